@@ -1,0 +1,76 @@
+/**
+ * The root of varia's error hierarchy. Every error that varia throws on purpose is a `VariaError`, so callers can
+ * tell library-detected problems (bad arguments, bad data, corrupt files, divergence) from bugs.
+ *
+ * @example
+ * ```ts
+ * try { new Normal({ loc: 0, scale: -1 }); } catch (e) { if (e instanceof ArgumentError) console.log(e.argument); }
+ * ```
+ */
+export class VariaError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An argument has a wrong value: out of range, not finite, wrong type. `argument` names it. */
+export class ArgumentError extends VariaError {
+  /** The name of the offending argument, e.g. `"scale"` or `"batchSize"`. */
+  readonly argument: string;
+  constructor(argument: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.argument = argument;
+  }
+}
+
+/** Tensor or array shapes do not fit together. `argument` names the offending argument. */
+export class ShapeError extends VariaError {
+  /** The name of the offending argument. */
+  readonly argument: string;
+  constructor(argument: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.argument = argument;
+  }
+}
+
+/** Where in a file or data set a {@link DataError} was found (any field may be absent). */
+export interface DataLocation {
+  /** Path of the file, when the data came from a file. */
+  file?: string;
+  /** 1-based line number. */
+  line?: number;
+  /** 1-based column (field) number. */
+  column?: number;
+  /** 0-based row index of the example. */
+  row?: number;
+}
+
+/** Input data is malformed: ragged rows, NaN, negative counts, bad magic numbers, truncated files, empty sets. */
+export class DataError extends VariaError {
+  /** Where the problem was found. */
+  readonly location: DataLocation;
+  constructor(message: string, location: DataLocation = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.location = location;
+  }
+}
+
+/** A saved model or checkpoint could not be written or read: corrupt, truncated or mismatched. */
+export class SerializationError extends VariaError {}
+
+/** Training produced a non-finite loss. `epoch` and `step` say where; the model keeps its last good weights. */
+export class DivergenceError extends VariaError {
+  /** 1-based epoch in which the non-finite loss appeared. */
+  readonly epoch: number;
+  /** 0-based batch index within the epoch. */
+  readonly step: number;
+  constructor(message: string, epoch: number, step: number) {
+    super(message);
+    this.epoch = epoch;
+    this.step = step;
+  }
+}
+
+/** An operation is not defined for this object, e.g. `rsample` on a distribution without a reparameterized sampler. */
+export class NotImplementedError extends VariaError {}

@@ -1,0 +1,12 @@
+export {
+  VariaError,
+  ArgumentError,
+  ShapeError,
+  DataError,
+  SerializationError,
+  DivergenceError,
+  NotImplementedError,
+  type DataLocation,
+} from './errors.js';
+export { mulberry32, standardNormal, shuffleInPlace, permutation, nextSeed, type Rng } from './random.js';
+export { matrixFromRows, assertMatrix, takeRows, type Matrix } from './matrix.js';
