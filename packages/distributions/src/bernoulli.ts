@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError } from '@varia/core';
+import { boolean, type Constraint, real, unitInterval } from './constraints.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+import type { TensorLike } from './tensor-like.js';
+
+/** Parameters of {@link Bernoulli}: exactly one of `logits` or `probs`. */
+export type BernoulliParams = { logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never };
+
+/**
+ * The Bernoulli distribution on {0, 1}, parameterized by logits ℓ (p = σ(ℓ)):
+ *
+ * log p(x) = x·ℓ − softplus(ℓ)  (= x log p + (1−x) log(1−p), computed without log(sigmoid)).
+ *
+ * Given `probs`, the logits are log p − log(1 − p) (probabilities 0 and 1 map to ∓∞ logits).
+ */
+export class Bernoulli extends Distribution {
+  static readonly argConstraints = { logits: real, probs: unitInterval } as const;
+  /** Log-odds ℓ, broadcast to the batch shape. */
+  readonly logits: tf.Tensor;
+
+  constructor(params: BernoulliParams, options: DistributionOptions = {}) {
+    const validate = options.validateArgs ?? true;
+    if ((params.logits === undefined) === (params.probs === undefined)) {
+      throw new ArgumentError('logits', 'Bernoulli: pass exactly one of "logits" or "probs"');
+    }
+    if (params.logits !== undefined) {
+      const p = Distribution.prepareParams('Bernoulli', { logits: params.logits }, Bernoulli.argConstraints, validate);
+      super(p.shape, [], options, p.owned);
+      this.logits = p.tensors.logits;
+    } else {
+      const p = Distribution.prepareParams('Bernoulli', { probs: params.probs! }, Bernoulli.argConstraints, validate);
+      const logits = tf.tidy(() => tf.sub(tf.log(p.tensors.probs), tf.log1p(tf.neg(p.tensors.probs))));
+      for (const t of p.owned) t.dispose();
+      super(p.shape, [], options, [logits]);
+      this.logits = logits;
+    }
+  }
+  override get argConstraints(): Readonly<Record<string, Constraint>> {
+    return Bernoulli.argConstraints;
+  }
+  override get support(): Constraint {
+    return boolean;
+  }
+  /** Probability p = σ(ℓ) of a 1. */
+  probs(): tf.Tensor {
+    return tf.sigmoid(this.logits);
+  }
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    return tf.sub(tf.mul(x, this.logits), tf.softplus(this.logits));
+  }
+  protected override _sample(shape: number[], seed?: number): tf.Tensor {
+    const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
+    return tf.cast(tf.less(u, tf.sigmoid(this.logits)), 'float32');
+  }
+  protected override _mean(): tf.Tensor {
+    return tf.sigmoid(this.logits);
+  }
+  protected override _mode(): tf.Tensor {
+    return tf.cast(tf.greater(this.logits, 0), 'float32');
+  }
+  /** Var = p(1 − p). */
+  protected override _variance(): tf.Tensor {
+    const p = tf.sigmoid(this.logits);
+    return tf.mul(p, tf.sub(1, p));
+  }
+  /** H = softplus(ℓ) − ℓ·σ(ℓ). */
+  protected override _entropy(): tf.Tensor {
+    return tf.sub(tf.softplus(this.logits), tf.mul(this.logits, tf.sigmoid(this.logits)));
+  }
+  /** F(x) = 0 for x < 0, 1 − p for 0 ≤ x < 1, 1 for x ≥ 1. */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    const q = tf.sigmoid(tf.neg(this.logits));
+    return tf.where(tf.less(x, 0), tf.zerosLike(q), tf.where(tf.less(x, 1), q, tf.onesLike(q)));
+  }
+}

@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Constraint, positive, real } from './constraints.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+import type { TensorLike } from './tensor-like.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Parameters of {@link Normal}. */
+export interface NormalParams {
+  /** Mean μ. */
+  loc: TensorLike;
+  /** Standard deviation σ > 0. */
+  scale: TensorLike;
+}
+
+/**
+ * The normal (Gaussian) distribution N(μ, σ²):
+ *
+ * log p(x) = −(x − μ)² / (2σ²) − log σ − ½ log 2π.
+ *
+ * Reparameterized: `rsample` returns μ + σ·ε with ε ~ N(0, 1).
+ *
+ * @example
+ * ```ts
+ * const q = new Normal({ loc: [0, 1], scale: [1, 2] });
+ * q.logProb([0.5, 0.5]); // shape [2]
+ * ```
+ */
+export class Normal extends Distribution {
+  static readonly argConstraints = { loc: real, scale: positive } as const;
+  /** Mean μ, broadcast to the batch shape. */
+  readonly loc: tf.Tensor;
+  /** Standard deviation σ, broadcast to the batch shape. */
+  readonly scale: tf.Tensor;
+
+  constructor(params: NormalParams, options: DistributionOptions = {}) {
+    const p = Distribution.prepareParams('Normal', { loc: params.loc, scale: params.scale }, Normal.argConstraints, options.validateArgs ?? true);
+    super(p.shape, [], options, p.owned);
+    this.loc = p.tensors.loc;
+    this.scale = p.tensors.scale;
+  }
+  override get argConstraints(): Readonly<Record<string, Constraint>> {
+    return Normal.argConstraints;
+  }
+  override get support(): Constraint {
+    return real;
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    const z = tf.div(tf.sub(x, this.loc), this.scale);
+    return tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(tf.log(this.scale), HALF_LOG_2PI));
+  }
+  protected override _rsample(shape: number[], seed?: number): tf.Tensor {
+    const eps = tf.randomNormal(shape, 0, 1, 'float32', seed);
+    return tf.add(this.loc, tf.mul(this.scale, eps));
+  }
+  protected override _mean(): tf.Tensor {
+    return tf.clone(this.loc);
+  }
+  protected override _mode(): tf.Tensor {
+    return tf.clone(this.loc);
+  }
+  protected override _variance(): tf.Tensor {
+    return tf.square(this.scale);
+  }
+  /** H = ½ + ½ log 2π + log σ. */
+  protected override _entropy(): tf.Tensor {
+    return tf.add(tf.log(this.scale), 0.5 + HALF_LOG_2PI);
+  }
+  /** F(x) = ½ (1 + erf((x − μ) / (σ√2))). */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return tf.mul(0.5, tf.add(1, tf.erf(tf.div(tf.sub(x, this.loc), tf.mul(this.scale, Math.SQRT2)))));
+  }
+}

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError } from '@varia/core';
+import { describe, expect, it } from 'vitest';
+import { expectClose, expectNoLeak, fixtures } from '../test/helpers.js';
+import { Poisson } from './poisson.js';
+
+describe('Poisson', () => {
+  it('logProb and entropy match SciPy for rates 1e-3…1e4', () => {
+    for (const c of fixtures.poisson) {
+      const d = new Poisson({ rate: c.rate });
+      // float32: log λ·x and λ are each O(1e4·9) for the largest case, so compare with a relative tolerance
+      expectClose(d.logProb(c.x), c.logProb, 2e-5, 1e-4);
+      expectClose(d.entropy(), c.entropy, 1e-4, 1e-5);
+      d.dispose();
+    }
+  });
+
+  it('accepts logRate and agrees with rate', () => {
+    tf.tidy(() => {
+      const a = new Poisson({ rate: [0.5, 4] });
+      const b = new Poisson({ logRate: [Math.log(0.5), Math.log(4)] });
+      expectClose(b.logProb([1, 3]), Array.from(a.logProb([1, 3]).dataSync()), 1e-6, 1e-6);
+    });
+  });
+
+  it('samples have mean and variance λ for tiny and huge rates', () => {
+    tf.tidy(() => {
+      const rates = [1e-3, 2, 30, 1e4];
+      const d = new Poisson({ rate: rates });
+      const n = 20000;
+      const x = d.sample([n], { seed: 11 });
+      expect(x.shape).toEqual([n, 4]);
+      const { mean, variance } = tf.moments(x, 0);
+      const m = mean.dataSync(), v = variance.dataSync();
+      rates.forEach((r, i) => {
+        expect(Math.abs(m[i]! - r)).toBeLessThan(5 * Math.sqrt(r / n) + 1e-9);
+        expect(Math.abs(v[i]! - r)).toBeLessThan(5 * Math.sqrt((2 * r * r + r) / n) + 1e-9);
+      });
+      const all = x.dataSync();
+      expect(all.every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
+    });
+  });
+
+  it('rejects non-positive rates and out-of-support values', () => {
+    expect(() => new Poisson({ rate: [1, -1] })).toThrowError(/Poisson: "rate" must be finite and > 0, got -1 at index \[1\]/);
+    expect(() => new Poisson({ rate: NaN })).toThrowError(ArgumentError);
+    expect(() => new Poisson({ rate: 1, logRate: 0 } as never)).toThrowError(ArgumentError);
+    const d = new Poisson({ rate: 2 });
+    expect(() => d.logProb(1.5)).toThrowError(/"value" must be finite and a non-negative integer, got 1.5/);
+    expect(() => d.logProb(-1)).toThrowError(ArgumentError);
+    d.dispose();
+    tf.tidy(() => {
+      const lax = new Poisson({ rate: 2 }, { validateArgs: false });
+      expect(Array.from(lax.logProb([-1, 1.5]).dataSync())).toEqual([-Infinity, -Infinity]);
+    });
+  });
+
+  it('does not leak', () => {
+    const before = tf.memory().numTensors;
+    const d = new Poisson({ rate: [0.5, 20] });
+    expectNoLeak(() => [d.logProb([0, 3]), d.sample([2]), d.mean(), d.mode(), d.variance(), d.entropy(), d.rate()]);
+    d.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
