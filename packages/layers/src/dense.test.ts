@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, ShapeError } from '@varia/core';
+import { describe, expect, it } from 'vitest';
+import type { Activation } from './activation.js';
+import { Dense } from './dense.js';
+import { MLP } from './mlp.js';
+
+const reference: Record<Activation, (t: tf.Tensor) => tf.Tensor> = {
+  linear: (t) => t,
+  relu: tf.relu,
+  tanh: tf.tanh,
+  sigmoid: tf.sigmoid,
+  elu: tf.elu,
+  softplus: tf.softplus,
+};
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+describe('Dense', () => {
+  it.each(Object.keys(reference) as Activation[])(
+    'forward and custom backward (%s) match tfjs autodiff of f(xW + b)',
+    (activation) => {
+      const layer = new Dense({ inputDim: 5, units: 3, activation, seed: 1 });
+      tf.tidy(() => {
+        const x = tf.randomNormal([4, 5], 0, 1, 'float32', 2);
+        const upstream = tf.randomNormal([4, 3], 0, 1, 'float32', 3);
+        const ours = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+          void w; void b;
+          return tf.sum(tf.mul(layer.apply(xx), upstream));
+        };
+        const plain = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+          tf.sum(tf.mul(reference[activation](tf.add(tf.matMul(xx, w), b)), upstream));
+        expect(maxAbsDiff(layer.apply(x), reference[activation](tf.add(tf.matMul(x, layer.kernel), layer.bias)))).toBeLessThan(1e-5);
+        const gOurs = tf.variableGrads(() => ours(x, layer.kernel, layer.bias) as tf.Scalar, [layer.kernel, layer.bias]);
+        const gPlain = tf.grads((w: tf.Tensor, b: tf.Tensor) => plain(x, w, b))([layer.kernel, layer.bias]);
+        expect(maxAbsDiff(gOurs.grads[layer.kernel.name]!, gPlain[0]!)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(gOurs.grads[layer.bias.name]!, gPlain[1]!)).toBeLessThan(1e-4);
+        const dxOurs = tf.grad((xx: tf.Tensor) => ours(xx, layer.kernel, layer.bias))(x);
+        const dxPlain = tf.grad((xx: tf.Tensor) => plain(xx, layer.kernel, layer.bias))(x);
+        expect(maxAbsDiff(dxOurs, dxPlain)).toBeLessThan(1e-4);
+      });
+      layer.dispose();
+    },
+  );
+
+  it('initialises like PyTorch nn.Linear: U(−1/√fanIn, 1/√fanIn), seeded', () => {
+    const a = new Dense({ inputDim: 400, units: 300, seed: 5 });
+    const b = new Dense({ inputDim: 400, units: 300, seed: 5 });
+    const w = a.kernel.dataSync();
+    const bound = 1 / Math.sqrt(400);
+    expect(Math.max(...w)).toBeLessThanOrEqual(bound);
+    expect(Math.min(...w)).toBeGreaterThanOrEqual(-bound);
+    // variance of U(−c, c) is c²/3
+    const values = Array.from(w);
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length;
+    expect(Math.abs(variance - (bound * bound) / 3)).toBeLessThan(0.02 * (bound * bound) / 3);
+    expect(Array.from(b.kernel.dataSync().slice(0, 10))).toEqual(Array.from(w.slice(0, 10)));
+    a.dispose();
+    b.dispose();
+  });
+
+  it('rejects bad options and inputs with typed errors', () => {
+    expect(() => new Dense({ inputDim: 0, units: 3 })).toThrowError(ArgumentError);
+    expect(() => new Dense({ inputDim: 2, units: 3, activation: 'gelu' as Activation })).toThrowError(/"activation"/);
+    const layer = new Dense({ inputDim: 2, units: 3 });
+    const before = tf.memory().numTensors;
+    expect(() => layer.apply(tf.zeros([4, 3]))).toThrowError(ShapeError);
+    expect(tf.memory().numTensors).toBe(before + 1); // only the zeros tensor made by the test itself
+    layer.dispose();
+  });
+
+  it('does not leak, forward or backward', () => {
+    const mlp = new MLP({ inputDim: 4, hiddenUnits: [8, 8], activation: 'tanh', seed: 3 });
+    const x = tf.ones([2, 4]);
+    const before = tf.memory().numTensors;
+    tf.dispose(mlp.apply(x));
+    const { value, grads } = tf.variableGrads(() => tf.sum(mlp.apply(x)) as tf.Scalar, [...mlp.namedVariables().values()]);
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    const beforeDispose = tf.memory().numTensors;
+    mlp.dispose();
+    expect(tf.memory().numTensors).toBe(beforeDispose - 8);
+  });
+});
+
+describe('MLP', () => {
+  it('chains layers and names variables by path', () => {
+    const mlp = new MLP({ inputDim: 3, hiddenUnits: [5, 2], seed: 0 });
+    expect([...mlp.namedVariables('encoder').keys()]).toEqual(['encoder/0/kernel', 'encoder/0/bias', 'encoder/1/kernel', 'encoder/1/bias']);
+    tf.tidy(() => {
+      expect(mlp.apply(tf.ones([7, 3])).shape).toEqual([7, 2]);
+    });
+    expect(() => new MLP({ inputDim: 3, hiddenUnits: [0] })).toThrowError(/"hiddenUnits"/);
+    mlp.dispose();
+  });
+});

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, mulberry32, ShapeError } from '@varia/core';
+import { type Activation, activationGradFromOutput, applyActivation, assertActivation, isFusedActivation } from './activation.js';
+import { type Initializer, initialDenseValues, makeVariable } from './initializers.js';
+import { type Module, scopedName } from './module.js';
+
+/** Options of {@link Dense}. */
+export interface DenseOptions {
+  /** Input width (fan-in). */
+  inputDim: number;
+  /** Output width (fan-out). */
+  units: number;
+  /** Activation f in y = f(xW + b); default `'linear'`. */
+  activation?: Activation;
+  /** Initialisation scheme; default `'torch'` (PyTorch's nn.Linear). */
+  init?: Initializer;
+  /** Seed of the initialisation; the same seed gives the same weights. Default 0. */
+  seed?: number;
+}
+
+type DenseFn = (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+
+/**
+ * Builds y = f(xW + b) with a hand-written backward pass that uses only plain matMuls on explicitly transposed
+ * operands (tfjs-wasm's matMul is ~10× slower with a transpose flag, which the default gradient uses):
+ *
+ * δ = dy ⊙ f′ (from the saved output), dx = δ · transpose(W), dW = transpose(x) · δ, db = Σ_rows δ.
+ *
+ * The forward pass uses `tf.fused.matMul` (bias and activation fused) where tfjs supports the activation.
+ */
+function makeDenseFn(activation: Activation): DenseFn {
+  const fused = isFusedActivation(activation);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    // customGrad does not scope the forward function: tidy the intermediates (unfused activations).
+    const y = tf.tidy(() =>
+      fused
+        ? tf.fused.matMul({ a: x, b: kernel, bias, activation })
+        : (applyActivation(activation, tf.fused.matMul({ a: x, b: kernel, bias })) as tf.Tensor2D),
+    );
+    save([x, kernel, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, ks, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const fPrime = activationGradFromOutput(activation, ys);
+        const delta = (fPrime ? tf.mul(dy as tf.Tensor2D, fPrime) : dy) as tf.Tensor2D;
+        return [tf.matMul(delta, tf.transpose(ks)), tf.matMul(tf.transpose(xs), delta), tf.sum(delta, 0)];
+      },
+    };
+  });
+  return op as unknown as DenseFn;
+}
+
+const denseFns = new Map<Activation, DenseFn>();
+function denseFn(activation: Activation): DenseFn {
+  let f = denseFns.get(activation);
+  if (!f) {
+    f = makeDenseFn(activation);
+    denseFns.set(activation, f);
+  }
+  return f;
+}
+
+/**
+ * A fully connected layer y = f(xW + b) that owns its variables: kernel W [inputDim, units] and bias b [units].
+ * Its gradient avoids transposed matMuls (see the package README for the measured speed-up on wasm).
+ *
+ * @example
+ * ```ts
+ * const layer = new Dense({ inputDim: 784, units: 400, activation: 'relu', seed: 0 });
+ * const h = layer.apply(x); // [batch, 400]
+ * ```
+ */
+export class Dense implements Module {
+  /** Input width. */
+  readonly inputDim: number;
+  /** Output width. */
+  readonly units: number;
+  /** The activation f. */
+  readonly activation: Activation;
+  /** Kernel W, shape [inputDim, units]. */
+  readonly kernel: tf.Variable;
+  /** Bias b, shape [units]. */
+  readonly bias: tf.Variable;
+  private readonly fn: DenseFn;
+
+  constructor(options: DenseOptions) {
+    const { inputDim, units } = options;
+    if (!Number.isInteger(inputDim) || inputDim < 1) {
+      throw new ArgumentError('inputDim', `Dense: "inputDim" must be a positive integer, got ${inputDim}`);
+    }
+    if (!Number.isInteger(units) || units < 1) {
+      throw new ArgumentError('units', `Dense: "units" must be a positive integer, got ${units}`);
+    }
+    const activation = options.activation ?? 'linear';
+    assertActivation(activation);
+    this.inputDim = inputDim;
+    this.units = units;
+    this.activation = activation;
+    const { kernel, bias } = initialDenseValues(options.init ?? 'torch', inputDim, units, mulberry32(options.seed ?? 0));
+    this.kernel = makeVariable(kernel, [inputDim, units], 'kernel');
+    this.bias = makeVariable(bias, [units], 'bias');
+    this.fn = denseFn(activation);
+  }
+
+  /**
+   * y = f(xW + b) for x of shape [batch, inputDim].
+   * @throws ShapeError when x is not 2-D with `inputDim` columns.
+   */
+  apply(x: tf.Tensor): tf.Tensor2D {
+    if (x.rank !== 2 || x.shape[1] !== this.inputDim) {
+      throw new ShapeError('x', `Dense: input must have shape [batch, ${this.inputDim}], got [${x.shape.join(', ')}]`);
+    }
+    return this.fn(x as tf.Tensor2D, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D);
+  }
+
+  namedVariables(prefix?: string): Map<string, tf.Variable> {
+    return new Map([
+      [scopedName(prefix, 'kernel'), this.kernel],
+      [scopedName(prefix, 'bias'), this.bias],
+    ]);
+  }
+
+  dispose(): void {
+    this.kernel.dispose();
+    this.bias.dispose();
+  }
+}

@@ -1,0 +1,246 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, ShapeError } from '@varia/core';
+import { Bernoulli, type Distribution, Independent, Normal, Poisson, softplusInverse } from '@varia/distributions';
+import { Dense } from './dense.js';
+import type { Initializer } from './initializers.js';
+import { makeVariable } from './initializers.js';
+import { collectVariables, type Module, scopedName } from './module.js';
+
+/** Per-batch side information some heads use. */
+export interface HeadContext {
+  /**
+   * log of each example's library size (total count), shape [batch, 1]: used by count heads with
+   * `librarySize: true` (scVI), whose rate is then softmax(logits) · librarySize.
+   */
+  logLibrarySize?: tf.Tensor;
+}
+
+/**
+ * A distribution head: maps a hidden tensor h of shape [batch, inputDim] to a distribution with batch shape
+ * [batch] and event shape [units] (an `Independent` over the features). Heads own their variables.
+ */
+export interface DistributionHead extends Module {
+  /** The family name, e.g. `"normal"`. */
+  readonly family: string;
+  /** Width of the hidden input. */
+  readonly inputDim: number;
+  /** Number of features of the output distribution. */
+  readonly units: number;
+  /** The distribution p(· | h). Tensors it holds live in the caller's `tf.tidy` scope. */
+  apply(h: tf.Tensor, context?: HeadContext): Distribution;
+}
+
+/** Options shared by all heads. */
+export interface HeadOptions {
+  /** Width of the hidden input. */
+  inputDim: number;
+  /** Number of output features. */
+  units: number;
+  /** Initialisation of the output layer(s); default `'torch'`. */
+  init?: Initializer;
+  /** Seed of the initialisation. Default 0. */
+  seed?: number;
+}
+
+function checkHeadDims(name: string, o: HeadOptions): void {
+  for (const k of ['inputDim', 'units'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 1) {
+      throw new ArgumentError(k, `${name}: "${k}" must be a positive integer, got ${o[k]}`);
+    }
+  }
+}
+
+function checkInput(name: string, h: tf.Tensor, inputDim: number): void {
+  if (h.rank !== 2 || h.shape[1] !== inputDim) {
+    throw new ShapeError('h', `${name}: input must have shape [batch, ${inputDim}], got [${h.shape.join(', ')}]`);
+  }
+}
+
+/**
+ * How a {@link NormalHead} gets its scale σ:
+ * - `'amortized'`: from the network, σ = t(h W_σ + b_σ) per example and feature;
+ * - `'learned-scalar'`: one trainable σ shared by all features and examples;
+ * - `'learned-per-feature'`: one trainable σ_j per feature;
+ * - `{ fixed: s }`: a constant σ = s.
+ */
+export type ScaleMode = 'amortized' | 'learned-scalar' | 'learned-per-feature' | { fixed: number };
+
+/**
+ * The positive transform t giving σ from an unconstrained value u:
+ * `'softplus'`: σ = softplus(u) + minScale; `'exp'`: σ = exp(u/2) (u is a log-variance, as in PyTorch VAEs).
+ */
+export type ScaleTransform = 'softplus' | 'exp';
+
+/** Options of {@link NormalHead}. */
+export interface NormalHeadOptions extends HeadOptions {
+  /** Where σ comes from; default `'amortized'`. */
+  scale?: ScaleMode;
+  /** The positive transform for amortized and learned scales; default `'softplus'`. */
+  scaleTransform?: ScaleTransform;
+  /** Lower bound added to σ with the softplus transform; default 1e-4. */
+  minScale?: number;
+}
+
+/**
+ * Gaussian head: p(x | h) = Πⱼ N(xⱼ; μⱼ(h), σⱼ²) with μ = hW_μ + b_μ and σ from {@link ScaleMode}.
+ * As a decoder with a learned σ this is the proper Gaussian likelihood, log p = −Σⱼ [(xⱼ−μⱼ)²/(2σⱼ²) + log σⱼ + ½log 2π],
+ * not a rescaled MSE.
+ */
+export class NormalHead implements DistributionHead {
+  readonly family = 'normal';
+  readonly inputDim: number;
+  readonly units: number;
+  /** The scale mode. */
+  readonly scaleMode: ScaleMode;
+  /** The positive transform. */
+  readonly scaleTransform: ScaleTransform;
+  /** Lower bound of σ (softplus transform). */
+  readonly minScale: number;
+  /** Layer producing μ. */
+  readonly locLayer: Dense;
+  /** Layer producing the unconstrained scale (amortized mode only). */
+  readonly scaleLayer?: Dense;
+  /** The unconstrained learned scale (learned modes only). */
+  readonly rawScale?: tf.Variable;
+
+  constructor(options: NormalHeadOptions) {
+    checkHeadDims('NormalHead', options);
+    this.inputDim = options.inputDim;
+    this.units = options.units;
+    this.scaleMode = options.scale ?? 'amortized';
+    this.scaleTransform = options.scaleTransform ?? 'softplus';
+    this.minScale = options.minScale ?? 1e-4;
+    const seed = options.seed ?? 0;
+    if (typeof this.scaleMode === 'object') {
+      if (!(this.scaleMode.fixed > 0) || !Number.isFinite(this.scaleMode.fixed)) {
+        throw new ArgumentError('scale', `NormalHead: fixed "scale" must be finite and > 0, got ${this.scaleMode.fixed}`);
+      }
+    } else if (!['amortized', 'learned-scalar', 'learned-per-feature'].includes(this.scaleMode)) {
+      throw new ArgumentError('scale', `NormalHead: "scale" must be amortized, learned-scalar, learned-per-feature or { fixed }, got ${JSON.stringify(this.scaleMode)}`);
+    }
+    if (this.scaleTransform !== 'softplus' && this.scaleTransform !== 'exp') {
+      throw new ArgumentError('scaleTransform', `NormalHead: "scaleTransform" must be softplus or exp, got ${JSON.stringify(this.scaleTransform)}`);
+    }
+    this.locLayer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed });
+    if (this.scaleMode === 'amortized') {
+      this.scaleLayer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: seed + 1 });
+    } else if (this.scaleMode === 'learned-scalar' || this.scaleMode === 'learned-per-feature') {
+      // start at σ = 1
+      const start = this.scaleTransform === 'exp' ? 0 : tf.tidy(() => softplusInverse(tf.scalar(1 - this.minScale)).dataSync()[0]!);
+      const n = this.scaleMode === 'learned-scalar' ? 1 : this.units;
+      this.rawScale = makeVariable(new Float32Array(n).fill(start), this.scaleMode === 'learned-scalar' ? [] : [n], 'raw_scale');
+    }
+  }
+
+  private positive(u: tf.Tensor): tf.Tensor {
+    return this.scaleTransform === 'exp' ? tf.exp(tf.mul(u, 0.5)) : tf.add(tf.softplus(u), this.minScale);
+  }
+
+  /** σ as a tensor broadcastable to [batch, units]. */
+  private scaleFor(h: tf.Tensor): tf.Tensor {
+    if (this.scaleLayer) return this.positive(this.scaleLayer.apply(h));
+    if (this.rawScale) return this.positive(this.rawScale);
+    return tf.scalar((this.scaleMode as { fixed: number }).fixed);
+  }
+
+  apply(h: tf.Tensor): Distribution {
+    checkInput('NormalHead', h, this.inputDim);
+    const loc = this.locLayer.apply(h);
+    const scale = this.scaleFor(h);
+    return new Independent(new Normal({ loc, scale }, { validateArgs: false }), 1);
+  }
+
+  namedVariables(prefix?: string): Map<string, tf.Variable> {
+    const out = collectVariables([['loc', this.locLayer], ['scale', this.scaleLayer]], prefix);
+    if (this.rawScale) out.set(scopedName(prefix, 'raw_scale'), this.rawScale);
+    return out;
+  }
+
+  dispose(): void {
+    this.locLayer.dispose();
+    this.scaleLayer?.dispose();
+    this.rawScale?.dispose();
+  }
+}
+
+/** Options of {@link PoissonHead}. */
+export interface PoissonHeadOptions extends HeadOptions {
+  /**
+   * scVI-style library size: the network outputs proportions ρ = softmax(hW + b) over features and the rate is
+   * λ = ρ · librarySize (pass `logLibrarySize` in the context). Default false: log λ = hW + b.
+   */
+  librarySize?: boolean;
+}
+
+/** Log-rate log λ = hW + b, or log softmax(hW + b) + log librarySize with `librarySize: true`. */
+function countLogRate(layer: Dense, h: tf.Tensor, librarySize: boolean, context: HeadContext | undefined, name: string): tf.Tensor {
+  const raw = layer.apply(h);
+  if (!librarySize) return raw;
+  const logLib = context?.logLibrarySize;
+  if (!logLib) throw new ArgumentError('logLibrarySize', `${name}: "librarySize" is on, so the context must carry "logLibrarySize" [batch, 1]`);
+  return tf.add(tf.logSoftmax(raw), logLib);
+}
+
+/** Poisson head for counts: p(x | h) = Πⱼ Poisson(xⱼ; λⱼ(h)) with the rate in log space. */
+export class PoissonHead implements DistributionHead {
+  readonly family = 'poisson';
+  readonly inputDim: number;
+  readonly units: number;
+  /** Whether the rate is scaled by the library size. */
+  readonly librarySize: boolean;
+  /** Layer producing log λ (or the proportions' logits). */
+  readonly layer: Dense;
+
+  constructor(options: PoissonHeadOptions) {
+    checkHeadDims('PoissonHead', options);
+    this.inputDim = options.inputDim;
+    this.units = options.units;
+    this.librarySize = options.librarySize ?? false;
+    this.layer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: options.seed ?? 0 });
+  }
+
+  apply(h: tf.Tensor, context?: HeadContext): Distribution {
+    checkInput('PoissonHead', h, this.inputDim);
+    const logRate = countLogRate(this.layer, h, this.librarySize, context, 'PoissonHead');
+    return new Independent(new Poisson({ logRate }, { validateArgs: false }), 1);
+  }
+
+  namedVariables(prefix?: string): Map<string, tf.Variable> {
+    return this.layer.namedVariables(prefix);
+  }
+
+  dispose(): void {
+    this.layer.dispose();
+  }
+}
+
+/** Bernoulli head for binary data (or [0,1] intensities as BCE targets): logits ℓ = hW + b. */
+export class BernoulliHead implements DistributionHead {
+  readonly family = 'bernoulli';
+  readonly inputDim: number;
+  readonly units: number;
+  /** Layer producing the logits. */
+  readonly layer: Dense;
+
+  constructor(options: HeadOptions) {
+    checkHeadDims('BernoulliHead', options);
+    this.inputDim = options.inputDim;
+    this.units = options.units;
+    this.layer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: options.seed ?? 0 });
+  }
+
+  apply(h: tf.Tensor): Distribution {
+    checkInput('BernoulliHead', h, this.inputDim);
+    return new Independent(new Bernoulli({ logits: this.layer.apply(h) }, { validateArgs: false }), 1);
+  }
+
+  namedVariables(prefix?: string): Map<string, tf.Variable> {
+    return this.layer.namedVariables(prefix);
+  }
+
+  dispose(): void {
+    this.layer.dispose();
+  }
+}
+
+export { countLogRate };

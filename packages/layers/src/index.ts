@@ -1,0 +1,18 @@
+export { Dense, type DenseOptions } from './dense.js';
+export { MLP, type MLPOptions } from './mlp.js';
+export { type Activation, applyActivation, assertActivation } from './activation.js';
+export { type Initializer, initialDenseValues } from './initializers.js';
+export { type Module, scopedName, collectVariables } from './module.js';
+export {
+  NormalHead,
+  PoissonHead,
+  BernoulliHead,
+  countLogRate,
+  type DistributionHead,
+  type HeadContext,
+  type HeadOptions,
+  type NormalHeadOptions,
+  type PoissonHeadOptions,
+  type ScaleMode,
+  type ScaleTransform,
+} from './heads.js';

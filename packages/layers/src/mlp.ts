@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, mulberry32, nextSeed } from '@varia/core';
+import type { Activation } from './activation.js';
+import { Dense } from './dense.js';
+import type { Initializer } from './initializers.js';
+import { collectVariables, type Module } from './module.js';
+
+/** Options of {@link MLP}. */
+export interface MLPOptions {
+  /** Input width. */
+  inputDim: number;
+  /** Widths of the hidden layers, in order (may be empty: the MLP is then the identity). */
+  hiddenUnits: readonly number[];
+  /** Activation of every hidden layer; default `'relu'`. */
+  activation?: Activation;
+  /** Initialisation; default `'torch'`. */
+  init?: Initializer;
+  /** Seed; each layer gets its own seed derived from it. Default 0. */
+  seed?: number;
+}
+
+/**
+ * A multilayer perceptron h = f(…f(f(xW₁ + b₁)W₂ + b₂)…) of {@link Dense} layers, all with the same activation.
+ */
+export class MLP implements Module {
+  /** The layers, input first. */
+  readonly layers: readonly Dense[];
+  /** Input width. */
+  readonly inputDim: number;
+  /** Output width (the last hidden width, or `inputDim` when there are no layers). */
+  readonly outputDim: number;
+
+  constructor(options: MLPOptions) {
+    const { inputDim, hiddenUnits } = options;
+    if (!Array.isArray(hiddenUnits) || hiddenUnits.some((u) => !Number.isInteger(u) || u < 1)) {
+      throw new ArgumentError('hiddenUnits', `MLP: "hiddenUnits" must be an array of positive integers, got ${JSON.stringify(hiddenUnits)}`);
+    }
+    const rng = mulberry32(options.seed ?? 0);
+    const layers: Dense[] = [];
+    let width = inputDim;
+    for (const units of hiddenUnits) {
+      layers.push(
+        new Dense({ inputDim: width, units, activation: options.activation ?? 'relu', init: options.init ?? 'torch', seed: nextSeed(rng) }),
+      );
+      width = units;
+    }
+    this.layers = layers;
+    this.inputDim = inputDim;
+    this.outputDim = width;
+  }
+
+  /** Applies the layers in order to x of shape [batch, inputDim]. */
+  apply(x: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => {
+      let h = x as tf.Tensor2D;
+      for (const layer of this.layers) h = layer.apply(h);
+      return h;
+    });
+  }
+
+  namedVariables(prefix?: string): Map<string, tf.Variable> {
+    return collectVariables(this.layers.map((l, i) => [String(i), l]), prefix);
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+}
