@@ -83,7 +83,7 @@ describe('Dense', () => {
     x.dispose();
     const beforeDispose = tf.memory().numTensors;
     mlp.dispose();
-    expect(tf.memory().numTensors).toBe(beforeDispose - 8);
+    expect(tf.memory().numTensors).toBe(beforeDispose - 4); // 2 layers × (kernel, bias)
   });
 });
 
