@@ -1,4 +1,4 @@
-import type { Matrix } from '@varia/core';
+import { assertMatrix, ShapeError, type Matrix } from '@varia/core';
 
 /**
  * What every loader and generator in `@varia/datasets` returns: the examples as a row-major float32 matrix, one
@@ -15,4 +15,22 @@ export interface Dataset {
   readonly shape: readonly number[];
   /** What the values are: real numbers, non-negative integer counts, or values in [0, 1]. */
   readonly kind: 'real' | 'counts' | 'unit-interval' | 'binary';
+}
+
+/**
+ * Checks a data set's invariants at a public boundary (internal; not re-exported): a well-formed matrix, one label
+ * per row, and a shape whose product is the number of columns.
+ * @throws ShapeError naming `argument` when they do not hold.
+ */
+export function checkDataset(dataset: Dataset, argument: string, where: string): void {
+  if (dataset === null || typeof dataset !== 'object' || dataset.x === undefined) {
+    throw new ShapeError(argument, `${where}: "${argument}" must be a Dataset ({ x, labels, shape, ... }), got ${String(dataset)}`);
+  }
+  assertMatrix(dataset.x, `${argument}.x`);
+  if (!(dataset.labels instanceof Int32Array) || dataset.labels.length !== dataset.x.rows) {
+    throw new ShapeError(
+      argument,
+      `${where}: "${argument}.labels" must be an Int32Array with one label per row (${dataset.x.rows}), got length ${dataset.labels?.length}`,
+    );
+  }
 }
