@@ -1,0 +1,120 @@
+/**
+ * Picks the TensorFlow.js backend for the playground (Node): `@tensorflow/tfjs-node-gpu` if it loads, else
+ * `@tensorflow/tfjs-node`, else wasm, else cpu — and says honestly which one ran and why the others were skipped.
+ *
+ * The native packages are optional dependencies whose install script downloads libtensorflow; where that is blocked
+ * (no internet, or pnpm's build-script approval) the addon is absent, which is detected from the file system before
+ * importing, so a failed attempt does not leave half-registered kernels behind.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+/** A backend the CLI can be asked for. */
+export type BackendRequest = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+
+/** The backend requests accepted by `--backend`. */
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+
+/** One candidate's outcome. */
+export interface BackendAttempt {
+  /** The candidate. */
+  candidate: Exclude<BackendRequest, 'auto'>;
+  /** Whether it is the one in use. */
+  ok: boolean;
+  /** Why it was skipped or failed (absent when ok). */
+  reason?: string;
+}
+
+/** The result of {@link selectBackend}. */
+export interface BackendSelection {
+  /** `tf.getBackend()` after selection: `tensorflow`, `wasm` or `cpu`. */
+  backend: string;
+  /** The candidate that is in use. */
+  candidate: Exclude<BackendRequest, 'auto'>;
+  /** Every candidate tried, in order. */
+  attempts: BackendAttempt[];
+  /** The tfjs-core version. */
+  tfjsVersion: string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Why a native tfjs package cannot load, or undefined when its addon is present. */
+function nativeAddonProblem(pkg: string): string | undefined {
+  let root: string;
+  try {
+    root = dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    return `${pkg} is not installed (it is an optional dependency)`;
+  }
+  const lib = join(root, 'lib');
+  const found =
+    existsSync(lib) &&
+    readdirSync(lib).some((d) => d.startsWith('napi-v') && existsSync(join(lib, d, 'tfjs_binding.node')));
+  if (!found) {
+    return `${pkg} is installed but its native addon is missing (its install script, which downloads libtensorflow, did not run or failed; run "pnpm approve-builds" on a machine with internet access)`;
+  }
+  return undefined;
+}
+
+async function tryNative(candidate: 'node-gpu' | 'node'): Promise<string | undefined> {
+  const pkg = candidate === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+  const problem = nativeAddonProblem(pkg);
+  if (problem) return problem;
+  try {
+    await import(pkg);
+    if (!(await tf.setBackend('tensorflow'))) return `${pkg} loaded but the "tensorflow" backend did not initialize`;
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    return `${pkg} failed to load: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+async function tryWasm(): Promise<string | undefined> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialize';
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    return `the wasm backend failed: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+async function tryCpu(): Promise<string | undefined> {
+  return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend did not initialize';
+}
+
+const TRY: Record<Exclude<BackendRequest, 'auto'>, () => Promise<string | undefined>> = {
+  'node-gpu': () => tryNative('node-gpu'),
+  node: () => tryNative('node'),
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+/**
+ * Selects a backend. `auto` tries node-gpu → node → wasm → cpu; a specific request tries only that one and throws when
+ * it fails.
+ */
+export async function selectBackend(request: BackendRequest = 'auto'): Promise<BackendSelection> {
+  const order: Exclude<BackendRequest, 'auto'>[] = request === 'auto' ? ['node-gpu', 'node', 'wasm', 'cpu'] : [request];
+  const attempts: BackendAttempt[] = [];
+  for (const candidate of order) {
+    const reason = await TRY[candidate]();
+    if (reason === undefined) {
+      attempts.push({ candidate, ok: true });
+      return { backend: tf.getBackend(), candidate, attempts, tfjsVersion: tf.version.tfjs };
+    }
+    attempts.push({ candidate, ok: false, reason });
+  }
+  throw new Error(`no usable backend: ${attempts.map((a) => `${a.candidate}: ${a.reason}`).join('; ')}`);
+}
+
+/** A one-paragraph description of the selection for humans. */
+export function describeSelection(s: BackendSelection): string {
+  const skipped = s.attempts.filter((a) => !a.ok).map((a) => `  skipped ${a.candidate}: ${a.reason}`);
+  return [`backend: ${s.backend} (${s.candidate}, tfjs ${s.tfjsVersion})`, ...skipped].join('\n');
+}

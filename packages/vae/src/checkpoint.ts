@@ -1,0 +1,140 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, SerializationError } from '@varia/core';
+import type { TrainingState } from './fit.js';
+import { decodeTensorValues, encodeTensors, fnv1a, writeFileAtomic } from './serialization.js';
+
+/**
+ * Checkpoint layout (a directory):
+ * - `checkpoint.json`: training state (epoch, step, history, best), the option fingerprint, and manifests;
+ * - `weights.bin`: model weights; `optimizer.bin`: Adam's iteration count and moments; `best.bin`: best weights
+ *   (early stopping), all float32 little-endian in manifest order. Each file is written atomically, the JSON last,
+ *   and the JSON records each binary's checksum so a torn checkpoint is detected on resume.
+ */
+interface CheckpointJson {
+  format: 'varia-checkpoint';
+  formatVersion: 1;
+  state: TrainingState;
+  weights: { specs: { name: string; shape: number[]; dtype: 'float32' }[]; checksum: string };
+  optimizer: { iterations: number; slots: string[]; checksum: string; specs: { name: string; shape: number[]; dtype: 'float32' }[] };
+  best?: { checksum: string; specs: { name: string; shape: number[]; dtype: 'float32' }[] };
+}
+
+async function nodeFs(): Promise<{ fs: typeof import('node:fs/promises'); path: typeof import('node:path') }> {
+  return { fs: await import('node:fs/promises'), path: await import('node:path') };
+}
+
+/** Adam's state with slot names mapped from tfjs' run-specific variable names to the model's stable names. */
+async function optimizerState(
+  optimizer: tf.Optimizer,
+  variables: Map<string, tf.Variable>,
+): Promise<{ iterations: number; named: Map<string, tf.Tensor> }> {
+  const stableByRuntime = new Map([...variables].map(([stable, v]) => [v.name, stable]));
+  const weights = await optimizer.getWeights();
+  const [iter, ...slots] = weights;
+  const iterations = iter ? (await iter.tensor.data())[0]! : 0;
+  const named = new Map<string, tf.Tensor>();
+  for (const w of slots) {
+    const slash = w.name.lastIndexOf('/');
+    const runtime = w.name.slice(0, slash);
+    const stable = stableByRuntime.get(runtime);
+    if (!stable) throw new SerializationError(`optimizer slot "${w.name}" belongs to no model variable`);
+    named.set(`${stable}${w.name.slice(slash)}`, w.tensor);
+  }
+  return { iterations, named };
+}
+
+/** Writes a checkpoint of the model, optimizer and training state into `dir`. */
+export async function writeCheckpoint(
+  dir: string,
+  variables: Map<string, tf.Variable>,
+  optimizer: tf.Optimizer,
+  state: TrainingState,
+  bestWeights?: Map<string, tf.Tensor>,
+): Promise<void> {
+  const { fs, path } = await nodeFs();
+  await fs.mkdir(dir, { recursive: true });
+  const weights = await encodeTensors(variables);
+  const opt = await optimizerState(optimizer, variables);
+  const optEncoded = await encodeTensors(opt.named);
+  const json: CheckpointJson = {
+    format: 'varia-checkpoint',
+    formatVersion: 1,
+    state,
+    weights: { specs: weights.specs, checksum: fnv1a(weights.data) },
+    optimizer: { iterations: opt.iterations, slots: [...opt.named.keys()], checksum: fnv1a(optEncoded.data), specs: optEncoded.specs },
+  };
+  await writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(weights.data));
+  await writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(optEncoded.data));
+  if (bestWeights) {
+    const best = await encodeTensors(bestWeights);
+    json.best = { specs: best.specs, checksum: fnv1a(best.data) };
+    await writeFileAtomic(path.join(dir, 'best.bin'), new Uint8Array(best.data));
+  }
+  await writeFileAtomic(path.join(dir, 'checkpoint.json'), `${JSON.stringify(json, null, 1)}\n`);
+}
+
+async function readBinary(file: string, checksum: string): Promise<ArrayBuffer> {
+  const { fs } = await nodeFs();
+  const bytes = await fs.readFile(file);
+  const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  if (fnv1a(data) !== checksum) throw new SerializationError(`${file} does not match the checksum in checkpoint.json (corrupt or torn checkpoint)`);
+  return data;
+}
+
+/**
+ * Restores weights and optimizer state from a checkpoint and returns its training state. Validates everything
+ * before assigning anything.
+ * @throws SerializationError for a corrupt or mismatched checkpoint; ArgumentError when the run's options differ.
+ */
+export async function restoreCheckpoint(
+  dir: string,
+  variables: Map<string, tf.Variable>,
+  optimizer: tf.Optimizer,
+  fingerprint: TrainingState['fingerprint'],
+): Promise<{ state: TrainingState; bestWeights?: Map<string, Float32Array> }> {
+  const { fs, path } = await nodeFs();
+  let json: CheckpointJson;
+  try {
+    json = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8')) as CheckpointJson;
+  } catch (e) {
+    throw new SerializationError(`could not read checkpoint ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  if (json.format !== 'varia-checkpoint' || json.formatVersion !== 1) {
+    throw new SerializationError(`${dir} is not a varia checkpoint (format ${JSON.stringify(json.format)})`);
+  }
+  for (const key of Object.keys(fingerprint) as (keyof typeof fingerprint)[]) {
+    if (json.state.fingerprint[key] !== fingerprint[key]) {
+      throw new ArgumentError(
+        key === 'n' ? 'data' : key,
+        `fit: cannot resume: the checkpoint was made with ${key} = ${json.state.fingerprint[key]}, this run has ${fingerprint[key]}`,
+      );
+    }
+  }
+  const expected = new Map([...variables].map(([k, v]) => [k, v.shape] as const));
+  const weights = decodeTensorValues(json.weights.specs, await readBinary(path.join(dir, 'weights.bin'), json.weights.checksum), expected, 'checkpoint weights');
+  const slotShapes = new Map<string, readonly number[]>();
+  for (const name of json.optimizer.slots) {
+    const base = name.slice(0, name.lastIndexOf('/'));
+    const shape = expected.get(base);
+    if (!shape) throw new SerializationError(`checkpoint optimizer slot "${name}" belongs to no model variable`);
+    slotShapes.set(name, shape);
+  }
+  const slots = decodeTensorValues(json.optimizer.specs, await readBinary(path.join(dir, 'optimizer.bin'), json.optimizer.checksum), slotShapes, 'checkpoint optimizer');
+  const best = json.best
+    ? decodeTensorValues(json.best.specs, await readBinary(path.join(dir, 'best.bin'), json.best.checksum), expected, 'checkpoint best weights')
+    : undefined;
+  // Everything validated: assign.
+  tf.tidy(() => {
+    for (const [name, v] of variables) v.assign(tf.tensor(weights.get(name)!, v.shape, 'float32'));
+  });
+  const runtimeByStable = new Map([...variables].map(([stable, v]) => [stable, v.name]));
+  const named: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(json.optimizer.iterations, 'int32') }];
+  for (const name of json.optimizer.slots) {
+    const slash = name.lastIndexOf('/');
+    const v = variables.get(name.slice(0, slash))!;
+    named.push({ name: `${runtimeByStable.get(name.slice(0, slash))}${name.slice(slash)}`, tensor: tf.tensor(slots.get(name)!, v.shape, 'float32') });
+  }
+  await optimizer.setWeights(named);
+  tf.dispose(named.map((w) => w.tensor));
+  return { state: json.state, bestWeights: best };
+}

@@ -1,0 +1,399 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  ArgumentError,
+  DivergenceError,
+  type Matrix,
+  mulberry32,
+  nextSeed,
+  permutation,
+  takeRows,
+  VariaError,
+} from '@varia/core';
+import { type KLSchedule, linearWarmup, negativeElbo, type VariationalInputs } from '@varia/losses';
+import { restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { type DataInput, type DataDomain, toMatrix, validateDomain } from './data.js';
+
+/** What {@link trainModel} needs from a model. */
+export interface TrainableModel {
+  readonly config: { inputDim: number; likelihood: string };
+  readonly likelihood: { domain: DataDomain };
+  namedVariables(): Map<string, tf.Variable>;
+  variationalInputs(x: tf.Tensor): VariationalInputs;
+}
+
+/** One epoch's metrics (nats per example, averaged over the epoch's examples). */
+export interface EpochLog {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Total epochs planned. */
+  epochs: number;
+  /** Training loss: −ELBO with the epoch's β and free bits (what was minimized). */
+  loss: number;
+  /** Mean E_q[log p(x|z)] on the training batches. */
+  reconstruction: number;
+  /** Mean KL(q(z|x) ‖ p(z)) on the training batches. */
+  kl: number;
+  /** The KL weight β used in this epoch (after warm-up/annealing). */
+  beta: number;
+  /** Validation −ELBO (β = 1, one sample), when validation data is given. */
+  valLoss?: number;
+  /** Validation mean reconstruction term. */
+  valReconstruction?: number;
+  /** Validation mean KL. */
+  valKl?: number;
+  /** Wall time of the epoch in seconds (training steps only). */
+  seconds: number;
+  /** Training throughput. */
+  examplesPerSecond: number;
+}
+
+/** Progress after each batch (no tensor reads: cheap). */
+export interface BatchInfo {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 0-based batch index within the epoch. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  /** Examples in this batch. */
+  size: number;
+}
+
+/** Options of `VAE.fit`. */
+export interface FitOptions {
+  /** Passes over the data; default 10. */
+  epochs?: number;
+  /** Examples per gradient step; default 32. */
+  batchSize?: number;
+  /** Adam step size; default 1e-3. */
+  learningRate?: number;
+  /** Seed of shuffling, sampling and the validation split; default 0. Same seed, same run. */
+  seed?: number;
+  /** Shuffle the examples each epoch (default true). */
+  shuffle?: boolean;
+  /** Constant KL weight β (β-VAE); default 1. Multiplied by the schedule when one is set. */
+  beta?: number;
+  /** Linear KL warm-up over this many epochs (β ramps from 1/N to 1). */
+  klWarmupEpochs?: number;
+  /** Linear KL warm-up over this many steps. */
+  klWarmupSteps?: number;
+  /** A custom per-step β schedule (e.g. `cyclicalAnnealing` from `@varia/losses`), called with the global step. */
+  klSchedule?: KLSchedule;
+  /** Reparameterized samples per example in the reconstruction term; default 1. */
+  samples?: number;
+  /** Free bits λ per latent dimension (nats); default 0. */
+  freeBits?: number;
+  /** Held-out data evaluated after every epoch. */
+  validationData?: DataInput;
+  /** Fraction of the data held out for validation (a seeded random subset); ignored with `validationData`. */
+  validationSplit?: number;
+  /** Early stopping: stop after this many epochs without improvement of the validation (else training) loss. */
+  patience?: number;
+  /** With early stopping, restore the best epoch's weights at the end (default true). */
+  restoreBestWeights?: boolean;
+  /** Called after every epoch with its metrics; may be async. */
+  onEpochEnd?: (log: EpochLog) => void | Promise<void>;
+  /** Called after every batch (progress bars). */
+  onBatchEnd?: (info: BatchInfo) => void;
+  /** Stops training cleanly between batches; `fit` then resolves with `stopReason: 'aborted'`. */
+  signal?: AbortSignal;
+  /** Write a checkpoint (weights, optimizer state, history) to `checkpointDir` every N epochs. */
+  checkpointEvery?: number;
+  /** Directory for checkpoints (Node). */
+  checkpointDir?: string;
+  /** Resume from a checkpoint directory: continues after its epoch, giving the same result as an uninterrupted run. */
+  resumeFrom?: string;
+}
+
+/** The result of `fit`. */
+export interface History {
+  /** One entry per completed epoch (including those before a resume). */
+  epochs: EpochLog[];
+  /** Why training ended. */
+  stopReason: 'completed' | 'early-stopping' | 'aborted';
+  /** The epoch whose weights the model holds at the end (the best one with early stopping). */
+  bestEpoch: number;
+  /** Total training seconds in this call. */
+  seconds: number;
+}
+
+/** Mutable training state, saved in checkpoints. */
+export interface TrainingState {
+  /** Completed epochs. */
+  epoch: number;
+  /** Global step count. */
+  step: number;
+  /** Logs so far. */
+  history: EpochLog[];
+  /** Best monitored loss and its epoch (early stopping). */
+  best: { loss: number; epoch: number };
+  /** Options that must match on resume. */
+  fingerprint: { n: number; batchSize: number; seed: number; learningRate: number };
+}
+
+function positiveInteger(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(name, `fit: "${name}" must be a positive integer, got ${v}`);
+  return v;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (!(v >= 0) || !Number.isFinite(v)) throw new ArgumentError(name, `fit: "${name}" must be a finite number >= 0, got ${v}`);
+  return v;
+}
+
+/** A deterministic per-epoch generator: the same (seed, epoch) always gives the same shuffle and sample seeds. */
+function epochRng(seed: number, epoch: number): () => number {
+  return mulberry32(Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) ^ Math.imul(epoch + 1, 0x9e3779b1));
+}
+
+function snapshot(variables: Map<string, tf.Variable>): Map<string, tf.Tensor> {
+  return new Map([...variables].map(([k, v]) => [k, tf.clone(v)]));
+}
+
+function restore(variables: Map<string, tf.Variable>, saved: Map<string, tf.Tensor>): void {
+  for (const [k, v] of variables) v.assign(saved.get(k)!);
+}
+
+function disposeSnapshot(s: Map<string, tf.Tensor> | undefined): void {
+  if (s) for (const t of s.values()) t.dispose();
+}
+
+/**
+ * Throws a helpful error when the tfjs build in use has no gradients registered (plain `@tensorflow/tfjs-core` in
+ * Node ESM): training needs `@tensorflow/tfjs`, `@tensorflow/tfjs-node(-gpu)`, or the gradient registrations.
+ */
+export function assertGradientsRegistered(): void {
+  if (!tf.getGradient('Sum') || !tf.getGradient('BatchMatMul')) {
+    throw new VariaError(
+      'no gradients are registered in this TensorFlow.js build: import "@tensorflow/tfjs" (or "@tensorflow/tfjs-node") ' +
+        'before training, or "@tensorflow/tfjs-core/dist/register_all_gradients" under a bundler',
+    );
+  }
+}
+
+/** Negative ELBO, reconstruction and KL (β = 1, one sample, analytic KL) over a whole matrix, in batches. */
+async function evaluateLoss(model: TrainableModel, m: Matrix, seed: number): Promise<{ loss: number; reconstruction: number; kl: number }> {
+  const batch = 512;
+  let acc = tf.zeros([3]);
+  for (let start = 0; start < m.rows; start += batch) {
+    const rows = Math.min(batch, m.rows - start);
+    const next = tf.tidy(() => {
+      const xb = tf.tensor2d(m.data.subarray(start * m.cols, (start + rows) * m.cols), [rows, m.cols]);
+      const { loss, reconstruction, kl } = negativeElbo(model.variationalInputs(xb), { seed: seed + start });
+      return tf.add(acc, tf.mul(tf.stack([loss, reconstruction, kl]), rows));
+    });
+    acc.dispose();
+    acc = next;
+  }
+  const v = await acc.data();
+  acc.dispose();
+  return { loss: v[0]! / m.rows, reconstruction: v[1]! / m.rows, kl: v[2]! / m.rows };
+}
+
+/** Yields to the event loop (so abort signals and UI events get through) at most every ~25 ms. */
+function makeYielder(): () => Promise<void> {
+  let last = Date.now();
+  return async () => {
+    if (Date.now() - last < 25) return;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    last = Date.now();
+  };
+}
+
+/**
+ * The training loop behind `VAE.fit`: Adam on −ELBO, seeded shuffling, per-epoch metrics read once per epoch (no
+ * synchronous reads inside the step), validation, early stopping, divergence guard, abort, checkpoints and resume.
+ */
+export async function trainModel(model: TrainableModel, data: DataInput, options: FitOptions): Promise<History> {
+  assertGradientsRegistered();
+  const epochs = positiveInteger('epochs', options.epochs ?? 10);
+  const batchSize = positiveInteger('batchSize', options.batchSize ?? 32);
+  const learningRate = options.learningRate ?? 1e-3;
+  if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
+    throw new ArgumentError('learningRate', `fit: "learningRate" must be a finite number > 0, got ${learningRate}`);
+  }
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new ArgumentError('seed', `fit: "seed" must be an integer, got ${seed}`);
+  const baseBeta = nonNegative('beta', options.beta ?? 1);
+  const samples = positiveInteger('samples', options.samples ?? 1);
+  const freeBits = nonNegative('freeBits', options.freeBits ?? 0);
+  if (options.patience !== undefined) nonNegative('patience', options.patience);
+  if (options.checkpointEvery !== undefined) {
+    positiveInteger('checkpointEvery', options.checkpointEvery);
+    if (!options.checkpointDir) throw new ArgumentError('checkpointDir', 'fit: "checkpointEvery" needs a "checkpointDir"');
+  }
+  const schedule: KLSchedule | undefined =
+    options.klSchedule ??
+    (options.klWarmupSteps !== undefined ? linearWarmup(positiveInteger('klWarmupSteps', options.klWarmupSteps)) : undefined);
+  const epochSchedule =
+    options.klWarmupEpochs !== undefined ? linearWarmup(positiveInteger('klWarmupEpochs', options.klWarmupEpochs)) : undefined;
+
+  // Validate all data at the boundary, once.
+  let train = toMatrix(data, model.config.inputDim, 'data');
+  validateDomain(train, model.likelihood.domain, model.config.likelihood, 'data');
+  let validation: Matrix | undefined;
+  if (options.validationData !== undefined) {
+    validation = toMatrix(options.validationData, model.config.inputDim, 'validationData');
+    validateDomain(validation, model.likelihood.domain, model.config.likelihood, 'validationData');
+  } else if (options.validationSplit !== undefined) {
+    const f = options.validationSplit;
+    if (!(f > 0 && f < 1)) throw new ArgumentError('validationSplit', `fit: "validationSplit" must be in (0, 1), got ${f}`);
+    const nVal = Math.round(train.rows * f);
+    if (nVal < 1 || nVal >= train.rows) {
+      throw new ArgumentError('validationSplit', `fit: "validationSplit" ${f} leaves ${nVal} of ${train.rows} examples for validation`);
+    }
+    const perm = permutation(train.rows, mulberry32(seed ^ 0x2545f491));
+    validation = takeRows(train, perm.subarray(train.rows - nVal));
+    train = takeRows(train, perm.subarray(0, train.rows - nVal));
+  }
+
+  const variables = model.namedVariables();
+  const varList = [...variables.values()];
+  const optimizer = tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
+  const n = train.rows;
+  const batches = Math.ceil(n / batchSize);
+  const state: TrainingState = {
+    epoch: 0,
+    step: 0,
+    history: [],
+    best: { loss: Infinity, epoch: 0 },
+    fingerprint: { n, batchSize, seed, learningRate },
+  };
+  let bestWeights: Map<string, tf.Tensor> | undefined;
+  const xAll = tf.tensor2d(train.data, [train.rows, train.cols], 'float32');
+  const yieldNow = makeYielder();
+  const started = Date.now();
+  let stopReason: History['stopReason'] = 'completed';
+  try {
+    if (options.resumeFrom) {
+      const resumed = await restoreCheckpoint(options.resumeFrom, variables, optimizer, state.fingerprint);
+      Object.assign(state, resumed.state);
+      if (resumed.bestWeights) bestWeights = snapshotFromValues(variables, resumed.bestWeights);
+    }
+    const monitorValidation = validation !== undefined;
+    epochLoop: for (let epoch = state.epoch + 1; epoch <= epochs; epoch++) {
+      const rng = epochRng(seed, epoch);
+      const order = options.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : permutation(n, rng);
+      const epochStart = snapshot(variables);
+      const stepStats: tf.Tensor[] = [];
+      const sizes: number[] = [];
+      const betas: number[] = [];
+      const t0 = Date.now();
+      try {
+        for (let b = 0; b < batches; b++) {
+          if (options.signal?.aborted) {
+            stopReason = 'aborted';
+            restoreIfEmpty(stepStats, variables, epochStart);
+            break epochLoop;
+          }
+          const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
+          const stepSeed = nextSeed(rng);
+          const beta = baseBeta * (schedule ? schedule(state.step) : 1) * (epochSchedule ? epochSchedule(epoch - 1) : 1);
+          const indices = tf.tensor1d(idx, 'int32');
+          let rec: tf.Scalar | undefined;
+          let kl: tf.Scalar | undefined;
+          const cost = optimizer.minimize(
+            () => {
+              const xb = tf.gather(xAll, indices);
+              const out = negativeElbo(model.variationalInputs(xb), { beta, samples, freeBits, seed: stepSeed });
+              rec = tf.keep(out.reconstruction);
+              kl = tf.keep(out.kl);
+              return out.loss;
+            },
+            true,
+            varList,
+          )!;
+          indices.dispose();
+          stepStats.push(tf.stack([cost, rec!, kl!]));
+          tf.dispose([cost, rec!, kl!]);
+          sizes.push(idx.length);
+          betas.push(beta);
+          state.step++;
+          options.onBatchEnd?.({ epoch, batch: b, batches, size: idx.length });
+          await yieldNow();
+        }
+        // One read per epoch: every step's loss, reconstruction and KL.
+        const stacked = tf.stack(stepStats);
+        const values = await stacked.data();
+        stacked.dispose();
+        const seconds = (Date.now() - t0) / 1000;
+        let loss = 0;
+        let reconstruction = 0;
+        let klSum = 0;
+        for (let s = 0; s < sizes.length; s++) {
+          const l = values[3 * s]!;
+          if (!Number.isFinite(l)) {
+            restore(variables, epochStart);
+            throw new DivergenceError(
+              `training diverged: the loss became ${l} at epoch ${epoch}, step ${s}; the weights were restored to the end of epoch ${epoch - 1}` +
+                ' (try a smaller learning rate)',
+              epoch,
+              s,
+            );
+          }
+          loss += l * sizes[s]!;
+          reconstruction += values[3 * s + 1]! * sizes[s]!;
+          klSum += values[3 * s + 2]! * sizes[s]!;
+        }
+        const log: EpochLog = {
+          epoch,
+          epochs,
+          loss: loss / n,
+          reconstruction: reconstruction / n,
+          kl: klSum / n,
+          beta: betas[betas.length - 1]!,
+          seconds,
+          examplesPerSecond: n / Math.max(seconds, 1e-9),
+        };
+        if (validation) {
+          const v = await evaluateLoss(model, validation, seed + 7919 * epoch);
+          log.valLoss = v.loss;
+          log.valReconstruction = v.reconstruction;
+          log.valKl = v.kl;
+        }
+        state.history.push(log);
+        state.epoch = epoch;
+        const monitored = monitorValidation ? log.valLoss! : log.loss;
+        let improved = false;
+        if (monitored < state.best.loss) {
+          state.best = { loss: monitored, epoch };
+          improved = true;
+          if (options.patience !== undefined) {
+            disposeSnapshot(bestWeights);
+            bestWeights = snapshot(variables);
+          }
+        }
+        if (options.checkpointEvery && epoch % options.checkpointEvery === 0) {
+          await writeCheckpoint(options.checkpointDir!, variables, optimizer, state, bestWeights);
+        }
+        await options.onEpochEnd?.(log);
+        if (!improved && options.patience !== undefined && epoch - state.best.epoch > options.patience) {
+          stopReason = 'early-stopping';
+          break;
+        }
+      } finally {
+        disposeSnapshot(epochStart);
+        tf.dispose(stepStats);
+      }
+    }
+    let bestEpoch = state.epoch;
+    if (options.patience !== undefined && bestWeights && (options.restoreBestWeights ?? true) && state.best.epoch !== state.epoch) {
+      restore(variables, bestWeights);
+      bestEpoch = state.best.epoch;
+    }
+    return { epochs: state.history, stopReason, bestEpoch, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    xAll.dispose();
+    optimizer.dispose();
+    disposeSnapshot(bestWeights);
+  }
+}
+
+/** An abort before the first step of an epoch leaves the weights as they were (nothing to restore otherwise). */
+function restoreIfEmpty(stepStats: tf.Tensor[], variables: Map<string, tf.Variable>, epochStart: Map<string, tf.Tensor>): void {
+  if (stepStats.length === 0) restore(variables, epochStart);
+}
+
+function snapshotFromValues(variables: Map<string, tf.Variable>, values: Map<string, Float32Array>): Map<string, tf.Tensor> {
+  return new Map([...variables].map(([k, v]) => [k, tf.tensor(values.get(k)!, v.shape, 'float32')]));
+}

@@ -1,0 +1,13 @@
+export { VAE, type EncodeOptions, type GenerateOptions, type Evaluation } from './vae.js';
+export {
+  type VAEConfig,
+  type ResolvedVAEConfig,
+  type LikelihoodName,
+  type CustomLikelihood,
+  LIKELIHOODS,
+  resolveConfig,
+} from './config.js';
+export { type FitOptions, type History, type EpochLog, type BatchInfo, type TrainingState, assertGradientsRegistered } from './fit.js';
+export { type DataInput, type DataDomain, toMatrix, validateDomain } from './data.js';
+export { type ModelArtifacts, type SavedModelJson, type WeightSpec } from './serialization.js';
+export { VERSION, FORMAT_VERSION } from './version.js';

@@ -1,0 +1,92 @@
+// Shared helpers of the VAE tests (not part of the build: tsconfig.build.json excludes src/test-utils).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { type Matrix, mulberry32, permutation, standardNormal, takeRows } from '@varia/core';
+import { syntheticCounts, toyGaussian2d } from '@varia/datasets';
+import { afterAll, expect } from 'vitest';
+import type { VAE } from '../vae.js';
+
+/** Every variable's values by stable name (plain copies: no tensors). */
+export function weightValues(model: VAE): Map<string, Float32Array> {
+  return new Map([...model.namedVariables()].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
+}
+
+/** Largest absolute difference between two weight maps with the same names (Infinity when names differ). */
+export function maxWeightDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  if (a.size !== b.size) return Infinity;
+  let worst = 0;
+  for (const [name, va] of a) {
+    const vb = b.get(name);
+    if (!vb || vb.length !== va.length) return Infinity;
+    for (let i = 0; i < va.length; i++) {
+      const d = Math.abs(va[i]! - vb[i]!);
+      if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
+    }
+  }
+  return worst;
+}
+
+/** Asserts two weight maps are bit-identical (same names, same float32 bits). */
+export function expectSameWeights(actual: Map<string, Float32Array>, expected: Map<string, Float32Array>): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  for (const [name, v] of expected) {
+    expect(new Uint8Array(actual.get(name)!.buffer), name).toEqual(new Uint8Array(v.buffer));
+  }
+}
+
+/** Values of a tensor as a plain array (disposes nothing). */
+export function values(t: tf.Tensor): number[] {
+  return Array.from(t.dataSync());
+}
+
+/** Runs `f` and returns how many tensors it left allocated. */
+export async function leakedBy(f: () => unknown): Promise<number> {
+  const before = tf.memory().numTensors;
+  await f();
+  return tf.memory().numTensors - before;
+}
+
+/** A fresh temporary directory, removed after the test file. */
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+export async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'varia-vae-test-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A seeded random subset of `rows` examples of the separated 2-D toy set (which is ordered by group). */
+export function toySubset(rows: number, seed = 0): Matrix {
+  const x = toyGaussian2d({ seed, separated: true }).x;
+  return takeRows(x, permutation(x.rows, mulberry32(seed + 1)).subarray(0, rows));
+}
+
+/** Poisson counts with a 2-D latent cause. */
+export function counts(n: number, dim = 8, seed = 0): Matrix {
+  return syntheticCounts({ n, dim, latentDim: 2, seed }).x;
+}
+
+/** Binary data: counts above their mean (5) → 1, else 0. */
+export function binary(n: number, dim = 8, seed = 0): Matrix {
+  const c = counts(n, dim, seed);
+  return { data: c.data.map((v) => (v > 5 ? 1 : 0)), rows: c.rows, cols: c.cols };
+}
+
+/**
+ * Points on a line in 3-D plus small isotropic noise: x = t·(1, 2, −1) + ε, t ~ N(0, 1), ε ~ N(0, noise²).
+ * A 1-D latent explains all but the noise.
+ */
+export function noisyLine(n: number, noise: number, seed = 0): Matrix {
+  const rng = mulberry32(seed);
+  const data = new Float32Array(n * 3);
+  const dir = [1, 2, -1];
+  for (let i = 0; i < n; i++) {
+    const t = standardNormal(rng);
+    for (let j = 0; j < 3; j++) data[i * 3 + j] = t * dir[j]! + noise * standardNormal(rng);
+  }
+  return { data, rows: n, cols: 3 };
+}
