@@ -9,5 +9,6 @@ export {
 } from './config.js';
 export { type FitOptions, type History, type EpochLog, type BatchInfo, type TrainingState, assertGradientsRegistered } from './fit.js';
 export { type DataInput, type DataDomain, toMatrix, validateDomain } from './data.js';
+export { type LikelihoodSpec, likelihoodSpec } from './likelihoods.js';
 export { type ModelArtifacts, type SavedModelJson, type WeightSpec } from './serialization.js';
 export { VERSION, FORMAT_VERSION } from './version.js';
