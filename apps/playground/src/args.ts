@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
+import { LIKELIHOODS } from '@varia/vae';
 import { BACKEND_REQUESTS, type BackendRequest } from './backend.js';
 
 /** Datasets the CLI can train on. */
 export const DATASETS = ['toy2d', 'toy2d-separated', 'counts', 'mnist', 'mnist-counts'] as const;
 /** A dataset name. */
 export type DatasetName = (typeof DATASETS)[number];
-/** Likelihoods the CLI exposes. */
-export const CLI_LIKELIHOODS = ['gaussian', 'poisson', 'bernoulli'] as const;
+/** Likelihoods the CLI exposes: every built-in likelihood of `@varia/vae`. */
+export const CLI_LIKELIHOODS = LIKELIHOODS;
 
 /** Parsed options of `train`. */
 export interface TrainArgs {
@@ -35,6 +36,7 @@ export interface TrainArgs {
 export class UsageError extends Error {}
 
 export const USAGE = `Usage: pnpm playground train [options]
+       pnpm playground serve [--port N]   (serve the web page; see serve --help)
 
 Trains a variational autoencoder and saves it. Defaults reproduce the classic example
 (2-D toy data, hidden 2, latent 2, Adam lr 0.01, 20 epochs, batch 10, Gaussian likelihood).
@@ -141,4 +143,38 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     resume: v.resume,
     plots: v.plots,
   };
+}
+
+/** Parsed options of `serve`. */
+export interface ServeArgs {
+  port: number;
+  dir?: string;
+}
+
+export const SERVE_USAGE = `Usage: pnpm playground serve [--port N] [--dir DIR]
+
+Serves the built web page (apps/playground/dist-web) on http://127.0.0.1:PORT/ until interrupted.
+
+Options:
+  --port N                port to listen on, 0 for any free port (default 5173)
+  --dir DIR               serve another build of the page
+  -h, --help              show this help`;
+
+/** Parses `serve` arguments. @throws UsageError with a clear message. */
+export function parseServeArgs(argv: string[]): ServeArgs | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: { port: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (parsed.values.help) return 'help';
+  const port = int('port', parsed.values.port, 0) ?? 5173;
+  if (port > 65535) throw new UsageError(`--port must be an integer in 0…65535, got "${parsed.values.port}"`);
+  return { port, dir: parsed.values.dir };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectNoLeak, fixtures } from '../test/helpers.js';
+import { expectClose, expectContract, expectNoLeak, fixtures } from '../test/helpers.js';
 import { Bernoulli } from './bernoulli.js';
 
 describe('Bernoulli', () => {
@@ -48,5 +48,9 @@ describe('Bernoulli', () => {
     expectNoLeak(() => [d.logProb([0, 1]), d.sample([3]), d.mean(), d.mode(), d.variance(), d.entropy(), d.cdf(0), d.probs()]);
     d.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('shape, expand, seeding and memory contract', () => {
+    expectContract(() => new Bernoulli({ logits: [-1, 2] }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], false);
   });
 });

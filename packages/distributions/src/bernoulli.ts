@@ -13,6 +13,9 @@ export type BernoulliParams = { logits: TensorLike; probs?: never } | { probs: T
  * log p(x) = x·ℓ − softplus(ℓ)  (= x log p + (1−x) log(1−p), computed without log(sigmoid)).
  *
  * Given `probs`, the logits are log p − log(1 − p) (probabilities 0 and 1 map to ∓∞ logits).
+ *
+ * Support {0, 1}: with `validateArgs` (default) other values make `logProb` throw an ArgumentError; without, they
+ * get −∞. No `rsample` (discrete; see {@link ContinuousBernoulli} for a relaxation).
  */
 export class Bernoulli extends Distribution {
   static readonly argConstraints = { logits: real, probs: unitInterval } as const;
@@ -45,6 +48,12 @@ export class Bernoulli extends Distribution {
   /** Probability p = σ(ℓ) of a 1. */
   probs(): tf.Tensor {
     return tf.sigmoid(this.logits);
+  }
+  protected override _params(): Record<string, tf.Tensor> {
+    return { logits: this.logits };
+  }
+  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
+    return new Bernoulli(params as unknown as BernoulliParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return tf.sub(tf.mul(x, this.logits), tf.softplus(this.logits));

@@ -90,3 +90,10 @@ export function independent(base: Constraint, eventDims: number): Constraint {
     },
   };
 }
+
+/** Integers in [lower, upper] (e.g. category indices 0…K−1). */
+export function integerInterval(lower: number, upper: number): Constraint {
+  return elementwise(`integerInterval(${lower}, ${upper})`, `an integer in [${lower}, ${upper}]`, (x) =>
+    tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(x, lower), tf.lessEqual(x, upper)), isInteger(x)),
+  );
+}

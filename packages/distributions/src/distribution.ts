@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NotImplementedError, ShapeError } from '@varia/core';
 import type { Constraint } from './constraints.js';
-import { broadcastShapes, toFloatTensor, type TensorLike } from './tensor-like.js';
-import { stopGradient } from './special.js';
+import { broadcastShapes, shapesEqual, toFloatTensor, type TensorLike } from './tensor-like.js';
+import { gradFreeMask, stopGradient } from './special.js';
 import { validateValue } from './validate.js';
 
 /** Options every distribution accepts. */
@@ -13,12 +13,24 @@ export interface DistributionOptions {
    * values give `-Infinity` or NaN log-densities instead of an error.
    */
   validateArgs?: boolean;
+  /**
+   * With validation off, whether `logProb` maps out-of-support values to −∞ (default `true`). `false` evaluates the
+   * density formula at any value without the support check: for data already validated at a boundary (the heads in
+   * `@varia/layers` use it in the training loop, where the mask would cost an extra pass), and for soft targets such as
+   * Bernoulli's x ∈ [0, 1] (the binary cross-entropy of PyTorch VAEs). Ignored when `validateArgs` is on.
+   */
+  maskOutOfSupport?: boolean;
 }
 
 /** Options of `sample` / `rsample`. */
 export interface SampleOptions {
   /** Seed for reproducible draws: the same seed gives the same sample. Omitted: a fresh random draw. */
   seed?: number;
+}
+
+/** Whether a constraint accepts every finite value (then `logProb` needs no support mask). */
+function isTrivialSupport(c: Constraint): boolean {
+  return c.name === 'real' || /^independent\(real, \d+\)$/.test(c.name);
 }
 
 /** Result of {@link Distribution.prepareParams}. */
@@ -48,6 +60,8 @@ export abstract class Distribution {
   readonly eventShape: readonly number[];
   /** Whether parameters and values are validated (see {@link DistributionOptions.validateArgs}). */
   readonly validateArgs: boolean;
+  /** Whether `logProb` masks out-of-support values with −∞ when validation is off. */
+  readonly maskOutOfSupport: boolean;
   /** Constraints on the constructor parameters, by name. */
   abstract get argConstraints(): Readonly<Record<string, Constraint>>;
   /** The set of values with positive density. */
@@ -68,6 +82,7 @@ export abstract class Distribution {
     this.batchShape = [...batchShape];
     this.eventShape = [...eventShape];
     this.validateArgs = options.validateArgs ?? true;
+    this.maskOutOfSupport = options.maskOutOfSupport ?? true;
     this.owned = owned;
   }
 
@@ -141,8 +156,17 @@ export abstract class Distribution {
     return tf.tidy(() => {
       const x = toFloatTensor(value);
       this.checkValueShape(x);
-      if (this.validateArgs) validateValue(this.displayName, 'value', x, this.support);
-      return this._logProb(x);
+      if (this.validateArgs) {
+        validateValue(this.displayName, 'value', x, this.support);
+        return this._logProb(x);
+      }
+      const lp = this._logProb(x);
+      const support = this.support;
+      if (!this.maskOutOfSupport || isTrivialSupport(support)) return lp;
+      // Without validation, values outside the support get −∞ (NaN values stay NaN).
+      let ok = gradFreeMask([x], (v) => support.check(v));
+      if (!shapesEqual(ok.shape, lp.shape)) ok = tf.broadcastTo(ok, lp.shape);
+      return tf.where(ok, lp, tf.fill(lp.shape, -Infinity));
     });
   }
 
@@ -204,6 +228,68 @@ export abstract class Distribution {
       this.checkValueShape(x);
       return this._cdf(x);
     });
+  }
+
+  /**
+   * A new distribution of the same family whose parameters are broadcast to `batchShape` (torch's `expand`). The
+   * current batch shape must broadcast to `batchShape`, e.g. `[3]` → `[2, 3]`. The result owns copies of the
+   * parameters: dispose both.
+   * @throws ShapeError when the batch shape cannot be broadcast to `batchShape`.
+   */
+  expand(batchShape: readonly number[]): this {
+    this.assertAlive();
+    const target = [...batchShape];
+    let ok = Array.isArray(batchShape) && target.every((d) => Number.isInteger(d) && d >= 0);
+    if (ok) {
+      try {
+        ok = shapesEqual(broadcastShapes([this.batchShape, target]), target);
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      throw new ShapeError(
+        'batchShape',
+        `${this.displayName}.expand: batch shape [${this.batchShape.join(', ')}] does not broadcast to ${JSON.stringify(batchShape)}`,
+      );
+    }
+    return this._expand(target) as this;
+  }
+
+  /**
+   * The tensors that define this distribution, by constructor-option name, each of shape
+   * `[...batchShape, ...parameterEventShape]`. Used by the generic {@link Distribution.expand}.
+   */
+  protected _params(): Record<string, tf.Tensor> {
+    throw new NotImplementedError(`${this.displayName}.expand is not implemented`);
+  }
+  /** A new distribution of this family from parameters shaped like those of {@link Distribution._params}. */
+  protected _withParams(_params: Record<string, tf.Tensor>, _options: DistributionOptions): Distribution {
+    throw new NotImplementedError(`${this.displayName}.expand is not implemented`);
+  }
+  /** Generic expand: broadcasts every tensor of `_params()` and rebuilds with `_withParams` (which then owns them). */
+  protected _expand(batchShape: number[]): Distribution {
+    const params = this._params();
+    const created: tf.Tensor[] = [];
+    const expanded: Record<string, tf.Tensor> = {};
+    for (const [name, t] of Object.entries(params)) {
+      const target = [...batchShape, ...t.shape.slice(this.batchShape.length)];
+      const b = shapesEqual(t.shape, target) ? tf.clone(t) : tf.broadcastTo(t, target);
+      created.push(b);
+      expanded[name] = b;
+    }
+    try {
+      const d = this._withParams(expanded, { validateArgs: this.validateArgs });
+      d.adopt(created);
+      return d;
+    } catch (e) {
+      for (const t of created) t.dispose();
+      throw e;
+    }
+  }
+  /** Makes this distribution responsible for disposing `tensors`. */
+  protected adopt(tensors: readonly tf.Tensor[]): void {
+    this.owned.push(...tensors);
   }
 
   /** Frees the tensors this distribution created (parameters given as tensors stay with their owner). */

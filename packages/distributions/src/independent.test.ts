@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectNoLeak } from '../test/helpers.js';
+import { expectClose, expectContract, expectNoLeak } from '../test/helpers.js';
 import { Independent } from './independent.js';
 import { Normal } from './normal.js';
 
@@ -35,5 +35,9 @@ describe('Independent', () => {
     expectNoLeak(() => [d.logProb([[0, 0]]), d.sample([2]), d.mean(), d.variance(), d.entropy()]);
     d.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('shape, expand, seeding and memory contract', () => {
+    expectContract(() => new Independent(new Normal({ loc: [[0, 1, 2], [3, 4, 5]], scale: 1 }), 1), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
   });
 });

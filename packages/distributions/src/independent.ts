@@ -28,6 +28,7 @@ export class Independent extends Distribution {
     const split = base.batchShape.length - reinterpretedBatchDims;
     super(base.batchShape.slice(0, split), [...base.batchShape.slice(split), ...base.eventShape], {
       validateArgs: options.validateArgs ?? base.validateArgs,
+      maskOutOfSupport: options.maskOutOfSupport ?? base.maskOutOfSupport,
     });
     this.base = base;
     this.reinterpretedBatchDims = reinterpretedBatchDims;
@@ -66,6 +67,12 @@ export class Independent extends Distribution {
   }
   protected override _entropy(): tf.Tensor {
     return this.sumReinterpreted(this.base.entropy());
+  }
+  /** Expands the base to `[...batchShape, ...reinterpreted dims]` and wraps it again. */
+  protected override _expand(batchShape: number[]): Distribution {
+    const split = this.base.batchShape.length - this.reinterpretedBatchDims;
+    const base = this.base.expand([...batchShape, ...this.base.batchShape.slice(split)]);
+    return new Independent(base, this.reinterpretedBatchDims, { validateArgs: this.validateArgs });
   }
   /** Frees the base distribution's tensors too. */
   override dispose(): void {

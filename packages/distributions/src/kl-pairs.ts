@@ -5,6 +5,16 @@ import { Independent } from './independent.js';
 import { type DistributionClass, type KLFunction, klDivergence } from './kl.js';
 import { Normal } from './normal.js';
 import { Poisson } from './poisson.js';
+import { Beta } from './beta.js';
+import { Categorical } from './categorical.js';
+import { Deterministic } from './deterministic.js';
+import { Dirichlet } from './dirichlet.js';
+import { Distribution } from './distribution.js';
+import { Gamma } from './gamma.js';
+import { Laplace } from './laplace.js';
+import { MultivariateNormalDiag } from './multivariate-normal-diag.js';
+import { OneHotCategorical } from './one-hot-categorical.js';
+import { digamma, gradFreeMask, lbeta, lgamma } from './special.js';
 
 /**
  * KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½.
@@ -45,6 +55,76 @@ export function klIndependentIndependent(p: Independent, q: Independent): tf.Ten
   return tf.sum(kl, Array.from({ length: p.reinterpretedBatchDims }, (_, i) => kl.rank - 1 - i));
 }
 
+/** KL(N(μ₁, diag σ₁²) ‖ N(μ₂, diag σ₂²)) = Σᵢ [log(σ₂ᵢ/σ₁ᵢ) + (σ₁ᵢ² + (μ₁ᵢ − μ₂ᵢ)²)/(2σ₂ᵢ²) − ½]. */
+export function klMultivariateNormalDiag(p: MultivariateNormalDiag, q: MultivariateNormalDiag): tf.Tensor {
+  const varRatio = tf.square(tf.div(p.scaleDiag, q.scaleDiag));
+  const t1 = tf.square(tf.div(tf.sub(p.loc, q.loc), q.scaleDiag));
+  return tf.sum(tf.mul(0.5, tf.sub(tf.sub(tf.add(varRatio, t1), 1), tf.log(varRatio))), -1);
+}
+
+/** KL(Laplace(μ₁, b₁) ‖ Laplace(μ₂, b₂)) = log(b₂/b₁) + |μ₁ − μ₂|/b₂ + (b₁/b₂)·e^{−|μ₁ − μ₂|/b₁} − 1. */
+export function klLaplaceLaplace(p: Laplace, q: Laplace): tf.Tensor {
+  const ratio = tf.div(p.scale, q.scale);
+  const diff = tf.abs(tf.sub(p.loc, q.loc));
+  return tf.sub(
+    tf.add(tf.sub(tf.div(diff, q.scale), tf.log(ratio)), tf.mul(ratio, tf.exp(tf.neg(tf.div(diff, p.scale))))),
+    1,
+  );
+}
+
+/** KL(Cat(p) ‖ Cat(q)) = Σₖ pₖ (log pₖ − log qₖ), with 0·log 0 = 0 (also for one-hot categoricals). */
+export function klCategoricalCategorical(p: Categorical | OneHotCategorical, q: Categorical | OneHotCategorical): tf.Tensor {
+  const probs = tf.exp(p.logits);
+  const terms = tf.mul(probs, tf.sub(p.logits, q.logits));
+  return tf.sum(tf.where(gradFreeMask([probs], (v) => tf.greater(v, 0)), terms, tf.zerosLike(terms)), -1);
+}
+
+/**
+ * KL(Gamma(α₁, β₁) ‖ Gamma(α₂, β₂)) = (α₁ − α₂)ψ(α₁) − log Γ(α₁) + log Γ(α₂) + α₂(log β₁ − log β₂) + α₁(β₂ − β₁)/β₁.
+ */
+export function klGammaGamma(p: Gamma, q: Gamma): tf.Tensor {
+  const a1 = p.concentration;
+  const a2 = q.concentration;
+  return tf.add(
+    tf.add(tf.mul(tf.sub(a1, a2), digamma(a1)), tf.sub(lgamma(a2), lgamma(a1))),
+    tf.add(tf.mul(a2, tf.sub(tf.log(p.rate), tf.log(q.rate))), tf.div(tf.mul(a1, tf.sub(q.rate, p.rate)), p.rate)),
+  );
+}
+
+/**
+ * KL(Beta(a₁, b₁) ‖ Beta(a₂, b₂)) = log B(a₂, b₂) − log B(a₁, b₁) + (a₁ − a₂)ψ(a₁) + (b₁ − b₂)ψ(b₁)
+ * + (a₂ − a₁ + b₂ − b₁)ψ(a₁ + b₁).
+ */
+export function klBetaBeta(p: Beta, q: Beta): tf.Tensor {
+  const a1 = p.concentration1;
+  const b1 = p.concentration0;
+  const a2 = q.concentration1;
+  const b2 = q.concentration0;
+  const s1 = tf.add(a1, b1);
+  return tf.add(
+    tf.add(tf.sub(lbeta(a2, b2), lbeta(a1, b1)), tf.add(tf.mul(tf.sub(a1, a2), digamma(a1)), tf.mul(tf.sub(b1, b2), digamma(b1)))),
+    tf.mul(tf.sub(tf.add(a2, b2), s1), digamma(s1)),
+  );
+}
+
+/**
+ * KL(Dir(α) ‖ Dir(β)) = log Γ(α₀) − Σᵢ log Γ(αᵢ) − log Γ(β₀) + Σᵢ log Γ(βᵢ) + Σᵢ (αᵢ − βᵢ)(ψ(αᵢ) − ψ(α₀)).
+ */
+export function klDirichletDirichlet(p: Dirichlet, q: Dirichlet): tf.Tensor {
+  const a = p.concentration;
+  const b = q.concentration;
+  const a0 = tf.sum(a, -1);
+  const b0 = tf.sum(b, -1);
+  const t1 = tf.sub(tf.sub(lgamma(a0), tf.sum(lgamma(a), -1)), tf.sub(lgamma(b0), tf.sum(lgamma(b), -1)));
+  const t2 = tf.sum(tf.mul(tf.sub(a, b), tf.sub(digamma(a), digamma(tf.expandDims(a0, -1)))), -1);
+  return tf.add(t1, t2);
+}
+
+/** KL(δ_{x₀} ‖ q) = −log q(x₀), for any q with a `logProb` (+∞ where q(x₀) = 0). */
+export function klDeterministic(p: Deterministic, q: Distribution): tf.Tensor {
+  return tf.neg(q.logProb(p.loc));
+}
+
 /** The analytic pairs `klDivergence` knows without registration, as `[P, Q, KL(p‖q)]`. */
 export function builtinKLPairs(): [DistributionClass, DistributionClass, KLFunction][] {
   return [
@@ -52,5 +132,14 @@ export function builtinKLPairs(): [DistributionClass, DistributionClass, KLFunct
     [Bernoulli, Bernoulli, klBernoulliBernoulli as KLFunction],
     [Poisson, Poisson, klPoissonPoisson as KLFunction],
     [Independent, Independent, klIndependentIndependent as KLFunction],
+    [MultivariateNormalDiag, MultivariateNormalDiag, klMultivariateNormalDiag as KLFunction],
+    [Laplace, Laplace, klLaplaceLaplace as KLFunction],
+    [Categorical, Categorical, klCategoricalCategorical as KLFunction],
+    [OneHotCategorical, OneHotCategorical, klCategoricalCategorical as KLFunction],
+    [Gamma, Gamma, klGammaGamma as KLFunction],
+    [Beta, Beta, klBetaBeta as KLFunction],
+    [Dirichlet, Dirichlet, klDirichletDirichlet as KLFunction],
+    // Distribution's constructor is protected; the registry only uses the class as a prototype key.
+    [Deterministic, Distribution as unknown as DistributionClass, klDeterministic as KLFunction],
   ];
 }

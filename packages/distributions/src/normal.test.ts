@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectNoLeak, fixtures, moments } from '../test/helpers.js';
+import { expectClose, expectContract, expectNoLeak, fixtures, moments } from '../test/helpers.js';
 import { Normal } from './normal.js';
 
 describe('Normal', () => {
@@ -83,5 +83,9 @@ describe('Normal', () => {
     expectNoLeak(() => { try { new Normal({ loc: [0, 1], scale: [1, -1] }); } catch { /* expected */ } });
     d.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('shape, expand, seeding and memory contract', () => {
+    expectContract(() => new Normal({ loc: [0, 1], scale: 2 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
   });
 });

@@ -48,6 +48,12 @@ export class Normal extends Distribution {
   override get hasRsample(): boolean {
     return true;
   }
+  protected override _params(): Record<string, tf.Tensor> {
+    return { loc: this.loc, scale: this.scale };
+  }
+  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
+    return new Normal(params as unknown as NormalParams, options);
+  }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const z = tf.div(tf.sub(x, this.loc), this.scale);
     return tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(tf.log(this.scale), HALF_LOG_2PI));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectNoLeak, fixtures } from '../test/helpers.js';
+import { expectClose, expectContract, expectNoLeak, fixtures } from '../test/helpers.js';
 import { Poisson } from './poisson.js';
 
 describe('Poisson', () => {
@@ -61,5 +61,31 @@ describe('Poisson', () => {
     expectNoLeak(() => [d.logProb([0, 3]), d.sample([2]), d.mean(), d.mode(), d.variance(), d.entropy(), d.rate()]);
     d.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('Poisson (Loader saddle-point log-mass)', () => {
+  it('matches SciPy for counts up to 1e6 and rates 1e-3…1e6 within 1e-5 relative', () => {
+    tf.tidy(() => {
+      const c = fixtures.poissonLarge;
+      const d = new Poisson({ rate: c.map((v) => v.rate) });
+      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 1e-5);
+    });
+  });
+  it('logRate parameterization stays finite for log λ = ±30 and is differentiable', () => {
+    tf.tidy(() => {
+      const d = new Poisson({ logRate: [-30, 30] });
+      const lp = d.logProb([0, 3]).dataSync();
+      expect(lp[0]).toBeCloseTo(-Math.exp(-30), 10);
+      expectClose(lp[1]!, 3 * 30 - Math.exp(30) - Math.log(6), 1e-6, 0);
+      // d/dlogλ log p(x) = x − λ
+      const g = tf.grad((l: tf.Tensor) => tf.sum(new Poisson({ logRate: l }, { validateArgs: false }).logProb([2, 5, 9876])))(
+        tf.tensor([Math.log(3), Math.log(5), Math.log(1e4)]),
+      );
+      expectClose(g, [2 - 3, 0, 9876 - 1e4], 1e-3, 1e-3);
+    });
+  });
+  it('shape, expand, seeding and memory contract', () => {
+    expectContract(() => new Poisson({ rate: [0.5, 20] }), ['mean', 'mode', 'variance', 'stddev', 'entropy']);
   });
 });

@@ -140,9 +140,9 @@ export function trigamma(x: tf.Tensor): tf.Tensor {
  */
 export function log1mexp(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const useExpm1 = tf.greater(x, -Math.LN2);
+    const useExpm1 = gradFreeMask([x], (v) => tf.greater(v, -Math.LN2));
     // tfjs has no expm1: use 1 − eˣ where it loses nothing (|x| ≥ 1e-3) and −x(1 + x/2 + x²/6) near 0.
-    const small = tf.less(tf.abs(x), 1e-3);
+    const small = gradFreeMask([x], (v) => tf.less(tf.abs(v), 1e-3));
     const taylor = tf.neg(tf.mul(x, tf.add(1, tf.mul(x, tf.add(0.5, tf.mul(x, 1 / 6))))));
     const negExpm1 = tf.where(small, taylor, tf.sub(1, tf.exp(x)));
     const a = tf.log(negExpm1);
@@ -162,10 +162,52 @@ export function softplusInverse(y: tf.Tensor): tf.Tensor {
  * x·log(y) with the convention 0·log(0) = 0 (SciPy's `xlogy`).
  */
 export function xlogy(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.where(tf.equal(x, 0), tf.zerosLike(tf.mul(x, y)), tf.mul(x, tf.log(y))));
+  return tf.tidy(() => tf.where(gradFreeMask([x], (v) => tf.equal(v, 0)), tf.zerosLike(tf.mul(x, y)), tf.mul(x, tf.log(y))));
 }
 
 /** log Σ exp(x) along `axis` (stable: subtracts the max). Re-exported from tfjs for one import site. */
 export function logSumExp(x: tf.Tensor, axis: number | number[] = -1, keepDims = false): tf.Tensor {
   return tf.logSumExp(x, axis, keepDims);
+}
+
+/**
+ * log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b), the log of the beta function, for a, b > 0. Float32 caveat:
+ * when a + b is large the log-gammas cancel, leaving ~1e-7·(a + b)·log(a + b) absolute error (3e-4 for B(2.5, 1000)).
+ */
+export function lbeta(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.add(lgamma(a), lgamma(b)), lgamma(tf.add(a, b))));
+}
+
+/**
+ * expm1(x) = eˣ − 1, accurate for small |x| (tfjs has none). For |x| < ½ Kahan's trick: with u = eˣ,
+ * expm1(x) = (u − 1)·x / log u, and x itself where u rounds to 1; elsewhere u − 1. Overflows to +∞ like eˣ for x > 88.
+ */
+export function expm1(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const u = tf.exp(x);
+    // |x| ≥ ½: u − 1 loses nothing (and stays exact for denormal u). |x| < ½: Kahan's quotient, x where u rounds to 1.
+    const near = gradFreeMask([x, u], (v, e) => tf.logicalAnd(tf.less(tf.abs(v), 0.5), tf.notEqual(e!, 1)));
+    const isOne = gradFreeMask([u], (e) => tf.equal(e, 1));
+    const uSafe = tf.where(near, u, tf.fill(u.shape, 2));
+    const xSafe = tf.where(near, x, tf.fill(u.shape, Math.LN2));
+    const kahan = tf.div(tf.mul(tf.sub(uSafe, 1), xSafe), tf.log(uSafe));
+    return tf.where(isOne, x, tf.where(near, kahan, tf.sub(u, 1)));
+  });
+}
+
+/**
+ * A boolean mask `predicate(...inputs)` that is invisible to the gradient tape. tfjs has no gradients for
+ * comparison and logical ops (Less, Greater, Equal, LogicalNot…), so a `tf.where` whose condition is computed from a
+ * differentiated tensor fails in `tf.grad`; masks built here do not. The predicate runs inside a `tf.customGrad`
+ * forward pass (not recorded) and the mask gets a zero gradient.
+ */
+export function gradFreeMask(inputs: readonly tf.Tensor[], predicate: (...xs: tf.Tensor[]) => tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: unknown[]) => {
+    const xs = args.slice(0, inputs.length) as tf.Tensor[];
+    return {
+      value: tf.cast(predicate(...xs), 'float32'),
+      gradFunc: () => xs.map((x) => tf.zerosLike(x)),
+    };
+  }) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+  return tf.tidy(() => tf.greaterEqual(op(...inputs), 0.5));
 }

@@ -32,3 +32,76 @@ export function moments(x: tf.Tensor): { mean: number[]; variance: number[] } {
     return { mean: Array.from(mean.dataSync()), variance: Array.from(variance.dataSync()) };
   });
 }
+
+/** The public zero-argument methods a family may implement. */
+export type Method = 'mean' | 'mode' | 'variance' | 'stddev' | 'entropy';
+
+/**
+ * The shape and memory contract every family must satisfy, for a distribution made by `make` (batch shape ≥ 1 dim):
+ * `sample([2, 3])` → `[2, 3, ...batch, ...event]`, `logProb` of it → `[2, 3, ...batch]`, `expand([4, ...batch])`,
+ * the listed methods return `[...batch, ...event]` (entropy `[...batch]`), and nothing leaks.
+ */
+export function expectContract(make: () => import('../src/distribution.js').Distribution, methods: readonly Method[], rsample = false): void {
+  const before = tf.memory().numTensors;
+  const d = make();
+  const full = [...d.batchShape, ...d.eventShape];
+  expectNoLeak(() => {
+    const x = d.sample([2, 3], { seed: 1 });
+    expect(x.shape).toEqual([2, 3, ...full]);
+    const lp = d.logProb(x);
+    expect(lp.shape).toEqual([2, 3, ...d.batchShape]);
+    expect(Array.from(lp.dataSync()).every((v) => !Number.isNaN(v))).toBe(true);
+    const p = d.prob(x);
+    return [x, lp, p];
+  });
+  expectNoLeak(() => {
+    const a = d.sample([5], { seed: 42 });
+    const b = d.sample([5], { seed: 42 });
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    return [a, b];
+  });
+  for (const m of methods) {
+    expectNoLeak(() => {
+      const t = d[m]();
+      expect(t.shape).toEqual(m === 'entropy' ? [...d.batchShape] : full);
+      return t;
+    });
+  }
+  if (rsample) {
+    expectNoLeak(() => {
+      const r = d.rsample([2], { seed: 3 });
+      expect(r.shape).toEqual([2, ...full]);
+      return r;
+    });
+  } else {
+    expect(() => d.rsample([1])).toThrowError(/has no reparameterized sampler/);
+  }
+  const e = d.expand([4, ...d.batchShape]);
+  expect(e.batchShape).toEqual([4, ...d.batchShape]);
+  expect(e.eventShape).toEqual(d.eventShape);
+  expectNoLeak(() => {
+    const x = e.sample([2], { seed: 5 });
+    expect(x.shape).toEqual([2, 4, ...full]);
+    return [x, e.logProb(x)];
+  });
+  expect(() => d.expand([7, 7, 7, 7, 7])).toThrowError(/expand/);
+  e.dispose();
+  d.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+}
+
+/** Checks a sample's per-element mean (and variance when given) within `k` standard errors, from n draws along axis 0. */
+export function expectMoments(x: tf.Tensor, mean: number[], variance: number[], k = 5, checkVariance = true): void {
+  const n = x.shape[0]!;
+  const m = moments(x);
+  mean.forEach((mu, i) => {
+    const se = Math.sqrt(variance[i]! / n);
+    if (!(Math.abs(m.mean[i]! - mu) <= k * se + 1e-9)) throw new Error(`mean ${i}: got ${m.mean[i]}, expected ${mu} ± ${k}·${se}`);
+  });
+  if (!checkVariance) return;
+  variance.forEach((v, i) => {
+    // SE of the sample variance ≈ v·√(2/n) for near-normal data; use 3× that to allow heavier tails.
+    const se = 3 * v * Math.sqrt(2 / n);
+    if (!(Math.abs(m.variance[i]! - v) <= k * se + 1e-9)) throw new Error(`variance ${i}: got ${m.variance[i]}, expected ${v} ± ${k}·${se}`);
+  });
+}

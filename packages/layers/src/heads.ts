@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
-import { Bernoulli, type Distribution, Independent, Normal, Poisson, softplusInverse } from '@varia/distributions';
+import { Bernoulli, ContinuousBernoulli, type Distribution, Independent, Normal, Poisson, softplusInverse } from '@varia/distributions';
 import { Dense } from './dense.js';
 import type { Initializer } from './initializers.js';
 import { makeVariable } from './initializers.js';
@@ -42,7 +42,8 @@ export interface HeadOptions {
   seed?: number;
 }
 
-function checkHeadDims(name: string, o: HeadOptions): void {
+/** Checks a head's `inputDim` and `units`. */
+export function checkHeadDims(name: string, o: HeadOptions): void {
   for (const k of ['inputDim', 'units'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < 1) {
       throw new ArgumentError(k, `${name}: "${k}" must be a positive integer, got ${o[k]}`);
@@ -50,7 +51,15 @@ function checkHeadDims(name: string, o: HeadOptions): void {
   }
 }
 
-function checkInput(name: string, h: tf.Tensor, inputDim: number): void {
+/**
+ * Heads build their distributions without validation or support masking: parameters come from the network (always
+ * valid by construction) and the data is validated once at the training boundary, so the hot loop skips both checks.
+ * Bernoulli then accepts [0, 1] intensities as soft targets (binary cross-entropy), as PyTorch VAEs do.
+ */
+export const HEAD_DISTRIBUTION_OPTIONS = { validateArgs: false, maskOutOfSupport: false } as const;
+
+/** Checks that h is [batch, inputDim]. */
+export function checkInput(name: string, h: tf.Tensor, inputDim: number): void {
   if (h.rank !== 2 || h.shape[1] !== inputDim) {
     throw new ShapeError('h', `${name}: input must have shape [batch, ${inputDim}], got [${h.shape.join(', ')}]`);
   }
@@ -147,7 +156,7 @@ export class NormalHead implements DistributionHead {
     checkInput('NormalHead', h, this.inputDim);
     const loc = this.locLayer.apply(h);
     const scale = this.scaleFor(h);
-    return new Independent(new Normal({ loc, scale }, { validateArgs: false }), 1);
+    return new Independent(new Normal({ loc, scale }, HEAD_DISTRIBUTION_OPTIONS), 1);
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
@@ -173,7 +182,7 @@ export interface PoissonHeadOptions extends HeadOptions {
 }
 
 /** Log-rate log λ = hW + b, or log softmax(hW + b) + log librarySize with `librarySize: true`. */
-function countLogRate(layer: Dense, h: tf.Tensor, librarySize: boolean, context: HeadContext | undefined, name: string): tf.Tensor {
+export function countLogRate(layer: Dense, h: tf.Tensor, librarySize: boolean, context: HeadContext | undefined, name: string): tf.Tensor {
   const raw = layer.apply(h);
   if (!librarySize) return raw;
   const logLib = context?.logLibrarySize;
@@ -202,7 +211,7 @@ export class PoissonHead implements DistributionHead {
   apply(h: tf.Tensor, context?: HeadContext): Distribution {
     checkInput('PoissonHead', h, this.inputDim);
     const logRate = countLogRate(this.layer, h, this.librarySize, context, 'PoissonHead');
-    return new Independent(new Poisson({ logRate }, { validateArgs: false }), 1);
+    return new Independent(new Poisson({ logRate }, HEAD_DISTRIBUTION_OPTIONS), 1);
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
@@ -231,7 +240,7 @@ export class BernoulliHead implements DistributionHead {
 
   apply(h: tf.Tensor): Distribution {
     checkInput('BernoulliHead', h, this.inputDim);
-    return new Independent(new Bernoulli({ logits: this.layer.apply(h) }, { validateArgs: false }), 1);
+    return new Independent(new Bernoulli({ logits: this.layer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
@@ -243,4 +252,36 @@ export class BernoulliHead implements DistributionHead {
   }
 }
 
-export { countLogRate };
+
+/**
+ * Continuous-Bernoulli head for intensities in [0, 1] (Loaiza-Ganem & Cunningham 2019): the proper density
+ * p(x | ℓ) = C(ℓ)·σ(ℓ)^x (1 − σ(ℓ))^(1−x) on [0, 1], logits ℓ = hW + b. Unlike Bernoulli on intensities it is a
+ * normalized likelihood.
+ */
+export class ContinuousBernoulliHead implements DistributionHead {
+  readonly family = 'continuous-bernoulli';
+  readonly inputDim: number;
+  readonly units: number;
+  /** Layer producing the logits. */
+  readonly layer: Dense;
+
+  constructor(options: HeadOptions) {
+    checkHeadDims('ContinuousBernoulliHead', options);
+    this.inputDim = options.inputDim;
+    this.units = options.units;
+    this.layer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: options.seed ?? 0 });
+  }
+
+  apply(h: tf.Tensor): Distribution {
+    checkInput('ContinuousBernoulliHead', h, this.inputDim);
+    return new Independent(new ContinuousBernoulli({ logits: this.layer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
+  }
+
+  namedVariables(prefix?: string): Map<string, tf.Variable> {
+    return this.layer.namedVariables(prefix);
+  }
+
+  dispose(): void {
+    this.layer.dispose();
+  }
+}

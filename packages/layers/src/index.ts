@@ -7,7 +7,11 @@ export {
   NormalHead,
   PoissonHead,
   BernoulliHead,
+  ContinuousBernoulliHead,
+  checkHeadDims,
+  checkInput,
   countLogRate,
+  HEAD_DISTRIBUTION_OPTIONS,
   type DistributionHead,
   type HeadContext,
   type HeadOptions,
@@ -16,3 +20,9 @@ export {
   type ScaleMode,
   type ScaleTransform,
 } from './heads.js';
+export {
+  NegativeBinomialHead,
+  ZeroInflatedNegativeBinomialHead,
+  type NegativeBinomialHeadOptions,
+  type DispersionMode,
+} from './count-heads.js';

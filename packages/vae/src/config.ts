@@ -3,9 +3,13 @@ import type { Activation, DistributionHead, Initializer, ScaleMode } from '@vari
 import { assertActivation } from '@varia/layers';
 
 /** The built-in likelihoods p(x|z). */
-export const LIKELIHOODS = ['gaussian', 'bernoulli', 'poisson'] as const;
+export const LIKELIHOODS = ['gaussian', 'bernoulli', 'continuous-bernoulli', 'poisson', 'negative-binomial', 'zinb'] as const;
 
-/** A built-in likelihood name: Gaussian for real data, Bernoulli for binary/[0,1] data, Poisson for counts. */
+/**
+ * A built-in likelihood name: `gaussian` for real data; `bernoulli` for binary data (or [0,1] intensities as BCE
+ * targets); `continuous-bernoulli` for [0,1] intensities (a normalized density); `poisson` for counts;
+ * `negative-binomial` for overdispersed counts; `zinb` for overdispersed counts with extra zeros (scVI).
+ */
 export type LikelihoodName = (typeof LIKELIHOODS)[number];
 
 /**
@@ -73,6 +77,9 @@ export interface ResolvedVAEConfig {
   seed: number;
 }
 
+const SCALE_MODES = ['learned-scalar', 'learned-per-feature', 'amortized'] as const;
+const INITIALIZERS: readonly Initializer[] = ['torch', 'glorot-uniform', 'he-normal', 'zeros'];
+
 function positiveInteger(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new ArgumentError(name, `VAE: "${name}" must be a positive integer, got ${JSON.stringify(v)}`);
@@ -114,10 +121,28 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   if (encoderScaleTransform !== 'exp' && encoderScaleTransform !== 'softplus') {
     throw new ArgumentError('encoderScaleTransform', `VAE: "encoderScaleTransform" must be exp or softplus, got ${JSON.stringify(encoderScaleTransform)}`);
   }
-  const countLikelihood = likelihood === 'poisson';
+  const countLikelihood = likelihood === 'poisson' || likelihood === 'negative-binomial' || likelihood === 'zinb';
   const inputTransform = config.inputTransform ?? (countLikelihood ? 'log1p' : 'none');
   if (inputTransform !== 'none' && inputTransform !== 'log1p') {
     throw new ArgumentError('inputTransform', `VAE: "inputTransform" must be none or log1p, got ${JSON.stringify(inputTransform)}`);
+  }
+  const observationScale = config.observationScale ?? 'learned-scalar';
+  if (typeof observationScale === 'object' && observationScale !== null) {
+    const s = (observationScale as { fixed?: unknown }).fixed;
+    if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) {
+      throw new ArgumentError('observationScale', `VAE: "observationScale" { fixed } must be a finite number > 0, got ${JSON.stringify(s)}`);
+    }
+  } else if (!(SCALE_MODES as readonly unknown[]).includes(observationScale)) {
+    throw new ArgumentError(
+      'observationScale',
+      `VAE: "observationScale" must be one of ${SCALE_MODES.join(', ')} or { fixed: s }, got ${JSON.stringify(observationScale)}`,
+    );
+  }
+  const librarySize = config.librarySize ?? false;
+  if (typeof librarySize !== 'boolean') throw new ArgumentError('librarySize', `VAE: "librarySize" must be a boolean, got ${JSON.stringify(librarySize)}`);
+  const init = config.init ?? 'torch';
+  if (!(INITIALIZERS as readonly unknown[]).includes(init)) {
+    throw new ArgumentError('init', `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${JSON.stringify(init)}`);
   }
   const seed = config.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ArgumentError('seed', `VAE: "seed" must be an integer, got ${seed}`);
@@ -128,11 +153,11 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     decoderUnits,
     likelihood: typeof likelihood === 'string' ? likelihood : likelihood.name,
     activation,
-    observationScale: config.observationScale ?? 'learned-scalar',
-    librarySize: config.librarySize ?? false,
+    observationScale: typeof observationScale === 'object' ? { fixed: observationScale.fixed } : observationScale,
+    librarySize,
     inputTransform,
     encoderScaleTransform,
-    init: config.init ?? 'torch',
+    init,
     seed,
   };
 }

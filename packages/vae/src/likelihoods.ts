@@ -1,5 +1,14 @@
 import { ArgumentError } from '@varia/core';
-import { BernoulliHead, type DistributionHead, type Initializer, NormalHead, PoissonHead } from '@varia/layers';
+import {
+  BernoulliHead,
+  ContinuousBernoulliHead,
+  type DistributionHead,
+  type Initializer,
+  NegativeBinomialHead,
+  NormalHead,
+  PoissonHead,
+  ZeroInflatedNegativeBinomialHead,
+} from '@varia/layers';
 import type { CustomLikelihood, LikelihoodName, ResolvedVAEConfig } from './config.js';
 import type { DataDomain } from './data.js';
 
@@ -24,6 +33,23 @@ const BUILTIN: Record<LikelihoodName, LikelihoodSpec> = {
     domain: 'unit-interval',
     counts: false,
     createHead: (c, inputDim, seed) => new BernoulliHead({ inputDim, units: c.inputDim, init: c.init, seed }),
+  },
+  'continuous-bernoulli': {
+    domain: 'unit-interval',
+    counts: false,
+    createHead: (c, inputDim, seed) => new ContinuousBernoulliHead({ inputDim, units: c.inputDim, init: c.init, seed }),
+  },
+  'negative-binomial': {
+    domain: 'counts',
+    counts: true,
+    createHead: (c, inputDim, seed) =>
+      new NegativeBinomialHead({ inputDim, units: c.inputDim, init: c.init, seed, librarySize: c.librarySize }),
+  },
+  zinb: {
+    domain: 'counts',
+    counts: true,
+    createHead: (c, inputDim, seed) =>
+      new ZeroInflatedNegativeBinomialHead({ inputDim, units: c.inputDim, init: c.init, seed, librarySize: c.librarySize }),
   },
   poisson: {
     domain: 'counts',

@@ -1,0 +1,146 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError } from '@varia/core';
+import { type Constraint, openUnitInterval, real, unitInterval } from './constraints.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+import { expm1, gradFreeMask } from './special.js';
+import type { TensorLike } from './tensor-like.js';
+
+/** Parameters of {@link ContinuousBernoulli}: exactly one of `logits` or `probs` (in the open interval (0, 1)). */
+export type ContinuousBernoulliParams = { logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never };
+
+/** |ℓ| below this uses the Taylor expansion of log C around ℓ = 0 (p = ½). */
+const LOG_NORM_TAYLOR_BELOW = 1e-2;
+/** |ℓ| below this uses the power series of the mean and variance (their closed forms cancel near 0). */
+const MOMENT_SERIES_BELOW = 2;
+/** Mean − ½ = Σ c_n ℓ^{2n−1}, c_n = B₂ₙ/(2n)! (Bernoulli numbers). */
+const MEAN_COEFFS = [1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 47900160, -691 / 1307674368000, 1 / 74724249600, -3617 / 10670622842880000];
+/** Variance = Σ c_n (2n − 1) ℓ^{2n−2}. */
+const VAR_COEFFS = MEAN_COEFFS.map((c, i) => c * (2 * i + 1));
+
+/** Σ coeffs[i]·t^i by Horner. */
+function horner(t: tf.Tensor, coeffs: readonly number[]): tf.Tensor {
+  let acc: tf.Tensor = tf.scalar(coeffs[coeffs.length - 1]!);
+  for (let i = coeffs.length - 2; i >= 0; i--) acc = tf.add(tf.mul(acc, t), coeffs[i]!);
+  return acc;
+}
+
+/**
+ * The continuous Bernoulli distribution on [0, 1] (Loaiza-Ganem & Cunningham 2019), with λ = σ(ℓ):
+ *
+ * p(x) = C(λ)·λˣ(1 − λ)^{1−x},  C(λ) = 2 atanh(1 − 2λ)/(1 − 2λ) = ℓ / tanh(ℓ/2),
+ * log p(x) = x·ℓ − softplus(ℓ) + log C.
+ *
+ * The normalizer is computed from the logits (log|ℓ| − log|tanh(ℓ/2)|), and in a window |ℓ| < 1e-2 around λ = ½
+ * by its Taylor expansion log 2 + u²/3 − 7u⁴/90 (u = ℓ/2), as torch does — the closed form is 0/0 there. Mean
+ * and variance use their Bernoulli-number series for |ℓ| < 2. Reparameterized: `rsample` inverts the cdf,
+ * x = log1p(u·(e^ℓ − 1))/ℓ. Support [0, 1].
+ */
+export class ContinuousBernoulli extends Distribution {
+  static readonly argConstraints = { logits: real, probs: openUnitInterval } as const;
+  /** ℓ = log λ − log(1 − λ), broadcast to the batch shape. */
+  readonly logits: tf.Tensor;
+
+  constructor(params: ContinuousBernoulliParams, options: DistributionOptions = {}) {
+    const validate = options.validateArgs ?? true;
+    if ((params.logits === undefined) === (params.probs === undefined)) {
+      throw new ArgumentError('logits', 'ContinuousBernoulli: pass exactly one of "logits" or "probs"');
+    }
+    if (params.logits !== undefined) {
+      const p = Distribution.prepareParams('ContinuousBernoulli', { logits: params.logits }, ContinuousBernoulli.argConstraints, validate);
+      super(p.shape, [], options, p.owned);
+      this.logits = p.tensors.logits;
+    } else {
+      const p = Distribution.prepareParams('ContinuousBernoulli', { probs: params.probs! }, ContinuousBernoulli.argConstraints, validate);
+      const logits = tf.tidy(() => tf.sub(tf.log(p.tensors.probs), tf.log1p(tf.neg(p.tensors.probs))));
+      for (const t of p.owned) t.dispose();
+      super(p.shape, [], options, [logits]);
+      this.logits = logits;
+    }
+  }
+  override get argConstraints(): Readonly<Record<string, Constraint>> {
+    return ContinuousBernoulli.argConstraints;
+  }
+  override get support(): Constraint {
+    return unitInterval;
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+  /** The parameter λ = σ(ℓ) (not the mean). */
+  probs(): tf.Tensor {
+    return tf.sigmoid(this.logits);
+  }
+  protected override _params(): Record<string, tf.Tensor> {
+    return { logits: this.logits };
+  }
+  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
+    return new ContinuousBernoulli(params as unknown as ContinuousBernoulliParams, options);
+  }
+  /** log C(ℓ) = log|ℓ| − log|tanh(ℓ/2)|, Taylor log 2 + u²/3 − 7u⁴/90 (u = ℓ/2) for |ℓ| < 1e-2. */
+  private logNormalizer(): tf.Tensor {
+    const l = this.logits;
+    const near = gradFreeMask([l], (v) => tf.less(tf.abs(v), LOG_NORM_TAYLOR_BELOW));
+    const far = tf.where(near, tf.onesLike(l), l);
+    const exact = tf.sub(tf.log(tf.abs(far)), tf.log(tf.abs(tf.tanh(tf.mul(0.5, far)))));
+    const u2 = tf.square(tf.mul(0.5, tf.where(near, l, tf.zerosLike(l))));
+    const taylor = tf.add(Math.LN2, tf.mul(u2, tf.sub(1 / 3, tf.mul(u2, 7 / 90))));
+    return tf.where(near, taylor, exact);
+  }
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    return tf.add(tf.sub(tf.mul(x, this.logits), tf.softplus(this.logits)), this.logNormalizer());
+  }
+  protected override _rsample(shape: number[], seed?: number): tf.Tensor {
+    const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
+    const l = tf.broadcastTo(this.logits, shape);
+    const tiny = gradFreeMask([l], (v) => tf.less(tf.abs(v), 1e-4));
+    const upper = gradFreeMask([l], (v) => tf.greaterEqual(v, 1));
+    // ℓ < 1: x = log1p(u·expm1(ℓ))/ℓ; ℓ ≥ 1: x = 1 + log(u + (1 − u)e^{−ℓ})/ℓ (no overflow); |ℓ| < 1e-4: u + ℓu(1 − u)/2.
+    const lLow = tf.where(tiny, tf.fill(shape, -1), tf.where(upper, tf.fill(shape, -1), l));
+    const low = tf.div(tf.log1p(tf.mul(u, expm1(lLow))), lLow);
+    const lHigh = tf.where(upper, l, tf.fill(shape, 1));
+    const high = tf.add(1, tf.div(tf.log(tf.add(u, tf.mul(tf.sub(1, u), tf.exp(tf.neg(lHigh))))), lHigh));
+    const taylor = tf.add(u, tf.mul(tf.mul(l, tf.mul(u, tf.sub(1, u))), 0.5));
+    return tf.clipByValue(tf.where(tiny, taylor, tf.where(upper, high, low)), 0, 1);
+  }
+  /** E[X] = 1/(1 − e^{−ℓ}) − 1/ℓ (= λ/(2λ − 1) + 1/(2 atanh(1 − 2λ))); series ½ + ℓ/12 − ℓ³/720 + … for |ℓ| < 2. */
+  protected override _mean(): tf.Tensor {
+    const l = this.logits;
+    const near = gradFreeMask([l], (v) => tf.less(tf.abs(v), MOMENT_SERIES_BELOW));
+    const far = tf.where(near, tf.onesLike(l), l);
+    const exact = tf.sub(tf.reciprocal(tf.neg(expm1(tf.neg(far)))), tf.reciprocal(far));
+    const ln = tf.where(near, l, tf.zerosLike(l));
+    const series = tf.add(0.5, tf.mul(ln, horner(tf.square(ln), MEAN_COEFFS)));
+    return tf.where(near, series, exact);
+  }
+  /** Mode: 1 if λ > ½, else 0. */
+  protected override _mode(): tf.Tensor {
+    return tf.cast(tf.greater(this.logits, 0), 'float32');
+  }
+  /** Var[X] = 1/ℓ² − 1/(4 sinh²(ℓ/2)); series 1/12 − ℓ²/240 + … for |ℓ| < 2. */
+  protected override _variance(): tf.Tensor {
+    const l = this.logits;
+    const near = gradFreeMask([l], (v) => tf.less(tf.abs(v), MOMENT_SERIES_BELOW));
+    const far = tf.where(near, tf.fill(l.shape, 4), l);
+    // 1/(4 sinh²(ℓ/2)) = e^{−|ℓ|} / (1 − e^{−|ℓ|})²
+    const e = tf.exp(tf.neg(tf.abs(far)));
+    const exact = tf.sub(tf.reciprocal(tf.square(far)), tf.div(e, tf.square(tf.sub(1, e))));
+    const ln = tf.where(near, l, tf.zerosLike(l));
+    return tf.where(near, horner(tf.square(ln), VAR_COEFFS), exact);
+  }
+  /** H = −(ℓ·E[X] − softplus(ℓ) + log C). */
+  protected override _entropy(): tf.Tensor {
+    return tf.neg(tf.add(tf.sub(tf.mul(this.logits, this._mean()), tf.softplus(this.logits)), this.logNormalizer()));
+  }
+  /** F(x) = (e^{ℓx} − 1)/(e^ℓ − 1), clamped to [0, 1]; x for ℓ = 0. */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    const l = this.logits;
+    const xc = tf.clipByValue(x, 0, 1);
+    const zero = gradFreeMask([l], (v) => tf.less(tf.abs(v), 1e-6));
+    const pos = gradFreeMask([l], (v) => tf.greater(v, 0));
+    const ls = tf.where(zero, tf.onesLike(l), l);
+    // ℓ < 0: expm1(ℓx)/expm1(ℓ); ℓ > 0: e^{ℓ(x−1)}·expm1(−ℓx)/expm1(−ℓ) (no overflow).
+    const neg = tf.div(expm1(tf.mul(ls, xc)), expm1(ls));
+    const posF = tf.mul(tf.exp(tf.mul(ls, tf.sub(xc, 1))), tf.div(expm1(tf.neg(tf.mul(ls, xc))), expm1(tf.neg(ls))));
+    return tf.where(zero, tf.broadcastTo(xc, neg.shape), tf.where(pos, posF, neg));
+  }
+}

@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Constraint, positive } from './constraints.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+import { FLOAT32_TINY, logGammaTensor } from './sampling.js';
+import { digamma, lgamma } from './special.js';
+import type { TensorLike } from './tensor-like.js';
+
+/** Parameters of {@link Gamma}. */
+export interface GammaParams {
+  /** Shape α > 0. */
+  concentration: TensorLike;
+  /** Rate β > 0 (inverse scale). */
+  rate: TensorLike;
+}
+
+/**
+ * The gamma distribution with concentration α and rate β, on x > 0:
+ *
+ * log p(x) = α log β + (α − 1) log x − βx − log Γ(α).
+ *
+ * `sample` draws Gamma(α, 1) on the CPU (Marsaglia–Tsang, in log space for α < 1 so tiny α does not underflow
+ * before the division by β; draws are clamped to the smallest float32 > 0). No `rsample`: implicit
+ * reparameterization is not implemented (`rsample` throws NotImplementedError). No closed-form `cdf`.
+ */
+export class Gamma extends Distribution {
+  static readonly argConstraints = { concentration: positive, rate: positive } as const;
+  /** α, broadcast to the batch shape. */
+  readonly concentration: tf.Tensor;
+  /** β, broadcast to the batch shape. */
+  readonly rate: tf.Tensor;
+
+  constructor(params: GammaParams, options: DistributionOptions = {}) {
+    const p = Distribution.prepareParams('Gamma', { concentration: params.concentration, rate: params.rate }, Gamma.argConstraints, options.validateArgs ?? true);
+    super(p.shape, [], options, p.owned);
+    this.concentration = p.tensors.concentration;
+    this.rate = p.tensors.rate;
+  }
+  override get argConstraints(): Readonly<Record<string, Constraint>> {
+    return Gamma.argConstraints;
+  }
+  override get support(): Constraint {
+    return positive;
+  }
+  protected override _params(): Record<string, tf.Tensor> {
+    return { concentration: this.concentration, rate: this.rate };
+  }
+  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
+    return new Gamma(params as unknown as GammaParams, options);
+  }
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    const a = this.concentration;
+    const logX = tf.log(tf.maximum(x, 1e-45));
+    return tf.sub(
+      tf.add(tf.mul(a, tf.log(this.rate)), tf.mul(tf.sub(a, 1), logX)),
+      tf.add(tf.mul(this.rate, x), lgamma(a)),
+    );
+  }
+  protected override _sample(shape: number[], seed?: number): tf.Tensor {
+    const logG = logGammaTensor(this.concentration, shape, seed);
+    return tf.maximum(tf.exp(tf.sub(logG, tf.log(this.rate))), FLOAT32_TINY);
+  }
+  /** E[X] = α/β. */
+  protected override _mean(): tf.Tensor {
+    return tf.div(this.concentration, this.rate);
+  }
+  /** Mode max(α − 1, 0)/β. */
+  protected override _mode(): tf.Tensor {
+    return tf.div(tf.relu(tf.sub(this.concentration, 1)), this.rate);
+  }
+  /** Var[X] = α/β². */
+  protected override _variance(): tf.Tensor {
+    return tf.div(this.concentration, tf.square(this.rate));
+  }
+  /** H = α − log β + log Γ(α) + (1 − α) ψ(α). */
+  protected override _entropy(): tf.Tensor {
+    const a = this.concentration;
+    return tf.add(tf.sub(a, tf.log(this.rate)), tf.add(lgamma(a), tf.mul(tf.sub(1, a), digamma(a))));
+  }
+}

@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Constraint, oneHot } from './constraints.js';
+import {
+  categoricalArgConstraints,
+  categoricalEntropy,
+  type CategoricalParams,
+  prepareCategorical,
+  sampleCategoricalIndices,
+} from './categorical.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+
+/**
+ * The categorical distribution over one-hot vectors of length K (event shape `[K]`):
+ *
+ * log p(x) = Σₖ xₖ·(ℓₖ − log Σⱼ e^{ℓⱼ}).
+ *
+ * Parameters as {@link Categorical}. Support: one-hot vectors (validated, or −∞ with `validateArgs: false`).
+ * Mean = probabilities, variance pₖ(1 − pₖ). No `rsample` (see {@link ContinuousBernoulli} or a relaxed family).
+ */
+export class OneHotCategorical extends Distribution {
+  static readonly argConstraints = categoricalArgConstraints;
+  /** Normalized log-probabilities, shape `[...batchShape, K]`. */
+  readonly logits: tf.Tensor;
+  /** The number of categories K. */
+  readonly numCategories: number;
+
+  constructor(params: CategoricalParams, options: DistributionOptions = {}) {
+    const validate = options.validateArgs ?? true;
+    const c = prepareCategorical('OneHotCategorical', params, validate, (p) =>
+      Distribution.prepareParams('OneHotCategorical', p, OneHotCategorical.argConstraints, validate),
+    );
+    super(c.batchShape, [c.k], options, [c.logits]);
+    this.logits = c.logits;
+    this.numCategories = c.k;
+  }
+  override get argConstraints(): Readonly<Record<string, Constraint>> {
+    return OneHotCategorical.argConstraints;
+  }
+  override get support(): Constraint {
+    return oneHot;
+  }
+  /** Probabilities softmax(ℓ), shape `[...batchShape, K]`. */
+  probs(): tf.Tensor {
+    return tf.exp(this.logits);
+  }
+  protected override _params(): Record<string, tf.Tensor> {
+    return { logits: this.logits };
+  }
+  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
+    return new OneHotCategorical(params as unknown as CategoricalParams, options);
+  }
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    // where, not x·ℓ: a zero-probability category has ℓ = −∞ and 0·(−∞) would be NaN.
+    return tf.sum(tf.where(tf.greater(x, 0.5), this.logits, tf.scalar(0)), -1);
+  }
+  protected override _sample(shape: number[], seed?: number): tf.Tensor {
+    const sampleShape = shape.slice(0, shape.length - this.batchShape.length - 1);
+    const idx = sampleCategoricalIndices(this.logits, sampleShape, seed);
+    return tf.oneHot(tf.cast(idx, 'int32'), this.numCategories, 1, 0, 'float32');
+  }
+  /** E[X] = p. */
+  protected override _mean(): tf.Tensor {
+    return tf.exp(this.logits);
+  }
+  /** One-hot vector of argmax ℓ. */
+  protected override _mode(): tf.Tensor {
+    return tf.oneHot(tf.argMax(this.logits, -1), this.numCategories, 1, 0, 'float32');
+  }
+  /** Var[Xₖ] = pₖ(1 − pₖ). */
+  protected override _variance(): tf.Tensor {
+    const p = tf.exp(this.logits);
+    return tf.mul(p, tf.sub(1, p));
+  }
+  /** H = −Σₖ pₖ log pₖ. */
+  protected override _entropy(): tf.Tensor {
+    return categoricalEntropy(this.logits);
+  }
+}

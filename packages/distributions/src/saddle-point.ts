@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { gradFreeMask, lgamma } from './special.js';
+
+/*
+ * Loader's saddle-point expansion of count log-masses ("Fast and accurate computation of binomial probabilities",
+ * C. Loader 2000; R's dpois_raw / dbinom_raw). The naive x·log λ − λ − log Γ(x+1) subtracts numbers of size x·log x to
+ * get an answer of size log x; in float32 that loses ~1e-2 at x ≈ 1e4. The saddle-point form keeps every term small.
+ */
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** Above this the asymptotic series for stirlerr is used (its truncation error there is below 1e-12). */
+const STIRLERR_SERIES_FROM = 10;
+/** |d| below this uses the power series of φ(d); above, the closed form. */
+const BD0_SERIES_BELOW = 0.25;
+/** d above this (x/m > 1e6, or m underflowed to 0) uses logarithms of x and m directly. */
+const BD0_LOG_FROM = 1e6;
+/** d below this (x < m/100, where 1 + d loses digits) uses logarithms of x and m directly. */
+const BD0_LOG_BELOW = -0.99;
+/** φ(d)/d² = Σ_{j≥0} (−1)^j d^j / ((j+2)(j+1)), truncated after 10 terms (relative error < 1e-8 for |d| < 0.25). */
+const PHI_COEFFS = Array.from({ length: 10 }, (_, j) => (j % 2 === 0 ? 1 : -1) / ((j + 2) * (j + 1)));
+
+/**
+ * The error of Stirling's approximation, stirlerr(x) = log Γ(x+1) − ((x + ½) log x − x + ½ log 2π), for x > 0.
+ * For x ≥ 10 the series 1/(12x) − 1/(360x³) + 1/(1260x⁵) − 1/(1680x⁷) is used (no cancellation); below, the
+ * definition with {@link lgamma}. Differentiable in x.
+ */
+export function stirlerr(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const large = gradFreeMask([x], (v) => tf.greaterEqual(v, STIRLERR_SERIES_FROM));
+    const xl = tf.maximum(x, STIRLERR_SERIES_FROM);
+    const inv = tf.reciprocal(xl);
+    const inv2 = tf.square(inv);
+    const series = tf.mul(
+      inv,
+      tf.add(1 / 12, tf.mul(inv2, tf.add(-1 / 360, tf.mul(inv2, tf.add(1 / 1260, tf.mul(inv2, -1 / 1680)))))),
+    );
+    const xs = tf.minimum(x, STIRLERR_SERIES_FROM);
+    const direct = tf.sub(
+      tf.add(lgamma(tf.add(xs, 1)), xs),
+      tf.add(tf.mul(tf.add(xs, 0.5), tf.log(xs)), HALF_LOG_2PI),
+    );
+    return tf.where(large, series, direct);
+  });
+}
+
+/** Optional, more accurate inputs of {@link bd0}. */
+export interface Bd0Extras {
+  /** d = (x − m)/m, when the caller can compute it without cancellation. Default: computed from x and m. */
+  d?: tf.Tensor;
+  /** log m, when m may underflow (e.g. a rate stored as its log). Default: log m. */
+  logM?: tf.Tensor;
+}
+
+/**
+ * The deviance term bd0(x, m) = x·log(x/m) − x + m = m·φ(x/m − 1) with φ(d) = (1 + d)·log1p(d) − d ≥ 0, for x ≥ 0,
+ * m > 0 (Loader 2000). For |d| < 0.25 it sums the series φ(d) = Σ_{k≥2} (−1)^k d^k / (k(k−1)); otherwise
+ * x·log1p(d) − m·d; for d > 1e6 or d < −0.99, x·(log x − log m) − x + m. bd0(0, m) = m. Differentiable in x and m (the branches
+ * are selected with safe inputs so unused ones give no NaN gradients).
+ */
+export function bd0(x: tf.Tensor, m: tf.Tensor, extras: Bd0Extras = {}): tf.Tensor {
+  return tf.tidy(() => {
+    const d = extras.d ?? tf.div(tf.sub(x, m), tf.maximum(m, 1e-30));
+    const logM = extras.logM ?? tf.log(m);
+    const small = gradFreeMask([d], (v) => tf.less(tf.abs(v), BD0_SERIES_BELOW));
+    // x ≫ m (or m underflowed) and x ≪ m (d rounds towards −1): logarithms directly, no cancellation there.
+    const huge = gradFreeMask([d], (v) => tf.logicalNot(tf.logicalAnd(tf.less(v, BD0_LOG_FROM), tf.greaterEqual(v, BD0_LOG_BELOW))));
+    const zero = gradFreeMask([x], (v) => tf.lessEqual(v, 0));
+    // series: m·d²·Σ c_j d^j (Horner)
+    const ds = tf.where(small, d, tf.zerosLike(d));
+    let poly: tf.Tensor = tf.scalar(PHI_COEFFS[PHI_COEFFS.length - 1]!);
+    for (let j = PHI_COEFFS.length - 2; j >= 0; j--) poly = tf.add(tf.mul(poly, ds), PHI_COEFFS[j]!);
+    const series = tf.mul(tf.mul(m, tf.square(ds)), poly);
+    // moderate |d|: x·log1p(d) − m·d
+    const one = tf.onesLike(d);
+    const dm = tf.where(small, one, tf.where(huge, one, tf.where(zero, one, d)));
+    const moderate = tf.sub(tf.mul(x, tf.log1p(dm)), tf.mul(m, dm));
+    // huge d: logs directly
+    const xs = tf.maximum(x, 1e-30);
+    const logs = tf.add(tf.sub(tf.mul(x, tf.sub(tf.log(xs), logM)), x), m);
+    return tf.where(zero, m, tf.where(small, series, tf.where(huge, logs, moderate)));
+  });
+}
+
+/**
+ * Poisson log-mass by Loader's saddle-point form: log p(0) = −λ and, for x ≥ 1,
+ * log p(x) = −stirlerr(x) − ½ log(2πx) − bd0(x, λ). `rate` and `logRate` are both given so neither is recomputed
+ * (log λ keeps tiny rates exact). Values are assumed to be non-negative integers.
+ */
+export function poissonLogPmf(x: tf.Tensor, rate: tf.Tensor, logRate: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const xs = tf.maximum(x, 1);
+    const positive = tf.neg(
+      tf.add(tf.add(stirlerr(xs), tf.mul(0.5, tf.log(tf.mul(xs, 2 * Math.PI)))), bd0(x, rate, { logM: logRate })),
+    );
+    return tf.where(gradFreeMask([x], (v) => tf.lessEqual(v, 0)), tf.neg(tf.broadcastTo(rate, positive.shape)), positive);
+  });
+}
+
+/**
+ * Negative-binomial log-mass (torch's convention: x successes before r failures, success log-odds ℓ, mean
+ * μ = r·e^ℓ) by Loader's saddle-point form of R's dnbinom: with n = r + x,
+ *
+ * log p(x) = log(r/n) + stirlerr(n) − stirlerr(r) − stirlerr(x) − bd0(r, n·σ(−ℓ)) − bd0(x, n·σ(ℓ))
+ *            + ½ log(n / (2π r x))   for x ≥ 1,   and log p(0) = −r·softplus(ℓ).
+ *
+ * The relative deviations d₁ = (μ − x)/n and d₂ = r(x/μ − 1)/n are formed without cancellation. `mean`, when the
+ * caller has μ exactly (scVI's mean/dispersion form), avoids recomputing it from log r + ℓ.
+ */
+export function negativeBinomialLogPmf(
+  x: tf.Tensor,
+  totalCount: tf.Tensor,
+  logits: tf.Tensor,
+  mean?: tf.Tensor,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const r = totalCount;
+    const logR = tf.log(r);
+    const logMu = tf.add(logR, logits);
+    const mu = mean ?? tf.exp(tf.minimum(logMu, 80));
+    const invMu = tf.exp(tf.neg(tf.maximum(logMu, -80)));
+    const xs = tf.maximum(x, 1);
+    const n = tf.add(r, xs);
+    const logN = tf.log(n);
+    const m1 = tf.mul(n, tf.sigmoid(tf.neg(logits)));
+    const logM1 = tf.sub(logN, tf.softplus(logits));
+    const d1 = tf.div(tf.sub(tf.minimum(mu, 1e35), xs), n);
+    const m2 = tf.mul(n, tf.sigmoid(logits));
+    const logM2 = tf.sub(logN, tf.softplus(tf.neg(logits)));
+    const d2 = tf.div(tf.mul(r, tf.sub(tf.mul(xs, invMu), 1)), n);
+    const stirling = tf.sub(tf.sub(stirlerr(n), stirlerr(r)), stirlerr(xs));
+    const deviance = tf.add(bd0(r, m1, { d: d1, logM: logM1 }), bd0(xs, m2, { d: d2, logM: logM2 }));
+    const norm = tf.mul(0.5, tf.sub(tf.sub(logN, tf.add(logR, tf.log(xs))), 2 * HALF_LOG_2PI));
+    const positive = tf.add(tf.sub(tf.add(tf.sub(logR, logN), stirling), deviance), norm);
+    const zero = tf.neg(tf.mul(r, tf.softplus(logits)));
+    return tf.where(gradFreeMask([x], (v) => tf.lessEqual(v, 0)), tf.broadcastTo(zero, positive.shape), positive);
+  });
+}

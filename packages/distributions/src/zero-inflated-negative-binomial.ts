@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError } from '@varia/core';
+import { type Constraint, nonNegativeInteger, positive, real, unitInterval } from './constraints.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+import { negativeBinomialLogPmf } from './saddle-point.js';
+import { logGammaTensor, poissonTensor, subSeed } from './sampling.js';
+import type { TensorLike } from './tensor-like.js';
+import { logAddExp, logGates } from './zero-inflated-poisson.js';
+
+/**
+ * Parameters of {@link ZeroInflatedNegativeBinomial} (scVI's ZINB): mean μ > 0, inverse dispersion θ > 0 and exactly
+ * one of `gate` (π ∈ [0, 1]) or `gateLogits`.
+ */
+export type ZeroInflatedNegativeBinomialParams =
+  | { mean: TensorLike; dispersion: TensorLike; gate: TensorLike; gateLogits?: never }
+  | { mean: TensorLike; dispersion: TensorLike; gateLogits: TensorLike; gate?: never };
+
+/**
+ * scVI's zero-inflated negative binomial: with probability π a structural zero, otherwise NB(μ, θ)
+ * (variance μ + μ²/θ):
+ *
+ * log p(0) = logaddexp(log π, log(1 − π) + θ(log θ − log(θ + μ))),
+ * log p(x) = log(1 − π) + θ(log θ − log(θ + μ)) + x(log μ − log(θ + μ)) + log Γ(x + θ) − log Γ(θ) − log Γ(x + 1),
+ *
+ * with log π = −softplus(−g), log(1 − π) = −softplus(g), θ(log θ − log(θ + μ)) = −θ·softplus(log μ − log θ), and
+ * the NB term by Loader's saddle-point form (as {@link NegativeBinomial}). Support: non-negative integers
+ * (validated, or −∞ with `validateArgs: false`). Mean (1 − π)μ, variance (1 − π)(μ + μ²/θ + πμ²). No `rsample`.
+ */
+export class ZeroInflatedNegativeBinomial extends Distribution {
+  static readonly argConstraints = { mean: positive, dispersion: positive, gate: unitInterval, gateLogits: real } as const;
+  /** μ, broadcast to the batch shape. */
+  readonly meanParam: tf.Tensor;
+  /** θ, broadcast to the batch shape. */
+  readonly dispersion: tf.Tensor;
+  /** Gate log-odds g, broadcast to the batch shape. */
+  readonly gateLogits: tf.Tensor;
+  private readonly logits: tf.Tensor;
+
+  constructor(params: ZeroInflatedNegativeBinomialParams, options: DistributionOptions = {}) {
+    const validate = options.validateArgs ?? true;
+    if ((params.gate === undefined) === (params.gateLogits === undefined)) {
+      throw new ArgumentError('gate', 'ZeroInflatedNegativeBinomial: pass exactly one of "gate" or "gateLogits"');
+    }
+    const gateName = params.gate !== undefined ? 'gate' : 'gateLogits';
+    const p = Distribution.prepareParams(
+      'ZeroInflatedNegativeBinomial',
+      { mean: params.mean, dispersion: params.dispersion, [gateName]: (params.gate ?? params.gateLogits)! } as Record<
+        'mean' | 'dispersion' | 'gate',
+        TensorLike
+      >,
+      ZeroInflatedNegativeBinomial.argConstraints,
+      validate,
+    );
+    const tensors = p.tensors as Record<string, tf.Tensor>;
+    const g = tensors[gateName]!;
+    const gateLogits = gateName === 'gate' ? tf.tidy(() => tf.sub(tf.log(g), tf.log1p(tf.neg(g)))) : g;
+    const logits = tf.tidy(() => tf.sub(tf.log(tensors.mean!), tf.log(tensors.dispersion!)));
+    super(p.shape, [], options, gateName === 'gate' ? [...p.owned, gateLogits, logits] : [...p.owned, logits]);
+    this.meanParam = tensors.mean!;
+    this.dispersion = tensors.dispersion!;
+    this.gateLogits = gateLogits;
+    this.logits = logits;
+  }
+  override get argConstraints(): Readonly<Record<string, Constraint>> {
+    return ZeroInflatedNegativeBinomial.argConstraints;
+  }
+  override get support(): Constraint {
+    return nonNegativeInteger;
+  }
+  /** The gate π = σ(g). */
+  gate(): tf.Tensor {
+    return tf.sigmoid(this.gateLogits);
+  }
+  protected override _params(): Record<string, tf.Tensor> {
+    return { mean: this.meanParam, dispersion: this.dispersion, gateLogits: this.gateLogits };
+  }
+  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
+    return new ZeroInflatedNegativeBinomial(params as unknown as ZeroInflatedNegativeBinomialParams, options);
+  }
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    const { logGate, logNotGate } = logGates(this.gateLogits);
+    const nbZero = tf.neg(tf.mul(this.dispersion, tf.softplus(this.logits)));
+    const zero = logAddExp(logGate, tf.add(logNotGate, nbZero));
+    const positive = tf.add(logNotGate, negativeBinomialLogPmf(tf.relu(x), this.dispersion, this.logits, this.meanParam));
+    return tf.where(tf.lessEqual(x, 0), tf.broadcastTo(zero, positive.shape), positive);
+  }
+  protected override _sample(shape: number[], seed?: number): tf.Tensor {
+    const logG = logGammaTensor(this.dispersion, shape, subSeed(seed, 0));
+    const counts = poissonTensor(tf.exp(tf.add(logG, this.logits)), shape, subSeed(seed, 1));
+    const u = tf.randomUniform(shape, 0, 1, 'float32', subSeed(seed, 2));
+    return tf.where(tf.less(u, tf.sigmoid(this.gateLogits)), tf.zeros(shape), counts);
+  }
+  /** E[X] = (1 − π)μ. */
+  protected override _mean(): tf.Tensor {
+    return tf.mul(tf.sigmoid(tf.neg(this.gateLogits)), this.meanParam);
+  }
+  /** Var[X] = (1 − π)(μ + μ²/θ + πμ²). */
+  protected override _variance(): tf.Tensor {
+    const mu = this.meanParam;
+    const mu2 = tf.square(mu);
+    const inner = tf.add(tf.add(mu, tf.div(mu2, this.dispersion)), tf.mul(tf.sigmoid(this.gateLogits), mu2));
+    return tf.mul(tf.sigmoid(tf.neg(this.gateLogits)), inner);
+  }
+}

@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { expectClose, expectContract, expectMoments, fixtures } from '../test/helpers.js';
+import { ZeroInflatedPoisson } from './zero-inflated-poisson.js';
+
+describe('ZeroInflatedPoisson', () => {
+  it('logProb, mean and variance match SciPy poisson mixed with a point mass at 0', () => {
+    tf.tidy(() => {
+      const c = fixtures.zeroInflatedPoisson;
+      const d = new ZeroInflatedPoisson({ rate: c.map((v) => v.rate), gate: c.map((v) => v.gate) });
+      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 1e-5);
+      expectClose(d.mean(), c.map((v) => v.mean));
+      expectClose(d.variance(), c.map((v) => v.variance));
+      const g = new ZeroInflatedPoisson({ rate: 3, gateLogits: [-100, 100] });
+      expectClose(g.logProb(0), [-3, 0], 1e-6, 1e-6);
+    });
+  });
+  it('samples match the moments', () => {
+    tf.tidy(() => {
+      const d = new ZeroInflatedPoisson({ rate: [3, 50], gate: [0.3, 0.8] });
+      expectMoments(d.sample([20000], { seed: 5 }), Array.from(d.mean().dataSync()), Array.from(d.variance().dataSync()), 5, false);
+    });
+  });
+  it('rejects bad input', () => {
+    expect(() => new ZeroInflatedPoisson({ rate: 1, gate: 1.5 })).toThrowError(/ZeroInflatedPoisson: "gate" must be finite and in \[0, 1\], got 1.5/);
+    expect(() => new ZeroInflatedPoisson({ rate: 1 } as never)).toThrowError(/exactly one of "gate" or "gateLogits"/);
+  });
+  it('shape, expand, seeding and memory contract', () => {
+    expectContract(() => new ZeroInflatedPoisson({ rate: [1, 10], gateLogits: 0 }), ['mean', 'variance', 'stddev']);
+  });
+});

@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError } from '@varia/core';
+import { type Constraint, nonNegativeInteger, positive, real, unitInterval } from './constraints.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+import { poissonLogPmf } from './saddle-point.js';
+import { poissonTensor, subSeed } from './sampling.js';
+import type { TensorLike } from './tensor-like.js';
+
+/** Parameters of {@link ZeroInflatedPoisson}: the rate λ > 0 and exactly one of `gate` (π ∈ [0, 1]) or `gateLogits`. */
+export type ZeroInflatedPoissonParams =
+  | { rate: TensorLike; gate: TensorLike; gateLogits?: never }
+  | { rate: TensorLike; gateLogits: TensorLike; gate?: never };
+
+/**
+ * Log-probabilities of the gate (a structural zero, with log-odds g) and of the count component:
+ * log π = −softplus(−g), log(1 − π) = −softplus(g).
+ */
+export function logGates(gateLogits: tf.Tensor): { logGate: tf.Tensor; logNotGate: tf.Tensor } {
+  return { logGate: tf.neg(tf.softplus(tf.neg(gateLogits))), logNotGate: tf.neg(tf.softplus(gateLogits)) };
+}
+
+/** log(eᵃ + eᵇ), stable. */
+export function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const m = tf.maximum(a, b);
+  const safeM = tf.where(tf.isInf(m), tf.zerosLike(m), m);
+  return tf.add(safeM, tf.log(tf.add(tf.exp(tf.sub(a, safeM)), tf.exp(tf.sub(b, safeM)))));
+}
+
+/**
+ * The zero-inflated Poisson: with probability π (the gate) a structural zero, otherwise Poisson(λ):
+ *
+ * log p(0) = log(π + (1 − π)e^{−λ}) = logaddexp(log π, log(1 − π) − λ),
+ * log p(x) = log(1 − π) + x·log λ − λ − log Γ(x + 1)   for x ≥ 1,
+ *
+ * with log π = −softplus(−g), log(1 − π) = −softplus(g) from the gate logits g, and the Poisson term by Loader's
+ * form (as {@link Poisson}). Support: non-negative integers (validated, or −∞ with `validateArgs: false`).
+ * Mean (1 − π)λ, variance (1 − π)λ(1 + πλ). No `rsample`.
+ */
+export class ZeroInflatedPoisson extends Distribution {
+  static readonly argConstraints = { rate: positive, gate: unitInterval, gateLogits: real } as const;
+  /** λ, broadcast to the batch shape. */
+  readonly rate: tf.Tensor;
+  /** Gate log-odds g, broadcast to the batch shape (±∞ for gates 1 and 0). */
+  readonly gateLogits: tf.Tensor;
+  private readonly logRate: tf.Tensor;
+
+  constructor(params: ZeroInflatedPoissonParams, options: DistributionOptions = {}) {
+    const validate = options.validateArgs ?? true;
+    if ((params.gate === undefined) === (params.gateLogits === undefined)) {
+      throw new ArgumentError('gate', 'ZeroInflatedPoisson: pass exactly one of "gate" or "gateLogits"');
+    }
+    const gateName = params.gate !== undefined ? 'gate' : 'gateLogits';
+    const p = Distribution.prepareParams(
+      'ZeroInflatedPoisson',
+      { rate: params.rate, [gateName]: (params.gate ?? params.gateLogits)! } as Record<'rate' | 'gate', TensorLike>,
+      ZeroInflatedPoisson.argConstraints,
+      validate,
+    );
+    const tensors = p.tensors as Record<string, tf.Tensor>;
+    const g = tensors[gateName]!;
+    const gateLogits = gateName === 'gate' ? tf.tidy(() => tf.sub(tf.log(g), tf.log1p(tf.neg(g)))) : g;
+    const logRate = tf.log(tensors.rate!);
+    super(p.shape, [], options, gateName === 'gate' ? [...p.owned, gateLogits, logRate] : [...p.owned, logRate]);
+    this.rate = tensors.rate!;
+    this.gateLogits = gateLogits;
+    this.logRate = logRate;
+  }
+  override get argConstraints(): Readonly<Record<string, Constraint>> {
+    return ZeroInflatedPoisson.argConstraints;
+  }
+  override get support(): Constraint {
+    return nonNegativeInteger;
+  }
+  /** The gate π = σ(g). */
+  gate(): tf.Tensor {
+    return tf.sigmoid(this.gateLogits);
+  }
+  protected override _params(): Record<string, tf.Tensor> {
+    return { rate: this.rate, gateLogits: this.gateLogits };
+  }
+  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
+    return new ZeroInflatedPoisson(params as unknown as ZeroInflatedPoissonParams, options);
+  }
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    const { logGate, logNotGate } = logGates(this.gateLogits);
+    const zero = logAddExp(logGate, tf.sub(logNotGate, this.rate));
+    const positive = tf.add(logNotGate, poissonLogPmf(tf.relu(x), this.rate, this.logRate));
+    return tf.where(tf.lessEqual(x, 0), tf.broadcastTo(zero, positive.shape), positive);
+  }
+  protected override _sample(shape: number[], seed?: number): tf.Tensor {
+    const counts = poissonTensor(this.rate, shape, subSeed(seed, 0));
+    const u = tf.randomUniform(shape, 0, 1, 'float32', subSeed(seed, 1));
+    return tf.where(tf.less(u, tf.sigmoid(this.gateLogits)), tf.zeros(shape), counts);
+  }
+  /** E[X] = (1 − π)λ. */
+  protected override _mean(): tf.Tensor {
+    return tf.mul(tf.sigmoid(tf.neg(this.gateLogits)), this.rate);
+  }
+  /** Var[X] = (1 − π)λ(1 + πλ). */
+  protected override _variance(): tf.Tensor {
+    const pi = tf.sigmoid(this.gateLogits);
+    return tf.mul(tf.mul(tf.sigmoid(tf.neg(this.gateLogits)), this.rate), tf.add(1, tf.mul(pi, this.rate)));
+  }
+}
