@@ -10,4 +10,4 @@ export {
 } from './errors.js';
 export { mulberry32, standardNormal, shuffleInPlace, permutation, nextSeed, type Rng } from './random.js';
 export { matrixFromRows, assertMatrix, takeRows, type Matrix } from './matrix.js';
-export { logGamma, samplePoisson, sampleGamma } from './samplers.js';
+export { logGamma, samplePoisson, sampleGamma, sampleNegativeBinomial, sampleBernoulli } from './samplers.js';

@@ -7,7 +7,6 @@ export {
   type SyntheticCountsOptions,
   type SyntheticCountsDataset,
 } from './synthetic-counts.js';
-export { samplePoisson, sampleGamma, sampleNegativeBinomial, sampleBernoulli, logGamma } from './samplers.js';
 export {
   mnist,
   mnistCounts,

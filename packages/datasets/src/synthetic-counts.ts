@@ -1,7 +1,7 @@
-import { ArgumentError, mulberry32, nextSeed, standardNormal, type Matrix } from '@varia/core';
+import { ArgumentError, mulberry32, nextSeed, sampleNegativeBinomial, samplePoisson, standardNormal, type Matrix } from '@varia/core';
 import type { Dataset } from './dataset.js';
 import { requireInteger, requireOneOf, requirePositive, requireSeed } from './arguments.js';
-import { sampleNegativeBinomial, samplePoisson } from './samplers.js';
+
 
 /** The observation noise of {@link syntheticCounts}. */
 export type CountNoise = 'poisson' | 'negative-binomial';

@@ -25,9 +25,9 @@ export function sampleLogGamma(alpha: number, rng: Rng): number {
   if (alpha < 1) {
     let u = rng();
     while (u <= 0) u = rng();
-    return Math.log(sampleGamma(alpha + 1, rng)) + Math.log(u) / alpha;
+    return Math.log(sampleGamma(rng, alpha + 1)) + Math.log(u) / alpha;
   }
-  return Math.log(sampleGamma(alpha, rng));
+  return Math.log(sampleGamma(rng, alpha));
 }
 
 /** Log-Gamma(α, 1) draws of the given shape, with α broadcast to it. */
@@ -48,7 +48,7 @@ export function poissonTensor(rate: tf.Tensor, shape: number[], seed: number | u
   rates.dispose();
   const rng = cpuRng(seed);
   const out = new Float32Array(r.length);
-  for (let i = 0; i < r.length; i++) out[i] = samplePoisson(r[i]!, rng);
+  for (let i = 0; i < r.length; i++) out[i] = samplePoisson(rng, r[i]!);
   return tf.tensor(out, shape, 'float32');
 }
 
