@@ -26,3 +26,9 @@ export {
   type NegativeBinomialHeadOptions,
   type DispersionMode,
 } from './count-heads.js';
+export {
+  StandardNormalPrior,
+  GaussianMixturePrior,
+  type LatentPrior,
+  type GaussianMixturePriorOptions,
+} from './priors.js';
