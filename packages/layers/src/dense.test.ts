@@ -72,6 +72,12 @@ describe('Dense', () => {
     layer.dispose();
   });
 
+  it('construct + dispose returns the tensor count to its baseline', () => {
+    const before = tf.memory().numTensors;
+    new MLP({ inputDim: 4, hiddenUnits: [8, 8], seed: 3 }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('does not leak, forward or backward', () => {
     const mlp = new MLP({ inputDim: 4, hiddenUnits: [8, 8], activation: 'tanh', seed: 3 });
     const x = tf.ones([2, 4]);

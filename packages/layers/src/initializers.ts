@@ -48,6 +48,9 @@ export function initialDenseValues(
 
 /** Creates a trainable float32 variable holding `values` with `shape`. */
 export function makeVariable(values: Float32Array, shape: number[], name: string): tf.Variable {
-  return tf.variable(tf.tensor(values, shape, 'float32'), true, `${name}_${nextId++}`);
+  const initial = tf.tensor(values, shape, 'float32');
+  const variable = tf.variable(initial, true, `${name}_${nextId++}`);
+  initial.dispose(); // the variable holds its own reference to the data
+  return variable;
 }
 let nextId = 0;

@@ -31,7 +31,9 @@ async function optimizerState(
   const stableByRuntime = new Map([...variables].map(([stable, v]) => [v.name, stable]));
   const weights = await optimizer.getWeights();
   const [iter, ...slots] = weights;
+  // getWeights() makes a new scalar for the iteration count (the slots are the optimizer's own variables): free it.
   const iterations = iter ? (await iter.tensor.data())[0]! : 0;
+  iter?.tensor.dispose();
   const named = new Map<string, tf.Tensor>();
   for (const w of slots) {
     const slash = w.name.lastIndexOf('/');
@@ -75,7 +77,12 @@ export async function writeCheckpoint(
 
 async function readBinary(file: string, checksum: string): Promise<ArrayBuffer> {
   const { fs } = await nodeFs();
-  const bytes = await fs.readFile(file);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    throw new SerializationError(`could not read ${file}: ${(e as Error).message} (incomplete checkpoint)`, { cause: e });
+  }
   const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   if (fnv1a(data) !== checksum) throw new SerializationError(`${file} does not match the checksum in checkpoint.json (corrupt or torn checkpoint)`);
   return data;
@@ -99,8 +106,20 @@ export async function restoreCheckpoint(
   } catch (e) {
     throw new SerializationError(`could not read checkpoint ${dir}: ${(e as Error).message}`, { cause: e });
   }
-  if (json.format !== 'varia-checkpoint' || json.formatVersion !== 1) {
-    throw new SerializationError(`${dir} is not a varia checkpoint (format ${JSON.stringify(json.format)})`);
+  if (json?.format !== 'varia-checkpoint' || json.formatVersion !== 1) {
+    throw new SerializationError(`${dir} is not a varia checkpoint (format ${JSON.stringify(json?.format)})`);
+  }
+  const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
+  if (
+    !isObject(json.state) ||
+    !isObject(json.state.fingerprint) ||
+    !Array.isArray(json.state.history) ||
+    !isObject(json.weights) ||
+    !isObject(json.optimizer) ||
+    !Array.isArray(json.optimizer.slots) ||
+    typeof json.optimizer.iterations !== 'number'
+  ) {
+    throw new SerializationError(`${dir}/checkpoint.json is incomplete: it needs "state", "weights" and "optimizer" sections`);
   }
   for (const key of Object.keys(fingerprint) as (keyof typeof fingerprint)[]) {
     if (json.state.fingerprint[key] !== fingerprint[key]) {
@@ -120,6 +139,13 @@ export async function restoreCheckpoint(
     slotShapes.set(name, shape);
   }
   const slots = decodeTensorValues(json.optimizer.specs, await readBinary(path.join(dir, 'optimizer.bin'), json.optimizer.checksum), slotShapes, 'checkpoint optimizer');
+  // Adam matches its slots to variables by position (all first moments "/m", then all second moments "/v", in the
+  // order of the variables it updates), not by name: order them by this model's variables, and require them all.
+  const slotOrder = [...variables.keys()].map((k) => `${k}/m`).concat([...variables.keys()].map((k) => `${k}/v`));
+  const missing = slotOrder.find((name) => !slots.has(name));
+  if (missing !== undefined || slots.size !== slotOrder.length) {
+    throw new SerializationError(`checkpoint optimizer state does not match the model (slot ${JSON.stringify(missing ?? '?')} missing or extra slots)`);
+  }
   const best = json.best
     ? decodeTensorValues(json.best.specs, await readBinary(path.join(dir, 'best.bin'), json.best.checksum), expected, 'checkpoint best weights')
     : undefined;
@@ -129,7 +155,7 @@ export async function restoreCheckpoint(
   });
   const runtimeByStable = new Map([...variables].map(([stable, v]) => [stable, v.name]));
   const named: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(json.optimizer.iterations, 'int32') }];
-  for (const name of json.optimizer.slots) {
+  for (const name of slotOrder) {
     const slash = name.lastIndexOf('/');
     const v = variables.get(name.slice(0, slash))!;
     named.push({ name: `${runtimeByStable.get(name.slice(0, slash))}${name.slice(slash)}`, tensor: tf.tensor(slots.get(name)!, v.shape, 'float32') });

@@ -95,7 +95,11 @@ export interface FitOptions {
   onEpochEnd?: (log: EpochLog) => void | Promise<void>;
   /** Called after every batch (progress bars). */
   onBatchEnd?: (info: BatchInfo) => void;
-  /** Stops training cleanly between batches; `fit` then resolves with `stopReason: 'aborted'`. */
+  /**
+   * Stops training cleanly between batches; `fit` then resolves with `stopReason: 'aborted'`. The model keeps the
+   * steps taken so far (also those of the interrupted epoch, which is not in the history); with early stopping the
+   * best epoch's weights are restored as usual.
+   */
   signal?: AbortSignal;
   /** Write a checkpoint (weights, optimizer state, history) to `checkpointDir` every N epochs. */
   checkpointEvery?: number;
@@ -111,7 +115,10 @@ export interface History {
   epochs: EpochLog[];
   /** Why training ended. */
   stopReason: 'completed' | 'early-stopping' | 'aborted';
-  /** The epoch whose weights the model holds at the end (the best one with early stopping). */
+  /**
+   * The epoch whose weights the model holds at the end (the best one with early stopping); after an abort in the
+   * middle of an epoch, the last completed epoch (the model then also holds the interrupted epoch's steps).
+   */
   bestEpoch: number;
   /** Total training seconds in this call. */
   seconds: number;

@@ -26,6 +26,9 @@ describe('VAE training lowers the loss for each likelihood', () => {
     { likelihood: 'gaussian' as const, data: () => toySubset(400), inputDim: 2 },
     { likelihood: 'poisson' as const, data: () => counts(300), inputDim: 8 },
     { likelihood: 'bernoulli' as const, data: () => binary(300), inputDim: 8 },
+    { likelihood: 'continuous-bernoulli' as const, data: () => binary(300), inputDim: 8 },
+    { likelihood: 'negative-binomial' as const, data: () => counts(300), inputDim: 8 },
+    { likelihood: 'zinb' as const, data: () => counts(300), inputDim: 8 },
   ];
   for (const c of cases) {
     it(c.likelihood, async () => {
@@ -50,10 +53,11 @@ describe('Gaussian observation scale', () => {
     const data = noisyLine(400, 0.05, 3);
     const vae = new VAE({ inputDim: 3, latentDim: 1, hiddenUnits: 16, likelihood: 'gaussian', observationScale: 'learned-scalar', activation: 'tanh' });
     const before = observationScale(vae);
-    expect(before).toHaveLength(1);
-    expect(before[0]).toBeCloseTo(1, 4);
+    for (const s of before) expect(s).toBeCloseTo(1, 4);
     await vae.fit(data, { epochs: 12, batchSize: 25, learningRate: 2e-2, seed: 0 });
-    const sigma = observationScale(vae)[0]!;
+    const scales = observationScale(vae);
+    const sigma = scales[0]!;
+    for (const s of scales) expect(s).toBe(sigma); // one σ shared by all features
     // Reference: the maximum-likelihood σ for the learned decoder means is the RMS residual of x around them.
     const residual = tf.tidy(() => {
       const x = tf.tensor2d(data.data, [data.rows, data.cols]);
@@ -144,6 +148,9 @@ describe('inference API', () => {
     expect(p[9]).toBeCloseTo(b1!, 5);
     tf.dispose([path, ra, rb]);
     expect(() => vae.interpolate(a, b, 1)).toThrow(ArgumentError);
+    const two = [[1, 1], [2, 2]];
+    expect(() => vae.interpolate(two, b, 3)).toThrow(ShapeError);
+    expect(() => vae.interpolate(a, [[1, 2, 3]], 3)).toThrow(/"b"/);
   });
 
   it('evaluate: elbo = reconstruction − kl, and the IWAE bound (K = 10) is at least the ELBO', async () => {
@@ -154,16 +161,20 @@ describe('inference API', () => {
     expect(e.iwae).toBeDefined();
     // IWAE_K ≥ ELBO in expectation; averaged over 200 examples the Monte-Carlo noise is far below 0.05 nats
     expect(e.iwae!).toBeGreaterThan(e.elbo - 0.05);
-    // seeded: the same call gives the same numbers; batching does not change the result
+    // seeded: the same call gives the same numbers
     const again = await vae.evaluate(data, { iwaeK: 10, seed: 3 });
     expect(again).toEqual(e);
     const noIwae = await vae.evaluate(data, { seed: 3, batchSize: 64 });
     expect(noIwae.iwae).toBeUndefined();
+    for (const iwaeK of [0, -1, 2.5]) await expect(vae.evaluate(data, { iwaeK })).rejects.toThrow(/"iwaeK"/);
+    await expect(vae.evaluate(data, { batchSize: 0 })).rejects.toThrow(/"batchSize"/);
   });
 
   it('rejects data of the wrong width with a ShapeError naming the argument', async () => {
     expect(() => vae.encode([[1, 2, 3]])).toThrow(ShapeError);
-    expect(() => vae.reconstruct(tf.zeros([2, 3]))).toThrow(/"x"/);
+    const wide = tf.zeros([2, 3]);
+    expect(() => vae.reconstruct(wide)).toThrow(/"x"/);
+    wide.dispose();
     await expect(vae.evaluate([[1, 2, 3]])).rejects.toThrow(ShapeError);
     expect(() => tf.tidy(() => vae.decode([[1, 2, 3]]).mean())).toThrow(ShapeError);
   });
@@ -246,6 +257,13 @@ describe('likelihood-specific models', () => {
     const p = vae.interpolate([x.data.subarray(0, 8)], [x.data.subarray(8, 16)], 3);
     expect(s.shape).toEqual([3, 8]);
     expect(p.shape).toEqual([3, 8]);
+    // the ends of the path are the reconstructions of a and b, library size included
+    const path = values(p);
+    const recon = values(r);
+    for (let j = 0; j < 8; j++) {
+      expect(path[j]).toBeCloseTo(recon[j]!, 3);
+      expect(path[16 + j]).toBeCloseTo(recon[8 + j]!, 3);
+    }
     tf.dispose([r, s, p]);
     vae.dispose();
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, mulberry32, nextSeed } from '@varia/core';
+import { ArgumentError, mulberry32, nextSeed, SerializationError, ShapeError } from '@varia/core';
 import { type Distribution, Independent, Normal } from '@varia/distributions';
 import { collectVariables, type DistributionHead, MLP, type Module, NormalHead } from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
@@ -75,17 +75,46 @@ export class VAE implements Module, LatentVariableModel {
     this.likelihood = likelihoodSpec(this.config.likelihood, custom);
     const c = this.config;
     const rng = mulberry32(c.seed);
-    this.encoder = new MLP({ inputDim: c.inputDim, hiddenUnits: c.encoderUnits, activation: c.activation, init: c.init, seed: nextSeed(rng) });
-    this.encoderHead = new NormalHead({
-      inputDim: this.encoder.outputDim,
-      units: c.latentDim,
-      scale: 'amortized',
-      scaleTransform: c.encoderScaleTransform,
-      init: c.init,
-      seed: nextSeed(rng),
-    });
-    this.decoder = new MLP({ inputDim: c.latentDim, hiddenUnits: c.decoderUnits, activation: c.activation, init: c.init, seed: nextSeed(rng) });
-    this.likelihoodHead = this.likelihood.createHead(c, this.decoder.outputDim, nextSeed(rng));
+    // Built inside a tidy: the layers make each variable from an initial tensor that would otherwise stay allocated
+    // after dispose(). If a part throws, the parts already built are freed before the error propagates.
+    const built: Module[] = [];
+    const make = <M extends Module>(create: () => M): M => {
+      const m = create();
+      built.push(m);
+      return m;
+    };
+    let parts: { encoder: MLP; encoderHead: NormalHead; decoder: MLP; likelihoodHead: DistributionHead } | undefined;
+    try {
+      tf.tidy(() => {
+        const encoder = make(
+          () => new MLP({ inputDim: c.inputDim, hiddenUnits: c.encoderUnits, activation: c.activation, init: c.init, seed: nextSeed(rng) }),
+        );
+        const encoderHead = make(
+          () =>
+            new NormalHead({
+              inputDim: encoder.outputDim,
+              units: c.latentDim,
+              scale: 'amortized',
+              scaleTransform: c.encoderScaleTransform,
+              init: c.init,
+              seed: nextSeed(rng),
+            }),
+        );
+        const decoder = make(
+          () => new MLP({ inputDim: c.latentDim, hiddenUnits: c.decoderUnits, activation: c.activation, init: c.init, seed: nextSeed(rng) }),
+        );
+        const likelihoodHead = make(() => this.likelihood.createHead(c, decoder.outputDim, nextSeed(rng)));
+        parts = { encoder, encoderHead, decoder, likelihoodHead };
+      });
+    } catch (e) {
+      for (const m of built) m.dispose();
+      throw e;
+    }
+    if (!parts) throw new Error('unreachable: the VAE parts were not built');
+    this.encoder = parts.encoder;
+    this.encoderHead = parts.encoderHead;
+    this.decoder = parts.decoder;
+    this.likelihoodHead = parts.likelihoodHead;
   }
 
   /** All trainable variables by stable name (`encoder/0/kernel`, `likelihood/loc/bias`, …). */
@@ -162,19 +191,42 @@ export class VAE implements Module, LatentVariableModel {
 
   /**
    * The likelihood p(x|z) for z [n, latentDim] (given as a tensor or rows). Its tensors belong to the caller:
-   * use it inside `tf.tidy` or call `dispose()` on it. For library-size models pass `librarySize` per row.
+   * use it inside `tf.tidy`, or call `dispose()` on it, which frees every tensor `decode` made for it.
+   * For library-size models pass `librarySize` per row (default 1 for every row).
+   * @throws ShapeError when z is not [n, latentDim]; ArgumentError for a `librarySize` of the wrong length or ≤ 0.
    */
   decode(z: DataInput | tf.Tensor, librarySize?: number[]): Distribution {
     this.assertAlive();
-    const zt = z instanceof tf.Tensor ? z : (() => {
-      const m = toMatrix(z, this.config.latentDim, 'z');
-      return tf.tensor2d(m.data, [m.rows, m.cols]);
-    })();
-    if (zt.rank !== 2 || zt.shape[1] !== this.config.latentDim) toMatrix(zt as tf.Tensor2D, this.config.latentDim, 'z');
-    const logLib = this.config.librarySize
-      ? tf.log(tf.tensor2d(librarySize ?? new Array<number>(zt.shape[0]!).fill(1), [zt.shape[0]!, 1]))
-      : undefined;
-    return this.likelihoodFor(zt, logLib);
+    if (z instanceof tf.Tensor && (z.rank !== 2 || z.shape[1] !== this.config.latentDim)) {
+      toMatrix(z as tf.Tensor2D, this.config.latentDim, 'z'); // throws the typed error
+    }
+    const m = z instanceof tf.Tensor ? undefined : toMatrix(z, this.config.latentDim, 'z');
+    const rows = z instanceof tf.Tensor ? z.shape[0]! : m!.rows;
+    if (this.config.librarySize && librarySize !== undefined) {
+      if (librarySize.length !== rows || librarySize.some((l) => !(l > 0) || !Number.isFinite(l))) {
+        throw new ArgumentError('librarySize', `VAE.decode: "librarySize" must hold ${rows} finite numbers > 0 (one per row of z), got ${JSON.stringify(librarySize)}`);
+      }
+    }
+    let p: Distribution | undefined;
+    // The tidy frees the intermediates and hands the distribution's parameters to the caller's scope (an enclosing
+    // tidy frees them; without one, dispose() below does).
+    const held = tf.tidy(() => {
+      const firstId = tf.scalar(0).id; // tensors made from here on have larger ids
+      const zt = z instanceof tf.Tensor ? z : tf.tensor2d(m!.data, [m!.rows, m!.cols]);
+      const logLib = this.config.librarySize
+        ? tf.log(tf.tensor2d(librarySize ?? new Array<number>(rows).fill(1), [rows, 1]))
+        : undefined;
+      p = this.likelihoodFor(zt, logLib);
+      // only what this call made: never the caller's z, a variable, or a constant shared by other distributions
+      return reachableTensors(p).filter((t) => t.id > firstId && !(t instanceof tf.Variable));
+    });
+    const dist = p!;
+    const disposeOwned = dist.dispose.bind(dist);
+    dist.dispose = () => {
+      disposeOwned();
+      tf.dispose(held.filter((t) => !t.isDisposed));
+    };
+    return dist;
   }
 
   /** The reconstruction E[x | z = μ(x)]: the decoder's mean at the posterior mean. The caller owns the tensor. */
@@ -200,24 +252,34 @@ export class VAE implements Module, LatentVariableModel {
 
   /**
    * Decodes `steps` points on the straight line between the posterior means of a and b (each one example, [1, D] or
-   * a row): returns the decoder means [steps, inputDim].
+   * a row): returns the decoder means [steps, inputDim]. The ends are the reconstructions of a and b. For
+   * library-size models the library size is interpolated geometrically between the totals of a and b.
+   * @throws ShapeError when a or b is not exactly one example of width inputDim; ArgumentError for `steps` < 2.
    */
   interpolate(a: DataInput | tf.Tensor, b: DataInput | tf.Tensor, steps: number): tf.Tensor2D {
     this.assertAlive();
     if (!Number.isInteger(steps) || steps < 2) throw new ArgumentError('steps', `VAE.interpolate: "steps" must be an integer >= 2, got ${steps}`);
     return tf.tidy(() => {
-      const za = this.encode(a);
-      const zb = this.encode(b);
+      const ends = ([[a, 'a'], [b, 'b']] as const).map(([x, name]) => {
+        const xt = this.input(x, name);
+        if (xt.shape[0] !== 1) {
+          throw new ShapeError(name, `VAE.interpolate: "${name}" must be one example [1, ${this.config.inputDim}], got ${xt.shape[0]} rows`);
+        }
+        return xt;
+      });
+      const [xa, xb] = ends as [tf.Tensor2D, tf.Tensor2D];
       const t = tf.reshape(tf.linspace(0, 1, steps), [steps, 1]);
-      const z = tf.add(tf.mul(tf.sub(1, t), za), tf.mul(t, zb));
-      const lib = this.config.librarySize ? new Array<number>(steps).fill(1) : undefined;
-      return this.decode(z, lib).mean() as tf.Tensor2D;
+      const along = (ua: tf.Tensor, ub: tf.Tensor) => tf.add(tf.mul(tf.sub(1, t), ua), tf.mul(t, ub));
+      const z = along(this.posterior(xa).mean(), this.posterior(xb).mean());
+      const logLibrary = (x: tf.Tensor) => tf.log(tf.maximum(tf.sum(x, 1, true), 1));
+      const logLib = this.config.librarySize ? along(logLibrary(xa), logLibrary(xb)) : undefined;
+      return this.likelihoodFor(z, logLib).mean() as tf.Tensor2D;
     });
   }
 
   /**
    * Averages of the ELBO terms over x (and the IWAE bound with `iwaeK` samples), evaluated in batches.
-   * @throws DataError / ShapeError for data that does not fit the model.
+   * @throws DataError / ShapeError for data that does not fit the model; ArgumentError for a bad `iwaeK` or `batchSize`.
    */
   async evaluate(x: DataInput, options: { iwaeK?: number; batchSize?: number; seed?: number } = {}): Promise<Evaluation> {
     this.assertAlive();
@@ -226,6 +288,9 @@ export class VAE implements Module, LatentVariableModel {
     const batchSize = options.batchSize ?? 256;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ArgumentError('batchSize', `VAE.evaluate: "batchSize" must be a positive integer, got ${batchSize}`);
+    }
+    if (options.iwaeK !== undefined && (!Number.isInteger(options.iwaeK) || options.iwaeK < 1)) {
+      throw new ArgumentError('iwaeK', `VAE.evaluate: "iwaeK" must be a positive integer, got ${options.iwaeK}`);
     }
     const seed = options.seed ?? 0;
     const sums = { elbo: 0, reconstruction: 0, kl: 0, iwae: 0 };
@@ -274,7 +339,13 @@ export class VAE implements Module, LatentVariableModel {
    */
   static async fromArtifacts(artifacts: ModelArtifacts, options: { likelihood?: CustomLikelihood } = {}): Promise<VAE> {
     return loadArtifacts(artifacts, (config) => {
-      const c = options.likelihood ? { ...config, likelihood: options.likelihood } : config;
+      const custom = options.likelihood;
+      if (custom && config?.likelihood !== custom.name) {
+        throw new SerializationError(
+          `the model was saved with likelihood ${JSON.stringify(config?.likelihood)}, but the custom likelihood passed is named ${JSON.stringify(custom.name)}`,
+        );
+      }
+      const c = custom ? { ...config, likelihood: custom } : config;
       return new VAE(c as VAEConfig);
     });
   }
@@ -307,4 +378,21 @@ export class VAE implements Module, LatentVariableModel {
   private assertAlive(): void {
     if (this.disposed) throw new ArgumentError('this', 'VAE: the model was disposed');
   }
+}
+
+/** Every tensor reachable from `root` through own enumerable properties and arrays (as `tf.tidy` walks results). */
+function reachableTensors(root: unknown): tf.Tensor[] {
+  const found: tf.Tensor[] = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    if (v instanceof tf.Tensor) {
+      found.push(v);
+      return;
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) walk(child);
+  };
+  walk(root);
+  return found;
 }

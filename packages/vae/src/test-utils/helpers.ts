@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Matrix, mulberry32, permutation, standardNormal, takeRows } from '@varia/core';
 import { syntheticCounts, toyGaussian2d } from '@varia/datasets';
-import { afterAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { VAE } from '../vae.js';
 
 /** Every variable's values by stable name (plain copies: no tensors). */
@@ -48,15 +48,17 @@ export async function leakedBy(f: () => unknown): Promise<number> {
   return tf.memory().numTensors - before;
 }
 
-/** A fresh temporary directory, removed after the test file. */
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const tempDirs: string[] = [];
+/** A fresh temporary directory; call {@link removeTempDirs} in the test file's `afterAll`. */
 export async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'varia-vae-test-'));
-  dirs.push(d);
-  return d;
+  const dir = await mkdtemp(join(tmpdir(), 'varia-vae-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+/** Removes the directories made by {@link tempDir} (registered per file: module state is shared with `isolate: false`). */
+export async function removeTempDirs(): Promise<void> {
+  const dirs = tempDirs.splice(0);
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 }
 
 /** A seeded random subset of `rows` examples of the separated 2-D toy set (which is ordered by group). */
