@@ -25,6 +25,8 @@ describe('resolveConfig', () => {
       observationScale: 'learned-scalar',
       librarySize: false,
       inputTransform: 'none',
+      prior: 'standard-normal',
+      deterministic: false,
       encoderScaleTransform: 'exp',
       init: 'torch',
       seed: 0,

@@ -55,25 +55,55 @@ export interface VAEConfig {
   inputTransform?: 'none' | 'log1p';
   /** Parameterization of the encoder's σ: `'exp'` (log-variance output, as in PyTorch VAEs; default) or `'softplus'`. */
   encoderScaleTransform?: 'exp' | 'softplus';
+  /**
+   * The prior p(z): `'standard-normal'` (default) or `{ mixture: K }`, a learnable mixture of K Gaussians
+   * (its KL has no closed form and is estimated by Monte Carlo).
+   */
+  prior?: PriorConfig;
+  /**
+   * A deterministic autoencoder: the encoder is a point mass δ(z − μ(x)) and training minimizes −log p(x|z)
+   * (plus β·(−log p(z)) when β > 0 — the KL of a point mass is infinite, so β defaults to 0 in this mode).
+   * Default false.
+   */
+  deterministic?: boolean;
   /** Weight initialisation; default `'torch'` (PyTorch nn.Linear). */
   init?: Initializer;
   /** Seed of the initialisation. Default 0. */
   seed?: number;
 }
 
+/** The prior of a VAE: the standard normal, or a learnable mixture of `mixture` Gaussians. */
+export type PriorConfig = 'standard-normal' | { mixture: number };
+
 /** A {@link VAEConfig} with every default filled in (what is saved). */
 export interface ResolvedVAEConfig {
+  /** Width D of an example. See {@link VAEConfig.inputDim}. */
   inputDim: number;
+  /** Width d of the latent z. See {@link VAEConfig.latentDim}. */
   latentDim: number;
+  /** Encoder hidden widths. See {@link VAEConfig.encoderUnits}. */
   encoderUnits: number[];
+  /** Decoder hidden widths. See {@link VAEConfig.decoderUnits}. */
   decoderUnits: number[];
+  /** The likelihood: a built-in name, or the `name` of a custom likelihood. See {@link VAEConfig.likelihood}. */
   likelihood: LikelihoodName | string;
+  /** Hidden activation. See {@link VAEConfig.activation}. */
   activation: Activation;
+  /** Where the Gaussian likelihood's σ comes from. See {@link VAEConfig.observationScale}. */
   observationScale: ScaleMode;
+  /** Whether count likelihoods use the library size. See {@link VAEConfig.librarySize}. */
   librarySize: boolean;
+  /** Transform of x before the encoder. See {@link VAEConfig.inputTransform}. */
   inputTransform: 'none' | 'log1p';
+  /** The prior p(z). See {@link VAEConfig.prior}. */
+  prior: PriorConfig;
+  /** Whether the encoder is a point mass (a deterministic autoencoder). See {@link VAEConfig.deterministic}. */
+  deterministic: boolean;
+  /** Parameterization of the encoder's σ. See {@link VAEConfig.encoderScaleTransform}. */
   encoderScaleTransform: 'exp' | 'softplus';
+  /** Weight initialisation. See {@link VAEConfig.init}. */
   init: Initializer;
+  /** Seed of the initialisation. See {@link VAEConfig.seed}. */
   seed: number;
 }
 
@@ -144,6 +174,17 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   if (!(INITIALIZERS as readonly unknown[]).includes(init)) {
     throw new ArgumentError('init', `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${JSON.stringify(init)}`);
   }
+  const prior = config.prior ?? 'standard-normal';
+  if (
+    prior !== 'standard-normal' &&
+    !(typeof prior === 'object' && prior !== null && Number.isInteger(prior.mixture) && prior.mixture >= 1)
+  ) {
+    throw new ArgumentError('prior', `VAE: "prior" must be 'standard-normal' or { mixture: K } with K a positive integer, got ${JSON.stringify(prior)}`);
+  }
+  const deterministic = config.deterministic ?? false;
+  if (typeof deterministic !== 'boolean') {
+    throw new ArgumentError('deterministic', `VAE: "deterministic" must be a boolean, got ${JSON.stringify(deterministic)}`);
+  }
   const seed = config.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ArgumentError('seed', `VAE: "seed" must be an integer, got ${seed}`);
   return {
@@ -156,6 +197,8 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     observationScale: typeof observationScale === 'object' ? { fixed: observationScale.fixed } : observationScale,
     librarySize,
     inputTransform,
+    prior: typeof prior === 'object' ? { mixture: prior.mixture } : prior,
+    deterministic,
     encoderScaleTransform,
     init,
     seed,

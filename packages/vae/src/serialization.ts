@@ -20,11 +20,21 @@ export interface SavedModelJson {
   /** Save-format version. */
   formatVersion: number;
   /** Versions that wrote the file. */
-  versions: { vae: string; tfjsCore: string };
+  versions: {
+    /** `@varia/vae`'s version. */
+    vae: string;
+    /** `@tensorflow/tfjs-core`'s version. */
+    tfjsCore: string;
+  };
   /** The architecture. */
   config: ResolvedVAEConfig;
   /** tfjs weights manifest: one group, stored in `weights.bin`. */
-  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  weightsManifest: {
+    /** The weight files, relative to model.json: `['weights.bin']`. */
+    paths: string[];
+    /** One entry per tensor, in buffer order. */
+    weights: WeightSpec[];
+  }[];
   /** Byte length of `weights.bin`. */
   weightsByteLength: number;
   /** FNV-1a 32-bit checksum of `weights.bin` (hex), tying the two files together. */

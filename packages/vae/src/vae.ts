@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, mulberry32, nextSeed, SerializationError, ShapeError } from '@varia/core';
-import { type Distribution, Independent, Normal } from '@varia/distributions';
-import { collectVariables, type DistributionHead, MLP, type Module, NormalHead } from '@varia/layers';
+import { Deterministic, type Distribution, Independent } from '@varia/distributions';
+import {
+  collectVariables,
+  type DistributionHead,
+  GaussianMixturePrior,
+  HEAD_DISTRIBUTION_OPTIONS,
+  type LatentPrior,
+  MLP,
+  type Module,
+  NormalHead,
+  StandardNormalPrior,
+} from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
 import { type CustomLikelihood, type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
 import { type DataInput, toMatrix, validateDomain } from './data.js';
@@ -67,6 +77,8 @@ export class VAE implements Module, LatentVariableModel {
   readonly likelihoodHead: DistributionHead;
   /** The likelihood's data rules. */
   readonly likelihood: LikelihoodSpec;
+  /** The prior p(z) (learnable for a mixture). */
+  readonly latentPrior: LatentPrior;
   private disposed = false;
 
   constructor(config: VAEConfig) {
@@ -83,7 +95,9 @@ export class VAE implements Module, LatentVariableModel {
       built.push(m);
       return m;
     };
-    let parts: { encoder: MLP; encoderHead: NormalHead; decoder: MLP; likelihoodHead: DistributionHead } | undefined;
+    let parts:
+      | { encoder: MLP; encoderHead: NormalHead; decoder: MLP; likelihoodHead: DistributionHead; latentPrior: LatentPrior }
+      | undefined;
     try {
       tf.tidy(() => {
         const encoder = make(
@@ -94,7 +108,8 @@ export class VAE implements Module, LatentVariableModel {
             new NormalHead({
               inputDim: encoder.outputDim,
               units: c.latentDim,
-              scale: 'amortized',
+              // a point-mass encoder needs only μ(x)
+              scale: c.deterministic ? { fixed: 1 } : 'amortized',
               scaleTransform: c.encoderScaleTransform,
               init: c.init,
               seed: nextSeed(rng),
@@ -104,7 +119,13 @@ export class VAE implements Module, LatentVariableModel {
           () => new MLP({ inputDim: c.latentDim, hiddenUnits: c.decoderUnits, activation: c.activation, init: c.init, seed: nextSeed(rng) }),
         );
         const likelihoodHead = make(() => this.likelihood.createHead(c, decoder.outputDim, nextSeed(rng)));
-        parts = { encoder, encoderHead, decoder, likelihoodHead };
+        const priorSeed = nextSeed(rng);
+        const latentPrior = make<LatentPrior>(() =>
+          c.prior === 'standard-normal'
+            ? new StandardNormalPrior(c.latentDim)
+            : new GaussianMixturePrior({ latentDim: c.latentDim, components: c.prior.mixture, seed: priorSeed }),
+        );
+        parts = { encoder, encoderHead, decoder, likelihoodHead, latentPrior };
       });
     } catch (e) {
       for (const m of built) m.dispose();
@@ -115,6 +136,7 @@ export class VAE implements Module, LatentVariableModel {
     this.encoderHead = parts.encoderHead;
     this.decoder = parts.decoder;
     this.likelihoodHead = parts.likelihoodHead;
+    this.latentPrior = parts.latentPrior;
   }
 
   /** All trainable variables by stable name (`encoder/0/kernel`, `likelihood/loc/bias`, …). */
@@ -126,22 +148,27 @@ export class VAE implements Module, LatentVariableModel {
         ['encoder_head', this.encoderHead],
         ['decoder', this.decoder],
         ['likelihood', this.likelihoodHead],
+        ['prior', this.latentPrior],
       ],
       prefix,
     );
   }
 
-  /** The prior p(z) = N(0, I) over ℝᵈ (batch shape [], event shape [d]). Lives in the caller's tidy scope. */
+  /** The prior p(z) over ℝᵈ (batch shape [], event shape [d]). Lives in the caller's tidy scope. */
   prior(): Distribution {
-    const d = this.config.latentDim;
-    return new Independent(new Normal({ loc: tf.zeros([d]), scale: tf.ones([d]) }, { validateArgs: false }), 1);
+    return this.latentPrior.distribution();
   }
 
   /** q(z|x) for a batch x [n, inputDim] (a tensor). Lives in the caller's tidy scope. */
   posterior(x: tf.Tensor): Distribution {
     this.assertAlive();
     const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
-    return this.encoderHead.apply(this.encoder.apply(input));
+    const h = this.encoder.apply(input);
+    if (this.config.deterministic) {
+      // point mass at μ(x): rsample is μ(x) with its gradient; KL to the prior is −log p(μ(x))
+      return new Independent(new Deterministic({ loc: this.encoderHead.locLayer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
+    }
+    return this.encoderHead.apply(h);
   }
 
   /** p(x|z) for latents z [m, latentDim]; `logLibrarySize` [m, 1] for library-size count models. */
@@ -367,6 +394,7 @@ export class VAE implements Module, LatentVariableModel {
     this.encoderHead.dispose();
     this.decoder.dispose();
     this.likelihoodHead.dispose();
+    this.latentPrior.dispose();
     this.disposed = true;
   }
 
