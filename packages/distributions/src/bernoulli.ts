@@ -5,7 +5,7 @@ import { Distribution, type DistributionOptions } from './distribution.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` or `probs`. */
-export type BernoulliParams = { logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never };
+export type BernoulliParams = { /** Log-odds ℓ (p = σ(ℓ)). */ logits: TensorLike; /** Only in the other parameterization. */ probs?: never } | { /** Probability p. */ probs: TensorLike; /** Only in the other parameterization. */ logits?: never };
 
 /**
  * The Bernoulli distribution on {0, 1}, parameterized by logits ℓ (p = σ(ℓ)):
@@ -18,7 +18,13 @@ export type BernoulliParams = { logits: TensorLike; probs?: never } | { probs: T
  * get −∞. No `rsample` (discrete; see {@link ContinuousBernoulli} for a relaxation).
  */
 export class Bernoulli extends Distribution {
-  static readonly argConstraints = { logits: real, probs: unitInterval } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `logits`: real. */
+    logits: real,
+    /** `probs`: unitInterval. */
+    probs: unitInterval,
+  } as const;
   /** Log-odds ℓ, broadcast to the batch shape. */
   readonly logits: tf.Tensor;
 

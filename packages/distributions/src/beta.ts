@@ -23,7 +23,13 @@ export interface BetaParams {
  * Float32: log B(a, b) cancels for a, b ≳ 1e3; expect ~1e-6·(a + b) absolute error there.
  */
 export class Beta extends Distribution {
-  static readonly argConstraints = { concentration1: positive, concentration0: positive } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `concentration1`: positive. */
+    concentration1: positive,
+    /** `concentration0`: positive. */
+    concentration0: positive,
+  } as const;
   /** a, broadcast to the batch shape. */
   readonly concentration1: tf.Tensor;
   /** b, broadcast to the batch shape. */

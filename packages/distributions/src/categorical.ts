@@ -6,10 +6,15 @@ import { gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Categorical} and {@link OneHotCategorical}: exactly one of `logits` or `probs`, last axis = categories. */
-export type CategoricalParams = { logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never };
+export type CategoricalParams = { /** Log-odds ℓ (p = σ(ℓ)). */ logits: TensorLike; /** Only in the other parameterization. */ probs?: never } | { /** Probability p. */ probs: TensorLike; /** Only in the other parameterization. */ logits?: never };
 
 /** Argument constraints shared by the categorical families (`probs` are normalized, so only ≥ 0 is required). */
-export const categoricalArgConstraints = { logits: independent(real, 1), probs: independent(nonNegative, 1) } as const;
+export const categoricalArgConstraints = {
+  /** `logits`: unnormalized log-probabilities, real along the last axis. */
+  logits: independent(real, 1),
+  /** `probs`: non-negative weights along the last axis (normalized by the distribution). */
+  probs: independent(nonNegative, 1),
+} as const;
 
 /**
  * Validates `logits`/`probs`, and returns normalized log-probabilities (logits − logSumExp(logits)) of shape
@@ -79,6 +84,7 @@ export function categoricalEntropy(logits: tf.Tensor): tf.Tensor {
  * NotImplementedError. No `rsample`.
  */
 export class Categorical extends Distribution {
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
   static readonly argConstraints = categoricalArgConstraints;
   /** Normalized log-probabilities, shape `[...batchShape, K]`. */
   readonly logits: tf.Tensor;

@@ -6,7 +6,7 @@ import { expm1, gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link ContinuousBernoulli}: exactly one of `logits` or `probs` (in the open interval (0, 1)). */
-export type ContinuousBernoulliParams = { logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never };
+export type ContinuousBernoulliParams = { /** Log-odds ℓ (p = σ(ℓ)). */ logits: TensorLike; /** Only in the other parameterization. */ probs?: never } | { /** Probability p. */ probs: TensorLike; /** Only in the other parameterization. */ logits?: never };
 
 /** |ℓ| below this uses the Taylor expansion of log C around ℓ = 0 (p = ½). */
 const LOG_NORM_TAYLOR_BELOW = 1e-2;
@@ -36,7 +36,13 @@ function horner(t: tf.Tensor, coeffs: readonly number[]): tf.Tensor {
  * x = log1p(u·(e^ℓ − 1))/ℓ. Support [0, 1].
  */
 export class ContinuousBernoulli extends Distribution {
-  static readonly argConstraints = { logits: real, probs: openUnitInterval } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `logits`: real. */
+    logits: real,
+    /** `probs`: openUnitInterval. */
+    probs: openUnitInterval,
+  } as const;
   /** ℓ = log λ − log(1 − λ), broadcast to the batch shape. */
   readonly logits: tf.Tensor;
 

@@ -27,7 +27,11 @@ export interface DeterministicOptions extends DistributionOptions {
  * 1[x ≥ x₀]. KL(Deterministic ‖ q) = −log q(x₀) for any q with a `logProb`.
  */
 export class Deterministic extends Distribution {
-  static readonly argConstraints = { loc: real } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `loc`: real. */
+    loc: real,
+  } as const;
   /** x₀, the batch of points. */
   readonly loc: tf.Tensor;
   /** Tolerance for equality with `loc`. */

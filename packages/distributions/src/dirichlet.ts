@@ -21,7 +21,11 @@ export interface DirichletParams {
  * (softmax of log-gammas; no underflow for tiny α). No `rsample` (implicit reparameterization not implemented).
  */
 export class Dirichlet extends Distribution {
-  static readonly argConstraints = { concentration: independent(positive, 1) } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `concentration`: independent(positive, 1). */
+    concentration: independent(positive, 1),
+  } as const;
   /** α, shape `[...batchShape, K]`. */
   readonly concentration: tf.Tensor;
 

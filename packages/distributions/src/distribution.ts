@@ -300,26 +300,34 @@ export abstract class Distribution {
     this.owned.length = 0;
   }
 
+  /** The log-density of x (already checked and broadcast by {@link Distribution.logProb}); shape `[...sampleShape, ...batchShape]`. */
   protected abstract _logProb(x: tf.Tensor): tf.Tensor;
+  /** Draws `[...shape, ...batchShape, ...eventShape]` without gradients; the default uses `_rsample` when `hasRsample`. */
   protected _sample(shape: number[], seed?: number): tf.Tensor {
     if (this.hasRsample) return this._rsample(shape, seed);
     throw new NotImplementedError(`${this.displayName}.sample is not implemented`);
   }
+  /** A reparameterized (differentiable) draw of `[...shape, ...batchShape, ...eventShape]`; override with `hasRsample`. */
   protected _rsample(_shape: number[], _seed?: number): tf.Tensor {
     throw new NotImplementedError(`${this.displayName}.rsample is not implemented`);
   }
+  /** E[X], shape `[...batchShape, ...eventShape]`. */
   protected _mean(): tf.Tensor {
     throw new NotImplementedError(`${this.displayName}.mean is not implemented`);
   }
+  /** The mode, shape `[...batchShape, ...eventShape]`. */
   protected _mode(): tf.Tensor {
     throw new NotImplementedError(`${this.displayName}.mode is not implemented`);
   }
+  /** Var[X], shape `[...batchShape, ...eventShape]`. */
   protected _variance(): tf.Tensor {
     throw new NotImplementedError(`${this.displayName}.variance is not implemented`);
   }
+  /** The differential (or Shannon) entropy −E[log p(X)], shape `batchShape`. */
   protected _entropy(): tf.Tensor {
     throw new NotImplementedError(`${this.displayName}.entropy is not implemented`);
   }
+  /** P(X ≤ x) for scalar events, shape `[...sampleShape, ...batchShape]`. */
   protected _cdf(_x: tf.Tensor): tf.Tensor {
     throw new NotImplementedError(`${this.displayName}.cdf has no closed form`);
   }

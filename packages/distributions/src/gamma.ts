@@ -23,7 +23,13 @@ export interface GammaParams {
  * reparameterization is not implemented (`rsample` throws NotImplementedError). No closed-form `cdf`.
  */
 export class Gamma extends Distribution {
-  static readonly argConstraints = { concentration: positive, rate: positive } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `concentration`: positive. */
+    concentration: positive,
+    /** `rate`: positive. */
+    rate: positive,
+  } as const;
   /** α, broadcast to the batch shape. */
   readonly concentration: tf.Tensor;
   /** β, broadcast to the batch shape. */

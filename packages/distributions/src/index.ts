@@ -1,5 +1,6 @@
 export { Distribution, type DistributionOptions, type SampleOptions, type PreparedParams } from './distribution.js';
 export { Normal, type NormalParams } from './normal.js';
+export { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
 export { LogNormal, type LogNormalParams } from './log-normal.js';
 export { Laplace, type LaplaceParams } from './laplace.js';
 export { StudentT, type StudentTParams } from './student-t.js';

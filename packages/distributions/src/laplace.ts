@@ -1,16 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Constraint, positive, real } from './constraints.js';
-import { Distribution, type DistributionOptions } from './distribution.js';
+import { type Constraint, real } from './constraints.js';
+import type { DistributionOptions } from './distribution.js';
+import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
 import { expm1 } from './special.js';
-import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Laplace}. */
-export interface LaplaceParams {
-  /** Location μ (the median). */
-  loc: TensorLike;
-  /** Scale b > 0. */
-  scale: TensorLike;
-}
+export type LaplaceParams = LocScaleParams;
 
 /**
  * The Laplace (double-exponential) distribution:
@@ -19,33 +14,12 @@ export interface LaplaceParams {
  *
  * Reparameterized: `rsample` returns μ − b·sign(u)·log(1 − 2|u|) with u ~ U(−½, ½).
  */
-export class Laplace extends Distribution {
-  static readonly argConstraints = { loc: real, scale: positive } as const;
-  /** μ, broadcast to the batch shape. */
-  readonly loc: tf.Tensor;
-  /** b, broadcast to the batch shape. */
-  readonly scale: tf.Tensor;
-
+export class Laplace extends LocScaleDistribution {
   constructor(params: LaplaceParams, options: DistributionOptions = {}) {
-    const p = Distribution.prepareParams('Laplace', { loc: params.loc, scale: params.scale }, Laplace.argConstraints, options.validateArgs ?? true);
-    super(p.shape, [], options, p.owned);
-    this.loc = p.tensors.loc;
-    this.scale = p.tensors.scale;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Laplace.argConstraints;
+    super('Laplace', params, options);
   }
   override get support(): Constraint {
     return real;
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { loc: this.loc, scale: this.scale };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Laplace(params as unknown as LaplaceParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return tf.neg(tf.add(tf.log(tf.mul(2, this.scale)), tf.div(tf.abs(tf.sub(x, this.loc)), this.scale)));

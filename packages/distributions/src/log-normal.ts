@@ -1,18 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Constraint, positive, real } from './constraints.js';
-import { Distribution, type DistributionOptions } from './distribution.js';
+import { type Constraint, positive } from './constraints.js';
+import type { DistributionOptions } from './distribution.js';
+import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
 import { expm1 } from './special.js';
-import type { TensorLike } from './tensor-like.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Parameters of {@link LogNormal}: those of the underlying normal of log X. */
-export interface LogNormalParams {
-  /** Mean μ of log X. */
-  loc: TensorLike;
-  /** Standard deviation σ > 0 of log X. */
-  scale: TensorLike;
-}
+export type LogNormalParams = LocScaleParams;
 
 /**
  * The log-normal distribution: X = e^Y with Y ~ N(μ, σ²), on x > 0:
@@ -21,33 +16,12 @@ export interface LogNormalParams {
  *
  * Reparameterized: `rsample` returns exp(μ + σ·ε). Support x > 0 (validated, or −∞ with `validateArgs: false`).
  */
-export class LogNormal extends Distribution {
-  static readonly argConstraints = { loc: real, scale: positive } as const;
-  /** μ, broadcast to the batch shape. */
-  readonly loc: tf.Tensor;
-  /** σ, broadcast to the batch shape. */
-  readonly scale: tf.Tensor;
-
+export class LogNormal extends LocScaleDistribution {
   constructor(params: LogNormalParams, options: DistributionOptions = {}) {
-    const p = Distribution.prepareParams('LogNormal', { loc: params.loc, scale: params.scale }, LogNormal.argConstraints, options.validateArgs ?? true);
-    super(p.shape, [], options, p.owned);
-    this.loc = p.tensors.loc;
-    this.scale = p.tensors.scale;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return LogNormal.argConstraints;
+    super('LogNormal', params, options);
   }
   override get support(): Constraint {
     return positive;
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { loc: this.loc, scale: this.scale };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new LogNormal(params as unknown as LogNormalParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const logX = tf.log(tf.maximum(x, 1e-45));

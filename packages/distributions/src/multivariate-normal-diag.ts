@@ -22,7 +22,13 @@ export interface MultivariateNormalDiagParams {
  * Equivalent to `Independent(Normal, 1)` but one family (and KL partner). Reparameterized: μ + σ ⊙ ε.
  */
 export class MultivariateNormalDiag extends Distribution {
-  static readonly argConstraints = { loc: real, scaleDiag: positive } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `loc`: real. */
+    loc: real,
+    /** `scaleDiag`: positive. */
+    scaleDiag: positive,
+  } as const;
   /** μ, shape `[...batchShape, D]`. */
   readonly loc: tf.Tensor;
   /** σ, shape `[...batchShape, D]`. */

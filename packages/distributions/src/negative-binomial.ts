@@ -11,8 +11,8 @@ import type { TensorLike } from './tensor-like.js';
  * `{ mean, dispersion }` (μ and the inverse dispersion θ, variance μ + μ²/θ).
  */
 export type NegativeBinomialParams =
-  | { totalCount: TensorLike; logits: TensorLike; mean?: never; dispersion?: never }
-  | { mean: TensorLike; dispersion: TensorLike; totalCount?: never; logits?: never };
+  | { /** Number of failures r > 0. */ totalCount: TensorLike; /** Log-odds ℓ (p = σ(ℓ)). */ logits: TensorLike; /** Only in the other parameterization. */ mean?: never; /** Only in the other parameterization. */ dispersion?: never }
+  | { /** Mean μ > 0. */ mean: TensorLike; /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */ dispersion: TensorLike; /** Only in the other parameterization. */ totalCount?: never; /** Only in the other parameterization. */ logits?: never };
 
 /**
  * The negative binomial distribution on {0, 1, 2, …}, in torch's convention: the number of successes before r
@@ -29,7 +29,17 @@ export type NegativeBinomialParams =
  * Poisson(μ·G/r), G ~ Gamma(r), on the CPU. No `rsample`; no closed-form entropy or cdf.
  */
 export class NegativeBinomial extends Distribution {
-  static readonly argConstraints = { totalCount: positive, logits: real, mean: positive, dispersion: positive } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `totalCount`: positive. */
+    totalCount: positive,
+    /** `logits`: real. */
+    logits: real,
+    /** `mean`: positive. */
+    mean: positive,
+    /** `dispersion`: positive. */
+    dispersion: positive,
+  } as const;
   /** r (θ in scVI's terms), broadcast to the batch shape. */
   readonly totalCount: tf.Tensor;
   /** ℓ = log μ − log r, broadcast to the batch shape. */
@@ -77,7 +87,7 @@ export class NegativeBinomial extends Distribution {
    * scVI's parameterization: mean μ > 0 and inverse dispersion θ > 0 (variance μ + μ²/θ). μ is kept as given, so
    * `logProb` is computed from log μ and log θ without a lossy round trip through the logits.
    */
-  static fromMeanDispersion(params: { mean: TensorLike; dispersion: TensorLike }, options: DistributionOptions = {}): NegativeBinomial {
+  static fromMeanDispersion(params: { /** Mean μ > 0. */ mean: TensorLike; /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */ dispersion: TensorLike }, options: DistributionOptions = {}): NegativeBinomial {
     return new NegativeBinomial({ mean: params.mean, dispersion: params.dispersion }, options);
   }
 

@@ -1,17 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Constraint, positive, real } from './constraints.js';
-import { Distribution, type DistributionOptions } from './distribution.js';
-import type { TensorLike } from './tensor-like.js';
+import { type Constraint, real } from './constraints.js';
+import type { DistributionOptions } from './distribution.js';
+import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Parameters of {@link Normal}. */
-export interface NormalParams {
-  /** Mean μ. */
-  loc: TensorLike;
-  /** Standard deviation σ > 0. */
-  scale: TensorLike;
-}
+export type NormalParams = LocScaleParams;
 
 /**
  * The normal (Gaussian) distribution N(μ, σ²):
@@ -26,33 +21,12 @@ export interface NormalParams {
  * q.logProb([0.5, 0.5]); // shape [2]
  * ```
  */
-export class Normal extends Distribution {
-  static readonly argConstraints = { loc: real, scale: positive } as const;
-  /** Mean μ, broadcast to the batch shape. */
-  readonly loc: tf.Tensor;
-  /** Standard deviation σ, broadcast to the batch shape. */
-  readonly scale: tf.Tensor;
-
+export class Normal extends LocScaleDistribution {
   constructor(params: NormalParams, options: DistributionOptions = {}) {
-    const p = Distribution.prepareParams('Normal', { loc: params.loc, scale: params.scale }, Normal.argConstraints, options.validateArgs ?? true);
-    super(p.shape, [], options, p.owned);
-    this.loc = p.tensors.loc;
-    this.scale = p.tensors.scale;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Normal.argConstraints;
+    super('Normal', params, options);
   }
   override get support(): Constraint {
     return real;
-  }
-  override get hasRsample(): boolean {
-    return true;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { loc: this.loc, scale: this.scale };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Normal(params as unknown as NormalParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const z = tf.div(tf.sub(x, this.loc), this.scale);

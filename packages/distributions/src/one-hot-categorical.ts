@@ -18,6 +18,7 @@ import { Distribution, type DistributionOptions } from './distribution.js';
  * Mean = probabilities, variance pₖ(1 − pₖ). No `rsample` (see {@link ContinuousBernoulli} or a relaxed family).
  */
 export class OneHotCategorical extends Distribution {
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
   static readonly argConstraints = categoricalArgConstraints;
   /** Normalized log-probabilities, shape `[...batchShape, K]`. */
   readonly logits: tf.Tensor;

@@ -8,7 +8,7 @@ import { gradFreeMask, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Poisson}: exactly one of `rate` (λ > 0) or `logRate` (log λ, any real). */
-export type PoissonParams = { rate: TensorLike; logRate?: never } | { logRate: TensorLike; rate?: never };
+export type PoissonParams = { /** Rate λ > 0. */ rate: TensorLike; /** Only in the other parameterization. */ logRate?: never } | { /** Log-rate log λ. */ logRate: TensorLike; /** Only in the other parameterization. */ rate?: never };
 
 /** Below this rate the entropy is summed exactly; above it the asymptotic series is used. */
 const ENTROPY_SERIES_RATE = 50;
@@ -27,7 +27,13 @@ const ENTROPY_SERIES_RATE = 50;
  * drawn on the CPU: tfjs has none. No `rsample` (discrete).
  */
 export class Poisson extends Distribution {
-  static readonly argConstraints = { rate: positive, logRate: real } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `rate`: positive. */
+    rate: positive,
+    /** `logRate`: real. */
+    logRate: real,
+  } as const;
   /** log λ, broadcast to the batch shape. */
   readonly logRate: tf.Tensor;
   private readonly rateTensor: tf.Tensor;

@@ -67,7 +67,12 @@ export type UnaryOp = (x: tf.Tensor) => tf.Tensor;
 export type UnaryGradDef = (
   x: tf.Tensor,
   save: tf.GradSaveFunc,
-) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+) => {
+  /** f(x). */
+  value: tf.Tensor;
+  /** The gradient: dy and the saved tensors to [df/dx · dy]. */
+  gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+};
 
 /** `tf.customGrad` for a unary function. */
 export function unaryCustomGrad(f: UnaryGradDef): UnaryOp {

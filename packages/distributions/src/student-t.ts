@@ -24,7 +24,15 @@ export interface StudentTParams {
  * `loc` and `scale`, not to `df` (the Gamma draw is not reparameterized). No closed-form `cdf` (incomplete beta).
  */
 export class StudentT extends Distribution {
-  static readonly argConstraints = { df: positive, loc: real, scale: positive } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `df`: positive. */
+    df: positive,
+    /** `loc`: real. */
+    loc: real,
+    /** `scale`: positive. */
+    scale: positive,
+  } as const;
   /** ν, broadcast to the batch shape. */
   readonly df: tf.Tensor;
   /** μ, broadcast to the batch shape. */

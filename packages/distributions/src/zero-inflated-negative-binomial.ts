@@ -12,8 +12,8 @@ import { logAddExp, logGates } from './zero-inflated-poisson.js';
  * one of `gate` (π ∈ [0, 1]) or `gateLogits`.
  */
 export type ZeroInflatedNegativeBinomialParams =
-  | { mean: TensorLike; dispersion: TensorLike; gate: TensorLike; gateLogits?: never }
-  | { mean: TensorLike; dispersion: TensorLike; gateLogits: TensorLike; gate?: never };
+  | { /** Mean μ > 0. */ mean: TensorLike; /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */ dispersion: TensorLike; /** Zero-inflation probability π ∈ [0, 1]. */ gate: TensorLike; /** Only in the other parameterization. */ gateLogits?: never }
+  | { /** Mean μ > 0. */ mean: TensorLike; /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */ dispersion: TensorLike; /** Log-odds g of the zero-inflation gate (π = σ(g)). */ gateLogits: TensorLike; /** Only in the other parameterization. */ gate?: never };
 
 /**
  * scVI's zero-inflated negative binomial: with probability π a structural zero, otherwise NB(μ, θ)
@@ -27,7 +27,17 @@ export type ZeroInflatedNegativeBinomialParams =
  * (validated, or −∞ with `validateArgs: false`). Mean (1 − π)μ, variance (1 − π)(μ + μ²/θ + πμ²). No `rsample`.
  */
 export class ZeroInflatedNegativeBinomial extends Distribution {
-  static readonly argConstraints = { mean: positive, dispersion: positive, gate: unitInterval, gateLogits: real } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `mean`: positive. */
+    mean: positive,
+    /** `dispersion`: positive. */
+    dispersion: positive,
+    /** `gate`: unitInterval. */
+    gate: unitInterval,
+    /** `gateLogits`: real. */
+    gateLogits: real,
+  } as const;
   /** μ, broadcast to the batch shape. */
   readonly meanParam: tf.Tensor;
   /** θ, broadcast to the batch shape. */

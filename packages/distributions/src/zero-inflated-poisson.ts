@@ -8,8 +8,8 @@ import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link ZeroInflatedPoisson}: the rate λ > 0 and exactly one of `gate` (π ∈ [0, 1]) or `gateLogits`. */
 export type ZeroInflatedPoissonParams =
-  | { rate: TensorLike; gate: TensorLike; gateLogits?: never }
-  | { rate: TensorLike; gateLogits: TensorLike; gate?: never };
+  | { /** Rate λ > 0. */ rate: TensorLike; /** Zero-inflation probability π ∈ [0, 1]. */ gate: TensorLike; /** Only in the other parameterization. */ gateLogits?: never }
+  | { /** Rate λ > 0. */ rate: TensorLike; /** Log-odds g of the zero-inflation gate (π = σ(g)). */ gateLogits: TensorLike; /** Only in the other parameterization. */ gate?: never };
 
 /**
  * Log-probabilities of the gate (a structural zero, with log-odds g) and of the count component:
@@ -37,7 +37,15 @@ export function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * Mean (1 − π)λ, variance (1 − π)λ(1 + πλ). No `rsample`.
  */
 export class ZeroInflatedPoisson extends Distribution {
-  static readonly argConstraints = { rate: positive, gate: unitInterval, gateLogits: real } as const;
+  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
+  static readonly argConstraints = {
+    /** `rate`: positive. */
+    rate: positive,
+    /** `gate`: unitInterval. */
+    gate: unitInterval,
+    /** `gateLogits`: real. */
+    gateLogits: real,
+  } as const;
   /** λ, broadcast to the batch shape. */
   readonly rate: tf.Tensor;
   /** Gate log-odds g, broadcast to the batch shape (±∞ for gates 1 and 0). */
