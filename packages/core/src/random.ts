@@ -42,7 +42,13 @@ export function standardNormal(rng: Rng): number {
  * Shuffles `array` in place with Fisher–Yates: for i = n−1 down to 1, j = ⌊u·(i+1)⌋, swap(i, j).
  * @returns the same array.
  */
-export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(array: T, rng: Rng): T {
+export function shuffleInPlace<
+  T extends {
+    /** Number of elements. */
+    length: number;
+    [i: number]: unknown;
+  },
+>(array: T, rng: Rng): T {
   for (let i = array.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const tmp = array[i];

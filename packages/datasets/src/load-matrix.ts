@@ -7,7 +7,14 @@ import { requireOneOf } from './arguments.js';
  * Where {@link loadMatrix} reads from. A plain string is always a **file path**; CSV/TSV content is passed as
  * `{ text }` (with an optional `name` used in error messages). Nothing is guessed from the string's content.
  */
-export type MatrixSource = string | { text: string; name?: string };
+export type MatrixSource =
+  | string
+  | {
+      /** The CSV/TSV text itself. */
+      text: string;
+      /** A name for error messages (in place of a file path). */
+      name?: string;
+    };
 
 /** Options of {@link loadMatrix}. */
 export interface LoadMatrixOptions {

@@ -5,7 +5,19 @@ import { Distribution, type DistributionOptions } from './distribution.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` or `probs`. */
-export type BernoulliParams = { /** Log-odds ℓ (p = σ(ℓ)). */ logits: TensorLike; /** Only in the other parameterization. */ probs?: never } | { /** Probability p. */ probs: TensorLike; /** Only in the other parameterization. */ logits?: never };
+export type BernoulliParams =
+  | {
+      /** Log-odds ℓ (p = σ(ℓ)). */
+      logits: TensorLike;
+      /** Only in the other parameterization. */
+      probs?: never;
+    }
+  | {
+      /** Probability p. */
+      probs: TensorLike;
+      /** Only in the other parameterization. */
+      logits?: never;
+    };
 
 /**
  * The Bernoulli distribution on {0, 1}, parameterized by logits ℓ (p = σ(ℓ)):

@@ -6,7 +6,19 @@ import { gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Categorical} and {@link OneHotCategorical}: exactly one of `logits` or `probs`, last axis = categories. */
-export type CategoricalParams = { /** Log-odds ℓ (p = σ(ℓ)). */ logits: TensorLike; /** Only in the other parameterization. */ probs?: never } | { /** Probability p. */ probs: TensorLike; /** Only in the other parameterization. */ logits?: never };
+export type CategoricalParams =
+  | {
+      /** Log-odds ℓ (p = σ(ℓ)). */
+      logits: TensorLike;
+      /** Only in the other parameterization. */
+      probs?: never;
+    }
+  | {
+      /** Probability p. */
+      probs: TensorLike;
+      /** Only in the other parameterization. */
+      logits?: never;
+    };
 
 /** Argument constraints shared by the categorical families (`probs` are normalized, so only ≥ 0 is required). */
 export const categoricalArgConstraints = {

@@ -6,7 +6,19 @@ import { expm1, gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link ContinuousBernoulli}: exactly one of `logits` or `probs` (in the open interval (0, 1)). */
-export type ContinuousBernoulliParams = { /** Log-odds ℓ (p = σ(ℓ)). */ logits: TensorLike; /** Only in the other parameterization. */ probs?: never } | { /** Probability p. */ probs: TensorLike; /** Only in the other parameterization. */ logits?: never };
+export type ContinuousBernoulliParams =
+  | {
+      /** Log-odds ℓ (p = σ(ℓ)). */
+      logits: TensorLike;
+      /** Only in the other parameterization. */
+      probs?: never;
+    }
+  | {
+      /** Probability p. */
+      probs: TensorLike;
+      /** Only in the other parameterization. */
+      logits?: never;
+    };
 
 /** |ℓ| below this uses the Taylor expansion of log C around ℓ = 0 (p = ½). */
 const LOG_NORM_TAYLOR_BELOW = 1e-2;

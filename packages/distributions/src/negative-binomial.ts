@@ -11,8 +11,26 @@ import type { TensorLike } from './tensor-like.js';
  * `{ mean, dispersion }` (μ and the inverse dispersion θ, variance μ + μ²/θ).
  */
 export type NegativeBinomialParams =
-  | { /** Number of failures r > 0. */ totalCount: TensorLike; /** Log-odds ℓ (p = σ(ℓ)). */ logits: TensorLike; /** Only in the other parameterization. */ mean?: never; /** Only in the other parameterization. */ dispersion?: never }
-  | { /** Mean μ > 0. */ mean: TensorLike; /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */ dispersion: TensorLike; /** Only in the other parameterization. */ totalCount?: never; /** Only in the other parameterization. */ logits?: never };
+  | {
+      /** Number of failures r > 0. */
+      totalCount: TensorLike;
+      /** Log-odds ℓ (p = σ(ℓ)). */
+      logits: TensorLike;
+      /** Only in the other parameterization. */
+      mean?: never;
+      /** Only in the other parameterization. */
+      dispersion?: never;
+    }
+  | {
+      /** Mean μ > 0. */
+      mean: TensorLike;
+      /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */
+      dispersion: TensorLike;
+      /** Only in the other parameterization. */
+      totalCount?: never;
+      /** Only in the other parameterization. */
+      logits?: never;
+    };
 
 /**
  * The negative binomial distribution on {0, 1, 2, …}, in torch's convention: the number of successes before r

@@ -8,7 +8,19 @@ import { gradFreeMask, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Poisson}: exactly one of `rate` (λ > 0) or `logRate` (log λ, any real). */
-export type PoissonParams = { /** Rate λ > 0. */ rate: TensorLike; /** Only in the other parameterization. */ logRate?: never } | { /** Log-rate log λ. */ logRate: TensorLike; /** Only in the other parameterization. */ rate?: never };
+export type PoissonParams =
+  | {
+      /** Rate λ > 0. */
+      rate: TensorLike;
+      /** Only in the other parameterization. */
+      logRate?: never;
+    }
+  | {
+      /** Log-rate log λ. */
+      logRate: TensorLike;
+      /** Only in the other parameterization. */
+      rate?: never;
+    };
 
 /** Below this rate the entropy is summed exactly; above it the asymptotic series is used. */
 const ENTROPY_SERIES_RATE = 50;

@@ -12,8 +12,26 @@ import { logAddExp, logGates } from './zero-inflated-poisson.js';
  * one of `gate` (π ∈ [0, 1]) or `gateLogits`.
  */
 export type ZeroInflatedNegativeBinomialParams =
-  | { /** Mean μ > 0. */ mean: TensorLike; /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */ dispersion: TensorLike; /** Zero-inflation probability π ∈ [0, 1]. */ gate: TensorLike; /** Only in the other parameterization. */ gateLogits?: never }
-  | { /** Mean μ > 0. */ mean: TensorLike; /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */ dispersion: TensorLike; /** Log-odds g of the zero-inflation gate (π = σ(g)). */ gateLogits: TensorLike; /** Only in the other parameterization. */ gate?: never };
+  | {
+      /** Mean μ > 0. */
+      mean: TensorLike;
+      /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */
+      dispersion: TensorLike;
+      /** Zero-inflation probability π ∈ [0, 1]. */
+      gate: TensorLike;
+      /** Only in the other parameterization. */
+      gateLogits?: never;
+    }
+  | {
+      /** Mean μ > 0. */
+      mean: TensorLike;
+      /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */
+      dispersion: TensorLike;
+      /** Log-odds g of the zero-inflation gate (π = σ(g)). */
+      gateLogits: TensorLike;
+      /** Only in the other parameterization. */
+      gate?: never;
+    };
 
 /**
  * scVI's zero-inflated negative binomial: with probability π a structural zero, otherwise NB(μ, θ)

@@ -8,8 +8,22 @@ import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link ZeroInflatedPoisson}: the rate λ > 0 and exactly one of `gate` (π ∈ [0, 1]) or `gateLogits`. */
 export type ZeroInflatedPoissonParams =
-  | { /** Rate λ > 0. */ rate: TensorLike; /** Zero-inflation probability π ∈ [0, 1]. */ gate: TensorLike; /** Only in the other parameterization. */ gateLogits?: never }
-  | { /** Rate λ > 0. */ rate: TensorLike; /** Log-odds g of the zero-inflation gate (π = σ(g)). */ gateLogits: TensorLike; /** Only in the other parameterization. */ gate?: never };
+  | {
+      /** Rate λ > 0. */
+      rate: TensorLike;
+      /** Zero-inflation probability π ∈ [0, 1]. */
+      gate: TensorLike;
+      /** Only in the other parameterization. */
+      gateLogits?: never;
+    }
+  | {
+      /** Rate λ > 0. */
+      rate: TensorLike;
+      /** Log-odds g of the zero-inflation gate (π = σ(g)). */
+      gateLogits: TensorLike;
+      /** Only in the other parameterization. */
+      gate?: never;
+    };
 
 /**
  * Log-probabilities of the gate (a structural zero, with log-odds g) and of the count component:

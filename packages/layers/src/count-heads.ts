@@ -29,6 +29,7 @@ export interface NegativeBinomialHeadOptions extends PoissonHeadOptions {
 
 /** The shared parts of the two NB heads: mean layer, dispersion, optional gate. */
 abstract class NegativeBinomialBase implements DistributionHead {
+  /** The family name (`'negative-binomial'` or `'zinb'`). */
   abstract readonly family: string;
   readonly inputDim: number;
   readonly units: number;
@@ -62,7 +63,15 @@ abstract class NegativeBinomialBase implements DistributionHead {
   }
 
   /** μ and θ for the hidden batch h. */
-  protected meanAndDispersion(h: tf.Tensor, context: HeadContext | undefined): { mean: tf.Tensor; dispersion: tf.Tensor } {
+  protected meanAndDispersion(
+    h: tf.Tensor,
+    context: HeadContext | undefined,
+  ): {
+    /** The NB mean μ [batch, units]. */
+    mean: tf.Tensor;
+    /** The inverse dispersion θ, broadcastable to [batch, units]. */
+    dispersion: tf.Tensor;
+  } {
     checkInput(this.constructor.name, h, this.inputDim);
     const mean = tf.exp(countLogRate(this.meanLayer, h, this.librarySize, context, this.constructor.name));
     const logTheta = this.dispersionLayer ? this.dispersionLayer.apply(h) : this.logDispersion!;
@@ -99,6 +108,7 @@ export class NegativeBinomialHead extends NegativeBinomialBase {
   constructor(options: NegativeBinomialHeadOptions) {
     super('NegativeBinomialHead', options);
   }
+  /** p(x | h): batch shape [batch], event shape [units]. Tensors live in the caller's `tf.tidy` scope. */
   apply(h: tf.Tensor, context?: HeadContext): Distribution {
     const { mean, dispersion } = this.meanAndDispersion(h, context);
     return new Independent(NegativeBinomial.fromMeanDispersion({ mean, dispersion }, HEAD_DISTRIBUTION_OPTIONS), 1);
@@ -119,6 +129,7 @@ export class ZeroInflatedNegativeBinomialHead extends NegativeBinomialBase {
   override get gateLayer(): Dense {
     return this.gate;
   }
+  /** p(x | h): batch shape [batch], event shape [units]. Tensors live in the caller's `tf.tidy` scope. */
   apply(h: tf.Tensor, context?: HeadContext): Distribution {
     const { mean, dispersion } = this.meanAndDispersion(h, context);
     const gateLogits = this.gate.apply(h);

@@ -56,7 +56,12 @@ export function checkHeadDims(name: string, o: HeadOptions): void {
  * valid by construction) and the data is validated once at the training boundary, so the hot loop skips both checks.
  * Bernoulli then accepts [0, 1] intensities as soft targets (binary cross-entropy), as PyTorch VAEs do.
  */
-export const HEAD_DISTRIBUTION_OPTIONS = { validateArgs: false, maskOutOfSupport: false } as const;
+export const HEAD_DISTRIBUTION_OPTIONS = {
+  /** No parameter or value validation (no synchronous tensor reads). */
+  validateArgs: false,
+  /** No −∞ mask for out-of-support values (the data was validated at the boundary). */
+  maskOutOfSupport: false,
+} as const;
 
 /** Checks that h is [batch, inputDim]. */
 export function checkInput(name: string, h: tf.Tensor, inputDim: number): void {
@@ -72,7 +77,14 @@ export function checkInput(name: string, h: tf.Tensor, inputDim: number): void {
  * - `'learned-per-feature'`: one trainable σ_j per feature;
  * - `{ fixed: s }`: a constant σ = s.
  */
-export type ScaleMode = 'amortized' | 'learned-scalar' | 'learned-per-feature' | { fixed: number };
+export type ScaleMode =
+  | 'amortized'
+  | 'learned-scalar'
+  | 'learned-per-feature'
+  | {
+      /** The constant σ > 0. */
+      fixed: number;
+    };
 
 /**
  * The positive transform t giving σ from an unconstrained value u:

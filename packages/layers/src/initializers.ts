@@ -17,7 +17,12 @@ export function initialDenseValues(
   fanIn: number,
   fanOut: number,
   rng: Rng,
-): { kernel: Float32Array; bias: Float32Array } {
+): {
+  /** Kernel values, row-major [fanIn, fanOut]. */
+  kernel: Float32Array;
+  /** Bias values [fanOut]. */
+  bias: Float32Array;
+} {
   const kernel = new Float32Array(fanIn * fanOut);
   const bias = new Float32Array(fanOut);
   const uniform = (arr: Float32Array, bound: number): void => {

@@ -28,7 +28,12 @@ export function sampleAndReconstruct(
   inputs: VariationalInputs,
   k: number,
   seed?: number,
-): { z: tf.Tensor; logLikelihood: tf.Tensor } {
+): {
+  /** The samples z [K, n, d]. */
+  z: tf.Tensor;
+  /** log p(x | z) [K, n]. */
+  logLikelihood: tf.Tensor;
+} {
   const { x, posterior, decode } = inputs;
   const n = x.shape[0]!;
   if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {

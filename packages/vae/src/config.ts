@@ -73,7 +73,12 @@ export interface VAEConfig {
 }
 
 /** The prior of a VAE: the standard normal, or a learnable mixture of `mixture` Gaussians. */
-export type PriorConfig = 'standard-normal' | { mixture: number };
+export type PriorConfig =
+  | 'standard-normal'
+  | {
+      /** Number K of mixture components. */
+      mixture: number;
+    };
 
 /** A {@link VAEConfig} with every default filled in (what is saved). */
 export interface ResolvedVAEConfig {

@@ -16,7 +16,7 @@ import { type DataInput, type DataDomain, toMatrix, validateDomain } from './dat
 /** What {@link trainModel} needs from a model. */
 export interface TrainableModel {
   readonly config: { inputDim: number; likelihood: string; deterministic?: boolean };
-  readonly likelihood: { domain: DataDomain };
+  readonly likelihood: { domain: DataDomain; validate?(m: Matrix): void };
   namedVariables(): Map<string, tf.Variable>;
   variationalInputs(x: tf.Tensor): VariationalInputs;
 }
@@ -141,15 +141,25 @@ export interface TrainingState {
   };
   /** Options that must match on resume. */
   fingerprint: {
+    /** Number of training examples. */
     n: number;
+    /** Examples per step. */
     batchSize: number;
+    /** The run's seed. */
     seed: number;
+    /** Adam's step size. */
     learningRate: number;
+    /** The constant KL weight β. */
     beta: number;
+    /** Samples of z per example. */
     samples: number;
+    /** Free bits per latent dimension. */
     freeBits: number;
+    /** Whether examples are reshuffled each epoch. */
     shuffle: boolean;
+    /** Warm-up epochs (null: none). */
     klWarmupEpochs: number | null;
+    /** Warm-up steps (null: none). */
     klWarmupSteps: number | null;
   };
 }
@@ -264,10 +274,12 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
   // Validate all data at the boundary, once.
   let train = toMatrix(data, model.config.inputDim, 'data');
   validateDomain(train, model.likelihood.domain, model.config.likelihood, 'data');
+  model.likelihood.validate?.(train);
   let validation: Matrix | undefined;
   if (options.validationData !== undefined) {
     validation = toMatrix(options.validationData, model.config.inputDim, 'validationData');
     validateDomain(validation, model.likelihood.domain, model.config.likelihood, 'validationData');
+    model.likelihood.validate?.(validation);
   } else if (options.validationSplit !== undefined) {
     const f = options.validationSplit;
     if (!(f > 0 && f < 1)) throw new ArgumentError('validationSplit', `fit: "validationSplit" must be in (0, 1), got ${f}`);

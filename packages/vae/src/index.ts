@@ -4,6 +4,7 @@ export {
   type ResolvedVAEConfig,
   type LikelihoodName,
   type CustomLikelihood,
+  type PriorConfig,
   LIKELIHOODS,
   resolveConfig,
 } from './config.js';

@@ -1,4 +1,4 @@
-import { ArgumentError } from '@varia/core';
+import { ArgumentError, type Matrix } from '@varia/core';
 import {
   BernoulliHead,
   ContinuousBernoulliHead,
@@ -18,6 +18,8 @@ export interface LikelihoodSpec {
   domain: DataDomain;
   /** Whether it models counts (library size applies). */
   counts: boolean;
+  /** Extra checks of the data beyond `domain` (custom likelihoods' `validateData`). */
+  validate?(m: Matrix): void;
   /** Builds the decoder output head. */
   createHead(config: ResolvedVAEConfig, inputDim: number, seed: number): DistributionHead;
 }
@@ -65,6 +67,7 @@ export function likelihoodSpec(name: string, custom?: CustomLikelihood): Likelih
     return {
       domain: 'real',
       counts: false,
+      validate: custom.validateData ? (m) => custom.validateData!(m.data, m.cols) : undefined,
       createHead: (c, inputDim, seed) => custom.createHead({ inputDim, units: c.inputDim, seed, init: c.init as Initializer }),
     };
   }

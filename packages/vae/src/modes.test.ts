@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError } from '@varia/core';
+import { ArgumentError, DataError } from '@varia/core';
+import { NormalHead } from '@varia/layers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectSameWeights, removeTempDirs, tempDir, toySubset, values, weightValues } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
@@ -67,5 +68,25 @@ describe('checkpoint fingerprint', () => {
     const b = new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4, seed: 3 });
     await expect(b.fit(x, { epochs: 2, batchSize: 20, seed: 3, beta: 2, resumeFrom: dir })).rejects.toThrowError(/beta/);
     b.dispose();
+  });
+});
+
+describe('custom likelihood', () => {
+  it('uses the custom head and calls its validateData at the fit boundary', async () => {
+    const seen: number[] = [];
+    const likelihood = {
+      name: 'my-normal',
+      createHead: (o: { inputDim: number; units: number; seed: number }) => new NormalHead({ ...o, scale: { fixed: 0.5 } }),
+      validateData: (values: Float32Array, cols: number) => {
+        seen.push(cols);
+        if (values.some((v) => v > 100)) throw new DataError('my-normal: values above 100 are not allowed');
+      },
+    };
+    const vae = new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4, likelihood, seed: 4 });
+    expect(vae.config.likelihood).toBe('my-normal');
+    await vae.fit(toySubset(50, 4), { epochs: 1, batchSize: 25, seed: 4 });
+    expect(seen).toEqual([2]);
+    await expect(vae.fit([[1, 2], [300, 0]], { epochs: 1 })).rejects.toThrowError(DataError);
+    vae.dispose();
   });
 });
