@@ -9,7 +9,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+
+/** `@tensorflow/tfjs`, loaded on first use: parsing flags (and failing on bad ones) should not wait for it. */
+let tfjs: typeof import('@tensorflow/tfjs') | undefined;
+async function loadTf(): Promise<typeof import('@tensorflow/tfjs')> {
+  tfjs ??= await import('@tensorflow/tfjs');
+  return tfjs;
+}
 
 /** A backend the CLI can be asked for. */
 export type BackendRequest = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -63,6 +69,7 @@ async function tryNative(candidate: 'node-gpu' | 'node'): Promise<string | undef
   const pkg = candidate === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
   const problem = nativeAddonProblem(pkg);
   if (problem) return problem;
+  const tf = await loadTf();
   try {
     await import(pkg);
     if (!(await tf.setBackend('tensorflow'))) return `${pkg} loaded but the "tensorflow" backend did not initialize`;
@@ -74,6 +81,7 @@ async function tryNative(candidate: 'node-gpu' | 'node'): Promise<string | undef
 }
 
 async function tryWasm(): Promise<string | undefined> {
+  const tf = await loadTf();
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialize';
@@ -85,6 +93,7 @@ async function tryWasm(): Promise<string | undefined> {
 }
 
 async function tryCpu(): Promise<string | undefined> {
+  const tf = await loadTf();
   return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend did not initialize';
 }
 
@@ -106,6 +115,7 @@ export async function selectBackend(request: BackendRequest = 'auto'): Promise<B
     const reason = await TRY[candidate]();
     if (reason === undefined) {
       attempts.push({ candidate, ok: true });
+      const tf = await loadTf();
       return { backend: tf.getBackend(), candidate, attempts, tfjsVersion: tf.version.tfjs };
     }
     attempts.push({ candidate, ok: false, reason });

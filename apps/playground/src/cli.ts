@@ -3,8 +3,43 @@
  * The varia playground CLI. `train` (the default command) trains a VAE on a built-in dataset; see `--help`.
  * Exit codes: 0 success, 1 failure, 2 bad command line or data that does not fit the likelihood.
  */
-import { parseTrainArgs, USAGE, UsageError } from './args.js';
-import { isUsageProblem, runTrain } from './train.js';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseServeArgs, parseTrainArgs, SERVE_USAGE, USAGE, UsageError } from './args.js';
+
+/** `serve`: serves the built page until interrupted. */
+async function serve(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseServeArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n\n${SERVE_USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args === 'help') {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return 0;
+  }
+  const { serveStatic, WEB_ROOT } = await import('./serve.js');
+  const root = args.dir === undefined ? WEB_ROOT : resolve(process.env.INIT_CWD ?? process.cwd(), args.dir);
+  if (!existsSync(join(root, 'index.html'))) {
+    process.stderr.write(`error: ${root} has no index.html; build the page first: pnpm --filter @varia/playground build\n`);
+    return 1;
+  }
+  const server = await serveStatic(root, args.port);
+  process.stdout.write(`varia playground: ${server.url}\n(serving ${root}; Ctrl-C to stop)\n`);
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      void server.close().then(done);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -12,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'serve') return serve(rest);
   if (command !== 'train') {
     process.stderr.write(`error: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
@@ -30,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  // loaded after the flags are checked: tfjs takes a second or two to load
+  const { isUsageProblem, runTrain } = await import('./train.js');
   try {
     await runTrain(args, {
       out: (line) => process.stdout.write(`${line}\n`),

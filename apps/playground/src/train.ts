@@ -1,10 +1,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { VariaError } from '@varia/core';
+import { mulberry32, permutation, takeRows, VariaError } from '@varia/core';
 import { type EpochLog, VAE } from '@varia/vae';
 import type { TrainArgs } from './args.js';
 import { type BackendSelection, describeSelection, selectBackend } from './backend.js';
 import { loadDataset } from './data.js';
+import { writePlots } from './plots.js';
 
 /** The final summary printed by `train` (the last JSON line with `--json`). */
 export interface TrainSummary {
@@ -24,6 +25,8 @@ export interface TrainSummary {
   test_neg_elbo?: number;
   test_reconstruction?: number;
   test_kl?: number;
+  /** Files written by `--plots`. */
+  plot_files?: string[];
   [key: `test_iwae_k${number}`]: number;
 }
 
@@ -58,9 +61,10 @@ function epochLine(log: EpochLog): string {
 /** Rows of input next to reconstruction for the first batch (at most 10 rows, 4 features). */
 function reconstructionTable(input: Float32Array, recon: Float32Array, rows: number, cols: number): string[] {
   const shown = Math.min(cols, 4);
-  const cell = (v: number): string => fmt(v).padStart(9);
+  const width = 11; // fits "-1.2345e-10"
+  const cell = (v: number): string => ` ${fmt(v)}`.padStart(width);
   const more = cols > shown ? ' …' : '';
-  const lines = [`${'input'.padEnd(shown * 9 + more.length)}   reconstruction`];
+  const lines = [`${'input'.padEnd(shown * width + more.length)}   reconstruction`];
   for (let i = 0; i < Math.min(rows, 10); i++) {
     const a = Array.from(input.subarray(i * cols, i * cols + shown), cell).join('');
     const b = Array.from(recon.subarray(i * cols, i * cols + shown), cell).join('');
@@ -142,6 +146,27 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
     } else if (args.iwaeK) {
       const ev = await vae.evaluate(x, { iwaeK: args.iwaeK, seed: args.seed });
       summary[`test_iwae_k${args.iwaeK}`] = ev.iwae!;
+    }
+    if (args.plots !== undefined) {
+      const plotDir = userPath(args.plots);
+      // a seeded random subset (data sets may be ordered by label, so the first rows are not a sample)
+      const order = permutation(x.rows, mulberry32(args.seed + 1)).subarray(0, Math.min(x.rows, 2000));
+      const shown = takeRows(x, order);
+      const shownLabels = Int32Array.from(order, (i) => data.train.labels[i]!);
+      const latentT = vae.encode(shown);
+      const reconRows = Math.min(shown.rows, 200);
+      const reconT = vae.reconstruct({ data: shown.data.subarray(0, reconRows * x.cols), rows: reconRows, cols: x.cols });
+      const [latentData, reconData] = [(await latentT.data()) as Float32Array, (await reconT.data()) as Float32Array];
+      latentT.dispose();
+      reconT.dispose();
+      const files = await writePlots(plotDir, {
+        curve: { run: `${args.likelihood} · ${data.train.name}`, epochs: history.epochs },
+        data: { x: shown, labels: shownLabels, shape: data.train.shape, name: data.train.name },
+        latent: { data: latentData, rows: shown.rows, cols: args.latentDim },
+        reconstruction: { data: reconData, rows: reconRows, cols: x.cols },
+      });
+      summary.plot_files = files;
+      if (!args.json) io.out(`plots written to ${plotDir}: ${files.map((f) => f.slice(plotDir.length + 1)).join(', ')}`);
     }
     if (!args.json) {
       const rows = Math.min(args.batchSize, x.rows, 10);

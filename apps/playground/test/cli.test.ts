@@ -1,0 +1,119 @@
+/**
+ * The CLI as a subprocess under plain Node (not vitest's module loader: tfjs' gradient registration differs there).
+ * Needs `dist/` (the package's `build`; turbo's `test` depends on it).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT, runCli } from './helpers.js';
+
+let work: string;
+
+beforeAll(async () => {
+  if (!existsSync(join(PACKAGE_ROOT, 'dist', 'cli.js'))) {
+    throw new Error('dist/cli.js is missing: run `pnpm --filter @varia/playground build` first');
+  }
+  work = await mkdtemp(join(tmpdir(), 'varia-cli-test-'));
+});
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+interface EpochLine {
+  event: 'epoch';
+  epoch: number;
+  loss: number;
+}
+
+/** Parses stdout of `--json`: every line must be one JSON object. */
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  return lines.map((line) => {
+    try {
+      return JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new Error(`--json printed a line that is not JSON: ${JSON.stringify(line)}`);
+    }
+  });
+}
+
+function expectTrainedRun(stdout: string, epochs: number): Record<string, unknown> {
+  const events = jsonLines(stdout);
+  const epochLines = events.filter((e) => e.event === 'epoch') as unknown as EpochLine[];
+  expect(epochLines.map((e) => e.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
+  expect(epochLines.at(-1)!.loss).toBeLessThan(epochLines[0]!.loss);
+  const summary = events.at(-1)!;
+  expect(summary.event).toBe('summary');
+  expect(events.filter((e) => e.event !== 'epoch' && e.event !== 'summary')).toEqual([]);
+  return summary;
+}
+
+describe('varia-playground train (subprocess)', () => {
+  it('trains a Gaussian VAE on the toy data, saves it and writes SVG + PNG plots', async () => {
+    const out = join(work, 'gaussian-model');
+    const plots = join(work, 'plots');
+    const run = await runCli([
+      'train', '--likelihood', 'gaussian', '--dataset', 'toy2d-separated', '--epochs', '4', '--batch-size', '64',
+      '--hidden', '16', '--lr', '0.02', '--json', '--out', out, '--plots', plots,
+    ]);
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    const summary = expectTrainedRun(run.stdout, 4);
+    expect(summary.likelihood).toBe('gaussian');
+    expect((await readdir(out)).sort()).toEqual(['model.json', 'weights.bin']);
+    const files = (await readdir(plots)).sort();
+    expect(files).toEqual(
+      ['data', 'latent', 'loss', 'reconstruction'].flatMap((n) => [`${n}.png`, `${n}.svg`]).sort(),
+    );
+    expect(summary.plot_files).toHaveLength(8);
+    for (const name of ['loss', 'data', 'latent', 'reconstruction']) {
+      const svg = await readFile(join(plots, `${name}.svg`), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg.match(/<path|<line|<circle|<rect/g)?.length ?? 0).toBeGreaterThan(10);
+      const png = await readFile(join(plots, `${name}.png`));
+      expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect(png.length).toBeGreaterThan(5_000);
+    }
+    // the latent scatter has one mark per plotted example (a random 2,000 of the 2,250 toy points)
+    const latentSvg = await readFile(join(plots, 'latent.svg'), 'utf8');
+    expect(latentSvg.match(/<path /g)?.length ?? 0).toBeGreaterThan(2000);
+  });
+
+  it('trains a Poisson VAE on the count data', async () => {
+    const out = join(work, 'poisson-model');
+    const run = await runCli([
+      'train', '--likelihood', 'poisson', '--dataset', 'counts', '--epochs', '3', '--batch-size', '64', '--hidden', '16',
+      '--json', '--out', out,
+    ]);
+    expect(run.code).toBe(0);
+    const summary = expectTrainedRun(run.stdout, 3);
+    expect(summary).toMatchObject({ likelihood: 'poisson', dataset: 'synthetic-counts', stop_reason: 'completed' });
+    expect((await readdir(out)).sort()).toEqual(['model.json', 'weights.bin']);
+    const modelJson = JSON.parse(await readFile(join(out, 'model.json'), 'utf8')) as { config?: { likelihood?: string } };
+    expect(JSON.stringify(modelJson)).toContain('poisson');
+  });
+
+  it.each([
+    [['train', '--epochs', '0'], /--epochs must be an integer >= 1, got "0"/],
+    [['train', '--likelihood', 'gamma'], /--likelihood must be one of gaussian, .*poisson.*; got "gamma"/],
+    [['train', '--bogus'], /Unknown option '--bogus'/],
+    [['fly'], /unknown command "fly"/],
+    [['serve', '--port', 'x'], /--port must be an integer >= 0, got "x"/],
+  ])('rejects %j with exit code 2 and a clear message', async (args, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toContain('Usage:');
+    expect(run.stdout).toBe('');
+  });
+
+  it('exits 2 when the data does not fit the likelihood (Poisson on real-valued points)', async () => {
+    const run = await runCli(['train', '--likelihood', 'poisson', '--dataset', 'toy2d', '--epochs', '1', '--out', join(work, 'never')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: .*(count|integer|non-negative)/im);
+    expect(existsSync(join(work, 'never'))).toBe(false);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * The web page in real headless Chromium (Debian's `chromium`, driven by playwright-core), served from 127.0.0.1 by
+ * the CLI's static server: train the toy data with a Gaussian likelihood, switch to Poisson on the count data, train
+ * again, check that both losses fell and the charts are drawn, export the model and import it back.
+ * Screenshots go to test-artifacts/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStatic, type StaticServer } from '../src/serve.js';
+import { ARTIFACTS, PACKAGE_ROOT } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const WEB_ROOT = join(PACKAGE_ROOT, 'dist-web');
+
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+const foreignRequests: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
+  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
+    execFileSync(join(PACKAGE_ROOT, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'error'], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
+  }
+  await mkdir(ARTIFACTS, { recursive: true });
+  server = await serveStatic(WEB_ROOT);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1300, height: 1000 }, acceptDownloads: true });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(server.url) && !url.startsWith('blob:') && !url.startsWith('data:')) foreignRequests.push(url);
+  });
+  await page.goto(server.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Non-background pixels of the first canvas under `selector` (0 when there is none). */
+function inkedPixels(selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const canvas = document.querySelector<HTMLCanvasElement>(`${sel} canvas`);
+    if (!canvas || canvas.width === 0) return 0;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200)) inked++;
+    return inked;
+  }, selector);
+}
+
+async function expectChartDrawn(selector: string, minimum = 500): Promise<void> {
+  await page.waitForFunction(
+    ({ sel, min }) => {
+      const canvas = document.querySelector<HTMLCanvasElement>(`${sel} canvas`);
+      if (!canvas || canvas.width === 0) return false;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let inked = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200)) inked++;
+      return inked >= min;
+    },
+    { sel: selector, min: minimum },
+    { timeout: 30_000 },
+  );
+  expect(await inkedPixels(selector)).toBeGreaterThanOrEqual(minimum);
+}
+
+/** Clicks Train and waits for run `id` to finish; returns the wall time in seconds. */
+async function train(id: number): Promise<number> {
+  const started = Date.now();
+  await page.click('#train');
+  await page.waitForSelector(`#runs tr[data-run="${id}"][data-status="completed"], body[data-state="error"]`, { timeout: 90_000 });
+  const seconds = (Date.now() - started) / 1000;
+  const state = await page.getAttribute('body', 'data-state');
+  if (state === 'error') throw new Error(`run ${id} failed: ${await page.textContent('#status')}`);
+  return seconds;
+}
+
+async function losses(id: number): Promise<{ first: number; last: number; epochs: number }> {
+  const row = page.locator(`#runs tr[data-run="${id}"]`);
+  return {
+    first: Number(await row.getAttribute('data-first-loss')),
+    last: Number(await row.getAttribute('data-last-loss')),
+    epochs: Number(await row.getAttribute('data-epochs')),
+  };
+}
+
+describe('playground page in headless Chromium', () => {
+  it('trains a Gaussian VAE on the toy data in a worker and draws its charts', async () => {
+    await page.selectOption('#dataset', 'toy2d-separated');
+    await page.selectOption('#likelihood', 'gaussian');
+    const seconds = await train(1);
+    const backend = await page.textContent('#backend');
+    console.log(`toy 2-D (separated) Gaussian run: ${seconds.toFixed(1)} s wall time in headless Chromium on ${backend} (${await page.textContent('#backend-note')})`);
+    expect(['webgl', 'wasm', 'cpu']).toContain(backend);
+    const run = await losses(1);
+    expect(run.epochs).toBe(12);
+    expect(run.last).toBeLessThan(run.first);
+    await expectChartDrawn('#loss-chart');
+    await expectChartDrawn('#latent-chart');
+    await expectChartDrawn('#recon-chart');
+    await expectChartDrawn('#samples-chart');
+    // the ten blobs must be told apart in the latent space: labels explain most of the latent means' spread
+    await page.waitForFunction(() => document.querySelector('#latent-chart')?.getAttribute('data-separation') !== null);
+    const separation = Number(await page.getAttribute('#latent-chart', 'data-separation'));
+    const structuredAfter = await page.getAttribute('#runs tr[data-run="1"]', 'data-structured-after');
+    console.log(
+      `latent space: labels explain ${(100 * separation).toFixed(0)}% of the latent means' spread at the end; first > 50% in a live snapshot ${structuredAfter ?? '(none)'} s after Train`,
+    );
+    expect(separation).toBeGreaterThan(0.5);
+    await page.screenshot({ path: join(ARTIFACTS, 'toy-gaussian.png'), fullPage: true });
+  });
+
+  it('switches to Poisson on the count data, trains again and keeps both runs side by side', async () => {
+    await page.selectOption('#dataset', 'counts');
+    await page.selectOption('#likelihood', 'poisson');
+    await page.fill('#epochs', '8');
+    const lossBefore = await page.evaluate(() => document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0);
+    const seconds = await train(2);
+    console.log(`synthetic counts Poisson run (8 epochs): ${seconds.toFixed(1)} s wall time`);
+    const run = await losses(2);
+    expect(run.epochs).toBe(8);
+    expect(run.last).toBeLessThan(run.first);
+    // both runs are listed, and the loss chart grew a second panel
+    expect(await page.locator('#runs tbody tr[data-status="completed"]').count()).toBe(2);
+    await page.waitForFunction((w) => (document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0) > w * 1.3, lossBefore, { timeout: 30_000 });
+    await expectChartDrawn('#loss-chart');
+    await expectChartDrawn('#latent-chart');
+    await expectChartDrawn('#recon-chart');
+    await expectChartDrawn('#samples-chart');
+    await page.screenshot({ path: join(ARTIFACTS, 'counts-poisson.png'), fullPage: true });
+  });
+
+  it('exports the trained model as model.json + weights.bin and imports it back', async () => {
+    const downloads: string[] = [];
+    const saved = new Promise<void>((resolve) => {
+      page.on('download', async (download) => {
+        const file = join(ARTIFACTS, 'exported', download.suggestedFilename());
+        await download.saveAs(file);
+        downloads.push(download.suggestedFilename());
+        if (downloads.length === 2) resolve();
+      });
+    });
+    await page.click('#export');
+    await saved;
+    expect(downloads.sort()).toEqual(['model.json', 'weights.bin']);
+    const modelJson = JSON.parse(await readFile(join(ARTIFACTS, 'exported', 'model.json'), 'utf8')) as unknown;
+    expect(JSON.stringify(modelJson)).toContain('"poisson"');
+    await page.setInputFiles('#import', [join(ARTIFACTS, 'exported', 'model.json'), join(ARTIFACTS, 'exported', 'weights.bin')]);
+    await page.waitForSelector('#runs tr[data-run="3"][data-status="imported"], body[data-state="error"]', { timeout: 30_000 });
+    expect(await page.textContent('#status')).toMatch(/imported a poisson VAE/);
+  });
+
+  it('stops a long run cleanly with Stop, leaving the page usable', async () => {
+    await page.selectOption('#dataset', 'toy2d-separated');
+    await page.fill('#epochs', '500');
+    await page.click('#train');
+    await page.waitForSelector('#runs tr[data-run="4"][data-epochs="1"], body[data-state="error"]', { timeout: 60_000 });
+    await page.click('#stop');
+    await page.waitForSelector('#runs tr[data-run="4"][data-status="aborted"], body[data-state="error"]', { timeout: 60_000 });
+    expect(Number(await page.getAttribute('#runs tr[data-run="4"]', 'data-epochs'))).toBeLessThan(500);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    expect(await page.isEnabled('#train')).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'final.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+// Runs each compiled example as a plain Node ESM subprocess (as a user would) and checks its exit code and the
+// sanity values it prints on its `RESULT {json}` line. `pnpm test` depends on `build` (turbo), so dist/ is current.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  result: Record<string, number | string | boolean>;
+}
+
+function runExample(name: string): Promise<Run> {
+  const file = fileURLToPath(new URL(`../dist/${name}.js`, import.meta.url));
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "pnpm build" first`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve({ code, stdout, stderr, result: line ? (JSON.parse(line.slice(7)) as Run['result']) : {} });
+    });
+  });
+}
+
+function expectOk(run: Run): void {
+  expect(run.code, `exit code\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`).toBe(0);
+}
+
+describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
+  it('distributions: closed-form log-densities, shapes and KL', async () => {
+    const run = await runExample('distributions');
+    expectOk(run);
+    expect(run.result.normalLogProb0).toBeCloseTo(-0.5 - 0.5 * Math.log(2 * Math.PI), 5);
+    // KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (σ² + μ² − 1 − log σ²)
+    const kl = 0.5 * (0.64 + 0.25 - 1 - Math.log(0.64) + (1.44 + 0.25 - 1 - Math.log(1.44)));
+    expect(run.result.klAnalytic).toBeCloseTo(kl, 4);
+    expect(run.result.nbVariance).toBeCloseTo(4 + 16 / 2, 4);
+  });
+
+  it('gaussian-vae: trains, the IWAE bound ≥ ELBO, save/load round trip', async () => {
+    const run = await runExample('gaussian-vae');
+    expectOk(run);
+    expect(run.result.lastLoss as number).toBeLessThan(run.result.firstLoss as number);
+    expect(run.result.iwae as number).toBeGreaterThanOrEqual((run.result.elbo as number) - 0.05);
+  });
+
+  it('poisson-vae: beats the independent-Poisson baseline on held-out counts', async () => {
+    const run = await runExample('poisson-vae');
+    expectOk(run);
+    expect(run.result.testLoss as number).toBeLessThan(run.result.baselineNll as number);
+  });
+
+  it('custom-likelihood: a Laplace head trains and reloads', async () => {
+    const run = await runExample('custom-likelihood');
+    expectOk(run);
+    expect(run.result.reloadedEqual).toBe(true);
+    expect(run.result.lastLoss as number).toBeLessThan(run.result.firstLoss as number);
+  });
+});
