@@ -1,0 +1,114 @@
+"""The benchmarked VAE in PyTorch (CPU), the ratio to beat.
+
+Usage: torch_vae.py CONFIG.json  -> prints one JSON object on stdout.
+CONFIG: {"workload": "train"|"encode"|"toy2d", "threads": int, "data": path to float32 [rows, cols],
+         "rows", "cols", "likelihood", "hidden", "latent", "batch_size", "lr", "epochs", "warmup_examples",
+         "encode_repeats"}
+Same model as the tfjs versions: D-H-(d, d)-H-D, ReLU, nn.Linear default init, Adam(eps=1e-8), one
+reparameterized sample, analytic KL; log1p input for Poisson; learned scalar σ = softplus(u) + 1e-4 for Gaussian.
+"""
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class VAE(nn.Module):
+    def __init__(self, D, H, d, likelihood):
+        super().__init__()
+        self.likelihood = likelihood
+        self.enc = nn.Linear(D, H)
+        self.mu = nn.Linear(H, d)
+        self.log_var = nn.Linear(H, d)
+        self.dec = nn.Linear(d, H)
+        self.out = nn.Linear(H, D)
+        if likelihood == "gaussian":
+            self.raw_scale = nn.Parameter(torch.tensor(math.log(math.expm1(1 - 1e-4))))
+
+    def encode(self, x):
+        h = F.relu(self.enc(torch.log1p(x) if self.likelihood == "poisson" else x))
+        return self.mu(h), self.log_var(h)
+
+    def loss(self, x, log_normalizer=None):
+        mu, log_var = self.encode(x)
+        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
+        o = self.out(F.relu(self.dec(z)))
+        if self.likelihood == "bernoulli":
+            log_lik = (x * o - F.softplus(o)).sum(1)
+        elif self.likelihood == "poisson":
+            log_lik = (x * o - torch.exp(o)).sum(1) - log_normalizer
+        else:
+            scale = F.softplus(self.raw_scale) + 1e-4
+            log_lik = -(((x - o) ** 2) / (2 * scale**2) + torch.log(scale) + 0.5 * math.log(2 * math.pi)).sum(1)
+        kl = 0.5 * (torch.exp(log_var) + mu**2 - 1 - log_var).sum(1)
+        return (kl - log_lik).mean()
+
+
+def train(model, x, norm, batch_size, lr, epochs, max_examples=None):
+    opt = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-8)
+    n = x.shape[0]
+    limit = n if max_examples is None else min(n, max_examples)
+    examples = 0
+    total = 0.0
+    for _ in range(epochs):
+        perm = torch.randperm(n)
+        losses = []
+        for start in range(0, limit, batch_size):
+            idx = perm[start : min(limit, start + batch_size)]
+            loss = model.loss(x[idx], None if norm is None else norm[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.detach() * len(idx))
+            examples += len(idx)
+        total = float(torch.stack(losses).sum()) / limit
+    return examples, total
+
+
+def main():
+    cfg = json.load(open(sys.argv[1]))
+    torch.set_num_threads(cfg["threads"])
+    torch.manual_seed(0)
+    rows, cols = cfg["rows"], cfg["cols"]
+    x = torch.from_numpy(np.fromfile(cfg["data"], dtype=np.float32).reshape(rows, cols).copy())
+    norm = None
+    if cfg["likelihood"] == "poisson":
+        norm = torch.lgamma(x + 1).sum(1)
+    model = VAE(cols, cfg["hidden"], cfg["latent"], cfg["likelihood"])
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    result = {"torch_version": torch.__version__, "threads": torch.get_num_threads(), "blas": blas}
+    if cfg["workload"] == "train":
+        train(model, x, norm, cfg["batch_size"], cfg["lr"], 1, cfg["warmup_examples"])
+        t0, c0 = time.perf_counter(), time.process_time()
+        examples, loss = train(model, x, norm, cfg["batch_size"], cfg["lr"], cfg["epochs"])
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        result.update(examples=examples, seconds=seconds, cpu_seconds=cpu, examples_per_sec=examples / seconds, loss=loss)
+    elif cfg["workload"] == "encode":
+        best = best_cpu = math.inf
+        with torch.no_grad():
+            model.encode(x)
+            for _ in range(cfg["encode_repeats"]):
+                t0, c0 = time.perf_counter(), time.process_time()
+                mu, _ = model.encode(x)
+                mu.numpy()
+                best = min(best, time.perf_counter() - t0)
+                best_cpu = min(best_cpu, time.process_time() - c0)
+        result.update(examples=rows, seconds=best, cpu_seconds=best_cpu, examples_per_sec=rows / best)
+    elif cfg["workload"] == "toy2d":
+        train(model, x[:200], norm, cfg["batch_size"], cfg["lr"], 1)  # warm-up, as for the tfjs contenders
+        t0, c0 = time.perf_counter(), time.process_time()
+        model = VAE(cols, cfg["hidden"], cfg["latent"], cfg["likelihood"])
+        examples, loss = train(model, x, norm, cfg["batch_size"], cfg["lr"], cfg["epochs"])
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        result.update(examples=examples, seconds=seconds, cpu_seconds=cpu, loss=loss)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+/** The result document (`bench/results/latest.json`) and its tables. Pure functions: no tfjs, no timing. */
+
+/** A contender's figures. */
+export interface Figures {
+  /** Examples per wall-clock second (throughput workloads). */
+  examples_per_sec?: number;
+  /** Wall seconds of the timed part (the headline of the toy2d workload). */
+  seconds?: number;
+  /** Process CPU seconds of the timed part (all threads). */
+  cpu_seconds?: number;
+  /** Examples in the timed part. */
+  examples?: number;
+}
+
+/** A baseline's figures beside a workload, with varia's speed-up over it. */
+export interface BaselineResult extends Figures {
+  /** varia's speed ÷ this baseline's speed in wall-clock time (> 1 means varia is faster). */
+  speedup?: number;
+  /** The same in process CPU time; only where both sides run on one thread. */
+  speedup_cpu?: number;
+  /** Uses more than one thread (CPU-time ratios do not apply). */
+  multithreaded?: boolean;
+  /** Final training loss, a sanity check that it trains the same model. */
+  loss?: number;
+  /** Why it was not measured. */
+  skipped?: string;
+  /** What was timed, threads, versions. */
+  note?: string;
+}
+
+/** One workload's result. */
+export interface WorkloadResult extends Figures {
+  name: string;
+  backend: string;
+  /** What the headline figure is. */
+  metric: 'examples_per_sec' | 'seconds';
+  examples: number;
+  description: string;
+  /** Final −ELBO per example (training workloads). */
+  loss?: number;
+  /** varia runs on more than one thread (threaded wasm, native backends). */
+  multithreaded?: boolean;
+  baselines: Record<string, BaselineResult>;
+  /** The targets' ratios, spelled out (wall clock, and CPU time where it applies). */
+  ratios: Record<string, number | undefined>;
+}
+
+/** Wall-clock speed of `a` ÷ speed of `b` (> 1: `a` is faster). */
+export function speedup(metric: WorkloadResult['metric'], a: Figures, b: Figures): number | undefined {
+  if (metric === 'seconds') return a.seconds && b.seconds ? b.seconds / a.seconds : undefined;
+  return a.examples_per_sec && b.examples_per_sec ? a.examples_per_sec / b.examples_per_sec : undefined;
+}
+
+/** CPU-time speed of `a` ÷ speed of `b`: CPU seconds per example of b ÷ those of a. */
+export function speedupCpu(metric: WorkloadResult['metric'], a: Figures, b: Figures): number | undefined {
+  if (!a.cpu_seconds || !b.cpu_seconds) return undefined;
+  if (metric === 'seconds') return b.cpu_seconds / a.cpu_seconds;
+  if (!a.examples || !b.examples) return undefined;
+  return b.cpu_seconds / b.examples / (a.cpu_seconds / a.examples);
+}
+
+function fmtNumber(v: number | undefined, digits = 0): string {
+  if (v === undefined || !Number.isFinite(v)) return '—';
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function fmtRatio(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '—' : `${v.toFixed(2)}×`;
+}
+
+/** Column order of the baselines in the tables. */
+export const BASELINE_ORDER = ['hand_written', 'hand_written_default_grad', 'tf_layers', 'torch_1_thread', 'torch_all_threads'] as const;
+
+const BASELINE_TITLES: Record<string, string> = {
+  hand_written: 'hand-written',
+  hand_written_default_grad: 'hand, default grad',
+  tf_layers: 'tf.layers',
+  torch_1_thread: 'torch 1 thr',
+  torch_all_threads: 'torch all thr',
+};
+
+/**
+ * A fixed-width table: one row per workload with varia's figure, then per baseline its figure and varia's speed-up
+ * over it (`3.80×`: varia is 3.8 times as fast; below 1 it is slower). `basis: 'cpu'` shows examples per CPU-second
+ * (seconds of CPU for toy2d) and CPU-time ratios, `—` where a side is multithreaded.
+ */
+export function formatTable(workloads: WorkloadResult[], basis: 'wall' | 'cpu' = 'wall'): string {
+  const header = ['workload', 'backend', 'varia', ...BASELINE_ORDER.map((b) => BASELINE_TITLES[b]!)];
+  const figure = (w: WorkloadResult, f: Figures): number | undefined => {
+    if (basis === 'wall') return w.metric === 'seconds' ? f.seconds : f.examples_per_sec;
+    if (w.metric === 'seconds') return f.cpu_seconds;
+    return f.cpu_seconds && f.examples ? f.examples / f.cpu_seconds : undefined;
+  };
+  const rows = workloads.map((w) => {
+    const unit = w.metric === 'seconds' ? (basis === 'cpu' ? 's cpu' : 's') : basis === 'cpu' ? '/cpu-s' : '/s';
+    const digits = w.metric === 'seconds' ? 2 : 0;
+    const variaCell = basis === 'cpu' && w.multithreaded ? '—' : `${fmtNumber(figure(w, w), digits)} ${unit}`;
+    return [
+      w.name,
+      w.backend,
+      variaCell,
+      ...BASELINE_ORDER.map((b) => {
+        const base = w.baselines[b];
+        if (!base) return 'n/a';
+        if (base.skipped) return 'skipped';
+        if (basis === 'cpu' && (base.multithreaded || w.multithreaded)) return '—';
+        return `${fmtNumber(figure(w, base), digits)} (${fmtRatio(basis === 'cpu' ? base.speedup_cpu : base.speedup)})`;
+      }),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Formats bytes as MiB. */
+export function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}

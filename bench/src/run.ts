@@ -1,0 +1,411 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench`: measures varia against a hand-written tfjs loop, a naive tf.layers version and PyTorch, prints a table
+ * and writes `bench/results/latest.json`. Progress goes to stderr, the table to stdout.
+ *
+ * Flags: --backend auto|node-gpu|node|wasm|wasm-threaded|cpu   --only name[,name]   --baselines key[,key]
+ *        --quick (small sizes, a smoke run)   --no-torch   --no-threaded   --out FILE
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import type { Matrix } from '@varia/core';
+import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
+import { type BackendRequest, BACKEND_REQUESTS, selectBackend } from './backend.js';
+import { type BaselineResult, formatTable, mib, speedup, speedupCpu, type WorkloadResult } from './report.js';
+import { probeTorch, runTorch } from './torch.js';
+import {
+  MNIST_SHAPE,
+  MNIST_TRAINING,
+  type RunSizes,
+  TOY_TRAINING,
+  baselineEncode,
+  baselineToy,
+  handWrittenTrain,
+  naiveTrain,
+  type Timing,
+  variaEncode,
+  variaMemoryTrace,
+  variaToy,
+  variaTrain,
+} from './workloads.js';
+
+const WORKLOADS = ['mnist-vae-train', 'mnist-vae-train-poisson', 'mnist-vae-encode', 'toy2d-seed'] as const;
+type WorkloadName = (typeof WORKLOADS)[number];
+
+interface Args {
+  backend: BackendRequest;
+  only: Set<WorkloadName>;
+  baselines?: Set<string>;
+  quick: boolean;
+  torch: boolean;
+  threaded: boolean;
+  memory: boolean;
+  out: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_OUT = join(here, '..', 'results', 'latest.json');
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { backend: 'auto', only: new Set(WORKLOADS), quick: false, torch: true, threaded: true, memory: true, out: DEFAULT_OUT };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--backend') {
+      const b = value() as BackendRequest;
+      if (!BACKEND_REQUESTS.includes(b)) throw new Error(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}, got ${b}`);
+      args.backend = b;
+    } else if (a === '--only') {
+      const names = value().split(',');
+      for (const n of names) if (!(WORKLOADS as readonly string[]).includes(n)) throw new Error(`--only: unknown workload ${n}; known: ${WORKLOADS.join(', ')}`);
+      args.only = new Set(names as WorkloadName[]);
+    } else if (a === '--baselines') args.baselines = new Set(value().split(','));
+    else if (a === '--quick') args.quick = true;
+    else if (a === '--no-torch') args.torch = false;
+    else if (a === '--no-threaded') args.threaded = false;
+    else if (a === '--no-memory') args.memory = false;
+    else if (a === '--out') args.out = value();
+    else throw new Error(`unknown flag ${a}`);
+  }
+  return args;
+}
+
+const log = (msg: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+};
+
+function firstRows(m: Matrix, n: number): Matrix {
+  return n >= m.rows ? m : { data: m.data.subarray(0, n * m.cols), rows: n, cols: m.cols };
+}
+
+function timingBaseline(t: Timing, note?: string): BaselineResult {
+  return {
+    examples_per_sec: t.examplesPerSec,
+    seconds: t.seconds,
+    cpu_seconds: t.cpuSeconds,
+    examples: t.examples,
+    loss: t.loss,
+    ...(note ? { note } : {}),
+  };
+}
+
+function finish(w: WorkloadResult): WorkloadResult {
+  for (const b of Object.values(w.baselines)) {
+    if (b.skipped) continue;
+    b.speedup = speedup(w.metric, w, b);
+    if (!b.multithreaded && !w.multithreaded) b.speedup_cpu = speedupCpu(w.metric, w, b);
+  }
+  const s = (k: string, cpu = false): number | undefined => (cpu ? w.baselines[k]?.speedup_cpu : w.baselines[k]?.speedup);
+  const inv = (v: number | undefined): number | undefined => (v ? 1 / v : undefined);
+  const hand = w.baselines.hand_written;
+  const handDefault = w.baselines.hand_written_default_grad;
+  w.ratios = {
+    // varia's time ÷ the hand-written loop's time (target ≤ 1.05)
+    library_overhead: inv(s('hand_written')),
+    library_overhead_cpu: inv(s('hand_written', true)),
+    speedup_vs_tf_layers: s('tf_layers'),
+    speedup_vs_tf_layers_cpu: s('tf_layers', true),
+    transpose_free_vs_default_grad: hand && handDefault && !handDefault.skipped ? speedup(w.metric, hand, handDefault) : undefined,
+    transpose_free_vs_default_grad_cpu: hand && handDefault && !handDefault.skipped ? speedupCpu(w.metric, hand, handDefault) : undefined,
+    vs_torch_1_thread: s('torch_1_thread'),
+    vs_torch_1_thread_cpu: s('torch_1_thread', true),
+    vs_torch_all_threads: s('torch_all_threads'),
+  };
+  return w;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const loadStart = os.loadavg();
+  const selection = await selectBackend(args.backend);
+  const backend = selection.candidate === 'wasm-threaded' ? `wasm (${selection.threads} threads)` : selection.backend;
+  log(`backend: ${backend}; tfjs ${tf.version.tfjs}; node ${process.version}; ${os.availableParallelism()} cores`);
+  for (const s of selection.skipped) log(`skipped ${s.candidate}: ${s.reason}`);
+  // The CPU-time figures are comparable only for single-threaded contenders.
+  const multithreaded = !(selection.candidate === 'wasm' || selection.candidate === 'cpu');
+  const want = (k: string): boolean => !args.baselines || args.baselines.has(k);
+  const torchProbe = args.torch ? probeTorch() : { skipped: 'disabled with --no-torch' };
+  if ('skipped' in torchProbe) log(`PyTorch skipped: ${torchProbe.skipped}`);
+  const torchOk = 'version' in torchProbe && (want('torch_1_thread') || want('torch_all_threads'));
+  const allThreads = os.availableParallelism();
+
+  const q = args.quick;
+  const sizes: RunSizes = { warmupExamples: q ? 256 : 1024, epochs: 1, slowBaselineExamples: q ? 512 : 4000, encodeRepeats: q ? 1 : 3 };
+  const trainRows = q ? 1024 : 8000;
+
+  const torchBaselines = (w: WorkloadResult, data: Matrix, config: Record<string, unknown>): void => {
+    for (const [key, threads] of [['torch_1_thread', 1], ['torch_all_threads', allThreads]] as const) {
+      if (!want(key)) continue;
+      if (!torchOk) {
+        w.baselines[key] = { skipped: 'skipped' in torchProbe ? torchProbe.skipped : 'not requested' };
+        continue;
+      }
+      log(`  torch, ${threads} thread(s)`);
+      try {
+        const r = runTorch(data, { ...config, threads });
+        w.baselines[key] = {
+          examples_per_sec: r.examples_per_sec ?? r.examples / r.seconds,
+          seconds: r.seconds,
+          cpu_seconds: r.cpu_seconds,
+          examples: r.examples,
+          loss: r.loss,
+          multithreaded: threads > 1,
+          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}`,
+        };
+      } catch (e) {
+        w.baselines[key] = { skipped: (e as Error).message };
+      }
+    }
+  };
+
+  const workloads: WorkloadResult[] = [];
+  let mnistPeak: Record<string, unknown> | undefined;
+
+  for (const likelihood of ['bernoulli', 'poisson'] as const) {
+    const name: WorkloadName = likelihood === 'bernoulli' ? 'mnist-vae-train' : 'mnist-vae-train-poisson';
+    if (!args.only.has(name)) continue;
+    const full = likelihood === 'bernoulli' ? mnist({ split: 'train' }).x : mnistCounts({ split: 'train' }).x;
+    const data = firstRows(full, trainRows);
+    const shape = { ...MNIST_SHAPE, likelihood };
+    log(`${name}: varia (${sizes.epochs} epoch of ${data.rows} after a ${sizes.warmupExamples}-example warm-up)`);
+    const v = await variaTrain(data, likelihood, sizes);
+    if (likelihood === 'bernoulli') {
+      const wasmHeap = wasmHeapBytes();
+      mnistPeak = {
+        note: 'sampled every 8 steps during the timed fit; max_rss_bytes is the process peak at the end of the run (includes parsing the MNIST JSON)',
+        rss_bytes: v.memory.rssBytes,
+        heap_used_bytes: v.memory.heapUsedBytes,
+        tf_num_bytes: v.memory.tfBytes,
+        max_rss_bytes: process.resourceUsage().maxRSS * 1024,
+        ...(wasmHeap !== undefined ? { wasm_heap_bytes: wasmHeap } : {}),
+      };
+    }
+    const w: WorkloadResult = {
+      name,
+      backend,
+      metric: 'examples_per_sec',
+      examples_per_sec: v.examplesPerSec,
+      seconds: v.seconds,
+      cpu_seconds: v.cpuSeconds,
+      examples: v.examples,
+      loss: v.loss,
+      multithreaded,
+      description: `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}`,
+      baselines: {},
+      ratios: {},
+    };
+    if (want('hand_written')) {
+      log('  hand-written tfjs (transpose-free dense gradient)');
+      w.baselines.hand_written = timingBaseline(await handWrittenTrain(data, shape, 'transpose-free', sizes));
+    }
+    if (want('hand_written_default_grad')) {
+      log(`  hand-written tfjs with default gradients (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
+      w.baselines.hand_written_default_grad = timingBaseline(
+        await handWrittenTrain(data, shape, 'default', sizes, sizes.slowBaselineExamples),
+        'the hand-written loop with tfjs default gradients (transposed matMuls)',
+      );
+    }
+    if (want('tf_layers')) {
+      log(`  tf.layers (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
+      w.baselines.tf_layers = timingBaseline(await naiveTrain(data, shape, sizes), 'tf.layers.dense + default gradients + per-step tensor1d/gather');
+    }
+    torchBaselines(w, data, {
+      workload: 'train',
+      likelihood,
+      hidden: MNIST_SHAPE.hidden,
+      latent: MNIST_SHAPE.latentDim,
+      batch_size: MNIST_TRAINING.batchSize,
+      lr: MNIST_TRAINING.learningRate,
+      epochs: sizes.epochs,
+      warmup_examples: sizes.warmupExamples,
+    });
+    workloads.push(finish(w));
+  }
+
+  if (args.only.has('mnist-vae-encode')) {
+    const all = mnist({ split: 'all' }).x;
+    const data = firstRows(all, q ? 2000 : all.rows);
+    log(`mnist-vae-encode: ${data.rows} images, best of ${sizes.encodeRepeats}`);
+    const v = await variaEncode(data, sizes.encodeRepeats);
+    const w: WorkloadResult = {
+      name: 'mnist-vae-encode',
+      backend,
+      metric: 'examples_per_sec',
+      examples_per_sec: v.examplesPerSec,
+      seconds: v.seconds,
+      cpu_seconds: v.cpuSeconds,
+      examples: v.examples,
+      multithreaded,
+      description: `VAE.encode (posterior mean) of ${data.rows} MNIST images (train + test) in one call, upload and read-back included; best of ${sizes.encodeRepeats} after a warm-up`,
+      baselines: {},
+      ratios: {},
+    };
+    if (want('hand_written')) w.baselines.hand_written = timingBaseline(await baselineEncode(data, 'hand-written', sizes.encodeRepeats));
+    if (want('tf_layers')) w.baselines.tf_layers = timingBaseline(await baselineEncode(data, 'tf-layers', sizes.encodeRepeats), 'encoder.predict with one batch of all rows');
+    torchBaselines(w, data, { workload: 'encode', likelihood: 'bernoulli', hidden: MNIST_SHAPE.hidden, latent: MNIST_SHAPE.latentDim, encode_repeats: sizes.encodeRepeats });
+    workloads.push(finish(w));
+  }
+
+  if (args.only.has('toy2d-seed')) {
+    const data = toyGaussian2d({ seed: 0 }).x;
+    log(`toy2d-seed: the classic example's full run (${data.rows} points, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize})`);
+    const v = await variaToy(data);
+    const w: WorkloadResult = {
+      name: 'toy2d-seed',
+      backend,
+      metric: 'seconds',
+      seconds: v.seconds,
+      cpu_seconds: v.cpuSeconds,
+      examples_per_sec: v.examplesPerSec,
+      examples: v.examples,
+      loss: v.loss,
+      multithreaded,
+      description: `the classic example: toy2d (${data.rows} points), hidden ${TOY_TRAINING.hidden}, latent ${TOY_TRAINING.latentDim}, Adam ${TOY_TRAINING.learningRate}, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize}, Gaussian likelihood; seconds for model construction + fit`,
+      baselines: {},
+      ratios: {},
+    };
+    if (want('hand_written')) {
+      log('  hand-written tfjs');
+      w.baselines.hand_written = timingBaseline(await baselineToy(data, 'hand-written'));
+    }
+    if (want('tf_layers')) {
+      log('  tf.layers');
+      w.baselines.tf_layers = timingBaseline(await baselineToy(data, 'tf-layers'));
+    }
+    torchBaselines(w, data, {
+      workload: 'toy2d',
+      likelihood: 'gaussian',
+      hidden: TOY_TRAINING.hidden,
+      latent: TOY_TRAINING.latentDim,
+      batch_size: TOY_TRAINING.batchSize,
+      lr: TOY_TRAINING.learningRate,
+      epochs: TOY_TRAINING.epochs,
+    });
+    workloads.push(finish(w));
+  }
+
+  let memory: Record<string, unknown> | undefined;
+  if (args.memory) {
+    const rows = 1000;
+    const epochs = 10;
+    log(`memory: tf.memory() per epoch, ${epochs} epochs on ${rows} MNIST images`);
+    const trace = await variaMemoryTrace(firstRows(mnist({ split: 'train' }).x, rows), epochs);
+    const first = trace[0]!;
+    const last = trace.at(-1)!;
+    memory = {
+      run: `VAE.fit (mnist-vae-train model), ${epochs} epochs on ${rows} images, batch ${MNIST_TRAINING.batchSize}; tf.memory() in onEpochEnd`,
+      epoch_1: { numTensors: first.numTensors, numBytes: first.numBytes },
+      [`epoch_${last.epoch}`]: { numTensors: last.numTensors, numBytes: last.numBytes },
+      flat: trace.every((t) => t.numTensors === first.numTensors && t.numBytes === first.numBytes),
+      per_epoch: trace,
+      mnist_train_peak: mnistPeak,
+    };
+  }
+
+  let wasmThreaded: unknown;
+  if (args.threaded && selection.candidate === 'wasm' && args.only.has('mnist-vae-train')) {
+    log('experimental: mnist-vae-train on the multithreaded wasm build (child process)');
+    wasmThreaded = runThreadedChild(q);
+  }
+
+  const doc = {
+    schema: 1,
+    date: new Date().toISOString(),
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.availableParallelism(),
+      total_memory_bytes: os.totalmem(),
+      platform: `${os.platform()} ${os.release()}`,
+      load_average_start: loadStart,
+      load_average_end: os.loadavg(),
+    },
+    node_version: process.version,
+    tfjs_version: tf.version.tfjs,
+    backend,
+    backend_candidate: selection.candidate,
+    backends_skipped: selection.skipped,
+    gpu: selection.skipped.find((s) => s.candidate === 'node-gpu')?.reason ?? (selection.candidate === 'node-gpu' ? 'in use' : 'not tried'),
+    torch: 'version' in torchProbe ? { version: torchProbe.version, python: process.env.VARIA_BENCH_PYTHON ?? '/usr/bin/python3', all_threads: allThreads } : torchProbe,
+    quick: q,
+    workloads,
+    memory,
+    ...(wasmThreaded !== undefined ? { experimental_wasm_threaded: wasmThreaded } : {}),
+    total_seconds: (Date.now() - started) / 1000,
+  };
+  mkdirSync(dirname(args.out), { recursive: true });
+  const tmp = `${args.out}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`);
+  const { renameSync } = await import('node:fs');
+  renameSync(tmp, args.out);
+
+  const lines = [
+    `varia bench — ${doc.date.slice(0, 10)}, ${doc.machine.cpu}, ${doc.machine.cores} cores, node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}`,
+    `(each baseline: its figure, then varia's speed-up over it; > 1× means varia is faster)`,
+    '',
+    'wall clock:',
+    formatTable(workloads),
+    '',
+    'process CPU time (robust to other load on a shared machine; single-threaded contenders only):',
+    formatTable(workloads, 'cpu'),
+  ];
+  const threadedRow = (wasmThreaded as { workloads?: WorkloadResult[] } | undefined)?.workloads?.[0];
+  if (threadedRow) lines.push('', 'experimental, multithreaded wasm (see README):', formatTable([threadedRow]));
+  else if (wasmThreaded) lines.push('', `experimental multithreaded wasm: ${(wasmThreaded as { skipped?: string }).skipped}`);
+  if (memory) {
+    const e1 = memory.epoch_1 as { numTensors: number; numBytes: number };
+    const e10 = memory.epoch_10 as { numTensors: number; numBytes: number } | undefined;
+    lines.push('', `memory: tf.memory() epoch 1: ${e1.numTensors} tensors / ${mib(e1.numBytes)}; epoch 10: ${e10?.numTensors} tensors / ${e10 ? mib(e10.numBytes) : '—'} (${memory.flat ? 'flat' : 'NOT flat'})`);
+    if (mnistPeak) {
+      lines.push(
+        `        mnist-vae-train peak: RSS ${mib(mnistPeak.rss_bytes as number)}, JS heap ${mib(mnistPeak.heap_used_bytes as number)}, tf ${mib(mnistPeak.tf_num_bytes as number)}` +
+          (mnistPeak.wasm_heap_bytes ? `, wasm heap ${mib(mnistPeak.wasm_heap_bytes as number)}` : '') +
+          `; process max RSS ${mib(mnistPeak.max_rss_bytes as number)}`,
+      );
+    }
+  }
+  lines.push('', `GPU: ${doc.gpu}`, `PyTorch: ${'version' in torchProbe ? `${torchProbe.version} via ${doc.torch && (doc.torch as { python?: string }).python}` : `skipped (${torchProbe.skipped})`}`);
+  lines.push(`total ${doc.total_seconds.toFixed(0)} s; results written to ${args.out}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Size of the wasm backend's linear memory (its high-water mark: wasm memory never shrinks), when on wasm. */
+function wasmHeapBytes(): number | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const module = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return module?.HEAPU8?.buffer.byteLength;
+}
+
+function runThreadedChild(quick: boolean): unknown {
+  const dir = mkdtempSync(join(os.tmpdir(), 'varia-bench-threads-'));
+  const out = join(dir, 'threaded.json');
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--backend', 'wasm-threaded', '--only', 'mnist-vae-train', '--baselines', 'hand_written', '--no-torch', '--no-threaded', '--no-memory', '--out', out, ...(quick ? ['--quick'] : [])],
+      { encoding: 'utf8', timeout: 240_000 },
+    );
+    if (r.status !== 0) return { skipped: `the threaded run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}` };
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as { workloads: WorkloadResult[]; backend: string };
+    return { backend: doc.backend, workloads: doc.workloads, workaround: 'see bench/src/wasm-threads.ts' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  // The wasm threads' workers (and tfjs timers) may keep the loop alive; everything is written by now.
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,65 @@
+/**
+ * Runs the PyTorch version of a workload (`python/torch_vae.py`) with Debian's `python3-torch`, called through
+ * `/usr/bin/python3` explicitly (a pyenv `python3` earlier on PATH would not see the Debian package).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Matrix } from '@varia/core';
+
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'python', 'torch_vae.py');
+
+/** The interpreter: `VARIA_BENCH_PYTHON`, else Debian's. */
+export const PYTHON = process.env.VARIA_BENCH_PYTHON ?? '/usr/bin/python3';
+
+/** What the Python script prints. */
+export interface TorchResult {
+  torch_version: string;
+  /** The BLAS library behind Debian's libblas.so.3 alternative. */
+  blas: string;
+  threads: number;
+  examples: number;
+  seconds: number;
+  cpu_seconds: number;
+  examples_per_sec?: number;
+  loss?: number;
+}
+
+/** The torch version, or why PyTorch cannot be used. */
+export function probeTorch(): { version: string } | { skipped: string } {
+  if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
+  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) {
+    const why = (r.stderr || r.error?.message || '').trim().split('\n').pop();
+    return { skipped: `PyTorch is not importable by ${PYTHON} (${why}); install it with "apt-get install -y python3-torch"` };
+  }
+  return { version: r.stdout.trim() };
+}
+
+/** Runs one PyTorch measurement on `data` (written to a temporary float32 file). */
+export function runTorch(data: Matrix, config: Record<string, unknown>, timeoutMs = 300_000): TorchResult {
+  const dir = mkdtempSync(join(tmpdir(), 'varia-bench-torch-'));
+  try {
+    const dataFile = join(dir, 'x.f32');
+    writeFileSync(dataFile, new Uint8Array(data.data.buffer, data.data.byteOffset, data.rows * data.cols * 4));
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ ...config, data: dataFile, rows: data.rows, cols: data.cols }));
+    const r = spawnSync(PYTHON, [SCRIPT, configFile], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      // torch.set_num_threads decides; keep OpenMP from spinning up extra threads beyond it.
+      env: {
+        ...process.env,
+        OMP_NUM_THREADS: String(config.threads),
+        MKL_NUM_THREADS: String(config.threads),
+        OPENBLAS_NUM_THREADS: String(config.threads),
+      },
+    });
+    if (r.status !== 0) throw new Error(`torch_vae.py failed (${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

