@@ -45,6 +45,26 @@ describe('Dense', () => {
     },
   );
 
+  it.each(['relu', 'tanh'] as Activation[])('constantInput (%s) gives the same value and W, b gradients and leaks nothing', (activation) => {
+    const layer = new Dense({ inputDim: 6, units: 4, activation, seed: 2 });
+    tf.tidy(() => {
+      const x = tf.randomNormal([5, 6], 0, 1, 'float32', 4);
+      const up = tf.randomNormal([5, 4], 0, 1, 'float32', 5);
+      // the input is an intermediate made inside the differentiated function (as log1p(data) is in the VAE)
+      const loss = (constantInput: boolean) => () => tf.sum(tf.mul(layer.apply(tf.abs(x), { constantInput }), up)) as tf.Scalar;
+      const a = tf.variableGrads(loss(true), [layer.kernel, layer.bias]);
+      const b = tf.variableGrads(loss(false), [layer.kernel, layer.bias]);
+      expect(maxAbsDiff(a.value, b.value)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(a.grads[layer.kernel.name]!, b.grads[layer.kernel.name]!)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(a.grads[layer.bias.name]!, b.grads[layer.bias.name]!)).toBeLessThan(1e-6);
+      const before = tf.memory().numTensors;
+      const c = tf.variableGrads(loss(true), [layer.kernel, layer.bias]);
+      tf.dispose([c.value, ...Object.values(c.grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+    layer.dispose();
+  });
+
   it('initialises like PyTorch nn.Linear: U(−1/√fanIn, 1/√fanIn), seeded', () => {
     const a = new Dense({ inputDim: 400, units: 300, seed: 5 });
     const b = new Dense({ inputDim: 400, units: 300, seed: 5 });

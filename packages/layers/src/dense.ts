@@ -29,15 +29,9 @@ type DenseFn = (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Te
  * The forward pass uses `tf.fused.matMul` (bias and activation fused) where tfjs supports the activation.
  */
 function makeDenseFn(activation: Activation): DenseFn {
-  const fused = isFusedActivation(activation);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    // customGrad does not scope the forward function: tidy the intermediates (unfused activations).
-    const y = tf.tidy(() =>
-      fused
-        ? tf.fused.matMul({ a: x, b: kernel, bias, activation })
-        : (applyActivation(activation, tf.fused.matMul({ a: x, b: kernel, bias })) as tf.Tensor2D),
-    );
+    const y = denseForward(activation, x, kernel, bias);
     save([x, kernel, y]);
     return {
       value: y,
@@ -52,6 +46,40 @@ function makeDenseFn(activation: Activation): DenseFn {
   return op as unknown as DenseFn;
 }
 
+/** The forward pass y = f(xW + b), fused where the backend can. Tidy: customGrad does not scope it. */
+function denseForward(activation: Activation, x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  return tf.tidy(
+    (): tf.Tensor2D =>
+      isFusedActivation(activation)
+        ? (tf.fused.matMul({ a: x, b: kernel, bias, activation }) as tf.Tensor2D)
+        : (applyActivation(activation, tf.fused.matMul({ a: x, b: kernel, bias })) as tf.Tensor2D),
+  );
+}
+
+/**
+ * The same layer for an input that needs no gradient (the data entering the first layer): x is not an input of the
+ * custom op, so the backward pass skips dx = δ·Wᵀ — for a 784→400 first layer that is one of the step's six large
+ * matMuls. Gradients still flow to W and b.
+ */
+function constantInputDense(activation: Activation, x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [k, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const y = denseForward(activation, x, k, b);
+    // x is saved too: an intermediate input (e.g. log1p of the data) would otherwise be disposed before backprop
+    save([y, x]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [ys, xs] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const fPrime = activationGradFromOutput(activation, ys);
+        const delta = (fPrime ? tf.mul(dy as tf.Tensor2D, fPrime) : dy) as tf.Tensor2D;
+        return [tf.matMul(tf.transpose(xs), delta), tf.sum(delta, 0)];
+      },
+    };
+  });
+  return (op as unknown as (k: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D)(kernel, bias);
+}
+
 const denseFns = new Map<Activation, DenseFn>();
 function denseFn(activation: Activation): DenseFn {
   let f = denseFns.get(activation);
@@ -60,6 +88,15 @@ function denseFn(activation: Activation): DenseFn {
     denseFns.set(activation, f);
   }
   return f;
+}
+
+/** Options of {@link Dense.apply} and {@link MLP.apply}. */
+export interface ApplyOptions {
+  /**
+   * The input is data that needs no gradient (default false). The backward pass then skips dx, which saves one
+   * large matMul per step in a network's first layer. Do not set it when gradients must reach x.
+   */
+  constantInput?: boolean;
 }
 
 /**
@@ -108,9 +145,12 @@ export class Dense implements Module {
    * y = f(xW + b) for x of shape [batch, inputDim].
    * @throws ShapeError when x is not 2-D with `inputDim` columns.
    */
-  apply(x: tf.Tensor): tf.Tensor2D {
+  apply(x: tf.Tensor, options: ApplyOptions = {}): tf.Tensor2D {
     if (x.rank !== 2 || x.shape[1] !== this.inputDim) {
       throw new ShapeError('x', `Dense: input must have shape [batch, ${this.inputDim}], got [${x.shape.join(', ')}]`);
+    }
+    if (options.constantInput) {
+      return constantInputDense(this.activation, x as tf.Tensor2D, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D);
     }
     return this.fn(x as tf.Tensor2D, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D);
   }

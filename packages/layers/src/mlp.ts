@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, mulberry32, nextSeed } from '@varia/core';
 import type { Activation } from './activation.js';
-import { Dense } from './dense.js';
+import { type ApplyOptions, Dense } from './dense.js';
 import type { Initializer } from './initializers.js';
 import { collectVariables, type Module } from './module.js';
 
@@ -50,10 +50,13 @@ export class MLP implements Module {
   }
 
   /** Applies the layers in order to x of shape [batch, inputDim]. */
-  apply(x: tf.Tensor): tf.Tensor2D {
+  apply(x: tf.Tensor, options: ApplyOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {
       let h = x as tf.Tensor2D;
-      for (const layer of this.layers) h = layer.apply(h);
+      this.layers.forEach((layer, i) => {
+        // only the first layer sees the (possibly constant) input
+        h = layer.apply(h, i === 0 ? options : {});
+      });
       return h;
     });
   }

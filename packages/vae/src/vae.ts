@@ -163,7 +163,8 @@ export class VAE implements Module, LatentVariableModel {
   posterior(x: tf.Tensor): Distribution {
     this.assertAlive();
     const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
-    const h = this.encoder.apply(input);
+    // the data needs no gradient: the first layer skips dx (one large matMul per step)
+    const h = this.encoder.apply(input, { constantInput: true });
     if (this.config.deterministic) {
       // point mass at μ(x): rsample is μ(x) with its gradient; KL to the prior is −log p(μ(x))
       return new Independent(new Deterministic({ loc: this.encoderHead.locLayer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
