@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError } from '@varia/core';
 import { boolean, type Constraint, real, unitInterval } from './constraints.js';
+import { prepareBinaryLogits } from './binary-logits.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import type { TensorLike } from './tensor-like.js';
 
@@ -41,21 +41,9 @@ export class Bernoulli extends Distribution {
   readonly logits: tf.Tensor;
 
   constructor(params: BernoulliParams, options: DistributionOptions = {}) {
-    const validate = options.validateArgs ?? true;
-    if ((params.logits === undefined) === (params.probs === undefined)) {
-      throw new ArgumentError('logits', 'Bernoulli: pass exactly one of "logits" or "probs"');
-    }
-    if (params.logits !== undefined) {
-      const p = Distribution.prepareParams('Bernoulli', { logits: params.logits }, Bernoulli.argConstraints, validate);
-      super(p.shape, [], options, p.owned);
-      this.logits = p.tensors.logits;
-    } else {
-      const p = Distribution.prepareParams('Bernoulli', { probs: params.probs! }, Bernoulli.argConstraints, validate);
-      const logits = tf.tidy(() => tf.sub(tf.log(p.tensors.probs), tf.log1p(tf.neg(p.tensors.probs))));
-      for (const t of p.owned) t.dispose();
-      super(p.shape, [], options, [logits]);
-      this.logits = logits;
-    }
+    const p = prepareBinaryLogits('Bernoulli', params, Bernoulli.argConstraints, options.validateArgs ?? true);
+    super(p.shape, [], options, p.owned);
+    this.logits = p.logits;
   }
   override get argConstraints(): Readonly<Record<string, Constraint>> {
     return Bernoulli.argConstraints;

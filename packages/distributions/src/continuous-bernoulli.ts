@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError } from '@varia/core';
 import { type Constraint, openUnitInterval, real, unitInterval } from './constraints.js';
+import { prepareBinaryLogits } from './binary-logits.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { expm1, gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
@@ -59,21 +59,9 @@ export class ContinuousBernoulli extends Distribution {
   readonly logits: tf.Tensor;
 
   constructor(params: ContinuousBernoulliParams, options: DistributionOptions = {}) {
-    const validate = options.validateArgs ?? true;
-    if ((params.logits === undefined) === (params.probs === undefined)) {
-      throw new ArgumentError('logits', 'ContinuousBernoulli: pass exactly one of "logits" or "probs"');
-    }
-    if (params.logits !== undefined) {
-      const p = Distribution.prepareParams('ContinuousBernoulli', { logits: params.logits }, ContinuousBernoulli.argConstraints, validate);
-      super(p.shape, [], options, p.owned);
-      this.logits = p.tensors.logits;
-    } else {
-      const p = Distribution.prepareParams('ContinuousBernoulli', { probs: params.probs! }, ContinuousBernoulli.argConstraints, validate);
-      const logits = tf.tidy(() => tf.sub(tf.log(p.tensors.probs), tf.log1p(tf.neg(p.tensors.probs))));
-      for (const t of p.owned) t.dispose();
-      super(p.shape, [], options, [logits]);
-      this.logits = logits;
-    }
+    const p = prepareBinaryLogits('ContinuousBernoulli', params, ContinuousBernoulli.argConstraints, options.validateArgs ?? true);
+    super(p.shape, [], options, p.owned);
+    this.logits = p.logits;
   }
   override get argConstraints(): Readonly<Record<string, Constraint>> {
     return ContinuousBernoulli.argConstraints;

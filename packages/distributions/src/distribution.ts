@@ -91,7 +91,7 @@ export abstract class Distribution {
    * `constraints` when `validate` is true. Tensors created here are returned in `owned`.
    * @throws ArgumentError for invalid values, ShapeError for shapes that cannot be broadcast.
    */
-  protected static prepareParams<K extends string>(
+  static prepareParams<K extends string>(
     owner: string,
     params: Record<K, TensorLike>,
     constraints: Readonly<Record<string, Constraint>>,
