@@ -139,7 +139,9 @@ async function main(): Promise<void> {
   const allThreads = os.availableParallelism();
 
   const q = args.quick;
-  const sizes: RunSizes = { warmupExamples: q ? 256 : 1024, epochs: 1, slowBaselineExamples: q ? 512 : 4000, encodeRepeats: q ? 1 : 3 };
+  // The warm-up must be long enough for V8 to optimize tfjs's JS paths (measured: a 1,024-example warm-up left the first
+  // timed contender ~20% slow for a whole epoch), and 2 timed epochs average out the per-fit setup.
+  const sizes: RunSizes = { warmupExamples: q ? 256 : 4096, epochs: q ? 1 : 2, slowBaselineExamples: q ? 512 : 4000, encodeRepeats: q ? 1 : 3 };
   const trainRows = q ? 1024 : 8000;
 
   const torchBaselines = (w: WorkloadResult, data: Matrix, config: Record<string, unknown>): void => {

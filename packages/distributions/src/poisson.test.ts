@@ -89,3 +89,21 @@ describe('Poisson (Loader saddle-point log-mass)', () => {
     expectContract(() => new Poisson({ rate: [0.5, 20] }), ['mean', 'mode', 'variance', 'stddev', 'entropy']);
   });
 });
+
+describe('Poisson gradients at extreme rates', () => {
+  it('d logProb / d logRate is finite (and equals x − λ) when the rate underflows float32 or is huge', () => {
+    tf.tidy(() => {
+      // regression: the deviance term's (x − λ)/λ had the gradient −x/λ², which overflowed for λ < 1e-19 and made
+      // a VAE's whole gradient NaN once a decoder output drifted that low
+      const logRate = tf.tensor1d([-110, -60, -30, 0, 20, 60]);
+      const x = tf.tensor1d([3, 0, 1, 2, 0, 5]);
+      const g = tf.grad((lr: tf.Tensor) => tf.sum(new Poisson({ logRate: lr }, { validateArgs: false }).logProb(x)))(logRate);
+      const rates = [-110, -60, -30, 0, 20, 60].map(Math.exp);
+      const want = [3, 0, 1, 2, 0, 5].map((k, i) => k - rates[i]!);
+      Array.from(g.dataSync()).forEach((v, i) => {
+        expect(Number.isFinite(v)).toBe(true);
+        expect(Math.abs(v - want[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want[i]!)));
+      });
+    });
+  });
+});

@@ -43,6 +43,18 @@ export function stirlerr(x: tf.Tensor): tf.Tensor {
   });
 }
 
+/** Below this m, (x − m)/m is formed from logarithms (see {@link bd0}). */
+const TINY_M = 1e-15;
+
+/** d = (x − m)/m with a finite gradient for every m ≥ 0 (see {@link bd0}). */
+function safeRelativeDeviation(x: tf.Tensor, m: tf.Tensor, logM: tf.Tensor): tf.Tensor {
+  const ok = gradFreeMask([m], (v) => tf.greater(v, TINY_M));
+  const mSafe = tf.where(ok, m, tf.onesLike(m));
+  const direct = tf.div(tf.sub(x, m), mSafe);
+  const viaLogs = tf.sub(tf.exp(tf.minimum(tf.sub(tf.log(tf.maximum(x, 1e-30)), logM), 30)), 1);
+  return tf.where(ok, direct, viaLogs);
+}
+
 /** Optional, more accurate inputs of {@link bd0}. */
 export interface Bd0Extras {
   /** d = (x − m)/m, when the caller can compute it without cancellation. Default: computed from x and m. */
@@ -59,8 +71,11 @@ export interface Bd0Extras {
  */
 export function bd0(x: tf.Tensor, m: tf.Tensor, extras: Bd0Extras = {}): tf.Tensor {
   return tf.tidy(() => {
-    const d = extras.d ?? tf.div(tf.sub(x, m), tf.maximum(m, 1e-30));
     const logM = extras.logM ?? tf.log(m);
+    // d = (x − m)/m, exact where m is not tiny. For tiny m its gradient −x/m² overflows (m < 1e-19) and turns the zero
+    // upstream gradient of an unused branch into NaN, so there d = x/m − 1 is formed from logarithms with the
+    // exponent capped (those d are huge and take the logarithmic branch anyway).
+    const d = extras.d ?? safeRelativeDeviation(x, m, logM);
     const small = gradFreeMask([d], (v) => tf.less(tf.abs(v), BD0_SERIES_BELOW));
     // x ≫ m (or m underflowed) and x ≪ m (d rounds towards −1): logarithms directly, no cancellation there.
     const huge = gradFreeMask([d], (v) => tf.logicalNot(tf.logicalAnd(tf.less(v, BD0_LOG_FROM), tf.greaterEqual(v, BD0_LOG_BELOW))));
