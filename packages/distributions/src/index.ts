@@ -11,7 +11,7 @@ export { Bernoulli, type BernoulliParams } from './bernoulli.js';
 export { ContinuousBernoulli, type ContinuousBernoulliParams } from './continuous-bernoulli.js';
 export { Categorical, type CategoricalParams } from './categorical.js';
 export { OneHotCategorical } from './one-hot-categorical.js';
-export { Poisson, type PoissonParams } from './poisson.js';
+export { Poisson, type PoissonParams, type PoissonOptions } from './poisson.js';
 export { NegativeBinomial, type NegativeBinomialParams } from './negative-binomial.js';
 export { ZeroInflatedPoisson, type ZeroInflatedPoissonParams } from './zero-inflated-poisson.js';
 export { ZeroInflatedNegativeBinomial, type ZeroInflatedNegativeBinomialParams } from './zero-inflated-negative-binomial.js';

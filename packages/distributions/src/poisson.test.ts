@@ -107,3 +107,21 @@ describe('Poisson gradients at extreme rates', () => {
     });
   });
 });
+
+describe("Poisson logProbMethod: 'direct'", () => {
+  it('agrees with SciPy for moderate counts and has the same gradient as the saddle-point form', () => {
+    tf.tidy(() => {
+      for (const c of fixtures.poisson.filter((p) => p.x <= 100 && p.rate <= 100)) {
+        const d = new Poisson({ rate: c.rate }, { logProbMethod: 'direct' });
+        expectClose(d.logProb(c.x), c.logProb, 1e-5, 1e-4);
+      }
+      const x = tf.tensor1d([0, 1, 7, 40, 255]);
+      const grad = (method: 'direct' | 'saddle-point') =>
+        tf.grad((lr: tf.Tensor) => tf.sum(new Poisson({ logRate: lr }, { validateArgs: false, logProbMethod: method }).logProb(x)))(
+          tf.tensor1d([-2, 0, 2, 3.5, 5.5]),
+        );
+      expectClose(grad('direct'), Array.from(grad('saddle-point').dataSync()), 1e-4, 1e-4);
+      expect(() => new Poisson({ rate: 1 }, { logProbMethod: 'fast' as never })).toThrowError(/"logProbMethod"/);
+    });
+  });
+});

@@ -223,7 +223,8 @@ export class PoissonHead implements DistributionHead {
   apply(h: tf.Tensor, context?: HeadContext): Distribution {
     checkInput('PoissonHead', h, this.inputDim);
     const logRate = countLogRate(this.layer, h, this.librarySize, context, 'PoissonHead');
-    return new Independent(new Poisson({ logRate }, HEAD_DISTRIBUTION_OPTIONS), 1);
+    // the direct log-mass: a third of the saddle-point form's operations, the same gradient (see PoissonOptions)
+    return new Independent(new Poisson({ logRate }, { ...HEAD_DISTRIBUTION_OPTIONS, logProbMethod: 'direct' }), 1);
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
