@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { Matrix } from '@varia/core';
 import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
-import { type BackendRequest, BACKEND_REQUESTS, selectBackend } from './backend.js';
+import { type BackendRequest, BACKEND_REQUESTS, selectBackend } from '@varia/playground/backend';
 import { type BaselineResult, formatTable, mib, speedup, speedupCpu, type WorkloadResult } from './report.js';
 import { probeTorch, runTorch } from './torch.js';
 import {
@@ -127,9 +127,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadStart = os.loadavg();
   const selection = await selectBackend(args.backend);
+  const skipped = selection.attempts.filter((a) => !a.ok).map((a) => ({ candidate: a.candidate, reason: a.reason ?? '' }));
   const backend = selection.candidate === 'wasm-threaded' ? `wasm (${selection.threads} threads)` : selection.backend;
   log(`backend: ${backend}; tfjs ${tf.version.tfjs}; node ${process.version}; ${os.availableParallelism()} cores`);
-  for (const s of selection.skipped) log(`skipped ${s.candidate}: ${s.reason}`);
+  for (const s of skipped) log(`skipped ${s.candidate}: ${s.reason}`);
   // The CPU-time figures are comparable only for single-threaded contenders.
   const multithreaded = !(selection.candidate === 'wasm' || selection.candidate === 'cpu');
   const want = (k: string): boolean => !args.baselines || args.baselines.has(k);
@@ -334,8 +335,8 @@ async function main(): Promise<void> {
     tfjs_version: tf.version.tfjs,
     backend,
     backend_candidate: selection.candidate,
-    backends_skipped: selection.skipped,
-    gpu: selection.skipped.find((s) => s.candidate === 'node-gpu')?.reason ?? (selection.candidate === 'node-gpu' ? 'in use' : 'not tried'),
+    backends_skipped: skipped,
+    gpu: skipped.find((s) => s.candidate === 'node-gpu')?.reason ?? (selection.candidate === 'node-gpu' ? 'in use' : 'not tried'),
     torch: 'version' in torchProbe ? { version: torchProbe.version, python: process.env.VARIA_BENCH_PYTHON ?? '/usr/bin/python3', all_threads: allThreads } : torchProbe,
     quick: q,
     workloads,
@@ -397,7 +398,7 @@ function runThreadedChild(quick: boolean): unknown {
     );
     if (r.status !== 0) return { skipped: `the threaded run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}` };
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { workloads: WorkloadResult[]; backend: string };
-    return { backend: doc.backend, workloads: doc.workloads, workaround: 'see bench/src/wasm-threads.ts' };
+    return { backend: doc.backend, workloads: doc.workloads, workaround: 'see apps/playground/src/wasm-threads.ts' };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** `@tensorflow/tfjs`, loaded on first use: parsing flags (and failing on bad ones) should not wait for it. */
@@ -17,11 +18,14 @@ async function loadTf(): Promise<typeof import('@tensorflow/tfjs')> {
   return tfjs;
 }
 
-/** A backend the CLI can be asked for. */
-export type BackendRequest = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
+/**
+ * A backend the CLI can be asked for. `wasm-threaded` (opt-in, experimental, never chosen by `auto`) starts
+ * tfjs-wasm's multithreaded build in Node through the workaround in `wasm-threads.ts`.
+ */
+export type BackendRequest = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'wasm-threaded' | 'cpu';
 
 /** The backend requests accepted by `--backend`. */
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'];
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'node-gpu', 'node', 'wasm', 'wasm-threaded', 'cpu'];
 
 /** One candidate's outcome. */
 export interface BackendAttempt {
@@ -43,6 +47,8 @@ export interface BackendSelection {
   attempts: BackendAttempt[];
   /** The tfjs-core version. */
   tfjsVersion: string;
+  /** Wasm threads in use (1 for `wasm`, more for `wasm-threaded`; absent for other backends). */
+  threads?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -80,10 +86,15 @@ async function tryNative(candidate: 'node-gpu' | 'node'): Promise<string | undef
   }
 }
 
-async function tryWasm(): Promise<string | undefined> {
+async function tryWasm(threads?: number): Promise<string | undefined> {
   const tf = await loadTf();
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (threads !== undefined) {
+      const { enableWasmThreadsInNode } = await import('./wasm-threads.js');
+      enableWasmThreadsInNode();
+      wasm.setThreadsCount(threads);
+    }
     if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialize';
     await tf.ready();
     return undefined;
@@ -97,26 +108,34 @@ async function tryCpu(): Promise<string | undefined> {
   return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend did not initialize';
 }
 
-const TRY: Record<Exclude<BackendRequest, 'auto'>, () => Promise<string | undefined>> = {
-  'node-gpu': () => tryNative('node-gpu'),
-  node: () => tryNative('node'),
-  wasm: tryWasm,
-  cpu: tryCpu,
-};
+function tryCandidate(candidate: Exclude<BackendRequest, 'auto'>, wasmThreads: number): Promise<string | undefined> {
+  switch (candidate) {
+    case 'node-gpu':
+    case 'node':
+      return tryNative(candidate);
+    case 'wasm':
+      return tryWasm();
+    case 'wasm-threaded':
+      return tryWasm(wasmThreads);
+    case 'cpu':
+      return tryCpu();
+  }
+}
 
 /**
  * Selects a backend. `auto` tries node-gpu → node → wasm → cpu; a specific request tries only that one and throws when
- * it fails.
+ * it fails. `wasmThreads` sets the thread count of `wasm-threaded` (default: the available cores).
  */
-export async function selectBackend(request: BackendRequest = 'auto'): Promise<BackendSelection> {
+export async function selectBackend(request: BackendRequest = 'auto', wasmThreads = availableParallelism()): Promise<BackendSelection> {
   const order: Exclude<BackendRequest, 'auto'>[] = request === 'auto' ? ['node-gpu', 'node', 'wasm', 'cpu'] : [request];
   const attempts: BackendAttempt[] = [];
   for (const candidate of order) {
-    const reason = await TRY[candidate]();
+    const reason = await tryCandidate(candidate, wasmThreads);
     if (reason === undefined) {
       attempts.push({ candidate, ok: true });
       const tf = await loadTf();
-      return { backend: tf.getBackend(), candidate, attempts, tfjsVersion: tf.version.tfjs };
+      const threads = candidate === 'wasm-threaded' ? wasmThreads : candidate === 'wasm' ? 1 : undefined;
+      return { backend: tf.getBackend(), candidate, attempts, tfjsVersion: tf.version.tfjs, threads };
     }
     attempts.push({ candidate, ok: false, reason });
   }
@@ -126,5 +145,6 @@ export async function selectBackend(request: BackendRequest = 'auto'): Promise<B
 /** A one-paragraph description of the selection for humans. */
 export function describeSelection(s: BackendSelection): string {
   const skipped = s.attempts.filter((a) => !a.ok).map((a) => `  skipped ${a.candidate}: ${a.reason}`);
-  return [`backend: ${s.backend} (${s.candidate}, tfjs ${s.tfjsVersion})`, ...skipped].join('\n');
+  const threads = s.threads && s.threads > 1 ? `, ${s.threads} threads` : '';
+  return [`backend: ${s.backend} (${s.candidate}${threads}, tfjs ${s.tfjsVersion})`, ...skipped].join('\n');
 }
