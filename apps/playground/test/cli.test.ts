@@ -96,6 +96,13 @@ describe('varia-playground train (subprocess)', () => {
     expect(JSON.stringify(modelJson)).toContain('poisson');
   });
 
+  it('trains on the multithreaded wasm build with --backend wasm-threaded and says so', async () => {
+    const run = await runCli(['train', '--backend', 'wasm-threaded', '--epochs', '2', '--json', '--out', join(work, 'threaded-model')]);
+    expect(run.code).toBe(0);
+    const summary = expectTrainedRun(run.stdout, 2);
+    expect(summary).toMatchObject({ backend: 'wasm', backend_candidate: 'wasm-threaded' });
+  });
+
   it.each([
     [['train', '--epochs', '0'], /--epochs must be an integer >= 1, got "0"/],
     [['train', '--likelihood', 'gamma'], /--likelihood must be one of gaussian, .*poisson.*; got "gamma"/],
