@@ -122,7 +122,9 @@ export abstract class Distribution {
       if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) {
         tensors[name] = t;
       } else {
-        const b = tf.broadcastTo(t, shape);
+        // t + 0 broadcasts like tf.broadcastTo, but its gradient is one reduction: broadcastTo is a Tile, whose
+        // gradient takes one Slice per repeat (128 per step for a shared scale over a batch of 128)
+        const b = tf.tidy(() => tf.add(t, tf.zeros(shape)));
         owned.push(b);
         tensors[name] = b;
       }
