@@ -90,3 +90,17 @@ describe('custom likelihood', () => {
     vae.dispose();
   });
 });
+
+describe('encode', () => {
+  it('returns the posterior mean μ(x) (also with the log1p input of count models)', () => {
+    for (const likelihood of ['gaussian', 'poisson'] as const) {
+      const vae = new VAE({ inputDim: 2, latentDim: 3, hiddenUnits: 5, likelihood, seed: 5 });
+      const x = likelihood === 'poisson' ? [[0, 3], [7, 1]] : [[0.5, -1], [2, 0.1]];
+      const z = vae.encode(x);
+      const ref = tf.tidy(() => vae.posterior(tf.tensor2d(x)).mean());
+      expect(values(z)).toEqual(values(ref));
+      tf.dispose([z, ref]);
+      vae.dispose();
+    }
+  });
+});

@@ -212,9 +212,16 @@ export class VAE implements Module, LatentVariableModel {
   encode(x: DataInput | tf.Tensor, options: EncodeOptions = {}): tf.Tensor2D {
     this.assertAlive();
     return tf.tidy(() => {
-      const q = this.posterior(this.input(x));
-      return (options.sample ? q.sample([], { seed: options.seed }) : q.mean()) as tf.Tensor2D;
+      const xt = this.input(x);
+      if (!options.sample) return this.posteriorMean(xt);
+      return this.posterior(xt).sample([], { seed: options.seed }) as tf.Tensor2D;
     });
+  }
+
+  /** μ(x), the mean of q(z|x) (and the point of a deterministic encoder), without computing the scale. */
+  private posteriorMean(x: tf.Tensor): tf.Tensor2D {
+    const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
+    return this.encoderHead.locLayer.apply(this.encoder.apply(input));
   }
 
   /**
