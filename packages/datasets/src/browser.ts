@@ -1,0 +1,17 @@
+/**
+ * The browser entry of `@varia/datasets` (picked by bundlers through the `browser` export condition): everything
+ * that does not touch the file system. The Node-only loaders — `mnist`, `mnistCounts`, `loadIdx`, `loadIdxDataset`,
+ * `loadMatrix` — are left out, so a browser bundle never sees a `node:*` import.
+ * @module
+ */
+export type { Dataset } from './dataset.js';
+export { toyGaussian2d, type ToyGaussian2dOptions } from './toy-gaussian.js';
+export { toScatter, type Scatter, type ScatterPoint } from './scatter.js';
+export {
+  syntheticCounts,
+  type CountNoise,
+  type SyntheticCountsOptions,
+  type SyntheticCountsDataset,
+} from './synthetic-counts.js';
+export { shuffle, trainTestSplit, type TrainTestSplitOptions, type TrainTestSplit } from './split.js';
+export { batches, batchesSync, type BatchOptions, type Batch } from './batches.js';
