@@ -167,6 +167,17 @@ describe('playground page in headless Chromium', () => {
     expect(await page.textContent('#status')).toMatch(/imported a poisson VAE/);
   });
 
+  it('trains on MNIST, fetched as local assets and split by @varia/datasets in the worker', async () => {
+    await page.selectOption('#dataset', 'mnist');
+    await page.selectOption('#likelihood', 'bernoulli');
+    await page.fill('#epochs', '2');
+    const seconds = await train(4);
+    console.log(`MNIST Bernoulli run (2 epochs of 8,000 digits): ${seconds.toFixed(1)} s wall time`);
+    const run = await losses(4);
+    expect(run.epochs).toBe(2);
+    expect(run.last).toBeLessThan(run.first);
+  });
+
   it('stops a long run cleanly with Stop, leaving the page usable', async () => {
     await page.selectOption('#dataset', 'toy2d-separated');
     await page.fill('#epochs', '500');
@@ -175,13 +186,13 @@ describe('playground page in headless Chromium', () => {
     await page.waitForFunction(
       () =>
         document.body.dataset.state === 'error' ||
-        Number(document.querySelector('#runs tr[data-run="4"]')?.getAttribute('data-epochs') ?? 0) >= 1,
+        Number(document.querySelector('#runs tr[data-run="5"]')?.getAttribute('data-epochs') ?? 0) >= 1,
       undefined,
       { timeout: 60_000 },
     );
     await page.click('#stop');
-    await page.waitForSelector('#runs tr[data-run="4"][data-status="aborted"], body[data-state="error"]', { timeout: 60_000 });
-    expect(Number(await page.getAttribute('#runs tr[data-run="4"]', 'data-epochs'))).toBeLessThan(500);
+    await page.waitForSelector('#runs tr[data-run="5"][data-status="aborted"], body[data-state="error"]', { timeout: 60_000 });
+    expect(Number(await page.getAttribute('#runs tr[data-run="5"]', 'data-epochs'))).toBeLessThan(500);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
     expect(await page.isEnabled('#train')).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'final.png'), fullPage: true });

@@ -16,6 +16,7 @@ export {
   type MnistCountsOptions,
   type MnistDataset,
 } from './mnist.js';
+export { mnistFromDigits } from './mnist-split.js';
 export {
   loadIdx,
   loadIdxDataset,

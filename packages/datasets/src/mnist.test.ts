@@ -1,6 +1,7 @@
-import { ArgumentError } from '@varia/core';
+import { ArgumentError, DataError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import { mnist, mnistCounts } from './mnist.js';
+import { mnistFromDigits } from './mnist-split.js';
 import { sameBytes } from './test-utils/arrays.js';
 
 /*
@@ -132,5 +133,21 @@ describe('mnistCounts', () => {
     expect(Array.from(counts.labels.subarray(0, 10))).toEqual(PINNED.trainLabels);
     expect(counts.x.data.subarray(0, 784).reduce((a, b) => a + b, 0)).toBe(PINNED.firstImage.countSum);
     expect(mnistCounts().x.rows).toBe(8000);
+  });
+});
+
+describe('mnistFromDigits (browser-safe)', () => {
+  it('gives exactly what mnist() gives from the same digit files', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    const { dirname, join } = await import('node:path');
+    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
+    const parts = Array.from({ length: 10 }, (_, d) => (JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data);
+    const a = mnistFromDigits(parts, { split: 'test' });
+    const b = mnist({ split: 'test' });
+    expect(a.x.rows).toBe(2000);
+    expect(Buffer.from(a.x.data.buffer).equals(Buffer.from(b.x.data.buffer))).toBe(true);
+    expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+    expect(() => mnistFromDigits(parts.slice(0, 9))).toThrowError(DataError);
   });
 });
