@@ -61,6 +61,40 @@ function layer(fanIn: number, fanOut: number, seed: number): Layer {
   };
 }
 
+/**
+ * −ELBO averaged over the batch from the decoder output o and the posterior (μ, log σ²), the same math in every
+ * baseline: mean_n [KL(N(μ, σ²) ‖ N(0, I)) − log p(xₙ | o)] with the Bernoulli (x·ℓ − softplus ℓ), Poisson
+ * (x·log λ − λ − log Γ(x + 1), `logNormalizer` = Σⱼ log Γ(xⱼ + 1) per example) or Gaussian (σ = softplus(u) + 1e-4)
+ * log-likelihood.
+ */
+export function vaeNegativeElbo(
+  likelihood: BenchLikelihood,
+  x: tf.Tensor,
+  o: tf.Tensor,
+  mu: tf.Tensor,
+  logVar: tf.Tensor,
+  rawScale?: tf.Tensor,
+  logNormalizer?: tf.Tensor1D,
+): tf.Scalar {
+  let logLik: tf.Tensor;
+  switch (likelihood) {
+    case 'bernoulli':
+      logLik = tf.sum(tf.sub(tf.mul(x, o), tf.softplus(o)), 1);
+      break;
+    case 'poisson':
+      logLik = tf.sub(tf.sum(tf.sub(tf.mul(x, o), tf.exp(o)), 1), logNormalizer!);
+      break;
+    case 'gaussian': {
+      const scale = tf.add(tf.softplus(rawScale!), 1e-4);
+      const sq = tf.div(tf.square(tf.sub(x, o)), tf.mul(2, tf.square(scale)));
+      logLik = tf.neg(tf.sum(tf.add(sq, tf.add(tf.log(scale), 0.5 * Math.log(2 * Math.PI))), 1));
+      break;
+    }
+  }
+  const kl = tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.exp(logVar), tf.square(mu)), tf.add(logVar, 1)), 1));
+  return tf.mean(tf.sub(kl, logLik)) as tf.Scalar;
+}
+
 /** The plain-tfjs VAE. */
 export class HandWrittenVae {
   readonly shape: VaeShape;
@@ -114,23 +148,7 @@ export class HandWrittenVae {
     const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)) as tf.Tensor2D;
     const hd = this.reluDense(z, this.dec.w as tf.Tensor2D, this.dec.b as tf.Tensor1D);
     const o = this.linearDense(hd, this.out.w as tf.Tensor2D, this.out.b as tf.Tensor1D);
-    let logLik: tf.Tensor;
-    switch (this.shape.likelihood) {
-      case 'bernoulli': // log p = x·ℓ − softplus(ℓ)
-        logLik = tf.sum(tf.sub(tf.mul(x, o), tf.softplus(o)), 1);
-        break;
-      case 'poisson': // log p = x·log λ − λ − log Γ(x + 1)
-        logLik = tf.sub(tf.sum(tf.sub(tf.mul(x, o), tf.exp(o)), 1), logNormalizer!);
-        break;
-      case 'gaussian': {
-        const scale = tf.add(tf.softplus(this.rawScale!), 1e-4);
-        const sq = tf.div(tf.square(tf.sub(x, o)), tf.mul(2, tf.square(scale)));
-        logLik = tf.neg(tf.sum(tf.add(sq, tf.add(tf.log(scale), 0.5 * Math.log(2 * Math.PI))), 1));
-        break;
-      }
-    }
-    const kl = tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.exp(logVar), tf.square(mu)), tf.add(logVar, 1)), 1));
-    return tf.mean(tf.sub(kl, logLik)) as tf.Scalar;
+    return vaeNegativeElbo(this.shape.likelihood, x, o, mu, logVar, this.rawScale, logNormalizer);
   }
 
   dispose(): void {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Matrix } from '@varia/core';
 import { mulberry32, permutation } from '@varia/core';
-import { type VaeShape, poissonLogNormalizer } from './hand-written.js';
+import { type VaeShape, poissonLogNormalizer, vaeNegativeElbo } from './hand-written.js';
 
 /** The tf.layers VAE. */
 export class NaiveLayersVae {
@@ -51,23 +51,7 @@ export class NaiveLayersVae {
     const logVar = tf.slice(stats, [0, d], [-1, d]);
     const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), tf.randomNormal(mu.shape, 0, 1, 'float32', seed)));
     const o = this.decoder.apply(z) as tf.Tensor2D;
-    let logLik: tf.Tensor;
-    switch (this.shape.likelihood) {
-      case 'bernoulli':
-        logLik = tf.sum(tf.sub(tf.mul(x, o), tf.softplus(o)), 1);
-        break;
-      case 'poisson':
-        logLik = tf.sub(tf.sum(tf.sub(tf.mul(x, o), tf.exp(o)), 1), logNormalizer!);
-        break;
-      case 'gaussian': {
-        const scale = tf.add(tf.softplus(this.rawScale!), 1e-4);
-        const sq = tf.div(tf.square(tf.sub(x, o)), tf.mul(2, tf.square(scale)));
-        logLik = tf.neg(tf.sum(tf.add(sq, tf.add(tf.log(scale), 0.5 * Math.log(2 * Math.PI))), 1));
-        break;
-      }
-    }
-    const kl = tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.exp(logVar), tf.square(mu)), tf.add(logVar, 1)), 1));
-    return tf.mean(tf.sub(kl, logLik)) as tf.Scalar;
+    return vaeNegativeElbo(this.shape.likelihood, x, o, mu, logVar, this.rawScale, logNormalizer);
   }
 
   dispose(): void {

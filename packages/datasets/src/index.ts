@@ -1,12 +1,5 @@
-export type { Dataset } from './dataset.js';
-export { toyGaussian2d, type ToyGaussian2dOptions } from './toy-gaussian.js';
-export { toScatter, type Scatter, type ScatterPoint } from './scatter.js';
-export {
-  syntheticCounts,
-  type CountNoise,
-  type SyntheticCountsOptions,
-  type SyntheticCountsDataset,
-} from './synthetic-counts.js';
+// Everything the browser entry has, plus the Node-only loaders (file system).
+export * from './browser.js';
 export {
   mnist,
   mnistCounts,
@@ -16,7 +9,6 @@ export {
   type MnistCountsOptions,
   type MnistDataset,
 } from './mnist.js';
-export { mnistFromDigits } from './mnist-split.js';
 export {
   loadIdx,
   loadIdxDataset,
@@ -27,5 +19,3 @@ export {
   type LoadIdxDatasetOptions,
 } from './idx.js';
 export { loadMatrix, type MatrixSource, type LoadMatrixOptions, type LoadedMatrix } from './load-matrix.js';
-export { shuffle, trainTestSplit, type TrainTestSplitOptions, type TrainTestSplit } from './split.js';
-export { batches, batchesSync, type BatchOptions, type Batch } from './batches.js';
