@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, ShapeError } from '@varia/core';
+import { ArgumentError, FAST_TRANSPOSED_MATMUL, ShapeError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import type { Activation } from './activation.js';
-import { Dense } from './dense.js';
+import { Dense, transposedMatMulIsFast } from './dense.js';
 import { MLP } from './mlp.js';
 
 const reference: Record<Activation, (t: tf.Tensor) => tf.Tensor> = {
@@ -44,6 +44,40 @@ describe('Dense', () => {
       layer.dispose();
     },
   );
+
+  it('uses transpose flags instead of Transpose kernels where the backend marks its matMul fast, with the same gradients', async () => {
+    const layer = new Dense({ inputDim: 6, units: 4, activation: 'relu', seed: 3 });
+    const x = tf.randomNormal([5, 6], 0, 1, 'float32', 6);
+    const loss = (constantInput: boolean) => () => tf.sum(tf.square(layer.apply(x, { constantInput }))) as tf.Scalar;
+    const grads = async (constantInput: boolean) => {
+      let values: number[][] = [];
+      const profile = await tf.profile(() => {
+        const g = tf.variableGrads(loss(constantInput), [layer.kernel, layer.bias]);
+        values = [Array.from(g.grads[layer.kernel.name]!.dataSync()), Array.from(g.grads[layer.bias.name]!.dataSync())];
+        tf.dispose([g.value, ...Object.values(g.grads)]);
+      });
+      return { values, transposes: profile.kernels.filter((k) => k.name === 'Transpose').length };
+    };
+    const original = tf.getKernel(tf.BatchMatMul, 'cpu')!;
+    expect(transposedMatMulIsFast()).toBe(false);
+    const slow = [await grads(false), await grads(true)];
+    tf.unregisterKernel(tf.BatchMatMul, 'cpu');
+    tf.registerKernel({ ...original, [FAST_TRANSPOSED_MATMUL]: true } as tf.KernelConfig);
+    try {
+      expect(transposedMatMulIsFast()).toBe(true);
+      const fast = [await grads(false), await grads(true)];
+      for (let i = 0; i < 2; i++) {
+        expect(slow[i]!.transposes).toBeGreaterThan(0);
+        expect(fast[i]!.transposes).toBe(0);
+        for (let j = 0; j < 2; j++) fast[i]!.values[j]!.forEach((v, e) => expect(v).toBeCloseTo(slow[i]!.values[j]![e]!, 5));
+      }
+    } finally {
+      tf.unregisterKernel(tf.BatchMatMul, 'cpu');
+      tf.registerKernel(original);
+      x.dispose();
+      layer.dispose();
+    }
+  });
 
   it.each(['relu', 'tanh'] as Activation[])('constantInput (%s) gives the same value and W, b gradients and leaks nothing', (activation) => {
     const layer = new Dense({ inputDim: 6, units: 4, activation, seed: 2 });

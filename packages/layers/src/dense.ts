@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, mulberry32, ShapeError } from '@varia/core';
+import { ArgumentError, FAST_TRANSPOSED_MATMUL, mulberry32, ShapeError } from '@varia/core';
 import { type Activation, activationGradFromOutput, applyActivation, assertActivation, isFusedActivation } from './activation.js';
 import { type Initializer, initialDenseValues, makeVariable } from './initializers.js';
 import { type Module, scopedName } from './module.js';
@@ -21,10 +21,34 @@ export interface DenseOptions {
 type DenseFn = (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
 
 /**
- * Builds y = f(xW + b) with a hand-written backward pass that uses only plain matMuls on explicitly transposed
- * operands (tfjs-wasm's matMul is ~10× slower with a transpose flag, which the default gradient uses):
+ * Whether the active backend multiplies transposed operands at full speed: true when its `BatchMatMul` kernel says
+ * so (`@varia/native-kernels` marks its own) and for backends other than wasm and cpu (tfjs-node, WebGL, WebGPU
+ * read transposed operands natively). tfjs-wasm's own kernel is ~10× slower with a transpose flag.
+ */
+export function transposedMatMulIsFast(): boolean {
+  const backend = tf.getBackend();
+  const kernel = tf.getKernel(tf.BatchMatMul, backend) as (tf.KernelConfig & Record<string, unknown>) | undefined;
+  return kernel?.[FAST_TRANSPOSED_MATMUL] === true || (backend !== 'wasm' && backend !== 'cpu');
+}
+
+/** δ · Wᵀ, with a transpose flag where the backend reads it at full speed, else on an explicit transpose. */
+function timesTransposed(delta: tf.Tensor2D, w: tf.Tensor2D, fast: boolean): tf.Tensor2D {
+  return fast ? tf.matMul(delta, w, false, true) : tf.matMul(delta, tf.transpose(w));
+}
+
+/** xᵀ · δ, likewise. */
+function transposedTimes(x: tf.Tensor2D, delta: tf.Tensor2D, fast: boolean): tf.Tensor2D {
+  return fast ? tf.matMul(x, delta, true, false) : tf.matMul(tf.transpose(x), delta);
+}
+
+/**
+ * Builds y = f(xW + b) with a hand-written backward pass that, on tfjs-wasm's own kernels, uses only plain matMuls on
+ * explicitly transposed operands (its matMul is ~10× slower with a transpose flag, which the default gradient uses):
  *
  * δ = dy ⊙ f′ (from the saved output), dx = δ · transpose(W), dW = transpose(x) · δ, db = Σ_rows δ.
+ *
+ * Where the backend reads transposed operands at full speed ({@link transposedMatMulIsFast}) the transposes become
+ * matMul flags instead, which saves the copies.
  *
  * The forward pass uses `tf.fused.matMul` (bias and activation fused) where tfjs supports the activation.
  */
@@ -39,7 +63,8 @@ function makeDenseFn(activation: Activation): DenseFn {
         const [xs, ks, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const fPrime = activationGradFromOutput(activation, ys);
         const delta = (fPrime ? tf.mul(dy as tf.Tensor2D, fPrime) : dy) as tf.Tensor2D;
-        return [tf.matMul(delta, tf.transpose(ks)), tf.matMul(tf.transpose(xs), delta), tf.sum(delta, 0)];
+        const fast = transposedMatMulIsFast();
+        return [timesTransposed(delta, ks, fast), transposedTimes(xs, delta, fast), tf.sum(delta, 0)];
       },
     };
   });
@@ -73,7 +98,7 @@ function constantInputDense(activation: Activation, x: tf.Tensor2D, kernel: tf.T
         const [ys, xs] = saved as [tf.Tensor2D, tf.Tensor2D];
         const fPrime = activationGradFromOutput(activation, ys);
         const delta = (fPrime ? tf.mul(dy as tf.Tensor2D, fPrime) : dy) as tf.Tensor2D;
-        return [tf.matMul(tf.transpose(xs), delta), tf.sum(delta, 0)];
+        return [transposedTimes(xs, delta, transposedMatMulIsFast()), tf.sum(delta, 0)];
       },
     };
   });

@@ -1,4 +1,4 @@
-export { Dense, type DenseOptions, type ApplyOptions } from './dense.js';
+export { Dense, transposedMatMulIsFast, type DenseOptions, type ApplyOptions } from './dense.js';
 export { MLP, type MLPOptions } from './mlp.js';
 export { type Activation, applyActivation, assertActivation } from './activation.js';
 export { type Initializer, initialDenseValues } from './initializers.js';
@@ -32,3 +32,4 @@ export {
   type LatentPrior,
   type GaussianMixturePriorOptions,
 } from './priors.js';
+export { FusedAdamOptimizer } from './fused-adam.js';

@@ -1,0 +1,19 @@
+/**
+ * The name of a boolean property that a TensorFlow.js `KernelConfig` for `BatchMatMul` may carry to say that the
+ * kernel reads transposed operands at full speed. `@varia/native-kernels` sets it on the kernels it installs;
+ * `@varia/layers`' dense backward pass reads it to choose between transpose flags (one matMul) and explicit
+ * transposes (a copy, then a plain matMul — ~10× faster on tfjs-wasm's own kernel).
+ */
+export const FAST_TRANSPOSED_MATMUL = 'variaFastTransposedOperands';
+
+/**
+ * The name of an optional TensorFlow.js kernel that performs one fused Adam step. Inputs `variable`, `gradient`,
+ * `firstMoment`, `secondMoment` (float32, one shape); attributes `learningRate`, `beta1`, `beta2`, `epsilon`,
+ * `beta1Power` (β₁ᵗ), `beta2Power` (β₂ᵗ); outputs the new variable, first and second moments:
+ *
+ * m′ = β₁m + (1−β₁)g, v′ = β₂v + (1−β₂)g², w′ = w − η·(m′/(1−β₁ᵗ)) / (√(v′/(1−β₂ᵗ)) + ε).
+ *
+ * `@varia/native-kernels` registers it for the wasm backend; `@varia/layers`' `FusedAdamOptimizer` runs it where
+ * the active backend has it and falls back to tfjs's Adam (the same math as separate kernels) elsewhere.
+ */
+export const ADAM_UPDATE_KERNEL = 'VariaAdamUpdate';

@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ADAM_UPDATE_KERNEL, ArgumentError } from '@varia/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FusedAdamOptimizer } from './fused-adam.js';
+
+/** A plain-JS fused Adam kernel for the cpu backend, standing in for the native one of @varia/native-kernels. */
+function registerJsAdamKernel(): void {
+  tf.registerKernel({
+    kernelName: ADAM_UPDATE_KERNEL,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const cpu = backend as unknown as { readSync(id: tf.DataId): Float32Array; makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
+      const [w, g, m, v] = (['variable', 'gradient', 'firstMoment', 'secondMoment'] as const).map((k) => cpu.readSync(inputs[k]!.dataId));
+      const a = attrs as Record<string, number>;
+      const n = w!.length;
+      const [w2, m2, v2] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+      for (let i = 0; i < n; i++) {
+        m2[i] = a['beta1']! * m![i]! + (1 - a['beta1']!) * g![i]!;
+        v2[i] = a['beta2']! * v![i]! + (1 - a['beta2']!) * g![i]! ** 2;
+        w2[i] = w![i]! - (a['learningRate']! * (m2[i]! / (1 - a['beta1Power']!))) / (Math.sqrt(v2[i]! / (1 - a['beta2Power']!)) + a['epsilon']!);
+      }
+      const shape = inputs['variable']!.shape;
+      return [cpu.makeTensorInfo(shape, 'float32', w2), cpu.makeTensorInfo(shape, 'float32', m2), cpu.makeTensorInfo(shape, 'float32', v2)];
+    },
+  });
+}
+
+/** Minimizes Σ (w·x − t)² for a few steps and returns the final weights (seeds ≥ 1: tfjs treats 0 as "unseeded"). */
+function train(optimizer: tf.Optimizer, steps: number, seed = 1): { w: Float32Array; b: Float32Array; vars: tf.Variable[] } {
+  const w = tf.tidy(() => tf.variable(tf.randomNormal([3, 2], 0, 1, 'float32', seed), true, `w${seed}-${Math.random()}`));
+  const b = tf.tidy(() => tf.variable(tf.zeros([2]), true, `b${seed}-${Math.random()}`));
+  const x = tf.randomNormal([8, 3], 0, 1, 'float32', seed + 1);
+  const t = tf.randomNormal([8, 2], 0, 1, 'float32', seed + 2);
+  for (let s = 0; s < steps; s++) {
+    tf.dispose(optimizer.minimize(() => tf.sum(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), t))), false, [w, b]));
+  }
+  tf.dispose([x, t]);
+  return { w: w.dataSync() as Float32Array, b: b.dataSync() as Float32Array, vars: [w, b] };
+}
+
+describe('FusedAdamOptimizer', () => {
+  afterEach(() => {
+    if (tf.getKernel(ADAM_UPDATE_KERNEL, 'cpu')) tf.unregisterKernel(ADAM_UPDATE_KERNEL, 'cpu');
+  });
+
+  it('is exactly tfjs Adam where the backend has no fused kernel', () => {
+    const fused = new FusedAdamOptimizer(0.05);
+    const plain = tf.train.adam(0.05);
+    expect(fused.fused).toBe(false);
+    const a = train(fused, 5);
+    const b = train(plain, 5);
+    expect(Array.from(a.w)).toEqual(Array.from(b.w));
+    tf.dispose([...a.vars, ...b.vars]);
+    fused.dispose();
+    plain.dispose();
+  });
+
+  it('runs the fused kernel where there is one, with the same result as tfjs Adam (to rounding) and no leaks', () => {
+    registerJsAdamKernel();
+    const before = tf.memory().numTensors;
+    const fused = new FusedAdamOptimizer(0.05);
+    expect(fused.fused).toBe(true);
+    const a = train(fused, 7);
+    expect(fused.iterations).toBe(7);
+    tf.dispose(a.vars);
+    fused.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.unregisterKernel(ADAM_UPDATE_KERNEL, 'cpu');
+    const plain = tf.train.adam(0.05);
+    const b = train(plain, 7);
+    for (let i = 0; i < a.w.length; i++) expect(a.w[i]).toBeCloseTo(b.w[i]!, 5);
+    for (let i = 0; i < a.b.length; i++) expect(a.b[i]).toBeCloseTo(b.b[i]!, 5);
+    tf.dispose(b.vars);
+    plain.dispose();
+  });
+
+  it("keeps tfjs's state, so weights saved on the fused path continue on the plain one", async () => {
+    registerJsAdamKernel();
+    const fused = new FusedAdamOptimizer(0.05);
+    const w = tf.variable(tf.tensor1d([1, -2, 3]), true, `adam-state-${Math.random()}`);
+    const step = (o: tf.Optimizer) => tf.dispose(o.minimize(() => tf.sum(tf.square(w)), false, [w]));
+    step(fused);
+    step(fused);
+    const saved = await fused.getWeights();
+    expect(saved.map((s) => s.name)).toEqual(['iter', `${w.name}/m`, `${w.name}/v`]);
+    tf.unregisterKernel(ADAM_UPDATE_KERNEL, 'cpu');
+    const plain = tf.train.adam(0.05);
+    await plain.setWeights(saved);
+    step(plain);
+    const afterPlain = Array.from(w.dataSync());
+    // reference: three plain steps from the same start
+    const w2 = tf.variable(tf.tensor1d([1, -2, 3]), true, `adam-ref-${Math.random()}`);
+    const ref = tf.train.adam(0.05);
+    for (let i = 0; i < 3; i++) tf.dispose(ref.minimize(() => tf.sum(tf.square(w2)), false, [w2]));
+    afterPlain.forEach((v, i) => expect(v).toBeCloseTo(w2.dataSync()[i]!, 5));
+    tf.dispose([w, w2]);
+    [fused, plain, ref].forEach((o) => o.dispose());
+  });
+
+  it('validates its hyper-parameters', () => {
+    expect(() => new FusedAdamOptimizer(0)).toThrow(ArgumentError);
+    expect(() => new FusedAdamOptimizer(0.1, 1)).toThrow(/"beta1" must be in \[0, 1\), got 1/);
+    expect(() => new FusedAdamOptimizer(0.1, 0.9, -0.1)).toThrow(/"beta2"/);
+    expect(() => new FusedAdamOptimizer(0.1, 0.9, 0.999, 0)).toThrow(/"epsilon" must be > 0/);
+  });
+});

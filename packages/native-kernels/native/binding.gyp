@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "varia_native",
+      "sources": ["varia_native.c"],
+      "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-math-errno"],
+      "libraries": ["-ldl", "-lm"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-O3"] }
+    }
+  ]
+}

@@ -1,0 +1,291 @@
+/*
+ * @varia/native-kernels — native float32 kernels for TensorFlow.js's wasm backend in Node.
+ *
+ * The wasm backend keeps every tensor in one WebAssembly.Memory; from JavaScript that memory is an ordinary
+ * ArrayBuffer. These functions receive that buffer and byte offsets into it, check every access against its length,
+ * and compute in place with a native BLAS that is loaded at run time with dlopen:
+ *
+ *   - oneDNN (libdnnl.so.2, Debian package libdnnl2): dnnl_sgemm, row-major, JIT kernels for the CPU's widest ISA
+ *     (AVX-512 / AVX2) — the library PyTorch uses on the CPU;
+ *   - OpenBLAS (libopenblas.so.0, Debian package libopenblas0-pthread): cblas_sgemm.
+ *
+ * Nothing is linked at build time except libdl and libm, so the addon builds with only a C compiler and Node's
+ * headers, and a missing BLAS is a catchable error at load time, not a failed install.
+ *
+ * Exports (all synchronous; every offset is in bytes and must be 4-byte aligned):
+ *   load(path)                 -> { kind: "onednn" | "openblas", version: string }   (throws when unusable)
+ *   setThreads(n), threads()   -> the BLAS thread count (OpenMP for oneDNN, openblas_set_num_threads for OpenBLAS)
+ *   gemm(heap, ta, tb, m, n, k, batch, aOff, aStride, bOff, bStride, cOff, biasOff, biasSize, act, alpha)
+ *       C_i = act(op(A_i) · op(B_i) + bias) for i < batch, row-major; op(X) = Xᵀ when the flag is set; k may be 0;
+ *       strides are in elements (0 broadcasts one matrix over the batch); biasOff < 0 means no bias; a bias of
+ *       biasSize n is added to every row, one of size m·n to every matrix, one of size batch·m·n element-wise.
+ *       act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid.
+ *   adam(heap, size, wOff, gOff, mOff, vOff, wOut, mOut, vOut, lr, beta1, beta2, eps, beta1Power, beta2Power)
+ *       one Adam step (Kingma & Ba) over `size` elements, reading w, g, m, v and writing w', m', v'.
+ */
+#define NAPI_VERSION 8
+#include <dlfcn.h>
+#include <math.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
+                             int64_t, float, float *, int64_t);
+typedef struct {
+  int major, minor, patch;
+  const char *hash;
+  unsigned cpu_runtime, gpu_runtime;
+} dnnl_version_t;
+typedef const dnnl_version_t *(*dnnl_version_fn)(void);
+typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
+                               float *, int);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+typedef char *(*openblas_config_fn)(void);
+
+enum { KIND_NONE = 0, KIND_ONEDNN = 1, KIND_OPENBLAS = 2 };
+static int kind = KIND_NONE;
+static dnnl_sgemm_fn dnnl_sgemm = NULL;
+static cblas_sgemm_fn cblas_sgemm = NULL;
+static set_threads_fn set_threads = NULL;
+static get_threads_fn get_threads = NULL;
+
+#define CHECK(call)                                                                                                     \
+  do {                                                                                                                  \
+    if ((call) != napi_ok) return throw_error(env, "native-kernels: N-API call failed: " #call);                       \
+  } while (0)
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static napi_value make_string(napi_env env, const char *s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+/* load(path): dlopen a BLAS; oneDNN when it exports dnnl_sgemm, else OpenBLAS when it exports cblas_sgemm. */
+static napi_value Load(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok)
+    return throw_error(env, "native-kernels: load(path) needs a library path");
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return throw_error(env, dlerror());
+  char version[256] = "";
+  dnnl_sgemm_fn dg = (dnnl_sgemm_fn)dlsym(lib, "dnnl_sgemm");
+  cblas_sgemm_fn cg = (cblas_sgemm_fn)dlsym(lib, "cblas_sgemm");
+  int k = KIND_NONE;
+  set_threads_fn st = NULL;
+  get_threads_fn gt = NULL;
+  if (dg) {
+    k = KIND_ONEDNN;
+    dnnl_version_fn vf = (dnnl_version_fn)dlsym(lib, "dnnl_version");
+    if (vf) {
+      const dnnl_version_t *v = vf();
+      snprintf(version, sizeof version, "%d.%d.%d", v->major, v->minor, v->patch);
+    }
+    /* oneDNN's CPU runtime is OpenMP (Debian builds it with libgomp); its thread count is OpenMP's. */
+    void *omp = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (omp) {
+      st = (set_threads_fn)dlsym(omp, "omp_set_num_threads");
+      gt = (get_threads_fn)dlsym(omp, "omp_get_max_threads");
+    }
+  } else if (cg) {
+    k = KIND_OPENBLAS;
+    openblas_config_fn cf = (openblas_config_fn)dlsym(lib, "openblas_get_config");
+    if (cf) snprintf(version, sizeof version, "%s", cf());
+    st = (set_threads_fn)dlsym(lib, "openblas_set_num_threads");
+    gt = (get_threads_fn)dlsym(lib, "openblas_get_num_threads");
+  } else {
+    dlclose(lib);
+    return throw_error(env, "native-kernels: the library exports neither dnnl_sgemm nor cblas_sgemm");
+  }
+  kind = k;
+  dnnl_sgemm = dg;
+  cblas_sgemm = cg;
+  set_threads = st;
+  get_threads = gt;
+  napi_value result;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_set_named_property(env, result, "kind", make_string(env, k == KIND_ONEDNN ? "onednn" : "openblas")));
+  CHECK(napi_set_named_property(env, result, "version", make_string(env, version)));
+  return result;
+}
+
+static napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1)
+    return throw_error(env, "native-kernels: setThreads(n) needs a positive integer");
+  if (set_threads) set_threads(n);
+  return NULL;
+}
+
+static napi_value Threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_int32(env, get_threads ? get_threads() : 1, &v);
+  return v;
+}
+
+/* Reads argument i as a double; the caller validates ranges. */
+static int arg_f64(napi_env env, napi_value *argv, size_t i, double *out) {
+  return napi_get_value_double(env, argv[i], out) == napi_ok;
+}
+
+/* A float region [off, off + count·4) must lie inside the buffer and be 4-byte aligned. */
+static int in_bounds(double off, double count, size_t length) {
+  return off >= 0 && count >= 0 && fmod(off, 4.0) == 0 && off + count * 4.0 <= (double)length;
+}
+
+static void activate(float *c, int64_t size, int act, float alpha) {
+  switch (act) {
+    case 1:
+      for (int64_t i = 0; i < size; i++) c[i] = c[i] > 0.f ? c[i] : 0.f;
+      break;
+    case 2:
+      for (int64_t i = 0; i < size; i++) c[i] = c[i] < 0.f ? 0.f : (c[i] > 6.f ? 6.f : c[i]);
+      break;
+    case 3:
+      for (int64_t i = 0; i < size; i++) c[i] = c[i] < 0.f ? alpha * c[i] : c[i];
+      break;
+    case 4:
+      for (int64_t i = 0; i < size; i++) c[i] = c[i] < 0.f ? expm1f(c[i]) : c[i];
+      break;
+    case 5:
+      for (int64_t i = 0; i < size; i++) c[i] = 1.f / (1.f + expf(-c[i]));
+      break;
+    default:
+      break;
+  }
+}
+
+static napi_value Gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 16) return throw_error(env, "native-kernels: gemm needs 16 arguments");
+  if (kind == KIND_NONE) return throw_error(env, "native-kernels: gemm called before load()");
+  void *data = NULL;
+  size_t length = 0;
+  bool is_ab = false;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_error(env, "native-kernels: gemm needs the wasm heap's ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &length));
+  bool ta = false, tb = false;
+  CHECK(napi_get_value_bool(env, argv[1], &ta));
+  CHECK(napi_get_value_bool(env, argv[2], &tb));
+  double d[13];
+  for (size_t i = 0; i < 13; i++)
+    if (!arg_f64(env, argv, i + 3, &d[i])) return throw_error(env, "native-kernels: gemm arguments must be numbers");
+  const double m = d[0], n = d[1], k = d[2], batch = d[3], a_off = d[4], a_stride = d[5], b_off = d[6],
+               b_stride = d[7], c_off = d[8], bias_off = d[9], bias_size = d[10], act = d[11], alpha = d[12];
+  if (m < 1 || n < 1 || k < 0 || batch < 1 || m > 2147483647.0 || n > 2147483647.0 || k > 2147483647.0)
+    return throw_error(env, "native-kernels: gemm needs m, n, batch ≥ 1 and k ≥ 0 (32-bit integers)");
+  if (a_stride < 0 || b_stride < 0) return throw_error(env, "native-kernels: gemm strides must be non-negative");
+  if (!in_bounds(a_off, a_stride * (batch - 1) + m * k, length) ||
+      !in_bounds(b_off, b_stride * (batch - 1) + k * n, length) || !in_bounds(c_off, batch * m * n, length))
+    return throw_error(env, "native-kernels: gemm operand outside the heap");
+  const int has_bias = bias_off >= 0;
+  if (has_bias) {
+    if (!(bias_size == n || bias_size == m * n || bias_size == batch * m * n))
+      return throw_error(env, "native-kernels: gemm bias must have n, m·n or batch·m·n elements");
+    if (!in_bounds(bias_off, bias_size, length)) return throw_error(env, "native-kernels: gemm bias outside the heap");
+  }
+  if (act < 0 || act > 5) return throw_error(env, "native-kernels: unknown activation code");
+  char *base = (char *)data;
+  const int64_t M = (int64_t)m, N = (int64_t)n, K = (int64_t)k, B = (int64_t)batch;
+  const int64_t sa = (int64_t)a_stride, sb = (int64_t)b_stride, mn = M * N;
+  const float *a = (const float *)(base + (int64_t)a_off);
+  const float *b = (const float *)(base + (int64_t)b_off);
+  float *c = (float *)(base + (int64_t)c_off);
+  const float *bias = has_bias ? (const float *)(base + (int64_t)bias_off) : NULL;
+  const int64_t bsz = (int64_t)bias_size;
+  for (int64_t i = 0; i < B; i++) {
+    float *ci = c + i * mn;
+    float beta = 0.f;
+    if (bias) {
+      if (bsz == N)
+        for (int64_t r = 0; r < M; r++) memcpy(ci + r * N, bias, (size_t)N * sizeof(float));
+      else
+        memcpy(ci, bias + (bsz == mn ? 0 : i * mn), (size_t)mn * sizeof(float));
+      beta = 1.f;
+    }
+    const float *ai = a + i * sa, *bi = b + i * sb;
+    const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+    if (K == 0) {
+      /* An empty inner dimension: the product is zero (BLAS libraries disagree on whether they touch C). */
+      if (!bias) memset(ci, 0, (size_t)mn * sizeof(float));
+    } else if (kind == KIND_ONEDNN) {
+      if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, ai, lda, bi, ldb, beta, ci, N) != 0)
+        return throw_error(env, "native-kernels: dnnl_sgemm failed");
+    } else {
+      /* CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 */
+      cblas_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)M, (int)N, (int)K, 1.f, ai, (int)lda, bi, (int)ldb, beta, ci,
+                  (int)N);
+    }
+    activate(ci, mn, (int)act, (float)alpha);
+  }
+  return NULL;
+}
+
+static napi_value Adam(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 15) return throw_error(env, "native-kernels: adam needs 15 arguments");
+  void *data = NULL;
+  size_t length = 0;
+  bool is_ab = false;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_error(env, "native-kernels: adam needs the wasm heap's ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &length));
+  double d[14];
+  for (size_t i = 0; i < 14; i++)
+    if (!arg_f64(env, argv, i + 1, &d[i])) return throw_error(env, "native-kernels: adam arguments must be numbers");
+  const double size = d[0];
+  if (size < 0) return throw_error(env, "native-kernels: adam size must be non-negative");
+  for (int i = 1; i <= 7; i++)
+    if (!in_bounds(d[i], size, length)) return throw_error(env, "native-kernels: adam operand outside the heap");
+  char *base = (char *)data;
+  const float *w = (const float *)(base + (int64_t)d[1]), *g = (const float *)(base + (int64_t)d[2]);
+  const float *m = (const float *)(base + (int64_t)d[3]), *v = (const float *)(base + (int64_t)d[4]);
+  float *w2 = (float *)(base + (int64_t)d[5]), *m2 = (float *)(base + (int64_t)d[6]), *v2 = (float *)(base + (int64_t)d[7]);
+  const float lr = (float)d[8], b1 = (float)d[9], b2 = (float)d[10], eps = (float)d[11];
+  /* Bias-corrected step size, as tf.train.adam computes it: lr / (1 − β₁ᵗ), and v̂ = v / (1 − β₂ᵗ). */
+  const float step = lr / (1.f - (float)d[12]), vscale = 1.f / (1.f - (float)d[13]);
+  const int64_t count = (int64_t)size;
+  for (int64_t i = 0; i < count; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + (1.f - b1) * gi;
+    const float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = w[i] - step * mi / (sqrtf(vi * vscale) + eps);
+  }
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"load", NULL, Load, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
+      {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

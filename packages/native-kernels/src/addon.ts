@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeKernelsUnavailableError } from './errors.js';
+
+/** What a loaded BLAS says about itself. */
+export interface LoadedBlas {
+  /** Which family it is. */
+  kind: 'onednn' | 'openblas';
+  /** Its version (oneDNN: `major.minor.patch`; OpenBLAS: its build configuration string). */
+  version: string;
+}
+
+/** The addon's functions (see native/varia_native.c for the exact contracts). */
+export interface NativeAddon {
+  load(path: string): LoadedBlas;
+  setThreads(threads: number): void;
+  threads(): number;
+  gemm(
+    heap: ArrayBuffer,
+    transposeA: boolean,
+    transposeB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    batch: number,
+    aOffset: number,
+    aStride: number,
+    bOffset: number,
+    bStride: number,
+    cOffset: number,
+    biasOffset: number,
+    biasSize: number,
+    activation: number,
+    alpha: number,
+  ): void;
+  adam(
+    heap: ArrayBuffer,
+    size: number,
+    wOffset: number,
+    gOffset: number,
+    mOffset: number,
+    vOffset: number,
+    wOut: number,
+    mOut: number,
+    vOut: number,
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    beta1Power: number,
+    beta2Power: number,
+  ): void;
+}
+
+/** Where the build script puts the addon: `<package>/native/build/Release/varia_native.node`. */
+export const ADDON_PATH = join(dirname(dirname(fileURLToPath(import.meta.url))), 'native', 'build', 'Release', 'varia_native.node');
+
+let addon: NativeAddon | undefined;
+
+/**
+ * Loads the compiled addon once.
+ * @throws NativeKernelsUnavailableError when it was not built or does not load.
+ */
+export function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  if (!existsSync(ADDON_PATH)) {
+    throw new NativeKernelsUnavailableError(
+      `the native addon was not built (${ADDON_PATH} is missing; build it with "npx varia-native-build", which needs a C compiler and Node's headers)`,
+    );
+  }
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    throw new NativeKernelsUnavailableError(`the native addon does not load: ${(e as Error).message}`, { cause: e });
+  }
+  return addon;
+}

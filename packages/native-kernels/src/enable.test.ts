@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ADAM_UPDATE_KERNEL, ArgumentError, FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
+import { disableNativeKernels, enableNativeKernels, nativeKernelsInfo, nativeKernelsProblem } from './enable.js';
+import { NativeKernelsUnavailableError } from './errors.js';
+import { skipNative } from './test-support.js';
+
+describe('enableNativeKernels', () => {
+  afterEach(() => {
+    disableNativeKernels();
+  });
+
+  it('rejects a bad thread count before touching anything', () => {
+    expect(() => enableNativeKernels({ threads: 0 })).toThrow(ArgumentError);
+    expect(() => enableNativeKernels({ threads: 1.5 })).toThrow(/"threads" must be a positive integer, got 1.5/);
+    expect(nativeKernelsInfo()).toBeUndefined();
+  });
+
+  it('names every file it tried when a library cannot be loaded, and leaves the wasm kernels alone', () => {
+    const original = tf.getKernel(tf.BatchMatMul, 'wasm');
+    let error: unknown;
+    try {
+      enableNativeKernels({ library: '/nonexistent/libblas-for-varia.so' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NativeKernelsUnavailableError);
+    expect((error as NativeKernelsUnavailableError).reason).toMatch(/libblas-for-varia\.so/);
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(original);
+    expect(nativeKernelsProblem('/nonexistent/libblas-for-varia.so')).toMatch(/no usable BLAS library/);
+  });
+
+  it.skipIf(skipNative)('installs the kernels, reports what it loaded, and puts the originals back', () => {
+    const original = tf.getKernel(tf.BatchMatMul, 'wasm');
+    const info = enableNativeKernels({ threads: 1 });
+    expect(['onednn', 'openblas']).toContain(info.library);
+    expect(info.threads).toBe(1);
+    expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul, ADAM_UPDATE_KERNEL]);
+    expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
+    expect(nativeKernelsInfo()).toEqual(info);
+    expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeDefined();
+    // again: idempotent, and the thread count can change
+    expect(enableNativeKernels({ threads: 2 }).threads).toBe(2);
+    disableNativeKernels();
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(original);
+    expect((original as tf.KernelConfig & Record<string, unknown>)[FAST_TRANSPOSED_MATMUL]).toBeUndefined();
+    expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeUndefined();
+    expect(nativeKernelsInfo()).toBeUndefined();
+  });
+
+  it.skipIf(skipNative)('can be asked for each family it finds', () => {
+    for (const library of ['onednn', 'openblas'] as const) {
+      if (nativeKernelsProblem(library) !== undefined) continue;
+      const info = enableNativeKernels({ library });
+      expect(info.library).toBe(library);
+      const c = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).arraySync());
+      expect(c).toEqual([
+        [19, 22],
+        [43, 50],
+      ]);
+      disableNativeKernels();
+    }
+  });
+});
+
+describe.skipIf(skipNative)('the addon guards the wasm memory', () => {
+  it('refuses operands outside the buffer, misaligned offsets, empty dimensions and bad biases', () => {
+    const addon = loadAddon();
+    enableNativeKernels();
+    const heap = new ArrayBuffer(4 * 64);
+    const gemm = (aOffset: number, cOffset: number) => addon.gemm(heap, false, false, 4, 4, 4, 1, aOffset, 0, 0, 0, cOffset, -1, 0, 0, 0);
+    expect(() => gemm(0, 128)).not.toThrow();
+    expect(() => gemm(200, 128)).toThrow(/outside the heap/);
+    expect(() => gemm(2, 128)).toThrow(/outside the heap/);
+    expect(() => gemm(0, 240)).toThrow(/outside the heap/);
+    expect(() => addon.gemm(heap, false, false, 0, 4, 4, 1, 0, 0, 0, 0, 128, -1, 0, 0, 0)).toThrow(/m, n, batch/);
+    expect(() => addon.gemm(heap, false, false, 4, 4, 4, 1, 0, 0, 0, 0, 128, 0, 3, 0, 0)).toThrow(/bias must have/);
+    expect(() => addon.adam(heap, 64, 0, 0, 0, 0, 0, 0, 4, 0.1, 0.9, 0.999, 1e-8, 0.9, 0.999)).toThrow(/outside the heap/);
+  });
+});

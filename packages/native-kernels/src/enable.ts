@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ADAM_UPDATE_KERNEL, ArgumentError } from '@varia/core';
+import { nativeAdamUpdate } from './adam-kernel.js';
+import { loadAddon } from './addon.js';
+import { type BlasRequest, loadBlas } from './blas-library.js';
+import { NativeKernelsUnavailableError } from './errors.js';
+import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
+import { asWasmBackend, heapBuffer } from './wasm-heap.js';
+
+/** Options of {@link enableNativeKernels}. */
+export interface NativeKernelsOptions {
+  /** Which BLAS: `'auto'` (oneDNN, then OpenBLAS), a family, or a library path for dlopen. Default `'auto'`. */
+  library?: BlasRequest;
+  /**
+   * Threads the BLAS may use. Default 1: on small machines shared with other work, a second thread spinning in
+   * OpenMP costs more than it gives (measured in the package README); raise it on a dedicated many-core machine.
+   */
+  threads?: number;
+}
+
+/** What {@link enableNativeKernels} installed. */
+export interface NativeKernelsInfo {
+  /** The BLAS family. */
+  library: 'onednn' | 'openblas';
+  /** Its version string. */
+  version: string;
+  /** The file dlopen loaded. */
+  path: string;
+  /** The BLAS thread count. */
+  threads: number;
+  /** The wasm kernels now computed natively. */
+  kernels: string[];
+  /** A one-line description, e.g. `wasm + oneDNN 2.6.3 matMul (1 thread)`. */
+  description: string;
+}
+
+const BACKEND = 'wasm';
+const originals = new Map<string, tf.KernelConfig>();
+let active: NativeKernelsInfo | undefined;
+
+function swapKernel(config: tf.KernelConfig): void {
+  tf.unregisterKernel(config.kernelName, BACKEND);
+  tf.registerKernel(config);
+}
+
+/**
+ * Routes the wasm backend's matrix products (`BatchMatMul`, `_FusedMatMul`) to a native BLAS, and registers a fused
+ * native Adam step (`ADAM_UPDATE_KERNEL` of `@varia/core`, used by `@varia/layers`' `FusedAdamOptimizer`), in Node.
+ * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
+ * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
+ * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.
+ * Calling it again changes the thread count (and the library, when a different one is asked for).
+ *
+ * @returns what was installed.
+ * @throws NativeKernelsUnavailableError when the addon or a BLAS cannot be loaded, or the wasm kernels are not
+ *   registered — the wasm backend is then untouched.
+ * @throws ArgumentError for a bad `threads`.
+ */
+export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeKernelsInfo {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ArgumentError('threads', `enableNativeKernels: "threads" must be a positive integer, got ${threads}`);
+  }
+  const matMul = originals.get(tf.BatchMatMul) ?? tf.getKernel(tf.BatchMatMul, BACKEND);
+  const fused = originals.get(tf._FusedMatMul) ?? tf.getKernel(tf._FusedMatMul, BACKEND);
+  if (!matMul || !fused) {
+    throw new NativeKernelsUnavailableError('the wasm kernels are not registered (import "@tensorflow/tfjs-backend-wasm" first)');
+  }
+  const initialized = tf.engine().registry['wasm'];
+  if (initialized && !heapBuffer(asWasmBackend(initialized))) {
+    throw new NativeKernelsUnavailableError('the wasm backend runs the threaded build, whose shared memory the addon does not take');
+  }
+  const addon = loadAddon();
+  const blas = active && (options.library ?? 'auto') === 'auto' ? { kind: active.library, version: active.version, path: active.path } : loadBlas(addon, options.library ?? 'auto');
+  addon.setThreads(threads);
+  if (!originals.has(tf.BatchMatMul)) {
+    originals.set(tf.BatchMatMul, matMul);
+    originals.set(tf._FusedMatMul, fused);
+    swapKernel(nativeBatchMatMul(addon, matMul));
+    swapKernel(nativeFusedMatMul(addon, fused));
+    tf.registerKernel(nativeAdamUpdate(addon));
+  }
+  const name = blas.kind === 'onednn' ? `oneDNN ${blas.version}` : `OpenBLAS (${blas.version})`;
+  const effectiveThreads = addon.threads();
+  active = {
+    library: blas.kind,
+    version: blas.version,
+    path: blas.path,
+    threads: effectiveThreads,
+    kernels: [tf.BatchMatMul, tf._FusedMatMul, ADAM_UPDATE_KERNEL],
+    description: `wasm + ${name} matMul (${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'})`,
+  };
+  return active;
+}
+
+/** Puts the wasm backend's own matrix-product kernels back. Does nothing when the native ones are not installed. */
+export function disableNativeKernels(): void {
+  if (originals.size === 0) return;
+  for (const config of originals.values()) swapKernel(config);
+  originals.clear();
+  tf.unregisterKernel(ADAM_UPDATE_KERNEL, BACKEND);
+  active = undefined;
+}
+
+/** What is installed, or undefined when the native kernels are off. */
+export function nativeKernelsInfo(): NativeKernelsInfo | undefined {
+  return active;
+}
+
+/**
+ * Why the native kernels cannot be enabled here (addon not built, no BLAS library), or undefined when they can. Loads
+ * the addon and the library, but registers nothing.
+ */
+export function nativeKernelsProblem(library: BlasRequest = 'auto'): string | undefined {
+  try {
+    if (!(active && library === 'auto')) loadBlas(loadAddon(), library);
+    return undefined;
+  } catch (e) {
+    return e instanceof NativeKernelsUnavailableError ? e.reason : (e as Error).message;
+  }
+}

@@ -1,0 +1,60 @@
+// Shared by the tests (excluded from the build): whether the native path can run here, and plain-JS references.
+import { nativeKernelsProblem } from './enable.js';
+
+/** Why the native kernels cannot run on this machine (undefined when they can). */
+export const problem = nativeKernelsProblem();
+
+/**
+ * CI sets VARIA_REQUIRE_NATIVE_KERNELS=1 so a missing addon or BLAS fails the suite instead of skipping it; elsewhere
+ * the native tests are skipped with the reason printed.
+ */
+export const required = process.env.VARIA_REQUIRE_NATIVE_KERNELS === '1';
+if (problem && !required) console.warn(`native-kernels tests skipped: ${problem}`);
+export const skipNative = problem !== undefined && !required;
+
+/** A seeded uniform(−1, 1) array (mulberry32-style LCG; independent of tfjs's generators). */
+export function randomArray(size: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+/** op(A)·op(B) for row-major A, B of one matrix each, in float64. */
+export function referenceMatMul(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        const av = transposeA ? a[p * m + i]! : a[i * k + p]!;
+        const bv = transposeB ? b[j * k + p]! : b[p * n + j]!;
+        s += av * bv;
+      }
+      c[i * n + j] = s;
+    }
+  }
+  return c;
+}
+
+/** The largest |x − y| over two arrays of one length. */
+export function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  if (x.length !== y.length) throw new Error(`length ${x.length} ≠ ${y.length}`);
+  let d = 0;
+  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
+  return d;
+}

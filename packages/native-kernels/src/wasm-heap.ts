@@ -1,0 +1,45 @@
+import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
+import { NativeKernelsUnavailableError } from './errors.js';
+
+/**
+ * The parts of tfjs-backend-wasm's `BackendWasm` that the native kernels use: where a tensor's bytes live in the
+ * WebAssembly memory, how to allocate an output there, and the memory itself. These are public members of the class
+ * (the wasm backend's own kernels use them the same way), checked at run time by {@link asWasmBackend}.
+ */
+export interface WasmBackendInternals {
+  dataIdMap: { get(dataId: DataId): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  wasm: { HEAPU8: Uint8Array };
+}
+
+/**
+ * Returns the backend typed as {@link WasmBackendInternals} after checking that it has those members.
+ * @throws NativeKernelsUnavailableError when it does not look like tfjs-backend-wasm 4.x.
+ */
+export function asWasmBackend(backend: unknown): WasmBackendInternals {
+  const b = backend as Partial<WasmBackendInternals> | undefined;
+  if (
+    typeof b?.makeOutput !== 'function' ||
+    typeof b.dataIdMap?.get !== 'function' ||
+    !(b.wasm?.HEAPU8 instanceof Uint8Array)
+  ) {
+    throw new NativeKernelsUnavailableError('the backend is not tfjs-backend-wasm 4.x (no dataIdMap / makeOutput / wasm.HEAPU8)');
+  }
+  return b as WasmBackendInternals;
+}
+
+/** Byte offset of a tensor's data in the wasm memory. */
+export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number {
+  const entry = backend.dataIdMap.get(t.dataId);
+  if (!entry) throw new Error(`native-kernels: tensor ${String(t.dataId)} is not on the wasm backend`);
+  return entry.memoryOffset;
+}
+
+/**
+ * The wasm memory as an ArrayBuffer, read after any allocation (growing the memory replaces the buffer), or undefined
+ * when it is a SharedArrayBuffer (the threaded wasm build), which the addon does not take.
+ */
+export function heapBuffer(backend: WasmBackendInternals): ArrayBuffer | undefined {
+  const buffer = backend.wasm.HEAPU8.buffer;
+  return buffer instanceof ArrayBuffer ? buffer : undefined;
+}
