@@ -332,3 +332,51 @@ describe('KL weight', () => {
     vae.dispose();
   });
 });
+
+describe('batches', () => {
+  /** n examples whose first column is the example's index (Gaussian data: any real value is valid). */
+  function indexed(n: number): number[][] {
+    return Array.from({ length: n }, (_, i) => [i, 0.5 - i / n]);
+  }
+
+  /** Fits, recording the first column (the example indices) of every batch the model sees, epoch by epoch. */
+  async function seenBatches(options: { shuffle?: boolean; seed?: number }): Promise<number[][][]> {
+    const vae = small();
+    const variationalInputs = vae.variationalInputs.bind(vae);
+    const epochs: number[][][] = [];
+    vae.variationalInputs = (x) => {
+      const rows = x.arraySync() as number[][];
+      // whole rows arrive: the second column belongs to the example named by the first
+      for (const [i, v] of rows) expect(v).toBe(Math.fround(0.5 - i! / 23));
+      epochs.at(-1)!.push(rows.map((r) => r[0]!));
+      return variationalInputs(x);
+    };
+    epochs.push([]);
+    await vae.fit(indexed(23), { epochs: 3, batchSize: 5, learningRate: 1e-2, ...options, onEpochEnd: () => void epochs.push([]) });
+    vae.dispose();
+    epochs.pop();
+    return epochs;
+  }
+
+  it('each epoch shows every example exactly once, in batches of batchSize and a short last one', async () => {
+    const epochs = await seenBatches({ seed: 3 });
+    expect(epochs).toHaveLength(3);
+    const identity = Array.from({ length: 23 }, (_, i) => i);
+    for (const batches of epochs) {
+      expect(batches.map((b) => b.length)).toEqual([5, 5, 5, 5, 3]);
+      expect(batches.flat().sort((a, b) => a - b)).toEqual(identity);
+      expect(batches.flat()).not.toEqual(identity); // shuffled
+    }
+    // a new order every epoch, and the same orders for the same seed
+    expect(epochs[1]!.flat()).not.toEqual(epochs[0]!.flat());
+    expect(await seenBatches({ seed: 3 })).toEqual(epochs);
+    expect((await seenBatches({ seed: 4 }))[0]!.flat()).not.toEqual(epochs[0]!.flat());
+  });
+
+  it('shuffle: false gives the examples in their order every epoch', async () => {
+    const epochs = await seenBatches({ shuffle: false });
+    for (const batches of epochs) {
+      expect(batches).toEqual([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12, 13, 14], [15, 16, 17, 18, 19], [20, 21, 22]]);
+    }
+  });
+});

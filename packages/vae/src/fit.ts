@@ -11,6 +11,7 @@ import {
 } from '@varia/core';
 import { type KLSchedule, linearWarmup, negativeElbo, type VariationalInputs } from '@varia/losses';
 import { restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { BatchAssembler } from './batch-assembler.js';
 import { type DataInput, type DataDomain, toMatrix, validateDomain } from './data.js';
 
 /** What {@link trainModel} needs from a model. */
@@ -316,7 +317,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
     },
   };
   let bestWeights: Map<string, tf.Tensor> | undefined;
-  const xAll = tf.tensor2d(train.data, [train.rows, train.cols], 'float32');
+  const batchesOf = new BatchAssembler(train, batchSize);
   const yieldNow = makeYielder();
   const started = Date.now();
   let stopReason: History['stopReason'] = 'completed';
@@ -331,6 +332,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
       const rng = epochRng(seed, epoch);
       const order = options.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : permutation(n, rng);
       const epochStart = snapshot(variables);
+      // Every step's loss, reconstruction and KL, flat (3 scalars per step): stacked and read once per epoch.
       const stepStats: tf.Tensor[] = [];
       const sizes: number[] = [];
       const betas: number[] = [];
@@ -344,23 +346,25 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
           const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
           const stepSeed = nextSeed(rng);
           const beta = baseBeta * (schedule ? schedule(state.step) : 1) * (epochSchedule ? epochSchedule(epoch - 1) : 1);
-          const indices = tf.tensor1d(idx, 'int32');
-          let rec: tf.Scalar | undefined;
-          let kl: tf.Scalar | undefined;
-          const cost = optimizer.minimize(
-            () => {
-              const xb = tf.gather(xAll, indices);
-              const out = negativeElbo(model.variationalInputs(xb), { beta, samples, freeBits, seed: stepSeed });
-              rec = tf.keep(out.reconstruction);
-              kl = tf.keep(out.kl);
-              return out.loss;
-            },
-            true,
-            varList,
-          )!;
-          indices.dispose();
-          stepStats.push(tf.stack([cost, rec!, kl!]));
-          tf.dispose([cost, rec!, kl!]);
+          const xb = batchesOf.upload(idx);
+          const kept: tf.Tensor[] = [];
+          try {
+            const cost = optimizer.minimize(
+              () => {
+                const out = negativeElbo(model.variationalInputs(xb), { beta, samples, freeBits, seed: stepSeed });
+                kept.push(tf.keep(out.reconstruction), tf.keep(out.kl));
+                return out.loss;
+              },
+              true,
+              varList,
+            )!;
+            stepStats.push(cost, ...kept);
+            kept.length = 0;
+          } finally {
+            // the next step refills the batch's host buffer: this batch's tensor must be gone by then
+            xb.dispose();
+            tf.dispose(kept); // the parts of a step that failed
+          }
           sizes.push(idx.length);
           betas.push(beta);
           state.step++;
@@ -438,7 +442,6 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
     }
     return { epochs: state.history, stopReason, bestEpoch, seconds: (Date.now() - started) / 1000 };
   } finally {
-    xAll.dispose();
     optimizer.dispose();
     disposeSnapshot(bestWeights);
   }

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Matrix } from '@varia/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BatchAssembler } from './batch-assembler.js';
+
+let baseline = 0;
+beforeEach(() => {
+  baseline = tf.memory().numTensors;
+});
+afterEach(() => {
+  expect(tf.memory().numTensors).toBe(baseline);
+});
+
+/** A 7×3 matrix whose row i is [10i, 10i + 1, 10i + 2]: every value names its row and column. */
+function labelled(rows = 7, cols = 3): Matrix {
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = 10 * i + j;
+  return { data, rows, cols };
+}
+
+/** The expected values of rows `rows` of {@link labelled}, written out independently of the code under test. */
+function expectedRows(rows: number[], cols = 3): number[] {
+  return rows.flatMap((i) => Array.from({ length: cols }, (_, j) => 10 * i + j));
+}
+
+describe('BatchAssembler', () => {
+  it('copies shuffled rows in the order asked for, one batch after another into the same buffer', () => {
+    const assembler = new BatchAssembler(labelled(), 3);
+    const first = assembler.rowsOf(Int32Array.from([5, 0, 3]));
+    expect(Array.from(first)).toEqual(expectedRows([5, 0, 3]));
+    const second = assembler.rowsOf(Int32Array.from([6, 2, 1]));
+    expect(Array.from(second)).toEqual(expectedRows([6, 2, 1]));
+    // the buffer is reused: the first view now shows the second batch
+    expect(second.buffer).toBe(first.buffer);
+    expect(Array.from(first)).toEqual(expectedRows([6, 2, 1]));
+    // a short last batch uses the front of the buffer
+    expect(Array.from(assembler.rowsOf([4]))).toEqual(expectedRows([4]));
+  });
+
+  it('returns consecutive rows as a view of the data, without a copy', () => {
+    const m = labelled();
+    const view = new BatchAssembler(m, 3).rowsOf([2, 3, 4]);
+    expect(view.buffer).toBe(m.data.buffer);
+    expect(Array.from(view)).toEqual(expectedRows([2, 3, 4]));
+    // a repeated row is not a run of consecutive rows
+    expect(Array.from(new BatchAssembler(m, 3).rowsOf([2, 2]))).toEqual(expectedRows([2, 2]));
+  });
+
+  it('uploads a batch as a float32 tensor [rows, cols]', () => {
+    const assembler = new BatchAssembler(labelled(), 4);
+    const a = assembler.upload([6, 1]);
+    expect(a.shape).toEqual([2, 3]);
+    expect(a.dtype).toBe('float32');
+    expect(Array.from(a.dataSync())).toEqual(expectedRows([6, 1]));
+    a.dispose();
+    const b = assembler.upload([0, 1, 2, 3]);
+    expect(Array.from(b.dataSync())).toEqual(expectedRows([0, 1, 2, 3]));
+    b.dispose();
+  });
+
+  it('refuses a batch larger than it was made for', () => {
+    expect(() => new BatchAssembler(labelled(), 2).rowsOf([3, 1, 0])).toThrowError(RangeError);
+  });
+});
