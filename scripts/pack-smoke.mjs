@@ -88,6 +88,21 @@ if (terms.elbo.shape.join() !== '4' || kl.some((v) => Math.abs(v) > 1e-6)) throw
 if (linearWarmup(10)(4) !== 0.5) throw new Error('linearWarmup(10)(4) = ' + linearWarmup(10)(4));
 console.log('losses ok: ELBO', Array.from(await terms.elbo.data()).map((v) => v.toFixed(3)).join(' '));`,
   },
+  'native-kernels': {
+    tfjs: true,
+    // the addon's sources and build script ship (npm runs the install script, which builds it with node-gyp)
+    files: /^package\/(native\/(varia_native\.c|binding\.gyp)|scripts\/build-addon\.mjs)$/,
+    extraDeps: { '@tensorflow/tfjs-backend-wasm': TFJS },
+    smoke: `
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { enableNativeKernels } from '@varia/native-kernels';
+await tf.setBackend('wasm');
+const info = enableNativeKernels();
+const c = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).arraySync();
+if (JSON.stringify(c) !== '[[17,23],[39,53]]') throw new Error('matMul ' + JSON.stringify(c));
+console.log('native-kernels ok:', info.description);`,
+  },
   vae: {
     tfjs: true,
     smoke: `
@@ -141,7 +156,8 @@ try {
     if (!made) throw new Error(`pnpm pack made no tarball for ${name}`);
     tarballs[name] = join(tarballDir, made);
     const listing = execFileSync('tar', ['-tzf', tarballs[name]], { encoding: 'utf8' }).trim().split('\n');
-    const stray = listing.filter((f) => !/^package\/(dist\/|README\.md$|package\.json$|LICENSE)/.test(f) || /\.test\./.test(f));
+    const allowed = (f) => /^package\/(dist\/|README\.md$|package\.json$|LICENSE)/.test(f) || PACKAGES[name].files?.test(f);
+    const stray = listing.filter((f) => !allowed(f) || /\.test\./.test(f));
     if (stray.length) throw new Error(`${made} ships files outside dist/ and README.md: ${stray.join(', ')}`);
     console.log(`  ${made}: ${listing.length} files`);
   }
@@ -189,7 +205,7 @@ try {
     const spec = PACKAGES[name];
     const dir = join(work, name);
     const deps = closure(name);
-    makeProject(dir, deps, spec.tfjs ? { '@tensorflow/tfjs': TFJS, seedrandom: '^3.0.5' } : {});
+    makeProject(dir, deps, { ...(spec.tfjs ? { '@tensorflow/tfjs': TFJS, seedrandom: '^3.0.5' } : {}), ...spec.extraDeps });
     const installed = readdirSync(join(dir, 'node_modules', '@varia')).sort();
     console.log(`  installed @varia/{${installed.join(',')}}${spec.tfjs ? ` + @tensorflow/tfjs@${TFJS}` : ' (no tfjs)'}`);
     if (installed.length !== deps.size) throw new Error(`expected exactly ${[...deps].join(', ')}`);

@@ -20,6 +20,8 @@ export interface TrainArgs {
   lr: number;
   seed: number;
   backend: BackendRequest;
+  /** BLAS threads of the wasm-native backend. */
+  blasThreads: number;
   out: string;
   json: boolean;
   beta: number;
@@ -50,7 +52,10 @@ Options:
   --hidden N[,N...]       hidden widths of the encoder; the decoder mirrors them (default 2)
   --lr X                  Adam learning rate (default 0.01)
   --seed N                seed of initialisation, shuffling and sampling (default 0)
-  --backend NAME          ${BACKEND_REQUESTS.join(' | ')} (default auto: node-gpu, node, wasm, cpu)
+  --backend NAME          ${BACKEND_REQUESTS.join(' | ')}
+                          (default auto: node-gpu, node, wasm-native, wasm, cpu; wasm-native is the wasm
+                          backend with matMul on oneDNN/OpenBLAS via @varia/native-kernels)
+  --blas-threads N        BLAS threads of wasm-native (default 1)
   --out DIR               where the model is saved (default ./varia-model)
   --json                  print one JSON object per epoch and a summary, nothing else on stdout
   --beta X                KL weight (default 1)
@@ -103,6 +108,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
         lr: { type: 'string' },
         seed: { type: 'string' },
         backend: { type: 'string' },
+        'blas-threads': { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
         beta: { type: 'string' },
@@ -132,6 +138,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs | 'help' {
     lr: num('lr', v.lr, (x) => x > 0, 'a number > 0') ?? 0.01,
     seed: int('seed', v.seed, 0) ?? 0,
     backend: oneOf('backend', v.backend, BACKEND_REQUESTS, 'auto'),
+    blasThreads: int('blas-threads', v['blas-threads'], 1) ?? 1,
     out: v.out ?? 'varia-model',
     json: v.json ?? false,
     beta: num('beta', v.beta, (x) => x >= 0, 'a number >= 0') ?? 1,

@@ -1,6 +1,7 @@
 /**
  * Picks the TensorFlow.js backend for the playground (Node): `@tensorflow/tfjs-node-gpu` if it loads, else
- * `@tensorflow/tfjs-node`, else wasm, else cpu — and says honestly which one ran and why the others were skipped.
+ * `@tensorflow/tfjs-node`, else wasm with `@varia/native-kernels` (matMul on oneDNN/OpenBLAS, fused Adam), else plain
+ * wasm, else cpu — and says honestly which one ran and why the others were skipped.
  *
  * The native packages are optional dependencies whose install script downloads libtensorflow; where that is blocked
  * (no internet, or pnpm's build-script approval) the addon is absent, which is detected from the file system before
@@ -10,6 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { NativeKernelsInfo } from '@varia/native-kernels';
 
 /** `@tensorflow/tfjs`, loaded on first use: parsing flags (and failing on bad ones) should not wait for it. */
 let tfjs: typeof import('@tensorflow/tfjs') | undefined;
@@ -19,13 +21,18 @@ async function loadTf(): Promise<typeof import('@tensorflow/tfjs')> {
 }
 
 /**
- * A backend the CLI can be asked for. `wasm-threaded` (opt-in, experimental, never chosen by `auto`) starts
- * tfjs-wasm's multithreaded build in Node through the workaround in `wasm-threads.ts`.
+ * A backend the CLI can be asked for. `wasm-native` is the wasm backend with `@varia/native-kernels` (its matrix
+ * products on a native BLAS, a fused native Adam step); it needs the package's addon and oneDNN or OpenBLAS on the
+ * system. `wasm-threaded` (opt-in, experimental, never chosen by `auto`) starts tfjs-wasm's multithreaded build in
+ * Node through the workaround in `wasm-threads.ts`.
  */
-export type BackendRequest = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'wasm-threaded' | 'cpu';
+export type BackendRequest = 'auto' | 'node-gpu' | 'node' | 'wasm-native' | 'wasm' | 'wasm-threaded' | 'cpu';
 
 /** The backend requests accepted by `--backend`. */
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'node-gpu', 'node', 'wasm', 'wasm-threaded', 'cpu'];
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'node-gpu', 'node', 'wasm-native', 'wasm', 'wasm-threaded', 'cpu'];
+
+/** The order `auto` tries. */
+export const AUTO_ORDER: readonly Exclude<BackendRequest, 'auto'>[] = ['node-gpu', 'node', 'wasm-native', 'wasm', 'cpu'];
 
 /** One candidate's outcome. */
 export interface BackendAttempt {
@@ -47,8 +54,18 @@ export interface BackendSelection {
   attempts: BackendAttempt[];
   /** The tfjs-core version. */
   tfjsVersion: string;
-  /** Wasm threads in use (1 for `wasm`, more for `wasm-threaded`; absent for other backends). */
+  /** Wasm threads in use (1 for `wasm` and `wasm-native`, more for `wasm-threaded`; absent for other backends). */
   threads?: number;
+  /** For `wasm-native`: the native kernels installed (library, version, BLAS threads). */
+  native?: NativeKernelsInfo;
+}
+
+/** Options of {@link selectBackend}. */
+export interface BackendOptions {
+  /** Threads of `wasm-threaded` (default: the available cores). */
+  wasmThreads?: number;
+  /** BLAS threads of `wasm-native` (default 1). */
+  nativeThreads?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -103,39 +120,69 @@ async function tryWasm(threads?: number): Promise<string | undefined> {
   }
 }
 
+let nativeInfo: NativeKernelsInfo | undefined;
+
+async function tryWasmNative(threads: number): Promise<string | undefined> {
+  let native: typeof import('@varia/native-kernels');
+  try {
+    native = await import('@varia/native-kernels');
+  } catch (e) {
+    return `@varia/native-kernels failed to load: ${(e as Error).message.split('\n')[0]}`;
+  }
+  // Checked before touching tfjs, so a machine without the addon or a BLAS skips to plain wasm cleanly.
+  const problem = native.nativeKernelsProblem();
+  if (problem) return problem;
+  const wasmProblem = await tryWasm();
+  if (wasmProblem) return wasmProblem;
+  try {
+    nativeInfo = native.enableNativeKernels({ threads });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 async function tryCpu(): Promise<string | undefined> {
   const tf = await loadTf();
   return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend did not initialize';
 }
 
-function tryCandidate(candidate: Exclude<BackendRequest, 'auto'>, wasmThreads: number): Promise<string | undefined> {
+function tryCandidate(candidate: Exclude<BackendRequest, 'auto'>, options: Required<BackendOptions>): Promise<string | undefined> {
   switch (candidate) {
     case 'node-gpu':
     case 'node':
       return tryNative(candidate);
+    case 'wasm-native':
+      return tryWasmNative(options.nativeThreads);
     case 'wasm':
       return tryWasm();
     case 'wasm-threaded':
-      return tryWasm(wasmThreads);
+      return tryWasm(options.wasmThreads);
     case 'cpu':
       return tryCpu();
   }
 }
 
 /**
- * Selects a backend. `auto` tries node-gpu → node → wasm → cpu; a specific request tries only that one and throws when
- * it fails. `wasmThreads` sets the thread count of `wasm-threaded` (default: the available cores).
+ * Selects a backend. `auto` tries node-gpu → node → wasm-native → wasm → cpu; a specific request tries only that one
+ * and throws when it fails.
  */
-export async function selectBackend(request: BackendRequest = 'auto', wasmThreads = availableParallelism()): Promise<BackendSelection> {
-  const order: Exclude<BackendRequest, 'auto'>[] = request === 'auto' ? ['node-gpu', 'node', 'wasm', 'cpu'] : [request];
+export async function selectBackend(request: BackendRequest = 'auto', options: BackendOptions = {}): Promise<BackendSelection> {
+  const resolved: Required<BackendOptions> = {
+    wasmThreads: options.wasmThreads ?? availableParallelism(),
+    nativeThreads: options.nativeThreads ?? 1,
+  };
+  const order: readonly Exclude<BackendRequest, 'auto'>[] = request === 'auto' ? AUTO_ORDER : [request];
   const attempts: BackendAttempt[] = [];
   for (const candidate of order) {
-    const reason = await tryCandidate(candidate, wasmThreads);
+    const reason = await tryCandidate(candidate, resolved);
     if (reason === undefined) {
       attempts.push({ candidate, ok: true });
       const tf = await loadTf();
-      const threads = candidate === 'wasm-threaded' ? wasmThreads : candidate === 'wasm' ? 1 : undefined;
-      return { backend: tf.getBackend(), candidate, attempts, tfjsVersion: tf.version.tfjs, threads };
+      const threads =
+        candidate === 'wasm-threaded' ? resolved.wasmThreads : candidate === 'wasm' || candidate === 'wasm-native' ? 1 : undefined;
+      const native = candidate === 'wasm-native' ? nativeInfo : undefined;
+      return { backend: tf.getBackend(), candidate, attempts, tfjsVersion: tf.version.tfjs, threads, ...(native ? { native } : {}) };
     }
     attempts.push({ candidate, ok: false, reason });
   }
@@ -146,5 +193,6 @@ export async function selectBackend(request: BackendRequest = 'auto', wasmThread
 export function describeSelection(s: BackendSelection): string {
   const skipped = s.attempts.filter((a) => !a.ok).map((a) => `  skipped ${a.candidate}: ${a.reason}`);
   const threads = s.threads && s.threads > 1 ? `, ${s.threads} threads` : '';
-  return [`backend: ${s.backend} (${s.candidate}${threads}, tfjs ${s.tfjsVersion})`, ...skipped].join('\n');
+  const native = s.native ? `: ${s.native.description.replace(/^wasm \+ /, '')} + fused Adam` : '';
+  return [`backend: ${s.backend} (${s.candidate}${native}${threads}, tfjs ${s.tfjsVersion})`, ...skipped].join('\n');
 }

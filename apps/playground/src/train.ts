@@ -14,6 +14,8 @@ export interface TrainSummary {
   likelihood: string;
   backend: string;
   backend_candidate: string;
+  /** For wasm-native: what computes the matrix products, e.g. "oneDNN 2.6.3 (1 thread)". */
+  native_kernels?: string;
   tfjs_version: string;
   epochs_run: number;
   stop_reason: string;
@@ -75,7 +77,7 @@ function reconstructionTable(input: Float32Array, recon: Float32Array, rows: num
 
 /** Runs `train`: selects the backend, loads data, trains, saves, evaluates, prints. */
 export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummary> {
-  const selection: BackendSelection = await selectBackend(args.backend);
+  const selection: BackendSelection = await selectBackend(args.backend, { nativeThreads: args.blasThreads });
   const tfjs = await import('@tensorflow/tfjs');
   if (!args.json) io.out(describeSelection(selection));
   const data = loadDataset(args.dataset, args.seed);
@@ -127,6 +129,9 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
       likelihood: args.likelihood,
       backend: selection.backend,
       backend_candidate: selection.candidate,
+      ...(selection.native
+        ? { native_kernels: `${selection.native.library === 'onednn' ? 'oneDNN' : 'OpenBLAS'} ${selection.native.version} (${selection.native.threads} thread${selection.native.threads === 1 ? '' : 's'})` }
+        : {}),
       tfjs_version: selection.tfjsVersion,
       epochs_run: history.epochs.length,
       stop_reason: history.stopReason,

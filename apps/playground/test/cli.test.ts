@@ -103,10 +103,43 @@ describe('varia-playground train (subprocess)', () => {
     expect(summary).toMatchObject({ backend: 'wasm', backend_candidate: 'wasm-threaded' });
   });
 
+  // CI sets VARIA_REQUIRE_NATIVE_KERNELS=1 (it installs oneDNN and builds the addon); elsewhere the native path may be
+  // absent, and then `auto` must fall back to plain wasm and say why.
+  const nativeRequired = process.env.VARIA_REQUIRE_NATIVE_KERNELS === '1';
+
+  it('auto picks wasm-native where the addon and a BLAS are present, and the same seed gives the same loss as plain wasm', async () => {
+    const auto = await runCli(['train', '--epochs', '2', '--json', '--out', join(work, 'auto-model')]);
+    expect(auto.code).toBe(0);
+    const summary = expectTrainedRun(auto.stdout, 2);
+    const plain = await runCli(['train', '--backend', 'wasm', '--epochs', '2', '--json', '--out', join(work, 'plain-model')]);
+    const plainSummary = expectTrainedRun(plain.stdout, 2);
+    expect(plainSummary).toMatchObject({ backend: 'wasm', backend_candidate: 'wasm' });
+    expect(plainSummary['native_kernels']).toBeUndefined();
+    if (summary['backend_candidate'] === 'wasm-native') {
+      expect(summary['native_kernels']).toMatch(/^(oneDNN|OpenBLAS) .* \(1 thread\)$/);
+      // different summation order in the BLAS: equal to float rounding, not bit for bit
+      expect(summary['final_loss'] as number).toBeCloseTo(plainSummary['final_loss'] as number, 3);
+    } else {
+      expect(nativeRequired).toBe(false);
+      expect(summary['backend_candidate']).toBe('wasm');
+    }
+  });
+
+  it('--backend wasm-native says what computes the products, or fails with the reason (exit 1)', async () => {
+    const run = await runCli(['train', '--backend', 'wasm-native', '--blas-threads', '1', '--epochs', '1', '--out', join(work, 'native-model')]);
+    if (run.code === 0) {
+      expect(run.stdout).toMatch(/^backend: wasm \(wasm-native: (oneDNN|OpenBLAS) .*matMul \(1 thread\) \+ fused Adam, tfjs 4\.\d+\.\d+\)$/m);
+    } else {
+      expect(nativeRequired).toBe(false);
+      expect(run.stderr).toMatch(/wasm-native: /);
+    }
+  });
+
   it.each([
     [['train', '--epochs', '0'], /--epochs must be an integer >= 1, got "0"/],
     [['train', '--likelihood', 'gamma'], /--likelihood must be one of gaussian, .*poisson.*; got "gamma"/],
     [['train', '--bogus'], /Unknown option '--bogus'/],
+    [['train', '--blas-threads', '0'], /--blas-threads must be an integer >= 1, got "0"/],
     [['fly'], /unknown command "fly"/],
     [['serve', '--port', 'x'], /--port must be an integer >= 0, got "x"/],
   ])('rejects %j with exit code 2 and a clear message', async (args, message) => {

@@ -63,6 +63,10 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     return tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) !== undefined;
   }
 
+  /**
+   * One Adam step for every variable in `variableGradients` (by name): fused where the backend has the kernel, else
+   * tfjs's own update. Variables with a null gradient are skipped; moments are created on first use.
+   */
   override applyGradients(variableGradients: AdamGradients): void {
     if (!this.fused) {
       super.applyGradients(variableGradients);

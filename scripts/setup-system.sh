@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the system packages the project uses, from Debian's apt, when they are missing:
+#   chromium  Debian's Chromium, for the playground's browser test (Playwright's own download cannot work offline);
+#             elsewhere set CHROMIUM_PATH to an installed Chromium instead.
+#   native    oneDNN (libdnnl2) and OpenBLAS (libopenblas0-pthread), the BLAS libraries @varia/native-kernels loads
+#             for the wasm-native backend. Optional: without apt-get this part only warns (the CLI then runs on
+#             plain wasm and says why).
+# Usage: setup-system.sh chromium native
+set -euo pipefail
+
+want_chromium=false
+want_native=false
+for part in "$@"; do
+  case "$part" in
+    chromium) want_chromium=true ;;
+    native) want_native=true ;;
+    *) echo "setup-system: unknown part \"$part\" (chromium | native)" >&2; exit 2 ;;
+  esac
+done
+
+packages=()
+if $want_chromium; then
+  if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then :
+  elif command -v chromium >/dev/null 2>&1; then :
+  else packages+=(chromium); fi
+fi
+if $want_native; then
+  have() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+  have 'libdnnl.so.2' || packages+=(libdnnl2)
+  have 'libopenblas.so.0' || packages+=(libopenblas0-pthread)
+fi
+[ "${#packages[@]}" -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  if $want_chromium && [[ " ${packages[*]} " == *" chromium "* ]]; then
+    echo "setup-system: no chromium and no apt-get; install Chromium and set CHROMIUM_PATH" >&2
+    exit 1
+  fi
+  echo "setup-system: no apt-get; install oneDNN or OpenBLAS yourself for the wasm-native backend (optional)" >&2
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup-system: apt-get install ${packages[*]}" >&2
+$SUDO apt-get update
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${packages[@]}"
