@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { FusedAdamOptimizer } from '@varia/layers';
 import {
   ArgumentError,
   DivergenceError,
@@ -295,7 +296,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
 
   const variables = model.namedVariables();
   const varList = [...variables.values()];
-  const optimizer = tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
+  const optimizer = new FusedAdamOptimizer(learningRate, 0.9, 0.999, 1e-8);
   const n = train.rows;
   const batches = Math.ceil(n / batchSize);
   const state: TrainingState = {
