@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Matrix } from '@varia/core';
-import { mulberry32, permutation } from '@varia/core';
+import { FAST_TRANSPOSED_MATMUL, mulberry32, permutation } from '@varia/core';
 
 /** The likelihoods the benchmarks use. */
 export type BenchLikelihood = 'bernoulli' | 'poisson' | 'gaussian';
@@ -27,6 +27,12 @@ export type GradientMode = 'transpose-free' | 'default';
 
 type DenseFn = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 
+/** Whether the backend's matMul is marked as reading transposed operands at full speed (the native kernels are). */
+function transposeFlagsAreFast(): boolean {
+  const kernel = tf.getKernel('BatchMatMul', tf.getBackend()) as (tf.KernelConfig & Record<string, unknown>) | undefined;
+  return kernel?.[FAST_TRANSPOSED_MATMUL] === true;
+}
+
 function transposeFreeDense(relu: boolean): DenseFn {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
@@ -37,6 +43,8 @@ function transposeFreeDense(relu: boolean): DenseFn {
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const delta = (relu ? tf.mul(dy as tf.Tensor, tf.step(ys, 0)) : dy) as tf.Tensor2D;
+        // explicit transposes for tfjs-wasm's own matMul; transpose flags where they cost nothing
+        if (transposeFlagsAreFast()) return [tf.matMul(delta, ws, false, true), tf.matMul(xs, delta, true, false), tf.sum(delta, 0)];
         return [tf.matMul(delta, tf.transpose(ws)), tf.matMul(tf.transpose(xs), delta), tf.sum(delta, 0)];
       },
     };

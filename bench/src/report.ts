@@ -69,12 +69,22 @@ function fmtRatio(v: number | undefined): string {
 }
 
 /** Column order of the baselines in the tables. */
-export const BASELINE_ORDER = ['hand_written', 'hand_written_default_grad', 'tf_layers', 'torch_1_thread', 'torch_all_threads'] as const;
+export const BASELINE_ORDER = [
+  'hand_written',
+  'hand_written_default_grad',
+  'tf_layers',
+  'varia_plain_wasm',
+  'tf_layers_plain_wasm',
+  'torch_1_thread',
+  'torch_all_threads',
+] as const;
 
 const BASELINE_TITLES: Record<string, string> = {
   hand_written: 'hand-written',
   hand_written_default_grad: 'hand, default grad',
   tf_layers: 'tf.layers',
+  varia_plain_wasm: 'varia, plain wasm',
+  tf_layers_plain_wasm: 'tf.layers, plain wasm',
   torch_1_thread: 'torch 1 thr',
   torch_all_threads: 'torch all thr',
 };

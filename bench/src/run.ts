@@ -3,8 +3,11 @@
  * `pnpm bench`: measures varia against a hand-written tfjs loop, a naive tf.layers version and PyTorch, prints a table
  * and writes `bench/results/latest.json`. Progress goes to stderr, the table to stdout.
  *
- * Flags: --backend auto|node-gpu|node|wasm|wasm-threaded|cpu   --only name[,name]   --baselines key[,key]
- *        --quick (small sizes, a smoke run)   --no-torch   --no-threaded   --out FILE
+ * Flags: --backend auto|node-gpu|node|wasm-native|wasm|wasm-threaded|cpu   --only name[,name]   --baselines key[,key]
+ *        --quick (small sizes, a smoke run)   --no-torch   --no-threaded   --no-plain   --no-memory   --out FILE
+ *
+ * On wasm-native (the default where @varia/native-kernels works), varia and the tf.layers version are also run on
+ * plain wasm in a child process of the same run, as the baselines `varia_plain_wasm` and `tf_layers_plain_wasm`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +46,7 @@ interface Args {
   quick: boolean;
   torch: boolean;
   threaded: boolean;
+  plain: boolean;
   memory: boolean;
   out: string;
 }
@@ -51,7 +55,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_OUT = join(here, '..', 'results', 'latest.json');
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'auto', only: new Set(WORKLOADS), quick: false, torch: true, threaded: true, memory: true, out: DEFAULT_OUT };
+  const args: Args = { backend: 'auto', only: new Set(WORKLOADS), quick: false, torch: true, threaded: true, plain: true, memory: true, out: DEFAULT_OUT };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -71,6 +75,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--quick') args.quick = true;
     else if (a === '--no-torch') args.torch = false;
     else if (a === '--no-threaded') args.threaded = false;
+    else if (a === '--no-plain') args.plain = false;
     else if (a === '--no-memory') args.memory = false;
     else if (a === '--out') args.out = value();
     else throw new Error(`unknown flag ${a}`);
@@ -115,6 +120,10 @@ function finish(w: WorkloadResult): WorkloadResult {
     speedup_vs_tf_layers_cpu: s('tf_layers', true),
     transpose_free_vs_default_grad: hand && handDefault && !handDefault.skipped ? speedup(w.metric, hand, handDefault) : undefined,
     transpose_free_vs_default_grad_cpu: hand && handDefault && !handDefault.skipped ? speedupCpu(w.metric, hand, handDefault) : undefined,
+    speedup_vs_plain_wasm: s('varia_plain_wasm'),
+    speedup_vs_plain_wasm_cpu: s('varia_plain_wasm', true),
+    speedup_vs_tf_layers_plain_wasm: s('tf_layers_plain_wasm'),
+    speedup_vs_tf_layers_plain_wasm_cpu: s('tf_layers_plain_wasm', true),
     vs_torch_1_thread: s('torch_1_thread'),
     vs_torch_1_thread_cpu: s('torch_1_thread', true),
     vs_torch_all_threads: s('torch_all_threads'),
@@ -128,11 +137,21 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg();
   const selection = await selectBackend(args.backend);
   const skipped = selection.attempts.filter((a) => !a.ok).map((a) => ({ candidate: a.candidate, reason: a.reason ?? '' }));
-  const backend = selection.candidate === 'wasm-threaded' ? `wasm (${selection.threads} threads)` : selection.backend;
+  const nativeName = selection.native && (selection.native.library === 'onednn' ? `oneDNN ${selection.native.version}` : 'OpenBLAS');
+  const backend =
+    selection.candidate === 'wasm-threaded'
+      ? `wasm (${selection.threads} threads)`
+      : selection.native
+        ? `wasm-native (${nativeName}, ${selection.native.threads} thr)`
+        : selection.backend;
   log(`backend: ${backend}; tfjs ${tf.version.tfjs}; node ${process.version}; ${os.availableParallelism()} cores`);
   for (const s of skipped) log(`skipped ${s.candidate}: ${s.reason}`);
   // The CPU-time figures are comparable only for single-threaded contenders.
-  const multithreaded = !(selection.candidate === 'wasm' || selection.candidate === 'cpu');
+  const multithreaded = !(
+    selection.candidate === 'wasm' ||
+    selection.candidate === 'cpu' ||
+    (selection.candidate === 'wasm-native' && selection.native?.threads === 1)
+  );
   const want = (k: string): boolean => !args.baselines || args.baselines.has(k);
   const torchProbe = args.torch ? probeTorch() : { skipped: 'disabled with --no-torch' };
   if ('skipped' in torchProbe) log(`PyTorch skipped: ${torchProbe.skipped}`);
@@ -167,6 +186,33 @@ async function main(): Promise<void> {
       } catch (e) {
         w.baselines[key] = { skipped: (e as Error).message };
       }
+    }
+  };
+
+  // varia and tf.layers on plain wasm (the kernels tfjs ships), in a child process of this run: what the native
+  // kernels buy, and the naive version a user gets without them.
+  let plainWasm: { backend: string; workloads: WorkloadResult[] } | { skipped: string } | undefined;
+  if (args.plain && selection.candidate === 'wasm-native') {
+    const only = [...args.only].join(',');
+    log(`plain wasm (child process): ${only}, varia + tf.layers`);
+    plainWasm = runChild(['--backend', 'wasm', '--only', only, '--baselines', 'tf_layers', '--no-torch', '--no-threaded', '--no-plain', '--no-memory'], q, 900_000);
+  }
+  const plainBaselines = (w: WorkloadResult): void => {
+    if (!plainWasm) return;
+    if ('skipped' in plainWasm) {
+      w.baselines.varia_plain_wasm = { skipped: plainWasm.skipped };
+      return;
+    }
+    const p = plainWasm.workloads.find((x) => x.name === w.name);
+    if (!p) return;
+    const { baselines, ratios, name, backend: b, metric, description, multithreaded: mt, ...figures } = p;
+    void name, ratios, b, metric, description, mt;
+    w.baselines.varia_plain_wasm = { ...figures, note: 'varia on plain wasm (tfjs-wasm kernels only), child process of this run' };
+    const layers = baselines.tf_layers;
+    if (layers && !layers.skipped) {
+      const { speedup: _s, speedup_cpu: _c, ...rest } = layers;
+      void _s, _c;
+      w.baselines.tf_layers_plain_wasm = { ...rest, note: `tf.layers on plain wasm, child process of this run${layers.note ? `; ${layers.note}` : ''}` };
     }
   };
 
@@ -231,6 +277,7 @@ async function main(): Promise<void> {
       epochs: sizes.epochs,
       warmup_examples: sizes.warmupExamples,
     });
+    plainBaselines(w);
     workloads.push(finish(w));
   }
 
@@ -255,6 +302,7 @@ async function main(): Promise<void> {
     if (want('hand_written')) w.baselines.hand_written = timingBaseline(await baselineEncode(data, 'hand-written', sizes.encodeRepeats));
     if (want('tf_layers')) w.baselines.tf_layers = timingBaseline(await baselineEncode(data, 'tf-layers', sizes.encodeRepeats), 'encoder.predict with one batch of all rows');
     torchBaselines(w, data, { workload: 'encode', likelihood: 'bernoulli', hidden: MNIST_SHAPE.hidden, latent: MNIST_SHAPE.latentDim, encode_repeats: sizes.encodeRepeats });
+    plainBaselines(w);
     workloads.push(finish(w));
   }
 
@@ -293,6 +341,7 @@ async function main(): Promise<void> {
       lr: TOY_TRAINING.learningRate,
       epochs: TOY_TRAINING.epochs,
     });
+    plainBaselines(w);
     workloads.push(finish(w));
   }
 
@@ -315,9 +364,10 @@ async function main(): Promise<void> {
   }
 
   let wasmThreaded: unknown;
-  if (args.threaded && selection.candidate === 'wasm' && args.only.has('mnist-vae-train')) {
+  if (args.threaded && (selection.candidate === 'wasm' || selection.candidate === 'wasm-native') && args.only.has('mnist-vae-train')) {
     log('experimental: mnist-vae-train on the multithreaded wasm build (child process)');
-    wasmThreaded = runThreadedChild(q);
+    const r = runChild(['--backend', 'wasm-threaded', '--only', 'mnist-vae-train', '--baselines', 'hand_written', '--no-torch', '--no-threaded', '--no-plain', '--no-memory'], q, 240_000);
+    wasmThreaded = 'skipped' in r ? r : { ...r, workaround: 'see apps/playground/src/wasm-threads.ts' };
   }
 
   const doc = {
@@ -341,6 +391,7 @@ async function main(): Promise<void> {
     quick: q,
     workloads,
     memory,
+    ...(plainWasm !== undefined ? { plain_wasm: plainWasm } : {}),
     ...(wasmThreaded !== undefined ? { experimental_wasm_threaded: wasmThreaded } : {}),
     total_seconds: (Date.now() - started) / 1000,
   };
@@ -360,6 +411,7 @@ async function main(): Promise<void> {
     'process CPU time (robust to other load on a shared machine; single-threaded contenders only):',
     formatTable(workloads, 'cpu'),
   ];
+  if (plainWasm && 'skipped' in plainWasm) lines.push('', `plain wasm baselines: ${plainWasm.skipped}`);
   const threadedRow = (wasmThreaded as { workloads?: WorkloadResult[] } | undefined)?.workloads?.[0];
   if (threadedRow) lines.push('', 'experimental, multithreaded wasm (see README):', formatTable([threadedRow]));
   else if (wasmThreaded) lines.push('', `experimental multithreaded wasm: ${(wasmThreaded as { skipped?: string }).skipped}`);
@@ -387,18 +439,18 @@ function wasmHeapBytes(): number | undefined {
   return module?.HEAPU8?.buffer.byteLength;
 }
 
-function runThreadedChild(quick: boolean): unknown {
-  const dir = mkdtempSync(join(os.tmpdir(), 'varia-bench-threads-'));
-  const out = join(dir, 'threaded.json');
+/** This script in a child process with `flags`; its workloads, or why it failed. */
+function runChild(flags: string[], quick: boolean, timeout: number): { backend: string; workloads: WorkloadResult[] } | { skipped: string } {
+  const dir = mkdtempSync(join(os.tmpdir(), 'varia-bench-child-'));
+  const out = join(dir, 'child.json');
   try {
-    const r = spawnSync(
-      process.execPath,
-      ['--expose-gc', fileURLToPath(import.meta.url), '--backend', 'wasm-threaded', '--only', 'mnist-vae-train', '--baselines', 'hand_written', '--no-torch', '--no-threaded', '--no-memory', '--out', out, ...(quick ? ['--quick'] : [])],
-      { encoding: 'utf8', timeout: 240_000 },
-    );
-    if (r.status !== 0) return { skipped: `the threaded run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}` };
+    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...flags, '--out', out, ...(quick ? ['--quick'] : [])], {
+      encoding: 'utf8',
+      timeout,
+    });
+    if (r.status !== 0) return { skipped: `the child run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}` };
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { workloads: WorkloadResult[]; backend: string };
-    return { backend: doc.backend, workloads: doc.workloads, workaround: 'see apps/playground/src/wasm-threads.ts' };
+    return { backend: doc.backend, workloads: doc.workloads };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
