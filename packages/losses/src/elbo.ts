@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, NotImplementedError } from '@varia/core';
 import { type Distribution, Independent, klDivergence } from '@varia/distributions';
-import { sampleAndReconstruct, type VariationalInputs } from './variational.js';
+import { sampleAndReconstructRows, type VariationalInputs } from './variational.js';
 
 /** Options of {@link elbo} and {@link negativeElbo}. */
 export interface ElboOptions {
@@ -42,11 +42,14 @@ function checkNonNegative(name: string, v: number): void {
   if (!(v >= 0) || !Number.isFinite(v)) throw new ArgumentError(name, `"${name}" must be a finite number >= 0, got ${v}`);
 }
 
-/** Per-example KL [n], and per-dimension KL [n, d] when both are `Independent` (for free bits). */
+/**
+ * Per-example KL [n], and per-dimension KL [n, d] when both are `Independent` (for free bits). `samples` gives the
+ * samples z [K, n, d] for the Monte-Carlo estimate; it is called only when that estimate is used.
+ */
 function klTerms(
   posterior: Distribution,
   prior: Distribution,
-  z: tf.Tensor,
+  samples: () => tf.Tensor,
   mode: 'auto' | 'analytic' | 'monte-carlo',
 ): { kl: tf.Tensor; perDim?: tf.Tensor } {
   if (mode !== 'monte-carlo') {
@@ -61,7 +64,13 @@ function klTerms(
     }
   }
   // Monte Carlo on the same samples: KL ≈ mean_k [log q(z_k|x) − log p(z_k)]
+  const z = samples();
   return { kl: tf.mean(tf.sub(posterior.logProb(z), prior.logProb(z)), 0) };
+}
+
+/** The samples z [K, n, d] from their rows [K·n, d]. */
+function sampleMajor(zRows: tf.Tensor, k: number): tf.Tensor {
+  return tf.reshape(zRows, [k, zRows.shape[0]! / k, zRows.shape[1]!]);
 }
 
 /**
@@ -77,9 +86,9 @@ export function elbo(inputs: VariationalInputs, options: ElboOptions = {}): Elbo
   checkPositiveInteger('samples', k);
   checkNonNegative('beta', beta);
   const terms = tf.tidy(() => {
-    const { z, logLikelihood } = sampleAndReconstruct(inputs, k, options.seed);
-    const reconstruction = tf.mean(logLikelihood, 0);
-    const { kl } = klTerms(inputs.posterior, inputs.prior, z, options.kl ?? 'auto');
+    const { zRows, logLikelihood } = sampleAndReconstructRows(inputs, k, options.seed);
+    const reconstruction = tf.mean(tf.reshape(logLikelihood, [k, -1]), 0);
+    const { kl } = klTerms(inputs.posterior, inputs.prior, () => sampleMajor(zRows, k), options.kl ?? 'auto');
     return { elbo: tf.sub(reconstruction, tf.mul(kl, beta)), reconstruction, kl };
   });
   return terms;
@@ -107,9 +116,10 @@ export function negativeElbo(inputs: VariationalInputs, options: ElboOptions = {
   checkNonNegative('beta', beta);
   checkNonNegative('freeBits', freeBits);
   return tf.tidy(() => {
-    const { z, logLikelihood } = sampleAndReconstruct(inputs, k, options.seed);
+    // the mean over all K·n rows: no reshape to [K, n] needed
+    const { zRows, logLikelihood } = sampleAndReconstructRows(inputs, k, options.seed);
     const reconstruction = tf.mean(logLikelihood) as tf.Scalar;
-    const { kl, perDim } = klTerms(inputs.posterior, inputs.prior, z, options.kl ?? 'auto');
+    const { kl, perDim } = klTerms(inputs.posterior, inputs.prior, () => sampleMajor(zRows, k), options.kl ?? 'auto');
     const meanKl = tf.mean(kl) as tf.Scalar;
     let klPenalty: tf.Tensor = meanKl;
     if (freeBits > 0) {
@@ -118,7 +128,8 @@ export function negativeElbo(inputs: VariationalInputs, options: ElboOptions = {
       }
       klPenalty = tf.sum(tf.maximum(tf.mean(perDim, 0), freeBits));
     }
-    const loss = tf.sub(tf.mul(klPenalty, beta), reconstruction) as tf.Scalar;
+    // β = 1 (the default) needs no multiply: one kernel less forward and backward in every step
+    const loss = tf.sub(beta === 1 ? klPenalty : tf.mul(klPenalty, beta), reconstruction) as tf.Scalar;
     return { loss, reconstruction, kl: meanKl };
   });
 }

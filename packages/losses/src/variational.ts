@@ -20,6 +20,34 @@ export interface VariationalInputs {
   decode: (z: tf.Tensor) => Distribution;
 }
 
+/** K samples z ~ q(z|x) as rows and log p(x|z) per row: what {@link sampleAndReconstruct} returns, flat. */
+export interface FlatSamples {
+  /** The samples z as rows [K·n, d], sample-major (rows k·n … k·n + n − 1 are sample k). */
+  zRows: tf.Tensor;
+  /** log p(x | z) per row [K·n]. */
+  logLikelihood: tf.Tensor;
+}
+
+/**
+ * {@link sampleAndReconstruct} without its final reshapes to [K, n, …], for objectives that reduce over all rows: with
+ * K = 1 the single sample is drawn as [n, d] (`rsample([])`) and decoded as it is, which saves a reshape and a
+ * broadcast over the sample axis, forward and backward, in every training step.
+ */
+export function sampleAndReconstructRows(inputs: VariationalInputs, k: number, seed?: number): FlatSamples {
+  const { x, posterior, decode } = inputs;
+  const n = x.shape[0]!;
+  if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {
+    throw new ShapeError('posterior', `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`);
+  }
+  const sampleShape = k === 1 ? [] : [k];
+  const z = posterior.hasRsample ? posterior.rsample(sampleShape, { seed }) : posterior.sample(sampleShape, { seed });
+  const d = z.shape[z.rank - 1]!;
+  const zRows = z.rank === 2 && z.shape[0] === k * n ? z : tf.reshape(z, [k * n, d]);
+  const likelihood = decode(zRows);
+  const xs = k === 1 ? x : tf.tile(x, [k, ...new Array<number>(x.rank - 1).fill(1)]);
+  return { zRows, logLikelihood: likelihood.logProb(xs) };
+}
+
 /**
  * Draws K reparameterized samples z ~ q(z|x) and evaluates log p(x|z): returns z [K, n, d] and
  * log p(x | z) [K, n].
@@ -34,15 +62,7 @@ export function sampleAndReconstruct(
   /** log p(x | z) [K, n]. */
   logLikelihood: tf.Tensor;
 } {
-  const { x, posterior, decode } = inputs;
-  const n = x.shape[0]!;
-  if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {
-    throw new ShapeError('posterior', `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`);
-  }
-  const z = posterior.hasRsample ? posterior.rsample([k], { seed }) : posterior.sample([k], { seed });
-  const d = z.shape[z.rank - 1]!;
-  const likelihood = decode(tf.reshape(z, [k * n, d]));
-  const xs = k === 1 ? x : tf.tile(x, [k, ...new Array<number>(x.rank - 1).fill(1)]);
-  const logLikelihood = tf.reshape(likelihood.logProb(xs), [k, n]);
-  return { z, logLikelihood };
+  const n = inputs.x.shape[0]!;
+  const { zRows, logLikelihood } = sampleAndReconstructRows(inputs, k, seed);
+  return { z: tf.reshape(zRows, [k, n, zRows.shape[1]!]), logLikelihood: tf.reshape(logLikelihood, [k, n]) };
 }
