@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "varia_native",
-      "sources": ["varia_native.c"],
-      "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-math-errno"],
+      "sources": ["varia_native.c", "math_kernels.c"],
+      "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-math-errno", "-fno-trapping-math", "-fvisibility=hidden"],
       "libraries": ["-ldl", "-lm"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O3"] }
     }

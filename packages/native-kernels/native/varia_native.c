@@ -22,6 +22,9 @@
  *       act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid.
  *   adam(heap, size, wOff, gOff, mOff, vOff, wOut, mOut, vOut, lr, beta1, beta2, eps, beta1Power, beta2Power)
  *       one Adam step (Kingma & Ba) over `size` elements, reading w, g, m, v and writing w', m', v'.
+ *   unary(heap, op, size, xOff, yOff)  y = softplus(x) | exp(x) | log(x) (op 0 | 1 | 2), elementwise
+ *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
+ * The loops themselves are in math_kernels.c.
  */
 #define NAPI_VERSION 8
 #include <dlfcn.h>
@@ -30,6 +33,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "math_kernels.h"
 
 typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
                              int64_t, float, float *, int64_t);
@@ -148,28 +153,6 @@ static int in_bounds(double off, double count, size_t length) {
   return off >= 0 && count >= 0 && fmod(off, 4.0) == 0 && off + count * 4.0 <= (double)length;
 }
 
-static void activate(float *c, int64_t size, int act, float alpha) {
-  switch (act) {
-    case 1:
-      for (int64_t i = 0; i < size; i++) c[i] = c[i] > 0.f ? c[i] : 0.f;
-      break;
-    case 2:
-      for (int64_t i = 0; i < size; i++) c[i] = c[i] < 0.f ? 0.f : (c[i] > 6.f ? 6.f : c[i]);
-      break;
-    case 3:
-      for (int64_t i = 0; i < size; i++) c[i] = c[i] < 0.f ? alpha * c[i] : c[i];
-      break;
-    case 4:
-      for (int64_t i = 0; i < size; i++) c[i] = c[i] < 0.f ? expm1f(c[i]) : c[i];
-      break;
-    case 5:
-      for (int64_t i = 0; i < size; i++) c[i] = 1.f / (1.f + expf(-c[i]));
-      break;
-    default:
-      break;
-  }
-}
-
 static napi_value Gemm(napi_env env, napi_callback_info info) {
   size_t argc = 16;
   napi_value argv[16];
@@ -234,7 +217,7 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
       cblas_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)M, (int)N, (int)K, 1.f, ai, (int)lda, bi, (int)ldb, beta, ci,
                   (int)N);
     }
-    activate(ci, mn, (int)act, (float)alpha);
+    varia_activate(ci, mn, (int)act, (float)alpha);
   }
   return NULL;
 }
@@ -261,18 +244,63 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
   const float *w = (const float *)(base + (int64_t)d[1]), *g = (const float *)(base + (int64_t)d[2]);
   const float *m = (const float *)(base + (int64_t)d[3]), *v = (const float *)(base + (int64_t)d[4]);
   float *w2 = (float *)(base + (int64_t)d[5]), *m2 = (float *)(base + (int64_t)d[6]), *v2 = (float *)(base + (int64_t)d[7]);
-  const float lr = (float)d[8], b1 = (float)d[9], b2 = (float)d[10], eps = (float)d[11];
-  /* Bias-corrected step size, as tf.train.adam computes it: lr / (1 − β₁ᵗ), and v̂ = v / (1 − β₂ᵗ). */
-  const float step = lr / (1.f - (float)d[12]), vscale = 1.f / (1.f - (float)d[13]);
-  const int64_t count = (int64_t)size;
-  for (int64_t i = 0; i < count; i++) {
-    const float gi = g[i];
-    const float mi = b1 * m[i] + (1.f - b1) * gi;
-    const float vi = b2 * v[i] + (1.f - b2) * gi * gi;
-    m2[i] = mi;
-    v2[i] = vi;
-    w2[i] = w[i] - step * mi / (sqrtf(vi * vscale) + eps);
+  varia_adam(w, g, m, v, w2, m2, v2, (int64_t)size, (float)d[8], (float)d[9], (float)d[10], (float)d[11], (float)d[12],
+             (float)d[13]);
+  return NULL;
+}
+
+/* Reads the heap and `count` numbers after it; 0 on failure (an exception is pending). */
+static int heap_and_numbers(napi_env env, napi_callback_info info, size_t count, void **data, size_t *length, double *out) {
+  napi_value argv[8];
+  size_t argc = 8;
+  bool is_ab = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count + 1) {
+    throw_error(env, "native-kernels: wrong number of arguments");
+    return 0;
   }
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, argv[0], data, length) != napi_ok) {
+    throw_error(env, "native-kernels: the first argument must be the wasm heap's ArrayBuffer");
+    return 0;
+  }
+  for (size_t i = 0; i < count; i++)
+    if (!arg_f64(env, argv, i + 1, &out[i])) {
+      throw_error(env, "native-kernels: arguments must be numbers");
+      return 0;
+    }
+  return 1;
+}
+
+/* unary(heap, op, size, xOff, yOff): y = f(x) elementwise; op 0 softplus, 1 exp, 2 log. x and y may coincide. */
+static napi_value Unary(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[4];
+  if (!heap_and_numbers(env, info, 4, &data, &length, d)) return NULL;
+  const double op = d[0], size = d[1];
+  if (!(op == 0 || op == 1 || op == 2)) return throw_error(env, "native-kernels: unknown unary op");
+  if (!in_bounds(d[2], size, length) || !in_bounds(d[3], size, length))
+    return throw_error(env, "native-kernels: unary operand outside the heap");
+  const float *x = (const float *)((char *)data + (int64_t)d[2]);
+  float *y = (float *)((char *)data + (int64_t)d[3]);
+  if (op == 0) varia_softplus(x, y, (int64_t)size);
+  else if (op == 1) varia_exp(x, y, (int64_t)size);
+  else varia_log(x, y, (int64_t)size);
+  return NULL;
+}
+
+/* sum(heap, xOff, yOff, outer, reduce, inner): y[o,i] = Σ_j x[o,j,i]. */
+static napi_value Sum(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[5];
+  if (!heap_and_numbers(env, info, 5, &data, &length, d)) return NULL;
+  const double outer = d[2], reduce = d[3], inner = d[4];
+  if (outer < 1 || reduce < 1 || inner < 1) return throw_error(env, "native-kernels: sum dimensions must be ≥ 1");
+  if (!in_bounds(d[0], outer * reduce * inner, length) || !in_bounds(d[1], outer * inner, length))
+    return throw_error(env, "native-kernels: sum operand outside the heap");
+  varia_sum((const float *)((char *)data + (int64_t)d[0]), (float *)((char *)data + (int64_t)d[1]), (int64_t)outer,
+            (int64_t)reduce, (int64_t)inner);
   return NULL;
 }
 
@@ -283,6 +311,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
+      {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
+      {"sum", NULL, Sum, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -52,6 +52,8 @@ export interface NativeAddon {
     beta1Power: number,
     beta2Power: number,
   ): void;
+  unary(heap: ArrayBuffer, op: number, size: number, xOffset: number, yOffset: number): void;
+  sum(heap: ArrayBuffer, xOffset: number, yOffset: number, outer: number, reduce: number, inner: number): void;
 }
 
 /** Where the build script puts the addon: `<package>/native/build/Release/varia_native.node`. */

@@ -4,6 +4,7 @@ import { nativeAdamUpdate } from './adam-kernel.js';
 import { loadAddon } from './addon.js';
 import { type BlasRequest, loadBlas } from './blas-library.js';
 import { NativeKernelsUnavailableError } from './errors.js';
+import { nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { asWasmBackend, heapBuffer } from './wasm-heap.js';
 
@@ -35,6 +36,8 @@ export interface NativeKernelsInfo {
 }
 
 const BACKEND = 'wasm';
+/** The wasm kernels replaced (each falls back to the original for the cases it does not cover). */
+const REPLACED = [tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Sum] as const;
 const originals = new Map<string, tf.KernelConfig>();
 let active: NativeKernelsInfo | undefined;
 
@@ -44,8 +47,9 @@ function swapKernel(config: tf.KernelConfig): void {
 }
 
 /**
- * Routes the wasm backend's matrix products (`BatchMatMul`, `_FusedMatMul`) to a native BLAS, and registers a fused
- * native Adam step (`ADAM_UPDATE_KERNEL` of `@varia/core`, used by `@varia/layers`' `FusedAdamOptimizer`), in Node.
+ * Routes the wasm backend's matrix products (`BatchMatMul`, `_FusedMatMul`) to a native BLAS, computes `Softplus`,
+ * `Exp`, `Log` and contiguous-axis `Sum` with native vectorized loops, and registers a fused native Adam step
+ * (`ADAM_UPDATE_KERNEL` of `@varia/core`, used by `@varia/layers`' `FusedAdamOptimizer`), in Node.
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.
@@ -61,9 +65,8 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   if (!Number.isInteger(threads) || threads < 1) {
     throw new ArgumentError('threads', `enableNativeKernels: "threads" must be a positive integer, got ${threads}`);
   }
-  const matMul = originals.get(tf.BatchMatMul) ?? tf.getKernel(tf.BatchMatMul, BACKEND);
-  const fused = originals.get(tf._FusedMatMul) ?? tf.getKernel(tf._FusedMatMul, BACKEND);
-  if (!matMul || !fused) {
+  const wasmKernels = REPLACED.map((name) => originals.get(name) ?? tf.getKernel(name, BACKEND));
+  if (wasmKernels.some((k) => k === undefined)) {
     throw new NativeKernelsUnavailableError('the wasm kernels are not registered (import "@tensorflow/tfjs-backend-wasm" first)');
   }
   const initialized = tf.engine().registry['wasm'];
@@ -73,11 +76,13 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   const addon = loadAddon();
   const blas = active && (options.library ?? 'auto') === 'auto' ? { kind: active.library, version: active.version, path: active.path } : loadBlas(addon, options.library ?? 'auto');
   addon.setThreads(threads);
-  if (!originals.has(tf.BatchMatMul)) {
-    originals.set(tf.BatchMatMul, matMul);
-    originals.set(tf._FusedMatMul, fused);
-    swapKernel(nativeBatchMatMul(addon, matMul));
-    swapKernel(nativeFusedMatMul(addon, fused));
+  if (originals.size === 0) {
+    const [matMul, fused, softplus, exp, log, sum] = wasmKernels as tf.KernelConfig[];
+    REPLACED.forEach((name, i) => originals.set(name, wasmKernels[i]!));
+    swapKernel(nativeBatchMatMul(addon, matMul!));
+    swapKernel(nativeFusedMatMul(addon, fused!));
+    for (const unary of [softplus!, exp!, log!]) swapKernel(nativeUnary(addon, unary));
+    swapKernel(nativeSum(addon, sum!));
     tf.registerKernel(nativeAdamUpdate(addon));
   }
   const name = blas.kind === 'onednn' ? `oneDNN ${blas.version}` : `OpenBLAS (${blas.version})`;
@@ -87,7 +92,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     version: blas.version,
     path: blas.path,
     threads: effectiveThreads,
-    kernels: [tf.BatchMatMul, tf._FusedMatMul, ADAM_UPDATE_KERNEL],
+    kernels: [...REPLACED, ADAM_UPDATE_KERNEL],
     description: `wasm + ${name} matMul (${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'})`,
   };
   return active;

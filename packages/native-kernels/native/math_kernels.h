@@ -1,0 +1,21 @@
+/* Elementwise and reduction kernels on float32 arrays: plain C that GCC vectorizes (see math_kernels.c). */
+#ifndef VARIA_MATH_KERNELS_H
+#define VARIA_MATH_KERNELS_H
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define VARIA_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define VARIA_HIDDEN
+#endif
+
+VARIA_HIDDEN void varia_softplus(const float *x, float *y, int64_t n);
+VARIA_HIDDEN void varia_exp(const float *x, float *y, int64_t n);
+VARIA_HIDDEN void varia_log(const float *x, float *y, int64_t n);
+/* y[o, i] = Σ_j x[o, j, i] for a [outer, reduce, inner] view of x; y has outer·inner elements. */
+VARIA_HIDDEN void varia_sum(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner);
+VARIA_HIDDEN void varia_adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2, float *v2,
+                int64_t n, float lr, float b1, float b2, float eps, float b1pow, float b2pow);
+VARIA_HIDDEN void varia_activate(float *c, int64_t n, int act, float alpha);
+
+#endif

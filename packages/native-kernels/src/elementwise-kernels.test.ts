@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disableNativeKernels, enableNativeKernels } from './enable.js';
+import { randomArray, skipNative } from './test-support.js';
+
+/** Relative error |got − want| / max(|want|, floor), in float64. */
+function worstRelative(got: ArrayLike<number>, want: (i: number) => number, floor: number): number {
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const w = want(i);
+    worst = Math.max(worst, Math.abs(got[i]! - w) / Math.max(Math.abs(w), floor));
+  }
+  return worst;
+}
+
+const softplus64 = (a: number): number => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a)));
+
+describe.skipIf(skipNative)('native Softplus, Exp, Log and Sum on the wasm backend', () => {
+  beforeAll(() => {
+    enableNativeKernels();
+  });
+  afterAll(() => {
+    disableNativeKernels();
+  });
+
+  // a spread of magnitudes: uniform(−1,1)·10^k for k in −6…2, and the float32 range's ends
+  const values = Float32Array.from([
+    ...Array.from({ length: 9 }, (_, k) => Array.from(randomArray(2000, k + 1), (v) => v * 10 ** (k - 6))).flat(),
+    -103, -100, -87.5, -80, -20, -1e-30, 0, 1e-30, 20, 80, 88, 88.7,
+  ]);
+
+  it('softplus is within 3e-7 relative of float64 (absolute 1e-37 where the exact value is subnormal)', () => {
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d(values);
+    const y = tf.softplus(x);
+    const got = y.dataSync();
+    expect(worstRelative(got, (i) => softplus64(values[i]!), 1e-30)).toBeLessThan(3e-7);
+    for (let i = 0; i < got.length; i++) if (values[i]! < -87) expect(Math.abs(got[i]! - softplus64(values[i]!))).toBeLessThan(1e-37);
+    tf.dispose([x, y]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('exp is within 3e-7 relative of float64 over the whole float32 range, subnormal results included', () => {
+    const xs = Float32Array.from([...values.filter((v) => v < 88.7), -95, -100, -103.5]);
+    tf.tidy(() => {
+      const got = tf.exp(tf.tensor1d(xs)).dataSync();
+      expect(worstRelative(got, (i) => Math.fround(Math.exp(xs[i]!)), 1e-38)).toBeLessThan(3e-7);
+      for (const [i, v] of [-95, -100, -103.5].entries()) {
+        const exact = Math.exp(v);
+        expect(Math.abs(got[xs.length - 3 + i]! - exact)).toBeLessThan(2e-45 + exact * 1e-3);
+      }
+    });
+  });
+
+  it('log is within 3e-7 relative of float64 for normal and subnormal inputs', () => {
+    const xs = Float32Array.from([...Array.from(randomArray(5000, 42), (v) => Math.abs(v) * 1e4), ...values.map(Math.abs).filter((v) => v > 0), 1, 2, 0.5, 1e-40, 1e-45, 3.4e38]);
+    tf.tidy(() => {
+      const got = tf.log(tf.tensor1d(xs)).dataSync();
+      expect(worstRelative(got, (i) => Math.log(xs[i]!), 1e-6)).toBeLessThan(3e-7);
+    });
+  });
+
+  it('propagates NaN and gets the infinities, zero and negative inputs right', () => {
+    tf.tidy(() => {
+      const special = tf.tensor1d([Number.NaN, Infinity, -Infinity, 0, -1, 89, -104]);
+      const sp = Array.from(tf.softplus(special).dataSync());
+      expect(sp.slice(0, 4)).toEqual([Number.NaN, Infinity, 0, Math.fround(Math.LN2)]);
+      const ex = Array.from(tf.exp(special).dataSync());
+      expect(ex[0]).toBeNaN();
+      expect(ex.slice(1)).toEqual([Infinity, 0, 1, Math.fround(Math.exp(-1)), Infinity, 0]);
+      const lg = Array.from(tf.log(special).dataSync());
+      expect(lg[0]).toBeNaN();
+      expect(lg[1]).toBe(Infinity);
+      expect(lg[2]).toBeNaN();
+      expect(lg[3]).toBe(-Infinity);
+      expect(lg[4]).toBeNaN();
+    });
+  });
+
+  it('softplus gradient (tfjs: σ(x)·dy) is unchanged', () => {
+    tf.tidy(() => {
+      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.softplus(x)))(tf.tensor1d([-3, 0, 2])).dataSync();
+      [-3, 0, 2].forEach((v, i) => expect(g[i]).toBeCloseTo(1 / (1 + Math.exp(-v)), 6));
+    });
+  });
+
+  it('sums over any contiguous block of axes, with keepDims, as a float64 reference does', () => {
+    const shape = [3, 4, 5, 6];
+    const data = randomArray(3 * 4 * 5 * 6, 9);
+    const at = (i: number, j: number, k: number, l: number): number => data[((i * 4 + j) * 5 + k) * 6 + l]!;
+    tf.tidy(() => {
+      const x = tf.tensor4d(data, shape as [number, number, number, number]);
+      const s1 = tf.sum(x, [1, 2]);
+      expect(s1.shape).toEqual([3, 6]);
+      const v1 = s1.dataSync();
+      for (let i = 0; i < 3; i++)
+        for (let l = 0; l < 6; l++) {
+          let want = 0;
+          for (let j = 0; j < 4; j++) for (let k = 0; k < 5; k++) want += at(i, j, k, l);
+          expect(v1[i * 6 + l]).toBeCloseTo(want, 4);
+        }
+      const s0 = tf.sum(x, 0, true);
+      expect(s0.shape).toEqual([1, 4, 5, 6]);
+      expect(s0.dataSync()[7]).toBeCloseTo(at(0, 0, 1, 1) + at(1, 0, 1, 1) + at(2, 0, 1, 1), 5);
+      const sLast = tf.sum(x, -1);
+      expect(sLast.shape).toEqual([3, 4, 5]);
+      expect(sLast.dataSync()[0]).toBeCloseTo([0, 1, 2, 3, 4, 5].reduce((s, l) => s + at(0, 0, 0, l), 0), 5);
+      const all = tf.sum(x);
+      expect(all.shape).toEqual([]);
+      expect(all.dataSync()[0]).toBeCloseTo(Array.from(data).reduce((s, v) => s + v, 0), 3);
+      // non-contiguous axes and integer tensors go to the wasm kernel, with the same meaning
+      expect(tf.sum(x, [0, 2]).shape).toEqual([4, 6]);
+      expect(tf.sum(tf.tensor1d([1, 2, 3], 'int32')).dtype).toBe('int32');
+      expect(tf.sum(tf.tensor1d([1, 2, 3], 'int32')).dataSync()[0]).toBe(6);
+    });
+  });
+
+  it('a long row sum keeps float32 accuracy (eight partial sums)', () => {
+    const n = 100_003;
+    const data = randomArray(n, 11);
+    let want = 0;
+    for (const v of data) want += v;
+    tf.tidy(() => {
+      expect(tf.sum(tf.tensor1d(data)).dataSync()[0]).toBeCloseTo(want, 2);
+    });
+  });
+});
