@@ -78,29 +78,44 @@ VARIA_CLONES void varia_exp(const float *x, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = exp_core(x[i]);
 }
 
-VARIA_CLONES void varia_log(const float *x, float *y, int64_t n) {
+/* log(a): a = m·2^e with m in [√½, √2), log(m) = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.172, series to s^11. */
+static inline float log_core(float a) {
   const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f, sqrt2 = 1.41421356f;
+  /* subnormals: scale by 2^23 first */
+  const int sub = a < 1.17549435e-38f;
+  const float as = sub ? a * 8388608.f : a;
+  const int32_t bits = float_to_bits(as);
+  float e = (float)(((bits >> 23) & 0xff) - 127) - (sub ? 23.f : 0.f);
+  float m = bits_to_float((bits & 0x007fffff) | 0x3f800000); /* m in [1, 2) */
+  const int big = m > sqrt2;
+  m = big ? m * 0.5f : m;
+  e = big ? e + 1.f : e;
+  const float f = m - 1.f;
+  const float s = f / (2.f + f);
+  const float s2 = s * s;
+  const float series = 1.f + s2 * (1.f / 3 + s2 * (1.f / 5 + s2 * (1.f / 7 + s2 * (1.f / 9 + s2 / 11.f))));
+  float y = e * ln2_hi + (e * ln2_lo + 2.f * s * series);
+  y = a == 0.f ? -__builtin_inff() : y;
+  y = a < 0.f ? __builtin_nanf("") : y;
+  y = a == __builtin_inff() ? a : y;
+  return a != a ? a : y;
+}
+
+VARIA_CLONES void varia_log(const float *x, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = log_core(x[i]);
+}
+
+/* log1p(a) = log(u)·a/(u−1) with u = fl(1 + a) (Goldberg): the rounding of 1 + a cancels; a itself when u == 1. */
+VARIA_CLONES void varia_log1p(const float *x, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     const float a = x[i];
-    /* subnormals: scale by 2^23 first */
-    const int sub = a < 1.17549435e-38f;
-    const float as = sub ? a * 8388608.f : a;
-    const int32_t bits = float_to_bits(as);
-    float e = (float)(((bits >> 23) & 0xff) - 127) - (sub ? 23.f : 0.f);
-    float m = bits_to_float((bits & 0x007fffff) | 0x3f800000); /* m in [1, 2) */
-    const int big = m > sqrt2;
-    m = big ? m * 0.5f : m;
-    e = big ? e + 1.f : e;
-    /* log(m) = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.172 */
-    const float f = m - 1.f;
-    const float s = f / (2.f + f);
-    const float s2 = s * s;
-    const float series = 1.f + s2 * (1.f / 3 + s2 * (1.f / 5 + s2 * (1.f / 7 + s2 * (1.f / 9 + s2 / 11.f))));
-    float y2 = e * ln2_hi + (e * ln2_lo + 2.f * s * series);
-    y2 = a == 0.f ? -__builtin_inff() : y2;
-    y2 = a < 0.f ? __builtin_nanf("") : y2;
-    y2 = a == __builtin_inff() ? a : y2;
-    y[i] = a != a ? a : y2;
+    const float u = 1.f + a;
+    const float d = u - 1.f;
+    const float l = log_core(u);
+    float v = d == 0.f ? a : l * (a / d);
+    v = a == __builtin_inff() ? a : v;
+    v = a == -1.f ? -__builtin_inff() : v;
+    y[i] = a != a ? a : v;
   }
 }
 

@@ -15,7 +15,7 @@ function worstRelative(got: ArrayLike<number>, want: (i: number) => number, floo
 
 const softplus64 = (a: number): number => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a)));
 
-describe.skipIf(skipNative)('native Softplus, Exp, Log and Sum on the wasm backend', () => {
+describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the wasm backend', () => {
   beforeAll(() => {
     enableNativeKernels();
   });
@@ -57,6 +57,15 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log and Sum on the wasm backe
     tf.tidy(() => {
       const got = tf.log(tf.tensor1d(xs)).dataSync();
       expect(worstRelative(got, (i) => Math.log(xs[i]!), 1e-6)).toBeLessThan(3e-7);
+    });
+  });
+
+  it('log1p is within 3e-7 relative of float64, tiny arguments included', () => {
+    const xs = Float32Array.from([...values.filter((v) => v > -1), ...Array.from(randomArray(3000, 77), (v) => Math.abs(v) * 1e3), 255, 1e-38, -0.999]);
+    tf.tidy(() => {
+      const got = tf.log1p(tf.tensor1d(xs)).dataSync();
+      expect(worstRelative(got, (i) => Math.log1p(xs[i]!), 1e-38)).toBeLessThan(3e-7);
+      expect(Array.from(tf.log1p(tf.tensor1d([-1, -2, Infinity, 0])).dataSync())).toEqual([-Infinity, Number.NaN, Infinity, 0]);
     });
   });
 

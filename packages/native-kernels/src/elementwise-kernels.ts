@@ -11,10 +11,10 @@ interface KernelArgs {
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
 /** Op codes of the addon's `unary`. */
-const UNARY_OPS = { Softplus: 0, Exp: 1, Log: 2 } as const;
+const UNARY_OPS = { Softplus: 0, Exp: 1, Log: 2, Log1p: 3 } as const;
 
 /**
- * `Softplus`, `Exp` or `Log` for float32 tensors on the wasm backend, computed by the addon's vectorized loops
+ * `Softplus`, `Exp`, `Log` or `Log1p` for float32 tensors on the wasm backend, computed by the addon's vectorized loops
  * (tfjs-wasm 4.22 runs them one scalar libm call per element: 0.8–2.2 ms for 100k elements, ~4–10× the native
  * loops). softplus(x) = max(x, 0) + log1p(e^{−|x|}). Other dtypes and the threaded build go to the original kernel.
  */

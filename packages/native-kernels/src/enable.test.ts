@@ -36,7 +36,7 @@ describe('enableNativeKernels', () => {
     const info = enableNativeKernels({ threads: 1 });
     expect(['onednn', 'openblas']).toContain(info.library);
     expect(info.threads).toBe(1);
-    expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Sum, ADAM_UPDATE_KERNEL]);
+    expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Log1p, tf.Sum, ADAM_UPDATE_KERNEL]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);
     expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeDefined();

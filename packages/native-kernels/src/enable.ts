@@ -37,7 +37,7 @@ export interface NativeKernelsInfo {
 
 const BACKEND = 'wasm';
 /** The wasm kernels replaced (each falls back to the original for the cases it does not cover). */
-const REPLACED = [tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Sum] as const;
+const REPLACED = [tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Log1p, tf.Sum] as const;
 const originals = new Map<string, tf.KernelConfig>();
 let active: NativeKernelsInfo | undefined;
 
@@ -48,7 +48,7 @@ function swapKernel(config: tf.KernelConfig): void {
 
 /**
  * Routes the wasm backend's matrix products (`BatchMatMul`, `_FusedMatMul`) to a native BLAS, computes `Softplus`,
- * `Exp`, `Log` and contiguous-axis `Sum` with native vectorized loops, and registers a fused native Adam step
+ * `Exp`, `Log`, `Log1p` and contiguous-axis `Sum` with native vectorized loops, and registers a fused native Adam step
  * (`ADAM_UPDATE_KERNEL` of `@varia/core`, used by `@varia/layers`' `FusedAdamOptimizer`), in Node.
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
@@ -77,11 +77,11 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   const blas = active && (options.library ?? 'auto') === 'auto' ? { kind: active.library, version: active.version, path: active.path } : loadBlas(addon, options.library ?? 'auto');
   addon.setThreads(threads);
   if (originals.size === 0) {
-    const [matMul, fused, softplus, exp, log, sum] = wasmKernels as tf.KernelConfig[];
+    const [matMul, fused, softplus, exp, log, log1p, sum] = wasmKernels as tf.KernelConfig[];
     REPLACED.forEach((name, i) => originals.set(name, wasmKernels[i]!));
     swapKernel(nativeBatchMatMul(addon, matMul!));
     swapKernel(nativeFusedMatMul(addon, fused!));
-    for (const unary of [softplus!, exp!, log!]) swapKernel(nativeUnary(addon, unary));
+    for (const unary of [softplus!, exp!, log!, log1p!]) swapKernel(nativeUnary(addon, unary));
     swapKernel(nativeSum(addon, sum!));
     tf.registerKernel(nativeAdamUpdate(addon));
   }
