@@ -17,3 +17,11 @@ export const FAST_TRANSPOSED_MATMUL = 'variaFastTransposedOperands';
  * the active backend has it and falls back to tfjs's Adam (the same math as separate kernels) elsewhere.
  */
 export const ADAM_UPDATE_KERNEL = 'VariaAdamUpdate';
+
+/**
+ * The name of an optional TensorFlow.js kernel computing log Γ(x) element-wise for float32 x > 0 (NaN for x ≤ 0),
+ * input `x`, one output. `@varia/native-kernels` registers it for the wasm backend; `@varia/distributions`' `lgamma`
+ * uses it for the value where the active backend has it (its gradient, ψ(x), is unchanged) and composes tfjs ops
+ * elsewhere.
+ */
+export const LGAMMA_KERNEL = 'VariaLgamma';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { LGAMMA_KERNEL } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak, fixtures } from '../test/helpers.js';
 import { digamma, expm1, lbeta, lgamma, log1mexp, softplusInverse, trigamma } from './special.js';
@@ -71,5 +72,34 @@ describe('special functions', () => {
     negX.dispose();
     expectNoLeak(() => tf.grad(lgamma)(x));
     x.dispose();
+  });
+});
+
+describe('lgamma with a fused kernel', () => {
+  it(`uses the backend's ${LGAMMA_KERNEL} kernel for the value where one is registered, and keeps the ψ gradient`, () => {
+    // a plain-JS stand-in for the native kernel of @varia/native-kernels: the composite's own values, negated, so
+    // the test can tell which path ran
+    const composite = tf.tidy(() => Array.from(lgamma(tf.tensor1d([0.5, 3, 10])).dataSync()));
+    let calls = 0;
+    tf.registerKernel({
+      kernelName: LGAMMA_KERNEL,
+      backendName: 'cpu',
+      kernelFunc: ({ backend }) => {
+        calls++;
+        const cpu = backend as unknown as { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
+        return cpu.makeTensorInfo([3], 'float32', Float32Array.from(composite, (v) => -v));
+      },
+    });
+    try {
+      tf.tidy(() => {
+        const x = tf.tensor1d([0.5, 3, 10]);
+        expect(Array.from(lgamma(x).dataSync())).toEqual(composite.map((v) => Math.fround(-v)));
+        expect(calls).toBe(1);
+        const g = tf.grad((t: tf.Tensor) => tf.sum(lgamma(t)))(x).dataSync();
+        expect(g[1]).toBeCloseTo(1 - 0.5772156649 + 0.5, 4); // ψ(3) = 1 + 1/2 − γ
+      });
+    } finally {
+      tf.unregisterKernel(LGAMMA_KERNEL, 'cpu');
+    }
   });
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { LGAMMA_KERNEL } from '@varia/core';
 
 /*
  * Special functions TensorFlow.js lacks, with gradients. All take x > 0 and use the same scheme:
@@ -16,6 +17,10 @@ function shiftSum(x: tf.Tensor, f: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
 }
 
 function lgammaForward(x: tf.Tensor): tf.Tensor {
+  // one fused kernel where the backend has it (the native kernels on wasm): the same algorithm in one pass
+  if (x.dtype === 'float32' && tf.getKernel(LGAMMA_KERNEL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(LGAMMA_KERNEL, { x }, {}) as tf.Tensor;
+  }
   return tf.tidy(() => {
     // log Γ(x) = log Γ(x+6) − Σ_{k<6} log(x+k)
     const z = tf.add(x, SHIFT);

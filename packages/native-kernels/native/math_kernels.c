@@ -119,6 +119,26 @@ VARIA_CLONES void varia_log1p(const float *x, float *y, int64_t n) {
   }
 }
 
+/*
+ * log Γ(x) for x > 0: Stirling's series (z−½)log z − z + ½log 2π + 1/(12z) − 1/(360z³) + 1/(1260z⁵) − 1/(1680z⁷)
+ * at z = x for x ≥ 6, and at z = x + 6 minus log(x(x+1)…(x+5)) below (the recurrence Γ(x+1) = xΓ(x)): the algorithm
+ * of @varia/distributions' composite lgamma, in one pass. NaN for x ≤ 0.
+ */
+VARIA_CLONES void varia_lgamma(const float *x, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float a = x[i];
+    const int small = a < 6.f;
+    const float z = small ? a + 6.f : a;
+    const float p = small ? a * (a + 1.f) * (a + 2.f) * (a + 3.f) * (a + 4.f) * (a + 5.f) : 1.f;
+    const float zi = 1.f / z, zi2 = zi * zi;
+    const float series = zi * (1.f / 12 + zi2 * (-1.f / 360 + zi2 * (1.f / 1260 + zi2 * (-1.f / 1680))));
+    float v = ((z - 0.5f) * log_core(z) - z) + (series + 0.918938533f) - log_core(p);
+    v = a <= 0.f ? __builtin_nanf("") : v;
+    v = a == __builtin_inff() ? a : v;
+    y[i] = a != a ? a : v;
+  }
+}
+
 VARIA_CLONES void varia_sum(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner) {
   for (int64_t o = 0; o < outer; o++) {
     const float *xo = x + o * reduce * inner;

@@ -13,6 +13,7 @@ VARIA_HIDDEN void varia_softplus(const float *x, float *y, int64_t n);
 VARIA_HIDDEN void varia_exp(const float *x, float *y, int64_t n);
 VARIA_HIDDEN void varia_log(const float *x, float *y, int64_t n);
 VARIA_HIDDEN void varia_log1p(const float *x, float *y, int64_t n);
+VARIA_HIDDEN void varia_lgamma(const float *x, float *y, int64_t n);
 /* y[o, i] = Σ_j x[o, j, i] for a [outer, reduce, inner] view of x; y has outer·inner elements. */
 VARIA_HIDDEN void varia_sum(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner);
 VARIA_HIDDEN void varia_adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2, float *v2,

@@ -22,7 +22,7 @@
  *       act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid.
  *   adam(heap, size, wOff, gOff, mOff, vOff, wOut, mOut, vOut, lr, beta1, beta2, eps, beta1Power, beta2Power)
  *       one Adam step (Kingma & Ba) over `size` elements, reading w, g, m, v and writing w', m', v'.
- *   unary(heap, op, size, xOff, yOff)  y = softplus(x) | exp(x) | log(x) | log1p(x) (op 0 | 1 | 2 | 3), elementwise
+ *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma of x (op 0 … 4), elementwise
  *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
  * The loops themselves are in math_kernels.c.
  */
@@ -271,15 +271,15 @@ static int heap_and_numbers(napi_env env, napi_callback_info info, size_t count,
   return 1;
 }
 
-/* unary(heap, op, size, xOff, yOff): y = f(x) elementwise; op 0 softplus, 1 exp, 2 log, 3 log1p. x and y may
- * coincide. */
+/* unary(heap, op, size, xOff, yOff): y = f(x) elementwise; op 0 softplus, 1 exp, 2 log, 3 log1p, 4 lgamma. x and y
+ * may coincide. */
 static napi_value Unary(napi_env env, napi_callback_info info) {
   void *data = NULL;
   size_t length = 0;
   double d[4];
   if (!heap_and_numbers(env, info, 4, &data, &length, d)) return NULL;
   const double op = d[0], size = d[1];
-  if (!(op == 0 || op == 1 || op == 2 || op == 3)) return throw_error(env, "native-kernels: unknown unary op");
+  if (!(op == 0 || op == 1 || op == 2 || op == 3 || op == 4)) return throw_error(env, "native-kernels: unknown unary op");
   if (!in_bounds(d[2], size, length) || !in_bounds(d[3], size, length))
     return throw_error(env, "native-kernels: unary operand outside the heap");
   const float *x = (const float *)((char *)data + (int64_t)d[2]);
@@ -287,7 +287,8 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   if (op == 0) varia_softplus(x, y, (int64_t)size);
   else if (op == 1) varia_exp(x, y, (int64_t)size);
   else if (op == 2) varia_log(x, y, (int64_t)size);
-  else varia_log1p(x, y, (int64_t)size);
+  else if (op == 3) varia_log1p(x, y, (int64_t)size);
+  else varia_lgamma(x, y, (int64_t)size);
   return NULL;
 }
 

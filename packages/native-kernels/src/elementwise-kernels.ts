@@ -1,4 +1,5 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { LGAMMA_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
@@ -11,7 +12,7 @@ interface KernelArgs {
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
 /** Op codes of the addon's `unary`. */
-const UNARY_OPS = { Softplus: 0, Exp: 1, Log: 2, Log1p: 3 } as const;
+const UNARY_OPS = { Softplus: 0, Exp: 1, Log: 2, Log1p: 3, [LGAMMA_KERNEL]: 4 } as const;
 
 /**
  * `Softplus`, `Exp`, `Log` or `Log1p` for float32 tensors on the wasm backend, computed by the addon's vectorized loops
@@ -31,6 +32,24 @@ export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelC
     return out;
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc };
+}
+
+/**
+ * The {@link LGAMMA_KERNEL} kernel (log Γ(x), float32, x > 0; NaN for x ≤ 0) for the wasm backend: the algorithm of
+ * `@varia/distributions`' composite lgamma (shift by 6, Stirling's series) in one native pass instead of ~25 kernels.
+ */
+export function nativeLgamma(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: KernelArgs): TensorInfo => {
+    const x = args.inputs['x'];
+    if (!x || x.dtype !== 'float32') throw new Error(`${LGAMMA_KERNEL}: "x" must be a float32 tensor`);
+    const backend = asWasmBackend(args.backend);
+    if (!heapBuffer(backend)) throw new Error(`${LGAMMA_KERNEL}: the threaded wasm build's shared memory is not supported`);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    const n = size(x.shape);
+    if (n > 0) addon.unary(heapBuffer(backend)!, UNARY_OPS[LGAMMA_KERNEL], n, byteOffset(backend, x), byteOffset(backend, out));
+    return out;
+  };
+  return { kernelName: LGAMMA_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
 
 /**

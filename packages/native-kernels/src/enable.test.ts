@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL, ArgumentError, FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import { ADAM_UPDATE_KERNEL, ArgumentError, FAST_TRANSPOSED_MATMUL, LGAMMA_KERNEL } from '@varia/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsInfo, nativeKernelsProblem } from './enable.js';
@@ -36,7 +36,7 @@ describe('enableNativeKernels', () => {
     const info = enableNativeKernels({ threads: 1 });
     expect(['onednn', 'openblas']).toContain(info.library);
     expect(info.threads).toBe(1);
-    expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Log1p, tf.Sum, ADAM_UPDATE_KERNEL]);
+    expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Log1p, tf.Sum, ADAM_UPDATE_KERNEL, LGAMMA_KERNEL]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);
     expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeDefined();
@@ -46,6 +46,7 @@ describe('enableNativeKernels', () => {
     expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(original);
     expect((original as tf.KernelConfig & Record<string, unknown>)[FAST_TRANSPOSED_MATMUL]).toBeUndefined();
     expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(LGAMMA_KERNEL, 'wasm')).toBeUndefined();
     expect(nativeKernelsInfo()).toBeUndefined();
   });
 

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL, ArgumentError } from '@varia/core';
+import { ADAM_UPDATE_KERNEL, ArgumentError, LGAMMA_KERNEL } from '@varia/core';
 import { nativeAdamUpdate } from './adam-kernel.js';
 import { loadAddon } from './addon.js';
 import { type BlasRequest, loadBlas } from './blas-library.js';
 import { NativeKernelsUnavailableError } from './errors.js';
-import { nativeSum, nativeUnary } from './elementwise-kernels.js';
+import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { asWasmBackend, heapBuffer } from './wasm-heap.js';
 
@@ -49,7 +49,8 @@ function swapKernel(config: tf.KernelConfig): void {
 /**
  * Routes the wasm backend's matrix products (`BatchMatMul`, `_FusedMatMul`) to a native BLAS, computes `Softplus`,
  * `Exp`, `Log`, `Log1p` and contiguous-axis `Sum` with native vectorized loops, and registers a fused native Adam step
- * (`ADAM_UPDATE_KERNEL` of `@varia/core`, used by `@varia/layers`' `FusedAdamOptimizer`), in Node.
+ * (`ADAM_UPDATE_KERNEL` of `@varia/core`, used by `@varia/layers`' `FusedAdamOptimizer`) and log Γ (`LGAMMA_KERNEL`,
+ * used by `@varia/distributions`' `lgamma`), in Node.
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.
@@ -84,6 +85,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     for (const unary of [softplus!, exp!, log!, log1p!]) swapKernel(nativeUnary(addon, unary));
     swapKernel(nativeSum(addon, sum!));
     tf.registerKernel(nativeAdamUpdate(addon));
+    tf.registerKernel(nativeLgamma(addon));
   }
   const name = blas.kind === 'onednn' ? `oneDNN ${blas.version}` : `OpenBLAS (${blas.version})`;
   const effectiveThreads = addon.threads();
@@ -92,7 +94,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     version: blas.version,
     path: blas.path,
     threads: effectiveThreads,
-    kernels: [...REPLACED, ADAM_UPDATE_KERNEL],
+    kernels: [...REPLACED, ADAM_UPDATE_KERNEL, LGAMMA_KERNEL],
     description: `wasm + ${name} matMul (${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'})`,
   };
   return active;
@@ -104,6 +106,7 @@ export function disableNativeKernels(): void {
   for (const config of originals.values()) swapKernel(config);
   originals.clear();
   tf.unregisterKernel(ADAM_UPDATE_KERNEL, BACKEND);
+  tf.unregisterKernel(LGAMMA_KERNEL, BACKEND);
   active = undefined;
 }
 
