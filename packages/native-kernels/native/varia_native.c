@@ -14,7 +14,8 @@
  *
  * Exports (all synchronous; every offset is in bytes and must be 4-byte aligned):
  *   load(path)                 -> { kind: "onednn" | "openblas", version: string }   (throws when unusable)
- *   setThreads(n), threads()   -> the BLAS thread count (OpenMP for oneDNN, openblas_set_num_threads for OpenBLAS)
+ *   setThreads(n), threads()   -> the BLAS thread count (OpenMP for oneDNN, openblas_set_num_threads for OpenBLAS);
+ *                                 threads() is 0 when the library offers no way to ask
  *   gemm(heap, ta, tb, m, n, k, batch, aOff, aStride, bOff, bStride, cOff, biasOff, biasSize, act, alpha)
  *       C_i = act(op(A_i) · op(B_i) + bias) for i < batch, row-major; op(X) = Xᵀ when the flag is set; k may be 0;
  *       strides are in elements (0 broadcasts one matrix over the batch); biasOff < 0 means no bias; a bias of
@@ -139,7 +140,8 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
 static napi_value Threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
-  napi_create_int32(env, get_threads ? get_threads() : 1, &v);
+  /* 0: the library gives no way to ask (e.g. a oneDNN built without OpenMP) */
+  napi_create_int32(env, get_threads ? get_threads() : 0, &v);
   return v;
 }
 

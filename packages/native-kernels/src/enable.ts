@@ -27,7 +27,7 @@ export interface NativeKernelsInfo {
   version: string;
   /** The file dlopen loaded. */
   path: string;
-  /** The BLAS thread count. */
+  /** The BLAS thread count (0: the library offers no way to set or read it). */
   threads: number;
   /** The wasm kernels now computed natively. */
   kernels: string[];
@@ -95,7 +95,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     path: blas.path,
     threads: effectiveThreads,
     kernels: [...REPLACED, ADAM_UPDATE_KERNEL, LGAMMA_KERNEL],
-    description: `wasm + ${name} matMul (${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'})`,
+    description: `wasm + ${name} matMul (${effectiveThreads === 0 ? 'threads unknown' : `${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'}`})`,
   };
   return active;
 }
