@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NotImplementedError, ShapeError } from '@varia/core';
 import type { Constraint } from './constraints.js';
-import { broadcastShapes, shapesEqual, toFloatTensor, type TensorLike } from './tensor-like.js';
+import { broadcastShapes, shapesEqual, toFloatTensor, type TensorLike, uniformValue } from './tensor-like.js';
 import { gradFreeMask, stopGradient } from './special.js';
 import { validateValue } from './validate.js';
 
@@ -41,6 +41,8 @@ export interface PreparedParams<K extends string> {
   readonly shape: number[];
   /** Tensors the distribution created itself and must dispose. */
   readonly owned: tf.Tensor[];
+  /** Parameters given as host data with one value everywhere, by name (see {@link Distribution.knownConstant}). */
+  readonly constants: Readonly<Partial<Record<K, number>>>;
 }
 
 /**
@@ -71,19 +73,39 @@ export abstract class Distribution {
     return false;
   }
   private readonly owned: tf.Tensor[];
+  private readonly constants: Readonly<Record<string, number | undefined>>;
   private disposed = false;
 
+  /**
+   * `owned`: tensors this distribution made and disposes; `constants`: parameters known on the host to be one number
+   * everywhere (from {@link Distribution.prepareParams}), for {@link Distribution.knownConstant}.
+   */
   protected constructor(
     batchShape: readonly number[],
     eventShape: readonly number[],
     options: DistributionOptions = {},
     owned: tf.Tensor[] = [],
+    constants: Readonly<Record<string, number | undefined>> = {},
   ) {
     this.batchShape = [...batchShape];
     this.eventShape = [...eventShape];
     this.validateArgs = options.validateArgs ?? true;
     this.maskOutOfSupport = options.maskOutOfSupport ?? true;
     this.owned = owned;
+    this.constants = constants;
+  }
+
+  /**
+   * The value of parameter `name` when it is known on the host, without reading a tensor, to be the same number
+   * everywhere: the parameter was given as a number, or as an array or Float32Array whose entries all equal that number
+   * (as float32). `undefined` otherwise: parameters given as tensors are never read (and families that do not record
+   * their parameters always answer `undefined`).
+   *
+   * Formulas use it to skip operations a constant makes trivial, e.g. KL(N(μ, σ²) ‖ N(0, 1)) without the division by
+   * σ₂ = 1 and the subtraction of μ₂ = 0: the same numbers with fewer tensor operations in a training step.
+   */
+  knownConstant(name: string): number | undefined {
+    return this.constants[name];
   }
 
   /**
@@ -100,11 +122,14 @@ export abstract class Distribution {
     const names = Object.keys(params) as K[];
     const owned: tf.Tensor[] = [];
     const raw = {} as Record<K, tf.Tensor>;
+    const constants: Partial<Record<K, number>> = {};
     for (const name of names) {
       const value = params[name];
       if (value === undefined || value === null) {
         throw new ShapeError(name, `${owner}: "${name}" is required`);
       }
+      const constant = uniformValue(value);
+      if (constant !== undefined) constants[name] = constant;
       const t = toFloatTensor(value);
       if (t !== value) owned.push(t);
       raw[name] = t;
@@ -140,7 +165,7 @@ export abstract class Distribution {
         throw e;
       }
     }
-    return { tensors, shape, owned };
+    return { tensors, shape, owned, constants };
   }
 
   /** The class name used in messages. */

@@ -50,3 +50,64 @@ describe('built-in analytic KL pairs agree with Monte Carlo within 4 standard er
     }
   });
 });
+
+describe('KL(Normal ‖ N(0, 1)) against a prior known on the host', () => {
+  const locs = [[0.3, -1.2, 2], [0, 0.5, -0.1]];
+  const scales = [[0.5, 1, 2], [0.1, 1.5, 0.9]];
+
+  /** KL and its gradients w.r.t. p's loc and scale, as plain arrays. */
+  function klAndGrads(q: () => Normal): { kl: Float32Array; dLoc: Float32Array; dScale: Float32Array } {
+    return tf.tidy(() => {
+      const loc = tf.tensor2d(locs);
+      const scale = tf.tensor2d(scales);
+      const kl = klDivergence(new Normal({ loc, scale }), q());
+      const [dLoc, dScale] = tf.grads((l: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(klDivergence(new Normal({ loc: l, scale: s }), q()), tf.tensor2d([[1, 2, 3], [4, 5, 6]]))))([loc, scale]);
+      return { kl: kl.dataSync() as Float32Array, dLoc: dLoc!.dataSync() as Float32Array, dScale: dScale!.dataSync() as Float32Array };
+    });
+  }
+
+  it('matches the closed form, and the same prior given as tensors bit for bit, values and gradients', () => {
+    const host = klAndGrads(() => new Normal({ loc: [0, 0, 0], scale: new Float32Array(3).fill(1) }));
+    const tensors = klAndGrads(() => new Normal({ loc: tf.zeros([3]), scale: tf.ones([3]) }));
+    expect(host.kl).toEqual(tensors.kl);
+    expect(host.dLoc).toEqual(tensors.dLoc);
+    expect(host.dScale).toEqual(tensors.dScale);
+    // KL = −log σ + ½(σ² + μ²) − ½; ∂/∂μ = μ, ∂/∂σ = σ − 1/σ (times the weights 1…6)
+    locs.flat().forEach((m, i) => {
+      const s = scales.flat()[i]!;
+      expect(host.kl[i]).toBeCloseTo(-Math.log(s) + 0.5 * (s * s + m * m) - 0.5, 5);
+      expect(host.dLoc[i]).toBeCloseTo((i + 1) * m, 4);
+      expect(host.dScale[i]).toBeCloseTo((i + 1) * (s - 1 / s), 3);
+    });
+  });
+
+  it('runs fewer kernels than against tensors', async () => {
+    const count = async (q: Normal): Promise<number> => {
+      const p = new Normal({ loc: tf.tensor2d(locs), scale: tf.tensor2d(scales) }, { validateArgs: false });
+      const info = await tf.profile(() => klDivergence(p, q));
+      tf.dispose([p.loc, p.scale, q.loc, q.scale]);
+      q.dispose();
+      return info.kernels.length;
+    };
+    const viaTensors = await count(new Normal({ loc: tf.zeros([3]), scale: tf.ones([3]) }, { validateArgs: false }));
+    const viaHost = await count(new Normal({ loc: [0, 0, 0], scale: [1, 1, 1] }, { validateArgs: false }));
+    // no division by σ₂ (twice) and no subtraction of μ₂
+    expect(viaHost).toBe(viaTensors - 3);
+  });
+
+  it('broadcasts to q\'s shape when q has the larger batch shape, and handles other constants with the full formula', () => {
+    tf.tidy(() => {
+      const p = new Normal({ loc: [0.3, -1.2, 2], scale: [0.5, 1, 2] });
+      const wide = klDivergence(p, new Normal({ loc: [[0, 0, 0], [0, 0, 0]], scale: 1 }));
+      expect(wide.shape).toEqual([2, 3]);
+      const one = Array.from(klDivergence(p, new Normal({ loc: 0, scale: 1 })).dataSync());
+      expect(Array.from(wide.dataSync())).toEqual([...one, ...one]);
+      // KL(N(μ₁, σ₁²) ‖ N(1, 2²)) = log(2/σ₁) + (σ₁² + (μ₁ − 1)²)/8 − ½
+      const other = klDivergence(p, new Normal({ loc: 1, scale: 2 })).dataSync();
+      [0.3, -1.2, 2].forEach((m, i) => {
+        const s = [0.5, 1, 2][i]!;
+        expect(other[i]).toBeCloseTo(Math.log(2 / s) + (s * s + (m - 1) ** 2) / 8 - 0.5, 5);
+      });
+    });
+  });
+});

@@ -15,13 +15,19 @@ import { Laplace } from './laplace.js';
 import { MultivariateNormalDiag } from './multivariate-normal-diag.js';
 import { OneHotCategorical } from './one-hot-categorical.js';
 import { digamma, gradFreeMask, lbeta, lgamma } from './special.js';
+import { broadcastShapes, shapesEqual } from './tensor-like.js';
 
 /**
  * KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½.
  */
 export function klNormalNormal(p: Normal, q: Normal): tf.Tensor {
-  const varRatio = tf.square(tf.div(p.scale, q.scale));
-  const t1 = tf.square(tf.div(tf.sub(p.loc, q.loc), q.scale));
+  // Against a q known to be N(0, 1) (a standard-normal prior given as host values) the division by σ₂ and the
+  // subtraction of μ₂ are skipped: x / 1 and x − 0 are exact, so the values and gradients are the same bits, with
+  // three operations less forward and about six less backward per step. Only when p's shape is already the result's.
+  const standard =
+    q.knownConstant('loc') === 0 && q.knownConstant('scale') === 1 && shapesEqual(broadcastShapes([p.batchShape, q.batchShape]), p.batchShape);
+  const varRatio = tf.square(standard ? p.scale : tf.div(p.scale, q.scale));
+  const t1 = tf.square(standard ? p.loc : tf.div(tf.sub(p.loc, q.loc), q.scale));
   return tf.mul(0.5, tf.sub(tf.sub(tf.add(varRatio, t1), 1), tf.log(varRatio)));
 }
 

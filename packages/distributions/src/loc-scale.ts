@@ -36,7 +36,7 @@ export abstract class LocScaleDistribution extends Distribution {
       LocScaleDistribution.argConstraints,
       options.validateArgs ?? true,
     );
-    super(p.shape, [], options, p.owned);
+    super(p.shape, [], options, p.owned, p.constants);
     this.loc = p.tensors.loc;
     this.scale = p.tensors.scale;
   }

@@ -85,6 +85,19 @@ describe('Normal', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('knownConstant: parameters given as host data with one value everywhere, never from tensors', () => {
+    tf.tidy(() => {
+      const q = new Normal({ loc: 0.1, scale: [[2, 2], [2, 2]] });
+      expect(q.knownConstant('loc')).toBe(Math.fround(0.1)); // the float32 value the tensor holds
+      expect(q.knownConstant('scale')).toBe(2);
+      expect(new Normal({ loc: new Float32Array(3), scale: [1, 2, 1] }).knownConstant('loc')).toBe(0);
+      expect(new Normal({ loc: new Float32Array(3), scale: [1, 2, 1] }).knownConstant('scale')).toBeUndefined();
+      expect(new Normal({ loc: [NaN, NaN], scale: 1 }, { validateArgs: false }).knownConstant('loc')).toBeUndefined();
+      expect(new Normal({ loc: tf.zeros([2]), scale: tf.ones([2]) }).knownConstant('loc')).toBeUndefined();
+      expect(q.knownConstant('rate')).toBeUndefined();
+    });
+  });
+
   it('shape, expand, seeding and memory contract', () => {
     expectContract(() => new Normal({ loc: [0, 1], scale: 2 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
   });

@@ -14,6 +14,26 @@ export function toFloatTensor(value: TensorLike): tf.Tensor {
 }
 
 /**
+ * The single value of host data whose entries are all the same number, as float32 (what a tensor made from it holds):
+ * `3` for `3`, `[[0, 0], [0, 0]]` or `new Float32Array(4)` → `0`. `undefined` for a tensor (never read), empty data, or
+ * entries that differ (NaN differs from everything).
+ */
+export function uniformValue(value: TensorLike): number | undefined {
+  if (value instanceof tf.Tensor) return undefined;
+  if (typeof value === 'number') return Math.fround(value);
+  let first: number | undefined;
+  const same = (v: number | ArrayLike<unknown>): boolean => {
+    if (typeof v === 'number') {
+      first ??= v;
+      return v === first;
+    }
+    for (let i = 0; i < v.length; i++) if (!same(v[i] as number | ArrayLike<unknown>)) return false;
+    return true;
+  };
+  return same(value) && first !== undefined ? Math.fround(first) : undefined;
+}
+
+/**
  * NumPy broadcasting of shapes: aligns trailing dimensions; each pair must be equal or contain a 1.
  * @throws ShapeError naming `argument` when the shapes cannot be broadcast.
  */

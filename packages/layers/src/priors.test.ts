@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
+import type { Independent } from '@varia/distributions';
 import { describe, expect, it } from 'vitest';
 import { GaussianMixturePrior, StandardNormalPrior } from './priors.js';
 
@@ -12,8 +13,19 @@ describe('priors', () => {
       const d = p.distribution();
       expect(d.eventShape).toEqual([3]);
       expect(d.logProb(tf.zeros([3])).dataSync()[0]).toBeCloseTo(-1.5 * LOG_2PI, 5);
+      // its Normal knows it is N(0, 1) without a tensor read, so the analytic KL against it skips σ = 1 and μ = 0
+      const base = (d as Independent).base;
+      expect([base.knownConstant('loc'), base.knownConstant('scale')]).toEqual([0, 1]);
     });
     expect(p.namedVariables().size).toBe(0);
+  });
+
+  it('standard normal: dispose() frees the tensors its distribution made', () => {
+    const before = tf.memory().numTensors;
+    const d = new StandardNormalPrior(4).distribution();
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    d.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('mixture of one component at the origin equals the standard normal; gradients reach every variable', () => {

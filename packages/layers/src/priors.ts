@@ -23,7 +23,10 @@ export class StandardNormalPrior implements LatentPrior {
     this.latentDim = latentDim;
   }
   distribution(): Distribution {
-    return new Independent(new Normal({ loc: tf.zeros([this.latentDim]), scale: tf.ones([this.latentDim]) }, HEAD_DISTRIBUTION_OPTIONS), 1);
+    // host values, not tensors: the Normal then knows it is N(0, 1) (knownConstant), and the analytic KL against it
+    // skips the division by σ = 1 and the subtraction of μ = 0 in every training step
+    const d = this.latentDim;
+    return new Independent(new Normal({ loc: new Float32Array(d), scale: new Float32Array(d).fill(1) }, HEAD_DISTRIBUTION_OPTIONS), 1);
   }
   namedVariables(): Map<string, tf.Variable> {
     return new Map();
