@@ -121,7 +121,7 @@ describe('loadMatrix', () => {
   // ten runs (Node 20; the spread is young-generation garbage awaiting a scavenge), since its values live in a typed
   // array outside the JS heap. The bound, 0.6 × the file size (30 MB), leaves room for GC timing and still fails
   // any loader that holds the text.
-  it('streams a 50 MB CSV with bounded heap', { timeout: 30_000 }, async () => {
+  it('streams a 50 MB CSV with bounded heap', { timeout: 120_000 }, async () => {
     const path = join(dir, 'big.csv');
     const cols = 50;
     const value = (row: number, col: number) => ((row * 31 + col * 17) % 100_000) / 1000;
