@@ -13,6 +13,7 @@ import {
 import { type KLSchedule, linearWarmup, negativeElbo, type VariationalInputs } from '@varia/losses';
 import { restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { BatchAssembler } from './batch-assembler.js';
+import { StepStats } from './step-stats.js';
 import { type DataInput, type DataDomain, toMatrix, validateDomain } from './data.js';
 
 /** What {@link trainModel} needs from a model. */
@@ -333,8 +334,8 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
       const rng = epochRng(seed, epoch);
       const order = options.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : permutation(n, rng);
       const epochStart = snapshot(variables);
-      // Every step's loss, reconstruction and KL, flat (3 scalars per step): stacked and read once per epoch.
-      const stepStats: tf.Tensor[] = [];
+      // Every step's loss, reconstruction and KL (3 scalars per step), read once per epoch.
+      const stepStats = new StepStats();
       const sizes: number[] = [];
       const betas: number[] = [];
       const t0 = Date.now();
@@ -373,9 +374,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
           await yieldNow();
         }
         // One read per epoch: every step's loss, reconstruction and KL.
-        const stacked = tf.stack(stepStats);
-        const values = await stacked.data();
-        stacked.dispose();
+        const values = await stepStats.read();
         const seconds = (Date.now() - t0) / 1000;
         let loss = 0;
         let reconstruction = 0;
@@ -433,7 +432,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
         }
       } finally {
         disposeSnapshot(epochStart);
-        tf.dispose(stepStats);
+        stepStats.dispose();
       }
     }
     let bestEpoch = state.epoch;
