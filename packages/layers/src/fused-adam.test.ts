@@ -32,7 +32,7 @@ function train(optimizer: tf.Optimizer, steps: number, seed = 1): { w: Float32Ar
   const x = tf.randomNormal([8, 3], 0, 1, 'float32', seed + 1);
   const t = tf.randomNormal([8, 2], 0, 1, 'float32', seed + 2);
   for (let s = 0; s < steps; s++) {
-    tf.dispose(optimizer.minimize(() => tf.sum(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), t))), false, [w, b]));
+    optimizer.minimize(() => tf.sum(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), t))), false, [w, b]);
   }
   tf.dispose([x, t]);
   return { w: w.dataSync() as Float32Array, b: b.dataSync() as Float32Array, vars: [w, b] };
@@ -78,7 +78,7 @@ describe('FusedAdamOptimizer', () => {
     registerJsAdamKernel();
     const fused = new FusedAdamOptimizer(0.05);
     const w = tf.variable(tf.tensor1d([1, -2, 3]), true, `adam-state-${Math.random()}`);
-    const step = (o: tf.Optimizer) => tf.dispose(o.minimize(() => tf.sum(tf.square(w)), false, [w]));
+    const step = (o: tf.Optimizer): void => void o.minimize(() => tf.sum(tf.square(w)), false, [w]);
     step(fused);
     step(fused);
     const saved = await fused.getWeights();
@@ -91,7 +91,7 @@ describe('FusedAdamOptimizer', () => {
     // reference: three plain steps from the same start
     const w2 = tf.variable(tf.tensor1d([1, -2, 3]), true, `adam-ref-${Math.random()}`);
     const ref = tf.train.adam(0.05);
-    for (let i = 0; i < 3; i++) tf.dispose(ref.minimize(() => tf.sum(tf.square(w2)), false, [w2]));
+    for (let i = 0; i < 3; i++) ref.minimize(() => tf.sum(tf.square(w2)), false, [w2]);
     afterPlain.forEach((v, i) => expect(v).toBeCloseTo(w2.dataSync()[i]!, 5));
     tf.dispose([w, w2]);
     [fused, plain, ref].forEach((o) => o.dispose());
