@@ -42,5 +42,10 @@ fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "setup-system: apt-get install ${packages[*]}" >&2
-$SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${packages[@]}"
+if ! { $SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${packages[@]}"; }; then
+  if [[ " ${packages[*]} " == *" chromium "* ]]; then
+    echo "setup-system: apt-get failed; the browser test needs Chromium" >&2
+    exit 1
+  fi
+  echo "setup-system: apt-get failed; the CLI will run on plain wasm and say why (the BLAS libraries are optional)" >&2
+fi
