@@ -25,7 +25,8 @@ if $want_chromium; then
   else packages+=(chromium); fi
 fi
 if $want_native; then
-  have() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+  libs=$(ldconfig -p 2>/dev/null || true) # captured first: grep -q would end the pipe early (SIGPIPE under pipefail)
+  have() { [[ "$libs" == *"$1"* ]]; }
   have 'libdnnl.so.2' || packages+=(libdnnl2)
   have 'libopenblas.so.0' || packages+=(libopenblas0-pthread)
 fi
