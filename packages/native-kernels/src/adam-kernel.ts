@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { ADAM_UPDATE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
@@ -20,9 +20,9 @@ export function nativeAdamUpdate(addon: NativeAddon): KernelConfig {
       return t;
     });
     const [w, g, m, v] = tensors as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
-    const size = w.shape.reduce((p, d) => p * d, 1);
+    const size = util.sizeFromShape(w.shape);
     for (const t of [g, m, v]) {
-      if (t.shape.reduce((p, d) => p * d, 1) !== size) {
+      if (util.sizeFromShape(t.shape) !== size) {
         throw new Error(`${ADAM_UPDATE_KERNEL}: inputs must have one shape, got [${w.shape.join(', ')}] and [${t.shape.join(', ')}]`);
       }
     }

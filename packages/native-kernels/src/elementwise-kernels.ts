@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { LGAMMA_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
@@ -9,7 +9,7 @@ interface KernelArgs {
   attrs?: NamedAttrMap;
 }
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
+const size = (shape: readonly number[]): number => util.sizeFromShape([...shape]);
 
 /** Op codes of the addon's `unary`. */
 const UNARY_OPS = { Softplus: 0, Exp: 1, Log: 2, Log1p: 3, [LGAMMA_KERNEL]: 4 } as const;

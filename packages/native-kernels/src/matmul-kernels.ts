@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
@@ -6,7 +6,7 @@ import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from
 /** Activation codes of the addon's gemm, by tfjs's fused-activation name (`prelu` is left to the wasm kernel). */
 const ACTIVATION_CODES: Readonly<Record<string, number>> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5 };
 
-const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
+const size = (shape: readonly number[]): number => util.sizeFromShape([...shape]);
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The geometry of C = op(A)·op(B) over broadcast batch dimensions, or undefined for a case left to the wasm kernel. */
