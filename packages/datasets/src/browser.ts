@@ -6,6 +6,7 @@
  * @module
  */
 export type { Dataset } from './dataset.js';
+export type { Matrix } from '@varia/core';
 export { toyGaussian2d, type ToyGaussian2dOptions } from './toy-gaussian.js';
 export { toScatter, type Scatter, type ScatterPoint } from './scatter.js';
 export {
