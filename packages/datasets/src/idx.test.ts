@@ -2,33 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { concatBytes } from './test-utils/arrays.js';
+import { CODES, encodeIdx } from './test-utils/idx-writer.js';
 import { ArgumentError, DataError } from '@varia/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIdx, loadIdxDataset } from './idx.js';
-
-/*
- * An independent IDX writer for the tests, straight from the format description: big-endian magic 0x0000TTDD,
- * DD big-endian uint32 sizes, then big-endian values.
- */
-const CODES = { uint8: [0x08, 1], int8: [0x09, 1], int16: [0x0b, 2], int32: [0x0c, 4], float32: [0x0d, 4], float64: [0x0e, 8] } as const;
-function encodeIdx(dtype: keyof typeof CODES, dims: number[], values: number[]): Uint8Array {
-  const [code, size] = CODES[dtype];
-  const header = 4 + 4 * dims.length;
-  const out = new Uint8Array(header + values.length * size);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, (code << 8) | dims.length);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
-  values.forEach((v, k) => {
-    const at = header + k * size;
-    if (dtype === 'uint8') view.setUint8(at, v);
-    else if (dtype === 'int8') view.setInt8(at, v);
-    else if (dtype === 'int16') view.setInt16(at, v);
-    else if (dtype === 'int32') view.setInt32(at, v);
-    else if (dtype === 'float32') view.setFloat32(at, v);
-    else view.setFloat64(at, v);
-  });
-  return out;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'varia-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -171,3 +149,68 @@ describe('loadIdxDataset', () => {
     );
   });
 });
+
+describe('loadIdx on untrusted input', () => {
+  /**
+   * A gzip bomb without gzipping gigabytes: gzip members may be concatenated (RFC 1952 §2.2), so one member of
+   * 1 MiB of zeros (~1 KiB compressed) repeated `mib` times inflates to `mib` MiB. The first member holds the header.
+   */
+  function bomb(dims: number[], mib: number): Uint8Array {
+    const zeros = gzipSync(new Uint8Array(1 << 20), { level: 9 });
+    return concatBytes([gzipSync(encodeIdx('uint8', dims, [])), ...Array.from({ length: mib }, () => zeros)]);
+  }
+
+  async function peakExternal<T>(run: () => Promise<T>): Promise<{ result: T | unknown; grewBy: number; ms: number }> {
+    const base = process.memoryUsage().arrayBuffers;
+    let peak = base;
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 1);
+    const t0 = performance.now();
+    let result: T | unknown;
+    try {
+      result = await run();
+    } catch (e) {
+      result = e;
+    }
+    clearInterval(timer);
+    return { result, grewBy: Math.max(peak, process.memoryUsage().arrayBuffers) - base, ms: performance.now() - t0 };
+  }
+
+  it('stops inflating a gzip bomb at the size its header declares (4 GiB of zeros behind a 10-image header)', async () => {
+    const gz = bomb([10, 28, 28], 4096);
+    expect(gz.length).toBeLessThan(6e6); // a few MB on disk
+    const path = write('bomb.gz', gz);
+    for (const source of [path, gz]) {
+      const { result, grewBy, ms } = await peakExternal(() => loadIdx(source));
+      expect(result).toBeInstanceOf(DataError);
+      expect((result as DataError).message).toMatch(/longer than its header says: dims \[10, 28, 28\] of uint8 need 7840 data bytes.*got more/);
+      expect(grewBy).toBeLessThan(32e6); // the old loader inflated everything: 4 GiB
+      expect(ms).toBeLessThan(5000);
+    }
+  });
+
+  it('refuses a header that declares more than maxBytes before inflating or allocating', async () => {
+    const gz = bomb([1 << 20, 64, 64], 64); // declares 4 GiB
+    const { result, grewBy } = await peakExternal(() => loadIdx(gz));
+    expect((result as DataError).message).toMatch(
+      /declares dims \[1048576, 64, 64\] of uint8, 4294967312 bytes, more than the limit of 1073741824 bytes \(option "maxBytes"\)/,
+    );
+    expect(grewBy).toBeLessThan(16e6);
+    const small = encodeIdx('uint8', [3, 2, 3], PIXELS);
+    await expect(loadIdx(small, { maxBytes: 33 })).rejects.toThrow(/34 bytes, more than the limit of 33 bytes/);
+    expect((await loadIdx(small, { maxBytes: 34 })).dims).toEqual([3, 2, 3]);
+    await expect(loadIdx(write('small.idx', small), { maxBytes: 20 })).rejects.toThrow(DataError);
+    await expect(loadIdxDataset({ images: small, maxBytes: 20 })).rejects.toThrow(/option "maxBytes"/);
+    // a product of dims that overflows to Infinity (and Infinity · 0) is refused, not allocated
+    const huge = encodeIdx('uint8', [...Array<number>(250).fill(0xffffffff), 0], []);
+    await expect(loadIdx(huge)).rejects.toThrow(/more than the limit/);
+  });
+
+  it('checks maxBytes and options as arguments', async () => {
+    const small = encodeIdx('uint8', [1], [1]);
+    for (const bad of [0, 7, 1.5, -1, '100', Number.NaN]) {
+      await expect(loadIdx(small, { maxBytes: bad as number })).rejects.toThrow(ArgumentError);
+    }
+    await expect(loadIdxDataset(undefined as unknown as { images: Uint8Array })).rejects.toThrow(ArgumentError);
+  });
+});
+

@@ -12,10 +12,18 @@ export {
 export {
   loadIdx,
   loadIdxDataset,
+  IDX_DEFAULT_MAX_BYTES,
+  type LoadIdxOptions,
   type IdxDtype,
   type IdxData,
   type IdxArray,
   type IdxSource,
   type LoadIdxDatasetOptions,
 } from './idx.js';
-export { loadMatrix, type MatrixSource, type LoadMatrixOptions, type LoadedMatrix } from './load-matrix.js';
+export {
+  loadMatrix,
+  LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH,
+  type MatrixSource,
+  type LoadMatrixOptions,
+  type LoadedMatrix,
+} from './load-matrix.js';

@@ -70,6 +70,9 @@ describe('loadMatrix', () => {
     ['1,1e39\n', 'real', /<text>:1:2: value "1e39" is outside the float32 range/],
     ['1,,3\n', 'real', /<text>:1:2: empty cell, expected a number/],
     ['1,0x1F\n', 'real', /<text>:1:2: hexadecimal, binary and octal literals are not allowed, got "0x1F"/],
+    ['1, 0x10\n', 'counts', /<text>:1:2: hexadecimal, binary and octal literals are not allowed, got " 0x10"/],
+    ['1, 0b11 \n', 'real', /<text>:1:2: hexadecimal, binary and octal literals are not allowed, got " 0b11 "/],
+    ['1,\u00a00O7\n', 'real', /<text>:1:2: hexadecimal, binary and octal literals are not allowed/],
     ['1,2\n3,-1\n', 'counts', /<text>:2:2: dtype 'counts' needs a non-negative integer ≤ 16777216, got "-1"/],
     ['1,2.5\n', 'counts', /<text>:1:2: dtype 'counts' needs a non-negative integer ≤ 16777216, got "2.5"/],
     ['1,"2\n', 'real', /<text>:1:2: unterminated quoted field/],
@@ -79,6 +82,41 @@ describe('loadMatrix', () => {
     expect(e.location.line).toBeGreaterThan(0);
     expect(e.location.column).toBeGreaterThan(0);
     expect(e.location.file).toBeUndefined();
+  });
+
+  it('refuses a line longer than maxLineLength as a DataError naming it, from text and from a file', async () => {
+    const long = `${'1,'.repeat(50_000)}1`; // 100,001 characters, longer than one 64 KiB read
+    const text = `1,2\n3,4\n${long}\n5,6\n`;
+    const path = write('long-line.csv', text);
+    for (const source of [{ text }, path]) {
+      const e = await dataError(source, { dtype: 'real', maxLineLength: 100_000 });
+      expect(e.message).toMatch(/:3: line is longer than 100000 characters \(option "maxLineLength"\)/);
+      expect(e.location.line).toBe(3);
+    }
+    // at the limit (a CRLF's CR not counted) the line loads
+    const crlf = write('long-crlf.csv', `${long}\r\n${long}\r\n`);
+    expect((await loadMatrix(crlf, { dtype: 'real', maxLineLength: 100_001 })).x.cols).toBe(50_001);
+    expect((await loadMatrix({ text: long }, { dtype: 'real', maxLineLength: 100_001 })).x.rows).toBe(1);
+    await expect(loadMatrix({ text: '1' }, { dtype: 'real', maxLineLength: 0 })).rejects.toThrow(ArgumentError);
+    await expect(loadMatrix({ text: '1' }, { dtype: 'real', maxLineLength: 1.5 })).rejects.toThrow(/"maxLineLength" must be a positive integer/);
+  });
+
+  it('refuses a file of one 40 MB line without holding it (default limit 2^24), and the caller\'s catch runs', async () => {
+    const path = join(dir, 'one-line.csv');
+    const out = createWriteStream(path);
+    const chunk = '1,'.repeat(1 << 19); // 1 MiB
+    for (let k = 0; k < 40; k++) if (!out.write(chunk)) await new Promise<void>((ok) => out.once('drain', () => ok()));
+    await new Promise<void>((ok) => out.end(() => ok()));
+    const base = process.memoryUsage().heapUsed;
+    let caught: unknown;
+    try {
+      await loadMatrix(path, { dtype: 'counts' });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(DataError);
+    expect((caught as DataError).message).toMatch(/:1: line is longer than 16777216 characters/);
+    expect(process.memoryUsage().heapUsed - base).toBeLessThan(40e6);
   });
 
   it('names a text source in messages when given a name', async () => {

@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { ArgumentError, DataError, type DataLocation, type Matrix } from '@varia/core';
 import { requireOneOf } from './arguments.js';
 
@@ -34,7 +33,20 @@ export interface LoadMatrixOptions {
    * a leading corner cell (as many fields as the data lines) or not (one field fewer, as R's `write.table` writes).
    */
   rowNames?: boolean;
+  /**
+   * The longest line accepted, in characters (UTF-16 code units, the line break excluded); a longer line is a
+   * `DataError` naming it, found before the line is held in memory as a whole. Default
+   * {@link LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH}.
+   */
+  maxLineLength?: number;
 }
+
+/**
+ * The default of {@link LoadMatrixOptions.maxLineLength}: 2²⁴ characters (16 Mi), e.g. a row of 1.6 million
+ * ten-character values. JavaScript strings cannot exceed about 2²⁹ characters, so without a limit one huge line
+ * would end the process with a `RangeError`.
+ */
+export const LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH = 2 ** 24;
 
 /** What {@link loadMatrix} returns. */
 export interface LoadedMatrix {
@@ -86,6 +98,19 @@ function splitFields(line: string, delimiter: string, fail: (column: number, mes
   }
 }
 
+/**
+ * Whether a cell that `Number` read as finite is a hexadecimal, binary or octal literal (`0x10`, ` 0b11`, `\u00a00o7`).
+ * `Number` accepts those, surrounded by any white space; a decimal literal has no x, b or o anywhere, so a scan of
+ * the whole cell (not its second character, which white space can shift) decides.
+ */
+function nonDecimal(cell: string): boolean {
+  for (let k = 0; k < cell.length; k++) {
+    const c = cell.charCodeAt(k) | 32;
+    if (c === 120 || c === 98 || c === 111) return true;
+  }
+  return false;
+}
+
 /** A push parser: one call of `line` per physical line, then `finish`. Keeps only the growing value buffer. */
 class MatrixParser {
   private readonly label: string;
@@ -124,6 +149,12 @@ class MatrixParser {
     throw new DataError(`loadMatrix: ${where}: ${message}`, location);
   }
 
+  /** The next line is longer than `limit` characters: a DataError naming it. */
+  tooLong(limit: number): never {
+    this.lineNumber++;
+    this.fail(`line is longer than ${limit} characters (option "maxLineLength")`);
+  }
+
   line(raw: string): void {
     this.lineNumber++;
     let line = raw;
@@ -155,14 +186,7 @@ class MatrixParser {
     for (let c = 0; c < this.cols; c++) {
       const cell = fields[c + offset]!;
       const value = Number(cell);
-      const second = cell.charCodeAt(1) | 32; // 'x', 'b', 'o': Number() would accept 0x…, 0b…, 0o… literals
-      if (
-        !Number.isFinite(value) ||
-        (value === 0 && cell.trim().length === 0) ||
-        second === 120 ||
-        second === 98 ||
-        second === 111
-      ) {
+      if (!Number.isFinite(value) || (value === 0 && cell.trim().length === 0) || (Number.isInteger(value) && nonDecimal(cell))) {
         this.badCell(cell, c + offset + 1);
       }
       if (counts) {
@@ -225,17 +249,57 @@ class MatrixParser {
   }
 }
 
-/** Yields the lines of a string without building an array of them. */
-function* linesOf(text: string): Generator<string> {
+/** Feeds the lines of a string to the parser without building an array of them. */
+function parseText(text: string, parser: MatrixParser, maxLineLength: number): void {
   let start = 0;
-  while (start <= text.length) {
-    const end = text.indexOf('\n', start);
-    if (end < 0) {
-      if (start < text.length) yield text.slice(start);
-      return;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end - start > maxLineLength + 1 || (end - start === maxLineLength + 1 && text.charCodeAt(end - 1) !== 13)) {
+      parser.tooLong(maxLineLength);
     }
-    yield text.slice(start, end);
+    parser.line(text.slice(start, end));
     start = end + 1;
+  }
+}
+
+/**
+ * Feeds the lines of a text stream to the parser. A partial line is kept as a rope of chunks and refused as soon
+ * as it exceeds `maxLineLength`, so no line longer than the limit (plus one chunk) is ever held.
+ */
+async function parseStream(chunks: AsyncIterable<string>, parser: MatrixParser, maxLineLength: number): Promise<void> {
+  let carry = '';
+  // A CR before the LF is not counted: the limit is on the line's content.
+  const check = (length: number, text: string): void => {
+    if (length > maxLineLength + 1 || (length === maxLineLength + 1 && text.charCodeAt(text.length - 1) !== 13)) {
+      parser.tooLong(maxLineLength);
+    }
+  };
+  for await (const chunk of chunks) {
+    let start = 0;
+    let end = chunk.indexOf('\n');
+    if (end < 0) {
+      carry += chunk;
+      if (carry.length > maxLineLength + 1) parser.tooLong(maxLineLength);
+      continue;
+    }
+    const first = carry + chunk.slice(0, end);
+    check(first.length, first);
+    parser.line(first);
+    carry = '';
+    start = end + 1;
+    while ((end = chunk.indexOf('\n', start)) >= 0) {
+      const line = chunk.slice(start, end);
+      check(line.length, line);
+      parser.line(line);
+      start = end + 1;
+    }
+    carry = chunk.slice(start);
+    if (carry.length > maxLineLength + 1) parser.tooLong(maxLineLength);
+  }
+  if (carry.length > 0) {
+    check(carry.length, carry);
+    parser.line(carry);
   }
 }
 
@@ -245,7 +309,10 @@ function* linesOf(text: string): Generator<string> {
  *
  * - Source: a string is a file path; CSV/TSV text is passed as `{ text }` (see {@link MatrixSource}).
  * - Lines may end in LF or CRLF; a UTF-8 byte-order mark and blank lines are ignored. Fields may be double-quoted.
- * - Values are parsed with JavaScript's `Number` (decimal and exponent notation; hexadecimal is rejected).
+ * - Values are parsed with JavaScript's `Number` (decimal and exponent notation; hexadecimal, binary and octal
+ *   literals are rejected, with or without surrounding white space).
+ * - A line longer than `maxLineLength` characters (default {@link LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH}) is refused
+ *   before it is held whole, so no file can exhaust memory through one line.
  *
  * @example
  * ```ts
@@ -255,7 +322,7 @@ function* linesOf(text: string): Generator<string> {
  * @returns the matrix and, when asked for, the column and row names.
  * @throws DataError whose `location` has the `file` (for paths), 1-based `line` and `column` (field number, row
  *   names included) and 0-based data `row`, for: ragged rows, non-numeric or empty cells, NaN or infinite values,
- *   negative or non-integer values with dtype `'counts'`, a header whose length does not fit the data, an input
+ *   negative or non-integer values with dtype `'counts'`, a line over `maxLineLength`, a header whose length does not fit the data, an input
  *   without data rows, or a file that cannot be read. ArgumentError for bad options.
  */
 export async function loadMatrix(source: MatrixSource, options: LoadMatrixOptions): Promise<LoadedMatrix> {
@@ -271,6 +338,13 @@ export async function loadMatrix(source: MatrixSource, options: LoadMatrixOption
       `${where}: "delimiter" must be a non-empty string without quotes or line breaks, got ${JSON.stringify(options.delimiter)}`,
     );
   }
+  const maxLineLength = options.maxLineLength ?? LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH;
+  if (typeof maxLineLength !== 'number' || !Number.isSafeInteger(maxLineLength) || maxLineLength < 1) {
+    throw new ArgumentError(
+      'maxLineLength',
+      `${where}: "maxLineLength" must be a positive integer, got ${JSON.stringify(options.maxLineLength)}`,
+    );
+  }
   if (typeof source === 'string') {
     const parser = new MatrixParser(source, source, options);
     let handle;
@@ -279,22 +353,20 @@ export async function loadMatrix(source: MatrixSource, options: LoadMatrixOption
     } catch (cause) {
       throw new DataError(`${where}: cannot read ${source}: ${(cause as Error).message}`, { file: source }, { cause });
     }
-    const input = handle.createReadStream({ encoding: 'utf8', autoClose: true });
-    const reader = createInterface({ input, crlfDelay: Infinity });
+    const input = handle.createReadStream({ encoding: 'utf8', autoClose: true, highWaterMark: 1 << 16 });
     try {
-      for await (const line of reader) parser.line(line);
+      await parseStream(input as AsyncIterable<string>, parser, maxLineLength);
     } catch (error) {
       if (error instanceof DataError) throw error;
       throw new DataError(`${where}: cannot read ${source}: ${(error as Error).message}`, { file: source }, { cause: error });
     } finally {
-      reader.close();
       input.destroy();
     }
     return parser.finish();
   }
   if (source !== null && typeof source === 'object' && typeof source.text === 'string') {
     const parser = new MatrixParser(source.name ?? '<text>', undefined, options);
-    for (const line of linesOf(source.text)) parser.line(line);
+    parseText(source.text, parser, maxLineLength);
     return parser.finish();
   }
   throw new ArgumentError('source', `${where}: "source" must be a file path or { text }, got ${typeof source}`);
