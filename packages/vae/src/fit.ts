@@ -101,7 +101,7 @@ export interface FitOptions {
   /**
    * Stops training cleanly between batches; `fit` then resolves with `stopReason: 'aborted'`. The model keeps the
    * steps taken so far (also those of the interrupted epoch, which is not in the history); with early stopping the
-   * best epoch's weights are restored as usual.
+   * best epoch's weights are restored as usual. The steps of the interrupted epoch pass the divergence guard first.
    */
   signal?: AbortSignal;
   /** Write a checkpoint (weights, optimizer state, history) to `checkpointDir` every N epochs. */
@@ -339,11 +339,13 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
       const sizes: number[] = [];
       const betas: number[] = [];
       const t0 = Date.now();
+      let aborted = false;
       try {
+        let last: { idx: Int32Array; beta: number; seed: number } | undefined;
         for (let b = 0; b < batches; b++) {
           if (options.signal?.aborted) {
-            stopReason = 'aborted';
-            break epochLoop;
+            aborted = true;
+            break;
           }
           const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
           const stepSeed = nextSeed(rng);
@@ -369,28 +371,45 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
           }
           sizes.push(idx.length);
           betas.push(beta);
+          last = { idx, beta, seed: stepSeed };
           state.step++;
           options.onBatchEnd?.({ epoch, batch: b, batches, size: idx.length });
           await yieldNow();
         }
-        // One read per epoch: every step's loss, reconstruction and KL.
+        // The state after the epoch's last step, which no step's loss has seen: its loss on the last batch and the
+        // sum of |θ| over all weights (non-finite when a weight is). Read with the steps' metrics, in one read.
+        if (last) stepStats.push(...finalStateCheck(model, varList, batchesOf, last, samples, freeBits));
         const values = await stepStats.read();
         const seconds = (Date.now() - t0) / 1000;
+        const steps = sizes.length;
+        const diverged = (what: string, step: number): DivergenceError => {
+          restore(variables, epochStart);
+          return new DivergenceError(
+            `training diverged: ${what} at epoch ${epoch}, step ${step}; the weights were restored to ${
+              epoch === 1 && !options.resumeFrom ? 'their initial values' : `the end of epoch ${epoch - 1}`
+            }, the last finite state (try a smaller learning rate)`,
+            epoch,
+            step,
+          );
+        };
+        for (let s = 0; s < steps; s++) {
+          const l = values[3 * s]!;
+          if (!Number.isFinite(l)) throw diverged(`the loss became ${l}`, s);
+        }
+        if (last) {
+          const [finalLoss, weightSize] = [values[3 * steps]!, values[3 * steps + 1]!];
+          if (!Number.isFinite(weightSize)) throw diverged('a weight became non-finite after the last step', steps - 1);
+          if (!Number.isFinite(finalLoss)) throw diverged(`the loss after the last step became ${finalLoss}`, steps - 1);
+        }
+        if (aborted) {
+          stopReason = 'aborted';
+          break epochLoop;
+        }
         let loss = 0;
         let reconstruction = 0;
         let klSum = 0;
-        for (let s = 0; s < sizes.length; s++) {
-          const l = values[3 * s]!;
-          if (!Number.isFinite(l)) {
-            restore(variables, epochStart);
-            throw new DivergenceError(
-              `training diverged: the loss became ${l} at epoch ${epoch}, step ${s}; the weights were restored to the end of epoch ${epoch - 1}` +
-                ' (try a smaller learning rate)',
-              epoch,
-              s,
-            );
-          }
-          loss += l * sizes[s]!;
+        for (let s = 0; s < steps; s++) {
+          loss += values[3 * s]! * sizes[s]!;
           reconstruction += values[3 * s + 1]! * sizes[s]!;
           klSum += values[3 * s + 2]! * sizes[s]!;
         }
@@ -447,6 +466,29 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
   }
 }
 
+
+/**
+ * Two scalars about the weights after an epoch's last step: the loss on that step's batch (same β, samples, free bits
+ * and seed) and Σ|θ| over every weight. Both are finite for a sound state; a diverged last step makes either non-finite.
+ */
+function finalStateCheck(
+  model: TrainableModel,
+  varList: tf.Variable[],
+  batchesOf: BatchAssembler,
+  last: { idx: Int32Array; beta: number; seed: number },
+  samples: number,
+  freeBits: number,
+): tf.Tensor[] {
+  const xb = batchesOf.upload(last.idx);
+  try {
+    return tf.tidy(() => {
+      const { loss } = negativeElbo(model.variationalInputs(xb), { beta: last.beta, samples, freeBits, seed: last.seed });
+      return [loss, tf.addN(varList.map((v) => tf.sum(tf.abs(v))))];
+    });
+  } finally {
+    xb.dispose();
+  }
+}
 
 function snapshotFromValues(variables: Map<string, tf.Variable>, values: Map<string, Float32Array>): Map<string, tf.Tensor> {
   return new Map([...variables].map(([k, v]) => [k, tf.tensor(values.get(k)!, v.shape, 'float32')]));

@@ -354,8 +354,9 @@ export class VAE implements Module, LatentVariableModel {
 
   /**
    * Trains by minimizing the negative ELBO with Adam. See {@link FitOptions}. Resolves with the per-epoch history.
-   * @throws DataError for data that does not fit the likelihood; DivergenceError on a non-finite loss (the weights
-   *   are restored to the last epoch that ended finite).
+   * @throws DataError for data that does not fit the likelihood; DivergenceError when a step's loss, the loss after an
+   *   epoch's last step, or a weight becomes non-finite (the weights are restored to the end of the last epoch that
+   *   passed these checks; nothing broken is returned or checkpointed).
    */
   async fit(data: DataInput, options: FitOptions = {}): Promise<History> {
     this.assertAlive();
