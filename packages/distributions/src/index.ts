@@ -19,6 +19,13 @@ export { MultivariateNormalDiag, type MultivariateNormalDiagParams } from './mul
 export { MixtureSameFamily, type MixtureSameFamilyParams } from './mixture-same-family.js';
 export { Independent } from './independent.js';
 export { Deterministic, type DeterministicParams, type DeterministicOptions } from './deterministic.js';
+export { TransformedDistribution } from './transformed-distribution.js';
+export { Bijector } from './bijectors/bijector.js';
+export { Identity, Exp, Softplus, Sigmoid, Tanh, Power, Abs, Affine, type AffineParams } from './bijectors/elementwise.js';
+export { StickBreaking } from './bijectors/stick-breaking.js';
+export { LowerCholeskyAffine, CorrCholesky, lowerCholesky, corrCholesky, type LowerCholeskyAffineParams } from './bijectors/matrix.js';
+export { Chain, Invert, IndependentBijector } from './bijectors/composite.js';
+export { bijectorFor } from './bijectors/bijector-for.js';
 export {
   klDivergence,
   registerKL,
