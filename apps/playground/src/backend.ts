@@ -164,6 +164,16 @@ function tryCandidate(candidate: Exclude<BackendRequest, 'auto'>, options: Requi
 }
 
 /**
+ * tfjs's cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js…" on its first tensor in Node
+ * (also when it is only a helper of another backend). The playground says which backend runs and why, so the banner
+ * is noise: mark the cpu backend as already used.
+ */
+function silenceCpuBanner(tf: typeof import('@tensorflow/tfjs')): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/**
  * Selects a backend. `auto` tries node-gpu → node → wasm-native → wasm → cpu; a specific request tries only that one
  * and throws when it fails.
  */
@@ -179,6 +189,7 @@ export async function selectBackend(request: BackendRequest = 'auto', options: B
     if (reason === undefined) {
       attempts.push({ candidate, ok: true });
       const tf = await loadTf();
+      silenceCpuBanner(tf);
       const threads =
         candidate === 'wasm-threaded' ? resolved.wasmThreads : candidate === 'wasm' || candidate === 'wasm-native' ? 1 : undefined;
       const native = candidate === 'wasm-native' ? nativeInfo : undefined;
@@ -189,9 +200,11 @@ export async function selectBackend(request: BackendRequest = 'auto', options: B
   throw new Error(`no usable backend: ${attempts.map((a) => `${a.candidate}: ${a.reason}`).join('; ')}`);
 }
 
-/** A one-paragraph description of the selection for humans. */
-export function describeSelection(s: BackendSelection): string {
-  const skipped = s.attempts.filter((a) => !a.ok).map((a) => `  skipped ${a.candidate}: ${a.reason}`);
+/**
+ * The selection for humans: one line (the backend in use); with `verbose`, also every candidate skipped and why.
+ */
+export function describeSelection(s: BackendSelection, verbose = false): string {
+  const skipped = verbose ? s.attempts.filter((a) => !a.ok).map((a) => `  skipped ${a.candidate}: ${a.reason}`) : [];
   const threads = s.threads && s.threads > 1 ? `, ${s.threads} threads` : '';
   const native = s.native ? `: ${s.native.description.replace(/^wasm \+ /, '')} + fused Adam` : '';
   return [`backend: ${s.backend} (${s.candidate}${native}${threads}, tfjs ${s.tfjsVersion})`, ...skipped].join('\n');

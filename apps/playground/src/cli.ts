@@ -29,8 +29,10 @@ async function serve(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${root} has no index.html; build the page first: pnpm --filter @varia/playground build\n`);
     return 1;
   }
-  const server = await serveStatic(root, args.port);
-  process.stdout.write(`varia playground: ${server.url}\n(serving ${root}; Ctrl-C to stop)\n`);
+  const server = await serveStatic(root, args.port, { isolated: args.isolated });
+  process.stdout.write(
+    `varia playground: ${server.url}\n(serving ${root}${args.isolated ? ', cross-origin isolated for wasm threads' : ''}; Ctrl-C to stop)\n`,
+  );
   await new Promise<void>((done) => {
     const stop = (): void => {
       void server.close().then(done);

@@ -1,6 +1,10 @@
 /**
  * `serve`: a small static file server for the built page (`dist-web/`), bound to 127.0.0.1. Also used by the
  * end-to-end test. Only GET/HEAD of files under the root; no directory listings.
+ *
+ * By default it sends the cross-origin isolation headers (`Cross-Origin-Opener-Policy: same-origin`,
+ * `Cross-Origin-Embedder-Policy: require-corp`), so the page is `crossOriginIsolated`, has `SharedArrayBuffer` and
+ * trains on tfjs-wasm's multithreaded SIMD build.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -32,16 +36,36 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/** The headers that make a page cross-origin isolated (what wasm threads need). */
+export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+/** Options of {@link serveStatic}. */
+export interface ServeOptions {
+  /** Send {@link ISOLATION_HEADERS} (default `true`). */
+  isolated?: boolean;
+}
+
 /** Serves `root` on 127.0.0.1:`port` (0: a free port). */
-export async function serveStatic(root: string, port = 0): Promise<StaticServer> {
+export async function serveStatic(root: string, port = 0, options: ServeOptions = {}): Promise<StaticServer> {
   const base = resolve(root);
+  const isolation = options.isolated === false ? {} : ISOLATION_HEADERS;
   const server = createServer(async (req, res) => {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;
       }
-      let path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      let path: string;
+      try {
+        path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      } catch {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request: malformed URL or % escape\n');
+        return;
+      }
       if (path.endsWith('/')) path += 'index.html';
       const file = normalize(join(base, path));
       if (file !== base && !file.startsWith(base + sep)) {
@@ -57,6 +81,7 @@ export async function serveStatic(root: string, port = 0): Promise<StaticServer>
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'content-length': info.size,
         'cache-control': 'no-cache',
+        ...isolation,
       });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);

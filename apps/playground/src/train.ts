@@ -5,6 +5,7 @@ import { type EpochLog, VAE } from '@varia/vae';
 import type { TrainArgs } from './args.js';
 import { type BackendSelection, describeSelection, selectBackend } from './backend.js';
 import { loadDataset } from './data.js';
+import { checkDestination } from './destinations.js';
 import { writePlots } from './plots.js';
 
 /** The final summary printed by `train` (the last JSON line with `--json`). */
@@ -77,12 +78,21 @@ function reconstructionTable(input: Float32Array, recon: Float32Array, rows: num
 
 /** Runs `train`: selects the backend, loads data, trains, saves, evaluates, prints. */
 export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummary> {
+  const outDir = userPath(args.out);
+  // before the backend, the data and the training: a bad destination fails in a second, not after the run
+  await checkDestination({
+    flag: 'out',
+    path: outDir,
+    mustBeEmpty: true,
+    force: args.force,
+    allowInside: args.resume === undefined ? undefined : userPath(args.resume),
+  });
+  if (args.plots !== undefined) await checkDestination({ flag: 'plots', path: userPath(args.plots), mustBeEmpty: false });
   const selection: BackendSelection = await selectBackend(args.backend, { nativeThreads: args.blasThreads });
   const tfjs = await import('@tensorflow/tfjs');
-  if (!args.json) io.out(describeSelection(selection));
+  if (!args.json) io.out(describeSelection(selection, args.verbose));
   const data = loadDataset(args.dataset, args.seed);
   const x = data.train.x;
-  const outDir = userPath(args.out);
   const vae = new VAE({
     inputDim: x.cols,
     latentDim: args.latentDim,

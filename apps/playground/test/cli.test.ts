@@ -3,7 +3,7 @@
  * Needs `dist/` (the package's `build`; turbo's `test` depends on it).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,19 @@ function expectTrainedRun(stdout: string, epochs: number): Record<string, unknow
   return summary;
 }
 
+/** The saved model loads back (whatever files the format uses) with the dataset's input width. */
+async function expectLoadableModel(dir: string, inputDim: number): Promise<{ likelihood: string }> {
+  await import('@tensorflow/tfjs');
+  const { VAE } = await import('@varia/vae');
+  const vae = await VAE.load(dir);
+  try {
+    expect(vae.config.inputDim).toBe(inputDim);
+    return { likelihood: String(vae.config.likelihood) };
+  } finally {
+    vae.dispose();
+  }
+}
+
 describe('varia-playground train (subprocess)', () => {
   it('trains a Gaussian VAE on the toy data, saves it and writes SVG + PNG plots', async () => {
     const out = join(work, 'gaussian-model');
@@ -63,7 +76,7 @@ describe('varia-playground train (subprocess)', () => {
     expect(run.code).toBe(0);
     const summary = expectTrainedRun(run.stdout, 4);
     expect(summary.likelihood).toBe('gaussian');
-    expect((await readdir(out)).sort()).toEqual(['model.json', 'weights.bin']);
+    await expectLoadableModel(out, 2);
     const files = (await readdir(plots)).sort();
     expect(files).toEqual(
       ['data', 'latent', 'loss', 'reconstruction'].flatMap((n) => [`${n}.png`, `${n}.svg`]).sort(),
@@ -91,13 +104,12 @@ describe('varia-playground train (subprocess)', () => {
     expect(run.code).toBe(0);
     const summary = expectTrainedRun(run.stdout, 3);
     expect(summary).toMatchObject({ likelihood: 'poisson', dataset: 'synthetic-counts', stop_reason: 'completed' });
-    expect((await readdir(out)).sort()).toEqual(['model.json', 'weights.bin']);
-    const modelJson = JSON.parse(await readFile(join(out, 'model.json'), 'utf8')) as { config?: { likelihood?: string } };
-    expect(JSON.stringify(modelJson)).toContain('poisson');
+    const model = await expectLoadableModel(out, 20);
+    expect(model.likelihood).toBe('poisson');
   });
 
   it('trains on the multithreaded wasm build with --backend wasm-threaded and says so', async () => {
-    const run = await runCli(['train', '--backend', 'wasm-threaded', '--epochs', '2', '--json', '--out', join(work, 'threaded-model')]);
+    const run = await runCli(['train', '--dataset', 'toy2d', '--backend', 'wasm-threaded', '--epochs', '2', '--json', '--out', join(work, 'threaded-model')]);
     expect(run.code).toBe(0);
     const summary = expectTrainedRun(run.stdout, 2);
     expect(summary).toMatchObject({ backend: 'wasm', backend_candidate: 'wasm-threaded' });
@@ -108,10 +120,10 @@ describe('varia-playground train (subprocess)', () => {
   const nativeRequired = process.env.VARIA_REQUIRE_NATIVE_KERNELS === '1';
 
   it('auto picks wasm-native where the addon and a BLAS are present, and the same seed gives the same loss as plain wasm', async () => {
-    const auto = await runCli(['train', '--epochs', '2', '--json', '--out', join(work, 'auto-model')]);
+    const auto = await runCli(['train', '--dataset', 'toy2d', '--epochs', '2', '--json', '--out', join(work, 'auto-model')]);
     expect(auto.code).toBe(0);
     const summary = expectTrainedRun(auto.stdout, 2);
-    const plain = await runCli(['train', '--backend', 'wasm', '--epochs', '2', '--json', '--out', join(work, 'plain-model')]);
+    const plain = await runCli(['train', '--dataset', 'toy2d', '--backend', 'wasm', '--epochs', '2', '--json', '--out', join(work, 'plain-model')]);
     const plainSummary = expectTrainedRun(plain.stdout, 2);
     expect(plainSummary).toMatchObject({ backend: 'wasm', backend_candidate: 'wasm' });
     expect(plainSummary['native_kernels']).toBeUndefined();
@@ -126,7 +138,7 @@ describe('varia-playground train (subprocess)', () => {
   });
 
   it('--backend wasm-native says what computes the products, or fails with the reason (exit 1)', async () => {
-    const run = await runCli(['train', '--backend', 'wasm-native', '--blas-threads', '1', '--epochs', '1', '--out', join(work, 'native-model')]);
+    const run = await runCli(['train', '--dataset', 'toy2d', '--backend', 'wasm-native', '--blas-threads', '1', '--epochs', '1', '--out', join(work, 'native-model')]);
     if (run.code === 0) {
       expect(run.stdout).toMatch(/^backend: wasm \(wasm-native: (oneDNN|OpenBLAS) .*matMul \(1 thread\) \+ fused Adam, tfjs 4\.\d+\.\d+\)$/m);
     } else {
@@ -140,6 +152,10 @@ describe('varia-playground train (subprocess)', () => {
     [['train', '--likelihood', 'gamma'], /--likelihood must be one of gaussian, .*poisson.*; got "gamma"/],
     [['train', '--bogus'], /Unknown option '--bogus'/],
     [['train', '--blas-threads', '0'], /--blas-threads must be an integer >= 1, got "0"/],
+    [['train', '--epochs', '-1'], /--epochs must be an integer >= 1, got "-1"/],
+    [['train', '--lr', '0x10'], /--lr must be a decimal number > 0, got "0x10"/],
+    [['train', '--seed', '1', '--seed', '2'], /--seed is given more than once/],
+    [['train', '--hidden', '300000000'], /--hidden must be at most 65536/],
     [['fly'], /unknown command "fly"/],
     [['serve', '--port', 'x'], /--port must be an integer >= 0, got "x"/],
   ])('rejects %j with exit code 2 and a clear message', async (args, message) => {
@@ -148,6 +164,27 @@ describe('varia-playground train (subprocess)', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr).toContain('Usage:');
     expect(run.stdout).toBe('');
+  });
+
+  it('checks --out and --plots before training: a file, a non-empty directory without --force (exit 2, in seconds)', async () => {
+    const file = join(work, 'a-file');
+    await writeFile(file, 'keep me');
+    const started = Date.now();
+    const asOut = await runCli(['train', '--dataset', 'toy2d', '--out', file]);
+    expect(asOut.code).toBe(2);
+    expect(asOut.stderr).toMatch(/^error: --out .*a-file: is a file, not a directory$/m);
+    const asPlots = await runCli(['train', '--dataset', 'toy2d', '--out', join(work, 'unused'), '--plots', file]);
+    expect(asPlots.code).toBe(2);
+    expect(asPlots.stderr).toMatch(/--plots .*a-file: is a file/);
+    expect(asOut.stdout + asPlots.stdout).not.toMatch(/Epoch/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await readFile(file, 'utf8')).toBe('keep me');
+    const full = join(work, 'gaussian-model'); // written by the first test
+    const again = await runCli(['train', '--dataset', 'toy2d', '--epochs', '1', '--out', full]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/is not empty \(.*model\.json.*\); pass --force/);
+    const forced = await runCli(['train', '--dataset', 'toy2d', '--epochs', '1', '--json', '--force', '--out', full]);
+    expect(forced.code).toBe(0);
   });
 
   it('exits 2 when the data does not fit the likelihood (Poisson on real-valued points)', async () => {
