@@ -94,12 +94,16 @@ describe('checkpoints and resume', () => {
 
     await expect(resume(join(dir, 'nope'))).rejects.toThrow(SerializationError);
 
-    const weights = await readFile(join(dir, 'weights.bin'));
+    // the binaries' names are recorded in checkpoint.json (new names for each checkpoint: crash-safe writes)
+    const files = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as { weights: { file: string }; optimizer: { file: string } };
+    const weightsFile = join(dir, files.weights.file);
+    const optimizerFile = join(dir, files.optimizer.file);
+    const weights = await readFile(weightsFile);
     const flipped = Buffer.from(weights);
     flipped[10] = flipped[10]! ^ 0xff;
-    await writeFile(join(dir, 'weights.bin'), flipped);
+    await writeFile(weightsFile, flipped);
     await expect(resume(dir)).rejects.toThrow(/checksum/);
-    await writeFile(join(dir, 'weights.bin'), weights);
+    await writeFile(weightsFile, weights);
 
     const other = new VAE({ ...config, latentDim: 3 });
     const otherBefore = weightValues(other);
@@ -107,10 +111,10 @@ describe('checkpoints and resume', () => {
     expectSameWeights(weightValues(other), otherBefore);
     other.dispose();
 
-    const optimizerBytes = await readFile(join(dir, 'optimizer.bin'));
-    await rm(join(dir, 'optimizer.bin'));
+    const optimizerBytes = await readFile(optimizerFile);
+    await rm(optimizerFile);
     await expect(resume(dir)).rejects.toThrow(SerializationError);
-    await writeFile(join(dir, 'optimizer.bin'), optimizerBytes);
+    await writeFile(optimizerFile, optimizerBytes);
 
     const text = await readFile(join(dir, 'checkpoint.json'), 'utf8');
     for (const broken of ['null', '{"format":"varia-checkpoint","formatVersion":1}', '[]']) {

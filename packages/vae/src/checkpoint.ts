@@ -1,26 +1,38 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, SerializationError } from '@varia/core';
 import type { TrainingState } from './fit.js';
-import { decodeTensorValues, encodeTensors, fnv1a, writeFileAtomic } from './serialization.js';
+import { commitFiles } from './atomic-write.js';
+import { destinationError } from './destination.js';
+import { fnv1a } from './model-format.js';
+import { nodeFs } from './node-fs.js';
+import { decodeTensorValues, encodeTensors } from './serialization.js';
 
 /**
  * Checkpoint layout (a directory):
  * - `checkpoint.json`: training state (epoch, step, history, best), the option fingerprint, and manifests;
- * - `weights.bin`: model weights; `optimizer.bin`: Adam's iteration count and moments; `best.bin`: best weights
- *   (early stopping), all float32 little-endian in manifest order. Each file is written atomically, the JSON last,
- *   and the JSON records each binary's checksum so a torn checkpoint is detected on resume.
+ * - `weights-<id>.bin`: model weights; `optimizer-<id>.bin`: Adam's moments; `best-<id>.bin`: best weights (early
+ *   stopping), all float32 little-endian in manifest order, under names new to each checkpoint (recorded in the JSON,
+ *   with each file's checksum). The binaries are written durably first; the rename of `checkpoint.json` commits the
+ *   checkpoint; the previous checkpoint's binaries are removed after it. A kill at any instant leaves the previous
+ *   checkpoint or the new one (checkpoints of the first layout, `weights.bin` …, are still read).
  */
 interface CheckpointJson {
   format: 'varia-checkpoint';
   formatVersion: 1;
   state: TrainingState;
-  weights: { specs: { name: string; shape: number[]; dtype: 'float32' }[]; checksum: string };
-  optimizer: { iterations: number; slots: string[]; checksum: string; specs: { name: string; shape: number[]; dtype: 'float32' }[] };
-  best?: { checksum: string; specs: { name: string; shape: number[]; dtype: 'float32' }[] };
+  weights: { specs: { name: string; shape: number[]; dtype: 'float32' }[]; checksum: string; file?: string };
+  optimizer: { iterations: number; slots: string[]; checksum: string; specs: { name: string; shape: number[]; dtype: 'float32' }[]; file?: string };
+  best?: { checksum: string; specs: { name: string; shape: number[]; dtype: 'float32' }[]; file?: string };
 }
 
-async function nodeFs(): Promise<{ fs: typeof import('node:fs/promises'); path: typeof import('node:path') }> {
-  return { fs: await import('node:fs/promises'), path: await import('node:path') };
+/** Binaries of a checkpoint directory: `<part>-<16 hex>.bin`, or the first layout's `<part>.bin`. */
+const CHECKPOINT_FILE = /^(weights|optimizer|best)(-[0-9a-f]{16})?\.bin$/;
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** A fresh file name for one part of a checkpoint. */
+function partFile(part: 'weights' | 'optimizer' | 'best'): string {
+  const id = Array.from({ length: 2 }, () => Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0')).join('');
+  return `${part}-${id}.bin`;
 }
 
 /** Adam's state with slot names mapped from tfjs' run-specific variable names to the model's stable names. */
@@ -53,26 +65,45 @@ export async function writeCheckpoint(
   state: TrainingState,
   bestWeights?: Map<string, tf.Tensor>,
 ): Promise<void> {
-  const { fs, path } = await nodeFs();
-  await fs.mkdir(dir, { recursive: true });
   const weights = await encodeTensors(variables);
   const opt = await optimizerState(optimizer, variables);
   const optEncoded = await encodeTensors(opt.named);
+  const files = [
+    { name: partFile('weights'), bytes: new Uint8Array(weights.data) },
+    { name: partFile('optimizer'), bytes: new Uint8Array(optEncoded.data) },
+  ];
   const json: CheckpointJson = {
     format: 'varia-checkpoint',
     formatVersion: 1,
     state,
-    weights: { specs: weights.specs, checksum: fnv1a(weights.data) },
-    optimizer: { iterations: opt.iterations, slots: [...opt.named.keys()], checksum: fnv1a(optEncoded.data), specs: optEncoded.specs },
+    weights: { specs: weights.specs, checksum: fnv1a(weights.data), file: files[0]!.name },
+    optimizer: {
+      iterations: opt.iterations,
+      slots: [...opt.named.keys()],
+      checksum: fnv1a(optEncoded.data),
+      specs: optEncoded.specs,
+      file: files[1]!.name,
+    },
   };
-  await writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(weights.data));
-  await writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(optEncoded.data));
   if (bestWeights) {
     const best = await encodeTensors(bestWeights);
-    json.best = { specs: best.specs, checksum: fnv1a(best.data) };
-    await writeFileAtomic(path.join(dir, 'best.bin'), new Uint8Array(best.data));
+    files.push({ name: partFile('best'), bytes: new Uint8Array(best.data) });
+    json.best = { specs: best.specs, checksum: fnv1a(best.data), file: files[2]!.name };
   }
-  await writeFileAtomic(path.join(dir, 'checkpoint.json'), `${JSON.stringify(json, null, 1)}\n`);
+  try {
+    await commitFiles(dir, files, { name: 'checkpoint.json', bytes: `${JSON.stringify(json, null, 1)}\n` }, { removable: (name) => CHECKPOINT_FILE.test(name) });
+  } catch (e) {
+    throw destinationError(e, dir, 'checkpointDir', 'write a checkpoint to');
+  }
+}
+
+/** The file of one checkpoint part: the name recorded in the JSON, or the first layout's fixed name. */
+function recordedFile(dir: string, section: { file?: unknown }, fallback: string): string {
+  if (section.file === undefined) return fallback;
+  if (typeof section.file !== 'string' || !SAFE_NAME.test(section.file)) {
+    throw new SerializationError(`${dir}/checkpoint.json names an invalid file ${JSON.stringify(section.file)?.slice(0, 80)}`);
+  }
+  return section.file;
 }
 
 async function readBinary(file: string, checksum: string): Promise<ArrayBuffer> {
@@ -130,7 +161,7 @@ export async function restoreCheckpoint(
     }
   }
   const expected = new Map([...variables].map(([k, v]) => [k, v.shape] as const));
-  const weights = decodeTensorValues(json.weights.specs, await readBinary(path.join(dir, 'weights.bin'), json.weights.checksum), expected, 'checkpoint weights');
+  const weights = decodeTensorValues(json.weights.specs, await readBinary(path.join(dir, recordedFile(dir, json.weights, 'weights.bin')), json.weights.checksum), expected, 'checkpoint weights');
   const slotShapes = new Map<string, readonly number[]>();
   for (const name of json.optimizer.slots) {
     const base = name.slice(0, name.lastIndexOf('/'));
@@ -138,7 +169,7 @@ export async function restoreCheckpoint(
     if (!shape) throw new SerializationError(`checkpoint optimizer slot "${name}" belongs to no model variable`);
     slotShapes.set(name, shape);
   }
-  const slots = decodeTensorValues(json.optimizer.specs, await readBinary(path.join(dir, 'optimizer.bin'), json.optimizer.checksum), slotShapes, 'checkpoint optimizer');
+  const slots = decodeTensorValues(json.optimizer.specs, await readBinary(path.join(dir, recordedFile(dir, json.optimizer, 'optimizer.bin')), json.optimizer.checksum), slotShapes, 'checkpoint optimizer');
   // Adam matches its slots to variables by position (all first moments "/m", then all second moments "/v", in the
   // order of the variables it updates), not by name: order them by this model's variables, and require them all.
   const slotOrder = [...variables.keys()].map((k) => `${k}/m`).concat([...variables.keys()].map((k) => `${k}/v`));
@@ -147,7 +178,7 @@ export async function restoreCheckpoint(
     throw new SerializationError(`checkpoint optimizer state does not match the model (slot ${JSON.stringify(missing ?? '?')} missing or extra slots)`);
   }
   const best = json.best
-    ? decodeTensorValues(json.best.specs, await readBinary(path.join(dir, 'best.bin'), json.best.checksum), expected, 'checkpoint best weights')
+    ? decodeTensorValues(json.best.specs, await readBinary(path.join(dir, recordedFile(dir, json.best, 'best.bin')), json.best.checksum), expected, 'checkpoint best weights')
     : undefined;
   // Everything validated: assign.
   tf.tidy(() => {

@@ -11,5 +11,6 @@ export {
 export { type FitOptions, type History, type EpochLog, type BatchInfo, type TrainingState, assertGradientsRegistered } from './fit.js';
 export { type DataInput, type DataDomain, toMatrix, validateDomain } from './data.js';
 export { type LikelihoodSpec, likelihoodSpec } from './likelihoods.js';
-export { type ModelArtifacts, type SavedModelJson, type WeightSpec } from './serialization.js';
+export { type ModelArtifacts, type SavedModelJson, type WeightSpec, MODEL_LIMITS } from './model-format.js';
+export { assertWritableDestination, type DestinationOptions } from './destination.js';
 export { VERSION, FORMAT_VERSION } from './version.js';

@@ -5,6 +5,7 @@ import { SerializationError } from '@varia/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NormalHead } from '@varia/layers';
 import type { CustomLikelihood } from './config.js';
+import { modelChecksum } from './model-format.js';
 import type { ModelArtifacts, SavedModelJson } from './serialization.js';
 import { expectSameWeights, leakedBy, removeTempDirs, tempDir, toySubset, values, weightValues } from './test-utils/helpers.js';
 import { FORMAT_VERSION, VERSION } from './version.js';
@@ -44,21 +45,41 @@ async function outputs(vae: VAE): Promise<{ z: number[]; recon: number[]; zs: nu
   return out;
 }
 
+/** The weight file a saved directory's model.json names. */
+async function weightFileOf(dir: string): Promise<string> {
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as SavedModelJson;
+  return json.weightsManifest[0]!.paths[0]!;
+}
+
 /** Copies a saved model directory's two files into a fresh directory, optionally altering them. */
 async function copyWith(
-  alter: { json?: (text: string) => string; weights?: (bytes: Buffer) => Buffer } = {},
+  alter: { json?: (text: string, weights: Buffer) => string; weights?: (bytes: Buffer) => Buffer } = {},
 ): Promise<string> {
   const dir = await tempDir();
   const text = await readFile(join(savedDir, 'model.json'), 'utf8');
-  const bytes = await readFile(join(savedDir, 'weights.bin'));
-  await writeFile(join(dir, 'model.json'), alter.json ? alter.json(text) : text);
-  await writeFile(join(dir, 'weights.bin'), alter.weights ? alter.weights(Buffer.from(bytes)) : bytes);
+  const file = await weightFileOf(savedDir);
+  const bytes = await readFile(join(savedDir, file));
+  await writeFile(join(dir, 'model.json'), alter.json ? alter.json(text, bytes) : text);
+  await writeFile(join(dir, file), alter.weights ? alter.weights(Buffer.from(bytes)) : bytes);
   return dir;
 }
 
+/** An edit of model.json that leaves the checksum as it was (detected by the checksum). */
 const editJson = (f: (j: SavedModelJson) => void) => (text: string) => {
   const j = JSON.parse(text) as SavedModelJson;
   f(j);
+  return JSON.stringify(j);
+};
+
+/**
+ * An edit of model.json with the checksum recomputed, as a hostile or buggy writer could: the checks behind the
+ * checksum (config against weights, names, shapes, limits) must still reject it.
+ */
+const editSigned = (f: (j: SavedModelJson) => void) => (text: string, weights: Buffer) => {
+  const j = JSON.parse(text) as SavedModelJson;
+  f(j);
+  const data = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  j.checksum = modelChecksum(j, data);
   return JSON.stringify(j);
 };
 
@@ -76,8 +97,10 @@ describe('save / load', () => {
     loaded.dispose();
   });
 
-  it('writes human-readable model.json (format, versions, config, manifest) and weights.bin, no temp files', async () => {
-    expect((await readdir(savedDir)).sort()).toEqual(['model.json', 'weights.bin']);
+  it('writes human-readable model.json (format, versions, config, manifest) and one weight file, no temp files', async () => {
+    const file = await weightFileOf(savedDir);
+    expect(file).toMatch(/^weights-[0-9a-f]{16}\.bin$/);
+    expect((await readdir(savedDir)).sort()).toEqual(['model.json', file]);
     const text = await readFile(join(savedDir, 'model.json'), 'utf8');
     expect(text).toContain('\n  "config": {'); // indented
     const json = JSON.parse(text) as SavedModelJson;
@@ -89,10 +112,10 @@ describe('save / load', () => {
     expect(json.config.decoderUnits).toEqual([6, 8]);
     const names = json.weightsManifest[0]!.weights.map((w) => w.name);
     expect(names).toEqual([...trained.namedVariables().keys()]);
-    expect(json.weightsManifest[0]!.paths).toEqual(['weights.bin']);
+    expect(json.checksum).toMatch(/^[0-9a-f]{64}$/);
     const spec = json.weightsManifest[0]!.weights.find((w) => w.name === 'encoder/0/kernel')!;
     expect(spec).toEqual({ name: 'encoder/0/kernel', shape: [2, 8], dtype: 'float32' });
-    const bytes = await readFile(join(savedDir, 'weights.bin'));
+    const bytes = await readFile(join(savedDir, file));
     const total = [...trained.namedVariables().values()].reduce((a, v) => a + v.size, 0);
     expect(bytes.byteLength).toBe(total * 4);
     expect(json.weightsByteLength).toBe(total * 4);
@@ -107,7 +130,8 @@ describe('save / load', () => {
     const loaded = await VAE.load(dir);
     expectSameWeights(weightValues(loaded), weightValues(trained));
     loaded.dispose();
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    // the first save's weight file is gone
+    expect((await readdir(dir)).sort()).toEqual(['model.json', await weightFileOf(dir)]);
   });
 
   it('toArtifacts → fromArtifacts round-trips too', async () => {
@@ -182,10 +206,10 @@ describe('save / load', () => {
 
 describe('corrupt, truncated or mismatched files are rejected with SerializationError and allocate nothing', () => {
   const cases: { name: string; make: () => Promise<string>; match: RegExp }[] = [
-    { name: 'truncated weights.bin', make: () => copyWith({ weights: (b) => b.subarray(0, b.length - 4) }), match: /bytes/ },
-    { name: 'empty weights.bin', make: () => copyWith({ weights: () => Buffer.alloc(0) }), match: /bytes/ },
+    { name: 'truncated weight file', make: () => copyWith({ weights: (b) => b.subarray(0, b.length - 4) }), match: /bytes/ },
+    { name: 'empty weight file', make: () => copyWith({ weights: () => Buffer.alloc(0) }), match: /bytes/ },
     {
-      name: 'a flipped byte in weights.bin (checksum)',
+      name: 'a flipped byte in the weight file (checksum)',
       make: () =>
         copyWith({
           weights: (b) => {
@@ -199,22 +223,56 @@ describe('corrupt, truncated or mismatched files are rejected with Serialization
     { name: 'model.json is JSON null', make: () => copyWith({ json: () => 'null' }), match: /format/ },
     { name: 'wrong format', make: () => copyWith({ json: editJson((j) => ((j as { format: string }).format = 'keras')) }), match: /not a varia VAE/ },
     { name: 'newer formatVersion', make: () => copyWith({ json: editJson((j) => (j.formatVersion = FORMAT_VERSION + 1)) }), match: /formatVersion/ },
-    { name: 'mismatched config: latentDim changed', make: () => copyWith({ json: editJson((j) => (j.config.latentDim = 3)) }), match: /shape/ },
-    { name: 'mismatched config: hidden units changed', make: () => copyWith({ json: editJson((j) => (j.config.encoderUnits = [8, 7])) }), match: /shape/ },
-    { name: 'invalid config', make: () => copyWith({ json: editJson((j) => (j.config.inputDim = -2)) }), match: /inputDim/ },
-    { name: 'invalid config: bad observation scale', make: () => copyWith({ json: editJson((j) => (j.config.observationScale = { fixed: -1 })) }), match: /observationScale/ },
-    { name: 'unknown likelihood', make: () => copyWith({ json: editJson((j) => (j.config.likelihood = 'zipf')) }), match: /likelihood/ },
-    { name: 'config missing', make: () => copyWith({ json: editJson((j) => delete (j as Partial<SavedModelJson>).config) }), match: /config/ },
+    { name: 'edited activation (checksum)', make: () => copyWith({ json: editJson((j) => (j.config.activation = 'tanh')) }), match: /checksum/ },
+    { name: 'edited inputTransform (checksum)', make: () => copyWith({ json: editJson((j) => (j.config.inputTransform = 'log1p')) }), match: /checksum/ },
     {
-      name: 'manifest names a weight the model lacks',
-      make: () => copyWith({ json: editJson((j) => (j.weightsManifest[0]!.weights[0]!.name = 'encoder/9/kernel')) }),
+      name: 'edited encoderScaleTransform (checksum)',
+      make: () => copyWith({ json: editJson((j) => (j.config.encoderScaleTransform = 'softplus')) }),
+      match: /checksum/,
+    },
+    {
+      name: 'two same-shape weights swapped by name (checksum)',
+      make: () =>
+        copyWith({
+          json: editJson((j) => {
+            const w = j.weightsManifest[0]!.weights;
+            const a = w.findIndex((s) => s.name === 'encoder_head/loc/bias');
+            const b = w.findIndex((s) => s.name === 'encoder_head/scale/bias');
+            [w[a]!.name, w[b]!.name] = [w[b]!.name, w[a]!.name];
+          }),
+        }),
+      match: /checksum/,
+    },
+    { name: 'checksum removed', make: () => copyWith({ json: editJson((j) => delete j.checksum) }), match: /checksum/ },
+    { name: 're-signed: latentDim changed', make: () => copyWith({ json: editSigned((j) => (j.config.latentDim = 3)) }), match: /shape/ },
+    { name: 're-signed: hidden units changed', make: () => copyWith({ json: editSigned((j) => (j.config.encoderUnits = [8, 7])) }), match: /shape/ },
+    { name: 're-signed: invalid config', make: () => copyWith({ json: editSigned((j) => (j.config.inputDim = -2)) }), match: /inputDim/ },
+    {
+      name: 're-signed: bad observation scale',
+      make: () => copyWith({ json: editSigned((j) => (j.config.observationScale = { fixed: -1 })) }),
+      match: /observationScale/,
+    },
+    { name: 're-signed: unknown likelihood', make: () => copyWith({ json: editSigned((j) => (j.config.likelihood = 'zipf')) }), match: /likelihood/ },
+    { name: 're-signed: config missing', make: () => copyWith({ json: editSigned((j) => delete (j as Partial<SavedModelJson>).config) }), match: /config/ },
+    {
+      name: 're-signed: manifest names a weight the model lacks',
+      make: () => copyWith({ json: editSigned((j) => (j.weightsManifest[0]!.weights[0]!.name = 'encoder/9/kernel')) }),
       match: /encoder\/9\/kernel/,
     },
-    { name: 'manifest missing', make: () => copyWith({ json: editJson((j) => ((j as { weightsManifest?: unknown }).weightsManifest = undefined)) }), match: /manifest/ },
     {
-      name: 'manifest entry with a wrong dtype',
-      make: () => copyWith({ json: editJson((j) => ((j.weightsManifest[0]!.weights[1] as { dtype: string }).dtype = 'int32')) }),
+      name: 're-signed: manifest missing',
+      make: () => copyWith({ json: editSigned((j) => ((j as { weightsManifest?: unknown }).weightsManifest = undefined)) }),
+      match: /manifest/i,
+    },
+    {
+      name: 're-signed: manifest entry with a wrong dtype',
+      make: () => copyWith({ json: editSigned((j) => ((j.weightsManifest[0]!.weights[1] as { dtype: string }).dtype = 'int32')) }),
       match: /dtype/,
+    },
+    {
+      name: 're-signed: weight file outside the directory',
+      make: () => copyWith({ json: editSigned((j) => (j.weightsManifest[0]!.paths = ['../model.json'])) }),
+      match: /paths/,
     },
     {
       name: 'missing model.json',
@@ -226,10 +284,10 @@ describe('corrupt, truncated or mismatched files are rejected with Serialization
       match: /could not read/,
     },
     {
-      name: 'missing weights.bin',
+      name: 'missing weight file',
       make: async () => {
         const dir = await copyWith();
-        await rm(join(dir, 'weights.bin'));
+        await rm(join(dir, await weightFileOf(dir)));
         return dir;
       },
       match: /could not read/,
@@ -263,16 +321,13 @@ describe('corrupt, truncated or mismatched files are rejected with Serialization
     const dir = await tempDir();
     await trained.save(dir);
     const before = await readFile(join(dir, 'model.json'), 'utf8');
-    // a directory where weights.bin should go makes the rename fail
+    // a directory where the new model.json should go makes its rename fail after the weights were written
     const blocked = await tempDir();
-    await writeFile(join(blocked, 'model.json'), before);
-    await rm(join(blocked, 'model.json'));
     const { mkdir } = await import('node:fs/promises');
-    await mkdir(join(blocked, 'weights.bin'));
-    await expect(trained.save(blocked)).rejects.toThrow(SerializationError);
-    // no temp files left behind, nothing half-written
-    expect((await readdir(blocked)).sort()).toEqual(['weights.bin']);
-    await expect(access(join(blocked, 'model.json'))).rejects.toThrow();
+    await mkdir(join(blocked, 'model.json'));
+    await expect(trained.save(blocked)).rejects.toThrow(/model\.json|directory/);
+    // no temp files left behind
+    expect((await readdir(blocked)).filter((n) => n.includes('.tmp-'))).toEqual([]);
     expect(await readFile(join(dir, 'model.json'), 'utf8')).toBe(before);
   });
 });

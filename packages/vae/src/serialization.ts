@@ -1,64 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SerializationError } from '@varia/core';
+import { ArgumentError, SerializationError } from '@varia/core';
+import { commitFiles } from './atomic-write.js';
 import { type ResolvedVAEConfig } from './config.js';
+import { assertWritableDestination, destinationError } from './destination.js';
+import {
+  checkModelJson,
+  checkWeightData,
+  MODEL_LIMITS,
+  type ModelArtifacts,
+  modelChecksum,
+  type SavedModelJson,
+  type WeightSpec,
+  weightFileName,
+} from './model-format.js';
+import { nodeFs } from './node-fs.js';
 import { FORMAT_VERSION, VERSION } from './version.js';
 
-/** One tensor's entry in a weights manifest (the tfjs weights format). */
-export interface WeightSpec {
-  /** Stable variable name, e.g. `encoder/0/kernel`. */
-  name: string;
-  /** Shape. */
-  shape: number[];
-  /** Always `float32` here. */
-  dtype: 'float32';
-}
-
-/** The JSON half of a saved model (`model.json`). */
-export interface SavedModelJson {
-  /** Always `"varia-vae"`. */
-  format: 'varia-vae';
-  /** Save-format version. */
-  formatVersion: number;
-  /** Versions that wrote the file. */
-  versions: {
-    /** `@varia/vae`'s version. */
-    vae: string;
-    /** `@tensorflow/tfjs-core`'s version. */
-    tfjsCore: string;
-  };
-  /** The architecture. */
-  config: ResolvedVAEConfig;
-  /** tfjs weights manifest: one group, stored in `weights.bin`. */
-  weightsManifest: {
-    /** The weight files, relative to model.json: `['weights.bin']`. */
-    paths: string[];
-    /** One entry per tensor, in buffer order. */
-    weights: WeightSpec[];
-  }[];
-  /** Byte length of `weights.bin`. */
-  weightsByteLength: number;
-  /** FNV-1a 32-bit checksum of `weights.bin` (hex), tying the two files together. */
-  weightsChecksum: string;
-}
-
-/** A model in memory: the JSON document and the weight bytes. */
-export interface ModelArtifacts {
-  /** The JSON document. */
-  modelJson: SavedModelJson;
-  /** The concatenated little-endian float32 weights, in manifest order. */
-  weightData: ArrayBuffer;
-}
-
-/** FNV-1a 32-bit hash of the bytes, as 8 hex digits. */
-export function fnv1a(data: ArrayBuffer): string {
-  const bytes = new Uint8Array(data);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
-}
+export type { ModelArtifacts, SavedModelJson, WeightSpec } from './model-format.js';
 
 /** Serializes named float32 tensors into a manifest and one buffer (manifest order = map order). */
 export async function encodeTensors(named: Map<string, tf.Tensor>): Promise<{ specs: WeightSpec[]; data: ArrayBuffer }> {
@@ -119,21 +77,19 @@ export function decodeTensorValues(
   return out;
 }
 
-/** Builds the artifacts of a model from its config and variables. */
+/** Builds the artifacts of a model from its config and variables (weight file named `weights.bin` in memory). */
 export async function modelToArtifacts(config: ResolvedVAEConfig, variables: Map<string, tf.Variable>): Promise<ModelArtifacts> {
   const { specs, data } = await encodeTensors(variables);
-  return {
-    modelJson: {
-      format: 'varia-vae',
-      formatVersion: FORMAT_VERSION,
-      versions: { vae: VERSION, tfjsCore: tf.version_core },
-      config,
-      weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
-      weightsByteLength: data.byteLength,
-      weightsChecksum: fnv1a(data),
-    },
-    weightData: data,
+  const modelJson: SavedModelJson = {
+    format: 'varia-vae',
+    formatVersion: FORMAT_VERSION,
+    versions: { vae: VERSION, tfjsCore: tf.version_core },
+    config,
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+    weightsByteLength: data.byteLength,
   };
+  modelJson.checksum = modelChecksum(modelJson, data);
+  return { modelJson, weightData: data };
 }
 
 /** A model that can be filled from artifacts. */
@@ -147,21 +103,10 @@ interface Loadable {
  * half-built model and throws a {@link SerializationError}.
  */
 export async function loadArtifacts<M extends Loadable>(artifacts: ModelArtifacts, build: (config: ResolvedVAEConfig) => M): Promise<M> {
-  const json = artifacts?.modelJson as Partial<SavedModelJson> | undefined;
-  if (!json || json.format !== 'varia-vae') {
-    throw new SerializationError(`not a varia VAE: "format" is ${JSON.stringify(json?.format)}, expected "varia-vae"`);
-  }
-  if (json.formatVersion !== FORMAT_VERSION) {
-    throw new SerializationError(`unsupported formatVersion ${JSON.stringify(json.formatVersion)}; this build reads ${FORMAT_VERSION}`);
-  }
-  const data = artifacts.weightData;
-  if (!(data instanceof ArrayBuffer)) throw new SerializationError('weight data is missing');
-  if (json.weightsByteLength !== data.byteLength) {
-    throw new SerializationError(`weights.bin has ${data.byteLength} bytes, model.json records ${json.weightsByteLength} (truncated or from another save)`);
-  }
-  if (json.weightsChecksum !== fnv1a(data)) {
-    throw new SerializationError('weights.bin does not match the checksum in model.json (corrupt, or from another save)');
-  }
+  // Everything about the file is checked before the model is built: nothing is allocated for a bad file.
+  const checked = checkModelJson((artifacts as Partial<ModelArtifacts> | undefined)?.modelJson);
+  const data = checkWeightData(checked, (artifacts as Partial<ModelArtifacts> | undefined)?.weightData);
+  const json = checked.json;
   let model: M;
   try {
     model = build(json.config as ResolvedVAEConfig);
@@ -171,7 +116,7 @@ export async function loadArtifacts<M extends Loadable>(artifacts: ModelArtifact
   try {
     const variables = model.namedVariables();
     const expected = new Map([...variables].map(([k, v]) => [k, v.shape] as const));
-    const values = decodeTensorValues(json.weightsManifest?.[0]?.weights, data, expected, 'model.json');
+    const values = decodeTensorValues(checked.specs, data, expected, 'model.json');
     tf.tidy(() => {
       for (const [name, v] of variables) v.assign(tf.tensor(values.get(name)!, v.shape, 'float32'));
     });
@@ -183,56 +128,74 @@ export async function loadArtifacts<M extends Loadable>(artifacts: ModelArtifact
   }
 }
 
-type NodeFs = typeof import('node:fs/promises');
-type NodePath = typeof import('node:path');
+/** Weight files this module writes (content-addressed) and may remove once no `model.json` names them. */
+const HASHED_WEIGHT_FILE = /^weights-[0-9a-f]{16}\.bin$/;
 
-async function nodeModules(): Promise<{ fs: NodeFs; path: NodePath }> {
-  try {
-    const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-    return { fs, path };
-  } catch (e) {
-    throw new SerializationError('saving to or loading from a directory needs Node.js; in the browser use toArtifacts/fromArtifacts', { cause: e });
-  }
-}
-
-/** Writes `contents` to `file` atomically: a temporary file in the same directory, then a rename. */
-export async function writeFileAtomic(file: string, contents: Uint8Array | string): Promise<void> {
-  const { fs } = await nodeModules();
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await fs.writeFile(tmp, contents);
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw new SerializationError(`could not write ${file}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/** Writes `model.json` and `weights.bin` into `dir` (created if needed), each atomically; weights first. */
+/**
+ * Saves a model into directory `dir` (created if needed), crash-safely: the weights go to a new content-addressed
+ * file `weights-<hash>.bin` (written to a temporary file, fsync'd, renamed, directory fsync'd), then `model.json` —
+ * naming that file — replaces the old one by one rename (the commit), then the previous weight file and temporary
+ * files of crashed saves are removed. A kill at any instant leaves the previous model or the new one.
+ * @throws ArgumentError naming `dir` when it cannot be written (a file in the way, no permission); SerializationError
+ *   for other write failures.
+ */
 export async function writeModelDir(dir: string, artifacts: ModelArtifacts): Promise<void> {
-  const { fs, path } = await nodeModules();
-  await fs.mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData));
-  await writeFileAtomic(path.join(dir, 'model.json'), `${JSON.stringify(artifacts.modelJson, null, 2)}\n`);
+  await assertWritableDestination(dir, { argument: 'dir' });
+  const { fs, path } = await nodeFs();
+  const { modelJson, weightData } = artifacts;
+  const weightFile = weightFileName(modelJson.checksum ?? modelChecksum(modelJson, weightData));
+  const document = { ...modelJson, weightsManifest: modelJson.weightsManifest.map((g) => ({ ...g, paths: [weightFile] })) };
+  // A directory saved by format 1 keeps its weights in `weights.bin`: remove it once the new model.json is in place.
+  let previousFile: string | undefined;
+  try {
+    previousFile = (JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as SavedModelJson).weightsManifest[0]?.paths[0];
+  } catch {
+    previousFile = undefined;
+  }
+  try {
+    await commitFiles(
+      dir,
+      [{ name: weightFile, bytes: new Uint8Array(weightData) }],
+      { name: 'model.json', bytes: `${JSON.stringify(document, null, 2)}\n` },
+      { removable: (name) => HASHED_WEIGHT_FILE.test(name) || (name === 'weights.bin' && previousFile === 'weights.bin') },
+    );
+  } catch (e) {
+    throw destinationError(e, dir, 'dir', 'save the model to');
+  }
 }
 
-/** Reads `model.json` and `weights.bin` from `dir`. @throws SerializationError when missing or unparsable. */
+async function readLimited(file: string, maxBytes: number, exactBytes?: number): Promise<Uint8Array> {
+  const { fs } = await nodeFs();
+  try {
+    const size = (await fs.stat(file)).size;
+    if (exactBytes !== undefined && size !== exactBytes) {
+      throw new SerializationError(`${file} has ${size} bytes, model.json needs ${exactBytes} (truncated, or from another save)`);
+    }
+    if (size > maxBytes) throw new SerializationError(`${file} has ${size} bytes, more than the limit of ${maxBytes}`);
+    return await fs.readFile(file);
+  } catch (e) {
+    if (e instanceof SerializationError) throw e;
+    throw new SerializationError(`could not read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Reads `model.json` and the weight file it names from `dir`, checking the document, the limits and the file size
+ * before reading the weights. @throws SerializationError when missing, too large, unparsable or inconsistent.
+ */
 export async function readModelDir(dir: string): Promise<ModelArtifacts> {
-  const { fs, path } = await nodeModules();
-  let text: string;
-  let bytes: Uint8Array;
+  if (typeof dir !== 'string' || dir.length === 0) throw new ArgumentError('dir', `load: "dir" must be a non-empty path, got ${JSON.stringify(dir)}`);
+  const { path } = await nodeFs();
+  const jsonFile = path.join(dir, 'model.json');
+  const text = new TextDecoder().decode(await readLimited(jsonFile, MODEL_LIMITS.maxJsonBytes));
+  let parsed: unknown;
   try {
-    text = await fs.readFile(path.join(dir, 'model.json'), 'utf8');
-    bytes = await fs.readFile(path.join(dir, 'weights.bin'));
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw new SerializationError(`could not read the model in ${dir}: ${(e as Error).message}`, { cause: e });
+    throw new SerializationError(`${jsonFile} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  let modelJson: SavedModelJson;
-  try {
-    modelJson = JSON.parse(text) as SavedModelJson;
-  } catch (e) {
-    throw new SerializationError(`${path.join(dir, 'model.json')} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const checked = checkModelJson(parsed, jsonFile);
+  const bytes = await readLimited(path.join(dir, checked.weightFile), checked.byteLength, checked.byteLength);
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  return { modelJson, weightData };
+  return { modelJson: checked.json, weightData };
 }

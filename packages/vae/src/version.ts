@@ -2,4 +2,4 @@
 export const VERSION = '0.1.0';
 
 /** The save-format version this build writes and reads. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;

@@ -1,0 +1,25 @@
+import { SerializationError } from '@varia/core';
+
+/** Node's `fs/promises` and `path`, loaded on first use so that the browser build never touches them. */
+export interface NodeFs {
+  /** `node:fs/promises`. */
+  fs: typeof import('node:fs/promises');
+  /** `node:path`. */
+  path: typeof import('node:path');
+}
+
+let cached: Promise<NodeFs> | undefined;
+
+/** Loads `node:fs/promises` and `node:path`. @throws SerializationError outside Node. */
+export function nodeFs(): Promise<NodeFs> {
+  cached ??= Promise.all([import('node:fs/promises'), import('node:path')]).then(
+    ([fs, path]) => ({ fs, path }),
+    (e: unknown) => {
+      cached = undefined;
+      throw new SerializationError('reading or writing files needs Node.js; in the browser use a URL (indexeddb://, …) or toArtifacts/fromArtifacts', {
+        cause: e,
+      });
+    },
+  );
+  return cached;
+}
