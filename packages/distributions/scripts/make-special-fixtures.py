@@ -125,7 +125,7 @@ out["betaCdf"] = [{"concentration1": a, "concentration0": b, "x": x, "cdf": f(st
                   for a, b, x, p in [(a, b, f32(x), f32(p)) for a, b, x, p in [(1.0, 1.0, 0.3, 0.3), (0.5, 0.5, 0.01, 0.9), (2.0, 5.0, 0.2, 0.5), (30.0, 10.0, 0.77, 1e-4)]]]
 
 # Poisson and NegativeBinomial (torch convention: x successes before r failures, p = sigmoid(logits)) cdfs
-out["poissonCdf"] = [{"rate": r, "x": x, "cdf": f(stats.poisson.cdf(x, r)), "dCdfDrate": f(-stats.poisson.pmf(x, r))}
+out["poissonCdf"] = [{"rate": r, "x": x, "cdf": f(stats.poisson.cdf(x, r)), "dCdfDrate": f(-stats.poisson.pmf(np.floor(x), r))}
                      for r, x in [(1e-3, 0), (0.5, 1), (3.0, 7), (37.5, 40), (1e4, 9876), (250.0, 1e3), (3.0, -1), (2.0, 2.5)]]
 out["negativeBinomialCdf"] = [{"totalCount": r, "logits": l, "x": x, "cdf": f(stats.nbinom.cdf(x, r, special.expit(-l)))}
                               for r, l, x in [(1.0, 0.0, 0.0), (5.0, 0.5, 3.0), (0.3, 2.0, 10.0), (20.0, -1.0, 4.0), (2.0, 8.0, 9876.0)]]
