@@ -116,6 +116,9 @@ out["studentT"] = student
 out["studentTIcdf"] = [{"df": df, "p": p, "t": f(stats.t.ppf(p, df))}
                        for df, p in [(df, f32(p)) for df, p in [(1.0, 0.75), (3.0, 0.01), (30.0, 0.5), (4.5, 0.999), (1e6, 0.3), (0.7, 0.9), (1e3, 1e-6)]]]
 
+# Standard normal quantile at float32 probabilities (scipy ndtri)
+out["ndtri"] = [{"p": f32(p), "x": f(special.ndtri(f32(p)))} for p in [1e-30, 1e-10, 0.02, 0.3, 0.5, 0.7, 0.99, 1 - 1e-7]]
+
 # Gamma / Beta cdf and icdf through the distributions (scipy)
 out["gammaCdf"] = [{"concentration": a, "rate": b, "x": x, "cdf": f(stats.gamma.cdf(x, a, scale=1 / b)),
                     "icdfP": p, "icdf": f(stats.gamma.ppf(p, a, scale=1 / b))}

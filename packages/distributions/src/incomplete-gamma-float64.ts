@@ -1,4 +1,4 @@
-import { erfc, log1mexp64, log1pmx, logGamma, richardsonDerivative, shapeStep } from './float64.js';
+import { digamma64, erfc, log1mexp64, log1pmx, logGamma, richardsonDerivative, shapeStep } from './float64.js';
 
 /*
  * The regularized incomplete gamma functions in double precision on the host:
@@ -103,6 +103,89 @@ export function logIncompleteGamma(a: number, logX: number): LogIncompleteGamma 
   return { logP: log1mexp64(Math.min(logQ, 0)), logQ: Math.min(logQ, 0) };
 }
 
+/** log P, log Q and their derivatives with respect to a. */
+export interface LogIncompleteGammaDerivA extends LogIncompleteGamma {
+  /** ∂ log P/∂a. */
+  dLogP: number;
+  /** ∂ log Q/∂a. */
+  dLogQ: number;
+}
+
+/**
+ * log P(a, x), log Q(a, x) and their a-derivatives in one pass. Power series region: with tₙ = Πⱼ₌₁ⁿ x/(a + j) and
+ * Hₙ = Σⱼ₌₁ⁿ 1/(a + j), log P = a log x − x − log Γ(a + 1) + log Σtₙ, so ∂log P/∂a = log x − ψ(a + 1) − ΣtₙHₙ/Σtₙ.
+ * Continued-fraction region: the Lentz recursion is differentiated alongside (forward mode), ∂log Q/∂a =
+ * log x − ψ(a) + h′/h. Temme's region: a Richardson difference. The other tail follows from P + Q = 1:
+ * ∂log Q/∂a = −(P/Q)·∂log P/∂a.
+ */
+export function logIncompleteGammaDerivA(a: number, logX: number): LogIncompleteGammaDerivA {
+  const x = Math.exp(logX);
+  if (!(a > 0) || !Number.isFinite(logX) || (a >= TEMME_FROM && Math.abs(x / a - 1) < 0.3)) {
+    const v = logIncompleteGamma(a, logX);
+    if (!Number.isFinite(v.logP) || !Number.isFinite(v.logQ)) return { ...v, dLogP: 0, dLogQ: 0 };
+    const h = shapeStep(a);
+    return v.logP <= v.logQ
+      ? { ...v, dLogP: richardsonDerivative((t) => logIncompleteGamma(t, logX).logP, a, h), dLogQ: NaN }
+      : { ...v, dLogP: NaN, dLogQ: richardsonDerivative((t) => logIncompleteGamma(t, logX).logQ, a, h) };
+  }
+  if (x < a + 1) {
+    let term = 1;
+    let harmonic = 0;
+    let sum = 1;
+    let weighted = 0;
+    for (let n = 1; n < MAX_ITER; n++) {
+      term *= x / (a + n);
+      harmonic += 1 / (a + n);
+      sum += term;
+      weighted += term * harmonic;
+      if (term < EPS * sum && term * harmonic <= EPS * weighted) break;
+    }
+    const logP = Math.min(a * logX - x - logGamma(a + 1) + Math.log(sum), 0);
+    const logQ = log1mexp64(logP);
+    const dLogP = logX - digamma64(a + 1) - weighted / sum;
+    return { logP, logQ, dLogP, dLogQ: -Math.exp(logP - logQ) * dLogP };
+  }
+  // Lentz's recursion for h and its a-derivative
+  let b = x + 1 - a;
+  let db = -1;
+  let c = 1 / FPMIN;
+  let dc = 0;
+  let d = 1 / b;
+  let dd = -db / (b * b);
+  let h = d;
+  let dh = dd;
+  for (let i = 1; i < MAX_ITER; i++) {
+    const an = -i * (i - a);
+    const dan = i;
+    b += 2;
+    let dInv = an * d + b;
+    let dDInv = dan * d + an * dd + db;
+    if (Math.abs(dInv) < FPMIN) {
+      dInv = FPMIN;
+      dDInv = 0;
+    }
+    const cNew = b + an / c;
+    let dcNew = db + dan / c - (an * dc) / (c * c);
+    c = cNew;
+    if (Math.abs(c) < FPMIN) {
+      c = FPMIN;
+      dcNew = 0;
+    }
+    dc = dcNew;
+    d = 1 / dInv;
+    dd = -dDInv * d * d;
+    const delta = d * c;
+    const dDelta = dd * c + d * dc;
+    dh = dh * delta + h * dDelta;
+    h *= delta;
+    if (Math.abs(delta - 1) < EPS) break;
+  }
+  const logQ = Math.min(a * logX - x - logGamma(a) + Math.log(h), 0);
+  const logP = log1mexp64(logQ);
+  const dLogQ = logX - digamma64(a) + dh / h;
+  return { logP, logQ, dLogP: -Math.exp(logQ - logP) * dLogQ, dLogQ };
+}
+
 /** P(a, x), the regularized lower incomplete gamma function (the Gamma(a, 1) cdf). */
 export function gammaP(a: number, x: number): number {
   if (x <= 0) return x === 0 || a > 0 ? 0 : NaN;
@@ -121,15 +204,13 @@ export function logGammaDensity(a: number, logX: number): number {
 }
 
 /**
- * ∂P(a, x)/∂a (= −∂Q/∂a), from a Richardson difference in a of log P or log Q, whichever is the smaller tail:
- * ∂P/∂a = P·∂log P/∂a = −Q·∂log Q/∂a.
+ * ∂P(a, x)/∂a (= −∂Q/∂a) = P·∂log P/∂a = −Q·∂log Q/∂a, from the smaller tail (see
+ * {@link logIncompleteGammaDerivA}).
  */
 export function gammaPDerivA(a: number, logX: number): number {
-  const { logP, logQ } = logIncompleteGamma(a, logX);
-  if (!Number.isFinite(logP) || !Number.isFinite(logQ)) return 0;
-  const h = shapeStep(a);
-  if (logP <= logQ) return Math.exp(logP) * richardsonDerivative((t) => logIncompleteGamma(t, logX).logP, a, h);
-  return -Math.exp(logQ) * richardsonDerivative((t) => logIncompleteGamma(t, logX).logQ, a, h);
+  const v = logIncompleteGammaDerivA(a, logX);
+  if (!Number.isFinite(v.logP) || !Number.isFinite(v.logQ)) return 0;
+  return v.logP <= v.logQ ? Math.exp(v.logP) * v.dLogP : -Math.exp(v.logQ) * v.dLogQ;
 }
 
 /**
@@ -139,11 +220,10 @@ export function gammaPDerivA(a: number, logX: number): number {
  */
 export function logGammaSampleGradA(a: number, logX: number): number {
   if (!Number.isFinite(logX)) return 0;
-  const { logP, logQ } = logIncompleteGamma(a, logX);
+  const v = logIncompleteGammaDerivA(a, logX);
+  if (!Number.isFinite(v.logP) || !Number.isFinite(v.logQ)) return 0;
   const logGDensity = a * logX - Math.exp(logX) - logGamma(a);
-  const h = shapeStep(a);
-  if (logP <= logQ) return -richardsonDerivative((t) => logIncompleteGamma(t, logX).logP, a, h) * Math.exp(logP - logGDensity);
-  return richardsonDerivative((t) => logIncompleteGamma(t, logX).logQ, a, h) * Math.exp(logQ - logGDensity);
+  return v.logP <= v.logQ ? -v.dLogP * Math.exp(v.logP - logGDensity) : v.dLogQ * Math.exp(v.logQ - logGDensity);
 }
 
 /**

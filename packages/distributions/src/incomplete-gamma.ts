@@ -39,7 +39,7 @@ const standardGammaGradOp = hostOp({
  * for a > 0, x ≥ 0 (P = 0 at x = 0, 1 at x = ∞; NaN for a ≤ 0). Evaluated on the host in double precision (power
  * series for x < a + 1, Legendre's continued fraction above, Temme's uniform expansion for a ≥ 1e4 near x = a), so
  * the float32 result is correctly rounded up to ~1e-7 relative in both tails. Reads its inputs synchronously.
- * Gradients: ∂P/∂x = x^{a−1}e^{−x}/Γ(a) and ∂P/∂a (by a Richardson difference of log P or log Q in double precision).
+ * Gradients: ∂P/∂x = x^{a−1}e^{−x}/Γ(a) and ∂P/∂a (analytic, differentiating the series or continued fraction).
  */
 export function igamma(a: tf.Tensor, x: tf.Tensor): tf.Tensor {
   return igammaOp(a, x);
@@ -65,7 +65,7 @@ export function igammaInv(a: tf.Tensor, p: tf.Tensor): tf.Tensor {
  *
  * dx/da = −(∂P(a, x)/∂a) / f(x; a),  f(x; a) = x^{a−1}e^{−x}/Γ(a),
  *
- * in double precision on the host (∂P/∂a by a Richardson difference of log P or log Q, whichever tail x is in). No
+ * in double precision on the host (∂P/∂a differentiating the series or continued fraction of the smaller tail). No
  * gradient flows through it.
  */
 export function standardGammaGrad(a: tf.Tensor, x: tf.Tensor): tf.Tensor {
