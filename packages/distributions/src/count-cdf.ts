@@ -20,9 +20,13 @@ function sigmoids(t: number): [number, number] {
 
 const poissonCdfOp = hostOp({
   // P(X ≤ k) = Q(k + 1, λ)
-  value: (k, rate) => (k < 0 ? 0 : rate === 0 ? 1 : Math.exp(logIncompleteGamma(Math.floor(k) + 1, Math.log(rate)).logQ)),
+  value: (k, rate) =>
+    k < 0 ? 0 : rate === 0 ? 1 : Math.exp(logIncompleteGamma(Math.floor(k) + 1, Math.log(rate)).logQ),
   // ∂Q(k + 1, λ)/∂λ = −λᵏe^{−λ}/k!
-  partials: [undefined, (k, rate) => (k < 0 || !(rate > 0) ? 0 : -Math.exp(logGammaDensity(Math.floor(k) + 1, Math.log(rate))))],
+  partials: [
+    undefined,
+    (k, rate) => (k < 0 || !(rate > 0) ? 0 : -Math.exp(logGammaDensity(Math.floor(k) + 1, Math.log(rate)))),
+  ],
 });
 
 /** P(X ≤ x) for X ~ Poisson(λ): Q(⌊x⌋ + 1, λ) (0 for x < 0), differentiable in λ. */
@@ -65,6 +69,10 @@ export function negativeBinomialCdf(totalCount: tf.Tensor, logits: tf.Tensor, x:
 export function zeroInflatedCdf(gate: Gate, baseCdf: tf.Tensor, x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const inflated = tf.add(gateProbs(gate), tf.mul(notGate(gate), baseCdf));
-    return tf.where(gradFreeMask([x], (v) => tf.less(v, 0)), tf.zerosLike(inflated), inflated);
+    return tf.where(
+      gradFreeMask([x], (v) => tf.less(v, 0)),
+      tf.zerosLike(inflated),
+      inflated,
+    );
   });
 }

@@ -39,7 +39,11 @@ export function poissonEntropyCutoff(rates: ArrayLike<number>): number {
   let k = 0;
   for (let i = 0; i < rates.length; i++) {
     const rate = rates[i]!;
-    if (rate > 0 && Number.isFinite(rate)) k = Math.max(k, tailQuantile((j) => logIncompleteGamma(j + 1, Math.log(rate)).logP, rate));
+    if (rate > 0 && Number.isFinite(rate))
+      k = Math.max(
+        k,
+        tailQuantile((j) => logIncompleteGamma(j + 1, Math.log(rate)).logP, rate),
+      );
   }
   return k;
 }
@@ -54,7 +58,10 @@ export function negativeBinomialEntropyCutoff(totalCount: ArrayLike<number>, log
     const e = Math.exp(-Math.abs(l));
     const p = l >= 0 ? 1 / (1 + e) : e / (1 + e); // σ(ℓ)
     const q = l >= 0 ? e / (1 + e) : 1 / (1 + e); // σ(−ℓ)
-    k = Math.max(k, tailQuantile((j) => logIncompleteBeta(r, j + 1, q, p).logIc, r * Math.exp(l)));
+    k = Math.max(
+      k,
+      tailQuantile((j) => logIncompleteBeta(r, j + 1, q, p).logIc, r * Math.exp(l)),
+    );
   }
   return k;
 }
@@ -64,7 +71,11 @@ export function negativeBinomialEntropyCutoff(totalCount: ArrayLike<number>, log
  * counts (shape `[K + 1, 1, …, 1]`, `batchRank` ones) and the cutoff K. Terms with p(k) = 0 count 0 (0·log 0 = 0),
  * with no NaN gradient.
  */
-export function truncatedCountEntropy(logPmf: (k: tf.Tensor) => tf.Tensor, batchShape: readonly number[], cutoff: number): tf.Tensor {
+export function truncatedCountEntropy(
+  logPmf: (k: tf.Tensor) => tf.Tensor,
+  batchShape: readonly number[],
+  cutoff: number,
+): tf.Tensor {
   const batchSize = batchShape.reduce((a, b) => a * b, 1);
   const k = Math.max(0, Math.min(cutoff, Math.floor(MAX_GRID / Math.max(1, batchSize)) - 1));
   const grid = tf.reshape(tf.range(0, k + 1, 1, 'float32'), [k + 1, ...batchShape.map(() => 1)]);

@@ -75,7 +75,8 @@ export function digamma64(x: number): number {
     x += 1;
   }
   const w = 1 / (x * x);
-  const series = w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w * (1 / 132 - w * (691 / 32760 - w / 12))))));
+  const series =
+    w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w * (1 / 132 - w * (691 / 32760 - w / 12))))));
   return Math.log(x) - 0.5 / x - series - shift;
 }
 

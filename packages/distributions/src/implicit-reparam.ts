@@ -5,7 +5,13 @@ import { cpuRng, sampleLogGamma } from './sampling.js';
 /** Sums `g` (shape `shape`) down to `target`, the shape of a tensor that was broadcast to `shape` (right-aligned). */
 function sumToShape(g: tf.Tensor, target: readonly number[]): tf.Tensor {
   const lead = g.rank - target.length;
-  let r = lead > 0 ? tf.sum(g, Array.from({ length: lead }, (_, i) => i)) : g;
+  let r =
+    lead > 0
+      ? tf.sum(
+          g,
+          Array.from({ length: lead }, (_, i) => i),
+        )
+      : g;
   const ones = target.flatMap((d, i) => (d === 1 && r.shape[i] !== 1 ? [i] : []));
   if (ones.length > 0) r = tf.sum(r, ones, true);
   return tf.reshape(r, [...target]);

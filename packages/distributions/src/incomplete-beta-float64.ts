@@ -32,7 +32,12 @@ export function logBeta64(a: number, b: number): number {
   const small = Math.min(a, b);
   if (big < LARGE) return logGamma(a) + logGamma(b) - logGamma(a + b);
   const s = big + small;
-  const diff = -(big - 0.5) * Math.log1p(small / big) - small * Math.log(s) + small + stirlingCorrection(big) - stirlingCorrection(s);
+  const diff =
+    -(big - 0.5) * Math.log1p(small / big) -
+    small * Math.log(s) +
+    small +
+    stirlingCorrection(big) -
+    stirlingCorrection(s);
   return logGamma(small) + diff;
 }
 
@@ -81,7 +86,8 @@ export interface LogIncompleteBeta {
  * computed). Relative accuracy ~1e-14 in both tails.
  */
 export function logIncompleteBeta(a: number, b: number, x: number, x1m = 1 - x): LogIncompleteBeta {
-  if (Number.isNaN(a) || Number.isNaN(b) || Number.isNaN(x) || !(a > 0) || !(b > 0) || x < 0 || x > 1) return { logI: NaN, logIc: NaN };
+  if (Number.isNaN(a) || Number.isNaN(b) || Number.isNaN(x) || !(a > 0) || !(b > 0) || x < 0 || x > 1)
+    return { logI: NaN, logIc: NaN };
   if (x === 0) return { logI: -Infinity, logIc: 0 };
   if (x1m === 0) return { logI: 0, logIc: -Infinity };
   const logX = Math.log(x);
@@ -114,7 +120,8 @@ export function betaIncDerivShape(a: number, b: number, x: number, wrt: 0 | 1, x
   const { logI, logIc } = logIncompleteBeta(a, b, x, x1m);
   if (!Number.isFinite(logI) || !Number.isFinite(logIc)) return 0;
   const theta = wrt === 0 ? a : b;
-  const at = (t: number): LogIncompleteBeta => (wrt === 0 ? logIncompleteBeta(t, b, x, x1m) : logIncompleteBeta(a, t, x, x1m));
+  const at = (t: number): LogIncompleteBeta =>
+    wrt === 0 ? logIncompleteBeta(t, b, x, x1m) : logIncompleteBeta(a, t, x, x1m);
   const h = shapeStep(theta);
   if (logI <= logIc) return Math.exp(logI) * richardsonDerivative((t) => at(t).logI, theta, h);
   return -Math.exp(logIc) * richardsonDerivative((t) => at(t).logIc, theta, h);

@@ -7,7 +7,8 @@ import { betainc, betaincInv, studentTCdfStandard, studentTIcdfStandard } from '
 
 const cases = special.betainc;
 const col = (k: 'a' | 'b' | 'x' | 'I' | 'Ic' | 'dIda' | 'dIdb' | 'density'): number[] => cases.map((c) => c[k]);
-const maxRel = (got: ArrayLike<number>, want: number[]): number => Math.max(...want.map((w, i) => Math.abs(got[i]! - w) / Math.abs(w)));
+const maxRel = (got: ArrayLike<number>, want: number[]): number =>
+  Math.max(...want.map((w, i) => Math.abs(got[i]! - w) / Math.abs(w)));
 
 describe('regularized incomplete beta I_x(a, b) (mpmath, a and b from 1e-3 to 1e3)', () => {
   it('double-precision log I and log(1 − I) agree with mpmath to 1e-10 relative', () => {
@@ -40,7 +41,12 @@ describe('regularized incomplete beta I_x(a, b) (mpmath, a and b from 1e-3 to 1e
     const [two, five, p0] = [tf.scalar(2), tf.scalar(5), tf.scalar(0.4)];
     expectNoLeak(() => {
       const inv = betaincInv(inputs[0]!, inputs[1]!, inputs[2]!);
-      expect(maxRel(inv.dataSync(), special.betaincInv.map((c) => c.x))).toBeLessThan(1e-6);
+      expect(
+        maxRel(
+          inv.dataSync(),
+          special.betaincInv.map((c) => c.x),
+        ),
+      ).toBeLessThan(1e-6);
       const gp = tf.grad((p: tf.Tensor) => betaincInv(two, five, p))(p0);
       const h = 1e-6;
       const fd = (betaIncInv(2, 5, 0.4 + h) - betaIncInv(2, 5, 0.4 - h)) / (2 * h);
@@ -57,8 +63,15 @@ describe('standard Student t cdf and icdf (mpmath / SciPy, ν from 0.5 to 1e8)',
       const st = special.studentT;
       const df = tf.tensor(st.map((c) => c.df));
       const t = tf.tensor(st.map((c) => (c.x - c.loc) / c.scale));
-      expect(maxRel(studentTCdfStandard(df, t).dataSync(), st.map((c) => c.cdf))).toBeLessThan(1e-6);
-      const g = tf.grad((d: tf.Tensor) => studentTCdfStandard(d, t))(df).dataSync();
+      expect(
+        maxRel(
+          studentTCdfStandard(df, t).dataSync(),
+          st.map((c) => c.cdf),
+        ),
+      ).toBeLessThan(1e-6);
+      const g = tf
+        .grad((d: tf.Tensor) => studentTCdfStandard(d, t))(df)
+        .dataSync();
       // the ν-derivative is tiny at huge ν (1e-17 at ν = 1e8): compare absolutely there
       st.forEach((c, i) => expect(Math.abs(g[i]! - c.dCdfDdf)).toBeLessThan(1e-4 * Math.abs(c.dCdfDdf) + 1e-12));
     });
@@ -68,7 +81,11 @@ describe('standard Student t cdf and icdf (mpmath / SciPy, ν from 0.5 to 1e8)',
       const ic = special.studentTIcdf;
       const v = studentTIcdfStandard(tf.tensor(ic.map((c) => c.df)), tf.tensor(ic.map((c) => c.p)));
       ic.forEach((c, i) => expect(Math.abs(v.dataSync()[i]! - c.t)).toBeLessThanOrEqual(1e-6 * Math.abs(c.t) + 1e-7));
-      expect(Array.from(studentTIcdfStandard(tf.tensor([3, 3, 3]), tf.tensor([0, 0.5, 1])).dataSync())).toEqual([-Infinity, 0, Infinity]);
+      expect(Array.from(studentTIcdfStandard(tf.tensor([3, 3, 3]), tf.tensor([0, 0.5, 1])).dataSync())).toEqual([
+        -Infinity,
+        0,
+        Infinity,
+      ]);
     });
   });
 });

@@ -1,7 +1,13 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { richardsonDerivative } from './float64.js';
 import { hostOp } from './host-op.js';
-import { betaIncDerivShape, betaIncInv, logBeta64, logBetaDensity, logIncompleteBeta } from './incomplete-beta-float64.js';
+import {
+  betaIncDerivShape,
+  betaIncInv,
+  logBeta64,
+  logBetaDensity,
+  logIncompleteBeta,
+} from './incomplete-beta-float64.js';
 
 function value(a: number, b: number, x: number): number {
   return x <= 0 ? (x === 0 ? 0 : NaN) : x >= 1 ? (x === 1 ? 1 : NaN) : Math.exp(logIncompleteBeta(a, b, x).logI);

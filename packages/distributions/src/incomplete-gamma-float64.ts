@@ -71,9 +71,9 @@ function temme(a: number, x: number, upper: boolean): number {
   let c0: number;
   let c1: number;
   if (Math.abs(s) < 0.01) {
-    // Taylor series in η (Cephes' d table), accurate to 1e-14 here
-    c0 = -1 / 3 + eta * (1 / 12 + eta * (-1.4814814814814815e-2 + eta * (1.1574074074074074e-3 + eta * 3.527336860670194e-4)));
-    c1 = -1.8518518518518519e-3 + eta * (-3.4722222222222222e-3 + eta * (2.6455026455026455e-3 + eta * -9.9022633744855967e-4));
+    // Taylor series in η (Cephes' d table, as exact fractions), accurate to 1e-14 here
+    c0 = -1 / 3 + eta * (1 / 12 + eta * (-2 / 135 + eta * (1 / 864 + eta / 2835)));
+    c1 = -1 / 540 + eta * (-1 / 288 + eta * (1 / 378 + (eta * -77) / 77760));
   } else {
     c0 = 1 / s - 1 / eta;
     c1 = 1 / eta ** 3 - 1 / s ** 3 - 1 / s ** 2 - 1 / (12 * s);
@@ -147,7 +147,7 @@ export function logIncompleteGammaDerivA(a: number, logX: number): LogIncomplete
   }
   // Lentz's recursion for h and its a-derivative
   let b = x + 1 - a;
-  let db = -1;
+  const db = -1;
   let c = 1 / FPMIN;
   let dc = 0;
   let d = 1 / b;

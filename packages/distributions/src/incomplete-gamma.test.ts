@@ -8,7 +8,8 @@ import { igamma, igammac, igammaInv, standardGammaGrad } from './incomplete-gamm
 const cases = special.igamma;
 const col = (k: 'a' | 'x' | 'P' | 'Q' | 'dPda' | 'density' | 'dxda' | 'torchDxda'): number[] => cases.map((c) => c[k]);
 /** Largest |got − want|/|want| over the cases. */
-const maxRel = (got: ArrayLike<number>, want: number[]): number => Math.max(...want.map((w, i) => Math.abs(got[i]! - w) / Math.abs(w)));
+const maxRel = (got: ArrayLike<number>, want: number[]): number =>
+  Math.max(...want.map((w, i) => Math.abs(got[i]! - w) / Math.abs(w)));
 
 describe('regularized incomplete gamma P(a, x), Q(a, x) (mpmath, a from 1e-3 to 1e6, x from 1e-30 to 1e6)', () => {
   it('double-precision log P and log Q agree with mpmath to 1e-10 relative in both tails', () => {
@@ -28,11 +29,19 @@ describe('regularized incomplete gamma P(a, x), Q(a, x) (mpmath, a from 1e-3 to 
   });
   it('gradients: ∂P/∂x is the density, ∂P/∂a matches mpmath (1e-6 relative)', () => {
     tf.tidy(() => {
-      const [ga, gx] = tf.grads((a: tf.Tensor, x: tf.Tensor) => igamma(a, x))([tf.tensor(col('a')), tf.tensor(col('x'))]);
+      const [ga, gx] = tf.grads((a: tf.Tensor, x: tf.Tensor) => igamma(a, x))([
+        tf.tensor(col('a')),
+        tf.tensor(col('x')),
+      ]);
       expect(maxRel(ga!.dataSync(), col('dPda'))).toBeLessThan(1e-6);
       expect(maxRel(gx!.dataSync(), col('density'))).toBeLessThan(1e-6);
       const [qa] = tf.grads((a: tf.Tensor, x: tf.Tensor) => igammac(a, x))([tf.tensor(col('a')), tf.tensor(col('x'))]);
-      expect(maxRel(qa!.dataSync(), col('dPda').map((v) => -v))).toBeLessThan(1e-6);
+      expect(
+        maxRel(
+          qa!.dataSync(),
+          col('dPda').map((v) => -v),
+        ),
+      ).toBeLessThan(1e-6);
     });
   });
   it('edges: x = 0 gives P = 0, x = ∞ gives P = 1, a ≤ 0 gives NaN, with zero gradients at the edges', () => {
@@ -51,7 +60,19 @@ describe('regularized incomplete gamma P(a, x), Q(a, x) (mpmath, a from 1e-3 to 
       const x = tf.tensor([0.5, 1, 2]);
       const p = igamma(a, x);
       expect(p.shape).toEqual([2, 3]);
-      expectClose(p, [1 - Math.exp(-0.5), 1 - Math.exp(-1), 1 - Math.exp(-2), 1 - 1.5 * Math.exp(-0.5), 1 - 2 * Math.exp(-1), 1 - 3 * Math.exp(-2)], 1e-6, 0);
+      expectClose(
+        p,
+        [
+          1 - Math.exp(-0.5),
+          1 - Math.exp(-1),
+          1 - Math.exp(-2),
+          1 - 1.5 * Math.exp(-0.5),
+          1 - 2 * Math.exp(-1),
+          1 - 3 * Math.exp(-2),
+        ],
+        1e-6,
+        0,
+      );
       const g = tf.grads((u: tf.Tensor, v: tf.Tensor) => igamma(u, v))([a, x]);
       expect(g[0]!.shape).toEqual([2, 1]);
       expect(g[1]!.shape).toEqual([3]);
@@ -69,7 +90,12 @@ describe('inverse of P(a, ·) (SciPy gammaincinv)', () => {
     tf.tidy(() => {
       const a = tf.tensor(special.igammaInv.map((c) => c.a));
       const p = tf.tensor(special.igammaInv.map((c) => c.p));
-      expect(maxRel(igammaInv(a, p).dataSync(), special.igammaInv.map((c) => c.x))).toBeLessThan(1e-6);
+      expect(
+        maxRel(
+          igammaInv(a, p).dataSync(),
+          special.igammaInv.map((c) => c.x),
+        ),
+      ).toBeLessThan(1e-6);
       expect(Array.from(igammaInv(tf.tensor([2, 2]), tf.tensor([0, 1])).dataSync())).toEqual([0, Infinity]);
     });
   });

@@ -15,7 +15,9 @@ describe('standard normal quantile Φ⁻¹ (SciPy ndtri)', () => {
     const p = tf.tensor(special.ndtri.map((c) => c.p));
     expectNoLeak(() => {
       const x = ndtri(p);
-      x.dataSync().forEach((v, i) => expect(Math.abs(v - special.ndtri[i]!.x)).toBeLessThanOrEqual(2e-7 * Math.abs(special.ndtri[i]!.x) + 1e-7));
+      x.dataSync().forEach((v, i) =>
+        expect(Math.abs(v - special.ndtri[i]!.x)).toBeLessThanOrEqual(2e-7 * Math.abs(special.ndtri[i]!.x) + 1e-7),
+      );
       const g = tf.grad((t: tf.Tensor) => tf.sum(ndtri(t)))(p);
       g.dataSync().forEach((v, i) => {
         const xi = special.ndtri[i]!.x;

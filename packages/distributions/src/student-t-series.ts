@@ -22,7 +22,10 @@ function seriesS(z: tf.Tensor): tf.Tensor {
 function seriesD(z: tf.Tensor): tf.Tensor {
   const w = tf.reciprocal(z);
   const w2 = tf.square(w);
-  const even = tf.mul(w2, tf.add(1 / 8, tf.mul(w2, tf.add(-1 / 64, tf.mul(w2, tf.add(1 / 128, tf.mul(w2, -17 / 2048)))))));
+  const even = tf.mul(
+    w2,
+    tf.add(1 / 8, tf.mul(w2, tf.add(-1 / 64, tf.mul(w2, tf.add(1 / 128, tf.mul(w2, -17 / 2048)))))),
+  );
   return tf.add(tf.mul(0.5, w), even);
 }
 

@@ -49,7 +49,10 @@ export function zeroInflatedLogProb(x: tf.Tensor, gate: Gate, baseLogPmf: tf.Ten
   const logPi = tf.where(piPositive, tf.log(tf.where(piPositive, pi, tf.onesLike(pi))), tf.fill(pi.shape, -Infinity));
   const notDirect = gradFreeMask([p0], (v) => tf.less(v, 1e-30));
   const piLogBranch = tf.where(notDirect, pi, tf.zerosLike(pi));
-  const logSum = logAddExp(tf.where(notDirect, logPi, tf.zerosLike(pi)), tf.where(notDirect, tf.add(tf.log1p(tf.neg(piLogBranch)), baseLogP0), tf.zerosLike(pi)));
+  const logSum = logAddExp(
+    tf.where(notDirect, logPi, tf.zerosLike(pi)),
+    tf.where(notDirect, tf.add(tf.log1p(tf.neg(piLogBranch)), baseLogP0), tf.zerosLike(pi)),
+  );
   const zero = tf.where(direct, tf.log(p0Safe), logSum);
   // safe where: rows with x = 0 see π = 0 in the positive branch, so π = 1 gives no 0·∞ there
   const shape = baseLogPmf.shape; // the base log-mass at x: broadcast of x and the batch
