@@ -45,7 +45,7 @@ describe('Bernoulli', () => {
   it('does not leak', () => {
     const before = tf.memory().numTensors;
     const d = new Bernoulli({ probs: [0.3, 0.6] });
-    expectNoLeak(() => [d.logProb([0, 1]), d.sample([3]), d.mean(), d.mode(), d.variance(), d.entropy(), d.cdf(0), d.probs()]);
+    expectNoLeak(() => [d.logProb([0, 1]), d.sample([3]), d.mean(), d.mode(), d.variance(), d.entropy(), d.cdf(0), d.probsParameter()]);
     d.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { boolean, type Constraint, real, unitInterval } from './constraints.js';
-import { prepareBinaryLogits } from './binary-logits.js';
+import { boolean, type Constraint, unitInterval } from './constraints.js';
+import { binaryParameters, prepareBinaryLogits } from './binary-logits.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` or `probs`. */
 export type BernoulliParams =
@@ -30,36 +31,22 @@ export type BernoulliParams =
  * get −∞. No `rsample` (discrete; see {@link ContinuousBernoulli} for a relaxation).
  */
 export class Bernoulli extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `logits`: real. */
-    logits: real,
-    /** `probs`: unitInterval. */
-    probs: unitInterval,
-  } as const;
+  /** The parameters: `logits` (real) or `probs` (in [0, 1]), exactly one. */
+  static readonly parameters = binaryParameters(unitInterval);
   /** Log-odds ℓ, broadcast to the batch shape. */
   readonly logits: tf.Tensor;
 
   constructor(params: BernoulliParams, options: DistributionOptions = {}) {
-    const p = prepareBinaryLogits('Bernoulli', params, Bernoulli.argConstraints, options.validateArgs ?? true);
-    super(p.shape, [], options, p.owned);
+    const p = prepareBinaryLogits('Bernoulli', Bernoulli.parameters, params, resolveValidateArgs('Bernoulli', options));
+    super(p.prepared, options);
     this.logits = p.logits;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Bernoulli.argConstraints;
   }
   override get support(): Constraint {
     return boolean;
   }
-  /** Probability p = σ(ℓ) of a 1. */
-  probs(): tf.Tensor {
+  /** Probability p = σ(ℓ) of a 1 (a new tensor). */
+  probsParameter(): tf.Tensor {
     return tf.sigmoid(this.logits);
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { logits: this.logits };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Bernoulli(params as unknown as BernoulliParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return tf.sub(tf.mul(x, this.logits), tf.softplus(this.logits));

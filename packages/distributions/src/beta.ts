@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, openUnitInterval, positive } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { FLOAT32_ONE_MINUS_EPS, FLOAT32_TINY, logGammaTensor, subSeed } from './sampling.js';
 import { digamma, lbeta } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Beta} (torch's names). */
 export interface BetaParams {
@@ -23,40 +25,21 @@ export interface BetaParams {
  * Float32: log B(a, b) cancels for a, b ≳ 1e3; expect ~1e-6·(a + b) absolute error there.
  */
 export class Beta extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `concentration1`: positive. */
-    concentration1: positive,
-    /** `concentration0`: positive. */
-    concentration0: positive,
-  } as const;
+  /** The parameters: `concentration1` and `concentration0`, both positive. */
+  static readonly parameters = declareParameters({ concentration1: { constraint: positive }, concentration0: { constraint: positive } });
   /** a, broadcast to the batch shape. */
   readonly concentration1: tf.Tensor;
   /** b, broadcast to the batch shape. */
   readonly concentration0: tf.Tensor;
 
   constructor(params: BetaParams, options: DistributionOptions = {}) {
-    const p = Distribution.prepareParams(
-      'Beta',
-      { concentration1: params.concentration1, concentration0: params.concentration0 },
-      Beta.argConstraints,
-      options.validateArgs ?? true,
-    );
-    super(p.shape, [], options, p.owned);
+    const p = prepareParameters('Beta', Beta.parameters, params, resolveValidateArgs('Beta', options));
+    super(p, options);
     this.concentration1 = p.tensors.concentration1;
     this.concentration0 = p.tensors.concentration0;
   }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Beta.argConstraints;
-  }
   override get support(): Constraint {
     return openUnitInterval;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { concentration1: this.concentration1, concentration0: this.concentration0 };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Beta(params as unknown as BetaParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const xs = tf.clipByValue(x, 1e-45, 1);

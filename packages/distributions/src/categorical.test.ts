@@ -22,7 +22,7 @@ describe('Categorical and OneHotCategorical', () => {
   it('probs (unnormalized, with zeros) and sample frequencies', () => {
     tf.tidy(() => {
       const d = new Categorical({ probs: [[2, 0, 6], [1, 1, 2]] });
-      expectClose(d.probs(), [0.25, 0, 0.75, 0.25, 0.25, 0.5]);
+      expectClose(d.probsParameter(), [0.25, 0, 0.75, 0.25, 0.25, 0.5]);
       expect(d.logProb([1, 1]).dataSync()[0]).toBe(-Infinity);
       const n = 20000;
       const x = d.sample([n], { seed: 3 });

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, ShapeError } from '@varia/core';
-import { type Constraint, independent, integerInterval, nonNegative, real } from './constraints.js';
-import { Distribution, type DistributionOptions, type PreparedParams } from './distribution.js';
+import { ArgumentError } from '@varia/core';
+import { type Constraint, independent, integerInterval, logitsVector, nonNegative } from './constraints.js';
+import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, type PreparedParams, prepareParameters } from './parameters.js';
 import { gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Categorical} and {@link OneHotCategorical}: exactly one of `logits` or `probs`, last axis = categories. */
 export type CategoricalParams =
@@ -20,43 +22,37 @@ export type CategoricalParams =
       logits?: never;
     };
 
-/** Argument constraints shared by the categorical families (`probs` are normalized, so only ≥ 0 is required). */
-export const categoricalArgConstraints = {
-  /** `logits`: unnormalized log-probabilities, real along the last axis. */
-  logits: independent(real, 1),
-  /** `probs`: non-negative weights along the last axis (normalized by the distribution). */
-  probs: independent(nonNegative, 1),
-} as const;
+/**
+ * The parameters of the categorical families: `logits` (real or −∞) or `probs` (≥ 0, normalized by the
+ * distribution), exactly one, each a vector over the K categories (event rank 1).
+ */
+export const categoricalParameters = declareParameters(
+  {
+    logits: { constraint: logitsVector, eventRank: 1 },
+    probs: { constraint: independent(nonNegative, 1), eventRank: 1, transform: (x) => tf.softmax(x) },
+  },
+  [['logits'], ['probs']],
+);
 
 /**
- * Validates `logits`/`probs`, and returns normalized log-probabilities (logits − logSumExp(logits)) of shape
- * `[...batch, K]` with the batch shape and K. Zero probabilities give −∞ log-probabilities.
+ * Prepares `logits`/`probs` (see {@link prepareParameters}) and returns normalized log-probabilities
+ * (logits − logSumExp(logits)) of shape `[...batch, K]`, owned by the prepared parameters, with K. Zero probabilities
+ * give −∞ log-probabilities.
+ * @throws ArgumentError for invalid parameters (also `probs` summing to 0), ShapeError for a scalar.
  */
 export function prepareCategorical(
   owner: string,
   params: CategoricalParams,
-  validate: boolean,
-  prepare: (p: Record<string, TensorLike>) => PreparedParams<string>,
-): { logits: tf.Tensor; batchShape: number[]; k: number } {
-  if ((params.logits === undefined) === (params.probs === undefined)) {
-    throw new ArgumentError('logits', `${owner}: pass exactly one of "logits" or "probs"`);
-  }
-  const name = params.logits !== undefined ? 'logits' : 'probs';
-  const value = (params.logits ?? params.probs)!;
-  if (typeof value === 'number' || (value instanceof tf.Tensor && value.rank === 0)) {
-    throw new ShapeError(name, `${owner}: "${name}" must have a last axis of categories, got a scalar`);
-  }
-  const p = prepare({ [name]: (params.logits ?? params.probs)! });
-  const t = p.tensors[name]!;
-  const k = t.shape[t.shape.length - 1];
-  if (k === undefined || k < 1) {
-    for (const o of p.owned) o.dispose();
-    throw new ShapeError(name, `${owner}: "${name}" must have a last axis of categories, got shape [${t.shape.join(', ')}]`);
-  }
+  options: DistributionOptions,
+): { prepared: PreparedParams<'logits' | 'probs'>; logits: tf.Tensor; k: number } {
+  const validate = resolveValidateArgs(owner, options);
+  const prepared = prepareParameters(owner, categoricalParameters, params, validate);
+  const name = prepared.given[0]!;
+  const t = prepared.tensors[name];
   if (validate && name === 'probs') {
     const total = tf.tidy(() => tf.min(tf.sum(t, -1)).dataSync()[0]!);
     if (!(total > 0)) {
-      for (const o of p.owned) o.dispose();
+      for (const o of prepared.owned) o.dispose();
       throw new ArgumentError('probs', `${owner}: "probs" must have a positive sum along the last axis, got ${total}`);
     }
   }
@@ -64,8 +60,8 @@ export function prepareCategorical(
     const raw = name === 'logits' ? t : tf.log(t);
     return tf.sub(raw, tf.logSumExp(raw, -1, true));
   });
-  for (const o of p.owned) o.dispose();
-  return { logits, batchShape: t.shape.slice(0, -1), k };
+  prepared.owned.push(logits);
+  return { prepared, logits, k: t.shape[t.rank - 1]! };
 }
 
 /** Draws category indices of shape `[...sampleShape, ...batch]` from normalized logits `[...batch, K]` (float32). */
@@ -96,37 +92,25 @@ export function categoricalEntropy(logits: tf.Tensor): tf.Tensor {
  * NotImplementedError. No `rsample`.
  */
 export class Categorical extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = categoricalArgConstraints;
+  /** The parameters: `logits` or `probs` over the last axis (see {@link categoricalParameters}). */
+  static readonly parameters = categoricalParameters;
   /** Normalized log-probabilities, shape `[...batchShape, K]`. */
   readonly logits: tf.Tensor;
   /** The number of categories K. */
   readonly numCategories: number;
 
   constructor(params: CategoricalParams, options: DistributionOptions = {}) {
-    const validate = options.validateArgs ?? true;
-    const c = prepareCategorical('Categorical', params, validate, (p) =>
-      Distribution.prepareParams('Categorical', p, Categorical.argConstraints, validate),
-    );
-    super(c.batchShape, [], options, [c.logits]);
+    const c = prepareCategorical('Categorical', params, options);
+    super(c.prepared, options);
     this.logits = c.logits;
     this.numCategories = c.k;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Categorical.argConstraints;
   }
   override get support(): Constraint {
     return integerInterval(0, this.numCategories - 1);
   }
-  /** Probabilities softmax(ℓ), shape `[...batchShape, K]`. */
-  probs(): tf.Tensor {
+  /** Probabilities softmax(ℓ), shape `[...batchShape, K]` (a new tensor). */
+  probsParameter(): tf.Tensor {
     return tf.exp(this.logits);
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { logits: this.logits };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Categorical(params as unknown as CategoricalParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const mask = tf.cast(tf.oneHot(tf.cast(x, 'int32'), this.numCategories), 'bool');

@@ -49,6 +49,11 @@ export function greaterThan(lower: number): Constraint {
   return elementwise(`greaterThan(${lower})`, `> ${lower}`, (x) => tf.greater(x, lower));
 }
 
+/** x < upper. */
+export function lessThan(upper: number): Constraint {
+  return elementwise(`lessThan(${upper})`, `< ${upper}`, (x) => tf.less(x, upper));
+}
+
 /** Vectors on the probability simplex along the last axis: entries ≥ 0 that sum to 1 (within 1e-5). */
 export const simplex: Constraint = {
   name: 'simplex',
@@ -97,3 +102,19 @@ export function integerInterval(lower: number, upper: number): Constraint {
     tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(x, lower), tf.lessEqual(x, upper)), isInteger(x)),
   );
 }
+
+/**
+ * Unnormalized log-probabilities along the last axis: each entry a real number or −∞ (a category of probability 0),
+ * at least one finite entry per vector; NaN and +∞ are refused.
+ */
+export const logitsVector: Constraint = {
+  name: 'logitsVector',
+  description: 'real or -Infinity along the last axis, with at least one finite entry',
+  finite: false,
+  eventDims: 1,
+  check: (x) =>
+    tf.logicalAnd(
+      tf.all(tf.logicalAnd(tf.logicalNot(tf.isNaN(x)), tf.less(x, Infinity)), -1),
+      tf.any(tf.greater(x, -Infinity), -1),
+    ),
+};

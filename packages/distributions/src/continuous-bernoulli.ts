@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Constraint, openUnitInterval, real, unitInterval } from './constraints.js';
-import { prepareBinaryLogits } from './binary-logits.js';
+import { type Constraint, openUnitInterval, unitInterval } from './constraints.js';
+import { binaryParameters, prepareBinaryLogits } from './binary-logits.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { expm1, gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link ContinuousBernoulli}: exactly one of `logits` or `probs` (in the open interval (0, 1)). */
 export type ContinuousBernoulliParams =
@@ -48,23 +49,15 @@ function horner(t: tf.Tensor, coeffs: readonly number[]): tf.Tensor {
  * x = log1p(u·(e^ℓ − 1))/ℓ. Support [0, 1].
  */
 export class ContinuousBernoulli extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `logits`: real. */
-    logits: real,
-    /** `probs`: openUnitInterval. */
-    probs: openUnitInterval,
-  } as const;
+  /** The parameters: `logits` (real) or `probs` (in (0, 1)), exactly one. */
+  static readonly parameters = binaryParameters(openUnitInterval);
   /** ℓ = log λ − log(1 − λ), broadcast to the batch shape. */
   readonly logits: tf.Tensor;
 
   constructor(params: ContinuousBernoulliParams, options: DistributionOptions = {}) {
-    const p = prepareBinaryLogits('ContinuousBernoulli', params, ContinuousBernoulli.argConstraints, options.validateArgs ?? true);
-    super(p.shape, [], options, p.owned);
+    const p = prepareBinaryLogits('ContinuousBernoulli', ContinuousBernoulli.parameters, params, resolveValidateArgs('ContinuousBernoulli', options));
+    super(p.prepared, options);
     this.logits = p.logits;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return ContinuousBernoulli.argConstraints;
   }
   override get support(): Constraint {
     return unitInterval;
@@ -72,15 +65,9 @@ export class ContinuousBernoulli extends Distribution {
   override get hasRsample(): boolean {
     return true;
   }
-  /** The parameter λ = σ(ℓ) (not the mean). */
-  probs(): tf.Tensor {
+  /** The parameter λ = σ(ℓ) (not the mean; a new tensor). */
+  probsParameter(): tf.Tensor {
     return tf.sigmoid(this.logits);
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { logits: this.logits };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new ContinuousBernoulli(params as unknown as ContinuousBernoulliParams, options);
   }
   /** log C(ℓ) = log|ℓ| − log|tanh(ℓ/2)|, Taylor log 2 + u²/3 − 7u⁴/90 (u = ℓ/2) for |ℓ| < 1e-2. */
   private logNormalizer(): tf.Tensor {

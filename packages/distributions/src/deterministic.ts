@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { type Constraint, real } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Deterministic}. */
 export interface DeterministicParams {
@@ -27,40 +29,29 @@ export interface DeterministicOptions extends DistributionOptions {
  * 1[x ≥ x₀]. KL(Deterministic ‖ q) = −log q(x₀) for any q with a `logProb`.
  */
 export class Deterministic extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `loc`: real. */
-    loc: real,
-  } as const;
+  /** The parameters: `loc`, real. */
+  static readonly parameters = declareParameters({ loc: { constraint: real } });
   /** x₀, the batch of points. */
   readonly loc: tf.Tensor;
   /** Tolerance for equality with `loc`. */
   readonly atol: number;
 
   constructor(params: DeterministicParams, options: DeterministicOptions = {}) {
+    const validate = resolveValidateArgs('Deterministic', options);
     const atol = options.atol ?? 0;
     if (!(atol >= 0) || !Number.isFinite(atol)) {
       throw new ArgumentError('atol', `Deterministic: "atol" must be finite and >= 0, got ${atol}`);
     }
-    const p = Distribution.prepareParams('Deterministic', { loc: params.loc }, Deterministic.argConstraints, options.validateArgs ?? true);
-    super(p.shape, [], options, p.owned);
+    const p = prepareParameters('Deterministic', Deterministic.parameters, params, validate);
+    super(p, options);
     this.loc = p.tensors.loc;
     this.atol = atol;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Deterministic.argConstraints;
   }
   override get support(): Constraint {
     return real;
   }
   override get hasRsample(): boolean {
     return true;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { loc: this.loc };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Deterministic(params as unknown as DeterministicParams, { ...options, atol: this.atol });
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const at = gradFreeMask([x, this.loc], (v, l) => tf.lessEqual(tf.abs(tf.sub(v, l!)), this.atol));

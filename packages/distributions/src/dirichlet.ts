@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '@varia/core';
 import { type Constraint, independent, positive, simplex } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { FLOAT32_TINY, logGammaTensor } from './sampling.js';
 import { digamma, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Dirichlet}. */
 export interface DirichletParams {
@@ -21,35 +22,18 @@ export interface DirichletParams {
  * (softmax of log-gammas; no underflow for tiny α). No `rsample` (implicit reparameterization not implemented).
  */
 export class Dirichlet extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `concentration`: independent(positive, 1). */
-    concentration: independent(positive, 1),
-  } as const;
+  /** The parameters: `concentration`, positive, a vector (event rank 1) per distribution. */
+  static readonly parameters = declareParameters({ concentration: { constraint: independent(positive, 1), eventRank: 1 } });
   /** α, shape `[...batchShape, K]`. */
   readonly concentration: tf.Tensor;
 
   constructor(params: DirichletParams, options: DistributionOptions = {}) {
-    const p = Distribution.prepareParams('Dirichlet', { concentration: params.concentration }, Dirichlet.argConstraints, options.validateArgs ?? true);
-    const k = p.shape[p.shape.length - 1];
-    if (k === undefined || k < 1) {
-      for (const t of p.owned) t.dispose();
-      throw new ShapeError('concentration', `Dirichlet: "concentration" must have at least one axis (the categories), got shape [${p.shape.join(', ')}]`);
-    }
-    super(p.shape.slice(0, -1), [k], options, p.owned);
+    const p = prepareParameters('Dirichlet', Dirichlet.parameters, params, resolveValidateArgs('Dirichlet', options));
+    super({ ...p, eventShape: p.shape.slice(-1) }, options);
     this.concentration = p.tensors.concentration;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Dirichlet.argConstraints;
   }
   override get support(): Constraint {
     return simplex;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { concentration: this.concentration };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Dirichlet(params as unknown as DirichletParams, options);
   }
   private logNormalizer(): tf.Tensor {
     return tf.sub(tf.sum(lgamma(this.concentration), -1), lgamma(tf.sum(this.concentration, -1)));

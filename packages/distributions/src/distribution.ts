@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { NotImplementedError, ShapeError } from '@varia/core';
-import type { Constraint } from './constraints.js';
-import { broadcastShapes, shapesEqual, toFloatTensor, type TensorLike, uniformValue } from './tensor-like.js';
+import { type Constraint, real } from './constraints.js';
+import { declareParameters, type ParameterDeclaration, type PreparedParams, prepareParameters } from './parameters.js';
 import { gradFreeMask, stopGradient } from './special.js';
-import { validateValue } from './validate.js';
+import { toTensorChecked } from './tensor-input.js';
+import { broadcastShapes, shapesEqual, type TensorLike } from './tensor-like.js';
+import { resolveValidateArgs, validateValue } from './validate.js';
+
+export type { PreparedParams } from './parameters.js';
 
 /** Options every distribution accepts. */
 export interface DistributionOptions {
@@ -33,17 +37,26 @@ function isTrivialSupport(c: Constraint): boolean {
   return c.name === 'real' || /^independent\(real, \d+\)$/.test(c.name);
 }
 
-/** Result of {@link Distribution.prepareParams}. */
-export interface PreparedParams<K extends string> {
-  /** The parameters as float32 tensors, broadcast to one batch shape. */
-  readonly tensors: Record<K, tf.Tensor>;
-  /** The broadcast batch shape (before removing event dims). */
-  readonly shape: number[];
-  /** Tensors the distribution created itself and must dispose. */
-  readonly owned: tf.Tensor[];
-  /** Parameters given as host data with one value everywhere, by name (see {@link Distribution.knownConstant}). */
-  readonly constants: Readonly<Partial<Record<K, number>>>;
+/**
+ * What a subclass hands to the {@link Distribution} constructor: a {@link PreparedParams} from
+ * {@link prepareParameters} (plus `eventShape` where the family has event dims), or bare shapes for families without
+ * parameters of their own (Independent, MixtureSameFamily).
+ */
+export interface DistributionInit {
+  /** Shape of the batch. */
+  readonly batchShape: readonly number[];
+  /** Shape of one event (default `[]`). */
+  readonly eventShape?: readonly number[];
+  /** Tensors the distribution disposes. */
+  readonly owned?: tf.Tensor[];
+  /** Parameters known on the host to be one number everywhere (see {@link Distribution.knownConstant}). */
+  readonly constants?: Readonly<Record<string, number | undefined>>;
+  /** The constructor parameters as given, by name: `expand` and `copy` rebuild the family from them. */
+  readonly tensors?: Readonly<Record<string, tf.Tensor>>;
 }
+
+/** A family class as `copy` and `expand` call it. */
+type FamilyConstructor = new (params: Record<string, tf.Tensor>, options: DistributionOptions) => Distribution;
 
 /**
  * The base of every distribution (torch.distributions / TFP contract).
@@ -54,6 +67,31 @@ export interface PreparedParams<K extends string> {
  *
  * The public methods check shapes and (when `validateArgs`) support once, wrap the work in `tf.tidy`, and delegate to
  * the protected `_logProb`, `_sample`, `_rsample`, … of the subclass.
+ *
+ * **Declaring a family.** Declare the constructor parameters once, in a static `parameters` made by
+ * {@link declareParameters} (name → constraint, event rank, default transform; alternative parameterizations
+ * listed); the constructor calls {@link prepareParameters} and hands the result to `super`; stored parameters are
+ * `readonly` tensor properties, derived ones are methods (`probsParameter()`). `argConstraints`, validation,
+ * broadcasting, `expand` and `copy` then come from the base:
+ *
+ * ```ts
+ * export class Gamma extends Distribution {
+ *   static readonly parameters = declareParameters({ concentration: { constraint: positive }, rate: { constraint: positive } });
+ *   readonly concentration: tf.Tensor;
+ *   readonly rate: tf.Tensor;
+ *   constructor(params: GammaParams, options: DistributionOptions = {}) {
+ *     const p = prepareParameters('Gamma', Gamma.parameters, params, resolveValidateArgs('Gamma', options));
+ *     super(p, options); // with event dims: super({ ...p, eventShape: p.shape.slice(-1) }, options)
+ *     this.concentration = p.tensors.concentration;
+ *     this.rate = p.tensors.rate;
+ *   }
+ *   override get support(): Constraint { return positive; }
+ *   protected override _logProb(x: tf.Tensor): tf.Tensor { … } // and _sample, _mean, … as the family has them
+ * }
+ * ```
+ *
+ * Tensors a constructor derives (e.g. logits from `probs`) are handed to {@link Distribution.adopt}. Family-specific
+ * options (e.g. `atol`) travel through `options`, which `expand` and `copy` pass on.
  */
 export abstract class Distribution {
   /** Shape of a batch of independent, non-identical distributions. */
@@ -64,8 +102,10 @@ export abstract class Distribution {
   readonly validateArgs: boolean;
   /** Whether `logProb` masks out-of-support values with −∞ when validation is off. */
   readonly maskOutOfSupport: boolean;
-  /** Constraints on the constructor parameters, by name. */
-  abstract get argConstraints(): Readonly<Record<string, Constraint>>;
+  /** Constraints on the constructor parameters, by name (from the family's static `parameters` declaration). */
+  get argConstraints(): Readonly<Record<string, Constraint>> {
+    return (this.constructor as { parameters?: ParameterDeclaration }).parameters?.constraints ?? {};
+  }
   /** The set of values with positive density. */
   abstract get support(): Constraint;
   /** Whether `rsample` (a reparameterized, differentiable sample) is implemented. */
@@ -74,25 +114,44 @@ export abstract class Distribution {
   }
   private readonly owned: tf.Tensor[];
   private readonly constants: Readonly<Record<string, number | undefined>>;
+  /** The constructor parameters as given (for `expand` and `copy`); empty for families that record none. */
+  private readonly given: Readonly<Record<string, tf.Tensor>>;
+  /** The constructor options, passed on by `expand` and `copy`. */
+  protected readonly options: DistributionOptions;
   private disposed = false;
 
   /**
-   * `owned`: tensors this distribution made and disposes; `constants`: parameters known on the host to be one number
-   * everywhere (from {@link Distribution.prepareParams}), for {@link Distribution.knownConstant}.
+   * `init`: the {@link PreparedParams} of the family (with `eventShape` where it has event dims) or bare shapes. The
+   * positional form `(batchShape, eventShape, options, owned, constants)` is kept for families written before
+   * {@link declareParameters}.
    */
+  protected constructor(init: DistributionInit, options?: DistributionOptions);
   protected constructor(
     batchShape: readonly number[],
     eventShape: readonly number[],
-    options: DistributionOptions = {},
-    owned: tf.Tensor[] = [],
-    constants: Readonly<Record<string, number | undefined>> = {},
+    options?: DistributionOptions,
+    owned?: tf.Tensor[],
+    constants?: Readonly<Record<string, number | undefined>>,
+  );
+  protected constructor(
+    first: DistributionInit | readonly number[],
+    second?: DistributionOptions | readonly number[],
+    options?: DistributionOptions,
+    owned?: tf.Tensor[],
+    constants?: Readonly<Record<string, number | undefined>>,
   ) {
-    this.batchShape = [...batchShape];
-    this.eventShape = [...eventShape];
-    this.validateArgs = options.validateArgs ?? true;
-    this.maskOutOfSupport = options.maskOutOfSupport ?? true;
-    this.owned = owned;
-    this.constants = constants;
+    const init: DistributionInit = Array.isArray(first)
+      ? { batchShape: first as readonly number[], eventShape: second as readonly number[], owned, constants }
+      : (first as DistributionInit);
+    const opts: DistributionOptions = (Array.isArray(first) ? options : (second as DistributionOptions)) ?? {};
+    this.batchShape = [...init.batchShape];
+    this.eventShape = [...(init.eventShape ?? [])];
+    this.validateArgs = resolveValidateArgs(this.displayName, opts);
+    this.maskOutOfSupport = opts.maskOutOfSupport ?? true;
+    this.owned = init.owned ?? [];
+    this.constants = init.constants ?? {};
+    this.given = init.tensors ?? {};
+    this.options = opts;
   }
 
   /**
@@ -109,9 +168,9 @@ export abstract class Distribution {
   }
 
   /**
-   * Converts parameters to float32 tensors, broadcasts them to a common shape and validates them against
-   * `constraints` when `validate` is true. Tensors created here are returned in `owned`.
-   * @throws ArgumentError for invalid values, ShapeError for shapes that cannot be broadcast.
+   * Converts parameters to float32 tensors, broadcasts them and validates them against `constraints` (all with
+   * event rank 0).
+   * @deprecated Declare the family's parameters with {@link declareParameters} and call {@link prepareParameters}.
    */
   static prepareParams<K extends string>(
     owner: string,
@@ -119,53 +178,9 @@ export abstract class Distribution {
     constraints: Readonly<Record<string, Constraint>>,
     validate: boolean,
   ): PreparedParams<K> {
-    const names = Object.keys(params) as K[];
-    const owned: tf.Tensor[] = [];
-    const raw = {} as Record<K, tf.Tensor>;
-    const constants: Partial<Record<K, number>> = {};
-    for (const name of names) {
-      const value = params[name];
-      if (value === undefined || value === null) {
-        throw new ShapeError(name, `${owner}: "${name}" is required`);
-      }
-      const constant = uniformValue(value);
-      if (constant !== undefined) constants[name] = constant;
-      const t = toFloatTensor(value);
-      if (t !== value) owned.push(t);
-      raw[name] = t;
-    }
-    // Broadcast all parameters to one shape (batch dims, plus the event dims they carry).
-    let shape: number[];
-    try {
-      shape = broadcastShapes(names.map((n) => raw[n].shape));
-    } catch (e) {
-      throw new ShapeError(names.join(', '), `${owner}: parameters ${(e as Error).message}`);
-    }
-    const tensors = {} as Record<K, tf.Tensor>;
-    for (const name of names) {
-      const t = raw[name];
-      if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) {
-        tensors[name] = t;
-      } else {
-        // t + 0 broadcasts like tf.broadcastTo, but its gradient is one reduction: broadcastTo is a Tile, whose
-        // gradient takes one Slice per repeat (128 per step for a shared scale over a batch of 128)
-        const b = tf.tidy(() => tf.add(t, tf.zeros(shape)));
-        owned.push(b);
-        tensors[name] = b;
-      }
-    }
-    if (validate) {
-      try {
-        for (const name of names) {
-          const c = constraints[name];
-          if (c) validateValue(owner, name, tensors[name], c);
-        }
-      } catch (e) {
-        for (const t of owned) t.dispose();
-        throw e;
-      }
-    }
-    return { tensors, shape, owned, constants };
+    const names = params === null || typeof params !== 'object' ? [] : (Object.keys(params) as K[]);
+    const decl = declareParameters(Object.fromEntries(names.map((n) => [n, { constraint: constraints[n] ?? real }])) as Record<K, { constraint: Constraint }>);
+    return prepareParameters(owner, decl, params, validate);
   }
 
   /** The class name used in messages. */
@@ -181,7 +196,7 @@ export abstract class Distribution {
   logProb(value: TensorLike): tf.Tensor {
     this.assertAlive();
     return tf.tidy(() => {
-      const x = toFloatTensor(value);
+      const x = toTensorChecked(this.displayName, 'value', value);
       this.checkValueShape(x);
       if (this.validateArgs) {
         validateValue(this.displayName, 'value', x, this.support);
@@ -251,7 +266,7 @@ export abstract class Distribution {
   cdf(value: TensorLike): tf.Tensor {
     this.assertAlive();
     return tf.tidy(() => {
-      const x = toFloatTensor(value);
+      const x = toTensorChecked(this.displayName, 'value', value);
       this.checkValueShape(x);
       return this._cdf(x);
     });
@@ -284,15 +299,37 @@ export abstract class Distribution {
   }
 
   /**
-   * The tensors that define this distribution, by constructor-option name, each of shape
-   * `[...batchShape, ...parameterEventShape]`. Used by the generic {@link Distribution.expand}.
+   * The tensors that define this distribution, by constructor-parameter name, each of shape
+   * `[...batchShape, ...parameterEventShape]`: by default the parameters as given to the constructor.
    */
   protected _params(): Record<string, tf.Tensor> {
-    throw new NotImplementedError(`${this.displayName}.expand is not implemented`);
+    if (Object.keys(this.given).length === 0) throw new NotImplementedError(`${this.displayName}.expand is not implemented`);
+    return { ...this.given };
   }
   /** A new distribution of this family from parameters shaped like those of {@link Distribution._params}. */
-  protected _withParams(_params: Record<string, tf.Tensor>, _options: DistributionOptions): Distribution {
-    throw new NotImplementedError(`${this.displayName}.expand is not implemented`);
+  protected _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
+    return new (this.constructor as FamilyConstructor)(params, { ...this.options, ...options });
+  }
+
+  /**
+   * A new distribution of the same family and options with the same parameters, except those in `overrides`
+   * (TFP's `copy`), e.g. `d.copy({ scale: 2 })`. The copy owns its tensors: dispose both.
+   * @throws what the constructor throws for the new parameters.
+   */
+  copy(overrides: Readonly<Record<string, TensorLike | undefined>> = {}): this {
+    this.assertAlive();
+    const clones = Object.entries(this._params()).map(([name, t]) => [name, tf.clone(t)] as const);
+    const created = clones.map(([, t]) => t);
+    try {
+      const d = this._withParams({ ...Object.fromEntries(clones), ...overrides } as Record<string, tf.Tensor>, {
+        validateArgs: this.validateArgs,
+      });
+      d.adopt(created);
+      return d as this;
+    } catch (e) {
+      for (const t of created) t.dispose();
+      throw e;
+    }
   }
   /** Generic expand: broadcasts every tensor of `_params()` and rebuilds with `_withParams` (which then owns them). */
   protected _expand(batchShape: number[]): Distribution {

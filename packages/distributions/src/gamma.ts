@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, positive } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { FLOAT32_TINY, logGammaTensor } from './sampling.js';
 import { digamma, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Gamma}. */
 export interface GammaParams {
@@ -23,35 +25,21 @@ export interface GammaParams {
  * reparameterization is not implemented (`rsample` throws NotImplementedError). No closed-form `cdf`.
  */
 export class Gamma extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `concentration`: positive. */
-    concentration: positive,
-    /** `rate`: positive. */
-    rate: positive,
-  } as const;
+  /** The parameters: `concentration` and `rate`, both positive. */
+  static readonly parameters = declareParameters({ concentration: { constraint: positive }, rate: { constraint: positive } });
   /** α, broadcast to the batch shape. */
   readonly concentration: tf.Tensor;
   /** β, broadcast to the batch shape. */
   readonly rate: tf.Tensor;
 
   constructor(params: GammaParams, options: DistributionOptions = {}) {
-    const p = Distribution.prepareParams('Gamma', { concentration: params.concentration, rate: params.rate }, Gamma.argConstraints, options.validateArgs ?? true);
-    super(p.shape, [], options, p.owned);
+    const p = prepareParameters('Gamma', Gamma.parameters, params, resolveValidateArgs('Gamma', options));
+    super(p, options);
     this.concentration = p.tensors.concentration;
     this.rate = p.tensors.rate;
   }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Gamma.argConstraints;
-  }
   override get support(): Constraint {
     return positive;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { concentration: this.concentration, rate: this.rate };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Gamma(params as unknown as GammaParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const a = this.concentration;

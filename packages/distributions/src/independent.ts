@@ -33,9 +33,6 @@ export class Independent extends Distribution {
     this.base = base;
     this.reinterpretedBatchDims = reinterpretedBatchDims;
   }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return {};
-  }
   override get support(): Constraint {
     return independent(this.base.support, this.reinterpretedBatchDims);
   }

@@ -67,3 +67,13 @@ export {
 export { stirlerr, bd0, poissonLogPmf, negativeBinomialLogPmf, type Bd0Extras } from './saddle-point.js';
 export { toFloatTensor, broadcastShapes, type TensorLike } from './tensor-like.js';
 export { validateValue } from './validate.js';
+export {
+  declareParameters,
+  prepareParameters,
+  defaultTransform,
+  type ParameterProperties,
+  type ParameterDeclaration,
+} from './parameters.js';
+export type { DistributionInit } from './distribution.js';
+export { setValidateArgs, getValidateArgs, resolveValidateArgs } from './validate.js';
+export { toTensorChecked } from './tensor-input.js';

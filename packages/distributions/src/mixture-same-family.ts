@@ -62,9 +62,6 @@ export class MixtureSameFamily extends Distribution {
     this.mixture = mixture;
     this.components = components;
   }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return {};
-  }
   override get support(): Constraint {
     return this.components.support;
   }

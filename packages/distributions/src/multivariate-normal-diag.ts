@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from '@varia/core';
 import { type Constraint, independent, positive, real } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -22,48 +23,27 @@ export interface MultivariateNormalDiagParams {
  * Equivalent to `Independent(Normal, 1)` but one family (and KL partner). Reparameterized: μ + σ ⊙ ε.
  */
 export class MultivariateNormalDiag extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `loc`: real. */
-    loc: real,
-    /** `scaleDiag`: positive. */
-    scaleDiag: positive,
-  } as const;
+  /** The parameters: `loc` real and `scaleDiag` positive, vectors (event rank 1) over the D dimensions. */
+  static readonly parameters = declareParameters({
+    loc: { constraint: real, eventRank: 1 },
+    scaleDiag: { constraint: positive, eventRank: 1 },
+  });
   /** μ, shape `[...batchShape, D]`. */
   readonly loc: tf.Tensor;
   /** σ, shape `[...batchShape, D]`. */
   readonly scaleDiag: tf.Tensor;
 
   constructor(params: MultivariateNormalDiagParams, options: DistributionOptions = {}) {
-    const p = Distribution.prepareParams(
-      'MultivariateNormalDiag',
-      { loc: params.loc, scaleDiag: params.scaleDiag },
-      MultivariateNormalDiag.argConstraints,
-      options.validateArgs ?? true,
-    );
-    const d = p.shape[p.shape.length - 1];
-    if (d === undefined) {
-      for (const t of p.owned) t.dispose();
-      throw new ShapeError('loc', 'MultivariateNormalDiag: "loc" must have at least one axis (the event dimension), got a scalar');
-    }
-    super(p.shape.slice(0, -1), [d], options, p.owned);
+    const p = prepareParameters('MultivariateNormalDiag', MultivariateNormalDiag.parameters, params, resolveValidateArgs('MultivariateNormalDiag', options));
+    super({ ...p, eventShape: p.shape.slice(-1) }, options);
     this.loc = p.tensors.loc;
     this.scaleDiag = p.tensors.scaleDiag;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return MultivariateNormalDiag.argConstraints;
   }
   override get support(): Constraint {
     return independent(real, 1);
   }
   override get hasRsample(): boolean {
     return true;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { loc: this.loc, scaleDiag: this.scaleDiag };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new MultivariateNormalDiag(params as unknown as MultivariateNormalDiagParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const z = tf.div(tf.sub(x, this.loc), this.scaleDiag);

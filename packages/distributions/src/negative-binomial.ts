@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError } from '@varia/core';
 import { type Constraint, nonNegativeInteger, positive, real } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { negativeBinomialLogPmf } from './saddle-point.js';
 import { logGammaTensor, poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /**
  * Parameters of {@link NegativeBinomial}: torch's `{ totalCount, logits }` (mean r·e^ℓ), or scVI's
@@ -47,58 +48,37 @@ export type NegativeBinomialParams =
  * Poisson(μ·G/r), G ~ Gamma(r), on the CPU. No `rsample`; no closed-form entropy or cdf.
  */
 export class NegativeBinomial extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `totalCount`: positive. */
-    totalCount: positive,
-    /** `logits`: real. */
-    logits: real,
-    /** `mean`: positive. */
-    mean: positive,
-    /** `dispersion`: positive. */
-    dispersion: positive,
-  } as const;
+  /** The parameters: `{ totalCount (positive), logits (real) }` or `{ mean, dispersion }` (both positive). */
+  static readonly parameters = declareParameters(
+    {
+      totalCount: { constraint: positive },
+      logits: { constraint: real },
+      mean: { constraint: positive },
+      dispersion: { constraint: positive },
+    },
+    [
+      ['totalCount', 'logits'],
+      ['mean', 'dispersion'],
+    ],
+  );
   /** r (θ in scVI's terms), broadcast to the batch shape. */
   readonly totalCount: tf.Tensor;
   /** ℓ = log μ − log r, broadcast to the batch shape. */
   readonly logits: tf.Tensor;
   private readonly meanTensor: tf.Tensor;
-  private readonly fromMean: boolean;
 
   constructor(params: NegativeBinomialParams, options: DistributionOptions = {}) {
-    const validate = options.validateArgs ?? true;
-    const torchForm = params.totalCount !== undefined || params.logits !== undefined;
-    const scviForm = params.mean !== undefined || params.dispersion !== undefined;
-    if (torchForm === scviForm) {
-      throw new ArgumentError('totalCount', 'NegativeBinomial: pass either { totalCount, logits } or { mean, dispersion }');
-    }
-    if (torchForm) {
-      const p = Distribution.prepareParams(
-        'NegativeBinomial',
-        { totalCount: params.totalCount!, logits: params.logits! },
-        NegativeBinomial.argConstraints,
-        validate,
-      );
-      const mean = tf.tidy(() => tf.exp(tf.add(tf.log(p.tensors.totalCount), p.tensors.logits)));
-      super(p.shape, [], options, [...p.owned, mean]);
-      this.totalCount = p.tensors.totalCount;
-      this.logits = p.tensors.logits;
-      this.meanTensor = mean;
-      this.fromMean = false;
-    } else {
-      const p = Distribution.prepareParams(
-        'NegativeBinomial',
-        { mean: params.mean!, dispersion: params.dispersion! },
-        NegativeBinomial.argConstraints,
-        validate,
-      );
-      const logits = tf.tidy(() => tf.sub(tf.log(p.tensors.mean), tf.log(p.tensors.dispersion)));
-      super(p.shape, [], options, [...p.owned, logits]);
-      this.totalCount = p.tensors.dispersion;
-      this.logits = logits;
-      this.meanTensor = p.tensors.mean;
-      this.fromMean = true;
-    }
+    const p = prepareParameters('NegativeBinomial', NegativeBinomial.parameters, params, resolveValidateArgs('NegativeBinomial', options));
+    const { totalCount, logits, mean, dispersion } = p.tensors;
+    const derived =
+      mean === undefined
+        ? tf.tidy(() => tf.exp(tf.add(tf.log(totalCount), logits)))
+        : tf.tidy(() => tf.sub(tf.log(mean), tf.log(dispersion)));
+    p.owned.push(derived);
+    super(p, options);
+    this.totalCount = totalCount ?? dispersion;
+    this.logits = logits ?? derived;
+    this.meanTensor = mean ?? derived;
   }
 
   /**
@@ -109,17 +89,8 @@ export class NegativeBinomial extends Distribution {
     return new NegativeBinomial({ mean: params.mean, dispersion: params.dispersion }, options);
   }
 
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return NegativeBinomial.argConstraints;
-  }
   override get support(): Constraint {
     return nonNegativeInteger;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return this.fromMean ? { mean: this.meanTensor, dispersion: this.totalCount } : { totalCount: this.totalCount, logits: this.logits };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new NegativeBinomial(params as unknown as NegativeBinomialParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return negativeBinomialLogPmf(tf.relu(x), this.totalCount, this.logits, this.meanTensor);

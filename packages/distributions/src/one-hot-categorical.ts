@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, oneHot } from './constraints.js';
 import {
-  categoricalArgConstraints,
   categoricalEntropy,
+  categoricalParameters,
   type CategoricalParams,
   prepareCategorical,
   sampleCategoricalIndices,
@@ -18,37 +18,25 @@ import { Distribution, type DistributionOptions } from './distribution.js';
  * Mean = probabilities, variance pₖ(1 − pₖ). No `rsample` (see {@link ContinuousBernoulli} or a relaxed family).
  */
 export class OneHotCategorical extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = categoricalArgConstraints;
+  /** The parameters: `logits` or `probs` over the last axis (see {@link categoricalParameters}). */
+  static readonly parameters = categoricalParameters;
   /** Normalized log-probabilities, shape `[...batchShape, K]`. */
   readonly logits: tf.Tensor;
   /** The number of categories K. */
   readonly numCategories: number;
 
   constructor(params: CategoricalParams, options: DistributionOptions = {}) {
-    const validate = options.validateArgs ?? true;
-    const c = prepareCategorical('OneHotCategorical', params, validate, (p) =>
-      Distribution.prepareParams('OneHotCategorical', p, OneHotCategorical.argConstraints, validate),
-    );
-    super(c.batchShape, [c.k], options, [c.logits]);
+    const c = prepareCategorical('OneHotCategorical', params, options);
+    super({ ...c.prepared, eventShape: [c.k] }, options);
     this.logits = c.logits;
     this.numCategories = c.k;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return OneHotCategorical.argConstraints;
   }
   override get support(): Constraint {
     return oneHot;
   }
-  /** Probabilities softmax(ℓ), shape `[...batchShape, K]`. */
-  probs(): tf.Tensor {
+  /** Probabilities softmax(ℓ), shape `[...batchShape, K]` (a new tensor). */
+  probsParameter(): tf.Tensor {
     return tf.exp(this.logits);
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { logits: this.logits };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new OneHotCategorical(params as unknown as CategoricalParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     // where, not x·ℓ: a zero-probability category has ℓ = −∞ and 0·(−∞) would be NaN.

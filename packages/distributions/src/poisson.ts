@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
-import { type Constraint, nonNegativeInteger, positive, real } from './constraints.js';
+import { type Constraint, lessThan, nonNegativeInteger, positive } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { poissonLogPmf } from './saddle-point.js';
 import { poissonTensor } from './sampling.js';
 import { gradFreeMask, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Poisson}: exactly one of `rate` (λ > 0) or `logRate` (log λ, any real). */
 export type PoissonParams =
@@ -50,62 +52,38 @@ const ENTROPY_SERIES_RATE = 50;
  * drawn on the CPU: tfjs has none. No `rsample` (discrete).
  */
 export class Poisson extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `rate`: positive. */
-    rate: positive,
-    /** `logRate`: real. */
-    logRate: real,
-  } as const;
+  /**
+   * The parameters: `rate` (positive, finite) or `logRate` (below 88.7228, the log of the largest float32, so that
+   * the rate is finite), exactly one.
+   */
+  static readonly parameters = declareParameters(
+    { rate: { constraint: positive }, logRate: { constraint: lessThan(88.7228) } },
+    [['rate'], ['logRate']],
+  );
   /** log λ, broadcast to the batch shape. */
   readonly logRate: tf.Tensor;
-  private readonly rateTensor: tf.Tensor;
-  private readonly fromRate: boolean;
+  /** λ, broadcast to the batch shape. */
+  readonly rate: tf.Tensor;
   /** How `logProb` is evaluated (see {@link PoissonOptions.logProbMethod}). */
   readonly logProbMethod: 'saddle-point' | 'direct';
 
   constructor(params: PoissonParams, options: PoissonOptions = {}) {
-    const validate = options.validateArgs ?? true;
+    const validate = resolveValidateArgs('Poisson', options);
     const method = options.logProbMethod ?? 'saddle-point';
     if (method !== 'saddle-point' && method !== 'direct') {
       throw new ArgumentError('logProbMethod', `Poisson: "logProbMethod" must be saddle-point or direct, got ${JSON.stringify(method)}`);
     }
-    if ((params.rate === undefined) === (params.logRate === undefined)) {
-      throw new ArgumentError('rate', 'Poisson: pass exactly one of "rate" or "logRate"');
-    }
-    if (params.logRate !== undefined) {
-      const p = Distribution.prepareParams('Poisson', { logRate: params.logRate }, Poisson.argConstraints, validate);
-      const rate = tf.exp(p.tensors.logRate);
-      super(p.shape, [], options, [...p.owned, rate]);
-      this.logRate = p.tensors.logRate;
-      this.rateTensor = rate;
-      this.fromRate = false;
-      this.logProbMethod = method;
-    } else {
-      const p = Distribution.prepareParams('Poisson', { rate: params.rate! }, Poisson.argConstraints, validate);
-      const logRate = tf.log(p.tensors.rate);
-      super(p.shape, [], options, [...p.owned, logRate]);
-      this.logRate = logRate;
-      this.rateTensor = p.tensors.rate;
-      this.fromRate = true;
-      this.logProbMethod = method;
-    }
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return Poisson.argConstraints;
+    const p = prepareParameters('Poisson', Poisson.parameters, params, validate);
+    const { rate, logRate } = p.tensors;
+    const derived = rate === undefined ? tf.exp(logRate) : tf.log(rate);
+    p.owned.push(derived);
+    super(p, options);
+    this.rate = rate ?? derived;
+    this.logRate = logRate ?? derived;
+    this.logProbMethod = method;
   }
   override get support(): Constraint {
     return nonNegativeInteger;
-  }
-  /** The rate λ (a new tensor). */
-  rate(): tf.Tensor {
-    return tf.clone(this.rateTensor);
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return this.fromRate ? { rate: this.rateTensor } : { logRate: this.logRate };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new Poisson(params as unknown as PoissonParams, { ...options, logProbMethod: this.logProbMethod });
   }
   /**
    * log p(x) = −stirlerr(x) − ½ log(2πx) − bd0(x, λ), log p(0) = −λ (Loader 2000); or, with `logProbMethod:
@@ -114,31 +92,31 @@ export class Poisson extends Distribution {
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const xs = tf.relu(x);
     if (this.logProbMethod === 'direct') {
-      return tf.sub(tf.sub(tf.mul(xs, this.logRate), this.rateTensor), lgamma(tf.add(xs, 1)));
+      return tf.sub(tf.sub(tf.mul(xs, this.logRate), this.rate), lgamma(tf.add(xs, 1)));
     }
-    return poissonLogPmf(xs, this.rateTensor, this.logRate);
+    return poissonLogPmf(xs, this.rate, this.logRate);
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
-    return poissonTensor(this.rateTensor, shape, seed);
+    return poissonTensor(this.rate, shape, seed);
   }
   /** E[X] = λ. */
   protected override _mean(): tf.Tensor {
-    return tf.clone(this.rateTensor);
+    return tf.clone(this.rate);
   }
   /** Mode ⌊λ⌋. */
   protected override _mode(): tf.Tensor {
-    return tf.floor(this.rateTensor);
+    return tf.floor(this.rate);
   }
   /** Var[X] = λ. */
   protected override _variance(): tf.Tensor {
-    return tf.clone(this.rateTensor);
+    return tf.clone(this.rate);
   }
   /**
    * H = −Σₖ p(k) log p(k): summed exactly over k ≤ λ + 12√λ + 20 for λ < 50; above, the asymptotic series
    * ½ log(2πeλ) − 1/(12λ) − 1/(24λ²) − 19/(360λ³) (error below 1e-7 there).
    */
   protected override _entropy(): tf.Tensor {
-    const rate = this.rateTensor;
+    const rate = this.rate;
     const asymptotic = tf.sub(
       tf.mul(0.5, tf.log(tf.mul(rate, 2 * Math.PI * Math.E))),
       tf.add(tf.add(tf.div(1 / 12, rate), tf.div(1 / 24, tf.square(rate))), tf.div(19 / 360, tf.pow(rate, 3))),

@@ -41,14 +41,20 @@ export function logGammaTensor(concentration: tf.Tensor, shape: number[], seed: 
   return tf.tensor(out, shape, 'float32');
 }
 
-/** Poisson draws of the given shape with the rates broadcast to it (exact for any rate ≥ 0). */
+/**
+ * Poisson draws of the given shape with the rates broadcast to it (exact for any finite rate ≥ 0). A rate of +∞
+ * (possible only with validation off) draws +∞ and an invalid rate (NaN, < 0) draws NaN, instead of failing.
+ */
 export function poissonTensor(rate: tf.Tensor, shape: number[], seed: number | undefined): tf.Tensor {
   const rates = tf.tidy(() => tf.broadcastTo(rate, shape));
   const r = rates.dataSync();
   rates.dispose();
   const rng = cpuRng(seed);
   const out = new Float32Array(r.length);
-  for (let i = 0; i < r.length; i++) out[i] = samplePoisson(rng, r[i]!);
+  for (let i = 0; i < r.length; i++) {
+    const rate = r[i]!;
+    out[i] = rate === Infinity ? Infinity : rate >= 0 ? samplePoisson(rng, rate) : NaN;
+  }
   return tf.tensor(out, shape, 'float32');
 }
 

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, positive, real } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { logGammaTensor, subSeed } from './sampling.js';
 import { digamma, gradFreeMask, lbeta, lgamma, stopGradient } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link StudentT}. */
 export interface StudentTParams {
@@ -24,15 +26,8 @@ export interface StudentTParams {
  * `loc` and `scale`, not to `df` (the Gamma draw is not reparameterized). No closed-form `cdf` (incomplete beta).
  */
 export class StudentT extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `df`: positive. */
-    df: positive,
-    /** `loc`: real. */
-    loc: real,
-    /** `scale`: positive. */
-    scale: positive,
-  } as const;
+  /** The parameters: `df` positive, `loc` real, `scale` positive. */
+  static readonly parameters = declareParameters({ df: { constraint: positive }, loc: { constraint: real }, scale: { constraint: positive } });
   /** ν, broadcast to the batch shape. */
   readonly df: tf.Tensor;
   /** μ, broadcast to the batch shape. */
@@ -41,26 +36,17 @@ export class StudentT extends Distribution {
   readonly scale: tf.Tensor;
 
   constructor(params: StudentTParams, options: DistributionOptions = {}) {
-    const p = Distribution.prepareParams('StudentT', { df: params.df, loc: params.loc, scale: params.scale }, StudentT.argConstraints, options.validateArgs ?? true);
-    super(p.shape, [], options, p.owned);
+    const p = prepareParameters('StudentT', StudentT.parameters, params, resolveValidateArgs('StudentT', options));
+    super(p, options);
     this.df = p.tensors.df;
     this.loc = p.tensors.loc;
     this.scale = p.tensors.scale;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return StudentT.argConstraints;
   }
   override get support(): Constraint {
     return real;
   }
   override get hasRsample(): boolean {
     return true;
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { df: this.df, loc: this.loc, scale: this.scale };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new StudentT(params as unknown as StudentTParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const nu = this.df;

@@ -36,3 +36,37 @@ export function validateValue(owner: string, argument: string, value: tf.Tensor,
   const expected = constraint.finite && constraint.name !== 'real' ? `finite and ${constraint.description}` : constraint.description;
   throw new ArgumentError(argument, `${owner}: "${argument}" must be ${expected}, got ${shown}${where}`);
 }
+
+let defaultValidateArgs = true;
+
+/**
+ * Turns argument validation on or off for every distribution constructed afterwards that does not set
+ * `validateArgs` itself (torch's `Distribution.set_default_validate_args`). On by default; turn it off in hot loops
+ * where the inputs are known to be valid. A per-instance `validateArgs` option always wins.
+ * @throws ArgumentError when `on` is not a boolean.
+ */
+export function setValidateArgs(on: boolean): void {
+  if (typeof on !== 'boolean') throw new ArgumentError('on', `setValidateArgs: "on" must be a boolean, got ${String(on)}`);
+  defaultValidateArgs = on;
+}
+
+/** The current default of `validateArgs` (see {@link setValidateArgs}). */
+export function getValidateArgs(): boolean {
+  return defaultValidateArgs;
+}
+
+/**
+ * Whether a distribution built with `options` validates: `options.validateArgs` when given, else the global default.
+ * @throws ArgumentError when `options` is not an object or `validateArgs` is not a boolean.
+ */
+export function resolveValidateArgs(owner: string, options: { validateArgs?: boolean } | undefined): boolean {
+  if (options === undefined) return defaultValidateArgs;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError('options', `${owner}: "options" must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const v = options.validateArgs;
+  if (v !== undefined && typeof v !== 'boolean') {
+    throw new ArgumentError('validateArgs', `${owner}: "validateArgs" must be a boolean, got ${String(v)}`);
+  }
+  return v ?? defaultValidateArgs;
+}

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError } from '@varia/core';
 import { type Constraint, nonNegativeInteger, positive, real, unitInterval } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { negativeBinomialLogPmf } from './saddle-point.js';
 import { logGammaTensor, poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 import { logAddExp, logGates } from './zero-inflated-poisson.js';
 
 /**
@@ -45,17 +46,19 @@ export type ZeroInflatedNegativeBinomialParams =
  * (validated, or −∞ with `validateArgs: false`). Mean (1 − π)μ, variance (1 − π)(μ + μ²/θ + πμ²). No `rsample`.
  */
 export class ZeroInflatedNegativeBinomial extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `mean`: positive. */
-    mean: positive,
-    /** `dispersion`: positive. */
-    dispersion: positive,
-    /** `gate`: unitInterval. */
-    gate: unitInterval,
-    /** `gateLogits`: real. */
-    gateLogits: real,
-  } as const;
+  /** The parameters: `mean`, `dispersion` (positive) and one of `gate` (in [0, 1]) or `gateLogits` (real). */
+  static readonly parameters = declareParameters(
+    {
+      mean: { constraint: positive },
+      dispersion: { constraint: positive },
+      gate: { constraint: unitInterval },
+      gateLogits: { constraint: real },
+    },
+    [
+      ['mean', 'dispersion', 'gate'],
+      ['mean', 'dispersion', 'gateLogits'],
+    ],
+  );
   /** μ, broadcast to the batch shape. */
   readonly meanParam: tf.Tensor;
   /** θ, broadcast to the batch shape. */
@@ -65,45 +68,24 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
   private readonly logits: tf.Tensor;
 
   constructor(params: ZeroInflatedNegativeBinomialParams, options: DistributionOptions = {}) {
-    const validate = options.validateArgs ?? true;
-    if ((params.gate === undefined) === (params.gateLogits === undefined)) {
-      throw new ArgumentError('gate', 'ZeroInflatedNegativeBinomial: pass exactly one of "gate" or "gateLogits"');
-    }
-    const gateName = params.gate !== undefined ? 'gate' : 'gateLogits';
-    const p = Distribution.prepareParams(
-      'ZeroInflatedNegativeBinomial',
-      { mean: params.mean, dispersion: params.dispersion, [gateName]: (params.gate ?? params.gateLogits)! } as Record<
-        'mean' | 'dispersion' | 'gate',
-        TensorLike
-      >,
-      ZeroInflatedNegativeBinomial.argConstraints,
-      validate,
-    );
-    const tensors = p.tensors as Record<string, tf.Tensor>;
-    const g = tensors[gateName]!;
-    const gateLogits = gateName === 'gate' ? tf.tidy(() => tf.sub(tf.log(g), tf.log1p(tf.neg(g)))) : g;
-    const logits = tf.tidy(() => tf.sub(tf.log(tensors.mean!), tf.log(tensors.dispersion!)));
-    super(p.shape, [], options, gateName === 'gate' ? [...p.owned, gateLogits, logits] : [...p.owned, logits]);
-    this.meanParam = tensors.mean!;
-    this.dispersion = tensors.dispersion!;
+    const name = 'ZeroInflatedNegativeBinomial';
+    const p = prepareParameters(name, ZeroInflatedNegativeBinomial.parameters, params, resolveValidateArgs(name, options));
+    const { mean, dispersion, gate } = p.tensors;
+    const gateLogits = p.tensors.gateLogits ?? tf.tidy(() => tf.sub(tf.log(gate), tf.log1p(tf.neg(gate))));
+    const logits = tf.tidy(() => tf.sub(tf.log(mean), tf.log(dispersion)));
+    p.owned.push(...(gateLogits === p.tensors.gateLogits ? [] : [gateLogits]), logits);
+    super(p, options);
+    this.meanParam = mean;
+    this.dispersion = dispersion;
     this.gateLogits = gateLogits;
     this.logits = logits;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return ZeroInflatedNegativeBinomial.argConstraints;
   }
   override get support(): Constraint {
     return nonNegativeInteger;
   }
-  /** The gate π = σ(g). */
-  gate(): tf.Tensor {
+  /** The gate π = σ(g) (a new tensor). */
+  gateParameter(): tf.Tensor {
     return tf.sigmoid(this.gateLogits);
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { mean: this.meanParam, dispersion: this.dispersion, gateLogits: this.gateLogits };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new ZeroInflatedNegativeBinomial(params as unknown as ZeroInflatedNegativeBinomialParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const { logGate, logNotGate } = logGates(this.gateLogits);

@@ -23,7 +23,7 @@ describe('ZeroInflatedPoisson', () => {
   });
   it('rejects bad input', () => {
     expect(() => new ZeroInflatedPoisson({ rate: 1, gate: 1.5 })).toThrowError(/ZeroInflatedPoisson: "gate" must be finite and in \[0, 1\], got 1.5/);
-    expect(() => new ZeroInflatedPoisson({ rate: 1 } as never)).toThrowError(/exactly one of "gate" or "gateLogits"/);
+    expect(() => new ZeroInflatedPoisson({ rate: 1 } as never)).toThrowError(/exactly one of \{ rate, gate \} or \{ rate, gateLogits \}/);
   });
   it('shape, expand, seeding and memory contract', () => {
     expectContract(() => new ZeroInflatedPoisson({ rate: [1, 10], gateLogits: 0 }), ['mean', 'variance', 'stddev']);

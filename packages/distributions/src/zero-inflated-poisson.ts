@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError } from '@varia/core';
 import { type Constraint, nonNegativeInteger, positive, real, unitInterval } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { declareParameters, prepareParameters } from './parameters.js';
 import { poissonLogPmf } from './saddle-point.js';
 import { poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
+import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link ZeroInflatedPoisson}: the rate λ > 0 and exactly one of `gate` (π ∈ [0, 1]) or `gateLogits`. */
 export type ZeroInflatedPoissonParams =
@@ -51,15 +52,14 @@ export function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * Mean (1 − π)λ, variance (1 − π)λ(1 + πλ). No `rsample`.
  */
 export class ZeroInflatedPoisson extends Distribution {
-  /** Constraints on the constructor parameters, by name: validation reads them (torch's `arg_constraints`). */
-  static readonly argConstraints = {
-    /** `rate`: positive. */
-    rate: positive,
-    /** `gate`: unitInterval. */
-    gate: unitInterval,
-    /** `gateLogits`: real. */
-    gateLogits: real,
-  } as const;
+  /** The parameters: `rate` (positive) and one of `gate` (in [0, 1]) or `gateLogits` (real). */
+  static readonly parameters = declareParameters(
+    { rate: { constraint: positive }, gate: { constraint: unitInterval }, gateLogits: { constraint: real } },
+    [
+      ['rate', 'gate'],
+      ['rate', 'gateLogits'],
+    ],
+  );
   /** λ, broadcast to the batch shape. */
   readonly rate: tf.Tensor;
   /** Gate log-odds g, broadcast to the batch shape (±∞ for gates 1 and 0). */
@@ -67,41 +67,22 @@ export class ZeroInflatedPoisson extends Distribution {
   private readonly logRate: tf.Tensor;
 
   constructor(params: ZeroInflatedPoissonParams, options: DistributionOptions = {}) {
-    const validate = options.validateArgs ?? true;
-    if ((params.gate === undefined) === (params.gateLogits === undefined)) {
-      throw new ArgumentError('gate', 'ZeroInflatedPoisson: pass exactly one of "gate" or "gateLogits"');
-    }
-    const gateName = params.gate !== undefined ? 'gate' : 'gateLogits';
-    const p = Distribution.prepareParams(
-      'ZeroInflatedPoisson',
-      { rate: params.rate, [gateName]: (params.gate ?? params.gateLogits)! } as Record<'rate' | 'gate', TensorLike>,
-      ZeroInflatedPoisson.argConstraints,
-      validate,
-    );
-    const tensors = p.tensors as Record<string, tf.Tensor>;
-    const g = tensors[gateName]!;
-    const gateLogits = gateName === 'gate' ? tf.tidy(() => tf.sub(tf.log(g), tf.log1p(tf.neg(g)))) : g;
-    const logRate = tf.log(tensors.rate!);
-    super(p.shape, [], options, gateName === 'gate' ? [...p.owned, gateLogits, logRate] : [...p.owned, logRate]);
-    this.rate = tensors.rate!;
+    const p = prepareParameters('ZeroInflatedPoisson', ZeroInflatedPoisson.parameters, params, resolveValidateArgs('ZeroInflatedPoisson', options));
+    const { rate, gate } = p.tensors;
+    const gateLogits = p.tensors.gateLogits ?? tf.tidy(() => tf.sub(tf.log(gate), tf.log1p(tf.neg(gate))));
+    const logRate = tf.log(rate);
+    p.owned.push(...(gateLogits === p.tensors.gateLogits ? [] : [gateLogits]), logRate);
+    super(p, options);
+    this.rate = rate;
     this.gateLogits = gateLogits;
     this.logRate = logRate;
-  }
-  override get argConstraints(): Readonly<Record<string, Constraint>> {
-    return ZeroInflatedPoisson.argConstraints;
   }
   override get support(): Constraint {
     return nonNegativeInteger;
   }
-  /** The gate π = σ(g). */
-  gate(): tf.Tensor {
+  /** The gate π = σ(g) (a new tensor). */
+  gateParameter(): tf.Tensor {
     return tf.sigmoid(this.gateLogits);
-  }
-  protected override _params(): Record<string, tf.Tensor> {
-    return { rate: this.rate, gateLogits: this.gateLogits };
-  }
-  protected override _withParams(params: Record<string, tf.Tensor>, options: DistributionOptions): Distribution {
-    return new ZeroInflatedPoisson(params as unknown as ZeroInflatedPoissonParams, options);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const { logGate, logNotGate } = logGates(this.gateLogits);
