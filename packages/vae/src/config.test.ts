@@ -24,6 +24,7 @@ describe('resolveConfig', () => {
       activation: 'relu',
       observationScale: 'learned-scalar',
       librarySize: false,
+      librarySizeMedian: null,
       inputTransform: 'none',
       prior: 'standard-normal',
       deterministic: false,

@@ -1,6 +1,7 @@
 import { ArgumentError } from '@varia/core';
 import type { Activation, DistributionHead, Initializer, ScaleMode } from '@varia/layers';
 import { assertActivation } from '@varia/layers';
+import { assertOptions } from './known-keys.js';
 
 /** The built-in likelihoods p(x|z). */
 export const LIKELIHOODS = ['gaussian', 'bernoulli', 'continuous-bernoulli', 'poisson', 'negative-binomial', 'zinb'] as const;
@@ -48,6 +49,11 @@ export interface VAEConfig {
   observationScale?: ScaleMode;
   /** Count likelihoods only: scVI-style library size (rate = proportions × observed total). Default false. */
   librarySize?: boolean;
+  /**
+   * Library-size models: the default library size of `sample` and `decode` (the median row total of the training
+   * data). `fit` records it; give it only to rebuild a saved model. Default none (then `sample`/`decode` need one).
+   */
+  librarySizeMedian?: number | null;
   /**
    * Transform of x before the encoder: `'log1p'` feeds log(1 + x) (scVI's default for counts, keeps large counts from
    * saturating the encoder), `'none'` feeds x. Default: `'log1p'` for count likelihoods, `'none'` otherwise.
@@ -98,6 +104,8 @@ export interface ResolvedVAEConfig {
   observationScale: ScaleMode;
   /** Whether count likelihoods use the library size. See {@link VAEConfig.librarySize}. */
   librarySize: boolean;
+  /** The median row total of the training data (library-size models, after `fit`), else null. See {@link VAEConfig.librarySizeMedian}. */
+  librarySizeMedian: number | null;
   /** Transform of x before the encoder. See {@link VAEConfig.inputTransform}. */
   inputTransform: 'none' | 'log1p';
   /** The prior p(z). See {@link VAEConfig.prior}. */
@@ -112,6 +120,73 @@ export interface ResolvedVAEConfig {
   seed: number;
 }
 
+/**
+ * Size limits of a VAE, checked by the constructor (and so by `load`) before anything is allocated: a typo such as
+ * `hiddenUnits: 300000000` is an ArgumentError instead of gigabytes of weights and a crash.
+ */
+export const CONFIG_LIMITS = {
+  /** The widest layer (inputDim, latentDim, each hidden width): 2²⁰ units. */
+  maxUnits: 2 ** 20,
+  /** The most hidden layers in the encoder or the decoder. */
+  maxLayers: 256,
+  /** The most mixture components of the prior. */
+  maxMixtureComponents: 4096,
+  /**
+   * The most parameters (weights and biases of every layer and head, counted as an upper bound): 2²⁸, 1 GiB of
+   * float32 weights (training holds about four times that: Adam's two moments and the gradients).
+   */
+  maxParameters: 2 ** 28,
+} as const;
+
+/** Every key a {@link VAEConfig} may have. */
+const CONFIG_KEYS = [
+  'inputDim',
+  'latentDim',
+  'hiddenUnits',
+  'encoderUnits',
+  'decoderUnits',
+  'likelihood',
+  'activation',
+  'observationScale',
+  'librarySize',
+  'librarySizeMedian',
+  'inputTransform',
+  'encoderScaleTransform',
+  'prior',
+  'deterministic',
+  'init',
+  'seed',
+] as const satisfies readonly (keyof VAEConfig)[];
+// Every key of VAEConfig is listed above (a compile error names the one missing).
+const everyKeyListed: Record<Exclude<keyof VAEConfig, (typeof CONFIG_KEYS)[number]>, never> = {};
+void everyKeyListed;
+
+/** Weights and biases of a dense layer chain `sizes[0] → sizes[1] → …`. */
+function denseParameters(sizes: number[]): number {
+  let total = 0;
+  for (let i = 1; i < sizes.length; i++) total += sizes[i - 1]! * sizes[i]! + sizes[i]!;
+  return total;
+}
+
+/**
+ * An upper bound on the parameter count of a resolved config: encoder and decoder MLPs, the encoder head's μ and σ
+ * layers, up to three output layers of the likelihood head (ZINB's μ, θ and gate) plus a per-feature scale, and the
+ * mixture prior's means, scales and weights.
+ */
+export function parameterCountBound(c: Pick<ResolvedVAEConfig, 'inputDim' | 'latentDim' | 'encoderUnits' | 'decoderUnits' | 'prior'>): number {
+  const encoderOut = c.encoderUnits.at(-1) ?? c.inputDim;
+  const decoderOut = c.decoderUnits.at(-1) ?? c.latentDim;
+  const components = typeof c.prior === 'object' ? c.prior.mixture : 0;
+  return (
+    denseParameters([c.inputDim, ...c.encoderUnits]) +
+    2 * denseParameters([encoderOut, c.latentDim]) +
+    denseParameters([c.latentDim, ...c.decoderUnits]) +
+    3 * denseParameters([decoderOut, c.inputDim]) +
+    c.inputDim +
+    components * (2 * c.latentDim + 1)
+  );
+}
+
 const SCALE_MODES = ['learned-scalar', 'learned-per-feature', 'amortized'] as const;
 const INITIALIZERS: readonly Initializer[] = ['torch', 'glorot-uniform', 'he-normal', 'zeros'];
 
@@ -122,21 +197,37 @@ function positiveInteger(name: string, v: unknown): number {
   return v;
 }
 
-function unitList(name: string, v: unknown): number[] {
-  if (!Array.isArray(v)) throw new ArgumentError(name, `VAE: "${name}" must be an array of positive integers, got ${JSON.stringify(v)}`);
-  return v.map((u, i) => positiveInteger(`${name}[${i}]`, u));
+function units(name: string, v: unknown): number {
+  const u = positiveInteger(name, v);
+  if (u > CONFIG_LIMITS.maxUnits) {
+    throw new ArgumentError(name, `VAE: "${name}" is ${u}, above the limit of ${CONFIG_LIMITS.maxUnits} units per layer (CONFIG_LIMITS.maxUnits)`);
+  }
+  return u;
 }
 
-/** Validates a config and fills in defaults. @throws ArgumentError naming the offending field. */
+function unitList(name: string, v: unknown): number[] {
+  if (!Array.isArray(v)) throw new ArgumentError(name, `VAE: "${name}" must be an array of positive integers, got ${JSON.stringify(v)}`);
+  if (v.length > CONFIG_LIMITS.maxLayers) {
+    throw new ArgumentError(name, `VAE: "${name}" has ${v.length} layers, above the limit of ${CONFIG_LIMITS.maxLayers} (CONFIG_LIMITS.maxLayers)`);
+  }
+  return v.map((u, i) => units(`${name}[${i}]`, u));
+}
+
+/**
+ * Validates a config and fills in defaults; an unknown key is an error with a "did you mean" hint, and the size is
+ * bounded by {@link CONFIG_LIMITS}.
+ * @throws ArgumentError naming the offending field.
+ */
 export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   if (typeof config !== 'object' || config === null) throw new ArgumentError('config', 'VAE: a config object is required');
-  const inputDim = positiveInteger('inputDim', config.inputDim);
-  const latentDim = positiveInteger('latentDim', config.latentDim);
+  assertOptions(config, CONFIG_KEYS, 'VAE', 'config');
+  const inputDim = units('inputDim', config.inputDim);
+  const latentDim = units('latentDim', config.latentDim);
   const hidden =
     config.hiddenUnits === undefined
       ? undefined
       : typeof config.hiddenUnits === 'number'
-        ? [positiveInteger('hiddenUnits', config.hiddenUnits)]
+        ? [units('hiddenUnits', config.hiddenUnits)]
         : unitList('hiddenUnits', config.hiddenUnits);
   const encoderUnits = config.encoderUnits !== undefined ? unitList('encoderUnits', config.encoderUnits) : hidden;
   const decoderUnits = config.decoderUnits !== undefined ? unitList('decoderUnits', config.decoderUnits) : hidden && [...hidden].reverse();
@@ -175,6 +266,13 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   }
   const librarySize = config.librarySize ?? false;
   if (typeof librarySize !== 'boolean') throw new ArgumentError('librarySize', `VAE: "librarySize" must be a boolean, got ${JSON.stringify(librarySize)}`);
+  if (librarySize && !countLikelihood && typeof likelihood === 'string') {
+    throw new ArgumentError('librarySize', `VAE: "librarySize" applies to the count likelihoods (poisson, negative-binomial, zinb), not ${likelihood}`);
+  }
+  const librarySizeMedian = config.librarySizeMedian ?? null;
+  if (librarySizeMedian !== null && (typeof librarySizeMedian !== 'number' || !(librarySizeMedian > 0) || !Number.isFinite(librarySizeMedian))) {
+    throw new ArgumentError('librarySizeMedian', `VAE: "librarySizeMedian" must be a finite number > 0 or null, got ${JSON.stringify(librarySizeMedian)}`);
+  }
   const init = config.init ?? 'torch';
   if (!(INITIALIZERS as readonly unknown[]).includes(init)) {
     throw new ArgumentError('init', `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${JSON.stringify(init)}`);
@@ -185,6 +283,16 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     !(typeof prior === 'object' && prior !== null && Number.isInteger(prior.mixture) && prior.mixture >= 1)
   ) {
     throw new ArgumentError('prior', `VAE: "prior" must be 'standard-normal' or { mixture: K } with K a positive integer, got ${JSON.stringify(prior)}`);
+  }
+  if (typeof prior === 'object' && prior.mixture > CONFIG_LIMITS.maxMixtureComponents) {
+    throw new ArgumentError('prior', `VAE: "prior" has ${prior.mixture} mixture components, above the limit of ${CONFIG_LIMITS.maxMixtureComponents}`);
+  }
+  const parameters = parameterCountBound({ inputDim, latentDim, encoderUnits, decoderUnits, prior });
+  if (parameters > CONFIG_LIMITS.maxParameters) {
+    throw new ArgumentError(
+      'hiddenUnits',
+      `VAE: this architecture would have up to ${parameters} parameters, above the limit of ${CONFIG_LIMITS.maxParameters} (CONFIG_LIMITS.maxParameters, 1 GiB of float32 weights); use smaller layers`,
+    );
   }
   const deterministic = config.deterministic ?? false;
   if (typeof deterministic !== 'boolean') {
@@ -201,6 +309,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     activation,
     observationScale: typeof observationScale === 'object' ? { fixed: observationScale.fixed } : observationScale,
     librarySize,
+    librarySizeMedian,
     inputTransform,
     prior: typeof prior === 'object' ? { mixture: prior.mixture } : prior,
     deterministic,

@@ -10,11 +10,15 @@ import {
   takeRows,
   VariaError,
 } from '@varia/core';
-import { type KLSchedule, linearWarmup, negativeElbo, type VariationalInputs } from '@varia/losses';
+import { negativeElbo, type VariationalInputs } from '@varia/losses';
 import { restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { BatchAssembler } from './batch-assembler.js';
 import { StepStats } from './step-stats.js';
-import { type DataInput, type DataDomain, toMatrix, validateDomain } from './data.js';
+import { disposeTapeAfterError } from './tape-cleanup.js';
+import { type DataInput, type DataDomain, type DataRules, readData } from './data.js';
+import { type BatchInfo, type EpochLog, type FitOptions, type History, type ResolvedFitOptions, resolveFitOptions } from './fit-options.js';
+
+export type { BatchInfo, EpochLog, FitOptions, History } from './fit-options.js';
 
 /** What {@link trainModel} needs from a model. */
 export interface TrainableModel {
@@ -22,109 +26,14 @@ export interface TrainableModel {
   readonly likelihood: { domain: DataDomain; validate?(m: Matrix): void };
   namedVariables(): Map<string, tf.Variable>;
   variationalInputs(x: tf.Tensor): VariationalInputs;
+  /** Called once with the validated training data (the part left after a validation split), before training. */
+  onTrainingData?(train: Matrix): void;
 }
 
-/** One epoch's metrics (nats per example, averaged over the epoch's examples). */
-export interface EpochLog {
-  /** 1-based epoch number. */
-  epoch: number;
-  /** Total epochs planned. */
-  epochs: number;
-  /** Training loss: −ELBO with the epoch's β and free bits (what was minimized). */
-  loss: number;
-  /** Mean E_q[log p(x|z)] on the training batches. */
-  reconstruction: number;
-  /** Mean KL(q(z|x) ‖ p(z)) on the training batches. */
-  kl: number;
-  /** The KL weight β used in this epoch (after warm-up/annealing). */
-  beta: number;
-  /** Validation −ELBO (β = 1, one sample), when validation data is given. */
-  valLoss?: number;
-  /** Validation mean reconstruction term. */
-  valReconstruction?: number;
-  /** Validation mean KL. */
-  valKl?: number;
-  /** Wall time of the epoch in seconds (training steps only). */
-  seconds: number;
-  /** Training throughput. */
-  examplesPerSecond: number;
-}
-
-/** Progress after each batch (no tensor reads: cheap). */
-export interface BatchInfo {
-  /** 1-based epoch. */
-  epoch: number;
-  /** 0-based batch index within the epoch. */
-  batch: number;
-  /** Batches per epoch. */
-  batches: number;
-  /** Examples in this batch. */
-  size: number;
-}
-
-/** Options of `VAE.fit`. */
-export interface FitOptions {
-  /** Passes over the data; default 10. */
-  epochs?: number;
-  /** Examples per gradient step; default 32. */
-  batchSize?: number;
-  /** Adam step size; default 1e-3. Each `fit` call starts a fresh Adam (moments at zero) unless it resumes a checkpoint. */
-  learningRate?: number;
-  /** Seed of shuffling, sampling and the validation split; default 0. Same seed, same run. */
-  seed?: number;
-  /** Shuffle the examples each epoch (default true). */
-  shuffle?: boolean;
-  /** Constant KL weight β (β-VAE); default 1 (0 for a deterministic autoencoder). Multiplied by the schedule when one is set. */
-  beta?: number;
-  /** Linear KL warm-up over this many epochs (β ramps from 1/N to 1). */
-  klWarmupEpochs?: number;
-  /** Linear KL warm-up over this many steps. */
-  klWarmupSteps?: number;
-  /** A custom per-step β schedule (e.g. `cyclicalAnnealing` from `@varia/losses`), called with the global step. */
-  klSchedule?: KLSchedule;
-  /** Reparameterized samples per example in the reconstruction term; default 1. */
-  samples?: number;
-  /** Free bits λ per latent dimension (nats); default 0. */
-  freeBits?: number;
-  /** Held-out data evaluated after every epoch. */
-  validationData?: DataInput;
-  /** Fraction of the data held out for validation (a seeded random subset); ignored with `validationData`. */
-  validationSplit?: number;
-  /** Early stopping: stop after this many epochs without improvement of the validation (else training) loss. */
-  patience?: number;
-  /** With early stopping, restore the best epoch's weights at the end (default true). */
-  restoreBestWeights?: boolean;
-  /** Called after every epoch with its metrics; may be async. */
-  onEpochEnd?: (log: EpochLog) => void | Promise<void>;
-  /** Called after every batch (progress bars). */
-  onBatchEnd?: (info: BatchInfo) => void;
-  /**
-   * Stops training cleanly between batches; `fit` then resolves with `stopReason: 'aborted'`. The model keeps the
-   * steps taken so far (also those of the interrupted epoch, which is not in the history); with early stopping the
-   * best epoch's weights are restored as usual. The steps of the interrupted epoch pass the divergence guard first.
-   */
-  signal?: AbortSignal;
-  /** Write a checkpoint (weights, optimizer state, history) to `checkpointDir` every N epochs. */
-  checkpointEvery?: number;
-  /** Directory for checkpoints (Node). */
-  checkpointDir?: string;
-  /** Resume from a checkpoint directory: continues after its epoch, giving the same result as an uninterrupted run. */
-  resumeFrom?: string;
-}
-
-/** The result of `fit`. */
-export interface History {
-  /** One entry per completed epoch (including those before a resume). */
-  epochs: EpochLog[];
-  /** Why training ended. */
-  stopReason: 'completed' | 'early-stopping' | 'aborted';
-  /**
-   * The epoch whose weights the model holds at the end (the best one with early stopping); after an abort in the
-   * middle of an epoch, the last completed epoch (the model then also holds the interrupted epoch's steps).
-   */
-  bestEpoch: number;
-  /** Total training seconds in this call. */
-  seconds: number;
+/** How the owner of a model can stop a running {@link trainModel}. */
+export interface TrainingControl {
+  /** Checked before every step and after every pause: an error to reject with (the loop stops cleanly), or undefined. */
+  stopError?(): VariaError | undefined;
 }
 
 /** Mutable training state, saved in checkpoints. */
@@ -167,14 +76,9 @@ export interface TrainingState {
   };
 }
 
-function positiveInteger(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(name, `fit: "${name}" must be a positive integer, got ${v}`);
-  return v;
-}
-
-function nonNegative(name: string, v: number): number {
-  if (!(v >= 0) || !Number.isFinite(v)) throw new ArgumentError(name, `fit: "${name}" must be a finite number >= 0, got ${v}`);
-  return v;
+/** β of each of the `batches` steps of `epoch`, whose first step is global step `firstStep`. @throws ArgumentError. */
+function betasOfEpoch(o: ResolvedFitOptions, epoch: number, firstStep: number, batches: number): Float64Array {
+  return Float64Array.from({ length: batches }, (_, b) => o.betaAt(firstStep + b, epoch));
 }
 
 /** A deterministic per-epoch generator: the same (seed, epoch) always gives the same shuffle and sample seeds. */
@@ -250,42 +154,22 @@ function makeYielder(): () => Promise<void> {
  * The training loop behind `VAE.fit`: Adam on −ELBO, seeded shuffling, per-epoch metrics read once per epoch (no
  * synchronous reads inside the step), validation, early stopping, divergence guard, abort, checkpoints and resume.
  */
-export async function trainModel(model: TrainableModel, data: DataInput, options: FitOptions): Promise<History> {
+export async function trainModel(model: TrainableModel, data: DataInput, options: FitOptions = {}, control: TrainingControl = {}): Promise<History> {
+  const checkStop = (): void => {
+    const e = control.stopError?.();
+    if (e) throw e;
+  };
   assertGradientsRegistered();
-  const epochs = positiveInteger('epochs', options.epochs ?? 10);
-  const batchSize = positiveInteger('batchSize', options.batchSize ?? 32);
-  const learningRate = options.learningRate ?? 1e-3;
-  if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
-    throw new ArgumentError('learningRate', `fit: "learningRate" must be a finite number > 0, got ${learningRate}`);
-  }
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new ArgumentError('seed', `fit: "seed" must be an integer, got ${seed}`);
-  const baseBeta = nonNegative('beta', options.beta ?? (model.config.deterministic ? 0 : 1));
-  const samples = positiveInteger('samples', options.samples ?? 1);
-  const freeBits = nonNegative('freeBits', options.freeBits ?? 0);
-  if (options.patience !== undefined) nonNegative('patience', options.patience);
-  if (options.checkpointEvery !== undefined) {
-    positiveInteger('checkpointEvery', options.checkpointEvery);
-    if (!options.checkpointDir) throw new ArgumentError('checkpointDir', 'fit: "checkpointEvery" needs a "checkpointDir"');
-  }
-  const schedule: KLSchedule | undefined =
-    options.klSchedule ??
-    (options.klWarmupSteps !== undefined ? linearWarmup(positiveInteger('klWarmupSteps', options.klWarmupSteps)) : undefined);
-  const epochSchedule =
-    options.klWarmupEpochs !== undefined ? linearWarmup(positiveInteger('klWarmupEpochs', options.klWarmupEpochs)) : undefined;
-
-  // Validate all data at the boundary, once.
-  let train = toMatrix(data, model.config.inputDim, 'data');
-  validateDomain(train, model.likelihood.domain, model.config.likelihood, 'data');
-  model.likelihood.validate?.(train);
+  const o = resolveFitOptions(options, model.config);
+  const { epochs, batchSize, learningRate, seed, samples, freeBits } = o;
+  // Validate all data at the boundary, once, before any state changes.
+  const rules: DataRules = { domain: model.likelihood.domain, likelihood: model.config.likelihood, validate: model.likelihood.validate };
+  let train = readData(data, model.config.inputDim, rules, 'data');
   let validation: Matrix | undefined;
-  if (options.validationData !== undefined) {
-    validation = toMatrix(options.validationData, model.config.inputDim, 'validationData');
-    validateDomain(validation, model.likelihood.domain, model.config.likelihood, 'validationData');
-    model.likelihood.validate?.(validation);
-  } else if (options.validationSplit !== undefined) {
-    const f = options.validationSplit;
-    if (!(f > 0 && f < 1)) throw new ArgumentError('validationSplit', `fit: "validationSplit" must be in (0, 1), got ${f}`);
+  if (o.validationData !== undefined) {
+    validation = readData(o.validationData, model.config.inputDim, rules, 'validationData');
+  } else if (o.validationSplit !== undefined) {
+    const f = o.validationSplit;
     const nVal = Math.round(train.rows * f);
     if (nVal < 1 || nVal >= train.rows) {
       throw new ArgumentError('validationSplit', `fit: "validationSplit" ${f} leaves ${nVal} of ${train.rows} examples for validation`);
@@ -294,12 +178,15 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
     validation = takeRows(train, perm.subarray(train.rows - nVal));
     train = takeRows(train, perm.subarray(0, train.rows - nVal));
   }
+  const n = train.rows;
+  const batches = Math.ceil(n / batchSize);
+  // β of every step (up to 2^24 steps): a schedule that returns garbage fails here, before any step
+  for (let epoch = 1, step = 0; epoch <= o.epochs && step < 2 ** 24; epoch++, step += batches) betasOfEpoch(o, epoch, step, batches);
+  model.onTrainingData?.(train);
 
   const variables = model.namedVariables();
   const varList = [...variables.values()];
   const optimizer = new FusedAdamOptimizer(learningRate, 0.9, 0.999, 1e-8);
-  const n = train.rows;
-  const batches = Math.ceil(n / batchSize);
   const state: TrainingState = {
     epoch: 0,
     step: 0,
@@ -310,12 +197,12 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
       batchSize,
       seed,
       learningRate,
-      beta: baseBeta,
+      beta: o.beta,
       samples,
       freeBits,
-      shuffle: options.shuffle !== false,
-      klWarmupEpochs: options.klWarmupEpochs ?? null,
-      klWarmupSteps: options.klWarmupSteps ?? null,
+      shuffle: o.shuffle,
+      klWarmupEpochs: o.klWarmupEpochs ?? null,
+      klWarmupSteps: o.klWarmupSteps ?? null,
     },
   };
   let bestWeights: Map<string, tf.Tensor> | undefined;
@@ -324,15 +211,18 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
   const started = Date.now();
   let stopReason: History['stopReason'] = 'completed';
   try {
-    if (options.resumeFrom) {
-      const resumed = await restoreCheckpoint(options.resumeFrom, variables, optimizer, state.fingerprint);
+    if (o.resumeFrom) {
+      const resumed = await restoreCheckpoint(o.resumeFrom, variables, optimizer, state.fingerprint);
+      checkStop();
       Object.assign(state, resumed.state);
       if (resumed.bestWeights) bestWeights = snapshotFromValues(variables, resumed.bestWeights);
     }
     const monitorValidation = validation !== undefined;
     epochLoop: for (let epoch = state.epoch + 1; epoch <= epochs; epoch++) {
       const rng = epochRng(seed, epoch);
-      const order = options.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : permutation(n, rng);
+      const order = o.shuffle ? permutation(n, rng) : Int32Array.from({ length: n }, (_, i) => i);
+      // the epoch's β values, checked before its first step
+      const epochBetas = betasOfEpoch(o, epoch, state.step, batches);
       const epochStart = snapshot(variables);
       // Every step's loss, reconstruction and KL (3 scalars per step), read once per epoch.
       const stepStats = new StepStats();
@@ -343,13 +233,14 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
       try {
         let last: { idx: Int32Array; beta: number; seed: number } | undefined;
         for (let b = 0; b < batches; b++) {
-          if (options.signal?.aborted) {
+          checkStop();
+          if (o.signal?.aborted) {
             aborted = true;
             break;
           }
           const idx = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
           const stepSeed = nextSeed(rng);
-          const beta = baseBeta * (schedule ? schedule(state.step) : 1) * (epochSchedule ? epochSchedule(epoch - 1) : 1);
+          const beta = epochBetas[b]!;
           const xb = batchesOf.upload(idx);
           const kept: tf.Tensor[] = [];
           try {
@@ -364,6 +255,9 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
             )!;
             stepStats.push(cost, ...kept);
             kept.length = 0;
+          } catch (e) {
+            disposeTapeAfterError();
+            throw e;
           } finally {
             // the next step refills the batch's host buffer: this batch's tensor must be gone by then
             xb.dispose();
@@ -373,7 +267,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
           betas.push(beta);
           last = { idx, beta, seed: stepSeed };
           state.step++;
-          options.onBatchEnd?.({ epoch, batch: b, batches, size: idx.length });
+          o.onBatchEnd?.({ epoch, batch: b, batches, size: idx.length });
           await yieldNow();
         }
         // The state after the epoch's last step, which no step's loss has seen: its loss on the last batch and the
@@ -386,7 +280,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
           restore(variables, epochStart);
           return new DivergenceError(
             `training diverged: ${what} at epoch ${epoch}, step ${step}; the weights were restored to ${
-              epoch === 1 && !options.resumeFrom ? 'their initial values' : `the end of epoch ${epoch - 1}`
+              epoch === 1 && !o.resumeFrom ? 'their initial values' : `the end of epoch ${epoch - 1}`
             }, the last finite state (try a smaller learning rate)`,
             epoch,
             step,
@@ -436,16 +330,17 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
         if (monitored < state.best.loss) {
           state.best = { loss: monitored, epoch };
           improved = true;
-          if (options.patience !== undefined) {
+          if (o.patience !== undefined) {
             disposeSnapshot(bestWeights);
             bestWeights = snapshot(variables);
           }
         }
-        if (options.checkpointEvery && epoch % options.checkpointEvery === 0) {
-          await writeCheckpoint(options.checkpointDir!, variables, optimizer, state, bestWeights);
+        if (o.checkpointEvery && epoch % o.checkpointEvery === 0) {
+          await writeCheckpoint(o.checkpointDir!, variables, optimizer, state, bestWeights);
         }
-        await options.onEpochEnd?.(log);
-        if (!improved && options.patience !== undefined && epoch - state.best.epoch > options.patience) {
+        await o.onEpochEnd?.(log);
+        checkStop();
+        if (!improved && o.patience !== undefined && epoch - state.best.epoch > o.patience) {
           stopReason = 'early-stopping';
           break;
         }
@@ -455,7 +350,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
       }
     }
     let bestEpoch = state.epoch;
-    if (options.patience !== undefined && bestWeights && (options.restoreBestWeights ?? true) && state.best.epoch !== state.epoch) {
+    if (o.patience !== undefined && bestWeights && o.restoreBestWeights && state.best.epoch !== state.epoch) {
       restore(variables, bestWeights);
       bestEpoch = state.best.epoch;
     }

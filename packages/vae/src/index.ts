@@ -1,4 +1,12 @@
-export { VAE, type EncodeOptions, type GenerateOptions, type Evaluation } from './vae.js';
+export {
+  VAE,
+  type DecodeOptions,
+  type EncodeOptions,
+  type EvaluateOptions,
+  type GenerateOptions,
+  type LibrarySizeOption,
+  type Evaluation,
+} from './vae.js';
 export {
   type VAEConfig,
   type ResolvedVAEConfig,
@@ -6,10 +14,13 @@ export {
   type CustomLikelihood,
   type PriorConfig,
   LIKELIHOODS,
+  CONFIG_LIMITS,
+  parameterCountBound,
   resolveConfig,
 } from './config.js';
 export { type FitOptions, type History, type EpochLog, type BatchInfo, type TrainingState, assertGradientsRegistered } from './fit.js';
-export { type DataInput, type DataDomain, toMatrix, validateDomain } from './data.js';
+export { type DataInput, type DataDomain, type DataRules, MAX_EXACT_COUNT, readData, toMatrix, validateDomain } from './data.js';
+export { FIT_OPTION_NAMES } from './fit-options.js';
 export { type LikelihoodSpec, likelihoodSpec } from './likelihoods.js';
 export { type ModelArtifacts, type SavedModelJson, type WeightSpec, MODEL_LIMITS } from './model-format.js';
 export { assertWritableDestination, type DestinationOptions } from './destination.js';

@@ -245,7 +245,7 @@ describe('likelihood-specific models', () => {
     vae.dispose();
   });
 
-  it('library-size poisson: decode/sample/interpolate work without explicit sizes', () => {
+  it('library-size poisson: reconstruct/interpolate use the observed totals; sample takes a library size', () => {
     const vae = new VAE({ inputDim: 8, latentDim: 2, hiddenUnits: 8, likelihood: 'poisson', librarySize: true });
     const x = counts(20);
     const r = vae.reconstruct(x);
@@ -253,7 +253,9 @@ describe('likelihood-specific models', () => {
     const totals = tf.tidy(() => values(tf.sum(tf.tensor2d(x.data, [x.rows, x.cols]), 1)));
     const sums = tf.tidy(() => values(tf.sum(r, 1)));
     for (let i = 0; i < totals.length; i++) expect(sums[i]).toBeCloseTo(Math.max(totals[i]!, 1), 2);
-    const s = vae.sample(3, { seed: 0 });
+    // an unfitted model has no recorded default library size: sample needs one
+    expect(() => vae.sample(3, { seed: 0 })).toThrow(/no recorded library size/);
+    const s = vae.sample(3, { seed: 0, librarySize: 100 });
     const p = vae.interpolate([x.data.subarray(0, 8)], [x.data.subarray(8, 16)], 3);
     expect(s.shape).toEqual([3, 8]);
     expect(p.shape).toEqual([3, 8]);

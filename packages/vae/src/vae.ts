@@ -14,26 +14,24 @@ import {
 } from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
 import { type CustomLikelihood, type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
-import { type DataInput, toMatrix, validateDomain } from './data.js';
+import { type DataInput, type DataRules, readData } from './data.js';
 import { type FitOptions, type History, trainModel } from './fit.js';
+import {
+  checkInferenceOptions,
+  type DecodeOptions,
+  type EncodeOptions,
+  type EvaluateOptions,
+  type GenerateOptions,
+  librarySizes,
+  medianRowTotal,
+} from './inference-options.js';
 import { likelihoodSpec, type LikelihoodSpec } from './likelihoods.js';
 import { loadArtifacts, type ModelArtifacts, modelToArtifacts, readModelDir, writeModelDir } from './serialization.js';
 
-/** Options of {@link VAE.encode}. */
-export interface EncodeOptions {
-  /** Return a sample z ~ q(z|x) instead of the posterior mean (default false). */
-  sample?: boolean;
-  /** Seed of the sample. */
-  seed?: number;
-}
+export type { DecodeOptions, EncodeOptions, EvaluateOptions, GenerateOptions, LibrarySizeOption } from './inference-options.js';
 
-/** Options of {@link VAE.sample}. */
-export interface GenerateOptions {
-  /** Return the decoder's mean E[x|z] instead of a draw x ~ p(x|z) (default false). */
-  mean?: boolean;
-  /** Seed. */
-  seed?: number;
-}
+/** The rules a latent z must follow in `decode`: finite real values. */
+const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject: 'a latent z' };
 
 /** Per-example averages returned by {@link VAE.evaluate} (nats per example). */
 export interface Evaluation {
@@ -80,6 +78,9 @@ export class VAE implements Module, LatentVariableModel {
   /** The prior p(z) (learnable for a mixture). */
   readonly latentPrior: LatentPrior;
   private disposed = false;
+  /** Set while `fit` runs; `dispose()` then only requests the disposal, which `fit` carries out as it rejects. */
+  private training = false;
+  private disposeRequested = false;
 
   constructor(config: VAEConfig) {
     this.config = resolveConfig(config);
@@ -194,14 +195,15 @@ export class VAE implements Module, LatentVariableModel {
     };
   }
 
-  private input(x: DataInput | tf.Tensor, argument = 'x'): tf.Tensor2D {
-    if (x instanceof tf.Tensor) {
-      if (x.rank !== 2 || x.shape[1] !== this.config.inputDim) {
-        toMatrix(x as tf.Tensor2D, this.config.inputDim, argument); // throws the typed error
-      }
-      return x as tf.Tensor2D;
-    }
-    const m = toMatrix(x, this.config.inputDim, argument);
+  /** The data rules of this model's likelihood (what fit, encode, reconstruct and evaluate accept). */
+  private get dataRules(): DataRules {
+    return { domain: this.likelihood.domain, likelihood: this.config.likelihood, validate: this.likelihood.validate };
+  }
+
+  /** x checked like `fit` checks its data (type, width, domain), as a float32 tensor (the caller's when it is one). */
+  private input(x: DataInput | tf.Tensor, argument = 'x', rules = this.dataRules, width = this.config.inputDim): tf.Tensor2D {
+    const m = readData(x as DataInput, width, rules, argument);
+    if (x instanceof tf.Tensor && x.dtype === 'float32') return x as tf.Tensor2D;
     return tf.tensor2d(m.data, [m.rows, m.cols], 'float32');
   }
 
@@ -211,6 +213,7 @@ export class VAE implements Module, LatentVariableModel {
    */
   encode(x: DataInput | tf.Tensor, options: EncodeOptions = {}): tf.Tensor2D {
     this.assertAlive();
+    checkInferenceOptions('encode', options);
     return tf.tidy(() => {
       const xt = this.input(x);
       if (!options.sample) return this.posteriorMean(xt);
@@ -227,30 +230,27 @@ export class VAE implements Module, LatentVariableModel {
   /**
    * The likelihood p(x|z) for z [n, latentDim] (given as a tensor or rows). Its tensors belong to the caller:
    * use it inside `tf.tidy`, or call `dispose()` on it, which frees every tensor `decode` made for it.
-   * For library-size models pass `librarySize` per row (default 1 for every row).
-   * @throws ShapeError when z is not [n, latentDim]; ArgumentError for a `librarySize` of the wrong length or ≤ 0.
+   * Library-size models decode with `librarySize` (one number or one per row; default the median row total of the
+   * training data, recorded by `fit` as `config.librarySizeMedian`). An array as second argument is the per-row
+   * library size (the form before `DecodeOptions`).
+   * @throws ShapeError when z is not [n, latentDim]; DataError for a z that is not finite; ArgumentError for a bad
+   *   `librarySize`, or none on a library-size model that was never fitted.
    */
-  decode(z: DataInput | tf.Tensor, librarySize?: number[]): Distribution {
+  decode(z: DataInput | tf.Tensor, options: DecodeOptions | ArrayLike<number> = {}): Distribution {
     this.assertAlive();
-    if (z instanceof tf.Tensor && (z.rank !== 2 || z.shape[1] !== this.config.latentDim)) {
-      toMatrix(z as tf.Tensor2D, this.config.latentDim, 'z'); // throws the typed error
-    }
-    const m = z instanceof tf.Tensor ? undefined : toMatrix(z, this.config.latentDim, 'z');
-    const rows = z instanceof tf.Tensor ? z.shape[0]! : m!.rows;
-    if (this.config.librarySize && librarySize !== undefined) {
-      if (librarySize.length !== rows || librarySize.some((l) => !(l > 0) || !Number.isFinite(l))) {
-        throw new ArgumentError('librarySize', `VAE.decode: "librarySize" must hold ${rows} finite numbers > 0 (one per row of z), got ${JSON.stringify(librarySize)}`);
-      }
-    }
+    const opts: DecodeOptions =
+      typeof options === 'object' && options !== null && 'length' in options ? { librarySize: options as ArrayLike<number> } : (options as DecodeOptions);
+    checkInferenceOptions('decode', opts);
+    const m = readData(z as DataInput, this.config.latentDim, LATENT_RULES, 'z');
+    const rows = m.rows;
+    const sizes = librarySizes('VAE.decode', this.config, rows, opts.librarySize);
     let p: Distribution | undefined;
     // The tidy frees the intermediates and hands the distribution's parameters to the caller's scope (an enclosing
     // tidy frees them; without one, dispose() below does).
     const held = tf.tidy(() => {
       const firstId = tf.scalar(0).id; // tensors made from here on have larger ids
-      const zt = z instanceof tf.Tensor ? z : tf.tensor2d(m!.data, [m!.rows, m!.cols]);
-      const logLib = this.config.librarySize
-        ? tf.log(tf.tensor2d(librarySize ?? new Array<number>(rows).fill(1), [rows, 1]))
-        : undefined;
+      const zt = z instanceof tf.Tensor && z.dtype === 'float32' ? z : tf.tensor2d(m.data, [m.rows, m.cols]);
+      const logLib = sizes ? tf.log(tf.tensor2d(sizes, [rows, 1])) : undefined;
       p = this.likelihoodFor(zt, logLib);
       // only what this call made: never the caller's z, a variable, or a constant shared by other distributions
       return reachableTensors(p).filter((t) => t.id > firstId && !(t instanceof tf.Variable));
@@ -277,10 +277,14 @@ export class VAE implements Module, LatentVariableModel {
   /** Generates n examples: z ~ p(z), then x ~ p(x|z) (or E[x|z] with `{ mean: true }`). [n, inputDim]. */
   sample(n: number, options: GenerateOptions = {}): tf.Tensor2D {
     this.assertAlive();
-    if (!Number.isInteger(n) || n < 1) throw new ArgumentError('n', `VAE.sample: "n" must be a positive integer, got ${n}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n * this.config.inputDim > 2 ** 28) {
+      throw new ArgumentError('n', `VAE.sample: "n" must be a positive integer with n × inputDim ≤ 2^28, got ${JSON.stringify(n)}`);
+    }
+    checkInferenceOptions('sample', options);
+    const sizes = librarySizes('VAE.sample', this.config, n, options.librarySize);
     return tf.tidy(() => {
       const z = this.prior().sample([n], { seed: options.seed });
-      const p = this.decode(z, this.config.librarySize ? new Array<number>(n).fill(1) : undefined);
+      const p = this.decode(z, sizes ? { librarySize: sizes } : {});
       return (options.mean ? p.mean() : p.sample([], { seed: options.seed === undefined ? undefined : options.seed + 1 })) as tf.Tensor2D;
     });
   }
@@ -316,17 +320,11 @@ export class VAE implements Module, LatentVariableModel {
    * Averages of the ELBO terms over x (and the IWAE bound with `iwaeK` samples), evaluated in batches.
    * @throws DataError / ShapeError for data that does not fit the model; ArgumentError for a bad `iwaeK` or `batchSize`.
    */
-  async evaluate(x: DataInput, options: { iwaeK?: number; batchSize?: number; seed?: number } = {}): Promise<Evaluation> {
+  async evaluate(x: DataInput, options: EvaluateOptions = {}): Promise<Evaluation> {
     this.assertAlive();
-    const m = toMatrix(x, this.config.inputDim, 'x');
-    validateDomain(m, this.likelihood.domain, this.config.likelihood, 'x');
+    checkInferenceOptions('evaluate', options);
+    const m = readData(x, this.config.inputDim, this.dataRules, 'x');
     const batchSize = options.batchSize ?? 256;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new ArgumentError('batchSize', `VAE.evaluate: "batchSize" must be a positive integer, got ${batchSize}`);
-    }
-    if (options.iwaeK !== undefined && (!Number.isInteger(options.iwaeK) || options.iwaeK < 1)) {
-      throw new ArgumentError('iwaeK', `VAE.evaluate: "iwaeK" must be a positive integer, got ${options.iwaeK}`);
-    }
     const seed = options.seed ?? 0;
     const sums = { elbo: 0, reconstruction: 0, kl: 0, iwae: 0 };
     for (let start = 0; start < m.rows; start += batchSize) {
@@ -360,7 +358,23 @@ export class VAE implements Module, LatentVariableModel {
    */
   async fit(data: DataInput, options: FitOptions = {}): Promise<History> {
     this.assertAlive();
-    return trainModel(this, data, options);
+    if (this.training) {
+      throw new ArgumentError('this', 'VAE.fit: this model is already training: await the running fit() before starting another');
+    }
+    this.training = true;
+    try {
+      return await trainModel(this, data, options, {
+        stopError: () => (this.disposeRequested ? new ArgumentError('this', 'VAE.fit: the model was disposed during training') : undefined),
+      });
+    } finally {
+      this.training = false;
+      if (this.disposeRequested) this.dispose();
+    }
+  }
+
+  /** Called by the training loop with the validated training data: records the default library size. */
+  onTrainingData(train: { data: Float32Array; rows: number; cols: number }): void {
+    if (this.config.librarySize) this.config.librarySizeMedian = medianRowTotal(train.data, train.rows, train.cols);
   }
 
   /** The model as in-memory artifacts (JSON config + weight bytes): what `save` writes; works in the browser. */
@@ -396,9 +410,16 @@ export class VAE implements Module, LatentVariableModel {
     return VAE.fromArtifacts(await readModelDir(dir), options);
   }
 
-  /** Frees every variable. The model cannot be used afterwards. */
+  /**
+   * Frees every variable. The model cannot be used afterwards. During `fit`, the model is freed as soon as the running
+   * step ends, and that `fit` rejects with an ArgumentError.
+   */
   dispose(): void {
     if (this.disposed) return;
+    if (this.training) {
+      this.disposeRequested = true;
+      return;
+    }
     this.encoder.dispose();
     this.encoderHead.dispose();
     this.decoder.dispose();
@@ -409,11 +430,12 @@ export class VAE implements Module, LatentVariableModel {
 
   /** Whether {@link VAE.dispose} was called. */
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.disposed || this.disposeRequested;
   }
 
   private assertAlive(): void {
-    if (this.disposed) throw new ArgumentError('this', 'VAE: the model was disposed');
+    // variables stay alive until a running fit unwinds: the training loop may still use them after dispose()
+    if (this.disposed || (this.disposeRequested && !this.training)) throw new ArgumentError('this', 'VAE: the model was disposed');
   }
 }
 

@@ -1,0 +1,133 @@
+import { ArgumentError } from '@varia/core';
+import { assertOptions } from './known-keys.js';
+
+/** Options of {@link VAE.encode}. */
+export interface EncodeOptions {
+  /** Return a sample z ~ q(z|x) instead of the posterior mean (default false). */
+  sample?: boolean;
+  /** Seed of the sample. */
+  seed?: number;
+}
+
+/**
+ * The library size (total count per example) that library-size count models (`librarySize: true`) decode with: one
+ * number for every row, or one per row. Default: the median row total of the training data, which `fit` records in
+ * the config as `librarySizeMedian` (and `save` stores).
+ */
+export type LibrarySizeOption = number | ArrayLike<number>;
+
+/** Options of {@link VAE.decode}. */
+export interface DecodeOptions {
+  /** Library-size models: the library size per row or for all rows. See {@link LibrarySizeOption}. */
+  librarySize?: LibrarySizeOption;
+}
+
+/** Options of {@link VAE.sample}. */
+export interface GenerateOptions {
+  /** Return the decoder's mean E[x|z] instead of a draw x ~ p(x|z) (default false). */
+  mean?: boolean;
+  /** Seed. */
+  seed?: number;
+  /** Library-size models: the library size per row or for all rows. See {@link LibrarySizeOption}. */
+  librarySize?: LibrarySizeOption;
+}
+
+/** Options of {@link VAE.evaluate}. */
+export interface EvaluateOptions {
+  /** Also compute the IWAE bound with this many importance samples. */
+  iwaeK?: number;
+  /** Examples per evaluation batch (default 256). */
+  batchSize?: number;
+  /** Seed of the posterior samples (default 0). */
+  seed?: number;
+}
+
+const KNOWN = {
+  encode: ['sample', 'seed'],
+  decode: ['librarySize'],
+  sample: ['mean', 'seed', 'librarySize'],
+  evaluate: ['iwaeK', 'batchSize', 'seed'],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * Checks the options object of a VAE inference method: known keys, `seed` an integer, `mean`/`sample` booleans,
+ * `iwaeK`/`batchSize` positive integers.
+ * @throws ArgumentError naming the option.
+ */
+export function checkInferenceOptions(method: keyof typeof KNOWN, options: unknown): void {
+  const where = `VAE.${method}`;
+  assertOptions(options, KNOWN[method], where);
+  const o = options as Record<string, unknown>;
+  if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed))) {
+    throw new ArgumentError('seed', `${where}: "seed" must be an integer, got ${JSON.stringify(o.seed)}`);
+  }
+  for (const key of ['mean', 'sample'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') {
+      throw new ArgumentError(key, `${where}: "${key}" must be true or false, got ${JSON.stringify(o[key])}`);
+    }
+  }
+  for (const key of ['iwaeK', 'batchSize'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) {
+      throw new ArgumentError(key, `${where}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+}
+
+/**
+ * The library sizes of `rows` rows for a decode: `given` (one number, or one per row), else the recorded default.
+ * @throws ArgumentError for a model without library size, a wrong length, a value that is not a finite number > 0,
+ *   or no value and no recorded default.
+ */
+export function librarySizes(
+  where: string,
+  model: { librarySize: boolean; librarySizeMedian: number | null },
+  rows: number,
+  given: LibrarySizeOption | undefined,
+): Float32Array | undefined {
+  if (!model.librarySize) {
+    if (given !== undefined) {
+      throw new ArgumentError('librarySize', `${where}: "librarySize" applies only to models built with librarySize: true`);
+    }
+    return undefined;
+  }
+  const value = given ?? model.librarySizeMedian;
+  if (value === null) {
+    throw new ArgumentError(
+      'librarySize',
+      `${where}: this library-size model has no recorded library size (fit records the median row total of its training data): pass { librarySize }`,
+    );
+  }
+  const sizes = typeof value === 'number' ? new Float32Array(rows).fill(value) : undefined;
+  const list = sizes ?? (typeof value === 'object' && value !== null && typeof value.length === 'number' ? value : undefined);
+  if (!list || list.length !== rows) {
+    throw new ArgumentError('librarySize', `${where}: "librarySize" must be one number or ${rows} numbers (one per row), got ${describe(value)}`);
+  }
+  for (let i = 0; i < rows; i++) {
+    const l = list[i];
+    if (typeof l !== 'number' || !(l > 0) || !Number.isFinite(l)) {
+      throw new ArgumentError('librarySize', `${where}: "librarySize" must be finite numbers > 0, got ${JSON.stringify(l)} at index ${i}`);
+    }
+  }
+  return sizes ?? Float32Array.from(list);
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'object' && v !== null && 'length' in v) return `${(v as ArrayLike<unknown>).length} values`;
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** The median of the row totals of a row-major matrix (the default library size of a library-size model). */
+export function medianRowTotal(data: Float32Array, rows: number, cols: number): number {
+  const totals = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += data[i * cols + j]!;
+    totals[i] = s;
+  }
+  totals.sort();
+  const mid = rows >> 1;
+  const median = rows % 2 === 1 ? totals[mid]! : (totals[mid - 1]! + totals[mid]!) / 2;
+  // a library size is at least 1, as in training (log max(total, 1))
+  return Math.max(median, 1);
+}
