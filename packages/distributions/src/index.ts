@@ -26,6 +26,31 @@ export { StickBreaking } from './bijectors/stick-breaking.js';
 export { LowerCholeskyAffine, CorrCholesky, lowerCholesky, corrCholesky, type LowerCholeskyAffineParams } from './bijectors/matrix.js';
 export { Chain, Invert, IndependentBijector } from './bijectors/composite.js';
 export { bijectorFor } from './bijectors/bijector-for.js';
+export { Uniform, type UniformParams } from './uniform.js';
+export { Exponential, type ExponentialParams } from './exponential.js';
+export { Cauchy, type CauchyParams } from './cauchy.js';
+export { HalfNormal, HalfCauchy, HalfScaleDistribution, type HalfScaleParams } from './half-normal.js';
+export { Gumbel, type GumbelParams, EULER_GAMMA } from './gumbel.js';
+export { Weibull, type WeibullParams } from './weibull.js';
+export { Pareto, type ParetoParams } from './pareto.js';
+export { Geometric, type GeometricParams } from './geometric.js';
+export { Binomial, type BinomialParams } from './binomial.js';
+export { RelaxedBernoulli, type RelaxedBernoulliParams } from './relaxed-bernoulli.js';
+export { RelaxedOneHotCategorical, type RelaxedOneHotCategoricalParams } from './relaxed-one-hot-categorical.js';
+export { MultivariateNormal, type MultivariateNormalParams, positiveDefinite } from './multivariate-normal.js';
+export { LowRankMultivariateNormal, type LowRankMultivariateNormalParams } from './low-rank-multivariate-normal.js';
+export { Chi2, type Chi2Params } from './chi2.js';
+export { Kumaraswamy, type KumaraswamyParams } from './kumaraswamy.js';
+export { FisherSnedecor, type FisherSnedecorParams } from './fisher-snedecor.js';
+export { LogisticNormal, type LogisticNormalParams } from './logistic-normal.js';
+export { Multinomial, type MultinomialParams } from './multinomial.js';
+export { VonMises, type VonMisesParams, logBesselIe } from './von-mises.js';
+export { LKJCholesky, type LKJCholeskyParams, mvlgamma } from './lkj-cholesky.js';
+export { Wishart, type WishartParams } from './wishart.js';
+export { quantile, erfinv } from './quantile.js';
+export { cholesky, triangularSolve } from './linalg.js';
+export { familyKLPairs } from './kl-pairs-families.js';
+export { crossKLPairs, klInfinite } from './kl-pairs-cross.js';
 export {
   klDivergence,
   registerKL,

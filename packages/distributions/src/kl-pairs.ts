@@ -16,6 +16,8 @@ import { MultivariateNormalDiag } from './multivariate-normal-diag.js';
 import { OneHotCategorical } from './one-hot-categorical.js';
 import { digamma, gradFreeMask, lbeta, lgamma } from './special.js';
 import { broadcastShapes, shapesEqual } from './tensor-like.js';
+import { familyKLPairs } from './kl-pairs-families.js';
+import { crossKLPairs } from './kl-pairs-cross.js';
 
 /**
  * KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½.
@@ -147,5 +149,7 @@ export function builtinKLPairs(): [DistributionClass, DistributionClass, KLFunct
     [Dirichlet, Dirichlet, klDirichletDirichlet as KLFunction],
     // Distribution's constructor is protected; the registry only uses the class as a prototype key.
     [Deterministic, Distribution as unknown as DistributionClass, klDeterministic as KLFunction],
+    ...familyKLPairs(),
+    ...crossKLPairs(),
   ];
 }

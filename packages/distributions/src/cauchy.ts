@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Constraint, real } from './constraints.js';
+import type { DistributionOptions } from './distribution.js';
+import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
+import { quantile } from './quantile.js';
+import type { TensorLike } from './tensor-like.js';
+
+/** Parameters of {@link Cauchy}. */
+export type CauchyParams = LocScaleParams;
+
+/**
+ * The Cauchy (Lorentz) distribution:
+ *
+ * log p(x) = −log π − log σ − log(1 + ((x − μ)/σ)²).
+ *
+ * Reparameterized: `rsample` returns μ + σ·tan(π(u − ½)). Mean undefined (NaN), variance +∞, as torch.
+ */
+export class Cauchy extends LocScaleDistribution {
+  constructor(params: CauchyParams, options: DistributionOptions = {}) {
+    super('Cauchy', params, options);
+  }
+  override get support(): Constraint {
+    return real;
+  }
+  /** F⁻¹(q) = μ + σ·tan(π(q − ½)). */
+  icdf(q: TensorLike): tf.Tensor {
+    return quantile(this, q, (p) => tf.add(this.loc, tf.mul(this.scale, tf.tan(tf.mul(Math.PI, tf.sub(p, 0.5))))));
+  }
+  protected override _logProb(x: tf.Tensor): tf.Tensor {
+    const z = tf.div(tf.sub(x, this.loc), this.scale);
+    return tf.neg(tf.add(tf.add(tf.log(this.scale), Math.log(Math.PI)), tf.log1p(tf.square(z))));
+  }
+  protected override _rsample(shape: number[], seed?: number): tf.Tensor {
+    const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
+    return tf.add(this.loc, tf.mul(this.scale, tf.tan(tf.mul(Math.PI, tf.sub(u, 0.5)))));
+  }
+  /** Undefined: NaN. */
+  protected override _mean(): tf.Tensor {
+    return tf.fill([...this.batchShape], NaN);
+  }
+  /** μ. */
+  protected override _mode(): tf.Tensor {
+    return tf.clone(this.loc);
+  }
+  /** +∞. */
+  protected override _variance(): tf.Tensor {
+    return tf.fill([...this.batchShape], Infinity);
+  }
+  /** H = log(4πσ). */
+  protected override _entropy(): tf.Tensor {
+    return tf.add(tf.log(this.scale), Math.log(4 * Math.PI));
+  }
+  /** F(x) = ½ + atan((x − μ)/σ)/π. */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return tf.add(0.5, tf.div(tf.atan(tf.div(tf.sub(x, this.loc), this.scale)), Math.PI));
+  }
+}
