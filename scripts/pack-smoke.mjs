@@ -14,7 +14,16 @@
 //
 // Usage: pnpm smoke [--keep] [--skip-build] [--only=vae,core,apps]     Exits non-zero on the first failure.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { packAll, root } from './pack-all.mjs';
@@ -22,7 +31,10 @@ import { packAll, root } from './pack-all.mjs';
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
 const skipBuild = args.includes('--skip-build');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const TFJS = '4.22.0';
 const VITE = '8.3.8';
 const started = Date.now();
@@ -170,7 +182,8 @@ try {
     if (!tarballs[name]) throw new Error(`pnpm pack:all made no tarball for ${manifests[name].name}`);
     const made = basename(tarballs[name]);
     const listing = execFileSync('tar', ['-tzf', tarballs[name]], { encoding: 'utf8' }).trim().split('\n');
-    const allowed = (f) => /^package\/(dist\/|README\.md$|package\.json$|LICENSE)/.test(f) || PACKAGES[name].files?.test(f);
+    const allowed = (f) =>
+      /^package\/(dist\/|README\.md$|package\.json$|LICENSE)/.test(f) || PACKAGES[name].files?.test(f);
     const stray = listing.filter((f) => !allowed(f) || /\.test\./.test(f));
     if (stray.length) throw new Error(`${made} ships files outside dist/ and README.md: ${stray.join(', ')}`);
     console.log(`  ${made}: ${listing.length} files`);
@@ -181,7 +194,9 @@ try {
   step('publint and arethetypeswrong (profile esm-only) on every tarball');
   for (const name of Object.keys(PACKAGES)) {
     run('pnpm', ['exec', 'publint', '--strict', join(root, 'packages', name)], { quiet: true });
-    run('pnpm', ['exec', 'attw', tarballs[name], '--profile', 'esm-only', '--format', 'table-flipped'], { quiet: true });
+    run('pnpm', ['exec', 'attw', tarballs[name], '--profile', 'esm-only', '--format', 'table-flipped'], {
+      quiet: true,
+    });
     console.log(`  @varia/${name}: publint ok, attw ok`);
   }
 
@@ -213,7 +228,10 @@ try {
         2,
       )}\n`,
     );
-    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'], { cwd: dir, quiet: true });
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'], {
+      cwd: dir,
+      quiet: true,
+    });
   };
 
   for (const name of names) {
@@ -221,20 +239,38 @@ try {
     const spec = PACKAGES[name];
     const dir = join(work, name);
     const deps = closure(name);
-    makeProject(dir, deps, { ...(spec.tfjs ? { '@tensorflow/tfjs': TFJS, seedrandom: '^3.0.5' } : {}), ...spec.extraDeps });
+    makeProject(dir, deps, {
+      ...(spec.tfjs ? { '@tensorflow/tfjs': TFJS, seedrandom: '^3.0.5' } : {}),
+      ...spec.extraDeps,
+    });
     const installed = readdirSync(join(dir, 'node_modules', '@varia')).sort();
-    console.log(`  installed @varia/{${installed.join(',')}}${spec.tfjs ? ` + @tensorflow/tfjs@${TFJS}` : ' (no tfjs)'}`);
+    console.log(
+      `  installed @varia/{${installed.join(',')}}${spec.tfjs ? ` + @tensorflow/tfjs@${TFJS}` : ' (no tfjs)'}`,
+    );
     if (installed.length !== deps.size) throw new Error(`expected exactly ${[...deps].join(', ')}`);
     writeFileSync(join(dir, 'smoke.mjs'), `${spec.smoke.trim()}\n`);
     const out = run(process.execPath, ['smoke.mjs'], { cwd: dir, quiet: true });
-    console.log(`  ${out.trim().split('\n').filter((l) => !/tfjs-node|^=+$|^\s*$|Hi, looks like/.test(l)).join('\n  ')}`);
+    console.log(
+      `  ${out
+        .trim()
+        .split('\n')
+        .filter((l) => !/tfjs-node|^=+$|^\s*$|Hi, looks like/.test(l))
+        .join('\n  ')}`,
+    );
   }
 
   if (!only || only.includes('vae')) {
     step('Vite build of a page importing @varia/vae');
     const dir = join(work, 'vite');
-    makeProject(dir, new Set([...closure('vae'), 'datasets']), { '@tensorflow/tfjs': TFJS, seedrandom: '^3.0.5', vite: VITE });
-    writeFileSync(join(dir, 'index.html'), '<!doctype html>\n<html><body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>\n');
+    makeProject(dir, new Set([...closure('vae'), 'datasets']), {
+      '@tensorflow/tfjs': TFJS,
+      seedrandom: '^3.0.5',
+      vite: VITE,
+    });
+    writeFileSync(
+      join(dir, 'index.html'),
+      '<!doctype html>\n<html><body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>\n',
+    );
     writeFileSync(
       join(dir, 'main.js'),
       `import * as tf from '@tensorflow/tfjs';
@@ -252,7 +288,8 @@ vae.fit(data.x, { epochs: 1 }).then((h) => {
     const js = assets.filter((f) => f.endsWith('.js'));
     if (!existsSync(join(dir, 'dist', 'index.html')) || js.length === 0) throw new Error('vite produced no bundle');
     const bundle = readFileSync(join(dir, 'dist', 'assets', js[0]), 'utf8');
-    if (/from\s*["']node:/.test(bundle) || /require\(["']node:fs/.test(bundle)) throw new Error('the bundle imports node: modules statically');
+    if (/from\s*["']node:/.test(bundle) || /require\(["']node:fs/.test(bundle))
+      throw new Error('the bundle imports node: modules statically');
     console.log(`  dist/assets: ${assets.join(', ')} (${(bundle.length / 1024).toFixed(0)} KiB)`);
   }
   if (!only || only.includes('apps')) {
@@ -270,7 +307,9 @@ vae.fit(data.x, { epochs: 1 }).then((h) => {
       const install = readme.blocks[`install:${pm}`];
       const runLine = readme.blocks.run;
       if (!install || !runLine) throw new Error(`README.md lacks the "smoke:install:${pm}" or "smoke:run" block`);
-      step(`a new app with ${pm}: README.md's install lines verbatim, then ${examples[pm][0]}'s example with ${runLine.trim()}`);
+      step(
+        `a new app with ${pm}: README.md's install lines verbatim, then ${examples[pm][0]}'s example with ${runLine.trim()}`,
+      );
       const parent = join(work, pm);
       mkdirSync(parent);
       symlinkSync(join(work, 'varia'), join(parent, 'varia'));
@@ -288,8 +327,17 @@ catch (e) { if (!/mnist/.test(e.message) || e.name !== 'DataError') throw e; con
       writeFileSync(join(app, 'probe-mnist.mjs'), probe);
       console.log(`  ${run(process.execPath, ['probe-mnist.mjs'], { cwd: app, quiet: true }).trim()}`);
       writeFileSync(join(app, 'main.ts'), `${examples[pm][1]}\n`);
-      const out = run('bash', ['-euo', 'pipefail', '-c', runLine], { cwd: app, quiet: true, env: { ...process.env, npm_config_yes: 'true' } });
-      const lines = out.trim().split('\n').filter((l) => !/tfjs-node|^=+$|^\s*$|Hi, looks like|Hi there|To speed things up|node backend|tfjs-node/.test(l));
+      const out = run('bash', ['-euo', 'pipefail', '-c', runLine], {
+        cwd: app,
+        quiet: true,
+        env: { ...process.env, npm_config_yes: 'true' },
+      });
+      const lines = out
+        .trim()
+        .split('\n')
+        .filter(
+          (l) => !/tfjs-node|^=+$|^\s*$|Hi, looks like|Hi there|To speed things up|node backend|tfjs-node/.test(l),
+        );
       console.log(`  $ ${runLine.trim()}\n  ${lines.join('\n  ')}`);
     }
   }

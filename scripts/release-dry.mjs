@@ -21,7 +21,12 @@ const config = JSON.parse(readFileSync(join(root, '.changeset', 'config.json'), 
 const fixed = config.fixed.flat();
 
 function run(cmd, args, cwd, { quiet = false } = {}) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', stdio: quiet ? 'pipe' : 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: quiet ? 'pipe' : 'inherit',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   if (r.status !== 0) {
     if (quiet) process.stderr.write(`${r.stdout}${r.stderr}`);
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status})`);
@@ -39,7 +44,10 @@ try {
   run(changeset, ['status', '--verbose'], root);
 
   console.log(`\n▶ copy the working tree to ${work}`);
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
     .split('\0')
     .filter((f) => f && existsSync(join(root, f)));
   for (const f of files) {
@@ -56,7 +64,10 @@ try {
     if (existsSync(dist)) cpSync(dist, join(work, pkgDir(name), 'dist'), { recursive: true, dereference: true });
   }
   // changesets reads the base branch from git: give the copy its own repository (the real one is not touched).
-  const git = (...args) => run('git', ['-c', 'user.name=release-dry', '-c', 'user.email=release-dry@localhost', ...args], work, { quiet: true });
+  const git = (...args) =>
+    run('git', ['-c', 'user.name=release-dry', '-c', 'user.email=release-dry@localhost', ...args], work, {
+      quiet: true,
+    });
   git('init', '-q', '-b', config.baseBranch);
   git('add', '-A');
   git('commit', '-q', '-m', 'snapshot for release:dry');
@@ -68,11 +79,15 @@ try {
   const after = Object.fromEntries(fixed.map((n) => [n, readJson(join(work, pkgDir(n), 'package.json'))]));
   const versions = new Set(Object.values(after).map((m) => m.version));
   const problems = [];
-  if (versions.size !== 1) problems.push(`the fixed group got different versions: ${JSON.stringify(Object.fromEntries(Object.entries(after).map(([n, m]) => [n, m.version])))}`);
+  if (versions.size !== 1)
+    problems.push(
+      `the fixed group got different versions: ${JSON.stringify(Object.fromEntries(Object.entries(after).map(([n, m]) => [n, m.version])))}`,
+    );
   for (const [name, manifest] of Object.entries(after)) {
     const log = join(work, pkgDir(name), 'CHANGELOG.md');
     if (!existsSync(log)) problems.push(`${name}: no CHANGELOG.md`);
-    else if (!readFileSync(log, 'utf8').includes(`## ${manifest.version}`)) problems.push(`${name}: CHANGELOG.md has no "## ${manifest.version}" section`);
+    else if (!readFileSync(log, 'utf8').includes(`## ${manifest.version}`))
+      problems.push(`${name}: CHANGELOG.md has no "## ${manifest.version}" section`);
     console.log(`  ${name}: ${before[name]} → ${manifest.version}${existsSync(log) ? ', CHANGELOG.md written' : ''}`);
   }
   const leftover = readdirSync(join(work, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
@@ -80,9 +95,17 @@ try {
   if (problems.length) throw new Error(problems.join('\n'));
 
   console.log('\n▶ pnpm publish -r --dry-run --no-git-checks (in the copy; nothing is uploaded)');
-  const out = run('pnpm', ['publish', '-r', '--dry-run', '--no-git-checks', '--access', 'public'], work, { quiet: true });
+  const out = run('pnpm', ['publish', '-r', '--dry-run', '--no-git-checks', '--access', 'public'], work, {
+    quiet: true,
+  });
   const published = [...out.matchAll(/^\+ (@varia\/[\w-]+@[\w.-]+)/gm)].map((m) => m[1]);
-  console.log(out.split('\n').filter((l) => /^\+ @varia|Tarball Details|package size|total files/i.test(l)).map((l) => `  ${l}`).join('\n'));
+  console.log(
+    out
+      .split('\n')
+      .filter((l) => /^\+ @varia|Tarball Details|package size|total files/i.test(l))
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  );
   const missing = fixed.filter((n) => !published.some((p) => p.startsWith(`${n}@`)));
   if (missing.length) throw new Error(`publish --dry-run did not include ${missing.join(', ')}`);
   ok = true;
