@@ -1,4 +1,30 @@
-import { defineConfig } from 'vite';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * tfjs-backend-wasm starts its pthread workers with `factory.toString()` of the Emscripten module factory
+ * (`mainScriptUrlOrBlob = new Blob(['var WasmBackendModuleThreadedSimd = ' + factory.toString()])`). Bundled and
+ * minified, the factory's text refers to names of the bundle around it, and every pthread worker dies with
+ * "ReferenceError: e is not defined" — the page failed exactly when cross-origin isolated (the only time tfjs takes
+ * the threaded path). This plugin keeps that one file out of the bundler's hands: the module evaluates the original,
+ * self-contained Emscripten source at run time, so `toString()` gives back that source.
+ */
+function selfContainedWasmThreadsFactory(): Plugin {
+  const file = /tfjs-backend-wasm[\\/]wasm-out[\\/]tfjs-backend-wasm-threaded-simd\.js$/;
+  return {
+    name: 'varia:self-contained-wasm-threads-factory',
+    enforce: 'pre',
+    load(id) {
+      if (!file.test(id)) return null;
+      const source = readFileSync(id, 'utf8');
+      return [
+        `const module = { exports: {} };`,
+        `new Function('module', 'exports', ${JSON.stringify(source)})(module, module.exports);`,
+        `export default module.exports;`,
+      ].join('\n');
+    },
+  };
+}
 
 /**
  * The playground page: `web/` → `dist-web/` (relative asset paths, so any static server or sub-path works). Training
@@ -6,6 +32,7 @@ import { defineConfig } from 'vite';
  */
 export default defineConfig({
   root: 'web',
+  plugins: [selfContainedWasmThreadsFactory()],
   base: './',
   publicDir: false,
   build: {
@@ -29,7 +56,7 @@ export default defineConfig({
       },
     },
   },
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [selfContainedWasmThreadsFactory()] },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
 });

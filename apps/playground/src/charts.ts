@@ -37,8 +37,11 @@ const CONFIG = {
   title: { fontSize: 14, anchor: 'start' as const },
 };
 
-/** Loss metric series names, in legend order. */
-export const LOSS_SERIES = ['−ELBO (train)', '−ELBO (validation)', 'reconstruction NLL', 'KL'] as const;
+/**
+ * Loss metric series names, in legend order: the keys of the CLI's text and JSON output (`loss`, `valLoss`, `recon`,
+ * `kl`; costs in nats per example, lower is better) with what they are.
+ */
+export const LOSS_SERIES = ['loss (−ELBO)', 'valLoss (−ELBO, validation)', 'recon (reconstruction NLL)', 'kl'] as const;
 
 /** Rows `{ run, epoch, series, value }` for {@link lossSpec}. */
 export function lossRows(curves: readonly RunCurve[]): { run: string; epoch: number; series: string; value: number }[] {
@@ -63,11 +66,17 @@ export function lossRows(curves: readonly RunCurve[]): { run: string; epoch: num
  * The data set is named `"loss"` so a live view can replace its rows.
  */
 export function lossSpec(curves: readonly RunCurve[], options: { width?: number; height?: number } = {}): TopLevelSpec {
+  const rows = lossRows(curves);
+  // only the series that have values get a legend entry (no "validation" without validation data)
+  const shown = LOSS_SERIES.map((series, k) => ({ series, k })).filter(({ series }) => rows.some((r) => r.series === series));
+  const domain = shown.map(({ series }) => series);
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
+  const dashes = [[1, 0], [6, 3], [2, 2], [2, 2]];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     padding: { left: 12, right: 24, top: 8, bottom: 8 },
     title: 'Loss per epoch (nats per example)',
-    data: { name: 'loss', values: lossRows(curves) },
+    data: { name: 'loss', values: rows },
     facet: { column: { field: 'run', type: 'nominal', title: null, sort: null, header: { labelFontSize: 12 } } },
     spec: {
       width: options.width ?? 260,
@@ -80,13 +89,13 @@ export function lossSpec(curves: readonly RunCurve[], options: { width?: number;
           field: 'series',
           type: 'nominal',
           title: null,
-          scale: { domain: [...LOSS_SERIES], range: ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'] },
+          scale: { domain, range: shown.map(({ k }) => colors[k]!) },
           legend: { orient: 'bottom', direction: 'horizontal' },
         },
         strokeDash: {
           field: 'series',
           type: 'nominal',
-          scale: { domain: [...LOSS_SERIES], range: [[1, 0], [6, 3], [2, 2], [2, 2]] },
+          scale: { domain, range: shown.map(({ k }) => dashes[k]!) },
         },
       },
     },

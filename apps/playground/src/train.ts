@@ -1,36 +1,56 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
 import { mulberry32, permutation, takeRows, VariaError } from '@varia/core';
 import { type EpochLog, VAE } from '@varia/vae';
 import type { TrainArgs } from './args.js';
 import { type BackendSelection, describeSelection, selectBackend } from './backend.js';
 import { loadDataset } from './data.js';
 import { checkDestination } from './destinations.js';
+import { type BaselineLikelihood, baselineNll, labelShare } from './learned.js';
 import { writePlots } from './plots.js';
+import { asciiImages, epochLine, type EpochReport, epochReport, fmt, reconstructionTable } from './report.js';
 
-/** The final summary printed by `train` (the last JSON line with `--json`). */
+/**
+ * The final summary of `train` (the last JSON line with `--json`). Costs in nats per example, lower is better (see
+ * `report.ts`); keys camelCase, as in the epoch events.
+ */
 export interface TrainSummary {
   event: 'summary';
   dataset: string;
   likelihood: string;
+  /** `tf.getBackend()`: `tensorflow`, `wasm` or `cpu`. */
   backend: string;
-  backend_candidate: string;
+  /** The candidate that runs, e.g. `wasm-native`. */
+  backendCandidate: string;
   /** For wasm-native: what computes the matrix products, e.g. "oneDNN 2.6.3 (1 thread)". */
-  native_kernels?: string;
-  tfjs_version: string;
-  epochs_run: number;
-  stop_reason: string;
-  final_loss: number;
-  final_val_loss?: number;
+  nativeKernels?: string;
+  tfjsVersion: string;
+  epochsRun: number;
+  stopReason: string;
+  /** Training −ELBO of the last epoch. */
+  finalLoss: number;
+  finalValLoss?: number;
   seconds: number;
-  examples_per_sec: number;
-  model_dir: string;
-  test_neg_elbo?: number;
-  test_reconstruction?: number;
-  test_kl?: number;
+  examplesPerSecond: number;
+  /** Where the model was saved (absolute). */
+  modelDir: string;
+  /** Which data the `eval*` figures are on: the held-out test split, or the training data (sets without one). */
+  evalData: 'test' | 'train';
+  evalExamples: number;
+  /** −ELBO on the evaluation data. */
+  evalLoss: number;
+  evalRecon: number;
+  evalKl: number;
+  /** −(IWAE-K bound), an upper bound on −log p(x) tighter than −ELBO, with `--iwae-k K`. */
+  evalIwaeLoss?: number;
+  iwaeK?: number;
+  /** −log-likelihood of the best model without a latent variable (independent features), for comparison. */
+  baselineLoss?: number;
+  /** η²: the share of the latent means' spread the labels explain (0…1). */
+  labelShare?: number;
+  /** The KL is ≈ 0: the latent space carries no information (posterior collapse). */
+  posteriorCollapsed: boolean;
   /** Files written by `--plots`. */
-  plot_files?: string[];
-  [key: `test_iwae_k${number}`]: number;
+  plotFiles?: string[];
 }
 
 /** Where output goes; separated so tests can capture it. */
@@ -40,6 +60,11 @@ export interface Output {
   /** Whether a progress bar can be drawn (stderr is a terminal). */
   progress: boolean;
 }
+
+/** KL below this many nats per example means the latent carries (next to) no information about x. */
+const COLLAPSE_KL = 0.05;
+/** Examples encoded for η² and the latent plot. */
+const LATENT_EXAMPLES = 2000;
 
 /** Resolves a user path against the directory the user ran the command from (pnpm runs scripts in the package). */
 export function userPath(p: string): string {
@@ -51,32 +76,20 @@ function bar(fraction: number, width = 24): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`;
 }
 
-function fmt(v: number): string {
-  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toFixed(4);
+/** Why the KL collapsed and what shows structure instead, for the text summary. */
+function collapseNote(args: TrainArgs): string[] {
+  const why =
+    args.dataset === 'toy2d'
+      ? 'toy2d is N(0, I) in every group by design: the points have no structure for a latent to explain, so the best ' +
+        'model ignores it (correct, not a bug).'
+      : 'the decoder explains the data as well without the latent (a small network, few epochs, or a strong β).';
+  return [
+    `The KL is ≈ 0: the posterior collapsed to the prior and the latent space carries no information. Why: ${why}`,
+    'See structure with: pnpm playground train --dataset toy2d-separated   (nine blobs on a circle), or the default MNIST run.',
+  ];
 }
 
-function epochLine(log: EpochLog): string {
-  let line = `Epoch ${log.epoch}/${log.epochs}  loss ${fmt(log.loss)}  recon ${fmt(-log.reconstruction)}  kl ${fmt(log.kl)}`;
-  if (log.valLoss !== undefined) line += `  val_loss ${fmt(log.valLoss)}  val_kl ${fmt(log.valKl!)}`;
-  return `${line}  (${log.seconds.toFixed(1)}s, ${Math.round(log.examplesPerSecond)} ex/s)`;
-}
-
-/** Rows of input next to reconstruction for the first batch (at most 10 rows, 4 features). */
-function reconstructionTable(input: Float32Array, recon: Float32Array, rows: number, cols: number): string[] {
-  const shown = Math.min(cols, 4);
-  const width = 11; // fits "-1.2345e-10"
-  const cell = (v: number): string => ` ${fmt(v)}`.padStart(width);
-  const more = cols > shown ? ' …' : '';
-  const lines = [`${'input'.padEnd(shown * width + more.length)}   reconstruction`];
-  for (let i = 0; i < Math.min(rows, 10); i++) {
-    const a = Array.from(input.subarray(i * cols, i * cols + shown), cell).join('');
-    const b = Array.from(recon.subarray(i * cols, i * cols + shown), cell).join('');
-    lines.push(`${a}${more}   ${b}${more}`);
-  }
-  return lines;
-}
-
-/** Runs `train`: selects the backend, loads data, trains, saves, evaluates, prints. */
+/** Runs `train`: checks destinations, selects the backend, loads data, trains, saves, evaluates, prints. */
 export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummary> {
   const outDir = userPath(args.out);
   // before the backend, the data and the training: a bad destination fails in a second, not after the run
@@ -89,22 +102,22 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
   });
   if (args.plots !== undefined) await checkDestination({ flag: 'plots', path: userPath(args.plots), mustBeEmpty: false });
   const selection: BackendSelection = await selectBackend(args.backend, { nativeThreads: args.blasThreads });
-  const tfjs = await import('@tensorflow/tfjs');
-  if (!args.json) io.out(describeSelection(selection, args.verbose));
+  const text = (line: string): void => {
+    if (!args.json) io.out(line);
+  };
+  text(describeSelection(selection, args.verbose));
   const data = loadDataset(args.dataset, args.seed);
   const x = data.train.x;
-  const vae = new VAE({
-    inputDim: x.cols,
-    latentDim: args.latentDim,
-    hiddenUnits: args.hidden,
-    likelihood: args.likelihood,
-    seed: args.seed,
-  });
+  const evalSet = data.test ?? data.train;
+  const evalData: 'test' | 'train' = data.test ? 'test' : 'train';
+  const vae = new VAE({ inputDim: x.cols, latentDim: args.latentDim, hiddenUnits: args.hidden, likelihood: args.likelihood, seed: args.seed });
   try {
-    if (!args.json) {
-      io.out(`dataset: ${data.train.name} (${x.rows} × ${x.cols}), likelihood: ${args.likelihood}, hidden [${args.hidden.join(', ')}], latent ${args.latentDim}`);
-    }
+    text(
+      `dataset: ${data.train.name} (${x.rows} × ${x.cols}), ${args.likelihood} likelihood, network ${x.cols}-${args.hidden.join('-')}-${args.latentDim}, ` +
+        `${args.epochs} epochs, batch ${args.batchSize}, lr ${args.lr}`,
+    );
     let lastDraw = 0;
+    const epochs: EpochReport[] = [];
     const history = await vae.fit(x, {
       epochs: args.epochs,
       batchSize: args.batchSize,
@@ -125,88 +138,133 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
             io.err(`\r${bar((info.batch + 1) / info.batches)} epoch ${info.epoch}/${args.epochs}`);
           }
         : undefined,
-      onEpochEnd: (log) => {
+      onEpochEnd: (log: EpochLog) => {
         if (io.progress) io.err('\r\x1b[2K');
-        io.out(args.json ? JSON.stringify({ event: 'epoch', ...log }) : epochLine(log));
+        const report = epochReport(log);
+        epochs.push(report);
+        io.out(args.json ? JSON.stringify(report) : epochLine(report));
       },
     });
     await vae.save(outDir);
-    const last = history.epochs[history.epochs.length - 1];
-    const trainSeconds = history.epochs.reduce((s, e) => s + e.seconds, 0);
+    const last = epochs.at(-1);
+    const trainSeconds = epochs.reduce((s, e) => s + e.seconds, 0);
+
+    const ev = await vae.evaluate(evalSet.x, { iwaeK: args.iwaeK, batchSize: 100, seed: args.seed });
+    // η² on a seeded random subset (data sets may be ordered by label, so the first rows are not a sample)
+    const order = permutation(evalSet.x.rows, mulberry32(args.seed + 1)).subarray(0, Math.min(evalSet.x.rows, LATENT_EXAMPLES));
+    const shown = takeRows(evalSet.x, order);
+    const shownLabels = Int32Array.from(order, (i) => evalSet.labels[i]!);
+    const latentT = vae.encode(shown);
+    const latent = (await latentT.data()) as Float32Array;
+    latentT.dispose();
+    const labelled = shownLabels.some((l) => l >= 0);
     const summary: TrainSummary = {
       event: 'summary',
       dataset: data.train.name,
       likelihood: args.likelihood,
       backend: selection.backend,
-      backend_candidate: selection.candidate,
+      backendCandidate: selection.candidate,
       ...(selection.native
-        ? { native_kernels: `${selection.native.library === 'onednn' ? 'oneDNN' : 'OpenBLAS'} ${selection.native.version} (${selection.native.threads} thread${selection.native.threads === 1 ? '' : 's'})` }
+        ? {
+            nativeKernels: `${selection.native.library === 'onednn' ? 'oneDNN' : 'OpenBLAS'} ${selection.native.version} (${selection.native.threads} thread${selection.native.threads === 1 ? '' : 's'})`,
+          }
         : {}),
-      tfjs_version: selection.tfjsVersion,
-      epochs_run: history.epochs.length,
-      stop_reason: history.stopReason,
-      final_loss: last?.loss ?? NaN,
+      tfjsVersion: selection.tfjsVersion,
+      epochsRun: history.epochs.length,
+      stopReason: history.stopReason,
+      finalLoss: last?.loss ?? Number.NaN,
+      ...(last?.valLoss !== undefined ? { finalValLoss: last.valLoss } : {}),
       seconds: history.seconds,
-      examples_per_sec: trainSeconds > 0 ? (x.rows * history.epochs.length) / trainSeconds : 0,
-      model_dir: outDir,
+      examplesPerSecond: trainSeconds > 0 ? (x.rows * epochs.length) / trainSeconds : 0,
+      modelDir: outDir,
+      evalData,
+      evalExamples: ev.n,
+      evalLoss: -ev.elbo,
+      evalRecon: -ev.reconstruction,
+      evalKl: ev.kl,
+      ...(ev.iwae !== undefined && args.iwaeK !== undefined ? { evalIwaeLoss: -ev.iwae, iwaeK: args.iwaeK } : {}),
+      ...(['gaussian', 'bernoulli', 'poisson'].includes(args.likelihood)
+        ? { baselineLoss: baselineNll(args.likelihood as BaselineLikelihood, x, evalSet.x) }
+        : {}),
+      ...(labelled ? { labelShare: labelShare({ data: latent, rows: shown.rows, cols: args.latentDim }, shownLabels) } : {}),
+      posteriorCollapsed: ev.kl < COLLAPSE_KL,
     };
-    if (last?.valLoss !== undefined) summary.final_val_loss = last.valLoss;
-    if (data.test) {
-      const k = args.iwaeK ?? (args.dataset.startsWith('mnist') ? 100 : undefined);
-      const ev = await vae.evaluate(data.test.x, { iwaeK: k, batchSize: 100, seed: args.seed });
-      summary.test_neg_elbo = -ev.elbo;
-      summary.test_reconstruction = ev.reconstruction;
-      summary.test_kl = ev.kl;
-      if (k !== undefined && ev.iwae !== undefined) summary[`test_iwae_k${k}`] = ev.iwae;
-    } else if (args.iwaeK) {
-      const ev = await vae.evaluate(x, { iwaeK: args.iwaeK, seed: args.seed });
-      summary[`test_iwae_k${args.iwaeK}`] = ev.iwae!;
-    }
+
     if (args.plots !== undefined) {
       const plotDir = userPath(args.plots);
-      // a seeded random subset (data sets may be ordered by label, so the first rows are not a sample)
-      const order = permutation(x.rows, mulberry32(args.seed + 1)).subarray(0, Math.min(x.rows, 2000));
-      const shown = takeRows(x, order);
-      const shownLabels = Int32Array.from(order, (i) => data.train.labels[i]!);
-      const latentT = vae.encode(shown);
       const reconRows = Math.min(shown.rows, 200);
       const reconT = vae.reconstruct({ data: shown.data.subarray(0, reconRows * x.cols), rows: reconRows, cols: x.cols });
-      const [latentData, reconData] = [(await latentT.data()) as Float32Array, (await reconT.data()) as Float32Array];
-      latentT.dispose();
+      const reconData = (await reconT.data()) as Float32Array;
       reconT.dispose();
-      const files = await writePlots(plotDir, {
-        curve: { run: `${args.likelihood} · ${data.train.name}`, epochs: history.epochs },
-        data: { x: shown, labels: shownLabels, shape: data.train.shape, name: data.train.name },
-        latent: { data: latentData, rows: shown.rows, cols: args.latentDim },
+      summary.plotFiles = await writePlots(plotDir, {
+        curve: {
+          run: `${args.likelihood} · ${data.train.name}`,
+          epochs: epochs.map((e) => ({ ...e, reconstruction: -e.recon, ...(e.valRecon !== undefined ? { valReconstruction: -e.valRecon } : {}) })),
+        },
+        data: { x: shown, labels: shownLabels, shape: data.train.shape, name: evalSet.name },
+        latent: { data: latent, rows: shown.rows, cols: args.latentDim },
         reconstruction: { data: reconData, rows: reconRows, cols: x.cols },
       });
-      summary.plot_files = files;
-      if (!args.json) io.out(`plots written to ${plotDir}: ${files.map((f) => f.slice(plotDir.length + 1)).join(', ')}`);
     }
-    if (!args.json) {
-      const rows = Math.min(args.batchSize, x.rows, 10);
-      const first = { data: x.data.subarray(0, rows * x.cols), rows, cols: x.cols };
-      const recon = vae.reconstruct(first) as tf.Tensor;
-      const values = (await recon.data()) as Float32Array;
-      recon.dispose();
-      io.out(`\nFirst batch (first ${rows} rows${x.cols > 4 ? ', first 4 features' : ''}):`);
-      for (const line of reconstructionTable(first.data, values, rows, x.cols)) io.out(line);
-      io.out(`\nmodel saved to ${outDir}`);
-      const extras = Object.entries(summary)
-        .filter(([k]) => k.startsWith('test_'))
-        .map(([k, v]) => `${k} ${fmt(v as number)}`);
-      io.out(
-        `final loss ${fmt(summary.final_loss)}  ${summary.examples_per_sec.toFixed(0)} ex/s  ${summary.seconds.toFixed(1)}s on ${selection.backend}` +
-          (extras.length ? `\n${extras.join('  ')}` : ''),
-      );
-    } else {
+
+    if (args.json) {
       io.out(JSON.stringify(summary));
+      return summary;
     }
-    void tfjs;
+    const image = data.train.shape.length === 2;
+    const sampleRows = Math.min(image ? 4 : 5, shown.rows);
+    const inputs = { data: shown.data.subarray(0, sampleRows * x.cols), rows: sampleRows, cols: x.cols };
+    const reconT = vae.reconstruct(inputs);
+    const recon = (await reconT.data()) as Float32Array;
+    reconT.dispose();
+    if (image) {
+      const [h, w] = [data.train.shape[0]!, data.train.shape[1]!];
+      const images = (m: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }) =>
+        Array.from({ length: sampleRows }, (_, i) => m.subarray(i * x.cols, (i + 1) * x.cols));
+      io.out(`\n${evalData === 'test' ? 'Test' : 'Training'} examples:`);
+      for (const line of asciiImages(images(inputs.data), w, h)) io.out(line);
+      io.out(`their reconstructions (the decoder's mean):`);
+      for (const line of asciiImages(images(recon), w, h)) io.out(line);
+    } else {
+      io.out(`\n${evalData === 'test' ? 'Test' : 'Training'} examples and their reconstructions (random rows${x.cols > 4 ? ', first 4 features' : ''}):`);
+      for (const line of reconstructionTable(inputs.data, recon, sampleRows, x.cols)) io.out(line);
+    }
+    for (const line of learnedLines(summary, args)) io.out(line);
     return summary;
   } finally {
     vae.dispose();
   }
+}
+
+/** The closing text: what was learned, and where the model and plots are. */
+function learnedLines(s: TrainSummary, args: TrainArgs): string[] {
+  const on = s.evalData === 'test' ? `${s.evalExamples} held-out test examples` : `the ${s.evalExamples} training examples (this set has no test split)`;
+  const lines = [`\nWhat was learned (on ${on}; nats per example, lower is better):`];
+  let loss = `  loss (−ELBO) ${fmt(s.evalLoss)}  = recon ${fmt(s.evalRecon)} + kl ${fmt(s.evalKl)}`;
+  if (s.evalIwaeLoss !== undefined) loss += `;  −IWAE-${s.iwaeK} ${fmt(s.evalIwaeLoss)}`;
+  lines.push(loss);
+  if (s.baselineLoss !== undefined) {
+    const gain = s.baselineLoss - s.evalLoss;
+    lines.push(
+      `  without a latent variable (independent ${s.likelihood} features): ${fmt(s.baselineLoss)}  → the latent space ` +
+        (gain > 0 ? `saves ${fmt(gain)} nats per example` : `does not beat it (${fmt(gain)})`),
+    );
+  }
+  if (s.labelShare !== undefined) {
+    lines.push(
+      `  the labels (${s.dataset.startsWith('mnist') ? 'digits' : 'groups'}) explain ${(100 * s.labelShare).toFixed(0)}% of the latent means' spread ` +
+        `(η²; 0% = the latent space ignores them${s.dataset === 'toy2d' ? ', as it should here' : ''})`,
+    );
+  }
+  if (s.posteriorCollapsed) lines.push('', ...collapseNote(args));
+  lines.push('', `model: ${s.modelDir}   (load it with VAE.load)`);
+  if (s.plotFiles) lines.push(`plots: ${s.plotFiles.filter((f) => f.endsWith('.png')).join(', ')}   (and .svg)`);
+  else lines.push('plots: add --plots DIR for the loss curve, the latent space and reconstructions as PNG/SVG');
+  lines.push(
+    `${s.epochsRun} epochs in ${s.seconds.toFixed(1)} s, ${Math.round(s.examplesPerSecond)} ex/s on ${s.backend}` +
+      (s.stopReason === 'completed' ? '' : ` (stopped: ${s.stopReason})`),
+  );
+  return lines;
 }
 
 /** True for errors caused by the user's input (exit code 2). */

@@ -42,6 +42,13 @@ function jsonLines(stdout: string): Record<string, unknown>[] {
 
 function expectTrainedRun(stdout: string, epochs: number): Record<string, unknown> {
   const events = jsonLines(stdout);
+  // one key style (camelCase) and one sign convention (costs, ≥ 0, loss = recon + β·kl) in every event
+  for (const e of events) for (const key of Object.keys(e)) expect(key).toMatch(/^[a-z][a-zA-Z0-9]*$/);
+  for (const e of events.filter((e) => e.event === 'epoch')) {
+    const { loss, recon, kl, beta } = e as { loss: number; recon: number; kl: number; beta: number };
+    expect(kl).toBeGreaterThanOrEqual(0);
+    expect(loss).toBeCloseTo(recon + beta * kl, 2);
+  }
   const epochLines = events.filter((e) => e.event === 'epoch') as unknown as EpochLine[];
   expect(epochLines.map((e) => e.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
   expect(epochLines.at(-1)!.loss).toBeLessThan(epochLines[0]!.loss);
@@ -81,7 +88,7 @@ describe('varia-playground train (subprocess)', () => {
     expect(files).toEqual(
       ['data', 'latent', 'loss', 'reconstruction'].flatMap((n) => [`${n}.png`, `${n}.svg`]).sort(),
     );
-    expect(summary.plot_files).toHaveLength(8);
+    expect(summary.plotFiles).toHaveLength(8);
     for (const name of ['loss', 'data', 'latent', 'reconstruction']) {
       const svg = await readFile(join(plots, `${name}.svg`), 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);
@@ -95,6 +102,28 @@ describe('varia-playground train (subprocess)', () => {
     expect(latentSvg.match(/<path /g)?.length ?? 0).toBeGreaterThan(2000);
   });
 
+  it('the default MNIST run shows what it learned: one backend line, ASCII digits, the gain over a latent-free model, η²', async () => {
+    const out = join(work, 'mnist-model');
+    const run = await runCli(['train', '--dataset', 'mnist', '--epochs', '3', '--out', out]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^backend: \S+ \(.*tfjs 4\.\d+\.\d+\)$/);
+    expect(run.stdout).not.toMatch(/skipped|Hi, looks like|TensorFlow\.js in Node/);
+    expect(lines[1]).toBe('dataset: mnist-train (8000 × 784), bernoulli likelihood, network 784-400-20, 3 epochs, batch 128, lr 0.001');
+    expect(run.stdout).toMatch(/^Epoch 3\/3 {2}loss [\d.]+ {2}recon [\d.]+ {2}kl [\d.]+/m);
+    // ASCII digits: inputs and reconstructions drawn with the ten shades, 4 images of 28 columns per line
+    const art = lines.filter((l) => /^[ .:\-=+*#%@]+$/.test(l) && /[#%@]/.test(l));
+    expect(art.length).toBeGreaterThan(10);
+    const learned = /without a latent variable \(independent bernoulli features\): ([\d.]+) {2}→ the latent space saves ([\d.]+) nats/.exec(run.stdout);
+    expect(learned).not.toBeNull();
+    expect(Number(learned![2])).toBeGreaterThan(20); // three epochs already beat the latent-free model clearly
+    const share = /the labels \(digits\) explain (\d+)% of the latent means' spread/.exec(run.stdout);
+    expect(Number(share![1])).toBeGreaterThan(5);
+    expect(run.stdout).toContain(`model: ${out}`);
+    expect(run.stdout).not.toMatch(/collapsed/);
+  });
+
   it('trains a Poisson VAE on the count data', async () => {
     const out = join(work, 'poisson-model');
     const run = await runCli([
@@ -103,7 +132,7 @@ describe('varia-playground train (subprocess)', () => {
     ]);
     expect(run.code).toBe(0);
     const summary = expectTrainedRun(run.stdout, 3);
-    expect(summary).toMatchObject({ likelihood: 'poisson', dataset: 'synthetic-counts', stop_reason: 'completed' });
+    expect(summary).toMatchObject({ likelihood: 'poisson', dataset: 'synthetic-counts', stopReason: 'completed' });
     const model = await expectLoadableModel(out, 20);
     expect(model.likelihood).toBe('poisson');
   });
@@ -112,7 +141,7 @@ describe('varia-playground train (subprocess)', () => {
     const run = await runCli(['train', '--dataset', 'toy2d', '--backend', 'wasm-threaded', '--epochs', '2', '--json', '--out', join(work, 'threaded-model')]);
     expect(run.code).toBe(0);
     const summary = expectTrainedRun(run.stdout, 2);
-    expect(summary).toMatchObject({ backend: 'wasm', backend_candidate: 'wasm-threaded' });
+    expect(summary).toMatchObject({ backend: 'wasm', backendCandidate: 'wasm-threaded' });
   });
 
   // CI sets VARIA_REQUIRE_NATIVE_KERNELS=1 (it installs oneDNN and builds the addon); elsewhere the native path may be
@@ -125,15 +154,15 @@ describe('varia-playground train (subprocess)', () => {
     const summary = expectTrainedRun(auto.stdout, 2);
     const plain = await runCli(['train', '--dataset', 'toy2d', '--backend', 'wasm', '--epochs', '2', '--json', '--out', join(work, 'plain-model')]);
     const plainSummary = expectTrainedRun(plain.stdout, 2);
-    expect(plainSummary).toMatchObject({ backend: 'wasm', backend_candidate: 'wasm' });
-    expect(plainSummary['native_kernels']).toBeUndefined();
-    if (summary['backend_candidate'] === 'wasm-native') {
-      expect(summary['native_kernels']).toMatch(/^(oneDNN|OpenBLAS) .* \(1 thread\)$/);
+    expect(plainSummary).toMatchObject({ backend: 'wasm', backendCandidate: 'wasm' });
+    expect(plainSummary['nativeKernels']).toBeUndefined();
+    if (summary['backendCandidate'] === 'wasm-native') {
+      expect(summary['nativeKernels']).toMatch(/^(oneDNN|OpenBLAS) .* \(1 thread\)$/);
       // different summation order in the BLAS: equal to float rounding, not bit for bit
-      expect(summary['final_loss'] as number).toBeCloseTo(plainSummary['final_loss'] as number, 3);
+      expect(summary['finalLoss'] as number).toBeCloseTo(plainSummary['finalLoss'] as number, 3);
     } else {
       expect(nativeRequired).toBe(false);
-      expect(summary['backend_candidate']).toBe('wasm');
+      expect(summary['backendCandidate']).toBe('wasm');
     }
   });
 

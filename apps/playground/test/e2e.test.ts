@@ -2,6 +2,8 @@
  * The web page in real headless Chromium (Debian's `chromium`, driven by playwright-core), served from 127.0.0.1 by
  * the CLI's static server: train the toy data with a Gaussian likelihood, switch to Poisson on the count data, train
  * again, check that both losses fell and the charts are drawn, export the model and import it back.
+ * The page is served both ways: cross-origin isolated (COOP/COEP, as `serve` does by default: wasm runs threaded)
+ * for the main flow, and without the headers for one short run (wasm single-threaded).
  * Screenshots go to test-artifacts/.
  */
 import { execFileSync } from 'node:child_process';
@@ -109,6 +111,9 @@ describe('playground page in headless Chromium', () => {
     const backend = await page.textContent('#backend');
     console.log(`toy 2-D (separated) Gaussian run: ${seconds.toFixed(1)} s wall time in headless Chromium on ${backend} (${await page.textContent('#backend-note')})`);
     expect(['webgl', 'wasm', 'cpu']).toContain(backend);
+    // served with COOP/COEP: cross-origin isolated, and wasm takes its multithreaded SIMD build
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    if (backend === 'wasm') expect(await page.textContent('#backend-note')).toMatch(/SIMD, \d+ threads?: cross-origin isolated/);
     const run = await losses(1);
     expect(run.epochs).toBe(12);
     expect(run.last).toBeLessThan(run.first);
@@ -178,6 +183,17 @@ describe('playground page in headless Chromium', () => {
     expect(run.last).toBeLessThan(run.first);
   });
 
+  it('explains the latent chart: η², the colours of the count data, and why 0% is right on toy2d', async () => {
+    // the count run (#2) is the last snapshot drawn before the MNIST run; check the note of a fresh toy2d run instead
+    await page.selectOption('#dataset', 'toy2d');
+    await page.selectOption('#likelihood', 'gaussian');
+    await page.fill('#epochs', '3');
+    await train(5);
+    const note = await page.textContent('#latent-note');
+    expect(note).toMatch(/Labels explain \d+% of the latent means' spread \(η²/);
+    expect(note).toMatch(/0% is the right answer: in toy2d every group is drawn from the same N\(0, I\)/);
+  });
+
   it('stops a long run cleanly with Stop, leaving the page usable', async () => {
     await page.selectOption('#dataset', 'toy2d-separated');
     await page.fill('#epochs', '500');
@@ -186,17 +202,43 @@ describe('playground page in headless Chromium', () => {
     await page.waitForFunction(
       () =>
         document.body.dataset.state === 'error' ||
-        Number(document.querySelector('#runs tr[data-run="5"]')?.getAttribute('data-epochs') ?? 0) >= 1,
+        Number(document.querySelector('#runs tr[data-run="6"]')?.getAttribute('data-epochs') ?? 0) >= 1,
       undefined,
       { timeout: 60_000 },
     );
     await page.click('#stop');
-    await page.waitForSelector('#runs tr[data-run="5"][data-status="aborted"], body[data-state="error"]', { timeout: 60_000 });
-    expect(Number(await page.getAttribute('#runs tr[data-run="5"]', 'data-epochs'))).toBeLessThan(500);
+    await page.waitForSelector('#runs tr[data-run="6"][data-status="aborted"], body[data-state="error"]', { timeout: 60_000 });
+    expect(Number(await page.getAttribute('#runs tr[data-run="6"]', 'data-epochs'))).toBeLessThan(500);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
     expect(await page.isEnabled('#train')).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'final.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     expect(foreignRequests).toEqual([]);
+  });
+});
+
+describe('playground page without cross-origin isolation', () => {
+  it('trains on single-threaded wasm and says why it is not threaded', async () => {
+    const plain = await serveStatic(WEB_ROOT, 0, { isolated: false });
+    const context = await browser.newContext({ viewport: { width: 1300, height: 1000 } });
+    try {
+      const other = await context.newPage();
+      const errors: string[] = [];
+      other.on('pageerror', (e) => errors.push(e.message));
+      await other.goto(plain.url);
+      expect(await other.evaluate(() => crossOriginIsolated)).toBe(false);
+      await other.selectOption('#dataset', 'toy2d-separated');
+      await other.fill('#epochs', '4');
+      await other.click('#train');
+      await other.waitForSelector('#runs tr[data-run="1"][data-status="completed"], body[data-state="error"]', { timeout: 90_000 });
+      expect(await other.getAttribute('body', 'data-state')).toBe('done');
+      if ((await other.textContent('#backend')) === 'wasm') {
+        expect(await other.textContent('#backend-note')).toMatch(/single-threaded: not cross-origin isolated/);
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await plain.close();
+    }
   });
 });

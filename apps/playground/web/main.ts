@@ -5,6 +5,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { type LabelledPoint, lossSpec, type RunCurve, scatterSpec } from '../src/charts.js';
+import { labelShare } from '../src/learned.js';
 import {
   type EpochMetrics,
   type FromWorker,
@@ -168,32 +169,6 @@ function points(m: WireMatrix, label: (i: number) => number | string, rows = m.r
   return out;
 }
 
-/**
- * How much of the latent means' spread the labels explain: η² = between-label sum of squares / total sum of squares
- * (over all latent dimensions), in [0, 1]; ≈ 0 for a collapsed or label-blind latent space.
- */
-function labelSeparation(m: WireMatrix, labels: Int32Array): number {
-  const total = new Float64Array(m.cols);
-  const groups = new Map<number, { n: number; sum: Float64Array }>();
-  for (let i = 0; i < m.rows; i++) {
-    const g = groups.get(labels[i]!) ?? { n: 0, sum: new Float64Array(m.cols) };
-    groups.set(labels[i]!, g);
-    g.n++;
-    for (let j = 0; j < m.cols; j++) {
-      g.sum[j]! += m.data[i * m.cols + j]!;
-      total[j]! += m.data[i * m.cols + j]!;
-    }
-  }
-  let between = 0;
-  let all = 0;
-  for (let j = 0; j < m.cols; j++) {
-    const mean = total[j]! / m.rows;
-    for (let i = 0; i < m.rows; i++) all += (m.data[i * m.cols + j]! - mean) ** 2;
-    for (const g of groups.values()) between += g.n * (g.sum[j]! / g.n - mean) ** 2;
-  }
-  return all > 0 ? between / all : 0;
-}
-
 // ---------------------------------------------------------------- state
 
 interface Run {
@@ -276,7 +251,31 @@ function drawLoss(): void {
   if (curves.length === 0) return;
   const spec = (): TopLevelSpec => lossSpec(curves, { width: 300, height: 190 });
   const rows = (spec().data as { values: object[] }).values;
-  lossChart.update(`loss-${curves.length}`, 'loss', rows, spec);
+  // the legend lists only the series with values: a new spec when validation curves appear
+  const validation = curves.some((c) => c.epochs.some((e) => e.valLoss !== undefined));
+  lossChart.update(`loss-${curves.length}-${validation}`, 'loss', rows, spec);
+}
+
+/**
+ * The note under the latent chart: η² in words, what the colours are, and why 0% can be the right answer.
+ */
+function latentNote(dataset: string, share: number, kl: number | undefined): string {
+  const percent = `${(100 * share).toFixed(0)}%`;
+  const parts = [`Labels explain ${percent} of the latent means' spread (η² = between-label / total sum of squares; 0% = the latent space ignores the labels, 100% = one point per label).`];
+  if (dataset.startsWith('synthetic-counts')) {
+    parts.push(
+      'Colours: the "dominant factor" of each row — which of the 2 true latent coordinates that generated its counts is larger (argmax z). ' +
+        'A good Poisson VAE recovers the true latent plane up to rotation and scale, so the two colours fall on two sides of a line.',
+    );
+  } else if (dataset === 'toy2d') {
+    parts.push(
+      'Here 0% is the right answer: in toy2d every group is drawn from the same N(0, I), so the labels carry no information and a good model ignores them ' +
+        '(with KL ≈ 0 the posterior has collapsed to the prior: nothing to encode). Pick "toy 2-D, separated" to see the groups pulled apart.',
+    );
+  } else if (share < 0.05 && kl !== undefined && kl < 0.05) {
+    parts.push('KL ≈ 0: the posterior collapsed to the prior and the latent space carries no information yet — train longer, widen the hidden layer, or lower the learning rate.');
+  }
+  return parts.join(' ');
 }
 
 function drawSnapshot(s: Snapshot, run: Run): void {
@@ -286,15 +285,16 @@ function drawSnapshot(s: Snapshot, run: Run): void {
   const key = `${run.id}`;
   const label = (i: number): number => d.labels[i] ?? -1;
   const latentTitle = s.latent.cols > 2 ? `Latent means (z₁, z₂ of ${s.latent.cols})` : 'Latent means';
-  const separation = labelSeparation(s.latent, d.labels.subarray(0, s.latent.rows));
+  const separation = labelShare(s.latent, d.labels.subarray(0, s.latent.rows));
   $('latent-chart').dataset.separation = separation.toFixed(4);
   if (separation > 0.5 && run.row.dataset.structuredAfter === undefined) {
     // when the latent space first showed the labels' structure (seconds since Train was pressed)
     run.row.dataset.structuredAfter = ((performance.now() - run.started) / 1000).toFixed(2);
   }
-  $('latent-note').textContent = `Labels explain ${(100 * separation).toFixed(0)}% of the latent means' spread (η², between-label / total sum of squares).`;
+  $('latent-note').textContent = latentNote(d.name, separation, run.epochs.at(-1)?.kl);
+  const labelTitle = image ? 'digit' : d.name.startsWith('synthetic-counts') ? 'dominant factor' : 'group';
   latentChart.update(`${key}-latent`, 'points', points(s.latent, label), () =>
-    scatterSpec(points(s.latent, label), { title: `${latentTitle} · run #${run.id}`, xTitle: 'z₁', yTitle: 'z₂', labelTitle: image ? 'digit' : 'label', width: 240, height: 240 }),
+    scatterSpec(points(s.latent, label), { title: `${latentTitle} · run #${run.id}`, xTitle: 'z₁', yTitle: 'z₂', labelTitle, width: 240, height: 240 }),
   );
   if (image) {
     const shape: [number, number] = [d.shape[0]!, d.shape[1]!];
@@ -349,7 +349,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     case 'epoch':
       if (!run) break;
       run.epochs.push(m.log);
-      statusLine.textContent = `run #${run.id}: epoch ${m.log.epoch}/${m.log.epochs}, loss ${fmt(m.log.loss)}${m.log.valLoss !== undefined ? `, validation ${fmt(m.log.valLoss)}` : ''}`;
+      statusLine.textContent = `run #${run.id}: epoch ${m.log.epoch}/${m.log.epochs}, loss ${fmt(m.log.loss)}${m.log.valLoss !== undefined ? `, valLoss ${fmt(m.log.valLoss)}` : ''}`;
       renderRunRow(run);
       drawLoss();
       if (m.snapshot) drawSnapshot(m.snapshot, run);

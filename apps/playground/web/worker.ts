@@ -3,7 +3,7 @@
  * metrics with a snapshot (latent means, reconstructions, prior samples) so the page stays responsive.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -17,6 +17,9 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 });
+
+// Cross-origin isolated: tfjs takes the threaded SIMD build; without a count XNNPACK's pool got 1 thread here
+if (self.crossOriginIsolated) setThreadsCount(Math.max(1, navigator.hardwareConcurrency || 1));
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, { transfer });
@@ -83,7 +86,12 @@ async function useBackend(preference: WebBackend): Promise<string> {
       if (currentBackend === 'wasm') {
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
         const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-        notes.push(`${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : 'single-threaded'}`);
+        // tfjs takes the threaded SIMD build when the page is cross-origin isolated (SharedArrayBuffer available)
+        notes.push(
+          threads && simd
+            ? `SIMD, ${getThreadsCount()} thread${getThreadsCount() === 1 ? "" : "s"}: cross-origin isolated`
+            : `${simd ? 'SIMD' : 'no SIMD'}, single-threaded: not cross-origin isolated (serve with COOP/COEP headers, as pnpm playground serve does, for threads)`,
+        );
       }
       post({ type: 'backend', backend: currentBackend, notes: [...notes, ...skipped.map((s) => `skipped ${s}`)] });
       return currentBackend;
