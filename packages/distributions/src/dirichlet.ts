@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, independent, positive, simplex } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
+import { logGammaRsample } from './implicit-reparam.js';
 import { FLOAT32_TINY, logGammaTensor } from './sampling.js';
 import { digamma, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
@@ -19,7 +20,8 @@ export interface DirichletParams {
  * log p(x) = Σᵢ (αᵢ − 1) log xᵢ − (Σᵢ log Γ(αᵢ) − log Γ(α₀)),  α₀ = Σᵢ αᵢ.
  *
  * Support: vectors with entries ≥ 0 summing to 1 within 1e-5. `sample` normalizes Gamma(αᵢ) draws in log space
- * (softmax of log-gammas; no underflow for tiny α). No `rsample` (implicit reparameterization not implemented).
+ * (softmax of log-gammas; no underflow for tiny α). `rsample` is the same with the implicit reparameterization
+ * gradient of each Gamma draw (Figurnov et al. 2018): Dirichlet latents train by the pathwise gradient.
  */
 export class Dirichlet extends Distribution {
   /** The parameters: `concentration`, positive, a vector (event rank 1) per distribution. */
@@ -41,6 +43,13 @@ export class Dirichlet extends Distribution {
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const logX = tf.log(tf.maximum(x, 1e-45));
     return tf.sub(tf.sum(tf.mul(tf.sub(this.concentration, 1), logX), -1), this.logNormalizer());
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+  /** softmax(log G), Gᵢ ~ Gamma(αᵢ), each log Gᵢ with its implicit reparameterization gradient. */
+  protected override _rsample(shape: number[], seed?: number): tf.Tensor {
+    return tf.maximum(tf.softmax(logGammaRsample(this.concentration, shape, seed)), FLOAT32_TINY);
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     return tf.maximum(tf.softmax(logGammaTensor(this.concentration, shape, seed)), FLOAT32_TINY);

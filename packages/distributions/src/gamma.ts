@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, positive } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
+import { logGammaRsample } from './implicit-reparam.js';
+import { igamma, igammaInv } from './incomplete-gamma.js';
+import { quantile } from './quantile.js';
 import { FLOAT32_TINY, logGammaTensor } from './sampling.js';
 import { digamma, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
@@ -21,8 +24,10 @@ export interface GammaParams {
  * log p(x) = α log β + (α − 1) log x − βx − log Γ(α).
  *
  * `sample` draws Gamma(α, 1) on the CPU (Marsaglia–Tsang, in log space for α < 1 so tiny α does not underflow
- * before the division by β; draws are clamped to the smallest float32 > 0). No `rsample`: implicit
- * reparameterization is not implemented (`rsample` throws NotImplementedError). No closed-form `cdf`.
+ * before the division by β; draws are clamped to the smallest float32 > 0). `rsample` returns the same draws with
+ * pathwise gradients: with respect to β through x = G/β, with respect to α by implicit reparameterization
+ * (Figurnov et al. 2018; see {@link logGammaRsample}). `cdf` is P(α, βx) and `icdf` its inverse (see {@link igamma}).
+ * The constructor's options and validation are those of every family.
  */
 export class Gamma extends Distribution {
   /** The parameters: `concentration` and `rate`, both positive. */
@@ -48,6 +53,21 @@ export class Gamma extends Distribution {
       tf.add(tf.mul(a, tf.log(this.rate)), tf.mul(tf.sub(a, 1), logX)),
       tf.add(tf.mul(this.rate, x), lgamma(a)),
     );
+  }
+  override get hasRsample(): boolean {
+    return true;
+  }
+  /** x = G/β with G ~ Gamma(α, 1) and dG/dα = −(∂P(α, G)/∂α)/f(G) (implicit reparameterization). */
+  protected override _rsample(shape: number[], seed?: number): tf.Tensor {
+    return tf.maximum(tf.exp(tf.sub(logGammaRsample(this.concentration, shape, seed), tf.log(this.rate))), FLOAT32_TINY);
+  }
+  /** F(x) = P(α, βx), the regularized lower incomplete gamma function (0 for x ≤ 0). */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return igamma(this.concentration, tf.mul(this.rate, tf.relu(x)));
+  }
+  /** F⁻¹(q) = P⁻¹(α, q)/β (0 at q = 0, +∞ at q = 1), differentiable in q, α and β. */
+  icdf(q: TensorLike): tf.Tensor {
+    return quantile(this, q, (p) => tf.div(igammaInv(this.concentration, p), this.rate));
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const logG = logGammaTensor(this.concentration, shape, seed);

@@ -48,6 +48,8 @@ export { VonMises, type VonMisesParams, logBesselIe } from './von-mises.js';
 export { LKJCholesky, type LKJCholeskyParams, mvlgamma } from './lkj-cholesky.js';
 export { Wishart, type WishartParams } from './wishart.js';
 export { quantile, erfinv } from './quantile.js';
+export type { LogitsOrProbsParams } from './logits-or-probs.js';
+export type { ScaleMatrixParams } from './multivariate-normal.js';
 export { cholesky, triangularSolve } from './linalg.js';
 export { familyKLPairs } from './kl-pairs-families.js';
 export { crossKLPairs, klInfinite } from './kl-pairs-cross.js';
@@ -102,3 +104,8 @@ export {
 export type { DistributionInit } from './distribution.js';
 export { setValidateArgs, getValidateArgs, resolveValidateArgs } from './validate.js';
 export { toTensorChecked } from './tensor-input.js';
+export { igamma, igammac, igammaInv, standardGammaGrad } from './incomplete-gamma.js';
+export { betainc, betaincInv, studentTCdfStandard, studentTIcdfStandard } from './incomplete-beta.js';
+export { ndtri } from './normal-quantile.js';
+export { logGammaRsample } from './implicit-reparam.js';
+export { studentTLogNormalizer, studentTEntropyStandard } from './student-t-series.js';

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, nonNegativeInteger, positive, real } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
+import { negativeBinomialCdf } from './count-cdf.js';
+import { negativeBinomialEntropyCutoff, truncatedCountEntropy } from './count-entropy.js';
 import { negativeBinomialLogPmf } from './saddle-point.js';
 import { logGammaTensor, poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
@@ -45,7 +47,8 @@ export type NegativeBinomialParams =
  * `logProb` uses Loader's saddle-point form (R's dnbinom; see {@link negativeBinomialLogPmf}), accurate in float32 for
  * counts up to 1e6 where the log-gamma differences cancel, and without overflow for logits ±100. Support:
  * non-negative integers (validated, or −∞ with `validateArgs: false`). `sample` draws the Poisson–Gamma mixture
- * Poisson(μ·G/r), G ~ Gamma(r), on the CPU. No `rsample`; no closed-form entropy or cdf.
+ * Poisson(μ·G/r), G ~ Gamma(r), on the CPU. No `rsample`. `cdf` through the incomplete beta function, `entropy` by a
+ * truncated sum (neither has a closed form).
  */
 export class NegativeBinomial extends Distribution {
   /** The parameters: `{ totalCount (positive), logits (real) }` or `{ mean, dispersion }` (both positive). */
@@ -111,5 +114,17 @@ export class NegativeBinomial extends Distribution {
   /** Var[X] = μ + μ²/r. */
   protected override _variance(): tf.Tensor {
     return tf.add(this.meanTensor, tf.div(tf.square(this.meanTensor), this.totalCount));
+  }
+  /**
+   * H = −Σ_{k=0}^{K} p(k) log p(k), truncated at the (1 − 1e-12) quantile K (dropped tail below 1e-9 nats; see
+   * {@link truncatedCountEntropy}). Reads the parameters on the host to choose K; differentiable in r and ℓ.
+   */
+  protected override _entropy(): tf.Tensor {
+    const cutoff = negativeBinomialEntropyCutoff(this.totalCount.dataSync(), this.logits.dataSync());
+    return truncatedCountEntropy((k) => this._logProb(k), this.batchShape, cutoff);
+  }
+  /** P(X ≤ x) = I_{1−p}(r, ⌊x⌋ + 1), p = σ(ℓ), the regularized incomplete beta function; differentiable in r and ℓ. */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return negativeBinomialCdf(this.totalCount, this.logits, x);
   }
 }

@@ -3,6 +3,7 @@ import { ArgumentError } from '@varia/core';
 import { type Constraint, lessThan, nonNegativeInteger, positive } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
+import { poissonCdf } from './count-cdf.js';
 import { poissonLogPmf } from './saddle-point.js';
 import { poissonTensor } from './sampling.js';
 import { gradFreeMask, lgamma } from './special.js';
@@ -99,6 +100,10 @@ export class Poisson extends Distribution {
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     return poissonTensor(this.rate, shape, seed);
   }
+  /** P(X ≤ x) = Q(⌊x⌋ + 1, λ), the regularized upper incomplete gamma function (0 for x < 0); differentiable in λ. */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return poissonCdf(this.rate, x);
+  }
   /** E[X] = λ. */
   protected override _mean(): tf.Tensor {
     return tf.clone(this.rate);
@@ -113,13 +118,15 @@ export class Poisson extends Distribution {
   }
   /**
    * H = −Σₖ p(k) log p(k): summed exactly over k ≤ λ + 12√λ + 20 for λ < 50; above, the asymptotic series
-   * ½ log(2πeλ) − 1/(12λ) − 1/(24λ²) − 19/(360λ³) (error below 1e-7 there).
+   * ½ log(2πeλ) − 1/(12λ) − 1/(24λ²) − 19/(360λ³) (error below 1e-7 there). Each branch sees a sanitized rate
+   * (safe where), so the gradient is finite at tiny rates (20.72 at λ = 1e-9, where 1/λ³ would overflow).
    */
   protected override _entropy(): tf.Tensor {
     const rate = this.rate;
+    const largeRate = tf.maximum(rate, ENTROPY_SERIES_RATE);
     const asymptotic = tf.sub(
-      tf.mul(0.5, tf.log(tf.mul(rate, 2 * Math.PI * Math.E))),
-      tf.add(tf.add(tf.div(1 / 12, rate), tf.div(1 / 24, tf.square(rate))), tf.div(19 / 360, tf.pow(rate, 3))),
+      tf.mul(0.5, tf.log(tf.mul(largeRate, 2 * Math.PI * Math.E))),
+      tf.add(tf.add(tf.div(1 / 12, largeRate), tf.div(1 / 24, tf.square(largeRate))), tf.div(19 / 360, tf.pow(largeRate, 3))),
     );
     const kMax = Math.ceil(ENTROPY_SERIES_RATE + 12 * Math.sqrt(ENTROPY_SERIES_RATE) + 20);
     const k = tf.reshape(tf.range(0, kMax + 1, 1, 'float32'), [kMax + 1, ...rate.shape.map(() => 1)]);

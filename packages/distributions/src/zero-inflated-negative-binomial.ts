@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, nonNegativeInteger, positive, real, unitInterval } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
+import { negativeBinomialCdf, zeroInflatedCdf } from './count-cdf.js';
+import { negativeBinomialEntropyCutoff, truncatedCountEntropy } from './count-entropy.js';
 import { negativeBinomialLogPmf } from './saddle-point.js';
 import { logGammaTensor, poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
-import { logAddExp, logGates } from './zero-inflated-poisson.js';
+import { type Gate, gateProbs, notGate, zeroInflatedLogProb } from './zero-inflation.js';
 
 /**
  * Parameters of {@link ZeroInflatedNegativeBinomial} (scVI's ZINB): mean μ > 0, inverse dispersion θ > 0 and exactly
@@ -66,6 +68,8 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
   /** Gate log-odds g, broadcast to the batch shape. */
   readonly gateLogits: tf.Tensor;
   private readonly logits: tf.Tensor;
+  /** The gate as given (probability or logits), for gradients that stay finite at π = 0 and 1. */
+  private readonly gateSpec: Gate;
 
   constructor(params: ZeroInflatedNegativeBinomialParams, options: DistributionOptions = {}) {
     const name = 'ZeroInflatedNegativeBinomial';
@@ -79,6 +83,7 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
     this.dispersion = dispersion;
     this.gateLogits = gateLogits;
     this.logits = logits;
+    this.gateSpec = { probs: p.tensors.gateLogits === undefined ? gate : undefined, logits: gateLogits };
   }
   override get support(): Constraint {
     return nonNegativeInteger;
@@ -87,12 +92,22 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
   gateParameter(): tf.Tensor {
     return tf.sigmoid(this.gateLogits);
   }
+  /** See {@link zeroInflatedLogProb}; the NB log p(0) = −θ·softplus(log μ − log θ). */
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    const { logGate, logNotGate } = logGates(this.gateLogits);
     const nbZero = tf.neg(tf.mul(this.dispersion, tf.softplus(this.logits)));
-    const zero = logAddExp(logGate, tf.add(logNotGate, nbZero));
-    const positive = tf.add(logNotGate, negativeBinomialLogPmf(tf.relu(x), this.dispersion, this.logits, this.meanParam));
-    return tf.where(tf.lessEqual(x, 0), tf.broadcastTo(zero, positive.shape), positive);
+    return zeroInflatedLogProb(x, this.gateSpec, negativeBinomialLogPmf(tf.relu(x), this.dispersion, this.logits, this.meanParam), nbZero);
+  }
+  /** P(X ≤ x) = π + (1 − π)·I_{θ/(θ+μ)}(θ, ⌊x⌋ + 1) for x ≥ 0. */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return zeroInflatedCdf(this.gateSpec, negativeBinomialCdf(this.dispersion, this.logits, x), x);
+  }
+  /**
+   * H = −Σ_{k=0}^{K} p(k) log p(k), truncated at the (1 − 1e-12) quantile K of the NB part (see
+   * {@link truncatedCountEntropy}); reads μ and θ on the host to choose K, differentiable in μ, θ and the gate.
+   */
+  protected override _entropy(): tf.Tensor {
+    const cutoff = negativeBinomialEntropyCutoff(this.dispersion.dataSync(), this.logits.dataSync());
+    return truncatedCountEntropy((k) => this._logProb(k), this.batchShape, cutoff);
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const logG = logGammaTensor(this.dispersion, shape, subSeed(seed, 0));
@@ -102,13 +117,13 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
   }
   /** E[X] = (1 − π)μ. */
   protected override _mean(): tf.Tensor {
-    return tf.mul(tf.sigmoid(tf.neg(this.gateLogits)), this.meanParam);
+    return tf.mul(notGate(this.gateSpec), this.meanParam);
   }
   /** Var[X] = (1 − π)(μ + μ²/θ + πμ²). */
   protected override _variance(): tf.Tensor {
     const mu = this.meanParam;
     const mu2 = tf.square(mu);
-    const inner = tf.add(tf.add(mu, tf.div(mu2, this.dispersion)), tf.mul(tf.sigmoid(this.gateLogits), mu2));
-    return tf.mul(tf.sigmoid(tf.neg(this.gateLogits)), inner);
+    const inner = tf.add(tf.add(mu, tf.div(mu2, this.dispersion)), tf.mul(gateProbs(this.gateSpec), mu2));
+    return tf.mul(notGate(this.gateSpec), inner);
   }
 }

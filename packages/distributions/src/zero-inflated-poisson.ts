@@ -2,10 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, nonNegativeInteger, positive, real, unitInterval } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
+import { poissonCdf, zeroInflatedCdf } from './count-cdf.js';
+import { poissonEntropyCutoff, truncatedCountEntropy } from './count-entropy.js';
 import { poissonLogPmf } from './saddle-point.js';
 import { poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
+import { type Gate, gateProbs, notGate, zeroInflatedLogProb } from './zero-inflation.js';
 
 /** Parameters of {@link ZeroInflatedPoisson}: the rate λ > 0 and exactly one of `gate` (π ∈ [0, 1]) or `gateLogits`. */
 export type ZeroInflatedPoissonParams =
@@ -65,6 +68,8 @@ export class ZeroInflatedPoisson extends Distribution {
   /** Gate log-odds g, broadcast to the batch shape (±∞ for gates 1 and 0). */
   readonly gateLogits: tf.Tensor;
   private readonly logRate: tf.Tensor;
+  /** The gate as given (probability or logits), for gradients that stay finite at π = 0 and 1. */
+  private readonly gateSpec: Gate;
 
   constructor(params: ZeroInflatedPoissonParams, options: DistributionOptions = {}) {
     const p = prepareParameters('ZeroInflatedPoisson', ZeroInflatedPoisson.parameters, params, resolveValidateArgs('ZeroInflatedPoisson', options));
@@ -76,6 +81,7 @@ export class ZeroInflatedPoisson extends Distribution {
     this.rate = rate;
     this.gateLogits = gateLogits;
     this.logRate = logRate;
+    this.gateSpec = { probs: p.tensors.gateLogits === undefined ? gate : undefined, logits: gateLogits };
   }
   override get support(): Constraint {
     return nonNegativeInteger;
@@ -84,11 +90,20 @@ export class ZeroInflatedPoisson extends Distribution {
   gateParameter(): tf.Tensor {
     return tf.sigmoid(this.gateLogits);
   }
+  /** See {@link zeroInflatedLogProb}: log p(0) = log(π + (1 − π)e^{−λ}), log p(x) = log(1 − π) + log Poisson(x; λ). */
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    const { logGate, logNotGate } = logGates(this.gateLogits);
-    const zero = logAddExp(logGate, tf.sub(logNotGate, this.rate));
-    const positive = tf.add(logNotGate, poissonLogPmf(tf.relu(x), this.rate, this.logRate));
-    return tf.where(tf.lessEqual(x, 0), tf.broadcastTo(zero, positive.shape), positive);
+    return zeroInflatedLogProb(x, this.gateSpec, poissonLogPmf(tf.relu(x), this.rate, this.logRate), tf.neg(this.rate));
+  }
+  /** P(X ≤ x) = π + (1 − π)·Q(⌊x⌋ + 1, λ) for x ≥ 0. */
+  protected override _cdf(x: tf.Tensor): tf.Tensor {
+    return zeroInflatedCdf(this.gateSpec, poissonCdf(this.rate, x), x);
+  }
+  /**
+   * H = −Σ_{k=0}^{K} p(k) log p(k), truncated at the (1 − 1e-12) quantile K of the Poisson part (see
+   * {@link truncatedCountEntropy}); reads λ on the host to choose K, differentiable in λ and the gate.
+   */
+  protected override _entropy(): tf.Tensor {
+    return truncatedCountEntropy((k) => this._logProb(k), this.batchShape, poissonEntropyCutoff(this.rate.dataSync()));
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const counts = poissonTensor(this.rate, shape, subSeed(seed, 0));
@@ -97,11 +112,11 @@ export class ZeroInflatedPoisson extends Distribution {
   }
   /** E[X] = (1 − π)λ. */
   protected override _mean(): tf.Tensor {
-    return tf.mul(tf.sigmoid(tf.neg(this.gateLogits)), this.rate);
+    return tf.mul(notGate(this.gateSpec), this.rate);
   }
   /** Var[X] = (1 − π)λ(1 + πλ). */
   protected override _variance(): tf.Tensor {
-    const pi = tf.sigmoid(this.gateLogits);
-    return tf.mul(tf.mul(tf.sigmoid(tf.neg(this.gateLogits)), this.rate), tf.add(1, tf.mul(pi, this.rate)));
+    const pi = gateProbs(this.gateSpec);
+    return tf.mul(tf.mul(notGate(this.gateSpec), this.rate), tf.add(1, tf.mul(pi, this.rate)));
   }
 }
