@@ -110,8 +110,19 @@ export function lossSpec(curves: readonly RunCurve[], options: { width?: number;
  */
 export function scatterSpec(
   points: readonly LabelledPoint[],
-  options: { title: string; xTitle?: string; yTitle?: string; labelTitle?: string; width?: number; height?: number; opacity?: number },
+  options: {
+    title: string;
+    xTitle?: string;
+    yTitle?: string;
+    labelTitle?: string;
+    width?: number;
+    height?: number;
+    opacity?: number;
+    /** `'symlog'` for heavy-tailed values such as counts (default `'linear'`). */
+    scale?: 'linear' | 'symlog';
+  },
 ): TopLevelSpec {
+  const scale = options.scale === 'symlog' ? { type: 'symlog' as const } : { zero: false };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     padding: { left: 12, right: 24, top: 8, bottom: 8 },
@@ -121,8 +132,8 @@ export function scatterSpec(
     data: { name: 'points', values: points as LabelledPoint[] },
     mark: { type: 'circle', size: 10, opacity: options.opacity ?? 0.6 },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'x₁', scale: { zero: false } },
-      y: { field: 'y', type: 'quantitative', title: options.yTitle ?? 'x₂', scale: { zero: false } },
+      x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'x₁', scale },
+      y: { field: 'y', type: 'quantitative', title: options.yTitle ?? 'x₂', scale },
       color: { field: 'label', type: 'nominal', title: options.labelTitle ?? 'label', scale: { scheme: 'category10' } },
     },
     config: CONFIG,

@@ -318,7 +318,16 @@ function drawSnapshot(s: Snapshot, run: Run): void {
     const recon: LabelledPoint[] = [];
     for (let k = 0; k < s.recon.rows * s.recon.cols; k++) recon.push({ x: d.x.data[k]!, y: s.recon.data[k]!, label: label(Math.floor(k / s.recon.cols)) });
     reconChart.update(`${key}-reconN`, 'points', recon, () =>
-      scatterSpec(recon, { title: 'Reconstruction vs input (every entry)', xTitle: 'input', yTitle: 'reconstruction (mean)', labelTitle: 'label', width: 240, height: 240 }),
+      // counts are heavy-tailed: a symmetric-log scale keeps the bulk visible next to the few large values
+      scatterSpec(recon, {
+        title: 'Reconstruction vs input (every entry)',
+        xTitle: 'input',
+        yTitle: 'reconstruction (mean)',
+        labelTitle,
+        width: 240,
+        height: 240,
+        scale: d.name.startsWith('synthetic-counts') ? 'symlog' : 'linear',
+      }),
     );
   }
   const samples = [...points(d.x, () => 'data', 600), ...points(s.samples, () => 'prior sample')];
