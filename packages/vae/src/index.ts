@@ -24,6 +24,7 @@ export { FIT_OPTION_NAMES } from './fit-options.js';
 export { type LikelihoodSpec, likelihoodSpec } from './likelihoods.js';
 export { type ModelArtifacts, type SavedModelJson, type WeightSpec, MODEL_LIMITS } from './model-format.js';
 export { assertWritableDestination, type DestinationOptions } from './destination.js';
+export { type ModelLocation, toTfjsArtifacts, fromTfjsArtifacts } from './model-io.js';
 export { toSafetensors, fromSafetensors, type FromSafetensorsOptions, torchName, variaName } from './vae-safetensors.js';
 export { encodeSafetensors, decodeSafetensors, type SafetensorsContents, type SafetensorsTensor } from './safetensors.js';
 export { VERSION, FORMAT_VERSION } from './version.js';

@@ -117,6 +117,21 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * The varia document inside a parsed `model.json`: the document itself (varia's layout), or its `modelTopology` (tfjs'
+ * layout, as tfjs' `http://` and `downloads://` handlers write it) with the weight file its manifest names.
+ * @throws SerializationError when tfjs' manifest names a file outside the directory.
+ */
+export function unwrapDocument(parsed: unknown): { document: unknown; weightFile?: string } {
+  if (!isObject(parsed) || !isObject(parsed.modelTopology) || parsed.modelTopology.format !== 'varia-vae') return { document: parsed };
+  const groups = parsed.weightsManifest;
+  const path = Array.isArray(groups) && isObject(groups[0]) && Array.isArray(groups[0].paths) ? groups[0].paths[0] : undefined;
+  if (path === undefined) return { document: parsed.modelTopology };
+  const file = typeof path === 'string' ? path.replace(/^\.\//, '') : '';
+  if (!SAFE_FILE_NAME.test(file)) throw new SerializationError(`model.json: the manifest's "paths" must name one weight file in the same directory, got ${JSON.stringify(path)?.slice(0, 120)}`);
+  return { document: parsed.modelTopology, weightFile: file };
+}
+
 /** What {@link checkModelJson} found: the manifest and the weight file's expected name and size. */
 export interface CheckedModelJson {
   /** The document (now known to be well-formed). */

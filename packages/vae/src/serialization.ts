@@ -11,6 +11,7 @@ import {
   modelChecksum,
   type SavedModelJson,
   type WeightSpec,
+  unwrapDocument,
   weightFileName,
 } from './model-format.js';
 import { nodeFs } from './node-fs.js';
@@ -180,13 +181,16 @@ async function readLimited(file: string, maxBytes: number, exactBytes?: number):
 }
 
 /**
- * Reads `model.json` and the weight file it names from `dir`, checking the document, the limits and the file size
- * before reading the weights. @throws SerializationError when missing, too large, unparsable or inconsistent.
+ * Reads a saved model from `dir` — a directory holding `model.json`, or the path of a `.json` file (e.g. the
+ * `<name>.json` of tfjs' `downloads://`) — and the weight file it names next to it, checking the document, the limits
+ * and the file size before reading the weights. @throws SerializationError when missing, too large, unparsable or
+ * inconsistent.
  */
 export async function readModelDir(dir: string): Promise<ModelArtifacts> {
   if (typeof dir !== 'string' || dir.length === 0) throw new ArgumentError('dir', `load: "dir" must be a non-empty path, got ${JSON.stringify(dir)}`);
-  const { path } = await nodeFs();
-  const jsonFile = path.join(dir, 'model.json');
+  const { fs, path } = await nodeFs();
+  const isJsonFile = dir.endsWith('.json') && (await fs.stat(dir).then((s) => s.isFile(), () => false));
+  const jsonFile = isJsonFile ? dir : path.join(dir, 'model.json');
   const text = new TextDecoder().decode(await readLimited(jsonFile, MODEL_LIMITS.maxJsonBytes));
   let parsed: unknown;
   try {
@@ -194,8 +198,9 @@ export async function readModelDir(dir: string): Promise<ModelArtifacts> {
   } catch (e) {
     throw new SerializationError(`${jsonFile} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  const checked = checkModelJson(parsed, jsonFile);
-  const bytes = await readLimited(path.join(dir, checked.weightFile), checked.byteLength, checked.byteLength);
+  const { document, weightFile } = unwrapDocument(parsed);
+  const checked = checkModelJson(document, jsonFile);
+  const bytes = await readLimited(path.join(path.dirname(jsonFile), weightFile ?? checked.weightFile), checked.byteLength, checked.byteLength);
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   return { modelJson: checked.json, weightData };
 }

@@ -26,7 +26,8 @@ import {
   medianRowTotal,
 } from './inference-options.js';
 import { likelihoodSpec, type LikelihoodSpec } from './likelihoods.js';
-import { loadArtifacts, type ModelArtifacts, modelToArtifacts, readModelDir, writeModelDir } from './serialization.js';
+import { loadArtifacts, type ModelArtifacts, modelToArtifacts } from './serialization.js';
+import { loadModel, type ModelLocation, saveModel } from './model-io.js';
 
 export type { DecodeOptions, EncodeOptions, EvaluateOptions, GenerateOptions, LibrarySizeOption } from './inference-options.js';
 
@@ -400,14 +401,23 @@ export class VAE implements Module, LatentVariableModel {
     });
   }
 
-  /** Saves to directory `dir` (Node): `model.json` (config, versions, weight manifest) and `weights.bin`, atomically. */
-  async save(dir: string): Promise<void> {
-    await writeModelDir(dir, await this.toArtifacts());
+  /**
+   * Saves the model to `destination`: a directory (Node; `model.json` and `weights-<hash>.bin`, crash-safe), a
+   * `file://` URL, or a tfjs URL or IOHandler (`indexeddb://name`, `localstorage://name`, `downloads://name` in the
+   * browser, `http(s)://` POST). See {@link ModelLocation}.
+   * @throws ArgumentError naming the destination when it cannot be written; SerializationError for other failures.
+   */
+  async save(destination: ModelLocation): Promise<void> {
+    await saveModel(destination, await this.toArtifacts());
   }
 
-  /** Loads a model saved with {@link VAE.save}. @throws SerializationError (nothing half-loaded). */
-  static async load(dir: string, options: { likelihood?: CustomLikelihood } = {}): Promise<VAE> {
-    return VAE.fromArtifacts(await readModelDir(dir), options);
+  /**
+   * Loads a model saved with {@link VAE.save} from a directory, a `model.json` path, a `file://` or `http(s)://` URL,
+   * a tfjs URL (`indexeddb://`, `localstorage://`) or a tfjs IOHandler (e.g. `tf.io.browserFiles`).
+   * @throws SerializationError (nothing half-loaded).
+   */
+  static async load(source: ModelLocation, options: { likelihood?: CustomLikelihood } = {}): Promise<VAE> {
+    return VAE.fromArtifacts(await loadModel(source), options);
   }
 
   /**
