@@ -3,7 +3,7 @@
  * Needs `dist/` (the package's `build`; turbo's `test` depends on it).
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,14 +201,16 @@ describe('varia-playground train (subprocess)', () => {
     const started = Date.now();
     const asOut = await runCli(['train', '--dataset', 'toy2d', '--out', file]);
     expect(asOut.code).toBe(2);
-    expect(asOut.stderr).toMatch(/^error: --out .*a-file: is a file, not a directory$/m);
+    expect(asOut.stderr).toMatch(/^error: --out: .*a-file.*it is a file, not a directory$/m);
     const asPlots = await runCli(['train', '--dataset', 'toy2d', '--out', join(work, 'unused'), '--plots', file]);
     expect(asPlots.code).toBe(2);
-    expect(asPlots.stderr).toMatch(/--plots .*a-file: is a file/);
+    expect(asPlots.stderr).toMatch(/--plots: .*a-file.*is a file/);
     expect(asOut.stdout + asPlots.stdout).not.toMatch(/Epoch/);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(await readFile(file, 'utf8')).toBe('keep me');
-    const full = join(work, 'gaussian-model'); // written by the first test
+    const full = join(work, 'full');
+    await mkdir(full);
+    await writeFile(join(full, 'model.json'), '{}');
     const again = await runCli(['train', '--dataset', 'toy2d', '--epochs', '1', '--out', full]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/is not empty \(.*model\.json.*\); pass --force/);
