@@ -113,6 +113,8 @@ out["fisherSnedecor"] = [describe(D.FisherSnedecor(T(d1), T(d2)), {"df1": d1, "d
 for c in out["fisherSnedecor"]:
     d1, d2 = c["params"]["df1"], c["params"]["df2"]
     c["cdf"] = [float(stats.f.cdf(v, d1, d2)) for v in c["x"]]
+    c["q"] = Q
+    c["icdf"] = [float(stats.f.ppf(v, d1, d2)) for v in Q]
     c["entropy"] = float(stats.f.entropy(d1, d2))
     # torch 1.13 gives NaN where the mathematics has an answer: the mode is 0 for d1 ≤ 2 (the density is largest at 0),
     # the mean +∞ for d2 ≤ 2, the variance +∞ for 2 < d2 ≤ 4 (and undefined, NaN, for d2 ≤ 2).

@@ -7,16 +7,23 @@ import { declareParameters, prepareParameters } from './parameters.js';
 import { cpuRng } from './sampling.js';
 import { gradFreeMask, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Binomial}: `totalCount` n and exactly one of `probs` p or `logits` ℓ. */
-export type BinomialParams = { totalCount: TensorLike } & ({ logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never });
+export type BinomialParams = {
+  /** Number of trials n, a non-negative integer. */
+  totalCount: TensorLike;
+} & LogitsOrProbsParams;
 
 /** x·t with 0·t = 0 even where t = −∞ (exact boundary values). */
 function zeroSafeMul(x: tf.Tensor, t: tf.Tensor): tf.Tensor {
   const prod = tf.mul(x, t);
   return tf.where(gradFreeMask([x], (v) => tf.equal(v, 0)), tf.zerosLike(prod), prod);
 }
+
+/** The largest `totalCount` whose support `enumerateSupport` and `entropy` materialize. */
+const MAX_ENUMERATED = 1e6;
 
 /** Binomial(n, p) by inversion (sequential search) for small n·min(p, 1 − p). */
 function binomialInversion(rng: Rng, n: number, p: number): number {
@@ -38,6 +45,7 @@ function binomialInversion(rng: Rng, n: number, p: number): number {
  * is Beta(a, n + 1 − a)) reduces n to ≤ 32 in O(log n) gamma draws, then inversion.
  */
 export function sampleBinomial(rng: Rng, n: number, p: number): number {
+  if (!(Number.isInteger(n) && n >= 0 && p >= 0 && p <= 1)) return NaN; // unvalidated parameters: no draw, no hang
   let count = 0;
   while (n > 32) {
     const a = 1 + Math.floor(n / 2);
@@ -62,7 +70,8 @@ export function sampleBinomial(rng: Rng, n: number, p: number): number {
  * log p(k) = log C(n, k) + k log p + (n − k) log(1 − p), on {0, …, n},
  *
  * with log p = −softplus(−ℓ), log(1 − p) = −softplus(ℓ), and 0·log 0 = 0 so p ∈ {0, 1} are exact. `n` may vary
- * over the batch (non-negative integers); `enumerateSupport` and `entropy` need one n for the whole batch (torch).
+ * over the batch (non-negative integers); `enumerateSupport` and `entropy` need one n for the whole batch (torch),
+ * at most 10⁶ (the support is summed over).
  */
 export class Binomial extends Distribution {
   /** The parameters: `totalCount` (non-negative integer) with `logits` (real) or `probs` (in [0, 1]). */
@@ -107,6 +116,9 @@ export class Binomial extends Distribution {
    */
   enumerateSupport(expand = true): tf.Tensor {
     const n = this.commonTotalCount('enumerateSupport');
+    if (!(Number.isInteger(n) && n >= 0 && n <= MAX_ENUMERATED)) {
+      throw new ArgumentError('totalCount', `Binomial.enumerateSupport: "totalCount" ${n} must be an integer in [0, ${MAX_ENUMERATED}] to enumerate`);
+    }
     return tf.tidy(() => {
       const values = tf.reshape(tf.range(0, n + 1, 1, 'float32'), [n + 1, ...this.batchShape.map(() => 1)]);
       return expand ? tf.broadcastTo(values, [n + 1, ...this.batchShape]) : values;

@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, nonNegative, positive } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { logGammaRsample } from './implicit-reparam.js';
-import { betainc } from './incomplete-beta.js';
+import { betainc, betaincInv } from './incomplete-beta.js';
 import { declareParameters, prepareParameters } from './parameters.js';
+import { quantile } from './quantile.js';
 import { subSeed } from './sampling.js';
 import { digamma, gradFreeMask, lbeta, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
@@ -52,6 +53,14 @@ export class FisherSnedecor extends Distribution {
   }
   override get hasRsample(): boolean {
     return true;
+  }
+  /** F⁻¹(q) = d₂z/(d₁(1 − z)) with z = I⁻¹_q(d₁/2, d₂/2). */
+  icdf(q: TensorLike): tf.Tensor {
+    return quantile(this, q, (p) => {
+      const zero = tf.zerosLike(tf.add(p, this.df1));
+      const z = betaincInv(tf.add(tf.mul(0.5, this.df1), zero), tf.add(tf.mul(0.5, this.df2), zero), tf.add(p, zero));
+      return tf.div(tf.mul(this.df2, z), tf.mul(this.df1, tf.sub(1, z)));
+    });
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const h1 = tf.mul(0.5, this.df1);

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, nonNegativeInteger, unitInterval } from './constraints.js';
-import { binaryParameters, type LogitsOrProbs, prepareBinaryLogits } from './binary-logits.js';
+import { binaryParameters, prepareBinaryLogits } from './binary-logits.js';
+import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { expm1, gradFreeMask } from './special.js';
 import { FLOAT32_TINY } from './sampling.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Geometric}: the success probability as `probs` p ∈ (0, 1] or `logits` ℓ, exactly one. */
-export type GeometricParams = LogitsOrProbs;
+export type GeometricParams = LogitsOrProbsParams;
 
 /** x·t with the convention 0·t = 0 even where t is ±∞ (exact boundary values). */
 function zeroSafeMul(x: tf.Tensor, t: tf.Tensor): tf.Tensor {

@@ -48,6 +48,8 @@ export { VonMises, type VonMisesParams, logBesselIe } from './von-mises.js';
 export { LKJCholesky, type LKJCholeskyParams, mvlgamma } from './lkj-cholesky.js';
 export { Wishart, type WishartParams } from './wishart.js';
 export { quantile, erfinv } from './quantile.js';
+export type { LogitsOrProbsParams } from './logits-or-probs.js';
+export type { ScaleMatrixParams } from './multivariate-normal.js';
 export { cholesky, triangularSolve } from './linalg.js';
 export { familyKLPairs } from './kl-pairs-families.js';
 export { crossKLPairs, klInfinite } from './kl-pairs-cross.js';

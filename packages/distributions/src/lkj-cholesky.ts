@@ -45,7 +45,9 @@ export class LKJCholesky extends Distribution {
 
   constructor(params: LKJCholeskyParams, options: DistributionOptions = {}) {
     const { dim, ...rest } = params ?? ({} as LKJCholeskyParams);
-    if (!Number.isInteger(dim) || dim < 2) throw new ArgumentError('dim', `LKJCholesky: "dim" must be an integer ≥ 2, got ${String(dim)}`);
+    if (!Number.isInteger(dim) || dim < 2 || dim > 4096) {
+      throw new ArgumentError('dim', `LKJCholesky: "dim" must be an integer in [2, 4096], got ${String(dim)}`);
+    }
     const p = prepareParameters('LKJCholesky', LKJCholesky.parameters, rest, resolveValidateArgs('LKJCholesky', options));
     super({ ...p, eventShape: [dim, dim] }, options);
     this.concentration = p.tensors.concentration;

@@ -8,10 +8,14 @@ import { declareParameters, prepareParameters } from './parameters.js';
 import { cpuRng } from './sampling.js';
 import { gradFreeMask, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Multinomial}: `totalCount` n (one integer for the batch) and exactly one of `logits` or `probs` over K categories. */
-export type MultinomialParams = { totalCount: TensorLike } & ({ logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never });
+export type MultinomialParams = {
+  /** Number of draws n, one non-negative integer for the whole batch. */
+  totalCount: TensorLike;
+} & LogitsOrProbsParams;
 
 /** x·t with 0·t = 0 even where t = −∞. */
 function zeroSafeMul(x: tf.Tensor, t: tf.Tensor): tf.Tensor {
@@ -111,6 +115,9 @@ export class Multinomial extends Distribution {
   /** H = n·H(p) − log n! + Σᵢ Σ_{k=0}^{n} Bin(k; n, pᵢ)·log k!. */
   protected override _entropy(): tf.Tensor {
     const n = this.n;
+    if (!(Number.isInteger(n) && n >= 0 && n <= 1e6)) {
+      throw new ArgumentError('totalCount', `Multinomial.entropy: "totalCount" must be an integer in [0, 1e6] to sum over, got ${n}`);
+    }
     const k = tf.reshape(tf.range(0, n + 1, 1, 'float32'), [n + 1, ...this.batchShape.map(() => 1), 1]);
     const logP = this.logits;
     const log1mP = tf.log1p(tf.neg(tf.exp(logP)));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '@varia/core';
 import { type Constraint, independent, real } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
-import { lowerCholesky } from './bijectors/matrix.js';
+import { lowerCholesky, notSquare } from './bijectors/matrix.js';
 import { cholesky, diagPart, matVec, transposeLast, triangularSolve, triangularSolveVec } from './linalg.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import type { TensorLike } from './tensor-like.js';
@@ -20,6 +20,7 @@ export const positiveDefinite: Constraint = {
   finite: true,
   eventDims: 2,
   check: (m) => {
+    if (m.rank < 2 || m.shape[m.rank - 2] !== m.shape[m.rank - 1]) return notSquare(m);
     const sym = tf.all(tf.lessEqual(tf.abs(tf.sub(m, transposeLast(m))), tf.mul(1e-6, tf.add(tf.abs(m), 1))), [-2, -1]);
     const d = diagPart(cholesky(m));
     return tf.logicalAnd(sym, tf.all(tf.logicalAnd(tf.greater(d, 0), tf.isFinite(d)), -1));
@@ -27,11 +28,37 @@ export const positiveDefinite: Constraint = {
 };
 
 /** Parameters of {@link MultivariateNormal}: `loc` and exactly one of the three matrix parameterizations. */
-export type MultivariateNormalParams = { loc: TensorLike } & (
-  | { covarianceMatrix: TensorLike; scaleTril?: never; precisionMatrix?: never }
-  | { scaleTril: TensorLike; covarianceMatrix?: never; precisionMatrix?: never }
-  | { precisionMatrix: TensorLike; covarianceMatrix?: never; scaleTril?: never }
-);
+export type MultivariateNormalParams = {
+  /** Mean μ, `[..., D]`. */
+  loc: TensorLike;
+} & ScaleMatrixParams;
+
+/** Exactly one of three ways to give a D×D scale matrix Σ (MultivariateNormal, Wishart). */
+export type ScaleMatrixParams =
+  | {
+      /** Σ, symmetric positive definite, `[..., D, D]`. */
+      covarianceMatrix: TensorLike;
+      /** Only in another parameterization. */
+      scaleTril?: never;
+      /** Only in another parameterization. */
+      precisionMatrix?: never;
+    }
+  | {
+      /** L with Σ = LLᵀ, lower-triangular with a positive diagonal, `[..., D, D]`. */
+      scaleTril: TensorLike;
+      /** Only in another parameterization. */
+      covarianceMatrix?: never;
+      /** Only in another parameterization. */
+      precisionMatrix?: never;
+    }
+  | {
+      /** Σ⁻¹, symmetric positive definite, `[..., D, D]`. */
+      precisionMatrix: TensorLike;
+      /** Only in another parameterization. */
+      covarianceMatrix?: never;
+      /** Only in another parameterization. */
+      scaleTril?: never;
+    };
 
 /** The Cholesky factor L of Σ = P⁻¹ from a precision matrix P = Lₚ Lₚᵀ: Σ = Lₚ⁻ᵀ Lₚ⁻¹. */
 export function precisionToScaleTril(p: tf.Tensor): tf.Tensor {

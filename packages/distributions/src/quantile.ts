@@ -1,18 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '@varia/core';
 import { unitInterval } from './constraints.js';
 import type { Distribution } from './distribution.js';
 import { gradFreeMask } from './special.js';
-import { toFloatTensor, type TensorLike } from './tensor-like.js';
+import { toTensorChecked } from './tensor-input.js';
+import { broadcastShapes, type TensorLike } from './tensor-like.js';
 import { validateValue } from './validate.js';
 
 /**
  * Runs an inverse cdf F⁻¹(q): checks q ∈ [0, 1] when `d` validates, and tidies. The families that have a closed-form
  * (or special-function) quantile expose it as `icdf(q)` through this helper.
- * @throws ArgumentError when validation is on and q is outside [0, 1].
+ * @throws ShapeError when q does not broadcast with the batch shape; ArgumentError when validation is on and q is
+ *   outside [0, 1].
  */
 export function quantile(d: Distribution, q: TensorLike, f: (q: tf.Tensor) => tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const p = toFloatTensor(q);
+    const p = toTensorChecked(d.constructor.name, 'q', q);
+    try {
+      broadcastShapes([p.shape, d.batchShape]);
+    } catch {
+      throw new ShapeError('q', `${d.constructor.name}.icdf: "q" of shape [${p.shape.join(', ')}] does not broadcast with batchShape [${d.batchShape.join(', ')}]`);
+    }
     if (d.validateArgs) validateValue(d.constructor.name, 'q', p, unitInterval);
     return f(p);
   });

@@ -4,10 +4,14 @@ import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { FLOAT32_ONE_MINUS_EPS, FLOAT32_TINY } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
+import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link RelaxedBernoulli}: a `temperature` and exactly one of `logits` or `probs`. */
-export type RelaxedBernoulliParams = { temperature: TensorLike } & ({ logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never });
+export type RelaxedBernoulliParams = {
+  /** Temperature τ > 0 (→ 0: the Bernoulli it relaxes). */
+  temperature: TensorLike;
+} & LogitsOrProbsParams;
 
 /**
  * The relaxed Bernoulli (binary Concrete; Maddison, Mnih & Teh 2017; Jang, Gu & Poole 2017) on (0, 1): a continuous,

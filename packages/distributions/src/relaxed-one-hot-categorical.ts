@@ -6,10 +6,14 @@ import { declareParameters, prepareParameters } from './parameters.js';
 import { FLOAT32_ONE_MINUS_EPS, FLOAT32_TINY } from './sampling.js';
 import { lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
+import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link RelaxedOneHotCategorical}: a `temperature` and exactly one of `logits` or `probs` over K categories. */
-export type RelaxedOneHotCategoricalParams = { temperature: TensorLike } & ({ logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never });
+export type RelaxedOneHotCategoricalParams = {
+  /** Temperature τ > 0 (→ 0: the one-hot categorical it relaxes), one per batch member. */
+  temperature: TensorLike;
+} & LogitsOrProbsParams;
 
 /**
  * The relaxed one-hot categorical (Concrete / Gumbel-softmax; Maddison et al. 2017, Jang et al. 2017) on the open

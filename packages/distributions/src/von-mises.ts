@@ -81,11 +81,15 @@ function oneMinusBesselRatio(k: tf.Tensor): tf.Tensor {
 
 /** One von Mises draw around 0 (Best & Fisher 1979, torch's rejection sampler) in double precision. */
 function sampleVonMises0(rng: () => number, kappa: number): number {
+  if (!(kappa > 0 && kappa < Infinity)) return NaN; // unvalidated parameters: no draw, no endless loop
   if (kappa < 1e-6) return Math.PI * (2 * rng() - 1);
+  // r − f underflows for huge κ: then X·√κ → N(0, 1), with an error far below float32 resolution
+  const normal = (): number => (Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-300))) * Math.cos(2 * Math.PI * rng())) / Math.sqrt(kappa);
+  if (kappa > 1e8) return normal();
   const tau = 1 + Math.sqrt(1 + 4 * kappa * kappa);
   const rho = (tau - Math.sqrt(2 * tau)) / (2 * kappa);
   const r = (1 + rho * rho) / (2 * rho);
-  for (;;) {
+  for (let tries = 0; tries < 10000; tries++) {
     const z = Math.cos(Math.PI * rng());
     const f = (1 + r * z) / (r + z);
     const c = kappa * (r - f);
@@ -95,6 +99,7 @@ function sampleVonMises0(rng: () => number, kappa: number): number {
       return rng() < 0.5 ? -theta : theta;
     }
   }
+  return normal();
 }
 
 /**
@@ -102,7 +107,8 @@ function sampleVonMises0(rng: () => number, kappa: number): number {
  *
  * log p(x) = κ cos(x − μ) − log(2π I₀(κ)).
  *
- * Samples (in [μ − π, μ + π) wrapped to [−π, π)) by Best–Fisher rejection on the host, exact in double precision.
+ * Samples (wrapped to [−π, π)) by Best–Fisher rejection on the host in double precision (beyond κ = 10⁸, where the
+ * rejection step underflows, by the normal limit N(μ, 1/κ), exact at float32 resolution).
  * `variance` is the circular variance 1 − I₁(κ)/I₀(κ) (torch). Not reparameterized.
  */
 export class VonMises extends Distribution {

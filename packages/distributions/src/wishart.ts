@@ -6,7 +6,7 @@ import { Distribution, type DistributionOptions } from './distribution.js';
 import { logGammaRsample } from './implicit-reparam.js';
 import { cholesky, diagMatrix, diagPart, triangularSolve } from './linalg.js';
 import { mvlgamma } from './lkj-cholesky.js';
-import { halfLogDet, positiveDefinite, precisionToScaleTril } from './multivariate-normal.js';
+import { halfLogDet, positiveDefinite, precisionToScaleTril, type ScaleMatrixParams } from './multivariate-normal.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { subSeed } from './sampling.js';
 import { digamma, gradFreeMask } from './special.js';
@@ -14,11 +14,10 @@ import type { TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Wishart}: `df` and exactly one of the three matrix parameterizations of the scale Σ. */
-export type WishartParams = { df: TensorLike } & (
-  | { covarianceMatrix: TensorLike; scaleTril?: never; precisionMatrix?: never }
-  | { scaleTril: TensorLike; covarianceMatrix?: never; precisionMatrix?: never }
-  | { precisionMatrix: TensorLike; covarianceMatrix?: never; scaleTril?: never }
-);
+export type WishartParams = {
+  /** Degrees of freedom ν > p − 1. */
+  df: TensorLike;
+} & ScaleMatrixParams;
 
 /** Σ_{i=0}^{p−1} ψ(a − i/2), the multivariate digamma function. */
 function mvdigamma(a: tf.Tensor, p: number): tf.Tensor {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
 import type { Constraint } from '../constraints.js';
-import { toFloatTensor, type TensorLike } from '../tensor-like.js';
+import { toTensorChecked } from '../tensor-input.js';
+import type { TensorLike } from '../tensor-like.js';
 
 /**
  * A differentiable, invertible map y = f(x) with a tractable log |det J_f(x)| (torch's `Transform`, TFP's
@@ -50,12 +51,12 @@ export abstract class Bijector {
   /** y = f(x). */
   forward(x: TensorLike): tf.Tensor {
     this.assertAlive();
-    return tf.tidy(() => this._forward(toFloatTensor(x)));
+    return tf.tidy(() => this._forward(toTensorChecked(this.name, 'x', x)));
   }
   /** x = f⁻¹(y). */
   inverse(y: TensorLike): tf.Tensor {
     this.assertAlive();
-    return tf.tidy(() => this._inverse(toFloatTensor(y)));
+    return tf.tidy(() => this._inverse(toTensorChecked(this.name, 'y', y)));
   }
   /**
    * log |det ∂f(x)/∂x|, shape `x.shape` without its `domainEventDims` trailing dims. `y`, when given, must be f(x)
@@ -64,15 +65,15 @@ export abstract class Bijector {
   forwardLogDetJacobian(x: TensorLike, y?: TensorLike): tf.Tensor {
     this.assertAlive();
     return tf.tidy(() => {
-      const xt = toFloatTensor(x);
-      return this._forwardLogDetJacobian(xt, y === undefined ? this._forward(xt) : toFloatTensor(y));
+      const xt = toTensorChecked(this.name, 'x', x);
+      return this._forwardLogDetJacobian(xt, y === undefined ? this._forward(xt) : toTensorChecked(this.name, 'y', y));
     });
   }
   /** log |det ∂f⁻¹(y)/∂y| = −log |det ∂f(x)/∂x| at x = f⁻¹(y), shape `y.shape` without `codomainEventDims` dims. */
   inverseLogDetJacobian(y: TensorLike): tf.Tensor {
     this.assertAlive();
     return tf.tidy(() => {
-      const yt = toFloatTensor(y);
+      const yt = toTensorChecked(this.name, 'y', y);
       return tf.neg(this._forwardLogDetJacobian(this._inverse(yt), yt));
     });
   }
@@ -117,8 +118,8 @@ export abstract class Bijector {
   protected onDispose(): void {}
 
   /** Converts a host or tensor parameter to float32, owning the tensor when it made one. */
-  protected param(value: TensorLike): tf.Tensor {
-    const t = toFloatTensor(value);
+  protected param(value: TensorLike, argument = 'parameter'): tf.Tensor {
+    const t = toTensorChecked(this.name, argument, value);
     if (t !== value) this.owned.push(t);
     return t;
   }

@@ -85,9 +85,13 @@ export class Chain extends Bijector {
 
 /** The inverse of a bijector: forward and inverse swapped, log |det J| negated. Owns `bijector`. */
 export class Invert extends Bijector {
+  /** `Invert(<name of the inverted bijector>)`. */
   readonly name: string;
-  constructor(readonly bijector: Bijector) {
+  /** The bijector whose inverse this is. */
+  readonly bijector: Bijector;
+  constructor(bijector: Bijector) {
     super();
+    this.bijector = bijector;
     if (!(bijector instanceof Bijector)) throw new ArgumentError('bijector', 'Invert: "bijector" must be a Bijector');
     if (!bijector.bijective) throw new ArgumentError('bijector', `Invert: ${bijector.name} is not injective and has no inverse`);
     this.name = `Invert(${bijector.name})`;
@@ -126,12 +130,16 @@ export class Invert extends Bijector {
  * the same map, with log |det J| summed over those dims. Owns `bijector`.
  */
 export class IndependentBijector extends Bijector {
+  /** `Independent(<name of the wrapped bijector>)`. */
   readonly name: string;
-  constructor(
-    readonly bijector: Bijector,
-    readonly reinterpretedDims: number,
-  ) {
+  /** The wrapped bijector. */
+  readonly bijector: Bijector;
+  /** How many batch dims of the input become event dims. */
+  readonly reinterpretedDims: number;
+  constructor(bijector: Bijector, reinterpretedDims: number) {
     super();
+    this.bijector = bijector;
+    this.reinterpretedDims = reinterpretedDims;
     if (!Number.isInteger(reinterpretedDims) || reinterpretedDims < 0) {
       throw new ArgumentError('reinterpretedDims', `IndependentBijector: "reinterpretedDims" must be a non-negative integer, got ${reinterpretedDims}`);
     }

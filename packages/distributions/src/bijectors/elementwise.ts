@@ -8,12 +8,15 @@ import { Bijector } from './bijector.js';
 
 /** An element-wise bijector between two element-wise constraints. */
 abstract class ElementwiseBijector extends Bijector {
-  constructor(
-    readonly name: string,
-    private readonly from: Constraint,
-    private readonly to: Constraint,
-  ) {
+  /** The bijector's name, e.g. `"Exp"`. */
+  readonly name: string;
+  private readonly from: Constraint;
+  private readonly to: Constraint;
+  constructor(name: string, from: Constraint, to: Constraint) {
     super();
+    this.name = name;
+    this.from = from;
+    this.to = to;
   }
   override get domain(): Constraint {
     return this.from;
@@ -123,8 +126,9 @@ export class Power extends ElementwiseBijector {
   readonly exponent: tf.Tensor;
   constructor(exponent: TensorLike) {
     super('Power', positive, positive);
-    this.exponent = this.param(exponent);
+    this.exponent = this.param(exponent, 'exponent');
   }
+  /** sign(p): increasing for p > 0, decreasing for p < 0. */
   override get sign(): tf.Tensor {
     return tf.sign(this.exponent);
   }
@@ -151,6 +155,7 @@ export class Abs extends ElementwiseBijector {
   override get bijective(): boolean {
     return false;
   }
+  /** `undefined`: |x| is not monotone. */
   override get sign(): undefined {
     return undefined;
   }
@@ -192,8 +197,8 @@ export class Affine extends Bijector {
       throw new ArgumentError('eventDims', `Affine: "eventDims" must be a non-negative integer, got ${eventDims}`);
     }
     this.eventDims = eventDims;
-    this.shift = this.param(params.shift ?? 0);
-    this.scale = this.param(params.scale ?? 1);
+    this.shift = this.param(params.shift ?? 0, 'shift');
+    this.scale = this.param(params.scale ?? 1, 'scale');
   }
   override get domain(): Constraint {
     return independent(real, this.eventDims);

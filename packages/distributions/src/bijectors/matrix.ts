@@ -5,6 +5,11 @@ import { cumsumLast, diagPart, matVec, strictLowerToVec, triangularSolveVec, vec
 import type { TensorLike } from '../tensor-like.js';
 import { Bijector } from './bijector.js';
 
+/** All-false for a tensor that is not a batch of square matrices (a constraint check never throws on shape). */
+export function notSquare(m: tf.Tensor): tf.Tensor {
+  return tf.zeros(m.shape.slice(0, Math.max(0, m.rank - 2)), 'bool');
+}
+
 /**
  * Lower-triangular matrices with a positive diagonal, `[..., D, D]` (torch's `constraints.lower_cholesky`).
  */
@@ -15,6 +20,7 @@ export const lowerCholesky: Constraint = {
   eventDims: 2,
   check: (m) => {
     const d = m.shape[m.rank - 1]!;
+    if (m.rank < 2 || m.shape[m.rank - 2] !== d) return notSquare(m);
     const upper = tf.tensor2d(Array.from({ length: d * d }, (_, k) => (k % d > Math.floor(k / d) ? 1 : 0)), [d, d], 'bool');
     const zeroAbove = tf.all(tf.logicalOr(tf.logicalNot(upper), tf.equal(m, 0)), [-2, -1]);
     return tf.logicalAnd(zeroAbove, tf.all(tf.greater(diagPart(m), 0), -1));
@@ -53,8 +59,8 @@ export class LowerCholeskyAffine extends Bijector {
   readonly scaleTril: tf.Tensor;
   constructor(params: LowerCholeskyAffineParams) {
     super();
-    this.loc = this.param(params.loc);
-    this.scaleTril = this.param(params.scaleTril);
+    this.loc = this.param(params.loc, 'loc');
+    this.scaleTril = this.param(params.scaleTril, 'scaleTril');
     const s = this.scaleTril.shape;
     if (s.length < 2 || s[s.length - 1] !== s[s.length - 2] || (this.loc.rank > 0 && this.loc.shape[this.loc.rank - 1] !== s[s.length - 1])) {
       const shapes = `loc [${this.loc.shape.join(', ')}], scaleTril [${s.join(', ')}]`;
