@@ -1,19 +1,13 @@
-import { open } from 'node:fs/promises';
 import { ArgumentError, DataError, type DataLocation, type Matrix } from '@varia/core';
 import { requireOneOf } from './arguments.js';
+import { readCell } from './cells.js';
+import { describeSource, feedLines, type LineSink, type TextSource, requireMaxLineLength } from './lines.js';
 
 /**
  * Where {@link loadMatrix} reads from. A plain string is always a **file path**; CSV/TSV content is passed as
  * `{ text }` (with an optional `name` used in error messages). Nothing is guessed from the string's content.
  */
-export type MatrixSource =
-  | string
-  | {
-      /** The CSV/TSV text itself. */
-      text: string;
-      /** A name for error messages (in place of a file path). */
-      name?: string;
-    };
+export type MatrixSource = TextSource;
 
 /** Options of {@link loadMatrix}. */
 export interface LoadMatrixOptions {
@@ -41,12 +35,7 @@ export interface LoadMatrixOptions {
   maxLineLength?: number;
 }
 
-/**
- * The default of {@link LoadMatrixOptions.maxLineLength}: 2²⁴ characters (16 Mi), e.g. a row of 1.6 million
- * ten-character values. JavaScript strings cannot exceed about 2²⁹ characters, so without a limit one huge line
- * would end the process with a `RangeError`.
- */
-export const LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH = 2 ** 24;
+export { LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH } from './lines.js';
 
 /** What {@link loadMatrix} returns. */
 export interface LoadedMatrix {
@@ -57,9 +46,6 @@ export interface LoadedMatrix {
   /** The row names, when `rowNames` was set (one per row of `x`). */
   rowNames?: string[];
 }
-
-const FLOAT32_MAX = 3.4028234663852886e38;
-const MAX_EXACT_COUNT = 2 ** 24;
 
 /** Splits one line into fields; double-quoted fields may contain the delimiter and `""` for a quote. */
 function splitFields(line: string, delimiter: string, fail: (column: number, message: string) => never): string[] {
@@ -98,21 +84,8 @@ function splitFields(line: string, delimiter: string, fail: (column: number, mes
   }
 }
 
-/**
- * Whether a cell that `Number` read as finite is a hexadecimal, binary or octal literal (`0x10`, ` 0b11`, `\u00a00o7`).
- * `Number` accepts those, surrounded by any white space; a decimal literal has no x, b or o anywhere, so a scan of
- * the whole cell (not its second character, which white space can shift) decides.
- */
-function nonDecimal(cell: string): boolean {
-  for (let k = 0; k < cell.length; k++) {
-    const c = cell.charCodeAt(k) | 32;
-    if (c === 120 || c === 98 || c === 111) return true;
-  }
-  return false;
-}
-
 /** A push parser: one call of `line` per physical line, then `finish`. Keeps only the growing value buffer. */
-class MatrixParser {
+class MatrixParser implements LineSink {
   private readonly label: string;
   private readonly file: string | undefined;
   private readonly dtype: 'counts' | 'real';
@@ -130,6 +103,9 @@ class MatrixParser {
   private length = 0;
   private readonly names: string[] = [];
   private columnNames: string[] | undefined;
+  /** The 1-based column of the cell being read, for {@link failCell} (one bound function, no closure per cell). */
+  private column = 0;
+  private readonly failCell = (message: string): never => this.fail(message, this.column);
 
   constructor(label: string, file: string | undefined, options: LoadMatrixOptions) {
     this.label = label;
@@ -184,38 +160,10 @@ class MatrixParser {
     }
     const counts = this.dtype === 'counts';
     for (let c = 0; c < this.cols; c++) {
-      const cell = fields[c + offset]!;
-      const value = Number(cell);
-      if (!Number.isFinite(value) || (value === 0 && cell.trim().length === 0) || (Number.isInteger(value) && nonDecimal(cell))) {
-        this.badCell(cell, c + offset + 1);
-      }
-      if (counts) {
-        if (value < 0 || !Number.isInteger(value) || value > MAX_EXACT_COUNT) {
-          this.fail(
-            `dtype 'counts' needs a non-negative integer ≤ ${MAX_EXACT_COUNT}, got ${JSON.stringify(cell)}`,
-            c + offset + 1,
-          );
-        }
-      } else if (Math.abs(value) > FLOAT32_MAX) {
-        this.fail(`value ${JSON.stringify(cell)} is outside the float32 range (±${FLOAT32_MAX})`, c + offset + 1);
-      }
-      this.values[this.length++] = value;
+      this.column = c + offset + 1;
+      this.values[this.length++] = readCell(fields[c + offset]!, counts, this.failCell);
     }
     this.rows++;
-  }
-
-  private badCell(cell: string, column: number): never {
-    const trimmed = cell.trim();
-    const shown = JSON.stringify(cell);
-    if (trimmed.length === 0) this.fail('empty cell, expected a number', column);
-    if (/^[+-]?nan$/i.test(trimmed)) this.fail(`NaN is not allowed, got ${shown}`, column);
-    if (/^[+-]?inf(inity)?$/i.test(trimmed) || Math.abs(Number(trimmed)) === Infinity) {
-      this.fail(`infinite values are not allowed, got ${shown}`, column);
-    }
-    if (Number.isFinite(Number(trimmed))) {
-      this.fail(`hexadecimal, binary and octal literals are not allowed, got ${shown}`, column);
-    }
-    this.fail(`not a number: ${shown}`, column);
   }
 
   private startData(fields: number): void {
@@ -246,60 +194,6 @@ class MatrixParser {
     if (this.columnNames !== undefined) result.columnNames = this.columnNames;
     if (this.wantRowNames) result.rowNames = this.names;
     return result;
-  }
-}
-
-/** Feeds the lines of a string to the parser without building an array of them. */
-function parseText(text: string, parser: MatrixParser, maxLineLength: number): void {
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (end - start > maxLineLength + 1 || (end - start === maxLineLength + 1 && text.charCodeAt(end - 1) !== 13)) {
-      parser.tooLong(maxLineLength);
-    }
-    parser.line(text.slice(start, end));
-    start = end + 1;
-  }
-}
-
-/**
- * Feeds the lines of a text stream to the parser. A partial line is kept as a rope of chunks and refused as soon
- * as it exceeds `maxLineLength`, so no line longer than the limit (plus one chunk) is ever held.
- */
-async function parseStream(chunks: AsyncIterable<string>, parser: MatrixParser, maxLineLength: number): Promise<void> {
-  let carry = '';
-  // A CR before the LF is not counted: the limit is on the line's content.
-  const check = (length: number, text: string): void => {
-    if (length > maxLineLength + 1 || (length === maxLineLength + 1 && text.charCodeAt(text.length - 1) !== 13)) {
-      parser.tooLong(maxLineLength);
-    }
-  };
-  for await (const chunk of chunks) {
-    let start = 0;
-    let end = chunk.indexOf('\n');
-    if (end < 0) {
-      carry += chunk;
-      if (carry.length > maxLineLength + 1) parser.tooLong(maxLineLength);
-      continue;
-    }
-    const first = carry + chunk.slice(0, end);
-    check(first.length, first);
-    parser.line(first);
-    carry = '';
-    start = end + 1;
-    while ((end = chunk.indexOf('\n', start)) >= 0) {
-      const line = chunk.slice(start, end);
-      check(line.length, line);
-      parser.line(line);
-      start = end + 1;
-    }
-    carry = chunk.slice(start);
-    if (carry.length > maxLineLength + 1) parser.tooLong(maxLineLength);
-  }
-  if (carry.length > 0) {
-    check(carry.length, carry);
-    parser.line(carry);
   }
 }
 
@@ -338,36 +232,9 @@ export async function loadMatrix(source: MatrixSource, options: LoadMatrixOption
       `${where}: "delimiter" must be a non-empty string without quotes or line breaks, got ${JSON.stringify(options.delimiter)}`,
     );
   }
-  const maxLineLength = options.maxLineLength ?? LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH;
-  if (typeof maxLineLength !== 'number' || !Number.isSafeInteger(maxLineLength) || maxLineLength < 1) {
-    throw new ArgumentError(
-      'maxLineLength',
-      `${where}: "maxLineLength" must be a positive integer, got ${JSON.stringify(options.maxLineLength)}`,
-    );
-  }
-  if (typeof source === 'string') {
-    const parser = new MatrixParser(source, source, options);
-    let handle;
-    try {
-      handle = await open(source, 'r');
-    } catch (cause) {
-      throw new DataError(`${where}: cannot read ${source}: ${(cause as Error).message}`, { file: source }, { cause });
-    }
-    const input = handle.createReadStream({ encoding: 'utf8', autoClose: true, highWaterMark: 1 << 16 });
-    try {
-      await parseStream(input as AsyncIterable<string>, parser, maxLineLength);
-    } catch (error) {
-      if (error instanceof DataError) throw error;
-      throw new DataError(`${where}: cannot read ${source}: ${(error as Error).message}`, { file: source }, { cause: error });
-    } finally {
-      input.destroy();
-    }
-    return parser.finish();
-  }
-  if (source !== null && typeof source === 'object' && typeof source.text === 'string') {
-    const parser = new MatrixParser(source.name ?? '<text>', undefined, options);
-    parseText(source.text, parser, maxLineLength);
-    return parser.finish();
-  }
-  throw new ArgumentError('source', `${where}: "source" must be a file path or { text }, got ${typeof source}`);
+  const maxLineLength = requireMaxLineLength(where, options.maxLineLength);
+  const { label, file } = describeSource(where, source);
+  const parser = new MatrixParser(label, file, options);
+  await feedLines(where, source, parser, maxLineLength);
+  return parser.finish();
 }
