@@ -97,6 +97,49 @@ describe('FusedAdamOptimizer', () => {
     [fused, plain, ref].forEach((o) => o.dispose());
   });
 
+  it('a run resumed through getWeights/setWeights is bit-identical to an uninterrupted one, on both paths', async () => {
+    const x = tf.randomNormal([16, 4], 0, 1, 'float32', 11);
+    const t = tf.randomNormal([16, 3], 0, 1, 'float32', 12);
+    const start = tf.randomNormal([4, 3], 0, 1, 'float32', 13);
+    const run = async (make: () => tf.Optimizer, interruptAt?: number): Promise<Uint8Array> => {
+      const w = tf.variable(start, true, `resume-${Math.random()}`);
+      let o = make();
+      for (let s = 0; s < 40; s++) {
+        if (s === interruptAt) {
+          // the moments are the optimizer's own variables (copied by setWeights); the iteration count is a new scalar
+          const saved = await o.getWeights();
+          const next = make();
+          await next.setWeights(saved);
+          saved[0]!.tensor.dispose();
+          o.dispose();
+          o = next;
+        }
+        o.minimize(() => tf.sum(tf.square(tf.sub(tf.matMul(x, w), t))), false, [w]);
+      }
+      const bits = new Uint8Array((w.dataSync() as Float32Array).slice().buffer);
+      o.dispose();
+      w.dispose();
+      return bits;
+    };
+    for (const fusedPath of [false, true]) {
+      if (fusedPath) registerJsAdamKernel();
+      const before = tf.memory().numTensors;
+      const uninterrupted = await run(() => new FusedAdamOptimizer(0.01));
+      for (const at of [3, 9, 27]) expect(await run(() => new FusedAdamOptimizer(0.01), at), `fused path ${fusedPath}, resumed at ${at}`).toEqual(uninterrupted);
+      expect(tf.memory().numTensors).toBe(before);
+      if (fusedPath) tf.unregisterKernel(ADAM_UPDATE_KERNEL, 'cpu');
+    }
+    // tfjs's own Adam recomputes β^t as a power on setWeights: its resumed run drifts (what the running product fixes)
+    const plain = await run(() => tf.train.adam(0.01));
+    const drifted: number[] = [];
+    for (const at of [3, 6, 9, 19, 27]) {
+      const resumed = await run(() => tf.train.adam(0.01), at);
+      if (resumed.some((byte, i) => byte !== plain[i])) drifted.push(at);
+    }
+    expect(drifted.length).toBeGreaterThan(0);
+    tf.dispose([x, t, start]);
+  });
+
   it('validates its hyper-parameters', () => {
     expect(() => new FusedAdamOptimizer(0)).toThrow(ArgumentError);
     expect(() => new FusedAdamOptimizer(0.1, 1)).toThrow(/"beta1" must be in \[0, 1\), got 1/);

@@ -26,6 +26,10 @@ interface AdamState {
  * The state (moments named `<variable>/m`, `<variable>/v`, the iteration count) and `getWeights`/`setWeights` are
  * tfjs's, so checkpoints move freely between the two paths.
  *
+ * β₁ᵗ and β₂ᵗ are the float32 running products β·β·…·β (tfjs's `accBeta`), on both paths and after `setWeights`
+ * too: tfjs's own `setWeights` recomputes them as a power, which differs in the last bits after a few steps, so a run
+ * resumed from saved weights would drift from an uninterrupted one. Here it continues bit-identically.
+ *
  * @example
  * ```ts
  * const optimizer = new FusedAdamOptimizer(1e-3);
@@ -56,6 +60,24 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       throw new ArgumentError('epsilon', `FusedAdamOptimizer: "epsilon" must be > 0, got ${epsilon}`);
     }
     super(learningRate, beta1, beta2, epsilon);
+    this.powers = runningPowers(beta1, beta2, 0);
+  }
+
+  /** β₁ᵗ and β₂ᵗ for the next step t = iterations + 1: the float32 running products, mirrored on the host. */
+  private powers: [number, number];
+
+  /**
+   * tfjs's `setWeights` (moments and iteration count), then β₁ᵗ and β₂ᵗ set to the running products of t factors,
+   * the values an uninterrupted run holds after the same steps.
+   */
+  override async setWeights(weightValues: Parameters<tf.AdamOptimizer['setWeights']>[0]): Promise<void> {
+    await super.setWeights(weightValues);
+    const self = this as unknown as AdamState;
+    this.powers = runningPowers(self.beta1, self.beta2, this.iterations);
+    tf.tidy(() => {
+      self.accBeta1.assign(tf.scalar(this.powers[0]));
+      self.accBeta2.assign(tf.scalar(this.powers[1]));
+    });
   }
 
   /** Whether the next step uses the fused kernel (the active backend has it). */
@@ -70,21 +92,21 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: AdamGradients): void {
     if (!this.fused) {
       super.applyGradients(variableGradients);
+      this.advancePowers();
       return;
     }
     const self = this as unknown as AdamState;
     const named = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] as tf.Tensor | undefined }));
-    // β^t for this step: tfjs keeps β^(iterations+1) in accBeta; the same value, without reading a tensor back.
-    const step = this.iterations + 1;
+    // β^t for this step: tfjs keeps it in accBeta; the same value from the host mirror, without reading a tensor back.
     const attrs = {
       learningRate: self.learningRate,
       beta1: self.beta1,
       beta2: self.beta2,
       epsilon: self.epsilon,
-      beta1Power: self.beta1 ** step,
-      beta2Power: self.beta2 ** step,
+      beta1Power: this.powers[0],
+      beta2Power: this.powers[1],
     };
     tf.tidy(() => {
       named.forEach(({ name, tensor: gradient }, i) => {
@@ -106,5 +128,27 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
     });
     this.incrementIterations();
+    this.advancePowers();
   }
+
+  private advancePowers(): void {
+    const self = this as unknown as AdamState;
+    this.powers = [Math.fround(this.powers[0] * Math.fround(self.beta1)), Math.fround(this.powers[1] * Math.fround(self.beta2))];
+  }
+}
+
+/**
+ * β₁ᵗ⁺¹ and β₂ᵗ⁺¹ as float32 running products after `steps` steps: start at β (rounded to float32), then one float32
+ * multiplication by β per step — exactly what `accBeta.assign(mul(accBeta, β))` computes on the cpu and wasm backends.
+ */
+function runningPowers(beta1: number, beta2: number, steps: number): [number, number] {
+  const b1 = Math.fround(beta1);
+  const b2 = Math.fround(beta2);
+  let p1 = b1;
+  let p2 = b2;
+  for (let k = 0; k < steps; k++) {
+    p1 = Math.fround(p1 * b1);
+    p2 = Math.fround(p2 * b2);
+  }
+  return [p1, p2];
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, SerializationError } from '@varia/core';
+import { SerializationError } from '@varia/core';
 import type { TrainingState } from './fit.js';
+import { assertResumable } from './resume-fingerprint.js';
 import { commitFiles } from './atomic-write.js';
 import { destinationError } from './destination.js';
 import { fnv1a } from './model-format.js';
@@ -129,6 +130,7 @@ export async function restoreCheckpoint(
   variables: Map<string, tf.Variable>,
   optimizer: tf.Optimizer,
   fingerprint: TrainingState['fingerprint'],
+  epochs = Infinity,
 ): Promise<{ state: TrainingState; bestWeights?: Map<string, Float32Array> }> {
   const { fs, path } = await nodeFs();
   let json: CheckpointJson;
@@ -152,16 +154,12 @@ export async function restoreCheckpoint(
   ) {
     throw new SerializationError(`${dir}/checkpoint.json is incomplete: it needs "state", "weights" and "optimizer" sections`);
   }
-  for (const key of Object.keys(fingerprint) as (keyof typeof fingerprint)[]) {
-    if (json.state.fingerprint[key] !== fingerprint[key]) {
-      throw new ArgumentError(
-        key === 'n' ? 'data' : key,
-        `fit: cannot resume: the checkpoint was made with ${key} = ${json.state.fingerprint[key]}, this run has ${fingerprint[key]}`,
-      );
-    }
-  }
+  assertResumable(json.state, fingerprint, epochs);
   const expected = new Map([...variables].map(([k, v]) => [k, v.shape] as const));
   const weights = decodeTensorValues(json.weights.specs, await readBinary(path.join(dir, recordedFile(dir, json.weights, 'weights.bin')), json.weights.checksum), expected, 'checkpoint weights');
+  for (const [name, values] of weights) {
+    if (!values.every(Number.isFinite)) throw new SerializationError(`checkpoint weight "${name}" holds non-finite values: it cannot be resumed`);
+  }
   const slotShapes = new Map<string, readonly number[]>();
   for (const name of json.optimizer.slots) {
     const base = name.slice(0, name.lastIndexOf('/'));

@@ -14,6 +14,7 @@ import { negativeElbo, type VariationalInputs } from '@varia/losses';
 import { restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { BatchAssembler } from './batch-assembler.js';
 import { StepStats } from './step-stats.js';
+import { configFingerprint, matrixHash, type RunFingerprint } from './resume-fingerprint.js';
 import { disposeTapeAfterError } from './tape-cleanup.js';
 import { type DataInput, type DataDomain, type DataRules, readData } from './data.js';
 import { type BatchInfo, type EpochLog, type FitOptions, type History, type ResolvedFitOptions, resolveFitOptions } from './fit-options.js';
@@ -51,29 +52,8 @@ export interface TrainingState {
     /** The epoch that reached it. */
     epoch: number;
   };
-  /** Options that must match on resume. */
-  fingerprint: {
-    /** Number of training examples. */
-    n: number;
-    /** Examples per step. */
-    batchSize: number;
-    /** The run's seed. */
-    seed: number;
-    /** Adam's step size. */
-    learningRate: number;
-    /** The constant KL weight β. */
-    beta: number;
-    /** Samples of z per example. */
-    samples: number;
-    /** Free bits per latent dimension. */
-    freeBits: number;
-    /** Whether examples are reshuffled each epoch. */
-    shuffle: boolean;
-    /** Warm-up epochs (null: none). */
-    klWarmupEpochs: number | null;
-    /** Warm-up steps (null: none). */
-    klWarmupSteps: number | null;
-  };
+  /** Data, config and options that must match on resume. */
+  fingerprint: RunFingerprint;
 }
 
 /** β of each of the `batches` steps of `epoch`, whose first step is global step `firstStep`. @throws ArgumentError. */
@@ -194,6 +174,10 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
     best: { loss: Infinity, epoch: 0 },
     fingerprint: {
       n,
+      // hashing costs a pass over the data: only for runs that write or read checkpoints
+      dataHash: o.checkpointEvery !== undefined || o.resumeFrom !== undefined ? matrixHash(train) : '',
+      validationHash: validation && (o.checkpointEvery !== undefined || o.resumeFrom !== undefined) ? matrixHash(validation) : null,
+      config: configFingerprint(model.config),
       batchSize,
       seed,
       learningRate,
@@ -212,7 +196,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
   let stopReason: History['stopReason'] = 'completed';
   try {
     if (o.resumeFrom) {
-      const resumed = await restoreCheckpoint(o.resumeFrom, variables, optimizer, state.fingerprint);
+      const resumed = await restoreCheckpoint(o.resumeFrom, variables, optimizer, state.fingerprint, epochs);
       checkStop();
       Object.assign(state, resumed.state);
       if (resumed.bestWeights) bestWeights = snapshotFromValues(variables, resumed.bestWeights);
