@@ -100,8 +100,13 @@ export interface Cleanup {
  * own (new) name, then `document` renamed over its target — the commit — then the cleanup of files no longer
  * referenced and of temporary files left by crashed writers. Concurrent saves into one directory are not supported.
  */
-export async function commitFiles(dir: string, files: FileToWrite[], document: FileToWrite, cleanup: Cleanup): Promise<void> {
-  const { fs, path } = await nodeFs();
+export async function commitFiles(
+  dir: string,
+  files: FileToWrite[],
+  document: FileToWrite,
+  cleanup: Cleanup,
+): Promise<void> {
+  const { path } = await nodeFs();
   const created = await makeDirectories(dir);
   if (created !== undefined) await syncDirectory(path.dirname(created));
   for (const file of files) await writeFileDurable(dir, file);

@@ -51,7 +51,8 @@ function runChild(args: string[], killAfter?: { line: string; delayMs: number })
     child.stdout.on('data', (chunk: Buffer) => {
       const seenBefore = killAfter !== undefined && stdout.includes(killAfter.line);
       stdout += chunk.toString();
-      if (killAfter && !seenBefore && stdout.includes(killAfter.line)) setTimeout(() => child.kill('SIGKILL'), killAfter.delayMs);
+      if (killAfter && !seenBefore && stdout.includes(killAfter.line))
+        setTimeout(() => child.kill('SIGKILL'), killAfter.delayMs);
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ stdout, signal, code }));
@@ -87,16 +88,25 @@ describe('crash-safe save (SIGKILL during the write sequence)', () => {
       expect(await loadedSeed(dir, [1, 2]), `killed after ${labels[k - 1]}`).toBe(k < commit ? 1 : 2);
       // the next save cleans what the killed one left behind
       await seedModel(dir, 3);
-      expect((await readdir(dir)).filter((n) => n !== 'model.json' && !/^weights-[0-9a-f]{16}\.bin$/.test(n)), `after step ${k}`).toEqual([]);
+      expect(
+        (await readdir(dir)).filter((n) => n !== 'model.json' && !/^weights-[0-9a-f]{16}\.bin$/.test(n)),
+        `after step ${k}`,
+      ).toEqual([]);
       expect((await readdir(dir)).length).toBe(2);
     });
-  });
+  }, 180_000);
 
-  it(`random SIGKILLs (${RANDOM_KILLS}) while saving in a loop never lose or tear the model`, async () => {
-    const outcomes = { previous: 0, new: 0 };
-    await Promise.all(Array.from({ length: LANES }, (_, lane) => killLoop(lane, Math.ceil(RANDOM_KILLS / LANES), outcomes)));
-    expect(outcomes.previous + outcomes.new).toBe(LANES * Math.ceil(RANDOM_KILLS / LANES));
-  });
+  it(
+    `random SIGKILLs (${RANDOM_KILLS}) while saving in a loop never lose or tear the model`,
+    async () => {
+      const outcomes = { previous: 0, new: 0 };
+      await Promise.all(
+        Array.from({ length: LANES }, (_, lane) => killLoop(lane, Math.ceil(RANDOM_KILLS / LANES), outcomes)),
+      );
+      expect(outcomes.previous + outcomes.new).toBe(LANES * Math.ceil(RANDOM_KILLS / LANES));
+    },
+    60_000 + RANDOM_KILLS * 3_000,
+  );
 });
 
 /** One lane of the random-kill test: its own directory and random delays. */
@@ -135,7 +145,7 @@ describe('crash-safe checkpoint writes', () => {
       expect((await runChild(['checkpoint', dir, '2', String(k)])).signal).toBe('SIGKILL');
       expect(await checkpointSeed(dir), `killed after ${labels[k - 1]}`).toBe(k < commit ? 1 : 2);
     });
-  });
+  }, 180_000);
 });
 
 /** Saves the model of `seed` into `dir` in this process. */
@@ -155,12 +165,19 @@ async function checkpointSeed(dir: string): Promise<number> {
   const seed = json.state.epoch;
   for (const part of [json.weights, json.optimizer]) {
     const bytes = await readFile(join(dir, part.file));
-    expect(fnv1a(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)).toBe(part.checksum);
+    expect(fnv1a(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)).toBe(
+      part.checksum,
+    );
   }
   const bytes = await readFile(join(dir, json.weights.file));
   const expected = weightsOf(seed);
   const shapes = new Map([...modelShapes(seed)]);
-  const decoded = decodeTensorValues(json.weights.specs, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, shapes, 'checkpoint');
+  const decoded = decodeTensorValues(
+    json.weights.specs,
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    shapes,
+    'checkpoint',
+  );
   expect(maxWeightDiff(decoded, expected)).toBe(0);
   return seed;
 }

@@ -28,8 +28,11 @@ export function destinationError(e: unknown, path: string, argument: string, doi
   if (e instanceof ArgumentError || e instanceof SerializationError) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   const reason = code !== undefined ? ERRNO_REASONS[code] : undefined;
-  if (reason !== undefined) return new ArgumentError(argument, `cannot ${doing} ${JSON.stringify(path)}: ${reason} (${code})`, { cause: e });
-  return new SerializationError(`could not ${doing} ${JSON.stringify(path)}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  if (reason !== undefined)
+    return new ArgumentError(argument, `cannot ${doing} ${JSON.stringify(path)}: ${reason} (${code})`, { cause: e });
+  return new SerializationError(`could not ${doing} ${JSON.stringify(path)}: ${(e as Error)?.message ?? String(e)}`, {
+    cause: e,
+  });
 }
 
 /**
@@ -62,13 +65,17 @@ export async function assertWritableDestination(dir: string, options: Destinatio
     }
     if (stats) {
       if (!stats.isDirectory()) {
-        const where = existing === path.resolve(dir) ? 'it is a file, not a directory' : `${JSON.stringify(existing)} is a file, not a directory`;
+        const where =
+          existing === path.resolve(dir)
+            ? 'it is a file, not a directory'
+            : `${JSON.stringify(existing)} is a file, not a directory`;
         throw new ArgumentError(argument, `cannot write to ${JSON.stringify(dir)}: ${where}`);
       }
       break;
     }
     const parent = path.dirname(existing);
-    if (parent === existing) throw new ArgumentError(argument, `cannot write to ${JSON.stringify(dir)}: no part of the path exists`);
+    if (parent === existing)
+      throw new ArgumentError(argument, `cannot write to ${JSON.stringify(dir)}: no part of the path exists`);
     existing = parent;
   }
   const probe = path.join(existing, `.varia-probe.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);

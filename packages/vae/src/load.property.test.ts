@@ -39,10 +39,15 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-const asArrayBuffer = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+const asArrayBuffer = (b: Buffer): ArrayBuffer =>
+  b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
 /** Writes the two files, loads, and checks the property. `sameModelExpected`: no re-signing, so any load is the original. */
-async function loadChecked(text: string | Buffer, weights: Buffer, sameModelExpected: boolean): Promise<'loaded' | 'refused'> {
+async function loadChecked(
+  text: string | Buffer,
+  weights: Buffer,
+  sameModelExpected: boolean,
+): Promise<'loaded' | 'refused'> {
   await rm(work, { recursive: true, force: true });
   await mkdir(work);
   await writeFile(join(work, 'model.json'), text);
@@ -75,7 +80,8 @@ async function loadChecked(text: string | Buffer, weights: Buffer, sameModelExpe
 function jsonPaths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = [prefix];
   if (Array.isArray(value)) value.forEach((v, i) => out.push(...jsonPaths(v, [...prefix, i])));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...jsonPaths(v, [...prefix, k]));
+  else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) out.push(...jsonPaths(v, [...prefix, k]));
   return out;
 }
 
@@ -96,7 +102,25 @@ function edited(doc: unknown, path: (string | number)[], replacement: unknown): 
 const replacement = fc.oneof(
   fc.constant(undefined),
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom(0, -1, 1.5, 1e8, 1e9, 2 ** 31, 1e300, -0, '', 'weights.bin', '../model.json', [1e8], [0], [], {}, null, true),
+  fc.constantFrom(
+    0,
+    -1,
+    1.5,
+    1e8,
+    1e9,
+    2 ** 31,
+    1e300,
+    -0,
+    '',
+    'weights.bin',
+    '../model.json',
+    [1e8],
+    [0],
+    [],
+    {},
+    null,
+    true,
+  ),
 );
 
 describe('VAE.load of mutated files (property)', () => {
@@ -122,7 +146,10 @@ describe('VAE.load of mutated files (property)', () => {
         const json = Buffer.from(jsonText);
         const target = inJson ? json : weightBytes;
         const length = cut % (target.length + 1);
-        const changed = Buffer.concat([target.subarray(0, length), Buffer.alloc(length === target.length ? extra : 0, 0x20)]);
+        const changed = Buffer.concat([
+          target.subarray(0, length),
+          Buffer.alloc(length === target.length ? extra : 0, 0x20),
+        ]);
         await loadChecked(inJson ? changed : json, inJson ? weightBytes : changed, true);
       }),
       { numRuns: runs(100), seed: 1602 },

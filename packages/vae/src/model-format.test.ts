@@ -1,21 +1,21 @@
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, SerializationError } from '@varia/core';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { assertWritableDestination } from './destination.js';
 import { canonicalJson, MODEL_LIMITS, modelChecksum, type SavedModelJson } from './model-format.js';
-import { expectSameWeights, removeTempDirs, tempDir, values, weightValues } from './test-utils/helpers.js';
+import {
+  checkTensorLeaksPerTest,
+  expectSameWeights,
+  removeTempDirs,
+  tempDir,
+  values,
+  weightValues,
+} from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
 afterAll(removeTempDirs);
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 const FORMAT_1 = new URL('../test/fixtures/format-1', import.meta.url).pathname;
 
@@ -30,7 +30,10 @@ async function savedSmall(): Promise<{ dir: string; json: SavedModelJson; weight
 }
 
 async function writeSigned(dir: string, json: SavedModelJson, weights: Buffer): Promise<void> {
-  json.checksum = modelChecksum(json, weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer);
+  json.checksum = modelChecksum(
+    json,
+    weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
+  );
   await writeFile(join(dir, 'model.json'), JSON.stringify(json));
 }
 
@@ -79,11 +82,21 @@ describe('untrusted model files: checked before anything is allocated', () => {
 
   it('the checksum ignores key order and whitespace but nothing else', () => {
     expect(canonicalJson({ b: [1, { d: 2, c: 'x' }], a: null })).toBe('{"a":null,"b":[1,{"c":"x","d":2}]}');
-    const json = { format: 'varia-vae', config: { a: 1 }, weightsManifest: [{ paths: ['x.bin'], weights: [] }] } as unknown as SavedModelJson;
-    const reordered = { weightsManifest: [{ weights: [], paths: ['other.bin'] }], config: { a: 1 }, format: 'varia-vae' } as unknown as SavedModelJson;
+    const json = {
+      format: 'varia-vae',
+      config: { a: 1 },
+      weightsManifest: [{ paths: ['x.bin'], weights: [] }],
+    } as unknown as SavedModelJson;
+    const reordered = {
+      weightsManifest: [{ weights: [], paths: ['other.bin'] }],
+      config: { a: 1 },
+      format: 'varia-vae',
+    } as unknown as SavedModelJson;
     const data = new Float32Array([1, 2]).buffer;
     expect(modelChecksum(reordered, data)).toBe(modelChecksum(json, data));
-    expect(modelChecksum({ ...json, config: { a: 2 } } as unknown as SavedModelJson, data)).not.toBe(modelChecksum(json, data));
+    expect(modelChecksum({ ...json, config: { a: 2 } } as unknown as SavedModelJson, data)).not.toBe(
+      modelChecksum(json, data),
+    );
     expect(modelChecksum(json, new Float32Array([1, 3]).buffer)).not.toBe(modelChecksum(json, data));
   });
 });
@@ -119,7 +132,11 @@ describe('saving: orphans and destinations', () => {
   it('removes temp files of dead writers and unreferenced weight files, and nothing else', async () => {
     const { dir } = await savedSmall();
     const deadPid = 2 ** 22 + 12345; // above Linux's pid_max: never a running process
-    const orphans = [`.model.json.tmp-${deadPid}-abc123`, `.weights-0123456789abcdef.bin.tmp-${deadPid}-x1`, 'weights-0123456789abcdef.bin'];
+    const orphans = [
+      `.model.json.tmp-${deadPid}-abc123`,
+      `.weights-0123456789abcdef.bin.tmp-${deadPid}-x1`,
+      'weights-0123456789abcdef.bin',
+    ];
     for (const name of orphans) await writeFile(join(dir, name), 'x');
     await writeFile(join(dir, 'notes.txt'), 'mine');
     await writeFile(join(dir, `.other.tmp-${process.ppid}-zz`), 'a live process owns this one');

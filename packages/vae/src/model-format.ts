@@ -99,7 +99,12 @@ export function canonicalJson(value: unknown): string {
 /** The format-2 checksum of a document and its weights (see {@link SavedModelJson.checksum}). */
 export function modelChecksum(modelJson: SavedModelJson, weightData: ArrayBuffer): string {
   const { checksum: _checksum, weightsManifest, ...rest } = modelJson;
-  const covered = { ...rest, weightsManifest: Array.isArray(weightsManifest) ? weightsManifest.map((g) => ({ ...g, paths: undefined })) : weightsManifest };
+  const covered = {
+    ...rest,
+    weightsManifest: Array.isArray(weightsManifest)
+      ? weightsManifest.map((g) => ({ ...g, paths: undefined }))
+      : weightsManifest,
+  };
   return sha256Hex(canonicalJson(covered), '\n', weightData);
 }
 
@@ -123,12 +128,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * @throws SerializationError when tfjs' manifest names a file outside the directory.
  */
 export function unwrapDocument(parsed: unknown): { document: unknown; weightFile?: string } {
-  if (!isObject(parsed) || !isObject(parsed.modelTopology) || parsed.modelTopology.format !== 'varia-vae') return { document: parsed };
+  if (!isObject(parsed) || !isObject(parsed.modelTopology) || parsed.modelTopology.format !== 'varia-vae')
+    return { document: parsed };
   const groups = parsed.weightsManifest;
-  const path = Array.isArray(groups) && isObject(groups[0]) && Array.isArray(groups[0].paths) ? groups[0].paths[0] : undefined;
+  const path =
+    Array.isArray(groups) && isObject(groups[0]) && Array.isArray(groups[0].paths) ? groups[0].paths[0] : undefined;
   if (path === undefined) return { document: parsed.modelTopology };
   const file = typeof path === 'string' ? path.replace(/^\.\//, '') : '';
-  if (!SAFE_FILE_NAME.test(file)) throw new SerializationError(`model.json: the manifest's "paths" must name one weight file in the same directory, got ${JSON.stringify(path)?.slice(0, 120)}`);
+  if (!SAFE_FILE_NAME.test(file))
+    throw new SerializationError(
+      `model.json: the manifest's "paths" must name one weight file in the same directory, got ${JSON.stringify(path)?.slice(0, 120)}`,
+    );
   return { document: parsed.modelTopology, weightFile: file };
 }
 
@@ -152,10 +162,14 @@ export interface CheckedModelJson {
  */
 export function checkModelJson(value: unknown, what = 'model.json'): CheckedModelJson {
   if (!isObject(value) || value.format !== 'varia-vae') {
-    throw new SerializationError(`${what}: not a varia VAE: "format" is ${JSON.stringify(isObject(value) ? value.format : value)?.slice(0, 80)}, expected "varia-vae"`);
+    throw new SerializationError(
+      `${what}: not a varia VAE: "format" is ${JSON.stringify(isObject(value) ? value.format : value)?.slice(0, 80)}, expected "varia-vae"`,
+    );
   }
   if (value.formatVersion !== FORMAT_VERSION && value.formatVersion !== 1) {
-    throw new SerializationError(`${what}: unsupported formatVersion ${JSON.stringify(value.formatVersion)?.slice(0, 40)}; this build reads 1 and ${FORMAT_VERSION}`);
+    throw new SerializationError(
+      `${what}: unsupported formatVersion ${JSON.stringify(value.formatVersion)?.slice(0, 40)}; this build reads 1 and ${FORMAT_VERSION}`,
+    );
   }
   const groups = value.weightsManifest;
   if (!Array.isArray(groups) || groups.length !== 1 || !isObject(groups[0])) {
@@ -163,7 +177,9 @@ export function checkModelJson(value: unknown, what = 'model.json'): CheckedMode
   }
   const { paths, weights } = groups[0];
   if (!Array.isArray(paths) || paths.length !== 1 || typeof paths[0] !== 'string' || !SAFE_FILE_NAME.test(paths[0])) {
-    throw new SerializationError(`${what}: the manifest's "paths" must name one weight file in the same directory, got ${JSON.stringify(paths)?.slice(0, 120)}`);
+    throw new SerializationError(
+      `${what}: the manifest's "paths" must name one weight file in the same directory, got ${JSON.stringify(paths)?.slice(0, 120)}`,
+    );
   }
   if (!Array.isArray(weights) || weights.length === 0 || weights.length > MODEL_LIMITS.maxTensors) {
     throw new SerializationError(`${what}: the manifest must list 1 to ${MODEL_LIMITS.maxTensors} tensors`);
@@ -171,25 +187,40 @@ export function checkModelJson(value: unknown, what = 'model.json'): CheckedMode
   let parameters = 0;
   for (const spec of weights as unknown[]) {
     const s = spec as Partial<WeightSpec> | null;
-    if (!isObject(s) || typeof s.name !== 'string' || s.name.length > 256 || !Array.isArray(s.shape) || s.shape.length > MODEL_LIMITS.maxRank) {
+    if (
+      !isObject(s) ||
+      typeof s.name !== 'string' ||
+      s.name.length > 256 ||
+      !Array.isArray(s.shape) ||
+      s.shape.length > MODEL_LIMITS.maxRank
+    ) {
       throw new SerializationError(`${what}: malformed manifest entry ${JSON.stringify(spec)?.slice(0, 200)}`);
     }
-    if (s.dtype !== 'float32') throw new SerializationError(`${what}: weight "${s.name}" has dtype ${JSON.stringify(s.dtype)}, expected float32`);
+    if (s.dtype !== 'float32')
+      throw new SerializationError(
+        `${what}: weight "${s.name}" has dtype ${JSON.stringify(s.dtype)}, expected float32`,
+      );
     let size = 1;
     for (const d of s.shape as unknown[]) {
       if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > MODEL_LIMITS.maxParameters) {
-        throw new SerializationError(`${what}: weight "${s.name}" has an invalid dimension ${JSON.stringify(d)} in its shape`);
+        throw new SerializationError(
+          `${what}: weight "${s.name}" has an invalid dimension ${JSON.stringify(d)} in its shape`,
+        );
       }
       size *= d;
     }
     parameters += size;
     if (parameters > MODEL_LIMITS.maxParameters) {
-      throw new SerializationError(`${what}: the manifest declares more than ${MODEL_LIMITS.maxParameters} parameters (MODEL_LIMITS.maxParameters)`);
+      throw new SerializationError(
+        `${what}: the manifest declares more than ${MODEL_LIMITS.maxParameters} parameters (MODEL_LIMITS.maxParameters)`,
+      );
     }
   }
   const byteLength = parameters * 4;
   if (value.weightsByteLength !== byteLength) {
-    throw new SerializationError(`${what}: "weightsByteLength" is ${JSON.stringify(value.weightsByteLength)}, the manifest needs ${byteLength} bytes`);
+    throw new SerializationError(
+      `${what}: "weightsByteLength" is ${JSON.stringify(value.weightsByteLength)}, the manifest needs ${byteLength} bytes`,
+    );
   }
   checkConfigSizes(value.config, parameters, what);
   return { json: value as unknown as SavedModelJson, specs: weights as WeightSpec[], weightFile: paths[0], byteLength };
@@ -202,7 +233,8 @@ export function checkModelJson(value: unknown, what = 'model.json'): CheckedMode
  */
 function checkConfigSizes(config: unknown, parameters: number, what: string): void {
   if (!isObject(config)) throw new SerializationError(`${what}: "config" must be an object`);
-  if ('hiddenUnits' in config) throw new SerializationError(`${what}: a saved config has "encoderUnits" and "decoderUnits", not "hiddenUnits"`);
+  if ('hiddenUnits' in config)
+    throw new SerializationError(`${what}: a saved config has "encoderUnits" and "decoderUnits", not "hiddenUnits"`);
   const width = (name: string, v: unknown): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > parameters) {
       throw new SerializationError(
@@ -213,7 +245,9 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   };
   const widths = (name: string, v: unknown): number[] => {
     if (!Array.isArray(v) || v.length > MODEL_LIMITS.maxLayers) {
-      throw new SerializationError(`${what}: config "${name}" must be a list of at most ${MODEL_LIMITS.maxLayers} widths`);
+      throw new SerializationError(
+        `${what}: config "${name}" must be a list of at most ${MODEL_LIMITS.maxLayers} widths`,
+      );
     }
     return v.map((u, i) => width(`${name}[${i}]`, u));
   };
@@ -222,7 +256,8 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   const encoder = [inputDim, ...widths('encoderUnits', config.encoderUnits), latentDim];
   // A custom likelihood's head is user code: only the built-in heads are known to map the last width to inputDim.
   const decoder = [latentDim, ...widths('decoderUnits', config.decoderUnits)];
-  if (typeof config.likelihood !== 'string') throw new SerializationError(`${what}: config "likelihood" must be a name`);
+  if (typeof config.likelihood !== 'string')
+    throw new SerializationError(`${what}: config "likelihood" must be a name`);
   if ((LIKELIHOODS as readonly string[]).includes(config.likelihood)) decoder.push(inputDim);
   let kernels = 0;
   for (const chain of [encoder, decoder]) {
@@ -230,7 +265,9 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   }
   if (isObject(config.prior)) kernels += width('prior.mixture', config.prior.mixture) * latentDim;
   if (kernels > parameters) {
-    throw new SerializationError(`${what}: the config describes layers with ${kernels} weights, but the weight file holds only ${parameters} parameters`);
+    throw new SerializationError(
+      `${what}: the config describes layers with ${kernels} weights, but the weight file holds only ${parameters} parameters`,
+    );
   }
 }
 
@@ -240,15 +277,23 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
  * @throws SerializationError when they do not belong together.
  */
 export function checkWeightData(checked: CheckedModelJson, data: unknown, what = 'model.json'): ArrayBuffer {
-  if (!(data instanceof ArrayBuffer)) throw new SerializationError(`${what}: the weight data is missing (expected an ArrayBuffer)`);
+  if (!(data instanceof ArrayBuffer))
+    throw new SerializationError(`${what}: the weight data is missing (expected an ArrayBuffer)`);
   if (data.byteLength !== checked.byteLength) {
-    throw new SerializationError(`${what}: the weight data has ${data.byteLength} bytes, the manifest needs ${checked.byteLength} (truncated, or from another save)`);
+    throw new SerializationError(
+      `${what}: the weight data has ${data.byteLength} bytes, the manifest needs ${checked.byteLength} (truncated, or from another save)`,
+    );
   }
   const { json } = checked;
   if (json.formatVersion === 1) {
-    if (json.weightsChecksum !== fnv1a(data)) throw new SerializationError(`${what}: the weights do not match the checksum in the file (corrupt, or from another save)`);
+    if (json.weightsChecksum !== fnv1a(data))
+      throw new SerializationError(
+        `${what}: the weights do not match the checksum in the file (corrupt, or from another save)`,
+      );
   } else if (typeof json.checksum !== 'string' || json.checksum !== modelChecksum(json, data)) {
-    throw new SerializationError(`${what}: the checksum over config, manifest and weights does not match (the file was edited or is corrupt)`);
+    throw new SerializationError(
+      `${what}: the checksum over config, manifest and weights does not match (the file was edited or is corrupt)`,
+    );
   }
   return data;
 }

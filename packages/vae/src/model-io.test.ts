@@ -5,9 +5,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, SerializationError } from '@varia/core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SavedModelJson } from './model-format.js';
-import { expectSameWeights, leakedBy, removeTempDirs, tempDir, weightValues } from './test-utils/helpers.js';
+import {
+  checkTensorLeaksPerTest,
+  expectSameWeights,
+  leakedBy,
+  removeTempDirs,
+  tempDir,
+  weightValues,
+} from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
 let vae: VAE;
@@ -31,10 +38,18 @@ beforeAll(async () => {
     const path = new URL(req.url!, 'http://x').pathname;
     if (req.method === 'POST') {
       // tfjs' http handler: a multipart form with model.json and model.weights.bin
-      const form = await new Request('http://x', { method: 'POST', headers: req.headers as HeadersInit, body: new Uint8Array(await body(req)) }).formData();
+      const form = await new Request('http://x', {
+        method: 'POST',
+        headers: req.headers as HeadersInit,
+        body: new Uint8Array(await body(req)),
+      }).formData();
       for (const name of ['model.json', 'model.weights.bin']) {
         const value = form.get(name);
-        if (value instanceof Blob) served.set(`${path}/${name}`, { body: Buffer.from(await value.arrayBuffer()), type: 'application/octet-stream' });
+        if (value instanceof Blob)
+          served.set(`${path}/${name}`, {
+            body: Buffer.from(await value.arrayBuffer()),
+            type: 'application/octet-stream',
+          });
       }
       res.writeHead(200).end();
       return;
@@ -61,20 +76,17 @@ beforeAll(async () => {
   const json = await readFile(join(savedDir, 'model.json'));
   const weightFile = (JSON.parse(json.toString()) as SavedModelJson).weightsManifest[0]!.paths[0]!;
   served.set('/saved/model.json', { body: json, type: 'application/json' });
-  served.set(`/saved/${weightFile}`, { body: await readFile(join(savedDir, weightFile)), type: 'application/octet-stream' });
+  served.set(`/saved/${weightFile}`, {
+    body: await readFile(join(savedDir, weightFile)),
+    type: 'application/octet-stream',
+  });
 });
 afterAll(async () => {
   vae.dispose();
   await new Promise((resolve) => server.close(resolve));
   await removeTempDirs();
 });
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 async function expectLoadsSame(source: Parameters<typeof VAE.load>[0]): Promise<void> {
   const loaded = await VAE.load(source);
@@ -99,7 +111,10 @@ describe('save / load through URLs and tfjs IOHandlers', () => {
 
   it('http(s):// saves with tfjs POST protocol; that layout loads over HTTP and from disk', async () => {
     await vae.save(`${base}/posted`);
-    expect([...served.keys()].filter((k) => k.startsWith('/posted/')).sort()).toEqual(['/posted/model.json', '/posted/model.weights.bin']);
+    expect([...served.keys()].filter((k) => k.startsWith('/posted/')).sort()).toEqual([
+      '/posted/model.json',
+      '/posted/model.weights.bin',
+    ]);
     await expectLoadsSame(`${base}/posted/model.json`);
     const dir = await tempDir();
     await writeFile(join(dir, 'model.json'), served.get('/posted/model.json')!.body);
@@ -111,22 +126,30 @@ describe('save / load through URLs and tfjs IOHandlers', () => {
     await expect(VAE.load(`${base}/missing/model.json`)).rejects.toThrow(/HTTP 404/);
     await expect(VAE.load(`${base}/endless.json`)).rejects.toThrow(/more than the \d+ bytes/);
     served.set('/short/model.json', served.get('/saved/model.json')!);
-    const weightFile = (JSON.parse(served.get('/saved/model.json')!.body.toString()) as SavedModelJson).weightsManifest[0]!.paths[0]!;
-    served.set(`/short/${weightFile}`, { body: served.get(`/saved/${weightFile}`)!.body.subarray(4), type: 'application/octet-stream' });
+    const weightFile = (JSON.parse(served.get('/saved/model.json')!.body.toString()) as SavedModelJson)
+      .weightsManifest[0]!.paths[0]!;
+    served.set(`/short/${weightFile}`, {
+      body: served.get(`/saved/${weightFile}`)!.body.subarray(4),
+      type: 'application/octet-stream',
+    });
     await expect(VAE.load(`${base}/short/model.json`)).rejects.toThrow(SerializationError);
     await expect(VAE.load('http://127.0.0.1:1/model.json')).rejects.toThrow(SerializationError);
   });
 
   it('any tfjs IOHandler: withSaveHandler / fromMemory', async () => {
     let stored: tf.io.ModelArtifacts | undefined;
-    await vae.save(tf.io.withSaveHandler(async (artifacts) => {
-      stored = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await vae.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        stored = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     expect(stored?.format).toBe('varia-vae');
     await expectLoadsSame(tf.io.fromMemory(stored!));
     // tfjs artifacts of something else are refused
-    await expect(VAE.load(tf.io.fromMemory({ modelTopology: { class_name: 'Sequential' } }))).rejects.toThrow(SerializationError);
+    await expect(VAE.load(tf.io.fromMemory({ modelTopology: { class_name: 'Sequential' } }))).rejects.toThrow(
+      SerializationError,
+    );
   });
 
   it('localstorage:// (tfjs browser storage) round-trips where the browser storage exists', async () => {

@@ -18,7 +18,11 @@ export type ModelLocation = string | tf.io.IOHandler;
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
 function isHandler(v: unknown): v is tf.io.IOHandler {
-  return typeof v === 'object' && v !== null && (typeof (v as tf.io.IOHandler).save === 'function' || typeof (v as tf.io.IOHandler).load === 'function');
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (typeof (v as tf.io.IOHandler).save === 'function' || typeof (v as tf.io.IOHandler).load === 'function')
+  );
 }
 
 /** A `file://` URL as a path (Node). */
@@ -49,17 +53,27 @@ export function fromTfjsArtifacts(artifacts: tf.io.ModelArtifacts | undefined, w
   const checked = checkModelJson(document, where);
   const data = artifacts?.weightData;
   const parts = Array.isArray(data) ? data : [data];
-  if (!parts.every((p) => p instanceof ArrayBuffer)) throw new SerializationError(`${where}: the weight data is missing`);
+  if (!parts.every((p) => p instanceof ArrayBuffer))
+    throw new SerializationError(`${where}: the weight data is missing`);
   const total = (parts as ArrayBuffer[]).reduce((s, p) => s + p.byteLength, 0);
-  if (total !== checked.byteLength) throw new SerializationError(`${where}: the weight data has ${total} bytes, the manifest needs ${checked.byteLength}`);
-  return { modelJson: checked.json, weightData: parts.length === 1 ? (parts[0] as ArrayBuffer) : tf.io.concatenateArrayBuffers(parts as ArrayBuffer[]) };
+  if (total !== checked.byteLength)
+    throw new SerializationError(
+      `${where}: the weight data has ${total} bytes, the manifest needs ${checked.byteLength}`,
+    );
+  return {
+    modelJson: checked.json,
+    weightData: parts.length === 1 ? (parts[0] as ArrayBuffer) : tf.io.concatenateArrayBuffers(parts as ArrayBuffer[]),
+  };
 }
 
 /** Saves artifacts to a {@link ModelLocation}. */
 export async function saveModel(location: ModelLocation, artifacts: ModelArtifacts): Promise<void> {
   if (isHandler(location)) return saveWithHandler(location, artifacts, 'the IOHandler');
   if (typeof location !== 'string' || location.length === 0) {
-    throw new ArgumentError('dir', `save: the destination must be a non-empty path, a URL or a tfjs IOHandler, got ${JSON.stringify(location)}`);
+    throw new ArgumentError(
+      'dir',
+      `save: the destination must be a non-empty path, a URL or a tfjs IOHandler, got ${JSON.stringify(location)}`,
+    );
   }
   const scheme = SCHEME.exec(location)?.[1]?.toLowerCase();
   if (scheme === undefined) return writeModelDir(location, artifacts);
@@ -70,21 +84,26 @@ export async function saveModel(location: ModelLocation, artifacts: ModelArtifac
 }
 
 async function saveWithHandler(handler: tf.io.IOHandler, artifacts: ModelArtifacts, where: string): Promise<void> {
-  if (typeof handler.save !== 'function') throw new ArgumentError('dir', `save: ${where} cannot save (it has no save method)`);
+  if (typeof handler.save !== 'function')
+    throw new ArgumentError('dir', `save: ${where} cannot save (it has no save method)`);
   let result: tf.io.SaveResult;
   try {
     result = await handler.save(toTfjsArtifacts(artifacts));
   } catch (e) {
     throw new SerializationError(`could not save the model to ${where}: ${(e as Error).message}`, { cause: e });
   }
-  if (result?.errors?.length) throw new SerializationError(`could not save the model to ${where}: ${result.errors.map(String).join('; ')}`);
+  if (result?.errors?.length)
+    throw new SerializationError(`could not save the model to ${where}: ${result.errors.map(String).join('; ')}`);
 }
 
 /** Loads artifacts from a {@link ModelLocation}, checked before anything is allocated. */
 export async function loadModel(location: ModelLocation): Promise<ModelArtifacts> {
   if (isHandler(location)) return loadWithHandler(location, 'the IOHandler');
   if (typeof location !== 'string' || location.length === 0) {
-    throw new ArgumentError('dir', `load: the source must be a non-empty path, a URL or a tfjs IOHandler, got ${JSON.stringify(location)}`);
+    throw new ArgumentError(
+      'dir',
+      `load: the source must be a non-empty path, a URL or a tfjs IOHandler, got ${JSON.stringify(location)}`,
+    );
   }
   const scheme = SCHEME.exec(location)?.[1]?.toLowerCase();
   if (scheme === undefined) return readModelDir(location);
@@ -96,7 +115,8 @@ export async function loadModel(location: ModelLocation): Promise<ModelArtifacts
 }
 
 async function loadWithHandler(handler: tf.io.IOHandler, where: string): Promise<ModelArtifacts> {
-  if (typeof handler.load !== 'function') throw new ArgumentError('dir', `load: ${where} cannot load (it has no load method)`);
+  if (typeof handler.load !== 'function')
+    throw new ArgumentError('dir', `load: ${where} cannot load (it has no load method)`);
   let artifacts: tf.io.ModelArtifacts;
   try {
     artifacts = await handler.load();
@@ -107,8 +127,13 @@ async function loadWithHandler(handler: tf.io.IOHandler, where: string): Promise
 }
 
 function noHandler(location: string, doing: string): ArgumentError {
-  const browserOnly = /^(indexeddb|localstorage|downloads):\/\//i.test(location) ? ' (indexeddb://, localstorage:// and downloads:// work in browsers only)' : '';
-  return new ArgumentError('dir', `cannot ${doing} ${JSON.stringify(location)}: no tfjs IO handler takes this URL${browserOnly}`);
+  const browserOnly = /^(indexeddb|localstorage|downloads):\/\//i.test(location)
+    ? ' (indexeddb://, localstorage:// and downloads:// work in browsers only)'
+    : '';
+  return new ArgumentError(
+    'dir',
+    `cannot ${doing} ${JSON.stringify(location)}: no tfjs IO handler takes this URL${browserOnly}`,
+  );
 }
 
 /** GET of `url` with a byte limit, read incrementally so an oversized or endless response is cut off. */
@@ -119,7 +144,8 @@ async function fetchBytes(url: string, maxBytes: number): Promise<Uint8Array> {
   } catch (e) {
     throw new SerializationError(`could not fetch ${url}: ${(e as Error).message}`, { cause: e });
   }
-  if (!response.ok) throw new SerializationError(`could not fetch ${url}: HTTP ${response.status} ${response.statusText}`);
+  if (!response.ok)
+    throw new SerializationError(`could not fetch ${url}: HTTP ${response.status} ${response.statusText}`);
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) {
     await response.body?.cancel();
@@ -164,6 +190,10 @@ async function fetchModel(url: string): Promise<ModelArtifacts> {
   const checked = checkModelJson(document, jsonUrl);
   const weightsUrl = new URL(weightFile ?? checked.weightFile, jsonUrl).href;
   const bytes = await fetchBytes(weightsUrl, checked.byteLength);
-  if (bytes.length !== checked.byteLength) throw new SerializationError(`${weightsUrl} has ${bytes.length} bytes, the manifest needs ${checked.byteLength}`);
-  return { modelJson: checked.json, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+  if (bytes.length !== checked.byteLength)
+    throw new SerializationError(`${weightsUrl} has ${bytes.length} bytes, the manifest needs ${checked.byteLength}`);
+  return {
+    modelJson: checked.json,
+    weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+  };
 }

@@ -15,16 +15,21 @@ export function nodeFs(): Promise<NodeFs> {
   if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') {
     // a browser bundle may stub node:* modules: never touch them there
     return Promise.reject(
-      new SerializationError('reading or writing files needs Node.js; in the browser use a URL (indexeddb://, localstorage://, downloads://, http(s)://) or a tfjs IOHandler'),
+      new SerializationError(
+        'reading or writing files needs Node.js; in the browser use a URL (indexeddb://, localstorage://, downloads://, http(s)://) or a tfjs IOHandler',
+      ),
     );
   }
   cached ??= Promise.all([import('node:fs/promises'), import('node:path')]).then(
     ([fs, path]) => ({ fs, path }),
     (e: unknown) => {
       cached = undefined;
-      throw new SerializationError('reading or writing files needs Node.js; in the browser use a URL (indexeddb://, …) or toArtifacts/fromArtifacts', {
-        cause: e,
-      });
+      throw new SerializationError(
+        'reading or writing files needs Node.js; in the browser use a URL (indexeddb://, …) or toArtifacts/fromArtifacts',
+        {
+          cause: e,
+        },
+      );
     },
   );
   return cached;

@@ -29,13 +29,17 @@ export function encodeSafetensors(contents: SafetensorsContents): Uint8Array {
   let offset = 0;
   for (const [name, t] of contents.tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1);
-    if (size !== t.data.length) throw new SerializationError(`safetensors: tensor "${name}" has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+    if (size !== t.data.length)
+      throw new SerializationError(
+        `safetensors: tensor "${name}" has ${t.data.length} values for shape [${t.shape.join(', ')}]`,
+      );
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + size * 4] };
     offset += size * 4;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(padded - json.length));
+  if (padded !== json.length)
+    json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(padded - json.length));
   const out = new Uint8Array(8 + json.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(json.length), true);
@@ -60,24 +64,31 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * @throws SerializationError naming the problem.
  */
 export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
-  if (!(bytes instanceof Uint8Array)) throw new SerializationError('safetensors: expected the file as bytes (a Uint8Array)');
-  if (bytes.length < 8) throw new SerializationError(`safetensors: the file has ${bytes.length} bytes, too short for a header`);
+  if (!(bytes instanceof Uint8Array))
+    throw new SerializationError('safetensors: expected the file as bytes (a Uint8Array)');
+  if (bytes.length < 8)
+    throw new SerializationError(`safetensors: the file has ${bytes.length} bytes, too short for a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
   if (headerLength > BigInt(Math.min(MODEL_LIMITS.maxJsonBytes, bytes.length - 8))) {
-    throw new SerializationError(`safetensors: the header length ${headerLength} exceeds the file (${bytes.length} bytes) or the limit of ${MODEL_LIMITS.maxJsonBytes}`);
+    throw new SerializationError(
+      `safetensors: the header length ${headerLength} exceeds the file (${bytes.length} bytes) or the limit of ${MODEL_LIMITS.maxJsonBytes}`,
+    );
   }
   const dataStart = 8 + Number(headerLength);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
   } catch (e) {
-    throw new SerializationError(`safetensors: the header is not valid UTF-8 JSON: ${(e as Error).message}`, { cause: e });
+    throw new SerializationError(`safetensors: the header is not valid UTF-8 JSON: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   if (!isObject(header)) throw new SerializationError('safetensors: the header must be a JSON object');
   const metadata: Record<string, string> = {};
   if (header.__metadata__ !== undefined) {
-    if (!isObject(header.__metadata__)) throw new SerializationError('safetensors: "__metadata__" must be an object of strings');
+    if (!isObject(header.__metadata__))
+      throw new SerializationError('safetensors: "__metadata__" must be an object of strings');
     for (const [k, v] of Object.entries(header.__metadata__)) {
       if (typeof v !== 'string') throw new SerializationError(`safetensors: metadata "${k}" must be a string`);
       metadata[k] = v;
@@ -87,12 +98,21 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    if (entries.length >= MODEL_LIMITS.maxTensors) throw new SerializationError(`safetensors: more than ${MODEL_LIMITS.maxTensors} tensors`);
-    if (!isObject(entry) || !Array.isArray(entry.shape) || !Array.isArray(entry.data_offsets) || entry.data_offsets.length !== 2) {
+    if (entries.length >= MODEL_LIMITS.maxTensors)
+      throw new SerializationError(`safetensors: more than ${MODEL_LIMITS.maxTensors} tensors`);
+    if (
+      !isObject(entry) ||
+      !Array.isArray(entry.shape) ||
+      !Array.isArray(entry.data_offsets) ||
+      entry.data_offsets.length !== 2
+    ) {
       throw new SerializationError(`safetensors: malformed header entry for "${name}"`);
     }
     const width = BYTES_PER_ELEMENT[entry.dtype as string];
-    if (width === undefined) throw new SerializationError(`safetensors: tensor "${name}" has dtype ${JSON.stringify(entry.dtype)}; F32, F64, F16 and BF16 are read`);
+    if (width === undefined)
+      throw new SerializationError(
+        `safetensors: tensor "${name}" has dtype ${JSON.stringify(entry.dtype)}; F32, F64, F16 and BF16 are read`,
+      );
     let size = 1;
     for (const d of entry.shape as unknown[]) {
       if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MODEL_LIMITS.maxParameters) {
@@ -101,22 +121,41 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
       size *= d;
     }
     const [begin, end] = entry.data_offsets as unknown[];
-    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || (end as number) - (begin as number) !== size * width || (end as number) > dataLength) {
-      throw new SerializationError(`safetensors: tensor "${name}" has data_offsets ${JSON.stringify(entry.data_offsets)} that do not fit its shape or the file`);
+    if (
+      !Number.isSafeInteger(begin) ||
+      !Number.isSafeInteger(end) ||
+      (end as number) - (begin as number) !== size * width ||
+      (end as number) > dataLength
+    ) {
+      throw new SerializationError(
+        `safetensors: tensor "${name}" has data_offsets ${JSON.stringify(entry.data_offsets)} that do not fit its shape or the file`,
+      );
     }
-    entries.push({ name, dtype: entry.dtype as string, shape: entry.shape as number[], begin: begin as number, end: end as number });
+    entries.push({
+      name,
+      dtype: entry.dtype as string,
+      shape: entry.shape as number[],
+      begin: begin as number,
+      end: end as number,
+    });
   }
   entries.sort((a, b) => a.begin - b.begin);
   let expected = 0;
   for (const e of entries) {
-    if (e.begin !== expected) throw new SerializationError(`safetensors: the tensors do not cover the data buffer contiguously (at byte ${expected}, "${e.name}")`);
+    if (e.begin !== expected)
+      throw new SerializationError(
+        `safetensors: the tensors do not cover the data buffer contiguously (at byte ${expected}, "${e.name}")`,
+      );
     expected = e.end;
   }
-  if (expected !== dataLength) throw new SerializationError(`safetensors: the data buffer has ${dataLength} bytes, the tensors use ${expected}`);
+  if (expected !== dataLength)
+    throw new SerializationError(`safetensors: the data buffer has ${dataLength} bytes, the tensors use ${expected}`);
   const parameters = entries.reduce((s, e) => s + (e.end - e.begin) / BYTES_PER_ELEMENT[e.dtype]!, 0);
-  if (parameters > MODEL_LIMITS.maxParameters) throw new SerializationError(`safetensors: more than ${MODEL_LIMITS.maxParameters} parameters`);
+  if (parameters > MODEL_LIMITS.maxParameters)
+    throw new SerializationError(`safetensors: more than ${MODEL_LIMITS.maxParameters} parameters`);
   const tensors = new Map<string, SafetensorsTensor>();
-  for (const e of entries) tensors.set(e.name, { shape: e.shape, data: readFloats(view, dataStart + e.begin, e.end - e.begin, e.dtype) });
+  for (const e of entries)
+    tensors.set(e.name, { shape: e.shape, data: readFloats(view, dataStart + e.begin, e.end - e.begin, e.dtype) });
   return { tensors, metadata };
 }
 
@@ -133,8 +172,7 @@ function readFloats(view: DataView, at: number, byteLength: number, dtype: strin
     else if (dtype === 'BF16') {
       BF16_SCRATCH.setUint32(0, view.getUint16(p, true) << 16);
       out[i] = BF16_SCRATCH.getFloat32(0);
-    }
-    else out[i] = halfToFloat(view.getUint16(p, true));
+    } else out[i] = halfToFloat(view.getUint16(p, true));
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, SerializationError } from '@varia/core';
 import { commitFiles } from './atomic-write.js';
-import { type ResolvedVAEConfig } from './config.js';
+import type { ResolvedVAEConfig } from './config.js';
 import { assertWritableDestination, destinationError } from './destination.js';
 import {
   checkModelJson,
@@ -20,7 +20,9 @@ import { FORMAT_VERSION, VERSION } from './version.js';
 export type { ModelArtifacts, SavedModelJson, WeightSpec } from './model-format.js';
 
 /** Serializes named float32 tensors into a manifest and one buffer (manifest order = map order). */
-export async function encodeTensors(named: Map<string, tf.Tensor>): Promise<{ specs: WeightSpec[]; data: ArrayBuffer }> {
+export async function encodeTensors(
+  named: Map<string, tf.Tensor>,
+): Promise<{ specs: WeightSpec[]; data: ArrayBuffer }> {
   const specs: WeightSpec[] = [];
   let total = 0;
   for (const [name, t] of named) {
@@ -51,12 +53,16 @@ export function decodeTensorValues(
   const seen = new Set<string>();
   let total = 0;
   for (const s of specs as WeightSpec[]) {
-    if (typeof s?.name !== 'string' || !Array.isArray(s.shape)) throw new SerializationError(`${what}: malformed manifest entry ${JSON.stringify(s)}`);
+    if (typeof s?.name !== 'string' || !Array.isArray(s.shape))
+      throw new SerializationError(`${what}: malformed manifest entry ${JSON.stringify(s)}`);
     const want = expected.get(s.name);
     if (!want) throw new SerializationError(`${what}: unexpected weight "${s.name}" (not in the model)`);
-    if (s.dtype !== 'float32') throw new SerializationError(`${what}: weight "${s.name}" has dtype ${s.dtype}, expected float32`);
+    if (s.dtype !== 'float32')
+      throw new SerializationError(`${what}: weight "${s.name}" has dtype ${s.dtype}, expected float32`);
     if (s.shape.length !== want.length || s.shape.some((d, i) => d !== want[i])) {
-      throw new SerializationError(`${what}: weight "${s.name}" has shape [${s.shape.join(', ')}], the model expects [${want.join(', ')}]`);
+      throw new SerializationError(
+        `${what}: weight "${s.name}" has shape [${s.shape.join(', ')}], the model expects [${want.join(', ')}]`,
+      );
     }
     if (seen.has(s.name)) throw new SerializationError(`${what}: weight "${s.name}" appears twice`);
     seen.add(s.name);
@@ -66,7 +72,9 @@ export function decodeTensorValues(
     if (!seen.has(name)) throw new SerializationError(`${what}: weight "${name}" is missing`);
   }
   if (data.byteLength !== total) {
-    throw new SerializationError(`${what}: weight data has ${data.byteLength} bytes, the manifest needs ${total} (truncated or corrupt)`);
+    throw new SerializationError(
+      `${what}: weight data has ${data.byteLength} bytes, the manifest needs ${total} (truncated or corrupt)`,
+    );
   }
   const out = new Map<string, Float32Array>();
   let offset = 0;
@@ -79,7 +87,10 @@ export function decodeTensorValues(
 }
 
 /** Builds the artifacts of a model from its config and variables (weight file named `weights.bin` in memory). */
-export async function modelToArtifacts(config: ResolvedVAEConfig, variables: Map<string, tf.Variable>): Promise<ModelArtifacts> {
+export async function modelToArtifacts(
+  config: ResolvedVAEConfig,
+  variables: Map<string, tf.Variable>,
+): Promise<ModelArtifacts> {
   const { specs, data } = await encodeTensors(variables);
   const modelJson: SavedModelJson = {
     format: 'varia-vae',
@@ -103,7 +114,10 @@ interface Loadable {
  * Validates artifacts and builds the model with `build(config)`, then assigns the weights. Any problem disposes the
  * half-built model and throws a {@link SerializationError}.
  */
-export async function loadArtifacts<M extends Loadable>(artifacts: ModelArtifacts, build: (config: ResolvedVAEConfig) => M): Promise<M> {
+export async function loadArtifacts<M extends Loadable>(
+  artifacts: ModelArtifacts,
+  build: (config: ResolvedVAEConfig) => M,
+): Promise<M> {
   // Everything about the file is checked before the model is built: nothing is allocated for a bad file.
   const checked = checkModelJson((artifacts as Partial<ModelArtifacts> | undefined)?.modelJson);
   const data = checkWeightData(checked, (artifacts as Partial<ModelArtifacts> | undefined)?.weightData);
@@ -145,11 +159,15 @@ export async function writeModelDir(dir: string, artifacts: ModelArtifacts): Pro
   const { fs, path } = await nodeFs();
   const { modelJson, weightData } = artifacts;
   const weightFile = weightFileName(modelJson.checksum ?? modelChecksum(modelJson, weightData));
-  const document = { ...modelJson, weightsManifest: modelJson.weightsManifest.map((g) => ({ ...g, paths: [weightFile] })) };
+  const document = {
+    ...modelJson,
+    weightsManifest: modelJson.weightsManifest.map((g) => ({ ...g, paths: [weightFile] })),
+  };
   // A directory saved by format 1 keeps its weights in `weights.bin`: remove it once the new model.json is in place.
   let previousFile: string | undefined;
   try {
-    previousFile = (JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as SavedModelJson).weightsManifest[0]?.paths[0];
+    previousFile = (JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as SavedModelJson)
+      .weightsManifest[0]?.paths[0];
   } catch {
     previousFile = undefined;
   }
@@ -158,7 +176,10 @@ export async function writeModelDir(dir: string, artifacts: ModelArtifacts): Pro
       dir,
       [{ name: weightFile, bytes: new Uint8Array(weightData) }],
       { name: 'model.json', bytes: `${JSON.stringify(document, null, 2)}\n` },
-      { removable: (name) => HASHED_WEIGHT_FILE.test(name) || (name === 'weights.bin' && previousFile === 'weights.bin') },
+      {
+        removable: (name) =>
+          HASHED_WEIGHT_FILE.test(name) || (name === 'weights.bin' && previousFile === 'weights.bin'),
+      },
     );
   } catch (e) {
     throw destinationError(e, dir, 'dir', 'save the model to');
@@ -170,7 +191,9 @@ async function readLimited(file: string, maxBytes: number, exactBytes?: number):
   try {
     const size = (await fs.stat(file)).size;
     if (exactBytes !== undefined && size !== exactBytes) {
-      throw new SerializationError(`${file} has ${size} bytes, model.json needs ${exactBytes} (truncated, or from another save)`);
+      throw new SerializationError(
+        `${file} has ${size} bytes, model.json needs ${exactBytes} (truncated, or from another save)`,
+      );
     }
     if (size > maxBytes) throw new SerializationError(`${file} has ${size} bytes, more than the limit of ${maxBytes}`);
     return await fs.readFile(file);
@@ -187,9 +210,15 @@ async function readLimited(file: string, maxBytes: number, exactBytes?: number):
  * inconsistent.
  */
 export async function readModelDir(dir: string): Promise<ModelArtifacts> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new ArgumentError('dir', `load: "dir" must be a non-empty path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== 'string' || dir.length === 0)
+    throw new ArgumentError('dir', `load: "dir" must be a non-empty path, got ${JSON.stringify(dir)}`);
   const { fs, path } = await nodeFs();
-  const isJsonFile = dir.endsWith('.json') && (await fs.stat(dir).then((s) => s.isFile(), () => false));
+  const isJsonFile =
+    dir.endsWith('.json') &&
+    (await fs.stat(dir).then(
+      (s) => s.isFile(),
+      () => false,
+    ));
   const jsonFile = isJsonFile ? dir : path.join(dir, 'model.json');
   const text = new TextDecoder().decode(await readLimited(jsonFile, MODEL_LIMITS.maxJsonBytes));
   let parsed: unknown;
@@ -200,7 +229,11 @@ export async function readModelDir(dir: string): Promise<ModelArtifacts> {
   }
   const { document, weightFile } = unwrapDocument(parsed);
   const checked = checkModelJson(document, jsonFile);
-  const bytes = await readLimited(path.join(path.dirname(jsonFile), weightFile ?? checked.weightFile), checked.byteLength, checked.byteLength);
+  const bytes = await readLimited(
+    path.join(path.dirname(jsonFile), weightFile ?? checked.weightFile),
+    checked.byteLength,
+    checked.byteLength,
+  );
   const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   return { modelJson: checked.json, weightData };
 }

@@ -23,6 +23,11 @@ describe('sha256Hex', () => {
   });
 
   it('hashes strings as UTF-8 and ArrayBuffers as bytes', () => {
-    expect(sha256Hex('σ→∞', new Uint8Array([1, 2]).buffer)).toBe(createHash('sha256').update('σ→∞').update(Buffer.from([1, 2])).digest('hex'));
+    expect(sha256Hex('σ→∞', new Uint8Array([1, 2]).buffer)).toBe(
+      createHash('sha256')
+        .update('σ→∞')
+        .update(Buffer.from([1, 2]))
+        .digest('hex'),
+    );
   });
 });

@@ -4,20 +4,20 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { SerializationError, VariaError } from '@varia/core';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
-import { expectSameWeights, removeTempDirs, tempDir, weightValues } from './test-utils/helpers.js';
+import {
+  checkTensorLeaksPerTest,
+  expectSameWeights,
+  removeTempDirs,
+  tempDir,
+  weightValues,
+} from './test-utils/helpers.js';
 import { fromSafetensors, toSafetensors } from './vae-safetensors.js';
 import { VAE } from './vae.js';
 
 afterAll(removeTempDirs);
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 const TORCH_DIR = new URL('../test/torch/', import.meta.url).pathname;
 const FIXTURES = new URL('../test/fixtures/torch/', import.meta.url).pathname;
@@ -49,7 +49,11 @@ function outputs(vae: VAE, x: number[][], z: number[][]): { loc: number[][]; sca
 function expectClose(actual: number[][], expected: number[][], what: string): void {
   expect(actual.length, what).toBe(expected.length);
   actual.forEach((row, i) =>
-    row.forEach((v, j) => expect(Math.abs(v - expected[i]![j]!), `${what}[${i}][${j}]: ${v} vs ${expected[i]![j]}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[i]![j]!)))),
+    row.forEach((v, j) =>
+      expect(Math.abs(v - expected[i]![j]!), `${what}[${i}][${j}]: ${v} vs ${expected[i]![j]}`).toBeLessThan(
+        1e-5 * Math.max(1, Math.abs(expected[i]![j]!)),
+      ),
+    ),
   );
 }
 
@@ -76,7 +80,14 @@ describe('safetensors with PyTorch names and layouts', () => {
   });
 
   it('round-trips a varia model bit for bit (config in the metadata), Linear weights stored [out, in]', async () => {
-    const vae = new VAE({ inputDim: 3, latentDim: 2, hiddenUnits: [4], likelihood: 'negative-binomial', prior: { mixture: 2 }, seed: 4 });
+    const vae = new VAE({
+      inputDim: 3,
+      latentDim: 2,
+      hiddenUnits: [4],
+      likelihood: 'negative-binomial',
+      prior: { mixture: 2 },
+      seed: 4,
+    });
     const bytes = await toSafetensors(vae);
     const contents = decodeSafetensors(bytes);
     expect(contents.metadata.format).toBe('varia-vae');
@@ -96,7 +107,9 @@ describe('safetensors with PyTorch names and layouts', () => {
     const contents = decodeSafetensors(await toSafetensors(vae));
     const bare = encodeSafetensors({ tensors: contents.tensors, metadata: {} });
     await expect(fromSafetensors(bare)).rejects.toThrow(/no "config"/);
-    await expect(fromSafetensors(bare, { config: { inputDim: 3, latentDim: 3, hiddenUnits: 4 } })).rejects.toThrow(SerializationError);
+    await expect(fromSafetensors(bare, { config: { inputDim: 3, latentDim: 3, hiddenUnits: 4 } })).rejects.toThrow(
+      SerializationError,
+    );
     const back = await fromSafetensors(bare, { config: { inputDim: 3, latentDim: 2, hiddenUnits: 4 } });
     expectSameWeights(weightValues(back), weightValues(vae));
     back.dispose();
@@ -108,9 +121,14 @@ describe('safetensors with PyTorch names and layouts', () => {
     const good = await toSafetensors(vae);
     vae.dispose();
     const headerLength = Number(new DataView(good.buffer).getBigUint64(0, true));
-    const withHeader = (edit: (h: Record<string, { data_offsets?: number[]; dtype?: string; shape?: number[] }>) => void): Uint8Array => {
+    const withHeader = (
+      edit: (h: Record<string, { data_offsets?: number[]; dtype?: string; shape?: number[] }>) => void,
+    ): Uint8Array => {
       const contents = decodeSafetensors(good);
-      const header = JSON.parse(new TextDecoder().decode(good.subarray(8, 8 + headerLength))) as Record<string, { data_offsets?: number[]; dtype?: string; shape?: number[] }>;
+      const header = JSON.parse(new TextDecoder().decode(good.subarray(8, 8 + headerLength))) as Record<
+        string,
+        { data_offsets?: number[]; dtype?: string; shape?: number[] }
+      >;
       edit(header);
       const text = new TextEncoder().encode(JSON.stringify(header));
       const out = new Uint8Array(8 + text.length + (good.length - 8 - headerLength));
@@ -168,34 +186,62 @@ describe('the PyTorch module of the docs', () => {
     expect(await readFile(DOCS, 'utf8')).toContain(module.trim());
   });
 
-  it.skipIf(!hasTorch)('reproduces encode and decode of a file written by varia to 1e-5 (needs python3-torch)', async () => {
-    const dir = await tempDir();
-    const z = [[0.1, -0.4], [1.2, 0.3]];
-    const configs = [
-      { inputDim: 4, latentDim: 2, hiddenUnits: [5, 3], activation: 'tanh' as const, seed: 3 },
-      { inputDim: 4, latentDim: 2, hiddenUnits: [6], likelihood: 'bernoulli' as const, activation: 'softplus' as const, encoderScaleTransform: 'softplus' as const, seed: 4 },
-      { inputDim: 4, latentDim: 2, hiddenUnits: [6], likelihood: 'poisson' as const, seed: 5 },
-    ];
-    const cases: { file: string; x: number[][]; z: number[][] }[] = [];
-    const ours: ReturnType<typeof outputs>[] = [];
-    for (const [i, config] of configs.entries()) {
-      const vae = new VAE(config);
-      const file = join(dir, `model-${i}.safetensors`);
-      await writeFile(file, await toSafetensors(vae));
-      const x = config.likelihood === 'poisson' ? [[0, 3, 1, 7], [2, 0, 0, 1]] : [[0.2, 0.5, 0.3, 0.9], [1, 0, 0.7, 0.5]];
-      cases.push({ file, x, z });
-      ours.push(outputs(vae, x, z));
-      vae.dispose();
-    }
-    const torchOut = JSON.parse(execFileSync('/usr/bin/python3', [join(TORCH_DIR, 'check_varia_file.py')], { input: JSON.stringify(cases), cwd: TORCH_DIR }).toString()) as {
-      loc: number[][];
-      scale: number[][];
-      mean: number[][];
-    }[];
-    torchOut.forEach((t, i) => {
-      expectClose(t.loc, ours[i]!.loc, `model ${i} loc`);
-      expectClose(t.scale, ours[i]!.scale, `model ${i} scale`);
-      expectClose(t.mean, ours[i]!.mean, `model ${i} mean`);
-    });
-  });
+  it.skipIf(!hasTorch)(
+    'reproduces encode and decode of a file written by varia to 1e-5 (needs python3-torch)',
+    async () => {
+      const dir = await tempDir();
+      const z = [
+        [0.1, -0.4],
+        [1.2, 0.3],
+      ];
+      const configs = [
+        { inputDim: 4, latentDim: 2, hiddenUnits: [5, 3], activation: 'tanh' as const, seed: 3 },
+        {
+          inputDim: 4,
+          latentDim: 2,
+          hiddenUnits: [6],
+          likelihood: 'bernoulli' as const,
+          activation: 'softplus' as const,
+          encoderScaleTransform: 'softplus' as const,
+          seed: 4,
+        },
+        { inputDim: 4, latentDim: 2, hiddenUnits: [6], likelihood: 'poisson' as const, seed: 5 },
+      ];
+      const cases: { file: string; x: number[][]; z: number[][] }[] = [];
+      const ours: ReturnType<typeof outputs>[] = [];
+      for (const [i, config] of configs.entries()) {
+        const vae = new VAE(config);
+        const file = join(dir, `model-${i}.safetensors`);
+        await writeFile(file, await toSafetensors(vae));
+        const x =
+          config.likelihood === 'poisson'
+            ? [
+                [0, 3, 1, 7],
+                [2, 0, 0, 1],
+              ]
+            : [
+                [0.2, 0.5, 0.3, 0.9],
+                [1, 0, 0.7, 0.5],
+              ];
+        cases.push({ file, x, z });
+        ours.push(outputs(vae, x, z));
+        vae.dispose();
+      }
+      const torchOut = JSON.parse(
+        execFileSync('/usr/bin/python3', [join(TORCH_DIR, 'check_varia_file.py')], {
+          input: JSON.stringify(cases),
+          cwd: TORCH_DIR,
+        }).toString(),
+      ) as {
+        loc: number[][];
+        scale: number[][];
+        mean: number[][];
+      }[];
+      torchOut.forEach((t, i) => {
+        expectClose(t.loc, ours[i]!.loc, `model ${i} loc`);
+        expectClose(t.scale, ours[i]!.scale, `model ${i} scale`);
+        expectClose(t.mean, ours[i]!.mean, `model ${i} mean`);
+      });
+    },
+  );
 });

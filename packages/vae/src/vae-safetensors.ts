@@ -42,11 +42,21 @@ export async function toSafetensors(vae: VAE): Promise<Uint8Array> {
     const data = new Float32Array(weightData, offset * 4, size);
     offset += size;
     const kernel = spec.name.endsWith('/kernel') && spec.shape.length === 2;
-    tensors.set(torchName(spec.name), kernel ? { shape: [spec.shape[1]!, spec.shape[0]!], data: transpose(data, spec.shape[0]!, spec.shape[1]!) } : { shape: spec.shape, data });
+    tensors.set(
+      torchName(spec.name),
+      kernel
+        ? { shape: [spec.shape[1]!, spec.shape[0]!], data: transpose(data, spec.shape[0]!, spec.shape[1]!) }
+        : { shape: spec.shape, data },
+    );
   }
   return encodeSafetensors({
     tensors,
-    metadata: { format: 'varia-vae', formatVersion: String(FORMAT_VERSION), vaeVersion: VERSION, config: JSON.stringify(modelJson.config) },
+    metadata: {
+      format: 'varia-vae',
+      formatVersion: String(FORMAT_VERSION),
+      vaeVersion: VERSION,
+      config: JSON.stringify(modelJson.config),
+    },
   });
 }
 
@@ -68,12 +78,16 @@ export interface FromSafetensorsOptions {
  * shape — and nothing is left allocated on error.
  * @throws SerializationError for a malformed file, a missing or invalid config, or weights that do not fit it.
  */
-export async function fromSafetensors(bytes: Uint8Array | ArrayBuffer, options: FromSafetensorsOptions = {}): Promise<VAE> {
+export async function fromSafetensors(
+  bytes: Uint8Array | ArrayBuffer,
+  options: FromSafetensorsOptions = {},
+): Promise<VAE> {
   const contents = decodeSafetensors(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes);
   let config: ResolvedVAEConfig;
   try {
     const given = options.config ?? (JSON.parse(contents.metadata.config ?? 'null') as VAEConfig | null);
-    if (given === null || typeof given !== 'object') throw new Error('the file has no "config" in its metadata; pass options.config');
+    if (given === null || typeof given !== 'object')
+      throw new Error('the file has no "config" in its metadata; pass options.config');
     const resolved = resolveConfig({ ...given, likelihood: options.likelihood ?? given.likelihood });
     config = options.likelihood ? { ...resolved, likelihood: options.likelihood.name } : resolved;
   } catch (e) {
@@ -83,7 +97,10 @@ export async function fromSafetensors(bytes: Uint8Array | ArrayBuffer, options: 
   const parts: Float32Array[] = [];
   for (const [name, t] of contents.tensors) {
     const kernel = name.endsWith('.weight');
-    if (kernel && t.shape.length !== 2) throw new SerializationError(`safetensors: "${name}" should be a Linear weight [out, in], got shape [${t.shape.join(', ')}]`);
+    if (kernel && t.shape.length !== 2)
+      throw new SerializationError(
+        `safetensors: "${name}" should be a Linear weight [out, in], got shape [${t.shape.join(', ')}]`,
+      );
     specs.push({ name: variaName(name), shape: kernel ? [t.shape[1]!, t.shape[0]!] : t.shape, dtype: 'float32' });
     parts.push(kernel ? transpose(t.data, t.shape[0]!, t.shape[1]!) : t.data);
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Matrix, mulberry32, permutation, standardNormal, takeRows } from '@varia/core';
 import { syntheticCounts, toyGaussian2d } from '@varia/datasets';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { VAE } from '../vae.js';
 
 /** Every variable's values by stable name (plain copies: no tensors). */
@@ -91,4 +91,15 @@ export function noisyLine(n: number, noise: number, seed = 0): Matrix {
     for (let j = 0; j < 3; j++) data[i * 3 + j] = t * dir[j]! + noise * standardNormal(rng);
   }
   return { data, rows: n, cols: 3 };
+}
+
+/** Registers hooks that fail any test of the calling file which changes `tf.memory().numTensors` (a leak check). */
+export function checkTensorLeaksPerTest(): void {
+  let baseline = 0;
+  beforeEach(() => {
+    baseline = tf.memory().numTensors;
+  });
+  afterEach(() => {
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
 }
