@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
-import { iwaeBound } from './iwae.js';
+import { importanceLogWeights } from './iwae.js';
 import type { VariationalInputs } from './variational.js';
 
 /** A model that can produce the variational pieces for a batch (the VAE in `@varia/vae` is one). */
@@ -32,6 +32,7 @@ export function marginalLogLikelihood(
   options: MarginalLikelihoodOptions = {},
 ): tf.Tensor {
   const k = options.k ?? 100;
+  if (!Number.isInteger(k) || k < 1) throw new ArgumentError('k', `"k" must be a positive integer, got ${k}`);
   const batchSize = options.batchSize ?? 100;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ArgumentError('batchSize', `"batchSize" must be a positive integer, got ${batchSize}`);
@@ -44,7 +45,11 @@ export function marginalLogLikelihood(
       parts.push(
         tf.tidy(() => {
           const xb = tf.slice(x, [start, 0], [size, -1]);
-          return iwaeBound(model.variationalInputs(xb), { k, seed: options.seed === undefined ? undefined : options.seed + start });
+          const inputs = model.variationalInputs(xb);
+          const seed = options.seed === undefined ? undefined : options.seed + start;
+          // values only: no gradient estimator is needed, any posterior family works
+          const { logW } = importanceLogWeights(inputs, k, seed, inputs.posterior.hasRsample);
+          return tf.sub(tf.logSumExp(logW, 0), Math.log(k));
         }),
       );
     }

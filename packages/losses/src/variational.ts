@@ -20,6 +20,21 @@ export interface VariationalInputs {
   decode: (z: tf.Tensor) => Distribution;
 }
 
+/**
+ * `dist.sample(sampleShape)` drawn off the gradient tape: inside the forward pass of a `tf.customGrad` on an unrelated
+ * scalar, where tfjs records no operation. `Distribution.sample` stops the gradient of its result, but tfjs still
+ * walks the sampling ops (Less for Bernoulli, Multinomial for Categorical) when differentiating anything computed from
+ * the sample and finds no gradient for them ("gradient function not found for Multinomial"); here they are never
+ * recorded. The result has no gradient path to the distribution's parameters.
+ */
+export function sampleOffTape(dist: Distribution, sampleShape: number[], seed?: number): tf.Tensor {
+  const draw = tf.customGrad((...args: unknown[]) => ({
+    value: dist.sample(sampleShape, { seed }),
+    gradFunc: () => tf.zerosLike(args[0] as tf.Tensor),
+  })) as unknown as (anchor: tf.Tensor) => tf.Tensor;
+  return tf.tidy(() => draw(tf.scalar(0)));
+}
+
 /** K samples z ~ q(z|x) as rows and log p(x|z) per row: what {@link sampleAndReconstruct} returns, flat. */
 export interface FlatSamples {
   /** The samples z as rows [K·n, d], sample-major (rows k·n … k·n + n − 1 are sample k). */
@@ -32,15 +47,23 @@ export interface FlatSamples {
  * {@link sampleAndReconstruct} without its final reshapes to [K, n, …], for objectives that reduce over all rows: with
  * K = 1 the single sample is drawn as [n, d] (`rsample([])`) and decoded as it is, which saves a reshape and a
  * broadcast over the sample axis, forward and backward, in every training step.
+ *
+ * `reparameterize` (default: the posterior's `hasRsample`) draws with `rsample`; otherwise with `sample`, and no
+ * gradient flows through z — the objectives then add a score-function term (see `GradientEstimator`).
  */
-export function sampleAndReconstructRows(inputs: VariationalInputs, k: number, seed?: number): FlatSamples {
+export function sampleAndReconstructRows(
+  inputs: VariationalInputs,
+  k: number,
+  seed?: number,
+  reparameterize: boolean = inputs.posterior.hasRsample,
+): FlatSamples {
   const { x, posterior, decode } = inputs;
   const n = x.shape[0]!;
   if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {
     throw new ShapeError('posterior', `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`);
   }
   const sampleShape = k === 1 ? [] : [k];
-  const z = posterior.hasRsample ? posterior.rsample(sampleShape, { seed }) : posterior.sample(sampleShape, { seed });
+  const z = reparameterize ? posterior.rsample(sampleShape, { seed }) : sampleOffTape(posterior, sampleShape, seed);
   const d = z.shape[z.rank - 1]!;
   const zRows = z.rank === 2 && z.shape[0] === k * n ? z : tf.reshape(z, [k * n, d]);
   const likelihood = decode(zRows);
@@ -49,13 +72,15 @@ export function sampleAndReconstructRows(inputs: VariationalInputs, k: number, s
 }
 
 /**
- * Draws K reparameterized samples z ~ q(z|x) and evaluates log p(x|z): returns z [K, n, d] and
- * log p(x | z) [K, n].
+ * Draws K samples z ~ q(z|x) and evaluates log p(x|z): returns z [K, n, d] and log p(x | z) [K, n]. The samples are
+ * reparameterized (`rsample`) when `reparameterize` is true (default: when the posterior has `rsample`); otherwise
+ * drawn with `sample`, without a gradient through z — use an objective with an `estimator` to train such a posterior.
  */
 export function sampleAndReconstruct(
   inputs: VariationalInputs,
   k: number,
   seed?: number,
+  reparameterize: boolean = inputs.posterior.hasRsample,
 ): {
   /** The samples z [K, n, d]. */
   z: tf.Tensor;
@@ -63,6 +88,6 @@ export function sampleAndReconstruct(
   logLikelihood: tf.Tensor;
 } {
   const n = inputs.x.shape[0]!;
-  const { zRows, logLikelihood } = sampleAndReconstructRows(inputs, k, seed);
+  const { zRows, logLikelihood } = sampleAndReconstructRows(inputs, k, seed, reparameterize);
   return { z: tf.reshape(zRows, [k, n, zRows.shape[1]!]), logLikelihood: tf.reshape(logLikelihood, [k, n]) };
 }

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, ShapeError } from '@varia/core';
+import { Bernoulli, Categorical, type Distribution, Independent, OneHotCategorical } from '@varia/distributions';
+import type { VariationalInputs } from './variational.js';
+
+/** The largest joint support {@link latentSupportSize} allows `'auto'` to enumerate (2⁶ Bernoulli bits, 64 categories). */
+export const DEFAULT_MAX_ENUMERATE = 64;
+
+/** Per-coordinate values of a scalar finite family: {0, 1} for Bernoulli, {0, …, K − 1} for Categorical. */
+function scalarValues(d: Distribution): number | undefined {
+  if (d instanceof Bernoulli) return 2;
+  if (d instanceof Categorical) return d.numCategories;
+  return undefined;
+}
+
+/**
+ * The size S of the joint support of one event of a latent posterior with batch shape `[n]` and event shape `[d]`, or
+ * `undefined` when the family has no finite support that varia can enumerate. Enumerable:
+ * - `OneHotCategorical` with K categories (event `[K]`): S = K;
+ * - `Independent(Bernoulli, 1)` over d coordinates: S = 2ᵈ;
+ * - `Independent(Categorical, 1)` over d coordinates with K categories: S = Kᵈ.
+ */
+export function latentSupportSize(posterior: Distribution): number | undefined {
+  if (posterior.batchShape.length !== 1) return undefined;
+  if (posterior instanceof OneHotCategorical) return posterior.numCategories;
+  if (posterior instanceof Independent && posterior.reinterpretedBatchDims === 1 && posterior.eventShape.length === 1) {
+    const values = scalarValues(posterior.base);
+    if (values !== undefined) return values ** posterior.eventShape[0]!;
+  }
+  return undefined;
+}
+
+/**
+ * Every value of one event of an enumerable latent posterior (see {@link latentSupportSize}), as rows `[S, d]`:
+ * the identity for a one-hot event; for d independent coordinates with c values each, the Cartesian product
+ * {0, …, c − 1}ᵈ in lexicographic order (row s holds the base-c digits of s, most significant first).
+ * Returns `undefined` when the family is not enumerable. The caller owns the tensor.
+ */
+export function enumerateLatentSupport(posterior: Distribution): tf.Tensor2D | undefined {
+  const size = latentSupportSize(posterior);
+  if (size === undefined) return undefined;
+  if (posterior instanceof OneHotCategorical) return tf.eye(size) as tf.Tensor2D;
+  const d = posterior.eventShape[0]!;
+  const c = scalarValues((posterior as Independent).base)!;
+  const values = new Float32Array(size * d);
+  for (let s = 0; s < size; s++) {
+    let rest = s;
+    for (let j = d - 1; j >= 0; j--) {
+      values[s * d + j] = rest % c;
+      rest = Math.floor(rest / c);
+    }
+  }
+  return tf.tensor2d(values, [size, d]);
+}
+
+/**
+ * Every support value for every example and its log-likelihood: z `[S, n, d]` (support-major: z[s, i] = z_s) and
+ * log p(x_i | z_s) `[S, n]`, one batched decoder call on S·n rows.
+ * @throws ShapeError when the posterior's batch shape is not [n]; ArgumentError when it is not enumerable.
+ */
+export function decodeSupport(inputs: VariationalInputs, caller: string): { z: tf.Tensor; logLikelihood: tf.Tensor } {
+  const { x, posterior, decode } = inputs;
+  const n = x.shape[0]!;
+  if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {
+    throw new ShapeError('posterior', `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`);
+  }
+  return tf.tidy(() => {
+    const support = enumerateLatentSupport(posterior);
+    if (support === undefined) {
+      throw new ArgumentError(
+        'posterior',
+        `${caller} needs a Bernoulli, Categorical or OneHotCategorical latent with batch [n] and event [d], got ${posterior.constructor.name} with event shape [${posterior.eventShape.join(', ')}]`,
+      );
+    }
+    const [s, d] = support.shape;
+    const z = tf.tile(tf.reshape(support, [s, 1, d]), [1, n, 1]);
+    const xs = tf.tile(x, [s, ...new Array<number>(x.rank - 1).fill(1)]);
+    const logLikelihood = tf.reshape(decode(tf.reshape(z, [s * n, d])).logProb(xs), [s, n]);
+    return { z, logLikelihood };
+  });
+}
