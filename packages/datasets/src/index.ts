@@ -27,3 +27,9 @@ export {
   type LoadMatrixOptions,
   type LoadedMatrix,
 } from './load-matrix.js';
+export {
+  loadMatrixMarket,
+  MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS,
+  MATRIX_MARKET_DEFAULT_MAX_ROWS,
+  type LoadMatrixMarketOptions,
+} from './load-matrix-market.js';
