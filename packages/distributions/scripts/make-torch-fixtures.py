@@ -156,6 +156,31 @@ wcov = T([[2.0, 0.3], [0.3, 1.0]])
 wx = T([[[1.5, 0.2], [0.2, 0.8]], [[4.0, -1.0], [-1.0, 3.0]]])
 out["wishart"] = [describe(D.Wishart(T(4.5), covariance_matrix=wcov), {"df": 4.5, "covarianceMatrix": wcov}, wx)]
 
+# Gradients of Σ log p(x) with respect to every parameter (torch autograd in float64), by varia's parameter names.
+def grad_case(ctor, torch_names, params, x):
+    leaves = {k: T(v).requires_grad_() for k, v in params.items()}
+    d = ctor(**{torch_names.get(k, k): t for k, t in leaves.items()})
+    d.log_prob(T(x)).sum().backward()
+    return {"params": params, "x": x, "grad": {k: float(t.grad) for k, t in leaves.items()}}
+
+out["gradients"] = {name: [grad_case(ctor, names, p, x) for p, x in cases] for name, ctor, names, cases in [
+    ("Uniform", D.Uniform, {}, [({"low": -1.0, "high": 2.0}, [0.0, 1.5])]),
+    ("Exponential", D.Exponential, {}, [({"rate": 1.7}, [0.2, 3.0])]),
+    ("Cauchy", D.Cauchy, {}, [({"loc": 0.5, "scale": 1.3}, [-2.0, 0.7, 4.0])]),
+    ("HalfNormal", D.HalfNormal, {}, [({"scale": 0.8}, [0.1, 1.9])]),
+    ("HalfCauchy", D.HalfCauchy, {}, [({"scale": 2.2}, [0.1, 5.0])]),
+    ("Gumbel", D.Gumbel, {}, [({"loc": 0.3, "scale": 0.6}, [-0.5, 0.3, 2.5])]),
+    ("Weibull", D.Weibull, {}, [({"scale": 1.4, "concentration": 2.3}, [0.5, 1.2, 3.0])]),
+    ("Pareto", D.Pareto, {}, [({"scale": 0.9, "alpha": 2.5}, [1.0, 2.0, 7.0])]),
+    ("Geometric", D.Geometric, {}, [({"probs": 0.35}, [0.0, 2.0, 9.0])]),
+    ("Binomial", D.Binomial, {"totalCount": "total_count"}, [({"totalCount": 12.0, "probs": 0.3}, [0.0, 4.0, 12.0])]),
+    ("Chi2", D.Chi2, {}, [({"df": 3.5}, [0.4, 2.0, 9.0])]),
+    ("Kumaraswamy", D.Kumaraswamy, {}, [({"concentration1": 1.7, "concentration0": 2.6}, [0.1, 0.5, 0.9])]),
+    ("FisherSnedecor", D.FisherSnedecor, {}, [({"df1": 4.5, "df2": 6.5}, [0.3, 1.0, 5.0])]),
+    ("VonMises", D.VonMises, {}, [({"loc": 0.4, "concentration": 2.5}, [0.0, 1.0, -2.5]), ({"loc": -1.0, "concentration": 45.0}, [-1.1, -0.9])]),
+    ("RelaxedBernoulli", D.RelaxedBernoulli, {}, [({"temperature": 0.6, "logits": -0.4}, [0.1, 0.5, 0.93])]),
+]}
+
 # KL pairs
 kl = []
 def pair(name, p, pp, q, qp):

@@ -9,18 +9,13 @@ import { gradFreeMask, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
+import { mulZeroSafe } from './zero-safe.js';
 
 /** Parameters of {@link Binomial}: `totalCount` n and exactly one of `probs` p or `logits` ℓ. */
 export type BinomialParams = {
   /** Number of trials n, a non-negative integer. */
   totalCount: TensorLike;
 } & LogitsOrProbsParams;
-
-/** x·t with 0·t = 0 even where t = −∞ (exact boundary values). */
-function zeroSafeMul(x: tf.Tensor, t: tf.Tensor): tf.Tensor {
-  const prod = tf.mul(x, t);
-  return tf.where(gradFreeMask([x], (v) => tf.equal(v, 0)), tf.zerosLike(prod), prod);
-}
 
 /** The largest `totalCount` whose support `enumerateSupport` and `entropy` materialize. */
 const MAX_ENUMERATED = 1e6;
@@ -137,7 +132,7 @@ export class Binomial extends Distribution {
     const logChoose = tf.sub(tf.sub(lgamma(tf.add(n, 1)), lgamma(tf.add(x, 1))), lgamma(tf.add(tf.sub(n, x), 1)));
     const logP = tf.neg(tf.softplus(tf.neg(this.logits)));
     const log1mP = tf.neg(tf.softplus(this.logits));
-    return tf.add(logChoose, tf.add(zeroSafeMul(x, logP), zeroSafeMul(tf.sub(n, x), log1mP)));
+    return tf.add(logChoose, tf.add(mulZeroSafe(x, logP), mulZeroSafe(tf.sub(n, x), log1mP)));
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const [n, p] = tf.tidy(() => [tf.broadcastTo(this.totalCount, shape), tf.broadcastTo(tf.sigmoid(this.logits), shape)]);

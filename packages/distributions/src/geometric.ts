@@ -6,15 +6,10 @@ import { Distribution, type DistributionOptions } from './distribution.js';
 import { expm1, gradFreeMask } from './special.js';
 import { FLOAT32_TINY } from './sampling.js';
 import { resolveValidateArgs } from './validate.js';
+import { mulZeroSafe } from './zero-safe.js';
 
 /** Parameters of {@link Geometric}: the success probability as `probs` p ∈ (0, 1] or `logits` ℓ, exactly one. */
 export type GeometricParams = LogitsOrProbsParams;
-
-/** x·t with the convention 0·t = 0 even where t is ±∞ (exact boundary values). */
-function zeroSafeMul(x: tf.Tensor, t: tf.Tensor): tf.Tensor {
-  const prod = tf.mul(x, t);
-  return tf.where(gradFreeMask([x], (v) => tf.equal(v, 0)), tf.zerosLike(prod), prod);
-}
 
 /**
  * The geometric distribution of the number of failures before the first success (torch's convention), on
@@ -43,7 +38,7 @@ export class Geometric extends Distribution {
     return tf.sigmoid(this.logits);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    return tf.sub(tf.neg(zeroSafeMul(x, tf.softplus(this.logits))), tf.softplus(tf.neg(this.logits)));
+    return tf.sub(tf.neg(mulZeroSafe(x, tf.softplus(this.logits))), tf.softplus(tf.neg(this.logits)));
   }
   /** ⌊log u / log(1 − p)⌋ with u ~ U(0, 1). */
   protected override _sample(shape: number[], seed?: number): tf.Tensor {

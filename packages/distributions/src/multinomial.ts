@@ -10,18 +10,13 @@ import { gradFreeMask, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
+import { mulZeroSafe } from './zero-safe.js';
 
 /** Parameters of {@link Multinomial}: `totalCount` n (one integer for the batch) and exactly one of `logits` or `probs` over K categories. */
 export type MultinomialParams = {
   /** Number of draws n, one non-negative integer for the whole batch. */
   totalCount: TensorLike;
 } & LogitsOrProbsParams;
-
-/** x·t with 0·t = 0 even where t = −∞. */
-function zeroSafeMul(x: tf.Tensor, t: tf.Tensor): tf.Tensor {
-  const prod = tf.mul(x, t);
-  return tf.where(gradFreeMask([x], (v) => tf.equal(v, 0)), tf.zerosLike(prod), prod);
-}
 
 /**
  * The multinomial distribution of the category counts of n independent draws from Categorical(p), event shape `[K]`:
@@ -80,7 +75,7 @@ export class Multinomial extends Distribution {
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const norm = tf.sub(lgamma(tf.scalar(this.n + 1)), tf.sum(lgamma(tf.add(x, 1)), -1));
-    return tf.add(norm, tf.sum(zeroSafeMul(x, this.logits), -1));
+    return tf.add(norm, tf.sum(mulZeroSafe(x, this.logits), -1));
   }
   /** x₁ ~ Bin(n, p₁), xᵢ ~ Bin(n − Σ_{j<i} xⱼ, pᵢ/(1 − Σ_{j<i} pⱼ)), exact in double precision. */
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
@@ -122,7 +117,7 @@ export class Multinomial extends Distribution {
     const logP = this.logits;
     const log1mP = tf.log1p(tf.neg(tf.exp(logP)));
     const logChoose = tf.sub(tf.sub(lgamma(tf.scalar(n + 1)), lgamma(tf.add(k, 1))), lgamma(tf.sub(n + 1, k)));
-    const logPmf = tf.add(logChoose, tf.add(zeroSafeMul(k, logP), zeroSafeMul(tf.sub(n, k), log1mP)));
+    const logPmf = tf.add(logChoose, tf.add(mulZeroSafe(k, logP), mulZeroSafe(tf.sub(n, k), log1mP)));
     const expectedLogFact = tf.sum(tf.mul(tf.exp(logPmf), lgamma(tf.add(k, 1))), [0, k.rank - 1]);
     return tf.add(tf.sub(tf.mul(n, categoricalEntropy(this.logits)), lgamma(tf.scalar(n + 1))), expectedLogFact);
   }

@@ -1,12 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak } from '../test/helpers.js';
-import { Chain } from './bijectors/composite.js';
-import { Abs, Affine, Exp } from './bijectors/elementwise.js';
+import { Chain, Invert } from './bijectors/composite.js';
+import { Abs, Affine, Exp, Power } from './bijectors/elementwise.js';
 import { StickBreaking } from './bijectors/stick-breaking.js';
 import { LogNormal } from './log-normal.js';
 import { MultivariateNormalDiag } from './multivariate-normal-diag.js';
+import { Exponential } from './exponential.js';
+import { Gumbel } from './gumbel.js';
 import { Normal } from './normal.js';
+import { Pareto } from './pareto.js';
+import { Uniform } from './uniform.js';
+import { Weibull } from './weibull.js';
 import { TransformedDistribution } from './transformed-distribution.js';
 
 const params = { loc: [0.3, -1, 2], scale: [0.5, 1.2, 0.1] };
@@ -104,5 +109,31 @@ describe('TransformedDistribution', () => {
     td.dispose();
     td.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+  it('torch builds Gumbel, Weibull and Pareto as transforms of simpler families: the closed forms agree (logProb, cdf, icdf)', () => {
+    tf.tidy(() => {
+      const cases: [string, TransformedDistribution, { logProb(x: number[]): tf.Tensor; cdf(x: number[]): tf.Tensor; icdf(q: number[]): tf.Tensor }, number[]][] = [
+        // Gumbel(μ, β) = μ − β·log(−log U): U → −log U (Invert(Exp) then ×−1) → log → ×(−β), +μ
+        [
+          'Gumbel',
+          new TransformedDistribution(
+            new Uniform({ low: 0, high: 1 }),
+            new Chain([new Invert(new Exp()), new Affine({ scale: -1 }), new Invert(new Exp()), new Affine({ shift: 0.3, scale: -0.6 })]),
+          ),
+          new Gumbel({ loc: 0.3, scale: 0.6 }),
+          [-0.5, 0.3, 2.5],
+        ],
+        // Weibull(λ, k) = λ·E^{1/k}, E ~ Exp(1)
+        ['Weibull', new TransformedDistribution(new Exponential({ rate: 1 }), new Chain([new Power(1 / 2.3), new Affine({ scale: 1.4 })])), new Weibull({ scale: 1.4, concentration: 2.3 }), [0.5, 1.2, 3]],
+        // Pareto(xₘ, α) = xₘ·e^{E}, E ~ Exp(α)
+        ['Pareto', new TransformedDistribution(new Exponential({ rate: 2.5 }), new Chain([new Exp(), new Affine({ scale: 0.9 })])), new Pareto({ scale: 0.9, alpha: 2.5 }), [1, 2, 7]],
+      ];
+      for (const [, td, family, x] of cases) {
+        expectClose(td.logProb(x), Array.from(family.logProb(x).dataSync()), 2e-5, 2e-5);
+        expectClose(td.cdf(x), Array.from(family.cdf(x).dataSync()), 2e-5, 2e-6);
+        const q = [0.1, 0.5, 0.9];
+        expectClose(td.icdf(q), Array.from(family.icdf(q).dataSync()), 2e-5, 2e-6);
+      }
+    });
   });
 });

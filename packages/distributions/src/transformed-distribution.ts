@@ -4,7 +4,8 @@ import { type Constraint, independent } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { Independent } from './independent.js';
 import { Bijector, sumRightmost } from './bijectors/bijector.js';
-import { shapesEqual } from './tensor-like.js';
+import { quantile } from './quantile.js';
+import { shapesEqual, type TensorLike } from './tensor-like.js';
 
 /**
  * The distribution of Y = f(X), X ~ `base`, for a bijector f (torch's and TFP's `TransformedDistribution`):
@@ -91,6 +92,21 @@ export class TransformedDistribution extends Distribution {
     if (s === 1) return f;
     // ½(1 + s)·F + ½(1 − s)·(1 − F): F where increasing, 1 − F where decreasing
     return tf.add(tf.mul(tf.mul(0.5, tf.add(1, s)), f), tf.mul(tf.mul(0.5, tf.sub(1, s)), tf.sub(1, f)));
+  }
+  /**
+   * F_Y⁻¹(q) = f(F_X⁻¹(q)) for increasing f, f(F_X⁻¹(1 − q)) for decreasing f (scalar events; the base needs an `icdf`).
+   * @throws NotImplementedError when f is not scalar and monotone or the base has no `icdf`.
+   */
+  icdf(q: TensorLike): tf.Tensor {
+    const base = this.base as Distribution & { icdf?: (q: tf.Tensor) => tf.Tensor };
+    const s = this.bijector.sign;
+    if (s === undefined || this.eventShape.length > 0 || typeof base.icdf !== 'function') {
+      throw new NotImplementedError(`${this.displayName}.icdf needs a scalar, monotone bijector and a base with an icdf`);
+    }
+    return quantile(this, q, (p) => {
+      const pb = s === 1 ? p : tf.add(tf.mul(tf.mul(0.5, tf.add(1, s)), p), tf.mul(tf.mul(0.5, tf.sub(1, s)), tf.sub(1, p)));
+      return this.bijector.forward(base.icdf!(pb));
+    });
   }
   /** Expands the base and shares the bijector. Families built on this class expand through their own parameters. */
   protected override _expand(batchShape: number[]): Distribution {
