@@ -27,6 +27,7 @@ export {
   type LoadMatrixOptions,
   type LoadedMatrix,
 } from './load-matrix.js';
+export type { TextSource } from './lines.js';
 export {
   loadMatrixMarket,
   MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS,
