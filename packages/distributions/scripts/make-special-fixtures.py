@@ -119,6 +119,11 @@ out["studentTIcdf"] = [{"df": df, "p": p, "t": f(stats.t.ppf(p, df))}
 # Standard normal quantile at float32 probabilities (scipy ndtri)
 out["ndtri"] = [{"p": f32(p), "x": f(special.ndtri(f32(p)))} for p in [1e-30, 1e-10, 0.02, 0.3, 0.5, 0.7, 0.99, 1 - 1e-7]]
 
+# Normal, Laplace, LogNormal quantiles (scipy ppf) at float32 probabilities, loc 1, scale 2
+out["locScaleIcdf"] = [{"p": f32(p), "normal": f(stats.norm.ppf(f32(p), 1, 2)), "laplace": f(stats.laplace.ppf(f32(p), 1, 2)),
+                        "logNormal": f(stats.lognorm.ppf(f32(p), 2, scale=np.exp(1)))}
+                       for p in [1e-20, 1e-6, 0.1, 0.5, 0.75, 0.999, 1 - 1e-7]]
+
 # Gamma / Beta cdf and icdf through the distributions (scipy)
 out["gammaCdf"] = [{"concentration": a, "rate": b, "x": x, "cdf": f(stats.gamma.cdf(x, a, scale=1 / b)),
                     "icdfP": p, "icdf": f(stats.gamma.ppf(p, a, scale=1 / b))}

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, real } from './constraints.js';
 import type { DistributionOptions } from './distribution.js';
 import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
-import { expm1 } from './special.js';
+import { quantile } from './quantile.js';
+import { expm1, gradFreeMask } from './special.js';
+import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Laplace}. */
 export type LaplaceParams = LocScaleParams;
@@ -44,6 +46,18 @@ export class Laplace extends LocScaleDistribution {
   /** H = 1 + log(2b). */
   protected override _entropy(): tf.Tensor {
     return tf.add(tf.log(tf.mul(2, this.scale)), 1);
+  }
+  /**
+   * F⁻¹(q) = μ + b·log(2q) for q ≤ ½, μ − b·log(2(1 − q)) above (−∞ at 0, +∞ at 1). Each branch sees a sanitized q
+   * (safe where), so the gradient is b/q or b/(1 − q) everywhere, 2b at q = ½ (not 0 as with sign(q − ½)).
+   */
+  icdf(q: TensorLike): tf.Tensor {
+    return quantile(this, q, (p) => {
+      const lower = gradFreeMask([p], (v) => tf.lessEqual(v, 0.5));
+      const low = tf.log(tf.mul(2, tf.where(lower, p, tf.fill(p.shape, 0.25))));
+      const high = tf.neg(tf.log(tf.mul(2, tf.sub(1, tf.where(lower, tf.fill(p.shape, 0.75), p)))));
+      return tf.add(this.loc, tf.mul(this.scale, tf.where(lower, low, high)));
+    });
   }
   /** F(x) = ½ − ½·sign(x − μ)·(e^{−|x − μ|/b} − 1). */
   protected override _cdf(x: tf.Tensor): tf.Tensor {

@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, positive } from './constraints.js';
 import type { DistributionOptions } from './distribution.js';
 import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
+import { ndtri } from './normal-quantile.js';
+import { quantile } from './quantile.js';
+import type { TensorLike } from './tensor-like.js';
 import { expm1 } from './special.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -47,6 +50,10 @@ export class LogNormal extends LocScaleDistribution {
   /** H = μ + ½ + log σ + ½ log 2π. */
   protected override _entropy(): tf.Tensor {
     return tf.add(tf.add(this.loc, tf.log(this.scale)), 0.5 + HALF_LOG_2PI);
+  }
+  /** F⁻¹(q) = exp(μ + σ·Φ⁻¹(q)) (0 at q = 0, +∞ at q = 1). */
+  icdf(q: TensorLike): tf.Tensor {
+    return quantile(this, q, (p) => tf.exp(tf.add(this.loc, tf.mul(this.scale, ndtri(p)))));
   }
   /** F(x) = ½ (1 + erf((log x − μ) / (σ√2))) for x > 0, 0 otherwise. */
   protected override _cdf(x: tf.Tensor): tf.Tensor {

@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, real } from './constraints.js';
 import type { DistributionOptions } from './distribution.js';
 import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
+import { ndtri } from './normal-quantile.js';
+import { quantile } from './quantile.js';
+import type { TensorLike } from './tensor-like.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -48,6 +51,10 @@ export class Normal extends LocScaleDistribution {
   /** H = ½ + ½ log 2π + log σ. */
   protected override _entropy(): tf.Tensor {
     return tf.add(tf.log(this.scale), 0.5 + HALF_LOG_2PI);
+  }
+  /** F⁻¹(q) = μ + σ·Φ⁻¹(q), Φ⁻¹ in double precision on the host ({@link ndtri}: accurate in the far tails). */
+  icdf(q: TensorLike): tf.Tensor {
+    return quantile(this, q, (p) => tf.add(this.loc, tf.mul(this.scale, ndtri(p))));
   }
   /** F(x) = ½ (1 + erf((x − μ) / (σ√2))). */
   protected override _cdf(x: tf.Tensor): tf.Tensor {
