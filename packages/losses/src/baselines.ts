@@ -63,7 +63,9 @@ export class MovingAverageBaseline implements Baseline {
     const decay = options.decay ?? 0.9;
     if (!(decay >= 0 && decay < 1)) throw new ArgumentError('decay', `MovingAverageBaseline: "decay" must be in [0, 1), got ${decay}`);
     this.decay = decay;
-    this.average = tf.variable(tf.scalar(0), false);
+    const zero = tf.scalar(0);
+    this.average = tf.variable(zero, false);
+    zero.dispose(); // the variable keeps its own reference to the data
   }
 
   /** How many steps have updated the average. */
@@ -93,7 +95,9 @@ export class MovingAverageBaseline implements Baseline {
 
   /** Forgets the history (b = 0 again). */
   reset(): void {
-    this.average.assign(tf.scalar(0));
+    const zero = tf.scalar(0);
+    this.average.assign(zero);
+    zero.dispose();
     this.steps = 0;
   }
 
