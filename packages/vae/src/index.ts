@@ -21,6 +21,7 @@ export {
 export { type FitOptions, type History, type EpochLog, type BatchInfo, type TrainingState, assertGradientsRegistered } from './fit.js';
 export { type DataInput, type DataDomain, type DataRules, MAX_EXACT_COUNT, readData, toMatrix, validateDomain } from './data.js';
 export { FIT_OPTION_NAMES } from './fit-options.js';
+export { type RunFingerprint } from './resume-fingerprint.js';
 export { type LikelihoodSpec, likelihoodSpec } from './likelihoods.js';
 export { type ModelArtifacts, type SavedModelJson, type WeightSpec, MODEL_LIMITS } from './model-format.js';
 export { assertWritableDestination, type DestinationOptions } from './destination.js';

@@ -8,7 +8,7 @@ import { ArgumentError, type Matrix, SerializationError } from '@varia/core';
 export interface RunFingerprint {
   /** Number of training examples. */
   n: number;
-  /** Hash of the training examples (after a validation split), see {@link matrixHash}. */
+  /** Hash of the training examples (after a validation split): 64 bits over their shape and float32 bits. */
   dataHash: string;
   /** Hash of the validation examples (null: none). */
   validationHash: string | null;
