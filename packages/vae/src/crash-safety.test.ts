@@ -39,15 +39,21 @@ const weightsOf = (seed: number): Map<string, Float32Array> => {
 
 interface ChildResult {
   stdout: string;
+  /** The tail of stderr, to explain an unexpected exit. */
+  stderr: string;
   signal: NodeJS.Signals | null;
   code: number | null;
 }
 
-/** Runs the child; `killAfterMs(stdout)` may return a delay after which the parent sends SIGKILL. */
+/** Runs the child; with `killAfter`, the parent sends SIGKILL `delayMs` after the child printed `line`. */
 function runChild(args: string[], killAfter?: { line: string; delayMs: number }): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       const seenBefore = killAfter !== undefined && stdout.includes(killAfter.line);
       stdout += chunk.toString();
@@ -55,7 +61,7 @@ function runChild(args: string[], killAfter?: { line: string; delayMs: number })
         setTimeout(() => child.kill('SIGKILL'), killAfter.delayMs);
     });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ stdout, signal, code }));
+    child.on('close', (code, signal) => resolve({ stdout, stderr, signal, code }));
   });
 }
 
@@ -117,7 +123,7 @@ async function killLoop(lane: number, kills: number, outcomes: { previous: numbe
   let next = 1;
   for (let i = 0; i < kills; i++) {
     const run = await runChild(['loop', dir, String(next)], { line: 'ready', delayMs: Math.floor(rng() * 40) });
-    expect(run.signal).toBe('SIGKILL');
+    expect(run.signal, `exit code ${run.code}: ${run.stderr}`).toBe('SIGKILL');
     const saved = [...run.stdout.matchAll(/saved (\d+)/g)].map((m) => Number(m[1]));
     const lastComplete = saved.length > 0 ? saved[saved.length - 1]! : next - 1;
     const seed = await loadedSeed(dir, [lastComplete, lastComplete + 1]);
