@@ -13,6 +13,7 @@ import {
 import { negativeElbo, type VariationalInputs } from '@varia/losses';
 import { restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { BatchAssembler } from './batch-assembler.js';
+import { assertWritableDestination } from './destination.js';
 import { StepStats } from './step-stats.js';
 import { configFingerprint, matrixHash, type RunFingerprint } from './resume-fingerprint.js';
 import { disposeTapeAfterError } from './tape-cleanup.js';
@@ -162,6 +163,9 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
   const batches = Math.ceil(n / batchSize);
   // β of every step (up to 2^24 steps): a schedule that returns garbage fails here, before any step
   for (let epoch = 1, step = 0; epoch <= o.epochs && step < 2 ** 24; epoch++, step += batches) betasOfEpoch(o, epoch, step, batches);
+  // an unwritable checkpoint directory fails now, not after the first epoch
+  if (o.checkpointEvery !== undefined) await assertWritableDestination(o.checkpointDir!, { argument: 'checkpointDir' });
+  checkStop();
   model.onTrainingData?.(train);
 
   const variables = model.namedVariables();

@@ -104,7 +104,12 @@ describe('no tensor leaks on error paths', () => {
     const dir = await tempDir();
     const file = join(dir, 'a-file');
     await writeFile(file, 'x');
-    expect(await leaksAfter({ ...base, checkpointEvery: 1, checkpointDir: join(file, 'sub') })).toBeInstanceOf(Error);
+    // refused before training: no epoch runs
+    let epochs = 0;
+    const e = await leaksAfter({ ...base, checkpointEvery: 1, checkpointDir: join(file, 'sub'), onEpochEnd: () => void epochs++ });
+    expect(e).toBeInstanceOf(ArgumentError);
+    expect((e as ArgumentError).argument).toBe('checkpointDir');
+    expect(epochs).toBe(0);
     expect(await leaksAfter({ ...base, resumeFrom: join(dir, 'missing') })).toBeInstanceOf(SerializationError);
   });
 
