@@ -48,8 +48,13 @@ export class Bernoulli extends Distribution {
   probsParameter(): tf.Tensor {
     return tf.sigmoid(this.logits);
   }
+  /**
+   * x ∈ {0, 1} (validated, or masked): log p(x) = −softplus(ℓ(1 − 2x)), exact at p = 0 and 1 (ℓ = ∓∞: 0 and −∞).
+   * Soft targets (`validateArgs` and `maskOutOfSupport` off): the cross-entropy x·ℓ − softplus(ℓ), for finite ℓ.
+   */
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    return tf.sub(tf.mul(x, this.logits), tf.softplus(this.logits));
+    if (!this.validateArgs && !this.maskOutOfSupport) return tf.sub(tf.mul(x, this.logits), tf.softplus(this.logits));
+    return tf.neg(tf.softplus(tf.mul(this.logits, tf.sub(1, tf.mul(2, x)))));
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
@@ -66,9 +71,13 @@ export class Bernoulli extends Distribution {
     const p = tf.sigmoid(this.logits);
     return tf.mul(p, tf.sub(1, p));
   }
-  /** H = softplus(ℓ) − ℓ·σ(ℓ). */
+  /**
+   * H = softplus(ℓ) − ℓ·σ(ℓ), with ℓ clipped to ±200 where H < 1e-85 underflows to 0 anyway: exactly 0 at p = 0
+   * and 1 (ℓ = ∓∞), with gradient 0 there instead of ∞ − ∞ = NaN.
+   */
   protected override _entropy(): tf.Tensor {
-    return tf.sub(tf.softplus(this.logits), tf.mul(this.logits, tf.sigmoid(this.logits)));
+    const l = tf.clipByValue(this.logits, -200, 200);
+    return tf.sub(tf.softplus(l), tf.mul(l, tf.sigmoid(l)));
   }
   /** F(x) = 0 for x < 0, 1 − p for 0 ≤ x < 1, 1 for x ≥ 1. */
   protected override _cdf(x: tf.Tensor): tf.Tensor {

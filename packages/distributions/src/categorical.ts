@@ -64,21 +64,35 @@ export function prepareCategorical(
   return { prepared, logits, k: t.shape[t.rank - 1]! };
 }
 
+/**
+ * One-hot float vectors of length k (a new last axis) for the category indices `indices` (float; entries outside
+ * {0, …, k − 1} give all-zero vectors). Unlike `tf.oneHot`, any k ≥ 1 works.
+ */
+export function oneHotFloat(indices: tf.Tensor, k: number): tf.Tensor {
+  return tf.cast(tf.equal(tf.expandDims(tf.cast(indices, 'float32'), -1), tf.range(0, k, 1, 'float32')), 'float32');
+}
+
 /** Draws category indices of shape `[...sampleShape, ...batch]` from normalized logits `[...batch, K]` (float32). */
 export function sampleCategoricalIndices(logits: tf.Tensor, sampleShape: number[], seed: number | undefined): tf.Tensor {
   const k = logits.shape[logits.shape.length - 1]!;
   const batch = logits.shape.slice(0, -1);
   const n = sampleShape.reduce((a, b) => a * b, 1);
   const b = batch.reduce((a, c) => a * c, 1);
-  if (n === 0 || b === 0) return tf.zeros([...sampleShape, ...batch]);
+  // one category: always 0 (tf.multinomial needs two)
+  if (n === 0 || b === 0 || k === 1) return tf.zeros([...sampleShape, ...batch]);
   const draws = tf.multinomial(tf.reshape(logits, [b, k]) as tf.Tensor2D, n, seed); // [b, n]
   return tf.reshape(tf.cast(tf.transpose(draws), 'float32'), [...sampleShape, ...batch]);
 }
 
-/** −Σₖ pₖ log pₖ along the last axis, with 0·log 0 = 0. */
+/**
+ * −Σₖ pₖ log pₖ along the last axis, with 0·log 0 = 0. Safe where: the log-probability of a zero-probability
+ * category (−∞) is replaced by 0 before the product, so its gradient is 0, not 0·∞ = NaN.
+ */
 export function categoricalEntropy(logits: tf.Tensor): tf.Tensor {
   const p = tf.exp(logits);
-  return tf.neg(tf.sum(tf.where(gradFreeMask([p], (v) => tf.greater(v, 0)), tf.mul(p, logits), tf.zerosLike(p)), -1));
+  const positive = gradFreeMask([p], (v) => tf.greater(v, 0));
+  const safeLogits = tf.where(positive, logits, tf.zerosLike(logits));
+  return tf.neg(tf.sum(tf.mul(p, safeLogits), -1));
 }
 
 /**
@@ -113,8 +127,8 @@ export class Categorical extends Distribution {
     return tf.exp(this.logits);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    const mask = tf.cast(tf.oneHot(tf.cast(x, 'int32'), this.numCategories), 'bool');
-    return tf.sum(tf.where(mask, this.logits, tf.scalar(0)), -1);
+    const mask = tf.cast(oneHotFloat(x, this.numCategories), 'bool');
+    return tf.sum(tf.where(mask, this.logits, tf.zerosLike(this.logits)), -1);
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     return sampleCategoricalIndices(this.logits, shape.slice(0, shape.length - this.batchShape.length), seed);

@@ -38,10 +38,16 @@ export function klNormalNormal(p: Normal, q: Normal): tf.Tensor {
  * σ(ℓ₁)(ℓ₁ − ℓ₂) − softplus(ℓ₁) + softplus(ℓ₂).
  */
 export function klBernoulliBernoulli(p: Bernoulli, q: Bernoulli): tf.Tensor {
-  return tf.add(
-    tf.mul(tf.sigmoid(p.logits), tf.sub(p.logits, q.logits)),
-    tf.sub(tf.softplus(q.logits), tf.softplus(p.logits)),
-  );
+  // Σₓ p(x)(log p(x) − log q(x)) with log σ(ℓ) = −softplus(−ℓ); a term of weight p(x) = 0 is 0 (safe where: ℓp is
+  // replaced by 0 there before the product, so p = 0 or 1 gives exact values and finite gradients, not 0·∞ = NaN)
+  const term = (lp: tf.Tensor, lq: tf.Tensor): tf.Tensor => {
+    const w = tf.sigmoid(lp);
+    const used = gradFreeMask([w], (v) => tf.greater(v, 0));
+    const lpSafe = tf.where(used, lp, tf.zerosLike(lp));
+    const t = tf.mul(tf.sigmoid(lpSafe), tf.sub(tf.softplus(tf.neg(lq)), tf.softplus(tf.neg(lpSafe))));
+    return tf.where(used, t, tf.zerosLike(t));
+  };
+  return tf.add(term(p.logits, q.logits), term(tf.neg(p.logits), tf.neg(q.logits)));
 }
 
 /** KL(Poi(λ₁) ‖ Poi(λ₂)) = λ₁ (log λ₁ − log λ₂) − λ₁ + λ₂. */

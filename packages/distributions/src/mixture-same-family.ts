@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
-import { Categorical } from './categorical.js';
+import { Categorical, oneHotFloat } from './categorical.js';
 import type { Constraint } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { subSeed } from './sampling.js';
@@ -80,7 +80,7 @@ export class MixtureSameFamily extends Distribution {
     const mix = this.mixture.expand(this.batchShape);
     try {
       const idx = mix.sample(sampleShape, { seed: subSeed(seed, 1) }); // [...S, ...B]
-      const mask = tf.cast(tf.oneHot(tf.cast(idx, 'int32'), this.mixture.numCategories), 'bool');
+      const mask = tf.cast(oneHotFloat(idx, this.mixture.numCategories), 'bool');
       const maskE = tf.reshape(mask, [...mask.shape, ...this.eventShape.map(() => 1)]);
       return tf.sum(tf.where(maskE, comps, tf.scalar(0)), this.componentAxis(comps.rank));
     } finally {

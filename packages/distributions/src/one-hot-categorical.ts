@@ -3,6 +3,7 @@ import { type Constraint, oneHot } from './constraints.js';
 import {
   categoricalEntropy,
   categoricalParameters,
+  oneHotFloat,
   type CategoricalParams,
   prepareCategorical,
   sampleCategoricalIndices,
@@ -45,7 +46,7 @@ export class OneHotCategorical extends Distribution {
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const sampleShape = shape.slice(0, shape.length - this.batchShape.length - 1);
     const idx = sampleCategoricalIndices(this.logits, sampleShape, seed);
-    return tf.oneHot(tf.cast(idx, 'int32'), this.numCategories, 1, 0, 'float32');
+    return oneHotFloat(idx, this.numCategories);
   }
   /** E[X] = p. */
   protected override _mean(): tf.Tensor {
@@ -53,7 +54,7 @@ export class OneHotCategorical extends Distribution {
   }
   /** One-hot vector of argmax ℓ. */
   protected override _mode(): tf.Tensor {
-    return tf.oneHot(tf.argMax(this.logits, -1), this.numCategories, 1, 0, 'float32');
+    return oneHotFloat(tf.argMax(this.logits, -1), this.numCategories);
   }
   /** Var[Xₖ] = pₖ(1 − pₖ). */
   protected override _variance(): tf.Tensor {
