@@ -114,7 +114,7 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
   try {
     text(
       `dataset: ${data.train.name} (${x.rows} × ${x.cols}), ${args.likelihood} likelihood, network ${x.cols}-${args.hidden.join('-')}-${args.latentDim}, ` +
-        `${args.epochs} epochs, batch ${args.batchSize}, lr ${args.lr}`,
+        `${args.epochs} epoch${args.epochs === 1 ? '' : 's'}, batch ${args.batchSize}, lr ${args.lr}`,
     );
     let lastDraw = 0;
     const epochs: EpochReport[] = [];

@@ -20,7 +20,7 @@ afterAll(async () => {
 
 it('train --lr 1e6 --batch-size 5000 --epochs 1 exits 1 with the DivergenceError message and saves nothing', async () => {
   const out = join(work, 'model');
-  const r = await runCli(['train', '--lr', '1e6', '--batch-size', '5000', '--epochs', '1', '--backend', 'cpu', '--out', out]);
+  const r = await runCli(['train', '--dataset', 'toy2d', '--lr', '1e6', '--batch-size', '5000', '--epochs', '1', '--backend', 'cpu', '--out', out]);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/error: training diverged: .*epoch 1, step 0; the weights were restored to their initial values/);
   expect(r.stdout).not.toMatch(/final loss|model saved/);
