@@ -168,7 +168,7 @@ function tryCandidate(candidate: Exclude<BackendRequest, 'auto'>, options: Requi
  * (also when it is only a helper of another backend). The playground says which backend runs and why, so the banner
  * is noise: mark the cpu backend as already used.
  */
-function silenceCpuBanner(tf: typeof import('@tensorflow/tfjs')): void {
+export function silenceCpuBanner(tf: typeof import('@tensorflow/tfjs')): void {
   const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
   if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
 }

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silenceCpuBanner } from '../src/backend.js';
 import { PACKAGE_ROOT, runCli } from './helpers.js';
 
 let work: string;
@@ -60,7 +61,10 @@ function expectTrainedRun(stdout: string, epochs: number): Record<string, unknow
 
 /** The saved model loads back (whatever files the format uses) with the dataset's input width. */
 async function expectLoadableModel(dir: string, inputDim: number): Promise<{ likelihood: string }> {
-  await import('@tensorflow/tfjs');
+  // vitest may load a second copy of tfjs-backend-cpu; its first-use banner checks IS_TEST
+  const tf = await import('@tensorflow/tfjs');
+  tf.env().set('IS_TEST', true);
+  silenceCpuBanner(tf);
   const { VAE } = await import('@varia/vae');
   const vae = await VAE.load(dir);
   try {
