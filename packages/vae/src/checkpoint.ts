@@ -4,8 +4,8 @@ import type { TrainingState } from './fit.js';
 import { assertResumable } from './resume-fingerprint.js';
 import { commitFiles } from './atomic-write.js';
 import { destinationError } from './destination.js';
-import { fnv1a } from './model-format.js';
-import { nodeFs } from './node-fs.js';
+import { fnv1a, MODEL_LIMITS } from './model-format.js';
+import { nodeFs, readFileLimited } from './node-fs.js';
 import { decodeTensorValues, encodeTensors } from './serialization.js';
 
 /**
@@ -107,14 +107,9 @@ function recordedFile(dir: string, section: { file?: unknown }, fallback: string
   return section.file;
 }
 
-async function readBinary(file: string, checksum: string): Promise<ArrayBuffer> {
-  const { fs } = await nodeFs();
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    throw new SerializationError(`could not read ${file}: ${(e as Error).message} (incomplete checkpoint)`, { cause: e });
-  }
+/** Reads one binary of a checkpoint, refusing from its size alone a file larger than the model needs. */
+async function readBinary(file: string, checksum: string, maxBytes: number): Promise<ArrayBuffer> {
+  const bytes = await readFileLimited(file, maxBytes);
   const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   if (fnv1a(data) !== checksum) throw new SerializationError(`${file} does not match the checksum in checkpoint.json (corrupt or torn checkpoint)`);
   return data;
@@ -132,10 +127,11 @@ export async function restoreCheckpoint(
   fingerprint: TrainingState['fingerprint'],
   epochs = Infinity,
 ): Promise<{ state: TrainingState; bestWeights?: Map<string, Float32Array> }> {
-  const { fs, path } = await nodeFs();
+  const { path } = await nodeFs();
   let json: CheckpointJson;
   try {
-    json = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8')) as CheckpointJson;
+    const text = new TextDecoder().decode(await readFileLimited(path.join(dir, 'checkpoint.json'), MODEL_LIMITS.maxJsonBytes));
+    json = JSON.parse(text) as CheckpointJson;
   } catch (e) {
     throw new SerializationError(`could not read checkpoint ${dir}: ${(e as Error).message}`, { cause: e });
   }
@@ -156,7 +152,8 @@ export async function restoreCheckpoint(
   }
   assertResumable(json.state, fingerprint, epochs);
   const expected = new Map([...variables].map(([k, v]) => [k, v.shape] as const));
-  const weights = decodeTensorValues(json.weights.specs, await readBinary(path.join(dir, recordedFile(dir, json.weights, 'weights.bin')), json.weights.checksum), expected, 'checkpoint weights');
+  const modelBytes = [...variables.values()].reduce((s, v) => s + v.size * 4, 0);
+  const weights = decodeTensorValues(json.weights.specs, await readBinary(path.join(dir, recordedFile(dir, json.weights, 'weights.bin')), json.weights.checksum, modelBytes), expected, 'checkpoint weights');
   for (const [name, values] of weights) {
     if (!values.every(Number.isFinite)) throw new SerializationError(`checkpoint weight "${name}" holds non-finite values: it cannot be resumed`);
   }
@@ -167,7 +164,7 @@ export async function restoreCheckpoint(
     if (!shape) throw new SerializationError(`checkpoint optimizer slot "${name}" belongs to no model variable`);
     slotShapes.set(name, shape);
   }
-  const slots = decodeTensorValues(json.optimizer.specs, await readBinary(path.join(dir, recordedFile(dir, json.optimizer, 'optimizer.bin')), json.optimizer.checksum), slotShapes, 'checkpoint optimizer');
+  const slots = decodeTensorValues(json.optimizer.specs, await readBinary(path.join(dir, recordedFile(dir, json.optimizer, 'optimizer.bin')), json.optimizer.checksum, 2 * modelBytes), slotShapes, 'checkpoint optimizer');
   // Adam matches its slots to variables by position (all first moments "/m", then all second moments "/v", in the
   // order of the variables it updates), not by name: order them by this model's variables, and require them all.
   const slotOrder = [...variables.keys()].map((k) => `${k}/m`).concat([...variables.keys()].map((k) => `${k}/v`));
@@ -176,7 +173,7 @@ export async function restoreCheckpoint(
     throw new SerializationError(`checkpoint optimizer state does not match the model (slot ${JSON.stringify(missing ?? '?')} missing or extra slots)`);
   }
   const best = json.best
-    ? decodeTensorValues(json.best.specs, await readBinary(path.join(dir, recordedFile(dir, json.best, 'best.bin')), json.best.checksum), expected, 'checkpoint best weights')
+    ? decodeTensorValues(json.best.specs, await readBinary(path.join(dir, recordedFile(dir, json.best, 'best.bin')), json.best.checksum, modelBytes), expected, 'checkpoint best weights')
     : undefined;
   // Everything validated: assign.
   tf.tidy(() => {

@@ -34,3 +34,24 @@ export function nodeFs(): Promise<NodeFs> {
   );
   return cached;
 }
+
+/**
+ * Reads a file whose size is checked first (from `stat`, before reading): at most `maxBytes`, and exactly
+ * `exactBytes` when given. @throws SerializationError naming the file.
+ */
+export async function readFileLimited(file: string, maxBytes: number, exactBytes?: number): Promise<Uint8Array> {
+  const { fs } = await nodeFs();
+  try {
+    const size = (await fs.stat(file)).size;
+    if (exactBytes !== undefined && size !== exactBytes) {
+      throw new SerializationError(
+        `${file} has ${size} bytes, ${exactBytes} expected (truncated, or from another save)`,
+      );
+    }
+    if (size > maxBytes) throw new SerializationError(`${file} has ${size} bytes, more than the limit of ${maxBytes}`);
+    return await fs.readFile(file);
+  } catch (e) {
+    if (e instanceof SerializationError) throw e;
+    throw new SerializationError(`could not read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}

@@ -14,7 +14,7 @@ import {
   unwrapDocument,
   weightFileName,
 } from './model-format.js';
-import { nodeFs } from './node-fs.js';
+import { nodeFs, readFileLimited } from './node-fs.js';
 import { FORMAT_VERSION, VERSION } from './version.js';
 
 export type { ModelArtifacts, SavedModelJson, WeightSpec } from './model-format.js';
@@ -186,23 +186,6 @@ export async function writeModelDir(dir: string, artifacts: ModelArtifacts): Pro
   }
 }
 
-async function readLimited(file: string, maxBytes: number, exactBytes?: number): Promise<Uint8Array> {
-  const { fs } = await nodeFs();
-  try {
-    const size = (await fs.stat(file)).size;
-    if (exactBytes !== undefined && size !== exactBytes) {
-      throw new SerializationError(
-        `${file} has ${size} bytes, model.json needs ${exactBytes} (truncated, or from another save)`,
-      );
-    }
-    if (size > maxBytes) throw new SerializationError(`${file} has ${size} bytes, more than the limit of ${maxBytes}`);
-    return await fs.readFile(file);
-  } catch (e) {
-    if (e instanceof SerializationError) throw e;
-    throw new SerializationError(`could not read ${file}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 /**
  * Reads a saved model from `dir` — a directory holding `model.json`, or the path of a `.json` file (e.g. the
  * `<name>.json` of tfjs' `downloads://`) — and the weight file it names next to it, checking the document, the limits
@@ -220,7 +203,7 @@ export async function readModelDir(dir: string): Promise<ModelArtifacts> {
       () => false,
     ));
   const jsonFile = isJsonFile ? dir : path.join(dir, 'model.json');
-  const text = new TextDecoder().decode(await readLimited(jsonFile, MODEL_LIMITS.maxJsonBytes));
+  const text = new TextDecoder().decode(await readFileLimited(jsonFile, MODEL_LIMITS.maxJsonBytes));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -229,7 +212,7 @@ export async function readModelDir(dir: string): Promise<ModelArtifacts> {
   }
   const { document, weightFile } = unwrapDocument(parsed);
   const checked = checkModelJson(document, jsonFile);
-  const bytes = await readLimited(
+  const bytes = await readFileLimited(
     path.join(path.dirname(jsonFile), weightFile ?? checked.weightFile),
     checked.byteLength,
     checked.byteLength,

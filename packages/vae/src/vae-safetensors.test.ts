@@ -231,6 +231,7 @@ describe('the PyTorch module of the docs', () => {
         execFileSync('/usr/bin/python3', [join(TORCH_DIR, 'check_varia_file.py')], {
           input: JSON.stringify(cases),
           cwd: TORCH_DIR,
+          env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
         }).toString(),
       ) as {
         loc: number[][];
