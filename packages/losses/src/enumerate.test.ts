@@ -6,6 +6,7 @@ import { baseParams, replicate, tinyInputs, X0 } from '../test/tiny-models.js';
 import { elbo, negativeElbo } from './elbo.js';
 import { enumerateLatentSupport, latentSupportSize } from './enumerate.js';
 import { logMarginalByEnumeration } from './exact-marginal.js';
+import { marginalLogLikelihood } from './marginal-likelihood.js';
 
 let before = 0;
 beforeEach(() => {
@@ -19,14 +20,14 @@ const LOG_2PI = Math.log(2 * Math.PI);
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
 /** The Bernoulli tiny model by hand: q(z|x) = Πⱼ Bern(σ(xW + b)ⱼ), p(z) = Πⱼ Bern(πⱼ), p(x|z) = N(zV + a, I). */
-function handComputed(): { elbo: number[]; kl: number[]; logPx: number[] } {
+function handComputed(): { elbo: number[]; kl: number[]; logPx: number[]; chi2: number[] } {
   const p = baseParams(2, 2);
   const prior = [0.3, 0.6];
   const support = [[0, 0], [0, 1], [1, 0], [1, 1]];
-  const out = { elbo: [] as number[], kl: [] as number[], logPx: [] as number[] };
+  const out = { elbo: [] as number[], kl: [] as number[], logPx: [] as number[], chi2: [] as number[] };
   for (const x of X0) {
     const logit = [0, 1].map((j) => x[0]! * p.encW[0]![j]! + x[1]! * p.encW[1]![j]! + p.encB[j]!);
-    let rec = 0, kl = 0, px = 0;
+    let rec = 0, kl = 0, px = 0, w2 = 0;
     for (const z of support) {
       const q = z.reduce((acc, zj, j) => acc * (zj ? sigmoid(logit[j]!) : 1 - sigmoid(logit[j]!)), 1);
       const pz = z.reduce((acc, zj, j) => acc * (zj ? prior[j]! : 1 - prior[j]!), 1);
@@ -35,10 +36,12 @@ function handComputed(): { elbo: number[]; kl: number[]; logPx: number[] } {
       rec += q * ll;
       kl += q * Math.log(q / pz);
       px += pz * Math.exp(ll);
+      w2 += (pz * Math.exp(ll)) ** 2 / q; // E_q[w²]
     }
     out.elbo.push(rec - kl);
     out.kl.push(kl);
     out.logPx.push(Math.log(px));
+    out.chi2.push(w2 / (px * px) - 1); // Var_q(w)/p(x)²
   }
   return out;
 }
@@ -77,6 +80,23 @@ describe('enumeration', () => {
       ref.kl.forEach((v, i) => expect(exactKl[i]).toBeCloseTo(v, 5));
       const loss = negativeElbo(inputs, { estimator: 'enumerate' });
       expect(loss.loss.dataSync()[0]).toBeCloseTo(-(ref.elbo[0]! + ref.elbo[1]!) / 2, 5);
+    });
+    tf.dispose(params as unknown as tf.TensorContainer);
+  });
+
+  it('marginalLogLikelihood works for a posterior without rsample and approaches the exact log p(x)', () => {
+    const params = replicate(1, 2, 2);
+    tf.tidy(() => {
+      const ref = handComputed();
+      const model = { variationalInputs: (x: tf.Tensor) => ({ ...tinyInputs('bernoulli', params), x }) };
+      const x = tinyInputs('bernoulli', params).x;
+      const mll = marginalLogLikelihood(model, x, { k: 4000, seed: 3 }).dataSync();
+      // log of a mean of K weights: standard error ≈ √(Var(w)/K)/p(x), bias ≈ −Var(w)/(2K p(x)²); 4 SE + the bias
+      ref.logPx.forEach((v, i) => {
+        const se = Math.sqrt(ref.chi2[i]! / 4000);
+        expect(Math.abs(mll[i]! - v)).toBeLessThan(4 * se + ref.chi2[i]! / 8000);
+        expect(se).toBeLessThan(0.02); // the check is tight enough to mean something
+      });
     });
     tf.dispose(params as unknown as tf.TensorContainer);
   });

@@ -126,6 +126,15 @@ describe.each(['one-hot', 'bernoulli'] as const)('%s latent: the IWAE score-func
     rows.push([name, encoderVariance]);
     expect(worst).toBeLessThan(Z);
   });
+
+  it('baseline moving average (a Baseline object sees the bound as every sample’s signal)', () => {
+    const baseline = new MovingAverageBaseline({ decay: 0.5 });
+    const objective = (p: TinyParams): tf.Tensor => iwaeTerms(tinyInputs(kind, p), { k: 3, baseline, seed: seed++ }).iwae;
+    const { worst, encoderVariance } = compare(kind, exact, objective, 5);
+    baseline.dispose();
+    rows.push(['moving average', encoderVariance]);
+    expect(worst).toBeLessThan(Z);
+  });
 });
 
 afterAll(() => {
