@@ -90,7 +90,7 @@ export function lossSpec(curves: readonly RunCurve[], options: { width?: number;
           type: 'nominal',
           title: null,
           scale: { domain, range: shown.map(({ k }) => colors[k]!) },
-          legend: { orient: 'bottom', direction: 'horizontal' },
+          legend: { orient: 'right', labelLimit: 240 },
         },
         strokeDash: {
           field: 'series',
