@@ -20,7 +20,11 @@ export type WriteStepHook = (label: string) => void;
 
 let stepHook: WriteStepHook | undefined;
 
-/** Installs (or, with `undefined`, removes) the {@link WriteStepHook}. Not part of the public API. */
+/**
+ * Installs (or, with `undefined`, removes) the {@link WriteStepHook}. Not part of the package's API: the
+ * fault-injection child (test/save-child.mjs) imports it from dist/.
+ * @public
+ */
 export function setWriteStepHook(hook: WriteStepHook | undefined): void {
   stepHook = hook;
 }

@@ -113,9 +113,6 @@ export function weightFileName(checksum: string): string {
   return `weights-${checksum.slice(0, 16)}.bin`;
 }
 
-/** Weight files of a model directory (what a save may remove once no `model.json` names them). */
-export const WEIGHT_FILE = /^weights(-[0-9a-f]{16})?\.bin$/;
-
 const SAFE_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
