@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
-import { Bernoulli, Categorical, Independent, Normal, OneHotCategorical, Poisson } from '@varia/distributions';
+import { Bernoulli, Binomial, Categorical, Independent, Normal, OneHotCategorical, Poisson } from '@varia/distributions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { baseParams, replicate, tinyInputs, X0 } from '../test/tiny-models.js';
 import { elbo, negativeElbo } from './elbo.js';
@@ -99,6 +99,34 @@ describe('enumeration', () => {
       });
     });
     tf.dispose(params as unknown as tf.TensorContainer);
+  });
+
+  it('any scalar family with enumerateSupport: a Binomial(2, p) latent pair, summed exactly against a hand sum', () => {
+    tf.tidy(() => {
+      const x = tf.tensor2d([[0.9]]);
+      const p = [0.3, 0.8];
+      const posterior = new Independent(new Binomial({ totalCount: 2, probs: tf.tensor2d([p]) }), 1);
+      const prior = new Independent(new Binomial({ totalCount: 2, probs: [0.5, 0.5] }), 1);
+      const w = [0.5, -0.3];
+      const decode = (z: tf.Tensor) => new Independent(new Normal({ loc: tf.matMul(z, tf.tensor2d(w, [2, 1])), scale: 1 }), 1);
+      expect(latentSupportSize(posterior)).toBe(9);
+      expect(elbo({ x, posterior, prior, decode }).estimator).toBe('enumerate'); // 'auto': no rsample, 9 values
+      const t = elbo({ x, posterior, prior, decode }, { estimator: 'enumerate', kl: 'monte-carlo' });
+      const binom = (k: number, q: number): number => [1, 2, 1][k]! * q ** k * (1 - q) ** (2 - k);
+      let rec = 0, kl = 0;
+      for (let a = 0; a <= 2; a++) {
+        for (let b = 0; b <= 2; b++) {
+          const q = binom(a, p[0]!) * binom(b, p[1]!);
+          rec += q * (-0.5 * (0.9 - (w[0]! * a + w[1]! * b)) ** 2 - 0.5 * LOG_2PI);
+          kl += q * Math.log(q / (binom(a, 0.5) * binom(b, 0.5)));
+        }
+      }
+      expect(t.reconstruction.dataSync()[0]).toBeCloseTo(rec, 5);
+      expect(t.kl.dataSync()[0]).toBeCloseTo(kl, 5);
+      // a totalCount that differs across the batch has no single support: not enumerable
+      const mixed = new Independent(new Binomial({ totalCount: tf.tensor2d([[1, 2]]), probs: 0.5 }), 1);
+      expect(latentSupportSize(mixed)).toBeUndefined();
+    });
   });
 
   it('a zero-probability category contributes 0, not NaN, to the value and the gradient', () => {

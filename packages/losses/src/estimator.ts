@@ -66,7 +66,7 @@ export function resolveEstimator(
       if (size === undefined) {
         throw new ArgumentError(
           'estimator',
-          `"estimator": "enumerate" needs a Bernoulli, Categorical or OneHotCategorical latent (batch [n], event [d]); got ${family} with event shape [${posterior.eventShape.join(', ')}]; choose ${posterior.hasRsample ? '"reparam" or ' : ''}"score-function"`,
+          `"estimator": "enumerate" needs a Bernoulli, Categorical or OneHotCategorical latent, or one whose family has enumerateSupport (batch [n], event [d]); got ${family} with event shape [${posterior.eventShape.join(', ')}]; choose ${posterior.hasRsample ? '"reparam" or ' : ''}"score-function"`,
         );
       }
       return 'enumerate';
