@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, openUnitInterval, unitInterval } from './constraints.js';
 import { binaryParameters, prepareBinaryLogits } from './binary-logits.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
-import { expm1, gradFreeMask } from './special.js';
-import type { TensorLike } from './tensor-like.js';
+import { cbCdf, cbIcdf, cbLogNormalizer, cbMean, horner } from './continuous-bernoulli-math.js';
+import { quantile } from './quantile.js';
+import { gradFreeMask } from './special.js';
+import { broadcastShapes, type TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link ContinuousBernoulli}: exactly one of `logits` or `probs` (in the open interval (0, 1)). */
@@ -21,21 +23,12 @@ export type ContinuousBernoulliParams =
       logits?: never;
     };
 
-/** |ℓ| below this uses the Taylor expansion of log C around ℓ = 0 (p = ½). */
-const LOG_NORM_TAYLOR_BELOW = 1e-2;
 /** |ℓ| below this uses the power series of the mean and variance (their closed forms cancel near 0). */
 const MOMENT_SERIES_BELOW = 2;
 /** Mean − ½ = Σ c_n ℓ^{2n−1}, c_n = B₂ₙ/(2n)! (Bernoulli numbers). */
 const MEAN_COEFFS = [1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 47900160, -691 / 1307674368000, 1 / 74724249600, -3617 / 10670622842880000];
 /** Variance = Σ c_n (2n − 1) ℓ^{2n−2}. */
 const VAR_COEFFS = MEAN_COEFFS.map((c, i) => c * (2 * i + 1));
-
-/** Σ coeffs[i]·t^i by Horner. */
-function horner(t: tf.Tensor, coeffs: readonly number[]): tf.Tensor {
-  let acc: tf.Tensor = tf.scalar(coeffs[coeffs.length - 1]!);
-  for (let i = coeffs.length - 2; i >= 0; i--) acc = tf.add(tf.mul(acc, t), coeffs[i]!);
-  return acc;
-}
 
 /**
  * The continuous Bernoulli distribution on [0, 1] (Loaiza-Ganem & Cunningham 2019), with λ = σ(ℓ):
@@ -69,41 +62,24 @@ export class ContinuousBernoulli extends Distribution {
   probsParameter(): tf.Tensor {
     return tf.sigmoid(this.logits);
   }
-  /** log C(ℓ) = log|ℓ| − log|tanh(ℓ/2)|, Taylor log 2 + u²/3 − 7u⁴/90 (u = ℓ/2) for |ℓ| < 1e-2. */
+  /** log C(ℓ) = log|ℓ| − log|tanh(ℓ/2)| (see {@link cbLogNormalizer}). */
   private logNormalizer(): tf.Tensor {
-    const l = this.logits;
-    const near = gradFreeMask([l], (v) => tf.less(tf.abs(v), LOG_NORM_TAYLOR_BELOW));
-    const far = tf.where(near, tf.onesLike(l), l);
-    const exact = tf.sub(tf.log(tf.abs(far)), tf.log(tf.abs(tf.tanh(tf.mul(0.5, far)))));
-    const u2 = tf.square(tf.mul(0.5, tf.where(near, l, tf.zerosLike(l))));
-    const taylor = tf.add(Math.LN2, tf.mul(u2, tf.sub(1 / 3, tf.mul(u2, 7 / 90))));
-    return tf.where(near, taylor, exact);
+    return cbLogNormalizer(this.logits);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return tf.add(tf.sub(tf.mul(x, this.logits), tf.softplus(this.logits)), this.logNormalizer());
   }
+  /** x = F⁻¹(u), u ~ U(0, 1) (see {@link cbIcdf}): pathwise gradients, accurate at every ℓ. */
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
-    const l = tf.broadcastTo(this.logits, shape);
-    const tiny = gradFreeMask([l], (v) => tf.less(tf.abs(v), 1e-4));
-    const upper = gradFreeMask([l], (v) => tf.greaterEqual(v, 1));
-    // ℓ < 1: x = log1p(u·expm1(ℓ))/ℓ; ℓ ≥ 1: x = 1 + log(u + (1 − u)e^{−ℓ})/ℓ (no overflow); |ℓ| < 1e-4: u + ℓu(1 − u)/2.
-    const lLow = tf.where(tiny, tf.fill(shape, -1), tf.where(upper, tf.fill(shape, -1), l));
-    const low = tf.div(tf.log1p(tf.mul(u, expm1(lLow))), lLow);
-    const lHigh = tf.where(upper, l, tf.fill(shape, 1));
-    const high = tf.add(1, tf.div(tf.log(tf.add(u, tf.mul(tf.sub(1, u), tf.exp(tf.neg(lHigh))))), lHigh));
-    const taylor = tf.add(u, tf.mul(tf.mul(l, tf.mul(u, tf.sub(1, u))), 0.5));
-    return tf.clipByValue(tf.where(tiny, taylor, tf.where(upper, high, low)), 0, 1);
+    return tf.clipByValue(cbIcdf(tf.broadcastTo(this.logits, shape), u), 0, 1);
   }
-  /** E[X] = 1/(1 − e^{−ℓ}) − 1/ℓ (= λ/(2λ − 1) + 1/(2 atanh(1 − 2λ))); series ½ + ℓ/12 − ℓ³/720 + … for |ℓ| < 2. */
+  /**
+   * E[X] = 1/(1 − e^{−ℓ}) − 1/ℓ (= λ/(2λ − 1) + 1/(2 atanh(1 − 2λ))), without overflow at |ℓ| ≫ 1; series
+   * ½ + ℓ/12 − ℓ³/720 + … for |ℓ| < 2.
+   */
   protected override _mean(): tf.Tensor {
-    const l = this.logits;
-    const near = gradFreeMask([l], (v) => tf.less(tf.abs(v), MOMENT_SERIES_BELOW));
-    const far = tf.where(near, tf.onesLike(l), l);
-    const exact = tf.sub(tf.reciprocal(tf.neg(expm1(tf.neg(far)))), tf.reciprocal(far));
-    const ln = tf.where(near, l, tf.zerosLike(l));
-    const series = tf.add(0.5, tf.mul(ln, horner(tf.square(ln), MEAN_COEFFS)));
-    return tf.where(near, series, exact);
+    return cbMean(this.logits, MOMENT_SERIES_BELOW, (ln) => tf.add(0.5, tf.mul(ln, horner(tf.square(ln), MEAN_COEFFS))));
   }
   /** Mode: 1 if λ > ½, else 0. */
   protected override _mode(): tf.Tensor {
@@ -124,16 +100,15 @@ export class ContinuousBernoulli extends Distribution {
   protected override _entropy(): tf.Tensor {
     return tf.neg(tf.add(tf.sub(tf.mul(this.logits, this._mean()), tf.softplus(this.logits)), this.logNormalizer()));
   }
-  /** F(x) = (e^{ℓx} − 1)/(e^ℓ − 1), clamped to [0, 1]; x for ℓ = 0. */
+  /** F(x) = (e^{ℓx} − 1)/(e^ℓ − 1) for x clipped to [0, 1] (see {@link cbCdf}); F = x at ℓ = 0. */
   protected override _cdf(x: tf.Tensor): tf.Tensor {
-    const l = this.logits;
-    const xc = tf.clipByValue(x, 0, 1);
-    const zero = gradFreeMask([l], (v) => tf.less(tf.abs(v), 1e-6));
-    const pos = gradFreeMask([l], (v) => tf.greater(v, 0));
-    const ls = tf.where(zero, tf.onesLike(l), l);
-    // ℓ < 0: expm1(ℓx)/expm1(ℓ); ℓ > 0: e^{ℓ(x−1)}·expm1(−ℓx)/expm1(−ℓ) (no overflow).
-    const neg = tf.div(expm1(tf.mul(ls, xc)), expm1(ls));
-    const posF = tf.mul(tf.exp(tf.mul(ls, tf.sub(xc, 1))), tf.div(expm1(tf.neg(tf.mul(ls, xc))), expm1(tf.neg(ls))));
-    return tf.where(zero, tf.broadcastTo(xc, neg.shape), tf.where(pos, posF, neg));
+    return cbCdf(this.logits, tf.clipByValue(x, 0, 1));
+  }
+  /** F⁻¹(q) = log1p(q·(e^ℓ − 1))/ℓ (q at ℓ = 0; see {@link cbIcdf}), differentiable in q and ℓ. */
+  icdf(q: TensorLike): tf.Tensor {
+    return quantile(this, q, (p) => {
+      const shape = broadcastShapes([p.shape, this.batchShape]);
+      return tf.clipByValue(cbIcdf(tf.broadcastTo(this.logits, shape), tf.broadcastTo(p, shape)), 0, 1);
+    });
   }
 }
