@@ -1,4 +1,5 @@
-import { fc, test as fcTest } from '@fast-check/vitest';
+import { test as fcTest } from '@fast-check/vitest';
+import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, VariaError } from '@varia/core';
 import { Bernoulli, type Distribution, Independent, Normal, OneHotCategorical, Poisson } from '@varia/distributions';

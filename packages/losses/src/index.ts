@@ -8,7 +8,7 @@ export {
 } from './elbo.js';
 export { iwaeBound, iwaeTerms, vimcoBaseline, type IwaeOptions, type IwaeTerms } from './iwae.js';
 export { type GradientEstimator, type ResolvedEstimator, resolveEstimator } from './estimator.js';
-export { type KLMode } from './kl-terms.js';
+export type { KLMode } from './kl-terms.js';
 export { magicBox, type BaselineOption } from './score-function.js';
 export {
   MovingAverageBaseline,
