@@ -44,6 +44,13 @@ export class Bernoulli extends Distribution {
   override get support(): Constraint {
     return boolean;
   }
+  override get hasEnumerateSupport(): boolean {
+    return true;
+  }
+  /** {0, 1}: `enumerateSupport()` has shape `[2, ...batchShape]`. */
+  protected override _enumerateSupport(): tf.Tensor {
+    return this.supportShaped(tf.tensor1d([0, 1]));
+  }
   /** Probability p = σ(ℓ) of a 1 (a new tensor). */
   probsParameter(): tf.Tensor {
     return tf.sigmoid(this.logits);

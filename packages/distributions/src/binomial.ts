@@ -109,7 +109,10 @@ export class Binomial extends Distribution {
    * The support {0, …, n} as a tensor of shape `[n + 1, ...batchShape]` (`expand`, default) or `[n + 1, 1, …, 1]`.
    * @throws ArgumentError when n differs across the batch.
    */
-  enumerateSupport(expand = true): tf.Tensor {
+  override get hasEnumerateSupport(): boolean {
+    return true;
+  }
+  override enumerateSupport(expand = true): tf.Tensor {
     const n = this.commonTotalCount('enumerateSupport');
     if (!(Number.isInteger(n) && n >= 0 && n <= MAX_ENUMERATED)) {
       throw new ArgumentError('totalCount', `Binomial.enumerateSupport: "totalCount" ${n} must be an integer in [0, ${MAX_ENUMERATED}] to enumerate`);

@@ -122,6 +122,13 @@ export class Categorical extends Distribution {
   override get support(): Constraint {
     return integerInterval(0, this.numCategories - 1);
   }
+  override get hasEnumerateSupport(): boolean {
+    return true;
+  }
+  /** {0, …, K − 1}: `enumerateSupport()` has shape `[K, ...batchShape]`. */
+  protected override _enumerateSupport(): tf.Tensor {
+    return this.supportShaped(tf.range(0, this.numCategories, 1, 'float32'));
+  }
   /** Probabilities softmax(ℓ), shape `[...batchShape, K]` (a new tensor). */
   probsParameter(): tf.Tensor {
     return tf.exp(this.logits);

@@ -262,6 +262,39 @@ export abstract class Distribution {
   entropy(): tf.Tensor {
     return this.run(() => this._entropy());
   }
+  /** Perplexity e^H (the effective number of equally likely outcomes), shape `batchShape`. */
+  perplexity(): tf.Tensor {
+    return this.run(() => tf.exp(this._entropy()));
+  }
+  /** Whether {@link Distribution.enumerateSupport} is implemented (finite discrete support). */
+  get hasEnumerateSupport(): boolean {
+    return false;
+  }
+  /**
+   * Every value of the (finite) support, stacked on a new leading axis of size n (torch's `enumerate_support`):
+   * shape `[n, ...batchShape, ...eventShape]` with `expand` (default), else `[n, 1, …, 1, ...eventShape]` (one per
+   * batch dim), ready to broadcast against the batch. `logProb` of it gives `[n, ...batchShape]`.
+   * @throws NotImplementedError when the family has no finite support (`hasEnumerateSupport` is false).
+   */
+  enumerateSupport(expand = true): tf.Tensor {
+    this.assertAlive();
+    const values = tf.tidy(() => this._enumerateSupport());
+    if (!expand) return values;
+    return tf.tidy(() => {
+      const out = tf.broadcastTo(values, [values.shape[0]!, ...this.batchShape, ...this.eventShape]);
+      values.dispose();
+      return out;
+    });
+  }
+  /** The support values, shape `[n, 1, …, 1 (one per batch dim), ...eventShape]`. */
+  protected _enumerateSupport(): tf.Tensor {
+    throw new NotImplementedError(`${this.displayName} has no finite support to enumerate (hasEnumerateSupport is false)`);
+  }
+  /** `[n, 1, …, 1 (batch), ...tail]` from a `[n, ...tail]` tensor. */
+  protected supportShaped(values: tf.Tensor): tf.Tensor {
+    const [n, ...tail] = values.shape;
+    return tf.reshape(values, [n!, ...this.batchShape.map(() => 1), ...tail]);
+  }
   /** Cumulative distribution function P(X ≤ value), where closed-form. */
   cdf(value: TensorLike): tf.Tensor {
     this.assertAlive();

@@ -35,6 +35,13 @@ export class OneHotCategorical extends Distribution {
   override get support(): Constraint {
     return oneHot;
   }
+  override get hasEnumerateSupport(): boolean {
+    return true;
+  }
+  /** The K one-hot vectors: `enumerateSupport()` has shape `[K, ...batchShape, K]`. */
+  protected override _enumerateSupport(): tf.Tensor {
+    return this.supportShaped(tf.eye(this.numCategories));
+  }
   /** Probabilities softmax(ℓ), shape `[...batchShape, K]` (a new tensor). */
   probsParameter(): tf.Tensor {
     return tf.exp(this.logits);
