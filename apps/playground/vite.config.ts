@@ -47,7 +47,11 @@ export default defineConfig({
         // VAE.save/load import node:fs lazily; that code never runs in the page, so Vite's notice that it stubbed those
         // modules is noise here (@varia/datasets has a browser entry without Node loaders). Any other externalized
         // module is still reported.
-        if (/Module "node:[a-z/]+" has been externalized/.test(log.message) && /packages\/vae\/dist\//.test(log.message)) return;
+        if (
+          /Module "node:[a-z/]+" has been externalized/.test(log.message) &&
+          /packages\/vae\/dist\//.test(log.message)
+        )
+          return;
         // the same stub, shared with tfjs' own Node-only branches: nothing to split into a chunk
         if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('__vite-browser-external')) return;
         // build-speed statistics, not problems

@@ -15,7 +15,9 @@ try {
   await page.goto(server.url);
   const train = async (id) => {
     await page.click('#train');
-    await page.waitForSelector(`#runs tr[data-run="${id}"][data-status="completed"], body[data-state="error"]`, { timeout: 120_000 });
+    await page.waitForSelector(`#runs tr[data-run="${id}"][data-status="completed"], body[data-state="error"]`, {
+      timeout: 120_000,
+    });
     if ((await page.getAttribute('body', 'data-state')) === 'error') throw new Error(await page.textContent('#status'));
   };
   await page.selectOption('#dataset', 'counts');

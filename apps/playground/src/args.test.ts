@@ -36,7 +36,10 @@ describe('parseTrainArgs', () => {
     [['--epochs', '3', '--epochs', '4'], /--epochs is given more than once/],
     [['--json', '--json'], /--json is given more than once/],
     [['--lr=0.1', '--lr', '0.2'], /--lr is given more than once/],
-    [['--blas-threads', '4096'], new RegExp(`--blas-threads must be at most ${availableParallelism()} \\(the cores of this machine`)],
+    [
+      ['--blas-threads', '4096'],
+      new RegExp(`--blas-threads must be at most ${availableParallelism()} \\(the cores of this machine`),
+    ],
     [['--hidden', '300000000'], /--hidden must be at most 65536, got "300000000"/],
     [['--hidden', '60000,60000'], /has about 7\.\de\+9 weights, more than the CLI's limit of 5e\+7/],
     [['--out', ''], /--out needs a path/],
@@ -46,9 +49,18 @@ describe('parseTrainArgs', () => {
 
   it('uses per-dataset defaults that flags override', () => {
     const mnist = parseTrainArgs([]) as TrainArgs;
-    expect(mnist).toMatchObject({ dataset: 'mnist', likelihood: 'bernoulli', hidden: [400], latentDim: 20, batchSize: 128, lr: 1e-3 });
+    expect(mnist).toMatchObject({
+      dataset: 'mnist',
+      likelihood: 'bernoulli',
+      hidden: [400],
+      latentDim: 20,
+      batchSize: 128,
+      lr: 1e-3,
+    });
     expect(parseTrainArgs(['--dataset', 'counts'])).toMatchObject({ likelihood: 'poisson' });
-    expect(parseTrainArgs(['--dataset', 'mnist', '--likelihood', 'gaussian', '--hidden', '64,32', '--lr', '1e-2'])).toMatchObject({
+    expect(
+      parseTrainArgs(['--dataset', 'mnist', '--likelihood', 'gaussian', '--hidden', '64,32', '--lr', '1e-2']),
+    ).toMatchObject({
       likelihood: 'gaussian',
       hidden: [64, 32],
       lr: 0.01,
@@ -63,21 +75,77 @@ describe('parseTrainArgs', () => {
 
   /** argv entries: known flags, values of every shape (numbers, negatives, hex, junk, empty), and arbitrary strings. */
   const flag = fc.constantFrom(
-    ...['dataset', 'likelihood', 'epochs', 'batch-size', 'latent-dim', 'hidden', 'lr', 'seed', 'backend', 'blas-threads', 'out',
-      'force', 'json', 'verbose', 'beta', 'kl-warmup', 'iwae-k', 'validation-split', 'patience', 'checkpoint-every', 'resume',
-      'plots', 'help', 'bogus'].map((f) => `--${f}`),
+    ...[
+      'dataset',
+      'likelihood',
+      'epochs',
+      'batch-size',
+      'latent-dim',
+      'hidden',
+      'lr',
+      'seed',
+      'backend',
+      'blas-threads',
+      'out',
+      'force',
+      'json',
+      'verbose',
+      'beta',
+      'kl-warmup',
+      'iwae-k',
+      'validation-split',
+      'patience',
+      'checkpoint-every',
+      'resume',
+      'plots',
+      'help',
+      'bogus',
+    ].map((f) => `--${f}`),
     '-h',
     '-x',
     '--',
   );
   const value = fc.oneof(
-    fc.constantFrom(...DATASETS, 'gaussian', 'poisson', 'bernoulli', 'wasm', 'auto', '0x10', '0b11', '1e-3', '-1', '-0.5', '', ' ', '1,2',
-      '300000000', 'NaN', 'Infinity', '0.5', '2', '64,32', '4096', '1e400', '--json', '-', '=', '1.'),
+    fc.constantFrom(
+      ...DATASETS,
+      'gaussian',
+      'poisson',
+      'bernoulli',
+      'wasm',
+      'auto',
+      '0x10',
+      '0b11',
+      '1e-3',
+      '-1',
+      '-0.5',
+      '',
+      ' ',
+      '1,2',
+      '300000000',
+      'NaN',
+      'Infinity',
+      '0.5',
+      '2',
+      '64,32',
+      '4096',
+      '1e400',
+      '--json',
+      '-',
+      '=',
+      '1.',
+    ),
     fc.integer({ min: -10, max: 1e9 }).map(String),
     fc.double().map(String),
     fc.string({ maxLength: 12 }),
   );
-  const argv = fc.array(fc.oneof(flag, value, fc.tuple(flag, value).map(([f, v]) => `${f}=${v}`)), { maxLength: 8 });
+  const argv = fc.array(
+    fc.oneof(
+      flag,
+      value,
+      fc.tuple(flag, value).map(([f, v]) => `${f}=${v}`),
+    ),
+    { maxLength: 8 },
+  );
 
   it('every argv either parses into valid settings or is a UsageError (exit code 2), never another throw', () => {
     fc.assert(
@@ -97,7 +165,9 @@ describe('parseTrainArgs', () => {
         }
         expect(parsed.lr > 0 && Number.isFinite(parsed.lr)).toBe(true);
         expect(parsed.blasThreads).toBeLessThanOrEqual(availableParallelism());
-        expect(parameterCount(DATASET_DEFAULTS[parsed.dataset].inputDim, parsed.hidden, parsed.latentDim)).toBeLessThanOrEqual(MAX_PARAMETERS);
+        expect(
+          parameterCount(DATASET_DEFAULTS[parsed.dataset].inputDim, parsed.hidden, parsed.latentDim),
+        ).toBeLessThanOrEqual(MAX_PARAMETERS);
         expect(parsed.out.trim()).not.toBe('');
       }),
       { numRuns: runs, seed: 1313 },
@@ -106,14 +176,19 @@ describe('parseTrainArgs', () => {
 
   it('serve: every argv parses or is a UsageError', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constantFrom('--port', '--dir', '--no-isolation', '-h', '--port=99999'), value), { maxLength: 5 }), (args) => {
-        try {
-          const parsed = parseServeArgs(args);
-          if (parsed !== 'help') expect(parsed.port >= 0 && parsed.port <= 65535).toBe(true);
-        } catch (e) {
-          if (!(e instanceof UsageError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom('--port', '--dir', '--no-isolation', '-h', '--port=99999'), value), {
+          maxLength: 5,
+        }),
+        (args) => {
+          try {
+            const parsed = parseServeArgs(args);
+            if (parsed !== 'help') expect(parsed.port >= 0 && parsed.port <= 65535).toBe(true);
+          } catch (e) {
+            if (!(e instanceof UsageError)) throw e;
+          }
+        },
+      ),
       { numRuns: runs, seed: 1314 },
     );
   });

@@ -31,10 +31,26 @@ export interface DatasetDefaults {
  */
 export const DATASET_DEFAULTS: Record<DatasetName, DatasetDefaults> = {
   mnist: { likelihood: 'bernoulli', epochs: 5, batchSize: 128, latentDim: 20, hidden: [400], lr: 1e-3, inputDim: 784 },
-  'mnist-counts': { likelihood: 'poisson', epochs: 5, batchSize: 128, latentDim: 20, hidden: [400], lr: 1e-3, inputDim: 784 },
+  'mnist-counts': {
+    likelihood: 'poisson',
+    epochs: 5,
+    batchSize: 128,
+    latentDim: 20,
+    hidden: [400],
+    lr: 1e-3,
+    inputDim: 784,
+  },
   counts: { likelihood: 'poisson', epochs: 20, batchSize: 64, latentDim: 2, hidden: [32], lr: 0.01, inputDim: 20 },
   toy2d: { likelihood: 'gaussian', epochs: 20, batchSize: 10, latentDim: 2, hidden: [2], lr: 0.01, inputDim: 2 },
-  'toy2d-separated': { likelihood: 'gaussian', epochs: 20, batchSize: 64, latentDim: 2, hidden: [16], lr: 0.02, inputDim: 2 },
+  'toy2d-separated': {
+    likelihood: 'gaussian',
+    epochs: 20,
+    batchSize: 64,
+    latentDim: 2,
+    hidden: [16],
+    lr: 0.02,
+    inputDim: 2,
+  },
 };
 
 /** The widest layer (`--hidden`, `--latent-dim`) the CLI accepts. */
@@ -175,7 +191,9 @@ function parseStrict<T extends OptionSpec>(argv: readonly string[], options: T) 
     }
     args.push(a);
   }
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; allowPositionals: false; strict: true; tokens: true; options: T }>
+  >;
   try {
     parsed = parseArgs({ args, allowPositionals: false, strict: true, tokens: true, options });
   } catch (e) {
@@ -190,7 +208,13 @@ function parseStrict<T extends OptionSpec>(argv: readonly string[], options: T) 
   return parsed.values;
 }
 
-function int(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER, why = ''): number | undefined {
+function int(
+  name: string,
+  v: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+  why = '',
+): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) {
@@ -206,13 +230,15 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 function num(name: string, v: string | undefined, check: (x: number) => boolean, what: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!DECIMAL.test(v.trim()) || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, got "${v}"`);
+  if (!DECIMAL.test(v.trim()) || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${name} must be ${what}, got "${v}"`);
   return n;
 }
 
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], fallback: T): T {
   if (v === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got "${v}"`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got "${v}"`);
   return v as T;
 }
 

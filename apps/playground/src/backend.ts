@@ -29,10 +29,24 @@ async function loadTf(): Promise<typeof import('@tensorflow/tfjs')> {
 export type BackendRequest = 'auto' | 'node-gpu' | 'node' | 'wasm-native' | 'wasm' | 'wasm-threaded' | 'cpu';
 
 /** The backend requests accepted by `--backend`. */
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'node-gpu', 'node', 'wasm-native', 'wasm', 'wasm-threaded', 'cpu'];
+export const BACKEND_REQUESTS: readonly BackendRequest[] = [
+  'auto',
+  'node-gpu',
+  'node',
+  'wasm-native',
+  'wasm',
+  'wasm-threaded',
+  'cpu',
+];
 
 /** The order `auto` tries. */
-export const AUTO_ORDER: readonly Exclude<BackendRequest, 'auto'>[] = ['node-gpu', 'node', 'wasm-native', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly Exclude<BackendRequest, 'auto'>[] = [
+  'node-gpu',
+  'node',
+  'wasm-native',
+  'wasm',
+  'cpu',
+];
 
 /** One candidate's outcome. */
 export interface BackendAttempt {
@@ -147,7 +161,10 @@ async function tryCpu(): Promise<string | undefined> {
   return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend did not initialize';
 }
 
-function tryCandidate(candidate: Exclude<BackendRequest, 'auto'>, options: Required<BackendOptions>): Promise<string | undefined> {
+function tryCandidate(
+  candidate: Exclude<BackendRequest, 'auto'>,
+  options: Required<BackendOptions>,
+): Promise<string | undefined> {
   switch (candidate) {
     case 'node-gpu':
     case 'node':
@@ -177,7 +194,10 @@ export function silenceCpuBanner(tf: typeof import('@tensorflow/tfjs')): void {
  * Selects a backend. `auto` tries node-gpu → node → wasm-native → wasm → cpu; a specific request tries only that one
  * and throws when it fails.
  */
-export async function selectBackend(request: BackendRequest = 'auto', options: BackendOptions = {}): Promise<BackendSelection> {
+export async function selectBackend(
+  request: BackendRequest = 'auto',
+  options: BackendOptions = {},
+): Promise<BackendSelection> {
   const resolved: Required<BackendOptions> = {
     wasmThreads: options.wasmThreads ?? availableParallelism(),
     nativeThreads: options.nativeThreads ?? 1,
@@ -191,9 +211,20 @@ export async function selectBackend(request: BackendRequest = 'auto', options: B
       const tf = await loadTf();
       silenceCpuBanner(tf);
       const threads =
-        candidate === 'wasm-threaded' ? resolved.wasmThreads : candidate === 'wasm' || candidate === 'wasm-native' ? 1 : undefined;
+        candidate === 'wasm-threaded'
+          ? resolved.wasmThreads
+          : candidate === 'wasm' || candidate === 'wasm-native'
+            ? 1
+            : undefined;
       const native = candidate === 'wasm-native' ? nativeInfo : undefined;
-      return { backend: tf.getBackend(), candidate, attempts, tfjsVersion: tf.version.tfjs, threads, ...(native ? { native } : {}) };
+      return {
+        backend: tf.getBackend(),
+        candidate,
+        attempts,
+        tfjsVersion: tf.version.tfjs,
+        threads,
+        ...(native ? { native } : {}),
+      };
     }
     attempts.push({ candidate, ok: false, reason });
   }

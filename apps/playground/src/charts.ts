@@ -68,10 +68,17 @@ export function lossRows(curves: readonly RunCurve[]): { run: string; epoch: num
 export function lossSpec(curves: readonly RunCurve[], options: { width?: number; height?: number } = {}): TopLevelSpec {
   const rows = lossRows(curves);
   // only the series that have values get a legend entry (no "validation" without validation data)
-  const shown = LOSS_SERIES.map((series, k) => ({ series, k })).filter(({ series }) => rows.some((r) => r.series === series));
+  const shown = LOSS_SERIES.map((series, k) => ({ series, k })).filter(({ series }) =>
+    rows.some((r) => r.series === series),
+  );
   const domain = shown.map(({ series }) => series);
   const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
-  const dashes = [[1, 0], [6, 3], [2, 2], [2, 2]];
+  const dashes = [
+    [1, 0],
+    [6, 3],
+    [2, 2],
+    [2, 2],
+  ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     padding: { left: 12, right: 24, top: 8, bottom: 8 },
@@ -152,7 +159,11 @@ export interface HeatCell {
  * `images[i]` is row-major `shape[0] × shape[1]` in [0, 1]; `columns` images per grid row. Zero pixels are left out
  * (the background is black), which keeps the SVG small.
  */
-export function imageGridCells(images: readonly ArrayLike<number>[], shape: readonly [number, number], columns: number): HeatCell[] {
+export function imageGridCells(
+  images: readonly ArrayLike<number>[],
+  shape: readonly [number, number],
+  columns: number,
+): HeatCell[] {
   const [h, w] = shape;
   const cells: HeatCell[] = [];
   images.forEach((img, i) => {
@@ -190,9 +201,19 @@ export function imageGridSpec(
     encoding: {
       x: { field: 'col', type: 'quantitative', scale: { domain: [0, options.gridCols], nice: false }, axis: null },
       x2: { field: 'col2' },
-      y: { field: 'row', type: 'quantitative', scale: { domain: [0, options.gridRows], nice: false, reverse: true }, axis: null },
+      y: {
+        field: 'row',
+        type: 'quantitative',
+        scale: { domain: [0, options.gridRows], nice: false, reverse: true },
+        axis: null,
+      },
       y2: { field: 'row2' },
-      color: { field: 'value', type: 'quantitative', scale: { domain: [0, 1], range: ['#000000', '#ffffff'] }, legend: null },
+      color: {
+        field: 'value',
+        type: 'quantitative',
+        scale: { domain: [0, 1], range: ['#000000', '#ffffff'] },
+        legend: null,
+      },
     },
     config: { ...CONFIG, view: { fill: 'black', stroke: null } },
   };

@@ -9,7 +9,7 @@ import { parseServeArgs, parseTrainArgs, SERVE_USAGE, USAGE, UsageError } from '
 
 /** `serve`: serves the built page until interrupted. */
 async function serve(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseServeArgs>;
   try {
     args = parseServeArgs(argv);
   } catch (e) {
@@ -26,7 +26,9 @@ async function serve(argv: string[]): Promise<number> {
   const { serveStatic, WEB_ROOT } = await import('./serve.js');
   const root = args.dir === undefined ? WEB_ROOT : resolve(process.env.INIT_CWD ?? process.cwd(), args.dir);
   if (!existsSync(join(root, 'index.html'))) {
-    process.stderr.write(`error: ${root} has no index.html; build the page first: pnpm --filter @varia/playground build\n`);
+    process.stderr.write(
+      `error: ${root} has no index.html; build the page first: pnpm --filter @varia/playground build\n`,
+    );
     return 1;
   }
   const server = await serveStatic(root, args.port, { isolated: args.isolated });
@@ -54,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`error: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
-  let args;
+  let args: ReturnType<typeof parseTrainArgs>;
   try {
     args = parseTrainArgs(rest);
   } catch (e) {

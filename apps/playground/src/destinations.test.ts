@@ -33,9 +33,15 @@ describe('checkDestination', () => {
   });
 
   it('refuses a file, a path through a file, and a non-empty directory without force', async () => {
-    expect(await refusal({ flag: 'out', path: file, mustBeEmpty: true })).toMatch(/^--out: .*a-file.*: it is a file, not a directory$/);
-    expect(await refusal({ flag: 'plots', path: join(file, 'sub'), mustBeEmpty: false })).toMatch(/^--plots: cannot write to .*a-file\/sub": a file is in the way/);
-    expect(await refusal({ flag: 'out', path: full, mustBeEmpty: true })).toMatch(/is not empty \(checkpoint, model\.json\); pass --force/);
+    expect(await refusal({ flag: 'out', path: file, mustBeEmpty: true })).toMatch(
+      /^--out: .*a-file.*: it is a file, not a directory$/,
+    );
+    expect(await refusal({ flag: 'plots', path: join(file, 'sub'), mustBeEmpty: false })).toMatch(
+      /^--plots: cannot write to .*a-file\/sub": a file is in the way/,
+    );
+    expect(await refusal({ flag: 'out', path: full, mustBeEmpty: true })).toMatch(
+      /is not empty \(checkpoint, model\.json\); pass --force/,
+    );
     await checkDestination({ flag: 'out', path: full, mustBeEmpty: true, force: true });
     await checkDestination({ flag: 'plots', path: full, mustBeEmpty: false });
     // resuming from a checkpoint inside --out writes the model next to it

@@ -47,6 +47,9 @@ export async function checkDestination(dest: Destination): Promise<void> {
   const resumedHere = inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
   if (entries.length > 0 && !resumedHere) {
     const listed = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
-    throw new ArgumentError(flag, `--${flag} ${path}: is not empty (${listed}); pass --force to overwrite it, or choose another directory`);
+    throw new ArgumentError(
+      flag,
+      `--${flag} ${path}: is not empty (${listed}); pass --force to overwrite it, or choose another directory`,
+    );
   }
 }

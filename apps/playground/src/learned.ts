@@ -27,7 +27,10 @@ export function labelShare(latent: PlainMatrix, labels: ArrayLike<number>): numb
     if (label < 0) continue;
     n++;
     let g = groups.get(label);
-    if (g === undefined) groups.set(label, (g = { n: 0, sum: new Float64Array(cols) }));
+    if (g === undefined) {
+      g = { n: 0, sum: new Float64Array(cols) };
+      groups.set(label, g);
+    }
     g.n++;
     for (let j = 0; j < cols; j++) {
       g.sum[j]! += data[i * cols + j]!;
@@ -74,7 +77,8 @@ export function baselineNll(likelihood: BaselineLikelihood, train: PlainMatrix, 
   const mean = new Float64Array(d);
   const variance = new Float64Array(d);
   for (let i = 0; i < train.rows; i++) for (let j = 0; j < d; j++) mean[j]! += train.data[i * d + j]! / train.rows;
-  for (let i = 0; i < train.rows; i++) for (let j = 0; j < d; j++) variance[j]! += (train.data[i * d + j]! - mean[j]!) ** 2 / train.rows;
+  for (let i = 0; i < train.rows; i++)
+    for (let j = 0; j < d; j++) variance[j]! += (train.data[i * d + j]! - mean[j]!) ** 2 / train.rows;
   let total = 0;
   for (let i = 0; i < test.rows; i++) {
     for (let j = 0; j < d; j++) {

@@ -87,15 +87,26 @@ export async function writePlots(dir: string, inputs: PlotInputs): Promise<strin
   if (!isImage(data.shape)) {
     const cols = data.x.cols;
     const title = cols === 2 ? `Data: ${data.name}` : `Data: ${data.name}, features 1 and 2 of ${cols}`;
-    files.push(...(await writePlot(dir, 'data', scatterSpec(matrixPoints(data.x, labels), { title, labelTitle: 'label' }))));
+    files.push(
+      ...(await writePlot(dir, 'data', scatterSpec(matrixPoints(data.x, labels), { title, labelTitle: 'label' }))),
+    );
   }
   const latentTitle =
-    latent.cols > 2 ? `Latent means (z₁, z₂ of ${latent.cols})` : latent.cols === 1 ? 'Latent means (z₁)' : 'Latent means';
+    latent.cols > 2
+      ? `Latent means (z₁, z₂ of ${latent.cols})`
+      : latent.cols === 1
+        ? 'Latent means (z₁)'
+        : 'Latent means';
   files.push(
     ...(await writePlot(
       dir,
       'latent',
-      scatterSpec(matrixPoints(latent, labels), { title: latentTitle, xTitle: 'z₁', yTitle: latent.cols > 1 ? 'z₂' : '', labelTitle: 'label' }),
+      scatterSpec(matrixPoints(latent, labels), {
+        title: latentTitle,
+        xTitle: 'z₁',
+        yTitle: latent.cols > 1 ? 'z₂' : '',
+        labelTitle: 'label',
+      }),
     )),
   );
   if (isImage(data.shape)) {
@@ -119,17 +130,27 @@ export async function writePlots(dir: string, inputs: PlotInputs): Promise<strin
       ...matrixPoints(reconstruction, new Array<string>(n).fill('reconstruction')),
     ];
     files.push(
-      ...(await writePlot(dir, 'reconstruction', scatterSpec(points, { title: 'Input and reconstruction', labelTitle: 'series' }))),
+      ...(await writePlot(
+        dir,
+        'reconstruction',
+        scatterSpec(points, { title: 'Input and reconstruction', labelTitle: 'series' }),
+      )),
     );
   } else {
     const points: LabelledPoint[] = [];
     const n = reconstruction.rows * data.x.cols;
-    for (let k = 0; k < n; k++) points.push({ x: data.x.data[k]!, y: reconstruction.data[k]!, label: labels[Math.floor(k / data.x.cols)] ?? -1 });
+    for (let k = 0; k < n; k++)
+      points.push({ x: data.x.data[k]!, y: reconstruction.data[k]!, label: labels[Math.floor(k / data.x.cols)] ?? -1 });
     files.push(
       ...(await writePlot(
         dir,
         'reconstruction',
-        scatterSpec(points, { title: 'Reconstruction vs input (every entry)', xTitle: 'input', yTitle: 'reconstruction (mean)', labelTitle: 'label' }),
+        scatterSpec(points, {
+          title: 'Reconstruction vs input (every entry)',
+          xTitle: 'input',
+          yTitle: 'reconstruction (mean)',
+          labelTitle: 'label',
+        }),
       )),
     );
   }

@@ -45,7 +45,9 @@ export function epochReport(log: EpochLog): EpochReport {
 
 /** A number for text output: 4 decimals, exponent form when very large or very small. */
 export function fmt(v: number): string {
-  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(Math.abs(v) >= 100 ? 2 : 4);
+  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+    ? v.toExponential(3)
+    : v.toFixed(Math.abs(v) >= 100 ? 2 : 4);
 }
 
 /** The text line of one epoch: the same names as the JSON keys. */
@@ -85,7 +87,12 @@ export function asciiImages(images: readonly ArrayLike<number>[], width: number,
 }
 
 /** Rows of input next to reconstruction for vector data (at most `rows` rows, 4 features). */
-export function reconstructionTable(input: ArrayLike<number>, recon: ArrayLike<number>, rows: number, cols: number): string[] {
+export function reconstructionTable(
+  input: ArrayLike<number>,
+  recon: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): string[] {
   const shown = Math.min(cols, 4);
   const width = 11;
   const cell = (v: number): string => ` ${fmt(v)}`.padStart(width);

@@ -100,7 +100,8 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
     force: args.force,
     allowInside: args.resume === undefined ? undefined : userPath(args.resume),
   });
-  if (args.plots !== undefined) await checkDestination({ flag: 'plots', path: userPath(args.plots), mustBeEmpty: false });
+  if (args.plots !== undefined)
+    await checkDestination({ flag: 'plots', path: userPath(args.plots), mustBeEmpty: false });
   const selection: BackendSelection = await selectBackend(args.backend, { nativeThreads: args.blasThreads });
   const text = (line: string): void => {
     if (!args.json) io.out(line);
@@ -110,7 +111,13 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
   const x = data.train.x;
   const evalSet = data.test ?? data.train;
   const evalData: 'test' | 'train' = data.test ? 'test' : 'train';
-  const vae = new VAE({ inputDim: x.cols, latentDim: args.latentDim, hiddenUnits: args.hidden, likelihood: args.likelihood, seed: args.seed });
+  const vae = new VAE({
+    inputDim: x.cols,
+    latentDim: args.latentDim,
+    hiddenUnits: args.hidden,
+    likelihood: args.likelihood,
+    seed: args.seed,
+  });
   try {
     text(
       `dataset: ${data.train.name} (${x.rows} × ${x.cols}), ${args.likelihood} likelihood, network ${x.cols}-${args.hidden.join('-')}-${args.latentDim}, ` +
@@ -151,7 +158,10 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
 
     const ev = await vae.evaluate(evalSet.x, { iwaeK: args.iwaeK, batchSize: 100, seed: args.seed });
     // η² on a seeded random subset (data sets may be ordered by label, so the first rows are not a sample)
-    const order = permutation(evalSet.x.rows, mulberry32(args.seed + 1)).subarray(0, Math.min(evalSet.x.rows, LATENT_EXAMPLES));
+    const order = permutation(evalSet.x.rows, mulberry32(args.seed + 1)).subarray(
+      0,
+      Math.min(evalSet.x.rows, LATENT_EXAMPLES),
+    );
     const shown = takeRows(evalSet.x, order);
     const shownLabels = Int32Array.from(order, (i) => evalSet.labels[i]!);
     const latentT = vae.encode(shown);
@@ -186,20 +196,30 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
       ...(['gaussian', 'bernoulli', 'poisson'].includes(args.likelihood)
         ? { baselineLoss: baselineNll(args.likelihood as BaselineLikelihood, x, evalSet.x) }
         : {}),
-      ...(labelled ? { labelShare: labelShare({ data: latent, rows: shown.rows, cols: args.latentDim }, shownLabels) } : {}),
+      ...(labelled
+        ? { labelShare: labelShare({ data: latent, rows: shown.rows, cols: args.latentDim }, shownLabels) }
+        : {}),
       posteriorCollapsed: ev.kl < COLLAPSE_KL,
     };
 
     if (args.plots !== undefined) {
       const plotDir = userPath(args.plots);
       const reconRows = Math.min(shown.rows, 200);
-      const reconT = vae.reconstruct({ data: shown.data.subarray(0, reconRows * x.cols), rows: reconRows, cols: x.cols });
+      const reconT = vae.reconstruct({
+        data: shown.data.subarray(0, reconRows * x.cols),
+        rows: reconRows,
+        cols: x.cols,
+      });
       const reconData = (await reconT.data()) as Float32Array;
       reconT.dispose();
       summary.plotFiles = await writePlots(plotDir, {
         curve: {
           run: `${args.likelihood} · ${data.train.name}`,
-          epochs: epochs.map((e) => ({ ...e, reconstruction: -e.recon, ...(e.valRecon !== undefined ? { valReconstruction: -e.valRecon } : {}) })),
+          epochs: epochs.map((e) => ({
+            ...e,
+            reconstruction: -e.recon,
+            ...(e.valRecon !== undefined ? { valReconstruction: -e.valRecon } : {}),
+          })),
         },
         data: { x: shown, labels: shownLabels, shape: data.train.shape, name: evalSet.name },
         latent: { data: latent, rows: shown.rows, cols: args.latentDim },
@@ -226,7 +246,9 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
       io.out(`their reconstructions (the decoder's mean):`);
       for (const line of asciiImages(images(recon), w, h)) io.out(line);
     } else {
-      io.out(`\n${evalData === 'test' ? 'Test' : 'Training'} examples and their reconstructions (random rows${x.cols > 4 ? ', first 4 features' : ''}):`);
+      io.out(
+        `\n${evalData === 'test' ? 'Test' : 'Training'} examples and their reconstructions (random rows${x.cols > 4 ? ', first 4 features' : ''}):`,
+      );
       for (const line of reconstructionTable(inputs.data, recon, sampleRows, x.cols)) io.out(line);
     }
     for (const line of learnedLines(summary, args)) io.out(line);
@@ -238,7 +260,10 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
 
 /** The closing text: what was learned, and where the model and plots are. */
 function learnedLines(s: TrainSummary, args: TrainArgs): string[] {
-  const on = s.evalData === 'test' ? `${s.evalExamples} held-out test examples` : `the ${s.evalExamples} training examples (this set has no test split)`;
+  const on =
+    s.evalData === 'test'
+      ? `${s.evalExamples} held-out test examples`
+      : `the ${s.evalExamples} training examples (this set has no test split)`;
   const lines = [`\nWhat was learned (on ${on}; nats per example, lower is better):`];
   let loss = `  loss (−ELBO) ${fmt(s.evalLoss)}  = recon ${fmt(s.evalRecon)} + kl ${fmt(s.evalKl)}`;
   if (s.evalIwaeLoss !== undefined) loss += `;  −IWAE-${s.iwaeK} ${fmt(s.evalIwaeLoss)}`;

@@ -47,7 +47,8 @@ export function enableWasmThreadsInNode(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'varia-wasm-threads-')), 'tfjs-backend-wasm-threaded-simd.worker.cjs');
   writeFileSync(file, source);
   const createObjectURL = URL.createObjectURL.bind(URL);
-  URL.createObjectURL = (obj: Blob) => (obj instanceof Blob && obj.type === 'application/javascript' ? file : createObjectURL(obj));
+  URL.createObjectURL = (obj: Blob) =>
+    obj instanceof Blob && obj.type === 'application/javascript' ? file : createObjectURL(obj);
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   workerFile = file;
   return file;

@@ -80,8 +80,24 @@ describe('varia-playground train (subprocess)', () => {
     const out = join(work, 'gaussian-model');
     const plots = join(work, 'plots');
     const run = await runCli([
-      'train', '--likelihood', 'gaussian', '--dataset', 'toy2d-separated', '--epochs', '4', '--batch-size', '64',
-      '--hidden', '16', '--lr', '0.02', '--json', '--out', out, '--plots', plots,
+      'train',
+      '--likelihood',
+      'gaussian',
+      '--dataset',
+      'toy2d-separated',
+      '--epochs',
+      '4',
+      '--batch-size',
+      '64',
+      '--hidden',
+      '16',
+      '--lr',
+      '0.02',
+      '--json',
+      '--out',
+      out,
+      '--plots',
+      plots,
     ]);
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(0);
@@ -89,9 +105,7 @@ describe('varia-playground train (subprocess)', () => {
     expect(summary.likelihood).toBe('gaussian');
     await expectLoadableModel(out, 2);
     const files = (await readdir(plots)).sort();
-    expect(files).toEqual(
-      ['data', 'latent', 'loss', 'reconstruction'].flatMap((n) => [`${n}.png`, `${n}.svg`]).sort(),
-    );
+    expect(files).toEqual(['data', 'latent', 'loss', 'reconstruction'].flatMap((n) => [`${n}.png`, `${n}.svg`]).sort());
     expect(summary.plotFiles).toHaveLength(8);
     for (const name of ['loss', 'data', 'latent', 'reconstruction']) {
       const svg = await readFile(join(plots, `${name}.svg`), 'utf8');
@@ -114,12 +128,17 @@ describe('varia-playground train (subprocess)', () => {
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/^backend: \S+ \(.*tfjs 4\.\d+\.\d+\)$/);
     expect(run.stdout).not.toMatch(/skipped|Hi, looks like|TensorFlow\.js in Node/);
-    expect(lines[1]).toBe('dataset: mnist-train (8000 × 784), bernoulli likelihood, network 784-400-20, 3 epochs, batch 128, lr 0.001');
+    expect(lines[1]).toBe(
+      'dataset: mnist-train (8000 × 784), bernoulli likelihood, network 784-400-20, 3 epochs, batch 128, lr 0.001',
+    );
     expect(run.stdout).toMatch(/^Epoch 3\/3 {2}loss [\d.]+ {2}recon [\d.]+ {2}kl [\d.]+/m);
     // ASCII digits: inputs and reconstructions drawn with the ten shades, 4 images of 28 columns per line
     const art = lines.filter((l) => /^[ .:\-=+*#%@]+$/.test(l) && /[#%@]/.test(l));
     expect(art.length).toBeGreaterThan(10);
-    const learned = /without a latent variable \(independent bernoulli features\): ([\d.]+) {2}→ the latent space saves ([\d.]+) nats/.exec(run.stdout);
+    const learned =
+      /without a latent variable \(independent bernoulli features\): ([\d.]+) {2}→ the latent space saves ([\d.]+) nats/.exec(
+        run.stdout,
+      );
     expect(learned).not.toBeNull();
     expect(Number(learned![2])).toBeGreaterThan(20); // three epochs already beat the latent-free model clearly
     const share = /the labels \(digits\) explain (\d+)% of the latent means' spread/.exec(run.stdout);
@@ -131,8 +150,20 @@ describe('varia-playground train (subprocess)', () => {
   it('trains a Poisson VAE on the count data', async () => {
     const out = join(work, 'poisson-model');
     const run = await runCli([
-      'train', '--likelihood', 'poisson', '--dataset', 'counts', '--epochs', '3', '--batch-size', '64', '--hidden', '16',
-      '--json', '--out', out,
+      'train',
+      '--likelihood',
+      'poisson',
+      '--dataset',
+      'counts',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '64',
+      '--hidden',
+      '16',
+      '--json',
+      '--out',
+      out,
     ]);
     expect(run.code).toBe(0);
     const summary = expectTrainedRun(run.stdout, 3);
@@ -142,7 +173,18 @@ describe('varia-playground train (subprocess)', () => {
   });
 
   it('trains on the multithreaded wasm build with --backend wasm-threaded and says so', async () => {
-    const run = await runCli(['train', '--dataset', 'toy2d', '--backend', 'wasm-threaded', '--epochs', '2', '--json', '--out', join(work, 'threaded-model')]);
+    const run = await runCli([
+      'train',
+      '--dataset',
+      'toy2d',
+      '--backend',
+      'wasm-threaded',
+      '--epochs',
+      '2',
+      '--json',
+      '--out',
+      join(work, 'threaded-model'),
+    ]);
     expect(run.code).toBe(0);
     const summary = expectTrainedRun(run.stdout, 2);
     expect(summary).toMatchObject({ backend: 'wasm', backendCandidate: 'wasm-threaded' });
@@ -153,27 +195,61 @@ describe('varia-playground train (subprocess)', () => {
   const nativeRequired = process.env.VARIA_REQUIRE_NATIVE_KERNELS === '1';
 
   it('auto picks wasm-native where the addon and a BLAS are present, and the same seed gives the same loss as plain wasm', async () => {
-    const auto = await runCli(['train', '--dataset', 'toy2d', '--epochs', '2', '--json', '--out', join(work, 'auto-model')]);
+    const auto = await runCli([
+      'train',
+      '--dataset',
+      'toy2d',
+      '--epochs',
+      '2',
+      '--json',
+      '--out',
+      join(work, 'auto-model'),
+    ]);
     expect(auto.code).toBe(0);
     const summary = expectTrainedRun(auto.stdout, 2);
-    const plain = await runCli(['train', '--dataset', 'toy2d', '--backend', 'wasm', '--epochs', '2', '--json', '--out', join(work, 'plain-model')]);
+    const plain = await runCli([
+      'train',
+      '--dataset',
+      'toy2d',
+      '--backend',
+      'wasm',
+      '--epochs',
+      '2',
+      '--json',
+      '--out',
+      join(work, 'plain-model'),
+    ]);
     const plainSummary = expectTrainedRun(plain.stdout, 2);
     expect(plainSummary).toMatchObject({ backend: 'wasm', backendCandidate: 'wasm' });
-    expect(plainSummary['nativeKernels']).toBeUndefined();
-    if (summary['backendCandidate'] === 'wasm-native') {
-      expect(summary['nativeKernels']).toMatch(/^(oneDNN|OpenBLAS) .* \(1 thread\)$/);
+    expect(plainSummary.nativeKernels).toBeUndefined();
+    if (summary.backendCandidate === 'wasm-native') {
+      expect(summary.nativeKernels).toMatch(/^(oneDNN|OpenBLAS) .* \(1 thread\)$/);
       // different summation order in the BLAS: equal to float rounding, not bit for bit
-      expect(summary['finalLoss'] as number).toBeCloseTo(plainSummary['finalLoss'] as number, 3);
+      expect(summary.finalLoss as number).toBeCloseTo(plainSummary.finalLoss as number, 3);
     } else {
       expect(nativeRequired).toBe(false);
-      expect(summary['backendCandidate']).toBe('wasm');
+      expect(summary.backendCandidate).toBe('wasm');
     }
   });
 
   it('--backend wasm-native says what computes the products, or fails with the reason (exit 1)', async () => {
-    const run = await runCli(['train', '--dataset', 'toy2d', '--backend', 'wasm-native', '--blas-threads', '1', '--epochs', '1', '--out', join(work, 'native-model')]);
+    const run = await runCli([
+      'train',
+      '--dataset',
+      'toy2d',
+      '--backend',
+      'wasm-native',
+      '--blas-threads',
+      '1',
+      '--epochs',
+      '1',
+      '--out',
+      join(work, 'native-model'),
+    ]);
     if (run.code === 0) {
-      expect(run.stdout).toMatch(/^backend: wasm \(wasm-native: (oneDNN|OpenBLAS) .*matMul \(1 thread\) \+ fused Adam, tfjs 4\.\d+\.\d+\)$/m);
+      expect(run.stdout).toMatch(
+        /^backend: wasm \(wasm-native: (oneDNN|OpenBLAS) .*matMul \(1 thread\) \+ fused Adam, tfjs 4\.\d+\.\d+\)$/m,
+      );
     } else {
       expect(nativeRequired).toBe(false);
       expect(run.stderr).toMatch(/wasm-native: /);
@@ -223,7 +299,17 @@ describe('varia-playground train (subprocess)', () => {
   });
 
   it('exits 2 when the data does not fit the likelihood (Poisson on real-valued points)', async () => {
-    const run = await runCli(['train', '--likelihood', 'poisson', '--dataset', 'toy2d', '--epochs', '1', '--out', join(work, 'never')]);
+    const run = await runCli([
+      'train',
+      '--likelihood',
+      'poisson',
+      '--dataset',
+      'toy2d',
+      '--epochs',
+      '1',
+      '--out',
+      join(work, 'never'),
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: .*(count|integer|non-negative)/im);
     expect(existsSync(join(work, 'never'))).toBe(false);

@@ -26,16 +26,29 @@ const foreignRequests: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+    throw new Error(
+      `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`,
+    );
   }
   if (!existsSync(join(WEB_ROOT, 'index.html'))) {
-    execFileSync(join(PACKAGE_ROOT, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'error'], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
+    execFileSync(join(PACKAGE_ROOT, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'error'], {
+      cwd: PACKAGE_ROOT,
+      stdio: 'inherit',
+    });
   }
   await mkdir(ARTIFACTS, { recursive: true });
   server = await serveStatic(WEB_ROOT);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--headless=new',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   const context = await browser.newContext({ viewport: { width: 1300, height: 1000 }, acceptDownloads: true });
   page = await context.newPage();
@@ -62,7 +75,8 @@ function inkedPixels(selector: string): Promise<number> {
     if (!canvas || canvas.width === 0) return 0;
     const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
     let inked = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200)) inked++;
+    for (let i = 0; i < data.length; i += 4)
+      if (data[i + 3]! > 0 && (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200)) inked++;
     return inked;
   }, selector);
 }
@@ -74,7 +88,8 @@ async function expectChartDrawn(selector: string, minimum = 500): Promise<void> 
       if (!canvas || canvas.width === 0) return false;
       const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
       let inked = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200)) inked++;
+      for (let i = 0; i < data.length; i += 4)
+        if (data[i + 3]! > 0 && (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200)) inked++;
       return inked >= min;
     },
     { sel: selector, min: minimum },
@@ -87,7 +102,9 @@ async function expectChartDrawn(selector: string, minimum = 500): Promise<void> 
 async function train(id: number): Promise<number> {
   const started = Date.now();
   await page.click('#train');
-  await page.waitForSelector(`#runs tr[data-run="${id}"][data-status="completed"], body[data-state="error"]`, { timeout: 90_000 });
+  await page.waitForSelector(`#runs tr[data-run="${id}"][data-status="completed"], body[data-state="error"]`, {
+    timeout: 90_000,
+  });
   const seconds = (Date.now() - started) / 1000;
   const state = await page.getAttribute('body', 'data-state');
   if (state === 'error') throw new Error(`run ${id} failed: ${await page.textContent('#status')}`);
@@ -109,11 +126,14 @@ describe('playground page in headless Chromium', () => {
     await page.selectOption('#likelihood', 'gaussian');
     const seconds = await train(1);
     const backend = await page.textContent('#backend');
-    console.log(`toy 2-D (separated) Gaussian run: ${seconds.toFixed(1)} s wall time in headless Chromium on ${backend} (${await page.textContent('#backend-note')})`);
+    console.log(
+      `toy 2-D (separated) Gaussian run: ${seconds.toFixed(1)} s wall time in headless Chromium on ${backend} (${await page.textContent('#backend-note')})`,
+    );
     expect(['webgl', 'wasm', 'cpu']).toContain(backend);
     // served with COOP/COEP: cross-origin isolated, and wasm takes its multithreaded SIMD build
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    if (backend === 'wasm') expect(await page.textContent('#backend-note')).toMatch(/SIMD, \d+ threads?: cross-origin isolated/);
+    if (backend === 'wasm')
+      expect(await page.textContent('#backend-note')).toMatch(/SIMD, \d+ threads?: cross-origin isolated/);
     const run = await losses(1);
     expect(run.epochs).toBe(12);
     expect(run.last).toBeLessThan(run.first);
@@ -136,7 +156,9 @@ describe('playground page in headless Chromium', () => {
     await page.selectOption('#dataset', 'counts');
     await page.selectOption('#likelihood', 'poisson');
     await page.fill('#epochs', '8');
-    const lossBefore = await page.evaluate(() => document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0);
+    const lossBefore = await page.evaluate(
+      () => document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0,
+    );
     const seconds = await train(2);
     console.log(`synthetic counts Poisson run (8 epochs): ${seconds.toFixed(1)} s wall time`);
     const run = await losses(2);
@@ -144,7 +166,11 @@ describe('playground page in headless Chromium', () => {
     expect(run.last).toBeLessThan(run.first);
     // both runs are listed, and the loss chart grew a second panel
     expect(await page.locator('#runs tbody tr[data-status="completed"]').count()).toBe(2);
-    await page.waitForFunction((w) => (document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0) > w * 1.3, lossBefore, { timeout: 30_000 });
+    await page.waitForFunction(
+      (w) => (document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0) > w * 1.3,
+      lossBefore,
+      { timeout: 30_000 },
+    );
     await expectChartDrawn('#loss-chart');
     await expectChartDrawn('#latent-chart');
     await expectChartDrawn('#recon-chart');
@@ -167,8 +193,13 @@ describe('playground page in headless Chromium', () => {
     expect(downloads.sort()).toEqual(['model.json', 'weights.bin']);
     const modelJson = JSON.parse(await readFile(join(ARTIFACTS, 'exported', 'model.json'), 'utf8')) as unknown;
     expect(JSON.stringify(modelJson)).toContain('"poisson"');
-    await page.setInputFiles('#import', [join(ARTIFACTS, 'exported', 'model.json'), join(ARTIFACTS, 'exported', 'weights.bin')]);
-    await page.waitForSelector('#runs tr[data-run="3"][data-status="imported"], body[data-state="error"]', { timeout: 30_000 });
+    await page.setInputFiles('#import', [
+      join(ARTIFACTS, 'exported', 'model.json'),
+      join(ARTIFACTS, 'exported', 'weights.bin'),
+    ]);
+    await page.waitForSelector('#runs tr[data-run="3"][data-status="imported"], body[data-state="error"]', {
+      timeout: 30_000,
+    });
     expect(await page.textContent('#status')).toMatch(/imported a poisson VAE/);
   });
 
@@ -207,7 +238,9 @@ describe('playground page in headless Chromium', () => {
       { timeout: 60_000 },
     );
     await page.click('#stop');
-    await page.waitForSelector('#runs tr[data-run="6"][data-status="aborted"], body[data-state="error"]', { timeout: 60_000 });
+    await page.waitForSelector('#runs tr[data-run="6"][data-status="aborted"], body[data-state="error"]', {
+      timeout: 60_000,
+    });
     expect(Number(await page.getAttribute('#runs tr[data-run="6"]', 'data-epochs'))).toBeLessThan(500);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
     expect(await page.isEnabled('#train')).toBe(true);
@@ -230,7 +263,9 @@ describe('playground page without cross-origin isolation', () => {
       await other.selectOption('#dataset', 'toy2d-separated');
       await other.fill('#epochs', '4');
       await other.click('#train');
-      await other.waitForSelector('#runs tr[data-run="1"][data-status="completed"], body[data-state="error"]', { timeout: 90_000 });
+      await other.waitForSelector('#runs tr[data-run="1"][data-status="completed"], body[data-state="error"]', {
+        timeout: 90_000,
+      });
       expect(await other.getAttribute('body', 'data-state')).toBe('done');
       if ((await other.textContent('#backend')) === 'wasm') {
         expect(await other.textContent('#backend-note')).toMatch(/single-threaded: not cross-origin isolated/);

@@ -50,7 +50,10 @@ for (const l of WEB_LIKELIHOODS) likelihoodSelect.add(new Option(l, l));
 for (const b of WEB_BACKENDS) backendSelect.add(new Option(b === 'auto' ? 'auto (webgl → wasm → cpu)' : b, b));
 
 /** Sensible settings per dataset, applied when the dataset changes (the user can still edit them). */
-const DEFAULTS: Record<WebDataset, { likelihood: WebLikelihood; hidden: string; latent: number; lr: number; epochs: number; batch: number }> = {
+const DEFAULTS: Record<
+  WebDataset,
+  { likelihood: WebLikelihood; hidden: string; latent: number; lr: number; epochs: number; batch: number }
+> = {
   toy2d: { likelihood: 'gaussian', hidden: '16', latent: 2, lr: 0.02, epochs: 12, batch: 64 },
   'toy2d-separated': { likelihood: 'gaussian', hidden: '16', latent: 2, lr: 0.02, epochs: 12, batch: 64 },
   counts: { likelihood: 'poisson', hidden: '32', latent: 2, lr: 0.01, epochs: 20, batch: 64 },
@@ -112,7 +115,11 @@ class LiveChart {
         }
         this.view?.finalize();
         this.container.replaceChildren();
-        this.view = new vega.View(vega.parse(compile(spec()).spec), { renderer: 'canvas', container: this.container, hover: false });
+        this.view = new vega.View(vega.parse(compile(spec()).spec), {
+          renderer: 'canvas',
+          container: this.container,
+          hover: false,
+        });
         this.key = key;
         await this.view.runAsync();
       }
@@ -203,7 +210,8 @@ function setState(state: 'idle' | 'training' | 'done' | 'error'): void {
   trainButton.disabled = training;
   stopButton.disabled = !training;
   importInput.disabled = training;
-  exportButton.disabled = training || !runs.some((r) => r.status === 'completed' || r.status === 'aborted' || r.status === 'imported');
+  exportButton.disabled =
+    training || !runs.some((r) => r.status === 'completed' || r.status === 'aborted' || r.status === 'imported');
 }
 
 function showError(message: string): void {
@@ -211,7 +219,8 @@ function showError(message: string): void {
   setState('error');
 }
 
-const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(3));
+const fmt = (v: number | undefined): string =>
+  v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) >= 1000 ? v.toFixed(0) : v.toFixed(3);
 
 function renderRunRow(run: Run): void {
   const first = run.epochs[0];
@@ -247,7 +256,9 @@ function renderRunRow(run: Run): void {
 }
 
 function drawLoss(): void {
-  const curves: RunCurve[] = runs.filter((r) => r.epochs.length > 0).map((r) => ({ run: `#${r.id} ${r.title}`, epochs: r.epochs }));
+  const curves: RunCurve[] = runs
+    .filter((r) => r.epochs.length > 0)
+    .map((r) => ({ run: `#${r.id} ${r.title}`, epochs: r.epochs }));
   if (curves.length === 0) return;
   const spec = (): TopLevelSpec => lossSpec(curves, { width: 300, height: 190 });
   const rows = (spec().data as { values: object[] }).values;
@@ -261,7 +272,9 @@ function drawLoss(): void {
  */
 function latentNote(dataset: string, share: number, kl: number | undefined): string {
   const percent = `${(100 * share).toFixed(0)}%`;
-  const parts = [`Labels explain ${percent} of the latent means' spread (η² = between-label / total sum of squares; 0% = the latent space ignores the labels, 100% = one point per label).`];
+  const parts = [
+    `Labels explain ${percent} of the latent means' spread (η² = between-label / total sum of squares; 0% = the latent space ignores the labels, 100% = one point per label).`,
+  ];
   if (dataset.startsWith('synthetic-counts')) {
     parts.push(
       'Colours: the "dominant factor" of each row — which of the 2 true latent coordinates that generated its counts is larger (argmax z). ' +
@@ -273,7 +286,9 @@ function latentNote(dataset: string, share: number, kl: number | undefined): str
         '(with KL ≈ 0 the posterior has collapsed to the prior: nothing to encode). Pick "toy 2-D, separated" to see the groups pulled apart.',
     );
   } else if (share < 0.05 && kl !== undefined && kl < 0.05) {
-    parts.push('KL ≈ 0: the posterior collapsed to the prior and the latent space carries no information yet — train longer, widen the hidden layer, or lower the learning rate.');
+    parts.push(
+      'KL ≈ 0: the posterior collapsed to the prior and the latent space carries no information yet — train longer, widen the hidden layer, or lower the learning rate.',
+    );
   }
   return parts.join(' ');
 }
@@ -294,14 +309,31 @@ function drawSnapshot(s: Snapshot, run: Run): void {
   $('latent-note').textContent = latentNote(d.name, separation, run.epochs.at(-1)?.kl);
   const labelTitle = image ? 'digit' : d.name.startsWith('synthetic-counts') ? 'dominant factor' : 'group';
   latentChart.update(`${key}-latent`, 'points', points(s.latent, label), () =>
-    scatterSpec(points(s.latent, label), { title: `${latentTitle} · run #${run.id}`, xTitle: 'z₁', yTitle: 'z₂', labelTitle, width: 240, height: 240 }),
+    scatterSpec(points(s.latent, label), {
+      title: `${latentTitle} · run #${run.id}`,
+      xTitle: 'z₁',
+      yTitle: 'z₂',
+      labelTitle,
+      width: 240,
+      height: 240,
+    }),
   );
   if (image) {
     const shape: [number, number] = [d.shape[0]!, d.shape[1]!];
-    const inputs: WireMatrix = { data: d.x.data.subarray(0, s.recon.rows * d.x.cols), rows: s.recon.rows, cols: d.x.cols };
-    showImages($('recon-images'), 'Inputs (top) and reconstructions (bottom)', [imageCanvas(inputs, shape, 8), imageCanvas(s.recon, shape, 8)]);
+    const inputs: WireMatrix = {
+      data: d.x.data.subarray(0, s.recon.rows * d.x.cols),
+      rows: s.recon.rows,
+      cols: d.x.cols,
+    };
+    showImages($('recon-images'), 'Inputs (top) and reconstructions (bottom)', [
+      imageCanvas(inputs, shape, 8),
+      imageCanvas(s.recon, shape, 8),
+    ]);
     showImages($('samples-images'), 'Samples from the prior (decoder means)', [imageCanvas(s.samples, shape, 8)]);
-    if (s.interpolation) showImages($('interp-images'), 'Interpolation between two digits in latent space', [imageCanvas(s.interpolation, shape, 10)]);
+    if (s.interpolation)
+      showImages($('interp-images'), 'Interpolation between two digits in latent space', [
+        imageCanvas(s.interpolation, shape, 10),
+      ]);
     reconChart.clear();
     samplesChart.clear();
     return;
@@ -316,7 +348,8 @@ function drawSnapshot(s: Snapshot, run: Run): void {
     );
   } else {
     const recon: LabelledPoint[] = [];
-    for (let k = 0; k < s.recon.rows * s.recon.cols; k++) recon.push({ x: d.x.data[k]!, y: s.recon.data[k]!, label: label(Math.floor(k / s.recon.cols)) });
+    for (let k = 0; k < s.recon.rows * s.recon.cols; k++)
+      recon.push({ x: d.x.data[k]!, y: s.recon.data[k]!, label: label(Math.floor(k / s.recon.cols)) });
     reconChart.update(`${key}-reconN`, 'points', recon, () =>
       // counts are heavy-tailed: a symmetric-log scale keeps the bulk visible next to the few large values
       scatterSpec(recon, {
@@ -333,7 +366,13 @@ function drawSnapshot(s: Snapshot, run: Run): void {
   const samples = [...points(d.x, () => 'data', 600), ...points(s.samples, () => 'prior sample')];
   const featureNote = d.x.cols > 2 ? ` (features 1, 2 of ${d.x.cols})` : '';
   samplesChart.update(`${key}-samples`, 'points', samples, () =>
-    scatterSpec(samples, { title: `Samples from the prior vs data${featureNote}`, labelTitle: 'series', width: 240, height: 240, opacity: 0.5 }),
+    scatterSpec(samples, {
+      title: `Samples from the prior vs data${featureNote}`,
+      labelTitle: 'series',
+      width: 240,
+      height: 240,
+      opacity: 0.5,
+    }),
   );
 }
 
@@ -412,7 +451,8 @@ worker.onerror = (e) => showError(`worker: ${e.message}`);
 
 function readConfig(): RunConfig {
   const hiddenUnits = hiddenInput.value.split(',').map((s) => Number(s.trim()));
-  if (hiddenUnits.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`hidden units must be positive integers separated by commas, got "${hiddenInput.value}"`);
+  if (hiddenUnits.some((h) => !Number.isInteger(h) || h < 1))
+    throw new Error(`hidden units must be positive integers separated by commas, got "${hiddenInput.value}"`);
   const positiveInt = (name: string, input: HTMLInputElement): number => {
     const v = Number(input.value);
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got "${input.value}"`);
@@ -421,7 +461,8 @@ function readConfig(): RunConfig {
   const learningRate = Number(lrInput.value);
   if (!(learningRate > 0)) throw new Error(`learning rate must be > 0, got "${lrInput.value}"`);
   const validationSplit = Number(validationInput.value);
-  if (!(validationSplit >= 0 && validationSplit < 1)) throw new Error(`validation must be in [0, 1), got "${validationInput.value}"`);
+  if (!(validationSplit >= 0 && validationSplit < 1))
+    throw new Error(`validation must be in [0, 1), got "${validationInput.value}"`);
   const seed = Number(seedInput.value);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be an integer >= 0, got "${seedInput.value}"`);
   return {
@@ -440,7 +481,15 @@ function readConfig(): RunConfig {
 
 function newRun(config: RunConfig | undefined, title: string): Run {
   const row = runsBody.insertRow();
-  const run: Run = { id: runs.length + 1, config, title, epochs: [], row, started: performance.now(), status: config ? 'training' : 'importing' };
+  const run: Run = {
+    id: runs.length + 1,
+    config,
+    title,
+    epochs: [],
+    row,
+    started: performance.now(),
+    status: config ? 'training' : 'importing',
+  };
   runs.push(run);
   renderRunRow(run);
   return run;
@@ -489,7 +538,17 @@ importInput.addEventListener('change', async () => {
   current = run;
   setState('training');
   statusLine.textContent = `importing ${json.name} + ${bin.name}…`;
-  send({ type: 'import', runId: run.id, modelJson, weightData, dataset: datasetSelect.value as WebDataset, backend: backendSelect.value as WebBackend }, [weightData]);
+  send(
+    {
+      type: 'import',
+      runId: run.id,
+      modelJson,
+      weightData,
+      dataset: datasetSelect.value as WebDataset,
+      backend: backendSelect.value as WebBackend,
+    },
+    [weightData],
+  );
 });
 
 setState('idle');

@@ -56,7 +56,14 @@ export type ToWorker =
   | { type: 'train'; runId: number; config: RunConfig }
   | { type: 'stop' }
   | { type: 'export' }
-  | { type: 'import'; runId: number; modelJson: unknown; weightData: ArrayBuffer; dataset: WebDataset; backend: WebBackend };
+  | {
+      type: 'import';
+      runId: number;
+      modelJson: unknown;
+      weightData: ArrayBuffer;
+      dataset: WebDataset;
+      backend: WebBackend;
+    };
 
 /** Worker → page. */
 export type FromWorker =

@@ -66,7 +66,9 @@ async function useBackend(preference: WebBackend): Promise<string> {
           continue;
         }
         if (preference === 'auto' && SOFTWARE_GL.test(renderer)) {
-          skipped.push(`webgl: software renderer (${renderer.match(SOFTWARE_GL)![0]}), slower than wasm; choose webgl to force it`);
+          skipped.push(
+            `webgl: software renderer (${renderer.match(SOFTWARE_GL)![0]}), slower than wasm; choose webgl to force it`,
+          );
           continue;
         }
       }
@@ -89,7 +91,7 @@ async function useBackend(preference: WebBackend): Promise<string> {
         // tfjs takes the threaded SIMD build when the page is cross-origin isolated (SharedArrayBuffer available)
         notes.push(
           threads && simd
-            ? `SIMD, ${getThreadsCount()} thread${getThreadsCount() === 1 ? "" : "s"}: cross-origin isolated`
+            ? `SIMD, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}: cross-origin isolated`
             : `${simd ? 'SIMD' : 'no SIMD'}, single-threaded: not cross-origin isolated (serve with COOP/COEP headers, as pnpm playground serve does, for threads)`,
         );
       }
@@ -158,7 +160,11 @@ function snapshot(vae: VAE, data: LoadedData): Snapshot {
   if (image) {
     // two examples of different classes: the first row and the first row with another label
     const other = data.labels.findIndex((l) => l !== data.labels[0]);
-    const row = (i: number): Matrix => ({ data: data.x.data.subarray(i * data.x.cols, (i + 1) * data.x.cols), rows: 1, cols: data.x.cols });
+    const row = (i: number): Matrix => ({
+      data: data.x.data.subarray(i * data.x.cols, (i + 1) * data.x.cols),
+      rows: 1,
+      cols: data.x.cols,
+    });
     interpolation = wire(vae.interpolate(row(0), row(Math.max(other, 1)), 10));
   }
   return { latent, recon, samples, interpolation };
@@ -169,14 +175,20 @@ function snapshot(vae: VAE, data: LoadedData): Snapshot {
  * sample too (the toy data is ordered by group). Snapshots use prefixes of it.
  */
 function shownSubset(data: LoadedData): LoadedData {
-  const order = permutation(data.x.rows, mulberry32(1)).subarray(0, Math.min(data.x.rows, data.shape.length === 2 ? 1000 : 1500));
+  const order = permutation(data.x.rows, mulberry32(1)).subarray(
+    0,
+    Math.min(data.x.rows, data.shape.length === 2 ? 1000 : 1500),
+  );
   return { ...data, x: takeRows(data.x, order), labels: Int32Array.from(order, (i) => data.labels[i]!) };
 }
 
 function postData(runId: number, shown: LoadedData, trainRows: number): void {
   const x = copy(shown.x);
   const labels = shown.labels.slice();
-  post({ type: 'data', runId, name: shown.name, x, labels, shape: shown.shape, trainRows }, [x.data.buffer as ArrayBuffer, labels.buffer as ArrayBuffer]);
+  post({ type: 'data', runId, name: shown.name, x, labels, shape: shown.shape, trainRows }, [
+    x.data.buffer as ArrayBuffer,
+    labels.buffer as ArrayBuffer,
+  ]);
 }
 
 async function train(runId: number, config: RunConfig): Promise<void> {
@@ -209,7 +221,8 @@ async function train(runId: number, config: RunConfig): Promise<void> {
       const now = performance.now();
       // snapshots cost reads here and redraws on the page (which shares the CPU): at most one a second, and none on
       // the last epoch (the final one follows)
-      const snap = log.epoch < log.epochs && now - lastSnapshot > SNAPSHOT_INTERVAL_MS ? snapshot(vae, shown) : undefined;
+      const snap =
+        log.epoch < log.epochs && now - lastSnapshot > SNAPSHOT_INTERVAL_MS ? snapshot(vae, shown) : undefined;
       if (snap) lastSnapshot = performance.now();
       const metrics = {
         epoch: log.epoch,
@@ -230,18 +243,33 @@ async function train(runId: number, config: RunConfig): Promise<void> {
   abort = undefined;
   const snap = snapshot(vae, shown);
   post(
-    { type: 'done', runId, stopReason: history.stopReason, seconds: history.seconds, snapshot: snap, epochs: history.epochs.length },
+    {
+      type: 'done',
+      runId,
+      stopReason: history.stopReason,
+      seconds: history.seconds,
+      snapshot: snap,
+      epochs: history.epochs.length,
+    },
     snapshotTransfer(snap),
   );
 }
 
-async function importModel(runId: number, modelJson: unknown, weightData: ArrayBuffer, dataset: WebDataset, backend: WebBackend): Promise<void> {
+async function importModel(
+  runId: number,
+  modelJson: unknown,
+  weightData: ArrayBuffer,
+  dataset: WebDataset,
+  backend: WebBackend,
+): Promise<void> {
   await useBackend(backend);
   const vae = await VAE.fromArtifacts({ modelJson: modelJson as SavedModelJson, weightData });
   const data = await loadData(dataset, 0);
   if (data.x.cols !== vae.config.inputDim) {
     vae.dispose();
-    throw new Error(`the imported model expects ${vae.config.inputDim} inputs but ${dataset} has ${data.x.cols}; pick a matching dataset and import again`);
+    throw new Error(
+      `the imported model expects ${vae.config.inputDim} inputs but ${dataset} has ${data.x.cols}; pick a matching dataset and import again`,
+    );
   }
   model?.dispose();
   model = vae;
@@ -249,7 +277,14 @@ async function importModel(runId: number, modelJson: unknown, weightData: ArrayB
   postData(runId, shown, data.x.rows);
   const snap = snapshot(vae, shown);
   post(
-    { type: 'imported', runId, likelihood: vae.config.likelihood, inputDim: vae.config.inputDim, latentDim: vae.config.latentDim, snapshot: snap },
+    {
+      type: 'imported',
+      runId,
+      likelihood: vae.config.likelihood,
+      inputDim: vae.config.inputDim,
+      latentDim: vae.config.latentDim,
+      snapshot: snap,
+    },
     snapshotTransfer(snap),
   );
 }
@@ -272,10 +307,17 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         post({ type: 'error', runId: -1, message: 'no model to export: train or import one first' });
         break;
       }
-      model.toArtifacts().then((a) => post({ type: 'exported', modelJson: a.modelJson, weightData: a.weightData }, [a.weightData]), fail(-1));
+      model
+        .toArtifacts()
+        .then(
+          (a) => post({ type: 'exported', modelJson: a.modelJson, weightData: a.weightData }, [a.weightData]),
+          fail(-1),
+        );
       break;
     case 'import':
-      importModel(message.runId, message.modelJson, message.weightData, message.dataset, message.backend).catch(fail(message.runId));
+      importModel(message.runId, message.modelJson, message.weightData, message.dataset, message.backend).catch(
+        fail(message.runId),
+      );
       break;
   }
 };

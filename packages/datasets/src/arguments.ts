@@ -35,7 +35,12 @@ export function requirePositive(where: string, argument: string, value: unknown)
 }
 
 /** Throws unless `value` is one of `allowed`. */
-export function requireOneOf<T extends string>(where: string, argument: string, value: unknown, allowed: readonly T[]): T {
+export function requireOneOf<T extends string>(
+  where: string,
+  argument: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw new ArgumentError(
       argument,

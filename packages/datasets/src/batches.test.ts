@@ -10,7 +10,13 @@ function ramp(n: number): Dataset {
     data[2 * i] = i;
     data[2 * i + 1] = -i;
   }
-  return { name: 'ramp', x: { data, rows: n, cols: 2 }, labels: Int32Array.from({ length: n }, (_, i) => 100 + i), shape: [2], kind: 'real' };
+  return {
+    name: 'ramp',
+    x: { data, rows: n, cols: 2 },
+    labels: Int32Array.from({ length: n }, (_, i) => 100 + i),
+    shape: [2],
+    kind: 'real',
+  };
 }
 
 function checkConsistent(batch: Batch): void {
@@ -25,7 +31,11 @@ describe('batchesSync', () => {
   it('yields batches in row order, the last one smaller', () => {
     const all = [...batchesSync(ramp(10), { batchSize: 4 })];
     expect(all.map((b) => b.x.rows)).toEqual([4, 4, 2]);
-    expect(all.map((b) => Array.from(b.indices))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(all.map((b) => Array.from(b.indices))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     all.forEach(checkConsistent);
     expect(all[0]!.x.cols).toBe(2);
   });
@@ -68,7 +78,9 @@ describe('batchesSync', () => {
     }
     expect(() => batchesSync(ramp(0), { batchSize: 2 })).toThrow(DataError);
     expect(() => batchesSync(ramp(0), { batchSize: 2 })).toThrow(/"data" is empty \(0 rows\)/);
-    expect(() => batchesSync(ramp(4), { batchSize: 2, shuffle: true })).toThrow(/"seed" must be a finite number, got undefined/);
+    expect(() => batchesSync(ramp(4), { batchSize: 2, shuffle: true })).toThrow(
+      /"seed" must be a finite number, got undefined/,
+    );
     expect(() => batchesSync({ data: new Float32Array(3), rows: 2, cols: 2 }, { batchSize: 2 })).toThrow(ShapeError);
   });
 });

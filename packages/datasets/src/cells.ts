@@ -27,7 +27,8 @@ function notANumber(cell: string): string {
   const shown = JSON.stringify(cell);
   if (trimmed.length === 0) return 'empty cell, expected a number';
   if (/^[+-]?nan$/i.test(trimmed)) return `NaN is not allowed, got ${shown}`;
-  if (/^[+-]?inf(inity)?$/i.test(trimmed) || Math.abs(Number(trimmed)) === Infinity) return `infinite values are not allowed, got ${shown}`;
+  if (/^[+-]?inf(inity)?$/i.test(trimmed) || Math.abs(Number(trimmed)) === Infinity)
+    return `infinite values are not allowed, got ${shown}`;
   if (Number.isFinite(Number(trimmed))) return `hexadecimal, binary and octal literals are not allowed, got ${shown}`;
   return `not a number: ${shown}`;
 }
@@ -39,7 +40,11 @@ function notANumber(cell: string): string {
  */
 export function readCell(cell: string, counts: boolean, fail: (message: string) => never): number {
   const value = Number(cell);
-  if (!Number.isFinite(value) || (value === 0 && cell.trim().length === 0) || (Number.isInteger(value) && nonDecimal(cell))) {
+  if (
+    !Number.isFinite(value) ||
+    (value === 0 && cell.trim().length === 0) ||
+    (Number.isInteger(value) && nonDecimal(cell))
+  ) {
     fail(notANumber(cell));
   }
   if (counts) {

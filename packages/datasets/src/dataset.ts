@@ -24,7 +24,10 @@ export interface Dataset {
  */
 export function checkDataset(dataset: Dataset, argument: string, where: string): void {
   if (dataset === null || typeof dataset !== 'object' || dataset.x === undefined) {
-    throw new ShapeError(argument, `${where}: "${argument}" must be a Dataset ({ x, labels, shape, ... }), got ${String(dataset)}`);
+    throw new ShapeError(
+      argument,
+      `${where}: "${argument}" must be a Dataset ({ x, labels, shape, ... }), got ${String(dataset)}`,
+    );
   }
   assertMatrix(dataset.x, `${argument}.x`);
   if (!(dataset.labels instanceof Int32Array) || dataset.labels.length !== dataset.x.rows) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { concatBytes } from './test-utils/arrays.js';
-import { CODES, encodeIdx } from './test-utils/idx-writer.js';
+import { type CODES, encodeIdx } from './test-utils/idx-writer.js';
 import { ArgumentError, DataError } from '@varia/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadIdx, loadIdxDataset } from './idx.js';
@@ -85,8 +85,12 @@ describe('loadIdx', () => {
     const path = write('truncated.idx', images.subarray(0, images.length - 5));
     const e = await dataError(loadIdx(path));
     expect(e.location.file).toBe(path);
-    expect(e.message).toMatch(/is truncated: dims \[3, 2, 3\] of uint8 need 18 data bytes after the 16-byte header, got 13/);
-    expect((await dataError(loadIdx(images.subarray(0, 10)))).message).toMatch(/header of a 3-dimensional array needs 16 bytes, got 10/);
+    expect(e.message).toMatch(
+      /is truncated: dims \[3, 2, 3\] of uint8 need 18 data bytes after the 16-byte header, got 13/,
+    );
+    expect((await dataError(loadIdx(images.subarray(0, 10)))).message).toMatch(
+      /header of a 3-dimensional array needs 16 bytes, got 10/,
+    );
     const long = new Uint8Array(images.length + 2);
     long.set(images);
     expect((await dataError(loadIdx(long))).message).toMatch(/longer than its header says.*need 18 data bytes.*got 20/);
@@ -133,9 +137,9 @@ describe('loadIdxDataset', () => {
     expect(floats.kind).toBe('real');
     expect(floats.name).toBe('idx');
     expect(Array.from(floats.x.data)).toEqual([0.5, -1, 2, 3]);
-    await expect(loadIdxDataset({ images: encodeIdx('float64', [2, 2], [0, 0, 0, 0]), normalize: true })).rejects.toThrow(
-      /"normalize: true" rescales uint8 images only; the images bytes holds float64/,
-    );
+    await expect(
+      loadIdxDataset({ images: encodeIdx('float64', [2, 2], [0, 0, 0, 0]), normalize: true }),
+    ).rejects.toThrow(/"normalize: true" rescales uint8 images only; the images bytes holds float64/);
   });
 
   it('rejects a labels count that differs from the images count', async () => {
@@ -182,7 +186,9 @@ describe('loadIdx on untrusted input', () => {
     for (const source of [path, gz]) {
       const { result, grewBy, ms } = await peakExternal(() => loadIdx(source));
       expect(result).toBeInstanceOf(DataError);
-      expect((result as DataError).message).toMatch(/longer than its header says: dims \[10, 28, 28\] of uint8 need 7840 data bytes.*got more/);
+      expect((result as DataError).message).toMatch(
+        /longer than its header says: dims \[10, 28, 28\] of uint8 need 7840 data bytes.*got more/,
+      );
       expect(grewBy).toBeLessThan(32e6); // the old loader inflated everything: 4 GiB
       expect(ms).toBeLessThan(5000);
     }
@@ -213,4 +219,3 @@ describe('loadIdx on untrusted input', () => {
     await expect(loadIdxDataset(undefined as unknown as { images: Uint8Array })).rejects.toThrow(ArgumentError);
   });
 });
-

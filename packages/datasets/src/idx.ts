@@ -132,7 +132,9 @@ async function collectIdx(
     }
     if (filled === out.length) break; // over-long: decodeIdx reports it; stop reading or inflating
   }
-  return out === undefined ? { bytes: head, cut: false } : { bytes: out.subarray(0, filled), cut: filled === out.length };
+  return out === undefined
+    ? { bytes: head, cut: false }
+    : { bytes: out.subarray(0, filled), cut: filled === out.length };
 }
 
 /** Bytes already in memory need no streaming: only the limit check on the declared size. */
@@ -188,10 +190,14 @@ async function readIdxBytes(
       for (let k = 0; k < source.length; k += 1 << 20) yield source.subarray(k, k + (1 << 20));
     };
   } else {
-    throw new ArgumentError(argument, `loadIdx: "${argument}" must be a file path or a Uint8Array, got ${typeof source}`);
+    throw new ArgumentError(
+      argument,
+      `loadIdx: "${argument}" must be a file path or a Uint8Array, got ${typeof source}`,
+    );
   }
   const gzipped = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-  if (!gzipped && source instanceof Uint8Array) return { bytes: checkedInMemory(source, what, at, maxBytes), what, at, cut: false };
+  if (!gzipped && source instanceof Uint8Array)
+    return { bytes: checkedInMemory(source, what, at, maxBytes), what, at, cut: false };
   try {
     const { bytes, cut } = await collectIdx(gzipped ? inflated(chunks()) : chunks(), what, at, maxBytes);
     return { bytes, what, at, cut };
@@ -332,7 +338,10 @@ export interface LoadIdxDatasetOptions extends LoadIdxOptions {
  */
 export async function loadIdxDataset(options: LoadIdxDatasetOptions): Promise<Dataset> {
   if (options === null || typeof options !== 'object') {
-    throw new ArgumentError('options', `loadIdxDataset: "options" must be an object with "images", got ${String(options)}`);
+    throw new ArgumentError(
+      'options',
+      `loadIdxDataset: "options" must be an object with "images", got ${String(options)}`,
+    );
   }
   const maxBytes = requireMaxBytes('loadIdxDataset', options.maxBytes);
   const images = await loadIdxLabelled(options.images, 'images', maxBytes);
@@ -391,8 +400,14 @@ async function loadIdxLabelled(
   maxBytes: number,
 ): Promise<{ array: IdxArray; what: string }> {
   if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
-    throw new ArgumentError(argument, `loadIdxDataset: "${argument}" must be a file path or a Uint8Array, got ${typeof source}`);
+    throw new ArgumentError(
+      argument,
+      `loadIdxDataset: "${argument}" must be a file path or a Uint8Array, got ${typeof source}`,
+    );
   }
   const { bytes, what, at, cut } = await readIdxBytes(source, argument, maxBytes);
-  return { array: decodeIdx(bytes, what, at, cut), what: typeof source === 'string' ? source : `the ${argument} bytes` };
+  return {
+    array: decodeIdx(bytes, what, at, cut),
+    what: typeof source === 'string' ? source : `the ${argument} bytes`,
+  };
 }

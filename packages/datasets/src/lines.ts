@@ -37,7 +37,10 @@ export interface LineSink {
 export function requireMaxLineLength(where: string, value: unknown): number {
   if (value === undefined) return LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ArgumentError('maxLineLength', `${where}: "maxLineLength" must be a positive integer, got ${JSON.stringify(value)}`);
+    throw new ArgumentError(
+      'maxLineLength',
+      `${where}: "maxLineLength" must be a positive integer, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -84,7 +87,7 @@ async function feedStream(chunks: AsyncIterable<string>, sink: LineSink, limit: 
     if (over(first.length, first.charCodeAt(first.length - 1), limit)) sink.tooLong(limit);
     sink.line(first);
     let start = end + 1;
-    while ((end = chunk.indexOf('\n', start)) >= 0) {
+    for (end = chunk.indexOf('\n', start); end >= 0; end = chunk.indexOf('\n', start)) {
       if (over(end - start, chunk.charCodeAt(end - 1), limit)) sink.tooLong(limit);
       sink.line(chunk.slice(start, end));
       start = end + 1;
@@ -102,12 +105,17 @@ async function feedStream(chunks: AsyncIterable<string>, sink: LineSink, limit: 
  * Feeds every line of `source` to `sink`: a file is streamed (DataError naming it when it cannot be read), text is
  * split in place. Errors the sink throws pass through.
  */
-export async function feedLines(where: string, source: TextSource, sink: LineSink, maxLineLength: number): Promise<void> {
+export async function feedLines(
+  where: string,
+  source: TextSource,
+  sink: LineSink,
+  maxLineLength: number,
+): Promise<void> {
   if (typeof source !== 'string') {
     feedText(source.text, sink, maxLineLength);
     return;
   }
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(source, 'r');
   } catch (cause) {
@@ -118,7 +126,11 @@ export async function feedLines(where: string, source: TextSource, sink: LineSin
     await feedStream(input as AsyncIterable<string>, sink, maxLineLength);
   } catch (error) {
     if (error instanceof DataError || error instanceof ArgumentError) throw error;
-    throw new DataError(`${where}: cannot read ${source}: ${(error as Error).message}`, { file: source }, { cause: error });
+    throw new DataError(
+      `${where}: cannot read ${source}: ${(error as Error).message}`,
+      { file: source },
+      { cause: error },
+    );
   } finally {
     input.destroy();
   }

@@ -20,7 +20,8 @@ function write(text: string): string {
 /** The dense matrix of a CSR, cell by cell from its definition (independent of sparseRowsToDense). */
 function dense(m: SparseMatrix): number[][] {
   const out = Array.from({ length: m.rows }, () => new Array<number>(m.cols).fill(0));
-  for (let i = 0; i < m.rows; i++) for (let k = m.indptr[i]!; k < m.indptr[i + 1]!; k++) out[i]![m.indices[k]!] = m.data[k]!;
+  for (let i = 0; i < m.rows; i++)
+    for (let k = m.indptr[i]!; k < m.indptr[i + 1]!; k++) out[i]![m.indices[k]!] = m.data[k]!;
   return out;
 }
 
@@ -74,7 +75,11 @@ describe('loadMatrixMarket', () => {
         [3, 0, 12, 0],
         [0, 0, 0, 2],
       ]);
-      expect(sparseRowsToDense(m, 1, 3)).toEqual({ data: Float32Array.from([3, 0, 12, 0, 0, 0, 0, 2]), rows: 2, cols: 4 });
+      expect(sparseRowsToDense(m, 1, 3)).toEqual({
+        data: Float32Array.from([3, 0, 12, 0, 0, 0, 0, 2]),
+        rows: 2,
+        cols: 4,
+      });
     }
     const plain = await loadMatrixMarket({ text: TENX }, { dtype: 'counts' });
     expect(dense(plain)).toEqual([
@@ -87,14 +92,19 @@ describe('loadMatrixMarket', () => {
 
   it('reads real and pattern fields, CRLF, a BOM and blank lines', async () => {
     const real = await loadMatrixMarket(
-      { text: '\ufeff%%MatrixMarket matrix coordinate real general\r\n% a comment\r\n\r\n2 2 2\r\n2 2 -1.5e-3\r\n1 1 0.25\r\n' },
+      {
+        text: '\ufeff%%MatrixMarket matrix coordinate real general\r\n% a comment\r\n\r\n2 2 2\r\n2 2 -1.5e-3\r\n1 1 0.25\r\n',
+      },
       { dtype: 'real' },
     );
     expect(dense(real)).toEqual([
       [0.25, 0],
       [0, Math.fround(-1.5e-3)],
     ]);
-    const pattern = await loadMatrixMarket({ text: '%%MatrixMarket matrix coordinate pattern general\n2 3 2\n1 3\n2 1\n' }, { dtype: 'counts' });
+    const pattern = await loadMatrixMarket(
+      { text: '%%MatrixMarket matrix coordinate pattern general\n2 3 2\n1 3\n2 1\n' },
+      { dtype: 'counts' },
+    );
     expect(dense(pattern)).toEqual([
       [0, 0, 1],
       [1, 0, 0],
@@ -104,22 +114,49 @@ describe('loadMatrixMarket', () => {
   it.each([
     ['', /<text>:1: empty input/],
     ['2 2 1\n1 1 1\n', /<text>:1: expected the banner/],
-    ['%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n', /only the sparse "coordinate" format .* use loadMatrix/],
-    ['%%MatrixMarket matrix coordinate complex general\n', /value field must be real, integer or pattern, got "complex"/],
+    [
+      '%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n',
+      /only the sparse "coordinate" format .* use loadMatrix/,
+    ],
+    [
+      '%%MatrixMarket matrix coordinate complex general\n',
+      /value field must be real, integer or pattern, got "complex"/,
+    ],
     ['%%MatrixMarket matrix coordinate real symmetric\n', /only "general" matrices are read, got "symmetric"/],
     ['%%MatrixMarket matrix coordinate integer general\n% c\n', /no size line/],
     ['%%MatrixMarket matrix coordinate integer general\n2 x 1\n', /<text>:2: expected the size line/],
     ['%%MatrixMarket matrix coordinate integer general\n2 2 5\n', /declares 5 entries, more than the 4 cells/],
-    ['%%MatrixMarket matrix coordinate integer general\n2 2 2\n1 1 1\n', /<text>:3: truncated: the size line declares 2 entries, found 1/],
+    [
+      '%%MatrixMarket matrix coordinate integer general\n2 2 2\n1 1 1\n',
+      /<text>:3: truncated: the size line declares 2 entries, found 1/,
+    ],
     ['%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 1 1\n2 2 1\n', /<text>:4: more entries than the 1/],
-    ['%%MatrixMarket matrix coordinate integer general\n2 2 1\n3 1 1\n', /<text>:3:1: the row index must be in 1…2, got 3/],
-    ['%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 0x1 1\n', /<text>:3:2: the column index must be a positive integer, got "0x1"/],
-    ['%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 1 -2\n', /<text>:3:3: dtype 'counts' needs a non-negative integer/],
-    ['%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 0x10\n', /<text>:3:3: hexadecimal, binary and octal literals are not allowed/],
+    [
+      '%%MatrixMarket matrix coordinate integer general\n2 2 1\n3 1 1\n',
+      /<text>:3:1: the row index must be in 1…2, got 3/,
+    ],
+    [
+      '%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 0x1 1\n',
+      /<text>:3:2: the column index must be a positive integer, got "0x1"/,
+    ],
+    [
+      '%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 1 -2\n',
+      /<text>:3:3: dtype 'counts' needs a non-negative integer/,
+    ],
+    [
+      '%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 0x10\n',
+      /<text>:3:3: hexadecimal, binary and octal literals are not allowed/,
+    ],
     ['%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 NaN\n', /<text>:3:3: NaN is not allowed/],
     ['%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1\n', /<text>:3:3: expected 3 fields/],
-    ['%%MatrixMarket matrix coordinate integer general\n2 2 2\n2 1 1\n% late\n', /<text>:4: comment lines are only allowed before the size line/],
-    ['%%MatrixMarket matrix coordinate integer general\n3 3 3\n2 2 1\n1 1 4\n2 2 5\n', /the cell \(2 2\) is stored twice, at line 3 and line 5/],
+    [
+      '%%MatrixMarket matrix coordinate integer general\n2 2 2\n2 1 1\n% late\n',
+      /<text>:4: comment lines are only allowed before the size line/,
+    ],
+    [
+      '%%MatrixMarket matrix coordinate integer general\n3 3 3\n2 2 1\n1 1 4\n2 2 5\n',
+      /the cell \(2 2\) is stored twice, at line 3 and line 5/,
+    ],
   ])('refuses %j with a DataError naming the line', async (text, message) => {
     const e = await dataError(text, { dtype: text.includes(' real ') ? 'real' : 'counts' });
     expect(e.message).toMatch(message);
@@ -128,19 +165,35 @@ describe('loadMatrixMarket', () => {
 
   it('checks the declared size against maxNonZeros and maxRows before allocating, and long lines', async () => {
     const huge = '%%MatrixMarket matrix coordinate integer general\n60000000 2000000000 4000000000000\n';
-    expect((await dataError(huge)).message).toMatch(/declares 4000000000000 entries, more than the limit of 134217728 \(option "maxNonZeros"\)/);
+    expect((await dataError(huge)).message).toMatch(
+      /declares 4000000000000 entries, more than the limit of 134217728 \(option "maxNonZeros"\)/,
+    );
     expect((await dataError('%%MatrixMarket matrix coordinate integer general\n100000000 2 1\n')).message).toMatch(
       /declares 100000000 rows, more than the limit of 67108864 \(option "maxRows"\)/,
     );
     // transposed, the 2 columns become the rows and fit
-    const t = await loadMatrixMarket({ text: '%%MatrixMarket matrix coordinate integer general\n100000000 2 1\n5 2 9\n' }, { dtype: 'counts', transpose: true });
+    const t = await loadMatrixMarket(
+      { text: '%%MatrixMarket matrix coordinate integer general\n100000000 2 1\n5 2 9\n' },
+      { dtype: 'counts', transpose: true },
+    );
     expect([t.rows, t.cols, t.data[0]]).toEqual([2, 100000000, 9]);
-    expect((await dataError(TENX, { dtype: 'counts', maxNonZeros: 4 })).message).toMatch(/declares 5 entries, more than the limit of 4/);
-    expect((await dataError(TENX, { dtype: 'counts', maxLineLength: 20 })).message).toMatch(/<text>:1: line is longer than 20 characters/);
-    for (const bad of [{ dtype: 'float' }, { dtype: 'counts', transpose: 1 }, { dtype: 'counts', maxNonZeros: 0 }, { dtype: 'counts', maxRows: 1.5 }]) {
+    expect((await dataError(TENX, { dtype: 'counts', maxNonZeros: 4 })).message).toMatch(
+      /declares 5 entries, more than the limit of 4/,
+    );
+    expect((await dataError(TENX, { dtype: 'counts', maxLineLength: 20 })).message).toMatch(
+      /<text>:1: line is longer than 20 characters/,
+    );
+    for (const bad of [
+      { dtype: 'float' },
+      { dtype: 'counts', transpose: 1 },
+      { dtype: 'counts', maxNonZeros: 0 },
+      { dtype: 'counts', maxRows: 1.5 },
+    ]) {
       await expect(loadMatrixMarket({ text: TENX }, bad as LoadMatrixMarketOptions)).rejects.toThrow(ArgumentError);
     }
-    await expect(loadMatrixMarket(join(dir, 'missing.mtx'), { dtype: 'counts' })).rejects.toThrow(/cannot read .*missing\.mtx: ENOENT/);
+    await expect(loadMatrixMarket(join(dir, 'missing.mtx'), { dtype: 'counts' })).rejects.toThrow(
+      /cannot read .*missing\.mtx: ENOENT/,
+    );
   });
 
   /** A random sparse matrix: shape and a set of distinct cells with counts. */
@@ -159,45 +212,63 @@ describe('loadMatrixMarket', () => {
 
   it('loads every well-formed file back exactly, in any entry order, transposed or not (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(sparse, fc.boolean(), fc.boolean(), fc.constantFrom(' ', '  ', '\t'), async ({ rows, cols, cells }, transpose, asFile, gap) => {
-        const text =
-          `%%MatrixMarket matrix coordinate integer general\n% generated\n${rows}${gap}${cols}${gap}${cells.length}\n` +
-          cells.map(([i, j, v]) => `${i + 1}${gap}${j + 1}${gap}${v}\n`).join('');
-        const m = await loadMatrixMarket(asFile ? write(text) : { text }, { dtype: 'counts', transpose });
-        expectValidCsr(m);
-        const expected = transpose
-          ? Array.from({ length: cols }, () => new Array<number>(rows).fill(0))
-          : Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
-        for (const [i, j, v] of cells) {
-          if (transpose) expected[j]![i] = v;
-          else expected[i]![j] = v;
-        }
-        expect(dense(m)).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        sparse,
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom(' ', '  ', '\t'),
+        async ({ rows, cols, cells }, transpose, asFile, gap) => {
+          const text =
+            `%%MatrixMarket matrix coordinate integer general\n% generated\n${rows}${gap}${cols}${gap}${cells.length}\n` +
+            cells.map(([i, j, v]) => `${i + 1}${gap}${j + 1}${gap}${v}\n`).join('');
+          const m = await loadMatrixMarket(asFile ? write(text) : { text }, { dtype: 'counts', transpose });
+          expectValidCsr(m);
+          const expected = transpose
+            ? Array.from({ length: cols }, () => new Array<number>(rows).fill(0))
+            : Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
+          for (const [i, j, v] of cells) {
+            if (transpose) expected[j]![i] = v;
+            else expected[i]![j] = v;
+          }
+          expect(dense(m)).toEqual(expected);
+        },
+      ),
       { numRuns: propertyRuns(100), seed: 1701 },
     );
   });
 
-  const mtxish = fc.string({ unit: fc.constantFrom(...'%%MatrixMarket matrix coordinate integer real pattern general\n 0123456789-.eEx\t'.split('')), maxLength: 120 });
+  const mtxish = fc.string({
+    unit: fc.constantFrom(
+      ...'%%MatrixMarket matrix coordinate integer real pattern general\n 0123456789-.eEx\t'.split(''),
+    ),
+    maxLength: 120,
+  });
 
   it('either loads arbitrary or mutated text as a valid CSR or refuses it with a DataError (property)', async () => {
-    const valid = fc.tuple(sparse, fc.array(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { maxLength: 3 })).map(([{ rows, cols, cells }, edits]) => {
-      let text = `%%MatrixMarket matrix coordinate integer general\n${rows} ${cols} ${cells.length}\n${cells.map(([i, j, v]) => `${i + 1} ${j + 1} ${v}`).join('\n')}\n`;
-      for (const [at, insert] of edits) {
-        const k = at % (text.length + 1);
-        text = text.slice(0, k) + insert + text.slice(k + 1);
-      }
-      return text;
-    });
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(mtxish, valid), fc.constantFrom<LoadMatrixMarketOptions['dtype']>('counts', 'real'), fc.boolean(), async (text, dtype, transpose) => {
-        try {
-          expectValidCsr(await loadMatrixMarket({ text }, { dtype, transpose }));
-        } catch (e) {
-          if (!(e instanceof VariaError)) throw e;
-          expect(e).toBeInstanceOf(DataError);
+    const valid = fc
+      .tuple(sparse, fc.array(fc.tuple(fc.nat(), fc.string({ maxLength: 3 })), { maxLength: 3 }))
+      .map(([{ rows, cols, cells }, edits]) => {
+        let text = `%%MatrixMarket matrix coordinate integer general\n${rows} ${cols} ${cells.length}\n${cells.map(([i, j, v]) => `${i + 1} ${j + 1} ${v}`).join('\n')}\n`;
+        for (const [at, insert] of edits) {
+          const k = at % (text.length + 1);
+          text = text.slice(0, k) + insert + text.slice(k + 1);
         }
-      }),
+        return text;
+      });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(mtxish, valid),
+        fc.constantFrom<LoadMatrixMarketOptions['dtype']>('counts', 'real'),
+        fc.boolean(),
+        async (text, dtype, transpose) => {
+          try {
+            expectValidCsr(await loadMatrixMarket({ text }, { dtype, transpose }));
+          } catch (e) {
+            if (!(e instanceof VariaError)) throw e;
+            expect(e).toBeInstanceOf(DataError);
+          }
+        },
+      ),
       { numRuns: propertyRuns(200), seed: 1702 },
     );
   });

@@ -77,7 +77,10 @@ class MatrixMarketParser implements LineSink {
     const location: DataLocation = { line };
     if (this.file !== undefined) location.file = this.file;
     if (column !== undefined) location.column = column;
-    throw new DataError(`loadMatrixMarket: ${this.label}:${line}${column === undefined ? '' : `:${column}`}: ${message}`, location);
+    throw new DataError(
+      `loadMatrixMarket: ${this.label}:${line}${column === undefined ? '' : `:${column}`}: ${message}`,
+      location,
+    );
   }
 
   tooLong(limit: number): never {
@@ -90,26 +93,26 @@ class MatrixMarketParser implements LineSink {
     let line = raw;
     if (this.lineNumber === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    if (this.state === 'banner') return this.banner(line);
-    if (line.trim().length === 0) {
+    if (this.state === 'banner') this.banner(line);
+    else if (line.trim().length === 0) {
       if (this.state === 'entries') this.gaps = true;
-      return;
-    }
-    if (this.state === 'size') {
-      if (line.startsWith('%')) return;
-      return this.size(line);
-    }
-    this.entry(line);
+    } else if (this.state === 'size') {
+      if (!line.startsWith('%')) this.size(line);
+    } else this.entry(line);
   }
 
   private banner(line: string): void {
     const m = BANNER.exec(line);
     if (!m) {
-      this.fail(`expected the banner "%%MatrixMarket matrix coordinate <real|integer|pattern> general", got ${JSON.stringify(line.slice(0, 80))}`);
+      this.fail(
+        `expected the banner "%%MatrixMarket matrix coordinate <real|integer|pattern> general", got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     const [format, field, symmetry] = [m[1]!.toLowerCase(), m[2]!.toLowerCase(), m[3]!.toLowerCase()];
     if (format !== 'coordinate') {
-      this.fail(`only the sparse "coordinate" format is read, got "${format}" (a dense "array" file is plain text: use loadMatrix)`);
+      this.fail(
+        `only the sparse "coordinate" format is read, got "${format}" (a dense "array" file is plain text: use loadMatrix)`,
+      );
     }
     if (field !== 'real' && field !== 'integer' && field !== 'pattern') {
       this.fail(`the value field must be real, integer or pattern, got "${field}"`);
@@ -121,18 +124,23 @@ class MatrixMarketParser implements LineSink {
 
   private size(line: string): void {
     const m = SIZE.exec(line);
-    if (!m) this.fail(`expected the size line "rows columns entries" (three non-negative integers), got ${JSON.stringify(line.slice(0, 80))}`);
+    if (!m)
+      this.fail(
+        `expected the size line "rows columns entries" (three non-negative integers), got ${JSON.stringify(line.slice(0, 80))}`,
+      );
     let [rows, cols] = [Number(m[1]), Number(m[2])];
     const entries = Number(m[3]);
     if (this.transpose) [rows, cols] = [cols, rows];
     if (rows < 1 || cols < 1 || rows > INT32_MAX || cols > INT32_MAX) {
       this.fail(`rows and columns must be in 1…${INT32_MAX}, got ${m[1]} × ${m[2]}`);
     }
-    if (rows > this.maxRows) this.fail(`declares ${rows} rows, more than the limit of ${this.maxRows} (option "maxRows")`);
+    if (rows > this.maxRows)
+      this.fail(`declares ${rows} rows, more than the limit of ${this.maxRows} (option "maxRows")`);
     if (entries > this.maxNonZeros) {
       this.fail(`declares ${entries} entries, more than the limit of ${this.maxNonZeros} (option "maxNonZeros")`);
     }
-    if (entries > rows * cols) this.fail(`declares ${entries} entries, more than the ${rows * cols} cells of a ${m[1]} × ${m[2]} matrix`);
+    if (entries > rows * cols)
+      this.fail(`declares ${entries} entries, more than the ${rows * cols} cells of a ${m[1]} × ${m[2]} matrix`);
     this.rows = rows;
     this.cols = cols;
     this.declared = entries;
@@ -144,7 +152,8 @@ class MatrixMarketParser implements LineSink {
   }
 
   private index(field: string, column: number, limit: number, what: string): number {
-    if (!INDEX.test(field)) this.fail(`the ${what} index must be a positive integer, got ${JSON.stringify(field)}`, column);
+    if (!INDEX.test(field))
+      this.fail(`the ${what} index must be a positive integer, got ${JSON.stringify(field)}`, column);
     const value = Number(field);
     if (value < 1 || value > limit) this.fail(`the ${what} index must be in 1…${limit}, got ${field}`, column);
     return value - 1;
@@ -155,7 +164,10 @@ class MatrixMarketParser implements LineSink {
     const fields = line.trim().split(/\s+/);
     const want = this.pattern ? 2 : 3;
     if (fields.length !== want) {
-      this.fail(`expected ${want} fields (${this.pattern ? 'row column' : 'row column value'}), got ${fields.length}`, Math.min(fields.length, want) + 1);
+      this.fail(
+        `expected ${want} fields (${this.pattern ? 'row column' : 'row column value'}), got ${fields.length}`,
+        Math.min(fields.length, want) + 1,
+      );
     }
     if (this.count === this.declared) this.fail(`more entries than the ${this.declared} the size line declares`);
     const [first, second] = this.transpose ? [this.cols, this.rows] : [this.rows, this.cols];
@@ -211,8 +223,14 @@ class MatrixMarketParser implements LineSink {
         const p = at(k - 1);
         if (this.rowOf[p] === this.rowOf[e] && this.colOf[p] === this.colOf[e]) {
           const [a, b] = [Math.min(p, e), Math.max(p, e)];
-          const shown = this.transpose ? `${this.colOf[e]! + 1} ${this.rowOf[e]! + 1}` : `${this.rowOf[e]! + 1} ${this.colOf[e]! + 1}`;
-          this.fail(`the cell (${shown}) is stored twice, at ${this.entryAt(a)} and ${this.entryAt(b)}`, undefined, this.gaps ? this.lineNumber : this.firstEntryLine + b);
+          const shown = this.transpose
+            ? `${this.colOf[e]! + 1} ${this.rowOf[e]! + 1}`
+            : `${this.rowOf[e]! + 1} ${this.colOf[e]! + 1}`;
+          this.fail(
+            `the cell (${shown}) is stored twice, at ${this.entryAt(a)} and ${this.entryAt(b)}`,
+            undefined,
+            this.gaps ? this.lineNumber : this.firstEntryLine + b,
+          );
         }
       }
     }
@@ -262,13 +280,23 @@ export async function loadMatrixMarket(source: TextSource, options: LoadMatrixMa
   }
   const dtype = requireOneOf(where, 'dtype', options.dtype, ['counts', 'real'] as const);
   if (options.transpose !== undefined && typeof options.transpose !== 'boolean') {
-    throw new ArgumentError('transpose', `${where}: "transpose" must be a boolean, got ${JSON.stringify(options.transpose)}`);
+    throw new ArgumentError(
+      'transpose',
+      `${where}: "transpose" must be a boolean, got ${JSON.stringify(options.transpose)}`,
+    );
   }
   const maxLineLength = requireMaxLineLength(where, options.maxLineLength);
   const maxNonZeros = requireLimit(where, 'maxNonZeros', options.maxNonZeros, MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS);
   const maxRows = requireLimit(where, 'maxRows', options.maxRows, MATRIX_MARKET_DEFAULT_MAX_ROWS);
   const { label, file } = describeSource(where, source);
-  const parser = new MatrixMarketParser(label, file, dtype === 'counts', options.transpose ?? false, maxNonZeros, maxRows);
+  const parser = new MatrixMarketParser(
+    label,
+    file,
+    dtype === 'counts',
+    options.transpose ?? false,
+    maxNonZeros,
+    maxRows,
+  );
   await feedLines(where, source, parser, maxLineLength);
   return parser.finish();
 }

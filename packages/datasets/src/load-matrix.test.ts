@@ -44,7 +44,11 @@ describe('loadMatrix', () => {
     expect(m.columnNames).toEqual(['a', 'b, c']);
     expect(m.rowNames).toEqual(['r1', 'r2']);
     expect(Array.from(m.x.data)).toEqual([1.5, -2000, 3, 4]);
-    const file = await loadMatrix(write('crlf.csv', text.replace(/^\uFEFF/, '')), { dtype: 'real', header: true, rowNames: true });
+    const file = await loadMatrix(write('crlf.csv', text.replace(/^\uFEFF/, '')), {
+      dtype: 'real',
+      header: true,
+      rowNames: true,
+    });
     expect(file).toEqual(m);
   });
 
@@ -52,7 +56,11 @@ describe('loadMatrix', () => {
     expect((await loadMatrix({ text: '1;2\n3;4' }, { dtype: 'real', delimiter: ';' })).x.cols).toBe(2);
     expect((await loadMatrix({ text: '1\t2\t3\n' }, { dtype: 'real' })).x.cols).toBe(3);
     expect((await loadMatrix({ text: '1,2\n' }, { dtype: 'real' })).x.cols).toBe(2);
-    expect((await loadMatrix({ text: '7\n8\n' }, { dtype: 'counts' })).x).toEqual({ data: Float32Array.from([7, 8]), rows: 2, cols: 1 });
+    expect((await loadMatrix({ text: '7\n8\n' }, { dtype: 'counts' })).x).toEqual({
+      data: Float32Array.from([7, 8]),
+      rows: 2,
+      cols: 1,
+    });
   });
 
   it('rejects ragged rows, naming file, line and column', async () => {
@@ -98,10 +106,12 @@ describe('loadMatrix', () => {
     expect((await loadMatrix(crlf, { dtype: 'real', maxLineLength: 100_001 })).x.cols).toBe(50_001);
     expect((await loadMatrix({ text: long }, { dtype: 'real', maxLineLength: 100_001 })).x.rows).toBe(1);
     await expect(loadMatrix({ text: '1' }, { dtype: 'real', maxLineLength: 0 })).rejects.toThrow(ArgumentError);
-    await expect(loadMatrix({ text: '1' }, { dtype: 'real', maxLineLength: 1.5 })).rejects.toThrow(/"maxLineLength" must be a positive integer/);
+    await expect(loadMatrix({ text: '1' }, { dtype: 'real', maxLineLength: 1.5 })).rejects.toThrow(
+      /"maxLineLength" must be a positive integer/,
+    );
   });
 
-  it('refuses a file of one 40 MB line without holding it (default limit 2^24), and the caller\'s catch runs', async () => {
+  it("refuses a file of one 40 MB line without holding it (default limit 2^24), and the caller's catch runs", async () => {
     const path = join(dir, 'one-line.csv');
     const out = createWriteStream(path);
     const chunk = '1,'.repeat(1 << 19); // 1 MiB
@@ -130,7 +140,9 @@ describe('loadMatrix', () => {
     expect(e.location.file).toBe(empty);
     expect(e.message).toMatch(/empty\.csv:1: no data rows \(the input is empty\)/);
     expect((await dataError({ text: '\n\r\n  \n' }, { dtype: 'real' })).message).toMatch(/no data rows/);
-    expect((await dataError({ text: 'a,b\n' }, { dtype: 'real', header: true })).message).toMatch(/no data rows after the header/);
+    expect((await dataError({ text: 'a,b\n' }, { dtype: 'real', header: true })).message).toMatch(
+      /no data rows after the header/,
+    );
   });
 
   it('rejects a header whose length does not fit the columns', async () => {
@@ -138,8 +150,12 @@ describe('loadMatrix', () => {
     expect(e.message).toBe('loadMatrix: <text>:2: the header on line 1 has 3 fields but data lines have 2');
     expect(e.location.line).toBe(2);
     const withNames = await dataError({ text: 'a\nr1,1,2\n' }, { dtype: 'real', header: true, rowNames: true });
-    expect(withNames.message).toMatch(/header on line 1 has 1 fields but data lines have 3 \(a row name and 2 values; expected 3 or 2/);
-    expect((await dataError({ text: 'r1\nr2\n' }, { dtype: 'real', rowNames: true })).message).toMatch(/row names only/);
+    expect(withNames.message).toMatch(
+      /header on line 1 has 1 fields but data lines have 3 \(a row name and 2 values; expected 3 or 2/,
+    );
+    expect((await dataError({ text: 'r1\nr2\n' }, { dtype: 'real', rowNames: true })).message).toMatch(
+      /row names only/,
+    );
   });
 
   it('reports unreadable files as DataError and bad options as ArgumentError', async () => {
@@ -149,9 +165,15 @@ describe('loadMatrix', () => {
     expect(e.message).toMatch(/cannot read .*missing\.csv: ENOENT/);
     expect((await dataError(dir, { dtype: 'real' })).message).toMatch(/EISDIR/);
     await expect(loadMatrix({ text: '1' }, { dtype: 'float' as 'real' })).rejects.toThrow(ArgumentError);
-    await expect(loadMatrix({ text: '1' }, { dtype: 'float' as 'real' })).rejects.toThrow(/"dtype" must be one of "counts", "real", got "float"/);
-    await expect(loadMatrix({ text: '1' }, { dtype: 'real', delimiter: '' })).rejects.toThrow(/"delimiter" must be a non-empty string/);
-    await expect(loadMatrix(5 as unknown as string, { dtype: 'real' })).rejects.toThrow(/"source" must be a file path or \{ text \}/);
+    await expect(loadMatrix({ text: '1' }, { dtype: 'float' as 'real' })).rejects.toThrow(
+      /"dtype" must be one of "counts", "real", got "float"/,
+    );
+    await expect(loadMatrix({ text: '1' }, { dtype: 'real', delimiter: '' })).rejects.toThrow(
+      /"delimiter" must be a non-empty string/,
+    );
+    await expect(loadMatrix(5 as unknown as string, { dtype: 'real' })).rejects.toThrow(
+      /"source" must be a file path or \{ text \}/,
+    );
   });
 
   // Streaming: a ~50 MB CSV is loaded while a timer samples heapUsed. Reading the file into one string adds ~50 MB

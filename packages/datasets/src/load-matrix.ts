@@ -178,7 +178,9 @@ class MatrixParser implements LineSink {
       else {
         this.fail(
           `the header on line ${this.headerLine} has ${h} fields but data lines have ${fields}` +
-            (this.wantRowNames ? ` (a row name and ${this.cols} values; expected ${fields} or ${this.cols} header fields)` : ''),
+            (this.wantRowNames
+              ? ` (a row name and ${this.cols} values; expected ${fields} or ${this.cols} header fields)`
+              : ''),
         );
       }
     }
@@ -187,7 +189,9 @@ class MatrixParser implements LineSink {
   finish(): LoadedMatrix {
     if (this.rows === 0) {
       this.lineNumber = Math.max(this.lineNumber, 1);
-      this.fail(this.headerFields === undefined ? 'no data rows (the input is empty)' : 'no data rows after the header');
+      this.fail(
+        this.headerFields === undefined ? 'no data rows (the input is empty)' : 'no data rows after the header',
+      );
     }
     const data = this.length === this.values.length ? this.values : this.values.slice(0, this.length);
     const result: LoadedMatrix = { x: { data, rows: this.rows, cols: this.cols } };
@@ -225,8 +229,10 @@ export async function loadMatrix(source: MatrixSource, options: LoadMatrixOption
     throw new ArgumentError('options', `${where}: "options" with "dtype" ('counts' or 'real') is required`);
   }
   requireOneOf(where, 'dtype', options.dtype, ['counts', 'real'] as const);
-  if (options.delimiter !== undefined && (typeof options.delimiter !== 'string' || options.delimiter.length === 0 ||
-    /["\r\n]/.test(options.delimiter))) {
+  if (
+    options.delimiter !== undefined &&
+    (typeof options.delimiter !== 'string' || options.delimiter.length === 0 || /["\r\n]/.test(options.delimiter))
+  ) {
     throw new ArgumentError(
       'delimiter',
       `${where}: "delimiter" must be a non-empty string without quotes or line breaks, got ${JSON.stringify(options.delimiter)}`,

@@ -69,12 +69,15 @@ describe('loadMatrix (properties)', () => {
         fc.constantFrom('\n', '\r\n'),
         fc.boolean(),
         async (asFile, rows, delimiter, eol, trailingEol) => {
-          const text = rows.map((r) => r.map(([v, how]) => format(v, how)).join(delimiter)).join(eol) + (trailingEol ? eol : '');
+          const text =
+            rows.map((r) => r.map(([v, how]) => format(v, how)).join(delimiter)).join(eol) + (trailingEol ? eol : '');
           const options: LoadMatrixOptions = { dtype: 'real', delimiter };
           const m = await loadMatrix(asFile ? write(text) : { text }, options);
           expect([m.x.rows, m.x.cols]).toEqual([rows.length, rows[0]!.length]);
           // the reference: the JavaScript spec's Number() of the written text, rounded to float32
-          expect(Array.from(m.x.data)).toEqual(rows.flat().map(([v, how]) => Math.fround(Number(format(v, how === 'quoted' ? 'plain' : how)))));
+          expect(Array.from(m.x.data)).toEqual(
+            rows.flat().map(([v, how]) => Math.fround(Number(format(v, how === 'quoted' ? 'plain' : how)))),
+          );
         },
       ),
       { numRuns: propertyRuns(100), seed: 1301 },
@@ -105,7 +108,9 @@ describe('loadMatrix (properties)', () => {
             expect('ok' in fromFile && fromFile.ok).toEqual(fromText.ok);
           } else {
             expect(fromText.error).toBeInstanceOf(DataError);
-            expect('error' in fromFile && fromFile.error.message).toBe(fromText.error.message.replace('the-input', path));
+            expect('error' in fromFile && fromFile.error.message).toBe(
+              fromText.error.message.replace('the-input', path),
+            );
           }
         },
       ),
@@ -134,7 +139,10 @@ describe('loadIdx (properties)', () => {
     }
   }
   const wellFormed = fc
-    .record({ dtype: fc.constantFrom(...dtypes), dims: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }) })
+    .record({
+      dtype: fc.constantFrom(...dtypes),
+      dims: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
+    })
     .chain(({ dtype, dims }) => {
       const n = dims.reduce((a, b) => a * b, 1);
       return fc.record({
@@ -160,16 +168,18 @@ describe('loadIdx (properties)', () => {
 
   /** A well-formed file with bytes overwritten, cut or appended, or plain random bytes; gzipped or not. */
   const mutated = fc.oneof(
-    fc.tuple(
-      wellFormed.map(({ dtype, dims, values }) => encodeIdx(dtype, dims, values)),
-      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
-      fc.integer({ min: -8, max: 8 }),
-    ).map(([bytes, edits, delta]) => {
-      const out = new Uint8Array(Math.max(0, bytes.length + delta));
-      out.set(bytes.subarray(0, out.length));
-      for (const [at, value] of edits) if (out.length > 0) out[at % out.length] = value;
-      return out;
-    }),
+    fc
+      .tuple(
+        wellFormed.map(({ dtype, dims, values }) => encodeIdx(dtype, dims, values)),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.integer({ min: -8, max: 8 }),
+      )
+      .map(([bytes, edits, delta]) => {
+        const out = new Uint8Array(Math.max(0, bytes.length + delta));
+        out.set(bytes.subarray(0, out.length));
+        for (const [at, value] of edits) if (out.length > 0) out[at % out.length] = value;
+        return out;
+      }),
     fc.uint8Array({ maxLength: 64 }),
   );
 

@@ -101,7 +101,11 @@ function selectSplit(src: MnistSource, split: MnistSplit): { rows: Int32Array; s
 export function mnistFromSource(src: MnistSource, options: MnistOptions = {}): MnistDataset {
   const where = 'mnist';
   const split = requireOneOf(where, 'split', options.split ?? 'train', ['train', 'test', 'all'] as const);
-  const binarize = requireOneOf(where, 'binarize', options.binarize ?? 'none', ['none', 'threshold', 'stochastic'] as const);
+  const binarize = requireOneOf(where, 'binarize', options.binarize ?? 'none', [
+    'none',
+    'threshold',
+    'stochastic',
+  ] as const);
   const seed = binarize === 'stochastic' ? requireSeed(where, options.seed) : undefined;
   const { rows } = selectSplit(src, split);
   const x = takeRows({ data: src.images, rows: src.labels.length, cols: PIXELS }, rows);

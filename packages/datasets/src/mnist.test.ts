@@ -142,7 +142,10 @@ describe('mnistFromDigits (browser-safe)', () => {
     const { createRequire } = await import('node:module');
     const { dirname, join } = await import('node:path');
     const dir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
-    const parts = Array.from({ length: 10 }, (_, d) => (JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data);
+    const parts = Array.from(
+      { length: 10 },
+      (_, d) => (JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data,
+    );
     const a = mnistFromDigits(parts, { split: 'test' });
     const b = mnist({ split: 'test' });
     expect(a.x.rows).toBe(2000);

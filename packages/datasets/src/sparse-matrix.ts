@@ -30,7 +30,10 @@ export interface SparseMatrix {
  */
 export function sparseRowsToDense(m: SparseMatrix, start: number, end: number): Matrix {
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > m.rows || start >= end) {
-    throw new ArgumentError('start', `sparseRowsToDense: rows [${start}, ${end}) must be integers with 0 ≤ start < end ≤ ${m.rows}`);
+    throw new ArgumentError(
+      'start',
+      `sparseRowsToDense: rows [${start}, ${end}) must be integers with 0 ≤ start < end ≤ ${m.rows}`,
+    );
   }
   const rows = end - start;
   const data = new Float32Array(rows * m.cols);

@@ -10,7 +10,13 @@ function ramp(n: number): Dataset {
     data[2 * i] = i;
     data[2 * i + 1] = 10 * i;
   }
-  return { name: 'ramp', x: { data, rows: n, cols: 2 }, labels: Int32Array.from({ length: n }, (_, i) => i % 3), shape: [2], kind: 'real' };
+  return {
+    name: 'ramp',
+    x: { data, rows: n, cols: 2 },
+    labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+    shape: [2],
+    kind: 'real',
+  };
 }
 
 describe('shuffle', () => {
@@ -39,7 +45,9 @@ describe('shuffle', () => {
     expect(() => shuffle(ramp(3), Number.NaN)).toThrow(/"seed" must be a finite number, got NaN/);
     const bad = { ...ramp(3), labels: new Int32Array(2) };
     expect(() => shuffle(bad, 1)).toThrow(ShapeError);
-    expect(() => shuffle(bad, 1)).toThrow(/"dataset.labels" must be an Int32Array with one label per row \(3\), got length 2/);
+    expect(() => shuffle(bad, 1)).toThrow(
+      /"dataset.labels" must be an Int32Array with one label per row \(3\), got length 2/,
+    );
   });
 });
 
@@ -69,7 +77,9 @@ describe('trainTestSplit', () => {
 
   it('validates its options', () => {
     const d = ramp(10);
-    expect(() => trainTestSplit(d, { seed: 1 })).toThrow(/give exactly one of "testFraction" and "testSize", got neither/);
+    expect(() => trainTestSplit(d, { seed: 1 })).toThrow(
+      /give exactly one of "testFraction" and "testSize", got neither/,
+    );
     expect(() => trainTestSplit(d, { seed: 1, testFraction: 0.5, testSize: 2 })).toThrow(/got both/);
     expect(() => trainTestSplit(d, { seed: 1, testFraction: 1 })).toThrow(/"testFraction" must be in \(0, 1\), got 1/);
     expect(() => trainTestSplit(d, { seed: 1, testFraction: 0.99 })).toThrow(/leaves no training rows/);

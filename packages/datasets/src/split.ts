@@ -14,7 +14,10 @@ function reorder(dataset: Dataset, rows: Int32Array, name: string): Dataset {
 
 function requireNonEmpty(dataset: Dataset, where: string): void {
   if (dataset.x.rows === 0) {
-    throw new DataError(`${where}: "dataset" ${JSON.stringify(dataset.name)} is empty (0 rows), expected at least 1`, {});
+    throw new DataError(
+      `${where}: "dataset" ${JSON.stringify(dataset.name)} is empty (0 rows), expected at least 1`,
+      {},
+    );
   }
 }
 
@@ -72,7 +75,10 @@ export function trainTestSplit(dataset: Dataset, options: TrainTestSplitOptions)
   const seed = requireSeed(where, options?.seed);
   const n = dataset.x.rows;
   if (n < 2) {
-    throw new DataError(`${where}: "dataset" ${JSON.stringify(dataset.name)} has ${n} rows, need at least 2 to split`, {});
+    throw new DataError(
+      `${where}: "dataset" ${JSON.stringify(dataset.name)} has ${n} rows, need at least 2 to split`,
+      {},
+    );
   }
   const { testFraction, testSize } = options;
   if ((testFraction === undefined) === (testSize === undefined)) {

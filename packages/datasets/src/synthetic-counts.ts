@@ -1,7 +1,14 @@
-import { ArgumentError, mulberry32, nextSeed, sampleNegativeBinomial, samplePoisson, standardNormal, type Matrix } from '@varia/core';
+import {
+  ArgumentError,
+  mulberry32,
+  nextSeed,
+  sampleNegativeBinomial,
+  samplePoisson,
+  standardNormal,
+  type Matrix,
+} from '@varia/core';
 import type { Dataset } from './dataset.js';
 import { requireInteger, requireOneOf, requirePositive, requireSeed } from './arguments.js';
-
 
 /** The observation noise of {@link syntheticCounts}. */
 export type CountNoise = 'poisson' | 'negative-binomial';
@@ -79,8 +86,7 @@ export function syntheticCounts(options: SyntheticCountsOptions): SyntheticCount
   const dim = requireInteger(where, 'dim', options.dim);
   const latentDim = requireInteger(where, 'latentDim', options.latentDim);
   const noise = requireOneOf(where, 'noise', options.noise ?? 'poisson', ['poisson', 'negative-binomial'] as const);
-  const dispersion =
-    noise === 'poisson' ? Infinity : requirePositive(where, 'dispersion', options.dispersion ?? 2);
+  const dispersion = noise === 'poisson' ? Infinity : requirePositive(where, 'dispersion', options.dispersion ?? 2);
   const meanCount = requirePositive(where, 'meanCount', options.meanCount ?? 5);
   const loadingScale = requirePositive(where, 'loadingScale', options.loadingScale ?? 1);
   const zeroInflation = options.zeroInflation ?? 0;
@@ -124,7 +130,8 @@ export function syntheticCounts(options: SyntheticCountsOptions): SyntheticCount
       for (let k = 0; k < latentDim; k++) logRate += loadings[j * latentDim + k]! * z[k]!;
       const rate = Math.exp(logRate);
       rates[i * dim + j] = rate;
-      let count = noise === 'poisson' ? samplePoisson(noiseRng, rate) : sampleNegativeBinomial(noiseRng, rate, dispersion);
+      let count =
+        noise === 'poisson' ? samplePoisson(noiseRng, rate) : sampleNegativeBinomial(noiseRng, rate, dispersion);
       if (zeroInflation > 0 && noiseRng() < zeroInflation) count = 0;
       counts[i * dim + j] = count;
     }

@@ -69,7 +69,9 @@ describe('toyGaussian2d', () => {
   it('validates its options', () => {
     expect(() => toyGaussian2d({ seed: Number.NaN })).toThrow(ArgumentError);
     expect(() => toyGaussian2d({ seed: Number.NaN })).toThrow(/"seed" must be a finite number, got NaN/);
-    expect(() => toyGaussian2d({ seed: 1, separated: true, radius: -1 })).toThrow(/"radius" must be a finite number > 0, got -1/);
+    expect(() => toyGaussian2d({ seed: 1, separated: true, radius: -1 })).toThrow(
+      /"radius" must be a finite number > 0, got -1/,
+    );
   });
 });
 

@@ -2,7 +2,14 @@
  * An independent IDX writer for the tests, straight from the format description: big-endian magic 0x0000TTDD,
  * DD big-endian uint32 sizes, then big-endian values.
  */
-export const CODES = { uint8: [0x08, 1], int8: [0x09, 1], int16: [0x0b, 2], int32: [0x0c, 4], float32: [0x0d, 4], float64: [0x0e, 8] } as const;
+export const CODES = {
+  uint8: [0x08, 1],
+  int8: [0x09, 1],
+  int16: [0x0b, 2],
+  int32: [0x0c, 4],
+  float32: [0x0d, 4],
+  float64: [0x0e, 8],
+} as const;
 export function encodeIdx(dtype: keyof typeof CODES, dims: number[], values: number[]): Uint8Array {
   const [code, size] = CODES[dtype];
   const header = 4 + 4 * dims.length;
