@@ -1,20 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
 import { Bernoulli, type Distribution, Independent, Normal } from '@varia/distributions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { checkNoLeaksPerTest } from '../test/no-leaks.js';
 import { LearnedBaseline, MovingAverageBaseline } from './baselines.js';
 import { negativeElbo } from './elbo.js';
 import { vimcoBaseline } from './iwae.js';
 import { leaveOneOutMean, magicBox } from './score-function.js';
 import { sampleAndReconstruct, type VariationalInputs } from './variational.js';
 
-let before = 0;
-beforeEach(() => {
-  before = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(before);
-});
+checkNoLeaksPerTest();
 
 describe('magicBox', () => {
   it('is 1 in value and passes the gradient of its argument: d⊡(τ)/dθ = dτ/dθ', () => {

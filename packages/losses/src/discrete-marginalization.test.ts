@@ -1,17 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
 import { Independent, Normal, OneHotCategorical, Poisson } from '@varia/distributions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { checkNoLeaksPerTest } from '../test/no-leaks.js';
 import { elboOverDiscrete } from './discrete-marginalization.js';
 import { elbo } from './elbo.js';
 
-let before = 0;
-beforeEach(() => {
-  before = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(before);
-});
+checkNoLeaksPerTest();
 
 const LOG_2PI = Math.log(2 * Math.PI);
 const MU = [-2, 0.5, 3];

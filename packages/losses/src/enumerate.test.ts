@@ -1,20 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
 import { Bernoulli, Binomial, Categorical, Independent, Normal, OneHotCategorical, Poisson } from '@varia/distributions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { checkNoLeaksPerTest } from '../test/no-leaks.js';
 import { baseParams, replicate, tinyInputs, X0 } from '../test/tiny-models.js';
 import { elbo, negativeElbo } from './elbo.js';
 import { enumerateLatentSupport, latentSupportSize } from './enumerate.js';
 import { logMarginalByEnumeration } from './exact-marginal.js';
 import { marginalLogLikelihood } from './marginal-likelihood.js';
 
-let before = 0;
-beforeEach(() => {
-  before = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(before);
-});
+checkNoLeaksPerTest();
 
 const LOG_2PI = Math.log(2 * Math.PI);
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));

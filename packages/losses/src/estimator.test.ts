@@ -3,20 +3,15 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, VariaError } from '@varia/core';
 import { Bernoulli, type Distribution, Independent, Normal, OneHotCategorical, Poisson } from '@varia/distributions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { checkNoLeaksPerTest } from '../test/no-leaks.js';
 import { MovingAverageBaseline } from './baselines.js';
 import { elbo, negativeElbo } from './elbo.js';
 import { resolveEstimator } from './estimator.js';
 import { iwaeTerms } from './iwae.js';
 import { sampleAndReconstruct, type VariationalInputs } from './variational.js';
 
-let before = 0;
-beforeEach(() => {
-  before = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(before);
-});
+checkNoLeaksPerTest();
 
 type Family = 'normal' | 'bernoulli' | 'bernoulli-7' | 'one-hot' | 'poisson';
 
