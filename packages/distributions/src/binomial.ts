@@ -71,8 +71,15 @@ export function sampleBinomial(rng: Rng, n: number, p: number): number {
 export class Binomial extends Distribution {
   /** The parameters: `totalCount` (non-negative integer) with `logits` (real) or `probs` (in [0, 1]). */
   static readonly parameters = declareParameters(
-    { totalCount: { constraint: nonNegativeInteger }, logits: { constraint: real }, probs: { constraint: unitInterval } },
-    [['totalCount', 'logits'], ['totalCount', 'probs']],
+    {
+      totalCount: { constraint: nonNegativeInteger },
+      logits: { constraint: real },
+      probs: { constraint: unitInterval },
+    },
+    [
+      ['totalCount', 'logits'],
+      ['totalCount', 'probs'],
+    ],
   );
   /** n, broadcast to the batch shape. */
   readonly totalCount: tf.Tensor;
@@ -115,7 +122,10 @@ export class Binomial extends Distribution {
   override enumerateSupport(expand = true): tf.Tensor {
     const n = this.commonTotalCount('enumerateSupport');
     if (!(Number.isInteger(n) && n >= 0 && n <= MAX_ENUMERATED)) {
-      throw new ArgumentError('totalCount', `Binomial.enumerateSupport: "totalCount" ${n} must be an integer in [0, ${MAX_ENUMERATED}] to enumerate`);
+      throw new ArgumentError(
+        'totalCount',
+        `Binomial.enumerateSupport: "totalCount" ${n} must be an integer in [0, ${MAX_ENUMERATED}] to enumerate`,
+      );
     }
     return tf.tidy(() => {
       const values = tf.reshape(tf.range(0, n + 1, 1, 'float32'), [n + 1, ...this.batchShape.map(() => 1)]);
@@ -126,7 +136,10 @@ export class Binomial extends Distribution {
     const counts = this.totalCount.dataSync();
     const n = counts[0] ?? 0;
     if (counts.some((c) => c !== n)) {
-      throw new ArgumentError('totalCount', `Binomial.${method} needs the same "totalCount" across the batch (torch's rule), got ${counts[0]} and ${counts.find((c) => c !== n)}`);
+      throw new ArgumentError(
+        'totalCount',
+        `Binomial.${method} needs the same "totalCount" across the batch (torch's rule), got ${counts[0]} and ${counts.find((c) => c !== n)}`,
+      );
     }
     return n;
   }
@@ -138,7 +151,10 @@ export class Binomial extends Distribution {
     return tf.add(logChoose, tf.add(mulZeroSafe(x, logP), mulZeroSafe(tf.sub(n, x), log1mP)));
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
-    const [n, p] = tf.tidy(() => [tf.broadcastTo(this.totalCount, shape), tf.broadcastTo(tf.sigmoid(this.logits), shape)]);
+    const [n, p] = tf.tidy(() => [
+      tf.broadcastTo(this.totalCount, shape),
+      tf.broadcastTo(tf.sigmoid(this.logits), shape),
+    ]);
     const ns = n!.dataSync();
     const ps = p!.dataSync();
     n!.dispose();
@@ -166,7 +182,11 @@ export class Binomial extends Distribution {
     const k = this.enumerateSupport(false);
     const lp = this._logProb(k);
     const terms = tf.mul(tf.exp(lp), lp);
-    const safe = tf.where(gradFreeMask([lp], (v) => tf.equal(v, -Infinity)), tf.zerosLike(terms), terms);
+    const safe = tf.where(
+      gradFreeMask([lp], (v) => tf.equal(v, -Infinity)),
+      tf.zerosLike(terms),
+      terms,
+    );
     return tf.neg(tf.sum(safe, 0));
   }
   /** F(k) = I_{1−p}(n − ⌊k⌋, ⌊k⌋ + 1) for 0 ≤ k < n (the regularized incomplete beta); 0 below 0, 1 from n. */
@@ -181,4 +201,3 @@ export class Binomial extends Distribution {
     return tf.where(inside, f, tf.where(tf.less(k, 0), tf.zerosLike(f), tf.onesLike(f)));
   }
 }
-

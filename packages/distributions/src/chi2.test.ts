@@ -6,7 +6,11 @@ import { Chi2, type Chi2Params } from './chi2.js';
 
 describe('Chi2', () => {
   it('matches torch: logProb, mean, variance, mode, entropy; cdf and icdf match SciPy', () => {
-    expectMatchesTorch(torch.chi2!, (p) => new Chi2(p as unknown as Chi2Params), { rtol: 2e-5, atol: 2e-6, tolerances: { icdf: [1e-4, 1e-5] } });
+    expectMatchesTorch(torch.chi2!, (p) => new Chi2(p as unknown as Chi2Params), {
+      rtol: 2e-5,
+      atol: 2e-6,
+      tolerances: { icdf: [1e-4, 1e-5] },
+    });
   });
   it('samples pass a KS test (k = 4: F(x) = 1 − e^{−x/2}(1 + x/2)); the implicit rsample gradient ∂E[X]/∂k = 1', () => {
     const d = new Chi2({ df: 4 });

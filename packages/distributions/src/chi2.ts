@@ -42,7 +42,9 @@ export class Chi2 extends Distribution {
   }
   /** F⁻¹(q) = 2·P⁻¹(k/2, q). */
   icdf(q: TensorLike): tf.Tensor {
-    return quantile(this, q, (p) => tf.mul(2, igammaInv(tf.add(tf.mul(0.5, this.df), tf.zerosLike(p)), tf.add(p, tf.zerosLike(this.df)))));
+    return quantile(this, q, (p) =>
+      tf.mul(2, igammaInv(tf.add(tf.mul(0.5, this.df), tf.zerosLike(p)), tf.add(p, tf.zerosLike(this.df)))),
+    );
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const h = tf.mul(0.5, this.df);

@@ -15,12 +15,16 @@ describe('Exponential', () => {
     x.dispose();
     d.dispose();
     tf.tidy(() => {
-      const g = tf.grad((r: tf.Tensor) => tf.mean(new Exponential({ rate: r }).rsample([20000], { seed: 3 })))(tf.scalar(2));
+      const g = tf.grad((r: tf.Tensor) => tf.mean(new Exponential({ rate: r }).rsample([20000], { seed: 3 })))(
+        tf.scalar(2),
+      );
       expectClose(g, -0.25, 0.03, 0);
     });
   });
   it('rejects a non-positive rate and negative values', () => {
-    expect(() => new Exponential({ rate: [1, 0] })).toThrowError(/Exponential: "rate" must be finite and > 0, got 0 at index \[1\]/);
+    expect(() => new Exponential({ rate: [1, 0] })).toThrowError(
+      /Exponential: "rate" must be finite and > 0, got 0 at index \[1\]/,
+    );
     const d = new Exponential({ rate: 1 });
     expect(() => d.logProb(-1)).toThrowError(/"value" must be/);
     d.dispose();

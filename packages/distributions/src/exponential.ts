@@ -27,7 +27,12 @@ export class Exponential extends Distribution {
   readonly rate: tf.Tensor;
 
   constructor(params: ExponentialParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('Exponential', Exponential.parameters, params, resolveValidateArgs('Exponential', options));
+    const p = prepareParameters(
+      'Exponential',
+      Exponential.parameters,
+      params,
+      resolveValidateArgs('Exponential', options),
+    );
     super(p, options);
     this.rate = p.tensors.rate;
   }

@@ -43,7 +43,12 @@ export class FisherSnedecor extends Distribution {
   readonly df2: tf.Tensor;
 
   constructor(params: FisherSnedecorParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('FisherSnedecor', FisherSnedecor.parameters, params, resolveValidateArgs('FisherSnedecor', options));
+    const p = prepareParameters(
+      'FisherSnedecor',
+      FisherSnedecor.parameters,
+      params,
+      resolveValidateArgs('FisherSnedecor', options),
+    );
     super(p, options);
     this.df1 = p.tensors.df1;
     this.df2 = p.tensors.df2;
@@ -91,7 +96,11 @@ export class FisherSnedecor extends Distribution {
     return where(
       this.df2,
       4,
-      (d2) => tf.div(tf.mul(tf.mul(2, tf.square(d2)), tf.sub(tf.add(d1, d2), 2)), tf.mul(tf.mul(d1, tf.square(tf.sub(d2, 2))), tf.sub(d2, 4))),
+      (d2) =>
+        tf.div(
+          tf.mul(tf.mul(2, tf.square(d2)), tf.sub(tf.add(d1, d2), 2)),
+          tf.mul(tf.mul(d1, tf.square(tf.sub(d2, 2))), tf.sub(d2, 4)),
+        ),
       undefinedOrInf,
     );
   }
@@ -103,7 +112,10 @@ export class FisherSnedecor extends Distribution {
     const h2 = tf.mul(0.5, this.df2);
     const s = tf.add(h1, h2);
     const t = tf.add(tf.log(tf.div(this.df2, this.df1)), lbeta(h1, h2));
-    const psi = tf.add(tf.sub(tf.mul(tf.sub(1, h1), digamma(h1)), tf.mul(tf.add(1, h2), digamma(h2))), tf.mul(s, digamma(s)));
+    const psi = tf.add(
+      tf.sub(tf.mul(tf.sub(1, h1), digamma(h1)), tf.mul(tf.add(1, h2), digamma(h2))),
+      tf.mul(s, digamma(s)),
+    );
     return tf.add(t, psi);
   }
   /** F(x) = I_{d₁x/(d₁x + d₂)}(d₁/2, d₂/2). */

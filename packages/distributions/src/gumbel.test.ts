@@ -15,15 +15,23 @@ describe('Gumbel', () => {
     x.dispose();
     d.dispose();
     tf.tidy(() => {
-      const g = tf.grad((s: tf.Tensor) => tf.mean(new Gumbel({ loc: 0, scale: s }).rsample([40000], { seed: 13 })))(tf.scalar(1));
+      const g = tf.grad((s: tf.Tensor) => tf.mean(new Gumbel({ loc: 0, scale: s }).rsample([40000], { seed: 13 })))(
+        tf.scalar(1),
+      );
       expectClose(g, EULER_GAMMA, 0, 0.03);
     });
   });
   it('rejects bad input', () => {
-    expect(() => new Gumbel({ loc: NaN, scale: 1 })).toThrowError(/Gumbel: "loc" must be a finite real number, got NaN/);
+    expect(() => new Gumbel({ loc: NaN, scale: 1 })).toThrowError(
+      /Gumbel: "loc" must be a finite real number, got NaN/,
+    );
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Gumbel({ loc: [0, 1], scale: 2 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new Gumbel({ loc: [0, 1], scale: 2 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
     const d = new Gumbel({ loc: [0, 1], scale: 2 });
     expectNoLeak(() => d.icdf(0.3));
     d.dispose();

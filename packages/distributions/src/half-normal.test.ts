@@ -18,7 +18,9 @@ function erf(x: number): number {
 
 describe('HalfNormal', () => {
   it('matches torch: logProb, cdf, icdf, mean, variance, mode, entropy', () => {
-    expectMatchesTorch(torch.halfNormal!, (p) => new HalfNormal(p as unknown as HalfScaleParams), { tolerances: { icdf: [2e-5, 1e-6] } });
+    expectMatchesTorch(torch.halfNormal!, (p) => new HalfNormal(p as unknown as HalfScaleParams), {
+      tolerances: { icdf: [2e-5, 1e-6] },
+    });
   });
   it('samples pass a KS test; rsample gradient ∂E[X]/∂σ = √(2/π)', () => {
     const d = new HalfNormal({ scale: 1.5 });
@@ -27,7 +29,9 @@ describe('HalfNormal', () => {
     x.dispose();
     d.dispose();
     tf.tidy(() => {
-      const g = tf.grad((s: tf.Tensor) => tf.mean(new HalfNormal({ scale: s }).rsample([20000], { seed: 6 })))(tf.scalar(1));
+      const g = tf.grad((s: tf.Tensor) => tf.mean(new HalfNormal({ scale: s }).rsample([20000], { seed: 6 })))(
+        tf.scalar(1),
+      );
       expectClose(g, Math.sqrt(2 / Math.PI), 0.02, 0);
     });
   });
@@ -47,7 +51,9 @@ describe('HalfNormal', () => {
 
 describe('HalfCauchy', () => {
   it('matches torch: logProb, cdf, icdf, mean (∞), variance (∞), mode, entropy', () => {
-    expectMatchesTorch(torch.halfCauchy!, (p) => new HalfCauchy(p as unknown as HalfScaleParams), { tolerances: { icdf: [1e-4, 1e-6] } });
+    expectMatchesTorch(torch.halfCauchy!, (p) => new HalfCauchy(p as unknown as HalfScaleParams), {
+      tolerances: { icdf: [1e-4, 1e-6] },
+    });
   });
   it('samples pass a KS test', () => {
     const d = new HalfCauchy({ scale: 2.5 });

@@ -53,7 +53,10 @@ export class HalfNormal extends HalfScaleDistribution {
     return quantile(this, q, (p) => tf.mul(tf.mul(this.scale, Math.SQRT2), erfinv(p)));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    return tf.sub(tf.sub(LOG_SQRT_2_OVER_PI, tf.log(this.scale)), tf.div(tf.square(x), tf.mul(2, tf.square(this.scale))));
+    return tf.sub(
+      tf.sub(LOG_SQRT_2_OVER_PI, tf.log(this.scale)),
+      tf.div(tf.square(x), tf.mul(2, tf.square(this.scale))),
+    );
   }
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     return tf.abs(tf.mul(this.scale, tf.randomNormal(shape, 0, 1, 'float32', seed)));

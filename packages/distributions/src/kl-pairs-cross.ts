@@ -39,14 +39,23 @@ export function klNormalLaplace(p: Normal, q: Laplace): tf.Tensor {
   const r = tf.div(diff, p.scale);
   const t2 = tf.mul(Math.sqrt(2 / Math.PI), tf.mul(p.scale, tf.exp(tf.mul(-0.5, tf.square(r)))));
   const t3 = tf.mul(diff, tf.erf(tf.mul(Math.SQRT1_2, r)));
-  return tf.sub(tf.sub(tf.div(tf.add(t2, t3), q.scale), tf.log(tf.div(p.scale, q.scale))), 0.5 * (1 + Math.log(0.5 * Math.PI)));
+  return tf.sub(
+    tf.sub(tf.div(tf.add(t2, t3), q.scale), tf.log(tf.div(p.scale, q.scale))),
+    0.5 * (1 + Math.log(0.5 * Math.PI)),
+  );
 }
 
 /** KL(Laplace(μ₁, b) ‖ N(μ₂, σ²)) = −½ log(2b²/(πσ²)) + b²/σ² + (μ₁ − μ₂)²/(2σ²) − 1. */
 export function klLaplaceNormal(p: Laplace, q: Normal): tf.Tensor {
   const v = tf.square(q.scale);
   const ratio = tf.div(tf.square(p.scale), v);
-  return tf.sub(tf.add(tf.sub(ratio, tf.mul(0.5, tf.log(tf.mul(ratio, 2 / Math.PI)))), tf.div(tf.square(tf.sub(p.loc, q.loc)), tf.mul(2, v))), 1);
+  return tf.sub(
+    tf.add(
+      tf.sub(ratio, tf.mul(0.5, tf.log(tf.mul(ratio, 2 / Math.PI)))),
+      tf.div(tf.square(tf.sub(p.loc, q.loc)), tf.mul(2, v)),
+    ),
+    1,
+  );
 }
 
 /** KL(N ‖ Gumbel(μ, β)) (torch's `_kl_normal_gumbel`). */
@@ -91,13 +100,19 @@ export function klBetaGamma(p: Beta, q: Gamma): tf.Tensor {
 
 /** KL(Beta(a, b) ‖ Exp(λ)) = −H − log λ + λa/(a + b). */
 export function klBetaExponential(p: Beta, q: Exponential): tf.Tensor {
-  return tf.add(tf.sub(tf.neg(p.entropy()), tf.log(q.rate)), tf.div(tf.mul(q.rate, p.concentration1), tf.add(p.concentration1, p.concentration0)));
+  return tf.add(
+    tf.sub(tf.neg(p.entropy()), tf.log(q.rate)),
+    tf.div(tf.mul(q.rate, p.concentration1), tf.add(p.concentration1, p.concentration0)),
+  );
 }
 
 /** KL(Beta ‖ U(a, b)) = −H + log(b − a), +∞ unless [0, 1] ⊆ [a, b]. */
 export function klBetaUniform(p: Beta, q: Uniform): tf.Tensor {
   const kl = tf.add(tf.neg(p.entropy()), tf.log(tf.sub(q.high, q.low)));
-  return infiniteWhere(kl, mask([q.low, q.high], (l, h) => tf.logicalOr(tf.greater(l, 0), tf.less(h!, 1))));
+  return infiniteWhere(
+    kl,
+    mask([q.low, q.high], (l, h) => tf.logicalOr(tf.greater(l, 0), tf.less(h!, 1))),
+  );
 }
 
 /** KL(Bern(p) ‖ Poi(λ)) = −H(p) − (p log λ − λ). */
@@ -109,7 +124,10 @@ export function klBernoulliPoisson(p: Bernoulli, q: Poisson): tf.Tensor {
 export function klUniformNormal(p: Uniform, q: Normal): tf.Tensor {
   const w = tf.sub(p.high, p.low);
   const t3 = tf.square(tf.sub(tf.mul(0.5, tf.add(p.high, p.low)), q.loc));
-  return tf.add(tf.log(tf.div(tf.mul(Math.sqrt(2 * Math.PI), q.scale), w)), tf.div(tf.add(tf.div(tf.square(w), 12), t3), tf.mul(2, tf.square(q.scale))));
+  return tf.add(
+    tf.log(tf.div(tf.mul(Math.sqrt(2 * Math.PI), q.scale), w)),
+    tf.div(tf.add(tf.div(tf.square(w), 12), t3), tf.mul(2, tf.square(q.scale))),
+  );
 }
 
 /** KL(U(a, b) ‖ Gumbel(μ, β)) (torch's `_kl_uniform_gumbel`). */
@@ -117,13 +135,19 @@ export function klUniformGumbel(p: Uniform, q: Gumbel): tf.Tensor {
   const c = tf.div(q.scale, tf.sub(p.high, p.low));
   const hi = tf.div(tf.sub(p.high, q.loc), q.scale);
   const lo = tf.div(tf.sub(p.low, q.loc), q.scale);
-  return tf.sub(tf.add(tf.log(c), tf.mul(0.5, tf.add(hi, lo))), tf.mul(c, tf.sub(tf.exp(tf.neg(hi)), tf.exp(tf.neg(lo)))));
+  return tf.sub(
+    tf.add(tf.log(c), tf.mul(0.5, tf.add(hi, lo))),
+    tf.mul(c, tf.sub(tf.exp(tf.neg(hi)), tf.exp(tf.neg(lo)))),
+  );
 }
 
 /** KL(U(a, b) ‖ Exp(λ)) = λ(a + b)/2 − log((b − a)λ), +∞ where a < 0. */
 export function klUniformExponential(p: Uniform, q: Exponential): tf.Tensor {
   const kl = tf.sub(tf.mul(q.rate, tf.mul(0.5, tf.add(p.high, p.low))), tf.log(tf.mul(tf.sub(p.high, p.low), q.rate)));
-  return infiniteWhere(kl, mask([p.low], (l) => tf.less(l, 0)));
+  return infiniteWhere(
+    kl,
+    mask([p.low], (l) => tf.less(l, 0)),
+  );
 }
 
 /** (b log b − a log a − (b − a))/(b − a) = E_U[log X] for U(a, b), a ≥ 0. */
@@ -138,7 +162,10 @@ export function klUniformGamma(p: Uniform, q: Gamma): tf.Tensor {
   const t3 = tf.mul(tf.sub(1, q.concentration), meanLog(p));
   const t4 = tf.mul(q.rate, tf.mul(0.5, tf.add(p.high, p.low)));
   const kl = tf.add(tf.add(tf.sub(t2, tf.log(tf.sub(p.high, p.low))), t3), t4);
-  return infiniteWhere(kl, mask([p.low], (l) => tf.less(l, 0)));
+  return infiniteWhere(
+    kl,
+    mask([p.low], (l) => tf.less(l, 0)),
+  );
 }
 
 /** KL(U(a, b) ‖ Beta(α, β)) = −log(b − a) − (α − 1)E[log X] − (β − 1)E[log(1 − X)] + log B(α, β), +∞ unless [a, b] ⊆ [0, 1]. */
@@ -152,20 +179,29 @@ export function klUniformBeta(p: Uniform, q: Beta): tf.Tensor {
     tf.sub(tf.sub(lbeta(q.concentration1, q.concentration0), tf.log(w)), tf.mul(tf.sub(q.concentration1, 1), eLog)),
     tf.mul(tf.sub(q.concentration0, 1), eLog1m),
   );
-  return infiniteWhere(kl, mask([p.low, p.high], (l, h) => tf.logicalOr(tf.less(l, 0), tf.greater(h!, 1))));
+  return infiniteWhere(
+    kl,
+    mask([p.low, p.high], (l, h) => tf.logicalOr(tf.less(l, 0), tf.greater(h!, 1))),
+  );
 }
 
 /** KL(U(a, b) ‖ Pareto(xₘ, α)) = (α + 1)E[log X] − log(α xₘ^α (b − a)), +∞ where a < xₘ. */
 export function klUniformPareto(p: Uniform, q: Pareto): tf.Tensor {
   const t1 = tf.log(tf.mul(tf.mul(q.alpha, tf.pow(q.scale, q.alpha)), tf.sub(p.high, p.low)));
   const kl = tf.sub(tf.mul(tf.add(q.alpha, 1), meanLog(p)), t1);
-  return infiniteWhere(kl, mask([p.low, q.scale], (l, s) => tf.less(l, s!)));
+  return infiniteWhere(
+    kl,
+    mask([p.low, q.scale], (l, s) => tf.less(l, s!)),
+  );
 }
 
 /** KL(Exp(λ) ‖ Gamma(α, β)) (torch's `_kl_exponential_gamma`). */
 export function klExponentialGamma(p: Exponential, q: Gamma): tf.Tensor {
   const r = tf.div(q.rate, p.rate);
-  const t = tf.add(tf.sub(r, tf.mul(q.concentration, tf.log(r))), tf.add(lgamma(q.concentration), tf.mul(q.concentration, EULER_GAMMA)));
+  const t = tf.add(
+    tf.sub(r, tf.mul(q.concentration, tf.log(r))),
+    tf.add(lgamma(q.concentration), tf.mul(q.concentration, EULER_GAMMA)),
+  );
   return tf.sub(t, 1 + EULER_GAMMA);
 }
 
@@ -202,7 +238,10 @@ export function klGammaGumbel(p: Gamma, q: Gumbel): tf.Tensor {
 function finiteAbove(alpha: tf.Tensor, above: number, f: (a: tf.Tensor) => tf.Tensor): tf.Tensor {
   const ok = mask([alpha], (a) => tf.greater(a, above));
   const v = f(tf.where(ok, alpha, tf.fill(alpha.shape, above + 1)));
-  return infiniteWhere(v, mask([alpha], (a) => tf.lessEqual(a, above)));
+  return infiniteWhere(
+    v,
+    mask([alpha], (a) => tf.lessEqual(a, above)),
+  );
 }
 
 /** KL(Pareto(xₘ, α) ‖ Exp(λ)), +∞ for α ≤ 1. */
@@ -250,7 +289,10 @@ export function klBetaContinuousBernoulli(p: Beta, q: ContinuousBernoulli): tf.T
 /** KL(U(a, b) ‖ CB(λ)) = −H − E[X]ℓ − log q(0), +∞ unless [a, b] ⊆ [0, 1] (torch also sends [0, 1] itself to +∞; the integral is finite). */
 export function klUniformContinuousBernoulli(p: Uniform, q: ContinuousBernoulli): tf.Tensor {
   const kl = tf.sub(tf.sub(tf.neg(p.entropy()), tf.mul(p.mean(), q.logits)), cbLogAtZero(q));
-  return infiniteWhere(kl, mask([p.low, p.high], (l, h) => tf.logicalOr(tf.less(l, 0), tf.greater(h!, 1))));
+  return infiniteWhere(
+    kl,
+    mask([p.low, p.high], (l, h) => tf.logicalOr(tf.less(l, 0), tf.greater(h!, 1))),
+  );
 }
 
 /** KL(CB ‖ Exp(λ)) = −H − log λ + λE[X]. */
@@ -267,7 +309,10 @@ export function klContinuousBernoulliNormal(p: ContinuousBernoulli, q: Normal): 
 /** KL(CB ‖ U(a, b)) = −H + log(b − a), +∞ unless [0, 1] ⊆ [a, b]. */
 export function klContinuousBernoulliUniform(p: ContinuousBernoulli, q: Uniform): tf.Tensor {
   const kl = tf.add(tf.neg(p.entropy()), tf.log(tf.sub(q.high, q.low)));
-  return infiniteWhere(kl, mask([q.low, q.high], (l, h) => tf.logicalOr(tf.greater(l, 0), tf.less(h!, 1))));
+  return infiniteWhere(
+    kl,
+    mask([q.low, q.high], (l, h) => tf.logicalOr(tf.greater(l, 0), tf.less(h!, 1))),
+  );
 }
 
 /** Cross-family analytic pairs (torch 1.13's registry) and the +∞ pairs whose supports do not nest. */

@@ -24,11 +24,24 @@ import { Poisson } from './poisson.js';
 import { TransformedDistribution } from './transformed-distribution.js';
 import { Uniform } from './uniform.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Ctor = new (params: any) => Distribution;
+type Ctor = new (params: never) => Distribution;
 const families: Record<string, Ctor> = {
-  Uniform, Normal, Gumbel, Exponential, Gamma, Beta, Pareto, Geometric, Binomial, HalfNormal, ContinuousBernoulli,
-  LogNormal, Laplace, Bernoulli, Poisson, Cauchy,
+  Uniform,
+  Normal,
+  Gumbel,
+  Exponential,
+  Gamma,
+  Beta,
+  Pareto,
+  Geometric,
+  Binomial,
+  HalfNormal,
+  ContinuousBernoulli,
+  LogNormal,
+  Laplace,
+  Bernoulli,
+  Poisson,
+  Cauchy,
 };
 
 /** torch's parameter names → varia's. */
@@ -38,13 +51,39 @@ const rename = (params: Record<string, Value>): Record<string, Value> => {
   return out;
 };
 
-const mvnCov = [[2, 0.3, -0.4], [0.3, 1, 0.2], [-0.4, 0.2, 0.5]];
-const mvnQCov = [[1, 0.2, 0], [0.2, 2, 0.5], [0, 0.5, 1]];
+const mvnCov = [
+  [2, 0.3, -0.4],
+  [0.3, 1, 0.2],
+  [-0.4, 0.2, 0.5],
+];
+const mvnQCov = [
+  [1, 0.2, 0],
+  [0.2, 2, 0.5],
+  [0, 0.5, 1],
+];
 const gaussians = {
   MultivariateNormal: () => new MultivariateNormal({ loc: [1, -1, 0.5], covarianceMatrix: mvnCov }),
-  LowRankMultivariateNormal: () => new LowRankMultivariateNormal({ loc: [1, -1, 0.5], covFactor: [[1, 0.5], [-0.3, 0.8], [0.2, -1]], covDiag: [0.5, 1, 0.3] }),
+  LowRankMultivariateNormal: () =>
+    new LowRankMultivariateNormal({
+      loc: [1, -1, 0.5],
+      covFactor: [
+        [1, 0.5],
+        [-0.3, 0.8],
+        [0.2, -1],
+      ],
+      covDiag: [0.5, 1, 0.3],
+    }),
   MultivariateNormalQ: () => new MultivariateNormal({ loc: [0, 0.5, -0.5], covarianceMatrix: mvnQCov }),
-  LowRankMultivariateNormalQ: () => new LowRankMultivariateNormal({ loc: [0, 0.5, -0.5], covFactor: [[0.3, 0.1], [0, -0.4], [0.5, 0.2]], covDiag: [1, 0.7, 1.2] }),
+  LowRankMultivariateNormalQ: () =>
+    new LowRankMultivariateNormal({
+      loc: [0, 0.5, -0.5],
+      covFactor: [
+        [0.3, 0.1],
+        [0, -0.4],
+        [0.5, 0.2],
+      ],
+      covDiag: [1, 0.7, 1.2],
+    }),
 };
 
 describe('KL pairs of the transform-era families (against torch.distributions.kl_divergence)', () => {
@@ -52,8 +91,8 @@ describe('KL pairs of the transform-era families (against torch.distributions.kl
   it.each(univariate.map((e) => [e.pair, e] as const))('%s', (pair, e) => {
     const [pn, qn] = pair.replace(/\(.*\)$/, '').split('|') as [string, string];
     const before = tf.memory().numTensors;
-    const p = new families[pn]!(rename(e.p!));
-    const q = new families[qn]!(rename(e.q!));
+    const p = new families[pn]!(rename(e.p!) as never);
+    const q = new families[qn]!(rename(e.q!) as never);
     const kl = klDivergence(p, q);
     expectAllClose(kl, e.kl, 2e-5, 2e-5, pair);
     kl.dispose();

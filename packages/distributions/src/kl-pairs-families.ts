@@ -3,7 +3,6 @@ import { NotImplementedError, ShapeError } from '@varia/core';
 import { Binomial } from './binomial.js';
 import { Cauchy } from './cauchy.js';
 import { ContinuousBernoulli } from './continuous-bernoulli.js';
-import type { Distribution } from './distribution.js';
 import { Exponential } from './exponential.js';
 import { Geometric } from './geometric.js';
 import { Gumbel, EULER_GAMMA } from './gumbel.js';
@@ -28,7 +27,12 @@ export function infiniteWhere(value: tf.Tensor, infinite: tf.Tensor): tf.Tensor 
 /** KL(U(a₁, b₁) ‖ U(a₂, b₂)) = log((b₂ − a₂)/(b₁ − a₁)), +∞ unless [a₁, b₁] ⊆ [a₂, b₂]. */
 export function klUniformUniform(p: Uniform, q: Uniform): tf.Tensor {
   const kl = tf.log(tf.div(tf.sub(q.high, q.low), tf.sub(p.high, p.low)));
-  return infiniteWhere(kl, gradFreeMask([p.low, p.high, q.low, q.high], (pl, ph, ql, qh) => tf.logicalOr(tf.greater(ql!, pl!), tf.less(qh!, ph!))));
+  return infiniteWhere(
+    kl,
+    gradFreeMask([p.low, p.high, q.low, q.high], (pl, ph, ql, qh) =>
+      tf.logicalOr(tf.greater(ql!, pl!), tf.less(qh!, ph!)),
+    ),
+  );
 }
 
 /** KL(Exp(λ₁) ‖ Exp(λ₂)) = λ₂/λ₁ − log(λ₂/λ₁) − 1. */
@@ -51,7 +55,10 @@ export function klGumbelGumbel(p: Gumbel, q: Gumbel): tf.Tensor {
 export function klParetoPareto(p: Pareto, q: Pareto): tf.Tensor {
   const ar = tf.div(q.alpha, p.alpha);
   const kl = tf.sub(tf.add(tf.sub(tf.mul(q.alpha, tf.log(tf.div(p.scale, q.scale))), tf.log(ar)), ar), 1);
-  return infiniteWhere(kl, gradFreeMask([p.scale, q.scale], (ps, qs) => tf.less(ps, qs!)));
+  return infiniteWhere(
+    kl,
+    gradFreeMask([p.scale, q.scale], (ps, qs) => tf.less(ps, qs!)),
+  );
 }
 
 /** KL(Geom(p) ‖ Geom(q)) = −H(p) − log(1 − q)/p − logit(q) (failures before the first success). */
@@ -66,10 +73,14 @@ export function klGeometricGeometric(p: Geometric, q: Geometric): tf.Tensor {
  */
 export function klBinomialBinomial(p: Binomial, q: Binomial): tf.Tensor {
   const fewer = tf.tidy(() => tf.any(tf.less(p.totalCount, q.totalCount)).dataSync()[0]);
-  if (fewer) throw new NotImplementedError('klDivergence(Binomial, Binomial): no closed form where p.totalCount < q.totalCount');
+  if (fewer)
+    throw new NotImplementedError('klDivergence(Binomial, Binomial): no closed form where p.totalCount < q.totalCount');
   const probs = tf.sigmoid(p.logits);
   const terms = tf.add(tf.mul(probs, tf.sub(p.logits, q.logits)), tf.sub(tf.softplus(q.logits), tf.softplus(p.logits)));
-  return infiniteWhere(tf.mul(p.totalCount, terms), gradFreeMask([p.totalCount, q.totalCount], (a, b) => tf.greater(a, b!)));
+  return infiniteWhere(
+    tf.mul(p.totalCount, terms),
+    gradFreeMask([p.totalCount, q.totalCount], (a, b) => tf.greater(a, b!)),
+  );
 }
 
 /** KL(HalfNormal(σ₁) ‖ HalfNormal(σ₂)) = log(σ₂/σ₁) + σ₁²/(2σ₂²) − ½. */
@@ -101,7 +112,9 @@ export function klContinuousBernoulliContinuousBernoulli(p: ContinuousBernoulli,
 
 /** A Gaussian's mean and lower Cholesky factor of its covariance. */
 function gaussian(d: MultivariateNormal | LowRankMultivariateNormal): { loc: tf.Tensor; tril: tf.Tensor } {
-  return d instanceof MultivariateNormal ? { loc: d.loc, tril: d.scaleTril } : { loc: d.loc, tril: cholesky(d.covarianceMatrixParameter()) };
+  return d instanceof MultivariateNormal
+    ? { loc: d.loc, tril: d.scaleTril }
+    : { loc: d.loc, tril: cholesky(d.covarianceMatrixParameter()) };
 }
 
 /**
@@ -127,7 +140,8 @@ export function klGaussianGaussian(
 /** Whether two bijectors are the same map: the same instance, or the same parameterless class. */
 function sameBijector(p: TransformedDistribution, q: TransformedDistribution): boolean {
   if (p.bijector === q.bijector) return true;
-  const hasTensors = (b: object): boolean => Object.values(b).some((v) => v instanceof tf.Tensor || (typeof v === 'object' && v !== null && 'bijectors' in v));
+  const hasTensors = (b: object): boolean =>
+    Object.values(b).some((v) => v instanceof tf.Tensor || (typeof v === 'object' && v !== null && 'bijectors' in v));
   return p.bijector.constructor === q.bijector.constructor && !hasTensors(p.bijector) && !hasTensors(q.bijector);
 }
 
@@ -165,4 +179,3 @@ export function familyKLPairs(): [DistributionClass, DistributionClass, KLFuncti
   ];
   return pairs as unknown as [DistributionClass, DistributionClass, KLFunction][];
 }
-

@@ -25,14 +25,22 @@ export interface KumaraswamyParams {
  */
 export class Kumaraswamy extends Distribution {
   /** The parameters: `concentration1` (a) and `concentration0` (b), positive. */
-  static readonly parameters = declareParameters({ concentration1: { constraint: positive }, concentration0: { constraint: positive } });
+  static readonly parameters = declareParameters({
+    concentration1: { constraint: positive },
+    concentration0: { constraint: positive },
+  });
   /** a, broadcast to the batch shape. */
   readonly concentration1: tf.Tensor;
   /** b, broadcast to the batch shape. */
   readonly concentration0: tf.Tensor;
 
   constructor(params: KumaraswamyParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('Kumaraswamy', Kumaraswamy.parameters, params, resolveValidateArgs('Kumaraswamy', options));
+    const p = prepareParameters(
+      'Kumaraswamy',
+      Kumaraswamy.parameters,
+      params,
+      resolveValidateArgs('Kumaraswamy', options),
+    );
     super(p, options);
     this.concentration1 = p.tensors.concentration1;
     this.concentration0 = p.tensors.concentration0;
@@ -76,7 +84,9 @@ export class Kumaraswamy extends Distribution {
   protected override _mode(): tf.Tensor {
     const a = this.concentration1;
     const b = this.concentration0;
-    const ok = gradFreeMask([a, b], (av, bv) => tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(av, 1), tf.greaterEqual(bv!, 1)), tf.greater(tf.mul(av, bv!), 1)));
+    const ok = gradFreeMask([a, b], (av, bv) =>
+      tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(av, 1), tf.greaterEqual(bv!, 1)), tf.greater(tf.mul(av, bv!), 1)),
+    );
     const aSafe = tf.where(ok, a, tf.fill(a.shape, 2));
     const bSafe = tf.where(ok, b, tf.fill(b.shape, 2));
     const m = tf.pow(tf.div(tf.sub(aSafe, 1), tf.sub(tf.mul(aSafe, bSafe), 1)), tf.reciprocal(aSafe));

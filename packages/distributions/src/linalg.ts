@@ -12,7 +12,10 @@ export function broadcastBatch(a: tf.Tensor, b: tf.Tensor, coreA: number, coreB:
   const batch = broadcastShapes([a.shape.slice(0, a.rank - coreA), b.shape.slice(0, b.rank - coreB)]);
   const ta = [...batch, ...a.shape.slice(a.rank - coreA)];
   const tb = [...batch, ...b.shape.slice(b.rank - coreB)];
-  return [a.rank === ta.length && a.shape.every((d, i) => d === ta[i]) ? a : tf.broadcastTo(a, ta), b.rank === tb.length && b.shape.every((d, i) => d === tb[i]) ? b : tf.broadcastTo(b, tb)];
+  return [
+    a.rank === ta.length && a.shape.every((d, i) => d === ta[i]) ? a : tf.broadcastTo(a, ta),
+    b.rank === tb.length && b.shape.every((d, i) => d === tb[i]) ? b : tf.broadcastTo(b, tb),
+  ];
 }
 
 /**
@@ -97,7 +100,10 @@ export function transposeLast(m: tf.Tensor): tf.Tensor {
 /** The lower triangle of m (entries above the diagonal set to 0). */
 export function tril(m: tf.Tensor): tf.Tensor {
   const d = m.shape[m.rank - 1]!;
-  const mask = tf.tensor2d(Array.from({ length: d * d }, (_, k) => (k % d <= Math.floor(k / d) ? 1 : 0)), [d, d]);
+  const mask = tf.tensor2d(
+    Array.from({ length: d * d }, (_, k) => (k % d <= Math.floor(k / d) ? 1 : 0)),
+    [d, d],
+  );
   return tf.mul(m, mask);
 }
 
@@ -125,7 +131,14 @@ export function vecToStrictLower(v: tf.Tensor, d: number): tf.Tensor {
 export function strictLowerToVec(m: tf.Tensor): tf.Tensor {
   const d = m.shape[m.rank - 1]!;
   const flat = tf.reshape(m, [...m.shape.slice(0, -2), d * d]);
-  return tf.gather(flat, tf.tensor1d(strictLowerIndices(d).map(([i, j]) => i * d + j), 'int32'), flat.rank - 1);
+  return tf.gather(
+    flat,
+    tf.tensor1d(
+      strictLowerIndices(d).map(([i, j]) => i * d + j),
+      'int32',
+    ),
+    flat.rank - 1,
+  );
 }
 
 /** Cumulative sum along the last axis (tfjs's `cumsum` needs a non-negative axis). */

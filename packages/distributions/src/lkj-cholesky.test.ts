@@ -7,10 +7,17 @@ import { LKJCholesky, type LKJCholeskyParams } from './lkj-cholesky.js';
 
 describe('LKJCholesky', () => {
   it('matches torch: logProb (D = 3, η = 1.5; D = 4, η = 0.5)', () => {
-    expectMatchesTorch(torch.lkjCholesky!, (p) => new LKJCholesky(p as unknown as LKJCholeskyParams), { rtol: 2e-5, atol: 2e-5 });
+    expectMatchesTorch(torch.lkjCholesky!, (p) => new LKJCholesky(p as unknown as LKJCholeskyParams), {
+      rtol: 2e-5,
+      atol: 2e-5,
+    });
   });
   it('draws are Cholesky factors of correlation matrices; each correlation has mean 0 and variance 1/(2η + D − 1)', () => {
-    for (const [dim, eta, seed] of [[3, 1.5, 1], [4, 0.5, 2], [2, 3, 3]] as const) {
+    for (const [dim, eta, seed] of [
+      [3, 1.5, 1],
+      [4, 0.5, 2],
+      [2, 3, 3],
+    ] as const) {
       tf.tidy(() => {
         const d = new LKJCholesky({ dim, concentration: eta });
         const l = d.sample([6000], { seed });
@@ -24,7 +31,9 @@ describe('LKJCholesky', () => {
     }
   });
   it('rejects a bad dim or concentration', () => {
-    expect(() => new LKJCholesky({ dim: 1, concentration: 1 })).toThrowError(/"dim" must be an integer in \[2, 4096\], got 1/);
+    expect(() => new LKJCholesky({ dim: 1, concentration: 1 })).toThrowError(
+      /"dim" must be an integer in \[2, 4096\], got 1/,
+    );
     expect(() => new LKJCholesky({ dim: 3, concentration: 0 })).toThrowError(/"concentration" must be finite and > 0/);
   });
   it('shape, expand, seeding and memory contract', () => {

@@ -48,7 +48,12 @@ export class LKJCholesky extends Distribution {
     if (!Number.isInteger(dim) || dim < 2 || dim > 4096) {
       throw new ArgumentError('dim', `LKJCholesky: "dim" must be an integer in [2, 4096], got ${String(dim)}`);
     }
-    const p = prepareParameters('LKJCholesky', LKJCholesky.parameters, rest, resolveValidateArgs('LKJCholesky', options));
+    const p = prepareParameters(
+      'LKJCholesky',
+      LKJCholesky.parameters,
+      rest,
+      resolveValidateArgs('LKJCholesky', options),
+    );
     super({ ...p, eventShape: [dim, dim] }, options);
     this.concentration = p.tensors.concentration;
     this.dim = dim;
@@ -68,7 +73,10 @@ export class LKJCholesky extends Distribution {
     const unnormalized = tf.sum(tf.mul(order, tf.log(diag)), -1);
     const dm1 = d - 1;
     const alpha = tf.add(this.concentration, 0.5 * dm1);
-    const normalizer = tf.sub(tf.add(0.5 * dm1 * Math.log(Math.PI), mvlgamma(tf.sub(alpha, 0.5), dm1)), tf.mul(lgamma(alpha), dm1));
+    const normalizer = tf.sub(
+      tf.add(0.5 * dm1 * Math.log(Math.PI), mvlgamma(tf.sub(alpha, 0.5), dm1)),
+      tf.mul(lgamma(alpha), dm1),
+    );
     return tf.sub(unnormalized, normalizer);
   }
   /** The onion method (torch's sampler): row i of L is √yᵢ·uᵢ plus the diagonal that makes its norm 1. */
@@ -78,12 +86,18 @@ export class LKJCholesky extends Distribution {
     const offset = tf.tensor1d([0, ...Array.from({ length: d - 1 }, (_, i) => i)]);
     const marginal = tf.expandDims(tf.add(this.concentration, 0.5 * (d - 2)), -1);
     const beta = new Beta(
-      { concentration1: tf.add(tf.add(offset, 0.5), tf.zerosLike(marginal)), concentration0: tf.sub(marginal, tf.mul(0.5, offset)) },
+      {
+        concentration1: tf.add(tf.add(offset, 0.5), tf.zerosLike(marginal)),
+        concentration0: tf.sub(marginal, tf.mul(0.5, offset)),
+      },
       { validateArgs: false },
     );
     const y = tf.expandDims(beta.sample(sampleShape, { seed: subSeed(seed, 0) }), -1);
     beta.dispose();
-    const strictLower = tf.tensor2d(Array.from({ length: d * d }, (_, k) => (k % d < Math.floor(k / d) ? 1 : 0)), [d, d]);
+    const strictLower = tf.tensor2d(
+      Array.from({ length: d * d }, (_, k) => (k % d < Math.floor(k / d) ? 1 : 0)),
+      [d, d],
+    );
     const u = tf.mul(tf.randomNormal(shape, 0, 1, 'float32', subSeed(seed, 1)), strictLower);
     const norm = tf.sqrt(tf.sum(tf.square(u), -1, true));
     const direction = tf.div(u, tf.add(norm, tf.cast(tf.equal(norm, 0), 'float32')));

@@ -6,7 +6,10 @@ import { LogisticNormal, type LogisticNormalParams } from './logistic-normal.js'
 
 describe('LogisticNormal', () => {
   it('matches torch: logProb on the simplex (event shape [K])', () => {
-    expectMatchesTorch(torch.logisticNormal!, (p) => new LogisticNormal(p as unknown as LogisticNormalParams), { rtol: 2e-5, atol: 2e-5 });
+    expectMatchesTorch(torch.logisticNormal!, (p) => new LogisticNormal(p as unknown as LogisticNormalParams), {
+      rtol: 2e-5,
+      atol: 2e-5,
+    });
   });
   it('draws lie on the simplex and their inverse stick-breaking is N(μ, σ²)', () => {
     tf.tidy(() => {
@@ -21,7 +24,9 @@ describe('LogisticNormal', () => {
     tf.tidy(() => {
       const d = new LogisticNormal({ loc: 0, scale: 1 });
       expect(d.eventShape).toEqual([2]);
-      const g = tf.grad((m: tf.Tensor) => tf.sum(tf.mul(new LogisticNormal({ loc: m, scale: 1 }).rsample([100], { seed: 1 }), [1, 0, 0])))(tf.tensor1d([0, 0]));
+      const g = tf.grad((m: tf.Tensor) =>
+        tf.sum(tf.mul(new LogisticNormal({ loc: m, scale: 1 }).rsample([100], { seed: 1 }), [1, 0, 0])),
+      )(tf.tensor1d([0, 0]));
       expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
     });
   });
@@ -29,6 +34,17 @@ describe('LogisticNormal', () => {
     expect(() => new LogisticNormal({ loc: [0, 0], scale: [1, -1] })).toThrowError(/"scale" must be finite and > 0/);
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new LogisticNormal({ loc: [[0, 1], [1, 1]], scale: 0.5 }), [], true);
+    expectContract(
+      () =>
+        new LogisticNormal({
+          loc: [
+            [0, 1],
+            [1, 1],
+          ],
+          scale: 0.5,
+        }),
+      [],
+      true,
+    );
   });
 });

@@ -44,12 +44,20 @@ export class LowRankMultivariateNormal extends Distribution {
   private readonly capacitanceTril: tf.Tensor;
 
   constructor(params: LowRankMultivariateNormalParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('LowRankMultivariateNormal', LowRankMultivariateNormal.parameters, params, resolveValidateArgs('LowRankMultivariateNormal', options));
+    const p = prepareParameters(
+      'LowRankMultivariateNormal',
+      LowRankMultivariateNormal.parameters,
+      params,
+      resolveValidateArgs('LowRankMultivariateNormal', options),
+    );
     const { loc, covFactor, covDiag } = p.tensors;
     const d = loc.shape[loc.rank - 1]!;
     if (covFactor.shape[covFactor.rank - 2] !== d) {
       for (const t of p.owned) t.dispose();
-      throw new ShapeError('covFactor', `LowRankMultivariateNormal: "covFactor" must be [..., D, R] with "loc" [..., D], got [${covFactor.shape.join(', ')}] and [${loc.shape.join(', ')}]`);
+      throw new ShapeError(
+        'covFactor',
+        `LowRankMultivariateNormal: "covFactor" must be [..., D, R] with "loc" [..., D], got [${covFactor.shape.join(', ')}] and [${loc.shape.join(', ')}]`,
+      );
     }
     const rank = covFactor.shape[covFactor.rank - 1]!;
     const capacitanceTril = tf.tidy(() => {

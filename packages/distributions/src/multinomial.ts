@@ -6,7 +6,7 @@ import { type Constraint, nonNegativeInteger } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { cpuRng } from './sampling.js';
-import { gradFreeMask, lgamma } from './special.js';
+import { lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
@@ -31,7 +31,10 @@ export class Multinomial extends Distribution {
   /** The parameters: `totalCount` (a non-negative integer) with `logits` or `probs` (vectors over K). */
   static readonly parameters = declareParameters(
     { totalCount: { constraint: nonNegativeInteger }, ...categoricalParameters.properties },
-    [['totalCount', 'logits'], ['totalCount', 'probs']],
+    [
+      ['totalCount', 'logits'],
+      ['totalCount', 'probs'],
+    ],
   );
   /** n, as given (one value). */
   readonly totalCount: tf.Tensor;
@@ -40,12 +43,20 @@ export class Multinomial extends Distribution {
   private readonly n: number;
 
   constructor(params: MultinomialParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('Multinomial', Multinomial.parameters, params, resolveValidateArgs('Multinomial', options));
+    const p = prepareParameters(
+      'Multinomial',
+      Multinomial.parameters,
+      params,
+      resolveValidateArgs('Multinomial', options),
+    );
     const counts = p.tensors.totalCount.dataSync();
     const n = counts[0] ?? 0;
     if (counts.some((c) => c !== n)) {
       for (const t of p.owned) t.dispose();
-      throw new ArgumentError('totalCount', `Multinomial: "totalCount" must be one integer for the whole batch (torch's rule), got ${n} and ${counts.find((c) => c !== n)}`);
+      throw new ArgumentError(
+        'totalCount',
+        `Multinomial: "totalCount" must be one integer for the whole batch (torch's rule), got ${n} and ${counts.find((c) => c !== n)}`,
+      );
     }
     const given = p.tensors.logits ?? p.tensors.probs;
     const logits = tf.tidy(() => {
@@ -111,7 +122,10 @@ export class Multinomial extends Distribution {
   protected override _entropy(): tf.Tensor {
     const n = this.n;
     if (!(Number.isInteger(n) && n >= 0 && n <= 1e6)) {
-      throw new ArgumentError('totalCount', `Multinomial.entropy: "totalCount" must be an integer in [0, 1e6] to sum over, got ${n}`);
+      throw new ArgumentError(
+        'totalCount',
+        `Multinomial.entropy: "totalCount" must be an integer in [0, 1e6] to sum over, got ${n}`,
+      );
     }
     const k = tf.reshape(tf.range(0, n + 1, 1, 'float32'), [n + 1, ...this.batchShape.map(() => 1), 1]);
     const logP = this.logits;

@@ -23,7 +23,7 @@ function normalCdf(z: number): number {
     erfc = 1 - (2 / Math.sqrt(Math.PI)) * sum;
   } else {
     let f = 0;
-    for (let n = 60; n >= 1; n--) f = (n / 2) / (x + f);
+    for (let n = 60; n >= 1; n--) f = n / 2 / (x + f);
     erfc = Math.exp(-x * x) / Math.sqrt(Math.PI) / (x + f);
   }
   return z < 0 ? erfc / 2 : 1 - erfc / 2;
@@ -33,7 +33,11 @@ describe('MultivariateNormal', () => {
   it('matches torch with covarianceMatrix, scaleTril and precisionMatrix: logProb, mean, variance, mode, entropy', () => {
     for (const name of ['covarianceMatrix', 'scaleTril', 'precisionMatrix'] as const) {
       const matrix = (name === 'covarianceMatrix' ? cov : c[name]) as Value;
-      expectMatchesTorch([c], () => new MultivariateNormal({ loc, [name]: matrix } as unknown as MultivariateNormalParams), { rtol: 2e-5, atol: 2e-5 });
+      expectMatchesTorch(
+        [c],
+        () => new MultivariateNormal({ loc, [name]: matrix } as unknown as MultivariateNormalParams),
+        { rtol: 2e-5, atol: 2e-5 },
+      );
     }
     const d = new MultivariateNormal({ loc, covarianceMatrix: cov });
     expectNoLeak(() => {
@@ -64,7 +68,9 @@ describe('MultivariateNormal', () => {
     x.dispose();
     d.dispose();
     tf.tidy(() => {
-      const g = tf.grad((mu: tf.Tensor) => tf.sum(tf.mean(new MultivariateNormal({ loc: mu, covarianceMatrix: cov }).rsample([10], { seed: 2 }), 0)))(tf.tensor1d(loc));
+      const g = tf.grad((mu: tf.Tensor) =>
+        tf.sum(tf.mean(new MultivariateNormal({ loc: mu, covarianceMatrix: cov }).rsample([10], { seed: 2 }), 0)),
+      )(tf.tensor1d(loc));
       expectAllClose(g, [1, 1, 1], 1e-5);
     });
   });
@@ -78,20 +84,73 @@ describe('MultivariateNormal', () => {
     const h = 1e-2;
     const fd = (f(h) - f(-h)) / (2 * h);
     tf.tidy(() => {
-      const g = tf.grad((m: tf.Tensor) => new MultivariateNormal({ loc, covarianceMatrix: m }).logProb(x))(tf.tensor2d(cov));
+      const g = tf.grad((m: tf.Tensor) => new MultivariateNormal({ loc, covarianceMatrix: m }).logProb(x))(
+        tf.tensor2d(cov),
+      );
       // only the lower triangle is read: ∂/∂Σ₀₀ is the (0, 0) entry
       expect(g.dataSync()[0]!).toBeCloseTo(fd, 2);
     });
   });
   it('rejects a non-positive-definite covariance, mismatched shapes and two parameterizations', () => {
     const before = tf.memory().numTensors;
-    expect(() => new MultivariateNormal({ loc: [0, 0], covarianceMatrix: [[1, 2], [2, 1]] })).toThrowError(/"covarianceMatrix" must be finite and a symmetric positive-definite matrix/);
-    expect(() => new MultivariateNormal({ loc: [0, 0], scaleTril: [[1, 1], [0, 1]] })).toThrowError(/"scaleTril" must be finite and lower-triangular/);
-    expect(() => new MultivariateNormal({ loc: [0, 0, 0], covarianceMatrix: [[1, 0], [0, 1]] })).toThrowError(/\[\.\.\., D, D\] with "loc" \[\.\.\., D\]/);
-    expect(() => new MultivariateNormal({ loc: [0, 0], covarianceMatrix: [[1, 0], [0, 1]], scaleTril: [[1, 0], [0, 1]] } as unknown as MultivariateNormalParams)).toThrowError(/exactly one/);
+    expect(
+      () =>
+        new MultivariateNormal({
+          loc: [0, 0],
+          covarianceMatrix: [
+            [1, 2],
+            [2, 1],
+          ],
+        }),
+    ).toThrowError(/"covarianceMatrix" must be finite and a symmetric positive-definite matrix/);
+    expect(
+      () =>
+        new MultivariateNormal({
+          loc: [0, 0],
+          scaleTril: [
+            [1, 1],
+            [0, 1],
+          ],
+        }),
+    ).toThrowError(/"scaleTril" must be finite and lower-triangular/);
+    expect(
+      () =>
+        new MultivariateNormal({
+          loc: [0, 0, 0],
+          covarianceMatrix: [
+            [1, 0],
+            [0, 1],
+          ],
+        }),
+    ).toThrowError(/\[\.\.\., D, D\] with "loc" \[\.\.\., D\]/);
+    expect(
+      () =>
+        new MultivariateNormal({
+          loc: [0, 0],
+          covarianceMatrix: [
+            [1, 0],
+            [0, 1],
+          ],
+          scaleTril: [
+            [1, 0],
+            [0, 1],
+          ],
+        } as unknown as MultivariateNormalParams),
+    ).toThrowError(/exactly one/);
     expect(tf.memory().numTensors).toBe(before);
   });
   it('shape, expand, seeding and memory contract (batch of 2)', () => {
-    expectContract(() => new MultivariateNormal({ loc: [[0, 1, 2], [1, 1, 1]], covarianceMatrix: cov }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () =>
+        new MultivariateNormal({
+          loc: [
+            [0, 1, 2],
+            [1, 1, 1],
+          ],
+          covarianceMatrix: cov,
+        }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

@@ -91,7 +91,11 @@ export class MultivariateNormal extends Distribution {
       scaleTril: { constraint: lowerCholesky, eventRank: 2 },
       precisionMatrix: { constraint: positiveDefinite, eventRank: 2 },
     },
-    [['loc', 'covarianceMatrix'], ['loc', 'scaleTril'], ['loc', 'precisionMatrix']],
+    [
+      ['loc', 'covarianceMatrix'],
+      ['loc', 'scaleTril'],
+      ['loc', 'precisionMatrix'],
+    ],
   );
   /** μ, shape `[...batchShape, D]`. */
   readonly loc: tf.Tensor;
@@ -99,14 +103,22 @@ export class MultivariateNormal extends Distribution {
   readonly scaleTril: tf.Tensor;
 
   constructor(params: MultivariateNormalParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('MultivariateNormal', MultivariateNormal.parameters, params, resolveValidateArgs('MultivariateNormal', options));
+    const p = prepareParameters(
+      'MultivariateNormal',
+      MultivariateNormal.parameters,
+      params,
+      resolveValidateArgs('MultivariateNormal', options),
+    );
     const matrixName = p.given.find((n) => n !== 'loc')!;
     const matrix = p.tensors[matrixName];
     const d = matrix.shape[matrix.rank - 1]!;
     const loc = p.tensors.loc;
     if (matrix.shape[matrix.rank - 2] !== d || loc.shape[loc.rank - 1] !== d) {
       for (const t of p.owned) t.dispose();
-      throw new ShapeError(matrixName, `MultivariateNormal: "${matrixName}" must be [..., D, D] with "loc" [..., D], got [${matrix.shape.join(', ')}] and [${loc.shape.join(', ')}]`);
+      throw new ShapeError(
+        matrixName,
+        `MultivariateNormal: "${matrixName}" must be [..., D, D] with "loc" [..., D], got [${matrix.shape.join(', ')}] and [${loc.shape.join(', ')}]`,
+      );
     }
     let scaleTril = matrix;
     if (matrixName !== 'scaleTril') {

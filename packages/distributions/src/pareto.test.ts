@@ -15,7 +15,9 @@ describe('Pareto', () => {
     x.dispose();
     d.dispose();
     tf.tidy(() => {
-      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.where(tf.isInf(a), tf.zerosLike(a), new Pareto({ scale: 1, alpha: a }).mean())))(tf.tensor1d([0.5, 3]));
+      const g = tf.grad((a: tf.Tensor) =>
+        tf.sum(tf.where(tf.isInf(a), tf.zerosLike(a), new Pareto({ scale: 1, alpha: a }).mean())),
+      )(tf.tensor1d([0.5, 3]));
       expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
     });
   });
@@ -28,7 +30,11 @@ describe('Pareto', () => {
     });
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Pareto({ scale: [0.5, 3], alpha: 3 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new Pareto({ scale: [0.5, 3], alpha: 3 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
     const d = new Pareto({ scale: [0.5, 3], alpha: 3 });
     expectNoLeak(() => d.icdf(0.3));
     d.dispose();

@@ -61,7 +61,10 @@ export class Pareto extends Distribution {
     return quantile(this, q, (p) => tf.mul(this.scale, tf.exp(tf.div(tf.neg(tf.log1p(tf.neg(p))), this.alpha))));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    return tf.sub(tf.add(tf.log(this.alpha), tf.mul(this.alpha, tf.log(this.scale))), tf.mul(tf.add(this.alpha, 1), tf.log(x)));
+    return tf.sub(
+      tf.add(tf.log(this.alpha), tf.mul(this.alpha, tf.log(this.scale))),
+      tf.mul(tf.add(this.alpha, 1), tf.log(x)),
+    );
   }
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     const e = tf.neg(tf.log1p(tf.neg(tf.randomUniform(shape, 0, 1, 'float32', seed))));
@@ -77,7 +80,9 @@ export class Pareto extends Distribution {
   }
   /** xₘ²α/((α − 1)²(α − 2)) for α > 2, else +∞. */
   protected override _variance(): tf.Tensor {
-    return finiteWhere(this.alpha, 2, (a) => tf.div(tf.mul(tf.square(this.scale), a), tf.mul(tf.square(tf.sub(a, 1)), tf.sub(a, 2))));
+    return finiteWhere(this.alpha, 2, (a) =>
+      tf.div(tf.mul(tf.square(this.scale), a), tf.mul(tf.square(tf.sub(a, 1)), tf.sub(a, 2))),
+    );
   }
   /** H = log(xₘ/α) + 1/α + 1. */
   protected override _entropy(): tf.Tensor {

@@ -27,7 +27,10 @@ export class RelaxedBernoulli extends Distribution {
   /** The parameters: `temperature` (positive) with `logits` (real) or `probs` (in [0, 1]). */
   static readonly parameters = declareParameters(
     { temperature: { constraint: positive }, logits: { constraint: real }, probs: { constraint: unitInterval } },
-    [['temperature', 'logits'], ['temperature', 'probs']],
+    [
+      ['temperature', 'logits'],
+      ['temperature', 'probs'],
+    ],
   );
   /** τ, broadcast to the batch shape. */
   readonly temperature: tf.Tensor;
@@ -35,7 +38,12 @@ export class RelaxedBernoulli extends Distribution {
   readonly logits: tf.Tensor;
 
   constructor(params: RelaxedBernoulliParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('RelaxedBernoulli', RelaxedBernoulli.parameters, params, resolveValidateArgs('RelaxedBernoulli', options));
+    const p = prepareParameters(
+      'RelaxedBernoulli',
+      RelaxedBernoulli.parameters,
+      params,
+      resolveValidateArgs('RelaxedBernoulli', options),
+    );
     let logits = p.tensors.logits;
     if (logits === undefined) {
       const probs = p.tensors.probs;

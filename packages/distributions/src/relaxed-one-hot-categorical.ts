@@ -30,7 +30,10 @@ export class RelaxedOneHotCategorical extends Distribution {
   /** The parameters: `temperature` (positive, per batch member) with `logits` or `probs` (vectors over K). */
   static readonly parameters = declareParameters(
     { temperature: { constraint: positive }, ...categoricalParameters.properties },
-    [['temperature', 'logits'], ['temperature', 'probs']],
+    [
+      ['temperature', 'logits'],
+      ['temperature', 'probs'],
+    ],
   );
   /** τ, broadcast to the batch shape. */
   readonly temperature: tf.Tensor;
@@ -38,7 +41,12 @@ export class RelaxedOneHotCategorical extends Distribution {
   readonly logits: tf.Tensor;
 
   constructor(params: RelaxedOneHotCategoricalParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('RelaxedOneHotCategorical', RelaxedOneHotCategorical.parameters, params, resolveValidateArgs('RelaxedOneHotCategorical', options));
+    const p = prepareParameters(
+      'RelaxedOneHotCategorical',
+      RelaxedOneHotCategorical.parameters,
+      params,
+      resolveValidateArgs('RelaxedOneHotCategorical', options),
+    );
     const given = p.tensors.logits ?? p.tensors.probs;
     const logits = tf.tidy(() => {
       const raw = p.tensors.logits ?? tf.log(given);

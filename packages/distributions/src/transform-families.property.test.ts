@@ -28,19 +28,56 @@ const FAMILIES: readonly [Family, readonly (readonly string[])[]][] = [
   [F(D.Weibull), [['scale', 'concentration']]],
   [F(D.Pareto), [['scale', 'alpha']]],
   [F(D.Geometric), [['logits'], ['probs']]],
-  [F(D.Binomial), [['totalCount', 'logits'], ['totalCount', 'probs']]],
-  [F(D.RelaxedBernoulli), [['temperature', 'logits'], ['temperature', 'probs']]],
-  [F(D.RelaxedOneHotCategorical), [['temperature', 'logits'], ['temperature', 'probs']]],
-  [F(D.MultivariateNormal), [['loc', 'covarianceMatrix'], ['loc', 'scaleTril'], ['loc', 'precisionMatrix']]],
+  [
+    F(D.Binomial),
+    [
+      ['totalCount', 'logits'],
+      ['totalCount', 'probs'],
+    ],
+  ],
+  [
+    F(D.RelaxedBernoulli),
+    [
+      ['temperature', 'logits'],
+      ['temperature', 'probs'],
+    ],
+  ],
+  [
+    F(D.RelaxedOneHotCategorical),
+    [
+      ['temperature', 'logits'],
+      ['temperature', 'probs'],
+    ],
+  ],
+  [
+    F(D.MultivariateNormal),
+    [
+      ['loc', 'covarianceMatrix'],
+      ['loc', 'scaleTril'],
+      ['loc', 'precisionMatrix'],
+    ],
+  ],
   [F(D.LowRankMultivariateNormal), [['loc', 'covFactor', 'covDiag']]],
   [F(D.Chi2), [['df']]],
   [F(D.Kumaraswamy), [['concentration1', 'concentration0']]],
   [F(D.FisherSnedecor), [['df1', 'df2']]],
   [F(D.LogisticNormal), [['loc', 'scale']]],
-  [F(D.Multinomial), [['totalCount', 'logits'], ['totalCount', 'probs']]],
+  [
+    F(D.Multinomial),
+    [
+      ['totalCount', 'logits'],
+      ['totalCount', 'probs'],
+    ],
+  ],
   [F(D.VonMises), [['loc', 'concentration']]],
   [F(D.LKJCholesky), [['dim', 'concentration']]],
-  [F(D.Wishart), [['df', 'covarianceMatrix'], ['df', 'scaleTril']]],
+  [
+    F(D.Wishart),
+    [
+      ['df', 'covarianceMatrix'],
+      ['df', 'scaleTril'],
+    ],
+  ],
 ];
 
 const number = fc.oneof(
@@ -49,15 +86,24 @@ const number = fc.oneof(
 );
 /** Rectangular arrays of rank 0–3 (small dims). */
 const rectangular = fc
-  .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
+  .tuple(
+    fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+  )
   .chain(([rank, a, b, c]) => {
     const dims = [a, b, c].slice(0, rank);
-    const build = (level: number): fc.Arbitrary<unknown> => (level === dims.length ? number : fc.array(build(level + 1), { minLength: dims[level]!, maxLength: dims[level]! }));
+    const build = (level: number): fc.Arbitrary<unknown> =>
+      level === dims.length ? number : fc.array(build(level + 1), { minLength: dims[level]!, maxLength: dims[level]! });
     return build(0);
   });
 const value: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 8, arbitrary: rectangular },
-  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null), fc.constant(undefined)) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null), fc.constant(undefined)),
+  },
   { weight: 1, arbitrary: fc.constant('tensor') },
 );
 
@@ -84,7 +130,8 @@ describe('transform-era families (property)', () => {
           const names = parameterizations[param % parameterizations.length]!;
           const before = tf.memory().numTensors;
           const made: tf.Tensor[] = [];
-          const materialize = (v: unknown): unknown => (v === 'tensor' ? made[made.push(tf.tensor([0.5, 1.5])) - 1] : v);
+          const materialize = (v: unknown): unknown =>
+            v === 'tensor' ? made[made.push(tf.tensor([0.5, 1.5])) - 1] : v;
           const params = Object.fromEntries(names.map((n, i) => [n, materialize(values[i])]));
           let d: Distribution | undefined;
           typedOrOk(() => {
@@ -113,24 +160,37 @@ describe('transform-era families (property)', () => {
   });
 
   it('every element-wise bijector round-trips: inverse(forward(x)) ≈ x, log-dets finite and opposite', () => {
-    const bijectors = [new D.Exp(), new D.Softplus(), new D.Sigmoid(), new D.Tanh(), new D.Affine({ shift: 0.5, scale: -3 }), new D.Identity()];
+    const bijectors = [
+      new D.Exp(),
+      new D.Softplus(),
+      new D.Sigmoid(),
+      new D.Tanh(),
+      new D.Affine({ shift: 0.5, scale: -3 }),
+      new D.Identity(),
+    ];
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: bijectors.length - 1 }), fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: 1, maxLength: 5 }), (i, xs) => {
-        const b = bijectors[i]!;
-        const before = tf.memory().numTensors;
-        tf.tidy(() => {
-          const y = b.forward(xs);
-          const back = Array.from(b.inverse(y).dataSync());
-          back.forEach((v, k) => expect(Math.abs(v - xs[k]!)).toBeLessThanOrEqual(2e-3 * Math.max(1, Math.abs(xs[k]!))));
-          const f = Array.from(b.forwardLogDetJacobian(xs).dataSync());
-          const r = Array.from(b.inverseLogDetJacobian(y).dataSync());
-          f.forEach((v, k) => {
-            expect(Number.isFinite(v)).toBe(true);
-            expect(Math.abs(v + r[k]!)).toBeLessThanOrEqual(2e-3 * Math.max(1, Math.abs(v)));
+      fc.property(
+        fc.integer({ min: 0, max: bijectors.length - 1 }),
+        fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: 1, maxLength: 5 }),
+        (i, xs) => {
+          const b = bijectors[i]!;
+          const before = tf.memory().numTensors;
+          tf.tidy(() => {
+            const y = b.forward(xs);
+            const back = Array.from(b.inverse(y).dataSync());
+            back.forEach((v, k) =>
+              expect(Math.abs(v - xs[k]!)).toBeLessThanOrEqual(2e-3 * Math.max(1, Math.abs(xs[k]!))),
+            );
+            const f = Array.from(b.forwardLogDetJacobian(xs).dataSync());
+            const r = Array.from(b.inverseLogDetJacobian(y).dataSync());
+            f.forEach((v, k) => {
+              expect(Number.isFinite(v)).toBe(true);
+              expect(Math.abs(v + r[k]!)).toBeLessThanOrEqual(2e-3 * Math.max(1, Math.abs(v)));
+            });
           });
-        });
-        expect(tf.memory().numTensors).toBe(before);
-      }),
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
       { numRuns: runs(100), seed: 99 },
     );
     for (const b of bijectors) b.dispose();
@@ -140,7 +200,10 @@ describe('transform-era families (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 3, maxLength: 3 }), (xs) => {
         tf.tidy(() => {
-          for (const [b, c] of [[new D.StickBreaking(), D.constraints.simplex], [new D.CorrCholesky(), D.corrCholesky]] as const) {
+          for (const [b, c] of [
+            [new D.StickBreaking(), D.constraints.simplex],
+            [new D.CorrCholesky(), D.corrCholesky],
+          ] as const) {
             const y = b.forward(xs);
             expect(c.check(y).dataSync()[0]).toBe(1);
             Array.from(b.inverse(y).dataSync()).forEach((v, k) => expect(Math.abs(v - xs[k]!)).toBeLessThan(2e-3));

@@ -23,15 +23,26 @@ describe('TransformedDistribution', () => {
     expect(td.batchShape).toEqual([3]);
     expect(td.eventShape).toEqual([]);
     tf.tidy(() => {
-      const x = [[0.5, 0.2, 7.5], [1.7, 0.4, 8]];
+      const x = [
+        [0.5, 0.2, 7.5],
+        [1.7, 0.4, 8],
+      ];
       expectClose(td.logProb(x), Array.from(ln.logProb(x).dataSync()), 1e-5, 1e-5);
       expectClose(td.cdf(x), Array.from(ln.cdf(x).dataSync()), 1e-5, 1e-6);
-      expect(Array.from(td.sample([4], { seed: 7 }).dataSync())).toEqual(Array.from(ln.sample([4], { seed: 7 }).dataSync()));
-      expect(Array.from(td.rsample([4], { seed: 8 }).dataSync())).toEqual(Array.from(ln.rsample([4], { seed: 8 }).dataSync()));
+      expect(Array.from(td.sample([4], { seed: 7 }).dataSync())).toEqual(
+        Array.from(ln.sample([4], { seed: 7 }).dataSync()),
+      );
+      expect(Array.from(td.rsample([4], { seed: 8 }).dataSync())).toEqual(
+        Array.from(ln.rsample([4], { seed: 8 }).dataSync()),
+      );
     });
     // the pathwise gradient flows through the bijector: d/dμ E[e^{μ+σε}] = E[X]
     tf.tidy(() => {
-      const g = tf.grad((m: tf.Tensor) => tf.mean(new TransformedDistribution(new Normal({ loc: m, scale: 0.25 }), new Exp()).rsample([20000], { seed: 4 })))(tf.scalar(0.3));
+      const g = tf.grad((m: tf.Tensor) =>
+        tf.mean(
+          new TransformedDistribution(new Normal({ loc: m, scale: 0.25 }), new Exp()).rsample([20000], { seed: 4 }),
+        ),
+      )(tf.scalar(0.3));
       expectClose(g, Math.exp(0.3 + 0.25 ** 2 / 2), 0.02, 0);
     });
     expectNoLeak(() => td.logProb(1));
@@ -49,7 +60,9 @@ describe('TransformedDistribution', () => {
       expectClose(td.logProb(3), -0.5 - 0.5 * Math.log(2 * Math.PI) - Math.log(2));
       const pos = new TransformedDistribution(new Normal({ loc: 0, scale: 1 }, { validateArgs: false }), new Exp());
       expect(pos.logProb(-1).dataSync()[0]).toBe(-Infinity);
-      expect(() => new TransformedDistribution(new Normal({ loc: 0, scale: 1 }), new Exp()).logProb(-1)).toThrowError(/"value" must be/);
+      expect(() => new TransformedDistribution(new Normal({ loc: 0, scale: 1 }), new Exp()).logProb(-1)).toThrowError(
+        /"value" must be/,
+      );
     });
   });
   it('event bookkeeping: StickBreaking turns a batch of K − 1 normals into one simplex-valued event', () => {
@@ -72,7 +85,10 @@ describe('TransformedDistribution', () => {
     td.dispose();
   });
   it('an affine bijector with a batch of shifts expands the base; expand shares the bijector', () => {
-    const td = new TransformedDistribution(new Normal({ loc: 0, scale: 1 }), new Affine({ shift: [1, 2, 3], scale: 2 }));
+    const td = new TransformedDistribution(
+      new Normal({ loc: 0, scale: 1 }),
+      new Affine({ shift: [1, 2, 3], scale: 2 }),
+    );
     expect(td.batchShape).toEqual([3]);
     const e = td.expand([2, 3]);
     expect(e.batchShape).toEqual([2, 3]);
@@ -83,7 +99,13 @@ describe('TransformedDistribution', () => {
     });
     td.dispose();
     tf.tidy(() => {
-      expectClose(e.logProb([[1, 2, 3], [1, 2, 3]]), new Array(6).fill(-0.5 * Math.log(2 * Math.PI) - Math.log(2)));
+      expectClose(
+        e.logProb([
+          [1, 2, 3],
+          [1, 2, 3],
+        ]),
+        new Array(6).fill(-0.5 * Math.log(2 * Math.PI) - Math.log(2)),
+      );
     });
     e.dispose();
   });
@@ -112,21 +134,47 @@ describe('TransformedDistribution', () => {
   });
   it('torch builds Gumbel, Weibull and Pareto as transforms of simpler families: the closed forms agree (logProb, cdf, icdf)', () => {
     tf.tidy(() => {
-      const cases: [string, TransformedDistribution, { logProb(x: number[]): tf.Tensor; cdf(x: number[]): tf.Tensor; icdf(q: number[]): tf.Tensor }, number[]][] = [
+      const cases: [
+        string,
+        TransformedDistribution,
+        { logProb(x: number[]): tf.Tensor; cdf(x: number[]): tf.Tensor; icdf(q: number[]): tf.Tensor },
+        number[],
+      ][] = [
         // Gumbel(μ, β) = μ − β·log(−log U): U → −log U (Invert(Exp) then ×−1) → log → ×(−β), +μ
         [
           'Gumbel',
           new TransformedDistribution(
             new Uniform({ low: 0, high: 1 }),
-            new Chain([new Invert(new Exp()), new Affine({ scale: -1 }), new Invert(new Exp()), new Affine({ shift: 0.3, scale: -0.6 })]),
+            new Chain([
+              new Invert(new Exp()),
+              new Affine({ scale: -1 }),
+              new Invert(new Exp()),
+              new Affine({ shift: 0.3, scale: -0.6 }),
+            ]),
           ),
           new Gumbel({ loc: 0.3, scale: 0.6 }),
           [-0.5, 0.3, 2.5],
         ],
         // Weibull(λ, k) = λ·E^{1/k}, E ~ Exp(1)
-        ['Weibull', new TransformedDistribution(new Exponential({ rate: 1 }), new Chain([new Power(1 / 2.3), new Affine({ scale: 1.4 })])), new Weibull({ scale: 1.4, concentration: 2.3 }), [0.5, 1.2, 3]],
+        [
+          'Weibull',
+          new TransformedDistribution(
+            new Exponential({ rate: 1 }),
+            new Chain([new Power(1 / 2.3), new Affine({ scale: 1.4 })]),
+          ),
+          new Weibull({ scale: 1.4, concentration: 2.3 }),
+          [0.5, 1.2, 3],
+        ],
         // Pareto(xₘ, α) = xₘ·e^{E}, E ~ Exp(α)
-        ['Pareto', new TransformedDistribution(new Exponential({ rate: 2.5 }), new Chain([new Exp(), new Affine({ scale: 0.9 })])), new Pareto({ scale: 0.9, alpha: 2.5 }), [1, 2, 7]],
+        [
+          'Pareto',
+          new TransformedDistribution(
+            new Exponential({ rate: 2.5 }),
+            new Chain([new Exp(), new Affine({ scale: 0.9 })]),
+          ),
+          new Pareto({ scale: 0.9, alpha: 2.5 }),
+          [1, 2, 7],
+        ],
       ];
       for (const [, td, family, x] of cases) {
         expectClose(td.logProb(x), Array.from(family.logProb(x).dataSync()), 2e-5, 2e-5);

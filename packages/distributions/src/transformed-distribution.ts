@@ -32,8 +32,10 @@ export class TransformedDistribution extends Distribution {
   readonly bijector: Bijector;
 
   constructor(base: Distribution, bijector: Bijector, options: DistributionOptions = {}) {
-    if (!(base instanceof Distribution)) throw new ArgumentError('base', 'TransformedDistribution: "base" must be a Distribution');
-    if (!(bijector instanceof Bijector)) throw new ArgumentError('bijector', 'TransformedDistribution: "bijector" must be a Bijector');
+    if (!(base instanceof Distribution))
+      throw new ArgumentError('base', 'TransformedDistribution: "base" must be a Distribution');
+    if (!(bijector instanceof Bijector))
+      throw new ArgumentError('bijector', 'TransformedDistribution: "bijector" must be a Bijector');
     const baseShape = [...base.batchShape, ...base.eventShape];
     const baseEvent = base.eventShape.length;
     const full = bijector.forwardShape(baseShape);
@@ -64,7 +66,9 @@ export class TransformedDistribution extends Distribution {
   }
   protected override _logProb(y: tf.Tensor): tf.Tensor {
     if (!this.bijector.bijective) {
-      throw new NotImplementedError(`${this.displayName}.logProb: ${this.bijector.name} is not injective, so the density of f(X) is not log p(f⁻¹(y)) − log |J|`);
+      throw new NotImplementedError(
+        `${this.displayName}.logProb: ${this.bijector.name} is not injective, so the density of f(X) is not log p(f⁻¹(y)) − log |J|`,
+      );
     }
     const b = this.bijector;
     const x = b.inverse(y);
@@ -86,7 +90,9 @@ export class TransformedDistribution extends Distribution {
   protected override _cdf(y: tf.Tensor): tf.Tensor {
     const s = this.bijector.sign;
     if (s === undefined || this.eventShape.length > 0) {
-      throw new NotImplementedError(`${this.displayName}.cdf needs a scalar, monotone bijector (${this.bijector.name} is not)`);
+      throw new NotImplementedError(
+        `${this.displayName}.cdf needs a scalar, monotone bijector (${this.bijector.name} is not)`,
+      );
     }
     const f = this.base.cdf(this.bijector.inverse(y));
     if (s === 1) return f;
@@ -101,10 +107,13 @@ export class TransformedDistribution extends Distribution {
     const base = this.base as Distribution & { icdf?: (q: tf.Tensor) => tf.Tensor };
     const s = this.bijector.sign;
     if (s === undefined || this.eventShape.length > 0 || typeof base.icdf !== 'function') {
-      throw new NotImplementedError(`${this.displayName}.icdf needs a scalar, monotone bijector and a base with an icdf`);
+      throw new NotImplementedError(
+        `${this.displayName}.icdf needs a scalar, monotone bijector and a base with an icdf`,
+      );
     }
     return quantile(this, q, (p) => {
-      const pb = s === 1 ? p : tf.add(tf.mul(tf.mul(0.5, tf.add(1, s)), p), tf.mul(tf.mul(0.5, tf.sub(1, s)), tf.sub(1, p)));
+      const pb =
+        s === 1 ? p : tf.add(tf.mul(tf.mul(0.5, tf.add(1, s)), p), tf.mul(tf.mul(0.5, tf.sub(1, s)), tf.sub(1, p)));
       return this.bijector.forward(base.icdf!(pb));
     });
   }

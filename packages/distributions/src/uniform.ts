@@ -87,7 +87,14 @@ export class Uniform extends Distribution {
 /**
  * Throws an ArgumentError (after disposing `owned`) where `lower < upper` fails, naming `argument` and the first index.
  */
-export function checkOrdered(owner: string, lower: tf.Tensor, upper: tf.Tensor, owned: tf.Tensor[], argument: string, message: string): void {
+export function checkOrdered(
+  owner: string,
+  lower: tf.Tensor,
+  upper: tf.Tensor,
+  owned: tf.Tensor[],
+  argument: string,
+  message: string,
+): void {
   const bad = tf.tidy(() => tf.logicalNot(tf.less(lower, upper)));
   const flags = bad.dataSync();
   bad.dispose();

@@ -24,10 +24,17 @@ function vonMisesCdf(kappa: number): (x: number) => number {
 
 describe('VonMises', () => {
   it('matches torch: logProb, mean, mode, circular variance; entropy matches SciPy', () => {
-    expectMatchesTorch(torch.vonMises!, (p) => new VonMises(p as unknown as VonMisesParams), { rtol: 2e-5, atol: 2e-5 });
+    expectMatchesTorch(torch.vonMises!, (p) => new VonMises(p as unknown as VonMisesParams), {
+      rtol: 2e-5,
+      atol: 2e-5,
+    });
   });
   it('samples pass a KS test at κ ∈ {0.5, 4, 50}', () => {
-    for (const [kappa, seed] of [[0.5, 1], [4, 2], [50, 3]] as const) {
+    for (const [kappa, seed] of [
+      [0.5, 1],
+      [4, 2],
+      [50, 3],
+    ] as const) {
       const d = new VonMises({ loc: 0, concentration: kappa });
       const x = d.sample([4000], { seed });
       expectKS(x.dataSync(), vonMisesCdf(kappa));
@@ -37,14 +44,21 @@ describe('VonMises', () => {
   });
   it('gradients of logProb are finite on both sides of the Bessel branch point κ = 3.75', () => {
     tf.tidy(() => {
-      const g = tf.grad((k: tf.Tensor) => tf.sum(new VonMises({ loc: 0, concentration: k }).logProb(0.3)))(tf.tensor1d([1e-3, 3.7, 3.8, 500]));
+      const g = tf.grad((k: tf.Tensor) => tf.sum(new VonMises({ loc: 0, concentration: k }).logProb(0.3)))(
+        tf.tensor1d([1e-3, 3.7, 3.8, 500]),
+      );
       expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
     });
   });
   it('rejects bad input', () => {
-    expect(() => new VonMises({ loc: 0, concentration: 0 })).toThrowError(/VonMises: "concentration" must be finite and > 0/);
+    expect(() => new VonMises({ loc: 0, concentration: 0 })).toThrowError(
+      /VonMises: "concentration" must be finite and > 0/,
+    );
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new VonMises({ loc: [0, 1], concentration: [1, 20] }), ['mean', 'mode', 'variance', 'entropy']);
+    expectContract(
+      () => new VonMises({ loc: [0, 1], concentration: [1, 20] }),
+      ['mean', 'mode', 'variance', 'entropy'],
+    );
   });
 });

@@ -21,12 +21,20 @@ const COEF_SMALL = [
   [0.5, 0.87890594, 0.51498869, 0.15084934, 0.2658733e-1, 0.301532e-2, 0.32411e-3],
 ];
 const COEF_LARGE = [
-  [0.39894228, 0.1328592e-1, 0.225319e-2, -0.157565e-2, 0.916281e-2, -0.2057706e-1, 0.2635537e-1, -0.1647633e-1, 0.392377e-2],
-  [0.39894228, -0.3988024e-1, -0.362018e-2, 0.163801e-2, -0.1031555e-1, 0.2282967e-1, -0.2895312e-1, 0.1787654e-1, -0.420059e-2],
+  [
+    0.39894228, 0.1328592e-1, 0.225319e-2, -0.157565e-2, 0.916281e-2, -0.2057706e-1, 0.2635537e-1, -0.1647633e-1,
+    0.392377e-2,
+  ],
+  [
+    0.39894228, -0.3988024e-1, -0.362018e-2, 0.163801e-2, -0.1031555e-1, 0.2282967e-1, -0.2895312e-1, 0.1787654e-1,
+    -0.420059e-2,
+  ],
 ];
 
 function poly(y: tf.Tensor, coeffs: readonly number[]): tf.Tensor {
-  return coeffs.slice(0, -1).reduceRight<tf.Tensor>((acc, c) => tf.add(c, tf.mul(y, acc)), tf.fill(y.shape, coeffs[coeffs.length - 1]!));
+  return coeffs
+    .slice(0, -1)
+    .reduceRight<tf.Tensor>((acc, c) => tf.add(c, tf.mul(y, acc)), tf.fill(y.shape, coeffs[coeffs.length - 1]!));
 }
 
 /** Coefficients cₖ of the large-x expansion e⁻ˣIₙ(x) ≈ (2πx)^{−½} Σₖ cₖ x⁻ᵏ, cₖ = (−1)ᵏ Πⱼ₌₁ᵏ (4n² − (2j − 1)²)/(8j). */
@@ -74,7 +82,10 @@ function oneMinusBesselRatio(k: tf.Tensor): tf.Tensor {
   const { asym, xa } = regimes(k);
   const direct = tf.neg(expm1(tf.sub(logBesselIe(1, k), logBesselIe(0, k))));
   const inv = tf.reciprocal(xa);
-  const diff = poly(inv, ASYM[0].map((c, i) => c - ASYM[1][i]!));
+  const diff = poly(
+    inv,
+    ASYM[0].map((c, i) => c - ASYM[1][i]!),
+  );
   const expansion = tf.div(diff, poly(inv, ASYM[0]));
   return tf.where(asym, expansion, direct);
 }
@@ -84,7 +95,8 @@ function sampleVonMises0(rng: () => number, kappa: number): number {
   if (!(kappa > 0 && kappa < Infinity)) return NaN; // unvalidated parameters: no draw, no endless loop
   if (kappa < 1e-6) return Math.PI * (2 * rng() - 1);
   // r − f underflows for huge κ: then X·√κ → N(0, 1), with an error far below float32 resolution
-  const normal = (): number => (Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-300))) * Math.cos(2 * Math.PI * rng())) / Math.sqrt(kappa);
+  const normal = (): number =>
+    (Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-300))) * Math.cos(2 * Math.PI * rng())) / Math.sqrt(kappa);
   if (kappa > 1e8) return normal();
   const tau = 1 + Math.sqrt(1 + 4 * kappa * kappa);
   const rho = (tau - Math.sqrt(2 * tau)) / (2 * kappa);
@@ -113,7 +125,10 @@ function sampleVonMises0(rng: () => number, kappa: number): number {
  */
 export class VonMises extends Distribution {
   /** The parameters: `loc` (real) and `concentration` (positive). */
-  static readonly parameters = declareParameters({ loc: { constraint: real }, concentration: { constraint: positive } });
+  static readonly parameters = declareParameters({
+    loc: { constraint: real },
+    concentration: { constraint: positive },
+  });
   /** μ, broadcast to the batch shape. */
   readonly loc: tf.Tensor;
   /** κ, broadcast to the batch shape. */

@@ -15,15 +15,23 @@ describe('Weibull', () => {
     x.dispose();
     d.dispose();
     tf.tidy(() => {
-      const g = tf.grad((k: tf.Tensor) => tf.sum(new Weibull({ scale: 1, concentration: k }).mode()))(tf.tensor1d([0.5, 1, 3]));
+      const g = tf.grad((k: tf.Tensor) => tf.sum(new Weibull({ scale: 1, concentration: k }).mode()))(
+        tf.tensor1d([0.5, 1, 3]),
+      );
       expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
     });
   });
   it('rejects bad input', () => {
-    expect(() => new Weibull({ scale: 1, concentration: -1 })).toThrowError(/Weibull: "concentration" must be finite and > 0, got -1/);
+    expect(() => new Weibull({ scale: 1, concentration: -1 })).toThrowError(
+      /Weibull: "concentration" must be finite and > 0, got -1/,
+    );
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Weibull({ scale: [0.5, 3], concentration: 2 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new Weibull({ scale: [0.5, 3], concentration: 2 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
     const d = new Weibull({ scale: [0.5, 3], concentration: 2 });
     expectNoLeak(() => d.icdf(0.3));
     d.dispose();

@@ -25,7 +25,10 @@ export interface WeibullParams {
  */
 export class Weibull extends Distribution {
   /** The parameters: `scale` and `concentration`, positive. */
-  static readonly parameters = declareParameters({ scale: { constraint: positive }, concentration: { constraint: positive } });
+  static readonly parameters = declareParameters({
+    scale: { constraint: positive },
+    concentration: { constraint: positive },
+  });
   /** λ, broadcast to the batch shape. */
   readonly scale: tf.Tensor;
   /** k, broadcast to the batch shape. */

@@ -44,7 +44,11 @@ export class Wishart extends Distribution {
       scaleTril: { constraint: lowerCholesky, eventRank: 2 },
       precisionMatrix: { constraint: positiveDefinite, eventRank: 2 },
     },
-    [['df', 'covarianceMatrix'], ['df', 'scaleTril'], ['df', 'precisionMatrix']],
+    [
+      ['df', 'covarianceMatrix'],
+      ['df', 'scaleTril'],
+      ['df', 'precisionMatrix'],
+    ],
   );
   /** ν, broadcast to the batch shape. */
   readonly df: tf.Tensor;
@@ -61,7 +65,8 @@ export class Wishart extends Distribution {
       for (const t of p.owned) t.dispose();
       throw e;
     };
-    if (matrix.shape[matrix.rank - 2] !== dim) fail(new ShapeError(name, `Wishart: "${name}" must be [..., p, p], got [${matrix.shape.join(', ')}]`));
+    if (matrix.shape[matrix.rank - 2] !== dim)
+      fail(new ShapeError(name, `Wishart: "${name}" must be [..., p, p], got [${matrix.shape.join(', ')}]`));
     if (validate) {
       const low = tf.tidy(() => tf.min(p.tensors.df).dataSync()[0]!);
       if (!(low > dim - 1)) fail(new ArgumentError('df', `Wishart: "df" must be > p − 1 = ${dim - 1}, got ${low}`));
@@ -94,7 +99,10 @@ export class Wishart extends Distribution {
     const lx = cholesky(x);
     const logDetX = tf.mul(2, halfLogDet(lx));
     const trace = tf.sum(tf.square(triangularSolve(this.scaleTril, lx)), [-2, -1]);
-    const norm = tf.add(tf.mul(nu, tf.add((p * Math.LN2) / 2, halfLogDet(this.scaleTril))), mvlgamma(tf.mul(0.5, nu), p));
+    const norm = tf.add(
+      tf.mul(nu, tf.add((p * Math.LN2) / 2, halfLogDet(this.scaleTril))),
+      mvlgamma(tf.mul(0.5, nu), p),
+    );
     return tf.sub(tf.sub(tf.mul(tf.div(tf.sub(nu, p + 1), 2), logDetX), tf.mul(0.5, trace)), norm);
   }
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
@@ -102,7 +110,10 @@ export class Wishart extends Distribution {
     const lead = shape.slice(0, -2);
     const chi2Df = tf.sub(tf.expandDims(this.df, -1), tf.tensor1d(Array.from({ length: p }, (_, i) => i)));
     const diag = tf.sqrt(tf.mul(2, tf.exp(logGammaRsample(tf.mul(0.5, chi2Df), [...lead, p], subSeed(seed, 0)))));
-    const strictLower = tf.tensor2d(Array.from({ length: p * p }, (_, k) => (k % p < Math.floor(k / p) ? 1 : 0)), [p, p]);
+    const strictLower = tf.tensor2d(
+      Array.from({ length: p * p }, (_, k) => (k % p < Math.floor(k / p) ? 1 : 0)),
+      [p, p],
+    );
     const a = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', subSeed(seed, 1)), strictLower), diagMatrix(diag));
     const chol = tf.matMul(tf.broadcastTo(this.scaleTril, shape), a);
     return tf.matMul(chol, chol, false, true);
@@ -131,7 +142,9 @@ export class Wishart extends Distribution {
     const nu = this.df;
     const half = tf.mul(0.5, nu);
     const t1 = tf.mul(p + 1, tf.add((p * Math.LN2) / 2, halfLogDet(this.scaleTril)));
-    return tf.add(tf.sub(tf.add(t1, mvlgamma(half, p)), tf.mul(tf.div(tf.sub(nu, p + 1), 2), mvdigamma(half, p))), tf.mul(nu, p / 2));
+    return tf.add(
+      tf.sub(tf.add(t1, mvlgamma(half, p)), tf.mul(tf.div(tf.sub(nu, p + 1), 2), mvdigamma(half, p))),
+      tf.mul(nu, p / 2),
+    );
   }
 }
-

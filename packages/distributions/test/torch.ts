@@ -31,10 +31,16 @@ export interface TorchCase {
 }
 
 /** torch.distributions' float64 values (scripts/make-torch-fixtures.py), by family. */
-export const torch = decode(raw) as unknown as Record<string, TorchCase[]> & { kl: { pair: string; p?: Record<string, Value>; q?: Record<string, Value>; kl: Value }[] };
+export const torch = decode(raw) as unknown as Record<string, TorchCase[]> & {
+  kl: { pair: string; p?: Record<string, Value>; q?: Record<string, Value>; kl: Value }[];
+};
 
 const flat = (v: Value | tf.Tensor): number[] =>
-  typeof v === 'number' ? [v] : Array.isArray(v) ? (v as Value[]).flatMap(flat) : Array.from((v as tf.Tensor).dataSync());
+  typeof v === 'number'
+    ? [v]
+    : Array.isArray(v)
+      ? (v as Value[]).flatMap(flat)
+      : Array.from((v as tf.Tensor).dataSync());
 
 /** Element-wise |a − e| ≤ atol + rtol·|e|, with equal infinities and NaN = NaN accepted. */
 export function expectAllClose(actual: tf.Tensor | Value, expected: Value, rtol = 1e-5, atol = 1e-6, what = ''): void {
@@ -43,7 +49,11 @@ export function expectAllClose(actual: tf.Tensor | Value, expected: Value, rtol 
   expect(a.length, `${what}: length`).toBe(e.length);
   a.forEach((v, i) => {
     const w = e[i]!;
-    const ok = Number.isNaN(w) ? Number.isNaN(v) : !Number.isFinite(w) ? v === w : Math.abs(v - w) <= atol + rtol * Math.abs(w);
+    const ok = Number.isNaN(w)
+      ? Number.isNaN(v)
+      : !Number.isFinite(w)
+        ? v === w
+        : Math.abs(v - w) <= atol + rtol * Math.abs(w);
     if (!ok) throw new Error(`${what} element ${i}: got ${v}, expected ${w} (rtol ${rtol}, atol ${atol})`);
   });
 }
@@ -58,7 +68,12 @@ export type Compared = 'logProb' | 'cdf' | 'icdf' | 'mean' | 'variance' | 'mode'
 export function expectMatchesTorch(
   cases: readonly TorchCase[],
   make: (params: Record<string, Value>) => Distribution,
-  options: { rtol?: number; atol?: number; skip?: readonly Compared[]; tolerances?: Partial<Record<Compared, [number, number]>> } = {},
+  options: {
+    rtol?: number;
+    atol?: number;
+    skip?: readonly Compared[];
+    tolerances?: Partial<Record<Compared, [number, number]>>;
+  } = {},
 ): void {
   for (const [k, c] of cases.entries()) {
     const d = make(c.params) as Distribution & { icdf?: (q: number[]) => tf.Tensor };
@@ -105,7 +120,11 @@ export function expectKS(samples: ArrayLike<number>, F: (x: number) => number): 
  * Pearson χ² test of integer `samples` against the mass function `pmf` over `support` (values with expected count < 5
  * are pooled into one cell): the statistic must stay below the α = 0.001 quantile (Wilson–Hilferty).
  */
-export function expectChiSquare(samples: ArrayLike<number>, pmf: (k: number) => number, support: readonly number[]): void {
+export function expectChiSquare(
+  samples: ArrayLike<number>,
+  pmf: (k: number) => number,
+  support: readonly number[],
+): void {
   const n = samples.length;
   const counts = new Map<number, number>();
   for (const s of Array.from(samples)) counts.set(s, (counts.get(s) ?? 0) + 1);
@@ -132,5 +151,6 @@ export function expectChiSquare(samples: ArrayLike<number>, pmf: (k: number) => 
   const df = Math.max(cells - 1, 1);
   const z = 3.0902; // Φ⁻¹(0.999)
   const critical = df * (1 - 2 / (9 * df) + z * Math.sqrt(2 / (9 * df))) ** 3;
-  if (!(stat < critical)) throw new Error(`χ² statistic ${stat.toFixed(2)} ≥ ${critical.toFixed(2)} (df ${df}, n = ${n})`);
+  if (!(stat < critical))
+    throw new Error(`χ² statistic ${stat.toFixed(2)} ≥ ${critical.toFixed(2)} (df ${df}, n = ${n})`);
 }

@@ -127,7 +127,10 @@ export abstract class Bijector {
   /** @throws ShapeError when `shape` has fewer than `dims` dims. */
   protected checkRank(shape: readonly number[], dims: number, what: string): void {
     if (shape.length < dims) {
-      throw new ShapeError(what, `${this.name}: "${what}" must have at least ${dims} dims (its event), got shape [${shape.join(', ')}]`);
+      throw new ShapeError(
+        what,
+        `${this.name}: "${what}" must have at least ${dims} dims (its event), got shape [${shape.join(', ')}]`,
+      );
     }
   }
   private assertAlive(): void {
@@ -138,5 +141,8 @@ export abstract class Bijector {
 /** Σ over the `k` trailing dims of t (t itself when k ≤ 0): torch's `_sum_rightmost`. */
 export function sumRightmost(t: tf.Tensor, k: number): tf.Tensor {
   if (k <= 0) return t;
-  return tf.sum(t, Array.from({ length: k }, (_, i) => t.rank - 1 - i));
+  return tf.sum(
+    t,
+    Array.from({ length: k }, (_, i) => t.rank - 1 - i),
+  );
 }

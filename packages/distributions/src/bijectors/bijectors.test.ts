@@ -46,7 +46,7 @@ function jacobian(f: (x: tf.Tensor) => tf.Tensor, x: number[]): number[] {
  * Runs `fn` in a tidy (so the test's own intermediate tensors go), then checks that each public method of `b` at `x`
  * leaves no tensor behind but its result.
  */
-function checked(fn: () => tf.TensorContainer | void): void {
+function checked(fn: () => unknown): void {
   tf.tidy(() => {
     fn();
   });
@@ -81,8 +81,18 @@ describe('element-wise bijectors', () => {
       const y = b.forward(xs);
       expectClose(b.inverse(y), xs, 1e-4, 1e-5);
       const d = tf.grad((v: tf.Tensor) => tf.sum(b.forward(v)))(tf.tensor1d(xs));
-      expectClose(b.forwardLogDetJacobian(xs), Array.from(d.dataSync()).map((v) => Math.log(Math.abs(v))), 1e-4, 1e-5);
-      expectClose(b.inverseLogDetJacobian(y), Array.from(d.dataSync()).map((v) => -Math.log(Math.abs(v))), 1e-4, 1e-5);
+      expectClose(
+        b.forwardLogDetJacobian(xs),
+        Array.from(d.dataSync()).map((v) => Math.log(Math.abs(v))),
+        1e-4,
+        1e-5,
+      );
+      expectClose(
+        b.inverseLogDetJacobian(y),
+        Array.from(d.dataSync()).map((v) => -Math.log(Math.abs(v))),
+        1e-4,
+        1e-5,
+      );
       return [y, d];
     });
     expectMethodsLeakFree(b, xs);
@@ -111,7 +121,10 @@ describe('StickBreaking', () => {
   it('maps ℝᴷ⁻¹ onto the simplex, round-trips, and 0 to the uniform vector', () => {
     const b = new StickBreaking();
     checked(() => {
-      const y = b.forward([[0, 0, 0], [1.5, -2, 0.3]]);
+      const y = b.forward([
+        [0, 0, 0],
+        [1.5, -2, 0.3],
+      ]);
       expect(y.shape).toEqual([2, 4]);
       expectClose(tf.sum(y, -1), [1, 1]);
       expectClose(tf.slice(y, [0, 0], [1, 4]), [0.25, 0.25, 0.25, 0.25]);
@@ -135,9 +148,19 @@ describe('StickBreaking', () => {
 
 describe('matrix bijectors', () => {
   it('LowerCholeskyAffine: y = μ + Lx, round trip, log-det = Σ log |Lᵢᵢ|', () => {
-    const b = new LowerCholeskyAffine({ loc: [1, -1, 0.5], scaleTril: [[2, 0, 0], [0.5, 0.3, 0], [-1, 0.2, 1.5]] });
+    const b = new LowerCholeskyAffine({
+      loc: [1, -1, 0.5],
+      scaleTril: [
+        [2, 0, 0],
+        [0.5, 0.3, 0],
+        [-1, 0.2, 1.5],
+      ],
+    });
     checked(() => {
-      const x = [[0.5, 1, -2], [0, 0, 1]];
+      const x = [
+        [0.5, 1, -2],
+        [0, 0, 1],
+      ];
       const y = b.forward(x);
       expectClose(y, [2, -0.45, -2.8, 1, -1, 2], 1e-5);
       expectClose(b.inverse(y), x.flat(), 1e-5);
@@ -194,13 +217,18 @@ describe('bijectorFor', () => {
     const b = bijectorFor(constraints.independent(constraints.positive, 1));
     expect(b).toBeInstanceOf(IndependentBijector);
     checked(() => {
-      const ldj = b.forwardLogDetJacobian([[1, 2], [3, 4]]);
+      const ldj = b.forwardLogDetJacobian([
+        [1, 2],
+        [3, 4],
+      ]);
       expectClose(ldj, [3, 7]);
       return ldj;
     });
   });
   it('rejects discrete supports with a typed error', () => {
-    expect(() => bijectorFor(constraints.nonNegativeInteger)).toThrowError(/no bijector onto the constraint "nonNegativeInteger"/);
+    expect(() => bijectorFor(constraints.nonNegativeInteger)).toThrowError(
+      /no bijector onto the constraint "nonNegativeInteger"/,
+    );
   });
   it('a disposed bijector refuses use', () => {
     const b = new Affine({ shift: [1, 2] });

@@ -27,9 +27,11 @@ export class Chain extends Bijector {
     this.bijectors = [...bijectors];
     // torch's ComposeTransform.domain / codomain event_dim
     let inDims = bijectors[bijectors.length - 1]!.codomainEventDims;
-    for (const b of [...bijectors].reverse()) inDims = Math.max(inDims + b.domainEventDims - b.codomainEventDims, b.domainEventDims);
+    for (const b of [...bijectors].reverse())
+      inDims = Math.max(inDims + b.domainEventDims - b.codomainEventDims, b.domainEventDims);
     let outDims = bijectors[0]!.domainEventDims;
-    for (const b of bijectors) outDims = Math.max(outDims + b.codomainEventDims - b.domainEventDims, b.codomainEventDims);
+    for (const b of bijectors)
+      outDims = Math.max(outDims + b.codomainEventDims - b.domainEventDims, b.codomainEventDims);
     this.eventIn = inDims;
     this.eventOut = outDims;
   }
@@ -93,7 +95,8 @@ export class Invert extends Bijector {
     super();
     this.bijector = bijector;
     if (!(bijector instanceof Bijector)) throw new ArgumentError('bijector', 'Invert: "bijector" must be a Bijector');
-    if (!bijector.bijective) throw new ArgumentError('bijector', `Invert: ${bijector.name} is not injective and has no inverse`);
+    if (!bijector.bijective)
+      throw new ArgumentError('bijector', `Invert: ${bijector.name} is not injective and has no inverse`);
     this.name = `Invert(${bijector.name})`;
   }
   override get domain(): Constraint {
@@ -141,7 +144,10 @@ export class IndependentBijector extends Bijector {
     this.bijector = bijector;
     this.reinterpretedDims = reinterpretedDims;
     if (!Number.isInteger(reinterpretedDims) || reinterpretedDims < 0) {
-      throw new ArgumentError('reinterpretedDims', `IndependentBijector: "reinterpretedDims" must be a non-negative integer, got ${reinterpretedDims}`);
+      throw new ArgumentError(
+        'reinterpretedDims',
+        `IndependentBijector: "reinterpretedDims" must be a non-negative integer, got ${reinterpretedDims}`,
+      );
     }
     this.name = `Independent(${bijector.name})`;
   }

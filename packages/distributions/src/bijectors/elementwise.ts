@@ -226,8 +226,16 @@ export class Affine extends Bijector {
     return tf.div(tf.sub(y, this.shift), this.scale);
   }
   protected _forwardLogDetJacobian(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
-    const full = tf.broadcastTo(tf.log(tf.abs(this.scale)), tf.broadcast_util.assertAndGetBroadcastShape(x.shape, y.shape));
+    const full = tf.broadcastTo(
+      tf.log(tf.abs(this.scale)),
+      tf.broadcast_util.assertAndGetBroadcastShape(x.shape, y.shape),
+    );
     const k = this.eventDims;
-    return k === 0 ? full : tf.sum(full, Array.from({ length: k }, (_, i) => full.rank - 1 - i));
+    return k === 0
+      ? full
+      : tf.sum(
+          full,
+          Array.from({ length: k }, (_, i) => full.rank - 1 - i),
+        );
   }
 }

@@ -21,7 +21,11 @@ export const lowerCholesky: Constraint = {
   check: (m) => {
     const d = m.shape[m.rank - 1]!;
     if (m.rank < 2 || m.shape[m.rank - 2] !== d) return notSquare(m);
-    const upper = tf.tensor2d(Array.from({ length: d * d }, (_, k) => (k % d > Math.floor(k / d) ? 1 : 0)), [d, d], 'bool');
+    const upper = tf.tensor2d(
+      Array.from({ length: d * d }, (_, k) => (k % d > Math.floor(k / d) ? 1 : 0)),
+      [d, d],
+      'bool',
+    );
     const zeroAbove = tf.all(tf.logicalOr(tf.logicalNot(upper), tf.equal(m, 0)), [-2, -1]);
     return tf.logicalAnd(zeroAbove, tf.all(tf.greater(diagPart(m), 0), -1));
   },
@@ -36,7 +40,11 @@ export const corrCholesky: Constraint = {
   description: 'a lower Cholesky factor with unit-norm rows (of a correlation matrix)',
   finite: true,
   eventDims: 2,
-  check: (m) => tf.logicalAnd(lowerCholesky.check(m), tf.all(tf.less(tf.abs(tf.sub(tf.sqrt(tf.sum(tf.square(m), -1)), 1)), 1e-4), -1)),
+  check: (m) =>
+    tf.logicalAnd(
+      lowerCholesky.check(m),
+      tf.all(tf.less(tf.abs(tf.sub(tf.sqrt(tf.sum(tf.square(m), -1)), 1)), 1e-4), -1),
+    ),
 };
 
 /** Parameters of {@link LowerCholeskyAffine}. */
@@ -62,10 +70,17 @@ export class LowerCholeskyAffine extends Bijector {
     this.loc = this.param(params.loc, 'loc');
     this.scaleTril = this.param(params.scaleTril, 'scaleTril');
     const s = this.scaleTril.shape;
-    if (s.length < 2 || s[s.length - 1] !== s[s.length - 2] || (this.loc.rank > 0 && this.loc.shape[this.loc.rank - 1] !== s[s.length - 1])) {
+    if (
+      s.length < 2 ||
+      s[s.length - 1] !== s[s.length - 2] ||
+      (this.loc.rank > 0 && this.loc.shape[this.loc.rank - 1] !== s[s.length - 1])
+    ) {
       const shapes = `loc [${this.loc.shape.join(', ')}], scaleTril [${s.join(', ')}]`;
       this.dispose();
-      throw new ShapeError('scaleTril', `LowerCholeskyAffine: "scaleTril" must be [..., D, D] with loc [..., D], got ${shapes}`);
+      throw new ShapeError(
+        'scaleTril',
+        `LowerCholeskyAffine: "scaleTril" must be [..., D, D] with loc [..., D], got ${shapes}`,
+      );
     }
   }
   override get domain(): Constraint {
@@ -112,7 +127,8 @@ export class CorrCholesky extends Bijector {
   override forwardShape(shape: readonly number[]): number[] {
     this.checkRank(shape, 1, 'x');
     const d = triangularSide(shape[shape.length - 1]!);
-    if (d === undefined) throw new ShapeError('x', `CorrCholesky: the last dim of "x" must be D(D − 1)/2, got ${shape[shape.length - 1]}`);
+    if (d === undefined)
+      throw new ShapeError('x', `CorrCholesky: the last dim of "x" must be D(D − 1)/2, got ${shape[shape.length - 1]}`);
     return [...shape.slice(0, -1), d, d];
   }
   override inverseShape(shape: readonly number[]): number[] {
@@ -125,13 +141,24 @@ export class CorrCholesky extends Bijector {
     const r = vecToStrictLower(tf.clipByValue(tf.tanh(x), -1 + EPS, 1 - EPS), d);
     // row-wise cumulative product of √(1 − r²), shifted right by one (1 in the first column)
     const logRest = cumsumLast(tf.mul(0.5, tf.log1p(tf.neg(tf.square(r)))));
-    const shifted = tf.exp(tf.concat([tf.zeros([...r.shape.slice(0, -1), 1]), tf.slice(logRest, Array(r.rank).fill(0), [...r.shape.slice(0, -1), d - 1])], -1));
+    const shifted = tf.exp(
+      tf.concat(
+        [
+          tf.zeros([...r.shape.slice(0, -1), 1]),
+          tf.slice(logRest, Array(r.rank).fill(0), [...r.shape.slice(0, -1), d - 1]),
+        ],
+        -1,
+      ),
+    );
     return tf.mul(tf.add(r, tf.eye(d)), shifted);
   }
   protected _inverse(y: tf.Tensor): tf.Tensor {
     const d = y.shape[y.rank - 1]!;
     const rest = tf.sub(1, cumsumLast(tf.square(y)));
-    const restShifted = tf.concat([tf.ones([...y.shape.slice(0, -1), 1]), tf.slice(rest, Array(y.rank).fill(0), [...y.shape.slice(0, -1), d - 1])], -1);
+    const restShifted = tf.concat(
+      [tf.ones([...y.shape.slice(0, -1), 1]), tf.slice(rest, Array(y.rank).fill(0), [...y.shape.slice(0, -1), d - 1])],
+      -1,
+    );
     const t = tf.div(strictLowerToVec(y), tf.sqrt(strictLowerToVec(restShifted)));
     return tf.atanh(t);
   }
