@@ -4,7 +4,7 @@ import { expectAllClose, torch, type Value } from '../test/torch.js';
 import { Bernoulli } from './bernoulli.js';
 import { Beta } from './beta.js';
 import { Binomial } from './binomial.js';
-import { Exp } from './bijectors/elementwise.js';
+import * as D from './bijectors/elementwise.js';
 import { Cauchy } from './cauchy.js';
 import { ContinuousBernoulli } from './continuous-bernoulli.js';
 import type { Distribution } from './distribution.js';
@@ -125,13 +125,22 @@ describe('KL pairs of the transform-era families (against torch.distributions.kl
   });
   it('TransformedDistribution pairs with the same bijector reduce to the base pair (LogNormal as exp of a Normal)', () => {
     tf.tidy(() => {
-      const exp = new Exp();
+      const exp = new D.Exp();
       const p = new TransformedDistribution(new Normal({ loc: [0, 1], scale: [1, 0.5] }), exp.retain());
       const q = new TransformedDistribution(new Normal({ loc: [0.5, -1], scale: [1.5, 2] }), exp);
       const want = torch.kl.find((e) => e.pair === 'LogNormal|LogNormal')!.kl;
       expectAllClose(klDivergence(p, q), want, 2e-5, 2e-5);
-      const other = new TransformedDistribution(new Normal({ loc: 0, scale: 1 }), new Exp());
+      const other = new TransformedDistribution(new Normal({ loc: 0, scale: 1 }), new D.Exp());
       expectAllClose(klDivergence(other, other), 0, 0, 1e-6);
+    });
+  });
+  it('a pair that declines its arguments falls back to the requested Monte-Carlo estimate (flows with different bijectors)', () => {
+    tf.tidy(() => {
+      const p = new TransformedDistribution(new Normal({ loc: 0, scale: 1 }), new D.Affine({ shift: 1, scale: 2 }));
+      const q = new TransformedDistribution(new Normal({ loc: 0, scale: 1 }), new D.Affine({ shift: 0, scale: 1 }));
+      expect(() => klDivergence(p, q)).toThrowError(/needs the same bijector/);
+      // p = N(1, 4), q = N(0, 1): KL = log(1/2) + (4 + 1)/2 − ½ = 2 − log 2
+      expectAllClose(klDivergence(p, q, { monteCarlo: 40000, seed: 3 }), 2 - Math.LN2, 0, 0.05);
     });
   });
   it('Binomial with fewer trials in p than in q has no closed form: a typed error', () => {

@@ -77,8 +77,8 @@ export interface KLOptions {
 
 /**
  * KL(p ‖ q) = E_p[log p(X) − log q(X)], shape `batchShape`.
- * Uses the most specific registered analytic formula; without one, a Monte-Carlo estimate if `options.monteCarlo`
- * is given.
+ * Uses the most specific registered analytic formula; without one — or when that formula declines these arguments
+ * with a NotImplementedError — a Monte-Carlo estimate if `options.monteCarlo` is given.
  * @throws NotImplementedError listing the registered pairs when none matches and Monte Carlo was not requested.
  */
 export function klDivergence(p: Distribution, q: Distribution, options: KLOptions = {}): tf.Tensor {
@@ -95,7 +95,17 @@ export function klDivergence(p: Distribution, q: Distribution, options: KLOption
       bestScore = score;
     }
   }
-  if (best) return tf.tidy(() => best.fn(p, q));
+  if (best) {
+    const fn = best.fn;
+    if (options.monteCarlo === undefined) return tf.tidy(() => fn(p, q));
+    // A pair may decline particular arguments (NotImplementedError, e.g. two flows with different bijectors): then
+    // the requested Monte-Carlo estimate is used instead.
+    try {
+      return tf.tidy(() => fn(p, q));
+    } catch (e) {
+      if (!(e instanceof NotImplementedError)) throw e;
+    }
+  }
   if (options.monteCarlo !== undefined) {
     const k = options.monteCarlo;
     if (!Number.isInteger(k) || k < 1) {
