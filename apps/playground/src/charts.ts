@@ -129,7 +129,10 @@ export function scatterSpec(
     scale?: 'linear' | 'symlog';
   },
 ): TopLevelSpec {
-  const scale = options.scale === 'symlog' ? { type: 'symlog' as const } : { zero: false };
+  const symlog = options.scale === 'symlog';
+  const scale = symlog ? { type: 'symlog' as const } : { zero: false };
+  // a symlog axis gets readable ticks at 1-2-5 steps (Vega's default ones bunch at the top)
+  const axis = symlog ? { values: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {};
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     padding: { left: 12, right: 24, top: 8, bottom: 8 },
@@ -139,8 +142,8 @@ export function scatterSpec(
     data: { name: 'points', values: points as LabelledPoint[] },
     mark: { type: 'circle', size: 10, opacity: options.opacity ?? 0.6 },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'x₁', scale },
-      y: { field: 'y', type: 'quantitative', title: options.yTitle ?? 'x₂', scale },
+      x: { field: 'x', type: 'quantitative', title: options.xTitle ?? 'x₁', scale, axis },
+      y: { field: 'y', type: 'quantitative', title: options.yTitle ?? 'x₂', scale, axis },
       color: { field: 'label', type: 'nominal', title: options.labelTitle ?? 'label', scale: { scheme: 'category10' } },
     },
     config: CONFIG,

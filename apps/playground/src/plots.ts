@@ -150,9 +150,21 @@ export async function writePlots(dir: string, inputs: PlotInputs): Promise<strin
           xTitle: 'input',
           yTitle: 'reconstruction (mean)',
           labelTitle: 'label',
+          // counts are heavy-tailed: a symmetric-log scale keeps the bulk visible next to the few large values
+          scale: isWideCounts(data.x.data) ? 'symlog' : 'linear',
         }),
       )),
     );
   }
   return files;
+}
+
+/** Non-negative integers reaching 20 or more: count data whose outliers would squash a linear axis. */
+function isWideCounts(values: Float32Array): boolean {
+  let max = 0;
+  for (const v of values) {
+    if (v < 0 || !Number.isInteger(v)) return false;
+    if (v > max) max = v;
+  }
+  return max >= 20;
 }

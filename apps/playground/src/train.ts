@@ -277,7 +277,7 @@ function learnedLines(s: TrainSummary, args: TrainArgs): string[] {
   }
   if (s.labelShare !== undefined) {
     lines.push(
-      `  the labels (${s.dataset.startsWith('mnist') ? 'digits' : 'groups'}) explain ${(100 * s.labelShare).toFixed(0)}% of the latent means' spread ` +
+      `  the labels (${s.dataset.startsWith('mnist') ? 'digits' : s.dataset.startsWith('synthetic-counts') ? 'the dominant true factor of each row' : 'groups'}) explain ${(100 * s.labelShare).toFixed(0)}% of the latent means' spread ` +
         `(η²; 0% = the latent space ignores them${s.dataset === 'toy2d' ? ', as it should here' : ''})`,
     );
   }
