@@ -33,3 +33,20 @@ export {
   type GaussianMixturePriorOptions,
 } from './priors.js';
 export { FusedAdamOptimizer } from './fused-adam.js';
+export { MADE, checkFlowInputs, type MADEOptions } from './made.js';
+export { PermuteFlow, FlowSequence, type FlowStep, type FlowOutput } from './flow-step.js';
+export { InverseAutoregressiveFlow, type InverseAutoregressiveFlowOptions } from './iaf.js';
+export { AffineCoupling, type AffineCouplingOptions } from './affine-coupling.js';
+export {
+  FlowPosterior,
+  FlowPosteriorHead,
+  type FlowPosteriorHeadOptions,
+  type SampleWithLogProb,
+} from './flow-posterior.js';
+export {
+  FullCovarianceNormalHead,
+  LowRankNormalHead,
+  type CovarianceHeadOptions,
+  type LowRankNormalHeadOptions,
+} from './covariance-heads.js';
+export { DirichletHead, LogisticNormalHead, type SimplexHeadOptions } from './simplex-heads.js';
