@@ -52,6 +52,7 @@ export class StickBreaking extends Bijector {
     const n = x.shape[x.rank - 1]!;
     const u = tf.sub(x, logOffsets(n));
     const yCrop = tf.slice(y, Array(y.rank).fill(0), [...y.shape.slice(0, -1), n]);
-    return tf.sum(tf.add(tf.add(tf.neg(u), tf.logSigmoid(u)), tf.log(yCrop)), -1);
+    // log σ(u) = −softplus(−u): tf.logSigmoid's custom gradient reads u after this tidy has freed it (backprop fails)
+    return tf.sum(tf.add(tf.sub(tf.neg(u), tf.softplus(tf.neg(u))), tf.log(yCrop)), -1);
   }
 }
