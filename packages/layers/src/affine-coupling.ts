@@ -50,13 +50,18 @@ export class AffineCoupling implements FlowStep {
 
   constructor(options: AffineCouplingOptions) {
     const { dim } = options;
-    if (!Number.isInteger(dim) || dim < 2) throw new ArgumentError('dim', `AffineCoupling: "dim" must be an integer ≥ 2, got ${dim}`);
+    if (!Number.isInteger(dim) || dim < 2)
+      throw new ArgumentError('dim', `AffineCoupling: "dim" must be an integer ≥ 2, got ${dim}`);
     const contextDim = options.contextDim ?? 0;
     if (!Number.isInteger(contextDim) || contextDim < 0) {
-      throw new ArgumentError('contextDim', `AffineCoupling: "contextDim" must be a non-negative integer, got ${String(contextDim)}`);
+      throw new ArgumentError(
+        'contextDim',
+        `AffineCoupling: "contextDim" must be a non-negative integer, got ${String(contextDim)}`,
+      );
     }
     const parity = options.parity ?? 0;
-    if (parity !== 0 && parity !== 1) throw new ArgumentError('parity', `AffineCoupling: "parity" must be 0 or 1, got ${String(parity)}`);
+    if (parity !== 0 && parity !== 1)
+      throw new ArgumentError('parity', `AffineCoupling: "parity" must be 0 or 1, got ${String(parity)}`);
     const rng = mulberry32(options.seed ?? 0);
     this.body = new MLP({
       inputDim: dim + contextDim,
@@ -99,7 +104,13 @@ export class AffineCoupling implements FlowStep {
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return collectVariables([['body', this.body], ['out', this.out]], prefix);
+    return collectVariables(
+      [
+        ['body', this.body],
+        ['out', this.out],
+      ],
+      prefix,
+    );
   }
 
   dispose(): void {

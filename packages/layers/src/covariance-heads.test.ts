@@ -44,7 +44,10 @@ describe('FullCovarianceNormalHead', () => {
   it('builds L with a softplus diagonal and a free strictly lower part; logProb matches a float64 reference', () => {
     const head = new FullCovarianceNormalHead({ inputDim: 3, units: 3, seed: 2 });
     const h = tf.randomNormal([2, 3], 0, 1, 'float32', 4);
-    const x = [[0.5, -1, 2], [1, 0, -0.5]];
+    const x = [
+      [0.5, -1, 2],
+      [1, 0, -0.5],
+    ];
     const mu = outputs(head.locLayer, h);
     const diag = outputs(head.diagLayer, h);
     const lower = outputs(head.lowerLayer!, h);
@@ -98,7 +101,10 @@ describe('LowRankNormalHead', () => {
   it('gives N(μ, WWᵀ + diag d) whose logProb matches a dense float64 reference; gradients; no leaks', () => {
     const head = new LowRankNormalHead({ inputDim: 3, units: 4, rank: 2, seed: 6 });
     const h = tf.randomNormal([2, 3], 0, 1, 'float32', 7);
-    const x = [[0.5, -1, 2, 0], [1, 0, -0.5, 0.3]];
+    const x = [
+      [0.5, -1, 2, 0],
+      [1, 0, -0.5, 0.3],
+    ];
     const mu = outputs(head.locLayer, h);
     const w = outputs(head.factorLayer, h);
     const d = outputs(head.diagLayer, h).map((r) => r.map((v) => softplus(v) + 1e-4));
@@ -108,7 +114,11 @@ describe('LowRankNormalHead', () => {
       expect(q.eventShape).toEqual([4]);
       const lp = q.logProb(tf.tensor2d(x)).dataSync();
       for (let b = 0; b < 2; b++) {
-        const sigma = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => w[b]![2 * i]! * w[b]![2 * j]! + w[b]![2 * i + 1]! * w[b]![2 * j + 1]! + (i === j ? d[b]![i]! : 0)));
+        const sigma = [0, 1, 2, 3].map((i) =>
+          [0, 1, 2, 3].map(
+            (j) => w[b]![2 * i]! * w[b]![2 * j]! + w[b]![2 * i + 1]! * w[b]![2 * j + 1]! + (i === j ? d[b]![i]! : 0),
+          ),
+        );
         expect(lp[b]).toBeCloseTo(mvnLogPdf(x[b]!, mu[b]!, cholesky(sigma)), 4);
       }
     });

@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { type Distribution, LowRankMultivariateNormal, MultivariateNormal } from '@varia/distributions';
 import { Dense } from './dense.js';
-import { checkHeadDims, checkInput, type DistributionHead, HEAD_DISTRIBUTION_OPTIONS, type HeadOptions } from './heads.js';
+import {
+  checkHeadDims,
+  checkInput,
+  type DistributionHead,
+  HEAD_DISTRIBUTION_OPTIONS,
+  type HeadOptions,
+} from './heads.js';
 import { collectVariables } from './module.js';
 
 /** Options of {@link FullCovarianceNormalHead} and {@link LowRankNormalHead}. */
@@ -80,11 +86,21 @@ export class FullCovarianceNormalHead implements DistributionHead {
 
   apply(h: tf.Tensor): Distribution {
     checkInput('FullCovarianceNormalHead', h, this.inputDim);
-    return new MultivariateNormal({ loc: this.locLayer.apply(h), scaleTril: this.scaleTril(h) }, HEAD_DISTRIBUTION_OPTIONS);
+    return new MultivariateNormal(
+      { loc: this.locLayer.apply(h), scaleTril: this.scaleTril(h) },
+      HEAD_DISTRIBUTION_OPTIONS,
+    );
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return collectVariables([['loc', this.locLayer], ['diag', this.diagLayer], ['lower', this.lowerLayer]], prefix);
+    return collectVariables(
+      [
+        ['loc', this.locLayer],
+        ['diag', this.diagLayer],
+        ['lower', this.lowerLayer],
+      ],
+      prefix,
+    );
   }
 
   dispose(): void {
@@ -141,11 +157,21 @@ export class LowRankNormalHead implements DistributionHead {
     checkInput('LowRankNormalHead', h, this.inputDim);
     const covFactor = tf.reshape(this.factorLayer.apply(h), [-1, this.units, this.rank]);
     const covDiag = tf.add(tf.softplus(this.diagLayer.apply(h)), this.minScale);
-    return new LowRankMultivariateNormal({ loc: this.locLayer.apply(h), covFactor, covDiag }, HEAD_DISTRIBUTION_OPTIONS);
+    return new LowRankMultivariateNormal(
+      { loc: this.locLayer.apply(h), covFactor, covDiag },
+      HEAD_DISTRIBUTION_OPTIONS,
+    );
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return collectVariables([['loc', this.locLayer], ['factor', this.factorLayer], ['diag', this.diagLayer]], prefix);
+    return collectVariables(
+      [
+        ['loc', this.locLayer],
+        ['factor', this.factorLayer],
+        ['diag', this.diagLayer],
+      ],
+      prefix,
+    );
   }
 
   dispose(): void {

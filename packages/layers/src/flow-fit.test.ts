@@ -32,12 +32,12 @@ function elbo(head: DistributionHead, h: tf.Tensor, n: number, seed?: number): t
   });
 }
 
-function fit(head: DistributionHead, steps: number, batch: number): number {
+function trainFor(head: DistributionHead, steps: number, batch: number): number {
   const h = tf.ones([1, 1]);
   const opt = tf.train.adam(0.02);
   const vars = [...head.namedVariables().values()];
   for (let i = 0; i < steps; i++) {
-    tf.dispose(opt.minimize(() => tf.neg(elbo(head, h, batch, 1000 + i)) as tf.Scalar, false, vars));
+    opt.minimize(() => tf.neg(elbo(head, h, batch, 1000 + i)) as tf.Scalar, false, vars);
   }
   const value = tf.tidy(() => elbo(head, h, 4000, 123).dataSync()[0]!);
   opt.dispose();
@@ -64,9 +64,9 @@ describe('flow posterior on a banana-shaped target (reverse KL)', () => {
     const coupling = new FlowPosteriorHead({ ...common, flow: 'affine-coupling' });
     const before = tf.memory().numTensors;
     const bound = bestDiagonalGaussianElbo();
-    const g = fit(gaussian, 150, 32);
-    const f = fit(iaf, 200, 32);
-    const c = fit(coupling, 200, 32);
+    const g = trainFor(gaussian, 150, 32);
+    const f = trainFor(iaf, 200, 32);
+    const c = trainFor(coupling, 200, 32);
     // Monte-Carlo standard error of a 4000-draw ELBO here is ≈ 0.01
     expect(g).toBeLessThan(bound + 0.03);
     expect(g).toBeGreaterThan(bound - 0.08);

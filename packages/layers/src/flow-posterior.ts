@@ -1,10 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
-import { constraints, type Constraint, Distribution, type DistributionOptions, type SampleOptions } from '@varia/distributions';
+import {
+  constraints,
+  type Constraint,
+  Distribution,
+  type DistributionOptions,
+  type SampleOptions,
+} from '@varia/distributions';
 import type { Activation } from './activation.js';
 import { AffineCoupling } from './affine-coupling.js';
 import { type FlowStep, FlowSequence, PermuteFlow } from './flow-step.js';
-import { checkHeadDims, checkInput, type DistributionHead, HEAD_DISTRIBUTION_OPTIONS, type HeadOptions, NormalHead } from './heads.js';
+import {
+  checkHeadDims,
+  checkInput,
+  type DistributionHead,
+  HEAD_DISTRIBUTION_OPTIONS,
+  type HeadOptions,
+  NormalHead,
+} from './heads.js';
 import { InverseAutoregressiveFlow } from './iaf.js';
 import { collectVariables } from './module.js';
 
@@ -41,11 +54,22 @@ export class FlowPosterior extends Distribution {
   readonly context?: tf.Tensor;
 
   /** @throws ShapeError when the base's event is not [flow.dim] or the context does not match the batch. */
-  constructor(base: Distribution, flow: FlowStep, context?: tf.Tensor, options: DistributionOptions = HEAD_DISTRIBUTION_OPTIONS) {
+  constructor(
+    base: Distribution,
+    flow: FlowStep,
+    context?: tf.Tensor,
+    options: DistributionOptions = HEAD_DISTRIBUTION_OPTIONS,
+  ) {
     if (base.eventShape.length !== 1 || base.eventShape[0] !== flow.dim) {
-      throw new ShapeError('base', `FlowPosterior: the base needs event shape [${flow.dim}], got [${base.eventShape.join(', ')}]`);
+      throw new ShapeError(
+        'base',
+        `FlowPosterior: the base needs event shape [${flow.dim}], got [${base.eventShape.join(', ')}]`,
+      );
     }
-    if (flow.contextDim > 0 && (context?.rank !== 2 || context.shape[0] !== product(base.batchShape) || context.shape[1] !== flow.contextDim)) {
+    if (
+      flow.contextDim > 0 &&
+      (context?.rank !== 2 || context.shape[0] !== product(base.batchShape) || context.shape[1] !== flow.contextDim)
+    ) {
       throw new ShapeError(
         'context',
         `FlowPosterior: the context must be [${product(base.batchShape)}, ${flow.contextDim}], got ${context ? `[${context.shape.join(', ')}]` : 'none'}`,
@@ -73,7 +97,10 @@ export class FlowPosterior extends Distribution {
   rsampleAndLogProb(sampleShape: readonly number[] = [], options: SampleOptions = {}): SampleWithLogProb {
     return tf.tidy(() => {
       const eps = this.base.rsample(sampleShape, options);
-      const { y, logDet } = this.flow.forward(tf.reshape(eps, [-1, this.flow.dim]), this.contextFor(product(sampleShape)));
+      const { y, logDet } = this.flow.forward(
+        tf.reshape(eps, [-1, this.flow.dim]),
+        this.contextFor(product(sampleShape)),
+      );
       const lead = eps.shape.slice(0, -1);
       return { z: tf.reshape(y, eps.shape), logProb: tf.sub(this.base.logProb(eps), tf.reshape(logDet, lead)) };
     });
@@ -152,10 +179,14 @@ export class FlowPosteriorHead implements DistributionHead {
     checkHeadDims('FlowPosteriorHead', options);
     const kind = options.flow ?? 'iaf';
     if (kind !== 'iaf' && kind !== 'affine-coupling') {
-      throw new ArgumentError('flow', `FlowPosteriorHead: "flow" must be iaf or affine-coupling, got ${JSON.stringify(kind)}`);
+      throw new ArgumentError(
+        'flow',
+        `FlowPosteriorHead: "flow" must be iaf or affine-coupling, got ${JSON.stringify(kind)}`,
+      );
     }
     const steps = options.steps ?? 2;
-    if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError('steps', `FlowPosteriorHead: "steps" must be a positive integer, got ${steps}`);
+    if (!Number.isInteger(steps) || steps < 1)
+      throw new ArgumentError('steps', `FlowPosteriorHead: "steps" must be a positive integer, got ${steps}`);
     const dim = options.units;
     if (kind === 'affine-coupling' && dim < 2) {
       throw new ArgumentError('units', `FlowPosteriorHead: affine coupling needs "units" ≥ 2, got ${dim}`);
@@ -164,7 +195,13 @@ export class FlowPosteriorHead implements DistributionHead {
     this.units = dim;
     const seed = options.seed ?? 0;
     const contextDim = options.conditionOnInput === false ? 0 : this.inputDim;
-    const common = { dim, contextDim, hiddenUnits: options.hiddenUnits, activation: options.activation, init: options.init };
+    const common = {
+      dim,
+      contextDim,
+      hiddenUnits: options.hiddenUnits,
+      activation: options.activation,
+      init: options.init,
+    };
     const list: FlowStep[] = [];
     for (let k = 0; k < steps; k++) {
       if (kind === 'iaf') {
@@ -184,7 +221,13 @@ export class FlowPosteriorHead implements DistributionHead {
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return collectVariables([['base', this.baseHead], ['flow', this.flow]], prefix);
+    return collectVariables(
+      [
+        ['base', this.baseHead],
+        ['flow', this.flow],
+      ],
+      prefix,
+    );
   }
 
   dispose(): void {

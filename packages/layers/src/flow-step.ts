@@ -54,11 +54,17 @@ export class PermuteFlow implements FlowStep {
     const n = Array.isArray(p) ? p.length : 0;
     const seen = new Set(p);
     if (n === 0 || seen.size !== n || p.some((i) => !Number.isInteger(i) || i < 0 || i >= n)) {
-      throw new ArgumentError('permutation', `PermuteFlow: "permutation" must be a permutation of 0 … D − 1, got ${JSON.stringify(p)}`);
+      throw new ArgumentError(
+        'permutation',
+        `PermuteFlow: "permutation" must be a permutation of 0 … D − 1, got ${JSON.stringify(p)}`,
+      );
     }
     const contextDim = options.contextDim ?? 0;
     if (!Number.isInteger(contextDim) || contextDim < 0) {
-      throw new ArgumentError('contextDim', `PermuteFlow: "contextDim" must be a non-negative integer, got ${String(contextDim)}`);
+      throw new ArgumentError(
+        'contextDim',
+        `PermuteFlow: "contextDim" must be a non-negative integer, got ${String(contextDim)}`,
+      );
     }
     this.dim = n;
     this.contextDim = contextDim;
@@ -69,13 +75,17 @@ export class PermuteFlow implements FlowStep {
 
   /** The reversal y_i = z_{D−1−i}. */
   static reverse(dim: number, contextDim = 0): PermuteFlow {
-    if (!Number.isInteger(dim) || dim < 1) throw new ArgumentError('dim', `PermuteFlow: "dim" must be a positive integer, got ${dim}`);
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new ArgumentError('dim', `PermuteFlow: "dim" must be a positive integer, got ${dim}`);
     return new PermuteFlow({ permutation: Array.from({ length: dim }, (_, i) => dim - 1 - i), contextDim });
   }
 
   forward(z: tf.Tensor, context?: tf.Tensor): FlowOutput {
     checkFlowInputs('PermuteFlow', z, this.dim, context, this.contextDim);
-    return tf.tidy(() => ({ y: tf.gather(z, this.permutation as number[], 1) as tf.Tensor2D, logDet: tf.zeros([z.shape[0]!]) as tf.Tensor1D }));
+    return tf.tidy(() => ({
+      y: tf.gather(z, this.permutation as number[], 1) as tf.Tensor2D,
+      logDet: tf.zeros([z.shape[0]!]) as tf.Tensor1D,
+    }));
   }
 
   inverse(y: tf.Tensor, context?: tf.Tensor): tf.Tensor2D {
@@ -103,7 +113,8 @@ export class FlowSequence implements FlowStep {
 
   /** @throws ArgumentError when `steps` is empty or the steps disagree on `dim` or `contextDim`. */
   constructor(steps: readonly FlowStep[]) {
-    if (!Array.isArray(steps) || steps.length === 0) throw new ArgumentError('steps', 'FlowSequence: "steps" must be a non-empty array of flow steps');
+    if (!Array.isArray(steps) || steps.length === 0)
+      throw new ArgumentError('steps', 'FlowSequence: "steps" must be a non-empty array of flow steps');
     const [first] = steps;
     const bad = steps.findIndex((s) => s.dim !== first!.dim || s.contextDim !== first!.contextDim);
     if (bad >= 0) {
@@ -137,7 +148,10 @@ export class FlowSequence implements FlowStep {
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return collectVariables(this.steps.map((s, k) => [String(k), s]), prefix);
+    return collectVariables(
+      this.steps.map((s, k) => [String(k), s]),
+      prefix,
+    );
   }
 
   dispose(): void {

@@ -20,7 +20,14 @@ function checkLogDet(step: FlowStep, z: tf.Tensor2D, context?: tf.Tensor2D): num
 
 describe('MADE', () => {
   it('is autoregressive: ∂out_i/∂x_j = 0 exactly for j ≥ i and non-zero below the diagonal (tf gradients)', () => {
-    const made = new MADE({ inputDim: 5, hiddenUnits: [32, 32], outputsPerInput: 2, contextDim: 3, activation: 'tanh', seed: 3 });
+    const made = new MADE({
+      inputDim: 5,
+      hiddenUnits: [32, 32],
+      outputsPerInput: 2,
+      contextDim: 3,
+      activation: 'tanh',
+      seed: 3,
+    });
     const x = row([0.3, -1.2, 0.8, 2.0, -0.4]);
     const c = row([0.5, -0.5, 1]);
     for (const group of [0, 1]) {
@@ -33,7 +40,13 @@ describe('MADE', () => {
       );
     }
     // the context reaches every output that has a hidden unit below it (i ≥ 2)
-    const dc = tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.slice(made.apply(x, v as tf.Tensor2D)[0]!, [0, 4], [1, 1])))(c).dataSync()));
+    const dc = tf.tidy(() =>
+      Array.from(
+        tf
+          .grad((v: tf.Tensor) => tf.sum(tf.slice(made.apply(x, v as tf.Tensor2D)[0]!, [0, 4], [1, 1])))(c)
+          .dataSync(),
+      ),
+    );
     expect(Math.max(...dc.map(Math.abs))).toBeGreaterThan(1e-6);
     x.dispose();
     c.dispose();
@@ -42,7 +55,13 @@ describe('MADE', () => {
 
   it('names its variables, rejects bad options and shapes with VariaErrors, and does not leak', () => {
     const made = new MADE({ inputDim: 3, hiddenUnits: [8], contextDim: 2 });
-    expect([...made.namedVariables('m').keys()].sort()).toEqual(['m/0/bias', 'm/0/context_kernel', 'm/0/kernel', 'm/1/bias', 'm/1/kernel']);
+    expect([...made.namedVariables('m').keys()].sort()).toEqual([
+      'm/0/bias',
+      'm/0/context_kernel',
+      'm/0/kernel',
+      'm/1/bias',
+      'm/1/kernel',
+    ]);
     expect(() => new MADE({ inputDim: 0, hiddenUnits: [8] })).toThrowError(ArgumentError);
     expect(() => new MADE({ inputDim: 2, hiddenUnits: [] })).toThrowError(ArgumentError);
     const [x3, x4, c2, c3] = [tf.ones([2, 3]), tf.ones([2, 4]), tf.ones([2, 2]), tf.ones([3, 2])];
@@ -71,7 +90,9 @@ describe('flow steps', () => {
     jac.forEach((r, i) => r.forEach((v, j) => j > i && expect(v).toBe(0)));
     tf.tidy(() => {
       const { y } = step.forward(z, c);
-      expect(Math.max(...Array.from(step.inverse(y, c).dataSync()).map((v, i) => Math.abs(v - z.dataSync()[i]!)))).toBeLessThan(1e-5);
+      expect(
+        Math.max(...Array.from(step.inverse(y, c).dataSync()).map((v, i) => Math.abs(v - z.dataSync()[i]!))),
+      ).toBeLessThan(1e-5);
     });
     tf.dispose([z, c]);
     step.dispose();
@@ -79,7 +100,14 @@ describe('flow steps', () => {
 
   it('affine coupling: log-det = log |det J| (autodiff), exact inverse, passed coordinates unchanged', () => {
     for (const parity of [0, 1] as const) {
-      const step = new AffineCoupling({ dim: 5, hiddenUnits: [16, 16], contextDim: 3, parity, activation: 'tanh', seed: 4 + parity });
+      const step = new AffineCoupling({
+        dim: 5,
+        hiddenUnits: [16, 16],
+        contextDim: 3,
+        parity,
+        activation: 'tanh',
+        seed: 4 + parity,
+      });
       const z = row([0.7, -0.3, 1.5, -2.0, 0.1]);
       const c = row([0.2, 1, -1]);
       checkLogDet(step, z, c);
@@ -88,7 +116,9 @@ describe('flow steps', () => {
         const yv = y.dataSync();
         const zv = z.dataSync();
         for (let i = parity; i < 5; i += 2) expect(yv[i]).toBe(zv[i]);
-        expect(Math.max(...Array.from(step.inverse(y, c).dataSync()).map((v, i) => Math.abs(v - zv[i]!)))).toBeLessThan(1e-5);
+        expect(Math.max(...Array.from(step.inverse(y, c).dataSync()).map((v, i) => Math.abs(v - zv[i]!)))).toBeLessThan(
+          1e-5,
+        );
       });
       tf.dispose([z, c]);
       step.dispose();
@@ -146,27 +176,42 @@ describe('flow steps', () => {
     flow.dispose();
   });
 
-  fcTest.prop([fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 6 }), fc.constantFrom('iaf', 'coupling')], {
-    numRuns: Number(process.env.VARIA_PROPERTY_RUNS ?? 40),
-    seed: 11,
-  })('any dims and input widths either work (finite, no leak) or throw a VariaError', (dim, batch, contextDim, width, kind) => {
-    const before = tf.memory().numTensors;
-    let step: FlowStep | undefined;
-    try {
-      step = kind === 'iaf' ? new InverseAutoregressiveFlow({ dim, contextDim, hiddenUnits: [8] }) : new AffineCoupling({ dim, contextDim, hiddenUnits: [8] });
-      const s = step;
-      tf.tidy(() => {
-        const z = tf.randomNormal([batch, width], 0, 1, 'float32', 1);
-        const c = contextDim > 0 ? tf.ones([batch, contextDim]) : undefined;
-        const { y, logDet } = s.forward(z, c);
-        expect(y.shape).toEqual([batch, dim]);
-        expect(Array.from(logDet.dataSync()).every(Number.isFinite)).toBe(true);
-      });
-    } catch (e) {
-      expect(e).toBeInstanceOf(VariaError);
-    } finally {
-      step?.dispose();
-    }
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  fcTest.prop(
+    [
+      fc.integer({ min: 1, max: 5 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 0, max: 6 }),
+      fc.constantFrom('iaf', 'coupling'),
+    ],
+    {
+      numRuns: Number(process.env.VARIA_PROPERTY_RUNS ?? 40),
+      seed: 11,
+    },
+  )(
+    'any dims and input widths either work (finite, no leak) or throw a VariaError',
+    (dim, batch, contextDim, width, kind) => {
+      const before = tf.memory().numTensors;
+      let step: FlowStep | undefined;
+      try {
+        step =
+          kind === 'iaf'
+            ? new InverseAutoregressiveFlow({ dim, contextDim, hiddenUnits: [8] })
+            : new AffineCoupling({ dim, contextDim, hiddenUnits: [8] });
+        const s = step;
+        tf.tidy(() => {
+          const z = tf.randomNormal([batch, width], 0, 1, 'float32', 1);
+          const c = contextDim > 0 ? tf.ones([batch, contextDim]) : undefined;
+          const { y, logDet } = s.forward(z, c);
+          expect(y.shape).toEqual([batch, dim]);
+          expect(Array.from(logDet.dataSync()).every(Number.isFinite)).toBe(true);
+        });
+      } catch (e) {
+        expect(e).toBeInstanceOf(VariaError);
+      } finally {
+        step?.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 });

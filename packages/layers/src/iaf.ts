@@ -47,7 +47,8 @@ export class InverseAutoregressiveFlow implements FlowStep {
 
   constructor(options: InverseAutoregressiveFlowOptions) {
     const gateBias = options.gateBias ?? 1;
-    if (!Number.isFinite(gateBias)) throw new ArgumentError('gateBias', `InverseAutoregressiveFlow: "gateBias" must be finite, got ${gateBias}`);
+    if (!Number.isFinite(gateBias))
+      throw new ArgumentError('gateBias', `InverseAutoregressiveFlow: "gateBias" must be finite, got ${gateBias}`);
     this.made = new MADE({
       inputDim: options.dim,
       hiddenUnits: options.hiddenUnits ?? [Math.max(16, 2 * options.dim)],

@@ -67,14 +67,20 @@ export class MADE implements Module {
     const { inputDim, hiddenUnits } = options;
     checkPositiveInt(inputDim, 'inputDim');
     if (!Array.isArray(hiddenUnits) || hiddenUnits.length === 0) {
-      throw new ArgumentError('hiddenUnits', `MADE: "hiddenUnits" must be a non-empty array of positive integers, got ${JSON.stringify(hiddenUnits)}`);
+      throw new ArgumentError(
+        'hiddenUnits',
+        `MADE: "hiddenUnits" must be a non-empty array of positive integers, got ${JSON.stringify(hiddenUnits)}`,
+      );
     }
     hiddenUnits.forEach((u) => checkPositiveInt(u, 'hiddenUnits'));
     const outputsPerInput = options.outputsPerInput ?? 2;
     checkPositiveInt(outputsPerInput, 'outputsPerInput');
     const contextDim = options.contextDim ?? 0;
     if (!Number.isInteger(contextDim) || contextDim < 0) {
-      throw new ArgumentError('contextDim', `MADE: "contextDim" must be a non-negative integer, got ${String(contextDim)}`);
+      throw new ArgumentError(
+        'contextDim',
+        `MADE: "contextDim" must be a non-negative integer, got ${String(contextDim)}`,
+      );
     }
     const activation = options.activation ?? 'relu';
     assertActivation(activation);
@@ -96,7 +102,12 @@ export class MADE implements Module {
       const fanIn = degrees[l]!.length;
       const fanOut = degrees[l + 1]!.length;
       const last = l + 2 === degrees.length;
-      const { kernel, bias } = initialDenseValues(init, fanIn + (l === 0 ? contextDim : 0), fanOut, mulberry32(nextSeed(rng)));
+      const { kernel, bias } = initialDenseValues(
+        init,
+        fanIn + (l === 0 ? contextDim : 0),
+        fanOut,
+        mulberry32(nextSeed(rng)),
+      );
       kernels.push(makeVariable(kernel.subarray(0, fanIn * fanOut), [fanIn, fanOut], 'made_kernel'));
       if (l === 0 && contextDim > 0) {
         this.contextKernel = makeVariable(kernel.subarray(fanIn * fanOut), [contextDim, fanOut], 'made_context_kernel');
@@ -121,7 +132,8 @@ export class MADE implements Module {
       const last = this.kernels.length - 1;
       this.kernels.forEach((w, l) => {
         let a = tf.add(tf.matMul(h, tf.mul(w, this.masks[l]!) as tf.Tensor2D), this.biases[l]!) as tf.Tensor2D;
-        if (l === 0 && this.contextKernel) a = tf.add(a, tf.matMul(context as tf.Tensor2D, this.contextKernel as tf.Tensor2D));
+        if (l === 0 && this.contextKernel)
+          a = tf.add(a, tf.matMul(context as tf.Tensor2D, this.contextKernel as tf.Tensor2D));
         h = (l === last ? a : applyActivation(this.activation, a)) as tf.Tensor2D;
       });
       return tf.split(h, this.outputsPerInput, 1) as tf.Tensor2D[];
@@ -148,16 +160,27 @@ export class MADE implements Module {
  * Checks a flow input z [batch, dim] and its context [batch, contextDim] (required iff `contextDim > 0`).
  * @throws ShapeError for wrong shapes; ArgumentError for a missing or unexpected context.
  */
-export function checkFlowInputs(name: string, z: tf.Tensor, dim: number, context: tf.Tensor | undefined, contextDim: number): void {
+export function checkFlowInputs(
+  name: string,
+  z: tf.Tensor,
+  dim: number,
+  context: tf.Tensor | undefined,
+  contextDim: number,
+): void {
   if (z.rank !== 2 || z.shape[1] !== dim) {
     throw new ShapeError('z', `${name}: input must have shape [batch, ${dim}], got [${z.shape.join(', ')}]`);
   }
   if (contextDim === 0) {
-    if (context !== undefined) throw new ArgumentError('context', `${name}: was built without a context ("contextDim" 0) but got one`);
+    if (context !== undefined)
+      throw new ArgumentError('context', `${name}: was built without a context ("contextDim" 0) but got one`);
     return;
   }
-  if (context === undefined) throw new ArgumentError('context', `${name}: needs a context of shape [batch, ${contextDim}]`);
+  if (context === undefined)
+    throw new ArgumentError('context', `${name}: needs a context of shape [batch, ${contextDim}]`);
   if (context.rank !== 2 || context.shape[0] !== z.shape[0] || context.shape[1] !== contextDim) {
-    throw new ShapeError('context', `${name}: context must have shape [${z.shape[0]}, ${contextDim}], got [${context.shape.join(', ')}]`);
+    throw new ShapeError(
+      'context',
+      `${name}: context must have shape [${z.shape[0]}, ${contextDim}], got [${context.shape.join(', ')}]`,
+    );
   }
 }

@@ -22,7 +22,9 @@ describe('DirichletHead', () => {
       });
       const z = q.rsample([5], { seed: 3 });
       expect(z.shape).toEqual([5, 2, 4]);
-      tf.sum(z, -1).dataSync().forEach((s) => expect(s).toBeCloseTo(1, 5));
+      tf.sum(z, -1)
+        .dataSync()
+        .forEach((s) => expect(s).toBeCloseTo(1, 5));
     });
     h.dispose();
     head.dispose();
@@ -35,14 +37,21 @@ describe('LogisticNormalHead', () => {
     const h = tf.randomNormal([2, 3], 0, 1, 'float32', 2);
     const rawScale = tf.tidy(() => head.scaleLayer.apply(h).arraySync() as number[][]);
     tf.tidy(() => {
-      const q = head.apply(h) as unknown as { scale: tf.Tensor; batchShape: number[]; eventShape: number[]; rsample: (s: number[], o: object) => tf.Tensor };
+      const q = head.apply(h) as unknown as {
+        scale: tf.Tensor;
+        batchShape: number[];
+        eventShape: number[];
+        rsample: (s: number[], o: object) => tf.Tensor;
+      };
       expect(q.batchShape).toEqual([2]);
       expect(q.eventShape).toEqual([4]);
       const scale = q.scale.arraySync() as number[][];
       rawScale.forEach((r, b) => r.forEach((v, k) => expect(scale[b]![k]).toBeCloseTo(softplus(v) + 1e-4, 5)));
       const z = q.rsample([5], { seed: 3 });
       expect(z.shape).toEqual([5, 2, 4]);
-      tf.sum(z, -1).dataSync().forEach((s) => expect(s).toBeCloseTo(1, 5));
+      tf.sum(z, -1)
+        .dataSync()
+        .forEach((s) => expect(s).toBeCloseTo(1, 5));
       expect(Math.min(...z.dataSync())).toBeGreaterThan(0);
     });
     h.dispose();
@@ -52,7 +61,10 @@ describe('LogisticNormalHead', () => {
 
 describe('simplex heads', () => {
   it('train by the pathwise gradient (implicit reparameterization for Dirichlet): every variable gets one; no leaks', () => {
-    for (const head of [new DirichletHead({ inputDim: 3, units: 3, seed: 4 }), new LogisticNormalHead({ inputDim: 3, units: 3, seed: 4 })]) {
+    for (const head of [
+      new DirichletHead({ inputDim: 3, units: 3, seed: 4 }),
+      new LogisticNormalHead({ inputDim: 3, units: 3, seed: 4 }),
+    ]) {
       const h = tf.randomNormal([4, 3], 0, 1, 'float32', 5);
       const target = tf.tensor1d([0.7, 0.2, 0.1]);
       const vars = [...head.namedVariables('topics').values()];

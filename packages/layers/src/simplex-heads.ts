@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { Dirichlet, type Distribution, LogisticNormal } from '@varia/distributions';
 import { Dense } from './dense.js';
-import { checkHeadDims, checkInput, type DistributionHead, HEAD_DISTRIBUTION_OPTIONS, type HeadOptions } from './heads.js';
+import {
+  checkHeadDims,
+  checkInput,
+  type DistributionHead,
+  HEAD_DISTRIBUTION_OPTIONS,
+  type HeadOptions,
+} from './heads.js';
 import { collectVariables } from './module.js';
 
 /** Options of {@link DirichletHead} and {@link LogisticNormalHead}: `units` is the number K ≥ 2 of topics. */
@@ -13,7 +19,8 @@ export interface SimplexHeadOptions extends HeadOptions {
 
 function checkSimplexOptions(name: string, options: SimplexHeadOptions): number {
   checkHeadDims(name, options);
-  if (options.units < 2) throw new ArgumentError('units', `${name}: "units" (the number of categories K) must be ≥ 2, got ${options.units}`);
+  if (options.units < 2)
+    throw new ArgumentError('units', `${name}: "units" (the number of categories K) must be ≥ 2, got ${options.units}`);
   const minValue = options.minValue ?? 1e-4;
   if (!(minValue >= 0) || !Number.isFinite(minValue)) {
     throw new ArgumentError('minValue', `${name}: "minValue" must be finite and ≥ 0, got ${minValue}`);
@@ -89,7 +96,13 @@ export class LogisticNormalHead implements DistributionHead {
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return collectVariables([['loc', this.locLayer], ['scale', this.scaleLayer]], prefix);
+    return collectVariables(
+      [
+        ['loc', this.locLayer],
+        ['scale', this.scaleLayer],
+      ],
+      prefix,
+    );
   }
 
   dispose(): void {

@@ -6,7 +6,15 @@ export function autodiffJacobian(f: (z: tf.Tensor2D) => tf.Tensor2D, z: tf.Tenso
   const d = z.shape[1];
   const rows: number[][] = [];
   for (let i = 0; i < f(z).shape[1]; i++) {
-    rows.push(tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(tf.slice(f(x as tf.Tensor2D), [0, i], [1, 1])))(z).dataSync())));
+    rows.push(
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((x: tf.Tensor) => tf.sum(tf.slice(f(x as tf.Tensor2D), [0, i], [1, 1])))(z)
+            .dataSync(),
+        ),
+      ),
+    );
   }
   expectSquare(rows, d);
   return rows;
