@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const EXAMPLES = ['distributions', 'gaussian-vae', 'poisson-vae', 'custom-likelihood', 'poisson-latent', 'gaussian-mixture-vae', 'semi-supervised-m2'] as const;
+export const EXAMPLES = ['distributions', 'gaussian-vae', 'poisson-vae', 'custom-likelihood', 'poisson-latent', 'gaussian-mixture-vae', 'semi-supervised-m2', 'flow-posterior'] as const;
 
 let failed = 0;
 for (const name of EXAMPLES) {
