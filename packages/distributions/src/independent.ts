@@ -19,6 +19,9 @@ export class Independent extends Distribution {
   readonly reinterpretedBatchDims: number;
 
   constructor(base: Distribution, reinterpretedBatchDims: number, options: DistributionOptions = {}) {
+    if (!(base instanceof Distribution)) {
+      throw new ArgumentError('base', `Independent: "base" must be a Distribution, got ${base === null ? 'null' : typeof base}`);
+    }
     if (!Number.isInteger(reinterpretedBatchDims) || reinterpretedBatchDims < 0 || reinterpretedBatchDims > base.batchShape.length) {
       throw new ArgumentError(
         'reinterpretedBatchDims',

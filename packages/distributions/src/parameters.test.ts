@@ -8,6 +8,7 @@ import {
   declareParameters,
   Dirichlet,
   Gamma,
+  Independent,
   MultivariateNormalDiag,
   NegativeBinomial,
   Normal,
@@ -179,5 +180,12 @@ describe('typed errors for bad parameters (issue 13, items 6, 9, 10)', () => {
 
   it('errors are VariaErrors', () => {
     expect(() => new Gamma({ concentration: 'x' as never, rate: 1 })).toThrowError(VariaError);
+  });
+});
+
+describe('wrappers', () => {
+  it('Independent refuses a base that is not a distribution', () => {
+    expectTyped(() => new Independent(null as never, 1), ArgumentError, 'base');
+    expectTyped(() => new Independent({ batchShape: [2] } as never, 1), ArgumentError, 'base');
   });
 });
