@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError, VariaError } from '@varia/core';
-import { fc, test as fcTest } from '@fast-check/vitest';
+import { test as fcTest } from '@fast-check/vitest';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { autodiffJacobian, logAbsDet } from '../test/jacobian.js';
 import { AffineCoupling } from './affine-coupling.js';
