@@ -37,6 +37,7 @@ export { MADE, checkFlowInputs, type MADEOptions } from './made.js';
 export { PermuteFlow, FlowSequence, type FlowStep, type FlowOutput } from './flow-step.js';
 export { InverseAutoregressiveFlow, type InverseAutoregressiveFlowOptions } from './iaf.js';
 export { AffineCoupling, type AffineCouplingOptions } from './affine-coupling.js';
+export { FlowBijector } from './flow-bijector.js';
 export {
   FlowPosterior,
   FlowPosteriorHead,
