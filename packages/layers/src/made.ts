@@ -12,7 +12,7 @@ export interface MADEOptions {
   hiddenUnits: readonly number[];
   /** How many outputs per input dimension (e.g. 2 for a shift and a log-scale); default 2. */
   outputsPerInput?: number;
-  /** Width of an optional context c (e.g. an encoder's h) fed, unmasked, into the first hidden layer; default 0. */
+  /** Width of an optional context c (e.g. an encoder's h) fed, unmasked, into the first hidden layer and the output; default 0. */
   contextDim?: number;
   /** Hidden activation; default `'relu'`. */
   activation?: Activation;
@@ -40,9 +40,11 @@ function degreeMask(inDeg: number[], outDeg: number[], connected: (a: number, b:
  * that output i (of each of the `outputsPerInput` groups) depends on x₁ … x_{i−1} only — the Jacobian ∂out_i/∂x is
  * strictly lower-triangular. Degrees: input j has degree j (1-based), hidden unit k of every layer has degree
  * 1 + (k mod max(D − 1, 1)); a hidden unit of degree m sees inputs (or units) of degree ≤ m, and output i sees hidden
- * units of degree < i. A context c enters the first hidden layer without a mask (all outputs may depend on it).
+ * units of degree < i. A context c enters the first hidden layer and the output layer without a mask, so every output
+ * (the first one too, which sees no hidden unit) may depend on it.
  *
- * h₁ = f((M₁ ⊙ W₁)ᵀx + W_cᵀc + b₁), …, out = (M_L ⊙ W_L)ᵀh_{L−1} + b_L, split into `outputsPerInput` tensors [batch, D].
+ * h₁ = f((M₁ ⊙ W₁)ᵀx + W_cᵀc + b₁), …, out = (M_L ⊙ W_L)ᵀh_{L−1} + V_cᵀc + b_L, split into `outputsPerInput` tensors
+ * [batch, D].
  *
  * The building block of inverse autoregressive flows ({@link InverseAutoregressiveFlow}).
  */
@@ -61,6 +63,8 @@ export class MADE implements Module {
   readonly biases: readonly tf.Variable[];
   /** Kernel of the context into the first hidden layer ([contextDim, hidden₁]), when `contextDim > 0`. */
   readonly contextKernel?: tf.Variable;
+  /** Kernel of the context into the output layer ([contextDim, outputsPerInput·D]), when `contextDim > 0`. */
+  readonly contextOutputKernel?: tf.Variable;
   private readonly masks: tf.Tensor2D[];
 
   constructor(options: MADEOptions) {
@@ -115,6 +119,10 @@ export class MADE implements Module {
       biases.push(makeVariable(bias, [fanOut], 'made_bias'));
       masks.push(degreeMask(degrees[l]!, degrees[l + 1]!, last ? (a, b) => b > a : (a, b) => b >= a));
     }
+    if (contextDim > 0) {
+      const { kernel } = initialDenseValues(init, contextDim, outDeg.length, mulberry32(nextSeed(rng)));
+      this.contextOutputKernel = makeVariable(kernel, [contextDim, outDeg.length], 'made_context_output_kernel');
+    }
     this.kernels = kernels;
     this.biases = biases;
     this.masks = masks;
@@ -132,8 +140,8 @@ export class MADE implements Module {
       const last = this.kernels.length - 1;
       this.kernels.forEach((w, l) => {
         let a = tf.add(tf.matMul(h, tf.mul(w, this.masks[l]!) as tf.Tensor2D), this.biases[l]!) as tf.Tensor2D;
-        if (l === 0 && this.contextKernel)
-          a = tf.add(a, tf.matMul(context as tf.Tensor2D, this.contextKernel as tf.Tensor2D));
+        const contextKernel = l === 0 ? this.contextKernel : l === last ? this.contextOutputKernel : undefined;
+        if (contextKernel) a = tf.add(a, tf.matMul(context as tf.Tensor2D, contextKernel as tf.Tensor2D));
         h = (l === last ? a : applyActivation(this.activation, a)) as tf.Tensor2D;
       });
       return tf.split(h, this.outputsPerInput, 1) as tf.Tensor2D[];
@@ -147,12 +155,16 @@ export class MADE implements Module {
       out.set(scopedName(prefix, `${l}/bias`), this.biases[l]!);
     });
     if (this.contextKernel) out.set(scopedName(prefix, '0/context_kernel'), this.contextKernel);
+    if (this.contextOutputKernel) {
+      out.set(scopedName(prefix, `${this.kernels.length - 1}/context_kernel`), this.contextOutputKernel);
+    }
     return out;
   }
 
   dispose(): void {
     for (const t of [...this.kernels, ...this.biases, ...this.masks]) t.dispose();
     this.contextKernel?.dispose();
+    this.contextOutputKernel?.dispose();
   }
 }
 
