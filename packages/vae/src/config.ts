@@ -1,30 +1,21 @@
 import { ArgumentError } from '@varia/core';
-import type { Activation, DistributionHead, Initializer, ScaleMode } from '@varia/layers';
+import type { Activation, Initializer, ScaleMode } from '@varia/layers';
 import { assertActivation } from '@varia/layers';
+import { BUILTIN_LIKELIHOODS } from './builtin-likelihoods.js';
 import { assertOptions } from './known-keys.js';
-
-/** The built-in likelihoods p(x|z). */
-export const LIKELIHOODS = ['gaussian', 'bernoulli', 'continuous-bernoulli', 'poisson', 'negative-binomial', 'zinb'] as const;
+export type { CustomLikelihood } from './likelihood-registry.js';
+import { type CustomLikelihood, getLikelihood, type InputTransform, likelihoodSpec, listLikelihoods } from './likelihood-registry.js';
 
 /**
  * A built-in likelihood name: `gaussian` for real data; `bernoulli` for binary data (or [0,1] intensities as BCE
  * targets); `continuous-bernoulli` for [0,1] intensities (a normalized density); `poisson` for counts;
- * `negative-binomial` for overdispersed counts; `zinb` for overdispersed counts with extra zeros (scVI).
+ * `negative-binomial` for overdispersed counts; `zinb` for overdispersed counts with extra zeros (scVI). More can be
+ * added with `registerLikelihood`.
  */
-export type LikelihoodName = (typeof LIKELIHOODS)[number];
+export type LikelihoodName = keyof typeof BUILTIN_LIKELIHOODS;
 
-/**
- * A custom likelihood: builds the decoder's output head from the decoder's last hidden width and the data width.
- * Models with a custom head can be saved only if `name` is registered again before loading.
- */
-export interface CustomLikelihood {
-  /** A name stored in the config. */
-  name: string;
-  /** Creates the head. */
-  createHead(options: { inputDim: number; units: number; seed: number; init: Initializer }): DistributionHead;
-  /** Checks the training data (throw a `DataError` for unusable values); optional. */
-  validateData?(values: Float32Array, cols: number): void;
-}
+/** The built-in likelihoods p(x|z) (`listLikelihoods()` lists these and every registered one). */
+export const LIKELIHOODS: readonly LikelihoodName[] = Object.freeze(Object.keys(BUILTIN_LIKELIHOODS) as LikelihoodName[]);
 
 /** Configuration of a {@link VAE}; everything needed to rebuild its architecture. Stored as JSON when saved. */
 export interface VAEConfig {
@@ -38,8 +29,11 @@ export interface VAEConfig {
   encoderUnits?: number[];
   /** Decoder hidden widths (overrides `hiddenUnits` reversed). */
   decoderUnits?: number[];
-  /** The observation model p(x|z). Default `'gaussian'`. */
-  likelihood?: LikelihoodName | CustomLikelihood;
+  /**
+   * The observation model p(x|z): a registered name (the built-ins, or one added with `registerLikelihood`) or an
+   * inline {@link CustomLikelihood}. Default `'gaussian'`.
+   */
+  likelihood?: LikelihoodName | (string & {}) | CustomLikelihood;
   /** Hidden activation; default `'relu'`. */
   activation?: Activation;
   /**
@@ -47,7 +41,10 @@ export interface VAEConfig {
    * `'learned-scalar'` (one σ learned with the network — a proper likelihood, not MSE).
    */
   observationScale?: ScaleMode;
-  /** Count likelihoods only: scVI-style library size (rate = proportions × observed total). Default false. */
+  /**
+   * Likelihoods registered with `librarySize: true` only (the count likelihoods): scVI-style library size (rate =
+   * proportions × observed total). Default false.
+   */
   librarySize?: boolean;
   /**
    * Library-size models: the default library size of `sample` and `decode` (the median row total of the training
@@ -56,9 +53,10 @@ export interface VAEConfig {
   librarySizeMedian?: number | null;
   /**
    * Transform of x before the encoder: `'log1p'` feeds log(1 + x) (scVI's default for counts, keeps large counts from
-   * saturating the encoder), `'none'` feeds x. Default: `'log1p'` for count likelihoods, `'none'` otherwise.
+   * saturating the encoder), `'none'` feeds x. Default: the likelihood's registered `inputTransform` (`'log1p'` for
+   * the count likelihoods, `'none'` otherwise).
    */
-  inputTransform?: 'none' | 'log1p';
+  inputTransform?: InputTransform;
   /** Parameterization of the encoder's σ: `'exp'` (log-variance output, as in PyTorch VAEs; default) or `'softplus'`. */
   encoderScaleTransform?: 'exp' | 'softplus';
   /**
@@ -96,8 +94,8 @@ export interface ResolvedVAEConfig {
   encoderUnits: number[];
   /** Decoder hidden widths. See {@link VAEConfig.decoderUnits}. */
   decoderUnits: number[];
-  /** The likelihood: a built-in name, or the `name` of a custom likelihood. See {@link VAEConfig.likelihood}. */
-  likelihood: LikelihoodName | string;
+  /** The likelihood: a registered name, or the `name` of a custom likelihood. See {@link VAEConfig.likelihood}. */
+  likelihood: LikelihoodName | (string & {});
   /** Hidden activation. See {@link VAEConfig.activation}. */
   activation: Activation;
   /** Where the Gaussian likelihood's σ comes from. See {@link VAEConfig.observationScale}. */
@@ -107,7 +105,7 @@ export interface ResolvedVAEConfig {
   /** The median row total of the training data (library-size models, after `fit`), else null. See {@link VAEConfig.librarySizeMedian}. */
   librarySizeMedian: number | null;
   /** Transform of x before the encoder. See {@link VAEConfig.inputTransform}. */
-  inputTransform: 'none' | 'log1p';
+  inputTransform: InputTransform;
   /** The prior p(z). See {@link VAEConfig.prior}. */
   prior: PriorConfig;
   /** Whether the encoder is a point mass (a deterministic autoencoder). See {@link VAEConfig.deterministic}. */
@@ -235,20 +233,14 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     throw new ArgumentError('hiddenUnits', 'VAE: give "hiddenUnits" (or both "encoderUnits" and "decoderUnits")');
   }
   const likelihood = config.likelihood ?? 'gaussian';
-  if (typeof likelihood === 'string' && !(LIKELIHOODS as readonly string[]).includes(likelihood)) {
-    throw new ArgumentError('likelihood', `VAE: "likelihood" must be one of ${LIKELIHOODS.join(', ')} or a custom likelihood, got ${JSON.stringify(likelihood)}`);
-  }
-  if (typeof likelihood === 'object' && (typeof likelihood.name !== 'string' || typeof likelihood.createHead !== 'function')) {
-    throw new ArgumentError('likelihood', 'VAE: a custom "likelihood" needs a string "name" and a "createHead" function');
-  }
+  const spec = typeof likelihood === 'string' ? getLikelihood(likelihood) : likelihoodSpec((likelihood as CustomLikelihood)?.name, likelihood);
   const activation = config.activation ?? 'relu';
   assertActivation(activation, 'activation');
   const encoderScaleTransform = config.encoderScaleTransform ?? 'exp';
   if (encoderScaleTransform !== 'exp' && encoderScaleTransform !== 'softplus') {
     throw new ArgumentError('encoderScaleTransform', `VAE: "encoderScaleTransform" must be exp or softplus, got ${JSON.stringify(encoderScaleTransform)}`);
   }
-  const countLikelihood = likelihood === 'poisson' || likelihood === 'negative-binomial' || likelihood === 'zinb';
-  const inputTransform = config.inputTransform ?? (countLikelihood ? 'log1p' : 'none');
+  const inputTransform = config.inputTransform ?? spec.inputTransform;
   if (inputTransform !== 'none' && inputTransform !== 'log1p') {
     throw new ArgumentError('inputTransform', `VAE: "inputTransform" must be none or log1p, got ${JSON.stringify(inputTransform)}`);
   }
@@ -266,8 +258,9 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   }
   const librarySize = config.librarySize ?? false;
   if (typeof librarySize !== 'boolean') throw new ArgumentError('librarySize', `VAE: "librarySize" must be a boolean, got ${JSON.stringify(librarySize)}`);
-  if (librarySize && !countLikelihood && typeof likelihood === 'string') {
-    throw new ArgumentError('librarySize', `VAE: "librarySize" applies to the count likelihoods (poisson, negative-binomial, zinb), not ${likelihood}`);
+  if (librarySize && !spec.librarySize) {
+    const supporting = listLikelihoods().filter((name) => getLikelihood(name).librarySize);
+    throw new ArgumentError('librarySize', `VAE: "librarySize" applies to the count likelihoods, those registered with librarySize: true (${supporting.join(', ')}), not ${spec.name}`);
   }
   const librarySizeMedian = config.librarySizeMedian ?? null;
   if (librarySizeMedian !== null && (typeof librarySizeMedian !== 'number' || !(librarySizeMedian > 0) || !Number.isFinite(librarySizeMedian))) {
@@ -305,7 +298,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     latentDim,
     encoderUnits,
     decoderUnits,
-    likelihood: typeof likelihood === 'string' ? likelihood : likelihood.name,
+    likelihood: spec.name,
     activation,
     observationScale: typeof observationScale === 'object' ? { fixed: observationScale.fixed } : observationScale,
     librarySize,

@@ -5,13 +5,21 @@ import { ArgumentError, assertMatrix, DataError, type Matrix, ShapeError } from 
 export type DataInput = Matrix | tf.Tensor2D | ArrayLike<ArrayLike<number>>;
 
 /** What the values must be for a likelihood. */
-export type DataDomain = 'real' | 'unit-interval' | 'counts';
+export type DataDomain = 'real' | 'binary' | 'unit-interval' | 'counts';
 
 /**
  * The largest count the count likelihoods accept: 2²⁴ = 16 777 216, the largest integer float32 holds exactly (larger
  * counts would be rounded silently). The same limit as `loadMatrix`'s `counts` dtype.
  */
 export const MAX_EXACT_COUNT = 2 ** 24;
+
+/** Every {@link DataDomain}, with what it requires of a value (for messages and documentation). */
+export const DATA_DOMAINS: Readonly<Record<DataDomain, string>> = {
+  real: 'finite real values',
+  binary: 'values 0 or 1',
+  'unit-interval': 'values in [0, 1]',
+  counts: `non-negative integer counts ≤ ${MAX_EXACT_COUNT}`,
+};
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -43,6 +51,7 @@ function domainProblem(v: number, domain: DataDomain): string | undefined {
   if (!Number.isFinite(v)) return 'is not finite';
   if (Math.abs(v) > FLOAT32_MAX) return 'overflows float32';
   if (domain === 'unit-interval' && (v < 0 || v > 1)) return 'is outside [0, 1]';
+  if (domain === 'binary' && v !== 0 && v !== 1) return 'is not 0 or 1';
   if (domain === 'counts' && (v < 0 || !Number.isInteger(v))) return 'is not a non-negative integer count';
   if (domain === 'counts' && v > MAX_EXACT_COUNT) return `is above ${MAX_EXACT_COUNT} (2^24, the largest count float32 holds exactly)`;
   return undefined;
@@ -51,9 +60,7 @@ function domainProblem(v: number, domain: DataDomain): string | undefined {
 function domainError(v: number, row: number, column: number, problem: string, rules: DataRules, argument: string): DataError {
   const { domain, likelihood, subject } = rules;
   return new DataError(
-    `"${argument}" value ${v} at row ${row}, column ${column} ${problem}; ${subject ?? `the ${likelihood} likelihood`} needs ${
-      domain === 'real' ? 'finite real values' : domain === 'unit-interval' ? 'values in [0, 1]' : `non-negative integer counts ≤ ${MAX_EXACT_COUNT}`
-    }`,
+    `"${argument}" value ${v} at row ${row}, column ${column} ${problem}; ${subject ?? `the ${likelihood} likelihood`} needs ${DATA_DOMAINS[domain]}`,
     { row, column: column + 1 },
   );
 }

@@ -11,7 +11,6 @@ export {
   type VAEConfig,
   type ResolvedVAEConfig,
   type LikelihoodName,
-  type CustomLikelihood,
   type PriorConfig,
   LIKELIHOODS,
   CONFIG_LIMITS,
@@ -19,10 +18,22 @@ export {
   resolveConfig,
 } from './config.js';
 export { type FitOptions, type History, type EpochLog, type BatchInfo, type TrainingState, assertGradientsRegistered } from './fit.js';
-export { type DataInput, type DataDomain, type DataRules, MAX_EXACT_COUNT, readData, toMatrix, validateDomain } from './data.js';
+export { type DataInput, type DataDomain, type DataRules, DATA_DOMAINS, MAX_EXACT_COUNT, readData, toMatrix, validateDomain } from './data.js';
 export { FIT_OPTION_NAMES } from './fit-options.js';
 export { type RunFingerprint } from './resume-fingerprint.js';
-export { type LikelihoodSpec, likelihoodSpec } from './likelihoods.js';
+export {
+  type CustomLikelihood,
+  type InputTransform,
+  type LikelihoodDefinition,
+  type LikelihoodHeadOptions,
+  type LikelihoodSpec,
+  getLikelihood,
+  hasLikelihood,
+  likelihoodSpec,
+  listLikelihoods,
+  registerLikelihood,
+  unregisterLikelihood,
+} from './likelihood-registry.js';
 export { type ModelArtifacts, type SavedModelJson, type WeightSpec, MODEL_LIMITS } from './model-format.js';
 export { assertWritableDestination, type DestinationOptions } from './destination.js';
 export { type ModelLocation, toTfjsArtifacts, fromTfjsArtifacts } from './model-io.js';

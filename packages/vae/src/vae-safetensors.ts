@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SerializationError } from '@varia/core';
-import { type CustomLikelihood, resolveConfig, type ResolvedVAEConfig, type VAEConfig } from './config.js';
+import { resolveConfig, type ResolvedVAEConfig, type VAEConfig } from './config.js';
+import type { CustomLikelihood } from './likelihood-registry.js';
 import { type ModelArtifacts, modelChecksum, type SavedModelJson, type WeightSpec } from './model-format.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 import { VAE } from './vae.js';

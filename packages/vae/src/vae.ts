@@ -13,7 +13,7 @@ import {
   StandardNormalPrior,
 } from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
-import { type CustomLikelihood, type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
+import { type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
 import { type DataInput, type DataRules, readData } from './data.js';
 import { type FitOptions, type History, trainModel } from './fit.js';
 import {
@@ -25,7 +25,7 @@ import {
   librarySizes,
   medianRowTotal,
 } from './inference-options.js';
-import { likelihoodSpec, type LikelihoodSpec } from './likelihoods.js';
+import { type CustomLikelihood, hasLikelihood, likelihoodSpec, type LikelihoodSpec, listLikelihoods } from './likelihood-registry.js';
 import { loadArtifacts, type ModelArtifacts, modelToArtifacts } from './serialization.js';
 import { loadModel, type ModelLocation, saveModel } from './model-io.js';
 
@@ -120,7 +120,9 @@ export class VAE implements Module, LatentVariableModel {
         const decoder = make(
           () => new MLP({ inputDim: c.latentDim, hiddenUnits: c.decoderUnits, activation: c.activation, init: c.init, seed: nextSeed(rng) }),
         );
-        const likelihoodHead = make(() => this.likelihood.createHead(c, decoder.outputDim, nextSeed(rng)));
+        const likelihoodHead = make(() =>
+          this.likelihood.createHead({ inputDim: decoder.outputDim, units: c.inputDim, seed: nextSeed(rng), init: c.init, config: c }),
+        );
         const priorSeed = nextSeed(rng);
         const latentPrior = make<LatentPrior>(() =>
           c.prior === 'standard-normal'
@@ -394,6 +396,11 @@ export class VAE implements Module, LatentVariableModel {
       if (custom && config?.likelihood !== custom.name) {
         throw new SerializationError(
           `the model was saved with likelihood ${JSON.stringify(config?.likelihood)}, but the custom likelihood passed is named ${JSON.stringify(custom.name)}`,
+        );
+      }
+      if (!custom && typeof config?.likelihood === 'string' && !hasLikelihood(config.likelihood)) {
+        throw new SerializationError(
+          `the model was saved with likelihood ${JSON.stringify(config.likelihood)}, which is not registered (registered: ${listLikelihoods().join(', ')}); call registerLikelihood(${JSON.stringify(config.likelihood)}, …) before loading, or pass { likelihood }`,
         );
       }
       const c = custom ? { ...config, likelihood: custom } : config;
