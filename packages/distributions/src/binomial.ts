@@ -7,7 +7,7 @@ import { declareParameters, prepareParameters } from './parameters.js';
 import { cpuRng } from './sampling.js';
 import { gradFreeMask, lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
-import type { LogitsOrProbsParams } from './logits-or-probs.js';
+import { binaryLogits, type LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 import { mulZeroSafe } from './zero-safe.js';
 
@@ -88,12 +88,7 @@ export class Binomial extends Distribution {
 
   constructor(params: BinomialParams, options: DistributionOptions = {}) {
     const p = prepareParameters('Binomial', Binomial.parameters, params, resolveValidateArgs('Binomial', options));
-    let logits = p.tensors.logits;
-    if (logits === undefined) {
-      const probs = p.tensors.probs;
-      logits = tf.tidy(() => tf.sub(tf.log(probs), tf.log1p(tf.neg(probs))));
-      p.owned.push(logits);
-    }
+    const logits = binaryLogits(p.tensors, p.owned);
     super(p, options);
     this.totalCount = p.tensors.totalCount;
     this.logits = logits;

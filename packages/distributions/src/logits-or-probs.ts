@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { TensorLike } from './tensor-like.js';
 
 /**
@@ -18,3 +19,28 @@ export type LogitsOrProbsParams =
       /** Only in the other parameterization. */
       logits?: never;
     };
+
+/**
+ * The log-odds of a binary family from its prepared parameters: `logits` as given, or ℓ = log p − log(1 − p) made
+ * from `probs` (0 and 1 map to ∓∞) and pushed onto `owned` (the distribution disposes it).
+ */
+export function binaryLogits(tensors: { logits?: tf.Tensor; probs?: tf.Tensor }, owned: tf.Tensor[]): tf.Tensor {
+  if (tensors.logits !== undefined) return tensors.logits;
+  const probs = tensors.probs!;
+  const logits = tf.tidy(() => tf.sub(tf.log(probs), tf.log1p(tf.neg(probs))));
+  owned.push(logits);
+  return logits;
+}
+
+/**
+ * Normalized log-probabilities ℓ − logΣexp(ℓ) over the last axis of a categorical family's prepared `logits` or
+ * `probs` (log p, normalized), pushed onto `owned` (the distribution disposes them).
+ */
+export function categoricalLogits(tensors: { logits?: tf.Tensor; probs?: tf.Tensor }, owned: tf.Tensor[]): tf.Tensor {
+  const logits = tf.tidy(() => {
+    const raw = tensors.logits ?? tf.log(tensors.probs!);
+    return tf.sub(raw, tf.logSumExp(raw, -1, true));
+  });
+  owned.push(logits);
+  return logits;
+}

@@ -8,7 +8,7 @@ import { declareParameters, prepareParameters } from './parameters.js';
 import { cpuRng } from './sampling.js';
 import { lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
-import type { LogitsOrProbsParams } from './logits-or-probs.js';
+import { categoricalLogits, type LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 import { mulZeroSafe } from './zero-safe.js';
 
@@ -58,12 +58,7 @@ export class Multinomial extends Distribution {
         `Multinomial: "totalCount" must be one integer for the whole batch (torch's rule), got ${n} and ${counts.find((c) => c !== n)}`,
       );
     }
-    const given = p.tensors.logits ?? p.tensors.probs;
-    const logits = tf.tidy(() => {
-      const raw = p.tensors.logits ?? tf.log(given);
-      return tf.sub(raw, tf.logSumExp(raw, -1, true));
-    });
-    p.owned.push(logits);
+    const logits = categoricalLogits(p.tensors, p.owned);
     super({ ...p, eventShape: p.shape.slice(-1) }, options);
     this.totalCount = p.tensors.totalCount;
     this.logits = logits;

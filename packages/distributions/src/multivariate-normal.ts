@@ -67,6 +67,17 @@ export function precisionToScaleTril(p: tf.Tensor): tf.Tensor {
   return cholesky(tf.matMul(transposeLast(inv), inv));
 }
 
+/**
+ * The lower Cholesky factor L of Σ from whichever of `covarianceMatrix`, `scaleTril` or `precisionMatrix` was given
+ * (`matrix` itself for `scaleTril`); a new factor is pushed onto `owned`.
+ */
+export function toScaleTril(name: string, matrix: tf.Tensor, owned: tf.Tensor[]): tf.Tensor {
+  if (name === 'scaleTril') return matrix;
+  const l = tf.tidy(() => (name === 'covarianceMatrix' ? cholesky(matrix) : precisionToScaleTril(matrix)));
+  owned.push(l);
+  return l;
+}
+
 /** log |Σ|^{1/2} = Σᵢ log Lᵢᵢ. */
 export function halfLogDet(scaleTril: tf.Tensor): tf.Tensor {
   return tf.sum(tf.log(diagPart(scaleTril)), -1);
@@ -120,11 +131,7 @@ export class MultivariateNormal extends Distribution {
         `MultivariateNormal: "${matrixName}" must be [..., D, D] with "loc" [..., D], got [${matrix.shape.join(', ')}] and [${loc.shape.join(', ')}]`,
       );
     }
-    let scaleTril = matrix;
-    if (matrixName !== 'scaleTril') {
-      scaleTril = tf.tidy(() => (matrixName === 'covarianceMatrix' ? cholesky(matrix) : precisionToScaleTril(matrix)));
-      p.owned.push(scaleTril);
-    }
+    const scaleTril = toScaleTril(matrixName, matrix, p.owned);
     super({ ...p, eventShape: [d] }, options);
     this.loc = loc;
     this.scaleTril = scaleTril;

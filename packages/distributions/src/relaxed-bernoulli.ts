@@ -4,7 +4,7 @@ import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { FLOAT32_ONE_MINUS_EPS, FLOAT32_TINY } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
-import type { LogitsOrProbsParams } from './logits-or-probs.js';
+import { binaryLogits, type LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link RelaxedBernoulli}: a `temperature` and exactly one of `logits` or `probs`. */
@@ -44,12 +44,7 @@ export class RelaxedBernoulli extends Distribution {
       params,
       resolveValidateArgs('RelaxedBernoulli', options),
     );
-    let logits = p.tensors.logits;
-    if (logits === undefined) {
-      const probs = p.tensors.probs;
-      logits = tf.tidy(() => tf.sub(tf.log(probs), tf.log1p(tf.neg(probs))));
-      p.owned.push(logits);
-    }
+    const logits = binaryLogits(p.tensors, p.owned);
     super(p, options);
     this.temperature = p.tensors.temperature;
     this.logits = logits;

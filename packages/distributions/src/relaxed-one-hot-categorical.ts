@@ -6,7 +6,7 @@ import { declareParameters, prepareParameters } from './parameters.js';
 import { FLOAT32_ONE_MINUS_EPS, FLOAT32_TINY } from './sampling.js';
 import { lgamma } from './special.js';
 import type { TensorLike } from './tensor-like.js';
-import type { LogitsOrProbsParams } from './logits-or-probs.js';
+import { categoricalLogits, type LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link RelaxedOneHotCategorical}: a `temperature` and exactly one of `logits` or `probs` over K categories. */
@@ -47,12 +47,7 @@ export class RelaxedOneHotCategorical extends Distribution {
       params,
       resolveValidateArgs('RelaxedOneHotCategorical', options),
     );
-    const given = p.tensors.logits ?? p.tensors.probs;
-    const logits = tf.tidy(() => {
-      const raw = p.tensors.logits ?? tf.log(given);
-      return tf.sub(raw, tf.logSumExp(raw, -1, true));
-    });
-    p.owned.push(logits);
+    const logits = categoricalLogits(p.tensors, p.owned);
     super({ ...p, eventShape: p.shape.slice(-1) }, options);
     this.temperature = p.tensors.temperature;
     this.logits = logits;

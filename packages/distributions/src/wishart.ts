@@ -6,7 +6,7 @@ import { Distribution, type DistributionOptions } from './distribution.js';
 import { logGammaRsample } from './implicit-reparam.js';
 import { cholesky, diagMatrix, diagPart, triangularSolve } from './linalg.js';
 import { mvlgamma } from './lkj-cholesky.js';
-import { halfLogDet, positiveDefinite, precisionToScaleTril, type ScaleMatrixParams } from './multivariate-normal.js';
+import { halfLogDet, positiveDefinite, type ScaleMatrixParams, toScaleTril } from './multivariate-normal.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { subSeed } from './sampling.js';
 import { digamma, gradFreeMask } from './special.js';
@@ -71,11 +71,7 @@ export class Wishart extends Distribution {
       const low = tf.tidy(() => tf.min(p.tensors.df).dataSync()[0]!);
       if (!(low > dim - 1)) fail(new ArgumentError('df', `Wishart: "df" must be > p − 1 = ${dim - 1}, got ${low}`));
     }
-    let scaleTril = matrix;
-    if (name !== 'scaleTril') {
-      scaleTril = tf.tidy(() => (name === 'covarianceMatrix' ? cholesky(matrix) : precisionToScaleTril(matrix)));
-      p.owned.push(scaleTril);
-    }
+    const scaleTril = toScaleTril(name, matrix, p.owned);
     super({ ...p, eventShape: [dim, dim] }, options);
     this.df = p.tensors.df;
     this.scaleTril = scaleTril;
