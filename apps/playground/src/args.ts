@@ -1,14 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { LIKELIHOODS } from '@varia/vae';
+import { listLikelihoods } from '@varia/vae';
 import { BACKEND_REQUESTS, type BackendRequest } from './backend.js';
 
 /** Datasets the CLI can train on. */
 export const DATASETS = ['mnist', 'toy2d', 'toy2d-separated', 'counts', 'mnist-counts'] as const;
 /** A dataset name. */
 export type DatasetName = (typeof DATASETS)[number];
-/** Likelihoods the CLI exposes: every built-in likelihood of `@varia/vae`. */
-export const CLI_LIKELIHOODS = LIKELIHOODS;
+/** Likelihoods the CLI exposes: every likelihood registered in `@varia/vae` (`registerLikelihood`) when it loads. */
+export const CLI_LIKELIHOODS: readonly string[] = listLikelihoods();
 /** The dataset `train` uses without `--dataset`. */
 export const DEFAULT_DATASET: DatasetName = 'mnist';
 

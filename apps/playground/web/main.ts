@@ -382,6 +382,12 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const m = event.data;
   const run = 'runId' in m ? runs.find((r) => r.id === m.runId) : undefined;
   switch (m.type) {
+    case 'likelihoods': {
+      const selected = likelihoodSelect.value;
+      likelihoodSelect.replaceChildren(...m.likelihoods.map((l) => Object.assign(new Option(l.name, l.name), { title: l.description })));
+      likelihoodSelect.value = selected;
+      break;
+    }
     case 'backend':
       backendName = m.backend;
       $('backend').textContent = m.backend;

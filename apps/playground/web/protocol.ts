@@ -9,10 +9,13 @@ export const WEB_DATASETS = {
 } as const;
 /** A dataset name. */
 export type WebDataset = keyof typeof WEB_DATASETS;
-/** Likelihoods the page offers. */
+/**
+ * Likelihoods the page shows before the worker reports every likelihood registered in `@varia/vae` (the
+ * `likelihoods` message replaces the list): the dataset defaults' ones.
+ */
 export const WEB_LIKELIHOODS = ['gaussian', 'poisson', 'bernoulli'] as const;
-/** A likelihood name. */
-export type WebLikelihood = (typeof WEB_LIKELIHOODS)[number];
+/** A likelihood name: any registered in `@varia/vae` (`listLikelihoods()`). */
+export type WebLikelihood = string;
 /** Backend preference: `auto` tries webgl → wasm → cpu. */
 export const WEB_BACKENDS = ['auto', 'webgl', 'wasm', 'cpu'] as const;
 /** A backend preference. */
@@ -68,6 +71,8 @@ export type ToWorker =
 /** Worker → page. */
 export type FromWorker =
   | { type: 'backend'; backend: string; notes: string[] }
+  /** Sent once when the worker starts: `listLikelihoods()` with each one's description. */
+  | { type: 'likelihoods'; likelihoods: { name: string; description: string }[] }
   | { type: 'status'; runId: number; text: string }
   | {
       type: 'data';

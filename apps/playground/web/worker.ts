@@ -9,7 +9,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { type Matrix, mulberry32, permutation, takeRows } from '@varia/core';
 import { syntheticCounts, toyGaussian2d } from '@varia/datasets';
-import { type SavedModelJson, VAE } from '@varia/vae';
+import { getLikelihood, listLikelihoods, type SavedModelJson, VAE } from '@varia/vae';
 import type { FromWorker, RunConfig, Snapshot, ToWorker, WebBackend, WebDataset, WireMatrix } from './protocol.js';
 
 setWasmPaths({
@@ -288,6 +288,8 @@ async function importModel(
     snapshotTransfer(snap),
   );
 }
+
+post({ type: 'likelihoods', likelihoods: listLikelihoods().map((name) => ({ name, description: getLikelihood(name).description })) });
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
