@@ -21,6 +21,18 @@ export interface DiscreteLatentInputs {
   innerElbo: (y: tf.Tensor, x: tf.Tensor) => tf.Tensor;
 }
 
+/** The result of {@link elboOverDiscrete}, per example. */
+export interface DiscreteElboTerms {
+  /** ELBO(x) = E_q(y|x)[ELBO_inner(x, y)] − KL(q(y|x) ‖ p(y)), `[n]`. */
+  elbo: tf.Tensor;
+  /** E_q(y|x)[ELBO_inner(x, y)], `[n]`. */
+  expectedInner: tf.Tensor;
+  /** KL(q(y|x) ‖ p(y)), analytic or summed exactly, `[n]`. */
+  kl: tf.Tensor;
+  /** The estimator for y: always exact enumeration. */
+  estimator: 'enumerate';
+}
+
 /**
  * The ELBO with a discrete latent y summed out exactly (Pyro's `TraceEnum_ELBO` for one enumerated site), per example:
  *
@@ -35,7 +47,7 @@ export interface DiscreteLatentInputs {
 export function elboOverDiscrete(
   inputs: DiscreteLatentInputs,
   options: { kl?: KLMode } = {},
-): { elbo: tf.Tensor; expectedInner: tf.Tensor; kl: tf.Tensor; estimator: 'enumerate' } {
+): DiscreteElboTerms {
   const { x, posterior, prior, innerElbo } = inputs;
   const n = x.shape[0]!;
   if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {

@@ -21,7 +21,7 @@ export {
 } from './baselines.js';
 export { enumerateLatentSupport, latentSupportSize, DEFAULT_MAX_ENUMERATE } from './enumerate.js';
 export { logMarginalByEnumeration } from './exact-marginal.js';
-export { elboOverDiscrete, type DiscreteLatentInputs } from './discrete-marginalization.js';
+export { type DiscreteElboTerms, elboOverDiscrete, type DiscreteLatentInputs } from './discrete-marginalization.js';
 export { linearWarmup, cyclicalAnnealing, constantBeta, type KLSchedule } from './schedules.js';
 export {
   marginalLogLikelihood,
