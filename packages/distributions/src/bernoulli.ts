@@ -2,23 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { boolean, type Constraint, unitInterval } from './constraints.js';
 import { binaryParameters, prepareBinaryLogits } from './binary-logits.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
-import type { TensorLike } from './tensor-like.js';
+import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` or `probs`. */
-export type BernoulliParams =
-  | {
-      /** Log-odds ℓ (p = σ(ℓ)). */
-      logits: TensorLike;
-      /** Only in the other parameterization. */
-      probs?: never;
-    }
-  | {
-      /** Probability p. */
-      probs: TensorLike;
-      /** Only in the other parameterization. */
-      logits?: never;
-    };
+export type BernoulliParams = LogitsOrProbsParams;
 
 /**
  * The Bernoulli distribution on {0, 1}, parameterized by logits ℓ (p = σ(ℓ)):

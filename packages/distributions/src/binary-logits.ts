@@ -1,14 +1,14 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { type Constraint, real } from './constraints.js';
 import { declareParameters, type ParameterDeclaration, type PreparedParams, prepareParameters } from './parameters.js';
-import type { TensorLike } from './tensor-like.js';
-
-/** The parameters of a family given by log-odds or by a probability: exactly one of the two. */
-export type LogitsOrProbs = { logits: TensorLike; probs?: never } | { probs: TensorLike; logits?: never };
+import { binaryLogits, type LogitsOrProbsParams } from './logits-or-probs.js';
 
 /** The declaration of a binary family: `logits` (real) or `probs` (in `probsConstraint`), exactly one. */
 export function binaryParameters(probsConstraint: Constraint): ParameterDeclaration<'logits' | 'probs'> {
-  return declareParameters({ logits: { constraint: real }, probs: { constraint: probsConstraint } }, [['logits'], ['probs']]);
+  return declareParameters({ logits: { constraint: real }, probs: { constraint: probsConstraint } }, [
+    ['logits'],
+    ['probs'],
+  ]);
 }
 
 /**
@@ -19,13 +19,9 @@ export function binaryParameters(probsConstraint: Constraint): ParameterDeclarat
 export function prepareBinaryLogits(
   owner: string,
   decl: ParameterDeclaration<'logits' | 'probs'>,
-  params: LogitsOrProbs,
+  params: LogitsOrProbsParams,
   validate: boolean,
 ): { prepared: PreparedParams<'logits' | 'probs'>; logits: tf.Tensor } {
   const prepared = prepareParameters(owner, decl, params, validate);
-  if (prepared.tensors.logits !== undefined) return { prepared, logits: prepared.tensors.logits };
-  const probs = prepared.tensors.probs;
-  const logits = tf.tidy(() => tf.sub(tf.log(probs), tf.log1p(tf.neg(probs))));
-  prepared.owned.push(logits);
-  return { prepared, logits };
+  return { prepared, logits: binaryLogits(prepared.tensors, prepared.owned) };
 }

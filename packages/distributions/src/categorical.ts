@@ -3,24 +3,13 @@ import { ArgumentError } from '@varia/core';
 import { type Constraint, independent, integerInterval, logitsVector, nonNegative } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, type PreparedParams, prepareParameters } from './parameters.js';
+import { FLOAT32_TINY } from './sampling.js';
 import { gradFreeMask } from './special.js';
-import type { TensorLike } from './tensor-like.js';
+import { categoricalLogits, type LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Categorical} and {@link OneHotCategorical}: exactly one of `logits` or `probs`, last axis = categories. */
-export type CategoricalParams =
-  | {
-      /** Log-odds ℓ (p = σ(ℓ)). */
-      logits: TensorLike;
-      /** Only in the other parameterization. */
-      probs?: never;
-    }
-  | {
-      /** Probability p. */
-      probs: TensorLike;
-      /** Only in the other parameterization. */
-      logits?: never;
-    };
+export type CategoricalParams = LogitsOrProbsParams;
 
 /**
  * The parameters of the categorical families: `logits` (real or −∞) or `probs` (≥ 0, normalized by the
@@ -56,12 +45,7 @@ export function prepareCategorical(
       throw new ArgumentError('probs', `${owner}: "probs" must have a positive sum along the last axis, got ${total}`);
     }
   }
-  const logits = tf.tidy(() => {
-    const raw = name === 'logits' ? t : tf.log(t);
-    return tf.sub(raw, tf.logSumExp(raw, -1, true));
-  });
-  prepared.owned.push(logits);
-  return { prepared, logits, k: t.shape[t.rank - 1]! };
+  return { prepared, logits: categoricalLogits(prepared.tensors, prepared.owned), k: t.shape[t.rank - 1]! };
 }
 
 /**
@@ -72,16 +56,26 @@ export function oneHotFloat(indices: tf.Tensor, k: number): tf.Tensor {
   return tf.cast(tf.equal(tf.expandDims(tf.cast(indices, 'float32'), -1), tf.range(0, k, 1, 'float32')), 'float32');
 }
 
-/** Draws category indices of shape `[...sampleShape, ...batch]` from normalized logits `[...batch, K]` (float32). */
-export function sampleCategoricalIndices(logits: tf.Tensor, sampleShape: number[], seed: number | undefined): tf.Tensor {
+/**
+ * Draws category indices of shape `[...sampleShape, ...batch]` from normalized logits `[...batch, K]` (float32), by
+ * Gumbel-max: argmaxₖ (ℓₖ + gₖ) with gₖ = −log(−log uₖ), u ~ U(0, 1), one uniform per draw, row and category, so every
+ * batch row is drawn independently (tfjs's Multinomial kernel restarts one random stream for every row, which made
+ * the rows of one draw identical for identical probabilities). Categories with ℓ = −∞ are never drawn.
+ */
+export function sampleCategoricalIndices(
+  logits: tf.Tensor,
+  sampleShape: number[],
+  seed: number | undefined,
+): tf.Tensor {
   const k = logits.shape[logits.shape.length - 1]!;
   const batch = logits.shape.slice(0, -1);
   const n = sampleShape.reduce((a, b) => a * b, 1);
   const b = batch.reduce((a, c) => a * c, 1);
-  // one category: always 0 (tf.multinomial needs two)
   if (n === 0 || b === 0 || k === 1) return tf.zeros([...sampleShape, ...batch]);
-  const draws = tf.multinomial(tf.reshape(logits, [b, k]) as tf.Tensor2D, n, seed); // [b, n]
-  return tf.reshape(tf.cast(tf.transpose(draws), 'float32'), [...sampleShape, ...batch]);
+  const u = tf.randomUniform([n, b, k], FLOAT32_TINY, 1, 'float32', seed);
+  const gumbel = tf.neg(tf.log(tf.neg(tf.log(u))));
+  const draws = tf.argMax(tf.add(tf.reshape(logits, [1, b, k]), gumbel), -1); // [n, b]
+  return tf.reshape(tf.cast(draws, 'float32'), [...sampleShape, ...batch]);
 }
 
 /**
@@ -102,8 +96,8 @@ export function categoricalEntropy(logits: tf.Tensor): tf.Tensor {
  * log p(k) = ℓₖ − log Σⱼ e^{ℓⱼ}.
  *
  * `probs` need not be normalized. Support: integers in [0, K − 1] (validated, or −∞ with `validateArgs: false`).
- * `sample` uses `tf.multinomial`. Mean and variance are not defined (category labels are not numbers): they throw
- * NotImplementedError. No `rsample`.
+ * `sample` draws by Gumbel-max, every batch row independently. Mean and variance are not defined (category labels
+ * are not numbers): they throw NotImplementedError. No `rsample`.
  */
 export class Categorical extends Distribution {
   /** The parameters: `logits` or `probs` over the last axis (see {@link categoricalParameters}). */

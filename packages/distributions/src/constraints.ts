@@ -60,11 +60,7 @@ export const simplex: Constraint = {
   description: 'non-negative and summing to 1 along the last axis',
   finite: true,
   eventDims: 1,
-  check: (x) =>
-    tf.logicalAnd(
-      tf.all(tf.greaterEqual(x, 0), -1),
-      tf.less(tf.abs(tf.sub(tf.sum(x, -1), 1)), 1e-5),
-    ),
+  check: (x) => tf.logicalAnd(tf.all(tf.greaterEqual(x, 0), -1), tf.less(tf.abs(tf.sub(tf.sum(x, -1), 1)), 1e-5)),
 };
 
 /** One-hot vectors along the last axis. */
@@ -73,11 +69,7 @@ export const oneHot: Constraint = {
   description: 'one-hot along the last axis',
   finite: true,
   eventDims: 1,
-  check: (x) =>
-    tf.logicalAnd(
-      tf.all(tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)), -1),
-      tf.equal(tf.sum(x, -1), 1),
-    ),
+  check: (x) => tf.logicalAnd(tf.all(tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)), -1), tf.equal(tf.sum(x, -1), 1)),
 };
 
 /** Element-wise real values forming events of `eventDims` trailing dims (e.g. the support of a multivariate normal). */
@@ -90,7 +82,11 @@ export function independent(base: Constraint, eventDims: number): Constraint {
     check: (x) => {
       let ok = base.check(x);
       const rank = ok.rank;
-      if (eventDims > 0) ok = tf.all(ok, Array.from({ length: eventDims }, (_, i) => rank - 1 - i));
+      if (eventDims > 0)
+        ok = tf.all(
+          ok,
+          Array.from({ length: eventDims }, (_, i) => rank - 1 - i),
+        );
       return ok;
     },
   };

@@ -31,12 +31,29 @@ const FAMILIES: readonly [string, Family, readonly (readonly string[])[]][] = [
   ['Categorical', families.Categorical as unknown as Family, [['logits'], ['probs']]],
   ['OneHotCategorical', families.OneHotCategorical as unknown as Family, [['logits'], ['probs']]],
   ['Poisson', families.Poisson as unknown as Family, [['rate'], ['logRate']]],
-  ['NegativeBinomial', families.NegativeBinomial as unknown as Family, [['totalCount', 'logits'], ['mean', 'dispersion']]],
-  ['ZeroInflatedPoisson', families.ZeroInflatedPoisson as unknown as Family, [['rate', 'gate'], ['rate', 'gateLogits']]],
+  [
+    'NegativeBinomial',
+    families.NegativeBinomial as unknown as Family,
+    [
+      ['totalCount', 'logits'],
+      ['mean', 'dispersion'],
+    ],
+  ],
+  [
+    'ZeroInflatedPoisson',
+    families.ZeroInflatedPoisson as unknown as Family,
+    [
+      ['rate', 'gate'],
+      ['rate', 'gateLogits'],
+    ],
+  ],
   [
     'ZeroInflatedNegativeBinomial',
     families.ZeroInflatedNegativeBinomial as unknown as Family,
-    [['mean', 'dispersion', 'gate'], ['mean', 'dispersion', 'gateLogits']],
+    [
+      ['mean', 'dispersion', 'gate'],
+      ['mean', 'dispersion', 'gateLogits'],
+    ],
   ],
   ['MultivariateNormalDiag', families.MultivariateNormalDiag as unknown as Family, [['loc', 'scaleDiag']]],
   ['Deterministic', families.Deterministic as unknown as Family, [['loc']]],
@@ -48,18 +65,39 @@ const number = fc.oneof(
 );
 /** Rectangular arrays of rank 1–3 (small dims). */
 const rectangular = fc
-  .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
+  .tuple(
+    fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+  )
   .chain(([rank, a, b, c]) => {
     const dims = [a, b, c].slice(0, rank);
-    const build = (level: number): fc.Arbitrary<unknown> => (level === dims.length ? number : fc.array(build(level + 1), { minLength: dims[level]!, maxLength: dims[level]! }));
+    const build = (level: number): fc.Arbitrary<unknown> =>
+      level === dims.length ? number : fc.array(build(level + 1), { minLength: dims[level]!, maxLength: dims[level]! });
     return build(0);
   });
 /** Anything a user might pass. */
 const value: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 6, arbitrary: rectangular },
   { weight: 1, arbitrary: fc.array(fc.oneof(number, fc.array(number, { maxLength: 3 })), { maxLength: 3 }) },
-  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.object({ maxDepth: 1 })) },
-  { weight: 1, arbitrary: fc.array(fc.oneof(fc.string({ maxLength: 2 }), fc.boolean(), fc.constant(null)), { minLength: 1, maxLength: 2 }) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.string({ maxLength: 3 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.object({ maxDepth: 1 }),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.oneof(fc.string({ maxLength: 2 }), fc.boolean(), fc.constant(null)), {
+      minLength: 1,
+      maxLength: 2,
+    }),
+  },
   { weight: 1, arbitrary: fc.constantFrom('tensor', 'int-tensor', 'disposed', 'float64') },
 );
 

@@ -5,28 +5,26 @@ import { Distribution, type DistributionOptions } from './distribution.js';
 import { cbCdf, cbIcdf, cbLogNormalizer, cbMean, horner } from './continuous-bernoulli-math.js';
 import { quantile } from './quantile.js';
 import { gradFreeMask } from './special.js';
+import type { LogitsOrProbsParams } from './logits-or-probs.js';
 import { broadcastShapes, type TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link ContinuousBernoulli}: exactly one of `logits` or `probs` (in the open interval (0, 1)). */
-export type ContinuousBernoulliParams =
-  | {
-      /** Log-odds ℓ (p = σ(ℓ)). */
-      logits: TensorLike;
-      /** Only in the other parameterization. */
-      probs?: never;
-    }
-  | {
-      /** Probability p. */
-      probs: TensorLike;
-      /** Only in the other parameterization. */
-      logits?: never;
-    };
+export type ContinuousBernoulliParams = LogitsOrProbsParams;
 
 /** |ℓ| below this uses the power series of the mean and variance (their closed forms cancel near 0). */
 const MOMENT_SERIES_BELOW = 2;
 /** Mean − ½ = Σ c_n ℓ^{2n−1}, c_n = B₂ₙ/(2n)! (Bernoulli numbers). */
-const MEAN_COEFFS = [1 / 12, -1 / 720, 1 / 30240, -1 / 1209600, 1 / 47900160, -691 / 1307674368000, 1 / 74724249600, -3617 / 10670622842880000];
+const MEAN_COEFFS = [
+  1 / 12,
+  -1 / 720,
+  1 / 30240,
+  -1 / 1209600,
+  1 / 47900160,
+  -691 / 1307674368000,
+  1 / 74724249600,
+  -3617 / 10670622842880000,
+];
 /** Variance = Σ c_n (2n − 1) ℓ^{2n−2}. */
 const VAR_COEFFS = MEAN_COEFFS.map((c, i) => c * (2 * i + 1));
 
@@ -48,7 +46,12 @@ export class ContinuousBernoulli extends Distribution {
   readonly logits: tf.Tensor;
 
   constructor(params: ContinuousBernoulliParams, options: DistributionOptions = {}) {
-    const p = prepareBinaryLogits('ContinuousBernoulli', ContinuousBernoulli.parameters, params, resolveValidateArgs('ContinuousBernoulli', options));
+    const p = prepareBinaryLogits(
+      'ContinuousBernoulli',
+      ContinuousBernoulli.parameters,
+      params,
+      resolveValidateArgs('ContinuousBernoulli', options),
+    );
     super(p.prepared, options);
     this.logits = p.logits;
   }
@@ -79,7 +82,9 @@ export class ContinuousBernoulli extends Distribution {
    * ½ + ℓ/12 − ℓ³/720 + … for |ℓ| < 2.
    */
   protected override _mean(): tf.Tensor {
-    return cbMean(this.logits, MOMENT_SERIES_BELOW, (ln) => tf.add(0.5, tf.mul(ln, horner(tf.square(ln), MEAN_COEFFS))));
+    return cbMean(this.logits, MOMENT_SERIES_BELOW, (ln) =>
+      tf.add(0.5, tf.mul(ln, horner(tf.square(ln), MEAN_COEFFS))),
+    );
   }
   /** Mode: 1 if λ > ½, else 0. */
   protected override _mode(): tf.Tensor {

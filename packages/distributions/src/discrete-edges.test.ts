@@ -16,7 +16,10 @@ const values = (t: tf.Tensor): number[] => Array.from(t.dataSync(), (v) => v + 0
 describe('Bernoulli at p = 0 and 1 (logits ∓∞)', () => {
   const cases: [string, () => Bernoulli][] = [
     ['probs [0, 1]', () => new Bernoulli({ probs: [0, 1] })],
-    ['logits [−∞, +∞], validation off', () => new Bernoulli({ logits: [-Infinity, Infinity] }, { validateArgs: false })],
+    [
+      'logits [−∞, +∞], validation off',
+      () => new Bernoulli({ logits: [-Infinity, Infinity] }, { validateArgs: false }),
+    ],
   ];
   for (const [name, make] of cases) {
     it(`${name}: logProb, entropy and KL against Bernoulli(½) are exact`, () => {
@@ -39,7 +42,9 @@ describe('Bernoulli at p = 0 and 1 (logits ∓∞)', () => {
       const l = tf.tensor([-Infinity, Infinity]);
       const opts = { validateArgs: false };
       const gH = tf.grad((x: tf.Tensor) => tf.sum(new Bernoulli({ logits: x }, opts).entropy()))(l);
-      const gKL = tf.grad((x: tf.Tensor) => tf.sum(klDivergence(new Bernoulli({ logits: x }, opts), new Bernoulli({ logits: 0.3 }, opts))))(l);
+      const gKL = tf.grad((x: tf.Tensor) =>
+        tf.sum(klDivergence(new Bernoulli({ logits: x }, opts), new Bernoulli({ logits: 0.3 }, opts))),
+      )(l);
       expect(values(gH)).toEqual([0, 0]);
       expect(values(gKL)).toEqual([0, 0]);
       // KL(Bernoulli(0.2) ‖ Bernoulli(q)) vs q = 0 is +∞
@@ -68,7 +73,16 @@ describe('Categorical / OneHotCategorical', () => {
     const c = new Categorical({ logits: [[0.3], [2]] });
     const o = new OneHotCategorical({ probs: [[1], [5]] });
     expectNoLeak(() => {
-      const out = [c.logProb([0, 0]), c.entropy(), c.sample([3], { seed: 1 }), c.mode(), o.logProb([[1], [1]]), o.entropy(), o.sample([2], { seed: 1 }), o.mode()];
+      const out = [
+        c.logProb([0, 0]),
+        c.entropy(),
+        c.sample([3], { seed: 1 }),
+        c.mode(),
+        o.logProb([[1], [1]]),
+        o.entropy(),
+        o.sample([2], { seed: 1 }),
+        o.mode(),
+      ];
       expect(values(out[0]!)).toEqual([0, 0]);
       expect(values(out[1]!)).toEqual([0, 0]);
       expect(out[2]!.shape).toEqual([3, 2]);

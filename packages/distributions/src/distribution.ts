@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NotImplementedError, ShapeError } from '@varia/core';
 import { type Constraint, real } from './constraints.js';
 import { declareParameters, type ParameterDeclaration, type PreparedParams, prepareParameters } from './parameters.js';
-import { gradFreeMask, stopGradient } from './special.js';
+import { gradFreeMask } from './special.js';
 import { toTensorChecked } from './tensor-input.js';
 import { broadcastShapes, shapesEqual, type TensorLike } from './tensor-like.js';
 import { resolveValidateArgs, validateValue } from './validate.js';
@@ -30,6 +30,22 @@ export interface DistributionOptions {
 export interface SampleOptions {
   /** Seed for reproducible draws: the same seed gives the same sample. Omitted: a fresh random draw. */
   seed?: number;
+}
+
+/**
+ * `draw()` computed off the gradient tape (in the forward pass of a `tf.customGrad`, which tfjs does not record),
+ * with a zero gradient to each of `parameters` (a scalar anchor when there are none), so the result stays connected
+ * to them on the tape.
+ */
+function offTape(draw: () => tf.Tensor, parameters: readonly tf.Tensor[]): tf.Tensor {
+  const live = parameters.filter((t) => !t.isDisposed);
+  const inputs = live.length > 0 ? live : [tf.scalar(0)];
+  const shapes = inputs.map((t) => [t.shape, t.dtype] as const);
+  const op = tf.customGrad((..._args: unknown[]) => ({
+    value: draw(),
+    gradFunc: () => shapes.map(([shape, dtype]) => tf.zeros(shape, dtype)),
+  })) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
+  return op(...inputs);
 }
 
 /** Whether a constraint accepts every finite value (then `logProb` needs no support mask). */
@@ -179,7 +195,12 @@ export abstract class Distribution {
     validate: boolean,
   ): PreparedParams<K> {
     const names = params === null || typeof params !== 'object' ? [] : (Object.keys(params) as K[]);
-    const decl = declareParameters(Object.fromEntries(names.map((n) => [n, { constraint: constraints[n] ?? real }])) as Record<K, { constraint: Constraint }>);
+    const decl = declareParameters(
+      Object.fromEntries(names.map((n) => [n, { constraint: constraints[n] ?? real }])) as Record<
+        K,
+        { constraint: Constraint }
+      >,
+    );
     return prepareParameters(owner, decl, params, validate);
   }
 
@@ -218,12 +239,14 @@ export abstract class Distribution {
   }
 
   /**
-   * Draws a sample of shape `[...sampleShape, ...batchShape, ...eventShape]`. No gradient flows through it.
+   * Draws a sample of shape `[...sampleShape, ...batchShape, ...eventShape]`. No gradient flows through it: the draw
+   * runs off the gradient tape, so `tf.grads` of anything computed from it works for every family (the sampling ops,
+   * e.g. tfjs's Multinomial or Less, have no gradients) and gives the parameters a zero gradient through the draw.
    */
   sample(sampleShape: readonly number[] = [], options: SampleOptions = {}): tf.Tensor {
     this.assertAlive();
     const shape = this.checkSampleShape(sampleShape);
-    return tf.tidy(() => stopGradient(this._sample(shape, options.seed)));
+    return tf.tidy(() => offTape(() => this._sample(shape, options.seed), Object.values(this.given)));
   }
 
   /**
@@ -288,7 +311,9 @@ export abstract class Distribution {
   }
   /** The support values, shape `[n, 1, …, 1 (one per batch dim), ...eventShape]`. */
   protected _enumerateSupport(): tf.Tensor {
-    throw new NotImplementedError(`${this.displayName} has no finite support to enumerate (hasEnumerateSupport is false)`);
+    throw new NotImplementedError(
+      `${this.displayName} has no finite support to enumerate (hasEnumerateSupport is false)`,
+    );
   }
   /** `[n, 1, …, 1 (batch), ...tail]` from a `[n, ...tail]` tensor. */
   protected supportShaped(values: tf.Tensor): tf.Tensor {
@@ -336,7 +361,8 @@ export abstract class Distribution {
    * `[...batchShape, ...parameterEventShape]`: by default the parameters as given to the constructor.
    */
   protected _params(): Record<string, tf.Tensor> {
-    if (Object.keys(this.given).length === 0) throw new NotImplementedError(`${this.displayName}.expand is not implemented`);
+    if (Object.keys(this.given).length === 0)
+      throw new NotImplementedError(`${this.displayName}.expand is not implemented`);
     return { ...this.given };
   }
   /** A new distribution of this family from parameters shaped like those of {@link Distribution._params}. */
@@ -445,7 +471,10 @@ export abstract class Distribution {
 
   private checkSampleShape(sampleShape: readonly number[]): number[] {
     if (!Array.isArray(sampleShape) || sampleShape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new ShapeError('sampleShape', `${this.displayName}: "sampleShape" must be an array of non-negative integers, got ${JSON.stringify(sampleShape)}`);
+      throw new ShapeError(
+        'sampleShape',
+        `${this.displayName}: "sampleShape" must be an array of non-negative integers, got ${JSON.stringify(sampleShape)}`,
+      );
     }
     return this.extendedShape(sampleShape);
   }
@@ -454,7 +483,10 @@ export abstract class Distribution {
     const expected = [...this.batchShape, ...this.eventShape];
     const ev = this.eventShape.length;
     if (x.rank < ev) {
-      throw new ShapeError('value', `${this.displayName}: "value" must have event shape [${this.eventShape.join(', ')}], got shape [${x.shape.join(', ')}]`);
+      throw new ShapeError(
+        'value',
+        `${this.displayName}: "value" must have event shape [${this.eventShape.join(', ')}], got shape [${x.shape.join(', ')}]`,
+      );
     }
     try {
       broadcastShapes([x.shape, expected]);
@@ -466,7 +498,10 @@ export abstract class Distribution {
     }
     for (let i = 0; i < ev; i++) {
       if (x.shape[x.rank - ev + i] !== this.eventShape[i] && x.shape[x.rank - ev + i] !== 1) {
-        throw new ShapeError('value', `${this.displayName}: "value" must have event shape [${this.eventShape.join(', ')}], got shape [${x.shape.join(', ')}]`);
+        throw new ShapeError(
+          'value',
+          `${this.displayName}: "value" must have event shape [${this.eventShape.join(', ')}], got shape [${x.shape.join(', ')}]`,
+        );
       }
     }
   }

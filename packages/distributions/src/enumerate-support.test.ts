@@ -27,7 +27,12 @@ describe('enumerateSupport (torch semantics: a new leading axis over the support
     d.dispose();
   });
   it('Categorical: [K, ...batch]; OneHotCategorical: [K, ...batch, K]; K = 1 works', () => {
-    const c = new Categorical({ logits: [[0, 1, 2], [2, 1, 0]] });
+    const c = new Categorical({
+      logits: [
+        [0, 1, 2],
+        [2, 1, 0],
+      ],
+    });
     const o = new OneHotCategorical({ probs: [[0.2, 0.3, 0.5]] });
     const one = new Categorical({ logits: [[0], [1]] });
     expectNoLeak(() => {
@@ -60,7 +65,12 @@ describe('enumerateSupport (torch semantics: a new leading axis over the support
 
 describe('perplexity', () => {
   it('is e^H: K for a uniform categorical, 1 for a point mass', () => {
-    const c = new Categorical({ probs: [[1, 1, 1, 1], [0, 0, 1, 0]] });
+    const c = new Categorical({
+      probs: [
+        [1, 1, 1, 1],
+        [0, 0, 1, 0],
+      ],
+    });
     expectNoLeak(() => {
       const p = c.perplexity();
       expectClose(p, [4, 1], 1e-6);

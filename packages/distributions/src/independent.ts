@@ -20,9 +20,16 @@ export class Independent extends Distribution {
 
   constructor(base: Distribution, reinterpretedBatchDims: number, options: DistributionOptions = {}) {
     if (!(base instanceof Distribution)) {
-      throw new ArgumentError('base', `Independent: "base" must be a Distribution, got ${base === null ? 'null' : typeof base}`);
+      throw new ArgumentError(
+        'base',
+        `Independent: "base" must be a Distribution, got ${base === null ? 'null' : typeof base}`,
+      );
     }
-    if (!Number.isInteger(reinterpretedBatchDims) || reinterpretedBatchDims < 0 || reinterpretedBatchDims > base.batchShape.length) {
+    if (
+      !Number.isInteger(reinterpretedBatchDims) ||
+      reinterpretedBatchDims < 0 ||
+      reinterpretedBatchDims > base.batchShape.length
+    ) {
       throw new ArgumentError(
         'reinterpretedBatchDims',
         `Independent: "reinterpretedBatchDims" must be an integer in [0, ${base.batchShape.length}] (the base's batch rank), got ${reinterpretedBatchDims}`,

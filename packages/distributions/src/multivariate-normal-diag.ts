@@ -34,7 +34,12 @@ export class MultivariateNormalDiag extends Distribution {
   readonly scaleDiag: tf.Tensor;
 
   constructor(params: MultivariateNormalDiagParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('MultivariateNormalDiag', MultivariateNormalDiag.parameters, params, resolveValidateArgs('MultivariateNormalDiag', options));
+    const p = prepareParameters(
+      'MultivariateNormalDiag',
+      MultivariateNormalDiag.parameters,
+      params,
+      resolveValidateArgs('MultivariateNormalDiag', options),
+    );
     super({ ...p, eventShape: p.shape.slice(-1) }, options);
     this.loc = p.tensors.loc;
     this.scaleDiag = p.tensors.scaleDiag;

@@ -21,7 +21,12 @@ import { positive, real } from './constraints.js';
 import { expectClose, expectNoLeak } from '../test/helpers.js';
 
 /** Asserts `fn` throws an instance of `type` naming `argument`, and leaks no tensor. */
-function expectTyped(fn: () => unknown, type: typeof ArgumentError | typeof ShapeError, argument: string, message?: RegExp): void {
+function expectTyped(
+  fn: () => unknown,
+  type: typeof ArgumentError | typeof ShapeError,
+  argument: string,
+  message?: RegExp,
+): void {
   const before = tf.memory().numTensors;
   let error: unknown;
   try {
@@ -111,7 +116,12 @@ describe('setValidateArgs', () => {
     d.dispose();
     expectTyped(() => new Normal({ loc: 0, scale: -1 }, { validateArgs: true }), ArgumentError, 'scale');
     setValidateArgs(true);
-    expectTyped(() => new Normal({ loc: 0, scale: -1 }), ArgumentError, 'scale', /"scale" must be finite and > 0, got -1/);
+    expectTyped(
+      () => new Normal({ loc: 0, scale: -1 }),
+      ArgumentError,
+      'scale',
+      /"scale" must be finite and > 0, got -1/,
+    );
     const off = new Normal({ loc: 0, scale: -1 }, { validateArgs: false });
     expect(off.validateArgs).toBe(false);
     off.dispose();
@@ -127,7 +137,12 @@ describe('typed errors for bad parameters (issue 13, items 6, 9, 10)', () => {
     expectTyped(() => new Normal({ loc: true as never, scale: 1 }), ArgumentError, 'loc');
     expectTyped(() => new Normal({ loc: [[1, 2], [3]] as never, scale: 1 }), ArgumentError, 'loc', /ragged/);
     expectTyped(() => new Normal({ loc: [[1, 2], 3] as never, scale: 1 }), ArgumentError, 'loc', /ragged/);
-    expectTyped(() => new Normal({ loc: [1, '2'] as never, scale: 1 }), ArgumentError, 'loc', /numbers only.*index \[1\]/);
+    expectTyped(
+      () => new Normal({ loc: [1, '2'] as never, scale: 1 }),
+      ArgumentError,
+      'loc',
+      /numbers only.*index \[1\]/,
+    );
     expectTyped(() => new Normal({ loc: [1, null] as never, scale: 1 }), ArgumentError, 'loc');
     expectTyped(() => new Normal({ loc: {} as never, scale: 1 }), ArgumentError, 'loc');
     const cyclic: unknown[] = [];
@@ -137,19 +152,33 @@ describe('typed errors for bad parameters (issue 13, items 6, 9, 10)', () => {
     t.dispose();
     expectTyped(() => new Normal({ loc: t, scale: 1 }), ArgumentError, 'loc', /disposed/);
     expectTyped(() => new Normal({ loc: 0, scale: 1 }, null as never), ArgumentError, 'options');
-    expectTyped(() => new Normal({ loc: 0, scale: 1 }, { validateArgs: 'yes' as never }), ArgumentError, 'validateArgs');
+    expectTyped(
+      () => new Normal({ loc: 0, scale: 1 }, { validateArgs: 'yes' as never }),
+      ArgumentError,
+      'validateArgs',
+    );
   });
 
   it('missing, unknown and conflicting parameters are ArgumentErrors that leak nothing', () => {
     expectTyped(() => new Normal({ loc: [1, 2] } as never), ArgumentError, 'scale', /"scale" is required/);
     expectTyped(() => new Normal({ loc: 0, scal: 1 } as never), ArgumentError, 'scal', /did you mean "scale"/);
-    expectTyped(() => new Bernoulli({ logits: 0, probs: 0.5 } as never), ArgumentError, 'probs', /exactly one of \{ logits \} or \{ probs \}/);
+    expectTyped(
+      () => new Bernoulli({ logits: 0, probs: 0.5 } as never),
+      ArgumentError,
+      'probs',
+      /exactly one of \{ logits \} or \{ probs \}/,
+    );
     expectTyped(() => new Bernoulli({} as never), ArgumentError, 'logits');
     expectTyped(() => new NegativeBinomial({ totalCount: 2, dispersion: 2 } as never), ArgumentError, 'dispersion');
   });
 
   it('shapes that cannot broadcast and too small event ranks are ShapeErrors that leak nothing', () => {
-    expectTyped(() => new Normal({ loc: [1, 2], scale: [1, 2, 3] }), ShapeError, 'loc, scale', /"loc" \[2\], "scale" \[3\]/);
+    expectTyped(
+      () => new Normal({ loc: [1, 2], scale: [1, 2, 3] }),
+      ShapeError,
+      'loc, scale',
+      /"loc" \[2\], "scale" \[3\]/,
+    );
     expectTyped(() => new StudentT({ df: [1, 2], loc: [[1, 2, 3]], scale: 1 }), ShapeError, 'df, loc, scale');
     expectTyped(() => new Dirichlet({ concentration: 2 }), ShapeError, 'concentration', /at least one axis/);
     expectTyped(() => new Dirichlet({ concentration: [] }), ShapeError, 'concentration');

@@ -115,7 +115,10 @@ const listOf = (names: readonly string[]): string => `{ ${names.join(', ')} }`;
 function chooseParameterization<K extends string>(owner: string, decl: ParameterDeclaration<K>, params: object): K[] {
   if (params === null || typeof params !== 'object' || Array.isArray(params) || params instanceof tf.Tensor) {
     const expected = decl.parameterizations.map(listOf).join(' or ');
-    throw new ArgumentError('params', `${owner}: parameters must be an object like ${expected}, got ${params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params}`);
+    throw new ArgumentError(
+      'params',
+      `${owner}: parameters must be an object like ${expected}, got ${params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params}`,
+    );
   }
   const declared = Object.keys(decl.properties);
   const given: K[] = [];
@@ -123,11 +126,16 @@ function chooseParameterization<K extends string>(owner: string, decl: Parameter
     if (!declared.includes(key)) {
       const near = declared.filter((d) => editDistance(d.toLowerCase(), key.toLowerCase()) <= 2);
       const hint = near.length > 0 ? `; did you mean "${near[0]}"?` : '';
-      throw new ArgumentError(key, `${owner}: unknown parameter "${key}"${hint} (expected ${decl.parameterizations.map(listOf).join(' or ')})`);
+      throw new ArgumentError(
+        key,
+        `${owner}: unknown parameter "${key}"${hint} (expected ${decl.parameterizations.map(listOf).join(' or ')})`,
+      );
     }
     if (value !== undefined) given.push(key as K);
   }
-  const match = decl.parameterizations.find((set) => set.length === given.length && set.every((n) => given.includes(n)));
+  const match = decl.parameterizations.find(
+    (set) => set.length === given.length && set.every((n) => given.includes(n)),
+  );
   if (match) return [...match];
   const superset = decl.parameterizations.find((set) => given.every((n) => set.includes(n)));
   if (superset) {
@@ -139,7 +147,10 @@ function chooseParameterization<K extends string>(owner: string, decl: Parameter
     throw new ArgumentError(missing, `${owner}: ${message}`);
   }
   const extra = given[given.length - 1]!;
-  throw new ArgumentError(extra, `${owner}: pass exactly one of ${decl.parameterizations.map(listOf).join(' or ')}, got ${listOf(given)}`);
+  throw new ArgumentError(
+    extra,
+    `${owner}: pass exactly one of ${decl.parameterizations.map(listOf).join(' or ')}, got ${listOf(given)}`,
+  );
 }
 
 /**
@@ -147,7 +158,12 @@ function chooseParameterization<K extends string>(owner: string, decl: Parameter
  * against another parameter of the same event rank that has them (MultivariateNormalDiag's `scaleDiag: 1`).
  * @throws ShapeError naming the first parameter without its event dims.
  */
-function checkEventRanks<K extends string>(owner: string, given: readonly K[], raw: Record<K, tf.Tensor>, rankOf: (n: K) => number): void {
+function checkEventRanks<K extends string>(
+  owner: string,
+  given: readonly K[],
+  raw: Record<K, tf.Tensor>,
+  rankOf: (n: K) => number,
+): void {
   for (const name of given) {
     const r = rankOf(name);
     if (r === 0) continue;
@@ -203,7 +219,10 @@ export function prepareParameters<K extends string>(
         eventShapes.set(r, eventShapes.has(r) ? broadcastShapes([eventShapes.get(r)!, ev]) : ev);
       }
     } catch {
-      throw new ShapeError(given.join(', '), `${owner}: parameter shapes ${describeShapes()} cannot be broadcast together`);
+      throw new ShapeError(
+        given.join(', '),
+        `${owner}: parameter shapes ${describeShapes()} cannot be broadcast together`,
+      );
     }
     const tensors = {} as Record<K, tf.Tensor>;
     for (const name of given) {
@@ -221,7 +240,14 @@ export function prepareParameters<K extends string>(
     }
     if (validate) for (const name of given) validateValue(owner, name, tensors[name], decl.properties[name].constraint);
     const maxRank = Math.max(0, ...eventShapes.keys());
-    return { tensors, given, batchShape, shape: [...batchShape, ...(eventShapes.get(maxRank) ?? [])], owned, constants };
+    return {
+      tensors,
+      given,
+      batchShape,
+      shape: [...batchShape, ...(eventShapes.get(maxRank) ?? [])],
+      owned,
+      constants,
+    };
   } catch (e) {
     for (const t of owned) t.dispose();
     throw e;

@@ -7,7 +7,8 @@ const MAX_RANK = 32;
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`;
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
   return `${typeof value} ${String(value)}`;
 }
@@ -30,7 +31,10 @@ function nestedShape(owner: string, argument: string, value: readonly unknown[])
   const check = (v: unknown, depth: number, path: number[]): void => {
     if (depth === shape.length) {
       if (typeof v !== 'number') {
-        throw new ArgumentError(argument, `${owner}: "${argument}" must contain numbers only, got ${describe(v)} at index [${path.join(', ')}]`);
+        throw new ArgumentError(
+          argument,
+          `${owner}: "${argument}" must contain numbers only, got ${describe(v)} at index [${path.join(', ')}]`,
+        );
       }
       return;
     }
@@ -65,7 +69,12 @@ export function toTensorChecked(owner: string, argument: string, value: unknown)
     return value.dtype === 'float32' ? value : tf.cast(value, 'float32');
   }
   if (typeof value === 'number') return tf.scalar(value, 'float32');
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array)) {
+  if (
+    ArrayBuffer.isView(value) &&
+    !(value instanceof DataView) &&
+    !(value instanceof BigInt64Array) &&
+    !(value instanceof BigUint64Array)
+  ) {
     return tf.tensor1d(Float32Array.from(value as unknown as ArrayLike<number>), 'float32');
   }
   if (Array.isArray(value)) {

@@ -15,7 +15,10 @@ export function validateValue(owner: string, argument: string, value: tf.Tensor,
       let finite = tf.logicalNot(tf.logicalOr(tf.isNaN(value), tf.isInf(value)));
       const rank = finite.rank;
       if (constraint.eventDims > 0) {
-        finite = tf.all(finite, Array.from({ length: constraint.eventDims }, (_, i) => rank - 1 - i));
+        finite = tf.all(
+          finite,
+          Array.from({ length: constraint.eventDims }, (_, i) => rank - 1 - i),
+        );
       }
       ok = tf.logicalAnd(ok, finite);
     }
@@ -33,7 +36,8 @@ export function validateValue(owner: string, argument: string, value: tf.Tensor,
       ? String(values[first])
       : `[${Array.from(values.subarray(first * eventSize, Math.min((first + 1) * eventSize, first * eventSize + 8))).join(', ')}${eventSize > 8 ? ', …' : ''}]`;
   const where = shape.length === 0 ? '' : ` at index ${formatIndex(first, shape)}`;
-  const expected = constraint.finite && constraint.name !== 'real' ? `finite and ${constraint.description}` : constraint.description;
+  const expected =
+    constraint.finite && constraint.name !== 'real' ? `finite and ${constraint.description}` : constraint.description;
   throw new ArgumentError(argument, `${owner}: "${argument}" must be ${expected}, got ${shown}${where}`);
 }
 
@@ -46,7 +50,8 @@ let defaultValidateArgs = true;
  * @throws ArgumentError when `on` is not a boolean.
  */
 export function setValidateArgs(on: boolean): void {
-  if (typeof on !== 'boolean') throw new ArgumentError('on', `setValidateArgs: "on" must be a boolean, got ${String(on)}`);
+  if (typeof on !== 'boolean')
+    throw new ArgumentError('on', `setValidateArgs: "on" must be a boolean, got ${String(on)}`);
   defaultValidateArgs = on;
 }
 
@@ -62,7 +67,10 @@ export function getValidateArgs(): boolean {
 export function resolveValidateArgs(owner: string, options: { validateArgs?: boolean } | undefined): boolean {
   if (options === undefined) return defaultValidateArgs;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ArgumentError('options', `${owner}: "options" must be an object, got ${options === null ? 'null' : typeof options}`);
+    throw new ArgumentError(
+      'options',
+      `${owner}: "options" must be an object, got ${options === null ? 'null' : typeof options}`,
+    );
   }
   const v = options.validateArgs;
   if (v !== undefined && typeof v !== 'boolean') {
