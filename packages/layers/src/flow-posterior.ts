@@ -9,6 +9,7 @@ import {
 } from '@varia/distributions';
 import type { Activation } from './activation.js';
 import { AffineCoupling } from './affine-coupling.js';
+import { Dense } from './dense.js';
 import { type FlowStep, FlowSequence, PermuteFlow } from './flow-step.js';
 import {
   checkHeadDims,
@@ -153,15 +154,20 @@ export interface FlowPosteriorHeadOptions extends HeadOptions {
   steps?: number;
   /** Hidden widths of each step's network; default `[max(16, 2·units)]`. */
   hiddenUnits?: readonly number[];
-  /** Feed h to every step as its context (Kingma et al.'s IAF posterior); default true. */
+  /** Condition every step on h (Kingma et al.'s IAF posterior); default true. */
   conditionOnInput?: boolean;
+  /**
+   * Width of the context the steps see: c = hW_c + b_c, one linear projection shared by all steps (every step then
+   * reads a narrow c instead of the full h); default min(inputDim, max(16, 2·units)).
+   */
+  contextUnits?: number;
   /** Activation of the steps' networks; default `'relu'`. */
   activation?: Activation;
 }
 
 /**
  * A normalizing-flow posterior head: q(z | x) is a diagonal Gaussian N(μ(h), diag σ(h)²) (a {@link NormalHead}) pushed
- * through K trainable flow steps conditioned on h, giving a {@link FlowPosterior} with batch shape [batch] and event
+ * through K trainable flow steps conditioned on a context c = hW_c + b_c (`contextUnits` wide), giving a {@link FlowPosterior} with batch shape [batch] and event
  * shape [units]. The ELBO is estimated by Monte Carlo with `rsampleAndLogProb`:
  *
  * ELBO ≈ (1/S) Σₛ [log p(x | zₛ) + log p(zₛ) − log q(zₛ | x)],  (zₛ, log q(zₛ | x)) = q.rsampleAndLogProb([S]).
@@ -174,6 +180,8 @@ export class FlowPosteriorHead implements DistributionHead {
   readonly baseHead: NormalHead;
   /** The flow steps (with permutations between IAF steps). */
   readonly flow: FlowSequence;
+  /** The projection of h to the steps' context (absent when the steps are unconditional). */
+  readonly contextLayer?: Dense;
 
   constructor(options: FlowPosteriorHeadOptions) {
     checkHeadDims('FlowPosteriorHead', options);
@@ -194,7 +202,14 @@ export class FlowPosteriorHead implements DistributionHead {
     this.inputDim = options.inputDim;
     this.units = dim;
     const seed = options.seed ?? 0;
-    const contextDim = options.conditionOnInput === false ? 0 : this.inputDim;
+    const contextUnits = options.contextUnits ?? Math.min(this.inputDim, Math.max(16, 2 * dim));
+    if (!Number.isInteger(contextUnits) || contextUnits < 1) {
+      throw new ArgumentError(
+        'contextUnits',
+        `FlowPosteriorHead: "contextUnits" must be a positive integer, got ${contextUnits}`,
+      );
+    }
+    const contextDim = options.conditionOnInput === false ? 0 : contextUnits;
     const common = {
       dim,
       contextDim,
@@ -213,11 +228,19 @@ export class FlowPosteriorHead implements DistributionHead {
     }
     this.baseHead = new NormalHead({ inputDim: this.inputDim, units: dim, init: options.init, seed });
     this.flow = new FlowSequence(list);
+    if (contextDim > 0) {
+      this.contextLayer = new Dense({
+        inputDim: this.inputDim,
+        units: contextDim,
+        init: options.init,
+        seed: seed + 2 + steps,
+      });
+    }
   }
 
   apply(h: tf.Tensor): FlowPosterior {
     checkInput('FlowPosteriorHead', h, this.inputDim);
-    return new FlowPosterior(this.baseHead.apply(h), this.flow, this.flow.contextDim > 0 ? h : undefined);
+    return new FlowPosterior(this.baseHead.apply(h), this.flow, this.contextLayer?.apply(h));
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
@@ -225,6 +248,7 @@ export class FlowPosteriorHead implements DistributionHead {
       [
         ['base', this.baseHead],
         ['flow', this.flow],
+        ['context', this.contextLayer],
       ],
       prefix,
     );
@@ -233,5 +257,6 @@ export class FlowPosteriorHead implements DistributionHead {
   dispose(): void {
     this.baseHead.dispose();
     this.flow.dispose();
+    this.contextLayer?.dispose();
   }
 }
