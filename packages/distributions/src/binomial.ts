@@ -107,25 +107,19 @@ export class Binomial extends Distribution {
   probsParameter(): tf.Tensor {
     return tf.sigmoid(this.logits);
   }
-  /**
-   * The support {0, …, n} as a tensor of shape `[n + 1, ...batchShape]` (`expand`, default) or `[n + 1, 1, …, 1]`.
-   * @throws ArgumentError when n differs across the batch.
-   */
   override get hasEnumerateSupport(): boolean {
     return true;
   }
-  override enumerateSupport(expand = true): tf.Tensor {
+  /** The support {0, …, n} (one n for the batch, at most 10⁶), shape `[n + 1, 1, …, 1]`. */
+  protected override _enumerateSupport(): tf.Tensor {
     const n = this.commonTotalCount('enumerateSupport');
     if (!(Number.isInteger(n) && n >= 0 && n <= MAX_ENUMERATED)) {
       throw new ArgumentError(
         'totalCount',
-        `Binomial.enumerateSupport: "totalCount" ${n} must be an integer in [0, ${MAX_ENUMERATED}] to enumerate`,
+        `Binomial.enumerateSupport: "totalCount" must be an integer in [0, ${MAX_ENUMERATED}] to enumerate, got ${n}`,
       );
     }
-    return tf.tidy(() => {
-      const values = tf.reshape(tf.range(0, n + 1, 1, 'float32'), [n + 1, ...this.batchShape.map(() => 1)]);
-      return expand ? tf.broadcastTo(values, [n + 1, ...this.batchShape]) : values;
-    });
+    return this.supportShaped(tf.range(0, n + 1, 1, 'float32'));
   }
   private commonTotalCount(method: string): number {
     const counts = this.totalCount.dataSync();
@@ -174,7 +168,7 @@ export class Binomial extends Distribution {
   }
   /** H = −Σ_{k=0}^{n} p(k) log p(k), summed over the support (one n for the batch, as torch). */
   protected override _entropy(): tf.Tensor {
-    const k = this.enumerateSupport(false);
+    const k = this._enumerateSupport();
     const lp = this._logProb(k);
     const terms = tf.mul(tf.exp(lp), lp);
     const safe = tf.where(
