@@ -72,5 +72,12 @@ export class DivergenceError extends VariaError {
   }
 }
 
+/**
+ * TensorFlow.js is not set up for the requested operation: no backend is registered (the application did not import
+ * `@tensorflow/tfjs`, `@tensorflow/tfjs-node` or a backend), or gradients are missing for training. The message says
+ * what to import.
+ */
+export class BackendError extends VariaError {}
+
 /** An operation is not defined for this object, e.g. `rsample` on a distribution without a reparameterized sampler. */
 export class NotImplementedError extends VariaError {}

@@ -6,6 +6,7 @@ export {
   SerializationError,
   DivergenceError,
   NotImplementedError,
+  BackendError,
   type DataLocation,
 } from './errors.js';
 export { mulberry32, standardNormal, shuffleInPlace, permutation, nextSeed, type Rng } from './random.js';

@@ -17,6 +17,7 @@ import { assertWritableDestination } from './destination.js';
 import { StepStats } from './step-stats.js';
 import { configFingerprint, matrixHash, type RunFingerprint } from './resume-fingerprint.js';
 import { disposeTapeAfterError } from './tape-cleanup.js';
+import { assertGradientsRegistered } from './backend-check.js';
 import { type DataInput, type DataDomain, type DataRules, readData } from './data.js';
 import { type BatchInfo, type EpochLog, type FitOptions, type History, type ResolvedFitOptions, resolveFitOptions } from './fit-options.js';
 
@@ -79,18 +80,7 @@ function disposeSnapshot(s: Map<string, tf.Tensor> | undefined): void {
   if (s) for (const t of s.values()) t.dispose();
 }
 
-/**
- * Throws a helpful error when the tfjs build in use has no gradients registered (plain `@tensorflow/tfjs-core` in
- * Node ESM): training needs `@tensorflow/tfjs`, `@tensorflow/tfjs-node(-gpu)`, or the gradient registrations.
- */
-export function assertGradientsRegistered(): void {
-  if (!tf.getGradient('Sum') || !tf.getGradient('BatchMatMul')) {
-    throw new VariaError(
-      'no gradients are registered in this TensorFlow.js build: import "@tensorflow/tfjs" (or "@tensorflow/tfjs-node") ' +
-        'before training, or "@tensorflow/tfjs-core/dist/register_all_gradients" under a bundler',
-    );
-  }
-}
+export { assertGradientsRegistered };
 
 /** Negative ELBO, reconstruction and KL (β = 1, one sample, analytic KL) over a whole matrix, in batches. */
 async function evaluateLoss(model: TrainableModel, m: Matrix, seed: number): Promise<{ loss: number; reconstruction: number; kl: number }> {

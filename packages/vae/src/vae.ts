@@ -28,6 +28,7 @@ import {
 import { type CustomLikelihood, hasLikelihood, likelihoodSpec, type LikelihoodSpec, listLikelihoods } from './likelihood-registry.js';
 import { loadArtifacts, type ModelArtifacts, modelToArtifacts } from './serialization.js';
 import { loadModel, type ModelLocation, saveModel } from './model-io.js';
+import { assertBackendRegistered } from './backend-check.js';
 
 export type { DecodeOptions, EncodeOptions, EvaluateOptions, GenerateOptions, LibrarySizeOption } from './inference-options.js';
 
@@ -84,6 +85,7 @@ export class VAE implements Module, LatentVariableModel {
   private disposeRequested = false;
 
   constructor(config: VAEConfig) {
+    assertBackendRegistered();
     this.config = resolveConfig(config);
     const custom = typeof config.likelihood === 'object' ? (config.likelihood as CustomLikelihood) : undefined;
     this.likelihood = likelihoodSpec(this.config.likelihood, custom);
@@ -391,6 +393,7 @@ export class VAE implements Module, LatentVariableModel {
    * @throws SerializationError for anything corrupt, truncated or mismatched; nothing is left allocated.
    */
   static async fromArtifacts(artifacts: ModelArtifacts, options: { likelihood?: CustomLikelihood } = {}): Promise<VAE> {
+    assertBackendRegistered();
     return loadArtifacts(artifacts, (config) => {
       const custom = options.likelihood;
       if (custom && config?.likelihood !== custom.name) {
@@ -424,6 +427,7 @@ export class VAE implements Module, LatentVariableModel {
    * @throws SerializationError (nothing half-loaded).
    */
   static async load(source: ModelLocation, options: { likelihood?: CustomLikelihood } = {}): Promise<VAE> {
+    assertBackendRegistered();
     return VAE.fromArtifacts(await loadModel(source), options);
   }
 
