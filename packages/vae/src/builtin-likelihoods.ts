@@ -6,17 +6,21 @@ import {
   PoissonHead,
   ZeroInflatedNegativeBinomialHead,
 } from '@varia/layers';
+import type { LikelihoodName } from './config.js';
 import type { LikelihoodDefinition } from './likelihood-registry.js';
 
 /**
  * The built-in likelihoods, registered through `registerLikelihood` when `@varia/vae` loads (in this order). Count
- * likelihoods feed log(1 + x) to the encoder by default (scVI) and support the library size.
+ * likelihoods feed log(1 + x) to the encoder by default (scVI) and support the library size. The keys are
+ * exactly the {@link LikelihoodName}s (checked by the compiler).
  */
-export const BUILTIN_LIKELIHOODS = {
+export const BUILTIN_LIKELIHOODS: Readonly<Record<LikelihoodName, LikelihoodDefinition>> = {
   gaussian: {
-    description: 'real values: N(x; μ, σ²), σ per observationScale (learned-scalar, learned-per-feature, amortized, { fixed })',
+    description:
+      'real values: N(x; μ, σ²), σ per observationScale (learned-scalar, learned-per-feature, amortized, { fixed })',
     domain: 'real',
-    createHead: ({ inputDim, units, init, seed, config }) => new NormalHead({ inputDim, units, scale: config.observationScale, init, seed }),
+    createHead: ({ inputDim, units, init, seed, config }) =>
+      new NormalHead({ inputDim, units, scale: config.observationScale, init, seed }),
   },
   bernoulli: {
     description: 'binary data (or [0, 1] intensities as BCE targets): Bernoulli(x; σ(ℓ)), decoder outputs logits ℓ',
@@ -33,7 +37,8 @@ export const BUILTIN_LIKELIHOODS = {
     domain: 'counts',
     inputTransform: 'log1p',
     librarySize: true,
-    createHead: ({ inputDim, units, init, seed, config }) => new PoissonHead({ inputDim, units, init, seed, librarySize: config.librarySize }),
+    createHead: ({ inputDim, units, init, seed, config }) =>
+      new PoissonHead({ inputDim, units, init, seed, librarySize: config.librarySize }),
   },
   'negative-binomial': {
     description: 'overdispersed counts: NB(x; μ, θ), Var = μ + μ²/θ, θ per feature',
@@ -51,4 +56,4 @@ export const BUILTIN_LIKELIHOODS = {
     createHead: ({ inputDim, units, init, seed, config }) =>
       new ZeroInflatedNegativeBinomialHead({ inputDim, units, init, seed, librarySize: config.librarySize }),
   },
-} as const satisfies Record<string, LikelihoodDefinition>;
+};

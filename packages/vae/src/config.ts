@@ -12,7 +12,7 @@ import { type CustomLikelihood, getLikelihood, type InputTransform, likelihoodSp
  * `negative-binomial` for overdispersed counts; `zinb` for overdispersed counts with extra zeros (scVI). More can be
  * added with `registerLikelihood`.
  */
-export type LikelihoodName = keyof typeof BUILTIN_LIKELIHOODS;
+export type LikelihoodName = 'gaussian' | 'bernoulli' | 'continuous-bernoulli' | 'poisson' | 'negative-binomial' | 'zinb';
 
 /** The built-in likelihoods p(x|z) (`listLikelihoods()` lists these and every registered one). */
 export const LIKELIHOODS: readonly LikelihoodName[] = Object.freeze(Object.keys(BUILTIN_LIKELIHOODS) as LikelihoodName[]);

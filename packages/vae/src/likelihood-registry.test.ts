@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentError, DataError, SerializationError } from '@varia/core';
 import { type Distribution, Independent, Laplace } from '@varia/distributions';
-import { BernoulliHead, checkInput, Dense, type DistributionHead, HEAD_DISTRIBUTION_OPTIONS, scopedName } from '@varia/layers';
+import {
+  BernoulliHead,
+  checkInput,
+  Dense,
+  type DistributionHead,
+  HEAD_DISTRIBUTION_OPTIONS,
+  scopedName,
+} from '@varia/layers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LIKELIHOODS, resolveConfig } from './config.js';
 import {
@@ -31,7 +38,10 @@ class LaplaceHead implements DistributionHead {
   }
   apply(h: tf.Tensor): Distribution {
     checkInput('LaplaceHead', h, this.inputDim);
-    return new Independent(new Laplace({ loc: this.loc.apply(h), scale: tf.exp(this.logScale) }, HEAD_DISTRIBUTION_OPTIONS), 1);
+    return new Independent(
+      new Laplace({ loc: this.loc.apply(h), scale: tf.exp(this.logScale) }, HEAD_DISTRIBUTION_OPTIONS),
+      1,
+    );
   }
   namedVariables(prefix?: string): Map<string, tf.Variable> {
     return this.loc.namedVariables(scopedName(prefix, 'loc')).set(scopedName(prefix, 'log_scale'), this.logScale);
@@ -65,7 +75,12 @@ describe('likelihood registry', () => {
     expect(listLikelihoods()).toEqual([...LIKELIHOODS]);
     register('laplace', laplace);
     expect(listLikelihoods()).toEqual([...LIKELIHOODS, 'laplace']);
-    expect(getLikelihood('laplace')).toMatchObject({ name: 'laplace', domain: 'real', inputTransform: 'none', librarySize: false });
+    expect(getLikelihood('laplace')).toMatchObject({
+      name: 'laplace',
+      domain: 'real',
+      inputTransform: 'none',
+      librarySize: false,
+    });
     expect(getLikelihood('zinb')).toMatchObject({ domain: 'counts', inputTransform: 'log1p', librarySize: true });
   });
 
@@ -99,8 +114,12 @@ describe('likelihood registry', () => {
     expect(resolveConfig({ ...base, likelihood: 'laplace-counts' }).inputTransform).toBe('log1p');
     expect(resolveConfig({ ...base, likelihood: 'laplace-counts', librarySize: true }).librarySize).toBe(true);
     register('laplace', laplace);
-    expect(() => resolveConfig({ ...base, likelihood: 'laplace', librarySize: true })).toThrow(/applies to the count likelihoods.*poisson, negative-binomial, zinb, laplace-counts\), not laplace/);
-    expect(() => resolveConfig({ ...base, likelihood: 'laplac' })).toThrow(/unknown likelihood "laplac"; registered: gaussian, .*, laplace/);
+    expect(() => resolveConfig({ ...base, likelihood: 'laplace', librarySize: true })).toThrow(
+      /applies to the count likelihoods.*poisson, negative-binomial, zinb, laplace-counts\), not laplace/,
+    );
+    expect(() => resolveConfig({ ...base, likelihood: 'laplac' })).toThrow(
+      /unknown likelihood "laplac"; registered: gaussian, .*, laplace/,
+    );
   });
 
   it('fit checks the data against the registered domain and validateData', async () => {
@@ -111,11 +130,32 @@ describe('likelihood registry', () => {
     });
     const vae = new VAE({ inputDim: 2, latentDim: 1, hiddenUnits: 4, likelihood: 'binary-bernoulli' });
     const before = tf.memory().numTensors;
-    await expect(vae.fit([[0, 1], [1, 0.5]], { epochs: 1 })).rejects.toThrow(/row 1, column 1 is not 0 or 1; the binary-bernoulli likelihood needs values 0 or 1/);
-    await expect(vae.fit([[0, 1], [1, 0.5]], { epochs: 1 })).rejects.toBeInstanceOf(DataError);
+    await expect(
+      vae.fit(
+        [
+          [0, 1],
+          [1, 0.5],
+        ],
+        { epochs: 1 },
+      ),
+    ).rejects.toThrow(/row 1, column 1 is not 0 or 1; the binary-bernoulli likelihood needs values 0 or 1/);
+    await expect(
+      vae.fit(
+        [
+          [0, 1],
+          [1, 0.5],
+        ],
+        { epochs: 1 },
+      ),
+    ).rejects.toBeInstanceOf(DataError);
     expect(tf.memory().numTensors).toBe(before);
     vae.dispose();
-    register('picky', { ...laplace, validateData: () => { throw new DataError('picky: no'); } });
+    register('picky', {
+      ...laplace,
+      validateData: () => {
+        throw new DataError('picky: no');
+      },
+    });
     const picky = new VAE({ inputDim: 3, latentDim: 1, hiddenUnits: 4, likelihood: 'picky' });
     await expect(picky.fit(data, { epochs: 1 })).rejects.toThrow('picky: no');
     picky.dispose();
@@ -145,7 +185,9 @@ describe('likelihood registry', () => {
       const beforeLoad = tf.memory().numTensors;
       const error = await VAE.load(dir).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SerializationError);
-      expect((error as Error).message).toMatch(/likelihood "laplace", which is not registered \(registered: gaussian, bernoulli, continuous-bernoulli, poisson, negative-binomial, zinb\)/);
+      expect((error as Error).message).toMatch(
+        /likelihood "laplace", which is not registered \(registered: gaussian, bernoulli, continuous-bernoulli, poisson, negative-binomial, zinb\)/,
+      );
       expect(tf.memory().numTensors).toBe(beforeLoad);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -157,8 +199,13 @@ describe('likelihood registry', () => {
   it('an inline custom likelihood goes through the same checks and defaults', () => {
     const base = { inputDim: 3, latentDim: 1, hiddenUnits: 4 };
     const counts = { name: 'inline-counts', ...laplace, domain: 'counts' as const, inputTransform: 'log1p' as const };
-    expect(resolveConfig({ ...base, likelihood: counts })).toMatchObject({ likelihood: 'inline-counts', inputTransform: 'log1p' });
-    expect(() => resolveConfig({ ...base, likelihood: { ...counts, domain: 'positive' as never } })).toThrow(ArgumentError);
+    expect(resolveConfig({ ...base, likelihood: counts })).toMatchObject({
+      likelihood: 'inline-counts',
+      inputTransform: 'log1p',
+    });
+    expect(() => resolveConfig({ ...base, likelihood: { ...counts, domain: 'positive' as never } })).toThrow(
+      ArgumentError,
+    );
     const vae = new VAE({ ...base, likelihood: counts });
     expect(vae.likelihood.domain).toBe('counts');
     vae.dispose();

@@ -70,31 +70,47 @@ export interface CustomLikelihood extends Partial<Omit<LikelihoodDefinition, 'cr
   name: string;
   /** Creates the head. */
   createHead(options: LikelihoodHeadOptions): DistributionHead;
+  /** Extra checks of the training data beyond `domain` (throw a `DataError` for unusable values); optional. */
+  validateData?(values: Float32Array, cols: number): void;
 }
 
 const registry = new Map<string, LikelihoodSpec>();
 
 function assertName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new ArgumentError('name', `registerLikelihood: "name" must be a non-empty string of letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`);
+    throw new ArgumentError(
+      'name',
+      `registerLikelihood: "name" must be a non-empty string of letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`,
+    );
   }
 }
 
 /** Checks a definition and fills in its defaults (one rule for registered and inline likelihoods). */
-function toSpec(name: string, d: Partial<LikelihoodDefinition> | undefined, argument: string, what: string): LikelihoodSpec {
+function toSpec(
+  name: string,
+  d: Partial<LikelihoodDefinition> | undefined,
+  argument: string,
+  what: string,
+): LikelihoodSpec {
   const fail = (field: string, expected: string, got: unknown): never => {
-    throw new ArgumentError(argument, `${what}: "${field}" must be ${expected}, got ${typeof got === 'function' ? 'a function' : JSON.stringify(got)}`);
+    throw new ArgumentError(
+      argument,
+      `${what}: "${field}" must be ${expected}, got ${typeof got === 'function' ? 'a function' : JSON.stringify(got)}`,
+    );
   };
   if (typeof d !== 'object' || d === null) fail('definition', 'an object', d);
   const def = d as Partial<LikelihoodDefinition>;
   if (typeof def.createHead !== 'function') fail('createHead', 'a function', def.createHead);
-  if (typeof def.description !== 'string' || def.description.length === 0) fail('description', 'a non-empty string', def.description);
-  if (!Object.hasOwn(DATA_DOMAINS, def.domain as string)) fail('domain', `one of ${Object.keys(DATA_DOMAINS).join(', ')}`, def.domain);
+  if (typeof def.description !== 'string' || def.description.length === 0)
+    fail('description', 'a non-empty string', def.description);
+  if (!Object.hasOwn(DATA_DOMAINS, def.domain as string))
+    fail('domain', `one of ${Object.keys(DATA_DOMAINS).join(', ')}`, def.domain);
   const inputTransform = def.inputTransform ?? 'none';
   if (!INPUT_TRANSFORMS.includes(inputTransform)) fail('inputTransform', INPUT_TRANSFORMS.join(' or '), inputTransform);
   const librarySize = def.librarySize ?? false;
   if (typeof librarySize !== 'boolean') fail('librarySize', 'a boolean', librarySize);
-  if (def.validateData !== undefined && typeof def.validateData !== 'function') fail('validateData', 'a function', def.validateData);
+  if (def.validateData !== undefined && typeof def.validateData !== 'function')
+    fail('validateData', 'a function', def.validateData);
   const validateData = def.validateData?.bind(def);
   return Object.freeze({
     name,
@@ -112,11 +128,18 @@ function toSpec(name: string, d: Partial<LikelihoodDefinition> | undefined, argu
  * the playground's CLI (`--likelihood`) and its page use it. Adding a likelihood is this one call.
  * @throws ArgumentError for an invalid name or definition, or a name already registered (unless `override: true`).
  */
-export function registerLikelihood(name: string, definition: LikelihoodDefinition, options: { override?: boolean } = {}): void {
+export function registerLikelihood(
+  name: string,
+  definition: LikelihoodDefinition,
+  options: { override?: boolean } = {},
+): void {
   assertName(name);
   const spec = toSpec(name, definition, 'definition', `registerLikelihood("${name}")`);
   if (registry.has(name) && options.override !== true) {
-    throw new ArgumentError('name', `registerLikelihood: "${name}" is already registered; pass { override: true } to replace it`);
+    throw new ArgumentError(
+      'name',
+      `registerLikelihood: "${name}" is already registered; pass { override: true } to replace it`,
+    );
   }
   registry.set(name, spec);
 }
@@ -128,7 +151,10 @@ export function registerLikelihood(name: string, definition: LikelihoodDefinitio
  */
 export function unregisterLikelihood(name: string): boolean {
   if (Object.hasOwn(BUILTIN_LIKELIHOODS, name)) {
-    throw new ArgumentError('name', `unregisterLikelihood: "${name}" is built in (override it with registerLikelihood(name, spec, { override: true }))`);
+    throw new ArgumentError(
+      'name',
+      `unregisterLikelihood: "${name}" is built in (override it with registerLikelihood(name, spec, { override: true }))`,
+    );
   }
   return registry.delete(name);
 }
@@ -150,7 +176,10 @@ export function hasLikelihood(name: string): boolean {
 export function getLikelihood(name: string, argument = 'likelihood'): LikelihoodSpec {
   const spec = registry.get(name);
   if (!spec) {
-    throw new ArgumentError(argument, `unknown likelihood ${JSON.stringify(name)}; registered: ${listLikelihoods().join(', ')} (add one with registerLikelihood)`);
+    throw new ArgumentError(
+      argument,
+      `unknown likelihood ${JSON.stringify(name)}; registered: ${listLikelihoods().join(', ')} (add one with registerLikelihood)`,
+    );
   }
   return spec;
 }
@@ -158,9 +187,13 @@ export function getLikelihood(name: string, argument = 'likelihood'): Likelihood
 /** The spec of a registered name, or of an inline {@link CustomLikelihood} (checked like a registration). */
 export function likelihoodSpec(name: string, custom?: CustomLikelihood): LikelihoodSpec {
   if (custom === undefined) return getLikelihood(name);
-  if (typeof custom !== 'object' || custom === null) throw new ArgumentError('likelihood', 'VAE: a custom "likelihood" must be an object { name, createHead }');
+  if (typeof custom !== 'object' || custom === null)
+    throw new ArgumentError('likelihood', 'VAE: a custom "likelihood" must be an object { name, createHead }');
   if (typeof custom.name !== 'string' || custom.name.length === 0) {
-    throw new ArgumentError('likelihood', `VAE: a custom "likelihood" needs a non-empty string "name", got ${JSON.stringify(custom.name)}`);
+    throw new ArgumentError(
+      'likelihood',
+      `VAE: a custom "likelihood" needs a non-empty string "name", got ${JSON.stringify(custom.name)}`,
+    );
   }
   return toSpec(
     custom.name,

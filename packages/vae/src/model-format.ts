@@ -38,8 +38,8 @@ export interface SavedModelJson {
   /** Byte length of the weight file. */
   weightsByteLength: number;
   /**
-   * SHA-256 (hex) of {@link canonicalJson} of this document without `checksum` and without the manifest's `paths`,
-   * then one newline byte, then the weight bytes: config, manifest and weights are tied together.
+   * SHA-256 (hex) of `canonicalJson` (sorted keys, no spaces) of this document without `checksum` and without the
+   * manifest's `paths`, then one newline byte, then the weight bytes: config, manifest and weights are tied together.
    */
   checksum?: string;
   /** Format 1 only: FNV-1a 32-bit checksum of the weights alone (read for old files, never written). */
