@@ -178,7 +178,7 @@ describe('playground page in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'counts-poisson.png'), fullPage: true });
   });
 
-  it('exports the trained model as model.json + weights.bin and imports it back', async () => {
+  it('exports the trained model with downloads:// and imports it back with tf.io.browserFiles', async () => {
     const downloads: string[] = [];
     const saved = new Promise<void>((resolve) => {
       page.on('download', async (download) => {
@@ -190,12 +190,12 @@ describe('playground page in headless Chromium', () => {
     });
     await page.click('#export');
     await saved;
-    expect(downloads.sort()).toEqual(['model.json', 'weights.bin']);
-    const modelJson = JSON.parse(await readFile(join(ARTIFACTS, 'exported', 'model.json'), 'utf8')) as unknown;
+    expect(downloads.sort()).toEqual(['varia-model.json', 'varia-model.weights.bin']);
+    const modelJson = JSON.parse(await readFile(join(ARTIFACTS, 'exported', 'varia-model.json'), 'utf8')) as unknown;
     expect(JSON.stringify(modelJson)).toContain('"poisson"');
     await page.setInputFiles('#import', [
-      join(ARTIFACTS, 'exported', 'model.json'),
-      join(ARTIFACTS, 'exported', 'weights.bin'),
+      join(ARTIFACTS, 'exported', 'varia-model.json'),
+      join(ARTIFACTS, 'exported', 'varia-model.weights.bin'),
     ]);
     await page.waitForSelector('#runs tr[data-run="3"][data-status="imported"], body[data-state="error"]', {
       timeout: 30_000,

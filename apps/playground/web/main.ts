@@ -40,6 +40,8 @@ const validationInput = $<HTMLInputElement>('validation');
 const seedInput = $<HTMLInputElement>('seed');
 const trainButton = $<HTMLButtonElement>('train');
 const stopButton = $<HTMLButtonElement>('stop');
+/** The name of exported models: `vae.save('downloads://varia-model')` writes varia-model.json + .weights.bin. */
+const EXPORT_NAME = 'varia-model';
 const exportButton = $<HTMLButtonElement>('export');
 const importInput = $<HTMLInputElement>('import');
 const statusLine = $<HTMLParagraphElement>('status');
@@ -384,7 +386,9 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case 'likelihoods': {
       const selected = likelihoodSelect.value;
-      likelihoodSelect.replaceChildren(...m.likelihoods.map((l) => Object.assign(new Option(l.name, l.name), { title: l.description })));
+      likelihoodSelect.replaceChildren(
+        ...m.likelihoods.map((l) => Object.assign(new Option(l.name, l.name), { title: l.description })),
+      );
       likelihoodSelect.value = selected;
       break;
     }
@@ -430,16 +434,20 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     }
     case 'exported': {
-      const download = (name: string, blob: Blob): void => {
-        const a = document.createElement('a');
-        a.href = URL.createObjectURL(blob);
-        a.download = name;
-        a.click();
-        setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-      };
-      download('model.json', new Blob([JSON.stringify(m.modelJson, null, 2)], { type: 'application/json' }));
-      download('weights.bin', new Blob([m.weightData], { type: 'application/octet-stream' }));
-      statusLine.textContent = 'exported model.json and weights.bin';
+      // The same call as `vae.save('downloads://varia-model')`, on this thread (it needs a document); tfjs is loaded
+      // only when a model is exported.
+      void import('@tensorflow/tfjs')
+        .then(({ io }) => {
+          const handler = io.getSaveHandlers(`downloads://${EXPORT_NAME}`)[0];
+          if (!handler?.save) throw new Error('this browser has no downloads:// handler');
+          return handler.save(m.artifacts);
+        })
+        .then(
+          () => {
+            statusLine.textContent = `exported ${EXPORT_NAME}.json and ${EXPORT_NAME}.weights.bin`;
+          },
+          (e: unknown) => showError(`export failed: ${(e as Error).message}`),
+        );
       break;
     }
     case 'error':
@@ -529,32 +537,20 @@ importInput.addEventListener('change', async () => {
   const json = files.find((f) => f.name.endsWith('.json'));
   const bin = files.find((f) => f.name.endsWith('.bin'));
   if (!json || !bin) {
-    showError('select both files of a saved model: model.json and weights.bin');
+    showError(`select both files of a saved model: ${EXPORT_NAME}.json and ${EXPORT_NAME}.weights.bin`);
     return;
   }
-  let modelJson: unknown;
-  try {
-    modelJson = JSON.parse(await json.text());
-  } catch (e) {
-    showError(`${json.name} is not JSON: ${(e as Error).message}`);
-    return;
-  }
-  const weightData = await bin.arrayBuffer();
   const run = newRun(undefined, 'imported');
   current = run;
   setState('training');
   statusLine.textContent = `importing ${json.name} + ${bin.name}…`;
-  send(
-    {
-      type: 'import',
-      runId: run.id,
-      modelJson,
-      weightData,
-      dataset: datasetSelect.value as WebDataset,
-      backend: backendSelect.value as WebBackend,
-    },
-    [weightData],
-  );
+  send({
+    type: 'import',
+    runId: run.id,
+    files: [json, bin],
+    dataset: datasetSelect.value as WebDataset,
+    backend: backendSelect.value as WebBackend,
+  });
 });
 
 setState('idle');

@@ -62,8 +62,8 @@ export type ToWorker =
   | {
       type: 'import';
       runId: number;
-      modelJson: unknown;
-      weightData: ArrayBuffer;
+      /** The saved model's two files (`<name>.json`, `<name>.weights.bin`), read with `tf.io.browserFiles`. */
+      files: File[];
       dataset: WebDataset;
       backend: WebBackend;
     };
@@ -87,7 +87,8 @@ export type FromWorker =
   | { type: 'epoch'; runId: number; log: EpochMetrics; snapshot?: Snapshot }
   | { type: 'done'; runId: number; stopReason: string; seconds: number; snapshot: Snapshot; epochs: number }
   | { type: 'imported'; runId: number; likelihood: string; inputDim: number; latentDim: number; snapshot: Snapshot }
-  | { type: 'exported'; modelJson: unknown; weightData: ArrayBuffer }
+  /** The tfjs artifacts `VAE.save` hands to an IOHandler; the page saves them with the `downloads://` handler. */
+  | { type: 'exported'; artifacts: import('@tensorflow/tfjs').io.ModelArtifacts }
   | { type: 'error'; runId: number; message: string };
 
 /** The plotted subset of `EpochLog`. */

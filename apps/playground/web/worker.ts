@@ -9,7 +9,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { type Matrix, mulberry32, permutation, takeRows } from '@varia/core';
 import { syntheticCounts, toyGaussian2d } from '@varia/datasets';
-import { getLikelihood, listLikelihoods, type SavedModelJson, VAE } from '@varia/vae';
+import { getLikelihood, listLikelihoods, VAE } from '@varia/vae';
 import type { FromWorker, RunConfig, Snapshot, ToWorker, WebBackend, WebDataset, WireMatrix } from './protocol.js';
 
 setWasmPaths({
@@ -255,15 +255,9 @@ async function train(runId: number, config: RunConfig): Promise<void> {
   );
 }
 
-async function importModel(
-  runId: number,
-  modelJson: unknown,
-  weightData: ArrayBuffer,
-  dataset: WebDataset,
-  backend: WebBackend,
-): Promise<void> {
+async function importModel(runId: number, files: File[], dataset: WebDataset, backend: WebBackend): Promise<void> {
   await useBackend(backend);
-  const vae = await VAE.fromArtifacts({ modelJson: modelJson as SavedModelJson, weightData });
+  const vae = await VAE.load(tf.io.browserFiles(files));
   const data = await loadData(dataset, 0);
   if (data.x.cols !== vae.config.inputDim) {
     vae.dispose();
@@ -289,7 +283,10 @@ async function importModel(
   );
 }
 
-post({ type: 'likelihoods', likelihoods: listLikelihoods().map((name) => ({ name, description: getLikelihood(name).description })) });
+post({
+  type: 'likelihoods',
+  likelihoods: listLikelihoods().map((name) => ({ name, description: getLikelihood(name).description })),
+});
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
@@ -309,17 +306,18 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         post({ type: 'error', runId: -1, message: 'no model to export: train or import one first' });
         break;
       }
+      // `downloads://` needs a document, so the worker saves through a handler that hands the artifacts to the page.
       model
-        .toArtifacts()
-        .then(
-          (a) => post({ type: 'exported', modelJson: a.modelJson, weightData: a.weightData }, [a.weightData]),
-          fail(-1),
-        );
+        .save(
+          tf.io.withSaveHandler(async (artifacts) => {
+            post({ type: 'exported', artifacts });
+            return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+          }),
+        )
+        .catch(fail(-1));
       break;
     case 'import':
-      importModel(message.runId, message.modelJson, message.weightData, message.dataset, message.backend).catch(
-        fail(message.runId),
-      );
+      importModel(message.runId, message.files, message.dataset, message.backend).catch(fail(message.runId));
       break;
   }
 };
