@@ -34,7 +34,7 @@ function logSeries(a: number, x: number): number {
   for (let n = 1; n < MAX_ITER; n++) {
     term *= x / (a + n);
     sum += term;
-    if (term < EPS * sum) break;
+    if (!(term >= EPS * sum)) break;
   }
   return Math.log(sum);
 }
@@ -55,7 +55,7 @@ function logContinuedFraction(a: number, x: number): number {
     d = 1 / d;
     const delta = d * c;
     h *= delta;
-    if (Math.abs(delta - 1) < EPS) break;
+    if (!(Math.abs(delta - 1) >= EPS)) break; // converged, or NaN/∞ from a degenerate input
   }
   return Math.log(h);
 }
@@ -88,10 +88,14 @@ function temme(a: number, x: number, upper: boolean): number {
  * tail (for a ≥ 1e4 near the centre: ~1e-11 absolute).
  */
 export function logIncompleteGamma(a: number, logX: number): LogIncompleteGamma {
-  if (Number.isNaN(a) || Number.isNaN(logX) || !(a > 0)) return { logP: NaN, logQ: NaN };
+  if (Number.isNaN(logX) || !(a > 0 && a < Infinity)) return { logP: NaN, logQ: NaN };
   if (logX === -Infinity) return { logP: -Infinity, logQ: 0 };
   if (logX === Infinity) return { logP: 0, logQ: -Infinity };
   const x = Math.exp(logX);
+  if (x > 2 * a + 1000 && (a - 1) * logX - x - logGamma(a) < -1000) {
+    // far upper tail (Q below 1e-434): its leading asymptotic term, without iterating on denormals
+    return { logP: 0, logQ: (a - 1) * logX - x - logGamma(a) };
+  }
   if (a >= TEMME_FROM && Math.abs(x / a - 1) < 0.3) {
     return { logP: Math.log(temme(a, x, false)), logQ: Math.log(temme(a, x, true)) };
   }
@@ -120,6 +124,10 @@ export interface LogIncompleteGammaDerivA extends LogIncompleteGamma {
  */
 export function logIncompleteGammaDerivA(a: number, logX: number): LogIncompleteGammaDerivA {
   const x = Math.exp(logX);
+  if (x > 2 * a + 1000 && (a - 1) * logX - x - logGamma(a) < -1000) {
+    // far upper tail: log Q ≈ (a − 1) log x − x − log Γ(a), P = 1
+    return { logP: 0, logQ: (a - 1) * logX - x - logGamma(a), dLogP: 0, dLogQ: logX - digamma64(a) };
+  }
   if (!(a > 0) || !Number.isFinite(logX) || (a >= TEMME_FROM && Math.abs(x / a - 1) < 0.3)) {
     const v = logIncompleteGamma(a, logX);
     if (!Number.isFinite(v.logP) || !Number.isFinite(v.logQ)) return { ...v, dLogP: 0, dLogQ: 0 };
@@ -138,7 +146,7 @@ export function logIncompleteGammaDerivA(a: number, logX: number): LogIncomplete
       harmonic += 1 / (a + n);
       sum += term;
       weighted += term * harmonic;
-      if (term < EPS * sum && term * harmonic <= EPS * weighted) break;
+      if (!(term >= EPS * sum || term * harmonic > EPS * weighted)) break;
     }
     const logP = Math.min(a * logX - x - logGamma(a + 1) + Math.log(sum), 0);
     const logQ = log1mexp64(logP);
@@ -178,7 +186,7 @@ export function logIncompleteGammaDerivA(a: number, logX: number): LogIncomplete
     const dDelta = dd * c + d * dc;
     dh = dh * delta + h * dDelta;
     h *= delta;
-    if (Math.abs(delta - 1) < EPS) break;
+    if (!(Math.abs(delta - 1) >= EPS)) break; // converged, or NaN/∞ from a degenerate input
   }
   const logQ = Math.min(a * logX - x - logGamma(a) + Math.log(h), 0);
   const logP = log1mexp64(logQ);
@@ -231,7 +239,7 @@ export function logGammaSampleGradA(a: number, logX: number): number {
  * log P or log Q, whichever tail p is in). 0 at p = 0, +∞ at p = 1.
  */
 export function gammaPInv(a: number, p: number): number {
-  if (Number.isNaN(a) || Number.isNaN(p) || !(a > 0) || p < 0 || p > 1) return NaN;
+  if (Number.isNaN(p) || !(a > 0 && a < Infinity) || p < 0 || p > 1) return NaN;
   if (p === 0) return 0;
   if (p === 1) return Infinity;
   const lower = p <= 0.5;
