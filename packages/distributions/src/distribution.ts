@@ -33,19 +33,16 @@ export interface SampleOptions {
 }
 
 /**
- * `draw()` computed off the gradient tape (in the forward pass of a `tf.customGrad`, which tfjs does not record),
- * with a zero gradient to each of `parameters` (a scalar anchor when there are none), so the result stays connected
- * to them on the tape.
+ * `draw()` computed off the gradient tape: in the forward pass of a `tf.customGrad` on a scalar anchor, which tfjs
+ * does not record. The result has no tape path to anything, so ops without gradients applied to it (Greater, ArgMax)
+ * never break a `tf.grads` either.
  */
-function offTape(draw: () => tf.Tensor, parameters: readonly tf.Tensor[]): tf.Tensor {
-  const live = parameters.filter((t) => !t.isDisposed);
-  const inputs = live.length > 0 ? live : [tf.scalar(0)];
-  const shapes = inputs.map((t) => [t.shape, t.dtype] as const);
-  const op = tf.customGrad((..._args: unknown[]) => ({
+function offTape(draw: () => tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: unknown[]) => ({
     value: draw(),
-    gradFunc: () => shapes.map(([shape, dtype]) => tf.zeros(shape, dtype)),
-  })) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
-  return op(...inputs);
+    gradFunc: () => tf.zerosLike(args[0] as tf.Tensor),
+  })) as unknown as (anchor: tf.Tensor) => tf.Tensor;
+  return op(tf.scalar(0));
 }
 
 /** Whether a constraint accepts every finite value (then `logProb` needs no support mask). */
@@ -241,12 +238,12 @@ export abstract class Distribution {
   /**
    * Draws a sample of shape `[...sampleShape, ...batchShape, ...eventShape]`. No gradient flows through it: the draw
    * runs off the gradient tape, so `tf.grads` of anything computed from it works for every family (the sampling ops,
-   * e.g. tfjs's Multinomial or Less, have no gradients) and gives the parameters a zero gradient through the draw.
+   * e.g. tfjs's Less or ArgMax, have no gradients); the parameters get no gradient through the draw.
    */
   sample(sampleShape: readonly number[] = [], options: SampleOptions = {}): tf.Tensor {
     this.assertAlive();
     const shape = this.checkSampleShape(sampleShape);
-    return tf.tidy(() => offTape(() => this._sample(shape, options.seed), Object.values(this.given)));
+    return tf.tidy(() => offTape(() => this._sample(shape, options.seed)));
   }
 
   /**

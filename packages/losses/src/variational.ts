@@ -20,21 +20,6 @@ export interface VariationalInputs {
   decode: (z: tf.Tensor) => Distribution;
 }
 
-/**
- * `dist.sample(sampleShape)` drawn off the gradient tape: inside the forward pass of a `tf.customGrad` on an unrelated
- * scalar, where tfjs records no operation. `Distribution.sample` stops the gradient of its result, but tfjs still
- * walks the sampling ops (Less for Bernoulli, Multinomial for Categorical) when differentiating anything computed from
- * the sample and finds no gradient for them ("gradient function not found for Multinomial"); here they are never
- * recorded. The result has no gradient path to the distribution's parameters.
- */
-export function sampleOffTape(dist: Distribution, sampleShape: number[], seed?: number): tf.Tensor {
-  const draw = tf.customGrad((...args: unknown[]) => ({
-    value: dist.sample(sampleShape, { seed }),
-    gradFunc: () => tf.zerosLike(args[0] as tf.Tensor),
-  })) as unknown as (anchor: tf.Tensor) => tf.Tensor;
-  return tf.tidy(() => draw(tf.scalar(0)));
-}
-
 /** K samples z ~ q(z|x) as rows and log p(x|z) per row: what {@link sampleAndReconstruct} returns, flat. */
 export interface FlatSamples {
   /** The samples z as rows [K·n, d], sample-major (rows k·n … k·n + n − 1 are sample k). */
@@ -63,7 +48,7 @@ export function sampleAndReconstructRows(
     throw new ShapeError('posterior', `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`);
   }
   const sampleShape = k === 1 ? [] : [k];
-  const z = reparameterize ? posterior.rsample(sampleShape, { seed }) : sampleOffTape(posterior, sampleShape, seed);
+  const z = reparameterize ? posterior.rsample(sampleShape, { seed }) : posterior.sample(sampleShape, { seed });
   const d = z.shape[z.rank - 1]!;
   const zRows = z.rank === 2 && z.shape[0] === k * n ? z : tf.reshape(z, [k * n, d]);
   const likelihood = decode(zRows);

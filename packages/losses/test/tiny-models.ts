@@ -20,21 +20,6 @@ export interface TinyParams {
 /** Which latent: a one-hot Categorical over K values (L = d = K), or d independent Bernoulli bits (L = d). */
 export type LatentKind = 'one-hot' | 'bernoulli';
 
-/**
- * OneHotCategorical with independent draws per batch row. tfjs's Multinomial kernel (cpu, 4.22) restarts one seeded
- * uniform stream for every batch row, so one `sample()` call gives perfectly correlated rows (identical rows for
- * identical probabilities): fine marginally, but the replicas here must be independent. This draws by inverse CDF from
- * `tf.randomUniform`, one uniform per row. (Reported to the distributions package; remove once its sampler is fixed.)
- */
-class IndependentRowsOneHot extends OneHotCategorical {
-  protected override _sample(shape: number[], seed?: number): tf.Tensor {
-    const u = tf.randomUniform([...shape.slice(0, -1), 1], 0, 1, 'float32', seed);
-    const cdf = tf.cumsum(tf.exp(this.logits), this.logits.rank - 1); // (tf.cumsum does not take axis −1)
-    const index = tf.cast(tf.minimum(tf.sum(tf.cast(tf.less(cdf, u), 'float32'), -1), this.numCategories - 1), 'int32');
-    return tf.oneHot(index, this.numCategories, 1, 0, 'float32');
-  }
-}
-
 export const X0 = [
   [0.8, -0.4],
   [-1.1, 0.6],
@@ -76,7 +61,7 @@ export function tinyInputs(kind: LatentKind, params: TinyParams): VariationalInp
   let posterior: Distribution;
   let prior: Distribution;
   if (kind === 'one-hot') {
-    posterior = new IndependentRowsOneHot({ logits });
+    posterior = new OneHotCategorical({ logits });
     prior = new OneHotCategorical({ probs: [0.5, 0.3, 0.2].slice(0, l) });
   } else {
     posterior = new Independent(new Bernoulli({ logits }), 1);
