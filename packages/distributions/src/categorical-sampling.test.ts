@@ -33,7 +33,10 @@ describe('categorical sampling draws every batch row independently', () => {
       const rows = 64;
       const d = make(Array.from({ length: rows }, () => [0.5, 0.5]));
       for (const seed of [7, undefined]) {
-        const x = indices(tf.tidy(() => d.sample([], { seed })), oneHot);
+        const x = indices(
+          tf.tidy(() => d.sample([], { seed })),
+          oneHot,
+        );
         // 64 fair coins all equal: probability 2⁻⁶³
         expect(new Set(Array.from(x)).size).toBe(2);
       }
@@ -45,7 +48,10 @@ describe('categorical sampling draws every batch row independently', () => {
       const n = 6000;
       for (const seed of [11, 12]) {
         const d = make([p, p]);
-        const x = indices(tf.tidy(() => d.sample([n], { seed })), oneHot); // [n, 2] row-major
+        const x = indices(
+          tf.tidy(() => d.sample([n], { seed })),
+          oneHot,
+        ); // [n, 2] row-major
         d.dispose();
         const joint = new Array<number>(9).fill(0);
         const marginal = new Array<number>(3).fill(0);
@@ -64,8 +70,14 @@ describe('categorical sampling draws every batch row independently', () => {
         [0, 1, 3],
         [2, 0, 0],
       ]);
-      const a = indices(tf.tidy(() => d.sample([500], { seed: 5 })), oneHot);
-      const b = indices(tf.tidy(() => d.sample([500], { seed: 5 })), oneHot);
+      const a = indices(
+        tf.tidy(() => d.sample([500], { seed: 5 })),
+        oneHot,
+      );
+      const b = indices(
+        tf.tidy(() => d.sample([500], { seed: 5 })),
+        oneHot,
+      );
       expect(Array.from(a)).toEqual(Array.from(b));
       for (let i = 0; i < 500; i++) {
         expect(a[2 * i]).not.toBe(0);
