@@ -71,7 +71,12 @@ export class NegativeBinomial extends Distribution {
   private readonly meanTensor: tf.Tensor;
 
   constructor(params: NegativeBinomialParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('NegativeBinomial', NegativeBinomial.parameters, params, resolveValidateArgs('NegativeBinomial', options));
+    const p = prepareParameters(
+      'NegativeBinomial',
+      NegativeBinomial.parameters,
+      params,
+      resolveValidateArgs('NegativeBinomial', options),
+    );
     const { totalCount, logits, mean, dispersion } = p.tensors;
     const derived =
       mean === undefined
@@ -88,7 +93,13 @@ export class NegativeBinomial extends Distribution {
    * scVI's parameterization: mean μ > 0 and inverse dispersion θ > 0 (variance μ + μ²/θ). μ is kept as given, so
    * `logProb` is computed from log μ and log θ without a lossy round trip through the logits.
    */
-  static fromMeanDispersion(params: { /** Mean μ > 0. */ mean: TensorLike; /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */ dispersion: TensorLike }, options: DistributionOptions = {}): NegativeBinomial {
+  static fromMeanDispersion(
+    params: {
+      /** Mean μ > 0. */ mean: TensorLike /** Inverse dispersion θ > 0 (variance μ + μ²/θ). */;
+      dispersion: TensorLike;
+    },
+    options: DistributionOptions = {},
+  ): NegativeBinomial {
     return new NegativeBinomial({ mean: params.mean, dispersion: params.dispersion }, options);
   }
 
@@ -117,7 +128,9 @@ export class NegativeBinomial extends Distribution {
   }
   /**
    * H = −Σ_{k=0}^{K} p(k) log p(k), truncated at the (1 − 1e-12) quantile K (dropped tail below 1e-9 nats; see
-   * {@link truncatedCountEntropy}). Reads the parameters on the host to choose K; differentiable in r and ℓ.
+   * {@link truncatedCountEntropy}). Reads the parameters on the host to choose K; differentiable in r and ℓ. Throws an
+   * ArgumentError when K·(batch size) exceeds MAX_ENTROPY_GRID (2^20 terms; a mean of order 1e5 or more) instead of
+   * summing for minutes.
    */
   protected override _entropy(): tf.Tensor {
     const cutoff = negativeBinomialEntropyCutoff(this.totalCount.dataSync(), this.logits.dataSync());

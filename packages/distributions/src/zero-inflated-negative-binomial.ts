@@ -3,7 +3,7 @@ import { type Constraint, nonNegativeInteger, positive, real, unitInterval } fro
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { negativeBinomialCdf, zeroInflatedCdf } from './count-cdf.js';
-import { negativeBinomialEntropyCutoff, truncatedCountEntropy } from './count-entropy.js';
+import { negativeBinomialEntropyCutoff, truncatedCountEntropy, zeroInflatedEntropy } from './count-entropy.js';
 import { negativeBinomialLogPmf } from './saddle-point.js';
 import { logGammaTensor, poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
@@ -73,7 +73,12 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
 
   constructor(params: ZeroInflatedNegativeBinomialParams, options: DistributionOptions = {}) {
     const name = 'ZeroInflatedNegativeBinomial';
-    const p = prepareParameters(name, ZeroInflatedNegativeBinomial.parameters, params, resolveValidateArgs(name, options));
+    const p = prepareParameters(
+      name,
+      ZeroInflatedNegativeBinomial.parameters,
+      params,
+      resolveValidateArgs(name, options),
+    );
     const { mean, dispersion, gate } = p.tensors;
     const gateLogits = p.tensors.gateLogits ?? tf.tidy(() => tf.sub(tf.log(gate), tf.log1p(tf.neg(gate))));
     const logits = tf.tidy(() => tf.sub(tf.log(mean), tf.log(dispersion)));
@@ -95,19 +100,34 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
   /** See {@link zeroInflatedLogProb}; the NB log p(0) = −θ·softplus(log μ − log θ). */
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const nbZero = tf.neg(tf.mul(this.dispersion, tf.softplus(this.logits)));
-    return zeroInflatedLogProb(x, this.gateSpec, negativeBinomialLogPmf(tf.relu(x), this.dispersion, this.logits, this.meanParam), nbZero);
+    return zeroInflatedLogProb(
+      x,
+      this.gateSpec,
+      negativeBinomialLogPmf(tf.relu(x), this.dispersion, this.logits, this.meanParam),
+      nbZero,
+    );
   }
   /** P(X ≤ x) = π + (1 − π)·I_{θ/(θ+μ)}(θ, ⌊x⌋ + 1) for x ≥ 0. */
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return zeroInflatedCdf(this.gateSpec, negativeBinomialCdf(this.dispersion, this.logits, x), x);
   }
   /**
-   * H = −Σ_{k=0}^{K} p(k) log p(k), truncated at the (1 − 1e-12) quantile K of the NB part (see
-   * {@link truncatedCountEntropy}); reads μ and θ on the host to choose K, differentiable in μ, θ and the gate.
+   * H in closed form from the NB entropy (see {@link zeroInflatedEntropy}), which is −Σ_{k=0}^{K} f(k) log f(k)
+   * truncated at the (1 − 1e-12) quantile K (see {@link truncatedCountEntropy}: an ArgumentError when K is too large
+   * to sum); reads μ and θ on the host to choose K, differentiable in μ, θ and the gate.
    */
   protected override _entropy(): tf.Tensor {
     const cutoff = negativeBinomialEntropyCutoff(this.dispersion.dataSync(), this.logits.dataSync());
-    return truncatedCountEntropy((k) => this._logProb(k), this.batchShape, cutoff);
+    const nbLogPmf = (k: tf.Tensor): tf.Tensor =>
+      negativeBinomialLogPmf(k, this.dispersion, this.logits, this.meanParam);
+    const nbZero = tf.neg(tf.mul(this.dispersion, tf.softplus(this.logits)));
+    const zero = tf.zeros([...this.batchShape]);
+    return zeroInflatedEntropy(
+      this.gateSpec,
+      this._logProb(zero),
+      nbZero,
+      truncatedCountEntropy(nbLogPmf, this.batchShape, cutoff),
+    );
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const logG = logGammaTensor(this.dispersion, shape, subSeed(seed, 0));

@@ -3,7 +3,8 @@ import { type Constraint, nonNegativeInteger, positive, real, unitInterval } fro
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { poissonCdf, zeroInflatedCdf } from './count-cdf.js';
-import { poissonEntropyCutoff, truncatedCountEntropy } from './count-entropy.js';
+import { zeroInflatedEntropy } from './count-entropy.js';
+import { poissonEntropy } from './poisson.js';
 import { poissonLogPmf } from './saddle-point.js';
 import { poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
@@ -72,7 +73,12 @@ export class ZeroInflatedPoisson extends Distribution {
   private readonly gateSpec: Gate;
 
   constructor(params: ZeroInflatedPoissonParams, options: DistributionOptions = {}) {
-    const p = prepareParameters('ZeroInflatedPoisson', ZeroInflatedPoisson.parameters, params, resolveValidateArgs('ZeroInflatedPoisson', options));
+    const p = prepareParameters(
+      'ZeroInflatedPoisson',
+      ZeroInflatedPoisson.parameters,
+      params,
+      resolveValidateArgs('ZeroInflatedPoisson', options),
+    );
     const { rate, gate } = p.tensors;
     const gateLogits = p.tensors.gateLogits ?? tf.tidy(() => tf.sub(tf.log(gate), tf.log1p(tf.neg(gate))));
     const logRate = tf.log(rate);
@@ -99,11 +105,12 @@ export class ZeroInflatedPoisson extends Distribution {
     return zeroInflatedCdf(this.gateSpec, poissonCdf(this.rate, x), x);
   }
   /**
-   * H = −Σ_{k=0}^{K} p(k) log p(k), truncated at the (1 − 1e-12) quantile K of the Poisson part (see
-   * {@link truncatedCountEntropy}); reads λ on the host to choose K, differentiable in λ and the gate.
+   * H in closed form from the Poisson entropy (see {@link zeroInflatedEntropy}; Poisson p(0) = e^{−λ}): no sum over
+   * the support, so any rate (1e30 included) is O(1) work; differentiable in λ and the gate.
    */
   protected override _entropy(): tf.Tensor {
-    return truncatedCountEntropy((k) => this._logProb(k), this.batchShape, poissonEntropyCutoff(this.rate.dataSync()));
+    const zero = tf.zeros([...this.batchShape]);
+    return zeroInflatedEntropy(this.gateSpec, this._logProb(zero), tf.neg(this.rate), poissonEntropy(this.rate));
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const counts = poissonTensor(this.rate, shape, subSeed(seed, 0));
