@@ -100,7 +100,7 @@ export function categoricalEntropy(logits: tf.Tensor): tf.Tensor {
  * are not numbers): they throw NotImplementedError. No `rsample`.
  */
 export class Categorical extends Distribution {
-  /** The parameters: `logits` or `probs` over the last axis (see {@link categoricalParameters}). */
+  /** The parameters: `logits` or `probs` over the last axis (see `categoricalParameters`). */
   static readonly parameters = categoricalParameters;
   /** Normalized log-probabilities, shape `[...batchShape, K]`. */
   readonly logits: tf.Tensor;

@@ -72,7 +72,7 @@ export class ContinuousBernoulli extends Distribution {
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return tf.add(tf.sub(tf.mul(x, this.logits), tf.softplus(this.logits)), this.logNormalizer());
   }
-  /** x = F⁻¹(u), u ~ U(0, 1) (see {@link cbIcdf}): pathwise gradients, accurate at every ℓ. */
+  /** x = F⁻¹(u), u ~ U(0, 1) (see `cbIcdf`): pathwise gradients, accurate at every ℓ. */
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
     return tf.clipByValue(cbIcdf(tf.broadcastTo(this.logits, shape), u), 0, 1);
@@ -105,11 +105,11 @@ export class ContinuousBernoulli extends Distribution {
   protected override _entropy(): tf.Tensor {
     return tf.neg(tf.add(tf.sub(tf.mul(this.logits, this._mean()), tf.softplus(this.logits)), this.logNormalizer()));
   }
-  /** F(x) = (e^{ℓx} − 1)/(e^ℓ − 1) for x clipped to [0, 1] (see {@link cbCdf}); F = x at ℓ = 0. */
+  /** F(x) = (e^{ℓx} − 1)/(e^ℓ − 1) for x clipped to [0, 1] (see `cbCdf`); F = x at ℓ = 0. */
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return cbCdf(this.logits, tf.clipByValue(x, 0, 1));
   }
-  /** F⁻¹(q) = log1p(q·(e^ℓ − 1))/ℓ (q at ℓ = 0; see {@link cbIcdf}), differentiable in q and ℓ. */
+  /** F⁻¹(q) = log1p(q·(e^ℓ − 1))/ℓ (q at ℓ = 0; see `cbIcdf`), differentiable in q and ℓ. */
   icdf(q: TensorLike): tf.Tensor {
     return quantile(this, q, (p) => {
       const shape = broadcastShapes([p.shape, this.batchShape]);

@@ -128,7 +128,7 @@ export class NegativeBinomial extends Distribution {
   }
   /**
    * H = −Σ_{k=0}^{K} p(k) log p(k), truncated at the (1 − 1e-12) quantile K (dropped tail below 1e-9 nats; see
-   * {@link truncatedCountEntropy}). Reads the parameters on the host to choose K; differentiable in r and ℓ. Throws an
+   * `truncatedCountEntropy`). Reads the parameters on the host to choose K; differentiable in r and ℓ. Throws an
    * ArgumentError when K·(batch size) exceeds MAX_ENTROPY_GRID (2^20 terms; a mean of order 1e5 or more) instead of
    * summing for minutes.
    */

@@ -19,7 +19,7 @@ import { Distribution, type DistributionOptions } from './distribution.js';
  * Mean = probabilities, variance pₖ(1 − pₖ). No `rsample` (see {@link ContinuousBernoulli} or a relaxed family).
  */
 export class OneHotCategorical extends Distribution {
-  /** The parameters: `logits` or `probs` over the last axis (see {@link categoricalParameters}). */
+  /** The parameters: `logits` or `probs` over the last axis (see `categoricalParameters`). */
   static readonly parameters = categoricalParameters;
   /** Normalized log-probabilities, shape `[...batchShape, K]`. */
   readonly logits: tf.Tensor;

@@ -97,7 +97,7 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
   gateParameter(): tf.Tensor {
     return tf.sigmoid(this.gateLogits);
   }
-  /** See {@link zeroInflatedLogProb}; the NB log p(0) = −θ·softplus(log μ − log θ). */
+  /** See `zeroInflatedLogProb`; the NB log p(0) = −θ·softplus(log μ − log θ). */
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const nbZero = tf.neg(tf.mul(this.dispersion, tf.softplus(this.logits)));
     return zeroInflatedLogProb(
@@ -112,8 +112,8 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
     return zeroInflatedCdf(this.gateSpec, negativeBinomialCdf(this.dispersion, this.logits, x), x);
   }
   /**
-   * H in closed form from the NB entropy (see {@link zeroInflatedEntropy}), which is −Σ_{k=0}^{K} f(k) log f(k)
-   * truncated at the (1 − 1e-12) quantile K (see {@link truncatedCountEntropy}: an ArgumentError when K is too large
+   * H in closed form from the NB entropy (see `zeroInflatedEntropy`), which is −Σ_{k=0}^{K} f(k) log f(k)
+   * truncated at the (1 − 1e-12) quantile K (see `truncatedCountEntropy`: an ArgumentError when K is too large
    * to sum); reads μ and θ on the host to choose K, differentiable in μ, θ and the gate.
    */
   protected override _entropy(): tf.Tensor {

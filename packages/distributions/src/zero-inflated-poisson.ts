@@ -96,7 +96,7 @@ export class ZeroInflatedPoisson extends Distribution {
   gateParameter(): tf.Tensor {
     return tf.sigmoid(this.gateLogits);
   }
-  /** See {@link zeroInflatedLogProb}: log p(0) = log(π + (1 − π)e^{−λ}), log p(x) = log(1 − π) + log Poisson(x; λ). */
+  /** See `zeroInflatedLogProb`: log p(0) = log(π + (1 − π)e^{−λ}), log p(x) = log(1 − π) + log Poisson(x; λ). */
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return zeroInflatedLogProb(x, this.gateSpec, poissonLogPmf(tf.relu(x), this.rate, this.logRate), tf.neg(this.rate));
   }
@@ -105,7 +105,7 @@ export class ZeroInflatedPoisson extends Distribution {
     return zeroInflatedCdf(this.gateSpec, poissonCdf(this.rate, x), x);
   }
   /**
-   * H in closed form from the Poisson entropy (see {@link zeroInflatedEntropy}; Poisson p(0) = e^{−λ}): no sum over
+   * H in closed form from the Poisson entropy (see `zeroInflatedEntropy`; Poisson p(0) = e^{−λ}): no sum over
    * the support, so any rate (1e30 included) is O(1) work; differentiable in λ and the gate.
    */
   protected override _entropy(): tf.Tensor {
