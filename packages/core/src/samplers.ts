@@ -13,6 +13,8 @@ import { type Rng, standardNormal } from './random.js';
  */
 export function logGamma(x: number): number {
   if (x === 1 || x === 2) return 0;
+  // x ≤ 0 gave NaN (+∞ at 0) anyway, after a shift loop of ~|x| steps: endless at −∞ and for x ≤ −2⁵³ (a hang)
+  if (!(x > 0)) return x === 0 ? Infinity : NaN;
   const n = x < 7 ? Math.floor(7 - x) : 0;
   let x0 = x + n;
   const x2 = 1 / (x0 * x0);
@@ -100,7 +102,10 @@ export function samplePoisson(rng: Rng, rate: number): number {
  */
 export function sampleGamma(rng: Rng, concentration: number, rate = 1): number {
   if (!(concentration > 0) || concentration === Infinity) {
-    throw new ArgumentError('concentration', `sampleGamma: "concentration" must be a finite number > 0, got ${concentration}`);
+    throw new ArgumentError(
+      'concentration',
+      `sampleGamma: "concentration" must be a finite number > 0, got ${concentration}`,
+    );
   }
   if (!(rate > 0) || rate === Infinity) {
     throw new ArgumentError('rate', `sampleGamma: "rate" must be a finite number > 0, got ${rate}`);
@@ -143,7 +148,10 @@ export function sampleNegativeBinomial(rng: Rng, mean: number, dispersion: numbe
     throw new ArgumentError('mean', `sampleNegativeBinomial: "mean" must be a finite number ≥ 0, got ${mean}`);
   }
   if (!(dispersion > 0) || dispersion === Infinity) {
-    throw new ArgumentError('dispersion', `sampleNegativeBinomial: "dispersion" must be a finite number > 0, got ${dispersion}`);
+    throw new ArgumentError(
+      'dispersion',
+      `sampleNegativeBinomial: "dispersion" must be a finite number > 0, got ${dispersion}`,
+    );
   }
   if (mean === 0) return 0;
   return samplePoisson(rng, sampleGamma(rng, dispersion, dispersion / mean));

@@ -69,6 +69,9 @@ export function erfc(z: number): number {
  * x + n ≥ 10, then the asymptotic series log z − 1/(2z) − Σ B₂ₖ/(2k z^{2k}) (seven terms; error below 1e-16).
  */
 export function digamma64(x: number): number {
+  // bounded work for every input: the upward recurrence below would never end at x = −∞ (or |x| ≥ 2⁵³, where x + 1 = x)
+  if (!(x > -Infinity) || x === Infinity) return x === Infinity ? Infinity : NaN;
+  if (x <= 0) return x === Math.floor(x) ? NaN : digamma64(1 - x) - Math.PI / Math.tan(Math.PI * x); // reflection
   let shift = 0;
   while (x < 10) {
     shift += 1 / x;

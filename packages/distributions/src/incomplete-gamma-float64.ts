@@ -123,6 +123,7 @@ export interface LogIncompleteGammaDerivA extends LogIncompleteGamma {
  * ∂log Q/∂a = −(P/Q)·∂log P/∂a.
  */
 export function logIncompleteGammaDerivA(a: number, logX: number): LogIncompleteGammaDerivA {
+  if (Number.isNaN(logX) || !(a > 0 && a < Infinity)) return { logP: NaN, logQ: NaN, dLogP: 0, dLogQ: 0 };
   const x = Math.exp(logX);
   if (x > 2 * a + 1000 && (a - 1) * logX - x - logGamma(a) < -1000) {
     // far upper tail: log Q ≈ (a − 1) log x − x − log Γ(a), P = 1
