@@ -29,7 +29,9 @@ type DenseFn = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 
 /** Whether the backend's matMul is marked as reading transposed operands at full speed (the native kernels are). */
 function transposeFlagsAreFast(): boolean {
-  const kernel = tf.getKernel('BatchMatMul', tf.getBackend()) as (tf.KernelConfig & Record<string, unknown>) | undefined;
+  const kernel = tf.getKernel('BatchMatMul', tf.getBackend()) as
+    | (tf.KernelConfig & Record<string, unknown>)
+    | undefined;
   return kernel?.[FAST_TRANSPOSED_MATMUL] === true;
 }
 
@@ -44,7 +46,8 @@ function transposeFreeDense(relu: boolean): DenseFn {
         const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const delta = (relu ? tf.mul(dy as tf.Tensor, tf.step(ys, 0)) : dy) as tf.Tensor2D;
         // explicit transposes for tfjs-wasm's own matMul; transpose flags where they cost nothing
-        if (transposeFlagsAreFast()) return [tf.matMul(delta, ws, false, true), tf.matMul(xs, delta, true, false), tf.sum(delta, 0)];
+        if (transposeFlagsAreFast())
+          return [tf.matMul(delta, ws, false, true), tf.matMul(xs, delta, true, false), tf.sum(delta, 0)];
         return [tf.matMul(delta, tf.transpose(ws)), tf.matMul(tf.transpose(xs), delta), tf.sum(delta, 0)];
       },
     };
@@ -189,7 +192,11 @@ export interface HandWrittenFitOptions {
 }
 
 /** Trains with Adam; returns the mean loss of the last epoch (read once per epoch). */
-export async function trainHandWritten(model: HandWrittenVae, data: Matrix, options: HandWrittenFitOptions): Promise<number> {
+export async function trainHandWritten(
+  model: HandWrittenVae,
+  data: Matrix,
+  options: HandWrittenFitOptions,
+): Promise<number> {
   const { epochs, batchSize, learningRate } = options;
   const n = data.rows;
   const D = data.cols;

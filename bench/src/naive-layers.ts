@@ -28,7 +28,9 @@ export class NaiveLayersVae {
   }
 
   variables(): tf.Variable[] {
-    const weights = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
+    const weights = [...this.encoder.trainableWeights, ...this.decoder.trainableWeights].map(
+      (w) => w.read() as tf.Variable,
+    );
     return this.rawScale ? [...weights, this.rawScale] : weights;
   }
 

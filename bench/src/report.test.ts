@@ -11,7 +11,14 @@ const workload = (over: Partial<WorkloadResult> = {}): WorkloadResult => ({
   examples: 8000,
   description: '',
   baselines: {
-    hand_written: { examples_per_sec: 1100, seconds: 8000 / 1100, cpu_seconds: 4, examples: 4000, speedup: 1000 / 1100, speedup_cpu: 1 },
+    hand_written: {
+      examples_per_sec: 1100,
+      seconds: 8000 / 1100,
+      cpu_seconds: 4,
+      examples: 4000,
+      speedup: 1000 / 1100,
+      speedup_cpu: 1,
+    },
     tf_layers: { examples_per_sec: 250, speedup: 4 },
     torch_1_thread: { skipped: 'PyTorch is not importable' },
     torch_all_threads: { examples_per_sec: 2000, multithreaded: true, speedup: 0.5 },
@@ -35,7 +42,9 @@ describe('speedup', () => {
 describe('speedupCpu', () => {
   it('compares CPU seconds per example', () => {
     // a: 8 cpu-s for 8000 examples (1 ms each); b: 4 cpu-s for 2000 (2 ms each) → a is twice as fast
-    expect(speedupCpu('examples_per_sec', { cpu_seconds: 8, examples: 8000 }, { cpu_seconds: 4, examples: 2000 })).toBe(2);
+    expect(speedupCpu('examples_per_sec', { cpu_seconds: 8, examples: 8000 }, { cpu_seconds: 4, examples: 2000 })).toBe(
+      2,
+    );
   });
   it('compares CPU seconds for the seconds metric', () => {
     expect(speedupCpu('seconds', { cpu_seconds: 5 }, { cpu_seconds: 10 })).toBe(2);
@@ -62,7 +71,12 @@ describe('formatTable', () => {
   });
   it('prints seconds with two decimals for the seconds metric', () => {
     const row = formatTable([
-      workload({ name: 'toy2d-seed', metric: 'seconds', seconds: 12.345, baselines: { hand_written: { seconds: 10, speedup: 10 / 12.345 } } }),
+      workload({
+        name: 'toy2d-seed',
+        metric: 'seconds',
+        seconds: 12.345,
+        baselines: { hand_written: { seconds: 10, speedup: 10 / 12.345 } },
+      }),
     ]).split('\n')[2]!;
     expect(row).toContain('12.35 s');
     expect(row).toContain('10.00 (0.81×)');

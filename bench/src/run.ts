@@ -55,7 +55,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_OUT = join(here, '..', 'results', 'latest.json');
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'auto', only: new Set(WORKLOADS), quick: false, torch: true, threaded: true, plain: true, memory: true, out: DEFAULT_OUT };
+  const args: Args = {
+    backend: 'auto',
+    only: new Set(WORKLOADS),
+    quick: false,
+    torch: true,
+    threaded: true,
+    plain: true,
+    memory: true,
+    out: DEFAULT_OUT,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -65,11 +74,14 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === '--backend') {
       const b = value() as BackendRequest;
-      if (!BACKEND_REQUESTS.includes(b)) throw new Error(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}, got ${b}`);
+      if (!BACKEND_REQUESTS.includes(b))
+        throw new Error(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}, got ${b}`);
       args.backend = b;
     } else if (a === '--only') {
       const names = value().split(',');
-      for (const n of names) if (!(WORKLOADS as readonly string[]).includes(n)) throw new Error(`--only: unknown workload ${n}; known: ${WORKLOADS.join(', ')}`);
+      for (const n of names)
+        if (!(WORKLOADS as readonly string[]).includes(n))
+          throw new Error(`--only: unknown workload ${n}; known: ${WORKLOADS.join(', ')}`);
       args.only = new Set(names as WorkloadName[]);
     } else if (a === '--baselines') args.baselines = new Set(value().split(','));
     else if (a === '--quick') args.quick = true;
@@ -108,7 +120,8 @@ function finish(w: WorkloadResult): WorkloadResult {
     b.speedup = speedup(w.metric, w, b);
     if (!b.multithreaded && !w.multithreaded) b.speedup_cpu = speedupCpu(w.metric, w, b);
   }
-  const s = (k: string, cpu = false): number | undefined => (cpu ? w.baselines[k]?.speedup_cpu : w.baselines[k]?.speedup);
+  const s = (k: string, cpu = false): number | undefined =>
+    cpu ? w.baselines[k]?.speedup_cpu : w.baselines[k]?.speedup;
   const inv = (v: number | undefined): number | undefined => (v ? 1 / v : undefined);
   const hand = w.baselines.hand_written;
   const handDefault = w.baselines.hand_written_default_grad;
@@ -118,8 +131,10 @@ function finish(w: WorkloadResult): WorkloadResult {
     library_overhead_cpu: inv(s('hand_written', true)),
     speedup_vs_tf_layers: s('tf_layers'),
     speedup_vs_tf_layers_cpu: s('tf_layers', true),
-    transpose_free_vs_default_grad: hand && handDefault && !handDefault.skipped ? speedup(w.metric, hand, handDefault) : undefined,
-    transpose_free_vs_default_grad_cpu: hand && handDefault && !handDefault.skipped ? speedupCpu(w.metric, hand, handDefault) : undefined,
+    transpose_free_vs_default_grad:
+      hand && handDefault && !handDefault.skipped ? speedup(w.metric, hand, handDefault) : undefined,
+    transpose_free_vs_default_grad_cpu:
+      hand && handDefault && !handDefault.skipped ? speedupCpu(w.metric, hand, handDefault) : undefined,
     speedup_vs_plain_wasm: s('varia_plain_wasm'),
     speedup_vs_plain_wasm_cpu: s('varia_plain_wasm', true),
     speedup_vs_tf_layers_plain_wasm: s('tf_layers_plain_wasm'),
@@ -136,8 +151,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadStart = os.loadavg();
   const selection = await selectBackend(args.backend);
-  const skipped = selection.attempts.filter((a) => !a.ok).map((a) => ({ candidate: a.candidate, reason: a.reason ?? '' }));
-  const nativeName = selection.native && (selection.native.library === 'onednn' ? `oneDNN ${selection.native.version}` : 'OpenBLAS');
+  const skipped = selection.attempts
+    .filter((a) => !a.ok)
+    .map((a) => ({ candidate: a.candidate, reason: a.reason ?? '' }));
+  const nativeName =
+    selection.native && (selection.native.library === 'onednn' ? `oneDNN ${selection.native.version}` : 'OpenBLAS');
   const backend =
     selection.candidate === 'wasm-threaded'
       ? `wasm (${selection.threads} threads)`
@@ -161,11 +179,19 @@ async function main(): Promise<void> {
   const q = args.quick;
   // The warm-up must be long enough for V8 to optimize tfjs's JS paths (measured: a 1,024-example warm-up left the first
   // timed contender ~20% slow for a whole epoch), and 2 timed epochs average out the per-fit setup.
-  const sizes: RunSizes = { warmupExamples: q ? 256 : 4096, epochs: q ? 1 : 2, slowBaselineExamples: q ? 512 : 4000, encodeRepeats: q ? 1 : 3 };
+  const sizes: RunSizes = {
+    warmupExamples: q ? 256 : 4096,
+    epochs: q ? 1 : 2,
+    slowBaselineExamples: q ? 512 : 4000,
+    encodeRepeats: q ? 1 : 3,
+  };
   const trainRows = q ? 1024 : 8000;
 
   const torchBaselines = (w: WorkloadResult, data: Matrix, config: Record<string, unknown>): void => {
-    for (const [key, threads] of [['torch_1_thread', 1], ['torch_all_threads', allThreads]] as const) {
+    for (const [key, threads] of [
+      ['torch_1_thread', 1],
+      ['torch_all_threads', allThreads],
+    ] as const) {
       if (!want(key)) continue;
       if (!torchOk) {
         w.baselines[key] = { skipped: 'skipped' in torchProbe ? torchProbe.skipped : 'not requested' };
@@ -195,7 +221,22 @@ async function main(): Promise<void> {
   if (args.plain && selection.candidate === 'wasm-native') {
     const only = [...args.only].join(',');
     log(`plain wasm (child process): ${only}, varia + tf.layers`);
-    plainWasm = runChild(['--backend', 'wasm', '--only', only, '--baselines', 'tf_layers', '--no-torch', '--no-threaded', '--no-plain', '--no-memory'], q, 900_000);
+    plainWasm = runChild(
+      [
+        '--backend',
+        'wasm',
+        '--only',
+        only,
+        '--baselines',
+        'tf_layers',
+        '--no-torch',
+        '--no-threaded',
+        '--no-plain',
+        '--no-memory',
+      ],
+      q,
+      900_000,
+    );
   }
   const plainBaselines = (w: WorkloadResult): void => {
     if (!plainWasm) return;
@@ -206,13 +247,19 @@ async function main(): Promise<void> {
     const p = plainWasm.workloads.find((x) => x.name === w.name);
     if (!p) return;
     const { baselines, ratios, name, backend: b, metric, description, multithreaded: mt, ...figures } = p;
-    void name, ratios, b, metric, description, mt;
-    w.baselines.varia_plain_wasm = { ...figures, note: 'varia on plain wasm (tfjs-wasm kernels only), child process of this run' };
+    void [name, ratios, b, metric, description, mt];
+    w.baselines.varia_plain_wasm = {
+      ...figures,
+      note: 'varia on plain wasm (tfjs-wasm kernels only), child process of this run',
+    };
     const layers = baselines.tf_layers;
     if (layers && !layers.skipped) {
       const { speedup: _s, speedup_cpu: _c, ...rest } = layers;
-      void _s, _c;
-      w.baselines.tf_layers_plain_wasm = { ...rest, note: `tf.layers on plain wasm, child process of this run${layers.note ? `; ${layers.note}` : ''}` };
+      void [_s, _c];
+      w.baselines.tf_layers_plain_wasm = {
+        ...rest,
+        note: `tf.layers on plain wasm, child process of this run${layers.note ? `; ${layers.note}` : ''}`,
+      };
     }
   };
 
@@ -265,7 +312,10 @@ async function main(): Promise<void> {
     }
     if (want('tf_layers')) {
       log(`  tf.layers (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
-      w.baselines.tf_layers = timingBaseline(await naiveTrain(data, shape, sizes), 'tf.layers.dense + default gradients + per-step tensor1d/gather');
+      w.baselines.tf_layers = timingBaseline(
+        await naiveTrain(data, shape, sizes),
+        'tf.layers.dense + default gradients + per-step tensor1d/gather',
+      );
     }
     torchBaselines(w, data, {
       workload: 'train',
@@ -299,16 +349,29 @@ async function main(): Promise<void> {
       baselines: {},
       ratios: {},
     };
-    if (want('hand_written')) w.baselines.hand_written = timingBaseline(await baselineEncode(data, 'hand-written', sizes.encodeRepeats));
-    if (want('tf_layers')) w.baselines.tf_layers = timingBaseline(await baselineEncode(data, 'tf-layers', sizes.encodeRepeats), 'encoder.predict with one batch of all rows');
-    torchBaselines(w, data, { workload: 'encode', likelihood: 'bernoulli', hidden: MNIST_SHAPE.hidden, latent: MNIST_SHAPE.latentDim, encode_repeats: sizes.encodeRepeats });
+    if (want('hand_written'))
+      w.baselines.hand_written = timingBaseline(await baselineEncode(data, 'hand-written', sizes.encodeRepeats));
+    if (want('tf_layers'))
+      w.baselines.tf_layers = timingBaseline(
+        await baselineEncode(data, 'tf-layers', sizes.encodeRepeats),
+        'encoder.predict with one batch of all rows',
+      );
+    torchBaselines(w, data, {
+      workload: 'encode',
+      likelihood: 'bernoulli',
+      hidden: MNIST_SHAPE.hidden,
+      latent: MNIST_SHAPE.latentDim,
+      encode_repeats: sizes.encodeRepeats,
+    });
     plainBaselines(w);
     workloads.push(finish(w));
   }
 
   if (args.only.has('toy2d-seed')) {
     const data = toyGaussian2d({ seed: 0 }).x;
-    log(`toy2d-seed: the classic example's full run (${data.rows} points, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize})`);
+    log(
+      `toy2d-seed: the classic example's full run (${data.rows} points, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize})`,
+    );
     const v = await variaToy(data);
     const w: WorkloadResult = {
       name: 'toy2d-seed',
@@ -364,9 +427,28 @@ async function main(): Promise<void> {
   }
 
   let wasmThreaded: unknown;
-  if (args.threaded && (selection.candidate === 'wasm' || selection.candidate === 'wasm-native') && args.only.has('mnist-vae-train')) {
+  if (
+    args.threaded &&
+    (selection.candidate === 'wasm' || selection.candidate === 'wasm-native') &&
+    args.only.has('mnist-vae-train')
+  ) {
     log('experimental: mnist-vae-train on the multithreaded wasm build (child process)');
-    const r = runChild(['--backend', 'wasm-threaded', '--only', 'mnist-vae-train', '--baselines', 'hand_written', '--no-torch', '--no-threaded', '--no-plain', '--no-memory'], q, 240_000);
+    const r = runChild(
+      [
+        '--backend',
+        'wasm-threaded',
+        '--only',
+        'mnist-vae-train',
+        '--baselines',
+        'hand_written',
+        '--no-torch',
+        '--no-threaded',
+        '--no-plain',
+        '--no-memory',
+      ],
+      q,
+      240_000,
+    );
     wasmThreaded = 'skipped' in r ? r : { ...r, workaround: 'see apps/playground/src/wasm-threads.ts' };
   }
 
@@ -386,8 +468,17 @@ async function main(): Promise<void> {
     backend,
     backend_candidate: selection.candidate,
     backends_skipped: skipped,
-    gpu: skipped.find((s) => s.candidate === 'node-gpu')?.reason ?? (selection.candidate === 'node-gpu' ? 'in use' : 'not tried'),
-    torch: 'version' in torchProbe ? { version: torchProbe.version, python: process.env.VARIA_BENCH_PYTHON ?? '/usr/bin/python3', all_threads: allThreads } : torchProbe,
+    gpu:
+      skipped.find((s) => s.candidate === 'node-gpu')?.reason ??
+      (selection.candidate === 'node-gpu' ? 'in use' : 'not tried'),
+    torch:
+      'version' in torchProbe
+        ? {
+            version: torchProbe.version,
+            python: process.env.VARIA_BENCH_PYTHON ?? '/usr/bin/python3',
+            all_threads: allThreads,
+          }
+        : torchProbe,
     quick: q,
     workloads,
     memory,
@@ -414,11 +505,15 @@ async function main(): Promise<void> {
   if (plainWasm && 'skipped' in plainWasm) lines.push('', `plain wasm baselines: ${plainWasm.skipped}`);
   const threadedRow = (wasmThreaded as { workloads?: WorkloadResult[] } | undefined)?.workloads?.[0];
   if (threadedRow) lines.push('', 'experimental, multithreaded wasm (see README):', formatTable([threadedRow]));
-  else if (wasmThreaded) lines.push('', `experimental multithreaded wasm: ${(wasmThreaded as { skipped?: string }).skipped}`);
+  else if (wasmThreaded)
+    lines.push('', `experimental multithreaded wasm: ${(wasmThreaded as { skipped?: string }).skipped}`);
   if (memory) {
     const e1 = memory.epoch_1 as { numTensors: number; numBytes: number };
     const e10 = memory.epoch_10 as { numTensors: number; numBytes: number } | undefined;
-    lines.push('', `memory: tf.memory() epoch 1: ${e1.numTensors} tensors / ${mib(e1.numBytes)}; epoch 10: ${e10?.numTensors} tensors / ${e10 ? mib(e10.numBytes) : '—'} (${memory.flat ? 'flat' : 'NOT flat'})`);
+    lines.push(
+      '',
+      `memory: tf.memory() epoch 1: ${e1.numTensors} tensors / ${mib(e1.numBytes)}; epoch 10: ${e10?.numTensors} tensors / ${e10 ? mib(e10.numBytes) : '—'} (${memory.flat ? 'flat' : 'NOT flat'})`,
+    );
     if (mnistPeak) {
       lines.push(
         `        mnist-vae-train peak: RSS ${mib(mnistPeak.rss_bytes as number)}, JS heap ${mib(mnistPeak.heap_used_bytes as number)}, tf ${mib(mnistPeak.tf_num_bytes as number)}` +
@@ -427,7 +522,11 @@ async function main(): Promise<void> {
       );
     }
   }
-  lines.push('', `GPU: ${doc.gpu}`, `PyTorch: ${'version' in torchProbe ? `${torchProbe.version} via ${doc.torch && (doc.torch as { python?: string }).python}` : `skipped (${torchProbe.skipped})`}`);
+  lines.push(
+    '',
+    `GPU: ${doc.gpu}`,
+    `PyTorch: ${'version' in torchProbe ? `${torchProbe.version} via ${doc.torch && (doc.torch as { python?: string }).python}` : `skipped (${torchProbe.skipped})`}`,
+  );
   lines.push(`total ${doc.total_seconds.toFixed(0)} s; results written to ${args.out}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -440,15 +539,26 @@ function wasmHeapBytes(): number | undefined {
 }
 
 /** This script in a child process with `flags`; its workloads, or why it failed. */
-function runChild(flags: string[], quick: boolean, timeout: number): { backend: string; workloads: WorkloadResult[] } | { skipped: string } {
+function runChild(
+  flags: string[],
+  quick: boolean,
+  timeout: number,
+): { backend: string; workloads: WorkloadResult[] } | { skipped: string } {
   const dir = mkdtempSync(join(os.tmpdir(), 'varia-bench-child-'));
   const out = join(dir, 'child.json');
   try {
-    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...flags, '--out', out, ...(quick ? ['--quick'] : [])], {
-      encoding: 'utf8',
-      timeout,
-    });
-    if (r.status !== 0) return { skipped: `the child run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}` };
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), ...flags, '--out', out, ...(quick ? ['--quick'] : [])],
+      {
+        encoding: 'utf8',
+        timeout,
+      },
+    );
+    if (r.status !== 0)
+      return {
+        skipped: `the child run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`,
+      };
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { workloads: WorkloadResult[]; backend: string };
     return { backend: doc.backend, workloads: doc.workloads };
   } finally {

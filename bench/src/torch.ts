@@ -30,10 +30,15 @@ export interface TorchResult {
 /** The torch version, or why PyTorch cannot be used. */
 export function probeTorch(): { version: string } | { skipped: string } {
   if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || '').trim().split('\n').pop();
-    return { skipped: `PyTorch is not importable by ${PYTHON} (${why}); install it with "apt-get install -y python3-torch"` };
+    return {
+      skipped: `PyTorch is not importable by ${PYTHON} (${why}); install it with "apt-get install -y python3-torch"`,
+    };
   }
   return { version: r.stdout.trim() };
 }
@@ -57,7 +62,10 @@ export function runTorch(data: Matrix, config: Record<string, unknown>, timeoutM
         OPENBLAS_NUM_THREADS: String(config.threads),
       },
     });
-    if (r.status !== 0) throw new Error(`torch_vae.py failed (${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (r.status !== 0)
+      throw new Error(
+        `torch_vae.py failed (${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchResult;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -141,7 +141,13 @@ export async function handWrittenTrain(
     const loss = await trainHandWritten(model, timed, { epochs, ...MNIST_TRAINING, seed: 0 });
     const seconds = now() - t0;
     const cpuSeconds = cpuNow() - c0;
-    return { examples: timed.rows * epochs, seconds, cpuSeconds, examplesPerSec: (timed.rows * epochs) / seconds, loss };
+    return {
+      examples: timed.rows * epochs,
+      seconds,
+      cpuSeconds,
+      examplesPerSec: (timed.rows * epochs) / seconds,
+      loss,
+    };
   } finally {
     model.dispose();
   }
@@ -155,7 +161,12 @@ export async function naiveTrain(data: Matrix, shape: VaeShape, sizes: RunSizes)
     collectGarbage();
     const t0 = now();
     const c0 = cpuNow();
-    const r = await trainNaive(model, data, { epochs: 1, ...MNIST_TRAINING, seed: 0, maxExamples: sizes.slowBaselineExamples });
+    const r = await trainNaive(model, data, {
+      epochs: 1,
+      ...MNIST_TRAINING,
+      seed: 0,
+      maxExamples: sizes.slowBaselineExamples,
+    });
     const seconds = now() - t0;
     const cpuSeconds = cpuNow() - c0;
     return { examples: r.examples, seconds, cpuSeconds, examplesPerSec: r.examples / seconds, loss: r.loss };
@@ -194,7 +205,11 @@ export async function variaEncode(data: Matrix, repeats: number): Promise<Timing
 }
 
 /** Posterior means with the hand-written model or the tf.layers encoder (`predict` with one batch of all rows). */
-export async function baselineEncode(data: Matrix, kind: 'hand-written' | 'tf-layers', repeats: number): Promise<Timing> {
+export async function baselineEncode(
+  data: Matrix,
+  kind: 'hand-written' | 'tf-layers',
+  repeats: number,
+): Promise<Timing> {
   const shape: VaeShape = { ...MNIST_SHAPE, likelihood: 'bernoulli' };
   const model = kind === 'hand-written' ? new HandWrittenVae(shape, 'transpose-free') : new NaiveLayersVae(shape);
   try {
@@ -212,9 +227,20 @@ export async function baselineEncode(data: Matrix, kind: 'hand-written' | 'tf-la
 /** The classic example's full run with varia: build the model, fit 20 epochs (batch 10, Adam 0.01), Gaussian. */
 export async function variaToy(data: Matrix): Promise<Timing> {
   const run = async (epochs: number, m: Matrix): Promise<number> => {
-    const vae = new VAE({ inputDim: 2, latentDim: TOY_TRAINING.latentDim, hiddenUnits: TOY_TRAINING.hidden, likelihood: 'gaussian', seed: 0 });
+    const vae = new VAE({
+      inputDim: 2,
+      latentDim: TOY_TRAINING.latentDim,
+      hiddenUnits: TOY_TRAINING.hidden,
+      likelihood: 'gaussian',
+      seed: 0,
+    });
     try {
-      const h = await vae.fit(m, { epochs, batchSize: TOY_TRAINING.batchSize, learningRate: TOY_TRAINING.learningRate, seed: 0 });
+      const h = await vae.fit(m, {
+        epochs,
+        batchSize: TOY_TRAINING.batchSize,
+        learningRate: TOY_TRAINING.learningRate,
+        seed: 0,
+      });
       return h.epochs.at(-1)!.loss;
     } finally {
       vae.dispose();
@@ -222,17 +248,22 @@ export async function variaToy(data: Matrix): Promise<Timing> {
   };
   await run(1, firstRows(data, 200)); // warm-up: kernels of the small shapes
   const t0 = now();
-    const c0 = cpuNow();
+  const c0 = cpuNow();
   const loss = await run(TOY_TRAINING.epochs, data);
   const seconds = now() - t0;
-    const cpuSeconds = cpuNow() - c0;
+  const cpuSeconds = cpuNow() - c0;
   const examples = data.rows * TOY_TRAINING.epochs;
   return { examples, seconds, cpuSeconds, examplesPerSec: examples / seconds, loss };
 }
 
 /** The classic example's full run with a baseline. */
 export async function baselineToy(data: Matrix, kind: 'hand-written' | 'tf-layers'): Promise<Timing> {
-  const shape: VaeShape = { inputDim: 2, hidden: TOY_TRAINING.hidden, latentDim: TOY_TRAINING.latentDim, likelihood: 'gaussian' };
+  const shape: VaeShape = {
+    inputDim: 2,
+    hidden: TOY_TRAINING.hidden,
+    latentDim: TOY_TRAINING.latentDim,
+    likelihood: 'gaussian',
+  };
   const options = { batchSize: TOY_TRAINING.batchSize, learningRate: TOY_TRAINING.learningRate, seed: 0 };
   const run = async (epochs: number, m: Matrix): Promise<number> => {
     if (kind === 'hand-written') {
@@ -252,10 +283,10 @@ export async function baselineToy(data: Matrix, kind: 'hand-written' | 'tf-layer
   };
   await run(1, firstRows(data, 200));
   const t0 = now();
-    const c0 = cpuNow();
+  const c0 = cpuNow();
   const loss = await run(TOY_TRAINING.epochs, data);
   const seconds = now() - t0;
-    const cpuSeconds = cpuNow() - c0;
+  const cpuSeconds = cpuNow() - c0;
   const examples = data.rows * TOY_TRAINING.epochs;
   return { examples, seconds, cpuSeconds, examplesPerSec: examples / seconds, loss };
 }

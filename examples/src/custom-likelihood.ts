@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toyGaussian2d } from '@varia/datasets';
 import { type Distribution, Independent, Laplace } from '@varia/distributions';
-import { checkInput, Dense, type DistributionHead, HEAD_DISTRIBUTION_OPTIONS, type Initializer, scopedName } from '@varia/layers';
+import {
+  checkInput,
+  Dense,
+  type DistributionHead,
+  HEAD_DISTRIBUTION_OPTIONS,
+  type Initializer,
+  scopedName,
+} from '@varia/layers';
 import { type CustomLikelihood, VAE } from '@varia/vae';
 import { check, report } from './report.js';
 

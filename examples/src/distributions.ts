@@ -15,7 +15,9 @@ const expected = [0, 1, 2].map((mu, i) => {
   const sigma = [1, 1, 2][i]!;
   return -((1 - mu) ** 2) / (2 * sigma ** 2) - Math.log(sigma) - 0.5 * Math.log(2 * Math.PI);
 });
-expected.forEach((e, i) => check(Math.abs(e - lpValues[i]!) < 1e-5, `Normal.logProb[${i}] = ${lpValues[i]}, expected ${e}`));
+expected.forEach((e, i) =>
+  check(Math.abs(e - lpValues[i]!) < 1e-5, `Normal.logProb[${i}] = ${lpValues[i]}, expected ${e}`),
+);
 console.log('Normal.logProb(1)      ', lpValues.map((v) => v.toFixed(4)).join(', '));
 
 // 2. The shape rule: sample → [...sampleShape, ...batchShape, ...eventShape]; logProb → [...sampleShape, ...batchShape].

@@ -12,7 +12,11 @@ import { check, report } from './report.js';
 await tf.ready();
 const K = 3;
 const DZ = 2;
-const CENTRES = [[-4, 0], [4, 0], [0, 5]];
+const CENTRES = [
+  [-4, 0],
+  [4, 0],
+  [0, 5],
+];
 const rng = mulberry32(3);
 const n = 300;
 const labels: number[] = [];
@@ -30,7 +34,15 @@ const encoderZ = new MLP({ inputDim: 2 + K, hiddenUnits: [16], activation: 'relu
 const headZ = new Dense({ inputDim: 16, units: 2 * DZ, seed: 4 });
 const decoder = new MLP({ inputDim: DZ, hiddenUnits: [16], activation: 'relu', seed: 5 });
 const headX = new Dense({ inputDim: 16, units: 2, seed: 6 });
-const priorMeans = tf.variable(tf.tensor2d([[-1, 0], [1, 0], [0, 1]]), true, 'prior_means');
+const priorMeans = tf.variable(
+  tf.tensor2d([
+    [-1, 0],
+    [1, 0],
+    [0, 1],
+  ]),
+  true,
+  'prior_means',
+);
 const modules = [encoderY, headY, encoderZ, headZ, decoder, headX];
 const variables = [...modules.flatMap((m) => [...m.namedVariables().values()]), priorMeans];
 
@@ -45,11 +57,18 @@ function negativeElboOf(batch: tf.Tensor, seed: number, samples = 1): tf.Scalar 
       const h = headZ.apply(encoderZ.apply(tf.concat([xs, y], 1)));
       const rows = xs.shape[0]!;
       const posterior = new Independent(
-        new Normal({ loc: tf.slice(h, [0, 0], [rows, DZ]), scale: tf.add(tf.softplus(tf.slice(h, [0, DZ], [rows, DZ])), 1e-3) }, { validateArgs: false }),
+        new Normal(
+          { loc: tf.slice(h, [0, 0], [rows, DZ]), scale: tf.add(tf.softplus(tf.slice(h, [0, DZ], [rows, DZ])), 1e-3) },
+          { validateArgs: false },
+        ),
         1,
       );
-      const prior = new Independent(new Normal({ loc: tf.matMul(y, priorMeans), scale: 1 }, { validateArgs: false }), 1);
-      const decode = (z: tf.Tensor) => new Independent(new Normal({ loc: headX.apply(decoder.apply(z)), scale: 0.5 }, { validateArgs: false }), 1);
+      const prior = new Independent(
+        new Normal({ loc: tf.matMul(y, priorMeans), scale: 1 }, { validateArgs: false }),
+        1,
+      );
+      const decode = (z: tf.Tensor) =>
+        new Independent(new Normal({ loc: headX.apply(decoder.apply(z)), scale: 0.5 }, { validateArgs: false }), 1);
       return elbo({ x: xs, posterior, prior, decode }, { samples, seed }).elbo;
     },
   });
@@ -63,12 +82,21 @@ for (let step = 0; step < STEPS; step++) {
   optimizer.minimize(() => negativeElboOf(x, step + 1), false, variables);
 }
 const last = tf.tidy(() => negativeElboOf(x, 999, 8).dataSync()[0]!);
-console.log(`Gaussian-mixture VAE, ${STEPS} full-batch Adam steps: −ELBO ${first.toFixed(3)} → ${last.toFixed(3)} nats per point`);
+console.log(
+  `Gaussian-mixture VAE, ${STEPS} full-batch Adam steps: −ELBO ${first.toFixed(3)} → ${last.toFixed(3)} nats per point`,
+);
 check(Number.isFinite(last) && last < first, 'the −ELBO should fall');
 
 // Cluster assignment argmax q(y|x) against the true clusters, under the best relabelling of the 3 clusters.
 const assigned = tf.tidy(() => tf.argMax(headY.apply(encoderY.apply(x)), 1).dataSync());
-const perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+const perms = [
+  [0, 1, 2],
+  [0, 2, 1],
+  [1, 0, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [2, 1, 0],
+];
 const accuracy = Math.max(...perms.map((p) => labels.filter((l, i) => p[assigned[i]!] === l).length / n));
 console.log(`cluster accuracy of argmax q(y|x): ${(100 * accuracy).toFixed(1)}% (chance 33%)`);
 

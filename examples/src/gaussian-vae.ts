@@ -21,7 +21,8 @@ const history = await vae.fit(toy.x, {
   klWarmupEpochs: 5, // β ramps 0.2 → 1 over the first 5 epochs
   patience: 5, // stop after 5 epochs without a better validation loss, restore the best weights
   onEpochEnd: (log) => {
-    if (log.epoch % 5 === 0) console.log(`epoch ${log.epoch}: loss ${log.loss.toFixed(3)}, val ${log.valLoss?.toFixed(3)}, β ${log.beta}`);
+    if (log.epoch % 5 === 0)
+      console.log(`epoch ${log.epoch}: loss ${log.loss.toFixed(3)}, val ${log.valLoss?.toFixed(3)}, β ${log.beta}`);
   },
 });
 const first = history.epochs[0]!;
@@ -49,4 +50,10 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 vae.dispose();
-report({ firstLoss: first.loss, lastLoss: last.loss, elbo: evaluation.elbo, iwae: evaluation.iwae!, epochs: history.epochs.length });
+report({
+  firstLoss: first.loss,
+  lastLoss: last.loss,
+  elbo: evaluation.elbo,
+  iwae: evaluation.iwae!,
+  epochs: history.epochs.length,
+});

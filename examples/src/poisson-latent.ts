@@ -43,7 +43,11 @@ class LatentModel {
   readonly head: Dense;
   readonly decoder: MLP;
   readonly out: Dense;
-  constructor(readonly latent: Latent, readonly d: number, seed: number) {
+  constructor(
+    readonly latent: Latent,
+    readonly d: number,
+    seed: number,
+  ) {
     this.encoder = new MLP({ inputDim: D, hiddenUnits: [HIDDEN], activation: 'relu', seed });
     this.head = new Dense({ inputDim: HIDDEN, units: latent === 'gaussian' ? 2 * d : d, seed: seed + 1 });
     this.decoder = new MLP({ inputDim: d, hiddenUnits: [HIDDEN], activation: 'relu', seed: seed + 2 });
@@ -119,7 +123,11 @@ const DRAWS = Number(process.env.VARIA_EXAMPLE_DRAWS ?? 32);
 const BATCH = 64;
 
 /** Trains with Adam and returns the test −ELBO (Monte Carlo with 32 samples, exact under enumeration). */
-function trainAndEvaluate(model: LatentModel, options: { estimator: GradientEstimator; samples?: number; baseline?: BaselineOption }, extra: tf.Variable[] = []): { testLoss: number; estimator: string } {
+function trainAndEvaluate(
+  model: LatentModel,
+  options: { estimator: GradientEstimator; samples?: number; baseline?: BaselineOption },
+  extra: tf.Variable[] = [],
+): { testLoss: number; estimator: string } {
   const optimizer = tf.train.adam(1e-2);
   const varList = [...model.variables, ...extra];
   let estimator = '';
@@ -139,18 +147,33 @@ function trainAndEvaluate(model: LatentModel, options: { estimator: GradientEsti
     }
   }
   optimizer.dispose();
-  const testLoss = tf.tidy(() => negativeElbo(model.inputs(test), { estimator: options.estimator, samples: 32, baseline: 'none', seed: 7 }).loss.dataSync()[0]!);
+  const testLoss = tf.tidy(
+    () =>
+      negativeElbo(model.inputs(test), {
+        estimator: options.estimator,
+        samples: 32,
+        baseline: 'none',
+        seed: 7,
+      }).loss.dataSync()[0]!,
+  );
   return { testLoss, estimator };
 }
 
 /** Total variance (summed over the encoder's parameters) of R gradient estimates on one fixed batch. */
-function encoderGradientVariance(model: LatentModel, options: { estimator: GradientEstimator; samples?: number; baseline?: BaselineOption }, r = DRAWS): number {
+function encoderGradientVariance(
+  model: LatentModel,
+  options: { estimator: GradientEstimator; samples?: number; baseline?: BaselineOption },
+  r = DRAWS,
+): number {
   const xb = tf.slice(test, [0, 0], [BATCH, D]);
   const vars = model.encoderVariables;
   const draws: Float32Array[] = [];
   for (let i = 0; i < r; i++) {
     const g = tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => negativeElbo(model.inputs(xb), { ...options, seed: 10_000 + i }).loss, vars);
+      const { grads } = tf.variableGrads(
+        () => negativeElbo(model.inputs(xb), { ...options, seed: 10_000 + i }).loss,
+        vars,
+      );
       return tf.concat(vars.map((v) => tf.reshape(grads[v.name]!, [-1])));
     });
     draws.push(g.dataSync() as Float32Array);
@@ -174,9 +197,22 @@ const started = Date.now();
 // 1. The Poisson latent under each score-function baseline (same initial weights), then the other latents.
 const variants: Variant[] = [
   { name: 'poisson-sf-none', latent: 'poisson', d: 2, estimator: 'score-function', baseline: () => 'none' },
-  { name: 'poisson-sf-moving-average', latent: 'poisson', d: 2, estimator: 'score-function', baseline: () => new MovingAverageBaseline() },
+  {
+    name: 'poisson-sf-moving-average',
+    latent: 'poisson',
+    d: 2,
+    estimator: 'score-function',
+    baseline: () => new MovingAverageBaseline(),
+  },
   { name: 'poisson-sf-nvil', latent: 'poisson', d: 2, estimator: 'score-function' },
-  { name: 'poisson-sf-loo-k4', latent: 'poisson', d: 2, estimator: 'score-function', samples: 4, baseline: () => 'leave-one-out' },
+  {
+    name: 'poisson-sf-loo-k4',
+    latent: 'poisson',
+    d: 2,
+    estimator: 'score-function',
+    samples: 4,
+    baseline: () => 'leave-one-out',
+  },
   { name: 'gaussian-reparam', latent: 'gaussian', d: 2, estimator: 'reparam' },
   { name: 'bernoulli-enumerate', latent: 'bernoulli', d: 4, estimator: 'enumerate' },
   { name: 'relaxed-bernoulli-reparam', latent: 'relaxed', d: 4, estimator: 'reparam' },
@@ -194,8 +230,14 @@ for (const v of variants) {
     extra = nvil.variables;
   }
   const t0 = Date.now();
-  const { testLoss, estimator } = trainAndEvaluate(model, { estimator: v.estimator, samples: v.samples, baseline }, extra);
-  rows.push(`${v.name.padEnd(28)} estimator ${estimator.padEnd(15)} test −ELBO ${testLoss.toFixed(2)} nats  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  const { testLoss, estimator } = trainAndEvaluate(
+    model,
+    { estimator: v.estimator, samples: v.samples, baseline },
+    extra,
+  );
+  rows.push(
+    `${v.name.padEnd(28)} estimator ${estimator.padEnd(15)} test −ELBO ${testLoss.toFixed(2)} nats  (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   results[v.name] = Number(testLoss.toFixed(3));
   check(Number.isFinite(testLoss), `${v.name}: finite test −ELBO`);
   if (baseline instanceof MovingAverageBaseline) baseline.dispose();
@@ -214,17 +256,50 @@ const measure = (label: string, model: LatentModel, options: Parameters<typeof e
   return v;
 };
 const warmed = new MovingAverageBaseline();
-for (let i = 0; i < 20; i++) tf.tidy(() => void negativeElbo(nvilModel!.inputs(tf.slice(train, [0, 0], [BATCH, D])), { estimator: 'score-function', baseline: warmed, seed: i }));
+for (let i = 0; i < 20; i++)
+  tf.tidy(
+    () =>
+      void negativeElbo(nvilModel!.inputs(tf.slice(train, [0, 0], [BATCH, D])), {
+        estimator: 'score-function',
+        baseline: warmed,
+        seed: i,
+      }),
+  );
 const learned = new LearnedBaseline({ predict: nvil!.predict });
-const vNone = measure('Poisson, score function, none, K = 1', nvilModel!, { estimator: 'score-function', baseline: 'none' });
-const vMa = measure('Poisson, score function, moving average', nvilModel!, { estimator: 'score-function', baseline: warmed });
-const vNvil = measure('Poisson, score function, NVIL (learned)', nvilModel!, { estimator: 'score-function', baseline: learned });
-const vNone4 = measure('Poisson, score function, none, K = 4', nvilModel!, { estimator: 'score-function', samples: 4, baseline: 'none' });
-const vLoo = measure('Poisson, score function, leave-one-out K=4', nvilModel!, { estimator: 'score-function', samples: 4, baseline: 'leave-one-out' });
-const bNone = measure('Bernoulli, score function, none, K = 1', bernoulliModel!, { estimator: 'score-function', baseline: 'none' });
-const bLoo = measure('Bernoulli, score function, leave-one-out K=4', bernoulliModel!, { estimator: 'score-function', samples: 4 });
+const vNone = measure('Poisson, score function, none, K = 1', nvilModel!, {
+  estimator: 'score-function',
+  baseline: 'none',
+});
+const vMa = measure('Poisson, score function, moving average', nvilModel!, {
+  estimator: 'score-function',
+  baseline: warmed,
+});
+const vNvil = measure('Poisson, score function, NVIL (learned)', nvilModel!, {
+  estimator: 'score-function',
+  baseline: learned,
+});
+const vNone4 = measure('Poisson, score function, none, K = 4', nvilModel!, {
+  estimator: 'score-function',
+  samples: 4,
+  baseline: 'none',
+});
+const vLoo = measure('Poisson, score function, leave-one-out K=4', nvilModel!, {
+  estimator: 'score-function',
+  samples: 4,
+  baseline: 'leave-one-out',
+});
+const bNone = measure('Bernoulli, score function, none, K = 1', bernoulliModel!, {
+  estimator: 'score-function',
+  baseline: 'none',
+});
+const bLoo = measure('Bernoulli, score function, leave-one-out K=4', bernoulliModel!, {
+  estimator: 'score-function',
+  samples: 4,
+});
 const bEnum = measure('Bernoulli, enumerate (exact)', bernoulliModel!, { estimator: 'enumerate' });
-console.log(`encoder-gradient variance (sum over parameters, ${DRAWS} draws, one batch of ${BATCH}):\n${variances.join('\n')}`);
+console.log(
+  `encoder-gradient variance (sum over parameters, ${DRAWS} draws, one batch of ${BATCH}):\n${variances.join('\n')}`,
+);
 check(bEnum < 1e-6 * bNone, 'enumeration is exact: no sampling variance');
 check(vLoo < vNone4, 'leave-one-out reduces the variance of K = 4 samples');
 check(vNvil < vNone && vMa < vNone, 'the baselines reduce the variance');

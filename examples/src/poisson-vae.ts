@@ -12,9 +12,17 @@ const { train, test } = trainTestSplit(counts, { testFraction: 0.2, seed: 1 });
 
 // likelihood: 'poisson' → p(x|z) = Πⱼ Poisson(xⱼ; exp(decoder(z))ⱼ); the encoder sees log(1 + x).
 const vae = new VAE({ inputDim: 20, latentDim: 2, hiddenUnits: 32, likelihood: 'poisson', seed: 0 });
-const history = await vae.fit(train.x, { epochs: 15, batchSize: 64, learningRate: 1e-2, seed: 0, validationData: test.x });
+const history = await vae.fit(train.x, {
+  epochs: 15,
+  batchSize: 64,
+  learningRate: 1e-2,
+  seed: 0,
+  validationData: test.x,
+});
 for (const log of history.epochs.filter((l) => l.epoch % 5 === 0)) {
-  console.log(`epoch ${log.epoch}: −ELBO ${log.loss.toFixed(2)} (rec ${(-log.reconstruction).toFixed(2)}, KL ${log.kl.toFixed(2)}), test −ELBO ${log.valLoss!.toFixed(2)}`);
+  console.log(
+    `epoch ${log.epoch}: −ELBO ${log.loss.toFixed(2)} (rec ${(-log.reconstruction).toFixed(2)}, KL ${log.kl.toFixed(2)}), test −ELBO ${log.valLoss!.toFixed(2)}`,
+  );
 }
 const first = history.epochs[0]!;
 const last = history.epochs.at(-1)!;
@@ -27,7 +35,10 @@ const generated = vae.sample(3, { seed: 2 });
 const g = await generated.data();
 console.log('generated counts (first row):', Array.from(g.slice(0, 20)).join(' '));
 check(minRate >= 0, 'rates are non-negative');
-check(Array.from(g).every((v) => Number.isInteger(v) && v >= 0), 'samples are counts');
+check(
+  Array.from(g).every((v) => Number.isInteger(v) && v >= 0),
+  'samples are counts',
+);
 
 // A baseline: a model that predicts each feature's mean count, independent of z. The VAE should beat it.
 const cols = train.x.cols;
@@ -42,7 +53,9 @@ for (let i = 0; i < test.x.data.length; i++) {
   baseline -= k * Math.log(lambda) - lambda - logFactorial;
 }
 baseline /= test.x.rows;
-console.log(`test −ELBO ${last.valLoss!.toFixed(2)} vs independent-Poisson baseline NLL ${baseline.toFixed(2)} nats per example`);
+console.log(
+  `test −ELBO ${last.valLoss!.toFixed(2)} vs independent-Poisson baseline NLL ${baseline.toFixed(2)} nats per example`,
+);
 check(last.valLoss! < baseline, 'the VAE should beat the per-feature-mean baseline');
 
 tf.dispose([rates, generated]);

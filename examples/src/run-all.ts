@@ -3,7 +3,16 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const EXAMPLES = ['distributions', 'gaussian-vae', 'poisson-vae', 'custom-likelihood', 'poisson-latent', 'gaussian-mixture-vae', 'semi-supervised-m2', 'flow-posterior'] as const;
+export const EXAMPLES = [
+  'distributions',
+  'gaussian-vae',
+  'poisson-vae',
+  'custom-likelihood',
+  'poisson-latent',
+  'gaussian-mixture-vae',
+  'semi-supervised-m2',
+  'flow-posterior',
+] as const;
 
 let failed = 0;
 for (const name of EXAMPLES) {
@@ -11,7 +20,9 @@ for (const name of EXAMPLES) {
   const started = Date.now();
   console.log(`\n=== ${name}`);
   const run = spawnSync(process.execPath, [file], { stdio: 'inherit' });
-  console.log(`=== ${name}: ${run.status === 0 ? 'ok' : `FAILED (exit ${run.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `=== ${name}: ${run.status === 0 ? 'ok' : `FAILED (exit ${run.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   if (run.status !== 0) failed++;
 }
 process.exitCode = failed === 0 ? 0 : 1;

@@ -13,7 +13,11 @@ import { check, report } from './report.js';
 await tf.ready();
 const K = 3;
 const DZ = 2;
-const CENTRES = [[-2.5, 0], [2.5, 0], [0, 3]];
+const CENTRES = [
+  [-2.5, 0],
+  [2.5, 0],
+  [0, 3],
+];
 const rng = mulberry32(4);
 function sample(n: number): { x: tf.Tensor2D; labels: number[] } {
   const labels: number[] = [];
@@ -48,12 +52,19 @@ function innerElbo(y: tf.Tensor, x: tf.Tensor, seed: number): tf.Tensor {
   const rows = x.shape[0]!;
   const h = headZ.apply(encoderZ.apply(tf.concat([x, y], 1)));
   const posterior = new Independent(
-    new Normal({ loc: tf.slice(h, [0, 0], [rows, DZ]), scale: tf.add(tf.softplus(tf.slice(h, [0, DZ], [rows, DZ])), 1e-3) }, { validateArgs: false }),
+    new Normal(
+      { loc: tf.slice(h, [0, 0], [rows, DZ]), scale: tf.add(tf.softplus(tf.slice(h, [0, DZ], [rows, DZ])), 1e-3) },
+      { validateArgs: false },
+    ),
     1,
   );
   const zPrior = new Independent(new Normal({ loc: new Array<number>(DZ).fill(0), scale: 1 }), 1);
   // p(x | y, z): the decoder sees z and the label; rows of z follow the rows of y (K = 1 sample)
-  const decode = (z: tf.Tensor) => new Independent(new Normal({ loc: headX.apply(decoder.apply(tf.concat([z, y], 1))), scale: 0.5 }, { validateArgs: false }), 1);
+  const decode = (z: tf.Tensor) =>
+    new Independent(
+      new Normal({ loc: headX.apply(decoder.apply(tf.concat([z, y], 1))), scale: 0.5 }, { validateArgs: false }),
+      1,
+    );
   return elbo({ x, posterior, prior: zPrior, decode }, { seed }).elbo;
 }
 
@@ -67,7 +78,9 @@ function loss(seed: number): tf.Scalar {
     prior: prior(),
     innerElbo: (y, xs) => innerElbo(y, xs, seed + 1),
   }).elbo;
-  return tf.neg(tf.div(tf.add(tf.sum(tf.add(labelledElbo, tf.mul(logQy, ALPHA))), tf.sum(unlabelledElbo)), 600 + 3 * K)) as tf.Scalar;
+  return tf.neg(
+    tf.div(tf.add(tf.sum(tf.add(labelledElbo, tf.mul(logQy, ALPHA))), tf.sum(unlabelledElbo)), 600 + 3 * K),
+  ) as tf.Scalar;
 }
 
 const accuracy = (): number =>
@@ -86,7 +99,9 @@ for (let step = 0; step < STEPS; step++) {
   cost.dispose();
 }
 const after = accuracy();
-console.log(`M2, ${STEPS} full-batch Adam steps with 9 labels of 609: loss ${last.toFixed(3)}; test accuracy of q(y|x) ${(100 * before).toFixed(1)}% → ${(100 * after).toFixed(1)}%`);
+console.log(
+  `M2, ${STEPS} full-batch Adam steps with 9 labels of 609: loss ${last.toFixed(3)}; test accuracy of q(y|x) ${(100 * before).toFixed(1)}% → ${(100 * after).toFixed(1)}%`,
+);
 check(Number.isFinite(last), 'finite loss');
 check(after > 0.9, 'the classifier should learn the classes from 9 labels and the unlabelled data');
 

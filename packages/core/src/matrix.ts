@@ -38,7 +38,10 @@ export function matrixFromRows(rows: ArrayLike<ArrayLike<number>>, argument = 'r
  */
 export function assertMatrix(m: Matrix, argument = 'matrix'): void {
   if (!Number.isInteger(m.rows) || m.rows < 0 || !Number.isInteger(m.cols) || m.cols < 0) {
-    throw new ShapeError(argument, `"${argument}" must have non-negative integer rows and cols, got ${m.rows}×${m.cols}`);
+    throw new ShapeError(
+      argument,
+      `"${argument}" must have non-negative integer rows and cols, got ${m.rows}×${m.cols}`,
+    );
   }
   if (!(m.data instanceof Float32Array) || m.data.length !== m.rows * m.cols) {
     throw new ShapeError(

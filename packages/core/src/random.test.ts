@@ -11,8 +11,12 @@ describe('mulberry32', () => {
     expect(got[2]).toBeCloseTo(0.2232720274478197, 12);
   });
   it('is deterministic per seed and differs across seeds', () => {
-    const a = mulberry32(42), b = mulberry32(42), c = mulberry32(43);
-    const xa = Array.from({ length: 5 }, a), xb = Array.from({ length: 5 }, b), xc = Array.from({ length: 5 }, c);
+    const a = mulberry32(42),
+      b = mulberry32(42),
+      c = mulberry32(43);
+    const xa = Array.from({ length: 5 }, a),
+      xb = Array.from({ length: 5 }, b),
+      xc = Array.from({ length: 5 }, c);
     expect(xa).toEqual(xb);
     expect(xa).not.toEqual(xc);
   });
@@ -22,9 +26,15 @@ describe('standardNormal', () => {
   it('has mean 0 and variance 1 within Monte-Carlo tolerance', () => {
     const rng = mulberry32(7);
     const n = 200_000;
-    let s = 0, s2 = 0;
-    for (let i = 0; i < n; i++) { const z = standardNormal(rng); s += z; s2 += z * z; }
-    const mean = s / n, variance = s2 / n - mean * mean;
+    let s = 0,
+      s2 = 0;
+    for (let i = 0; i < n; i++) {
+      const z = standardNormal(rng);
+      s += z;
+      s2 += z * z;
+    }
+    const mean = s / n,
+      variance = s2 / n - mean * mean;
     expect(Math.abs(mean)).toBeLessThan(4 / Math.sqrt(n)); // 4 standard errors
     expect(Math.abs(variance - 1)).toBeLessThan(4 * Math.sqrt(2 / n));
   });

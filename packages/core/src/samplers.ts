@@ -113,7 +113,7 @@ export function sampleGamma(rng: Rng, concentration: number, rate = 1): number {
   if (concentration < 1) {
     let u = rng();
     while (u <= 0) u = rng();
-    return (sampleGamma(rng, concentration + 1, 1) * Math.pow(u, 1 / concentration)) / rate;
+    return (sampleGamma(rng, concentration + 1, 1) * u ** (1 / concentration)) / rate;
   }
   const d = concentration - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);

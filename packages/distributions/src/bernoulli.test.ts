@@ -35,7 +35,9 @@ describe('Bernoulli', () => {
   });
 
   it('rejects bad input', () => {
-    expect(() => new Bernoulli({ probs: 1.5 })).toThrowError(/Bernoulli: "probs" must be finite and in \[0, 1\], got 1.5/);
+    expect(() => new Bernoulli({ probs: 1.5 })).toThrowError(
+      /Bernoulli: "probs" must be finite and in \[0, 1\], got 1.5/,
+    );
     expect(() => new Bernoulli({} as never)).toThrowError(ArgumentError);
     const d = new Bernoulli({ logits: 0 });
     expect(() => d.logProb(0.5)).toThrowError(/"value" must be finite and 0 or 1/);
@@ -45,7 +47,16 @@ describe('Bernoulli', () => {
   it('does not leak', () => {
     const before = tf.memory().numTensors;
     const d = new Bernoulli({ probs: [0.3, 0.6] });
-    expectNoLeak(() => [d.logProb([0, 1]), d.sample([3]), d.mean(), d.mode(), d.variance(), d.entropy(), d.cdf(0), d.probsParameter()]);
+    expectNoLeak(() => [
+      d.logProb([0, 1]),
+      d.sample([3]),
+      d.mean(),
+      d.mode(),
+      d.variance(),
+      d.entropy(),
+      d.cdf(0),
+      d.probsParameter(),
+    ]);
     d.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

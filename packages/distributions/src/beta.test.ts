@@ -7,11 +7,30 @@ describe('Beta', () => {
   it('logProb, entropy, mean and variance match SciPy beta', () => {
     tf.tidy(() => {
       const c = fixtures.beta;
-      const d = new Beta({ concentration1: c.map((v) => v.concentration1), concentration0: c.map((v) => v.concentration0) });
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 2e-5);
-      expectClose(d.entropy(), c.map((v) => v.entropy), 1e-5, 2e-5);
-      expectClose(d.mean(), c.map((v) => v.mean));
-      expectClose(d.variance(), c.map((v) => v.variance));
+      const d = new Beta({
+        concentration1: c.map((v) => v.concentration1),
+        concentration0: c.map((v) => v.concentration0),
+      });
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+        1e-5,
+        2e-5,
+      );
+      expectClose(
+        d.entropy(),
+        c.map((v) => v.entropy),
+        1e-5,
+        2e-5,
+      );
+      expectClose(
+        d.mean(),
+        c.map((v) => v.mean),
+      );
+      expectClose(
+        d.variance(),
+        c.map((v) => v.variance),
+      );
     });
   });
   it('samples match the moments and stay inside (0, 1) for tiny concentrations', () => {
@@ -25,12 +44,18 @@ describe('Beta', () => {
     });
   });
   it('rejects bad input', () => {
-    expect(() => new Beta({ concentration1: 0, concentration0: 1 })).toThrowError(/Beta: "concentration1" must be finite and > 0, got 0/);
+    expect(() => new Beta({ concentration1: 0, concentration0: 1 })).toThrowError(
+      /Beta: "concentration1" must be finite and > 0, got 0/,
+    );
     const d = new Beta({ concentration1: 2, concentration0: 2 });
     expect(() => d.logProb(1)).toThrowError(/"value" must be finite and in \(0, 1\), got 1/);
     d.dispose();
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Beta({ concentration1: [2, 3], concentration0: 4 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new Beta({ concentration1: [2, 3], concentration0: 4 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

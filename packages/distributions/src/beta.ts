@@ -30,7 +30,10 @@ export interface BetaParams {
  */
 export class Beta extends Distribution {
   /** The parameters: `concentration1` and `concentration0`, both positive. */
-  static readonly parameters = declareParameters({ concentration1: { constraint: positive }, concentration0: { constraint: positive } });
+  static readonly parameters = declareParameters({
+    concentration1: { constraint: positive },
+    concentration0: { constraint: positive },
+  });
   /** a, broadcast to the batch shape. */
   readonly concentration1: tf.Tensor;
   /** b, broadcast to the batch shape. */
@@ -48,7 +51,10 @@ export class Beta extends Distribution {
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const xs = tf.clipByValue(x, 1e-45, 1);
     return tf.sub(
-      tf.add(tf.mul(tf.sub(this.concentration1, 1), tf.log(xs)), tf.mul(tf.sub(this.concentration0, 1), tf.log1p(tf.neg(xs)))),
+      tf.add(
+        tf.mul(tf.sub(this.concentration1, 1), tf.log(xs)),
+        tf.mul(tf.sub(this.concentration0, 1), tf.log1p(tf.neg(xs))),
+      ),
       lbeta(this.concentration1, this.concentration0),
     );
   }

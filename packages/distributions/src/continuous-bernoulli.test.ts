@@ -8,29 +8,66 @@ describe('ContinuousBernoulli', () => {
     tf.tidy(() => {
       const c = fixtures.continuousBernoulli;
       const d = new ContinuousBernoulli({ logits: c.map((v) => v.logits) });
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 1e-5);
-      expectClose(d.cdf(c.map((v) => v.x)), c.map((v) => v.cdf), 1e-5, 1e-6);
-      expectClose(d.mean(), c.map((v) => v.mean), 1e-5, 1e-6);
-      expectClose(d.variance(), c.map((v) => v.variance), 1e-5, 1e-6);
-      expectClose(d.entropy(), c.map((v) => v.entropy), 1e-5, 1e-5);
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+        1e-5,
+        1e-5,
+      );
+      expectClose(
+        d.cdf(c.map((v) => v.x)),
+        c.map((v) => v.cdf),
+        1e-5,
+        1e-6,
+      );
+      expectClose(
+        d.mean(),
+        c.map((v) => v.mean),
+        1e-5,
+        1e-6,
+      );
+      expectClose(
+        d.variance(),
+        c.map((v) => v.variance),
+        1e-5,
+        1e-6,
+      );
+      expectClose(
+        d.entropy(),
+        c.map((v) => v.entropy),
+        1e-5,
+        1e-5,
+      );
     });
   });
   it('probs parameterization and rsample: moments and gradient d/dℓ E[X] = Var[X]', () => {
     tf.tidy(() => {
       const d = new ContinuousBernoulli({ probs: [0.2, 0.5, 0.999] });
-      expectMoments(d.rsample([20000], { seed: 3 }), Array.from(d.mean().dataSync()), Array.from(d.variance().dataSync()));
-      const g = tf.grad((l: tf.Tensor) => tf.mean(new ContinuousBernoulli({ logits: l }, { validateArgs: false }).rsample([20000], { seed: 5 })))(tf.scalar(0.7));
+      expectMoments(
+        d.rsample([20000], { seed: 3 }),
+        Array.from(d.mean().dataSync()),
+        Array.from(d.variance().dataSync()),
+      );
+      const g = tf.grad((l: tf.Tensor) =>
+        tf.mean(new ContinuousBernoulli({ logits: l }, { validateArgs: false }).rsample([20000], { seed: 5 })),
+      )(tf.scalar(0.7));
       const v = new ContinuousBernoulli({ logits: 0.7 }).variance().dataSync()[0]!;
       expectClose(g, v, 0.03, 0);
     });
   });
   it('rejects bad input', () => {
-    expect(() => new ContinuousBernoulli({ probs: 1 })).toThrowError(/ContinuousBernoulli: "probs" must be finite and in \(0, 1\), got 1/);
+    expect(() => new ContinuousBernoulli({ probs: 1 })).toThrowError(
+      /ContinuousBernoulli: "probs" must be finite and in \(0, 1\), got 1/,
+    );
     const d = new ContinuousBernoulli({ logits: 0 });
     expect(() => d.logProb(1.5)).toThrowError(/"value" must be finite and in \[0, 1\], got 1.5/);
     d.dispose();
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new ContinuousBernoulli({ logits: [-3, 0, 1e-3, 4] }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new ContinuousBernoulli({ logits: [-3, 0, 1e-3, 4] }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { logIncompleteBeta } from './incomplete-beta-float64.js';
-import { logIncompleteGamma } from './incomplete-gamma-float64.js';
 import { expm1, gradFreeMask } from './special.js';
 import type { Gate } from './zero-inflation.js';
 
@@ -39,20 +38,6 @@ function tailQuantile(logTail: (k: number) => number, start: number): number {
     else hi = mid;
   }
   return hi;
-}
-
-/** K for Poisson(λ) over a batch of rates: P(X > k) = P(k + 1, λ). */
-export function poissonEntropyCutoff(rates: ArrayLike<number>): number {
-  let k = 0;
-  for (let i = 0; i < rates.length; i++) {
-    const rate = rates[i]!;
-    if (rate > 0 && Number.isFinite(rate))
-      k = Math.max(
-        k,
-        tailQuantile((j) => logIncompleteGamma(j + 1, Math.log(rate)).logP, rate),
-      );
-  }
-  return k;
 }
 
 /** K for the negative binomial (r failures, success log-odds ℓ) over a batch: P(X > k) = 1 − I_{σ(−ℓ)}(r, k + 1). */

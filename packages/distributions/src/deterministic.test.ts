@@ -22,7 +22,9 @@ describe('Deterministic', () => {
     });
   });
   it('rejects bad input', () => {
-    expect(() => new Deterministic({ loc: NaN })).toThrowError(/Deterministic: "loc" must be a finite real number, got NaN/);
+    expect(() => new Deterministic({ loc: NaN })).toThrowError(
+      /Deterministic: "loc" must be a finite real number, got NaN/,
+    );
     expect(() => new Deterministic({ loc: 0 }, { atol: -1 })).toThrowError(/"atol"/);
   });
   it('shape, expand, seeding and memory contract', () => {

@@ -26,12 +26,30 @@ describe('Dirichlet', () => {
     });
   });
   it('rejects bad input', () => {
-    expect(() => new Dirichlet({ concentration: [[1, 2], [1, -1]] })).toThrowError(/Dirichlet: "concentration" must be finite and > 0, got \[1, -1\] at index \[1\]/);
+    expect(
+      () =>
+        new Dirichlet({
+          concentration: [
+            [1, 2],
+            [1, -1],
+          ],
+        }),
+    ).toThrowError(/Dirichlet: "concentration" must be finite and > 0, got \[1, -1\] at index \[1\]/);
     const d = new Dirichlet({ concentration: [1, 1] });
     expect(() => d.logProb([0.5, 0.6])).toThrowError(/"value" must be finite and non-negative and summing to 1/);
     d.dispose();
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Dirichlet({ concentration: [[1, 2, 3], [4, 5, 6]] }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () =>
+        new Dirichlet({
+          concentration: [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+        }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

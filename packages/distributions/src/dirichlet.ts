@@ -25,7 +25,9 @@ export interface DirichletParams {
  */
 export class Dirichlet extends Distribution {
   /** The parameters: `concentration`, positive, a vector (event rank 1) per distribution. */
-  static readonly parameters = declareParameters({ concentration: { constraint: independent(positive, 1), eventRank: 1 } });
+  static readonly parameters = declareParameters({
+    concentration: { constraint: independent(positive, 1), eventRank: 1 },
+  });
   /** α, shape `[...batchShape, K]`. */
   readonly concentration: tf.Tensor;
 

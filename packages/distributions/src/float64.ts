@@ -83,13 +83,6 @@ export function digamma64(x: number): number {
   return Math.log(x) - 0.5 / x - series - shift;
 }
 
-/** log(eᵃ + eᵇ). */
-export function logAddExp64(a: number, b: number): number {
-  const m = Math.max(a, b);
-  if (m === -Infinity) return -Infinity;
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
-}
-
 /** log(1 − eˣ) for x ≤ 0 (Mächler 2012). */
 export function log1mexp64(x: number): number {
   return x > -Math.LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));

@@ -9,10 +9,26 @@ describe('Gamma', () => {
       const c = fixtures.gamma;
       const d = new Gamma({ concentration: c.map((v) => v.concentration), rate: c.map((v) => v.rate) });
       // α = 1e3: α log β and log Γ(α) are O(6e3) and cancel to O(1): float32 leaves ~1e-4 absolute there.
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 5e-4);
-      expectClose(d.entropy(), c.map((v) => v.entropy), 1e-5, 5e-4);
-      expectClose(d.mean(), c.map((v) => v.mean));
-      expectClose(d.variance(), c.map((v) => v.variance));
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+        1e-5,
+        5e-4,
+      );
+      expectClose(
+        d.entropy(),
+        c.map((v) => v.entropy),
+        1e-5,
+        5e-4,
+      );
+      expectClose(
+        d.mean(),
+        c.map((v) => v.mean),
+      );
+      expectClose(
+        d.variance(),
+        c.map((v) => v.variance),
+      );
     });
   });
   it('samples match α/β and α/β², including tiny α (no underflow to 0)', () => {
@@ -28,9 +44,15 @@ describe('Gamma', () => {
     expect(d.hasRsample).toBe(true);
     expect(() => d.logProb(0)).toThrowError(/"value" must be finite and > 0, got 0/);
     d.dispose();
-    expect(() => new Gamma({ concentration: [1, -1], rate: 1 })).toThrowError(/Gamma: "concentration" must be finite and > 0, got -1 at index \[1\]/);
+    expect(() => new Gamma({ concentration: [1, -1], rate: 1 })).toThrowError(
+      /Gamma: "concentration" must be finite and > 0, got -1 at index \[1\]/,
+    );
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Gamma({ concentration: [0.5, 2], rate: 3 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new Gamma({ concentration: [0.5, 2], rate: 3 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

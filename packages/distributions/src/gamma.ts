@@ -31,7 +31,10 @@ export interface GammaParams {
  */
 export class Gamma extends Distribution {
   /** The parameters: `concentration` and `rate`, both positive. */
-  static readonly parameters = declareParameters({ concentration: { constraint: positive }, rate: { constraint: positive } });
+  static readonly parameters = declareParameters({
+    concentration: { constraint: positive },
+    rate: { constraint: positive },
+  });
   /** α, broadcast to the batch shape. */
   readonly concentration: tf.Tensor;
   /** β, broadcast to the batch shape. */
@@ -59,7 +62,10 @@ export class Gamma extends Distribution {
   }
   /** x = G/β with G ~ Gamma(α, 1) and dG/dα = −(∂P(α, G)/∂α)/f(G) (implicit reparameterization). */
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
-    return tf.maximum(tf.exp(tf.sub(logGammaRsample(this.concentration, shape, seed), tf.log(this.rate))), FLOAT32_TINY);
+    return tf.maximum(
+      tf.exp(tf.sub(logGammaRsample(this.concentration, shape, seed), tf.log(this.rate))),
+      FLOAT32_TINY,
+    );
   }
   /** F(x) = P(α, βx), the regularized lower incomplete gamma function (0 for x ≤ 0). */
   protected override _cdf(x: tf.Tensor): tf.Tensor {

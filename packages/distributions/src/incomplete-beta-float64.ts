@@ -104,11 +104,6 @@ export function logIncompleteBeta(a: number, b: number, x: number, x1m = 1 - x):
   return { logI: log1mexp64(clamped), logIc: clamped };
 }
 
-/** I_x(a, b), the regularized incomplete beta function (the Beta(a, b) cdf at x). */
-export function betaInc(a: number, b: number, x: number): number {
-  return Math.exp(logIncompleteBeta(a, b, x).logI);
-}
-
 /** log of the Beta(a, b) density at x: (a − 1) log x + (b − 1) log(1 − x) − log B(a, b). */
 export function logBetaDensity(a: number, b: number, x: number, x1m = 1 - x): number {
   return (a - 1) * Math.log(x) + (b - 1) * Math.log(x1m) - logBeta64(a, b);

@@ -38,6 +38,20 @@ describe('Independent', () => {
   });
 
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Independent(new Normal({ loc: [[0, 1, 2], [3, 4, 5]], scale: 1 }), 1), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () =>
+        new Independent(
+          new Normal({
+            loc: [
+              [0, 1, 2],
+              [3, 4, 5],
+            ],
+            scale: 1,
+          }),
+          1,
+        ),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

@@ -14,16 +14,35 @@ export { OneHotCategorical } from './one-hot-categorical.js';
 export { Poisson, type PoissonParams, type PoissonOptions } from './poisson.js';
 export { NegativeBinomial, type NegativeBinomialParams } from './negative-binomial.js';
 export { ZeroInflatedPoisson, type ZeroInflatedPoissonParams } from './zero-inflated-poisson.js';
-export { ZeroInflatedNegativeBinomial, type ZeroInflatedNegativeBinomialParams } from './zero-inflated-negative-binomial.js';
+export {
+  ZeroInflatedNegativeBinomial,
+  type ZeroInflatedNegativeBinomialParams,
+} from './zero-inflated-negative-binomial.js';
 export { MultivariateNormalDiag, type MultivariateNormalDiagParams } from './multivariate-normal-diag.js';
 export { MixtureSameFamily, type MixtureSameFamilyParams } from './mixture-same-family.js';
 export { Independent } from './independent.js';
 export { Deterministic, type DeterministicParams, type DeterministicOptions } from './deterministic.js';
 export { TransformedDistribution } from './transformed-distribution.js';
 export { Bijector } from './bijectors/bijector.js';
-export { Identity, Exp, Softplus, Sigmoid, Tanh, Power, Abs, Affine, type AffineParams } from './bijectors/elementwise.js';
+export {
+  Identity,
+  Exp,
+  Softplus,
+  Sigmoid,
+  Tanh,
+  Power,
+  Abs,
+  Affine,
+  type AffineParams,
+} from './bijectors/elementwise.js';
 export { StickBreaking } from './bijectors/stick-breaking.js';
-export { LowerCholeskyAffine, CorrCholesky, lowerCholesky, corrCholesky, type LowerCholeskyAffineParams } from './bijectors/matrix.js';
+export {
+  LowerCholeskyAffine,
+  CorrCholesky,
+  lowerCholesky,
+  corrCholesky,
+  type LowerCholeskyAffineParams,
+} from './bijectors/matrix.js';
 export { Chain, Invert, IndependentBijector } from './bijectors/composite.js';
 export { bijectorFor } from './bijectors/bijector-for.js';
 export { Uniform, type UniformParams } from './uniform.js';

@@ -26,15 +26,58 @@ function check(p: Distribution, q: Distribution, seed: number): void {
 
 describe('built-in analytic KL pairs agree with Monte Carlo within 4 standard errors', () => {
   it('MultivariateNormalDiag‖MultivariateNormalDiag', () =>
-    check(new MultivariateNormalDiag({ loc: [[0, 1], [2, 0]], scaleDiag: [[1, 0.5], [2, 1]] }), new MultivariateNormalDiag({ loc: [0, 0], scaleDiag: [1, 1] }), 1));
-  it('Laplace‖Laplace', () => check(new Laplace({ loc: [0, 1], scale: [1, 0.5] }), new Laplace({ loc: [0.5, -1], scale: [2, 1] }), 2));
+    check(
+      new MultivariateNormalDiag({
+        loc: [
+          [0, 1],
+          [2, 0],
+        ],
+        scaleDiag: [
+          [1, 0.5],
+          [2, 1],
+        ],
+      }),
+      new MultivariateNormalDiag({ loc: [0, 0], scaleDiag: [1, 1] }),
+      1,
+    ));
+  it('Laplace‖Laplace', () =>
+    check(new Laplace({ loc: [0, 1], scale: [1, 0.5] }), new Laplace({ loc: [0.5, -1], scale: [2, 1] }), 2));
   it('Categorical‖Categorical and OneHotCategorical‖OneHotCategorical', () => {
-    check(new Categorical({ probs: [[0.2, 0.3, 0.5], [0.7, 0.2, 0.1]] }), new Categorical({ probs: [0.4, 0.4, 0.2] }), 3);
+    check(
+      new Categorical({
+        probs: [
+          [0.2, 0.3, 0.5],
+          [0.7, 0.2, 0.1],
+        ],
+      }),
+      new Categorical({ probs: [0.4, 0.4, 0.2] }),
+      3,
+    );
     check(new OneHotCategorical({ logits: [1, 0, -1] }), new OneHotCategorical({ logits: [0, 0, 0] }), 4);
   });
-  it('Gamma‖Gamma', () => check(new Gamma({ concentration: [0.8, 3], rate: [1, 2] }), new Gamma({ concentration: [1.5, 2], rate: [0.5, 3] }), 5));
-  it('Beta‖Beta', () => check(new Beta({ concentration1: [2, 0.7], concentration0: [3, 1.5] }), new Beta({ concentration1: [1, 2], concentration0: [1, 2] }), 6));
-  it('Dirichlet‖Dirichlet', () => check(new Dirichlet({ concentration: [[1, 2, 3], [0.5, 0.5, 4]] }), new Dirichlet({ concentration: [2, 2, 2] }), 7));
+  it('Gamma‖Gamma', () =>
+    check(
+      new Gamma({ concentration: [0.8, 3], rate: [1, 2] }),
+      new Gamma({ concentration: [1.5, 2], rate: [0.5, 3] }),
+      5,
+    ));
+  it('Beta‖Beta', () =>
+    check(
+      new Beta({ concentration1: [2, 0.7], concentration0: [3, 1.5] }),
+      new Beta({ concentration1: [1, 2], concentration0: [1, 2] }),
+      6,
+    ));
+  it('Dirichlet‖Dirichlet', () =>
+    check(
+      new Dirichlet({
+        concentration: [
+          [1, 2, 3],
+          [0.5, 0.5, 4],
+        ],
+      }),
+      new Dirichlet({ concentration: [2, 2, 2] }),
+      7,
+    ));
   it('Deterministic‖anything = −log q(loc)', () => {
     tf.tidy(() => {
       const kl = klDivergence(new Deterministic({ loc: [0, 2] }), new Normal({ loc: 0, scale: 1 }));
@@ -45,15 +88,28 @@ describe('built-in analytic KL pairs agree with Monte Carlo within 4 standard er
     });
   });
   it('lists the new pairs', () => {
-    for (const pair of ['Gamma‖Gamma', 'Beta‖Beta', 'Dirichlet‖Dirichlet', 'Laplace‖Laplace', 'Categorical‖Categorical', 'Deterministic‖Distribution']) {
+    for (const pair of [
+      'Gamma‖Gamma',
+      'Beta‖Beta',
+      'Dirichlet‖Dirichlet',
+      'Laplace‖Laplace',
+      'Categorical‖Categorical',
+      'Deterministic‖Distribution',
+    ]) {
       expect(registeredKLPairs()).toContain(pair);
     }
   });
 });
 
 describe('KL(Normal ‖ N(0, 1)) against a prior known on the host', () => {
-  const locs = [[0.3, -1.2, 2], [0, 0.5, -0.1]];
-  const scales = [[0.5, 1, 2], [0.1, 1.5, 0.9]];
+  const locs = [
+    [0.3, -1.2, 2],
+    [0, 0.5, -0.1],
+  ];
+  const scales = [
+    [0.5, 1, 2],
+    [0.1, 1.5, 0.9],
+  ];
 
   /** KL and its gradients w.r.t. p's loc and scale, as plain arrays. */
   function klAndGrads(q: () => Normal): { kl: Float32Array; dLoc: Float32Array; dScale: Float32Array } {
@@ -61,8 +117,22 @@ describe('KL(Normal ‖ N(0, 1)) against a prior known on the host', () => {
       const loc = tf.tensor2d(locs);
       const scale = tf.tensor2d(scales);
       const kl = klDivergence(new Normal({ loc, scale }), q());
-      const [dLoc, dScale] = tf.grads((l: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(klDivergence(new Normal({ loc: l, scale: s }), q()), tf.tensor2d([[1, 2, 3], [4, 5, 6]]))))([loc, scale]);
-      return { kl: kl.dataSync() as Float32Array, dLoc: dLoc!.dataSync() as Float32Array, dScale: dScale!.dataSync() as Float32Array };
+      const [dLoc, dScale] = tf.grads((l: tf.Tensor, s: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            klDivergence(new Normal({ loc: l, scale: s }), q()),
+            tf.tensor2d([
+              [1, 2, 3],
+              [4, 5, 6],
+            ]),
+          ),
+        ),
+      )([loc, scale]);
+      return {
+        kl: kl.dataSync() as Float32Array,
+        dLoc: dLoc!.dataSync() as Float32Array,
+        dScale: dScale!.dataSync() as Float32Array,
+      };
     });
   }
 
@@ -95,10 +165,19 @@ describe('KL(Normal ‖ N(0, 1)) against a prior known on the host', () => {
     expect(viaHost).toBe(viaTensors - 3);
   });
 
-  it('broadcasts to q\'s shape when q has the larger batch shape, and handles other constants with the full formula', () => {
+  it("broadcasts to q's shape when q has the larger batch shape, and handles other constants with the full formula", () => {
     tf.tidy(() => {
       const p = new Normal({ loc: [0.3, -1.2, 2], scale: [0.5, 1, 2] });
-      const wide = klDivergence(p, new Normal({ loc: [[0, 0, 0], [0, 0, 0]], scale: 1 }));
+      const wide = klDivergence(
+        p,
+        new Normal({
+          loc: [
+            [0, 0, 0],
+            [0, 0, 0],
+          ],
+          scale: 1,
+        }),
+      );
       expect(wide.shape).toEqual([2, 3]);
       const one = Array.from(klDivergence(p, new Normal({ loc: 0, scale: 1 })).dataSync());
       expect(Array.from(wide.dataSync())).toEqual([...one, ...one]);

@@ -27,7 +27,9 @@ export function klNormalNormal(p: Normal, q: Normal): tf.Tensor {
   // subtraction of μ₂ are skipped: x / 1 and x − 0 are exact, so the values and gradients are the same bits, with
   // three operations less forward and about six less backward per step. Only when p's shape is already the result's.
   const standard =
-    q.knownConstant('loc') === 0 && q.knownConstant('scale') === 1 && shapesEqual(broadcastShapes([p.batchShape, q.batchShape]), p.batchShape);
+    q.knownConstant('loc') === 0 &&
+    q.knownConstant('scale') === 1 &&
+    shapesEqual(broadcastShapes([p.batchShape, q.batchShape]), p.batchShape);
   const varRatio = tf.square(standard ? p.scale : tf.div(p.scale, q.scale));
   const t1 = tf.square(standard ? p.loc : tf.div(tf.sub(p.loc, q.loc), q.scale));
   return tf.mul(0.5, tf.sub(tf.sub(tf.add(varRatio, t1), 1), tf.log(varRatio)));
@@ -66,7 +68,10 @@ export function klIndependentIndependent(p: Independent, q: Independent): tf.Ten
   }
   const kl = klDivergence(p.base, q.base);
   if (p.reinterpretedBatchDims === 0) return kl;
-  return tf.sum(kl, Array.from({ length: p.reinterpretedBatchDims }, (_, i) => kl.rank - 1 - i));
+  return tf.sum(
+    kl,
+    Array.from({ length: p.reinterpretedBatchDims }, (_, i) => kl.rank - 1 - i),
+  );
 }
 
 /** KL(N(μ₁, diag σ₁²) ‖ N(μ₂, diag σ₂²)) = Σᵢ [log(σ₂ᵢ/σ₁ᵢ) + (σ₁ᵢ² + (μ₁ᵢ − μ₂ᵢ)²)/(2σ₂ᵢ²) − ½]. */
@@ -87,10 +92,20 @@ export function klLaplaceLaplace(p: Laplace, q: Laplace): tf.Tensor {
 }
 
 /** KL(Cat(p) ‖ Cat(q)) = Σₖ pₖ (log pₖ − log qₖ), with 0·log 0 = 0 (also for one-hot categoricals). */
-export function klCategoricalCategorical(p: Categorical | OneHotCategorical, q: Categorical | OneHotCategorical): tf.Tensor {
+export function klCategoricalCategorical(
+  p: Categorical | OneHotCategorical,
+  q: Categorical | OneHotCategorical,
+): tf.Tensor {
   const probs = tf.exp(p.logits);
   const terms = tf.mul(probs, tf.sub(p.logits, q.logits));
-  return tf.sum(tf.where(gradFreeMask([probs], (v) => tf.greater(v, 0)), terms, tf.zerosLike(terms)), -1);
+  return tf.sum(
+    tf.where(
+      gradFreeMask([probs], (v) => tf.greater(v, 0)),
+      terms,
+      tf.zerosLike(terms),
+    ),
+    -1,
+  );
 }
 
 /**
@@ -116,7 +131,10 @@ export function klBetaBeta(p: Beta, q: Beta): tf.Tensor {
   const b2 = q.concentration0;
   const s1 = tf.add(a1, b1);
   return tf.add(
-    tf.add(tf.sub(lbeta(a2, b2), lbeta(a1, b1)), tf.add(tf.mul(tf.sub(a1, a2), digamma(a1)), tf.mul(tf.sub(b1, b2), digamma(b1)))),
+    tf.add(
+      tf.sub(lbeta(a2, b2), lbeta(a1, b1)),
+      tf.add(tf.mul(tf.sub(a1, a2), digamma(a1)), tf.mul(tf.sub(b1, b2), digamma(b1))),
+    ),
     tf.mul(tf.sub(tf.add(a2, b2), s1), digamma(s1)),
   );
 }

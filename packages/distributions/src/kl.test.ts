@@ -3,7 +3,7 @@ import { NotImplementedError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeak } from '../test/helpers.js';
 import { Bernoulli } from './bernoulli.js';
-import { Distribution } from './distribution.js';
+import type { Distribution } from './distribution.js';
 import { Independent } from './independent.js';
 import { klDivergence, registerKL, registeredKLPairs } from './kl.js';
 import { Normal } from './normal.js';

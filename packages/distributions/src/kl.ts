@@ -4,11 +4,14 @@ import type { Distribution } from './distribution.js';
 import { builtinKLPairs } from './kl-pairs.js';
 
 /** A distribution class (constructor), used as a registry key. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a class of any constructor signature (the mixin pattern)
 export type DistributionClass<D extends Distribution = Distribution> = abstract new (...args: any[]) => D;
 
 /** A KL implementation: returns KL(p ‖ q) with shape `batchShape`. */
-export type KLFunction<P extends Distribution = Distribution, Q extends Distribution = Distribution> = (p: P, q: Q) => tf.Tensor;
+export type KLFunction<P extends Distribution = Distribution, Q extends Distribution = Distribution> = (
+  p: P,
+  q: Q,
+) => tf.Tensor;
 
 interface Entry {
   p: DistributionClass;

@@ -8,26 +8,51 @@ describe('Laplace', () => {
     tf.tidy(() => {
       const c = fixtures.laplace;
       const d = new Laplace({ loc: c.map((v) => v.loc), scale: c.map((v) => v.scale) });
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb));
-      expectClose(d.cdf(c.map((v) => v.x)), c.map((v) => v.cdf), 1e-5, 1e-6);
-      expectClose(d.entropy(), c.map((v) => v.entropy));
-      expectClose(d.mean(), c.map((v) => v.mean));
-      expectClose(d.variance(), c.map((v) => v.variance));
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+      );
+      expectClose(
+        d.cdf(c.map((v) => v.x)),
+        c.map((v) => v.cdf),
+        1e-5,
+        1e-6,
+      );
+      expectClose(
+        d.entropy(),
+        c.map((v) => v.entropy),
+      );
+      expectClose(
+        d.mean(),
+        c.map((v) => v.mean),
+      );
+      expectClose(
+        d.variance(),
+        c.map((v) => v.variance),
+      );
     });
   });
   it('samples match 2b²; rsample gradient d/db E|X − μ| = 1', () => {
     tf.tidy(() => {
       const d = new Laplace({ loc: [1, -2], scale: [0.5, 2] });
       expectMoments(d.sample([20000], { seed: 3 }), [1, -2], [0.5, 8]);
-      const g = tf.grad((b: tf.Tensor) => tf.mean(tf.abs(tf.sub(new Laplace({ loc: 0, scale: b }).rsample([20000], { seed: 5 }), 0))))(tf.scalar(1.5));
+      const g = tf.grad((b: tf.Tensor) =>
+        tf.mean(tf.abs(tf.sub(new Laplace({ loc: 0, scale: b }).rsample([20000], { seed: 5 }), 0))),
+      )(tf.scalar(1.5));
       expectClose(g, 1, 0, 0.03);
     });
   });
   it('rejects bad input', () => {
-    expect(() => new Laplace({ loc: [0, NaN], scale: 1 })).toThrowError(/Laplace: "loc" must be a finite real number, got NaN at index \[1\]/);
+    expect(() => new Laplace({ loc: [0, NaN], scale: 1 })).toThrowError(
+      /Laplace: "loc" must be a finite real number, got NaN at index \[1\]/,
+    );
     expect(() => new Laplace({ loc: 0, scale: -2 })).toThrowError(/"scale"/);
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Laplace({ loc: [0, 1], scale: 2 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new Laplace({ loc: [0, 1], scale: 2 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

@@ -97,16 +97,6 @@ export function transposeLast(m: tf.Tensor): tf.Tensor {
   return tf.transpose(m, perm);
 }
 
-/** The lower triangle of m (entries above the diagonal set to 0). */
-export function tril(m: tf.Tensor): tf.Tensor {
-  const d = m.shape[m.rank - 1]!;
-  const mask = tf.tensor2d(
-    Array.from({ length: d * d }, (_, k) => (k % d <= Math.floor(k / d) ? 1 : 0)),
-    [d, d],
-  );
-  return tf.mul(m, mask);
-}
-
 /**
  * Row-major positions (i, j), i > j, of the strictly lower triangle of a D×D matrix: (1,0), (2,0), (2,1), (3,0), …
  * (torch's `tril_indices(D, D, -1)`).

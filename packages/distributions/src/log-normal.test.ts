@@ -20,8 +20,14 @@ describe('LogNormal', () => {
   it('samples match the moments; rsample gradient d/dμ E[X] = E[X]', () => {
     tf.tidy(() => {
       const d = new LogNormal({ loc: [0, 1], scale: [0.25, 0.1] });
-      expectMoments(d.sample([20000], { seed: 2 }), Array.from(d.mean().dataSync()), Array.from(d.variance().dataSync()));
-      const g = tf.grad((m: tf.Tensor) => tf.mean(new LogNormal({ loc: m, scale: 0.25 }, { validateArgs: false }).rsample([20000], { seed: 4 })))(tf.scalar(0.3));
+      expectMoments(
+        d.sample([20000], { seed: 2 }),
+        Array.from(d.mean().dataSync()),
+        Array.from(d.variance().dataSync()),
+      );
+      const g = tf.grad((m: tf.Tensor) =>
+        tf.mean(new LogNormal({ loc: m, scale: 0.25 }, { validateArgs: false }).rsample([20000], { seed: 4 })),
+      )(tf.scalar(0.3));
       expectClose(g, Math.exp(0.3 + 0.25 ** 2 / 2), 0.02, 0);
     });
   });
@@ -35,6 +41,10 @@ describe('LogNormal', () => {
     });
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new LogNormal({ loc: [0, 1], scale: 0.5 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new LogNormal({ loc: [0, 1], scale: 0.5 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

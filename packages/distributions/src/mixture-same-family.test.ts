@@ -11,7 +11,10 @@ describe('MixtureSameFamily', () => {
   it('logProb (logSumExp), mean and variance (law of total variance) match SciPy', () => {
     for (const c of fixtures.mixtureNormal) {
       tf.tidy(() => {
-        const d = new MixtureSameFamily({ mixture: new Categorical({ probs: c.weights }), components: new Normal({ loc: c.locs, scale: c.scales }) });
+        const d = new MixtureSameFamily({
+          mixture: new Categorical({ probs: c.weights }),
+          components: new Normal({ loc: c.locs, scale: c.scales }),
+        });
         expect(d.batchShape).toEqual([]);
         expectClose(d.logProb(c.x), c.logProb);
         expectClose(d.mean(), c.mean);
@@ -25,7 +28,12 @@ describe('MixtureSameFamily', () => {
   it('supports event-shaped components and rejects mismatched shapes', () => {
     tf.tidy(() => {
       const d = new MixtureSameFamily({
-        mixture: new Categorical({ logits: [[0, 1], [1, 0]] }),
+        mixture: new Categorical({
+          logits: [
+            [0, 1],
+            [1, 0],
+          ],
+        }),
         components: new MultivariateNormalDiag({ loc: tf.zeros([2, 2, 3]), scaleDiag: 1 }),
       });
       expect(d.batchShape).toEqual([2]);
@@ -33,13 +41,32 @@ describe('MixtureSameFamily', () => {
       expect(d.logProb(tf.zeros([4, 2, 3])).shape).toEqual([4, 2]);
       expect(d.mean().shape).toEqual([2, 3]);
       expect(
-        () => new MixtureSameFamily({ mixture: new Categorical({ logits: [0, 0, 0] }), components: new Normal({ loc: [0, 1], scale: 1 }) }),
+        () =>
+          new MixtureSameFamily({
+            mixture: new Categorical({ logits: [0, 0, 0] }),
+            components: new Normal({ loc: [0, 1], scale: 1 }),
+          }),
       ).toThrowError(ShapeError);
     });
   });
   it('shape, expand, seeding and memory contract', () => {
     expectContract(
-      () => new MixtureSameFamily({ mixture: new Categorical({ logits: [[0, 1], [1, 0]] }), components: new Normal({ loc: [[0, 5], [1, 2]], scale: 1 }) }),
+      () =>
+        new MixtureSameFamily({
+          mixture: new Categorical({
+            logits: [
+              [0, 1],
+              [1, 0],
+            ],
+          }),
+          components: new Normal({
+            loc: [
+              [0, 5],
+              [1, 2],
+            ],
+            scale: 1,
+          }),
+        }),
       ['mean', 'variance', 'stddev'],
     );
   });

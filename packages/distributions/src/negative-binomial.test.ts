@@ -9,25 +9,63 @@ describe('NegativeBinomial', () => {
     tf.tidy(() => {
       const c = fixtures.negativeBinomial;
       const d = new NegativeBinomial({ totalCount: c.map((v) => v.totalCount), logits: c.map((v) => v.logits) });
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 1e-5);
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+        1e-5,
+        1e-5,
+      );
       const withMoments = c.filter((v) => v.mean !== null && v.mean > 1e-30);
-      const m = new NegativeBinomial({ totalCount: withMoments.map((v) => v.totalCount), logits: withMoments.map((v) => v.logits) });
-      expectClose(m.mean(), withMoments.map((v) => v.mean!), 1e-5, 1e-6);
-      expectClose(m.variance(), withMoments.map((v) => v.variance!), 1e-5, 1e-6);
+      const m = new NegativeBinomial({
+        totalCount: withMoments.map((v) => v.totalCount),
+        logits: withMoments.map((v) => v.logits),
+      });
+      expectClose(
+        m.mean(),
+        withMoments.map((v) => v.mean!),
+        1e-5,
+        1e-6,
+      );
+      expectClose(
+        m.variance(),
+        withMoments.map((v) => v.variance!),
+        1e-5,
+        1e-6,
+      );
     });
   });
   it('fromMeanDispersion matches SciPy (scVI: var = μ + μ²/θ)', () => {
     tf.tidy(() => {
       const c = fixtures.negativeBinomialMeanDispersion;
-      const d = NegativeBinomial.fromMeanDispersion({ mean: c.map((v) => v.mean), dispersion: c.map((v) => v.dispersion) });
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 1e-5);
-      expectClose(d.mean(), c.map((v) => v.mean), 1e-6, 0);
-      expectClose(d.variance(), c.map((v) => v.variance), 1e-5, 0);
+      const d = NegativeBinomial.fromMeanDispersion({
+        mean: c.map((v) => v.mean),
+        dispersion: c.map((v) => v.dispersion),
+      });
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+        1e-5,
+        1e-5,
+      );
+      expectClose(
+        d.mean(),
+        c.map((v) => v.mean),
+        1e-6,
+        0,
+      );
+      expectClose(
+        d.variance(),
+        c.map((v) => v.variance),
+        1e-5,
+        0,
+      );
     });
   });
   it('gradients of logProb w.r.t. mean and dispersion match central finite differences (float64 formula)', () => {
     tf.tidy(() => {
-      const mu = 7.5, theta = 2.5, x = 4;
+      const mu = 7.5,
+        theta = 2.5,
+        x = 4;
       const [gMu, gTheta] = tf.grads((m: tf.Tensor, t: tf.Tensor) =>
         NegativeBinomial.fromMeanDispersion({ mean: m, dispersion: t }, { validateArgs: false }).logProb(x),
       )([tf.scalar(mu), tf.scalar(theta)]);
@@ -46,13 +84,23 @@ describe('NegativeBinomial', () => {
       const r = [0.5, 2, 10];
       const d = NegativeBinomial.fromMeanDispersion({ mean, dispersion: r });
       const x = d.sample([20000], { seed: 9 });
-      expectMoments(x, mean, mean.map((m, i) => m + (m * m) / r[i]!), 5, false);
+      expectMoments(
+        x,
+        mean,
+        mean.map((m, i) => m + (m * m) / r[i]!),
+        5,
+        false,
+      );
       expect(Array.from(x.dataSync()).every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
     });
   });
   it('rejects bad input with typed errors naming the argument; −∞ outside the support without validation', () => {
-    expect(() => new NegativeBinomial({ totalCount: -1, logits: 0 })).toThrowError(/NegativeBinomial: "totalCount" must be finite and > 0, got -1/);
-    expect(() => NegativeBinomial.fromMeanDispersion({ mean: [1, 0], dispersion: 1 })).toThrowError(/"mean" must be finite and > 0, got 0 at index \[1\]/);
+    expect(() => new NegativeBinomial({ totalCount: -1, logits: 0 })).toThrowError(
+      /NegativeBinomial: "totalCount" must be finite and > 0, got -1/,
+    );
+    expect(() => NegativeBinomial.fromMeanDispersion({ mean: [1, 0], dispersion: 1 })).toThrowError(
+      /"mean" must be finite and > 0, got 0 at index \[1\]/,
+    );
     expect(() => new NegativeBinomial({ totalCount: 1, mean: 1 } as never)).toThrowError(ArgumentError);
     const d = new NegativeBinomial({ totalCount: 2, logits: 0 });
     expect(() => d.logProb(2.5)).toThrowError(/"value" must be finite and a non-negative integer, got 2.5/);
@@ -63,7 +111,10 @@ describe('NegativeBinomial', () => {
     });
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => NegativeBinomial.fromMeanDispersion({ mean: [[1, 20]], dispersion: [3, 0.5] }), ['mean', 'mode', 'variance', 'stddev']);
+    expectContract(
+      () => NegativeBinomial.fromMeanDispersion({ mean: [[1, 20]], dispersion: [3, 0.5] }),
+      ['mean', 'mode', 'variance', 'stddev'],
+    );
     expectContract(() => new NegativeBinomial({ totalCount: [2, 3], logits: 0.5 }), ['mean', 'variance']);
   });
 });

@@ -33,8 +33,8 @@ describe('Normal', () => {
       const d = new Normal({ loc: [-1, 3], scale: [0.5, 2] });
       const n = 20000;
       const { mean, variance } = moments(d.sample([n], { seed: 1 }));
-      expect(Math.abs(mean[0]! + 1)).toBeLessThan(5 * 0.5 / Math.sqrt(n));
-      expect(Math.abs(mean[1]! - 3)).toBeLessThan(5 * 2 / Math.sqrt(n));
+      expect(Math.abs(mean[0]! + 1)).toBeLessThan((5 * 0.5) / Math.sqrt(n));
+      expect(Math.abs(mean[1]! - 3)).toBeLessThan((5 * 2) / Math.sqrt(n));
       expect(Math.abs(variance[0]! - 0.25)).toBeLessThan(5 * 0.25 * Math.sqrt(2 / n));
       expect(Math.abs(variance[1]! - 4)).toBeLessThan(5 * 4 * Math.sqrt(2 / n));
     });
@@ -43,7 +43,9 @@ describe('Normal', () => {
   it('seeded samples are reproducible', () => {
     tf.tidy(() => {
       const d = new Normal({ loc: 0, scale: 1 });
-      expect(Array.from(d.sample([5], { seed: 7 }).dataSync())).toEqual(Array.from(d.sample([5], { seed: 7 }).dataSync()));
+      expect(Array.from(d.sample([5], { seed: 7 }).dataSync())).toEqual(
+        Array.from(d.sample([5], { seed: 7 }).dataSync()),
+      );
     });
   });
 
@@ -63,7 +65,9 @@ describe('Normal', () => {
 
   it('rejects bad parameters with a typed error naming the argument', () => {
     expect(() => new Normal({ loc: 0, scale: -1 })).toThrowError(ArgumentError);
-    expect(() => new Normal({ loc: 0, scale: [1, 0, 2] })).toThrowError(/Normal: "scale" must be finite and > 0, got 0 at index \[1\]/);
+    expect(() => new Normal({ loc: 0, scale: [1, 0, 2] })).toThrowError(
+      /Normal: "scale" must be finite and > 0, got 0 at index \[1\]/,
+    );
     expect(() => new Normal({ loc: NaN, scale: 1 })).toThrowError(/"loc"/);
     expect(() => new Normal({ loc: [0, 1], scale: [1, 1, 1] })).toThrowError(ShapeError);
     const d = new Normal({ loc: [0, 1], scale: 1 });
@@ -80,14 +84,26 @@ describe('Normal', () => {
     expectNoLeak(() => d.sample([3]));
     expectNoLeak(() => d.rsample([3]));
     expectNoLeak(() => [d.mean(), d.mode(), d.variance(), d.stddev(), d.entropy(), d.cdf(0)]);
-    expectNoLeak(() => { try { new Normal({ loc: [0, 1], scale: [1, -1] }); } catch { /* expected */ } });
+    expectNoLeak(() => {
+      try {
+        new Normal({ loc: [0, 1], scale: [1, -1] });
+      } catch {
+        /* expected */
+      }
+    });
     d.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('knownConstant: parameters given as host data with one value everywhere, never from tensors', () => {
     tf.tidy(() => {
-      const q = new Normal({ loc: 0.1, scale: [[2, 2], [2, 2]] });
+      const q = new Normal({
+        loc: 0.1,
+        scale: [
+          [2, 2],
+          [2, 2],
+        ],
+      });
       expect(q.knownConstant('loc')).toBe(Math.fround(0.1)); // the float32 value the tensor holds
       expect(q.knownConstant('scale')).toBe(2);
       expect(new Normal({ loc: new Float32Array(3), scale: [1, 2, 1] }).knownConstant('loc')).toBe(0);
@@ -99,6 +115,10 @@ describe('Normal', () => {
   });
 
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new Normal({ loc: [0, 1], scale: 2 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new Normal({ loc: [0, 1], scale: 2 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

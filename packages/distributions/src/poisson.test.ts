@@ -31,7 +31,8 @@ describe('Poisson', () => {
       const x = d.sample([n], { seed: 11 });
       expect(x.shape).toEqual([n, 4]);
       const { mean, variance } = tf.moments(x, 0);
-      const m = mean.dataSync(), v = variance.dataSync();
+      const m = mean.dataSync(),
+        v = variance.dataSync();
       rates.forEach((r, i) => {
         expect(Math.abs(m[i]! - r)).toBeLessThan(5 * Math.sqrt(r / n) + 1e-9);
         expect(Math.abs(v[i]! - r)).toBeLessThan(5 * Math.sqrt((2 * r * r + r) / n) + 1e-9);
@@ -42,7 +43,9 @@ describe('Poisson', () => {
   });
 
   it('rejects non-positive rates and out-of-support values', () => {
-    expect(() => new Poisson({ rate: [1, -1] })).toThrowError(/Poisson: "rate" must be finite and > 0, got -1 at index \[1\]/);
+    expect(() => new Poisson({ rate: [1, -1] })).toThrowError(
+      /Poisson: "rate" must be finite and > 0, got -1 at index \[1\]/,
+    );
     expect(() => new Poisson({ rate: NaN })).toThrowError(ArgumentError);
     expect(() => new Poisson({ rate: 1, logRate: 0 } as never)).toThrowError(ArgumentError);
     const d = new Poisson({ rate: 2 });
@@ -69,7 +72,12 @@ describe('Poisson (Loader saddle-point log-mass)', () => {
     tf.tidy(() => {
       const c = fixtures.poissonLarge;
       const d = new Poisson({ rate: c.map((v) => v.rate) });
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 1e-5);
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+        1e-5,
+        1e-5,
+      );
     });
   });
   it('logRate parameterization stays finite for log λ = ±30 and is differentiable', () => {
@@ -79,9 +87,9 @@ describe('Poisson (Loader saddle-point log-mass)', () => {
       expect(lp[0]).toBeCloseTo(-Math.exp(-30), 10);
       expectClose(lp[1]!, 3 * 30 - Math.exp(30) - Math.log(6), 1e-6, 0);
       // d/dlogλ log p(x) = x − λ
-      const g = tf.grad((l: tf.Tensor) => tf.sum(new Poisson({ logRate: l }, { validateArgs: false }).logProb([2, 5, 9876])))(
-        tf.tensor([Math.log(3), Math.log(5), Math.log(1e4)]),
-      );
+      const g = tf.grad((l: tf.Tensor) =>
+        tf.sum(new Poisson({ logRate: l }, { validateArgs: false }).logProb([2, 5, 9876])),
+      )(tf.tensor([Math.log(3), Math.log(5), Math.log(1e4)]));
       expectClose(g, [2 - 3, 0, 9876 - 1e4], 1e-3, 1e-3);
     });
   });
@@ -97,7 +105,9 @@ describe('Poisson gradients at extreme rates', () => {
       // a VAE's whole gradient NaN once a decoder output drifted that low
       const logRate = tf.tensor1d([-110, -60, -30, 0, 20, 60]);
       const x = tf.tensor1d([3, 0, 1, 2, 0, 5]);
-      const g = tf.grad((lr: tf.Tensor) => tf.sum(new Poisson({ logRate: lr }, { validateArgs: false }).logProb(x)))(logRate);
+      const g = tf.grad((lr: tf.Tensor) => tf.sum(new Poisson({ logRate: lr }, { validateArgs: false }).logProb(x)))(
+        logRate,
+      );
       const rates = [-110, -60, -30, 0, 20, 60].map(Math.exp);
       const want = [3, 0, 1, 2, 0, 5].map((k, i) => k - rates[i]!);
       Array.from(g.dataSync()).forEach((v, i) => {
@@ -117,9 +127,9 @@ describe("Poisson logProbMethod: 'direct'", () => {
       }
       const x = tf.tensor1d([0, 1, 7, 40, 255]);
       const grad = (method: 'direct' | 'saddle-point') =>
-        tf.grad((lr: tf.Tensor) => tf.sum(new Poisson({ logRate: lr }, { validateArgs: false, logProbMethod: method }).logProb(x)))(
-          tf.tensor1d([-2, 0, 2, 3.5, 5.5]),
-        );
+        tf.grad((lr: tf.Tensor) =>
+          tf.sum(new Poisson({ logRate: lr }, { validateArgs: false, logProbMethod: method }).logProb(x)),
+        )(tf.tensor1d([-2, 0, 2, 3.5, 5.5]));
       expectClose(grad('direct'), Array.from(grad('saddle-point').dataSync()), 1e-4, 1e-4);
       expect(() => new Poisson({ rate: 1 }, { logProbMethod: 'fast' as never })).toThrowError(/"logProbMethod"/);
     });

@@ -8,7 +8,12 @@ describe('saddle-point helpers', () => {
     tf.tidy(() => {
       const x = tf.tensor(fixtures.stirlerr.map((c) => c.x));
       // absolute: below 10 it is log Γ(x+1) − (…) in float32, whose terms are O(x log x)
-      expectClose(stirlerr(x), fixtures.stirlerr.map((c) => c.value), 1e-5, 2e-6);
+      expectClose(
+        stirlerr(x),
+        fixtures.stirlerr.map((c) => c.value),
+        1e-5,
+        2e-6,
+      );
     });
   });
   it('bd0 equals x log(x/m) − x + m (float64 closed form) in every branch, and bd0(0, m) = m', () => {
@@ -23,7 +28,9 @@ describe('saddle-point helpers', () => {
     tf.tidy(() => {
       const xs = tf.tensor([0, 1, 9876, 30, 2]);
       const ms = [3, 1e4, 1e4, 25, 1e-3];
-      const g = tf.grad((m: tf.Tensor) => tf.sum(bd0(xs, m)))(tf.tensor(ms)).dataSync();
+      const g = tf
+        .grad((m: tf.Tensor) => tf.sum(bd0(xs, m)))(tf.tensor(ms))
+        .dataSync();
       const x = xs.dataSync();
       ms.forEach((m, i) => expect(g[i]!).toBeCloseTo(1 - x[i]! / m, 2));
     });

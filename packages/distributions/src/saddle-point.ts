@@ -35,10 +35,7 @@ export function stirlerr(x: tf.Tensor): tf.Tensor {
       tf.add(1 / 12, tf.mul(inv2, tf.add(-1 / 360, tf.mul(inv2, tf.add(1 / 1260, tf.mul(inv2, -1 / 1680)))))),
     );
     const xs = tf.minimum(x, STIRLERR_SERIES_FROM);
-    const direct = tf.sub(
-      tf.add(lgamma(tf.add(xs, 1)), xs),
-      tf.add(tf.mul(tf.add(xs, 0.5), tf.log(xs)), HALF_LOG_2PI),
-    );
+    const direct = tf.sub(tf.add(lgamma(tf.add(xs, 1)), xs), tf.add(tf.mul(tf.add(xs, 0.5), tf.log(xs)), HALF_LOG_2PI));
     return tf.where(large, series, direct);
   });
 }
@@ -78,7 +75,9 @@ export function bd0(x: tf.Tensor, m: tf.Tensor, extras: Bd0Extras = {}): tf.Tens
     const d = extras.d ?? safeRelativeDeviation(x, m, logM);
     const small = gradFreeMask([d], (v) => tf.less(tf.abs(v), BD0_SERIES_BELOW));
     // x ≫ m (or m underflowed) and x ≪ m (d rounds towards −1): logarithms directly, no cancellation there.
-    const huge = gradFreeMask([d], (v) => tf.logicalNot(tf.logicalAnd(tf.less(v, BD0_LOG_FROM), tf.greaterEqual(v, BD0_LOG_BELOW))));
+    const huge = gradFreeMask([d], (v) =>
+      tf.logicalNot(tf.logicalAnd(tf.less(v, BD0_LOG_FROM), tf.greaterEqual(v, BD0_LOG_BELOW))),
+    );
     const zero = gradFreeMask([x], (v) => tf.lessEqual(v, 0));
     // series: m·d²·Σ c_j d^j (Horner)
     const ds = tf.where(small, d, tf.zerosLike(d));
@@ -107,7 +106,11 @@ export function poissonLogPmf(x: tf.Tensor, rate: tf.Tensor, logRate: tf.Tensor)
     const positive = tf.neg(
       tf.add(tf.add(stirlerr(xs), tf.mul(0.5, tf.log(tf.mul(xs, 2 * Math.PI)))), bd0(x, rate, { logM: logRate })),
     );
-    return tf.where(gradFreeMask([x], (v) => tf.lessEqual(v, 0)), tf.neg(tf.broadcastTo(rate, positive.shape)), positive);
+    return tf.where(
+      gradFreeMask([x], (v) => tf.lessEqual(v, 0)),
+      tf.neg(tf.broadcastTo(rate, positive.shape)),
+      positive,
+    );
   });
 }
 
@@ -147,6 +150,10 @@ export function negativeBinomialLogPmf(
     const norm = tf.mul(0.5, tf.sub(tf.sub(logN, tf.add(logR, tf.log(xs))), 2 * HALF_LOG_2PI));
     const positive = tf.add(tf.sub(tf.add(tf.sub(logR, logN), stirling), deviance), norm);
     const zero = tf.neg(tf.mul(r, tf.softplus(logits)));
-    return tf.where(gradFreeMask([x], (v) => tf.lessEqual(v, 0)), tf.broadcastTo(zero, positive.shape), positive);
+    return tf.where(
+      gradFreeMask([x], (v) => tf.lessEqual(v, 0)),
+      tf.broadcastTo(zero, positive.shape),
+      positive,
+    );
   });
 }

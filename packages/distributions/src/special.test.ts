@@ -8,14 +8,29 @@ describe('special functions', () => {
   it('lgamma matches SciPy gammaln over [1e-6, 1e6] (float32: 1e-5 relative, 1e-5 absolute near zero)', () => {
     tf.tidy(() => {
       const x = tf.tensor(fixtures.lgamma.map((c) => c.x));
-      expectClose(lgamma(x), fixtures.lgamma.map((c) => c.value), 1e-5, 1e-5);
+      expectClose(
+        lgamma(x),
+        fixtures.lgamma.map((c) => c.value),
+        1e-5,
+        1e-5,
+      );
     });
   });
   it('digamma and trigamma match SciPy', () => {
     tf.tidy(() => {
       const x = tf.tensor(fixtures.digamma.map((c) => c.x));
-      expectClose(digamma(x), fixtures.digamma.map((c) => c.value), 1e-5, 1e-5);
-      expectClose(trigamma(x), fixtures.trigamma.map((c) => c.value), 1e-5, 1e-5);
+      expectClose(
+        digamma(x),
+        fixtures.digamma.map((c) => c.value),
+        1e-5,
+        1e-5,
+      );
+      expectClose(
+        trigamma(x),
+        fixtures.trigamma.map((c) => c.value),
+        1e-5,
+        1e-5,
+      );
     });
   });
   it('gradients: d lgamma = digamma, d digamma = trigamma (vs central finite differences)', () => {
@@ -36,8 +51,18 @@ describe('special functions', () => {
     tf.tidy(() => {
       // d lgamma = ψ and d ψ = ψ′: compare the autodiff gradient with the SciPy values of the next function
       const xs = fixtures.digamma.map((c) => c.x);
-      expectClose(tf.grad(lgamma)(tf.tensor(xs)), fixtures.digamma.map((c) => c.value), 1e-5, 1e-5);
-      expectClose(tf.grad(digamma)(tf.tensor(xs)), fixtures.trigamma.map((c) => c.value), 1e-5, 1e-5);
+      expectClose(
+        tf.grad(lgamma)(tf.tensor(xs)),
+        fixtures.digamma.map((c) => c.value),
+        1e-5,
+        1e-5,
+      );
+      expectClose(
+        tf.grad(digamma)(tf.tensor(xs)),
+        fixtures.trigamma.map((c) => c.value),
+        1e-5,
+        1e-5,
+      );
     });
   });
   it('lbeta matches SciPy betaln', () => {
@@ -52,17 +77,37 @@ describe('special functions', () => {
   it('expm1 is accurate near 0, for denormal results and for large x', () => {
     tf.tidy(() => {
       const x = [-100, -1, -1e-3, -1e-8, 0, 1e-7, 0.3, 2, 50];
-      expectClose(expm1(tf.tensor(x)), x.map((v) => Math.expm1(v)), 2e-6, 0);
+      expectClose(
+        expm1(tf.tensor(x)),
+        x.map((v) => Math.expm1(v)),
+        2e-6,
+        0,
+      );
       const g = tf.grad(expm1)(tf.tensor(x.slice(0, 8)));
-      expectClose(g, x.slice(0, 8).map((v) => Math.exp(v)), 2e-6, 1e-30);
+      expectClose(
+        g,
+        x.slice(0, 8).map((v) => Math.exp(v)),
+        2e-6,
+        1e-30,
+      );
     });
   });
   it('log1mexp and softplusInverse are stable', () => {
     tf.tidy(() => {
       const x = [-1e-6, -0.1, -1, -50];
-      expectClose(log1mexp(tf.tensor(x)), x.map((v) => Math.log(-Math.expm1(v))), 1e-5, 1e-6);
+      expectClose(
+        log1mexp(tf.tensor(x)),
+        x.map((v) => Math.log(-Math.expm1(v))),
+        1e-5,
+        1e-6,
+      );
       const y = [1e-4, 0.5, 5, 80];
-      expectClose(softplusInverse(tf.tensor(y)), y.map((v) => v + Math.log(-Math.expm1(-v))), 1e-5, 1e-5);
+      expectClose(
+        softplusInverse(tf.tensor(y)),
+        y.map((v) => v + Math.log(-Math.expm1(-v))),
+        1e-5,
+        1e-5,
+      );
     });
   });
   it('does not leak', () => {
@@ -86,8 +131,14 @@ describe('lgamma with a fused kernel', () => {
       backendName: 'cpu',
       kernelFunc: ({ backend }) => {
         calls++;
-        const cpu = backend as unknown as { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
-        return cpu.makeTensorInfo([3], 'float32', Float32Array.from(composite, (v) => -v));
+        const cpu = backend as unknown as {
+          makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+        };
+        return cpu.makeTensorInfo(
+          [3],
+          'float32',
+          Float32Array.from(composite, (v) => -v),
+        );
       },
     });
     try {
@@ -95,7 +146,9 @@ describe('lgamma with a fused kernel', () => {
         const x = tf.tensor1d([0.5, 3, 10]);
         expect(Array.from(lgamma(x).dataSync())).toEqual(composite.map((v) => Math.fround(-v)));
         expect(calls).toBe(1);
-        const g = tf.grad((t: tf.Tensor) => tf.sum(lgamma(t)))(x).dataSync();
+        const g = tf
+          .grad((t: tf.Tensor) => tf.sum(lgamma(t)))(x)
+          .dataSync();
         expect(g[1]).toBeCloseTo(1 - 0.5772156649 + 0.5, 4); // ψ(3) = 1 + 1/2 − γ
       });
     } finally {

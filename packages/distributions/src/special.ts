@@ -62,7 +62,10 @@ function trigammaForward(x: tf.Tensor): tf.Tensor {
       tf.add(1 / 6, tf.mul(zInv2, tf.add(-1 / 30, tf.mul(zInv2, tf.add(1 / 42, tf.mul(zInv2, -1 / 30)))))),
     );
     const asymptotic = tf.add(tf.add(zInv, tf.mul(0.5, zInv2)), series);
-    return tf.add(asymptotic, shiftSum(x, (t) => tf.reciprocal(tf.square(t))));
+    return tf.add(
+      asymptotic,
+      shiftSum(x, (t) => tf.reciprocal(tf.square(t))),
+    );
   });
 }
 
@@ -172,7 +175,13 @@ export function softplusInverse(y: tf.Tensor): tf.Tensor {
  * x·log(y) with the convention 0·log(0) = 0 (SciPy's `xlogy`).
  */
 export function xlogy(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.where(gradFreeMask([x], (v) => tf.equal(v, 0)), tf.zerosLike(tf.mul(x, y)), tf.mul(x, tf.log(y))));
+  return tf.tidy(() =>
+    tf.where(
+      gradFreeMask([x], (v) => tf.equal(v, 0)),
+      tf.zerosLike(tf.mul(x, y)),
+      tf.mul(x, tf.log(y)),
+    ),
+  );
 }
 
 /** log Σ exp(x) along `axis` (stable: subtracts the max). Re-exported from tfjs for one import site. */

@@ -8,8 +8,16 @@ describe('StudentT', () => {
     tf.tidy(() => {
       const c = fixtures.studentT;
       const d = new StudentT({ df: c.map((v) => v.df), loc: c.map((v) => v.loc), scale: c.map((v) => v.scale) });
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb));
-      expectClose(d.entropy(), c.map((v) => v.entropy), 2e-5, 1e-5);
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+      );
+      expectClose(
+        d.entropy(),
+        c.map((v) => v.entropy),
+        2e-5,
+        1e-5,
+      );
       const mean = d.mean().dataSync();
       const variance = d.variance().dataSync();
       c.forEach((v, i) => {
@@ -31,15 +39,25 @@ describe('StudentT', () => {
   });
   it('rsample is differentiable in loc and scale: d/dσ E|X − μ| = E|T_ν|', () => {
     tf.tidy(() => {
-      const g = tf.grad((s: tf.Tensor) => tf.mean(tf.abs(new StudentT({ df: 5, loc: 0, scale: s }, { validateArgs: false }).rsample([20000], { seed: 8 }))))(tf.scalar(2));
+      const g = tf.grad((s: tf.Tensor) =>
+        tf.mean(
+          tf.abs(new StudentT({ df: 5, loc: 0, scale: s }, { validateArgs: false }).rsample([20000], { seed: 8 })),
+        ),
+      )(tf.scalar(2));
       // E|T₅| = 2√5 Γ(3)/(√π Γ(2.5)·4) = 0.9490
       expectClose(g, 0.949, 0, 0.03);
     });
   });
   it('rejects bad input', () => {
-    expect(() => new StudentT({ df: 0, loc: 0, scale: 1 })).toThrowError(/StudentT: "df" must be finite and > 0, got 0/);
+    expect(() => new StudentT({ df: 0, loc: 0, scale: 1 })).toThrowError(
+      /StudentT: "df" must be finite and > 0, got 0/,
+    );
   });
   it('shape, expand, seeding and memory contract', () => {
-    expectContract(() => new StudentT({ df: [3, 10], loc: 0, scale: 1 }), ['mean', 'mode', 'variance', 'stddev', 'entropy'], true);
+    expectContract(
+      () => new StudentT({ df: [3, 10], loc: 0, scale: 1 }),
+      ['mean', 'mode', 'variance', 'stddev', 'entropy'],
+      true,
+    );
   });
 });

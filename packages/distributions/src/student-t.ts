@@ -33,7 +33,11 @@ export interface StudentTParams {
  */
 export class StudentT extends Distribution {
   /** The parameters: `df` positive, `loc` real, `scale` positive. */
-  static readonly parameters = declareParameters({ df: { constraint: positive }, loc: { constraint: real }, scale: { constraint: positive } });
+  static readonly parameters = declareParameters({
+    df: { constraint: positive },
+    loc: { constraint: real },
+    scale: { constraint: positive },
+  });
   /** ν, broadcast to the batch shape. */
   readonly df: tf.Tensor;
   /** μ, broadcast to the batch shape. */
@@ -70,7 +74,11 @@ export class StudentT extends Distribution {
   }
   /** E[X] = μ for ν > 1, NaN otherwise. */
   protected override _mean(): tf.Tensor {
-    return tf.where(gradFreeMask([this.df], (v) => tf.greater(v, 1)), this.loc, tf.fill(this.loc.shape, NaN));
+    return tf.where(
+      gradFreeMask([this.df], (v) => tf.greater(v, 1)),
+      this.loc,
+      tf.fill(this.loc.shape, NaN),
+    );
   }
   /** Mode μ. */
   protected override _mode(): tf.Tensor {
@@ -83,7 +91,15 @@ export class StudentT extends Distribution {
     const dfSafe = tf.where(finite, this.df, tf.fill(this.df.shape, 3));
     const v = tf.div(tf.mul(tf.square(this.scale), dfSafe), tf.sub(dfSafe, 2));
     const shape = v.shape;
-    return tf.where(finite, v, tf.where(gradFreeMask([this.df], (d) => tf.greater(d, 1)), tf.fill(shape, Infinity), tf.fill(shape, NaN)));
+    return tf.where(
+      finite,
+      v,
+      tf.where(
+        gradFreeMask([this.df], (d) => tf.greater(d, 1)),
+        tf.fill(shape, Infinity),
+        tf.fill(shape, NaN),
+      ),
+    );
   }
   /** H = (ν+1)/2 · (ψ((ν+1)/2) − ψ(ν/2)) + ½ log ν + log B(ν/2, ½) + log σ. */
   protected override _entropy(): tf.Tensor {

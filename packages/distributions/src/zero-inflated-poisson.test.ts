@@ -8,9 +8,20 @@ describe('ZeroInflatedPoisson', () => {
     tf.tidy(() => {
       const c = fixtures.zeroInflatedPoisson;
       const d = new ZeroInflatedPoisson({ rate: c.map((v) => v.rate), gate: c.map((v) => v.gate) });
-      expectClose(d.logProb(c.map((v) => v.x)), c.map((v) => v.logProb), 1e-5, 1e-5);
-      expectClose(d.mean(), c.map((v) => v.mean));
-      expectClose(d.variance(), c.map((v) => v.variance));
+      expectClose(
+        d.logProb(c.map((v) => v.x)),
+        c.map((v) => v.logProb),
+        1e-5,
+        1e-5,
+      );
+      expectClose(
+        d.mean(),
+        c.map((v) => v.mean),
+      );
+      expectClose(
+        d.variance(),
+        c.map((v) => v.variance),
+      );
       const g = new ZeroInflatedPoisson({ rate: 3, gateLogits: [-100, 100] });
       expectClose(g.logProb(0), [-3, 0], 1e-6, 1e-6);
     });
@@ -18,12 +29,22 @@ describe('ZeroInflatedPoisson', () => {
   it('samples match the moments', () => {
     tf.tidy(() => {
       const d = new ZeroInflatedPoisson({ rate: [3, 50], gate: [0.3, 0.8] });
-      expectMoments(d.sample([20000], { seed: 5 }), Array.from(d.mean().dataSync()), Array.from(d.variance().dataSync()), 5, false);
+      expectMoments(
+        d.sample([20000], { seed: 5 }),
+        Array.from(d.mean().dataSync()),
+        Array.from(d.variance().dataSync()),
+        5,
+        false,
+      );
     });
   });
   it('rejects bad input', () => {
-    expect(() => new ZeroInflatedPoisson({ rate: 1, gate: 1.5 })).toThrowError(/ZeroInflatedPoisson: "gate" must be finite and in \[0, 1\], got 1.5/);
-    expect(() => new ZeroInflatedPoisson({ rate: 1 } as never)).toThrowError(/exactly one of \{ rate, gate \} or \{ rate, gateLogits \}/);
+    expect(() => new ZeroInflatedPoisson({ rate: 1, gate: 1.5 })).toThrowError(
+      /ZeroInflatedPoisson: "gate" must be finite and in \[0, 1\], got 1.5/,
+    );
+    expect(() => new ZeroInflatedPoisson({ rate: 1 } as never)).toThrowError(
+      /exactly one of \{ rate, gate \} or \{ rate, gateLogits \}/,
+    );
   });
   it('shape, expand, seeding and memory contract', () => {
     expectContract(() => new ZeroInflatedPoisson({ rate: [1, 10], gateLogits: 0 }), ['mean', 'variance', 'stddev']);

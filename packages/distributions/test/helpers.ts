@@ -41,7 +41,11 @@ export type Method = 'mean' | 'mode' | 'variance' | 'stddev' | 'entropy';
  * `sample([2, 3])` → `[2, 3, ...batch, ...event]`, `logProb` of it → `[2, 3, ...batch]`, `expand([4, ...batch])`,
  * the listed methods return `[...batch, ...event]` (entropy `[...batch]`), and nothing leaks.
  */
-export function expectContract(make: () => import('../src/distribution.js').Distribution, methods: readonly Method[], rsample = false): void {
+export function expectContract(
+  make: () => import('../src/distribution.js').Distribution,
+  methods: readonly Method[],
+  rsample = false,
+): void {
   const before = tf.memory().numTensors;
   const d = make();
   const full = [...d.batchShape, ...d.eventShape];
@@ -96,12 +100,14 @@ export function expectMoments(x: tf.Tensor, mean: number[], variance: number[], 
   const m = moments(x);
   mean.forEach((mu, i) => {
     const se = Math.sqrt(variance[i]! / n);
-    if (!(Math.abs(m.mean[i]! - mu) <= k * se + 1e-9)) throw new Error(`mean ${i}: got ${m.mean[i]}, expected ${mu} ± ${k}·${se}`);
+    if (!(Math.abs(m.mean[i]! - mu) <= k * se + 1e-9))
+      throw new Error(`mean ${i}: got ${m.mean[i]}, expected ${mu} ± ${k}·${se}`);
   });
   if (!checkVariance) return;
   variance.forEach((v, i) => {
     // SE of the sample variance ≈ v·√(2/n) for near-normal data; use 3× that to allow heavier tails.
     const se = 3 * v * Math.sqrt(2 / n);
-    if (!(Math.abs(m.variance[i]! - v) <= k * se + 1e-9)) throw new Error(`variance ${i}: got ${m.variance[i]}, expected ${v} ± ${k}·${se}`);
+    if (!(Math.abs(m.variance[i]! - v) <= k * se + 1e-9))
+      throw new Error(`variance ${i}: got ${m.variance[i]}, expected ${v} ± ${k}·${se}`);
   });
 }

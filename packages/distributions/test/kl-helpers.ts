@@ -3,7 +3,12 @@ import { expect } from 'vitest';
 import type { Distribution } from '../src/distribution.js';
 
 /** Monte-Carlo KL and its standard error from n samples of log p − log q under p. */
-export function monteCarloKL(p: Distribution, q: Distribution, n: number, seed: number): { mean: number[]; se: number[] } {
+export function monteCarloKL(
+  p: Distribution,
+  q: Distribution,
+  n: number,
+  seed: number,
+): { mean: number[]; se: number[] } {
   return tf.tidy(() => {
     const x = p.sample([n], { seed });
     const diff = tf.sub(p.logProb(x), q.logProb(x));

@@ -58,6 +58,9 @@ export function activationGradFromOutput(a: Activation, y: tf.Tensor): tf.Tensor
 /** Checks an activation name. */
 export function assertActivation(a: unknown, argument = 'activation'): asserts a is Activation {
   if (!['linear', 'relu', 'tanh', 'sigmoid', 'elu', 'softplus'].includes(a as string)) {
-    throw new ArgumentError(argument, `"${argument}" must be one of linear, relu, tanh, sigmoid, elu, softplus; got ${JSON.stringify(a)}`);
+    throw new ArgumentError(
+      argument,
+      `"${argument}" must be one of linear, relu, tanh, sigmoid, elu, softplus; got ${JSON.stringify(a)}`,
+    );
   }
 }

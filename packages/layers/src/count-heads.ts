@@ -56,9 +56,17 @@ abstract class NegativeBinomialBase implements DistributionHead {
       // θ = 1 at the start (log θ = 0), as scVI initialises px_r ~ N(0, 1) around it
       this.logDispersion = makeVariable(new Float32Array(this.units), [this.units], 'log_dispersion');
     } else if (this.dispersionMode === 'amortized') {
-      this.dispersionLayer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: seed + 1 });
+      this.dispersionLayer = new Dense({
+        inputDim: this.inputDim,
+        units: this.units,
+        init: options.init,
+        seed: seed + 1,
+      });
     } else {
-      throw new ArgumentError('dispersion', `${name}: "dispersion" must be per-feature or amortized, got ${JSON.stringify(this.dispersionMode)}`);
+      throw new ArgumentError(
+        'dispersion',
+        `${name}: "dispersion" must be per-feature or amortized, got ${JSON.stringify(this.dispersionMode)}`,
+      );
     }
   }
 
@@ -81,7 +89,14 @@ abstract class NegativeBinomialBase implements DistributionHead {
   abstract apply(h: tf.Tensor, context?: HeadContext): Distribution;
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    const out = collectVariables([['mean', this.meanLayer], ['dispersion', this.dispersionLayer], ['gate', this.gateLayer]], prefix);
+    const out = collectVariables(
+      [
+        ['mean', this.meanLayer],
+        ['dispersion', this.dispersionLayer],
+        ['gate', this.gateLayer],
+      ],
+      prefix,
+    );
     if (this.logDispersion) out.set(scopedName(prefix, 'log_dispersion'), this.logDispersion);
     return out;
   }
@@ -124,7 +139,12 @@ export class ZeroInflatedNegativeBinomialHead extends NegativeBinomialBase {
   private readonly gate: Dense;
   constructor(options: NegativeBinomialHeadOptions) {
     super('ZeroInflatedNegativeBinomialHead', options);
-    this.gate = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: (options.seed ?? 0) + 2 });
+    this.gate = new Dense({
+      inputDim: this.inputDim,
+      units: this.units,
+      init: options.init,
+      seed: (options.seed ?? 0) + 2,
+    });
   }
   override get gateLayer(): Dense {
     return this.gate;
@@ -133,6 +153,9 @@ export class ZeroInflatedNegativeBinomialHead extends NegativeBinomialBase {
   apply(h: tf.Tensor, context?: HeadContext): Distribution {
     const { mean, dispersion } = this.meanAndDispersion(h, context);
     const gateLogits = this.gate.apply(h);
-    return new Independent(new ZeroInflatedNegativeBinomial({ mean, dispersion, gateLogits }, HEAD_DISTRIBUTION_OPTIONS), 1);
+    return new Independent(
+      new ZeroInflatedNegativeBinomial({ mean, dispersion, gateLogits }, HEAD_DISTRIBUTION_OPTIONS),
+      1,
+    );
   }
 }

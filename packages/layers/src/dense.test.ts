@@ -27,13 +27,19 @@ describe('Dense', () => {
         const x = tf.randomNormal([4, 5], 0, 1, 'float32', 2);
         const upstream = tf.randomNormal([4, 3], 0, 1, 'float32', 3);
         const ours = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor => {
-          void w; void b;
+          void w;
+          void b;
           return tf.sum(tf.mul(layer.apply(xx), upstream));
         };
         const plain = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor =>
           tf.sum(tf.mul(reference[activation](tf.add(tf.matMul(xx, w), b)), upstream));
-        expect(maxAbsDiff(layer.apply(x), reference[activation](tf.add(tf.matMul(x, layer.kernel), layer.bias)))).toBeLessThan(1e-5);
-        const gOurs = tf.variableGrads(() => ours(x, layer.kernel, layer.bias) as tf.Scalar, [layer.kernel, layer.bias]);
+        expect(
+          maxAbsDiff(layer.apply(x), reference[activation](tf.add(tf.matMul(x, layer.kernel), layer.bias))),
+        ).toBeLessThan(1e-5);
+        const gOurs = tf.variableGrads(
+          () => ours(x, layer.kernel, layer.bias) as tf.Scalar,
+          [layer.kernel, layer.bias],
+        );
         const gPlain = tf.grads((w: tf.Tensor, b: tf.Tensor) => plain(x, w, b))([layer.kernel, layer.bias]);
         expect(maxAbsDiff(gOurs.grads[layer.kernel.name]!, gPlain[0]!)).toBeLessThan(1e-4);
         expect(maxAbsDiff(gOurs.grads[layer.bias.name]!, gPlain[1]!)).toBeLessThan(1e-4);
@@ -69,7 +75,8 @@ describe('Dense', () => {
       for (let i = 0; i < 2; i++) {
         expect(slow[i]!.transposes).toBeGreaterThan(0);
         expect(fast[i]!.transposes).toBe(0);
-        for (let j = 0; j < 2; j++) fast[i]!.values[j]!.forEach((v, e) => expect(v).toBeCloseTo(slow[i]!.values[j]![e]!, 5));
+        for (let j = 0; j < 2; j++)
+          fast[i]!.values[j]!.forEach((v, e) => expect(v).toBeCloseTo(slow[i]!.values[j]![e]!, 5));
       }
     } finally {
       tf.unregisterKernel(tf.BatchMatMul, 'cpu');
@@ -79,25 +86,29 @@ describe('Dense', () => {
     }
   });
 
-  it.each(['relu', 'tanh'] as Activation[])('constantInput (%s) gives the same value and W, b gradients and leaks nothing', (activation) => {
-    const layer = new Dense({ inputDim: 6, units: 4, activation, seed: 2 });
-    tf.tidy(() => {
-      const x = tf.randomNormal([5, 6], 0, 1, 'float32', 4);
-      const up = tf.randomNormal([5, 4], 0, 1, 'float32', 5);
-      // the input is an intermediate made inside the differentiated function (as log1p(data) is in the VAE)
-      const loss = (constantInput: boolean) => () => tf.sum(tf.mul(layer.apply(tf.abs(x), { constantInput }), up)) as tf.Scalar;
-      const a = tf.variableGrads(loss(true), [layer.kernel, layer.bias]);
-      const b = tf.variableGrads(loss(false), [layer.kernel, layer.bias]);
-      expect(maxAbsDiff(a.value, b.value)).toBeLessThan(1e-6);
-      expect(maxAbsDiff(a.grads[layer.kernel.name]!, b.grads[layer.kernel.name]!)).toBeLessThan(1e-6);
-      expect(maxAbsDiff(a.grads[layer.bias.name]!, b.grads[layer.bias.name]!)).toBeLessThan(1e-6);
-      const before = tf.memory().numTensors;
-      const c = tf.variableGrads(loss(true), [layer.kernel, layer.bias]);
-      tf.dispose([c.value, ...Object.values(c.grads)]);
-      expect(tf.memory().numTensors).toBe(before);
-    });
-    layer.dispose();
-  });
+  it.each(['relu', 'tanh'] as Activation[])(
+    'constantInput (%s) gives the same value and W, b gradients and leaks nothing',
+    (activation) => {
+      const layer = new Dense({ inputDim: 6, units: 4, activation, seed: 2 });
+      tf.tidy(() => {
+        const x = tf.randomNormal([5, 6], 0, 1, 'float32', 4);
+        const up = tf.randomNormal([5, 4], 0, 1, 'float32', 5);
+        // the input is an intermediate made inside the differentiated function (as log1p(data) is in the VAE)
+        const loss = (constantInput: boolean) => () =>
+          tf.sum(tf.mul(layer.apply(tf.abs(x), { constantInput }), up)) as tf.Scalar;
+        const a = tf.variableGrads(loss(true), [layer.kernel, layer.bias]);
+        const b = tf.variableGrads(loss(false), [layer.kernel, layer.bias]);
+        expect(maxAbsDiff(a.value, b.value)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(a.grads[layer.kernel.name]!, b.grads[layer.kernel.name]!)).toBeLessThan(1e-6);
+        expect(maxAbsDiff(a.grads[layer.bias.name]!, b.grads[layer.bias.name]!)).toBeLessThan(1e-6);
+        const before = tf.memory().numTensors;
+        const c = tf.variableGrads(loss(true), [layer.kernel, layer.bias]);
+        tf.dispose([c.value, ...Object.values(c.grads)]);
+        expect(tf.memory().numTensors).toBe(before);
+      });
+      layer.dispose();
+    },
+  );
 
   it('initialises like PyTorch nn.Linear: U(−1/√fanIn, 1/√fanIn), seeded', () => {
     const a = new Dense({ inputDim: 400, units: 300, seed: 5 });
@@ -110,7 +121,7 @@ describe('Dense', () => {
     const values = Array.from(w);
     const mean = values.reduce((s, v) => s + v, 0) / values.length;
     const variance = values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length;
-    expect(Math.abs(variance - (bound * bound) / 3)).toBeLessThan(0.02 * (bound * bound) / 3);
+    expect(Math.abs(variance - (bound * bound) / 3)).toBeLessThan((0.02 * (bound * bound)) / 3);
     expect(Array.from(b.kernel.dataSync().slice(0, 10))).toEqual(Array.from(w.slice(0, 10)));
     a.dispose();
     b.dispose();
@@ -137,7 +148,10 @@ describe('Dense', () => {
     const x = tf.ones([2, 4]);
     const before = tf.memory().numTensors;
     tf.dispose(mlp.apply(x));
-    const { value, grads } = tf.variableGrads(() => tf.sum(mlp.apply(x)) as tf.Scalar, [...mlp.namedVariables().values()]);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(mlp.apply(x)) as tf.Scalar,
+      [...mlp.namedVariables().values()],
+    );
     tf.dispose([value, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
@@ -150,7 +164,12 @@ describe('Dense', () => {
 describe('MLP', () => {
   it('chains layers and names variables by path', () => {
     const mlp = new MLP({ inputDim: 3, hiddenUnits: [5, 2], seed: 0 });
-    expect([...mlp.namedVariables('encoder').keys()]).toEqual(['encoder/0/kernel', 'encoder/0/bias', 'encoder/1/kernel', 'encoder/1/bias']);
+    expect([...mlp.namedVariables('encoder').keys()]).toEqual([
+      'encoder/0/kernel',
+      'encoder/0/bias',
+      'encoder/1/kernel',
+      'encoder/1/bias',
+    ]);
     tf.tidy(() => {
       expect(mlp.apply(tf.ones([7, 3])).shape).toEqual([7, 2]);
     });

@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, FAST_TRANSPOSED_MATMUL, mulberry32, ShapeError } from '@varia/core';
-import { type Activation, activationGradFromOutput, applyActivation, assertActivation, isFusedActivation } from './activation.js';
+import {
+  type Activation,
+  activationGradFromOutput,
+  applyActivation,
+  assertActivation,
+  isFusedActivation,
+} from './activation.js';
 import { type Initializer, initialDenseValues, makeVariable } from './initializers.js';
 import { type Module, scopedName } from './module.js';
 
@@ -78,7 +84,9 @@ function makeDenseFn(activation: Activation): DenseFn {
  * reshapes — six kernels instead of one per ReLU layer, and on wasm each kernel costs ~10 µs of dispatch.
  */
 function fusedKernelIsDirect(): boolean {
-  const kernel = tf.getKernel(tf._FusedMatMul, tf.getBackend()) as (tf.KernelConfig & Record<string, unknown>) | undefined;
+  const kernel = tf.getKernel(tf._FusedMatMul, tf.getBackend()) as
+    | (tf.KernelConfig & Record<string, unknown>)
+    | undefined;
   return kernel?.[FAST_TRANSPOSED_MATMUL] === true;
 }
 
@@ -88,11 +96,13 @@ function fusedKernelIsDirect(): boolean {
  */
 function denseForward(activation: Activation, x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
   if (isFusedActivation(activation) && fusedKernelIsDirect()) {
-    return tf.engine().runKernel(
-      tf._FusedMatMul,
-      { a: x, b: kernel, bias },
-      { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 },
-    ) as tf.Tensor2D;
+    return tf
+      .engine()
+      .runKernel(
+        tf._FusedMatMul,
+        { a: x, b: kernel, bias },
+        { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 },
+      ) as tf.Tensor2D;
   }
   return tf.tidy(
     (): tf.Tensor2D =>
@@ -107,7 +117,12 @@ function denseForward(activation: Activation, x: tf.Tensor2D, kernel: tf.Tensor2
  * custom op, so the backward pass skips dx = δ·Wᵀ — for a 784→400 first layer that is one of the step's six large
  * matMuls. Gradients still flow to W and b.
  */
-function constantInputDense(activation: Activation, x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+function constantInputDense(
+  activation: Activation,
+  x: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [k, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     const y = denseForward(activation, x, k, b);
@@ -181,7 +196,12 @@ export class Dense implements Module {
     this.inputDim = inputDim;
     this.units = units;
     this.activation = activation;
-    const { kernel, bias } = initialDenseValues(options.init ?? 'torch', inputDim, units, mulberry32(options.seed ?? 0));
+    const { kernel, bias } = initialDenseValues(
+      options.init ?? 'torch',
+      inputDim,
+      units,
+      mulberry32(options.seed ?? 0),
+    );
     this.kernel = makeVariable(kernel, [inputDim, units], 'kernel');
     this.bias = makeVariable(bias, [units], 'bias');
     this.fn = denseFn(activation);
@@ -196,7 +216,12 @@ export class Dense implements Module {
       throw new ShapeError('x', `Dense: input must have shape [batch, ${this.inputDim}], got [${x.shape.join(', ')}]`);
     }
     if (options.constantInput) {
-      return constantInputDense(this.activation, x as tf.Tensor2D, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D);
+      return constantInputDense(
+        this.activation,
+        x as tf.Tensor2D,
+        this.kernel as tf.Tensor2D,
+        this.bias as tf.Tensor1D,
+      );
     }
     return this.fn(x as tf.Tensor2D, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D);
   }

@@ -9,25 +9,42 @@ function registerJsAdamKernel(): void {
     kernelName: ADAM_UPDATE_KERNEL,
     backendName: 'cpu',
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const cpu = backend as unknown as { readSync(id: tf.DataId): Float32Array; makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
-      const [w, g, m, v] = (['variable', 'gradient', 'firstMoment', 'secondMoment'] as const).map((k) => cpu.readSync(inputs[k]!.dataId));
+      const cpu = backend as unknown as {
+        readSync(id: tf.DataId): Float32Array;
+        makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+      };
+      const [w, g, m, v] = (['variable', 'gradient', 'firstMoment', 'secondMoment'] as const).map((k) =>
+        cpu.readSync(inputs[k]!.dataId),
+      );
       const a = attrs as Record<string, number>;
       const n = w!.length;
       const [w2, m2, v2] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
       for (let i = 0; i < n; i++) {
-        m2[i] = a['beta1']! * m![i]! + (1 - a['beta1']!) * g![i]!;
-        v2[i] = a['beta2']! * v![i]! + (1 - a['beta2']!) * g![i]! ** 2;
-        w2[i] = w![i]! - (a['learningRate']! * (m2[i]! / (1 - a['beta1Power']!))) / (Math.sqrt(v2[i]! / (1 - a['beta2Power']!)) + a['epsilon']!);
+        m2[i] = a.beta1! * m![i]! + (1 - a.beta1!) * g![i]!;
+        v2[i] = a.beta2! * v![i]! + (1 - a.beta2!) * g![i]! ** 2;
+        w2[i] =
+          w![i]! -
+          (a.learningRate! * (m2[i]! / (1 - a.beta1Power!))) / (Math.sqrt(v2[i]! / (1 - a.beta2Power!)) + a.epsilon!);
       }
-      const shape = inputs['variable']!.shape;
-      return [cpu.makeTensorInfo(shape, 'float32', w2), cpu.makeTensorInfo(shape, 'float32', m2), cpu.makeTensorInfo(shape, 'float32', v2)];
+      const shape = inputs.variable!.shape;
+      return [
+        cpu.makeTensorInfo(shape, 'float32', w2),
+        cpu.makeTensorInfo(shape, 'float32', m2),
+        cpu.makeTensorInfo(shape, 'float32', v2),
+      ];
     },
   });
 }
 
 /** Minimizes Σ (w·x − t)² for a few steps and returns the final weights (seeds ≥ 1: tfjs treats 0 as "unseeded"). */
-function train(optimizer: tf.Optimizer, steps: number, seed = 1): { w: Float32Array; b: Float32Array; vars: tf.Variable[] } {
-  const w = tf.tidy(() => tf.variable(tf.randomNormal([3, 2], 0, 1, 'float32', seed), true, `w${seed}-${Math.random()}`));
+function train(
+  optimizer: tf.Optimizer,
+  steps: number,
+  seed = 1,
+): { w: Float32Array; b: Float32Array; vars: tf.Variable[] } {
+  const w = tf.tidy(() =>
+    tf.variable(tf.randomNormal([3, 2], 0, 1, 'float32', seed), true, `w${seed}-${Math.random()}`),
+  );
   const b = tf.tidy(() => tf.variable(tf.zeros([2]), true, `b${seed}-${Math.random()}`));
   const x = tf.randomNormal([8, 3], 0, 1, 'float32', seed + 1);
   const t = tf.randomNormal([8, 2], 0, 1, 'float32', seed + 2);
@@ -125,7 +142,10 @@ describe('FusedAdamOptimizer', () => {
       if (fusedPath) registerJsAdamKernel();
       const before = tf.memory().numTensors;
       const uninterrupted = await run(() => new FusedAdamOptimizer(0.01));
-      for (const at of [3, 9, 27]) expect(await run(() => new FusedAdamOptimizer(0.01), at), `fused path ${fusedPath}, resumed at ${at}`).toEqual(uninterrupted);
+      for (const at of [3, 9, 27])
+        expect(await run(() => new FusedAdamOptimizer(0.01), at), `fused path ${fusedPath}, resumed at ${at}`).toEqual(
+          uninterrupted,
+        );
       expect(tf.memory().numTensors).toBe(before);
       if (fusedPath) tf.unregisterKernel(ADAM_UPDATE_KERNEL, 'cpu');
     }

@@ -46,7 +46,10 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    */
   constructor(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number) {
     if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
-      throw new ArgumentError('learningRate', `FusedAdamOptimizer: "learningRate" must be a finite number > 0, got ${learningRate}`);
+      throw new ArgumentError(
+        'learningRate',
+        `FusedAdamOptimizer: "learningRate" must be a finite number > 0, got ${learningRate}`,
+      );
     }
     for (const [name, value] of [
       ['beta1', beta1],
@@ -98,7 +101,10 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     const self = this as unknown as AdamState;
     const named = Array.isArray(variableGradients)
       ? variableGradients
-      : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] as tf.Tensor | undefined }));
+      : Object.keys(variableGradients).map((name) => ({
+          name,
+          tensor: variableGradients[name] as tf.Tensor | undefined,
+        }));
     // β^t for this step: tfjs keeps it in accBeta; the same value from the host mirror, without reading a tensor back.
     const attrs = {
       learningRate: self.learningRate,
@@ -112,14 +118,24 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       named.forEach(({ name, tensor: gradient }, i) => {
         const value = tf.engine().registeredVariables[name];
         if (!value) throw new ArgumentError('variableGradients', `FusedAdamOptimizer: no variable named "${name}"`);
-        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        self.accumulatedFirstMoment[i] ??= {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+        self.accumulatedSecondMoment[i] ??= {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
         if (gradient == null) return;
         const m = self.accumulatedFirstMoment[i]!.variable;
         const v = self.accumulatedSecondMoment[i]!.variable;
         const [w2, m2, v2] = tf
           .engine()
-          .runKernel(ADAM_UPDATE_KERNEL, { variable: value, gradient, firstMoment: m, secondMoment: v }, attrs) as tf.Tensor[];
+          .runKernel(
+            ADAM_UPDATE_KERNEL,
+            { variable: value, gradient, firstMoment: m, secondMoment: v },
+            attrs,
+          ) as tf.Tensor[];
         value.assign(w2!);
         m.assign(m2!);
         v.assign(v2!);
@@ -133,7 +149,10 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
   private advancePowers(): void {
     const self = this as unknown as AdamState;
-    this.powers = [Math.fround(this.powers[0] * Math.fround(self.beta1)), Math.fround(this.powers[1] * Math.fround(self.beta2))];
+    this.powers = [
+      Math.fround(this.powers[0] * Math.fround(self.beta1)),
+      Math.fround(this.powers[1] * Math.fround(self.beta2)),
+    ];
   }
 }
 

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
-import { Bernoulli, ContinuousBernoulli, type Distribution, Independent, Normal, Poisson, softplusInverse } from '@varia/distributions';
+import {
+  Bernoulli,
+  ContinuousBernoulli,
+  type Distribution,
+  Independent,
+  Normal,
+  Poisson,
+  softplusInverse,
+} from '@varia/distributions';
 import { Dense } from './dense.js';
 import type { Initializer } from './initializers.js';
 import { makeVariable } from './initializers.js';
@@ -134,22 +142,36 @@ export class NormalHead implements DistributionHead {
     const seed = options.seed ?? 0;
     if (typeof this.scaleMode === 'object') {
       if (!(this.scaleMode.fixed > 0) || !Number.isFinite(this.scaleMode.fixed)) {
-        throw new ArgumentError('scale', `NormalHead: fixed "scale" must be finite and > 0, got ${this.scaleMode.fixed}`);
+        throw new ArgumentError(
+          'scale',
+          `NormalHead: fixed "scale" must be finite and > 0, got ${this.scaleMode.fixed}`,
+        );
       }
     } else if (!['amortized', 'learned-scalar', 'learned-per-feature'].includes(this.scaleMode)) {
-      throw new ArgumentError('scale', `NormalHead: "scale" must be amortized, learned-scalar, learned-per-feature or { fixed }, got ${JSON.stringify(this.scaleMode)}`);
+      throw new ArgumentError(
+        'scale',
+        `NormalHead: "scale" must be amortized, learned-scalar, learned-per-feature or { fixed }, got ${JSON.stringify(this.scaleMode)}`,
+      );
     }
     if (this.scaleTransform !== 'softplus' && this.scaleTransform !== 'exp') {
-      throw new ArgumentError('scaleTransform', `NormalHead: "scaleTransform" must be softplus or exp, got ${JSON.stringify(this.scaleTransform)}`);
+      throw new ArgumentError(
+        'scaleTransform',
+        `NormalHead: "scaleTransform" must be softplus or exp, got ${JSON.stringify(this.scaleTransform)}`,
+      );
     }
     this.locLayer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed });
     if (this.scaleMode === 'amortized') {
       this.scaleLayer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: seed + 1 });
     } else if (this.scaleMode === 'learned-scalar' || this.scaleMode === 'learned-per-feature') {
       // start at σ = 1
-      const start = this.scaleTransform === 'exp' ? 0 : tf.tidy(() => softplusInverse(tf.scalar(1 - this.minScale)).dataSync()[0]!);
+      const start =
+        this.scaleTransform === 'exp' ? 0 : tf.tidy(() => softplusInverse(tf.scalar(1 - this.minScale)).dataSync()[0]!);
       const n = this.scaleMode === 'learned-scalar' ? 1 : this.units;
-      this.rawScale = makeVariable(new Float32Array(n).fill(start), this.scaleMode === 'learned-scalar' ? [] : [n], 'raw_scale');
+      this.rawScale = makeVariable(
+        new Float32Array(n).fill(start),
+        this.scaleMode === 'learned-scalar' ? [] : [n],
+        'raw_scale',
+      );
     }
   }
 
@@ -172,7 +194,13 @@ export class NormalHead implements DistributionHead {
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    const out = collectVariables([['loc', this.locLayer], ['scale', this.scaleLayer]], prefix);
+    const out = collectVariables(
+      [
+        ['loc', this.locLayer],
+        ['scale', this.scaleLayer],
+      ],
+      prefix,
+    );
     if (this.rawScale) out.set(scopedName(prefix, 'raw_scale'), this.rawScale);
     return out;
   }
@@ -194,11 +222,21 @@ export interface PoissonHeadOptions extends HeadOptions {
 }
 
 /** Log-rate log λ = hW + b, or log softmax(hW + b) + log librarySize with `librarySize: true`. */
-export function countLogRate(layer: Dense, h: tf.Tensor, librarySize: boolean, context: HeadContext | undefined, name: string): tf.Tensor {
+export function countLogRate(
+  layer: Dense,
+  h: tf.Tensor,
+  librarySize: boolean,
+  context: HeadContext | undefined,
+  name: string,
+): tf.Tensor {
   const raw = layer.apply(h);
   if (!librarySize) return raw;
   const logLib = context?.logLibrarySize;
-  if (!logLib) throw new ArgumentError('logLibrarySize', `${name}: "librarySize" is on, so the context must carry "logLibrarySize" [batch, 1]`);
+  if (!logLib)
+    throw new ArgumentError(
+      'logLibrarySize',
+      `${name}: "librarySize" is on, so the context must carry "logLibrarySize" [batch, 1]`,
+    );
   return tf.add(tf.logSoftmax(raw), logLib);
 }
 
@@ -264,7 +302,6 @@ export class BernoulliHead implements DistributionHead {
     this.layer.dispose();
   }
 }
-
 
 /**
  * Continuous-Bernoulli head for intensities in [0, 1] (Loaiza-Ganem & Cunningham 2019): the proper density

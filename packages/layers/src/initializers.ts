@@ -46,7 +46,10 @@ export function initialDenseValues(
     case 'zeros':
       break;
     default:
-      throw new ArgumentError('init', `unknown initializer "${String(init)}"; expected torch, glorot-uniform, he-normal or zeros`);
+      throw new ArgumentError(
+        'init',
+        `unknown initializer "${String(init)}"; expected torch, glorot-uniform, he-normal or zeros`,
+      );
   }
   return { kernel, bias };
 }

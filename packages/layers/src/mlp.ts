@@ -33,14 +33,23 @@ export class MLP implements Module {
   constructor(options: MLPOptions) {
     const { inputDim, hiddenUnits } = options;
     if (!Array.isArray(hiddenUnits) || hiddenUnits.some((u) => !Number.isInteger(u) || u < 1)) {
-      throw new ArgumentError('hiddenUnits', `MLP: "hiddenUnits" must be an array of positive integers, got ${JSON.stringify(hiddenUnits)}`);
+      throw new ArgumentError(
+        'hiddenUnits',
+        `MLP: "hiddenUnits" must be an array of positive integers, got ${JSON.stringify(hiddenUnits)}`,
+      );
     }
     const rng = mulberry32(options.seed ?? 0);
     const layers: Dense[] = [];
     let width = inputDim;
     for (const units of hiddenUnits) {
       layers.push(
-        new Dense({ inputDim: width, units, activation: options.activation ?? 'relu', init: options.init ?? 'torch', seed: nextSeed(rng) }),
+        new Dense({
+          inputDim: width,
+          units,
+          activation: options.activation ?? 'relu',
+          init: options.init ?? 'torch',
+          seed: nextSeed(rng),
+        }),
       );
       width = units;
     }
@@ -62,7 +71,10 @@ export class MLP implements Module {
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return collectVariables(this.layers.map((l, i) => [String(i), l]), prefix);
+    return collectVariables(
+      this.layers.map((l, i) => [String(i), l]),
+      prefix,
+    );
   }
 
   dispose(): void {

@@ -32,7 +32,10 @@ describe('priors', () => {
     const m = new GaussianMixturePrior({ latentDim: 2, components: 1 });
     m.locs.assign(tf.zeros([1, 2]));
     tf.tidy(() => {
-      const x = tf.tensor2d([[0.3, -1], [2, 0.5]]);
+      const x = tf.tensor2d([
+        [0.3, -1],
+        [2, 0.5],
+      ]);
       const ref = [0.3 ** 2 + 1, 4 + 0.25].map((s) => -0.5 * s - LOG_2PI);
       const lp = m.distribution().logProb(x).dataSync();
       ref.forEach((r, i) => expect(lp[i]).toBeCloseTo(r, 3));
@@ -40,7 +43,10 @@ describe('priors', () => {
     const k = new GaussianMixturePrior({ latentDim: 2, components: 3, seed: 1 });
     tf.tidy(() => {
       const vars = [...k.namedVariables('prior').values()];
-      const { grads } = tf.variableGrads(() => tf.neg(tf.sum(k.distribution().logProb(tf.tensor2d([[0.3, -1]])))) as tf.Scalar, vars);
+      const { grads } = tf.variableGrads(
+        () => tf.neg(tf.sum(k.distribution().logProb(tf.tensor2d([[0.3, -1]])))) as tf.Scalar,
+        vars,
+      );
       expect(Object.keys(grads).length).toBe(3);
     });
     expect(() => new GaussianMixturePrior({ latentDim: 2, components: 0 })).toThrowError(ArgumentError);

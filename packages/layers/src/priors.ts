@@ -18,7 +18,10 @@ export class StandardNormalPrior implements LatentPrior {
   readonly latentDim: number;
   constructor(latentDim: number) {
     if (!Number.isInteger(latentDim) || latentDim < 1) {
-      throw new ArgumentError('latentDim', `StandardNormalPrior: "latentDim" must be a positive integer, got ${latentDim}`);
+      throw new ArgumentError(
+        'latentDim',
+        `StandardNormalPrior: "latentDim" must be a positive integer, got ${latentDim}`,
+      );
     }
     this.latentDim = latentDim;
   }
@@ -26,7 +29,10 @@ export class StandardNormalPrior implements LatentPrior {
     // host values, not tensors: the Normal then knows it is N(0, 1) (knownConstant), and the analytic KL against it
     // skips the division by σ = 1 and the subtraction of μ = 0 in every training step
     const d = this.latentDim;
-    return new Independent(new Normal({ loc: new Float32Array(d), scale: new Float32Array(d).fill(1) }, HEAD_DISTRIBUTION_OPTIONS), 1);
+    return new Independent(
+      new Normal({ loc: new Float32Array(d), scale: new Float32Array(d).fill(1) }, HEAD_DISTRIBUTION_OPTIONS),
+      1,
+    );
   }
   namedVariables(): Map<string, tf.Variable> {
     return new Map();
@@ -63,10 +69,16 @@ export class GaussianMixturePrior implements LatentPrior {
   constructor(options: GaussianMixturePriorOptions) {
     const { latentDim, components } = options;
     if (!Number.isInteger(latentDim) || latentDim < 1) {
-      throw new ArgumentError('latentDim', `GaussianMixturePrior: "latentDim" must be a positive integer, got ${latentDim}`);
+      throw new ArgumentError(
+        'latentDim',
+        `GaussianMixturePrior: "latentDim" must be a positive integer, got ${latentDim}`,
+      );
     }
     if (!Number.isInteger(components) || components < 1) {
-      throw new ArgumentError('components', `GaussianMixturePrior: "components" must be a positive integer, got ${components}`);
+      throw new ArgumentError(
+        'components',
+        `GaussianMixturePrior: "components" must be a positive integer, got ${components}`,
+      );
     }
     this.latentDim = latentDim;
     this.components = components;
@@ -77,7 +89,11 @@ export class GaussianMixturePrior implements LatentPrior {
     const u = Math.log(Math.expm1(1 - 1e-4));
     this.logits = makeVariable(new Float32Array(components), [components], 'prior_logits');
     this.locs = makeVariable(locs, [components, latentDim], 'prior_locs');
-    this.rawScales = makeVariable(new Float32Array(components * latentDim).fill(u), [components, latentDim], 'prior_raw_scales');
+    this.rawScales = makeVariable(
+      new Float32Array(components * latentDim).fill(u),
+      [components, latentDim],
+      'prior_raw_scales',
+    );
   }
 
   distribution(): Distribution {

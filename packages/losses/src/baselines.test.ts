@@ -52,8 +52,16 @@ describe('MovingAverageBaseline', () => {
 describe('leave-one-out baselines', () => {
   it('RLOO: the mean of the other samples; VIMCO: the bound with log w_k replaced by the others’ mean', () => {
     tf.tidy(() => {
-      const f = tf.tensor2d([[1, 10], [2, 20], [6, 60]]); // [K = 3, n = 2]
-      expect(leaveOneOutMean(f).arraySync()).toEqual([[4, 40], [3.5, 35], [1.5, 15]]);
+      const f = tf.tensor2d([
+        [1, 10],
+        [2, 20],
+        [6, 60],
+      ]); // [K = 3, n = 2]
+      expect(leaveOneOutMean(f).arraySync()).toEqual([
+        [4, 40],
+        [3.5, 35],
+        [1.5, 15],
+      ]);
       const logW = tf.tensor2d([[-1], [-2], [-4]]);
       const got = vimcoBaseline(logW).dataSync();
       const lse = (v: number[]): number => Math.log(v.reduce((a, b) => a + Math.exp(b), 0));
@@ -91,7 +99,8 @@ describe('LearnedBaseline (NVIL)', () => {
       );
       // recompute on the same draws: f = log p(x|z) (analytic KL), b = u·x
       const { logLikelihood } = sampleAndReconstruct(inputs, 1, 9, false);
-      const f = logLikelihood.dataSync(), x = inputs.x.dataSync();
+      const f = logLikelihood.dataSync(),
+        x = inputs.x.dataSync();
       const ref = Array.from(f).reduce((acc, fi, i) => acc - (2 * (fi - 0.7 * x[i]!) * x[i]!) / 4, 0);
       expect(value.dataSync()[0]).toBeCloseTo(none, 6);
       expect(Object.keys(grads)).toEqual(['nvil_u_test']);

@@ -61,7 +61,8 @@ export class MovingAverageBaseline implements Baseline {
 
   constructor(options: MovingAverageBaselineOptions = {}) {
     const decay = options.decay ?? 0.9;
-    if (!(decay >= 0 && decay < 1)) throw new ArgumentError('decay', `MovingAverageBaseline: "decay" must be in [0, 1), got ${decay}`);
+    if (!(decay >= 0 && decay < 1))
+      throw new ArgumentError('decay', `MovingAverageBaseline: "decay" must be in [0, 1), got ${decay}`);
     this.decay = decay;
     const zero = tf.scalar(0);
     this.average = tf.variable(zero, false);
@@ -75,7 +76,9 @@ export class MovingAverageBaseline implements Baseline {
 
   /** The current baseline value b (bias-corrected; 0 before the first update). You own the result. */
   current(): tf.Scalar {
-    return tf.tidy(() => (this.steps === 0 ? tf.scalar(0) : tf.div(this.average, 1 - this.decay ** this.steps)) as tf.Scalar);
+    return tf.tidy(
+      () => (this.steps === 0 ? tf.scalar(0) : tf.div(this.average, 1 - this.decay ** this.steps)) as tf.Scalar,
+    );
   }
 
   compute(input: BaselineInput): BaselineOutput {
@@ -86,7 +89,9 @@ export class MovingAverageBaseline implements Baseline {
 
   /** Folds one observation into the average (`observed` is consumed). */
   private update(observed: tf.Tensor): void {
-    const next = tf.tidy(() => tf.add(tf.mul(this.average, this.decay), tf.mul(stopGradient(observed), 1 - this.decay)));
+    const next = tf.tidy(() =>
+      tf.add(tf.mul(this.average, this.decay), tf.mul(stopGradient(observed), 1 - this.decay)),
+    );
     observed.dispose();
     this.average.assign(next);
     next.dispose();
@@ -151,7 +156,10 @@ export class LearnedBaseline implements Baseline {
     let b = this.predict(input.x);
     if (b.rank === 2 && b.shape[1] === 1) b = tf.reshape(b, [n]);
     if (b.rank !== 1 || b.shape[0] !== n) {
-      throw new ShapeError('predict', `LearnedBaseline: "predict" must return one value per example, [${n}], got [${b.shape.join(', ')}]`);
+      throw new ShapeError(
+        'predict',
+        `LearnedBaseline: "predict" must return one value per example, [${n}], got [${b.shape.join(', ')}]`,
+      );
     }
     const c = this.centering ? this.centering.compute(input).value : tf.scalar(0);
     const loss = tf.mean(tf.square(tf.sub(tf.sub(input.signal, c), b)), 0);

@@ -25,11 +25,19 @@ describe('elboOverDiscrete', () => {
       const exactPosterior = xs.map((x, i) => PI.map((p, k) => Math.log(p) + logNormal(x, MU[k]!) - logPx[i]!));
       const x = tf.tensor2d(xs, [3, 1]);
       const prior = new OneHotCategorical({ probs: PI });
-      const exact = elboOverDiscrete({ x, posterior: new OneHotCategorical({ logits: exactPosterior }), prior, innerElbo: innerLogLik });
+      const exact = elboOverDiscrete({
+        x,
+        posterior: new OneHotCategorical({ logits: exactPosterior }),
+        prior,
+        innerElbo: innerLogLik,
+      });
       expect(exact.estimator).toBe('enumerate');
       const e = exact.elbo.dataSync();
       logPx.forEach((v, i) => expect(e[i]).toBeCloseTo(v, 4));
-      const uniform = elboOverDiscrete({ x, posterior: new OneHotCategorical({ logits: tf.zeros([3, 3]) }), prior, innerElbo: innerLogLik }, { kl: 'monte-carlo' });
+      const uniform = elboOverDiscrete(
+        { x, posterior: new OneHotCategorical({ logits: tf.zeros([3, 3]) }), prior, innerElbo: innerLogLik },
+        { kl: 'monte-carlo' },
+      );
       const u = uniform.elbo.dataSync();
       logPx.forEach((v, i) => expect(u[i]!).toBeLessThan(v - 1e-3));
     });
@@ -48,12 +56,15 @@ describe('elboOverDiscrete', () => {
             // q(z|x, y) = N(zLoc + μ_y, 0.5²), p(z|y) = N(μ_y, 1), p(x|z) = N(z, 1)
             const mu = tf.matMul(y, tf.tensor2d(MU, [3, 1]));
             const loc = tf.add(tf.tile(zLoc, [rows / 4, 1]), mu);
-            return elbo({
-              x: xs,
-              posterior: new Independent(new Normal({ loc, scale: 0.5 }), 1),
-              prior: new Independent(new Normal({ loc: mu, scale: 1 }), 1),
-              decode: (z) => new Independent(new Normal({ loc: z, scale: 1 }), 1),
-            }, { seed: 1 }).elbo;
+            return elbo(
+              {
+                x: xs,
+                posterior: new Independent(new Normal({ loc, scale: 0.5 }), 1),
+                prior: new Independent(new Normal({ loc: mu, scale: 1 }), 1),
+                decode: (z) => new Independent(new Normal({ loc: z, scale: 1 }), 1),
+              },
+              { seed: 1 },
+            ).elbo;
           },
         });
         return tf.sum(result.elbo) as tf.Scalar;
@@ -71,8 +82,12 @@ describe('elboOverDiscrete', () => {
       const posterior = new OneHotCategorical({ logits: tf.zeros([2, 3]) });
       expect(() => elboOverDiscrete({ x, posterior, prior, innerElbo: () => tf.zeros([5]) })).toThrowError(ShapeError);
       const poisson = new Independent(new Poisson({ rate: tf.ones([2, 1]) }), 1);
-      expect(() => elboOverDiscrete({ x, posterior: poisson, prior, innerElbo: innerLogLik })).toThrowError(ArgumentError);
-      expect(() => elboOverDiscrete({ x: tf.zeros([3, 1]), posterior, prior, innerElbo: innerLogLik })).toThrowError(ShapeError);
+      expect(() => elboOverDiscrete({ x, posterior: poisson, prior, innerElbo: innerLogLik })).toThrowError(
+        ArgumentError,
+      );
+      expect(() => elboOverDiscrete({ x: tf.zeros([3, 1]), posterior, prior, innerElbo: innerLogLik })).toThrowError(
+        ShapeError,
+      );
     });
   });
 });

@@ -44,26 +44,32 @@ export interface DiscreteElboTerms {
  * @throws ArgumentError when the posterior's family is not enumerable; ShapeError for a wrong batch or `innerElbo`
  *   result shape.
  */
-export function elboOverDiscrete(
-  inputs: DiscreteLatentInputs,
-  options: { kl?: KLMode } = {},
-): DiscreteElboTerms {
+export function elboOverDiscrete(inputs: DiscreteLatentInputs, options: { kl?: KLMode } = {}): DiscreteElboTerms {
   const { x, posterior, prior, innerElbo } = inputs;
   const n = x.shape[0]!;
   if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {
-    throw new ShapeError('posterior', `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`);
+    throw new ShapeError(
+      'posterior',
+      `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`,
+    );
   }
   const terms = tf.tidy(() => {
     const support = enumerateLatentSupport(posterior);
     if (support === undefined) {
-      throw new ArgumentError('posterior', `elboOverDiscrete needs an enumerable discrete latent, got ${posterior.constructor.name}`);
+      throw new ArgumentError(
+        'posterior',
+        `elboOverDiscrete needs an enumerable discrete latent, got ${posterior.constructor.name}`,
+      );
     }
     const [s, d] = support.shape;
     const y = tf.tile(tf.reshape(support, [s, 1, d]), [1, n, 1]); // [S, n, d]
     const xs = tf.tile(x, [s, ...new Array<number>(x.rank - 1).fill(1)]);
     const inner = innerElbo(tf.reshape(y, [s * n, d]), xs);
     if (inner.rank !== 1 || inner.shape[0] !== s * n) {
-      throw new ShapeError('innerElbo', `"innerElbo" must return one value per row, [${s * n}], got [${inner.shape.join(', ')}]`);
+      throw new ShapeError(
+        'innerElbo',
+        `"innerElbo" must return one value per row, [${s * n}], got [${inner.shape.join(', ')}]`,
+      );
     }
     const logQ = posterior.logProb(y); // [S, n]
     const q = tf.exp(logQ);

@@ -32,10 +32,15 @@ export function scoreFunctionElboTerms(
   const { z, logLikelihood } = sampleAndReconstruct(inputs, k, seed, false);
   const logQ = inputs.posterior.logProb(z);
   let klSample: tf.Tensor | undefined;
-  const kl = klTerms(inputs.posterior, inputs.prior, () => {
-    klSample = tf.sub(logQ, inputs.prior.logProb(z));
-    return tf.mean(klSample, 0);
-  }, klMode);
+  const kl = klTerms(
+    inputs.posterior,
+    inputs.prior,
+    () => {
+      klSample = tf.sub(logQ, inputs.prior.logProb(z));
+      return tf.mean(klSample, 0);
+    },
+    klMode,
+  );
   checkKl?.(kl); // before the baseline updates its state
   const signal = klSample === undefined ? logLikelihood : tf.sub(logLikelihood, tf.mul(klSample, beta));
   const surrogate = scoreSurrogate(inputs.x, logQ, signal, baseline, 'mean', leaveOneOutMean);

@@ -32,9 +32,13 @@ function closedForm(x: number, m: number, s: number): { rec: number; kl: number 
 describe('elbo', () => {
   it('matches the hand-computed linear-Gaussian case (analytic KL, K samples)', () => {
     tf.tidy(() => {
-      const xs = [0.5, -1.2], m = [0.3, -0.6], s = [0.7, 0.5];
+      const xs = [0.5, -1.2],
+        m = [0.3, -0.6],
+        s = [0.7, 0.5];
       const terms = elbo(linearGaussian(xs, m, s), { samples: 20000, seed: 1 });
-      const rec = terms.reconstruction.dataSync(), kl = terms.kl.dataSync(), e = terms.elbo.dataSync();
+      const rec = terms.reconstruction.dataSync(),
+        kl = terms.kl.dataSync(),
+        e = terms.elbo.dataSync();
       xs.forEach((x, i) => {
         const ref = closedForm(x, m[i]!, s[i]!);
         expect(kl[i]).toBeCloseTo(ref.kl, 5);
@@ -94,7 +98,7 @@ describe('iwaeBound and marginalLogLikelihood', () => {
   it('IWAE increases with K towards log p(x) = log N(x; 0, 2)', () => {
     tf.tidy(() => {
       const x = 1.3;
-      const logPx = -0.5 * (x * x) / 2 - 0.5 * Math.log(2) - 0.5 * LOG_2PI;
+      const logPx = (-0.5 * (x * x)) / 2 - 0.5 * Math.log(2) - 0.5 * LOG_2PI;
       // a deliberately poor posterior so the gap is visible
       const inputs = linearGaussian([x], [0], [1]);
       const ref = closedForm(x, 0, 1);
@@ -103,7 +107,9 @@ describe('iwaeBound and marginalLogLikelihood', () => {
       expect(k1.shape).toEqual([1]);
       expect(k5000).toBeGreaterThan(ref.rec - ref.kl); // above the ELBO
       expect(Math.abs(k5000 - logPx)).toBeLessThan(0.02);
-      const model = { variationalInputs: (xb: tf.Tensor) => ({ ...linearGaussian([x, x, x], [0, 0, 0], [1, 1, 1]), x: xb }) };
+      const model = {
+        variationalInputs: (xb: tf.Tensor) => ({ ...linearGaussian([x, x, x], [0, 0, 0], [1, 1, 1]), x: xb }),
+      };
       const mll = marginalLogLikelihood(model, tf.tensor2d([x, x, x], [3, 1]), { k: 2000, batchSize: 3, seed: 7 });
       expect(mll.shape).toEqual([3]);
       for (const v of mll.dataSync()) expect(Math.abs(v - logPx)).toBeLessThan(0.03);

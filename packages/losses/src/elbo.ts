@@ -60,7 +60,8 @@ function checkPositiveInteger(name: string, v: number): void {
 }
 
 function checkNonNegative(name: string, v: number): void {
-  if (!(v >= 0) || !Number.isFinite(v)) throw new ArgumentError(name, `"${name}" must be a finite number >= 0, got ${v}`);
+  if (!(v >= 0) || !Number.isFinite(v))
+    throw new ArgumentError(name, `"${name}" must be a finite number >= 0, got ${v}`);
 }
 
 /** The samples z [K, n, d] from their rows [K·n, d]. */
@@ -101,7 +102,9 @@ function estimatedTerms(
 
 /** The estimator fields of the returned terms. */
 function estimatorFields(o: ReturnType<typeof resolveOptions>): { estimator: ResolvedEstimator; baseline?: string } {
-  return o.baseline === undefined ? { estimator: o.estimator } : { estimator: o.estimator, baseline: baselineName(o.baseline) };
+  return o.baseline === undefined
+    ? { estimator: o.estimator }
+    : { estimator: o.estimator, baseline: baselineName(o.baseline) };
 }
 
 /**
@@ -162,7 +165,10 @@ export function negativeElbo(inputs: VariationalInputs, options: ElboOptions = {
     let surrogate: tf.Scalar | undefined;
     const checkKl = (parts: { perDim?: tf.Tensor }): void => {
       if (freeBits > 0 && !parts.perDim) {
-        throw new ArgumentError('freeBits', '"freeBits" needs an analytic per-dimension KL: an Independent posterior and prior with a registered base pair');
+        throw new ArgumentError(
+          'freeBits',
+          '"freeBits" needs an analytic per-dimension KL: an Independent posterior and prior with a registered base pair',
+        );
       }
     };
     if (o.estimator === 'reparam') {

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
-import { Bernoulli, Binomial, Categorical, Independent, Normal, OneHotCategorical, Poisson } from '@varia/distributions';
+import {
+  Bernoulli,
+  Binomial,
+  Categorical,
+  Independent,
+  Normal,
+  OneHotCategorical,
+  Poisson,
+} from '@varia/distributions';
 import { describe, expect, it } from 'vitest';
 import { checkNoLeaksPerTest } from '../test/no-leaks.js';
 import { baseParams, replicate, tinyInputs, X0 } from '../test/tiny-models.js';
@@ -18,11 +26,19 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 function handComputed(): { elbo: number[]; kl: number[]; logPx: number[]; chi2: number[] } {
   const p = baseParams(2, 2);
   const prior = [0.3, 0.6];
-  const support = [[0, 0], [0, 1], [1, 0], [1, 1]];
+  const support = [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ];
   const out = { elbo: [] as number[], kl: [] as number[], logPx: [] as number[], chi2: [] as number[] };
   for (const x of X0) {
     const logit = [0, 1].map((j) => x[0]! * p.encW[0]![j]! + x[1]! * p.encW[1]![j]! + p.encB[j]!);
-    let rec = 0, kl = 0, px = 0, w2 = 0;
+    let rec = 0,
+      kl = 0,
+      px = 0,
+      w2 = 0;
     for (const z of support) {
       const q = z.reduce((acc, zj, j) => acc * (zj ? sigmoid(logit[j]!) : 1 - sigmoid(logit[j]!)), 1);
       const pz = z.reduce((acc, zj, j) => acc * (zj ? prior[j]! : 1 - prior[j]!), 1);
@@ -48,8 +64,21 @@ describe('enumeration', () => {
       expect(latentSupportSize(new Independent(new Bernoulli({ logits: tf.zeros([4, 5]) }), 1))).toBe(32);
       const cat = new Independent(new Categorical({ logits: tf.zeros([4, 2, 3]) }), 1);
       expect(latentSupportSize(cat)).toBe(9);
-      expect(enumerateLatentSupport(cat)!.arraySync()).toEqual([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2], [2, 0], [2, 1], [2, 2]]);
-      expect(enumerateLatentSupport(new OneHotCategorical({ logits: tf.zeros([1, 2]) }))!.arraySync()).toEqual([[1, 0], [0, 1]]);
+      expect(enumerateLatentSupport(cat)!.arraySync()).toEqual([
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [1, 0],
+        [1, 1],
+        [1, 2],
+        [2, 0],
+        [2, 1],
+        [2, 2],
+      ]);
+      expect(enumerateLatentSupport(new OneHotCategorical({ logits: tf.zeros([1, 2]) }))!.arraySync()).toEqual([
+        [1, 0],
+        [0, 1],
+      ]);
       expect(latentSupportSize(new Independent(new Poisson({ rate: tf.ones([4, 2]) }), 1))).toBeUndefined();
       expect(latentSupportSize(new Independent(new Normal({ loc: tf.zeros([4, 2]), scale: 1 }), 1))).toBeUndefined();
       expect(enumerateLatentSupport(new Bernoulli({ logits: tf.zeros([4]) }))).toBeUndefined(); // event [] is not a latent row
@@ -63,7 +92,9 @@ describe('enumeration', () => {
       const inputs = tinyInputs('bernoulli', params);
       const t = elbo(inputs, { estimator: 'enumerate' });
       expect(t.estimator).toBe('enumerate');
-      const e = t.elbo.dataSync(), kl = t.kl.dataSync(), lpx = logMarginalByEnumeration(inputs).dataSync();
+      const e = t.elbo.dataSync(),
+        kl = t.kl.dataSync(),
+        lpx = logMarginalByEnumeration(inputs).dataSync();
       ref.elbo.forEach((v, i) => {
         expect(e[i]).toBeCloseTo(v, 5);
         expect(kl[i]).toBeCloseTo(ref.kl[i]!, 5);
@@ -103,12 +134,14 @@ describe('enumeration', () => {
       const posterior = new Independent(new Binomial({ totalCount: 2, probs: tf.tensor2d([p]) }), 1);
       const prior = new Independent(new Binomial({ totalCount: 2, probs: [0.5, 0.5] }), 1);
       const w = [0.5, -0.3];
-      const decode = (z: tf.Tensor) => new Independent(new Normal({ loc: tf.matMul(z, tf.tensor2d(w, [2, 1])), scale: 1 }), 1);
+      const decode = (z: tf.Tensor) =>
+        new Independent(new Normal({ loc: tf.matMul(z, tf.tensor2d(w, [2, 1])), scale: 1 }), 1);
       expect(latentSupportSize(posterior)).toBe(9);
       expect(elbo({ x, posterior, prior, decode }).estimator).toBe('enumerate'); // 'auto': no rsample, 9 values
       const t = elbo({ x, posterior, prior, decode }, { estimator: 'enumerate', kl: 'monte-carlo' });
       const binom = (k: number, q: number): number => [1, 2, 1][k]! * q ** k * (1 - q) ** (2 - k);
-      let rec = 0, kl = 0;
+      let rec = 0,
+        kl = 0;
       for (let a = 0; a <= 2; a++) {
         for (let b = 0; b <= 2; b++) {
           const q = binom(a, p[0]!) * binom(b, p[1]!);
@@ -130,8 +163,11 @@ describe('enumeration', () => {
       const f = (raw: tf.Tensor): tf.Scalar => {
         const posterior = new OneHotCategorical({ logits: tf.add(raw, tf.tensor2d([[0, 0, -Infinity]])) });
         const prior = new OneHotCategorical({ probs: [0.2, 0.3, 0.5] });
-        const decode = (z: tf.Tensor) => new Independent(new Normal({ loc: tf.slice(z, [0, 0], [-1, 2]), scale: 1 }), 1);
-        return tf.sum(elbo({ x, posterior, prior, decode }, { estimator: 'enumerate', kl: 'monte-carlo' }).elbo) as tf.Scalar;
+        const decode = (z: tf.Tensor) =>
+          new Independent(new Normal({ loc: tf.slice(z, [0, 0], [-1, 2]), scale: 1 }), 1);
+        return tf.sum(
+          elbo({ x, posterior, prior, decode }, { estimator: 'enumerate', kl: 'monte-carlo' }).elbo,
+        ) as tf.Scalar;
       };
       const { value, grad } = tf.valueAndGrad(f)(tf.tensor2d([[0.6, 0.4, 0.7]]));
       expect(Number.isFinite(value.dataSync()[0]!)).toBe(true);
@@ -146,7 +182,9 @@ describe('enumeration', () => {
       const poisson = new Independent(new Poisson({ rate: tf.ones([3, 2]) }), 1);
       const prior = new Independent(new Poisson({ rate: [1, 1] }), 1);
       expect(() => logMarginalByEnumeration({ x, posterior: poisson, prior, decode })).toThrowError(ArgumentError);
-      expect(() => elbo({ x, posterior: poisson, prior, decode }, { estimator: 'enumerate' })).toThrowError(/"score-function"/);
+      expect(() => elbo({ x, posterior: poisson, prior, decode }, { estimator: 'enumerate' })).toThrowError(
+        /"score-function"/,
+      );
       const wrong = new Independent(new Bernoulli({ logits: tf.zeros([4, 2]) }), 1);
       expect(() => elbo({ x, posterior: wrong, prior, decode }, { estimator: 'enumerate' })).toThrowError(ShapeError);
     });

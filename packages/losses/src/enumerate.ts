@@ -84,7 +84,10 @@ export function decodeSupport(inputs: VariationalInputs, caller: string): { z: t
   const { x, posterior, decode } = inputs;
   const n = x.shape[0]!;
   if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {
-    throw new ShapeError('posterior', `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`);
+    throw new ShapeError(
+      'posterior',
+      `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`,
+    );
   }
   return tf.tidy(() => {
     const support = enumerateLatentSupport(posterior);

@@ -20,9 +20,18 @@ function inputsFor(family: Family): VariationalInputs {
   const n = 3;
   const x = tf.tensor2d([0.5, -0.3, 1.2], [n, 1]);
   const d = family === 'bernoulli-7' ? 7 : 2;
-  const logits = tf.tensor2d(Array.from({ length: n * d }, (_, i) => Math.sin(i + 1)), [n, d]);
-  const decode = (z: tf.Tensor): Distribution => new Independent(new Normal({ loc: tf.slice(z, [0, 0], [-1, 1]), scale: 1 }), 1);
-  const both = (make: (t: tf.Tensor) => Distribution, priorParam: tf.Tensor) => ({ x, posterior: make(logits), prior: make(priorParam), decode });
+  const logits = tf.tensor2d(
+    Array.from({ length: n * d }, (_, i) => Math.sin(i + 1)),
+    [n, d],
+  );
+  const decode = (z: tf.Tensor): Distribution =>
+    new Independent(new Normal({ loc: tf.slice(z, [0, 0], [-1, 1]), scale: 1 }), 1);
+  const both = (make: (t: tf.Tensor) => Distribution, priorParam: tf.Tensor) => ({
+    x,
+    posterior: make(logits),
+    prior: make(priorParam),
+    decode,
+  });
   switch (family) {
     case 'normal':
       return both((t) => new Independent(new Normal({ loc: t, scale: 0.7 }), 1), tf.zeros([d]));
@@ -45,7 +54,9 @@ describe('resolveEstimator', () => {
       expect(resolveEstimator(inputsFor('bernoulli-7').posterior, 'auto')).toBe('score-function'); // 128 > 64
       expect(resolveEstimator(inputsFor('bernoulli-7').posterior, 'auto', { maxEnumerate: 128 })).toBe('enumerate');
       expect(resolveEstimator(inputsFor('poisson').posterior, 'auto')).toBe('score-function');
-      expect(resolveEstimator(inputsFor('bernoulli').posterior, 'auto', { allowEnumerate: false })).toBe('score-function');
+      expect(resolveEstimator(inputsFor('bernoulli').posterior, 'auto', { allowEnumerate: false })).toBe(
+        'score-function',
+      );
     });
   });
 
@@ -54,8 +65,12 @@ describe('resolveEstimator', () => {
       const poisson = inputsFor('poisson').posterior;
       expect(() => resolveEstimator(poisson, 'reparam')).toThrowError(ArgumentError);
       expect(() => resolveEstimator(poisson, 'reparam')).toThrowError(/Poisson|Independent.*"score-function"/);
-      expect(() => resolveEstimator(inputsFor('bernoulli').posterior, 'reparam')).toThrowError(/"enumerate" \(its support has 4 values\)/);
-      expect(() => resolveEstimator(inputsFor('normal').posterior, 'enumerate')).toThrowError(/"reparam" or "score-function"/);
+      expect(() => resolveEstimator(inputsFor('bernoulli').posterior, 'reparam')).toThrowError(
+        /"enumerate" \(its support has 4 values\)/,
+      );
+      expect(() => resolveEstimator(inputsFor('normal').posterior, 'enumerate')).toThrowError(
+        /"reparam" or "score-function"/,
+      );
       expect(() => resolveEstimator(poisson, 'magic' as never)).toThrowError(/"estimator" must be one of/);
       expect(() => resolveEstimator(poisson, 'auto', { maxEnumerate: 0 })).toThrowError(/"maxEnumerate"/);
       expect(() => iwaeTerms(inputsFor('bernoulli'), { estimator: 'enumerate' })).toThrowError(ArgumentError);
@@ -98,9 +113,18 @@ describe('the objectives report their estimator', () => {
       const decode = (z: tf.Tensor): Distribution => new Independent(new Normal({ loc: tf.mul(z, 2), scale: 1 }), 1);
       const ell = 0.4;
       const f = (logit: tf.Tensor): tf.Scalar =>
-        tf.sum(elbo({ x, posterior: new Independent(new Bernoulli({ logits: logit }), 1), prior, decode }, { estimator: 'score-function', seed: 3 }).elbo) as tf.Scalar;
-      const g = tf.grad(f)(tf.tensor2d([[ell]])).dataSync()[0]!;
-      const z = new Independent(new Bernoulli({ logits: tf.tensor2d([[ell]]) }), 1).sample([], { seed: 3 }).dataSync()[0]!;
+        tf.sum(
+          elbo(
+            { x, posterior: new Independent(new Bernoulli({ logits: logit }), 1), prior, decode },
+            { estimator: 'score-function', seed: 3 },
+          ).elbo,
+        ) as tf.Scalar;
+      const g = tf
+        .grad(f)(tf.tensor2d([[ell]]))
+        .dataSync()[0]!;
+      const z = new Independent(new Bernoulli({ logits: tf.tensor2d([[ell]]) }), 1)
+        .sample([], { seed: 3 })
+        .dataSync()[0]!;
       const s = 1 / (1 + Math.exp(-ell));
       const logLik = -0.5 * (0.8 - 2 * z) ** 2 - 0.5 * Math.log(2 * Math.PI);
       // KL(Bern(s) ‖ Bern(0.3)) = s log(s/0.3) + (1−s) log((1−s)/0.7); ∂/∂ℓ = s(1−s)·(ℓ − logit(0.3))
@@ -126,31 +150,36 @@ describe('errors leave no tensors and no state behind', () => {
   fcTest.prop(
     [
       fc.constantFrom<Family>('normal', 'bernoulli', 'one-hot', 'poisson'),
-      fc.constantFrom('reparam', 'score-function', 'enumerate', 'auto') as fc.Arbitrary<'reparam' | 'score-function' | 'enumerate' | 'auto'>,
+      fc.constantFrom('reparam', 'score-function', 'enumerate', 'auto') as fc.Arbitrary<
+        'reparam' | 'score-function' | 'enumerate' | 'auto'
+      >,
       fc.constantFrom('none', 'leave-one-out') as fc.Arbitrary<'none' | 'leave-one-out'>,
       fc.integer({ min: 0, max: 3 }),
       fc.constantFrom('auto', 'analytic', 'monte-carlo') as fc.Arbitrary<'auto' | 'analytic' | 'monte-carlo'>,
     ],
     { numRuns: Number(process.env.VARIA_PROPERTY_RUNS ?? 60), seed: 18 },
-  )('any estimator × family × baseline × K × KL mode works (finite, reported) or throws a VariaError, without leaks', (family, estimator, baseline, samples, kl) => {
-    const start = tf.memory().numTensors;
-    tf.tidy(() => {
-      const inputs = inputsFor(family);
-      for (const run of [
-        () => elbo(inputs, { estimator, baseline, samples, kl, seed: 5 }),
-        () => negativeElbo(inputs, { estimator, baseline, samples, kl, seed: 5 }),
-        () => iwaeTerms(inputs, { estimator, baseline, k: samples, seed: 5 }),
-      ]) {
-        try {
-          const out = run() as unknown as Record<string, unknown>;
-          expect(['reparam', 'score-function', 'enumerate']).toContain(out.estimator);
-          const value = (out.elbo ?? out.loss ?? out.iwae) as tf.Tensor;
-          expect(Array.from(value.dataSync()).every(Number.isFinite)).toBe(true);
-        } catch (e) {
-          expect(e).toBeInstanceOf(VariaError);
+  )(
+    'any estimator × family × baseline × K × KL mode works (finite, reported) or throws a VariaError, without leaks',
+    (family, estimator, baseline, samples, kl) => {
+      const start = tf.memory().numTensors;
+      tf.tidy(() => {
+        const inputs = inputsFor(family);
+        for (const run of [
+          () => elbo(inputs, { estimator, baseline, samples, kl, seed: 5 }),
+          () => negativeElbo(inputs, { estimator, baseline, samples, kl, seed: 5 }),
+          () => iwaeTerms(inputs, { estimator, baseline, k: samples, seed: 5 }),
+        ]) {
+          try {
+            const out = run() as unknown as Record<string, unknown>;
+            expect(['reparam', 'score-function', 'enumerate']).toContain(out.estimator);
+            const value = (out.elbo ?? out.loss ?? out.iwae) as tf.Tensor;
+            expect(Array.from(value.dataSync()).every(Number.isFinite)).toBe(true);
+          } catch (e) {
+            expect(e).toBeInstanceOf(VariaError);
+          }
         }
-      }
-    });
-    expect(tf.memory().numTensors).toBe(start);
-  });
+      });
+      expect(tf.memory().numTensors).toBe(start);
+    },
+  );
 });

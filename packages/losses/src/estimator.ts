@@ -41,7 +41,10 @@ export function resolveEstimator(
 ): ResolvedEstimator {
   const estimator = requested ?? 'auto';
   if (!ESTIMATORS.includes(estimator)) {
-    throw new ArgumentError('estimator', `"estimator" must be one of ${ESTIMATORS.join(', ')}, got ${JSON.stringify(estimator)}`);
+    throw new ArgumentError(
+      'estimator',
+      `"estimator" must be one of ${ESTIMATORS.join(', ')}, got ${JSON.stringify(estimator)}`,
+    );
   }
   const maxEnumerate = checkMaxEnumerate(options.maxEnumerate);
   const allowEnumerate = options.allowEnumerate ?? true;
@@ -61,7 +64,10 @@ export function resolveEstimator(
       return 'reparam';
     case 'enumerate':
       if (!allowEnumerate) {
-        throw new ArgumentError('estimator', `"estimator": "enumerate" has no form for this objective; choose "reparam" or "score-function"`);
+        throw new ArgumentError(
+          'estimator',
+          `"estimator": "enumerate" has no form for this objective; choose "reparam" or "score-function"`,
+        );
       }
       if (size === undefined) {
         throw new ArgumentError(

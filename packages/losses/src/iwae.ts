@@ -78,7 +78,10 @@ export function iwaeTerms(inputs: VariationalInputs, options: IwaeOptions = {}):
     const bound = tf.sub(tf.logSumExp(logW, 0), Math.log(k));
     if (baseline === undefined) return bound;
     const signal = tf.broadcastTo(tf.expandDims(bound, 0), logW.shape);
-    return tf.add(bound, scoreSurrogate(inputs.x, logQ, signal, baseline, 'sum', () => vimcoBaseline(logW)));
+    return tf.add(
+      bound,
+      scoreSurrogate(inputs.x, logQ, signal, baseline, 'sum', () => vimcoBaseline(logW)),
+    );
   });
   return baseline === undefined ? { iwae, estimator } : { iwae, estimator, baseline: baselineName(baseline) };
 }

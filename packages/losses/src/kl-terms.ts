@@ -20,10 +20,20 @@ export interface KLTerms {
  * own estimate (Monte Carlo on the samples, or the exact sum over an enumerated support). `fallback` is called only
  * when it is used.
  */
-export function klTerms(posterior: Distribution, prior: Distribution, fallback: () => tf.Tensor, mode: KLMode): KLTerms {
+export function klTerms(
+  posterior: Distribution,
+  prior: Distribution,
+  fallback: () => tf.Tensor,
+  mode: KLMode,
+): KLTerms {
   if (mode !== 'monte-carlo') {
     try {
-      if (posterior instanceof Independent && prior instanceof Independent && posterior.reinterpretedBatchDims === 1 && prior.reinterpretedBatchDims === 1) {
+      if (
+        posterior instanceof Independent &&
+        prior instanceof Independent &&
+        posterior.reinterpretedBatchDims === 1 &&
+        prior.reinterpretedBatchDims === 1
+      ) {
         const perDim = klDivergence(posterior.base, prior.base);
         return { kl: tf.sum(perDim, -1), perDim, analytic: true };
       }

@@ -29,7 +29,10 @@ export function resolveBaseline(baseline: BaselineOption | undefined, k: number)
   }
   if (b === 'none') return b;
   if (typeof b !== 'object' || b === null || typeof b.compute !== 'function') {
-    throw new ArgumentError('baseline', `"baseline" must be "none", "leave-one-out" or a Baseline object (with compute), got ${String(b)}`);
+    throw new ArgumentError(
+      'baseline',
+      `"baseline" must be "none", "leave-one-out" or a Baseline object (with compute), got ${String(b)}`,
+    );
   }
   return b;
 }

@@ -20,11 +20,18 @@ function model(xs: number[]): VariationalInputs {
   return {
     x: tf.tensor2d(xs, [n, 1]),
     posterior: new Independent(
-      new Normal({ loc: tf.tensor2d(xs.flatMap((x) => [x / 2, -x]), [n, 2]), scale: tf.fill([n, 2], 0.5) }),
+      new Normal({
+        loc: tf.tensor2d(
+          xs.flatMap((x) => [x / 2, -x]),
+          [n, 2],
+        ),
+        scale: tf.fill([n, 2], 0.5),
+      }),
       1,
     ),
     prior: new Independent(new Normal({ loc: [0, 0], scale: [1, 1] }), 1),
-    decode: (z) => new Independent(new Normal({ loc: tf.slice(z, [0, 0], [-1, 1]), scale: 1 }, { validateArgs: false }), 1),
+    decode: (z) =>
+      new Independent(new Normal({ loc: tf.slice(z, [0, 0], [-1, 1]), scale: 1 }, { validateArgs: false }), 1),
   };
 }
 
@@ -53,7 +60,11 @@ describe('negativeElbo', () => {
     tf.tidy(() => {
       // KL(N(m, s²) ‖ N(0, 1)) per dimension = −log s + ½(s² + m²) − ½, summed over d = 2, averaged over n
       const xs = [0.4, -1.1];
-      const analytic = xs.reduce((acc, x) => acc + [x / 2, -x].reduce((a, m) => a - Math.log(0.5) + 0.5 * (0.25 + m * m) - 0.5, 0), 0) / 2;
+      const analytic =
+        xs.reduce(
+          (acc, x) => acc + [x / 2, -x].reduce((a, m) => a - Math.log(0.5) + 0.5 * (0.25 + m * m) - 0.5, 0),
+          0,
+        ) / 2;
       const inputs = model(xs);
       expect(negativeElbo(inputs, { kl: 'analytic' }).kl.dataSync()[0]).toBeCloseTo(analytic, 5);
       const many = negativeElbo(inputs, { kl: 'monte-carlo', samples: 20000, seed: 1 }).kl.dataSync()[0]!;

@@ -45,7 +45,10 @@ export function sampleAndReconstructRows(
   const { x, posterior, decode } = inputs;
   const n = x.shape[0]!;
   if (posterior.batchShape.length !== 1 || posterior.batchShape[0] !== n) {
-    throw new ShapeError('posterior', `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`);
+    throw new ShapeError(
+      'posterior',
+      `posterior batch shape must be [${n}] (one per example), got [${posterior.batchShape.join(', ')}]`,
+    );
   }
   const sampleShape = k === 1 ? [] : [k];
   const z = reparameterize ? posterior.rsample(sampleShape, { seed }) : posterior.sample(sampleShape, { seed });

@@ -26,11 +26,11 @@ export const X0 = [
 ];
 
 /** Base parameter values for a latent with L logits and d latent coordinates, D = 2 features. */
-export function baseParams(l: number, d: number): { encW: number[][]; encB: number[]; decV: number[][]; decA: number[] } {
-  const encW = [
-    [0.9, -0.5, 0.3, 0.2].slice(0, l),
-    [-0.3, 0.7, -0.6, 0.4].slice(0, l),
-  ];
+export function baseParams(
+  l: number,
+  d: number,
+): { encW: number[][]; encB: number[]; decV: number[][]; decA: number[] } {
+  const encW = [[0.9, -0.5, 0.3, 0.2].slice(0, l), [-0.3, 0.7, -0.6, 0.4].slice(0, l)];
   const decV = [
     [1.5, -0.8],
     [-1.2, 1.4],
@@ -90,7 +90,10 @@ export function replicaGradients(params: TinyParams, objective: (p: TinyParams) 
     };
     const grads = tf.grads(f)(names.map((n) => params[n]));
     const m = params.encW.shape[0]!;
-    return tf.concat(grads.map((g) => tf.reshape(g, [m, -1])), 1);
+    return tf.concat(
+      grads.map((g) => tf.reshape(g, [m, -1])),
+      1,
+    );
   });
   const values = all.dataSync() as Float32Array;
   all.dispose();
@@ -103,6 +106,7 @@ export function columnStats(values: Float32Array, m: number): { mean: number[]; 
   const mean = new Array<number>(p).fill(0);
   const variance = new Array<number>(p).fill(0);
   for (let r = 0; r < m; r++) for (let j = 0; j < p; j++) mean[j]! += values[r * p + j]! / m;
-  for (let r = 0; r < m; r++) for (let j = 0; j < p; j++) variance[j]! += (values[r * p + j]! - mean[j]!) ** 2 / (m - 1);
+  for (let r = 0; r < m; r++)
+    for (let j = 0; j < p; j++) variance[j]! += (values[r * p + j]! - mean[j]!) ** 2 / (m - 1);
   return { mean, se: variance.map((v) => Math.sqrt(v / m)), variance };
 }

@@ -41,5 +41,6 @@ const args = [gyp, 'rebuild', '--directory', nativeDir, '--loglevel', 'warn'];
 if (nodedir) args.push(`--nodedir=${nodedir}`);
 const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 if (result.status !== 0) fail(`node-gyp exited with ${result.status ?? result.signal}`);
-if (!existsSync(join(nativeDir, 'build', 'Release', 'varia_native.node'))) fail('node-gyp produced no varia_native.node');
+if (!existsSync(join(nativeDir, 'build', 'Release', 'varia_native.node')))
+  fail('node-gyp produced no varia_native.node');
 console.error('@varia/native-kernels: built native/build/Release/varia_native.node');

@@ -18,13 +18,28 @@ describe.skipIf(skipNative)(`native ${ADAM_UPDATE_KERNEL} on the wasm backend`, 
     const g = randomArray(size, 2);
     const m = randomArray(size, 3).map((x) => x * 0.1);
     const v = randomArray(size, 4).map((x) => x * x * 0.01);
-    const attrs = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, beta1Power: 0.9 ** 3, beta2Power: 0.999 ** 3 };
+    const attrs = {
+      learningRate: 0.01,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      beta1Power: 0.9 ** 3,
+      beta2Power: 0.999 ** 3,
+    };
     const before = tf.memory().numTensors;
-    const inputs = { variable: tf.tensor1d(w), gradient: tf.tensor1d(g), firstMoment: tf.tensor1d(m), secondMoment: tf.tensor1d(v) };
+    const inputs = {
+      variable: tf.tensor1d(w),
+      gradient: tf.tensor1d(g),
+      firstMoment: tf.tensor1d(m),
+      secondMoment: tf.tensor1d(v),
+    };
     const [w2, m2, v2] = tf.engine().runKernel(ADAM_UPDATE_KERNEL, inputs, attrs) as tf.Tensor[];
     const mRef = Array.from(m, (mi, i) => 0.9 * mi + 0.1 * g[i]!);
     const vRef = Array.from(v, (vi, i) => 0.999 * vi + 0.001 * g[i]! ** 2);
-    const wRef = Array.from(w, (wi, i) => wi - (0.01 * (mRef[i]! / (1 - 0.9 ** 3))) / (Math.sqrt(vRef[i]! / (1 - 0.999 ** 3)) + 1e-8));
+    const wRef = Array.from(
+      w,
+      (wi, i) => wi - (0.01 * (mRef[i]! / (1 - 0.9 ** 3))) / (Math.sqrt(vRef[i]! / (1 - 0.999 ** 3)) + 1e-8),
+    );
     expect(maxAbsDiff(m2!.dataSync(), mRef)).toBeLessThan(1e-6);
     expect(maxAbsDiff(v2!.dataSync(), vRef)).toBeLessThan(1e-7);
     expect(maxAbsDiff(w2!.dataSync(), wRef)).toBeLessThan(1e-5);
@@ -38,9 +53,17 @@ describe.skipIf(skipNative)(`native ${ADAM_UPDATE_KERNEL} on the wasm backend`, 
       const x = tf.zeros([4]);
       const y = tf.zeros([5]);
       const attrs = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, beta1Power: 0.9, beta2Power: 0.999 };
-      expect(() => tf.engine().runKernel(ADAM_UPDATE_KERNEL, { variable: x, gradient: y, firstMoment: x, secondMoment: x }, attrs)).toThrow(/one shape/);
       expect(() =>
-        tf.engine().runKernel(ADAM_UPDATE_KERNEL, { variable: x, gradient: x, firstMoment: x, secondMoment: x }, { ...attrs, epsilon: Number.NaN }),
+        tf.engine().runKernel(ADAM_UPDATE_KERNEL, { variable: x, gradient: y, firstMoment: x, secondMoment: x }, attrs),
+      ).toThrow(/one shape/);
+      expect(() =>
+        tf
+          .engine()
+          .runKernel(
+            ADAM_UPDATE_KERNEL,
+            { variable: x, gradient: x, firstMoment: x, secondMoment: x },
+            { ...attrs, epsilon: Number.NaN },
+          ),
       ).toThrow(/epsilon/);
     });
   });

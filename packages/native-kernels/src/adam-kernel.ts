@@ -1,4 +1,11 @@
-import { type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import {
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+  util,
+} from '@tensorflow/tfjs-core';
 import { ADAM_UPDATE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
@@ -23,15 +30,19 @@ export function nativeAdamUpdate(addon: NativeAddon): KernelConfig {
     const size = util.sizeFromShape(w.shape);
     for (const t of [g, m, v]) {
       if (util.sizeFromShape(t.shape) !== size) {
-        throw new Error(`${ADAM_UPDATE_KERNEL}: inputs must have one shape, got [${w.shape.join(', ')}] and [${t.shape.join(', ')}]`);
+        throw new Error(
+          `${ADAM_UPDATE_KERNEL}: inputs must have one shape, got [${w.shape.join(', ')}] and [${t.shape.join(', ')}]`,
+        );
       }
     }
     const attr = (name: string): number => {
       const value = Number(args.attrs?.[name]);
-      if (!Number.isFinite(value)) throw new Error(`${ADAM_UPDATE_KERNEL}: attribute "${name}" must be a finite number`);
+      if (!Number.isFinite(value))
+        throw new Error(`${ADAM_UPDATE_KERNEL}: attribute "${name}" must be a finite number`);
       return value;
     };
-    if (!heapBuffer(backend)) throw new Error(`${ADAM_UPDATE_KERNEL}: the threaded wasm build's shared memory is not supported`);
+    if (!heapBuffer(backend))
+      throw new Error(`${ADAM_UPDATE_KERNEL}: the threaded wasm build's shared memory is not supported`);
     const outs = [w, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
     const [w2, m2, v2] = outs as [TensorInfo, TensorInfo, TensorInfo];
     const heap = heapBuffer(backend)!; // read after the allocations, which may have grown the memory

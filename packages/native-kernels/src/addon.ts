@@ -57,7 +57,13 @@ export interface NativeAddon {
 }
 
 /** Where the build script puts the addon: `<package>/native/build/Release/varia_native.node`. */
-export const ADDON_PATH = join(dirname(dirname(fileURLToPath(import.meta.url))), 'native', 'build', 'Release', 'varia_native.node');
+export const ADDON_PATH = join(
+  dirname(dirname(fileURLToPath(import.meta.url))),
+  'native',
+  'build',
+  'Release',
+  'varia_native.node',
+);
 
 let addon: NativeAddon | undefined;
 

@@ -18,8 +18,10 @@ const softplus64 = (a: number): number => Math.max(a, 0) + Math.log1p(Math.exp(-
 
 /** log Γ(x) in float64 by the Lanczos approximation (g = 7, n = 9), with reflection below ½: an independent reference. */
 function lgamma64(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma64(1 - x);
   const z = x - 1;
   let a = c[0]!;
@@ -39,7 +41,18 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
   // a spread of magnitudes: uniform(−1,1)·10^k for k in −6…2, and the float32 range's ends
   const values = Float32Array.from([
     ...Array.from({ length: 9 }, (_, k) => Array.from(randomArray(2000, k + 1), (v) => v * 10 ** (k - 6))).flat(),
-    -103, -100, -87.5, -80, -20, -1e-30, 0, 1e-30, 20, 80, 88, 88.7,
+    -103,
+    -100,
+    -87.5,
+    -80,
+    -20,
+    -1e-30,
+    0,
+    1e-30,
+    20,
+    80,
+    88,
+    88.7,
   ]);
 
   it('softplus is within 3e-7 relative of float64 (absolute 1e-37 where the exact value is subnormal)', () => {
@@ -48,7 +61,8 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
     const y = tf.softplus(x);
     const got = y.dataSync();
     expect(worstRelative(got, (i) => softplus64(values[i]!), 1e-30)).toBeLessThan(3e-7);
-    for (let i = 0; i < got.length; i++) if (values[i]! < -87) expect(Math.abs(got[i]! - softplus64(values[i]!))).toBeLessThan(1e-37);
+    for (let i = 0; i < got.length; i++)
+      if (values[i]! < -87) expect(Math.abs(got[i]! - softplus64(values[i]!))).toBeLessThan(1e-37);
     tf.dispose([x, y]);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -66,7 +80,16 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
   });
 
   it('log is within 3e-7 relative of float64 for normal and subnormal inputs', () => {
-    const xs = Float32Array.from([...Array.from(randomArray(5000, 42), (v) => Math.abs(v) * 1e4), ...values.map(Math.abs).filter((v) => v > 0), 1, 2, 0.5, 1e-40, 1e-45, 3.4e38]);
+    const xs = Float32Array.from([
+      ...Array.from(randomArray(5000, 42), (v) => Math.abs(v) * 1e4),
+      ...values.map(Math.abs).filter((v) => v > 0),
+      1,
+      2,
+      0.5,
+      1e-40,
+      1e-45,
+      3.4e38,
+    ]);
     tf.tidy(() => {
       const got = tf.log(tf.tensor1d(xs)).dataSync();
       expect(worstRelative(got, (i) => Math.log(xs[i]!), 1e-6)).toBeLessThan(3e-7);
@@ -74,11 +97,22 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
   });
 
   it('log1p is within 3e-7 relative of float64, tiny arguments included', () => {
-    const xs = Float32Array.from([...values.filter((v) => v > -1), ...Array.from(randomArray(3000, 77), (v) => Math.abs(v) * 1e3), 255, 1e-38, -0.999]);
+    const xs = Float32Array.from([
+      ...values.filter((v) => v > -1),
+      ...Array.from(randomArray(3000, 77), (v) => Math.abs(v) * 1e3),
+      255,
+      1e-38,
+      -0.999,
+    ]);
     tf.tidy(() => {
       const got = tf.log1p(tf.tensor1d(xs)).dataSync();
       expect(worstRelative(got, (i) => Math.log1p(xs[i]!), 1e-38)).toBeLessThan(3e-7);
-      expect(Array.from(tf.log1p(tf.tensor1d([-1, -2, Infinity, 0])).dataSync())).toEqual([-Infinity, Number.NaN, Infinity, 0]);
+      expect(Array.from(tf.log1p(tf.tensor1d([-1, -2, Infinity, 0])).dataSync())).toEqual([
+        -Infinity,
+        Number.NaN,
+        Infinity,
+        0,
+      ]);
     });
   });
 
@@ -86,7 +120,15 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
     const xs = Float32Array.from([
       ...Array.from(randomArray(3000, 5), (v) => Math.abs(v) * 20 + 1e-3),
       ...Array.from({ length: 256 }, (_, k) => k + 1), // log Γ(count + 1)
-      1e-6, 0.5, 1, 2, 5.999, 6, 6.001, 1e3, 1e6,
+      1e-6,
+      0.5,
+      1,
+      2,
+      5.999,
+      6,
+      6.001,
+      1e3,
+      1e6,
     ]);
     tf.tidy(() => {
       const got = (tf.engine().runKernel(LGAMMA_KERNEL, { x: tf.tensor1d(xs) }, {}) as tf.Tensor).dataSync();
@@ -94,7 +136,9 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
         const want = lgamma64(xs[i]!);
         expect(Math.abs(got[i]! - want)).toBeLessThan(4e-6 + 3e-7 * Math.abs(want));
       }
-      const special = (tf.engine().runKernel(LGAMMA_KERNEL, { x: tf.tensor1d([0, -1, Number.NaN, Infinity]) }, {}) as tf.Tensor).dataSync();
+      const special = (
+        tf.engine().runKernel(LGAMMA_KERNEL, { x: tf.tensor1d([0, -1, Number.NaN, Infinity]) }, {}) as tf.Tensor
+      ).dataSync();
       expect(Array.from(special)).toEqual([Number.NaN, Number.NaN, Number.NaN, Infinity]);
     });
   });
@@ -118,7 +162,9 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
 
   it('softplus gradient (tfjs: σ(x)·dy) is unchanged', () => {
     tf.tidy(() => {
-      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.softplus(x)))(tf.tensor1d([-3, 0, 2])).dataSync();
+      const g = tf
+        .grad((x: tf.Tensor) => tf.sum(tf.softplus(x)))(tf.tensor1d([-3, 0, 2]))
+        .dataSync();
       [-3, 0, 2].forEach((v, i) => expect(g[i]).toBeCloseTo(1 / (1 + Math.exp(-v)), 6));
     });
   });
@@ -143,10 +189,16 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
       expect(s0.dataSync()[7]).toBeCloseTo(at(0, 0, 1, 1) + at(1, 0, 1, 1) + at(2, 0, 1, 1), 5);
       const sLast = tf.sum(x, -1);
       expect(sLast.shape).toEqual([3, 4, 5]);
-      expect(sLast.dataSync()[0]).toBeCloseTo([0, 1, 2, 3, 4, 5].reduce((s, l) => s + at(0, 0, 0, l), 0), 5);
+      expect(sLast.dataSync()[0]).toBeCloseTo(
+        [0, 1, 2, 3, 4, 5].reduce((s, l) => s + at(0, 0, 0, l), 0),
+        5,
+      );
       const all = tf.sum(x);
       expect(all.shape).toEqual([]);
-      expect(all.dataSync()[0]).toBeCloseTo(Array.from(data).reduce((s, v) => s + v, 0), 3);
+      expect(all.dataSync()[0]).toBeCloseTo(
+        Array.from(data).reduce((s, v) => s + v, 0),
+        3,
+      );
       // non-contiguous axes and integer tensors go to the wasm kernel, with the same meaning
       expect(tf.sum(x, [0, 2]).shape).toEqual([4, 6]);
       expect(tf.sum(tf.tensor1d([1, 2, 3], 'int32')).dtype).toBe('int32');

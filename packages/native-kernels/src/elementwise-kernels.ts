@@ -1,4 +1,11 @@
-import { type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import {
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+  util,
+} from '@tensorflow/tfjs-core';
 import { LGAMMA_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
@@ -23,9 +30,9 @@ export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelC
   const op = UNARY_OPS[original.kernelName as keyof typeof UNARY_OPS];
   if (op === undefined) throw new Error(`native-kernels: no native ${original.kernelName}`);
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
-    const x = args.inputs['x'];
+    const x = args.inputs.x;
     const backend = asWasmBackend(args.backend);
-    if (!x || x.dtype !== 'float32' || !heapBuffer(backend)) return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    if (x?.dtype !== 'float32' || !heapBuffer(backend)) return original.kernelFunc(args as Parameters<KernelFunc>[0]);
     const out = backend.makeOutput([...x.shape], 'float32');
     const n = size(x.shape);
     if (n > 0) addon.unary(heapBuffer(backend)!, op, n, byteOffset(backend, x), byteOffset(backend, out));
@@ -40,13 +47,15 @@ export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelC
  */
 export function nativeLgamma(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo => {
-    const x = args.inputs['x'];
-    if (!x || x.dtype !== 'float32') throw new Error(`${LGAMMA_KERNEL}: "x" must be a float32 tensor`);
+    const x = args.inputs.x;
+    if (x?.dtype !== 'float32') throw new Error(`${LGAMMA_KERNEL}: "x" must be a float32 tensor`);
     const backend = asWasmBackend(args.backend);
-    if (!heapBuffer(backend)) throw new Error(`${LGAMMA_KERNEL}: the threaded wasm build's shared memory is not supported`);
+    if (!heapBuffer(backend))
+      throw new Error(`${LGAMMA_KERNEL}: the threaded wasm build's shared memory is not supported`);
     const out = backend.makeOutput([...x.shape], 'float32');
     const n = size(x.shape);
-    if (n > 0) addon.unary(heapBuffer(backend)!, UNARY_OPS[LGAMMA_KERNEL], n, byteOffset(backend, x), byteOffset(backend, out));
+    if (n > 0)
+      addon.unary(heapBuffer(backend)!, UNARY_OPS[LGAMMA_KERNEL], n, byteOffset(backend, x), byteOffset(backend, out));
     return out;
   };
   return { kernelName: LGAMMA_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
@@ -59,18 +68,21 @@ export function nativeLgamma(addon: NativeAddon): KernelConfig {
  */
 export function nativeSum(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
-    const x = args.inputs['x'];
+    const x = args.inputs.x;
     const backend = asWasmBackend(args.backend);
     const rank = x?.shape.length ?? 0;
-    const rawAxis = args.attrs?.['axis'];
-    const axes = (rawAxis === undefined || rawAxis === null ? [...Array(rank).keys()] : Array.isArray(rawAxis) ? rawAxis : [rawAxis])
+    const rawAxis = args.attrs?.axis;
+    const axes = (
+      rawAxis === undefined || rawAxis === null ? [...Array(rank).keys()] : Array.isArray(rawAxis) ? rawAxis : [rawAxis]
+    )
       .map((a) => Number(a))
       .map((a) => (a < 0 ? a + rank : a))
       .sort((a, b) => a - b);
     const unique = axes.filter((a, i) => i === 0 || a !== axes[i - 1]);
     const contiguous =
-      unique.length > 0 && unique.every((a, i) => Number.isInteger(a) && a >= 0 && a < rank && (i === 0 || a === unique[i - 1]! + 1));
-    if (!x || x.dtype !== 'float32' || !contiguous || size(x.shape) === 0 || !heapBuffer(backend)) {
+      unique.length > 0 &&
+      unique.every((a, i) => Number.isInteger(a) && a >= 0 && a < rank && (i === 0 || a === unique[i - 1]! + 1));
+    if (x?.dtype !== 'float32' || !contiguous || size(x.shape) === 0 || !heapBuffer(backend)) {
       return original.kernelFunc(args as Parameters<KernelFunc>[0]);
     }
     const first = unique[0]!;
@@ -78,8 +90,10 @@ export function nativeSum(addon: NativeAddon, original: KernelConfig): KernelCon
     const outer = size(x.shape.slice(0, first));
     const reduce = size(x.shape.slice(first, last + 1));
     const inner = size(x.shape.slice(last + 1));
-    const keepDims = Boolean(args.attrs?.['keepDims']);
-    const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
+    const keepDims = Boolean(args.attrs?.keepDims);
+    const outShape = keepDims
+      ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d))
+      : x.shape.filter((_, i) => i < first || i > last);
     const out = backend.makeOutput(outShape, 'float32');
     addon.sum(heapBuffer(backend)!, byteOffset(backend, x), byteOffset(backend, out), outer, reduce, inner);
     return out;

@@ -36,7 +36,17 @@ describe('enableNativeKernels', () => {
     const info = enableNativeKernels({ threads: 1 });
     expect(['onednn', 'openblas']).toContain(info.library);
     expect(info.threads).toBe(1);
-    expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Log1p, tf.Sum, ADAM_UPDATE_KERNEL, LGAMMA_KERNEL]);
+    expect(info.kernels).toEqual([
+      tf.BatchMatMul,
+      tf._FusedMatMul,
+      tf.Softplus,
+      tf.Exp,
+      tf.Log,
+      tf.Log1p,
+      tf.Sum,
+      ADAM_UPDATE_KERNEL,
+      LGAMMA_KERNEL,
+    ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);
     expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeDefined();
@@ -55,7 +65,9 @@ describe('enableNativeKernels', () => {
       if (nativeKernelsProblem(library) !== undefined) continue;
       const info = enableNativeKernels({ library });
       expect(info.library).toBe(library);
-      const c = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).arraySync());
+      const c = tf.tidy(() =>
+        tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).arraySync(),
+      );
       expect(c).toEqual([
         [19, 22],
         [43, 50],
@@ -70,13 +82,16 @@ describe.skipIf(skipNative)('the addon guards the wasm memory', () => {
     const addon = loadAddon();
     enableNativeKernels();
     const heap = new ArrayBuffer(4 * 64);
-    const gemm = (aOffset: number, cOffset: number) => addon.gemm(heap, false, false, 4, 4, 4, 1, aOffset, 0, 0, 0, cOffset, -1, 0, 0, 0);
+    const gemm = (aOffset: number, cOffset: number) =>
+      addon.gemm(heap, false, false, 4, 4, 4, 1, aOffset, 0, 0, 0, cOffset, -1, 0, 0, 0);
     expect(() => gemm(0, 128)).not.toThrow();
     expect(() => gemm(200, 128)).toThrow(/outside the heap/);
     expect(() => gemm(2, 128)).toThrow(/outside the heap/);
     expect(() => gemm(0, 240)).toThrow(/outside the heap/);
     expect(() => addon.gemm(heap, false, false, 0, 4, 4, 1, 0, 0, 0, 0, 128, -1, 0, 0, 0)).toThrow(/m, n, batch/);
     expect(() => addon.gemm(heap, false, false, 4, 4, 4, 1, 0, 0, 0, 0, 128, 0, 3, 0, 0)).toThrow(/bias must have/);
-    expect(() => addon.adam(heap, 64, 0, 0, 0, 0, 0, 0, 4, 0.1, 0.9, 0.999, 1e-8, 0.9, 0.999)).toThrow(/outside the heap/);
+    expect(() => addon.adam(heap, 64, 0, 0, 0, 0, 0, 0, 4, 0.1, 0.9, 0.999, 1e-8, 0.9, 0.999)).toThrow(
+      /outside the heap/,
+    );
   });
 });

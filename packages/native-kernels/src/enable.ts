@@ -68,14 +68,21 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   }
   const wasmKernels = REPLACED.map((name) => originals.get(name) ?? tf.getKernel(name, BACKEND));
   if (wasmKernels.some((k) => k === undefined)) {
-    throw new NativeKernelsUnavailableError('the wasm kernels are not registered (import "@tensorflow/tfjs-backend-wasm" first)');
+    throw new NativeKernelsUnavailableError(
+      'the wasm kernels are not registered (import "@tensorflow/tfjs-backend-wasm" first)',
+    );
   }
-  const initialized = tf.engine().registry['wasm'];
+  const initialized = tf.engine().registry.wasm;
   if (initialized && !heapBuffer(asWasmBackend(initialized))) {
-    throw new NativeKernelsUnavailableError('the wasm backend runs the threaded build, whose shared memory the addon does not take');
+    throw new NativeKernelsUnavailableError(
+      'the wasm backend runs the threaded build, whose shared memory the addon does not take',
+    );
   }
   const addon = loadAddon();
-  const blas = active && (options.library ?? 'auto') === 'auto' ? { kind: active.library, version: active.version, path: active.path } : loadBlas(addon, options.library ?? 'auto');
+  const blas =
+    active && (options.library ?? 'auto') === 'auto'
+      ? { kind: active.library, version: active.version, path: active.path }
+      : loadBlas(addon, options.library ?? 'auto');
   addon.setThreads(threads);
   if (originals.size === 0) {
     const [matMul, fused, softplus, exp, log, log1p, sum] = wasmKernels as tf.KernelConfig[];

@@ -17,9 +17,23 @@ function reference(
   const { m, n, k, batch, aStride, bStride } = dims;
   const out = new Float64Array(batch * m * n);
   for (let i = 0; i < batch; i++) {
-    const c = referenceMatMul(a.subarray(i * aStride, i * aStride + m * k), b.subarray(i * bStride, i * bStride + k * n), m, n, k, transposeA, transposeB);
+    const c = referenceMatMul(
+      a.subarray(i * aStride, i * aStride + m * k),
+      b.subarray(i * bStride, i * bStride + k * n),
+      m,
+      n,
+      k,
+      transposeA,
+      transposeB,
+    );
     for (let e = 0; e < m * n; e++) {
-      const bv = !bias ? 0 : bias.per === 'row' ? bias.values[e % n]! : bias.per === 'matrix' ? bias.values[e]! : bias.values[i * m * n + e]!;
+      const bv = !bias
+        ? 0
+        : bias.per === 'row'
+          ? bias.values[e % n]!
+          : bias.per === 'matrix'
+            ? bias.values[e]!
+            : bias.values[i * m * n + e]!;
       out[i * m * n + e] = activation(c[e]! + bv);
     }
   }
@@ -68,13 +82,36 @@ describe.skipIf(skipNative)('native BatchMatMul and _FusedMatMul on the wasm bac
     tf.tidy(() => {
       const same = tf.matMul(tf.tensor4d(av, [2, 3, m, k]), tf.tensor4d(bv, [2, 3, k, n]));
       expect(same.shape).toEqual([2, 3, m, n]);
-      expect(maxAbsDiff(same.dataSync(), reference(av, bv, { m, n, k, batch: 6, aStride: m * k, bStride: k * n }, false, false))).toBeLessThan(1e-4);
-      const broadcastA = tf.matMul(tf.tensor3d(av.subarray(0, m * k), [1, m, k]), tf.tensor3d(bv.subarray(0, 3 * k * n), [3, k, n]));
+      expect(
+        maxAbsDiff(
+          same.dataSync(),
+          reference(av, bv, { m, n, k, batch: 6, aStride: m * k, bStride: k * n }, false, false),
+        ),
+      ).toBeLessThan(1e-4);
+      const broadcastA = tf.matMul(
+        tf.tensor3d(av.subarray(0, m * k), [1, m, k]),
+        tf.tensor3d(bv.subarray(0, 3 * k * n), [3, k, n]),
+      );
       expect(broadcastA.shape).toEqual([3, m, n]);
-      expect(maxAbsDiff(broadcastA.dataSync(), reference(av, bv, { m, n, k, batch: 3, aStride: 0, bStride: k * n }, false, false))).toBeLessThan(1e-4);
-      const broadcastB = tf.matMul(tf.tensor3d(av.subarray(0, 3 * k * m), [3, k, m]), tf.tensor2d(bv.subarray(0, n * k), [n, k]), true, true);
+      expect(
+        maxAbsDiff(
+          broadcastA.dataSync(),
+          reference(av, bv, { m, n, k, batch: 3, aStride: 0, bStride: k * n }, false, false),
+        ),
+      ).toBeLessThan(1e-4);
+      const broadcastB = tf.matMul(
+        tf.tensor3d(av.subarray(0, 3 * k * m), [3, k, m]),
+        tf.tensor2d(bv.subarray(0, n * k), [n, k]),
+        true,
+        true,
+      );
       expect(broadcastB.shape).toEqual([3, m, n]);
-      expect(maxAbsDiff(broadcastB.dataSync(), reference(av, bv, { m, n, k, batch: 3, aStride: m * k, bStride: 0 }, true, true))).toBeLessThan(1e-4);
+      expect(
+        maxAbsDiff(
+          broadcastB.dataSync(),
+          reference(av, bv, { m, n, k, batch: 3, aStride: m * k, bStride: 0 }, true, true),
+        ),
+      ).toBeLessThan(1e-4);
     });
   });
 
@@ -112,7 +149,15 @@ describe.skipIf(skipNative)('native BatchMatMul and _FusedMatMul on the wasm bac
           activation: name as tf.fused.Activation,
           leakyreluAlpha: 0.3,
         });
-        const expected = reference(av, bv, { m, n, k, batch: 1, aStride: 0, bStride: 0 }, false, false, { values: biasValues, per: 'row' }, f);
+        const expected = reference(
+          av,
+          bv,
+          { m, n, k, batch: 1, aStride: 0, bStride: 0 },
+          false,
+          false,
+          { values: biasValues, per: 'row' },
+          f,
+        );
         expect(maxAbsDiff(y.dataSync(), expected)).toBeLessThan(1e-4);
       });
     });
@@ -124,8 +169,21 @@ describe.skipIf(skipNative)('native BatchMatMul and _FusedMatMul on the wasm bac
     const bv = randomArray(3 * k * n, 11);
     const biasValues = randomArray(n, 12);
     tf.tidy(() => {
-      const y = tf.fused.matMul({ a: tf.tensor3d(av, [3, m, k]), b: tf.tensor3d(bv, [3, k, n]), bias: tf.tensor1d(biasValues), activation: 'relu' });
-      const expected = reference(av, bv, { m, n, k, batch: 3, aStride: m * k, bStride: k * n }, false, false, { values: biasValues, per: 'row' }, (x) => Math.max(0, x));
+      const y = tf.fused.matMul({
+        a: tf.tensor3d(av, [3, m, k]),
+        b: tf.tensor3d(bv, [3, k, n]),
+        bias: tf.tensor1d(biasValues),
+        activation: 'relu',
+      });
+      const expected = reference(
+        av,
+        bv,
+        { m, n, k, batch: 3, aStride: m * k, bStride: k * n },
+        false,
+        false,
+        { values: biasValues, per: 'row' },
+        (x) => Math.max(0, x),
+      );
       expect(maxAbsDiff(y.dataSync(), expected)).toBeLessThan(1e-4);
     });
   });
@@ -141,9 +199,13 @@ describe.skipIf(skipNative)('native BatchMatMul and _FusedMatMul on the wasm bac
       const a = tf.tensor3d(av, [2, m, k]);
       const b = tf.tensor3d(bv, [2, k, n]);
       const y1 = tf.fused.matMul({ a, b, bias: tf.tensor2d(perMatrix, [m, n]) });
-      expect(maxAbsDiff(y1.dataSync(), reference(av, bv, dims, false, false, { values: perMatrix, per: 'matrix' }))).toBeLessThan(1e-4);
+      expect(
+        maxAbsDiff(y1.dataSync(), reference(av, bv, dims, false, false, { values: perMatrix, per: 'matrix' })),
+      ).toBeLessThan(1e-4);
       const y2 = tf.fused.matMul({ a, b, bias: tf.tensor3d(all, [2, m, n]) });
-      expect(maxAbsDiff(y2.dataSync(), reference(av, bv, dims, false, false, { values: all, per: 'all' }))).toBeLessThan(1e-4);
+      expect(
+        maxAbsDiff(y2.dataSync(), reference(av, bv, dims, false, false, { values: all, per: 'all' })),
+      ).toBeLessThan(1e-4);
       const a2 = tf.tensor2d(av.subarray(0, m * k), [m, k]);
       const b2 = tf.tensor2d(bv.subarray(0, k * n), [k, n]);
       const y3 = tf.fused.matMul({ a: a2, b: b2, activation: 'prelu', preluActivationWeights: tf.fill([n], 0.5) });
@@ -160,11 +222,28 @@ describe.skipIf(skipNative)('native BatchMatMul and _FusedMatMul on the wasm bac
       const a = tf.tensor2d(av, [m, k]);
       const b = tf.tensor2d(bv, [n, k]);
       // f = Σ A·Bᵀ  ⇒  ∂f/∂A[i,p] = Σ_j B[j,p],  ∂f/∂B[j,p] = Σ_i A[i,p]
-      const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y, false, true)))([a, b]) as [tf.Tensor, tf.Tensor];
-      const colSumB = Array.from({ length: k }, (_, p) => Array.from({ length: n }, (_, j) => bv[j * k + p]!).reduce((s, v) => s + v, 0));
-      const colSumA = Array.from({ length: k }, (_, p) => Array.from({ length: m }, (_, i) => av[i * k + p]!).reduce((s, v) => s + v, 0));
-      expect(maxAbsDiff(da.dataSync(), Array.from({ length: m * k }, (_, e) => colSumB[e % k]!))).toBeLessThan(1e-5);
-      expect(maxAbsDiff(db.dataSync(), Array.from({ length: n * k }, (_, e) => colSumA[e % k]!))).toBeLessThan(1e-5);
+      const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y, false, true)))([a, b]) as [
+        tf.Tensor,
+        tf.Tensor,
+      ];
+      const colSumB = Array.from({ length: k }, (_, p) =>
+        Array.from({ length: n }, (_, j) => bv[j * k + p]!).reduce((s, v) => s + v, 0),
+      );
+      const colSumA = Array.from({ length: k }, (_, p) =>
+        Array.from({ length: m }, (_, i) => av[i * k + p]!).reduce((s, v) => s + v, 0),
+      );
+      expect(
+        maxAbsDiff(
+          da.dataSync(),
+          Array.from({ length: m * k }, (_, e) => colSumB[e % k]!),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        maxAbsDiff(
+          db.dataSync(),
+          Array.from({ length: n * k }, (_, e) => colSumA[e % k]!),
+        ),
+      ).toBeLessThan(1e-5);
     });
   });
 

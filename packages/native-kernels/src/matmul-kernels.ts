@@ -1,13 +1,28 @@
-import { type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import {
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+  util,
+} from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
 
 /** Activation codes of the addon's gemm, by tfjs's fused-activation name (`prelu` is left to the wasm kernel). */
-const ACTIVATION_CODES: Readonly<Record<string, number>> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5 };
+const ACTIVATION_CODES: Readonly<Record<string, number>> = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  leakyrelu: 3,
+  elu: 4,
+  sigmoid: 5,
+};
 
 const size = (shape: readonly number[]): number => util.sizeFromShape([...shape]);
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The geometry of C = op(A)·op(B) over broadcast batch dimensions, or undefined for a case left to the wasm kernel. */
 interface Plan {
@@ -59,7 +74,13 @@ function biasSize(bias: TensorInfo, p: Plan): number | undefined {
   const last = bias.shape[bias.shape.length - 1];
   const leadingOnes = (count: number) => bias.shape.slice(0, bias.shape.length - count).every((d) => d === 1);
   if (s === p.n && last === p.n && leadingOnes(1)) return p.n;
-  if (bias.shape.length >= 2 && s === p.m * p.n && bias.shape[bias.shape.length - 2] === p.m && last === p.n && leadingOnes(2)) {
+  if (
+    bias.shape.length >= 2 &&
+    s === p.m * p.n &&
+    bias.shape[bias.shape.length - 2] === p.m &&
+    last === p.n &&
+    leadingOnes(2)
+  ) {
     return p.m * p.n;
   }
   if (sameShape(bias.shape, p.outShape)) return s;
@@ -118,11 +139,12 @@ interface KernelArgs {
 export function nativeBatchMatMul(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    const transposeA = Boolean(args.attrs?.['transposeA']);
-    const transposeB = Boolean(args.attrs?.['transposeB']);
+    const transposeA = Boolean(args.attrs?.transposeA);
+    const transposeB = Boolean(args.attrs?.transposeB);
     const p = plan(a, b, transposeA, transposeB);
     const backend = asWasmBackend(args.backend);
-    const out = p && heapBuffer(backend) ? run(addon, backend, a, b, p, transposeA, transposeB, undefined, 0, 0) : undefined;
+    const out =
+      p && heapBuffer(backend) ? run(addon, backend, a, b, p, transposeA, transposeB, undefined, 0, 0) : undefined;
     return out ?? original.kernelFunc(args as Parameters<KernelFunc>[0]);
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc, [FAST_TRANSPOSED_MATMUL]: true } as KernelConfig;
@@ -137,17 +159,32 @@ export function nativeBatchMatMul(addon: NativeAddon, original: KernelConfig): K
 export function nativeFusedMatMul(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
     const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
-    const transposeA = Boolean(args.attrs?.['transposeA']);
-    const transposeB = Boolean(args.attrs?.['transposeB']);
-    const activation = ACTIVATION_CODES[String(args.attrs?.['activation'] ?? 'linear')];
-    const alpha = Number(args.attrs?.['leakyreluAlpha'] ?? 0.2);
+    const transposeA = Boolean(args.attrs?.transposeA);
+    const transposeB = Boolean(args.attrs?.transposeB);
+    const activation = ACTIVATION_CODES[String(args.attrs?.activation ?? 'linear')];
+    const alpha = Number(args.attrs?.leakyreluAlpha ?? 0.2);
     const p = a && b ? plan(a, b, transposeA, transposeB) : undefined;
     const biasSz = p && bias ? biasSize(bias, p) : undefined;
     const backend = asWasmBackend(args.backend);
     const native =
-      p !== undefined && activation !== undefined && !preluActivationWeights && (!bias || biasSz !== undefined) && heapBuffer(backend);
+      p !== undefined &&
+      activation !== undefined &&
+      !preluActivationWeights &&
+      (!bias || biasSz !== undefined) &&
+      heapBuffer(backend);
     const out = native
-      ? run(addon, backend, a!, b!, p, transposeA, transposeB, bias ? { tensor: bias, size: biasSz! } : undefined, activation, alpha)
+      ? run(
+          addon,
+          backend,
+          a!,
+          b!,
+          p,
+          transposeA,
+          transposeB,
+          bias ? { tensor: bias, size: biasSz! } : undefined,
+          activation,
+          alpha,
+        )
       : undefined;
     return out ?? original.kernelFunc(args as Parameters<KernelFunc>[0]);
   };

@@ -23,7 +23,9 @@ export function asWasmBackend(backend: unknown): WasmBackendInternals {
     typeof b.dataIdMap?.get !== 'function' ||
     !(b.wasm?.HEAPU8 instanceof Uint8Array)
   ) {
-    throw new NativeKernelsUnavailableError('the backend is not tfjs-backend-wasm 4.x (no dataIdMap / makeOutput / wasm.HEAPU8)');
+    throw new NativeKernelsUnavailableError(
+      'the backend is not tfjs-backend-wasm 4.x (no dataIdMap / makeOutput / wasm.HEAPU8)',
+    );
   }
   return b as WasmBackendInternals;
 }

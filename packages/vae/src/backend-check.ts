@@ -6,7 +6,7 @@ import { BackendError } from '@varia/core';
  * backend (where the kernels run) and the gradient registrations (needed to train) come from the application.
  */
 const SETUP_HINT =
-  'add `import \'@tensorflow/tfjs\'` (Node and browsers) or `import \'@tensorflow/tfjs-node\'` (Node, native) ' +
+  "add `import '@tensorflow/tfjs'` (Node and browsers) or `import '@tensorflow/tfjs-node'` (Node, native) " +
   'once, before using varia; with "@tensorflow/tfjs-core" alone, import a backend such as ' +
   '"@tensorflow/tfjs-backend-cpu" (and, to train, "@tensorflow/tfjs-core/dist/register_all_gradients")';
 
@@ -28,6 +28,8 @@ export function assertBackendRegistered(): void {
 export function assertGradientsRegistered(): void {
   assertBackendRegistered();
   if (!tf.getGradient('Sum') || !tf.getGradient('BatchMatMul')) {
-    throw new BackendError(`no gradients are registered in this TensorFlow.js build, so varia cannot train: ${SETUP_HINT}`);
+    throw new BackendError(
+      `no gradients are registered in this TensorFlow.js build, so varia cannot train: ${SETUP_HINT}`,
+    );
   }
 }

@@ -4,7 +4,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, SerializationError } from '@varia/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FitOptions } from './fit.js';
-import { expectSameWeights, maxWeightDiff, removeTempDirs, tempDir, toySubset, weightValues } from './test-utils/helpers.js';
+import {
+  expectSameWeights,
+  maxWeightDiff,
+  removeTempDirs,
+  tempDir,
+  toySubset,
+  weightValues,
+} from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
 afterAll(removeTempDirs);
@@ -38,10 +45,16 @@ describe('checkpoints and resume', () => {
 
     const resumed = new VAE(config);
     const epochsRun: number[] = [];
-    const h = await resumed.fit(data, { ...base, epochs: 4, resumeFrom: dir, onEpochEnd: (l) => void epochsRun.push(l.epoch) });
+    const h = await resumed.fit(data, {
+      ...base,
+      epochs: 4,
+      resumeFrom: dir,
+      onEpochEnd: (l) => void epochsRun.push(l.epoch),
+    });
     expect(epochsRun).toEqual([3, 4]);
     expect(h.epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
-    const strip = (hist: typeof h) => hist.epochs.map((e) => [e.loss, e.reconstruction, e.kl, e.beta, e.valLoss, e.valKl]);
+    const strip = (hist: typeof h) =>
+      hist.epochs.map((e) => [e.loss, e.reconstruction, e.kl, e.beta, e.valLoss, e.valKl]);
     expect(strip(h)).toEqual(strip(fullHistory));
     expect(maxWeightDiff(weightValues(resumed), fullWeights)).toBeLessThanOrEqual(1e-6);
     expectSameWeights(weightValues(resumed), fullWeights);
@@ -95,7 +108,10 @@ describe('checkpoints and resume', () => {
     await expect(resume(join(dir, 'nope'))).rejects.toThrow(SerializationError);
 
     // the binaries' names are recorded in checkpoint.json (new names for each checkpoint: crash-safe writes)
-    const files = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as { weights: { file: string }; optimizer: { file: string } };
+    const files = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as {
+      weights: { file: string };
+      optimizer: { file: string };
+    };
     const weightsFile = join(dir, files.weights.file);
     const optimizerFile = join(dir, files.optimizer.file);
     const weights = await readFile(weightsFile);
@@ -135,7 +151,14 @@ describe('checkpoints and resume', () => {
     const dir = await tempDir();
     const vae = new VAE(config);
     const counts: number[] = [];
-    await vae.fit(data, { ...base, epochs: 4, checkpointEvery: 1, checkpointDir: dir, patience: 10, onEpochEnd: () => void counts.push(tf.memory().numTensors) });
+    await vae.fit(data, {
+      ...base,
+      epochs: 4,
+      checkpointEvery: 1,
+      checkpointDir: dir,
+      patience: 10,
+      onEpochEnd: () => void counts.push(tf.memory().numTensors),
+    });
     expect(counts[3]).toBe(counts[0]);
     vae.dispose();
   });

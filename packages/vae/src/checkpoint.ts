@@ -22,7 +22,13 @@ interface CheckpointJson {
   formatVersion: 1;
   state: TrainingState;
   weights: { specs: { name: string; shape: number[]; dtype: 'float32' }[]; checksum: string; file?: string };
-  optimizer: { iterations: number; slots: string[]; checksum: string; specs: { name: string; shape: number[]; dtype: 'float32' }[]; file?: string };
+  optimizer: {
+    iterations: number;
+    slots: string[];
+    checksum: string;
+    specs: { name: string; shape: number[]; dtype: 'float32' }[];
+    file?: string;
+  };
   best?: { checksum: string; specs: { name: string; shape: number[]; dtype: 'float32' }[]; file?: string };
 }
 
@@ -32,7 +38,11 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** A fresh file name for one part of a checkpoint. */
 function partFile(part: 'weights' | 'optimizer' | 'best'): string {
-  const id = Array.from({ length: 2 }, () => Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0')).join('');
+  const id = Array.from({ length: 2 }, () =>
+    Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0'),
+  ).join('');
   return `${part}-${id}.bin`;
 }
 
@@ -92,7 +102,12 @@ export async function writeCheckpoint(
     json.best = { specs: best.specs, checksum: fnv1a(best.data), file: files[2]!.name };
   }
   try {
-    await commitFiles(dir, files, { name: 'checkpoint.json', bytes: `${JSON.stringify(json, null, 1)}\n` }, { removable: (name) => CHECKPOINT_FILE.test(name) });
+    await commitFiles(
+      dir,
+      files,
+      { name: 'checkpoint.json', bytes: `${JSON.stringify(json, null, 1)}\n` },
+      { removable: (name) => CHECKPOINT_FILE.test(name) },
+    );
   } catch (e) {
     throw destinationError(e, dir, 'checkpointDir', 'write a checkpoint to');
   }
@@ -102,7 +117,9 @@ export async function writeCheckpoint(
 function recordedFile(dir: string, section: { file?: unknown }, fallback: string): string {
   if (section.file === undefined) return fallback;
   if (typeof section.file !== 'string' || !SAFE_NAME.test(section.file)) {
-    throw new SerializationError(`${dir}/checkpoint.json names an invalid file ${JSON.stringify(section.file)?.slice(0, 80)}`);
+    throw new SerializationError(
+      `${dir}/checkpoint.json names an invalid file ${JSON.stringify(section.file)?.slice(0, 80)}`,
+    );
   }
   return section.file;
 }
@@ -111,7 +128,8 @@ function recordedFile(dir: string, section: { file?: unknown }, fallback: string
 async function readBinary(file: string, checksum: string, maxBytes: number): Promise<ArrayBuffer> {
   const bytes = await readFileLimited(file, maxBytes);
   const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  if (fnv1a(data) !== checksum) throw new SerializationError(`${file} does not match the checksum in checkpoint.json (corrupt or torn checkpoint)`);
+  if (fnv1a(data) !== checksum)
+    throw new SerializationError(`${file} does not match the checksum in checkpoint.json (corrupt or torn checkpoint)`);
   return data;
 }
 
@@ -130,7 +148,9 @@ export async function restoreCheckpoint(
   const { path } = await nodeFs();
   let json: CheckpointJson;
   try {
-    const text = new TextDecoder().decode(await readFileLimited(path.join(dir, 'checkpoint.json'), MODEL_LIMITS.maxJsonBytes));
+    const text = new TextDecoder().decode(
+      await readFileLimited(path.join(dir, 'checkpoint.json'), MODEL_LIMITS.maxJsonBytes),
+    );
     json = JSON.parse(text) as CheckpointJson;
   } catch (e) {
     throw new SerializationError(`could not read checkpoint ${dir}: ${(e as Error).message}`, { cause: e });
@@ -148,14 +168,22 @@ export async function restoreCheckpoint(
     !Array.isArray(json.optimizer.slots) ||
     typeof json.optimizer.iterations !== 'number'
   ) {
-    throw new SerializationError(`${dir}/checkpoint.json is incomplete: it needs "state", "weights" and "optimizer" sections`);
+    throw new SerializationError(
+      `${dir}/checkpoint.json is incomplete: it needs "state", "weights" and "optimizer" sections`,
+    );
   }
   assertResumable(json.state, fingerprint, epochs);
   const expected = new Map([...variables].map(([k, v]) => [k, v.shape] as const));
   const modelBytes = [...variables.values()].reduce((s, v) => s + v.size * 4, 0);
-  const weights = decodeTensorValues(json.weights.specs, await readBinary(path.join(dir, recordedFile(dir, json.weights, 'weights.bin')), json.weights.checksum, modelBytes), expected, 'checkpoint weights');
+  const weights = decodeTensorValues(
+    json.weights.specs,
+    await readBinary(path.join(dir, recordedFile(dir, json.weights, 'weights.bin')), json.weights.checksum, modelBytes),
+    expected,
+    'checkpoint weights',
+  );
   for (const [name, values] of weights) {
-    if (!values.every(Number.isFinite)) throw new SerializationError(`checkpoint weight "${name}" holds non-finite values: it cannot be resumed`);
+    if (!values.every(Number.isFinite))
+      throw new SerializationError(`checkpoint weight "${name}" holds non-finite values: it cannot be resumed`);
   }
   const slotShapes = new Map<string, readonly number[]>();
   for (const name of json.optimizer.slots) {
@@ -164,27 +192,48 @@ export async function restoreCheckpoint(
     if (!shape) throw new SerializationError(`checkpoint optimizer slot "${name}" belongs to no model variable`);
     slotShapes.set(name, shape);
   }
-  const slots = decodeTensorValues(json.optimizer.specs, await readBinary(path.join(dir, recordedFile(dir, json.optimizer, 'optimizer.bin')), json.optimizer.checksum, 2 * modelBytes), slotShapes, 'checkpoint optimizer');
+  const slots = decodeTensorValues(
+    json.optimizer.specs,
+    await readBinary(
+      path.join(dir, recordedFile(dir, json.optimizer, 'optimizer.bin')),
+      json.optimizer.checksum,
+      2 * modelBytes,
+    ),
+    slotShapes,
+    'checkpoint optimizer',
+  );
   // Adam matches its slots to variables by position (all first moments "/m", then all second moments "/v", in the
   // order of the variables it updates), not by name: order them by this model's variables, and require them all.
   const slotOrder = [...variables.keys()].map((k) => `${k}/m`).concat([...variables.keys()].map((k) => `${k}/v`));
   const missing = slotOrder.find((name) => !slots.has(name));
   if (missing !== undefined || slots.size !== slotOrder.length) {
-    throw new SerializationError(`checkpoint optimizer state does not match the model (slot ${JSON.stringify(missing ?? '?')} missing or extra slots)`);
+    throw new SerializationError(
+      `checkpoint optimizer state does not match the model (slot ${JSON.stringify(missing ?? '?')} missing or extra slots)`,
+    );
   }
   const best = json.best
-    ? decodeTensorValues(json.best.specs, await readBinary(path.join(dir, recordedFile(dir, json.best, 'best.bin')), json.best.checksum, modelBytes), expected, 'checkpoint best weights')
+    ? decodeTensorValues(
+        json.best.specs,
+        await readBinary(path.join(dir, recordedFile(dir, json.best, 'best.bin')), json.best.checksum, modelBytes),
+        expected,
+        'checkpoint best weights',
+      )
     : undefined;
   // Everything validated: assign.
   tf.tidy(() => {
     for (const [name, v] of variables) v.assign(tf.tensor(weights.get(name)!, v.shape, 'float32'));
   });
   const runtimeByStable = new Map([...variables].map(([stable, v]) => [stable, v.name]));
-  const named: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(json.optimizer.iterations, 'int32') }];
+  const named: { name: string; tensor: tf.Tensor }[] = [
+    { name: 'iter', tensor: tf.scalar(json.optimizer.iterations, 'int32') },
+  ];
   for (const name of slotOrder) {
     const slash = name.lastIndexOf('/');
     const v = variables.get(name.slice(0, slash))!;
-    named.push({ name: `${runtimeByStable.get(name.slice(0, slash))}${name.slice(slash)}`, tensor: tf.tensor(slots.get(name)!, v.shape, 'float32') });
+    named.push({
+      name: `${runtimeByStable.get(name.slice(0, slash))}${name.slice(slash)}`,
+      tensor: tf.tensor(slots.get(name)!, v.shape, 'float32'),
+    });
   }
   await optimizer.setWeights(named);
   tf.dispose(named.map((w) => w.tensor));

@@ -46,14 +46,26 @@ describe('resolveConfig', () => {
   });
 
   it('counts default to log1p input; the input transform can be set', () => {
-    expect(resolveConfig({ inputDim: 5, latentDim: 2, hiddenUnits: 4, likelihood: 'poisson' }).inputTransform).toBe('log1p');
-    expect(resolveConfig({ inputDim: 5, latentDim: 2, hiddenUnits: 4, likelihood: 'bernoulli' }).inputTransform).toBe('none');
-    expect(resolveConfig({ inputDim: 5, latentDim: 2, hiddenUnits: 4, likelihood: 'poisson', inputTransform: 'none' }).inputTransform).toBe('none');
+    expect(resolveConfig({ inputDim: 5, latentDim: 2, hiddenUnits: 4, likelihood: 'poisson' }).inputTransform).toBe(
+      'log1p',
+    );
+    expect(resolveConfig({ inputDim: 5, latentDim: 2, hiddenUnits: 4, likelihood: 'bernoulli' }).inputTransform).toBe(
+      'none',
+    );
+    expect(
+      resolveConfig({ inputDim: 5, latentDim: 2, hiddenUnits: 4, likelihood: 'poisson', inputTransform: 'none' })
+        .inputTransform,
+    ).toBe('none');
   });
 
   it('stores a custom likelihood by name', () => {
-    const custom: CustomLikelihood = { name: 'my-normal', createHead: (o) => new NormalHead({ ...o, scale: { fixed: 1 } }) };
-    expect(resolveConfig({ inputDim: 3, latentDim: 1, hiddenUnits: 4, likelihood: custom }).likelihood).toBe('my-normal');
+    const custom: CustomLikelihood = {
+      name: 'my-normal',
+      createHead: (o) => new NormalHead({ ...o, scale: { fixed: 1 } }),
+    };
+    expect(resolveConfig({ inputDim: 3, latentDim: 1, hiddenUnits: 4, likelihood: custom }).likelihood).toBe(
+      'my-normal',
+    );
   });
 
   it('the resolved config is plain JSON', () => {
@@ -86,7 +98,8 @@ describe('resolveConfig', () => {
   ];
   for (const [name, patch, argument] of bad) {
     it(`rejects ${name} with an ArgumentError naming "${argument}"`, () => {
-      const config = patch === undefined ? undefined : { inputDim: 3, latentDim: 2, hiddenUnits: 4, ...(patch as object) };
+      const config =
+        patch === undefined ? undefined : { inputDim: 3, latentDim: 2, hiddenUnits: 4, ...(patch as object) };
       const error = (() => {
         try {
           resolveConfig(config as VAEConfig);
@@ -138,9 +151,19 @@ describe('VAE structure', () => {
   });
 
   it('a custom likelihood head is used and owned by the model', () => {
-    const custom: CustomLikelihood = { name: 'fixed-normal', createHead: (o) => new NormalHead({ ...o, scale: { fixed: 2 } }) };
+    const custom: CustomLikelihood = {
+      name: 'fixed-normal',
+      createHead: (o) => new NormalHead({ ...o, scale: { fixed: 2 } }),
+    };
     const vae = new VAE({ inputDim: 3, latentDim: 1, hiddenUnits: 4, likelihood: custom });
-    const sd = tf.tidy(() => Array.from(vae.decode([[0]]).stddev().dataSync()));
+    const sd = tf.tidy(() =>
+      Array.from(
+        vae
+          .decode([[0]])
+          .stddev()
+          .dataSync(),
+      ),
+    );
     expect(sd).toEqual([2, 2, 2]);
     vae.dispose();
   });

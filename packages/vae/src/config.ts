@@ -4,7 +4,13 @@ import { assertActivation } from '@varia/layers';
 import { BUILTIN_LIKELIHOODS } from './builtin-likelihoods.js';
 import { assertOptions } from './known-keys.js';
 export type { CustomLikelihood } from './likelihood-registry.js';
-import { type CustomLikelihood, getLikelihood, type InputTransform, likelihoodSpec, listLikelihoods } from './likelihood-registry.js';
+import {
+  type CustomLikelihood,
+  getLikelihood,
+  type InputTransform,
+  likelihoodSpec,
+  listLikelihoods,
+} from './likelihood-registry.js';
 
 /**
  * A built-in likelihood name: `gaussian` for real data; `bernoulli` for binary data (or [0,1] intensities as BCE
@@ -12,10 +18,18 @@ import { type CustomLikelihood, getLikelihood, type InputTransform, likelihoodSp
  * `negative-binomial` for overdispersed counts; `zinb` for overdispersed counts with extra zeros (scVI). More can be
  * added with `registerLikelihood`.
  */
-export type LikelihoodName = 'gaussian' | 'bernoulli' | 'continuous-bernoulli' | 'poisson' | 'negative-binomial' | 'zinb';
+export type LikelihoodName =
+  | 'gaussian'
+  | 'bernoulli'
+  | 'continuous-bernoulli'
+  | 'poisson'
+  | 'negative-binomial'
+  | 'zinb';
 
 /** The built-in likelihoods p(x|z) (`listLikelihoods()` lists these and every registered one). */
-export const LIKELIHOODS: readonly LikelihoodName[] = Object.freeze(Object.keys(BUILTIN_LIKELIHOODS) as LikelihoodName[]);
+export const LIKELIHOODS: readonly LikelihoodName[] = Object.freeze(
+  Object.keys(BUILTIN_LIKELIHOODS) as LikelihoodName[],
+);
 
 /** Configuration of a {@link VAE}; everything needed to rebuild its architecture. Stored as JSON when saved. */
 export interface VAEConfig {
@@ -171,7 +185,9 @@ function denseParameters(sizes: number[]): number {
  * layers, up to three output layers of the likelihood head (ZINB's μ, θ and gate) plus a per-feature scale, and the
  * mixture prior's means, scales and weights.
  */
-export function parameterCountBound(c: Pick<ResolvedVAEConfig, 'inputDim' | 'latentDim' | 'encoderUnits' | 'decoderUnits' | 'prior'>): number {
+export function parameterCountBound(
+  c: Pick<ResolvedVAEConfig, 'inputDim' | 'latentDim' | 'encoderUnits' | 'decoderUnits' | 'prior'>,
+): number {
   const encoderOut = c.encoderUnits.at(-1) ?? c.inputDim;
   const decoderOut = c.decoderUnits.at(-1) ?? c.latentDim;
   const components = typeof c.prior === 'object' ? c.prior.mixture : 0;
@@ -198,15 +214,22 @@ function positiveInteger(name: string, v: unknown): number {
 function units(name: string, v: unknown): number {
   const u = positiveInteger(name, v);
   if (u > CONFIG_LIMITS.maxUnits) {
-    throw new ArgumentError(name, `VAE: "${name}" is ${u}, above the limit of ${CONFIG_LIMITS.maxUnits} units per layer (CONFIG_LIMITS.maxUnits)`);
+    throw new ArgumentError(
+      name,
+      `VAE: "${name}" is ${u}, above the limit of ${CONFIG_LIMITS.maxUnits} units per layer (CONFIG_LIMITS.maxUnits)`,
+    );
   }
   return u;
 }
 
 function unitList(name: string, v: unknown): number[] {
-  if (!Array.isArray(v)) throw new ArgumentError(name, `VAE: "${name}" must be an array of positive integers, got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v))
+    throw new ArgumentError(name, `VAE: "${name}" must be an array of positive integers, got ${JSON.stringify(v)}`);
   if (v.length > CONFIG_LIMITS.maxLayers) {
-    throw new ArgumentError(name, `VAE: "${name}" has ${v.length} layers, above the limit of ${CONFIG_LIMITS.maxLayers} (CONFIG_LIMITS.maxLayers)`);
+    throw new ArgumentError(
+      name,
+      `VAE: "${name}" has ${v.length} layers, above the limit of ${CONFIG_LIMITS.maxLayers} (CONFIG_LIMITS.maxLayers)`,
+    );
   }
   return v.map((u, i) => units(`${name}[${i}]`, u));
 }
@@ -217,7 +240,8 @@ function unitList(name: string, v: unknown): number[] {
  * @throws ArgumentError naming the offending field.
  */
 export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
-  if (typeof config !== 'object' || config === null) throw new ArgumentError('config', 'VAE: a config object is required');
+  if (typeof config !== 'object' || config === null)
+    throw new ArgumentError('config', 'VAE: a config object is required');
   assertOptions(config, CONFIG_KEYS, 'VAE', 'config');
   const inputDim = units('inputDim', config.inputDim);
   const latentDim = units('latentDim', config.latentDim);
@@ -228,27 +252,40 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
         ? [units('hiddenUnits', config.hiddenUnits)]
         : unitList('hiddenUnits', config.hiddenUnits);
   const encoderUnits = config.encoderUnits !== undefined ? unitList('encoderUnits', config.encoderUnits) : hidden;
-  const decoderUnits = config.decoderUnits !== undefined ? unitList('decoderUnits', config.decoderUnits) : hidden && [...hidden].reverse();
+  const decoderUnits =
+    config.decoderUnits !== undefined ? unitList('decoderUnits', config.decoderUnits) : hidden && [...hidden].reverse();
   if (!encoderUnits || !decoderUnits) {
     throw new ArgumentError('hiddenUnits', 'VAE: give "hiddenUnits" (or both "encoderUnits" and "decoderUnits")');
   }
   const likelihood = config.likelihood ?? 'gaussian';
-  const spec = typeof likelihood === 'string' ? getLikelihood(likelihood) : likelihoodSpec((likelihood as CustomLikelihood)?.name, likelihood);
+  const spec =
+    typeof likelihood === 'string'
+      ? getLikelihood(likelihood)
+      : likelihoodSpec((likelihood as CustomLikelihood)?.name, likelihood);
   const activation = config.activation ?? 'relu';
   assertActivation(activation, 'activation');
   const encoderScaleTransform = config.encoderScaleTransform ?? 'exp';
   if (encoderScaleTransform !== 'exp' && encoderScaleTransform !== 'softplus') {
-    throw new ArgumentError('encoderScaleTransform', `VAE: "encoderScaleTransform" must be exp or softplus, got ${JSON.stringify(encoderScaleTransform)}`);
+    throw new ArgumentError(
+      'encoderScaleTransform',
+      `VAE: "encoderScaleTransform" must be exp or softplus, got ${JSON.stringify(encoderScaleTransform)}`,
+    );
   }
   const inputTransform = config.inputTransform ?? spec.inputTransform;
   if (inputTransform !== 'none' && inputTransform !== 'log1p') {
-    throw new ArgumentError('inputTransform', `VAE: "inputTransform" must be none or log1p, got ${JSON.stringify(inputTransform)}`);
+    throw new ArgumentError(
+      'inputTransform',
+      `VAE: "inputTransform" must be none or log1p, got ${JSON.stringify(inputTransform)}`,
+    );
   }
   const observationScale = config.observationScale ?? 'learned-scalar';
   if (typeof observationScale === 'object' && observationScale !== null) {
     const s = (observationScale as { fixed?: unknown }).fixed;
     if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) {
-      throw new ArgumentError('observationScale', `VAE: "observationScale" { fixed } must be a finite number > 0, got ${JSON.stringify(s)}`);
+      throw new ArgumentError(
+        'observationScale',
+        `VAE: "observationScale" { fixed } must be a finite number > 0, got ${JSON.stringify(s)}`,
+      );
     }
   } else if (!(SCALE_MODES as readonly unknown[]).includes(observationScale)) {
     throw new ArgumentError(
@@ -257,28 +294,47 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     );
   }
   const librarySize = config.librarySize ?? false;
-  if (typeof librarySize !== 'boolean') throw new ArgumentError('librarySize', `VAE: "librarySize" must be a boolean, got ${JSON.stringify(librarySize)}`);
+  if (typeof librarySize !== 'boolean')
+    throw new ArgumentError('librarySize', `VAE: "librarySize" must be a boolean, got ${JSON.stringify(librarySize)}`);
   if (librarySize && !spec.librarySize) {
     const supporting = listLikelihoods().filter((name) => getLikelihood(name).librarySize);
-    throw new ArgumentError('librarySize', `VAE: "librarySize" applies to the count likelihoods, those registered with librarySize: true (${supporting.join(', ')}), not ${spec.name}`);
+    throw new ArgumentError(
+      'librarySize',
+      `VAE: "librarySize" applies to the count likelihoods, those registered with librarySize: true (${supporting.join(', ')}), not ${spec.name}`,
+    );
   }
   const librarySizeMedian = config.librarySizeMedian ?? null;
-  if (librarySizeMedian !== null && (typeof librarySizeMedian !== 'number' || !(librarySizeMedian > 0) || !Number.isFinite(librarySizeMedian))) {
-    throw new ArgumentError('librarySizeMedian', `VAE: "librarySizeMedian" must be a finite number > 0 or null, got ${JSON.stringify(librarySizeMedian)}`);
+  if (
+    librarySizeMedian !== null &&
+    (typeof librarySizeMedian !== 'number' || !(librarySizeMedian > 0) || !Number.isFinite(librarySizeMedian))
+  ) {
+    throw new ArgumentError(
+      'librarySizeMedian',
+      `VAE: "librarySizeMedian" must be a finite number > 0 or null, got ${JSON.stringify(librarySizeMedian)}`,
+    );
   }
   const init = config.init ?? 'torch';
   if (!(INITIALIZERS as readonly unknown[]).includes(init)) {
-    throw new ArgumentError('init', `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${JSON.stringify(init)}`);
+    throw new ArgumentError(
+      'init',
+      `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${JSON.stringify(init)}`,
+    );
   }
   const prior = config.prior ?? 'standard-normal';
   if (
     prior !== 'standard-normal' &&
     !(typeof prior === 'object' && prior !== null && Number.isInteger(prior.mixture) && prior.mixture >= 1)
   ) {
-    throw new ArgumentError('prior', `VAE: "prior" must be 'standard-normal' or { mixture: K } with K a positive integer, got ${JSON.stringify(prior)}`);
+    throw new ArgumentError(
+      'prior',
+      `VAE: "prior" must be 'standard-normal' or { mixture: K } with K a positive integer, got ${JSON.stringify(prior)}`,
+    );
   }
   if (typeof prior === 'object' && prior.mixture > CONFIG_LIMITS.maxMixtureComponents) {
-    throw new ArgumentError('prior', `VAE: "prior" has ${prior.mixture} mixture components, above the limit of ${CONFIG_LIMITS.maxMixtureComponents}`);
+    throw new ArgumentError(
+      'prior',
+      `VAE: "prior" has ${prior.mixture} mixture components, above the limit of ${CONFIG_LIMITS.maxMixtureComponents}`,
+    );
   }
   const parameters = parameterCountBound({ inputDim, latentDim, encoderUnits, decoderUnits, prior });
   if (parameters > CONFIG_LIMITS.maxParameters) {
@@ -289,7 +345,10 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   }
   const deterministic = config.deterministic ?? false;
   if (typeof deterministic !== 'boolean') {
-    throw new ArgumentError('deterministic', `VAE: "deterministic" must be a boolean, got ${JSON.stringify(deterministic)}`);
+    throw new ArgumentError(
+      'deterministic',
+      `VAE: "deterministic" must be a boolean, got ${JSON.stringify(deterministic)}`,
+    );
   }
   const seed = config.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ArgumentError('seed', `VAE: "seed" must be an integer, got ${seed}`);

@@ -56,8 +56,20 @@ describe('toMatrix', () => {
 
   it('rejects a malformed Matrix, ragged rows and non-data', () => {
     expect(errorOf(() => toMatrix({ data: new Float32Array(5), rows: 2, cols: 3 }, 3))).toBeInstanceOf(ShapeError);
-    expect(errorOf(() => toMatrix({ data: [1, 2, 3] as unknown as Float32Array, rows: 1, cols: 3 }, 3))).toBeInstanceOf(ShapeError);
-    expect(errorOf(() => toMatrix([[1, 2, 3], [4, 5]], 3))).toBeInstanceOf(ShapeError);
+    expect(errorOf(() => toMatrix({ data: [1, 2, 3] as unknown as Float32Array, rows: 1, cols: 3 }, 3))).toBeInstanceOf(
+      ShapeError,
+    );
+    expect(
+      errorOf(() =>
+        toMatrix(
+          [
+            [1, 2, 3],
+            [4, 5],
+          ],
+          3,
+        ),
+      ),
+    ).toBeInstanceOf(ShapeError);
     const e = errorOf(() => toMatrix(7 as never, 3, 'x')) as ArgumentError;
     expect(e).toBeInstanceOf(ArgumentError);
     expect(e.argument).toBe('x');
@@ -77,9 +89,21 @@ describe('validateDomain', () => {
   const cases: [string, number[], 'real' | 'unit-interval' | 'counts', RegExp, { row: number; column: number }][] = [
     ['NaN', [0, 1, 2, Number.NaN], 'real', /NaN at row 1, column 1 is not finite/, { row: 1, column: 2 }],
     ['-Infinity', [-Infinity, 1], 'real', /-Infinity at row 0, column 0/, { row: 0, column: 1 }],
-    ['1.5 for Bernoulli', [0, 1, 1.5, 0], 'unit-interval', /1\.5 at row 1, column 0 is outside \[0, 1\]/, { row: 1, column: 1 }],
+    [
+      '1.5 for Bernoulli',
+      [0, 1, 1.5, 0],
+      'unit-interval',
+      /1\.5 at row 1, column 0 is outside \[0, 1\]/,
+      { row: 1, column: 1 },
+    ],
     ['-0.1 for Bernoulli', [-0.1, 0], 'unit-interval', /outside \[0, 1\]/, { row: 0, column: 1 }],
-    ['a negative count', [3, -1], 'counts', /-1 at row 0, column 1 is not a non-negative integer count/, { row: 0, column: 2 }],
+    [
+      'a negative count',
+      [3, -1],
+      'counts',
+      /-1 at row 0, column 1 is not a non-negative integer count/,
+      { row: 0, column: 2 },
+    ],
     ['a fractional count', [3, 1, 0.5, 2], 'counts', /0\.5 at row 1, column 0/, { row: 1, column: 1 }],
     ['NaN count', [Number.NaN, 1], 'counts', /not finite/, { row: 0, column: 1 }],
   ];

@@ -53,11 +53,19 @@ function domainProblem(v: number, domain: DataDomain): string | undefined {
   if (domain === 'unit-interval' && (v < 0 || v > 1)) return 'is outside [0, 1]';
   if (domain === 'binary' && v !== 0 && v !== 1) return 'is not 0 or 1';
   if (domain === 'counts' && (v < 0 || !Number.isInteger(v))) return 'is not a non-negative integer count';
-  if (domain === 'counts' && v > MAX_EXACT_COUNT) return `is above ${MAX_EXACT_COUNT} (2^24, the largest count float32 holds exactly)`;
+  if (domain === 'counts' && v > MAX_EXACT_COUNT)
+    return `is above ${MAX_EXACT_COUNT} (2^24, the largest count float32 holds exactly)`;
   return undefined;
 }
 
-function domainError(v: number, row: number, column: number, problem: string, rules: DataRules, argument: string): DataError {
+function domainError(
+  v: number,
+  row: number,
+  column: number,
+  problem: string,
+  rules: DataRules,
+  argument: string,
+): DataError {
   const { domain, likelihood, subject } = rules;
   return new DataError(
     `"${argument}" value ${v} at row ${row}, column ${column} ${problem}; ${subject ?? `the ${likelihood} likelihood`} needs ${DATA_DOMAINS[domain]}`,
@@ -79,17 +87,27 @@ function rowsToMatrix(rows: ArrayLike<unknown>, argument: string, rules?: DataRu
   for (let i = 0; i < n; i++) {
     const row = rows[i] as ArrayLike<unknown> | null | undefined;
     if (row === null || typeof row !== 'object' || typeof row.length !== 'number') {
-      throw new DataError(`"${argument}" row ${i} is ${describe(row)}; every row must be an array of numbers`, { row: i });
+      throw new DataError(`"${argument}" row ${i} is ${describe(row)}; every row must be an array of numbers`, {
+        row: i,
+      });
     }
     if (cols < 0) cols = row.length;
-    else if (row.length !== cols) throw new ShapeError(argument, `"${argument}" is ragged: row 0 has ${cols} values, row ${i} has ${row.length}`);
-    if (ArrayBuffer.isView(row) && !(row instanceof DataView) && !(row instanceof BigInt64Array || row instanceof BigUint64Array)) {
+    else if (row.length !== cols)
+      throw new ShapeError(argument, `"${argument}" is ragged: row 0 has ${cols} values, row ${i} has ${row.length}`);
+    if (
+      ArrayBuffer.isView(row) &&
+      !(row instanceof DataView) &&
+      !(row instanceof BigInt64Array || row instanceof BigUint64Array)
+    ) {
       if (!rules) continue;
     }
     for (let j = 0; j < cols; j++) {
       const v = row[j];
       if (typeof v !== 'number') {
-        throw new DataError(`"${argument}" value at row ${i}, column ${j} is ${describe(v)}, not a number (nothing is converted)`, { row: i, column: j + 1 });
+        throw new DataError(
+          `"${argument}" value at row ${i}, column ${j} is ${describe(v)}, not a number (nothing is converted)`,
+          { row: i, column: j + 1 },
+        );
       }
       if (rules) {
         const problem = domainProblem(v, rules.domain);
@@ -123,18 +141,28 @@ function readMatrix(data: DataInput, inputDim: number, argument: string, rules?:
     if (data.dtype !== 'float32' && data.dtype !== 'int32') {
       throw new ArgumentError(argument, `"${argument}" must be a float32 or int32 tensor, got dtype ${data.dtype}`);
     }
-    if (data.rank !== 2) throw new ShapeError(argument, `"${argument}" must be 2-D [n, ${inputDim}], got shape [${data.shape.join(', ')}]`);
+    if (data.rank !== 2)
+      throw new ShapeError(
+        argument,
+        `"${argument}" must be 2-D [n, ${inputDim}], got shape [${data.shape.join(', ')}]`,
+      );
     m = { data: Float32Array.from(data.dataSync()), rows: data.shape[0]!, cols: data.shape[1]! };
   } else if (isMatrix(data)) {
     assertMatrix(data, argument);
     m = data;
   } else if (typeof data === 'object' && data !== null && typeof (data as ArrayLike<unknown>).length === 'number') {
     if (ArrayBuffer.isView(data)) {
-      throw new ArgumentError(argument, `"${argument}" is a flat typed array: give rows ([[…], […]]) or a Matrix { data, rows, cols }`);
+      throw new ArgumentError(
+        argument,
+        `"${argument}" is a flat typed array: give rows ([[…], […]]) or a Matrix { data, rows, cols }`,
+      );
     }
     m = rowsToMatrix(data as ArrayLike<unknown>, argument, rules);
   } else {
-    throw new ArgumentError(argument, `"${argument}" must be a Matrix, a 2-D tensor or an array of rows, got ${describe(data)}`);
+    throw new ArgumentError(
+      argument,
+      `"${argument}" must be a Matrix, a 2-D tensor or an array of rows, got ${describe(data)}`,
+    );
   }
   if (m.rows === 0) throw new DataError(`"${argument}" is empty: it has no examples`);
   if (m.cols !== inputDim) {

@@ -44,7 +44,9 @@ describe('the divergence guard checks every step, the last one of each epoch inc
     const error = await rejection(vae.fit(x, { epochs: 1, batchSize: 5000, learningRate: 1e6, seed: 0 }));
     expect(error).toBeInstanceOf(DivergenceError);
     expect((error as DivergenceError).epoch).toBe(1);
-    expect((error as Error).message).toMatch(/training diverged: .* after the last step .* at epoch 1, step 0; the weights were restored to their initial values/);
+    expect((error as Error).message).toMatch(
+      /training diverged: .* after the last step .* at epoch 1, step 0; the weights were restored to their initial values/,
+    );
     expectSameWeights(weightValues(vae), initial);
     const ev = await vae.evaluate(x);
     expect(Number.isFinite(ev.elbo)).toBe(true);

@@ -1,7 +1,7 @@
 // Bad input to fit, the constructor and the inference methods: a typed error naming the argument (or row and
 // column), thrown before any state changes, with no tensor left behind (issue 13, item 6).
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, DataError, ShapeError, VariaError } from '@varia/core';
+import { ArgumentError, DataError, ShapeError, type VariaError } from '@varia/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONFIG_LIMITS } from './config.js';
 import type { FitOptions } from './fit.js';
@@ -35,16 +35,51 @@ describe('fit refuses malformed data with a typed error, before anything changes
     t.dispose();
     return t;
   })();
-  const cases: { name: string; model?: () => VAE; data: unknown; error: new (...a: never[]) => VariaError; message: RegExp }[] = [
-    { name: 'a null row', data: [[1, 2], null], error: DataError, message: /"data" row 1 is null; every row must be an array of numbers/ },
+  const cases: {
+    name: string;
+    model?: () => VAE;
+    data: unknown;
+    error: new (...a: never[]) => VariaError;
+    message: RegExp;
+  }[] = [
+    {
+      name: 'a null row',
+      data: [[1, 2], null],
+      error: DataError,
+      message: /"data" row 1 is null; every row must be an array of numbers/,
+    },
     { name: 'holes (new Array(3))', data: new Array(3), error: DataError, message: /"data" row 0 is missing/ },
     { name: 'a disposed tensor', data: disposed, error: ArgumentError, message: /"data" is a disposed tensor/ },
-    { name: 'rows of numeric strings', data: [['1', '2']], error: DataError, message: /row 0, column 0 is the string "1", not a number/ },
+    {
+      name: 'rows of numeric strings',
+      data: [['1', '2']],
+      error: DataError,
+      message: /row 0, column 0 is the string "1", not a number/,
+    },
     { name: 'strings as rows', data: ['12', '34'], error: DataError, message: /"data" row 0 is the string "12"/ },
-    { name: 'booleans', data: [[true, false]], error: DataError, message: /row 0, column 0 is a boolean, not a number/ },
-    { name: 'a hole inside a row', data: [[1, 2], [3, , ]], error: DataError, message: /row 1, column 1 is missing/ },
+    {
+      name: 'booleans',
+      data: [[true, false]],
+      error: DataError,
+      message: /row 0, column 0 is a boolean, not a number/,
+    },
+    {
+      name: 'a hole inside a row',
+      data: [
+        [1, 2],
+        // biome-ignore lint/suspicious/noSparseArray: the hole is the input under test
+        [3, ,],
+      ],
+      error: DataError,
+      message: /row 1, column 1 is missing/,
+    },
     { name: 'a flat Float32Array', data: new Float32Array(4), error: ArgumentError, message: /flat typed array/ },
-    { name: 'a bool tensor', data: tf.tensor2d([[1, 0]], undefined, 'bool'), error: ArgumentError, message: /float32 or int32 tensor, got dtype bool/ },
+    {
+      name: 'a bool tensor',
+      data: tf.tensor2d([[1, 0]], undefined, 'bool'),
+      error: ArgumentError,
+      message: /float32 or int32 tensor, got dtype bool/,
+    },
     { name: 'a number', data: 7, error: ArgumentError, message: /must be a Matrix, a 2-D tensor or an array of rows/ },
     { name: 'a value that overflows float32', data: [[1e39, 0]], error: DataError, message: /overflows float32/ },
     {
@@ -75,7 +110,15 @@ describe('fit refuses malformed data with a typed error, before anything changes
   }
   it('a count of exactly 2^24 is accepted', async () => {
     const vae = poisson();
-    const h = await vae.fit([[2 ** 24, 0], [1, 2]], { epochs: 1, learningRate: 1e-4 }).catch((e: unknown) => e);
+    const h = await vae
+      .fit(
+        [
+          [2 ** 24, 0],
+          [1, 2],
+        ],
+        { epochs: 1, learningRate: 1e-4 },
+      )
+      .catch((e: unknown) => e);
     expect(h).not.toBeInstanceOf(DataError);
     vae.dispose();
   });
@@ -95,27 +138,40 @@ describe('fit options: types, ranges and unknown keys', () => {
     { options: { checkpointDir: '' }, argument: 'checkpointDir', message: /non-empty path/ },
     { options: { validationSplit: 0.2, validationData: [[1, 2]] }, argument: 'validationSplit', message: /not both/ },
     { options: { klSchedule: () => 1, klWarmupSteps: 3 }, argument: 'klWarmupSteps', message: /not both/ },
-    { options: { klSchedule: () => Number.NaN }, argument: 'klSchedule', message: /"klSchedule" returned NaN for step 0/ },
-    { options: { klSchedule: (s: number) => (s === 1 ? -1 : 1) }, argument: 'klSchedule', message: /returned -1 for step 1/ },
+    {
+      options: { klSchedule: () => Number.NaN },
+      argument: 'klSchedule',
+      message: /"klSchedule" returned NaN for step 0/,
+    },
+    {
+      options: { klSchedule: (s: number) => (s === 1 ? -1 : 1) },
+      argument: 'klSchedule',
+      message: /returned -1 for step 1/,
+    },
     { options: null, argument: 'options', message: /"options" must be an object, got null/ },
   ];
   for (const c of cases) {
-    it(JSON.stringify(c.options, (_, v: unknown) => (typeof v === 'function' ? 'fn' : v)), async () => {
-      const vae = gaussian();
-      const before = weightValues(vae);
-      const error = await errorOf(() => vae.fit(toySubset(20), c.options as FitOptions));
-      expect(error).toBeInstanceOf(ArgumentError);
-      expect((error as ArgumentError).argument).toBe(c.argument);
-      expect((error as Error).message).toMatch(c.message);
-      expectSameWeights(weightValues(vae), before);
-      vae.dispose();
-    });
+    it(
+      JSON.stringify(c.options, (_, v: unknown) => (typeof v === 'function' ? 'fn' : v)),
+      async () => {
+        const vae = gaussian();
+        const before = weightValues(vae);
+        const error = await errorOf(() => vae.fit(toySubset(20), c.options as FitOptions));
+        expect(error).toBeInstanceOf(ArgumentError);
+        expect((error as ArgumentError).argument).toBe(c.argument);
+        expect((error as Error).message).toMatch(c.message);
+        expectSameWeights(weightValues(vae), before);
+        vae.dispose();
+      },
+    );
   }
 });
 
 describe('the constructor: unknown keys and a cap on size', () => {
   it('an unknown key is an ArgumentError with a hint', () => {
-    expect(() => new VAE({ inputDim: 2, latentDim: 2, hidden: 4 } as never)).toThrow(/VAE: unknown option "hidden" \(did you mean 'hiddenUnits'\?\)/);
+    expect(() => new VAE({ inputDim: 2, latentDim: 2, hidden: 4 } as never)).toThrow(
+      /VAE: unknown option "hidden" \(did you mean 'hiddenUnits'\?\)/,
+    );
     expect(() => new VAE({ inputDim: 2, latentDims: 2, hiddenUnits: 4 } as never)).toThrow(/did you mean 'latentDim'/);
   });
 
@@ -127,7 +183,9 @@ describe('the constructor: unknown keys and a cap on size', () => {
     const big = errorOfSync(() => new VAE({ inputDim: 100_000, latentDim: 20, hiddenUnits: [4096] }));
     expect(big).toBeInstanceOf(ArgumentError);
     expect((big as Error).message).toMatch(new RegExp(`above the limit of ${CONFIG_LIMITS.maxParameters}`));
-    expect(errorOfSync(() => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: new Array(300).fill(2) }))).toBeInstanceOf(ArgumentError);
+    expect(
+      errorOfSync(() => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: new Array(300).fill(2) })),
+    ).toBeInstanceOf(ArgumentError);
     expect(tf.memory().numBytes).toBe(bytes);
   });
 });
@@ -152,7 +210,9 @@ describe('encode, decode, reconstruct and evaluate validate like fit', () => {
     expect(() => vae.encode(t)).toThrow(/value -1 at row 0, column 1 is not a non-negative integer count/);
     t.dispose();
     await expect(vae.evaluate([[0.5, 1]])).rejects.toThrow(DataError);
-    expect(() => vae.decode([[0, Number.NaN]])).toThrow(/"z" value NaN at row 0, column 1 is not finite; a latent z needs finite real values/);
+    expect(() => vae.decode([[0, Number.NaN]])).toThrow(
+      /"z" value NaN at row 0, column 1 is not finite; a latent z needs finite real values/,
+    );
     expect(() => vae.decode([[0, 0, 0]])).toThrow(ShapeError);
     vae.dispose();
   });

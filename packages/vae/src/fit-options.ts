@@ -106,7 +106,6 @@ export interface History {
   seconds: number;
 }
 
-
 /** Every option `fit` knows (an unknown key is an ArgumentError with a "did you mean" hint). */
 export const FIT_OPTION_NAMES = [
   'epochs',
@@ -172,18 +171,23 @@ function isNumber(v: unknown): v is number {
 
 function integerAtLeast(name: string, v: unknown, min: number): number {
   if (!isNumber(v) || !Number.isInteger(v) || v < min) {
-    throw new ArgumentError(name, `${where}: "${name}" must be ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${show(v)}`);
+    throw new ArgumentError(
+      name,
+      `${where}: "${name}" must be ${min === 1 ? 'a positive integer' : `an integer >= ${min}`}, got ${show(v)}`,
+    );
   }
   return v;
 }
 
 function finiteAtLeastZero(name: string, v: unknown): number {
-  if (!isNumber(v) || !(v >= 0) || !Number.isFinite(v)) throw new ArgumentError(name, `${where}: "${name}" must be a finite number >= 0, got ${show(v)}`);
+  if (!isNumber(v) || !(v >= 0) || !Number.isFinite(v))
+    throw new ArgumentError(name, `${where}: "${name}" must be a finite number >= 0, got ${show(v)}`);
   return v;
 }
 
 function boolean(name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ArgumentError(name, `${where}: "${name}" must be true or false, got ${show(v)}`);
+  if (typeof v !== 'boolean')
+    throw new ArgumentError(name, `${where}: "${name}" must be true or false, got ${show(v)}`);
   return v;
 }
 
@@ -193,7 +197,8 @@ function fn<F>(name: string, v: unknown): F {
 }
 
 function path(name: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '') throw new ArgumentError(name, `${where}: "${name}" must be a non-empty path, got ${show(v)}`);
+  if (typeof v !== 'string' || v === '')
+    throw new ArgumentError(name, `${where}: "${name}" must be a non-empty path, got ${show(v)}`);
   return v;
 }
 
@@ -215,10 +220,14 @@ export function resolveFitOptions(options: FitOptions, model: { deterministic?: 
   const given = (key: (typeof FIT_OPTION_NAMES)[number]): boolean => o[key] !== undefined;
   const learningRate = o.learningRate ?? 1e-3;
   if (!isNumber(learningRate) || !(learningRate > 0) || !Number.isFinite(learningRate)) {
-    throw new ArgumentError('learningRate', `${where}: "learningRate" must be a finite number > 0, got ${show(learningRate)}`);
+    throw new ArgumentError(
+      'learningRate',
+      `${where}: "learningRate" must be a finite number > 0, got ${show(learningRate)}`,
+    );
   }
   const seed = o.seed ?? 0;
-  if (!isNumber(seed) || !Number.isSafeInteger(seed)) throw new ArgumentError('seed', `${where}: "seed" must be an integer, got ${show(seed)}`);
+  if (!isNumber(seed) || !Number.isSafeInteger(seed))
+    throw new ArgumentError('seed', `${where}: "seed" must be an integer, got ${show(seed)}`);
   const resolved: Omit<ResolvedFitOptions, 'betaAt'> = {
     epochs: integerAtLeast('epochs', o.epochs ?? 10, 1),
     batchSize: integerAtLeast('batchSize', o.batchSize ?? 32, 1),
@@ -235,13 +244,17 @@ export function resolveFitOptions(options: FitOptions, model: { deterministic?: 
   if (given('klSchedule')) {
     resolved.klSchedule = fn<KLSchedule>('klSchedule', o.klSchedule);
     if (given('klWarmupSteps')) {
-      throw new ArgumentError('klWarmupSteps', `${where}: give "klSchedule" or "klWarmupSteps", not both (klWarmupSteps is the schedule linearWarmup(N))`);
+      throw new ArgumentError(
+        'klWarmupSteps',
+        `${where}: give "klSchedule" or "klWarmupSteps", not both (klWarmupSteps is the schedule linearWarmup(N))`,
+      );
     }
   }
   if (given('validationData')) resolved.validationData = o.validationData as DataInput;
   if (given('validationSplit')) {
     const f = o.validationSplit;
-    if (!isNumber(f) || !(f > 0 && f < 1)) throw new ArgumentError('validationSplit', `${where}: "validationSplit" must be in (0, 1), got ${show(f)}`);
+    if (!isNumber(f) || !(f > 0 && f < 1))
+      throw new ArgumentError('validationSplit', `${where}: "validationSplit" must be in (0, 1), got ${show(f)}`);
     if (given('validationData')) {
       throw new ArgumentError('validationSplit', `${where}: give "validationData" or "validationSplit", not both`);
     }
@@ -260,15 +273,20 @@ export function resolveFitOptions(options: FitOptions, model: { deterministic?: 
   if (given('checkpointDir')) resolved.checkpointDir = path('checkpointDir', o.checkpointDir);
   if (given('checkpointEvery')) {
     resolved.checkpointEvery = integerAtLeast('checkpointEvery', o.checkpointEvery, 1);
-    if (!given('checkpointDir')) throw new ArgumentError('checkpointDir', `${where}: "checkpointEvery" needs a "checkpointDir"`);
+    if (!given('checkpointDir'))
+      throw new ArgumentError('checkpointDir', `${where}: "checkpointEvery" needs a "checkpointDir"`);
   }
   if (given('resumeFrom')) resolved.resumeFrom = path('resumeFrom', o.resumeFrom);
-  const schedule = resolved.klSchedule ?? (resolved.klWarmupSteps !== undefined ? linearWarmup(resolved.klWarmupSteps) : undefined);
+  const schedule =
+    resolved.klSchedule ?? (resolved.klWarmupSteps !== undefined ? linearWarmup(resolved.klWarmupSteps) : undefined);
   const epochSchedule = resolved.klWarmupEpochs !== undefined ? linearWarmup(resolved.klWarmupEpochs) : undefined;
   const betaAt = (step: number, epoch: number): number => {
     const factor = schedule ? schedule(step) : 1;
     if (!isNumber(factor) || !(factor >= 0) || !Number.isFinite(factor)) {
-      throw new ArgumentError('klSchedule', `${where}: "klSchedule" returned ${show(factor)} for step ${step}; it must return a finite number >= 0`);
+      throw new ArgumentError(
+        'klSchedule',
+        `${where}: "klSchedule" returned ${show(factor)} for step ${step}; it must return a finite number >= 0`,
+      );
     }
     return resolved.beta * factor * (epochSchedule ? epochSchedule(epoch - 1) : 1);
   };

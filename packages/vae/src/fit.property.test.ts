@@ -23,7 +23,22 @@ const cell = fc.oneof(
   { weight: 2, arbitrary: fc.double({ min: -1e3, max: 1e3, noNaN: true }) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom<unknown>(Number.NaN, Infinity, -1, 2 ** 24, 2 ** 24 + 1, 1e39, '1', 'a', true, null, undefined, [], {}, 1n),
+    arbitrary: fc.constantFrom<unknown>(
+      Number.NaN,
+      Infinity,
+      -1,
+      2 ** 24,
+      2 ** 24 + 1,
+      1e39,
+      '1',
+      'a',
+      true,
+      null,
+      undefined,
+      [],
+      {},
+      1n,
+    ),
   },
 );
 
@@ -66,7 +81,18 @@ const optionValue: Record<keyof FitOptions, fc.Arbitrary<unknown>> = {
   beta: fc.oneof(fc.constantFrom(0, 0.5, 1), anyValue),
   klWarmupEpochs: fc.oneof(smallInt, anyValue),
   klWarmupSteps: fc.oneof(smallInt, anyValue),
-  klSchedule: fc.oneof(fc.constantFrom<unknown>(() => 0.5, () => Number.NaN, () => -1, () => 'x', () => { throw new Error('schedule'); }), anyValue),
+  klSchedule: fc.oneof(
+    fc.constantFrom<unknown>(
+      () => 0.5,
+      () => Number.NaN,
+      () => -1,
+      () => 'x',
+      () => {
+        throw new Error('schedule');
+      },
+    ),
+    anyValue,
+  ),
   samples: fc.oneof(smallInt, anyValue),
   freeBits: fc.oneof(fc.constantFrom(0, 0.1), anyValue),
   validationData: fc.oneof(data, anyValue),
@@ -123,7 +149,10 @@ describe('fit on generated data and options', () => {
         const opts =
           typeof generated === 'object' && generated !== null && !Array.isArray(generated)
             ? Object.fromEntries(
-                Object.entries(generated).map(([k, v]) => [k, typeof v === 'string' && v.startsWith('<tmp>') ? v.replace('<tmp>', tmp) : v]),
+                Object.entries(generated).map(([k, v]) => [
+                  k,
+                  typeof v === 'string' && v.startsWith('<tmp>') ? v.replace('<tmp>', tmp) : v,
+                ]),
               )
             : generated;
         // bounded work: at most 3 epochs of at most 6 rows
@@ -140,7 +169,8 @@ describe('fit on generated data and options', () => {
         if (outcome instanceof Error) {
           // a raw error is a failure, except the user's own callback throwing
           if (!(outcome instanceof VariaError) && outcome.message !== 'schedule') throw outcome;
-          if (outcome.name !== 'DivergenceError' && outcome.message !== 'schedule') expectSameWeights(weightValues(vae), initial);
+          if (outcome.name !== 'DivergenceError' && outcome.message !== 'schedule')
+            expectSameWeights(weightValues(vae), initial);
         } else {
           trained++;
           const h = outcome as History;

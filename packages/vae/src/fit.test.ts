@@ -44,7 +44,13 @@ describe('validation', () => {
 
   it('validationSplit holds out a seeded subset: throughput counts only the training part', async () => {
     const vae = small();
-    const h = await vae.fit(toySubset(200), { epochs: 2, batchSize: 40, learningRate: 1e-2, seed: 0, validationSplit: 0.25 });
+    const h = await vae.fit(toySubset(200), {
+      epochs: 2,
+      batchSize: 40,
+      learningRate: 1e-2,
+      seed: 0,
+      validationSplit: 0.25,
+    });
     for (const e of h.epochs) {
       expect(Number.isFinite(e.valLoss)).toBe(true);
       expect(Number.isFinite(e.valKl)).toBe(true);
@@ -52,7 +58,13 @@ describe('validation', () => {
     }
     const batches: number[] = [];
     const vae2 = small();
-    await vae2.fit(toySubset(200), { epochs: 1, batchSize: 40, seed: 0, validationSplit: 0.25, onBatchEnd: (b) => batches.push(b.size) });
+    await vae2.fit(toySubset(200), {
+      epochs: 1,
+      batchSize: 40,
+      seed: 0,
+      validationSplit: 0.25,
+      onBatchEnd: (b) => batches.push(b.size),
+    });
     expect(batches).toEqual([40, 40, 40, 30]); // 150 training examples
     vae.dispose();
     vae2.dispose();
@@ -269,33 +281,206 @@ describe('bad input is rejected with typed errors naming the argument, before an
   const gaussian = () => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4 });
   const poisson = () => new VAE({ inputDim: 3, latentDim: 2, hiddenUnits: 4, likelihood: 'poisson' });
   const bernoulli = () => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4, likelihood: 'bernoulli' });
-  const good2 = [[0, 1], [1, 0], [0.5, 0.5]];
-  const cases: { name: string; model: () => VAE; data: unknown; options?: object; error: Function; match: RegExp; argument?: string }[] = [
-    { name: 'negative count (poisson)', model: poisson, data: [[1, 2, 3], [0, -1, 2]], error: DataError, match: /-1 at row 1, column 1/ },
-    { name: 'non-integer count (poisson)', model: poisson, data: [[1, 2.5, 3]], error: DataError, match: /2\.5 at row 0, column 1/ },
-    { name: 'NaN (gaussian)', model: gaussian, data: [[0, 1], [Number.NaN, 2]], error: DataError, match: /NaN at row 1, column 0/ },
+  const good2 = [
+    [0, 1],
+    [1, 0],
+    [0.5, 0.5],
+  ];
+  const cases: {
+    name: string;
+    model: () => VAE;
+    data: unknown;
+    options?: object;
+    error: abstract new (...args: never[]) => Error;
+    match: RegExp;
+    argument?: string;
+  }[] = [
+    {
+      name: 'negative count (poisson)',
+      model: poisson,
+      data: [
+        [1, 2, 3],
+        [0, -1, 2],
+      ],
+      error: DataError,
+      match: /-1 at row 1, column 1/,
+    },
+    {
+      name: 'non-integer count (poisson)',
+      model: poisson,
+      data: [[1, 2.5, 3]],
+      error: DataError,
+      match: /2\.5 at row 0, column 1/,
+    },
+    {
+      name: 'NaN (gaussian)',
+      model: gaussian,
+      data: [
+        [0, 1],
+        [Number.NaN, 2],
+      ],
+      error: DataError,
+      match: /NaN at row 1, column 0/,
+    },
     { name: 'Infinity (gaussian)', model: gaussian, data: [[0, Infinity]], error: DataError, match: /not finite/ },
-    { name: 'value outside [0, 1] (bernoulli)', model: bernoulli, data: [[0, 1.5]], error: DataError, match: /outside \[0, 1\]/ },
-    { name: 'wrong column count', model: gaussian, data: [[1, 2, 3]], error: ShapeError, match: /"data" must have 2 columns/, argument: 'data' },
-    { name: 'wrong column count (Matrix)', model: gaussian, data: { data: new Float32Array(6), rows: 2, cols: 3 }, error: ShapeError, match: /got 3/, argument: 'data' },
+    {
+      name: 'value outside [0, 1] (bernoulli)',
+      model: bernoulli,
+      data: [[0, 1.5]],
+      error: DataError,
+      match: /outside \[0, 1\]/,
+    },
+    {
+      name: 'wrong column count',
+      model: gaussian,
+      data: [[1, 2, 3]],
+      error: ShapeError,
+      match: /"data" must have 2 columns/,
+      argument: 'data',
+    },
+    {
+      name: 'wrong column count (Matrix)',
+      model: gaussian,
+      data: { data: new Float32Array(6), rows: 2, cols: 3 },
+      error: ShapeError,
+      match: /got 3/,
+      argument: 'data',
+    },
     { name: 'ragged rows', model: gaussian, data: [[1, 2], [3]], error: ShapeError, match: /ragged/ },
     { name: 'empty dataset (rows)', model: gaussian, data: [], error: DataError, match: /empty/ },
-    { name: 'empty dataset (Matrix)', model: gaussian, data: { data: new Float32Array(0), rows: 0, cols: 2 }, error: DataError, match: /empty/ },
+    {
+      name: 'empty dataset (Matrix)',
+      model: gaussian,
+      data: { data: new Float32Array(0), rows: 0, cols: 2 },
+      error: DataError,
+      match: /empty/,
+    },
     { name: 'not data at all', model: gaussian, data: 42, error: ArgumentError, match: /"data"/, argument: 'data' },
-    { name: 'batchSize 0', model: gaussian, data: good2, options: { batchSize: 0 }, error: ArgumentError, match: /"batchSize"/, argument: 'batchSize' },
-    { name: 'batchSize 2.5', model: gaussian, data: good2, options: { batchSize: 2.5 }, error: ArgumentError, match: /"batchSize"/, argument: 'batchSize' },
-    { name: 'epochs -1', model: gaussian, data: good2, options: { epochs: -1 }, error: ArgumentError, match: /"epochs"/, argument: 'epochs' },
-    { name: 'learningRate 0', model: gaussian, data: good2, options: { learningRate: 0 }, error: ArgumentError, match: /"learningRate"/, argument: 'learningRate' },
-    { name: 'learningRate NaN', model: gaussian, data: good2, options: { learningRate: Number.NaN }, error: ArgumentError, match: /"learningRate"/, argument: 'learningRate' },
-    { name: 'validationSplit 1.5', model: gaussian, data: good2, options: { validationSplit: 1.5 }, error: ArgumentError, match: /"validationSplit"/, argument: 'validationSplit' },
-    { name: 'validationSplit leaving no validation rows', model: gaussian, data: good2, options: { validationSplit: 0.01 }, error: ArgumentError, match: /"validationSplit"/, argument: 'validationSplit' },
-    { name: 'validationData with NaN', model: gaussian, data: good2, options: { validationData: [[Number.NaN, 0]] }, error: DataError, match: /"validationData"/ },
-    { name: 'validationData of the wrong width', model: gaussian, data: good2, options: { validationData: [[0]] }, error: ShapeError, match: /"validationData"/, argument: 'validationData' },
-    { name: 'beta -1', model: gaussian, data: good2, options: { beta: -1 }, error: ArgumentError, match: /"beta"/, argument: 'beta' },
-    { name: 'patience -1', model: gaussian, data: good2, options: { patience: -1 }, error: ArgumentError, match: /"patience"/, argument: 'patience' },
-    { name: 'samples 0', model: gaussian, data: good2, options: { samples: 0 }, error: ArgumentError, match: /"samples"/, argument: 'samples' },
-    { name: 'seed 1.5', model: gaussian, data: good2, options: { seed: 1.5 }, error: ArgumentError, match: /"seed"/, argument: 'seed' },
-    { name: 'checkpointEvery without a dir', model: gaussian, data: good2, options: { checkpointEvery: 1 }, error: ArgumentError, match: /"checkpointDir"/, argument: 'checkpointDir' },
+    {
+      name: 'batchSize 0',
+      model: gaussian,
+      data: good2,
+      options: { batchSize: 0 },
+      error: ArgumentError,
+      match: /"batchSize"/,
+      argument: 'batchSize',
+    },
+    {
+      name: 'batchSize 2.5',
+      model: gaussian,
+      data: good2,
+      options: { batchSize: 2.5 },
+      error: ArgumentError,
+      match: /"batchSize"/,
+      argument: 'batchSize',
+    },
+    {
+      name: 'epochs -1',
+      model: gaussian,
+      data: good2,
+      options: { epochs: -1 },
+      error: ArgumentError,
+      match: /"epochs"/,
+      argument: 'epochs',
+    },
+    {
+      name: 'learningRate 0',
+      model: gaussian,
+      data: good2,
+      options: { learningRate: 0 },
+      error: ArgumentError,
+      match: /"learningRate"/,
+      argument: 'learningRate',
+    },
+    {
+      name: 'learningRate NaN',
+      model: gaussian,
+      data: good2,
+      options: { learningRate: Number.NaN },
+      error: ArgumentError,
+      match: /"learningRate"/,
+      argument: 'learningRate',
+    },
+    {
+      name: 'validationSplit 1.5',
+      model: gaussian,
+      data: good2,
+      options: { validationSplit: 1.5 },
+      error: ArgumentError,
+      match: /"validationSplit"/,
+      argument: 'validationSplit',
+    },
+    {
+      name: 'validationSplit leaving no validation rows',
+      model: gaussian,
+      data: good2,
+      options: { validationSplit: 0.01 },
+      error: ArgumentError,
+      match: /"validationSplit"/,
+      argument: 'validationSplit',
+    },
+    {
+      name: 'validationData with NaN',
+      model: gaussian,
+      data: good2,
+      options: { validationData: [[Number.NaN, 0]] },
+      error: DataError,
+      match: /"validationData"/,
+    },
+    {
+      name: 'validationData of the wrong width',
+      model: gaussian,
+      data: good2,
+      options: { validationData: [[0]] },
+      error: ShapeError,
+      match: /"validationData"/,
+      argument: 'validationData',
+    },
+    {
+      name: 'beta -1',
+      model: gaussian,
+      data: good2,
+      options: { beta: -1 },
+      error: ArgumentError,
+      match: /"beta"/,
+      argument: 'beta',
+    },
+    {
+      name: 'patience -1',
+      model: gaussian,
+      data: good2,
+      options: { patience: -1 },
+      error: ArgumentError,
+      match: /"patience"/,
+      argument: 'patience',
+    },
+    {
+      name: 'samples 0',
+      model: gaussian,
+      data: good2,
+      options: { samples: 0 },
+      error: ArgumentError,
+      match: /"samples"/,
+      argument: 'samples',
+    },
+    {
+      name: 'seed 1.5',
+      model: gaussian,
+      data: good2,
+      options: { seed: 1.5 },
+      error: ArgumentError,
+      match: /"seed"/,
+      argument: 'seed',
+    },
+    {
+      name: 'checkpointEvery without a dir',
+      model: gaussian,
+      data: good2,
+      options: { checkpointEvery: 1 },
+      error: ArgumentError,
+      match: /"checkpointDir"/,
+      argument: 'checkpointDir',
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -352,7 +537,13 @@ describe('batches', () => {
       return variationalInputs(x);
     };
     epochs.push([]);
-    await vae.fit(indexed(23), { epochs: 3, batchSize: 5, learningRate: 1e-2, ...options, onEpochEnd: () => void epochs.push([]) });
+    await vae.fit(indexed(23), {
+      epochs: 3,
+      batchSize: 5,
+      learningRate: 1e-2,
+      ...options,
+      onEpochEnd: () => void epochs.push([]),
+    });
     vae.dispose();
     epochs.pop();
     // the divergence guard evaluates the state after each epoch's last step on that step's batch again
@@ -378,7 +569,13 @@ describe('batches', () => {
   it('shuffle: false gives the examples in their order every epoch', async () => {
     const epochs = await seenBatches({ shuffle: false });
     for (const batches of epochs) {
-      expect(batches).toEqual([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12, 13, 14], [15, 16, 17, 18, 19], [20, 21, 22]]);
+      expect(batches).toEqual([
+        [0, 1, 2, 3, 4],
+        [5, 6, 7, 8, 9],
+        [10, 11, 12, 13, 14],
+        [15, 16, 17, 18, 19],
+        [20, 21, 22],
+      ]);
     }
   });
 });

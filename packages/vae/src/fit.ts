@@ -8,7 +8,7 @@ import {
   nextSeed,
   permutation,
   takeRows,
-  VariaError,
+  type VariaError,
 } from '@varia/core';
 import { negativeElbo, type VariationalInputs } from '@varia/losses';
 import { restoreCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -19,7 +19,13 @@ import { configFingerprint, matrixHash, type RunFingerprint } from './resume-fin
 import { disposeTapeAfterError } from './tape-cleanup.js';
 import { assertGradientsRegistered } from './backend-check.js';
 import { type DataInput, type DataDomain, type DataRules, readData } from './data.js';
-import { type BatchInfo, type EpochLog, type FitOptions, type History, type ResolvedFitOptions, resolveFitOptions } from './fit-options.js';
+import {
+  type EpochLog,
+  type FitOptions,
+  type History,
+  type ResolvedFitOptions,
+  resolveFitOptions,
+} from './fit-options.js';
 
 export type { BatchInfo, EpochLog, FitOptions, History } from './fit-options.js';
 
@@ -83,7 +89,11 @@ function disposeSnapshot(s: Map<string, tf.Tensor> | undefined): void {
 export { assertGradientsRegistered };
 
 /** Negative ELBO, reconstruction and KL (β = 1, one sample, analytic KL) over a whole matrix, in batches. */
-async function evaluateLoss(model: TrainableModel, m: Matrix, seed: number): Promise<{ loss: number; reconstruction: number; kl: number }> {
+async function evaluateLoss(
+  model: TrainableModel,
+  m: Matrix,
+  seed: number,
+): Promise<{ loss: number; reconstruction: number; kl: number }> {
   const batch = 512;
   let acc = tf.zeros([3]);
   for (let start = 0; start < m.rows; start += batch) {
@@ -125,7 +135,12 @@ function makeYielder(): () => Promise<void> {
  * The training loop behind `VAE.fit`: Adam on −ELBO, seeded shuffling, per-epoch metrics read once per epoch (no
  * synchronous reads inside the step), validation, early stopping, divergence guard, abort, checkpoints and resume.
  */
-export async function trainModel(model: TrainableModel, data: DataInput, options: FitOptions = {}, control: TrainingControl = {}): Promise<History> {
+export async function trainModel(
+  model: TrainableModel,
+  data: DataInput,
+  options: FitOptions = {},
+  control: TrainingControl = {},
+): Promise<History> {
   const checkStop = (): void => {
     const e = control.stopError?.();
     if (e) throw e;
@@ -134,7 +149,11 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
   const o = resolveFitOptions(options, model.config);
   const { epochs, batchSize, learningRate, seed, samples, freeBits } = o;
   // Validate all data at the boundary, once, before any state changes.
-  const rules: DataRules = { domain: model.likelihood.domain, likelihood: model.config.likelihood, validate: model.likelihood.validate };
+  const rules: DataRules = {
+    domain: model.likelihood.domain,
+    likelihood: model.config.likelihood,
+    validate: model.likelihood.validate,
+  };
   let train = readData(data, model.config.inputDim, rules, 'data');
   let validation: Matrix | undefined;
   if (o.validationData !== undefined) {
@@ -143,7 +162,10 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
     const f = o.validationSplit;
     const nVal = Math.round(train.rows * f);
     if (nVal < 1 || nVal >= train.rows) {
-      throw new ArgumentError('validationSplit', `fit: "validationSplit" ${f} leaves ${nVal} of ${train.rows} examples for validation`);
+      throw new ArgumentError(
+        'validationSplit',
+        `fit: "validationSplit" ${f} leaves ${nVal} of ${train.rows} examples for validation`,
+      );
     }
     const perm = permutation(train.rows, mulberry32(seed ^ 0x2545f491));
     validation = takeRows(train, perm.subarray(train.rows - nVal));
@@ -152,7 +174,8 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
   const n = train.rows;
   const batches = Math.ceil(n / batchSize);
   // β of every step (up to 2^24 steps): a schedule that returns garbage fails here, before any step
-  for (let epoch = 1, step = 0; epoch <= o.epochs && step < 2 ** 24; epoch++, step += batches) betasOfEpoch(o, epoch, step, batches);
+  for (let epoch = 1, step = 0; epoch <= o.epochs && step < 2 ** 24; epoch++, step += batches)
+    betasOfEpoch(o, epoch, step, batches);
   // an unwritable checkpoint directory fails now, not after the first epoch
   if (o.checkpointEvery !== undefined) await assertWritableDestination(o.checkpointDir!, { argument: 'checkpointDir' });
   checkStop();
@@ -170,7 +193,8 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
       n,
       // hashing costs a pass over the data: only for runs that write or read checkpoints
       dataHash: o.checkpointEvery !== undefined || o.resumeFrom !== undefined ? matrixHash(train) : '',
-      validationHash: validation && (o.checkpointEvery !== undefined || o.resumeFrom !== undefined) ? matrixHash(validation) : null,
+      validationHash:
+        validation && (o.checkpointEvery !== undefined || o.resumeFrom !== undefined) ? matrixHash(validation) : null,
       config: configFingerprint(model.config),
       batchSize,
       seed,
@@ -196,7 +220,7 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
       if (resumed.bestWeights) bestWeights = snapshotFromValues(variables, resumed.bestWeights);
     }
     const monitorValidation = validation !== undefined;
-    epochLoop: for (let epoch = state.epoch + 1; epoch <= epochs; epoch++) {
+    for (let epoch = state.epoch + 1; epoch <= epochs; epoch++) {
       const rng = epochRng(seed, epoch);
       const order = o.shuffle ? permutation(n, rng) : Int32Array.from({ length: n }, (_, i) => i);
       // the epoch's β values, checked before its first step
@@ -271,11 +295,12 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
         if (last) {
           const [finalLoss, weightSize] = [values[3 * steps]!, values[3 * steps + 1]!];
           if (!Number.isFinite(weightSize)) throw diverged('a weight became non-finite after the last step', steps - 1);
-          if (!Number.isFinite(finalLoss)) throw diverged(`the loss after the last step became ${finalLoss}`, steps - 1);
+          if (!Number.isFinite(finalLoss))
+            throw diverged(`the loss after the last step became ${finalLoss}`, steps - 1);
         }
         if (aborted) {
           stopReason = 'aborted';
-          break epochLoop;
+          break;
         }
         let loss = 0;
         let reconstruction = 0;
@@ -339,7 +364,6 @@ export async function trainModel(model: TrainableModel, data: DataInput, options
   }
 }
 
-
 /**
  * Two scalars about the weights after an epoch's last step: the loss on that step's batch (same β, samples, free bits
  * and seed) and Σ|θ| over every weight. Both are finite for a sound state; a diverged last step makes either non-finite.
@@ -355,7 +379,12 @@ function finalStateCheck(
   const xb = batchesOf.upload(last.idx);
   try {
     return tf.tidy(() => {
-      const { loss } = negativeElbo(model.variationalInputs(xb), { beta: last.beta, samples, freeBits, seed: last.seed });
+      const { loss } = negativeElbo(model.variationalInputs(xb), {
+        beta: last.beta,
+        samples,
+        freeBits,
+        seed: last.seed,
+      });
       return [loss, tf.addN(varList.map((v) => tf.sum(tf.abs(v))))];
     });
   } finally {
@@ -363,6 +392,9 @@ function finalStateCheck(
   }
 }
 
-function snapshotFromValues(variables: Map<string, tf.Variable>, values: Map<string, Float32Array>): Map<string, tf.Tensor> {
+function snapshotFromValues(
+  variables: Map<string, tf.Variable>,
+  values: Map<string, Float32Array>,
+): Map<string, tf.Tensor> {
   return new Map([...variables].map(([k, v]) => [k, tf.tensor(values.get(k)!, v.shape, 'float32')]));
 }

@@ -17,10 +17,26 @@ export {
   parameterCountBound,
   resolveConfig,
 } from './config.js';
-export { type FitOptions, type History, type EpochLog, type BatchInfo, type TrainingState, assertGradientsRegistered } from './fit.js';
-export { type DataInput, type DataDomain, type DataRules, DATA_DOMAINS, MAX_EXACT_COUNT, readData, toMatrix, validateDomain } from './data.js';
+export {
+  type FitOptions,
+  type History,
+  type EpochLog,
+  type BatchInfo,
+  type TrainingState,
+  assertGradientsRegistered,
+} from './fit.js';
+export {
+  type DataInput,
+  type DataDomain,
+  type DataRules,
+  DATA_DOMAINS,
+  MAX_EXACT_COUNT,
+  readData,
+  toMatrix,
+  validateDomain,
+} from './data.js';
 export { FIT_OPTION_NAMES } from './fit-options.js';
-export { type RunFingerprint } from './resume-fingerprint.js';
+export type { RunFingerprint } from './resume-fingerprint.js';
 export {
   type CustomLikelihood,
   type InputTransform,
@@ -37,6 +53,17 @@ export {
 export { type ModelArtifacts, type SavedModelJson, type WeightSpec, MODEL_LIMITS } from './model-format.js';
 export { assertWritableDestination, type DestinationOptions } from './destination.js';
 export { type ModelLocation, toTfjsArtifacts, fromTfjsArtifacts } from './model-io.js';
-export { toSafetensors, fromSafetensors, type FromSafetensorsOptions, torchName, variaName } from './vae-safetensors.js';
-export { encodeSafetensors, decodeSafetensors, type SafetensorsContents, type SafetensorsTensor } from './safetensors.js';
+export {
+  toSafetensors,
+  fromSafetensors,
+  type FromSafetensorsOptions,
+  torchName,
+  variaName,
+} from './vae-safetensors.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  type SafetensorsContents,
+  type SafetensorsTensor,
+} from './safetensors.js';
 export { VERSION, FORMAT_VERSION } from './version.js';

@@ -87,7 +87,10 @@ export function librarySizes(
 ): Float32Array | undefined {
   if (!model.librarySize) {
     if (given !== undefined) {
-      throw new ArgumentError('librarySize', `${where}: "librarySize" applies only to models built with librarySize: true`);
+      throw new ArgumentError(
+        'librarySize',
+        `${where}: "librarySize" applies only to models built with librarySize: true`,
+      );
     }
     return undefined;
   }
@@ -99,14 +102,21 @@ export function librarySizes(
     );
   }
   const sizes = typeof value === 'number' ? new Float32Array(rows).fill(value) : undefined;
-  const list = sizes ?? (typeof value === 'object' && value !== null && typeof value.length === 'number' ? value : undefined);
+  const list =
+    sizes ?? (typeof value === 'object' && value !== null && typeof value.length === 'number' ? value : undefined);
   if (!list || list.length !== rows) {
-    throw new ArgumentError('librarySize', `${where}: "librarySize" must be one number or ${rows} numbers (one per row), got ${describe(value)}`);
+    throw new ArgumentError(
+      'librarySize',
+      `${where}: "librarySize" must be one number or ${rows} numbers (one per row), got ${describe(value)}`,
+    );
   }
   for (let i = 0; i < rows; i++) {
     const l = list[i];
     if (typeof l !== 'number' || !(l > 0) || !Number.isFinite(l)) {
-      throw new ArgumentError('librarySize', `${where}: "librarySize" must be finite numbers > 0, got ${JSON.stringify(l)} at index ${i}`);
+      throw new ArgumentError(
+        'librarySize',
+        `${where}: "librarySize" must be finite numbers > 0, got ${JSON.stringify(l)} at index ${i}`,
+      );
     }
   }
   return sizes ?? Float32Array.from(list);

@@ -26,7 +26,9 @@ describe('assertOptions', () => {
     })();
     expect(e).toBeInstanceOf(ArgumentError);
     expect((e as ArgumentError).argument).toBe('epoch');
-    expect((e as Error).message).toBe(`fit: unknown option "epoch" (did you mean 'epochs'?); known options: epochs, seed`);
+    expect((e as Error).message).toBe(
+      `fit: unknown option "epoch" (did you mean 'epochs'?); known options: epochs, seed`,
+    );
   });
 
   it('rejects non-objects', () => {

@@ -24,14 +24,23 @@ function rowSums(t: tf.Tensor | (() => tf.Tensor)): number[] {
 
 /** The median of the row totals of the data, computed here independently. */
 function medianTotal(x: { data: Float32Array; rows: number; cols: number }): number {
-  const totals = Array.from({ length: x.rows }, (_, i) => x.data.subarray(i * x.cols, (i + 1) * x.cols).reduce((a, b) => a + b, 0));
+  const totals = Array.from({ length: x.rows }, (_, i) =>
+    x.data.subarray(i * x.cols, (i + 1) * x.cols).reduce((a, b) => a + b, 0),
+  );
   totals.sort((a, b) => a - b);
   return x.rows % 2 ? totals[(x.rows - 1) / 2]! : (totals[x.rows / 2 - 1]! + totals[x.rows / 2]!) / 2;
 }
 
 describe('library size of sample and decode', () => {
   const x = counts(101, 8, 3);
-  const config = { inputDim: 8, latentDim: 2, hiddenUnits: 8, likelihood: 'poisson', librarySize: true, seed: 0 } as const;
+  const config = {
+    inputDim: 8,
+    latentDim: 2,
+    hiddenUnits: 8,
+    likelihood: 'poisson',
+    librarySize: true,
+    seed: 0,
+  } as const;
 
   it('fit records the median row total; sample and decode use it by default, and it survives save/load', async () => {
     const vae = new VAE(config);
@@ -53,7 +62,10 @@ describe('library size of sample and decode', () => {
     await vae.save(dir);
     const loaded = await VAE.load(dir);
     expect(loaded.config.librarySizeMedian).toBe(median);
-    const z = [[0, 0], [1, -1]];
+    const z = [
+      [0, 0],
+      [1, -1],
+    ];
     const p = loaded.decode(z);
     for (const s of rowSums(() => p.mean())) expect(s).toBeCloseTo(median, 2);
     p.dispose();
@@ -65,7 +77,13 @@ describe('library size of sample and decode', () => {
     const vae = new VAE(config);
     const one = vae.sample(3, { mean: true, librarySize: 500 });
     for (const s of rowSums(one)) expect(s).toBeCloseTo(500, 1);
-    const perRow = vae.decode([[0, 0], [0.5, 0.5]], { librarySize: [10, 1000] });
+    const perRow = vae.decode(
+      [
+        [0, 0],
+        [0.5, 0.5],
+      ],
+      { librarySize: [10, 1000] },
+    );
     expect(rowSums(() => perRow.mean()).map((s) => Math.round(s))).toEqual([10, 1000]);
     perRow.dispose();
     const legacy = vae.decode([[0, 0]], [42]);
@@ -85,7 +103,11 @@ describe('library size of sample and decode', () => {
     const plain = new VAE({ ...config, librarySize: false });
     expect(() => plain.sample(2, { librarySize: 5 })).toThrow(/only to models built with librarySize: true/);
     plain.dispose();
-    expect(() => new VAE({ ...config, librarySizeMedian: 0 })).toThrow(/"librarySizeMedian" must be a finite number > 0 or null/);
-    expect(() => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 2, librarySize: true })).toThrow(/applies to the count likelihoods/);
+    expect(() => new VAE({ ...config, librarySizeMedian: 0 })).toThrow(
+      /"librarySizeMedian" must be a finite number > 0 or null/,
+    );
+    expect(() => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 2, librarySize: true })).toThrow(
+      /applies to the count likelihoods/,
+    );
   });
 });

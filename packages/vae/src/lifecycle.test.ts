@@ -95,9 +95,26 @@ describe('no tensor leaks on error paths', () => {
   });
 
   it('callbacks that throw', async () => {
-    expect(await leaksAfter({ ...base, onBatchEnd: () => { throw new Error('batch'); } })).toHaveProperty('message', 'batch');
-    expect(await leaksAfter({ ...base, onEpochEnd: () => { throw new Error('epoch'); } })).toHaveProperty('message', 'epoch');
-    expect(await leaksAfter({ ...base, onEpochEnd: async () => Promise.reject(new Error('async')) })).toHaveProperty('message', 'async');
+    expect(
+      await leaksAfter({
+        ...base,
+        onBatchEnd: () => {
+          throw new Error('batch');
+        },
+      }),
+    ).toHaveProperty('message', 'batch');
+    expect(
+      await leaksAfter({
+        ...base,
+        onEpochEnd: () => {
+          throw new Error('epoch');
+        },
+      }),
+    ).toHaveProperty('message', 'epoch');
+    expect(await leaksAfter({ ...base, onEpochEnd: async () => Promise.reject(new Error('async')) })).toHaveProperty(
+      'message',
+      'async',
+    );
   });
 
   it('a checkpoint that cannot be written, and a checkpoint that cannot be read', async () => {
@@ -106,7 +123,12 @@ describe('no tensor leaks on error paths', () => {
     await writeFile(file, 'x');
     // refused before training: no epoch runs
     let epochs = 0;
-    const e = await leaksAfter({ ...base, checkpointEvery: 1, checkpointDir: join(file, 'sub'), onEpochEnd: () => void epochs++ });
+    const e = await leaksAfter({
+      ...base,
+      checkpointEvery: 1,
+      checkpointDir: join(file, 'sub'),
+      onEpochEnd: () => void epochs++,
+    });
     expect(e).toBeInstanceOf(ArgumentError);
     expect((e as ArgumentError).argument).toBe('checkpointDir');
     expect(epochs).toBe(0);

@@ -117,9 +117,13 @@ describe('checkpoints: sizes checked before reading', () => {
     const json = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')) as { weights: { file: string } };
     await truncate(join(dir, json.weights.file), 2 ** 30); // sparse: 1 GiB that takes no disk
     const vae = new VAE(config);
-    await expect(vae.fit(data, { epochs: 2, batchSize: 2, seed: 0, resumeFrom: dir })).rejects.toThrow(/more than the limit/);
+    await expect(vae.fit(data, { epochs: 2, batchSize: 2, seed: 0, resumeFrom: dir })).rejects.toThrow(
+      /more than the limit/,
+    );
     await truncate(join(dir, 'checkpoint.json'), MODEL_LIMITS.maxJsonBytes + 1);
-    await expect(vae.fit(data, { epochs: 2, batchSize: 2, seed: 0, resumeFrom: dir })).rejects.toThrow(/more than the limit/);
+    await expect(vae.fit(data, { epochs: 2, batchSize: 2, seed: 0, resumeFrom: dir })).rejects.toThrow(
+      /more than the limit/,
+    );
     vae.dispose();
   });
 });

@@ -11,7 +11,9 @@ describe('mixture prior', () => {
   it('trains with a learnable mixture-of-Gaussians prior (Monte-Carlo KL), learns its parameters and round-trips', async () => {
     const x = toySubset(300, 1);
     const vae = new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 16, prior: { mixture: 3 }, seed: 1 });
-    expect([...vae.namedVariables().keys()]).toEqual(expect.arrayContaining(['prior/logits', 'prior/locs', 'prior/raw_scales']));
+    expect([...vae.namedVariables().keys()]).toEqual(
+      expect.arrayContaining(['prior/logits', 'prior/locs', 'prior/raw_scales']),
+    );
     const before = weightValues(vae).get('prior/locs')!;
     const h = await vae.fit(x, { epochs: 6, batchSize: 32, learningRate: 1e-2, seed: 1 });
     expect(h.epochs[5]!.loss).toBeLessThan(h.epochs[0]!.loss);
@@ -30,8 +32,12 @@ describe('mixture prior', () => {
   });
 
   it('rejects a bad prior', () => {
-    expect(() => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4, prior: { mixture: 0 } })).toThrowError(ArgumentError);
-    expect(() => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4, prior: 'laplace' as never })).toThrowError(/"prior"/);
+    expect(() => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4, prior: { mixture: 0 } })).toThrowError(
+      ArgumentError,
+    );
+    expect(() => new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4, prior: 'laplace' as never })).toThrowError(
+      /"prior"/,
+    );
   });
 });
 
@@ -66,7 +72,9 @@ describe('checkpoint fingerprint', () => {
     await a.fit(x, { epochs: 1, batchSize: 20, seed: 3, checkpointEvery: 1, checkpointDir: dir });
     a.dispose();
     const b = new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: 4, seed: 3 });
-    await expect(b.fit(x, { epochs: 2, batchSize: 20, seed: 3, beta: 2, resumeFrom: dir })).rejects.toThrowError(/beta/);
+    await expect(b.fit(x, { epochs: 2, batchSize: 20, seed: 3, beta: 2, resumeFrom: dir })).rejects.toThrowError(
+      /beta/,
+    );
     b.dispose();
   });
 });
@@ -76,7 +84,8 @@ describe('custom likelihood', () => {
     const seen: number[] = [];
     const likelihood = {
       name: 'my-normal',
-      createHead: (o: { inputDim: number; units: number; seed: number }) => new NormalHead({ ...o, scale: { fixed: 0.5 } }),
+      createHead: (o: { inputDim: number; units: number; seed: number }) =>
+        new NormalHead({ ...o, scale: { fixed: 0.5 } }),
       validateData: (values: Float32Array, cols: number) => {
         seen.push(cols);
         if (values.some((v) => v > 100)) throw new DataError('my-normal: values above 100 are not allowed');
@@ -86,7 +95,15 @@ describe('custom likelihood', () => {
     expect(vae.config.likelihood).toBe('my-normal');
     await vae.fit(toySubset(50, 4), { epochs: 1, batchSize: 25, seed: 4 });
     expect(seen).toEqual([2]);
-    await expect(vae.fit([[1, 2], [300, 0]], { epochs: 1 })).rejects.toThrowError(DataError);
+    await expect(
+      vae.fit(
+        [
+          [1, 2],
+          [300, 0],
+        ],
+        { epochs: 1 },
+      ),
+    ).rejects.toThrowError(DataError);
     vae.dispose();
   });
 });
@@ -95,7 +112,16 @@ describe('encode', () => {
   it('returns the posterior mean μ(x) (also with the log1p input of count models)', () => {
     for (const likelihood of ['gaussian', 'poisson'] as const) {
       const vae = new VAE({ inputDim: 2, latentDim: 3, hiddenUnits: 5, likelihood, seed: 5 });
-      const x = likelihood === 'poisson' ? [[0, 3], [7, 1]] : [[0.5, -1], [2, 0.1]];
+      const x =
+        likelihood === 'poisson'
+          ? [
+              [0, 3],
+              [7, 1],
+            ]
+          : [
+              [0.5, -1],
+              [2, 0.1],
+            ];
       const z = vae.encode(x);
       const ref = tf.tidy(() => vae.posterior(tf.tensor2d(x)).mean());
       expect(values(z)).toEqual(values(ref));

@@ -72,12 +72,18 @@ function difference(saved: unknown, current: unknown, path: string): string | un
   if (typeof saved === 'object' && saved !== null && typeof current === 'object' && current !== null) {
     const keys = new Set([...Object.keys(saved), ...Object.keys(current)]);
     for (const key of keys) {
-      const d = difference((saved as Record<string, unknown>)[key], (current as Record<string, unknown>)[key], `${path}.${key}`);
+      const d = difference(
+        (saved as Record<string, unknown>)[key],
+        (current as Record<string, unknown>)[key],
+        `${path}.${key}`,
+      );
       if (d) return d;
     }
     return undefined;
   }
-  return Object.is(saved, current) ? undefined : `${path}: the checkpoint has ${show(saved)}, this run has ${show(current)}`;
+  return Object.is(saved, current)
+    ? undefined
+    : `${path}: the checkpoint has ${show(saved)}, this run has ${show(current)}`;
 }
 
 /**
@@ -86,10 +92,16 @@ function difference(saved: unknown, current: unknown, path: string): string | un
  * @throws ArgumentError naming what differs (`data`, `validationData`, `config`, or the option); SerializationError
  *   for a fingerprint without the data and config (a checkpoint of an older version).
  */
-export function assertResumable(saved: { epoch: number; fingerprint: Partial<RunFingerprint> }, current: RunFingerprint, epochs: number): void {
+export function assertResumable(
+  saved: { epoch: number; fingerprint: Partial<RunFingerprint> },
+  current: RunFingerprint,
+  epochs: number,
+): void {
   const fp = saved.fingerprint;
   if (typeof fp.dataHash !== 'string' || typeof fp.config !== 'object' || fp.config === null) {
-    throw new SerializationError('fit: cannot resume: the checkpoint has no hash of its data or config (it was written by an older version of @varia/vae)');
+    throw new SerializationError(
+      'fit: cannot resume: the checkpoint has no hash of its data or config (it was written by an older version of @varia/vae)',
+    );
   }
   const cannot = 'fit: cannot resume:';
   if (fp.n !== current.n || fp.dataHash !== current.dataHash) {
@@ -99,17 +111,26 @@ export function assertResumable(saved: { epoch: number; fingerprint: Partial<Run
     );
   }
   if (fp.validationHash !== current.validationHash) {
-    throw new ArgumentError('validationData', `${cannot} the validation data differ from the checkpoint's (hash ${show(fp.validationHash)}, this run ${show(current.validationHash)})`);
+    throw new ArgumentError(
+      'validationData',
+      `${cannot} the validation data differ from the checkpoint's (hash ${show(fp.validationHash)}, this run ${show(current.validationHash)})`,
+    );
   }
   const configDiff = difference(fp.config, current.config, 'config');
   if (configDiff) throw new ArgumentError('config', `${cannot} the model differs from the checkpoint's: ${configDiff}`);
   for (const key of Object.keys(current) as (keyof RunFingerprint)[]) {
     if (key === 'n' || key === 'dataHash' || key === 'validationHash' || key === 'config') continue;
     if (!Object.is(fp[key], current[key])) {
-      throw new ArgumentError(key, `${cannot} the checkpoint was made with ${key} = ${show(fp[key])}, this run has ${show(current[key])}`);
+      throw new ArgumentError(
+        key,
+        `${cannot} the checkpoint was made with ${key} = ${show(fp[key])}, this run has ${show(current[key])}`,
+      );
     }
   }
   if (saved.epoch > epochs) {
-    throw new ArgumentError('epochs', `${cannot} the checkpoint has already completed ${saved.epoch} epochs, more than "epochs" = ${epochs}`);
+    throw new ArgumentError(
+      'epochs',
+      `${cannot} the checkpoint has already completed ${saved.epoch} epochs, more than "epochs" = ${epochs}`,
+    );
   }
 }

@@ -96,15 +96,24 @@ describe('the checkpoint is tied to its data, config and options', () => {
     const e1 = await refusal(dir, config, {}, other);
     expect(e1).toBeInstanceOf(ArgumentError);
     expect((e1 as ArgumentError).argument).toBe('data');
-    expect(e1.message).toMatch(/the training data differ from the checkpoint's \(90 examples, hash [0-9a-f]{16}; this run: 90 examples, hash [0-9a-f]{16}\)/);
+    expect(e1.message).toMatch(
+      /the training data differ from the checkpoint's \(90 examples, hash [0-9a-f]{16}; this run: 90 examples, hash [0-9a-f]{16}\)/,
+    );
 
     const e2 = await refusal(dir, { ...config, activation: 'tanh' }, {});
     expect((e2 as ArgumentError).argument).toBe('config');
-    expect(e2.message).toMatch(/the model differs from the checkpoint's: config.activation: the checkpoint has "relu", this run has "tanh"/);
+    expect(e2.message).toMatch(
+      /the model differs from the checkpoint's: config.activation: the checkpoint has "relu", this run has "tanh"/,
+    );
     const e3 = await refusal(dir, { ...config, hiddenUnits: [8, 4] }, {});
     expect(e3.message).toMatch(/config.encoderUnits.1: the checkpoint has nothing, this run has 4/);
 
-    const e4 = await refusal(dir, config, { validationSplit: undefined, validationData: toySubset(30, 9) }, toySubset(120));
+    const e4 = await refusal(
+      dir,
+      config,
+      { validationSplit: undefined, validationData: toySubset(30, 9) },
+      toySubset(120),
+    );
     expect(e4).toBeInstanceOf(ArgumentError);
     const e5 = await refusal(dir, config, { freeBits: 0.5 });
     expect((e5 as ArgumentError).argument).toBe('freeBits');

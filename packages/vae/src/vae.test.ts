@@ -51,7 +51,14 @@ describe('VAE training lowers the loss for each likelihood', () => {
 describe('Gaussian observation scale', () => {
   it("'learned-scalar' moves σ from 1 towards the residual scale of the data", async () => {
     const data = noisyLine(400, 0.05, 3);
-    const vae = new VAE({ inputDim: 3, latentDim: 1, hiddenUnits: 16, likelihood: 'gaussian', observationScale: 'learned-scalar', activation: 'tanh' });
+    const vae = new VAE({
+      inputDim: 3,
+      latentDim: 1,
+      hiddenUnits: 16,
+      likelihood: 'gaussian',
+      observationScale: 'learned-scalar',
+      activation: 'tanh',
+    });
     const before = observationScale(vae);
     for (const s of before) expect(s).toBeCloseTo(1, 4);
     await vae.fit(data, { epochs: 12, batchSize: 25, learningRate: 2e-2, seed: 0 });
@@ -78,7 +85,9 @@ describe('Gaussian observation scale', () => {
   });
 
   it('rejects a non-positive fixed scale without leaking tensors', () => {
-    expect(() => new VAE({ inputDim: 3, latentDim: 1, hiddenUnits: 8, observationScale: { fixed: -1 } })).toThrow(ArgumentError);
+    expect(() => new VAE({ inputDim: 3, latentDim: 1, hiddenUnits: 8, observationScale: { fixed: -1 } })).toThrow(
+      ArgumentError,
+    );
   });
 });
 
@@ -110,7 +119,10 @@ describe('inference API', () => {
   });
 
   it('encode accepts a Matrix, rows and a tensor alike', () => {
-    const rows = [[1, 2], [3, -4]];
+    const rows = [
+      [1, 2],
+      [3, -4],
+    ];
     const t = tf.tensor2d(rows);
     const a = vae.encode(rows);
     const b = vae.encode(t);
@@ -148,7 +160,10 @@ describe('inference API', () => {
     expect(p[9]).toBeCloseTo(b1!, 5);
     tf.dispose([path, ra, rb]);
     expect(() => vae.interpolate(a, b, 1)).toThrow(ArgumentError);
-    const two = [[1, 1], [2, 2]];
+    const two = [
+      [1, 1],
+      [2, 2],
+    ];
     expect(() => vae.interpolate(two, b, 3)).toThrow(ShapeError);
     expect(() => vae.interpolate(a, [[1, 2, 3]], 3)).toThrow(/"b"/);
   });
@@ -189,7 +204,9 @@ describe('inference API', () => {
     });
     it('decode (inside tidy)', async () => {
       expect(await leakedBy(() => tf.tidy(() => vae.decode([[0, 1]]).mean()).dispose())).toBe(0);
-      expect(await leakedBy(() => tf.tidy(() => vae.decode(tf.zeros([3, 2])).sample([], { seed: 1 })).dispose())).toBe(0);
+      expect(await leakedBy(() => tf.tidy(() => vae.decode(tf.zeros([3, 2])).sample([], { seed: 1 })).dispose())).toBe(
+        0,
+      );
     });
     it('decode (disposing the distribution)', async () => {
       const z = tf.zeros([3, 2]);

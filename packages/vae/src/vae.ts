@@ -25,12 +25,24 @@ import {
   librarySizes,
   medianRowTotal,
 } from './inference-options.js';
-import { type CustomLikelihood, hasLikelihood, likelihoodSpec, type LikelihoodSpec, listLikelihoods } from './likelihood-registry.js';
+import {
+  type CustomLikelihood,
+  hasLikelihood,
+  likelihoodSpec,
+  type LikelihoodSpec,
+  listLikelihoods,
+} from './likelihood-registry.js';
 import { loadArtifacts, type ModelArtifacts, modelToArtifacts } from './serialization.js';
 import { loadModel, type ModelLocation, saveModel } from './model-io.js';
 import { assertBackendRegistered } from './backend-check.js';
 
-export type { DecodeOptions, EncodeOptions, EvaluateOptions, GenerateOptions, LibrarySizeOption } from './inference-options.js';
+export type {
+  DecodeOptions,
+  EncodeOptions,
+  EvaluateOptions,
+  GenerateOptions,
+  LibrarySizeOption,
+} from './inference-options.js';
 
 /** The rules a latent z must follow in `decode`: finite real values. */
 const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject: 'a latent z' };
@@ -100,12 +112,25 @@ export class VAE implements Module, LatentVariableModel {
       return m;
     };
     let parts:
-      | { encoder: MLP; encoderHead: NormalHead; decoder: MLP; likelihoodHead: DistributionHead; latentPrior: LatentPrior }
+      | {
+          encoder: MLP;
+          encoderHead: NormalHead;
+          decoder: MLP;
+          likelihoodHead: DistributionHead;
+          latentPrior: LatentPrior;
+        }
       | undefined;
     try {
       tf.tidy(() => {
         const encoder = make(
-          () => new MLP({ inputDim: c.inputDim, hiddenUnits: c.encoderUnits, activation: c.activation, init: c.init, seed: nextSeed(rng) }),
+          () =>
+            new MLP({
+              inputDim: c.inputDim,
+              hiddenUnits: c.encoderUnits,
+              activation: c.activation,
+              init: c.init,
+              seed: nextSeed(rng),
+            }),
         );
         const encoderHead = make(
           () =>
@@ -120,10 +145,23 @@ export class VAE implements Module, LatentVariableModel {
             }),
         );
         const decoder = make(
-          () => new MLP({ inputDim: c.latentDim, hiddenUnits: c.decoderUnits, activation: c.activation, init: c.init, seed: nextSeed(rng) }),
+          () =>
+            new MLP({
+              inputDim: c.latentDim,
+              hiddenUnits: c.decoderUnits,
+              activation: c.activation,
+              init: c.init,
+              seed: nextSeed(rng),
+            }),
         );
         const likelihoodHead = make(() =>
-          this.likelihood.createHead({ inputDim: decoder.outputDim, units: c.inputDim, seed: nextSeed(rng), init: c.init, config: c }),
+          this.likelihood.createHead({
+            inputDim: decoder.outputDim,
+            units: c.inputDim,
+            seed: nextSeed(rng),
+            init: c.init,
+            config: c,
+          }),
         );
         const priorSeed = nextSeed(rng);
         const latentPrior = make<LatentPrior>(() =>
@@ -173,7 +211,10 @@ export class VAE implements Module, LatentVariableModel {
     const h = this.encoder.apply(input, { constantInput: true });
     if (this.config.deterministic) {
       // point mass at μ(x): rsample is μ(x) with its gradient; KL to the prior is −log p(μ(x))
-      return new Independent(new Deterministic({ loc: this.encoderHead.locLayer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
+      return new Independent(
+        new Deterministic({ loc: this.encoderHead.locLayer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS),
+        1,
+      );
     }
     return this.encoderHead.apply(h);
   }
@@ -206,7 +247,12 @@ export class VAE implements Module, LatentVariableModel {
   }
 
   /** x checked like `fit` checks its data (type, width, domain), as a float32 tensor (the caller's when it is one). */
-  private input(x: DataInput | tf.Tensor, argument = 'x', rules = this.dataRules, width = this.config.inputDim): tf.Tensor2D {
+  private input(
+    x: DataInput | tf.Tensor,
+    argument = 'x',
+    rules = this.dataRules,
+    width = this.config.inputDim,
+  ): tf.Tensor2D {
     const m = readData(x as DataInput, width, rules, argument);
     if (x instanceof tf.Tensor && x.dtype === 'float32') return x as tf.Tensor2D;
     return tf.tensor2d(m.data, [m.rows, m.cols], 'float32');
@@ -244,7 +290,9 @@ export class VAE implements Module, LatentVariableModel {
   decode(z: DataInput | tf.Tensor, options: DecodeOptions | ArrayLike<number> = {}): Distribution {
     this.assertAlive();
     const opts: DecodeOptions =
-      typeof options === 'object' && options !== null && 'length' in options ? { librarySize: options as ArrayLike<number> } : (options as DecodeOptions);
+      typeof options === 'object' && options !== null && 'length' in options
+        ? { librarySize: options as ArrayLike<number> }
+        : (options as DecodeOptions);
     checkInferenceOptions('decode', opts);
     const m = readData(z as DataInput, this.config.latentDim, LATENT_RULES, 'z');
     const rows = m.rows;
@@ -283,14 +331,19 @@ export class VAE implements Module, LatentVariableModel {
   sample(n: number, options: GenerateOptions = {}): tf.Tensor2D {
     this.assertAlive();
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n * this.config.inputDim > 2 ** 28) {
-      throw new ArgumentError('n', `VAE.sample: "n" must be a positive integer with n × inputDim ≤ 2^28, got ${JSON.stringify(n)}`);
+      throw new ArgumentError(
+        'n',
+        `VAE.sample: "n" must be a positive integer with n × inputDim ≤ 2^28, got ${JSON.stringify(n)}`,
+      );
     }
     checkInferenceOptions('sample', options);
     const sizes = librarySizes('VAE.sample', this.config, n, options.librarySize);
     return tf.tidy(() => {
       const z = this.prior().sample([n], { seed: options.seed });
       const p = this.decode(z, sizes ? { librarySize: sizes } : {});
-      return (options.mean ? p.mean() : p.sample([], { seed: options.seed === undefined ? undefined : options.seed + 1 })) as tf.Tensor2D;
+      return (
+        options.mean ? p.mean() : p.sample([], { seed: options.seed === undefined ? undefined : options.seed + 1 })
+      ) as tf.Tensor2D;
     });
   }
 
@@ -302,12 +355,21 @@ export class VAE implements Module, LatentVariableModel {
    */
   interpolate(a: DataInput | tf.Tensor, b: DataInput | tf.Tensor, steps: number): tf.Tensor2D {
     this.assertAlive();
-    if (!Number.isInteger(steps) || steps < 2) throw new ArgumentError('steps', `VAE.interpolate: "steps" must be an integer >= 2, got ${steps}`);
+    if (!Number.isInteger(steps) || steps < 2)
+      throw new ArgumentError('steps', `VAE.interpolate: "steps" must be an integer >= 2, got ${steps}`);
     return tf.tidy(() => {
-      const ends = ([[a, 'a'], [b, 'b']] as const).map(([x, name]) => {
+      const ends = (
+        [
+          [a, 'a'],
+          [b, 'b'],
+        ] as const
+      ).map(([x, name]) => {
         const xt = this.input(x, name);
         if (xt.shape[0] !== 1) {
-          throw new ShapeError(name, `VAE.interpolate: "${name}" must be one example [1, ${this.config.inputDim}], got ${xt.shape[0]} rows`);
+          throw new ShapeError(
+            name,
+            `VAE.interpolate: "${name}" must be one example [1, ${this.config.inputDim}], got ${xt.shape[0]} rows`,
+          );
         }
         return xt;
       });
@@ -364,12 +426,18 @@ export class VAE implements Module, LatentVariableModel {
   async fit(data: DataInput, options: FitOptions = {}): Promise<History> {
     this.assertAlive();
     if (this.training) {
-      throw new ArgumentError('this', 'VAE.fit: this model is already training: await the running fit() before starting another');
+      throw new ArgumentError(
+        'this',
+        'VAE.fit: this model is already training: await the running fit() before starting another',
+      );
     }
     this.training = true;
     try {
       return await trainModel(this, data, options, {
-        stopError: () => (this.disposeRequested ? new ArgumentError('this', 'VAE.fit: the model was disposed during training') : undefined),
+        stopError: () =>
+          this.disposeRequested
+            ? new ArgumentError('this', 'VAE.fit: the model was disposed during training')
+            : undefined,
       });
     } finally {
       this.training = false;
@@ -456,7 +524,8 @@ export class VAE implements Module, LatentVariableModel {
 
   private assertAlive(): void {
     // variables stay alive until a running fit unwinds: the training loop may still use them after dispose()
-    if (this.disposed || (this.disposeRequested && !this.training)) throw new ArgumentError('this', 'VAE: the model was disposed');
+    if (this.disposed || (this.disposeRequested && !this.training))
+      throw new ArgumentError('this', 'VAE: the model was disposed');
   }
 }
 

@@ -26,6 +26,12 @@ if (mode === 'none') {
   await report('constructor', () => new VAE(config).dispose());
   await report('fit', async () => {
     const vae = new VAE(config);
-    await vae.fit([[0, 1, 2], [1, 2, 3]], { epochs: 1, batchSize: 2 });
+    await vae.fit(
+      [
+        [0, 1, 2],
+        [1, 2, 3],
+      ],
+      { epochs: 1, batchSize: 2 },
+    );
   });
 }
