@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ArgumentError, DataError, type DataLocation } from '@varia/core';
+import { ArgumentError, assertOptions, DataError, type DataLocation } from '@varia/core';
 import type { Dataset } from './dataset.js';
 
 /** The element types of the IDX format, by their type code in the magic number. */
@@ -53,6 +53,16 @@ export interface LoadIdxOptions {
    */
   maxBytes?: number;
 }
+
+/** The option names {@link loadIdx} and {@link loadIdxDataset} accept; any other key is an ArgumentError. */
+const LOAD_IDX_KEYS = ['maxBytes'] as const satisfies readonly (keyof LoadIdxOptions)[];
+const LOAD_IDX_DATASET_KEYS = [
+  ...LOAD_IDX_KEYS,
+  'images',
+  'labels',
+  'normalize',
+  'name',
+] as const satisfies readonly (keyof LoadIdxDatasetOptions)[];
 
 function requireMaxBytes(where: string, value: unknown): number {
   if (value === undefined) return IDX_DEFAULT_MAX_BYTES;
@@ -304,7 +314,8 @@ function decodeIdx(bytes: Uint8Array, what: string, at: DataLocation, cut = fals
  *   match the header; ArgumentError when `source` is neither a string nor a Uint8Array, or for a bad `maxBytes`.
  */
 export async function loadIdx(source: IdxSource, options: LoadIdxOptions = {}): Promise<IdxArray> {
-  const maxBytes = requireMaxBytes('loadIdx', options?.maxBytes);
+  assertOptions(options, LOAD_IDX_KEYS, 'loadIdx');
+  const maxBytes = requireMaxBytes('loadIdx', options.maxBytes);
   const { bytes, what, at, cut } = await readIdxBytes(source, 'source', maxBytes);
   return decodeIdx(bytes, what, at, cut);
 }
@@ -343,6 +354,7 @@ export async function loadIdxDataset(options: LoadIdxDatasetOptions): Promise<Da
       `loadIdxDataset: "options" must be an object with "images", got ${String(options)}`,
     );
   }
+  assertOptions(options, LOAD_IDX_DATASET_KEYS, 'loadIdxDataset');
   const maxBytes = requireMaxBytes('loadIdxDataset', options.maxBytes);
   const images = await loadIdxLabelled(options.images, 'images', maxBytes);
   const labels = options.labels === undefined ? undefined : await loadIdxLabelled(options.labels, 'labels', maxBytes);

@@ -1,4 +1,4 @@
-import { ArgumentError, DataError, type DataLocation } from '@varia/core';
+import { ArgumentError, assertOptions, DataError, type DataLocation } from '@varia/core';
 import { requireOneOf } from './arguments.js';
 import { readCell } from './cells.js';
 import { describeSource, feedLines, type LineSink, requireMaxLineLength, type TextSource } from './lines.js';
@@ -26,6 +26,15 @@ export interface LoadMatrixMarketOptions {
   /** The most rows (after `transpose`) the size line may declare (default {@link MATRIX_MARKET_DEFAULT_MAX_ROWS}). */
   maxRows?: number;
 }
+
+/** The option names {@link loadMatrixMarket} accepts; any other key is an ArgumentError with a "did you mean" hint. */
+const LOAD_MATRIX_MARKET_KEYS = [
+  'dtype',
+  'transpose',
+  'maxLineLength',
+  'maxNonZeros',
+  'maxRows',
+] as const satisfies readonly (keyof LoadMatrixMarketOptions)[];
 
 /** The default of {@link LoadMatrixMarketOptions.maxNonZeros}: 2²⁷ (134 million) stored entries. */
 export const MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS = 2 ** 27;
@@ -278,6 +287,7 @@ export async function loadMatrixMarket(source: TextSource, options: LoadMatrixMa
   if (options === undefined || options === null || typeof options !== 'object') {
     throw new ArgumentError('options', `${where}: "options" with "dtype" ('counts' or 'real') is required`);
   }
+  assertOptions(options, LOAD_MATRIX_MARKET_KEYS, where);
   const dtype = requireOneOf(where, 'dtype', options.dtype, ['counts', 'real'] as const);
   if (options.transpose !== undefined && typeof options.transpose !== 'boolean') {
     throw new ArgumentError(

@@ -1,4 +1,4 @@
-import { ArgumentError, DataError, type DataLocation, type Matrix } from '@varia/core';
+import { ArgumentError, assertOptions, DataError, type DataLocation, type Matrix } from '@varia/core';
 import { requireOneOf } from './arguments.js';
 import { readCell } from './cells.js';
 import { describeSource, feedLines, type LineSink, type TextSource, requireMaxLineLength } from './lines.js';
@@ -36,6 +36,15 @@ export interface LoadMatrixOptions {
 }
 
 export { LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH } from './lines.js';
+
+/** The option names {@link loadMatrix} accepts; any other key is an ArgumentError with a "did you mean" hint. */
+const LOAD_MATRIX_KEYS = [
+  'dtype',
+  'delimiter',
+  'header',
+  'rowNames',
+  'maxLineLength',
+] as const satisfies readonly (keyof LoadMatrixOptions)[];
 
 /** What {@link loadMatrix} returns. */
 export interface LoadedMatrix {
@@ -228,6 +237,7 @@ export async function loadMatrix(source: MatrixSource, options: LoadMatrixOption
   if (options === undefined || options === null) {
     throw new ArgumentError('options', `${where}: "options" with "dtype" ('counts' or 'real') is required`);
   }
+  assertOptions(options, LOAD_MATRIX_KEYS, where);
   requireOneOf(where, 'dtype', options.dtype, ['counts', 'real'] as const);
   if (
     options.delimiter !== undefined &&
