@@ -31,6 +31,8 @@ export interface DataRules {
   likelihood: string;
   /** Extra checks (a custom likelihood's `validateData`). */
   validate?(m: Matrix): void;
+  /** The model dimension the columns must match, for messages (default `inputDim`). */
+  width?: string;
   /** Who needs the values, for messages (default "the <likelihood> likelihood"). */
   subject?: string;
 }
@@ -166,7 +168,10 @@ function readMatrix(data: DataInput, inputDim: number, argument: string, rules?:
   }
   if (m.rows === 0) throw new DataError(`"${argument}" is empty: it has no examples`);
   if (m.cols !== inputDim) {
-    throw new ShapeError(argument, `"${argument}" must have ${inputDim} columns (the model's inputDim), got ${m.cols}`);
+    throw new ShapeError(
+      argument,
+      `"${argument}" must have ${inputDim} columns (the model's ${rules?.width ?? 'inputDim'}), got ${m.cols}`,
+    );
   }
   return m;
 }

@@ -7,6 +7,7 @@ export {
   type LibrarySizeOption,
   type Evaluation,
 } from './vae.js';
+export { INFERENCE_LIMITS } from './inference-options.js';
 export {
   type VAEConfig,
   type ResolvedVAEConfig,

@@ -1,5 +1,6 @@
 import { ArgumentError } from '@varia/core';
 import { assertOptions } from './known-keys.js';
+import { showValue } from './show-value.js';
 
 /** Options of {@link VAE.encode}. */
 export interface EncodeOptions {
@@ -42,6 +43,61 @@ export interface EvaluateOptions {
   seed?: number;
 }
 
+/**
+ * Size limits of the inference methods, checked before anything is allocated, so that a typo such as
+ * `interpolate(a, b, 1e9)` or `evaluate(x, { iwaeK: 1e9 })` is an ArgumentError instead of a hang or an
+ * out-of-memory crash.
+ */
+export const INFERENCE_LIMITS = {
+  /** The most values one generated output may hold: `n × inputDim` of `sample`, `steps × inputDim` of `interpolate`. */
+  maxOutputValues: 2 ** 28,
+  /** The most points of one `interpolate` line (`steps`): 2²⁰, whatever the model's width. */
+  maxInterpolationSteps: 2 ** 20,
+  /** The most importance samples of `evaluate`'s IWAE bound (`iwaeK`; the CLI's `--iwae-k` has the same cap). */
+  maxIwaeK: 10_000,
+  /**
+   * The most values one IWAE batch may decode: `iwaeK × rows × width`, with width the widest decoder layer
+   * (latentDim, hidden widths, inputDim). `evaluate` shrinks its batch to fit; one row over the limit is an error.
+   */
+  maxIwaeValues: 2 ** 28,
+} as const;
+
+/**
+ * Throws unless `count × width ≤ INFERENCE_LIMITS.maxOutputValues` (`count` already a positive integer).
+ * @throws ArgumentError naming `argument`.
+ */
+export function checkOutputSize(where: string, argument: string, count: number, width: number): void {
+  if (count * width > INFERENCE_LIMITS.maxOutputValues) {
+    throw new ArgumentError(
+      argument,
+      `${where}: "${argument}" is ${count}: ${argument} × inputDim (${width}) is above the limit of ${INFERENCE_LIMITS.maxOutputValues} values (INFERENCE_LIMITS.maxOutputValues)`,
+    );
+  }
+}
+
+/**
+ * The rows per `evaluate` batch: `batchSize`, shrunk with `iwaeK` so that iwaeK × rows × width ≤
+ * {@link INFERENCE_LIMITS}.maxIwaeValues, width the widest decoder layer (latentDim, decoderUnits, inputDim).
+ * @throws ArgumentError naming `iwaeK` when even one row is above the limit.
+ */
+export function iwaeBatchSize(
+  where: string,
+  batchSize: number,
+  iwaeK: number | undefined,
+  model: { inputDim: number; latentDim: number; decoderUnits: readonly number[] },
+): number {
+  if (!iwaeK) return batchSize;
+  const width = Math.max(model.inputDim, model.latentDim, ...model.decoderUnits);
+  const rows = Math.floor(INFERENCE_LIMITS.maxIwaeValues / (iwaeK * width));
+  if (rows < 1) {
+    throw new ArgumentError(
+      'iwaeK',
+      `${where}: "iwaeK" is ${iwaeK}: iwaeK × the widest decoder layer (${width}) is above the limit of ${INFERENCE_LIMITS.maxIwaeValues} values per batch (INFERENCE_LIMITS.maxIwaeValues)`,
+    );
+  }
+  return Math.min(batchSize, rows);
+}
+
 const KNOWN = {
   encode: ['sample', 'seed'],
   decode: ['librarySize'],
@@ -51,7 +107,7 @@ const KNOWN = {
 
 /**
  * Checks the options object of a VAE inference method: known keys, `seed` an integer, `mean`/`sample` booleans,
- * `iwaeK`/`batchSize` positive integers.
+ * `iwaeK`/`batchSize` positive integers, `iwaeK` at most {@link INFERENCE_LIMITS}.maxIwaeK.
  * @throws ArgumentError naming the option.
  */
 export function checkInferenceOptions(method: keyof typeof KNOWN, options: unknown): void {
@@ -59,18 +115,24 @@ export function checkInferenceOptions(method: keyof typeof KNOWN, options: unkno
   assertOptions(options, KNOWN[method], where);
   const o = options as Record<string, unknown>;
   if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed))) {
-    throw new ArgumentError('seed', `${where}: "seed" must be an integer, got ${JSON.stringify(o.seed)}`);
+    throw new ArgumentError('seed', `${where}: "seed" must be an integer, got ${showValue(o.seed)}`);
   }
   for (const key of ['mean', 'sample'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'boolean') {
-      throw new ArgumentError(key, `${where}: "${key}" must be true or false, got ${JSON.stringify(o[key])}`);
+      throw new ArgumentError(key, `${where}: "${key}" must be true or false, got ${showValue(o[key])}`);
     }
   }
   for (const key of ['iwaeK', 'batchSize'] as const) {
     const v = o[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) {
-      throw new ArgumentError(key, `${where}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+      throw new ArgumentError(key, `${where}: "${key}" must be a positive integer, got ${showValue(v)}`);
     }
+  }
+  if (typeof o.iwaeK === 'number' && o.iwaeK > INFERENCE_LIMITS.maxIwaeK) {
+    throw new ArgumentError(
+      'iwaeK',
+      `${where}: "iwaeK" is ${o.iwaeK}, above the limit of ${INFERENCE_LIMITS.maxIwaeK} importance samples (INFERENCE_LIMITS.maxIwaeK)`,
+    );
   }
 }
 
@@ -115,7 +177,7 @@ export function librarySizes(
     if (typeof l !== 'number' || !(l > 0) || !Number.isFinite(l)) {
       throw new ArgumentError(
         'librarySize',
-        `${where}: "librarySize" must be finite numbers > 0, got ${JSON.stringify(l)} at index ${i}`,
+        `${where}: "librarySize" must be finite numbers > 0, got ${showValue(l)} at index ${i}`,
       );
     }
   }
@@ -124,7 +186,7 @@ export function librarySizes(
 
 function describe(v: unknown): string {
   if (typeof v === 'object' && v !== null && 'length' in v) return `${(v as ArrayLike<unknown>).length} values`;
-  return JSON.stringify(v) ?? String(v);
+  return showValue(v);
 }
 
 /** The median of the row totals of a row-major matrix (the default library size of a library-size model). */

@@ -18,6 +18,9 @@ import { type DataInput, type DataRules, readData } from './data.js';
 import { type FitOptions, type History, trainModel } from './fit.js';
 import {
   checkInferenceOptions,
+  checkOutputSize,
+  INFERENCE_LIMITS,
+  iwaeBatchSize,
   type DecodeOptions,
   type EncodeOptions,
   type EvaluateOptions,
@@ -35,6 +38,7 @@ import {
 import { loadArtifacts, type ModelArtifacts, modelToArtifacts } from './serialization.js';
 import { loadModel, type ModelLocation, saveModel } from './model-io.js';
 import { assertBackendRegistered } from './backend-check.js';
+import { showValue } from './show-value.js';
 
 export type {
   DecodeOptions,
@@ -45,7 +49,7 @@ export type {
 } from './inference-options.js';
 
 /** The rules a latent z must follow in `decode`: finite real values. */
-const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject: 'a latent z' };
+const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject: 'a latent z', width: 'latentDim' };
 
 /** Per-example averages returned by {@link VAE.evaluate} (nats per example). */
 export interface Evaluation {
@@ -327,15 +331,17 @@ export class VAE implements Module, LatentVariableModel {
     });
   }
 
-  /** Generates n examples: z ~ p(z), then x ~ p(x|z) (or E[x|z] with `{ mean: true }`). [n, inputDim]. */
+  /**
+   * Generates n examples: z ~ p(z), then x ~ p(x|z) (or E[x|z] with `{ mean: true }`). [n, inputDim].
+   * @throws ArgumentError for an n that is not a positive integer, or n × inputDim above
+   *   {@link INFERENCE_LIMITS}.maxOutputValues (2²⁸).
+   */
   sample(n: number, options: GenerateOptions = {}): tf.Tensor2D {
     this.assertAlive();
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n * this.config.inputDim > 2 ** 28) {
-      throw new ArgumentError(
-        'n',
-        `VAE.sample: "n" must be a positive integer with n × inputDim ≤ 2^28, got ${JSON.stringify(n)}`,
-      );
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+      throw new ArgumentError('n', `VAE.sample: "n" must be a positive integer, got ${showValue(n)}`);
     }
+    checkOutputSize('VAE.sample', 'n', n, this.config.inputDim);
     checkInferenceOptions('sample', options);
     const sizes = librarySizes('VAE.sample', this.config, n, options.librarySize);
     return tf.tidy(() => {
@@ -351,12 +357,21 @@ export class VAE implements Module, LatentVariableModel {
    * Decodes `steps` points on the straight line between the posterior means of a and b (each one example, [1, D] or
    * a row): returns the decoder means [steps, inputDim]. The ends are the reconstructions of a and b. For
    * library-size models the library size is interpolated geometrically between the totals of a and b.
-   * @throws ShapeError when a or b is not exactly one example of width inputDim; ArgumentError for `steps` < 2.
+   * @throws ShapeError when a or b is not exactly one example of width inputDim; ArgumentError for `steps` < 2, above
+   *   {@link INFERENCE_LIMITS}.maxInterpolationSteps (2²⁰), or steps × inputDim above
+   *   {@link INFERENCE_LIMITS}.maxOutputValues (2²⁸).
    */
   interpolate(a: DataInput | tf.Tensor, b: DataInput | tf.Tensor, steps: number): tf.Tensor2D {
     this.assertAlive();
     if (!Number.isInteger(steps) || steps < 2)
-      throw new ArgumentError('steps', `VAE.interpolate: "steps" must be an integer >= 2, got ${steps}`);
+      throw new ArgumentError('steps', `VAE.interpolate: "steps" must be an integer >= 2, got ${showValue(steps)}`);
+    if (steps > INFERENCE_LIMITS.maxInterpolationSteps) {
+      throw new ArgumentError(
+        'steps',
+        `VAE.interpolate: "steps" is ${steps}, above the limit of ${INFERENCE_LIMITS.maxInterpolationSteps} (INFERENCE_LIMITS.maxInterpolationSteps)`,
+      );
+    }
+    checkOutputSize('VAE.interpolate', 'steps', steps, this.config.inputDim);
     return tf.tidy(() => {
       const ends = (
         [
@@ -385,13 +400,17 @@ export class VAE implements Module, LatentVariableModel {
 
   /**
    * Averages of the ELBO terms over x (and the IWAE bound with `iwaeK` samples), evaluated in batches.
-   * @throws DataError / ShapeError for data that does not fit the model; ArgumentError for a bad `iwaeK` or `batchSize`.
+   * With `iwaeK`, a batch holds at most {@link INFERENCE_LIMITS}.maxIwaeValues decoded values (iwaeK × rows × the
+   * widest decoder layer): `batchSize` shrinks to fit.
+   * @throws DataError / ShapeError for data that does not fit the model; ArgumentError for a bad `iwaeK` or
+   *   `batchSize`, an `iwaeK` above {@link INFERENCE_LIMITS}.maxIwaeK (10000), or one whose single row is above
+   *   {@link INFERENCE_LIMITS}.maxIwaeValues.
    */
   async evaluate(x: DataInput, options: EvaluateOptions = {}): Promise<Evaluation> {
     this.assertAlive();
     checkInferenceOptions('evaluate', options);
     const m = readData(x, this.config.inputDim, this.dataRules, 'x');
-    const batchSize = options.batchSize ?? 256;
+    const batchSize = iwaeBatchSize('VAE.evaluate', options.batchSize ?? 256, options.iwaeK, this.config);
     const seed = options.seed ?? 0;
     const sums = { elbo: 0, reconstruction: 0, kl: 0, iwae: 0 };
     for (let start = 0; start < m.rows; start += batchSize) {
