@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { NotImplementedError, ShapeError } from '@varia/core';
+import { ArgumentError, NotImplementedError, ShapeError } from '@varia/core';
 import { type Constraint, real } from './constraints.js';
 import { declareParameters, type ParameterDeclaration, type PreparedParams, prepareParameters } from './parameters.js';
 import { gradFreeMask } from './special.js';
 import { toTensorChecked } from './tensor-input.js';
-import { broadcastShapes, shapesEqual, type TensorLike } from './tensor-like.js';
+import { broadcastShapes, formatIndex, shapesEqual, type TensorLike } from './tensor-like.js';
 import { resolveValidateArgs, validateValue } from './validate.js';
 
 export type { PreparedParams } from './parameters.js';
@@ -25,6 +25,12 @@ export interface DistributionOptions {
    */
   maskOutOfSupport?: boolean;
 }
+
+/**
+ * The most values one `sample` / `rsample` call may return, 2²⁸ (as `@varia/vae`'s sample cap): a larger
+ * `[...sampleShape, ...batchShape, ...eventShape]` is an ArgumentError naming `sampleShape` before anything is allocated.
+ */
+export const MAX_SAMPLE_VALUES = 2 ** 28;
 
 /** Options of `sample` / `rsample`. */
 export interface SampleOptions {
@@ -317,13 +323,29 @@ export abstract class Distribution {
     const [n, ...tail] = values.shape;
     return tf.reshape(values, [n!, ...this.batchShape.map(() => 1), ...tail]);
   }
-  /** Cumulative distribution function P(X ≤ value), where closed-form. */
+  /**
+   * Cumulative distribution function P(X ≤ value), where closed-form. For every family, `value` = −∞ gives exactly 0
+   * and +∞ exactly 1 (the limits).
+   * @throws ShapeError when `value`'s shape does not fit (as in {@link Distribution.logProb}); ArgumentError when
+   *   `validateArgs` is on and `value` holds a NaN (with validation off a NaN gives NaN).
+   */
   cdf(value: TensorLike): tf.Tensor {
     this.assertAlive();
     return tf.tidy(() => {
       const x = toTensorChecked(this.displayName, 'value', value);
       this.checkValueShape(x);
-      return this._cdf(x);
+      if (this.validateArgs) this.rejectNaN(x);
+      const c = this._cdf(x);
+      if (this.eventShape.length > 0) return c;
+      // The exact limits at ±∞ (a family's formula may give NaN there, e.g. ∞ − ∞ inside a count cdf), and NaN at NaN
+      // (a step-function cdf would otherwise read a NaN as 0 or 1).
+      const broadcastOut = (t: tf.Tensor): tf.Tensor =>
+        shapesEqual(t.shape, c.shape) ? t : tf.broadcastTo(t, c.shape);
+      const inf = gradFreeMask([x], (v) => tf.isInf(v));
+      const positive = gradFreeMask([x], (v) => tf.greater(v, 0));
+      const limits = tf.where(inf, tf.cast(positive, c.dtype), tf.fill(x.shape, Number.NaN, c.dtype));
+      const special = gradFreeMask([x], (v) => tf.logicalOr(tf.isInf(v), tf.isNaN(v)));
+      return tf.where(broadcastOut(special), broadcastOut(limits), c);
     });
   }
 
@@ -473,7 +495,24 @@ export abstract class Distribution {
         `${this.displayName}: "sampleShape" must be an array of non-negative integers, got ${JSON.stringify(sampleShape)}`,
       );
     }
-    return this.extendedShape(sampleShape);
+    const shape = this.extendedShape(sampleShape);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size > MAX_SAMPLE_VALUES) {
+      throw new ArgumentError(
+        'sampleShape',
+        `${this.displayName}: "sampleShape" ${JSON.stringify(sampleShape)} asks for ${size} values (shape [${shape.join(', ')}]); at most ${MAX_SAMPLE_VALUES} (2^28) per call`,
+      );
+    }
+    return shape;
+  }
+
+  /** ArgumentError naming `value` and the first NaN's index when `x` holds a NaN. Reads `x` synchronously. */
+  private rejectNaN(x: tf.Tensor): void {
+    const flags = tf.isNaN(x).dataSync(); // inside the caller's tf.tidy
+    const first = flags.findIndex((f) => f !== 0);
+    if (first < 0) return;
+    const where = x.rank === 0 ? '' : ` at index ${formatIndex(first, x.shape)}`;
+    throw new ArgumentError('value', `${this.displayName}: "value" must not be NaN, got NaN${where}`);
   }
 
   private checkValueShape(x: tf.Tensor): void {
@@ -493,11 +532,13 @@ export abstract class Distribution {
         `${this.displayName}: "value" of shape [${x.shape.join(', ')}] does not broadcast with batchShape+eventShape [${expected.join(', ')}]`,
       );
     }
+    // The trailing event dims must equal eventShape exactly (as torch): a length-1 event axis is never broadcast, so
+    // `logProb([1])` of a 2-category Dirichlet is an error, not the density at [1, 1]. Batch dims may broadcast.
     for (let i = 0; i < ev; i++) {
-      if (x.shape[x.rank - ev + i] !== this.eventShape[i] && x.shape[x.rank - ev + i] !== 1) {
+      if (x.shape[x.rank - ev + i] !== this.eventShape[i]) {
         throw new ShapeError(
           'value',
-          `${this.displayName}: "value" must have event shape [${this.eventShape.join(', ')}], got shape [${x.shape.join(', ')}]`,
+          `${this.displayName}: "value" must have event shape [${this.eventShape.join(', ')}] (trailing dims, exactly), got shape [${x.shape.join(', ')}]`,
         );
       }
     }

@@ -1,4 +1,10 @@
-export { Distribution, type DistributionOptions, type SampleOptions, type PreparedParams } from './distribution.js';
+export {
+  Distribution,
+  MAX_SAMPLE_VALUES,
+  type DistributionOptions,
+  type SampleOptions,
+  type PreparedParams,
+} from './distribution.js';
 export { Normal, type NormalParams } from './normal.js';
 export { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
 export { LogNormal, type LogNormalParams } from './log-normal.js';
