@@ -11,6 +11,7 @@ import {
   likelihoodSpec,
   listLikelihoods,
 } from './likelihood-registry.js';
+import { showValue } from './show-value.js';
 
 /**
  * A built-in likelihood name: `gaussian` for real data; `bernoulli` for binary data (or [0,1] intensities as BCE
@@ -206,7 +207,7 @@ const INITIALIZERS: readonly Initializer[] = ['torch', 'glorot-uniform', 'he-nor
 
 function positiveInteger(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ArgumentError(name, `VAE: "${name}" must be a positive integer, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(name, `VAE: "${name}" must be a positive integer, got ${showValue(v)}`);
   }
   return v;
 }
@@ -268,14 +269,14 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   if (encoderScaleTransform !== 'exp' && encoderScaleTransform !== 'softplus') {
     throw new ArgumentError(
       'encoderScaleTransform',
-      `VAE: "encoderScaleTransform" must be exp or softplus, got ${JSON.stringify(encoderScaleTransform)}`,
+      `VAE: "encoderScaleTransform" must be exp or softplus, got ${showValue(encoderScaleTransform)}`,
     );
   }
   const inputTransform = config.inputTransform ?? spec.inputTransform;
   if (inputTransform !== 'none' && inputTransform !== 'log1p') {
     throw new ArgumentError(
       'inputTransform',
-      `VAE: "inputTransform" must be none or log1p, got ${JSON.stringify(inputTransform)}`,
+      `VAE: "inputTransform" must be none or log1p, got ${showValue(inputTransform)}`,
     );
   }
   const observationScale = config.observationScale ?? 'learned-scalar';
@@ -284,7 +285,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) {
       throw new ArgumentError(
         'observationScale',
-        `VAE: "observationScale" { fixed } must be a finite number > 0, got ${JSON.stringify(s)}`,
+        `VAE: "observationScale" { fixed } must be a finite number > 0, got ${showValue(s)}`,
       );
     }
   } else if (!(SCALE_MODES as readonly unknown[]).includes(observationScale)) {
@@ -295,7 +296,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   }
   const librarySize = config.librarySize ?? false;
   if (typeof librarySize !== 'boolean')
-    throw new ArgumentError('librarySize', `VAE: "librarySize" must be a boolean, got ${JSON.stringify(librarySize)}`);
+    throw new ArgumentError('librarySize', `VAE: "librarySize" must be a boolean, got ${showValue(librarySize)}`);
   if (librarySize && !spec.librarySize) {
     const supporting = listLikelihoods().filter((name) => getLikelihood(name).librarySize);
     throw new ArgumentError(
@@ -310,15 +311,12 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   ) {
     throw new ArgumentError(
       'librarySizeMedian',
-      `VAE: "librarySizeMedian" must be a finite number > 0 or null, got ${JSON.stringify(librarySizeMedian)}`,
+      `VAE: "librarySizeMedian" must be a finite number > 0 or null, got ${showValue(librarySizeMedian)}`,
     );
   }
   const init = config.init ?? 'torch';
   if (!(INITIALIZERS as readonly unknown[]).includes(init)) {
-    throw new ArgumentError(
-      'init',
-      `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${JSON.stringify(init)}`,
-    );
+    throw new ArgumentError('init', `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${showValue(init)}`);
   }
   const prior = config.prior ?? 'standard-normal';
   if (
@@ -345,10 +343,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   }
   const deterministic = config.deterministic ?? false;
   if (typeof deterministic !== 'boolean') {
-    throw new ArgumentError(
-      'deterministic',
-      `VAE: "deterministic" must be a boolean, got ${JSON.stringify(deterministic)}`,
-    );
+    throw new ArgumentError('deterministic', `VAE: "deterministic" must be a boolean, got ${showValue(deterministic)}`);
   }
   const seed = config.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ArgumentError('seed', `VAE: "seed" must be an integer, got ${seed}`);

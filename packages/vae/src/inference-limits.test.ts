@@ -141,6 +141,16 @@ describe('inference error messages', () => {
     expect(() => vae.interpolate([[0, 0]], [[1, 1]], Number.NaN)).toThrow(/got NaN/);
   });
 
+  it('config values print as NaN / Infinity', () => {
+    expect(() => new VAE({ inputDim: Number.NaN, latentDim: 1, hiddenUnits: 2 })).toThrow(
+      /"inputDim" must be a positive integer, got NaN/,
+    );
+    expect(
+      () =>
+        new VAE({ inputDim: 2, latentDim: 1, hiddenUnits: 2, observationScale: { fixed: Number.POSITIVE_INFINITY } }),
+    ).toThrow(/got Infinity/);
+  });
+
   it('decode with a wrong-width z names latentDim, not inputDim', () => {
     const e = thrownFast(() => vae.decode([[0, 0, 0]]));
     expect(e).toBeInstanceOf(ShapeError);
