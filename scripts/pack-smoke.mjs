@@ -161,6 +161,9 @@ function docBlocks(file) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'varia-smoke-'));
+// A private npm cache: every run packs @varia/*@0.1.0 anew, and a shared cache touched by another run at the same time
+// once served this run a tarball without one of its files.
+process.env.npm_config_cache = join(work, 'npm-cache');
 // the layout of the install lines: the clone is ../varia beside the new app, its tarballs in varia/varia-tarballs
 const tarballDir = join(work, 'varia', 'varia-tarballs');
 let failed = false;
