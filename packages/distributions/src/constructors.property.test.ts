@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { VariaError } from '@varia/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rectangularArrays } from '../test/arbitraries.js';
 import type { Distribution } from './distribution.js';
 import * as families from './index.js';
 
@@ -64,19 +65,7 @@ const number = fc.oneof(
   fc.constantFrom(0, 1, -1, 0.5, 2, 1e-30, 1e30, 100, -100, NaN, Infinity, -Infinity),
 );
 /** Rectangular arrays of rank 1–3 (small dims). */
-const rectangular = fc
-  .tuple(
-    fc.integer({ min: 0, max: 3 }),
-    fc.integer({ min: 1, max: 3 }),
-    fc.integer({ min: 1, max: 3 }),
-    fc.integer({ min: 1, max: 3 }),
-  )
-  .chain(([rank, a, b, c]) => {
-    const dims = [a, b, c].slice(0, rank);
-    const build = (level: number): fc.Arbitrary<unknown> =>
-      level === dims.length ? number : fc.array(build(level + 1), { minLength: dims[level]!, maxLength: dims[level]! });
-    return build(0);
-  });
+const rectangular = rectangularArrays(number);
 /** Anything a user might pass. */
 const value: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 6, arbitrary: rectangular },
