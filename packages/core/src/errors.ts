@@ -81,3 +81,16 @@ export class BackendError extends VariaError {}
 
 /** An operation is not defined for this object, e.g. `rsample` on a distribution without a reparameterized sampler. */
 export class NotImplementedError extends VariaError {}
+
+/**
+ * An object was used after its `dispose()`: a model, a layer or module, a distribution or a bijector. `subject` names
+ * it (e.g. `"VAE"`, `"Normal"`, `"Dense"`). Disposing twice is allowed (a no-op); any other use is this error.
+ */
+export class DisposedError extends VariaError {
+  /** What was used after disposal, e.g. `"VAE"` or `"Normal"`. */
+  readonly subject: string;
+  constructor(subject: string, message = `${subject} was disposed: it cannot be used after dispose()`) {
+    super(message);
+    this.subject = subject;
+  }
+}

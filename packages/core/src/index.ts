@@ -7,6 +7,7 @@ export {
   DivergenceError,
   NotImplementedError,
   BackendError,
+  DisposedError,
   type DataLocation,
 } from './errors.js';
 export { mulberry32, standardNormal, shuffleInPlace, permutation, nextSeed, type Rng } from './random.js';
