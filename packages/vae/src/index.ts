@@ -37,6 +37,8 @@ export {
   validateDomain,
 } from './data.js';
 export { FIT_OPTION_NAMES } from './fit-options.js';
+export type { Batch, LossTerms, StepContext, TrainableModel } from './trainer/trainable-model.js';
+export { type BatchSource, type EpochArgs, MatrixBatchSource } from './trainer/batch-source.js';
 export type { RunFingerprint } from './resume-fingerprint.js';
 export {
   type CustomLikelihood,

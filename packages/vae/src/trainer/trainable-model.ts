@@ -1,0 +1,92 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * One training batch: aligned row blocks by field name, e.g. `{ x: [b, D], covariates: [b, C], labels: [b, K] }`.
+ * Row i of every field belongs to the same example. The Trainer owns the tensors and disposes them after the step.
+ */
+export type Batch = Readonly<Record<string, tf.Tensor2D>>;
+
+/** What a step (or an evaluation) tells the model's {@link TrainableModel.lossTerms}. */
+export interface StepContext {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 0-based global step (steps completed before this one); during evaluation, the steps completed so far. */
+  step: number;
+  /** The KL weight β of this step (β × warm-up/annealing schedule); 1 during evaluation. */
+  beta: number;
+  /** The seed of this step's random draws (a fresh one every step, reproducible from the run's seed). */
+  seed: number;
+  /** Samples of z per example the loss should average over (the `samples` option); 1 during evaluation. */
+  samples: number;
+  /** Free bits λ per latent dimension (nats); 0 during evaluation. */
+  freeBits: number;
+  /** True for a training step, false for validation (dropout off, batch-norm running statistics). */
+  training: boolean;
+}
+
+/**
+ * The per-batch terms a model returns: scalars, means over the batch's examples (nats per example).
+ *
+ * `loss` is what the optimizer minimizes, typically −ELBO = −reconstruction + β·KL. `reconstruction`
+ * (E_q[log p(x|z)]) and `kl` (KL(q‖p)) are reported in the history when given. Every tensor is created inside the
+ * Trainer's gradient scope and freed by it: return fresh tensors, keep none.
+ */
+export interface LossTerms {
+  /** The scalar to minimize (its gradient trains every variable of {@link TrainableModel.namedVariables}). */
+  loss: tf.Scalar;
+  /** Mean E_q[log p(x|z)] over the batch (reported, not differentiated). */
+  reconstruction?: tf.Scalar;
+  /** Mean KL(q(z|x) ‖ p(z)) over the batch (reported, not differentiated). */
+  kl?: tf.Scalar;
+  /**
+   * The gradient estimator the loss used (`'reparam'`, `'score-function'`, `'enumerate'`; what `@varia/losses`
+   * objectives report as `estimator`). Recorded in the history; absent means `'reparam'`.
+   */
+  estimator?: string;
+  /** The score-function baseline used (`'moving-average'`, `'learned'`, `'leave-one-out'`, …), when one is. */
+  baseline?: string;
+}
+
+/**
+ * What a model gives the Trainer: its trainable variables and its per-batch loss. Anything that implements it — the
+ * built-in VAE, a hierarchical VAE, a semi-supervised M2 model, a model written from scratch — gets validation,
+ * early stopping, checkpoints with exact resume, abort, KL warm-up and the divergence guard from `fitModel`.
+ *
+ * @example
+ * ```ts
+ * const model: TrainableModel = {
+ *   namedVariables: () => new Map([['w', w]]),
+ *   lossTerms: (batch, ctx) => {
+ *     const out = negativeElbo(myInputs(batch.x), { beta: ctx.beta, samples: ctx.samples, seed: ctx.seed });
+ *     return out; // { loss, reconstruction, kl, estimator }
+ *   },
+ * };
+ * ```
+ */
+export interface TrainableModel {
+  /**
+   * The variables the optimizer trains, by stable name (names key checkpoints: keep them the same across runs).
+   * Asked once per `fitModel` call.
+   */
+  namedVariables(): Map<string, tf.Variable>;
+  /**
+   * The loss of one batch. Called inside the optimizer's gradient scope for training steps (`ctx.training` true),
+   * inside `tf.tidy` for evaluation. Must be a pure function of the variables, the batch and `ctx` (plus
+   * {@link TrainableModel.stateVariables}), so that a run is reproducible from its seed and a resumed run continues
+   * the checkpointed one exactly.
+   */
+  lossTerms(batch: Batch, ctx: StepContext): LossTerms;
+  /** Switches training/inference behaviour (dropout, batch normalization); called around training and evaluation. */
+  setTraining?(training: boolean): void;
+  /**
+   * Non-trainable state that training changes: a score-function baseline's moving average, batch-norm running
+   * statistics. Saved in checkpoints, restored on resume and rolled back with the weights when the divergence guard
+   * fires. Asked once per `fitModel` call.
+   */
+  stateVariables?(): Map<string, tf.Variable>;
+  /**
+   * What identifies the model for resume (its architecture/config as JSON): a checkpoint written by a model with
+   * another fingerprint is refused. Default: the names and shapes of the variables.
+   */
+  fingerprint?(): Record<string, unknown>;
+}
