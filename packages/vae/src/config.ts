@@ -3,6 +3,15 @@ import type { Activation, Initializer, ScaleMode } from '@varia/layers';
 import { assertActivation } from '@varia/layers';
 import { BUILTIN_LIKELIHOODS } from './builtin-likelihoods.js';
 import { assertOptions } from './known-keys.js';
+import {
+  LATENT_CONFIG_KEYS,
+  type LatentConfig,
+  latentParameterBound,
+  MAX_MIXTURE_COMPONENTS,
+  type ResolvedLatentConfig,
+  resolveLatentConfig,
+} from './latent-config.js';
+export type { PriorConfig } from './latent-config.js';
 export type { CustomLikelihood } from './likelihood-registry.js';
 import {
   type CustomLikelihood,
@@ -32,8 +41,11 @@ export const LIKELIHOODS: readonly LikelihoodName[] = Object.freeze(
   Object.keys(BUILTIN_LIKELIHOODS) as LikelihoodName[],
 );
 
-/** Configuration of a {@link VAE}; everything needed to rebuild its architecture. Stored as JSON when saved. */
-export interface VAEConfig {
+/**
+ * Configuration of a {@link VAE}; everything needed to rebuild its architecture. Stored as JSON when saved. The
+ * latent options (posterior, prior, deterministic mode) are those of {@link LatentConfig}.
+ */
+export interface VAEConfig extends LatentConfig {
   /** Width D of an example. */
   inputDim: number;
   /** Width d of the latent z. */
@@ -72,35 +84,14 @@ export interface VAEConfig {
    * the count likelihoods, `'none'` otherwise).
    */
   inputTransform?: InputTransform;
-  /** Parameterization of the encoder's σ: `'exp'` (log-variance output, as in PyTorch VAEs; default) or `'softplus'`. */
-  encoderScaleTransform?: 'exp' | 'softplus';
-  /**
-   * The prior p(z): `'standard-normal'` (default) or `{ mixture: K }`, a learnable mixture of K Gaussians
-   * (its KL has no closed form and is estimated by Monte Carlo).
-   */
-  prior?: PriorConfig;
-  /**
-   * A deterministic autoencoder: the encoder is a point mass δ(z − μ(x)) and training minimizes −log p(x|z)
-   * (plus β·(−log p(z)) when β > 0 — the KL of a point mass is infinite, so β defaults to 0 in this mode).
-   * Default false.
-   */
-  deterministic?: boolean;
   /** Weight initialisation; default `'torch'` (PyTorch nn.Linear). */
   init?: Initializer;
   /** Seed of the initialisation. Default 0. */
   seed?: number;
 }
 
-/** The prior of a VAE: the standard normal, or a learnable mixture of `mixture` Gaussians. */
-export type PriorConfig =
-  | 'standard-normal'
-  | {
-      /** Number K of mixture components. */
-      mixture: number;
-    };
-
 /** A {@link VAEConfig} with every default filled in (what is saved). */
-export interface ResolvedVAEConfig {
+export interface ResolvedVAEConfig extends ResolvedLatentConfig {
   /** Width D of an example. See {@link VAEConfig.inputDim}. */
   inputDim: number;
   /** Width d of the latent z. See {@link VAEConfig.latentDim}. */
@@ -121,12 +112,6 @@ export interface ResolvedVAEConfig {
   librarySizeMedian: number | null;
   /** Transform of x before the encoder. See {@link VAEConfig.inputTransform}. */
   inputTransform: InputTransform;
-  /** The prior p(z). See {@link VAEConfig.prior}. */
-  prior: PriorConfig;
-  /** Whether the encoder is a point mass (a deterministic autoencoder). See {@link VAEConfig.deterministic}. */
-  deterministic: boolean;
-  /** Parameterization of the encoder's σ. See {@link VAEConfig.encoderScaleTransform}. */
-  encoderScaleTransform: 'exp' | 'softplus';
   /** Weight initialisation. See {@link VAEConfig.init}. */
   init: Initializer;
   /** Seed of the initialisation. See {@link VAEConfig.seed}. */
@@ -143,7 +128,7 @@ export const CONFIG_LIMITS = {
   /** The most hidden layers in the encoder or the decoder. */
   maxLayers: 256,
   /** The most mixture components of the prior. */
-  maxMixtureComponents: 4096,
+  maxMixtureComponents: MAX_MIXTURE_COMPONENTS,
   /**
    * The most parameters (weights and biases of every layer and head, counted as an upper bound): 2²⁸, 1 GiB of
    * float32 weights (training holds about four times that: Adam's two moments and the gradients).
@@ -164,9 +149,7 @@ const CONFIG_KEYS = [
   'librarySize',
   'librarySizeMedian',
   'inputTransform',
-  'encoderScaleTransform',
-  'prior',
-  'deterministic',
+  ...LATENT_CONFIG_KEYS,
   'init',
   'seed',
 ] as const satisfies readonly (keyof VAEConfig)[];
@@ -191,14 +174,12 @@ export function parameterCountBound(
 ): number {
   const encoderOut = c.encoderUnits.at(-1) ?? c.inputDim;
   const decoderOut = c.decoderUnits.at(-1) ?? c.latentDim;
-  const components = typeof c.prior === 'object' ? c.prior.mixture : 0;
   return (
     denseParameters([c.inputDim, ...c.encoderUnits]) +
-    2 * denseParameters([encoderOut, c.latentDim]) +
+    latentParameterBound(c, encoderOut) +
     denseParameters([c.latentDim, ...c.decoderUnits]) +
     3 * denseParameters([decoderOut, c.inputDim]) +
-    c.inputDim +
-    components * (2 * c.latentDim + 1)
+    c.inputDim
   );
 }
 
@@ -265,13 +246,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       : likelihoodSpec((likelihood as CustomLikelihood)?.name, likelihood);
   const activation = config.activation ?? 'relu';
   assertActivation(activation, 'activation');
-  const encoderScaleTransform = config.encoderScaleTransform ?? 'exp';
-  if (encoderScaleTransform !== 'exp' && encoderScaleTransform !== 'softplus') {
-    throw new ArgumentError(
-      'encoderScaleTransform',
-      `VAE: "encoderScaleTransform" must be exp or softplus, got ${showValue(encoderScaleTransform)}`,
-    );
-  }
+  const latent = resolveLatentConfig(config);
   const inputTransform = config.inputTransform ?? spec.inputTransform;
   if (inputTransform !== 'none' && inputTransform !== 'log1p') {
     throw new ArgumentError(
@@ -318,32 +293,12 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   if (!(INITIALIZERS as readonly unknown[]).includes(init)) {
     throw new ArgumentError('init', `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${showValue(init)}`);
   }
-  const prior = config.prior ?? 'standard-normal';
-  if (
-    prior !== 'standard-normal' &&
-    !(typeof prior === 'object' && prior !== null && Number.isInteger(prior.mixture) && prior.mixture >= 1)
-  ) {
-    throw new ArgumentError(
-      'prior',
-      `VAE: "prior" must be 'standard-normal' or { mixture: K } with K a positive integer, got ${JSON.stringify(prior)}`,
-    );
-  }
-  if (typeof prior === 'object' && prior.mixture > CONFIG_LIMITS.maxMixtureComponents) {
-    throw new ArgumentError(
-      'prior',
-      `VAE: "prior" has ${prior.mixture} mixture components, above the limit of ${CONFIG_LIMITS.maxMixtureComponents}`,
-    );
-  }
-  const parameters = parameterCountBound({ inputDim, latentDim, encoderUnits, decoderUnits, prior });
+  const parameters = parameterCountBound({ inputDim, latentDim, encoderUnits, decoderUnits, prior: latent.prior });
   if (parameters > CONFIG_LIMITS.maxParameters) {
     throw new ArgumentError(
       'hiddenUnits',
       `VAE: this architecture would have up to ${parameters} parameters, above the limit of ${CONFIG_LIMITS.maxParameters} (CONFIG_LIMITS.maxParameters, 1 GiB of float32 weights); use smaller layers`,
     );
-  }
-  const deterministic = config.deterministic ?? false;
-  if (typeof deterministic !== 'boolean') {
-    throw new ArgumentError('deterministic', `VAE: "deterministic" must be a boolean, got ${showValue(deterministic)}`);
   }
   const seed = config.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ArgumentError('seed', `VAE: "seed" must be an integer, got ${seed}`);
@@ -358,9 +313,9 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     librarySize,
     librarySizeMedian,
     inputTransform,
-    prior: typeof prior === 'object' ? { mixture: prior.mixture } : prior,
-    deterministic,
-    encoderScaleTransform,
+    prior: latent.prior,
+    deterministic: latent.deterministic,
+    encoderScaleTransform: latent.encoderScaleTransform,
     init,
     seed,
   };

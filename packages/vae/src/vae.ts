@@ -1,21 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, mulberry32, nextSeed, SerializationError, ShapeError } from '@varia/core';
-import { Deterministic, type Distribution, Independent } from '@varia/distributions';
-import {
-  collectVariables,
-  type DistributionHead,
-  GaussianMixturePrior,
-  HEAD_DISTRIBUTION_OPTIONS,
-  type LatentPrior,
-  MLP,
-  type Module,
-  NormalHead,
-  StandardNormalPrior,
-} from '@varia/layers';
+import type { Distribution } from '@varia/distributions';
+import { collectVariables, type DistributionHead, type LatentPrior, MLP, type Module } from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
 import { type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
 import { type DataInput, type DataRules, readData } from './data.js';
 import { type FitOptions, type History, trainModel } from './fit.js';
+import { LatentModule } from './latent.js';
 import {
   checkInferenceOptions,
   checkOutputSize,
@@ -85,16 +76,14 @@ export class VAE implements Module, LatentVariableModel {
   readonly config: ResolvedVAEConfig;
   /** The encoder's hidden layers. */
   readonly encoder: MLP;
-  /** The encoder's Gaussian head producing q(z|x). */
-  readonly encoderHead: NormalHead;
+  /** The latent part: the posterior head producing q(z|x) from the encoder's features, and the prior p(z). */
+  readonly latent: LatentModule;
   /** The decoder's hidden layers. */
   readonly decoder: MLP;
   /** The decoder's likelihood head producing p(x|z). */
   readonly likelihoodHead: DistributionHead;
   /** The likelihood's data rules. */
   readonly likelihood: LikelihoodSpec;
-  /** The prior p(z) (learnable for a mixture). */
-  readonly latentPrior: LatentPrior;
   private disposed = false;
   /** Set while `fit` runs; `dispose()` then only requests the disposal, which `fit` carries out as it rejects. */
   private training = false;
@@ -118,10 +107,9 @@ export class VAE implements Module, LatentVariableModel {
     let parts:
       | {
           encoder: MLP;
-          encoderHead: NormalHead;
+          latent: LatentModule;
           decoder: MLP;
           likelihoodHead: DistributionHead;
-          latentPrior: LatentPrior;
         }
       | undefined;
     try {
@@ -136,18 +124,7 @@ export class VAE implements Module, LatentVariableModel {
               seed: nextSeed(rng),
             }),
         );
-        const encoderHead = make(
-          () =>
-            new NormalHead({
-              inputDim: encoder.outputDim,
-              units: c.latentDim,
-              // a point-mass encoder needs only μ(x)
-              scale: c.deterministic ? { fixed: 1 } : 'amortized',
-              scaleTransform: c.encoderScaleTransform,
-              init: c.init,
-              seed: nextSeed(rng),
-            }),
-        );
+        const headSeed = nextSeed(rng);
         const decoder = make(
           () =>
             new MLP({
@@ -168,12 +145,18 @@ export class VAE implements Module, LatentVariableModel {
           }),
         );
         const priorSeed = nextSeed(rng);
-        const latentPrior = make<LatentPrior>(() =>
-          c.prior === 'standard-normal'
-            ? new StandardNormalPrior(c.latentDim)
-            : new GaussianMixturePrior({ latentDim: c.latentDim, components: c.prior.mixture, seed: priorSeed }),
+        const latent = make(
+          () =>
+            new LatentModule({
+              config: c,
+              inputDim: encoder.outputDim,
+              latentDim: c.latentDim,
+              init: c.init,
+              headSeed,
+              priorSeed,
+            }),
         );
-        parts = { encoder, encoderHead, decoder, likelihoodHead, latentPrior };
+        parts = { encoder, latent, decoder, likelihoodHead };
       });
     } catch (e) {
       for (const m of built) m.dispose();
@@ -181,10 +164,14 @@ export class VAE implements Module, LatentVariableModel {
     }
     if (!parts) throw new Error('unreachable: the VAE parts were not built');
     this.encoder = parts.encoder;
-    this.encoderHead = parts.encoderHead;
+    this.latent = parts.latent;
     this.decoder = parts.decoder;
     this.likelihoodHead = parts.likelihoodHead;
-    this.latentPrior = parts.latentPrior;
+  }
+
+  /** The prior module p(z) (learnable for a mixture); part of {@link VAE.latent}. */
+  get latentPrior(): LatentPrior {
+    return this.latent.latentPrior;
   }
 
   /** All trainable variables by stable name (`encoder/0/kernel`, `likelihood/loc/bias`, …). */
@@ -193,10 +180,10 @@ export class VAE implements Module, LatentVariableModel {
     return collectVariables(
       [
         ['encoder', this.encoder],
-        ['encoder_head', this.encoderHead],
+        ['encoder_head', this.latent.head],
         ['decoder', this.decoder],
         ['likelihood', this.likelihoodHead],
-        ['prior', this.latentPrior],
+        ['prior', this.latent.latentPrior],
       ],
       prefix,
     );
@@ -204,7 +191,7 @@ export class VAE implements Module, LatentVariableModel {
 
   /** The prior p(z) over ℝᵈ (batch shape [], event shape [d]). Lives in the caller's tidy scope. */
   prior(): Distribution {
-    return this.latentPrior.distribution();
+    return this.latent.prior();
   }
 
   /** q(z|x) for a batch x [n, inputDim] (a tensor). Lives in the caller's tidy scope. */
@@ -212,15 +199,7 @@ export class VAE implements Module, LatentVariableModel {
     this.assertAlive();
     const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
     // the data needs no gradient: the first layer skips dx (one large matMul per step)
-    const h = this.encoder.apply(input, { constantInput: true });
-    if (this.config.deterministic) {
-      // point mass at μ(x): rsample is μ(x) with its gradient; KL to the prior is −log p(μ(x))
-      return new Independent(
-        new Deterministic({ loc: this.encoderHead.locLayer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS),
-        1,
-      );
-    }
-    return this.encoderHead.apply(h);
+    return this.latent.posterior(this.encoder.apply(input, { constantInput: true }));
   }
 
   /** p(x|z) for latents z [m, latentDim]; `logLibrarySize` [m, 1] for library-size count models. */
@@ -279,7 +258,7 @@ export class VAE implements Module, LatentVariableModel {
   /** μ(x), the mean of q(z|x) (and the point of a deterministic encoder), without computing the scale. */
   private posteriorMean(x: tf.Tensor): tf.Tensor2D {
     const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
-    return this.encoderHead.locLayer.apply(this.encoder.apply(input));
+    return this.latent.posteriorMean(this.encoder.apply(input));
   }
 
   /**
@@ -529,10 +508,9 @@ export class VAE implements Module, LatentVariableModel {
       return;
     }
     this.encoder.dispose();
-    this.encoderHead.dispose();
+    this.latent.dispose();
     this.decoder.dispose();
     this.likelihoodHead.dispose();
-    this.latentPrior.dispose();
     this.disposed = true;
   }
 
