@@ -1,0 +1,179 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32, nextSeed, standardNormal } from '@varia/core';
+import {
+  type Activation,
+  type ApplyOptions,
+  collectVariables,
+  Dense,
+  type Initializer,
+  type Module,
+  scopedName,
+} from '@varia/layers';
+import { type CovariateInjection, covariateFeatureWidth, type ResolvedCovariate } from './covariates.js';
+
+let nextTableId = 0;
+
+/**
+ * Turns the raw covariates of a batch, [n, C] (level indices and values, one column per declared covariate), into
+ * the feature block c [n, F] that the networks read: for a categorical covariate with L levels the one-hot row
+ * e_level ∈ {0,1}^L, or row `level` of its trainable embedding table E ∈ ℝ^{L×dim}; a continuous value as it is.
+ * The blocks follow the declaration order. Embedding tables start at N(0, 1) entries (PyTorch's `nn.Embedding`) and
+ * are named `<j>/embedding` by the covariate's column j.
+ */
+export class CovariateFeatures implements Module {
+  /** The declarations, in column order. */
+  readonly covariates: readonly ResolvedCovariate[];
+  /** Width F of the feature block. */
+  readonly width: number;
+  /** The embedding tables by covariate column (one-hot and continuous covariates have none). */
+  readonly tables: ReadonlyMap<number, tf.Variable>;
+
+  constructor(covariates: readonly ResolvedCovariate[], seed: number) {
+    this.covariates = covariates;
+    this.width = covariateFeatureWidth(covariates);
+    const rng = mulberry32(seed);
+    const tables = new Map<number, tf.Variable>();
+    try {
+      covariates.forEach((c, j) => {
+        if (c.kind !== 'categorical' || c.encoding === 'one-hot') return;
+        const { levels } = c;
+        const dim = c.encoding.embedding;
+        const values = new Float32Array(levels * dim);
+        for (let k = 0; k < values.length; k++) values[k] = standardNormal(rng);
+        const initial = tf.tensor2d(values, [levels, dim], 'float32');
+        tables.set(j, tf.variable(initial, true, `covariate_embedding_${nextTableId++}`));
+        initial.dispose();
+      });
+    } catch (e) {
+      for (const t of tables.values()) t.dispose();
+      throw e;
+    }
+    this.tables = tables;
+  }
+
+  /** Whether the features depend on trainable variables (an embedding): then they need gradients. */
+  get trainable(): boolean {
+    return this.tables.size > 0;
+  }
+
+  /** The feature block c [n, F] of raw covariates [n, C] (validated values: integer levels in range). */
+  apply(raw: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => {
+      const n = raw.shape[0]!;
+      const columns = tf.split(raw, this.covariates.length, 1);
+      const blocks = this.covariates.map((c, j): tf.Tensor2D => {
+        const column = columns[j] as tf.Tensor2D;
+        if (c.kind === 'continuous') return tf.cast(column, 'float32');
+        const level = tf.reshape(tf.cast(column, 'int32'), [n]) as tf.Tensor1D;
+        const table = this.tables.get(j);
+        return table ? tf.gather(table, level) : (tf.cast(tf.oneHot(level, c.levels), 'float32') as tf.Tensor2D);
+      });
+      return blocks.length === 1 ? blocks[0]! : tf.concat(blocks, 1);
+    });
+  }
+
+  namedVariables(prefix?: string): Map<string, tf.Variable> {
+    return new Map([...this.tables].map(([j, t]) => [scopedName(prefix, `${j}/embedding`), t]));
+  }
+
+  dispose(): void {
+    for (const t of this.tables.values()) t.dispose();
+  }
+}
+
+/** Options of {@link ConditionedMLP}. */
+export interface ConditionedMLPOptions {
+  /** Width of the main input (x for an encoder, z for a decoder). */
+  inputDim: number;
+  /** Width F of the covariate features concatenated to the layers' inputs. */
+  covariateWidth: number;
+  /** Hidden widths, in order (may be empty: the output is then [input, c]). */
+  hiddenUnits: readonly number[];
+  /** `'first'`: c enters the first layer only; `'all'`: every hidden layer (scVI's `deeply_inject_covariates`). */
+  inject: CovariateInjection;
+  /** Hidden activation. */
+  activation: Activation;
+  /** Initialisation. */
+  init: Initializer;
+  /** Seed; each layer gets its own seed derived from it, as in `MLP`. */
+  seed: number;
+}
+
+/**
+ * A multilayer perceptron conditioned on a covariate feature block c [n, F]: h₀ = x and
+ *
+ * h_{l+1} = f([h_l, c] W_l + b_l) where the covariates are injected (layer 0, or every layer with `inject: 'all'`),
+ * h_{l+1} = f(h_l W_l + b_l) elsewhere.
+ *
+ * With no hidden layers the output is [x, c] (the head reads both). Variables are named like `MLP`'s (`0/kernel`, …).
+ */
+export class ConditionedMLP implements Module {
+  /** The layers, input first. */
+  readonly layers: readonly Dense[];
+  /** Width of the main input. */
+  readonly inputDim: number;
+  /** Width F of the covariate features. */
+  readonly covariateWidth: number;
+  /** Output width (the last hidden width, or inputDim + F without layers). */
+  readonly outputDim: number;
+  /** Where the covariates enter. */
+  readonly inject: CovariateInjection;
+
+  constructor(options: ConditionedMLPOptions) {
+    const { inputDim, covariateWidth, hiddenUnits, inject } = options;
+    const rng = mulberry32(options.seed);
+    const layers: Dense[] = [];
+    try {
+      let width = inputDim;
+      hiddenUnits.forEach((units, i) => {
+        const injected = i === 0 || inject === 'all';
+        layers.push(
+          new Dense({
+            inputDim: width + (injected ? covariateWidth : 0),
+            units,
+            activation: options.activation,
+            init: options.init,
+            seed: nextSeed(rng),
+          }),
+        );
+        width = units;
+      });
+    } catch (e) {
+      for (const l of layers) l.dispose();
+      throw e;
+    }
+    this.layers = layers;
+    this.inputDim = inputDim;
+    this.covariateWidth = covariateWidth;
+    this.inject = inject;
+    this.outputDim = hiddenUnits.length > 0 ? hiddenUnits[hiddenUnits.length - 1]! : inputDim + covariateWidth;
+  }
+
+  /**
+   * Applies the layers to x [n, inputDim] with covariate features c [n, F]. `constantInput` (no gradient needed for
+   * the first layer's input) is honoured only when the caller says both x and c are constants.
+   */
+  apply(x: tf.Tensor, features: tf.Tensor, options: ApplyOptions = {}): tf.Tensor2D {
+    return tf.tidy(() => {
+      let h = x as tf.Tensor2D;
+      if (this.layers.length === 0) return tf.concat([h, features as tf.Tensor2D], 1);
+      this.layers.forEach((layer, i) => {
+        const injected = i === 0 || this.inject === 'all';
+        const input = injected ? tf.concat([h, features as tf.Tensor2D], 1) : h;
+        h = layer.apply(input, i === 0 ? options : {});
+      });
+      return h;
+    });
+  }
+
+  namedVariables(prefix?: string): Map<string, tf.Variable> {
+    return collectVariables(
+      this.layers.map((l, i) => [String(i), l]),
+      prefix,
+    );
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+  }
+}
