@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, NotImplementedError, ShapeError } from '@varia/core';
+import { ArgumentError, DisposedError, NotImplementedError, ShapeError } from '@varia/core';
 import { type Constraint, real } from './constraints.js';
 import { declareParameters, type ParameterDeclaration, type PreparedParams, prepareParameters } from './parameters.js';
 import { gradFreeMask } from './special.js';
@@ -429,12 +429,29 @@ export abstract class Distribution {
       throw e;
     }
   }
-  /** Makes this distribution responsible for disposing `tensors`. */
-  protected adopt(tensors: readonly tf.Tensor[]): void {
+  /**
+   * Hands `tensors` to this distribution: its {@link Distribution.dispose} frees them (the ownership rule of
+   * `docs/memory.md`). Families call it for the tensors their constructor derives; {@link buildOwned} calls it for the
+   * tensors a distribution was built from. Returns `this`.
+   * @throws DisposedError when this distribution was already disposed (the tensors then stay with the caller).
+   */
+  adopt(tensors: readonly tf.Tensor[]): this {
+    this.assertAlive();
     this.owned.push(...tensors);
+    return this;
   }
 
-  /** Frees the tensors this distribution created (parameters given as tensors stay with their owner). */
+  /** Whether {@link Distribution.dispose} was called: every other method then throws a `DisposedError`. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /**
+   * Frees the tensors this distribution owns: those it created (derived parameters, host values it converted,
+   * `copy`/`expand` clones) and those handed to it by {@link Distribution.adopt} — for distributions returned by
+   * varia's methods, the tensors they were built from. Parameters you passed as tensors stay yours. Afterwards every
+   * method throws a `DisposedError`; a second `dispose()` does nothing.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -485,7 +502,7 @@ export abstract class Distribution {
   }
 
   private assertAlive(): void {
-    if (this.disposed) throw new ShapeError('this', `${this.displayName} was disposed`);
+    if (this.disposed) throw new DisposedError(this.displayName);
   }
 
   private checkSampleShape(sampleShape: readonly number[]): number[] {

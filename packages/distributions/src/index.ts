@@ -29,6 +29,7 @@ export { MixtureSameFamily, type MixtureSameFamilyParams } from './mixture-same-
 export { Independent } from './independent.js';
 export { Deterministic, type DeterministicParams, type DeterministicOptions } from './deterministic.js';
 export { TransformedDistribution } from './transformed-distribution.js';
+export { buildOwned } from './build-owned.js';
 export { Bijector } from './bijectors/bijector.js';
 export {
   Identity,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, ShapeError } from '@varia/core';
+import { ArgumentError, DisposedError, ShapeError } from '@varia/core';
 import type { Constraint } from '../constraints.js';
 import { toTensorChecked } from '../tensor-input.js';
 import type { TensorLike } from '../tensor-like.js';
@@ -134,7 +134,7 @@ export abstract class Bijector {
     }
   }
   private assertAlive(): void {
-    if (this.refs <= 0) throw new ArgumentError('this', `${this.name} bijector was disposed`);
+    if (this.refs <= 0) throw new DisposedError(this.name, `${this.name} bijector was disposed`);
   }
 }
 
