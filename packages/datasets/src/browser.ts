@@ -24,4 +24,4 @@ export {
 } from './mnist-split.js';
 export { shuffle, trainTestSplit, type TrainTestSplitOptions, type TrainTestSplit } from './split.js';
 export { batches, batchesSync, type BatchOptions, type Batch } from './batches.js';
-export { type SparseMatrix, sparseRowsToDense } from './sparse-matrix.js';
+export { type SparseMatrix, sparseRowsToDense, sparseRowsInto, assertSparseMatrix } from './sparse-matrix.js';

@@ -33,4 +33,13 @@ export {
   MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS,
   MATRIX_MARKET_DEFAULT_MAX_ROWS,
   type LoadMatrixMarketOptions,
+  type MatrixMarketHeader,
 } from './load-matrix-market.js';
+export {
+  streamMatrixMarket,
+  openMatrixMarket,
+  MATRIX_MARKET_DEFAULT_BLOCK_ROWS,
+  type StreamMatrixMarketOptions,
+  type SparseRowBlock,
+  type MatrixMarketFile,
+} from './stream-matrix-market.js';

@@ -59,45 +59,87 @@ function over(length: number, lastChar: number, limit: number): boolean {
   return length > limit + 1 || (length === limit + 1 && lastChar !== 13);
 }
 
-function feedText(text: string, sink: LineSink, limit: number): void {
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (over(end - start, text.charCodeAt(end - 1), limit)) sink.tooLong(limit);
-    sink.line(text.slice(start, end));
-    start = end + 1;
-  }
-}
-
 /**
- * Feeds the lines of a text stream to the sink. A partial line is kept as a rope of chunks and refused as soon as it
- * exceeds the limit, so no line longer than the limit (plus one chunk) is ever held.
+ * Splits a text arriving in chunks into lines (on LF). A partial line is kept as a rope of chunks and refused as soon
+ * as it exceeds the limit, so no line longer than the limit (plus one chunk) is ever held.
  */
-async function feedStream(chunks: AsyncIterable<string>, sink: LineSink, limit: number): Promise<void> {
-  let carry = '';
-  for await (const chunk of chunks) {
+export class LineSplitter {
+  private carry = '';
+
+  constructor(
+    private readonly sink: Pick<LineSink, 'tooLong'>,
+    private readonly limit: number,
+  ) {}
+
+  /** The lines that `chunk` completes, in order (the sink's `tooLong` throws for an overlong one). */
+  push(chunk: string): string[] {
+    const { sink, limit } = this;
+    const lines: string[] = [];
     let end = chunk.indexOf('\n');
     if (end < 0) {
-      carry += chunk;
-      if (carry.length > limit + 1) sink.tooLong(limit);
-      continue;
+      this.carry += chunk;
+      if (this.carry.length > limit + 1) sink.tooLong(limit);
+      return lines;
     }
-    const first = carry + chunk.slice(0, end);
+    const first = this.carry + chunk.slice(0, end);
     if (over(first.length, first.charCodeAt(first.length - 1), limit)) sink.tooLong(limit);
-    sink.line(first);
+    lines.push(first);
     let start = end + 1;
     for (end = chunk.indexOf('\n', start); end >= 0; end = chunk.indexOf('\n', start)) {
       if (over(end - start, chunk.charCodeAt(end - 1), limit)) sink.tooLong(limit);
-      sink.line(chunk.slice(start, end));
+      lines.push(chunk.slice(start, end));
       start = end + 1;
     }
-    carry = chunk.slice(start);
-    if (carry.length > limit + 1) sink.tooLong(limit);
+    this.carry = chunk.slice(start);
+    if (this.carry.length > limit + 1) sink.tooLong(limit);
+    return lines;
   }
-  if (carry.length > 0) {
-    if (over(carry.length, carry.charCodeAt(carry.length - 1), limit)) sink.tooLong(limit);
-    sink.line(carry);
+
+  /** The last line, when the text does not end with a line break. */
+  end(): string[] {
+    const { carry, limit } = this;
+    this.carry = '';
+    if (carry.length === 0) return [];
+    if (over(carry.length, carry.charCodeAt(carry.length - 1), limit)) this.sink.tooLong(limit);
+    return [carry];
+  }
+}
+
+/** The size of the chunks a source is read in: 64 KiB of a file, 64 Ki characters of text. */
+const CHUNK = 1 << 16;
+
+/**
+ * The text of `source` in chunks: a file streamed (DataError naming it when it cannot be read; closed when the
+ * consumer stops early), text sliced. Only one chunk is held at a time.
+ */
+export async function* sourceChunks(where: string, source: TextSource): AsyncGenerator<string, void, undefined> {
+  if (typeof source !== 'string') {
+    for (let k = 0; k < source.text.length; k += CHUNK) yield source.text.slice(k, k + CHUNK);
+    return;
+  }
+  const unreadable = (cause: unknown): DataError =>
+    new DataError(`${where}: cannot read ${source}: ${(cause as Error).message}`, { file: source }, { cause });
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(source, 'r');
+  } catch (cause) {
+    throw unreadable(cause);
+  }
+  const input = handle.createReadStream({ encoding: 'utf8', autoClose: true, highWaterMark: CHUNK });
+  const chunks = (input as AsyncIterable<string>)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await chunks.next();
+      } catch (cause) {
+        throw unreadable(cause);
+      }
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    input.destroy();
   }
 }
 
@@ -111,27 +153,7 @@ export async function feedLines(
   sink: LineSink,
   maxLineLength: number,
 ): Promise<void> {
-  if (typeof source !== 'string') {
-    feedText(source.text, sink, maxLineLength);
-    return;
-  }
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(source, 'r');
-  } catch (cause) {
-    throw new DataError(`${where}: cannot read ${source}: ${(cause as Error).message}`, { file: source }, { cause });
-  }
-  const input = handle.createReadStream({ encoding: 'utf8', autoClose: true, highWaterMark: 1 << 16 });
-  try {
-    await feedStream(input as AsyncIterable<string>, sink, maxLineLength);
-  } catch (error) {
-    if (error instanceof DataError || error instanceof ArgumentError) throw error;
-    throw new DataError(
-      `${where}: cannot read ${source}: ${(error as Error).message}`,
-      { file: source },
-      { cause: error },
-    );
-  } finally {
-    input.destroy();
-  }
+  const splitter = new LineSplitter(sink, maxLineLength);
+  for await (const chunk of sourceChunks(where, source)) for (const line of splitter.push(chunk)) sink.line(line);
+  for (const line of splitter.end()) sink.line(line);
 }

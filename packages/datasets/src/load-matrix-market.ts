@@ -1,193 +1,40 @@
-import { ArgumentError, assertOptions, DataError, type DataLocation } from '@varia/core';
-import { requireOneOf } from './arguments.js';
-import { readCell } from './cells.js';
-import { describeSource, feedLines, type LineSink, requireMaxLineLength, type TextSource } from './lines.js';
 import type { SparseMatrix } from './sparse-matrix.js';
+import { describeSource, feedLines, type TextSource } from './lines.js';
+import {
+  type EntrySink,
+  LOAD_MATRIX_MARKET_KEYS,
+  type LoadMatrixMarketOptions,
+  type MatrixMarketHeader,
+  MatrixMarketParser,
+  readMatrixMarketOptions,
+} from './matrix-market-parser.js';
 
-/** Options of {@link loadMatrixMarket}. */
-export interface LoadMatrixMarketOptions {
-  /**
-   * `'counts'`: every stored value must be a non-negative integer ≤ 2²⁴ (exact in float32); `'real'`: any finite
-   * number within float32 range. The same cell rules as {@link loadMatrix}.
-   */
-  dtype: 'counts' | 'real';
-  /**
-   * Swap rows and columns. Single-cell count matrices (10x Genomics' `matrix.mtx`) are stored genes × cells; with
-   * `transpose: true` each cell becomes a row (an example). Default `false`.
-   */
-  transpose?: boolean;
-  /** The longest line accepted, in characters, as in {@link LoadMatrixOptions.maxLineLength}. */
-  maxLineLength?: number;
-  /**
-   * The most stored entries the size line may declare (default {@link MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS}); checked
-   * before anything is allocated. Loading needs about 20 bytes per entry at its peak (12 while reading, 8 kept).
-   */
-  maxNonZeros?: number;
-  /** The most rows (after `transpose`) the size line may declare (default {@link MATRIX_MARKET_DEFAULT_MAX_ROWS}). */
-  maxRows?: number;
-}
+export {
+  MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS,
+  MATRIX_MARKET_DEFAULT_MAX_ROWS,
+  type LoadMatrixMarketOptions,
+  type MatrixMarketHeader,
+} from './matrix-market-parser.js';
 
-/** The option names {@link loadMatrixMarket} accepts; any other key is an ArgumentError with a "did you mean" hint. */
-const LOAD_MATRIX_MARKET_KEYS = [
-  'dtype',
-  'transpose',
-  'maxLineLength',
-  'maxNonZeros',
-  'maxRows',
-] as const satisfies readonly (keyof LoadMatrixMarketOptions)[];
+/** Keeps every entry (12 bytes each: row, column, value), in file order. */
+class EntryCollector implements EntrySink {
+  rows = 0;
+  cols = 0;
+  count = 0;
+  rowOf = new Int32Array(0);
+  colOf = new Int32Array(0);
+  values = new Float32Array(0);
+  sorted = true;
 
-/** The default of {@link LoadMatrixMarketOptions.maxNonZeros}: 2²⁷ (134 million) stored entries. */
-export const MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS = 2 ** 27;
-/** The default of {@link LoadMatrixMarketOptions.maxRows}: 2²⁶ (67 million) rows. */
-export const MATRIX_MARKET_DEFAULT_MAX_ROWS = 2 ** 26;
-
-const INT32_MAX = 2 ** 31 - 1;
-const BANNER = /^%%matrixmarket\s+matrix\s+(\S+)\s+(\S+)\s+(\S+)\s*$/i;
-const SIZE = /^\s*(\d+)\s+(\d+)\s+(\d+)\s*$/;
-const INDEX = /^\d+$/;
-
-function requireLimit(where: string, name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ArgumentError(name, `${where}: "${name}" must be a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-/** A push parser over the lines of one Matrix Market file. */
-class MatrixMarketParser implements LineSink {
-  private lineNumber = 0;
-  private state: 'banner' | 'size' | 'entries' = 'banner';
-  private pattern = false;
-  private rows = 0;
-  private cols = 0;
-  private declared = 0;
-  private count = 0;
-  private rowOf = new Int32Array(0);
-  private colOf = new Int32Array(0);
-  private values = new Float32Array(0);
-  private sorted = true;
-  private firstEntryLine = 0;
-  /** Blank lines among the entries: then entry k is no longer on line firstEntryLine + k. */
-  private gaps = false;
-  private column = 0;
-  private readonly failCell = (message: string): never => this.fail(message, this.column);
-
-  constructor(
-    private readonly label: string,
-    private readonly file: string | undefined,
-    private readonly counts: boolean,
-    private readonly transpose: boolean,
-    private readonly maxNonZeros: number,
-    private readonly maxRows: number,
-  ) {}
-
-  private fail(message: string, column?: number, line = this.lineNumber): never {
-    const location: DataLocation = { line };
-    if (this.file !== undefined) location.file = this.file;
-    if (column !== undefined) location.column = column;
-    throw new DataError(
-      `loadMatrixMarket: ${this.label}:${line}${column === undefined ? '' : `:${column}`}: ${message}`,
-      location,
-    );
+  header(h: MatrixMarketHeader): void {
+    this.rows = h.rows;
+    this.cols = h.cols;
+    this.rowOf = new Int32Array(h.nonZeros);
+    this.colOf = new Int32Array(h.nonZeros);
+    this.values = new Float32Array(h.nonZeros);
   }
 
-  tooLong(limit: number): never {
-    this.lineNumber++;
-    this.fail(`line is longer than ${limit} characters (option "maxLineLength")`);
-  }
-
-  line(raw: string): void {
-    this.lineNumber++;
-    let line = raw;
-    if (this.lineNumber === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    if (this.state === 'banner') this.banner(line);
-    else if (line.trim().length === 0) {
-      if (this.state === 'entries') this.gaps = true;
-    } else if (this.state === 'size') {
-      if (!line.startsWith('%')) this.size(line);
-    } else this.entry(line);
-  }
-
-  private banner(line: string): void {
-    const m = BANNER.exec(line);
-    if (!m) {
-      this.fail(
-        `expected the banner "%%MatrixMarket matrix coordinate <real|integer|pattern> general", got ${JSON.stringify(line.slice(0, 80))}`,
-      );
-    }
-    const [format, field, symmetry] = [m[1]!.toLowerCase(), m[2]!.toLowerCase(), m[3]!.toLowerCase()];
-    if (format !== 'coordinate') {
-      this.fail(
-        `only the sparse "coordinate" format is read, got "${format}" (a dense "array" file is plain text: use loadMatrix)`,
-      );
-    }
-    if (field !== 'real' && field !== 'integer' && field !== 'pattern') {
-      this.fail(`the value field must be real, integer or pattern, got "${field}"`);
-    }
-    if (symmetry !== 'general') this.fail(`only "general" matrices are read, got "${symmetry}"`);
-    this.pattern = field === 'pattern';
-    this.state = 'size';
-  }
-
-  private size(line: string): void {
-    const m = SIZE.exec(line);
-    if (!m)
-      this.fail(
-        `expected the size line "rows columns entries" (three non-negative integers), got ${JSON.stringify(line.slice(0, 80))}`,
-      );
-    let [rows, cols] = [Number(m[1]), Number(m[2])];
-    const entries = Number(m[3]);
-    if (this.transpose) [rows, cols] = [cols, rows];
-    if (rows < 1 || cols < 1 || rows > INT32_MAX || cols > INT32_MAX) {
-      this.fail(`rows and columns must be in 1…${INT32_MAX}, got ${m[1]} × ${m[2]}`);
-    }
-    if (rows > this.maxRows)
-      this.fail(`declares ${rows} rows, more than the limit of ${this.maxRows} (option "maxRows")`);
-    if (entries > this.maxNonZeros) {
-      this.fail(`declares ${entries} entries, more than the limit of ${this.maxNonZeros} (option "maxNonZeros")`);
-    }
-    if (entries > rows * cols)
-      this.fail(`declares ${entries} entries, more than the ${rows * cols} cells of a ${m[1]} × ${m[2]} matrix`);
-    this.rows = rows;
-    this.cols = cols;
-    this.declared = entries;
-    this.rowOf = new Int32Array(entries);
-    this.colOf = new Int32Array(entries);
-    this.values = new Float32Array(entries);
-    this.firstEntryLine = this.lineNumber + 1;
-    this.state = 'entries';
-  }
-
-  private index(field: string, column: number, limit: number, what: string): number {
-    if (!INDEX.test(field))
-      this.fail(`the ${what} index must be a positive integer, got ${JSON.stringify(field)}`, column);
-    const value = Number(field);
-    if (value < 1 || value > limit) this.fail(`the ${what} index must be in 1…${limit}, got ${field}`, column);
-    return value - 1;
-  }
-
-  private entry(line: string): void {
-    if (line.startsWith('%')) this.fail('comment lines are only allowed before the size line');
-    const fields = line.trim().split(/\s+/);
-    const want = this.pattern ? 2 : 3;
-    if (fields.length !== want) {
-      this.fail(
-        `expected ${want} fields (${this.pattern ? 'row column' : 'row column value'}), got ${fields.length}`,
-        Math.min(fields.length, want) + 1,
-      );
-    }
-    if (this.count === this.declared) this.fail(`more entries than the ${this.declared} the size line declares`);
-    const [first, second] = this.transpose ? [this.cols, this.rows] : [this.rows, this.cols];
-    let i = this.index(fields[0]!, 1, first, 'row');
-    let j = this.index(fields[1]!, 2, second, 'column');
-    if (this.transpose) [i, j] = [j, i];
-    let value = 1;
-    if (!this.pattern) {
-      this.column = 3;
-      value = readCell(fields[2]!, this.counts, this.failCell);
-    }
+  entry(i: number, j: number, value: number): void {
     const k = this.count++;
     if (k > 0) {
       const [pi, pj] = [this.rowOf[k - 1]!, this.colOf[k - 1]!];
@@ -198,17 +45,8 @@ class MatrixMarketParser implements LineSink {
     this.values[k] = value;
   }
 
-  /** Where entry `k` (0-based, in file order) was, for messages. */
-  private entryAt(k: number): string {
-    return this.gaps ? `entry ${k + 1}` : `line ${this.firstEntryLine + k}`;
-  }
-
-  finish(): SparseMatrix {
-    if (this.state === 'banner') this.fail('empty input: expected the "%%MatrixMarket" banner', undefined, 1);
-    if (this.state === 'size') this.fail('no size line after the banner and comments');
-    if (this.count < this.declared) {
-      this.fail(`truncated: the size line declares ${this.declared} entries, found ${this.count}`);
-    }
+  /** The entries in (row, column) order as CSR; a DataError for a cell stored twice. */
+  toCsr(parser: MatrixMarketParser): SparseMatrix {
     const n = this.count;
     // (row, column) order: a stable counting sort by column, then by row (skipped when the file is already sorted)
     let order: Int32Array | undefined;
@@ -232,13 +70,10 @@ class MatrixMarketParser implements LineSink {
         const p = at(k - 1);
         if (this.rowOf[p] === this.rowOf[e] && this.colOf[p] === this.colOf[e]) {
           const [a, b] = [Math.min(p, e), Math.max(p, e)];
-          const shown = this.transpose
-            ? `${this.colOf[e]! + 1} ${this.rowOf[e]! + 1}`
-            : `${this.rowOf[e]! + 1} ${this.colOf[e]! + 1}`;
-          this.fail(
-            `the cell (${shown}) is stored twice, at ${this.entryAt(a)} and ${this.entryAt(b)}`,
+          parser.fail(
+            `the cell (${parser.cellName(this.rowOf[e]!, this.colOf[e]!)}) is stored twice, at ${parser.entryAt(a)} and ${parser.entryAt(b)}`,
             undefined,
-            this.gaps ? this.lineNumber : this.firstEntryLine + b,
+            parser.lineOfEntry(b),
           );
         }
       }
@@ -266,7 +101,7 @@ function countingSort(key: Int32Array, range: number, order: Int32Array): Int32A
 /**
  * Loads a sparse matrix from a Matrix Market coordinate file (`.mtx`, the format single-cell count data ships in,
  * e.g. 10x Genomics' `matrix.mtx`) into a CSR {@link SparseMatrix}, streaming: the text is read line by line and only
- * the stored entries are kept.
+ * the stored entries are kept. For files larger than memory, {@link streamMatrixMarket} reads row blocks instead.
  *
  * Format: a banner `%%MatrixMarket matrix coordinate <real|integer|pattern> general`, optional `%` comment lines,
  * a size line `rows columns entries`, then one `row column value` line per stored entry (1-based indices, any
@@ -284,29 +119,11 @@ function countingSort(key: Int32Array, range: number, order: Int32Array): Int32A
  */
 export async function loadMatrixMarket(source: TextSource, options: LoadMatrixMarketOptions): Promise<SparseMatrix> {
   const where = 'loadMatrixMarket';
-  if (options === undefined || options === null || typeof options !== 'object') {
-    throw new ArgumentError('options', `${where}: "options" with "dtype" ('counts' or 'real') is required`);
-  }
-  assertOptions(options, LOAD_MATRIX_MARKET_KEYS, where);
-  const dtype = requireOneOf(where, 'dtype', options.dtype, ['counts', 'real'] as const);
-  if (options.transpose !== undefined && typeof options.transpose !== 'boolean') {
-    throw new ArgumentError(
-      'transpose',
-      `${where}: "transpose" must be a boolean, got ${JSON.stringify(options.transpose)}`,
-    );
-  }
-  const maxLineLength = requireMaxLineLength(where, options.maxLineLength);
-  const maxNonZeros = requireLimit(where, 'maxNonZeros', options.maxNonZeros, MATRIX_MARKET_DEFAULT_MAX_NON_ZEROS);
-  const maxRows = requireLimit(where, 'maxRows', options.maxRows, MATRIX_MARKET_DEFAULT_MAX_ROWS);
+  const settings = readMatrixMarketOptions(where, options, LOAD_MATRIX_MARKET_KEYS);
   const { label, file } = describeSource(where, source);
-  const parser = new MatrixMarketParser(
-    label,
-    file,
-    dtype === 'counts',
-    options.transpose ?? false,
-    maxNonZeros,
-    maxRows,
-  );
-  await feedLines(where, source, parser, maxLineLength);
-  return parser.finish();
+  const entries = new EntryCollector();
+  const parser = new MatrixMarketParser(where, label, file, settings, entries);
+  await feedLines(where, source, parser, settings.maxLineLength);
+  parser.finish();
+  return entries.toCsr(parser);
 }
