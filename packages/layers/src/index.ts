@@ -51,3 +51,6 @@ export {
   type LowRankNormalHeadOptions,
 } from './covariance-heads.js';
 export { DirichletHead, LogisticNormalHead, type SimplexHeadOptions } from './simplex-heads.js';
+export { type Network, type NetworkApplyOptions, isNetwork } from './network.js';
+export { LayersModelNetwork, isLayersModel } from './layers-model-network.js';
+export { conv2dFilterGradient, registerMissingConvGradients } from './layers-model-kernels.js';

@@ -3,7 +3,8 @@ import { ArgumentError, mulberry32, nextSeed } from '@varia/core';
 import type { Activation } from './activation.js';
 import { type ApplyOptions, Dense } from './dense.js';
 import type { Initializer } from './initializers.js';
-import { collectVariables, type Module } from './module.js';
+import { collectVariables } from './module.js';
+import type { Network } from './network.js';
 
 /** Options of {@link MLP}. */
 export interface MLPOptions {
@@ -21,8 +22,9 @@ export interface MLPOptions {
 
 /**
  * A multilayer perceptron h = f(…f(f(xW₁ + b₁)W₂ + b₂)…) of {@link Dense} layers, all with the same activation.
+ * A {@link Network} on flat inputs [batch, inputDim] (it has no training-mode behaviour).
  */
-export class MLP implements Module {
+export class MLP implements Network {
   /** The layers, input first. */
   readonly layers: readonly Dense[];
   /** Input width. */
