@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, ShapeError } from '@varia/core';
+import { ArgumentError, DisposedError, ShapeError } from '@varia/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { binary, counts, leakedBy, noisyLine, toySubset, values } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
@@ -296,8 +296,8 @@ describe('lifecycle', () => {
     vae.dispose();
     expect(tf.memory().numTensors).toBe(start);
     expect(vae.isDisposed).toBe(true);
-    expect(() => vae.encode([[0, 0]])).toThrow(ArgumentError);
-    await expect(vae.fit([[0, 0]])).rejects.toThrow(ArgumentError);
+    expect(() => vae.encode([[0, 0]])).toThrow(DisposedError);
+    await expect(vae.fit([[0, 0]])).rejects.toThrow(DisposedError);
     vae.dispose(); // idempotent
   });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, mulberry32, nextSeed, SerializationError, ShapeError } from '@varia/core';
-import type { Distribution } from '@varia/distributions';
+import { ArgumentError, DisposedError, mulberry32, nextSeed, SerializationError, ShapeError } from '@varia/core';
+import { buildOwned, type Distribution } from '@varia/distributions';
 import { collectVariables, type DistributionHead, type LatentPrior, MLP, type Module } from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
 import { type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
@@ -262,8 +262,9 @@ export class VAE implements Module, LatentVariableModel {
   }
 
   /**
-   * The likelihood p(x|z) for z [n, latentDim] (given as a tensor or rows). Its tensors belong to the caller:
-   * use it inside `tf.tidy`, or call `dispose()` on it, which frees every tensor `decode` made for it.
+   * The likelihood p(x|z) for z [n, latentDim] (given as a tensor or rows). It belongs to the caller and owns the
+   * tensors it was built from: call `dispose()` on it, or use it inside `tf.tidy` (see the ownership rule in the
+   * memory guide). z stays the caller's.
    * Library-size models decode with `librarySize` (one number or one per row; default the median row total of the
    * training data, recorded by `fit` as `config.librarySizeMedian`). An array as second argument is the per-row
    * library size (the form before `DecodeOptions`).
@@ -280,24 +281,13 @@ export class VAE implements Module, LatentVariableModel {
     const m = readData(z as DataInput, this.config.latentDim, LATENT_RULES, 'z');
     const rows = m.rows;
     const sizes = librarySizes('VAE.decode', this.config, rows, opts.librarySize);
-    let p: Distribution | undefined;
-    // The tidy frees the intermediates and hands the distribution's parameters to the caller's scope (an enclosing
-    // tidy frees them; without one, dispose() below does).
-    const held = tf.tidy(() => {
-      const firstId = tf.scalar(0).id; // tensors made from here on have larger ids
-      const zt = z instanceof tf.Tensor && z.dtype === 'float32' ? z : tf.tensor2d(m.data, [m.rows, m.cols]);
+    // The distribution owns what it is built from (docs/memory.md): its dispose() frees the tensors made here, and
+    // an enclosing tidy frees them too. z is cloned (free: it shares the data): dispose() never frees the caller's z.
+    return buildOwned(() => {
+      const zt = z instanceof tf.Tensor && z.dtype === 'float32' ? tf.clone(z) : tf.tensor2d(m.data, [m.rows, m.cols]);
       const logLib = sizes ? tf.log(tf.tensor2d(sizes, [rows, 1])) : undefined;
-      p = this.likelihoodFor(zt, logLib);
-      // only what this call made: never the caller's z, a variable, or a constant shared by other distributions
-      return reachableTensors(p).filter((t) => t.id > firstId && !(t instanceof tf.Variable));
+      return this.likelihoodFor(zt, logLib);
     });
-    const dist = p!;
-    const disposeOwned = dist.dispose.bind(dist);
-    dist.dispose = () => {
-      disposeOwned();
-      tf.dispose(held.filter((t) => !t.isDisposed));
-    };
-    return dist;
   }
 
   /** The reconstruction E[x | z = μ(x)]: the decoder's mean at the posterior mean. The caller owns the tensor. */
@@ -522,23 +512,6 @@ export class VAE implements Module, LatentVariableModel {
   private assertAlive(): void {
     // variables stay alive until a running fit unwinds: the training loop may still use them after dispose()
     if (this.disposed || (this.disposeRequested && !this.training))
-      throw new ArgumentError('this', 'VAE: the model was disposed');
+      throw new DisposedError('VAE', 'VAE: the model was disposed (dispose() was called): it cannot be used');
   }
-}
-
-/** Every tensor reachable from `root` through own enumerable properties and arrays (as `tf.tidy` walks results). */
-function reachableTensors(root: unknown): tf.Tensor[] {
-  const found: tf.Tensor[] = [];
-  const seen = new Set<unknown>();
-  const walk = (v: unknown): void => {
-    if (v === null || typeof v !== 'object' || seen.has(v)) return;
-    seen.add(v);
-    if (v instanceof tf.Tensor) {
-      found.push(v);
-      return;
-    }
-    for (const child of Array.isArray(v) ? v : Object.values(v)) walk(child);
-  };
-  walk(root);
-  return found;
 }
