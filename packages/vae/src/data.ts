@@ -178,15 +178,26 @@ function readMatrix(data: DataInput, inputDim: number, argument: string, rules?:
 
 /**
  * Checks that every value fits the likelihood: finite; in [0, 1] for Bernoulli; a non-negative integer ≤ 2²⁴ for
- * counts.
+ * counts. `locate` maps the index of a value in `m.data` to its row and column in the whole data set, for messages
+ * about a part of it (default: `m`'s own row and column).
  * @throws DataError naming the row and column of the first bad value.
  */
-export function validateDomain(m: Matrix, domain: DataDomain, likelihood: string, argument = 'data'): void {
+export function validateDomain(
+  m: Matrix,
+  domain: DataDomain,
+  likelihood: string,
+  argument = 'data',
+  locate?: (index: number) => { row: number; column: number },
+): void {
   const { data, cols } = m;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     const problem = domainProblem(v, domain);
-    if (problem) throw domainError(v, Math.floor(i / cols), i % cols, problem, { domain, likelihood }, argument);
+    if (problem) {
+      // `locate`: where value i is in the whole data set (a batch of a larger source, a sparse matrix's stored values)
+      const { row, column } = locate?.(i) ?? { row: Math.floor(i / cols), column: i % cols };
+      throw domainError(v, row, column, problem, { domain, likelihood }, argument);
+    }
   }
 }
 
