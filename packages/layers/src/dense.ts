@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, FAST_TRANSPOSED_MATMUL, mulberry32, ShapeError } from '@varia/core';
+import { ArgumentError, DisposedError, FAST_TRANSPOSED_MATMUL, mulberry32, ShapeError } from '@varia/core';
 import {
   type Activation,
   activationGradFromOutput,
@@ -209,9 +209,10 @@ export class Dense implements Module {
 
   /**
    * y = f(xW + b) for x of shape [batch, inputDim].
-   * @throws ShapeError when x is not 2-D with `inputDim` columns.
+   * @throws ShapeError when x is not 2-D with `inputDim` columns; DisposedError after {@link Dense.dispose}.
    */
   apply(x: tf.Tensor, options: ApplyOptions = {}): tf.Tensor2D {
+    if (this.kernel.isDisposed) throw new DisposedError('Dense');
     if (x.rank !== 2 || x.shape[1] !== this.inputDim) {
       throw new ShapeError('x', `Dense: input must have shape [batch, ${this.inputDim}], got [${x.shape.join(', ')}]`);
     }

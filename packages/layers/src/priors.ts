@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, mulberry32, standardNormal } from '@varia/core';
+import { ArgumentError, DisposedError, mulberry32, standardNormal } from '@varia/core';
 import { Categorical, type Distribution, Independent, MixtureSameFamily, Normal } from '@varia/distributions';
 import { HEAD_DISTRIBUTION_OPTIONS } from './heads.js';
 import { makeVariable } from './initializers.js';
@@ -96,7 +96,9 @@ export class GaussianMixturePrior implements LatentPrior {
     );
   }
 
+  /** The mixture p(z). @throws DisposedError after {@link GaussianMixturePrior.dispose}. */
   distribution(): Distribution {
+    if (this.logits.isDisposed) throw new DisposedError('GaussianMixturePrior');
     const mixture = new Categorical({ logits: this.logits }, HEAD_DISTRIBUTION_OPTIONS);
     const scale = tf.add(tf.softplus(this.rawScales), 1e-4);
     const components = new Independent(new Normal({ loc: this.locs, scale }, HEAD_DISTRIBUTION_OPTIONS), 1);
