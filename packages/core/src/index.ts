@@ -14,5 +14,11 @@ export { mulberry32, standardNormal, shuffleInPlace, permutation, nextSeed, type
 export { assertOptions, closestName } from './known-keys.js';
 export { matrixFromRows, assertMatrix, takeRows, type Matrix } from './matrix.js';
 export { type SparseMatrix, sparseRowsToDense, sparseRowsInto, assertSparseMatrix } from './sparse-matrix.js';
-export { ADAM_UPDATE_KERNEL, FAST_TRANSPOSED_MATMUL, LGAMMA_KERNEL } from './kernel-tags.js';
+export {
+  ADAM_IN_PLACE_KERNEL,
+  ADAM_UPDATE_KERNEL,
+  DENSE_BACKWARD_KERNEL,
+  FAST_TRANSPOSED_MATMUL,
+  LGAMMA_KERNEL,
+} from './kernel-tags.js';
 export { logGamma, samplePoisson, sampleGamma, sampleNegativeBinomial, sampleBernoulli } from './samplers.js';

@@ -25,3 +25,21 @@ export const ADAM_UPDATE_KERNEL = 'VariaAdamUpdate';
  * elsewhere.
  */
 export const LGAMMA_KERNEL = 'VariaLgamma';
+
+/**
+ * The name of an optional TensorFlow.js kernel that performs one Adam step for several variables at once, in place.
+ * Attribute `count` (n) and the hyper-parameters of {@link ADAM_UPDATE_KERNEL}; inputs `variable{i}`, `gradient{i}`,
+ * `firstMoment{i}`, `secondMoment{i}` for i < n (float32, one shape per i). It has no outputs when it updated the
+ * variables and moments in place (their data was held by nothing else); otherwise it changes nothing and returns the
+ * 3n new values w′₀, m′₀, v′₀, w′₁, … for the caller to assign. Same math as {@link ADAM_UPDATE_KERNEL}, bit for bit.
+ */
+export const ADAM_IN_PLACE_KERNEL = 'VariaAdamUpdateInPlace';
+
+/**
+ * The name of an optional TensorFlow.js kernel computing the backward pass of a dense layer y = f(x·W + b) in one
+ * call: inputs `dy`, `y` (the layer's output), `x` [batch, in], `kernel` W [in, units]; attributes `activation`
+ * (`linear`, `relu`, `sigmoid` or `tanh`) and `inputGradient` (boolean); outputs dx = δ·Wᵀ (when `inputGradient`),
+ * dW = xᵀ·δ and db = Σ_rows δ, where δ = dy ⊙ f′ with f′ from the output (relu: 1[y > 0]; sigmoid: y(1 − y); tanh:
+ * 1 − y²). `@varia/native-kernels` registers it; `@varia/layers`' `Dense` uses it where the backend has it.
+ */
+export const DENSE_BACKWARD_KERNEL = 'VariaDenseBackward';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, DisposedError, FAST_TRANSPOSED_MATMUL, mulberry32, ShapeError } from '@varia/core';
+import { ArgumentError, DENSE_BACKWARD_KERNEL, DisposedError, FAST_TRANSPOSED_MATMUL, mulberry32, ShapeError } from '@varia/core';
 import {
   type Activation,
   activationGradFromOutput,
@@ -67,6 +67,8 @@ function makeDenseFn(activation: Activation): DenseFn {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [xs, ks, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const fused = fusedBackward(activation, dy as tf.Tensor2D, ys, xs, ks, true);
+        if (fused) return fused;
         const fPrime = activationGradFromOutput(activation, ys);
         const delta = (fPrime ? tf.mul(dy as tf.Tensor2D, fPrime) : dy) as tf.Tensor2D;
         const fast = transposedMatMulIsFast();
@@ -75,6 +77,29 @@ function makeDenseFn(activation: Activation): DenseFn {
     };
   });
   return op as unknown as DenseFn;
+}
+
+/** Activations whose derivative the fused backward kernel takes from the output. */
+const FUSED_BACKWARD = new Set<Activation>(['linear', 'relu', 'sigmoid', 'tanh']);
+
+/**
+ * The whole backward pass — [dx,] dW, db — as one {@link DENSE_BACKWARD_KERNEL} call where the backend has that
+ * kernel (`@varia/native-kernels`) and it takes the activation; undefined otherwise (the caller composes it).
+ */
+function fusedBackward(
+  activation: Activation,
+  dy: tf.Tensor2D,
+  y: tf.Tensor2D,
+  x: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  inputGradient: boolean,
+): tf.Tensor[] | undefined {
+  if (!FUSED_BACKWARD.has(activation) || tf.getKernel(DENSE_BACKWARD_KERNEL, tf.getBackend()) === undefined) {
+    return undefined;
+  }
+  return tf
+    .engine()
+    .runKernel(DENSE_BACKWARD_KERNEL, { dy, y, x, kernel }, { activation, inputGradient }) as tf.Tensor[];
 }
 
 /**
@@ -132,6 +157,8 @@ function constantInputDense(
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [ys, xs] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const fused = fusedBackward(activation, dy as tf.Tensor2D, ys, xs, k, false);
+        if (fused) return fused;
         const fPrime = activationGradFromOutput(activation, ys);
         const delta = (fPrime ? tf.mul(dy as tf.Tensor2D, fPrime) : dy) as tf.Tensor2D;
         return [transposedTimes(xs, delta, transposedMatMulIsFast()), tf.sum(delta, 0)];

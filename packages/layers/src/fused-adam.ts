@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL, ArgumentError } from '@varia/core';
+import { ADAM_IN_PLACE_KERNEL, ADAM_UPDATE_KERNEL, ArgumentError } from '@varia/core';
 
 /** The gradients `applyGradients` takes: a map from variable name, or a list of named tensors. */
 type AdamGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
@@ -89,16 +89,30 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 
   /**
-   * One Adam step for every variable in `variableGradients` (by name): fused where the backend has the kernel, else
-   * tfjs's own update. Variables with a null gradient are skipped; moments are created on first use.
+   * Whether `accBeta1`/`accBeta2` (tfjs's β₁ᵗ, β₂ᵗ tensors) lag the host mirror: the fused path updates only the
+   * mirror and writes the tensors when tfjs's own update needs them.
+   */
+  private accBetaStale = false;
+
+  /**
+   * One Adam step for every variable in `variableGradients` (by name): fused where the backend has the kernel — all
+   * variables in one in-place call where it has {@link ADAM_IN_PLACE_KERNEL} — else tfjs's own update. Variables with
+   * a null gradient are skipped; moments are created on first use.
    */
   override applyGradients(variableGradients: AdamGradients): void {
+    const self = this as unknown as AdamState;
     if (!this.fused) {
+      if (this.accBetaStale) {
+        tf.tidy(() => {
+          self.accBeta1.assign(tf.scalar(this.powers[0]));
+          self.accBeta2.assign(tf.scalar(this.powers[1]));
+        });
+        this.accBetaStale = false;
+      }
       super.applyGradients(variableGradients);
       this.advancePowers();
       return;
     }
-    const self = this as unknown as AdamState;
     const named = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({
@@ -115,7 +129,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       beta2Power: this.powers[1],
     };
     tf.tidy(() => {
-      named.forEach(({ name, tensor: gradient }, i) => {
+      const updates = named.flatMap(({ name, tensor: gradient }, i) => {
         const value = tf.engine().registeredVariables[name];
         if (!value) throw new ArgumentError('variableGradients', `FusedAdamOptimizer: no variable named "${name}"`);
         self.accumulatedFirstMoment[i] ??= {
@@ -126,23 +140,45 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
           originalName: `${name}/v`,
           variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
         };
-        if (gradient == null) return;
+        if (gradient == null) return [];
         const m = self.accumulatedFirstMoment[i]!.variable;
         const v = self.accumulatedSecondMoment[i]!.variable;
-        const [w2, m2, v2] = tf
-          .engine()
-          .runKernel(
-            ADAM_UPDATE_KERNEL,
-            { variable: value, gradient, firstMoment: m, secondMoment: v },
-            attrs,
-          ) as tf.Tensor[];
-        value.assign(w2!);
-        m.assign(m2!);
-        v.assign(v2!);
+        return [{ value, gradient, m, v }];
       });
-      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
-      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+      const assign = (outs: tf.Tensor[], k: number, u: (typeof updates)[number]): void => {
+        u.value.assign(outs[k]!);
+        u.m.assign(outs[k + 1]!);
+        u.v.assign(outs[k + 2]!);
+      };
+      if (tf.getKernel(ADAM_IN_PLACE_KERNEL, tf.getBackend()) !== undefined) {
+        const inputs: tf.NamedTensorMap = {};
+        updates.forEach(({ value, gradient, m, v }, i) => {
+          inputs[`variable${i}`] = value;
+          inputs[`gradient${i}`] = gradient;
+          inputs[`firstMoment${i}`] = m;
+          inputs[`secondMoment${i}`] = v;
+        });
+        const outs = tf
+          .engine()
+          .runKernel(ADAM_IN_PLACE_KERNEL, inputs, { ...attrs, count: updates.length }) as tf.Tensor[];
+        // no outputs: updated in place; else (data shared with a clone) the new values, to assign
+        updates.forEach((u, i) => {
+          if (outs.length > 0) assign(outs, 3 * i, u);
+        });
+      } else {
+        for (const u of updates) {
+          const outs = tf
+            .engine()
+            .runKernel(
+              ADAM_UPDATE_KERNEL,
+              { variable: u.value, gradient: u.gradient, firstMoment: u.m, secondMoment: u.v },
+              attrs,
+            ) as tf.Tensor[];
+          assign(outs, 0, u);
+        }
+      }
     });
+    this.accBetaStale = true;
     this.incrementIterations();
     this.advancePowers();
   }

@@ -176,6 +176,39 @@ VARIA_CLONES void varia_adam(const float *w, const float *g, const float *m, con
   }
 }
 
+VARIA_CLONES void varia_adam_inplace(float *w, const float *g, float *m, float *v, int64_t n, float lr, float b1,
+                                     float b2, float eps, float b1pow, float b2pow) {
+  /* the expressions of varia_adam, in the same order (the build uses -std=c11: no FMA contraction), so the result is
+   * bit-identical; separate from it because an aliased w2 == w would keep GCC's runtime alias check off the vector loop */
+  const float step = lr / (1.f - b1pow), vscale = 1.f / (1.f - b2pow);
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + (1.f - b1) * gi;
+    const float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] - step * mi / (__builtin_sqrtf(vi * vscale) + eps);
+  }
+}
+
+VARIA_CLONES void varia_activation_delta(const float *dy, const float *y, float *delta, int64_t n, int act) {
+  /* the products tfjs computes for the same gradient: dy · step(y), dy · (y · (1 − y)), dy · (1 − y·y) */
+  switch (act) {
+    case 1:
+      for (int64_t i = 0; i < n; i++) delta[i] = dy[i] * (y[i] > 0.f ? 1.f : (y[i] != y[i] ? y[i] : 0.f));
+      break;
+    case 5:
+      for (int64_t i = 0; i < n; i++) delta[i] = dy[i] * (y[i] * (1.f - y[i]));
+      break;
+    case 6:
+      for (int64_t i = 0; i < n; i++) delta[i] = dy[i] * (1.f - y[i] * y[i]);
+      break;
+    default:
+      memcpy(delta, dy, (size_t)n * sizeof(float));
+      break;
+  }
+}
+
 VARIA_CLONES void varia_activate(float *c, int64_t n, int act, float alpha) {
   switch (act) {
     case 1:

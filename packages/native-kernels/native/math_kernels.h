@@ -18,6 +18,11 @@ VARIA_HIDDEN void varia_lgamma(const float *x, float *y, int64_t n);
 VARIA_HIDDEN void varia_sum(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner);
 VARIA_HIDDEN void varia_adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2, float *v2,
                 int64_t n, float lr, float b1, float b2, float eps, float b1pow, float b2pow);
+/* The same step written in place: w, m, v are read and overwritten (bit-identical to varia_adam). */
+VARIA_HIDDEN void varia_adam_inplace(float *w, const float *g, float *m, float *v, int64_t n, float lr, float b1, float b2,
+                                     float eps, float b1pow, float b2pow);
 VARIA_HIDDEN void varia_activate(float *c, int64_t n, int act, float alpha);
+/* δ = dy ⊙ f′(y) from a layer's output y; act 0 linear, 1 relu (1[y > 0], NaN kept), 5 sigmoid y(1 − y), 6 tanh 1 − y². */
+VARIA_HIDDEN void varia_activation_delta(const float *dy, const float *y, float *delta, int64_t n, int act);
 
 #endif

@@ -23,6 +23,11 @@
  *       act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid.
  *   adam(heap, size, wOff, gOff, mOff, vOff, wOut, mOut, vOut, lr, beta1, beta2, eps, beta1Power, beta2Power)
  *       one Adam step (Kingma & Ba) over `size` elements, reading w, g, m, v and writing w', m', v'.
+ *   adamInPlace(heap, specs, lr, beta1, beta2, eps, beta1Power, beta2Power)
+ *       the same step over several variables (specs: Float64Array, per variable size and the offsets of w, g, m, v),
+ *       overwriting w, m and v.
+ *   denseBackward(heap, batch, inDim, units, dyOff, yOff, xOff, wOff, dxOff, dwOff, dbOff, act)
+ *       the backward pass of a dense layer y = f(x·W + b): dx (unless dxOff < 0), dW and db in one call.
  *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma of x (op 0 … 4), elementwise
  *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
  * The loops themselves are in math_kernels.c.
@@ -33,6 +38,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "math_kernels.h"
@@ -155,6 +161,15 @@ static int in_bounds(double off, double count, size_t length) {
   return off >= 0 && count >= 0 && fmod(off, 4.0) == 0 && off + count * 4.0 <= (double)length;
 }
 
+/* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. */
+static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float beta, float *c, int64_t ldc) {
+  if (kind == KIND_ONEDNN) return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, a, lda, b, ldb, beta, c, ldc);
+  /* CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 */
+  cblas_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)M, (int)N, (int)K, 1.f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  return 0;
+}
+
 static napi_value Gemm(napi_env env, napi_callback_info info) {
   size_t argc = 16;
   napi_value argv[16];
@@ -211,13 +226,8 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
     if (K == 0) {
       /* An empty inner dimension: the product is zero (BLAS libraries disagree on whether they touch C). */
       if (!bias) memset(ci, 0, (size_t)mn * sizeof(float));
-    } else if (kind == KIND_ONEDNN) {
-      if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, ai, lda, bi, ldb, beta, ci, N) != 0)
-        return throw_error(env, "native-kernels: dnnl_sgemm failed");
-    } else {
-      /* CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 */
-      cblas_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)M, (int)N, (int)K, 1.f, ai, (int)lda, bi, (int)ldb, beta, ci,
-                  (int)N);
+    } else if (sgemm(ta, tb, M, N, K, ai, lda, bi, ldb, beta, ci, N) != 0) {
+      return throw_error(env, "native-kernels: dnnl_sgemm failed");
     }
     varia_activate(ci, mn, (int)act, (float)alpha);
   }
@@ -248,6 +258,116 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
   float *w2 = (float *)(base + (int64_t)d[5]), *m2 = (float *)(base + (int64_t)d[6]), *v2 = (float *)(base + (int64_t)d[7]);
   varia_adam(w, g, m, v, w2, m2, v2, (int64_t)size, (float)d[8], (float)d[9], (float)d[10], (float)d[11], (float)d[12],
              (float)d[13]);
+  return NULL;
+}
+
+/*
+ * adamInPlace(heap, specs, lr, beta1, beta2, eps, beta1Power, beta2Power): one Adam step over several variables in one
+ * call, in place. specs is a Float64Array of 5 numbers per variable: size, then the byte offsets of w, g, m, v; w, m and
+ * v are overwritten. Every region is checked before anything is written.
+ */
+static napi_value AdamInPlace(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 8) return throw_error(env, "native-kernels: adamInPlace needs 8 arguments");
+  void *data = NULL;
+  size_t length = 0;
+  bool is_ab = false, is_ta = false;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_error(env, "native-kernels: adamInPlace needs the wasm heap's ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &length));
+  CHECK(napi_is_typedarray(env, argv[1], &is_ta));
+  if (!is_ta) return throw_error(env, "native-kernels: adamInPlace specs must be a Float64Array");
+  napi_typedarray_type type;
+  size_t count = 0;
+  void *specs_data = NULL;
+  CHECK(napi_get_typedarray_info(env, argv[1], &type, &count, &specs_data, NULL, NULL));
+  if (type != napi_float64_array || count % 5 != 0)
+    return throw_error(env, "native-kernels: adamInPlace specs must be a Float64Array of 5 numbers per variable");
+  double h[6];
+  for (size_t i = 0; i < 6; i++)
+    if (!arg_f64(env, argv, i + 2, &h[i])) return throw_error(env, "native-kernels: adam arguments must be numbers");
+  const double *sp = (const double *)specs_data;
+  for (size_t i = 0; i < count; i += 5) {
+    const double size = sp[i];
+    if (!(size >= 0) || size != floor(size)) return throw_error(env, "native-kernels: adam size must be a non-negative integer");
+    for (int j = 1; j <= 4; j++)
+      if (!in_bounds(sp[i + j], size, length)) return throw_error(env, "native-kernels: adam operand outside the heap");
+  }
+  char *base = (char *)data;
+  for (size_t i = 0; i < count; i += 5)
+    varia_adam_inplace((float *)(base + (int64_t)sp[i + 1]), (const float *)(base + (int64_t)sp[i + 2]),
+                       (float *)(base + (int64_t)sp[i + 3]), (float *)(base + (int64_t)sp[i + 4]), (int64_t)sp[i],
+                       (float)h[0], (float)h[1], (float)h[2], (float)h[3], (float)h[4], (float)h[5]);
+  return NULL;
+}
+
+/* A scratch buffer for δ, grown as needed (the addon runs on the JS thread only). */
+static float *scratch = NULL;
+static size_t scratch_floats = 0;
+
+static float *scratch_of(size_t floats) {
+  if (floats > scratch_floats) {
+    float *grown = (float *)realloc(scratch, floats * sizeof(float));
+    if (!grown) return NULL;
+    scratch = grown;
+    scratch_floats = floats;
+  }
+  return scratch;
+}
+
+/*
+ * denseBackward(heap, batch, inDim, units, dyOff, yOff, xOff, wOff, dxOff, dwOff, dbOff, act): the backward pass of
+ * y = f(x·W + b) for x [batch, inDim], W [inDim, units]: δ = dy ⊙ f′(y) (act as in varia_activation_delta),
+ * dW = xᵀ·δ, db = Σ_rows δ, and dx = δ·Wᵀ unless dxOff < 0. The products and the sum are the calls the separate
+ * kernels make, so the results are bit-identical to them.
+ */
+static napi_value DenseBackward(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) return throw_error(env, "native-kernels: denseBackward needs 12 arguments");
+  if (kind == KIND_NONE) return throw_error(env, "native-kernels: denseBackward called before load()");
+  void *data = NULL;
+  size_t length = 0;
+  bool is_ab = false;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return throw_error(env, "native-kernels: denseBackward needs the wasm heap's ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &length));
+  double d[11];
+  for (size_t i = 0; i < 11; i++)
+    if (!arg_f64(env, argv, i + 1, &d[i])) return throw_error(env, "native-kernels: denseBackward arguments must be numbers");
+  const double batch = d[0], in_dim = d[1], units = d[2], act = d[10];
+  if (batch < 0 || in_dim < 1 || units < 1 || batch > 2147483647.0 || in_dim > 2147483647.0 || units > 2147483647.0 ||
+      batch != floor(batch) || in_dim != floor(in_dim) || units != floor(units))
+    return throw_error(env, "native-kernels: denseBackward needs batch ≥ 0, inDim ≥ 1 and units ≥ 1 (32-bit integers)");
+  if (!(act == 0 || act == 1 || act == 5 || act == 6)) return throw_error(env, "native-kernels: unknown activation code");
+  const int with_dx = d[7] >= 0;
+  if (!in_bounds(d[3], batch * units, length) || !in_bounds(d[4], batch * units, length) ||
+      !in_bounds(d[5], batch * in_dim, length) || !in_bounds(d[6], in_dim * units, length) ||
+      (with_dx && !in_bounds(d[7], batch * in_dim, length)) || !in_bounds(d[8], in_dim * units, length) ||
+      !in_bounds(d[9], units, length))
+    return throw_error(env, "native-kernels: denseBackward operand outside the heap");
+  char *base = (char *)data;
+  const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
+  const float *dy = (const float *)(base + (int64_t)d[3]), *y = (const float *)(base + (int64_t)d[4]);
+  const float *x = (const float *)(base + (int64_t)d[5]), *w = (const float *)(base + (int64_t)d[6]);
+  float *dx = with_dx ? (float *)(base + (int64_t)d[7]) : NULL;
+  float *dw = (float *)(base + (int64_t)d[8]), *db = (float *)(base + (int64_t)d[9]);
+  if (B == 0) {
+    memset(dw, 0, (size_t)(I * U) * sizeof(float));
+    memset(db, 0, (size_t)U * sizeof(float));
+    return NULL;
+  }
+  float *delta = scratch_of((size_t)(B * U));
+  if (!delta) return throw_error(env, "native-kernels: denseBackward could not allocate its scratch buffer");
+  varia_activation_delta(dy, y, delta, B * U, (int)act);
+  /* dW = xᵀ·δ ([inDim, units]); dx = δ·Wᵀ ([batch, inDim]); db = Σ_rows δ */
+  if (sgemm(1, 0, I, U, B, x, I, delta, U, 0.f, dw, U) != 0) return throw_error(env, "native-kernels: dnnl_sgemm failed");
+  if (with_dx && sgemm(0, 1, B, I, U, delta, U, w, U, 0.f, dx, I) != 0)
+    return throw_error(env, "native-kernels: dnnl_sgemm failed");
+  varia_sum(delta, db, 1, B, U);
   return NULL;
 }
 
@@ -316,6 +436,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
+      {"adamInPlace", NULL, AdamInPlace, NULL, NULL, NULL, napi_default, NULL},
+      {"denseBackward", NULL, DenseBackward, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
       {"sum", NULL, Sum, NULL, NULL, NULL, napi_default, NULL},
   };

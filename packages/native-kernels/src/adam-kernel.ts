@@ -6,11 +6,80 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL } from '@varia/core';
+import { ADAM_IN_PLACE_KERNEL, ADAM_UPDATE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
-import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, heapBuffer, soleOwner, type WasmBackendInternals } from './wasm-heap.js';
 
 const INPUTS = ['variable', 'gradient', 'firstMoment', 'secondMoment'] as const;
+const HYPER = ['learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'] as const;
+
+interface KernelArgs {
+  inputs: NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}
+
+/** The hyper-parameters, each checked to be finite. */
+function hyperParameters(kernel: string, attrs: NamedAttrMap | undefined): number[] {
+  return HYPER.map((name) => {
+    const value = Number(attrs?.[name]);
+    if (!Number.isFinite(value)) throw new Error(`${kernel}: attribute "${name}" must be a finite number`);
+    return value;
+  });
+}
+
+/** The four inputs of one variable (`suffix` '' or its index), float32 and of one size. */
+function adamInputs(kernel: string, inputs: NamedTensorInfoMap, suffix: string): [TensorInfo[], number] {
+  const tensors = INPUTS.map((name) => {
+    const t = inputs[`${name}${suffix}`];
+    if (!t) throw new Error(`${kernel}: missing input "${name}${suffix}"`);
+    if (t.dtype !== 'float32') throw new Error(`${kernel}: "${name}${suffix}" must be float32, got ${t.dtype}`);
+    return t;
+  });
+  const size = util.sizeFromShape(tensors[0]!.shape);
+  for (const t of tensors) {
+    if (util.sizeFromShape(t.shape) !== size) {
+      throw new Error(
+        `${kernel}: inputs must have one shape, got [${tensors[0]!.shape.join(', ')}] and [${t.shape.join(', ')}]`,
+      );
+    }
+  }
+  return [tensors, size];
+}
+
+function sharedHeap(kernel: string, backend: WasmBackendInternals): ArrayBuffer {
+  const heap = heapBuffer(backend);
+  if (!heap) throw new Error(`${kernel}: the threaded wasm build's shared memory is not supported`);
+  return heap;
+}
+
+/** w′, m′, v′ of one variable as new tensors. */
+function adamOutOfPlace(
+  addon: NativeAddon,
+  backend: WasmBackendInternals,
+  kernel: string,
+  [w, g, m, v]: TensorInfo[],
+  size: number,
+  hyper: number[],
+): TensorInfo[] {
+  const outs = [w!, m!, v!].map((t) => backend.makeOutput([...t.shape], 'float32'));
+  const [w2, m2, v2] = outs as [TensorInfo, TensorInfo, TensorInfo];
+  const heap = sharedHeap(kernel, backend); // read after the allocations, which may have grown the memory
+  const offsets = [w!, g!, m!, v!, w2, m2, v2].map((t) => byteOffset(backend, t));
+  const [lr, b1, b2, eps, p1, p2] = hyper as [number, number, number, number, number, number];
+  addon.adam(
+    heap,
+    size,
+    ...(offsets as [number, number, number, number, number, number, number]),
+    lr,
+    b1,
+    b2,
+    eps,
+    p1,
+    p2,
+  );
+  return outs;
+}
 
 /**
  * The fused Adam step ({@link ADAM_UPDATE_KERNEL}) for the wasm backend: one native pass over the parameters reads
@@ -18,52 +87,46 @@ const INPUTS = ['variable', 'gradient', 'firstMoment', 'secondMoment'] as const;
  * Adam. Outputs are new tensors; the optimizer assigns them to its variables.
  */
 export function nativeAdamUpdate(addon: NativeAddon): KernelConfig {
-  const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo[] => {
+  const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const backend = asWasmBackend(args.backend);
-    const tensors = INPUTS.map((name) => {
-      const t = args.inputs[name];
-      if (!t) throw new Error(`${ADAM_UPDATE_KERNEL}: missing input "${name}"`);
-      if (t.dtype !== 'float32') throw new Error(`${ADAM_UPDATE_KERNEL}: "${name}" must be float32, got ${t.dtype}`);
-      return t;
-    });
-    const [w, g, m, v] = tensors as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
-    const size = util.sizeFromShape(w.shape);
-    for (const t of [g, m, v]) {
-      if (util.sizeFromShape(t.shape) !== size) {
-        throw new Error(
-          `${ADAM_UPDATE_KERNEL}: inputs must have one shape, got [${w.shape.join(', ')}] and [${t.shape.join(', ')}]`,
-        );
-      }
-    }
-    const attr = (name: string): number => {
-      const value = Number(args.attrs?.[name]);
-      if (!Number.isFinite(value))
-        throw new Error(`${ADAM_UPDATE_KERNEL}: attribute "${name}" must be a finite number`);
-      return value;
-    };
-    if (!heapBuffer(backend))
-      throw new Error(`${ADAM_UPDATE_KERNEL}: the threaded wasm build's shared memory is not supported`);
-    const outs = [w, m, v].map((t) => backend.makeOutput([...t.shape], 'float32'));
-    const [w2, m2, v2] = outs as [TensorInfo, TensorInfo, TensorInfo];
-    const heap = heapBuffer(backend)!; // read after the allocations, which may have grown the memory
-    addon.adam(
-      heap,
-      size,
-      byteOffset(backend, w),
-      byteOffset(backend, g),
-      byteOffset(backend, m),
-      byteOffset(backend, v),
-      byteOffset(backend, w2),
-      byteOffset(backend, m2),
-      byteOffset(backend, v2),
-      attr('learningRate'),
-      attr('beta1'),
-      attr('beta2'),
-      attr('epsilon'),
-      attr('beta1Power'),
-      attr('beta2Power'),
-    );
-    return outs;
+    const [tensors, size] = adamInputs(ADAM_UPDATE_KERNEL, args.inputs, '');
+    const hyper = hyperParameters(ADAM_UPDATE_KERNEL, args.attrs);
+    sharedHeap(ADAM_UPDATE_KERNEL, backend);
+    return adamOutOfPlace(addon, backend, ADAM_UPDATE_KERNEL, tensors, size, hyper);
   };
   return { kernelName: ADAM_UPDATE_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/**
+ * {@link ADAM_IN_PLACE_KERNEL} for the wasm backend: the Adam step of every variable in one native call that
+ * overwrites w, m and v where it is their data's only holder (no new tensors, no assignments, one dispatch per
+ * training step instead of one per variable plus three assignments each). Where some tensor shares that data (a
+ * clone kept by the caller) nothing is overwritten: it returns w′, m′, v′ of every variable as new tensors instead.
+ */
+export function nativeAdamInPlace(addon: NativeAddon): KernelConfig {
+  const kernel = ADAM_IN_PLACE_KERNEL;
+  const kernelFunc = (args: KernelArgs): TensorInfo[] => {
+    const backend = asWasmBackend(args.backend);
+    const count = Number(args.attrs?.count);
+    if (!Number.isInteger(count) || count < 0) throw new Error(`${kernel}: attribute "count" must be an integer ≥ 0`);
+    const groups = Array.from({ length: count }, (_, i) => adamInputs(kernel, args.inputs, String(i)));
+    const hyper = hyperParameters(kernel, args.attrs);
+    const heap = sharedHeap(kernel, backend);
+    const written = groups.flatMap(([[w, , m, v]]) => [w!, m!, v!]);
+    const distinct = new Set(written.map((t) => t.dataId)).size === written.length;
+    if (!distinct || !written.every((t) => soleOwner(backend, t))) {
+      return groups.flatMap(([tensors, size]) => adamOutOfPlace(addon, backend, kernel, tensors, size, hyper));
+    }
+    const specs = new Float64Array(5 * count);
+    groups.forEach(([tensors, size], i) => {
+      specs[5 * i] = size;
+      tensors.forEach((t, j) => {
+        specs[5 * i + 1 + j] = byteOffset(backend, t);
+      });
+    });
+    const [lr, b1, b2, eps, p1, p2] = hyper as [number, number, number, number, number, number];
+    addon.adamInPlace(heap, specs, lr, b1, b2, eps, p1, p2);
+    return [];
+  };
+  return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }

@@ -52,6 +52,30 @@ export interface NativeAddon {
     beta1Power: number,
     beta2Power: number,
   ): void;
+  adamInPlace(
+    heap: ArrayBuffer,
+    specs: Float64Array,
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    beta1Power: number,
+    beta2Power: number,
+  ): void;
+  denseBackward(
+    heap: ArrayBuffer,
+    batch: number,
+    inDim: number,
+    units: number,
+    dyOffset: number,
+    yOffset: number,
+    xOffset: number,
+    kernelOffset: number,
+    dxOffset: number,
+    dKernelOffset: number,
+    dBiasOffset: number,
+    activation: number,
+  ): void;
   unary(heap: ArrayBuffer, op: number, size: number, xOffset: number, yOffset: number): void;
   sum(heap: ArrayBuffer, xOffset: number, yOffset: number, outer: number, reduce: number, inner: number): void;
 }

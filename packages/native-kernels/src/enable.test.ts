@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL, ArgumentError, FAST_TRANSPOSED_MATMUL, LGAMMA_KERNEL } from '@varia/core';
+import {
+  ADAM_IN_PLACE_KERNEL,
+  ADAM_UPDATE_KERNEL,
+  ArgumentError,
+  DENSE_BACKWARD_KERNEL,
+  FAST_TRANSPOSED_MATMUL,
+  LGAMMA_KERNEL,
+} from '@varia/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsInfo, nativeKernelsProblem } from './enable.js';
@@ -44,7 +51,10 @@ describe('enableNativeKernels', () => {
       tf.Log,
       tf.Log1p,
       tf.Sum,
+      tf.Identity,
       ADAM_UPDATE_KERNEL,
+      ADAM_IN_PLACE_KERNEL,
+      DENSE_BACKWARD_KERNEL,
       LGAMMA_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
@@ -57,6 +67,8 @@ describe('enableNativeKernels', () => {
     expect((original as tf.KernelConfig & Record<string, unknown>)[FAST_TRANSPOSED_MATMUL]).toBeUndefined();
     expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(LGAMMA_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(ADAM_IN_PLACE_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(DENSE_BACKWARD_KERNEL, 'wasm')).toBeUndefined();
     expect(nativeKernelsInfo()).toBeUndefined();
   });
 

@@ -1,8 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL, ArgumentError, LGAMMA_KERNEL } from '@varia/core';
-import { nativeAdamUpdate } from './adam-kernel.js';
+import {
+  ADAM_IN_PLACE_KERNEL,
+  ADAM_UPDATE_KERNEL,
+  ArgumentError,
+  DENSE_BACKWARD_KERNEL,
+  LGAMMA_KERNEL,
+} from '@varia/core';
+import { nativeAdamInPlace, nativeAdamUpdate } from './adam-kernel.js';
 import { loadAddon } from './addon.js';
 import { type BlasRequest, loadBlas } from './blas-library.js';
+import { nativeDenseBackward } from './dense-backward-kernel.js';
+import { sharingIdentity } from './identity-kernel.js';
 import { NativeKernelsUnavailableError } from './errors.js';
 import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
@@ -37,7 +45,10 @@ export interface NativeKernelsInfo {
 
 const BACKEND = 'wasm';
 /** The wasm kernels replaced (each falls back to the original for the cases it does not cover). */
-const REPLACED = [tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Log1p, tf.Sum] as const;
+const REPLACED = [tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Log1p, tf.Sum, tf.Identity] as const;
+/** The kernels added (names of `@varia/core`'s kernel tags). */
+const ADDED = [nativeAdamUpdate, nativeAdamInPlace, nativeDenseBackward, nativeLgamma] as const;
+const ADDED_NAMES = [ADAM_UPDATE_KERNEL, ADAM_IN_PLACE_KERNEL, DENSE_BACKWARD_KERNEL, LGAMMA_KERNEL];
 const originals = new Map<string, tf.KernelConfig>();
 let active: NativeKernelsInfo | undefined;
 
@@ -49,8 +60,9 @@ function swapKernel(config: tf.KernelConfig): void {
 /**
  * Routes the wasm backend's matrix products (`BatchMatMul`, `_FusedMatMul`) to a native BLAS, computes `Softplus`,
  * `Exp`, `Log`, `Log1p` and contiguous-axis `Sum` with native vectorized loops, and registers a fused native Adam step
- * (`ADAM_UPDATE_KERNEL` of `@varia/core`, used by `@varia/layers`' `FusedAdamOptimizer`) and log Γ (`LGAMMA_KERNEL`,
- * used by `@varia/distributions`' `lgamma`), in Node.
+ * (`ADAM_UPDATE_KERNEL` of `@varia/core`, and `ADAM_IN_PLACE_KERNEL` for all variables in one call, used by
+ * `@varia/layers`' `FusedAdamOptimizer`), a dense layer's whole backward pass (`DENSE_BACKWARD_KERNEL`, used by
+ * `@varia/layers`' `Dense`) and log Γ (`LGAMMA_KERNEL`, used by `@varia/distributions`' `lgamma`), in Node.
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.
@@ -85,14 +97,14 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       : loadBlas(addon, options.library ?? 'auto');
   addon.setThreads(threads);
   if (originals.size === 0) {
-    const [matMul, fused, softplus, exp, log, log1p, sum] = wasmKernels as tf.KernelConfig[];
+    const [matMul, fused, softplus, exp, log, log1p, sum, identity] = wasmKernels as tf.KernelConfig[];
     REPLACED.forEach((name, i) => originals.set(name, wasmKernels[i]!));
     swapKernel(nativeBatchMatMul(addon, matMul!));
     swapKernel(nativeFusedMatMul(addon, fused!));
     for (const unary of [softplus!, exp!, log!, log1p!]) swapKernel(nativeUnary(addon, unary));
     swapKernel(nativeSum(addon, sum!));
-    tf.registerKernel(nativeAdamUpdate(addon));
-    tf.registerKernel(nativeLgamma(addon));
+    swapKernel(sharingIdentity(identity!));
+    for (const added of ADDED) tf.registerKernel(added(addon));
   }
   const name = blas.kind === 'onednn' ? `oneDNN ${blas.version}` : `OpenBLAS (${blas.version})`;
   const effectiveThreads = addon.threads();
@@ -101,7 +113,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     version: blas.version,
     path: blas.path,
     threads: effectiveThreads,
-    kernels: [...REPLACED, ADAM_UPDATE_KERNEL, LGAMMA_KERNEL],
+    kernels: [...REPLACED, ...ADDED_NAMES],
     description: `wasm + ${name} matMul (${effectiveThreads === 0 ? 'threads unknown' : `${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'}`})`,
   };
   return active;
@@ -112,8 +124,7 @@ export function disableNativeKernels(): void {
   if (originals.size === 0) return;
   for (const config of originals.values()) swapKernel(config);
   originals.clear();
-  tf.unregisterKernel(ADAM_UPDATE_KERNEL, BACKEND);
-  tf.unregisterKernel(LGAMMA_KERNEL, BACKEND);
+  for (const name of ADDED_NAMES) tf.unregisterKernel(name, BACKEND);
   active = undefined;
 }
 

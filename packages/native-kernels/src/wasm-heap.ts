@@ -7,8 +7,9 @@ import { NativeKernelsUnavailableError } from './errors.js';
  * (the wasm backend's own kernels use them the same way), checked at run time by {@link asWasmBackend}.
  */
 export interface WasmBackendInternals {
-  dataIdMap: { get(dataId: DataId): { memoryOffset: number } | undefined };
+  dataIdMap: { get(dataId: DataId): { memoryOffset: number; refCount?: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  incRef(dataId: DataId): void;
   wasm: { HEAPU8: Uint8Array };
 }
 
@@ -20,11 +21,12 @@ export function asWasmBackend(backend: unknown): WasmBackendInternals {
   const b = backend as Partial<WasmBackendInternals> | undefined;
   if (
     typeof b?.makeOutput !== 'function' ||
+    typeof b.incRef !== 'function' ||
     typeof b.dataIdMap?.get !== 'function' ||
     !(b.wasm?.HEAPU8 instanceof Uint8Array)
   ) {
     throw new NativeKernelsUnavailableError(
-      'the backend is not tfjs-backend-wasm 4.x (no dataIdMap / makeOutput / wasm.HEAPU8)',
+      'the backend is not tfjs-backend-wasm 4.x (no dataIdMap / makeOutput / incRef / wasm.HEAPU8)',
     );
   }
   return b as WasmBackendInternals;
@@ -44,4 +46,9 @@ export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number
 export function heapBuffer(backend: WasmBackendInternals): ArrayBuffer | undefined {
   const buffer = backend.wasm.HEAPU8.buffer;
   return buffer instanceof ArrayBuffer ? buffer : undefined;
+}
+
+/** Whether a tensor's data is held by that tensor alone (so a kernel may overwrite it in place). */
+export function soleOwner(backend: WasmBackendInternals, t: TensorInfo): boolean {
+  return backend.dataIdMap.get(t.dataId)?.refCount === 1;
 }

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/**
+ * `node bench/dist/profile-step.js [--backend wasm-native] [--likelihood bernoulli|poisson|gaussian-toy] [--rows N]`:
+ * the kernels of one `VAE.fit` training step — how many run per step, the time of each kind, and the share of the
+ * step spent outside the matrix products (BLAS) — for the mnist-vae-train model (or toy2d with `gaussian-toy`).
+ * Prints a table; `--json FILE` writes the figures.
+ */
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import * as tf from '@tensorflow/tfjs';
+import type { Matrix } from '@varia/core';
+import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
+import { type BackendRequest, selectBackend } from '@varia/playground/backend';
+import { VAE } from '@varia/vae';
+import { BLAS_KERNELS, startKernelCensus } from './kernel-census.js';
+import { MNIST_SHAPE, MNIST_TRAINING, TOY_TRAINING } from './workloads.js';
+
+/** What {@link profileStep} measured. */
+export interface StepProfile {
+  backend: string;
+  workload: string;
+  steps: number;
+  msPerStep: number;
+  kernelsPerStep: number;
+  /** Share of the step's wall time not inside BatchMatMul/_FusedMatMul kernels. */
+  shareOutsideBlas: number;
+  /** Share of the wall time inside any kernel (the rest is JavaScript: tape, engine bookkeeping, fit's loop). */
+  shareInKernels: number;
+  kernels: { name: string; perStep: number; msPerStep: number }[];
+}
+
+function firstRows(m: Matrix, n: number): Matrix {
+  return n >= m.rows ? m : { data: m.data.subarray(0, n * m.cols), rows: n, cols: m.cols };
+}
+
+/** Profiles `fit` on `data` (after a warm-up fit) for the given model. */
+export async function profileStep(
+  workload: 'bernoulli' | 'poisson' | 'gaussian-toy',
+  rows: number,
+  backendName: string,
+): Promise<Omit<StepProfile, 'backend'>> {
+  const toy = workload === 'gaussian-toy';
+  const data = toy
+    ? toyGaussian2d({ seed: 0 }).x
+    : firstRows(workload === 'bernoulli' ? mnist({ split: 'train' }).x : mnistCounts({ split: 'train' }).x, rows);
+  const batchSize = toy ? TOY_TRAINING.batchSize : MNIST_TRAINING.batchSize;
+  const learningRate = toy ? TOY_TRAINING.learningRate : MNIST_TRAINING.learningRate;
+  const vae = toy
+    ? new VAE({ inputDim: 2, latentDim: 2, hiddenUnits: TOY_TRAINING.hidden, likelihood: 'gaussian', seed: 0 })
+    : new VAE({
+        inputDim: MNIST_SHAPE.inputDim,
+        latentDim: MNIST_SHAPE.latentDim,
+        hiddenUnits: [MNIST_SHAPE.hidden],
+        likelihood: workload,
+        activation: 'relu',
+        seed: 0,
+      });
+  try {
+    await vae.fit(firstRows(data, Math.min(data.rows, 2048)), { epochs: 1, batchSize, learningRate, seed: 1 });
+    const census = startKernelCensus(backendName);
+    const t0 = performance.now();
+    await vae.fit(data, { epochs: 1, batchSize, learningRate, seed: 0 });
+    const wall = performance.now() - t0;
+    const tallies = census.stop();
+    const steps = Math.ceil(data.rows / batchSize);
+    const calls = tallies.reduce((s, t) => s + t.calls, 0);
+    const inKernels = tallies.reduce((s, t) => s + t.ms, 0);
+    const blas = tallies.filter((t) => BLAS_KERNELS.has(t.name)).reduce((s, t) => s + t.ms, 0);
+    return {
+      workload: toy ? 'toy2d-seed' : workload === 'bernoulli' ? 'mnist-vae-train' : 'mnist-vae-train-poisson',
+      steps,
+      msPerStep: wall / steps,
+      kernelsPerStep: calls / steps,
+      shareOutsideBlas: 1 - blas / wall,
+      shareInKernels: inKernels / wall,
+      kernels: tallies.map((t) => ({ name: t.name, perStep: t.calls / steps, msPerStep: t.ms / steps })),
+    };
+  } finally {
+    vae.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const flag = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest);
+  const workload = (flag('--likelihood') ?? 'bernoulli') as 'bernoulli' | 'poisson' | 'gaussian-toy';
+  const p = await profileStep(workload, Number(flag('--rows') ?? 4096), tf.getBackend());
+  const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
+  const lines = [
+    `${p.workload} on ${backend}: ${p.steps} steps, ${p.msPerStep.toFixed(2)} ms/step, ${p.kernelsPerStep.toFixed(1)} kernels/step`,
+    `share of the step outside BLAS: ${(100 * p.shareOutsideBlas).toFixed(1)} %; inside kernels: ${(100 * p.shareInKernels).toFixed(1)} %`,
+    '',
+    'kernel                       per step   ms/step',
+    ...p.kernels.map(
+      (k) => `${k.name.padEnd(28)} ${k.perStep.toFixed(2).padStart(8)}  ${k.msPerStep.toFixed(3).padStart(8)}`,
+    ),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const out = flag('--json');
+  if (out) writeFileSync(out, `${JSON.stringify({ backend, ...p }, null, 2)}\n`);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`profile failed: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,66 @@
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { DENSE_BACKWARD_KERNEL } from '@varia/core';
+import type { NativeAddon } from './addon.js';
+import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+
+/** Activation codes of the addon's `denseBackward`. */
+const DELTA_CODES: Readonly<Record<string, number>> = { linear: 0, relu: 1, sigmoid: 5, tanh: 6 };
+
+/**
+ * {@link DENSE_BACKWARD_KERNEL} for the wasm backend: the backward pass of y = f(x·W + b) in one native call —
+ * δ = dy ⊙ f′(y) in a scratch buffer, dW = xᵀ·δ and dx = δ·Wᵀ on the BLAS, db = Σ_rows δ — instead of five kernels
+ * (step, multiply, two matMuls, sum) and a δ tensor. The products and the sum are the calls those kernels make
+ * natively, so the gradients are bit-identical to them.
+ */
+export function nativeDenseBackward(addon: NativeAddon): KernelConfig {
+  const kernel = DENSE_BACKWARD_KERNEL;
+  const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo[] => {
+    const backend = asWasmBackend(args.backend);
+    const { dy, y, x, kernel: w } = args.inputs as Record<string, TensorInfo | undefined>;
+    for (const [name, t] of [
+      ['dy', dy],
+      ['y', y],
+      ['x', x],
+      ['kernel', w],
+    ] as const) {
+      if (!t) throw new Error(`${kernel}: missing input "${name}"`);
+      if (t.dtype !== 'float32' || t.shape.length !== 2)
+        throw new Error(`${kernel}: "${name}" must be a 2-D float32 tensor, got ${t.dtype} [${t.shape.join(', ')}]`);
+    }
+    const [batch, inDim] = x!.shape as [number, number];
+    const units = w!.shape[1]!;
+    if (
+      w!.shape[0] !== inDim ||
+      dy!.shape[0] !== batch ||
+      dy!.shape[1] !== units ||
+      y!.shape.join() !== dy!.shape.join()
+    )
+      throw new Error(
+        `${kernel}: shapes do not match: x [${x!.shape.join(', ')}], kernel [${w!.shape.join(', ')}], dy [${dy!.shape.join(', ')}], y [${y!.shape.join(', ')}]`,
+      );
+    const activation = DELTA_CODES[String(args.attrs?.activation)];
+    if (activation === undefined)
+      throw new Error(`${kernel}: unsupported activation "${String(args.attrs?.activation)}"`);
+    const inputGradient = Boolean(args.attrs?.inputGradient);
+    if (!heapBuffer(backend)) throw new Error(`${kernel}: the threaded wasm build's shared memory is not supported`);
+    const dx = inputGradient ? backend.makeOutput([batch, inDim], 'float32') : undefined;
+    const dw = backend.makeOutput([inDim, units], 'float32');
+    const db = backend.makeOutput([units], 'float32');
+    addon.denseBackward(
+      heapBuffer(backend)!, // read after the allocations, which may have grown the memory
+      batch,
+      inDim,
+      units,
+      byteOffset(backend, dy!),
+      byteOffset(backend, y!),
+      byteOffset(backend, x!),
+      byteOffset(backend, w!),
+      dx ? byteOffset(backend, dx) : -1,
+      byteOffset(backend, dw),
+      byteOffset(backend, db),
+      activation,
+    );
+    return dx ? [dx, dw, db] : [dw, db];
+  };
+  return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
