@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL } from '@varia/core';
+import { ADAM_IN_PLACE_KERNEL, ADAM_UPDATE_KERNEL } from '@varia/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
 import { maxAbsDiff, randomArray, skipNative } from './test-support.js';
 
@@ -66,5 +67,80 @@ describe.skipIf(skipNative)(`native ${ADAM_UPDATE_KERNEL} on the wasm backend`, 
           ),
       ).toThrow(/epsilon/);
     });
+  });
+
+  const attrs = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, beta1Power: 0.729, beta2Power: 0.997 };
+  /** Two variables' w, g, m, v as variables (sole holders of their data), sizes 300 and 7. */
+  const makeState = (): tf.Variable[][] =>
+    [300, 7].map((size, k) =>
+      [1, 2, 3, 4].map((seed) =>
+        tf.tidy(() => tf.tensor1d(randomArray(size, 10 * k + seed).map((x) => (seed === 4 ? x * x : x))).variable()),
+      ),
+    );
+  const inputsOf = (state: tf.Tensor[][]): tf.NamedTensorMap =>
+    Object.fromEntries(
+      state.flatMap(([w, g, m, v], i) => [
+        [`variable${i}`, w!],
+        [`gradient${i}`, g!],
+        [`firstMoment${i}`, m!],
+        [`secondMoment${i}`, v!],
+      ]),
+    );
+
+  it(`${ADAM_IN_PLACE_KERNEL}: updates every variable in place, bit-identical to ${ADAM_UPDATE_KERNEL}`, () => {
+    const state = makeState();
+    const expected = state.map(([w, g, m, v]) =>
+      (
+        tf
+          .engine()
+          .runKernel(
+            ADAM_UPDATE_KERNEL,
+            { variable: w!, gradient: g!, firstMoment: m!, secondMoment: v! },
+            attrs,
+          ) as tf.Tensor[]
+      ).map((t) => {
+        const values = Array.from(t.dataSync());
+        t.dispose();
+        return values;
+      }),
+    );
+    const before = tf.memory().numTensors;
+    const outs = tf.engine().runKernel(ADAM_IN_PLACE_KERNEL, inputsOf(state), { ...attrs, count: 2 }) as tf.Tensor[];
+    expect(outs).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+    state.forEach(([w, , m, v], i) => {
+      expect([w, m, v].map((t) => Array.from(t!.dataSync()))).toEqual(expected[i]);
+    });
+    tf.dispose(state.flat());
+  });
+
+  it(`${ADAM_IN_PLACE_KERNEL}: where a clone shares a variable's data, writes nothing and returns the new values`, () => {
+    const state = makeState();
+    const clone = tf.clone(state[1]![0]!);
+    const old = state.flat().map((t) => Array.from(t.dataSync()));
+    const outs = tf.engine().runKernel(ADAM_IN_PLACE_KERNEL, inputsOf(state), { ...attrs, count: 2 }) as tf.Tensor[];
+    expect(outs.map((t) => t.shape)).toEqual([[300], [300], [300], [7], [7], [7]]);
+    expect(state.flat().map((t) => Array.from(t.dataSync()))).toEqual(old);
+    expect(Array.from(outs[3]!.dataSync())).not.toEqual(old[4]);
+    tf.dispose([...outs, clone, ...state.flat()]);
+  });
+
+  it('the addon checks every region of an in-place Adam call before writing', () => {
+    const addon = loadAddon();
+    const heap = new ArrayBuffer(256);
+    const f32 = new Float32Array(heap);
+    f32.fill(1);
+    const call = (specs: number[]) =>
+      addon.adamInPlace(heap, Float64Array.from(specs), 0.1, 0.9, 0.999, 1e-8, 0.9, 0.999);
+    // the second variable's v runs past the end: nothing may be written, not even the first variable
+    expect(() => call([4, 0, 16, 32, 48, 4, 64, 80, 96, 250])).toThrow(/outside the heap/);
+    expect(Array.from(f32.subarray(0, 16)).every((x) => x === 1)).toBe(true);
+    expect(() => call([4, 0, 16, 32])).toThrow(/5 numbers per variable/);
+    expect(() => call([-1, 0, 16, 32, 48])).toThrow(/non-negative integer/);
+    expect(() =>
+      addon.adamInPlace(heap, new Float32Array(5) as unknown as Float64Array, 0.1, 0.9, 0.999, 1e-8, 0.9, 0.999),
+    ).toThrow(/Float64Array/);
+    call([4, 0, 16, 32, 48]);
+    expect(f32[0]).not.toBe(1);
   });
 });
