@@ -54,3 +54,9 @@ export { DirichletHead, LogisticNormalHead, type SimplexHeadOptions } from './si
 export { type Network, type NetworkApplyOptions, isNetwork } from './network.js';
 export { LayersModelNetwork, isLayersModel } from './layers-model-network.js';
 export { conv2dFilterGradient, registerMissingConvGradients } from './layers-model-kernels.js';
+export {
+  checkLayersTopology,
+  SUPPORTED_LAYER_CLASSES,
+  type TopologyLimits,
+  type TopologySummary,
+} from './layers-model-topology.js';
