@@ -39,6 +39,19 @@ export {
 export { FIT_OPTION_NAMES } from './fit-options.js';
 export type { Batch, LossTerms, StepContext, TrainableModel } from './trainer/trainable-model.js';
 export { type BatchSource, type EpochArgs, MatrixBatchSource } from './trainer/batch-source.js';
+export { fitModel, type TrainingHistory } from './trainer/trainer.js';
+export { TRAINER_OPTION_NAMES, type TrainerOptions } from './trainer/trainer-options.js';
+export type { BatchLogs, Callback, TrainerContext, TrainingLog, TrainingPlan } from './trainer/callback.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './trainer/early-stopping.js';
+export { ModelCheckpoint, type ModelCheckpointOptions } from './trainer/model-checkpoint.js';
+export { KLAnnealing, type KLAnnealingOptions } from './trainer/kl-annealing.js';
+export { ProgressLogger, type ProgressLoggerOptions, formatEpoch } from './trainer/progress-logger.js';
+export { vaeTrainable, type VaeLike } from './vae-trainable.js';
+export { RowBatchSource, type HostBatch } from './sources/row-batch-source.js';
+export { SparseBatchSource } from './sources/sparse-batch-source.js';
+export { RandomAccessSource, type RandomAccessSourceOptions } from './sources/random-access-source.js';
+export { StreamSource, type StreamSourceOptions, type StreamItem } from './sources/stream-source.js';
+export type { RowBlock } from './sources/block-rows.js';
 export type { RunFingerprint } from './resume-fingerprint.js';
 export {
   type CustomLikelihood,

@@ -1,0 +1,45 @@
+import {
+  ArgumentError,
+  assertMatrix,
+  assertSparseMatrix,
+  type Matrix,
+  ShapeError,
+  type SparseMatrix,
+} from '@varia/core';
+
+/*
+ * The row blocks a user's callback hands the random-access and stream sources: a dense Matrix, a CSR SparseMatrix, or
+ * (streams) an object with one of them as `matrix`, such as a `SparseRowBlock` of `streamMatrixMarket`. Internal.
+ */
+
+/** Rows of examples as a callback returns them: dense (`Matrix`) or sparse (`SparseMatrix`, CSR). */
+export type RowBlock = Matrix | SparseMatrix;
+
+/** Whether `block` is a CSR matrix (it has row pointers). */
+export function isSparse(block: RowBlock): block is SparseMatrix {
+  return 'indptr' in block;
+}
+
+/**
+ * Checks what a callback returned: a well-formed Matrix or SparseMatrix of `width` columns (and `rows` rows when
+ * given). `what` names the callback in messages.
+ * @throws ArgumentError for something that is not a matrix; ShapeError for a wrong shape or malformed arrays.
+ */
+export function checkBlock(block: unknown, width: number, what: string, rows?: number): RowBlock {
+  if (block === null || typeof block !== 'object' || !('rows' in block) || !('cols' in block)) {
+    throw new ArgumentError(
+      what,
+      `${what} must give a Matrix { data, rows, cols } or a SparseMatrix { rows, cols, indptr, indices, data }, got ${block === null ? 'null' : typeof block}`,
+    );
+  }
+  const m = block as RowBlock;
+  if (isSparse(m)) assertSparseMatrix(m, what);
+  else assertMatrix(m, what);
+  if (m.cols !== width || (rows !== undefined && m.rows !== rows)) {
+    throw new ShapeError(
+      what,
+      `${what} gave a ${m.rows} × ${m.cols} block, expected ${rows ?? 'n'} × ${width} (the source's width)`,
+    );
+  }
+  return m;
+}

@@ -1,0 +1,109 @@
+import { ArgumentError, permutation, sparseRowsInto } from '@varia/core';
+import { matrixHash } from '../resume-fingerprint.js';
+import type { EpochArgs } from '../trainer/batch-source.js';
+import { checkBlock, isSparse, type RowBlock } from './block-rows.js';
+import { type HostBatch, RowBatchSource } from './row-batch-source.js';
+
+/** Options of {@link RandomAccessSource}. */
+export interface RandomAccessSourceOptions {
+  /** Number of examples, a positive integer. */
+  length: number;
+  /** Values per example (the model's `inputDim`), a positive integer. */
+  width: number;
+  /**
+   * The examples `indices` (0-based, each < `length`), in that order: a dense Matrix `[indices.length, width]` or a
+   * CSR SparseMatrix of that shape, or a promise of one — read from a file at offsets, a database, or generated.
+   * `indices` is the caller's to keep.
+   */
+  rows(indices: Int32Array): RowBlock | Promise<RowBlock>;
+  /** Identifies the data for resume (checkpoints are tied to it); without it a resumed run cannot check the data. */
+  fingerprint?: string;
+}
+
+/**
+ * Training data with random access to its examples: whatever `rows(indices)` returns, one call per batch. Shuffled
+ * exactly like in-memory data (the same seeded permutation), so a source that returns rows of a matrix trains
+ * bit-identical weights to fitting the matrix. Supports `validationSplit` (a subset is a view on the same callback).
+ * Each batch is checked against the likelihood's rules when `fit` uploads it; errors name the row in the whole data.
+ *
+ * @example
+ * ```ts
+ * const source = new RandomAccessSource({
+ *   length: 1_000_000,
+ *   width: 2000,
+ *   rows: (indices) => readRowsFromDisk(indices), // → { data: Float32Array, rows, cols }
+ * });
+ * await vae.fit(source, { epochs: 1, batchSize: 256 });
+ * ```
+ */
+export class RandomAccessSource extends RowBatchSource {
+  readonly length: number;
+  private readonly read: (indices: Int32Array) => RowBlock | Promise<RowBlock>;
+  /** The index in the original source of row k of this one (a subset maps its rows back). */
+  private readonly origin: (k: number) => number;
+  private readonly hash: string | undefined;
+  private buffer = new Float32Array(0);
+  private identity = new Int32Array(0);
+
+  /**
+   * @param origin internal: maps row k of this source to the row of the source it is a subset of (messages).
+   * @throws ArgumentError for a bad `length`, `width`, `rows` or `fingerprint`.
+   */
+  constructor(options: RandomAccessSourceOptions, origin: (k: number) => number = (k) => k) {
+    const where = 'RandomAccessSource';
+    const { length, width, rows, fingerprint } = options ?? ({} as RandomAccessSourceOptions);
+    for (const [name, v] of [
+      ['length', length],
+      ['width', width],
+    ] as const) {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+        throw new ArgumentError(name, `${where}: "${name}" must be a positive integer, got ${String(v)}`);
+    }
+    if (typeof rows !== 'function')
+      throw new ArgumentError('rows', `${where}: "rows" must be a function (indices) => rows, got ${typeof rows}`);
+    if (fingerprint !== undefined && typeof fingerprint !== 'string')
+      throw new ArgumentError('fingerprint', `${where}: "fingerprint" must be a string, got ${typeof fingerprint}`);
+    super(width);
+    this.length = length;
+    this.read = rows;
+    this.origin = origin;
+    this.hash = fingerprint;
+  }
+
+  protected async *hostBatches({ batchSize, shuffle, rng }: EpochArgs): AsyncIterable<HostBatch> {
+    const n = this.length;
+    const width = this.widths.x;
+    const order = shuffle ? permutation(n, rng) : Int32Array.from({ length: n }, (_, i) => i);
+    for (let start = 0; start < n; start += batchSize) {
+      const indices = order.slice(start, Math.min(n, start + batchSize));
+      const block = checkBlock(await this.read(indices), width, 'RandomAccessSource: rows(indices)', indices.length);
+      let data: Float32Array;
+      if (isSparse(block)) {
+        if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);
+        if (this.identity.length < block.rows) this.identity = Int32Array.from({ length: batchSize }, (_, i) => i);
+        data = sparseRowsInto(block, this.identity.subarray(0, block.rows), this.buffer);
+      } else data = block.data;
+      yield { data, rows: indices.length, rowAt: (k) => this.origin(indices[k]!) };
+    }
+  }
+
+  override subset(rows: Int32Array): RandomAccessSource {
+    const { read, origin, hash } = this;
+    const picked = { data: new Float32Array(rows.buffer, rows.byteOffset, rows.length), rows: rows.length, cols: 1 };
+    return new RandomAccessSource(
+      {
+        length: rows.length,
+        width: this.widths.x,
+        rows: (indices) => read(indices.map((k) => rows[k]!)),
+        ...(hash !== undefined && { fingerprint: `${hash}/rows:${matrixHash(picked)}` }),
+      },
+      (k) => origin(rows[k]!),
+    );
+  }
+
+  /** The `fingerprint` option, when given. */
+  get fingerprint(): (() => string) | undefined {
+    const hash = this.hash;
+    return hash === undefined ? undefined : () => hash;
+  }
+}

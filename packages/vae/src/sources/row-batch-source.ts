@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Matrix, ShapeError } from '@varia/core';
+import { type DataRules, validateDomain } from '../data.js';
+import type { BatchSource, EpochArgs } from '../trainer/batch-source.js';
+import type { Batch } from '../trainer/trainable-model.js';
+
+/** One batch of rows on the host, before it becomes a tensor. */
+export interface HostBatch {
+  /** `rows × width` values, row-major; may be a view of a reused buffer, valid until the next batch is asked for. */
+  readonly data: Float32Array;
+  /** Number of rows. */
+  readonly rows: number;
+  /** The index of local row `k` in the whole data set (0-based), for error messages. */
+  rowAt(k: number): number;
+}
+
+/** How a batch is checked before upload: the likelihood's rules, the argument name for messages, and whether the domain is already known to hold. */
+interface BatchCheck {
+  rules: DataRules;
+  argument: string;
+  /** The values were checked once up front (a sparse matrix's stored values): only `rules.validate` runs per batch. */
+  domainChecked: boolean;
+}
+
+/**
+ * The base of the sources that build each batch of the single field `x` on the host (sparse, random-access, stream):
+ * subclasses yield {@link HostBatch}es, this class turns them into `{ x }` tensors, checking each against a
+ * likelihood's data rules when asked to ({@link RowBatchSource.checkedBy}, what `VAE.fit` does).
+ */
+export abstract class RowBatchSource implements BatchSource {
+  abstract readonly length: number | undefined;
+  /** `{ x: width }`. */
+  readonly widths: Readonly<{ x: number }>;
+
+  protected constructor(width: number) {
+    this.widths = { x: width };
+  }
+
+  /** The host batches of one epoch (sync or async). */
+  protected abstract hostBatches(args: EpochArgs): Iterable<HostBatch> | AsyncIterable<HostBatch>;
+
+  /** Every row's total (Σⱼ xᵢⱼ), when cheap to know up front: library-size models record their median. */
+  rowTotals?(): Float64Array;
+
+  /**
+   * Checks the values the source holds up front, when it holds them (a sparse matrix): true when it did, so batches
+   * need no domain check. @throws DataError naming the row and column of the first bad value.
+   */
+  protected checkUpFront(_rules: DataRules, _argument: string): boolean {
+    return false;
+  }
+
+  /** A source of the examples `rows` (0-based, in that order), when the source has random access. */
+  subset?(rows: Int32Array): RowBatchSource;
+
+  epoch(args: EpochArgs): Iterable<Batch> | AsyncIterable<Batch> {
+    return this.batches(args, undefined);
+  }
+
+  /**
+   * This source with every batch checked against `rules` before it is uploaded (values that are not finite, outside
+   * the likelihood's domain, …): a DataError names `argument` and the value's row in the whole data set and its
+   * column. Values held in memory are checked once, here.
+   * @throws DataError for a bad value held in memory.
+   */
+  checkedBy(rules: DataRules, argument = 'data'): BatchSource {
+    const check: BatchCheck = { rules, argument, domainChecked: this.checkUpFront(rules, argument) };
+    return new CheckedSource(this, check);
+  }
+
+  /**
+   * The host batches of one epoch (no tensors), each checked against `rules` like {@link RowBatchSource.checkedBy}'s
+   * batches: what `VAE.encode` and `VAE.evaluate` read a source with.
+   * @throws DataError for a bad value (up front for values held in memory, else in the batch that has it).
+   */
+  checkedHostBatches(
+    args: EpochArgs,
+    rules: DataRules,
+    argument = 'data',
+  ): Iterable<HostBatch> | AsyncIterable<HostBatch> {
+    const check: BatchCheck = { rules, argument, domainChecked: this.checkUpFront(rules, argument) };
+    return this.mapBatches(args, (h) => {
+      this.check(h, check);
+      return h;
+    });
+  }
+
+  /** The tensors of one epoch, each batch checked by `check` (when given) before upload. */
+  batches(args: EpochArgs, check: BatchCheck | undefined): Iterable<Batch> | AsyncIterable<Batch> {
+    const width = this.widths.x;
+    return this.mapBatches(args, (h) => {
+      if (check) this.check(h, check);
+      return { x: tf.tensor2d(h.data, [h.rows, width], 'float32') };
+    });
+  }
+
+  /** `f` over the host batches of one epoch, sync or async as they come. */
+  private mapBatches<T>(args: EpochArgs, f: (h: HostBatch) => T): Iterable<T> | AsyncIterable<T> {
+    const host = this.hostBatches(args);
+    if (Symbol.asyncIterator in host) {
+      return (async function* () {
+        for await (const h of host) yield f(h);
+      })();
+    }
+    return (function* () {
+      for (const h of host) yield f(h);
+    })();
+  }
+
+  private check(h: HostBatch, check: BatchCheck): void {
+    const width = this.widths.x;
+    if (h.data.length !== h.rows * width) {
+      throw new ShapeError(
+        'data',
+        `${this.constructor.name}: a batch of ${h.rows} rows has ${h.data.length} values, expected ${h.rows} × ${width}`,
+      );
+    }
+    const m: Matrix = { data: h.data, rows: h.rows, cols: width };
+    const { rules, argument } = check;
+    if (!check.domainChecked) {
+      validateDomain(m, rules.domain, rules.likelihood, argument, (i) => ({
+        row: h.rowAt(Math.floor(i / width)),
+        column: i % width,
+      }));
+    }
+    rules.validate?.(m);
+  }
+}
+
+/** Whether `x` is one of the host-batch sources (sparse, random-access, stream). */
+export function isRowSource(x: unknown): x is RowBatchSource {
+  return x instanceof RowBatchSource;
+}
+
+/** A {@link RowBatchSource} whose batches are checked against a likelihood's rules. */
+class CheckedSource implements BatchSource {
+  readonly length: number | undefined;
+  readonly widths: Readonly<Record<string, number>>;
+  readonly subset?: (rows: Int32Array) => BatchSource;
+  readonly fingerprint?: () => string;
+  /** Row totals of the source (library-size models record their median). */
+  readonly rowTotals?: () => Float64Array;
+
+  constructor(
+    readonly inner: RowBatchSource,
+    private readonly check: BatchCheck,
+  ) {
+    this.length = inner.length;
+    this.widths = inner.widths;
+    const { subset, fingerprint, rowTotals } = inner as RowBatchSource & { fingerprint?: () => string };
+    if (subset) this.subset = (rows) => new CheckedSource(subset.call(inner, rows), check);
+    if (fingerprint) this.fingerprint = () => fingerprint.call(inner);
+    if (rowTotals) this.rowTotals = () => rowTotals.call(inner);
+  }
+
+  epoch(args: EpochArgs): Iterable<Batch> | AsyncIterable<Batch> {
+    return this.inner.batches(args, this.check);
+  }
+}
