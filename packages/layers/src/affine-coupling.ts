@@ -74,7 +74,8 @@ export class AffineCoupling implements FlowStep {
     this.dim = dim;
     this.contextDim = contextDim;
     this.parity = parity;
-    this.keep = tf.tensor1d(Array.from({ length: dim }, (_, i) => (i % 2 === parity ? 1 : 0)));
+    // kept: a constant the step owns (and disposes), not an intermediate of a caller's tf.tidy
+    this.keep = tf.keep(tf.tensor1d(Array.from({ length: dim }, (_, i) => (i % 2 === parity ? 1 : 0))));
   }
 
   /** s and t from the passed coordinates b ⊙ v (v = z or y: they agree there). */

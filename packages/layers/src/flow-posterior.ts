@@ -41,7 +41,9 @@ const product = (shape: readonly number[]): number => shape.reduce((a, b) => a *
  * {@link FlowPosterior.rsampleAndLogProb} returns draws together with their log-density from the forward pass alone —
  * one network evaluation per step, and what a Monte-Carlo ELBO needs, E_q[log p(x, z) − log q(z | x)]. `logProb` of an
  * arbitrary z needs f⁻¹: one pass per coupling step, but D sequential passes per IAF step, so prefer
- * `rsampleAndLogProb` (and do not use `rsample` followed by `logProb` on the same draws: that runs the inverse).
+ * `rsampleAndLogProb`. `rsample` remembers the log-density of its latest draw: `logProb` of that draw (the same tensor,
+ * or a reshape of it sharing its data, as the ELBO and IWAE objectives pass it) reads it instead of running the
+ * inverse — the same value and the same gradient, log q₀(ε) − log |det ∂f/∂ε| at the draw's ε.
  * There is no closed-form KL against a prior: estimate it by sampling.
  *
  * Ownership: the posterior disposes `base`; the flow (the head's trainable steps) and the context stay with the caller.
@@ -117,6 +119,28 @@ export class FlowPosterior extends Distribution {
     return shape.slice(0, shape.length - this.batchShape.length - 1);
   }
 
+  /**
+   * A reparameterized draw `[...sampleShape, ...batchShape, D]` (see {@link FlowPosterior.rsampleAndLogProb}); its
+   * log-density is remembered for `logProb` of the same draw. Lives in the caller's tidy scope.
+   */
+  override rsample(sampleShape: readonly number[] = [], options: SampleOptions = {}): tf.Tensor {
+    const draw = this.rsampleAndLogProb(sampleShape, options);
+    this.latestDraw = draw;
+    return draw.z;
+  }
+  /** The latest `rsample` draw and its log-density (in the caller's scope; unusable once disposed). */
+  private latestDraw?: SampleWithLogProb;
+
+  /** log q of the latest draw when `value` is that draw (its data), shaped to `value`'s leading dimensions. */
+  private rememberedLogProb(value: tf.Tensor): tf.Tensor | undefined {
+    const draw = this.latestDraw;
+    if (!draw || draw.z.isDisposed || draw.logProb.isDisposed) return undefined;
+    if (value.dataId !== draw.z.dataId || value.size !== draw.z.size || value.shape.at(-1) !== this.flow.dim) {
+      return undefined;
+    }
+    return tf.reshape(draw.logProb, value.shape.slice(0, -1));
+  }
+
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     return this.rsampleAndLogProb(this.sampleShapeOf(shape), { seed }).z;
   }
@@ -127,6 +151,8 @@ export class FlowPosterior extends Distribution {
 
   /** log q(z) through ε = f⁻¹(z) (D sequential passes per IAF step); see the class notes. */
   protected override _logProb(value: tf.Tensor): tf.Tensor {
+    const remembered = this.rememberedLogProb(value);
+    if (remembered) return remembered;
     const d = this.flow.dim;
     const batch = [...this.batchShape, d];
     const lead = value.rank > batch.length ? value.shape.slice(0, value.rank - batch.length) : [];

@@ -32,7 +32,8 @@ function checkPositiveInt(value: unknown, argument: string): void {
 function degreeMask(inDeg: number[], outDeg: number[], connected: (a: number, b: number) => boolean): tf.Tensor2D {
   const m = new Float32Array(inDeg.length * outDeg.length);
   inDeg.forEach((a, i) => outDeg.forEach((b, j) => (m[i * outDeg.length + j] = connected(a, b) ? 1 : 0)));
-  return tf.tensor2d(m, [inDeg.length, outDeg.length]);
+  // kept: a constant the layer owns (and disposes), not an intermediate of a caller's tf.tidy
+  return tf.keep(tf.tensor2d(m, [inDeg.length, outDeg.length]));
 }
 
 /**

@@ -1,43 +1,58 @@
 import { ArgumentError } from '@varia/core';
+import {
+  familyOf,
+  POSTERIOR_FAMILIES,
+  type PosteriorConfig,
+  type PosteriorName,
+  PRIOR_FAMILIES,
+  type PriorConfig,
+  type PriorName,
+  type ResolvedPosterior,
+  type ResolvedPrior,
+} from './latent-registry.js';
 import { showValue } from './show-value.js';
 
-/** The prior of a VAE: the standard normal, or a learnable mixture of `mixture` Gaussians. */
-export type PriorConfig =
-  | 'standard-normal'
-  | {
-      /** Number K of mixture components. */
-      mixture: number;
-    };
+export type { PosteriorConfig, PriorConfig, ResolvedPosterior, ResolvedPrior } from './latent-registry.js';
 
 /** The latent part of a VAE config: the posterior q(z|x), the prior p(z) and how q is parameterized. */
 export interface LatentConfig {
+  /**
+   * The family of the posterior q(z|x) (see {@link PosteriorConfig}): `'gaussian'` (diagonal, default),
+   * `'full-covariance'`, `{ lowRank: { rank } }`, `{ flow: { kind: 'iaf' | 'realnvp', steps, hiddenUnits } }`,
+   * `'dirichlet'`, `'logistic-normal'`, `{ relaxedOneHot: { temperature } }` or `'poisson'`.
+   */
+  posterior?: PosteriorConfig;
   /** Parameterization of the encoder's σ: `'exp'` (log-variance output, as in PyTorch VAEs; default) or `'softplus'`. */
   encoderScaleTransform?: 'exp' | 'softplus';
   /**
-   * The prior p(z): `'standard-normal'` (default) or `{ mixture: K }`, a learnable mixture of K Gaussians
-   * (its KL has no closed form and is estimated by Monte Carlo).
+   * The prior p(z) (see {@link PriorConfig}): `'standard-normal'` (default for real latents) or `{ mixture: K }`, a
+   * learnable mixture of K Gaussians (its KL has no closed form and is estimated by Monte Carlo); for the other
+   * posteriors their own families (`{ dirichlet }`, `{ logisticNormal }`, `{ poisson }`, `'uniform-categorical'`).
    */
   prior?: PriorConfig;
   /**
    * A deterministic autoencoder: the encoder is a point mass δ(z − μ(x)) and training minimizes −log p(x|z)
    * (plus β·(−log p(z)) when β > 0 — the KL of a point mass is infinite, so β defaults to 0 in this mode).
-   * Default false.
+   * Gaussian posterior only. Default false.
    */
   deterministic?: boolean;
 }
 
 /** A {@link LatentConfig} with every default filled in. */
 export interface ResolvedLatentConfig {
-  /** Parameterization of the encoder's σ. */
+  /** The posterior family and its options. */
+  posterior: ResolvedPosterior;
+  /** Parameterization of the encoder's σ (Gaussian posteriors). */
   encoderScaleTransform: 'exp' | 'softplus';
   /** The prior p(z). */
-  prior: PriorConfig;
+  prior: ResolvedPrior;
   /** Whether the encoder is a point mass. */
   deterministic: boolean;
 }
 
 /** The latent keys of a VAE config (the config's key check lists them). */
 export const LATENT_CONFIG_KEYS = [
+  'posterior',
   'encoderScaleTransform',
   'prior',
   'deterministic',
@@ -46,11 +61,29 @@ export const LATENT_CONFIG_KEYS = [
 /** The most mixture components of the prior (`CONFIG_LIMITS.maxMixtureComponents`). */
 export const MAX_MIXTURE_COMPONENTS = 4096;
 
+/** `{ name: options }` or `'name'` as [name, options]; anything else is an ArgumentError naming `field`. */
+function keyed(field: string, v: unknown, names: readonly string[]): [string, unknown] {
+  if (typeof v === 'string') return [v, undefined];
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const keys = Object.keys(v);
+    if (keys.length === 1) return [keys[0]!, (v as Record<string, unknown>)[keys[0]!]];
+  }
+  throw new ArgumentError(
+    field,
+    `VAE: "${field}" must be one of ${names.map((n) => `'${n}'`).join(', ')} or { <name>: options }, got ${JSON.stringify(v) ?? showValue(v)}`,
+  );
+}
+
+function unknownName(field: string, name: string, names: readonly string[]): never {
+  throw new ArgumentError(field, `VAE: "${field}" must be one of ${names.join(', ')}, got ${JSON.stringify(name)}`);
+}
+
 /**
- * Validates the latent part of a config and fills in its defaults.
+ * Validates the latent part of a config and fills in its defaults: the posterior family's options, a prior that fits
+ * it (its default prior when none is given), and the deterministic mode (Gaussian only).
  * @throws ArgumentError naming the offending field.
  */
-export function resolveLatentConfig(config: LatentConfig): ResolvedLatentConfig {
+export function resolveLatentConfig(config: LatentConfig, latentDim: number): ResolvedLatentConfig {
   const encoderScaleTransform = config.encoderScaleTransform ?? 'exp';
   if (encoderScaleTransform !== 'exp' && encoderScaleTransform !== 'softplus') {
     throw new ArgumentError(
@@ -58,35 +91,52 @@ export function resolveLatentConfig(config: LatentConfig): ResolvedLatentConfig 
       `VAE: "encoderScaleTransform" must be exp or softplus, got ${showValue(encoderScaleTransform)}`,
     );
   }
-  const prior = config.prior ?? 'standard-normal';
-  if (
-    prior !== 'standard-normal' &&
-    !(typeof prior === 'object' && prior !== null && Number.isInteger(prior.mixture) && prior.mixture >= 1)
-  ) {
+  const posteriorNames = Object.keys(POSTERIOR_FAMILIES);
+  const [posteriorName, posteriorOptions] = keyed('posterior', config.posterior ?? 'gaussian', posteriorNames);
+  if (!Object.hasOwn(POSTERIOR_FAMILIES, posteriorName)) unknownName('posterior', posteriorName, posteriorNames);
+  const family = POSTERIOR_FAMILIES[posteriorName as PosteriorName];
+  const posterior = family.resolve(posteriorOptions, latentDim);
+  const minLatentDim = 'minLatentDim' in family ? family.minLatentDim : 1;
+  if (latentDim < minLatentDim) {
     throw new ArgumentError(
-      'prior',
-      `VAE: "prior" must be 'standard-normal' or { mixture: K } with K a positive integer, got ${JSON.stringify(prior)}`,
+      'latentDim',
+      `VAE: the ${posteriorName} posterior needs "latentDim" ≥ ${minLatentDim} (the number of categories), got ${latentDim}`,
     );
   }
-  if (typeof prior === 'object' && prior.mixture > MAX_MIXTURE_COMPONENTS) {
+
+  const priorNames = Object.keys(PRIOR_FAMILIES);
+  const [priorName, priorOptions] = keyed('prior', config.prior ?? family.priors[0], priorNames);
+  if (!Object.hasOwn(PRIOR_FAMILIES, priorName)) unknownName('prior', priorName, priorNames);
+  if (!(family.priors as readonly string[]).includes(priorName)) {
     throw new ArgumentError(
       'prior',
-      `VAE: "prior" has ${prior.mixture} mixture components, above the limit of ${MAX_MIXTURE_COMPONENTS}`,
+      `VAE: the ${posteriorName} posterior takes the prior ${family.priors.join(' or ')}, got ${JSON.stringify(priorName)}`,
     );
   }
+  const prior = PRIOR_FAMILIES[priorName as PriorName].resolve(priorOptions);
+
   const deterministic = config.deterministic ?? false;
   if (typeof deterministic !== 'boolean') {
     throw new ArgumentError('deterministic', `VAE: "deterministic" must be a boolean, got ${showValue(deterministic)}`);
   }
-  return {
-    encoderScaleTransform,
-    prior: typeof prior === 'object' ? { mixture: prior.mixture } : prior,
-    deterministic,
-  };
+  if (deterministic && posteriorName !== 'gaussian') {
+    throw new ArgumentError(
+      'deterministic',
+      `VAE: "deterministic" (a point-mass encoder) needs the gaussian posterior, got ${posteriorName}`,
+    );
+  }
+  return { posterior, encoderScaleTransform, prior, deterministic };
 }
 
-/** Parameters of the latent module (encoder head and prior) as an upper bound, for `parameterCountBound`. */
-export function latentParameterBound(c: { latentDim: number; prior: PriorConfig }, encoderOut: number): number {
-  const components = typeof c.prior === 'object' ? c.prior.mixture : 0;
-  return 2 * (encoderOut * c.latentDim + c.latentDim) + components * (2 * c.latentDim + 1);
+/** Parameters of the latent module (posterior head and prior) as an upper bound, for `parameterCountBound`. */
+export function latentParameterBound(
+  c: { latentDim: number; prior: ResolvedPrior; posterior?: ResolvedPosterior },
+  encoderOut: number,
+): number {
+  const posterior = familyOf<PosteriorName>(c.posterior ?? 'gaussian');
+  const prior = familyOf<PriorName>(c.prior);
+  return (
+    POSTERIOR_FAMILIES[posterior.name].parameterBound(posterior.options, encoderOut, c.latentDim) +
+    PRIOR_FAMILIES[prior.name].parameterBound(prior.options, c.latentDim)
+  );
 }

@@ -1,16 +1,18 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Deterministic, type Distribution, Independent } from '@varia/distributions';
-import {
-  collectVariables,
-  GaussianMixturePrior,
-  HEAD_DISTRIBUTION_OPTIONS,
-  type Initializer,
-  type LatentPrior,
-  type Module,
-  NormalHead,
-  StandardNormalPrior,
-} from '@varia/layers';
+import { collectVariables, HEAD_DISTRIBUTION_OPTIONS, type Initializer, type Module } from '@varia/layers';
+import type { BaselineOption, GradientEstimator } from '@varia/losses';
+import { LatentBaseline } from './latent-baseline.js';
 import type { ResolvedLatentConfig } from './latent-config.js';
+import {
+  familyOf,
+  POSTERIOR_FAMILIES,
+  type PosteriorHead,
+  type PosteriorName,
+  PRIOR_FAMILIES,
+  type PriorModule,
+  type PriorName,
+} from './latent-registry.js';
 
 /** What {@link LatentModule} is built from: the resolved latent config, the widths and the seeds. */
 export interface LatentModuleOptions {
@@ -24,77 +26,135 @@ export interface LatentModuleOptions {
   init: Initializer;
   /** Seed of the posterior head. */
   headSeed: number;
-  /** Seed of the prior's parameters (a mixture prior's means). */
+  /** Seed of the prior's parameters (a mixture prior's means) and of a learned baseline. */
   priorSeed: number;
+  /** Width of x and the encoder's input transform: what a learned score-function baseline reads. */
+  data?: { width: number; transform: (x: tf.Tensor) => tf.Tensor };
+}
+
+/** The objective options a latent needs: its gradient estimator and (while training) its baseline. */
+export interface LatentObjectiveOptions {
+  /** `'score-function'` for latents without `rsample` (Poisson); absent: the objective's `'auto'`. */
+  estimator?: GradientEstimator;
+  /** The score-function control variate (training only; evaluation uses none, which leaves the ELBO's value as is). */
+  baseline?: BaselineOption;
 }
 
 /**
- * The latent part of a VAE: the posterior head turning the encoder's features h into q(z|h), and the prior p(z).
- * Its variables are named `encoder_head/…` (the head) and `prior/…` (the prior), as in saved models.
+ * The latent part of a VAE: the posterior head turning the encoder's features h into q(z|h), the prior p(z), and
+ * for score-function latents the baseline. Families come from the latent registry (`POSTERIOR_FAMILIES`,
+ * `PRIOR_FAMILIES`). Variables are named `encoder_head/…` (the head), `prior/…` (the prior) and `latent_baseline/…`
+ * (a learned baseline's network), as in saved models.
  */
 export class LatentModule implements Module {
   /** The resolved latent config. */
   readonly config: ResolvedLatentConfig;
   /** The posterior head: h ↦ q(z|h). */
-  readonly head: NormalHead;
+  readonly head: PosteriorHead;
   /** The prior p(z) (learnable for a mixture). */
-  readonly latentPrior: LatentPrior;
+  readonly latentPrior: PriorModule;
+  /** The score-function baseline (Poisson latents with a moving-average or learned baseline). */
+  readonly baseline?: LatentBaseline;
+  private readonly estimator?: GradientEstimator;
+  private readonly baselineOption?: BaselineOption;
 
   constructor(options: LatentModuleOptions) {
     const { config: c, inputDim, latentDim, init } = options;
     this.config = c;
-    this.head = new NormalHead({
-      inputDim,
-      units: latentDim,
-      // a point-mass encoder needs only μ(x)
-      scale: c.deterministic ? { fixed: 1 } : 'amortized',
-      scaleTransform: c.encoderScaleTransform,
-      init,
-      seed: options.headSeed,
-    });
+    const posterior = familyOf<PosteriorName>(c.posterior);
+    const family = POSTERIOR_FAMILIES[posterior.name];
+    const prior = familyOf<PriorName>(c.prior);
+    const built: Module[] = [];
     try {
-      this.latentPrior =
-        c.prior === 'standard-normal'
-          ? new StandardNormalPrior(latentDim)
-          : new GaussianMixturePrior({ latentDim, components: c.prior.mixture, seed: options.priorSeed });
+      this.head = family.build({
+        options: posterior.options,
+        inputDim,
+        latentDim,
+        init,
+        seed: options.headSeed,
+        scaleTransform: c.encoderScaleTransform,
+        deterministic: c.deterministic,
+      });
+      built.push(this.head);
+      this.latentPrior = PRIOR_FAMILIES[prior.name].build(prior.options, latentDim, options.priorSeed, c.posterior);
+      built.push(this.latentPrior);
+      if ('estimator' in family) {
+        this.estimator = family.estimator;
+        const kind = (posterior.options as { baseline: 'none' | 'moving-average' | 'learned' | 'leave-one-out' })
+          .baseline;
+        if (kind === 'moving-average' || kind === 'learned') {
+          const data = options.data ?? { width: inputDim, transform: (x: tf.Tensor) => x };
+          this.baseline = new LatentBaseline({
+            kind,
+            dataDim: data.width,
+            transform: data.transform,
+            init,
+            seed: options.priorSeed + 1,
+          });
+          this.baselineOption = this.baseline;
+        } else this.baselineOption = kind;
+      }
     } catch (e) {
-      this.head.dispose();
+      for (const m of built) m.dispose();
       throw e;
     }
   }
 
-  /** q(z|h) for encoder features h [n, inputDim]. Lives in the caller's tidy scope. */
-  posterior(h: tf.Tensor): Distribution {
+  /**
+   * q(z|h) for encoder features h [n, inputDim]; `step` anneals a relaxed latent's temperature (absent outside
+   * training). Lives in the caller's tidy scope.
+   */
+  posterior(h: tf.Tensor, step?: number): Distribution {
     if (this.config.deterministic) {
       // point mass at μ(x): rsample is μ(x) with its gradient; KL to the prior is −log p(μ(x))
-      return new Independent(new Deterministic({ loc: this.head.locLayer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
+      return new Independent(new Deterministic({ loc: this.head.pointSummary(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
     }
-    return this.head.apply(h);
+    return this.head.posterior(h, step);
   }
 
-  /** The point summary of q(z|h) that `encode` returns: μ(h), without computing the scale. [n, latentDim]. */
+  /**
+   * The point summary of q(z|h) that `encode` returns, [n, latentDim]: the mean μ(h) for Gaussians (without the
+   * scale), α/Σα for a Dirichlet, softmax(ℓ) for a relaxed one-hot, λ for a Poisson, and the image of the base mean
+   * for a flow or a logistic normal.
+   */
   posteriorMean(h: tf.Tensor): tf.Tensor2D {
-    return this.head.locLayer.apply(h);
+    return this.head.pointSummary(h) as tf.Tensor2D;
   }
 
-  /** The prior p(z) (batch shape [], event shape [d]). Lives in the caller's tidy scope. */
-  prior(): Distribution {
-    return this.latentPrior.distribution();
+  /** The prior p(z) (batch shape [], event shape [d]); `step` as for `posterior`. Lives in the caller's tidy scope. */
+  prior(step?: number): Distribution {
+    return this.latentPrior.distribution(step);
   }
 
-  /** The head's and the prior's variables, named `encoder_head/…` and `prior/…`. */
+  /**
+   * The ELBO options this latent needs (pass them to `negativeElbo`/`elbo`): the score-function estimator for a
+   * Poisson latent, with its baseline while `training` (none in evaluation: a stateful baseline must not move there).
+   */
+  objectiveOptions(training: boolean): LatentObjectiveOptions {
+    if (!this.estimator) return {};
+    return { estimator: this.estimator, baseline: training ? this.baselineOption : 'none' };
+  }
+
+  /** The head's, the prior's and a learned baseline's variables: `encoder_head/…`, `prior/…`, `latent_baseline/…`. */
   namedVariables(prefix?: string): Map<string, tf.Variable> {
     return collectVariables(
       [
         ['encoder_head', this.head],
         ['prior', this.latentPrior],
+        ['latent_baseline', this.baseline],
       ],
       prefix,
     );
   }
 
+  /** Non-trainable state training changes (a baseline's moving average): `latent_baseline/average`, `…/updates`. */
+  stateVariables(): Map<string, tf.Variable> {
+    return this.baseline ? this.baseline.stateVariables('latent_baseline') : new Map();
+  }
+
   dispose(): void {
     this.head.dispose();
     this.latentPrior.dispose();
+    this.baseline?.dispose();
   }
 }
