@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SerializationError } from '@varia/core';
-import type { TrainingState } from './fit.js';
+import type { TrainingState } from './trainer/training-state.js';
 import { assertResumable } from './resume-fingerprint.js';
 import { commitFiles } from './atomic-write.js';
 import { destinationError } from './destination.js';
@@ -49,7 +49,7 @@ function partFile(part: 'weights' | 'optimizer' | 'best'): string {
 /** Adam's state with slot names mapped from tfjs' run-specific variable names to the model's stable names. */
 async function optimizerState(
   optimizer: tf.Optimizer,
-  variables: Map<string, tf.Variable>,
+  variables: ReadonlyMap<string, tf.Variable>,
 ): Promise<{ iterations: number; named: Map<string, tf.Tensor> }> {
   const stableByRuntime = new Map([...variables].map(([stable, v]) => [v.name, stable]));
   const weights = await optimizer.getWeights();
@@ -68,15 +68,33 @@ async function optimizerState(
   return { iterations, named };
 }
 
-/** Writes a checkpoint of the model, optimizer and training state into `dir`. */
+/** Options of {@link writeCheckpoint} and {@link restoreCheckpoint}. */
+export interface CheckpointExtras {
+  /** Non-trainable state saved and restored with the weights (no optimizer moments): baselines, batch-norm statistics. */
+  stateVariables?: ReadonlyMap<string, tf.Variable>;
+  /** The option naming the directory in errors; default `'checkpointDir'`. */
+  argument?: string;
+}
+
+/** The trained variables and the state variables, in one map (names are disjoint). */
+function allWeights(variables: ReadonlyMap<string, tf.Variable>, extras: CheckpointExtras): Map<string, tf.Variable> {
+  return new Map([...variables, ...(extras.stateVariables ?? [])]);
+}
+
+/**
+ * Writes a checkpoint of the model (trained `variables` and `extras.stateVariables`), the optimizer's moments of the
+ * trained variables and the training state into `dir`.
+ */
 export async function writeCheckpoint(
   dir: string,
-  variables: Map<string, tf.Variable>,
+  variables: ReadonlyMap<string, tf.Variable>,
   optimizer: tf.Optimizer,
   state: TrainingState,
   bestWeights?: Map<string, tf.Tensor>,
+  extras: CheckpointExtras = {},
 ): Promise<void> {
-  const weights = await encodeTensors(variables);
+  const argument = extras.argument ?? 'checkpointDir';
+  const weights = await encodeTensors(allWeights(variables, extras));
   const opt = await optimizerState(optimizer, variables);
   const optEncoded = await encodeTensors(opt.named);
   const files = [
@@ -109,7 +127,7 @@ export async function writeCheckpoint(
       { removable: (name) => CHECKPOINT_FILE.test(name) },
     );
   } catch (e) {
-    throw destinationError(e, dir, 'checkpointDir', 'write a checkpoint to');
+    throw destinationError(e, dir, argument, 'write a checkpoint to');
   }
 }
 
@@ -134,17 +152,19 @@ async function readBinary(file: string, checksum: string, maxBytes: number): Pro
 }
 
 /**
- * Restores weights and optimizer state from a checkpoint and returns its training state. Validates everything
- * before assigning anything.
+ * Restores weights (trained `variables` and `extras.stateVariables`) and the optimizer state from a checkpoint and
+ * returns its training state. Validates everything before assigning anything.
  * @throws SerializationError for a corrupt or mismatched checkpoint; ArgumentError when the run's options differ.
  */
 export async function restoreCheckpoint(
   dir: string,
-  variables: Map<string, tf.Variable>,
+  variables: ReadonlyMap<string, tf.Variable>,
   optimizer: tf.Optimizer,
   fingerprint: TrainingState['fingerprint'],
   epochs = Infinity,
+  extras: CheckpointExtras = {},
 ): Promise<{ state: TrainingState; bestWeights?: Map<string, Float32Array> }> {
+  const weightsByName = allWeights(variables, extras);
   const { path } = await nodeFs();
   let json: CheckpointJson;
   try {
@@ -173,8 +193,8 @@ export async function restoreCheckpoint(
     );
   }
   assertResumable(json.state, fingerprint, epochs);
-  const expected = new Map([...variables].map(([k, v]) => [k, v.shape] as const));
-  const modelBytes = [...variables.values()].reduce((s, v) => s + v.size * 4, 0);
+  const expected = new Map([...weightsByName].map(([k, v]) => [k, v.shape] as const));
+  const modelBytes = [...weightsByName.values()].reduce((s, v) => s + v.size * 4, 0);
   const weights = decodeTensorValues(
     json.weights.specs,
     await readBinary(path.join(dir, recordedFile(dir, json.weights, 'weights.bin')), json.weights.checksum, modelBytes),
@@ -188,7 +208,7 @@ export async function restoreCheckpoint(
   const slotShapes = new Map<string, readonly number[]>();
   for (const name of json.optimizer.slots) {
     const base = name.slice(0, name.lastIndexOf('/'));
-    const shape = expected.get(base);
+    const shape = variables.get(base)?.shape;
     if (!shape) throw new SerializationError(`checkpoint optimizer slot "${name}" belongs to no model variable`);
     slotShapes.set(name, shape);
   }
@@ -221,7 +241,7 @@ export async function restoreCheckpoint(
     : undefined;
   // Everything validated: assign.
   tf.tidy(() => {
-    for (const [name, v] of variables) v.assign(tf.tensor(weights.get(name)!, v.shape, 'float32'));
+    for (const [name, v] of weightsByName) v.assign(tf.tensor(weights.get(name)!, v.shape, 'float32'));
   });
   const runtimeByStable = new Map([...variables].map(([stable, v]) => [stable, v.name]));
   const named: { name: string; tensor: tf.Tensor }[] = [

@@ -106,6 +106,7 @@ const optionValue: Record<keyof FitOptions, fc.Arbitrary<unknown>> = {
   // paths: only invalid values or a fresh temporary directory (filled in below), never an arbitrary place
   checkpointDir: fc.constantFrom<unknown>('', 3, null, '<tmp>'),
   resumeFrom: fc.constantFrom<unknown>('', 3, '<tmp>/missing'),
+  callbacks: fc.constantFrom<unknown>([], [{}], [{ onEpochEnd: () => undefined }], [{ onEpochEnd: 3 }], [null], 3, {}),
 };
 
 /** Options that are all in range (paths aside), so that a good share of the runs train. */

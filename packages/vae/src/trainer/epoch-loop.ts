@@ -1,0 +1,200 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { nextSeed } from '@varia/core';
+import { StepStats } from '../step-stats.js';
+import { disposeTapeAfterError } from '../tape-cleanup.js';
+import type { BatchSource } from './batch-source.js';
+import type { BatchLogs, Callback } from './callback.js';
+import { finalStateCheck } from './divergence-guard.js';
+import { withStateKept } from './evaluate-source.js';
+import type { Batch, StepContext, TrainableModel } from './trainable-model.js';
+
+/** What one epoch's steps produced, read once at its end. */
+export interface EpochSteps {
+  /** Per step: examples, β, and the loss / reconstruction / KL it reported (the latter two NaN when not given). */
+  sizes: number[];
+  betas: number[];
+  losses: Float64Array;
+  reconstructions: Float64Array;
+  kls: Float64Array;
+  /** Whether every step reported reconstruction and KL. */
+  reported: boolean;
+  /** The loss on the last step's batch after the step and Σ|θ| (undefined when no step ran). */
+  final?: { loss: number; weightSize: number };
+  /** The estimator and baseline the last step reported. */
+  estimator?: string;
+  baseline?: string;
+  /** Whether the abort signal ended the epoch early. */
+  aborted: boolean;
+}
+
+/** The fixed parts of a run that every epoch needs. */
+export interface EpochRun {
+  model: TrainableModel;
+  source: BatchSource;
+  optimizer: tf.Optimizer;
+  /** The trained variables (what the optimizer updates). */
+  trainable: tf.Variable[];
+  /** Trained variables and non-trainable state (what the final-state check sums). */
+  weights: tf.Variable[];
+  /** The model's non-trainable state (kept unchanged by the final-state check). */
+  state: ReadonlyMap<string, tf.Variable>;
+  batchSize: number;
+  shuffle: boolean;
+  samples: number;
+  freeBits: number;
+  /** Steps per epoch when known (reported to `onBatchEnd`). */
+  batches?: number;
+  /** β of a global step in an epoch. @throws ArgumentError for a bad schedule. */
+  betaAt(step: number, epoch: number): number;
+  callbacks: readonly Callback[];
+  /** Throws when the owner stops the run (dispose during training). */
+  checkStop(): void;
+  signal?: AbortSignal;
+  /** Yields to the event loop now and then. */
+  yieldNow(): Promise<void>;
+}
+
+function isPromise(v: unknown): v is Promise<unknown> {
+  return typeof (v as Promise<unknown> | undefined)?.then === 'function';
+}
+
+function iteratorOf(it: Iterable<Batch> | AsyncIterable<Batch>): Iterator<Batch> | AsyncIterator<Batch> {
+  const asyncIt = (it as AsyncIterable<Batch>)[Symbol.asyncIterator];
+  return asyncIt ? asyncIt.call(it) : (it as Iterable<Batch>)[Symbol.iterator]();
+}
+
+/** Rows of a batch (of its first field). */
+function rowsOf(batch: Batch): number {
+  const first = Object.values(batch)[0];
+  return first ? first.shape[0] : 0;
+}
+
+/**
+ * The steps of one epoch: Adam on the model's loss, batch by batch in the source's order, each step's metrics kept
+ * on the device and read once at the end (with the final-state check). The last batch is held until the epoch ends
+ * (the final-state check reuses it); every other batch is freed when the next one arrives.
+ * `rng` is the epoch's generator: the source draws its shuffle from it first, then each step draws its seed.
+ */
+export async function runEpoch(
+  run: EpochRun,
+  epoch: number,
+  firstStep: number,
+  rng: () => number,
+): Promise<EpochSteps> {
+  const stats = new StepStats();
+  const sizes: number[] = [];
+  const betas: number[] = [];
+  const widths: number[] = [];
+  let estimator: string | undefined;
+  let baseline: string | undefined;
+  let held: Batch | undefined;
+  let heldCtx: StepContext | undefined;
+  let aborted = false;
+  const iterator = iteratorOf(run.source.epoch({ epoch, batchSize: run.batchSize, shuffle: run.shuffle, rng }));
+  let finished = false;
+  try {
+    for (let b = 0; ; b++) {
+      run.checkStop();
+      if (run.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const next = iterator.next();
+      const r = isPromise(next) ? await next : (next as IteratorResult<Batch>);
+      if (r.done) {
+        finished = true;
+        break;
+      }
+      // the previous batch is done with: free it before this step (its host buffer may have been refilled)
+      if (held) tf.dispose(Object.values(held));
+      held = r.value;
+      const batch = r.value;
+      const stepSeed = nextSeed(rng);
+      const step = firstStep + b;
+      const ctx: StepContext = {
+        epoch,
+        step,
+        beta: run.betaAt(step, epoch),
+        seed: stepSeed,
+        samples: run.samples,
+        freeBits: run.freeBits,
+        training: true,
+      };
+      const kept: tf.Tensor[] = [];
+      try {
+        const cost = run.optimizer.minimize(
+          () => {
+            const t = run.model.lossTerms(batch, ctx);
+            if (t.reconstruction && t.kl) kept.push(tf.keep(t.reconstruction), tf.keep(t.kl));
+            estimator = t.estimator;
+            baseline = t.baseline;
+            return t.loss;
+          },
+          true,
+          run.trainable,
+        )!;
+        stats.push(cost, ...kept);
+        widths.push(1 + kept.length);
+        kept.length = 0;
+      } catch (e) {
+        disposeTapeAfterError();
+        throw e;
+      } finally {
+        tf.dispose(kept); // the parts of a step that failed
+      }
+      const size = rowsOf(batch);
+      sizes.push(size);
+      betas.push(ctx.beta);
+      heldCtx = ctx;
+      const info: BatchLogs = { epoch, batch: b, batches: run.batches, size };
+      for (const cb of run.callbacks) {
+        const done = cb.onBatchEnd?.(b, info);
+        if (isPromise(done)) await done;
+      }
+      await run.yieldNow();
+    }
+    // The state after the epoch's last step, which no step's loss has seen: its loss on the last batch and the sum of
+    // |θ| over all weights (non-finite when a weight is). Read with the steps' metrics, in one read.
+    if (held && heldCtx) {
+      const lastBatch = held;
+      const lastCtx = heldCtx;
+      stats.push(
+        ...(await withStateKept(run.state, () => finalStateCheck(run.model, run.weights, lastBatch, lastCtx))),
+      );
+    }
+    const values = await stats.read();
+    const steps = sizes.length;
+    const losses = new Float64Array(steps);
+    const reconstructions = new Float64Array(steps).fill(Number.NaN);
+    const kls = new Float64Array(steps).fill(Number.NaN);
+    let offset = 0;
+    for (let s = 0; s < steps; s++) {
+      losses[s] = values[offset]!;
+      if (widths[s] === 3) {
+        reconstructions[s] = values[offset + 1]!;
+        kls[s] = values[offset + 2]!;
+      }
+      offset += widths[s]!;
+    }
+    const out: EpochSteps = {
+      sizes,
+      betas,
+      losses,
+      reconstructions,
+      kls,
+      reported: widths.every((w) => w === 3),
+      aborted,
+    };
+    if (held) out.final = { loss: values[offset]!, weightSize: values[offset + 1]! };
+    if (estimator !== undefined) out.estimator = estimator;
+    if (baseline !== undefined) out.baseline = baseline;
+    return out;
+  } finally {
+    if (held) tf.dispose(Object.values(held));
+    stats.dispose();
+    if (!finished) {
+      const closing = iterator.return?.();
+      if (isPromise(closing)) await closing;
+    }
+  }
+}
