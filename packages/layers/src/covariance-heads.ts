@@ -78,8 +78,14 @@ export class FullCovarianceNormalHead implements DistributionHead {
       const diag = tf.add(tf.softplus(this.diagLayer.apply(h)), this.minScale);
       const diagMatrix = tf.mul(tf.expandDims(diag, 2), tf.eye(d));
       if (!this.lowerLayer) return diagMatrix;
-      const free = tf.concat([tf.zeros([h.shape[0]!, 1]), this.lowerLayer.apply(h)], 1);
-      const lower = tf.reshape(tf.gather(free, tf.tensor1d(this.lowerIndex, 'int32'), 1), [-1, d, d]);
+      // the free values scattered below the diagonal by a 0/1 matrix [D(D−1)/2, D²] (a gather's gradient needs
+      // UnsortedSegmentSum, which the wasm backend does not have)
+      const free = this.lowerLayer.apply(h);
+      const scatter = new Float32Array(free.shape[1]! * d * d);
+      this.lowerIndex.forEach((k, cell) => {
+        if (k > 0) scatter[(k - 1) * d * d + cell] = 1;
+      });
+      const lower = tf.reshape(tf.matMul(free, tf.tensor2d(scatter, [free.shape[1]!, d * d])), [-1, d, d]);
       return tf.add(lower, diagMatrix);
     });
   }

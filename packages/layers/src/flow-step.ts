@@ -83,14 +83,14 @@ export class PermuteFlow implements FlowStep {
   forward(z: tf.Tensor, context?: tf.Tensor): FlowOutput {
     checkFlowInputs('PermuteFlow', z, this.dim, context, this.contextDim);
     return tf.tidy(() => ({
-      y: tf.gather(z, this.permutation as number[], 1) as tf.Tensor2D,
+      y: permuteColumns(z, this.permutation),
       logDet: tf.zeros([z.shape[0]!]) as tf.Tensor1D,
     }));
   }
 
   inverse(y: tf.Tensor, context?: tf.Tensor): tf.Tensor2D {
     checkFlowInputs('PermuteFlow', y, this.dim, context, this.contextDim);
-    return tf.tidy(() => tf.gather(y, this.inversePermutation, 1) as tf.Tensor2D);
+    return tf.tidy(() => permuteColumns(y, this.inversePermutation));
   }
 
   namedVariables(): Map<string, tf.Variable> {
@@ -98,6 +98,18 @@ export class PermuteFlow implements FlowStep {
   }
 
   dispose(): void {}
+}
+
+/**
+ * Columns of z [n, D] reordered, y_i = z_{π(i)}: a reversal is `tf.reverse`, any other permutation a matMul by its
+ * 0/1 matrix. (Not `tf.gather`: its gradient needs UnsortedSegmentSum, which the wasm backend does not have.)
+ */
+function permuteColumns(z: tf.Tensor, permutation: readonly number[]): tf.Tensor2D {
+  const d = permutation.length;
+  if (permutation.every((p, i) => p === d - 1 - i)) return tf.reverse(z, 1) as tf.Tensor2D;
+  const matrix = new Float32Array(d * d);
+  permutation.forEach((src, i) => (matrix[src * d + i] = 1));
+  return tf.matMul(z as tf.Tensor2D, tf.tensor2d(matrix, [d, d]));
 }
 
 /**
