@@ -34,6 +34,11 @@ export interface Baseline {
   readonly name: string;
   /** The baseline for this step; stateful baselines update themselves here (after reading their current value). */
   compute(input: BaselineInput): BaselineOutput;
+  /**
+   * The non-trainable state the baseline updates (e.g. a moving average), by name: a trainer saves it in checkpoints
+   * and rolls it back with the weights, so a resumed run continues exactly. Absent or empty for a stateless baseline.
+   */
+  stateVariables?(): Map<string, tf.Variable>;
 }
 
 /** Options of {@link MovingAverageBaseline}. */
@@ -50,13 +55,16 @@ export interface MovingAverageBaselineOptions {
  *
  * so b_t never depends on the current samples. Input-independent: it removes the signal's global offset (large for
  * the ELBO: log p(x|z) is a sum over features), not its per-example part — see {@link LearnedBaseline}.
- * Owns one non-trainable variable: `dispose()` it.
+ * The bias correction 1 − ρ^t is itself kept as a moving average of ones (w_t = ρ w_{t−1} + (1 − ρ)), so the whole
+ * state lives in two non-trainable variables ({@link MovingAverageBaseline.stateVariables}): `dispose()` them.
  */
 export class MovingAverageBaseline implements Baseline {
   readonly name = 'moving-average';
   /** The decay ρ. */
   readonly decay: number;
   private readonly average: tf.Variable;
+  /** 1 − ρ^t, the total weight of the observations folded in so far (0 before the first). */
+  private readonly weight: tf.Variable;
   private steps = 0;
 
   constructor(options: MovingAverageBaselineOptions = {}) {
@@ -66,19 +74,33 @@ export class MovingAverageBaseline implements Baseline {
     this.decay = decay;
     const zero = tf.scalar(0);
     this.average = tf.variable(zero, false);
-    zero.dispose(); // the variable keeps its own reference to the data
+    this.weight = tf.variable(zero, false);
+    zero.dispose(); // the variables keep their own reference to the data
   }
 
-  /** How many steps have updated the average. */
+  /** How many steps have updated the average in this object (not restored with the state). */
   get updates(): number {
     return this.steps;
   }
 
+  /** The running average m_t and its weight 1 − ρ^t, as `average` and `weight`. */
+  stateVariables(): Map<string, tf.Variable> {
+    return new Map([
+      ['average', this.average],
+      ['weight', this.weight],
+    ]);
+  }
+
   /** The current baseline value b (bias-corrected; 0 before the first update). You own the result. */
   current(): tf.Scalar {
-    return tf.tidy(
-      () => (this.steps === 0 ? tf.scalar(0) : tf.div(this.average, 1 - this.decay ** this.steps)) as tf.Scalar,
-    );
+    return tf.tidy(() => {
+      const seen = tf.greater(this.weight, 0);
+      return tf.where(
+        seen,
+        tf.div(this.average, tf.where(seen, this.weight, tf.onesLike(this.weight))),
+        0,
+      ) as tf.Scalar;
+    });
   }
 
   compute(input: BaselineInput): BaselineOutput {
@@ -89,12 +111,14 @@ export class MovingAverageBaseline implements Baseline {
 
   /** Folds one observation into the average (`observed` is consumed). */
   private update(observed: tf.Tensor): void {
-    const next = tf.tidy(() =>
+    const [next, nextWeight] = tf.tidy(() => [
       tf.add(tf.mul(this.average, this.decay), tf.mul(stopGradient(observed), 1 - this.decay)),
-    );
+      tf.add(tf.mul(this.weight, this.decay), 1 - this.decay),
+    ]);
     observed.dispose();
-    this.average.assign(next);
-    next.dispose();
+    this.average.assign(next!);
+    this.weight.assign(nextWeight!);
+    tf.dispose([next!, nextWeight!]);
     this.steps++;
   }
 
@@ -102,13 +126,15 @@ export class MovingAverageBaseline implements Baseline {
   reset(): void {
     const zero = tf.scalar(0);
     this.average.assign(zero);
+    this.weight.assign(zero);
     zero.dispose();
     this.steps = 0;
   }
 
-  /** Frees the average's variable. */
+  /** Frees the state's variables. */
   dispose(): void {
     this.average.dispose();
+    this.weight.dispose();
   }
 }
 
@@ -164,6 +190,11 @@ export class LearnedBaseline implements Baseline {
     const c = this.centering ? this.centering.compute(input).value : tf.scalar(0);
     const loss = tf.mean(tf.square(tf.sub(tf.sub(input.signal, c), b)), 0);
     return { value: tf.add(c, stopGradient(b)), loss };
+  }
+
+  /** The centering average's state (`centering/average`, `centering/weight`); empty without centering. */
+  stateVariables(): Map<string, tf.Variable> {
+    return new Map([...(this.centering?.stateVariables() ?? [])].map(([k, v]) => [`centering/${k}`, v]));
   }
 
   /** Frees the centering average. */
