@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import fc from 'fast-check';
+import { INFERENCE_LIMITS } from '@varia/vae';
 import { describe, expect, it } from 'vitest';
 import {
   DATASET_DEFAULTS,
@@ -25,6 +26,13 @@ function usage(argv: string[]): string {
 }
 
 describe('parseTrainArgs', () => {
+  it('caps --iwae-k at INFERENCE_LIMITS.maxIwaeK (the limit VAE.evaluate enforces), not a number of its own', () => {
+    const max = INFERENCE_LIMITS.maxIwaeK;
+    expect((parseTrainArgs(['--iwae-k', String(max)]) as TrainArgs).iwaeK).toBe(max);
+    expect(usage(['--iwae-k', String(max + 1)])).toBe(
+      `--iwae-k must be at most ${max} (INFERENCE_LIMITS.maxIwaeK), got "${max + 1}"`,
+    );
+  });
   it.each([
     [['--lr', '0x10'], /--lr must be a decimal number > 0, got "0x10"/],
     [['--lr', '0b11'], /--lr must be a decimal number > 0/],

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { listLikelihoods } from '@varia/vae';
+import { INFERENCE_LIMITS, listLikelihoods } from '@varia/vae';
 import { BACKEND_REQUESTS, type BackendRequest } from './backend.js';
 
 /** Datasets the CLI can train on. */
@@ -134,7 +134,7 @@ Options (the defaults depend on the dataset; any flag overrides):
   --verbose               say more (every backend tried, and why the others were skipped)
   --beta X                KL weight (default 1)
   --kl-warmup N           linear KL warm-up over N epochs
-  --iwae-k K              also report the IWAE-K bound on the evaluation data
+  --iwae-k K              also report the IWAE-K bound on the evaluation data (K at most ${INFERENCE_LIMITS.maxIwaeK})
   --validation-split F    hold out a fraction F in (0, 1) for validation
   --patience N            early stopping after N epochs without validation improvement
   --checkpoint-every N    write a checkpoint to OUT/checkpoint every N epochs
@@ -276,7 +276,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs | 'help' {
     verbose: v.verbose ?? false,
     beta: num('beta', v.beta, (x) => x >= 0, 'a decimal number >= 0') ?? 1,
     klWarmup: int('kl-warmup', v['kl-warmup'], 1),
-    iwaeK: int('iwae-k', v['iwae-k'], 1, 10_000),
+    iwaeK: int('iwae-k', v['iwae-k'], 1, INFERENCE_LIMITS.maxIwaeK, ' (INFERENCE_LIMITS.maxIwaeK)'),
     validationSplit: num('validation-split', v['validation-split'], (x) => x > 0 && x < 1, 'a number in (0, 1)'),
     patience: int('patience', v.patience, 0),
     checkpointEvery: int('checkpoint-every', v['checkpoint-every'], 1),

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { mulberry32, permutation, takeRows, VariaError } from '@varia/core';
-import { type EpochLog, VAE } from '@varia/vae';
+import { type Callback, type EpochLog, VAE } from '@varia/vae';
 import type { TrainArgs } from './args.js';
 import { type BackendSelection, describeSelection, selectBackend } from './backend.js';
 import { loadDataset } from './data.js';
@@ -24,7 +24,10 @@ export interface TrainSummary {
   /** For wasm-native: what computes the matrix products, e.g. "oneDNN 2.6.3 (1 thread)". */
   nativeKernels?: string;
   tfjsVersion: string;
+  /** All completed epochs, including those of the checkpoint a `--resume` run continued. */
   epochsRun: number;
+  /** With `--resume`: the epoch the checkpoint had completed, where this run continued. */
+  resumedFromEpoch?: number;
   stopReason: string;
   /** Training −ELBO of the last epoch. */
   finalLoss: number;
@@ -125,6 +128,7 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
     );
     let lastDraw = 0;
     const epochs: EpochReport[] = [];
+    let resumedFromEpoch: number | undefined;
     const history = await vae.fit(x, {
       epochs: args.epochs,
       batchSize: args.batchSize,
@@ -137,6 +141,14 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
       checkpointEvery: args.checkpointEvery,
       checkpointDir: args.checkpointEvery ? join(outDir, 'checkpoint') : undefined,
       resumeFrom: args.resume ? userPath(args.resume) : undefined,
+      callbacks:
+        args.resume === undefined
+          ? undefined
+          : [
+              resumeNotice(userPath(args.resume), args, io, (epoch) => {
+                resumedFromEpoch = epoch;
+              }),
+            ],
       onBatchEnd: io.progress
         ? (info) => {
             const now = Date.now();
@@ -181,6 +193,7 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
         : {}),
       tfjsVersion: selection.tfjsVersion,
       epochsRun: history.epochs.length,
+      ...(resumedFromEpoch !== undefined ? { resumedFromEpoch } : {}),
       stopReason: history.stopReason,
       finalLoss: last?.loss ?? Number.NaN,
       ...(last?.valLoss !== undefined ? { finalValLoss: last.valLoss } : {}),
@@ -258,6 +271,28 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
   }
 }
 
+/**
+ * Says, before the first resumed epoch, that the run continues a checkpoint and from which epoch (text, or a
+ * `{ event: 'resumed' }` line with `--json`), and reports that epoch to `record`.
+ */
+function resumeNotice(checkpoint: string, args: TrainArgs, io: Output, record: (epoch: number) => void): Callback {
+  return {
+    onTrainBegin(context) {
+      const epoch = context.state.epoch;
+      record(epoch);
+      if (args.json) {
+        io.out(JSON.stringify({ event: 'resumed', checkpoint, epoch }));
+        return;
+      }
+      const rest =
+        epoch >= args.epochs
+          ? `nothing left to train (--epochs ${args.epochs})`
+          : `training epoch${args.epochs - epoch === 1 ? '' : 's'} ${epoch + 1 === args.epochs ? args.epochs : `${epoch + 1}–${args.epochs}`}`;
+      io.out(`resumed from the checkpoint in ${checkpoint} after epoch ${epoch} of ${args.epochs}: ${rest}`);
+    },
+  };
+}
+
 /** The closing text: what was learned, and where the model and plots are. */
 function learnedLines(s: TrainSummary, args: TrainArgs): string[] {
   const on =
@@ -286,7 +321,7 @@ function learnedLines(s: TrainSummary, args: TrainArgs): string[] {
   if (s.plotFiles) lines.push(`plots: ${s.plotFiles.filter((f) => f.endsWith('.png')).join(', ')}   (and .svg)`);
   else lines.push('plots: add --plots DIR for the loss curve, the latent space and reconstructions as PNG/SVG');
   lines.push(
-    `${s.epochsRun} epochs in ${s.seconds.toFixed(1)} s, ${Math.round(s.examplesPerSecond)} ex/s on ${s.backend}` +
+    `${s.epochsRun} epochs${s.resumedFromEpoch !== undefined ? ` (${s.resumedFromEpoch} of them before the resume)` : ''} in ${s.seconds.toFixed(1)} s, ${Math.round(s.examplesPerSecond)} ex/s on ${s.backend}` +
       (s.stopReason === 'completed' ? '' : ` (stopped: ${s.stopReason})`),
   );
   return lines;
