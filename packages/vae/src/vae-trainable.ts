@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { negativeElbo, type VariationalInputs } from '@varia/losses';
+import type { LatentModule } from './latent.js';
 import { configFingerprint } from './resume-fingerprint.js';
 import type { TrainableModel } from './trainer/trainable-model.js';
 
@@ -7,8 +8,14 @@ import type { TrainableModel } from './trainer/trainable-model.js';
 export interface VaeLike {
   readonly config: object;
   namedVariables(): Map<string, tf.Variable>;
-  /** q(z|x), p(z) and p(x|z) of a batch; `covariates` when the model is conditional. */
-  variationalInputs(x: tf.Tensor, options?: { covariates?: tf.Tensor }): VariationalInputs;
+  /** q(z|x), p(z) and p(x|z) of a batch; `covariates` when the model is conditional; `step` anneals temperatures. */
+  variationalInputs(x: tf.Tensor, options?: { covariates?: tf.Tensor; step?: number }): VariationalInputs;
+  /** The latent part: its objective options (a Poisson latent's estimator and baseline) and baseline state. */
+  readonly latent?: Pick<LatentModule, 'objectiveOptions' | 'stateVariables'>;
+  /** All non-trainable state (batch-norm moving statistics of user networks, the latent's baseline state). */
+  stateVariables?(): Map<string, tf.Variable>;
+  /** Training/inference mode of user networks (dropout, batch normalization). */
+  setTraining?(training: boolean): void;
 }
 
 /**
@@ -17,15 +24,26 @@ export interface VaeLike {
  * reconstruction, KL and estimator the history records. Checkpoints are tied to the model's config.
  */
 export function vaeTrainable(vae: VaeLike): TrainableModel {
+  const state = vae.stateVariables?.() ?? vae.latent?.stateVariables();
   return {
     namedVariables: () => vae.namedVariables(),
     lossTerms: (batch, ctx) => {
       const x = batch.x!;
       const inputs = batch.covariates
-        ? vae.variationalInputs(x, { covariates: batch.covariates })
-        : vae.variationalInputs(x);
-      return negativeElbo(inputs, { beta: ctx.beta, samples: ctx.samples, freeBits: ctx.freeBits, seed: ctx.seed });
+        ? vae.variationalInputs(x, { covariates: batch.covariates, step: ctx.step })
+        : vae.variationalInputs(x, { step: ctx.step });
+      return negativeElbo(inputs, {
+        beta: ctx.beta,
+        samples: ctx.samples,
+        freeBits: ctx.freeBits,
+        seed: ctx.seed,
+        // the latent's estimator and (in training steps) its score-function baseline; {} for reparameterized latents
+        ...vae.latent?.objectiveOptions(ctx.training),
+      });
     },
+    // a score-function baseline's moving average: checkpointed, restored on resume, rolled back by the guard
+    ...(state && state.size > 0 ? { stateVariables: () => state } : {}),
     fingerprint: () => configFingerprint(vae.config),
+    ...(vae.setTraining ? { setTraining: (training: boolean) => vae.setTraining?.(training) } : {}),
   };
 }
