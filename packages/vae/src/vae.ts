@@ -1,11 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, DisposedError, mulberry32, nextSeed, SerializationError, ShapeError } from '@varia/core';
+import {
+  ArgumentError,
+  DisposedError,
+  type Matrix,
+  mulberry32,
+  nextSeed,
+  SerializationError,
+  ShapeError,
+} from '@varia/core';
 import { buildOwned, type Distribution } from '@varia/distributions';
 import { collectVariables, type DistributionHead, type LatentPrior, MLP, type Module } from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
 import { type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
 import { type DataInput, type DataRules, readData } from './data.js';
 import { type FitOptions, type History, trainModel } from './fit.js';
+import { isRowSource, type RowBatchSource } from './sources/row-batch-source.js';
+import { encodeSource, evaluateSource, trainOnSource } from './sources/source-inference.js';
 import { LatentModule } from './latent.js';
 import {
   checkInferenceOptions,
@@ -245,9 +255,16 @@ export class VAE implements Module, LatentVariableModel {
    * Encodes x [n, inputDim] to z [n, latentDim]: the posterior mean μ(x), or a sample with `{ sample: true }`.
    * The caller owns the returned tensor.
    */
-  encode(x: DataInput | tf.Tensor, options: EncodeOptions = {}): tf.Tensor2D {
+  encode(x: DataInput | tf.Tensor, options?: EncodeOptions): tf.Tensor2D;
+  /**
+   * The latents of every row of a source ({@link SparseBatchSource}, {@link RandomAccessSource},
+   * {@link StreamSource}), computed 512 rows at a time: resolves with a host matrix `[n, latentDim]`.
+   */
+  encode(x: RowBatchSource, options?: EncodeOptions): Promise<Matrix>;
+  encode(x: DataInput | tf.Tensor | RowBatchSource, options: EncodeOptions = {}): tf.Tensor2D | Promise<Matrix> {
     this.assertAlive();
     checkInferenceOptions('encode', options);
+    if (isRowSource(x)) return encodeSource(this, x, options, (m, o) => this.encode(m, o));
     return tf.tidy(() => {
       const xt = this.input(x);
       if (!options.sample) return this.posteriorMean(xt);
@@ -375,9 +392,11 @@ export class VAE implements Module, LatentVariableModel {
    *   `batchSize`, an `iwaeK` above {@link INFERENCE_LIMITS}.maxIwaeK (10000), or one whose single row is above
    *   {@link INFERENCE_LIMITS}.maxIwaeValues.
    */
-  async evaluate(x: DataInput, options: EvaluateOptions = {}): Promise<Evaluation> {
+  async evaluate(x: DataInput | RowBatchSource, options: EvaluateOptions = {}): Promise<Evaluation> {
     this.assertAlive();
     checkInferenceOptions('evaluate', options);
+    // a source: the same batches and seeds, one matrix batch at a time
+    if (isRowSource(x)) return evaluateSource(this, x, options, (m, o) => this.evaluate(m, o));
     const m = readData(x, this.config.inputDim, this.dataRules, 'x');
     const batchSize = iwaeBatchSize('VAE.evaluate', options.batchSize ?? 256, options.iwaeK, this.config);
     const seed = options.seed ?? 0;
@@ -411,7 +430,7 @@ export class VAE implements Module, LatentVariableModel {
    *   epoch's last step, or a weight becomes non-finite (the weights are restored to the end of the last epoch that
    *   passed these checks; nothing broken is returned or checkpointed).
    */
-  async fit(data: DataInput, options: FitOptions = {}): Promise<History> {
+  async fit(data: DataInput | RowBatchSource, options: FitOptions = {}): Promise<History> {
     this.assertAlive();
     if (this.training) {
       throw new ArgumentError(
@@ -421,12 +440,15 @@ export class VAE implements Module, LatentVariableModel {
     }
     this.training = true;
     try {
-      return await trainModel(this, data, options, {
+      const control = {
         stopError: () =>
           this.disposeRequested
             ? new ArgumentError('this', 'VAE.fit: the model was disposed during training')
             : undefined,
-      });
+      };
+      // a sparse, random-access or stream source trains batch by batch, checked as it comes
+      if (isRowSource(data)) return await trainOnSource(this, data, options, control);
+      return await trainModel(this, data, options, control);
     } finally {
       this.training = false;
       if (this.disposeRequested) this.dispose();
