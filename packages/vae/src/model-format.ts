@@ -1,5 +1,6 @@
 import { SerializationError } from '@varia/core';
 import { LIKELIHOODS, type ResolvedVAEConfig } from './config.js';
+import { checkNetworkSpec } from './networks.js';
 import { sha256Hex } from './sha256.js';
 import { FORMAT_VERSION } from './version.js';
 
@@ -70,6 +71,12 @@ export const MODEL_LIMITS = {
   maxRank: 8,
   /** Largest `model.json`, in bytes (16 MiB). */
   maxJsonBytes: 16 * 2 ** 20,
+  /** A saved `tf.LayersModel` topology: the largest kernel, stride, pool or upsampling size along one axis. */
+  maxKernelSize: 64,
+  /** A saved topology: the most values one example occupies at any layer's output (2²⁴). */
+  maxActivationValues: 2 ** 24,
+  /** A saved topology: the deepest nesting of models inside models. */
+  maxNetworkDepth: 4,
 } as const;
 
 /** FNV-1a 32-bit hash of the bytes, as 8 hex digits (format 1's weights checksum; checkpoints of format 1). */
@@ -250,13 +257,44 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   };
   const inputDim = width('inputDim', config.inputDim);
   const latentDim = width('latentDim', config.latentDim);
-  const encoder = [inputDim, ...widths('encoderUnits', config.encoderUnits), latentDim];
+  // A saved tf.LayersModel's topology is bounded like the rest (layers, units, kernels, activations), and its exact
+  // weight count joins the kernels: tfjs-layers allocates them when it rebuilds the model.
+  let networkWeights = 0;
+  const limits = {
+    maxLayers: MODEL_LIMITS.maxLayers,
+    maxUnits: parameters,
+    maxKernelSize: MODEL_LIMITS.maxKernelSize,
+    maxActivationValues: MODEL_LIMITS.maxActivationValues,
+    maxParameters: parameters,
+    maxDepth: MODEL_LIMITS.maxNetworkDepth,
+  };
+  const networkOut = (role: 'encoder' | 'decoder', width: number): number | undefined => {
+    const spec = config[`${role}Network`];
+    if (spec === undefined) return undefined;
+    networkWeights += checkNetworkSpec(spec, role, limits, width);
+    return (spec as { outputDim: number }).outputDim;
+  };
+  if (config.inputShape !== undefined) {
+    const shape = config.inputShape;
+    if (
+      !Array.isArray(shape) ||
+      shape.length > MODEL_LIMITS.maxRank ||
+      shape.reduce((a, d) => a * width('inputShape', d), 1) !== inputDim
+    )
+      throw new SerializationError(`${what}: config "inputShape" must be positive integers whose product is inputDim`);
+  }
+  const encoderOut = networkOut('encoder', inputDim);
+  const encoder =
+    encoderOut === undefined
+      ? [inputDim, ...widths('encoderUnits', config.encoderUnits), latentDim]
+      : [encoderOut, latentDim];
   // A custom likelihood's head is user code: only the built-in heads are known to map the last width to inputDim.
-  const decoder = [latentDim, ...widths('decoderUnits', config.decoderUnits)];
+  const decoderOut = networkOut('decoder', latentDim);
+  const decoder = decoderOut === undefined ? [latentDim, ...widths('decoderUnits', config.decoderUnits)] : [decoderOut];
   if (typeof config.likelihood !== 'string')
     throw new SerializationError(`${what}: config "likelihood" must be a name`);
   if ((LIKELIHOODS as readonly string[]).includes(config.likelihood)) decoder.push(inputDim);
-  let kernels = 0;
+  let kernels = networkWeights;
   for (const chain of [encoder, decoder]) {
     for (let i = 1; i < chain.length; i++) kernels += chain[i - 1]! * chain[i]!;
   }

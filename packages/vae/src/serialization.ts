@@ -104,9 +104,10 @@ export async function modelToArtifacts(
   return { modelJson, weightData: data };
 }
 
-/** A model that can be filled from artifacts. */
+/** A model that can be filled from artifacts: its trainable variables and its state (batch-norm statistics). */
 interface Loadable {
   namedVariables(): Map<string, tf.Variable>;
+  stateVariables?(): Map<string, tf.Variable>;
   dispose(): void;
 }
 
@@ -116,7 +117,7 @@ interface Loadable {
  */
 export async function loadArtifacts<M extends Loadable>(
   artifacts: ModelArtifacts,
-  build: (config: ResolvedVAEConfig) => M,
+  build: (config: ResolvedVAEConfig) => M | Promise<M>,
 ): Promise<M> {
   // Everything about the file is checked before the model is built: nothing is allocated for a bad file.
   const checked = checkModelJson((artifacts as Partial<ModelArtifacts> | undefined)?.modelJson);
@@ -124,12 +125,13 @@ export async function loadArtifacts<M extends Loadable>(
   const json = checked.json;
   let model: M;
   try {
-    model = build(json.config as ResolvedVAEConfig);
+    model = await build(json.config as ResolvedVAEConfig);
   } catch (e) {
+    if (e instanceof SerializationError) throw e;
     throw new SerializationError(`invalid config in model.json: ${(e as Error).message}`, { cause: e });
   }
   try {
-    const variables = model.namedVariables();
+    const variables = new Map([...model.namedVariables(), ...(model.stateVariables?.() ?? [])]);
     const expected = new Map([...variables].map(([k, v]) => [k, v.shape] as const));
     const values = decodeTensorValues(checked.specs, data, expected, 'model.json');
     tf.tidy(() => {
