@@ -1,4 +1,5 @@
 /** The result document (`bench/results/latest.json`) and its tables. Pure functions: no tfjs, no timing. */
+import type { PairedRound } from './rounds.js';
 
 /** A contender's figures. */
 export interface Figures {
@@ -43,6 +44,22 @@ export interface WorkloadResult extends Figures {
   baselines: Record<string, BaselineResult>;
   /** The targets' ratios, spelled out (wall clock, and CPU time where it applies). */
   ratios: Record<string, number | undefined>;
+  /** varia and PyTorch (1 thread) measured alternately, a ratio per pair (`--rounds`). */
+  torch_rounds?: PairedRound[];
+}
+
+/**
+ * One line per workload with interleaved rounds: each pair's speed-up over PyTorch on one thread and the median, in
+ * wall-clock and CPU time, with the load average at each pair's end.
+ */
+export function formatRounds(workloads: readonly WorkloadResult[]): string[] {
+  const x = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}×`);
+  return workloads
+    .filter((w) => (w.torch_rounds?.length ?? 0) > 0)
+    .map((w) => {
+      const rounds = w.torch_rounds!;
+      return `${w.name.padEnd(24)} wall ${rounds.map((r) => x(r.speedup)).join(' ')} → median ${x(w.ratios.vs_torch_1_thread_median)}; CPU ${rounds.map((r) => x(r.speedup_cpu)).join(' ')} → median ${x(w.ratios.vs_torch_1_thread_cpu_median)} (load ${rounds.map((r) => r.load_average.toFixed(1)).join(', ')})`;
+    });
 }
 
 /** Wall-clock speed of `a` ÷ speed of `b` (> 1: `a` is faster). */

@@ -5,6 +5,7 @@
  *
  * Flags: --backend auto|node-gpu|node|wasm-native|wasm|wasm-threaded|cpu   --only name[,name]   --baselines key[,key]
  *        --quick (small sizes, a smoke run)   --no-torch   --no-threaded   --no-plain   --no-memory   --out FILE
+ *        --rounds N (varia and PyTorch 1 thread alternated N times, median of the per-pair ratios; default 3, quick 1)
  *
  * On wasm-native (the default where @varia/native-kernels works), varia and the tf.layers version are also run on
  * plain wasm in a child process of the same run, as the baselines `varia_plain_wasm` and `tf_layers_plain_wasm`.
@@ -18,7 +19,17 @@ import * as tf from '@tensorflow/tfjs';
 import type { Matrix } from '@varia/core';
 import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
 import { type BackendRequest, BACKEND_REQUESTS, selectBackend } from '@varia/playground/backend';
-import { type BaselineResult, formatTable, mib, speedup, speedupCpu, type WorkloadResult } from './report.js';
+import {
+  type BaselineResult,
+  type Figures,
+  formatRounds,
+  formatTable,
+  mib,
+  speedup,
+  speedupCpu,
+  type WorkloadResult,
+} from './report.js';
+import { interleavedRounds, median } from './rounds.js';
 import { probeTorch, runTorch } from './torch.js';
 import {
   MNIST_SHAPE,
@@ -49,6 +60,8 @@ interface Args {
   plain: boolean;
   memory: boolean;
   out: string;
+  /** Interleaved varia/PyTorch pairs per workload (undefined: 3, or 1 with --quick). */
+  rounds?: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,7 +103,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-plain') args.plain = false;
     else if (a === '--no-memory') args.memory = false;
     else if (a === '--out') args.out = value();
-    else throw new Error(`unknown flag ${a}`);
+    else if (a === '--rounds') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds must be a positive integer, got ${n}`);
+      args.rounds = n;
+    } else throw new Error(`unknown flag ${a}`);
   }
   return args;
 }
@@ -142,6 +159,9 @@ function finish(w: WorkloadResult): WorkloadResult {
     vs_torch_1_thread: s('torch_1_thread'),
     vs_torch_1_thread_cpu: s('torch_1_thread', true),
     vs_torch_all_threads: s('torch_all_threads'),
+    vs_torch_1_thread_median: median(w.torch_rounds?.map((r) => r.speedup) ?? []),
+    vs_torch_1_thread_cpu_median: median(w.torch_rounds?.map((r) => r.speedup_cpu) ?? []),
+    vs_torch_best_threads: minDefined(s('torch_1_thread'), s('torch_all_threads')),
   };
   return w;
 }
@@ -186,6 +206,41 @@ async function main(): Promise<void> {
     encodeRepeats: q ? 1 : 3,
   };
   const trainRows = q ? 1024 : 8000;
+
+  const rounds = args.rounds ?? (q ? 1 : 3);
+  const figures = (t: Timing): Figures => ({
+    examples_per_sec: t.examplesPerSec,
+    seconds: t.seconds,
+    cpu_seconds: t.cpuSeconds,
+    examples: t.examples,
+  });
+  /** More varia/PyTorch-1-thread pairs after the first (`--rounds`), alternated, into `w.torch_rounds`. */
+  const torchRounds = async (
+    w: WorkloadResult,
+    data: Matrix,
+    config: Record<string, unknown>,
+    runVaria: () => Promise<Timing>,
+  ): Promise<void> => {
+    const first = w.baselines.torch_1_thread;
+    if (!first || first.skipped) return;
+    const r = await interleavedRounds(
+      w.metric,
+      rounds,
+      { varia: pickFigures(w), torch: pickFigures(first) },
+      async () => figures(await runVaria()),
+      () => {
+        const t = runTorch(data, { ...config, threads: 1 });
+        return {
+          examples_per_sec: t.examples_per_sec,
+          seconds: t.seconds,
+          cpu_seconds: t.cpu_seconds,
+          examples: t.examples,
+        };
+      },
+      log,
+    );
+    w.torch_rounds = r.rounds;
+  };
 
   const torchBaselines = (w: WorkloadResult, data: Matrix, config: Record<string, unknown>): void => {
     for (const [key, threads] of [
@@ -317,7 +372,7 @@ async function main(): Promise<void> {
         'tf.layers.dense + default gradients + per-step tensor1d/gather',
       );
     }
-    torchBaselines(w, data, {
+    const trainConfig = {
       workload: 'train',
       likelihood,
       hidden: MNIST_SHAPE.hidden,
@@ -326,7 +381,9 @@ async function main(): Promise<void> {
       lr: MNIST_TRAINING.learningRate,
       epochs: sizes.epochs,
       warmup_examples: sizes.warmupExamples,
-    });
+    };
+    torchBaselines(w, data, trainConfig);
+    await torchRounds(w, data, trainConfig, () => variaTrain(data, likelihood, sizes));
     plainBaselines(w);
     workloads.push(finish(w));
   }
@@ -356,13 +413,15 @@ async function main(): Promise<void> {
         await baselineEncode(data, 'tf-layers', sizes.encodeRepeats),
         'encoder.predict with one batch of all rows',
       );
-    torchBaselines(w, data, {
+    const encodeConfig = {
       workload: 'encode',
       likelihood: 'bernoulli',
       hidden: MNIST_SHAPE.hidden,
       latent: MNIST_SHAPE.latentDim,
       encode_repeats: sizes.encodeRepeats,
-    });
+    };
+    torchBaselines(w, data, encodeConfig);
+    await torchRounds(w, data, encodeConfig, () => variaEncode(data, sizes.encodeRepeats));
     plainBaselines(w);
     workloads.push(finish(w));
   }
@@ -395,7 +454,7 @@ async function main(): Promise<void> {
       log('  tf.layers');
       w.baselines.tf_layers = timingBaseline(await baselineToy(data, 'tf-layers'));
     }
-    torchBaselines(w, data, {
+    const toyConfig = {
       workload: 'toy2d',
       likelihood: 'gaussian',
       hidden: TOY_TRAINING.hidden,
@@ -403,7 +462,9 @@ async function main(): Promise<void> {
       batch_size: TOY_TRAINING.batchSize,
       lr: TOY_TRAINING.learningRate,
       epochs: TOY_TRAINING.epochs,
-    });
+    };
+    torchBaselines(w, data, toyConfig);
+    await torchRounds(w, data, toyConfig, () => variaToy(data));
     plainBaselines(w);
     workloads.push(finish(w));
   }
@@ -480,6 +541,7 @@ async function main(): Promise<void> {
           }
         : torchProbe,
     quick: q,
+    rounds,
     workloads,
     memory,
     ...(plainWasm !== undefined ? { plain_wasm: plainWasm } : {}),
@@ -502,6 +564,9 @@ async function main(): Promise<void> {
     'process CPU time (robust to other load on a shared machine; single-threaded contenders only):',
     formatTable(workloads, 'cpu'),
   ];
+  const roundLines = formatRounds(workloads);
+  if (roundLines.length > 0)
+    lines.push('', `varia ÷ PyTorch 1 thread, ${rounds} interleaved rounds (A B A B …):`, ...roundLines);
   if (plainWasm && 'skipped' in plainWasm) lines.push('', `plain wasm baselines: ${plainWasm.skipped}`);
   const threadedRow = (wasmThreaded as { workloads?: WorkloadResult[] } | undefined)?.workloads?.[0];
   if (threadedRow) lines.push('', 'experimental, multithreaded wasm (see README):', formatTable([threadedRow]));
@@ -529,6 +594,17 @@ async function main(): Promise<void> {
   );
   lines.push(`total ${doc.total_seconds.toFixed(0)} s; results written to ${args.out}`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The figures alone (no baselines or notes), for a round's record. */
+function pickFigures({ examples_per_sec, seconds, cpu_seconds, examples }: Figures): Figures {
+  return { examples_per_sec, seconds, cpu_seconds, examples };
+}
+
+/** The smaller of the defined values: varia's speed-up over PyTorch's best thread count. */
+function minDefined(...values: (number | undefined)[]): number | undefined {
+  const xs = values.filter((v): v is number => v !== undefined);
+  return xs.length > 0 ? Math.min(...xs) : undefined;
 }
 
 /** Size of the wasm backend's linear memory (its high-water mark: wasm memory never shrinks), when on wasm. */
