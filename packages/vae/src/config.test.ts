@@ -31,6 +31,9 @@ describe('resolveConfig', () => {
       encoderScaleTransform: 'exp',
       init: 'torch',
       seed: 0,
+      covariates: [],
+      encodeCovariates: false,
+      injectCovariates: 'all',
     });
   });
 

@@ -2,6 +2,13 @@ import { ArgumentError } from '@varia/core';
 import type { Activation, Initializer, ScaleMode } from '@varia/layers';
 import { assertActivation } from '@varia/layers';
 import { BUILTIN_LIKELIHOODS } from './builtin-likelihoods.js';
+import {
+  type CovariateInjection,
+  type CovariateSpec,
+  covariateParameterBound,
+  type ResolvedCovariate,
+  resolveCovariates,
+} from './covariates.js';
 import { assertOptions } from './known-keys.js';
 import {
   LATENT_CONFIG_KEYS,
@@ -88,6 +95,22 @@ export interface VAEConfig extends LatentConfig {
   init?: Initializer;
   /** Seed of the initialisation. Default 0. */
   seed?: number;
+  /**
+   * Covariates the model is conditioned on (a conditional VAE): categorical (one-hot or embedded) and continuous,
+   * declared once, in the column order of the covariate rows every call then takes (`fit`, `encode`, `decode`,
+   * `sample`, … with `{ covariates }`). Default none.
+   */
+  covariates?: CovariateSpec[];
+  /**
+   * Also feed the covariates to the encoder, q(z|x, c) (scVI's `encode_covariates`; default false: q(z|x), and only
+   * the decoder p(x|z, c) sees them).
+   */
+  encodeCovariates?: boolean;
+  /**
+   * Where the covariates enter a network that reads them: `'all'` hidden layers (default, scVI's
+   * `deeply_inject_covariates`) or the `'first'` layer only (a classic CVAE's input concatenation).
+   */
+  injectCovariates?: CovariateInjection;
 }
 
 /** A {@link VAEConfig} with every default filled in (what is saved). */
@@ -116,6 +139,12 @@ export interface ResolvedVAEConfig extends ResolvedLatentConfig {
   init: Initializer;
   /** Seed of the initialisation. See {@link VAEConfig.seed}. */
   seed: number;
+  /** The covariates, defaults filled in (empty: an unconditional model). See {@link VAEConfig.covariates}. */
+  covariates: ResolvedCovariate[];
+  /** Whether the encoder reads the covariates. See {@link VAEConfig.encodeCovariates}. */
+  encodeCovariates: boolean;
+  /** Where the covariates enter the networks. See {@link VAEConfig.injectCovariates}. */
+  injectCovariates: CovariateInjection;
 }
 
 /**
@@ -152,6 +181,9 @@ const CONFIG_KEYS = [
   ...LATENT_CONFIG_KEYS,
   'init',
   'seed',
+  'covariates',
+  'encodeCovariates',
+  'injectCovariates',
 ] as const satisfies readonly (keyof VAEConfig)[];
 // Every key of VAEConfig is listed above (a compile error names the one missing).
 const everyKeyListed: Record<Exclude<keyof VAEConfig, (typeof CONFIG_KEYS)[number]>, never> = {};
@@ -170,7 +202,8 @@ function denseParameters(sizes: number[]): number {
  * mixture prior's means, scales and weights.
  */
 export function parameterCountBound(
-  c: Pick<ResolvedVAEConfig, 'inputDim' | 'latentDim' | 'encoderUnits' | 'decoderUnits' | 'prior'>,
+  c: Pick<ResolvedVAEConfig, 'inputDim' | 'latentDim' | 'encoderUnits' | 'decoderUnits' | 'prior'> &
+    Partial<Pick<ResolvedVAEConfig, 'covariates' | 'encodeCovariates'>>,
 ): number {
   const encoderOut = c.encoderUnits.at(-1) ?? c.inputDim;
   const decoderOut = c.decoderUnits.at(-1) ?? c.latentDim;
@@ -179,7 +212,8 @@ export function parameterCountBound(
     latentParameterBound(c, encoderOut) +
     denseParameters([c.latentDim, ...c.decoderUnits]) +
     3 * denseParameters([decoderOut, c.inputDim]) +
-    c.inputDim
+    c.inputDim +
+    covariateParameterBound(c)
   );
 }
 
@@ -293,7 +327,30 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
   if (!(INITIALIZERS as readonly unknown[]).includes(init)) {
     throw new ArgumentError('init', `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${showValue(init)}`);
   }
-  const parameters = parameterCountBound({ inputDim, latentDim, encoderUnits, decoderUnits, prior: latent.prior });
+  const covariates = resolveCovariates(config.covariates);
+  const encodeCovariates = config.encodeCovariates ?? false;
+  if (typeof encodeCovariates !== 'boolean') {
+    throw new ArgumentError(
+      'encodeCovariates',
+      `VAE: "encodeCovariates" must be a boolean, got ${showValue(encodeCovariates)}`,
+    );
+  }
+  const injectCovariates = config.injectCovariates ?? 'all';
+  if (injectCovariates !== 'first' && injectCovariates !== 'all') {
+    throw new ArgumentError(
+      'injectCovariates',
+      `VAE: "injectCovariates" must be 'first' or 'all', got ${showValue(injectCovariates)}`,
+    );
+  }
+  const parameters = parameterCountBound({
+    inputDim,
+    latentDim,
+    encoderUnits,
+    decoderUnits,
+    prior: latent.prior,
+    covariates,
+    encodeCovariates,
+  });
   if (parameters > CONFIG_LIMITS.maxParameters) {
     throw new ArgumentError(
       'hiddenUnits',
@@ -318,5 +375,8 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     encoderScaleTransform: latent.encoderScaleTransform,
     init,
     seed,
+    covariates,
+    encodeCovariates,
+    injectCovariates,
   };
 }

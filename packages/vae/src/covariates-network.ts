@@ -6,7 +6,9 @@ import {
   collectVariables,
   Dense,
   type Initializer,
+  MLP,
   type Module,
+  type Network,
   scopedName,
 } from '@varia/layers';
 import { type CovariateInjection, covariateFeatureWidth, type ResolvedCovariate } from './covariates.js';
@@ -16,7 +18,8 @@ let nextTableId = 0;
 /**
  * Turns the raw covariates of a batch, [n, C] (level indices and values, one column per declared covariate), into
  * the feature block c [n, F] that the networks read: for a categorical covariate with L levels the one-hot row
- * e_level ∈ {0,1}^L, or row `level` of its trainable embedding table E ∈ ℝ^{L×dim}; a continuous value as it is.
+ * e_level ∈ {0,1}^L, or row `level` of its trainable embedding table E ∈ ℝ^{L×dim} (e_level·E); a continuous value
+ * as it is.
  * The blocks follow the declaration order. Embedding tables start at N(0, 1) entries (PyTorch's `nn.Embedding`) and
  * are named `<j>/embedding` by the covariate's column j.
  */
@@ -66,7 +69,10 @@ export class CovariateFeatures implements Module {
         if (c.kind === 'continuous') return tf.cast(column, 'float32');
         const level = tf.reshape(tf.cast(column, 'int32'), [n]) as tf.Tensor1D;
         const table = this.tables.get(j);
-        return table ? tf.gather(table, level) : (tf.cast(tf.oneHot(level, c.levels), 'float32') as tf.Tensor2D);
+        const oneHot = tf.cast(tf.oneHot(level, c.levels), 'float32') as tf.Tensor2D;
+        // E[level] as e_level·E: a matMul, whose gradient every backend has (tf.gather's needs UnsortedSegmentSum,
+        // which tfjs-wasm lacks)
+        return table ? tf.matMul(oneHot, table as tf.Tensor2D) : oneHot;
       });
       return blocks.length === 1 ? blocks[0]! : tf.concat(blocks, 1);
     });
@@ -176,4 +182,31 @@ export class ConditionedMLP implements Module {
   dispose(): void {
     for (const l of this.layers) l.dispose();
   }
+}
+
+/**
+ * The hidden network of an encoder or decoder: a plain `MLP` when it reads no covariates (`covariateWidth` 0), else a
+ * {@link ConditionedMLP}. Both name their variables alike (`0/kernel`, …).
+ */
+export function hiddenNetwork(options: ConditionedMLPOptions): MLP | ConditionedMLP {
+  if (options.covariateWidth === 0) {
+    const { inputDim, hiddenUnits, activation, init, seed } = options;
+    return new MLP({ inputDim, hiddenUnits, activation, init, seed });
+  }
+  return new ConditionedMLP(options);
+}
+
+/**
+ * h = f(x) or f(x, c): applies a network built by {@link hiddenNetwork}, giving the covariate features to a
+ * {@link ConditionedMLP}. `constantInput` reaches the first layer only when c needs no gradient (no embedding).
+ */
+export function applyHidden(
+  network: Network | ConditionedMLP,
+  x: tf.Tensor,
+  features: { block: tf.Tensor2D; trainable: boolean } | undefined,
+  options: ApplyOptions = {},
+): tf.Tensor2D {
+  if (!(network instanceof ConditionedMLP)) return network.apply(x, options);
+  if (!features) throw new Error('unreachable: a conditioned network was applied without covariate features');
+  return network.apply(x, features.block, features.trainable ? {} : options);
 }

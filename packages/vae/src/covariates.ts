@@ -163,6 +163,27 @@ export function embeddingParameters(covariates: readonly ResolvedCovariate[]): n
   );
 }
 
+/**
+ * An upper bound on the parameters the covariates add to a model: F extra input rows in every layer that may read
+ * them (each hidden layer, the encoder's head — counted for up to four outputs — and the likelihood head's up to three
+ * outputs when a network has no hidden layer), plus the embedding tables.
+ */
+export function covariateParameterBound(c: {
+  inputDim: number;
+  latentDim: number;
+  encoderUnits: readonly number[];
+  decoderUnits: readonly number[];
+  covariates?: readonly ResolvedCovariate[];
+  encodeCovariates?: boolean;
+}): number {
+  const covariates = c.covariates ?? [];
+  const width = covariateFeatureWidth(covariates);
+  const sum = (units: readonly number[]) => units.reduce((s, u) => s + u, 0);
+  const encoder = c.encodeCovariates ? sum(c.encoderUnits) + 4 * c.latentDim : 0;
+  const decoder = sum(c.decoderUnits) + 3 * c.inputDim;
+  return width * (encoder + decoder) + embeddingParameters(covariates);
+}
+
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Why value `v` does not fit covariate `c`, or undefined. */

@@ -1,4 +1,5 @@
 import { ArgumentError } from '@varia/core';
+import type { CovariateInput } from './covariates.js';
 import { assertOptions } from './known-keys.js';
 import { showValue } from './show-value.js';
 
@@ -8,6 +9,11 @@ export interface EncodeOptions {
   sample?: boolean;
   /** Seed of the sample. */
   seed?: number;
+  /**
+   * Covariate rows of x (one per example; see {@link CovariateInput}): required when the encoder reads them
+   * (`encodeCovariates`), checked and otherwise unused when it does not.
+   */
+  covariates?: CovariateInput;
 }
 
 /**
@@ -21,6 +27,20 @@ export type LibrarySizeOption = number | ArrayLike<number>;
 export interface DecodeOptions {
   /** Library-size models: the library size per row or for all rows. See {@link LibrarySizeOption}. */
   librarySize?: LibrarySizeOption;
+  /** Conditional models: covariate rows, one per row of z or one for all. See {@link CovariateInput}. */
+  covariates?: CovariateInput;
+}
+
+/** Options of {@link VAE.reconstruct}. */
+export interface ReconstructOptions {
+  /** Conditional models: covariate rows, one per example. See {@link CovariateInput}. */
+  covariates?: CovariateInput;
+}
+
+/** Options of {@link VAE.interpolate}. */
+export interface InterpolateOptions {
+  /** Conditional models: one covariate row, used for both ends and every step. See {@link CovariateInput}. */
+  covariates?: CovariateInput;
 }
 
 /** Options of {@link VAE.sample}. */
@@ -31,6 +51,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Library-size models: the library size per row or for all rows. See {@link LibrarySizeOption}. */
   librarySize?: LibrarySizeOption;
+  /** Conditional models: covariate rows, one per example or one for all. See {@link CovariateInput}. */
+  covariates?: CovariateInput;
 }
 
 /** Options of {@link VAE.evaluate}. */
@@ -41,6 +63,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Seed of the posterior samples (default 0). */
   seed?: number;
+  /** Conditional models: covariate rows, one per example. See {@link CovariateInput}. */
+  covariates?: CovariateInput;
 }
 
 /**
@@ -99,10 +123,12 @@ export function iwaeBatchSize(
 }
 
 const KNOWN = {
-  encode: ['sample', 'seed'],
-  decode: ['librarySize'],
-  sample: ['mean', 'seed', 'librarySize'],
-  evaluate: ['iwaeK', 'batchSize', 'seed'],
+  encode: ['sample', 'seed', 'covariates'],
+  decode: ['librarySize', 'covariates'],
+  sample: ['mean', 'seed', 'librarySize', 'covariates'],
+  evaluate: ['iwaeK', 'batchSize', 'seed', 'covariates'],
+  reconstruct: ['covariates'],
+  interpolate: ['covariates'],
 } as const satisfies Record<string, readonly string[]>;
 
 /**

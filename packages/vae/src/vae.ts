@@ -9,7 +9,7 @@ import {
   ShapeError,
 } from '@varia/core';
 import { buildOwned, type Distribution } from '@varia/distributions';
-import { collectVariables, type DistributionHead, type LatentPrior, MLP, type Module } from '@varia/layers';
+import { collectVariables, type DistributionHead, type LatentPrior, type MLP, type Module } from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
 import { type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
 import { type DataInput, type DataRules, readData } from './data.js';
@@ -17,6 +17,8 @@ import { type FitOptions, type History, trainModel } from './fit.js';
 import { isRowSource, type RowBatchSource } from './sources/row-batch-source.js';
 import { encodeSource, evaluateSource, trainOnSource } from './sources/source-inference.js';
 import { LatentModule } from './latent.js';
+import { type CovariateInput, readCovariates } from './covariates.js';
+import { applyHidden, type ConditionedMLP, CovariateFeatures, hiddenNetwork } from './covariates-network.js';
 import {
   checkInferenceOptions,
   checkOutputSize,
@@ -26,8 +28,10 @@ import {
   type EncodeOptions,
   type EvaluateOptions,
   type GenerateOptions,
+  type InterpolateOptions,
   librarySizes,
   medianRowTotal,
+  type ReconstructOptions,
 } from './inference-options.js';
 import {
   type CustomLikelihood,
@@ -46,11 +50,16 @@ export type {
   EncodeOptions,
   EvaluateOptions,
   GenerateOptions,
+  InterpolateOptions,
   LibrarySizeOption,
+  ReconstructOptions,
 } from './inference-options.js';
 
 /** The rules a latent z must follow in `decode`: finite real values. */
 const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject: 'a latent z', width: 'latentDim' };
+
+/** Covariate features of a batch and whether they need gradients (embeddings); undefined without covariates. */
+type CovariateBlock = { block: tf.Tensor2D; trainable: boolean } | undefined;
 
 /** Per-example averages returned by {@link VAE.evaluate} (nats per example). */
 export interface Evaluation {
@@ -84,12 +93,14 @@ export interface Evaluation {
 export class VAE implements Module, LatentVariableModel {
   /** The resolved configuration (what `save` stores). */
   readonly config: ResolvedVAEConfig;
-  /** The encoder's hidden layers. */
-  readonly encoder: MLP;
+  /** The encoder's hidden layers (a `ConditionedMLP` when it reads covariates). */
+  readonly encoder: MLP | ConditionedMLP;
   /** The latent part: the posterior head producing q(z|x) from the encoder's features, and the prior p(z). */
   readonly latent: LatentModule;
-  /** The decoder's hidden layers. */
-  readonly decoder: MLP;
+  /** The decoder's hidden layers (a `ConditionedMLP` when the model has covariates). */
+  readonly decoder: MLP | ConditionedMLP;
+  /** The covariate features (one-hot blocks, embedding tables, continuous values); undefined without covariates. */
+  readonly covariateFeatures: CovariateFeatures | undefined;
   /** The decoder's likelihood head producing p(x|z). */
   readonly likelihoodHead: DistributionHead;
   /** The likelihood's data rules. */
@@ -116,34 +127,42 @@ export class VAE implements Module, LatentVariableModel {
     };
     let parts:
       | {
-          encoder: MLP;
+          encoder: MLP | ConditionedMLP;
           latent: LatentModule;
-          decoder: MLP;
+          decoder: MLP | ConditionedMLP;
           likelihoodHead: DistributionHead;
+          covariateFeatures: CovariateFeatures | undefined;
         }
       | undefined;
     try {
       tf.tidy(() => {
-        const encoder = make(
-          () =>
-            new MLP({
-              inputDim: c.inputDim,
-              hiddenUnits: c.encoderUnits,
-              activation: c.activation,
-              init: c.init,
-              seed: nextSeed(rng),
-            }),
+        // the covariates' own seed stream: a model without covariates is initialised exactly as before
+        const covariateFeatures =
+          c.covariates.length > 0 ? make(() => new CovariateFeatures(c.covariates, c.seed ^ 0x3c6ef372)) : undefined;
+        const covariateWidth = covariateFeatures?.width ?? 0;
+        const inject = c.injectCovariates;
+        const encoder = make(() =>
+          hiddenNetwork({
+            inputDim: c.inputDim,
+            covariateWidth: c.encodeCovariates ? covariateWidth : 0,
+            inject,
+            hiddenUnits: c.encoderUnits,
+            activation: c.activation,
+            init: c.init,
+            seed: nextSeed(rng),
+          }),
         );
         const headSeed = nextSeed(rng);
-        const decoder = make(
-          () =>
-            new MLP({
-              inputDim: c.latentDim,
-              hiddenUnits: c.decoderUnits,
-              activation: c.activation,
-              init: c.init,
-              seed: nextSeed(rng),
-            }),
+        const decoder = make(() =>
+          hiddenNetwork({
+            inputDim: c.latentDim,
+            covariateWidth,
+            inject,
+            hiddenUnits: c.decoderUnits,
+            activation: c.activation,
+            init: c.init,
+            seed: nextSeed(rng),
+          }),
         );
         const likelihoodHead = make(() =>
           this.likelihood.createHead({
@@ -166,7 +185,7 @@ export class VAE implements Module, LatentVariableModel {
               priorSeed,
             }),
         );
-        parts = { encoder, latent, decoder, likelihoodHead };
+        parts = { encoder, latent, decoder, likelihoodHead, covariateFeatures };
       });
     } catch (e) {
       for (const m of built) m.dispose();
@@ -177,6 +196,7 @@ export class VAE implements Module, LatentVariableModel {
     this.latent = parts.latent;
     this.decoder = parts.decoder;
     this.likelihoodHead = parts.likelihoodHead;
+    this.covariateFeatures = parts.covariateFeatures;
   }
 
   /** The prior module p(z) (learnable for a mixture); part of {@link VAE.latent}. */
@@ -194,6 +214,7 @@ export class VAE implements Module, LatentVariableModel {
         ['decoder', this.decoder],
         ['likelihood', this.likelihoodHead],
         ['prior', this.latent.latentPrior],
+        ['covariates', this.covariateFeatures],
       ],
       prefix,
     );
@@ -204,32 +225,78 @@ export class VAE implements Module, LatentVariableModel {
     return this.latent.prior();
   }
 
-  /** q(z|x) for a batch x [n, inputDim] (a tensor). Lives in the caller's tidy scope. */
-  posterior(x: tf.Tensor): Distribution {
+  /**
+   * q(z|x) — or q(z|x, c) for a model with `encodeCovariates` — for a batch x [n, inputDim] (a tensor) and its raw
+   * covariates [n, C] (level indices and values, already valid). Lives in the caller's tidy scope.
+   * @throws ArgumentError / ShapeError when covariates are missing, unexpected or not [n, C].
+   */
+  posterior(x: tf.Tensor, covariates?: tf.Tensor): Distribution {
     this.assertAlive();
+    // an encoder that does not read covariates ignores them (a model without covariates refuses them)
+    const reads = this.config.encodeCovariates || !this.covariateFeatures;
+    return this.posteriorFrom(x, reads ? this.covariateBlock(covariates, x.shape[0]!, 'VAE.posterior') : undefined);
+  }
+
+  private posteriorFrom(x: tf.Tensor, features: CovariateBlock): Distribution {
     const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
     // the data needs no gradient: the first layer skips dx (one large matMul per step)
-    return this.latent.posterior(this.encoder.apply(input, { constantInput: true }));
+    return this.latent.posterior(applyHidden(this.encoder, input, features, { constantInput: true }));
   }
 
-  /** p(x|z) for latents z [m, latentDim]; `logLibrarySize` [m, 1] for library-size count models. */
-  likelihoodFor(z: tf.Tensor, logLibrarySize?: tf.Tensor): Distribution {
+  /**
+   * p(x|z) — p(x|z, c) for a model with covariates — for latents z [m, latentDim]; `logLibrarySize` [m, 1] for
+   * library-size count models; `covariates` [m, C] raw covariates (already valid).
+   */
+  likelihoodFor(z: tf.Tensor, logLibrarySize?: tf.Tensor, covariates?: tf.Tensor): Distribution {
     this.assertAlive();
-    return this.likelihoodHead.apply(this.decoder.apply(z), { logLibrarySize });
+    return this.likelihoodFrom(z, logLibrarySize, this.covariateBlock(covariates, z.shape[0]!, 'VAE.likelihoodFor'));
   }
 
-  /** q(z|x), p(z) and p(x|z) for the batch x, as the objectives in `@varia/losses` take them. */
-  variationalInputs(x: tf.Tensor): VariationalInputs {
+  private likelihoodFrom(z: tf.Tensor, logLibrarySize: tf.Tensor | undefined, features: CovariateBlock): Distribution {
+    return this.likelihoodHead.apply(applyHidden(this.decoder, z, features), { logLibrarySize });
+  }
+
+  /**
+   * The covariate features c [rows, F] of raw covariates [rows, C] (undefined for a model without covariates).
+   * Checks presence and shape only: the values were validated where they entered (`readCovariates`).
+   */
+  private covariateBlock(raw: tf.Tensor | undefined, rows: number, where: string): CovariateBlock {
+    const features = this.covariateFeatures;
+    if (!features) {
+      if (raw !== undefined) throw new ArgumentError('covariates', `${where}: this model declares no covariates`);
+      return undefined;
+    }
+    const names = this.config.covariates.map((c) => c.name).join(', ');
+    if (raw === undefined) {
+      throw new ArgumentError('covariates', `${where}: this model is conditioned on covariates (${names}): pass them`);
+    }
+    if (raw.rank !== 2 || raw.shape[0] !== rows || raw.shape[1] !== this.config.covariates.length) {
+      throw new ShapeError(
+        'covariates',
+        `${where}: "covariates" must be [${rows}, ${this.config.covariates.length}] (${names}), got [${raw.shape.join(', ')}]`,
+      );
+    }
+    return { block: features.apply(raw), trainable: features.trainable };
+  }
+
+  /**
+   * q(z|x), p(z) and p(x|z) for the batch x, as the objectives in `@varia/losses` take them; `covariates` [n, C] are
+   * the batch's raw covariates for a conditional model (values already valid: level indices, finite values).
+   */
+  variationalInputs(x: tf.Tensor, options: { covariates?: tf.Tensor } = {}): VariationalInputs {
+    this.assertAlive();
     const n = x.shape[0]!;
     const logLib = this.config.librarySize ? tf.log(tf.maximum(tf.sum(x, 1, true), 1)) : undefined;
+    const features = this.covariateBlock(options.covariates, n, 'VAE.variationalInputs');
     return {
       x,
-      posterior: this.posterior(x),
+      posterior: this.posteriorFrom(x, features),
       prior: this.prior(),
       decode: (z) => {
         const m = z.shape[0]!;
         const ctx = logLib && m !== n ? tf.tile(logLib, [m / n, 1]) : logLib;
-        return this.likelihoodFor(z, ctx);
+        const block = features && m !== n ? { ...features, block: tf.tile(features.block, [m / n, 1]) } : features;
+        return this.likelihoodFrom(z, ctx, block);
       },
     };
   }
@@ -267,15 +334,34 @@ export class VAE implements Module, LatentVariableModel {
     if (isRowSource(x)) return encodeSource(this, x, options, (m, o) => this.encode(m, o));
     return tf.tidy(() => {
       const xt = this.input(x);
-      if (!options.sample) return this.posteriorMean(xt);
-      return this.posterior(xt).sample([], { seed: options.seed }) as tf.Tensor2D;
+      const rows = xt.shape[0];
+      // required only where the encoder reads them (encodeCovariates), checked whenever given
+      const needed = this.config.encodeCovariates;
+      const cov =
+        needed || options.covariates !== undefined
+          ? this.covariateRows(options.covariates, rows, 'VAE.encode')
+          : undefined;
+      const features = needed ? this.covariateBlock(cov, rows, 'VAE.encode') : undefined;
+      if (!options.sample) {
+        const input = this.config.inputTransform === 'log1p' ? tf.log1p(xt) : xt;
+        return this.latent.posteriorMean(applyHidden(this.encoder, input, features));
+      }
+      return this.posteriorFrom(xt, features).sample([], { seed: options.seed }) as tf.Tensor2D;
     });
   }
 
-  /** μ(x), the mean of q(z|x) (and the point of a deterministic encoder), without computing the scale. */
-  private posteriorMean(x: tf.Tensor): tf.Tensor2D {
-    const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
-    return this.latent.posteriorMean(this.encoder.apply(input));
+  /**
+   * The covariate rows of a call as a float32 tensor [rows, C] (undefined for a model without covariates): validated
+   * by `readCovariates` (values, width, rows; one row is repeated for all with `broadcast`).
+   */
+  private covariateRows(
+    input: CovariateInput | undefined,
+    rows: number,
+    where: string,
+    broadcast = false,
+  ): tf.Tensor2D | undefined {
+    const m = readCovariates(this.config.covariates, input, rows, where, { broadcast });
+    return m && tf.tensor2d(m.data, [m.rows, m.cols], 'float32');
   }
 
   /**
@@ -285,8 +371,10 @@ export class VAE implements Module, LatentVariableModel {
    * Library-size models decode with `librarySize` (one number or one per row; default the median row total of the
    * training data, recorded by `fit` as `config.librarySizeMedian`). An array as second argument is the per-row
    * library size (the form before `DecodeOptions`).
+   * A conditional model decodes with `covariates`: one row per row of z, or one row for all.
    * @throws ShapeError when z is not [n, latentDim]; DataError for a z that is not finite; ArgumentError for a bad
-   *   `librarySize`, or none on a library-size model that was never fitted.
+   *   `librarySize`, or none on a library-size model that was never fitted; the errors of the covariate rows
+   *   (missing on a conditional model, given to an unconditional one, a wrong width, a bad level or value).
    */
   decode(z: DataInput | tf.Tensor, options: DecodeOptions | ArrayLike<number> = {}): Distribution {
     this.assertAlive();
@@ -298,29 +386,37 @@ export class VAE implements Module, LatentVariableModel {
     const m = readData(z as DataInput, this.config.latentDim, LATENT_RULES, 'z');
     const rows = m.rows;
     const sizes = librarySizes('VAE.decode', this.config, rows, opts.librarySize);
+    const cov = readCovariates(this.config.covariates, opts.covariates, rows, 'VAE.decode', { broadcast: true });
     // The distribution owns what it is built from (docs/memory.md): its dispose() frees the tensors made here, and
     // an enclosing tidy frees them too. z is cloned (free: it shares the data): dispose() never frees the caller's z.
     return buildOwned(() => {
       const zt = z instanceof tf.Tensor && z.dtype === 'float32' ? tf.clone(z) : tf.tensor2d(m.data, [m.rows, m.cols]);
       const logLib = sizes ? tf.log(tf.tensor2d(sizes, [rows, 1])) : undefined;
-      return this.likelihoodFor(zt, logLib);
+      return this.likelihoodFor(zt, logLib, cov && tf.tensor2d(cov.data, [cov.rows, cov.cols], 'float32'));
     });
   }
 
-  /** The reconstruction E[x | z = μ(x)]: the decoder's mean at the posterior mean. The caller owns the tensor. */
-  reconstruct(x: DataInput | tf.Tensor): tf.Tensor2D {
+  /**
+   * The reconstruction E[x | z = μ(x)]: the decoder's mean at the posterior mean (with the rows' `covariates` for a
+   * conditional model). The caller owns the tensor.
+   */
+  reconstruct(x: DataInput | tf.Tensor, options: ReconstructOptions = {}): tf.Tensor2D {
     this.assertAlive();
+    checkInferenceOptions('reconstruct', options);
     return tf.tidy(() => {
       const xt = this.input(x);
-      const inputs = this.variationalInputs(xt);
+      const covariates = this.covariateRows(options.covariates, xt.shape[0], 'VAE.reconstruct');
+      const inputs = this.variationalInputs(xt, { covariates });
       return inputs.decode(inputs.posterior.mean()).mean() as tf.Tensor2D;
     });
   }
 
   /**
-   * Generates n examples: z ~ p(z), then x ~ p(x|z) (or E[x|z] with `{ mean: true }`). [n, inputDim].
+   * Generates n examples: z ~ p(z), then x ~ p(x|z) (or E[x|z] with `{ mean: true }`). [n, inputDim]. A
+   * conditional model generates from p(x|z, c) with `covariates`: one row per example, or one row for all (e.g.
+   * `sample(100, { covariates: { digit: [7] } })`).
    * @throws ArgumentError for an n that is not a positive integer, or n × inputDim above
-   *   {@link INFERENCE_LIMITS}.maxOutputValues (2²⁸).
+   *   {@link INFERENCE_LIMITS}.maxOutputValues (2²⁸); the errors of the covariate rows (see `decode`).
    */
   sample(n: number, options: GenerateOptions = {}): tf.Tensor2D {
     this.assertAlive();
@@ -330,9 +426,12 @@ export class VAE implements Module, LatentVariableModel {
     checkOutputSize('VAE.sample', 'n', n, this.config.inputDim);
     checkInferenceOptions('sample', options);
     const sizes = librarySizes('VAE.sample', this.config, n, options.librarySize);
+    const covariates = readCovariates(this.config.covariates, options.covariates, n, 'VAE.sample', {
+      broadcast: true,
+    });
     return tf.tidy(() => {
       const z = this.prior().sample([n], { seed: options.seed });
-      const p = this.decode(z, sizes ? { librarySize: sizes } : {});
+      const p = this.decode(z, { ...(sizes && { librarySize: sizes }), ...(covariates && { covariates }) });
       return (
         options.mean ? p.mean() : p.sample([], { seed: options.seed === undefined ? undefined : options.seed + 1 })
       ) as tf.Tensor2D;
@@ -342,13 +441,20 @@ export class VAE implements Module, LatentVariableModel {
   /**
    * Decodes `steps` points on the straight line between the posterior means of a and b (each one example, [1, D] or
    * a row): returns the decoder means [steps, inputDim]. The ends are the reconstructions of a and b. For
-   * library-size models the library size is interpolated geometrically between the totals of a and b.
+   * library-size models the library size is interpolated geometrically between the totals of a and b. A conditional
+   * model interpolates with one row of `covariates`, used for both ends and every step.
    * @throws ShapeError when a or b is not exactly one example of width inputDim; ArgumentError for `steps` < 2, above
    *   {@link INFERENCE_LIMITS}.maxInterpolationSteps (2²⁰), or steps × inputDim above
    *   {@link INFERENCE_LIMITS}.maxOutputValues (2²⁸).
    */
-  interpolate(a: DataInput | tf.Tensor, b: DataInput | tf.Tensor, steps: number): tf.Tensor2D {
+  interpolate(
+    a: DataInput | tf.Tensor,
+    b: DataInput | tf.Tensor,
+    steps: number,
+    options: InterpolateOptions = {},
+  ): tf.Tensor2D {
     this.assertAlive();
+    checkInferenceOptions('interpolate', options);
     if (!Number.isInteger(steps) || steps < 2)
       throw new ArgumentError('steps', `VAE.interpolate: "steps" must be an integer >= 2, got ${showValue(steps)}`);
     if (steps > INFERENCE_LIMITS.maxInterpolationSteps) {
@@ -358,7 +464,9 @@ export class VAE implements Module, LatentVariableModel {
       );
     }
     checkOutputSize('VAE.interpolate', 'steps', steps, this.config.inputDim);
+    const cov = readCovariates(this.config.covariates, options.covariates, 1, 'VAE.interpolate');
     return tf.tidy(() => {
+      const c1 = cov && tf.tensor2d(cov.data, [1, cov.cols], 'float32');
       const ends = (
         [
           [a, 'a'],
@@ -377,10 +485,10 @@ export class VAE implements Module, LatentVariableModel {
       const [xa, xb] = ends as [tf.Tensor2D, tf.Tensor2D];
       const t = tf.reshape(tf.linspace(0, 1, steps), [steps, 1]);
       const along = (ua: tf.Tensor, ub: tf.Tensor) => tf.add(tf.mul(tf.sub(1, t), ua), tf.mul(t, ub));
-      const z = along(this.posterior(xa).mean(), this.posterior(xb).mean());
+      const z = along(this.posterior(xa, c1).mean(), this.posterior(xb, c1).mean());
       const logLibrary = (x: tf.Tensor) => tf.log(tf.maximum(tf.sum(x, 1, true), 1));
       const logLib = this.config.librarySize ? along(logLibrary(xa), logLibrary(xb)) : undefined;
-      return this.likelihoodFor(z, logLib).mean() as tf.Tensor2D;
+      return this.likelihoodFor(z, logLib, c1 && tf.tile(c1, [steps, 1])).mean() as tf.Tensor2D;
     });
   }
 
@@ -388,9 +496,10 @@ export class VAE implements Module, LatentVariableModel {
    * Averages of the ELBO terms over x (and the IWAE bound with `iwaeK` samples), evaluated in batches.
    * With `iwaeK`, a batch holds at most {@link INFERENCE_LIMITS}.maxIwaeValues decoded values (iwaeK × rows × the
    * widest decoder layer): `batchSize` shrinks to fit.
+   * A conditional model evaluates with the rows' `covariates` (one row per example).
    * @throws DataError / ShapeError for data that does not fit the model; ArgumentError for a bad `iwaeK` or
    *   `batchSize`, an `iwaeK` above {@link INFERENCE_LIMITS}.maxIwaeK (10000), or one whose single row is above
-   *   {@link INFERENCE_LIMITS}.maxIwaeValues.
+   *   {@link INFERENCE_LIMITS}.maxIwaeValues; the errors of the covariate rows (see `decode`).
    */
   async evaluate(x: DataInput | RowBatchSource, options: EvaluateOptions = {}): Promise<Evaluation> {
     this.assertAlive();
@@ -398,6 +507,7 @@ export class VAE implements Module, LatentVariableModel {
     // a source: the same batches and seeds, one matrix batch at a time
     if (isRowSource(x)) return evaluateSource(this, x, options, (m, o) => this.evaluate(m, o));
     const m = readData(x, this.config.inputDim, this.dataRules, 'x');
+    const cov = readCovariates(this.config.covariates, options.covariates, m.rows, 'VAE.evaluate');
     const batchSize = iwaeBatchSize('VAE.evaluate', options.batchSize ?? 256, options.iwaeK, this.config);
     const seed = options.seed ?? 0;
     const sums = { elbo: 0, reconstruction: 0, kl: 0, iwae: 0 };
@@ -405,7 +515,9 @@ export class VAE implements Module, LatentVariableModel {
       const rows = Math.min(batchSize, m.rows - start);
       const part = tf.tidy(() => {
         const xb = tf.tensor2d(m.data.subarray(start * m.cols, (start + rows) * m.cols), [rows, m.cols]);
-        const inputs = this.variationalInputs(xb);
+        const covariates =
+          cov && tf.tensor2d(cov.data.subarray(start * cov.cols, (start + rows) * cov.cols), [rows, cov.cols]);
+        const inputs = this.variationalInputs(xb, { covariates });
         const t = elbo(inputs, { seed: seed + start } satisfies ElboOptions);
         const out = [tf.sum(t.elbo), tf.sum(t.reconstruction), tf.sum(t.kl)];
         if (options.iwaeK) out.push(tf.sum(iwaeBound(inputs, { k: options.iwaeK, seed: seed + start + 1 })));
@@ -520,6 +632,7 @@ export class VAE implements Module, LatentVariableModel {
       return;
     }
     this.encoder.dispose();
+    this.covariateFeatures?.dispose();
     this.latent.dispose();
     this.decoder.dispose();
     this.likelihoodHead.dispose();
