@@ -111,6 +111,8 @@ export type ResolvedPrior =
 
 /** What a posterior family builds: h ↦ q(z|h), and its point summary for `encode`. */
 export interface PosteriorHead extends Module {
+  /** The head's layers (a `NormalHead`, `FlowPosteriorHead`, `DirichletHead`, …). */
+  readonly module: Module;
   /** q(z|h) for features h [n, width]; `step` is the training step (annealed temperatures), absent outside training. */
   posterior(h: tf.Tensor, step?: number): Distribution;
   /** The point summary `encode` returns, [n, d]: the mean where it has a closed form, else the image of the base mean. */
@@ -161,6 +163,7 @@ function head(
   pointSummary: (h: tf.Tensor) => tf.Tensor,
 ): PosteriorHead {
   return {
+    module,
     posterior,
     pointSummary,
     namedVariables: (prefix) => module.namedVariables(prefix),
@@ -250,9 +253,16 @@ export const POSTERIOR_FAMILIES = {
     priors: ['standard-normal', 'mixture'],
     resolve: (options, d) => {
       const o = optionsObject('posterior.flow', options, ['kind', 'steps', 'hiddenUnits']);
+      const kind = oneOf('posterior.flow.kind', o.kind, ['iaf', 'realnvp'] as const, 'iaf');
+      if (kind === 'realnvp' && d < 2) {
+        throw new ArgumentError(
+          'latentDim',
+          `VAE: a realnvp flow couples halves of z: it needs "latentDim" ≥ 2, got ${d}`,
+        );
+      }
       return {
         flow: {
-          kind: oneOf('posterior.flow.kind', o.kind, ['iaf', 'realnvp'] as const, 'iaf'),
+          kind,
           steps: positiveInt('posterior.flow.steps', o.steps, 2, 64),
           hiddenUnits: widthList('posterior.flow.hiddenUnits', o.hiddenUnits, [Math.max(16, 2 * d)]),
         },
@@ -360,15 +370,29 @@ export const POSTERIOR_FAMILIES = {
 type FlowOptions = { kind: 'iaf' | 'realnvp'; steps: number; hiddenUnits: number[] };
 type RelaxedOptions = { temperature: { initial: number; minimum: number; rate: number } };
 
+/** The temperatures a relaxed latent accepts: below 0.01 the float32 Gumbel-softmax underflows to one-hot (NaN log q). */
+const TEMPERATURE_RANGE = [0.01, 100] as const;
+
+function temperatureValue(field: string, v: unknown, fallback: number): number {
+  const t = positiveNumber(field, v, fallback);
+  if (t < TEMPERATURE_RANGE[0] || t > TEMPERATURE_RANGE[1]) {
+    throw new ArgumentError(
+      field,
+      `VAE: "${field}" must be in [${TEMPERATURE_RANGE[0]}, ${TEMPERATURE_RANGE[1]}] (float32 Gumbel-softmax), got ${t}`,
+    );
+  }
+  return t;
+}
+
 function resolveTemperature(v: unknown): RelaxedOptions['temperature'] {
   const field = 'posterior.relaxedOneHot.temperature';
   if (typeof v === 'number') {
-    const t = positiveNumber(field, v, 1);
+    const t = temperatureValue(field, v, 1);
     return { initial: t, minimum: t, rate: 0 };
   }
   const o = optionsObject(field, v, ['initial', 'minimum', 'rate']);
-  const initial = positiveNumber(`${field}.initial`, o.initial, 1);
-  const minimum = positiveNumber(`${field}.minimum`, o.minimum, Math.min(0.5, initial));
+  const initial = temperatureValue(`${field}.initial`, o.initial, 1);
+  const minimum = temperatureValue(`${field}.minimum`, o.minimum, Math.min(0.5, initial));
   if (minimum > initial) {
     throw new ArgumentError(field, `VAE: "${field}.minimum" (${minimum}) must not exceed "initial" (${initial})`);
   }
