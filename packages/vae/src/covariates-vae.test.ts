@@ -298,6 +298,67 @@ describe('conditioning learns what the data does', () => {
   });
 });
 
+describe('fit with covariates', () => {
+  const x = Array.from({ length: 24 }, (_, i) => [i % 2, (i % 3) / 2, 0.5, -(i % 4) / 3]);
+  const covariates = { batch: x.map((_, i) => i % 2), dose: x.map((_, i) => i / 24), donor: x.map((_, i) => i % 3) };
+  const fitOptions = { epochs: 2, batchSize: 8, learningRate: 1e-2, seed: 0 };
+
+  it('trains with the covariates riding along, also through validationSplit and validationData', async () => {
+    const vae = conditional({ encodeCovariates: true });
+    const table = () => Float32Array.from(vae.namedVariables().get('covariates/2/embedding')!.dataSync());
+    const before = table();
+    const a = await vae.fit(x, { ...fitOptions, covariates });
+    expect(a.epochs.map((e) => Number.isFinite(e.loss))).toEqual([true, true]);
+    // the embedding trains with the rest
+    expect(table()).not.toEqual(before);
+    const b = await vae.fit(x, { ...fitOptions, covariates, validationSplit: 0.25 });
+    expect(Number.isFinite(b.epochs[1]!.valLoss!)).toBe(true);
+    const c = await vae.fit(x, {
+      ...fitOptions,
+      covariates: Object.values(covariates)[0]!.map((_, i) => [
+        covariates.batch[i]!,
+        covariates.dose[i]!,
+        covariates.donor[i]!,
+      ]),
+      validationData: x.slice(0, 4),
+      validationCovariates: [
+        [0, 0, 0],
+        [1, 0, 1],
+        [0, 1, 2],
+        [1, 1, 0],
+      ],
+    });
+    expect(Number.isFinite(c.epochs[1]!.valLoss!)).toBe(true);
+    vae.dispose();
+  });
+
+  it('bad covariates are typed errors before any step: the weights stay as they were', async () => {
+    const vae = conditional();
+    const plain = new VAE({ inputDim: 4, latentDim: 2, hiddenUnits: 8 });
+    const weights = weightValues(vae);
+    const cases: [VAE, object, RegExp][] = [
+      [vae, {}, /conditioned on covariates \(batch, dose, donor\)/],
+      [
+        vae,
+        { covariates: { ...covariates, batch: covariates.batch.map((b) => b * 2) } },
+        /"batch" \(column 0\) at row 1 is level 2/,
+      ],
+      [vae, { covariates: { batch: [0], dose: [0], donor: [0] } }, /has 1 rows, but there are 24 examples/],
+      [vae, { covariate: covariates }, /did you mean 'covariates'/],
+      [vae, { covariates, validationCovariates: [[0, 0, 0]] }, /"validationCovariates" belong to "validationData"/],
+      [vae, { covariates, validationData: x.slice(0, 2) }, /conditioned on covariates/],
+      [plain, { covariates }, /declares no covariates/],
+    ];
+    for (const [model, options, message] of cases) {
+      await expect(model.fit(x, { ...fitOptions, ...options })).rejects.toThrow(message);
+      await expect(model.fit(x, { ...fitOptions, ...options })).rejects.toBeInstanceOf(VariaError);
+    }
+    expectSameWeights(weightValues(vae), weights);
+    vae.dispose();
+    plain.dispose();
+  });
+});
+
 describe('save/load', () => {
   it('round-trips the covariate declarations, the embeddings and the conditional decoder', async () => {
     const vae = conditional({ encodeCovariates: true, injectCovariates: 'first' });

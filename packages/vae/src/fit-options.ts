@@ -1,3 +1,4 @@
+import type { CovariateInput } from './covariates.js';
 import type { DataInput } from './data.js';
 import type { BatchLogs, TrainingLog } from './trainer/callback.js';
 import type { TrainingHistory } from './trainer/trainer.js';
@@ -21,12 +22,20 @@ export interface BatchInfo extends BatchLogs {
 
 /**
  * Options of `VAE.fit`: the Trainer's options ({@link TrainerOptions}) with the validation data given as rows, a
- * matrix or a tensor (checked like the training data).
+ * matrix or a tensor (checked like the training data), and the covariate rows of a conditional model.
  */
-export interface FitOptions extends TrainerOptions<EpochLog, DataInput, BatchInfo> {}
+export interface FitOptions extends TrainerOptions<EpochLog, DataInput, BatchInfo> {
+  /**
+   * Conditional models: the covariate rows of the training data, one per example (see {@link CovariateInput}).
+   * They travel with their rows through shuffling and `validationSplit` (batch field `covariates`).
+   */
+  covariates?: CovariateInput;
+  /** Conditional models: the covariate rows of `validationData`, one per example. */
+  validationCovariates?: CovariateInput;
+}
 
 /** The result of `VAE.fit`. */
 export interface History extends TrainingHistory<EpochLog> {}
 
 /** Every option `fit` knows (an unknown key is an ArgumentError with a "did you mean" hint). */
-export const FIT_OPTION_NAMES = TRAINER_OPTION_NAMES;
+export const FIT_OPTION_NAMES = [...TRAINER_OPTION_NAMES, 'covariates', 'validationCovariates'] as const;

@@ -107,6 +107,9 @@ const optionValue: Record<keyof FitOptions, fc.Arbitrary<unknown>> = {
   checkpointDir: fc.constantFrom<unknown>('', 3, null, '<tmp>'),
   resumeFrom: fc.constantFrom<unknown>('', 3, '<tmp>/missing'),
   callbacks: fc.constantFrom<unknown>([], [{}], [{ onEpochEnd: () => undefined }], [{ onEpochEnd: 3 }], [null], 3, {}),
+  // the models here declare no covariates: any value is an ArgumentError (covariates-vae.test.ts covers conditional fits)
+  covariates: fc.oneof(fc.constantFrom<unknown>([[0]], { batch: [0] }), anyValue),
+  validationCovariates: fc.oneof(fc.constantFrom<unknown>([[0]]), anyValue),
 };
 
 /** Options that are all in range (paths aside), so that a good share of the runs train. */

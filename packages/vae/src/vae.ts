@@ -18,6 +18,7 @@ import { isRowSource, type RowBatchSource } from './sources/row-batch-source.js'
 import { encodeSource, evaluateSource, trainOnSource } from './sources/source-inference.js';
 import { LatentModule } from './latent.js';
 import { type CovariateInput, readCovariates } from './covariates.js';
+import { fitCovariates } from './covariates-fit.js';
 import { applyHidden, type ConditionedMLP, CovariateFeatures, hiddenNetwork } from './covariates-network.js';
 import {
   checkInferenceOptions,
@@ -559,8 +560,18 @@ export class VAE implements Module, LatentVariableModel {
             : undefined,
       };
       // a sparse, random-access or stream source trains batch by batch, checked as it comes
-      if (isRowSource(data)) return await trainOnSource(this, data, options, control);
-      return await trainModel(this, data, options, control);
+      if (isRowSource(data)) {
+        if (this.config.covariates.length > 0) {
+          throw new ArgumentError(
+            'data',
+            'VAE.fit: a conditional model trains on in-memory data (rows, a Matrix or a tensor) with { covariates }; batch sources do not carry covariates',
+          );
+        }
+        return await trainOnSource(this, data, options, control);
+      }
+      // a conditional model's covariate rows ride along with their examples (batch field `covariates`)
+      const split = fitCovariates(this.config, data, options);
+      return await trainModel(this, data, split.options, control, split.fields);
     } finally {
       this.training = false;
       if (this.disposeRequested) this.dispose();
