@@ -7,7 +7,18 @@ export {
   type LibrarySizeOption,
   type Evaluation,
 } from './vae.js';
-export { INFERENCE_LIMITS } from './inference-options.js';
+export { INFERENCE_LIMITS, type InterpolateOptions, type ReconstructOptions } from './inference-options.js';
+export {
+  type CategoricalEncoding,
+  type CovariateInjection,
+  type CovariateInput,
+  type CovariateSpec,
+  type ResolvedCovariate,
+  COVARIATE_LIMITS,
+  readCovariates,
+  resolveCovariates,
+} from './covariates.js';
+export { ConditionedMLP, type ConditionedMLPOptions, CovariateFeatures } from './covariates-network.js';
 export {
   type VAEConfig,
   type ResolvedVAEConfig,
