@@ -97,7 +97,17 @@ export async function writeFileDurable(dir: string, file: FileToWrite): Promise<
 export interface Cleanup {
   /** Whether `name` is a file of this format (e.g. `weights-<hash>.bin`) that may be removed when unreferenced. */
   removable(name: string): boolean;
+  /**
+   * The files a document of this format names (e.g. a `model.json`'s weight files); throws for one it cannot read.
+   * When given, only files that a save wrote or replaced are ever removed — those named by the previous document,
+   * or by the journal of a save killed before its cleanup — never another file that merely looks like one (a user's
+   * stray `weights-<hash>.bin`). Without it, every unreferenced `removable` file is removed.
+   */
+  referencedBy?(document: string): string[];
 }
+
+/** The journal of a save in progress: a temporary file (so it names its writer) listing the files the save touches. */
+const journalPrefix = (document: string): string => `.${document}-journal.tmp-`;
 
 /**
  * Saves a document and the files it refers to into `dir` (created if needed): first `files`, each durably under its
@@ -113,9 +123,94 @@ export async function commitFiles(
   const { path } = await nodeFs();
   const created = await makeDirectories(dir);
   if (created !== undefined) await syncDirectory(path.dirname(created));
+  const keep = new Set([document.name, ...files.map((f) => f.name)]);
+  // With `referencedBy`, before any file gets its final name: a durable journal of the files this save adds and of
+  // those named by the document it replaces, so that a save killed at any later instant tells the next one what it
+  // may remove (the cleanup removes the journal last).
+  const previous = cleanup.referencedBy ? await readReferences(path.join(dir, document.name), cleanup) : [];
+  if (cleanup.referencedBy)
+    await writeTemporaryDurable(dir, journalPrefix(document.name), JSON.stringify([...keep, ...previous]));
   for (const file of files) await writeFileDurable(dir, file);
   await writeFileDurable(dir, document);
-  await removeOrphans(dir, new Set([document.name, ...files.map((f) => f.name)]), cleanup);
+  if (cleanup.referencedBy) await removeJournaled(dir, keep, new Set(previous), journalPrefix(document.name), cleanup);
+  else await removeOrphans(dir, keep, cleanup);
+}
+
+/** The files named by the document (or, with `isJournal`, the journal) at `file`; none when it is absent or unreadable. */
+async function readReferences(file: string, cleanup: Cleanup, isJournal = false): Promise<string[]> {
+  const { fs } = await nodeFs();
+  try {
+    const text = await fs.readFile(file, 'utf8');
+    const names: unknown = isJournal ? JSON.parse(text) : cleanup.referencedBy!(text);
+    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Writes `text` durably to a new temporary file `<prefix><pid>-<random>` (never renamed: a temporary file's name says
+ * which process wrote it). */
+async function writeTemporaryDurable(dir: string, prefix: string, text: string): Promise<void> {
+  const { fs, path } = await nodeFs();
+  const file = path.join(dir, `${prefix}${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  inFlight.add(file);
+  try {
+    const handle = await fs.open(file, 'wx');
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    step('write journal');
+    await syncDirectory(dir);
+  } catch (e) {
+    await fs.rm(file, { force: true }).catch(() => undefined);
+    throw e;
+  } finally {
+    inFlight.delete(file);
+  }
+}
+
+async function removeFile(full: string, name: string): Promise<void> {
+  const { fs } = await nodeFs();
+  await fs.rm(full, { force: true }).catch(() => undefined);
+  step(`unlink ${name}`);
+}
+
+/**
+ * After a commit with `referencedBy`: removes the files that this save replaced (`replaced`) or that the journals of
+ * killed saves list, unless the new document names them (`keep`) — only files `cleanup` declares removable — then
+ * those journals and the temporary files of dead writers. A file no save of this directory wrote is never touched.
+ */
+async function removeJournaled(
+  dir: string,
+  keep: Set<string>,
+  replaced: Set<string>,
+  prefix: string,
+  cleanup: Cleanup,
+): Promise<void> {
+  const { fs, path } = await nodeFs();
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const orphans = names.filter((name) => isOrphanTemp(path.join(dir, name), name));
+  for (const name of orphans.filter((n) => n.startsWith(prefix)))
+    for (const listed of await readReferences(path.join(dir, name), cleanup, true)) replaced.add(listed);
+  for (const name of names) {
+    if (replaced.has(name) && !keep.has(name) && cleanup.removable(name)) await removeFile(path.join(dir, name), name);
+  }
+  for (const name of orphans) await removeFile(path.join(dir, name), name);
+}
+
+/** Whether `name` is a temporary file of this module whose writer is gone (or is this process, not writing it now). */
+function isOrphanTemp(full: string, name: string): boolean {
+  const temp = TEMP_FILE.exec(name);
+  const writer = Number(temp?.[1]);
+  return temp !== null && !inFlight.has(full) && (writer === process.pid || !processIsAlive(writer));
 }
 
 /**
@@ -159,12 +254,6 @@ export async function removeOrphans(dir: string, keep: Set<string>, cleanup: Cle
   }
   for (const name of names) {
     const full = path.join(dir, name);
-    const temp = TEMP_FILE.exec(name);
-    const writer = Number(temp?.[1]);
-    const orphanTemp = temp !== null && !inFlight.has(full) && (writer === process.pid || !processIsAlive(writer));
-    if (orphanTemp || (!keep.has(name) && cleanup.removable(name))) {
-      await fs.rm(full, { force: true }).catch(() => undefined);
-      step(`unlink ${name}`);
-    }
+    if (isOrphanTemp(full, name) || (!keep.has(name) && cleanup.removable(name))) await removeFile(full, name);
   }
 }

@@ -152,7 +152,9 @@ const HASHED_WEIGHT_FILE = /^weights-[0-9a-f]{16}\.bin$/;
  * Saves a model into directory `dir` (created if needed), crash-safely: the weights go to a new content-addressed
  * file `weights-<hash>.bin` (written to a temporary file, fsync'd, renamed, directory fsync'd), then `model.json` —
  * naming that file — replaces the old one by one rename (the commit), then the previous weight file and temporary
- * files of crashed saves are removed. A kill at any instant leaves the previous model or the new one.
+ * files of crashed saves are removed (a journal written before the first rename lists them; other files in `dir`,
+ * such as a stray `weights-<hash>.bin` no save wrote, are left alone). A kill at any instant leaves the previous
+ * model or the new one.
  * @throws ArgumentError naming `dir` when it cannot be written (a file in the way, no permission); SerializationError
  *   for other write failures.
  */
@@ -181,6 +183,8 @@ export async function writeModelDir(dir: string, artifacts: ModelArtifacts): Pro
       {
         removable: (name) =>
           HASHED_WEIGHT_FILE.test(name) || (name === 'weights.bin' && previousFile === 'weights.bin'),
+        // only weight files a save wrote or replaced are removed, never a stray file that merely looks like one
+        referencedBy: (text) => (JSON.parse(text) as SavedModelJson).weightsManifest.flatMap((group) => group.paths),
       },
     );
   } catch (e) {
