@@ -36,9 +36,10 @@ export interface Baseline {
   compute(input: BaselineInput): BaselineOutput;
   /**
    * The non-trainable state the baseline updates (e.g. a moving average), by name: a trainer saves it in checkpoints
-   * and rolls it back with the weights, so a resumed run continues exactly. Absent or empty for a stateless baseline.
+   * and rolls it back with the weights, so a resumed run continues exactly. Names start with `prefix/` when a prefix is
+   * given. Absent or empty for a stateless baseline.
    */
-  stateVariables?(): Map<string, tf.Variable>;
+  stateVariables?(prefix?: string): Map<string, tf.Variable>;
 }
 
 /** Options of {@link MovingAverageBaseline}. */
@@ -83,11 +84,12 @@ export class MovingAverageBaseline implements Baseline {
     return this.steps;
   }
 
-  /** The running average m_t and its weight 1 − ρ^t, as `average` and `weight`. */
-  stateVariables(): Map<string, tf.Variable> {
+  /** The running average m_t and its weight 1 − ρ^t, as `average` and `weight` (after `prefix/` when given). */
+  stateVariables(prefix?: string): Map<string, tf.Variable> {
+    const name = (k: string): string => (prefix ? `${prefix}/${k}` : k);
     return new Map([
-      ['average', this.average],
-      ['weight', this.weight],
+      [name('average'), this.average],
+      [name('weight'), this.weight],
     ]);
   }
 
@@ -192,9 +194,9 @@ export class LearnedBaseline implements Baseline {
     return { value: tf.add(c, stopGradient(b)), loss };
   }
 
-  /** The centering average's state (`centering/average`, `centering/weight`); empty without centering. */
-  stateVariables(): Map<string, tf.Variable> {
-    return new Map([...(this.centering?.stateVariables() ?? [])].map(([k, v]) => [`centering/${k}`, v]));
+  /** The centering average's state (`centering/average`, `centering/weight`, after `prefix/`); empty without centering. */
+  stateVariables(prefix?: string): Map<string, tf.Variable> {
+    return this.centering?.stateVariables(prefix ? `${prefix}/centering` : 'centering') ?? new Map();
   }
 
   /** Frees the centering average. */
