@@ -6,6 +6,7 @@
  * Flags: --backend auto|node-gpu|node|wasm-native|wasm|wasm-threaded|cpu   --only name[,name]   --baselines key[,key]
  *        --quick (small sizes, a smoke run)   --no-torch   --no-threaded   --no-plain   --no-memory   --out FILE
  *        --rounds N (varia and PyTorch 1 thread alternated N times, median of the per-pair ratios; default 3, quick 1)
+ *        --no-browser (skip the playground page's MNIST run in headless Chromium, apps/playground/scripts/browser-bench.mjs)
  *
  * On wasm-native (the default where @varia/native-kernels works), varia and the tf.layers version are also run on
  * plain wasm in a child process of the same run, as the baselines `varia_plain_wasm` and `tf_layers_plain_wasm`.
@@ -29,6 +30,7 @@ import {
   speedupCpu,
   type WorkloadResult,
 } from './report.js';
+import { type BrowserResult, formatBrowser, runBrowserBench } from './browser.js';
 import { interleavedRounds, median } from './rounds.js';
 import { probeTorch, runTorch } from './torch.js';
 import {
@@ -59,6 +61,7 @@ interface Args {
   threaded: boolean;
   plain: boolean;
   memory: boolean;
+  browser: boolean;
   out: string;
   /** Interleaved varia/PyTorch pairs per workload (undefined: 3, or 1 with --quick). */
   rounds?: number;
@@ -76,6 +79,7 @@ function parseArgs(argv: string[]): Args {
     threaded: true,
     plain: true,
     memory: true,
+    browser: true,
     out: DEFAULT_OUT,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -102,6 +106,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-threaded') args.threaded = false;
     else if (a === '--no-plain') args.plain = false;
     else if (a === '--no-memory') args.memory = false;
+    else if (a === '--no-browser') args.browser = false;
     else if (a === '--out') args.out = value();
     else if (a === '--rounds') {
       const n = Number(value());
@@ -513,6 +518,12 @@ async function main(): Promise<void> {
     wasmThreaded = 'skipped' in r ? r : { ...r, workaround: 'see apps/playground/src/wasm-threads.ts' };
   }
 
+  let browser: BrowserResult | { skipped: string } | undefined;
+  if (args.browser && args.only.has('mnist-vae-train')) {
+    log('browser: the playground page trains MNIST in headless Chromium, and the same run in Node');
+    browser = runBrowserBench(q);
+  }
+
   const doc = {
     schema: 1,
     date: new Date().toISOString(),
@@ -546,6 +557,7 @@ async function main(): Promise<void> {
     memory,
     ...(plainWasm !== undefined ? { plain_wasm: plainWasm } : {}),
     ...(wasmThreaded !== undefined ? { experimental_wasm_threaded: wasmThreaded } : {}),
+    ...(browser !== undefined ? { browser } : {}),
     total_seconds: (Date.now() - started) / 1000,
   };
   mkdirSync(dirname(args.out), { recursive: true });
@@ -572,6 +584,7 @@ async function main(): Promise<void> {
   if (threadedRow) lines.push('', 'experimental, multithreaded wasm (see README):', formatTable([threadedRow]));
   else if (wasmThreaded)
     lines.push('', `experimental multithreaded wasm: ${(wasmThreaded as { skipped?: string }).skipped}`);
+  if (browser) lines.push('', ...formatBrowser(browser));
   if (memory) {
     const e1 = memory.epoch_1 as { numTensors: number; numBytes: number };
     const e10 = memory.epoch_10 as { numTensors: number; numBytes: number } | undefined;
