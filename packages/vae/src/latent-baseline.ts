@@ -1,30 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { stopGradient } from '@varia/distributions';
 import { collectVariables, Dense, type Initializer, type Module } from '@varia/layers';
-import { type Baseline, type BaselineInput, type BaselineOutput, LearnedBaseline } from '@varia/losses';
-
-/** Decay ρ of the moving average of the learning signal. */
-const DECAY = 0.9;
+import { type Baseline, LearnedBaseline, MovingAverageBaseline } from '@varia/losses';
 
 /**
- * The score-function baseline of a Poisson-latent VAE, with its state in variables (so checkpoints, resume and the
- * divergence guard's roll-back carry it):
+ * The score-function baseline of a Poisson-latent VAE, built from `@varia/losses`' baselines (their state lives in
+ * variables, so checkpoints, resume and the divergence guard's roll-back carry it):
  *
- * - `'moving-average'`: b = m_{t−1}/(1 − ρ^{t−1}) (0 at the first step), m_t = ρ m_{t−1} + (1 − ρ) mean(f_t), ρ = 0.9;
- * - `'learned'` (NVIL, Mnih & Gregor 2014): b(x) = m + b_ψ(x), b_ψ a 32-unit ReLU network on the encoder's input,
- *   trained by the squared error (f − b(x))² (entering the loss as L − ⊥L: zero in value).
+ * - `'moving-average'`: {@link MovingAverageBaseline} (ρ = 0.9, bias-corrected);
+ * - `'learned'` (NVIL, Mnih & Gregor 2014): {@link LearnedBaseline} with its centering moving average and b_ψ(x) a
+ *   32-unit ReLU network on the encoder's input, trained by the squared error of the learning signal.
  *
  * b never depends on the sample it is subtracted from, so the gradient stays unbiased.
  */
-export class LatentBaseline implements Baseline, Module {
-  readonly name: 'moving-average' | 'learned';
-  /** The moving average m of the signal (state). */
-  readonly average: tf.Variable;
-  /** How many steps updated m (state; a float for `tf.pow`). */
-  readonly updates: tf.Variable;
+export class LatentBaseline implements Module {
+  /** The baseline the objective uses. */
+  readonly baseline: Baseline & { stateVariables(prefix?: string): Map<string, tf.Variable>; dispose(): void };
   /** NVIL's network b_ψ (learned baseline only). */
   readonly network?: { hidden: Dense; out: Dense };
-  private readonly learned?: LearnedBaseline;
 
   constructor(options: {
     kind: 'moving-average' | 'learned';
@@ -33,47 +25,22 @@ export class LatentBaseline implements Baseline, Module {
     init: Initializer;
     seed: number;
   }) {
-    this.name = options.kind;
-    const zero = tf.scalar(0);
-    this.average = tf.variable(zero, false);
-    this.updates = tf.variable(zero, false);
-    zero.dispose(); // the variables keep their own references to the data
-    if (options.kind === 'learned') {
-      const hidden = new Dense({
-        inputDim: options.dataDim,
-        units: 32,
-        activation: 'relu',
-        init: options.init,
-        seed: options.seed,
-      });
-      const out = new Dense({ inputDim: 32, units: 1, init: 'zeros', seed: options.seed + 1 });
-      this.network = { hidden, out };
-      this.learned = new LearnedBaseline({
-        predict: (x) => tf.add(tf.reshape(out.apply(hidden.apply(options.transform(x))), [-1]), this.current()),
-        centering: false,
-      });
+    if (options.kind === 'moving-average') {
+      this.baseline = new MovingAverageBaseline();
+      return;
     }
-  }
-
-  /** The bias-corrected moving average (0 before the first update), without gradient. */
-  private current(): tf.Tensor {
-    return tf.tidy(() => {
-      const corrected = tf.div(this.average, tf.sub(1, tf.pow(DECAY, tf.maximum(this.updates, 1))));
-      return tf.where(tf.greater(this.updates, 0), corrected, tf.zerosLike(corrected));
+    const hidden = new Dense({
+      inputDim: options.dataDim,
+      units: 32,
+      activation: 'relu',
+      init: options.init,
+      seed: options.seed,
     });
-  }
-
-  compute(input: BaselineInput): BaselineOutput {
-    const out = this.learned ? this.learned.compute(input) : { value: this.current() };
-    // update after reading: b never sees the current step's signal
-    const next = tf.tidy(() =>
-      tf.add(tf.mul(this.average, DECAY), tf.mul(tf.mean(stopGradient(input.signal)), 1 - DECAY)),
-    );
-    const count = tf.tidy(() => tf.add(this.updates, 1));
-    this.average.assign(next);
-    this.updates.assign(count);
-    tf.dispose([next, count]);
-    return out;
+    const out = new Dense({ inputDim: 32, units: 1, init: 'zeros', seed: options.seed + 1 });
+    this.network = { hidden, out };
+    this.baseline = new LearnedBaseline({
+      predict: (x) => tf.reshape(out.apply(hidden.apply(options.transform(x))), [-1]),
+    });
   }
 
   /** The trainable variables of b_ψ (`hidden/…`, `out/…`); none for the moving average. */
@@ -89,17 +56,13 @@ export class LatentBaseline implements Baseline, Module {
       : new Map();
   }
 
-  /** The state variables: `average` and `updates`. */
+  /** The baseline's state variables (its moving average), under `prefix/`. */
   stateVariables(prefix: string): Map<string, tf.Variable> {
-    return new Map([
-      [`${prefix}/average`, this.average],
-      [`${prefix}/updates`, this.updates],
-    ]);
+    return this.baseline.stateVariables(prefix);
   }
 
   dispose(): void {
-    this.average.dispose();
-    this.updates.dispose();
+    this.baseline.dispose();
     this.network?.hidden.dispose();
     this.network?.out.dispose();
   }

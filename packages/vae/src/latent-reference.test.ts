@@ -218,7 +218,7 @@ describe('log q(z|h) against independent references', () => {
 
   it('poisson: Σ z log λ − λ − log z!, λ = exp(clip(hW + b, −6, 4)); the mean is λ', () => {
     const m = latent({ posterior: 'poisson' }, 3);
-    const head = m.head.module as { layer: Dense };
+    const head = m.head.module as unknown as { layer: Dense };
     const h = features(4);
     const q = m.posterior(h);
     const z = q.sample([], { seed: 5 });

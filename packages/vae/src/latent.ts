@@ -91,7 +91,7 @@ export class LatentModule implements Module {
             init,
             seed: options.priorSeed + 1,
           });
-          this.baselineOption = this.baseline;
+          this.baselineOption = this.baseline.baseline;
         } else this.baselineOption = kind;
       }
     } catch (e) {
