@@ -5,6 +5,7 @@
  *
  * Flags: --backend auto|node-gpu|node|wasm-native|wasm|wasm-threaded|cpu   --only name[,name]   --baselines key[,key]
  *        --quick (small sizes, a smoke run)   --no-torch   --no-threaded   --no-plain   --no-memory   --out FILE
+ *        --sparse-rows N (rows of the sparse-1m matrix: default 100,000, 10,000 with --quick; full size 1,000,000)
  *        --rounds N (varia and PyTorch 1 thread alternated N times, median of the per-pair ratios; default 3, quick 1)
  *        --no-browser (skip the playground page's MNIST run in headless Chromium, apps/playground/scripts/browser-bench.mjs)
  *
@@ -32,6 +33,7 @@ import {
 } from './report.js';
 import { type BrowserResult, formatBrowser, runBrowserBench } from './browser.js';
 import { interleavedRounds, median } from './rounds.js';
+import { formatSparse, sparseRowsFlag, sparseWorkloadInChild } from './sparse-workload.js';
 import { probeTorch, runTorch } from './torch.js';
 import {
   MNIST_SHAPE,
@@ -49,7 +51,13 @@ import {
   variaTrain,
 } from './workloads.js';
 
-const WORKLOADS = ['mnist-vae-train', 'mnist-vae-train-poisson', 'mnist-vae-encode', 'toy2d-seed'] as const;
+const WORKLOADS = [
+  'mnist-vae-train',
+  'mnist-vae-train-poisson',
+  'mnist-vae-encode',
+  'toy2d-seed',
+  'sparse-1m',
+] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
 interface Args {
@@ -61,6 +69,8 @@ interface Args {
   threaded: boolean;
   plain: boolean;
   memory: boolean;
+  /** Rows of the sparse-1m matrix (default 100,000; 10,000 with --quick; the full size is 1,000,000). */
+  sparseRows?: number;
   browser: boolean;
   out: string;
   /** Interleaved varia/PyTorch pairs per workload (undefined: 3, or 1 with --quick). */
@@ -106,6 +116,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-threaded') args.threaded = false;
     else if (a === '--no-plain') args.plain = false;
     else if (a === '--no-memory') args.memory = false;
+    else if (a === '--sparse-rows') args.sparseRows = sparseRowsFlag(value());
     else if (a === '--no-browser') args.browser = false;
     else if (a === '--out') args.out = value();
     else if (a === '--rounds') {
@@ -524,6 +535,14 @@ async function main(): Promise<void> {
     browser = runBrowserBench(q);
   }
 
+  // sparse-1m (data larger than memory) in its own process, for its own peak RSS; children of this run skip it
+  let sparse: ReturnType<typeof sparseWorkloadInChild> | undefined;
+  if (args.only.has('sparse-1m') && args.memory) {
+    const rows = args.sparseRows ?? (q ? 10_000 : 100_000);
+    log(`sparse-1m: a Poisson VAE on a synthetic ${rows}-row × 2000 count matrix from a source (child process)`);
+    sparse = sparseWorkloadInChild(rows, args.backend, 3_600_000);
+  }
+
   const doc = {
     schema: 1,
     date: new Date().toISOString(),
@@ -555,6 +574,7 @@ async function main(): Promise<void> {
     rounds,
     workloads,
     memory,
+    ...(sparse !== undefined ? { sparse_1m: sparse } : {}),
     ...(plainWasm !== undefined ? { plain_wasm: plainWasm } : {}),
     ...(wasmThreaded !== undefined ? { experimental_wasm_threaded: wasmThreaded } : {}),
     ...(browser !== undefined ? { browser } : {}),
@@ -600,6 +620,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (sparse) lines.push('', formatSparse(sparse));
   lines.push(
     '',
     `GPU: ${doc.gpu}`,
