@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, ShapeError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import { LayersModelNetwork } from './layers-model-network.js';
-import { conv2dFilterGradient } from './layers-model-kernels.js';
+import { conv2dFilterGradient, conv2dInputGradient } from './layers-model-kernels.js';
 import { isNetwork } from './network.js';
 
 const seeded = (seed: number) => ({ kernelInitializer: tfl.initializers.glorotUniform({ seed }) });
@@ -172,7 +172,7 @@ describe('LayersModelNetwork', () => {
   });
 });
 
-describe('conv2dFilterGradient', () => {
+describe('conv2dFilterGradient and conv2dInputGradient', () => {
   type Shape4 = [number, number, number, number];
   const cases: [Shape4, Shape4, number | [number, number], 'same' | 'valid'][] = [
     [[2, 7, 7, 3], [3, 3, 3, 4], 2, 'same'],
@@ -180,26 +180,46 @@ describe('conv2dFilterGradient', () => {
     [[1, 6, 5, 2], [2, 3, 2, 2], [1, 2], 'valid'],
     [[3, 5, 5, 1], [5, 5, 1, 2], 1, 'same'],
     [[2, 9, 9, 2], [4, 4, 2, 2], 3, 'valid'],
+    [[2, 8, 7, 3], [4, 3, 3, 2], [2, 3], 'same'],
+    [[1, 10, 10, 1], [2, 2, 1, 3], 2, 'valid'],
   ];
-  it.each(cases)('matches tfjs-cpu Conv2DBackpropFilter for x %j, filter %j, strides %j, %s', (xs, fs, s, pad) => {
-    tf.tidy(() => {
-      const x = tf.randomNormal(xs, 0, 1, 'float32', 1) as tf.Tensor4D;
-      const filterShape = fs;
-      const outShape = tf.conv2d(x, tf.zeros(filterShape) as tf.Tensor4D, s, pad).shape;
-      const dy = tf.randomNormal(outShape, 0, 1, 'float32', 2) as tf.Tensor4D;
-      const expected = (
-        tf
-          .engine()
-          .runKernel(
-            tf.Conv2DBackpropFilter,
-            { x, dy },
-            { strides: s, pad, dataFormat: 'NHWC', filterShape },
-          ) as tf.Tensor
-      ).dataSync();
-      const actual = conv2dFilterGradient(x, dy, filterShape, s, pad);
-      expect(actual.shape).toEqual(filterShape);
-      const got = actual.dataSync();
-      for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 4);
-    });
-  });
+  it.each(cases)(
+    'matches tfjs-cpu Conv2DBackpropFilter and Conv2DBackpropInput for x %j, filter %j, strides %j, %s',
+    (xs, fs, s, pad) => {
+      tf.tidy(() => {
+        const x = tf.randomNormal(xs, 0, 1, 'float32', 1) as tf.Tensor4D;
+        const filterShape = fs;
+        const outShape = tf.conv2d(x, tf.zeros(filterShape) as tf.Tensor4D, s, pad).shape;
+        const dy = tf.randomNormal(outShape, 0, 1, 'float32', 2) as tf.Tensor4D;
+        const expected = (
+          tf
+            .engine()
+            .runKernel(
+              tf.Conv2DBackpropFilter,
+              { x, dy },
+              { strides: s, pad, dataFormat: 'NHWC', filterShape },
+            ) as tf.Tensor
+        ).dataSync();
+        const actual = conv2dFilterGradient(x, dy, filterShape, s, pad);
+        expect(actual.shape).toEqual(filterShape);
+        const got = actual.dataSync();
+        for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 4);
+        // the input gradient, against the cpu kernel
+        const filter = tf.randomNormal(filterShape, 0, 1, 'float32', 3) as tf.Tensor4D;
+        const dx = (
+          tf
+            .engine()
+            .runKernel(
+              tf.Conv2DBackpropInput,
+              { dy, filter },
+              { strides: s, pad, dataFormat: 'NHWC', inputShape: x.shape },
+            ) as tf.Tensor
+        ).dataSync();
+        const ours = conv2dInputGradient(x.shape, dy, filter, s, pad);
+        expect(ours.shape).toEqual(x.shape);
+        const mine = ours.dataSync();
+        for (let i = 0; i < dx.length; i++) expect(mine[i]).toBeCloseTo(dx[i]!, 4);
+      });
+    },
+  );
 });
