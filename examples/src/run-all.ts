@@ -12,6 +12,7 @@ export const EXAMPLES = [
   'gaussian-mixture-vae',
   'semi-supervised-m2',
   'flow-posterior',
+  'hierarchical-vae',
 ] as const;
 
 let failed = 0;

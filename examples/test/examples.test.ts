@@ -63,4 +63,11 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     expect(run.result.reloadedEqual).toBe(true);
     expect(run.result.lastLoss as number).toBeLessThan(run.result.firstLoss as number);
   });
+
+  it('hierarchical-vae: a user-written two-layer VAE trains on the Trainer (validation, early stopping, checkpoint)', async () => {
+    const run = await runExample('hierarchical-vae');
+    expectOk(run);
+    expect(run.result.bestValLoss as number).toBeLessThan(run.result.firstValLoss as number);
+    expect(run.result.bestEpoch as number).toBeGreaterThanOrEqual(1);
+  });
 });
