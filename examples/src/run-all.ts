@@ -12,6 +12,7 @@ export const EXAMPLES = [
   'gaussian-mixture-vae',
   'semi-supervised-m2',
   'flow-posterior',
+  'topic-model',
   'hierarchical-vae',
 ] as const;
 

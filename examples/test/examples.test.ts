@@ -64,6 +64,15 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     expect(run.result.lastLoss as number).toBeLessThan(run.result.firstLoss as number);
   });
 
+  it('topic-model: logistic-normal and Dirichlet latents recover the known topics (best-match cosine)', async () => {
+    const run = await runExample('topic-model');
+    expectOk(run);
+    for (const name of ['logisticNormal', 'dirichlet']) {
+      expect(run.result[`${name}MeanCosine`] as number).toBeGreaterThan(0.9);
+      expect(run.result[`${name}MeanCosine`] as number).toBeGreaterThan(run.result[`${name}InitialCosine`] as number);
+    }
+  });
+
   it('hierarchical-vae: a user-written two-layer VAE trains on the Trainer (validation, early stopping, checkpoint)', async () => {
     const run = await runExample('hierarchical-vae');
     expectOk(run);
