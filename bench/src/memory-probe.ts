@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import type { WorkloadMemory } from './report.js';
 
 /** The process's peak resident set in bytes: `VmHWM` of `/proc/self/status` on Linux, else `resourceUsage().maxRSS`. */
 export function peakRssBytes(): number {
@@ -93,4 +94,22 @@ export class MemoryProbe {
       tf_num_tensors_start: this.startTensors,
     };
   }
+}
+
+/**
+ * What every bench workload records about memory (`WorkloadResult.memory`): the process's peak RSS so far,
+ * tf.memory() now, and — given the live tensor count at each epoch end of a fit — whether it stayed flat.
+ */
+export function memoryAfterRun(tensorsPerEpoch?: number[]): WorkloadMemory {
+  const t = tf.memory();
+  const out: WorkloadMemory = {
+    peak_rss_bytes: peakRssBytes(),
+    tf_num_tensors: t.numTensors,
+    tf_num_bytes: t.numBytes,
+  };
+  if (tensorsPerEpoch) {
+    out.tensors_per_epoch = tensorsPerEpoch;
+    out.tensors_flat = tensorsPerEpoch.every((n) => n === tensorsPerEpoch[0]);
+  }
+  return out;
 }

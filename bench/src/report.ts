@@ -46,6 +46,20 @@ export interface WorkloadResult extends Figures {
   ratios: Record<string, number | undefined>;
   /** varia and PyTorch (1 thread) measured alternately, a ratio per pair (`--rounds`). */
   torch_rounds?: PairedRound[];
+  /** Memory after the workload's varia run (or after all its runs). */
+  memory?: WorkloadMemory;
+}
+
+/** A workload's memory figures (see bench/src/memory-probe.ts). */
+export interface WorkloadMemory {
+  /** The process's peak resident set so far (Linux VmHWM). */
+  peak_rss_bytes: number;
+  /** tf.memory() after the run. */
+  tf_num_tensors: number;
+  tf_num_bytes: number;
+  /** varia's live tensors at each epoch end of its timed fit; `tensors_flat`: the same at every one (no growth per epoch). */
+  tensors_per_epoch?: number[];
+  tensors_flat?: boolean;
 }
 
 /**

@@ -33,6 +33,7 @@ import {
 } from './report.js';
 import { type BrowserResult, formatBrowser, runBrowserBench } from './browser.js';
 import { interleavedRounds, median } from './rounds.js';
+import { memoryAfterRun } from './memory-probe.js';
 import { formatSparse, sparseRowsFlag, sparseWorkloadInChild } from './sparse-workload.js';
 import { probeTorch, runTorch } from './torch.js';
 import {
@@ -148,6 +149,8 @@ function timingBaseline(t: Timing, note?: string): BaselineResult {
 }
 
 function finish(w: WorkloadResult): WorkloadResult {
+  // peak RSS and tf.memory() after every workload (training workloads recorded theirs after varia's run)
+  w.memory ??= memoryAfterRun();
   for (const b of Object.values(w.baselines)) {
     if (b.skipped) continue;
     b.speedup = speedup(w.metric, w, b);
@@ -365,6 +368,7 @@ async function main(): Promise<void> {
       cpu_seconds: v.cpuSeconds,
       examples: v.examples,
       loss: v.loss,
+      memory: memoryAfterRun(v.tensorsPerEpoch),
       multithreaded,
       description: `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}`,
       baselines: {},

@@ -84,7 +84,7 @@ export async function variaTrain(
   data: Matrix,
   likelihood: 'bernoulli' | 'poisson',
   sizes: RunSizes,
-): Promise<Timing & { memory: MemoryPeak; epochSeconds: number[] }> {
+): Promise<Timing & { memory: MemoryPeak; epochSeconds: number[]; tensorsPerEpoch: number[] }> {
   const vae = new VAE({ ...shapeConfig(), likelihood, activation: 'relu', seed: 0 });
   const mem = sampler();
   try {
@@ -92,12 +92,16 @@ export async function variaTrain(
     collectGarbage();
     const t0 = now();
     const c0 = cpuNow();
+    const tensorsPerEpoch: number[] = [];
     const history = await vae.fit(data, {
       epochs: sizes.epochs,
       ...MNIST_TRAINING,
       seed: 0,
       onBatchEnd: (b) => {
         if (b.batch % 8 === 0) mem.sample();
+      },
+      onEpochEnd: () => {
+        tensorsPerEpoch.push(tf.memory().numTensors);
       },
     });
     const seconds = now() - t0;
@@ -112,6 +116,7 @@ export async function variaTrain(
       loss: history.epochs.at(-1)!.loss,
       memory: mem.peak,
       epochSeconds: history.epochs.map((e) => e.seconds),
+      tensorsPerEpoch,
     };
   } finally {
     vae.dispose();
