@@ -7,6 +7,8 @@
  *        --quick (small sizes, a smoke run)   --no-torch   --no-threaded   --no-plain   --no-memory   --out FILE
  *        --sparse-rows N (rows of the sparse-1m matrix: default 100,000, 10,000 with --quick; full size 1,000,000)
  *        --rounds N (varia and PyTorch 1 thread alternated N times, median of the per-pair ratios; default 3, quick 1)
+ *        --parallel N (wasm-native: N threads share each large product in blocks; default 1)
+ *        --no-two-core (skip the child run of mnist-vae-train with --parallel <cores>)
  *        --no-browser (skip the playground page's MNIST run in headless Chromium, apps/playground/scripts/browser-bench.mjs)
  *
  * On wasm-native (the default where @varia/native-kernels works), varia and the tf.layers version are also run on
@@ -73,6 +75,8 @@ interface Args {
   /** Rows of the sparse-1m matrix (default 100,000; 10,000 with --quick; the full size is 1,000,000). */
   sparseRows?: number;
   browser: boolean;
+  twoCore: boolean;
+  parallel: number;
   out: string;
   /** Interleaved varia/PyTorch pairs per workload (undefined: 3, or 1 with --quick). */
   rounds?: number;
@@ -91,6 +95,8 @@ function parseArgs(argv: string[]): Args {
     plain: true,
     memory: true,
     browser: true,
+    twoCore: true,
+    parallel: 1,
     out: DEFAULT_OUT,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -119,7 +125,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-memory') args.memory = false;
     else if (a === '--sparse-rows') args.sparseRows = sparseRowsFlag(value());
     else if (a === '--no-browser') args.browser = false;
-    else if (a === '--out') args.out = value();
+    else if (a === '--no-two-core') args.twoCore = false;
+    else if (a === '--parallel') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1 || n > 8)
+        throw new Error(`--parallel must be an integer from 1 to 8, got ${n}`);
+      args.parallel = n;
+    } else if (a === '--out') args.out = value();
     else if (a === '--rounds') {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds must be a positive integer, got ${n}`);
@@ -189,7 +201,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const loadStart = os.loadavg();
-  const selection = await selectBackend(args.backend);
+  const selection = await selectBackend(args.backend, { nativeParallel: args.parallel });
   const skipped = selection.attempts
     .filter((a) => !a.ok)
     .map((a) => ({ candidate: a.candidate, reason: a.reason ?? '' }));
@@ -199,7 +211,7 @@ async function main(): Promise<void> {
     selection.candidate === 'wasm-threaded'
       ? `wasm (${selection.threads} threads)`
       : selection.native
-        ? `wasm-native (${nativeName}, ${selection.native.threads} thr)`
+        ? `wasm-native (${nativeName}, ${selection.native.parallel > 1 ? `${selection.native.parallel} thr sharing blocks` : `${selection.native.threads} thr`})`
         : selection.backend;
   log(`backend: ${backend}; tfjs ${tf.version.tfjs}; node ${process.version}; ${os.availableParallelism()} cores`);
   for (const s of skipped) log(`skipped ${s.candidate}: ${s.reason}`);
@@ -207,7 +219,7 @@ async function main(): Promise<void> {
   const multithreaded = !(
     selection.candidate === 'wasm' ||
     selection.candidate === 'cpu' ||
-    (selection.candidate === 'wasm-native' && selection.native?.threads === 1)
+    (selection.candidate === 'wasm-native' && selection.native?.threads === 1 && selection.native.parallel === 1)
   );
   const want = (k: string): boolean => !args.baselines || args.baselines.has(k);
   const torchProbe = args.torch ? probeTorch() : { skipped: 'disabled with --no-torch' };
@@ -533,6 +545,18 @@ async function main(): Promise<void> {
     wasmThreaded = 'skipped' in r ? r : { ...r, workaround: 'see apps/playground/src/wasm-threads.ts' };
   }
 
+  // Both cores: varia with every core sharing the products in blocks, against PyTorch 1 thread and all threads, in a
+  // child process of this run (interleaved rounds there too).
+  let twoCore: unknown;
+  const cores = os.availableParallelism();
+  if (args.twoCore && selection.candidate === 'wasm-native' && cores > 1 && args.only.has('mnist-vae-train')) {
+    log(`both cores: mnist-vae-train with ${cores} threads sharing blocks (child process)`);
+    const flags = ['--backend', 'wasm-native', '--parallel', String(cores), '--only', 'mnist-vae-train'];
+    const rest = ['--no-threaded', '--no-plain', '--no-memory', '--no-browser', '--no-two-core'];
+    const baselines = args.torch ? ['--baselines', 'torch_1_thread,torch_all_threads'] : ['--no-torch'];
+    twoCore = runChild([...flags, ...baselines, ...rest, '--rounds', String(rounds)], q, 900_000);
+  }
+
   let browser: BrowserResult | { skipped: string } | undefined;
   if (args.browser && args.only.has('mnist-vae-train')) {
     log('browser: the playground page trains MNIST in headless Chromium, and the same run in Node');
@@ -582,6 +606,7 @@ async function main(): Promise<void> {
     ...(plainWasm !== undefined ? { plain_wasm: plainWasm } : {}),
     ...(wasmThreaded !== undefined ? { experimental_wasm_threaded: wasmThreaded } : {}),
     ...(browser !== undefined ? { browser } : {}),
+    ...(twoCore !== undefined ? { two_core: twoCore } : {}),
     total_seconds: (Date.now() - started) / 1000,
   };
   mkdirSync(dirname(args.out), { recursive: true });
@@ -608,6 +633,11 @@ async function main(): Promise<void> {
   if (threadedRow) lines.push('', 'experimental, multithreaded wasm (see README):', formatTable([threadedRow]));
   else if (wasmThreaded)
     lines.push('', `experimental multithreaded wasm: ${(wasmThreaded as { skipped?: string }).skipped}`);
+  const twoCoreRow = (twoCore as { workloads?: WorkloadResult[] } | undefined)?.workloads?.[0];
+  if (twoCoreRow) {
+    lines.push('', `both cores (wasm-native, ${cores} threads sharing blocks):`, formatTable([twoCoreRow]));
+    lines.push(...formatRounds([twoCoreRow]));
+  } else if (twoCore) lines.push('', `both cores: ${(twoCore as { skipped?: string }).skipped}`);
   if (browser) lines.push('', ...formatBrowser(browser));
   if (memory) {
     const e1 = memory.epoch_1 as { numTensors: number; numBytes: number };

@@ -80,6 +80,8 @@ export interface BackendOptions {
   wasmThreads?: number;
   /** BLAS threads of `wasm-native` (default 1). */
   nativeThreads?: number;
+  /** Threads of `wasm-native` that share large products in blocks (`parallel` of `enableNativeKernels`; default 1). */
+  nativeParallel?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -136,7 +138,7 @@ async function tryWasm(threads?: number): Promise<string | undefined> {
 
 let nativeInfo: NativeKernelsInfo | undefined;
 
-async function tryWasmNative(threads: number): Promise<string | undefined> {
+async function tryWasmNative(threads: number, parallel: number): Promise<string | undefined> {
   let native: typeof import('@varia/native-kernels');
   try {
     native = await import('@varia/native-kernels');
@@ -149,7 +151,7 @@ async function tryWasmNative(threads: number): Promise<string | undefined> {
   const wasmProblem = await tryWasm();
   if (wasmProblem) return wasmProblem;
   try {
-    nativeInfo = native.enableNativeKernels({ threads });
+    nativeInfo = native.enableNativeKernels({ threads, parallel });
     return undefined;
   } catch (e) {
     return (e as Error).message;
@@ -170,7 +172,7 @@ function tryCandidate(
     case 'node':
       return tryNative(candidate);
     case 'wasm-native':
-      return tryWasmNative(options.nativeThreads);
+      return tryWasmNative(options.nativeThreads, options.nativeParallel);
     case 'wasm':
       return tryWasm();
     case 'wasm-threaded':
@@ -201,6 +203,7 @@ export async function selectBackend(
   const resolved: Required<BackendOptions> = {
     wasmThreads: options.wasmThreads ?? availableParallelism(),
     nativeThreads: options.nativeThreads ?? 1,
+    nativeParallel: options.nativeParallel ?? 1,
   };
   const order: readonly Exclude<BackendRequest, 'auto'>[] = request === 'auto' ? AUTO_ORDER : [request];
   const attempts: BackendAttempt[] = [];

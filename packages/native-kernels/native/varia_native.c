@@ -16,6 +16,8 @@
  *   load(path)                 -> { kind: "onednn" | "openblas", version: string }   (throws when unusable)
  *   setThreads(n), threads()   -> the BLAS thread count (OpenMP for oneDNN, openblas_set_num_threads for OpenBLAS);
  *                                 threads() is 0 when the library offers no way to ask
+ *   setParallel(n), parallel() -> threads sharing large products and Adam in blocks (parallel.c): the JS thread and
+ *                                 n − 1 helpers, each helper's BLAS on one thread
  *   gemm(heap, ta, tb, m, n, k, batch, aOff, aStride, bOff, bStride, cOff, biasOff, biasSize, act, alpha)
  *       C_i = act(op(A_i) · op(B_i) + bias) for i < batch, row-major; op(X) = Xᵀ when the flag is set; k may be 0;
  *       strides are in elements (0 broadcasts one matrix over the batch); biasOff < 0 means no bias; a bias of
@@ -38,10 +40,12 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "math_kernels.h"
+#include "parallel.h"
 
 typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
                              int64_t, float, float *, int64_t);
@@ -143,6 +147,30 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Helper threads run the BLAS on one thread each: the blocks, not OpenMP, share the work. */
+static void one_blas_thread(void) {
+  if (set_threads) set_threads(1);
+}
+
+/* setParallel(n): the calling thread plus n − 1 helpers share large products and Adam (1 ≤ n ≤ 8). */
+static napi_value SetParallel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 8)
+    return throw_error(env, "native-kernels: setParallel(n) needs an integer from 1 to 8");
+  if (varia_set_parallel(n, one_blas_thread) != 0) return throw_error(env, "native-kernels: could not start a thread");
+  return NULL;
+}
+
+static napi_value Parallel(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_int32(env, varia_parallel(), &v);
+  return v;
+}
+
 static napi_value Threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
@@ -168,6 +196,44 @@ static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a
   /* CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 */
   cblas_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)M, (int)N, (int)K, 1.f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
   return 0;
+}
+
+/* One product split into blocks of C's rows for varia_parallel_for. */
+typedef struct {
+  int ta, tb;
+  int64_t N, K, lda, ldb, ldc;
+  const float *a, *b;
+  float *c;
+  float beta;
+  atomic_int failed;
+} gemm_job_t;
+
+/* rows [start, end) of op(A) and C */
+static void gemm_block(void *ctx, int64_t start, int64_t end) {
+  gemm_job_t *j = (gemm_job_t *)ctx;
+  if (sgemm(j->ta, j->tb, end - start, j->N, j->K, j->ta ? j->a + start : j->a + start * j->lda, j->lda, j->b, j->ldb,
+            j->beta, j->c + start * j->ldc, j->ldc) != 0)
+    atomic_store(&j->failed, 1);
+}
+
+/* Products of at least this many multiply-adds are shared between threads when there are helpers. */
+#define PARALLEL_MIN_MACS (1 << 21)
+
+/* sgemm, split into blocks of C's rows when helper threads exist and the product is large. */
+static int sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                        int64_t ldb, float beta, float *c, int64_t ldc) {
+  const int threads = varia_parallel();
+  if (threads == 1 || M * N * K < PARALLEL_MIN_MACS) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+  gemm_job_t j = {.ta = ta, .tb = tb, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc,
+                  .a = a, .b = b, .c = c, .beta = beta};
+  atomic_init(&j.failed, 0);
+  /* Blocks of rows: oneDNN's blocking of the inner dimension depends on the column count, so column blocks change the
+   * rounding (measured: 128×784 · (400×784)ᵀ), while row blocks give the one-call result bit for bit. Two blocks per
+   * thread (a late thread costs one block; each block packs op(B) again), multiples of 16 rows. */
+  int64_t block = (M + 2 * threads - 1) / (2 * threads);
+  block = ((block + 15) / 16) * 16;
+  varia_parallel_for(gemm_block, &j, M, block);
+  return atomic_load(&j.failed);
 }
 
 static napi_value Gemm(napi_env env, napi_callback_info info) {
@@ -226,7 +292,7 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
     if (K == 0) {
       /* An empty inner dimension: the product is zero (BLAS libraries disagree on whether they touch C). */
       if (!bias) memset(ci, 0, (size_t)mn * sizeof(float));
-    } else if (sgemm(ta, tb, M, N, K, ai, lda, bi, ldb, beta, ci, N) != 0) {
+    } else if (sgemm_shared(ta, tb, M, N, K, ai, lda, bi, ldb, beta, ci, N) != 0) {
       return throw_error(env, "native-kernels: dnnl_sgemm failed");
     }
     varia_activate(ci, mn, (int)act, (float)alpha);
@@ -260,6 +326,22 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
              (float)d[13]);
   return NULL;
 }
+
+/* The in-place Adam step of one variable, in element blocks for varia_parallel_for. */
+typedef struct {
+  float *w, *m, *v;
+  const float *g;
+  float lr, b1, b2, eps, b1pow, b2pow;
+} adam_job_t;
+
+static void adam_block(void *ctx, int64_t start, int64_t end) {
+  adam_job_t *j = (adam_job_t *)ctx;
+  varia_adam_inplace(j->w + start, j->g + start, j->m + start, j->v + start, end - start, j->lr, j->b1, j->b2, j->eps,
+                     j->b1pow, j->b2pow);
+}
+
+/* Elements per Adam block (128 KiB of each array): shared between threads only for the large variables. */
+#define ADAM_BLOCK 32768
 
 /*
  * adamInPlace(heap, specs, lr, beta1, beta2, eps, beta1Power, beta2Power): one Adam step over several variables in one
@@ -296,10 +378,15 @@ static napi_value AdamInPlace(napi_env env, napi_callback_info info) {
       if (!in_bounds(sp[i + j], size, length)) return throw_error(env, "native-kernels: adam operand outside the heap");
   }
   char *base = (char *)data;
-  for (size_t i = 0; i < count; i += 5)
-    varia_adam_inplace((float *)(base + (int64_t)sp[i + 1]), (const float *)(base + (int64_t)sp[i + 2]),
-                       (float *)(base + (int64_t)sp[i + 3]), (float *)(base + (int64_t)sp[i + 4]), (int64_t)sp[i],
-                       (float)h[0], (float)h[1], (float)h[2], (float)h[3], (float)h[4], (float)h[5]);
+  adam_job_t j = {.lr = (float)h[0], .b1 = (float)h[1], .b2 = (float)h[2], .eps = (float)h[3], .b1pow = (float)h[4],
+                  .b2pow = (float)h[5]};
+  for (size_t i = 0; i < count; i += 5) {
+    j.w = (float *)(base + (int64_t)sp[i + 1]);
+    j.g = (const float *)(base + (int64_t)sp[i + 2]);
+    j.m = (float *)(base + (int64_t)sp[i + 3]);
+    j.v = (float *)(base + (int64_t)sp[i + 4]);
+    varia_parallel_for(adam_block, &j, (int64_t)sp[i], ADAM_BLOCK);
+  }
   return NULL;
 }
 
@@ -364,8 +451,8 @@ static napi_value DenseBackward(napi_env env, napi_callback_info info) {
   if (!delta) return throw_error(env, "native-kernels: denseBackward could not allocate its scratch buffer");
   varia_activation_delta(dy, y, delta, B * U, (int)act);
   /* dW = xᵀ·δ ([inDim, units]); dx = δ·Wᵀ ([batch, inDim]); db = Σ_rows δ */
-  if (sgemm(1, 0, I, U, B, x, I, delta, U, 0.f, dw, U) != 0) return throw_error(env, "native-kernels: dnnl_sgemm failed");
-  if (with_dx && sgemm(0, 1, B, I, U, delta, U, w, U, 0.f, dx, I) != 0)
+  if (sgemm_shared(1, 0, I, U, B, x, I, delta, U, 0.f, dw, U) != 0) return throw_error(env, "native-kernels: dnnl_sgemm failed");
+  if (with_dx && sgemm_shared(0, 1, B, I, U, delta, U, w, U, 0.f, dx, I) != 0)
     return throw_error(env, "native-kernels: dnnl_sgemm failed");
   varia_sum(delta, db, 1, B, U);
   return NULL;
@@ -434,6 +521,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"load", NULL, Load, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_default, NULL},
+      {"setParallel", NULL, SetParallel, NULL, NULL, NULL, napi_default, NULL},
+      {"parallel", NULL, Parallel, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, Gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
       {"adamInPlace", NULL, AdamInPlace, NULL, NULL, NULL, napi_default, NULL},

@@ -17,6 +17,8 @@ export interface NativeAddon {
   load(path: string): LoadedBlas;
   setThreads(threads: number): void;
   threads(): number;
+  setParallel(threads: number): void;
+  parallel(): number;
   gemm(
     heap: ArrayBuffer,
     transposeA: boolean,

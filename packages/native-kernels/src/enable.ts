@@ -25,6 +25,14 @@ export interface NativeKernelsOptions {
    * OpenMP costs more than it gives (measured in the package README); raise it on a dedicated many-core machine.
    */
   threads?: number;
+  /**
+   * Threads that share each large matrix product (≥ 2²¹ multiply-adds) and the Adam step: the calling thread and
+   * `parallel − 1` helpers take blocks of rows or columns from a shared queue, each on a one-thread BLAS. Helpers sleep
+   * between calls instead of spinning, and a helper the OS does not schedule delays the step by one block at most,
+   * so a busy machine degrades to one thread's speed instead of collapsing as OpenMP does. Default 1; at most 8.
+   * Use it with `threads: 1`.
+   */
+  parallel?: number;
 }
 
 /** What {@link enableNativeKernels} installed. */
@@ -37,6 +45,8 @@ export interface NativeKernelsInfo {
   path: string;
   /** The BLAS thread count (0: the library offers no way to set or read it). */
   threads: number;
+  /** Threads sharing products in blocks (the `parallel` option). */
+  parallel: number;
   /** The wasm kernels now computed natively. */
   kernels: string[];
   /** A one-line description, e.g. `wasm + oneDNN 2.6.3 matMul (1 thread)`. */
@@ -78,6 +88,13 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   if (!Number.isInteger(threads) || threads < 1) {
     throw new ArgumentError('threads', `enableNativeKernels: "threads" must be a positive integer, got ${threads}`);
   }
+  const parallel = options.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8) {
+    throw new ArgumentError(
+      'parallel',
+      `enableNativeKernels: "parallel" must be an integer from 1 to 8, got ${parallel}`,
+    );
+  }
   const wasmKernels = REPLACED.map((name) => originals.get(name) ?? tf.getKernel(name, BACKEND));
   if (wasmKernels.some((k) => k === undefined)) {
     throw new NativeKernelsUnavailableError(
@@ -96,6 +113,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       ? { kind: active.library, version: active.version, path: active.path }
       : loadBlas(addon, options.library ?? 'auto');
   addon.setThreads(threads);
+  addon.setParallel(parallel);
   if (originals.size === 0) {
     const [matMul, fused, softplus, exp, log, log1p, sum, identity] = wasmKernels as tf.KernelConfig[];
     REPLACED.forEach((name, i) => originals.set(name, wasmKernels[i]!));
@@ -113,8 +131,9 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     version: blas.version,
     path: blas.path,
     threads: effectiveThreads,
+    parallel,
     kernels: [...REPLACED, ...ADDED_NAMES],
-    description: `wasm + ${name} matMul (${effectiveThreads === 0 ? 'threads unknown' : `${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'}`})`,
+    description: `wasm + ${name} matMul (${effectiveThreads === 0 ? 'threads unknown' : `${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'}`}${parallel > 1 ? `, ${parallel} threads sharing blocks` : ''})`,
   };
   return active;
 }
@@ -125,6 +144,7 @@ export function disableNativeKernels(): void {
   for (const config of originals.values()) swapKernel(config);
   originals.clear();
   for (const name of ADDED_NAMES) tf.unregisterKernel(name, BACKEND);
+  loadAddon().setParallel(1); // stop the helper threads
   active = undefined;
 }
 

@@ -1,0 +1,27 @@
+/* Ranges of work shared by the JS thread and helper threads that take blocks from a queue (no spinning). */
+#ifndef VARIA_PARALLEL_H
+#define VARIA_PARALLEL_H
+#include <stdint.h>
+
+#include "math_kernels.h"
+
+/* Work on [start, end) of a range; ctx is the caller's. */
+typedef void (*varia_range_fn)(void *ctx, int64_t start, int64_t end);
+
+/*
+ * Sets the number of threads that share a range (the calling thread plus n − 1 helpers, 1 ≤ n ≤ 8), stopping or
+ * starting helpers; each new helper first runs init (e.g. to set its BLAS to one thread). Returns 0, or −1 when a
+ * thread could not be started (the count is then what did start).
+ */
+VARIA_HIDDEN int varia_set_parallel(int n, void (*init)(void));
+/* The current count (1 when there are no helpers). */
+VARIA_HIDDEN int varia_parallel(void);
+/*
+ * Runs f over [0, total) in blocks of `block` (the last may be shorter): the calling thread and every helper take the
+ * next block from a shared counter until none is left; returns when every block is done. A helper that the OS does
+ * not schedule costs at most the block it holds: the others take the rest. With no helpers, or one block, it is
+ * f(ctx, 0, total) on the calling thread. Not reentrant: one caller thread (the JS thread).
+ */
+VARIA_HIDDEN void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t block);
+
+#endif
