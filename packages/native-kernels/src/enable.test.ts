@@ -52,6 +52,7 @@ describe('enableNativeKernels', () => {
       tf.Log1p,
       tf.Sum,
       tf.Identity,
+      tf.Cast,
       ADAM_UPDATE_KERNEL,
       ADAM_IN_PLACE_KERNEL,
       DENSE_BACKWARD_KERNEL,

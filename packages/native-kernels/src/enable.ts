@@ -7,10 +7,10 @@ import {
   LGAMMA_KERNEL,
 } from '@varia/core';
 import { nativeAdamInPlace, nativeAdamUpdate } from './adam-kernel.js';
-import { loadAddon } from './addon.js';
+import { loadAddon, type NativeAddon } from './addon.js';
 import { type BlasRequest, loadBlas } from './blas-library.js';
 import { nativeDenseBackward } from './dense-backward-kernel.js';
-import { sharingIdentity } from './identity-kernel.js';
+import { sharingCast, sharingIdentity } from './identity-kernel.js';
 import { NativeKernelsUnavailableError } from './errors.js';
 import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
@@ -54,8 +54,19 @@ export interface NativeKernelsInfo {
 }
 
 const BACKEND = 'wasm';
-/** The wasm kernels replaced (each falls back to the original for the cases it does not cover). */
-const REPLACED = [tf.BatchMatMul, tf._FusedMatMul, tf.Softplus, tf.Exp, tf.Log, tf.Log1p, tf.Sum, tf.Identity] as const;
+/** The wasm kernels replaced, each by its replacement (which falls back to the original for cases it does not cover). */
+const REPLACEMENTS: Readonly<Record<string, (addon: NativeAddon, original: tf.KernelConfig) => tf.KernelConfig>> = {
+  [tf.BatchMatMul]: nativeBatchMatMul,
+  [tf._FusedMatMul]: nativeFusedMatMul,
+  [tf.Softplus]: nativeUnary,
+  [tf.Exp]: nativeUnary,
+  [tf.Log]: nativeUnary,
+  [tf.Log1p]: nativeUnary,
+  [tf.Sum]: nativeSum,
+  [tf.Identity]: (_, original) => sharingIdentity(original),
+  [tf.Cast]: (_, original) => sharingCast(original),
+};
+const REPLACED = Object.keys(REPLACEMENTS);
 /** The kernels added (names of `@varia/core`'s kernel tags). */
 const ADDED = [nativeAdamUpdate, nativeAdamInPlace, nativeDenseBackward, nativeLgamma] as const;
 const ADDED_NAMES = [ADAM_UPDATE_KERNEL, ADAM_IN_PLACE_KERNEL, DENSE_BACKWARD_KERNEL, LGAMMA_KERNEL];
@@ -115,13 +126,10 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   addon.setThreads(threads);
   addon.setParallel(parallel);
   if (originals.size === 0) {
-    const [matMul, fused, softplus, exp, log, log1p, sum, identity] = wasmKernels as tf.KernelConfig[];
-    REPLACED.forEach((name, i) => originals.set(name, wasmKernels[i]!));
-    swapKernel(nativeBatchMatMul(addon, matMul!));
-    swapKernel(nativeFusedMatMul(addon, fused!));
-    for (const unary of [softplus!, exp!, log!, log1p!]) swapKernel(nativeUnary(addon, unary));
-    swapKernel(nativeSum(addon, sum!));
-    swapKernel(sharingIdentity(identity!));
+    REPLACED.forEach((name, i) => {
+      originals.set(name, wasmKernels[i]!);
+      swapKernel(REPLACEMENTS[name]!(addon, wasmKernels[i]!));
+    });
     for (const added of ADDED) tf.registerKernel(added(addon));
   }
   const name = blas.kind === 'onednn' ? `oneDNN ${blas.version}` : `OpenBLAS (${blas.version})`;

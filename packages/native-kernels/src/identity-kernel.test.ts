@@ -38,4 +38,20 @@ describe.skipIf(skipNative)('copy-free Identity on the wasm backend', () => {
     });
     tf.dispose([x, g]);
   });
+
+  it('a same-dtype Cast shares the data; a real conversion converts', () => {
+    const before = tf.memory().numTensors;
+    const a = tf.tensor1d([1.5, -2.5, 3]);
+    const same = tf.cast(a, 'float32');
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.5, 3]);
+    const ints = tf.cast(a, 'int32');
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3]);
+    const back = tf.cast(ints, 'float32');
+    expect(Array.from(back.dataSync())).toEqual([1, -2, 3]);
+    a.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.5, 3]);
+    tf.dispose([same, ints, back]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

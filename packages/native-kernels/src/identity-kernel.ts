@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { asWasmBackend } from './wasm-heap.js';
 
 /**
@@ -13,6 +13,27 @@ export function sharingIdentity(original: KernelConfig): KernelConfig {
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown }): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x;
     if (!x || x.dtype === 'string') return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    asWasmBackend(args.backend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+  return { ...original, kernelFunc: kernelFunc as KernelFunc };
+}
+
+/**
+ * `Cast` for the wasm backend where the dtype does not change (tfjs's gradients of `mul` and `div` cast their float32
+ * operands to float32): the output shares the input's data, as {@link sharingIdentity}, instead of tfjs-wasm 4.22's
+ * copy. Real conversions go to the original kernel.
+ */
+export function sharingCast(original: KernelConfig): KernelConfig {
+  const kernelFunc = (args: {
+    inputs: NamedTensorInfoMap;
+    backend: unknown;
+    attrs?: NamedAttrMap;
+  }): TensorInfo | TensorInfo[] => {
+    const x = args.inputs.x;
+    if (!x || x.dtype === 'string' || args.attrs?.dtype !== x.dtype) {
+      return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    }
     asWasmBackend(args.backend).incRef(x.dataId);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
