@@ -1,13 +1,15 @@
 // The semi-supervised M2 model (Kingma et al. 2014): a label y that is observed for a few examples and a latent,
 // summed out exactly (elboOverDiscrete), for the rest; z ~ N(0, I), p(x|y, z) = N(f(y, z), 0.5²), a classifier q(y|x)
 // and q(z|x, y). Loss = −Σ_labelled [ELBO(x, y) + α·log q(y|x)] − Σ_unlabelled ELBO(x), on three 2-D classes with
-// 3 labels per class out of 600 points.
+// 3 labels per class out of 600 points. Trained by varia's Trainer (fitModel): the labels travel as batch fields
+// (`y` one-hot, `labelled` 1/0), so the model is a TrainableModel like any other.
 // Run: pnpm --filter @varia/examples build && node examples/dist/semi-supervised-m2.js
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32, standardNormal } from '@varia/core';
 import { Independent, Normal, OneHotCategorical } from '@varia/distributions';
-import { Dense, MLP } from '@varia/layers';
+import { collectVariables, Dense, MLP } from '@varia/layers';
 import { elbo, elboOverDiscrete } from '@varia/losses';
+import { type Batch, fitModel, MatrixBatchSource, type StepContext } from '@varia/vae';
 import { check, report } from './report.js';
 
 await tf.ready();
@@ -40,12 +42,13 @@ const encoderZ = new MLP({ inputDim: 2 + K, hiddenUnits: [16], activation: 'relu
 const headZ = new Dense({ inputDim: 16, units: 2 * DZ, seed: 4 });
 const decoder = new MLP({ inputDim: DZ + K, hiddenUnits: [16], activation: 'relu', seed: 5 });
 const headX = new Dense({ inputDim: 16, units: 2, seed: 6 });
-const modules = [classifier, classifierHead, encoderZ, headZ, decoder, headX];
-const variables = modules.flatMap((m) => [...m.namedVariables().values()]);
+const modules = { classifier, classifierHead, encoderZ, headZ, decoder, headX };
 const ALPHA = 0.1 * 600; // the classification weight of Kingma et al. (α = 0.1·N)
 
 const classify = (x: tf.Tensor): tf.Tensor => classifierHead.apply(classifier.apply(x));
-const prior = (): OneHotCategorical => new OneHotCategorical({ probs: new Array<number>(K).fill(1 / K) });
+// no validation in the loss (the labels are valid by construction)
+const FAST = { validateArgs: false } as const;
+const prior = (): OneHotCategorical => new OneHotCategorical({ probs: new Array<number>(K).fill(1 / K) }, FAST);
 
 /** ELBO(x, y) − log p(y) of the rest of the model given y: E_q(z|x,y)[log p(x|y, z)] − KL(q(z|x, y) ‖ N(0, I)). */
 function innerElbo(y: tf.Tensor, x: tf.Tensor, seed: number): tf.Tensor {
@@ -68,19 +71,26 @@ function innerElbo(y: tf.Tensor, x: tf.Tensor, seed: number): tf.Tensor {
   return elbo({ x, posterior, prior: zPrior, decode }, { seed }).elbo;
 }
 
-function loss(seed: number): tf.Scalar {
-  const logPy = prior().logProb(yLabelled);
-  const labelledElbo = tf.add(innerElbo(yLabelled, labelled.x, seed), logPy);
-  const logQy = new OneHotCategorical({ logits: classify(labelled.x) }).logProb(yLabelled);
+/** The batch loss: labelled rows (labelled = 1) use their y; the others sum y out exactly. */
+function lossTerms(batch: Batch, ctx: StepContext) {
+  const { x, y, labelled } = batch as Record<'x' | 'y' | 'labelled', tf.Tensor2D>;
+  const mask = tf.reshape(labelled, [-1]);
+  // unlabelled rows get class 0 in the labelled term (so every term stays finite), then the mask drops them
+  const ySafe = tf.add(y, tf.mul(tf.sub(1, labelled), tf.oneHot([0], K)));
+  const logPy = prior().logProb(ySafe);
+  const labelledElbo = tf.add(innerElbo(ySafe, x, ctx.seed), logPy);
+  const logQy = new OneHotCategorical({ logits: classify(x) }, FAST).logProb(ySafe);
   const unlabelledElbo = elboOverDiscrete({
-    x: unlabelled.x,
-    posterior: new OneHotCategorical({ logits: classify(unlabelled.x) }),
+    x,
+    posterior: new OneHotCategorical({ logits: classify(x) }, FAST),
     prior: prior(),
-    innerElbo: (y, xs) => innerElbo(y, xs, seed + 1),
+    innerElbo: (ys, xs) => innerElbo(ys, xs, ctx.seed + 1),
   }).elbo;
-  return tf.neg(
-    tf.div(tf.add(tf.sum(tf.add(labelledElbo, tf.mul(logQy, ALPHA))), tf.sum(unlabelledElbo)), 600 + 3 * K),
-  ) as tf.Scalar;
+  const perRow = tf.add(
+    tf.mul(mask, tf.add(labelledElbo, tf.mul(logQy, ALPHA))),
+    tf.mul(tf.sub(1, mask), unlabelledElbo),
+  );
+  return { loss: tf.neg(tf.mean(perRow)) as tf.Scalar };
 }
 
 const accuracy = (): number =>
@@ -90,14 +100,20 @@ const accuracy = (): number =>
   });
 
 const STEPS = Number(process.env.VARIA_EXAMPLE_STEPS ?? 150);
-const optimizer = tf.train.adam(2e-2);
+const rows = 600 + 3 * K;
+const matrix = (t: tf.Tensor) => ({ data: Float32Array.from(t.dataSync()), rows: t.shape[0]!, cols: t.shape[1]! });
+const [xAll, yAll, labelledAll] = tf.tidy(() => [
+  tf.concat([unlabelled.x, labelled.x]),
+  tf.concat([tf.zeros([600, K]), yLabelled]),
+  tf.concat([tf.zeros([600, 1]), tf.ones([3 * K, 1])]),
+]) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+const data = new MatrixBatchSource({ x: matrix(xAll), y: matrix(yAll), labelled: matrix(labelledAll) });
+tf.dispose([xAll, yAll, labelledAll]);
+const model = { namedVariables: () => collectVariables(Object.entries(modules)), lossTerms };
 const before = accuracy();
-let last = Number.NaN;
-for (let step = 0; step < STEPS; step++) {
-  const cost = optimizer.minimize(() => loss(step * 2), true, variables)!;
-  if (step === STEPS - 1) last = cost.dataSync()[0]!;
-  cost.dispose();
-}
+// full-batch Adam steps: one epoch = one step
+const history = await fitModel(model, data, { epochs: STEPS, batchSize: rows, learningRate: 2e-2, shuffle: false });
+const last = history.epochs.at(-1)!.loss;
 const after = accuracy();
 console.log(
   `M2, ${STEPS} full-batch Adam steps with 9 labels of 609: loss ${last.toFixed(3)}; test accuracy of q(y|x) ${(100 * before).toFixed(1)}% → ${(100 * after).toFixed(1)}%`,
@@ -105,7 +121,6 @@ console.log(
 check(Number.isFinite(last), 'finite loss');
 check(after > 0.9, 'the classifier should learn the classes from 9 labels and the unlabelled data');
 
-optimizer.dispose();
-for (const m of modules) m.dispose();
+for (const m of Object.values(modules)) m.dispose();
 tf.dispose([unlabelled.x, labelled.x, yLabelled, test.x]);
 report({ lastLoss: last, accuracyBefore: before, accuracy: after });

@@ -73,6 +73,12 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     }
   });
 
+  it('semi-supervised-m2: on the Trainer with labels as batch fields, q(y|x) learns the classes from 9 labels', async () => {
+    const run = await runExample('semi-supervised-m2');
+    expectOk(run);
+    expect(run.result.accuracy as number).toBeGreaterThan(0.9);
+  });
+
   it('hierarchical-vae: a user-written two-layer VAE trains on the Trainer (validation, early stopping, checkpoint)', async () => {
     const run = await runExample('hierarchical-vae');
     expectOk(run);
