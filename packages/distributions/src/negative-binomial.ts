@@ -5,6 +5,7 @@ import { declareParameters, prepareParameters } from './parameters.js';
 import { negativeBinomialCdf } from './count-cdf.js';
 import { negativeBinomialEntropyCutoff, truncatedCountEntropy } from './count-entropy.js';
 import { negativeBinomialLogPmf } from './saddle-point.js';
+import { gradFreeMask, unaryCustomGrad } from './special.js';
 import { logGammaTensor, poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
@@ -35,6 +36,21 @@ export type NegativeBinomialParams =
       logits?: never;
     };
 
+/** The largest exponent used as such: e^88.7 ≈ 3.3e38, just below the float32 maximum 3.4e38 (e^88.72). */
+const EXP_ARG_MAX = 88.7;
+
+/**
+ * e^x, +∞ where it overflows float32, with the gradient e^min(x, 88.7): finite, so that a zero upstream gradient (a
+ * branch not taken) stays zero instead of 0·∞ = NaN.
+ */
+const expFiniteGradient = unaryCustomGrad((x, save) => {
+  save([x]);
+  return {
+    value: tf.exp(x),
+    gradFunc: (dy, [saved]) => [tf.mul(dy, tf.exp(tf.minimum(saved!, EXP_ARG_MAX)))],
+  };
+});
+
 /**
  * The negative binomial distribution on {0, 1, 2, …}, in torch's convention: the number of successes before r
  * failures, success log-odds ℓ (p = σ(ℓ)), mean μ = r·e^ℓ, variance μ + μ²/r:
@@ -49,6 +65,11 @@ export type NegativeBinomialParams =
  * non-negative integers (validated, or −∞ with `validateArgs: false`). `sample` draws the Poisson–Gamma mixture
  * Poisson(μ·G/r), G ~ Gamma(r), on the CPU. No `rsample`. `cdf` through the incomplete beta function, `entropy` by a
  * truncated sum (neither has a closed form).
+ *
+ * Any real logits are accepted, as in torch and TFP. Where the mean r·e^ℓ exceeds the float32 maximum (≈ 3.4e38,
+ * log r + ℓ > 88.72, e.g. `{ totalCount: 1, logits: 100 }`), `mean()` and `variance()` are +∞ — the float32 value of
+ * the true moments — and draws are +∞ too (nearly all the mass lies beyond the largest float32: P(X ≤ 3.4e38) ≈ 1e-5
+ * at logits 100), while `logProb` and `cdf` of every representable count stay finite and exact.
  */
 export class NegativeBinomial extends Distribution {
   /** The parameters: `{ totalCount (positive), logits (real) }` or `{ mean, dispersion }` (both positive). */
@@ -78,9 +99,16 @@ export class NegativeBinomial extends Distribution {
       resolveValidateArgs('NegativeBinomial', options),
     );
     const { totalCount, logits, mean, dispersion } = p.tensors;
+    // μ = r·e^ℓ (exact for the stored float32 parameters; torch's form), or e^(log r + ℓ) where e^ℓ alone overflows
     const derived =
       mean === undefined
-        ? tf.tidy(() => tf.exp(tf.add(tf.log(totalCount), logits)))
+        ? tf.tidy(() => {
+            const small = gradFreeMask([logits], (v) => tf.lessEqual(v, EXP_ARG_MAX));
+            const direct = tf.mul(totalCount, tf.exp(tf.minimum(logits, EXP_ARG_MAX)));
+            // the unused branch gets exponent 0, and an overflowed mean a finite gradient, so no gradient is ∞·0 = NaN
+            const viaLog = expFiniteGradient(tf.where(small, tf.zerosLike(logits), tf.add(tf.log(totalCount), logits)));
+            return tf.where(small, direct, viaLog);
+          })
         : tf.tidy(() => tf.sub(tf.log(mean), tf.log(dispersion)));
     p.owned.push(derived);
     super(p, options);
@@ -118,13 +146,21 @@ export class NegativeBinomial extends Distribution {
   protected override _mean(): tf.Tensor {
     return tf.clone(this.meanTensor);
   }
-  /** Mode ⌊(r − 1)·e^ℓ⌋ for r > 1, else 0. */
+  /**
+   * Mode ⌊(r − 1)·e^ℓ⌋ = ⌊μ·(r − 1)/r⌋ for r > 1, else 0 (the second form never forms e^ℓ, which overflows float32
+   * before μ does when r < 1), exactly 0 for r ≤ 1 (also where μ is +∞: torch gives NaN).
+   */
   protected override _mode(): tf.Tensor {
-    return tf.floor(tf.relu(tf.mul(tf.sub(this.totalCount, 1), tf.exp(this.logits))));
+    const above1 = tf.greater(this.totalCount, 1);
+    const m = tf.floor(tf.mul(this.meanTensor, tf.div(tf.sub(this.totalCount, 1), this.totalCount)));
+    return tf.where(above1, m, tf.zerosLike(m));
   }
-  /** Var[X] = μ + μ²/r. */
+  /**
+   * Var[X] = μ + μ²/r, formed as μ + μ·(μ/r): finite and accurate whenever the variance is below the float32 maximum
+   * (μ² alone overflows from μ ≈ 1.8e19, e.g. at μ = 1e20, r = 1e10 where Var = 1e30), +∞ exactly when it is above.
+   */
   protected override _variance(): tf.Tensor {
-    return tf.add(this.meanTensor, tf.div(tf.square(this.meanTensor), this.totalCount));
+    return tf.add(this.meanTensor, tf.mul(this.meanTensor, tf.div(this.meanTensor, this.totalCount)));
   }
   /**
    * H = −Σ_{k=0}^{K} p(k) log p(k), truncated at the (1 − 1e-12) quantile K (dropped tail below 1e-9 nats; see

@@ -40,6 +40,14 @@ export function stirlerr(x: tf.Tensor): tf.Tensor {
   });
 }
 
+/** ln of the largest float32 (3.4028235e38): a mean μ with log μ above it is +∞ in float32. */
+const LOG_FLOAT32_MAX = 88.72283905206835;
+/** The largest exponent used as such (e^88.7 ≈ 3.3e38; 88.7228… itself rounds up to an overflowing float32). */
+const EXP_ARG_MAX = 88.7;
+
+/** |ℓ| above which σ(−|ℓ|) is subnormal in float32 (e^-69 ≈ 1e-30, just above the smallest normal 1.2e-38 … kept safe). */
+const SUBNORMAL_SIGMOID_FROM = 69;
+
 /** Below this m, (x − m)/m is formed from logarithms (see {@link bd0}). */
 const TINY_M = 1e-15;
 
@@ -134,16 +142,28 @@ export function negativeBinomialLogPmf(
     const r = totalCount;
     const logR = tf.log(r);
     const logMu = tf.add(logR, logits);
-    const mu = mean ?? tf.exp(tf.minimum(logMu, 80));
+    const mu = mean ?? tf.exp(tf.minimum(logMu, EXP_ARG_MAX));
     const invMu = tf.exp(tf.neg(tf.maximum(logMu, -80)));
     const xs = tf.maximum(x, 1);
     const n = tf.add(r, xs);
     const logN = tf.log(n);
-    const m1 = tf.mul(n, tf.sigmoid(tf.neg(logits)));
+    // m₁ = n·σ(−ℓ) and m₂ = n·σ(ℓ); from their logarithms where σ(∓ℓ) is below the normal float32 range (|ℓ| > 69):
+    // a subnormal σ(−100) ≈ 3.7e-44 has about 5 significant bits
+    const tiny = (v: tf.Tensor) => tf.greater(v, SUBNORMAL_SIGMOID_FROM);
     const logM1 = tf.sub(logN, tf.softplus(logits));
-    const d1 = tf.div(tf.sub(tf.minimum(mu, 1e35), xs), n);
-    const m2 = tf.mul(n, tf.sigmoid(logits));
+    const m1 = tf.where(gradFreeMask([logits], tiny), tf.exp(logM1), tf.mul(n, tf.sigmoid(tf.neg(logits))));
+    // A mean beyond float32 (log r + ℓ > 88.72, e.g. logits 100) is +∞: d₁ = μ/n − x/n from log μ − log n there (it
+    // only selects bd0's branch then: d₁ ≫ 1 unless x is within a factor ~1e6 of μ), directly elsewhere.
+    const finiteMu = gradFreeMask([logMu], (v) => tf.lessEqual(v, LOG_FLOAT32_MAX));
+    const d1Direct = tf.div(tf.sub(tf.where(finiteMu, mu, tf.zerosLike(mu)), xs), n);
+    const d1Logs = tf.sub(tf.exp(tf.minimum(tf.sub(logMu, logN), 80)), tf.div(xs, n));
+    const d1 = tf.where(finiteMu, d1Direct, d1Logs);
     const logM2 = tf.sub(logN, tf.softplus(tf.neg(logits)));
+    const m2 = tf.where(
+      gradFreeMask([logits], (v) => tiny(tf.neg(v))),
+      tf.exp(logM2),
+      tf.mul(n, tf.sigmoid(logits)),
+    );
     const d2 = tf.div(tf.mul(r, tf.sub(tf.mul(xs, invMu), 1)), n);
     const stirling = tf.sub(tf.sub(stirlerr(n), stirlerr(r)), stirlerr(xs));
     const deviance = tf.add(bd0(r, m1, { d: d1, logM: logM1 }), bd0(xs, m2, { d: d2, logM: logM2 }));
