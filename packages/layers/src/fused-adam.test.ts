@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAM_UPDATE_KERNEL, ArgumentError } from '@varia/core';
+import { ADAM_IN_PLACE_KERNEL, ADAM_UPDATE_KERNEL, ArgumentError } from '@varia/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FusedAdamOptimizer } from './fused-adam.js';
 
@@ -36,6 +36,41 @@ function registerJsAdamKernel(): void {
   });
 }
 
+/**
+ * A plain-JS {@link ADAM_IN_PLACE_KERNEL} for the cpu backend: the step of every variable written into the inputs'
+ * storage (as the native one does), or, with `outOfPlace`, returned as new tensors (its answer to shared data).
+ */
+function registerJsInPlaceKernel(outOfPlace = false): void {
+  tf.registerKernel({
+    kernelName: ADAM_IN_PLACE_KERNEL,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const cpu = backend as unknown as {
+        data: { get(id: tf.DataId): { values: Float32Array } };
+        makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
+      };
+      const a = attrs as Record<string, number>;
+      const outs: tf.TensorInfo[] = [];
+      for (let k = 0; k < a.count!; k++) {
+        const [w, g, m, v] = ['variable', 'gradient', 'firstMoment', 'secondMoment'].map(
+          (name) => cpu.data.get(inputs[`${name}${k}`]!.dataId).values,
+        ) as [Float32Array, Float32Array, Float32Array, Float32Array];
+        const [w2, m2, v2] = outOfPlace ? [w.slice(), m.slice(), v.slice()] : [w, m, v];
+        for (let i = 0; i < w.length; i++) {
+          m2[i] = a.beta1! * m[i]! + (1 - a.beta1!) * g[i]!;
+          v2[i] = a.beta2! * v[i]! + (1 - a.beta2!) * g[i]! ** 2;
+          w2[i] =
+            w[i]! -
+            (a.learningRate! * (m2[i]! / (1 - a.beta1Power!))) / (Math.sqrt(v2[i]! / (1 - a.beta2Power!)) + a.epsilon!);
+        }
+        const shape = inputs[`variable${k}`]!.shape;
+        if (outOfPlace) outs.push(...[w2, m2, v2].map((x) => cpu.makeTensorInfo(shape, 'float32', x)));
+      }
+      return outs;
+    },
+  });
+}
+
 /** Minimizes Σ (w·x − t)² for a few steps and returns the final weights (seeds ≥ 1: tfjs treats 0 as "unseeded"). */
 function train(
   optimizer: tf.Optimizer,
@@ -57,7 +92,49 @@ function train(
 
 describe('FusedAdamOptimizer', () => {
   afterEach(() => {
-    if (tf.getKernel(ADAM_UPDATE_KERNEL, 'cpu')) tf.unregisterKernel(ADAM_UPDATE_KERNEL, 'cpu');
+    for (const name of [ADAM_UPDATE_KERNEL, ADAM_IN_PLACE_KERNEL])
+      if (tf.getKernel(name, 'cpu')) tf.unregisterKernel(name, 'cpu');
+  });
+
+  it('updates all variables with one in-place kernel call where the backend has one, bit-identical to per variable', () => {
+    const run = (inPlace: 'in place' | 'out of place' | 'per variable'): Float32Array[] => {
+      registerJsAdamKernel();
+      if (inPlace !== 'per variable') registerJsInPlaceKernel(inPlace === 'out of place');
+      const before = tf.memory().numTensors;
+      const optimizer = new FusedAdamOptimizer(0.05);
+      const r = train(optimizer, 6);
+      expect(optimizer.iterations).toBe(6);
+      const values = [r.w, r.b];
+      tf.dispose(r.vars);
+      optimizer.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      for (const name of [ADAM_UPDATE_KERNEL, ADAM_IN_PLACE_KERNEL])
+        if (tf.getKernel(name, 'cpu')) tf.unregisterKernel(name, 'cpu');
+      return values;
+    };
+    const perVariable = run('per variable');
+    expect(run('in place')).toEqual(perVariable);
+    expect(run('out of place')).toEqual(perVariable);
+  });
+
+  it('after fused steps, the plain path of the same optimizer continues with the right bias correction', () => {
+    const w = tf.variable(tf.tensor1d([1, -2, 3]), true, `adam-switch-${Math.random()}`);
+    const w2 = tf.variable(tf.tensor1d([1, -2, 3]), true, `adam-switch-ref-${Math.random()}`);
+    const fused = new FusedAdamOptimizer(0.05);
+    const ref = tf.train.adam(0.05);
+    registerJsAdamKernel();
+    registerJsInPlaceKernel();
+    for (let i = 0; i < 3; i++) fused.minimize(() => tf.sum(tf.square(w)), false, [w]);
+    tf.unregisterKernel(ADAM_UPDATE_KERNEL, 'cpu');
+    tf.unregisterKernel(ADAM_IN_PLACE_KERNEL, 'cpu');
+    expect(fused.fused).toBe(false);
+    for (let i = 0; i < 3; i++) fused.minimize(() => tf.sum(tf.square(w)), false, [w]);
+    for (let i = 0; i < 6; i++) ref.minimize(() => tf.sum(tf.square(w2)), false, [w2]);
+    // β₁ᵗ of the plain steps is β₁⁴…β₁⁶ (tfjs's accBeta, brought up to date), not β₁¹ again
+    Array.from(w.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(w2.dataSync()[i]!, 5));
+    tf.dispose([w, w2]);
+    fused.dispose();
+    ref.dispose();
   });
 
   it('is exactly tfjs Adam where the backend has no fused kernel', () => {

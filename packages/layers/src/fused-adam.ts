@@ -153,10 +153,11 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       if (tf.getKernel(ADAM_IN_PLACE_KERNEL, tf.getBackend()) !== undefined) {
         const inputs: tf.NamedTensorMap = {};
         updates.forEach(({ value, gradient, m, v }, i) => {
-          inputs[`variable${i}`] = value;
-          inputs[`gradient${i}`] = gradient;
-          inputs[`firstMoment${i}`] = m;
-          inputs[`secondMoment${i}`] = v;
+          const [kw, kg, km, kv] = inPlaceInputNames(i);
+          inputs[kw] = value;
+          inputs[kg] = gradient;
+          inputs[km] = m;
+          inputs[kv] = v;
         });
         const outs = tf
           .engine()
@@ -190,6 +191,15 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       Math.fround(this.powers[1] * Math.fround(self.beta2)),
     ];
   }
+}
+
+/** The input names of variable i in {@link ADAM_IN_PLACE_KERNEL}, made once (a step would otherwise build 4 per variable). */
+const inPlaceNames: [string, string, string, string][] = [];
+function inPlaceInputNames(i: number): [string, string, string, string] {
+  for (let k = inPlaceNames.length; k <= i; k++) {
+    inPlaceNames.push([`variable${k}`, `gradient${k}`, `firstMoment${k}`, `secondMoment${k}`]);
+  }
+  return inPlaceNames[i]!;
 }
 
 /**
