@@ -298,7 +298,8 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   for (const chain of [encoder, decoder]) {
     for (let i = 1; i < chain.length; i++) kernels += chain[i - 1]! * chain[i]!;
   }
-  if (isObject(config.prior)) kernels += width('prior.mixture', config.prior.mixture) * latentDim;
+  if (isObject(config.prior) && 'mixture' in config.prior)
+    kernels += width('prior.mixture', config.prior.mixture) * latentDim;
   if (kernels > parameters) {
     throw new SerializationError(
       `${what}: the config describes layers with ${kernels} weights, but the weight file holds only ${parameters} parameters`,
