@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, FAST_TRANSPOSED_MATMUL, ShapeError } from '@varia/core';
+import { ArgumentError, DENSE_BACKWARD_KERNEL, FAST_TRANSPOSED_MATMUL, ShapeError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import type { Activation } from './activation.js';
 import { Dense, transposedMatMulIsFast } from './dense.js';
@@ -50,6 +50,49 @@ describe('Dense', () => {
       layer.dispose();
     },
   );
+
+  it('runs its whole backward pass as one fused kernel where the backend has one, with the same gradients', () => {
+    // a plain-tfjs stand-in for the native kernel: [dx,] dW, db from dy, y, x, W (δ = dy ⊙ 1[y > 0] for relu)
+    let calls = 0;
+    tf.registerKernel({
+      kernelName: DENSE_BACKWARD_KERNEL,
+      backendName: 'cpu',
+      kernelFunc: ({ inputs, attrs }) => {
+        calls++;
+        const { dy, y, x, kernel } = inputs as Record<string, tf.Tensor2D>;
+        const delta = attrs!.activation === 'relu' ? tf.mul(dy!, tf.step(y!)) : dy!;
+        const out = [tf.matMul(x!, delta, true, false), tf.sum(delta, 0)];
+        if (attrs!.inputGradient) out.unshift(tf.matMul(delta, kernel!, false, true));
+        if (delta !== dy) delta.dispose();
+        return out as unknown as tf.TensorInfo[];
+      },
+    });
+    const layer = new Dense({ inputDim: 5, units: 3, activation: 'relu', seed: 4 });
+    const x = tf.randomNormal([6, 5], 0, 1, 'float32', 5);
+    const upstream = tf.randomNormal([6, 3], 0, 1, 'float32', 6);
+    const gradients = (constantInput: boolean): Float32Array[] =>
+      tf.tidy(() => {
+        const f = (xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx, { constantInput }), upstream)) as tf.Scalar;
+        const { grads } = tf.variableGrads(() => f(x), [layer.kernel, layer.bias]);
+        const dx = constantInput ? [] : [tf.grad(f)(x)];
+        return [grads[layer.kernel.name]!, grads[layer.bias.name]!, ...dx].map((t) => t.dataSync() as Float32Array);
+      });
+    const before = tf.memory().numTensors;
+    const fused = [gradients(false), gradients(true)];
+    expect(calls).toBe(3); // dW and db in each run, and dx with a second gradient pass
+    expect(tf.memory().numTensors).toBe(before);
+    tf.unregisterKernel(DENSE_BACKWARD_KERNEL, 'cpu');
+    const composed = [gradients(false), gradients(true)];
+    tf.tidy(() => {
+      fused.forEach((run, r) => {
+        run.forEach((values, i) => {
+          expect(maxAbsDiff(tf.tensor(values), tf.tensor(composed[r]![i]!))).toBeLessThan(1e-6);
+        });
+      });
+    });
+    tf.dispose([x, upstream]);
+    layer.dispose();
+  });
 
   it('uses transpose flags instead of Transpose kernels where the backend marks its matMul fast, with the same gradients', async () => {
     const layer = new Dense({ inputDim: 6, units: 4, activation: 'relu', seed: 3 });
