@@ -6,8 +6,8 @@ import { type Baseline, LearnedBaseline, MovingAverageBaseline } from '@varia/lo
  * The score-function baseline of a Poisson-latent VAE, built from `@varia/losses`' baselines (their state lives in
  * variables, so checkpoints, resume and the divergence guard's roll-back carry it):
  *
- * - `'moving-average'`: {@link MovingAverageBaseline} (ρ = 0.9, bias-corrected);
- * - `'learned'` (NVIL, Mnih & Gregor 2014): {@link LearnedBaseline} with its centering moving average and b_ψ(x) a
+ * - `'moving-average'`: `MovingAverageBaseline` (ρ = 0.9, bias-corrected);
+ * - `'learned'` (NVIL, Mnih & Gregor 2014): `LearnedBaseline` with its centering moving average and b_ψ(x) a
  *   32-unit ReLU network on the encoder's input, trained by the squared error of the learning signal.
  *
  * b never depends on the sample it is subtracted from, so the gradient stays unbiased.
