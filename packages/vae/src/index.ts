@@ -29,6 +29,26 @@ export {
   parameterCountBound,
   resolveConfig,
 } from './config.js';
+export { type LatentConfig, type ResolvedLatentConfig, resolveLatentConfig } from './latent-config.js';
+export { LatentModule, type LatentModuleOptions, type LatentObjectiveOptions } from './latent.js';
+export {
+  POSTERIOR_FAMILIES,
+  PRIOR_FAMILIES,
+  temperatureAt,
+  type HeadArgs,
+  type PoissonBaseline,
+  type PosteriorConfig,
+  type PosteriorFamily,
+  type PosteriorHead,
+  type PosteriorName,
+  type PriorFamily,
+  type PriorModule,
+  type PriorName,
+  type ResolvedPosterior,
+  type ResolvedPrior,
+  type TemperatureSchedule,
+} from './latent-registry.js';
+export { LatentBaseline } from './latent-baseline.js';
 export {
   type FitOptions,
   type History,
