@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, DENSE_BACKWARD_KERNEL, DisposedError, FAST_TRANSPOSED_MATMUL, mulberry32, ShapeError } from '@varia/core';
+import {
+  ArgumentError,
+  DENSE_BACKWARD_KERNEL,
+  DisposedError,
+  FAST_TRANSPOSED_MATMUL,
+  mulberry32,
+  ShapeError,
+} from '@varia/core';
 import {
   type Activation,
   activationGradFromOutput,
