@@ -1,7 +1,9 @@
 /**
  * The web page in real headless Chromium (Debian's `chromium`, driven by playwright-core), served from 127.0.0.1 by
- * the CLI's static server: train the toy data with a Gaussian likelihood, switch to Poisson on the count data, train
- * again, check that both losses fell and the charts are drawn, export the model and import it back.
+ * the CLI's static server: train the toy data with a Gaussian likelihood and then an IAF flow posterior, switch to
+ * Poisson on the count data (a Poisson likelihood, then a Poisson latent), train MNIST plainly and as a CVAE
+ * conditioned on the digit (with the digit picker and a nearest-neighbour check of its samples), check that the losses
+ * fell and the charts are drawn, export the CVAE and import it back.
  * The page is served both ways: cross-origin isolated (COOP/COEP, as `serve` does by default: wasm runs threaded)
  * for the main flow, and without the headers for one short run (wasm single-threaded).
  * Screenshots go to test-artifacts/.
@@ -111,6 +113,15 @@ async function train(id: number): Promise<number> {
   return seconds;
 }
 
+/** The run's posterior (the table's words) and its final −ELBO, evaluated once at the end. */
+async function summary(id: number): Promise<{ posterior: string; finalLoss: number }> {
+  const row = page.locator(`#runs tr[data-run="${id}"]`);
+  return {
+    posterior: (await row.getAttribute('data-posterior')) ?? '',
+    finalLoss: Number(await row.getAttribute('data-final-loss')),
+  };
+}
+
 async function losses(id: number): Promise<{ first: number; last: number; epochs: number }> {
   const row = page.locator(`#runs tr[data-run="${id}"]`);
   return {
@@ -152,22 +163,49 @@ describe('playground page in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'toy-gaussian.png'), fullPage: true });
   });
 
+  it('trains an IAF flow posterior on the same data and reports its final −ELBO next to the Gaussian one', async () => {
+    // the Poisson latent is offered on the count data only, and conditioning on the digit on MNIST only
+    expect(await page.locator('#posterior option[value="poisson"]').isDisabled()).toBe(true);
+    expect(await page.isDisabled('#condition')).toBe(true);
+    await page.selectOption('#posterior', 'iaf');
+    expect(await page.textContent('#choice-help')).toMatch(/IAF flow: .*inverse autoregressive/);
+    await page.fill('#epochs', '6');
+    const seconds = await train(2);
+    const flow = await summary(2);
+    const gaussian = await summary(1);
+    console.log(
+      `toy 2-D IAF flow run (6 epochs): ${seconds.toFixed(1)} s; final −ELBO ${flow.finalLoss.toFixed(3)} (Gaussian, 12 epochs: ${gaussian.finalLoss.toFixed(3)})`,
+    );
+    expect(flow.posterior).toBe('flow (IAF, 2 steps × 16)');
+    expect(gaussian.posterior).toBe('Gaussian');
+    expect((await losses(2)).last).toBeLessThan((await losses(2)).first);
+    // both are −ELBOs of the same data in nats: finite, and the trained models are within a few nats of each other
+    expect(Number.isFinite(flow.finalLoss) && Number.isFinite(gaussian.finalLoss)).toBe(true);
+    expect(Math.abs(flow.finalLoss - gaussian.finalLoss)).toBeLessThan(3);
+    expect(await page.textContent('#status')).toMatch(
+      /flow \(IAF, 2 steps × 16\) posterior: −ELBO \d+\.\d+ nats per example .* on the 225 validation rows/,
+    );
+    await expectChartDrawn('#latent-chart');
+    await expectChartDrawn('#recon-chart');
+  });
+
   it('switches to Poisson on the count data, trains again and keeps both runs side by side', async () => {
     await page.selectOption('#dataset', 'counts');
     await page.selectOption('#likelihood', 'poisson');
     await page.fill('#epochs', '8');
+    await page.selectOption('#posterior', 'gaussian');
     const lossBefore = await page.evaluate(
       () => document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0,
     );
-    const seconds = await train(2);
+    const seconds = await train(3);
     console.log(`synthetic counts Poisson run (8 epochs): ${seconds.toFixed(1)} s wall time`);
-    const run = await losses(2);
+    const run = await losses(3);
     expect(run.epochs).toBe(8);
     expect(run.last).toBeLessThan(run.first);
-    // both runs are listed, and the loss chart grew a second panel
-    expect(await page.locator('#runs tbody tr[data-status="completed"]').count()).toBe(2);
+    // all runs are listed, and the loss chart grew another panel
+    expect(await page.locator('#runs tbody tr[data-status="completed"]').count()).toBe(3);
     await page.waitForFunction(
-      (w) => (document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0) > w * 1.3,
+      (w) => (document.querySelector<HTMLCanvasElement>('#loss-chart canvas')?.width ?? 0) > w * 1.2,
       lossBefore,
       { timeout: 30_000 },
     );
@@ -178,7 +216,62 @@ describe('playground page in headless Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'counts-poisson.png'), fullPage: true });
   });
 
-  it('exports the trained model with downloads:// and imports it back with tf.io.browserFiles', async () => {
+  it('trains the Poisson latent model on the count data (score-function gradients) in reasonable time', async () => {
+    await page.selectOption('#posterior', 'poisson');
+    expect(await page.textContent('#choice-help')).toMatch(/score-function \(REINFORCE\) gradients/);
+    const seconds = await train(4);
+    const run = await losses(4);
+    const poisson = await summary(4);
+    console.log(
+      `synthetic counts, Poisson latent (8 epochs): ${seconds.toFixed(1)} s wall time; final −ELBO ${poisson.finalLoss.toFixed(2)} (Gaussian latent: ${(await summary(3)).finalLoss.toFixed(2)})`,
+    );
+    expect(run.epochs).toBe(8);
+    expect(run.last).toBeLessThan(run.first);
+    expect(poisson.posterior).toBe('Poisson (moving-average baseline)');
+    expect(Number.isFinite(poisson.finalLoss)).toBe(true);
+    expect(await page.textContent('#latent-note')).toMatch(/Poisson latent: the points are the posterior rates/);
+    await expectChartDrawn('#latent-chart');
+    await page.screenshot({ path: join(ARTIFACTS, 'counts-poisson-latent.png'), fullPage: true });
+  });
+
+  it('trains on MNIST, fetched as local assets and split by @varia/datasets in the worker', async () => {
+    await page.selectOption('#dataset', 'mnist');
+    await page.selectOption('#likelihood', 'bernoulli');
+    // switching to MNIST dropped the Poisson latent (not offered here) for the Gaussian
+    expect(await page.inputValue('#posterior')).toBe('gaussian');
+    await page.fill('#epochs', '2');
+    const seconds = await train(5);
+    console.log(`MNIST Bernoulli run (2 epochs of 7,200 digits): ${seconds.toFixed(1)} s wall time`);
+    const run = await losses(5);
+    expect(run.epochs).toBe(2);
+    expect(run.last).toBeLessThan(run.first);
+    expect(await page.isHidden('#digit-picker')).toBe(true);
+    expect(await page.textContent('#interp-images h3')).toMatch(/Interpolation between two digits/);
+  });
+
+  it('trains a CVAE on MNIST (digit as a covariate, IAF flow posterior) and samples a picked digit', async () => {
+    await page.check('#condition');
+    await page.selectOption('#posterior', 'iaf');
+    const seconds = await train(6);
+    const run = await losses(6);
+    expect(run.last).toBeLessThan(run.first);
+    expect((await summary(6)).posterior).toBe('flow (IAF, 2 steps × 16)');
+    expect(await page.textContent('#status')).toMatch(/posterior, conditioned on the digit: −ELBO/);
+    expect(await page.textContent('#interp-images h3')).toMatch(/One z, every digit/);
+    // the picker regenerates the sample grid for the digit; a 1-NN classifier of the shown digits checks them
+    await page.selectOption('#digit', '7');
+    await page.waitForSelector('#samples-images[data-digit="7"]', { timeout: 30_000 });
+    const agreement = Number(await page.getAttribute('#samples-images', 'data-agreement'));
+    console.log(
+      `MNIST CVAE (IAF flow, 2 epochs): ${seconds.toFixed(1)} s wall time; ${await page.textContent('#digit-check')}`,
+    );
+    expect(await page.isVisible('#digit-picker')).toBe(true);
+    expect(agreement).toBeGreaterThan(0.25); // chance is 0.1
+    expect(await inkedPixels('#samples-images')).toBeGreaterThan(1000);
+    await page.screenshot({ path: join(ARTIFACTS, 'mnist-cvae.png'), fullPage: true });
+  });
+
+  it('exports the CVAE with downloads:// and imports it back with tf.io.browserFiles, covariates and flow included', async () => {
     const downloads: string[] = [];
     const saved = new Promise<void>((resolve) => {
       page.on('download', async (download) => {
@@ -191,35 +284,34 @@ describe('playground page in headless Chromium', () => {
     await page.click('#export');
     await saved;
     expect(downloads.sort()).toEqual(['varia-model.json', 'varia-model.weights.bin']);
-    const modelJson = JSON.parse(await readFile(join(ARTIFACTS, 'exported', 'varia-model.json'), 'utf8')) as unknown;
-    expect(JSON.stringify(modelJson)).toContain('"poisson"');
+    const modelJson = JSON.stringify(
+      JSON.parse(await readFile(join(ARTIFACTS, 'exported', 'varia-model.json'), 'utf8')) as unknown,
+    );
+    expect(modelJson).toContain('"digit"');
+    expect(modelJson).toContain('"flow"');
     await page.setInputFiles('#import', [
       join(ARTIFACTS, 'exported', 'varia-model.json'),
       join(ARTIFACTS, 'exported', 'varia-model.weights.bin'),
     ]);
-    await page.waitForSelector('#runs tr[data-run="3"][data-status="imported"], body[data-state="error"]', {
-      timeout: 30_000,
+    await page.waitForSelector('#runs tr[data-run="7"][data-status="imported"], body[data-state="error"]', {
+      timeout: 60_000,
     });
-    expect(await page.textContent('#status')).toMatch(/imported a poisson VAE/);
-  });
-
-  it('trains on MNIST, fetched as local assets and split by @varia/datasets in the worker', async () => {
-    await page.selectOption('#dataset', 'mnist');
-    await page.selectOption('#likelihood', 'bernoulli');
-    await page.fill('#epochs', '2');
-    const seconds = await train(4);
-    console.log(`MNIST Bernoulli run (2 epochs of 8,000 digits): ${seconds.toFixed(1)} s wall time`);
-    const run = await losses(4);
-    expect(run.epochs).toBe(2);
-    expect(run.last).toBeLessThan(run.first);
+    expect(await page.textContent('#status')).toMatch(
+      /imported a bernoulli VAE \(input 784, latent 2\)\. flow \(IAF, 2 steps × 16\) posterior, conditioned on the digit: −ELBO/,
+    );
+    // the same weights: its −ELBO on the shown rows is that of the trained model, give or take the draws
+    expect(Number.isFinite((await summary(7)).finalLoss)).toBe(true);
+    await page.selectOption('#digit', '3');
+    await page.waitForSelector('#samples-images[data-digit="3"]', { timeout: 30_000 });
   });
 
   it('explains the latent chart: η², the colours of the count data, and why 0% is right on toy2d', async () => {
     // the count run (#2) is the last snapshot drawn before the MNIST run; check the note of a fresh toy2d run instead
     await page.selectOption('#dataset', 'toy2d');
     await page.selectOption('#likelihood', 'gaussian');
+    await page.selectOption('#posterior', 'gaussian');
     await page.fill('#epochs', '3');
-    await train(5);
+    await train(8);
     const note = await page.textContent('#latent-note');
     expect(note).toMatch(/Labels explain \d+% of the latent means' spread \(η²/);
     expect(note).toMatch(/0% is the right answer: in toy2d every group is drawn from the same N\(0, I\)/);
@@ -233,15 +325,15 @@ describe('playground page in headless Chromium', () => {
     await page.waitForFunction(
       () =>
         document.body.dataset.state === 'error' ||
-        Number(document.querySelector('#runs tr[data-run="6"]')?.getAttribute('data-epochs') ?? 0) >= 1,
+        Number(document.querySelector('#runs tr[data-run="9"]')?.getAttribute('data-epochs') ?? 0) >= 1,
       undefined,
       { timeout: 60_000 },
     );
     await page.click('#stop');
-    await page.waitForSelector('#runs tr[data-run="6"][data-status="aborted"], body[data-state="error"]', {
+    await page.waitForSelector('#runs tr[data-run="9"][data-status="aborted"], body[data-state="error"]', {
       timeout: 60_000,
     });
-    expect(Number(await page.getAttribute('#runs tr[data-run="6"]', 'data-epochs'))).toBeLessThan(500);
+    expect(Number(await page.getAttribute('#runs tr[data-run="9"]', 'data-epochs'))).toBeLessThan(500);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
     expect(await page.isEnabled('#train')).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'final.png'), fullPage: true });
@@ -251,7 +343,7 @@ describe('playground page in headless Chromium', () => {
 });
 
 describe('playground page without cross-origin isolation', () => {
-  it('trains on single-threaded wasm and says why it is not threaded', async () => {
+  it('trains (a RealNVP flow posterior) on single-threaded wasm and says why it is not threaded', async () => {
     const plain = await serveStatic(WEB_ROOT, 0, { isolated: false });
     const context = await browser.newContext({ viewport: { width: 1300, height: 1000 } });
     try {
@@ -261,12 +353,14 @@ describe('playground page without cross-origin isolation', () => {
       await other.goto(plain.url);
       expect(await other.evaluate(() => crossOriginIsolated)).toBe(false);
       await other.selectOption('#dataset', 'toy2d-separated');
+      await other.selectOption('#posterior', 'realnvp');
       await other.fill('#epochs', '4');
       await other.click('#train');
       await other.waitForSelector('#runs tr[data-run="1"][data-status="completed"], body[data-state="error"]', {
         timeout: 90_000,
       });
       expect(await other.getAttribute('body', 'data-state')).toBe('done');
+      expect(await other.getAttribute('#runs tr[data-run="1"]', 'data-posterior')).toBe('flow (RealNVP, 2 steps × 16)');
       if ((await other.textContent('#backend')) === 'wasm') {
         expect(await other.textContent('#backend-note')).toMatch(/single-threaded: not cross-origin isolated/);
       }

@@ -16,6 +16,18 @@ export type WebDataset = keyof typeof WEB_DATASETS;
 export const WEB_LIKELIHOODS = ['gaussian', 'poisson', 'bernoulli'] as const;
 /** A likelihood name: any registered in `@varia/vae` (`listLikelihoods()`). */
 export type WebLikelihood = string;
+/**
+ * Posterior families the page offers (see `posteriors.ts` for what each builds): the diagonal Gaussian, a normalizing
+ * flow on top of it (IAF with MADE layers, or RealNVP couplings), and the Poisson latent (count data only).
+ */
+export const WEB_POSTERIORS = {
+  gaussian: 'Gaussian (diagonal)',
+  iaf: 'flow: IAF, 2 steps',
+  realnvp: 'flow: RealNVP, 2 steps',
+  poisson: 'Poisson counts (score function)',
+} as const;
+/** A posterior choice. */
+export type WebPosterior = keyof typeof WEB_POSTERIORS;
 /** Backend preference: `auto` tries webgl → wasm → cpu. */
 export const WEB_BACKENDS = ['auto', 'webgl', 'wasm', 'cpu'] as const;
 /** A backend preference. */
@@ -33,6 +45,31 @@ export interface RunConfig {
   validationSplit: number;
   seed: number;
   backend: WebBackend;
+  /** The posterior family q(z|x). */
+  posterior: WebPosterior;
+  /** MNIST only: train a CVAE with the digit label as a categorical covariate of the encoder and the decoder. */
+  conditionOnDigit: boolean;
+}
+
+/** The digit a conditional model's samples were asked for, and how many of them a 1-NN classifier calls that digit. */
+export interface DigitCheck {
+  digit: number;
+  /** Share of the samples whose nearest shown training digit (Euclidean) has the requested label, in [0, 1]. */
+  agreement: number;
+}
+
+/** What a finished (or imported) model is, and its −ELBO evaluated once at the end. */
+export interface RunSummary {
+  /** The posterior in words, e.g. "flow (IAF, 2 steps × 16)". */
+  posterior: string;
+  /** Whether the model is conditioned on the digit (a CVAE). */
+  conditional: boolean;
+  /** −ELBO, reconstruction NLL and KL in nats per example (`VAE.evaluate`, one seeded draw per row). */
+  loss: number;
+  reconstruction: number;
+  kl: number;
+  /** Which rows it was evaluated on, in words ("200 validation rows"). */
+  evaluatedOn: string;
 }
 
 /** A row-major matrix that travels between threads. */
@@ -52,12 +89,18 @@ export interface Snapshot {
   samples: WireMatrix;
   /** Images: decoder means along a straight line between two examples' latent means. */
   interpolation?: WireMatrix;
+  /** Conditional models: the digit `samples` were generated for (decoder means of p(x|z, digit), z ~ p(z)). */
+  digit?: DigitCheck;
+  /** Conditional models: each row one z from the prior, decoded as every digit 0 … 9 (10 images per row). */
+  styles?: WireMatrix;
 }
 
 /** Page → worker. */
 export type ToWorker =
   | { type: 'train'; runId: number; config: RunConfig }
   | { type: 'stop' }
+  /** Conditional models: sample the current model's digit `digit` (answered with `digit-samples`). */
+  | { type: 'digit'; digit: number }
   | { type: 'export' }
   | {
       type: 'import';
@@ -85,8 +128,25 @@ export type FromWorker =
       trainRows: number;
     }
   | { type: 'epoch'; runId: number; log: EpochMetrics; snapshot?: Snapshot }
-  | { type: 'done'; runId: number; stopReason: string; seconds: number; snapshot: Snapshot; epochs: number }
-  | { type: 'imported'; runId: number; likelihood: string; inputDim: number; latentDim: number; snapshot: Snapshot }
+  | {
+      type: 'done';
+      runId: number;
+      stopReason: string;
+      seconds: number;
+      snapshot: Snapshot;
+      epochs: number;
+      summary: RunSummary;
+    }
+  | {
+      type: 'imported';
+      runId: number;
+      likelihood: string;
+      inputDim: number;
+      latentDim: number;
+      snapshot: Snapshot;
+      summary: RunSummary;
+    }
+  | { type: 'digit-samples'; samples: WireMatrix; digit: DigitCheck }
   /** The tfjs artifacts `VAE.save` hands to an IOHandler; the page saves them with the `downloads://` handler. */
   | { type: 'exported'; artifacts: import('@tensorflow/tfjs').io.ModelArtifacts }
   | { type: 'error'; runId: number; message: string };
