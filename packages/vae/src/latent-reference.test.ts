@@ -9,6 +9,7 @@ import type {
   FullCovarianceNormalHead,
   LowRankNormalHead,
 } from '@varia/layers';
+import { klDivergence } from '@varia/distributions';
 import { describe, expect, it } from 'vitest';
 import { LatentModule } from './latent.js';
 import { type LatentConfig, resolveLatentConfig } from './latent-config.js';
@@ -290,6 +291,41 @@ describe('log q(z|h) against independent references', () => {
       expect(integral).toBeLessThan(1.03);
       h.dispose();
       q.dispose();
+      m.dispose();
+    });
+  }
+});
+
+describe('KL: analytic where a pair is registered', () => {
+  for (const posterior of ['fullCovariance', { lowRank: { rank: 2 } }] as const) {
+    it(`${JSON.stringify(posterior)} against N(0, I): ½(tr Σ + μᵀμ − d − log det Σ) in float64`, () => {
+      const d = 3;
+      const m = latent({ posterior }, d);
+      const h = features(2);
+      const q = m.posterior(h);
+      const p = m.prior();
+      const kl = values(klDivergence(q, p));
+      const mu = values(q.mean());
+      const cov = tf.tidy(() =>
+        (q as unknown as { covarianceMatrixParameter(): tf.Tensor }).covarianceMatrixParameter(),
+      );
+      const c = values(cov);
+      for (let r = 0; r < 2; r++) {
+        const s = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => c[r * d * d + i * d + j]!));
+        const l = cholesky(s);
+        let trace = 0;
+        let logDet = 0;
+        let mm = 0;
+        for (let i = 0; i < d; i++) {
+          trace += s[i]![i]!;
+          logDet += 2 * Math.log(l[i]![i]!);
+          mm += mu[r * d + i]! ** 2;
+        }
+        expect(kl[r]).toBeCloseTo(0.5 * (trace + mm - d - logDet), 4);
+      }
+      tf.dispose([h, cov]);
+      q.dispose();
+      p.dispose();
       m.dispose();
     });
   }

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
-import { Dirichlet, type Distribution, Independent, Poisson, RelaxedOneHotCategorical } from '@varia/distributions';
+import {
+  Dirichlet,
+  type Distribution,
+  Independent,
+  MultivariateNormal,
+  Poisson,
+  RelaxedOneHotCategorical,
+} from '@varia/distributions';
 import {
   DirichletHead,
   FlowPosteriorHead,
@@ -407,9 +414,16 @@ export const PRIOR_FAMILIES = {
       return 'standard-normal';
     },
     parameterBound: () => 0,
-    build: (_, d) => {
+    build: (_, d, _seed, posterior) => {
+      // N(0, I) in the posterior's own family, so that the analytic KL pair applies: a MultivariateNormal for the
+      // full-covariance and low-rank posteriors (KL(N(μ, Σ) ‖ N(0, I)) in closed form), else Independent(Normal)
+      if (posterior === 'fullCovariance' || (typeof posterior === 'object' && 'lowRank' in posterior)) {
+        return fixedPrior(
+          () => new MultivariateNormal({ loc: new Float32Array(d), scaleTril: tf.eye(d) }, HEAD_DISTRIBUTION_OPTIONS),
+        );
+      }
       const p = new StandardNormalPrior(d);
-      return { distribution: () => p.distribution(), namedVariables: () => new Map(), dispose: () => {} };
+      return fixedPrior(() => p.distribution());
     },
   } satisfies PriorFamily,
   mixture: {

@@ -21,6 +21,8 @@ const CASES: { name: string; config: Partial<VAEConfig>; likelihood?: VAEConfig[
   { name: 'poisson (none)', config: { posterior: { poisson: { baseline: 'none' } } } },
 ];
 
+const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+
 function model(config: Partial<VAEConfig>, seed = 3): VAE {
   return new VAE({ inputDim: 6, latentDim: 3, hiddenUnits: 8, likelihood: 'poisson', seed, ...config });
 }
@@ -60,6 +62,11 @@ describe('posterior families in the VAE', () => {
 
       const z = vae.encode(x);
       expect(z.shape).toEqual([16, 3]);
+      const reconstruction = vae.reconstruct(x);
+      expect(reconstruction.shape).toEqual([16, 6]);
+      const between = vae.interpolate(tf.slice(x, 0, 1), tf.slice(x, 1, 1), 3);
+      expect(values(between).every(Number.isFinite)).toBe(true);
+      tf.dispose([reconstruction, between]);
       const ev = await vae.evaluate(x, { seed: 2, iwaeK: c.config.posterior === 'poisson' ? undefined : 3 });
       expect(Number.isFinite(ev.elbo)).toBe(true);
       const loaded = await VAE.fromArtifacts(await vae.toArtifacts());
