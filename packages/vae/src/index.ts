@@ -78,7 +78,7 @@ export { ModelCheckpoint, type ModelCheckpointOptions } from './trainer/model-ch
 export { KLAnnealing, type KLAnnealingOptions } from './trainer/kl-annealing.js';
 export { ProgressLogger, type ProgressLoggerOptions, formatEpoch } from './trainer/progress-logger.js';
 export { vaeTrainable, type VaeLike } from './vae-trainable.js';
-export { RowBatchSource, type HostBatch } from './sources/row-batch-source.js';
+export { RowBatchSource, type HostBatch, type BatchCheck } from './sources/row-batch-source.js';
 export { SparseBatchSource } from './sources/sparse-batch-source.js';
 export { RandomAccessSource, type RandomAccessSourceOptions } from './sources/random-access-source.js';
 export { StreamSource, type StreamSourceOptions, type StreamItem } from './sources/stream-source.js';

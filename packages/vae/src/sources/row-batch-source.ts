@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Matrix, ShapeError } from '@varia/core';
+import { type Matrix, ShapeError, type SparseMatrix } from '@varia/core';
 import { type DataRules, validateDomain } from '../data.js';
 import type { BatchSource, EpochArgs } from '../trainer/batch-source.js';
 import type { Batch } from '../trainer/trainable-model.js';
+import { rowOfEntry } from './block-rows.js';
 
 /** One batch of rows on the host, before it becomes a tensor. */
 export interface HostBatch {
@@ -12,11 +13,18 @@ export interface HostBatch {
   readonly rows: number;
   /** The index of local row `k` in the whole data set (0-based), for error messages. */
   rowAt(k: number): number;
+  /**
+   * The CSR rows `data` was densified from, when it was: the domain check then reads only their stored values (a
+   * zero fits every likelihood), ~20× fewer at 5 % density.
+   */
+  readonly sparse?: SparseMatrix;
 }
 
-/** How a batch is checked before upload: the likelihood's rules, the argument name for messages, and whether the domain is already known to hold. */
-interface BatchCheck {
+/** How {@link RowBatchSource.batches} checks each batch before upload. */
+export interface BatchCheck {
+  /** The likelihood's data rules (domain, name, extra checks). */
   rules: DataRules;
+  /** The argument named in messages (`data`, `validationData`, `x`). */
   argument: string;
   /** The values were checked once up front (a sparse matrix's stored values): only `rules.validate` runs per batch. */
   domainChecked: boolean;
@@ -29,8 +37,11 @@ interface BatchCheck {
  */
 export abstract class RowBatchSource implements BatchSource {
   abstract readonly length: number | undefined;
-  /** `{ x: width }`. */
-  readonly widths: Readonly<{ x: number }>;
+  /** The single field's width. */
+  readonly widths: Readonly<{
+    /** Values per example (the model's `inputDim`). */
+    x: number;
+  }>;
 
   protected constructor(width: number) {
     this.widths = { x: width };
@@ -117,7 +128,13 @@ export abstract class RowBatchSource implements BatchSource {
     }
     const m: Matrix = { data: h.data, rows: h.rows, cols: width };
     const { rules, argument } = check;
-    if (!check.domainChecked) {
+    if (!check.domainChecked && h.sparse) {
+      const { data, indptr, indices } = h.sparse;
+      validateDomain({ data, rows: data.length, cols: 1 }, rules.domain, rules.likelihood, argument, (e) => ({
+        row: h.rowAt(rowOfEntry(indptr, e)),
+        column: indices[e]!,
+      }));
+    } else if (!check.domainChecked) {
       validateDomain(m, rules.domain, rules.likelihood, argument, (i) => ({
         row: h.rowAt(Math.floor(i / width)),
         column: i % width,

@@ -4,7 +4,13 @@ import { checkBlock, isSparse, type RowBlock } from './block-rows.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
 /** What a stream yields: rows as a dense Matrix or a CSR SparseMatrix, or an object carrying one as `matrix`. */
-export type StreamItem = Matrix | SparseMatrix | { readonly matrix: Matrix | SparseMatrix };
+export type StreamItem =
+  | Matrix
+  | SparseMatrix
+  | {
+      /** The block's rows (e.g. a `SparseRowBlock` of `streamMatrixMarket`). */
+      readonly matrix: Matrix | SparseMatrix;
+    };
 
 /** Options of {@link StreamSource}. */
 export interface StreamSourceOptions {
