@@ -43,3 +43,14 @@ export function checkBlock(block: unknown, width: number, what: string, rows?: n
   }
   return m;
 }
+
+/** The row of stored entry `e` (the last row whose pointer is ≤ e): binary search over `indptr`. */
+export function rowOfEntry(indptr: Int32Array, e: number): number {
+  let [lo, hi] = [0, indptr.length - 2];
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (indptr[mid]! <= e) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -77,13 +77,13 @@ export class RandomAccessSource extends RowBatchSource {
     for (let start = 0; start < n; start += batchSize) {
       const indices = order.slice(start, Math.min(n, start + batchSize));
       const block = checkBlock(await this.read(indices), width, 'RandomAccessSource: rows(indices)', indices.length);
-      let data: Float32Array;
+      const rowAt = (k: number): number => this.origin(indices[k]!);
       if (isSparse(block)) {
         if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);
         if (this.identity.length < block.rows) this.identity = Int32Array.from({ length: batchSize }, (_, i) => i);
-        data = sparseRowsInto(block, this.identity.subarray(0, block.rows), this.buffer);
-      } else data = block.data;
-      yield { data, rows: indices.length, rowAt: (k) => this.origin(indices[k]!) };
+        const data = sparseRowsInto(block, this.identity.subarray(0, block.rows), this.buffer);
+        yield { data, rows: indices.length, rowAt, sparse: block };
+      } else yield { data: block.data, rows: indices.length, rowAt };
     }
   }
 

@@ -2,6 +2,7 @@ import { assertSparseMatrix, DataError, permutation, type SparseMatrix, sparseRo
 import { type DataRules, validateDomain } from '../data.js';
 import { matrixHash } from '../resume-fingerprint.js';
 import type { EpochArgs } from '../trainer/batch-source.js';
+import { rowOfEntry } from './block-rows.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
 /**
@@ -93,15 +94,4 @@ export class SparseBatchSource extends RowBatchSource {
     });
     return `csr ${rows}x${cols}:${matrixHash(words(indptr))}${matrixHash(words(indices))}${matrixHash(words(data))}`;
   }
-}
-
-/** The row of stored entry `e` (the last row whose pointer is ≤ e): binary search over `indptr`. */
-function rowOfEntry(indptr: Int32Array, e: number): number {
-  let [lo, hi] = [0, indptr.length - 2];
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (indptr[mid]! <= e) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
