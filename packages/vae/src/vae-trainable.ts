@@ -6,7 +6,9 @@ import type { TrainableModel } from './trainer/trainable-model.js';
 
 /** What the adapter needs from a VAE (the `VAE` class has it). */
 export interface VaeLike {
+  /** The model's config: a checkpoint is tied to it (without what `fit` records from the data). */
   readonly config: object;
+  /** The trained variables by stable name. */
   namedVariables(): Map<string, tf.Variable>;
   /** q(z|x), p(z) and p(x|z) of a batch; `covariates` when the model is conditional; `step` anneals temperatures. */
   variationalInputs(x: tf.Tensor, options?: { covariates?: tf.Tensor; step?: number }): VariationalInputs;

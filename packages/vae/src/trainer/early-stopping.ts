@@ -22,8 +22,11 @@ export interface EarlyStoppingOptions {
  * stops where the uninterrupted one would have. Put it before {@link ModelCheckpoint}, which saves its best weights.
  */
 export class EarlyStopping implements Callback {
+  /** Epochs without improvement tolerated. */
   readonly patience: number;
+  /** The smallest decrease that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether the best epoch's weights are restored at the end. */
   readonly restoreBestWeights: boolean;
   private readonly monitorOption: keyof TrainingLog | undefined;
   private context: TrainerContext | undefined;

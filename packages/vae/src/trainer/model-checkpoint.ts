@@ -20,7 +20,9 @@ export interface ModelCheckpointOptions {
  * exactly (same shuffles, seeds and β). The directory is checked for writability before training starts.
  */
 export class ModelCheckpoint implements Callback {
+  /** The checkpoint directory. */
   readonly dir: string;
+  /** A checkpoint is written after every epoch divisible by this. */
   readonly every: number;
   private readonly argument: string;
   private context: TrainerContext | undefined;
