@@ -9,6 +9,7 @@
  *        --rounds N (varia and PyTorch 1 thread alternated N times, median of the per-pair ratios; default 3, quick 1)
  *        --parallel N (wasm-native: N threads share each large product in blocks; default 1)
  *        --no-two-core (skip the child run of mnist-vae-train with --parallel <cores>)
+ *        --no-census (skip the kernel census: kernels per step and the share outside BLAS, wasm backends)
  *        --no-browser (skip the playground page's MNIST run in headless Chromium, apps/playground/scripts/browser-bench.mjs)
  *
  * On wasm-native (the default where @varia/native-kernels works), varia and the tf.layers version are also run on
@@ -34,6 +35,7 @@ import {
   type WorkloadResult,
 } from './report.js';
 import { type BrowserResult, formatBrowser, runBrowserBench } from './browser.js';
+import { profileStep, type StepProfile } from './profile-step.js';
 import { interleavedRounds, median } from './rounds.js';
 import { memoryAfterRun } from './memory-probe.js';
 import { formatSparse, sparseRowsFlag, sparseWorkloadInChild } from './sparse-workload.js';
@@ -76,6 +78,7 @@ interface Args {
   sparseRows?: number;
   browser: boolean;
   twoCore: boolean;
+  census: boolean;
   parallel: number;
   out: string;
   /** Interleaved varia/PyTorch pairs per workload (undefined: 3, or 1 with --quick). */
@@ -96,6 +99,7 @@ function parseArgs(argv: string[]): Args {
     memory: true,
     browser: true,
     twoCore: true,
+    census: true,
     parallel: 1,
     out: DEFAULT_OUT,
   };
@@ -126,6 +130,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--sparse-rows') args.sparseRows = sparseRowsFlag(value());
     else if (a === '--no-browser') args.browser = false;
     else if (a === '--no-two-core') args.twoCore = false;
+    else if (a === '--no-census') args.census = false;
     else if (a === '--parallel') {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 1 || n > 8)
@@ -319,6 +324,9 @@ async function main(): Promise<void> {
         '--no-threaded',
         '--no-plain',
         '--no-memory',
+        '--no-census',
+        '--no-browser',
+        '--no-two-core',
       ],
       q,
       900_000,
@@ -538,6 +546,9 @@ async function main(): Promise<void> {
         '--no-threaded',
         '--no-plain',
         '--no-memory',
+        '--no-census',
+        '--no-browser',
+        '--no-two-core',
       ],
       q,
       240_000,
@@ -547,12 +558,26 @@ async function main(): Promise<void> {
 
   // Both cores: varia with every core sharing the products in blocks, against PyTorch 1 thread and all threads, in a
   // child process of this run (interleaved rounds there too).
+  // Kernels per training step and the share of a step outside the matrix products (the kernel census).
+  const census: StepProfile[] = [];
+  if (args.census && selection.backend === 'wasm') {
+    for (const [workload, name] of [
+      ['bernoulli', 'mnist-vae-train'],
+      ['poisson', 'mnist-vae-train-poisson'],
+      ['gaussian-toy', 'toy2d-seed'],
+    ] as const) {
+      if (!args.only.has(name)) continue;
+      log(`kernel census: ${name}`);
+      census.push({ backend, ...(await profileStep(workload, q ? 1024 : 4096, tf.getBackend())) });
+    }
+  }
+
   let twoCore: unknown;
   const cores = os.availableParallelism();
   if (args.twoCore && selection.candidate === 'wasm-native' && cores > 1 && args.only.has('mnist-vae-train')) {
     log(`both cores: mnist-vae-train with ${cores} threads sharing blocks (child process)`);
     const flags = ['--backend', 'wasm-native', '--parallel', String(cores), '--only', 'mnist-vae-train'];
-    const rest = ['--no-threaded', '--no-plain', '--no-memory', '--no-browser', '--no-two-core'];
+    const rest = ['--no-threaded', '--no-plain', '--no-memory', '--no-browser', '--no-two-core', '--no-census'];
     const baselines = args.torch ? ['--baselines', 'torch_1_thread,torch_all_threads'] : ['--no-torch'];
     twoCore = runChild([...flags, ...baselines, ...rest, '--rounds', String(rounds)], q, 900_000);
   }
@@ -607,6 +632,7 @@ async function main(): Promise<void> {
     ...(wasmThreaded !== undefined ? { experimental_wasm_threaded: wasmThreaded } : {}),
     ...(browser !== undefined ? { browser } : {}),
     ...(twoCore !== undefined ? { two_core: twoCore } : {}),
+    ...(census.length > 0 ? { kernel_census: census } : {}),
     total_seconds: (Date.now() - started) / 1000,
   };
   mkdirSync(dirname(args.out), { recursive: true });
@@ -639,6 +665,18 @@ async function main(): Promise<void> {
     lines.push(...formatRounds([twoCoreRow]));
   } else if (twoCore) lines.push('', `both cores: ${(twoCore as { skipped?: string }).skipped}`);
   if (browser) lines.push('', ...formatBrowser(browser));
+  if (census.length > 0) {
+    lines.push('', 'kernels per training step (kernel census, one epoch after a warm-up):');
+    for (const c of census) {
+      const top = c.kernels
+        .slice(0, 5)
+        .map((k) => `${k.name} ${k.perStep.toFixed(0)}× ${k.msPerStep.toFixed(2)} ms`)
+        .join(', ');
+      lines.push(
+        `  ${c.workload.padEnd(24)} ${c.kernelsPerStep.toFixed(0)} kernels, ${c.msPerStep.toFixed(2)} ms/step, ${(100 * c.shareOutsideBlas).toFixed(0)} % outside BLAS (${(100 * (1 - c.shareInKernels)).toFixed(0)} % outside any kernel); ${top}`,
+      );
+    }
+  }
   if (memory) {
     const e1 = memory.epoch_1 as { numTensors: number; numBytes: number };
     const e10 = memory.epoch_10 as { numTensors: number; numBytes: number } | undefined;
