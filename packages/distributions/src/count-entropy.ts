@@ -10,7 +10,8 @@ import type { Gate } from './zero-inflation.js';
  * quantile over the batch, found on the host in double precision from the incomplete gamma / beta tail; the dropped
  * tail contributes below 1e-9 nats. The sum runs over the family's own `logProb` (Loader's saddle-point form), so it is
  * differentiable in every parameter. The zero-inflated families reduce to their base family in closed form
- * ({@link zeroInflatedEntropy}); beyond MAX_ENTROPY_GRID terms the sum throws an ArgumentError rather than hang.
+ * ({@link zeroInflatedEntropy}); beyond MAX_ENTROPY_GRID terms the sum throws an ArgumentError rather than hang (the
+ * negative binomial integrates instead from 2^14 terms on: `negativeBinomialEntropy`).
  */
 
 /** The tail mass left out of the sum. */

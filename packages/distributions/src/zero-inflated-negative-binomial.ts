@@ -3,7 +3,8 @@ import { type Constraint, nonNegativeInteger, positive, real, unitInterval } fro
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { negativeBinomialCdf, zeroInflatedCdf } from './count-cdf.js';
-import { negativeBinomialEntropyCutoff, truncatedCountEntropy, zeroInflatedEntropy } from './count-entropy.js';
+import { zeroInflatedEntropy } from './count-entropy.js';
+import { negativeBinomialEntropy } from './negative-binomial-entropy.js';
 import { negativeBinomialLogPmf } from './saddle-point.js';
 import { logGammaTensor, poissonTensor, subSeed } from './sampling.js';
 import type { TensorLike } from './tensor-like.js';
@@ -112,12 +113,11 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
     return zeroInflatedCdf(this.gateSpec, negativeBinomialCdf(this.dispersion, this.logits, x), x);
   }
   /**
-   * H in closed form from the NB entropy (see `zeroInflatedEntropy`), which is −Σ_{k=0}^{K} f(k) log f(k)
-   * truncated at the (1 − 1e-12) quantile K (see `truncatedCountEntropy`: an ArgumentError when K is too large
-   * to sum); reads μ and θ on the host to choose K, differentiable in μ, θ and the gate.
+   * H in closed form from the NB entropy (see `zeroInflatedEntropy`), which is −Σ_k f(k) log f(k): a truncated sum,
+   * or for large means its integral (see `negativeBinomialEntropy`); reads μ and θ on the host to place the terms,
+   * differentiable in μ, θ and the gate.
    */
   protected override _entropy(): tf.Tensor {
-    const cutoff = negativeBinomialEntropyCutoff(this.dispersion.dataSync(), this.logits.dataSync());
     const nbLogPmf = (k: tf.Tensor): tf.Tensor =>
       negativeBinomialLogPmf(k, this.dispersion, this.logits, this.meanParam);
     const nbZero = tf.neg(tf.mul(this.dispersion, tf.softplus(this.logits)));
@@ -126,7 +126,7 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
       this.gateSpec,
       this._logProb(zero),
       nbZero,
-      truncatedCountEntropy(nbLogPmf, this.batchShape, cutoff),
+      negativeBinomialEntropy(nbLogPmf, this.batchShape, this.dispersion.dataSync(), this.logits.dataSync()),
     );
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
