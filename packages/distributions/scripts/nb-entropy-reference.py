@@ -8,7 +8,7 @@ Run: /usr/bin/python3 scripts/nb-entropy-reference.py
 """
 import mpmath as mp
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 
 def brute(mu, r):
@@ -19,7 +19,7 @@ def brute(mu, r):
     for start in range(0, top + 1, 10_000_000):
         k = np.arange(start, min(top + 1, start + 10_000_000), dtype=np.float64)
         lp = d.logpmf(k)
-        total -= np.sum(special.xlogy(np.exp(lp), np.exp(lp)) if False else np.where(np.isfinite(lp), np.exp(lp) * lp, 0.0))
+        total -= np.sum(np.where(np.isfinite(lp), np.exp(lp) * lp, 0.0))
     return total
 
 
