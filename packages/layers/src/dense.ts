@@ -69,11 +69,15 @@ function makeDenseFn(activation: Activation): DenseFn {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     const y = denseForward(activation, x, kernel, bias);
-    save([x, kernel, y]);
+    // The kernel is the layer's variable, which outlives the step and keeps its value until the optimizer runs after
+    // the backward pass: it is read from the closure. Saving it would make the tape clone it (a kernel and a tape node
+    // per layer and step).
+    save([x, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, ks, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const [xs, ys] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const ks = kernel;
         const fused = fusedBackward(activation, dy as tf.Tensor2D, ys, xs, ks, true);
         if (fused) return fused;
         const fPrime = activationGradFromOutput(activation, ys);
