@@ -87,7 +87,8 @@ export interface TrainerContext {
  * A training callback (after tfjs-layers and Keras): hooks the Trainer calls in order, each may be async. The
  * built-ins are {@link EarlyStopping}, {@link ModelCheckpoint}, {@link KLAnnealing} and {@link ProgressLogger};
  * the divergence guard (TerminateOnNaN with rollback) is always on. Callbacks run in the order given, after the
- * built-ins that `fit` options create (early stopping first, then checkpoints, then `onEpochEnd`/`onBatchEnd`).
+ * built-ins that `fit` options create (warm-up, early stopping, checkpoints, then `onEpochEnd`/`onBatchEnd`);
+ * early-stopping callbacks always run first, so checkpoints save the best epoch they decide.
  * A callback that throws ends training with that error (the model keeps the steps taken).
  */
 export interface Callback {

@@ -19,7 +19,8 @@ export interface EarlyStoppingOptions {
  * Early stopping (Prechelt 1998; Keras' callback): keeps the epoch with the lowest monitored value, stops once
  * `patience` epochs have passed without an improvement larger than `minDelta`, and (by default) restores that
  * epoch's weights at the end. The best epoch and its weights are part of the checkpointed state, so a resumed run
- * stops where the uninterrupted one would have. Put it before {@link ModelCheckpoint}, which saves its best weights.
+ * stops where the uninterrupted one would have. The Trainer runs early-stopping callbacks before the others, so a
+ * {@link ModelCheckpoint} saves the best weights of the same epoch.
  */
 export class EarlyStopping implements Callback {
   /** Epochs without improvement tolerated. */

@@ -10,6 +10,8 @@ import {
   modelValues,
 } from '../test-utils/trainer-models.js';
 import { MatrixBatchSource } from './batch-source.js';
+import { EarlyStopping } from './early-stopping.js';
+import { ModelCheckpoint } from './model-checkpoint.js';
 import { fitModel } from './trainer.js';
 
 let before = 0;
@@ -77,6 +79,40 @@ describe('fitModel with a model written by the user', () => {
     full.dispose();
     resumed.dispose();
     other.dispose();
+  });
+
+  it('EarlyStopping given as a callback with ModelCheckpoint in any order: the checkpoint holds its best; resume is exact', async () => {
+    // w walks from 0 towards the training means (1, 2) and passes the validation point (0.5, 1): valLoss falls, then rises
+    const validationData = new MatrixBatchSource({
+      x: { data: new Float32Array(8).fill(0.5).map((v, i) => (i % 2 ? 1 : v)), rows: 4, cols: 2 },
+    });
+    const data = () => new MatrixBatchSource({ x: gaussianRows(40, 2, 3) });
+    const run = (epochs: number, dir: string, resume: boolean) => {
+      const callbacks = [new ModelCheckpoint({ dir }), new EarlyStopping({ patience: 50 })];
+      return {
+        batchSize: 10,
+        learningRate: 0.05,
+        epochs,
+        validationData,
+        callbacks,
+        ...(resume ? { resumeFrom: dir } : {}),
+      };
+    };
+    const full = new MeanModel(2);
+    const fullHistory = await fitModel(full, data(), run(12, await tempDir(), false));
+    const best = fullHistory.bestEpoch;
+    expect(best).toBeGreaterThan(1);
+    expect(best).toBeLessThan(12);
+    const dir = await tempDir();
+    const first = new MeanModel(2);
+    await fitModel(first, data(), run(best, dir, false)); // the checkpoint is written in the best epoch itself
+    first.dispose();
+    const resumed = new MeanModel(2);
+    const h = await fitModel(resumed, data(), run(12, dir, true));
+    expect(h.bestEpoch).toBe(best);
+    expect(Float32Array.from(resumed.w.dataSync())).toEqual(Float32Array.from(full.w.dataSync()));
+    full.dispose();
+    resumed.dispose();
   });
 
   it('the divergence guard restores the epoch-start weights of a user model', async () => {

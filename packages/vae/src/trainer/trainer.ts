@@ -113,7 +113,12 @@ export async function runTraining<Log extends TrainingLog, Info>(
   if (o.validationSplit !== undefined) ({ train, validation } = splitValidation(train, o.validationSplit, seed));
   const n = train.length;
   const batches = n === undefined ? undefined : Math.ceil(n / batchSize);
-  const callbacks = [...optionCallbacks(o), ...o.callbacks];
+  // early stopping first, wherever it was given: it decides the best epoch whose weights checkpoints save
+  const given = [...optionCallbacks(o), ...o.callbacks];
+  const callbacks = [
+    ...given.filter((cb) => cb instanceof EarlyStopping),
+    ...given.filter((cb) => !(cb instanceof EarlyStopping)),
+  ];
   for (const cb of callbacks) await cb.validate?.({ epochs, stepsPerEpoch: batches, validation: !!validation });
   checkStop();
   control.onTrainingData?.(train);
