@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, DisposedError, ShapeError } from '@varia/core';
+import { DisposedError, ShapeError } from '@varia/core';
 import type { Constraint } from '../constraints.js';
 import { toTensorChecked } from '../tensor-input.js';
 import type { TensorLike } from '../tensor-like.js';
