@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentError, DataError, VariaError } from '@varia/core';
@@ -165,6 +165,21 @@ describe('streamMatrixMarket', () => {
       expect(() => streamMatrixMarket({ text: TENX }, bad as StreamMatrixMarketOptions)).toThrow(ArgumentError);
       await expect(openMatrixMarket({ text: TENX }, bad as StreamMatrixMarketOptions)).rejects.toThrow(ArgumentError);
     }
+  });
+
+  it('closes the file when the consumer stops early or the file is refused', async () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    let before: number;
+    try {
+      before = fds();
+    } catch {
+      return; // no /proc on this system
+    }
+    const path = write(TENX);
+    for await (const _ of streamMatrixMarket(path, { dtype: 'counts', transpose: true, blockRows: 1 })) break;
+    await expect(collect(streamMatrixMarket(write(`${TENX}1 1 1\n`), { dtype: 'counts' }))).rejects.toThrow(DataError);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fds()).toBe(before);
   });
 
   it('yields a block as soon as it is complete: the rest of the file need not exist yet (a FIFO)', async () => {
