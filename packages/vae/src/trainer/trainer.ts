@@ -115,7 +115,7 @@ export async function runTraining<Log extends TrainingLog, Info>(
   const batches = n === undefined ? undefined : Math.ceil(n / batchSize);
   // early stopping first, wherever it was given: it decides the best epoch whose weights checkpoints save
   const given = [...optionCallbacks(o), ...o.callbacks];
-  const callbacks = [
+  const callbacks: Callback[] = [
     ...given.filter((cb) => cb instanceof EarlyStopping),
     ...given.filter((cb) => !(cb instanceof EarlyStopping)),
   ];
