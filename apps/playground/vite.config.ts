@@ -54,6 +54,14 @@ export default defineConfig({
           return;
         // the same stub, shared with tfjs' own Node-only branches: nothing to split into a chunk
         if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && log.message.includes('__vite-browser-external')) return;
+        // @varia/vae loads tfjs-layers lazily (for tf.LayersModel networks); the page's @tensorflow/tfjs already
+        // includes it, so there is nothing to split off either
+        if (
+          log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' &&
+          /tfjs-layers/.test(log.message) &&
+          /packages\/vae\/dist\//.test(log.message)
+        )
+          return;
         // build-speed statistics, not problems
         if (log.code === 'PLUGIN_TIMINGS') return;
         handler(level, log);

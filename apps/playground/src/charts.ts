@@ -63,10 +63,14 @@ export function lossRows(curves: readonly RunCurve[]): { run: string; epoch: num
 /**
  * Loss curves, one panel per run side by side (independent y scales: a Poisson run's nats are not a Gaussian run's):
  * −ELBO on the training and validation data and its two terms, reconstruction NLL = −E_q[log p(x|z)] and KL(q‖p).
- * The data set is named `"loss"` so a live view can replace its rows.
+ * The data set is named `"loss"` so a live view can replace its rows. With `columns`, the panels wrap after that many.
  */
-export function lossSpec(curves: readonly RunCurve[], options: { width?: number; height?: number } = {}): TopLevelSpec {
+export function lossSpec(
+  curves: readonly RunCurve[],
+  options: { width?: number; height?: number; columns?: number } = {},
+): TopLevelSpec {
   const rows = lossRows(curves);
+  const header = { labelFontSize: 12 };
   // only the series that have values get a legend entry (no "validation" without validation data)
   const shown = LOSS_SERIES.map((series, k) => ({ series, k })).filter(({ series }) =>
     rows.some((r) => r.series === series),
@@ -84,7 +88,9 @@ export function lossSpec(curves: readonly RunCurve[], options: { width?: number;
     padding: { left: 12, right: 24, top: 8, bottom: 8 },
     title: 'Loss per epoch (nats per example)',
     data: { name: 'loss', values: rows },
-    facet: { column: { field: 'run', type: 'nominal', title: null, sort: null, header: { labelFontSize: 12 } } },
+    ...(options.columns === undefined
+      ? { facet: { column: { field: 'run', type: 'nominal', title: null, sort: null, header } } }
+      : { facet: { field: 'run', type: 'nominal', title: null, sort: null, header }, columns: options.columns }),
     spec: {
       width: options.width ?? 260,
       height: options.height ?? 180,

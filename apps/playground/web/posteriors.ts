@@ -23,7 +23,7 @@ export function posteriorConfig(choice: WebPosterior): Pick<VAEConfig, 'posterio
 /** Why a choice is not offered for a dataset, or undefined when it is. */
 export function posteriorUnavailable(choice: WebPosterior, dataset: WebDataset): string | undefined {
   if (choice === 'poisson' && dataset !== 'counts')
-    return 'the Poisson latent is offered on the count data (its score-function gradients are too noisy for the rest here)';
+    return 'the Poisson latent is offered on the count data only, where its training time and −ELBO were measured';
   return undefined;
 }
 

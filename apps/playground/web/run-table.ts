@@ -101,7 +101,7 @@ export function drawLoss(runs: readonly Run[], chart: LiveChart): void {
     .filter((r) => r.epochs.length > 0)
     .map((r) => ({ run: `#${r.id} ${r.title}`, epochs: r.epochs }));
   if (curves.length === 0) return;
-  const spec = (): TopLevelSpec => lossSpec(curves, { width: 300, height: 190 });
+  const spec = (): TopLevelSpec => lossSpec(curves, { width: 300, height: 190, columns: 3 });
   const rows = (spec().data as { values: object[] }).values;
   // the legend lists only the series with values: a new spec when validation curves appear
   const validation = curves.some((c) => c.epochs.some((e) => e.valLoss !== undefined));
