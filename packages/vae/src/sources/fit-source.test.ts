@@ -136,6 +136,43 @@ describe('VAE.fit / encode / evaluate on a source', () => {
     }
   });
 
+  it('closes the stream when training stops early (abort) or a batch is refused', async () => {
+    let closed = 0;
+    const blocks = (rows: Matrix) =>
+      function* () {
+        try {
+          for (let start = 0; start < rows.rows; start += 10)
+            yield {
+              data: rows.data.slice(start * 6, (start + 10) * 6),
+              rows: Math.min(10, rows.rows - start),
+              cols: 6,
+            };
+        } finally {
+          closed++;
+        }
+      };
+    const vae = model();
+    try {
+      const controller = new AbortController();
+      const source = new StreamSource({ width: 6, blocks: blocks(x) });
+      const history = await vae.fit(source, {
+        ...OPTIONS,
+        signal: controller.signal,
+        onBatchEnd: () => controller.abort(),
+      });
+      expect(history.stopReason).toBe('aborted');
+      expect(closed).toBe(1);
+      const bad = { ...x, data: x.data.slice() };
+      bad.data[33 * 6] = 0.5;
+      await expect(vae.fit(new StreamSource({ width: 6, blocks: blocks(bad) }), OPTIONS)).rejects.toThrow(
+        /value 0.5 at row 33, column 0/,
+      );
+      expect(closed).toBe(2);
+    } finally {
+      vae.dispose();
+    }
+  });
+
   it('library-size models record the median row total of a sparse source, as of the matrix', async () => {
     const make = () =>
       new VAE({ inputDim: 6, latentDim: 2, hiddenUnits: 8, likelihood: 'poisson', librarySize: true, seed: 3 });
