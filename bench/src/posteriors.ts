@@ -11,8 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mnist } from '@varia/datasets';
 import { type BackendRequest, selectBackend } from '@varia/playground/backend';
-import { VAE, type VAEConfig } from '@varia/vae';
-import { MNIST_SHAPE, MNIST_TRAINING } from './workloads.js';
+import { posteriorComparison } from './workloads.js';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,40 +32,12 @@ console.error(`backend ${tf.getBackend()} (${selection.candidate}); ${epochs} ep
 
 const train = mnist({ split: 'train' }).x;
 const test = mnist({ split: 'test' }).x;
-const base: VAEConfig = {
-  inputDim: MNIST_SHAPE.inputDim,
-  latentDim: MNIST_SHAPE.latentDim,
-  hiddenUnits: [MNIST_SHAPE.hidden],
-  likelihood: 'bernoulli',
-  seed,
+const families: Record<string, Parameters<typeof posteriorComparison>[2]> = {
+  gaussian: 'gaussian',
+  flow: { flow: { kind, steps, hiddenUnits: [hidden] } },
 };
-const models: Record<string, VAEConfig> = {
-  gaussian: base,
-  flow: { ...base, posterior: { flow: { kind, steps, hiddenUnits: [hidden] } } },
-};
-
-for (const [name, config] of Object.entries(models)) {
+for (const [name, posterior] of Object.entries(families)) {
   if (!only.has(name)) continue;
-  const vae = new VAE(config);
-  const started = Date.now();
-  const history = await vae.fit(train, { epochs, ...MNIST_TRAINING, seed });
-  const trainSeconds = (Date.now() - started) / 1000;
-  const ev = await vae.evaluate(test, { seed: 1, iwaeK, batchSize: 100 });
-  const parameters = [...vae.namedVariables().values()].reduce((a, v) => a + v.size, 0);
-  console.log(
-    JSON.stringify({
-      posterior: name,
-      config: config.posterior ?? 'gaussian',
-      epochs,
-      seed,
-      parameters,
-      trainLoss: history.epochs.at(-1)?.loss,
-      testNegElbo: -ev.elbo,
-      testIwae: ev.iwae,
-      iwaeK,
-      trainSeconds,
-      evalSeconds: (Date.now() - started) / 1000 - trainSeconds,
-    }),
-  );
-  vae.dispose();
+  const result = await posteriorComparison(train, test, posterior, { epochs, iwaeK, seed });
+  console.log(JSON.stringify({ name, epochs, seed, iwaeK, ...result }));
 }

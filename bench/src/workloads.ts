@@ -318,3 +318,87 @@ export async function variaMemoryTrace(
   }
   return trace;
 }
+
+/** What {@link posteriorComparison} measures for one posterior family. */
+export interface PosteriorResult {
+  /** The config's `posterior` (the resolved family and options). */
+  posterior: unknown;
+  /** Trainable parameters. */
+  parameters: number;
+  /** Mean training loss of the last epoch. */
+  trainLoss: number | undefined;
+  /** Test −ELBO, nats per example (one posterior sample). */
+  testNegElbo: number;
+  /** Test IWAE bound with `iwaeK` samples (a log-likelihood estimate, ≤ 0). */
+  testIwae: number | undefined;
+  trainSeconds: number;
+  evalSeconds: number;
+}
+
+/**
+ * One posterior family at the MNIST parity protocol (784-400-20, Bernoulli, Adam lr 1e-3, batch 128): trains
+ * `epochs` epochs on `train`, then the test −ELBO and IWAE-`iwaeK` bound. `posterior` is the VAE config's option.
+ */
+export async function posteriorComparison(
+  train: Matrix,
+  test: Matrix,
+  posterior: ConstructorParameters<typeof VAE>[0]['posterior'],
+  options: { epochs: number; iwaeK: number; seed: number },
+): Promise<PosteriorResult> {
+  const vae = new VAE({ ...shapeConfig(), likelihood: 'bernoulli', seed: options.seed, posterior });
+  try {
+    const t0 = now();
+    const history = await vae.fit(train, { epochs: options.epochs, ...MNIST_TRAINING, seed: options.seed });
+    const trainSeconds = now() - t0;
+    const ev = await vae.evaluate(test, { seed: 1, iwaeK: options.iwaeK, batchSize: 100 });
+    return {
+      posterior: vae.config.posterior,
+      parameters: [...vae.namedVariables().values()].reduce((a, v) => a + v.size, 0),
+      trainLoss: history.epochs.at(-1)?.loss,
+      testNegElbo: -ev.elbo,
+      testIwae: ev.iwae,
+      trainSeconds,
+      evalSeconds: now() - t0 - trainSeconds,
+    };
+  } finally {
+    vae.dispose();
+  }
+}
+
+/** The convolutional VAE of the `mnist-conv-vae` workload (bench/src/conv-vae.ts), in words. */
+export const MNIST_CONV_NETWORKS =
+  'encoder [28,28,1] → conv 32 3×3/2 → conv 64 3×3/2 → flatten 3136 → dense 400 → q(z|x); decoder z → dense 400 → dense 3136 → [7,7,64] → convT 32 3×3/2 → convT 1 3×3/2 → flatten 784 → dense head p(x|z) (ReLU between)';
+
+/**
+ * The encoder and decoder of `mnist-conv-vae` as tf.layers models (seeded Glorot initialisation), for
+ * `new VAE({ ...mnistConvNetworks(tf, seed), inputDim: 784, latentDim: 20, likelihood: 'bernoulli' })`.
+ */
+export function mnistConvNetworks(layers: Pick<typeof tf, 'sequential' | 'layers' | 'initializers'>, seed: number) {
+  let next = seed * 16;
+  const init = () => ({ kernelInitializer: layers.initializers.glorotUniform({ seed: next++ }) });
+  const conv = { kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' } as const;
+  const encoder = layers.sequential({
+    layers: [
+      layers.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, ...conv, ...init() }),
+      layers.layers.conv2d({ filters: 64, ...conv, ...init() }),
+      layers.layers.flatten(),
+      layers.layers.dense({ units: MNIST_SHAPE.hidden, activation: 'relu', ...init() }),
+    ],
+  });
+  const decoder = layers.sequential({
+    layers: [
+      layers.layers.dense({
+        inputShape: [MNIST_SHAPE.latentDim],
+        units: MNIST_SHAPE.hidden,
+        activation: 'relu',
+        ...init(),
+      }),
+      layers.layers.dense({ units: 7 * 7 * 64, activation: 'relu', ...init() }),
+      layers.layers.reshape({ targetShape: [7, 7, 64] }),
+      layers.layers.conv2dTranspose({ filters: 32, ...conv, ...init() }),
+      layers.layers.conv2dTranspose({ filters: 1, ...conv, activation: 'linear', ...init() }),
+      layers.layers.flatten(),
+    ],
+  });
+  return { encoder, decoder, inputShape: [28, 28, 1] };
+}
