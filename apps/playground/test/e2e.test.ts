@@ -113,6 +113,13 @@ async function train(id: number): Promise<number> {
   return seconds;
 }
 
+/** The picture of the sample grid (a PNG data URL of its canvas). */
+function samplesPicture(): Promise<string> {
+  return page.evaluate(() => document.querySelector<HTMLCanvasElement>('#samples-images canvas')?.toDataURL() ?? '');
+}
+/** The trained CVAE's samples of the digit 7, to compare with the same model exported and imported back. */
+let trainedSevens = '';
+
 /** The run's posterior (the table's words) and its final −ELBO, evaluated once at the end. */
 async function summary(id: number): Promise<{ posterior: string; finalLoss: number }> {
   const row = page.locator(`#runs tr[data-run="${id}"]`);
@@ -268,6 +275,7 @@ describe('playground page in headless Chromium', () => {
     expect(await page.isVisible('#digit-picker')).toBe(true);
     expect(agreement).toBeGreaterThan(0.25); // chance is 0.1
     expect(await inkedPixels('#samples-images')).toBeGreaterThan(1000);
+    trainedSevens = await samplesPicture();
     await page.screenshot({ path: join(ARTIFACTS, 'mnist-cvae.png'), fullPage: true });
   });
 
@@ -299,8 +307,13 @@ describe('playground page in headless Chromium', () => {
     expect(await page.textContent('#status')).toMatch(
       /imported a bernoulli VAE \(input 784, latent 2\)\. flow \(IAF, 2 steps × 16\) posterior, conditioned on the digit: −ELBO/,
     );
-    // the same weights: its −ELBO on the shown rows is that of the trained model, give or take the draws
     expect(Number.isFinite((await summary(7)).finalLoss)).toBe(true);
+    // the same weights and seed: the imported model draws exactly the sevens the trained one drew
+    expect(await page.getAttribute('#samples-images', 'data-digit')).toBe('7');
+    expect(await samplesPicture()).toBe(trainedSevens);
+    // latent size and hidden widths come from the imported model's config
+    const cells = await page.locator('#runs tr[data-run="7"] td').allTextContents();
+    expect(cells.slice(3, 6)).toEqual(['flow (IAF, 2 steps × 16)', '2', '256']);
     await page.selectOption('#digit', '3');
     await page.waitForSelector('#samples-images[data-digit="3"]', { timeout: 30_000 });
   });

@@ -112,6 +112,8 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       if (!run) break;
       run.status = 'imported';
       run.likelihood = m.likelihood;
+      run.latentDim = m.latentDim;
+      run.hiddenUnits = m.hiddenUnits;
       run.summary = m.summary;
       run.title = `${m.likelihood}, ${m.summary.posterior} · imported`;
       run.seconds = (performance.now() - run.started) / 1000;
@@ -166,6 +168,8 @@ function newRun(config: RunConfig | undefined): Run {
       : 'imported',
     likelihood: config?.likelihood ?? '',
     posterior,
+    latentDim: config?.latentDim,
+    hiddenUnits: config?.hiddenUnits,
     epochs: [],
     row,
     started: performance.now(),

@@ -143,6 +143,8 @@ export type FromWorker =
       likelihood: string;
       inputDim: number;
       latentDim: number;
+      /** The encoder's hidden widths. */
+      hiddenUnits: number[];
       snapshot: Snapshot;
       summary: RunSummary;
     }

@@ -17,6 +17,9 @@ export interface Run {
   likelihood: string;
   /** The posterior in words: the choice while training, the model's resolved one once done. */
   posterior: string;
+  /** Latent size and encoder widths (from the config, or from an imported model). */
+  latentDim?: number;
+  hiddenUnits?: number[];
   epochs: EpochMetrics[];
   summary?: RunSummary;
   row: HTMLTableRowElement;
@@ -35,8 +38,8 @@ const COLUMNS: { header: string; title?: string; cell: (run: Run, backend: strin
   },
   { header: 'likelihood', cell: (r) => r.likelihood },
   { header: 'posterior', title: 'the family of q(z|x)', cell: (r) => r.summary?.posterior ?? r.posterior },
-  { header: 'latent', cell: (r) => (r.config ? String(r.config.latentDim) : '') },
-  { header: 'hidden', cell: (r) => (r.config ? r.config.hiddenUnits.join(',') : '') },
+  { header: 'latent', cell: (r) => String(r.latentDim ?? '') },
+  { header: 'hidden', cell: (r) => r.hiddenUnits?.join(',') ?? '' },
   { header: 'epochs', cell: (r) => (r.config ? `${r.epochs.length}/${r.config.epochs}` : '') },
   {
     header: 'loss (first)',

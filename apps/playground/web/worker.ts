@@ -139,6 +139,7 @@ async function importModel(runId: number, files: File[], dataset: WebDataset, ba
         likelihood: vae.config.likelihood,
         inputDim: vae.config.inputDim,
         latentDim: vae.config.latentDim,
+        hiddenUnits: vae.config.encoderUnits,
         snapshot: snap,
         summary,
       },
