@@ -377,4 +377,27 @@ describe('save/load', () => {
     vae.dispose();
     loaded.dispose();
   });
+
+  it('a file whose covariates claim more weights than it holds is refused before anything is built', async () => {
+    const vae = conditional();
+    const artifacts = await vae.toArtifacts();
+    vae.dispose();
+    const config = artifacts.modelJson.config;
+    // a 2¹⁹ × 256 embedding table (2²⁷ values, 512 MiB) declared in a file of a few hundred weights
+    const hostile = {
+      ...artifacts,
+      modelJson: {
+        ...artifacts.modelJson,
+        config: {
+          ...config,
+          covariates: [{ name: 'batch', kind: 'categorical', levels: 2 ** 19, encoding: { embedding: 256 } }],
+        },
+      },
+    };
+    const before = tf.memory().numBytes;
+    await expect(VAE.fromArtifacts(hostile)).rejects.toThrow(
+      /describes layers with \d+ weights, but the weight file holds only/,
+    );
+    expect(tf.memory().numBytes).toBe(before);
+  });
 });

@@ -184,6 +184,32 @@ export function covariateParameterBound(c: {
   return width * (encoder + decoder) + embeddingParameters(covariates);
 }
 
+/**
+ * A lower bound on the weights that covariate declarations read from a file imply, for the size check of untrusted
+ * files (before anything is built): the embedding tables plus the F extra input rows of the decoder's first layer
+ * (`firstUnits` wide), which every conditional model has. Malformed declarations count 0 (the config check refuses
+ * them).
+ */
+export function savedCovariateWeights(declarations: unknown, firstUnits: number): number {
+  if (!Array.isArray(declarations) || declarations.length > COVARIATE_LIMITS.maxCovariates) return 0;
+  const count = (v: unknown): number =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= COVARIATE_LIMITS.maxLevels ? v : 0;
+  let width = 0;
+  let tables = 0;
+  for (const d of declarations as { kind?: unknown; levels?: unknown; encoding?: unknown }[]) {
+    if (d?.kind === 'continuous') width += 1;
+    if (d?.kind !== 'categorical') continue;
+    const levels = count(d.levels);
+    const dim =
+      typeof d.encoding === 'object' && d.encoding !== null
+        ? count((d.encoding as { embedding?: unknown }).embedding)
+        : 0;
+    width += dim > 0 ? dim : levels;
+    tables += levels * dim;
+  }
+  return width * firstUnits + tables;
+}
+
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Why value `v` does not fit covariate `c`, or undefined. */

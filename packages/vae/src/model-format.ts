@@ -1,4 +1,5 @@
 import { SerializationError } from '@varia/core';
+import { savedCovariateWeights } from './covariates.js';
 import { LIKELIHOODS, type ResolvedVAEConfig } from './config.js';
 import { checkNetworkSpec } from './networks.js';
 import { sha256Hex } from './sha256.js';
@@ -300,6 +301,8 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   }
   if (isObject(config.prior) && 'mixture' in config.prior)
     kernels += width('prior.mixture', config.prior.mixture) * latentDim;
+  // a conditional model's embedding tables and the covariate rows of its decoder's first layer
+  kernels += savedCovariateWeights(config.covariates, decoder[1] ?? 0);
   if (kernels > parameters) {
     throw new SerializationError(
       `${what}: the config describes layers with ${kernels} weights, but the weight file holds only ${parameters} parameters`,
