@@ -66,7 +66,14 @@ describe('hooks', () => {
       ...base,
       epochs: 10,
       callbacks: [
-        { onTrainBegin: (c) => void (ctx = c), onEpochEnd: (e) => void (e === 3 && (ctx!.stopTraining = true)) },
+        {
+          onTrainBegin: (c) => {
+            ctx = c;
+          },
+          onEpochEnd: (e) => {
+            if (e === 3) ctx!.stopTraining = true;
+          },
+        },
       ],
     });
     expect(h.stopReason).toBe('callback');

@@ -1,7 +1,7 @@
 import { ArgumentError } from '@varia/core';
 import type { Callback, TrainerContext, TrainingLog } from './callback.js';
 import { disposeSnapshot, restoreSnapshot, snapshot } from './training-state.js';
-import { show } from './trainer-options.js';
+import { showValue as show } from '../show-value.js';
 
 /** Options of {@link EarlyStopping}. */
 export interface EarlyStoppingOptions {

@@ -123,7 +123,13 @@ describe('fitModel with a model written by the user', () => {
       epochs: 3,
       batchSize: 32,
       learningRate: 0.1,
-      callbacks: [{ onEpochEnd: () => void (afterEpoch1 ??= Float32Array.from(model.w.dataSync())) }],
+      callbacks: [
+        {
+          onEpochEnd: () => {
+            if (!afterEpoch1) afterEpoch1 = Float32Array.from(model.w.dataSync());
+          },
+        },
+      ],
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DivergenceError);
     expect((error as DivergenceError).message).toMatch(

@@ -1,7 +1,7 @@
 import { ArgumentError } from '@varia/core';
 import { type KLSchedule, linearWarmup } from '@varia/losses';
 import type { Callback, TrainingPlan } from './callback.js';
-import { show } from './trainer-options.js';
+import { showValue as show } from '../show-value.js';
 
 /** Options of {@link KLAnnealing}. */
 export interface KLAnnealingOptions {

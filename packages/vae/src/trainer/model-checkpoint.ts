@@ -2,7 +2,7 @@ import { ArgumentError } from '@varia/core';
 import { writeCheckpoint } from '../checkpoint.js';
 import { assertWritableDestination } from '../destination.js';
 import type { Callback, TrainerContext } from './callback.js';
-import { show } from './trainer-options.js';
+import { showValue as show } from '../show-value.js';
 
 /** Options of {@link ModelCheckpoint}. */
 export interface ModelCheckpointOptions {

@@ -1,6 +1,6 @@
 import { ArgumentError } from '@varia/core';
 import type { Callback, TrainingLog } from './callback.js';
-import { show } from './trainer-options.js';
+import { showValue as show } from '../show-value.js';
 
 /** Options of {@link ProgressLogger}. */
 export interface ProgressLoggerOptions {

@@ -1,6 +1,7 @@
 import { ArgumentError } from '@varia/core';
 import type { KLSchedule } from '@varia/losses';
 import { assertOptions } from '../known-keys.js';
+import { showValue as show } from '../show-value.js';
 import type { BatchSource } from './batch-source.js';
 import type { BatchLogs, Callback, TrainingLog } from './callback.js';
 
@@ -155,14 +156,6 @@ function path(name: string, v: unknown): string {
   if (typeof v !== 'string' || v === '')
     throw new ArgumentError(name, `${where}: "${name}" must be a non-empty path, got ${show(v)}`);
   return v;
-}
-
-/** A short description of a value for messages. */
-export function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'function') return 'a function';
-  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
-  return String(v);
 }
 
 const HOOKS = ['validate', 'adjustBeta', 'onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'];
