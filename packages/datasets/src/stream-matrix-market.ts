@@ -53,7 +53,8 @@ export interface MatrixMarketFile {
  * finished block before the parser reads on, so at most one block is held.
  */
 class BlockBuilder implements EntrySink {
-  header_: MatrixMarketHeader | undefined;
+  /** What the size line declared, once read. */
+  declared: MatrixMarketHeader | undefined;
   private blockStart = 0;
   private blockEnd = 0;
   private lastRow = -1;
@@ -70,7 +71,7 @@ class BlockBuilder implements EntrySink {
   constructor(private readonly blockRows: number) {}
 
   header(h: MatrixMarketHeader): void {
-    this.header_ = h;
+    this.declared = h;
     this.blockEnd = Math.min(this.blockRows, h.rows);
   }
 
@@ -107,7 +108,7 @@ class BlockBuilder implements EntrySink {
 
   /** Whether the current block is complete (an entry of a later row arrived, or `end` says the input ended). */
   ready(end: boolean): boolean {
-    const rows = this.header_?.rows ?? 0;
+    const rows = this.declared?.rows ?? 0;
     return this.blockStart < rows && (this.held !== undefined || end);
   }
 
@@ -124,11 +125,11 @@ class BlockBuilder implements EntrySink {
     for (let i = 0; i < rows; i++) this.sortRow(indices, data, indptr[i]!, indptr[i + 1]!);
     const block: SparseRowBlock = {
       start: blockStart,
-      matrix: { rows, cols: this.header_!.cols, indptr, indices, data },
+      matrix: { rows, cols: this.declared!.cols, indptr, indices, data },
     };
     this.count = 0;
     this.blockStart = blockEnd;
-    this.blockEnd = Math.min(blockEnd + this.blockRows, this.header_!.rows);
+    this.blockEnd = Math.min(blockEnd + this.blockRows, this.declared!.rows);
     const held = this.held;
     if (held && held.row < this.blockEnd) {
       this.held = undefined;
@@ -177,9 +178,9 @@ async function* readBlocks(
   const read = function* (lines: string[]): Generator<SparseRowBlock, void, undefined> {
     for (const line of lines) {
       parser.line(line);
-      if (!announced && builder.header_) {
+      if (!announced && builder.declared) {
         announced = true;
-        onHeader?.(builder.header_, parser);
+        onHeader?.(builder.declared, parser);
       }
       while (builder.ready(false)) yield builder.take();
     }
