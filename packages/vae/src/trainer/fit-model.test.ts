@@ -9,7 +9,7 @@ import {
   MeanModel,
   modelValues,
 } from '../test-utils/trainer-models.js';
-import { MatrixBatchSource } from './batch-source.js';
+import { type BatchSource, MatrixBatchSource } from './batch-source.js';
 import { EarlyStopping } from './early-stopping.js';
 import { ModelCheckpoint } from './model-checkpoint.js';
 import { fitModel } from './trainer.js';
@@ -139,6 +139,31 @@ describe('fitModel with a model written by the user', () => {
     model.dispose();
   });
 
+  it('an async source of unknown length (a stream) trains exactly like the same rows in memory, unshuffled', async () => {
+    const m = gaussianRows(50, 3, 4);
+    const stream: BatchSource = {
+      widths: { x: 3 },
+      async *epoch({ batchSize }) {
+        for (let start = 0; start < m.rows; start += batchSize) {
+          await new Promise((r) => setTimeout(r, 0));
+          const rows = Math.min(batchSize, m.rows - start);
+          yield { x: tf.tensor2d(m.data.subarray(start * 3, (start + rows) * 3), [rows, 3]) };
+        }
+      },
+    };
+    const opts = { epochs: 2, batchSize: 16, shuffle: false, seed: 1 };
+    const sizes: (number | undefined)[] = [];
+    const a = new LinearGaussianVae(3, 2, 1);
+    const ha = await fitModel(a, stream, { ...opts, onBatchEnd: (b) => void sizes.push(b.batches) });
+    const b = new LinearGaussianVae(3, 2, 1);
+    const hb = await fitModel(b, new MatrixBatchSource({ x: m }), opts);
+    expect(ha.epochs.map((e) => e.loss)).toEqual(hb.epochs.map((e) => e.loss));
+    expectSameWeights(modelValues(a), modelValues(b));
+    expect(sizes).toEqual(Array(8).fill(undefined)); // the stream's length is unknown
+    a.dispose();
+    b.dispose();
+  });
+
   it('rejects what is not a model, a source or an option before anything changes', async () => {
     const model = new MeanModel(2);
     const data = new MatrixBatchSource({ x: gaussianRows(10, 2, 1) });
@@ -156,6 +181,31 @@ describe('fitModel with a model written by the user', () => {
 });
 
 describe('a score-function latent through the Trainer (#18)', () => {
+  it('the divergence guard rolls the baseline state back with the weights', async () => {
+    const model = new BinaryLatentModel(3, 2, 1);
+    const lossTerms = model.lossTerms.bind(model);
+    model.lossTerms = (batch, ctx) => {
+      const t = lossTerms(batch, ctx);
+      return ctx.training && ctx.step === 5 ? { ...t, loss: tf.mul(t.loss, Number.NaN) as tf.Scalar } : t;
+    };
+    let afterEpoch1: Map<string, Float32Array> | undefined;
+    const error = await fitModel(model, new MatrixBatchSource({ x: gaussianRows(64, 3, 3) }), {
+      epochs: 3,
+      batchSize: 16,
+      callbacks: [
+        {
+          onEpochEnd: () => {
+            if (!afterEpoch1) afterEpoch1 = modelValues(model);
+          },
+        },
+      ],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(model.baseline.updates).toBeGreaterThan(4); // the baseline moved in epoch 2 before the guard fired
+    expectSameWeights(modelValues(model), afterEpoch1!);
+    model.dispose();
+  });
+
   it('records the estimator and baseline, keeps the baseline state in checkpoints: resume is exact', async () => {
     const data = () => new MatrixBatchSource({ x: gaussianRows(64, 3, 3) });
     const opts = { batchSize: 16, seed: 5, learningRate: 1e-2, samples: 1 };
