@@ -128,12 +128,36 @@ export async function commitFiles(
   // those named by the document it replaces, so that a save killed at any later instant tells the next one what it
   // may remove (the cleanup removes the journal last).
   const previous = cleanup.referencedBy ? await readReferences(path.join(dir, document.name), cleanup) : [];
-  if (cleanup.referencedBy)
-    await writeTemporaryDurable(dir, journalPrefix(document.name), JSON.stringify([...keep, ...previous]));
-  for (const file of files) await writeFileDurable(dir, file);
-  await writeFileDurable(dir, document);
+  const journal = cleanup.referencedBy
+    ? await writeTemporaryDurable(dir, journalPrefix(document.name), JSON.stringify([...keep, ...previous]))
+    : undefined;
+  try {
+    for (const file of files) await writeFileDurable(dir, file);
+    await writeFileDurable(dir, document);
+  } catch (e) {
+    if (journal) await abandonSave(dir, document.name, files, journal, cleanup);
+    throw e;
+  }
   if (cleanup.referencedBy) await removeJournaled(dir, keep, new Set(previous), journalPrefix(document.name), cleanup);
   else await removeOrphans(dir, keep, cleanup);
+}
+
+/**
+ * After a save failed before its commit (the document on disk names none of its files): removes, best effort, the
+ * files it renamed into place, then its journal. After a commit the journal stays, for the next save's cleanup.
+ */
+async function abandonSave(
+  dir: string,
+  documentName: string,
+  files: FileToWrite[],
+  journal: string,
+  cleanup: Cleanup,
+): Promise<void> {
+  const { path } = await nodeFs();
+  const current = new Set(await readReferences(path.join(dir, documentName), cleanup));
+  if (files.some((f) => current.has(f.name))) return;
+  for (const { name } of files) if (cleanup.removable(name)) await removeFile(path.join(dir, name), name);
+  await removeFile(journal, path.basename(journal));
 }
 
 /** The files named by the document (or, with `isJournal`, the journal) at `file`; none when it is absent or unreadable. */
@@ -149,8 +173,8 @@ async function readReferences(file: string, cleanup: Cleanup, isJournal = false)
 }
 
 /** Writes `text` durably to a new temporary file `<prefix><pid>-<random>` (never renamed: a temporary file's name says
- * which process wrote it). */
-async function writeTemporaryDurable(dir: string, prefix: string, text: string): Promise<void> {
+ * which process wrote it); returns its path. */
+async function writeTemporaryDurable(dir: string, prefix: string, text: string): Promise<string> {
   const { fs, path } = await nodeFs();
   const file = path.join(dir, `${prefix}${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   inFlight.add(file);
@@ -164,6 +188,7 @@ async function writeTemporaryDurable(dir: string, prefix: string, text: string):
     }
     step('write journal');
     await syncDirectory(dir);
+    return file;
   } catch (e) {
     await fs.rm(file, { force: true }).catch(() => undefined);
     throw e;

@@ -156,25 +156,24 @@ describe('format 1 (the first layout: model.json + weights.bin, FNV-1a over the 
 });
 
 describe('saving: orphans and destinations', () => {
-  it('removes temp files of dead writers and unreferenced weight files, and nothing else', async () => {
+  it('removes temp files of dead writers and the replaced weight file, and nothing else (not a stray weights file it did not write)', async () => {
     const { dir } = await savedSmall();
     const deadPid = 2 ** 22 + 12345; // above Linux's pid_max: never a running process
-    const orphans = [
-      `.model.json.tmp-${deadPid}-abc123`,
-      `.weights-0123456789abcdef.bin.tmp-${deadPid}-x1`,
-      'weights-0123456789abcdef.bin',
-    ];
+    const orphans = [`.model.json.tmp-${deadPid}-abc123`, `.weights-0123456789abcdef.bin.tmp-${deadPid}-x1`];
     for (const name of orphans) await writeFile(join(dir, name), 'x');
+    const replaced = (await readdir(dir)).find((n) => n.startsWith('weights-'))!;
+    await writeFile(join(dir, 'weights-0123456789abcdef.bin'), 'a file no save wrote');
     await writeFile(join(dir, 'notes.txt'), 'mine');
     await writeFile(join(dir, `.other.tmp-${process.ppid}-zz`), 'a live process owns this one');
     const vae = new VAE({ inputDim: 3, latentDim: 2, hiddenUnits: 4, seed: 5 });
     await vae.save(dir);
     vae.dispose();
     const names = await readdir(dir);
-    for (const name of orphans) expect(names).not.toContain(name);
+    for (const name of [...orphans, replaced]) expect(names).not.toContain(name);
     expect(names).toContain('notes.txt');
+    expect(names).toContain('weights-0123456789abcdef.bin');
     expect(names).toContain(`.other.tmp-${process.ppid}-zz`);
-    expect(names.filter((n) => n.startsWith('weights-'))).toHaveLength(1);
+    expect(names.filter((n) => n.startsWith('weights-'))).toHaveLength(2);
   });
 
   it('save to a file, to "" or to an unwritable place is an ArgumentError naming the path; nothing is written', async () => {
