@@ -11,6 +11,8 @@ export const EXAMPLES = [
   'poisson-latent',
   'gaussian-mixture-vae',
   'semi-supervised-m2',
+  'cvae-mnist',
+  'batch-correction',
   'flow-posterior',
   'topic-model',
   'hierarchical-vae',

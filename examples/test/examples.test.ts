@@ -79,6 +79,21 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     expect(run.result.accuracy as number).toBeGreaterThan(0.9);
   });
 
+  it('cvae-mnist: samples of a requested digit are classified as that digit far above chance', async () => {
+    const run = await runExample('cvae-mnist');
+    expectOk(run);
+    expect(run.result.classifierAccuracy as number).toBeGreaterThan(0.8);
+    expect(run.result.matchRate as number).toBeGreaterThan(0.5);
+    expect(run.result.baselineMatchRate as number).toBeLessThan(0.25);
+  });
+
+  it('batch-correction: the batch covariate mixes the batches in the latent and keeps the cell types', async () => {
+    const run = await runExample('batch-correction');
+    expectOk(run);
+    expect(run.result.mixingCorrected as number).toBeGreaterThan((run.result.mixingPlain as number) + 0.3);
+    expect(run.result.cellTypeCorrected as number).toBeGreaterThan(0.7);
+  });
+
   it('hierarchical-vae: a user-written two-layer VAE trains on the Trainer (validation, early stopping, checkpoint)', async () => {
     const run = await runExample('hierarchical-vae');
     expectOk(run);
