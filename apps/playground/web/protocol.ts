@@ -1,4 +1,5 @@
 /** Messages between the page (main.ts) and the training worker (worker.ts). */
+import type { RunCurve } from '../src/charts.js';
 
 /** Datasets the page offers. */
 export const WEB_DATASETS = {
@@ -153,15 +154,5 @@ export type FromWorker =
   | { type: 'exported'; artifacts: import('@tensorflow/tfjs').io.ModelArtifacts }
   | { type: 'error'; runId: number; message: string };
 
-/** The plotted subset of `EpochLog`. */
-export interface EpochMetrics {
-  epoch: number;
-  epochs: number;
-  loss: number;
-  reconstruction: number;
-  kl: number;
-  valLoss?: number;
-  valReconstruction?: number;
-  valKl?: number;
-  seconds: number;
-}
+/** The plotted subset of `EpochLog`: the loss chart's per-epoch metrics, the epoch count and the epoch's seconds. */
+export type EpochMetrics = RunCurve['epochs'][number] & { epochs: number; seconds: number };
