@@ -12,7 +12,7 @@ import type { SparseMatrix } from './sparse-matrix.js';
 import { ArgumentError } from '@varia/core';
 
 /** Options of {@link streamMatrixMarket} and {@link openMatrixMarket}: those of {@link loadMatrixMarket}, plus the block size. */
-export interface StreamMatrixMarketOptions extends LoadMatrixMarketOptions {
+export interface StreamMatrixMarketOptions extends Omit<LoadMatrixMarketOptions, 'passes'> {
   /**
    * Rows per block (default {@link MATRIX_MARKET_DEFAULT_BLOCK_ROWS}); the last block may have fewer. Use the
    * training batch size to get one block per batch.
@@ -24,7 +24,7 @@ export interface StreamMatrixMarketOptions extends LoadMatrixMarketOptions {
 export const MATRIX_MARKET_DEFAULT_BLOCK_ROWS = 1024;
 
 const STREAM_KEYS = [
-  ...LOAD_MATRIX_MARKET_KEYS,
+  ...LOAD_MATRIX_MARKET_KEYS.filter((k) => k !== 'passes'),
   'blockRows',
 ] as const satisfies readonly (keyof StreamMatrixMarketOptions)[];
 
