@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, mulberry32, nextSeed } from '@varia/core';
+import { ArgumentError, DisposedError, mulberry32, nextSeed } from '@varia/core';
 import type { Activation } from './activation.js';
 import { Dense } from './dense.js';
 import type { FlowOutput, FlowStep } from './flow-step.js';
@@ -80,6 +80,7 @@ export class AffineCoupling implements FlowStep {
 
   /** s and t from the passed coordinates b ⊙ v (v = z or y: they agree there). */
   private scaleShift(v: tf.Tensor, context?: tf.Tensor): { s: tf.Tensor; t: tf.Tensor } {
+    if (this.keep.isDisposed) throw new DisposedError('AffineCoupling');
     const masked = tf.mul(v, this.keep);
     const input = context ? tf.concat([masked, context], 1) : masked;
     const [rawS, rawT] = tf.split(this.out.apply(this.body.apply(input)), 2, 1) as [tf.Tensor, tf.Tensor];

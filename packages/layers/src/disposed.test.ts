@@ -3,11 +3,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
+import { AffineCoupling } from './affine-coupling.js';
 import { NegativeBinomialHead, ZeroInflatedNegativeBinomialHead } from './count-heads.js';
+import { FullCovarianceNormalHead, LowRankNormalHead } from './covariance-heads.js';
 import { Dense } from './dense.js';
 import { BernoulliHead, NormalHead, PoissonHead } from './heads.js';
+import { FlowPosteriorHead } from './flow-posterior.js';
+import { InverseAutoregressiveFlow } from './iaf.js';
+import { MADE } from './made.js';
 import { MLP } from './mlp.js';
 import { GaussianMixturePrior } from './priors.js';
+import { DirichletHead, LogisticNormalHead } from './simplex-heads.js';
 
 const uses: [string, () => { dispose(): void }, (m: never) => unknown][] = [
   ['Dense', () => new Dense({ inputDim: 3, units: 2 }), (m: Dense) => m.apply(tf.zeros([1, 3]))],
@@ -37,6 +43,42 @@ const uses: [string, () => { dispose(): void }, (m: never) => unknown][] = [
     'ZeroInflatedNegativeBinomialHead',
     () => new ZeroInflatedNegativeBinomialHead({ inputDim: 3, units: 2 }),
     (m: ZeroInflatedNegativeBinomialHead) => m.apply(tf.zeros([1, 3])),
+  ],
+  ['MADE', () => new MADE({ inputDim: 3, hiddenUnits: [8] }), (m: MADE) => m.apply(tf.zeros([1, 3]))],
+  [
+    'InverseAutoregressiveFlow',
+    () => new InverseAutoregressiveFlow({ dim: 3, hiddenUnits: [8] }),
+    (m: InverseAutoregressiveFlow) => m.forward(tf.zeros([1, 3])),
+  ],
+  [
+    'AffineCoupling',
+    () => new AffineCoupling({ dim: 3, hiddenUnits: [8] }),
+    (m: AffineCoupling) => m.forward(tf.zeros([1, 3])),
+  ],
+  [
+    'FlowPosteriorHead',
+    () => new FlowPosteriorHead({ inputDim: 3, units: 2 }),
+    (m: FlowPosteriorHead) => m.apply(tf.zeros([1, 3])),
+  ],
+  [
+    'FullCovarianceNormalHead',
+    () => new FullCovarianceNormalHead({ inputDim: 3, units: 2 }),
+    (m: FullCovarianceNormalHead) => m.apply(tf.zeros([1, 3])),
+  ],
+  [
+    'LowRankNormalHead',
+    () => new LowRankNormalHead({ inputDim: 3, units: 2, rank: 1 }),
+    (m: LowRankNormalHead) => m.apply(tf.zeros([1, 3])),
+  ],
+  [
+    'DirichletHead',
+    () => new DirichletHead({ inputDim: 3, units: 3 }),
+    (m: DirichletHead) => m.apply(tf.zeros([1, 3])),
+  ],
+  [
+    'LogisticNormalHead',
+    () => new LogisticNormalHead({ inputDim: 3, units: 3 }),
+    (m: LogisticNormalHead) => m.apply(tf.zeros([1, 3])),
   ],
   [
     'GaussianMixturePrior',

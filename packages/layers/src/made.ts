@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, mulberry32, nextSeed, ShapeError } from '@varia/core';
+import { ArgumentError, DisposedError, mulberry32, nextSeed, ShapeError } from '@varia/core';
 import { type Activation, applyActivation, assertActivation } from './activation.js';
 import { type Initializer, initialDenseValues, makeVariable } from './initializers.js';
 import { type Module, scopedName } from './module.js';
@@ -132,9 +132,11 @@ export class MADE implements Module {
   /**
    * The autoregressive outputs for x [batch, D] (and context c [batch, contextDim] when the MADE has one):
    * `outputsPerInput` tensors of shape [batch, D].
-   * @throws ShapeError when x or c have the wrong shape; ArgumentError when c is missing or unexpected.
+   * @throws ShapeError when x or c have the wrong shape; ArgumentError when c is missing or unexpected; DisposedError
+   *   after {@link MADE.dispose}.
    */
   apply(x: tf.Tensor, context?: tf.Tensor): tf.Tensor2D[] {
+    if (this.kernels[0]?.isDisposed) throw new DisposedError('MADE');
     checkFlowInputs('MADE', x, this.inputDim, context, this.contextDim);
     return tf.tidy(() => {
       let h: tf.Tensor2D = x as tf.Tensor2D;
