@@ -11,6 +11,12 @@ import {
 } from './covariates.js';
 import { assertOptions } from './known-keys.js';
 import {
+  NETWORK_CONFIG_KEYS,
+  type NetworkConfig,
+  type ResolvedNetworkConfig,
+  resolveNetworkConfig,
+} from './networks.js';
+import {
   LATENT_CONFIG_KEYS,
   type LatentConfig,
   latentParameterBound,
@@ -52,13 +58,16 @@ export const LIKELIHOODS: readonly LikelihoodName[] = Object.freeze(
  * Configuration of a {@link VAE}; everything needed to rebuild its architecture. Stored as JSON when saved. The
  * latent options (posterior, prior, deterministic mode) are those of {@link LatentConfig}.
  */
-export interface VAEConfig extends LatentConfig {
+export interface VAEConfig extends LatentConfig, NetworkConfig {
   /** Width D of an example. */
   inputDim: number;
   /** Width d of the latent z. */
   latentDim: number;
-  /** Hidden widths of the encoder and (reversed) the decoder; a number means one hidden layer. */
-  hiddenUnits: number | number[];
+  /**
+   * Hidden widths of the built-in MLP encoder and (reversed) decoder; a number means one hidden layer. Required
+   * unless both networks are given otherwise (`encoderUnits`/`decoderUnits`, or `encoder`/`decoder`).
+   */
+  hiddenUnits?: number | number[];
   /** Encoder hidden widths (overrides `hiddenUnits`). */
   encoderUnits?: number[];
   /** Decoder hidden widths (overrides `hiddenUnits` reversed). */
@@ -114,7 +123,7 @@ export interface VAEConfig extends LatentConfig {
 }
 
 /** A {@link VAEConfig} with every default filled in (what is saved). */
-export interface ResolvedVAEConfig extends ResolvedLatentConfig {
+export interface ResolvedVAEConfig extends ResolvedLatentConfig, ResolvedNetworkConfig {
   /** Width D of an example. See {@link VAEConfig.inputDim}. */
   inputDim: number;
   /** Width d of the latent z. See {@link VAEConfig.latentDim}. */
@@ -163,7 +172,23 @@ export const CONFIG_LIMITS = {
    * float32 weights (training holds about four times that: Adam's two moments and the gradients).
    */
   maxParameters: 2 ** 28,
+  /** A user network's topology (a `tf.LayersModel` in a saved config): the largest kernel, stride or pool size. */
+  maxKernelSize: 64,
+  /** A user network's topology: the most values one example occupies at any layer's output (2²⁴). */
+  maxActivationValues: 2 ** 24,
+  /** A user network's topology: the deepest nesting of models inside models. */
+  maxNetworkDepth: 4,
 } as const;
+
+/** The bounds on a layers-model topology in a config, from {@link CONFIG_LIMITS}. */
+const TOPOLOGY_LIMITS = {
+  maxLayers: CONFIG_LIMITS.maxLayers,
+  maxUnits: CONFIG_LIMITS.maxUnits,
+  maxKernelSize: CONFIG_LIMITS.maxKernelSize,
+  maxActivationValues: CONFIG_LIMITS.maxActivationValues,
+  maxParameters: CONFIG_LIMITS.maxParameters,
+  maxDepth: CONFIG_LIMITS.maxNetworkDepth,
+};
 
 /** Every key a {@link VAEConfig} may have. */
 const CONFIG_KEYS = [
@@ -179,6 +204,7 @@ const CONFIG_KEYS = [
   'librarySizeMedian',
   'inputTransform',
   ...LATENT_CONFIG_KEYS,
+  ...NETWORK_CONFIG_KEYS,
   'init',
   'seed',
   'covariates',
@@ -203,10 +229,12 @@ function denseParameters(sizes: number[]): number {
  */
 export function parameterCountBound(
   c: Pick<ResolvedVAEConfig, 'inputDim' | 'latentDim' | 'encoderUnits' | 'decoderUnits' | 'prior'> &
-    Partial<Pick<ResolvedVAEConfig, 'covariates' | 'encodeCovariates'>>,
+    Partial<Pick<ResolvedVAEConfig, 'covariates' | 'encodeCovariates'>> &
+    Pick<ResolvedNetworkConfig, 'encoderNetwork' | 'decoderNetwork'>,
 ): number {
-  const encoderOut = c.encoderUnits.at(-1) ?? c.inputDim;
-  const decoderOut = c.decoderUnits.at(-1) ?? c.latentDim;
+  // a user network's own weights are not counted here (a saved topology's are, by resolveConfig)
+  const encoderOut = c.encoderNetwork?.outputDim ?? c.encoderUnits.at(-1) ?? c.inputDim;
+  const decoderOut = c.decoderNetwork?.outputDim ?? c.decoderUnits.at(-1) ?? c.latentDim;
   return (
     denseParameters([c.inputDim, ...c.encoderUnits]) +
     latentParameterBound(c, encoderOut) +
@@ -267,11 +295,26 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       : typeof config.hiddenUnits === 'number'
         ? [units('hiddenUnits', config.hiddenUnits)]
         : unitList('hiddenUnits', config.hiddenUnits);
-  const encoderUnits = config.encoderUnits !== undefined ? unitList('encoderUnits', config.encoderUnits) : hidden;
-  const decoderUnits =
-    config.decoderUnits !== undefined ? unitList('decoderUnits', config.decoderUnits) : hidden && [...hidden].reverse();
+  const networks = resolveNetworkConfig(config, inputDim, latentDim, TOPOLOGY_LIMITS);
+  // the MLP widths of each network: `encoder: [..]` or `encoderUnits`, else hiddenUnits; none for a user network
+  const widths = (role: 'encoder' | 'decoder', fallback: number[] | undefined): number[] | undefined => {
+    const key = `${role}Units` as const;
+    const given = networks[key];
+    if (given !== undefined || networks.resolved[`${role}Network`]) {
+      // (a saved config lists no widths, [], next to its network)
+      const widthsToo = config[key] !== undefined && !(Array.isArray(config[key]) && config[key].length === 0);
+      if (widthsToo) throw new ArgumentError(key, `VAE: give "${role}" or "${key}", not both`);
+      return given === undefined ? [] : unitList(role, given);
+    }
+    return config[key] !== undefined ? unitList(key, config[key]) : fallback;
+  };
+  const encoderUnits = widths('encoder', hidden);
+  const decoderUnits = widths('decoder', hidden && [...hidden].reverse());
   if (!encoderUnits || !decoderUnits) {
-    throw new ArgumentError('hiddenUnits', 'VAE: give "hiddenUnits" (or both "encoderUnits" and "decoderUnits")');
+    throw new ArgumentError(
+      'hiddenUnits',
+      'VAE: give "hiddenUnits" (or both "encoderUnits" and "decoderUnits", or networks as "encoder" and "decoder")',
+    );
   }
   const likelihood = config.likelihood ?? 'gaussian';
   const spec =
@@ -342,15 +385,17 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       `VAE: "injectCovariates" must be 'first' or 'all', got ${showValue(injectCovariates)}`,
     );
   }
-  const parameters = parameterCountBound({
-    inputDim,
-    latentDim,
-    encoderUnits,
-    decoderUnits,
-    prior: latent.prior,
-    covariates,
-    encodeCovariates,
-  });
+  const parameters =
+    parameterCountBound({
+      inputDim,
+      latentDim,
+      encoderUnits,
+      decoderUnits,
+      prior: latent.prior,
+      covariates,
+      encodeCovariates,
+      ...networks.resolved,
+    }) + networks.parameters;
   if (parameters > CONFIG_LIMITS.maxParameters) {
     throw new ArgumentError(
       'hiddenUnits',
@@ -378,5 +423,6 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     covariates,
     encodeCovariates,
     injectCovariates,
+    ...networks.resolved,
   };
 }

@@ -6,7 +6,18 @@ export {
   type GenerateOptions,
   type LibrarySizeOption,
   type Evaluation,
+  type LoadOptions,
 } from './vae.js';
+export {
+  type NetworkConfig,
+  type NetworkLoadOptions,
+  type NetworkMode,
+  type NetworkOption,
+  type NetworkRole,
+  type NetworkSpec,
+  type ResolvedNetworkConfig,
+  SuppliedNetwork,
+} from './networks.js';
 export { INFERENCE_LIMITS, type InterpolateOptions, type ReconstructOptions } from './inference-options.js';
 export {
   type CategoricalEncoding,

@@ -165,7 +165,7 @@ export function resolveNetworkConfig(
 }
 
 /** The {@link NetworkSpec} of a user network or model (the topology is tfjs-layers' own serialization). */
-export function networkSpec(network: Network | LayersModel): NetworkSpec {
+function networkSpec(network: Network | LayersModel): NetworkSpec {
   if (isLayersModel(network)) {
     const adapted = new LayersModelNetwork(network);
     return {
@@ -333,11 +333,22 @@ async function deserializeLayersModel(topology: Record<string, unknown>, role: N
       { cause: e },
     );
   }
+  // tfjs-layers creates each layer's weights as it builds it, synchronously (the promise only wraps the result): a
+  // topology that fails halfway leaves the variables of the layers before it, and an initial value, which are freed
+  // here. The scope ends before anything else can run; it frees the tensors (not variables) made in it.
+  const registered = () => tf.engine().registeredVariables;
+  const before = new Set(Object.keys(registered()));
+  tf.engine().startScope();
+  let built: Promise<LayersModel>;
   try {
-    return await tfl.models.modelFromJSON({ modelTopology: topology } as Parameters<
-      typeof tfl.models.modelFromJSON
-    >[0]);
+    built = tfl.models.modelFromJSON({ modelTopology: topology } as Parameters<typeof tfl.models.modelFromJSON>[0]);
+  } finally {
+    tf.engine().endScope();
+  }
+  try {
+    return await built;
   } catch (e) {
+    for (const [name, variable] of Object.entries(registered())) if (!before.has(name)) variable.dispose();
     throw new SerializationError(`tfjs-layers could not rebuild the ${role}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -4,7 +4,7 @@ import { resolveConfig, type ResolvedVAEConfig, type VAEConfig } from './config.
 import type { CustomLikelihood } from './likelihood-registry.js';
 import { type ModelArtifacts, modelChecksum, type SavedModelJson, type WeightSpec } from './model-format.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
-import { VAE } from './vae.js';
+import { type LoadOptions, VAE } from './vae.js';
 import { FORMAT_VERSION, VERSION } from './version.js';
 
 /**
@@ -30,7 +30,8 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
 /**
  * The model as a [safetensors](https://github.com/huggingface/safetensors) file with PyTorch's names and layouts:
  * a dense layer's kernel `…/kernel` [in, out] (y = xW + b) becomes `….weight` [out, in] (`nn.Linear`, y = xWᵀ + b),
- * biases and other parameters keep their shapes (`/` → `.` in names). The header's `__metadata__` holds
+ * biases and other parameters keep their shapes (`/` → `.` in names; a `tf.LayersModel`'s convolution kernels keep
+ * tfjs' [kh, kw, in, out] layout). The header's `__metadata__` holds
  * `format: "varia-vae"`, `formatVersion`, `vaeVersion` and `config` (the resolved config as JSON), so
  * {@link fromSafetensors} rebuilds the same model. See the Saving and loading guide for a PyTorch module that reads it.
  */
@@ -70,6 +71,10 @@ export interface FromSafetensorsOptions {
   config?: VAEConfig;
   /** The custom likelihood the model was built with, as for `VAE.load`. */
   likelihood?: CustomLikelihood;
+  /** A user-written encoder, as for `VAE.load`. */
+  encoder?: LoadOptions['encoder'];
+  /** A user-written decoder, as for `VAE.load`. */
+  decoder?: LoadOptions['decoder'];
 }
 
 /**
@@ -97,10 +102,11 @@ export async function fromSafetensors(
   const specs: WeightSpec[] = [];
   const parts: Float32Array[] = [];
   for (const [name, t] of contents.tensors) {
-    const kernel = name.endsWith('.weight');
-    if (kernel && t.shape.length !== 2)
+    // a Linear weight [out, in], transposed back; a tf.LayersModel's convolution kernel keeps tfjs' layout
+    const kernel = name.endsWith('.weight') && t.shape.length === 2;
+    if (name.endsWith('.weight') && t.shape.length !== 2 && t.shape.length !== 4)
       throw new SerializationError(
-        `safetensors: "${name}" should be a Linear weight [out, in], got shape [${t.shape.join(', ')}]`,
+        `safetensors: "${name}" should be a Linear weight [out, in] or a convolution kernel [kh, kw, in, out], got shape [${t.shape.join(', ')}]`,
       );
     specs.push({ name: variaName(name), shape: kernel ? [t.shape[1]!, t.shape[0]!] : t.shape, dtype: 'float32' });
     parts.push(kernel ? transpose(t.data, t.shape[0]!, t.shape[1]!) : t.data);
@@ -121,5 +127,6 @@ export async function fromSafetensors(
   };
   modelJson.checksum = modelChecksum(modelJson, weightData.buffer);
   const artifacts: ModelArtifacts = { modelJson, weightData: weightData.buffer };
-  return VAE.fromArtifacts(artifacts, options.likelihood ? { likelihood: options.likelihood } : {});
+  const { config: _config, ...loadOptions } = options;
+  return VAE.fromArtifacts(artifacts, loadOptions);
 }

@@ -9,7 +9,14 @@ import {
   ShapeError,
 } from '@varia/core';
 import { buildOwned, type Distribution } from '@varia/distributions';
-import { collectVariables, type DistributionHead, type LatentPrior, type MLP, type Module } from '@varia/layers';
+import {
+  collectVariables,
+  type DistributionHead,
+  type LatentPrior,
+  type MLP,
+  type Module,
+  scopedName,
+} from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
 import { type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
 import { type DataInput, type DataRules, readData } from './data.js';
@@ -42,6 +49,14 @@ import {
   listLikelihoods,
 } from './likelihood-registry.js';
 import { loadArtifacts, type ModelArtifacts, modelToArtifacts } from './serialization.js';
+import { checkModelJson } from './model-format.js';
+import {
+  type NetworkLoadOptions,
+  type NetworkMode,
+  networksForLoad,
+  type SuppliedNetwork,
+  suppliedNetwork,
+} from './networks.js';
 import { loadModel, type ModelLocation, saveModel } from './model-io.js';
 import { assertBackendRegistered } from './backend-check.js';
 import { showValue } from './show-value.js';
@@ -61,6 +76,15 @@ const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject:
 
 /** Covariate features of a batch and whether they need gradients (embeddings); undefined without covariates. */
 type CovariateBlock = { block: tf.Tensor2D; trainable: boolean } | undefined;
+
+/**
+ * Options of {@link VAE.load} and {@link VAE.fromArtifacts}: the custom likelihood, and the user-written networks a
+ * file cannot hold (`{ encoder }` / `{ decoder }`; a `tf.LayersModel` is rebuilt from its saved topology unless given).
+ */
+export interface LoadOptions extends NetworkLoadOptions {
+  /** The custom likelihood the model was built with. */
+  likelihood?: CustomLikelihood;
+}
 
 /** Per-example averages returned by {@link VAE.evaluate} (nats per example). */
 export interface Evaluation {
@@ -94,12 +118,15 @@ export interface Evaluation {
 export class VAE implements Module, LatentVariableModel {
   /** The resolved configuration (what `save` stores). */
   readonly config: ResolvedVAEConfig;
-  /** The encoder's hidden layers (a `ConditionedMLP` when it reads covariates). */
-  readonly encoder: MLP | ConditionedMLP;
+  /**
+   * The encoder network: the built-in MLP (a `ConditionedMLP` when it reads covariates), or the user's network or
+   * `tf.LayersModel` given as `encoder` (wrapped: it reads x reshaped to `inputShape`).
+   */
+  readonly encoder: MLP | ConditionedMLP | SuppliedNetwork;
   /** The latent part: the posterior head producing q(z|x) from the encoder's features, and the prior p(z). */
   readonly latent: LatentModule;
   /** The decoder's hidden layers (a `ConditionedMLP` when the model has covariates). */
-  readonly decoder: MLP | ConditionedMLP;
+  readonly decoder: MLP | ConditionedMLP | SuppliedNetwork;
   /** The covariate features (one-hot blocks, embedding tables, continuous values); undefined without covariates. */
   readonly covariateFeatures: CovariateFeatures | undefined;
   /** The decoder's likelihood head producing p(x|z). */
@@ -107,6 +134,8 @@ export class VAE implements Module, LatentVariableModel {
   /** The likelihood's data rules. */
   readonly likelihood: LikelihoodSpec;
   private disposed = false;
+  /** The training flag of user networks (dropout, batch normalization); see {@link VAE.setTraining}. */
+  private readonly networkMode: NetworkMode = { training: false };
   /** Set while `fit` runs; `dispose()` then only requests the disposal, which `fit` carries out as it rejects. */
   private training = false;
   private disposeRequested = false;
@@ -126,11 +155,21 @@ export class VAE implements Module, LatentVariableModel {
       built.push(m);
       return m;
     };
+    const supplied = {
+      encoder: suppliedNetwork('encoder', config.encoder, c.inputShape ?? [c.inputDim], this.networkMode),
+      decoder: suppliedNetwork('decoder', config.decoder, [c.latentDim], this.networkMode),
+    };
+    if (c.covariates.length > 0 && (supplied.decoder || (supplied.encoder && c.encodeCovariates))) {
+      throw new ArgumentError(
+        'covariates',
+        'VAE: covariates reach the built-in MLP encoder and decoder only; with your own network, concatenate them yourself',
+      );
+    }
     let parts:
       | {
-          encoder: MLP | ConditionedMLP;
+          encoder: MLP | ConditionedMLP | SuppliedNetwork;
           latent: LatentModule;
-          decoder: MLP | ConditionedMLP;
+          decoder: MLP | ConditionedMLP | SuppliedNetwork;
           likelihoodHead: DistributionHead;
           covariateFeatures: CovariateFeatures | undefined;
         }
@@ -142,29 +181,34 @@ export class VAE implements Module, LatentVariableModel {
           c.covariates.length > 0 ? make(() => new CovariateFeatures(c.covariates, c.seed ^ 0x3c6ef372)) : undefined;
         const covariateWidth = covariateFeatures?.width ?? 0;
         const inject = c.injectCovariates;
-        const encoder = make(() =>
-          hiddenNetwork({
-            inputDim: c.inputDim,
-            covariateWidth: c.encodeCovariates ? covariateWidth : 0,
-            inject,
-            hiddenUnits: c.encoderUnits,
-            activation: c.activation,
-            init: c.init,
-            seed: nextSeed(rng),
-          }),
-        );
+        // a network the user gives joins the model only once it is built (a failed build leaves it to the user)
+        const encoder =
+          supplied.encoder ??
+          make(() =>
+            hiddenNetwork({
+              inputDim: c.inputDim,
+              covariateWidth: c.encodeCovariates ? covariateWidth : 0,
+              inject,
+              hiddenUnits: c.encoderUnits,
+              activation: c.activation,
+              init: c.init,
+              seed: nextSeed(rng),
+            }),
+          );
         const headSeed = nextSeed(rng);
-        const decoder = make(() =>
-          hiddenNetwork({
-            inputDim: c.latentDim,
-            covariateWidth,
-            inject,
-            hiddenUnits: c.decoderUnits,
-            activation: c.activation,
-            init: c.init,
-            seed: nextSeed(rng),
-          }),
-        );
+        const decoder =
+          supplied.decoder ??
+          make(() =>
+            hiddenNetwork({
+              inputDim: c.latentDim,
+              covariateWidth,
+              inject,
+              hiddenUnits: c.decoderUnits,
+              activation: c.activation,
+              init: c.init,
+              seed: nextSeed(rng),
+            }),
+          );
         const likelihoodHead = make(() =>
           this.likelihood.createHead({
             inputDim: decoder.outputDim,
@@ -219,6 +263,35 @@ export class VAE implements Module, LatentVariableModel {
       ],
       prefix,
     );
+  }
+
+  /**
+   * Non-trainable variables that training updates, by stable name: batch normalization's moving statistics in the
+   * user's networks (`encoder/1/moving_mean`) and a score-function baseline's running average. Saved with the model
+   * and checkpointed; not given to the optimizer.
+   */
+  stateVariables(prefix?: string): Map<string, tf.Variable> {
+    this.assertAlive();
+    const out = new Map<string, tf.Variable>();
+    for (const [k, v] of this.latent.stateVariables()) out.set(scopedName(prefix, k), v);
+    for (const [name, network] of [
+      ['encoder', this.encoder],
+      ['decoder', this.decoder],
+    ] as const) {
+      if (!('stateVariables' in network)) continue;
+      for (const [k, v] of network.stateVariables(scopedName(prefix, name))) out.set(k, v);
+    }
+    return out;
+  }
+
+  /**
+   * Switches the user's networks between training mode (dropout active; batch normalization on the batch's
+   * statistics, updating its moving ones) and inference mode, the default. The Trainer turns it on for its training
+   * steps and off for everything else; `encode`, `evaluate`, … always see the mode it is in (inference, outside
+   * `fit`). The built-in MLP behaves the same in both.
+   */
+  setTraining(training: boolean): void {
+    this.networkMode.training = training;
   }
 
   /** The prior p(z) over ℝᵈ (batch shape [], event shape [d]). Lives in the caller's tidy scope. */
@@ -586,16 +659,22 @@ export class VAE implements Module, LatentVariableModel {
   /** The model as in-memory artifacts (JSON config + weight bytes): what `save` writes; works in the browser. */
   async toArtifacts(): Promise<ModelArtifacts> {
     this.assertAlive();
-    return modelToArtifacts(this.config, this.namedVariables());
+    const artifacts = await modelToArtifacts(
+      this.config,
+      new Map([...this.namedVariables(), ...this.stateVariables()]),
+    );
+    // a tf.LayersModel's topology must pass what load checks (supported layers, limits): fail now, not at load time
+    if (this.config.encoderNetwork || this.config.decoderNetwork) checkModelJson(artifacts.modelJson, 'VAE.save');
+    return artifacts;
   }
 
   /**
    * Rebuilds a model from artifacts, validating the config and every weight's name, shape and byte size first.
    * @throws SerializationError for anything corrupt, truncated or mismatched; nothing is left allocated.
    */
-  static async fromArtifacts(artifacts: ModelArtifacts, options: { likelihood?: CustomLikelihood } = {}): Promise<VAE> {
+  static async fromArtifacts(artifacts: ModelArtifacts, options: LoadOptions = {}): Promise<VAE> {
     assertBackendRegistered();
-    return loadArtifacts(artifacts, (config) => {
+    return loadArtifacts(artifacts, async (config) => {
       const custom = options.likelihood;
       if (custom && config?.likelihood !== custom.name) {
         throw new SerializationError(
@@ -607,8 +686,17 @@ export class VAE implements Module, LatentVariableModel {
           `the model was saved with likelihood ${JSON.stringify(config.likelihood)}, which is not registered (registered: ${listLikelihoods().join(', ')}); call registerLikelihood(${JSON.stringify(config.likelihood)}, …) before loading, or pass { likelihood }`,
         );
       }
+      // user networks: the caller's (required for user-written ones), or layers models rebuilt from their topology
+      const networks = await networksForLoad(config, options);
       const c = custom ? { ...config, likelihood: custom } : config;
-      return new VAE(c as VAEConfig);
+      try {
+        return new VAE({ ...c, ...networks } as VAEConfig);
+      } catch (e) {
+        for (const role of ['encoder', 'decoder'] as const) {
+          if (networks[role] !== options[role]) networks[role]?.dispose();
+        }
+        throw e;
+      }
     });
   }
 
@@ -627,7 +715,7 @@ export class VAE implements Module, LatentVariableModel {
    * a tfjs URL (`indexeddb://`, `localstorage://`) or a tfjs IOHandler (e.g. `tf.io.browserFiles`).
    * @throws SerializationError (nothing half-loaded).
    */
-  static async load(source: ModelLocation, options: { likelihood?: CustomLikelihood } = {}): Promise<VAE> {
+  static async load(source: ModelLocation, options: LoadOptions = {}): Promise<VAE> {
     assertBackendRegistered();
     return VAE.fromArtifacts(await loadModel(source), options);
   }
