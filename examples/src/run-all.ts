@@ -16,6 +16,7 @@ export const EXAMPLES = [
   'flow-posterior',
   'topic-model',
   'hierarchical-vae',
+  'conv-vae',
 ] as const;
 
 let failed = 0;

@@ -100,4 +100,11 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     expect(run.result.bestValLoss as number).toBeLessThan(run.result.firstValLoss as number);
     expect(run.result.bestEpoch as number).toBeGreaterThanOrEqual(1);
   });
+
+  it('conv-vae: tf.layers conv encoder/decoder (batch norm, dropout) train and reload bit-identically', async () => {
+    const run = await runExample('conv-vae');
+    expectOk(run);
+    expect(run.result.lastLoss as number).toBeLessThan(run.result.firstLoss as number);
+    expect(run.result.reloadedEqual).toBe(true);
+  });
 });
