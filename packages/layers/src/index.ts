@@ -53,7 +53,7 @@ export {
 export { DirichletHead, LogisticNormalHead, type SimplexHeadOptions } from './simplex-heads.js';
 export { type Network, type NetworkApplyOptions, isNetwork } from './network.js';
 export { LayersModelNetwork, isLayersModel } from './layers-model-network.js';
-export { conv2dFilterGradient, registerMissingConvGradients } from './layers-model-kernels.js';
+export { conv2dFilterGradient, conv2dInputGradient, registerMissingConvGradients } from './layers-model-kernels.js';
 export {
   checkLayersTopology,
   SUPPORTED_LAYER_CLASSES,

@@ -54,7 +54,7 @@ export interface NetworkMode {
 
 const product = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-/** The network options of a {@link VAEConfig}. */
+/** The network options of a `VAEConfig` (it extends this). */
 export interface NetworkConfig {
   /**
    * The per-example shape of x as a user-written encoder reads it, e.g. `[28, 28, 1]` (its product is `inputDim`).
