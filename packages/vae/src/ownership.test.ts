@@ -1,7 +1,8 @@
 // The ownership rule (docs/memory.md) for the VAE: what `decode` returns belongs to the caller and owns the tensors it
 // was built from (no monkey-patched dispose), and every use of a disposed model is a DisposedError.
 import * as tf from '@tensorflow/tfjs-core';
-import { DisposedError } from '@varia/core';
+import { DisposedError, VariaError } from '@varia/core';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeTempDirs, tempDir, toySubset } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
@@ -83,6 +84,44 @@ describe('decode: the caller owns the distribution, and the distribution owns wh
     expect(after.arraySync()).toEqual(before);
     after.dispose();
     p.dispose();
+  });
+});
+
+describe('decode ownership under generated inputs', () => {
+  it('any z (rows or a tensor, finite or not, any width) and library size: the result owns exactly what decode made, or a VariaError leaves nothing', () => {
+    const models = likelihoods.map(
+      (likelihood) => new VAE({ inputDim: 3, latentDim: 2, hiddenUnits: 4, likelihood, seed: 2 }),
+    );
+    const value = fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(Number.NaN, Infinity));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: models.length - 1 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(value, { minLength: 12, maxLength: 12 }),
+        fc.boolean(),
+        fc.option(fc.double({ min: -10, max: 1e6, noNaN: true }), { nil: undefined }),
+        (which, rows, width, values, asTensor, size) => {
+          const vae = models[which]!;
+          const data = Array.from({ length: rows }, (_, i) => values.slice(i * width, (i + 1) * width));
+          const z = asTensor ? tf.tensor2d(data, [rows, width]) : data;
+          const before = tf.memory().numTensors;
+          try {
+            const p = vae.decode(z, size === undefined ? {} : { librarySize: size });
+            p.dispose();
+          } catch (e) {
+            expect(e).toBeInstanceOf(VariaError);
+          }
+          expect(tf.memory().numTensors).toBe(before);
+          if (z instanceof tf.Tensor) {
+            expect(z.isDisposed).toBe(false);
+            z.dispose();
+          }
+        },
+      ),
+      { numRuns: Number(process.env.VARIA_PROPERTY_RUNS ?? 100), seed: 715 },
+    );
+    for (const m of models) m.dispose();
   });
 });
 
