@@ -1,5 +1,6 @@
 import type { CovariateInput } from './covariates.js';
 import type { DataInput } from './data.js';
+import type { RowBatchSource } from './sources/row-batch-source.js';
 import type { BatchLogs, TrainingLog } from './trainer/callback.js';
 import type { TrainingHistory } from './trainer/trainer.js';
 import { TRAINER_OPTION_NAMES, type TrainerOptions } from './trainer/trainer-options.js';
@@ -24,7 +25,7 @@ export interface BatchInfo extends BatchLogs {
  * Options of `VAE.fit`: the Trainer's options ({@link TrainerOptions}) with the validation data given as rows, a
  * matrix or a tensor (checked like the training data), and the covariate rows of a conditional model.
  */
-export interface FitOptions extends TrainerOptions<EpochLog, DataInput, BatchInfo> {
+export interface FitOptions extends TrainerOptions<EpochLog, DataInput | RowBatchSource, BatchInfo> {
   /**
    * Conditional models: the covariate rows of the training data, one per example (see {@link CovariateInput}).
    * They travel with their rows through shuffling and `validationSplit` (batch field `covariates`).

@@ -2,6 +2,7 @@ import type { Matrix, VariaError } from '@varia/core';
 import { assertGradientsRegistered } from './backend-check.js';
 import { type DataDomain, type DataInput, type DataRules, readData } from './data.js';
 import type { FitOptions, History } from './fit-options.js';
+import { isRowSource } from './sources/row-batch-source.js';
 import { MatrixBatchSource } from './trainer/batch-source.js';
 import { runTraining } from './trainer/trainer.js';
 import { resolveTrainerOptions } from './trainer/trainer-options.js';
@@ -40,13 +41,16 @@ export async function trainModel(
     validate: model.likelihood.validate,
   };
   const x = readData(data, model.config.inputDim, rules, 'data');
+  const v = o.validationData;
   const validationData =
-    o.validationData === undefined
+    v === undefined
       ? undefined
-      : new MatrixBatchSource({
-          x: readData(o.validationData, model.config.inputDim, rules, 'validationData'),
-          ...fields.validation,
-        });
+      : isRowSource(v) // a sparse, random-access or stream source, checked batch by batch
+        ? v.checkedBy(rules, 'validationData')
+        : new MatrixBatchSource({
+            x: readData(v, model.config.inputDim, rules, 'validationData'),
+            ...fields.validation,
+          });
   return runTraining(
     vaeTrainable(model),
     new MatrixBatchSource({ x, ...fields.train }),

@@ -88,6 +88,32 @@ describe('VAE.fit / encode / evaluate on a source', () => {
     expectSameWeights((await fitted(randomAccess(), { validationSplit: 0.2 })).weights, split.weights);
   });
 
+  it('takes a source as validationData (also when training on a matrix): the same validation losses', async () => {
+    const [train, held] = [
+      takeRows(
+        x,
+        Array.from({ length: 70 }, (_, i) => i),
+      ),
+      takeRows(
+        x,
+        Array.from({ length: 20 }, (_, i) => 70 + i),
+      ),
+    ];
+    const valLosses = async (validationData: Matrix | RowBatchSource, data: Matrix | RowBatchSource = train) => {
+      const vae = model();
+      try {
+        return (await vae.fit(data, { ...OPTIONS, validationData })).epochs.map((e) => e.valLoss);
+      } finally {
+        vae.dispose();
+      }
+    };
+    const expected = await valLosses(held);
+    expect(await valLosses(new SparseBatchSource(csrOf(held)))).toEqual(expected);
+    expect(
+      await valLosses(new StreamSource({ width: 6, blocks: () => [held] }), new SparseBatchSource(csrOf(train))),
+    ).toEqual(expected);
+  });
+
   it('encode and evaluate a source batch by batch, as for the matrix', async () => {
     const vae = model();
     try {
