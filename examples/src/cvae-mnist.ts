@@ -13,7 +13,7 @@ import { accuracy, majorityLabels, nearestNeighbours } from './knn.js';
 import { check, report } from './report.js';
 
 await tf.ready();
-const ROWS = Number(process.env.VARIA_EXAMPLE_ROWS ?? 2000);
+const ROWS = Number(process.env.VARIA_EXAMPLE_ROWS ?? 1200);
 const EPOCHS = Number(process.env.VARIA_EXAMPLE_EPOCHS ?? 10);
 const HIDDEN = Number(process.env.VARIA_EXAMPLE_HIDDEN ?? 64);
 // a 2-D latent holds the style; the digit comes from the covariate (with a wide latent, z also encodes the digit and
