@@ -210,7 +210,13 @@ describe('a score-function latent through the Trainer (#18)', () => {
     const data = () => new MatrixBatchSource({ x: gaussianRows(64, 3, 3) });
     const opts = { batchSize: 16, seed: 5, learningRate: 1e-2, samples: 1 };
     const full = new BinaryLatentModel(3, 2, 1);
-    const fullHistory = await fitModel(full, data(), { ...opts, epochs: 4 });
+    const counts: number[] = [];
+    const fullHistory = await fitModel(full, data(), {
+      ...opts,
+      epochs: 4,
+      callbacks: [{ onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
+    });
+    expect(new Set(counts).size).toBe(1); // no growth across epochs
     expect(fullHistory.epochs.map((e) => [e.estimator, e.baseline])).toEqual(
       Array(4).fill(['score-function', 'moving-average']),
     );
