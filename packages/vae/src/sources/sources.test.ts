@@ -108,6 +108,20 @@ describe('batch sources', () => {
         expect(await epochRows(source.checkedBy(COUNTS), args(3, shuffle)), name).toEqual(expected);
       }
     }
+    // subsets (validationSplit) serve the rows asked for, like the in-memory subset
+    const rows = Int32Array.from([31, 2, 17, 2, 39, 0, 8]);
+    const subsetExpected = await epochRows(reference.subset(rows), args(5));
+    for (const [name, source] of Object.entries(sourcesOf(m))) {
+      const sub = source.subset!(rows);
+      expect(sub.length, name).toBe(7);
+      expect(await epochRows(sub, args(5, true, 3)), name).toEqual(
+        await epochRows(reference.subset(rows), args(5, true, 3)),
+      );
+      expect(await epochRows(sub.subset!(Int32Array.from([6, 0])), args(1, false)), name).toEqual([
+        [Array.from(m.data.subarray(8 * 6, 9 * 6)), Array.from(m.data.subarray(31 * 6, 32 * 6))],
+      ]);
+    }
+    expect(subsetExpected.flat().length).toBe(7);
   });
 
   it('StreamSource cuts blocks of any size (dense or sparse) into the batches of the rows in order (property)', async () => {

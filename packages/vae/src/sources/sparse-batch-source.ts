@@ -24,7 +24,10 @@ export class SparseBatchSource extends RowBatchSource {
   readonly length: number;
   /** The matrix (not copied). */
   readonly matrix: SparseMatrix;
+  /** The matrix rows this source serves, in order (a subset: a view, nothing copied); undefined: every row. */
+  private readonly view: Int32Array | undefined;
   private buffer = new Float32Array(0);
+  private picked = new Int32Array(0);
 
   /**
    * @throws ShapeError / DataError for a malformed CSR matrix (see `assertSparseMatrix`), naming `argument`; DataError
@@ -36,17 +39,30 @@ export class SparseBatchSource extends RowBatchSource {
     super(matrix.cols);
     this.matrix = matrix;
     this.length = matrix.rows;
+    this.view = undefined;
+  }
+
+  /** Row `k` of this source: a row of the matrix. */
+  private rowOf(k: number): number {
+    return this.view === undefined ? k : this.view[k]!;
   }
 
   protected *hostBatches({ batchSize, shuffle, rng }: EpochArgs): Iterable<HostBatch> {
     const n = this.length;
     const order = shuffle ? permutation(n, rng) : Int32Array.from({ length: n }, (_, i) => i);
-    const size = Math.min(batchSize, n) * this.matrix.cols;
-    if (this.buffer.length < size) this.buffer = new Float32Array(size);
+    const size = Math.min(batchSize, n);
+    if (this.buffer.length < size * this.matrix.cols) this.buffer = new Float32Array(size * this.matrix.cols);
+    if (this.picked.length < size) this.picked = new Int32Array(size);
     for (let start = 0; start < n; start += batchSize) {
-      const rows = order.subarray(start, Math.min(n, start + batchSize));
+      let rows = order.subarray(start, Math.min(n, start + batchSize));
+      if (this.view !== undefined) {
+        const picked = this.picked.subarray(0, rows.length);
+        for (let k = 0; k < rows.length; k++) picked[k] = this.view[rows[k]!]!;
+        rows = picked;
+      }
       const data = sparseRowsInto(this.matrix, rows, this.buffer);
-      yield { data, rows: rows.length, rowAt: (k) => rows[k]! };
+      const batch = rows;
+      yield { data, rows: batch.length, rowAt: (k) => batch[k]! };
     }
   }
 
@@ -59,32 +75,35 @@ export class SparseBatchSource extends RowBatchSource {
     return true;
   }
 
+  /** The rows `rows` of this source as a view on the same matrix (4 bytes per row; nothing else is copied). */
   override subset(rows: Int32Array): SparseBatchSource {
-    const { indptr, indices, data, cols } = this.matrix;
-    const sub = new Int32Array(rows.length + 1);
-    for (let k = 0; k < rows.length; k++) sub[k + 1] = sub[k]! + indptr[rows[k]! + 1]! - indptr[rows[k]!]!;
-    const subIndices = new Int32Array(sub[rows.length]!);
-    const subData = new Float32Array(sub[rows.length]!);
-    for (let k = 0; k < rows.length; k++) {
-      const [from, to] = [indptr[rows[k]!]!, indptr[rows[k]! + 1]!];
-      subIndices.set(indices.subarray(from, to), sub[k]!);
-      subData.set(data.subarray(from, to), sub[k]!);
-    }
-    return new SparseBatchSource({ rows: rows.length, cols, indptr: sub, indices: subIndices, data: subData });
+    const sub = Object.create(SparseBatchSource.prototype) as SparseBatchSource;
+    const view = Int32Array.from(rows, (k) => this.rowOf(k));
+    // the same matrix, already checked: built without the constructor's O(nnz) check
+    Object.assign(sub, {
+      widths: this.widths,
+      matrix: this.matrix,
+      length: rows.length,
+      view,
+      buffer: new Float32Array(0),
+      picked: new Int32Array(0),
+    });
+    return sub;
   }
 
   override rowTotals(): Float64Array {
-    const { indptr, data, rows } = this.matrix;
-    const totals = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) {
+    const { indptr, data } = this.matrix;
+    const totals = new Float64Array(this.length);
+    for (let k = 0; k < this.length; k++) {
+      const i = this.rowOf(k);
       let s = 0;
       for (let e = indptr[i]!; e < indptr[i + 1]!; e++) s += data[e]!;
-      totals[i] = s;
+      totals[k] = s;
     }
     return totals;
   }
 
-  /** A hash of the shape, the row pointers, the column indices and the values (what a checkpoint is tied to). */
+  /** A hash of the shape, the row pointers, the column indices, the values and a subset's rows (what a checkpoint is tied to). */
   fingerprint(): string {
     const { rows, cols, indptr, indices, data } = this.matrix;
     const words = (a: Int32Array | Float32Array) => ({
@@ -92,6 +111,7 @@ export class SparseBatchSource extends RowBatchSource {
       rows: a.length,
       cols: 1,
     });
-    return `csr ${rows}x${cols}:${matrixHash(words(indptr))}${matrixHash(words(indices))}${matrixHash(words(data))}`;
+    const whole = `csr ${rows}x${cols}:${matrixHash(words(indptr))}${matrixHash(words(indices))}${matrixHash(words(data))}`;
+    return this.view === undefined ? whole : `${whole}/rows:${matrixHash(words(this.view))}`;
   }
 }
