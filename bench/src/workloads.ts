@@ -367,7 +367,7 @@ export async function posteriorComparison(
 
 /** The convolutional VAE of the `mnist-conv-vae` workload (bench/src/conv-vae.ts), in words. */
 export const MNIST_CONV_NETWORKS =
-  'encoder [28,28,1] → conv 32 3×3/2 → conv 64 3×3/2 → flatten 3136 → dense 400 → q(z|x); decoder z → dense 400 → dense 3136 → [7,7,64] → convT 32 3×3/2 → convT 1 3×3/2 → flatten 784 → dense head p(x|z) (ReLU between)';
+  'encoder [28,28,1] → conv 32 3×3/2 → BN → conv 64 3×3/2 → BN → flatten 3136 → dense 400 → q(z|x); decoder z → dense 400 → dense 3136 → [7,7,64] → convT 32 3×3/2 → BN → convT 1 3×3/2 → flatten 784 → dense head p(x|z) (ReLU between)';
 
 /**
  * The encoder and decoder of `mnist-conv-vae` as tf.layers models (seeded Glorot initialisation), for
@@ -380,7 +380,9 @@ export function mnistConvNetworks(layers: Pick<typeof tf, 'sequential' | 'layers
   const encoder = layers.sequential({
     layers: [
       layers.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, ...conv, ...init() }),
+      layers.layers.batchNormalization(),
       layers.layers.conv2d({ filters: 64, ...conv, ...init() }),
+      layers.layers.batchNormalization(),
       layers.layers.flatten(),
       layers.layers.dense({ units: MNIST_SHAPE.hidden, activation: 'relu', ...init() }),
     ],
@@ -396,6 +398,7 @@ export function mnistConvNetworks(layers: Pick<typeof tf, 'sequential' | 'layers
       layers.layers.dense({ units: 7 * 7 * 64, activation: 'relu', ...init() }),
       layers.layers.reshape({ targetShape: [7, 7, 64] }),
       layers.layers.conv2dTranspose({ filters: 32, ...conv, ...init() }),
+      layers.layers.batchNormalization(),
       layers.layers.conv2dTranspose({ filters: 1, ...conv, activation: 'linear', ...init() }),
       layers.layers.flatten(),
     ],
