@@ -41,25 +41,25 @@ export {
   resolveConfig,
 } from './config.js';
 export { type LatentConfig, type ResolvedLatentConfig, resolveLatentConfig } from './latent-config.js';
-export { LatentModule, type LatentModuleOptions, type LatentObjectiveOptions } from './latent.js';
-export {
-  POSTERIOR_FAMILIES,
-  PRIOR_FAMILIES,
-  temperatureAt,
-  type HeadArgs,
-  type PoissonBaseline,
-  type PosteriorConfig,
-  type PosteriorFamily,
-  type PosteriorHead,
-  type PosteriorName,
-  type PriorFamily,
-  type PriorModule,
-  type PriorName,
-  type ResolvedPosterior,
-  type ResolvedPrior,
-  type TemperatureSchedule,
-} from './latent-registry.js';
-export { LatentBaseline } from './latent-baseline.js';
+export { type LatentDataInput, LatentModule, type LatentModuleOptions, type LatentObjectiveOptions } from './latent.js';
+export { listPosteriorFamilies, listPriorFamilies } from './latent-registry.js';
+export type {
+  DirichletPriorOptions,
+  FlowOptions,
+  LogisticNormalPriorOptions,
+  LowRankOptions,
+  PoissonBaseline,
+  PoissonPosteriorOptions,
+  PoissonPriorOptions,
+  PosteriorConfig,
+  PosteriorHead,
+  PriorModule,
+  RelaxedOneHotOptions,
+  ResolvedPosterior,
+  ResolvedPrior,
+  TemperatureAnnealing,
+  TemperatureSchedule,
+} from './latent-types.js';
 export {
   type FitOptions,
   type History,
