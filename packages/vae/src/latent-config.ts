@@ -1,18 +1,9 @@
 import { ArgumentError } from '@varia/core';
-import {
-  familyOf,
-  POSTERIOR_FAMILIES,
-  type PosteriorConfig,
-  type PosteriorName,
-  PRIOR_FAMILIES,
-  type PriorConfig,
-  type PriorName,
-  type ResolvedPosterior,
-  type ResolvedPrior,
-} from './latent-registry.js';
+import { familyOf, POSTERIOR_FAMILIES, type PosteriorName, PRIOR_FAMILIES, type PriorName } from './latent-registry.js';
+import type { PosteriorConfig, PriorConfig, ResolvedPosterior, ResolvedPrior } from './latent-types.js';
 import { showValue } from './show-value.js';
 
-export type { PosteriorConfig, PriorConfig, ResolvedPosterior, ResolvedPrior } from './latent-registry.js';
+export type { PosteriorConfig, PriorConfig, ResolvedPosterior, ResolvedPrior } from './latent-types.js';
 
 /** The latent part of a VAE config: the posterior q(z|x), the prior p(z) and how q is parameterized. */
 export interface LatentConfig {

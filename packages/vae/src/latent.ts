@@ -4,15 +4,8 @@ import { collectVariables, HEAD_DISTRIBUTION_OPTIONS, type Initializer, type Mod
 import type { BaselineOption, GradientEstimator } from '@varia/losses';
 import { LatentBaseline } from './latent-baseline.js';
 import type { ResolvedLatentConfig } from './latent-config.js';
-import {
-  familyOf,
-  POSTERIOR_FAMILIES,
-  type PosteriorHead,
-  type PosteriorName,
-  PRIOR_FAMILIES,
-  type PriorModule,
-  type PriorName,
-} from './latent-registry.js';
+import { familyOf, POSTERIOR_FAMILIES, type PosteriorName, PRIOR_FAMILIES, type PriorName } from './latent-registry.js';
+import type { PosteriorHead, PriorModule } from './latent-types.js';
 
 /** What {@link LatentModule} is built from: the resolved latent config, the widths and the seeds. */
 export interface LatentModuleOptions {
@@ -28,8 +21,16 @@ export interface LatentModuleOptions {
   headSeed: number;
   /** Seed of the prior's parameters (a mixture prior's means) and of a learned baseline. */
   priorSeed: number;
-  /** Width of x and the encoder's input transform: what a learned score-function baseline reads. */
-  data?: { width: number; transform: (x: tf.Tensor) => tf.Tensor };
+  /** What a learned score-function baseline reads: x's width and the encoder's input transform. */
+  data?: LatentDataInput;
+}
+
+/** The data a learned score-function baseline reads (see {@link LatentModuleOptions.data}). */
+export interface LatentDataInput {
+  /** Width of x. */
+  width: number;
+  /** The encoder's input transform of x (e.g. log(1 + x) for counts). */
+  transform: (x: tf.Tensor) => tf.Tensor;
 }
 
 /** The objective options a latent needs: its gradient estimator and (while training) its baseline. */
@@ -53,8 +54,14 @@ export class LatentModule implements Module {
   readonly head: PosteriorHead;
   /** The prior p(z) (learnable for a mixture). */
   readonly latentPrior: PriorModule;
-  /** The score-function baseline (Poisson latents with a moving-average or learned baseline). */
-  readonly baseline?: LatentBaseline;
+  /**
+   * The score-function baseline's module (Poisson latents with a moving-average or learned baseline): a learned
+   * baseline's network variables (`latent_baseline/…`); its running average is in {@link LatentModule.stateVariables}.
+   */
+  get baseline(): Module | undefined {
+    return this.latentBaseline;
+  }
+  private readonly latentBaseline?: LatentBaseline;
   private readonly estimator?: GradientEstimator;
   private readonly baselineOption?: BaselineOption;
 
@@ -84,14 +91,14 @@ export class LatentModule implements Module {
           .baseline;
         if (kind === 'moving-average' || kind === 'learned') {
           const data = options.data ?? { width: inputDim, transform: (x: tf.Tensor) => x };
-          this.baseline = new LatentBaseline({
+          this.latentBaseline = new LatentBaseline({
             kind,
             dataDim: data.width,
             transform: data.transform,
             init,
             seed: options.priorSeed + 1,
           });
-          this.baselineOption = this.baseline.baseline;
+          this.baselineOption = this.latentBaseline.baseline;
         } else this.baselineOption = kind;
       }
     } catch (e) {
@@ -141,7 +148,7 @@ export class LatentModule implements Module {
       [
         ['encoder_head', this.head],
         ['prior', this.latentPrior],
-        ['latent_baseline', this.baseline],
+        ['latent_baseline', this.latentBaseline],
       ],
       prefix,
     );
@@ -149,12 +156,12 @@ export class LatentModule implements Module {
 
   /** Non-trainable state training changes (a baseline's moving average): `latent_baseline/average`, `…/updates`. */
   stateVariables(): Map<string, tf.Variable> {
-    return this.baseline ? this.baseline.stateVariables('latent_baseline') : new Map();
+    return this.latentBaseline ? this.latentBaseline.stateVariables('latent_baseline') : new Map();
   }
 
   dispose(): void {
     this.head.dispose();
     this.latentPrior.dispose();
-    this.baseline?.dispose();
+    this.latentBaseline?.dispose();
   }
 }
