@@ -26,6 +26,7 @@ describe('resolveConfig', () => {
       librarySize: false,
       librarySizeMedian: null,
       inputTransform: 'none',
+      posterior: 'gaussian',
       prior: 'standard-normal',
       deterministic: false,
       encoderScaleTransform: 'exp',

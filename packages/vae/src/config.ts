@@ -229,7 +229,7 @@ function denseParameters(sizes: number[]): number {
  */
 export function parameterCountBound(
   c: Pick<ResolvedVAEConfig, 'inputDim' | 'latentDim' | 'encoderUnits' | 'decoderUnits' | 'prior'> &
-    Partial<Pick<ResolvedVAEConfig, 'covariates' | 'encodeCovariates'>> &
+    Partial<Pick<ResolvedVAEConfig, 'covariates' | 'encodeCovariates' | 'posterior'>> &
     Pick<ResolvedNetworkConfig, 'encoderNetwork' | 'decoderNetwork'>,
 ): number {
   // a user network's own weights are not counted here (a saved topology's are, by resolveConfig)
@@ -323,7 +323,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       : likelihoodSpec((likelihood as CustomLikelihood)?.name, likelihood);
   const activation = config.activation ?? 'relu';
   assertActivation(activation, 'activation');
-  const latent = resolveLatentConfig(config);
+  const latent = resolveLatentConfig(config, latentDim);
   const inputTransform = config.inputTransform ?? spec.inputTransform;
   if (inputTransform !== 'none' && inputTransform !== 'log1p') {
     throw new ArgumentError(
@@ -392,6 +392,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       encoderUnits,
       decoderUnits,
       prior: latent.prior,
+      posterior: latent.posterior,
       covariates,
       encodeCovariates,
       ...networks.resolved,
@@ -415,6 +416,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     librarySize,
     librarySizeMedian,
     inputTransform,
+    posterior: latent.posterior,
     prior: latent.prior,
     deterministic: latent.deterministic,
     encoderScaleTransform: latent.encoderScaleTransform,
