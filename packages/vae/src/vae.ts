@@ -9,14 +9,7 @@ import {
   ShapeError,
 } from '@varia/core';
 import { buildOwned, type Distribution } from '@varia/distributions';
-import {
-  collectVariables,
-  type DistributionHead,
-  type LatentPrior,
-  type MLP,
-  type Module,
-  scopedName,
-} from '@varia/layers';
+import { collectVariables, type DistributionHead, type MLP, type Module, scopedName } from '@varia/layers';
 import { type ElboOptions, elbo, iwaeBound, type LatentVariableModel, type VariationalInputs } from '@varia/losses';
 import { type ResolvedVAEConfig, resolveConfig, type VAEConfig } from './config.js';
 import { type DataInput, type DataRules, readData } from './data.js';
@@ -24,6 +17,7 @@ import { type FitOptions, type History, trainModel } from './fit.js';
 import { isRowSource, type RowBatchSource } from './sources/row-batch-source.js';
 import { encodeSource, evaluateSource, trainOnSource } from './sources/source-inference.js';
 import { LatentModule } from './latent.js';
+import type { PriorModule } from './latent-types.js';
 import { type CovariateInput, readCovariates } from './covariates.js';
 import { fitCovariates } from './covariates-fit.js';
 import { applyHidden, type ConditionedMLP, CovariateFeatures, hiddenNetwork } from './covariates-network.js';
@@ -228,6 +222,8 @@ export class VAE implements Module, LatentVariableModel {
               init: c.init,
               headSeed,
               priorSeed,
+              // what a learned score-function baseline reads: x as the encoder sees it
+              data: { width: c.inputDim, transform: (x) => (c.inputTransform === 'log1p' ? tf.log1p(x) : x) },
             }),
         );
         parts = { encoder, latent, decoder, likelihoodHead, covariateFeatures };
@@ -245,7 +241,7 @@ export class VAE implements Module, LatentVariableModel {
   }
 
   /** The prior module p(z) (learnable for a mixture); part of {@link VAE.latent}. */
-  get latentPrior(): LatentPrior {
+  get latentPrior(): PriorModule {
     return this.latent.latentPrior;
   }
 
@@ -260,6 +256,7 @@ export class VAE implements Module, LatentVariableModel {
         ['likelihood', this.likelihoodHead],
         ['prior', this.latent.latentPrior],
         ['covariates', this.covariateFeatures],
+        ['latent_baseline', this.latent.baseline],
       ],
       prefix,
     );
@@ -294,9 +291,12 @@ export class VAE implements Module, LatentVariableModel {
     this.networkMode.training = training;
   }
 
-  /** The prior p(z) over ℝᵈ (batch shape [], event shape [d]). Lives in the caller's tidy scope. */
-  prior(): Distribution {
-    return this.latent.prior();
+  /**
+   * The prior p(z) (batch shape [], event shape [d]); `step` anneals a relaxed latent's temperature (absent: its
+   * final value). Lives in the caller's tidy scope.
+   */
+  prior(step?: number): Distribution {
+    return this.latent.prior(step);
   }
 
   /**
@@ -311,10 +311,21 @@ export class VAE implements Module, LatentVariableModel {
     return this.posteriorFrom(x, reads ? this.covariateBlock(covariates, x.shape[0]!, 'VAE.posterior') : undefined);
   }
 
-  private posteriorFrom(x: tf.Tensor, features: CovariateBlock): Distribution {
+  /**
+   * The point summary of q(z|x) that `encode` returns (see `LatentModule.posteriorMean`: μ(x) for Gaussians, the
+   * image of the base mean for a flow, …), for x [n, inputDim] and its raw covariates.
+   */
+  private posteriorPoint(x: tf.Tensor, covariates?: tf.Tensor): tf.Tensor2D {
+    const reads = this.config.encodeCovariates || !this.covariateFeatures;
+    const features = reads ? this.covariateBlock(covariates, x.shape[0]!, 'VAE.posterior') : undefined;
+    const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
+    return this.latent.posteriorMean(applyHidden(this.encoder, input, features));
+  }
+
+  private posteriorFrom(x: tf.Tensor, features: CovariateBlock, step?: number): Distribution {
     const input = this.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
     // the data needs no gradient: the first layer skips dx (one large matMul per step)
-    return this.latent.posterior(applyHidden(this.encoder, input, features, { constantInput: true }));
+    return this.latent.posterior(applyHidden(this.encoder, input, features, { constantInput: true }), step);
   }
 
   /**
@@ -355,17 +366,18 @@ export class VAE implements Module, LatentVariableModel {
 
   /**
    * q(z|x), p(z) and p(x|z) for the batch x, as the objectives in `@varia/losses` take them; `covariates` [n, C] are
-   * the batch's raw covariates for a conditional model (values already valid: level indices, finite values).
+   * the batch's raw covariates for a conditional model (values already valid: level indices, finite values); `step`
+   * is the training step (it anneals a relaxed latent's temperature; absent: the final temperature).
    */
-  variationalInputs(x: tf.Tensor, options: { covariates?: tf.Tensor } = {}): VariationalInputs {
+  variationalInputs(x: tf.Tensor, options: { covariates?: tf.Tensor; step?: number } = {}): VariationalInputs {
     this.assertAlive();
     const n = x.shape[0]!;
     const logLib = this.config.librarySize ? tf.log(tf.maximum(tf.sum(x, 1, true), 1)) : undefined;
     const features = this.covariateBlock(options.covariates, n, 'VAE.variationalInputs');
     return {
       x,
-      posterior: this.posteriorFrom(x, features),
-      prior: this.prior(),
+      posterior: this.posteriorFrom(x, features, options.step),
+      prior: this.prior(options.step),
       decode: (z) => {
         const m = z.shape[0]!;
         const ctx = logLib && m !== n ? tf.tile(logLib, [m / n, 1]) : logLib;
@@ -481,7 +493,8 @@ export class VAE implements Module, LatentVariableModel {
       const xt = this.input(x);
       const covariates = this.covariateRows(options.covariates, xt.shape[0], 'VAE.reconstruct');
       const inputs = this.variationalInputs(xt, { covariates });
-      return inputs.decode(inputs.posterior.mean()).mean() as tf.Tensor2D;
+      // the point summary of q(z|x) (not posterior.mean(): flows and relaxed latents have no closed-form mean)
+      return inputs.decode(this.posteriorPoint(xt, covariates)).mean() as tf.Tensor2D;
     });
   }
 
@@ -559,7 +572,7 @@ export class VAE implements Module, LatentVariableModel {
       const [xa, xb] = ends as [tf.Tensor2D, tf.Tensor2D];
       const t = tf.reshape(tf.linspace(0, 1, steps), [steps, 1]);
       const along = (ua: tf.Tensor, ub: tf.Tensor) => tf.add(tf.mul(tf.sub(1, t), ua), tf.mul(t, ub));
-      const z = along(this.posterior(xa, c1).mean(), this.posterior(xb, c1).mean());
+      const z = along(this.posteriorPoint(xa, c1), this.posteriorPoint(xb, c1));
       const logLibrary = (x: tf.Tensor) => tf.log(tf.maximum(tf.sum(x, 1, true), 1));
       const logLib = this.config.librarySize ? along(logLibrary(xa), logLibrary(xb)) : undefined;
       return this.likelihoodFor(z, logLib, c1 && tf.tile(c1, [steps, 1])).mean() as tf.Tensor2D;
