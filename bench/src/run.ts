@@ -575,8 +575,9 @@ async function main(): Promise<void> {
   let twoCore: unknown;
   const cores = os.availableParallelism();
   if (args.twoCore && selection.candidate === 'wasm-native' && cores > 1 && args.only.has('mnist-vae-train')) {
-    log(`both cores: mnist-vae-train with ${cores} threads sharing blocks (child process)`);
-    const flags = ['--backend', 'wasm-native', '--parallel', String(cores), '--only', 'mnist-vae-train'];
+    const both = ['mnist-vae-train', ...(args.only.has('mnist-vae-encode') ? ['mnist-vae-encode'] : [])].join(',');
+    log(`both cores: ${both} with ${cores} threads sharing blocks (child process)`);
+    const flags = ['--backend', 'wasm-native', '--parallel', String(cores), '--only', both];
     const rest = ['--no-threaded', '--no-plain', '--no-memory', '--no-browser', '--no-two-core', '--no-census'];
     const baselines = args.torch ? ['--baselines', 'torch_1_thread,torch_all_threads'] : ['--no-torch'];
     twoCore = runChild([...flags, ...baselines, ...rest, '--rounds', String(rounds)], q, 900_000);
@@ -659,10 +660,10 @@ async function main(): Promise<void> {
   if (threadedRow) lines.push('', 'experimental, multithreaded wasm (see README):', formatTable([threadedRow]));
   else if (wasmThreaded)
     lines.push('', `experimental multithreaded wasm: ${(wasmThreaded as { skipped?: string }).skipped}`);
-  const twoCoreRow = (twoCore as { workloads?: WorkloadResult[] } | undefined)?.workloads?.[0];
-  if (twoCoreRow) {
-    lines.push('', `both cores (wasm-native, ${cores} threads sharing blocks):`, formatTable([twoCoreRow]));
-    lines.push(...formatRounds([twoCoreRow]));
+  const twoCoreRows = (twoCore as { workloads?: WorkloadResult[] } | undefined)?.workloads;
+  if (twoCoreRows?.length) {
+    lines.push('', `both cores (wasm-native, ${cores} threads sharing blocks):`, formatTable(twoCoreRows));
+    lines.push(...formatRounds(twoCoreRows));
   } else if (twoCore) lines.push('', `both cores: ${(twoCore as { skipped?: string }).skipped}`);
   if (browser) lines.push('', ...formatBrowser(browser));
   if (census.length > 0) {
