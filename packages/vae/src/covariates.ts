@@ -6,7 +6,12 @@ import { showValue } from './show-value.js';
  * How a categorical covariate enters a network: `'one-hot'` (one column per level, scVI's encoding) or
  * `{ embedding: dim }` (a trainable table of `levels × dim` values, saved with the model; one row per level).
  */
-export type CategoricalEncoding = 'one-hot' | { embedding: number };
+export type CategoricalEncoding =
+  | 'one-hot'
+  | {
+      /** Width of the embedding: each level is a trainable vector of this many values. */
+      embedding: number;
+    };
 
 /**
  * One covariate of a conditional model: a categorical one (an experimental batch, a digit label) whose value in a row
@@ -32,8 +37,22 @@ export type CovariateSpec =
 
 /** A {@link CovariateSpec} with the defaults filled in (what a saved model stores). */
 export type ResolvedCovariate =
-  | { name: string; kind: 'categorical'; levels: number; encoding: CategoricalEncoding }
-  | { name: string; kind: 'continuous' };
+  | {
+      /** Name of the covariate. */
+      name: string;
+      /** A categorical covariate. */
+      kind: 'categorical';
+      /** Number of levels L. */
+      levels: number;
+      /** How it enters the networks. */
+      encoding: CategoricalEncoding;
+    }
+  | {
+      /** Name of the covariate. */
+      name: string;
+      /** A continuous covariate. */
+      kind: 'continuous';
+    };
 
 /** Where the covariates of a {@link CovariateSpec} list enter the decoder: its first layer, or every hidden layer. */
 export type CovariateInjection = 'first' | 'all';
