@@ -86,46 +86,30 @@ function styleGrid(vae: VAE): WireMatrix {
   );
 }
 
-/**
- * Decoder means at the encoder's point summary of each row, E[x | z = ẑ(x)]. `VAE.reconstruct` and `VAE.interpolate`
- * take q's mean, which a flow posterior does not have ("mean is not implemented"); `encode` gives every family's
- * point summary (the mean where it has one, the flow's image of its base mean).
- */
-function decodedMeans(vae: VAE, z: tf.Tensor2D, covariates: { digit: ArrayLike<number> } | undefined): WireMatrix {
-  return wire(tf.tidy(() => vae.decode(z, { covariates }).mean() as tf.Tensor2D));
-}
-
 /** What the model makes of the data now; `digit` is the digit a conditional model samples. */
 export function snapshot(vae: VAE, data: LoadedData, digit: number): Snapshot {
   const image = isImage(data);
   const conditional = conditionedOnDigit(vae);
   const latent = wire(vae.encode(data.x, { covariates: digits(conditional, data.labels) }));
   const reconRows = image ? 8 : data.x.cols === 2 ? 400 : 60;
-  const reconCovariates = digits(conditional, data.labels.subarray(0, reconRows));
-  const zRecon = vae.encode(firstRows(data.x, reconRows), { covariates: reconCovariates });
-  const recon = decodedMeans(vae, zRecon, reconCovariates);
-  zRecon.dispose();
+  const recon = wire(
+    vae.reconstruct(firstRows(data.x, reconRows), {
+      covariates: digits(conditional, data.labels.subarray(0, reconRows)),
+    }),
+  );
   if (conditional) {
     const { samples, digit: check } = digitSamples(vae, data, digit);
     return { latent, recon, samples, digit: check, styles: styleGrid(vae) };
   }
   const samples = wire(vae.sample(image ? 16 : 400, { seed: 1, mean: image }));
   if (!image) return { latent, recon, samples };
-  // two examples of different classes: the first row and the first row with another label; 10 steps between their
-  // point summaries (the ends are their reconstructions)
+  // two examples of different classes: the first row and the first row with another label
   const other = Math.max(
     1,
     data.labels.findIndex((l) => l !== data.labels[0]),
   );
-  const ends = vae.encode(takeRows(data.x, [0, other]));
-  const path = tf.tidy(() => {
-    const t = tf.reshape(tf.linspace(0, 1, 10), [10, 1]);
-    const [za, zb] = tf.split(ends, 2);
-    return tf.add(tf.mul(tf.sub(1, t), za!), tf.mul(t, zb!)) as tf.Tensor2D;
-  });
-  ends.dispose();
-  const interpolation = decodedMeans(vae, path, undefined);
-  path.dispose();
+  const [a, b] = [0, other].map((i) => takeRows(data.x, [i]));
+  const interpolation = wire(vae.interpolate(a!, b!, 10));
   return { latent, recon, samples, interpolation };
 }
 
