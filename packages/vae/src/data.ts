@@ -190,14 +190,47 @@ export function validateDomain(
   locate?: (index: number) => { row: number; column: number },
 ): void {
   const { data, cols } = m;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    const problem = domainProblem(v, domain);
-    if (problem) {
-      // `locate`: where value i is in the whole data set (a batch of a larger source, a sparse matrix's stored values)
-      const { row, column } = locate?.(i) ?? { row: Math.floor(i / cols), column: i % cols };
-      throw domainError(v, row, column, problem, { domain, likelihood }, argument);
-    }
+  const i = firstOutsideDomain(data, domain);
+  if (i < 0) return;
+  const v = data[i]!;
+  // `locate`: where value i is in the whole data set (a batch of a larger source, a sparse matrix's stored values)
+  const { row, column } = locate?.(i) ?? { row: Math.floor(i / cols), column: i % cols };
+  throw domainError(v, row, column, domainProblem(v, domain)!, { domain, likelihood }, argument);
+}
+
+/**
+ * The index of the first value {@link domainProblem} objects to, or −1: one comparison chain per value in a loop per
+ * domain (a call per value made `VAE.encode` of 10,000 MNIST images spend ~60 % of its matrix product's time here).
+ */
+function firstOutsideDomain(data: ArrayLike<number>, domain: DataDomain): number {
+  const n = data.length;
+  switch (domain) {
+    case 'unit-interval':
+      for (let i = 0; i < n; i++) {
+        const v = data[i]!;
+        if (!(v >= 0 && v <= 1)) return i;
+      }
+      return -1;
+    case 'binary':
+      for (let i = 0; i < n; i++) {
+        const v = data[i]!;
+        if (v !== 0 && v !== 1) return i;
+      }
+      return -1;
+    case 'counts':
+      for (let i = 0; i < n; i++) {
+        const v = data[i]!;
+        if (!(v >= 0 && v <= MAX_EXACT_COUNT && Math.floor(v) === v)) return i;
+      }
+      return -1;
+    case 'real':
+      for (let i = 0; i < n; i++) {
+        if (!(Math.abs(data[i]!) <= FLOAT32_MAX)) return i;
+      }
+      return -1;
+    default:
+      for (let i = 0; i < n; i++) if (domainProblem(data[i]!, domain)) return i;
+      return -1;
   }
 }
 
