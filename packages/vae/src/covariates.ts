@@ -265,9 +265,15 @@ export function readCovariates(
   input: unknown,
   rows: number,
   where: string,
-  options: { broadcast?: boolean; argument?: string } = {},
+  options: {
+    broadcast?: boolean;
+    argument?: string;
+    /** The row that messages name for row i of `input` (default i): a batch source's row in the whole data set. */
+    rowAt?: (i: number) => number;
+  } = {},
 ): Matrix | undefined {
   const argument = options.argument ?? 'covariates';
+  const rowAt = options.rowAt ?? ((i: number) => i);
   if (covariates.length === 0) {
     if (input === undefined) return undefined;
     throw new ArgumentError(argument, `${where}: "${argument}" given, but this model declares no covariates`);
@@ -280,7 +286,7 @@ export function readCovariates(
     );
   }
   const cols = covariates.length;
-  const at = columnReader(input, names, argument, where);
+  const at = columnReader(input, names, argument, where, rowAt);
   if (at.rows !== rows && !(options.broadcast && at.rows === 1)) {
     throw new ShapeError(
       argument,
@@ -292,10 +298,13 @@ export function readCovariates(
     for (let i = 0; i < at.rows; i++) {
       const problem = valueProblem(c, at.get(i, j));
       if (problem) {
-        throw new DataError(`${where}: covariate ${JSON.stringify(c.name)} (column ${j}) at row ${i} ${problem}`, {
-          row: i,
-          column: j + 1,
-        });
+        throw new DataError(
+          `${where}: covariate ${JSON.stringify(c.name)} (column ${j}) at row ${rowAt(i)} ${problem}`,
+          {
+            row: rowAt(i),
+            column: j + 1,
+          },
+        );
       }
     }
   }
@@ -313,6 +322,7 @@ function columnReader(
   names: readonly string[],
   argument: string,
   where: string,
+  rowAt: (i: number) => number,
 ): { rows: number; get(i: number, j: number): unknown } {
   const cols = names.length;
   const wrongWidth = (got: number) =>
@@ -376,8 +386,8 @@ function columnReader(
       const row = list[i] as ArrayLike<unknown> | null | undefined;
       if (row === null || typeof row !== 'object' || typeof row.length !== 'number') {
         throw new DataError(
-          `${where}: "${argument}" row ${i} is ${showValue(row)}; every row must be an array of ${cols} numbers`,
-          { row: i },
+          `${where}: "${argument}" row ${rowAt(i)} is ${showValue(row)}; every row must be an array of ${cols} numbers`,
+          { row: rowAt(i) },
         );
       }
       if (row.length !== cols) throw wrongWidth(row.length);
