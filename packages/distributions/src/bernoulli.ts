@@ -41,7 +41,7 @@ export class Bernoulli extends Distribution {
   }
   /** Probability p = σ(ℓ) of a 1 (a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.sigmoid(this.logits);
+    return this.run(() => tf.sigmoid(this.logits));
   }
   /**
    * x ∈ {0, 1} (validated, or masked): log p(x) = −softplus(ℓ(1 − 2x)), exact at p = 0 and 1 (ℓ = ∓∞: 0 and −∞).

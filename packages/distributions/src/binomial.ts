@@ -105,7 +105,7 @@ export class Binomial extends Distribution {
   }
   /** Success probability p = σ(ℓ) (a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.sigmoid(this.logits);
+    return this.run(() => tf.sigmoid(this.logits));
   }
   override get hasEnumerateSupport(): boolean {
     return true;

@@ -125,7 +125,7 @@ export class Categorical extends Distribution {
   }
   /** Probabilities softmax(ℓ), shape `[...batchShape, K]` (a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.exp(this.logits);
+    return this.run(() => tf.exp(this.logits));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const mask = tf.cast(oneHotFloat(x, this.numCategories), 'bool');

@@ -63,7 +63,7 @@ export class ContinuousBernoulli extends Distribution {
   }
   /** The parameter λ = σ(ℓ) (not the mean; a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.sigmoid(this.logits);
+    return this.run(() => tf.sigmoid(this.logits));
   }
   /** log C(ℓ) = log|ℓ| − log|tanh(ℓ/2)| (see {@link cbLogNormalizer}). */
   private logNormalizer(): tf.Tensor {

@@ -496,7 +496,8 @@ export abstract class Distribution {
     return [...sampleShape, ...this.batchShape, ...this.eventShape];
   }
 
-  private run(f: () => tf.Tensor): tf.Tensor {
+  /** `f` in a `tf.tidy`, after checking that this distribution is alive (a `DisposedError` otherwise). */
+  protected run(f: () => tf.Tensor): tf.Tensor {
     this.assertAlive();
     return tf.tidy(f);
   }

@@ -35,7 +35,7 @@ export class Geometric extends Distribution {
   }
   /** Success probability p = σ(ℓ) (a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.sigmoid(this.logits);
+    return this.run(() => tf.sigmoid(this.logits));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return tf.sub(tf.neg(mulZeroSafe(x, tf.softplus(this.logits))), tf.softplus(tf.neg(this.logits)));

@@ -79,11 +79,11 @@ export class LowRankMultivariateNormal extends Distribution {
   }
   /** Σ = WWᵀ + diag(d) (a new tensor). */
   covarianceMatrixParameter(): tf.Tensor {
-    return tf.tidy(() => tf.add(tf.matMul(this.covFactor, this.covFactor, false, true), diagMatrix(this.covDiag)));
+    return this.run(() => tf.add(tf.matMul(this.covFactor, this.covFactor, false, true), diagMatrix(this.covDiag)));
   }
   /** The lower Cholesky factor of Σ (a new tensor; O(D) operations). */
   scaleTrilParameter(): tf.Tensor {
-    return tf.tidy(() => cholesky(this.covarianceMatrixParameter()));
+    return this.run(() => cholesky(this.covarianceMatrixParameter()));
   }
   /** log |Σ| = 2 Σ log diag L_C + Σ log d. */
   private logDet(): tf.Tensor {

@@ -77,7 +77,7 @@ export class Multinomial extends Distribution {
   }
   /** pᵢ = softmax(ℓ)ᵢ (a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.exp(this.logits);
+    return this.run(() => tf.exp(this.logits));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const norm = tf.sub(lgamma(tf.scalar(this.n + 1)), tf.sum(lgamma(tf.add(x, 1)), -1));

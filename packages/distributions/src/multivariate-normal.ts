@@ -144,11 +144,11 @@ export class MultivariateNormal extends Distribution {
   }
   /** Σ = LLᵀ (a new tensor). */
   covarianceMatrixParameter(): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.scaleTril, this.scaleTril, false, true));
+    return this.run(() => tf.matMul(this.scaleTril, this.scaleTril, false, true));
   }
   /** Σ⁻¹ = L⁻ᵀL⁻¹ (a new tensor). */
   precisionMatrixParameter(): tf.Tensor {
-    return tf.tidy(() => {
+    return this.run(() => {
       const inv = triangularSolve(this.scaleTril, tf.eye(this.eventShape[0]!));
       return tf.matMul(inv, inv, true, false);
     });

@@ -44,7 +44,7 @@ export class OneHotCategorical extends Distribution {
   }
   /** Probabilities softmax(ℓ), shape `[...batchShape, K]` (a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.exp(this.logits);
+    return this.run(() => tf.exp(this.logits));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     // where, not x·ℓ: a zero-probability category has ℓ = −∞ and 0·(−∞) would be NaN.

@@ -2,13 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from '../test/helpers.js';
+import { Bernoulli } from './bernoulli.js';
 import { Affine, Exp } from './bijectors/elementwise.js';
 import { buildOwned } from './build-owned.js';
 import { Categorical } from './categorical.js';
 import type { Distribution } from './distribution.js';
 import { Independent } from './independent.js';
+import { LowRankMultivariateNormal } from './low-rank-multivariate-normal.js';
 import { MixtureSameFamily } from './mixture-same-family.js';
+import { MultivariateNormal } from './multivariate-normal.js';
 import { Normal } from './normal.js';
+import { ZeroInflatedPoisson } from './zero-inflated-poisson.js';
 import { TransformedDistribution } from './transformed-distribution.js';
 
 /** Every public use of a distribution, as thunks: after dispose() each must throw a DisposedError. */
@@ -77,6 +81,40 @@ describe('use after dispose', () => {
     d.dispose();
     expect(() => base.mean()).toThrowError(DisposedError);
     expect(() => base.mean()).toThrowError(/^Normal was disposed/);
+  });
+
+  it('derived parameters (probsParameter, gateParameter, covarianceMatrixParameter, …) of a disposed distribution are a DisposedError', () => {
+    const cases: [string, Distribution, (d: never) => tf.Tensor][] = [
+      ['Bernoulli', new Bernoulli({ logits: [0, 1] }), (d: Bernoulli) => d.probsParameter()],
+      ['Categorical', new Categorical({ logits: [0, 1, 2] }), (d: Categorical) => d.probsParameter()],
+      [
+        'ZeroInflatedPoisson',
+        new ZeroInflatedPoisson({ rate: 2, gate: 0.3 }),
+        (d: ZeroInflatedPoisson) => d.gateParameter(),
+      ],
+      [
+        'MultivariateNormal',
+        new MultivariateNormal({
+          loc: [0, 0],
+          scaleTril: [
+            [1, 0],
+            [0.5, 1],
+          ],
+        }),
+        (d: MultivariateNormal) => d.precisionMatrixParameter(),
+      ],
+      [
+        'LowRankMultivariateNormal',
+        new LowRankMultivariateNormal({ loc: [0, 0], covFactor: [[1], [0]], covDiag: [1, 1] }),
+        (d: LowRankMultivariateNormal) => d.scaleTrilParameter(),
+      ],
+    ];
+    for (const [name, d, use] of cases) {
+      const before = use(d as never);
+      before.dispose();
+      d.dispose();
+      expect(() => use(d as never), name).toThrowError(DisposedError);
+    }
   });
 
   it('a disposed bijector throws a DisposedError', () => {

@@ -57,7 +57,7 @@ export class RelaxedBernoulli extends Distribution {
   }
   /** p = σ(ℓ) of the Bernoulli it relaxes (a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.sigmoid(this.logits);
+    return this.run(() => tf.sigmoid(this.logits));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const y = tf.sub(tf.log(x), tf.log1p(tf.neg(x)));

@@ -60,7 +60,7 @@ export class RelaxedOneHotCategorical extends Distribution {
   }
   /** softmax(ℓ) of the categorical it relaxes (a new tensor). */
   probsParameter(): tf.Tensor {
-    return tf.exp(this.logits);
+    return this.run(() => tf.exp(this.logits));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const k = this.eventShape[0]!;

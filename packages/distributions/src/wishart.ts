@@ -87,7 +87,7 @@ export class Wishart extends Distribution {
   }
   /** Σ = LLᵀ (a new tensor). */
   covarianceMatrixParameter(): tf.Tensor {
-    return tf.tidy(() => tf.matMul(this.scaleTril, this.scaleTril, false, true));
+    return this.run(() => tf.matMul(this.scaleTril, this.scaleTril, false, true));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const p = this.p;

@@ -96,7 +96,7 @@ export class ZeroInflatedNegativeBinomial extends Distribution {
   }
   /** The gate π = σ(g) (a new tensor). */
   gateParameter(): tf.Tensor {
-    return tf.sigmoid(this.gateLogits);
+    return this.run(() => tf.sigmoid(this.gateLogits));
   }
   /** See `zeroInflatedLogProb`; the NB log p(0) = −θ·softplus(log μ − log θ). */
   protected override _logProb(x: tf.Tensor): tf.Tensor {

@@ -94,7 +94,7 @@ export class ZeroInflatedPoisson extends Distribution {
   }
   /** The gate π = σ(g) (a new tensor). */
   gateParameter(): tf.Tensor {
-    return tf.sigmoid(this.gateLogits);
+    return this.run(() => tf.sigmoid(this.gateLogits));
   }
   /** See `zeroInflatedLogProb`: log p(0) = log(π + (1 − π)e^{−λ}), log p(x) = log(1 − π) + log Poisson(x; λ). */
   protected override _logProb(x: tf.Tensor): tf.Tensor {
