@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { negativeElbo } from '@varia/losses';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { VAEConfig } from './config.js';
+import { expectSameWeights, removeTempDirs, tempDir, weightValues } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
+
+afterAll(removeTempDirs);
 
 /** Every posterior family with a prior that fits it, on a 6-feature model with a 3-wide latent. */
 const CASES: { name: string; config: Partial<VAEConfig>; likelihood?: VAEConfig['likelihood'] }[] = [
@@ -106,5 +109,28 @@ describe('posterior families in the VAE', () => {
       x.dispose();
       vae.dispose();
     }
+  });
+});
+
+describe('a Poisson latent with a stateful baseline', () => {
+  it('resumes bit-identically from a checkpoint (the baseline average is checkpointed state)', async () => {
+    const dir = await tempDir();
+    const rows = Array.from({ length: 48 }, (_, i) => Array.from({ length: 6 }, (_, j) => (i * 7 + j * 3) % 5));
+    const config = { posterior: { poisson: { baseline: 'learned' } } } as const;
+    const options = { batchSize: 8, learningRate: 1e-2, seed: 2 };
+    const full = model(config);
+    await full.fit(rows, { ...options, epochs: 3 });
+    const first = model(config);
+    await first.fit(rows, { ...options, epochs: 1, checkpointEvery: 1, checkpointDir: dir });
+    first.dispose();
+    const resumed = model(config);
+    await resumed.fit(rows, { ...options, epochs: 3, resumeFrom: dir });
+    expectSameWeights(weightValues(resumed), weightValues(full));
+    expect([...resumed.latent.stateVariables().keys()]).toEqual([
+      'latent_baseline/centering/average',
+      'latent_baseline/centering/weight',
+    ]);
+    full.dispose();
+    resumed.dispose();
   });
 });
