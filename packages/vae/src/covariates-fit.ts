@@ -4,13 +4,20 @@ import { type ResolvedCovariate, readCovariates } from './covariates.js';
 import { type DataInput, toMatrix } from './data.js';
 import { FIT_OPTION_NAMES, type FitOptions } from './fit-options.js';
 import { assertOptions } from './known-keys.js';
+import { isRowSource } from './sources/row-batch-source.js';
+import { bindCovariates, type SourceCovariates } from './sources/source-covariates.js';
 
 /** The Trainer's options (the covariates taken out) and the covariate matrices that ride along with the rows. */
 export interface FitCovariates {
   /** `options` without `covariates` and `validationCovariates`. */
   options: FitOptions;
   /** Extra batch fields: `{ covariates }` of the training and the validation rows (none without covariates). */
-  fields: { train?: Readonly<Record<string, Matrix>>; validation?: Readonly<Record<string, Matrix>> };
+  fields: {
+    train?: Readonly<Record<string, Matrix>>;
+    validation?: Readonly<Record<string, Matrix>>;
+    /** The covariates of a `validationData` batch source (in memory as `validationCovariates`, or carried by its batches). */
+    validationSource?: SourceCovariates;
+  };
 }
 
 /** Rows of data, without reading its values (they are checked by the training path). */
@@ -44,7 +51,14 @@ export function fitCovariates(
   const { covariates, validationCovariates, ...rest } = options;
   const train = readCovariates(model.covariates, covariates, rowCount(data, model.inputDim, 'data'), 'fit');
   let validation: Matrix | undefined;
-  if (rest.validationData !== undefined) {
+  let validationSource: SourceCovariates | undefined;
+  if (isRowSource(rest.validationData)) {
+    validationSource = bindCovariates(rest.validationData, model.covariates, validationCovariates, {
+      required: model.covariates.length > 0,
+      argument: 'validationCovariates',
+      where: 'fit',
+    });
+  } else if (rest.validationData !== undefined) {
     const rows = rowCount(rest.validationData, model.inputDim, 'validationData');
     validation = readCovariates(model.covariates, validationCovariates, rows, 'fit', {
       argument: 'validationCovariates',
@@ -60,6 +74,7 @@ export function fitCovariates(
     fields: {
       ...(train && { train: { covariates: train } }),
       ...(validation && { validation: { covariates: validation } }),
+      ...(validationSource && { validationSource }),
     },
   };
 }

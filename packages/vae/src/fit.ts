@@ -1,5 +1,6 @@
 import type { Matrix, VariaError } from '@varia/core';
 import { assertGradientsRegistered } from './backend-check.js';
+import type { FitCovariates } from './covariates-fit.js';
 import { type DataDomain, type DataInput, type DataRules, readData } from './data.js';
 import type { FitOptions, History } from './fit-options.js';
 import { isRowSource } from './sources/row-batch-source.js';
@@ -31,7 +32,7 @@ export async function trainModel(
   data: DataInput,
   options: FitOptions = {},
   control: { stopError?(): VariaError | undefined } = {},
-  fields: { train?: Readonly<Record<string, Matrix>>; validation?: Readonly<Record<string, Matrix>> } = {},
+  fields: FitCovariates['fields'] = {},
 ): Promise<History> {
   assertGradientsRegistered();
   const o = resolveTrainerOptions(options, model.config);
@@ -46,7 +47,7 @@ export async function trainModel(
     v === undefined
       ? undefined
       : isRowSource(v) // a sparse, random-access or stream source, checked batch by batch
-        ? v.checkedBy(rules, 'validationData')
+        ? v.checkedBy(rules, 'validationData', fields.validationSource)
         : new MatrixBatchSource({
             x: readData(v, model.config.inputDim, rules, 'validationData'),
             ...fields.validation,

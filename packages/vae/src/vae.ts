@@ -646,15 +646,8 @@ export class VAE implements Module, LatentVariableModel {
             : undefined,
       };
       // a sparse, random-access or stream source trains batch by batch, checked as it comes
-      if (isRowSource(data)) {
-        if (this.config.covariates.length > 0) {
-          throw new ArgumentError(
-            'data',
-            'VAE.fit: a conditional model trains on in-memory data (rows, a Matrix or a tensor) with { covariates }; batch sources do not carry covariates',
-          );
-        }
-        return await trainOnSource(this, data, options, control);
-      }
+      // (a conditional model's covariates alongside, `{ covariates }`, or carried by the source's batches)
+      if (isRowSource(data)) return await trainOnSource(this, data, options, control);
       // a conditional model's covariate rows ride along with their examples (batch field `covariates`)
       const split = fitCovariates(this.config, data, options);
       return await trainModel(this, data, split.options, control, split.fields);

@@ -6,6 +6,7 @@ import {
   ShapeError,
   type SparseMatrix,
 } from '@varia/core';
+import type { CovariateInput } from '../covariates.js';
 
 /*
  * The row blocks a user's callback hands the random-access and stream sources: a dense Matrix, a CSR SparseMatrix, or
@@ -14,6 +15,26 @@ import {
 
 /** Rows of examples as a callback returns them: dense (`Matrix`) or sparse (`SparseMatrix`, CSR). */
 export type RowBlock = Matrix | SparseMatrix;
+
+/**
+ * Rows of examples with the covariate rows that go with them (a conditional model's: one row per example, in the
+ * forms `fit` takes — a Matrix `[rows, C]`, rows of numbers, or a record by name such as `{ batch: [0, 1, …] }`).
+ */
+export interface RowsWithCovariates {
+  /** The examples' rows. */
+  readonly matrix: RowBlock;
+  /** Their covariate rows, validated against the model's declarations when a batch is read. */
+  readonly covariates?: CovariateInput;
+}
+
+/** The rows and (when given) covariate rows of what a callback or stream gave: a block, or `{ matrix, covariates }`. */
+export function unwrapBlock(item: unknown): { block: unknown; covariates: unknown } {
+  if (item !== null && typeof item === 'object' && 'matrix' in item) {
+    const { matrix, covariates } = item as { matrix: unknown; covariates?: unknown };
+    return { block: matrix, covariates };
+  }
+  return { block: item, covariates: undefined };
+}
 
 /** Whether `block` is a CSR matrix (it has row pointers). */
 export function isSparse(block: RowBlock): block is SparseMatrix {

@@ -1,7 +1,8 @@
 import { ArgumentError, permutation, sparseRowsInto } from '@varia/core';
 import { matrixHash } from '../resume-fingerprint.js';
 import type { EpochArgs } from '../trainer/batch-source.js';
-import { checkBlock, isSparse, type RowBlock } from './block-rows.js';
+import { checkBlock, isSparse, type RowBlock, type RowsWithCovariates, unwrapBlock } from './block-rows.js';
+import type { CovariateReader } from './source-covariates.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
 /** Options of {@link RandomAccessSource}. */
@@ -13,9 +14,10 @@ export interface RandomAccessSourceOptions {
   /**
    * The examples `indices` (0-based, each < `length`), in that order: a dense Matrix `[indices.length, width]` or a
    * CSR SparseMatrix of that shape, or a promise of one — read from a file at offsets, a database, or generated.
-   * `indices` is the caller's to keep.
+   * `indices` is the caller's to keep. A conditional model's covariate rows may come with them:
+   * `{ matrix, covariates }` (or be given to `fit` in memory, one row per example).
    */
-  rows(indices: Int32Array): RowBlock | Promise<RowBlock>;
+  rows(indices: Int32Array): RowBlock | RowsWithCovariates | Promise<RowBlock | RowsWithCovariates>;
   /** Identifies the data for resume (checkpoints are tied to it); without it a resumed run cannot check the data. */
   fingerprint?: string;
 }
@@ -38,7 +40,7 @@ export interface RandomAccessSourceOptions {
  */
 export class RandomAccessSource extends RowBatchSource {
   readonly length: number;
-  private readonly read: (indices: Int32Array) => RowBlock | Promise<RowBlock>;
+  private readonly read: RandomAccessSourceOptions['rows'];
   /** The index in the original source of row k of this one (a subset maps its rows back). */
   private readonly origin: (k: number) => number;
   private readonly hash: string | undefined;
@@ -70,20 +72,31 @@ export class RandomAccessSource extends RowBatchSource {
     this.hash = fingerprint;
   }
 
-  protected async *hostBatches({ batchSize, shuffle, rng }: EpochArgs): AsyncIterable<HostBatch> {
+  protected override get blockName(): string {
+    return 'RandomAccessSource: rows(indices)';
+  }
+
+  protected async *hostBatches(
+    { batchSize, shuffle, rng }: EpochArgs,
+    read?: CovariateReader,
+  ): AsyncIterable<HostBatch> {
     const n = this.length;
     const width = this.widths.x;
     const order = shuffle ? permutation(n, rng) : Int32Array.from({ length: n }, (_, i) => i);
     for (let start = 0; start < n; start += batchSize) {
-      const indices = order.slice(start, Math.min(n, start + batchSize));
-      const block = checkBlock(await this.read(indices), width, 'RandomAccessSource: rows(indices)', indices.length);
+      const positions = order.subarray(start, Math.min(n, start + batchSize));
+      const indices = positions.slice(); // the callback's to keep
+      const given = unwrapBlock(await this.read(indices));
+      const block = checkBlock(given.block, width, this.blockName, indices.length);
       const rowAt = (k: number): number => this.origin(indices[k]!);
+      const covariates = read?.(given.covariates, indices.length, rowAt)?.data;
+      const extra = { positions, ...(covariates && { covariates }) };
       if (isSparse(block)) {
         if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);
         if (this.identity.length < block.rows) this.identity = Int32Array.from({ length: batchSize }, (_, i) => i);
         const data = sparseRowsInto(block, this.identity.subarray(0, block.rows), this.buffer);
-        yield { data, rows: indices.length, rowAt, sparse: block };
-      } else yield { data: block.data, rows: indices.length, rowAt };
+        yield { data, rows: indices.length, rowAt, sparse: block, ...extra };
+      } else yield { data: block.data, rows: indices.length, rowAt, ...extra };
     }
   }
 

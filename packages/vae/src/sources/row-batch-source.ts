@@ -1,9 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Matrix, ShapeError, type SparseMatrix } from '@varia/core';
+import { ArgumentError, type Matrix, ShapeError, type SparseMatrix } from '@varia/core';
 import { type DataRules, validateDomain } from '../data.js';
 import type { BatchSource, EpochArgs } from '../trainer/batch-source.js';
 import type { Batch } from '../trainer/trainable-model.js';
 import { rowOfEntry } from './block-rows.js';
+import {
+  type CovariateReader,
+  covariateReader,
+  covariatesFingerprint,
+  gatherCovariates,
+  type SourceCovariates,
+  subsetCovariates,
+} from './source-covariates.js';
 
 /** One batch of rows on the host, before it becomes a tensor. */
 export interface HostBatch {
@@ -18,6 +26,10 @@ export interface HostBatch {
    * zero fits every likelihood), ~20× fewer at 5 % density.
    */
   readonly sparse?: SparseMatrix;
+  /** The rows of this source (0-based positions) the batch holds, for sources with random access: in-memory covariates are gathered by them. */
+  readonly positions?: Int32Array;
+  /** The covariate rows `[rows, C]` that came with the batch (read by the epoch's covariate reader), validated. */
+  readonly covariates?: Float32Array;
 }
 
 /** How {@link RowBatchSource.batches} checks each batch before upload. */
@@ -28,6 +40,8 @@ export interface BatchCheck {
   argument: string;
   /** The values were checked once up front (a sparse matrix's stored values): only `rules.validate` runs per batch. */
   domainChecked: boolean;
+  /** The model's covariates: each batch carries a `covariates` field when the model declares any. */
+  covariates?: SourceCovariates | undefined;
 }
 
 /**
@@ -47,11 +61,22 @@ export abstract class RowBatchSource implements BatchSource {
     this.widths = { x: width };
   }
 
-  /** The host batches of one epoch (sync or async). */
-  protected abstract hostBatches(args: EpochArgs): Iterable<HostBatch> | AsyncIterable<HostBatch>;
+  /**
+   * The host batches of one epoch (sync or async). `read`, when given, reads the covariate rows that each callback
+   * result or block carries (called for every one, also without rows, so that missing rows are reported).
+   */
+  protected abstract hostBatches(
+    args: EpochArgs,
+    read?: CovariateReader,
+  ): Iterable<HostBatch> | AsyncIterable<HostBatch>;
 
   /** Every row's total (Σⱼ xᵢⱼ), when cheap to know up front: library-size models record their median. */
   rowTotals?(): Float64Array;
+
+  /** What gives this source's rows (its callback or blocks), named in messages about the covariates they carry. */
+  protected get blockName(): string {
+    return this.constructor.name;
+  }
 
   /**
    * Checks the values the source holds up front, when it holds them (a sparse matrix): true when it did, so batches
@@ -71,43 +96,74 @@ export abstract class RowBatchSource implements BatchSource {
   /**
    * This source with every batch checked against `rules` before it is uploaded (values that are not finite, outside
    * the likelihood's domain, …): a DataError names `argument` and the value's row in the whole data set and its
-   * column. Values held in memory are checked once, here.
+   * column. Values held in memory are checked once, here. With `covariates` (a model's, see `bindCovariates`), every
+   * batch also has the field `covariates` `[b, C]`: gathered from the rows held in memory, or the rows its callback
+   * result or stream block carried.
    * @throws DataError for a bad value held in memory.
    */
-  checkedBy(rules: DataRules, argument = 'data'): BatchSource {
-    const check: BatchCheck = { rules, argument, domainChecked: this.checkUpFront(rules, argument) };
+  checkedBy(rules: DataRules, argument = 'data', covariates?: SourceCovariates): BatchSource {
+    const check: BatchCheck = { rules, argument, domainChecked: this.checkUpFront(rules, argument), covariates };
     return new CheckedSource(this, check);
   }
 
   /**
    * The host batches of one epoch (no tensors), each checked against `rules` like {@link RowBatchSource.checkedBy}'s
-   * batches: what `VAE.encode` and `VAE.evaluate` read a source with.
+   * batches: what `VAE.encode` and `VAE.evaluate` read a source with. With `covariates`, each batch's `covariates`
+   * holds its covariate rows (when there are any).
    * @throws DataError for a bad value (up front for values held in memory, else in the batch that has it).
    */
   checkedHostBatches(
     args: EpochArgs,
     rules: DataRules,
     argument = 'data',
+    covariates?: SourceCovariates,
   ): Iterable<HostBatch> | AsyncIterable<HostBatch> {
-    const check: BatchCheck = { rules, argument, domainChecked: this.checkUpFront(rules, argument) };
-    return this.mapBatches(args, (h) => {
+    const check: BatchCheck = { rules, argument, domainChecked: this.checkUpFront(rules, argument), covariates };
+    const gather = this.covariateGatherer(args.batchSize, check);
+    return this.mapBatches(args, check, (h) => {
       this.check(h, check);
-      return h;
+      const rows = gather(h);
+      return rows === h.covariates ? h : { ...h, covariates: rows };
     });
   }
 
   /** The tensors of one epoch, each batch checked by `check` (when given) before upload. */
   batches(args: EpochArgs, check: BatchCheck | undefined): Iterable<Batch> | AsyncIterable<Batch> {
     const width = this.widths.x;
-    return this.mapBatches(args, (h) => {
+    const gather = this.covariateGatherer(args.batchSize, check);
+    const cols = check?.covariates?.declarations.length ?? 0;
+    return this.mapBatches(args, check, (h): Batch => {
       if (check) this.check(h, check);
-      return { x: tf.tensor2d(h.data, [h.rows, width], 'float32') };
+      const covariates = gather(h);
+      const x = tf.tensor2d(h.data, [h.rows, width], 'float32');
+      return covariates ? { x, covariates: tf.tensor2d(covariates, [h.rows, cols], 'float32') } : { x };
     });
   }
 
-  /** `f` over the host batches of one epoch, sync or async as they come. */
-  private mapBatches<T>(args: EpochArgs, f: (h: HostBatch) => T): Iterable<T> | AsyncIterable<T> {
-    const host = this.hostBatches(args);
+  /** The covariate rows of a host batch: gathered from the rows held in memory, or those the batch carried. */
+  private covariateGatherer(
+    batchSize: number,
+    check: BatchCheck | undefined,
+  ): (h: HostBatch) => Float32Array | undefined {
+    const memory = check?.covariates?.memory;
+    if (!memory) return (h) => h.covariates;
+    const buffer = new Float32Array(Math.min(batchSize, memory.rows) * memory.cols);
+    return (h) => {
+      if (!h.positions) {
+        throw new ArgumentError('covariates', `${this.constructor.name}: covariates in memory need random access`);
+      }
+      return gatherCovariates(memory, h.positions, buffer);
+    };
+  }
+
+  /** `f` over the host batches of one epoch, sync or async as they come (covariate rows read when `check` has any). */
+  private mapBatches<T>(
+    args: EpochArgs,
+    check: BatchCheck | undefined,
+    f: (h: HostBatch) => T,
+  ): Iterable<T> | AsyncIterable<T> {
+    const c = check?.covariates;
+    const host = this.hostBatches(args, c && covariateReader(c, this.blockName));
     if (Symbol.asyncIterator in host) {
       return (async function* () {
         for await (const h of host) yield f(h);
@@ -163,10 +219,15 @@ class CheckedSource implements BatchSource {
     private readonly check: BatchCheck,
   ) {
     this.length = inner.length;
-    this.widths = inner.widths;
+    const c = check.covariates;
+    this.widths =
+      c && c.declarations.length > 0 ? { ...inner.widths, covariates: c.declarations.length } : inner.widths;
     const { subset, fingerprint, rowTotals } = inner as RowBatchSource & { fingerprint?: () => string };
-    if (subset) this.subset = (rows) => new CheckedSource(subset.call(inner, rows), check);
-    if (fingerprint) this.fingerprint = () => fingerprint.call(inner);
+    if (subset) {
+      this.subset = (rows) =>
+        new CheckedSource(subset.call(inner, rows), { ...check, ...(c && { covariates: subsetCovariates(c, rows) }) });
+    }
+    if (fingerprint) this.fingerprint = () => fingerprint.call(inner) + covariatesFingerprint(c);
     if (rowTotals) this.rowTotals = () => rowTotals.call(inner);
   }
 

@@ -12,12 +12,16 @@ import { type HostBatch, RowBatchSource } from './row-batch-source.js';
  * dense path's (the same seeded shuffle), so fitting `new SparseBatchSource(csr)` gives bit-identical weights to
  * fitting the dense matrix.
  *
- * Values are checked once, when `fit` starts (only the stored ones: a zero fits every likelihood).
+ * Values are checked once, when `fit` starts (only the stored ones: a zero fits every likelihood). A conditional
+ * model's covariates are given alongside, one row per row of the matrix: `fit(source, { covariates })` (also
+ * `encode` / `evaluate`); they follow their rows through the shuffle and `validationSplit`.
  *
  * @example
  * ```ts
  * const counts = await loadMatrixMarket('matrix.mtx', { dtype: 'counts', transpose: true });
  * await vae.fit(new SparseBatchSource(counts), { epochs: 10, batchSize: 128 });
+ * // a model declared with covariates: [{ name: 'batch', kind: 'categorical', levels: 2 }]
+ * await conditional.fit(new SparseBatchSource(counts), { epochs: 10, covariates: { batch: batchLabels } });
  * ```
  */
 export class SparseBatchSource extends RowBatchSource {
@@ -54,7 +58,8 @@ export class SparseBatchSource extends RowBatchSource {
     if (this.buffer.length < size * this.matrix.cols) this.buffer = new Float32Array(size * this.matrix.cols);
     if (this.picked.length < size) this.picked = new Int32Array(size);
     for (let start = 0; start < n; start += batchSize) {
-      let rows = order.subarray(start, Math.min(n, start + batchSize));
+      const positions = order.subarray(start, Math.min(n, start + batchSize));
+      let rows = positions;
       if (this.view !== undefined) {
         const picked = this.picked.subarray(0, rows.length);
         for (let k = 0; k < rows.length; k++) picked[k] = this.view[rows[k]!]!;
@@ -62,7 +67,7 @@ export class SparseBatchSource extends RowBatchSource {
       }
       const data = sparseRowsInto(this.matrix, rows, this.buffer);
       const batch = rows;
-      yield { data, rows: batch.length, rowAt: (k) => batch[k]! };
+      yield { data, rows: batch.length, rowAt: (k) => batch[k]!, positions };
     }
   }
 

@@ -1,16 +1,14 @@
 import { ArgumentError, DataError, type Matrix, type SparseMatrix, sparseRowsInto } from '@varia/core';
 import type { EpochArgs } from '../trainer/batch-source.js';
-import { checkBlock, isSparse, type RowBlock } from './block-rows.js';
+import { checkBlock, isSparse, type RowBlock, type RowsWithCovariates, unwrapBlock } from './block-rows.js';
+import type { CovariateReader } from './source-covariates.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
-/** What a stream yields: rows as a dense Matrix or a CSR SparseMatrix, or an object carrying one as `matrix`. */
-export type StreamItem =
-  | Matrix
-  | SparseMatrix
-  | {
-      /** The block's rows (e.g. a `SparseRowBlock` of `streamMatrixMarket`). */
-      readonly matrix: Matrix | SparseMatrix;
-    };
+/**
+ * What a stream yields: rows as a dense Matrix or a CSR SparseMatrix, or an object carrying one as `matrix` (e.g. a
+ * `SparseRowBlock` of `streamMatrixMarket`) and, for a conditional model, the block's covariate rows as `covariates`.
+ */
+export type StreamItem = Matrix | SparseMatrix | RowsWithCovariates;
 
 /** Options of {@link StreamSource}. */
 export interface StreamSourceOptions {
@@ -34,7 +32,8 @@ export interface StreamSourceOptions {
  * their own size, so a stream of a matrix's rows trains bit-identical weights to fitting the matrix with
  * `shuffle: false`. There is no shuffling beyond what `blocks` does itself (it receives the epoch number), and no
  * `validationSplit` (give `validationData`). Each batch is checked against the likelihood's rules when `fit` uploads
- * it; errors name the row's position in the stream.
+ * it; errors name the row's position in the stream. A conditional model's covariate rows come with the blocks
+ * (`{ matrix, covariates }`, one covariate row per row of the block), validated as they come.
  *
  * @example
  * ```ts
@@ -69,10 +68,18 @@ export class StreamSource extends RowBatchSource {
     this.open = blocks;
   }
 
-  protected async *hostBatches({ epoch, batchSize }: EpochArgs): AsyncIterable<HostBatch> {
+  protected async *hostBatches({ epoch, batchSize }: EpochArgs, read?: CovariateReader): AsyncIterable<HostBatch> {
     const width = this.widths.x;
     if (this.buffer.length < batchSize * width) this.buffer = new Float32Array(batchSize * width);
     const buffer = this.buffer;
+    // the covariate rows of the buffered rows (blocks that carry them): C columns, known from the first such block
+    let covariates: { buffer: Float32Array; cols: number } | undefined;
+    const batch = (rows: number, first: number): HostBatch => ({
+      data: buffer.subarray(0, rows * width),
+      rows,
+      rowAt: (k) => first + k,
+      ...(covariates && { covariates: covariates.buffer.subarray(0, rows * covariates.cols) }),
+    });
     let filled = 0; // rows in the buffer
     let seen = 0; // rows of the stream before the buffer's first
     let index = 0;
@@ -83,11 +90,22 @@ export class StreamSource extends RowBatchSource {
         'StreamSource: "blocks" must return an iterable or async iterable of row blocks',
       );
     for await (const item of stream as AsyncIterable<StreamItem>) {
-      const what = `StreamSource: block ${index++} (from row ${seen + filled})`;
-      const raw = item !== null && typeof item === 'object' && 'matrix' in item ? item.matrix : item;
-      const block: RowBlock = checkBlock(raw, width, what);
+      const blockStart = seen + filled;
+      const what = `StreamSource: block ${index++} (from row ${blockStart})`;
+      const given = unwrapBlock(item);
+      const block: RowBlock = checkBlock(given.block, width, what);
+      const rows = read?.(given.covariates, block.rows, (k) => blockStart + k);
+      if (index > 1 && (rows !== undefined) !== (covariates !== undefined)) {
+        throw new ArgumentError(
+          'covariates',
+          `${what} ${rows ? 'carries' : 'carries no'} covariate rows, the blocks before it ${rows ? 'did not' : 'did'}: every block or none`,
+        );
+      }
+      if (rows && !covariates) covariates = { buffer: new Float32Array(batchSize * rows.cols), cols: rows.cols };
       for (let r = 0; r < block.rows; ) {
         const take = Math.min(block.rows - r, batchSize - filled);
+        if (rows && covariates)
+          covariates.buffer.set(rows.data.subarray(r * rows.cols, (r + take) * rows.cols), filled * rows.cols);
         const out = buffer.subarray(filled * width, (filled + take) * width);
         if (isSparse(block))
           sparseRowsInto(
@@ -99,16 +117,14 @@ export class StreamSource extends RowBatchSource {
         filled += take;
         r += take;
         if (filled === batchSize) {
-          const first = seen;
-          yield { data: buffer.subarray(0, filled * width), rows: filled, rowAt: (k) => first + k };
+          yield batch(filled, seen);
           seen += filled;
           filled = 0;
         }
       }
     }
     if (filled > 0) {
-      const first = seen;
-      yield { data: buffer.subarray(0, filled * width), rows: filled, rowAt: (k) => first + k };
+      yield batch(filled, seen);
       seen += filled;
     }
     if (seen === 0) throw new DataError('StreamSource: the stream yielded no examples', {});
