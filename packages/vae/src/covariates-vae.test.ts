@@ -390,7 +390,7 @@ describe('save/load', () => {
         ...artifacts.modelJson,
         config: {
           ...config,
-          covariates: [{ name: 'batch', kind: 'categorical', levels: 2 ** 19, encoding: { embedding: 256 } }],
+          covariates: [{ name: 'batch', kind: 'categorical' as const, levels: 2 ** 19, encoding: { embedding: 256 } }],
         },
       },
     };
