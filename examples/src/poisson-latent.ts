@@ -161,35 +161,45 @@ function trainAndEvaluate(
   return { testLoss, estimator };
 }
 
-/** Total variance (summed over the encoder's parameters) of R gradient estimates on one fixed batch. */
-function encoderGradientVariance(
-  model: LatentModel,
-  options: { estimator: GradientEstimator; samples?: number; baseline?: BaselineOption },
+/**
+ * Total variance (summed over `vars`) of R estimates of the gradient of −ELBO on the batch x, at fixed parameters:
+ * `inputs` builds the model's variational inputs, `options` the estimator and baseline; draw i uses seed `seed + i`.
+ */
+function gradientVariance(
+  inputs: (x: tf.Tensor) => VariationalInputs,
+  vars: tf.Variable[],
+  x: tf.Tensor,
+  options: Parameters<typeof negativeElbo>[1],
+  seed: number,
   r = DRAWS,
 ): number {
-  const xb = tf.slice(test, [0, 0], [BATCH, D]);
-  const vars = model.encoderVariables;
   const draws: Float32Array[] = [];
   for (let i = 0; i < r; i++) {
     const g = tf.tidy(() => {
-      const { grads } = tf.variableGrads(
-        () => negativeElbo(model.inputs(xb), { ...options, seed: 10_000 + i }).loss,
-        vars,
-      );
+      const { grads } = tf.variableGrads(() => negativeElbo(inputs(x), { ...options, seed: seed + i }).loss, vars);
       return tf.concat(vars.map((v) => tf.reshape(grads[v.name]!, [-1])));
     });
     draws.push(g.dataSync() as Float32Array);
     g.dispose();
   }
-  xb.dispose();
-  const p = draws[0]!.length;
   let total = 0;
-  for (let j = 0; j < p; j++) {
+  for (let j = 0; j < draws[0]!.length; j++) {
     let mean = 0;
     for (const d of draws) mean += d[j]! / r;
     for (const d of draws) total += (d[j]! - mean) ** 2 / (r - 1);
   }
   return total;
+}
+
+/** The encoder-gradient variance of a hand-written model on the first test batch. */
+function encoderGradientVariance(
+  model: LatentModel,
+  options: { estimator: GradientEstimator; samples?: number; baseline?: BaselineOption },
+): number {
+  const xb = tf.slice(test, [0, 0], [BATCH, D]);
+  const v = gradientVariance((x) => model.inputs(x), model.encoderVariables, xb, options, 10_000);
+  xb.dispose();
+  return v;
 }
 
 const results: Record<string, number | string | boolean> = {};
@@ -330,28 +340,10 @@ const presets: [string, Pick<VAEConfig, 'posterior' | 'prior'>][] = [
 const trainRows = (await train.array()) as number[][];
 const testRows = (await test.array()) as number[][];
 const presetBatch = tf.tensor2d(testRows.slice(0, BATCH));
-/** Total variance (over the encoder's parameters) of DRAWS estimates of the gradient of −ELBO on one batch. */
+/** The encoder-gradient variance of a VAE preset on one test batch. */
 function presetVariance(vae: VAE, options: Parameters<typeof negativeElbo>[1]): number {
   const vars = [...vae.namedVariables()].filter(([k]) => k.startsWith('encoder')).map(([, v]) => v);
-  const draws: Float32Array[] = [];
-  for (let i = 0; i < DRAWS; i++) {
-    const g = tf.tidy(() => {
-      const { grads } = tf.variableGrads(
-        () => negativeElbo(vae.variationalInputs(presetBatch), { ...options, seed: 20_000 + i }).loss,
-        vars,
-      );
-      return tf.concat(vars.map((v) => tf.reshape(grads[v.name]!, [-1])));
-    });
-    draws.push(g.dataSync() as Float32Array);
-    g.dispose();
-  }
-  let total = 0;
-  for (let j = 0; j < draws[0]!.length; j++) {
-    let mean = 0;
-    for (const d of draws) mean += d[j]! / DRAWS;
-    for (const d of draws) total += (d[j]! - mean) ** 2 / (DRAWS - 1);
-  }
-  return total;
+  return gradientVariance((x) => vae.variationalInputs(x), vars, presetBatch, options, 20_000);
 }
 let learnedVae: VAE | undefined;
 for (const [name, latent] of presets) {
