@@ -73,6 +73,11 @@ export abstract class RowBatchSource implements BatchSource {
   /** Every row's total (Σⱼ xᵢⱼ), when cheap to know up front: library-size models record their median. */
   rowTotals?(): Float64Array;
 
+  /** Whether its batches can carry covariate rows (a callback's result, a stream's blocks); else they come alongside. */
+  get carriesCovariates(): boolean {
+    return true;
+  }
+
   /** What gives this source's rows (its callback or blocks), named in messages about the covariates they carry. */
   protected get blockName(): string {
     return this.constructor.name;

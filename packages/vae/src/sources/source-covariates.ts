@@ -10,7 +10,12 @@ import { matrixHash } from '../resume-fingerprint.js';
  */
 
 /** Reads the covariate rows a batch or block carries: validated [rows, C], or undefined when it has none. */
-export type CovariateReader = (raw: unknown, rows: number, rowAt: (k: number) => number) => Matrix | undefined;
+export type CovariateReader = (
+  raw: unknown,
+  rows: number,
+  rowAt: (k: number) => number,
+  what?: string,
+) => Matrix | undefined;
 
 /** The covariates of one source for one model (what the checked batches of a source carry). */
 export interface SourceCovariates {
@@ -30,16 +35,23 @@ export interface SourceCovariates {
  * Binds a model's covariate declarations to a source: `input` (the in-memory rows given with the source, or
  * undefined) is validated now, one row per example of the source.
  * @throws ArgumentError for rows given with a source without random access (a stream: its blocks carry them) or to
- *   a model without covariates; ShapeError / DataError of `readCovariates` (wrong width or row count, a bad level or
+ *   a model without covariates, or none given where they are required and the batches cannot carry them (a sparse
+ *   matrix); ShapeError / DataError of `readCovariates` (wrong width or row count, a bad level or
  *   value, naming the covariate and row).
  */
 export function bindCovariates(
-  source: { readonly length?: number; subset?: unknown },
+  source: { readonly length?: number; subset?: unknown; readonly carriesCovariates: boolean; constructor: unknown },
   declarations: readonly ResolvedCovariate[],
   input: unknown,
   options: { required: boolean; argument: string; where: string },
 ): SourceCovariates {
   const binding = { declarations, ...options };
+  if (input === undefined && options.required && !source.carriesCovariates) {
+    throw new ArgumentError(
+      options.argument,
+      `${options.where}: this model is conditioned on covariates (${declarations.map((d) => d.name).join(', ')}), and the batches of a ${(source.constructor as { name: string }).name} carry none: pass { ${options.argument} } with one row per example of the source`,
+    );
+  }
   if (input === undefined) return binding;
   if (source.length === undefined || source.subset === undefined) {
     throw new ArgumentError(
@@ -62,20 +74,21 @@ export function covariatesFingerprint(c: SourceCovariates | undefined): string {
 }
 
 /**
- * Reads what a callback or block carries: validated against the declarations (messages name `what` and the row in
+ * Reads what a callback or block carries: validated against the declarations (messages name `what`, or the block the
+ * source names, and the row in
  * the whole data); rows carried while rows are held in memory, and batches without rows where they are required, are
  * refused.
  * @throws ArgumentError for covariates given twice, given to a model without covariates, or missing where required;
  *   ShapeError / DataError of `readCovariates`.
  */
 export function covariateReader(c: SourceCovariates, what: string): CovariateReader {
-  return (raw, rows, rowAt) => {
+  return (raw, rows, rowAt, block = what) => {
     if (raw === undefined) {
       if (c.required && !c.memory) {
         const names = c.declarations.map((d) => d.name).join(', ');
         throw new ArgumentError(
           c.argument,
-          `${c.where}: this model is conditioned on covariates (${names}), but ${what} gave rows without them: return { matrix, covariates }, or pass { ${c.argument} } with one row per example of the source`,
+          `${c.where}: this model is conditioned on covariates (${names}), but ${block} gave rows without them: return { matrix, covariates }, or pass { ${c.argument} } with one row per example of the source`,
         );
       }
       return undefined;
@@ -83,10 +96,10 @@ export function covariateReader(c: SourceCovariates, what: string): CovariateRea
     if (c.memory) {
       throw new ArgumentError(
         c.argument,
-        `${c.where}: covariates given twice: as "${c.argument}" and by ${what}; give them one way`,
+        `${c.where}: covariates given twice: as "${c.argument}" and by ${block}; give them one way`,
       );
     }
-    return readCovariates(c.declarations, raw, rows, `${c.where}: ${what}`, { argument: 'covariates', rowAt });
+    return readCovariates(c.declarations, raw, rows, `${c.where}: ${block}`, { argument: 'covariates', rowAt });
   };
 }
 

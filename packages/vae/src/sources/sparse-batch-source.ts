@@ -46,6 +46,11 @@ export class SparseBatchSource extends RowBatchSource {
     this.view = undefined;
   }
 
+  /** A matrix held in memory: its covariate rows come alongside (`{ covariates }`), one per row of the matrix. */
+  override get carriesCovariates(): boolean {
+    return false;
+  }
+
   /** Row `k` of this source: a row of the matrix. */
   private rowOf(k: number): number {
     return this.view === undefined ? k : this.view[k]!;

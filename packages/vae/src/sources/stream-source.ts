@@ -94,7 +94,7 @@ export class StreamSource extends RowBatchSource {
       const what = `StreamSource: block ${index++} (from row ${blockStart})`;
       const given = unwrapBlock(item);
       const block: RowBlock = checkBlock(given.block, width, what);
-      const rows = read?.(given.covariates, block.rows, (k) => blockStart + k);
+      const rows = read?.(given.covariates, block.rows, (k) => blockStart + k, what);
       if (index > 1 && (rows !== undefined) !== (covariates !== undefined)) {
         throw new ArgumentError(
           'covariates',
