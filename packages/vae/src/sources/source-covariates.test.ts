@@ -12,7 +12,7 @@ import {
   takeRows,
   VariaError,
 } from '@varia/core';
-import { syntheticCounts } from '@varia/datasets';
+import { streamMatrixMarket, syntheticCounts } from '@varia/datasets';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VAEConfig } from '../config.js';
@@ -149,6 +149,33 @@ describe('covariates on batch sources', () => {
       expectSameWeights(r.weights, split.weights);
       expect(r.valLosses).toEqual(split.valLosses);
     }
+  });
+
+  it('a streamed Matrix Market file (genes × cells) with per-cell labels trains as the matrix with { covariates }', async () => {
+    const lines: string[] = [];
+    for (let cell = 0; cell < x.rows; cell++)
+      for (let gene = 0; gene < x.cols; gene++) {
+        const v = x.data[cell * x.cols + gene]!;
+        if (v !== 0) lines.push(`${gene + 1} ${cell + 1} ${v}`);
+      }
+    const text = `%%MatrixMarket matrix coordinate integer general\n${x.cols} ${x.rows} ${lines.length}\n${lines.join('\n')}\n`;
+    const { batch, dose } = record(cov);
+    const source = new StreamSource({
+      width: x.cols,
+      length: x.rows,
+      blocks: async function* () {
+        const file = streamMatrixMarket(
+          { text, name: 'cells.mtx' },
+          { dtype: 'counts', transpose: true, blockRows: 17 },
+        );
+        for await (const b of file) {
+          const end = b.start + b.matrix.rows;
+          yield { ...b, covariates: { batch: batch.slice(b.start, end), dose: dose.slice(b.start, end) } };
+        }
+      },
+    });
+    const expected = await fitted(x, { covariates: cov, shuffle: false });
+    expectSameWeights((await fitted(source, { shuffle: false })).weights, expected.weights);
   });
 
   it('take a source as validationData with validationCovariates (or carried), the same validation losses as the matrix', async () => {
