@@ -28,7 +28,8 @@ export interface BatchInfo extends BatchLogs {
 export interface FitOptions extends TrainerOptions<EpochLog, DataInput | RowBatchSource, BatchInfo> {
   /**
    * Conditional models: the covariate rows of the training data, one per example (see {@link CovariateInput}).
-   * They travel with their rows through shuffling and `validationSplit` (batch field `covariates`).
+   * They travel with their rows through shuffling and `validationSplit` (batch field `covariates`). With a
+   * `SparseBatchSource` or `RandomAccessSource`: one per example of the source, or none when its batches carry them.
    */
   covariates?: CovariateInput;
   /** Conditional models: the covariate rows of `validationData`, one per example. */

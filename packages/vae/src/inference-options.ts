@@ -11,7 +11,8 @@ export interface EncodeOptions {
   seed?: number;
   /**
    * Covariate rows of x (one per example; see {@link CovariateInput}): required when the encoder reads them
-   * (`encodeCovariates`), checked and otherwise unused when it does not.
+   * (`encodeCovariates`), checked and otherwise unused when it does not. With a batch source: one per example of the
+   * source, or none when its batches carry them (`{ matrix, covariates }`).
    */
   covariates?: CovariateInput;
 }

@@ -411,7 +411,8 @@ export class VAE implements Module, LatentVariableModel {
   encode(x: DataInput | tf.Tensor, options?: EncodeOptions): tf.Tensor2D;
   /**
    * The latents of every row of a source ({@link SparseBatchSource}, {@link RandomAccessSource},
-   * {@link StreamSource}), computed 512 rows at a time: resolves with a host matrix `[n, latentDim]`.
+   * {@link StreamSource}), computed 512 rows at a time: resolves with a host matrix `[n, latentDim]`. Covariate rows
+   * (where the encoder reads them) come alongside, one per example, or with the source's batches.
    */
   encode(x: RowBatchSource, options?: EncodeOptions): Promise<Matrix>;
   encode(x: DataInput | tf.Tensor | RowBatchSource, options: EncodeOptions = {}): tf.Tensor2D | Promise<Matrix> {
