@@ -45,9 +45,11 @@ export interface BatchCheck {
 }
 
 /**
- * The base of the sources that build each batch of the single field `x` on the host (sparse, random-access, stream):
+ * The base of the sources that build each batch of the field `x` on the host (sparse, random-access, stream):
  * subclasses yield {@link HostBatch}es, this class turns them into `{ x }` tensors, checking each against a
- * likelihood's data rules when asked to ({@link RowBatchSource.checkedBy}, what `VAE.fit` does).
+ * likelihood's data rules when asked to ({@link RowBatchSource.checkedBy}, what `VAE.fit` does) — and, for a
+ * conditional model, into `{ x, covariates }` with the covariate rows held in memory alongside the source or carried
+ * by its callback results or blocks. Its own `epoch` yields `{ x }` alone.
  */
 export abstract class RowBatchSource implements BatchSource {
   abstract readonly length: number | undefined;
