@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, SerializationError } from '@varia/core';
+import { ArgumentError, DisposedError, SerializationError } from '@varia/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FitOptions } from './fit.js';
 import { expectSameWeights, removeTempDirs, tempDir, toySubset, weightValues } from './test-utils/helpers.js';
@@ -52,7 +52,7 @@ describe('dispose() during fit', () => {
       if (when === 'onEpochEnd') options.onEpochEnd = () => vae.dispose();
       if (when === 'a timer') setTimeout(() => vae.dispose(), 30);
       const run = vae.fit(data, options);
-      await expect(run).rejects.toThrow(ArgumentError);
+      await expect(run).rejects.toThrow(DisposedError);
       await expect(run).rejects.toThrow(/the model was disposed during training/);
       expect(vae.isDisposed).toBe(true);
       expect(() => vae.encode([[0, 0]])).toThrow(/disposed/);

@@ -643,7 +643,7 @@ export class VAE implements Module, LatentVariableModel {
       const control = {
         stopError: () =>
           this.disposeRequested
-            ? new ArgumentError('this', 'VAE.fit: the model was disposed during training')
+            ? new DisposedError('VAE', 'VAE.fit: the model was disposed during training')
             : undefined,
       };
       // a sparse, random-access or stream source trains batch by batch, checked as it comes
@@ -729,7 +729,7 @@ export class VAE implements Module, LatentVariableModel {
 
   /**
    * Frees every variable. The model cannot be used afterwards. During `fit`, the model is freed as soon as the running
-   * step ends, and that `fit` rejects with an ArgumentError.
+   * step ends, and that `fit` rejects with a DisposedError.
    */
   dispose(): void {
     if (this.disposed) return;
