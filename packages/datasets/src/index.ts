@@ -14,12 +14,9 @@ export {
   loadIdxDataset,
   IDX_DEFAULT_MAX_BYTES,
   type LoadIdxOptions,
-  type IdxDtype,
-  type IdxData,
-  type IdxArray,
-  type IdxSource,
   type LoadIdxDatasetOptions,
 } from './idx.js';
+export type { IdxDtype, IdxData, IdxArray, IdxSource } from './idx-header.js';
 export {
   loadMatrix,
   LOAD_MATRIX_DEFAULT_MAX_LINE_LENGTH,
