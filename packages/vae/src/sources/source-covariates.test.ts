@@ -352,6 +352,26 @@ describe('covariates on batch sources', () => {
     }
   });
 
+  it('property: any batch size, split and source kind trains the weights and validation losses of the matrix', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom(undefined, 0.1, 0.35),
+        fc.constantFrom('sparse', 'memory', 'carried'),
+        fc.integer({ min: 0, max: 1000 }),
+        async (batchSize, validationSplit, kind, seed) => {
+          const options = { epochs: 1, batchSize, seed, ...(validationSplit && { validationSplit }) };
+          const expected = await fitted(x, { ...options, covariates: cov });
+          const source = kind === 'sparse' ? sparse() : kind === 'memory' ? plain() : carrying();
+          const r = await fitted(source, kind === 'carried' ? options : { ...options, covariates: cov });
+          expectSameWeights(r.weights, expected.weights);
+          expect(r.valLosses).toEqual(expected.valLosses);
+        },
+      ),
+      { numRuns: Math.ceil(Number(process.env.VARIA_PROPERTY_RUNS ?? 60) / 10), seed: 1717 },
+    );
+  });
+
   it('the tensor count does not grow across epochs of a source with covariates', async () => {
     const vae = model();
     try {
