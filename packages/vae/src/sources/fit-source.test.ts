@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, DataError, type Matrix, ShapeError, type SparseMatrix, takeRows } from '@varia/core';
+import { ArgumentError, DataError, type Matrix, ShapeError, takeRows } from '@varia/core';
 import { syntheticCounts } from '@varia/datasets';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectSameWeights, weightValues } from '../test-utils/helpers.js';
@@ -8,6 +8,7 @@ import { RandomAccessSource } from './random-access-source.js';
 import type { RowBatchSource } from './row-batch-source.js';
 import { SparseBatchSource } from './sparse-batch-source.js';
 import { StreamSource } from './stream-source.js';
+import { csrOf } from '../test-utils/csr.js';
 
 let baseline = 0;
 beforeEach(() => {
@@ -16,30 +17,6 @@ beforeEach(() => {
 afterEach(() => {
   expect(tf.memory().numTensors).toBe(baseline);
 });
-
-/** The CSR of a dense matrix, by the definition. */
-function csrOf(m: Matrix): SparseMatrix {
-  const indptr = [0];
-  const indices: number[] = [];
-  const data: number[] = [];
-  for (let i = 0; i < m.rows; i++) {
-    for (let j = 0; j < m.cols; j++) {
-      const v = m.data[i * m.cols + j]!;
-      if (v !== 0) {
-        indices.push(j);
-        data.push(v);
-      }
-    }
-    indptr.push(indices.length);
-  }
-  return {
-    rows: m.rows,
-    cols: m.cols,
-    indptr: Int32Array.from(indptr),
-    indices: Int32Array.from(indices),
-    data: Float32Array.from(data),
-  };
-}
 
 const x = syntheticCounts({ n: 90, dim: 6, latentDim: 2, seed: 5, meanCount: 2 }).x;
 const model = () => new VAE({ inputDim: 6, latentDim: 2, hiddenUnits: 8, likelihood: 'poisson', seed: 3 });

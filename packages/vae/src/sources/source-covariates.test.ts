@@ -3,15 +3,7 @@
 // the callback's result or the stream's blocks — exactly as on the in-memory matrix with { covariates }.
 // VARIA_PROPERTY_RUNS=500 runs the property longer.
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ArgumentError,
-  DataError,
-  type Matrix,
-  ShapeError,
-  type SparseMatrix,
-  takeRows,
-  VariaError,
-} from '@varia/core';
+import { ArgumentError, DataError, type Matrix, ShapeError, takeRows, VariaError } from '@varia/core';
 import { streamMatrixMarket, syntheticCounts } from '@varia/datasets';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,6 +14,7 @@ import { RandomAccessSource } from './random-access-source.js';
 import type { RowBatchSource } from './row-batch-source.js';
 import { SparseBatchSource } from './sparse-batch-source.js';
 import { StreamSource } from './stream-source.js';
+import { csrOf } from '../test-utils/csr.js';
 
 let baseline = 0;
 beforeEach(() => {
@@ -30,30 +23,6 @@ beforeEach(() => {
 afterEach(() => {
   expect(tf.memory().numTensors).toBe(baseline);
 });
-
-/** The CSR of a dense matrix, by the definition. */
-function csrOf(m: Matrix): SparseMatrix {
-  const indptr = [0];
-  const indices: number[] = [];
-  const data: number[] = [];
-  for (let i = 0; i < m.rows; i++) {
-    for (let j = 0; j < m.cols; j++) {
-      const v = m.data[i * m.cols + j]!;
-      if (v !== 0) {
-        indices.push(j);
-        data.push(v);
-      }
-    }
-    indptr.push(indices.length);
-  }
-  return {
-    rows: m.rows,
-    cols: m.cols,
-    indptr: Int32Array.from(indptr),
-    indices: Int32Array.from(indices),
-    data: Float32Array.from(data),
-  };
-}
 
 const x = syntheticCounts({ n: 90, dim: 6, latentDim: 2, seed: 5, meanCount: 2 }).x;
 const COVARIATES: VAEConfig['covariates'] = [

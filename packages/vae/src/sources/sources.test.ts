@@ -17,6 +17,7 @@ import { RandomAccessSource } from './random-access-source.js';
 import type { RowBatchSource } from './row-batch-source.js';
 import { SparseBatchSource } from './sparse-batch-source.js';
 import { StreamSource } from './stream-source.js';
+import { csrOf } from '../test-utils/csr.js';
 
 let baseline = 0;
 beforeEach(() => {
@@ -34,30 +35,6 @@ function counts(rows: number, cols: number, seed = 1): Matrix {
   const data = new Float32Array(rows * cols);
   for (let k = 0; k < data.length; k++) data[k] = rng() < 0.4 ? 0 : Math.floor(rng() * 20);
   return { data, rows, cols };
-}
-
-/** The CSR of a dense matrix, by the definition (the test's own construction). */
-function csrOf(m: Matrix): SparseMatrix {
-  const indptr = [0];
-  const indices: number[] = [];
-  const data: number[] = [];
-  for (let i = 0; i < m.rows; i++) {
-    for (let j = 0; j < m.cols; j++) {
-      const v = m.data[i * m.cols + j]!;
-      if (v !== 0) {
-        indices.push(j);
-        data.push(v);
-      }
-    }
-    indptr.push(indices.length);
-  }
-  return {
-    rows: m.rows,
-    cols: m.cols,
-    indptr: Int32Array.from(indptr),
-    indices: Int32Array.from(indices),
-    data: Float32Array.from(data),
-  };
 }
 
 /** Every batch of one epoch as plain rows, each batch's tensors freed after it is read (as the Trainer does). */
