@@ -106,5 +106,5 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     expectOk(run);
     expect(run.result.lastLoss as number).toBeLessThan(run.result.firstLoss as number);
     expect(run.result.reloadedEqual).toBe(true);
-  });
+  }, 300_000); // convolutions on the cpu backend: ~25 s of CPU, several times that on a loaded machine
 });
