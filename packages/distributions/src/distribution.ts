@@ -78,6 +78,18 @@ export interface DistributionInit {
 type FamilyConstructor = new (params: Record<string, tf.Tensor>, options: DistributionOptions) => Distribution;
 
 /**
+ * The seed handed to the families' samplers. tfjs's random ops read a seed of 0 as "no seed" (`seed ? seed :
+ * Math.random()`), so `{ seed: 0 }` drew fresh noise on every call; 0 is passed on as this fixed non-zero value instead
+ * (2^31 − 1 is not a seed any tfjs-based sampler derives from 0).
+ */
+const SEED_ZERO_SUBSTITUTE = 0x7fffffff;
+
+/** `seed`, with 0 replaced by `SEED_ZERO_SUBSTITUTE` so a seed of 0 is reproducible too. */
+function tfjsSeed(seed: number | undefined): number | undefined {
+  return seed === 0 ? SEED_ZERO_SUBSTITUTE : seed;
+}
+
+/**
  * The base of every distribution (torch.distributions / TFP contract).
  *
  * Shapes: `sample(sampleShape)` returns `[...sampleShape, ...batchShape, ...eventShape]`; `logProb(x)` takes values
@@ -249,7 +261,7 @@ export abstract class Distribution {
   sample(sampleShape: readonly number[] = [], options: SampleOptions = {}): tf.Tensor {
     this.assertAlive();
     const shape = this.checkSampleShape(sampleShape);
-    return tf.tidy(() => offTape(() => this._sample(shape, options.seed)));
+    return tf.tidy(() => offTape(() => this._sample(shape, tfjsSeed(options.seed))));
   }
 
   /**
@@ -265,7 +277,7 @@ export abstract class Distribution {
       );
     }
     const shape = this.checkSampleShape(sampleShape);
-    return tf.tidy(() => this._rsample(shape, options.seed));
+    return tf.tidy(() => this._rsample(shape, tfjsSeed(options.seed)));
   }
 
   /** Mean E[X], shape `[...batchShape, ...eventShape]`. */
