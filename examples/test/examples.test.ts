@@ -79,7 +79,9 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     expect(run.result.accuracy as number).toBeGreaterThan(0.9);
   });
 
-  it('cvae-mnist: samples of a requested digit are classified as that digit far above chance', { timeout: 240_000 }, async () => {
+  it('cvae-mnist: samples of a requested digit are classified as that digit far above chance', {
+    timeout: 240_000,
+  }, async () => {
     const run = await runExample('cvae-mnist');
     expectOk(run);
     expect(run.result.classifierAccuracy as number).toBeGreaterThan(0.8);
@@ -87,7 +89,9 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     expect(run.result.baselineMatchRate as number).toBeLessThan(0.25);
   });
 
-  it('batch-correction: the batch covariate mixes the batches in the latent and keeps the cell types', { timeout: 240_000 }, async () => {
+  it('batch-correction: the batch covariate mixes the batches in the latent and keeps the cell types', {
+    timeout: 240_000,
+  }, async () => {
     const run = await runExample('batch-correction');
     expectOk(run);
     expect(run.result.mixingCorrected as number).toBeGreaterThan((run.result.mixingPlain as number) + 0.3);
