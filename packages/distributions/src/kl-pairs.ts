@@ -30,10 +30,34 @@ export function klNormalNormal(p: Normal, q: Normal): tf.Tensor {
     q.knownConstant('loc') === 0 &&
     q.knownConstant('scale') === 1 &&
     shapesEqual(broadcastShapes([p.batchShape, q.batchShape]), p.batchShape);
+  if (standard && shapesEqual(p.loc.shape, p.scale.shape)) return klStandardNormal(p.loc, p.scale);
   const varRatio = tf.square(standard ? p.scale : tf.div(p.scale, q.scale));
   const t1 = tf.square(standard ? p.loc : tf.div(tf.sub(p.loc, q.loc), q.scale));
   return tf.mul(0.5, tf.sub(tf.sub(tf.add(varRatio, t1), 1), tf.log(varRatio)));
 }
+
+/**
+ * KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²) as one taped operation: the forward kernels of the formula, and a
+ * hand-written backward with the same kernels in the same order as tfjs's autodiff of it (h = ½·dy,
+ * ∂/∂σ² = h + (−h)/σ², ∂/∂σ = ∂/∂σ²·(σ·2), ∂/∂μ = h·(μ·2)), so values and gradients are the same bits with about half
+ * the kernels and none of the tape's saved copies.
+ */
+const klStandardNormal = tf.customGrad((loc: unknown, scale: unknown, save: unknown) => {
+  const mu = loc as tf.Tensor;
+  const sigma = scale as tf.Tensor;
+  const varRatio = tf.square(sigma);
+  const value = tf.mul(0.5, tf.sub(tf.sub(tf.add(varRatio, tf.square(mu)), 1), tf.log(varRatio)));
+  (save as tf.GradSaveFunc)([mu, sigma, varRatio]);
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [m, s, v] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const h = tf.mul(dy, 0.5);
+      const dVar = tf.add(tf.div(tf.neg(h), v), h);
+      return [tf.mul(h, tf.mul(m, 2)), tf.mul(dVar, tf.mul(s, 2))];
+    },
+  };
+}) as unknown as (loc: tf.Tensor, scale: tf.Tensor) => tf.Tensor;
 
 /**
  * KL(Bern(p₁) ‖ Bern(p₂)) = p₁ (log p₁ − log p₂) + (1 − p₁)(log(1 − p₁) − log(1 − p₂)), in logits:

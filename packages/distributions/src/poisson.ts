@@ -4,6 +4,7 @@ import { type Constraint, lessThan, nonNegativeInteger, positive } from './const
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { poissonCdf } from './count-cdf.js';
+import { hostLogFactorial } from './log-factorial.js';
 import { poissonLogPmf } from './saddle-point.js';
 import { poissonTensor } from './sampling.js';
 import { gradFreeMask, lgamma } from './special.js';
@@ -29,7 +30,8 @@ export type PoissonParams =
 export interface PoissonOptions extends DistributionOptions {
   /**
    * How `logProb` is evaluated: `'saddle-point'` (default; Loader's form, float32-accurate for counts up to 1e6) or
-   * `'direct'`, the textbook x·log λ − λ − log Γ(x + 1): about a third of the tensor operations and the same gradient
+   * `'direct'`, the textbook x·log λ − λ − log Γ(x + 1) (log x! of integer counts looked up on the host, on the CPU and
+   * wasm backends: a constant of the data, so no gradient flows to x through it): about a third of the tensor operations and the same gradient
    * in λ, but its value loses ~1e-4 absolute per element at counts ~250 and ~1e-2 at 1e4 (float32 cancellation).
    * The heads in `@varia/layers` use `'direct'` in the training loop, where speed matters and the loss is a sum.
    */
@@ -94,10 +96,14 @@ export class Poisson extends Distribution {
    * 'direct'`, x·log λ − λ − log Γ(x + 1).
    */
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    const xs = tf.relu(x);
     if (this.logProbMethod === 'direct') {
+      // counts (every value a non-negative integer, so relu(x) = x): log x! from a host table, off the tape
+      const logFactorial = hostLogFactorial(x);
+      if (logFactorial) return tf.sub(tf.sub(tf.mul(x, this.logRate), this.rate), logFactorial);
+      const xs = tf.relu(x);
       return tf.sub(tf.sub(tf.mul(xs, this.logRate), this.rate), lgamma(tf.add(xs, 1)));
     }
+    const xs = tf.relu(x);
     return poissonLogPmf(xs, this.rate, this.logRate);
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {

@@ -20,7 +20,10 @@ function coordinateValues(d: Distribution): number[] | undefined {
   if (d instanceof Bernoulli) return [0, 1];
   if (d instanceof Categorical) return Array.from({ length: d.numCategories }, (_, i) => i);
   const family = d as Partial<EnumerableFamily>;
-  if (d.eventShape.length !== 0 || typeof family.enumerateSupport !== 'function') return undefined;
+  // the declared capability, not a probe: no NotImplementedError thrown and caught in every training step
+  if (d.eventShape.length !== 0 || !d.hasEnumerateSupport || typeof family.enumerateSupport !== 'function') {
+    return undefined;
+  }
   let values: tf.Tensor;
   try {
     values = family.enumerateSupport(false);

@@ -183,3 +183,27 @@ describe('errors leave no tensors and no state behind', () => {
     },
   );
 });
+
+describe('resolveEstimator reads declared capabilities, never probes', () => {
+  it("'auto' and 'reparam' do not touch enumerateSupport; a family without hasEnumerateSupport is never asked", () => {
+    const probe = (d: Distribution): Distribution => {
+      // a probe would call this: make it fail loudly (not a VariaError, so nothing swallows it)
+      (d as unknown as { enumerateSupport: () => never }).enumerateSupport = () => {
+        throw new Error('enumerateSupport was called');
+      };
+      return d;
+    };
+    const loc = tf.zeros([3, 2]);
+    const rate = tf.ones([3, 2]);
+    const normal = new Independent(probe(new Normal({ loc, scale: 1 })), 1);
+    const poisson = new Independent(probe(new Poisson({ rate })), 1);
+    expect(resolveEstimator(normal, 'auto')).toBe('reparam');
+    expect(resolveEstimator(normal, 'reparam')).toBe('reparam');
+    expect(resolveEstimator(normal, 'score-function')).toBe('score-function');
+    expect(resolveEstimator(poisson, 'auto')).toBe('score-function');
+    expect(() => resolveEstimator(poisson, 'enumerate')).toThrow(ArgumentError);
+    tf.dispose([loc, rate]);
+    normal.dispose();
+    poisson.dispose();
+  });
+});

@@ -47,6 +47,8 @@ export function resolveEstimator(
     );
   }
   const maxEnumerate = checkMaxEnumerate(options.maxEnumerate);
+  // the common case first, without sizing the support
+  if ((estimator === 'auto' || estimator === 'reparam') && posterior.hasRsample) return 'reparam';
   const allowEnumerate = options.allowEnumerate ?? true;
   const family = posterior.constructor.name;
   const size = latentSupportSize(posterior);
