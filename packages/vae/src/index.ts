@@ -1,13 +1,4 @@
-export {
-  VAE,
-  type DecodeOptions,
-  type EncodeOptions,
-  type EvaluateOptions,
-  type GenerateOptions,
-  type LibrarySizeOption,
-  type Evaluation,
-  type LoadOptions,
-} from './vae.js';
+export { VAE, type Evaluation, type LoadOptions } from './vae.js';
 export {
   type NetworkConfig,
   type NetworkLoadOptions,
@@ -18,7 +9,16 @@ export {
   type ResolvedNetworkConfig,
   SuppliedNetwork,
 } from './networks.js';
-export { INFERENCE_LIMITS, type InterpolateOptions, type ReconstructOptions } from './inference-options.js';
+export {
+  type DecodeOptions,
+  type EncodeOptions,
+  type EvaluateOptions,
+  type GenerateOptions,
+  INFERENCE_LIMITS,
+  type InterpolateOptions,
+  type LibrarySizeOption,
+  type ReconstructOptions,
+} from './inference-options.js';
 export {
   type CategoricalEncoding,
   type CovariateInjection,

@@ -1,0 +1,155 @@
+// Inference with a trained VAE on in-memory data: encode, decode, reconstruct, sample and interpolate. The VAE class
+// checks that it is alive (and routes sources elsewhere) before it calls these.
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, ShapeError } from '@varia/core';
+import { buildOwned, type Distribution } from '@varia/distributions';
+import { readCovariates } from './covariates.js';
+import { applyHidden } from './covariates-network.js';
+import { type DataInput, type DataRules, readData } from './data.js';
+import {
+  checkInferenceOptions,
+  checkOutputSize,
+  type DecodeOptions,
+  type EncodeOptions,
+  type GenerateOptions,
+  INFERENCE_LIMITS,
+  type InterpolateOptions,
+  librarySizes,
+  type ReconstructOptions,
+} from './inference-options.js';
+import { showValue } from './show-value.js';
+import {
+  covariateBlock,
+  covariateRows,
+  inputTensor,
+  likelihoodOf,
+  posteriorFrom,
+  posteriorPoint,
+  variationalInputsOf,
+} from './vae-forward.js';
+import type { VaeParts } from './vae-parts.js';
+
+/** The rules a latent z must follow in `decode`: finite real values. */
+const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject: 'a latent z', width: 'latentDim' };
+
+/** `VAE.encode` of in-memory x (options already checked): the posterior point, or a sample with `{ sample: true }`. */
+export function encodeMatrix(parts: VaeParts, x: DataInput | tf.Tensor, options: EncodeOptions): tf.Tensor2D {
+  return tf.tidy(() => {
+    const xt = inputTensor(parts, x);
+    const rows = xt.shape[0];
+    // required only where the encoder reads them (encodeCovariates), checked whenever given
+    const needed = parts.config.encodeCovariates;
+    const cov =
+      needed || options.covariates !== undefined
+        ? covariateRows(parts, options.covariates, rows, 'VAE.encode')
+        : undefined;
+    const features = needed ? covariateBlock(parts, cov, rows, 'VAE.encode') : undefined;
+    if (!options.sample) {
+      const input = parts.config.inputTransform === 'log1p' ? tf.log1p(xt) : xt;
+      return parts.latent.posteriorMean(applyHidden(parts.encoder, input, features));
+    }
+    return posteriorFrom(parts, xt, features).sample([], { seed: options.seed }) as tf.Tensor2D;
+  });
+}
+
+/** `VAE.decode`: the likelihood p(x|z), owning the tensors it is built from. */
+export function decodeLatents(
+  parts: VaeParts,
+  z: DataInput | tf.Tensor,
+  options: DecodeOptions | ArrayLike<number>,
+): Distribution {
+  const opts: DecodeOptions =
+    typeof options === 'object' && options !== null && 'length' in options
+      ? { librarySize: options as ArrayLike<number> }
+      : (options as DecodeOptions);
+  checkInferenceOptions('decode', opts);
+  const m = readData(z as DataInput, parts.config.latentDim, LATENT_RULES, 'z');
+  const rows = m.rows;
+  const sizes = librarySizes('VAE.decode', parts.config, rows, opts.librarySize);
+  const cov = readCovariates(parts.config.covariates, opts.covariates, rows, 'VAE.decode', { broadcast: true });
+  // The distribution owns what it is built from (docs/memory.md): its dispose() frees the tensors made here, and
+  // an enclosing tidy frees them too. z is cloned (free: it shares the data): dispose() never frees the caller's z.
+  return buildOwned(() => {
+    const zt = z instanceof tf.Tensor && z.dtype === 'float32' ? tf.clone(z) : tf.tensor2d(m.data, [m.rows, m.cols]);
+    const logLib = sizes ? tf.log(tf.tensor2d(sizes, [rows, 1])) : undefined;
+    return likelihoodOf(parts, zt, logLib, cov && tf.tensor2d(cov.data, [cov.rows, cov.cols], 'float32'));
+  });
+}
+
+/** `VAE.reconstruct`: the decoder's mean at the posterior point. */
+export function reconstructRows(parts: VaeParts, x: DataInput | tf.Tensor, options: ReconstructOptions): tf.Tensor2D {
+  checkInferenceOptions('reconstruct', options);
+  return tf.tidy(() => {
+    const xt = inputTensor(parts, x);
+    const covariates = covariateRows(parts, options.covariates, xt.shape[0], 'VAE.reconstruct');
+    const inputs = variationalInputsOf(parts, xt, { covariates });
+    // the point summary of q(z|x) (not posterior.mean(): flows and relaxed latents have no closed-form mean)
+    return inputs.decode(posteriorPoint(parts, xt, covariates)).mean() as tf.Tensor2D;
+  });
+}
+
+/** `VAE.sample`: z ~ p(z), then x ~ p(x|z) (or E[x|z] with `{ mean: true }`). */
+export function generate(parts: VaeParts, n: number, options: GenerateOptions): tf.Tensor2D {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new ArgumentError('n', `VAE.sample: "n" must be a positive integer, got ${showValue(n)}`);
+  }
+  checkOutputSize('VAE.sample', 'n', n, parts.config.inputDim);
+  checkInferenceOptions('sample', options);
+  const sizes = librarySizes('VAE.sample', parts.config, n, options.librarySize);
+  const covariates = readCovariates(parts.config.covariates, options.covariates, n, 'VAE.sample', {
+    broadcast: true,
+  });
+  return tf.tidy(() => {
+    const z = parts.latent.prior().sample([n], { seed: options.seed });
+    const p = decodeLatents(parts, z, { ...(sizes && { librarySize: sizes }), ...(covariates && { covariates }) });
+    return (
+      options.mean ? p.mean() : p.sample([], { seed: options.seed === undefined ? undefined : options.seed + 1 })
+    ) as tf.Tensor2D;
+  });
+}
+
+/** `VAE.interpolate`: the decoder means along the line between the posterior points of a and b. */
+export function interpolateRows(
+  parts: VaeParts,
+  a: DataInput | tf.Tensor,
+  b: DataInput | tf.Tensor,
+  steps: number,
+  options: InterpolateOptions,
+): tf.Tensor2D {
+  checkInferenceOptions('interpolate', options);
+  if (!Number.isInteger(steps) || steps < 2)
+    throw new ArgumentError('steps', `VAE.interpolate: "steps" must be an integer >= 2, got ${showValue(steps)}`);
+  if (steps > INFERENCE_LIMITS.maxInterpolationSteps) {
+    throw new ArgumentError(
+      'steps',
+      `VAE.interpolate: "steps" is ${steps}, above the limit of ${INFERENCE_LIMITS.maxInterpolationSteps} (INFERENCE_LIMITS.maxInterpolationSteps)`,
+    );
+  }
+  checkOutputSize('VAE.interpolate', 'steps', steps, parts.config.inputDim);
+  const cov = readCovariates(parts.config.covariates, options.covariates, 1, 'VAE.interpolate');
+  return tf.tidy(() => {
+    const c1 = cov && tf.tensor2d(cov.data, [1, cov.cols], 'float32');
+    const ends = (
+      [
+        [a, 'a'],
+        [b, 'b'],
+      ] as const
+    ).map(([x, name]) => {
+      const xt = inputTensor(parts, x, name);
+      if (xt.shape[0] !== 1) {
+        throw new ShapeError(
+          name,
+          `VAE.interpolate: "${name}" must be one example [1, ${parts.config.inputDim}], got ${xt.shape[0]} rows`,
+        );
+      }
+      return xt;
+    });
+    const [xa, xb] = ends as [tf.Tensor2D, tf.Tensor2D];
+    const t = tf.reshape(tf.linspace(0, 1, steps), [steps, 1]);
+    const along = (ua: tf.Tensor, ub: tf.Tensor) => tf.add(tf.mul(tf.sub(1, t), ua), tf.mul(t, ub));
+    const z = along(posteriorPoint(parts, xa, c1), posteriorPoint(parts, xb, c1));
+    const logLibrary = (x: tf.Tensor) => tf.log(tf.maximum(tf.sum(x, 1, true), 1));
+    const logLib = parts.config.librarySize ? along(logLibrary(xa), logLibrary(xb)) : undefined;
+    return likelihoodOf(parts, z, logLib, c1 && tf.tile(c1, [steps, 1])).mean() as tf.Tensor2D;
+  });
+}
