@@ -22,6 +22,9 @@ export interface RandomAccessSourceOptions {
   fingerprint?: string;
 }
 
+/** The most rows a random-access source can index (its row indices are Int32Array). */
+const MAX_ROWS = 2 ** 31 - 1;
+
 /**
  * Training data with random access to its examples: whatever `rows(indices)` returns, one call per batch. Shuffled
  * exactly like in-memory data (the same seeded permutation), so a source that returns rows of a matrix trains
@@ -61,6 +64,9 @@ export class RandomAccessSource extends RowBatchSource {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
         throw new ArgumentError(name, `${where}: "${name}" must be a positive integer, got ${String(v)}`);
     }
+    // row indices are Int32Array (the shuffle, subsets, the indices handed to rows())
+    if (length > MAX_ROWS)
+      throw new ArgumentError('length', `${where}: "length" ${length} is above ${MAX_ROWS} rows (2³¹ − 1)`);
     if (typeof rows !== 'function')
       throw new ArgumentError('rows', `${where}: "rows" must be a function (indices) => rows, got ${typeof rows}`);
     if (fingerprint !== undefined && typeof fingerprint !== 'string')

@@ -154,6 +154,10 @@ describe('batch sources', () => {
   it('refuse malformed options and callbacks with typed errors, leaking nothing', async () => {
     expect(() => new SparseBatchSource({ ...csrOf(counts(3, 2)), indices: new Int32Array(1) })).toThrow(ShapeError);
     expect(() => new RandomAccessSource({ length: 0, width: 2, rows: () => counts(1, 2) })).toThrow(ArgumentError);
+    // row indices are Int32: a longer source was a raw RangeError in the shuffle (1e15) or a silent 8 GiB one (2³¹)
+    expect(() => new RandomAccessSource({ length: 2 ** 31, width: 2, rows: () => counts(1, 2) })).toThrow(
+      /"length" 2147483648 is above 2147483647 rows/,
+    );
     expect(() => new RandomAccessSource({ length: 2, width: 2 } as never)).toThrow(/"rows" must be a function/);
     expect(() => new StreamSource({ width: 1.5, blocks: () => [] })).toThrow(ArgumentError);
     const wrongShape = new RandomAccessSource({ length: 4, width: 3, rows: () => counts(2, 3) });

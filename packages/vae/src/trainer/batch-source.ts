@@ -54,12 +54,21 @@ export class MatrixBatchSource implements BatchSource {
    * @throws ArgumentError for no field; ShapeError for a malformed matrix or fields with different row counts.
    */
   constructor(fields: Readonly<Record<string, Matrix>>) {
-    const names = Object.keys(fields);
-    if (names.length === 0) throw new ArgumentError('fields', 'MatrixBatchSource: give at least one field');
+    const names = typeof fields === 'object' && fields !== null ? Object.keys(fields) : [];
+    if (names.length === 0)
+      throw new ArgumentError('fields', 'MatrixBatchSource: give at least one field, e.g. { x: matrix }');
+    for (const name of names) {
+      const m: unknown = fields[name];
+      if (typeof m !== 'object' || m === null)
+        throw new ShapeError(
+          name,
+          `MatrixBatchSource: field "${name}" must be a Matrix { data, rows, cols }, got ${m}`,
+        );
+      assertMatrix(m as Matrix, name);
+    }
     const rows = fields[names[0]!]!.rows;
     for (const name of names) {
       const m = fields[name]!;
-      assertMatrix(m, name);
       if (m.rows !== rows) {
         throw new ShapeError(
           name,

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { nextSeed } from '@varia/core';
+import { ArgumentError, nextSeed, VariaError } from '@varia/core';
 import { StepStats } from '../step-stats.js';
 import { disposeTapeAfterError } from '../tape-cleanup.js';
 import type { BatchSource } from './batch-source.js';
 import type { BatchLogs, Callback } from './callback.js';
 import { finalStateCheck } from './divergence-guard.js';
+import { checkBatch, checkLossTerms } from './model-contract.js';
 import { withStateKept } from './evaluate-source.js';
 import type { Batch, StepContext, TrainableModel } from './trainable-model.js';
 
@@ -107,8 +108,9 @@ export async function runEpoch(
       }
       // the previous batch is done with: free it before this step (its host buffer may have been refilled)
       if (held) tf.dispose(Object.values(held));
-      held = r.value;
-      const batch = r.value;
+      held = undefined;
+      const batch = checkBatch(r.value, run.source.widths, 'data');
+      held = batch;
       const stepSeed = nextSeed(rng);
       const step = firstStep + b;
       const ctx: StepContext = {
@@ -121,10 +123,12 @@ export async function runEpoch(
         training: true,
       };
       const kept: tf.Tensor[] = [];
+      let loss: tf.Scalar | undefined;
       try {
         const cost = run.optimizer.minimize(
           () => {
-            const t = run.model.lossTerms(batch, ctx);
+            const t = checkLossTerms(run.model.lossTerms(batch, ctx));
+            loss = t.loss;
             if (t.reconstruction && t.kl) kept.push(tf.keep(t.reconstruction), tf.keep(t.kl));
             estimator = t.estimator;
             baseline = t.baseline;
@@ -138,7 +142,12 @@ export async function runEpoch(
         kept.length = 0;
       } catch (e) {
         disposeTapeAfterError();
-        throw e;
+        if (loss === undefined || e instanceof VariaError) throw e;
+        // lossTerms returned, the optimizer failed: a loss that no trained variable reaches (tfjs keeps it)
+        if (!loss.isDisposed) loss.dispose();
+        throw new ArgumentError('model', `fit: cannot differentiate the model's loss: ${(e as Error).message}`, {
+          cause: e,
+        });
       } finally {
         tf.dispose(kept); // the parts of a step that failed
       }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchSource } from './batch-source.js';
+import { checkBatch, checkLossTerms } from './model-contract.js';
 import type { Batch, StepContext, TrainableModel } from './trainable-model.js';
 import { disposeSnapshot, restoreSnapshot, snapshot } from './training-state.js';
 
@@ -55,7 +56,8 @@ export async function evaluateSource(
   let parts = 0;
   const iterable = source.epoch({ epoch: base.epoch, batchSize: EVALUATION_BATCH, shuffle: false, rng: Math.random });
   try {
-    for await (const batch of iterable as AsyncIterable<Batch>) {
+    for await (const given of iterable as AsyncIterable<Batch>) {
+      const batch = checkBatch(given, source.widths, 'validationData');
       const n = firstField(batch).shape[0];
       const ctx: StepContext = {
         epoch: base.epoch,
@@ -68,7 +70,7 @@ export async function evaluateSource(
       };
       try {
         const next: tf.Tensor = tf.tidy(() => {
-          const t = model.lossTerms(batch, ctx);
+          const t = checkLossTerms(model.lossTerms(batch, ctx));
           // reconstruction and KL are reported together or not at all
           const terms = t.reconstruction && t.kl ? [t.loss, t.reconstruction, t.kl] : [t.loss];
           parts = terms.length;

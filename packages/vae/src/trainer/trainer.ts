@@ -1,5 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, mulberry32, permutation, type VariaError } from '@varia/core';
+import { ArgumentError, DataError, mulberry32, permutation, ShapeError, type VariaError } from '@varia/core';
 import { FusedAdamOptimizer } from '@varia/layers';
 import { linearWarmup } from '@varia/losses';
 import { assertGradientsRegistered } from '../backend-check.js';
@@ -11,6 +10,7 @@ import { EarlyStopping } from './early-stopping.js';
 import { runEpoch } from './epoch-loop.js';
 import { evaluateSource, withStateKept } from './evaluate-source.js';
 import { KLAnnealing } from './kl-annealing.js';
+import { checkModelVariables } from './model-contract.js';
 import { ModelCheckpoint } from './model-checkpoint.js';
 import { runFingerprint } from './run-fingerprint.js';
 import type { TrainableModel } from './trainable-model.js';
@@ -111,6 +111,14 @@ export async function runTraining<Log extends TrainingLog, Info>(
   let train = data;
   let validation = o.validationData;
   if (o.validationSplit !== undefined) ({ train, validation } = splitValidation(train, o.validationSplit, seed));
+  for (const [name, width] of Object.entries(train.widths)) {
+    if (validation && validation.widths[name] !== width) {
+      throw new ShapeError(
+        'validationData',
+        `fit: the validation data's field "${name}" has width ${validation.widths[name]}, the training data's ${width}`,
+      );
+    }
+  }
   const n = train.length;
   const batches = n === undefined ? undefined : Math.ceil(n / batchSize);
   // early stopping first, wherever it was given: it decides the best epoch whose weights checkpoints save
@@ -123,8 +131,10 @@ export async function runTraining<Log extends TrainingLog, Info>(
   checkStop();
   control.onTrainingData?.(train);
 
-  const variables = model.namedVariables();
-  const stateVariables = model.stateVariables?.() ?? new Map<string, tf.Variable>();
+  const variables = checkModelVariables(model.namedVariables(), 'namedVariables');
+  const stateVariables = checkModelVariables(model.stateVariables?.() ?? new Map(), 'stateVariables');
+  if (![...variables.values()].some((v) => v.trainable))
+    throw new ArgumentError('model', 'fit: model.namedVariables() holds no trainable variable: nothing to train');
   for (const name of stateVariables.keys()) {
     if (variables.has(name))
       throw new ArgumentError('model', `fit: "${name}" is both a trained variable and a state variable of the model`);
@@ -193,6 +203,8 @@ export async function runTraining<Log extends TrainingLog, Info>(
       guard.beginEpoch();
       const t0 = Date.now();
       const steps = await runEpoch(run, epoch, state.step, epochRng(seed, epoch));
+      if (steps.sizes.length === 0 && !steps.aborted)
+        throw new DataError(`fit: the training data gave no batch in epoch ${epoch} (it has no examples)`);
       state.step += steps.sizes.length;
       const seconds = (Date.now() - t0) / 1000;
       guard.check(epoch, steps.losses, steps.final);

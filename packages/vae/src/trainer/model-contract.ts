@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, ShapeError } from '@varia/core';
+import { showValue } from '../show-value.js';
+import type { Batch, LossTerms } from './trainable-model.js';
+
+/** A value for a message: tensors by shape, anything else as `showValue` prints it. */
+function show(v: unknown): string {
+  return v instanceof tf.Tensor ? `a tensor of shape [${v.shape}]` : showValue(v);
+}
+
+/**
+ * Checks what a model's `namedVariables()` or `stateVariables()` returned: a Map of live `tf.Variable`s (a user
+ * model that returns an array, a plain tensor or a disposed variable gets a typed error here instead of a raw tfjs
+ * error from inside the optimizer).
+ * @throws ArgumentError naming `model`.
+ */
+export function checkModelVariables(
+  vars: unknown,
+  method: 'namedVariables' | 'stateVariables',
+): Map<string, tf.Variable> {
+  if (!(vars instanceof Map)) {
+    throw new ArgumentError(
+      'model',
+      `fit: model.${method}() must return a Map<string, tf.Variable>, got ${show(vars)}`,
+    );
+  }
+  for (const [name, v] of vars as Map<unknown, unknown>) {
+    if (!(v instanceof tf.Variable)) {
+      throw new ArgumentError(
+        'model',
+        `fit: model.${method}() gives "${String(name)}" as ${show(v)}, not a tf.Variable`,
+      );
+    }
+    if (v.isDisposed) throw new ArgumentError('model', `fit: the variable "${String(name)}" of the model is disposed`);
+  }
+  return vars as Map<string, tf.Variable>;
+}
+
+/**
+ * Checks a batch a source gave against its declared `widths`: an object holding, for every declared field, a 2-D
+ * tensor of that width, all with the same number (≥ 1) of rows. An invalid batch's tensors are disposed (the Trainer
+ * owns every batch it receives).
+ * @throws ShapeError naming `argument` (the source) and the field.
+ */
+export function checkBatch(batch: unknown, widths: Readonly<Record<string, number>>, argument: string): Batch {
+  const fail = (message: string): never => {
+    if (typeof batch === 'object' && batch !== null) {
+      tf.dispose(Object.values(batch).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+    }
+    throw new ShapeError(argument, `fit: a batch of "${argument}" ${message}`);
+  };
+  if (typeof batch !== 'object' || batch === null) return fail(`must be an object of 2-D tensors, got ${show(batch)}`);
+  let rows: number | undefined;
+  for (const [name, width] of Object.entries(widths)) {
+    const t = (batch as Record<string, unknown>)[name];
+    if (!(t instanceof tf.Tensor) || t.rank !== 2) {
+      return fail(`must hold field "${name}" as a 2-D tensor [rows, ${width}], got ${show(t)}`);
+    }
+    if (t.shape[1] !== width)
+      return fail(`has field "${name}" of shape [${t.shape}]; the source declares width ${width}`);
+    if (t.shape[0] < 1 || (rows !== undefined && t.shape[0] !== rows)) {
+      return fail(`has field "${name}" with ${t.shape[0]} rows${rows === undefined ? '' : `, the others ${rows}`}`);
+    }
+    rows = t.shape[0];
+  }
+  return batch as Batch;
+}
+
+/**
+ * Checks what `lossTerms` returned: an object whose `loss` is a scalar tensor, and whose `reconstruction` and `kl`,
+ * when given, are scalar tensors too.
+ * @throws ArgumentError naming `model`.
+ */
+export function checkLossTerms(terms: unknown): LossTerms {
+  const t = terms as Partial<Record<keyof LossTerms, unknown>> | null;
+  const scalar = (v: unknown): boolean => v instanceof tf.Tensor && v.rank === 0;
+  if (typeof t !== 'object' || t === null || !scalar(t.loss)) {
+    throw new ArgumentError(
+      'model',
+      `fit: model.lossTerms() must return { loss: a scalar tensor, reconstruction?, kl? }, got ${
+        typeof t === 'object' && t !== null ? `loss ${show(t.loss)}` : show(t)
+      }`,
+    );
+  }
+  for (const key of ['reconstruction', 'kl'] as const) {
+    if (t[key] !== undefined && !scalar(t[key])) {
+      throw new ArgumentError('model', `fit: model.lossTerms() gave "${key}" as ${show(t[key])}, not a scalar tensor`);
+    }
+  }
+  return t as LossTerms;
+}
