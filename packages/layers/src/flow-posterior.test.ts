@@ -31,8 +31,26 @@ describe('FlowPosteriorHead', () => {
     }
   });
 
+  it('an IAF posterior starts as its base Gaussian (identity steps; an odd number of reversals between them)', () => {
+    for (const steps of [1, 2, 3]) {
+      const head = new FlowPosteriorHead({ inputDim: 4, units: 3, steps, seed: 5 });
+      tf.tidy(() => {
+        const h = tf.randomNormal([5, 4], 0, 1, 'float32', 6);
+        const base = head.baseHead.apply(h);
+        const eps = base.rsample([20], { seed: 1 });
+        const { z, logProb } = head.apply(h).rsampleAndLogProb([20], { seed: 1 });
+        // K steps have K − 1 reversals between them: z is ε, reversed when K is even
+        const expected = steps % 2 === 0 ? tf.reverse(eps, -1) : eps;
+        expect(Array.from(z.dataSync())).toEqual(Array.from(expected.dataSync()));
+        const lq = base.logProb(eps).dataSync();
+        logProb.dataSync().forEach((v, i) => expect(v).toBeCloseTo(lq[i]!, 4));
+      });
+      head.dispose();
+    }
+  });
+
   it('the flow changes the density: log q differs from the base Gaussian at the same point', () => {
-    const head = new FlowPosteriorHead({ inputDim: 2, units: 2, steps: 2, seed: 5 });
+    const head = new FlowPosteriorHead({ inputDim: 2, units: 2, steps: 2, seed: 5, identityInit: false });
     tf.tidy(() => {
       const h = tf.ones([1, 2]);
       const q = head.apply(h);
@@ -46,7 +64,7 @@ describe('FlowPosteriorHead', () => {
 
   it('an ELBO-style loss sends gradients to every variable (base and flow) and nothing leaks', () => {
     for (const flow of kinds) {
-      const head = new FlowPosteriorHead({ inputDim: 3, units: 2, steps: 2, flow, seed: 7 });
+      const head = new FlowPosteriorHead({ inputDim: 3, units: 2, steps: 2, flow, seed: 7, identityInit: false });
       const h = tf.randomNormal([4, 3], 0, 1, 'float32', 8);
       const vars = [...head.namedVariables('q').values()];
       const names = [...head.namedVariables('q').keys()];

@@ -189,6 +189,11 @@ export interface FlowPosteriorHeadOptions extends HeadOptions {
   contextUnits?: number;
   /** Activation of the steps' networks; default `'relu'`. */
   activation?: Activation;
+  /**
+   * IAF steps only: start each step at the identity (its MADE's output layer at zero, see
+   * {@link InverseAutoregressiveFlowOptions.identityInit}), so q starts as the base Gaussian; default true.
+   */
+  identityInit?: boolean;
 }
 
 /**
@@ -247,7 +252,7 @@ export class FlowPosteriorHead implements DistributionHead {
     for (let k = 0; k < steps; k++) {
       if (kind === 'iaf') {
         if (k > 0) list.push(PermuteFlow.reverse(dim, contextDim));
-        list.push(new InverseAutoregressiveFlow({ ...common, seed: seed + 2 + k }));
+        list.push(new InverseAutoregressiveFlow({ ...common, identityInit: options.identityInit, seed: seed + 2 + k }));
       } else {
         list.push(new AffineCoupling({ ...common, parity: (k % 2) as 0 | 1, seed: seed + 2 + k }));
       }

@@ -83,23 +83,65 @@ describe('MADE', () => {
 });
 
 describe('flow steps', () => {
-  const iaf = (contextDim = 0, seed = 1): InverseAutoregressiveFlow =>
-    new InverseAutoregressiveFlow({ dim: 4, hiddenUnits: [24], contextDim, activation: 'tanh', seed });
+  // random (not identity) initial weights, so that the Jacobians below are not trivial
+  const iaf = (contextDim = 0, seed = 1, update: 'affine' | 'gated' = 'affine'): InverseAutoregressiveFlow =>
+    new InverseAutoregressiveFlow({
+      dim: 4,
+      hiddenUnits: [24],
+      contextDim,
+      activation: 'tanh',
+      seed,
+      update,
+      identityInit: false,
+    });
 
-  it('IAF: lower-triangular Jacobian with diagonal σ, log-det = log |det J| (autodiff), inverse in D passes', () => {
-    const step = iaf(2);
-    const z = row([0.7, -0.3, 1.5, -2.0]);
-    const c = row([1, -1]);
-    const jac = checkLogDet(step, z, c);
-    jac.forEach((r, i) => r.forEach((v, j) => j > i && expect(v).toBe(0)));
+  it('IAF (affine and gated): lower-triangular Jacobian with diagonal σ, log-det = log |det J| (autodiff), inverse in D passes', () => {
+    for (const update of ['affine', 'gated'] as const) {
+      const step = iaf(2, 1, update);
+      const z = row([0.7, -0.3, 1.5, -2.0]);
+      const c = row([1, -1]);
+      const jac = checkLogDet(step, z, c);
+      jac.forEach((r, i) => r.forEach((v, j) => j > i && expect(v).toBe(0)));
+      expect(Math.abs(jac[3]![0]!)).toBeGreaterThan(1e-6);
+      tf.tidy(() => {
+        const { y } = step.forward(z, c);
+        expect(
+          Math.max(...Array.from(step.inverse(y, c).dataSync()).map((v, i) => Math.abs(v - z.dataSync()[i]!))),
+        ).toBeLessThan(1e-5);
+      });
+      tf.dispose([z, c]);
+      step.dispose();
+    }
+    expect(() => new InverseAutoregressiveFlow({ dim: 2, update: 'exp' as 'affine' })).toThrowError(ArgumentError);
+  });
+
+  it('IAF starts at the identity by default (affine: z′ = z, log-det 0; gated: z′ = sigmoid(gateBias)·z), and leaves it after one gradient step', () => {
+    const z = tf.randomNormal([6, 4], 0, 1, 'float32', 2);
+    const c = tf.randomNormal([6, 3], 0, 1, 'float32', 3);
+    const affine = new InverseAutoregressiveFlow({ dim: 4, contextDim: 3, seed: 1 });
+    const gated = new InverseAutoregressiveFlow({ dim: 4, contextDim: 3, seed: 1, update: 'gated', gateBias: 2 });
+    const sig = 1 / (1 + Math.exp(-2));
     tf.tidy(() => {
-      const { y } = step.forward(z, c);
-      expect(
-        Math.max(...Array.from(step.inverse(y, c).dataSync()).map((v, i) => Math.abs(v - z.dataSync()[i]!))),
-      ).toBeLessThan(1e-5);
+      const a = affine.forward(z, c);
+      expect(Array.from(a.y.dataSync())).toEqual(Array.from(z.dataSync()));
+      expect(Array.from(a.logDet.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+      const g = gated.forward(z, c);
+      g.y.dataSync().forEach((v, i) => expect(v).toBeCloseTo(sig * z.dataSync()[i]!, 6));
+      g.logDet.dataSync().forEach((v) => expect(v).toBeCloseTo(4 * Math.log(sig), 5));
+    });
+    // zero output weights still get a gradient; after one SGD step the step is no longer the identity
+    const vars = [...affine.namedVariables().values()];
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => {
+        const { y, logDet } = affine.forward(z, c);
+        return tf.sub(tf.sum(tf.square(tf.sub(y, 1))), tf.sum(logDet)) as tf.Scalar;
+      }, vars);
+      for (const v of vars) v.assign(tf.sub(v, tf.mul(0.1, grads[v.name]!)));
+      expect(tf.max(tf.abs(tf.sub(affine.forward(z, c).y, z))).dataSync()[0]!).toBeGreaterThan(1e-3);
     });
     tf.dispose([z, c]);
-    step.dispose();
+    affine.dispose();
+    gated.dispose();
   });
 
   it('affine coupling: log-det = log |det J| (autodiff), exact inverse, passed coordinates unchanged', () => {
@@ -158,7 +200,7 @@ describe('flow steps', () => {
 
   it('gradients reach every variable of a conditional stack, and steps do not leak', () => {
     const flow = new FlowSequence([
-      new InverseAutoregressiveFlow({ dim: 3, contextDim: 2, seed: 1 }),
+      new InverseAutoregressiveFlow({ dim: 3, contextDim: 2, seed: 1, identityInit: false }),
       PermuteFlow.reverse(3, 2),
       new AffineCoupling({ dim: 3, contextDim: 2, seed: 2 }),
     ]);

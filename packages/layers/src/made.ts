@@ -20,6 +20,11 @@ export interface MADEOptions {
   init?: Initializer;
   /** Seed of the initialisation. Default 0. */
   seed?: number;
+  /**
+   * Start the output layer (its kernel, bias and context kernel) at zero, so every output is 0 at initialisation and a
+   * flow step built on it starts at the identity (as Glow and Kingma et al.'s IAF code do); default false.
+   */
+  zeroOutput?: boolean;
 }
 
 function checkPositiveInt(value: unknown, argument: string): void {
@@ -108,7 +113,7 @@ export class MADE implements Module {
       const fanOut = degrees[l + 1]!.length;
       const last = l + 2 === degrees.length;
       const { kernel, bias } = initialDenseValues(
-        init,
+        last && options.zeroOutput ? 'zeros' : init,
         fanIn + (l === 0 ? contextDim : 0),
         fanOut,
         mulberry32(nextSeed(rng)),
@@ -121,7 +126,8 @@ export class MADE implements Module {
       masks.push(degreeMask(degrees[l]!, degrees[l + 1]!, last ? (a, b) => b > a : (a, b) => b >= a));
     }
     if (contextDim > 0) {
-      const { kernel } = initialDenseValues(init, contextDim, outDeg.length, mulberry32(nextSeed(rng)));
+      const outputInit = options.zeroOutput ? 'zeros' : init;
+      const { kernel } = initialDenseValues(outputInit, contextDim, outDeg.length, mulberry32(nextSeed(rng)));
       this.contextOutputKernel = makeVariable(kernel, [contextDim, outDeg.length], 'made_context_output_kernel');
     }
     this.kernels = kernels;
