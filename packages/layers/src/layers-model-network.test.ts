@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ArgumentError, ShapeError } from '@varia/core';
+import { ArgumentError, DisposedError, ShapeError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import { LayersModelNetwork } from './layers-model-network.js';
 import { conv2dFilterGradient, conv2dInputGradient } from './layers-model-kernels.js';
@@ -169,6 +169,13 @@ describe('LayersModelNetwork', () => {
     net.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(() => new LayersModelNetwork({} as tfl.LayersModel)).toThrow(ArgumentError);
+  });
+
+  it("a disposed model is a DisposedError naming its weight (was tfjs-layers' raw Error)", () => {
+    const model = convModel();
+    model.dispose();
+    expect(() => new LayersModelNetwork(model)).toThrow(DisposedError);
+    expect(() => new LayersModelNetwork(model)).toThrow(/the model's weight "conv2d_\w+\/kernel" was disposed/);
   });
 });
 

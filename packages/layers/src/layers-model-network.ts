@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { ArgumentError, ShapeError } from '@varia/core';
+import { ArgumentError, DisposedError, ShapeError } from '@varia/core';
 import { registerMissingConvGradients } from './layers-model-kernels.js';
 import { scopedName } from './module.js';
 import type { Network, NetworkApplyOptions } from './network.js';
@@ -61,7 +61,13 @@ function layerWeights(
       if (out.some((o) => o.name === name)) {
         throw new ArgumentError('model', `LayersModelNetwork: two weights of layer ${i} are both named "${name}"`);
       }
-      out.push({ trainable: trainable.has(w), name, variable: w.read() as tf.Variable });
+      let variable: tf.Variable;
+      try {
+        variable = w.read() as tf.Variable; // throws for a disposed model's weight
+      } catch {
+        throw new DisposedError(`LayersModelNetwork: the model's weight "${w.name}"`);
+      }
+      out.push({ trainable: trainable.has(w), name, variable });
     }
   });
 }
@@ -145,7 +151,7 @@ export class LayersModelNetwork implements Network {
 
   /**
    * @throws ArgumentError when `model` is not a LayersModel, has several inputs or outputs, or shapes that are not
-   *   fully defined after the batch axis.
+   *   fully defined after the batch axis; DisposedError when the model was disposed.
    */
   constructor(model: LayersModel) {
     if (!isLayersModel(model)) {
