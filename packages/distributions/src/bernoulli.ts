@@ -3,6 +3,7 @@ import { boolean, type Constraint, unitInterval } from './constraints.js';
 import { binaryParameters, prepareBinaryLogits } from './binary-logits.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import type { LogitsOrProbsParams } from './logits-or-probs.js';
+import { shapesEqual } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` or `probs`. */
@@ -18,6 +19,39 @@ export type BernoulliParams = LogitsOrProbsParams;
  * Support {0, 1}: with `validateArgs` (default) other values make `logProb` throw an ArgumentError; without, they
  * get −∞. No `rsample` (discrete; see {@link ContinuousBernoulli} for a relaxation).
  */
+/**
+ * Σ over the last axis of the soft log-mass x·ℓ − softplus(ℓ) as one taped operation (the Independent-over-features
+ * likelihood of a decoder): the forward kernels of the formula and its sum, and a backward pass written out with the
+ * same arithmetic as tfjs's autodiff of it (∂/∂ℓ = dy·x + (−dy)·σ(ℓ), ∂/∂x = dy·ℓ, dy broadcast over the summed axis),
+ * so values and gradients are the same bits with fewer kernels and tape copies.
+ */
+const softLogProbSum = tf.customGrad((x: unknown, logits: unknown, save: unknown) => {
+  const xs = x as tf.Tensor;
+  const l = logits as tf.Tensor;
+  (save as tf.GradSaveFunc)([xs, l]);
+  return {
+    value: tf.sum(tf.sub(tf.mul(xs, l), tf.softplus(l)), -1),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sl] = saved as [tf.Tensor, tf.Tensor];
+      const dyr = tf.reshape(dy, [...dy.shape, 1]);
+      const dLogits = tf.add(tf.mul(dyr, sx), tf.mul(tf.neg(dyr), tf.sigmoid(sl)));
+      return [tf.mul(dyr, sl), dLogits];
+    },
+  };
+}) as unknown as (x: tf.Tensor, logits: tf.Tensor) => tf.Tensor;
+
+/**
+ * Σ over the last axis of `d.logProb(x)` in one taped operation when `logProb` is the soft formula (validation and
+ * masking off, as the heads of `@varia/layers` build it) and `x` has the logits' shape; `undefined` otherwise. For
+ * `Independent(Bernoulli, 1)`, which has already checked `x`'s shape.
+ */
+export function bernoulliLogProbSum(d: Bernoulli, x: tf.Tensor): tf.Tensor | undefined {
+  if (d.validateArgs || d.maskOutOfSupport || d.logits.rank < 1 || !shapesEqual(x.shape, d.logits.shape)) {
+    return undefined;
+  }
+  return softLogProbSum(x, d.logits);
+}
+
 export class Bernoulli extends Distribution {
   /** The parameters: `logits` (real) or `probs` (in [0, 1]), exactly one. */
   static readonly parameters = binaryParameters(unitInterval);

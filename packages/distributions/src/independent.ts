@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
+import { Bernoulli, bernoulliLogProbSum } from './bernoulli.js';
 import { type Constraint, independent } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 
@@ -55,6 +56,11 @@ export class Independent extends Distribution {
     return tf.sum(t, axes);
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
+    // a decoder's Bernoulli likelihood: log-mass and sum as one taped op (same bits, fewer kernels per training step)
+    if (this.reinterpretedBatchDims === 1 && this.base instanceof Bernoulli) {
+      const summed = bernoulliLogProbSum(this.base, x);
+      if (summed) return summed;
+    }
     return this.sumReinterpreted(this.base.logProb(x));
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {

@@ -158,7 +158,7 @@ describe('KL(Normal ‖ N(0, 1)) against a prior known on the host', () => {
       const kl = (m: tf.Tensor, s: tf.Tensor): tf.Tensor =>
         tf.sum(klDivergence(new Normal({ loc: m, scale: s }, { validateArgs: false }), q));
       const info = await tf.profile(() => tf.grads(kl)([loc, scale]));
-      tf.dispose([loc, scale, q.loc, q.scale]);
+      tf.dispose([loc, scale, q.loc, q.scale, ...(info.result as tf.Tensor[])]);
       q.dispose();
       return info.kernels.length;
     };

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { enumeratedElboTerms, type EstimatedTerms, scoreFunctionElboTerms } from './elbo-estimators.js';
 import { type GradientEstimator, type ResolvedEstimator, resolveEstimator } from './estimator.js';
-import { type KLMode, klTerms, type KLTerms } from './kl-terms.js';
+import { type KLMode, klTerms, type KLTerms, meanOfRowSums } from './kl-terms.js';
 import { type BaselineOption, baselineName, resolveBaseline } from './score-function.js';
 import { sampleAndReconstructRows, type VariationalInputs } from './variational.js';
 
@@ -182,7 +182,7 @@ export function negativeElbo(inputs: VariationalInputs, options: ElboOptions = {
       klParts = t.kl;
       if (t.surrogate) surrogate = tf.mean(t.surrogate) as tf.Scalar;
     }
-    const meanKl = tf.mean(klParts.kl) as tf.Scalar;
+    const meanKl = klParts.perDim?.rank === 2 ? meanOfRowSums(klParts.perDim) : (tf.mean(klParts.kl) as tf.Scalar);
     let klPenalty: tf.Tensor = meanKl;
     checkKl(klParts);
     if (freeBits > 0) {
