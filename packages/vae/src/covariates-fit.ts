@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, type Matrix } from '@varia/core';
-import { type ResolvedCovariate, readCovariates } from './covariates.js';
+import type { ResolvedCovariate } from './covariates.js';
+import { readCovariates } from './covariates-rows.js';
 import { type DataInput, toMatrix } from './data.js';
 import { FIT_OPTION_NAMES, type FitOptions } from './fit-options.js';
 import { assertOptions } from './known-keys.js';

@@ -4,13 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DataError, ShapeError, VariaError } from '@varia/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  COVARIATE_LIMITS,
-  covariateFeatureWidth,
-  embeddingParameters,
-  readCovariates,
-  resolveCovariates,
-} from './covariates.js';
+import { COVARIATE_LIMITS, covariateFeatureWidth, embeddingParameters } from './covariates.js';
+import { resolveCovariates } from './covariates-resolve.js';
+import { readCovariates } from './covariates-rows.js';
 
 const SPECS = resolveCovariates([
   { name: 'batch', kind: 'categorical', levels: 3 },

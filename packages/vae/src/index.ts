@@ -26,9 +26,9 @@ export {
   type CovariateSpec,
   type ResolvedCovariate,
   COVARIATE_LIMITS,
-  readCovariates,
-  resolveCovariates,
 } from './covariates.js';
+export { resolveCovariates } from './covariates-resolve.js';
+export { readCovariates } from './covariates-rows.js';
 export { ConditionedMLP, type ConditionedMLPOptions, CovariateFeatures } from './covariates-network.js';
 export {
   type VAEConfig,

@@ -1,7 +1,7 @@
 // Evaluation of a VAE on in-memory data: the averages of the ELBO terms (and the IWAE bound), batch by batch.
 import * as tf from '@tensorflow/tfjs-core';
 import { type ElboOptions, elbo, iwaeBound } from '@varia/losses';
-import { readCovariates } from './covariates.js';
+import { readCovariates } from './covariates-rows.js';
 import { type DataInput, readData } from './data.js';
 import { type EvaluateOptions, iwaeBatchSize } from './inference-options.js';
 import { dataRules, variationalInputsOf } from './vae-forward.js';

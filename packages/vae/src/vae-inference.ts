@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
 import { buildOwned, type Distribution } from '@varia/distributions';
-import { readCovariates } from './covariates.js';
+import { readCovariates } from './covariates-rows.js';
 import { applyHidden } from './covariates-network.js';
 import { type DataInput, type DataRules, readData } from './data.js';
 import {

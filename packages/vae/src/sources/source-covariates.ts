@@ -1,5 +1,6 @@
 import { ArgumentError, type Matrix, takeRows } from '@varia/core';
-import { type ResolvedCovariate, readCovariates } from '../covariates.js';
+import type { ResolvedCovariate } from '../covariates.js';
+import { readCovariates } from '../covariates-rows.js';
 import { matrixHash } from '../resume-fingerprint.js';
 
 /*

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, type Matrix, ShapeError, type VariaError } from '@varia/core';
-import { type ResolvedCovariate, readCovariates } from '../covariates.js';
+import type { ResolvedCovariate } from '../covariates.js';
+import { readCovariates } from '../covariates-rows.js';
 import { type DataInput, type DataRules, readData } from '../data.js';
 import { FIT_OPTION_NAMES, type FitOptions, type History } from '../fit-options.js';
 import type { FittableModel } from '../fit.js';
