@@ -122,3 +122,29 @@ describe('Normal', () => {
     );
   });
 });
+
+describe('Normal rsample as one op', () => {
+  it('gives μ + σ·ε and the gradients dy and dy·ε bit for bit as the formula under autodiff, with fewer kernels', async () => {
+    const before = tf.memory().numTensors;
+    const loc = tf.tensor2d([0.3, -1.7, 2.2, 0, 1e-3, -40], [2, 3]);
+    const scale = tf.tensor2d([0.5, 1.3, 1e-3, 1, 7, 0.9], [2, 3]);
+    const w = tf.tensor2d([1, -2, 0.5, 3, 0.25, -1], [2, 3]);
+    const fused = (m: tf.Tensor, s: tf.Tensor) =>
+      tf.sum(tf.mul(w, new Normal({ loc: m, scale: s }, { validateArgs: false }).rsample([], { seed: 7 })));
+    const eps = tf.randomNormal([2, 3], 0, 1, 'float32', 7); // the draw rsample makes with this seed
+    const formula = (m: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(w, tf.add(m, tf.mul(s, eps))));
+    const a = tf.valueAndGrads(fused)([loc, scale]);
+    const b = tf.valueAndGrads(formula)([loc, scale]);
+    expect(a.value.dataSync()[0]).toBe(b.value.dataSync()[0]);
+    for (let i = 0; i < 2; i++) expect(Array.from(a.grads[i]!.dataSync())).toEqual(Array.from(b.grads[i]!.dataSync()));
+    expect(Array.from(a.grads[0]!.dataSync())).toEqual(Array.from(w.dataSync()));
+    const count = async (f: (m: tf.Tensor, s: tf.Tensor) => tf.Tensor): Promise<number> => {
+      const info = await tf.profile(() => tf.grads(f)([loc, scale]));
+      tf.dispose(info.result as tf.Tensor[]);
+      return info.kernels.length;
+    };
+    expect(await count(fused)).toBeLessThan(await count(formula));
+    tf.dispose([loc, scale, w, eps, a.value, ...a.grads, b.value, ...b.grads]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
