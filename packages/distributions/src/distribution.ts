@@ -1,78 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, DisposedError, NotImplementedError, ShapeError } from '@varia/core';
+import { DisposedError, NotImplementedError } from '@varia/core';
 import { type Constraint, real } from './constraints.js';
+import { checkSampleShape, checkValueShape, expandTarget, rejectNaN } from './distribution-checks.js';
+import {
+  type DistributionInit,
+  type DistributionOptions,
+  normalizeInit,
+  type SampleOptions,
+} from './distribution-options.js';
+import { isTrivialSupport, maskOutsideSupport, offTape, withCdfLimits } from './distribution-ops.js';
+import { broadcastParams, buildAdopting } from './distribution-ownership.js';
 import { declareParameters, type ParameterDeclaration, type PreparedParams, prepareParameters } from './parameters.js';
-import { gradFreeMask } from './special.js';
 import { toTensorChecked } from './tensor-input.js';
-import { broadcastShapes, formatIndex, shapesEqual, type TensorLike } from './tensor-like.js';
+import type { TensorLike } from './tensor-like.js';
 import { resolveValidateArgs, validateValue } from './validate.js';
 
+export type { DistributionOptions } from './distribution-options.js';
 export type { PreparedParams } from './parameters.js';
-
-/** Options every distribution accepts. */
-export interface DistributionOptions {
-  /**
-   * Validate parameters at construction and values in `logProb` (default `true`). Validation reads tensors
-   * synchronously; turn it off in hot loops (the heads in `@varia/layers` do). With validation off, out-of-support
-   * values give `-Infinity` or NaN log-densities instead of an error.
-   */
-  validateArgs?: boolean;
-  /**
-   * With validation off, whether `logProb` maps out-of-support values to −∞ (default `true`). `false` evaluates the
-   * density formula at any value without the support check: for data already validated at a boundary (the heads in
-   * `@varia/layers` use it in the training loop, where the mask would cost an extra pass), and for soft targets such as
-   * Bernoulli's x ∈ [0, 1] (the binary cross-entropy of PyTorch VAEs). Ignored when `validateArgs` is on.
-   */
-  maskOutOfSupport?: boolean;
-}
-
-/**
- * The most values one `sample` / `rsample` call may return, 2²⁸ (as `@varia/vae`'s sample cap): a larger
- * `[...sampleShape, ...batchShape, ...eventShape]` is an ArgumentError naming `sampleShape` before anything is allocated.
- */
-export const MAX_SAMPLE_VALUES = 2 ** 28;
-
-/** Options of `sample` / `rsample`. */
-export interface SampleOptions {
-  /** Seed for reproducible draws: the same seed gives the same sample. Omitted: a fresh random draw. */
-  seed?: number;
-}
-
-/**
- * `draw()` computed off the gradient tape: in the forward pass of a `tf.customGrad` on a scalar anchor, which tfjs
- * does not record. The result has no tape path to anything, so ops without gradients applied to it (Greater, ArgMax)
- * never break a `tf.grads` either.
- */
-function offTape(draw: () => tf.Tensor): tf.Tensor {
-  const op = tf.customGrad((...args: unknown[]) => ({
-    value: draw(),
-    gradFunc: () => tf.zerosLike(args[0] as tf.Tensor),
-  })) as unknown as (anchor: tf.Tensor) => tf.Tensor;
-  return op(tf.scalar(0));
-}
-
-/** Whether a constraint accepts every finite value (then `logProb` needs no support mask). */
-function isTrivialSupport(c: Constraint): boolean {
-  return c.name === 'real' || /^independent\(real, \d+\)$/.test(c.name);
-}
-
-/**
- * What a subclass hands to the {@link Distribution} constructor: a {@link PreparedParams} from
- * {@link prepareParameters} (plus `eventShape` where the family has event dims), or bare shapes for families without
- * parameters of their own (Independent, MixtureSameFamily).
- */
-export interface DistributionInit {
-  /** Shape of the batch. */
-  readonly batchShape: readonly number[];
-  /** Shape of one event (default `[]`). */
-  readonly eventShape?: readonly number[];
-  /** Tensors the distribution disposes. */
-  readonly owned?: tf.Tensor[];
-  /** Parameters known on the host to be one number everywhere (see {@link Distribution.knownConstant}). */
-  readonly constants?: Readonly<Record<string, number | undefined>>;
-  /** The constructor parameters as given, by name: `expand` and `copy` rebuild the family from them. */
-  readonly tensors?: Readonly<Record<string, tf.Tensor>>;
-}
 
 /** A family class as `copy` and `expand` call it. */
 type FamilyConstructor = new (params: Record<string, tf.Tensor>, options: DistributionOptions) => Distribution;
@@ -171,10 +115,7 @@ export abstract class Distribution {
     owned?: tf.Tensor[],
     constants?: Readonly<Record<string, number | undefined>>,
   ) {
-    const init: DistributionInit = Array.isArray(first)
-      ? { batchShape: first as readonly number[], eventShape: second as readonly number[], owned, constants }
-      : (first as DistributionInit);
-    const opts: DistributionOptions = (Array.isArray(first) ? options : (second as DistributionOptions)) ?? {};
+    const { init, options: opts } = normalizeInit(first, second, options, owned, constants);
     this.batchShape = [...init.batchShape];
     this.eventShape = [...(init.eventShape ?? [])];
     this.validateArgs = resolveValidateArgs(this.displayName, opts);
@@ -233,7 +174,7 @@ export abstract class Distribution {
     this.assertAlive();
     return tf.tidy(() => {
       const x = toTensorChecked(this.displayName, 'value', value);
-      this.checkValueShape(x);
+      checkValueShape(this.displayName, x, this.batchShape, this.eventShape);
       if (this.validateArgs) {
         validateValue(this.displayName, 'value', x, this.support);
         return this._logProb(x);
@@ -242,9 +183,7 @@ export abstract class Distribution {
       const support = this.support;
       if (!this.maskOutOfSupport || isTrivialSupport(support)) return lp;
       // Without validation, values outside the support get −∞ (NaN values stay NaN).
-      let ok = gradFreeMask([x], (v) => support.check(v));
-      if (!shapesEqual(ok.shape, lp.shape)) ok = tf.broadcastTo(ok, lp.shape);
-      return tf.where(ok, lp, tf.fill(lp.shape, -Infinity));
+      return maskOutsideSupport(x, lp, support);
     });
   }
 
@@ -260,7 +199,7 @@ export abstract class Distribution {
    */
   sample(sampleShape: readonly number[] = [], options: SampleOptions = {}): tf.Tensor {
     this.assertAlive();
-    const shape = this.checkSampleShape(sampleShape);
+    const shape = checkSampleShape(this.displayName, sampleShape, (shape) => this.extendedShape(shape));
     return tf.tidy(() => offTape(() => this._sample(shape, tfjsSeed(options.seed))));
   }
 
@@ -276,7 +215,7 @@ export abstract class Distribution {
         `${this.displayName} has no reparameterized sampler (hasRsample is false); use sample() for draws without gradients`,
       );
     }
-    const shape = this.checkSampleShape(sampleShape);
+    const shape = checkSampleShape(this.displayName, sampleShape, (shape) => this.extendedShape(shape));
     return tf.tidy(() => this._rsample(shape, tfjsSeed(options.seed)));
   }
 
@@ -345,19 +284,12 @@ export abstract class Distribution {
     this.assertAlive();
     return tf.tidy(() => {
       const x = toTensorChecked(this.displayName, 'value', value);
-      this.checkValueShape(x);
-      if (this.validateArgs) this.rejectNaN(x);
+      checkValueShape(this.displayName, x, this.batchShape, this.eventShape);
+      if (this.validateArgs) rejectNaN(this.displayName, x);
       const c = this._cdf(x);
       if (this.eventShape.length > 0) return c;
-      // The exact limits at ±∞ (a family's formula may give NaN there, e.g. ∞ − ∞ inside a count cdf), and NaN at NaN
-      // (a step-function cdf would otherwise read a NaN as 0 or 1).
-      const broadcastOut = (t: tf.Tensor): tf.Tensor =>
-        shapesEqual(t.shape, c.shape) ? t : tf.broadcastTo(t, c.shape);
-      const inf = gradFreeMask([x], (v) => tf.isInf(v));
-      const positive = gradFreeMask([x], (v) => tf.greater(v, 0));
-      const limits = tf.where(inf, tf.cast(positive, c.dtype), tf.fill(x.shape, Number.NaN, c.dtype));
-      const special = gradFreeMask([x], (v) => tf.logicalOr(tf.isInf(v), tf.isNaN(v)));
-      return tf.where(broadcastOut(special), broadcastOut(limits), c);
+      // the exact limits at ±∞, and NaN at NaN
+      return withCdfLimits(x, c);
     });
   }
 
@@ -369,22 +301,7 @@ export abstract class Distribution {
    */
   expand(batchShape: readonly number[]): this {
     this.assertAlive();
-    const target = [...batchShape];
-    let ok = Array.isArray(batchShape) && target.every((d) => Number.isInteger(d) && d >= 0);
-    if (ok) {
-      try {
-        ok = shapesEqual(broadcastShapes([this.batchShape, target]), target);
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) {
-      throw new ShapeError(
-        'batchShape',
-        `${this.displayName}.expand: batch shape [${this.batchShape.join(', ')}] does not broadcast to ${JSON.stringify(batchShape)}`,
-      );
-    }
-    return this._expand(target) as this;
+    return this._expand(expandTarget(this.displayName, this.batchShape, batchShape)) as this;
   }
 
   /**
@@ -410,36 +327,16 @@ export abstract class Distribution {
     this.assertAlive();
     const clones = Object.entries(this._params()).map(([name, t]) => [name, tf.clone(t)] as const);
     const created = clones.map(([, t]) => t);
-    try {
-      const d = this._withParams({ ...Object.fromEntries(clones), ...overrides } as Record<string, tf.Tensor>, {
+    return buildAdopting(created, () =>
+      this._withParams({ ...Object.fromEntries(clones), ...overrides } as Record<string, tf.Tensor>, {
         validateArgs: this.validateArgs,
-      });
-      d.adopt(created);
-      return d as this;
-    } catch (e) {
-      for (const t of created) t.dispose();
-      throw e;
-    }
+      }),
+    ) as this;
   }
   /** Generic expand: broadcasts every tensor of `_params()` and rebuilds with `_withParams` (which then owns them). */
   protected _expand(batchShape: number[]): Distribution {
-    const params = this._params();
-    const created: tf.Tensor[] = [];
-    const expanded: Record<string, tf.Tensor> = {};
-    for (const [name, t] of Object.entries(params)) {
-      const target = [...batchShape, ...t.shape.slice(this.batchShape.length)];
-      const b = shapesEqual(t.shape, target) ? tf.clone(t) : tf.broadcastTo(t, target);
-      created.push(b);
-      expanded[name] = b;
-    }
-    try {
-      const d = this._withParams(expanded, { validateArgs: this.validateArgs });
-      d.adopt(created);
-      return d;
-    } catch (e) {
-      for (const t of created) t.dispose();
-      throw e;
-    }
+    const { expanded, created } = broadcastParams(this._params(), this.batchShape.length, batchShape);
+    return buildAdopting(created, () => this._withParams(expanded, { validateArgs: this.validateArgs }));
   }
   /**
    * Hands `tensors` to this distribution: its {@link Distribution.dispose} frees them (the ownership rule of
@@ -516,61 +413,5 @@ export abstract class Distribution {
 
   private assertAlive(): void {
     if (this.disposed) throw new DisposedError(this.displayName);
-  }
-
-  private checkSampleShape(sampleShape: readonly number[]): number[] {
-    if (!Array.isArray(sampleShape) || sampleShape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new ShapeError(
-        'sampleShape',
-        `${this.displayName}: "sampleShape" must be an array of non-negative integers, got ${JSON.stringify(sampleShape)}`,
-      );
-    }
-    const shape = this.extendedShape(sampleShape);
-    const size = shape.reduce((a, b) => a * b, 1);
-    if (size > MAX_SAMPLE_VALUES) {
-      throw new ArgumentError(
-        'sampleShape',
-        `${this.displayName}: "sampleShape" ${JSON.stringify(sampleShape)} asks for ${size} values (shape [${shape.join(', ')}]); at most ${MAX_SAMPLE_VALUES} (2^28) per call`,
-      );
-    }
-    return shape;
-  }
-
-  /** ArgumentError naming `value` and the first NaN's index when `x` holds a NaN. Reads `x` synchronously. */
-  private rejectNaN(x: tf.Tensor): void {
-    const flags = tf.isNaN(x).dataSync(); // inside the caller's tf.tidy
-    const first = flags.findIndex((f) => f !== 0);
-    if (first < 0) return;
-    const where = x.rank === 0 ? '' : ` at index ${formatIndex(first, x.shape)}`;
-    throw new ArgumentError('value', `${this.displayName}: "value" must not be NaN, got NaN${where}`);
-  }
-
-  private checkValueShape(x: tf.Tensor): void {
-    const expected = [...this.batchShape, ...this.eventShape];
-    const ev = this.eventShape.length;
-    if (x.rank < ev) {
-      throw new ShapeError(
-        'value',
-        `${this.displayName}: "value" must have event shape [${this.eventShape.join(', ')}], got shape [${x.shape.join(', ')}]`,
-      );
-    }
-    try {
-      broadcastShapes([x.shape, expected]);
-    } catch {
-      throw new ShapeError(
-        'value',
-        `${this.displayName}: "value" of shape [${x.shape.join(', ')}] does not broadcast with batchShape+eventShape [${expected.join(', ')}]`,
-      );
-    }
-    // The trailing event dims must equal eventShape exactly (as torch): a length-1 event axis is never broadcast, so
-    // `logProb([1])` of a 2-category Dirichlet is an error, not the density at [1, 1]. Batch dims may broadcast.
-    for (let i = 0; i < ev; i++) {
-      if (x.shape[x.rank - ev + i] !== this.eventShape[i]) {
-        throw new ShapeError(
-          'value',
-          `${this.displayName}: "value" must have event shape [${this.eventShape.join(', ')}] (trailing dims, exactly), got shape [${x.shape.join(', ')}]`,
-        );
-      }
-    }
   }
 }

@@ -1,10 +1,5 @@
-export {
-  Distribution,
-  MAX_SAMPLE_VALUES,
-  type DistributionOptions,
-  type SampleOptions,
-  type PreparedParams,
-} from './distribution.js';
+export { Distribution, type PreparedParams } from './distribution.js';
+export { MAX_SAMPLE_VALUES, type DistributionOptions, type SampleOptions } from './distribution-options.js';
 export { Normal, type NormalParams } from './normal.js';
 export { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
 export { LogNormal, type LogNormalParams } from './log-normal.js';
@@ -127,7 +122,7 @@ export {
   type ParameterProperties,
   type ParameterDeclaration,
 } from './parameters.js';
-export type { DistributionInit } from './distribution.js';
+export type { DistributionInit } from './distribution-options.js';
 export { setValidateArgs, getValidateArgs, resolveValidateArgs } from './validate.js';
 export { toTensorChecked } from './tensor-input.js';
 export { igamma, igammac, igammaInv, standardGammaGrad } from './incomplete-gamma.js';
