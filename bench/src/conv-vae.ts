@@ -5,13 +5,14 @@
  * 8,000 train / 2,000 test; test −ELBO (one posterior sample) and the IWAE bound, in nats per image.
  *
  * Run: pnpm --filter @varia/bench build && node bench/dist/conv-vae.js [--epochs 10] [--backend wasm-native]
- *      [--only conv,mlp] [--seed 0] [--iwae 100] [--train-rows 8000]
+ *      [--only conv,mlp] [--seed 0] [--iwae 100] [--train-rows 8000] [--test-rows 2000]
  * Writes one JSON line per model to stdout (progress to stderr).
  */
 import * as tf from '@tensorflow/tfjs';
 import { mnist } from '@varia/datasets';
 import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 import { VAE, type VAEConfig } from '@varia/vae';
+import { firstRows } from './first-rows.js';
 import { MNIST_CONV_NETWORKS, MNIST_SHAPE, MNIST_TRAINING, mnistConvNetworks } from './workloads.js';
 
 function flag(name: string, fallback: string): string {
@@ -29,8 +30,9 @@ console.error(`backend ${tf.getBackend()} (${selection.candidate}); ${epochs} ep
 
 const fullTrain = mnist({ split: 'train' }).x;
 const trainRows = Math.min(fullTrain.rows, Number(flag('train-rows', String(fullTrain.rows))));
-const train = { data: fullTrain.data.subarray(0, trainRows * fullTrain.cols), rows: trainRows, cols: fullTrain.cols };
-const test = mnist({ split: 'test' }).x;
+const train = firstRows(fullTrain, trainRows);
+const fullTest = mnist({ split: 'test' }).x;
+const test = firstRows(fullTest, Number(flag('test-rows', String(fullTest.rows))));
 const base = {
   inputDim: MNIST_SHAPE.inputDim,
   latentDim: MNIST_SHAPE.latentDim,

@@ -6,11 +6,13 @@
  *
  * Run: pnpm --filter @varia/bench build && node bench/dist/posteriors.js [--epochs 10] [--backend wasm]
  *      [--flow iaf|realnvp] [--steps 4] [--hidden 64] [--iwae 100] [--only gaussian,flow]
+ *      [--train-rows 8000] [--test-rows 2000]
  * Writes a JSON line per model to stdout.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mnist } from '@varia/datasets';
 import { type BackendRequest, selectBackend } from '@varia/playground/backend';
+import { firstRows } from './first-rows.js';
 import { posteriorComparison } from './workloads.js';
 
 function flag(name: string, fallback: string): string {
@@ -30,8 +32,10 @@ const selection = await selectBackend(flag('backend', 'wasm') as BackendRequest)
 await tf.ready();
 console.error(`backend ${tf.getBackend()} (${selection.candidate}); ${epochs} epochs, seed ${seed}`);
 
-const train = mnist({ split: 'train' }).x;
-const test = mnist({ split: 'test' }).x;
+const fullTrain = mnist({ split: 'train' }).x;
+const fullTest = mnist({ split: 'test' }).x;
+const train = firstRows(fullTrain, Number(flag('train-rows', String(fullTrain.rows))));
+const test = firstRows(fullTest, Number(flag('test-rows', String(fullTest.rows))));
 const families: Record<string, Parameters<typeof posteriorComparison>[2]> = {
   gaussian: 'gaussian',
   flow: { flow: { kind, steps, hiddenUnits: [hidden] } },

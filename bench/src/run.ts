@@ -11,199 +11,39 @@
  *        --no-two-core (skip the child run of mnist-vae-train with --parallel <cores>)
  *        --no-census (skip the kernel census: kernels per step and the share outside BLAS, wasm backends)
  *        --no-browser (skip the playground page's MNIST run in headless Chromium, apps/playground/scripts/browser-bench.mjs)
+ *        --help   --only composed (or a name of composed-table.ts): the guide's composed models, each a child process at its full
+ *          size (together longer than the rest of the bench, so not in the default run); with --quick at the CI size
  *
  * On wasm-native (the default where @varia/native-kernels works), varia and the tf.layers version are also run on
  * plain wasm in a child process of the same run, as the baselines `varia_plain_wasm` and `tf_layers_plain_wasm`.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Matrix } from '@varia/core';
-import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
-import { type BackendRequest, BACKEND_REQUESTS, selectBackend } from '@varia/playground/backend';
-import {
-  type BaselineResult,
-  type Figures,
-  formatRounds,
-  formatTable,
-  mib,
-  speedup,
-  speedupCpu,
-  type WorkloadResult,
-} from './report.js';
-import { type BrowserResult, formatBrowser, runBrowserBench } from './browser.js';
+import { mnist } from '@varia/datasets';
+import { selectBackend } from '@varia/playground/backend';
+import { parseArgs, USAGE } from './args.js';
+import { type BrowserResult, runBrowserBench } from './browser.js';
+import { runChild } from './child.js';
+import { runComposed } from './composed.js';
+import { firstRows } from './first-rows.js';
+import { log } from './log.js';
+import { formatReport } from './print.js';
 import { profileStep, type StepProfile } from './profile-step.js';
-import { interleavedRounds, median } from './rounds.js';
-import { memoryAfterRun } from './memory-probe.js';
-import { formatSparse, sparseRowsFlag, sparseWorkloadInChild } from './sparse-workload.js';
-import { probeTorch, runTorch } from './torch.js';
-import {
-  MNIST_SHAPE,
-  MNIST_TRAINING,
-  type RunSizes,
-  TOY_TRAINING,
-  baselineEncode,
-  baselineToy,
-  handWrittenTrain,
-  naiveTrain,
-  type Timing,
-  variaEncode,
-  variaMemoryTrace,
-  variaToy,
-  variaTrain,
-} from './workloads.js';
-
-const WORKLOADS = [
-  'mnist-vae-train',
-  'mnist-vae-train-poisson',
-  'mnist-vae-encode',
-  'toy2d-seed',
-  'sparse-1m',
-] as const;
-type WorkloadName = (typeof WORKLOADS)[number];
-
-interface Args {
-  backend: BackendRequest;
-  only: Set<WorkloadName>;
-  baselines?: Set<string>;
-  quick: boolean;
-  torch: boolean;
-  threaded: boolean;
-  plain: boolean;
-  memory: boolean;
-  /** Rows of the sparse-1m matrix (default 100,000; 10,000 with --quick; the full size is 1,000,000). */
-  sparseRows?: number;
-  browser: boolean;
-  twoCore: boolean;
-  census: boolean;
-  parallel: number;
-  out: string;
-  /** Interleaved varia/PyTorch pairs per workload (undefined: 3, or 1 with --quick). */
-  rounds?: number;
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_OUT = join(here, '..', 'results', 'latest.json');
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    backend: 'auto',
-    only: new Set(WORKLOADS),
-    quick: false,
-    torch: true,
-    threaded: true,
-    plain: true,
-    memory: true,
-    browser: true,
-    twoCore: true,
-    census: true,
-    parallel: 1,
-    out: DEFAULT_OUT,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--backend') {
-      const b = value() as BackendRequest;
-      if (!BACKEND_REQUESTS.includes(b))
-        throw new Error(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}, got ${b}`);
-      args.backend = b;
-    } else if (a === '--only') {
-      const names = value().split(',');
-      for (const n of names)
-        if (!(WORKLOADS as readonly string[]).includes(n))
-          throw new Error(`--only: unknown workload ${n}; known: ${WORKLOADS.join(', ')}`);
-      args.only = new Set(names as WorkloadName[]);
-    } else if (a === '--baselines') args.baselines = new Set(value().split(','));
-    else if (a === '--quick') args.quick = true;
-    else if (a === '--no-torch') args.torch = false;
-    else if (a === '--no-threaded') args.threaded = false;
-    else if (a === '--no-plain') args.plain = false;
-    else if (a === '--no-memory') args.memory = false;
-    else if (a === '--sparse-rows') args.sparseRows = sparseRowsFlag(value());
-    else if (a === '--no-browser') args.browser = false;
-    else if (a === '--no-two-core') args.twoCore = false;
-    else if (a === '--no-census') args.census = false;
-    else if (a === '--parallel') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1 || n > 8)
-        throw new Error(`--parallel must be an integer from 1 to 8, got ${n}`);
-      args.parallel = n;
-    } else if (a === '--out') args.out = value();
-    else if (a === '--rounds') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds must be a positive integer, got ${n}`);
-      args.rounds = n;
-    } else throw new Error(`unknown flag ${a}`);
-  }
-  return args;
-}
-
-const log = (msg: string): void => {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-};
-
-function firstRows(m: Matrix, n: number): Matrix {
-  return n >= m.rows ? m : { data: m.data.subarray(0, n * m.cols), rows: n, cols: m.cols };
-}
-
-function timingBaseline(t: Timing, note?: string): BaselineResult {
-  return {
-    examples_per_sec: t.examplesPerSec,
-    seconds: t.seconds,
-    cpu_seconds: t.cpuSeconds,
-    examples: t.examples,
-    loss: t.loss,
-    ...(note ? { note } : {}),
-  };
-}
-
-function finish(w: WorkloadResult): WorkloadResult {
-  // peak RSS and tf.memory() after every workload (training workloads recorded theirs after varia's run)
-  w.memory ??= memoryAfterRun();
-  for (const b of Object.values(w.baselines)) {
-    if (b.skipped) continue;
-    b.speedup = speedup(w.metric, w, b);
-    if (!b.multithreaded && !w.multithreaded) b.speedup_cpu = speedupCpu(w.metric, w, b);
-  }
-  const s = (k: string, cpu = false): number | undefined =>
-    cpu ? w.baselines[k]?.speedup_cpu : w.baselines[k]?.speedup;
-  const inv = (v: number | undefined): number | undefined => (v ? 1 / v : undefined);
-  const hand = w.baselines.hand_written;
-  const handDefault = w.baselines.hand_written_default_grad;
-  w.ratios = {
-    // varia's time ÷ the hand-written loop's time (target ≤ 1.05)
-    library_overhead: inv(s('hand_written')),
-    library_overhead_cpu: inv(s('hand_written', true)),
-    speedup_vs_tf_layers: s('tf_layers'),
-    speedup_vs_tf_layers_cpu: s('tf_layers', true),
-    transpose_free_vs_default_grad:
-      hand && handDefault && !handDefault.skipped ? speedup(w.metric, hand, handDefault) : undefined,
-    transpose_free_vs_default_grad_cpu:
-      hand && handDefault && !handDefault.skipped ? speedupCpu(w.metric, hand, handDefault) : undefined,
-    speedup_vs_plain_wasm: s('varia_plain_wasm'),
-    speedup_vs_plain_wasm_cpu: s('varia_plain_wasm', true),
-    speedup_vs_tf_layers_plain_wasm: s('tf_layers_plain_wasm'),
-    speedup_vs_tf_layers_plain_wasm_cpu: s('tf_layers_plain_wasm', true),
-    vs_torch_1_thread: s('torch_1_thread'),
-    vs_torch_1_thread_cpu: s('torch_1_thread', true),
-    vs_torch_all_threads: s('torch_all_threads'),
-    vs_torch_1_thread_median: median(w.torch_rounds?.map((r) => r.speedup) ?? []),
-    vs_torch_1_thread_cpu_median: median(w.torch_rounds?.map((r) => r.speedup_cpu) ?? []),
-    vs_torch_best_threads: minDefined(s('torch_1_thread'), s('torch_all_threads')),
-  };
-  return w;
-}
+import type { WorkloadResult } from './report.js';
+import { sparseWorkloadInChild } from './sparse-workload.js';
+import { torchContenders } from './torch-baselines.js';
+import { probeTorch } from './torch.js';
+import { runTrainingWorkloads } from './training-workloads.js';
+import { MNIST_TRAINING, type RunSizes, variaMemoryTrace } from './workloads.js';
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const started = Date.now();
   const loadStart = os.loadavg();
   const selection = await selectBackend(args.backend, { nativeParallel: args.parallel });
@@ -244,72 +84,12 @@ async function main(): Promise<void> {
   const trainRows = q ? 1024 : 8000;
 
   const rounds = args.rounds ?? (q ? 1 : 3);
-  const figures = (t: Timing): Figures => ({
-    examples_per_sec: t.examplesPerSec,
-    seconds: t.seconds,
-    cpu_seconds: t.cpuSeconds,
-    examples: t.examples,
-  });
-  /** More varia/PyTorch-1-thread pairs after the first (`--rounds`), alternated, into `w.torch_rounds`. */
-  const torchRounds = async (
-    w: WorkloadResult,
-    data: Matrix,
-    config: Record<string, unknown>,
-    runVaria: () => Promise<Timing>,
-  ): Promise<void> => {
-    const first = w.baselines.torch_1_thread;
-    if (!first || first.skipped) return;
-    const r = await interleavedRounds(
-      w.metric,
-      rounds,
-      { varia: pickFigures(w), torch: pickFigures(first) },
-      async () => figures(await runVaria()),
-      () => {
-        const t = runTorch(data, { ...config, threads: 1 });
-        return {
-          examples_per_sec: t.examples_per_sec,
-          seconds: t.seconds,
-          cpu_seconds: t.cpu_seconds,
-          examples: t.examples,
-        };
-      },
-      log,
-    );
-    w.torch_rounds = r.rounds;
-  };
-
-  const torchBaselines = (w: WorkloadResult, data: Matrix, config: Record<string, unknown>): void => {
-    for (const [key, threads] of [
-      ['torch_1_thread', 1],
-      ['torch_all_threads', allThreads],
-    ] as const) {
-      if (!want(key)) continue;
-      if (!torchOk) {
-        w.baselines[key] = { skipped: 'skipped' in torchProbe ? torchProbe.skipped : 'not requested' };
-        continue;
-      }
-      log(`  torch, ${threads} thread(s)`);
-      try {
-        const r = runTorch(data, { ...config, threads });
-        w.baselines[key] = {
-          examples_per_sec: r.examples_per_sec ?? r.examples / r.seconds,
-          seconds: r.seconds,
-          cpu_seconds: r.cpu_seconds,
-          examples: r.examples,
-          loss: r.loss,
-          multithreaded: threads > 1,
-          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}`,
-        };
-      } catch (e) {
-        w.baselines[key] = { skipped: (e as Error).message };
-      }
-    }
-  };
+  const torch = torchContenders({ want, torchProbe, torchOk, allThreads, rounds });
 
   // varia and tf.layers on plain wasm (the kernels tfjs ships), in a child process of this run: what the native
   // kernels buy, and the naive version a user gets without them.
   let plainWasm: { backend: string; workloads: WorkloadResult[] } | { skipped: string } | undefined;
-  if (args.plain && selection.candidate === 'wasm-native') {
+  if (args.plain && selection.candidate === 'wasm-native' && args.only.size > 0) {
     const only = [...args.only].join(',');
     log(`plain wasm (child process): ${only}, varia + tf.layers`);
     plainWasm = runChild(
@@ -332,182 +112,17 @@ async function main(): Promise<void> {
       900_000,
     );
   }
-  const plainBaselines = (w: WorkloadResult): void => {
-    if (!plainWasm) return;
-    if ('skipped' in plainWasm) {
-      w.baselines.varia_plain_wasm = { skipped: plainWasm.skipped };
-      return;
-    }
-    const p = plainWasm.workloads.find((x) => x.name === w.name);
-    if (!p) return;
-    const { baselines, ratios, name, backend: b, metric, description, multithreaded: mt, ...figures } = p;
-    void [name, ratios, b, metric, description, mt];
-    w.baselines.varia_plain_wasm = {
-      ...figures,
-      note: 'varia on plain wasm (tfjs-wasm kernels only), child process of this run',
-    };
-    const layers = baselines.tf_layers;
-    if (layers && !layers.skipped) {
-      const { speedup: _s, speedup_cpu: _c, ...rest } = layers;
-      void [_s, _c];
-      w.baselines.tf_layers_plain_wasm = {
-        ...rest,
-        note: `tf.layers on plain wasm, child process of this run${layers.note ? `; ${layers.note}` : ''}`,
-      };
-    }
-  };
 
-  const workloads: WorkloadResult[] = [];
-  let mnistPeak: Record<string, unknown> | undefined;
-
-  for (const likelihood of ['bernoulli', 'poisson'] as const) {
-    const name: WorkloadName = likelihood === 'bernoulli' ? 'mnist-vae-train' : 'mnist-vae-train-poisson';
-    if (!args.only.has(name)) continue;
-    const full = likelihood === 'bernoulli' ? mnist({ split: 'train' }).x : mnistCounts({ split: 'train' }).x;
-    const data = firstRows(full, trainRows);
-    const shape = { ...MNIST_SHAPE, likelihood };
-    log(`${name}: varia (${sizes.epochs} epoch of ${data.rows} after a ${sizes.warmupExamples}-example warm-up)`);
-    const v = await variaTrain(data, likelihood, sizes);
-    if (likelihood === 'bernoulli') {
-      const wasmHeap = wasmHeapBytes();
-      mnistPeak = {
-        note: 'sampled every 8 steps during the timed fit; max_rss_bytes is the process peak at the end of the run (includes parsing the MNIST JSON)',
-        rss_bytes: v.memory.rssBytes,
-        heap_used_bytes: v.memory.heapUsedBytes,
-        tf_num_bytes: v.memory.tfBytes,
-        max_rss_bytes: process.resourceUsage().maxRSS * 1024,
-        ...(wasmHeap !== undefined ? { wasm_heap_bytes: wasmHeap } : {}),
-      };
-    }
-    const w: WorkloadResult = {
-      name,
-      backend,
-      metric: 'examples_per_sec',
-      examples_per_sec: v.examplesPerSec,
-      seconds: v.seconds,
-      cpu_seconds: v.cpuSeconds,
-      examples: v.examples,
-      loss: v.loss,
-      memory: memoryAfterRun(v.tensorsPerEpoch),
-      multithreaded,
-      description: `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}`,
-      baselines: {},
-      ratios: {},
-    };
-    if (want('hand_written')) {
-      log('  hand-written tfjs (transpose-free dense gradient)');
-      w.baselines.hand_written = timingBaseline(await handWrittenTrain(data, shape, 'transpose-free', sizes));
-    }
-    if (want('hand_written_default_grad')) {
-      log(`  hand-written tfjs with default gradients (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
-      w.baselines.hand_written_default_grad = timingBaseline(
-        await handWrittenTrain(data, shape, 'default', sizes, sizes.slowBaselineExamples),
-        'the hand-written loop with tfjs default gradients (transposed matMuls)',
-      );
-    }
-    if (want('tf_layers')) {
-      log(`  tf.layers (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
-      w.baselines.tf_layers = timingBaseline(
-        await naiveTrain(data, shape, sizes),
-        'tf.layers.dense + default gradients + per-step tensor1d/gather',
-      );
-    }
-    const trainConfig = {
-      workload: 'train',
-      likelihood,
-      hidden: MNIST_SHAPE.hidden,
-      latent: MNIST_SHAPE.latentDim,
-      batch_size: MNIST_TRAINING.batchSize,
-      lr: MNIST_TRAINING.learningRate,
-      epochs: sizes.epochs,
-      warmup_examples: sizes.warmupExamples,
-    };
-    torchBaselines(w, data, trainConfig);
-    await torchRounds(w, data, trainConfig, () => variaTrain(data, likelihood, sizes));
-    plainBaselines(w);
-    workloads.push(finish(w));
-  }
-
-  if (args.only.has('mnist-vae-encode')) {
-    const all = mnist({ split: 'all' }).x;
-    const data = firstRows(all, q ? 2000 : all.rows);
-    log(`mnist-vae-encode: ${data.rows} images, best of ${sizes.encodeRepeats}`);
-    const v = await variaEncode(data, sizes.encodeRepeats);
-    const w: WorkloadResult = {
-      name: 'mnist-vae-encode',
-      backend,
-      metric: 'examples_per_sec',
-      examples_per_sec: v.examplesPerSec,
-      seconds: v.seconds,
-      cpu_seconds: v.cpuSeconds,
-      examples: v.examples,
-      multithreaded,
-      description: `VAE.encode (posterior mean) of ${data.rows} MNIST images (train + test) in one call, upload and read-back included; best of ${sizes.encodeRepeats} after a warm-up`,
-      baselines: {},
-      ratios: {},
-    };
-    if (want('hand_written'))
-      w.baselines.hand_written = timingBaseline(await baselineEncode(data, 'hand-written', sizes.encodeRepeats));
-    if (want('tf_layers'))
-      w.baselines.tf_layers = timingBaseline(
-        await baselineEncode(data, 'tf-layers', sizes.encodeRepeats),
-        'encoder.predict with one batch of all rows',
-      );
-    const encodeConfig = {
-      workload: 'encode',
-      likelihood: 'bernoulli',
-      hidden: MNIST_SHAPE.hidden,
-      latent: MNIST_SHAPE.latentDim,
-      encode_repeats: sizes.encodeRepeats,
-    };
-    torchBaselines(w, data, encodeConfig);
-    await torchRounds(w, data, encodeConfig, () => variaEncode(data, sizes.encodeRepeats));
-    plainBaselines(w);
-    workloads.push(finish(w));
-  }
-
-  if (args.only.has('toy2d-seed')) {
-    const data = toyGaussian2d({ seed: 0 }).x;
-    log(
-      `toy2d-seed: the classic example's full run (${data.rows} points, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize})`,
-    );
-    const v = await variaToy(data);
-    const w: WorkloadResult = {
-      name: 'toy2d-seed',
-      backend,
-      metric: 'seconds',
-      seconds: v.seconds,
-      cpu_seconds: v.cpuSeconds,
-      examples_per_sec: v.examplesPerSec,
-      examples: v.examples,
-      loss: v.loss,
-      multithreaded,
-      description: `the classic example: toy2d (${data.rows} points), hidden ${TOY_TRAINING.hidden}, latent ${TOY_TRAINING.latentDim}, Adam ${TOY_TRAINING.learningRate}, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize}, Gaussian likelihood; seconds for model construction + fit`,
-      baselines: {},
-      ratios: {},
-    };
-    if (want('hand_written')) {
-      log('  hand-written tfjs');
-      w.baselines.hand_written = timingBaseline(await baselineToy(data, 'hand-written'));
-    }
-    if (want('tf_layers')) {
-      log('  tf.layers');
-      w.baselines.tf_layers = timingBaseline(await baselineToy(data, 'tf-layers'));
-    }
-    const toyConfig = {
-      workload: 'toy2d',
-      likelihood: 'gaussian',
-      hidden: TOY_TRAINING.hidden,
-      latent: TOY_TRAINING.latentDim,
-      batch_size: TOY_TRAINING.batchSize,
-      lr: TOY_TRAINING.learningRate,
-      epochs: TOY_TRAINING.epochs,
-    };
-    torchBaselines(w, data, toyConfig);
-    await torchRounds(w, data, toyConfig, () => variaToy(data));
-    plainBaselines(w);
-    workloads.push(finish(w));
-  }
+  const { workloads, mnistPeak } = await runTrainingWorkloads({
+    args,
+    backend,
+    multithreaded,
+    sizes,
+    trainRows,
+    want,
+    torch,
+    plainWasm,
+  });
 
   let memory: Record<string, unknown> | undefined;
   if (args.memory) {
@@ -597,6 +212,9 @@ async function main(): Promise<void> {
     sparse = sparseWorkloadInChild(rows, args.backend, 3_600_000);
   }
 
+  // the guide's composed models, each in its own process at its documented size (or the CI size with --quick)
+  const composed = args.composed.size > 0 ? runComposed(args.composed, q, log, q ? 1_800_000 : 14_400_000) : undefined;
+
   const doc = {
     schema: 1,
     date: new Date().toISOString(),
@@ -634,6 +252,7 @@ async function main(): Promise<void> {
     ...(browser !== undefined ? { browser } : {}),
     ...(twoCore !== undefined ? { two_core: twoCore } : {}),
     ...(census.length > 0 ? { kernel_census: census } : {}),
+    ...(composed !== undefined ? { composed } : {}),
     total_seconds: (Date.now() - started) / 1000,
   };
   mkdirSync(dirname(args.out), { recursive: true });
@@ -642,111 +261,26 @@ async function main(): Promise<void> {
   const { renameSync } = await import('node:fs');
   renameSync(tmp, args.out);
 
-  const lines = [
-    `varia bench — ${doc.date.slice(0, 10)}, ${doc.machine.cpu}, ${doc.machine.cores} cores, node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}`,
-    `(each baseline: its figure, then varia's speed-up over it; > 1× means varia is faster)`,
-    '',
-    'wall clock:',
-    formatTable(workloads),
-    '',
-    'process CPU time (robust to other load on a shared machine; single-threaded contenders only):',
-    formatTable(workloads, 'cpu'),
-  ];
-  const roundLines = formatRounds(workloads);
-  if (roundLines.length > 0)
-    lines.push('', `varia ÷ PyTorch 1 thread, ${rounds} interleaved rounds (A B A B …):`, ...roundLines);
-  if (plainWasm && 'skipped' in plainWasm) lines.push('', `plain wasm baselines: ${plainWasm.skipped}`);
-  const threadedRow = (wasmThreaded as { workloads?: WorkloadResult[] } | undefined)?.workloads?.[0];
-  if (threadedRow) lines.push('', 'experimental, multithreaded wasm (see README):', formatTable([threadedRow]));
-  else if (wasmThreaded)
-    lines.push('', `experimental multithreaded wasm: ${(wasmThreaded as { skipped?: string }).skipped}`);
-  const twoCoreRows = (twoCore as { workloads?: WorkloadResult[] } | undefined)?.workloads;
-  if (twoCoreRows?.length) {
-    lines.push('', `both cores (wasm-native, ${cores} threads sharing blocks):`, formatTable(twoCoreRows));
-    lines.push(...formatRounds(twoCoreRows));
-  } else if (twoCore) lines.push('', `both cores: ${(twoCore as { skipped?: string }).skipped}`);
-  if (browser) lines.push('', ...formatBrowser(browser));
-  if (census.length > 0) {
-    lines.push('', 'kernels per training step (kernel census, one epoch after a warm-up):');
-    for (const c of census) {
-      const top = c.kernels
-        .slice(0, 5)
-        .map((k) => `${k.name} ${k.perStep.toFixed(0)}× ${k.msPerStep.toFixed(2)} ms`)
-        .join(', ');
-      lines.push(
-        `  ${c.workload.padEnd(24)} ${c.kernelsPerStep.toFixed(0)} kernels, ${c.msPerStep.toFixed(2)} ms/step, ${(100 * c.shareOutsideBlas).toFixed(0)} % outside BLAS (${(100 * (1 - c.shareInKernels)).toFixed(0)} % outside any kernel); ${top}`,
-      );
-    }
-  }
-  if (memory) {
-    const e1 = memory.epoch_1 as { numTensors: number; numBytes: number };
-    const e10 = memory.epoch_10 as { numTensors: number; numBytes: number } | undefined;
-    lines.push(
-      '',
-      `memory: tf.memory() epoch 1: ${e1.numTensors} tensors / ${mib(e1.numBytes)}; epoch 10: ${e10?.numTensors} tensors / ${e10 ? mib(e10.numBytes) : '—'} (${memory.flat ? 'flat' : 'NOT flat'})`,
-    );
-    if (mnistPeak) {
-      lines.push(
-        `        mnist-vae-train peak: RSS ${mib(mnistPeak.rss_bytes as number)}, JS heap ${mib(mnistPeak.heap_used_bytes as number)}, tf ${mib(mnistPeak.tf_num_bytes as number)}` +
-          (mnistPeak.wasm_heap_bytes ? `, wasm heap ${mib(mnistPeak.wasm_heap_bytes as number)}` : '') +
-          `; process max RSS ${mib(mnistPeak.max_rss_bytes as number)}`,
-      );
-    }
-  }
-  if (sparse) lines.push('', formatSparse(sparse));
-  lines.push(
-    '',
-    `GPU: ${doc.gpu}`,
-    `PyTorch: ${'version' in torchProbe ? `${torchProbe.version} via ${doc.torch && (doc.torch as { python?: string }).python}` : `skipped (${torchProbe.skipped})`}`,
-  );
-  lines.push(`total ${doc.total_seconds.toFixed(0)} s; results written to ${args.out}`);
+  const lines = formatReport({
+    doc,
+    out: args.out,
+    backend,
+    q,
+    rounds,
+    cores,
+    torchProbe,
+    workloads,
+    plainWasm,
+    wasmThreaded,
+    twoCore,
+    browser,
+    census,
+    memory,
+    mnistPeak,
+    sparse,
+    composed,
+  });
   process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-/** The figures alone (no baselines or notes), for a round's record. */
-function pickFigures({ examples_per_sec, seconds, cpu_seconds, examples }: Figures): Figures {
-  return { examples_per_sec, seconds, cpu_seconds, examples };
-}
-
-/** The smaller of the defined values: varia's speed-up over PyTorch's best thread count. */
-function minDefined(...values: (number | undefined)[]): number | undefined {
-  const xs = values.filter((v): v is number => v !== undefined);
-  return xs.length > 0 ? Math.min(...xs) : undefined;
-}
-
-/** Size of the wasm backend's linear memory (its high-water mark: wasm memory never shrinks), when on wasm. */
-function wasmHeapBytes(): number | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const module = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
-  return module?.HEAPU8?.buffer.byteLength;
-}
-
-/** This script in a child process with `flags`; its workloads, or why it failed. */
-function runChild(
-  flags: string[],
-  quick: boolean,
-  timeout: number,
-): { backend: string; workloads: WorkloadResult[] } | { skipped: string } {
-  const dir = mkdtempSync(join(os.tmpdir(), 'varia-bench-child-'));
-  const out = join(dir, 'child.json');
-  try {
-    const r = spawnSync(
-      process.execPath,
-      ['--expose-gc', fileURLToPath(import.meta.url), ...flags, '--out', out, ...(quick ? ['--quick'] : [])],
-      {
-        encoding: 'utf8',
-        timeout,
-      },
-    );
-    if (r.status !== 0)
-      return {
-        skipped: `the child run failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`,
-      };
-    const doc = JSON.parse(readFileSync(out, 'utf8')) as { workloads: WorkloadResult[]; backend: string };
-    return { backend: doc.backend, workloads: doc.workloads };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 main().then(

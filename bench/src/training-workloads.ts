@@ -1,0 +1,200 @@
+import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
+import type { Args, WorkloadName } from './args.js';
+import { type ChildRun, plainBaselines as plainBaselinesOf } from './child.js';
+import { firstRows } from './first-rows.js';
+import { log } from './log.js';
+import { memoryAfterRun } from './memory-probe.js';
+import type { WorkloadResult } from './report.js';
+import { finish, timingBaseline, wasmHeapBytes } from './results.js';
+import type { torchContenders } from './torch-baselines.js';
+import {
+  MNIST_SHAPE,
+  MNIST_TRAINING,
+  type RunSizes,
+  TOY_TRAINING,
+  baselineEncode,
+  baselineToy,
+  handWrittenTrain,
+  naiveTrain,
+  variaEncode,
+  variaToy,
+  variaTrain,
+} from './workloads.js';
+
+/** What the timed workloads need from the run. */
+export interface TrainingContext {
+  args: Args;
+  backend: string;
+  multithreaded: boolean;
+  sizes: RunSizes;
+  trainRows: number;
+  want: (key: string) => boolean;
+  torch: ReturnType<typeof torchContenders>;
+  plainWasm: ChildRun | undefined;
+}
+
+/**
+ * The timed workloads of `--only` (mnist-vae-train, -poisson, mnist-vae-encode, toy2d-seed): varia, then each
+ * baseline, then the PyTorch rounds; and mnist-vae-train's memory peak.
+ */
+export async function runTrainingWorkloads(
+  ctx: TrainingContext,
+): Promise<{ workloads: WorkloadResult[]; mnistPeak: Record<string, unknown> | undefined }> {
+  const { args, backend, multithreaded, sizes, trainRows, want, plainWasm } = ctx;
+  const q = args.quick;
+  const { torchBaselines, torchRounds } = ctx.torch;
+  const plainBaselines = (w: WorkloadResult): void => plainBaselinesOf(plainWasm, w);
+  const workloads: WorkloadResult[] = [];
+  let mnistPeak: Record<string, unknown> | undefined;
+
+  for (const likelihood of ['bernoulli', 'poisson'] as const) {
+    const name: WorkloadName = likelihood === 'bernoulli' ? 'mnist-vae-train' : 'mnist-vae-train-poisson';
+    if (!args.only.has(name)) continue;
+    const full = likelihood === 'bernoulli' ? mnist({ split: 'train' }).x : mnistCounts({ split: 'train' }).x;
+    const data = firstRows(full, trainRows);
+    const shape = { ...MNIST_SHAPE, likelihood };
+    log(`${name}: varia (${sizes.epochs} epoch of ${data.rows} after a ${sizes.warmupExamples}-example warm-up)`);
+    const v = await variaTrain(data, likelihood, sizes);
+    if (likelihood === 'bernoulli') {
+      const wasmHeap = wasmHeapBytes();
+      mnistPeak = {
+        note: 'sampled every 8 steps during the timed fit; max_rss_bytes is the process peak at the end of the run (includes parsing the MNIST JSON)',
+        rss_bytes: v.memory.rssBytes,
+        heap_used_bytes: v.memory.heapUsedBytes,
+        tf_num_bytes: v.memory.tfBytes,
+        max_rss_bytes: process.resourceUsage().maxRSS * 1024,
+        ...(wasmHeap !== undefined ? { wasm_heap_bytes: wasmHeap } : {}),
+      };
+    }
+    const w: WorkloadResult = {
+      name,
+      backend,
+      metric: 'examples_per_sec',
+      examples_per_sec: v.examplesPerSec,
+      seconds: v.seconds,
+      cpu_seconds: v.cpuSeconds,
+      examples: v.examples,
+      loss: v.loss,
+      memory: memoryAfterRun(v.tensorsPerEpoch),
+      multithreaded,
+      description: `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}`,
+      baselines: {},
+      ratios: {},
+    };
+    if (want('hand_written')) {
+      log('  hand-written tfjs (transpose-free dense gradient)');
+      w.baselines.hand_written = timingBaseline(await handWrittenTrain(data, shape, 'transpose-free', sizes));
+    }
+    if (want('hand_written_default_grad')) {
+      log(`  hand-written tfjs with default gradients (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
+      w.baselines.hand_written_default_grad = timingBaseline(
+        await handWrittenTrain(data, shape, 'default', sizes, sizes.slowBaselineExamples),
+        'the hand-written loop with tfjs default gradients (transposed matMuls)',
+      );
+    }
+    if (want('tf_layers')) {
+      log(`  tf.layers (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
+      w.baselines.tf_layers = timingBaseline(
+        await naiveTrain(data, shape, sizes),
+        'tf.layers.dense + default gradients + per-step tensor1d/gather',
+      );
+    }
+    const trainConfig = {
+      workload: 'train',
+      likelihood,
+      hidden: MNIST_SHAPE.hidden,
+      latent: MNIST_SHAPE.latentDim,
+      batch_size: MNIST_TRAINING.batchSize,
+      lr: MNIST_TRAINING.learningRate,
+      epochs: sizes.epochs,
+      warmup_examples: sizes.warmupExamples,
+    };
+    torchBaselines(w, data, trainConfig);
+    await torchRounds(w, data, trainConfig, () => variaTrain(data, likelihood, sizes));
+    plainBaselines(w);
+    workloads.push(finish(w));
+  }
+
+  if (args.only.has('mnist-vae-encode')) {
+    const all = mnist({ split: 'all' }).x;
+    const data = firstRows(all, q ? 2000 : all.rows);
+    log(`mnist-vae-encode: ${data.rows} images, best of ${sizes.encodeRepeats}`);
+    const v = await variaEncode(data, sizes.encodeRepeats);
+    const w: WorkloadResult = {
+      name: 'mnist-vae-encode',
+      backend,
+      metric: 'examples_per_sec',
+      examples_per_sec: v.examplesPerSec,
+      seconds: v.seconds,
+      cpu_seconds: v.cpuSeconds,
+      examples: v.examples,
+      multithreaded,
+      description: `VAE.encode (posterior mean) of ${data.rows} MNIST images (train + test) in one call, upload and read-back included; best of ${sizes.encodeRepeats} after a warm-up`,
+      baselines: {},
+      ratios: {},
+    };
+    if (want('hand_written'))
+      w.baselines.hand_written = timingBaseline(await baselineEncode(data, 'hand-written', sizes.encodeRepeats));
+    if (want('tf_layers'))
+      w.baselines.tf_layers = timingBaseline(
+        await baselineEncode(data, 'tf-layers', sizes.encodeRepeats),
+        'encoder.predict with one batch of all rows',
+      );
+    const encodeConfig = {
+      workload: 'encode',
+      likelihood: 'bernoulli',
+      hidden: MNIST_SHAPE.hidden,
+      latent: MNIST_SHAPE.latentDim,
+      encode_repeats: sizes.encodeRepeats,
+    };
+    torchBaselines(w, data, encodeConfig);
+    await torchRounds(w, data, encodeConfig, () => variaEncode(data, sizes.encodeRepeats));
+    plainBaselines(w);
+    workloads.push(finish(w));
+  }
+
+  if (args.only.has('toy2d-seed')) {
+    const data = toyGaussian2d({ seed: 0 }).x;
+    log(
+      `toy2d-seed: the classic example's full run (${data.rows} points, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize})`,
+    );
+    const v = await variaToy(data);
+    const w: WorkloadResult = {
+      name: 'toy2d-seed',
+      backend,
+      metric: 'seconds',
+      seconds: v.seconds,
+      cpu_seconds: v.cpuSeconds,
+      examples_per_sec: v.examplesPerSec,
+      examples: v.examples,
+      loss: v.loss,
+      multithreaded,
+      description: `the classic example: toy2d (${data.rows} points), hidden ${TOY_TRAINING.hidden}, latent ${TOY_TRAINING.latentDim}, Adam ${TOY_TRAINING.learningRate}, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize}, Gaussian likelihood; seconds for model construction + fit`,
+      baselines: {},
+      ratios: {},
+    };
+    if (want('hand_written')) {
+      log('  hand-written tfjs');
+      w.baselines.hand_written = timingBaseline(await baselineToy(data, 'hand-written'));
+    }
+    if (want('tf_layers')) {
+      log('  tf.layers');
+      w.baselines.tf_layers = timingBaseline(await baselineToy(data, 'tf-layers'));
+    }
+    const toyConfig = {
+      workload: 'toy2d',
+      likelihood: 'gaussian',
+      hidden: TOY_TRAINING.hidden,
+      latent: TOY_TRAINING.latentDim,
+      batch_size: TOY_TRAINING.batchSize,
+      lr: TOY_TRAINING.learningRate,
+      epochs: TOY_TRAINING.epochs,
+    };
+    torchBaselines(w, data, toyConfig);
+    await torchRounds(w, data, toyConfig, () => variaToy(data));
+    plainBaselines(w);
+    workloads.push(finish(w));
+  }
+
+  return { workloads, mnistPeak };
+}
