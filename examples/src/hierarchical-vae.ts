@@ -5,6 +5,7 @@
 //   −ELBO = −E_q[log p(x|z₁)] + E_q[log q(z₁|x) − log p(z₁|z₂)] + E_q[log q(z₂|z₁) − log p(z₂)]
 // on MNIST digits (a small subset here; set VARIA_EXAMPLE_ROWS / VARIA_EXAMPLE_EPOCHS for more).
 // Run: pnpm --filter @varia/examples build && node examples/dist/hierarchical-vae.js
+// Bench size (`pnpm bench --only hierarchical-vae`): VARIA_EXAMPLE_ROWS=8000 VARIA_EXAMPLE_EPOCHS=20
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
