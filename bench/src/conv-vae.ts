@@ -10,23 +10,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mnist } from '@varia/datasets';
-import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 import { VAE, type VAEConfig } from '@varia/vae';
 import { firstRows } from './first-rows.js';
+import { flag, useBackendFlag } from './script-flags.js';
 import { MNIST_CONV_NETWORKS, MNIST_SHAPE, MNIST_TRAINING, mnistConvNetworks } from './workloads.js';
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
 
 const epochs = Number(flag('epochs', '10'));
 const iwaeK = Number(flag('iwae', '100'));
 const seed = Number(flag('seed', '0'));
 const only = new Set(flag('only', 'conv,mlp').split(','));
-const selection = await selectBackend(flag('backend', 'auto') as BackendRequest);
-await tf.ready();
-console.error(`backend ${tf.getBackend()} (${selection.candidate}); ${epochs} epochs, seed ${seed}`);
+await useBackendFlag('auto', `${epochs} epochs, seed ${seed}`);
 
 const fullTrain = mnist({ split: 'train' }).x;
 const trainRows = Math.min(fullTrain.rows, Number(flag('train-rows', String(fullTrain.rows))));

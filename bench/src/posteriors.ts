@@ -9,16 +9,10 @@
  *      [--train-rows 8000] [--test-rows 2000]
  * Writes a JSON line per model to stdout.
  */
-import * as tf from '@tensorflow/tfjs';
 import { mnist } from '@varia/datasets';
-import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 import { firstRows } from './first-rows.js';
+import { flag, useBackendFlag } from './script-flags.js';
 import { posteriorComparison } from './workloads.js';
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
 
 const epochs = Number(flag('epochs', '10'));
 const iwaeK = Number(flag('iwae', '100'));
@@ -28,9 +22,7 @@ const kind = flag('flow', 'iaf') as 'iaf' | 'realnvp';
 const only = new Set(flag('only', 'gaussian,flow').split(','));
 const seed = Number(flag('seed', '0'));
 
-const selection = await selectBackend(flag('backend', 'wasm') as BackendRequest);
-await tf.ready();
-console.error(`backend ${tf.getBackend()} (${selection.candidate}); ${epochs} epochs, seed ${seed}`);
+await useBackendFlag('wasm', `${epochs} epochs, seed ${seed}`);
 
 const fullTrain = mnist({ split: 'train' }).x;
 const fullTest = mnist({ split: 'test' }).x;

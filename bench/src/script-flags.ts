@@ -1,0 +1,15 @@
+import * as tf from '@tensorflow/tfjs';
+import { type BackendRequest, selectBackend } from '@varia/playground/backend';
+
+/** The value after `--name` on the command line, or `fallback`. */
+export function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+/** Selects the backend named by `--backend` (default `fallback`), waits for it, and logs it with `detail` to stderr. */
+export async function useBackendFlag(fallback: BackendRequest, detail: string): Promise<void> {
+  const selection = await selectBackend(flag('backend', fallback) as BackendRequest);
+  await tf.ready();
+  console.error(`backend ${tf.getBackend()} (${selection.candidate}); ${detail}`);
+}
