@@ -1,15 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { Matrix } from '@varia/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchAssembler } from './batch-assembler.js';
+import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 /** A 7×3 matrix whose row i is [10i, 10i + 1, 10i + 2]: every value names its row and column. */
 function labelled(rows = 7, cols = 3): Matrix {

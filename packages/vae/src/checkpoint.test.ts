@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, SerializationError } from '@varia/core';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { FitOptions } from './fit.js';
 import {
   expectSameWeights,
@@ -11,18 +11,13 @@ import {
   tempDir,
   toySubset,
   weightValues,
+  checkTensorLeaksPerTest,
 } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
 afterAll(removeTempDirs);
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 const config = { inputDim: 2, latentDim: 2, hiddenUnits: 8, seed: 3 };
 const data = toySubset(120);

@@ -1,17 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { NormalHead } from '@varia/layers';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CustomLikelihood, resolveConfig, type VAEConfig } from './config.js';
 import { VAE } from './vae.js';
+import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 describe('resolveConfig', () => {
   it('fills in the documented defaults', () => {

@@ -1,15 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DataError, ShapeError } from '@varia/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toMatrix, validateDomain } from './data.js';
+import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 function errorOf(f: () => unknown): unknown {
   try {

@@ -3,19 +3,20 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { DivergenceError } from '@varia/core';
 import { toyGaussian2d } from '@varia/datasets';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectSameWeights, removeTempDirs, tempDir, toySubset, weightValues } from './test-utils/helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  expectSameWeights,
+  removeTempDirs,
+  tempDir,
+  toySubset,
+  weightValues,
+  checkTensorLeaksPerTest,
+} from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
 afterAll(removeTempDirs);
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 /** Sets every entry of a variable to `value` (NaN, or a huge value that overflows the loss). */
 function fill(v: tf.Variable, value: number): void {

@@ -2,19 +2,13 @@
 // column), thrown before any state changes, with no tensor left behind (issue 13, item 6).
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DataError, ShapeError, type VariaError } from '@varia/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONFIG_LIMITS } from './config.js';
 import type { FitOptions } from './fit.js';
-import { counts, expectSameWeights, toySubset, weightValues } from './test-utils/helpers.js';
+import { counts, expectSameWeights, toySubset, weightValues, checkTensorLeaksPerTest } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 /** The error `f` throws or rejects with (undefined when it succeeds). */
 async function errorOf(f: () => unknown): Promise<unknown> {

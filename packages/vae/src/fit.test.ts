@@ -1,17 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DataError, DivergenceError, ShapeError } from '@varia/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EpochLog } from './fit.js';
-import { counts, expectSameWeights, maxWeightDiff, toySubset, weightValues } from './test-utils/helpers.js';
+import {
+  counts,
+  expectSameWeights,
+  maxWeightDiff,
+  toySubset,
+  weightValues,
+  checkTensorLeaksPerTest,
+} from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 /** Adds `delta` to every entry of a variable in place (NaN poisons it). */
 function shiftVariable(v: tf.Variable, delta: number): void {

@@ -3,19 +3,13 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { counts, removeTempDirs, tempDir, values } from './test-utils/helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { counts, removeTempDirs, tempDir, values, checkTensorLeaksPerTest } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
 afterAll(removeTempDirs);
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 /** Row sums of a [n, d] tensor (made inside, and freed, when given as a function). */
 function rowSums(t: tf.Tensor | (() => tf.Tensor)): number[] {

@@ -3,19 +3,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, VariaError } from '@varia/core';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir, toySubset } from './test-utils/helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir, toySubset, checkTensorLeaksPerTest } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 
 afterAll(removeTempDirs);
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 const likelihoods = ['gaussian', 'bernoulli', 'continuous-bernoulli', 'poisson', 'negative-binomial', 'zinb'] as const;
 

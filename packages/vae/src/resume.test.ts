@@ -5,20 +5,21 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, SerializationError } from '@varia/core';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { FitOptions } from './fit.js';
-import { expectSameWeights, removeTempDirs, tempDir, toySubset, weightValues } from './test-utils/helpers.js';
+import {
+  expectSameWeights,
+  removeTempDirs,
+  tempDir,
+  toySubset,
+  weightValues,
+  checkTensorLeaksPerTest,
+} from './test-utils/helpers.js';
 import { VAE, type VAEConfig } from './index.js';
 
 afterAll(removeTempDirs);
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 const config: VAEConfig = { inputDim: 2, latentDim: 2, hiddenUnits: 8, seed: 3 };
 const data = toySubset(120);

@@ -1,14 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StepStats } from './step-stats.js';
+import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 describe('StepStats', () => {
   it('reads every scalar pushed, in order, across chunk boundaries', async () => {

@@ -1,8 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DataError, type Matrix, ShapeError, takeRows } from '@varia/core';
 import { syntheticCounts } from '@varia/datasets';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectSameWeights, weightValues } from '../test-utils/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { expectSameWeights, weightValues, checkTensorLeaksPerTest } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
 import { RandomAccessSource } from './random-access-source.js';
 import type { RowBatchSource } from './row-batch-source.js';
@@ -10,13 +9,7 @@ import { SparseBatchSource } from './sparse-batch-source.js';
 import { StreamSource } from './stream-source.js';
 import { csrOf } from '../test-utils/csr.js';
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 const x = syntheticCounts({ n: 90, dim: 6, latentDim: 2, seed: 5, meanCount: 2 }).x;
 const model = () => new VAE({ inputDim: 6, latentDim: 2, hiddenUnits: 8, likelihood: 'poisson', seed: 3 });

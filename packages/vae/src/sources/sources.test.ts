@@ -9,7 +9,7 @@ import {
   VariaError,
 } from '@varia/core';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DataRules } from '../data.js';
 import { type EpochArgs, MatrixBatchSource } from '../trainer/batch-source.js';
 import type { Batch } from '../trainer/trainable-model.js';
@@ -18,14 +18,9 @@ import type { RowBatchSource } from './row-batch-source.js';
 import { SparseBatchSource } from './sparse-batch-source.js';
 import { StreamSource } from './stream-source.js';
 import { csrOf } from '../test-utils/csr.js';
+import { checkTensorLeaksPerTest } from '../test-utils/helpers.js';
 
-let baseline = 0;
-beforeEach(() => {
-  baseline = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(baseline);
-});
+checkTensorLeaksPerTest();
 
 const COUNTS: DataRules = { domain: 'counts', likelihood: 'poisson' };
 
