@@ -147,11 +147,17 @@ export class LayersModelNetwork implements Network {
   readonly inputShape: readonly number[];
   /** Width of the flattened output. */
   readonly outputDim: number;
+  /**
+   * Per-example size of the model's second input, the covariate feature block c [n, F] (0 for a one-input model).
+   * A two-input model `tf.model({ inputs: [x, c], … })` reads c from `apply`'s `covariates` option.
+   */
+  readonly covariateWidth: number;
   private readonly weights: { trainable: boolean; name: string; variable: tf.Variable }[];
 
   /**
-   * @throws ArgumentError when `model` is not a LayersModel, has several inputs or outputs, or shapes that are not
-   *   fully defined after the batch axis; DisposedError when the model was disposed.
+   * @throws ArgumentError when `model` is not a LayersModel, has more than two inputs or several outputs, a second
+   *   input that is not flat ([null, F]), or shapes that are not fully defined after the batch axis; DisposedError
+   *   when the model was disposed.
    */
   constructor(model: LayersModel) {
     if (!isLayersModel(model)) {
@@ -160,13 +166,21 @@ export class LayersModelNetwork implements Network {
         'LayersModelNetwork: "model" must be a tf.LayersModel (tf.sequential or tf.model)',
       );
     }
-    if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    if (model.inputs.length < 1 || model.inputs.length > 2 || model.outputs.length !== 1) {
       throw new ArgumentError(
         'model',
-        `LayersModelNetwork: the model must have one input and one output, got ${model.inputs.length} and ${model.outputs.length}`,
+        `LayersModelNetwork: the model must have one input (x) or two (x and the covariates c), and one output, got ${model.inputs.length} and ${model.outputs.length}`,
       );
     }
     this.inputShape = definedShape(model.inputs[0]!.shape, 'input');
+    const second = model.inputs[1] && definedShape(model.inputs[1].shape, 'second (covariate) input');
+    if (second && second.length !== 1) {
+      throw new ArgumentError(
+        'model',
+        `LayersModelNetwork: the model's second input holds the covariate features and must be flat, [null, F], got [null, ${second.join(', ')}]`,
+      );
+    }
+    this.covariateWidth = second?.[0] ?? 0;
     this.outputDim = definedShape(model.outputs[0]!.shape, 'output').reduce((a, b) => a * b, 1);
     this.model = model;
     this.weights = [];
@@ -180,8 +194,10 @@ export class LayersModelNetwork implements Network {
   }
 
   /**
-   * h = model(x) flattened, for x [n, ...] with inputDim values per example (flat rows or already shaped).
-   * @throws ShapeError when x does not hold inputDim values per example.
+   * h = model(x) — or model([x, c]) for a two-input model, c = `options.covariates` — flattened, for x [n, ...] with
+   * inputDim values per example (flat rows or already shaped).
+   * @throws ShapeError when x does not hold inputDim values per example, or c is not [n, covariateWidth];
+   *   ArgumentError when a two-input model gets no covariates or a one-input model gets some.
    */
   apply(x: tf.Tensor, options: NetworkApplyOptions = {}): tf.Tensor2D {
     const n = x.shape[0] ?? 0;
@@ -191,9 +207,25 @@ export class LayersModelNetwork implements Network {
         `LayersModelNetwork: input must be [n, ${this.inputShape.join(', ')}] or [n, ${this.inputDim}], got [${x.shape.join(', ')}]`,
       );
     }
+    const c = options.covariates;
+    if ((c === undefined) !== (this.covariateWidth === 0)) {
+      throw new ArgumentError(
+        'covariates',
+        this.covariateWidth > 0
+          ? `LayersModelNetwork: the model's second input reads covariates [n, ${this.covariateWidth}]: pass them`
+          : 'LayersModelNetwork: the model has one input: it reads no covariates (give it a second input [null, F])',
+      );
+    }
+    if (c && (c.rank !== 2 || c.shape[0] !== n || c.shape[1] !== this.covariateWidth)) {
+      throw new ShapeError(
+        'covariates',
+        `LayersModelNetwork: covariates must be [${n}, ${this.covariateWidth}], got [${c.shape.join(', ')}]`,
+      );
+    }
     return tf.tidy(() => {
       const shaped = tf.reshape(x, [n, ...this.inputShape]);
-      const [y] = runGraph(this.model as unknown as Container, [shaped], options.training ?? false);
+      const inputs = c ? [shaped, c] : [shaped];
+      const [y] = runGraph(this.model as unknown as Container, inputs, options.training ?? false);
       return tf.reshape(y!, [n, this.outputDim]);
     });
   }

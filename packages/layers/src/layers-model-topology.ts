@@ -26,6 +26,8 @@ export interface TopologySummary {
   outputShape: number[];
   /** Number of layers, nested ones included. */
   layers: number;
+  /** Per-example shape [F] of a second input (a conditional model's covariate features); absent for one input. */
+  covariateShape?: number[];
 }
 
 type Dict = Record<string, unknown>;
@@ -312,19 +314,31 @@ export function checkLayersTopology(topology: unknown, limits: TopologyLimits, w
       const offset = p.layer.class_name === 'Sequential' || p.layer.class_name === 'Model' ? 1 : 0;
       outputs.get(p.layer.name)![p.node + offset] = out;
     }
-    const ends = (key: string) => {
+    const ends = (key: string, most = 1) => {
       const list = c[key];
-      if (!Array.isArray(list) || list.length !== 1) fail(`"${key}" must name exactly one layer`);
-      return ref((list as unknown[])[0]);
+      if (!Array.isArray(list) || list.length < 1 || list.length > most)
+        fail(`"${key}" must name ${most === 1 ? 'exactly one layer' : `one to ${most} layers`}`);
+      return (list as unknown[]).map(ref);
     };
-    inputShape = ends('input_layers');
+    // the top model may take a second input: the covariate features [null, F] of a conditional model
+    const [first, second] = ends('input_layers', depth === 1 ? 2 : 1);
+    inputShape = first!;
+    if (second && second.length !== 1) fail('the second input (covariate features) must be flat, [null, F]');
     if (given && (given.length !== inputShape.length || given.some((d, i) => d !== inputShape![i])))
       fail('a nested model gets an input of another shape than it declares');
-    return { inputShape, outputShape: ends('output_layers') };
+    return { inputShape, outputShape: ends('output_layers')[0]!, covariateShape: second };
   };
 
   if (!isDict(topology)) fail('the topology must be an object');
   const top = isDict((topology as Dict).model_config) ? ((topology as Dict).model_config as Dict) : (topology as Dict);
-  const { inputShape, outputShape } = graph(top, undefined, 1);
-  return { parameters: counter.parameters, inputShape, outputShape, layers: counter.layers };
+  const { inputShape, outputShape, covariateShape } = graph(top, undefined, 1) as ReturnType<typeof graph> & {
+    covariateShape?: number[];
+  };
+  return {
+    parameters: counter.parameters,
+    inputShape,
+    outputShape,
+    layers: counter.layers,
+    ...(covariateShape ? { covariateShape } : {}),
+  };
 }

@@ -10,6 +10,12 @@ export interface NetworkApplyOptions extends ApplyOptions {
    * statistics. The Trainer switches it through the model's `setTraining`.
    */
   training?: boolean;
+  /**
+   * The covariate feature block c [n, F] of a conditional model (one-hot levels, embeddings and continuous values, in
+   * declaration order), given to a network that reads covariates; absent otherwise. A network reads it as a second
+   * input, e.g. h = f([x, c]).
+   */
+  covariates?: tf.Tensor;
 }
 
 /**
