@@ -3,8 +3,9 @@
 // normalized, so ELBO = −KL(q ‖ p) ≤ 0 and the best any diagonal Gaussian can do has a closed form.
 // Run: pnpm --filter @varia/examples build && node examples/dist/flow-posterior.js
 // Bench size: VARIA_EXAMPLE_STEPS=3000 VARIA_EXAMPLE_FLOW_STEPS=4 VARIA_EXAMPLE_BATCH=128 node examples/dist/flow-posterior.js
-// Measured there (tfjs cpu backend, 2026-12-01): ELBO diagonal −0.571 (closed-form best −0.561), full covariance −0.574,
-// 4 IAF steps −0.011, 4 RealNVP steps −0.017 — the flows remove ~98% of the Gaussian's KL (0.55 nats).
+// Measured there (tfjs cpu backend, 2026-12-01, affine IAF update with identity init, load ~12): ELBO diagonal −0.571
+// (closed-form best −0.561), full covariance −0.574, 4 IAF steps −0.0105, 4 RealNVP steps −0.017 — the flows remove
+// ~98% of the diagonal Gaussian's KL (0.571 nats). Wall 285 s (diagonal 10 s, full 44 s, IAF 97 s, RealNVP 132 s).
 import * as tf from '@tensorflow/tfjs'; // the union package: a backend and the gradient registrations
 import {
   type DistributionHead,
