@@ -12,6 +12,7 @@ import {
   scopedName,
 } from '@varia/layers';
 import { type CovariateInjection, covariateFeatureWidth, type ResolvedCovariate } from './covariates.js';
+import { SuppliedNetwork } from './networks.js';
 
 let nextTableId = 0;
 
@@ -197,8 +198,8 @@ export function hiddenNetwork(options: ConditionedMLPOptions): MLP | Conditioned
 }
 
 /**
- * h = f(x) or f(x, c): applies a network built by {@link hiddenNetwork}, giving the covariate features to a
- * {@link ConditionedMLP}. `constantInput` reaches the first layer only when c needs no gradient (no embedding).
+ * h = f(x) or f(x, c): applies a network built by {@link hiddenNetwork} or a user's network, giving the covariate
+ * features to a {@link ConditionedMLP} or to the user's network that reads them. `constantInput` reaches the first layer only when c needs no gradient (no embedding).
  */
 export function applyHidden(
   network: Network | ConditionedMLP,
@@ -206,6 +207,11 @@ export function applyHidden(
   features: { block: tf.Tensor2D; trainable: boolean } | undefined,
   options: ApplyOptions = {},
 ): tf.Tensor2D {
+  if (network instanceof SuppliedNetwork) {
+    // a user's network: c as `covariates` (it drops them when it reads none); constantInput only for constant c
+    const constant = features?.trainable ? {} : options;
+    return network.apply(x, features ? { ...constant, covariates: features.block } : constant);
+  }
   if (!(network instanceof ConditionedMLP)) return network.apply(x, options);
   if (!features) throw new Error('unreachable: a conditioned network was applied without covariate features');
   return network.apply(x, features.block, features.trainable ? {} : options);

@@ -301,8 +301,9 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   }
   if (isObject(config.prior) && 'mixture' in config.prior)
     kernels += width('prior.mixture', config.prior.mixture) * latentDim;
-  // a conditional model's embedding tables and the covariate rows of its decoder's first layer
-  kernels += savedCovariateWeights(config.covariates, decoder[1] ?? 0);
+  // a conditional model's embedding tables and the covariate rows of its decoder's first layer (a user's decoder
+  // reads the covariates through its own input, counted with its topology)
+  kernels += savedCovariateWeights(config.covariates, decoderOut === undefined ? (decoder[1] ?? 0) : 0);
   if (kernels > parameters) {
     throw new SerializationError(
       `${what}: the config describes layers with ${kernels} weights, but the weight file holds only ${parameters} parameters`,

@@ -188,22 +188,33 @@ export class SuppliedNetwork implements Network {
   readonly inputShape: readonly number[];
   readonly outputDim: number;
 
+  /** Width F of the covariate features it reads (`options.covariates`), 0 when it reads none. */
+  readonly covariateWidth: number;
+
   constructor(
     inner: Network,
     inputShape: readonly number[],
     private readonly mode: NetworkMode,
     private readonly role: NetworkRole,
+    covariateWidth = 0,
   ) {
     this.inner = inner;
     this.inputShape = inputShape;
     this.outputDim = inner.outputDim;
+    this.covariateWidth = covariateWidth;
   }
 
+  /** h = f(x), or f(x, c) with c = `options.covariates` [n, F] when it reads covariates (dropped otherwise). */
   apply(x: tf.Tensor, options: NetworkApplyOptions = {}): tf.Tensor2D {
     return tf.tidy(() => {
       const n = x.shape[0]!;
       const shaped = this.inputShape.length === 1 ? x : tf.reshape(x, [n, ...this.inputShape]);
-      const h = this.inner.apply(shaped, { ...options, training: this.mode.training });
+      const { covariates, ...rest } = options;
+      if (this.covariateWidth > 0 && covariates === undefined) {
+        throw new Error(`unreachable: the ${this.role} reads covariates but none were given`);
+      }
+      const given = this.covariateWidth > 0 ? { covariates } : {};
+      const h = this.inner.apply(shaped, { ...rest, ...given, training: this.mode.training });
       if (h.rank !== 2 || h.shape[0] !== n || h.shape[1] !== this.outputDim) {
         throw new ShapeError(
           this.role,
@@ -230,14 +241,17 @@ export class SuppliedNetwork implements Network {
 /**
  * The user network given as `option` for `role`, ready for a VAE: a `tf.LayersModel` is adapted (its input must hold
  * `width` values per example: `inputDim` for the encoder, `latentDim` for the decoder); the built-in MLP (widths or
- * nothing) gives undefined.
- * @throws ArgumentError for a value that is none of the accepted forms, or a model whose input does not fit.
+ * nothing) gives undefined. A network that reads covariates (`covariateWidth` F > 0) gets their feature block
+ * c [n, F] as `apply(x, { covariates })`: a `tf.LayersModel` must then have a second input [null, F], which gets c
+ * (`covariateWidth` undefined: not checked, as when a config is resolved before its covariates).
+ * @throws ArgumentError for a value that is none of the accepted forms, or a model whose inputs do not fit.
  */
 export function suppliedNetwork(
   role: NetworkRole,
   option: unknown,
   inputShape: readonly number[],
   mode: NetworkMode,
+  covariateWidth?: number,
 ): SuppliedNetwork | undefined {
   if (option === undefined || Array.isArray(option)) return undefined;
   const inner = isLayersModel(option) ? new LayersModelNetwork(option) : option;
@@ -256,7 +270,17 @@ export function suppliedNetwork(
       `VAE: the ${role} model reads [${inner.inputShape.join(', ')}] per example, but the ${role} input is [${inputShape.join(', ')}]`,
     );
   }
-  return new SuppliedNetwork(inner, inputShape, mode, role);
+  if (covariateWidth !== undefined && inner instanceof LayersModelNetwork && inner.covariateWidth !== covariateWidth) {
+    throw new ArgumentError(
+      role,
+      covariateWidth === 0
+        ? `VAE: the ${role} model has a second input (covariates [null, ${inner.covariateWidth}]) but reads none here: declare "covariates"${role === 'encoder' ? ' with "encodeCovariates: true"' : ''}, or give it one input`
+        : inner.covariateWidth === 0
+          ? `VAE: the ${role} reads the covariate features c [n, ${covariateWidth}]: give the tf.LayersModel a second input, tf.model({ inputs: [x, tf.input({ shape: [${covariateWidth}] })], … }), and use it (e.g. tf.layers.concatenate)`
+          : `VAE: the ${role} model's second input reads ${inner.covariateWidth} covariate features, but the covariates make ${covariateWidth}`,
+    );
+  }
+  return new SuppliedNetwork(inner, inputShape, mode, role, covariateWidth ?? 0);
 }
 
 /**

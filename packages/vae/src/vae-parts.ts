@@ -1,9 +1,10 @@
 // The parts of a VAE (encoder, latent module, decoder, likelihood head, covariate features): how they are built from
 // the resolved configuration, and their variables by stable name.
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, mulberry32, nextSeed } from '@varia/core';
+import { mulberry32, nextSeed } from '@varia/core';
 import { collectVariables, type DistributionHead, type MLP, type Module, scopedName } from '@varia/layers';
 import type { ResolvedVAEConfig, VAEConfig } from './config.js';
+import { covariateFeatureWidth } from './covariates.js';
 import { type ConditionedMLP, CovariateFeatures, hiddenNetwork } from './covariates-network.js';
 import { LatentModule } from './latent.js';
 import type { LikelihoodSpec } from './likelihood-registry.js';
@@ -27,7 +28,7 @@ export interface VaeParts extends VaeNetworks {
 /**
  * Builds the parts of a VAE from `config` (as given: the user's networks) resolved to `c`; the user's networks read
  * `networkMode`. If a part throws, the parts already built are freed before the error propagates.
- * @throws ArgumentError for covariates combined with a user network; what the parts' constructors throw.
+ * @throws ArgumentError for a user network whose inputs do not fit the covariates; what the parts' constructors throw.
  */
 export function buildVaeParts(
   config: VAEConfig,
@@ -44,16 +45,18 @@ export function buildVaeParts(
     built.push(m);
     return m;
   };
-  const supplied = {
-    encoder: suppliedNetwork('encoder', config.encoder, c.inputShape ?? [c.inputDim], networkMode),
-    decoder: suppliedNetwork('decoder', config.decoder, [c.latentDim], networkMode),
-  };
-  if (c.covariates.length > 0 && (supplied.decoder || (supplied.encoder && c.encodeCovariates))) {
-    throw new ArgumentError(
-      'covariates',
-      'VAE: covariates reach the built-in MLP encoder and decoder only; with your own network, concatenate them yourself',
-    );
-  }
+  // a user's network reads the covariate features c [n, F] where the built-in MLP would: the decoder always, the
+  // encoder with encodeCovariates (as `apply(x, { covariates: c })`; a tf.LayersModel as its second input)
+  const width = covariateFeatureWidth(c.covariates);
+  const encoder = suppliedNetwork(
+    'encoder',
+    config.encoder,
+    c.inputShape ?? [c.inputDim],
+    networkMode,
+    c.encodeCovariates ? width : 0,
+  );
+  const decoder = suppliedNetwork('decoder', config.decoder, [c.latentDim], networkMode, width);
+  const supplied = { encoder, decoder };
   let parts: VaeNetworks | undefined;
   try {
     tf.tidy(() => {
