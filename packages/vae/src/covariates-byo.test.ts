@@ -152,7 +152,7 @@ describe('covariates with your own tfl.LayersModel networks', () => {
         seen.push(options?.covariates?.shape);
         return tf.tidy(() =>
           tf.tanh(tf.matMul(tf.concat([z as tf.Tensor2D, options!.covariates as tf.Tensor2D], 1), w)),
-        );
+        ) as tf.Tensor2D;
       },
       namedVariables: (prefix?: string) => new Map([[`${prefix}/w`, w]]),
       dispose: () => w.dispose(),
@@ -163,7 +163,7 @@ describe('covariates with your own tfl.LayersModel networks', () => {
       outputDim: 8,
       apply: (x: tf.Tensor, options?: NetworkApplyOptions) => {
         encoderSeen.push(options?.covariates?.shape);
-        return tf.tidy(() => tf.tanh(tf.matMul(x as tf.Tensor2D, v)));
+        return tf.tidy(() => tf.tanh(tf.matMul(x as tf.Tensor2D, v))) as tf.Tensor2D;
       },
       namedVariables: (prefix?: string) => new Map([[`${prefix}/v`, v]]),
       dispose: () => v.dispose(),
