@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ArgumentError } from '@varia/core';
+import { ArgumentError, SerializationError } from '@varia/core';
 import type { Network, NetworkApplyOptions } from '@varia/layers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { modelChecksum } from './model-format.js';
+import type { SavedModelJson } from './serialization.js';
 import { VAE } from './vae.js';
 
 // a conditional VAE whose encoder and decoder are two-input tfl.LayersModels: [x, c] → h
@@ -110,6 +112,26 @@ describe('covariates with your own tfl.LayersModel networks', () => {
     const dir = await mkdtemp(join(tmpdir(), 'varia-cvae-byo-'));
     await vae.save(dir);
     const loaded = await VAE.load(dir);
+    // a re-signed file whose covariates no longer fit the saved two-input topology: a typed error, nothing allocated
+    const text = await readFile(join(dir, 'model.json'), 'utf8');
+    const edited = JSON.parse(text) as SavedModelJson;
+    (edited.config.covariates[0] as { levels: number }).levels = LEVELS + 1;
+    const file = edited.weightsManifest[0]!.paths[0]!;
+    const bytes = await readFile(join(dir, file));
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    edited.checksum = modelChecksum(edited, buffer);
+    const bad = await mkdtemp(join(tmpdir(), 'varia-cvae-byo-bad-'));
+    await writeFile(join(bad, 'model.json'), JSON.stringify(edited));
+    await writeFile(join(bad, file), bytes);
+    const tensors = tf.memory().numTensors;
+    const error = await VAE.load(bad).then(
+      (m) => m.dispose(),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SerializationError);
+    expect(String(error)).toMatch(/second input reads 3 covariate features, but the covariates make 4/);
+    expect(tf.memory().numTensors).toBe(tensors);
+    await rm(bad, { recursive: true, force: true });
     for (const [k, v] of vae.namedVariables()) {
       expect(Buffer.from((await loaded.namedVariables().get(k)!.data()).buffer)).toEqual(
         Buffer.from((await v.data()).buffer),
