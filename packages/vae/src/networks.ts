@@ -71,7 +71,9 @@ export interface NetworkConfig {
   encoder?: NetworkOption;
   /**
    * The decoder, as `encoder`: it reads z [n, latentDim] (a `tf.LayersModel` decoder's input must hold latentDim
-   * values) and its features go to the likelihood head p(x|z).
+   * values) and its features go to the likelihood head p(x|z). With `covariates`, a user's decoder — and encoder with
+   * `encodeCovariates` — also reads their feature block c [n, F]: a {@link Network} as `apply(x, { covariates: c })`,
+   * a `tf.LayersModel` as its second input (`tf.model({ inputs: [z, c], … })`).
    */
   decoder?: NetworkOption;
   /** Written by `save` for an encoder that is not the MLP; give it only to rebuild a saved config. */
