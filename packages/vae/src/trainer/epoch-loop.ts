@@ -5,7 +5,7 @@ import { disposeTapeAfterError } from '../tape-cleanup.js';
 import type { BatchSource } from './batch-source.js';
 import type { BatchLogs, Callback } from './callback.js';
 import { finalStateCheck } from './divergence-guard.js';
-import { checkBatch, checkLossTerms } from './model-contract.js';
+import { checkBatch, checkEpochIterable, checkLossTerms } from './model-contract.js';
 import { withStateKept } from './evaluate-source.js';
 import type { Batch, StepContext, TrainableModel } from './trainable-model.js';
 
@@ -91,7 +91,9 @@ export async function runEpoch(
   let held: Batch | undefined;
   let heldCtx: StepContext | undefined;
   let aborted = false;
-  const iterator = iteratorOf(run.source.epoch({ epoch, batchSize: run.batchSize, shuffle: run.shuffle, rng }));
+  const iterator = iteratorOf(
+    checkEpochIterable(run.source.epoch({ epoch, batchSize: run.batchSize, shuffle: run.shuffle, rng }), 'data'),
+  );
   let finished = false;
   try {
     for (let b = 0; ; b++) {

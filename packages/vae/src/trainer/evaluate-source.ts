@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchSource } from './batch-source.js';
-import { checkBatch, checkLossTerms } from './model-contract.js';
+import { checkBatch, checkEpochIterable, checkLossTerms } from './model-contract.js';
 import type { Batch, StepContext, TrainableModel } from './trainable-model.js';
 import { disposeSnapshot, restoreSnapshot, snapshot } from './training-state.js';
 
@@ -54,7 +54,10 @@ export async function evaluateSource(
   let acc: tf.Tensor | undefined;
   let rows = 0;
   let parts = 0;
-  const iterable = source.epoch({ epoch: base.epoch, batchSize: EVALUATION_BATCH, shuffle: false, rng: Math.random });
+  const iterable = checkEpochIterable(
+    source.epoch({ epoch: base.epoch, batchSize: EVALUATION_BATCH, shuffle: false, rng: Math.random }),
+    'validationData',
+  );
   try {
     for await (const given of iterable as AsyncIterable<Batch>) {
       const batch = checkBatch(given, source.widths, 'validationData');

@@ -132,12 +132,31 @@ describe('fitModel checks every batch against the source widths', () => {
     model.dispose();
   });
 
+  it('an epoch() that returns no iterable is an ArgumentError naming the source', async () => {
+    const model = new MeanModel(3);
+    const error = await rejection(() => fitModel(model, { widths: { x: 3 }, epoch: () => 5 as never }, options));
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect((error as ArgumentError).argument).toBe('data');
+    expect(error.message).toMatch(/epoch\(\) must return an iterable or async iterable of batches, got 5/);
+    model.dispose();
+  });
+
   it('a source without examples is a DataError, not a history of NaN losses', async () => {
     const model = new MeanModel(3);
     const empty = new MatrixBatchSource({ x: { data: new Float32Array(0), rows: 0, cols: 3 } });
     const error = await rejection(() => fitModel(model, empty, options));
     expect(error).toBeInstanceOf(DataError);
     expect(error.message).toMatch(/no batch in epoch 1/);
+    model.dispose();
+  });
+});
+
+describe('fitModel options', () => {
+  it('"samples" above INFERENCE_LIMITS.maxIwaeK is an ArgumentError before anything runs (1e6 ran out of memory)', async () => {
+    const model = new MeanModel(3);
+    const error = await rejection(() => fitModel(model, new MatrixBatchSource({ x: rows }), { samples: 1e6 }));
+    expect((error as ArgumentError).argument).toBe('samples');
+    expect(error.message).toMatch(/above the limit of 10000/);
     model.dispose();
   });
 });

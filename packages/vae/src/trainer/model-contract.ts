@@ -89,3 +89,22 @@ export function checkLossTerms(terms: unknown): LossTerms {
   }
   return t as LossTerms;
 }
+
+/**
+ * Checks what a source's `epoch()` returned: an iterable or async iterable of batches.
+ * @throws ArgumentError naming `argument` (the source).
+ */
+export function checkEpochIterable(it: unknown, argument: string): Iterable<Batch> | AsyncIterable<Batch> {
+  const o = it as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    (typeof o[Symbol.iterator] !== 'function' && typeof o[Symbol.asyncIterator] !== 'function')
+  ) {
+    throw new ArgumentError(
+      argument,
+      `fit: "${argument}".epoch() must return an iterable or async iterable of batches, got ${show(it)}`,
+    );
+  }
+  return it as Iterable<Batch> | AsyncIterable<Batch>;
+}

@@ -1,5 +1,6 @@
 import { ArgumentError } from '@varia/core';
 import type { KLSchedule } from '@varia/losses';
+import { INFERENCE_LIMITS } from '../inference-options.js';
 import { assertOptions } from '../known-keys.js';
 import { showValue as show } from '../show-value.js';
 import type { BatchSource } from './batch-source.js';
@@ -135,6 +136,18 @@ function integerAtLeast(name: string, v: unknown, min: number): number {
   return v;
 }
 
+/** `samples` as a positive integer of at most `INFERENCE_LIMITS.maxIwaeK` (a typo such as 1e6 ran out of memory). */
+function samplesWithin(v: unknown): number {
+  const samples = integerAtLeast('samples', v, 1);
+  if (samples > INFERENCE_LIMITS.maxIwaeK) {
+    throw new ArgumentError(
+      'samples',
+      `${where}: "samples" is ${samples}, above the limit of ${INFERENCE_LIMITS.maxIwaeK} (INFERENCE_LIMITS.maxIwaeK)`,
+    );
+  }
+  return samples;
+}
+
 function finiteAtLeastZero(name: string, v: unknown): number {
   if (!isNumber(v) || !(v >= 0) || !Number.isFinite(v))
     throw new ArgumentError(name, `${where}: "${name}" must be a finite number >= 0, got ${show(v)}`);
@@ -210,7 +223,7 @@ export function resolveTrainerOptions<Log, Validation, Info>(
     seed,
     shuffle: boolean('shuffle', o.shuffle ?? true),
     beta: finiteAtLeastZero('beta', o.beta ?? (model.deterministic ? 0 : 1)),
-    samples: integerAtLeast('samples', o.samples ?? 1, 1),
+    samples: samplesWithin(o.samples ?? 1),
     freeBits: finiteAtLeastZero('freeBits', o.freeBits ?? 0),
     restoreBestWeights: boolean('restoreBestWeights', o.restoreBestWeights ?? true),
     callbacks: given('callbacks') ? callbackList(o.callbacks) : [],
