@@ -55,7 +55,7 @@ check(last < first, `the loss should fall: ${first} → ${last}`);
 const evaluation = await vae.evaluate(test, { seed: 0 });
 console.log(
   `test −ELBO ${(-evaluation.elbo).toFixed(1)} nats per image (${test.rows} images) after 2 epochs on ${train.rows} ` +
-    'images: a size for CI, far from converged (the bench's convolutional VAE, 10 epochs on 8,000 images, reaches ' +
+    'images: a size for CI, far from converged (the bench’s convolutional VAE, 10 epochs on 8,000 images, reaches ' +
     '~116 nats against the MLP VAE’s ~122: bench/README.md, "Convolutional VAE on MNIST")',
 );
 
