@@ -105,6 +105,32 @@ describe('examples run under plain Node ESM', { timeout: 120_000 }, () => {
     expect(run.result.bestEpoch as number).toBeGreaterThanOrEqual(1);
   });
 
+  it('flow-posterior: IAF and RealNVP posteriors beat the best diagonal Gaussian on a banana posterior', async () => {
+    const run = await runExample('flow-posterior');
+    expectOk(run);
+    const r = run.result as Record<string, number>;
+    expect(r.diagonal!).toBeLessThan(r.bestDiagonal! + 0.02);
+    expect(r.iaf!).toBeGreaterThan(r.bestDiagonal! + 0.1);
+    expect(r.realNvp!).toBeGreaterThan(r.bestDiagonal! + 0.1);
+  });
+
+  it('poisson-latent: baselines cut the score-function variance; enumeration has none', async () => {
+    const run = await runExample('poisson-latent');
+    expectOk(run);
+    const r = run.result as Record<string, number>;
+    expect(r.varianceMovingAverage!).toBeLessThan(r.varianceNone! / 2);
+    expect(r.varianceLeaveOneOutK4!).toBeLessThan(r.varianceNoneK4! / 2);
+    expect(r.bernoulliVarianceEnumerate).toBe(0);
+    expect(r['vae-gaussian-elbo']!).toBeLessThan(r['vae-poisson-none-elbo']!);
+  });
+
+  it('gaussian-mixture-vae: enumerating the cluster recovers the clusters', async () => {
+    const run = await runExample('gaussian-mixture-vae');
+    expectOk(run);
+    expect(run.result.accuracy as number).toBeGreaterThanOrEqual(0.9);
+    expect(run.result.lastLoss as number).toBeLessThan(run.result.firstLoss as number);
+  });
+
   it('conv-vae: tf.layers conv encoder/decoder (batch norm, dropout) train and reload bit-identically', async () => {
     const run = await runExample('conv-vae');
     expectOk(run);
