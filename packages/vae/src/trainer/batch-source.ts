@@ -17,6 +17,14 @@ export interface EpochArgs {
    * Trainer draws the steps' seeds from the same generator afterwards, so the same seed gives the same run.
    */
   rng: () => number;
+  /**
+   * The run's abort signal, when it has one. A source that prepares an epoch at length (a random-access source
+   * shuffling millions of rows) checks it while it does and, once it is aborted, ends the epoch without a batch: the
+   * Trainer then stops the run as aborted.
+   */
+  signal?: AbortSignal;
+  /** Throws when the run's owner stops it (the model is disposed during training); checked like {@link EpochArgs.signal}. */
+  checkStop?(): void;
 }
 
 /**

@@ -92,7 +92,17 @@ export async function runEpoch(
   let heldCtx: StepContext | undefined;
   let aborted = false;
   const iterator = iteratorOf(
-    checkEpochIterable(run.source.epoch({ epoch, batchSize: run.batchSize, shuffle: run.shuffle, rng }), 'data'),
+    checkEpochIterable(
+      run.source.epoch({
+        epoch,
+        batchSize: run.batchSize,
+        shuffle: run.shuffle,
+        rng,
+        signal: run.signal,
+        checkStop: run.checkStop,
+      }),
+      'data',
+    ),
   );
   let finished = false;
   try {
@@ -106,6 +116,7 @@ export async function runEpoch(
       const r = isPromise(next) ? await next : (next as IteratorResult<Batch>);
       if (r.done) {
         finished = true;
+        aborted = run.signal?.aborted === true; // a source may end an epoch early when the run is aborted
         break;
       }
       // the previous batch is done with: free it before this step (its host buffer may have been refilled)
