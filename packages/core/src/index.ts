@@ -20,5 +20,6 @@ export {
   DENSE_BACKWARD_KERNEL,
   FAST_TRANSPOSED_MATMUL,
   LGAMMA_KERNEL,
+  SPARSE_DENSE_KERNEL,
 } from './kernel-tags.js';
 export { logGamma, samplePoisson, sampleGamma, sampleNegativeBinomial, sampleBernoulli } from './samplers.js';
