@@ -32,6 +32,8 @@
  *       the backward pass of a dense layer y = f(x·W + b): dx (unless dxOff < 0), dW and db in one call.
  *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma of x (op 0 … 4), elementwise
  *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
+ *   sparseDense(heap, rows, inDim, units, nnz, indptrOff, indicesOff, valuesOff, wOff, biasOff, outOff, act, alpha)
+ *       y = act(X·W + b) for a CSR X (sparse_dense.c)
  * The loops themselves are in math_kernels.c.
  */
 #define NAPI_VERSION 8
@@ -46,6 +48,7 @@
 
 #include "math_kernels.h"
 #include "parallel.h"
+#include "sparse_dense.h"
 
 typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
                              int64_t, float, float *, int64_t);
@@ -529,6 +532,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"denseBackward", NULL, DenseBackward, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
       {"sum", NULL, Sum, NULL, NULL, NULL, napi_default, NULL},
+      {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -80,6 +80,21 @@ export interface NativeAddon {
   ): void;
   unary(heap: ArrayBuffer, op: number, size: number, xOffset: number, yOffset: number): void;
   sum(heap: ArrayBuffer, xOffset: number, yOffset: number, outer: number, reduce: number, inner: number): void;
+  sparseDense(
+    heap: ArrayBuffer,
+    rows: number,
+    inDim: number,
+    units: number,
+    nnz: number,
+    indptrOffset: number,
+    indicesOffset: number,
+    valuesOffset: number,
+    kernelOffset: number,
+    biasOffset: number,
+    outOffset: number,
+    activation: number,
+    alpha: number,
+  ): void;
 }
 
 /** Where the build script puts the addon: `<package>/native/build/Release/varia_native.node`. */

@@ -6,6 +6,7 @@ import {
   DENSE_BACKWARD_KERNEL,
   FAST_TRANSPOSED_MATMUL,
   LGAMMA_KERNEL,
+  SPARSE_DENSE_KERNEL,
 } from '@varia/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
@@ -57,6 +58,7 @@ describe('enableNativeKernels', () => {
       ADAM_IN_PLACE_KERNEL,
       DENSE_BACKWARD_KERNEL,
       LGAMMA_KERNEL,
+      SPARSE_DENSE_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);
@@ -70,6 +72,7 @@ describe('enableNativeKernels', () => {
     expect(tf.getKernel(LGAMMA_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(ADAM_IN_PLACE_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(DENSE_BACKWARD_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(SPARSE_DENSE_KERNEL, 'wasm')).toBeUndefined();
     expect(nativeKernelsInfo()).toBeUndefined();
   });
 

@@ -1,0 +1,181 @@
+/*
+ * The forward pass of a dense layer on a sparse input in CSR form, y = f(X·W + b), for TensorFlow.js's wasm backend:
+ *
+ *   sparseDense(heap, rows, inDim, units, nnz, indptrOff, indicesOff, valuesOff, kernelOff, biasOff, outOff, act, alpha)
+ *
+ * X [rows, inDim] is given by indptr (int32 [rows + 1]), indices (int32 [nnz]) and values (float32 [nnz]); W is
+ * [inDim, units] row-major, b [units] (biasOff < 0: none), y [rows, units]. Row i of y is
+ *
+ *   y_i = f(b + Σ_{e = indptr[i]}^{indptr[i+1] − 1} values[e] · W[indices[e], :])
+ *
+ * — an axpy of a row of W per stored entry, vectorized over the output row (AVX-512 / AVX2+FMA clones on x86-64
+ * Linux, like math_kernels.c), so the work is nnz·units multiply-adds instead of rows·inDim·units. The float32 sums
+ * run in a different order than a dense GEMM's (entries in column order, four at a time), so the results differ from
+ * the dense product by rounding only.
+ *
+ * Safety: every region is checked against the heap's length, and the whole CSR structure before anything is written
+ * — indptr[0] = 0, indptr[rows] = nnz, indptr non-decreasing, every column index in 0 … inDim − 1 — so a malformed
+ * matrix is an exception (code "VARIA_CSR", with `row` and, for a bad column, `entry` and `column`), never an
+ * out-of-bounds read. act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid (varia_activate).
+ * With helper threads (setParallel), large products are shared in blocks of rows.
+ */
+#define NAPI_VERSION 8
+#include "sparse_dense.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "math_kernels.h"
+#include "parallel.h"
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+/* fp-contract: the axpy is one FMA per element where the clone has FMA */
+#define SPARSE_CLONES \
+  __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default"), optimize("fp-contract=fast")))
+#else
+#define SPARSE_CLONES
+#endif
+
+typedef struct {
+  const int32_t *indptr, *indices;
+  const float *values, *w, *bias;
+  float *out;
+  int64_t units;
+  int act;
+  float alpha;
+} sparse_job_t;
+
+/* out[0 … n) = bias or 0, then += Σ_e v_e · W[col_e, :] over one row's entries, four entries per pass over out. */
+SPARSE_CLONES static void sparse_row(const int32_t *restrict cols, const float *restrict vals, int64_t count,
+                                     const float *restrict w, const float *restrict bias, float *restrict out,
+                                     int64_t n) {
+  if (bias)
+    memcpy(out, bias, (size_t)n * sizeof(float));
+  else
+    memset(out, 0, (size_t)n * sizeof(float));
+  int64_t e = 0;
+  for (; e + 4 <= count; e += 4) {
+    const float v0 = vals[e], v1 = vals[e + 1], v2 = vals[e + 2], v3 = vals[e + 3];
+    const float *restrict w0 = w + (int64_t)cols[e] * n, *restrict w1 = w + (int64_t)cols[e + 1] * n;
+    const float *restrict w2 = w + (int64_t)cols[e + 2] * n, *restrict w3 = w + (int64_t)cols[e + 3] * n;
+    for (int64_t j = 0; j < n; j++) out[j] += (v0 * w0[j] + v1 * w1[j]) + (v2 * w2[j] + v3 * w3[j]);
+  }
+  for (; e < count; e++) {
+    const float v = vals[e];
+    const float *restrict wr = w + (int64_t)cols[e] * n;
+    for (int64_t j = 0; j < n; j++) out[j] += v * wr[j];
+  }
+}
+
+/* rows [start, end): their products, then the activation while they are in cache */
+static void sparse_block(void *ctx, int64_t start, int64_t end) {
+  const sparse_job_t *j = (const sparse_job_t *)ctx;
+  for (int64_t i = start; i < end; i++) {
+    const int64_t from = j->indptr[i];
+    sparse_row(j->indices + from, j->values + from, j->indptr[i + 1] - from, j->w, j->bias, j->out + i * j->units,
+               j->units);
+  }
+  varia_activate(j->out + start * j->units, (end - start) * j->units, j->act, j->alpha);
+}
+
+/* Products with at least this many multiply-adds are shared between threads when there are helpers. */
+#define SPARSE_PARALLEL_MIN_MACS (1 << 21)
+#define SPARSE_BLOCK_ROWS 64
+
+static napi_value throw_plain(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+/* A malformed CSR: an Error with code VARIA_CSR and the row (and entry and column, when ≥ 0) as properties. */
+static napi_value throw_csr(napi_env env, const char *message, int64_t row, int64_t entry, int64_t column) {
+  napi_value msg, code, error, v;
+  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
+      napi_create_string_utf8(env, "VARIA_CSR", NAPI_AUTO_LENGTH, &code) != napi_ok ||
+      napi_create_error(env, code, msg, &error) != napi_ok)
+    return throw_plain(env, message);
+  const char *names[] = {"row", "entry", "column"};
+  const int64_t values[] = {row, entry, column};
+  for (int k = 0; k < 3; k++)
+    if (values[k] >= 0 && napi_create_int64(env, values[k], &v) == napi_ok) napi_set_named_property(env, error, names[k], v);
+  napi_throw(env, error);
+  return NULL;
+}
+
+/* A 4-byte region [off, off + count·4) inside a heap of `length` bytes. */
+static int region_ok(double off, double count, size_t length) {
+  return off >= 0 && count >= 0 && off == floor(off) && fmod(off, 4.0) == 0 && off + count * 4.0 <= (double)length;
+}
+
+static int is_count(double v) { return v >= 0 && v <= 2147483647.0 && v == floor(v); }
+
+napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 13)
+    return throw_plain(env, "native-kernels: sparseDense needs 13 arguments");
+  void *data = NULL;
+  size_t length = 0;
+  bool is_ab = false;
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok)
+    return throw_plain(env, "native-kernels: sparseDense needs the wasm heap's ArrayBuffer");
+  double d[12];
+  for (size_t i = 0; i < 12; i++)
+    if (napi_get_value_double(env, argv[i + 1], &d[i]) != napi_ok)
+      return throw_plain(env, "native-kernels: sparseDense arguments must be numbers");
+  const double rows = d[0], in_dim = d[1], units = d[2], nnz = d[3], bias_off = d[8], act = d[10];
+  if (!is_count(rows) || !is_count(in_dim) || !is_count(units) || !is_count(nnz) || in_dim < 1 || units < 1)
+    return throw_plain(env, "native-kernels: sparseDense needs rows, nnz ≥ 0 and inDim, units ≥ 1 (32-bit integers)");
+  if (!(act == 0 || act == 1 || act == 2 || act == 3 || act == 4 || act == 5))
+    return throw_plain(env, "native-kernels: unknown activation code");
+  const int has_bias = bias_off >= 0;
+  if (!region_ok(d[4], rows + 1, length) || !region_ok(d[5], nnz, length) || !region_ok(d[6], nnz, length) ||
+      !region_ok(d[7], in_dim * units, length) || (has_bias && !region_ok(bias_off, units, length)) ||
+      !region_ok(d[9], rows * units, length))
+    return throw_plain(env, "native-kernels: sparseDense operand outside the heap");
+  char *base = (char *)data;
+  const int64_t R = (int64_t)rows, K = (int64_t)in_dim, N = (int64_t)units, NNZ = (int64_t)nnz;
+  const int32_t *indptr = (const int32_t *)(base + (int64_t)d[4]);
+  const int32_t *indices = (const int32_t *)(base + (int64_t)d[5]);
+  /* the structure, before anything is written: every access below stays inside indices/values and W */
+  if (indptr[0] != 0 || indptr[R] != NNZ) {
+    char message[160];
+    snprintf(message, sizeof message, "sparse input: indptr must run from 0 to the %lld stored entries, got %d … %d",
+             (long long)NNZ, indptr[0], indptr[R]);
+    return throw_csr(env, message, -1, -1, -1);
+  }
+  for (int64_t i = 0; i < R; i++) {
+    const int32_t from = indptr[i], to = indptr[i + 1];
+    if (to < from || to > NNZ) {
+      char message[160];
+      snprintf(message, sizeof message, "sparse input: indptr at row %lld goes from %d to %d (non-decreasing, at most %lld)",
+               (long long)i, from, to, (long long)NNZ);
+      return throw_csr(env, message, i, -1, -1);
+    }
+    for (int32_t e = from; e < to; e++)
+      if (indices[e] < 0 || indices[e] >= K) {
+        char message[160];
+        snprintf(message, sizeof message, "sparse input: row %lld: column index %d is outside 0…%lld", (long long)i,
+                 indices[e], (long long)(K - 1));
+        return throw_csr(env, message, i, e, indices[e]);
+      }
+  }
+  sparse_job_t job = {.indptr = indptr,
+                      .indices = indices,
+                      .values = (const float *)(base + (int64_t)d[6]),
+                      .w = (const float *)(base + (int64_t)d[7]),
+                      .bias = has_bias ? (const float *)(base + (int64_t)bias_off) : NULL,
+                      .out = (float *)(base + (int64_t)d[9]),
+                      .units = N,
+                      .act = (int)act,
+                      .alpha = (float)d[11]};
+  if (R == 0) return NULL;
+  if (varia_parallel() > 1 && NNZ * N >= SPARSE_PARALLEL_MIN_MACS)
+    varia_parallel_for(sparse_block, &job, R, SPARSE_BLOCK_ROWS);
+  else
+    sparse_block(&job, 0, R);
+  return NULL;
+}

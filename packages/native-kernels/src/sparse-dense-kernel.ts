@@ -1,0 +1,83 @@
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { DataError, SPARSE_DENSE_KERNEL } from '@varia/core';
+import type { NativeAddon } from './addon.js';
+import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+
+/** Activation codes of the addon's `sparseDense` (those of its gemm). */
+const ACTIVATION_CODES: Readonly<Record<string, number>> = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  leakyrelu: 3,
+  elu: 4,
+  sigmoid: 5,
+};
+
+/** Checks one input's dtype and rank, naming it. */
+function checked(t: TensorInfo | undefined, name: string, dtype: 'int32' | 'float32', rank: number): TensorInfo {
+  if (!t) throw new Error(`${SPARSE_DENSE_KERNEL}: missing input "${name}"`);
+  if (t.dtype !== dtype || t.shape.length !== rank)
+    throw new Error(
+      `${SPARSE_DENSE_KERNEL}: "${name}" must be a ${rank}-D ${dtype} tensor, got ${t.dtype} [${t.shape.join(', ')}]`,
+    );
+  return t;
+}
+
+/**
+ * {@link SPARSE_DENSE_KERNEL} for the wasm backend: y = f(X·W + b) for a CSR X, one native call that reads only the
+ * stored entries (an axpy of a row of W per entry, vectorized over the output row; rows shared between threads with
+ * `parallel`). The addon checks the whole CSR structure before it writes anything; a malformed one is a
+ * {@link DataError} naming the row (and column), and the output is freed.
+ */
+export function nativeSparseDense(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo => {
+    const backend = asWasmBackend(args.backend);
+    const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+    const indptr = checked(inputs.indptr, 'indptr', 'int32', 1);
+    const indices = checked(inputs.indices, 'indices', 'int32', 1);
+    const values = checked(inputs.values, 'values', 'float32', 1);
+    const w = checked(inputs.kernel, 'kernel', 'float32', 2);
+    const bias = inputs.bias && checked(inputs.bias, 'bias', 'float32', 1);
+    const rows = indptr.shape[0]! - 1;
+    const nnz = indices.shape[0]!;
+    const [inDim, units] = w.shape as [number, number];
+    if (rows < 0 || values.shape[0] !== nnz || (bias && bias.shape[0] !== units) || inDim < 1 || units < 1)
+      throw new Error(
+        `${SPARSE_DENSE_KERNEL}: shapes do not match: indptr [${indptr.shape}], indices [${indices.shape}], values [${values.shape}], kernel [${w.shape}]${bias ? `, bias [${bias.shape}]` : ''}`,
+      );
+    const activation = ACTIVATION_CODES[String(args.attrs?.activation ?? 'linear')];
+    if (activation === undefined)
+      throw new Error(`${SPARSE_DENSE_KERNEL}: unsupported activation "${String(args.attrs?.activation)}"`);
+    const alpha = Number(args.attrs?.leakyreluAlpha ?? 0.2);
+    if (!heapBuffer(backend))
+      throw new Error(`${SPARSE_DENSE_KERNEL}: the threaded wasm build's shared memory is not supported`);
+    const out = backend.makeOutput([rows, units], 'float32');
+    try {
+      addon.sparseDense(
+        heapBuffer(backend)!, // read after the allocation, which may have grown the memory
+        rows,
+        inDim,
+        units,
+        nnz,
+        byteOffset(backend, indptr),
+        byteOffset(backend, indices),
+        byteOffset(backend, values),
+        byteOffset(backend, w),
+        bias ? byteOffset(backend, bias) : -1,
+        byteOffset(backend, out),
+        activation,
+        alpha,
+      );
+    } catch (e) {
+      (backend as unknown as { disposeData(id: unknown): void }).disposeData(out.dataId);
+      const c = e as { code?: unknown; message?: string; row?: number; column?: number };
+      if (c.code !== 'VARIA_CSR') throw e;
+      throw new DataError(c.message ?? 'malformed sparse input', {
+        ...(c.row !== undefined && { row: c.row }),
+        ...(c.column !== undefined && { column: c.column + 1 }),
+      });
+    }
+    return out;
+  };
+  return { kernelName: SPARSE_DENSE_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
