@@ -1,6 +1,7 @@
-import { ArgumentError, permutation, sparseRowsInto } from '@varia/core';
+import { ArgumentError, sparseRowsInto } from '@varia/core';
 import { matrixHash } from '../resume-fingerprint.js';
 import type { EpochArgs } from '../trainer/batch-source.js';
+import { SHUFFLE_CHUNK, shuffledOrder } from './epoch-order.js';
 import { checkBlock, isSparse, type RowBlock, type RowsWithCovariates, unwrapBlock } from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
@@ -82,27 +83,41 @@ export class RandomAccessSource extends RowBatchSource {
     return 'RandomAccessSource: rows(indices)';
   }
 
-  protected async *hostBatches(
-    { batchSize, shuffle, rng }: EpochArgs,
-    read?: CovariateReader,
-  ): AsyncIterable<HostBatch> {
+  /** Fisher–Yates steps between two checks of the run's abort signal while an epoch's order is shuffled. */
+  protected shuffleChunk = SHUFFLE_CHUNK;
+
+  /**
+   * One epoch's batches. With `shuffle`, the order is the seeded permutation of every row, built in chunks before
+   * the first batch (see `shuffledOrder`: 4 bytes per row; the run's signal and stop check are
+   * read between chunks, and an aborted run ends the epoch there); without, the rows in order, with no array of n.
+   */
+  protected async *hostBatches(args: EpochArgs, read?: CovariateReader): AsyncIterable<HostBatch> {
+    const { batchSize, shuffle, rng } = args;
     const n = this.length;
     const width = this.widths.x;
-    const order = shuffle ? permutation(n, rng) : Int32Array.from({ length: n }, (_, i) => i);
+    const order = shuffle ? await shuffledOrder(n, rng, args, this.shuffleChunk) : undefined;
+    if (shuffle && order === undefined) return; // aborted while shuffling
+    const inOrder = order === undefined ? new Int32Array(Math.min(n, batchSize)) : undefined;
     for (let start = 0; start < n; start += batchSize) {
-      const positions = order.subarray(start, Math.min(n, start + batchSize));
+      const count = Math.min(n, start + batchSize) - start;
+      let positions: Int32Array;
+      if (order) positions = order.subarray(start, start + count);
+      else {
+        positions = inOrder!.subarray(0, count);
+        for (let k = 0; k < count; k++) positions[k] = start + k;
+      }
       const indices = positions.slice(); // the callback's to keep
       const given = unwrapBlock(await this.read(indices));
-      const block = checkBlock(given.block, width, this.blockName, indices.length);
-      const rowAt = (k: number): number => this.origin(indices[k]!);
-      const covariates = read?.(given.covariates, indices.length, rowAt)?.data;
+      const block = checkBlock(given.block, width, this.blockName, count);
+      const rowAt = (k: number): number => this.origin(positions[k]!);
+      const covariates = read?.(given.covariates, count, rowAt)?.data;
       const extra = { positions, ...(covariates && { covariates }) };
       if (isSparse(block)) {
         if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);
         if (this.identity.length < block.rows) this.identity = Int32Array.from({ length: batchSize }, (_, i) => i);
         const data = sparseRowsInto(block, this.identity.subarray(0, block.rows), this.buffer);
-        yield { data, rows: indices.length, rowAt, sparse: block, ...extra };
-      } else yield { data: block.data, rows: indices.length, rowAt, ...extra };
+        yield { data, rows: count, rowAt, sparse: block, ...extra };
+      } else yield { data: block.data, rows: count, rowAt, ...extra };
     }
   }
 
