@@ -8,10 +8,11 @@
  *
  *   y_i = f(b + Σ_{e = indptr[i]}^{indptr[i+1] − 1} values[e] · W[indices[e], :])
  *
- * — an axpy of a row of W per stored entry, vectorized over the output row (AVX-512 / AVX2+FMA clones on x86-64
- * Linux, like math_kernels.c), so the work is nnz·units multiply-adds instead of rows·inDim·units. The float32 sums
- * run in a different order than a dense GEMM's (entries in column order, four at a time), so the results differ from
- * the dense product by rounding only.
+ * — an axpy of a row of W per stored entry, vectorized over the output row, so the work is nnz·units multiply-adds
+ * instead of rows·inDim·units. On x86-64 CPUs with AVX-512F the output is computed in register tiles of 32 columns
+ * (sparse_rows_avx512, chosen at run time); elsewhere the axpy loop is cloned for AVX-512 / AVX2+FMA and the baseline
+ * like math_kernels.c. The float32 sums run in a different order than a dense GEMM's (entries in column order, split
+ * in two or four partial sums), so the results differ from the dense product by rounding only.
  *
  * Safety: every region is checked against the heap's length, and the whole CSR structure before anything is written
  * — indptr[0] = 0, indptr[rows] = nnz, indptr non-decreasing, every column index in 0 … inDim − 1 — so a malformed
@@ -25,10 +26,18 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "math_kernels.h"
 #include "parallel.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SPARSE_AVX512 1
+#else
+#define SPARSE_AVX512 0
+#endif
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
 /* fp-contract: the axpy is one FMA per element where the clone has FMA */
@@ -45,6 +54,7 @@ typedef struct {
   int64_t units;
   int act;
   float alpha;
+  int avx512; /* the CPU runs AVX-512F: sparse_rows_avx512 */
 } sparse_job_t;
 
 /* out[0 … n) = bias or 0, then += Σ_e v_e · W[col_e, :] over one row's entries, four entries per pass over out. */
@@ -69,9 +79,74 @@ SPARSE_CLONES static void sparse_row(const int32_t *restrict cols, const float *
   }
 }
 
+#if SPARSE_AVX512
+/*
+ * Rows [r0, r1) with AVX-512: the output in tiles of 32 columns held in registers while a row's entries stream by
+ * (even and odd entries in separate accumulators, added at the end), the last < 32 columns in masked tiles of 16.
+ * Measured on MNIST (10,000 × 784 at 19 %, 400 units): ~40 GFLOP/s of useful work against ~31 for sparse_row — a
+ * tile of W's columns stays in L1/L2 across a block of rows, and the output row is written once.
+ */
+__attribute__((target("avx512f"))) static void sparse_rows_avx512(const sparse_job_t *j, int64_t r0, int64_t r1) {
+  const int64_t n = j->units;
+  const int32_t *restrict indptr = j->indptr, *restrict cols = j->indices;
+  const float *restrict vals = j->values, *restrict bias = j->bias;
+  int64_t c0 = 0;
+  for (; c0 + 32 <= n; c0 += 32) {
+    const float *wt = j->w + c0;
+    const __m512 b0 = bias ? _mm512_loadu_ps(bias + c0) : _mm512_setzero_ps();
+    const __m512 b1 = bias ? _mm512_loadu_ps(bias + c0 + 16) : _mm512_setzero_ps();
+    for (int64_t i = r0; i < r1; i++) {
+      __m512 a0 = b0, a1 = b1, o0 = _mm512_setzero_ps(), o1 = _mm512_setzero_ps();
+      int64_t e = indptr[i];
+      const int64_t end = indptr[i + 1];
+      for (; e + 2 <= end; e += 2) {
+        const __m512 v0 = _mm512_set1_ps(vals[e]), v1 = _mm512_set1_ps(vals[e + 1]);
+        const float *w0 = wt + (int64_t)cols[e] * n, *w1 = wt + (int64_t)cols[e + 1] * n;
+        a0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(w0), a0);
+        a1 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(w0 + 16), a1);
+        o0 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(w1), o0);
+        o1 = _mm512_fmadd_ps(v1, _mm512_loadu_ps(w1 + 16), o1);
+      }
+      if (e < end) {
+        const __m512 v0 = _mm512_set1_ps(vals[e]);
+        const float *w0 = wt + (int64_t)cols[e] * n;
+        a0 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(w0), a0);
+        a1 = _mm512_fmadd_ps(v0, _mm512_loadu_ps(w0 + 16), a1);
+      }
+      _mm512_storeu_ps(j->out + i * n + c0, _mm512_add_ps(a0, o0));
+      _mm512_storeu_ps(j->out + i * n + c0 + 16, _mm512_add_ps(a1, o1));
+    }
+  }
+  for (; c0 < n; c0 += 16) {
+    const int rem = n - c0 < 16 ? (int)(n - c0) : 16;
+    const __mmask16 mask = (__mmask16)((1u << rem) - 1u);
+    const float *wt = j->w + c0;
+    const __m512 b0 = bias ? _mm512_maskz_loadu_ps(mask, bias + c0) : _mm512_setzero_ps();
+    for (int64_t i = r0; i < r1; i++) {
+      __m512 a0 = b0, o0 = _mm512_setzero_ps();
+      int64_t e = indptr[i];
+      const int64_t end = indptr[i + 1];
+      for (; e + 2 <= end; e += 2) {
+        a0 = _mm512_fmadd_ps(_mm512_set1_ps(vals[e]), _mm512_maskz_loadu_ps(mask, wt + (int64_t)cols[e] * n), a0);
+        o0 = _mm512_fmadd_ps(_mm512_set1_ps(vals[e + 1]), _mm512_maskz_loadu_ps(mask, wt + (int64_t)cols[e + 1] * n), o0);
+      }
+      if (e < end) a0 = _mm512_fmadd_ps(_mm512_set1_ps(vals[e]), _mm512_maskz_loadu_ps(mask, wt + (int64_t)cols[e] * n), a0);
+      _mm512_mask_storeu_ps(j->out + i * n + c0, mask, _mm512_add_ps(a0, o0));
+    }
+  }
+}
+#endif
+
 /* rows [start, end): their products, then the activation while they are in cache */
 static void sparse_block(void *ctx, int64_t start, int64_t end) {
   const sparse_job_t *j = (const sparse_job_t *)ctx;
+#if SPARSE_AVX512
+  if (j->avx512) {
+    sparse_rows_avx512(j, start, end);
+    varia_activate(j->out + start * j->units, (end - start) * j->units, j->act, j->alpha);
+    return;
+  }
+#endif
   for (int64_t i = start; i < end; i++) {
     const int64_t from = j->indptr[i];
     sparse_row(j->indices + from, j->values + from, j->indptr[i + 1] - from, j->w, j->bias, j->out + i * j->units,
@@ -82,6 +157,7 @@ static void sparse_block(void *ctx, int64_t start, int64_t end) {
 
 /* Products with at least this many multiply-adds are shared between threads when there are helpers. */
 #define SPARSE_PARALLEL_MIN_MACS (1 << 21)
+/* rows per block: a tile of W is reused across them (and threads take blocks) */
 #define SPARSE_BLOCK_ROWS 64
 
 static napi_value throw_plain(napi_env env, const char *message) {
@@ -171,11 +247,19 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
                       .out = (float *)(base + (int64_t)d[9]),
                       .units = N,
                       .act = (int)act,
-                      .alpha = (float)d[11]};
+                      .alpha = (float)d[11],
+#if SPARSE_AVX512
+                      /* VARIA_NATIVE_NO_AVX512=1: the portable loop (the tests compare both paths) */
+                      .avx512 = __builtin_cpu_supports("avx512f") && !getenv("VARIA_NATIVE_NO_AVX512")
+#else
+                      .avx512 = 0
+#endif
+  };
   if (R == 0) return NULL;
-  if (varia_parallel() > 1 && NNZ * N >= SPARSE_PARALLEL_MIN_MACS)
+  if (varia_parallel() > 1 && NNZ * N >= SPARSE_PARALLEL_MIN_MACS) {
     varia_parallel_for(sparse_block, &job, R, SPARSE_BLOCK_ROWS);
-  else
-    sparse_block(&job, 0, R);
+  } else {
+    for (int64_t r = 0; r < R; r += SPARSE_BLOCK_ROWS) sparse_block(&job, r, r + SPARSE_BLOCK_ROWS < R ? r + SPARSE_BLOCK_ROWS : R);
+  }
   return NULL;
 }

@@ -141,6 +141,22 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`,
     tf.dispose([w, empty, nan]);
   });
 
+  it('the portable loop (VARIA_NATIVE_NO_AVX512=1) meets the same bound as the AVX-512 tiles', () => {
+    const w = tf.tensor2d(wv, [inDim, units]);
+    const b = tf.tensor1d(bv);
+    process.env.VARIA_NATIVE_NO_AVX512 = '1';
+    try {
+      const y = run(x, w, b);
+      const { value, bound } = reference(x, wv, bv, units);
+      const got = y.dataSync();
+      for (let k = 0; k < value.length; k++) expect(Math.abs(got[k]! - value[k]!)).toBeLessThanOrEqual(bound[k]!);
+      y.dispose();
+    } finally {
+      delete process.env.VARIA_NATIVE_NO_AVX512;
+    }
+    tf.dispose([w, b]);
+  });
+
   it('parallel: 2 threads sharing blocks of rows give the same bits as one', () => {
     const big = randomCsr(600, 300, 0.2, 7);
     const wBig = randomArray(300 * 200, 8);
