@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  assertSparseMatrix,
+  DisposedError,
+  ShapeError,
+  SPARSE_DENSE_KERNEL,
+  type SparseMatrix,
+  sparseRowsInto,
+} from '@varia/core';
+import { applyActivation, isFusedActivation } from './activation.js';
+import type { Dense } from './dense.js';
+
+/** Options of {@link denseOfSparse}. */
+export interface SparseDenseOptions {
+  /**
+   * A function applied to the stored values before the product (e.g. `tf.log1p` for a log1p input transform). It must
+   * map 0 to 0, so that applying it to the stored values equals applying it to the whole dense matrix.
+   */
+  transformValues?: (values: tf.Tensor1D) => tf.Tensor1D;
+  /**
+   * The caller has already checked `x` with `assertSparseMatrix` (default false: it is checked here, one pass over
+   * the stored entries).
+   */
+  checked?: boolean;
+}
+
+/**
+ * Whether the active backend computes {@link denseOfSparse} from the stored entries alone ({@link SPARSE_DENSE_KERNEL}
+ * is registered for it: the wasm backend with `@varia/native-kernels`).
+ */
+export function sparseDenseIsNative(): boolean {
+  return tf.getKernel(SPARSE_DENSE_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * A dense layer's forward pass y = f(X·W + b) for a sparse input X [rows, inputDim] in CSR form, for inference (no
+ * gradient). Where the backend has {@link SPARSE_DENSE_KERNEL} ({@link sparseDenseIsNative}) it reads only the stored
+ * entries: row i of y is f(b + Σ_e x_e·W[col_e, :]), nnz·units multiply-adds instead of rows·inputDim·units, and the
+ * upload is the CSR arrays (8 bytes per stored entry) instead of the dense matrix (4 bytes per cell). Elsewhere the
+ * rows are densified on the host and multiplied by the layer itself. The two differ by float32 rounding only (the
+ * sums run in another order).
+ *
+ * @example
+ * ```ts
+ * const h = denseOfSparse(encoder.layers[0], counts, { transformValues: tf.log1p }); // [rows, units]
+ * ```
+ * @throws ShapeError when `x` does not have `inputDim` columns; ShapeError / DataError for a malformed CSR (see
+ *   `assertSparseMatrix`); DisposedError after the layer was disposed.
+ */
+export function denseOfSparse(layer: Dense, x: SparseMatrix, options: SparseDenseOptions = {}): tf.Tensor2D {
+  if (layer.kernel.isDisposed) throw new DisposedError('Dense');
+  if (!options.checked) assertSparseMatrix(x, 'x');
+  if (x.cols !== layer.inputDim) {
+    throw new ShapeError('x', `Dense: input must have ${layer.inputDim} columns, got ${x.cols}`);
+  }
+  const { transformValues } = options;
+  return tf.tidy(() => {
+    if (!sparseDenseIsNative()) {
+      const rows = Int32Array.from({ length: x.rows }, (_, i) => i);
+      const dense = sparseRowsInto(x, rows, new Float32Array(x.rows * x.cols));
+      const input = tf.tensor2d(dense, [x.rows, x.cols], 'float32');
+      const transformed = transformValues
+        ? (tf.reshape(transformValues(tf.reshape(input, [-1]) as tf.Tensor1D), input.shape) as tf.Tensor2D)
+        : input;
+      return layer.apply(transformed);
+    }
+    const stored = tf.tensor1d(x.data, 'float32');
+    const values = transformValues ? transformValues(stored) : stored;
+    const fused = isFusedActivation(layer.activation);
+    const y = tf.engine().runKernel(
+      SPARSE_DENSE_KERNEL,
+      {
+        indptr: tf.tensor1d(x.indptr, 'int32'),
+        indices: tf.tensor1d(x.indices, 'int32'),
+        values,
+        kernel: layer.kernel,
+        bias: layer.bias,
+      },
+      { activation: fused ? layer.activation : 'linear' },
+    ) as tf.Tensor2D;
+    return fused ? y : (applyActivation(layer.activation, y) as tf.Tensor2D);
+  });
+}
