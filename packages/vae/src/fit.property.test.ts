@@ -78,6 +78,7 @@ const optionValue: Record<keyof FitOptions, fc.Arbitrary<unknown>> = {
   learningRate: fc.oneof(fc.constantFrom(1e-3, 1e-2, 1e6), anyValue),
   seed: fc.oneof(fc.integer({ min: -5, max: 5 }), anyValue),
   shuffle: fc.oneof(fc.boolean(), anyValue),
+  fusedStep: fc.oneof(fc.boolean(), anyValue),
   beta: fc.oneof(fc.constantFrom(0, 0.5, 1), anyValue),
   klWarmupEpochs: fc.oneof(smallInt, anyValue),
   klWarmupSteps: fc.oneof(smallInt, anyValue),

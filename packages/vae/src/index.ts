@@ -79,7 +79,7 @@ export {
   validateDomain,
 } from './data.js';
 export { FIT_OPTION_NAMES } from './fit-options.js';
-export type { Batch, LossTerms, StepContext, TrainableModel } from './trainer/trainable-model.js';
+export type { Batch, FusedGradients, LossTerms, StepContext, TrainableModel } from './trainer/trainable-model.js';
 export { type BatchSource, type EpochArgs, MatrixBatchSource } from './trainer/batch-source.js';
 export { fitModel, type TrainingHistory } from './trainer/trainer.js';
 export { TRAINER_OPTION_NAMES, type TrainerOptions } from './trainer/trainer-options.js';
@@ -93,7 +93,7 @@ export { RowBatchSource, type HostBatch, type BatchCheck } from './sources/row-b
 export { SparseBatchSource } from './sources/sparse-batch-source.js';
 export { RandomAccessSource, type RandomAccessSourceOptions } from './sources/random-access-source.js';
 export { StreamSource, type StreamSourceOptions, type StreamItem } from './sources/stream-source.js';
-export type { RowBlock, RowsWithCovariates } from './sources/block-rows.js';
+export type { RowArrays, RowBlock, RowsWithCovariates } from './sources/block-rows.js';
 export type { CovariateReader, SourceCovariates } from './sources/source-covariates.js';
 export type { RunFingerprint } from './resume-fingerprint.js';
 export {

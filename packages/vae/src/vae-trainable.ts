@@ -1,5 +1,8 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { negativeElbo, type VariationalInputs } from '@varia/losses';
+import { denseKernelsDirect } from './fused-step/dense-chain.js';
+import { KernelRunner } from './fused-step/kernel-runner.js';
+import { fusedMlpVaeStep, mlpVaeLayout } from './fused-step/mlp-vae-step.js';
 import type { LatentModule } from './latent.js';
 import { configFingerprint } from './resume-fingerprint.js';
 import type { TrainableModel } from './trainer/trainable-model.js';
@@ -18,16 +21,39 @@ export interface VaeLike {
   stateVariables?(): Map<string, tf.Variable>;
   /** Training/inference mode of user networks (dropout, batch normalization). */
   setTraining?(training: boolean): void;
+  /** The encoder network: when it is the built-in MLP (with the decoder), training steps may run fused. */
+  readonly encoder?: unknown;
+  /** The decoder's hidden network. */
+  readonly decoder?: unknown;
+}
+
+/**
+ * The tape-free training step of a built-in MLP VAE (see {@link mlpVaeLayout} for which ones), or undefined. It runs
+ * where the active backend has the native dense kernels (`@varia/native-kernels`: wasm-native) and falls back to the
+ * generic path, step by step, everywhere else.
+ */
+function fusedStepOf(vae: VaeLike): TrainableModel['fusedGradients'] {
+  const layout = mlpVaeLayout(vae);
+  if (!layout) return undefined;
+  let runner: KernelRunner | undefined;
+  return (batch, ctx) => {
+    if (!denseKernelsDirect()) return undefined;
+    if (runner?.backendName !== tf.getBackend()) runner = new KernelRunner();
+    return fusedMlpVaeStep(layout, batch, ctx, runner);
+  };
 }
 
 /**
  * The VAE as a {@link TrainableModel}: the batch's `x` (and `covariates`, when the batch has them) go to
  * `variationalInputs`, and the loss is `negativeElbo` with the step's β, samples, free bits and seed — the loss,
- * reconstruction, KL and estimator the history records. Checkpoints are tied to the model's config.
+ * reconstruction, KL and estimator the history records. Checkpoints are tied to the model's config. A built-in MLP VAE
+ * also gets `fusedGradients`: the same steps, bit for bit, without the tape (off with `fit`'s `fusedStep: false`).
  */
 export function vaeTrainable(vae: VaeLike): TrainableModel {
   const state = vae.stateVariables?.() ?? vae.latent?.stateVariables();
+  const fused = fusedStepOf(vae);
   return {
+    ...(fused ? { fusedGradients: fused } : {}),
     namedVariables: () => vae.namedVariables(),
     lossTerms: (batch, ctx) => {
       const x = batch.x!;

@@ -5,6 +5,7 @@ import { disposeTapeAfterError } from '../tape-cleanup.js';
 import type { BatchSource } from './batch-source.js';
 import type { BatchLogs, Callback } from './callback.js';
 import { finalStateCheck } from './divergence-guard.js';
+import { applyFusedGradients } from './fused-update.js';
 import { checkBatch, checkEpochIterable, checkLossTerms } from './model-contract.js';
 import { withStateKept } from './evaluate-source.js';
 import type { Batch, StepContext, TrainableModel } from './trainable-model.js';
@@ -35,6 +36,10 @@ export interface EpochRun {
   optimizer: tf.Optimizer;
   /** The trained variables (what the optimizer updates). */
   trainable: tf.Variable[];
+  /** Their names in `model.namedVariables()` (how a fused step keys its gradients). */
+  names: string[];
+  /** Whether a model's `fusedGradients` may compute the steps (the `fusedStep` option; default true). */
+  fusedStep?: boolean;
   /** Trained variables and non-trainable state (what the final-state check sums). */
   weights: tf.Variable[];
   /** The model's non-trainable state (kept unchanged by the final-state check). */
@@ -138,18 +143,29 @@ export async function runEpoch(
       const kept: tf.Tensor[] = [];
       let loss: tf.Scalar | undefined;
       try {
-        const cost = run.optimizer.minimize(
-          () => {
-            const t = checkLossTerms(run.model.lossTerms(batch, ctx));
-            loss = t.loss;
-            if (t.reconstruction && t.kl) kept.push(tf.keep(t.reconstruction), tf.keep(t.kl));
-            estimator = t.estimator;
-            baseline = t.baseline;
-            return t.loss;
-          },
-          true,
-          run.trainable,
-        )!;
+        const fused = run.fusedStep === false ? undefined : run.model.fusedGradients?.(batch, ctx);
+        let cost: tf.Scalar;
+        if (fused) {
+          const t = applyFusedGradients(fused, run.optimizer, run.trainable, run.names);
+          cost = t.loss;
+          if (t.reconstruction && t.kl) kept.push(t.reconstruction, t.kl);
+          else tf.dispose([t.reconstruction, t.kl].filter((v): v is tf.Scalar => v !== undefined));
+          estimator = t.estimator;
+          baseline = t.baseline;
+        } else {
+          cost = run.optimizer.minimize(
+            () => {
+              const t = checkLossTerms(run.model.lossTerms(batch, ctx));
+              loss = t.loss;
+              if (t.reconstruction && t.kl) kept.push(tf.keep(t.reconstruction), tf.keep(t.kl));
+              estimator = t.estimator;
+              baseline = t.baseline;
+              return t.loss;
+            },
+            true,
+            run.trainable,
+          )!;
+        }
         stats.push(cost, ...kept);
         widths.push(1 + kept.length);
         kept.length = 0;

@@ -48,6 +48,17 @@ export interface LossTerms {
 }
 
 /**
+ * What {@link TrainableModel.fusedGradients} returns for a training step: the step's terms and the gradient of
+ * `terms.loss` for every trained variable. The Trainer owns every tensor in it and frees them after the update.
+ */
+export interface FusedGradients {
+  /** The step's loss terms, exactly as {@link TrainableModel.lossTerms} would return them for the same batch and ctx. */
+  terms: LossTerms;
+  /** ∂ terms.loss / ∂θ by the names of {@link TrainableModel.namedVariables}: one for every variable, of its shape. */
+  grads: ReadonlyMap<string, tf.Tensor>;
+}
+
+/**
  * What a model gives the Trainer: its trainable variables and its per-batch loss. Anything that implements it — the
  * built-in VAE, a hierarchical VAE, a semi-supervised M2 model, a model written from scratch — gets validation,
  * early stopping, checkpoints with exact resume, abort, KL warm-up and the divergence guard from `fitModel`.
@@ -76,6 +87,15 @@ export interface TrainableModel {
    * the checkpointed one exactly.
    */
   lossTerms(batch: Batch, ctx: StepContext): LossTerms;
+  /**
+   * Optional: a training step computed without the gradient tape — the same loss terms as `lossTerms(batch, ctx)`
+   * and the gradients the tape would give for them, bit for bit (a model typically replays the kernels its generic
+   * path runs; the built-in MLP VAE does). Return `undefined` to take the generic path (`lossTerms` under the
+   * optimizer's gradient scope) for this step. The Trainer applies the gradients with the optimizer, as `minimize`
+   * would, and records the terms as usual. Not called when `fit` is given `fusedStep: false`. Must free everything
+   * it makes besides what it returns, also when it throws.
+   */
+  fusedGradients?(batch: Batch, ctx: StepContext): FusedGradients | undefined;
   /** Switches training/inference behaviour (dropout, batch normalization); called around training and evaluation. */
   setTraining?(training: boolean): void;
   /**

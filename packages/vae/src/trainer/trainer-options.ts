@@ -61,6 +61,12 @@ export interface TrainerOptions<Log = TrainingLog, Validation = BatchSource, Inf
   resumeFrom?: string;
   /** More callbacks, run in order after the built-ins the options above create. */
   callbacks?: Callback[];
+  /**
+   * Let a model that implements `fusedGradients` compute its training steps without the gradient tape (default
+   * true): the built-in MLP VAE then runs its steps as a replay of the generic path's kernels — the same weights,
+   * losses and history, bit for bit, with fewer kernels and no tape. `false` always takes the generic path.
+   */
+  fusedStep?: boolean;
 }
 
 /** Every option the Trainer knows (an unknown key is an ArgumentError with a "did you mean" hint). */
@@ -87,6 +93,7 @@ export const TRAINER_OPTION_NAMES = [
   'checkpointDir',
   'resumeFrom',
   'callbacks',
+  'fusedStep',
 ] as const satisfies readonly (keyof TrainerOptions)[];
 
 // Every key of TrainerOptions is listed above (a compile error names the one missing).
@@ -118,6 +125,8 @@ export interface ResolvedTrainerOptions<Log = TrainingLog, Validation = BatchSou
   checkpointDir?: string;
   resumeFrom?: string;
   callbacks: Callback[];
+  /** Whether a model's `fusedGradients` may compute the steps. */
+  fusedStep: boolean;
 }
 
 const where = 'fit';
@@ -227,6 +236,7 @@ export function resolveTrainerOptions<Log, Validation, Info>(
     freeBits: finiteAtLeastZero('freeBits', o.freeBits ?? 0),
     restoreBestWeights: boolean('restoreBestWeights', o.restoreBestWeights ?? true),
     callbacks: given('callbacks') ? callbackList(o.callbacks) : [],
+    fusedStep: boolean('fusedStep', o.fusedStep ?? true),
   };
   if (given('klWarmupEpochs')) resolved.klWarmupEpochs = integerAtLeast('klWarmupEpochs', o.klWarmupEpochs, 1);
   if (given('klWarmupSteps')) resolved.klWarmupSteps = integerAtLeast('klWarmupSteps', o.klWarmupSteps, 1);

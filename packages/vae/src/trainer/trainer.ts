@@ -185,6 +185,8 @@ export async function runTraining<Log extends TrainingLog, Info>(
       source: train,
       optimizer,
       trainable: [...variables.values()],
+      names: [...variables.keys()],
+      fusedStep: o.fusedStep,
       weights: [...weights.values()],
       state: stateVariables,
       batchSize,

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DENSE_BACKWARD_KERNEL, FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import type { Activation } from '@varia/layers';
+import type { KernelRunner } from './kernel-runner.js';
+
+/** Activations whose layer runs as one `_FusedMatMul` forward and one {@link DENSE_BACKWARD_KERNEL} backward. */
+export const FUSED_STEP_ACTIVATIONS: ReadonlySet<Activation> = new Set<Activation>(['linear', 'relu', 'sigmoid']);
+
+/** One dense layer of a plan: its variables, their stable names and its activation. */
+export interface DenseParams {
+  kernel: tf.Variable;
+  bias: tf.Variable;
+  activation: Activation;
+  kernelName: string;
+  biasName: string;
+}
+
+/**
+ * Whether the active backend runs a `Dense` layer the way a plan replays it: a `_FusedMatMul` that applies the
+ * activation itself (tagged {@link FAST_TRANSPOSED_MATMUL}, as `@varia/layers`' dense forward checks) and the fused
+ * backward kernel.
+ */
+export function denseKernelsDirect(): boolean {
+  const backend = tf.getBackend();
+  const fused = tf.getKernel(tf._FusedMatMul, backend) as (tf.KernelConfig & Record<string, unknown>) | undefined;
+  return fused?.[FAST_TRANSPOSED_MATMUL] === true && tf.getKernel(DENSE_BACKWARD_KERNEL, backend) !== undefined;
+}
+
+/** y = f(xW + b): the kernel `Dense.apply` runs (`tf._FusedMatMul` with the activation). */
+export function denseForward(r: KernelRunner, x: tf.TensorInfo, p: DenseParams): tf.TensorInfo {
+  return r.run(
+    tf._FusedMatMul,
+    { a: x, b: p.kernel, bias: p.bias },
+    { transposeA: false, transposeB: false, activation: p.activation, leakyreluAlpha: 0.2 },
+  );
+}
+
+/** The layer's gradients: dW, db and (with `inputGradient`) dx, from the fused backward kernel `Dense`'s tape runs. */
+export function denseBackward(
+  r: KernelRunner,
+  dy: tf.TensorInfo,
+  y: tf.TensorInfo,
+  x: tf.TensorInfo,
+  p: DenseParams,
+  inputGradient: boolean,
+): { dx?: tf.TensorInfo; dW: tf.TensorInfo; db: tf.TensorInfo } {
+  const out = r.runAll(
+    DENSE_BACKWARD_KERNEL,
+    { dy, y, x, kernel: p.kernel },
+    { activation: p.activation, inputGradient },
+  );
+  return inputGradient ? { dx: out[0]!, dW: out[1]!, db: out[2]! } : { dW: out[0]!, db: out[1]! };
+}
+
+/** A stack of layers applied in order; returns every activation [x, h₁, …, h_L]. */
+export function chainForward(r: KernelRunner, x: tf.TensorInfo, layers: readonly DenseParams[]): tf.TensorInfo[] {
+  const hs = [x];
+  for (const p of layers) hs.push(denseForward(r, hs[hs.length - 1]!, p));
+  return hs;
+}
+
+/**
+ * Backward through a stack (last layer first) given dy of its output and the activations of {@link chainForward};
+ * writes dW, db to `grads` by name; returns dx of the stack's input (undefined when `inputGradient` is false: the
+ * first layer then skips it, as `Dense` does for data).
+ */
+export function chainBackward(
+  r: KernelRunner,
+  dy: tf.TensorInfo,
+  hs: readonly tf.TensorInfo[],
+  layers: readonly DenseParams[],
+  inputGradient: boolean,
+  grads: Map<string, tf.TensorInfo>,
+): tf.TensorInfo | undefined {
+  let d: tf.TensorInfo | undefined = dy;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const p = layers[i]!;
+    const g = denseBackward(r, d!, hs[i + 1]!, hs[i]!, p, i > 0 || inputGradient);
+    grads.set(p.kernelName, g.dW);
+    grads.set(p.biasName, g.db);
+    d = g.dx;
+  }
+  return d;
+}

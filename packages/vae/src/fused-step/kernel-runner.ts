@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** A kernel's inputs by name: tensors or bare tensor infos (what kernels take). */
+export type KernelInputs = Record<string, tf.TensorInfo>;
+
+/**
+ * Calls the registered kernels of the active backend directly — `kernelFunc({ inputs, backend, attrs })`, the function
+ * `engine.runKernel` would call — without the engine's bookkeeping, the gradient tape or tidy scopes. Every output it
+ * makes is owned by the runner until {@link KernelRunner.keep} hands it out as a tensor; {@link KernelRunner.dispose}
+ * frees the rest (call it in a `finally`: on error paths too). The same kernel function on the same inputs gives the
+ * same bits, so a computation written as a sequence of these calls reproduces the taped one exactly.
+ */
+export class KernelRunner {
+  readonly backendName: string;
+  private readonly backend: tf.KernelBackend;
+  private readonly kernels = new Map<string, tf.KernelFunc>();
+  /** Outputs not yet handed out or freed (each holds one reference of its data). */
+  private owned: tf.TensorInfo[] = [];
+
+  constructor() {
+    this.backendName = tf.getBackend();
+    this.backend = tf.engine().backend;
+  }
+
+  /** Whether the active backend has every kernel in `names`. */
+  static hasKernels(names: readonly string[]): boolean {
+    const backend = tf.getBackend();
+    return names.every((name) => tf.getKernel(name, backend) !== undefined);
+  }
+
+  private kernel(name: string): tf.KernelFunc {
+    let f = this.kernels.get(name);
+    if (!f) {
+      const config = tf.getKernel(name, this.backendName);
+      if (!config) throw new Error(`KernelRunner: no kernel ${name} on backend ${this.backendName}`);
+      f = config.kernelFunc;
+      this.kernels.set(name, f);
+    }
+    return f;
+  }
+
+  /** Runs kernel `name` and returns its outputs (owned by the runner). */
+  runAll(name: string, inputs: KernelInputs, attrs: tf.NamedAttrMap = {}): tf.TensorInfo[] {
+    const out = this.kernel(name)({ inputs, backend: this.backend, attrs } as unknown as Parameters<tf.KernelFunc>[0]);
+    const outs = Array.isArray(out) ? out : [out];
+    this.owned.push(...outs);
+    return outs;
+  }
+
+  /** Runs a kernel with one output. */
+  run(name: string, inputs: KernelInputs, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+    return this.runAll(name, inputs, attrs)[0]!;
+  }
+
+  /** A float32 tensor of `shape` filled with `value` (rounded to float32), owned by the runner. */
+  fill(value: number, shape: number[]): tf.TensorInfo {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(size).fill(value);
+    const info = { dataId: this.backend.write(values, shape, 'float32'), shape, dtype: 'float32' as const };
+    this.owned.push(info);
+    return info;
+  }
+
+  /** A float32 scalar, owned by the runner (what `tf.mul(x, 0.5)` makes of its number). */
+  scalar(value: number): tf.TensorInfo {
+    return this.fill(value, []);
+  }
+
+  /** The same data under another shape of the same size (what the Reshape kernel returns), without a kernel. */
+  static view(info: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    return { dataId: info.dataId, shape, dtype: info.dtype };
+  }
+
+  /** Hands an output out as a tensor the caller owns (it no longer counts as the runner's). */
+  keep<T extends tf.Tensor = tf.Tensor>(info: tf.TensorInfo): T {
+    const i = this.owned.lastIndexOf(info);
+    if (i < 0) throw new Error('KernelRunner.keep: not an output of this runner');
+    this.owned.splice(i, 1);
+    return tf.engine().makeTensorFromTensorInfo(info, this.backend) as T;
+  }
+
+  /** Frees every output not handed out. */
+  dispose(): void {
+    const owned = this.owned;
+    this.owned = [];
+    for (const info of owned) this.backend.disposeData(info.dataId);
+  }
+}

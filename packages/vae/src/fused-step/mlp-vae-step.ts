@@ -1,0 +1,228 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type Activation, MLP } from '@varia/layers';
+import type { Batch, FusedGradients, StepContext } from '../trainer/trainable-model.js';
+import {
+  chainBackward,
+  chainForward,
+  type DenseParams,
+  denseBackward,
+  denseForward,
+  FUSED_STEP_ACTIVATIONS,
+} from './dense-chain.js';
+import type { KernelRunner } from './kernel-runner.js';
+import { type FusedLikelihood, likelihoodPart } from './likelihood-terms.js';
+
+/** The attributes of `tf.mean(x)` (every axis). */
+const MEAN_ALL = { axis: null, keepDims: false } as unknown as tf.NamedAttrMap;
+
+/** The layers of a built-in MLP VAE that a fused step replays. */
+export interface MlpVaeLayout {
+  encoder: readonly DenseParams[];
+  loc: DenseParams;
+  scale: DenseParams;
+  decoder: readonly DenseParams[];
+  out: DenseParams;
+  likelihood: FusedLikelihood;
+  /** The encoder reads log(1 + x). */
+  log1p: boolean;
+  inputDim: number;
+  latentDim: number;
+}
+
+/** What every plan's tensors must still be: alive (a disposed model takes the generic path, which throws). */
+function alive(layout: MlpVaeLayout): boolean {
+  const all = [...layout.encoder, layout.loc, layout.scale, ...layout.decoder, layout.out];
+  return all.every((p) => !p.kernel.isDisposed && !p.bias.isDisposed);
+}
+
+/** Whether a step can be replayed: one sample, no free bits, a training step, a batch of x alone of the right width. */
+function stepFits(layout: MlpVaeLayout, batch: Batch, ctx: StepContext): boolean {
+  const x = batch.x;
+  return (
+    ctx.training &&
+    ctx.samples === 1 &&
+    ctx.freeBits === 0 &&
+    Object.keys(batch).length === 1 &&
+    x !== undefined &&
+    x.dtype === 'float32' &&
+    x.rank === 2 &&
+    x.shape[1] === layout.inputDim &&
+    x.shape[0]! > 0
+  );
+}
+
+/**
+ * One training step of the built-in MLP VAE (Gaussian posterior σ = exp(s/2), standard-normal prior, analytic KL,
+ * one reparameterized sample) without the tape: the kernels the generic path runs, in its order, on the same inputs,
+ * so the loss and every gradient are the same bits. Kernels that only copy or relabel data (Identity, Reshape, Cast
+ * to the same type) are skipped, and constants the generic path computes from scalars by exact float32 arithmetic
+ * (β/n, −1/n, their halves and negations) are written directly. Returns undefined for a step it does not cover.
+ */
+export function fusedMlpVaeStep(
+  layout: MlpVaeLayout,
+  batch: Batch,
+  ctx: StepContext,
+  runner: KernelRunner,
+): FusedGradients | undefined {
+  if (!stepFits(layout, batch, ctx) || !alive(layout) || tf.getBackend() !== runner.backendName) return undefined;
+  const x = batch.x!;
+  const n = x.shape[0]!;
+  const L = layout.latentDim;
+  const r = runner;
+  // ε ~ N(0, 1): the draw Normal.rsample makes with the step's seed (a host-side tensor, no kernel)
+  const eps = tf.randomNormal([n, L], 0, 1, 'float32', ctx.seed);
+  const extra: tf.Tensor[] = [eps];
+  try {
+    // forward: encoder, q(z|x), z = μ + σ·ε, decoder, log p(x|z), KL
+    const xin = layout.log1p ? r.run('Log1p', { x }) : x;
+    const hs = chainForward(r, xin, layout.encoder);
+    const h = hs[hs.length - 1]!;
+    const loc = denseForward(r, h, layout.loc);
+    const s = denseForward(r, h, layout.scale);
+    const scale = r.run('Exp', { x: r.run('Multiply', { a: s, b: r.scalar(0.5) }) });
+    const z = r.run('Add', { a: loc, b: r.run('Multiply', { a: scale, b: eps }) });
+    const ds = chainForward(r, z, layout.decoder);
+    const out = denseForward(r, ds[ds.length - 1]!, layout.out);
+    const lik = likelihoodPart(r, layout.likelihood, x, out);
+    if (!lik) return undefined;
+    extra.push(...lik.extra);
+    const reconstruction = r.run('Mean', { x: lik.rowSums }, MEAN_ALL);
+    // KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²) (klStandardNormal's kernels), mean of the row sums
+    const variance = r.run('Square', { x: scale });
+    const sum = r.run('Add', { a: variance, b: r.run('Square', { x: loc }) });
+    const inner = r.run('Sub', { a: r.run('Sub', { a: sum, b: r.scalar(1) }), b: r.run('Log', { x: variance }) });
+    const klRows = r.run(
+      'Sum',
+      { x: r.run('Multiply', { a: r.scalar(0.5), b: inner }) },
+      { axis: -1, keepDims: false },
+    );
+    const kl = r.run('Mean', { x: klRows }, MEAN_ALL);
+    const penalty = ctx.beta === 1 ? kl : r.run('Multiply', { a: kl, b: r.scalar(ctx.beta) });
+    const loss = r.run('Sub', { a: penalty, b: reconstruction });
+
+    // backward. ∂loss/∂KL_nj = β/n (float32: 1·β, then ÷ n), halved by the KL's ½; ∂loss/∂log p(x_n|z) = −1/n.
+    const half = Math.fround(Math.fround(Math.fround(ctx.beta) / n) * 0.5);
+    const grads = new Map<string, tf.TensorInfo>();
+    const dOut = lik.backward(Math.fround(-1 / n));
+    const dHidden = denseBackward(r, dOut, out, ds[ds.length - 1]!, layout.out, true);
+    grads.set(layout.out.kernelName, dHidden.dW);
+    grads.set(layout.out.biasName, dHidden.db);
+    const dz = chainBackward(r, dHidden.dx!, ds, layout.decoder, true, grads)!;
+    // KL's backward (klStandardNormal's gradFunc): h = ½·dy, ∂/∂σ² = (−h)/σ² + h, ∂/∂σ = ∂/∂σ²·(σ·2), ∂/∂μ = h·(μ·2)
+    const h2 = r.fill(half, [n, L]);
+    const dVariance = r.run('Add', { a: r.run('RealDiv', { a: r.fill(-half, [n, L]), b: variance }), b: h2 });
+    const dLocKl = r.run('Multiply', { a: h2, b: r.run('Multiply', { a: loc, b: r.scalar(2) }) });
+    const dScaleKl = r.run('Multiply', { a: dVariance, b: r.run('Multiply', { a: scale, b: r.scalar(2) }) });
+    // the sample's backward (∂/∂μ = dz, ∂/∂σ = dz·ε), each added to the KL's gradient as the tape sums them
+    const dScaleSample = r.run('Multiply', { a: dz, b: eps });
+    const dLoc = r.run('Add', { a: dLocKl, b: dz });
+    const dScale = r.run('Add', { a: dScaleKl, b: dScaleSample });
+    // σ = exp(½s): ∂/∂s = (dσ·σ)·½
+    const dS = r.run('Multiply', { a: r.run('Multiply', { a: dScale, b: scale }), b: r.scalar(0.5) });
+    const fromScale = denseBackward(r, dS, s, h, layout.scale, true);
+    const fromLoc = denseBackward(r, dLoc, loc, h, layout.loc, true);
+    grads.set(layout.scale.kernelName, fromScale.dW);
+    grads.set(layout.scale.biasName, fromScale.db);
+    grads.set(layout.loc.kernelName, fromLoc.dW);
+    grads.set(layout.loc.biasName, fromLoc.db);
+    const dh = r.run('Add', { a: fromScale.dx!, b: fromLoc.dx! });
+    chainBackward(r, dh, hs, layout.encoder, false, grads);
+
+    const kept = new Map<string, tf.Tensor>();
+    for (const [name, info] of grads) kept.set(name, r.keep(info));
+    return {
+      terms: {
+        loss: r.keep<tf.Scalar>(loss),
+        reconstruction: r.keep<tf.Scalar>(reconstruction),
+        kl: r.keep<tf.Scalar>(kl),
+        estimator: 'reparam',
+      },
+      grads: kept,
+    };
+  } finally {
+    r.dispose();
+    tf.dispose(extra);
+  }
+}
+
+/** The parts of a VAE a layout is read from (the `VAE` class has them). */
+export interface MlpVaeSource {
+  readonly config: object;
+  readonly encoder?: unknown;
+  readonly decoder?: unknown;
+  readonly likelihoodHead?: unknown;
+  namedVariables(): Map<string, tf.Variable>;
+}
+
+/** The resolved config fields eligibility reads. */
+interface EligibleConfig {
+  inputDim: number;
+  latentDim: number;
+  likelihood: string;
+  activation: string;
+  librarySize: boolean;
+  inputTransform: string;
+  covariates: unknown[];
+  posterior: unknown;
+  prior: unknown;
+  encoderScaleTransform: string;
+  deterministic: boolean;
+}
+
+/**
+ * The layout of a VAE whose training step a fused step replays, or undefined: the built-in MLP encoder and decoder
+ * (at least one encoder layer; activations linear, relu or sigmoid), the Gaussian posterior with σ = exp(s/2) and the
+ * standard-normal prior, a Bernoulli or Poisson likelihood (input transform none or log1p), no covariates, no library
+ * size, and no variables besides these layers'.
+ */
+export function mlpVaeLayout(vae: MlpVaeSource): MlpVaeLayout | undefined {
+  const c = vae.config as Partial<EligibleConfig>;
+  const likelihood = c.likelihood;
+  if (likelihood !== 'bernoulli' && likelihood !== 'poisson') return undefined;
+  if (c.posterior !== 'gaussian' || c.prior !== 'standard-normal' || c.encoderScaleTransform !== 'exp')
+    return undefined;
+  if (c.deterministic || c.librarySize || (c.covariates?.length ?? 0) > 0) return undefined;
+  if (c.inputTransform !== 'none' && c.inputTransform !== 'log1p') return undefined;
+  const { encoder, decoder } = vae;
+  if (!(encoder instanceof MLP) || !(decoder instanceof MLP) || encoder.layers.length === 0) return undefined;
+  const variables = vae.namedVariables();
+  const dense = (prefix: string, activation: string): DenseParams | undefined => {
+    const kernel = variables.get(`${prefix}/kernel`);
+    const bias = variables.get(`${prefix}/bias`);
+    if (!kernel || !bias) return undefined;
+    return {
+      kernel,
+      bias,
+      activation: activation as Activation,
+      kernelName: `${prefix}/kernel`,
+      biasName: `${prefix}/bias`,
+    };
+  };
+  const layers = (net: MLP, prefix: string): DenseParams[] | undefined => {
+    const out = net.layers.map((l, i) => {
+      const p = dense(`${prefix}/${i}`, l.activation);
+      return p && p.kernel === l.kernel && p.bias === l.bias ? p : undefined;
+    });
+    return out.every((p) => p !== undefined) ? out : undefined;
+  };
+  const enc = layers(encoder, 'encoder');
+  const dec = layers(decoder, 'decoder');
+  const loc = dense('encoder_head/loc', 'linear');
+  const scale = dense('encoder_head/scale', 'linear');
+  const out = dense('likelihood', 'linear');
+  if (!enc || !dec || !loc || !scale || !out) return undefined;
+  const all = [...enc, loc, scale, ...dec, out];
+  if (!all.every((p) => FUSED_STEP_ACTIVATIONS.has(p.activation)) || variables.size !== 2 * all.length)
+    return undefined;
+  return {
+    encoder: enc,
+    loc,
+    scale,
+    decoder: dec,
+    out,
+    likelihood,
+    log1p: c.inputTransform === 'log1p',
+    inputDim: c.inputDim!,
+    latentDim: c.latentDim!,
+  };
+}
