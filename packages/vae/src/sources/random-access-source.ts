@@ -2,7 +2,15 @@ import { ArgumentError, sparseRowsInto } from '@varia/core';
 import { matrixHash } from '../resume-fingerprint.js';
 import type { EpochArgs } from '../trainer/batch-source.js';
 import { SHUFFLE_CHUNK, shuffledOrder } from './epoch-order.js';
-import { checkBlock, isSparse, type RowBlock, type RowsWithCovariates, unwrapBlock } from './block-rows.js';
+import {
+  checkBlock,
+  disposeGiven,
+  isSparse,
+  type RowArrays,
+  type RowBlock,
+  type RowsWithCovariates,
+  unwrapBlock,
+} from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
@@ -13,12 +21,18 @@ export interface RandomAccessSourceOptions {
   /** Values per example (the model's `inputDim`), a positive integer. */
   width: number;
   /**
-   * The examples `indices` (0-based, each < `length`), in that order: a dense Matrix `[indices.length, width]` or a
-   * CSR SparseMatrix of that shape, or a promise of one — read from a file at offsets, a database, or generated.
+   * The examples `indices` (0-based, each < `length`), in that order: a dense Matrix `[indices.length, width]`, a
+   * CSR SparseMatrix of that shape, or the rows as an array (`number[][]`, `Float32Array[]`: one row of `width`
+   * numbers per index, copied), or a promise of one — read from a file at offsets, a database, or generated.
    * `indices` is the caller's to keep. A conditional model's covariate rows may come with them:
-   * `{ matrix, covariates }` (or be given to `fit` in memory, one row per example).
+   * `{ matrix, covariates }` (or be given to `fit` in memory, one row per example). Tensors in what it returns
+   * (e.g. covariates as a tf.Tensor) become the source's: it reads them and frees them, also when it refuses them.
+   * Anything else is an ArgumentError naming what was returned and what is accepted; a wrong shape a ShapeError; a
+   * row-array value that is not a number a DataError naming its row in the whole data set and its column.
    */
-  rows(indices: Int32Array): RowBlock | RowsWithCovariates | Promise<RowBlock | RowsWithCovariates>;
+  rows(
+    indices: Int32Array,
+  ): RowBlock | RowArrays | RowsWithCovariates | Promise<RowBlock | RowArrays | RowsWithCovariates>;
   /** Identifies the data for resume (checkpoints are tied to it); without it a resumed run cannot check the data. */
   fingerprint?: string;
 }
@@ -107,10 +121,17 @@ export class RandomAccessSource extends RowBatchSource {
         for (let k = 0; k < count; k++) positions[k] = start + k;
       }
       const indices = positions.slice(); // the callback's to keep
-      const given = unwrapBlock(await this.read(indices));
-      const block = checkBlock(given.block, width, this.blockName, count);
       const rowAt = (k: number): number => this.origin(positions[k]!);
-      const covariates = read?.(given.covariates, count, rowAt)?.data;
+      const result = await this.read(indices);
+      let block: RowBlock;
+      let covariates: Float32Array | undefined;
+      try {
+        const given = unwrapBlock(result);
+        block = checkBlock(given.block, width, this.blockName, count, rowAt);
+        covariates = read?.(given.covariates, count, rowAt)?.data;
+      } finally {
+        disposeGiven(result); // read to the host (or refused): tensors in it are freed either way
+      }
       const extra = { positions, ...(covariates && { covariates }) };
       if (isSparse(block)) {
         if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);

@@ -157,7 +157,9 @@ describe('batch sources', () => {
     expect(() => new StreamSource({ width: 1.5, blocks: () => [] })).toThrow(ArgumentError);
     const wrongShape = new RandomAccessSource({ length: 4, width: 3, rows: () => counts(2, 3) });
     await expect(epochRows(wrongShape, args(1, false, 4))).rejects.toThrow(/gave a 2 × 3 block, expected 4 × 3/);
-    const notMatrix = new RandomAccessSource({ length: 4, width: 3, rows: () => [[1, 2, 3]] as never });
+    const tooFew = new RandomAccessSource({ length: 4, width: 3, rows: () => [[1, 2, 3]] });
+    await expect(epochRows(tooFew, args(1, false, 4))).rejects.toThrow(/gave 1 rows as an array, expected 4/);
+    const notMatrix = new RandomAccessSource({ length: 4, width: 3, rows: () => 'rows' as never });
     await expect(epochRows(notMatrix, args(1, false, 4))).rejects.toThrow(ArgumentError);
     const tooLong = new StreamSource({ width: 2, length: 3, blocks: () => [counts(2, 2), counts(2, 2)] });
     await expect(epochRows(tooLong, args(1, false, 2))).rejects.toThrow(/yielded 4 rows, but its "length" is 3/);

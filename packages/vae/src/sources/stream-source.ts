@@ -1,14 +1,24 @@
 import { ArgumentError, DataError, type Matrix, type SparseMatrix, sparseRowsInto } from '@varia/core';
 import type { EpochArgs } from '../trainer/batch-source.js';
-import { checkBlock, isSparse, type RowBlock, type RowsWithCovariates, unwrapBlock } from './block-rows.js';
+import {
+  checkBlock,
+  disposeGiven,
+  isSparse,
+  type RowArrays,
+  type RowBlock,
+  type RowsWithCovariates,
+  unwrapBlock,
+} from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
 /**
- * What a stream yields: rows as a dense Matrix or a CSR SparseMatrix, or an object carrying one as `matrix` (e.g. a
- * `SparseRowBlock` of `streamMatrixMarket`) and, for a conditional model, the block's covariate rows as `covariates`.
+ * What a stream yields: rows as a dense Matrix, a CSR SparseMatrix or an array of rows (`number[][]`,
+ * `Float32Array[]`), or an object carrying one as `matrix` (e.g. a `SparseRowBlock` of `streamMatrixMarket`) and, for
+ * a conditional model, the block's covariate rows as `covariates`. Tensors in an item are the source's once yielded:
+ * it reads them and frees them, also when it refuses them.
  */
-export type StreamItem = Matrix | SparseMatrix | RowsWithCovariates;
+export type StreamItem = Matrix | SparseMatrix | RowArrays | RowsWithCovariates;
 
 /** Options of {@link StreamSource}. */
 export interface StreamSourceOptions {
@@ -92,9 +102,15 @@ export class StreamSource extends RowBatchSource {
     for await (const item of stream as AsyncIterable<StreamItem>) {
       const blockStart = seen + filled;
       const what = `StreamSource: block ${index++} (from row ${blockStart})`;
-      const given = unwrapBlock(item);
-      const block: RowBlock = checkBlock(given.block, width, what);
-      const rows = read?.(given.covariates, block.rows, (k) => blockStart + k, what);
+      let block: RowBlock;
+      let rows: Matrix | undefined;
+      try {
+        const given = unwrapBlock(item);
+        block = checkBlock(given.block, width, what, undefined, (k) => blockStart + k);
+        rows = read?.(given.covariates, block.rows, (k) => blockStart + k, what);
+      } finally {
+        disposeGiven(item); // read to the host (or refused): tensors in it are freed either way
+      }
       if (index > 1 && (rows !== undefined) !== (covariates !== undefined)) {
         throw new ArgumentError(
           'covariates',
