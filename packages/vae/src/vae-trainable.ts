@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { negativeElbo, type VariationalInputs } from '@varia/losses';
 import { denseKernelsDirect } from './fused-step/dense-chain.js';
 import { KernelRunner } from './fused-step/kernel-runner.js';
-import { fusedMlpVaeStep, mlpVaeLayout } from './fused-step/mlp-vae-step.js';
+import { mlpVaeLayout } from './fused-step/mlp-vae-layout.js';
+import { fusedMlpVaeStep } from './fused-step/mlp-vae-step.js';
 import type { LatentModule } from './latent.js';
 import { configFingerprint } from './resume-fingerprint.js';
 import type { TrainableModel } from './trainer/trainable-model.js';
@@ -25,6 +26,8 @@ export interface VaeLike {
   readonly encoder?: unknown;
   /** The decoder's hidden network. */
   readonly decoder?: unknown;
+  /** The likelihood head p(x|z) (its σ parameterization decides whether a Gaussian likelihood's steps run fused). */
+  readonly likelihoodHead?: unknown;
 }
 
 /**

@@ -5,7 +5,7 @@ import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
-import { binary, counts, expectSameWeights, weightValues } from '../test-utils/helpers.js';
+import { binary, counts, expectSameWeights, noisyLine, toySubset, weightValues } from '../test-utils/helpers.js';
 import type { StepContext } from '../trainer/trainable-model.js';
 import { VAE } from '../vae.js';
 import { vaeTrainable } from '../vae-trainable.js';
@@ -81,6 +81,24 @@ const cases: { name: string; config: VAEConfig; x: ReturnType<typeof f32> }[] = 
     x: f32(counts(90, 12, 2)),
   },
   {
+    name: 'gaussian, learned scalar σ (toy2d)',
+    config: { inputDim: 2, latentDim: 2, hiddenUnits: [2], likelihood: 'gaussian', seed: 0 },
+    x: f32(toySubset(90, 3)),
+  },
+  {
+    name: 'gaussian, learned per-feature σ',
+    config: {
+      inputDim: 3,
+      latentDim: 1,
+      hiddenUnits: [6, 4],
+      likelihood: 'gaussian',
+      observationScale: 'learned-per-feature',
+      activation: 'sigmoid',
+      seed: 2,
+    },
+    x: f32(noisyLine(90, 0.1, 4)),
+  },
+  {
     name: 'bernoulli, sigmoid',
     config: { inputDim: 12, latentDim: 3, hiddenUnits: [6], likelihood: 'bernoulli', activation: 'sigmoid', seed: 1 },
     x: f32(binary(40, 12, 4)),
@@ -147,7 +165,10 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
     };
     expect(offered(base)).toBe(true);
     expect(offered({ ...base, activation: 'tanh' })).toBe(false);
-    expect(offered({ ...base, likelihood: 'gaussian' })).toBe(false);
+    expect(offered({ ...base, likelihood: 'gaussian' })).toBe(true);
+    expect(offered({ ...base, likelihood: 'gaussian', observationScale: 'amortized' })).toBe(false);
+    expect(offered({ ...base, likelihood: 'gaussian', observationScale: { fixed: 0.5 } })).toBe(false);
+    expect(offered({ ...base, likelihood: 'negative-binomial' })).toBe(false);
     expect(offered({ ...base, posterior: 'fullCovariance' })).toBe(false);
     expect(offered({ ...base, prior: { mixture: 2 } })).toBe(false);
     expect(offered({ ...base, encoderScaleTransform: 'softplus' })).toBe(false);

@@ -2,15 +2,27 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { hostLogFactorial } from '@varia/distributions';
 import type { KernelRunner } from './kernel-runner.js';
 
-/** The likelihoods a fused step replays (their heads' output is the logits / log-rate of every feature). */
-export type FusedLikelihood = 'bernoulli' | 'poisson';
+/**
+ * The likelihoods a fused step replays: the head's output is the logits / log-rate / mean μ of every feature; a
+ * Gaussian's σ = softplus(u) + minScale comes from a learned scalar or per-feature u (its variable `rawScale`).
+ */
+export type FusedLikelihood =
+  | { kind: 'bernoulli' }
+  | { kind: 'poisson' }
+  | { kind: 'gaussian'; rawScale: tf.Variable; rawScaleName: string; minScale: number };
+
+/** What a likelihood's backward gives: ∂loss/∂(head output), and the gradients of its own variables by name. */
+export interface LikelihoodGradients {
+  dOut: tf.TensorInfo;
+  grads: [string, tf.TensorInfo][];
+}
 
 /** A likelihood's part of a step: Σ_features log p(x|z) per example, and the gradient of the decoder's output. */
 export interface LikelihoodPart {
   /** Σⱼ log p(xⱼ|z) per example, [n]. */
   rowSums: tf.TensorInfo;
-  /** ∂loss/∂(head output) when every row's log-likelihood has the gradient `g` (−1/n: the loss is −mean). */
-  backward(g: number): tf.TensorInfo;
+  /** The gradients when every row's log-likelihood has the gradient `g` (−1/n: the loss is −mean). */
+  backward(g: number): LikelihoodGradients;
   /** Tensors the part made outside the runner (freed with the step). */
   extra: tf.Tensor[];
 }
@@ -26,7 +38,7 @@ function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo,
     backward: (g) => {
       const a = r.run('Multiply', { a: r.fill(g, [n, 1]), b: x });
       const b = r.run('Multiply', { a: r.fill(-g, [n, 1]), b: r.run('Sigmoid', { x: logits }) });
-      return r.run('Add', { a, b });
+      return { dOut: r.run('Add', { a, b }), grads: [] };
     },
     extra: [],
   };
@@ -49,9 +61,57 @@ function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, n: n
     backward: (g) => {
       const dx = r.run('Multiply', { a: r.fill(g, [n, 1]), b: x });
       const dRate = r.run('Multiply', { a: r.fill(-g, [n, 1]), b: rate });
-      return r.run('Add', { a: dx, b: dRate });
+      return { dOut: r.run('Add', { a: dx, b: dRate }), grads: [] };
     },
     extra: [logFactorial],
+  };
+}
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * The kernels of `Independent(Normal(μ, σ), 1).logProb(x)` with σ = softplus(u) + minScale broadcast to [n, D]
+ * (`tf.add(σ, tf.zeros([n, D]))`, as the Normal's parameters are prepared): −½((x − μ)/σ)² − (log σ + ½ log 2π),
+ * summed over features, and the backward pass tfjs's autodiff runs for it, in its order — ∂/∂σ from log σ first,
+ * then from the quotient; ∂/∂u = Σ ∂/∂σ · sigmoid(u) over the broadcast axes.
+ */
+function gaussianPart(
+  r: KernelRunner,
+  x: tf.TensorInfo,
+  loc: tf.TensorInfo,
+  n: number,
+  lik: Extract<FusedLikelihood, { kind: 'gaussian' }>,
+): LikelihoodPart {
+  const shape = [n, loc.shape[1]!];
+  const u = lik.rawScale;
+  const sigma = r.run('Add', { a: r.run('Softplus', { x: u }), b: r.scalar(lik.minScale) });
+  const scale = r.run('Add', { a: sigma, b: r.fill(0, shape) });
+  const diff = r.run('Sub', { a: x, b: loc });
+  const zt = r.run('RealDiv', { a: diff, b: scale });
+  const quadratic = r.run('Multiply', { a: r.scalar(-0.5), b: r.run('Square', { x: zt }) });
+  const logNorm = r.run('Add', { a: r.run('Log', { x: scale }), b: r.scalar(HALF_LOG_2PI) });
+  const lp = r.run('Sub', { a: quadratic, b: logNorm });
+  return {
+    rowSums: r.run('Sum', { x: lp }, { axis: [1], keepDims: false }),
+    backward: (g) => {
+      // ∂/∂(log σ) = −g; ∂/∂(z²) = g·(−½) (both exact in float32, written directly)
+      const fromLog = r.run('RealDiv', { a: r.fill(-g, shape), b: scale });
+      const dzt = r.run('Multiply', {
+        a: r.fill(Math.fround(g * -0.5), shape),
+        b: r.run('Multiply', { a: zt, b: r.scalar(2) }),
+      });
+      const dDiff = r.run('RealDiv', { a: dzt, b: scale });
+      const quotient = r.run('RealDiv', {
+        a: r.run('Multiply', { a: dzt, b: diff }),
+        b: r.run('Square', { x: scale }),
+      });
+      const dScale = r.run('Add', { a: fromLog, b: r.run('Neg', { x: quotient }) });
+      const axis = u.rank === 0 ? [0, 1] : [0];
+      const dSigma = r.run('Sum', { x: dScale }, { axis, keepDims: false });
+      const dU = r.run('Multiply', { a: dSigma, b: r.run('Sigmoid', { x: u }) });
+      return { dOut: r.run('Neg', { x: dDiff }), grads: [[lik.rawScaleName, dU]] };
+    },
+    extra: [],
   };
 }
 
@@ -63,5 +123,6 @@ export function likelihoodPart(
   out: tf.TensorInfo,
 ): LikelihoodPart | undefined {
   const n = x.shape[0]!;
-  return likelihood === 'bernoulli' ? bernoulliPart(r, x, out, n) : poissonPart(r, x, out, n);
+  if (likelihood.kind === 'gaussian') return gaussianPart(r, x, out, n, likelihood);
+  return likelihood.kind === 'bernoulli' ? bernoulliPart(r, x, out, n) : poissonPart(r, x, out, n);
 }

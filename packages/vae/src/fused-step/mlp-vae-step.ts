@@ -1,38 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Activation, MLP } from '@varia/layers';
 import type { Batch, FusedGradients, StepContext } from '../trainer/trainable-model.js';
-import {
-  chainBackward,
-  chainForward,
-  type DenseParams,
-  denseBackward,
-  denseForward,
-  FUSED_STEP_ACTIVATIONS,
-} from './dense-chain.js';
+import { chainBackward, chainForward, denseBackward, denseForward } from './dense-chain.js';
 import type { KernelRunner } from './kernel-runner.js';
-import { type FusedLikelihood, likelihoodPart } from './likelihood-terms.js';
+import { likelihoodPart } from './likelihood-terms.js';
+import type { MlpVaeLayout } from './mlp-vae-layout.js';
 
 /** The attributes of `tf.mean(x)` (every axis). */
 const MEAN_ALL = { axis: null, keepDims: false } as unknown as tf.NamedAttrMap;
 
-/** The layers of a built-in MLP VAE that a fused step replays. */
-export interface MlpVaeLayout {
-  encoder: readonly DenseParams[];
-  loc: DenseParams;
-  scale: DenseParams;
-  decoder: readonly DenseParams[];
-  out: DenseParams;
-  likelihood: FusedLikelihood;
-  /** The encoder reads log(1 + x). */
-  log1p: boolean;
-  inputDim: number;
-  latentDim: number;
-}
-
 /** What every plan's tensors must still be: alive (a disposed model takes the generic path, which throws). */
 function alive(layout: MlpVaeLayout): boolean {
   const all = [...layout.encoder, layout.loc, layout.scale, ...layout.decoder, layout.out];
-  return all.every((p) => !p.kernel.isDisposed && !p.bias.isDisposed);
+  const l = layout.likelihood;
+  return (
+    all.every((p) => !p.kernel.isDisposed && !p.bias.isDisposed) && (l.kind !== 'gaussian' || !l.rawScale.isDisposed)
+  );
 }
 
 /** Whether a step can be replayed: one sample, no free bits, a training step, a batch of x alone of the right width. */
@@ -103,7 +85,8 @@ export function fusedMlpVaeStep(
     // backward. ∂loss/∂KL_nj = β/n (float32: 1·β, then ÷ n), halved by the KL's ½; ∂loss/∂log p(x_n|z) = −1/n.
     const half = Math.fround(Math.fround(Math.fround(ctx.beta) / n) * 0.5);
     const grads = new Map<string, tf.TensorInfo>();
-    const dOut = lik.backward(Math.fround(-1 / n));
+    const { dOut, grads: likelihoodGrads } = lik.backward(Math.fround(-1 / n));
+    for (const [name, g] of likelihoodGrads) grads.set(name, g);
     const dHidden = denseBackward(r, dOut, out, ds[ds.length - 1]!, layout.out, true);
     grads.set(layout.out.kernelName, dHidden.dW);
     grads.set(layout.out.biasName, dHidden.db);
@@ -143,86 +126,4 @@ export function fusedMlpVaeStep(
     r.dispose();
     tf.dispose(extra);
   }
-}
-
-/** The parts of a VAE a layout is read from (the `VAE` class has them). */
-export interface MlpVaeSource {
-  readonly config: object;
-  readonly encoder?: unknown;
-  readonly decoder?: unknown;
-  readonly likelihoodHead?: unknown;
-  namedVariables(): Map<string, tf.Variable>;
-}
-
-/** The resolved config fields eligibility reads. */
-interface EligibleConfig {
-  inputDim: number;
-  latentDim: number;
-  likelihood: string;
-  activation: string;
-  librarySize: boolean;
-  inputTransform: string;
-  covariates: unknown[];
-  posterior: unknown;
-  prior: unknown;
-  encoderScaleTransform: string;
-  deterministic: boolean;
-}
-
-/**
- * The layout of a VAE whose training step a fused step replays, or undefined: the built-in MLP encoder and decoder
- * (at least one encoder layer; activations linear, relu or sigmoid), the Gaussian posterior with σ = exp(s/2) and the
- * standard-normal prior, a Bernoulli or Poisson likelihood (input transform none or log1p), no covariates, no library
- * size, and no variables besides these layers'.
- */
-export function mlpVaeLayout(vae: MlpVaeSource): MlpVaeLayout | undefined {
-  const c = vae.config as Partial<EligibleConfig>;
-  const likelihood = c.likelihood;
-  if (likelihood !== 'bernoulli' && likelihood !== 'poisson') return undefined;
-  if (c.posterior !== 'gaussian' || c.prior !== 'standard-normal' || c.encoderScaleTransform !== 'exp')
-    return undefined;
-  if (c.deterministic || c.librarySize || (c.covariates?.length ?? 0) > 0) return undefined;
-  if (c.inputTransform !== 'none' && c.inputTransform !== 'log1p') return undefined;
-  const { encoder, decoder } = vae;
-  if (!(encoder instanceof MLP) || !(decoder instanceof MLP) || encoder.layers.length === 0) return undefined;
-  const variables = vae.namedVariables();
-  const dense = (prefix: string, activation: string): DenseParams | undefined => {
-    const kernel = variables.get(`${prefix}/kernel`);
-    const bias = variables.get(`${prefix}/bias`);
-    if (!kernel || !bias) return undefined;
-    return {
-      kernel,
-      bias,
-      activation: activation as Activation,
-      kernelName: `${prefix}/kernel`,
-      biasName: `${prefix}/bias`,
-    };
-  };
-  const layers = (net: MLP, prefix: string): DenseParams[] | undefined => {
-    const out = net.layers.map((l, i) => {
-      const p = dense(`${prefix}/${i}`, l.activation);
-      return p && p.kernel === l.kernel && p.bias === l.bias ? p : undefined;
-    });
-    return out.every((p) => p !== undefined) ? out : undefined;
-  };
-  const enc = layers(encoder, 'encoder');
-  const dec = layers(decoder, 'decoder');
-  const loc = dense('encoder_head/loc', 'linear');
-  const scale = dense('encoder_head/scale', 'linear');
-  const out = dense('likelihood', 'linear');
-  if (!enc || !dec || !loc || !scale || !out) return undefined;
-  const all = [...enc, loc, scale, ...dec, out];
-  if (!all.every((p) => FUSED_STEP_ACTIVATIONS.has(p.activation)) || variables.size !== 2 * all.length)
-    return undefined;
-  return {
-    encoder: enc,
-    loc,
-    scale,
-    decoder: dec,
-    out,
-    likelihood,
-    log1p: c.inputTransform === 'log1p',
-    inputDim: c.inputDim!,
-    latentDim: c.latentDim!,
-  };
 }
