@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DataError, ShapeError } from '@varia/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toMatrix, validateDomain } from './data.js';
 import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
@@ -112,4 +113,34 @@ describe('validateDomain', () => {
       expect(e.location).toEqual(location);
     });
   }
+});
+
+describe('validateDomain on float32 intensities (the bit-level scan of [0, 1])', () => {
+  // the values around the edges of [0, 1] and the ones that are not numbers in it
+  const special = [
+    0,
+    -0,
+    1,
+    0.5,
+    2 ** -149,
+    Math.fround(1 + 2 ** -23),
+    -(2 ** -149),
+    -1,
+    Number.NaN,
+    Infinity,
+    -Infinity,
+  ];
+  it('reports the first value outside [0, 1], as the comparison v ≥ 0 ∧ v ≤ 1 says', () => {
+    const value = fc.oneof(fc.constantFrom(...special), fc.float({ min: 0, max: 1, noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 40 }), (values) => {
+        const data = Float32Array.from(values);
+        const first = data.findIndex((v) => !(v >= 0 && v <= 1));
+        const error = errorOf(() => validateDomain({ data, rows: 1, cols: data.length }, 'unit-interval', 'bernoulli'));
+        if (first < 0) expect(error).toBeUndefined();
+        else expect((error as DataError).location).toEqual({ row: 0, column: first + 1 });
+      }),
+      { numRuns: Number(process.env.VARIA_PROPERTY_RUNS ?? 200), seed: 5 },
+    );
+  });
 });
