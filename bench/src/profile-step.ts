@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * `node bench/dist/profile-step.js [--backend wasm-native] [--likelihood bernoulli|poisson|gaussian-toy] [--rows N]`:
+ * `node bench/dist/profile-step.js [--backend wasm-native] [--likelihood bernoulli|poisson|gaussian-toy] [--rows N]
+ * [--fused on|off]`:
  * the kernels of one `VAE.fit` training step — how many run per step, the time of each kind, and the share of the
- * step spent outside the matrix products (BLAS) — for the mnist-vae-train model (or toy2d with `gaussian-toy`).
+ * step spent outside the matrix products (BLAS) — for the mnist-vae-train model (or toy2d with `gaussian-toy`), with
+ * the fused (tape-free) step where the model has one (`--fused off`: the generic taped path, `fit`'s `fusedStep: false`).
  * Prints a table; `--json FILE` writes the figures.
  */
 import { writeFileSync } from 'node:fs';
@@ -38,6 +40,7 @@ export async function profileStep(
   workload: 'bernoulli' | 'poisson' | 'gaussian-toy',
   rows: number,
   backendName: string,
+  fusedStep = true,
 ): Promise<Omit<StepProfile, 'backend'>> {
   const toy = workload === 'gaussian-toy';
   const data = toy
@@ -56,10 +59,16 @@ export async function profileStep(
         seed: 0,
       });
   try {
-    await vae.fit(firstRows(data, Math.min(data.rows, 2048)), { epochs: 1, batchSize, learningRate, seed: 1 });
+    await vae.fit(firstRows(data, Math.min(data.rows, 2048)), {
+      epochs: 1,
+      batchSize,
+      learningRate,
+      seed: 1,
+      fusedStep,
+    });
     const census = startKernelCensus(backendName);
     const t0 = performance.now();
-    await vae.fit(data, { epochs: 1, batchSize, learningRate, seed: 0 });
+    await vae.fit(data, { epochs: 1, batchSize, learningRate, seed: 0, fusedStep });
     const wall = performance.now() - t0;
     const tallies = census.stop();
     const steps = Math.ceil(data.rows / batchSize);
@@ -88,10 +97,11 @@ async function main(): Promise<void> {
   };
   const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest);
   const workload = (flag('--likelihood') ?? 'bernoulli') as 'bernoulli' | 'poisson' | 'gaussian-toy';
-  const p = await profileStep(workload, Number(flag('--rows') ?? 4096), tf.getBackend());
+  const fused = (flag('--fused') ?? 'on') !== 'off';
+  const p = await profileStep(workload, Number(flag('--rows') ?? 4096), tf.getBackend(), fused);
   const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
   const lines = [
-    `${p.workload} on ${backend}: ${p.steps} steps, ${p.msPerStep.toFixed(2)} ms/step, ${p.kernelsPerStep.toFixed(1)} kernels/step`,
+    `${p.workload} on ${backend} (fused step ${fused ? 'on' : 'off'}): ${p.steps} steps, ${p.msPerStep.toFixed(2)} ms/step, ${p.kernelsPerStep.toFixed(1)} kernels/step`,
     `share of the step outside BLAS: ${(100 * p.shareOutsideBlas).toFixed(1)} %; inside kernels: ${(100 * p.shareInKernels).toFixed(1)} %`,
     '',
     'kernel                       per step   ms/step',

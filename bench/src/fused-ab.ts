@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * `node bench/dist/fused-ab.js [--backend wasm-native] [--workloads a,b] [--pairs 5] [--rows N] [--parallel N]`:
+ * the fused (tape-free) training step against the generic taped one (`fit`'s `fusedStep: false`), as interleaved
+ * pairs in one process (off, on, on, off, …): per pair the speed-up in wall and process CPU time, the medians, and
+ * the load average. Each pair also checks that both runs end with the same loss history (the fused step is
+ * bit-identical). `--json FILE` writes the figures.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Matrix } from '@varia/core';
+import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
+import { type BackendRequest, selectBackend } from '@varia/playground/backend';
+import { VAE } from '@varia/vae';
+import { firstRows } from './first-rows.js';
+import { median } from './rounds.js';
+import { MNIST_SHAPE, MNIST_TRAINING, TOY_TRAINING } from './workloads.js';
+
+const WORKLOADS = ['mnist-vae-train', 'mnist-vae-train-poisson', 'toy2d-seed'] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+/** One timed fit. */
+interface Run {
+  msPerStep: number;
+  cpuMsPerStep: number;
+  losses: number[];
+}
+
+function workloadSetup(workload: Workload, rows: number) {
+  if (workload === 'toy2d-seed') {
+    const x = toyGaussian2d({ seed: 0 }).x;
+    return {
+      x,
+      epochs: 5,
+      steps: 5 * Math.ceil(x.rows / TOY_TRAINING.batchSize),
+      fit: { batchSize: TOY_TRAINING.batchSize, learningRate: TOY_TRAINING.learningRate },
+      model: () =>
+        new VAE({
+          inputDim: 2,
+          latentDim: TOY_TRAINING.latentDim,
+          hiddenUnits: TOY_TRAINING.hidden,
+          likelihood: 'gaussian',
+          seed: 0,
+        }),
+    };
+  }
+  const poisson = workload === 'mnist-vae-train-poisson';
+  const x: Matrix = firstRows(poisson ? mnistCounts({ split: 'train' }).x : mnist({ split: 'train' }).x, rows);
+  return {
+    x,
+    epochs: 1,
+    steps: Math.ceil(x.rows / MNIST_TRAINING.batchSize),
+    fit: MNIST_TRAINING,
+    model: () =>
+      new VAE({
+        inputDim: MNIST_SHAPE.inputDim,
+        latentDim: MNIST_SHAPE.latentDim,
+        hiddenUnits: [MNIST_SHAPE.hidden],
+        likelihood: poisson ? 'poisson' : 'bernoulli',
+        activation: 'relu',
+        seed: 0,
+      }),
+  };
+}
+
+async function timedFit(setup: ReturnType<typeof workloadSetup>, fusedStep: boolean): Promise<Run> {
+  const vae = setup.model();
+  try {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const h = await vae.fit(setup.x, { epochs: setup.epochs, ...setup.fit, seed: 0, fusedStep });
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    return {
+      msPerStep: wall / setup.steps,
+      cpuMsPerStep: (cpu.user + cpu.system) / 1000 / setup.steps,
+      losses: h.epochs.map((e) => e.loss),
+    };
+  } finally {
+    vae.dispose();
+  }
+}
+
+/** Pairs of the generic and the fused step for one workload, alternating which runs first. */
+async function abPairs(workload: Workload, pairs: number, rows: number) {
+  const setup = workloadSetup(workload, rows);
+  await timedFit(setup, false);
+  await timedFit(setup, true);
+  const out: { generic: Run; fused: Run; speedup: number; speedupCpu: number; load: number }[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const first = p % 2 === 1;
+    const a = await timedFit(setup, first);
+    const b = await timedFit(setup, !first);
+    const [generic, fused] = first ? [b, a] : [a, b];
+    if (generic.losses.join() !== fused.losses.join()) {
+      throw new Error(`${workload}: the fused step's losses differ from the generic path's`);
+    }
+    out.push({
+      generic,
+      fused,
+      speedup: generic.msPerStep / fused.msPerStep,
+      speedupCpu: generic.cpuMsPerStep / fused.cpuMsPerStep,
+      load: os.loadavg()[0]!,
+    });
+  }
+  return {
+    workload,
+    steps: setup.steps,
+    pairs: out,
+    medianSpeedup: median(out.map((p) => p.speedup)),
+    medianSpeedupCpu: median(out.map((p) => p.speedupCpu)),
+    medianMsGeneric: median(out.map((p) => p.generic.msPerStep)),
+    medianMsFused: median(out.map((p) => p.fused.msPerStep)),
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const flag = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const parallel = Number(flag('--parallel') ?? 1);
+  const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest, {
+    nativeParallel: parallel,
+  });
+  const names = (flag('--workloads')?.split(',') ?? [...WORKLOADS]) as Workload[];
+  for (const n of names) if (!WORKLOADS.includes(n)) throw new Error(`unknown workload ${n}; known: ${WORKLOADS}`);
+  const pairs = Number(flag('--pairs') ?? 5);
+  const rows = Number(flag('--rows') ?? 4096);
+  const results = [];
+  const load0 = os.loadavg()[0]!;
+  for (const w of names) {
+    const r = await abPairs(w, pairs, rows);
+    results.push(r);
+    const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
+    process.stdout.write(
+      `${w}: ${r.steps} steps/run; ms/step generic ${fmt(r.medianMsGeneric)}, fused ${fmt(r.medianMsFused)}; ` +
+        `speed-up ${fmt(r.medianSpeedup)}× wall, ${fmt(r.medianSpeedupCpu)}× CPU (pairs: ${r.pairs
+          .map((p) => `${p.speedup.toFixed(2)}/${p.speedupCpu.toFixed(2)}`)
+          .join(', ')}; load ${r.pairs.map((p) => p.load.toFixed(1)).join(', ')})\n`,
+    );
+  }
+  const out = flag('--json');
+  const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
+  if (out) writeFileSync(out, `${JSON.stringify({ backend, parallel, loadAtStart: load0, results }, null, 2)}\n`);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`fused-ab failed: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
