@@ -36,6 +36,11 @@ export interface RowsWithCovariates {
   readonly matrix: RowBlock | RowArrays;
   /** Their covariate rows, validated against the model's declarations when a batch is read. */
   readonly covariates?: CovariateInput;
+  /**
+   * The rows of each field the source declares (its `fields` option, e.g. `labels`), for your own model trained with
+   * `fitModel`: a Matrix `[rows, width]` or rows as an array, one row per example, every value finite.
+   */
+  readonly [field: string]: unknown;
 }
 
 /** What a callback or stream may give, named in messages. */
@@ -43,7 +48,7 @@ const ACCEPTED =
   'a Matrix { data: Float32Array, rows, cols }, a CSR SparseMatrix { rows, cols, indptr, indices, data }, rows (number[][] or Float32Array[]), or { matrix, covariates } with one of them';
 
 /** What a callback gave, for a message: its kind and shape, never its values. */
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v instanceof tf.Tensor) return `a tf.Tensor of shape [${v.shape.join(', ')}] (${v.dtype})`;
   if (Array.isArray(v)) return `an array of ${v.length} items`;
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
@@ -96,11 +101,12 @@ export function isSparse(block: RowBlock): block is SparseMatrix {
  * @throws ShapeError for an item that is not an array of `width` numbers' length; DataError naming the row and
  *   column of a value that is not a number (nothing is converted).
  */
-function rowArraysToMatrix(
+export function rowArraysToMatrix(
   items: readonly unknown[],
   width: number,
   what: string,
   rowAt: (k: number) => number,
+  argument = what,
 ): Matrix {
   const data = new Float32Array(items.length * width);
   for (let k = 0; k < items.length; k++) {
@@ -109,8 +115,8 @@ function rowArraysToMatrix(
     const length = isRow ? (row as ArrayLike<unknown>).length : undefined;
     if (length !== width) {
       throw new ShapeError(
-        what,
-        `${what} gave rows as an array: row ${rowAt(k)} (item ${k}) is ${isRow ? `${length} values long` : describe(row)}, expected ${width} values (the source's width)`,
+        argument,
+        `${what} gave rows as an array: row ${rowAt(k)} (item ${k}) is ${isRow ? `${length} values long` : describe(row)}, expected ${width} values`,
       );
     }
     const values = row as ArrayLike<unknown>;

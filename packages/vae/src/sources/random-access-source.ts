@@ -2,6 +2,7 @@ import { ArgumentError, sparseRowsInto } from '@varia/core';
 import { matrixHash } from '../resume-fingerprint.js';
 import type { EpochArgs } from '../trainer/batch-source.js';
 import { SHUFFLE_CHUNK, shuffledOrder } from './epoch-order.js';
+import { checkFields, readField } from './source-fields.js';
 import {
   checkBlock,
   disposeGiven,
@@ -35,6 +36,13 @@ export interface RandomAccessSourceOptions {
   ): RowBlock | RowArrays | RowsWithCovariates | Promise<RowBlock | RowArrays | RowsWithCovariates>;
   /** Identifies the data for resume (checkpoints are tied to it); without it a resumed run cannot check the data. */
   fingerprint?: string;
+  /**
+   * Fields that each batch carries besides `x`, by width — e.g. `{ labels: 10 }` — for a model of your own trained with
+   * `fitModel`: every `rows(indices)` result then gives `{ matrix, labels }`, a Matrix `[indices.length, 10]` or rows
+   * as an array, every value finite, and each batch has `labels` `[b, 10]` aligned with `x`. (`VAE.fit` reads `x`
+   * and its covariates only.)
+   */
+  fields?: Readonly<Record<string, number>>;
 }
 
 /** The most rows a random-access source can index (its row indices are Int32Array). */
@@ -67,11 +75,11 @@ export class RandomAccessSource extends RowBatchSource {
 
   /**
    * @param origin internal: maps row k of this source to the row of the source it is a subset of (messages).
-   * @throws ArgumentError for a bad `length`, `width`, `rows` or `fingerprint`.
+   * @throws ArgumentError for a bad `length`, `width`, `rows`, `fingerprint` or `fields`.
    */
   constructor(options: RandomAccessSourceOptions, origin: (k: number) => number = (k) => k) {
     const where = 'RandomAccessSource';
-    const { length, width, rows, fingerprint } = options ?? ({} as RandomAccessSourceOptions);
+    const { length, width, rows, fingerprint, fields } = options ?? ({} as RandomAccessSourceOptions);
     for (const [name, v] of [
       ['length', length],
       ['width', width],
@@ -86,7 +94,7 @@ export class RandomAccessSource extends RowBatchSource {
       throw new ArgumentError('rows', `${where}: "rows" must be a function (indices) => rows, got ${typeof rows}`);
     if (fingerprint !== undefined && typeof fingerprint !== 'string')
       throw new ArgumentError('fingerprint', `${where}: "fingerprint" must be a string, got ${typeof fingerprint}`);
-    super(width);
+    super(width, checkFields(fields, where));
     this.length = length;
     this.read = rows;
     this.origin = origin;
@@ -105,7 +113,7 @@ export class RandomAccessSource extends RowBatchSource {
    * the first batch (see `shuffledOrder`: 4 bytes per row; the run's signal and stop check are
    * read between chunks, and an aborted run ends the epoch there); without, the rows in order, with no array of n.
    */
-  protected async *hostBatches(args: EpochArgs, read?: CovariateReader): AsyncIterable<HostBatch> {
+  protected async *hostBatches(args: EpochArgs, read?: CovariateReader, withFields = false): AsyncIterable<HostBatch> {
     const { batchSize, shuffle, rng } = args;
     const n = this.length;
     const width = this.widths.x;
@@ -125,14 +133,16 @@ export class RandomAccessSource extends RowBatchSource {
       const result = await this.read(indices);
       let block: RowBlock;
       let covariates: Float32Array | undefined;
+      let fields: Record<string, Float32Array> | undefined;
       try {
         const given = unwrapBlock(result);
         block = checkBlock(given.block, width, this.blockName, count, rowAt);
         covariates = read?.(given.covariates, count, rowAt)?.data;
+        if (withFields) fields = this.readFields(result, count, rowAt);
       } finally {
         disposeGiven(result); // read to the host (or refused): tensors in it are freed either way
       }
-      const extra = { positions, ...(covariates && { covariates }) };
+      const extra = { positions, ...(covariates && { covariates }), ...(fields && { fields }) };
       if (isSparse(block)) {
         if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);
         if (this.identity.length < block.rows) this.identity = Int32Array.from({ length: batchSize }, (_, i) => i);
@@ -142,14 +152,23 @@ export class RandomAccessSource extends RowBatchSource {
     }
   }
 
+  /** The rows of every declared field that a callback result carries, validated (a copy where it gave arrays). */
+  private readFields(result: unknown, count: number, rowAt: (k: number) => number): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const [name, w] of Object.entries(this.fields))
+      out[name] = readField(result, name, w, count, this.blockName, rowAt);
+    return out;
+  }
+
   override subset(rows: Int32Array): RandomAccessSource {
-    const { read, origin, hash } = this;
+    const { read, origin, hash, fields } = this;
     const picked = { data: new Float32Array(rows.buffer, rows.byteOffset, rows.length), rows: rows.length, cols: 1 };
     return new RandomAccessSource(
       {
         length: rows.length,
         width: this.widths.x,
         rows: (indices) => read(indices.map((k) => rows[k]!)),
+        fields,
         ...(hash !== undefined && { fingerprint: `${hash}/rows:${matrixHash(picked)}` }),
       },
       (k) => origin(rows[k]!),

@@ -30,6 +30,8 @@ export interface HostBatch {
   readonly positions?: Int32Array;
   /** The covariate rows `[rows, C]` that came with the batch (read by the epoch's covariate reader), validated. */
   readonly covariates?: Float32Array;
+  /** The rows `[rows, width]` of each field the source declares besides `x` (read when asked for), validated. */
+  readonly fields?: Readonly<Record<string, Float32Array>>;
 }
 
 /** How {@link RowBatchSource.batches} checks each batch before upload. */
@@ -49,27 +51,30 @@ export interface BatchCheck {
  * subclasses yield {@link HostBatch}es, this class turns them into `{ x }` tensors, checking each against a
  * likelihood's data rules when asked to ({@link RowBatchSource.checkedBy}, what `VAE.fit` does) — and, for a
  * conditional model, into `{ x, covariates }` with the covariate rows held in memory alongside the source or carried
- * by its callback results or blocks. Its own `epoch` yields `{ x }` alone.
+ * by its callback results or blocks. Its own `epoch` (what `fitModel` reads) yields `{ x }` and every field the
+ * source declares (`fields: { labels: 10 }` of a random-access or stream source, carried by each result or block).
  */
 export abstract class RowBatchSource implements BatchSource {
   abstract readonly length: number | undefined;
-  /** The single field's width. */
-  readonly widths: Readonly<{
-    /** Values per example (the model's `inputDim`). */
-    x: number;
-  }>;
+  /** The width of `x` (values per example, the model's `inputDim`) and of each declared field. */
+  readonly widths: Readonly<Record<string, number> & { x: number }>;
+  /** The declared fields besides `x`, by width (empty when none). */
+  protected readonly fields: Readonly<Record<string, number>>;
 
-  protected constructor(width: number) {
-    this.widths = { x: width };
+  protected constructor(width: number, fields: Readonly<Record<string, number>> = {}) {
+    this.widths = { x: width, ...fields };
+    this.fields = fields;
   }
 
   /**
    * The host batches of one epoch (sync or async). `read`, when given, reads the covariate rows that each callback
-   * result or block carries (called for every one, also without rows, so that missing rows are reported).
+   * result or block carries (called for every one, also without rows, so that missing rows are reported). With
+   * `withFields`, each batch carries the rows of every declared field (`HostBatch.fields`).
    */
   protected abstract hostBatches(
     args: EpochArgs,
     read?: CovariateReader,
+    withFields?: boolean,
   ): Iterable<HostBatch> | AsyncIterable<HostBatch>;
 
   /** Every row's total (Σⱼ xᵢⱼ), when cheap to know up front: library-size models record their median. */
@@ -134,17 +139,29 @@ export abstract class RowBatchSource implements BatchSource {
     });
   }
 
-  /** The tensors of one epoch, each batch checked by `check` (when given) before upload. */
+  /**
+   * The tensors of one epoch, each batch checked by `check` (when given) before upload. Unchecked (a model's own
+   * `fitModel` run), each batch also holds every declared field; checked (`VAE.fit`), `x` and the model's covariates.
+   */
   batches(args: EpochArgs, check: BatchCheck | undefined): Iterable<Batch> | AsyncIterable<Batch> {
     const width = this.widths.x;
     const gather = this.covariateGatherer(args.batchSize, check);
     const cols = check?.covariates?.declarations.length ?? 0;
-    return this.mapBatches(args, check, (h): Batch => {
-      if (check) this.check(h, check);
-      const covariates = gather(h);
-      const x = tf.tensor2d(h.data, [h.rows, width], 'float32');
-      return covariates ? { x, covariates: tf.tensor2d(covariates, [h.rows, cols], 'float32') } : { x };
-    });
+    const fields = check ? [] : Object.entries(this.fields);
+    return this.mapBatches(
+      args,
+      check,
+      (h): Batch => {
+        if (check) this.check(h, check);
+        const covariates = gather(h);
+        const x = tf.tensor2d(h.data, [h.rows, width], 'float32');
+        if (covariates) return { x, covariates: tf.tensor2d(covariates, [h.rows, cols], 'float32') };
+        const batch: Record<string, tf.Tensor2D> = { x };
+        for (const [name, w] of fields) batch[name] = tf.tensor2d(h.fields![name]!, [h.rows, w], 'float32');
+        return batch;
+      },
+      fields.length > 0,
+    );
   }
 
   /** The covariate rows of a host batch: gathered from the rows held in memory, or those the batch carried. */
@@ -168,9 +185,10 @@ export abstract class RowBatchSource implements BatchSource {
     args: EpochArgs,
     check: BatchCheck | undefined,
     f: (h: HostBatch) => T,
+    withFields = false,
   ): Iterable<T> | AsyncIterable<T> {
     const c = check?.covariates;
-    const host = this.hostBatches(args, c && covariateReader(c, this.blockName));
+    const host = this.hostBatches(args, c && covariateReader(c, this.blockName), withFields);
     if (Symbol.asyncIterator in host) {
       return (async function* () {
         for await (const h of host) yield f(h);
@@ -227,8 +245,9 @@ class CheckedSource implements BatchSource {
   ) {
     this.length = inner.length;
     const c = check.covariates;
-    this.widths =
-      c && c.declarations.length > 0 ? { ...inner.widths, covariates: c.declarations.length } : inner.widths;
+    // x and the model's covariates: the fields a source declares for models of your own are not read
+    const x = inner.widths.x;
+    this.widths = c && c.declarations.length > 0 ? { x, covariates: c.declarations.length } : { x };
     const { subset, fingerprint, rowTotals } = inner as RowBatchSource & { fingerprint?: () => string };
     if (subset) {
       this.subset = (rows) =>

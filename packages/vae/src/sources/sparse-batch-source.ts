@@ -92,6 +92,7 @@ export class SparseBatchSource extends RowBatchSource {
     // the same matrix, already checked: built without the constructor's O(nnz) check
     Object.assign(sub, {
       widths: this.widths,
+      fields: this.fields,
       matrix: this.matrix,
       length: rows.length,
       view,

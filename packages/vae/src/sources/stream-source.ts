@@ -10,6 +10,7 @@ import {
   unwrapBlock,
 } from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
+import { checkFields, readField } from './source-fields.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
 /**
@@ -34,6 +35,13 @@ export interface StreamSourceOptions {
    * of any size, e.g. `() => file.blocks()` of `openMatrixMarket`. Whatever order it yields is the order trained in.
    */
   blocks(args: { epoch: number }): AsyncIterable<StreamItem> | Iterable<StreamItem>;
+  /**
+   * Fields that each batch carries besides `x`, by width — e.g. `{ labels: 10 }` — for a model of your own trained with
+   * `fitModel`: every block then yields `{ matrix, labels }`, a Matrix `[block rows, 10]` or rows as an array, every
+   * value finite; the stream's batches have `labels` `[b, 10]` aligned with `x`, whatever the block sizes.
+   * (`VAE.fit` reads `x` and its covariates only.)
+   */
+  fields?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -57,10 +65,10 @@ export class StreamSource extends RowBatchSource {
   private readonly open: StreamSourceOptions['blocks'];
   private buffer = new Float32Array(0);
 
-  /** @throws ArgumentError for a bad `width`, `length` or `blocks`. */
+  /** @throws ArgumentError for a bad `width`, `length`, `blocks` or `fields`. */
   constructor(options: StreamSourceOptions) {
     const where = 'StreamSource';
-    const { width, length, blocks } = options ?? ({} as StreamSourceOptions);
+    const { width, length, blocks, fields } = options ?? ({} as StreamSourceOptions);
     for (const [name, v] of [
       ['width', width],
       ['length', length ?? 1],
@@ -73,22 +81,35 @@ export class StreamSource extends RowBatchSource {
         'blocks',
         `${where}: "blocks" must be a function ({ epoch }) => blocks, got ${typeof blocks}`,
       );
-    super(width);
+    super(width, checkFields(fields, where));
     this.length = length;
     this.open = blocks;
   }
 
-  protected async *hostBatches({ epoch, batchSize }: EpochArgs, read?: CovariateReader): AsyncIterable<HostBatch> {
+  protected async *hostBatches(
+    { epoch, batchSize }: EpochArgs,
+    read?: CovariateReader,
+    withFields = false,
+  ): AsyncIterable<HostBatch> {
     const width = this.widths.x;
     if (this.buffer.length < batchSize * width) this.buffer = new Float32Array(batchSize * width);
     const buffer = this.buffer;
     // the covariate rows of the buffered rows (blocks that carry them): C columns, known from the first such block
     let covariates: { buffer: Float32Array; cols: number } | undefined;
+    // the rows of each declared field, buffered like x (read from every block when asked for)
+    const fields = (withFields ? Object.entries(this.fields) : []).map(([name, cols]) => ({
+      name,
+      cols,
+      buffer: new Float32Array(batchSize * cols),
+    }));
     const batch = (rows: number, first: number): HostBatch => ({
       data: buffer.subarray(0, rows * width),
       rows,
       rowAt: (k) => first + k,
       ...(covariates && { covariates: covariates.buffer.subarray(0, rows * covariates.cols) }),
+      ...(fields.length > 0 && {
+        fields: Object.fromEntries(fields.map((f) => [f.name, f.buffer.subarray(0, rows * f.cols)])),
+      }),
     });
     let filled = 0; // rows in the buffer
     let seen = 0; // rows of the stream before the buffer's first
@@ -104,10 +125,14 @@ export class StreamSource extends RowBatchSource {
       const what = `StreamSource: block ${index++} (from row ${blockStart})`;
       let block: RowBlock;
       let rows: Matrix | undefined;
+      let carried: Float32Array[];
       try {
         const given = unwrapBlock(item);
-        block = checkBlock(given.block, width, what, undefined, (k) => blockStart + k);
-        rows = read?.(given.covariates, block.rows, (k) => blockStart + k, what);
+        const rowAt = (k: number) => blockStart + k;
+        block = checkBlock(given.block, width, what, undefined, rowAt);
+        rows = read?.(given.covariates, block.rows, rowAt, what);
+        const n = block.rows;
+        carried = fields.map((f) => readField(item, f.name, f.cols, n, what, rowAt));
       } finally {
         disposeGiven(item); // read to the host (or refused): tensors in it are freed either way
       }
@@ -122,6 +147,9 @@ export class StreamSource extends RowBatchSource {
         const take = Math.min(block.rows - r, batchSize - filled);
         if (rows && covariates)
           covariates.buffer.set(rows.data.subarray(r * rows.cols, (r + take) * rows.cols), filled * rows.cols);
+        fields.forEach((f, i) => {
+          f.buffer.set(carried[i]!.subarray(r * f.cols, (r + take) * f.cols), filled * f.cols);
+        });
         const out = buffer.subarray(filled * width, (filled + take) * width);
         if (isSparse(block))
           sparseRowsInto(
