@@ -10,28 +10,62 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** One contender of the browser bench: its median speed over the rounds, each round's, and the load at each. */
+interface BrowserContender {
+  examples_per_sec: number;
+  rounds: number[];
+  loads: number[];
+  backend?: string;
+  /** XNNPACK threads (browser contenders). */
+  threads?: number;
+  notes?: string[];
+  browser?: string;
+}
+
 /** What `apps/playground/scripts/browser-bench.mjs` writes. */
 export interface BrowserResult {
-  browser_plain: { examples_per_sec: number; browser: string; notes?: string[] };
-  browser_isolated: { examples_per_sec: number; notes?: string[] };
-  node_wasm: { examples_per_sec: number };
-  node_wasm_native: { examples_per_sec: number; backend: string };
+  machine: string;
+  config: { epochs: number; rounds: number };
+  browser_plain: BrowserContender;
+  browser_isolated_1: BrowserContender;
+  browser_isolated: BrowserContender;
+  /** Present when headless Chromium offered a hardware WebGPU adapter. */
+  browser_webgpu?: BrowserContender;
+  node_wasm: BrowserContender;
+  node_wasm_native: BrowserContender;
+  webgpu: {
+    probe: { adapter: string | null; software?: boolean; reason?: string };
+    /** Why there is no WebGPU row. */
+    skipped?: string;
+    /** The software adapter timed once (`--webgpu-software`). */
+    software_run?: { examples_per_sec: number };
+  };
+  /** Medians of per-round ratios: `<contender>_vs_node_wasm`, `<contender>_vs_node_default`, `isolated_threads_vs_1_thread`. */
   ratios: Record<string, number>;
 }
 
 const BROWSER_SCRIPT = join(here, '..', '..', 'apps', 'playground', 'scripts', 'browser-bench.mjs');
 
-/** The page's MNIST run in headless Chromium and the same run in Node (a child process), or why it was skipped. */
-export function runBrowserBench(quick: boolean): BrowserResult | { skipped: string } {
+/**
+ * The page's MNIST run in headless Chromium (plain wasm SIMD; cross-origin isolated with 1 thread and with the page's
+ * default thread count; WebGPU where a hardware adapter is offered) and the same run in Node (plain wasm,
+ * wasm-native), alternated over `rounds` rounds; or why it was skipped.
+ */
+export function runBrowserBench(quick: boolean, rounds: number): BrowserResult | { skipped: string } {
   const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(chromiumPath)) return { skipped: `${chromiumPath} not found (apt-get install -y chromium)` };
   const dir = mkdtempSync(join(os.tmpdir(), 'varia-bench-browser-'));
   try {
     const out = join(dir, 'browser.json');
-    const r = spawnSync(process.execPath, [BROWSER_SCRIPT, '--epochs', quick ? '2' : '3', '--json', out], {
-      encoding: 'utf8',
-      timeout: 900_000,
-    });
+    const epochs = quick ? '2' : '3';
+    const r = spawnSync(
+      process.execPath,
+      [BROWSER_SCRIPT, '--epochs', epochs, '--rounds', String(rounds), '--json', out],
+      {
+        encoding: 'utf8',
+        timeout: 1_800_000,
+      },
+    );
     if (r.status !== 0)
       return {
         skipped: `browser-bench.mjs failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`,
@@ -45,10 +79,19 @@ export function runBrowserBench(quick: boolean): BrowserResult | { skipped: stri
 export function formatBrowser(b: BrowserResult | { skipped: string }): string[] {
   if ('skipped' in b) return [`browser: skipped (${b.skipped})`];
   const n = (v: number): string => Math.round(v).toLocaleString('en-US');
+  const x = (key: string): string => `${b.ratios[key]!.toFixed(2)}×`;
+  const row = (label: string, key: string, c: BrowserContender): string =>
+    `  ${label.padEnd(34)} ${n(c.examples_per_sec).padStart(7)} ex/s  ÷ node plain wasm ${x(`${key}_vs_node_wasm`)}, ÷ node default ${x(`${key}_vs_node_default`)}  (${c.threads ?? 1} thread${c.threads === 1 ? '' : 's'}; rounds ${c.rounds.map(n).join(', ')})`;
+  const webgpu = b.browser_webgpu
+    ? row(`WebGPU (${b.webgpu.probe.adapter})`, 'browser_webgpu', b.browser_webgpu)
+    : `  WebGPU: none — ${b.webgpu.skipped}${b.webgpu.software_run ? `; the software adapter timed once: ${n(b.webgpu.software_run.examples_per_sec)} ex/s` : ''}`;
+  const loads = b.browser_plain.loads.map((l) => l.toFixed(1)).join(', ');
   return [
-    `browser (the playground page, MNIST 784-400-20, batch 128, ${b.browser_plain.browser}):`,
-    `  plain wasm SIMD ${n(b.browser_plain.examples_per_sec)} ex/s, cross-origin isolated ${n(b.browser_isolated.examples_per_sec)} ex/s (${b.browser_isolated.notes?.join('; ') ?? ''})`,
-    `  node: plain wasm ${n(b.node_wasm.examples_per_sec)} ex/s, ${b.node_wasm_native.backend} ${n(b.node_wasm_native.examples_per_sec)} ex/s`,
-    `  browser ÷ node plain wasm: ${b.ratios.browser_plain_vs_node_wasm!.toFixed(2)}× (isolated ${b.ratios.browser_isolated_vs_node_wasm!.toFixed(2)}×); browser ÷ node default: ${b.ratios.browser_plain_vs_node_default!.toFixed(2)}× (isolated ${b.ratios.browser_isolated_vs_node_default!.toFixed(2)}×)`,
+    `browser (the playground page, MNIST 784-400-20, batch 128, ${b.browser_plain.browser}; median of ${b.config.rounds} interleaved rounds, load ${loads}):`,
+    row('plain wasm SIMD', 'browser_plain', b.browser_plain),
+    row('cross-origin isolated, ?threads=1', 'browser_isolated_1', b.browser_isolated_1),
+    row('cross-origin isolated, default', 'browser_isolated', b.browser_isolated),
+    webgpu,
+    `  node: plain wasm ${n(b.node_wasm.examples_per_sec)} ex/s, ${b.node_wasm_native.backend} ${n(b.node_wasm_native.examples_per_sec)} ex/s; isolated default ÷ ?threads=1: ${x('isolated_threads_vs_1_thread')}`,
   ];
 }

@@ -190,7 +190,8 @@ async function main(): Promise<void> {
   let twoCore: unknown;
   const cores = os.availableParallelism();
   if (args.twoCore && selection.candidate === 'wasm-native' && cores > 1 && args.only.has('mnist-vae-train')) {
-    const both = ['mnist-vae-train', ...(args.only.has('mnist-vae-encode') ? ['mnist-vae-encode'] : [])].join(',');
+    const encodes = (['mnist-vae-encode', 'mnist-vae-encode-sparse'] as const).filter((n) => args.only.has(n));
+    const both = ['mnist-vae-train', ...encodes].join(',');
     log(`both cores: ${both} with ${cores} threads sharing blocks (child process)`);
     const flags = ['--backend', 'wasm-native', '--parallel', String(cores), '--only', both];
     const rest = ['--no-threaded', '--no-plain', '--no-memory', '--no-browser', '--no-two-core', '--no-census'];
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
   let browser: BrowserResult | { skipped: string } | undefined;
   if (args.browser && args.only.has('mnist-vae-train')) {
     log('browser: the playground page trains MNIST in headless Chromium, and the same run in Node');
-    browser = runBrowserBench(q);
+    browser = runBrowserBench(q, rounds);
   }
 
   // sparse-1m (data larger than memory) in its own process, for its own peak RSS; children of this run skip it

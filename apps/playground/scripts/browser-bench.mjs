@@ -1,16 +1,29 @@
 #!/usr/bin/env node
 // The playground page's MNIST training speed in headless Chromium, as a ratio to the same run in Node.
 //
-//   node scripts/browser-bench.mjs [--epochs 3] [--json FILE]        (after `pnpm --filter @varia/playground build`)
+//   node scripts/browser-bench.mjs [--epochs 3] [--rounds 3] [--json FILE] [--webgpu-software] [--only KEY,KEY]
+//   (after `pnpm --filter @varia/playground build`)
 //
 // The same model and data in every run: MNIST 784-400-20-400-784 ReLU, Bernoulli, batch 128, Adam 1e-3, seed 0,
 // the 8,000 training digits, no validation split. Speed = examples ÷ the epochs' own `seconds` (fit's step time,
 // without the page's per-epoch snapshots), over the epochs after the first (the warm-up: JIT, kernel compilation).
-// Runs: the page on plain wasm SIMD (single thread: served without cross-origin isolation), the page on threaded
-// wasm SIMD (served with COOP/COEP: crossOriginIsolated, navigator.hardwareConcurrency threads), and Node on plain
-// wasm (the same kernels as the browser) and on wasm-native (Node's default). CHROMIUM_PATH overrides
-// /usr/bin/chromium. bench/src/run.ts runs this with `--browser`.
+//
+// Contenders, each a fresh browser or Node process, run in interleaved rounds (A B C … A B C …; the machine may be
+// shared, so every ratio is taken within a round and the median over rounds is reported):
+// - the page on plain wasm SIMD (served without cross-origin isolation: single-threaded);
+// - the page cross-origin isolated (COOP/COEP: tfjs-wasm's threaded SIMD build) with `?threads=1`, and with the
+//   page's default thread count (one per logical core);
+// - the page on WebGPU, when headless Chromium offers a hardware adapter (probed with --enable-unsafe-webgpu); a
+//   software adapter (SwiftShader: the shaders run on the CPU) is recorded as the reason for no WebGPU row, and timed
+//   once only with --webgpu-software (it trains ~40× slower than wasm);
+// - Node on plain wasm (the same kernels as the browser) and on wasm-native (Node's default), each in a child process.
+// --only keeps some contenders (keys as in the JSON: browser_plain, browser_isolated_1, browser_isolated,
+// browser_webgpu, node_wasm, node_wasm_native); the ratios need the ones they divide.
+// CHROMIUM_PATH overrides /usr/bin/chromium. bench/src/browser.ts runs this for `pnpm bench`.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveStatic, WEB_ROOT } from '../dist/serve.js';
 
@@ -20,7 +33,18 @@ const flag = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const EPOCHS = Number(flag('--epochs') ?? 3);
+const ROUNDS = Number(flag('--rounds') ?? 3);
 const CONFIG = { hidden: 400, latent: 20, batch: 128, lr: 0.001, seed: 0 };
+const ROWS = 8000;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const BASE_ARGS = ['--no-sandbox', '--headless=new', '--disable-background-networking', '--no-first-run'];
+/** What headless Chromium needs to offer WebGPU on Linux (and Vulkan for a real GPU's adapter). */
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
+const load = () => Number(os.loadavg()[0].toFixed(2));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 /** examples/s over the epochs after the first. */
 function speed(epochs, rows) {
@@ -29,12 +53,10 @@ function speed(epochs, rows) {
   return { examples_per_sec: (rows * timed.length) / seconds, seconds, epochs: timed.length, rows };
 }
 
-async function browserRun(isolated) {
+/** One training run of the page: `isolated` serves it with COOP/COEP, `query` is appended to its URL. */
+async function browserRun({ isolated, query = '', backend = 'wasm', args = ['--disable-gpu'] }) {
   const server = await serveStatic(WEB_ROOT, 0, { isolated });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_ARGS, ...args] });
   try {
     const page = await browser.newPage();
     // record the worker's epoch messages without touching the page's code
@@ -42,8 +64,8 @@ async function browserRun(isolated) {
       const Native = window.Worker;
       window.__variaEpochs = [];
       window.Worker = class extends Native {
-        constructor(...args) {
-          super(...args);
+        constructor(...a) {
+          super(...a);
           this.addEventListener('message', (e) => {
             if (e.data?.type === 'epoch') window.__variaEpochs.push(e.data.log);
             if (e.data?.type === 'backend') window.__variaBackend = e.data;
@@ -51,10 +73,10 @@ async function browserRun(isolated) {
         }
       };
     });
-    await page.goto(server.url);
+    await page.goto(server.url + query);
     await page.selectOption('#dataset', 'mnist');
     await page.selectOption('#likelihood', 'bernoulli');
-    await page.selectOption('#backend-pref', 'wasm');
+    await page.selectOption('#backend-pref', backend);
     for (const [id, value] of [
       ['latent', CONFIG.latent],
       ['hidden', CONFIG.hidden],
@@ -68,23 +90,26 @@ async function browserRun(isolated) {
     }
     await page.click('#train');
     await page.waitForSelector('#runs tr[data-run="1"][data-status="completed"], body[data-state="error"]', {
-      timeout: 600_000,
+      timeout: 900_000,
     });
     if ((await page.getAttribute('body', 'data-state')) === 'error') throw new Error(await page.textContent('#status'));
-    const { epochs, backend, isolatedPage, threads } = await page.evaluate(() => ({
+    const info = await page.evaluate(() => ({
       epochs: window.__variaEpochs,
       backend: window.__variaBackend,
       isolatedPage: window.crossOriginIsolated,
-      threads: navigator.hardwareConcurrency,
+      cores: navigator.hardwareConcurrency,
     }));
+    const notes = info.backend?.notes ?? [];
+    const threads = notes.join(' ').match(/(\d+) threads?:/);
     return {
-      ...speed(epochs, 8000),
-      backend: backend?.backend,
-      notes: backend?.notes,
-      cross_origin_isolated: isolatedPage,
-      hardware_concurrency: threads,
+      ...speed(info.epochs, ROWS),
+      backend: info.backend?.backend,
+      notes,
+      threads: threads ? Number(threads[1]) : 1,
+      cross_origin_isolated: info.isolatedPage,
+      hardware_concurrency: info.cores,
       browser: `Chromium ${browser.version()}`,
-      loss: epochs.at(-1)?.loss,
+      loss: info.epochs.at(-1)?.loss,
     };
   } finally {
     await browser.close();
@@ -92,7 +117,8 @@ async function browserRun(isolated) {
   }
 }
 
-async function nodeRun(candidate) {
+/** The same training in Node, in this process (`--node-run CANDIDATE`): prints `RESULT {json}`. */
+async function nodeRunHere(candidate) {
   const tf = await import('@tensorflow/tfjs');
   const { selectBackend } = await import('../dist/backend.js');
   const { mnist } = await import('@varia/datasets');
@@ -107,15 +133,13 @@ async function nodeRun(candidate) {
     seed: CONFIG.seed,
   });
   try {
-    const history = await vae.fit(x, {
-      epochs: EPOCHS,
-      batchSize: CONFIG.batch,
-      learningRate: CONFIG.lr,
-      seed: CONFIG.seed,
-    });
+    const cpu0 = process.cpuUsage();
+    const history = await vae.fit(x, { epochs: EPOCHS, batchSize: CONFIG.batch, learningRate: CONFIG.lr, seed: 0 });
+    const cpu = process.cpuUsage(cpu0);
     return {
       ...speed(history.epochs, x.rows),
       backend: selection.native ? selection.native.description : tf.getBackend(),
+      cpu_seconds: (cpu.user + cpu.system) / 1e6,
       loss: history.epochs.at(-1).loss,
     };
   } finally {
@@ -123,33 +147,135 @@ async function nodeRun(candidate) {
   }
 }
 
+/** A Node run in a child process (wasm-native replaces kernels process-wide, so each run gets its own process). */
+function nodeRun({ node }) {
+  const r = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--node-run', node, '--epochs', String(EPOCHS)],
+    {
+      encoding: 'utf8',
+      timeout: 900_000,
+    },
+  );
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line)
+    throw new Error(
+      `node run (${node}) failed (${r.status ?? r.signal}): ${r.stderr?.trim().split('\n').slice(-2).join(' | ')}`,
+    );
+  return JSON.parse(line.slice('RESULT '.length));
+}
+
+/** Whether headless Chromium offers a WebGPU adapter, and whether it is a real GPU. */
+async function probeWebGpu() {
+  const server = await serveStatic(WEB_ROOT, 0, { isolated: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_ARGS, ...WEBGPU_ARGS] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    return await page.evaluate(async () => {
+      if (!navigator.gpu) return { adapter: null, reason: 'navigator.gpu is absent' };
+      const a = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!a) return { adapter: null, reason: 'navigator.gpu.requestAdapter() returned null' };
+      const info = a.info ?? {};
+      const name = [info.vendor, info.architecture, info.description].filter((s) => s).join(' ');
+      return {
+        adapter: name,
+        software: info.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(name),
+      };
+    });
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+if (flag('--node-run')) {
+  console.log(`RESULT ${JSON.stringify(await nodeRunHere(flag('--node-run')))}`);
+  process.exit(0);
+}
+
+const CONTENDERS = [
+  { key: 'browser_plain', label: 'browser, plain wasm SIMD (1 thread)', isolated: false },
+  { key: 'browser_isolated_1', label: 'browser, isolated, ?threads=1', isolated: true, query: '?threads=1' },
+  { key: 'browser_isolated', label: 'browser, isolated (default threads)', isolated: true },
+  { key: 'node_wasm', label: 'node, plain wasm', node: 'wasm' },
+  { key: 'node_wasm_native', label: 'node, wasm-native (default)', node: 'wasm-native' },
+];
+
+const webgpuProbe = await probeWebGpu();
+const webgpu = { flags: WEBGPU_ARGS, probe: webgpuProbe };
+const webgpuContender = {
+  key: 'browser_webgpu',
+  label: 'browser, WebGPU',
+  isolated: true,
+  backend: 'webgpu',
+  args: WEBGPU_ARGS,
+};
+if (webgpuProbe.adapter && !webgpuProbe.software) CONTENDERS.splice(3, 0, webgpuContender);
+else
+  webgpu.skipped = webgpuProbe.adapter
+    ? `only a software WebGPU adapter (${webgpuProbe.adapter}: the shaders run on the CPU), no GPU`
+    : `no WebGPU adapter (${webgpuProbe.reason}) even with ${WEBGPU_ARGS.join(' ')}`;
+
+const only = flag('--only')?.split(',');
+if (only) CONTENDERS.splice(0, CONTENDERS.length, ...CONTENDERS.filter((c) => only.includes(c.key)));
+const runs = Object.fromEntries(CONTENDERS.map((c) => [c.key, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of CONTENDERS) {
+    const loadAtStart = load();
+    const r = c.node ? nodeRun(c) : await browserRun(c);
+    runs[c.key].push({ ...r, load: loadAtStart });
+    console.error(
+      `round ${round + 1}/${ROUNDS} ${c.label}: ${Math.round(r.examples_per_sec)} ex/s (load ${loadAtStart})`,
+    );
+  }
+}
+if (webgpu.skipped && webgpuProbe.adapter && argv.includes('--webgpu-software')) {
+  webgpu.software_run = { ...(await browserRun(webgpuContender)), load: load() };
+}
+
+/** A contender's median speed, its per-round speeds and loads, and its last run's details. */
+const summary = (key) => {
+  const rs = runs[key];
+  return {
+    ...rs.at(-1),
+    examples_per_sec: median(rs.map((r) => r.examples_per_sec)),
+    rounds: rs.map((r) => Math.round(r.examples_per_sec)),
+    loads: rs.map((r) => r.load),
+  };
+};
+/** The median over rounds of a ÷ b, each pair from one round. */
+const ratio = (a, b) =>
+  runs[a] && runs[b] ? median(runs[a].map((r, i) => r.examples_per_sec / runs[b][i].examples_per_sec)) : Number.NaN;
+
 const result = {
   date: new Date().toISOString(),
-  config: { ...CONFIG, epochs: EPOCHS, data: 'MNIST, 8,000 training digits', likelihood: 'bernoulli' },
-  browser_plain: await browserRun(false),
-  browser_isolated: await browserRun(true),
-  node_wasm: await nodeRun('wasm'),
-  node_wasm_native: await nodeRun('wasm-native'),
+  machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical cores`,
+  config: { ...CONFIG, epochs: EPOCHS, rounds: ROUNDS, data: 'MNIST, 8,000 training digits', likelihood: 'bernoulli' },
+  ...Object.fromEntries(CONTENDERS.map((c) => [c.key, summary(c.key)])),
+  webgpu,
 };
-const r = (a, b) => a.examples_per_sec / b.examples_per_sec;
-result.ratios = {
-  browser_plain_vs_node_wasm: r(result.browser_plain, result.node_wasm),
-  browser_isolated_vs_node_wasm: r(result.browser_isolated, result.node_wasm),
-  browser_plain_vs_node_default: r(result.browser_plain, result.node_wasm_native),
-  browser_isolated_vs_node_default: r(result.browser_isolated, result.node_wasm_native),
-};
+result.ratios = {};
+for (const c of CONTENDERS.filter((c) => !c.node)) {
+  result.ratios[`${c.key}_vs_node_wasm`] = ratio(c.key, 'node_wasm');
+  result.ratios[`${c.key}_vs_node_default`] = ratio(c.key, 'node_wasm_native');
+}
+result.ratios.isolated_threads_vs_1_thread = ratio('browser_isolated', 'browser_isolated_1');
+
 const out = flag('--json');
 if (out) writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-const line = (name, x) =>
-  `${name.padEnd(34)} ${Math.round(x.examples_per_sec).toLocaleString('en-US').padStart(7)} ex/s  ${x.backend ?? ''}`;
+const n = (v) => Math.round(v).toLocaleString('en-US');
+const line = (c) => {
+  const s = result[c.key];
+  const threads = c.node ? '' : `, ${s.threads} thread${s.threads === 1 ? '' : 's'}`;
+  return `${c.label.padEnd(38)} ${n(s.examples_per_sec).padStart(7)} ex/s  (rounds ${s.rounds.map(n).join(', ')}; ${s.backend ?? ''}${threads})`;
+};
 console.log(
   [
-    `MNIST training speed, page in headless Chromium vs Node (epochs 2–${EPOCHS} of ${EPOCHS}):`,
-    line('browser, plain wasm SIMD (1 thread)', result.browser_plain),
-    line(`browser, isolated (threads)`, result.browser_isolated),
-    line('node, plain wasm', result.node_wasm),
-    line('node, wasm-native (default)', result.node_wasm_native),
-    `ratios: ${Object.entries(result.ratios)
+    `MNIST training speed, page in headless Chromium vs Node (epochs 2–${EPOCHS} of ${EPOCHS}, median of ${ROUNDS} interleaved rounds):`,
+    ...CONTENDERS.map(line),
+    `webgpu: ${webgpu.skipped ?? `adapter ${webgpuProbe.adapter}`}${webgpu.software_run ? `; software adapter timed once: ${n(webgpu.software_run.examples_per_sec)} ex/s` : ''}`,
+    `ratios (median of per-round ratios): ${Object.entries(result.ratios)
       .map(([k, v]) => `${k} ${v.toFixed(2)}×`)
       .join(', ')}`,
   ].join('\n'),

@@ -150,8 +150,15 @@ describe('playground page in headless Chromium', () => {
     expect(['webgl', 'wasm', 'cpu']).toContain(backend);
     // served with COOP/COEP: cross-origin isolated, and wasm takes its multithreaded SIMD build
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    if (backend === 'wasm')
-      expect(await page.textContent('#backend-note')).toMatch(/SIMD, \d+ threads?: cross-origin isolated/);
+    const note = (await page.textContent('#backend-note')) ?? '';
+    if (backend === 'wasm') {
+      // one XNNPACK thread per logical core, up to tfjs' 8 pthread workers (tfjs alone caps the pool at half the
+      // cores: 1 thread on a 2-core machine)
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      expect(Number(note.match(/SIMD, (\d+) threads?: cross-origin isolated/)?.[1])).toBe(Math.min(8, cores));
+    }
+    // auto tries WebGPU first; headless Chromium without a GPU offers no adapter, and the note says so
+    if (backend !== 'webgpu') expect(note).toMatch(/skipped webgpu: /);
     const run = await losses(1);
     expect(run.epochs).toBe(12);
     expect(run.last).toBeLessThan(run.first);
@@ -382,5 +389,61 @@ describe('playground page without cross-origin isolation', () => {
       await context.close();
       await plain.close();
     }
+  });
+});
+
+describe('playground page: wasm thread count and the WebGPU choice', () => {
+  /** Opens the isolated page at `query` in a new context, runs `body` on it, and closes the context. */
+  async function withPage(query: string, body: (p: Page) => Promise<void>): Promise<void> {
+    const context = await browser.newContext({ viewport: { width: 1300, height: 1000 } });
+    try {
+      const p = await context.newPage();
+      await p.goto(server.url + query);
+      await body(p);
+    } finally {
+      await context.close();
+    }
+  }
+  /** Trains 2 epochs of the toy data on `backend` and waits for the run to end (completed or failed). */
+  async function shortRun(p: Page, backend: string): Promise<string | null> {
+    await p.selectOption('#dataset', 'toy2d-separated');
+    await p.selectOption('#backend-pref', backend);
+    await p.fill('#epochs', '2');
+    await p.click('#train');
+    await p.waitForSelector('#runs tr[data-run="1"][data-status="completed"], body[data-state="error"]', {
+      timeout: 90_000,
+    });
+    return p.getAttribute('body', 'data-state');
+  }
+
+  it('starts the number of wasm threads asked for with ?threads=N, and refuses a bad value', async () => {
+    await withPage('?threads=1', async (p) => {
+      expect(await shortRun(p, 'wasm')).toBe('done');
+      expect(await p.textContent('#backend-note')).toMatch(
+        /SIMD, 1 thread: cross-origin isolated, \?threads= in the URL/,
+      );
+    });
+    await withPage('?threads=0', async (p) => {
+      expect(await p.textContent('#status')).toBe('Error: ?threads= must be "auto" or an integer from 1 to 8, got "0"');
+    });
+  });
+
+  it('trains on WebGPU when the browser offers an adapter, and says why not when it does not', async () => {
+    await withPage('', async (p) => {
+      const adapter = await p.evaluate(async () => {
+        const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+        return gpu ? (await gpu.requestAdapter()) !== null : false;
+      });
+      const state = await shortRun(p, 'webgpu');
+      if (adapter) {
+        expect(state).toBe('done');
+        expect(await p.textContent('#backend')).toBe('webgpu');
+      } else {
+        expect(state).toBe('error');
+        expect(await p.textContent('#status')).toMatch(
+          /no usable backend \(webgpu: (no WebGPU adapter|navigator\.gpu is absent)/,
+        );
+      }
+    });
   });
 });

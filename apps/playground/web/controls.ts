@@ -47,7 +47,7 @@ const CONDITION_HELP =
 for (const [value, text] of Object.entries(WEB_DATASETS)) datasetSelect.add(new Option(text, value));
 for (const l of WEB_LIKELIHOODS) likelihoodSelect.add(new Option(l, l));
 for (const [value, text] of Object.entries(WEB_POSTERIORS)) posteriorSelect.add(new Option(text, value));
-for (const b of WEB_BACKENDS) backendSelect.add(new Option(b === 'auto' ? 'auto (webgl → wasm → cpu)' : b, b));
+for (const b of WEB_BACKENDS) backendSelect.add(new Option(b === 'auto' ? 'auto (webgpu → webgl → wasm → cpu)' : b, b));
 for (let digit = 0; digit < 10; digit++) digitSelect.add(new Option(String(digit), String(digit)));
 
 /** Sensible settings per dataset, applied when the dataset changes (the user can still edit them). */

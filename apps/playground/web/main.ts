@@ -14,7 +14,15 @@ import {
 } from './controls.js';
 import { $ } from './dom.js';
 import { LiveChart } from './live-chart.js';
-import type { FromWorker, RunConfig, RunSummary, ToWorker, WebBackend, WebDataset } from './protocol.js';
+import {
+  type FromWorker,
+  parseWasmThreads,
+  type RunConfig,
+  type RunSummary,
+  type ToWorker,
+  type WebBackend,
+  type WebDataset,
+} from './protocol.js';
 import { drawLoss, fmt, type Run, renderRunHeader, renderRunRow } from './run-table.js';
 import { type ShownData, SnapshotView } from './snapshot-view.js';
 
@@ -38,6 +46,13 @@ const views = new SnapshotView(showError);
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (message: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(message, transfer);
+
+// the page URL's settings, first: the worker applies them when it starts a backend
+try {
+  send({ type: 'settings', wasmThreads: parseWasmThreads(new URLSearchParams(location.search).get('threads')) });
+} catch (e) {
+  showError((e as Error).message);
+}
 
 function setState(state: 'idle' | 'training' | 'done' | 'error'): void {
   document.body.dataset.state = state;

@@ -1,4 +1,5 @@
 /** Messages between the page (main.ts) and the training worker (worker.ts). */
+import { ArgumentError } from '@varia/core';
 import type { RunCurve } from '../src/charts.js';
 
 /** Datasets the page offers. */
@@ -29,8 +30,31 @@ export const WEB_POSTERIORS = {
 } as const;
 /** A posterior choice. */
 export type WebPosterior = keyof typeof WEB_POSTERIORS;
-/** Backend preference: `auto` tries webgl → wasm → cpu. */
-export const WEB_BACKENDS = ['auto', 'webgl', 'wasm', 'cpu'] as const;
+/**
+ * The most wasm threads the page starts: tfjs-backend-wasm 4.22's Emscripten build pre-creates 8 pthread workers,
+ * the ceiling of its XNNPACK pool.
+ */
+export const MAX_WASM_THREADS = 8;
+/** The wasm thread pool's size when the page is cross-origin isolated: a count, or one per logical core. */
+export type WasmThreads = number | 'auto';
+
+/**
+ * The page URL's `?threads=` value: absent or `auto` → `'auto'`; an integer in 1…{@link MAX_WASM_THREADS} → that
+ * count. @throws ArgumentError (argument `threads`) for anything else.
+ */
+export function parseWasmThreads(value: string | null): WasmThreads {
+  if (value === null || value === '' || value === 'auto') return 'auto';
+  const n = /^[0-9]{1,3}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_WASM_THREADS))
+    throw new ArgumentError(
+      'threads',
+      `?threads= must be "auto" or an integer from 1 to ${MAX_WASM_THREADS}, got "${value}"`,
+    );
+  return n;
+}
+
+/** Backend preference: `auto` tries webgpu → webgl → wasm → cpu (a software GPU is skipped in `auto`). */
+export const WEB_BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 /** A backend preference. */
 export type WebBackend = (typeof WEB_BACKENDS)[number];
 
@@ -98,6 +122,8 @@ export interface Snapshot {
 
 /** Page → worker. */
 export type ToWorker =
+  /** Sent once, first: the page URL's settings (`?threads=`). */
+  | { type: 'settings'; wasmThreads: WasmThreads }
   | { type: 'train'; runId: number; config: RunConfig }
   | { type: 'stop' }
   /** Conditional models: sample the current model's digit `digit` (answered with `digit-samples`). */

@@ -1,22 +1,12 @@
 /**
- * The worker's backend choice: the preferred backend, or the first of webgl → wasm → cpu that initializes and
- * computes (a software WebGL is skipped in `auto`: slower than wasm), reported to the page with the reasons.
+ * The worker's backend choice: the preferred backend, or the first of webgpu → webgl → wasm → cpu that initializes
+ * and computes (a software WebGPU adapter or WebGL renderer is skipped in `auto`: slower than wasm), reported to the
+ * page with the reasons.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { FromWorker, WebBackend } from './protocol.js';
-
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
-
-// Cross-origin isolated: tfjs takes the threaded SIMD build; without a count XNNPACK's pool got 1 thread here
-if (self.crossOriginIsolated) setThreadsCount(Math.max(1, navigator.hardwareConcurrency || 1));
+import { startWasm, wasmNote } from './worker-wasm.js';
+import { probeWebGpu, startWebGpu } from './worker-webgpu.js';
 
 /** Posts a message to the page. */
 export function postToPage(message: FromWorker, transfer: Transferable[] = []): void {
@@ -43,51 +33,65 @@ function webglRenderer(): string | undefined {
 /** Software WebGL (SwiftShader, llvmpipe) runs tfjs' shaders on the CPU: far slower than wasm. */
 const SOFTWARE_GL = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
-/** Selects the preferred backend, or the first of webgl → wasm → cpu that initializes and computes. */
+/** The order `auto` tries: a GPU first (WebGPU, then WebGL), then wasm, then tfjs' plain JavaScript kernels. */
+const AUTO_ORDER: readonly Exclude<WebBackend, 'auto'>[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** Before starting `name`: why to skip it, or what to say about it (the adapter or renderer it will use). */
+async function precheck(name: string, auto: boolean): Promise<{ skip: string } | { note?: string }> {
+  if (name === 'webgl') {
+    const renderer = webglRenderer();
+    if (renderer === undefined) return { skip: 'webgl: no WebGL context (no GPU, or WebGL disabled)' };
+    if (auto && SOFTWARE_GL.test(renderer))
+      return {
+        skip: `webgl: software renderer (${renderer.match(SOFTWARE_GL)![0]}), slower than wasm; choose webgl to force it`,
+      };
+  }
+  if (name === 'webgpu') {
+    const probe = await probeWebGpu();
+    if ('unavailable' in probe) return { skip: `webgpu: ${probe.unavailable}` };
+    if (auto && probe.software)
+      return { skip: `webgpu: software adapter (${probe.adapter}), slower than wasm; choose webgpu to force it` };
+    return { note: `adapter: ${probe.adapter}${probe.software ? ' (software: runs on the CPU)' : ''}` };
+  }
+  return {};
+}
+
+/** Starts a backend: wasm and webgpu need their own setup; the others are registered by @tensorflow/tfjs. */
+function start(name: string): Promise<boolean> {
+  if (name === 'wasm') return startWasm();
+  if (name === 'webgpu') return startWebGpu();
+  return tf.setBackend(name);
+}
+
+/** Selects the preferred backend, or the first of webgpu → webgl → wasm → cpu that initializes and computes. */
 export async function useBackend(preference: WebBackend): Promise<string> {
-  const order = preference === 'auto' ? ['webgl', 'wasm', 'cpu'] : [preference];
+  const order = preference === 'auto' ? AUTO_ORDER : [preference];
   if (currentBackend !== undefined && order[0] === currentBackend) return currentBackend;
   if (preference === 'auto' && currentBackend !== undefined) return currentBackend;
   const skipped: string[] = [];
   const notes: string[] = [];
   for (const name of order) {
     try {
-      if (name === 'webgl') {
-        const renderer = webglRenderer();
-        if (renderer === undefined) {
-          skipped.push('webgl: no WebGL context (no GPU, or WebGL disabled)');
-          continue;
-        }
-        if (preference === 'auto' && SOFTWARE_GL.test(renderer)) {
-          skipped.push(
-            `webgl: software renderer (${renderer.match(SOFTWARE_GL)![0]}), slower than wasm; choose webgl to force it`,
-          );
-          continue;
-        }
+      const check = await precheck(name, preference === 'auto');
+      if ('skip' in check) {
+        skipped.push(check.skip);
+        continue;
       }
-      if (!(await tf.setBackend(name))) {
+      if (!(await start(name))) {
         skipped.push(`${name}: did not initialize`);
         continue;
       }
       await tf.ready();
-      const check = tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3])));
-      const value = (await check.data())[0];
-      check.dispose();
+      const sum = tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3])));
+      const value = (await sum.data())[0];
+      sum.dispose();
       if (value !== 6) {
         skipped.push(`${name}: computed 1+2+3 = ${value}`);
         continue;
       }
       currentBackend = tf.getBackend();
-      if (currentBackend === 'wasm') {
-        const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-        const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-        // tfjs takes the threaded SIMD build when the page is cross-origin isolated (SharedArrayBuffer available)
-        notes.push(
-          threads && simd
-            ? `SIMD, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}: cross-origin isolated`
-            : `${simd ? 'SIMD' : 'no SIMD'}, single-threaded: not cross-origin isolated (serve with COOP/COEP headers, as pnpm playground serve does, for threads)`,
-        );
-      }
+      if (check.note) notes.push(check.note);
+      if (currentBackend === 'wasm') notes.push(await wasmNote());
       postToPage({
         type: 'backend',
         backend: currentBackend,

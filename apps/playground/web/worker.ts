@@ -8,6 +8,7 @@ import { getLikelihood, listLikelihoods, VAE } from '@varia/vae';
 import { posteriorConfig, posteriorUnavailable } from './posteriors.js';
 import { type RunConfig, type ToWorker, WEB_POSTERIORS, type WebBackend, type WebDataset } from './protocol.js';
 import { postToPage as post, useBackend } from './worker-backend.js';
+import { requestWasmThreads } from './worker-wasm.js';
 import { copy, holdOut, type LoadedData, loadData, shownSubset } from './worker-data.js';
 import { DIGIT_COVARIATE, digitSamples, snapshot, snapshotTransfer, summarize } from './worker-views.js';
 
@@ -163,6 +164,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     post({ type: 'error', runId, message: (e as Error).message ?? String(e) });
   };
   switch (message.type) {
+    case 'settings':
+      requestWasmThreads(message.wasmThreads);
+      break;
     case 'train':
       train(message.runId, message.config).catch(fail(message.runId));
       break;

@@ -1,0 +1,67 @@
+/**
+ * The worker's tfjs-wasm setup: the `.wasm` binaries' URLs, and the size of XNNPACK's thread pool when the page is
+ * cross-origin isolated (tfjs then takes its threaded SIMD build).
+ *
+ * tfjs-backend-wasm 4.22 caps the pool at `navigator.hardwareConcurrency / 2` ("many x86-64 processors have 2
+ * threads per core", its `backend.cc`), whatever `setThreadsCount` asks: on a 2-core machine the isolated page got 1
+ * thread, one core idle. The cap is read once, by the wasm module's static initializer, from `hardwareConcurrency`
+ * of the thread that starts the module — this worker. So while the backend initializes, the worker's navigator
+ * reports twice the count wanted; afterwards it reports the real value again.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { MAX_WASM_THREADS, type WasmThreads } from './protocol.js';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+let requested: WasmThreads = 'auto';
+
+/** The thread count the page asked for (`?threads=` in its URL); applies when the wasm backend first starts. */
+export function requestWasmThreads(threads: WasmThreads): void {
+  requested = threads;
+}
+
+/**
+ * The pool size to start: the page's request, or in `auto` one thread per logical core (up to the
+ * {@link MAX_WASM_THREADS} workers tfjs pre-creates). On the 2-core bench machine 2 threads trained MNIST faster than
+ * 1 (see bench/README.md, browser section), so `auto` uses every core.
+ */
+function poolSize(): number {
+  if (requested !== 'auto') return requested;
+  return Math.min(MAX_WASM_THREADS, Math.max(1, navigator.hardwareConcurrency || 1));
+}
+
+/** Starts tfjs-wasm: threaded with {@link poolSize} threads when cross-origin isolated, else single-threaded. */
+export async function startWasm(): Promise<boolean> {
+  if (!self.crossOriginIsolated) return tf.setBackend('wasm');
+  const threads = poolSize();
+  setThreadsCount(threads);
+  const nav = navigator as Navigator & { hardwareConcurrency: number };
+  Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => 2 * threads });
+  try {
+    return await tf.setBackend('wasm');
+  } finally {
+    // the own property shadowed WorkerNavigator.prototype's getter; removing it restores the real value
+    delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
+}
+
+/** The backend line's note for wasm: SIMD or not, and the pool's real size (`getThreadsCount`). */
+export async function wasmNote(): Promise<string> {
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threaded = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  if (!(threaded && simd))
+    return `${simd ? 'SIMD' : 'no SIMD'}, single-threaded: not cross-origin isolated (serve with COOP/COEP headers, as pnpm playground serve does, for threads)`;
+  const n = getThreadsCount();
+  const cores = navigator.hardwareConcurrency || 1;
+  const how =
+    requested === 'auto' ? `one per core (${cores}); ?threads=N in the URL to change` : '?threads= in the URL';
+  return `SIMD, ${n} thread${n === 1 ? '' : 's'}: cross-origin isolated, ${how}`;
+}
