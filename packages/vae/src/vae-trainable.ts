@@ -1,9 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { negativeElbo, type VariationalInputs } from '@varia/losses';
 import { denseKernelsDirect } from './fused-step/dense-chain.js';
 import { KernelRunner } from './fused-step/kernel-runner.js';
 import { mlpVaeLayout } from './fused-step/mlp-vae-layout.js';
-import { fusedMlpVaeStep } from './fused-step/mlp-vae-step.js';
+import { FUSED_STEP_KERNELS, fusedMlpVaeStep } from './fused-step/mlp-vae-step.js';
 import type { LatentModule } from './latent.js';
 import { configFingerprint } from './resume-fingerprint.js';
 import type { TrainableModel } from './trainer/trainable-model.js';
@@ -38,12 +38,12 @@ export interface VaeLike {
 function fusedStepOf(vae: VaeLike): TrainableModel['fusedGradients'] {
   const layout = mlpVaeLayout(vae);
   if (!layout) return undefined;
-  let runner: KernelRunner | undefined;
-  return (batch, ctx) => {
-    if (!denseKernelsDirect()) return undefined;
-    if (runner?.backendName !== tf.getBackend()) runner = new KernelRunner();
-    return fusedMlpVaeStep(layout, batch, ctx, runner);
-  };
+  // a runner per step: it looks the kernels up as registered now (native kernels may be enabled or disabled between
+  // steps), which costs a map look-up per kernel name
+  return (batch, ctx) =>
+    denseKernelsDirect() && KernelRunner.hasKernels(FUSED_STEP_KERNELS)
+      ? fusedMlpVaeStep(layout, batch, ctx, new KernelRunner())
+      : undefined;
 }
 
 /**

@@ -49,6 +49,7 @@ const scenario = fc.record({
 /** Weights and history (without timings) after a fit, or the error's class and message. */
 async function outcome(config: VAEConfig, x: ReturnType<typeof dataFor>, options: FitOptions) {
   const before = tf.memory().numTensors;
+  const buffers = tf.engine().backend.numDataIds();
   const vae = new VAE(config);
   try {
     const h = await vae.fit(x, options);
@@ -59,6 +60,7 @@ async function outcome(config: VAEConfig, x: ReturnType<typeof dataFor>, options
   } finally {
     vae.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
   }
 }
 

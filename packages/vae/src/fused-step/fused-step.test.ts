@@ -47,6 +47,7 @@ const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) 
 /** Fits a fresh model and returns its weights, history (without timings) and the tensors left over. */
 async function train(config: VAEConfig, x: { data: Float32Array; rows: number; cols: number }, options: FitOptions) {
   const before = tf.memory().numTensors;
+  const buffers = tf.engine().backend.numDataIds();
   const vae = new VAE(config);
   try {
     const history = await vae.fit(x, options);
@@ -56,6 +57,7 @@ async function train(config: VAEConfig, x: { data: Float32Array; rows: number; c
   } finally {
     vae.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
   }
 }
 

@@ -11,7 +11,7 @@ export type KernelInputs = Record<string, tf.TensorInfo>;
  * same bits, so a computation written as a sequence of these calls reproduces the taped one exactly.
  */
 export class KernelRunner {
-  readonly backendName: string;
+  private readonly backendName: string;
   private readonly backend: tf.KernelBackend;
   private readonly kernels = new Map<string, tf.KernelFunc>();
   /** Outputs not yet handed out or freed (each holds one reference of its data). */

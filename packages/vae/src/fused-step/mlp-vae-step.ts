@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { DENSE_BACKWARD_KERNEL } from '@varia/core';
 import type { Batch, FusedGradients, StepContext } from '../trainer/trainable-model.js';
 import { chainBackward, chainForward, denseBackward, denseForward } from './dense-chain.js';
 import type { KernelRunner } from './kernel-runner.js';
@@ -7,6 +8,25 @@ import type { MlpVaeLayout } from './mlp-vae-layout.js';
 
 /** The attributes of `tf.mean(x)` (every axis). */
 const MEAN_ALL = { axis: null, keepDims: false } as unknown as tf.NamedAttrMap;
+
+/** Every kernel a fused step may call (it runs only where the backend has them all). */
+export const FUSED_STEP_KERNELS: readonly string[] = [
+  tf._FusedMatMul,
+  DENSE_BACKWARD_KERNEL,
+  'Log1p',
+  'Exp',
+  'Log',
+  'Softplus',
+  'Sigmoid',
+  'Square',
+  'Neg',
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'Sum',
+  'Mean',
+];
 
 /** What every plan's tensors must still be: alive (a disposed model takes the generic path, which throws). */
 function alive(layout: MlpVaeLayout): boolean {
@@ -46,7 +66,7 @@ export function fusedMlpVaeStep(
   ctx: StepContext,
   runner: KernelRunner,
 ): FusedGradients | undefined {
-  if (!stepFits(layout, batch, ctx) || !alive(layout) || tf.getBackend() !== runner.backendName) return undefined;
+  if (!stepFits(layout, batch, ctx) || !alive(layout)) return undefined;
   const x = batch.x!;
   const n = x.shape[0]!;
   const L = layout.latentDim;
