@@ -19,6 +19,7 @@ export {
   type LibrarySizeOption,
   type ReconstructOptions,
 } from './inference-options.js';
+export { SPARSE_AUTO_DENSITY } from './sparse-input.js';
 export {
   type CategoricalEncoding,
   type CovariateInjection,

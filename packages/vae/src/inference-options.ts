@@ -15,6 +15,19 @@ export interface EncodeOptions {
    * source, or none when its batches carry them (`{ matrix, covariates }`).
    */
   covariates?: CovariateInput;
+  /**
+   * How x reaches the encoder's first layer (the built-in MLP; other encoders always take dense x):
+   * - not given (default): a CSR `SparseMatrix` x goes through the layer on its stored entries (`denseOfSparse` of
+   *   `@varia/layers`: with `@varia/native-kernels` only the non-zeros are uploaded and multiplied); dense x is
+   *   multiplied densely, as always (the same bits as before this option existed);
+   * - `true`: dense x too is converted to CSR (one pass on the host) and takes the sparse path;
+   * - `false`: a CSR x is densified and takes the dense path;
+   * - `'auto'`: the sparse path where the backend has the sparse kernel and at most {@link SPARSE_AUTO_DENSITY} (25 %) of
+   *   the cells are non-zero, else the dense one.
+   *
+   * The two paths differ by float32 rounding only (the sums run in another order).
+   */
+  sparseInput?: boolean | 'auto';
 }
 
 /**
@@ -124,7 +137,7 @@ export function iwaeBatchSize(
 }
 
 const KNOWN = {
-  encode: ['sample', 'seed', 'covariates'],
+  encode: ['sample', 'seed', 'covariates', 'sparseInput'],
   decode: ['librarySize', 'covariates'],
   sample: ['mean', 'seed', 'librarySize', 'covariates'],
   evaluate: ['iwaeK', 'batchSize', 'seed', 'covariates'],
@@ -148,6 +161,12 @@ export function checkInferenceOptions(method: keyof typeof KNOWN, options: unkno
     if (o[key] !== undefined && typeof o[key] !== 'boolean') {
       throw new ArgumentError(key, `${where}: "${key}" must be true or false, got ${showValue(o[key])}`);
     }
+  }
+  if (o.sparseInput !== undefined && typeof o.sparseInput !== 'boolean' && o.sparseInput !== 'auto') {
+    throw new ArgumentError(
+      'sparseInput',
+      `${where}: "sparseInput" must be true, false or 'auto', got ${showValue(o.sparseInput)}`,
+    );
   }
   for (const key of ['iwaeK', 'batchSize'] as const) {
     const v = o[key];

@@ -1,8 +1,9 @@
 // Inference with a trained VAE on in-memory data: encode, decode, reconstruct, sample and interpolate. The VAE class
 // checks that it is alive (and routes sources elsewhere) before it calls these.
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, ShapeError } from '@varia/core';
+import { ArgumentError, type Matrix, ShapeError, type SparseMatrix, sparseRowsInto } from '@varia/core';
 import { buildOwned, type Distribution } from '@varia/distributions';
+import { type MLP, sparseDenseIsNative } from '@varia/layers';
 import { readCovariates } from './covariates-rows.js';
 import { applyHidden } from './covariates-network.js';
 import { type DataInput, type DataRules, readData } from './data.js';
@@ -19,8 +20,18 @@ import {
 } from './inference-options.js';
 import { showValue } from './show-value.js';
 import {
+  csrOfDense,
+  encodeSparse,
+  isSparseInput,
+  readSparseData,
+  SPARSE_AUTO_DENSITY,
+  sparseEncoderLayers,
+  wantsSparse,
+} from './sparse-input.js';
+import {
   covariateBlock,
   covariateRows,
+  dataRules,
   inputTensor,
   likelihoodOf,
   posteriorFrom,
@@ -32,24 +43,65 @@ import type { VaeParts } from './vae-parts.js';
 /** The rules a latent z must follow in `decode`: finite real values. */
 const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject: 'a latent z', width: 'latentDim' };
 
-/** `VAE.encode` of in-memory x (options already checked): the posterior point, or a sample with `{ sample: true }`. */
-export function encodeMatrix(parts: VaeParts, x: DataInput | tf.Tensor, options: EncodeOptions): tf.Tensor2D {
+/**
+ * `VAE.encode` of in-memory x (options already checked): the posterior point, or a sample with `{ sample: true }`.
+ * A CSR x, or dense x with `sparseInput`, goes through the encoder's first layer on its stored entries where the
+ * encoder is the built-in MLP (see `sparseInput`); dense x without the option takes the dense path, as always.
+ */
+export function encodeMatrix(
+  parts: VaeParts,
+  x: DataInput | tf.Tensor | SparseMatrix,
+  options: EncodeOptions,
+): tf.Tensor2D {
+  const input = encoderInput(parts, x, options.sparseInput);
   return tf.tidy(() => {
-    const xt = inputTensor(parts, x);
-    const rows = xt.shape[0];
+    const dense = input.dense && tf.tensor2d(input.dense.data, [input.dense.rows, input.dense.cols], 'float32');
+    const xt = input.sparse ? undefined : (dense ?? inputTensor(parts, x as DataInput | tf.Tensor));
+    const rows = input.sparse ? input.sparse.rows : xt!.shape[0];
     // required only where the encoder reads them (encodeCovariates), checked whenever given
     const needed = parts.config.encodeCovariates;
     const cov =
       needed || options.covariates !== undefined
         ? covariateRows(parts, options.covariates, rows, 'VAE.encode')
         : undefined;
+    if (input.sparse) return encodeSparse(parts, input.encoder!, input.sparse, options);
     const features = needed ? covariateBlock(parts, cov, rows, 'VAE.encode') : undefined;
     if (!options.sample) {
-      const input = parts.config.inputTransform === 'log1p' ? tf.log1p(xt) : xt;
-      return parts.latent.posteriorMean(applyHidden(parts.encoder, input, features));
+      const transformed = parts.config.inputTransform === 'log1p' ? tf.log1p(xt!) : xt!;
+      return parts.latent.posteriorMean(applyHidden(parts.encoder, transformed, features));
     }
-    return posteriorFrom(parts, xt, features).sample([], { seed: options.seed }) as tf.Tensor2D;
+    return posteriorFrom(parts, xt!, features).sample([], { seed: options.seed }) as tf.Tensor2D;
   });
+}
+
+/**
+ * How encode reads x: checked CSR rows for the sparse path (with the MLP that takes them), or checked dense rows (a
+ * CSR x densified, or dense x that `'auto'` found too dense), or neither (dense x read by `inputTensor` as before:
+ * today's bits). Nothing is a tensor yet: encode makes them in its tidy scope.
+ */
+function encoderInput(
+  parts: VaeParts,
+  x: DataInput | tf.Tensor | SparseMatrix,
+  option: EncodeOptions['sparseInput'],
+): { sparse?: SparseMatrix; encoder?: MLP; dense?: Matrix } {
+  const encoder = sparseEncoderLayers(parts);
+  const rules = dataRules(parts);
+  if (isSparseInput(x)) {
+    const csr = readSparseData(x, parts.config.inputDim, rules, 'x');
+    const density = csr.data.length / (csr.rows * csr.cols);
+    if (encoder && option !== false && (option === undefined || wantsSparse(option, density))) {
+      return { sparse: csr, encoder };
+    }
+    const all = Int32Array.from({ length: csr.rows }, (_, i) => i);
+    return {
+      dense: { data: sparseRowsInto(csr, all, new Float32Array(csr.rows * csr.cols)), rows: csr.rows, cols: csr.cols },
+    };
+  }
+  if (!encoder || !(option === true || (option === 'auto' && sparseDenseIsNative()))) return {};
+  const m = readData(x as DataInput, parts.config.inputDim, rules, 'x');
+  const limit = option === 'auto' ? Math.floor(SPARSE_AUTO_DENSITY * m.data.length) : m.data.length;
+  const csr = csrOfDense(m, limit);
+  return csr ? { sparse: csr, encoder } : { dense: m };
 }
 
 /** `VAE.decode`: the likelihood p(x|z), owning the tensors it is built from. */

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Matrix } from '@varia/core';
+import type { Matrix, SparseMatrix } from '@varia/core';
 import type { Distribution } from '@varia/distributions';
 import type { DistributionHead, MLP, Module } from '@varia/layers';
 import type { LatentVariableModel, VariationalInputs } from '@varia/losses';
@@ -158,16 +158,20 @@ export class VAE implements Module, LatentVariableModel {
 
   /**
    * Encodes x [n, inputDim] to z [n, latentDim]: the posterior mean μ(x), or a sample with `{ sample: true }`.
-   * The caller owns the returned tensor.
+   * x may be a CSR `SparseMatrix` (e.g. from `loadMatrixMarket`): the first layer then reads only its stored entries
+   * (see {@link EncodeOptions.sparseInput}). The caller owns the returned tensor.
    */
-  encode(x: DataInput | tf.Tensor, options?: EncodeOptions): tf.Tensor2D;
+  encode(x: DataInput | tf.Tensor | SparseMatrix, options?: EncodeOptions): tf.Tensor2D;
   /**
    * The latents of every row of a source ({@link SparseBatchSource}, {@link RandomAccessSource},
    * {@link StreamSource}), computed 512 rows at a time: resolves with a host matrix `[n, latentDim]`. Covariate rows
    * (where the encoder reads them) come alongside, one per example, or with the source's batches.
    */
   encode(x: RowBatchSource, options?: EncodeOptions): Promise<Matrix>;
-  encode(x: DataInput | tf.Tensor | RowBatchSource, options: EncodeOptions = {}): tf.Tensor2D | Promise<Matrix> {
+  encode(
+    x: DataInput | tf.Tensor | SparseMatrix | RowBatchSource,
+    options: EncodeOptions = {},
+  ): tf.Tensor2D | Promise<Matrix> {
     this.assertAlive();
     checkInferenceOptions('encode', options);
     if (isRowSource(x)) return encodeSource(this, x, options, (m, o) => this.encode(m, o));
