@@ -8,6 +8,7 @@ const WORKLOADS = [
   'mnist-vae-train',
   'mnist-vae-train-poisson',
   'mnist-vae-encode',
+  'mnist-vae-encode-sparse',
   'toy2d-seed',
   'sparse-1m',
 ] as const;

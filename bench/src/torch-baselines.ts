@@ -74,7 +74,13 @@ export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds 
           examples: r.examples,
           loss: r.loss,
           multithreaded: threads > 1,
-          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}`,
+          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}${
+            r.variants
+              ? `; the faster of ${Object.entries(r.variants)
+                  .map(([k, v]) => `${k} ${(v.seconds * 1e3).toFixed(1)} ms`)
+                  .join(', ')}`
+              : ''
+          }`,
         };
       } catch (e) {
         w.baselines[key] = { skipped: (e as Error).message };

@@ -25,6 +25,9 @@ export interface TorchResult {
   cpu_seconds: number;
   examples_per_sec?: number;
   loss?: number;
+  /** encode with `sparse`: which of PyTorch's products was faster (the figures are its), and both timings. */
+  variant?: string;
+  variants?: Record<string, { seconds: number; cpu_seconds: number }>;
 }
 
 /** The torch version, or why PyTorch cannot be used. */

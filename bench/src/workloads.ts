@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
-import type { Matrix } from '@varia/core';
+import type { Matrix, SparseMatrix } from '@varia/core';
 import { VAE } from '@varia/vae';
 import { HandWrittenVae, type GradientMode, type VaeShape, trainHandWritten } from './hand-written.js';
 import { NaiveLayersVae, trainNaive } from './naive-layers.js';
@@ -195,8 +195,26 @@ async function bestOf(repeats: number, rows: number, once: () => Promise<void>):
   return { examples: rows, seconds: best, cpuSeconds: bestCpu, examplesPerSec: rows / best };
 }
 
-/** Posterior means of all rows: varia's `VAE.encode` (best of `repeats`). */
-export async function variaEncode(data: Matrix, repeats: number): Promise<Timing> {
+/** The CSR form of a dense matrix (the non-zero cells, row by row): the sparse encode workload's input. */
+export function csrOfDense(m: Matrix): SparseMatrix {
+  const indptr = new Int32Array(m.rows + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < m.cols; j++) {
+      const v = m.data[i * m.cols + j]!;
+      if (v !== 0) {
+        indices.push(j);
+        values.push(v);
+      }
+    }
+    indptr[i + 1] = indices.length;
+  }
+  return { rows: m.rows, cols: m.cols, indptr, indices: Int32Array.from(indices), data: Float32Array.from(values) };
+}
+
+/** Posterior means of all rows, dense or CSR: varia's `VAE.encode` (best of `repeats`). */
+export async function variaEncode(data: Matrix | SparseMatrix, repeats: number): Promise<Timing> {
   const vae = new VAE({ ...shapeConfig(), likelihood: 'bernoulli', seed: 0 });
   try {
     return await bestOf(repeats, data.rows, async () => {
