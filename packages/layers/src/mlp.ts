@@ -18,6 +18,12 @@ export interface MLPOptions {
   init?: Initializer;
   /** Seed; each layer gets its own seed derived from it. Default 0. */
   seed?: number;
+  /**
+   * Per hidden layer, the width of an extra block that {@link MLP.apply}'s `layerInput` concatenates to that layer's
+   * input (layer l then reads [h_l, e_l], of width width(h_l) + extraInputDims[l]); default all 0. A conditional
+   * network's covariate features, for example.
+   */
+  extraInputDims?: readonly number[];
 }
 
 /**
@@ -40,13 +46,24 @@ export class MLP implements Network {
         `MLP: "hiddenUnits" must be an array of positive integers, got ${JSON.stringify(hiddenUnits)}`,
       );
     }
+    const extra = options.extraInputDims ?? hiddenUnits.map(() => 0);
+    if (
+      !Array.isArray(extra) ||
+      extra.length !== hiddenUnits.length ||
+      extra.some((e) => !Number.isInteger(e) || e < 0)
+    ) {
+      throw new ArgumentError(
+        'extraInputDims',
+        `MLP: "extraInputDims" must be ${hiddenUnits.length} non-negative integers (one per hidden layer), got ${JSON.stringify(extra)}`,
+      );
+    }
     const rng = mulberry32(options.seed ?? 0);
     const layers: Dense[] = [];
     let width = inputDim;
-    for (const units of hiddenUnits) {
+    for (const [i, units] of hiddenUnits.entries()) {
       layers.push(
         new Dense({
-          inputDim: width,
+          inputDim: width + extra[i]!,
           units,
           activation: options.activation ?? 'relu',
           init: options.init ?? 'torch',
@@ -60,13 +77,20 @@ export class MLP implements Network {
     this.outputDim = width;
   }
 
-  /** Applies the layers in order to x of shape [batch, inputDim]. */
-  apply(x: tf.Tensor, options: ApplyOptions = {}): tf.Tensor2D {
+  /**
+   * Applies the layers in order to x of shape [batch, inputDim]: h_{l+1} = f(in_l W_l + b_l) with in_l = h_l, or
+   * `layerInput(h_l, l)` when given (e.g. [h_l, c], of the width layer l was built for: see `extraInputDims`).
+   */
+  apply(
+    x: tf.Tensor,
+    options: ApplyOptions = {},
+    layerInput?: (h: tf.Tensor2D, layer: number) => tf.Tensor2D,
+  ): tf.Tensor2D {
     return tf.tidy(() => {
       let h = x as tf.Tensor2D;
       this.layers.forEach((layer, i) => {
         // only the first layer sees the (possibly constant) input
-        h = layer.apply(h, i === 0 ? options : {});
+        h = layer.apply(layerInput ? layerInput(h, i) : h, i === 0 ? options : {});
       });
       return h;
     });

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mulberry32, nextSeed, standardNormal } from '@varia/core';
+import { mulberry32, standardNormal } from '@varia/core';
 import {
   type Activation,
   type ApplyOptions,
-  collectVariables,
-  Dense,
+  type Dense,
   type Initializer,
   MLP,
   type Module,
@@ -112,11 +111,10 @@ export interface ConditionedMLPOptions {
  * h_{l+1} = f([h_l, c] W_l + b_l) where the covariates are injected (layer 0, or every layer with `inject: 'all'`),
  * h_{l+1} = f(h_l W_l + b_l) elsewhere.
  *
- * With no hidden layers the output is [x, c] (the head reads both). Variables are named like `MLP`'s (`0/kernel`, …).
+ * An `MLP` whose injected layers read c as their extra input (`extraInputDims`, `layerInput`): the same layers, seeds
+ * and variable names (`0/kernel`, …). With no hidden layers the output is [x, c] (the head reads both).
  */
 export class ConditionedMLP implements Module {
-  /** The layers, input first. */
-  readonly layers: readonly Dense[];
   /** Width of the main input. */
   readonly inputDim: number;
   /** Width F of the covariate features. */
@@ -125,35 +123,21 @@ export class ConditionedMLP implements Module {
   readonly outputDim: number;
   /** Where the covariates enter. */
   readonly inject: CovariateInjection;
+  private readonly mlp: MLP;
 
   constructor(options: ConditionedMLPOptions) {
-    const { inputDim, covariateWidth, hiddenUnits, inject } = options;
-    const rng = mulberry32(options.seed);
-    const layers: Dense[] = [];
-    try {
-      let width = inputDim;
-      hiddenUnits.forEach((units, i) => {
-        const injected = i === 0 || inject === 'all';
-        layers.push(
-          new Dense({
-            inputDim: width + (injected ? covariateWidth : 0),
-            units,
-            activation: options.activation,
-            init: options.init,
-            seed: nextSeed(rng),
-          }),
-        );
-        width = units;
-      });
-    } catch (e) {
-      for (const l of layers) l.dispose();
-      throw e;
-    }
-    this.layers = layers;
+    const { inputDim, covariateWidth, hiddenUnits, inject, activation, init, seed } = options;
+    const extraInputDims = hiddenUnits.map((_, i) => (i === 0 || inject === 'all' ? covariateWidth : 0));
+    this.mlp = new MLP({ inputDim, hiddenUnits, activation, init, seed, extraInputDims });
     this.inputDim = inputDim;
     this.covariateWidth = covariateWidth;
     this.inject = inject;
-    this.outputDim = hiddenUnits.length > 0 ? hiddenUnits[hiddenUnits.length - 1]! : inputDim + covariateWidth;
+    this.outputDim = hiddenUnits.length > 0 ? this.mlp.outputDim : inputDim + covariateWidth;
+  }
+
+  /** The layers, input first. */
+  get layers(): readonly Dense[] {
+    return this.mlp.layers;
   }
 
   /**
@@ -161,27 +145,17 @@ export class ConditionedMLP implements Module {
    * the first layer's input) is honoured only when the caller says both x and c are constants.
    */
   apply(x: tf.Tensor, features: tf.Tensor, options: ApplyOptions = {}): tf.Tensor2D {
-    return tf.tidy(() => {
-      let h = x as tf.Tensor2D;
-      if (this.layers.length === 0) return tf.concat([h, features as tf.Tensor2D], 1);
-      this.layers.forEach((layer, i) => {
-        const injected = i === 0 || this.inject === 'all';
-        const input = injected ? tf.concat([h, features as tf.Tensor2D], 1) : h;
-        h = layer.apply(input, i === 0 ? options : {});
-      });
-      return h;
-    });
+    const c = features as tf.Tensor2D;
+    if (this.layers.length === 0) return tf.concat([x as tf.Tensor2D, c], 1);
+    return this.mlp.apply(x, options, (h, i) => (i === 0 || this.inject === 'all' ? tf.concat([h, c], 1) : h));
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return collectVariables(
-      this.layers.map((l, i) => [String(i), l]),
-      prefix,
-    );
+    return this.mlp.namedVariables(prefix);
   }
 
   dispose(): void {
-    for (const l of this.layers) l.dispose();
+    this.mlp.dispose();
   }
 }
 
