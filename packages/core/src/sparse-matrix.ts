@@ -105,21 +105,25 @@ export function assertSparseMatrix(m: SparseMatrix, argument = 'matrix'): void {
     );
   }
   for (let i = 0; i < rows; i++) {
-    const [from, to] = [indptr[i]!, indptr[i + 1]!];
+    const from = indptr[i]!;
+    const to = indptr[i + 1]!;
     if (to < from || to > indices.length) {
       throw new DataError(
         `${where}.indptr at row ${i} goes from ${from} to ${to}: it must be non-decreasing and at most ${indices.length}`,
         { row: i },
       );
     }
+    // two comparisons per entry: j ≤ prev (prev starts at −1) catches a negative index and an unsorted or repeated one
+    let prev = -1;
     for (let e = from; e < to; e++) {
       const j = indices[e]!;
-      if (j < 0 || j >= cols || (e > from && j <= indices[e - 1]!)) {
+      if (j <= prev || j >= cols) {
         throw new DataError(
           `${where} row ${i}: column index ${j} ${j < 0 || j >= cols ? `is outside 0…${cols - 1}` : 'is not after the previous one (columns must be strictly increasing within a row)'}`,
           { row: i, column: j + 1 },
         );
       }
+      prev = j;
     }
   }
 }
