@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectContract, expectMoments, fixtures } from '../test/helpers.js';
+import { expectContract, expectFixture, expectMoments, fixtures } from '../test/helpers.js';
 import { Beta } from './beta.js';
 
 describe('Beta', () => {
@@ -11,26 +11,7 @@ describe('Beta', () => {
         concentration1: c.map((v) => v.concentration1),
         concentration0: c.map((v) => v.concentration0),
       });
-      expectClose(
-        d.logProb(c.map((v) => v.x)),
-        c.map((v) => v.logProb),
-        1e-5,
-        2e-5,
-      );
-      expectClose(
-        d.entropy(),
-        c.map((v) => v.entropy),
-        1e-5,
-        2e-5,
-      );
-      expectClose(
-        d.mean(),
-        c.map((v) => v.mean),
-      );
-      expectClose(
-        d.variance(),
-        c.map((v) => v.variance),
-      );
+      expectFixture(d, c, { logProb: [1e-5, 2e-5], entropy: [1e-5, 2e-5], mean: true, variance: true });
     });
   });
   it('samples match the moments and stay inside (0, 1) for tiny concentrations', () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectContract, expectMoments, fixtures } from '../test/helpers.js';
+import { expectClose, expectContract, expectFixture, expectMoments, fixtures } from '../test/helpers.js';
 import { ContinuousBernoulli } from './continuous-bernoulli.js';
 
 describe('ContinuousBernoulli', () => {
@@ -8,36 +8,13 @@ describe('ContinuousBernoulli', () => {
     tf.tidy(() => {
       const c = fixtures.continuousBernoulli;
       const d = new ContinuousBernoulli({ logits: c.map((v) => v.logits) });
-      expectClose(
-        d.logProb(c.map((v) => v.x)),
-        c.map((v) => v.logProb),
-        1e-5,
-        1e-5,
-      );
-      expectClose(
-        d.cdf(c.map((v) => v.x)),
-        c.map((v) => v.cdf),
-        1e-5,
-        1e-6,
-      );
-      expectClose(
-        d.mean(),
-        c.map((v) => v.mean),
-        1e-5,
-        1e-6,
-      );
-      expectClose(
-        d.variance(),
-        c.map((v) => v.variance),
-        1e-5,
-        1e-6,
-      );
-      expectClose(
-        d.entropy(),
-        c.map((v) => v.entropy),
-        1e-5,
-        1e-5,
-      );
+      expectFixture(d, c, {
+        logProb: [1e-5, 1e-5],
+        cdf: [1e-5, 1e-6],
+        mean: [1e-5, 1e-6],
+        variance: [1e-5, 1e-6],
+        entropy: [1e-5, 1e-5],
+      });
     });
   });
   it('probs parameterization and rsample: moments and gradient d/dℓ E[X] = Var[X]', () => {

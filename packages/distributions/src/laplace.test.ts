@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectContract, expectMoments, fixtures } from '../test/helpers.js';
+import { expectClose, expectContract, expectFixture, expectMoments, fixtures } from '../test/helpers.js';
 import { Laplace } from './laplace.js';
 
 describe('Laplace', () => {
@@ -8,28 +8,7 @@ describe('Laplace', () => {
     tf.tidy(() => {
       const c = fixtures.laplace;
       const d = new Laplace({ loc: c.map((v) => v.loc), scale: c.map((v) => v.scale) });
-      expectClose(
-        d.logProb(c.map((v) => v.x)),
-        c.map((v) => v.logProb),
-      );
-      expectClose(
-        d.cdf(c.map((v) => v.x)),
-        c.map((v) => v.cdf),
-        1e-5,
-        1e-6,
-      );
-      expectClose(
-        d.entropy(),
-        c.map((v) => v.entropy),
-      );
-      expectClose(
-        d.mean(),
-        c.map((v) => v.mean),
-      );
-      expectClose(
-        d.variance(),
-        c.map((v) => v.variance),
-      );
+      expectFixture(d, c, { logProb: true, cdf: [1e-5, 1e-6], entropy: true, mean: true, variance: true });
     });
   });
   it('samples match 2b²; rsample gradient d/db E|X − μ| = 1', () => {

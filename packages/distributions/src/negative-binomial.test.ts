@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectContract, expectMoments, fixtures } from '../test/helpers.js';
+import { expectClose, expectContract, expectFixture, expectMoments, fixtures } from '../test/helpers.js';
 import { NegativeBinomial } from './negative-binomial.js';
 
 describe('NegativeBinomial', () => {
@@ -9,29 +9,13 @@ describe('NegativeBinomial', () => {
     tf.tidy(() => {
       const c = fixtures.negativeBinomial;
       const d = new NegativeBinomial({ totalCount: c.map((v) => v.totalCount), logits: c.map((v) => v.logits) });
-      expectClose(
-        d.logProb(c.map((v) => v.x)),
-        c.map((v) => v.logProb),
-        1e-5,
-        1e-5,
-      );
+      expectFixture(d, c, { logProb: [1e-5, 1e-5] });
       const withMoments = c.filter((v) => v.mean !== null && v.mean > 1e-30);
       const m = new NegativeBinomial({
         totalCount: withMoments.map((v) => v.totalCount),
         logits: withMoments.map((v) => v.logits),
       });
-      expectClose(
-        m.mean(),
-        withMoments.map((v) => v.mean!),
-        1e-5,
-        1e-6,
-      );
-      expectClose(
-        m.variance(),
-        withMoments.map((v) => v.variance!),
-        1e-5,
-        1e-6,
-      );
+      expectFixture(m, withMoments, { mean: [1e-5, 1e-6], variance: [1e-5, 1e-6] });
     });
   });
   it('fromMeanDispersion matches SciPy (scVI: var = μ + μ²/θ)', () => {
@@ -41,24 +25,7 @@ describe('NegativeBinomial', () => {
         mean: c.map((v) => v.mean),
         dispersion: c.map((v) => v.dispersion),
       });
-      expectClose(
-        d.logProb(c.map((v) => v.x)),
-        c.map((v) => v.logProb),
-        1e-5,
-        1e-5,
-      );
-      expectClose(
-        d.mean(),
-        c.map((v) => v.mean),
-        1e-6,
-        0,
-      );
-      expectClose(
-        d.variance(),
-        c.map((v) => v.variance),
-        1e-5,
-        0,
-      );
+      expectFixture(d, c, { logProb: [1e-5, 1e-5], mean: [1e-6, 0], variance: [1e-5, 0] });
     });
   });
   it('gradients of logProb w.r.t. mean and dispersion match central finite differences (float64 formula)', () => {

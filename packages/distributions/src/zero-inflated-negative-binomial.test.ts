@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectContract, expectMoments, fixtures } from '../test/helpers.js';
+import { expectContract, expectFixture, expectMoments, fixtures } from '../test/helpers.js';
 import { ZeroInflatedNegativeBinomial } from './zero-inflated-negative-binomial.js';
 
 describe('ZeroInflatedNegativeBinomial', () => {
@@ -12,20 +12,7 @@ describe('ZeroInflatedNegativeBinomial', () => {
         dispersion: c.map((v) => v.dispersion),
         gate: c.map((v) => v.gate),
       });
-      expectClose(
-        d.logProb(c.map((v) => v.x)),
-        c.map((v) => v.logProb),
-        1e-5,
-        1e-5,
-      );
-      expectClose(
-        d.mean(),
-        c.map((v) => v.meanValue),
-      );
-      expectClose(
-        d.variance(),
-        c.map((v) => v.variance),
-      );
+      expectFixture(d, c, { logProb: [1e-5, 1e-5], mean: { field: 'meanValue' }, variance: true });
     });
   });
   it('is differentiable in mean, dispersion and gate logits (finite gradients)', () => {

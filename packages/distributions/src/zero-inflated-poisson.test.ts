@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectContract, expectMoments, fixtures } from '../test/helpers.js';
+import { expectClose, expectContract, expectFixture, expectMoments, fixtures } from '../test/helpers.js';
 import { ZeroInflatedPoisson } from './zero-inflated-poisson.js';
 
 describe('ZeroInflatedPoisson', () => {
@@ -8,20 +8,7 @@ describe('ZeroInflatedPoisson', () => {
     tf.tidy(() => {
       const c = fixtures.zeroInflatedPoisson;
       const d = new ZeroInflatedPoisson({ rate: c.map((v) => v.rate), gate: c.map((v) => v.gate) });
-      expectClose(
-        d.logProb(c.map((v) => v.x)),
-        c.map((v) => v.logProb),
-        1e-5,
-        1e-5,
-      );
-      expectClose(
-        d.mean(),
-        c.map((v) => v.mean),
-      );
-      expectClose(
-        d.variance(),
-        c.map((v) => v.variance),
-      );
+      expectFixture(d, c, { logProb: [1e-5, 1e-5], mean: true, variance: true });
       const g = new ZeroInflatedPoisson({ rate: 3, gateLogits: [-100, 100] });
       expectClose(g.logProb(0), [-3, 0], 1e-6, 1e-6);
     });

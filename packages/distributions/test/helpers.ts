@@ -25,6 +25,53 @@ export function expectClose(actual: tf.Tensor | number, expected: number | numbe
   });
 }
 
+/** A statistic of a distribution that a fixture row gives a reference value for. */
+type FixtureStatistic = 'logProb' | 'cdf' | 'entropy' | 'mean' | 'variance';
+
+/**
+ * How one statistic is checked: `true` with {@link expectClose}'s default tolerances, `[rtol, atol]`, or with the
+ * rows' reference values in another field (`{ field: 'meanValue', tolerance }`, where `mean` names a parameter).
+ */
+type FixtureCheck =
+  | true
+  | readonly [rtol: number, atol: number]
+  | { field: string; tolerance?: readonly [number, number] };
+
+/**
+ * Checks `d` — built from fixture `rows`, one batch member per row — against the rows' reference values: for each
+ * statistic in `checks` (in that order), `logProb`/`cdf` at each row's `x`, or the zero-argument `entropy`, `mean`,
+ * `variance`, against the row field of the same name, with {@link expectClose}. A failure names the statistic.
+ */
+export function expectFixture(
+  d: { [K in FixtureStatistic]?: K extends 'logProb' | 'cdf' ? (x: number[]) => tf.Tensor : () => tf.Tensor },
+  rows: readonly object[],
+  checks: Partial<Record<FixtureStatistic, FixtureCheck>>,
+): void {
+  for (const [statistic, check] of Object.entries(checks) as [FixtureStatistic, FixtureCheck][]) {
+    const named =
+      typeof check === 'object' && !Array.isArray(check)
+        ? (check as { field: string; tolerance?: readonly [number, number] })
+        : undefined;
+    const field = named?.field ?? statistic;
+    const [rtol, atol] = named?.tolerance ?? (Array.isArray(check) ? check : []);
+    const value = (row: object, key: string) => (row as Record<string, number>)[key]!;
+    const actual =
+      statistic === 'logProb' || statistic === 'cdf'
+        ? d[statistic]!(rows.map((row) => value(row, 'x')))
+        : d[statistic]!();
+    try {
+      expectClose(
+        actual,
+        rows.map((row) => value(row, field)),
+        rtol,
+        atol,
+      );
+    } catch (e) {
+      throw new Error(`${statistic}: ${(e as Error).message}`);
+    }
+  }
+}
+
 /** Sample mean and variance along axis 0. */
 export function moments(x: tf.Tensor): { mean: number[]; variance: number[] } {
   return tf.tidy(() => {
