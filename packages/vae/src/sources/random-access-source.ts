@@ -2,16 +2,9 @@ import { ArgumentError, sparseRowsInto } from '@varia/core';
 import { matrixHash } from '../resume-fingerprint.js';
 import type { EpochArgs } from '../trainer/batch-source.js';
 import { SHUFFLE_CHUNK, shuffledOrder } from './epoch-order.js';
-import { checkFields, readField } from './source-fields.js';
-import {
-  checkBlock,
-  disposeGiven,
-  isSparse,
-  type RowArrays,
-  type RowBlock,
-  type RowsWithCovariates,
-  unwrapBlock,
-} from './block-rows.js';
+import { readGiven } from './read-given.js';
+import { checkFields } from './source-fields.js';
+import { isSparse, type RowArrays, type RowBlock, type RowsWithCovariates } from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
@@ -130,18 +123,17 @@ export class RandomAccessSource extends RowBatchSource {
       }
       const indices = positions.slice(); // the callback's to keep
       const rowAt = (k: number): number => this.origin(positions[k]!);
-      const result = await this.read(indices);
-      let block: RowBlock;
-      let covariates: Float32Array | undefined;
-      let fields: Record<string, Float32Array> | undefined;
-      try {
-        const given = unwrapBlock(result);
-        block = checkBlock(given.block, width, this.blockName, count, rowAt);
-        covariates = read?.(given.covariates, count, rowAt)?.data;
-        if (withFields) fields = this.readFields(result, count, rowAt);
-      } finally {
-        disposeGiven(result); // read to the host (or refused): tensors in it are freed either way
-      }
+      const given = readGiven(await this.read(indices), {
+        width,
+        what: this.blockName,
+        rows: count,
+        rowAt,
+        read,
+        fields: withFields ? Object.entries(this.fields) : [],
+      });
+      const block = given.block;
+      const covariates = given.covariates?.data;
+      const fields = withFields ? given.fields : undefined;
       const extra = { positions, ...(covariates && { covariates }), ...(fields && { fields }) };
       if (isSparse(block)) {
         if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);
@@ -150,14 +142,6 @@ export class RandomAccessSource extends RowBatchSource {
         yield { data, rows: count, rowAt, sparse: block, ...extra };
       } else yield { data: block.data, rows: count, rowAt, ...extra };
     }
-  }
-
-  /** The rows of every declared field that a callback result carries, validated (a copy where it gave arrays). */
-  private readFields(result: unknown, count: number, rowAt: (k: number) => number): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
-    for (const [name, w] of Object.entries(this.fields))
-      out[name] = readField(result, name, w, count, this.blockName, rowAt);
-    return out;
   }
 
   override subset(rows: Int32Array): RandomAccessSource {

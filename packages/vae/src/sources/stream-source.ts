@@ -1,16 +1,9 @@
 import { ArgumentError, DataError, type Matrix, type SparseMatrix, sparseRowsInto } from '@varia/core';
 import type { EpochArgs } from '../trainer/batch-source.js';
-import {
-  checkBlock,
-  disposeGiven,
-  isSparse,
-  type RowArrays,
-  type RowBlock,
-  type RowsWithCovariates,
-  unwrapBlock,
-} from './block-rows.js';
+import { isSparse, type RowArrays, type RowsWithCovariates } from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
-import { checkFields, readField } from './source-fields.js';
+import { readGiven } from './read-given.js';
+import { checkFields } from './source-fields.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
 /**
@@ -123,19 +116,15 @@ export class StreamSource extends RowBatchSource {
     for await (const item of stream as AsyncIterable<StreamItem>) {
       const blockStart = seen + filled;
       const what = `StreamSource: block ${index++} (from row ${blockStart})`;
-      let block: RowBlock;
-      let rows: Matrix | undefined;
-      let carried: Float32Array[];
-      try {
-        const given = unwrapBlock(item);
-        const rowAt = (k: number) => blockStart + k;
-        block = checkBlock(given.block, width, what, undefined, rowAt);
-        rows = read?.(given.covariates, block.rows, rowAt, what);
-        const n = block.rows;
-        carried = fields.map((f) => readField(item, f.name, f.cols, n, what, rowAt));
-      } finally {
-        disposeGiven(item); // read to the host (or refused): tensors in it are freed either way
-      }
+      const given = readGiven(item, {
+        width,
+        what,
+        rowAt: (k) => blockStart + k,
+        read,
+        fields: fields.map((f) => [f.name, f.cols] as const),
+      });
+      const { block, covariates: rows } = given;
+      const carried = fields.map((f) => given.fields[f.name]!);
       if (index > 1 && (rows !== undefined) !== (covariates !== undefined)) {
         throw new ArgumentError(
           'covariates',
