@@ -116,6 +116,32 @@ describe('RandomAccessSource: the epoch order', () => {
     expect(asked.flat()).toEqual(Array.from({ length: x.rows }, (_, i) => i));
   });
 
+  it('an unshuffled epoch of 2³¹ − 1 rows starts at once: it builds no array of every row', async () => {
+    const asked: number[][] = [];
+    const huge = new RandomAccessSource({
+      length: 2 ** 31 - 1,
+      width: x.cols,
+      rows: (indices) => {
+        asked.push([indices[0]!, indices[indices.length - 1]!]);
+        return takeRows(
+          x,
+          Array.from(indices, (i) => i % x.rows),
+        );
+      },
+    });
+    const epoch = huge.epoch({ epoch: 1, batchSize: 16, shuffle: false, rng: mulberry32(1) }) as AsyncIterable<Batch>;
+    let batches = 0;
+    for await (const batch of epoch) {
+      tf.dispose(Object.values(batch));
+      if (++batches === 3) break;
+    }
+    expect(asked).toEqual([
+      [0, 15],
+      [16, 31],
+      [32, 47],
+    ]);
+  });
+
   it('an abort while the epoch is shuffled ends the run as aborted, before any row is read', async () => {
     const { source, asked } = recording();
     let reads = 0;

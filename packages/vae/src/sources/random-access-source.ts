@@ -46,6 +46,9 @@ const MAX_ROWS = 2 ** 31 - 1;
  * exactly like in-memory data (the same seeded permutation), so a source that returns rows of a matrix trains
  * bit-identical weights to fitting the matrix. Supports `validationSplit` (a subset is a view on the same callback).
  * Each batch is checked against the likelihood's rules when `fit` uploads it; errors name the row in the whole data.
+ * A shuffled epoch holds one Int32Array of `length` row positions (4 bytes per row: 4 MB per million rows, 8 GiB at
+ * the most, 2³¹ − 1 rows), built before its first batch in chunks between which the run's abort signal is read; an
+ * unshuffled epoch holds none.
  *
  * @example
  * ```ts
