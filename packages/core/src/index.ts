@@ -21,5 +21,6 @@ export {
   FAST_TRANSPOSED_MATMUL,
   LGAMMA_KERNEL,
   SPARSE_DENSE_KERNEL,
+  TABLE_LOOKUP_KERNEL,
 } from './kernel-tags.js';
 export { logGamma, samplePoisson, sampleGamma, sampleNegativeBinomial, sampleBernoulli } from './samplers.js';

@@ -27,6 +27,15 @@ export const ADAM_UPDATE_KERNEL = 'VariaAdamUpdate';
 export const LGAMMA_KERNEL = 'VariaLgamma';
 
 /**
+ * The name of an optional TensorFlow.js kernel looking float32 values up in a table: inputs `x` (float32) and `table`
+ * (float32, 1-D); outputs y of x's shape, y = table[x] where x is an integer in [0, table size) and NaN elsewhere,
+ * and a float32 scalar counting the values that were not (the misses). `@varia/native-kernels` registers it for the
+ * wasm backend; `@varia/vae`'s fused training step looks log x! of count data up with it (the table of
+ * `@varia/distributions`' `hostLogFactorial`, the same values) and falls back to that function on any miss.
+ */
+export const TABLE_LOOKUP_KERNEL = 'VariaTableLookup';
+
+/**
  * The name of an optional TensorFlow.js kernel that performs one Adam step for several variables at once, in place.
  * Attribute `count` (n) and the hyper-parameters of {@link ADAM_UPDATE_KERNEL}; inputs `variable{i}`, `gradient{i}`,
  * `firstMoment{i}`, `secondMoment{i}` for i < n (float32, one shape per i). It has no outputs when it updated the

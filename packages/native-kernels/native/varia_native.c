@@ -32,6 +32,8 @@
  *       the backward pass of a dense layer y = f(x·W + b): dx (unless dxOff < 0), dW and db in one call.
  *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma of x (op 0 … 4), elementwise
  *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
+ *   lookup(heap, size, xOff, tableOff, tableSize, yOff) -> misses   y[i] = table[x[i]] for integer x[i] in
+ *       [0, tableSize), NaN (a miss) otherwise
  *   sparseDense(heap, rows, inDim, units, nnz, indptrOff, indicesOff, valuesOff, wOff, biasOff, outOff, act, alpha)
  *       y = act(X·W + b) for a CSR X (sparse_dense.c)
  * The loops themselves are in math_kernels.c.
@@ -519,6 +521,39 @@ static napi_value Sum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* lookup(heap, size, xOff, tableOff, tableSize, yOff) -> misses: y[i] = table[x[i]] where x[i] is an integer in
+ * [0, tableSize); y[i] = NaN and one miss for any other value (negative, fractional, too large, NaN). */
+static napi_value Lookup(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[5];
+  if (!heap_and_numbers(env, info, 5, &data, &length, d)) return NULL;
+  const double size = d[0], table_size = d[3];
+  if (!(size >= 0) || !(table_size >= 1) || size != floor(size) || table_size != floor(table_size) ||
+      table_size > 16777216.0)
+    return throw_error(env, "native-kernels: lookup sizes must be integers (table 1 … 2^24 entries)");
+  if (!in_bounds(d[1], size, length) || !in_bounds(d[2], table_size, length) || !in_bounds(d[4], size, length))
+    return throw_error(env, "native-kernels: lookup operand outside the heap");
+  const float *x = (const float *)((char *)data + (int64_t)d[1]);
+  const float *table = (const float *)((char *)data + (int64_t)d[2]);
+  float *y = (float *)((char *)data + (int64_t)d[4]);
+  const int64_t n = (int64_t)size;
+  const float limit = (float)table_size;
+  int64_t misses = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const float v = x[i];
+    if (v >= 0.f && v < limit && v == floorf(v)) {
+      y[i] = table[(int64_t)v];
+    } else {
+      y[i] = NAN;
+      misses++;
+    }
+  }
+  napi_value out;
+  napi_create_double(env, (double)misses, &out);
+  return out;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, Load, NULL, NULL, NULL, napi_default, NULL},
@@ -532,6 +567,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"denseBackward", NULL, DenseBackward, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
       {"sum", NULL, Sum, NULL, NULL, NULL, napi_default, NULL},
+      {"lookup", NULL, Lookup, NULL, NULL, NULL, napi_default, NULL},
       {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

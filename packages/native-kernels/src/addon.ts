@@ -80,6 +80,15 @@ export interface NativeAddon {
   ): void;
   unary(heap: ArrayBuffer, op: number, size: number, xOffset: number, yOffset: number): void;
   sum(heap: ArrayBuffer, xOffset: number, yOffset: number, outer: number, reduce: number, inner: number): void;
+  /** y[i] = table[x[i]] for integer x[i] in [0, tableSize), NaN otherwise; returns how many were not (misses). */
+  lookup(
+    heap: ArrayBuffer,
+    size: number,
+    xOffset: number,
+    tableOffset: number,
+    tableSize: number,
+    yOffset: number,
+  ): number;
   sparseDense(
     heap: ArrayBuffer,
     rows: number,

@@ -7,6 +7,7 @@ import {
   FAST_TRANSPOSED_MATMUL,
   LGAMMA_KERNEL,
   SPARSE_DENSE_KERNEL,
+  TABLE_LOOKUP_KERNEL,
 } from '@varia/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
@@ -59,6 +60,7 @@ describe('enableNativeKernels', () => {
       DENSE_BACKWARD_KERNEL,
       LGAMMA_KERNEL,
       SPARSE_DENSE_KERNEL,
+      TABLE_LOOKUP_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);
@@ -73,6 +75,7 @@ describe('enableNativeKernels', () => {
     expect(tf.getKernel(ADAM_IN_PLACE_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(DENSE_BACKWARD_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(SPARSE_DENSE_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(TABLE_LOOKUP_KERNEL, 'wasm')).toBeUndefined();
     expect(nativeKernelsInfo()).toBeUndefined();
   });
 

@@ -6,6 +6,7 @@ import {
   DENSE_BACKWARD_KERNEL,
   LGAMMA_KERNEL,
   SPARSE_DENSE_KERNEL,
+  TABLE_LOOKUP_KERNEL,
 } from '@varia/core';
 import { nativeAdamInPlace, nativeAdamUpdate } from './adam-kernel.js';
 import { loadAddon, type NativeAddon } from './addon.js';
@@ -16,6 +17,7 @@ import { NativeKernelsUnavailableError } from './errors.js';
 import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeSparseDense } from './sparse-dense-kernel.js';
+import { nativeTableLookup } from './table-lookup-kernel.js';
 import { asWasmBackend, heapBuffer } from './wasm-heap.js';
 
 /** Options of {@link enableNativeKernels}. */
@@ -70,13 +72,21 @@ const REPLACEMENTS: Readonly<Record<string, (addon: NativeAddon, original: tf.Ke
 };
 const REPLACED = Object.keys(REPLACEMENTS);
 /** The kernels added (names of `@varia/core`'s kernel tags). */
-const ADDED = [nativeAdamUpdate, nativeAdamInPlace, nativeDenseBackward, nativeLgamma, nativeSparseDense] as const;
+const ADDED = [
+  nativeAdamUpdate,
+  nativeAdamInPlace,
+  nativeDenseBackward,
+  nativeLgamma,
+  nativeSparseDense,
+  nativeTableLookup,
+] as const;
 const ADDED_NAMES = [
   ADAM_UPDATE_KERNEL,
   ADAM_IN_PLACE_KERNEL,
   DENSE_BACKWARD_KERNEL,
   LGAMMA_KERNEL,
   SPARSE_DENSE_KERNEL,
+  TABLE_LOOKUP_KERNEL,
 ];
 const originals = new Map<string, tf.KernelConfig>();
 let active: NativeKernelsInfo | undefined;
@@ -92,7 +102,8 @@ function swapKernel(config: tf.KernelConfig): void {
  * (`ADAM_UPDATE_KERNEL` of `@varia/core`, and `ADAM_IN_PLACE_KERNEL` for all variables in one call, used by
  * `@varia/layers`' `FusedAdamOptimizer`), a dense layer's whole backward pass (`DENSE_BACKWARD_KERNEL`, used by
  * `@varia/layers`' `Dense`), log Γ (`LGAMMA_KERNEL`, used by `@varia/distributions`' `lgamma`) and a dense layer's
- * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, used by `@varia/layers`' `denseOfSparse`), in Node.
+ * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, used by `@varia/layers`' `denseOfSparse`) and a table look-up
+ * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts), in Node.
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.
