@@ -144,3 +144,19 @@ describe('validateDomain on float32 intensities (the bit-level scan of [0, 1])',
     );
   });
 });
+
+describe('validateDomain on float32 counts (zeros passed on their bits)', () => {
+  const special = [0, -0, 1, 3, 2 ** 24, 2 ** 24 + 2, 0.5, -1, -(2 ** -149), 2 ** -149, Number.NaN, Infinity];
+  it('reports the first value that is not a count ≤ 2²⁴, as v ≥ 0 ∧ v ≤ 2²⁴ ∧ ⌊v⌋ = v says', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...special), { minLength: 1, maxLength: 40 }), (values) => {
+        const data = Float32Array.from(values);
+        const first = data.findIndex((v) => !(v >= 0 && v <= 2 ** 24 && Math.floor(v) === v));
+        const error = errorOf(() => validateDomain({ data, rows: 1, cols: data.length }, 'counts', 'poisson'));
+        if (first < 0) expect(error).toBeUndefined();
+        else expect((error as DataError).location).toEqual({ row: 0, column: first + 1 });
+      }),
+      { numRuns: Number(process.env.VARIA_PROPERTY_RUNS ?? 200), seed: 6 },
+    );
+  });
+});
