@@ -9,6 +9,7 @@ const WORKLOADS = [
   'mnist-vae-train-poisson',
   'mnist-vae-encode',
   'mnist-vae-encode-sparse',
+  'counts-vae-encode-sparse',
   'toy2d-seed',
   'sparse-1m',
 ] as const;

@@ -1,6 +1,7 @@
 import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
 import type { Args, WorkloadName } from './args.js';
 import { type ChildRun, plainBaselines as plainBaselinesOf } from './child.js';
+import { type EncodeSpec, ENCODE_WORKLOADS } from './encode-workloads.js';
 import { firstRows } from './first-rows.js';
 import { log } from './log.js';
 import { memoryAfterRun } from './memory-probe.js';
@@ -116,18 +117,18 @@ export async function runTrainingWorkloads(
     workloads.push(finish(w));
   }
 
-  // the same 10,000 images given dense and as CSR (one declaration; the sparse row has no hand-written baselines)
-  for (const name of ['mnist-vae-encode', 'mnist-vae-encode-sparse'] as const) {
+  // the encode rows, declared once: MNIST dense and as CSR, and single-cell-like counts as CSR (hand-written and
+  // tf.layers baselines only for the dense row)
+  for (const [name, spec] of Object.entries(ENCODE_WORKLOADS) as [keyof typeof ENCODE_WORKLOADS, EncodeSpec][]) {
     if (!args.only.has(name)) continue;
-    const all = mnist({ split: 'all' }).x;
-    const data = firstRows(all, q ? 2000 : all.rows);
-    const sparse = name === 'mnist-vae-encode-sparse';
+    const data = spec.data(q);
+    const { sparse, model } = spec;
     const input = sparse ? csrOfDense(data) : data;
     const given = sparse
       ? `given as a CSR SparseMatrix (${input.data.length.toLocaleString('en-US')} stored values, ${((100 * input.data.length) / data.data.length).toFixed(1)} % of the cells)`
       : 'given as a dense Matrix';
-    log(`${name}: ${data.rows} images ${given}, best of ${sizes.encodeRepeats}`);
-    const v = await variaEncode(input, sizes.encodeRepeats);
+    log(`${name}: ${data.rows} rows ${given}, best of ${sizes.encodeRepeats}`);
+    const v = await variaEncode(input, sizes.encodeRepeats, model);
     const w: WorkloadResult = {
       name,
       backend,
@@ -137,7 +138,7 @@ export async function runTrainingWorkloads(
       cpu_seconds: v.cpuSeconds,
       examples: v.examples,
       multithreaded,
-      description: `VAE.encode (posterior mean) of ${data.rows} MNIST images (train + test) ${given} in one call, upload and read-back included; best of ${sizes.encodeRepeats} after a warm-up${sparse ? '; PyTorch: the best of its dense product and torch.sparse CSR @ dense (CSR built before the clock)' : ''}`,
+      description: `VAE.encode (posterior mean) of ${data.rows} ${spec.what} ${given} in one call, model ${model.inputDim}-${model.hidden}-${model.latentDim} ${model.likelihood}, upload and read-back included; best of ${sizes.encodeRepeats} after a warm-up${sparse ? '; PyTorch: the best of its dense product and torch.sparse CSR @ dense (CSR built before the clock)' : ''}`,
       baselines: {},
       ratios: {},
     };
@@ -150,14 +151,14 @@ export async function runTrainingWorkloads(
       );
     const encodeConfig = {
       workload: 'encode',
-      likelihood: 'bernoulli',
-      hidden: MNIST_SHAPE.hidden,
-      latent: MNIST_SHAPE.latentDim,
+      likelihood: model.likelihood,
+      hidden: model.hidden,
+      latent: model.latentDim,
       encode_repeats: sizes.encodeRepeats,
       sparse,
     };
     torchBaselines(w, data, encodeConfig);
-    await torchRounds(w, data, encodeConfig, () => variaEncode(input, sizes.encodeRepeats));
+    await torchRounds(w, data, encodeConfig, () => variaEncode(input, sizes.encodeRepeats, model));
     plainBaselines(w);
     workloads.push(finish(w));
   }

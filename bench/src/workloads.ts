@@ -213,9 +213,22 @@ export function csrOfDense(m: Matrix): SparseMatrix {
   return { rows: m.rows, cols: m.cols, indptr, indices: Int32Array.from(indices), data: Float32Array.from(values) };
 }
 
+/** The model an encode workload runs: MNIST's 784-400-20 Bernoulli VAE by default. */
+export interface EncodeModel {
+  inputDim: number;
+  hidden: number;
+  latentDim: number;
+  likelihood: 'bernoulli' | 'poisson';
+}
+
 /** Posterior means of all rows, dense or CSR: varia's `VAE.encode` (best of `repeats`). */
-export async function variaEncode(data: Matrix | SparseMatrix, repeats: number): Promise<Timing> {
-  const vae = new VAE({ ...shapeConfig(), likelihood: 'bernoulli', seed: 0 });
+export async function variaEncode(
+  data: Matrix | SparseMatrix,
+  repeats: number,
+  model: EncodeModel = { ...MNIST_SHAPE, likelihood: 'bernoulli' },
+): Promise<Timing> {
+  const { inputDim, hidden, latentDim, likelihood } = model;
+  const vae = new VAE({ inputDim, latentDim, hiddenUnits: [hidden], likelihood, seed: 0 });
   try {
     return await bestOf(repeats, data.rows, async () => {
       const z = vae.encode(data);
