@@ -9,7 +9,7 @@ export { Gamma, type GammaParams } from './gamma.js';
 export { Beta, type BetaParams } from './beta.js';
 export { Dirichlet, type DirichletParams } from './dirichlet.js';
 export { Bernoulli, type BernoulliParams } from './bernoulli.js';
-export { hostLogFactorial } from './log-factorial.js';
+export { hostLogFactorial, logFactorialTable32 } from './log-factorial.js';
 export { ContinuousBernoulli, type ContinuousBernoulliParams } from './continuous-bernoulli.js';
 export { Categorical, type CategoricalParams } from './categorical.js';
 export { OneHotCategorical } from './one-hot-categorical.js';

@@ -19,6 +19,14 @@ function logFactorialTable(): Float64Array {
 }
 
 /**
+ * log k! for k = 0 … 1023 rounded to float32 (a new array): the values {@link hostLogFactorial} gives for counts below
+ * 1024, for a look-up elsewhere (the wasm table look-up of `@varia/vae`'s fused training step).
+ */
+export function logFactorialTable32(): Float32Array {
+  return Float32Array.from(logFactorialTable());
+}
+
+/**
  * log n! for a non-negative integer n in double precision: the table below 1024, else Stirling's series
  * n log n − n + ½ log(2πn) + 1/(12n) − 1/(360n³) + 1/(1260n⁵) (relative error below 1e-17 for n ≥ 1024).
  */

@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_BACKWARD_KERNEL } from '@varia/core';
+import { DENSE_BACKWARD_KERNEL, TABLE_LOOKUP_KERNEL } from '@varia/core';
+import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VAEConfig } from '../config.js';
@@ -137,8 +138,37 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       expect(fusedCalls.get('Identity') ?? 0).toBeLessThan((genericCalls.get('Identity') ?? 0) / 4);
       expect(total(fusedCalls)).toBeLessThan(0.8 * total(genericCalls));
       expect(fusedCalls.get(DENSE_BACKWARD_KERNEL)).toBe(genericCalls.get(DENSE_BACKWARD_KERNEL));
+      // a count likelihood looks log x! up where the data lives (once per training step), the taped path on the host
+      const lookups = c.config.likelihood === 'poisson' ? 3 * Math.ceil(72 / 16) : 0;
+      expect(fusedCalls.get(TABLE_LOOKUP_KERNEL) ?? 0).toBe(lookups);
     });
   }
+
+  it('looks log x! up with the same bits as hostLogFactorial, and counts beyond its table take the host path', async () => {
+    const counts = tf.tensor2d(
+      Float32Array.from({ length: 2048 }, (_, i) => i % 1024),
+      [16, 128],
+    );
+    const host = hostLogFactorial(counts)!;
+    const table = tf.tensor1d(logFactorialTable32());
+    const [looked, misses] = tf.engine().runKernel(TABLE_LOOKUP_KERNEL, { x: counts, table }) as tf.Tensor[];
+    expect(new Uint8Array(looked!.dataSync().buffer)).toEqual(new Uint8Array(host.dataSync().buffer));
+    expect(misses!.dataSync()[0]).toBe(0);
+    tf.dispose([counts, host, table, looked!, misses!]);
+    // one count of 5,000 in the data: that step's look-up misses and log x! comes from the host, bit-identically
+    const c = cases[1]!;
+    const x = { ...c.x, data: Float32Array.from(c.x.data) };
+    x.data[5] = 5000;
+    const o: FitOptions = { epochs: 1, batchSize: 32, seed: 3 };
+    let fused: Awaited<ReturnType<typeof train>> | undefined;
+    const calls = await kernelCalls(async () => {
+      fused = await train(c.config, x, o);
+    });
+    const generic = await train(c.config, x, { ...o, fusedStep: false });
+    expectSameWeights(fused!.weights, generic.weights);
+    expect(fused!.history).toEqual(generic.history);
+    expect(calls.get(TABLE_LOOKUP_KERNEL)).toBe(3);
+  });
 
   it('constant β = 1 and a second fit of the same model stay identical', async () => {
     const c = cases[0]!;

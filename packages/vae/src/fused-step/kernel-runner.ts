@@ -52,13 +52,26 @@ export class KernelRunner {
     return this.runAll(name, inputs, attrs)[0]!;
   }
 
-  /** A float32 tensor of `shape` filled with `value` (rounded to float32), owned by the runner. */
-  fill(value: number, shape: number[]): tf.TensorInfo {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(size).fill(value);
+  /** A float32 tensor of `shape` holding `values`, owned by the runner. */
+  values(values: Float32Array, shape: number[]): tf.TensorInfo {
     const info = { dataId: this.backend.write(values, shape, 'float32'), shape, dtype: 'float32' as const };
     this.owned.push(info);
     return info;
+  }
+
+  /** A float32 tensor of `shape` filled with `value` (rounded to float32), owned by the runner. */
+  fill(value: number, shape: number[]): tf.TensorInfo {
+    return this.values(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape);
+  }
+
+  /** The values of an output (a synchronous read: cheap on backends that keep tensors in host memory). */
+  read(info: tf.TensorInfo): Float32Array {
+    return this.backend.readSync(info.dataId) as Float32Array;
+  }
+
+  /** Whether the backend has kernel `name`. */
+  has(name: string): boolean {
+    return tf.getKernel(name, this.backendName) !== undefined;
   }
 
   /** A float32 scalar, owned by the runner (what `tf.mul(x, 0.5)` makes of its number). */

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { hostLogFactorial } from '@varia/distributions';
+import { TABLE_LOOKUP_KERNEL } from '@varia/core';
+import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
 import type { KernelRunner } from './kernel-runner.js';
 
 /**
@@ -46,12 +47,13 @@ function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo,
 
 /**
  * The kernels of `Independent(Poisson({ logRate }, { logProbMethod: 'direct' }), 1).logProb(x)` for counts:
- * x·log λ − λ − log x! (log x! from the host table, a constant of the batch), summed over features; backward
+ * x·log λ − λ − log x! (log x! from `hostLogFactorial`'s table, a constant of the batch), summed over features; backward
  * dy·x + (−dy)·λ (λ = exp(log λ) from the forward pass).
  * @returns undefined when x holds a value that is not a count (the generic path then evaluates it).
  */
 function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, n: number): LikelihoodPart | undefined {
-  const logFactorial = hostLogFactorial(x);
+  const looked = lookedUpLogFactorial(r, x);
+  const logFactorial = looked ?? hostLogFactorial(x);
   if (!logFactorial) return undefined;
   const rate = r.run('Exp', { x: logRate });
   const a = r.run('Sub', { a: r.run('Multiply', { a: x, b: logRate }), b: rate });
@@ -63,8 +65,21 @@ function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, n: n
       const dRate = r.run('Multiply', { a: r.fill(-g, [n, 1]), b: rate });
       return { dOut: r.run('Add', { a: dx, b: dRate }), grads: [] };
     },
-    extra: [logFactorial],
+    extra: looked ? [] : [logFactorial as tf.Tensor],
   };
+}
+
+/**
+ * log x! of a count batch by the backend's table look-up ({@link TABLE_LOOKUP_KERNEL}, one pass where the data lives)
+ * with `hostLogFactorial`'s float32 table — the same values it gives, without reading the batch back and uploading
+ * the result; undefined where the backend has no such kernel or a value is not an integer count below the table's
+ * size (the caller then asks `hostLogFactorial`).
+ */
+function lookedUpLogFactorial(r: KernelRunner, x: tf.Tensor): tf.TensorInfo | undefined {
+  if (!r.has(TABLE_LOOKUP_KERNEL)) return undefined;
+  const table = logFactorialTable32();
+  const [values, misses] = r.runAll(TABLE_LOOKUP_KERNEL, { x, table: r.values(table, [table.length]) });
+  return r.read(misses!)[0] === 0 ? values : undefined;
 }
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
