@@ -57,7 +57,12 @@ export interface BatchCheck {
 export abstract class RowBatchSource implements BatchSource {
   abstract readonly length: number | undefined;
   /** The width of `x` (values per example, the model's `inputDim`) and of each declared field. */
-  readonly widths: Readonly<Record<string, number> & { x: number }>;
+  readonly widths: Readonly<
+    Record<string, number> & {
+      /** Values per example (the model's `inputDim`). */
+      x: number;
+    }
+  >;
   /** The declared fields besides `x`, by width (empty when none). */
   protected readonly fields: Readonly<Record<string, number>>;
 
