@@ -150,6 +150,12 @@ function readMatrix(data: DataInput, inputDim: number, argument: string, rules?:
       );
     m = { data: Float32Array.from(data.dataSync()), rows: data.shape[0]!, cols: data.shape[1]! };
   } else if (isMatrix(data)) {
+    if ('indptr' in data) {
+      throw new ArgumentError(
+        argument,
+        `"${argument}" is a CSR SparseMatrix: encode takes it as it is; fit, evaluate and the other methods take it wrapped in a SparseBatchSource (new SparseBatchSource(matrix)), or densified (sparseRowsToDense)`,
+      );
+    }
     assertMatrix(data, argument);
     m = data;
   } else if (typeof data === 'object' && data !== null && typeof (data as ArrayLike<unknown>).length === 'number') {

@@ -64,6 +64,8 @@ describe('VAE.encode of a CSR matrix (cpu: no sparse kernel, the rows are densif
       data: new Float32Array(0),
     };
     expect(() => vae.encode(empty)).toThrow(/"x" is empty/);
+    // the methods that take no CSR say what to do instead
+    expect(() => vae.reconstruct(csrOf(x) as never)).toThrow(/"x" is a CSR SparseMatrix: encode takes it as it is/);
     const bad = csrOf(x);
     bad.data[7] = 2.5;
     expect(() => vae.encode(bad)).toThrow(/"x" value 2.5 at row \d+, column \d+ is not a non-negative integer count/);
