@@ -36,6 +36,23 @@ export const LGAMMA_KERNEL = 'VariaLgamma';
 export const TABLE_LOOKUP_KERNEL = 'VariaTableLookup';
 
 /**
+ * The name of an optional TensorFlow.js kernel y = a·b − c for float32 a, b, c of one shape (no broadcasting), each
+ * product and difference rounded to float32 on its own — the same bits as a `Multiply` kernel followed by a `Sub`,
+ * in one pass. Registered by `@varia/native-kernels` for the wasm backend; `@varia/vae`'s fused training step uses it
+ * for x·ℓ − softplus(ℓ) (Bernoulli) and x·log λ − λ (Poisson).
+ */
+export const MUL_SUB_KERNEL = 'VariaMulSub';
+
+/**
+ * The name of an optional TensorFlow.js kernel y = α·x + β·z for float32 x, z of one shape and float32 attributes
+ * `alpha`, `beta`, each operation rounded to float32 on its own — the same bits as two `Multiply` kernels (by tensors
+ * filled with α and β) and an `Add`, in one pass. Registered by `@varia/native-kernels` for the wasm backend;
+ * `@varia/vae`'s fused training step uses it for the gradient dy·x + (−dy)·σ(ℓ) of the Bernoulli (and Poisson)
+ * log-likelihood.
+ */
+export const SCALED_SUM_KERNEL = 'VariaScaledSum';
+
+/**
  * The name of an optional TensorFlow.js kernel that performs one Adam step for several variables at once, in place.
  * Attribute `count` (n) and the hyper-parameters of {@link ADAM_UPDATE_KERNEL}; inputs `variable{i}`, `gradient{i}`,
  * `firstMoment{i}`, `secondMoment{i}` for i < n (float32, one shape per i). It has no outputs when it updated the

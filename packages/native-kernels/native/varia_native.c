@@ -34,6 +34,8 @@
  *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
  *   lookup(heap, size, xOff, tableOff, tableSize, yOff) -> misses   y[i] = table[x[i]] for integer x[i] in
  *       [0, tableSize), NaN (a miss) otherwise
+ *   mulSub(heap, size, aOff, bOff, cOff, yOff)            y = a·b − c, elementwise
+ *   scaledSum(heap, size, xOff, zOff, alpha, beta, yOff)  y = α·x + β·z, elementwise (every operation rounded alone)
  *   sparseDense(heap, rows, inDim, units, nnz, indptrOff, indicesOff, valuesOff, wOff, biasOff, outOff, act, alpha)
  *       y = act(X·W + b) for a CSR X (sparse_dense.c)
  * The loops themselves are in math_kernels.c.
@@ -554,6 +556,57 @@ static napi_value Lookup(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The fused elementwise loops below round every product and sum to float32 on its own, as the separate kernels they
+ * replace do: built for the baseline ISA (no target_clones, so no FMA to contract into) and with contraction off. */
+__attribute__((optimize("fp-contract=off"))) static void mul_sub(const float *a, const float *b, const float *c, float *y,
+                                                                 int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float p = a[i] * b[i];
+    y[i] = p - c[i];
+  }
+}
+
+__attribute__((optimize("fp-contract=off"))) static void scaled_sum(const float *x, const float *z, float alpha,
+                                                                    float beta, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float p = alpha * x[i];
+    const float q = beta * z[i];
+    y[i] = p + q;
+  }
+}
+
+/* mulSub(heap, size, aOff, bOff, cOff, yOff): y = a·b − c elementwise (each operation rounded to float32). */
+static napi_value MulSub(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[5];
+  if (!heap_and_numbers(env, info, 5, &data, &length, d)) return NULL;
+  const double size = d[0];
+  if (!(size >= 0) || size != floor(size)) return throw_error(env, "native-kernels: mulSub size must be an integer ≥ 0");
+  if (!in_bounds(d[1], size, length) || !in_bounds(d[2], size, length) || !in_bounds(d[3], size, length) ||
+      !in_bounds(d[4], size, length))
+    return throw_error(env, "native-kernels: mulSub operand outside the heap");
+  mul_sub((const float *)((char *)data + (int64_t)d[1]), (const float *)((char *)data + (int64_t)d[2]),
+          (const float *)((char *)data + (int64_t)d[3]), (float *)((char *)data + (int64_t)d[4]), (int64_t)size);
+  return NULL;
+}
+
+/* scaledSum(heap, size, xOff, zOff, alpha, beta, yOff): y = α·x + β·z elementwise, α and β rounded to float32. */
+static napi_value ScaledSum(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[6];
+  if (!heap_and_numbers(env, info, 6, &data, &length, d)) return NULL;
+  const double size = d[0];
+  if (!(size >= 0) || size != floor(size))
+    return throw_error(env, "native-kernels: scaledSum size must be an integer ≥ 0");
+  if (!in_bounds(d[1], size, length) || !in_bounds(d[2], size, length) || !in_bounds(d[5], size, length))
+    return throw_error(env, "native-kernels: scaledSum operand outside the heap");
+  scaled_sum((const float *)((char *)data + (int64_t)d[1]), (const float *)((char *)data + (int64_t)d[2]), (float)d[3],
+             (float)d[4], (float *)((char *)data + (int64_t)d[5]), (int64_t)size);
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, Load, NULL, NULL, NULL, napi_default, NULL},
@@ -568,6 +621,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
       {"sum", NULL, Sum, NULL, NULL, NULL, napi_default, NULL},
       {"lookup", NULL, Lookup, NULL, NULL, NULL, napi_default, NULL},
+      {"mulSub", NULL, MulSub, NULL, NULL, NULL, napi_default, NULL},
+      {"scaledSum", NULL, ScaledSum, NULL, NULL, NULL, napi_default, NULL},
       {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -80,6 +80,18 @@ export interface NativeAddon {
   ): void;
   unary(heap: ArrayBuffer, op: number, size: number, xOffset: number, yOffset: number): void;
   sum(heap: ArrayBuffer, xOffset: number, yOffset: number, outer: number, reduce: number, inner: number): void;
+  /** y = a·b − c elementwise. */
+  mulSub(heap: ArrayBuffer, size: number, aOffset: number, bOffset: number, cOffset: number, yOffset: number): void;
+  /** y = α·x + β·z elementwise. */
+  scaledSum(
+    heap: ArrayBuffer,
+    size: number,
+    xOffset: number,
+    zOffset: number,
+    alpha: number,
+    beta: number,
+    yOffset: number,
+  ): void;
   /** y[i] = table[x[i]] for integer x[i] in [0, tableSize), NaN otherwise; returns how many were not (misses). */
   lookup(
     heap: ArrayBuffer,

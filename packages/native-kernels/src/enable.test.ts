@@ -6,6 +6,8 @@ import {
   DENSE_BACKWARD_KERNEL,
   FAST_TRANSPOSED_MATMUL,
   LGAMMA_KERNEL,
+  MUL_SUB_KERNEL,
+  SCALED_SUM_KERNEL,
   SPARSE_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
 } from '@varia/core';
@@ -61,6 +63,8 @@ describe('enableNativeKernels', () => {
       LGAMMA_KERNEL,
       SPARSE_DENSE_KERNEL,
       TABLE_LOOKUP_KERNEL,
+      MUL_SUB_KERNEL,
+      SCALED_SUM_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);
@@ -76,6 +80,7 @@ describe('enableNativeKernels', () => {
     expect(tf.getKernel(DENSE_BACKWARD_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(SPARSE_DENSE_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(TABLE_LOOKUP_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(MUL_SUB_KERNEL, 'wasm')).toBeUndefined();
     expect(nativeKernelsInfo()).toBeUndefined();
   });
 

@@ -5,6 +5,8 @@ import {
   ArgumentError,
   DENSE_BACKWARD_KERNEL,
   LGAMMA_KERNEL,
+  MUL_SUB_KERNEL,
+  SCALED_SUM_KERNEL,
   SPARSE_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
 } from '@varia/core';
@@ -18,6 +20,7 @@ import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeSparseDense } from './sparse-dense-kernel.js';
 import { nativeTableLookup } from './table-lookup-kernel.js';
+import { nativeMulSub, nativeScaledSum } from './fused-elementwise-kernels.js';
 import { asWasmBackend, heapBuffer } from './wasm-heap.js';
 
 /** Options of {@link enableNativeKernels}. */
@@ -79,6 +82,8 @@ const ADDED = [
   nativeLgamma,
   nativeSparseDense,
   nativeTableLookup,
+  nativeMulSub,
+  nativeScaledSum,
 ] as const;
 const ADDED_NAMES = [
   ADAM_UPDATE_KERNEL,
@@ -87,6 +92,8 @@ const ADDED_NAMES = [
   LGAMMA_KERNEL,
   SPARSE_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
+  MUL_SUB_KERNEL,
+  SCALED_SUM_KERNEL,
 ];
 const originals = new Map<string, tf.KernelConfig>();
 let active: NativeKernelsInfo | undefined;
@@ -103,7 +110,8 @@ function swapKernel(config: tf.KernelConfig): void {
  * `@varia/layers`' `FusedAdamOptimizer`), a dense layer's whole backward pass (`DENSE_BACKWARD_KERNEL`, used by
  * `@varia/layers`' `Dense`), log Γ (`LGAMMA_KERNEL`, used by `@varia/distributions`' `lgamma`) and a dense layer's
  * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, used by `@varia/layers`' `denseOfSparse`) and a table look-up
- * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts), in Node.
+ * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are `MUL_SUB_KERNEL` and
+ * `SCALED_SUM_KERNEL`, fused elementwise passes), in Node.
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.
