@@ -1,6 +1,6 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_BACKWARD_KERNEL, TABLE_LOOKUP_KERNEL } from '@varia/core';
+import { DENSE_BACKWARD_KERNEL, MUL_SUB_KERNEL, SCALED_SUM_KERNEL, TABLE_LOOKUP_KERNEL } from '@varia/core';
 import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,10 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       // a count likelihood looks log x! up where the data lives (once per training step), the taped path on the host
       const lookups = c.config.likelihood === 'poisson' ? 3 * Math.ceil(72 / 16) : 0;
       expect(fusedCalls.get(TABLE_LOOKUP_KERNEL) ?? 0).toBe(lookups);
+      // the likelihood's elementwise runs are one pass each (x·ℓ − softplus(ℓ); dy·x + (−dy)·σ(ℓ)), once per step
+      const passes = fusedCalls.get(MUL_SUB_KERNEL) ?? 0;
+      expect(passes > 0).toBe(c.config.likelihood !== 'gaussian');
+      expect(fusedCalls.get(SCALED_SUM_KERNEL) ?? 0).toBe(passes);
     });
   }
 
@@ -183,6 +187,23 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       }
     };
     expectSameWeights(await run(true), await run(false));
+  });
+
+  it('without the fused elementwise kernels (an older native build) it runs their separate kernels, same bits', async () => {
+    const names = [MUL_SUB_KERNEL, SCALED_SUM_KERNEL, TABLE_LOOKUP_KERNEL];
+    const configs = names.map((name) => tf.getKernel(name, 'wasm')!);
+    for (const name of names) tf.unregisterKernel(name, 'wasm');
+    try {
+      for (const c of cases.slice(0, 2)) {
+        const o: FitOptions = { epochs: 1, batchSize: 32, seed: 4 };
+        const fused = await train(c.config, c.x, o);
+        const generic = await train(c.config, c.x, { ...o, fusedStep: false });
+        expectSameWeights(fused.weights, generic.weights);
+        expect(fused.history).toEqual(generic.history);
+      }
+    } finally {
+      for (const config of configs) tf.registerKernel(config);
+    }
   });
 
   it('is offered only for the built-in MLP VAE it replays', () => {

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { TABLE_LOOKUP_KERNEL } from '@varia/core';
+import { MUL_SUB_KERNEL, SCALED_SUM_KERNEL, TABLE_LOOKUP_KERNEL } from '@varia/core';
 import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
 import type { KernelRunner } from './kernel-runner.js';
 
@@ -29,18 +29,35 @@ export interface LikelihoodPart {
 }
 
 /**
+ * x·y − z: one {@link MUL_SUB_KERNEL} pass where the backend has it, else the `Multiply` and `Sub` kernels it stands
+ * for (the same bits: each operation is rounded on its own either way).
+ */
+function mulSub(r: KernelRunner, x: tf.TensorInfo, y: tf.TensorInfo, z: tf.TensorInfo): tf.TensorInfo {
+  if (r.has(MUL_SUB_KERNEL)) return r.run(MUL_SUB_KERNEL, { a: x, b: y, c: z });
+  return r.run('Sub', { a: r.run('Multiply', { a: x, b: y }), b: z });
+}
+
+/**
+ * g·x + (−g)·z for x, z [n, D] and a number g: one {@link SCALED_SUM_KERNEL} pass where the backend has it, else what
+ * the taped backward runs — `Multiply` by a column [n, 1] filled with g, the same with −g, and `Add` (the same bits).
+ */
+function scaledDifference(r: KernelRunner, g: number, x: tf.TensorInfo, z: tf.TensorInfo): tf.TensorInfo {
+  if (r.has(SCALED_SUM_KERNEL)) return r.run(SCALED_SUM_KERNEL, { x, z }, { alpha: g, beta: -g });
+  const n = x.shape[0]!;
+  const a = r.run('Multiply', { a: r.fill(g, [n, 1]), b: x });
+  const b = r.run('Multiply', { a: r.fill(-g, [n, 1]), b: z });
+  return r.run('Add', { a, b });
+}
+
+/**
  * The kernels of `Independent(Bernoulli(logits), 1).logProb(x)` in a training step — `bernoulliLogProbSum`'s forward
  * (x·ℓ − softplus(ℓ), summed over features) and its hand-written backward dy·x + (−dy)·σ(ℓ), dy [n, 1].
  */
-function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo, n: number): LikelihoodPart {
-  const d = r.run('Sub', { a: r.run('Multiply', { a: x, b: logits }), b: r.run('Softplus', { x: logits }) });
+function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo): LikelihoodPart {
+  const d = mulSub(r, x, logits, r.run('Softplus', { x: logits }));
   return {
     rowSums: r.run('Sum', { x: d }, { axis: -1, keepDims: false }),
-    backward: (g) => {
-      const a = r.run('Multiply', { a: r.fill(g, [n, 1]), b: x });
-      const b = r.run('Multiply', { a: r.fill(-g, [n, 1]), b: r.run('Sigmoid', { x: logits }) });
-      return { dOut: r.run('Add', { a, b }), grads: [] };
-    },
+    backward: (g) => ({ dOut: scaledDifference(r, g, x, r.run('Sigmoid', { x: logits })), grads: [] }),
     extra: [],
   };
 }
@@ -51,20 +68,15 @@ function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo,
  * dy·x + (−dy)·λ (λ = exp(log λ) from the forward pass).
  * @returns undefined when x holds a value that is not a count (the generic path then evaluates it).
  */
-function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, n: number): LikelihoodPart | undefined {
+function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo): LikelihoodPart | undefined {
   const looked = lookedUpLogFactorial(r, x);
   const logFactorial = looked ?? hostLogFactorial(x);
   if (!logFactorial) return undefined;
   const rate = r.run('Exp', { x: logRate });
-  const a = r.run('Sub', { a: r.run('Multiply', { a: x, b: logRate }), b: rate });
-  const lp = r.run('Sub', { a, b: logFactorial });
+  const lp = r.run('Sub', { a: mulSub(r, x, logRate, rate), b: logFactorial });
   return {
     rowSums: r.run('Sum', { x: lp }, { axis: [1], keepDims: false }),
-    backward: (g) => {
-      const dx = r.run('Multiply', { a: r.fill(g, [n, 1]), b: x });
-      const dRate = r.run('Multiply', { a: r.fill(-g, [n, 1]), b: rate });
-      return { dOut: r.run('Add', { a: dx, b: dRate }), grads: [] };
-    },
+    backward: (g) => ({ dOut: scaledDifference(r, g, x, rate), grads: [] }),
     extra: looked ? [] : [logFactorial as tf.Tensor],
   };
 }
@@ -139,5 +151,5 @@ export function likelihoodPart(
 ): LikelihoodPart | undefined {
   const n = x.shape[0]!;
   if (likelihood.kind === 'gaussian') return gaussianPart(r, x, out, n, likelihood);
-  return likelihood.kind === 'bernoulli' ? bernoulliPart(r, x, out, n) : poissonPart(r, x, out, n);
+  return likelihood.kind === 'bernoulli' ? bernoulliPart(r, x, out) : poissonPart(r, x, out);
 }
