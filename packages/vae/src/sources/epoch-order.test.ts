@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, type Matrix, mulberry32, permutation, takeRows } from '@varia/core';
+import { ArgumentError, DisposedError, type Matrix, mulberry32, permutation, takeRows } from '@varia/core';
 import { syntheticCounts } from '@varia/datasets';
 import { describe, expect, it } from 'vitest';
 import { checkTensorLeaksPerTest } from '../test-utils/helpers.js';
@@ -160,5 +160,20 @@ describe('RandomAccessSource: the epoch order', () => {
     } finally {
       vae.dispose();
     }
+  });
+
+  it('disposing the model while the epoch is shuffled stops the run with a DisposedError, before any row is read', async () => {
+    const { source, asked } = recording();
+    const vae = new VAE({ inputDim: 4, latentDim: 2, hiddenUnits: 4, likelihood: 'poisson', seed: 1 });
+    let reads = 0;
+    // the shuffle's second read of the signal happens mid-shuffle: the owner disposes the model then
+    const signal = {
+      get aborted() {
+        if (++reads === 3) vae.dispose();
+        return false;
+      },
+    } as AbortSignal;
+    await expect(vae.fit(source, { epochs: 2, batchSize: 8, signal })).rejects.toThrow(DisposedError);
+    expect(asked).toEqual([]);
   });
 });
