@@ -177,7 +177,7 @@ describe('rows(indices) and stream blocks given as arrays of rows', () => {
         }
         expect(tf.memory().numTensors).toBe(before);
       }),
-      { numRuns: Number(process.env.VARIA_FC_RUNS ?? 150), seed: 1717 },
+      { numRuns: Number(process.env.VARIA_PROPERTY_RUNS ?? 150), seed: 1717 },
     );
   });
 });
