@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, DataError, type Matrix, mulberry32, ShapeError, takeRows } from '@varia/core';
+import { ArgumentError, DataError, type Matrix, mulberry32, ShapeError, takeRows, VariaError } from '@varia/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkTensorLeaksPerTest } from '../test-utils/helpers.js';
 import { MatrixBatchSource } from '../trainer/batch-source.js';
@@ -143,6 +144,57 @@ describe('a model of your own on a random-access or stream source gets every dec
     expect((error as Error).message).toMatch(/field "labels" at row 13, column 2 is NaN/);
     await expect(train(stream(10, (b) => ({ ...b, labels: tf.zeros([10, K]) })))).rejects.toThrow(
       /field "labels" must be a Matrix .* got a tf\.Tensor of shape \[10, 3\]/,
+    );
+  });
+
+  it('every hostile field value either works or throws a VariaError, freeing every tensor (property)', async () => {
+    const value = fc.oneof(fc.double(), fc.constant('1'), fc.constant(undefined), fc.constant(null));
+    const field = fc.oneof(
+      fc.array(fc.array(value, { minLength: 1, maxLength: 4 }), { maxLength: 5 }),
+      fc
+        .tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 4 }))
+        .map(([rows, cols]) => ({ data: new Float32Array(rows * cols).fill(0.5), rows, cols })),
+      fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 4 })).map(
+        ([r, c]) =>
+          () =>
+            tf.ones([r, c]),
+      ),
+      fc.constantFrom(undefined, null, 3, 'labels', { rows: 4 }),
+    );
+    const made = (v: unknown) => (typeof v === 'function' ? v() : v);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(field, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (fields, size) => {
+          const before = tf.memory().numTensors;
+          const source = new StreamSource({
+            width: D,
+            fields: { labels: 2 },
+            blocks: function* () {
+              for (const [k, f] of fields.entries()) {
+                const rows = Int32Array.from({ length: size }, (_, i) => (k * size + i) % N);
+                yield { matrix: takeRows(x, rows), labels: made(f) } as never;
+              }
+            },
+          });
+          try {
+            for await (const batch of source.epoch({
+              epoch: 1,
+              batchSize: 3,
+              shuffle: false,
+              rng: mulberry32(1),
+            }) as AsyncIterable<Batch>) {
+              expect(batch.labels!.shape).toEqual([batch.x!.shape[0], 2]);
+              tf.dispose(Object.values(batch));
+            }
+          } catch (e) {
+            if (!(e instanceof VariaError)) throw e;
+          }
+          expect(tf.memory().numTensors).toBe(before);
+        },
+      ),
+      { numRuns: Number(process.env.VARIA_PROPERTY_RUNS ?? 100), seed: 1818 },
     );
   });
 
