@@ -37,8 +37,8 @@ export interface BrowserResult {
     probe: { adapter: string | null; software?: boolean; reason?: string };
     /** Why there is no WebGPU row. */
     skipped?: string;
-    /** The software adapter timed once (`--webgpu-software`). */
-    software_run?: { examples_per_sec: number };
+    /** The software adapter run once (`--webgpu-software`): its speed, or the error it ended with. */
+    software_run?: { examples_per_sec?: number; error?: string };
   };
   /** Medians of per-round ratios: `<contender>_vs_node_wasm`, `<contender>_vs_node_default`, `isolated_threads_vs_1_thread`. */
   ratios: Record<string, number>;
@@ -76,6 +76,13 @@ export function runBrowserBench(quick: boolean, rounds: number): BrowserResult |
   }
 }
 
+/** The `--webgpu-software` run in words, or nothing when it was not asked for. */
+function softwareRun(run: BrowserResult['webgpu']['software_run']): string {
+  if (!run) return '';
+  const speed = run.examples_per_sec;
+  return `; the software adapter run once: ${speed !== undefined ? `${Math.round(speed)} ex/s` : `failed: ${run.error}`}`;
+}
+
 export function formatBrowser(b: BrowserResult | { skipped: string }): string[] {
   if ('skipped' in b) return [`browser: skipped (${b.skipped})`];
   const n = (v: number): string => Math.round(v).toLocaleString('en-US');
@@ -84,7 +91,7 @@ export function formatBrowser(b: BrowserResult | { skipped: string }): string[] 
     `  ${label.padEnd(34)} ${n(c.examples_per_sec).padStart(7)} ex/s  ÷ node plain wasm ${x(`${key}_vs_node_wasm`)}, ÷ node default ${x(`${key}_vs_node_default`)}  (${c.threads ?? 1} thread${c.threads === 1 ? '' : 's'}; rounds ${c.rounds.map(n).join(', ')})`;
   const webgpu = b.browser_webgpu
     ? row(`WebGPU (${b.webgpu.probe.adapter})`, 'browser_webgpu', b.browser_webgpu)
-    : `  WebGPU: none — ${b.webgpu.skipped}${b.webgpu.software_run ? `; the software adapter timed once: ${n(b.webgpu.software_run.examples_per_sec)} ex/s` : ''}`;
+    : `  WebGPU: none — ${b.webgpu.skipped}${softwareRun(b.webgpu.software_run)}`;
   const loads = b.browser_plain.loads.map((l) => l.toFixed(1)).join(', ');
   return [
     `browser (the playground page, MNIST 784-400-20, batch 128, ${b.browser_plain.browser}; median of ${b.config.rounds} interleaved rounds, load ${loads}):`,
