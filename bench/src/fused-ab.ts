@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 /**
- * `node bench/dist/fused-ab.js [--backend wasm-native] [--workloads a,b] [--pairs 5] [--rows N] [--parallel N]`:
- * the fused (tape-free) training step against the generic taped one (`fit`'s `fusedStep: false`), as interleaved
- * pairs in one process (off, on, on, off, …): per pair the speed-up in wall and process CPU time, the medians, and
- * the load average. Each pair also checks that both runs end with the same loss history (the fused step is
- * bit-identical). `--json FILE` writes the figures.
+ * `node bench/dist/fused-ab.js [--workloads a,b] [--pairs 5] [--rows N] [--parallel N] [--compare fused|parallel]`:
+ * the fused (tape-free) training step against the generic taped one (`fit`'s `fusedStep: false`) on wasm-native with
+ * `parallel` N (default 1) — or, with `--compare parallel`, the fused step on one thread against N threads sharing
+ * the products (`enableNativeKernels({ parallel: N })`) — as interleaved pairs in one process (A, B, B, A, …): per
+ * pair the speed-up of B over A in wall and process CPU time, the medians, and the load average. Each pair also checks
+ * that both runs end with the same loss history (both are bit-identical). `--json FILE` writes the figures.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Matrix } from '@varia/core';
 import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
-import { type BackendRequest, selectBackend } from '@varia/playground/backend';
+import { selectBackend } from '@varia/playground/backend';
 import { VAE } from '@varia/vae';
 import { firstRows } from './first-rows.js';
 import { median } from './rounds.js';
@@ -64,12 +65,24 @@ function workloadSetup(workload: Workload, rows: number) {
   };
 }
 
-async function timedFit(setup: ReturnType<typeof workloadSetup>, fusedStep: boolean): Promise<Run> {
+/** One side of a pair: the fused step or not, and the threads sharing each large product. */
+interface Contender {
+  fusedStep: boolean;
+  parallel: number;
+}
+
+let activeParallel: number | undefined;
+
+async function timedFit(setup: ReturnType<typeof workloadSetup>, c: Contender): Promise<Run> {
+  if (activeParallel !== c.parallel) {
+    await selectBackend('wasm-native', { nativeParallel: c.parallel });
+    activeParallel = c.parallel;
+  }
   const vae = setup.model();
   try {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const h = await vae.fit(setup.x, { epochs: setup.epochs, ...setup.fit, seed: 0, fusedStep });
+    const h = await vae.fit(setup.x, { epochs: setup.epochs, ...setup.fit, seed: 0, fusedStep: c.fusedStep });
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
     return {
@@ -82,25 +95,23 @@ async function timedFit(setup: ReturnType<typeof workloadSetup>, fusedStep: bool
   }
 }
 
-/** Pairs of the generic and the fused step for one workload, alternating which runs first. */
-async function abPairs(workload: Workload, pairs: number, rows: number) {
+/** Pairs of contenders A and B for one workload, alternating which runs first; B's speed-up over A. */
+async function abPairs(workload: Workload, pairs: number, rows: number, a: Contender, b: Contender) {
   const setup = workloadSetup(workload, rows);
-  await timedFit(setup, false);
-  await timedFit(setup, true);
-  const out: { generic: Run; fused: Run; speedup: number; speedupCpu: number; load: number }[] = [];
+  await timedFit(setup, a);
+  await timedFit(setup, b);
+  const out: { a: Run; b: Run; speedup: number; speedupCpu: number; load: number }[] = [];
   for (let p = 0; p < pairs; p++) {
-    const first = p % 2 === 1;
-    const a = await timedFit(setup, first);
-    const b = await timedFit(setup, !first);
-    const [generic, fused] = first ? [b, a] : [a, b];
-    if (generic.losses.join() !== fused.losses.join()) {
-      throw new Error(`${workload}: the fused step's losses differ from the generic path's`);
-    }
+    const bFirst = p % 2 === 1;
+    const first = await timedFit(setup, bFirst ? b : a);
+    const second = await timedFit(setup, bFirst ? a : b);
+    const [ra, rb] = bFirst ? [second, first] : [first, second];
+    if (ra.losses.join() !== rb.losses.join()) throw new Error(`${workload}: the two runs' losses differ`);
     out.push({
-      generic,
-      fused,
-      speedup: generic.msPerStep / fused.msPerStep,
-      speedupCpu: generic.cpuMsPerStep / fused.cpuMsPerStep,
+      a: ra,
+      b: rb,
+      speedup: ra.msPerStep / rb.msPerStep,
+      speedupCpu: ra.cpuMsPerStep / rb.cpuMsPerStep,
       load: os.loadavg()[0]!,
     });
   }
@@ -110,10 +121,13 @@ async function abPairs(workload: Workload, pairs: number, rows: number) {
     pairs: out,
     medianSpeedup: median(out.map((p) => p.speedup)),
     medianSpeedupCpu: median(out.map((p) => p.speedupCpu)),
-    medianMsGeneric: median(out.map((p) => p.generic.msPerStep)),
-    medianMsFused: median(out.map((p) => p.fused.msPerStep)),
+    medianMsA: median(out.map((p) => p.a.msPerStep)),
+    medianMsB: median(out.map((p) => p.b.msPerStep)),
   };
 }
+
+const label = (c: Contender): string =>
+  `${c.fusedStep ? 'fused' : 'taped'}${c.parallel > 1 ? ` ×${c.parallel} threads` : ''}`;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -122,9 +136,21 @@ async function main(): Promise<void> {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const parallel = Number(flag('--parallel') ?? 1);
-  const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest, {
-    nativeParallel: parallel,
-  });
+  const compare = flag('--compare') ?? 'fused';
+  if (compare !== 'fused' && compare !== 'parallel')
+    throw new Error(`--compare must be fused or parallel, got ${compare}`);
+  const [a, b]: [Contender, Contender] =
+    compare === 'fused'
+      ? [
+          { fusedStep: false, parallel },
+          { fusedStep: true, parallel },
+        ]
+      : [
+          { fusedStep: true, parallel: 1 },
+          { fusedStep: true, parallel },
+        ];
+  const selection = await selectBackend('wasm-native', { nativeParallel: a.parallel });
+  activeParallel = a.parallel;
   const names = (flag('--workloads')?.split(',') ?? [...WORKLOADS]) as Workload[];
   for (const n of names) if (!WORKLOADS.includes(n)) throw new Error(`unknown workload ${n}; known: ${WORKLOADS}`);
   const pairs = Number(flag('--pairs') ?? 5);
@@ -132,11 +158,11 @@ async function main(): Promise<void> {
   const results = [];
   const load0 = os.loadavg()[0]!;
   for (const w of names) {
-    const r = await abPairs(w, pairs, rows);
+    const r = await abPairs(w, pairs, rows, a, b);
     results.push(r);
     const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
     process.stdout.write(
-      `${w}: ${r.steps} steps/run; ms/step generic ${fmt(r.medianMsGeneric)}, fused ${fmt(r.medianMsFused)}; ` +
+      `${w}: ${r.steps} steps/run; ms/step ${label(a)} ${fmt(r.medianMsA)}, ${label(b)} ${fmt(r.medianMsB)}; ` +
         `speed-up ${fmt(r.medianSpeedup)}× wall, ${fmt(r.medianSpeedupCpu)}× CPU (pairs: ${r.pairs
           .map((p) => `${p.speedup.toFixed(2)}/${p.speedupCpu.toFixed(2)}`)
           .join(', ')}; load ${r.pairs.map((p) => p.load.toFixed(1)).join(', ')})\n`,
@@ -144,7 +170,7 @@ async function main(): Promise<void> {
   }
   const out = flag('--json');
   const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
-  if (out) writeFileSync(out, `${JSON.stringify({ backend, parallel, loadAtStart: load0, results }, null, 2)}\n`);
+  if (out) writeFileSync(out, `${JSON.stringify({ backend, a, b, loadAtStart: load0, results }, null, 2)}\n`);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
