@@ -22,8 +22,9 @@ export interface EncodeOptions {
    *   multiplied densely, as always (the same bits as before this option existed);
    * - `true`: dense x too is converted to CSR (one pass on the host) and takes the sparse path;
    * - `false`: a CSR x is densified and takes the dense path;
-   * - `'auto'`: the sparse path where the backend has the sparse kernel and at most {@link SPARSE_AUTO_DENSITY} (25 %) of
-   *   the cells are non-zero, else the dense one.
+   * - `'auto'`: the sparse path where the backend has the sparse kernel and few enough cells are non-zero — at most 25 %
+   *   of a CSR input, 10 % of dense rows (which must be converted first; see {@link SPARSE_AUTO_DENSITY}) —, else the
+   *   dense one.
    *
    * The two paths differ by float32 rounding only (the sums run in another order).
    */

@@ -64,6 +64,22 @@ describe('VAE.encode of a CSR matrix (cpu: no sparse kernel, the rows are densif
       data: new Float32Array(0),
     };
     expect(() => vae.encode(empty)).toThrow(/"x" is empty/);
+    // dense rows sent to the sparse path are checked on their stored values: the same first error as the dense check
+    const badDense = { ...x, data: Float32Array.from(x.data) };
+    badDense.data[13] = -1;
+    badDense.data[29] = Number.NaN;
+    const denseError = (() => {
+      try {
+        vae.encode(badDense);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(denseError).toMatch(/row 1, column 5/);
+    expect(() => vae.encode(badDense, { sparseInput: true })).toThrow(denseError);
+    const badTensor = tf.tensor2d(badDense.data, [40, 8]);
+    expect(() => vae.encode(badTensor, { sparseInput: true })).toThrow(/row 1, column 5/);
+    badTensor.dispose();
     // the methods that take no CSR say what to do instead
     expect(() => vae.reconstruct(csrOf(x) as never)).toThrow(/"x" is a CSR SparseMatrix: encode takes it as it is/);
     const bad = csrOf(x);
@@ -152,9 +168,11 @@ describe.skipIf(nativeProblem !== undefined)('VAE.encode of a CSR matrix on wasm
         expect(denseRatio).toBeLessThanOrEqual(1);
         expect(sparseRatio).toBeLessThanOrEqual(1);
         expect(sparse).not.toEqual(dense); // another summation order: the sparse kernel did run
-        // dense rows with sparseInput: the same CSR, the same bits; 'auto' at MNIST's ~19 % density takes it too
+        // dense rows with sparseInput: the same CSR, the same bits; 'auto' takes the sparse path for the CSR at MNIST's
+        // ~19 % density, the dense one for the dense rows (above 10 %: the conversion would eat the gain)
         expect(encoded(vae, x, { sparseInput: true })).toEqual(sparse);
-        expect(encoded(vae, x, { sparseInput: 'auto' })).toEqual(sparse);
+        expect(encoded(vae, csrOf(x), { sparseInput: 'auto' })).toEqual(sparse);
+        expect(encoded(vae, x, { sparseInput: 'auto' })).toEqual(dense);
         // and a CSR with sparseInput: false takes the dense path, bit for bit
         expect(encoded(vae, csrOf(x), { sparseInput: false })).toEqual(dense);
         vae.dispose();
@@ -164,12 +182,17 @@ describe.skipIf(nativeProblem !== undefined)('VAE.encode of a CSR matrix on wasm
     });
   }
 
-  it("'auto' keeps dense data (over 25 % non-zero) on the dense path, bit for bit", async () => {
+  it("'auto' keeps dense data (over 10 % non-zero) on the dense path, bit for bit; sparser rows go sparse", async () => {
     await enter();
     try {
       const x = counts(64, 8, 3); // mostly non-zero counts
       const vae = new VAE({ inputDim: 8, latentDim: 2, hiddenUnits: [5], likelihood: 'poisson', seed: 1 });
       expect(encoded(vae, x, { sparseInput: 'auto' })).toEqual(encoded(vae, x));
+      // one non-zero in 16 cells: the sparse path, the bits of the CSR input
+      const sparseRows = { data: x.data.map((v, k) => (k % 16 === 0 ? v + 1 : 0)), rows: x.rows, cols: x.cols };
+      const viaCsr = encoded(vae, csrOf(sparseRows));
+      expect(encoded(vae, sparseRows, { sparseInput: 'auto' })).toEqual(viaCsr);
+      expect(viaCsr).not.toEqual(encoded(vae, sparseRows));
       vae.dispose();
     } finally {
       await leave();

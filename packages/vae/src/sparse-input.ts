@@ -9,11 +9,13 @@ import { rowOfEntry } from './sources/block-rows.js';
 import type { VaeParts } from './vae-parts.js';
 
 /**
- * The density (stored entries ÷ cells) up to which `encode(x, { sparseInput: 'auto' })` takes the sparse path. The
- * sparse first layer costs ∝ density, the dense product does not: on MNIST's 784→400 layer (one thread, AVX-512) the
- * sparse kernel takes 32 ms at 19 % density where oneDNN's dense product takes 43 ms, so they meet near 25 %.
+ * The densities (stored entries ÷ cells) up to which `encode(x, { sparseInput: 'auto' })` takes the sparse path where
+ * the backend has the sparse kernel: `csr` for a CSR input, `dense` for dense rows, which must first be converted (one
+ * pass over every cell). Measured on MNIST's 784→400 first layer (one thread, AVX-512): the sparse kernel costs
+ * ~21 ns per stored entry, oneDNN's dense product ~5.5 ns per cell, so they meet near 26 % non-zeros; the conversion
+ * of dense rows and the check of their values (~3 ns per cell) moves that to ~15 %, taken with a margin.
  */
-export const SPARSE_AUTO_DENSITY = 0.25;
+export const SPARSE_AUTO_DENSITY = { csr: 0.25, dense: 0.1 } as const;
 
 /** Whether `x` is a CSR {@link SparseMatrix} (it has row pointers), not a dense Matrix, tensor or rows. */
 export function isSparseInput(x: unknown): x is SparseMatrix {
@@ -22,8 +24,7 @@ export function isSparseInput(x: unknown): x is SparseMatrix {
 
 /**
  * Checks a CSR input like `readData` checks dense data: well-formed (`assertSparseMatrix`), at least one row,
- * `inputDim` columns, every stored value in the likelihood's domain (a zero fits every domain), then the
- * likelihood's own `validate` on the densified rows, 512 at a time.
+ * `inputDim` columns, then its values ({@link checkSparseValues}).
  * @throws ShapeError / DataError naming `argument`, the row and the column.
  */
 export function readSparseData(x: SparseMatrix, inputDim: number, rules: DataRules, argument = 'x'): SparseMatrix {
@@ -35,13 +36,23 @@ export function readSparseData(x: SparseMatrix, inputDim: number, rules: DataRul
       `"${argument}" must have ${inputDim} columns (the model's ${rules.width ?? 'inputDim'}), got ${x.cols}`,
     );
   }
+  checkSparseValues(x, rules, argument);
+  return x;
+}
+
+/**
+ * Every stored value of a well-formed CSR matrix in the likelihood's domain (a zero fits every domain, so this is the
+ * whole matrix's check, in the same row-major order: the same first error), then the likelihood's own `validate` on
+ * the densified rows, 512 at a time.
+ * @throws DataError naming `argument`, the row and the column.
+ */
+export function checkSparseValues(x: SparseMatrix, rules: DataRules, argument: string): void {
   const { data, indptr, indices } = x;
   validateDomain({ data, rows: data.length, cols: 1 }, rules.domain, rules.likelihood, argument, (e) => ({
     row: rowOfEntry(indptr, e),
     column: indices[e]!,
   }));
   if (rules.validate) for (let start = 0; start < x.rows; start += 512) rules.validate(denseRows(x, start, 512));
-  return x;
 }
 
 /** Rows [start, start + count) of a CSR matrix, dense. */
@@ -55,34 +66,44 @@ function denseRows(x: SparseMatrix, start: number, count: number): Matrix {
 }
 
 /**
- * The CSR form of a dense row-major matrix, or undefined as soon as it has more than `maxStored` non-zeros (so a
- * dense matrix costs one partial pass). Exact: the stored values are the non-zero cells, bit for bit.
+ * The CSR form of a dense row-major matrix, or undefined as soon as it has more than `maxStored` non-zeros (a dense
+ * matrix costs a partial pass). One pass over the values' bits (a zero, +0 or −0, has no bits but the sign); the
+ * stored values are the non-zero cells, bit for bit.
  */
 export function csrOfDense(m: Matrix, maxStored = m.data.length): SparseMatrix | undefined {
   const { data, rows, cols } = m;
-  let stored = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0 && ++stored > maxStored) return undefined;
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  let capacity = Math.min(maxStored, Math.max(1024, data.length >> 3));
+  let indices = new Int32Array(capacity);
+  let values = new Uint32Array(capacity);
   const indptr = new Int32Array(rows + 1);
-  const indices = new Int32Array(stored);
-  const values = new Float32Array(stored);
   let e = 0;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
+  for (let r = 0, base = 0; r < rows; r++, base += cols) {
     for (let j = 0; j < cols; j++) {
-      const v = data[base + j]!;
-      if (v !== 0) {
-        indices[e] = j;
-        values[e++] = v;
+      const b = bits[base + j]!;
+      if ((b & 0x7fffffff) === 0) continue;
+      if (e === capacity) {
+        if (e >= maxStored) return undefined;
+        capacity = Math.min(maxStored, 2 * capacity);
+        const grownIndices = new Int32Array(capacity);
+        grownIndices.set(indices);
+        indices = grownIndices;
+        const grownValues = new Uint32Array(capacity);
+        grownValues.set(values);
+        values = grownValues;
       }
+      indices[e] = j;
+      values[e++] = b;
     }
     indptr[r + 1] = e;
   }
-  return { rows, cols, indptr, indices, data: values };
+  const stored = new Float32Array(values.buffer, 0, e);
+  return { rows, cols, indptr, indices: indices.subarray(0, e), data: stored };
 }
 
 /** Whether encode's `sparseInput` option picks the sparse path for data of this density. */
 export function wantsSparse(option: EncodeOptions['sparseInput'], density: number): boolean {
-  if (option === 'auto') return sparseDenseIsNative() && density <= SPARSE_AUTO_DENSITY;
+  if (option === 'auto') return sparseDenseIsNative() && density <= SPARSE_AUTO_DENSITY.csr;
   return option === true;
 }
 

@@ -6,7 +6,7 @@ import { buildOwned, type Distribution } from '@varia/distributions';
 import { type MLP, sparseDenseIsNative } from '@varia/layers';
 import { readCovariates } from './covariates-rows.js';
 import { applyHidden } from './covariates-network.js';
-import { type DataInput, type DataRules, readData } from './data.js';
+import { type DataInput, type DataRules, readData, toMatrix } from './data.js';
 import {
   checkInferenceOptions,
   checkOutputSize,
@@ -20,6 +20,7 @@ import {
 } from './inference-options.js';
 import { showValue } from './show-value.js';
 import {
+  checkSparseValues,
   csrOfDense,
   encodeSparse,
   isSparseInput,
@@ -98,10 +99,25 @@ function encoderInput(
     };
   }
   if (!encoder || !(option === true || (option === 'auto' && sparseDenseIsNative()))) return {};
-  const m = readData(x as DataInput, parts.config.inputDim, rules, 'x');
-  const limit = option === 'auto' ? Math.floor(SPARSE_AUTO_DENSITY * m.data.length) : m.data.length;
+  // rows of numbers are checked while they are read (before float32 rounds them); a Matrix or tensor is checked once,
+  // on the stored values of its CSR form (a zero fits every domain: the same first error as the dense check)
+  const rows = !(x instanceof tf.Tensor) && !isMatrixInput(x);
+  const m = rows
+    ? readData(x as DataInput, parts.config.inputDim, rules, 'x')
+    : toMatrix(x as DataInput, parts.config.inputDim, 'x');
+  const limit = option === 'auto' ? Math.floor(SPARSE_AUTO_DENSITY.dense * m.data.length) : m.data.length;
   const csr = csrOfDense(m, limit);
-  return csr ? { sparse: csr, encoder } : { dense: m };
+  if (!csr) {
+    if (!rows) readData(m, parts.config.inputDim, rules, 'x');
+    return { dense: m };
+  }
+  if (!rows) checkSparseValues(csr, rules, 'x');
+  return { sparse: csr, encoder };
+}
+
+/** A Matrix `{ data, rows, cols }` (not rows of numbers). */
+function isMatrixInput(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && 'data' in x && 'rows' in x && 'cols' in x;
 }
 
 /** `VAE.decode`: the likelihood p(x|z), owning the tensors it is built from. */
