@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { type Distribution, Independent, NegativeBinomial, ZeroInflatedNegativeBinomial } from '@varia/distributions';
-import { Dense } from './dense.js';
 import {
   checkHeadDims,
   checkInput,
@@ -13,6 +12,7 @@ import {
 } from './heads.js';
 import { makeVariable } from './initializers.js';
 import { collectVariables, scopedName } from './module.js';
+import { type HeadParameters, type ParameterBlock, type ParameterLayer, parameterLayers } from './parameter-blocks.js';
 
 /**
  * Where the inverse dispersion θ of a negative-binomial head comes from (scVI's `dispersion`):
@@ -27,6 +27,23 @@ export interface NegativeBinomialHeadOptions extends PoissonHeadOptions {
   dispersion?: DispersionMode;
 }
 
+/** The declared per-example parameters of the NB heads, with their dense layers' seed offsets. */
+const NB_BLOCKS: readonly ParameterBlock[] = [
+  { name: 'logMean', seedOffset: 0 },
+  { name: 'logDispersion', seedOffset: 1 },
+  { name: 'gateLogits', seedOffset: 2 },
+];
+
+/**
+ * The per-example parameters of a negative-binomial head, in their order in a direct head's input: log μ, then log θ
+ * when the dispersion is amortized, then the gate's logits for ZINB.
+ */
+function negativeBinomialBlocks(dispersion: DispersionMode, zeroInflated: boolean): readonly ParameterBlock[] {
+  return NB_BLOCKS.filter(
+    (b) => (b.name !== 'logDispersion' || dispersion === 'amortized') && (b.name !== 'gateLogits' || zeroInflated),
+  );
+}
+
 /** The shared parts of the two NB heads: mean layer, dispersion, optional gate. */
 abstract class NegativeBinomialBase implements DistributionHead {
   /** The family name (`'negative-binomial'` or `'zinb'`). */
@@ -37,37 +54,39 @@ abstract class NegativeBinomialBase implements DistributionHead {
   readonly librarySize: boolean;
   /** The source of θ. */
   readonly dispersionMode: DispersionMode;
-  /** Layer producing log μ (or the proportions' logits). */
-  readonly meanLayer: Dense;
+  /** Where log μ (and an amortized log θ, the gate's logits) come from. */
+  readonly parameters: HeadParameters;
+  /** Layer producing log μ (or the proportions' logits); a slice of h with `parameters: 'direct'`. */
+  readonly meanLayer: ParameterLayer;
   /** log θ per feature (per-feature mode). */
   readonly logDispersion?: tf.Variable;
   /** Layer producing log θ (amortized mode). */
-  readonly dispersionLayer?: Dense;
+  readonly dispersionLayer?: ParameterLayer;
+  /** Layer producing the gate's logits (ZINB only). */
+  protected readonly gateBlock?: ParameterLayer;
 
-  protected constructor(name: string, options: NegativeBinomialHeadOptions) {
+  protected constructor(name: string, options: NegativeBinomialHeadOptions, zeroInflated: boolean) {
     checkHeadDims(name, options);
     this.inputDim = options.inputDim;
     this.units = options.units;
     this.librarySize = options.librarySize ?? false;
     this.dispersionMode = options.dispersion ?? 'per-feature';
-    const seed = options.seed ?? 0;
-    this.meanLayer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed });
-    if (this.dispersionMode === 'per-feature') {
-      // θ = 1 at the start (log θ = 0), as scVI initialises px_r ~ N(0, 1) around it
-      this.logDispersion = makeVariable(new Float32Array(this.units), [this.units], 'log_dispersion');
-    } else if (this.dispersionMode === 'amortized') {
-      this.dispersionLayer = new Dense({
-        inputDim: this.inputDim,
-        units: this.units,
-        init: options.init,
-        seed: seed + 1,
-      });
-    } else {
+    this.parameters = options.parameters ?? 'dense';
+    if (this.dispersionMode !== 'per-feature' && this.dispersionMode !== 'amortized') {
       throw new ArgumentError(
         'dispersion',
         `${name}: "dispersion" must be per-feature or amortized, got ${JSON.stringify(this.dispersionMode)}`,
       );
     }
+    const blocks = negativeBinomialBlocks(this.dispersionMode, zeroInflated);
+    const layers = parameterLayers(name, options, blocks);
+    const layer = (block: string) => layers[blocks.findIndex((b) => b.name === block)];
+    this.meanLayer = layer('logMean')!;
+    this.dispersionLayer = layer('logDispersion');
+    this.gateBlock = layer('gateLogits');
+    // θ = 1 at the start (log θ = 0), as scVI initialises px_r ~ N(0, 1) around it
+    if (this.dispersionMode === 'per-feature')
+      this.logDispersion = makeVariable(new Float32Array(this.units), [this.units], 'log_dispersion');
   }
 
   /** μ and θ for the hidden batch h. */
@@ -102,8 +121,8 @@ abstract class NegativeBinomialBase implements DistributionHead {
   }
 
   /** The gate layer (ZINB only). */
-  get gateLayer(): Dense | undefined {
-    return undefined;
+  get gateLayer(): ParameterLayer | undefined {
+    return this.gateBlock;
   }
 
   dispose(): void {
@@ -121,7 +140,7 @@ abstract class NegativeBinomialBase implements DistributionHead {
 export class NegativeBinomialHead extends NegativeBinomialBase {
   readonly family = 'negative-binomial';
   constructor(options: NegativeBinomialHeadOptions) {
-    super('NegativeBinomialHead', options);
+    super('NegativeBinomialHead', options, false);
   }
   /** p(x | h): batch shape [batch], event shape [units]. Tensors live in the caller's `tf.tidy` scope. */
   apply(h: tf.Tensor, context?: HeadContext): Distribution {
@@ -136,23 +155,16 @@ export class NegativeBinomialHead extends NegativeBinomialBase {
  */
 export class ZeroInflatedNegativeBinomialHead extends NegativeBinomialBase {
   readonly family = 'zinb';
-  private readonly gate: Dense;
   constructor(options: NegativeBinomialHeadOptions) {
-    super('ZeroInflatedNegativeBinomialHead', options);
-    this.gate = new Dense({
-      inputDim: this.inputDim,
-      units: this.units,
-      init: options.init,
-      seed: (options.seed ?? 0) + 2,
-    });
+    super('ZeroInflatedNegativeBinomialHead', options, true);
   }
-  override get gateLayer(): Dense {
-    return this.gate;
+  override get gateLayer(): ParameterLayer {
+    return this.gateBlock!;
   }
   /** p(x | h): batch shape [batch], event shape [units]. Tensors live in the caller's `tf.tidy` scope. */
   apply(h: tf.Tensor, context?: HeadContext): Distribution {
     const { mean, dispersion } = this.meanAndDispersion(h, context);
-    const gateLogits = this.gate.apply(h);
+    const gateLogits = this.gateLayer.apply(h);
     return new Independent(
       new ZeroInflatedNegativeBinomial({ mean, dispersion, gateLogits }, HEAD_DISTRIBUTION_OPTIONS),
       1,

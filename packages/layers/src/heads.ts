@@ -9,10 +9,10 @@ import {
   Poisson,
   softplusInverse,
 } from '@varia/distributions';
-import { Dense } from './dense.js';
 import type { Initializer } from './initializers.js';
 import { makeVariable } from './initializers.js';
 import { collectVariables, type Module, scopedName } from './module.js';
+import { type HeadParameters, type ParameterBlock, type ParameterLayer, parameterLayers } from './parameter-blocks.js';
 
 /** Per-batch side information some heads use. */
 export interface HeadContext {
@@ -34,6 +34,8 @@ export interface DistributionHead extends Module {
   readonly inputDim: number;
   /** Number of features of the output distribution. */
   readonly units: number;
+  /** Where its per-example parameters come from (see {@link HeadParameters}); absent means `'dense'`. */
+  readonly parameters?: HeadParameters;
   /** The distribution p(· | h). Tensors it holds live in the caller's `tf.tidy` scope. */
   apply(h: tf.Tensor, context?: HeadContext): Distribution;
 }
@@ -48,6 +50,11 @@ export interface HeadOptions {
   init?: Initializer;
   /** Seed of the initialisation. Default 0. */
   seed?: number;
+  /**
+   * Where the per-example parameters come from: `'dense'` (default) layers from h, or `'direct'`: h [batch, units·P]
+   * is the P parameter blocks (see {@link HeadParameters} for the layout) and `inputDim` must be units·P.
+   */
+  parameters?: HeadParameters;
 }
 
 /** Checks a head's `inputDim` and `units`. */
@@ -125,10 +132,12 @@ export class NormalHead implements DistributionHead {
   readonly scaleTransform: ScaleTransform;
   /** Lower bound of σ (softplus transform). */
   readonly minScale: number;
-  /** Layer producing μ. */
-  readonly locLayer: Dense;
+  /** Where μ (and an amortized scale) come from. */
+  readonly parameters: HeadParameters;
+  /** Layer producing μ (a slice of h with `parameters: 'direct'`). */
+  readonly locLayer: ParameterLayer;
   /** Layer producing the unconstrained scale (amortized mode only). */
-  readonly scaleLayer?: Dense;
+  readonly scaleLayer?: ParameterLayer;
   /** The unconstrained learned scale (learned modes only). */
   readonly rawScale?: tf.Variable;
 
@@ -139,7 +148,6 @@ export class NormalHead implements DistributionHead {
     this.scaleMode = options.scale ?? 'amortized';
     this.scaleTransform = options.scaleTransform ?? 'softplus';
     this.minScale = options.minScale ?? 1e-4;
-    const seed = options.seed ?? 0;
     if (typeof this.scaleMode === 'object') {
       if (!(this.scaleMode.fixed > 0) || !Number.isFinite(this.scaleMode.fixed)) {
         throw new ArgumentError(
@@ -159,10 +167,13 @@ export class NormalHead implements DistributionHead {
         `NormalHead: "scaleTransform" must be softplus or exp, got ${JSON.stringify(this.scaleTransform)}`,
       );
     }
-    this.locLayer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed });
-    if (this.scaleMode === 'amortized') {
-      this.scaleLayer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: seed + 1 });
-    } else if (this.scaleMode === 'learned-scalar' || this.scaleMode === 'learned-per-feature') {
+    this.parameters = options.parameters ?? 'dense';
+    [this.locLayer, this.scaleLayer] = parameterLayers(
+      'NormalHead',
+      options,
+      NormalHead.parameterBlocks(this.scaleMode),
+    ) as [ParameterLayer, ParameterLayer?];
+    if (this.scaleMode === 'learned-scalar' || this.scaleMode === 'learned-per-feature') {
       // start at σ = 1
       const start =
         this.scaleTransform === 'exp' ? 0 : tf.tidy(() => softplusInverse(tf.scalar(1 - this.minScale)).dataSync()[0]!);
@@ -173,6 +184,11 @@ export class NormalHead implements DistributionHead {
         'raw_scale',
       );
     }
+  }
+
+  /** The per-example parameters of a Normal head with scale mode `scale`: μ, and the raw σ when it is amortized. */
+  static parameterBlocks(scale: ScaleMode): readonly ParameterBlock[] {
+    return scale === 'amortized' ? NORMAL_BLOCKS : NORMAL_BLOCKS.slice(0, 1);
   }
 
   private positive(u: tf.Tensor): tf.Tensor {
@@ -212,6 +228,11 @@ export class NormalHead implements DistributionHead {
   }
 }
 
+const NORMAL_BLOCKS: readonly ParameterBlock[] = [
+  { name: 'loc', seedOffset: 0 },
+  { name: 'scale', seedOffset: 1 },
+];
+
 /** Options of {@link PoissonHead}. */
 export interface PoissonHeadOptions extends HeadOptions {
   /**
@@ -223,7 +244,7 @@ export interface PoissonHeadOptions extends HeadOptions {
 
 /** Log-rate log λ = hW + b, or log softmax(hW + b) + log librarySize with `librarySize: true`. */
 export function countLogRate(
-  layer: Dense,
+  layer: ParameterLayer,
   h: tf.Tensor,
   librarySize: boolean,
   context: HeadContext | undefined,
@@ -247,15 +268,20 @@ export class PoissonHead implements DistributionHead {
   readonly units: number;
   /** Whether the rate is scaled by the library size. */
   readonly librarySize: boolean;
-  /** Layer producing log λ (or the proportions' logits). */
-  readonly layer: Dense;
+  /** Where log λ comes from. */
+  readonly parameters: HeadParameters;
+  /** Layer producing log λ (or the proportions' logits); a slice of h with `parameters: 'direct'`. */
+  readonly layer: ParameterLayer;
+  /** The per-example parameter: log λ. */
+  static readonly parameterBlocks: readonly ParameterBlock[] = [{ name: 'logRate', seedOffset: 0 }];
 
   constructor(options: PoissonHeadOptions) {
     checkHeadDims('PoissonHead', options);
     this.inputDim = options.inputDim;
     this.units = options.units;
     this.librarySize = options.librarySize ?? false;
-    this.layer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: options.seed ?? 0 });
+    this.parameters = options.parameters ?? 'dense';
+    [this.layer] = parameterLayers('PoissonHead', options, PoissonHead.parameterBlocks) as [ParameterLayer];
   }
 
   apply(h: tf.Tensor, context?: HeadContext): Distribution {
@@ -274,19 +300,26 @@ export class PoissonHead implements DistributionHead {
   }
 }
 
+const LOGITS_BLOCKS: readonly ParameterBlock[] = [{ name: 'logits', seedOffset: 0 }];
+
 /** Bernoulli head for binary data (or [0,1] intensities as BCE targets): logits ℓ = hW + b. */
 export class BernoulliHead implements DistributionHead {
   readonly family = 'bernoulli';
   readonly inputDim: number;
   readonly units: number;
-  /** Layer producing the logits. */
-  readonly layer: Dense;
+  /** Where the logits come from. */
+  readonly parameters: HeadParameters;
+  /** Layer producing the logits; a slice of h with `parameters: 'direct'`. */
+  readonly layer: ParameterLayer;
+  /** The per-example parameter: the logits ℓ. */
+  static readonly parameterBlocks: readonly ParameterBlock[] = LOGITS_BLOCKS;
 
   constructor(options: HeadOptions) {
     checkHeadDims('BernoulliHead', options);
     this.inputDim = options.inputDim;
     this.units = options.units;
-    this.layer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: options.seed ?? 0 });
+    this.parameters = options.parameters ?? 'dense';
+    [this.layer] = parameterLayers('BernoulliHead', options, LOGITS_BLOCKS) as [ParameterLayer];
   }
 
   apply(h: tf.Tensor): Distribution {
@@ -312,14 +345,19 @@ export class ContinuousBernoulliHead implements DistributionHead {
   readonly family = 'continuous-bernoulli';
   readonly inputDim: number;
   readonly units: number;
-  /** Layer producing the logits. */
-  readonly layer: Dense;
+  /** Where the logits come from. */
+  readonly parameters: HeadParameters;
+  /** Layer producing the logits; a slice of h with `parameters: 'direct'`. */
+  readonly layer: ParameterLayer;
+  /** The per-example parameter: the logits ℓ. */
+  static readonly parameterBlocks: readonly ParameterBlock[] = LOGITS_BLOCKS;
 
   constructor(options: HeadOptions) {
     checkHeadDims('ContinuousBernoulliHead', options);
     this.inputDim = options.inputDim;
     this.units = options.units;
-    this.layer = new Dense({ inputDim: this.inputDim, units: this.units, init: options.init, seed: options.seed ?? 0 });
+    this.parameters = options.parameters ?? 'dense';
+    [this.layer] = parameterLayers('ContinuousBernoulliHead', options, LOGITS_BLOCKS) as [ParameterLayer];
   }
 
   apply(h: tf.Tensor): Distribution {

@@ -28,6 +28,12 @@ export {
   type DispersionMode,
 } from './count-heads.js';
 export {
+  HEAD_PARAMETERS,
+  type HeadParameters,
+  type ParameterBlock,
+  type ParameterLayer,
+} from './parameter-blocks.js';
+export {
   StandardNormalPrior,
   GaussianMixturePrior,
   type LatentPrior,
