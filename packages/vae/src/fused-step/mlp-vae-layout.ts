@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { type Activation, MLP, NormalHead } from '@varia/layers';
+import { type Activation, BernoulliHead, MLP, NormalHead, PoissonHead } from '@varia/layers';
 import { type DenseParams, FUSED_STEP_ACTIVATIONS } from './dense-chain.js';
 import type { FusedLikelihood } from './likelihood-terms.js';
 
@@ -46,7 +46,12 @@ function fusedLikelihood(
   head: unknown,
   variables: Map<string, tf.Variable>,
 ): FusedLikelihood | undefined {
-  if (name === 'bernoulli' || name === 'poisson') return { kind: name };
+  // a head whose parameters come from its own dense layer (not read directly from the decoder's output)
+  if ((head as { parameters?: unknown } | undefined)?.parameters !== undefined) {
+    if ((head as { parameters: unknown }).parameters !== 'dense') return undefined;
+  }
+  if (name === 'bernoulli' && head instanceof BernoulliHead) return { kind: name };
+  if (name === 'poisson' && head instanceof PoissonHead && !head.librarySize) return { kind: name };
   if (name !== 'gaussian' || !(head instanceof NormalHead)) return undefined;
   const rawScaleName = 'likelihood/raw_scale';
   const rawScale = variables.get(rawScaleName);
@@ -92,6 +97,9 @@ export function mlpVaeLayout(vae: MlpVaeSource): MlpVaeLayout | undefined {
   const scale = dense('encoder_head/scale', 'linear');
   const out = dense(likelihood.kind === 'gaussian' ? 'likelihood/loc' : 'likelihood', 'linear');
   if (!enc || !dec || !loc || !scale || !out) return undefined;
+  // the head's layer is the one the plan replays
+  const head = vae.likelihoodHead as { layer?: { kernel?: unknown }; locLayer?: { kernel?: unknown } };
+  if ((likelihood.kind === 'gaussian' ? head.locLayer : head.layer)?.kernel !== out.kernel) return undefined;
   const all = [...enc, loc, scale, ...dec, out];
   const expected = 2 * all.length + (likelihood.kind === 'gaussian' ? 1 : 0);
   if (!all.every((p) => FUSED_STEP_ACTIVATIONS.has(p.activation)) || variables.size !== expected) return undefined;
