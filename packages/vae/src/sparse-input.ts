@@ -15,7 +15,12 @@ import type { VaeParts } from './vae-parts.js';
  * ~21 ns per stored entry, oneDNN's dense product ~5.5 ns per cell, so they meet near 26 % non-zeros; the conversion
  * of dense rows and the check of their values (~3 ns per cell) moves that to ~15 %, taken with a margin.
  */
-export const SPARSE_AUTO_DENSITY = { csr: 0.25, dense: 0.1 } as const;
+export const SPARSE_AUTO_DENSITY = {
+  /** For a CSR `SparseMatrix` input: its stored entries ÷ rows·cols at most 25 %. */
+  csr: 0.25,
+  /** For dense rows (Matrix, tensor, arrays), converted to CSR first: non-zero cells at most 10 %. */
+  dense: 0.1,
+} as const;
 
 /** Whether `x` is a CSR {@link SparseMatrix} (it has row pointers), not a dense Matrix, tensor or rows. */
 export function isSparseInput(x: unknown): x is SparseMatrix {
