@@ -1,7 +1,7 @@
 // Validation of a VAE config and its defaults: what `new VAE(config)` and `load` run before anything is allocated.
 import { ArgumentError } from '@varia/core';
 import type { Initializer } from '@varia/layers';
-import { assertActivation } from '@varia/layers';
+import { assertActivation, HEAD_PARAMETERS } from '@varia/layers';
 import type { ResolvedVAEConfig, VAEConfig } from './config.js';
 import { CONFIG_LIMITS, parameterCountBound } from './config-limits.js';
 import { resolveCovariates } from './covariates-resolve.js';
@@ -29,6 +29,7 @@ const CONFIG_KEYS = [
   'encoderUnits',
   'decoderUnits',
   'likelihood',
+  'likelihoodHead',
   'activation',
   'observationScale',
   'librarySize',
@@ -122,6 +123,19 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     typeof likelihood === 'string'
       ? getLikelihood(likelihood)
       : likelihoodSpec((likelihood as CustomLikelihood)?.name, likelihood);
+  const likelihoodHead = config.likelihoodHead ?? 'dense';
+  if (!HEAD_PARAMETERS.includes(likelihoodHead)) {
+    throw new ArgumentError(
+      'likelihoodHead',
+      `VAE: "likelihoodHead" must be ${HEAD_PARAMETERS.join(' or ')}, got ${showValue(likelihoodHead)}`,
+    );
+  }
+  if (likelihoodHead === 'direct' && !networks.resolved.decoderNetwork) {
+    throw new ArgumentError(
+      'likelihoodHead',
+      `VAE: "likelihoodHead" 'direct' reads the likelihood's parameters from the decoder's output, so it needs a decoder given as a tf.LayersModel or Network ending in a linear layer; the built-in MLP decoder (decoderUnits) ends in the hidden activation — use the default 'dense' head with it`,
+    );
+  }
   const activation = config.activation ?? 'relu';
   assertActivation(activation, 'activation');
   const latent = resolveLatentConfig(config, latentDim);
@@ -212,6 +226,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
     encoderUnits,
     decoderUnits,
     likelihood: spec.name,
+    ...(likelihoodHead === 'direct' ? { likelihoodHead } : {}),
     activation,
     observationScale: typeof observationScale === 'object' ? { fixed: observationScale.fixed } : observationScale,
     librarySize,

@@ -1,4 +1,4 @@
-import type { Activation, Initializer, ScaleMode } from '@varia/layers';
+import type { Activation, HeadParameters, Initializer, ScaleMode } from '@varia/layers';
 import { BUILTIN_LIKELIHOODS } from './builtin-likelihoods.js';
 import type { CovariateInjection, CovariateSpec, ResolvedCovariate } from './covariates.js';
 import type { LatentConfig, ResolvedLatentConfig } from './latent-config.js';
@@ -52,6 +52,17 @@ export interface VAEConfig extends LatentConfig, NetworkConfig {
    * inline {@link CustomLikelihood}. Default `'gaussian'`.
    */
   likelihood?: LikelihoodName | (string & {}) | CustomLikelihood;
+  /**
+   * How the decoder's output becomes the likelihood's parameters. `'dense'` (default): a dense layer per parameter
+   * block maps the decoder's features to them (θₖ = hWₖ + bₖ). `'direct'`: the decoder's output *is* the unconstrained
+   * parameter block, as a Pyro decoder returning `loc, scale` or TFP's `IndependentBernoulli` after a conv stack —
+   * P values per feature (Bernoulli logits, Poisson log rate: P = 1; Gaussian loc, plus the raw σ when
+   * `observationScale` is `'amortized'`; NB log μ (+ log θ when amortized); ZINB + the gate's logits), through the
+   * same link functions as the dense head. The decoder's output is then [n, inputDim·P] with column j·P + k holding
+   * parameter k of feature j: a conv output [n, H, W, P] flattened (tfjs's channel-last order). Needs a decoder
+   * given as a `tf.LayersModel` or a `Network` (the built-in MLP's last layer has the hidden activation).
+   */
+  likelihoodHead?: HeadParameters;
   /** Hidden activation; default `'relu'`. */
   activation?: Activation;
   /**
@@ -109,6 +120,8 @@ export interface ResolvedVAEConfig extends ResolvedLatentConfig, ResolvedNetwork
   decoderUnits: number[];
   /** The likelihood: a registered name, or the `name` of a custom likelihood. See {@link VAEConfig.likelihood}. */
   likelihood: LikelihoodName | (string & {});
+  /** `'direct'` when the decoder outputs the likelihood's parameters; absent for the dense head. See {@link VAEConfig.likelihoodHead}. */
+  likelihoodHead?: 'direct';
   /** Hidden activation. See {@link VAEConfig.activation}. */
   activation: Activation;
   /** Where the Gaussian likelihood's σ comes from. See {@link VAEConfig.observationScale}. */

@@ -1,5 +1,5 @@
 import { ArgumentError, type Matrix } from '@varia/core';
-import type { DistributionHead, Initializer } from '@varia/layers';
+import type { DistributionHead, HeadParameters, Initializer } from '@varia/layers';
 import { BUILTIN_LIKELIHOODS } from './builtin-likelihoods.js';
 import type { ResolvedVAEConfig } from './config.js';
 import { DATA_DOMAINS, type DataDomain } from './data.js';
@@ -11,8 +11,14 @@ const INPUT_TRANSFORMS: readonly InputTransform[] = ['none', 'log1p'];
 
 /** What a likelihood's head factory receives. */
 export interface LikelihoodHeadOptions {
-  /** Width of the decoder's last hidden layer (the head's input). */
+  /** Width of the decoder's output (the head's input). */
   inputDim: number;
+  /**
+   * The config's `likelihoodHead`: `'dense'` layers from the decoder's features, or `'direct'`: the decoder's output
+   * is the parameter block (pass it on as the built-in heads' `parameters` option). A head built for `'direct'`
+   * must say so in its `parameters` field.
+   */
+  parameters: HeadParameters;
   /** Width D of an example (the head's event size). */
   units: number;
   /** Seed of the head's initialisation. */

@@ -294,7 +294,9 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   const decoder = decoderOut === undefined ? [latentDim, ...widths('decoderUnits', config.decoderUnits)] : [decoderOut];
   if (typeof config.likelihood !== 'string')
     throw new SerializationError(`${what}: config "likelihood" must be a name`);
-  if ((LIKELIHOODS as readonly string[]).includes(config.likelihood)) decoder.push(inputDim);
+  // (a direct head has no layers: the decoder's output is the parameter block)
+  if ((LIKELIHOODS as readonly string[]).includes(config.likelihood) && config.likelihoodHead !== 'direct')
+    decoder.push(inputDim);
   let kernels = networkWeights;
   for (const chain of [encoder, decoder]) {
     for (let i = 1; i < chain.length; i++) kernels += chain[i - 1]! * chain[i]!;

@@ -3,10 +3,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32, nextSeed } from '@varia/core';
 import { collectVariables, type DistributionHead, type MLP, type Module, scopedName } from '@varia/layers';
+
 import type { ResolvedVAEConfig, VAEConfig } from './config.js';
 import { covariateFeatureWidth } from './covariates.js';
 import { type ConditionedMLP, CovariateFeatures, hiddenNetwork } from './covariates-network.js';
 import { LatentModule } from './latent.js';
+import { createLikelihoodHead } from './likelihood-head.js';
 import type { LikelihoodSpec } from './likelihood-registry.js';
 import { type NetworkMode, type SuppliedNetwork, suppliedNetwork } from './networks.js';
 
@@ -93,15 +95,7 @@ export function buildVaeParts(
             seed: nextSeed(rng),
           }),
         );
-      const likelihoodHead = make(() =>
-        likelihood.createHead({
-          inputDim: decoder.outputDim,
-          units: c.inputDim,
-          seed: nextSeed(rng),
-          init: c.init,
-          config: c,
-        }),
-      );
+      const likelihoodHead = make(() => createLikelihoodHead(likelihood, c, decoder.outputDim, nextSeed(rng)));
       const priorSeed = nextSeed(rng);
       const latent = make(
         () =>
