@@ -153,7 +153,7 @@ function readMatrix(data: DataInput, inputDim: number, argument: string, rules?:
     if ('indptr' in data) {
       throw new ArgumentError(
         argument,
-        `"${argument}" is a CSR SparseMatrix: encode takes it as it is; fit, evaluate and the other methods take it wrapped in a SparseBatchSource (new SparseBatchSource(matrix)), or densified (sparseRowsToDense)`,
+        `"${argument}" is a CSR SparseMatrix: encode and reconstruct take it as it is; fit and evaluate take it wrapped in a SparseBatchSource (new SparseBatchSource(matrix)); elsewhere densify it (sparseRowsToDense)`,
       );
     }
     assertMatrix(data, argument);

@@ -39,6 +39,16 @@ describe('VAE.encode of a CSR matrix (cpu: no sparse kernel, the rows are densif
     vae.dispose();
   });
 
+  it('reconstruct takes a CSR matrix too: the same bits, also for a library-size model (row totals of the stored values)', () => {
+    for (const librarySize of [false, true]) {
+      const vae = new VAE({ ...config, librarySize });
+      const [fromCsr, fromDense] = [vae.reconstruct(csrOf(x)), vae.reconstruct(x)];
+      expect(fromCsr.dataSync()).toEqual(fromDense.dataSync());
+      tf.dispose([fromCsr, fromDense]);
+      vae.dispose();
+    }
+  });
+
   it('models whose encoder cannot take CSR (covariates, a supplied network) densify it', () => {
     const conditional = new VAE({
       ...config,
@@ -50,7 +60,7 @@ describe('VAE.encode of a CSR matrix (cpu: no sparse kernel, the rows are densif
     conditional.dispose();
   });
 
-  it('rejects a bad sparseInput, a wrong width, an empty matrix and values outside the domain, naming them', () => {
+  it('rejects a bad sparseInput, a wrong width, an empty matrix and values outside the domain, naming them', async () => {
     const vae = new VAE(config);
     expect(() => vae.encode(x, { sparseInput: 'yes' as never })).toThrow(ArgumentError);
     expect(() => vae.encode(x, { sparseInput: 'yes' as never })).toThrow(/"sparseInput" must be true, false or 'auto'/);
@@ -81,7 +91,9 @@ describe('VAE.encode of a CSR matrix (cpu: no sparse kernel, the rows are densif
     expect(() => vae.encode(badTensor, { sparseInput: true })).toThrow(/row 1, column 5/);
     badTensor.dispose();
     // the methods that take no CSR say what to do instead
-    expect(() => vae.reconstruct(csrOf(x) as never)).toThrow(/"x" is a CSR SparseMatrix: encode takes it as it is/);
+    await expect(vae.evaluate(csrOf(x) as never)).rejects.toThrow(
+      /is a CSR SparseMatrix: encode and reconstruct take it/,
+    );
     const bad = csrOf(x);
     bad.data[7] = 2.5;
     expect(() => vae.encode(bad)).toThrow(/"x" value 2.5 at row \d+, column \d+ is not a non-negative integer count/);
@@ -137,6 +149,10 @@ function referenceMeans(vae: VAE, x: Matrix, log1p: boolean): { value: Float64Ar
   return { value, bound };
 }
 
+/** The largest |a − b|. */
+const maxError = (got: Float32Array, want: Float64Array): number =>
+  got.reduce((m, v, k) => Math.max(m, Math.abs(v - want[k]!)), 0);
+
 /** The largest error ÷ bound over all outputs (≤ 1: within the bound). */
 const worstRatio = (got: Float32Array, reference: { value: Float64Array; bound: Float64Array }): number =>
   got.reduce((m, v, k) => Math.max(m, Math.abs(v - reference.value[k]!) / reference.bound[k]!), 0);
@@ -175,6 +191,11 @@ describe.skipIf(nativeProblem !== undefined)('VAE.encode of a CSR matrix on wasm
         expect(encoded(vae, x, { sparseInput: 'auto' })).toEqual(dense);
         // and a CSR with sparseInput: false takes the dense path, bit for bit
         expect(encoded(vae, csrOf(x), { sparseInput: false })).toEqual(dense);
+        // reconstruct from the CSR: the decoder's means at the sparse path's z, within rounding of the dense ones
+        const [fromCsr, fromDense] = [vae.reconstruct(csrOf(x)), vae.reconstruct(x)];
+        const gap = maxError(fromCsr.dataSync() as Float32Array, Float64Array.from(fromDense.dataSync()));
+        expect(gap).toBeLessThan(1e-4 * (likelihood === 'poisson' ? 10 : 1));
+        tf.dispose([fromCsr, fromDense]);
         vae.dispose();
       } finally {
         await leave();

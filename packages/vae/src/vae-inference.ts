@@ -144,16 +144,50 @@ export function decodeLatents(
   });
 }
 
-/** `VAE.reconstruct`: the decoder's mean at the posterior point. */
-export function reconstructRows(parts: VaeParts, x: DataInput | tf.Tensor, options: ReconstructOptions): tf.Tensor2D {
+/**
+ * `VAE.reconstruct`: the decoder's mean at the posterior point. A CSR x goes through the encoder's first layer on its
+ * stored entries, as in `encode` (row totals for a library-size model from the stored values).
+ */
+export function reconstructRows(
+  parts: VaeParts,
+  x: DataInput | tf.Tensor | SparseMatrix,
+  options: ReconstructOptions,
+): tf.Tensor2D {
   checkInferenceOptions('reconstruct', options);
+  const input = isSparseInput(x) ? encoderInput(parts, x, undefined) : {};
   return tf.tidy(() => {
-    const xt = inputTensor(parts, x);
+    const { sparse } = input;
+    if (sparse) {
+      const covariates = covariateRows(parts, options.covariates, sparse.rows, 'VAE.reconstruct');
+      const logLib = parts.config.librarySize
+        ? tf.log(tf.maximum(tf.tensor2d(rowTotals(sparse), [sparse.rows, 1]), 1))
+        : undefined;
+      return likelihoodOf(
+        parts,
+        encodeSparse(parts, input.encoder!, sparse, {}),
+        logLib,
+        covariates,
+      ).mean() as tf.Tensor2D;
+    }
+    const xt = input.dense
+      ? tf.tensor2d(input.dense.data, [input.dense.rows, input.dense.cols], 'float32')
+      : inputTensor(parts, x as DataInput | tf.Tensor);
     const covariates = covariateRows(parts, options.covariates, xt.shape[0], 'VAE.reconstruct');
     const inputs = variationalInputsOf(parts, xt, { covariates });
     // the point summary of q(z|x) (not posterior.mean(): flows and relaxed latents have no closed-form mean)
     return inputs.decode(posteriorPoint(parts, xt, covariates)).mean() as tf.Tensor2D;
   });
+}
+
+/** Σ_j x_ij of each row of a CSR matrix (float32, as the dense path sums). */
+function rowTotals(x: SparseMatrix): Float32Array {
+  const totals = new Float32Array(x.rows);
+  for (let i = 0; i < x.rows; i++) {
+    let s = 0;
+    for (let e = x.indptr[i]!; e < x.indptr[i + 1]!; e++) s += x.data[e]!;
+    totals[i] = s;
+  }
+  return totals;
 }
 
 /** `VAE.sample`: z ~ p(z), then x ~ p(x|z) (or E[x|z] with `{ mean: true }`). */

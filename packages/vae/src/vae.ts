@@ -197,9 +197,9 @@ export class VAE implements Module, LatentVariableModel {
 
   /**
    * The reconstruction E[x | z = μ(x)]: the decoder's mean at the posterior mean (with the rows' `covariates` for a
-   * conditional model). The caller owns the tensor.
+   * conditional model). x may be a CSR `SparseMatrix`, as for `encode`. The caller owns the tensor.
    */
-  reconstruct(x: DataInput | tf.Tensor, options: ReconstructOptions = {}): tf.Tensor2D {
+  reconstruct(x: DataInput | tf.Tensor | SparseMatrix, options: ReconstructOptions = {}): tf.Tensor2D {
     this.assertAlive();
     return reconstructRows(this, x, options);
   }
