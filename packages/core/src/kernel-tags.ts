@@ -53,6 +53,22 @@ export const MUL_SUB_KERNEL = 'VariaMulSub';
 export const SCALED_SUM_KERNEL = 'VariaScaledSum';
 
 /**
+ * The names of three optional TensorFlow.js kernels for a diagonal Gaussian posterior q = N(μ, σ²) with σ = exp(s/2)
+ * and a standard-normal prior, each the same bits as the kernels it stands for (`Multiply`, `Exp`, `Square`, `Log`,
+ * `Add`, `Sub`, `RealDiv`, a row `Sum`), in one pass — used by `@varia/vae`'s fused training step:
+ *
+ * - `NORMAL_SAMPLE_KERNEL`: inputs `loc`, `s`, `eps` [n, d] → σ = exp(s·½) and z = μ + σ·ε;
+ * - `NORMAL_KL_KERNEL`: inputs `loc`, `scale` [n, d] → σ² [n, d] and Σⱼ ½(σ² + μ² − 1 − log σ²) [n];
+ * - `NORMAL_BACKWARD_KERNEL`: inputs `loc`, `scale`, `variance`, `eps`, `dz`, attribute `h` (∂loss/∂KLₙⱼ) →
+ *   ∂/∂μ = h·(μ·2) + dz and ∂/∂s = ((((−h)/σ² + h)·(σ·2) + dz·ε)·σ)·½.
+ */
+export const NORMAL_SAMPLE_KERNEL = 'VariaNormalSample';
+/** See {@link NORMAL_SAMPLE_KERNEL}. */
+export const NORMAL_KL_KERNEL = 'VariaNormalKl';
+/** See {@link NORMAL_SAMPLE_KERNEL}. */
+export const NORMAL_BACKWARD_KERNEL = 'VariaNormalBackward';
+
+/**
  * The name of an optional TensorFlow.js kernel that performs one Adam step for several variables at once, in place.
  * Attribute `count` (n) and the hyper-parameters of {@link ADAM_UPDATE_KERNEL}; inputs `variable{i}`, `gradient{i}`,
  * `firstMoment{i}`, `secondMoment{i}` for i < n (float32, one shape per i). It has no outputs when it updated the

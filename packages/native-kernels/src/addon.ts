@@ -92,6 +92,12 @@ export interface NativeAddon {
     beta: number,
     yOffset: number,
   ): void;
+  /** σ = exp(s·½), z = μ + σ·ε; `args` = [size, locOff, sOff, epsOff, scaleOff, zOff]. */
+  normalSample(heap: ArrayBuffer, args: Float64Array): void;
+  /** σ² and Σ_j ½(σ² + μ² − 1 − log σ²); `args` = [rows, cols, locOff, scaleOff, varOff, scratchOff, sumOff]. */
+  normalKl(heap: ArrayBuffer, args: Float64Array): void;
+  /** ∂/∂μ and ∂/∂s of the KL and the sample; `args` = [size, locOff, scaleOff, varOff, epsOff, dzOff, h, dLocOff, dsOff]. */
+  normalBackward(heap: ArrayBuffer, args: Float64Array): void;
   /** y[i] = table[x[i]] for integer x[i] in [0, tableSize), NaN otherwise; returns how many were not (misses). */
   lookup(
     heap: ArrayBuffer,

@@ -7,6 +7,9 @@ import {
   FAST_TRANSPOSED_MATMUL,
   LGAMMA_KERNEL,
   MUL_SUB_KERNEL,
+  NORMAL_BACKWARD_KERNEL,
+  NORMAL_KL_KERNEL,
+  NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
   SPARSE_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
@@ -65,6 +68,9 @@ describe('enableNativeKernels', () => {
       TABLE_LOOKUP_KERNEL,
       MUL_SUB_KERNEL,
       SCALED_SUM_KERNEL,
+      NORMAL_SAMPLE_KERNEL,
+      NORMAL_KL_KERNEL,
+      NORMAL_BACKWARD_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);

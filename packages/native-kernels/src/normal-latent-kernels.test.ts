@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { NORMAL_BACKWARD_KERNEL, NORMAL_KL_KERNEL, NORMAL_SAMPLE_KERNEL } from '@varia/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
+import { disableNativeKernels, enableNativeKernels } from './enable.js';
+import { randomArray, skipNative } from './test-support.js';
+
+/** Values over many magnitudes (and some exact zeros, ±1, huge and tiny ones), from a seed. */
+function spread(size: number, seed: number, decades: number): Float32Array {
+  const u = randomArray(size, seed);
+  const special = [0, -0, 1, -1, 1e-30, -1e30, 88, -104];
+  return u.map((v, i) => (i % 11 === 0 ? special[(i / 11) % special.length]! : v * 10 ** Math.round(v * decades)));
+}
+
+/** The same float32 values (NaNs of any payload count as equal; ±0 do not). */
+function expectSame(got: tf.Tensor, want: tf.Tensor, what: string): void {
+  expect(got.shape, what).toEqual(want.shape);
+  const [g, w] = [got.dataSync(), want.dataSync()];
+  for (let i = 0; i < g.length; i++) {
+    if (!(Object.is(g[i], w[i]) || (Number.isNaN(g[i]) && Number.isNaN(w[i])))) {
+      expect(g[i], `${what}[${i}]`).toBe(w[i]);
+    }
+  }
+}
+
+describe.skipIf(skipNative)('the Gaussian posterior kernels on the wasm backend', () => {
+  beforeAll(() => {
+    enableNativeKernels();
+  });
+  afterAll(() => {
+    disableNativeKernels();
+  });
+
+  const [n, d] = [67, 21];
+  const matrix = (seed: number, decades: number) => tf.tensor2d(spread(n * d, seed, decades), [n, d]);
+
+  it('sample, KL and backward give the bits of the separate kernels', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => compareWithSeparateKernels());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  function compareWithSeparateKernels(): void {
+    const loc = matrix(1, 3);
+    const s = matrix(2, 2);
+    const eps = matrix(3, 1);
+    const dz = matrix(4, 4);
+    const [scale, z] = tf.engine().runKernel(NORMAL_SAMPLE_KERNEL, { loc, s, eps }) as tf.Tensor[];
+    const wantScale = tf.exp(tf.mul(s, 0.5));
+    expectSame(scale!, wantScale, 'scale');
+    expectSame(z!, tf.add(loc, tf.mul(wantScale, eps)), 'z');
+
+    const [variance, rows] = tf.engine().runKernel(NORMAL_KL_KERNEL, { loc, scale: scale! }) as tf.Tensor[];
+    const wantVariance = tf.square(scale!);
+    const terms = tf.mul(0.5, tf.sub(tf.sub(tf.add(wantVariance, tf.square(loc)), 1), tf.log(wantVariance)));
+    expectSame(variance!, wantVariance, 'variance');
+    expectSame(rows!, tf.sum(terms, -1), 'KL rows');
+
+    for (const h of [0.5 / 128, 0, 3e-5]) {
+      const [dLoc, dS] = tf
+        .engine()
+        .runKernel(NORMAL_BACKWARD_KERNEL, { loc, scale: scale!, variance: variance!, eps, dz }, { h }) as tf.Tensor[];
+      const hs = tf.fill([n, d], h);
+      const dVariance = tf.add(tf.div(tf.fill([n, d], -h), variance!), hs);
+      const wantLoc = tf.add(tf.mul(hs, tf.mul(loc, 2)), dz);
+      const dScale = tf.add(tf.mul(dVariance, tf.mul(scale!, 2)), tf.mul(dz, eps));
+      expectSame(dLoc!, wantLoc, `dLoc (h ${h})`);
+      expectSame(dS!, tf.mul(tf.mul(dScale, scale!), 0.5), `dS (h ${h})`);
+    }
+  }
+
+  it('checks its inputs, and the addon checks every region', () => {
+    tf.tidy(() => {
+      const a = tf.zeros([2, 3]);
+      expect(() => tf.engine().runKernel(NORMAL_SAMPLE_KERNEL, { loc: a, s: a, eps: tf.zeros([3, 2]) })).toThrow(
+        /"eps" must be a float32 matrix/,
+      );
+      expect(() => tf.engine().runKernel(NORMAL_KL_KERNEL, { loc: tf.zeros([0, 3]), scale: tf.zeros([0, 3]) })).toThrow(
+        /empty/,
+      );
+      expect(() =>
+        tf.engine().runKernel(NORMAL_BACKWARD_KERNEL, { loc: a, scale: a, variance: a, eps: a, dz: a }, {}),
+      ).toThrow(/"h"/);
+    });
+    const heap = new ArrayBuffer(1024);
+    const addon = loadAddon();
+    expect(() => addon.normalSample(heap, Float64Array.of(16, 0, 64, 128, 192, 256))).not.toThrow();
+    expect(() => addon.normalSample(heap, Float64Array.of(16, 0, 64, 128, 192, 1000))).toThrow(/outside the heap/);
+    expect(() => addon.normalSample(heap, Float64Array.of(16, 0, 64, 128, 192))).toThrow(/Float64Array/);
+    expect(() => addon.normalKl(heap, Float64Array.of(4, 4, 0, 64, 128, 192, 256))).not.toThrow();
+    expect(() => addon.normalKl(heap, Float64Array.of(4, 4, 0, 64, 128, 192, 1020))).toThrow(/outside the heap/);
+    expect(() => addon.normalKl(heap, Float64Array.of(0, 4, 0, 64, 128, 192, 256))).toThrow(/dimensions/);
+    expect(() => addon.normalBackward(heap, Float64Array.of(16, 0, 64, 128, 192, 256, 0.5, 320, 384))).not.toThrow();
+    expect(() => addon.normalBackward(heap, Float64Array.of(16, 0, 64, 128, 192, 256, 0.5, 320, 1000))).toThrow(
+      /outside the heap/,
+    );
+  });
+});

@@ -1,0 +1,86 @@
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { NORMAL_BACKWARD_KERNEL, NORMAL_KL_KERNEL, NORMAL_SAMPLE_KERNEL } from '@varia/core';
+import type { NativeAddon } from './addon.js';
+import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
+
+interface KernelArgs {
+  inputs: NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}
+
+/** The named inputs as float32 matrices [n, d] of one shape. */
+function matrices(kernel: string, inputs: NamedTensorInfoMap, names: readonly string[]): TensorInfo[] {
+  const ts = names.map((name) => inputs[name]);
+  const shape = ts[0]?.shape;
+  for (const [i, t] of ts.entries()) {
+    if (t?.dtype !== 'float32' || t.shape.length !== 2 || t.shape[0] !== shape![0] || t.shape[1] !== shape![1]) {
+      throw new Error(`${kernel}: "${names[i]}" must be a float32 matrix of the shape of "${names[0]}"`);
+    }
+  }
+  return ts as TensorInfo[];
+}
+
+/** Allocates the outputs, then reads the heap (an allocation may have grown the memory). */
+function outputs(kernel: string, backend: WasmBackendInternals, shapes: number[][]): [TensorInfo[], ArrayBuffer] {
+  const outs = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
+  const heap = heapBuffer(backend);
+  if (!heap) throw new Error(`${kernel}: the threaded wasm build's shared memory is not supported`);
+  return [outs, heap];
+}
+
+/** {@link NORMAL_SAMPLE_KERNEL} for the wasm backend: σ = exp(s·½) and z = μ + σ·ε in one native call. */
+export function nativeNormalSample(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: KernelArgs): TensorInfo[] => {
+    const [loc, s, eps] = matrices(NORMAL_SAMPLE_KERNEL, args.inputs, ['loc', 's', 'eps']) as [
+      TensorInfo,
+      TensorInfo,
+      TensorInfo,
+    ];
+    const b = asWasmBackend(args.backend);
+    const [outs, heap] = outputs(NORMAL_SAMPLE_KERNEL, b, [[...loc.shape], [...loc.shape]]);
+    const size = loc.shape[0]! * loc.shape[1]!;
+    const offsets = [loc, s, eps, ...outs].map((t) => byteOffset(b, t));
+    if (size > 0) addon.normalSample(heap, Float64Array.of(size, ...offsets));
+    return outs;
+  };
+  return { kernelName: NORMAL_SAMPLE_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/** {@link NORMAL_KL_KERNEL} for the wasm backend: σ² and the KL's row sums in one native call. */
+export function nativeNormalKl(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: KernelArgs): TensorInfo[] => {
+    const [loc, scale] = matrices(NORMAL_KL_KERNEL, args.inputs, ['loc', 'scale']) as [TensorInfo, TensorInfo];
+    const [rows, cols] = loc.shape as [number, number];
+    if (rows === 0 || cols === 0) throw new Error(`${NORMAL_KL_KERNEL}: "loc" must not be empty`);
+    const b = asWasmBackend(args.backend);
+    const [outs, heap] = outputs(NORMAL_KL_KERNEL, b, [[rows, cols], [rows, cols], [rows]]);
+    const [variance, scratch, sums] = outs as [TensorInfo, TensorInfo, TensorInfo];
+    try {
+      const offsets = [loc, scale, variance, scratch, sums].map((t) => byteOffset(b, t));
+      addon.normalKl(heap, Float64Array.of(rows, cols, ...offsets));
+    } finally {
+      (args.backend as { disposeData(id: unknown): void }).disposeData(scratch.dataId);
+    }
+    return [variance, sums];
+  };
+  return { kernelName: NORMAL_KL_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/** {@link NORMAL_BACKWARD_KERNEL} for the wasm backend: ∂/∂μ and ∂/∂s in one native call. */
+export function nativeNormalBackward(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: KernelArgs): TensorInfo[] => {
+    const names = ['loc', 'scale', 'variance', 'eps', 'dz'] as const;
+    const ts = matrices(NORMAL_BACKWARD_KERNEL, args.inputs, names);
+    const h = args.attrs?.h;
+    if (typeof h !== 'number') throw new Error(`${NORMAL_BACKWARD_KERNEL}: attribute "h" must be a number`);
+    const b = asWasmBackend(args.backend);
+    const shape = [...ts[0]!.shape];
+    const [outs, heap] = outputs(NORMAL_BACKWARD_KERNEL, b, [shape, shape]);
+    const size = shape[0]! * shape[1]!;
+    const [dLoc, dS] = outs.map((t) => byteOffset(b, t)) as [number, number];
+    if (size > 0) addon.normalBackward(heap, Float64Array.of(size, ...ts.map((t) => byteOffset(b, t)), h, dLoc, dS));
+    return outs;
+  };
+  return { kernelName: NORMAL_BACKWARD_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
