@@ -1,6 +1,14 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_BACKWARD_KERNEL, MUL_SUB_KERNEL, SCALED_SUM_KERNEL, TABLE_LOOKUP_KERNEL } from '@varia/core';
+import {
+  DENSE_BACKWARD_KERNEL,
+  MUL_SUB_KERNEL,
+  NORMAL_BACKWARD_KERNEL,
+  NORMAL_KL_KERNEL,
+  NORMAL_SAMPLE_KERNEL,
+  SCALED_SUM_KERNEL,
+  TABLE_LOOKUP_KERNEL,
+} from '@varia/core';
 import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +153,11 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       const passes = fusedCalls.get(MUL_SUB_KERNEL) ?? 0;
       expect(passes > 0).toBe(c.config.likelihood !== 'gaussian');
       expect(fusedCalls.get(SCALED_SUM_KERNEL) ?? 0).toBe(passes);
+      // the Gaussian posterior's sample, KL and backward: one kernel each per step
+      const steps = fusedCalls.get(DENSE_BACKWARD_KERNEL)! / (2 * (c.config.hiddenUnits as number[]).length + 3);
+      for (const name of [NORMAL_SAMPLE_KERNEL, NORMAL_KL_KERNEL, NORMAL_BACKWARD_KERNEL]) {
+        expect(fusedCalls.get(name), name).toBe(steps);
+      }
     });
   }
 
@@ -190,7 +203,14 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
   });
 
   it('without the fused elementwise kernels (an older native build) it runs their separate kernels, same bits', async () => {
-    const names = [MUL_SUB_KERNEL, SCALED_SUM_KERNEL, TABLE_LOOKUP_KERNEL];
+    const names = [
+      MUL_SUB_KERNEL,
+      SCALED_SUM_KERNEL,
+      TABLE_LOOKUP_KERNEL,
+      NORMAL_SAMPLE_KERNEL,
+      NORMAL_KL_KERNEL,
+      NORMAL_BACKWARD_KERNEL,
+    ];
     const configs = names.map((name) => tf.getKernel(name, 'wasm')!);
     for (const name of names) tf.unregisterKernel(name, 'wasm');
     try {

@@ -4,6 +4,7 @@ import type { Batch, FusedGradients, StepContext } from '../trainer/trainable-mo
 import { chainBackward, chainForward, denseBackward, denseForward } from './dense-chain.js';
 import type { KernelRunner } from './kernel-runner.js';
 import { likelihoodPart } from './likelihood-terms.js';
+import { normalBackward, normalKlRows, normalSample } from './normal-latent.js';
 import type { MlpVaeLayout } from './mlp-vae-layout.js';
 
 /** The attributes of `tf.mean(x)` (every axis). */
@@ -81,8 +82,7 @@ export function fusedMlpVaeStep(
     const h = hs[hs.length - 1]!;
     const loc = denseForward(r, h, layout.loc);
     const s = denseForward(r, h, layout.scale);
-    const scale = r.run('Exp', { x: r.run('Multiply', { a: s, b: r.scalar(0.5) }) });
-    const z = r.run('Add', { a: loc, b: r.run('Multiply', { a: scale, b: eps }) });
+    const { scale, z } = normalSample(r, loc, s, eps);
     const ds = chainForward(r, z, layout.decoder);
     const out = denseForward(r, ds[ds.length - 1]!, layout.out);
     const lik = likelihoodPart(r, layout.likelihood, x, out);
@@ -90,14 +90,7 @@ export function fusedMlpVaeStep(
     extra.push(...lik.extra);
     const reconstruction = r.run('Mean', { x: lik.rowSums }, MEAN_ALL);
     // KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²) (klStandardNormal's kernels), mean of the row sums
-    const variance = r.run('Square', { x: scale });
-    const sum = r.run('Add', { a: variance, b: r.run('Square', { x: loc }) });
-    const inner = r.run('Sub', { a: r.run('Sub', { a: sum, b: r.scalar(1) }), b: r.run('Log', { x: variance }) });
-    const klRows = r.run(
-      'Sum',
-      { x: r.run('Multiply', { a: r.scalar(0.5), b: inner }) },
-      { axis: -1, keepDims: false },
-    );
+    const { variance, klRows } = normalKlRows(r, loc, scale);
     const kl = r.run('Mean', { x: klRows }, MEAN_ALL);
     const penalty = ctx.beta === 1 ? kl : r.run('Multiply', { a: kl, b: r.scalar(ctx.beta) });
     const loss = r.run('Sub', { a: penalty, b: reconstruction });
@@ -111,17 +104,7 @@ export function fusedMlpVaeStep(
     grads.set(layout.out.kernelName, dHidden.dW);
     grads.set(layout.out.biasName, dHidden.db);
     const dz = chainBackward(r, dHidden.dx!, ds, layout.decoder, true, grads)!;
-    // KL's backward (klStandardNormal's gradFunc): h = ½·dy, ∂/∂σ² = (−h)/σ² + h, ∂/∂σ = ∂/∂σ²·(σ·2), ∂/∂μ = h·(μ·2)
-    const h2 = r.fill(half, [n, L]);
-    const dVariance = r.run('Add', { a: r.run('RealDiv', { a: r.fill(-half, [n, L]), b: variance }), b: h2 });
-    const dLocKl = r.run('Multiply', { a: h2, b: r.run('Multiply', { a: loc, b: r.scalar(2) }) });
-    const dScaleKl = r.run('Multiply', { a: dVariance, b: r.run('Multiply', { a: scale, b: r.scalar(2) }) });
-    // the sample's backward (∂/∂μ = dz, ∂/∂σ = dz·ε), each added to the KL's gradient as the tape sums them
-    const dScaleSample = r.run('Multiply', { a: dz, b: eps });
-    const dLoc = r.run('Add', { a: dLocKl, b: dz });
-    const dScale = r.run('Add', { a: dScaleKl, b: dScaleSample });
-    // σ = exp(½s): ∂/∂s = (dσ·σ)·½
-    const dS = r.run('Multiply', { a: r.run('Multiply', { a: dScale, b: scale }), b: r.scalar(0.5) });
+    const { dLoc, dS } = normalBackward(r, { loc, scale, variance, eps, dz }, half);
     const fromScale = denseBackward(r, dS, s, h, layout.scale, true);
     const fromLoc = denseBackward(r, dLoc, loc, h, layout.loc, true);
     grads.set(layout.scale.kernelName, fromScale.dW);
