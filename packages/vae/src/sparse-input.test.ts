@@ -23,7 +23,7 @@ const encoded = (vae: VAE, x: Matrix | SparseMatrix, options: EncodeOptions = {}
 
 const firstRows = (m: Matrix, n: number): Matrix => ({ data: m.data.subarray(0, n * m.cols), rows: n, cols: m.cols });
 
-describe('VAE.encode of a CSR matrix (cpu: no sparse kernel, the rows are densified)', () => {
+describe('VAE.encode of a CSR matrix without the sparse kernel (cpu, plain wasm: the rows are densified)', () => {
   const config: VAEConfig = { inputDim: 8, latentDim: 3, hiddenUnits: [6, 5], likelihood: 'poisson', seed: 2 };
   const x = counts(40, 8, 1);
 
@@ -49,7 +49,19 @@ describe('VAE.encode of a CSR matrix (cpu: no sparse kernel, the rows are densif
     }
   });
 
-  it('models whose encoder cannot take CSR (covariates, a supplied network) densify it', () => {
+  it('plain wasm (no native kernels): the densified rows, the dense path’s bits', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const vae = new VAE(config);
+      expect(encoded(vae, csrOf(x))).toEqual(encoded(vae, x));
+      expect(encoded(vae, x, { sparseInput: 'auto' })).toEqual(encoded(vae, x));
+      vae.dispose();
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+
+  it('a model whose encoder cannot take CSR (here: it reads covariates) densifies it', () => {
     const conditional = new VAE({
       ...config,
       covariates: [{ name: 'batch', kind: 'categorical', levels: 2 }],
