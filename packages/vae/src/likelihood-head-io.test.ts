@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { MLP, type Network, type NetworkApplyOptions } from '@varia/layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VAE } from './vae.js';
+import { fromSafetensors, toSafetensors } from './vae-safetensors.js';
 
 const seeded = (seed: number) => ({ kernelInitializer: tfl.initializers.glorotUniform({ seed }) });
 const conv = { kernelSize: 3, strides: 2, padding: 'same' } as const;
@@ -95,6 +96,12 @@ async function roundTrip(vae: VAE, name: string, decoder?: Network) {
   const logProb = (m: VAE) => tf.tidy(() => m.decode([[0.3, -0.5, 0.2]]).logProb(tf.ones([1, 64])));
   expect(values(logProb(loaded))).toEqual(values(logProb(vae)));
   loaded.dispose();
+  if (decoder) return;
+  // safetensors carries the same weights and config
+  const viaSafetensors = await fromSafetensors(await toSafetensors(vae));
+  expect(viaSafetensors.config).toEqual(vae.config);
+  expect(values(viaSafetensors.reconstruct(data))).toEqual(values(vae.reconstruct(data)));
+  viaSafetensors.dispose();
 }
 
 describe("likelihoodHead: 'direct' end to end", () => {
