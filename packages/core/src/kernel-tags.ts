@@ -69,6 +69,20 @@ export const NORMAL_KL_KERNEL = 'VariaNormalKl';
 export const NORMAL_BACKWARD_KERNEL = 'VariaNormalBackward';
 
 /**
+ * The names of two optional TensorFlow.js kernels for a Gaussian likelihood N(x; μ, σ) whose σ is one value (shape [])
+ * or one per feature ([D]) broadcast over the rows, each the same bits as the kernels it stands for, in one call —
+ * used by `@varia/vae`'s fused training step:
+ *
+ * - `NORMAL_LOG_PROB_KERNEL`: inputs `x`, `loc` [n, D], `sigma`; attribute `halfLog2pi` → the broadcast scale,
+ *   d = x − μ, t = d/scale [n, D] and Σⱼ ((−½)·t² − (log scale + ½ log 2π)) [n];
+ * - `NORMAL_LOG_PROB_BACKWARD_KERNEL`: inputs `scale`, `t`, `d` [n, D]; attributes `g` (∂loss/∂log p of every
+ *   element) and `perFeature` → ∂/∂μ [n, D] and ∂/∂σ (the shape of σ, summed over the broadcast axes).
+ */
+export const NORMAL_LOG_PROB_KERNEL = 'VariaNormalLogProb';
+/** See {@link NORMAL_LOG_PROB_KERNEL}. */
+export const NORMAL_LOG_PROB_BACKWARD_KERNEL = 'VariaNormalLogProbBackward';
+
+/**
  * The name of an optional TensorFlow.js kernel that performs one Adam step for several variables at once, in place.
  * Attribute `count` (n) and the hyper-parameters of {@link ADAM_UPDATE_KERNEL}; inputs `variable{i}`, `gradient{i}`,
  * `firstMoment{i}`, `secondMoment{i}` for i < n (float32, one shape per i). It has no outputs when it updated the

@@ -40,6 +40,10 @@
  *   normalKl(heap, [rows, cols, locOff, scaleOff, varOff, scratchOff, sumOff]) σ², Σ_j ½(σ² + μ² − 1 − log σ²)
  *   normalBackward(heap, [size, locOff, scaleOff, varOff, epsOff, dzOff, h, dLocOff, dsOff])
  *       the gradients of that KL (∂/∂KL = h) and of z (∂/∂z = dz) with respect to μ and s
+ *   normalLogProb(heap, [rows, cols, perFeature, halfLog2pi, xOff, locOff, sigmaOff, scaleOff, dOff, tOff, lpOff, sumOff])
+ *       Σ_j log N(x; μ, σ) per row, σ one value or one per feature, keeping scale, x − μ and (x − μ)/scale
+ *   normalLogProbBackward(heap, [rows, cols, perFeature, g, scaleOff, tOff, dOff, dLocOff, dScaleOff, dSigmaOff])
+ *       its gradients for ∂loss/∂log p = g: ∂/∂μ, ∂/∂scale and ∂/∂σ summed over the broadcast axes
  *   sparseDense(heap, rows, inDim, units, nnz, indptrOff, indicesOff, valuesOff, wOff, biasOff, outOff, act, alpha)
  *       y = act(X·W + b) for a CSR X (sparse_dense.c)
  * The loops themselves are in math_kernels.c.
@@ -754,6 +758,110 @@ static napi_value NormalBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A Gaussian likelihood N(x; μ, σ) with σ [cols] (or one σ) broadcast over the rows, summed over the features:
+ * scale = σ + 0 (the broadcast), d = x − μ, t = d/scale, lp = (−½)·t² − (log scale + ½ log 2π). */
+__attribute__((optimize("fp-contract=off"))) static void normal_lp_prepare(const float *x, const float *loc,
+                                                                           const float *sigma, int64_t per_feature,
+                                                                           float *scale, float *d, float *t,
+                                                                           int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t c = 0; c < cols; c++) {
+      const int64_t i = r * cols + c;
+      scale[i] = sigma[per_feature ? c : 0] + 0.f;
+      d[i] = x[i] - loc[i];
+      t[i] = d[i] / scale[i];
+    }
+}
+
+/* lp = (−½)·t² − (lg + ½ log 2π), with lg = log scale already in lp. */
+__attribute__((optimize("fp-contract=off"))) static void normal_lp_terms(const float *t, float *lp, float half_log_2pi,
+                                                                         int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float sq = t[i] * t[i];
+    const float quad = -0.5f * sq;
+    const float norm = lp[i] + half_log_2pi;
+    lp[i] = quad - norm;
+  }
+}
+
+/* The backward pass for ∂loss/∂lp = g everywhere: ∂/∂μ = −(dt/scale) with dt = (g·(−½))·(t·2), and
+ * ∂/∂scale = (−g)/scale + (−((dt·d)/scale²)). */
+__attribute__((optimize("fp-contract=off"))) static void normal_lp_backward(const float *scale, const float *t,
+                                                                            const float *d, float g, float *dloc,
+                                                                            float *dscale, int64_t n) {
+  const float ng = -g;
+  const float dquad = g * -0.5f;
+  for (int64_t i = 0; i < n; i++) {
+    const float from_log = ng / scale[i];
+    const float t2 = t[i] * 2.f;
+    const float dt = dquad * t2;
+    const float dd = dt / scale[i];
+    const float num = dt * d[i];
+    const float s2 = scale[i] * scale[i];
+    const float q = num / s2;
+    dscale[i] = from_log + -q;
+    dloc[i] = -dd;
+  }
+}
+
+/* normalLogProb(heap, [rows, cols, perFeature, halfLog2pi, xOff, locOff, sigmaOff, scaleOff, dOff, tOff, lpOff, sumOff]) */
+static napi_value NormalLogProb(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  const double *a = NULL;
+  if (!heap_and_array(env, info, 12, &data, &length, &a)) return NULL;
+  if (!whole(a[0]) || !whole(a[1]) || a[0] < 1 || a[1] < 1)
+    return throw_error(env, "native-kernels: normalLogProb dimensions must be integers ≥ 1");
+  const double size = a[0] * a[1];
+  const int per_feature = a[2] != 0;
+  const int regions[] = {4, 5, 7, 8, 9, 10};
+  for (int i = 0; i < 6; i++)
+    if (!in_bounds(a[regions[i]], size, length))
+      return throw_error(env, "native-kernels: normalLogProb operand outside the heap");
+  if (!in_bounds(a[6], per_feature ? a[1] : 1, length) || !in_bounds(a[11], a[0], length))
+    return throw_error(env, "native-kernels: normalLogProb operand outside the heap");
+  char *base = (char *)data;
+  const int64_t rows = (int64_t)a[0], cols = (int64_t)a[1], n = rows * cols;
+  float *scale = (float *)(base + (int64_t)a[7]);
+  float *t = (float *)(base + (int64_t)a[9]);
+  float *lp = (float *)(base + (int64_t)a[10]);
+  normal_lp_prepare((const float *)(base + (int64_t)a[4]), (const float *)(base + (int64_t)a[5]),
+                    (const float *)(base + (int64_t)a[6]), per_feature, scale, (float *)(base + (int64_t)a[8]), t,
+                    rows, cols);
+  varia_log(scale, lp, n);
+  normal_lp_terms(t, lp, (float)a[3], n);
+  varia_sum(lp, (float *)(base + (int64_t)a[11]), rows, cols, 1);
+  return NULL;
+}
+
+/* normalLogProbBackward(heap, [rows, cols, perFeature, g, scaleOff, tOff, dOff, dLocOff, dScaleOff, dSigmaOff]) */
+static napi_value NormalLogProbBackward(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  const double *a = NULL;
+  if (!heap_and_array(env, info, 10, &data, &length, &a)) return NULL;
+  if (!whole(a[0]) || !whole(a[1]) || a[0] < 1 || a[1] < 1)
+    return throw_error(env, "native-kernels: normalLogProbBackward dimensions must be integers ≥ 1");
+  const double size = a[0] * a[1];
+  const int per_feature = a[2] != 0;
+  for (int i = 4; i <= 8; i++)
+    if (!in_bounds(a[i], size, length))
+      return throw_error(env, "native-kernels: normalLogProbBackward operand outside the heap");
+  if (!in_bounds(a[9], per_feature ? a[1] : 1, length))
+    return throw_error(env, "native-kernels: normalLogProbBackward operand outside the heap");
+  char *base = (char *)data;
+  const int64_t rows = (int64_t)a[0], cols = (int64_t)a[1];
+  float *dscale = (float *)(base + (int64_t)a[8]);
+  normal_lp_backward((const float *)(base + (int64_t)a[4]), (const float *)(base + (int64_t)a[5]),
+                     (const float *)(base + (int64_t)a[6]), (float)a[3], (float *)(base + (int64_t)a[7]), dscale,
+                     rows * cols);
+  /* ∂/∂σ: the sum over the broadcast axes — every element for one σ, the rows for one σ per feature */
+  float *dsigma = (float *)(base + (int64_t)a[9]);
+  if (per_feature) varia_sum(dscale, dsigma, 1, rows, cols);
+  else varia_sum(dscale, dsigma, 1, rows * cols, 1);
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, Load, NULL, NULL, NULL, napi_default, NULL},
@@ -773,6 +881,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"normalSample", NULL, NormalSample, NULL, NULL, NULL, napi_default, NULL},
       {"normalKl", NULL, NormalKl, NULL, NULL, NULL, napi_default, NULL},
       {"normalBackward", NULL, NormalBackward, NULL, NULL, NULL, napi_default, NULL},
+      {"normalLogProb", NULL, NormalLogProb, NULL, NULL, NULL, napi_default, NULL},
+      {"normalLogProbBackward", NULL, NormalLogProbBackward, NULL, NULL, NULL, napi_default, NULL},
       {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

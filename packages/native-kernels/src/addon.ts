@@ -98,6 +98,10 @@ export interface NativeAddon {
   normalKl(heap: ArrayBuffer, args: Float64Array): void;
   /** ∂/∂μ and ∂/∂s of the KL and the sample; `args` = [size, locOff, scaleOff, varOff, epsOff, dzOff, h, dLocOff, dsOff]. */
   normalBackward(heap: ArrayBuffer, args: Float64Array): void;
+  /** Σ_j log N(x; μ, σ) per row; `args` = [rows, cols, perFeature, halfLog2pi, x, loc, sigma, scale, d, t, lp, sum]. */
+  normalLogProb(heap: ArrayBuffer, args: Float64Array): void;
+  /** Its gradients; `args` = [rows, cols, perFeature, g, scale, t, d, dLoc, dScale, dSigma]. */
+  normalLogProbBackward(heap: ArrayBuffer, args: Float64Array): void;
   /** y[i] = table[x[i]] for integer x[i] in [0, tableSize), NaN otherwise; returns how many were not (misses). */
   lookup(
     heap: ArrayBuffer,

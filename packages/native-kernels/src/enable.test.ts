@@ -9,6 +9,8 @@ import {
   MUL_SUB_KERNEL,
   NORMAL_BACKWARD_KERNEL,
   NORMAL_KL_KERNEL,
+  NORMAL_LOG_PROB_BACKWARD_KERNEL,
+  NORMAL_LOG_PROB_KERNEL,
   NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
   SPARSE_DENSE_KERNEL,
@@ -71,6 +73,8 @@ describe('enableNativeKernels', () => {
       NORMAL_SAMPLE_KERNEL,
       NORMAL_KL_KERNEL,
       NORMAL_BACKWARD_KERNEL,
+      NORMAL_LOG_PROB_KERNEL,
+      NORMAL_LOG_PROB_BACKWARD_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);

@@ -8,6 +8,8 @@ import {
   MUL_SUB_KERNEL,
   NORMAL_BACKWARD_KERNEL,
   NORMAL_KL_KERNEL,
+  NORMAL_LOG_PROB_BACKWARD_KERNEL,
+  NORMAL_LOG_PROB_KERNEL,
   NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
   SPARSE_DENSE_KERNEL,
@@ -24,7 +26,13 @@ import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeSparseDense } from './sparse-dense-kernel.js';
 import { nativeTableLookup } from './table-lookup-kernel.js';
 import { nativeMulSub, nativeScaledSum } from './fused-elementwise-kernels.js';
-import { nativeNormalBackward, nativeNormalKl, nativeNormalSample } from './normal-latent-kernels.js';
+import {
+  nativeNormalBackward,
+  nativeNormalKl,
+  nativeNormalLogProb,
+  nativeNormalLogProbBackward,
+  nativeNormalSample,
+} from './normal-latent-kernels.js';
 import { asWasmBackend, heapBuffer } from './wasm-heap.js';
 
 /** Options of {@link enableNativeKernels}. */
@@ -91,6 +99,8 @@ const ADDED = [
   nativeNormalSample,
   nativeNormalKl,
   nativeNormalBackward,
+  nativeNormalLogProb,
+  nativeNormalLogProbBackward,
 ] as const;
 const ADDED_NAMES = [
   ADAM_UPDATE_KERNEL,
@@ -104,6 +114,8 @@ const ADDED_NAMES = [
   NORMAL_SAMPLE_KERNEL,
   NORMAL_KL_KERNEL,
   NORMAL_BACKWARD_KERNEL,
+  NORMAL_LOG_PROB_KERNEL,
+  NORMAL_LOG_PROB_BACKWARD_KERNEL,
 ];
 const originals = new Map<string, tf.KernelConfig>();
 let active: NativeKernelsInfo | undefined;
@@ -121,7 +133,7 @@ function swapKernel(config: tf.KernelConfig): void {
  * `@varia/layers`' `Dense`), log Γ (`LGAMMA_KERNEL`, used by `@varia/distributions`' `lgamma`) and a dense layer's
  * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, used by `@varia/layers`' `denseOfSparse`) and a table look-up
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise
- * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL` and the Gaussian posterior's `NORMAL_*_KERNEL`s), in Node.
+ * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL` and the Gaussian posterior's and likelihood's `NORMAL_*_KERNEL`s), in Node.
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { NORMAL_BACKWARD_KERNEL, NORMAL_KL_KERNEL, NORMAL_SAMPLE_KERNEL } from '@varia/core';
+import {
+  NORMAL_BACKWARD_KERNEL,
+  NORMAL_KL_KERNEL,
+  NORMAL_LOG_PROB_BACKWARD_KERNEL,
+  NORMAL_LOG_PROB_KERNEL,
+  NORMAL_SAMPLE_KERNEL,
+} from '@varia/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
@@ -69,6 +75,44 @@ describe.skipIf(skipNative)('the Gaussian posterior kernels on the wasm backend'
     }
   }
 
+  it('the Gaussian log-likelihood and its gradients give the bits of the separate kernels (one σ, one per feature)', () => {
+    const before = tf.memory().numTensors;
+    const halfLog2pi = 0.5 * Math.log(2 * Math.PI);
+    tf.tidy(() => {
+      const x = matrix(5, 3);
+      const loc = matrix(6, 3);
+      for (const sigma of [tf.scalar(0.37), tf.tensor1d(spread(d, 7, 2).map((v) => Math.abs(v) + 1e-4))]) {
+        const [scale, diff, t, rows] = tf
+          .engine()
+          .runKernel(NORMAL_LOG_PROB_KERNEL, { x, loc, sigma }, { halfLog2pi }) as tf.Tensor[];
+        const wantScale = tf.add(sigma, tf.zeros([n, d]));
+        const wantDiff = tf.sub(x, loc);
+        const wantT = tf.div(wantDiff, wantScale);
+        const lp = tf.sub(tf.mul(-0.5, tf.square(wantT)), tf.add(tf.log(wantScale), halfLog2pi));
+        expectSame(scale!, wantScale, 'scale');
+        expectSame(diff!, wantDiff, 'x − μ');
+        expectSame(t!, wantT, 't');
+        expectSame(rows!, tf.sum(lp, [1]), 'row sums');
+        const g = Math.fround(-1 / n);
+        const perFeature = sigma.rank === 1;
+        const [dLoc, dSigma] = tf
+          .engine()
+          .runKernel(
+            NORMAL_LOG_PROB_BACKWARD_KERNEL,
+            { scale: scale!, t: t!, d: diff! },
+            { g, perFeature },
+          ) as tf.Tensor[];
+        const fromLog = tf.div(tf.fill([n, d], -g), wantScale);
+        const dt = tf.mul(tf.fill([n, d], Math.fround(g * -0.5)), tf.mul(wantT, 2));
+        const quotient = tf.div(tf.mul(dt, wantDiff), tf.square(wantScale));
+        const dScale = tf.add(fromLog, tf.neg(quotient));
+        expectSame(dLoc!, tf.neg(tf.div(dt, wantScale)), 'dLoc');
+        expectSame(dSigma!, tf.sum(dScale, perFeature ? [0] : [0, 1]), 'dSigma');
+      }
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('checks its inputs, and the addon checks every region', () => {
     tf.tidy(() => {
       const a = tf.zeros([2, 3]);
@@ -81,6 +125,12 @@ describe.skipIf(skipNative)('the Gaussian posterior kernels on the wasm backend'
       expect(() =>
         tf.engine().runKernel(NORMAL_BACKWARD_KERNEL, { loc: a, scale: a, variance: a, eps: a, dz: a }, {}),
       ).toThrow(/"h"/);
+      expect(() =>
+        tf.engine().runKernel(NORMAL_LOG_PROB_KERNEL, { x: a, loc: a, sigma: tf.zeros([2]) }, { halfLog2pi: 1 }),
+      ).toThrow(/"sigma"/);
+      expect(() => tf.engine().runKernel(NORMAL_LOG_PROB_BACKWARD_KERNEL, { scale: a, t: a, d: a }, { g: 1 })).toThrow(
+        /perFeature/,
+      );
     });
     const heap = new ArrayBuffer(1024);
     const addon = loadAddon();
@@ -91,6 +141,18 @@ describe.skipIf(skipNative)('the Gaussian posterior kernels on the wasm backend'
     expect(() => addon.normalKl(heap, Float64Array.of(4, 4, 0, 64, 128, 192, 1020))).toThrow(/outside the heap/);
     expect(() => addon.normalKl(heap, Float64Array.of(0, 4, 0, 64, 128, 192, 256))).toThrow(/dimensions/);
     expect(() => addon.normalBackward(heap, Float64Array.of(16, 0, 64, 128, 192, 256, 0.5, 320, 384))).not.toThrow();
+    expect(() =>
+      addon.normalLogProb(heap, Float64Array.of(2, 8, 1, 0.9, 0, 64, 128, 192, 256, 320, 384, 448)),
+    ).not.toThrow();
+    expect(() =>
+      addon.normalLogProb(heap, Float64Array.of(2, 8, 1, 0.9, 0, 64, 1000, 192, 256, 320, 384, 448)),
+    ).toThrow(/outside the heap/);
+    expect(() =>
+      addon.normalLogProbBackward(heap, Float64Array.of(2, 8, 0, 0.5, 0, 64, 128, 192, 256, 320)),
+    ).not.toThrow();
+    expect(() => addon.normalLogProbBackward(heap, Float64Array.of(2, 8, 1, 0.5, 0, 64, 128, 192, 256, 1000))).toThrow(
+      /outside the heap/,
+    );
     expect(() => addon.normalBackward(heap, Float64Array.of(16, 0, 64, 128, 192, 256, 0.5, 320, 1000))).toThrow(
       /outside the heap/,
     );

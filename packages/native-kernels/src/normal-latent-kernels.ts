@@ -1,5 +1,11 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { NORMAL_BACKWARD_KERNEL, NORMAL_KL_KERNEL, NORMAL_SAMPLE_KERNEL } from '@varia/core';
+import {
+  NORMAL_BACKWARD_KERNEL,
+  NORMAL_KL_KERNEL,
+  NORMAL_LOG_PROB_BACKWARD_KERNEL,
+  NORMAL_LOG_PROB_KERNEL,
+  NORMAL_SAMPLE_KERNEL,
+} from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
 
@@ -83,4 +89,65 @@ export function nativeNormalBackward(addon: NativeAddon): KernelConfig {
     return outs;
   };
   return { kernelName: NORMAL_BACKWARD_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/** Whether σ is one per feature (shape [cols]) rather than one value (shape []). */
+function perFeature(kernel: string, sigma: TensorInfo | undefined, cols: number): boolean {
+  const ok =
+    sigma?.dtype === 'float32' && (sigma.shape.length === 0 || (sigma.shape.length === 1 && sigma.shape[0] === cols));
+  if (!ok) throw new Error(`${kernel}: "sigma" must be a float32 scalar or a vector of ${cols}`);
+  return sigma.shape.length === 1;
+}
+
+/** {@link NORMAL_LOG_PROB_KERNEL} for the wasm backend: the broadcast scale, x − μ, (x − μ)/scale and the row sums. */
+export function nativeNormalLogProb(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: KernelArgs): TensorInfo[] => {
+    const [x, loc] = matrices(NORMAL_LOG_PROB_KERNEL, args.inputs, ['x', 'loc']) as [TensorInfo, TensorInfo];
+    const [rows, cols] = x.shape as [number, number];
+    if (rows === 0 || cols === 0) throw new Error(`${NORMAL_LOG_PROB_KERNEL}: "x" must not be empty`);
+    const sigma = args.inputs.sigma;
+    const flag = perFeature(NORMAL_LOG_PROB_KERNEL, sigma, cols);
+    const half = args.attrs?.halfLog2pi;
+    if (typeof half !== 'number') throw new Error(`${NORMAL_LOG_PROB_KERNEL}: attribute "halfLog2pi" must be a number`);
+    const b = asWasmBackend(args.backend);
+    const shape = [rows, cols];
+    const [outs, heap] = outputs(NORMAL_LOG_PROB_KERNEL, b, [shape, shape, shape, shape, [rows]]);
+    const [scale, d, t, lp, sums] = outs as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+    try {
+      const offsets = [x, loc, sigma!, scale, d, t, lp, sums].map((v) => byteOffset(b, v));
+      addon.normalLogProb(heap, Float64Array.of(rows, cols, flag ? 1 : 0, half, ...offsets));
+    } finally {
+      (args.backend as { disposeData(id: unknown): void }).disposeData(lp.dataId);
+    }
+    return [scale, d, t, sums];
+  };
+  return { kernelName: NORMAL_LOG_PROB_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/** {@link NORMAL_LOG_PROB_BACKWARD_KERNEL} for the wasm backend: ∂/∂μ and ∂/∂σ in one native call. */
+export function nativeNormalLogProbBackward(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: KernelArgs): TensorInfo[] => {
+    const [scale, t, d] = matrices(NORMAL_LOG_PROB_BACKWARD_KERNEL, args.inputs, ['scale', 't', 'd']) as [
+      TensorInfo,
+      TensorInfo,
+      TensorInfo,
+    ];
+    const [rows, cols] = scale.shape as [number, number];
+    if (rows === 0 || cols === 0) throw new Error(`${NORMAL_LOG_PROB_BACKWARD_KERNEL}: "scale" must not be empty`);
+    const { g, perFeature: flag } = args.attrs ?? {};
+    if (typeof g !== 'number' || typeof flag !== 'boolean') {
+      throw new Error(`${NORMAL_LOG_PROB_BACKWARD_KERNEL}: attributes "g" (a number) and "perFeature" (a boolean)`);
+    }
+    const b = asWasmBackend(args.backend);
+    const [outs, heap] = outputs(NORMAL_LOG_PROB_BACKWARD_KERNEL, b, [[rows, cols], [rows, cols], flag ? [cols] : []]);
+    const [dLoc, dScale, dSigma] = outs as [TensorInfo, TensorInfo, TensorInfo];
+    try {
+      const offsets = [scale, t, d, dLoc, dScale, dSigma].map((v) => byteOffset(b, v));
+      addon.normalLogProbBackward(heap, Float64Array.of(rows, cols, flag ? 1 : 0, g, ...offsets));
+    } finally {
+      (args.backend as { disposeData(id: unknown): void }).disposeData(dScale.dataId);
+    }
+    return [dLoc, dSigma];
+  };
+  return { kernelName: NORMAL_LOG_PROB_BACKWARD_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
