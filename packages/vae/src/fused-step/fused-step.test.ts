@@ -5,6 +5,8 @@ import {
   MUL_SUB_KERNEL,
   NORMAL_BACKWARD_KERNEL,
   NORMAL_KL_KERNEL,
+  NORMAL_LOG_PROB_BACKWARD_KERNEL,
+  NORMAL_LOG_PROB_KERNEL,
   NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
   TABLE_LOOKUP_KERNEL,
@@ -158,6 +160,9 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       for (const name of [NORMAL_SAMPLE_KERNEL, NORMAL_KL_KERNEL, NORMAL_BACKWARD_KERNEL]) {
         expect(fusedCalls.get(name), name).toBe(steps);
       }
+      const gaussian = c.config.likelihood === 'gaussian' ? steps : 0;
+      expect(fusedCalls.get(NORMAL_LOG_PROB_KERNEL) ?? 0).toBe(gaussian);
+      expect(fusedCalls.get(NORMAL_LOG_PROB_BACKWARD_KERNEL) ?? 0).toBe(gaussian);
     });
   }
 
@@ -210,6 +215,8 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       NORMAL_SAMPLE_KERNEL,
       NORMAL_KL_KERNEL,
       NORMAL_BACKWARD_KERNEL,
+      NORMAL_LOG_PROB_KERNEL,
+      NORMAL_LOG_PROB_BACKWARD_KERNEL,
     ];
     const configs = names.map((name) => tf.getKernel(name, 'wasm')!);
     for (const name of names) tf.unregisterKernel(name, 'wasm');

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { MUL_SUB_KERNEL, SCALED_SUM_KERNEL, TABLE_LOOKUP_KERNEL } from '@varia/core';
 import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
+import { gaussianPart } from './gaussian-likelihood.js';
 import type { KernelRunner } from './kernel-runner.js';
 
 /**
@@ -94,54 +95,6 @@ function lookedUpLogFactorial(r: KernelRunner, x: tf.Tensor): tf.TensorInfo | un
   return r.read(misses!)[0] === 0 ? values : undefined;
 }
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-/**
- * The kernels of `Independent(Normal(μ, σ), 1).logProb(x)` with σ = softplus(u) + minScale broadcast to [n, D]
- * (`tf.add(σ, tf.zeros([n, D]))`, as the Normal's parameters are prepared): −½((x − μ)/σ)² − (log σ + ½ log 2π),
- * summed over features, and the backward pass tfjs's autodiff runs for it, in its order — ∂/∂σ from log σ first,
- * then from the quotient; ∂/∂u = Σ ∂/∂σ · sigmoid(u) over the broadcast axes.
- */
-function gaussianPart(
-  r: KernelRunner,
-  x: tf.TensorInfo,
-  loc: tf.TensorInfo,
-  n: number,
-  lik: Extract<FusedLikelihood, { kind: 'gaussian' }>,
-): LikelihoodPart {
-  const shape = [n, loc.shape[1]!];
-  const u = lik.rawScale;
-  const sigma = r.run('Add', { a: r.run('Softplus', { x: u }), b: r.scalar(lik.minScale) });
-  const scale = r.run('Add', { a: sigma, b: r.fill(0, shape) });
-  const diff = r.run('Sub', { a: x, b: loc });
-  const zt = r.run('RealDiv', { a: diff, b: scale });
-  const quadratic = r.run('Multiply', { a: r.scalar(-0.5), b: r.run('Square', { x: zt }) });
-  const logNorm = r.run('Add', { a: r.run('Log', { x: scale }), b: r.scalar(HALF_LOG_2PI) });
-  const lp = r.run('Sub', { a: quadratic, b: logNorm });
-  return {
-    rowSums: r.run('Sum', { x: lp }, { axis: [1], keepDims: false }),
-    backward: (g) => {
-      // ∂/∂(log σ) = −g; ∂/∂(z²) = g·(−½) (both exact in float32, written directly)
-      const fromLog = r.run('RealDiv', { a: r.fill(-g, shape), b: scale });
-      const dzt = r.run('Multiply', {
-        a: r.fill(Math.fround(g * -0.5), shape),
-        b: r.run('Multiply', { a: zt, b: r.scalar(2) }),
-      });
-      const dDiff = r.run('RealDiv', { a: dzt, b: scale });
-      const quotient = r.run('RealDiv', {
-        a: r.run('Multiply', { a: dzt, b: diff }),
-        b: r.run('Square', { x: scale }),
-      });
-      const dScale = r.run('Add', { a: fromLog, b: r.run('Neg', { x: quotient }) });
-      const axis = u.rank === 0 ? [0, 1] : [0];
-      const dSigma = r.run('Sum', { x: dScale }, { axis, keepDims: false });
-      const dU = r.run('Multiply', { a: dSigma, b: r.run('Sigmoid', { x: u }) });
-      return { dOut: r.run('Neg', { x: dDiff }), grads: [[lik.rawScaleName, dU]] };
-    },
-    extra: [],
-  };
-}
-
 /** The likelihood part of a step for the head's output `out` [n, D] and the batch x [n, D]. */
 export function likelihoodPart(
   r: KernelRunner,
@@ -149,7 +102,6 @@ export function likelihoodPart(
   x: tf.Tensor,
   out: tf.TensorInfo,
 ): LikelihoodPart | undefined {
-  const n = x.shape[0]!;
-  if (likelihood.kind === 'gaussian') return gaussianPart(r, x, out, n, likelihood);
+  if (likelihood.kind === 'gaussian') return gaussianPart(r, x, out, likelihood);
   return likelihood.kind === 'bernoulli' ? bernoulliPart(r, x, out) : poissonPart(r, x, out);
 }
