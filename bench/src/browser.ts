@@ -32,6 +32,8 @@ export interface BrowserResult {
   /** Present when headless Chromium offered a hardware WebGPU adapter. */
   browser_webgpu?: BrowserContender;
   node_wasm: BrowserContender;
+  /** tfjs-wasm's threaded build in Node (one thread per core, as the isolated page). */
+  node_wasm_threaded: BrowserContender;
   node_wasm_native: BrowserContender;
   webgpu: {
     probe: { adapter: string | null; software?: boolean; reason?: string };
@@ -40,7 +42,10 @@ export interface BrowserResult {
     /** The software adapter run once (`--webgpu-software`): its speed, or the error it ended with. */
     software_run?: { examples_per_sec?: number; error?: string };
   };
-  /** Medians of per-round ratios: `<contender>_vs_node_wasm`, `<contender>_vs_node_default`, `isolated_threads_vs_1_thread`. */
+  /**
+   * Medians of per-round ratios: `<browser contender>_vs_node_wasm`, `<browser contender>_vs_node_default`,
+   * `browser_isolated_vs_node_wasm_threaded`, `isolated_threads_vs_1_thread`, `node_threaded_vs_plain`.
+   */
   ratios: Record<string, number>;
 }
 
@@ -99,6 +104,7 @@ export function formatBrowser(b: BrowserResult | { skipped: string }): string[] 
     row('cross-origin isolated, ?threads=1', 'browser_isolated_1', b.browser_isolated_1),
     row('cross-origin isolated, default', 'browser_isolated', b.browser_isolated),
     webgpu,
-    `  node: plain wasm ${n(b.node_wasm.examples_per_sec)} ex/s, ${b.node_wasm_native.backend} ${n(b.node_wasm_native.examples_per_sec)} ex/s; isolated default ÷ ?threads=1: ${x('isolated_threads_vs_1_thread')}`,
+    `  node: plain wasm ${n(b.node_wasm.examples_per_sec)} ex/s, threaded wasm ${n(b.node_wasm_threaded.examples_per_sec)} ex/s (${b.node_wasm_threaded.threads ?? '?'} threads, ${x('node_threaded_vs_plain')} plain), ${b.node_wasm_native.backend} ${n(b.node_wasm_native.examples_per_sec)} ex/s`,
+    `  threads: isolated page default ÷ ?threads=1 ${x('isolated_threads_vs_1_thread')}; isolated page ÷ node threaded wasm ${x('browser_isolated_vs_node_wasm_threaded')}`,
   ];
 }

@@ -16,7 +16,10 @@
 // - the page on WebGPU, when headless Chromium offers a hardware adapter (probed with --enable-unsafe-webgpu); a
 //   software adapter (SwiftShader: the shaders run on the CPU) is recorded as the reason for no WebGPU row, and timed
 //   once only with --webgpu-software (it trains ~40× slower than wasm);
-// - Node on plain wasm (the same kernels as the browser) and on wasm-native (Node's default), each in a child process.
+// - Node on plain wasm (the same kernels as the browser), on tfjs-wasm's threaded build (one thread per core, as the
+//   isolated page; experimental in Node, see src/wasm-threads.ts) and on wasm-native (Node's default), each in a
+//   child process.
+// A run that fails (e.g. a package rebuilt under it) is recorded with its error and left out of that round's ratios.
 // --only keeps some contenders (keys as in the JSON: browser_plain, browser_isolated_1, browser_isolated,
 // browser_webgpu, node_wasm, node_wasm_native); the ratios need the ones they divide.
 // CHROMIUM_PATH overrides /usr/bin/chromium. bench/src/browser.ts runs this for `pnpm bench`.
@@ -139,6 +142,7 @@ async function nodeRunHere(candidate) {
     return {
       ...speed(history.epochs, x.rows),
       backend: selection.native ? selection.native.description : tf.getBackend(),
+      threads: selection.threads,
       cpu_seconds: (cpu.user + cpu.system) / 1e6,
       loss: history.epochs.at(-1).loss,
     };
@@ -158,10 +162,10 @@ function nodeRun({ node }) {
     },
   );
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
-  if (r.status !== 0 || !line)
-    throw new Error(
-      `node run (${node}) failed (${r.status ?? r.signal}): ${r.stderr?.trim().split('\n').slice(-2).join(' | ')}`,
-    );
+  if (r.status !== 0 || !line) {
+    const error = (r.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ?? `exit ${r.status ?? r.signal}`;
+    throw new Error(`node run (${node}) failed: ${error.trim()}`);
+  }
   return JSON.parse(line.slice('RESULT '.length));
 }
 
@@ -199,6 +203,7 @@ const CONTENDERS = [
   { key: 'browser_isolated_1', label: 'browser, isolated, ?threads=1', isolated: true, query: '?threads=1' },
   { key: 'browser_isolated', label: 'browser, isolated (default threads)', isolated: true },
   { key: 'node_wasm', label: 'node, plain wasm', node: 'wasm' },
+  { key: 'node_wasm_threaded', label: 'node, threaded wasm (default threads)', node: 'wasm-threaded' },
   { key: 'node_wasm_native', label: 'node, wasm-native (default)', node: 'wasm-native' },
 ];
 
@@ -223,11 +228,15 @@ const runs = Object.fromEntries(CONTENDERS.map((c) => [c.key, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const c of CONTENDERS) {
     const loadAtStart = load();
-    const r = c.node ? nodeRun(c) : await browserRun(c);
+    let r;
+    try {
+      r = c.node ? nodeRun(c) : await browserRun(c);
+    } catch (e) {
+      r = { examples_per_sec: Number.NaN, error: e.message.split('\n')[0] };
+    }
     runs[c.key].push({ ...r, load: loadAtStart });
-    console.error(
-      `round ${round + 1}/${ROUNDS} ${c.label}: ${Math.round(r.examples_per_sec)} ex/s (load ${loadAtStart})`,
-    );
+    const what = r.error ? `failed: ${r.error}` : `${Math.round(r.examples_per_sec)} ex/s`;
+    console.error(`round ${round + 1}/${ROUNDS} ${c.label}: ${what} (load ${loadAtStart})`);
   }
 }
 if (webgpu.skipped && webgpuProbe.adapter && argv.includes('--webgpu-software')) {
@@ -243,17 +252,22 @@ if (webgpu.skipped && webgpuProbe.adapter && argv.includes('--webgpu-software'))
 
 /** A contender's median speed, its per-round speeds and loads, and its last run's details. */
 const summary = (key) => {
-  const rs = runs[key];
+  const rs = runs[key].filter((r) => !r.error);
+  const errors = runs[key].filter((r) => r.error).map((r) => r.error);
   return {
     ...rs.at(-1),
-    examples_per_sec: median(rs.map((r) => r.examples_per_sec)),
+    examples_per_sec: rs.length ? median(rs.map((r) => r.examples_per_sec)) : Number.NaN,
     rounds: rs.map((r) => Math.round(r.examples_per_sec)),
     loads: rs.map((r) => r.load),
+    ...(errors.length ? { errors } : {}),
   };
 };
 /** The median over rounds of a ÷ b, each pair from one round. */
-const ratio = (a, b) =>
-  runs[a] && runs[b] ? median(runs[a].map((r, i) => r.examples_per_sec / runs[b][i].examples_per_sec)) : Number.NaN;
+const ratio = (a, b) => {
+  if (!runs[a] || !runs[b]) return Number.NaN;
+  const pairs = runs[a].map((r, i) => r.examples_per_sec / runs[b][i].examples_per_sec).filter(Number.isFinite);
+  return pairs.length ? median(pairs) : Number.NaN;
+};
 
 const result = {
   date: new Date().toISOString(),
@@ -267,14 +281,16 @@ for (const c of CONTENDERS.filter((c) => !c.node)) {
   result.ratios[`${c.key}_vs_node_wasm`] = ratio(c.key, 'node_wasm');
   result.ratios[`${c.key}_vs_node_default`] = ratio(c.key, 'node_wasm_native');
 }
+result.ratios.browser_isolated_vs_node_wasm_threaded = ratio('browser_isolated', 'node_wasm_threaded');
 result.ratios.isolated_threads_vs_1_thread = ratio('browser_isolated', 'browser_isolated_1');
+result.ratios.node_threaded_vs_plain = ratio('node_wasm_threaded', 'node_wasm');
 
 const out = flag('--json');
 if (out) writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 const n = (v) => Math.round(v).toLocaleString('en-US');
 const line = (c) => {
   const s = result[c.key];
-  const threads = c.node ? '' : `, ${s.threads} thread${s.threads === 1 ? '' : 's'}`;
+  const threads = s.threads ? `, ${s.threads} thread${s.threads === 1 ? '' : 's'}` : '';
   return `${c.label.padEnd(38)} ${n(s.examples_per_sec).padStart(7)} ex/s  (rounds ${s.rounds.map(n).join(', ')}; ${s.backend ?? ''}${threads})`;
 };
 console.log(

@@ -119,17 +119,38 @@ async function tryNative(candidate: 'node-gpu' | 'node'): Promise<string | undef
   }
 }
 
+/** XNNPACK threads of the wasm backend that started (tfjs's `getThreadsCount()`). */
+let wasmThreadsInUse = 1;
+/** Whether the threaded wasm build started (its pthread workers keep Node's event loop alive until stopped). */
+let wasmThreadsStarted = false;
+
+/**
+ * Stops the threaded wasm build's pthread workers, which otherwise keep Node running after the work is done: removes
+ * the wasm backend (its `dispose` terminates them). Call when finished with tfjs; a no-op unless `wasm-threaded` was
+ * selected.
+ */
+export async function stopWasmThreads(): Promise<void> {
+  if (!wasmThreadsStarted) return;
+  const tf = await loadTf();
+  tf.removeBackend('wasm');
+  wasmThreadsStarted = false;
+}
+
 async function tryWasm(threads?: number): Promise<string | undefined> {
   const tf = await loadTf();
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    let started: boolean;
     if (threads !== undefined) {
-      const { enableWasmThreadsInNode } = await import('./wasm-threads.js');
+      const { enableWasmThreadsInNode, withThreadCap } = await import('./wasm-threads.js');
       enableWasmThreadsInNode();
       wasm.setThreadsCount(threads);
-    }
-    if (!(await tf.setBackend('wasm'))) return 'the wasm backend did not initialize';
+      started = await withThreadCap(threads, () => tf.setBackend('wasm'));
+      wasmThreadsStarted = started;
+    } else started = await tf.setBackend('wasm');
+    if (!started) return 'the wasm backend did not initialize';
     await tf.ready();
+    wasmThreadsInUse = wasm.getThreadsCount();
     return undefined;
   } catch (e) {
     return `the wasm backend failed: ${(e as Error).message.split('\n')[0]}`;
@@ -214,11 +235,9 @@ export async function selectBackend(
       const tf = await loadTf();
       silenceCpuBanner(tf);
       const threads =
-        candidate === 'wasm-threaded'
-          ? resolved.wasmThreads
-          : candidate === 'wasm' || candidate === 'wasm-native'
-            ? 1
-            : undefined;
+        candidate === 'wasm-threaded' || candidate === 'wasm' || candidate === 'wasm-native'
+          ? wasmThreadsInUse
+          : undefined;
       const native = candidate === 'wasm-native' ? nativeInfo : undefined;
       return {
         backend: tf.getBackend(),

@@ -72,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // loaded after the flags are checked: tfjs takes a second or two to load
   const { isUsageProblem, runTrain } = await import('./train.js');
+  const { stopWasmThreads } = await import('./backend.js');
   try {
     await runTrain(args, {
       out: (line) => process.stdout.write(`${line}\n`),
@@ -82,6 +83,9 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return isUsageProblem(e) ? 2 : 1;
+  } finally {
+    // --backend wasm-threaded: its running pthread workers would keep the process alive
+    await stopWasmThreads();
   }
 }
 

@@ -17,7 +17,7 @@
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
@@ -52,4 +52,23 @@ export function enableWasmThreadsInNode(): string {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   workerFile = file;
   return file;
+}
+
+/**
+ * Runs `start` (the wasm backend's initialization) while `os.cpus()` lists `2 × threads` entries, so that tfjs-wasm
+ * starts `threads` XNNPACK threads. Its C++ caps the pool at `emscripten_num_logical_cores() / 2` ("many x86-64
+ * processors have 2 threads per core"), which in Node is `require('os').cpus().length / 2`: 1 thread on a 2-core
+ * machine whatever `setThreadsCount` asks. The cap is read once, when the module starts; `os.cpus` is restored after.
+ */
+export async function withThreadCap<T>(threads: number, start: () => Promise<T>): Promise<T> {
+  const cpus = os.cpus;
+  os.cpus = () => {
+    const real = cpus();
+    return Array.from({ length: 2 * threads }, (_, i) => real[i % real.length]!);
+  };
+  try {
+    return await start();
+  } finally {
+    os.cpus = cpus;
+  }
 }
