@@ -1,8 +1,10 @@
 // likelihoodHead: 'direct' — the decoder's output is the likelihood's parameter block (Pyro/TFP style), for every
 // built-in likelihood, against closed forms computed in float64 from the decoder's own output; its shape errors,
-// custom likelihoods, and the fused step staying off.
+// custom likelihoods, the fused step staying off, and a property over widths and likelihoods (more runs:
+// VARIA_PROPERTY_RUNS=1000).
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, ShapeError } from '@varia/core';
+import { ArgumentError, ShapeError, VariaError } from '@varia/core';
+import fc from 'fast-check';
 import { BernoulliHead, MLP, type Network, type NetworkApplyOptions } from '@varia/layers';
 import { describe, expect, it } from 'vitest';
 import type { VAEConfig } from './config.js';
@@ -176,4 +178,48 @@ describe("likelihoodHead: 'direct'", () => {
     expect(mlpVaeLayout(vae)).toBeUndefined();
     vae.dispose();
   });
+});
+
+it("likelihoodHead 'direct': any decoder width either decodes (finite log p, no leak) or is a VariaError", () => {
+  const runs = Number(process.env.VARIA_PROPERTY_RUNS ?? 60);
+  let decoded = 0;
+  fc.assert(
+    fc.property(
+      fc.constantFrom('gaussian', 'bernoulli', 'continuous-bernoulli', 'poisson', 'negative-binomial', 'zinb'),
+      fc.constantFrom('learned-scalar', 'amortized', 'learned-per-feature'),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 4 * 3 + 1 }),
+      fc.boolean(),
+      (likelihood, observationScale, inputDim, width, librarySize) => {
+        const before = tf.memory().numTensors;
+        let vae: VAE | undefined;
+        const decoder = linearDecoder(width, 5);
+        try {
+          vae = new VAE({
+            inputDim,
+            latentDim: LATENT,
+            encoder: [4],
+            decoder,
+            likelihood,
+            likelihoodHead: 'direct',
+            observationScale,
+            librarySize,
+          });
+          const d = vae.decode(Z, librarySize ? [10, 20, 30] : {});
+          const lp = tf.tidy(() => Array.from(d.logProb(tf.ones([Z.length, inputDim])).dataSync()));
+          d.dispose();
+          expect(lp.every(Number.isFinite)).toBe(true);
+          decoded++;
+        } catch (e) {
+          expect(e).toBeInstanceOf(VariaError);
+          if (!vae) decoder.dispose(); // a failed constructor leaves the network to its owner
+        } finally {
+          vae?.dispose();
+        }
+        expect(tf.memory().numTensors).toBe(before);
+      },
+    ),
+    { numRuns: runs, seed: 17 },
+  );
+  expect(decoded).toBeGreaterThan(runs / 20); // the widths that fit are drawn too
 });
