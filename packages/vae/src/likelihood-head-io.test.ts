@@ -1,12 +1,15 @@
 // likelihoodHead: 'direct' end to end: a small conv VAE whose Conv2DTranspose output is the Bernoulli logits trains;
 // save/load round-trips bit-identically for tf.LayersModel, MLP and user-network decoders; covariates reach the decoder.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { SerializationError } from '@varia/core';
 import { MLP, type Network, type NetworkApplyOptions } from '@varia/layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelChecksum } from './model-format.js';
+import type { SavedModelJson } from './serialization.js';
 import { VAE } from './vae.js';
 import { fromSafetensors, toSafetensors } from './vae-safetensors.js';
 
@@ -153,6 +156,40 @@ describe("likelihoodHead: 'direct' end to end", () => {
     await vae.fit(data, { epochs: 1, batchSize: 32, seed: 1 });
     await roundTrip(vae, 'mlp', mlp());
     vae.dispose();
+  });
+
+  it('a re-signed file whose likelihoodHead was removed or changed is a SerializationError; nothing is allocated', async () => {
+    const vae = new VAE({
+      inputDim: 64,
+      latentDim: 3,
+      ...convNetworks(3, 1),
+      likelihood: 'bernoulli',
+      likelihoodHead: 'direct',
+    });
+    const target = join(dir, 'tampered');
+    await vae.save(target);
+    vae.dispose();
+    const text = await readFile(join(target, 'model.json'), 'utf8');
+    const original = JSON.parse(text) as SavedModelJson;
+    const weights = await readFile(join(target, original.weightsManifest[0]!.paths[0]!));
+    const data = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+    for (const [edit, match] of [
+      [(c: Record<string, unknown>) => delete c.likelihoodHead, /describes layers with \d+ weights/],
+      [(c: Record<string, unknown>) => (c.likelihoodHead = 'sideways'), /likelihoodHead/],
+    ] as const) {
+      const j = JSON.parse(text) as SavedModelJson;
+      edit(j.config as unknown as Record<string, unknown>);
+      j.checksum = modelChecksum(j, data);
+      await writeFile(join(target, 'model.json'), JSON.stringify(j));
+      const before = tf.memory().numTensors;
+      const error = await VAE.load(target).then(
+        (m) => m.dispose(),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SerializationError);
+      expect(String(error)).toMatch(match);
+      expect(tf.memory().numTensors).toBe(before);
+    }
   });
 
   it('covariates reach a user decoder whose output is the logits; save/load with them round-trips', async () => {

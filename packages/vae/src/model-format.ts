@@ -1,4 +1,5 @@
 import { SerializationError } from '@varia/core';
+import { HEAD_PARAMETERS } from '@varia/layers';
 import { savedCovariateWeights } from './covariates.js';
 import { LIKELIHOODS, type ResolvedVAEConfig } from './config.js';
 import { checkNetworkSpec } from './networks.js';
@@ -295,6 +296,8 @@ function checkConfigSizes(config: unknown, parameters: number, what: string): vo
   if (typeof config.likelihood !== 'string')
     throw new SerializationError(`${what}: config "likelihood" must be a name`);
   // (a direct head has no layers: the decoder's output is the parameter block)
+  if (config.likelihoodHead !== undefined && !(HEAD_PARAMETERS as readonly unknown[]).includes(config.likelihoodHead))
+    throw new SerializationError(`${what}: config "likelihoodHead" must be ${HEAD_PARAMETERS.join(' or ')}`);
   if ((LIKELIHOODS as readonly string[]).includes(config.likelihood) && config.likelihoodHead !== 'direct')
     decoder.push(inputDim);
   let kernels = networkWeights;
