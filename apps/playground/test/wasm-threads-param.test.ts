@@ -6,9 +6,28 @@
 import { ArgumentError } from '@varia/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_WASM_THREADS, parseWasmThreads } from '../web/protocol.js';
+import { defaultWasmThreads, MAX_WASM_THREADS, parseWasmThreads } from '../web/protocol.js';
 
 const RUNS = Number(process.env.VARIA_PROPERTY_RUNS ?? 200);
+
+describe('defaultWasmThreads', () => {
+  it('is half the logical cores, at least 2 from 2 cores, at most 8', () => {
+    const expected: [number, number][] = [
+      [1, 1],
+      [2, 2],
+      [3, 2],
+      [4, 2],
+      [6, 3],
+      [8, 4],
+      [12, 6],
+      [16, 8],
+      [64, 8],
+      [0, 1],
+      [Number.NaN, 1],
+    ];
+    for (const [cores, threads] of expected) expect(defaultWasmThreads(cores)).toBe(threads);
+  });
+});
 
 describe('parseWasmThreads', () => {
   it('reads an absent, empty or "auto" value as auto, and 1…8 as that count', () => {

@@ -35,8 +35,19 @@ export type WebPosterior = keyof typeof WEB_POSTERIORS;
  * the ceiling of its XNNPACK pool.
  */
 export const MAX_WASM_THREADS = 8;
-/** The wasm thread pool's size when the page is cross-origin isolated: a count, or one per logical core. */
+/** The wasm thread pool's size when the page is cross-origin isolated: a count, or `auto` ({@link defaultWasmThreads}). */
 export type WasmThreads = number | 'auto';
+
+/**
+ * The page's default pool size for `cores` logical cores (`navigator.hardwareConcurrency`): one thread per physical
+ * core as tfjs-wasm assumes them (half the logical cores: two hyperthreads per core), but at least 2 where there are
+ * 2 logical cores — tfjs alone starts 1 there and leaves a core idle — and at most {@link MAX_WASM_THREADS}.
+ * 1 → 1, 2 → 2, 4 → 2, 8 → 4, 32 → 8.
+ */
+export function defaultWasmThreads(cores: number): number {
+  const n = Number.isInteger(cores) && cores > 0 ? cores : 1;
+  return Math.min(MAX_WASM_THREADS, Math.max(Math.min(2, n), Math.floor(n / 2)));
+}
 
 /**
  * The page URL's `?threads=` value: absent or `auto` → `'auto'`; an integer in 1…{@link MAX_WASM_THREADS} → that

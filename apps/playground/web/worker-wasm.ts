@@ -7,13 +7,17 @@
  * thread, one core idle. The cap is read once, by the wasm module's static initializer, from `hardwareConcurrency`
  * of the thread that starts the module — this worker. So while the backend initializes, the worker's navigator
  * reports twice the count wanted; afterwards it reports the real value again.
+ *
+ * The default ({@link defaultWasmThreads}) keeps tfjs's one thread per physical core but starts 2 where tfjs would
+ * start 1. On the shared 2-core bench machine (load 5–8) 2 threads trained MNIST at 1.0× one thread (median of 19
+ * interleaved rounds, 0.61–1.52): no gain under load, and no collapse (bench/README.md, browser section).
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { MAX_WASM_THREADS, type WasmThreads } from './protocol.js';
+import { defaultWasmThreads, type WasmThreads } from './protocol.js';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -28,14 +32,9 @@ export function requestWasmThreads(threads: WasmThreads): void {
   requested = threads;
 }
 
-/**
- * The pool size to start: the page's request, or in `auto` one thread per logical core (up to the
- * {@link MAX_WASM_THREADS} workers tfjs pre-creates). On the 2-core bench machine 2 threads trained MNIST faster than
- * 1 (see bench/README.md, browser section), so `auto` uses every core.
- */
+/** The pool size to start: the page's request, or {@link defaultWasmThreads} of the logical cores. */
 function poolSize(): number {
-  if (requested !== 'auto') return requested;
-  return Math.min(MAX_WASM_THREADS, Math.max(1, navigator.hardwareConcurrency || 1));
+  return requested === 'auto' ? defaultWasmThreads(navigator.hardwareConcurrency || 1) : requested;
 }
 
 /** Starts tfjs-wasm: threaded with {@link poolSize} threads when cross-origin isolated, else single-threaded. */
@@ -62,6 +61,8 @@ export async function wasmNote(): Promise<string> {
   const n = getThreadsCount();
   const cores = navigator.hardwareConcurrency || 1;
   const how =
-    requested === 'auto' ? `one per core (${cores}); ?threads=N in the URL to change` : '?threads= in the URL';
+    requested === 'auto'
+      ? `default for ${cores} logical cores; ?threads=N in the URL to change`
+      : '?threads= in the URL';
   return `SIMD, ${n} thread${n === 1 ? '' : 's'}: cross-origin isolated, ${how}`;
 }
