@@ -71,7 +71,10 @@ export class KernelRunner {
 
   /** Whether the backend has kernel `name`. */
   has(name: string): boolean {
-    return tf.getKernel(name, this.backendName) !== undefined;
+    if (this.kernels.has(name)) return true;
+    const config = tf.getKernel(name, this.backendName);
+    if (config) this.kernels.set(name, config.kernelFunc);
+    return config !== undefined;
   }
 
   /** A float32 scalar, owned by the runner (what `tf.mul(x, 0.5)` makes of its number). */
