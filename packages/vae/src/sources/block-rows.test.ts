@@ -78,7 +78,7 @@ describe('rows(indices) and stream blocks given as arrays of rows', () => {
     const error = await epochRows(text, args(false)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);
     expect((error as DataError).message).toMatch(/row 2, column 1 is "1", not a number/);
-    expect((error as DataError).location).toEqual({ row: 2, column: 1 });
+    expect((error as DataError).location).toEqual({ row: 2, column: 2 }); // 1-based, as DataLocation says
     // in a stream, the row counts from the start of the stream
     const holes = stream([arrays([0, 1, 2]), [arrays([3])[0], [1, undefined, 3]]]);
     await expect(epochRows(holes, args(false))).rejects.toThrow(/row 4, column 1 is missing/);

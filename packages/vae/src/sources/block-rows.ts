@@ -125,10 +125,7 @@ export function rowArraysToMatrix(
       if (typeof v !== 'number') {
         throw new DataError(
           `${what} gave rows as an array: row ${rowAt(k)}, column ${j} is ${v === undefined ? 'missing' : showValue(v)}, not a number (nothing is converted)`,
-          {
-            row: rowAt(k),
-            column: j,
-          },
+          { row: rowAt(k), column: j + 1 }, // DataLocation's column is 1-based, the message's 0-based as elsewhere
         );
       }
       data[k * width + j] = v;

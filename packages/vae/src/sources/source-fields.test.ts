@@ -140,7 +140,7 @@ describe('a model of your own on a random-access or stream source gets every dec
     });
     const error = await train(nan).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);
-    expect((error as DataError).location).toEqual({ row: 13, column: 2 });
+    expect((error as DataError).location).toEqual({ row: 13, column: 3 }); // 1-based, as DataLocation says
     expect((error as Error).message).toMatch(/field "labels" at row 13, column 2 is NaN/);
     await expect(train(stream(10, (b) => ({ ...b, labels: tf.zeros([10, K]) })))).rejects.toThrow(
       /field "labels" must be a Matrix .* got a tf\.Tensor of shape \[10, 3\]/,

@@ -90,7 +90,7 @@ export function readField(
       const [k, j] = [Math.floor(i / width), i % width];
       throw new DataError(
         `${where} at row ${rowAt(k)}, column ${j} is ${showValue(data[i])}: a field's values must be finite`,
-        { row: rowAt(k), column: j },
+        { row: rowAt(k), column: j + 1 }, // DataLocation: 1-based column
       );
     }
   }
