@@ -160,6 +160,15 @@ describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the was
     });
   });
 
+  it('log1p below −1 (−∞ included) is the one quiet NaN 0x7fc00000 in every vector clone (the same bits everywhere)', () => {
+    tf.tidy(() => {
+      // 37 values: the vector loops (8 or 16 lanes) and their scalar tails both see them
+      const x = tf.tensor1d(Array.from({ length: 37 }, (_, i) => (i % 3 === 0 ? -Infinity : -1.5 - i)));
+      const bits = new Uint32Array(tf.log1p(x).dataSync().buffer);
+      expect(Array.from(bits, (b) => b.toString(16))).toEqual(Array(37).fill('7fc00000'));
+    });
+  });
+
   it('softplus gradient (tfjs: σ(x)·dy) is unchanged', () => {
     tf.tidy(() => {
       const g = tf
