@@ -17,7 +17,8 @@
  * Safety: every region is checked against the heap's length, and the whole CSR structure before anything is written
  * — indptr[0] = 0, indptr[rows] = nnz, indptr non-decreasing, every column index in 0 … inDim − 1 — so a malformed
  * matrix is an exception (code "VARIA_CSR", with `row` and, for a bad column, `entry` and `column`), never an
- * out-of-bounds read. act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid (varia_activate).
+ * out-of-bounds read; an output region that overlaps indptr or indices (it would rewrite them after the check) is
+ * refused. act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid (varia_activate).
  * With helper threads (setParallel), large products are shared in blocks of rows.
  */
 #define NAPI_VERSION 8
@@ -185,6 +186,9 @@ static int region_ok(double off, double count, size_t length) {
   return off >= 0 && count >= 0 && off == floor(off) && fmod(off, 4.0) == 0 && off + count * 4.0 <= (double)length;
 }
 
+/* Whether the 4-byte regions [a, a + m·4) and [b, b + n·4) share a byte (an empty region shares none). */
+static int overlaps(double a, double m, double b, double n) { return m > 0 && n > 0 && a < b + n * 4.0 && b < a + m * 4.0; }
+
 static int is_count(double v) { return v >= 0 && v <= 2147483647.0 && v == floor(v); }
 
 napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
@@ -212,6 +216,10 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
       !region_ok(d[7], in_dim * units, length) || (has_bias && !region_ok(bias_off, units, length)) ||
       !region_ok(d[9], rows * units, length))
     return throw_plain(env, "native-kernels: sparseDense operand outside the heap");
+  /* the output may not overlap the structure: rows written early would change the pointers and columns that later
+   * rows read after they were checked (an out-of-bounds read of W) */
+  if (overlaps(d[9], rows * units, d[4], rows + 1) || overlaps(d[9], rows * units, d[5], nnz))
+    return throw_plain(env, "native-kernels: sparseDense output overlaps indptr or indices");
   char *base = (char *)data;
   const int64_t R = (int64_t)rows, K = (int64_t)in_dim, N = (int64_t)units, NNZ = (int64_t)nnz;
   const int32_t *indptr = (const int32_t *)(base + (int64_t)d[4]);

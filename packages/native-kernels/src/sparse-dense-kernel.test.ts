@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DataError, SPARSE_DENSE_KERNEL } from '@varia/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
 import { randomArray, skipNative } from './test-support.js';
 
@@ -207,6 +208,29 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`,
       w.dispose();
     });
   }
+
+  it('the addon refuses an output over indptr or indices (it would rewrite them after the check), and checks regions', () => {
+    // 4 rows × 2 units out of a 3-column CSR: indptr at 0 (5 ints), indices at 64, values at 128 (8 entries each),
+    // W at 256 (3 × 2), out at 512 (8 floats); every entry in column 2, so a write of out over them would send the
+    // next row's reads far past W
+    const heap = new ArrayBuffer(1024);
+    const ints = new Int32Array(heap);
+    ints.set([0, 2, 4, 6, 8], 0);
+    ints.set([0, 2, 0, 2, 0, 2, 0, 2], 16);
+    new Float32Array(heap, 128, 8).fill(1e30);
+    new Float32Array(heap, 256, 6).fill(1e30);
+    const addon = loadAddon();
+    const call = (indptrOff: number, indicesOff: number, outOff: number) =>
+      addon.sparseDense(heap, 4, 3, 2, 8, indptrOff, indicesOff, 128, 256, -1, outOff, 0, 0);
+    expect(() => call(0, 64, 512)).not.toThrow();
+    expect(new Float32Array(heap, 512, 8).every((v) => v === Infinity)).toBe(true);
+    for (const outOff of [0, 4, 16, 60, 64, 92]) {
+      expect(() => call(0, 64, outOff), String(outOff)).toThrow(/output overlaps indptr or indices/);
+    }
+    expect(() => call(0, 64, 96)).not.toThrow(); // just after indices: no overlap
+    expect(() => call(0, 64, 1000)).toThrow(/outside the heap/);
+    expect(() => call(2, 64, 512)).toThrow(/outside the heap/); // misaligned
+  });
 
   it('refuses mismatched shapes and unknown activations', () => {
     const w = tf.tensor2d(wv, [inDim, units]);
