@@ -10,8 +10,11 @@ import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
 
-/** Activation codes of the addon's gemm, by tfjs's fused-activation name (`prelu` is left to the wasm kernel). */
-const ACTIVATION_CODES: Readonly<Record<string, number>> = {
+/**
+ * Activation codes of the addon's gemm and sparseDense (varia_activate), by tfjs's fused-activation name (`prelu` is
+ * left to the wasm kernel).
+ */
+export const ACTIVATION_CODES: Readonly<Record<string, number>> = {
   linear: 0,
   relu: 1,
   relu6: 2,

@@ -1,17 +1,8 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { DataError, SPARSE_DENSE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { ACTIVATION_CODES } from './matmul-kernels.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
-
-/** Activation codes of the addon's `sparseDense` (those of its gemm). */
-const ACTIVATION_CODES: Readonly<Record<string, number>> = {
-  linear: 0,
-  relu: 1,
-  relu6: 2,
-  leakyrelu: 3,
-  elu: 4,
-  sigmoid: 5,
-};
 
 /** Checks one input's dtype and rank, naming it. */
 function checked(t: TensorInfo | undefined, name: string, dtype: 'int32' | 'float32', rank: number): TensorInfo {
