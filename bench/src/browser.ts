@@ -32,7 +32,7 @@ export interface BrowserResult {
   /** Present when headless Chromium offered a hardware WebGPU adapter. */
   browser_webgpu?: BrowserContender;
   node_wasm: BrowserContender;
-  /** tfjs-wasm's threaded build in Node (one thread per core, as the isolated page). */
+  /** tfjs-wasm's threaded build in Node (every core, as the isolated page's `?threads=N` row). */
   node_wasm_threaded: BrowserContender;
   node_wasm_native: BrowserContender;
   webgpu: {
@@ -52,8 +52,8 @@ export interface BrowserResult {
 const BROWSER_SCRIPT = join(here, '..', '..', 'apps', 'playground', 'scripts', 'browser-bench.mjs');
 
 /**
- * The page's MNIST run in headless Chromium (plain wasm SIMD; cross-origin isolated with 1 thread and with the page's
- * default thread count; WebGPU where a hardware adapter is offered) and the same run in Node (plain wasm,
+ * The page's MNIST run in headless Chromium (plain wasm SIMD; cross-origin isolated with 1 thread and with every
+ * core; WebGPU where a hardware adapter is offered) and the same run in Node (plain wasm,
  * wasm-native), alternated over `rounds` rounds; or why it was skipped.
  */
 export function runBrowserBench(quick: boolean, rounds: number): BrowserResult | { skipped: string } {
@@ -102,9 +102,9 @@ export function formatBrowser(b: BrowserResult | { skipped: string }): string[] 
     `browser (the playground page, MNIST 784-400-20, batch 128, ${b.browser_plain.browser}; median of ${b.config.rounds} interleaved rounds, load ${loads}):`,
     row('plain wasm SIMD', 'browser_plain', b.browser_plain),
     row('cross-origin isolated, ?threads=1', 'browser_isolated_1', b.browser_isolated_1),
-    row('cross-origin isolated, default', 'browser_isolated', b.browser_isolated),
+    row('cross-origin isolated, every core', 'browser_isolated', b.browser_isolated),
     webgpu,
     `  node: plain wasm ${n(b.node_wasm.examples_per_sec)} ex/s, threaded wasm ${n(b.node_wasm_threaded.examples_per_sec)} ex/s (${b.node_wasm_threaded.threads ?? '?'} threads, ${x('node_threaded_vs_plain')} plain), ${b.node_wasm_native.backend} ${n(b.node_wasm_native.examples_per_sec)} ex/s`,
-    `  threads: isolated page default ÷ ?threads=1 ${x('isolated_threads_vs_1_thread')}; isolated page ÷ node threaded wasm ${x('browser_isolated_vs_node_wasm_threaded')}`,
+    `  threads: isolated page every core ÷ ?threads=1 ${x('isolated_threads_vs_1_thread')}; isolated page ÷ node threaded wasm ${x('browser_isolated_vs_node_wasm_threaded')}`,
   ];
 }

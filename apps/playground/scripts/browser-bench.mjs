@@ -11,12 +11,12 @@
 // Contenders, each a fresh browser or Node process, run in interleaved rounds (A B C … A B C …; the machine may be
 // shared, so every ratio is taken within a round and the median over rounds is reported):
 // - the page on plain wasm SIMD (served without cross-origin isolation: single-threaded);
-// - the page cross-origin isolated (COOP/COEP: tfjs-wasm's threaded SIMD build) with `?threads=1`, and with the
-//   page's default thread count (one per logical core);
+// - the page cross-origin isolated (COOP/COEP: tfjs-wasm's threaded SIMD build) with `?threads=1`, and with
+//   `?threads=N` for every logical core (at most 8; the page's default is half of them);
 // - the page on WebGPU, when headless Chromium offers a hardware adapter (probed with --enable-unsafe-webgpu); a
 //   software adapter (SwiftShader: the shaders run on the CPU) is recorded as the reason for no WebGPU row, and timed
-//   once only with --webgpu-software (it trains ~40× slower than wasm);
-// - Node on plain wasm (the same kernels as the browser), on tfjs-wasm's threaded build (one thread per core, as the
+//   once only with --webgpu-software (it trains ~30× slower than wasm, and failed in its second epoch here);
+// - Node on plain wasm (the same kernels as the browser), on tfjs-wasm's threaded build (every core, as the
 //   isolated page; experimental in Node, see src/wasm-threads.ts) and on wasm-native (Node's default), each in a
 //   child process.
 // A run that fails (e.g. a package rebuilt under it) is recorded with its error and left out of that round's ratios.
@@ -201,9 +201,14 @@ if (flag('--node-run')) {
 const CONTENDERS = [
   { key: 'browser_plain', label: 'browser, plain wasm SIMD (1 thread)', isolated: false },
   { key: 'browser_isolated_1', label: 'browser, isolated, ?threads=1', isolated: true, query: '?threads=1' },
-  { key: 'browser_isolated', label: 'browser, isolated (default threads)', isolated: true },
+  {
+    key: 'browser_isolated',
+    label: 'browser, isolated, every core',
+    isolated: true,
+    query: `?threads=${Math.min(8, os.availableParallelism())}`,
+  },
   { key: 'node_wasm', label: 'node, plain wasm', node: 'wasm' },
-  { key: 'node_wasm_threaded', label: 'node, threaded wasm (default threads)', node: 'wasm-threaded' },
+  { key: 'node_wasm_threaded', label: 'node, threaded wasm, every core', node: 'wasm-threaded' },
   { key: 'node_wasm_native', label: 'node, wasm-native (default)', node: 'wasm-native' },
 ];
 

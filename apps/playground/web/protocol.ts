@@ -39,14 +39,15 @@ export const MAX_WASM_THREADS = 8;
 export type WasmThreads = number | 'auto';
 
 /**
- * The page's default pool size for `cores` logical cores (`navigator.hardwareConcurrency`): one thread per physical
- * core as tfjs-wasm assumes them (half the logical cores: two hyperthreads per core), but at least 2 where there are
- * 2 logical cores — tfjs alone starts 1 there and leaves a core idle — and at most {@link MAX_WASM_THREADS}.
- * 1 → 1, 2 → 2, 4 → 2, 8 → 4, 32 → 8.
+ * The page's default pool size for `cores` logical cores (`navigator.hardwareConcurrency`): tfjs-wasm's own choice,
+ * one thread per physical core as it assumes them (half the logical cores: two hyperthreads per core), at least 1 and
+ * at most {@link MAX_WASM_THREADS}: 1 → 1, 2 → 1, 4 → 2, 8 → 4, 32 → 8. Chosen by measurement: on the shared 2-core
+ * bench machine, 2 threads trained MNIST at 0.98× one thread (median of 28 interleaved rounds, load 5–20; Node's
+ * threaded wasm 0.8×), so a second thread is not the default there; `?threads=2` asks for it.
  */
 export function defaultWasmThreads(cores: number): number {
   const n = Number.isInteger(cores) && cores > 0 ? cores : 1;
-  return Math.min(MAX_WASM_THREADS, Math.max(Math.min(2, n), Math.floor(n / 2)));
+  return Math.min(MAX_WASM_THREADS, Math.max(1, Math.floor(n / 2)));
 }
 
 /**

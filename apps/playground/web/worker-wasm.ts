@@ -8,9 +8,9 @@
  * of the thread that starts the module — this worker. So while the backend initializes, the worker's navigator
  * reports twice the count wanted; afterwards it reports the real value again.
  *
- * The default ({@link defaultWasmThreads}) keeps tfjs's one thread per physical core but starts 2 where tfjs would
- * start 1. On the shared 2-core bench machine (load 5–8) 2 threads trained MNIST at 1.0× one thread (median of 19
- * interleaved rounds, 0.61–1.52): no gain under load, and no collapse (bench/README.md, browser section).
+ * `?threads=N` gets N threads (1–8) on any machine. The default ({@link defaultWasmThreads}) stays tfjs's half of the
+ * logical cores: on the shared 2-core bench machine 2 threads trained MNIST at 0.98× one thread (median of 28
+ * interleaved rounds, 0.61–1.69, load 5–20; bench/README.md, browser section).
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
