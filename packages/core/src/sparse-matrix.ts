@@ -92,7 +92,13 @@ export function assertSparseMatrix(m: SparseMatrix, argument = 'matrix'): void {
       `${where}.indptr must be an Int32Array of length rows + 1 = ${rows + 1}, got ${describeArray(indptr)}`,
     );
   }
-  if (!(indices instanceof Int32Array) || !(data instanceof Float32Array) || indices.length !== data.length) {
+  if (!(indices instanceof Int32Array)) {
+    throw new ShapeError(argument, `${where}.indices must be an Int32Array, got ${describeArray(indices)}`);
+  }
+  if (!(data instanceof Float32Array)) {
+    throw new ShapeError(argument, `${where}.data must be a Float32Array, got ${describeArray(data)}`);
+  }
+  if (indices.length !== data.length) {
     throw new ShapeError(
       argument,
       `${where}.indices (Int32Array) and .data (Float32Array) must have the same length, got ${describeArray(indices)} and ${describeArray(data)}`,
@@ -130,5 +136,6 @@ export function assertSparseMatrix(m: SparseMatrix, argument = 'matrix'): void {
 
 function describeArray(a: unknown): string {
   if (ArrayBuffer.isView(a)) return `${a.constructor.name}(${(a as unknown as ArrayLike<number>).length})`;
+  if (Array.isArray(a)) return `Array(${a.length})`;
   return a === undefined ? 'missing' : typeof a;
 }

@@ -81,6 +81,13 @@ describe('assertSparseMatrix', () => {
     [{ ...good, rows: 1.5 }, ShapeError, /non-negative integer rows/],
     [{ ...good, indptr: new Int32Array(2) }, ShapeError, /indptr must be an Int32Array of length rows \+ 1 = 3/],
     [{ ...good, data: new Float32Array(2) }, ShapeError, /same length, got Int32Array\(3\) and Float32Array\(2\)/],
+    // a wrong array type is named as such, not as a length mismatch between arrays of equal length
+    [
+      { ...good, indices: Float32Array.from([1, 0, 2]) },
+      ShapeError,
+      /counts"\.indices must be an Int32Array, got Float32Array\(3\)/,
+    ],
+    [{ ...good, data: [1, 2, 3] }, ShapeError, /counts"\.data must be a Float32Array, got Array\(3\)/],
     [{ ...good, indptr: Int32Array.from([1, 1, 3]) }, DataError, /must run from 0 to the 3 stored entries/],
     [
       { ...good, indptr: Int32Array.from([0, 4, 3]) },
