@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
 import { NegativeBinomialHead, ZeroInflatedNegativeBinomialHead } from './count-heads.js';
-import { ContinuousBernoulliHead } from './heads.js';
+import { ContinuousBernoulliHead } from './logits-heads.js';
 
 describe('NegativeBinomialHead', () => {
   it('starts at μ = 1, θ = 1 with zero init: mean 1, variance μ + μ²/θ = 2, and learns θ per feature', () => {

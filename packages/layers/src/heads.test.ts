@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
 import { describe, expect, it } from 'vitest';
-import { BernoulliHead, NormalHead, PoissonHead } from './heads.js';
+import { NormalHead, PoissonHead } from './heads.js';
+import { BernoulliHead } from './logits-heads.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

@@ -1,14 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
-import {
-  Bernoulli,
-  ContinuousBernoulli,
-  type Distribution,
-  Independent,
-  Normal,
-  Poisson,
-  softplusInverse,
-} from '@varia/distributions';
+import { type Distribution, Independent, Normal, Poisson, softplusInverse } from '@varia/distributions';
 import type { Initializer } from './initializers.js';
 import { makeVariable } from './initializers.js';
 import { collectVariables, type Module, scopedName } from './module.js';
@@ -289,80 +281,6 @@ export class PoissonHead implements DistributionHead {
     const logRate = countLogRate(this.layer, h, this.librarySize, context, 'PoissonHead');
     // the direct log-mass: a third of the saddle-point form's operations, the same gradient (see PoissonOptions)
     return new Independent(new Poisson({ logRate }, { ...HEAD_DISTRIBUTION_OPTIONS, logProbMethod: 'direct' }), 1);
-  }
-
-  namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return this.layer.namedVariables(prefix);
-  }
-
-  dispose(): void {
-    this.layer.dispose();
-  }
-}
-
-const LOGITS_BLOCKS: readonly ParameterBlock[] = [{ name: 'logits', seedOffset: 0 }];
-
-/** Bernoulli head for binary data (or [0,1] intensities as BCE targets): logits ℓ = hW + b. */
-export class BernoulliHead implements DistributionHead {
-  readonly family = 'bernoulli';
-  readonly inputDim: number;
-  readonly units: number;
-  /** Where the logits come from. */
-  readonly parameters: HeadParameters;
-  /** Layer producing the logits; a slice of h with `parameters: 'direct'`. */
-  readonly layer: ParameterLayer;
-  /** The per-example parameter: the logits ℓ. */
-  static readonly parameterBlocks: readonly ParameterBlock[] = LOGITS_BLOCKS;
-
-  constructor(options: HeadOptions) {
-    checkHeadDims('BernoulliHead', options);
-    this.inputDim = options.inputDim;
-    this.units = options.units;
-    this.parameters = options.parameters ?? 'dense';
-    [this.layer] = parameterLayers('BernoulliHead', options, LOGITS_BLOCKS) as [ParameterLayer];
-  }
-
-  apply(h: tf.Tensor): Distribution {
-    checkInput('BernoulliHead', h, this.inputDim);
-    return new Independent(new Bernoulli({ logits: this.layer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
-  }
-
-  namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return this.layer.namedVariables(prefix);
-  }
-
-  dispose(): void {
-    this.layer.dispose();
-  }
-}
-
-/**
- * Continuous-Bernoulli head for intensities in [0, 1] (Loaiza-Ganem & Cunningham 2019): the proper density
- * p(x | ℓ) = C(ℓ)·σ(ℓ)^x (1 − σ(ℓ))^(1−x) on [0, 1], logits ℓ = hW + b. Unlike Bernoulli on intensities it is a
- * normalized likelihood.
- */
-export class ContinuousBernoulliHead implements DistributionHead {
-  readonly family = 'continuous-bernoulli';
-  readonly inputDim: number;
-  readonly units: number;
-  /** Where the logits come from. */
-  readonly parameters: HeadParameters;
-  /** Layer producing the logits; a slice of h with `parameters: 'direct'`. */
-  readonly layer: ParameterLayer;
-  /** The per-example parameter: the logits ℓ. */
-  static readonly parameterBlocks: readonly ParameterBlock[] = LOGITS_BLOCKS;
-
-  constructor(options: HeadOptions) {
-    checkHeadDims('ContinuousBernoulliHead', options);
-    this.inputDim = options.inputDim;
-    this.units = options.units;
-    this.parameters = options.parameters ?? 'dense';
-    [this.layer] = parameterLayers('ContinuousBernoulliHead', options, LOGITS_BLOCKS) as [ParameterLayer];
-  }
-
-  apply(h: tf.Tensor): Distribution {
-    checkInput('ContinuousBernoulliHead', h, this.inputDim);
-    return new Independent(new ContinuousBernoulli({ logits: this.layer.apply(h) }, HEAD_DISTRIBUTION_OPTIONS), 1);
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {

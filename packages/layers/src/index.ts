@@ -7,8 +7,6 @@ export { type Module, scopedName, collectVariables } from './module.js';
 export {
   NormalHead,
   PoissonHead,
-  BernoulliHead,
-  ContinuousBernoulliHead,
   checkHeadDims,
   checkInput,
   countLogRate,
@@ -21,6 +19,7 @@ export {
   type ScaleMode,
   type ScaleTransform,
 } from './heads.js';
+export { BernoulliHead, ContinuousBernoulliHead } from './logits-heads.js';
 export {
   NegativeBinomialHead,
   ZeroInflatedNegativeBinomialHead,

@@ -7,14 +7,8 @@ import { ArgumentError, ShapeError, VariaError } from '@varia/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NegativeBinomialHead, ZeroInflatedNegativeBinomialHead } from './count-heads.js';
-import {
-  BernoulliHead,
-  ContinuousBernoulliHead,
-  type DistributionHead,
-  type HeadOptions,
-  NormalHead,
-  PoissonHead,
-} from './heads.js';
+import { type DistributionHead, type HeadOptions, NormalHead, PoissonHead } from './heads.js';
+import { BernoulliHead, ContinuousBernoulliHead } from './logits-heads.js';
 import type { ParameterLayer } from './parameter-blocks.js';
 
 /** Each head configuration under test: how to build it, its per-example layers (in block order) and test data. */
