@@ -33,6 +33,17 @@ describe('enableNativeKernels', () => {
     expect(nativeKernelsInfo()).toBeUndefined();
   });
 
+  it('rejects an unknown option (a typo) with a hint, and options that are not an object, before touching anything', () => {
+    const original = tf.getKernel(tf.BatchMatMul, 'wasm');
+    expect(() => enableNativeKernels({ parallell: 2 } as never)).toThrow(ArgumentError);
+    expect(() => enableNativeKernels({ parallell: 2 } as never)).toThrow(
+      /enableNativeKernels: unknown option "parallell" \(did you mean 'parallel'\?\); known options: library, threads, parallel/,
+    );
+    expect(() => enableNativeKernels('onednn' as never)).toThrow(/"options" must be an object, got string/);
+    expect(nativeKernelsInfo()).toBeUndefined();
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(original);
+  });
+
   it('names every file it tried when a library cannot be loaded, and leaves the wasm kernels alone', () => {
     const original = tf.getKernel(tf.BatchMatMul, 'wasm');
     let error: unknown;

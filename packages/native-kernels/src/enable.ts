@@ -3,6 +3,7 @@ import {
   ADAM_IN_PLACE_KERNEL,
   ADAM_UPDATE_KERNEL,
   ArgumentError,
+  assertOptions,
   DENSE_BACKWARD_KERNEL,
   LGAMMA_KERNEL,
   MUL_SUB_KERNEL,
@@ -53,6 +54,9 @@ export interface NativeKernelsOptions {
    */
   parallel?: number;
 }
+
+/** Every option {@link enableNativeKernels} knows (another key is an ArgumentError with a "did you mean" hint). */
+const OPTION_NAMES = ['library', 'threads', 'parallel'] as const satisfies readonly (keyof NativeKernelsOptions)[];
 
 /** What {@link enableNativeKernels} installed. */
 export interface NativeKernelsInfo {
@@ -142,9 +146,10 @@ function swapKernel(config: tf.KernelConfig): void {
  * @returns what was installed.
  * @throws NativeKernelsUnavailableError when the addon or a BLAS cannot be loaded, or the wasm kernels are not
  *   registered — the wasm backend is then untouched.
- * @throws ArgumentError for a bad `threads`.
+ * @throws ArgumentError for a bad `threads` or `parallel`, an unknown option, or options that are not an object.
  */
 export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeKernelsInfo {
+  assertOptions(options as unknown, OPTION_NAMES, 'enableNativeKernels'); // a check only: keeps options' type
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) {
     throw new ArgumentError('threads', `enableNativeKernels: "threads" must be a positive integer, got ${threads}`);
