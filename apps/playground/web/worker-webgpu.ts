@@ -34,8 +34,7 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
   }
   if (!adapter)
     return {
-      unavailable:
-        'no WebGPU adapter (navigator.gpu.requestAdapter() returned null: no usable GPU, or WebGPU blocked; headless Chromium without a GPU offers only its software adapter, with --enable-unsafe-webgpu)',
+      unavailable: 'no WebGPU adapter (no usable GPU, or WebGPU turned off in this browser)',
     };
   const info = adapter.info ?? {};
   const name = [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') || 'unnamed adapter';
