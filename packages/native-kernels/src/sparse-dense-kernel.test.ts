@@ -209,6 +209,70 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`,
     });
   }
 
+  // A seeded property (this package has no fast-check): random CSR structures, half of them with one pointer or column
+  // index changed to a hostile value, on widths that reach the 32-column tiles, the exact and the masked 16-column
+  // ones. A structure that is valid by the definition (pointers from 0 to nnz, non-decreasing; columns in range) gives
+  // b + X·W within the float32 bound of float64 (repeated or unsorted columns are summed, as a product does); any
+  // other is a DataError; nothing leaks.
+  it('random and hostile CSR structures: the product within its bound when valid, else a DataError', () => {
+    const u = randomArray(300 * 64, 11);
+    let next = 0;
+    const draw = (n: number) => Math.floor(((u[next++ % u.length]! + 1) / 2) * n); // 0 … n − 1
+    const hostile = [-1, 0, 1, 2 ** 31 - 1, -(2 ** 31), 3, 50];
+    let [valid, invalid] = [0, 0];
+    for (let trial = 0; trial < 300; trial++) {
+      const [rowCount, dim, width] = [draw(7), [1, 3, 17][draw(3)]!, [1, 16, 17, 33][draw(4)]!];
+      const indptr = [0];
+      const indices: number[] = [];
+      for (let i = 0; i < rowCount; i++) {
+        for (let k = draw(4); k > 0; k--) indices.push(draw(dim));
+        indptr.push(indices.length);
+      }
+      const csr: Csr = {
+        rows: rowCount,
+        cols: dim,
+        indptr: Int32Array.from(indptr),
+        indices: Int32Array.from(indices),
+        values: randomArray(indices.length, trial + 100),
+      };
+      if (draw(2) === 1) {
+        const target = draw(2) === 0 || indices.length === 0 ? csr.indptr : csr.indices;
+        target[draw(target.length)] = hostile[draw(hostile.length)]!;
+      }
+      const nnz = csr.indices.length;
+      const p = csr.indptr;
+      const isValid =
+        p[0] === 0 &&
+        p[rowCount] === nnz &&
+        Array.from({ length: rowCount }, (_, i) => p[i + 1]! >= p[i]! && p[i + 1]! <= nnz).every(Boolean) &&
+        Array.from(csr.indices).every((j) => j >= 0 && j < dim);
+      const wValues = randomArray(dim * width, trial + 200);
+      const bValues = randomArray(width, trial + 300);
+      const w = tf.tensor2d(wValues, [dim, width]);
+      const b = tf.tensor1d(bValues);
+      const before = tf.memory().numTensors;
+      if (isValid) {
+        valid++;
+        const y = run(csr, w, b);
+        const { value, bound } = reference(csr, wValues, bValues, width);
+        const got = y.dataSync();
+        expect(y.shape).toEqual([rowCount, width]);
+        for (let k = 0; k < value.length; k++) {
+          expect(Math.abs(got[k]! - value[k]!), `trial ${trial}`).toBeLessThanOrEqual(bound[k]! + 1e-30);
+        }
+        y.dispose();
+      } else {
+        invalid++;
+        expect(() => run(csr, w, b), `trial ${trial}`).toThrow(DataError);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([w, b]);
+    }
+    // both sides were exercised
+    expect(valid).toBeGreaterThan(100);
+    expect(invalid).toBeGreaterThan(50);
+  });
+
   it('the addon refuses an output over indptr or indices (it would rewrite them after the check), and checks regions', () => {
     // 4 rows × 2 units out of a 3-column CSR: indptr at 0 (5 ints), indices at 64, values at 128 (8 entries each),
     // W at 256 (3 × 2), out at 512 (8 floats); every entry in column 2, so a write of out over them would send the
