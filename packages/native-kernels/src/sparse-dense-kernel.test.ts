@@ -233,7 +233,7 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`,
         cols: dim,
         indptr: Int32Array.from(indptr),
         indices: Int32Array.from(indices),
-        values: randomArray(indices.length, trial + 100),
+        values: Float32Array.from(randomArray(indices.length, trial + 100)),
       };
       if (draw(2) === 1) {
         const target = draw(2) === 0 || indices.length === 0 ? csr.indptr : csr.indices;
