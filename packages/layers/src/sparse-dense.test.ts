@@ -62,6 +62,19 @@ describe('denseOfSparse', () => {
     expect(sparseDenseIsNative()).toBe(false);
   });
 
+  it('densifies a large matrix in blocks of rows (2,100 × 2,000: two blocks) with the bits of the whole dense product', () => {
+    const [n, d] = [2100, 2000];
+    const big = new Float32Array(n * d);
+    for (let k = 0; k < big.length; k += 37) big[k] = (k % 7) + 0.5; // ~3 % stored
+    const layer = new Dense({ inputDim: d, units: 3, activation: 'relu', seed: 4 });
+    const y = denseOfSparse(layer, csrOf(big, n, d), { transformValues: (v) => tf.log1p(v) });
+    const expected = tf.tidy(() => layer.apply(tf.log1p(tf.tensor2d(big, [n, d]))));
+    expect(y.shape).toEqual([n, 3]);
+    expect(y.dataSync()).toEqual(expected.dataSync());
+    tf.dispose([y, expected]);
+    layer.dispose();
+  });
+
   it('no rows: [0, units]', () => {
     const layer = new Dense({ inputDim, units, seed: 1 });
     const y = denseOfSparse(layer, {

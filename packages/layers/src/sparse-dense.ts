@@ -24,6 +24,9 @@ export interface SparseDenseOptions {
   checked?: boolean;
 }
 
+/** The most cells densified at once where the backend has no sparse kernel (16 MiB of float32). */
+const DENSIFY_BLOCK_VALUES = 1 << 22;
+
 /**
  * Whether the active backend computes {@link denseOfSparse} from the stored entries alone ({@link SPARSE_DENSE_KERNEL}
  * is registered for it: the wasm backend with `@varia/native-kernels`).
@@ -37,8 +40,8 @@ export function sparseDenseIsNative(): boolean {
  * gradient). Where the backend has {@link SPARSE_DENSE_KERNEL} ({@link sparseDenseIsNative}) it reads only the stored
  * entries: row i of y is f(b + Σ_e x_e·W[col_e, :]), nnz·units multiply-adds instead of rows·inputDim·units, and the
  * upload is the CSR arrays (8 bytes per stored entry) instead of the dense matrix (4 bytes per cell). Elsewhere the
- * rows are densified on the host and multiplied by the layer itself. The two differ by float32 rounding only (the
- * sums run in another order).
+ * rows are densified on the host, in blocks of at most 2²² cells (16 MiB), and multiplied by the layer itself. The two
+ * differ by float32 rounding only (the sums run in another order).
  *
  * @example
  * ```ts
@@ -56,13 +59,20 @@ export function denseOfSparse(layer: Dense, x: SparseMatrix, options: SparseDens
   const { transformValues } = options;
   return tf.tidy(() => {
     if (!sparseDenseIsNative()) {
-      const rows = Int32Array.from({ length: x.rows }, (_, i) => i);
-      const dense = sparseRowsInto(x, rows, new Float32Array(x.rows * x.cols));
-      const input = tf.tensor2d(dense, [x.rows, x.cols], 'float32');
-      const transformed = transformValues
-        ? (tf.reshape(transformValues(tf.reshape(input, [-1]) as tf.Tensor1D), input.shape) as tf.Tensor2D)
-        : input;
-      return layer.apply(transformed);
+      // blocks of rows of at most DENSIFY_BLOCK_VALUES cells: a large sparse matrix never exists densely (each output
+      // row is the same dot products whatever the block, so the bits do not depend on it)
+      const perBlock = Math.max(1, Math.floor(DENSIFY_BLOCK_VALUES / x.cols));
+      const blocks: tf.Tensor2D[] = [];
+      for (let start = 0; start === 0 || start < x.rows; start += perBlock) {
+        const count = Math.min(perBlock, x.rows - start);
+        const rows = Int32Array.from({ length: count }, (_, k) => start + k);
+        const input = tf.tensor2d(sparseRowsInto(x, rows, new Float32Array(count * x.cols)), [count, x.cols]);
+        const transformed = transformValues
+          ? (tf.reshape(transformValues(tf.reshape(input, [-1]) as tf.Tensor1D), input.shape) as tf.Tensor2D)
+          : input;
+        blocks.push(layer.apply(transformed));
+      }
+      return blocks.length === 1 ? blocks[0]! : tf.concat(blocks, 0);
     }
     const stored = tf.tensor1d(x.data, 'float32');
     const values = transformValues ? transformValues(stored) : stored;
