@@ -204,6 +204,7 @@ describe('a model of your own on a random-access or stream source gets every dec
     expect(make({ x: 2 })).toThrow(/cannot declare "x"/);
     expect(make({ labels: 0 })).toThrow(/field "labels" must have a positive integer width, got 0/);
     expect(make([3])).toThrow(ArgumentError);
+    expect(make(JSON.parse('{ "__proto__": 3 }'))).toThrow(/cannot declare "__proto__"/); // not silently dropped
     expect(() => new RandomAccessSource({ length: 2, width: D, rows: () => x, fields: { matrix: 1 } })).toThrow(
       /cannot declare "matrix"/,
     );

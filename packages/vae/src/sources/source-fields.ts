@@ -12,7 +12,7 @@ import { describe, rowArraysToMatrix } from './block-rows.js';
 /**
  * Checks a source's `fields` option (the widths of the fields its batches carry besides `x`).
  * @throws ArgumentError for something that is not a record of positive integer widths, or a field named `x` or
- *   `matrix` (the names of the examples' rows).
+ *   `matrix` (the names of the examples' rows) or `__proto__`.
  */
 export function checkFields(fields: unknown, where: string): Readonly<Record<string, number>> {
   if (fields === undefined) return {};
@@ -26,6 +26,10 @@ export function checkFields(fields: unknown, where: string): Readonly<Record<str
   for (const [name, width] of Object.entries(fields)) {
     if (name === 'x' || name === 'matrix') {
       throw new ArgumentError('fields', `${where}: "fields" cannot declare "${name}": it names the examples' rows`);
+    }
+    if (name === '__proto__') {
+      // (an own "__proto__" key, e.g. from JSON.parse, would set the record's prototype instead: silently dropped)
+      throw new ArgumentError('fields', `${where}: "fields" cannot declare "__proto__"`);
     }
     if (typeof width !== 'number' || !Number.isSafeInteger(width) || width < 1) {
       throw new ArgumentError(
