@@ -10,6 +10,7 @@ import { MLP, type Network, type NetworkApplyOptions } from '@varia/layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelChecksum } from './model-format.js';
 import type { SavedModelJson } from './serialization.js';
+import { bars } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 import { fromSafetensors, toSafetensors } from './vae-safetensors.js';
 
@@ -36,21 +37,6 @@ function convNetworks(latentDim: number, perPixel: number) {
   return { encoder, decoder };
 }
 
-/** n binary 8×8 images: a bar at a random row or column. */
-function bars(n: number, seed: number) {
-  let s = seed;
-  const next = () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 2 ** 32;
-  };
-  const data = new Float32Array(n * 64);
-  for (let i = 0; i < n; i++) {
-    const k = Math.floor(next() * 8);
-    const vertical = next() < 0.5;
-    for (let j = 0; j < 8; j++) data[i * 64 + (vertical ? j * 8 + k : k * 8 + j)] = 1;
-  }
-  return { data, rows: n, cols: 64 };
-}
 const data = bars(64, 7);
 
 /** A user-written decoder h = [z, c] W + b (reads the covariate block when it is given). */

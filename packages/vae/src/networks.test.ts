@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, SerializationError, ShapeError } from '@varia/core';
 import type { Network, NetworkApplyOptions } from '@varia/layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bars } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 import { fromSafetensors, toSafetensors } from './vae-safetensors.js';
 
@@ -41,22 +42,7 @@ function convNetworks(latentDim: number, options: { dropout?: number } = {}) {
   return { encoder, decoder };
 }
 
-/** 64 binary 8×8 images: a bar at a random row or column (two kinds, so a latent helps). */
-function bars(n: number, seed: number): Float32Array {
-  let s = seed;
-  const next = () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 2 ** 32;
-  };
-  const data = new Float32Array(n * 64);
-  for (let i = 0; i < n; i++) {
-    const k = Math.floor(next() * 8);
-    const vertical = next() < 0.5;
-    for (let j = 0; j < 8; j++) data[i * 64 + (vertical ? j * 8 + k : k * 8 + j)] = 1;
-  }
-  return data;
-}
-const data = { data: bars(96, 7), rows: 96, cols: 64 };
+const data = bars(96, 7);
 
 /** A user-written network: h = tanh(x W + b) on flat rows, with its own variables. */
 class TanhLayer implements Network {

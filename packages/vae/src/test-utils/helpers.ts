@@ -72,6 +72,22 @@ export function counts(n: number, dim = 8, seed = 0): Matrix {
   return syntheticCounts({ n, dim, latentDim: 2, seed }).x;
 }
 
+/** n binary 8×8 images [n, 64]: a bar at a seeded random row or column (two kinds, so a latent helps). */
+export function bars(n: number, seed: number): Matrix {
+  let s = seed;
+  const next = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  const data = new Float32Array(n * 64);
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(next() * 8);
+    const vertical = next() < 0.5;
+    for (let j = 0; j < 8; j++) data[i * 64 + (vertical ? j * 8 + k : k * 8 + j)] = 1;
+  }
+  return { data, rows: n, cols: 64 };
+}
+
 /** Binary data: counts above their mean (5) → 1, else 0. */
 export function binary(n: number, dim = 8, seed = 0): Matrix {
   const c = counts(n, dim, seed);
