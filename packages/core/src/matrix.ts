@@ -44,9 +44,16 @@ export function assertMatrix(m: Matrix, argument = 'matrix'): void {
     );
   }
   if (!(m.data instanceof Float32Array) || m.data.length !== m.rows * m.cols) {
+    const data: unknown = m.data;
+    const got =
+      data instanceof Float32Array
+        ? `length ${data.length}`
+        : ArrayBuffer.isView(data)
+          ? `a ${data.constructor.name} of length ${(data as unknown as ArrayLike<number>).length}`
+          : typeof data;
     throw new ShapeError(
       argument,
-      `"${argument}" data must be a Float32Array of length rows·cols = ${m.rows * m.cols}, got length ${m.data?.length}`,
+      `"${argument}" data must be a Float32Array of length rows·cols = ${m.rows * m.cols}, got ${got}`,
     );
   }
 }
