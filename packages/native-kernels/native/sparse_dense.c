@@ -41,11 +41,16 @@
 #endif
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-/* Clones named by feature, as math_kernels.c's: an `arch=` clone is dispatched by CPU model (__builtin_cpu_is), so a
- * later CPU than the one named ran the baseline loop. fp-contract: the axpy is one FMA per element where the clone
- * has FMA (the results differ from the baseline clone's by rounding only, within the same bound). */
+/* Clones dispatched by the CPU's features — ISA levels (GCC ≥ 12), else the features themselves, as math_kernels.c's:
+ * an `arch=<cpu>` clone is dispatched by CPU model (__builtin_cpu_is), so every other CPU ran the baseline loop.
+ * fp-contract: the axpy is one FMA per element where the clone has FMA (x86-64-v3/v4; the results differ from the
+ * baseline clone's by rounding only, within the same bound). */
+#if __GNUC__ >= 12 /* ISA levels in target_clones */
 #define SPARSE_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
+#else
+#define SPARSE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 #else
 #define SPARSE_CLONES
 #endif
