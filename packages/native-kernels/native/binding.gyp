@@ -2,7 +2,10 @@
   "targets": [
     {
       "target_name": "varia_native",
-      "sources": ["varia_native.c", "math_kernels.c", "parallel.c", "sparse_dense.c"],
+      "sources": [
+        "varia_native.c", "napi_util.c", "blas.c", "matmul.c", "adam.c", "elementwise.c", "fused_elementwise.c",
+        "normal_latent.c", "normal_likelihood.c", "math_kernels.c", "parallel.c", "sparse_dense.c"
+      ],
       "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-math-errno", "-fno-trapping-math", "-fvisibility=hidden"],
       "libraries": ["-ldl", "-lm", "-lpthread"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O3"] }

@@ -1,0 +1,184 @@
+/*
+ * The BLAS, loaded at run time with dlopen (oneDNN's dnnl_sgemm or OpenBLAS's cblas_sgemm), its thread count, the
+ * helper threads that share large products, and sgemm split into blocks of rows for them.
+ */
+#include "napi_util.h"
+
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "blas.h"
+#include "entry_points.h"
+#include "parallel.h"
+
+typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
+                             int64_t, float, float *, int64_t);
+typedef struct {
+  int major, minor, patch;
+  const char *hash;
+  unsigned cpu_runtime, gpu_runtime;
+} dnnl_version_t;
+typedef const dnnl_version_t *(*dnnl_version_fn)(void);
+typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
+                               float *, int);
+typedef void (*set_threads_fn)(int);
+typedef int (*get_threads_fn)(void);
+typedef char *(*openblas_config_fn)(void);
+
+enum { KIND_NONE = 0, KIND_ONEDNN = 1, KIND_OPENBLAS = 2 };
+static int kind = KIND_NONE;
+static dnnl_sgemm_fn dnnl_sgemm = NULL;
+static cblas_sgemm_fn cblas_sgemm = NULL;
+static set_threads_fn set_threads = NULL;
+static get_threads_fn get_threads = NULL;
+
+static napi_value make_string(napi_env env, const char *s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+/* load(path): dlopen a BLAS; oneDNN when it exports dnnl_sgemm, else OpenBLAS when it exports cblas_sgemm. */
+napi_value varia_napi_load(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok)
+    return varia_throw_error(env, "native-kernels: load(path) needs a library path");
+  void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return varia_throw_error(env, dlerror());
+  char version[256] = "";
+  dnnl_sgemm_fn dg = (dnnl_sgemm_fn)dlsym(lib, "dnnl_sgemm");
+  cblas_sgemm_fn cg = (cblas_sgemm_fn)dlsym(lib, "cblas_sgemm");
+  int k = KIND_NONE;
+  set_threads_fn st = NULL;
+  get_threads_fn gt = NULL;
+  if (dg) {
+    k = KIND_ONEDNN;
+    dnnl_version_fn vf = (dnnl_version_fn)dlsym(lib, "dnnl_version");
+    if (vf) {
+      const dnnl_version_t *v = vf();
+      snprintf(version, sizeof version, "%d.%d.%d", v->major, v->minor, v->patch);
+    }
+    /* oneDNN's CPU runtime is OpenMP (Debian builds it with libgomp); its thread count is OpenMP's. */
+    void *omp = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (omp) {
+      st = (set_threads_fn)dlsym(omp, "omp_set_num_threads");
+      gt = (get_threads_fn)dlsym(omp, "omp_get_max_threads");
+    }
+  } else if (cg) {
+    k = KIND_OPENBLAS;
+    openblas_config_fn cf = (openblas_config_fn)dlsym(lib, "openblas_get_config");
+    if (cf) snprintf(version, sizeof version, "%s", cf());
+    st = (set_threads_fn)dlsym(lib, "openblas_set_num_threads");
+    gt = (get_threads_fn)dlsym(lib, "openblas_get_num_threads");
+  } else {
+    dlclose(lib);
+    return varia_throw_error(env, "native-kernels: the library exports neither dnnl_sgemm nor cblas_sgemm");
+  }
+  kind = k;
+  dnnl_sgemm = dg;
+  cblas_sgemm = cg;
+  set_threads = st;
+  get_threads = gt;
+  napi_value result;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_set_named_property(env, result, "kind", make_string(env, k == KIND_ONEDNN ? "onednn" : "openblas")));
+  CHECK(napi_set_named_property(env, result, "version", make_string(env, version)));
+  return result;
+}
+
+napi_value varia_napi_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1)
+    return varia_throw_error(env, "native-kernels: setThreads(n) needs a positive integer");
+  if (set_threads) set_threads(n);
+  return NULL;
+}
+
+/* Helper threads run the BLAS on one thread each: the blocks, not OpenMP, share the work. */
+static void one_blas_thread(void) {
+  if (set_threads) set_threads(1);
+}
+
+/* setParallel(n): the calling thread plus n − 1 helpers share large products and Adam (1 ≤ n ≤ 8). */
+napi_value varia_napi_set_parallel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 0;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 8)
+    return varia_throw_error(env, "native-kernels: setParallel(n) needs an integer from 1 to 8");
+  if (varia_set_parallel(n, one_blas_thread) != 0) return varia_throw_error(env, "native-kernels: could not start a thread");
+  return NULL;
+}
+
+napi_value varia_napi_parallel(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_int32(env, varia_parallel(), &v);
+  return v;
+}
+
+napi_value varia_napi_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  /* 0: the library gives no way to ask (e.g. a oneDNN built without OpenMP) */
+  napi_create_int32(env, get_threads ? get_threads() : 0, &v);
+  return v;
+}
+
+int varia_blas_loaded(void) { return kind != KIND_NONE; }
+
+/* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. */
+static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float beta, float *c, int64_t ldc) {
+  if (kind == KIND_ONEDNN) return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, a, lda, b, ldb, beta, c, ldc);
+  /* CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 */
+  cblas_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)M, (int)N, (int)K, 1.f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  return 0;
+}
+
+/* One product split into blocks of C's rows for varia_parallel_for. */
+typedef struct {
+  int ta, tb;
+  int64_t N, K, lda, ldb, ldc;
+  const float *a, *b;
+  float *c;
+  float beta;
+  atomic_int failed;
+} gemm_job_t;
+
+/* rows [start, end) of op(A) and C */
+static void gemm_block(void *ctx, int64_t start, int64_t end) {
+  gemm_job_t *j = (gemm_job_t *)ctx;
+  if (sgemm(j->ta, j->tb, end - start, j->N, j->K, j->ta ? j->a + start : j->a + start * j->lda, j->lda, j->b, j->ldb,
+            j->beta, j->c + start * j->ldc, j->ldc) != 0)
+    atomic_store(&j->failed, 1);
+}
+
+/* Products of at least this many multiply-adds are shared between threads when there are helpers. */
+#define PARALLEL_MIN_MACS (1 << 21)
+
+/* sgemm, split into blocks of C's rows when helper threads exist and the product is large. */
+int varia_sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                       int64_t ldb, float beta, float *c, int64_t ldc) {
+  const int threads = varia_parallel();
+  if (threads == 1 || M * N * K < PARALLEL_MIN_MACS) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+  gemm_job_t j = {.ta = ta, .tb = tb, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc,
+                  .a = a, .b = b, .c = c, .beta = beta};
+  atomic_init(&j.failed, 0);
+  /* Blocks of rows: oneDNN's blocking of the inner dimension depends on the column count, so column blocks change the
+   * rounding (measured: 128×784 · (400×784)ᵀ), while row blocks give the one-call result bit for bit. Two blocks per
+   * thread (a late thread costs one block; each block packs op(B) again), multiples of 16 rows. */
+  int64_t block = (M + 2 * threads - 1) / (2 * threads);
+  block = ((block + 15) / 16) * 16;
+  varia_parallel_for(gemm_block, &j, M, block);
+  return atomic_load(&j.failed);
+}

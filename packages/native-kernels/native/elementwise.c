@@ -1,0 +1,40 @@
+/* The unary elementwise functions and the sum over one axis (the loops are in math_kernels.c). */
+#include "napi_util.h"
+
+#include "entry_points.h"
+
+/* unary(heap, op, size, xOff, yOff): y = f(x) elementwise; op 0 softplus, 1 exp, 2 log, 3 log1p, 4 lgamma. x and y
+ * may coincide. */
+napi_value varia_napi_unary(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[4];
+  if (!varia_heap_and_numbers(env, info, 4, &data, &length, d)) return NULL;
+  const double op = d[0], size = d[1];
+  if (!(op == 0 || op == 1 || op == 2 || op == 3 || op == 4)) return varia_throw_error(env, "native-kernels: unknown unary op");
+  if (!varia_in_bounds(d[2], size, length) || !varia_in_bounds(d[3], size, length))
+    return varia_throw_error(env, "native-kernels: unary operand outside the heap");
+  const float *x = (const float *)((char *)data + (int64_t)d[2]);
+  float *y = (float *)((char *)data + (int64_t)d[3]);
+  if (op == 0) varia_softplus(x, y, (int64_t)size);
+  else if (op == 1) varia_exp(x, y, (int64_t)size);
+  else if (op == 2) varia_log(x, y, (int64_t)size);
+  else if (op == 3) varia_log1p(x, y, (int64_t)size);
+  else varia_lgamma(x, y, (int64_t)size);
+  return NULL;
+}
+
+/* sum(heap, xOff, yOff, outer, reduce, inner): y[o,i] = Σ_j x[o,j,i]. */
+napi_value varia_napi_sum(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[5];
+  if (!varia_heap_and_numbers(env, info, 5, &data, &length, d)) return NULL;
+  const double outer = d[2], reduce = d[3], inner = d[4];
+  if (outer < 1 || reduce < 1 || inner < 1) return varia_throw_error(env, "native-kernels: sum dimensions must be ≥ 1");
+  if (!varia_in_bounds(d[0], outer * reduce * inner, length) || !varia_in_bounds(d[1], outer * inner, length))
+    return varia_throw_error(env, "native-kernels: sum operand outside the heap");
+  varia_sum((const float *)((char *)data + (int64_t)d[0]), (float *)((char *)data + (int64_t)d[1]), (int64_t)outer,
+            (int64_t)reduce, (int64_t)inner);
+  return NULL;
+}

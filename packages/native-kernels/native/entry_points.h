@@ -1,0 +1,33 @@
+/* The N-API functions the addon exports (registered in varia_native.c; contracts in its header comment). */
+#ifndef VARIA_ENTRY_POINTS_H
+#define VARIA_ENTRY_POINTS_H
+#include "napi_util.h"
+
+/* blas.c */
+VARIA_HIDDEN napi_value varia_napi_load(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_set_threads(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_threads(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_set_parallel(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_parallel(napi_env env, napi_callback_info info);
+/* matmul.c */
+VARIA_HIDDEN napi_value varia_napi_gemm(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_dense_backward(napi_env env, napi_callback_info info);
+/* adam.c */
+VARIA_HIDDEN napi_value varia_napi_adam(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_adam_in_place(napi_env env, napi_callback_info info);
+/* elementwise.c */
+VARIA_HIDDEN napi_value varia_napi_unary(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_sum(napi_env env, napi_callback_info info);
+/* fused_elementwise.c */
+VARIA_HIDDEN napi_value varia_napi_lookup(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_mul_sub(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_scaled_sum(napi_env env, napi_callback_info info);
+/* normal_latent.c */
+VARIA_HIDDEN napi_value varia_napi_normal_sample(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_normal_kl(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_normal_backward(napi_env env, napi_callback_info info);
+/* normal_likelihood.c */
+VARIA_HIDDEN napi_value varia_napi_normal_log_prob(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_normal_log_prob_backward(napi_env env, napi_callback_info info);
+
+#endif

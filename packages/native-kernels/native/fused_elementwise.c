@@ -1,0 +1,90 @@
+/* The fused step's table look-up and elementwise kernels: y = table[x], y = a·b − c and y = α·x + β·z. */
+#include "napi_util.h"
+
+#include <math.h>
+
+#include "entry_points.h"
+
+/* lookup(heap, size, xOff, tableOff, tableSize, yOff) -> misses: y[i] = table[x[i]] where x[i] is an integer in
+ * [0, tableSize); y[i] = NaN and one miss for any other value (negative, fractional, too large, NaN). */
+napi_value varia_napi_lookup(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[5];
+  if (!varia_heap_and_numbers(env, info, 5, &data, &length, d)) return NULL;
+  const double size = d[0], table_size = d[3];
+  if (!(size >= 0) || !(table_size >= 1) || size != floor(size) || table_size != floor(table_size) ||
+      table_size > 16777216.0)
+    return varia_throw_error(env, "native-kernels: lookup sizes must be integers (table 1 … 2^24 entries)");
+  if (!varia_in_bounds(d[1], size, length) || !varia_in_bounds(d[2], table_size, length) || !varia_in_bounds(d[4], size, length))
+    return varia_throw_error(env, "native-kernels: lookup operand outside the heap");
+  const float *x = (const float *)((char *)data + (int64_t)d[1]);
+  const float *table = (const float *)((char *)data + (int64_t)d[2]);
+  float *y = (float *)((char *)data + (int64_t)d[4]);
+  const int64_t n = (int64_t)size;
+  const float limit = (float)table_size;
+  int64_t misses = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const float v = x[i];
+    if (v >= 0.f && v < limit && v == floorf(v)) {
+      y[i] = table[(int64_t)v];
+    } else {
+      y[i] = NAN;
+      misses++;
+    }
+  }
+  napi_value out;
+  napi_create_double(env, (double)misses, &out);
+  return out;
+}
+
+/* The fused elementwise loops below round every product and sum to float32 on its own, as the separate kernels they
+ * replace do: built for the baseline ISA (no target_clones, so no FMA to contract into) and with contraction off. */
+__attribute__((optimize("fp-contract=off"))) static void mul_sub(const float *a, const float *b, const float *c, float *y,
+                                                                 int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float p = a[i] * b[i];
+    y[i] = p - c[i];
+  }
+}
+
+__attribute__((optimize("fp-contract=off"))) static void scaled_sum(const float *x, const float *z, float alpha,
+                                                                    float beta, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float p = alpha * x[i];
+    const float q = beta * z[i];
+    y[i] = p + q;
+  }
+}
+
+/* mulSub(heap, size, aOff, bOff, cOff, yOff): y = a·b − c elementwise (each operation rounded to float32). */
+napi_value varia_napi_mul_sub(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[5];
+  if (!varia_heap_and_numbers(env, info, 5, &data, &length, d)) return NULL;
+  const double size = d[0];
+  if (!(size >= 0) || size != floor(size)) return varia_throw_error(env, "native-kernels: mulSub size must be an integer ≥ 0");
+  if (!varia_in_bounds(d[1], size, length) || !varia_in_bounds(d[2], size, length) || !varia_in_bounds(d[3], size, length) ||
+      !varia_in_bounds(d[4], size, length))
+    return varia_throw_error(env, "native-kernels: mulSub operand outside the heap");
+  mul_sub((const float *)((char *)data + (int64_t)d[1]), (const float *)((char *)data + (int64_t)d[2]),
+          (const float *)((char *)data + (int64_t)d[3]), (float *)((char *)data + (int64_t)d[4]), (int64_t)size);
+  return NULL;
+}
+
+/* scaledSum(heap, size, xOff, zOff, alpha, beta, yOff): y = α·x + β·z elementwise, α and β rounded to float32. */
+napi_value varia_napi_scaled_sum(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[6];
+  if (!varia_heap_and_numbers(env, info, 6, &data, &length, d)) return NULL;
+  const double size = d[0];
+  if (!(size >= 0) || size != floor(size))
+    return varia_throw_error(env, "native-kernels: scaledSum size must be an integer ≥ 0");
+  if (!varia_in_bounds(d[1], size, length) || !varia_in_bounds(d[2], size, length) || !varia_in_bounds(d[5], size, length))
+    return varia_throw_error(env, "native-kernels: scaledSum operand outside the heap");
+  scaled_sum((const float *)((char *)data + (int64_t)d[1]), (const float *)((char *)data + (int64_t)d[2]), (float)d[3],
+             (float)d[4], (float *)((char *)data + (int64_t)d[5]), (int64_t)size);
+  return NULL;
+}

@@ -1,0 +1,141 @@
+/* The dense layer's products on the loaded BLAS: gemm (with bias and activation) and the backward pass. */
+#include "napi_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "entry_points.h"
+
+napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 16;
+  napi_value argv[16];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 16) return varia_throw_error(env, "native-kernels: gemm needs 16 arguments");
+  if (!varia_blas_loaded()) return varia_throw_error(env, "native-kernels: gemm called before load()");
+  void *data = NULL;
+  size_t length = 0;
+  bool is_ab = false;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return varia_throw_error(env, "native-kernels: gemm needs the wasm heap's ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &length));
+  bool ta = false, tb = false;
+  CHECK(napi_get_value_bool(env, argv[1], &ta));
+  CHECK(napi_get_value_bool(env, argv[2], &tb));
+  double d[13];
+  for (size_t i = 0; i < 13; i++)
+    if (!varia_arg_f64(env, argv, i + 3, &d[i])) return varia_throw_error(env, "native-kernels: gemm arguments must be numbers");
+  const double m = d[0], n = d[1], k = d[2], batch = d[3], a_off = d[4], a_stride = d[5], b_off = d[6],
+               b_stride = d[7], c_off = d[8], bias_off = d[9], bias_size = d[10], act = d[11], alpha = d[12];
+  if (m < 1 || n < 1 || k < 0 || batch < 1 || m > 2147483647.0 || n > 2147483647.0 || k > 2147483647.0)
+    return varia_throw_error(env, "native-kernels: gemm needs m, n, batch ≥ 1 and k ≥ 0 (32-bit integers)");
+  if (a_stride < 0 || b_stride < 0) return varia_throw_error(env, "native-kernels: gemm strides must be non-negative");
+  if (!varia_in_bounds(a_off, a_stride * (batch - 1) + m * k, length) ||
+      !varia_in_bounds(b_off, b_stride * (batch - 1) + k * n, length) || !varia_in_bounds(c_off, batch * m * n, length))
+    return varia_throw_error(env, "native-kernels: gemm operand outside the heap");
+  const int has_bias = bias_off >= 0;
+  if (has_bias) {
+    if (!(bias_size == n || bias_size == m * n || bias_size == batch * m * n))
+      return varia_throw_error(env, "native-kernels: gemm bias must have n, m·n or batch·m·n elements");
+    if (!varia_in_bounds(bias_off, bias_size, length)) return varia_throw_error(env, "native-kernels: gemm bias outside the heap");
+  }
+  if (act < 0 || act > 5) return varia_throw_error(env, "native-kernels: unknown activation code");
+  char *base = (char *)data;
+  const int64_t M = (int64_t)m, N = (int64_t)n, K = (int64_t)k, B = (int64_t)batch;
+  const int64_t sa = (int64_t)a_stride, sb = (int64_t)b_stride, mn = M * N;
+  const float *a = (const float *)(base + (int64_t)a_off);
+  const float *b = (const float *)(base + (int64_t)b_off);
+  float *c = (float *)(base + (int64_t)c_off);
+  const float *bias = has_bias ? (const float *)(base + (int64_t)bias_off) : NULL;
+  const int64_t bsz = (int64_t)bias_size;
+  for (int64_t i = 0; i < B; i++) {
+    float *ci = c + i * mn;
+    float beta = 0.f;
+    if (bias) {
+      if (bsz == N)
+        for (int64_t r = 0; r < M; r++) memcpy(ci + r * N, bias, (size_t)N * sizeof(float));
+      else
+        memcpy(ci, bias + (bsz == mn ? 0 : i * mn), (size_t)mn * sizeof(float));
+      beta = 1.f;
+    }
+    const float *ai = a + i * sa, *bi = b + i * sb;
+    const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+    if (K == 0) {
+      /* An empty inner dimension: the product is zero (BLAS libraries disagree on whether they touch C). */
+      if (!bias) memset(ci, 0, (size_t)mn * sizeof(float));
+    } else if (varia_sgemm_shared(ta, tb, M, N, K, ai, lda, bi, ldb, beta, ci, N) != 0) {
+      return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+    }
+    varia_activate(ci, mn, (int)act, (float)alpha);
+  }
+  return NULL;
+}
+
+/* A scratch buffer for δ, grown as needed (the addon runs on the JS thread only). */
+static float *scratch = NULL;
+static size_t scratch_floats = 0;
+
+static float *scratch_of(size_t floats) {
+  if (floats > scratch_floats) {
+    float *grown = (float *)realloc(scratch, floats * sizeof(float));
+    if (!grown) return NULL;
+    scratch = grown;
+    scratch_floats = floats;
+  }
+  return scratch;
+}
+
+/*
+ * denseBackward(heap, batch, inDim, units, dyOff, yOff, xOff, wOff, dxOff, dwOff, dbOff, act): the backward pass of
+ * y = f(x·W + b) for x [batch, inDim], W [inDim, units]: δ = dy ⊙ f′(y) (act as in varia_activation_delta),
+ * dW = xᵀ·δ, db = Σ_rows δ, and dx = δ·Wᵀ unless dxOff < 0. The products and the sum are the calls the separate
+ * kernels make, so the results are bit-identical to them.
+ */
+napi_value varia_napi_dense_backward(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) return varia_throw_error(env, "native-kernels: denseBackward needs 12 arguments");
+  if (!varia_blas_loaded()) return varia_throw_error(env, "native-kernels: denseBackward called before load()");
+  void *data = NULL;
+  size_t length = 0;
+  bool is_ab = false;
+  CHECK(napi_is_arraybuffer(env, argv[0], &is_ab));
+  if (!is_ab) return varia_throw_error(env, "native-kernels: denseBackward needs the wasm heap's ArrayBuffer");
+  CHECK(napi_get_arraybuffer_info(env, argv[0], &data, &length));
+  double d[11];
+  for (size_t i = 0; i < 11; i++)
+    if (!varia_arg_f64(env, argv, i + 1, &d[i])) return varia_throw_error(env, "native-kernels: denseBackward arguments must be numbers");
+  const double batch = d[0], in_dim = d[1], units = d[2], act = d[10];
+  if (batch < 0 || in_dim < 1 || units < 1 || batch > 2147483647.0 || in_dim > 2147483647.0 || units > 2147483647.0 ||
+      batch != floor(batch) || in_dim != floor(in_dim) || units != floor(units))
+    return varia_throw_error(env, "native-kernels: denseBackward needs batch ≥ 0, inDim ≥ 1 and units ≥ 1 (32-bit integers)");
+  if (!(act == 0 || act == 1 || act == 5 || act == 6)) return varia_throw_error(env, "native-kernels: unknown activation code");
+  const int with_dx = d[7] >= 0;
+  if (!varia_in_bounds(d[3], batch * units, length) || !varia_in_bounds(d[4], batch * units, length) ||
+      !varia_in_bounds(d[5], batch * in_dim, length) || !varia_in_bounds(d[6], in_dim * units, length) ||
+      (with_dx && !varia_in_bounds(d[7], batch * in_dim, length)) || !varia_in_bounds(d[8], in_dim * units, length) ||
+      !varia_in_bounds(d[9], units, length))
+    return varia_throw_error(env, "native-kernels: denseBackward operand outside the heap");
+  char *base = (char *)data;
+  const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
+  const float *dy = (const float *)(base + (int64_t)d[3]), *y = (const float *)(base + (int64_t)d[4]);
+  const float *x = (const float *)(base + (int64_t)d[5]), *w = (const float *)(base + (int64_t)d[6]);
+  float *dx = with_dx ? (float *)(base + (int64_t)d[7]) : NULL;
+  float *dw = (float *)(base + (int64_t)d[8]), *db = (float *)(base + (int64_t)d[9]);
+  if (B == 0) {
+    memset(dw, 0, (size_t)(I * U) * sizeof(float));
+    memset(db, 0, (size_t)U * sizeof(float));
+    return NULL;
+  }
+  float *delta = scratch_of((size_t)(B * U));
+  if (!delta) return varia_throw_error(env, "native-kernels: denseBackward could not allocate its scratch buffer");
+  varia_activation_delta(dy, y, delta, B * U, (int)act);
+  /* dW = xᵀ·δ ([inDim, units]); dx = δ·Wᵀ ([batch, inDim]); db = Σ_rows δ */
+  if (varia_sgemm_shared(1, 0, I, U, B, x, I, delta, U, 0.f, dw, U) != 0) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+  if (with_dx && varia_sgemm_shared(0, 1, B, I, U, delta, U, w, U, 0.f, dx, I) != 0)
+    return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+  varia_sum(delta, db, 1, B, U);
+  return NULL;
+}
