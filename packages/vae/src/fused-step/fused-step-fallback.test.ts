@@ -1,0 +1,135 @@
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  MUL_SUB_KERNEL,
+  NORMAL_BACKWARD_KERNEL,
+  NORMAL_KL_KERNEL,
+  NORMAL_LOG_PROB_BACKWARD_KERNEL,
+  NORMAL_LOG_PROB_KERNEL,
+  NORMAL_SAMPLE_KERNEL,
+  SCALED_SUM_KERNEL,
+  TABLE_LOOKUP_KERNEL,
+} from '@varia/core';
+import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VAEConfig } from '../config.js';
+import type { FitOptions } from '../fit.js';
+import { cases, train } from '../test-utils/fused-step-cases.js';
+import { expectSameWeights } from '../test-utils/helpers.js';
+import type { StepContext } from '../trainer/trainable-model.js';
+import { VAE } from '../vae.js';
+import { vaeTrainable } from '../vae-trainable.js';
+
+// When the fused step is offered, what it leaves to the generic path, and what it does without the fused kernels (an
+// older native build) or when a kernel throws.
+const problem = nativeKernelsProblem();
+if (problem) console.warn(`fused-step fallback tests skipped: ${problem}`);
+
+describe.skipIf(problem !== undefined)('the fused training step: where it applies and its fallbacks', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    enableNativeKernels();
+  });
+  afterAll(async () => {
+    disableNativeKernels();
+    await tf.setBackend('cpu');
+  });
+
+  it('without the fused elementwise kernels (an older native build) it runs their separate kernels, same bits', async () => {
+    const names = [
+      MUL_SUB_KERNEL,
+      SCALED_SUM_KERNEL,
+      TABLE_LOOKUP_KERNEL,
+      NORMAL_SAMPLE_KERNEL,
+      NORMAL_KL_KERNEL,
+      NORMAL_BACKWARD_KERNEL,
+      NORMAL_LOG_PROB_KERNEL,
+      NORMAL_LOG_PROB_BACKWARD_KERNEL,
+    ];
+    const configs = names.map((name) => tf.getKernel(name, 'wasm')!);
+    for (const name of names) tf.unregisterKernel(name, 'wasm');
+    try {
+      for (const c of cases.slice(0, 2)) {
+        const o: FitOptions = { epochs: 1, batchSize: 32, seed: 4 };
+        const fused = await train(c.config, c.x, o);
+        const generic = await train(c.config, c.x, { ...o, fusedStep: false });
+        expectSameWeights(fused.weights, generic.weights);
+        expect(fused.history).toEqual(generic.history);
+      }
+    } finally {
+      for (const config of configs) tf.registerKernel(config);
+    }
+  });
+
+  it('is offered only for the built-in MLP VAE it replays', () => {
+    const base = cases[0]!.config;
+    const offered = (config: VAEConfig): boolean => {
+      const vae = new VAE(config);
+      try {
+        return vaeTrainable(vae).fusedGradients !== undefined;
+      } finally {
+        vae.dispose();
+      }
+    };
+    expect(offered(base)).toBe(true);
+    expect(offered({ ...base, activation: 'tanh' })).toBe(false);
+    expect(offered({ ...base, likelihood: 'gaussian' })).toBe(true);
+    expect(offered({ ...base, likelihood: 'gaussian', observationScale: 'amortized' })).toBe(false);
+    expect(offered({ ...base, likelihood: 'gaussian', observationScale: { fixed: 0.5 } })).toBe(false);
+    expect(offered({ ...base, likelihood: 'negative-binomial' })).toBe(false);
+    expect(offered({ ...base, posterior: 'fullCovariance' })).toBe(false);
+    expect(offered({ ...base, prior: { mixture: 2 } })).toBe(false);
+    expect(offered({ ...base, encoderScaleTransform: 'softplus' })).toBe(false);
+    expect(offered({ ...base, covariates: [{ name: 'batch', kind: 'categorical', levels: 2 }] })).toBe(false);
+  });
+
+  it('leaves steps it does not cover to the generic path (several samples, free bits, evaluation)', () => {
+    const vae = new VAE(cases[0]!.config);
+    const x = tf.tensor2d(cases[0]!.x.data.subarray(0, 4 * 12), [4, 12]);
+    try {
+      const model = vaeTrainable(vae);
+      const ctx: StepContext = { epoch: 1, step: 0, beta: 1, seed: 1, samples: 1, freeBits: 0, training: true };
+      const before = tf.memory().numTensors;
+      for (const other of [{ samples: 2 }, { freeBits: 0.1 }, { training: false }]) {
+        expect(model.fusedGradients!({ x }, { ...ctx, ...other })).toBeUndefined();
+      }
+      expect(model.fusedGradients!({ x, covariates: x }, ctx)).toBeUndefined();
+      expect(tf.memory().numTensors).toBe(before);
+      const out = model.fusedGradients!({ x }, ctx)!;
+      expect(out.grads.size).toBe(vae.namedVariables().size);
+      tf.dispose([out.terms.loss, out.terms.reconstruction!, out.terms.kl!, ...out.grads.values()]);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      x.dispose();
+      vae.dispose();
+    }
+  });
+
+  it('frees everything when a kernel throws mid-step', () => {
+    const vae = new VAE(cases[0]!.config);
+    const x = tf.tensor2d(cases[0]!.x.data.subarray(0, 4 * 12), [4, 12]);
+    const backend = tf.getBackend();
+    const softplus = tf.getKernel('Softplus', backend)!;
+    try {
+      const model = vaeTrainable(vae);
+      const tensors = tf.memory().numTensors;
+      const buffers = tf.engine().backend.numDataIds();
+      tf.unregisterKernel('Softplus', backend);
+      tf.registerKernel({
+        ...softplus,
+        kernelFunc: () => {
+          throw new Error('kernel failed');
+        },
+      });
+      const ctx: StepContext = { epoch: 1, step: 0, beta: 1, seed: 1, samples: 1, freeBits: 0, training: true };
+      expect(() => model.fusedGradients!({ x }, ctx)).toThrow('kernel failed');
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    } finally {
+      tf.unregisterKernel('Softplus', backend);
+      tf.registerKernel(softplus);
+      x.dispose();
+      vae.dispose();
+    }
+  });
+});
