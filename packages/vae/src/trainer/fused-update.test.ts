@@ -23,15 +23,27 @@ const source = () => new MatrixBatchSource({ x: rows });
  */
 class FusedMeanModel extends MeanModel {
   fusedCalls = 0;
-  mode: 'ok' | 'alternate' | 'missing' | 'misshapen' | 'vector-loss' = 'ok';
+  mode: 'ok' | 'alternate' | 'missing' | 'misshapen' | 'vector-loss' | 'not-an-object' | 'grads-array' | 'disposed' =
+    'ok';
 
   fusedGradients(batch: Batch, ctx: StepContext): FusedGradients | undefined {
     this.fusedCalls++;
     if (this.mode === 'alternate' && ctx.step % 2 === 1) return undefined;
+    if (this.mode === 'not-an-object') return 'x' as unknown as FusedGradients;
     const x = batch.x!;
     const loss = tf.tidy(() => tf.mean(tf.sum(tf.square(tf.sub(x, this.w)), 1)) as tf.Scalar);
     const grad = tf.tidy(() => tf.mul(2, tf.sub(this.w, tf.mean(x, 0, true))));
     if (this.mode === 'missing') return { terms: { loss }, grads: new Map([['v', grad]]) };
+    if (this.mode === 'grads-array') return { terms: { loss }, grads: [grad] as unknown as Map<string, tf.Tensor> };
+    if (this.mode === 'disposed') {
+      // the mistake of building the Map inside tf.tidy: tidy does not look into a Map, so it frees the gradient
+      const grads = tf.tidy(() => new Map([['w', tf.clone(grad)]]) as unknown as tf.Tensor) as unknown as Map<
+        string,
+        tf.Tensor
+      >;
+      grad.dispose();
+      return { terms: { loss }, grads };
+    }
     if (this.mode === 'misshapen') {
       const flat = tf.reshape(grad, [3]);
       grad.dispose();
@@ -92,6 +104,9 @@ describe('TrainableModel.fusedGradients in fitModel', () => {
       ['missing', /gradient of shape \[1, 3\] for "w", got none/],
       ['misshapen', /for "w", got \[3\]/],
       ['vector-loss', /scalar/],
+      ['not-an-object', /must return undefined or \{ terms, grads: Map<variable name, tensor> \}, got "x"/],
+      ['grads-array', /must return undefined or \{ terms, grads/],
+      ['disposed', /gave a disposed gradient for "w" \(a Map of gradients built inside tf\.tidy/],
     ] as const) {
       const model = new FusedMeanModel(3);
       model.mode = mode;
@@ -107,12 +122,26 @@ describe('TrainableModel.fusedGradients in fitModel', () => {
     }
   });
 
-  it('fusedStep must be a boolean', async () => {
+  it('fusedStep must be a boolean (null is not an absent option)', async () => {
     const model = new FusedMeanModel(3);
     try {
       const error = await fitModel(model, source(), { fusedStep: 1 as unknown as boolean }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ArgumentError);
       expect((error as Error).message).toMatch(/"fusedStep" must be true or false, got 1/);
+      for (const key of [
+        'fusedStep',
+        'shuffle',
+        'restoreBestWeights',
+        'epochs',
+        'batchSize',
+        'seed',
+        'beta',
+      ] as const) {
+        const nulled = await fitModel(model, source(), { [key]: null } as never).catch((e: unknown) => e);
+        expect(nulled, key).toBeInstanceOf(ArgumentError);
+        expect((nulled as ArgumentError).argument, key).toBe(key);
+      }
+      expect(model.fusedCalls).toBe(0);
     } finally {
       model.dispose();
     }

@@ -84,7 +84,9 @@ export interface TrainableModel {
    * The loss of one batch. Called inside the optimizer's gradient scope for training steps (`ctx.training` true),
    * inside `tf.tidy` for evaluation. Must be a pure function of the variables, the batch and `ctx` (plus
    * {@link TrainableModel.stateVariables}), so that a run is reproducible from its seed and a resumed run continues
-   * the checkpointed one exactly.
+   * the checkpointed one exactly. It may be called more often than once per batch: after each epoch's last step the
+   * divergence guard calls it once more on that batch (with the state kept unchanged) to check the weights the step
+   * produced, and validation calls it on the validation batches — so count batches in a callback, not here.
    */
   lossTerms(batch: Batch, ctx: StepContext): LossTerms;
   /**
@@ -93,7 +95,9 @@ export interface TrainableModel {
    * path runs; the built-in MLP VAE does). Return `undefined` to take the generic path (`lossTerms` under the
    * optimizer's gradient scope) for this step. The Trainer applies the gradients with the optimizer, as `minimize`
    * would, and records the terms as usual. Not called when `fit` is given `fusedStep: false`. Must free everything
-   * it makes besides what it returns, also when it throws.
+   * it makes besides what it returns, also when it throws. The returned tensors must be alive: a Map of gradients
+   * built inside `tf.tidy` loses them when the tidy ends (tidy keeps only tensors it can see in its return value, and
+   * it does not look into a Map) — build the Map outside, or `tf.keep` each gradient.
    */
   fusedGradients?(batch: Batch, ctx: StepContext): FusedGradients | undefined;
   /** Switches training/inference behaviour (dropout, batch normalization); called around training and evaluation. */

@@ -215,28 +215,30 @@ export function resolveTrainerOptions<Log, Validation, Info>(
   assertOptions(options, TRAINER_OPTION_NAMES, where);
   const o = options as Record<(typeof TRAINER_OPTION_NAMES)[number], unknown>;
   const given = (key: (typeof TRAINER_OPTION_NAMES)[number]): boolean => o[key] !== undefined;
-  const learningRate = o.learningRate ?? 1e-3;
+  // only undefined takes a default: null is a value, refused like any other wrong one
+  const or = <T>(v: T | undefined, fallback: T): T => (v === undefined ? fallback : v);
+  const learningRate = or(o.learningRate, 1e-3);
   if (!isNumber(learningRate) || !(learningRate > 0) || !Number.isFinite(learningRate)) {
     throw new ArgumentError(
       'learningRate',
       `${where}: "learningRate" must be a finite number > 0, got ${show(learningRate)}`,
     );
   }
-  const seed = o.seed ?? 0;
+  const seed = or(o.seed, 0);
   if (!isNumber(seed) || !Number.isSafeInteger(seed))
     throw new ArgumentError('seed', `${where}: "seed" must be an integer, got ${show(seed)}`);
   const resolved: ResolvedTrainerOptions<Log, Validation, Info> = {
-    epochs: integerAtLeast('epochs', o.epochs ?? 10, 1),
-    batchSize: integerAtLeast('batchSize', o.batchSize ?? 32, 1),
+    epochs: integerAtLeast('epochs', or(o.epochs, 10), 1),
+    batchSize: integerAtLeast('batchSize', or(o.batchSize, 32), 1),
     learningRate,
     seed,
-    shuffle: boolean('shuffle', o.shuffle ?? true),
-    beta: finiteAtLeastZero('beta', o.beta ?? (model.deterministic ? 0 : 1)),
-    samples: samplesWithin(o.samples ?? 1),
-    freeBits: finiteAtLeastZero('freeBits', o.freeBits ?? 0),
-    restoreBestWeights: boolean('restoreBestWeights', o.restoreBestWeights ?? true),
+    shuffle: boolean('shuffle', or(o.shuffle, true)),
+    beta: finiteAtLeastZero('beta', or(o.beta, model.deterministic ? 0 : 1)),
+    samples: samplesWithin(or(o.samples, 1)),
+    freeBits: finiteAtLeastZero('freeBits', or(o.freeBits, 0)),
+    restoreBestWeights: boolean('restoreBestWeights', or(o.restoreBestWeights, true)),
     callbacks: given('callbacks') ? callbackList(o.callbacks) : [],
-    fusedStep: boolean('fusedStep', o.fusedStep ?? true),
+    fusedStep: boolean('fusedStep', or(o.fusedStep, true)),
   };
   if (given('klWarmupEpochs')) resolved.klWarmupEpochs = integerAtLeast('klWarmupEpochs', o.klWarmupEpochs, 1);
   if (given('klWarmupSteps')) resolved.klWarmupSteps = integerAtLeast('klWarmupSteps', o.klWarmupSteps, 1);
