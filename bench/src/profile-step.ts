@@ -96,8 +96,13 @@ async function main(): Promise<void> {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest);
-  const workload = (flag('--likelihood') ?? 'bernoulli') as 'bernoulli' | 'poisson' | 'gaussian-toy';
-  const fused = (flag('--fused') ?? 'on') !== 'off';
+  const workloads = ['bernoulli', 'poisson', 'gaussian-toy'] as const;
+  const workload = (flag('--likelihood') ?? 'bernoulli') as (typeof workloads)[number];
+  if (!workloads.includes(workload))
+    throw new Error(`--likelihood must be one of ${workloads.join(', ')}, got ${workload}`);
+  const fusedFlag = flag('--fused') ?? 'on';
+  if (fusedFlag !== 'on' && fusedFlag !== 'off') throw new Error(`--fused must be on or off, got ${fusedFlag}`);
+  const fused = fusedFlag === 'on';
   const p = await profileStep(workload, Number(flag('--rows') ?? 4096), tf.getBackend(), fused);
   const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
   const lines = [

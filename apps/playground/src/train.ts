@@ -321,7 +321,7 @@ function learnedLines(s: TrainSummary, args: TrainArgs): string[] {
   if (s.plotFiles) lines.push(`plots: ${s.plotFiles.filter((f) => f.endsWith('.png')).join(', ')}   (and .svg)`);
   else lines.push('plots: add --plots DIR for the loss curve, the latent space and reconstructions as PNG/SVG');
   lines.push(
-    `${s.epochsRun} epochs${s.resumedFromEpoch !== undefined ? ` (${s.resumedFromEpoch} of them before the resume)` : ''} in ${s.seconds.toFixed(1)} s, ${Math.round(s.examplesPerSecond)} ex/s on ${s.backend}` +
+    `${s.epochsRun} epoch${s.epochsRun === 1 ? '' : 's'}${s.resumedFromEpoch !== undefined ? ` (${s.resumedFromEpoch} of them before the resume)` : ''} in ${s.seconds.toFixed(1)} s, ${Math.round(s.examplesPerSecond)} ex/s on ${s.backend}` +
       (s.stopReason === 'completed' ? '' : ` (stopped: ${s.stopReason})`),
   );
   return lines;
