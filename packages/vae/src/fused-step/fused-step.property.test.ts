@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '@varia/core';
+import { linearWarmup } from '@varia/losses';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,9 @@ import type { FitOptions } from '../fit.js';
 import { expectSameWeights, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
 
-// Random small models, data and options: the fused step gives the taped path's weights and history, bit for bit.
+// Random small models (encoder 1–3 layers, decoder 0–3), data (counts past log x!'s table) and options (KL warm-up or
+// schedule, samples, free bits, validation with restoreBestWeights, native kernels switched off mid-run): the fused
+// step gives the taped path's weights and history, bit for bit, or declines.
 // VARIA_PROPERTY_RUNS raises the number of runs (each trains two models).
 
 function runs(fallback: number): number {
@@ -20,12 +23,13 @@ function runs(fallback: number): number {
 const problem = nativeKernelsProblem();
 
 /** Data of `rows` × `cols` in the likelihood's domain, from a seed. */
-function dataFor(likelihood: string, rows: number, cols: number, seed: number) {
+function dataFor(likelihood: string, rows: number, cols: number, seed: number, bigCounts = false) {
   const rng = mulberry32(seed);
   const data = new Float32Array(rows * cols).map(() => {
     const u = rng();
     if (likelihood === 'bernoulli') return u < 0.4 ? 1 : 0;
-    if (likelihood === 'poisson') return Math.floor(8 * u * u);
+    // counts past log x!'s table (1024) take the host look-up
+    if (likelihood === 'poisson') return bigCounts && u > 0.9 ? 1000 + Math.floor(100 * u) : Math.floor(8 * u * u);
     return 4 * u - 2;
   });
   return { data, rows, cols };
@@ -36,13 +40,21 @@ const scenario = fc.record({
   log1p: fc.boolean(),
   inputDim: fc.integer({ min: 1, max: 6 }),
   latentDim: fc.integer({ min: 1, max: 3 }),
-  hiddenUnits: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 2 }),
+  encoderUnits: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+  decoderUnits: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 0, maxLength: 3 }),
+  bigCounts: fc.boolean(),
   activation: fc.constantFrom('relu', 'sigmoid', 'linear'),
   perFeature: fc.boolean(),
   rows: fc.integer({ min: 1, max: 40 }),
   batchSize: fc.integer({ min: 1, max: 16 }),
   beta: fc.constantFrom(0, 0.5, 1, 3),
   warmupSteps: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+  schedule: fc.boolean(),
+  samples: fc.constantFrom(1, 1, 1, 2),
+  freeBits: fc.constantFrom(0, 0, 0, 0.1),
+  validation: fc.constantFrom('none', 'split', 'best'),
+  // the batch after which the native kernels are switched off for the rest of the run (in both runs)
+  nativeOffAfter: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
   seed: fc.integer({ min: 0, max: 1000 }),
 });
 
@@ -80,18 +92,36 @@ describe.skipIf(problem !== undefined)('the fused step on random models (propert
         const config: VAEConfig = {
           inputDim: s.inputDim,
           latentDim: s.latentDim,
-          hiddenUnits: s.hiddenUnits,
+          encoderUnits: s.encoderUnits,
+          decoderUnits: s.decoderUnits,
           likelihood: s.likelihood,
           activation: s.activation as 'relu',
-          inputTransform: s.log1p && s.likelihood === 'poisson' ? 'log1p' : 'none',
+          inputTransform: s.log1p && s.likelihood !== 'gaussian' ? 'log1p' : 'none',
           ...(s.likelihood === 'gaussian' && s.perFeature ? { observationScale: 'learned-per-feature' } : {}),
           seed: s.seed,
         };
-        const x = dataFor(s.likelihood, s.rows, s.inputDim, s.seed + 1);
-        const options: FitOptions = { epochs: 2, batchSize: s.batchSize, beta: s.beta, seed: s.seed };
+        const x = dataFor(s.likelihood, s.rows, s.inputDim, s.seed + 1, s.bigCounts);
+        const options: FitOptions = {
+          epochs: 2,
+          batchSize: s.batchSize,
+          beta: s.beta,
+          seed: s.seed,
+          samples: s.samples,
+          freeBits: s.freeBits,
+        };
         if (s.warmupSteps !== undefined) options.klWarmupSteps = s.warmupSteps;
-        const fused = await outcome(config, x, options);
-        const generic = await outcome(config, x, { ...options, fusedStep: false });
+        else if (s.schedule) options.klSchedule = linearWarmup(3);
+        if (s.validation !== 'none' && s.rows >= 4) options.validationSplit = 0.25;
+        if (s.validation === 'best' && s.rows >= 4) Object.assign(options, { patience: 1, restoreBestWeights: true });
+        const off = s.nativeOffAfter;
+        const withToggle = (o: FitOptions): FitOptions =>
+          off === undefined
+            ? o
+            : { ...o, onBatchEnd: (i) => (i.epoch === 0 && i.batch === off ? disableNativeKernels() : undefined) };
+        const fused = await outcome(config, x, withToggle(options)).finally(() => enableNativeKernels());
+        const generic = await outcome(config, x, withToggle({ ...options, fusedStep: false })).finally(() =>
+          enableNativeKernels(),
+        );
         expectSameWeights(fused.weights, generic.weights);
         expect(fused.history).toEqual(generic.history);
         expect(fused.error).toEqual(generic.error);
