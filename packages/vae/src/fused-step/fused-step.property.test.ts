@@ -55,6 +55,8 @@ const scenario = fc.record({
   validation: fc.constantFrom('none', 'split', 'best'),
   // the batch after which the native kernels are switched off for the rest of the run (in both runs)
   nativeOffAfter: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+  // products shared by two threads
+  parallel: fc.constantFrom(1, 1, 2),
   seed: fc.integer({ min: 0, max: 1000 }),
 });
 
@@ -118,7 +120,9 @@ describe.skipIf(problem !== undefined)('the fused step on random models (propert
           off === undefined
             ? o
             : { ...o, onBatchEnd: (i) => (i.epoch === 0 && i.batch === off ? disableNativeKernels() : undefined) };
-        const fused = await outcome(config, x, withToggle(options)).finally(() => enableNativeKernels());
+        const native = () => enableNativeKernels({ parallel: s.parallel });
+        native();
+        const fused = await outcome(config, x, withToggle(options)).finally(native);
         const generic = await outcome(config, x, withToggle({ ...options, fusedStep: false })).finally(() =>
           enableNativeKernels(),
         );
