@@ -1,0 +1,91 @@
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VAEConfig } from '../config.js';
+import type { FitOptions } from '../fit.js';
+import { counts, expectSameWeights, removeTempDirs, tempDir, weightValues } from '../test-utils/helpers.js';
+import { VAE } from '../vae.js';
+
+// The fused step across a run's life: a run resumed from a checkpoint continues bit-identically whichever path each
+// part took, and a model disposed or a backend switched mid-run ends as the generic path does, without leaks.
+const problem = nativeKernelsProblem();
+if (problem) console.warn(`fused-step lifecycle tests skipped: ${problem}`);
+
+const config: VAEConfig = { inputDim: 8, latentDim: 2, hiddenUnits: [6], likelihood: 'poisson', seed: 3 };
+const data = counts(48, 8, 5);
+const base: FitOptions = { batchSize: 16, seed: 7 };
+
+/** The outcome of `fit` (weights, history without timings, or the error) with the tensors it left behind. */
+async function outcome(options: FitOptions | ((model: VAE) => FitOptions)) {
+  const before = tf.memory().numTensors;
+  const model = new VAE(config);
+  try {
+    if (typeof options === 'function') options = options(model);
+    const h = await model.fit(data, options);
+    const losses = h.epochs.map((e) => [e.loss, e.reconstruction, e.kl]);
+    return { weights: weightValues(model), losses };
+  } catch (e) {
+    return { error: `${(e as Error).name}: ${(e as Error).message}` };
+  } finally {
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }
+}
+
+describe.skipIf(problem !== undefined)('the fused training step across a run', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    enableNativeKernels();
+  });
+  afterAll(async () => {
+    disableNativeKernels();
+    await tf.setBackend('cpu');
+    await removeTempDirs();
+  });
+
+  it('a resumed run continues bit-identically whether each part ran fused or taped', async () => {
+    const full = await outcome({ ...base, epochs: 4 });
+    for (const [first, second] of [
+      [true, false],
+      [false, true],
+    ]) {
+      const dir = await tempDir();
+      await outcome({ ...base, epochs: 2, checkpointEvery: 2, checkpointDir: dir, fusedStep: first });
+      const resumed = await outcome({ ...base, epochs: 4, resumeFrom: dir, fusedStep: second });
+      expect(resumed.losses).toEqual(full.losses);
+      expectSameWeights(resumed.weights!, full.weights!);
+    }
+  });
+
+  it('a model disposed mid-run fails as on the generic path, freeing everything', async () => {
+    const run = (fusedStep: boolean) =>
+      outcome((vae) => ({ ...base, epochs: 2, fusedStep, onBatchEnd: (i) => i.batch === 1 && vae.dispose() }));
+    const fused = await run(true);
+    expect(fused.error).toMatch(/^DisposedError/);
+    expect(fused.error).toEqual((await run(false)).error);
+  });
+
+  it('switching the backend mid-run takes the generic path from then on, as a taped run does', async () => {
+    const run = async (fusedStep: boolean) => {
+      try {
+        return await outcome({
+          ...base,
+          epochs: 2,
+          fusedStep,
+          onBatchEnd: (i) => {
+            if (i.epoch === 0 && i.batch === 1) void tf.setBackend('cpu');
+          },
+        });
+      } finally {
+        await tf.setBackend('wasm');
+      }
+    };
+    const fused = await run(true);
+    const generic = await run(false);
+    expect(fused.error).toBeUndefined();
+    expect(generic.error).toBeUndefined();
+    expect(fused.losses).toEqual(generic.losses);
+    expectSameWeights(fused.weights!, generic.weights!);
+  });
+});
