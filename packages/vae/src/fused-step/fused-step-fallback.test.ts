@@ -10,10 +10,14 @@ import {
   SCALED_SUM_KERNEL,
   TABLE_LOOKUP_KERNEL,
 } from '@varia/core';
+import { Bernoulli, type Distribution } from '@varia/distributions';
+import { BernoulliHead, NormalHead, PoissonHead } from '@varia/layers';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILTIN_LIKELIHOODS } from '../builtin-likelihoods.js';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
+import { registerLikelihood } from '../likelihood-registry.js';
 import { cases, train } from '../test-utils/fused-step-cases.js';
 import { expectSameWeights } from '../test-utils/helpers.js';
 import type { StepContext } from '../trainer/trainable-model.js';
@@ -81,6 +85,59 @@ describe.skipIf(problem !== undefined)('the fused training step: where it applie
     expect(offered({ ...base, prior: { mixture: 2 } })).toBe(false);
     expect(offered({ ...base, encoderScaleTransform: 'softplus' })).toBe(false);
     expect(offered({ ...base, covariates: [{ name: 'batch', kind: 'categorical', levels: 2 }] })).toBe(false);
+  });
+
+  it('is not offered for a subclass of a built-in head (a user override of a built-in likelihood)', async () => {
+    /** Bernoulli with halved logits: the head's layer and variables are the built-in's, its distribution is not. */
+    class TemperedBernoulliHead extends BernoulliHead {
+      protected override distribution(logits: tf.Tensor): Distribution {
+        return new Bernoulli({ logits: tf.mul(logits, 0.5) });
+      }
+    }
+    class SubPoissonHead extends PoissonHead {}
+    class SubNormalHead extends NormalHead {}
+    const builtin = BUILTIN_LIKELIHOODS;
+    const config = cases[0]!.config; // Bernoulli, inputDim 12
+    try {
+      registerLikelihood(
+        'bernoulli',
+        { ...builtin.bernoulli, createHead: (o) => new TemperedBernoulliHead(o) },
+        {
+          override: true,
+        },
+      );
+      registerLikelihood(
+        'poisson',
+        { ...builtin.poisson, createHead: (o) => new SubPoissonHead(o) },
+        {
+          override: true,
+        },
+      );
+      registerLikelihood(
+        'gaussian',
+        { ...builtin.gaussian, createHead: (o) => new SubNormalHead(o) },
+        {
+          override: true,
+        },
+      );
+      for (const likelihood of ['bernoulli', 'poisson', 'gaussian']) {
+        const vae = new VAE({ ...config, likelihood });
+        try {
+          expect(vaeTrainable(vae).fusedGradients, likelihood).toBeUndefined();
+        } finally {
+          vae.dispose();
+        }
+      }
+      const x = { data: new Float32Array(16 * 12).map((_, i) => (i % 3 === 0 ? 1 : 0)), rows: 16, cols: 12 };
+      const options: FitOptions = { epochs: 1, batchSize: 8, seed: 2 };
+      const fused = await train({ ...config, likelihood: 'bernoulli' }, x, options);
+      const generic = await train({ ...config, likelihood: 'bernoulli' }, x, { ...options, fusedStep: false });
+      expectSameWeights(fused.weights, generic.weights);
+    } finally {
+      for (const name of ['bernoulli', 'poisson', 'gaussian'] as const) {
+        registerLikelihood(name, builtin[name], { override: true });
+      }
+    }
   });
 
   it('leaves steps it does not cover to the generic path (several samples, free bits, evaluation)', () => {

@@ -40,6 +40,11 @@ interface EligibleConfig {
   deterministic: boolean;
 }
 
+/** Whether `value` is an instance of `cls` itself, not of a subclass. */
+function exactly<T>(value: unknown, cls: abstract new (...args: never[]) => T): value is T {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === cls.prototype;
+}
+
 /** The likelihood of a config and head that a fused step replays, or undefined. */
 function fusedLikelihood(
   name: string | undefined,
@@ -50,9 +55,11 @@ function fusedLikelihood(
   if ((head as { parameters?: unknown } | undefined)?.parameters !== undefined) {
     if ((head as { parameters: unknown }).parameters !== 'dense') return undefined;
   }
-  if (name === 'bernoulli' && head instanceof BernoulliHead) return { kind: name };
-  if (name === 'poisson' && head instanceof PoissonHead && !head.librarySize) return { kind: name };
-  if (name !== 'gaussian' || !(head instanceof NormalHead)) return undefined;
+  // the built-in head classes themselves: a subclass (a user's override of a built-in likelihood) may compute
+  // something else from the same layer
+  if (name === 'bernoulli' && exactly(head, BernoulliHead)) return { kind: name };
+  if (name === 'poisson' && exactly(head, PoissonHead) && !head.librarySize) return { kind: name };
+  if (name !== 'gaussian' || !exactly(head, NormalHead)) return undefined;
   const rawScaleName = 'likelihood/raw_scale';
   const rawScale = variables.get(rawScaleName);
   const learned = head.scaleMode === 'learned-scalar' || head.scaleMode === 'learned-per-feature';
