@@ -162,16 +162,25 @@ describe.skipIf(problem !== undefined)('the fused training step: where it applie
     }
   });
 
-  it('frees everything when a kernel throws mid-step', () => {
-    const vae = new VAE(cases[0]!.config);
-    const x = tf.tensor2d(cases[0]!.x.data.subarray(0, 4 * 12), [4, 12]);
+  it.each([
+    ['Softplus', 'a Bernoulli model', cases[0]!.config, cases[0]!.x.data.subarray(0, 4 * 12)],
+    // counts past log x!'s table: log x! comes from the host (a tensor made outside the runner) before Exp throws
+    [
+      'Exp',
+      'a Poisson model with counts past the log x! table',
+      { ...cases[0]!.config, likelihood: 'poisson' },
+      new Float32Array(4 * 12).map((_, i) => (i % 5 === 0 ? 2000 : i % 3)),
+    ],
+  ] as const)('frees everything when %s throws mid-step (%s)', (kernel, _what, config, rows) => {
+    const vae = new VAE(config);
+    const x = tf.tensor2d(rows, [4, 12]);
     const backend = tf.getBackend();
-    const softplus = tf.getKernel('Softplus', backend)!;
+    const softplus = tf.getKernel(kernel, backend)!;
     try {
       const model = vaeTrainable(vae);
       const tensors = tf.memory().numTensors;
       const buffers = tf.engine().backend.numDataIds();
-      tf.unregisterKernel('Softplus', backend);
+      tf.unregisterKernel(kernel, backend);
       tf.registerKernel({
         ...softplus,
         kernelFunc: () => {
@@ -183,7 +192,7 @@ describe.skipIf(problem !== undefined)('the fused training step: where it applie
       expect(tf.memory().numTensors).toBe(tensors);
       expect(tf.engine().backend.numDataIds()).toBe(buffers);
     } finally {
-      tf.unregisterKernel('Softplus', backend);
+      tf.unregisterKernel(kernel, backend);
       tf.registerKernel(softplus);
       x.dispose();
       vae.dispose();

@@ -71,15 +71,21 @@ function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo)
  */
 function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo): LikelihoodPart | undefined {
   const looked = lookedUpLogFactorial(r, x);
-  const logFactorial = looked ?? hostLogFactorial(x);
+  const host = looked ? undefined : hostLogFactorial(x);
+  const logFactorial = looked ?? host;
   if (!logFactorial) return undefined;
-  const rate = r.run('Exp', { x: logRate });
-  const lp = r.run('Sub', { a: mulSub(r, x, logRate, rate), b: logFactorial });
-  return {
-    rowSums: r.run('Sum', { x: lp }, { axis: [1], keepDims: false }),
-    backward: (g) => ({ dOut: scaledDifference(r, g, x, rate), grads: [] }),
-    extra: looked ? [] : [logFactorial as tf.Tensor],
-  };
+  try {
+    const rate = r.run('Exp', { x: logRate });
+    const lp = r.run('Sub', { a: mulSub(r, x, logRate, rate), b: logFactorial });
+    return {
+      rowSums: r.run('Sum', { x: lp }, { axis: [1], keepDims: false }),
+      backward: (g) => ({ dOut: scaledDifference(r, g, x, rate), grads: [] }),
+      extra: host ? [host] : [],
+    };
+  } catch (e) {
+    host?.dispose(); // the step frees `extra` only once this part is returned
+    throw e;
+  }
 }
 
 /**
