@@ -6,6 +6,7 @@ import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
 import { counts, expectSameWeights, removeTempDirs, tempDir, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
+import { vaeTrainable } from '../vae-trainable.js';
 
 // The fused step across a run's life: a run resumed from a checkpoint continues bit-identically whichever path each
 // part took, and a model disposed or a backend switched mid-run ends as the generic path does, without leaks.
@@ -55,6 +56,25 @@ describe.skipIf(problem !== undefined)('the fused training step across a run', (
       const resumed = await outcome({ ...base, epochs: 4, resumeFrom: dir, fusedStep: second });
       expect(resumed.losses).toEqual(full.losses);
       expectSameWeights(resumed.weights!, full.weights!);
+    }
+  });
+
+  it('a loaded model is offered the fused step, and a fit of it gives the taped bits', async () => {
+    for (const likelihood of ['bernoulli', 'poisson', 'gaussian']) {
+      const trained = new VAE({ ...config, likelihood });
+      const x = likelihood === 'bernoulli' ? { ...data, data: data.data.map((v) => (v > 1 ? 1 : 0)) } : data;
+      await trained.fit(x, { ...base, epochs: 1 });
+      const artifacts = await trained.toArtifacts();
+      trained.dispose();
+      const runs = [];
+      for (const fusedStep of [true, false]) {
+        const loaded = await VAE.fromArtifacts(artifacts);
+        expect(vaeTrainable(loaded).fusedGradients, likelihood).toBeDefined();
+        await loaded.fit(x, { ...base, epochs: 1, fusedStep });
+        runs.push(weightValues(loaded));
+        loaded.dispose();
+      }
+      expectSameWeights(runs[0]!, runs[1]!);
     }
   });
 
