@@ -56,6 +56,28 @@ describe.skipIf(skipNative)('the fused elementwise kernels on the wasm backend',
     tf.dispose([x, z]);
   });
 
+  it("sizes 0, 1 and odd, and one tensor as every operand, give the separate kernels' bits", () => {
+    const before = tf.memory().numTensors;
+    for (const shape of [[0, 3], [1, 1], [3, 5], [7]]) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const a = tf.tensor(awkward(size, 6), shape);
+      const fused = [
+        tf.engine().runKernel(MUL_SUB_KERNEL, { a, b: a, c: a }) as tf.Tensor,
+        tf.engine().runKernel(SCALED_SUM_KERNEL, { x: a, z: a }, { alpha: 0.3, beta: -2.5 }) as tf.Tensor,
+      ];
+      const separate = tf.tidy(() => [
+        tf.sub(tf.mul(a, a), a),
+        tf.add(tf.mul(tf.fill([1], 0.3), a), tf.mul(tf.fill([1], -2.5), a)),
+      ]);
+      for (const [i, f] of fused.entries()) {
+        expect(f.shape, `${shape}`).toEqual(shape);
+        expectSameValues(f.dataSync() as Float32Array, separate[i]!.dataSync() as Float32Array);
+      }
+      tf.dispose([a, ...fused, ...separate]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('refuses operands of different shapes or types, and missing attributes; the addon checks every region', () => {
     tf.tidy(() => {
       const a = tf.zeros([2, 3]);
