@@ -42,15 +42,30 @@ describe.skipIf(skipNative)('the Gaussian posterior kernels on the wasm backend'
 
   it('sample, KL and backward give the bits of the separate kernels', () => {
     const before = tf.memory().numTensors;
-    tf.tidy(() => compareWithSeparateKernels());
+    tf.tidy(() => compareWithSeparateKernels(n, d));
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  function compareWithSeparateKernels(): void {
+  it('so do one row, one column, odd sizes, and one tensor as μ, s, ε and ∂z', () => {
+    const before = tf.memory().numTensors;
+    for (const [rows, cols] of [
+      [1, 1],
+      [1, 5],
+      [7, 1],
+      [3, 3],
+    ] as const) {
+      tf.tidy(() => compareWithSeparateKernels(rows, cols));
+      tf.tidy(() => compareWithSeparateKernels(rows, cols, true));
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  function compareWithSeparateKernels(n: number, d: number, alias = false): void {
+    const matrix = (seed: number, decades: number) => tf.tensor2d(spread(n * d, seed, decades), [n, d]);
     const loc = matrix(1, 3);
-    const s = matrix(2, 2);
-    const eps = matrix(3, 1);
-    const dz = matrix(4, 4);
+    const s = alias ? loc : matrix(2, 2);
+    const eps = alias ? loc : matrix(3, 1);
+    const dz = alias ? loc : matrix(4, 4);
     const [scale, z] = tf.engine().runKernel(NORMAL_SAMPLE_KERNEL, { loc, s, eps }) as tf.Tensor[];
     const wantScale = tf.exp(tf.mul(s, 0.5));
     expectSame(scale!, wantScale, 'scale');
