@@ -1,21 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ADAM_IN_PLACE_KERNEL,
-  ADAM_UPDATE_KERNEL,
-  ArgumentError,
-  assertOptions,
-  DENSE_BACKWARD_KERNEL,
-  LGAMMA_KERNEL,
-  MUL_SUB_KERNEL,
-  NORMAL_BACKWARD_KERNEL,
-  NORMAL_KL_KERNEL,
-  NORMAL_LOG_PROB_BACKWARD_KERNEL,
-  NORMAL_LOG_PROB_KERNEL,
-  NORMAL_SAMPLE_KERNEL,
-  SCALED_SUM_KERNEL,
-  SPARSE_DENSE_KERNEL,
-  TABLE_LOOKUP_KERNEL,
-} from '@varia/core';
+import { ArgumentError, assertOptions } from '@varia/core';
 import { nativeAdamInPlace, nativeAdamUpdate } from './adam-kernel.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { type BlasRequest, loadBlas } from './blas-library.js';
@@ -106,22 +90,9 @@ const ADDED = [
   nativeNormalLogProb,
   nativeNormalLogProbBackward,
 ] as const;
-const ADDED_NAMES = [
-  ADAM_UPDATE_KERNEL,
-  ADAM_IN_PLACE_KERNEL,
-  DENSE_BACKWARD_KERNEL,
-  LGAMMA_KERNEL,
-  SPARSE_DENSE_KERNEL,
-  TABLE_LOOKUP_KERNEL,
-  MUL_SUB_KERNEL,
-  SCALED_SUM_KERNEL,
-  NORMAL_SAMPLE_KERNEL,
-  NORMAL_KL_KERNEL,
-  NORMAL_BACKWARD_KERNEL,
-  NORMAL_LOG_PROB_KERNEL,
-  NORMAL_LOG_PROB_BACKWARD_KERNEL,
-];
 const originals = new Map<string, tf.KernelConfig>();
+/** The names of the kernels {@link ADDED} registered (what `disableNativeKernels` unregisters). */
+let addedNames: string[] = [];
 let active: NativeKernelsInfo | undefined;
 
 function swapKernel(config: tf.KernelConfig): void {
@@ -185,7 +156,9 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       originals.set(name, wasmKernels[i]!);
       swapKernel(REPLACEMENTS[name]!(addon, wasmKernels[i]!));
     });
-    for (const added of ADDED) tf.registerKernel(added(addon));
+    const added = ADDED.map((make) => make(addon));
+    for (const config of added) tf.registerKernel(config);
+    addedNames = added.map((config) => config.kernelName);
   }
   const name = blas.kind === 'onednn' ? `oneDNN ${blas.version}` : `OpenBLAS (${blas.version})`;
   const effectiveThreads = addon.threads();
@@ -195,7 +168,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     path: blas.path,
     threads: effectiveThreads,
     parallel,
-    kernels: [...REPLACED, ...ADDED_NAMES],
+    kernels: [...REPLACED, ...addedNames],
     description: `wasm + ${name} matMul (${effectiveThreads === 0 ? 'threads unknown' : `${effectiveThreads} thread${effectiveThreads === 1 ? '' : 's'}`}${parallel > 1 ? `, ${parallel} threads sharing blocks` : ''})`,
   };
   return active;
@@ -206,7 +179,8 @@ export function disableNativeKernels(): void {
   if (originals.size === 0) return;
   for (const config of originals.values()) swapKernel(config);
   originals.clear();
-  for (const name of ADDED_NAMES) tf.unregisterKernel(name, BACKEND);
+  for (const name of addedNames) tf.unregisterKernel(name, BACKEND);
+  addedNames = [];
   loadAddon().setParallel(1); // stop the helper threads
   active = undefined;
 }
