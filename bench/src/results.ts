@@ -15,6 +15,33 @@ export function timingBaseline(t: Timing, note?: string): BaselineResult {
   };
 }
 
+/**
+ * A workload's result as it starts: varia's timing `t` (the headline `metric` among its figures), what was timed, and
+ * no baselines or ratios yet; `extra` adds the workload's own fields (loss, memory, multithreaded).
+ */
+export function variaResult(
+  name: string,
+  backend: string,
+  metric: WorkloadResult['metric'],
+  t: Timing,
+  description: string,
+  extra: Partial<WorkloadResult> = {},
+): WorkloadResult {
+  return {
+    name,
+    backend,
+    metric,
+    examples_per_sec: t.examplesPerSec,
+    seconds: t.seconds,
+    cpu_seconds: t.cpuSeconds,
+    examples: t.examples,
+    ...extra,
+    description,
+    baselines: {},
+    ratios: {},
+  };
+}
+
 export function finish(w: WorkloadResult): WorkloadResult {
   // peak RSS and tf.memory() after every workload (training workloads recorded theirs after varia's run)
   w.memory ??= memoryAfterRun();

@@ -6,7 +6,7 @@ import { firstRows } from './first-rows.js';
 import { log } from './log.js';
 import { memoryAfterRun } from './memory-probe.js';
 import type { WorkloadResult } from './report.js';
-import { finish, timingBaseline, wasmHeapBytes } from './results.js';
+import { finish, timingBaseline, variaResult, wasmHeapBytes } from './results.js';
 import type { torchContenders } from './torch-baselines.js';
 import {
   MNIST_SHAPE,
@@ -68,21 +68,14 @@ export async function runTrainingWorkloads(
         ...(wasmHeap !== undefined ? { wasm_heap_bytes: wasmHeap } : {}),
       };
     }
-    const w: WorkloadResult = {
+    const w = variaResult(
       name,
       backend,
-      metric: 'examples_per_sec',
-      examples_per_sec: v.examplesPerSec,
-      seconds: v.seconds,
-      cpu_seconds: v.cpuSeconds,
-      examples: v.examples,
-      loss: v.loss,
-      memory: memoryAfterRun(v.tensorsPerEpoch),
-      multithreaded,
-      description: `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}`,
-      baselines: {},
-      ratios: {},
-    };
+      'examples_per_sec',
+      v,
+      `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}`,
+      { loss: v.loss, memory: memoryAfterRun(v.tensorsPerEpoch), multithreaded },
+    );
     if (want('hand_written')) {
       log('  hand-written tfjs (transpose-free dense gradient)');
       w.baselines.hand_written = timingBaseline(await handWrittenTrain(data, shape, 'transpose-free', sizes));
@@ -129,19 +122,14 @@ export async function runTrainingWorkloads(
       : 'given as a dense Matrix';
     log(`${name}: ${data.rows} rows ${given}, best of ${sizes.encodeRepeats}`);
     const v = await variaEncode(input, sizes.encodeRepeats, model);
-    const w: WorkloadResult = {
+    const w = variaResult(
       name,
       backend,
-      metric: 'examples_per_sec',
-      examples_per_sec: v.examplesPerSec,
-      seconds: v.seconds,
-      cpu_seconds: v.cpuSeconds,
-      examples: v.examples,
-      multithreaded,
-      description: `VAE.encode (posterior mean) of ${data.rows} ${spec.what} ${given} in one call, model ${model.inputDim}-${model.hidden}-${model.latentDim} ${model.likelihood}, upload and read-back included; best of ${sizes.encodeRepeats} after a warm-up${sparse ? '; PyTorch: the best of its dense product and torch.sparse CSR @ dense (CSR built before the clock)' : ''}`,
-      baselines: {},
-      ratios: {},
-    };
+      'examples_per_sec',
+      v,
+      `VAE.encode (posterior mean) of ${data.rows} ${spec.what} ${given} in one call, model ${model.inputDim}-${model.hidden}-${model.latentDim} ${model.likelihood}, upload and read-back included; best of ${sizes.encodeRepeats} after a warm-up${sparse ? '; PyTorch: the best of its dense product and torch.sparse CSR @ dense (CSR built before the clock)' : ''}`,
+      { multithreaded },
+    );
     if (want('hand_written') && !sparse)
       w.baselines.hand_written = timingBaseline(await baselineEncode(data, 'hand-written', sizes.encodeRepeats));
     if (want('tf_layers') && !sparse)
@@ -169,20 +157,17 @@ export async function runTrainingWorkloads(
       `toy2d-seed: the classic example's full run (${data.rows} points, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize})`,
     );
     const v = await variaToy(data);
-    const w: WorkloadResult = {
-      name: 'toy2d-seed',
+    const w = variaResult(
+      'toy2d-seed',
       backend,
-      metric: 'seconds',
-      seconds: v.seconds,
-      cpu_seconds: v.cpuSeconds,
-      examples_per_sec: v.examplesPerSec,
-      examples: v.examples,
-      loss: v.loss,
-      multithreaded,
-      description: `the classic example: toy2d (${data.rows} points), hidden ${TOY_TRAINING.hidden}, latent ${TOY_TRAINING.latentDim}, Adam ${TOY_TRAINING.learningRate}, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize}, Gaussian likelihood; seconds for model construction + fit`,
-      baselines: {},
-      ratios: {},
-    };
+      'seconds',
+      v,
+      `the classic example: toy2d (${data.rows} points), hidden ${TOY_TRAINING.hidden}, latent ${TOY_TRAINING.latentDim}, Adam ${TOY_TRAINING.learningRate}, ${TOY_TRAINING.epochs} epochs, batch ${TOY_TRAINING.batchSize}, Gaussian likelihood; seconds for model construction + fit`,
+      {
+        loss: v.loss,
+        multithreaded,
+      },
+    );
     if (want('hand_written')) {
       log('  hand-written tfjs');
       w.baselines.hand_written = timingBaseline(await baselineToy(data, 'hand-written'));
