@@ -12,13 +12,13 @@ import {
 } from '@varia/core';
 import { Bernoulli, type Distribution } from '@varia/distributions';
 import { BernoulliHead, NormalHead, PoissonHead } from '@varia/layers';
-import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeKernelsProblem } from '@varia/native-kernels';
+import { describe, expect, it } from 'vitest';
 import { BUILTIN_LIKELIHOODS } from '../builtin-likelihoods.js';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
 import { registerLikelihood } from '../likelihood-registry.js';
-import { cases, train } from '../test-utils/fused-step-cases.js';
+import { cases, onNativeWasm, train } from '../test-utils/fused-step-cases.js';
 import { expectSameWeights } from '../test-utils/helpers.js';
 import type { StepContext } from '../trainer/trainable-model.js';
 import { VAE } from '../vae.js';
@@ -30,14 +30,7 @@ const problem = nativeKernelsProblem();
 if (problem) console.warn(`fused-step fallback tests skipped: ${problem}`);
 
 describe.skipIf(problem !== undefined)('the fused training step: where it applies and its fallbacks', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-    enableNativeKernels();
-  });
-  afterAll(async () => {
-    disableNativeKernels();
-    await tf.setBackend('cpu');
-  });
+  onNativeWasm();
 
   it('without the fused elementwise kernels (an older native build) it runs their separate kernels, same bits', async () => {
     const names = [

@@ -1,12 +1,13 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeKernelsProblem } from '@varia/native-kernels';
+import { describe, expect, it } from 'vitest';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
 import { counts, expectSameWeights, removeTempDirs, tempDir, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
 import { vaeTrainable } from '../vae-trainable.js';
+import { onNativeWasm } from '../test-utils/fused-step-cases.js';
 
 // The fused step across a run's life: a run resumed from a checkpoint continues bit-identically whichever path each
 // part took, and a model disposed or a backend switched mid-run ends as the generic path does, without leaks.
@@ -35,15 +36,7 @@ async function outcome(options: FitOptions | ((model: VAE) => FitOptions)) {
 }
 
 describe.skipIf(problem !== undefined)('the fused training step across a run', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-    enableNativeKernels();
-  });
-  afterAll(async () => {
-    disableNativeKernels();
-    await tf.setBackend('cpu');
-    await removeTempDirs();
-  });
+  onNativeWasm(removeTempDirs);
 
   it('a resumed run continues bit-identically whether each part ran fused or taped', async () => {
     const full = await outcome({ ...base, epochs: 4 });

@@ -4,11 +4,12 @@ import { mulberry32 } from '@varia/core';
 import { linearWarmup } from '@varia/losses';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
 import { expectSameWeights, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
+import { onNativeWasm } from '../test-utils/fused-step-cases.js';
 
 // Random small models (encoder 1–3 layers, decoder 0–3, log1p input for every likelihood), data (counts past log x!'s
 // table) and options (KL warm-up or schedule, samples, free bits, validation with restoreBestWeights, native kernels
@@ -80,14 +81,7 @@ async function outcome(config: VAEConfig, x: ReturnType<typeof dataFor>, options
 }
 
 describe.skipIf(problem !== undefined)('the fused step on random models (property)', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-    enableNativeKernels();
-  });
-  afterAll(async () => {
-    disableNativeKernels();
-    await tf.setBackend('cpu');
-  });
+  onNativeWasm();
 
   it('trains to the same bits as the taped path', async () => {
     await fc.assert(

@@ -12,10 +12,10 @@ import {
   TABLE_LOOKUP_KERNEL,
 } from '@varia/core';
 import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
-import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeKernelsProblem } from '@varia/native-kernels';
+import { describe, expect, it } from 'vitest';
 import type { FitOptions } from '../fit.js';
-import { cases, kernelCalls, options, total, train } from '../test-utils/fused-step-cases.js';
+import { cases, kernelCalls, onNativeWasm, options, total, train } from '../test-utils/fused-step-cases.js';
 import { expectSameWeights, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
 
@@ -25,14 +25,7 @@ const problem = nativeKernelsProblem();
 if (problem) console.warn(`fused-step tests skipped: ${problem}`);
 
 describe.skipIf(problem !== undefined)('the fused training step', () => {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-    enableNativeKernels();
-  });
-  afterAll(async () => {
-    disableNativeKernels();
-    await tf.setBackend('cpu');
-  });
+  onNativeWasm();
 
   for (const c of cases) {
     it(`${c.name}: the same weights and history as the generic path, with fewer kernels`, async () => {

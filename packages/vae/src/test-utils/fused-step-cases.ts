@@ -1,6 +1,7 @@
 // The fused-step tests' models, data and instruments (not part of the build: tsconfig.build.json excludes src/test-utils).
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
+import { disableNativeKernels, enableNativeKernels } from '@varia/native-kernels';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
 import { VAE } from '../vae.js';
@@ -104,3 +105,19 @@ export const cases: { name: string; config: VAEConfig; x: ReturnType<typeof f32>
 
 // 90 rows, 20 % held out: 72 training rows in batches of 16 (the last one of 8); KL warm-up keeps β < 1
 export const options: FitOptions = { epochs: 3, batchSize: 16, seed: 7, klWarmupEpochs: 3, validationSplit: 0.2 };
+
+/**
+ * Runs a describe block's tests on tfjs-wasm with the native kernels (the fused step's backend) and puts the cpu
+ * backend back afterwards; `after` runs last (e.g. removing temp dirs). Call it inside the describe.
+ */
+export function onNativeWasm(after?: () => Promise<void>): void {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    enableNativeKernels();
+  });
+  afterAll(async () => {
+    disableNativeKernels();
+    await tf.setBackend('cpu');
+    await after?.();
+  });
+}
