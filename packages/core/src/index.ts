@@ -28,6 +28,8 @@ export {
   NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
   SPARSE_DENSE_KERNEL,
+  SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
+  SPARSE_INPUT_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
 } from './kernel-tags.js';
 export { logGamma, samplePoisson, sampleGamma, sampleNegativeBinomial, sampleBernoulli } from './samplers.js';

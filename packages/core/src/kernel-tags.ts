@@ -112,3 +112,34 @@ export const DENSE_BACKWARD_KERNEL = 'VariaDenseBackward';
  * backend has it and multiplies the densified rows elsewhere.
  */
 export const SPARSE_DENSE_KERNEL = 'VariaSparseDense';
+
+/**
+ * The name of an optional TensorFlow.js kernel computing a dense layer's forward pass y = f(x·W + b) for a dense
+ * float32 input that is mostly zeros (data such as MNIST pixels or counts), reading only x's non-zero entries:
+ * inputs `x` [n, in] (float32), `kernel` W [in, units] (float32) and, optionally, `bias` b [units]; attributes
+ * `activation` (`linear`, `relu`, `relu6`, `leakyrelu` with `leakyreluAlpha`, `elu`, `sigmoid`) and
+ * `leakyreluAlpha`; output y [n, units],
+ *
+ * yᵢ = f(b + Σ_{k : xᵢₖ ≠ 0} xᵢₖ·W[k, :]).
+ *
+ * ±0 entries are skipped; NaN and ±∞ entries are non-zero and propagate as in the dense product. The one difference
+ * from the dense product: a skipped zero times an infinite (or NaN) weight adds nothing here, where the dense product
+ * gets NaN. The float32 sums run in another order than a dense GEMM's, so y differs from it by rounding only.
+ * `@varia/native-kernels` registers it for the wasm backend (its results are the same bits for any number of
+ * helper threads).
+ */
+export const SPARSE_INPUT_DENSE_KERNEL = 'VariaSparseInputDense';
+
+/**
+ * The name of an optional TensorFlow.js kernel computing the parameter gradients of
+ * {@link SPARSE_INPUT_DENSE_KERNEL}'s layer y = f(x·W + b), reading only x's non-zero entries: inputs `dy`, `y` (the
+ * forward's output) [n, units] and `x` [n, in] (float32, dense, mostly zeros); attribute `activation` (`linear`,
+ * `relu`, `sigmoid` or `tanh`); outputs
+ *
+ * dW = xᵀ·δ [in, units] and db = Σ_rows δ [units], δ = dy ⊙ f′,
+ *
+ * with f′ from the output exactly as {@link DENSE_BACKWARD_KERNEL} defines it (relu: 1[y > 0]; sigmoid: y(1 − y);
+ * tanh: 1 − y²). No dx: x is data. Rows k of dW whose column of x is all zeros are 0; db is summed over the rows in
+ * order, as {@link DENSE_BACKWARD_KERNEL}'s. `@varia/native-kernels` registers it for the wasm backend.
+ */
+export const SPARSE_INPUT_DENSE_BACKWARD_KERNEL = 'VariaSparseInputDenseBackward';
