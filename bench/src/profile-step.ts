@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * `node bench/dist/profile-step.js [--backend wasm-native] [--likelihood bernoulli|poisson|gaussian-toy] [--rows N]
- * [--fused on|off]`:
+ * [--fused on|off] [--parallel N]`:
  * the kernels of one `VAE.fit` training step — how many run per step, the time of each kind, and the share of the
  * step spent outside the matrix products (BLAS) — for the mnist-vae-train model (or toy2d with `gaussian-toy`), with
  * the fused (tape-free) step where the model has one (`--fused off`: the generic taped path, `fit`'s `fusedStep: false`).
+ * `--parallel N` (wasm-native only): N threads share the large products and passes (`enableNativeKernels({ parallel: N })`).
  * Prints a table; `--json FILE` writes the figures.
  */
 import { writeFileSync } from 'node:fs';
@@ -95,7 +96,12 @@ async function main(): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest);
+  const parallel = Number(flag('--parallel') ?? 1);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8)
+    throw new Error(`--parallel must be an integer from 1 to 8, got ${flag('--parallel')}`);
+  const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest, {
+    nativeParallel: parallel,
+  });
   const workloads = ['bernoulli', 'poisson', 'gaussian-toy'] as const;
   const workload = (flag('--likelihood') ?? 'bernoulli') as (typeof workloads)[number];
   if (!workloads.includes(workload))
