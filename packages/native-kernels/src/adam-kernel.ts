@@ -8,6 +8,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { ADAM_IN_PLACE_KERNEL, ADAM_UPDATE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer, soleOwner, type WasmBackendInternals } from './wasm-heap.js';
 
 const INPUTS = ['variable', 'gradient', 'firstMoment', 'secondMoment'] as const;
@@ -23,7 +24,7 @@ interface KernelArgs {
 function hyperParameters(kernel: string, attrs: NamedAttrMap | undefined): number[] {
   return HYPER.map((name) => {
     const value = Number(attrs?.[name]);
-    if (!Number.isFinite(value)) throw new Error(`${kernel}: attribute "${name}" must be a finite number`);
+    if (!Number.isFinite(value)) throw kernelInputError(kernel, name, `attribute "${name}" must be a finite number`);
     return value;
   });
 }
@@ -32,15 +33,18 @@ function hyperParameters(kernel: string, attrs: NamedAttrMap | undefined): numbe
 function adamInputs(kernel: string, inputs: NamedTensorInfoMap, suffix: string): [TensorInfo[], number] {
   const tensors = INPUTS.map((name) => {
     const t = inputs[`${name}${suffix}`];
-    if (!t) throw new Error(`${kernel}: missing input "${name}${suffix}"`);
-    if (t.dtype !== 'float32') throw new Error(`${kernel}: "${name}${suffix}" must be float32, got ${t.dtype}`);
+    if (!t) throw kernelInputError(kernel, `${name}${suffix}`, `missing input "${name}${suffix}"`);
+    if (t.dtype !== 'float32')
+      throw kernelInputError(kernel, `${name}${suffix}`, `"${name}${suffix}" must be float32, got ${t.dtype}`);
     return t;
   });
   const size = util.sizeFromShape(tensors[0]!.shape);
-  for (const t of tensors) {
+  for (const [i, t] of tensors.entries()) {
     if (util.sizeFromShape(t.shape) !== size) {
-      throw new Error(
-        `${kernel}: inputs must have one shape, got [${tensors[0]!.shape.join(', ')}] and [${t.shape.join(', ')}]`,
+      throw kernelShapeError(
+        kernel,
+        `${INPUTS[i]}${suffix}`,
+        `inputs must have one shape, got [${tensors[0]!.shape.join(', ')}] and [${t.shape.join(', ')}]`,
       );
     }
   }
@@ -49,7 +53,8 @@ function adamInputs(kernel: string, inputs: NamedTensorInfoMap, suffix: string):
 
 function sharedHeap(kernel: string, backend: WasmBackendInternals): ArrayBuffer {
   const heap = heapBuffer(backend);
-  if (!heap) throw new Error(`${kernel}: the threaded wasm build's shared memory is not supported`);
+  if (!heap)
+    throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
   return heap;
 }
 
@@ -108,7 +113,13 @@ export function nativeAdamInPlace(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const backend = asWasmBackend(args.backend);
     const count = Number(args.attrs?.count);
-    if (!Number.isInteger(count) || count < 0) throw new Error(`${kernel}: attribute "count" must be an integer ≥ 0`);
+    // at most one variable per four inputs: a larger count names inputs that are not there
+    if (!Number.isInteger(count) || count < 0 || count > Object.keys(args.inputs).length / 4)
+      throw kernelInputError(
+        kernel,
+        'count',
+        `attribute "count" must be an integer from 0 to inputs / 4, got ${count}`,
+      );
     const groups = Array.from({ length: count }, (_, i) => adamInputs(kernel, args.inputs, String(i)));
     const hyper = hyperParameters(kernel, args.attrs);
     const heap = sharedHeap(kernel, backend);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeKernelsUnavailableError } from './errors.js';
+import { NativeKernelsUnavailableError, nativeCallError } from './errors.js';
 
 /** What a loaded BLAS says about itself. */
 export interface LoadedBlas {
@@ -140,6 +140,30 @@ export const ADDON_PATH = join(
 let addon: NativeAddon | undefined;
 
 /**
+ * The addon with every entry point's refusal turned into a `VariaError` ({@link nativeCallError}): the C side throws
+ * plain errors (and code `VARIA_CSR` ones) that name the entry point but are no part of the library's hierarchy.
+ */
+function guarded(raw: NativeAddon): NativeAddon {
+  // the addon defines its entry points non-enumerable (napi_default), so Object.entries would see none
+  const entries = Object.getOwnPropertyNames(raw).map((entry) => {
+    const value = (raw as unknown as Record<string, unknown>)[entry];
+    if (typeof value !== 'function') return [entry, value];
+    const call = value as (...args: unknown[]) => unknown;
+    return [
+      entry,
+      (...args: unknown[]) => {
+        try {
+          return call(...args);
+        } catch (e) {
+          throw nativeCallError(entry, e);
+        }
+      },
+    ];
+  });
+  return Object.fromEntries(entries) as NativeAddon;
+}
+
+/**
  * Loads the compiled addon once.
  * @throws NativeKernelsUnavailableError when it was not built or does not load.
  */
@@ -151,7 +175,7 @@ export function loadAddon(): NativeAddon {
     );
   }
   try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    addon = guarded(createRequire(import.meta.url)(ADDON_PATH) as NativeAddon);
   } catch (e) {
     throw new NativeKernelsUnavailableError(`the native addon does not load: ${(e as Error).message}`, { cause: e });
   }

@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { DENSE_BACKWARD_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 /** Activation codes of the addon's `denseBackward`. */
@@ -23,26 +24,36 @@ export function nativeDenseBackward(addon: NativeAddon): KernelConfig {
       ['x', x],
       ['kernel', w],
     ] as const) {
-      if (!t) throw new Error(`${kernel}: missing input "${name}"`);
+      if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
       if (t.dtype !== 'float32' || t.shape.length !== 2)
-        throw new Error(`${kernel}: "${name}" must be a 2-D float32 tensor, got ${t.dtype} [${t.shape.join(', ')}]`);
+        throw kernelInputError(
+          kernel,
+          name,
+          `"${name}" must be a 2-D float32 tensor, got ${t.dtype} [${t.shape.join(', ')}]`,
+        );
     }
     const [batch, inDim] = x!.shape as [number, number];
     const units = w!.shape[1]!;
-    if (
-      w!.shape[0] !== inDim ||
-      dy!.shape[0] !== batch ||
-      dy!.shape[1] !== units ||
-      y!.shape.join() !== dy!.shape.join()
-    )
-      throw new Error(
-        `${kernel}: shapes do not match: x [${x!.shape.join(', ')}], kernel [${w!.shape.join(', ')}], dy [${dy!.shape.join(', ')}], y [${y!.shape.join(', ')}]`,
+    const misfit =
+      w!.shape[0] !== inDim
+        ? 'kernel'
+        : dy!.shape[0] !== batch || dy!.shape[1] !== units
+          ? 'dy'
+          : y!.shape.join() !== dy!.shape.join()
+            ? 'y'
+            : undefined;
+    if (misfit)
+      throw kernelShapeError(
+        kernel,
+        misfit,
+        `shapes do not match: x [${x!.shape.join(', ')}], kernel [${w!.shape.join(', ')}], dy [${dy!.shape.join(', ')}], y [${y!.shape.join(', ')}]`,
       );
     const activation = DELTA_CODES[String(args.attrs?.activation)];
     if (activation === undefined)
-      throw new Error(`${kernel}: unsupported activation "${String(args.attrs?.activation)}"`);
+      throw kernelInputError(kernel, 'activation', `unsupported activation "${String(args.attrs?.activation)}"`);
     const inputGradient = Boolean(args.attrs?.inputGradient);
-    if (!heapBuffer(backend)) throw new Error(`${kernel}: the threaded wasm build's shared memory is not supported`);
+    if (!heapBuffer(backend))
+      throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
     const dx = inputGradient ? backend.makeOutput([batch, inDim], 'float32') : undefined;
     const dw = backend.makeOutput([inDim, units], 'float32');
     const db = backend.makeOutput([units], 'float32');

@@ -8,6 +8,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { LGAMMA_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { NativeKernelsUnavailableError, kernelInputError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 interface KernelArgs {
@@ -28,11 +29,12 @@ const UNARY_OPS = { Softplus: 0, Exp: 1, Log: 2, Log1p: 3, [LGAMMA_KERNEL]: 4 } 
  */
 export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const op = UNARY_OPS[original.kernelName as keyof typeof UNARY_OPS];
-  if (op === undefined) throw new Error(`native-kernels: no native ${original.kernelName}`);
+  if (op === undefined) throw kernelInputError(original.kernelName, 'original', `no native ${original.kernelName}`);
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x;
+    if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
     const backend = asWasmBackend(args.backend);
-    if (x?.dtype !== 'float32' || !heapBuffer(backend)) return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    if (x.dtype !== 'float32' || !heapBuffer(backend)) return original.kernelFunc(args as Parameters<KernelFunc>[0]);
     const out = backend.makeOutput([...x.shape], 'float32');
     const n = size(x.shape);
     if (n > 0) addon.unary(heapBuffer(backend)!, op, n, byteOffset(backend, x), byteOffset(backend, out));
@@ -48,10 +50,12 @@ export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelC
 export function nativeLgamma(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo => {
     const x = args.inputs.x;
-    if (x?.dtype !== 'float32') throw new Error(`${LGAMMA_KERNEL}: "x" must be a float32 tensor`);
+    if (x?.dtype !== 'float32') throw kernelInputError(LGAMMA_KERNEL, 'x', '"x" must be a float32 tensor');
     const backend = asWasmBackend(args.backend);
     if (!heapBuffer(backend))
-      throw new Error(`${LGAMMA_KERNEL}: the threaded wasm build's shared memory is not supported`);
+      throw new NativeKernelsUnavailableError(
+        `${LGAMMA_KERNEL}: the threaded wasm build's shared memory is not supported`,
+      );
     const out = backend.makeOutput([...x.shape], 'float32');
     const n = size(x.shape);
     if (n > 0)
@@ -69,6 +73,7 @@ export function nativeLgamma(addon: NativeAddon): KernelConfig {
 export function nativeSum(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x;
+    if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
     const backend = asWasmBackend(args.backend);
     const rank = x?.shape.length ?? 0;
     const rawAxis = args.attrs?.axis;

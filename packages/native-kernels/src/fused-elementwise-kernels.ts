@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MUL_SUB_KERNEL, SCALED_SUM_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
 
 interface KernelArgs {
@@ -9,22 +10,26 @@ interface KernelArgs {
   attrs?: NamedAttrMap;
 }
 
-/** The operands as float32 tensors of one shape; the output allocated; the heap read after the allocation. */
+/** The named operands as float32 tensors of one shape; the output allocated; the heap read after the allocation. */
 function prepare(
   kernel: string,
-  operands: (TensorInfo | undefined)[],
+  inputs: NamedTensorInfoMap,
+  names: readonly string[],
   backend: unknown,
 ): { wasm: WasmBackendInternals; out: TensorInfo; heap: ArrayBuffer; size: number; offsets: number[] } {
+  const operands = names.map((name) => inputs[name]);
   const shape = operands[0]?.shape ?? [];
-  for (const t of operands) {
-    if (t?.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${kernel}: the operands must be float32 tensors of one shape`);
-    }
+  for (const [i, t] of operands.entries()) {
+    const message = 'the operands must be float32 tensors of one shape';
+    if (t?.dtype !== 'float32') throw kernelInputError(kernel, names[i]!, message);
+    if (t.shape.length !== shape.length || t.shape.some((d, j) => d !== shape[j]))
+      throw kernelShapeError(kernel, names[i]!, message);
   }
   const wasm = asWasmBackend(backend);
+  if (!heapBuffer(wasm))
+    throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
   const out = wasm.makeOutput([...shape], 'float32');
-  const heap = heapBuffer(wasm);
-  if (!heap) throw new Error(`${kernel}: the threaded wasm build's shared memory is not supported`);
+  const heap = heapBuffer(wasm)!; // read after the allocation, which may have grown the memory
   const offsets = [...operands, out].map((t) => byteOffset(wasm, t!));
   return { wasm, out, heap, size: shape.reduce((a, b) => a * b, 1), offsets };
 }
@@ -32,8 +37,7 @@ function prepare(
 /** {@link MUL_SUB_KERNEL} for the wasm backend: y = a·b − c in one native pass (each operation rounded alone). */
 export function nativeMulSub(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo => {
-    const { a, b, c } = args.inputs;
-    const p = prepare(MUL_SUB_KERNEL, [a, b, c], args.backend);
+    const p = prepare(MUL_SUB_KERNEL, args.inputs, ['a', 'b', 'c'], args.backend);
     const [ao, bo, co, yo] = p.offsets as [number, number, number, number];
     if (p.size > 0) addon.mulSub(p.heap, p.size, ao, bo, co, yo);
     return p.out;
@@ -44,12 +48,12 @@ export function nativeMulSub(addon: NativeAddon): KernelConfig {
 /** {@link SCALED_SUM_KERNEL} for the wasm backend: y = α·x + β·z in one native pass (each operation rounded alone). */
 export function nativeScaledSum(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo => {
-    const { x, z } = args.inputs;
     const { alpha, beta } = args.attrs ?? {};
     if (typeof alpha !== 'number' || typeof beta !== 'number') {
-      throw new Error(`${SCALED_SUM_KERNEL}: attributes "alpha" and "beta" must be numbers`);
+      const attribute = typeof alpha !== 'number' ? 'alpha' : 'beta';
+      throw kernelInputError(SCALED_SUM_KERNEL, attribute, 'attributes "alpha" and "beta" must be numbers');
     }
-    const p = prepare(SCALED_SUM_KERNEL, [x, z], args.backend);
+    const p = prepare(SCALED_SUM_KERNEL, args.inputs, ['x', 'z'], args.backend);
     const [xo, zo, yo] = p.offsets as [number, number, number];
     if (p.size > 0) addon.scaledSum(p.heap, p.size, xo, zo, alpha, beta, yo);
     return p.out;

@@ -1,4 +1,5 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { kernelInputError } from './errors.js';
 import { asWasmBackend } from './wasm-heap.js';
 
 /**
@@ -12,7 +13,8 @@ import { asWasmBackend } from './wasm-heap.js';
 export function sharingIdentity(original: KernelConfig): KernelConfig {
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown }): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x;
-    if (!x || x.dtype === 'string') return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
+    if (x.dtype === 'string') return original.kernelFunc(args as Parameters<KernelFunc>[0]);
     asWasmBackend(args.backend).incRef(x.dataId);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
@@ -31,7 +33,8 @@ export function sharingCast(original: KernelConfig): KernelConfig {
     attrs?: NamedAttrMap;
   }): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x;
-    if (!x || x.dtype === 'string' || args.attrs?.dtype !== x.dtype) {
+    if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
+    if (x.dtype === 'string' || args.attrs?.dtype !== x.dtype) {
       return original.kernelFunc(args as Parameters<KernelFunc>[0]);
     }
     asWasmBackend(args.backend).incRef(x.dataId);

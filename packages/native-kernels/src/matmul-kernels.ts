@@ -8,6 +8,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { kernelInputError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
 
 /**
@@ -26,6 +27,14 @@ export const ACTIVATION_CODES: Readonly<Record<string, number>> = {
 const size = (shape: readonly number[]): number => util.sizeFromShape([...shape]);
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** The two operands, which every product needs (tfjs-wasm's own kernels read them before any check). */
+function operands(kernel: string, inputs: NamedTensorInfoMap): { a: TensorInfo; b: TensorInfo } {
+  for (const name of ['a', 'b'] as const) {
+    if (!inputs[name]) throw kernelInputError(kernel, name, `missing input "${name}"`);
+  }
+  return inputs as { a: TensorInfo; b: TensorInfo };
+}
 
 /** The geometry of C = op(A)·op(B) over broadcast batch dimensions, or undefined for a case left to the wasm kernel. */
 interface Plan {
@@ -141,7 +150,7 @@ interface KernelArgs {
  */
 export function nativeBatchMatMul(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
-    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const { a, b } = operands(original.kernelName, args.inputs);
     const transposeA = Boolean(args.attrs?.transposeA);
     const transposeB = Boolean(args.attrs?.transposeB);
     const p = plan(a, b, transposeA, transposeB);
@@ -161,12 +170,13 @@ export function nativeBatchMatMul(addon: NativeAddon, original: KernelConfig): K
  */
 export function nativeFusedMatMul(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
-    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const { a, b } = operands(original.kernelName, args.inputs);
+    const { bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
     const transposeA = Boolean(args.attrs?.transposeA);
     const transposeB = Boolean(args.attrs?.transposeB);
     const activation = ACTIVATION_CODES[String(args.attrs?.activation ?? 'linear')];
     const alpha = Number(args.attrs?.leakyreluAlpha ?? 0.2);
-    const p = a && b ? plan(a, b, transposeA, transposeB) : undefined;
+    const p = plan(a, b, transposeA, transposeB);
     const biasSz = p && bias ? biasSize(bias, p) : undefined;
     const backend = asWasmBackend(args.backend);
     const native =
@@ -179,8 +189,8 @@ export function nativeFusedMatMul(addon: NativeAddon, original: KernelConfig): K
       ? run(
           addon,
           backend,
-          a!,
-          b!,
+          a,
+          b,
           p,
           transposeA,
           transposeB,

@@ -7,6 +7,7 @@ import {
   NORMAL_SAMPLE_KERNEL,
 } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
 
 interface KernelArgs {
@@ -20,19 +21,19 @@ function matrices(kernel: string, inputs: NamedTensorInfoMap, names: readonly st
   const ts = names.map((name) => inputs[name]);
   const shape = ts[0]?.shape;
   for (const [i, t] of ts.entries()) {
-    if (t?.dtype !== 'float32' || t.shape.length !== 2 || t.shape[0] !== shape![0] || t.shape[1] !== shape![1]) {
-      throw new Error(`${kernel}: "${names[i]}" must be a float32 matrix of the shape of "${names[0]}"`);
-    }
+    const message = `"${names[i]}" must be a float32 matrix of the shape of "${names[0]}"`;
+    if (t?.dtype !== 'float32' || t.shape.length !== 2) throw kernelInputError(kernel, names[i]!, message);
+    if (t.shape[0] !== shape![0] || t.shape[1] !== shape![1]) throw kernelShapeError(kernel, names[i]!, message);
   }
   return ts as TensorInfo[];
 }
 
 /** Allocates the outputs, then reads the heap (an allocation may have grown the memory). */
 function outputs(kernel: string, backend: WasmBackendInternals, shapes: number[][]): [TensorInfo[], ArrayBuffer] {
+  if (!heapBuffer(backend))
+    throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
   const outs = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
-  const heap = heapBuffer(backend);
-  if (!heap) throw new Error(`${kernel}: the threaded wasm build's shared memory is not supported`);
-  return [outs, heap];
+  return [outs, heapBuffer(backend)!]; // read after the allocations, which may have grown the memory
 }
 
 /** {@link NORMAL_SAMPLE_KERNEL} for the wasm backend: σ = exp(s·½) and z = μ + σ·ε in one native call. */
@@ -58,7 +59,7 @@ export function nativeNormalKl(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const [loc, scale] = matrices(NORMAL_KL_KERNEL, args.inputs, ['loc', 'scale']) as [TensorInfo, TensorInfo];
     const [rows, cols] = loc.shape as [number, number];
-    if (rows === 0 || cols === 0) throw new Error(`${NORMAL_KL_KERNEL}: "loc" must not be empty`);
+    if (rows === 0 || cols === 0) throw kernelShapeError(NORMAL_KL_KERNEL, 'loc', '"loc" must not be empty');
     const b = asWasmBackend(args.backend);
     const [outs, heap] = outputs(NORMAL_KL_KERNEL, b, [[rows, cols], [rows, cols], [rows]]);
     const [variance, scratch, sums] = outs as [TensorInfo, TensorInfo, TensorInfo];
@@ -79,7 +80,7 @@ export function nativeNormalBackward(addon: NativeAddon): KernelConfig {
     const names = ['loc', 'scale', 'variance', 'eps', 'dz'] as const;
     const ts = matrices(NORMAL_BACKWARD_KERNEL, args.inputs, names);
     const h = args.attrs?.h;
-    if (typeof h !== 'number') throw new Error(`${NORMAL_BACKWARD_KERNEL}: attribute "h" must be a number`);
+    if (typeof h !== 'number') throw kernelInputError(NORMAL_BACKWARD_KERNEL, 'h', 'attribute "h" must be a number');
     const b = asWasmBackend(args.backend);
     const shape = [...ts[0]!.shape];
     const [outs, heap] = outputs(NORMAL_BACKWARD_KERNEL, b, [shape, shape]);
@@ -95,7 +96,7 @@ export function nativeNormalBackward(addon: NativeAddon): KernelConfig {
 function perFeature(kernel: string, sigma: TensorInfo | undefined, cols: number): boolean {
   const ok =
     sigma?.dtype === 'float32' && (sigma.shape.length === 0 || (sigma.shape.length === 1 && sigma.shape[0] === cols));
-  if (!ok) throw new Error(`${kernel}: "sigma" must be a float32 scalar or a vector of ${cols}`);
+  if (!ok) throw kernelInputError(kernel, 'sigma', `"sigma" must be a float32 scalar or a vector of ${cols}`);
   return sigma.shape.length === 1;
 }
 
@@ -104,11 +105,12 @@ export function nativeNormalLogProb(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const [x, loc] = matrices(NORMAL_LOG_PROB_KERNEL, args.inputs, ['x', 'loc']) as [TensorInfo, TensorInfo];
     const [rows, cols] = x.shape as [number, number];
-    if (rows === 0 || cols === 0) throw new Error(`${NORMAL_LOG_PROB_KERNEL}: "x" must not be empty`);
+    if (rows === 0 || cols === 0) throw kernelShapeError(NORMAL_LOG_PROB_KERNEL, 'x', '"x" must not be empty');
     const sigma = args.inputs.sigma;
     const flag = perFeature(NORMAL_LOG_PROB_KERNEL, sigma, cols);
     const half = args.attrs?.halfLog2pi;
-    if (typeof half !== 'number') throw new Error(`${NORMAL_LOG_PROB_KERNEL}: attribute "halfLog2pi" must be a number`);
+    if (typeof half !== 'number')
+      throw kernelInputError(NORMAL_LOG_PROB_KERNEL, 'halfLog2pi', 'attribute "halfLog2pi" must be a number');
     const b = asWasmBackend(args.backend);
     const shape = [rows, cols];
     const [outs, heap] = outputs(NORMAL_LOG_PROB_KERNEL, b, [shape, shape, shape, shape, [rows]]);
@@ -133,10 +135,13 @@ export function nativeNormalLogProbBackward(addon: NativeAddon): KernelConfig {
       TensorInfo,
     ];
     const [rows, cols] = scale.shape as [number, number];
-    if (rows === 0 || cols === 0) throw new Error(`${NORMAL_LOG_PROB_BACKWARD_KERNEL}: "scale" must not be empty`);
+    if (rows === 0 || cols === 0)
+      throw kernelShapeError(NORMAL_LOG_PROB_BACKWARD_KERNEL, 'scale', '"scale" must not be empty');
     const { g, perFeature: flag } = args.attrs ?? {};
     if (typeof g !== 'number' || typeof flag !== 'boolean') {
-      throw new Error(`${NORMAL_LOG_PROB_BACKWARD_KERNEL}: attributes "g" (a number) and "perFeature" (a boolean)`);
+      const attribute = typeof g !== 'number' ? 'g' : 'perFeature';
+      const message = 'attributes "g" (a number) and "perFeature" (a boolean)';
+      throw kernelInputError(NORMAL_LOG_PROB_BACKWARD_KERNEL, attribute, message);
     }
     const b = asWasmBackend(args.backend);
     const [outs, heap] = outputs(NORMAL_LOG_PROB_BACKWARD_KERNEL, b, [[rows, cols], [rows, cols], flag ? [cols] : []]);

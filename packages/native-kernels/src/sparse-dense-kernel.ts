@@ -1,15 +1,18 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { DataError, SPARSE_DENSE_KERNEL } from '@varia/core';
+import { SPARSE_DENSE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError, nativeCallError } from './errors.js';
 import { ACTIVATION_CODES } from './matmul-kernels.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 /** Checks one input's dtype and rank, naming it. */
 function checked(t: TensorInfo | undefined, name: string, dtype: 'int32' | 'float32', rank: number): TensorInfo {
-  if (!t) throw new Error(`${SPARSE_DENSE_KERNEL}: missing input "${name}"`);
+  if (!t) throw kernelInputError(SPARSE_DENSE_KERNEL, name, `missing input "${name}"`);
   if (t.dtype !== dtype || t.shape.length !== rank)
-    throw new Error(
-      `${SPARSE_DENSE_KERNEL}: "${name}" must be a ${rank}-D ${dtype} tensor, got ${t.dtype} [${t.shape.join(', ')}]`,
+    throw kernelInputError(
+      SPARSE_DENSE_KERNEL,
+      name,
+      `"${name}" must be a ${rank}-D ${dtype} tensor, got ${t.dtype} [${t.shape.join(', ')}]`,
     );
   return t;
 }
@@ -32,16 +35,34 @@ export function nativeSparseDense(addon: NativeAddon): KernelConfig {
     const rows = indptr.shape[0]! - 1;
     const nnz = indices.shape[0]!;
     const [inDim, units] = w.shape as [number, number];
-    if (rows < 0 || values.shape[0] !== nnz || (bias && bias.shape[0] !== units) || inDim < 1 || units < 1)
-      throw new Error(
-        `${SPARSE_DENSE_KERNEL}: shapes do not match: indptr [${indptr.shape}], indices [${indices.shape}], values [${values.shape}], kernel [${w.shape}]${bias ? `, bias [${bias.shape}]` : ''}`,
+    const misfit =
+      rows < 0
+        ? 'indptr'
+        : values.shape[0] !== nnz
+          ? 'values'
+          : bias && bias.shape[0] !== units
+            ? 'bias'
+            : inDim < 1 || units < 1
+              ? 'kernel'
+              : undefined;
+    if (misfit)
+      throw kernelShapeError(
+        SPARSE_DENSE_KERNEL,
+        misfit,
+        `shapes do not match: indptr [${indptr.shape}], indices [${indices.shape}], values [${values.shape}], kernel [${w.shape}]${bias ? `, bias [${bias.shape}]` : ''}`,
       );
     const activation = ACTIVATION_CODES[String(args.attrs?.activation ?? 'linear')];
     if (activation === undefined)
-      throw new Error(`${SPARSE_DENSE_KERNEL}: unsupported activation "${String(args.attrs?.activation)}"`);
+      throw kernelInputError(
+        SPARSE_DENSE_KERNEL,
+        'activation',
+        `unsupported activation "${String(args.attrs?.activation)}"`,
+      );
     const alpha = Number(args.attrs?.leakyreluAlpha ?? 0.2);
     if (!heapBuffer(backend))
-      throw new Error(`${SPARSE_DENSE_KERNEL}: the threaded wasm build's shared memory is not supported`);
+      throw new NativeKernelsUnavailableError(
+        `${SPARSE_DENSE_KERNEL}: the threaded wasm build's shared memory is not supported`,
+      );
     const out = backend.makeOutput([rows, units], 'float32');
     try {
       addon.sparseDense(
@@ -61,12 +82,7 @@ export function nativeSparseDense(addon: NativeAddon): KernelConfig {
       );
     } catch (e) {
       (backend as unknown as { disposeData(id: unknown): void }).disposeData(out.dataId);
-      const c = e as { code?: unknown; message?: string; row?: number; column?: number };
-      if (c.code !== 'VARIA_CSR') throw e;
-      throw new DataError(c.message ?? 'malformed sparse input', {
-        ...(c.row !== undefined && { row: c.row }),
-        ...(c.column !== undefined && { column: c.column + 1 }),
-      });
+      throw nativeCallError('sparseDense', e); // a malformed CSR: a DataError at its row (the addon maps it already)
     }
     return out;
   };

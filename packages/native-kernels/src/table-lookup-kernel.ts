@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { TABLE_LOOKUP_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
+import { NativeKernelsUnavailableError, kernelInputError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 /**
@@ -13,13 +14,17 @@ export function nativeTableLookup(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown }): TensorInfo[] => {
     const { x, table } = args.inputs;
     if (x?.dtype !== 'float32' || table?.dtype !== 'float32' || table.shape.length !== 1) {
-      throw new Error(`${TABLE_LOOKUP_KERNEL}: "x" must be float32 and "table" a float32 vector`);
+      const input = x?.dtype !== 'float32' ? 'x' : 'table';
+      throw kernelInputError(TABLE_LOOKUP_KERNEL, input, '"x" must be float32 and "table" a float32 vector');
     }
     const backend = asWasmBackend(args.backend);
     const out = backend.makeOutput([...x.shape], 'float32');
     const count = backend.makeOutput([], 'float32');
     const heap = heapBuffer(backend); // read after the allocations, which may have grown the memory
-    if (!heap) throw new Error(`${TABLE_LOOKUP_KERNEL}: the threaded wasm build's shared memory is not supported`);
+    if (!heap)
+      throw new NativeKernelsUnavailableError(
+        `${TABLE_LOOKUP_KERNEL}: the threaded wasm build's shared memory is not supported`,
+      );
     const size = x.shape.reduce((a, b) => a * b, 1);
     const tableSize = table.shape[0]!;
     const misses = addon.lookup(

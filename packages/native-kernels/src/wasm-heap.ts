@@ -1,5 +1,5 @@
 import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
-import { NativeKernelsUnavailableError } from './errors.js';
+import { NativeKernelsUnavailableError, kernelInputError } from './errors.js';
 
 /**
  * The parts of tfjs-backend-wasm's `BackendWasm` that the native kernels use: where a tensor's bytes live in the
@@ -35,7 +35,12 @@ export function asWasmBackend(backend: unknown): WasmBackendInternals {
 /** Byte offset of a tensor's data in the wasm memory. */
 export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number {
   const entry = backend.dataIdMap.get(t.dataId);
-  if (!entry) throw new Error(`native-kernels: tensor ${String(t.dataId)} is not on the wasm backend`);
+  if (!entry)
+    throw kernelInputError(
+      'native-kernels',
+      'tensor',
+      `a tensor (data ${String(t.dataId)}) is not on the wasm backend`,
+    );
   return entry.memoryOffset;
 }
 
