@@ -3,7 +3,12 @@
 Usage: torch_vae.py CONFIG.json  -> prints one JSON object on stdout.
 CONFIG: {"workload": "train"|"encode"|"toy2d", "threads": int, "data": path to float32 [rows, cols],
          "rows", "cols", "likelihood", "hidden", "latent", "batch_size", "lr", "epochs", "warmup_examples",
-         "encode_repeats", "sparse": bool (encode: x given as a torch.sparse CSR tensor, built before the clock)}
+         "encode_repeats", "sparse": bool}
+sparse (encode): PyTorch's faster of its dense product and x as a torch.sparse CSR tensor (built before the clock) @ W.
+sparse (train): PyTorch's faster of its dense training and the encoder's first layer as torch.sparse.mm(x_batch, Wᵀ)
+  + b with autograd for W and b (see SparseRows: the batch's COO is gathered from a CSR of the data built before the
+  clock), each run from the same seed (same initial weights, batches and noise: the same job, the losses agree to
+  float32 rounding); both are reported under "variants".
 Same model as the tfjs versions: D-H-(d, d)-H-D, ReLU, nn.Linear default init, Adam(eps=1e-8), one
 reparameterized sample, analytic KL; log1p input for Poisson; learned scalar σ = softplus(u) + 1e-4 for Gaussian.
 """
@@ -31,8 +36,15 @@ class VAE(nn.Module):
         if likelihood == "gaussian":
             self.raw_scale = nn.Parameter(torch.tensor(math.log(math.expm1(1 - 1e-4))))
 
-    def encode(self, x):
-        h = F.relu(self.enc(torch.log1p(x) if self.likelihood == "poisson" else x))
+    def encode(self, x, x_sparse=None):
+        """q(z|x)'s mean and log-variance; with x_sparse (x's COO batch, log1p already applied for Poisson) the first
+        layer is torch.sparse.mm(x_sparse, Wᵀ) + b, whose autograd gives W's and b's gradients (x needs none)."""
+        if x_sparse is None:
+            pre = self.enc(torch.log1p(x) if self.likelihood == "poisson" else x)
+        else:
+            # Wᵀ made contiguous: 2x faster than sparse.mm on the transposed view (forward + backward) here
+            pre = torch.sparse.mm(x_sparse, self.enc.weight.t().contiguous()) + self.enc.bias
+        h = F.relu(pre)
         return self.mu(h), self.log_var(h)
 
     def encode_sparse(self, x):
@@ -44,8 +56,8 @@ class VAE(nn.Module):
         h = F.relu(pre)
         return self.mu(h), self.log_var(h)
 
-    def loss(self, x, log_normalizer=None):
-        mu, log_var = self.encode(x)
+    def loss(self, x, log_normalizer=None, x_sparse=None):
+        mu, log_var = self.encode(x, x_sparse)
         z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
         o = self.out(F.relu(self.dec(z)))
         if self.likelihood == "bernoulli":
@@ -59,7 +71,31 @@ class VAE(nn.Module):
         return (kl - log_lik).mean()
 
 
-def train(model, x, norm, batch_size, lr, epochs, max_examples=None):
+class SparseRows:
+    """The data as CSR, built once (before the clock); batch(idx) gathers those rows as a coalesced COO tensor, the
+    encoder's input transform (log1p for Poisson) applied to the stored values. Measured for one 128-row MNIST batch
+    on one thread: 0.31 ms, against 0.43 ms for x[idx].to_sparse() and 0.94 ms for .to_sparse_csr(); and COO with
+    torch.sparse.mm trains its layer in ~1.9 ms where CSR @ W takes ~3.1 ms (dense: ~1.5 ms)."""
+
+    def __init__(self, x, log1p):
+        csr = x.to_sparse_csr()
+        self.crow, self.col, self.val = csr.crow_indices(), csr.col_indices(), csr.values()
+        self.cols = x.shape[1]
+        self.log1p = log1p
+
+    def batch(self, idx):
+        starts = self.crow[idx]
+        lens = self.crow[idx + 1] - starts
+        first = torch.cumsum(lens, 0) - lens  # where each row starts in the batch's entries
+        pos = torch.repeat_interleave(starts - first, lens) + torch.arange(int(lens.sum()))
+        rows = torch.repeat_interleave(torch.arange(len(idx)), lens)
+        values = self.val[pos]
+        values = torch.log1p(values) if self.log1p else values
+        coo = torch.sparse_coo_tensor(torch.stack([rows, self.col[pos]]), values, (len(idx), self.cols))
+        return coo._coalesced_(True)  # row-major and unique by construction
+
+
+def train(model, x, norm, batch_size, lr, epochs, max_examples=None, sparse_rows=None):
     opt = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-8)
     n = x.shape[0]
     limit = n if max_examples is None else min(n, max_examples)
@@ -70,7 +106,8 @@ def train(model, x, norm, batch_size, lr, epochs, max_examples=None):
         losses = []
         for start in range(0, limit, batch_size):
             idx = perm[start : min(limit, start + batch_size)]
-            loss = model.loss(x[idx], None if norm is None else norm[idx])
+            x_sparse = None if sparse_rows is None else sparse_rows.batch(idx)
+            loss = model.loss(x[idx], None if norm is None else norm[idx], x_sparse)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -78,6 +115,13 @@ def train(model, x, norm, batch_size, lr, epochs, max_examples=None):
             examples += len(idx)
         total = float(torch.stack(losses).sum()) / limit
     return examples, total
+
+
+def faster(timings, threads):
+    """The faster variant of {name: (wall seconds, CPU seconds, ...)}: by CPU time on one thread (robust to other load
+    on a shared machine, where one descheduled variant's wall time would decide), by wall time with more threads
+    (their CPU time adds up the threads)."""
+    return min(timings, key=lambda k: timings[k][1] if threads == 1 else timings[k][0])
 
 
 def main():
@@ -89,15 +133,30 @@ def main():
     norm = None
     if cfg["likelihood"] == "poisson":
         norm = torch.lgamma(x + 1).sum(1)
+    rng = torch.get_rng_state()  # the state every training variant starts from (initial weights, batches, noise)
     model = VAE(cols, cfg["hidden"], cfg["latent"], cfg["likelihood"])
     blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
     result = {"torch_version": torch.__version__, "threads": torch.get_num_threads(), "blas": blas}
     if cfg["workload"] == "train":
-        train(model, x, norm, cfg["batch_size"], cfg["lr"], 1, cfg["warmup_examples"])
-        t0, c0 = time.perf_counter(), time.process_time()
-        examples, loss = train(model, x, norm, cfg["batch_size"], cfg["lr"], cfg["epochs"])
-        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        contenders = [("dense", None)]
+        if cfg.get("sparse", False):
+            contenders.append(("torch.sparse.mm(COO batch, dense weight)", SparseRows(x, cfg["likelihood"] == "poisson")))
+        timings = {}
+        for name, sparse_rows in contenders:
+            torch.set_rng_state(rng)
+            model = VAE(cols, cfg["hidden"], cfg["latent"], cfg["likelihood"])
+            train(model, x, norm, cfg["batch_size"], cfg["lr"], 1, cfg["warmup_examples"], sparse_rows)
+            t0, c0 = time.perf_counter(), time.process_time()
+            examples, loss = train(model, x, norm, cfg["batch_size"], cfg["lr"], cfg["epochs"], None, sparse_rows)
+            timings[name] = (time.perf_counter() - t0, time.process_time() - c0, loss)
+        variant = faster(timings, cfg["threads"])
+        seconds, cpu, loss = timings[variant]
         result.update(examples=examples, seconds=seconds, cpu_seconds=cpu, examples_per_sec=examples / seconds, loss=loss)
+        if len(timings) > 1:
+            result.update(
+                variant=variant,
+                variants={k: {"seconds": v[0], "cpu_seconds": v[1], "loss": v[2]} for k, v in timings.items()},
+            )
     elif cfg["workload"] == "encode":
         # sparse: PyTorch's best of the dense product and CSR @ dense (x converted to CSR before the clock)
         contenders = [("dense", model.encode, x)]
@@ -115,7 +174,7 @@ def main():
                     best = min(best, time.perf_counter() - t0)
                     best_cpu = min(best_cpu, time.process_time() - c0)
                 timings[name] = (best, best_cpu)
-        variant = min(timings, key=lambda k: timings[k][0])
+        variant = faster(timings, cfg["threads"])
         best, best_cpu = timings[variant]
         result.update(examples=rows, seconds=best, cpu_seconds=best_cpu, examples_per_sec=rows / best)
         if len(timings) > 1:

@@ -7,6 +7,8 @@ import { sparseRowsFlag } from './sparse-workload.js';
 const WORKLOADS = [
   'mnist-vae-train',
   'mnist-vae-train-poisson',
+  'mnist-vae-train-sparse',
+  'mnist-vae-train-poisson-sparse',
   'mnist-vae-encode',
   'mnist-vae-encode-sparse',
   'counts-vae-encode-sparse',

@@ -5,6 +5,7 @@ import type { ChildRun } from './child.js';
 import { type ComposedResult, formatComposed } from './composed.js';
 import type { StepProfile } from './profile-step.js';
 import { formatRounds, formatTable, mib, type WorkloadResult } from './report.js';
+import { formatSparseInput } from './sparse-train.js';
 import { formatSparse } from './sparse-workload.js';
 
 /** What the printed report shows: the results document's parts. */
@@ -45,6 +46,8 @@ export function formatReport(r: ReportInputs): string[] {
       'process CPU time (robust to other load on a shared machine; single-threaded contenders only):',
       formatTable(workloads, 'cpu'),
     );
+  const sparseLines = formatSparseInput(workloads);
+  if (sparseLines.length > 0) lines.push('', 'sparse-input training against the dense fit:', ...sparseLines);
   const roundLines = formatRounds(workloads);
   if (roundLines.length > 0)
     lines.push('', `varia ÷ PyTorch 1 thread, ${rounds} interleaved rounds (A B A B …):`, ...roundLines);

@@ -1,5 +1,6 @@
 /** The result document (`bench/results/latest.json`) and its tables. Pure functions: no tfjs, no timing. */
 import type { PairedRound } from './rounds.js';
+import type { SparseInputCheck } from './sparse-train.js';
 
 /** A contender's figures. */
 export interface Figures {
@@ -27,6 +28,12 @@ export interface BaselineResult extends Figures {
   skipped?: string;
   /** What was timed, threads, versions. */
   note?: string;
+  /** PyTorch with `sparse`: the variant these figures are (the faster of its dense and torch.sparse ones). */
+  variant?: string;
+  /** PyTorch with `sparse`: every variant's figures, timed in the same run. */
+  variants?: Record<string, { seconds: number; cpu_seconds: number; loss?: number }>;
+  /** PyTorch training with `sparse`: the variants' largest relative loss difference (the same job: rounding). */
+  variant_loss_spread?: number;
 }
 
 /** One workload's result. */
@@ -48,6 +55,8 @@ export interface WorkloadResult extends Figures {
   torch_rounds?: PairedRound[];
   /** Memory after the workload's varia run (or after all its runs). */
   memory?: WorkloadMemory;
+  /** Sparse-input training: the first layer's path and the −ELBO beside the dense fit's (see sparse-train.ts). */
+  sparse_input?: SparseInputCheck;
 }
 
 /** A workload's memory figures (see bench/src/memory-probe.ts). */

@@ -35,6 +35,7 @@ import type { WorkloadResult } from './report.js';
 import { sparseWorkloadInChild } from './sparse-workload.js';
 import { torchContenders } from './torch-baselines.js';
 import { probeTorch } from './torch.js';
+import { TRAIN_WORKLOADS, type TrainName } from './train-workloads.js';
 import { runTrainingWorkloads } from './training-workloads.js';
 import { MNIST_TRAINING, type RunSizes, variaMemoryTrace } from './workloads.js';
 
@@ -89,8 +90,10 @@ async function main(): Promise<void> {
   // varia and tf.layers on plain wasm (the kernels tfjs ships), in a child process of this run: what the native
   // kernels buy, and the naive version a user gets without them.
   let plainWasm: { backend: string; workloads: WorkloadResult[] } | { skipped: string } | undefined;
-  if (args.plain && selection.candidate === 'wasm-native' && args.only.size > 0) {
-    const only = [...args.only].join(',');
+  // (not the sparse-input training workloads: plain wasm has no sparse kernels, so they would run the dense fit again)
+  const plainOnly = [...args.only].filter((n) => !TRAIN_WORKLOADS[n as TrainName]?.sparseInput);
+  if (args.plain && selection.candidate === 'wasm-native' && plainOnly.length > 0) {
+    const only = plainOnly.join(',');
     log(`plain wasm (child process): ${only}, varia + tf.layers`);
     plainWasm = runChild(
       [

@@ -4,6 +4,7 @@ import type { Figures, WorkloadResult } from './report.js';
 import { pickFigures } from './results.js';
 import { interleavedRounds } from './rounds.js';
 import { runTorch } from './torch.js';
+import { torchVariants } from './torch-variants.js';
 import type { Timing } from './workloads.js';
 
 /** What the PyTorch contenders need from the run: the baselines wanted, the probe, the thread count and `--rounds`. */
@@ -67,6 +68,7 @@ export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds 
       log(`  torch, ${threads} thread(s)`);
       try {
         const r = runTorch(data, { ...config, threads });
+        const { note, ...variants } = torchVariants(r);
         w.baselines[key] = {
           examples_per_sec: r.examples_per_sec ?? r.examples / r.seconds,
           seconds: r.seconds,
@@ -74,13 +76,8 @@ export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds 
           examples: r.examples,
           loss: r.loss,
           multithreaded: threads > 1,
-          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}${
-            r.variants
-              ? `; the faster of ${Object.entries(r.variants)
-                  .map(([k, v]) => `${k} ${(v.seconds * 1e3).toFixed(1)} ms`)
-                  .join(', ')}`
-              : ''
-          }`,
+          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}${note}`,
+          ...variants,
         };
       } catch (e) {
         w.baselines[key] = { skipped: (e as Error).message };

@@ -25,9 +25,12 @@ export interface TorchResult {
   cpu_seconds: number;
   examples_per_sec?: number;
   loss?: number;
-  /** encode with `sparse`: which of PyTorch's products was faster (the figures are its), and both timings. */
+  /**
+   * With `sparse` (encode and train): which of PyTorch's variants, dense or torch.sparse, was faster (the figures are
+   * its: CPU time decides on one thread, wall time with more), and every variant's timings (and training loss).
+   */
   variant?: string;
-  variants?: Record<string, { seconds: number; cpu_seconds: number }>;
+  variants?: Record<string, { seconds: number; cpu_seconds: number; loss?: number }>;
 }
 
 /** The torch version, or why PyTorch cannot be used. */

@@ -1,5 +1,5 @@
-import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
-import type { Args, WorkloadName } from './args.js';
+import { toyGaussian2d } from '@varia/datasets';
+import type { Args } from './args.js';
 import { type ChildRun, plainBaselines as plainBaselinesOf } from './child.js';
 import { type EncodeSpec, ENCODE_WORKLOADS } from './encode-workloads.js';
 import { firstRows } from './first-rows.js';
@@ -7,12 +7,15 @@ import { log } from './log.js';
 import { memoryAfterRun } from './memory-probe.js';
 import type { WorkloadResult } from './report.js';
 import { finish, timingBaseline, variaResult, wasmHeapBytes } from './results.js';
+import { SPARSE_INPUT_KERNELS, sparseInputCheck } from './sparse-train.js';
 import type { torchContenders } from './torch-baselines.js';
+import { TRAIN_WORKLOADS, type TrainName, type TrainSpec, trainSplit } from './train-workloads.js';
 import {
   MNIST_SHAPE,
   MNIST_TRAINING,
   type RunSizes,
   TOY_TRAINING,
+  type TrainExtras,
   baselineEncode,
   baselineToy,
   csrOfDense,
@@ -36,8 +39,8 @@ export interface TrainingContext {
 }
 
 /**
- * The timed workloads of `--only` (mnist-vae-train, -poisson, mnist-vae-encode, toy2d-seed): varia, then each
- * baseline, then the PyTorch rounds; and mnist-vae-train's memory peak.
+ * The timed workloads of `--only` (the training workloads of train-workloads.ts, the encode workloads, toy2d-seed):
+ * varia, then each baseline, then the PyTorch rounds; and mnist-vae-train's memory peak.
  */
 export async function runTrainingWorkloads(
   ctx: TrainingContext,
@@ -49,15 +52,18 @@ export async function runTrainingWorkloads(
   const workloads: WorkloadResult[] = [];
   let mnistPeak: Record<string, unknown> | undefined;
 
-  for (const likelihood of ['bernoulli', 'poisson'] as const) {
-    const name: WorkloadName = likelihood === 'bernoulli' ? 'mnist-vae-train' : 'mnist-vae-train-poisson';
+  for (const [name, spec] of Object.entries(TRAIN_WORKLOADS) as [TrainName, TrainSpec][]) {
     if (!args.only.has(name)) continue;
-    const full = likelihood === 'bernoulli' ? mnist({ split: 'train' }).x : mnistCounts({ split: 'train' }).x;
-    const data = firstRows(full, trainRows);
+    const { likelihood, sparseInput } = spec;
+    const data = firstRows(trainSplit(likelihood, 'train'), trainRows);
     const shape = { ...MNIST_SHAPE, likelihood };
+    const extras: TrainExtras = sparseInput ? { sparseInput: true } : {};
     log(`${name}: varia (${sizes.epochs} epoch of ${data.rows} after a ${sizes.warmupExamples}-example warm-up)`);
-    const v = await variaTrain(data, likelihood, sizes);
-    if (likelihood === 'bernoulli') {
+    const v = await variaTrain(data, likelihood, sizes, {
+      ...extras,
+      ...(sparseInput ? { test: trainSplit(likelihood, 'test'), countKernels: SPARSE_INPUT_KERNELS } : {}),
+    });
+    if (name === 'mnist-vae-train') {
       const wasmHeap = wasmHeapBytes();
       mnistPeak = {
         note: 'sampled every 8 steps during the timed fit; max_rss_bytes is the process peak at the end of the run (includes parsing the MNIST JSON)',
@@ -73,21 +79,31 @@ export async function runTrainingWorkloads(
       backend,
       'examples_per_sec',
       v,
-      `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}`,
+      `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}${sparseInput ? `; fit's sparseInput: true (the encoder's first layer from the batch's non-zeros); PyTorch: the faster (CPU time on 1 thread) of its dense training and torch.sparse.mm(COO batch, Wᵀ) + b` : ''}`,
       { loss: v.loss, memory: memoryAfterRun(v.tensorsPerEpoch), multithreaded },
     );
-    if (want('hand_written')) {
+    if (sparseInput) {
+      log('  varia dense (the same fit without sparseInput: speed and −ELBO beside the sparse run)');
+      const dense = await variaTrain(data, likelihood, sizes, {
+        test: trainSplit(likelihood, 'test'),
+        countKernels: SPARSE_INPUT_KERNELS,
+      });
+      w.baselines.varia_dense = timingBaseline(dense, `${spec.denseTwin}: the same fit, dense first layer`);
+      w.sparse_input = sparseInputCheck(v, dense);
+    }
+    // the hand-written and tf.layers loops are dense: measured beside the dense twin, not again here
+    if (want('hand_written') && !sparseInput) {
       log('  hand-written tfjs (transpose-free dense gradient)');
       w.baselines.hand_written = timingBaseline(await handWrittenTrain(data, shape, 'transpose-free', sizes));
     }
-    if (want('hand_written_default_grad')) {
+    if (want('hand_written_default_grad') && !sparseInput) {
       log(`  hand-written tfjs with default gradients (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
       w.baselines.hand_written_default_grad = timingBaseline(
         await handWrittenTrain(data, shape, 'default', sizes, sizes.slowBaselineExamples),
         'the hand-written loop with tfjs default gradients (transposed matMuls)',
       );
     }
-    if (want('tf_layers')) {
+    if (want('tf_layers') && !sparseInput) {
       log(`  tf.layers (${Math.min(sizes.slowBaselineExamples, data.rows)} examples)`);
       w.baselines.tf_layers = timingBaseline(
         await naiveTrain(data, shape, sizes),
@@ -103,9 +119,10 @@ export async function runTrainingWorkloads(
       lr: MNIST_TRAINING.learningRate,
       epochs: sizes.epochs,
       warmup_examples: sizes.warmupExamples,
+      sparse: sparseInput,
     };
     torchBaselines(w, data, trainConfig);
-    await torchRounds(w, data, trainConfig, () => variaTrain(data, likelihood, sizes));
+    await torchRounds(w, data, trainConfig, () => variaTrain(data, likelihood, sizes, extras));
     plainBaselines(w);
     workloads.push(finish(w));
   }

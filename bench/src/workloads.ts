@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Matrix, SparseMatrix } from '@varia/core';
 import { VAE } from '@varia/vae';
 import { HandWrittenVae, type GradientMode, type VaeShape, trainHandWritten } from './hand-written.js';
+import { type KernelTally, startKernelCensus } from './kernel-census.js';
 import { NaiveLayersVae, trainNaive } from './naive-layers.js';
 
 /** One contender's figure. */
@@ -79,16 +80,43 @@ function sampler(): { sample: () => void; peak: MemoryPeak } {
   };
 }
 
+/** What a training measurement adds to the plain dense `fit`. */
+export interface TrainExtras {
+  /** `fit`'s `sparseInput` (the encoder's first layer from the batch's non-zeros); absent: the dense default. */
+  sparseInput?: true | 'auto';
+  /** Rows whose −ELBO (`evaluate`, seed 1) is measured after the timed fit, outside the clock. */
+  test?: Matrix;
+  /** Kernels whose calls per step the warm-up fit counts (a census of the warm-up only: the timed fit is bare). */
+  countKernels?: readonly string[];
+}
+
 /** varia's `VAE.fit`, timed over `sizes.epochs` full epochs after a warm-up `fit` on the first rows. */
 export async function variaTrain(
   data: Matrix,
   likelihood: 'bernoulli' | 'poisson',
   sizes: RunSizes,
-): Promise<Timing & { memory: MemoryPeak; epochSeconds: number[]; tensorsPerEpoch: number[] }> {
+  extras: TrainExtras = {},
+): Promise<
+  Timing & {
+    memory: MemoryPeak;
+    epochSeconds: number[];
+    tensorsPerEpoch: number[];
+    testNegElbo?: number;
+    kernelsPerStep?: Record<string, number>;
+  }
+> {
   const vae = new VAE({ ...shapeConfig(), likelihood, activation: 'relu', seed: 0 });
   const mem = sampler();
+  const sparse = extras.sparseInput === undefined ? {} : { sparseInput: extras.sparseInput };
   try {
-    await vae.fit(firstRows(data, sizes.warmupExamples), { epochs: 1, ...MNIST_TRAINING, seed: 1 });
+    const warmup = firstRows(data, sizes.warmupExamples);
+    const census = extras.countKernels ? startKernelCensus(tf.getBackend()) : undefined;
+    let tallies: KernelTally[] | undefined;
+    try {
+      await vae.fit(warmup, { epochs: 1, ...MNIST_TRAINING, seed: 1, ...sparse });
+    } finally {
+      tallies = census?.stop();
+    }
     collectGarbage();
     const t0 = now();
     const c0 = cpuNow();
@@ -97,6 +125,7 @@ export async function variaTrain(
       epochs: sizes.epochs,
       ...MNIST_TRAINING,
       seed: 0,
+      ...sparse,
       onBatchEnd: (b) => {
         if (b.batch % 8 === 0) mem.sample();
       },
@@ -117,10 +146,29 @@ export async function variaTrain(
       memory: mem.peak,
       epochSeconds: history.epochs.map((e) => e.seconds),
       tensorsPerEpoch,
+      ...(extras.test ? { testNegElbo: -(await vae.evaluate(extras.test, { seed: 1, batchSize: 100 })).elbo } : {}),
+      ...(tallies
+        ? {
+            kernelsPerStep: callsPerStep(
+              tallies,
+              extras.countKernels!,
+              Math.ceil(warmup.rows / MNIST_TRAINING.batchSize),
+            ),
+          }
+        : {}),
     };
   } finally {
     vae.dispose();
   }
+}
+
+/** Calls per step of each of `names` in a census of `steps` training steps (0 for a kernel that never ran). */
+export function callsPerStep(
+  tallies: readonly KernelTally[],
+  names: readonly string[],
+  steps: number,
+): Record<string, number> {
+  return Object.fromEntries(names.map((n) => [n, (tallies.find((t) => t.name === n)?.calls ?? 0) / steps]));
 }
 
 function shapeConfig(): { inputDim: number; latentDim: number; hiddenUnits: number[] } {
