@@ -46,6 +46,10 @@
  *       its gradients for ∂loss/∂log p = g: ∂/∂μ, ∂/∂scale and ∂/∂σ summed over the broadcast axes
  *   sparseDense(heap, rows, inDim, units, nnz, indptrOff, indicesOff, valuesOff, wOff, biasOff, outOff, act, alpha)
  *       y = act(X·W + b) for a CSR X (sparse_dense.c)
+ *   sparseInputDense(heap, n, inDim, units, xOff, wOff, biasOff, yOff, act, alpha)
+ *   sparseInputDenseBackward(heap, n, inDim, units, dyOff, yOff, xOff, dwOff, dbOff, act)
+ *       a dense layer's forward and parameter gradients for a dense x that is mostly zeros, from its non-zero
+ *       entries only (sparse_input.c; the products of both sparse kernels are in sparse_tiles.c)
  * The loops themselves are in math_kernels.c. This file registers the exports; the entry points are in blas.c (load,
  * threads, parallel), matmul.c (gemm, denseBackward), adam.c, elementwise.c (unary, sum), fused_elementwise.c (lookup,
  * mulSub, scaledSum), normal_latent.c, normal_likelihood.c and sparse_dense.c; napi_util.c has the shared checks.
@@ -54,6 +58,7 @@
 
 #include "entry_points.h"
 #include "sparse_dense.h"
+#include "sparse_input.h"
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -77,6 +82,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"normalLogProb", NULL, varia_napi_normal_log_prob, NULL, NULL, NULL, napi_default, NULL},
       {"normalLogProbBackward", NULL, varia_napi_normal_log_prob_backward, NULL, NULL, NULL, napi_default, NULL},
       {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
+      {"sparseInputDense", NULL, varia_napi_sparse_input_dense, NULL, NULL, NULL, napi_default, NULL},
+      {"sparseInputDenseBackward", NULL, varia_napi_sparse_input_dense_backward, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -126,6 +126,32 @@ export interface NativeAddon {
     activation: number,
     alpha: number,
   ): void;
+  /** y = act(x·W + b) for a dense x, from its non-zero entries (native/sparse_input.c). */
+  sparseInputDense(
+    heap: ArrayBuffer,
+    n: number,
+    inDim: number,
+    units: number,
+    xOffset: number,
+    kernelOffset: number,
+    biasOffset: number,
+    yOffset: number,
+    activation: number,
+    alpha: number,
+  ): void;
+  /** dW = xᵀ·δ and db = Σ_rows δ, δ = dy ⊙ f′(y), from x's non-zero entries (native/sparse_input.c). */
+  sparseInputDenseBackward(
+    heap: ArrayBuffer,
+    n: number,
+    inDim: number,
+    units: number,
+    dyOffset: number,
+    yOffset: number,
+    xOffset: number,
+    dKernelOffset: number,
+    dBiasOffset: number,
+    activation: number,
+  ): void;
 }
 
 /** Where the build script puts the addon: `<package>/native/build/Release/varia_native.node`. */

@@ -5,7 +5,7 @@ import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } fro
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 /** Activation codes of the addon's `denseBackward`. */
-const DELTA_CODES: Readonly<Record<string, number>> = { linear: 0, relu: 1, sigmoid: 5, tanh: 6 };
+export const DELTA_CODES: Readonly<Record<string, number>> = { linear: 0, relu: 1, sigmoid: 5, tanh: 6 };
 
 /**
  * {@link DENSE_BACKWARD_KERNEL} for the wasm backend: the backward pass of y = f(x·W + b) in one native call —

@@ -14,6 +14,8 @@ import {
   NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
   SPARSE_DENSE_KERNEL,
+  SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
+  SPARSE_INPUT_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
 } from '@varia/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,6 +80,8 @@ describe('enableNativeKernels', () => {
       DENSE_BACKWARD_KERNEL,
       LGAMMA_KERNEL,
       SPARSE_DENSE_KERNEL,
+      SPARSE_INPUT_DENSE_KERNEL,
+      SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
       TABLE_LOOKUP_KERNEL,
       MUL_SUB_KERNEL,
       SCALED_SUM_KERNEL,

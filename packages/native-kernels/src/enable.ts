@@ -9,6 +9,7 @@ import { NativeKernelsUnavailableError } from './errors.js';
 import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeSparseDense } from './sparse-dense-kernel.js';
+import { nativeSparseInputDense, nativeSparseInputDenseBackward } from './sparse-input-kernels.js';
 import { nativeTableLookup } from './table-lookup-kernel.js';
 import { nativeMulSub, nativeScaledSum } from './fused-elementwise-kernels.js';
 import {
@@ -81,6 +82,8 @@ const ADDED = [
   nativeDenseBackward,
   nativeLgamma,
   nativeSparseDense,
+  nativeSparseInputDense,
+  nativeSparseInputDenseBackward,
   nativeTableLookup,
   nativeMulSub,
   nativeScaledSum,
@@ -106,7 +109,9 @@ function swapKernel(config: tf.KernelConfig): void {
  * (`ADAM_UPDATE_KERNEL` of `@varia/core`, and `ADAM_IN_PLACE_KERNEL` for all variables in one call, used by
  * `@varia/layers`' `FusedAdamOptimizer`), a dense layer's whole backward pass (`DENSE_BACKWARD_KERNEL`, used by
  * `@varia/layers`' `Dense`), log Γ (`LGAMMA_KERNEL`, used by `@varia/distributions`' `lgamma`) and a dense layer's
- * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, used by `@varia/layers`' `denseOfSparse`) and a table look-up
+ * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, used by `@varia/layers`' `denseOfSparse`), its forward pass and
+ * parameter gradients on a dense input that is mostly zeros, reading its non-zero entries only
+ * (`SPARSE_INPUT_DENSE_KERNEL`, `SPARSE_INPUT_DENSE_BACKWARD_KERNEL`), a table look-up
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise
  * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL` and the Gaussian posterior's and likelihood's `NORMAL_*_KERNEL`s), in Node.
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing

@@ -1,0 +1,112 @@
+/*
+ * A dense layer y = f(x·W + b) whose dense float32 input x [n, inDim] is mostly zeros (pixels, counts), computed
+ * from x's non-zero entries only (the products are in sparse_tiles.c):
+ *
+ *   sparseInputDense(heap, n, inDim, units, xOff, wOff, biasOff, yOff, act, alpha)
+ *       y = act(x·W + b) [n, units]; biasOff < 0: no bias; act as varia_activate (0 linear, 1 relu, 2 relu6,
+ *       3 leakyrelu(alpha), 4 elu, 5 sigmoid)
+ *   sparseInputDenseBackward(heap, n, inDim, units, dyOff, yOff, xOff, dwOff, dbOff, act)
+ *       δ = dy ⊙ f′(y) (act 0 linear, 1 relu, 5 sigmoid, 6 tanh, as denseBackward), dW = xᵀ·δ [inDim, units],
+ *       db = Σ_rows δ [units] (denseBackward's bits); no dx
+ *
+ * ±0 entries of x are skipped; NaN and ±∞ are entries like any other, so they propagate as in the dense product —
+ * except that a skipped zero times an infinite or NaN weight adds nothing here (the dense product gets NaN).
+ * Every region is checked against the heap's length; outputs that overlap an input (or each other) are refused.
+ * Sizes 0 work (n = 0: an empty y; dW = 0 and db = 0).
+ */
+#include "sparse_input.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "sparse_tiles.h"
+
+/* Whether the 4-byte regions [a, a + m·4) and [b, b + n·4) share a byte (an empty region shares none). */
+static int overlaps(double a, double m, double b, double n) { return m > 0 && n > 0 && a < b + n * 4.0 && b < a + m * 4.0; }
+
+static int is_count(double v) { return v >= 0 && v <= 2147483647.0 && v == floor(v); }
+
+/* (heap, 9 numbers): the heap and the numbers, or 0 after throwing. */
+static int heap_and_nine(napi_env env, napi_callback_info info, const char *name, void **data, size_t *length,
+                         double *d) {
+  size_t argc = 10;
+  napi_value argv[10];
+  bool is_ab = false;
+  char message[96];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 10) {
+    snprintf(message, sizeof message, "native-kernels: %s needs 10 arguments", name);
+    varia_throw_error(env, message);
+    return 0;
+  }
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, argv[0], data, length) != napi_ok) {
+    snprintf(message, sizeof message, "native-kernels: %s needs the wasm heap's ArrayBuffer", name);
+    varia_throw_error(env, message);
+    return 0;
+  }
+  for (size_t i = 0; i < 9; i++)
+    if (!varia_arg_f64(env, argv, i + 1, &d[i])) {
+      snprintf(message, sizeof message, "native-kernels: %s arguments must be numbers", name);
+      varia_throw_error(env, message);
+      return 0;
+    }
+  if (!is_count(d[0]) || !is_count(d[1]) || !is_count(d[2])) {
+    snprintf(message, sizeof message, "native-kernels: %s needs n, inDim, units ≥ 0 (32-bit integers)", name);
+    varia_throw_error(env, message);
+    return 0;
+  }
+  return 1;
+}
+
+napi_value varia_napi_sparse_input_dense(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[9];
+  if (!heap_and_nine(env, info, "sparseInputDense", &data, &length, d)) return NULL;
+  const double n = d[0], in_dim = d[1], units = d[2], x_off = d[3], w_off = d[4], b_off = d[5], y_off = d[6],
+               act = d[7];
+  if (!(act == 0 || act == 1 || act == 2 || act == 3 || act == 4 || act == 5))
+    return varia_throw_error(env, "native-kernels: unknown activation code");
+  const int has_bias = b_off >= 0;
+  if (!varia_in_bounds(x_off, n * in_dim, length) || !varia_in_bounds(w_off, in_dim * units, length) ||
+      (has_bias && !varia_in_bounds(b_off, units, length)) || !varia_in_bounds(y_off, n * units, length))
+    return varia_throw_error(env, "native-kernels: sparseInputDense operand outside the heap");
+  if (overlaps(y_off, n * units, x_off, n * in_dim) || overlaps(y_off, n * units, w_off, in_dim * units) ||
+      (has_bias && overlaps(y_off, n * units, b_off, units)))
+    return varia_throw_error(env, "native-kernels: sparseInputDense output overlaps an input");
+  char *base = (char *)data;
+  if (varia_dense_sparse_forward((const float *)(base + (int64_t)x_off), (int64_t)n, (int64_t)in_dim,
+                                 (const float *)(base + (int64_t)w_off),
+                                 has_bias ? (const float *)(base + (int64_t)b_off) : NULL,
+                                 (float *)(base + (int64_t)y_off), (int64_t)units, (int)act, (float)d[8]) != 0)
+    return varia_throw_error(env, "native-kernels: sparseInputDense could not allocate its scratch memory");
+  return NULL;
+}
+
+napi_value varia_napi_sparse_input_dense_backward(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  double d[9];
+  if (!heap_and_nine(env, info, "sparseInputDenseBackward", &data, &length, d)) return NULL;
+  const double n = d[0], in_dim = d[1], units = d[2], dy_off = d[3], y_off = d[4], x_off = d[5], dw_off = d[6],
+               db_off = d[7], act = d[8];
+  if (!(act == 0 || act == 1 || act == 5 || act == 6))
+    return varia_throw_error(env, "native-kernels: unknown activation code");
+  if (!varia_in_bounds(dy_off, n * units, length) || !varia_in_bounds(y_off, n * units, length) ||
+      !varia_in_bounds(x_off, n * in_dim, length) || !varia_in_bounds(dw_off, in_dim * units, length) ||
+      !varia_in_bounds(db_off, units, length))
+    return varia_throw_error(env, "native-kernels: sparseInputDenseBackward operand outside the heap");
+  const double dw_n = in_dim * units;
+  if (overlaps(dw_off, dw_n, dy_off, n * units) || overlaps(dw_off, dw_n, y_off, n * units) ||
+      overlaps(dw_off, dw_n, x_off, n * in_dim) || overlaps(dw_off, dw_n, db_off, units) ||
+      overlaps(db_off, units, dy_off, n * units) || overlaps(db_off, units, y_off, n * units) ||
+      overlaps(db_off, units, x_off, n * in_dim))
+    return varia_throw_error(env, "native-kernels: sparseInputDenseBackward output overlaps an input");
+  char *base = (char *)data;
+  if (varia_dense_sparse_backward((const float *)(base + (int64_t)dy_off), (const float *)(base + (int64_t)y_off),
+                                  (const float *)(base + (int64_t)x_off), (int64_t)n, (int64_t)in_dim,
+                                  (int64_t)units, (int)act, (float *)(base + (int64_t)dw_off),
+                                  (float *)(base + (int64_t)db_off)) != 0)
+    return varia_throw_error(env, "native-kernels: sparseInputDenseBackward could not allocate its scratch memory");
+  return NULL;
+}

@@ -1,0 +1,418 @@
+/*
+ * The products of a dense layer that skip an input's zeros (declared in sparse_tiles.h), for the CSR kernel
+ * (sparse_dense.c) and the dense-input kernels (sparse_input.c).
+ *
+ * A block of rows of X is copied by column (CSC: per non-empty column k the rows i and values x_ik ≠ 0, rows in
+ * increasing order, columns in increasing order) into grow-only scratch memory — no allocation per call: glibc maps
+ * large blocks afresh, and their page faults cost more than the product. The output is then computed in tiles of 32
+ * columns, each independent of the others (helper threads take whole tiles, so the bits do not depend on the thread
+ * count):
+ *
+ *   forward  acc[i, :] = b[tile]; for each column k: w = W[k, tile] (two registers), then acc[i, :] += x_ik·w for
+ *            the rows i of column k — the [rows × 32] tile stays in L1, W is read once; then act, and the copy to y.
+ *   dW       dW[k, tile] = Σ_{rows i of column k} x_ik · δ[i, tile], accumulated in registers (four partial sums,
+ *            added as (s0 + s1) + (s2 + s3)) over a tile-major copy of δ; rows k of an all-zero column are 0.
+ *
+ * On x86-64 CPUs with AVX-512F the tiles are intrinsics (chosen at run time; VARIA_NATIVE_NO_AVX512=1 forces the
+ * portable loops, which are cloned for AVX-512 / AVX2+FMA / the baseline like math_kernels.c). The float32 sums run
+ * in another order than a dense GEMM's, so results differ from it by rounding only.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "sparse_tiles.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "parallel.h"
+
+/* A block of rows of a sparse matrix by column: the non-empty columns col[0 … cols) in increasing order; column j's
+ * entries are start[j] … start[j + 1] − 1, with their rows (in the block, increasing) and values. */
+typedef struct {
+  int64_t rows, cols;
+  const int32_t *col, *start, *row;
+  const float *val;
+} csc_t;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define TILES_AVX512 1
+#else
+#define TILES_AVX512 0
+#endif
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define TILES_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
+#elif defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define TILES_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TILES_CLONES
+#endif
+
+#define TILE 32
+/* Products with at least this many multiply-adds are shared between threads when there are helpers. */
+#define TILES_PARALLEL_MIN_MACS (1 << 21)
+/* Rows per forward block: a [256 × 32] float tile is 32 KiB, inside L1. */
+#define FORWARD_BLOCK_ROWS 256
+
+/* Grow-only scratch (the addon runs on the JS thread; helpers only read it while a job runs). */
+enum { S_CURSOR, S_COL, S_START, S_ROW, S_VAL, S_TILES, S_CSR_IDX, S_CSR_VAL, S_DELTA, S_COUNT };
+static void *scratch[S_COUNT];
+static size_t scratch_bytes[S_COUNT];
+
+/* Buffer `which` with at least `bytes` bytes, 64-byte aligned; the cursor is kept all zero. NULL when out of memory. */
+static void *varia_tiles_scratch(int which, size_t bytes) {
+  if (bytes < 64) bytes = 64;
+  if (bytes <= scratch_bytes[which]) return scratch[which];
+  bytes += bytes / 4; /* room to grow */
+  void *p = NULL;
+  if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+  free(scratch[which]);
+  if (which == S_CURSOR) memset(p, 0, bytes);
+  scratch[which] = p;
+  scratch_bytes[which] = bytes;
+  return p;
+}
+
+static int tiles_avx512(void) {
+#if TILES_AVX512
+  return __builtin_cpu_supports("avx512f") && !getenv("VARIA_NATIVE_NO_AVX512");
+#else
+  return 0;
+#endif
+}
+
+static int cmp_int32(const void *a, const void *b) {
+  const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int csc_of_csr(csc_t *c, const int32_t *indptr, const int32_t *indices, const float *values, int64_t r0,
+                     int64_t r1, int64_t in_dim) {
+  const int64_t e0 = indptr[r0], e1 = indptr[r1], count = e1 - e0;
+  int32_t *cursor = varia_tiles_scratch(S_CURSOR, (size_t)in_dim * 4);
+  int32_t *col = varia_tiles_scratch(S_COL, (size_t)in_dim * 4);
+  int32_t *start = varia_tiles_scratch(S_START, (size_t)(in_dim + 1) * 4);
+  int32_t *row = varia_tiles_scratch(S_ROW, (size_t)count * 4);
+  float *val = varia_tiles_scratch(S_VAL, (size_t)count * 4);
+  if (!cursor || !col || !start || !row || !val) return -1;
+  int64_t cols = 0, pos = 0;
+  if (in_dim <= 4 * count + 64) { /* few columns for the entries: scan them all, in order */
+    for (int64_t e = e0; e < e1; e++) cursor[indices[e]]++;
+    for (int64_t k = 0; k < in_dim; k++)
+      if (cursor[k]) {
+        const int32_t n = cursor[k];
+        col[cols] = (int32_t)k;
+        start[cols++] = (int32_t)pos;
+        cursor[k] = (int32_t)pos;
+        pos += n;
+      }
+  } else { /* many columns: list the ones met, then sort them */
+    for (int64_t e = e0; e < e1; e++)
+      if (cursor[indices[e]]++ == 0) col[cols++] = indices[e];
+    qsort(col, (size_t)cols, sizeof(int32_t), cmp_int32);
+    for (int64_t j = 0; j < cols; j++) {
+      const int32_t n = cursor[col[j]];
+      start[j] = (int32_t)pos;
+      cursor[col[j]] = (int32_t)pos;
+      pos += n;
+    }
+  }
+  start[cols] = (int32_t)pos;
+  for (int64_t i = r0; i < r1; i++)
+    for (int64_t e = indptr[i]; e < indptr[i + 1]; e++) {
+      const int32_t p = cursor[indices[e]]++;
+      row[p] = (int32_t)(i - r0);
+      val[p] = values[e];
+    }
+  for (int64_t j = 0; j < cols; j++) cursor[col[j]] = 0;
+  *c = (csc_t){.rows = r1 - r0, .cols = cols, .col = col, .start = start, .row = row, .val = val};
+  return 0;
+}
+
+typedef struct {
+  const csc_t *csc;
+  const float *w, *bias, *delta; /* forward: w, bias; backward: delta [rows, units] */
+  float *out;                    /* forward: y [rows, units]; backward: dW [in, units] */
+  float *tiles;                  /* per tile a [rows × 32] region */
+  int64_t units, in_dim;
+  int act, avx512;
+  float alpha;
+} tiles_job_t;
+
+/* ---- forward: scatter-add into an L1 tile ---- */
+
+TILES_CLONES static void forward_tile_portable(const csc_t *c, const float *w, int64_t units, int64_t c0,
+                                               int width, float *restrict acc) {
+  float wk[TILE];
+  for (int64_t j = 0; j < c->cols; j++) {
+    const float *src = w + (int64_t)c->col[j] * units + c0;
+    for (int l = 0; l < TILE; l++) wk[l] = l < width ? src[l] : 0.f;
+    for (int32_t e = c->start[j]; e < c->start[j + 1]; e++) {
+      float *restrict p = acc + (int64_t)c->row[e] * TILE;
+      const float v = c->val[e];
+      for (int l = 0; l < TILE; l++) p[l] += v * wk[l];
+    }
+  }
+}
+
+#if TILES_AVX512
+__attribute__((target("avx512f"))) static void forward_tile_avx512(const csc_t *c, const float *w,
+                                                                    int64_t units, int64_t c0, int width, float *acc) {
+  const __mmask16 m0 = width >= 16 ? 0xffff : (__mmask16)((1u << width) - 1u);
+  const __mmask16 m1 = width >= 32 ? 0xffff : width > 16 ? (__mmask16)((1u << (width - 16)) - 1u) : 0;
+  for (int64_t j = 0; j < c->cols; j++) {
+    const float *src = w + (int64_t)c->col[j] * units + c0;
+    const __m512 w0 = _mm512_maskz_loadu_ps(m0, src), w1 = _mm512_maskz_loadu_ps(m1, src + 16);
+    for (int32_t e = c->start[j]; e < c->start[j + 1]; e++) {
+      float *p = acc + (int64_t)c->row[e] * TILE;
+      const __m512 v = _mm512_set1_ps(c->val[e]);
+      _mm512_store_ps(p, _mm512_fmadd_ps(v, w0, _mm512_load_ps(p)));
+      _mm512_store_ps(p + 16, _mm512_fmadd_ps(v, w1, _mm512_load_ps(p + 16)));
+    }
+  }
+}
+#endif
+
+static void forward_tiles(void *ctx, int64_t t0, int64_t t1) {
+  const tiles_job_t *job = (const tiles_job_t *)ctx;
+  const csc_t *c = job->csc;
+  for (int64_t t = t0; t < t1; t++) {
+    const int64_t c0 = t * TILE;
+    const int width = job->units - c0 < TILE ? (int)(job->units - c0) : TILE;
+    float *acc = job->tiles + t * c->rows * TILE;
+    for (int64_t i = 0; i < c->rows; i++) {
+      float *p = acc + i * TILE;
+      if (job->bias) memcpy(p, job->bias + c0, (size_t)width * 4);
+      memset(p + (job->bias ? width : 0), 0, (size_t)(TILE - (job->bias ? width : 0)) * 4);
+    }
+#if TILES_AVX512
+    if (job->avx512)
+      forward_tile_avx512(c, job->w, job->units, c0, width, acc);
+    else
+#endif
+      forward_tile_portable(c, job->w, job->units, c0, width, acc);
+    varia_activate(acc, c->rows * TILE, job->act, job->alpha);
+    for (int64_t i = 0; i < c->rows; i++) memcpy(job->out + i * job->units + c0, acc + i * TILE, (size_t)width * 4);
+  }
+}
+
+/* Runs f over the tiles of [0, units): shared with the helpers when there are some and the work is large. */
+static void run_tiles(varia_range_fn f, tiles_job_t *job, int64_t macs) {
+  const int64_t tiles = (job->units + TILE - 1) / TILE;
+  if (varia_parallel() > 1 && tiles > 1 && macs >= TILES_PARALLEL_MIN_MACS)
+    varia_parallel_for(f, job, tiles, 1);
+  else
+    f(job, 0, tiles);
+}
+
+int varia_sparse_forward(const int32_t *indptr, const int32_t *indices, const float *values, int64_t rows,
+                         int64_t in_dim, const float *w, const float *bias, float *y, int64_t units, int act,
+                         float alpha) {
+  if (rows == 0 || units == 0) return 0;
+  const int64_t tiles = (units + TILE - 1) / TILE;
+  const int avx512 = tiles_avx512();
+  for (int64_t r0 = 0; r0 < rows; r0 += FORWARD_BLOCK_ROWS) {
+    const int64_t r1 = r0 + FORWARD_BLOCK_ROWS < rows ? r0 + FORWARD_BLOCK_ROWS : rows;
+    csc_t csc;
+    if (csc_of_csr(&csc, indptr, indices, values, r0, r1, in_dim) != 0) return -1;
+    float *acc = varia_tiles_scratch(S_TILES, (size_t)(tiles * (r1 - r0) * TILE) * 4);
+    if (!acc) return -1;
+    tiles_job_t job = {.csc = &csc, .w = w, .bias = bias, .out = y + r0 * units, .tiles = acc, .units = units,
+                       .in_dim = in_dim, .act = act, .avx512 = avx512, .alpha = alpha};
+    run_tiles(forward_tiles, &job, (int64_t)(indptr[r1] - indptr[r0]) * units);
+  }
+  return 0;
+}
+
+/* ---- dW: register sums over a tile-major copy of δ ---- */
+
+TILES_CLONES static void dw_tile_portable(const csc_t *c, const float *restrict d, float *restrict dw,
+                                          int64_t in_dim, int64_t units, int64_t c0, int width) {
+  int64_t j = 0;
+  for (int64_t k = 0; k < in_dim; k++) {
+    float *out = dw + k * units + c0;
+    if (j >= c->cols || c->col[j] != k) {
+      memset(out, 0, (size_t)width * 4);
+      continue;
+    }
+    float s0[TILE] = {0}, s1[TILE] = {0};
+    int32_t e = c->start[j];
+    const int32_t end = c->start[++j];
+    for (; e + 2 <= end; e += 2) {
+      const float v0 = c->val[e], v1 = c->val[e + 1];
+      const float *d0 = d + (int64_t)c->row[e] * TILE, *d1 = d + (int64_t)c->row[e + 1] * TILE;
+      for (int l = 0; l < TILE; l++) {
+        s0[l] += v0 * d0[l];
+        s1[l] += v1 * d1[l];
+      }
+    }
+    if (e < end) {
+      const float v0 = c->val[e];
+      const float *d0 = d + (int64_t)c->row[e] * TILE;
+      for (int l = 0; l < TILE; l++) s0[l] += v0 * d0[l];
+    }
+    for (int l = 0; l < width; l++) out[l] = s0[l] + s1[l];
+  }
+}
+
+#if TILES_AVX512
+__attribute__((target("avx512f"))) static void dw_tile_avx512(const csc_t *c, const float *d, float *dw,
+                                                               int64_t in_dim, int64_t units, int64_t c0, int width) {
+  const __mmask16 m0 = width >= 16 ? 0xffff : (__mmask16)((1u << width) - 1u);
+  const __mmask16 m1 = width >= 32 ? 0xffff : width > 16 ? (__mmask16)((1u << (width - 16)) - 1u) : 0;
+  const __m512 zero = _mm512_setzero_ps();
+  int64_t j = 0;
+  for (int64_t k = 0; k < in_dim; k++) {
+    float *out = dw + k * units + c0;
+    if (j >= c->cols || c->col[j] != k) {
+      _mm512_mask_storeu_ps(out, m0, zero);
+      _mm512_mask_storeu_ps(out + 16, m1, zero);
+      continue;
+    }
+    __m512 a0 = zero, a1 = zero, b0 = zero, b1 = zero, c0v = zero, c1 = zero, e0v = zero, e1v = zero;
+    int32_t e = c->start[j];
+    const int32_t end = c->start[++j];
+#define DW_STEP(A0, A1, E)                                                      \
+  do {                                                                          \
+    const __m512 v = _mm512_set1_ps(c->val[E]);                                 \
+    const float *r = d + (int64_t)c->row[E] * TILE;                             \
+    A0 = _mm512_fmadd_ps(v, _mm512_load_ps(r), A0);                             \
+    A1 = _mm512_fmadd_ps(v, _mm512_load_ps(r + 16), A1);                        \
+  } while (0)
+    for (; e + 4 <= end; e += 4) {
+      DW_STEP(a0, a1, e);
+      DW_STEP(b0, b1, e + 1);
+      DW_STEP(c0v, c1, e + 2);
+      DW_STEP(e0v, e1v, e + 3);
+    }
+    if (e < end) DW_STEP(a0, a1, e);
+    if (e + 1 < end) DW_STEP(b0, b1, e + 1);
+    if (e + 2 < end) DW_STEP(c0v, c1, e + 2);
+#undef DW_STEP
+    _mm512_mask_storeu_ps(out, m0, _mm512_add_ps(_mm512_add_ps(a0, b0), _mm512_add_ps(c0v, e0v)));
+    _mm512_mask_storeu_ps(out + 16, m1, _mm512_add_ps(_mm512_add_ps(a1, b1), _mm512_add_ps(c1, e1v)));
+  }
+}
+#endif
+
+static void dw_tiles(void *ctx, int64_t t0, int64_t t1) {
+  const tiles_job_t *job = (const tiles_job_t *)ctx;
+  const csc_t *c = job->csc;
+  for (int64_t t = t0; t < t1; t++) {
+    const int64_t c0 = t * TILE;
+    const int width = job->units - c0 < TILE ? (int)(job->units - c0) : TILE;
+    float *d = job->tiles + t * c->rows * TILE; /* δ[:, tile], tile-major, zero-padded */
+    for (int64_t i = 0; i < c->rows; i++) {
+      memcpy(d + i * TILE, job->delta + i * job->units + c0, (size_t)width * 4);
+      memset(d + i * TILE + width, 0, (size_t)(TILE - width) * 4);
+    }
+#if TILES_AVX512
+    if (job->avx512)
+      dw_tile_avx512(c, d, job->out, job->in_dim, job->units, c0, width);
+    else
+#endif
+      dw_tile_portable(c, d, job->out, job->in_dim, job->units, c0, width);
+  }
+}
+
+static int sparse_dw(const csc_t *csc, const float *delta, float *dw, int64_t in_dim, int64_t units) {
+  if (units == 0) return 0;
+  const int64_t tiles = (units + TILE - 1) / TILE;
+  float *d = varia_tiles_scratch(S_TILES, (size_t)(tiles * csc->rows * TILE) * 4);
+  if (!d) return -1;
+  tiles_job_t job = {.csc = csc, .delta = delta, .out = dw, .tiles = d, .units = units, .in_dim = in_dim,
+                     .avx512 = tiles_avx512()};
+  run_tiles(dw_tiles, &job, (int64_t)csc->start[csc->cols] * units);
+  return 0;
+}
+
+/* ---- dense → CSR ---- */
+
+#if TILES_AVX512
+__attribute__((target("avx512f"))) static void dense_to_csr_avx512(const float *x, int64_t n, int64_t in_dim,
+                                                                    int32_t *indptr, int32_t *idx, float *val) {
+  int64_t p = 0;
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 zero = _mm512_setzero_ps();
+  indptr[0] = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const float *xi = x + i * in_dim;
+    for (int64_t k = 0; k < in_dim; k += 16) {
+      const __mmask16 in = in_dim - k >= 16 ? 0xffff : (__mmask16)((1u << (in_dim - k)) - 1u);
+      const __m512 v = _mm512_maskz_loadu_ps(in, xi + k);
+      /* NEQ_UQ: NaN is non-zero; ±0 are zero */
+      const __mmask16 m = _mm512_mask_cmp_ps_mask(in, v, zero, _CMP_NEQ_UQ);
+      _mm512_storeu_ps(val + p, _mm512_maskz_compress_ps(m, v));
+      _mm512_storeu_si512(idx + p, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32((int)k))));
+      p += __builtin_popcount(m);
+    }
+    indptr[i + 1] = (int32_t)p;
+  }
+}
+#endif
+
+static void dense_to_csr_portable(const float *x, int64_t n, int64_t in_dim, int32_t *indptr, int32_t *idx,
+                                  float *val) {
+  int64_t p = 0;
+  indptr[0] = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const float *xi = x + i * in_dim;
+    for (int64_t k = 0; k < in_dim; k++) { /* branch-free: a zero's slot is taken by the next entry */
+      const float v = xi[k];
+      idx[p] = (int32_t)k;
+      val[p] = v;
+      p += v != 0.f; /* NaN != 0 */
+    }
+    indptr[i + 1] = (int32_t)p;
+  }
+}
+
+static int csr_of_dense(const float *x, int64_t n, int64_t in_dim, const int32_t **indptr, const int32_t **idx,
+                       const float **val) {
+  const size_t slots = (size_t)(n * in_dim) + 16; /* a compressed store writes 16 lanes */
+  int32_t *p = (int32_t *)varia_tiles_scratch(S_CSR_IDX, slots * 4 + (size_t)(n + 1) * 4);
+  float *v = (float *)varia_tiles_scratch(S_CSR_VAL, slots * 4);
+  if (!p || !v) return -1;
+  int32_t *rows = p + slots; /* indptr after the column indices */
+#if TILES_AVX512
+  if (tiles_avx512())
+    dense_to_csr_avx512(x, n, in_dim, rows, p, v);
+  else
+#endif
+    dense_to_csr_portable(x, n, in_dim, rows, p, v);
+  *indptr = rows;
+  *idx = p;
+  *val = v;
+  return 0;
+}
+
+int varia_dense_sparse_forward(const float *x, int64_t n, int64_t in_dim, const float *w, const float *bias, float *y,
+                               int64_t units, int act, float alpha) {
+  if (n == 0 || units == 0) return 0;
+  const int32_t *indptr, *indices;
+  const float *values;
+  if (csr_of_dense(x, n, in_dim, &indptr, &indices, &values) != 0) return -1;
+  return varia_sparse_forward(indptr, indices, values, n, in_dim, w, bias, y, units, act, alpha);
+}
+
+int varia_dense_sparse_backward(const float *dy, const float *y, const float *x, int64_t n, int64_t in_dim,
+                                int64_t units, int act, float *dw, float *db) {
+  if (units == 0) return 0;
+  if (n == 0) {
+    memset(dw, 0, (size_t)(in_dim * units) * 4);
+    memset(db, 0, (size_t)units * 4);
+    return 0;
+  }
+  const int32_t *indptr, *indices;
+  const float *values;
+  csc_t csc;
+  float *delta = varia_tiles_scratch(S_DELTA, (size_t)(n * units) * 4);
+  if (!delta || csr_of_dense(x, n, in_dim, &indptr, &indices, &values) != 0 ||
+      csc_of_csr(&csc, indptr, indices, values, 0, n, in_dim) != 0)
+    return -1;
+  /* δ and db exactly as denseBackward (matmul.c) computes them */
+  varia_activation_delta(dy, y, delta, n * units, act);
+  varia_sum(delta, db, 1, n, units);
+  return sparse_dw(&csc, delta, dw, in_dim, units);
+}
