@@ -33,6 +33,9 @@ export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelC
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x;
     if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
+    // tfjs-wasm 4.22's own kernel reads a bool (or string, complex64) input out of bounds and breaks the wasm memory
+    if (x.dtype !== 'float32' && x.dtype !== 'int32')
+      throw kernelInputError(original.kernelName, 'x', `"x" must be float32 or int32, got ${x.dtype}`);
     const backend = asWasmBackend(args.backend);
     if (x.dtype !== 'float32' || !heapBuffer(backend)) return original.kernelFunc(args as Parameters<KernelFunc>[0]);
     const out = backend.makeOutput([...x.shape], 'float32');

@@ -2,6 +2,13 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor
 import { kernelInputError } from './errors.js';
 import { asWasmBackend } from './wasm-heap.js';
 
+/** One more holder of x's data (an unknown, e.g. disposed, tensor is an ArgumentError, not tfjs's TypeError). */
+function shared(kernel: string, backend: unknown, x: TensorInfo): void {
+  const wasm = asWasmBackend(backend);
+  if (!wasm.dataIdMap.has(x.dataId)) throw kernelInputError(kernel, 'x', '"x" is not on the wasm backend (disposed?)');
+  wasm.incRef(x.dataId);
+}
+
 /**
  * `Identity` (what `tf.clone` runs, and what TensorFlow.js's gradient tape runs for every tensor it saves for the
  * backward pass) for the wasm backend without a copy: the output shares the input's data and the backend's reference
@@ -15,7 +22,7 @@ export function sharingIdentity(original: KernelConfig): KernelConfig {
     const x = args.inputs.x;
     if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
     if (x.dtype === 'string') return original.kernelFunc(args as Parameters<KernelFunc>[0]);
-    asWasmBackend(args.backend).incRef(x.dataId);
+    shared(original.kernelName, args.backend, x);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc };
@@ -37,7 +44,7 @@ export function sharingCast(original: KernelConfig): KernelConfig {
     if (x.dtype === 'string' || args.attrs?.dtype !== x.dtype) {
       return original.kernelFunc(args as Parameters<KernelFunc>[0]);
     }
-    asWasmBackend(args.backend).incRef(x.dataId);
+    shared(original.kernelName, args.backend, x);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc };

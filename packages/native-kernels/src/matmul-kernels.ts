@@ -8,7 +8,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
-import { kernelInputError } from './errors.js';
+import { kernelInputError, kernelShapeError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
 
 /**
@@ -28,12 +28,28 @@ const size = (shape: readonly number[]): number => util.sizeFromShape([...shape]
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** The two operands, which every product needs (tfjs-wasm's own kernels read them before any check). */
-function operands(kernel: string, inputs: NamedTensorInfoMap): { a: TensorInfo; b: TensorInfo } {
+/**
+ * The two operands, each of rank ≥ 2 and with the inner dimensions equal (what tf.matMul checks before it runs the
+ * kernel): tfjs-wasm's own kernels do not check — a missing operand is a TypeError, a scalar an out-of-bounds read of
+ * the wasm memory, unequal inner dimensions a "remainder by zero" trap.
+ */
+function operands(kernel: string, args: KernelArgs): { a: TensorInfo; b: TensorInfo } {
   for (const name of ['a', 'b'] as const) {
-    if (!inputs[name]) throw kernelInputError(kernel, name, `missing input "${name}"`);
+    const t = args.inputs[name];
+    if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
+    if (t.shape.length < 2)
+      throw kernelShapeError(kernel, name, `"${name}" must have rank ≥ 2, got shape [${t.shape.join(', ')}]`);
   }
-  return inputs as { a: TensorInfo; b: TensorInfo };
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  const k = a.shape[a.shape.length - (args.attrs?.transposeA ? 2 : 1)];
+  const kb = b.shape[b.shape.length - (args.attrs?.transposeB ? 1 : 2)];
+  if (k !== kb)
+    throw kernelShapeError(
+      kernel,
+      'b',
+      `inner dimensions differ: a [${a.shape.join(', ')}], b [${b.shape.join(', ')}] (transposeA ${Boolean(args.attrs?.transposeA)}, transposeB ${Boolean(args.attrs?.transposeB)})`,
+    );
+  return { a, b };
 }
 
 /** The geometry of C = op(A)·op(B) over broadcast batch dimensions, or undefined for a case left to the wasm kernel. */
@@ -57,7 +73,7 @@ function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boo
   const k = transposeA ? a0 : a1;
   const kb = transposeB ? b1 : b0;
   const n = transposeB ? b0 : b1;
-  if (k !== kb) return undefined; // the wasm kernel throws tfjs's own error
+  if (k !== kb) return undefined; // not reached: operands() refuses it
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
   const batchA = size(outerA);
@@ -150,7 +166,7 @@ interface KernelArgs {
  */
 export function nativeBatchMatMul(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
-    const { a, b } = operands(original.kernelName, args.inputs);
+    const { a, b } = operands(original.kernelName, args);
     const transposeA = Boolean(args.attrs?.transposeA);
     const transposeB = Boolean(args.attrs?.transposeB);
     const p = plan(a, b, transposeA, transposeB);
@@ -170,7 +186,7 @@ export function nativeBatchMatMul(addon: NativeAddon, original: KernelConfig): K
  */
 export function nativeFusedMatMul(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
-    const { a, b } = operands(original.kernelName, args.inputs);
+    const { a, b } = operands(original.kernelName, args);
     const { bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
     const transposeA = Boolean(args.attrs?.transposeA);
     const transposeB = Boolean(args.attrs?.transposeB);

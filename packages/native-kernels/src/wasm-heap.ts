@@ -7,7 +7,10 @@ import { NativeKernelsUnavailableError, kernelInputError } from './errors.js';
  * (the wasm backend's own kernels use them the same way), checked at run time by {@link asWasmBackend}.
  */
 export interface WasmBackendInternals {
-  dataIdMap: { get(dataId: DataId): { memoryOffset: number; refCount?: number } | undefined };
+  dataIdMap: {
+    has(dataId: DataId): boolean;
+    get(dataId: DataId): { memoryOffset: number; refCount?: number } | undefined;
+  };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   incRef(dataId: DataId): void;
   wasm: { HEAPU8: Uint8Array };
@@ -23,6 +26,7 @@ export function asWasmBackend(backend: unknown): WasmBackendInternals {
     typeof b?.makeOutput !== 'function' ||
     typeof b.incRef !== 'function' ||
     typeof b.dataIdMap?.get !== 'function' ||
+    typeof b.dataIdMap.has !== 'function' ||
     !(b.wasm?.HEAPU8 instanceof Uint8Array)
   ) {
     throw new NativeKernelsUnavailableError(
@@ -34,7 +38,8 @@ export function asWasmBackend(backend: unknown): WasmBackendInternals {
 
 /** Byte offset of a tensor's data in the wasm memory. */
 export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number {
-  const entry = backend.dataIdMap.get(t.dataId);
+  // has() first: get() of an unknown (e.g. disposed) tensor's data throws a TypeError inside tfjs
+  const entry = backend.dataIdMap.has(t.dataId) ? backend.dataIdMap.get(t.dataId) : undefined;
   if (!entry)
     throw kernelInputError(
       'native-kernels',
@@ -55,5 +60,5 @@ export function heapBuffer(backend: WasmBackendInternals): ArrayBuffer | undefin
 
 /** Whether a tensor's data is held by that tensor alone (so a kernel may overwrite it in place). */
 export function soleOwner(backend: WasmBackendInternals, t: TensorInfo): boolean {
-  return backend.dataIdMap.get(t.dataId)?.refCount === 1;
+  return backend.dataIdMap.has(t.dataId) && backend.dataIdMap.get(t.dataId)?.refCount === 1;
 }
