@@ -1,7 +1,7 @@
 """The benchmarked VAE in PyTorch (CPU), the ratio to beat.
 
 Usage: torch_vae.py CONFIG.json  -> prints one JSON object on stdout.
-CONFIG: {"workload": "train"|"encode"|"toy2d", "threads": int, "data": path to float32 [rows, cols],
+CONFIG: {"workload": "train"|"encode"|"encode_profile"|"toy2d", "threads": int, "data": path to float32 [rows, cols],
          "rows", "cols", "likelihood", "hidden", "latent", "batch_size", "lr", "epochs", "warmup_examples",
          "encode_repeats", "sparse": bool}
 sparse (encode): PyTorch's faster of its dense product and x as a torch.sparse CSR tensor (built before the clock) @ W.
@@ -179,6 +179,30 @@ def main():
         result.update(examples=rows, seconds=best, cpu_seconds=best_cpu, examples_per_sec=rows / best)
         if len(timings) > 1:
             result.update(variant=variant, variants={k: {"seconds": v[0], "cpu_seconds": v[1]} for k, v in timings.items()})
+    elif cfg["workload"] == "encode_profile":
+        # where encode's time goes (bench/src/profile-encode.ts): the whole encode as the encode workload times it,
+        # and its parts alone, each the best of encode_repeats after a warm-up call
+        with torch.no_grad():
+            pre = model.enc(x)
+            h = F.relu(pre)
+            parts = {
+                "encode": lambda: model.encode(x)[0].numpy(),
+                "first layer (x·Wᵀ + b)": lambda: model.enc(x),
+                "relu": lambda: F.relu(pre),
+                "heads (μ and log σ²)": lambda: (model.mu(h), model.log_var(h)),
+            }
+            phases = {}
+            for name, run in parts.items():
+                run()
+                best = best_cpu = math.inf
+                for _ in range(cfg["encode_repeats"]):
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    run()
+                    best = min(best, time.perf_counter() - t0)
+                    best_cpu = min(best_cpu, time.process_time() - c0)
+                phases[name] = {"seconds": best, "cpu_seconds": best_cpu}
+        encode = phases["encode"]
+        result.update(examples=rows, seconds=encode["seconds"], cpu_seconds=encode["cpu_seconds"], phases=phases)
     elif cfg["workload"] == "toy2d":
         train(model, x[:200], norm, cfg["batch_size"], cfg["lr"], 1)  # warm-up, as for the tfjs contenders
         t0, c0 = time.perf_counter(), time.process_time()

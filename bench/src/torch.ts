@@ -31,6 +31,8 @@ export interface TorchResult {
    */
   variant?: string;
   variants?: Record<string, { seconds: number; cpu_seconds: number; loss?: number }>;
+  /** `encode_profile`: the whole encode and its parts alone (best of `encode_repeats`). */
+  phases?: Record<string, { seconds: number; cpu_seconds: number }>;
 }
 
 /** The torch version, or why PyTorch cannot be used. */

@@ -163,7 +163,7 @@ export async function variaTrain(
 }
 
 /** Calls per step of each of `names` in a census of `steps` training steps (0 for a kernel that never ran). */
-export function callsPerStep(
+function callsPerStep(
   tallies: readonly KernelTally[],
   names: readonly string[],
   steps: number,
