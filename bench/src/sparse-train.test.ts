@@ -50,7 +50,7 @@ describe('formatSparseInput', () => {
       w('mnist-vae-train', {}),
       w('mnist-vae-train-sparse', {
         sparse_input: sparseInputCheck(
-          { testNegElbo: 160.1, kernelsPerStep: { [FORWARD]: 1, [BACKWARD]: 1 } },
+          { testNegElbo: 160.1, kernelsPerStep: { [FORWARD]: 1, [BACKWARD]: 1 }, sparseInputSteps: [63, 63] },
           { testNegElbo: 160 },
         ),
         baselines: { varia_dense: { speedup: 1.25 } },
@@ -59,6 +59,7 @@ describe('formatSparseInput', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('mnist-vae-train-sparse');
     expect(lines[0]).toContain('first layer sparse');
+    expect(lines[0]).toContain('fit: 63, 63 sparse steps/epoch');
     expect(lines[0]).toContain('160.10 vs dense 160.00');
     expect(lines[0]).toContain('(within 0.5 nats)');
     expect(lines[0]).toContain("1.25× the dense fit's speed");

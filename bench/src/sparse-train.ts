@@ -20,6 +20,8 @@ export interface TrainOutcome {
   testNegElbo?: number;
   /** Calls per training step of each of {@link SPARSE_INPUT_KERNELS} in the warm-up fit. */
   kernelsPerStep?: Record<string, number>;
+  /** What `fit` reports: each timed epoch's steps on the sparse path (`EpochLog.sparseInputSteps`). */
+  sparseInputSteps?: (number | undefined)[];
 }
 
 /** The record of {@link sparseInputCheck}. */
@@ -30,6 +32,8 @@ export interface SparseInputCheck {
    */
   path: 'sparse' | 'dense' | 'partly' | 'unknown';
   kernels_per_step?: Record<string, number>;
+  /** What `fit` itself reported for the sparse run: each timed epoch's steps on the sparse path. */
+  reported_sparse_steps?: (number | undefined)[];
   /** The same counts in the dense run: zero, or the comparison is not sparse against dense. */
   dense_kernels_per_step?: Record<string, number>;
   test_neg_elbo?: number;
@@ -58,6 +62,7 @@ export function sparseInputCheck(sparse: TrainOutcome, dense: TrainOutcome): Spa
   return {
     path: pathOf(sparse.kernelsPerStep),
     kernels_per_step: sparse.kernelsPerStep,
+    reported_sparse_steps: sparse.sparseInputSteps,
     dense_kernels_per_step: dense.kernelsPerStep,
     test_neg_elbo: sparse.testNegElbo,
     dense_test_neg_elbo: dense.testNegElbo,
@@ -75,9 +80,10 @@ export function formatSparseInput(workloads: readonly WorkloadResult[]): string[
     .map((w) => {
       const c = w.sparse_input!;
       const calls = SPARSE_INPUT_KERNELS.map((k) => `${k} ${n(c.kernels_per_step?.[k])}`).join(', ');
+      const reported = c.reported_sparse_steps ? `; fit: ${c.reported_sparse_steps.join(', ')} sparse steps/epoch` : '';
       const dense = w.baselines.varia_dense;
       const dense_speedup = dense?.speedup === undefined ? '' : `; ${n(dense.speedup)}× the dense fit's speed`;
       const verdict = c.within_tolerance === undefined ? '' : c.within_tolerance ? ' (within' : ' (NOT within';
-      return `${w.name.padEnd(30)} first layer ${c.path} (per step: ${calls}); test −ELBO ${n(c.test_neg_elbo)} vs dense ${n(c.dense_test_neg_elbo)}, Δ ${n(c.test_neg_elbo_difference, 3)}${verdict ? `${verdict} ${SPARSE_NEG_ELBO_TOLERANCE} nats)` : ''}${dense_speedup}`;
+      return `${w.name.padEnd(30)} first layer ${c.path} (per step: ${calls}${reported}); test −ELBO ${n(c.test_neg_elbo)} vs dense ${n(c.dense_test_neg_elbo)}, Δ ${n(c.test_neg_elbo_difference, 3)}${verdict ? `${verdict} ${SPARSE_NEG_ELBO_TOLERANCE} nats)` : ''}${dense_speedup}`;
     });
 }

@@ -103,6 +103,8 @@ export async function variaTrain(
     tensorsPerEpoch: number[];
     testNegElbo?: number;
     kernelsPerStep?: Record<string, number>;
+    /** With `sparseInput`: each timed epoch's `sparseInputSteps` (the steps fit reports on the sparse path). */
+    sparseInputSteps?: (number | undefined)[];
   }
 > {
   const vae = new VAE({ ...shapeConfig(), likelihood, activation: 'relu', seed: 0 });
@@ -146,6 +148,9 @@ export async function variaTrain(
       memory: mem.peak,
       epochSeconds: history.epochs.map((e) => e.seconds),
       tensorsPerEpoch,
+      ...(extras.sparseInput
+        ? { sparseInputSteps: history.epochs.map((e) => (e as { sparseInputSteps?: number }).sparseInputSteps) }
+        : {}),
       ...(extras.test ? { testNegElbo: -(await vae.evaluate(extras.test, { seed: 1, batchSize: 100 })).elbo } : {}),
       ...(tallies
         ? {
