@@ -193,9 +193,9 @@ async function main(): Promise<void> {
   let twoCore: unknown;
   const cores = os.availableParallelism();
   if (args.twoCore && selection.candidate === 'wasm-native' && cores > 1 && args.only.has('mnist-vae-train')) {
-    const encodes = (['mnist-vae-encode', 'mnist-vae-encode-sparse', 'counts-vae-encode-sparse'] as const).filter((n) =>
-      args.only.has(n),
-    );
+    const encodes = (
+      ['mnist-vae-train-sparse', 'mnist-vae-encode', 'mnist-vae-encode-sparse', 'counts-vae-encode-sparse'] as const
+    ).filter((n) => args.only.has(n));
     const both = ['mnist-vae-train', ...encodes].join(',');
     log(`both cores: ${both} with ${cores} threads sharing blocks (child process)`);
     const flags = ['--backend', 'wasm-native', '--parallel', String(cores), '--only', both];
