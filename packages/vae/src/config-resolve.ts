@@ -3,6 +3,7 @@ import { ArgumentError } from '@varia/core';
 import type { Initializer } from '@varia/layers';
 import { assertActivation, HEAD_PARAMETERS } from '@varia/layers';
 import type { ResolvedVAEConfig, VAEConfig } from './config.js';
+import { orDefault } from './config-default.js';
 import { CONFIG_LIMITS, parameterCountBound } from './config-limits.js';
 import { resolveCovariates } from './covariates-resolve.js';
 import { assertOptions } from './known-keys.js';
@@ -118,12 +119,12 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       'VAE: give "hiddenUnits" (or both "encoderUnits" and "decoderUnits", or networks as "encoder" and "decoder")',
     );
   }
-  const likelihood = config.likelihood ?? 'gaussian';
+  const likelihood = orDefault(config.likelihood, 'gaussian');
   const spec =
     typeof likelihood === 'string'
       ? getLikelihood(likelihood)
       : likelihoodSpec((likelihood as CustomLikelihood)?.name, likelihood);
-  const likelihoodHead = config.likelihoodHead ?? 'dense';
+  const likelihoodHead = orDefault(config.likelihoodHead, 'dense');
   if (!HEAD_PARAMETERS.includes(likelihoodHead)) {
     throw new ArgumentError(
       'likelihoodHead',
@@ -136,17 +137,17 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       `VAE: "likelihoodHead" 'direct' reads the likelihood's parameters from the decoder's output, so it needs a decoder given as a tf.LayersModel or Network ending in a linear layer; the built-in MLP decoder (decoderUnits) ends in the hidden activation — use the default 'dense' head with it`,
     );
   }
-  const activation = config.activation ?? 'relu';
+  const activation = orDefault(config.activation, 'relu');
   assertActivation(activation, 'activation');
   const latent = resolveLatentConfig(config, latentDim);
-  const inputTransform = config.inputTransform ?? spec.inputTransform;
+  const inputTransform = orDefault(config.inputTransform, spec.inputTransform);
   if (inputTransform !== 'none' && inputTransform !== 'log1p') {
     throw new ArgumentError(
       'inputTransform',
       `VAE: "inputTransform" must be none or log1p, got ${showValue(inputTransform)}`,
     );
   }
-  const observationScale = config.observationScale ?? 'learned-scalar';
+  const observationScale = orDefault(config.observationScale, 'learned-scalar');
   if (typeof observationScale === 'object' && observationScale !== null) {
     const s = (observationScale as { fixed?: unknown }).fixed;
     if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) {
@@ -161,7 +162,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       `VAE: "observationScale" must be one of ${SCALE_MODES.join(', ')} or { fixed: s }, got ${JSON.stringify(observationScale)}`,
     );
   }
-  const librarySize = config.librarySize ?? false;
+  const librarySize = orDefault(config.librarySize, false);
   if (typeof librarySize !== 'boolean')
     throw new ArgumentError('librarySize', `VAE: "librarySize" must be a boolean, got ${showValue(librarySize)}`);
   if (librarySize && !spec.librarySize) {
@@ -181,19 +182,19 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       `VAE: "librarySizeMedian" must be a finite number > 0 or null, got ${showValue(librarySizeMedian)}`,
     );
   }
-  const init = config.init ?? 'torch';
+  const init = orDefault(config.init, 'torch');
   if (!(INITIALIZERS as readonly unknown[]).includes(init)) {
     throw new ArgumentError('init', `VAE: "init" must be one of ${INITIALIZERS.join(', ')}, got ${showValue(init)}`);
   }
   const covariates = resolveCovariates(config.covariates);
-  const encodeCovariates = config.encodeCovariates ?? false;
+  const encodeCovariates = orDefault(config.encodeCovariates, false);
   if (typeof encodeCovariates !== 'boolean') {
     throw new ArgumentError(
       'encodeCovariates',
       `VAE: "encodeCovariates" must be a boolean, got ${showValue(encodeCovariates)}`,
     );
   }
-  const injectCovariates = config.injectCovariates ?? 'all';
+  const injectCovariates = orDefault(config.injectCovariates, 'all');
   if (injectCovariates !== 'first' && injectCovariates !== 'all') {
     throw new ArgumentError(
       'injectCovariates',
@@ -218,7 +219,7 @@ export function resolveConfig(config: VAEConfig): ResolvedVAEConfig {
       `VAE: this architecture would have up to ${parameters} parameters, above the limit of ${CONFIG_LIMITS.maxParameters} (CONFIG_LIMITS.maxParameters, 1 GiB of float32 weights); use smaller layers`,
     );
   }
-  const seed = config.seed ?? 0;
+  const seed = orDefault(config.seed, 0);
   if (!Number.isInteger(seed)) throw new ArgumentError('seed', `VAE: "seed" must be an integer, got ${seed}`);
   return {
     inputDim,

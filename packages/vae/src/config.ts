@@ -32,6 +32,10 @@ export const LIKELIHOODS: readonly LikelihoodName[] = Object.freeze(
 /**
  * Configuration of a {@link VAE}; everything needed to rebuild its architecture. Stored as JSON when saved. The
  * latent options (posterior, prior, deterministic mode) are those of {@link LatentConfig}.
+ *
+ * A field that is absent (or `undefined`) takes its default. `null` is not absent: it is refused like any other wrong
+ * value, with an `ArgumentError` naming the field (`{ librarySize: null }` is an error, not `false`), as the options
+ * of `fit` are. The one field whose values include `null` is `librarySizeMedian`.
  */
 export interface VAEConfig extends LatentConfig, NetworkConfig {
   /** Width D of an example. */

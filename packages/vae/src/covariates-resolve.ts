@@ -1,6 +1,7 @@
 // Validation of covariate declarations and their defaults (what the model's config check runs).
 import { ArgumentError, assertOptions } from '@varia/core';
 import { COVARIATE_LIMITS, covariateFeatureWidth, type ResolvedCovariate } from './covariates.js';
+import { orDefault } from './config-default.js';
 import { showValue } from './show-value.js';
 
 const SPEC_KEYS = { categorical: ['name', 'kind', 'levels', 'encoding'], continuous: ['name', 'kind'] } as const;
@@ -59,7 +60,7 @@ export function resolveCovariates(covariates: unknown): ResolvedCovariate[] {
     assertOptions(spec, SPEC_KEYS[kind], `${where} (${JSON.stringify(name)})`, arg);
     if (kind === 'continuous') return { name, kind };
     const levels = integerIn(`${where} (${JSON.stringify(name)})`, 'levels', spec.levels, COVARIATE_LIMITS.maxLevels);
-    const encoding = spec.encoding ?? 'one-hot';
+    const encoding = orDefault<unknown>(spec.encoding, 'one-hot');
     if (encoding === 'one-hot') return { name, kind, levels, encoding };
     if (typeof encoding !== 'object' || encoding === null || Array.isArray(encoding)) {
       throw new ArgumentError(

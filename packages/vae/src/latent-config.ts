@@ -1,6 +1,7 @@
 import { ArgumentError } from '@varia/core';
 import { familyOf, POSTERIOR_FAMILIES, type PosteriorName, PRIOR_FAMILIES, type PriorName } from './latent-registry.js';
 import type { PosteriorConfig, PriorConfig, ResolvedPosterior, ResolvedPrior } from './latent-types.js';
+import { orDefault } from './config-default.js';
 import { showValue } from './show-value.js';
 
 export type { PosteriorConfig, PriorConfig, ResolvedPosterior, ResolvedPrior } from './latent-types.js';
@@ -75,7 +76,7 @@ function unknownName(field: string, name: string, names: readonly string[]): nev
  * @throws ArgumentError naming the offending field.
  */
 export function resolveLatentConfig(config: LatentConfig, latentDim: number): ResolvedLatentConfig {
-  const encoderScaleTransform = config.encoderScaleTransform ?? 'exp';
+  const encoderScaleTransform = orDefault(config.encoderScaleTransform, 'exp');
   if (encoderScaleTransform !== 'exp' && encoderScaleTransform !== 'softplus') {
     throw new ArgumentError(
       'encoderScaleTransform',
@@ -83,7 +84,11 @@ export function resolveLatentConfig(config: LatentConfig, latentDim: number): Re
     );
   }
   const posteriorNames = Object.keys(POSTERIOR_FAMILIES);
-  const [posteriorName, posteriorOptions] = keyed('posterior', config.posterior ?? 'gaussian', posteriorNames);
+  const [posteriorName, posteriorOptions] = keyed(
+    'posterior',
+    orDefault<unknown>(config.posterior, 'gaussian'),
+    posteriorNames,
+  );
   if (!Object.hasOwn(POSTERIOR_FAMILIES, posteriorName)) unknownName('posterior', posteriorName, posteriorNames);
   const family = POSTERIOR_FAMILIES[posteriorName as PosteriorName];
   const posterior = family.resolve(posteriorOptions, latentDim);
@@ -96,7 +101,7 @@ export function resolveLatentConfig(config: LatentConfig, latentDim: number): Re
   }
 
   const priorNames = Object.keys(PRIOR_FAMILIES);
-  const [priorName, priorOptions] = keyed('prior', config.prior ?? family.priors[0], priorNames);
+  const [priorName, priorOptions] = keyed('prior', orDefault<unknown>(config.prior, family.priors[0]), priorNames);
   if (!Object.hasOwn(PRIOR_FAMILIES, priorName)) unknownName('prior', priorName, priorNames);
   if (!(family.priors as readonly string[]).includes(priorName)) {
     throw new ArgumentError(
@@ -106,7 +111,7 @@ export function resolveLatentConfig(config: LatentConfig, latentDim: number): Re
   }
   const prior = PRIOR_FAMILIES[priorName as PriorName].resolve(priorOptions);
 
-  const deterministic = config.deterministic ?? false;
+  const deterministic = orDefault(config.deterministic, false);
   if (typeof deterministic !== 'boolean') {
     throw new ArgumentError('deterministic', `VAE: "deterministic" must be a boolean, got ${showValue(deterministic)}`);
   }

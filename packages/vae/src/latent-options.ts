@@ -1,5 +1,6 @@
 import { ArgumentError } from '@varia/core';
 import { assertOptions } from './known-keys.js';
+import { orDefault } from './config-default.js';
 import { showValue } from './show-value.js';
 
 /** The largest width or step count a latent option may name (the config's per-layer limit, 2²⁰). */
@@ -17,7 +18,7 @@ export function optionsObject(field: string, v: unknown, keys: readonly string[]
 
 /** A positive integer ≤ `max`, or the default. */
 export function positiveInt(field: string, v: unknown, fallback?: number, max = MAX_LATENT_OPTION): number {
-  const x = v ?? fallback;
+  const x = orDefault(v, fallback);
   if (x === undefined) throw new ArgumentError(field, `VAE: "${field}" is required (an integer in [1, ${max}])`);
   if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > max) {
     throw new ArgumentError(field, `VAE: "${field}" must be an integer in [1, ${max}], got ${showValue(x)}`);
@@ -27,7 +28,7 @@ export function positiveInt(field: string, v: unknown, fallback?: number, max = 
 
 /** A finite number > 0 (or ≥ 0 with `allowZero`), or the default. */
 export function positiveNumber(field: string, v: unknown, fallback: number, allowZero = false): number {
-  const x = v ?? fallback;
+  const x = orDefault(v, fallback);
   if (typeof x !== 'number' || !Number.isFinite(x) || !(allowZero ? x >= 0 : x > 0)) {
     throw new ArgumentError(
       field,
@@ -39,7 +40,7 @@ export function positiveNumber(field: string, v: unknown, fallback: number, allo
 
 /** A finite number, or the default. */
 export function finiteNumber(field: string, v: unknown, fallback: number): number {
-  const x = v ?? fallback;
+  const x = orDefault(v, fallback);
   if (typeof x !== 'number' || !Number.isFinite(x)) {
     throw new ArgumentError(field, `VAE: "${field}" must be a finite number, got ${showValue(x)}`);
   }
@@ -48,7 +49,7 @@ export function finiteNumber(field: string, v: unknown, fallback: number): numbe
 
 /** A list of 1–16 positive widths, or the default. */
 export function widthList(field: string, v: unknown, fallback: number[]): number[] {
-  const x = v ?? fallback;
+  const x = orDefault(v, fallback);
   if (!Array.isArray(x) || x.length < 1 || x.length > 16) {
     throw new ArgumentError(field, `VAE: "${field}" must be a list of 1 to 16 positive widths, got ${showValue(x)}`);
   }
@@ -57,7 +58,7 @@ export function widthList(field: string, v: unknown, fallback: number[]): number
 
 /** One of `choices`, or the default. */
 export function oneOf<T extends string>(field: string, v: unknown, choices: readonly T[], fallback: T): T {
-  const x = v ?? fallback;
+  const x = orDefault(v, fallback);
   if (!(choices as readonly unknown[]).includes(x)) {
     throw new ArgumentError(field, `VAE: "${field}" must be one of ${choices.join(', ')}, got ${showValue(x)}`);
   }

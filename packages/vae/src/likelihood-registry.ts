@@ -1,6 +1,7 @@
 import { ArgumentError, type Matrix } from '@varia/core';
 import type { DistributionHead, HeadParameters, Initializer } from '@varia/layers';
 import { BUILTIN_LIKELIHOODS } from './builtin-likelihoods.js';
+import { orDefault } from './config-default.js';
 import type { ResolvedVAEConfig } from './config.js';
 import { DATA_DOMAINS, type DataDomain } from './data.js';
 
@@ -111,9 +112,9 @@ function toSpec(
     fail('description', 'a non-empty string', def.description);
   if (!Object.hasOwn(DATA_DOMAINS, def.domain as string))
     fail('domain', `one of ${Object.keys(DATA_DOMAINS).join(', ')}`, def.domain);
-  const inputTransform = def.inputTransform ?? 'none';
+  const inputTransform = orDefault(def.inputTransform, 'none');
   if (!INPUT_TRANSFORMS.includes(inputTransform)) fail('inputTransform', INPUT_TRANSFORMS.join(' or '), inputTransform);
-  const librarySize = def.librarySize ?? false;
+  const librarySize = orDefault(def.librarySize, false);
   if (typeof librarySize !== 'boolean') fail('librarySize', 'a boolean', librarySize);
   if (def.validateData !== undefined && typeof def.validateData !== 'function')
     fail('validateData', 'a function', def.validateData);
