@@ -2,6 +2,7 @@
 #include "napi_util.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "entry_points.h"
 #include "parallel.h"
@@ -33,26 +34,78 @@ napi_value varia_napi_adam(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* The in-place Adam step of one variable, in element blocks for varia_parallel_for. */
+/* The in-place Adam step of several variables in one job of element blocks: block t is block t − first[i] of
+ * variable i (a variable of at most ADAM_BLOCK elements is one block). */
 typedef struct {
-  float *w, *m, *v;
-  const float *g;
+  char *base;
+  const double *specs; /* 5 numbers per variable: size, byte offsets of w, g, m, v */
+  const int64_t *first; /* first[i]: the first block of variable i; first[count] the number of blocks */
+  int64_t count, block0; /* block0: the job's block 0 is block block0 of the table */
   float lr, b1, b2, eps, b1pow, b2pow;
 } adam_job_t;
 
-static void adam_block(void *ctx, int64_t start, int64_t end) {
-  adam_job_t *j = (adam_job_t *)ctx;
-  varia_adam_inplace(j->w + start, j->g + start, j->m + start, j->v + start, end - start, j->lr, j->b1, j->b2, j->eps,
-                     j->b1pow, j->b2pow);
+/* Elements per Adam block (128 KiB of each array): large variables are shared between threads; one job for all. */
+#define ADAM_BLOCK 32768
+
+static void adam_blocks(void *ctx, int64_t start, int64_t end) {
+  const adam_job_t *j = (const adam_job_t *)ctx;
+  int64_t i = 0;
+  for (int64_t t = start + j->block0; t < end + j->block0; t++) {
+    while (t >= j->first[i + 1]) i++;
+    const double *sp = j->specs + 5 * i;
+    const int64_t lo = (t - j->first[i]) * ADAM_BLOCK, size = (int64_t)sp[0];
+    const int64_t n = size - lo < ADAM_BLOCK ? size - lo : ADAM_BLOCK;
+    varia_adam_inplace((float *)(j->base + (int64_t)sp[1]) + lo, (const float *)(j->base + (int64_t)sp[2]) + lo,
+                       (float *)(j->base + (int64_t)sp[3]) + lo, (float *)(j->base + (int64_t)sp[4]) + lo, n, j->lr, j->b1,
+                       j->b2, j->eps, j->b1pow, j->b2pow);
+  }
 }
 
-/* Elements per Adam block (128 KiB of each array): shared between threads only for the large variables. */
-#define ADAM_BLOCK 32768
+/* A region of the heap that a variable's step reads or writes. */
+typedef struct {
+  double start, end;
+  int64_t owner;
+} region_t;
+
+static int by_start(const void *a, const void *b) {
+  const double x = ((const region_t *)a)->start, y = ((const region_t *)b)->start;
+  return x < y ? -1 : x > y;
+}
+
+/* Whether some region of one variable shares a byte with a region of another (then their steps depend on their
+ * order, and the variables run one after the other). Sorted by start, a region meets an earlier one of another
+ * variable iff it starts before the furthest end among the other variables' earlier regions. −1: out of memory. */
+static int variables_overlap(const double *sp, int64_t vars) {
+  region_t *r = (region_t *)malloc((size_t)(4 * vars + 1) * sizeof(region_t));
+  if (!r) return -1;
+  int64_t n = 0;
+  for (int64_t i = 0; i < vars; i++)
+    for (int k = 1; k <= 4; k++)
+      if (sp[5 * i] > 0) r[n++] = (region_t){sp[5 * i + k], sp[5 * i + k] + 4 * sp[5 * i], i};
+  qsort(r, (size_t)n, sizeof(region_t), by_start);
+  /* the furthest end so far and its owner, and the furthest end of any other owner */
+  double end1 = -1, end2 = -1;
+  int64_t owner1 = -1;
+  int found = 0;
+  for (int64_t k = 0; k < n && !found; k++) {
+    found = r[k].start < (r[k].owner == owner1 ? end2 : end1);
+    if (r[k].end > end1) {
+      if (r[k].owner != owner1) end2 = end1;
+      end1 = r[k].end;
+      owner1 = r[k].owner;
+    } else if (r[k].owner != owner1 && r[k].end > end2) {
+      end2 = r[k].end;
+    }
+  }
+  free(r);
+  return found;
+}
 
 /*
  * adamInPlace(heap, specs, lr, beta1, beta2, eps, beta1Power, beta2Power): one Adam step over several variables in one
  * call, in place. specs is a Float64Array of 5 numbers per variable: size, then the byte offsets of w, g, m, v; w, m and
- * v are overwritten. Every region is checked before anything is written.
+ * v are overwritten. Every region is checked before anything is written. The variables' blocks are one job for the
+ * threads (each element's step reads and writes only that element: the bits do not depend on the blocks).
  */
 napi_value varia_napi_adam_in_place(napi_env env, napi_callback_info info) {
   size_t argc = 8;
@@ -83,15 +136,24 @@ napi_value varia_napi_adam_in_place(napi_env env, napi_callback_info info) {
     for (int j = 1; j <= 4; j++)
       if (!varia_in_bounds(sp[i + j], size, length)) return varia_throw_error(env, "native-kernels: adam operand outside the heap");
   }
-  char *base = (char *)data;
-  adam_job_t j = {.lr = (float)h[0], .b1 = (float)h[1], .b2 = (float)h[2], .eps = (float)h[3], .b1pow = (float)h[4],
-                  .b2pow = (float)h[5]};
-  for (size_t i = 0; i < count; i += 5) {
-    j.w = (float *)(base + (int64_t)sp[i + 1]);
-    j.g = (const float *)(base + (int64_t)sp[i + 2]);
-    j.m = (float *)(base + (int64_t)sp[i + 3]);
-    j.v = (float *)(base + (int64_t)sp[i + 4]);
-    varia_parallel_for(adam_block, &j, (int64_t)sp[i], ADAM_BLOCK);
+  const int64_t vars = (int64_t)(count / 5);
+  const int overlap = variables_overlap(sp, vars);
+  if (overlap < 0) return varia_throw_error(env, "native-kernels: adamInPlace could not allocate its block table");
+  int64_t *first = (int64_t *)malloc((size_t)(vars + 1) * sizeof(int64_t));
+  if (!first) return varia_throw_error(env, "native-kernels: adamInPlace could not allocate its block table");
+  first[0] = 0;
+  for (int64_t i = 0; i < vars; i++) first[i + 1] = first[i] + ((int64_t)sp[5 * i] + ADAM_BLOCK - 1) / ADAM_BLOCK;
+  adam_job_t j = {.base = (char *)data, .specs = sp, .first = first, .count = vars, .lr = (float)h[0], .b1 = (float)h[1],
+                  .b2 = (float)h[2], .eps = (float)h[3], .b1pow = (float)h[4], .b2pow = (float)h[5]};
+  if (!overlap) {
+    varia_parallel_for(adam_blocks, &j, first[vars], 1);
+  } else {
+    /* variables that share memory: one after the other in their order, each in blocks as before */
+    for (int64_t i = 0; i < vars; i++) {
+      j.block0 = first[i];
+      varia_parallel_for(adam_blocks, &j, first[i + 1] - first[i], 1);
+    }
   }
+  free(first);
   return NULL;
 }

@@ -145,40 +145,84 @@ static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a
   return 0;
 }
 
-/* One product split into blocks of C's rows for varia_parallel_for. */
+/* One product split into blocks of C's rows for varia_parallel_for: block b is the 16-row units
+ * [b·units/blocks, (b + 1)·units/blocks) of the M / 16 whole units, the last block also the M mod 16 rows after them. */
 typedef struct {
   int ta, tb;
-  int64_t N, K, lda, ldb, ldc;
+  int64_t M, N, K, lda, ldb, ldc, units, blocks;
   const float *a, *b;
   float *c;
   float beta;
   atomic_int failed;
 } gemm_job_t;
 
-/* rows [start, end) of op(A) and C */
-static void gemm_block(void *ctx, int64_t start, int64_t end) {
+static void gemm_block(void *ctx, int64_t first, int64_t last) {
   gemm_job_t *j = (gemm_job_t *)ctx;
-  if (sgemm(j->ta, j->tb, end - start, j->N, j->K, j->ta ? j->a + start : j->a + start * j->lda, j->lda, j->b, j->ldb,
-            j->beta, j->c + start * j->ldc, j->ldc) != 0)
-    atomic_store(&j->failed, 1);
+  for (int64_t b = first; b < last; b++) {
+    const int64_t start = 16 * (b * j->units / j->blocks);
+    const int64_t end = b + 1 == j->blocks ? j->M : 16 * ((b + 1) * j->units / j->blocks);
+    if (sgemm(j->ta, j->tb, end - start, j->N, j->K, j->ta ? j->a + start : j->a + start * j->lda, j->lda, j->b, j->ldb,
+              j->beta, j->c + start * j->ldc, j->ldc) != 0)
+      atomic_store(&j->failed, 1);
+  }
 }
 
 /* Products of at least this many multiply-adds are shared between threads when there are helpers. */
 #define PARALLEL_MIN_MACS (1 << 21)
+/* Blocks of rows per thread: a late thread costs one block, and each block packs op(B) again. */
+#ifndef GEMM_BLOCKS_PER_THREAD
+#define GEMM_BLOCKS_PER_THREAD 2
+#endif
 
 /* sgemm, split into blocks of C's rows when helper threads exist and the product is large. */
 int varia_sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
                        int64_t ldb, float beta, float *c, int64_t ldc) {
   const int threads = varia_parallel();
-  if (threads == 1 || M * N * K < PARALLEL_MIN_MACS) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
-  gemm_job_t j = {.ta = ta, .tb = tb, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc,
-                  .a = a, .b = b, .c = c, .beta = beta};
-  atomic_init(&j.failed, 0);
   /* Blocks of rows: oneDNN's blocking of the inner dimension depends on the column count, so column blocks change the
-   * rounding (measured: 128×784 · (400×784)ᵀ), while row blocks give the one-call result bit for bit. Two blocks per
-   * thread (a late thread costs one block; each block packs op(B) again), multiples of 16 rows. */
-  int64_t block = (M + 2 * threads - 1) / (2 * threads);
-  block = ((block + 15) / 16) * 16;
-  varia_parallel_for(gemm_block, &j, M, block);
+   * rounding (measured: 128×784 · (400×784)ᵀ). Row blocks give the one-call result bit for bit when every block has at
+   * least 16 rows (measured, oneDNN 2.6: with op(B) = Bᵀ any block of 1 … 15 rows rounds differently, and a one-row
+   * block always can — a vector-matrix kernel), so blocks are whole 16-row units and the rows past them join the
+   * last. */
+  const int64_t units = M / 16;
+  int64_t blocks = GEMM_BLOCKS_PER_THREAD * threads;
+  if (blocks > units) blocks = units;
+  if (threads == 1 || blocks < 2 || M * N * K < PARALLEL_MIN_MACS)
+    return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+  gemm_job_t j = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc, .units = units,
+                  .blocks = blocks, .a = a, .b = b, .c = c, .beta = beta};
+  atomic_init(&j.failed, 0);
+  varia_parallel_for(gemm_block, &j, blocks, 1);
   return atomic_load(&j.failed);
+}
+
+/* A set of products for varia_parallel_for: task t is product t, whole. */
+typedef struct {
+  const varia_gemm_t *p;
+  atomic_int failed;
+} together_job_t;
+
+static void together_block(void *ctx, int64_t start, int64_t end) {
+  together_job_t *j = (together_job_t *)ctx;
+  for (int64_t t = start; t < end; t++) {
+    const varia_gemm_t *g = &j->p[t];
+    if (sgemm(g->ta, g->tb, g->M, g->N, g->K, g->a, g->lda, g->b, g->ldb, g->beta, g->c, g->ldc) != 0)
+      atomic_store(&j->failed, 1);
+  }
+}
+
+int varia_sgemm_together(const varia_gemm_t *products, int count) {
+  int64_t macs = 0;
+  for (int i = 0; i < count; i++) macs += products[i].M * products[i].N * products[i].K;
+  if (varia_parallel() == 2 && count >= 2 && macs >= PARALLEL_MIN_MACS) {
+    together_job_t j = {.p = products};
+    atomic_init(&j.failed, 0);
+    varia_parallel_for(together_block, &j, count, 1);
+    return atomic_load(&j.failed);
+  }
+  for (int i = 0; i < count; i++) {
+    const varia_gemm_t *g = &products[i];
+    if (varia_sgemm_shared(g->ta, g->tb, g->M, g->N, g->K, g->a, g->lda, g->b, g->ldb, g->beta, g->c, g->ldc) != 0)
+      return 1;
+  }
+  return 0;
 }

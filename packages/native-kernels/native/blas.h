@@ -12,4 +12,21 @@ VARIA_HIDDEN int varia_blas_loaded(void);
 VARIA_HIDDEN int varia_sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
                                     const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
+/* One product C = op(A)·op(B) + beta·C (row-major, K ≥ 1) of a set that varia_sgemm_together runs. */
+typedef struct {
+  int ta, tb;
+  int64_t M, N, K, lda, ldb, ldc;
+  const float *a, *b;
+  float beta;
+  float *c;
+} varia_gemm_t;
+
+/*
+ * Independent products (none writes what another reads), one after the other in the caller's order through
+ * varia_sgemm_shared — except with exactly two threads and enough work, where each product goes whole to one thread
+ * (the first is taken first; a thread that finds none left waits): a whole product runs faster than two halves, and
+ * it is trivially the one-thread bits. Returns 0 on success.
+ */
+VARIA_HIDDEN int varia_sgemm_together(const varia_gemm_t *products, int count);
+
 #endif

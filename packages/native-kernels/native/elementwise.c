@@ -1,7 +1,9 @@
-/* The unary elementwise functions and the sum over one axis (the loops are in math_kernels.c). */
+/* The unary elementwise functions and the sum over one axis (the loops are in math_kernels.c; large passes are shared
+ * between parallel.c's threads in blocks, shared_passes.c). */
 #include "napi_util.h"
 
 #include "entry_points.h"
+#include "shared_passes.h"
 
 /* unary(heap, op, size, xOff, yOff): y = f(x) elementwise; op 0 softplus, 1 exp, 2 log, 3 log1p, 4 lgamma. x and y
  * may coincide. */
@@ -16,11 +18,8 @@ napi_value varia_napi_unary(napi_env env, napi_callback_info info) {
     return varia_throw_error(env, "native-kernels: unary operand outside the heap");
   const float *x = (const float *)((char *)data + (int64_t)d[2]);
   float *y = (float *)((char *)data + (int64_t)d[3]);
-  if (op == 0) varia_softplus(x, y, (int64_t)size);
-  else if (op == 1) varia_exp(x, y, (int64_t)size);
-  else if (op == 2) varia_log(x, y, (int64_t)size);
-  else if (op == 3) varia_log1p(x, y, (int64_t)size);
-  else varia_lgamma(x, y, (int64_t)size);
+  const varia_unary_fn fns[] = {varia_softplus, varia_exp, varia_log, varia_log1p, varia_lgamma};
+  varia_unary_shared(fns[(int)op], x, y, (int64_t)size, VARIA_UNARY_MIN_BLOCK);
   return NULL;
 }
 
@@ -34,7 +33,7 @@ napi_value varia_napi_sum(napi_env env, napi_callback_info info) {
   if (outer < 1 || reduce < 1 || inner < 1) return varia_throw_error(env, "native-kernels: sum dimensions must be ≥ 1");
   if (!varia_in_bounds(d[0], outer * reduce * inner, length) || !varia_in_bounds(d[1], outer * inner, length))
     return varia_throw_error(env, "native-kernels: sum operand outside the heap");
-  varia_sum((const float *)((char *)data + (int64_t)d[0]), (float *)((char *)data + (int64_t)d[1]), (int64_t)outer,
-            (int64_t)reduce, (int64_t)inner);
+  varia_sum_shared((const float *)((char *)data + (int64_t)d[0]), (float *)((char *)data + (int64_t)d[1]),
+                   (int64_t)outer, (int64_t)reduce, (int64_t)inner);
   return NULL;
 }

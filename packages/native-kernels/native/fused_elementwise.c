@@ -4,6 +4,8 @@
 #include <math.h>
 
 #include "entry_points.h"
+#include "parallel.h"
+#include "shared_passes.h"
 
 /* lookup(heap, size, xOff, tableOff, tableSize, yOff) -> misses: y[i] = table[x[i]] where x[i] is an integer in
  * [0, tableSize); y[i] = NaN and one miss for any other value (negative, fractional, too large, NaN). */
@@ -57,6 +59,23 @@ __attribute__((optimize("fp-contract=off"))) static void scaled_sum(const float 
   }
 }
 
+/* The operands of mul_sub (a, b, c) or scaled_sum (x = a, z = b, α, β) for blocks of elements. */
+typedef struct {
+  const float *a, *b, *c;
+  float *y;
+  float alpha, beta;
+} pass_job_t;
+
+static void mul_sub_block(void *ctx, int64_t start, int64_t end) {
+  const pass_job_t *j = (const pass_job_t *)ctx;
+  mul_sub(j->a + start, j->b + start, j->c + start, j->y + start, end - start);
+}
+
+static void scaled_sum_block(void *ctx, int64_t start, int64_t end) {
+  const pass_job_t *j = (const pass_job_t *)ctx;
+  scaled_sum(j->a + start, j->b + start, j->alpha, j->beta, j->y + start, end - start);
+}
+
 /* mulSub(heap, size, aOff, bOff, cOff, yOff): y = a·b − c elementwise (each operation rounded to float32). */
 napi_value varia_napi_mul_sub(napi_env env, napi_callback_info info) {
   void *data = NULL;
@@ -68,8 +87,14 @@ napi_value varia_napi_mul_sub(napi_env env, napi_callback_info info) {
   if (!varia_in_bounds(d[1], size, length) || !varia_in_bounds(d[2], size, length) || !varia_in_bounds(d[3], size, length) ||
       !varia_in_bounds(d[4], size, length))
     return varia_throw_error(env, "native-kernels: mulSub operand outside the heap");
-  mul_sub((const float *)((char *)data + (int64_t)d[1]), (const float *)((char *)data + (int64_t)d[2]),
-          (const float *)((char *)data + (int64_t)d[3]), (float *)((char *)data + (int64_t)d[4]), (int64_t)size);
+  const int64_t n = (int64_t)size;
+  pass_job_t j = {.a = (const float *)((char *)data + (int64_t)d[1]), .b = (const float *)((char *)data + (int64_t)d[2]),
+                  .c = (const float *)((char *)data + (int64_t)d[3]), .y = (float *)((char *)data + (int64_t)d[4])};
+  /* in blocks when y is each operand or apart from it (a partly overlapping y makes the result depend on the order) */
+  if (varia_blockwise_safe(j.a, j.y, n) && varia_blockwise_safe(j.b, j.y, n) && varia_blockwise_safe(j.c, j.y, n))
+    varia_parallel_elements(mul_sub_block, &j, n, VARIA_STREAM_MIN_BLOCK);
+  else
+    mul_sub(j.a, j.b, j.c, j.y, n);
   return NULL;
 }
 
@@ -84,7 +109,12 @@ napi_value varia_napi_scaled_sum(napi_env env, napi_callback_info info) {
     return varia_throw_error(env, "native-kernels: scaledSum size must be an integer ≥ 0");
   if (!varia_in_bounds(d[1], size, length) || !varia_in_bounds(d[2], size, length) || !varia_in_bounds(d[5], size, length))
     return varia_throw_error(env, "native-kernels: scaledSum operand outside the heap");
-  scaled_sum((const float *)((char *)data + (int64_t)d[1]), (const float *)((char *)data + (int64_t)d[2]), (float)d[3],
-             (float)d[4], (float *)((char *)data + (int64_t)d[5]), (int64_t)size);
+  const int64_t n = (int64_t)size;
+  pass_job_t j = {.a = (const float *)((char *)data + (int64_t)d[1]), .b = (const float *)((char *)data + (int64_t)d[2]),
+                  .y = (float *)((char *)data + (int64_t)d[5]), .alpha = (float)d[3], .beta = (float)d[4]};
+  if (varia_blockwise_safe(j.a, j.y, n) && varia_blockwise_safe(j.b, j.y, n))
+    varia_parallel_elements(scaled_sum_block, &j, n, VARIA_STREAM_MIN_BLOCK);
+  else
+    scaled_sum(j.a, j.b, j.alpha, j.beta, j.y, n);
   return NULL;
 }

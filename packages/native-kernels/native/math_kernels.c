@@ -165,12 +165,16 @@ VARIA_CLONES void varia_sum(const float *x, float *y, int64_t outer, int64_t red
       for (; j < reduce; j++) total += xo[j];
       yo[0] = total;
     } else {
-      for (int64_t i = 0; i < inner; i++) yo[i] = xo[i];
-      for (int64_t j = 1; j < reduce; j++) {
-        const float *row = xo + j * inner;
-        for (int64_t i = 0; i < inner; i++) yo[i] += row[i];
-      }
+      varia_sum_columns(xo, yo, reduce, inner, inner);
     }
+  }
+}
+
+VARIA_CLONES void varia_sum_columns(const float *x, float *y, int64_t reduce, int64_t stride, int64_t width) {
+  for (int64_t i = 0; i < width; i++) y[i] = x[i];
+  for (int64_t j = 1; j < reduce; j++) {
+    const float *row = x + j * stride;
+    for (int64_t i = 0; i < width; i++) y[i] += row[i];
   }
 }
 

@@ -16,6 +16,8 @@ VARIA_HIDDEN void varia_log1p(const float *x, float *y, int64_t n);
 VARIA_HIDDEN void varia_lgamma(const float *x, float *y, int64_t n);
 /* y[o, i] = Σ_j x[o, j, i] for a [outer, reduce, inner] view of x; y has outer·inner elements. */
 VARIA_HIDDEN void varia_sum(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner);
+/* y[i] = Σ_j x[j·stride + i] for i < width, j < reduce (in order of j): columns of a [reduce, stride] matrix. */
+VARIA_HIDDEN void varia_sum_columns(const float *x, float *y, int64_t reduce, int64_t stride, int64_t width);
 VARIA_HIDDEN void varia_adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2, float *v2,
                 int64_t n, float lr, float b1, float b2, float eps, float b1pow, float b2pow);
 /* The same step written in place: w, m, v are read and overwritten (bit-identical to varia_adam). */

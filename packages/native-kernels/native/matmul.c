@@ -7,6 +7,7 @@
 
 #include "blas.h"
 #include "entry_points.h"
+#include "shared_passes.h"
 
 napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   size_t argc = 16;
@@ -72,6 +73,9 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Whether the float regions [a, a + n) and [b, b + m) (byte offsets, element counts) share a byte. */
+static int overlaps(double a, double n, double b, double m) { return n > 0 && m > 0 && a < b + 4 * m && b < a + 4 * n; }
+
 /* A scratch buffer for δ, grown as needed (the addon runs on the JS thread only). */
 static float *scratch = NULL;
 static size_t scratch_floats = 0;
@@ -129,13 +133,30 @@ napi_value varia_napi_dense_backward(napi_env env, napi_callback_info info) {
     memset(db, 0, (size_t)U * sizeof(float));
     return NULL;
   }
-  float *delta = scratch_of((size_t)(B * U));
-  if (!delta) return varia_throw_error(env, "native-kernels: denseBackward could not allocate its scratch buffer");
-  varia_activation_delta(dy, y, delta, B * U, (int)act);
+  /* When no output overlaps an input or another output, a linear layer's δ is dy itself (no copy) and dW and dx run
+   * together (blas.c: one whole product per thread); otherwise one after the other from a copy of δ, as always. */
+  const double outs[3][2] = {{d[7], with_dx ? batch * in_dim : 0}, {d[8], in_dim * units}, {d[9], units}};
+  const double ins[4][2] = {{d[3], batch * units}, {d[4], batch * units}, {d[5], batch * in_dim}, {d[6], in_dim * units}};
+  int disjoint = 1;
+  for (int o = 0; o < 3; o++) {
+    for (int i = 0; i < 4; i++) disjoint = disjoint && !overlaps(outs[o][0], outs[o][1], ins[i][0], ins[i][1]);
+    for (int p = o + 1; p < 3; p++) disjoint = disjoint && !overlaps(outs[o][0], outs[o][1], outs[p][0], outs[p][1]);
+  }
+  const float *delta = dy;
+  if (!(disjoint && act == 0)) {
+    float *buffer = scratch_of((size_t)(B * U));
+    if (!buffer) return varia_throw_error(env, "native-kernels: denseBackward could not allocate its scratch buffer");
+    varia_activation_delta(dy, y, buffer, B * U, (int)act);
+    delta = buffer;
+  }
   /* dW = xᵀ·δ ([inDim, units]); dx = δ·Wᵀ ([batch, inDim]); db = Σ_rows δ */
-  if (varia_sgemm_shared(1, 0, I, U, B, x, I, delta, U, 0.f, dw, U) != 0) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
-  if (with_dx && varia_sgemm_shared(0, 1, B, I, U, delta, U, w, U, 0.f, dx, I) != 0)
+  const varia_gemm_t products[2] = {
+      {.ta = 1, .tb = 0, .M = I, .N = U, .K = B, .a = x, .lda = I, .b = delta, .ldb = U, .beta = 0.f, .c = dw, .ldc = U},
+      {.ta = 0, .tb = 1, .M = B, .N = I, .K = U, .a = delta, .lda = U, .b = w, .ldb = U, .beta = 0.f, .c = dx, .ldc = I},
+  };
+  if (varia_sgemm_together(products, with_dx && disjoint ? 2 : 1) != 0 ||
+      (with_dx && !disjoint && varia_sgemm_shared(0, 1, B, I, U, delta, U, w, U, 0.f, dx, I) != 0))
     return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
-  varia_sum(delta, db, 1, B, U);
+  varia_sum_shared(delta, db, 1, B, U);
   return NULL;
 }

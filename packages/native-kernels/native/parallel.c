@@ -117,3 +117,15 @@ void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t bloc
   current = NULL;
   pthread_mutex_unlock(&mu);
 }
+
+void varia_parallel_elements(varia_range_fn f, void *ctx, int64_t n, int64_t min_block) {
+  const int threads = helpers + 1;
+  if (threads == 1 || n < 2 * min_block) {
+    if (n > 0) f(ctx, 0, n);
+    return;
+  }
+  int64_t block = (n + 2 * threads - 1) / (2 * threads);
+  if (block < min_block) block = min_block;
+  block = ((block + 15) / 16) * 16;
+  varia_parallel_for(f, ctx, n, block);
+}

@@ -23,5 +23,12 @@ VARIA_HIDDEN int varia_parallel(void);
  * f(ctx, 0, total) on the calling thread. Not reentrant: one caller thread (the JS thread).
  */
 VARIA_HIDDEN void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t block);
+/*
+ * An elementwise pass over n independent elements (or rows, or columns): varia_parallel_for in about two blocks per
+ * thread of at least min_block elements (a multiple of 16, so no two threads write one cache line of an aligned
+ * array), or f(ctx, 0, n) on the calling thread when n is below two such blocks or there are no helpers. Waking a
+ * helper costs microseconds: min_block is the count whose pass takes well over that.
+ */
+VARIA_HIDDEN void varia_parallel_elements(varia_range_fn f, void *ctx, int64_t n, int64_t min_block);
 
 #endif
