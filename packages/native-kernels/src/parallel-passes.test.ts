@@ -35,7 +35,6 @@ function makeHeap(floats: number, seed: number) {
 
 /** Runs `calls` on a fresh heap of one seed with each thread count; the heap's bytes after each call, per count. */
 function bytesPerThreadCount(
-  addon: NativeAddon,
   floats: number,
   calls: (h: ReturnType<typeof makeHeap>) => (() => void)[],
 ): Map<number, Buffer[]> {
@@ -76,7 +75,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
 
   it('unary passes (softplus, exp, log, log1p, lgamma), in place and shifted by one element', () => {
     const labels: string[] = [];
-    const runs = bytesPerThreadCount(addon, 1_000_000, (h) =>
+    const runs = bytesPerThreadCount(1_000_000, (h) =>
       UNARY_SIZES.flatMap((n) => {
         const x = h.alloc(n + 1);
         const y = h.alloc(n);
@@ -101,7 +100,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
 
   it('a·b − c and α·x + β·z, with the output apart, one of the operands, or overlapping one', () => {
     const labels: string[] = [];
-    const runs = bytesPerThreadCount(addon, 1_400_000, (h) =>
+    const runs = bytesPerThreadCount(1_400_000, (h) =>
       STREAM_SIZES.flatMap((n) => {
         const [a, b, c, y] = [h.alloc(n + 2), h.alloc(n), h.alloc(n), h.alloc(n)] as [number, number, number, number];
         const cases: [string, () => void][] = [
@@ -135,7 +134,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
       [1, 1, 70_000],
     ];
     const labels: string[] = [];
-    const runs = bytesPerThreadCount(addon, 1_600_000, (h) =>
+    const runs = bytesPerThreadCount(1_600_000, (h) =>
       shapes.flatMap(([outer, reduce, inner]) => {
         const x = h.alloc(outer * reduce * inner);
         const y = h.alloc(outer * inner);
@@ -153,7 +152,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
     // a block of 1 … 15 rows would round differently from the one call (oneDNN's small-M kernels)
     const batches = [...Array.from({ length: 40 }, (_, i) => i + 1), 96, 128];
     const labels: string[] = [];
-    const runs = bytesPerThreadCount(addon, 1_000_000, (h) => {
+    const runs = bytesPerThreadCount(1_000_000, (h) => {
       const [x, w, bias, y] = [128 * 784, 784 * 400, 400, 128 * 400].map((n) => h.alloc(n)) as [
         number,
         number,
@@ -184,7 +183,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
       [300, 64, 700],
     ];
     const labels: string[] = [];
-    const runs = bytesPerThreadCount(addon, 3_200_000, (h) =>
+    const runs = bytesPerThreadCount(3_200_000, (h) =>
       shapes.flatMap(([batch, inDim, units]) => {
         const [dy, y, x, w] = [batch * units, batch * units, batch * inDim, inDim * units].map((n) => h.alloc(n)) as [
           number,
@@ -217,7 +216,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
   it('Adam over several variables as one job, also a variable listed twice and variables that overlap', () => {
     const sizes = [313_600, 400, 8000, 20, 0, 1, 32_767, 32_768, 32_769, 313_600, 784];
     const labels = ['adam', 'adam with the first variable twice', 'adam of overlapping variables'];
-    const runs = bytesPerThreadCount(addon, 4_000_000, (h) => {
+    const runs = bytesPerThreadCount(4_000_000, (h) => {
       const specs: number[] = [];
       for (const n of sizes) {
         const [w, g, m, v] = [h.alloc(n), h.alloc(n), h.alloc(n), h.alloc(n)];
@@ -251,7 +250,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
         fc.integer({ min: -3, max: 3 }),
         (batch, inDim, units, n, shift) => {
           const labels = ['denseBackward', 'softplus', 'mulSub', 'sum'];
-          const got = bytesPerThreadCount(addon, 1_200_000, (h) => {
+          const got = bytesPerThreadCount(1_200_000, (h) => {
             const [dy, x, w, dx, dw, db] = [
               batch * units,
               batch * inDim,
