@@ -79,6 +79,7 @@ const optionValue: Record<keyof FitOptions, fc.Arbitrary<unknown>> = {
   seed: fc.oneof(fc.integer({ min: -5, max: 5 }), anyValue),
   shuffle: fc.oneof(fc.boolean(), anyValue),
   fusedStep: fc.oneof(fc.boolean(), anyValue),
+  sparseInput: fc.oneof(fc.constantFrom<unknown>(true, false, 'auto', 'on'), anyValue),
   beta: fc.oneof(fc.constantFrom(0, 0.5, 1), anyValue),
   klWarmupEpochs: fc.oneof(smallInt, anyValue),
   klWarmupSteps: fc.oneof(smallInt, anyValue),

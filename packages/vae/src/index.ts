@@ -20,6 +20,7 @@ export {
   type ReconstructOptions,
 } from './inference-options.js';
 export { SPARSE_AUTO_DENSITY } from './sparse-input.js';
+export { SPARSE_INPUT_TRAINING_DENSITY } from './sparse-input-training.js';
 export {
   type CategoricalEncoding,
   type CovariateInjection,

@@ -8,6 +8,7 @@ import type { CovariateInput } from './covariates.js';
 import { readCovariates } from './covariates-rows.js';
 import { applyHidden } from './covariates-network.js';
 import { type DataInput, type DataRules, readData } from './data.js';
+import { sparseInputHidden } from './sparse-input-training.js';
 import type { VaeParts } from './vae-parts.js';
 
 /** Covariate features of a batch and whether they need gradients (embeddings); undefined without covariates. */
@@ -34,10 +35,20 @@ export function posteriorPoint(parts: VaeParts, x: tf.Tensor, covariates?: tf.Te
   return parts.latent.posteriorMean(applyHidden(parts.encoder, input, features));
 }
 
-export function posteriorFrom(parts: VaeParts, x: tf.Tensor, features: CovariateBlock, step?: number): Distribution {
+export function posteriorFrom(
+  parts: VaeParts,
+  x: tf.Tensor,
+  features: CovariateBlock,
+  step?: number,
+  sparseInput = false,
+): Distribution {
   const input = parts.config.inputTransform === 'log1p' ? tf.log1p(x) : x;
-  // the data needs no gradient: the first layer skips dx (one large matMul per step)
-  return parts.latent.posterior(applyHidden(parts.encoder, input, features, { constantInput: true }), step);
+  // the data needs no gradient: the first layer skips dx (one large matMul per step); with `sparseInput` (fit's
+  // option, where the encoder takes it) the first layer reads only the non-zeros
+  const hidden =
+    (sparseInput ? sparseInputHidden(parts.encoder, input) : undefined) ??
+    applyHidden(parts.encoder, input, features, { constantInput: true });
+  return parts.latent.posterior(hidden, step);
 }
 
 /**
@@ -93,19 +104,20 @@ export function covariateBlock(
 /**
  * q(z|x), p(z) and p(x|z) for the batch x, as the objectives in `@varia/losses` take them; `covariates` [n, C] are
  * the batch's raw covariates for a conditional model (values already valid: level indices, finite values); `step`
- * is the training step (it anneals a relaxed latent's temperature; absent: the final temperature).
+ * is the training step (it anneals a relaxed latent's temperature; absent: the final temperature); `sparseInput` runs
+ * the encoder's first layer from x's non-zeros where it can (see `fit`'s option).
  */
 export function variationalInputsOf(
   parts: VaeParts,
   x: tf.Tensor,
-  options: { covariates?: tf.Tensor; step?: number } = {},
+  options: { covariates?: tf.Tensor; step?: number; sparseInput?: boolean } = {},
 ): VariationalInputs {
   const n = x.shape[0]!;
   const logLib = parts.config.librarySize ? tf.log(tf.maximum(tf.sum(x, 1, true), 1)) : undefined;
   const features = covariateBlock(parts, options.covariates, n, 'VAE.variationalInputs');
   return {
     x,
-    posterior: posteriorFrom(parts, x, features, options.step),
+    posterior: posteriorFrom(parts, x, features, options.step, options.sparseInput),
     prior: parts.latent.prior(options.step),
     decode: (z) => {
       const m = z.shape[0]!;

@@ -6,6 +6,7 @@ import { mlpVaeLayout } from './fused-step/mlp-vae-layout.js';
 import { FUSED_STEP_KERNELS, fusedMlpVaeStep } from './fused-step/mlp-vae-step.js';
 import type { LatentModule } from './latent.js';
 import { configFingerprint } from './resume-fingerprint.js';
+import { sparseInputStep } from './sparse-input-training.js';
 import type { TrainableModel } from './trainer/trainable-model.js';
 
 /** What the adapter needs from a VAE (the `VAE` class has it). */
@@ -14,8 +15,15 @@ export interface VaeLike {
   readonly config: object;
   /** The trained variables by stable name. */
   namedVariables(): Map<string, tf.Variable>;
-  /** q(z|x), p(z) and p(x|z) of a batch; `covariates` when the model is conditional; `step` anneals temperatures. */
-  variationalInputs(x: tf.Tensor, options?: { covariates?: tf.Tensor; step?: number }): VariationalInputs;
+  /**
+   * q(z|x), p(z) and p(x|z) of a batch; `covariates` when the model is conditional; `step` anneals temperatures;
+   * `sparseInput` (given only where the encoder is the built-in MLP and the backend has the kernels) runs the
+   * encoder's first layer from x's non-zeros, as `VAE.variationalInputs` does — the step then reports that it did.
+   */
+  variationalInputs(
+    x: tf.Tensor,
+    options?: { covariates?: tf.Tensor; step?: number; sparseInput?: boolean },
+  ): VariationalInputs;
   /** The latent part: its objective options (a Poisson latent's estimator and baseline) and baseline state. */
   readonly latent?: Pick<LatentModule, 'objectiveOptions' | 'stateVariables'>;
   /** All non-trainable state (batch-norm moving statistics of user networks, the latent's baseline state). */
@@ -40,10 +48,12 @@ function fusedStepOf(vae: VaeLike): TrainableModel['fusedGradients'] {
   if (!layout) return undefined;
   // a runner per step: it looks the kernels up as registered now (native kernels may be enabled or disabled between
   // steps), which costs a map look-up per kernel name
-  return (batch, ctx) =>
-    denseKernelsDirect() && KernelRunner.hasKernels(FUSED_STEP_KERNELS)
-      ? fusedMlpVaeStep(layout, batch, ctx, new KernelRunner())
-      : undefined;
+  return (batch, ctx) => {
+    if (!denseKernelsDirect() || !KernelRunner.hasKernels(FUSED_STEP_KERNELS)) return undefined;
+    // the zero-skipping kernels are needed only for a step that runs them (sparseInputStep checks they are there)
+    const sparse = sparseInputStep(vae.encoder, batch.x, ctx.sparseInput);
+    return fusedMlpVaeStep(layout, batch, ctx, new KernelRunner(), sparse);
+  };
 }
 
 /**
@@ -51,6 +61,8 @@ function fusedStepOf(vae: VaeLike): TrainableModel['fusedGradients'] {
  * `variationalInputs`, and the loss is `negativeElbo` with the step's β, samples, free bits and seed — the loss,
  * reconstruction, KL and estimator the history records. Checkpoints are tied to the model's config. A built-in MLP VAE
  * also gets `fusedGradients`: the same steps, bit for bit, without the tape (off with `fit`'s `fusedStep: false`).
+ * A training step whose context carries `sparseInput` (`fit`'s option) runs the encoder's first layer from the batch's
+ * non-zeros where the encoder and backend can, on either path, and its terms say `sparseInput: true`.
  */
 export function vaeTrainable(vae: VaeLike): TrainableModel {
   const state = vae.stateVariables?.() ?? vae.latent?.stateVariables();
@@ -60,10 +72,12 @@ export function vaeTrainable(vae: VaeLike): TrainableModel {
     namedVariables: () => vae.namedVariables(),
     lossTerms: (batch, ctx) => {
       const x = batch.x!;
+      const sparse = sparseInputStep(vae.encoder, x, ctx.sparseInput);
+      const options = { step: ctx.step, ...(sparse ? { sparseInput: true } : {}) };
       const inputs = batch.covariates
-        ? vae.variationalInputs(x, { covariates: batch.covariates, step: ctx.step })
-        : vae.variationalInputs(x, { step: ctx.step });
-      return negativeElbo(inputs, {
+        ? vae.variationalInputs(x, { covariates: batch.covariates, ...options })
+        : vae.variationalInputs(x, options);
+      const terms = negativeElbo(inputs, {
         beta: ctx.beta,
         samples: ctx.samples,
         freeBits: ctx.freeBits,
@@ -71,6 +85,7 @@ export function vaeTrainable(vae: VaeLike): TrainableModel {
         // the latent's estimator and (in training steps) its score-function baseline; {} for reparameterized latents
         ...vae.latent?.objectiveOptions(ctx.training),
       });
+      return sparse ? { ...terms, sparseInput: true } : terms;
     },
     // a score-function baseline's moving average: checkpointed, restored on resume, rolled back by the guard
     ...(state && state.size > 0 ? { stateVariables: () => state } : {}),

@@ -149,9 +149,13 @@ export class VAE implements Module, LatentVariableModel {
   /**
    * q(z|x), p(z) and p(x|z) for the batch x, as the objectives in `@varia/losses` take them; `covariates` [n, C] are
    * the batch's raw covariates for a conditional model (values already valid: level indices, finite values); `step`
-   * is the training step (it anneals a relaxed latent's temperature; absent: the final temperature).
+   * is the training step (it anneals a relaxed latent's temperature; absent: the final temperature); `sparseInput`
+   * runs the encoder's first layer from x's non-zeros where the encoder and backend can (`fit`'s `sparseInput`).
    */
-  variationalInputs(x: tf.Tensor, options: { covariates?: tf.Tensor; step?: number } = {}): VariationalInputs {
+  variationalInputs(
+    x: tf.Tensor,
+    options: { covariates?: tf.Tensor; step?: number; sparseInput?: boolean } = {},
+  ): VariationalInputs {
     this.assertAlive();
     return variationalInputsOf(this, x, options);
   }

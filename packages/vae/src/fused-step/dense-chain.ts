@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_BACKWARD_KERNEL, FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import {
+  DENSE_BACKWARD_KERNEL,
+  FAST_TRANSPOSED_MATMUL,
+  SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
+  SPARSE_INPUT_DENSE_KERNEL,
+} from '@varia/core';
 import type { Activation } from '@varia/layers';
 import type { KernelRunner } from './kernel-runner.js';
 
@@ -52,17 +57,50 @@ export function denseBackward(
   return inputGradient ? { dx: out[0]!, dW: out[1]!, db: out[2]! } : { dW: out[0]!, db: out[1]! };
 }
 
-/** A stack of layers applied in order; returns every activation [x, h₁, …, h_L]. */
-export function chainForward(r: KernelRunner, x: tf.TensorInfo, layers: readonly DenseParams[]): tf.TensorInfo[] {
+/** y = f(xW + b) from x's non-zeros: the kernel `denseOfSparseInput` (@varia/layers) runs. */
+function sparseInputForward(r: KernelRunner, x: tf.TensorInfo, p: DenseParams): tf.TensorInfo {
+  return r.run(
+    SPARSE_INPUT_DENSE_KERNEL,
+    { x, kernel: p.kernel, bias: p.bias },
+    { activation: p.activation, leakyreluAlpha: 0.2 },
+  );
+}
+
+/** dW and db of {@link sparseInputForward}'s layer (no dx: x is data). */
+function sparseInputBackward(
+  r: KernelRunner,
+  dy: tf.TensorInfo,
+  y: tf.TensorInfo,
+  x: tf.TensorInfo,
+  p: DenseParams,
+): { dW: tf.TensorInfo; db: tf.TensorInfo } {
+  const [dW, db] = r.runAll(SPARSE_INPUT_DENSE_BACKWARD_KERNEL, { dy, y, x }, { activation: p.activation });
+  return { dW: dW!, db: db! };
+}
+
+/**
+ * A stack of layers applied in order; returns every activation [x, h₁, …, h_L]. With `sparseFirst` the first layer
+ * reads only x's non-zeros (`fit`'s `sparseInput`; the backend has the kernels and the layer's activation is theirs).
+ */
+export function chainForward(
+  r: KernelRunner,
+  x: tf.TensorInfo,
+  layers: readonly DenseParams[],
+  sparseFirst = false,
+): tf.TensorInfo[] {
   const hs = [x];
-  for (const p of layers) hs.push(denseForward(r, hs[hs.length - 1]!, p));
+  for (const p of layers) {
+    const h = hs[hs.length - 1]!;
+    hs.push(sparseFirst && hs.length === 1 ? sparseInputForward(r, h, p) : denseForward(r, h, p));
+  }
   return hs;
 }
 
 /**
  * Backward through a stack (last layer first) given dy of its output and the activations of {@link chainForward};
  * writes dW, db to `grads` by name; returns dx of the stack's input (undefined when `inputGradient` is false: the
- * first layer then skips it, as `Dense` does for data).
+ * first layer then skips it, as `Dense` does for data). With `sparseFirst` (and no `inputGradient`) the first layer's dW
+ * and db come from x's non-zeros, as {@link chainForward}'s.
  */
 export function chainBackward(
   r: KernelRunner,
@@ -71,11 +109,15 @@ export function chainBackward(
   layers: readonly DenseParams[],
   inputGradient: boolean,
   grads: Map<string, tf.TensorInfo>,
+  sparseFirst = false,
 ): tf.TensorInfo | undefined {
   let d: tf.TensorInfo | undefined = dy;
   for (let i = layers.length - 1; i >= 0; i--) {
     const p = layers[i]!;
-    const g = denseBackward(r, d!, hs[i + 1]!, hs[i]!, p, i > 0 || inputGradient);
+    const g: { dx?: tf.TensorInfo; dW: tf.TensorInfo; db: tf.TensorInfo } =
+      i === 0 && sparseFirst && !inputGradient
+        ? sparseInputBackward(r, d!, hs[1]!, hs[0]!, p)
+        : denseBackward(r, d!, hs[i + 1]!, hs[i]!, p, i > 0 || inputGradient);
     grads.set(p.kernelName, g.dW);
     grads.set(p.biasName, g.db);
     d = g.dx;

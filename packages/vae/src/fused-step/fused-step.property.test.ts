@@ -13,7 +13,7 @@ import { onNativeWasm } from '../test-utils/fused-step-cases.js';
 
 // Random small models (encoder 1–3 layers, decoder 0–3, log1p input for every likelihood), data (counts past log x!'s
 // table) and options (KL warm-up or schedule, samples, free bits, validation with restoreBestWeights, native kernels
-// switched off mid-run, products on two threads): the fused step gives the taped path's weights and history, bit for
+// switched off mid-run, products on two threads, fit's sparseInput in both runs): the fused step gives the taped path's weights and history, bit for
 // bit, or declines.
 // VARIA_PROPERTY_RUNS raises the number of runs (each trains two models).
 
@@ -59,6 +59,8 @@ const scenario = fc.record({
   nativeOffAfter: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
   // products shared by two threads
   parallel: fc.constantFrom(1, 1, 2),
+  // the encoder's first layer from the non-zeros (both runs with the same option: the same kernels, the same bits)
+  sparseInput: fc.constantFrom<boolean | 'auto'>(false, false, true, 'auto'),
   seed: fc.integer({ min: 0, max: 1000 }),
 });
 
@@ -106,6 +108,7 @@ describe.skipIf(problem !== undefined)('the fused step on random models (propert
           seed: s.seed,
           samples: s.samples,
           freeBits: s.freeBits,
+          ...(s.sparseInput !== false && { sparseInput: s.sparseInput }),
         };
         if (s.warmupSteps !== undefined) options.klWarmupSteps = s.warmupSteps;
         else if (s.schedule) options.klSchedule = linearWarmup(3);

@@ -60,12 +60,15 @@ function stepFits(layout: MlpVaeLayout, batch: Batch, ctx: StepContext): boolean
  * so the loss and every gradient are the same bits. Kernels that only copy or relabel data (Identity, Reshape, Cast
  * to the same type) are skipped, and constants the generic path computes from scalars by exact float32 arithmetic
  * (β/n, −1/n, their halves and negations) are written directly. Returns undefined for a step it does not cover.
+ * With `sparseInput` the encoder's first layer runs from the non-zeros of its input (the kernels the taped path's
+ * `denseOfSparseInput` runs: the same bits as that path with the option), and the terms say so.
  */
 export function fusedMlpVaeStep(
   layout: MlpVaeLayout,
   batch: Batch,
   ctx: StepContext,
   runner: KernelRunner,
+  sparseInput = false,
 ): FusedGradients | undefined {
   if (!stepFits(layout, batch, ctx) || !alive(layout)) return undefined;
   const x = batch.x!;
@@ -78,7 +81,7 @@ export function fusedMlpVaeStep(
   try {
     // forward: encoder, q(z|x), z = μ + σ·ε, decoder, log p(x|z), KL
     const xin = layout.log1p ? r.run('Log1p', { x }) : x;
-    const hs = chainForward(r, xin, layout.encoder);
+    const hs = chainForward(r, xin, layout.encoder, sparseInput);
     const h = hs[hs.length - 1]!;
     const loc = denseForward(r, h, layout.loc);
     const s = denseForward(r, h, layout.scale);
@@ -112,7 +115,7 @@ export function fusedMlpVaeStep(
     grads.set(layout.loc.kernelName, fromLoc.dW);
     grads.set(layout.loc.biasName, fromLoc.db);
     const dh = r.run('Add', { a: fromScale.dx!, b: fromLoc.dx! });
-    chainBackward(r, dh, hs, layout.encoder, false, grads);
+    chainBackward(r, dh, hs, layout.encoder, false, grads, sparseInput);
 
     const kept = new Map<string, tf.Tensor>();
     for (const [name, info] of grads) kept.set(name, r.keep(info));
@@ -122,6 +125,7 @@ export function fusedMlpVaeStep(
         reconstruction: r.keep<tf.Scalar>(reconstruction),
         kl: r.keep<tf.Scalar>(kl),
         estimator: 'reparam',
+        ...(sparseInput ? { sparseInput } : {}),
       },
       grads: kept,
     };

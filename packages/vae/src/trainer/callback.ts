@@ -22,6 +22,11 @@ export interface TrainingLog {
   estimator?: string;
   /** The score-function baseline used (`'moving-average'`, `'learned'`, `'leave-one-out'`, …), when one is. */
   baseline?: string;
+  /**
+   * With `fit`'s `sparseInput` on: how many of the epoch's steps ran the encoder's first layer from the batch's
+   * non-zeros (as the model's loss reported it; the others ran dense). Absent when the option is off.
+   */
+  sparseInputSteps?: number;
   /** Validation loss (β = 1, one sample, no free bits), when validation data is given. */
   valLoss?: number;
   /** Validation mean reconstruction term. */

@@ -27,6 +27,8 @@ export interface EpochSteps {
   baseline?: string;
   /** Whether the abort signal ended the epoch early. */
   aborted: boolean;
+  /** With the `sparseInput` option on: the steps whose loss reported `sparseInput: true`. */
+  sparseInputSteps?: number;
 }
 
 /** The fixed parts of a run that every epoch needs. */
@@ -40,6 +42,8 @@ export interface EpochRun {
   names: string[];
   /** Whether a model's `fusedGradients` may compute the steps (the `fusedStep` option; default true). */
   fusedStep?: boolean;
+  /** The `sparseInput` option (passed to every training step's context when on). */
+  sparseInput?: boolean | 'auto';
   /** Trained variables and non-trainable state (what the final-state check sums). */
   weights: tf.Variable[];
   /** The model's non-trainable state (kept unchanged by the final-state check). */
@@ -96,6 +100,7 @@ export async function runEpoch(
   let held: Batch | undefined;
   let heldCtx: StepContext | undefined;
   let aborted = false;
+  let sparseSteps = 0;
   const iterator = iteratorOf(
     checkEpochIterable(
       run.source.epoch({
@@ -139,6 +144,7 @@ export async function runEpoch(
         samples: run.samples,
         freeBits: run.freeBits,
         training: true,
+        ...(run.sparseInput === true || run.sparseInput === 'auto' ? { sparseInput: run.sparseInput } : {}),
       };
       const kept: tf.Tensor[] = [];
       let loss: tf.Scalar | undefined;
@@ -152,6 +158,7 @@ export async function runEpoch(
           else tf.dispose([t.reconstruction, t.kl].filter((v): v is tf.Scalar => v !== undefined));
           estimator = t.estimator;
           baseline = t.baseline;
+          if (t.sparseInput === true) sparseSteps++;
         } else {
           cost = run.optimizer.minimize(
             () => {
@@ -160,6 +167,7 @@ export async function runEpoch(
               if (t.reconstruction && t.kl) kept.push(tf.keep(t.reconstruction), tf.keep(t.kl));
               estimator = t.estimator;
               baseline = t.baseline;
+              if (t.sparseInput === true) sparseSteps++;
               return t.loss;
             },
             true,
@@ -226,6 +234,7 @@ export async function runEpoch(
     if (held) out.final = { loss: values[offset]!, weightSize: values[offset + 1]! };
     if (estimator !== undefined) out.estimator = estimator;
     if (baseline !== undefined) out.baseline = baseline;
+    if (run.sparseInput === true || run.sparseInput === 'auto') out.sparseInputSteps = sparseSteps;
     return out;
   } finally {
     if (held) tf.dispose(Object.values(held));

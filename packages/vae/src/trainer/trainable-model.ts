@@ -22,6 +22,12 @@ export interface StepContext {
   freeBits: number;
   /** True for a training step, false for validation (dropout off, batch-norm running statistics). */
   training: boolean;
+  /**
+   * What the run's `sparseInput` option asks of a training step (absent when it is off, and in evaluation): run the
+   * first layer of the encoder from the batch's non-zero entries — `true` always, `'auto'` when the batch is sparse
+   * enough. A model that does so reports it in {@link LossTerms.sparseInput}; others may ignore it.
+   */
+  sparseInput?: true | 'auto';
 }
 
 /**
@@ -45,6 +51,8 @@ export interface LossTerms {
   estimator?: string;
   /** The score-function baseline used (`'moving-average'`, `'learned'`, `'leave-one-out'`, …), when one is. */
   baseline?: string;
+  /** True when the step ran its encoder's first layer from the batch's non-zeros ({@link StepContext.sparseInput}). */
+  sparseInput?: boolean;
 }
 
 /**

@@ -67,6 +67,19 @@ export interface TrainerOptions<Log = TrainingLog, Validation = BatchSource, Inf
    * losses and history, bit for bit, with fewer kernels and no tape. `false` always takes the generic path.
    */
   fusedStep?: boolean;
+  /**
+   * Run the encoder's first dense layer of each training step from the batch's non-zero entries (default false):
+   * y = f(x·W + b), dW = xᵀ·δ and db = Σ δ read only the non-zeros (`SPARSE_INPUT_DENSE_KERNEL` and its backward
+   * from `@varia/core`; `@varia/native-kernels` registers them for wasm) — in the fused step and the taped path alike,
+   * with the same bits on both. `false`: the dense path, bit for bit. `true`: every step that can take it. `'auto'`:
+   * the steps whose batch has at most `SPARSE_INPUT_TRAINING_DENSITY` non-zero cells. A step takes it with the
+   * built-in VAE's MLP encoder (a log1p input transform included: log(1 + 0) = 0) whose first layer is `linear`,
+   * `relu` or `sigmoid`, on a backend with both kernels; anything else (another backend or encoder, an encoder that
+   * reads covariates, a `fitModel` model that ignores `StepContext.sparseInput`) runs the dense path as with `false`.
+   * Validation and inference run dense. The sums run in another order, so results differ from the dense run's by
+   * float32 rounding. Each epoch's log counts the steps that took it (`sparseInputSteps`, when the option is on).
+   */
+  sparseInput?: boolean | 'auto';
 }
 
 /** Every option the Trainer knows (an unknown key is an ArgumentError with a "did you mean" hint). */
@@ -94,6 +107,7 @@ export const TRAINER_OPTION_NAMES = [
   'resumeFrom',
   'callbacks',
   'fusedStep',
+  'sparseInput',
 ] as const satisfies readonly (keyof TrainerOptions)[];
 
 // Every key of TrainerOptions is listed above (a compile error names the one missing).
@@ -127,6 +141,8 @@ export interface ResolvedTrainerOptions<Log = TrainingLog, Validation = BatchSou
   callbacks: Callback[];
   /** Whether a model's `fusedGradients` may compute the steps. */
   fusedStep: boolean;
+  /** Whether training steps run the encoder's first layer on the non-zeros (`'auto'`: per batch, by its density). */
+  sparseInput: boolean | 'auto';
 }
 
 const where = 'fit';
@@ -166,6 +182,12 @@ function finiteAtLeastZero(name: string, v: unknown): number {
 function boolean(name: string, v: unknown): boolean {
   if (typeof v !== 'boolean')
     throw new ArgumentError(name, `${where}: "${name}" must be true or false, got ${show(v)}`);
+  return v;
+}
+
+function sparseInputOption(v: unknown): boolean | 'auto' {
+  if (typeof v !== 'boolean' && v !== 'auto')
+    throw new ArgumentError('sparseInput', `${where}: "sparseInput" must be true, false or 'auto', got ${show(v)}`);
   return v;
 }
 
@@ -239,6 +261,7 @@ export function resolveTrainerOptions<Log, Validation, Info>(
     restoreBestWeights: boolean('restoreBestWeights', or(o.restoreBestWeights, true)),
     callbacks: given('callbacks') ? callbackList(o.callbacks) : [],
     fusedStep: boolean('fusedStep', or(o.fusedStep, true)),
+    sparseInput: sparseInputOption(or(o.sparseInput, false)),
   };
   if (given('klWarmupEpochs')) resolved.klWarmupEpochs = integerAtLeast('klWarmupEpochs', o.klWarmupEpochs, 1);
   if (given('klWarmupSteps')) resolved.klWarmupSteps = integerAtLeast('klWarmupSteps', o.klWarmupSteps, 1);

@@ -187,6 +187,7 @@ export async function runTraining<Log extends TrainingLog, Info>(
       trainable: [...variables.values()],
       names: [...variables.keys()],
       fusedStep: o.fusedStep,
+      sparseInput: o.sparseInput,
       weights: [...weights.values()],
       state: stateVariables,
       batchSize,
@@ -280,6 +281,7 @@ function epochLog(
   }
   log.estimator = steps.estimator ?? 'reparam';
   if (steps.baseline !== undefined) log.baseline = steps.baseline;
+  if (steps.sparseInputSteps !== undefined) log.sparseInputSteps = steps.sparseInputSteps;
   return log;
 }
 
