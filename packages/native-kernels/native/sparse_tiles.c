@@ -9,7 +9,7 @@
  * count):
  *
  *   forward  acc[i, :] = b[tile]; for each column k: w = W[k, tile] (two registers), then acc[i, :] += x_ik·w for
- *            the rows i of column k — the [rows × 32] tile stays in L1, W is read once; then act, and the copy to y.
+ *            the rows i of column k — the [128 × 64] tile stays in L1, W is read once; then act, and the copy to y.
  *   dW       dW[k, tile] = Σ_{rows i of column k} x_ik · δ[i, tile], accumulated in registers (four partial sums,
  *            added as (s0 + s1) + (s2 + s3)) over a tile-major copy of δ; rows k of an all-zero column are 0.
  *
@@ -25,12 +25,18 @@
 
 #include "parallel.h"
 
+/* One stored entry of a column: its row in the block and its value, side by side (one store when copied by column). */
+typedef struct {
+  int32_t row;
+  float val;
+} entry_t;
+
 /* A block of rows of a sparse matrix by column: the non-empty columns col[0 … cols) in increasing order; column j's
- * entries are start[j] … start[j + 1] − 1, with their rows (in the block, increasing) and values. */
+ * entries are entry[start[j] … start[j + 1] − 1], rows (in the block) increasing. */
 typedef struct {
   int64_t rows, cols;
-  const int32_t *col, *start, *row;
-  const float *val;
+  const int32_t *col, *start;
+  const entry_t *entry;
 } csc_t;
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -49,14 +55,18 @@ typedef struct {
 #define TILES_CLONES
 #endif
 
-#define TILE 32
+#define TILE 64
+/* The row stride of a tile in scratch (floats). */
+#define STRIDE TILE
+/* Columns ahead whose row of W the forward tiles prefetch. */
+#define PREFETCH_AHEAD 4
 /* Products with at least this many multiply-adds are shared between threads when there are helpers. */
 #define TILES_PARALLEL_MIN_MACS (1 << 21)
-/* Rows per forward block: a [256 × 32] float tile is 32 KiB, inside L1. */
-#define FORWARD_BLOCK_ROWS 256
+/* Rows per forward block: a [128 × 64] float tile is 32 KiB, inside L1. */
+#define FORWARD_BLOCK_ROWS 128
 
 /* Grow-only scratch (the addon runs on the JS thread; helpers only read it while a job runs). */
-enum { S_CURSOR, S_COL, S_START, S_ROW, S_VAL, S_TILES, S_CSR_IDX, S_CSR_VAL, S_DELTA, S_COUNT };
+enum { S_CURSOR, S_COL, S_START, S_ENTRY, S_TILES, S_CSR_IDX, S_CSR_VAL, S_DELTA, S_COUNT };
 static void *scratch[S_COUNT];
 static size_t scratch_bytes[S_COUNT];
 
@@ -93,9 +103,8 @@ static int csc_of_csr(csc_t *c, const int32_t *indptr, const int32_t *indices, c
   int32_t *cursor = varia_tiles_scratch(S_CURSOR, (size_t)in_dim * 4);
   int32_t *col = varia_tiles_scratch(S_COL, (size_t)in_dim * 4);
   int32_t *start = varia_tiles_scratch(S_START, (size_t)(in_dim + 1) * 4);
-  int32_t *row = varia_tiles_scratch(S_ROW, (size_t)count * 4);
-  float *val = varia_tiles_scratch(S_VAL, (size_t)count * 4);
-  if (!cursor || !col || !start || !row || !val) return -1;
+  entry_t *entry = varia_tiles_scratch(S_ENTRY, (size_t)count * sizeof(entry_t));
+  if (!cursor || !col || !start || !entry) return -1;
   int64_t cols = 0, pos = 0;
   if (in_dim <= 4 * count + 64) { /* few columns for the entries: scan them all, in order */
     for (int64_t e = e0; e < e1; e++) cursor[indices[e]]++;
@@ -122,11 +131,10 @@ static int csc_of_csr(csc_t *c, const int32_t *indptr, const int32_t *indices, c
   for (int64_t i = r0; i < r1; i++)
     for (int64_t e = indptr[i]; e < indptr[i + 1]; e++) {
       const int32_t p = cursor[indices[e]]++;
-      row[p] = (int32_t)(i - r0);
-      val[p] = values[e];
+      entry[p] = (entry_t){.row = (int32_t)(i - r0), .val = values[e]};
     }
   for (int64_t j = 0; j < cols; j++) cursor[col[j]] = 0;
-  *c = (csc_t){.rows = r1 - r0, .cols = cols, .col = col, .start = start, .row = row, .val = val};
+  *c = (csc_t){.rows = r1 - r0, .cols = cols, .col = col, .start = start, .entry = entry};
   return 0;
 }
 
@@ -134,7 +142,7 @@ typedef struct {
   const csc_t *csc;
   const float *w, *bias, *delta; /* forward: w, bias; backward: delta [rows, units] */
   float *out;                    /* forward: y [rows, units]; backward: dW [in, units] */
-  float *tiles;                  /* per tile a [rows × 32] region */
+  float *tiles;                  /* per tile a [rows × STRIDE] region */
   int64_t units, in_dim;
   int act, avx512;
   float alpha;
@@ -149,26 +157,43 @@ TILES_CLONES static void forward_tile_portable(const csc_t *c, const float *w, i
     const float *src = w + (int64_t)c->col[j] * units + c0;
     for (int l = 0; l < TILE; l++) wk[l] = l < width ? src[l] : 0.f;
     for (int32_t e = c->start[j]; e < c->start[j + 1]; e++) {
-      float *restrict p = acc + (int64_t)c->row[e] * TILE;
-      const float v = c->val[e];
+      float *restrict p = acc + (int64_t)c->entry[e].row * STRIDE;
+      const float v = c->entry[e].val;
       for (int l = 0; l < TILE; l++) p[l] += v * wk[l];
     }
   }
 }
 
 #if TILES_AVX512
-__attribute__((target("avx512f"))) static void forward_tile_avx512(const csc_t *c, const float *w,
-                                                                    int64_t units, int64_t c0, int width, float *acc) {
-  const __mmask16 m0 = width >= 16 ? 0xffff : (__mmask16)((1u << width) - 1u);
-  const __mmask16 m1 = width >= 32 ? 0xffff : width > 16 ? (__mmask16)((1u << (width - 16)) - 1u) : 0;
-  for (int64_t j = 0; j < c->cols; j++) {
-    const float *src = w + (int64_t)c->col[j] * units + c0;
-    const __m512 w0 = _mm512_maskz_loadu_ps(m0, src), w1 = _mm512_maskz_loadu_ps(m1, src + 16);
-    for (int32_t e = c->start[j]; e < c->start[j + 1]; e++) {
-      float *p = acc + (int64_t)c->row[e] * TILE;
-      const __m512 v = _mm512_set1_ps(c->val[e]);
+/* The lanes of part `part` (16 columns) of a tile `width` columns wide. */
+static inline __mmask16 lane_mask(int width, int part) {
+  const int rem = width - 16 * part;
+  return rem <= 0 ? 0 : rem >= 16 ? 0xffff : (__mmask16)((1u << rem) - 1u);
+}
+
+__attribute__((target("avx512f"))) static void forward_tile_avx512(const csc_t *c, const float *w, int64_t units,
+                                                                    int64_t c0, int width, float *acc) {
+  const __mmask16 m0 = lane_mask(width, 0), m1 = lane_mask(width, 1), m2 = lane_mask(width, 2),
+                  m3 = lane_mask(width, 3);
+  const int32_t *restrict col = c->col, *restrict start = c->start;
+  const entry_t *restrict entry = c->entry;
+  const int64_t cols = c->cols;
+  for (int64_t j = 0; j < cols; j++) {
+    const float *src = w + (int64_t)col[j] * units + c0;
+    const __m512 w0 = _mm512_maskz_loadu_ps(m0, src), w1 = _mm512_maskz_loadu_ps(m1, src + 16),
+                 w2 = _mm512_maskz_loadu_ps(m2, src + 32), w3 = _mm512_maskz_loadu_ps(m3, src + 48);
+    if (j + PREFETCH_AHEAD < cols) { /* W's rows come from L2 or further: ask for a later column's now */
+      const char *next = (const char *)(w + (int64_t)col[j + PREFETCH_AHEAD] * units + c0);
+      for (int l = 0; l < width; l += 16) _mm_prefetch(next + l * 4, _MM_HINT_T0);
+    }
+    const int32_t end = start[j + 1];
+    for (int32_t e = start[j]; e < end; e++) {
+      float *p = acc + (int64_t)entry[e].row * STRIDE;
+      const __m512 v = _mm512_set1_ps(entry[e].val);
       _mm512_store_ps(p, _mm512_fmadd_ps(v, w0, _mm512_load_ps(p)));
       _mm512_store_ps(p + 16, _mm512_fmadd_ps(v, w1, _mm512_load_ps(p + 16)));
+      _mm512_store_ps(p + 32, _mm512_fmadd_ps(v, w2, _mm512_load_ps(p + 32)));
+      _mm512_store_ps(p + 48, _mm512_fmadd_ps(v, w3, _mm512_load_ps(p + 48)));
     }
   }
 }
@@ -180,11 +205,11 @@ static void forward_tiles(void *ctx, int64_t t0, int64_t t1) {
   for (int64_t t = t0; t < t1; t++) {
     const int64_t c0 = t * TILE;
     const int width = job->units - c0 < TILE ? (int)(job->units - c0) : TILE;
-    float *acc = job->tiles + t * c->rows * TILE;
+    float *acc = job->tiles + t * c->rows * STRIDE;
     for (int64_t i = 0; i < c->rows; i++) {
-      float *p = acc + i * TILE;
+      float *p = acc + i * STRIDE;
       if (job->bias) memcpy(p, job->bias + c0, (size_t)width * 4);
-      memset(p + (job->bias ? width : 0), 0, (size_t)(TILE - (job->bias ? width : 0)) * 4);
+      memset(p + (job->bias ? width : 0), 0, (size_t)(STRIDE - (job->bias ? width : 0)) * 4);
     }
 #if TILES_AVX512
     if (job->avx512)
@@ -192,8 +217,8 @@ static void forward_tiles(void *ctx, int64_t t0, int64_t t1) {
     else
 #endif
       forward_tile_portable(c, job->w, job->units, c0, width, acc);
-    varia_activate(acc, c->rows * TILE, job->act, job->alpha);
-    for (int64_t i = 0; i < c->rows; i++) memcpy(job->out + i * job->units + c0, acc + i * TILE, (size_t)width * 4);
+    varia_activate(acc, c->rows * STRIDE, job->act, job->alpha);
+    for (int64_t i = 0; i < c->rows; i++) memcpy(job->out + i * job->units + c0, acc + i * STRIDE, (size_t)width * 4);
   }
 }
 
@@ -216,7 +241,7 @@ int varia_sparse_forward(const int32_t *indptr, const int32_t *indices, const fl
     const int64_t r1 = r0 + FORWARD_BLOCK_ROWS < rows ? r0 + FORWARD_BLOCK_ROWS : rows;
     csc_t csc;
     if (csc_of_csr(&csc, indptr, indices, values, r0, r1, in_dim) != 0) return -1;
-    float *acc = varia_tiles_scratch(S_TILES, (size_t)(tiles * (r1 - r0) * TILE) * 4);
+    float *acc = varia_tiles_scratch(S_TILES, (size_t)(tiles * (r1 - r0) * STRIDE) * 4);
     if (!acc) return -1;
     tiles_job_t job = {.csc = &csc, .w = w, .bias = bias, .out = y + r0 * units, .tiles = acc, .units = units,
                        .in_dim = in_dim, .act = act, .avx512 = avx512, .alpha = alpha};
@@ -240,16 +265,16 @@ TILES_CLONES static void dw_tile_portable(const csc_t *c, const float *restrict 
     int32_t e = c->start[j];
     const int32_t end = c->start[++j];
     for (; e + 2 <= end; e += 2) {
-      const float v0 = c->val[e], v1 = c->val[e + 1];
-      const float *d0 = d + (int64_t)c->row[e] * TILE, *d1 = d + (int64_t)c->row[e + 1] * TILE;
+      const float v0 = c->entry[e].val, v1 = c->entry[e + 1].val;
+      const float *d0 = d + (int64_t)c->entry[e].row * STRIDE, *d1 = d + (int64_t)c->entry[e + 1].row * STRIDE;
       for (int l = 0; l < TILE; l++) {
         s0[l] += v0 * d0[l];
         s1[l] += v1 * d1[l];
       }
     }
     if (e < end) {
-      const float v0 = c->val[e];
-      const float *d0 = d + (int64_t)c->row[e] * TILE;
+      const float v0 = c->entry[e].val;
+      const float *d0 = d + (int64_t)c->entry[e].row * STRIDE;
       for (int l = 0; l < TILE; l++) s0[l] += v0 * d0[l];
     }
     for (int l = 0; l < width; l++) out[l] = s0[l] + s1[l];
@@ -259,39 +284,44 @@ TILES_CLONES static void dw_tile_portable(const csc_t *c, const float *restrict 
 #if TILES_AVX512
 __attribute__((target("avx512f"))) static void dw_tile_avx512(const csc_t *c, const float *d, float *dw,
                                                                int64_t in_dim, int64_t units, int64_t c0, int width) {
-  const __mmask16 m0 = width >= 16 ? 0xffff : (__mmask16)((1u << width) - 1u);
-  const __mmask16 m1 = width >= 32 ? 0xffff : width > 16 ? (__mmask16)((1u << (width - 16)) - 1u) : 0;
+  const __mmask16 m0 = lane_mask(width, 0), m1 = lane_mask(width, 1), m2 = lane_mask(width, 2),
+                  m3 = lane_mask(width, 3);
+  const int32_t *restrict col = c->col, *restrict start = c->start;
+  const entry_t *restrict entry = c->entry;
   const __m512 zero = _mm512_setzero_ps();
   int64_t j = 0;
   for (int64_t k = 0; k < in_dim; k++) {
     float *out = dw + k * units + c0;
-    if (j >= c->cols || c->col[j] != k) {
-      _mm512_mask_storeu_ps(out, m0, zero);
-      _mm512_mask_storeu_ps(out + 16, m1, zero);
-      continue;
+    __m512 a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+    if (j < c->cols && col[j] == k) {
+      int32_t e = start[j];
+      const int32_t end = start[++j];
+      /* two partial sums (even and odd entries), added at the end */
+      for (; e + 2 <= end; e += 2) {
+        const __m512 u = _mm512_set1_ps(entry[e].val), v = _mm512_set1_ps(entry[e + 1].val);
+        const float *r = d + (int64_t)entry[e].row * STRIDE, *q = d + (int64_t)entry[e + 1].row * STRIDE;
+        a0 = _mm512_fmadd_ps(u, _mm512_load_ps(r), a0);
+        a1 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 16), a1);
+        a2 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 32), a2);
+        a3 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 48), a3);
+        b0 = _mm512_fmadd_ps(v, _mm512_load_ps(q), b0);
+        b1 = _mm512_fmadd_ps(v, _mm512_load_ps(q + 16), b1);
+        b2 = _mm512_fmadd_ps(v, _mm512_load_ps(q + 32), b2);
+        b3 = _mm512_fmadd_ps(v, _mm512_load_ps(q + 48), b3);
+      }
+      if (e < end) {
+        const __m512 u = _mm512_set1_ps(entry[e].val);
+        const float *r = d + (int64_t)entry[e].row * STRIDE;
+        a0 = _mm512_fmadd_ps(u, _mm512_load_ps(r), a0);
+        a1 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 16), a1);
+        a2 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 32), a2);
+        a3 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 48), a3);
+      }
     }
-    __m512 a0 = zero, a1 = zero, b0 = zero, b1 = zero, c0v = zero, c1 = zero, e0v = zero, e1v = zero;
-    int32_t e = c->start[j];
-    const int32_t end = c->start[++j];
-#define DW_STEP(A0, A1, E)                                                      \
-  do {                                                                          \
-    const __m512 v = _mm512_set1_ps(c->val[E]);                                 \
-    const float *r = d + (int64_t)c->row[E] * TILE;                             \
-    A0 = _mm512_fmadd_ps(v, _mm512_load_ps(r), A0);                             \
-    A1 = _mm512_fmadd_ps(v, _mm512_load_ps(r + 16), A1);                        \
-  } while (0)
-    for (; e + 4 <= end; e += 4) {
-      DW_STEP(a0, a1, e);
-      DW_STEP(b0, b1, e + 1);
-      DW_STEP(c0v, c1, e + 2);
-      DW_STEP(e0v, e1v, e + 3);
-    }
-    if (e < end) DW_STEP(a0, a1, e);
-    if (e + 1 < end) DW_STEP(b0, b1, e + 1);
-    if (e + 2 < end) DW_STEP(c0v, c1, e + 2);
-#undef DW_STEP
-    _mm512_mask_storeu_ps(out, m0, _mm512_add_ps(_mm512_add_ps(a0, b0), _mm512_add_ps(c0v, e0v)));
-    _mm512_mask_storeu_ps(out + 16, m1, _mm512_add_ps(_mm512_add_ps(a1, b1), _mm512_add_ps(c1, e1v)));
+    _mm512_mask_storeu_ps(out, m0, _mm512_add_ps(a0, b0));
+    _mm512_mask_storeu_ps(out + 16, m1, _mm512_add_ps(a1, b1));
+    _mm512_mask_storeu_ps(out + 32, m2, _mm512_add_ps(a2, b2));
+    _mm512_mask_storeu_ps(out + 48, m3, _mm512_add_ps(a3, b3));
   }
 }
 #endif
@@ -302,10 +332,10 @@ static void dw_tiles(void *ctx, int64_t t0, int64_t t1) {
   for (int64_t t = t0; t < t1; t++) {
     const int64_t c0 = t * TILE;
     const int width = job->units - c0 < TILE ? (int)(job->units - c0) : TILE;
-    float *d = job->tiles + t * c->rows * TILE; /* δ[:, tile], tile-major, zero-padded */
+    float *d = job->tiles + t * c->rows * STRIDE; /* δ[:, tile], tile-major, zero-padded */
     for (int64_t i = 0; i < c->rows; i++) {
-      memcpy(d + i * TILE, job->delta + i * job->units + c0, (size_t)width * 4);
-      memset(d + i * TILE + width, 0, (size_t)(TILE - width) * 4);
+      memcpy(d + i * STRIDE, job->delta + i * job->units + c0, (size_t)width * 4);
+      memset(d + i * STRIDE + width, 0, (size_t)(STRIDE - width) * 4);
     }
 #if TILES_AVX512
     if (job->avx512)
@@ -319,7 +349,7 @@ static void dw_tiles(void *ctx, int64_t t0, int64_t t1) {
 static int sparse_dw(const csc_t *csc, const float *delta, float *dw, int64_t in_dim, int64_t units) {
   if (units == 0) return 0;
   const int64_t tiles = (units + TILE - 1) / TILE;
-  float *d = varia_tiles_scratch(S_TILES, (size_t)(tiles * csc->rows * TILE) * 4);
+  float *d = varia_tiles_scratch(S_TILES, (size_t)(tiles * csc->rows * STRIDE) * 4);
   if (!d) return -1;
   tiles_job_t job = {.csc = csc, .delta = delta, .out = dw, .tiles = d, .units = units, .in_dim = in_dim,
                      .avx512 = tiles_avx512()};

@@ -95,7 +95,7 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`,
     tf.dispose([w, b]);
   });
 
-  it('parallel: 2 threads sharing blocks of rows give the same bits as one', () => {
+  it('parallel: 2 threads sharing the column tiles give the same bits as one', () => {
     const big = randomCsr(600, 300, 0.2, 7);
     const wBig = randomArray(300 * 200, 8);
     const w = tf.tensor2d(wBig, [300, 200]);
@@ -105,6 +105,27 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`,
     enableNativeKernels({ parallel: 1 });
     expect(Buffer.from(two.dataSync().buffer).equals(Buffer.from(one.dataSync().buffer))).toBe(true);
     tf.dispose([w, one, two]);
+  });
+
+  it('several row blocks, a wide sparse input (columns listed and sorted) and a repeated column within bound', () => {
+    for (const [big, width] of [
+      [randomCsr(300, 60, 0.3, 11), 70],
+      [randomCsr(130, 12_000, 0.0012, 12), 37],
+    ] as const) {
+      const wBig = randomArray(big.cols * width, 13);
+      const w = tf.tensor2d(wBig, [big.cols, width]);
+      const repeated = { ...big, indices: big.indices.slice() };
+      const row = repeated.indptr.findIndex((e, i) => repeated.indptr[i + 1]! - e >= 2);
+      repeated.indices[repeated.indptr[row]! + 1] = repeated.indices[repeated.indptr[row]!]!; // a column twice
+      for (const csr of [big, repeated]) {
+        const y = run(csr, w, undefined);
+        const { value, bound } = reference(csr, wBig, undefined, width);
+        const got = y.dataSync();
+        for (let k = 0; k < value.length; k++) expect(Math.abs(got[k]! - value[k]!)).toBeLessThanOrEqual(bound[k]!);
+        y.dispose();
+      }
+      w.dispose();
+    }
   });
 
   it('refuses mismatched shapes and unknown activations', () => {
