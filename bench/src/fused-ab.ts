@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 /**
- * `node bench/dist/fused-ab.js [--workloads a,b] [--pairs 5] [--rows N] [--parallel N] [--compare fused|parallel]`:
+ * `node bench/dist/fused-ab.js [--workloads a,b] [--pairs 5] [--rows N] [--parallel N]
+ * [--compare fused|parallel|sparse] [--sparse-input true|auto]`:
  * the fused (tape-free) training step against the generic taped one (`fit`'s `fusedStep: false`) on wasm-native with
  * `parallel` N (default 1) — or, with `--compare parallel`, the fused step on one thread against N threads sharing
- * the products (`enableNativeKernels({ parallel: N })`) — as interleaved pairs in one process (A, B, B, A, …): per
+ * the products (`enableNativeKernels({ parallel: N })`), or, with `--compare sparse`, the fused step against the fused
+ * step with `fit`'s `sparseInput` (`--sparse-input`, default true: the first encoder layer from the non-zeros) — as
+ * interleaved pairs in one process (A, B, B, A, …): per
  * pair the speed-up of B over A in wall and process CPU time, the medians, and the load average. Each pair also checks
- * that both runs end with the same loss history (both are bit-identical). `--json FILE` writes the figures.
+ * that both runs end with the same loss history (bit-identical; with `--compare sparse` within 1e-4 relative, the
+ * float32 rounding of another summation order, and B's history must report sparse steps). `--json FILE` writes the
+ * figures.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +31,8 @@ interface Run {
   msPerStep: number;
   cpuMsPerStep: number;
   losses: number[];
+  /** Steps whose first encoder layer ran from the non-zeros (with the sparseInput option). */
+  sparseInputSteps?: number;
 }
 
 function workloadSetup(workload: Workload, rows: number) {
@@ -69,6 +76,7 @@ function workloadSetup(workload: Workload, rows: number) {
 interface Contender {
   fusedStep: boolean;
   parallel: number;
+  sparseInput?: boolean | 'auto';
 }
 
 let activeParallel: number | undefined;
@@ -82,17 +90,42 @@ async function timedFit(setup: ReturnType<typeof workloadSetup>, c: Contender): 
   try {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const h = await vae.fit(setup.x, { epochs: setup.epochs, ...setup.fit, seed: 0, fusedStep: c.fusedStep });
+    const h = await vae.fit(setup.x, {
+      epochs: setup.epochs,
+      ...setup.fit,
+      seed: 0,
+      fusedStep: c.fusedStep,
+      sparseInput: c.sparseInput ?? false,
+    });
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
     return {
       msPerStep: wall / setup.steps,
       cpuMsPerStep: (cpu.user + cpu.system) / 1000 / setup.steps,
       losses: h.epochs.map((e) => e.loss),
+      ...(c.sparseInput ? { sparseInputSteps: h.epochs.reduce((s, e) => s + (e.sparseInputSteps ?? 0), 0) } : {}),
     };
   } finally {
     vae.dispose();
   }
+}
+
+/**
+ * The two runs trained the same model: the same losses, bit for bit — or, when only B runs its first layer from the
+ * non-zeros, losses within 1e-4 relative and B's history reporting sparse steps (else the pair would time nothing).
+ */
+function checkSameTraining(workload: string, a: Contender, b: Contender, ra: Run, rb: Run): void {
+  if ((a.sparseInput ?? false) === (b.sparseInput ?? false)) {
+    if (ra.losses.join() !== rb.losses.join()) throw new Error(`${workload}: the two runs' losses differ`);
+    return;
+  }
+  ra.losses.forEach((loss, i) => {
+    if (!(Math.abs(rb.losses[i]! - loss) <= 1e-4 * Math.abs(loss)))
+      throw new Error(
+        `${workload}: epoch ${i + 1}'s loss ${rb.losses[i]} with sparse input is not within 1e-4 of ${loss}`,
+      );
+  });
+  if (!rb.sparseInputSteps) throw new Error(`${workload}: no step ran its first layer from the non-zeros`);
 }
 
 /** Pairs of contenders A and B for one workload, alternating which runs first; B's speed-up over A. */
@@ -106,7 +139,7 @@ async function abPairs(workload: Workload, pairs: number, rows: number, a: Conte
     const first = await timedFit(setup, bFirst ? b : a);
     const second = await timedFit(setup, bFirst ? a : b);
     const [ra, rb] = bFirst ? [second, first] : [first, second];
-    if (ra.losses.join() !== rb.losses.join()) throw new Error(`${workload}: the two runs' losses differ`);
+    checkSameTraining(workload, a, b, ra, rb);
     out.push({
       a: ra,
       b: rb,
@@ -127,7 +160,9 @@ async function abPairs(workload: Workload, pairs: number, rows: number, a: Conte
 }
 
 const label = (c: Contender): string =>
-  `${c.fusedStep ? 'fused' : 'taped'}${c.parallel > 1 ? ` ×${c.parallel} threads` : ''}`;
+  `${c.fusedStep ? 'fused' : 'taped'}${c.sparseInput ? ` sparse input (${c.sparseInput})` : ''}${
+    c.parallel > 1 ? ` ×${c.parallel} threads` : ''
+  }`;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -137,18 +172,26 @@ async function main(): Promise<void> {
   };
   const parallel = Number(flag('--parallel') ?? 1);
   const compare = flag('--compare') ?? 'fused';
-  if (compare !== 'fused' && compare !== 'parallel')
-    throw new Error(`--compare must be fused or parallel, got ${compare}`);
-  const [a, b]: [Contender, Contender] =
-    compare === 'fused'
-      ? [
-          { fusedStep: false, parallel },
-          { fusedStep: true, parallel },
-        ]
-      : [
-          { fusedStep: true, parallel: 1 },
-          { fusedStep: true, parallel },
-        ];
+  if (compare !== 'fused' && compare !== 'parallel' && compare !== 'sparse')
+    throw new Error(`--compare must be fused, parallel or sparse, got ${compare}`);
+  const sparseFlag = flag('--sparse-input') ?? 'true';
+  if (sparseFlag !== 'true' && sparseFlag !== 'auto')
+    throw new Error(`--sparse-input must be true or auto, got ${sparseFlag}`);
+  const contenders: Record<string, [Contender, Contender]> = {
+    fused: [
+      { fusedStep: false, parallel },
+      { fusedStep: true, parallel },
+    ],
+    parallel: [
+      { fusedStep: true, parallel: 1 },
+      { fusedStep: true, parallel },
+    ],
+    sparse: [
+      { fusedStep: true, parallel },
+      { fusedStep: true, parallel, sparseInput: sparseFlag === 'auto' ? 'auto' : true },
+    ],
+  };
+  const [a, b] = contenders[compare]!;
   const selection = await selectBackend('wasm-native', { nativeParallel: a.parallel });
   activeParallel = a.parallel;
   const names = (flag('--workloads')?.split(',') ?? [...WORKLOADS]) as Workload[];

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
  * `node bench/dist/profile-step.js [--backend wasm-native] [--likelihood bernoulli|poisson|gaussian-toy] [--rows N]
- * [--fused on|off] [--parallel N]`:
+ * [--fused on|off] [--parallel N] [--sparse-input on|auto|off]`:
  * the kernels of one `VAE.fit` training step — how many run per step, the time of each kind, and the share of the
  * step spent outside the matrix products (BLAS) — for the mnist-vae-train model (or toy2d with `gaussian-toy`), with
  * the fused (tape-free) step where the model has one (`--fused off`: the generic taped path, `fit`'s `fusedStep: false`).
  * `--parallel N` (wasm-native only): N threads share the large products and passes (`enableNativeKernels({ parallel: N })`).
+ * `--sparse-input on|auto` runs the encoder's first layer from the batch's non-zeros (`fit`'s `sparseInput: true` or
+ * `'auto'`; default off) and reports how many of the timed steps took it.
  * Prints a table; `--json FILE` writes the figures.
  */
 import { writeFileSync } from 'node:fs';
@@ -42,7 +44,8 @@ export async function profileStep(
   rows: number,
   backendName: string,
   fusedStep = true,
-): Promise<Omit<StepProfile, 'backend'>> {
+  sparseInput: boolean | 'auto' = false,
+): Promise<Omit<StepProfile, 'backend'> & { sparseInputSteps?: number }> {
   const toy = workload === 'gaussian-toy';
   const data = toy
     ? toyGaussian2d({ seed: 0 }).x
@@ -66,10 +69,11 @@ export async function profileStep(
       learningRate,
       seed: 1,
       fusedStep,
+      sparseInput,
     });
     const census = startKernelCensus(backendName);
     const t0 = performance.now();
-    await vae.fit(data, { epochs: 1, batchSize, learningRate, seed: 0, fusedStep });
+    const h = await vae.fit(data, { epochs: 1, batchSize, learningRate, seed: 0, fusedStep, sparseInput });
     const wall = performance.now() - t0;
     const tallies = census.stop();
     const steps = Math.ceil(data.rows / batchSize);
@@ -84,6 +88,7 @@ export async function profileStep(
       shareOutsideBlas: 1 - blas / wall,
       shareInKernels: inKernels / wall,
       kernels: tallies.map((t) => ({ name: t.name, perStep: t.calls / steps, msPerStep: t.ms / steps })),
+      ...(h.epochs[0]?.sparseInputSteps !== undefined && { sparseInputSteps: h.epochs[0].sparseInputSteps }),
     };
   } finally {
     vae.dispose();
@@ -109,10 +114,16 @@ async function main(): Promise<void> {
   const fusedFlag = flag('--fused') ?? 'on';
   if (fusedFlag !== 'on' && fusedFlag !== 'off') throw new Error(`--fused must be on or off, got ${fusedFlag}`);
   const fused = fusedFlag === 'on';
-  const p = await profileStep(workload, Number(flag('--rows') ?? 4096), tf.getBackend(), fused);
+  const sparseFlag = flag('--sparse-input') ?? 'off';
+  if (sparseFlag !== 'on' && sparseFlag !== 'auto' && sparseFlag !== 'off')
+    throw new Error(`--sparse-input must be on, auto or off, got ${sparseFlag}`);
+  const sparseInput = sparseFlag === 'auto' ? 'auto' : sparseFlag === 'on';
+  const p = await profileStep(workload, Number(flag('--rows') ?? 4096), tf.getBackend(), fused, sparseInput);
   const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
   const lines = [
-    `${p.workload} on ${backend} (fused step ${fused ? 'on' : 'off'}): ${p.steps} steps, ${p.msPerStep.toFixed(2)} ms/step, ${p.kernelsPerStep.toFixed(1)} kernels/step`,
+    `${p.workload} on ${backend} (fused step ${fused ? 'on' : 'off'}${
+      p.sparseInputSteps === undefined ? '' : `, sparse input ${sparseFlag}: ${p.sparseInputSteps} steps took it`
+    }): ${p.steps} steps, ${p.msPerStep.toFixed(2)} ms/step, ${p.kernelsPerStep.toFixed(1)} kernels/step`,
     `share of the step outside BLAS: ${(100 * p.shareOutsideBlas).toFixed(1)} %; inside kernels: ${(100 * p.shareInKernels).toFixed(1)} %`,
     '',
     'kernel                       per step   ms/step',
