@@ -9,7 +9,7 @@
  *   y_i = f(b + Σ_{e = indptr[i]}^{indptr[i+1] − 1} values[e] · W[indices[e], :])
  *
  * — the work is nnz·units multiply-adds instead of rows·inDim·units. The product is sparse_tiles.c's: blocks of
- * 256 rows are copied by column into scratch memory and scattered into 32-column output tiles held in L1 (W read
+ * 128 rows are copied by column into scratch memory and scattered into 64-column output tiles held in L1 (W read
  * once per block), with AVX-512 intrinsics where the CPU has them and cloned portable loops elsewhere. The float32
  * sums run in a different order than a dense GEMM's (b first, then the entries by column), so the results differ
  * from the dense product by rounding only.

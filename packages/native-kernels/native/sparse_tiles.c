@@ -2,16 +2,18 @@
  * The products of a dense layer that skip an input's zeros (declared in sparse_tiles.h), for the CSR kernel
  * (sparse_dense.c) and the dense-input kernels (sparse_input.c).
  *
- * A block of rows of X is copied by column (CSC: per non-empty column k the rows i and values x_ik ≠ 0, rows in
+ * A block of rows of X is copied by column (CSC: per non-empty column k the (row i, value x_ik ≠ 0) pairs, rows in
  * increasing order, columns in increasing order) into grow-only scratch memory — no allocation per call: glibc maps
- * large blocks afresh, and their page faults cost more than the product. The output is then computed in tiles of 32
+ * large blocks afresh, and their page faults cost more than the product. The output is then computed in tiles of 64
  * columns, each independent of the others (helper threads take whole tiles, so the bits do not depend on the thread
  * count):
  *
- *   forward  acc[i, :] = b[tile]; for each column k: w = W[k, tile] (two registers), then acc[i, :] += x_ik·w for
- *            the rows i of column k — the [128 × 64] tile stays in L1, W is read once; then act, and the copy to y.
- *   dW       dW[k, tile] = Σ_{rows i of column k} x_ik · δ[i, tile], accumulated in registers (four partial sums,
- *            added as (s0 + s1) + (s2 + s3)) over a tile-major copy of δ; rows k of an all-zero column are 0.
+ *   forward  acc[i, :] = b[tile]; for each column k: w = W[k, tile] (four registers), then acc[i, :] += x_ik·w for
+ *            the rows i of column k — the [128 × 64] tile (32 KiB) stays in L1 and W is read once per block of 128
+ *            rows; then act, and the copy to y. One L1 load, FMA and store per entry and 16 columns: bound by the
+ *            stores (a 128 × 784 → 400 MNIST batch at 19 %: ~0.32 ms of tiles against ~0.53 ms for oneDNN's product).
+ *   dW       dW[k, tile] = Σ_{rows i of column k} x_ik · δ[i, tile], accumulated in registers (two partial sums, even
+ *            and odd entries, added at the end) over a tile-major copy of δ; rows k of an all-zero column are 0.
  *
  * On x86-64 CPUs with AVX-512F the tiles are intrinsics (chosen at run time; VARIA_NATIVE_NO_AVX512=1 forces the
  * portable loops, which are cloned for AVX-512 / AVX2+FMA / the baseline like math_kernels.c). The float32 sums run

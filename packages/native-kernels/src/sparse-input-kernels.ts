@@ -59,7 +59,7 @@ function freeingOnError(backend: WasmBackendInternals, outputs: TensorInfo[], ca
 /**
  * {@link SPARSE_INPUT_DENSE_KERNEL} for the wasm backend: y = f(x·W + b) for a dense x that is mostly zeros, one
  * native call that reads x's non-zero entries only (x copied by column into scratch memory, then scattered into
- * 32-column output tiles held in L1; tiles shared between threads with `parallel`, the same bits for any count).
+ * 64-column output tiles held in L1; tiles shared between threads with `parallel`, the same bits for any count).
  */
 export function nativeSparseInputDense(addon: NativeAddon): KernelConfig {
   const kernel = SPARSE_INPUT_DENSE_KERNEL;
@@ -102,7 +102,7 @@ export function nativeSparseInputDense(addon: NativeAddon): KernelConfig {
 
 /**
  * {@link SPARSE_INPUT_DENSE_BACKWARD_KERNEL} for the wasm backend: δ = dy ⊙ f′(y), dW = xᵀ·δ from x's non-zero
- * entries (sums in registers per 32-column tile; tiles shared between threads, the same bits for any count) and
+ * entries (sums in registers per 64-column tile; tiles shared between threads, the same bits for any count) and
  * db = Σ_rows δ (the bits of `DENSE_BACKWARD_KERNEL`'s db), in one native call.
  */
 export function nativeSparseInputDenseBackward(addon: NativeAddon): KernelConfig {
