@@ -26,7 +26,10 @@ export interface EncodeOptions {
    *   of a CSR input, 10 % of dense rows (which must be converted first; see {@link SPARSE_AUTO_DENSITY}) —, else the
    *   dense one.
    *
-   * The two paths differ by float32 rounding only (the sums run in another order).
+   * The two paths differ by float32 rounding only (the sums run in another order). A CSR x that takes the dense path
+   * (`false`, `'auto'` above its density, or an encoder other than the built-in MLP) is densified in blocks of at
+   * most 2²² cells, never whole; a seeded sample of the block starting at row r then uses seed + r. A
+   * `SparseBatchSource`'s batches are CSR matrices for this option, as a CSR x is.
    */
   sparseInput?: boolean | 'auto';
 }

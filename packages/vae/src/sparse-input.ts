@@ -1,7 +1,7 @@
 // `VAE.encode` of sparse data: a CSR SparseMatrix (or dense rows with `sparseInput`) through the encoder's first
 // layer on its stored entries alone (`denseOfSparse` of @varia/layers), then the rest of the encoder as for dense x.
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSparseMatrix, DataError, type Matrix, ShapeError, type SparseMatrix } from '@varia/core';
+import { assertSparseMatrix, DataError, type Matrix, ShapeError, type SparseMatrix, sparseRowsInto } from '@varia/core';
 import { denseOfSparse, MLP, sparseDenseIsNative } from '@varia/layers';
 import { type DataRules, validateDomain } from './data.js';
 import type { EncodeOptions } from './inference-options.js';
@@ -21,6 +21,42 @@ export const SPARSE_AUTO_DENSITY = {
   /** For dense rows (Matrix, tensor, arrays), converted to CSR first: non-zero cells at most 10 %. */
   dense: 0.1,
 } as const;
+
+/**
+ * The most cells (rows × columns) of one dense block that `encode` makes of a CSR matrix it must densify (an encoder
+ * other than the built-in MLP, `sparseInput: false`, or `'auto'` above its density): 2²² (16 MiB of float32), the
+ * bound `denseOfSparse` of `@varia/layers` densifies with. A block has at least one row.
+ */
+const DENSE_BLOCK_CELLS = 2 ** 22;
+
+/** Rows per dense block of a CSR matrix of `cols` columns: as many as fit in {@link DENSE_BLOCK_CELLS}, at least 1. */
+export function denseBlockRows(cols: number): number {
+  return Math.max(1, Math.floor(DENSE_BLOCK_CELLS / cols));
+}
+
+/**
+ * `encodeBlock` on the rows of a CSR matrix densified block by block ({@link denseBlockRows} rows each, one block's
+ * tensors freed before the next is made), the results stacked in row order: a matrix larger than a block never exists
+ * densely. `encodeBlock` gets the block and the index of its first row; with one block this is `encodeBlock(x, 0)`
+ * on the whole matrix densified. Lives in the caller's tidy scope.
+ */
+export function encodeInDenseBlocks(
+  x: SparseMatrix,
+  encodeBlock: (block: tf.Tensor2D, start: number) => tf.Tensor2D,
+): tf.Tensor2D {
+  const perBlock = denseBlockRows(x.cols);
+  const block = (start: number) =>
+    tf.tidy(() => {
+      const count = Math.min(perBlock, x.rows - start);
+      const rows = Int32Array.from({ length: count }, (_, k) => start + k);
+      const values = sparseRowsInto(x, rows, new Float32Array(count * x.cols));
+      return encodeBlock(tf.tensor2d(values, [count, x.cols], 'float32'), start);
+    });
+  if (x.rows <= perBlock) return block(0);
+  const parts: tf.Tensor2D[] = [];
+  for (let start = 0; start < x.rows; start += perBlock) parts.push(block(start));
+  return tf.concat(parts, 0);
+}
 
 /** Whether `x` is a CSR {@link SparseMatrix} (it has row pointers), not a dense Matrix, tensor or rows. */
 export function isSparseInput(x: unknown): x is SparseMatrix {

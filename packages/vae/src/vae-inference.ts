@@ -22,6 +22,7 @@ import { showValue } from './show-value.js';
 import {
   checkSparseValues,
   csrOfDense,
+  encodeInDenseBlocks,
   encodeSparse,
   isSparseInput,
   readSparseData,
@@ -47,7 +48,10 @@ const LATENT_RULES: DataRules = { domain: 'real', likelihood: 'latent', subject:
 /**
  * `VAE.encode` of in-memory x (options already checked): the posterior point, or a sample with `{ sample: true }`.
  * A CSR x, or dense x with `sparseInput`, goes through the encoder's first layer on its stored entries where the
- * encoder is the built-in MLP (see `sparseInput`); dense x without the option takes the dense path, as always.
+ * encoder is the built-in MLP (see `sparseInput`); dense x without the option takes the dense path, as always. A CSR
+ * x that must be densified (another encoder, `sparseInput: false`, `'auto'` above its density) is, block by block
+ * (`encodeInDenseBlocks`); a seeded sample of the block starting at row r then uses seed + r, as `encode` of a source
+ * does (one block — up to 2²² cells — is the whole matrix with the seed itself).
  */
 export function encodeMatrix(
   parts: VaeParts,
@@ -57,8 +61,9 @@ export function encodeMatrix(
   const input = encoderInput(parts, x, options.sparseInput);
   return tf.tidy(() => {
     const dense = input.dense && tf.tensor2d(input.dense.data, [input.dense.rows, input.dense.cols], 'float32');
-    const xt = input.sparse ? undefined : (dense ?? inputTensor(parts, x as DataInput | tf.Tensor));
-    const rows = input.sparse ? input.sparse.rows : xt!.shape[0];
+    const csr = input.sparse ?? input.blocks;
+    const xt = csr ? undefined : (dense ?? inputTensor(parts, x as DataInput | tf.Tensor));
+    const rows = csr ? csr.rows : xt!.shape[0];
     // required only where the encoder reads them (encodeCovariates), checked whenever given
     const needed = parts.config.encodeCovariates;
     const cov =
@@ -67,24 +72,35 @@ export function encodeMatrix(
         : undefined;
     if (input.sparse) return encodeSparse(parts, input.encoder!, input.sparse, options);
     const features = needed ? covariateBlock(parts, cov, rows, 'VAE.encode') : undefined;
-    if (!options.sample) {
-      const transformed = parts.config.inputTransform === 'log1p' ? tf.log1p(xt!) : xt!;
-      return parts.latent.posteriorMean(applyHidden(parts.encoder, transformed, features));
-    }
-    return posteriorFrom(parts, xt!, features).sample([], { seed: options.seed }) as tf.Tensor2D;
+    const encodeDense = (xb: tf.Tensor2D, fb: typeof features, seed: number | undefined): tf.Tensor2D => {
+      if (!options.sample) {
+        const transformed = parts.config.inputTransform === 'log1p' ? tf.log1p(xb) : xb;
+        return parts.latent.posteriorMean(applyHidden(parts.encoder, transformed, fb));
+      }
+      return posteriorFrom(parts, xb, fb).sample([], { seed }) as tf.Tensor2D;
+    };
+    if (!input.blocks) return encodeDense(xt!, features, options.seed);
+    return encodeInDenseBlocks(input.blocks, (xb, start) =>
+      encodeDense(
+        xb,
+        features && { ...features, block: tf.slice(features.block, [start, 0], [xb.shape[0], -1]) },
+        options.seed === undefined ? undefined : options.seed + start,
+      ),
+    );
   });
 }
 
 /**
- * How encode reads x: checked CSR rows for the sparse path (with the MLP that takes them), or checked dense rows (a
- * CSR x densified, or dense x that `'auto'` found too dense), or neither (dense x read by `inputTensor` as before:
- * today's bits). Nothing is a tensor yet: encode makes them in its tidy scope.
+ * How encode reads x: checked CSR rows for the sparse path (with the MLP that takes them), checked CSR rows to densify
+ * block by block (`blocks`: the sparse path does not apply), checked dense rows (dense x that `'auto'` found too
+ * dense), or neither (dense x read by `inputTensor` as before: today's bits). Nothing is a tensor yet: encode makes
+ * them in its tidy scope.
  */
 function encoderInput(
   parts: VaeParts,
   x: DataInput | tf.Tensor | SparseMatrix,
   option: EncodeOptions['sparseInput'],
-): { sparse?: SparseMatrix; encoder?: MLP; dense?: Matrix } {
+): { sparse?: SparseMatrix; encoder?: MLP; blocks?: SparseMatrix; dense?: Matrix } {
   const encoder = sparseEncoderLayers(parts);
   const rules = dataRules(parts);
   if (isSparseInput(x)) {
@@ -93,10 +109,7 @@ function encoderInput(
     if (encoder && option !== false && (option === undefined || wantsSparse(option, density))) {
       return { sparse: csr, encoder };
     }
-    const all = Int32Array.from({ length: csr.rows }, (_, i) => i);
-    return {
-      dense: { data: sparseRowsInto(csr, all, new Float32Array(csr.rows * csr.cols)), rows: csr.rows, cols: csr.cols },
-    };
+    return { blocks: csr };
   }
   if (!encoder || !(option === true || (option === 'auto' && sparseDenseIsNative()))) return {};
   // rows of numbers are checked while they are read (before float32 rounds them); a Matrix or tensor is checked once,
@@ -169,14 +182,21 @@ export function reconstructRows(
         covariates,
       ).mean() as tf.Tensor2D;
     }
-    const xt = input.dense
-      ? tf.tensor2d(input.dense.data, [input.dense.rows, input.dense.cols], 'float32')
+    // reconstruct's output is as large as x dense: a CSR x is densified whole here
+    const xt = input.blocks
+      ? tf.tensor2d(densified(input.blocks), [input.blocks.rows, input.blocks.cols], 'float32')
       : inputTensor(parts, x as DataInput | tf.Tensor);
     const covariates = covariateRows(parts, options.covariates, xt.shape[0], 'VAE.reconstruct');
     const inputs = variationalInputsOf(parts, xt, { covariates });
     // the point summary of q(z|x) (not posterior.mean(): flows and relaxed latents have no closed-form mean)
     return inputs.decode(posteriorPoint(parts, xt, covariates)).mean() as tf.Tensor2D;
   });
+}
+
+/** Every row of a CSR matrix, dense (row-major). */
+function densified(x: SparseMatrix): Float32Array {
+  const all = Int32Array.from({ length: x.rows }, (_, i) => i);
+  return sparseRowsInto(x, all, new Float32Array(x.rows * x.cols));
 }
 
 /** Σ_j x_ij of each row of a CSR matrix (float32, as the dense path sums). */

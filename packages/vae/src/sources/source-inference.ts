@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, type Matrix, ShapeError, type VariaError } from '@varia/core';
+import { ArgumentError, type Matrix, ShapeError, type SparseMatrix, type VariaError } from '@varia/core';
 import type { ResolvedCovariate } from '../covariates.js';
 import { readCovariates } from '../covariates-rows.js';
 import { type DataInput, type DataRules, readData } from '../data.js';
@@ -7,6 +7,7 @@ import { FIT_OPTION_NAMES, type FitOptions, type History } from '../fit-options.
 import type { FittableModel } from '../fit.js';
 import { type EncodeOptions, type EvaluateOptions, iwaeBatchSize } from '../inference-options.js';
 import { MatrixBatchSource } from '../trainer/batch-source.js';
+import { checkSparseValues } from '../sparse-input.js';
 import { runTraining } from '../trainer/trainer.js';
 import { resolveTrainerOptions } from '../trainer/trainer-options.js';
 import type { Evaluation } from '../vae.js';
@@ -14,6 +15,7 @@ import { assertOptions } from '../known-keys.js';
 import { vaeTrainable } from '../vae-trainable.js';
 import { isRowSource, type RowBatchSource } from './row-batch-source.js';
 import { bindCovariates, type SourceCovariates } from './source-covariates.js';
+import { SparseBatchSource } from './sparse-batch-source.js';
 
 /*
  * What `VAE.fit`, `VAE.encode` and `VAE.evaluate` do with a sparse, random-access or stream source: the same checks
@@ -153,8 +155,42 @@ function inferenceCovariates<O extends { covariates?: unknown }>(
 const ENCODE_BATCH = 512;
 
 /**
+ * Runs `perBatch` on a sparse source's batches as CSR matrices (nothing densified: `encode` takes each through the
+ * sparse path where the encoder allows it, else densifies it in bounded blocks), in order, after the checks
+ * `eachBatch` makes: every stored value against the model's rules once, up front (rows and columns of the whole
+ * source), and each batch's covariate rows from those held in memory. Undefined for a source that is not a whole
+ * sparse matrix (a subset): `eachBatch` then reads it.
+ */
+async function eachCsrBatch(
+  model: FittableModel,
+  source: RowBatchSource,
+  covariates: SourceCovariates,
+  perBatch: (x: SparseMatrix, first: number, options: { covariates?: Matrix }) => Promise<void>,
+): Promise<number | undefined> {
+  const batches = source instanceof SparseBatchSource ? source.csrBatches(ENCODE_BATCH) : undefined;
+  if (!batches) return undefined;
+  checkSparseValues((source as SparseBatchSource).matrix, rulesOf(model), 'x');
+  const memory = covariates.memory;
+  let first = 0;
+  for (const x of batches) {
+    const c = memory && {
+      covariates: {
+        data: memory.data.subarray(first * memory.cols, (first + x.rows) * memory.cols),
+        rows: x.rows,
+        cols: memory.cols,
+      },
+    };
+    await perBatch(x, first, c ?? {});
+    first += x.rows;
+  }
+  return first;
+}
+
+/**
  * `VAE.encode` of a source: `encodeBatch` (the VAE's own `encode` of a matrix) on each batch of 512 rows, in order;
- * the latents of all rows as one host matrix `[n, latentDim]`. With `sample: true` and a `seed`, the batch starting at
+ * the latents of all rows as one host matrix `[n, latentDim]`. A {@link SparseBatchSource}'s batches are CSR matrices
+ * (`encode` of a CSR matrix: the sparse path where the encoder is the built-in MLP and `sparseInput` allows it, else
+ * densified in bounded blocks); other sources' are dense. With `sample: true` and a `seed`, the batch starting at
  * row r samples with seed `seed + r`. A model whose encoder reads covariates takes them alongside (`covariates`, one
  * row per example of the source) or from the batches.
  * @throws the errors of the covariate rows (see `bindCovariates`, `readCovariates`); the source's DataError / ShapeError.
@@ -163,12 +199,12 @@ export async function encodeSource(
   model: FittableModel,
   source: RowBatchSource,
   options: EncodeOptions,
-  encodeBatch: (m: Matrix, options: EncodeOptions) => tf.Tensor2D,
+  encodeBatch: (m: Matrix | SparseMatrix, options: EncodeOptions) => tf.Tensor2D,
 ): Promise<Matrix> {
   const { rest, covariates } = inferenceCovariates(model, source, options, 'VAE.encode', covariatesOf(model).encoded);
   let out = new Float32Array(0);
   let cols = 0;
-  const rows = await eachBatch(model, source, ENCODE_BATCH, covariates, async (m, first, c) => {
+  const perBatch = async (m: Matrix | SparseMatrix, first: number, c: { covariates?: Matrix }) => {
     const seed = options.seed === undefined ? {} : { seed: options.seed + first };
     const z = encodeBatch(m, { ...rest, ...seed, ...c });
     try {
@@ -184,7 +220,10 @@ export async function encodeSource(
     } finally {
       z.dispose();
     }
-  });
+  };
+  const rows =
+    (await eachCsrBatch(model, source, covariates, perBatch)) ??
+    (await eachBatch(model, source, ENCODE_BATCH, covariates, perBatch));
   return { data: out.subarray(0, rows * cols), rows, cols };
 }
 

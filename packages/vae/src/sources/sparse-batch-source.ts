@@ -12,6 +12,9 @@ import { type HostBatch, RowBatchSource } from './row-batch-source.js';
  * dense path's (the same seeded shuffle), so fitting `new SparseBatchSource(csr)` gives bit-identical weights to
  * fitting the dense matrix.
  *
+ * `encode(source)` densifies nothing: each batch of 512 rows goes to `encode` as a CSR matrix (the sparse first
+ * layer where the encoder is the built-in MLP; see `EncodeOptions.sparseInput`).
+ *
  * Values are checked once, when `fit` starts (only the stored ones: a zero fits every likelihood). A conditional
  * model's covariates are given alongside, one row per row of the matrix: `fit(source, { covariates })` (also
  * `encode` / `evaluate`); they follow their rows through the shuffle and `validationSplit`.
@@ -74,6 +77,29 @@ export class SparseBatchSource extends RowBatchSource {
       const batch = rows;
       yield { data, rows: batch.length, rowAt: (k) => batch[k]!, positions };
     }
+  }
+
+  /**
+   * The rows in order as CSR matrices of `batchSize` rows each (the last one shorter), for `encode`'s sparse path:
+   * views of the matrix's entries, nothing densified (each batch's row pointers are rebased, `rows + 1` integers).
+   * Undefined for a {@link SparseBatchSource.subset} (its rows need not be consecutive in the matrix).
+   */
+  csrBatches(batchSize: number): SparseMatrix[] | undefined {
+    if (this.view !== undefined) return undefined;
+    const { indptr, indices, data, cols } = this.matrix;
+    const batches: SparseMatrix[] = [];
+    for (let start = 0; start < this.length; start += batchSize) {
+      const end = Math.min(this.length, start + batchSize);
+      const [from, to] = [indptr[start]!, indptr[end]!];
+      batches.push({
+        rows: end - start,
+        cols,
+        indptr: Int32Array.from(indptr.subarray(start, end + 1), (e) => e - from),
+        indices: indices.subarray(from, to),
+        data: data.subarray(from, to),
+      });
+    }
+    return batches;
   }
 
   protected override checkUpFront(rules: DataRules, argument: string): boolean {
