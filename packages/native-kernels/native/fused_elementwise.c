@@ -2,10 +2,33 @@
 #include "napi_util.h"
 
 #include <math.h>
+#include <stdatomic.h>
 
 #include "entry_points.h"
 #include "parallel.h"
 #include "shared_passes.h"
+
+typedef struct {
+  const float *x, *table;
+  float *y;
+  float limit;
+  atomic_llong misses;
+} lookup_job_t;
+
+static void lookup_block(void *ctx, int64_t start, int64_t end) {
+  lookup_job_t *j = (lookup_job_t *)ctx;
+  int64_t misses = 0;
+  for (int64_t i = start; i < end; i++) {
+    const float v = j->x[i];
+    if (v >= 0.f && v < j->limit && v == floorf(v)) {
+      j->y[i] = j->table[(int64_t)v];
+    } else {
+      j->y[i] = NAN;
+      misses++;
+    }
+  }
+  if (misses) atomic_fetch_add(&j->misses, misses);
+}
 
 /* lookup(heap, size, xOff, tableOff, tableSize, yOff) -> misses: y[i] = table[x[i]] where x[i] is an integer in
  * [0, tableSize); y[i] = NaN and one miss for any other value (negative, fractional, too large, NaN). */
@@ -20,21 +43,16 @@ napi_value varia_napi_lookup(napi_env env, napi_callback_info info) {
     return varia_throw_error(env, "native-kernels: lookup sizes must be integers (table 1 … 2^24 entries)");
   if (!varia_in_bounds(d[1], size, length) || !varia_in_bounds(d[2], table_size, length) || !varia_in_bounds(d[4], size, length))
     return varia_throw_error(env, "native-kernels: lookup operand outside the heap");
-  const float *x = (const float *)((char *)data + (int64_t)d[1]);
-  const float *table = (const float *)((char *)data + (int64_t)d[2]);
-  float *y = (float *)((char *)data + (int64_t)d[4]);
-  const int64_t n = (int64_t)size;
-  const float limit = (float)table_size;
-  int64_t misses = 0;
-  for (int64_t i = 0; i < n; i++) {
-    const float v = x[i];
-    if (v >= 0.f && v < limit && v == floorf(v)) {
-      y[i] = table[(int64_t)v];
-    } else {
-      y[i] = NAN;
-      misses++;
-    }
-  }
+  lookup_job_t j = {.x = (const float *)((char *)data + (int64_t)d[1]), .table = (const float *)((char *)data + (int64_t)d[2]),
+                    .y = (float *)((char *)data + (int64_t)d[4]), .limit = (float)table_size};
+  atomic_init(&j.misses, 0);
+  const int64_t n = (int64_t)size, t = (int64_t)table_size;
+  /* in blocks when y is x or apart from it, and apart from the table (else the order of the loop decides) */
+  if (varia_blockwise_safe(j.x, j.y, n) && (j.y + n <= j.table || j.table + t <= j.y))
+    varia_parallel_elements(lookup_block, &j, n, VARIA_STREAM_MIN_BLOCK);
+  else
+    lookup_block(&j, 0, n);
+  const int64_t misses = atomic_load(&j.misses);
   napi_value out;
   napi_create_double(env, (double)misses, &out);
   return out;

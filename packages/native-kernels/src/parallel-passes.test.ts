@@ -121,6 +121,35 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
     expectSameBytes(runs, labels);
   });
 
+  it('the table look-up, with the output apart, over x, or over the table; the misses it counts', () => {
+    const labels: string[] = [];
+    const misses: number[][] = [[], [], []];
+    const runs = bytesPerThreadCount(1_000_000, (h) =>
+      STREAM_SIZES.flatMap((n) => {
+        const [x, table, y] = [h.alloc(n), h.alloc(300), h.alloc(n)] as [number, number, number];
+        // counts 0 … 399 (those from 300 on miss the table), every 97th one fractional (a miss)
+        h.values.subarray(x / 4, x / 4 + n).forEach((v, i, a) => {
+          a[i] = Math.floor(Math.abs(v) * 100) + (i % 97 === 0 ? 0.5 : 0);
+        });
+        const cases: [string, () => number][] = [
+          ['lookup', () => addon.lookup(h.heap, n, x, table, 300, y)],
+          ['lookup onto x', () => addon.lookup(h.heap, n, y, table, 300, y)],
+          ['lookup onto the table', () => addon.lookup(h.heap, Math.min(n, 300), x, table, 300, table)],
+        ];
+        return cases.map(([label, call]) => {
+          labels.push(`${label}, n ${n}`);
+          return () => {
+            misses[addon.parallel() - 1]!.push(call());
+          };
+        });
+      }),
+    );
+    expectSameBytes(runs, labels);
+    expect(misses[1]).toEqual(misses[0]);
+    expect(misses[2]).toEqual(misses[0]);
+    expect(misses[0]!.some((m) => m > 1000)).toBe(true);
+  });
+
   it('sums over rows, over columns and over the middle axis, also onto their own input', () => {
     const shapes: [number, number, number][] = [
       [1, 1, 1],
