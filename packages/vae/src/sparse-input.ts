@@ -30,7 +30,7 @@ export const SPARSE_AUTO_DENSITY = {
 const DENSE_BLOCK_CELLS = 2 ** 22;
 
 /** Rows per dense block of a CSR matrix of `cols` columns: as many as fit in {@link DENSE_BLOCK_CELLS}, at least 1. */
-export function denseBlockRows(cols: number): number {
+function denseBlockRows(cols: number): number {
   return Math.max(1, Math.floor(DENSE_BLOCK_CELLS / cols));
 }
 
