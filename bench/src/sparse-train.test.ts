@@ -2,7 +2,7 @@ import { SPARSE_INPUT_DENSE_BACKWARD_KERNEL as BACKWARD, SPARSE_INPUT_DENSE_KERN
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from './args.js';
 import type { WorkloadResult } from './report.js';
-import { formatSparseInput, SPARSE_NEG_ELBO_TOLERANCE, sparseInputCheck } from './sparse-train.js';
+import { formatSparseInput, negElboTolerance, SPARSE_NEG_ELBO_TOLERANCE, sparseInputCheck } from './sparse-train.js';
 import { TRAIN_WORKLOADS, type TrainName } from './train-workloads.js';
 
 const dense = { loss: 150, testNegElbo: 160, kernelsPerStep: { [FORWARD]: 0, [BACKWARD]: 0 } };
@@ -25,8 +25,15 @@ describe('sparseInputCheck', () => {
     expect(near.test_neg_elbo_difference).toBeCloseTo(0.5, 12);
     expect(near.train_loss_difference).toBeCloseTo(0.25, 12);
     expect(near.within_tolerance).toBe(true);
-    const far = sparseInputCheck({ loss: 150, testNegElbo: 160 - SPARSE_NEG_ELBO_TOLERANCE - 0.01 }, dense);
+    const far = sparseInputCheck({ loss: 150, testNegElbo: 160 - negElboTolerance(160) - 0.01 }, dense);
     expect(far.within_tolerance).toBe(false);
+    // a larger −ELBO (the Poisson model on counts): the same share of it, 0.5 nats per 122.1
+    const counts = sparseInputCheck({ testNegElbo: 24_050 }, { testNegElbo: 24_000 });
+    expect(counts.tolerance).toBeCloseTo((0.5 * 24_000) / 122.1, 9);
+    expect(counts.within_tolerance).toBe(true);
+    expect(sparseInputCheck({ testNegElbo: 24_100 }, { testNegElbo: 24_000 }).within_tolerance).toBe(false);
+    expect(negElboTolerance(80)).toBe(SPARSE_NEG_ELBO_TOLERANCE);
+    expect(negElboTolerance(-244.2)).toBeCloseTo(1, 12);
     const none = sparseInputCheck({ loss: 150 }, { loss: 151 });
     expect(none.test_neg_elbo_difference).toBeUndefined();
     expect(none.within_tolerance).toBeUndefined();
@@ -61,7 +68,7 @@ describe('formatSparseInput', () => {
     expect(lines[0]).toContain('first layer sparse');
     expect(lines[0]).toContain('fit: 63, 63 sparse steps/epoch');
     expect(lines[0]).toContain('160.10 vs dense 160.00');
-    expect(lines[0]).toContain('(within 0.5 nats)');
+    expect(lines[0]).toContain('(within 0.66 nats)');
     expect(lines[0]).toContain("1.25× the dense fit's speed");
   });
 });

@@ -12,6 +12,18 @@ export const SPARSE_INPUT_KERNELS: readonly string[] = [SPARSE_INPUT_DENSE_KERNE
 /** The −ELBO a sparse run may differ from the dense run by (nats per example): rounding-level noise on MNIST. */
 export const SPARSE_NEG_ELBO_TOLERANCE = 0.5;
 
+/** MNIST's test −ELBO at the parity protocol (nats per example): the scale {@link SPARSE_NEG_ELBO_TOLERANCE} is stated at. */
+const MNIST_PARITY_NEG_ELBO = 122.1;
+
+/**
+ * The tolerance for a dense −ELBO of this size: 0.5 nats at MNIST's scale and below, the same share of it (0.41 %)
+ * for larger ones — the Poisson model on MNIST counts sits near 24,000 nats, and its 2-epoch −ELBO moves by several
+ * percent with float32 rounding alone (plain wasm against wasm-native, dense both: 22,902 against 23,995).
+ */
+export function negElboTolerance(denseNegElbo: number): number {
+  return SPARSE_NEG_ELBO_TOLERANCE * Math.max(1, Math.abs(denseNegElbo) / MNIST_PARITY_NEG_ELBO);
+}
+
 /** One run's figures the check reads. */
 export interface TrainOutcome {
   /** Mean training loss (−ELBO per example) of the last timed epoch. */
@@ -42,7 +54,9 @@ export interface SparseInputCheck {
   test_neg_elbo_difference?: number;
   /** sparse − dense, last epoch's training loss. */
   train_loss_difference?: number;
-  /** |test −ELBO difference| ≤ {@link SPARSE_NEG_ELBO_TOLERANCE}. */
+  /** The tolerance for this −ELBO ({@link negElboTolerance} of the dense run's). */
+  tolerance?: number;
+  /** |test −ELBO difference| ≤ `tolerance`. */
   within_tolerance?: boolean;
 }
 
@@ -59,6 +73,7 @@ const difference = (a: number | undefined, b: number | undefined): number | unde
 /** The sparse run against the dense run of the same fit: the path each took and their −ELBO. */
 export function sparseInputCheck(sparse: TrainOutcome, dense: TrainOutcome): SparseInputCheck {
   const delta = difference(sparse.testNegElbo, dense.testNegElbo);
+  const tolerance = dense.testNegElbo === undefined ? undefined : negElboTolerance(dense.testNegElbo);
   return {
     path: pathOf(sparse.kernelsPerStep),
     kernels_per_step: sparse.kernelsPerStep,
@@ -68,7 +83,8 @@ export function sparseInputCheck(sparse: TrainOutcome, dense: TrainOutcome): Spa
     dense_test_neg_elbo: dense.testNegElbo,
     test_neg_elbo_difference: delta,
     train_loss_difference: difference(sparse.loss, dense.loss),
-    within_tolerance: delta === undefined ? undefined : Math.abs(delta) <= SPARSE_NEG_ELBO_TOLERANCE,
+    tolerance,
+    within_tolerance: delta === undefined || tolerance === undefined ? undefined : Math.abs(delta) <= tolerance,
   };
 }
 
@@ -84,6 +100,6 @@ export function formatSparseInput(workloads: readonly WorkloadResult[]): string[
       const dense = w.baselines.varia_dense;
       const dense_speedup = dense?.speedup === undefined ? '' : `; ${n(dense.speedup)}× the dense fit's speed`;
       const verdict = c.within_tolerance === undefined ? '' : c.within_tolerance ? ' (within' : ' (NOT within';
-      return `${w.name.padEnd(30)} first layer ${c.path} (per step: ${calls}${reported}); test −ELBO ${n(c.test_neg_elbo)} vs dense ${n(c.dense_test_neg_elbo)}, Δ ${n(c.test_neg_elbo_difference, 3)}${verdict ? `${verdict} ${SPARSE_NEG_ELBO_TOLERANCE} nats)` : ''}${dense_speedup}`;
+      return `${w.name.padEnd(30)} first layer ${c.path} (per step: ${calls}${reported}); test −ELBO ${n(c.test_neg_elbo)} vs dense ${n(c.dense_test_neg_elbo)}, Δ ${n(c.test_neg_elbo_difference, 3)}${verdict ? `${verdict} ${n(c.tolerance)} nats)` : ''}${dense_speedup}`;
     });
 }
