@@ -32,6 +32,8 @@ export interface RunFingerprint {
   klWarmupEpochs: number | null;
   /** Warm-up steps (null: none). */
   klWarmupSteps: number | null;
+  /** `fit`'s `sparseInput` when on (absent: false; it changes the weights by float32 rounding). */
+  sparseInput?: true | 'auto';
 }
 
 /** Config fields that `fit` itself records from the data (covered by the data hash, not by the config). */
@@ -119,13 +121,21 @@ export function assertResumable(
   const configDiff = difference(fp.config, current.config, 'config');
   if (configDiff) throw new ArgumentError('config', `${cannot} the model differs from the checkpoint's: ${configDiff}`);
   for (const key of Object.keys(current) as (keyof RunFingerprint)[]) {
-    if (key === 'n' || key === 'dataHash' || key === 'validationHash' || key === 'config') continue;
+    if (key === 'n' || key === 'dataHash' || key === 'validationHash' || key === 'config' || key === 'sparseInput')
+      continue;
     if (!Object.is(fp[key], current[key])) {
       throw new ArgumentError(
         key,
         `${cannot} the checkpoint was made with ${key} = ${show(fp[key])}, this run has ${show(current[key])}`,
       );
     }
+  }
+  const [savedSparse, sparse] = [fp.sparseInput ?? false, current.sparseInput ?? false];
+  if (savedSparse !== sparse) {
+    throw new ArgumentError(
+      'sparseInput',
+      `${cannot} the checkpoint was made with sparseInput = ${show(savedSparse)}, this run has ${show(sparse)}`,
+    );
   }
   if (saved.epoch > epochs) {
     throw new ArgumentError(

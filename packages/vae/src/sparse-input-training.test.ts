@@ -14,7 +14,7 @@ import type { VAEConfig } from './config.js';
 import type { FitOptions } from './fit.js';
 import { SPARSE_INPUT_TRAINING_DENSITY } from './sparse-input-training.js';
 import { kernelCalls, onNativeWasm, train } from './test-utils/fused-step-cases.js';
-import { bars, counts, expectSameWeights } from './test-utils/helpers.js';
+import { bars, counts, expectSameWeights, removeTempDirs, tempDir, weightValues } from './test-utils/helpers.js';
 import type { StepContext } from './trainer/trainable-model.js';
 import { VAE } from './vae.js';
 import { vaeTrainable } from './vae-trainable.js';
@@ -112,7 +112,7 @@ class ReluNetwork implements Network {
 const ctx: StepContext = { epoch: 1, step: 0, beta: 1, seed: 11, samples: 1, freeBits: 0, training: true };
 
 describe.skipIf(problem !== undefined)("fit's sparseInput: the first encoder layer from the non-zeros", () => {
-  onNativeWasm();
+  onNativeWasm(removeTempDirs);
 
   for (const c of cases) {
     it(`${c.name}: one step's gradients within float32 rounding of the dense step's, the same bits fused and taped`, () => {
@@ -222,6 +222,39 @@ describe.skipIf(problem !== undefined)("fit's sparseInput: the first encoder lay
     expect(sparse.history.epochs.map((l) => l.sparseInputSteps)).toEqual([2, 2]);
     for (const [e, log] of sparse.history.epochs.entries()) {
       expect(Math.abs(log.loss - dense.history.epochs[e]!.loss)).toBeLessThan(1e-4 * dense.history.epochs[e]!.loss);
+    }
+  });
+
+  it('a checkpoint records the option: resumed with it, the uninterrupted bits; with another value, refused', async () => {
+    const x = bars(64, 3);
+    const base: FitOptions = { batchSize: 32, seed: 4, sparseInput: true };
+    const fitTo = async (epochs: number, extra: FitOptions) => {
+      const vae = new VAE(bernoulli);
+      try {
+        const error = await vae.fit(x, { ...base, epochs, ...extra }).then(
+          () => undefined,
+          (e: Error) => e,
+        );
+        return { error, weights: weightValues(vae) };
+      } finally {
+        vae.dispose();
+      }
+    };
+    const [sparseDir, denseDir] = [await tempDir(), await tempDir()];
+    await fitTo(1, { checkpointEvery: 1, checkpointDir: sparseDir });
+    await fitTo(1, { checkpointEvery: 1, checkpointDir: denseDir, sparseInput: false });
+    const whole = await fitTo(2, {});
+    const resumed = await fitTo(2, { resumeFrom: sparseDir });
+    expect(resumed.error).toBeUndefined();
+    expectSameWeights(resumed.weights, whole.weights);
+    for (const [dir, sparseInput] of [
+      [sparseDir, false],
+      [sparseDir, 'auto'],
+      [denseDir, true],
+    ] as const) {
+      const { error } = await fitTo(2, { resumeFrom: dir, sparseInput });
+      expect(error).toBeInstanceOf(ArgumentError);
+      expect((error as ArgumentError).argument).toBe('sparseInput');
     }
   });
 

@@ -33,5 +33,7 @@ export function runFingerprint<Log, Info>(
     shuffle: o.shuffle,
     klWarmupEpochs: o.klWarmupEpochs ?? null,
     klWarmupSteps: o.klWarmupSteps ?? null,
+    // only when on: checkpoints written without it (and before it existed) have none, which means false
+    ...(o.sparseInput !== false && { sparseInput: o.sparseInput }),
   };
 }
