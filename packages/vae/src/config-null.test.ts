@@ -1,7 +1,12 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
 import { BernoulliHead } from '@varia/layers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig, type VAEConfig } from './config.js';
+import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
+import { VAE } from './vae.js';
+
+checkTensorLeaksPerTest();
 import { type LikelihoodDefinition, registerLikelihood, unregisterLikelihood } from './likelihood-registry.js';
 
 // One convention for every optional config field, as for the trainer's options: absent (undefined) takes the
@@ -69,6 +74,19 @@ describe('null in a VAE config is not an absent field', () => {
     }
     // absent options take their defaults
     expect(refusal({ ...base, posterior: { flow: {} } })).toBeUndefined();
+  });
+});
+
+describe('null library sizes are not absent ones', () => {
+  it('decode and sample of a library-size model refuse librarySize: null (absent: the recorded median)', () => {
+    const vae = new VAE({ ...base, likelihood: 'poisson', librarySize: true, librarySizeMedian: 100 });
+    const z = [[0.1, -0.2]];
+    expect(() => vae.decode(z, { librarySize: null as never })).toThrow(/"librarySize" must be one number .* got null/);
+    expect(() => vae.sample(2, { librarySize: null as never })).toThrow(ArgumentError);
+    const mean = tf.tidy(() => vae.decode(z).mean().dataSync());
+    const explicit = tf.tidy(() => vae.decode(z, { librarySize: 100 }).mean().dataSync());
+    expect(mean).toEqual(explicit);
+    vae.dispose();
   });
 });
 

@@ -1,6 +1,7 @@
 import { ArgumentError } from '@varia/core';
 import type { CovariateInput } from './covariates.js';
 import { assertOptions } from './known-keys.js';
+import { orDefault } from './config-default.js';
 import { showValue } from './show-value.js';
 
 /** Options of {@link VAE.encode}. */
@@ -206,8 +207,9 @@ export function librarySizes(
     }
     return undefined;
   }
-  const value = given ?? model.librarySizeMedian;
-  if (value === null) {
+  // only an absent librarySize takes the recorded one: null is refused below like any other wrong value
+  const value = orDefault<LibrarySizeOption | null>(given, model.librarySizeMedian);
+  if (value === null && given === undefined) {
     throw new ArgumentError(
       'librarySize',
       `${where}: this library-size model has no recorded library size (fit records the median row total of its training data): pass { librarySize }`,
