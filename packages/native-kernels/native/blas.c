@@ -11,6 +11,7 @@
 #include "blas.h"
 #include "entry_points.h"
 #include "parallel.h"
+#include "signal_guard.h"
 
 typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
                              int64_t, float, float *, int64_t);
@@ -139,7 +140,14 @@ int varia_blas_loaded(void) { return kind != KIND_NONE; }
 /* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. */
 static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc) {
-  if (kind == KIND_ONEDNN) return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, a, lda, b, ldb, beta, c, ldc);
+  if (kind == KIND_ONEDNN) {
+    /* with signals held back: a handler running mid-product corrupts oneDNN's stack data (signal_guard.h) */
+    sigset_t old;
+    varia_signals_hold(&old);
+    const int status = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, a, lda, b, ldb, beta, c, ldc);
+    varia_signals_restore(&old);
+    return status;
+  }
   /* CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 */
   cblas_sgemm(101, ta ? 112 : 111, tb ? 112 : 111, (int)M, (int)N, (int)K, 1.f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
   return 0;

@@ -1,0 +1,96 @@
+// Signals arriving while the BLAS multiplies must not corrupt the process: oneDNN 2.6's JIT sgemm keeps data below
+// the stack pointer, so a signal handler running mid-product (a profiler's SIGPROF, a process.on('SIGUSR2'), SIGCHLD
+// from a child, SIGWINCH) overwrote it and glibc aborted on a corrupted heap. A child process multiplies in a loop
+// while this process sends it signals as fast as it can; before the fix it died within a second (SIGABRT/SIGSEGV).
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ADDON_PATH, loadAddon } from './addon.js';
+import { loadBlas } from './blas-library.js';
+import { skipNative } from './test-support.js';
+
+/** The child: loads the addon and a BLAS, then multiplies 256×784 · 784×400 for `ms` milliseconds. */
+const CHILD = `
+const [addonPath, blasPath, parallel, ms] = process.argv.slice(1);
+const addon = require(addonPath);
+addon.load(blasPath);
+addon.setParallel(Number(parallel));
+let received = 0;
+process.on('SIGUSR2', () => { received++; });
+const m = 256, n = 400, k = 784;
+const heap = new ArrayBuffer(4 * (m * k + k * n + m * n));
+new Float32Array(heap).fill(0.5);
+process.stdout.write('ready\\n');
+const until = Date.now() + Number(ms);
+let products = 0;
+while (Date.now() < until) {
+  addon.gemm(heap, false, false, m, n, k, 1, 0, 0, 4 * m * k, 0, 4 * (m * k + k * n), -1, 0, 0, 0);
+  products++;
+}
+// a last handler may still be queued; 'done' tells the parent to stop, then the child lingers before it exits
+setTimeout(() => {
+  process.stdout.write('done ' + products + ' ' + received + '\\n');
+  setTimeout(() => {}, 300);
+}, 20);
+`;
+
+interface ChildEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  sent: number;
+}
+
+/** Runs the child, sending it SIGUSR2 in bursts from 'ready' until it exits. */
+function multiplyUnderSignals(blasPath: string, parallel: number, ms: number): Promise<ChildEnd> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', CHILD, ADDON_PATH, blasPath, String(parallel), String(ms)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let sent = 0;
+    let exited = false;
+    const burst = () => {
+      if (exited || output.includes('done')) return;
+      for (let i = 0; i < 200; i++) {
+        try {
+          process.kill(child.pid!, 'SIGUSR2');
+          sent++;
+        } catch {
+          return;
+        }
+      }
+      setImmediate(burst);
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      const before = output;
+      output += d.toString();
+      if (!before.includes('ready') && output.includes('ready')) burst();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal, output, sent });
+    });
+  });
+}
+
+describe.skipIf(skipNative)('signals during a native product', () => {
+  const blas = loadBlas(loadAddon(), 'auto');
+
+  it.each([1, 2])(
+    'a process multiplying on %i thread(s) survives a stream of signal handlers running',
+    async (parallel) => {
+      const end = await multiplyUnderSignals(blas.path, parallel, 1500);
+      expect(end.signal, end.output).toBeNull();
+      expect(end.code, end.output).toBe(0);
+      const [, products, received] = /done (\d+) (\d+)/.exec(end.output) ?? [];
+      expect(Number(products)).toBeGreaterThan(0);
+      expect(Number(received)).toBeGreaterThan(0);
+      expect(end.sent).toBeGreaterThan(100);
+    },
+    30_000,
+  );
+});
