@@ -10,8 +10,9 @@
  *
  *   forward  acc[i, :] = b[tile]; for each column k: w = W[k, tile] (four registers), then acc[i, :] += x_ik·w for
  *            the rows i of column k — the [128 × 64] tile (32 KiB) stays in L1 and W is read once per block of 128
- *            rows; then act, and the copy to y. One L1 load, FMA and store per entry and 16 columns: bound by the
- *            stores (a 128 × 784 → 400 MNIST batch at 19 %: ~0.32 ms of tiles against ~0.53 ms for oneDNN's product).
+ *            rows; then act, and the copy to y. One L1 load, FMA and store per entry and 16 columns (a 128 × 784 →
+ *            400 MNIST batch at 19 %: ~0.32 ms of tiles against ~0.53 ms for oneDNN's product, thread CPU time;
+ *            pairing neighbouring columns, which halves the stores on MNIST's strokes, measured no faster).
  *   dW       dW[k, tile] = Σ_{rows i of column k} x_ik · δ[i, tile], accumulated in registers (two partial sums, even
  *            and odd entries, added at the end) over a tile-major copy of δ; rows k of an all-zero column are 0.
  *
@@ -58,35 +59,30 @@ typedef struct {
 #endif
 
 #define TILE 64
-/* The row stride of a tile in scratch (floats). */
-#define STRIDE TILE
-/* Columns ahead whose row of W the forward tiles prefetch. */
-#define PREFETCH_AHEAD 4
 /* Products with at least this many multiply-adds are shared between threads when there are helpers. */
 #define TILES_PARALLEL_MIN_MACS (1 << 21)
 /* Rows per forward block: a [128 × 64] float tile is 32 KiB, inside L1. */
 #define FORWARD_BLOCK_ROWS 128
 
 /* Grow-only scratch (the addon runs on the JS thread; helpers only read it while a job runs). */
-enum { S_CURSOR, S_COL, S_START, S_ENTRY, S_TILES, S_CSR_IDX, S_CSR_VAL, S_DELTA, S_COUNT };
+enum { S_CURSOR = VARIA_SCRATCH_SLOTS, S_COL, S_START, S_ENTRY, S_TILES, S_COUNT };
 static void *scratch[S_COUNT];
 static size_t scratch_bytes[S_COUNT];
 
-/* Buffer `which` with at least `bytes` bytes, 64-byte aligned; the cursor is kept all zero. NULL when out of memory. */
-static void *varia_tiles_scratch(int which, size_t bytes) {
+void *varia_sparse_scratch(int which, size_t bytes) {
   if (bytes < 64) bytes = 64;
   if (bytes <= scratch_bytes[which]) return scratch[which];
   bytes += bytes / 4; /* room to grow */
   void *p = NULL;
   if (posix_memalign(&p, 64, bytes) != 0) return NULL;
   free(scratch[which]);
-  if (which == S_CURSOR) memset(p, 0, bytes);
+  if (which == S_CURSOR) memset(p, 0, bytes); /* kept all zero between calls */
   scratch[which] = p;
   scratch_bytes[which] = bytes;
   return p;
 }
 
-static int tiles_avx512(void) {
+int varia_sparse_avx512(void) {
 #if TILES_AVX512
   return __builtin_cpu_supports("avx512f") && !getenv("VARIA_NATIVE_NO_AVX512");
 #else
@@ -102,10 +98,10 @@ static int cmp_int32(const void *a, const void *b) {
 static int csc_of_csr(csc_t *c, const int32_t *indptr, const int32_t *indices, const float *values, int64_t r0,
                      int64_t r1, int64_t in_dim) {
   const int64_t e0 = indptr[r0], e1 = indptr[r1], count = e1 - e0;
-  int32_t *cursor = varia_tiles_scratch(S_CURSOR, (size_t)in_dim * 4);
-  int32_t *col = varia_tiles_scratch(S_COL, (size_t)in_dim * 4);
-  int32_t *start = varia_tiles_scratch(S_START, (size_t)(in_dim + 1) * 4);
-  entry_t *entry = varia_tiles_scratch(S_ENTRY, (size_t)count * sizeof(entry_t));
+  int32_t *cursor = varia_sparse_scratch(S_CURSOR, (size_t)in_dim * 4);
+  int32_t *col = varia_sparse_scratch(S_COL, (size_t)in_dim * 4);
+  int32_t *start = varia_sparse_scratch(S_START, (size_t)(in_dim + 1) * 4);
+  entry_t *entry = varia_sparse_scratch(S_ENTRY, (size_t)count * sizeof(entry_t));
   if (!cursor || !col || !start || !entry) return -1;
   int64_t cols = 0, pos = 0;
   if (in_dim <= 4 * count + 64) { /* few columns for the entries: scan them all, in order */
@@ -144,7 +140,7 @@ typedef struct {
   const csc_t *csc;
   const float *w, *bias, *delta; /* forward: w, bias; backward: delta [rows, units] */
   float *out;                    /* forward: y [rows, units]; backward: dW [in, units] */
-  float *tiles;                  /* per tile a [rows × STRIDE] region */
+  float *tiles;                  /* per tile a [rows × TILE] region */
   int64_t units, in_dim;
   int act, avx512;
   float alpha;
@@ -159,7 +155,7 @@ TILES_CLONES static void forward_tile_portable(const csc_t *c, const float *w, i
     const float *src = w + (int64_t)c->col[j] * units + c0;
     for (int l = 0; l < TILE; l++) wk[l] = l < width ? src[l] : 0.f;
     for (int32_t e = c->start[j]; e < c->start[j + 1]; e++) {
-      float *restrict p = acc + (int64_t)c->entry[e].row * STRIDE;
+      float *restrict p = acc + (int64_t)c->entry[e].row * TILE;
       const float v = c->entry[e].val;
       for (int l = 0; l < TILE; l++) p[l] += v * wk[l];
     }
@@ -184,13 +180,9 @@ __attribute__((target("avx512f"))) static void forward_tile_avx512(const csc_t *
     const float *src = w + (int64_t)col[j] * units + c0;
     const __m512 w0 = _mm512_maskz_loadu_ps(m0, src), w1 = _mm512_maskz_loadu_ps(m1, src + 16),
                  w2 = _mm512_maskz_loadu_ps(m2, src + 32), w3 = _mm512_maskz_loadu_ps(m3, src + 48);
-    if (j + PREFETCH_AHEAD < cols) { /* W's rows come from L2 or further: ask for a later column's now */
-      const char *next = (const char *)(w + (int64_t)col[j + PREFETCH_AHEAD] * units + c0);
-      for (int l = 0; l < width; l += 16) _mm_prefetch(next + l * 4, _MM_HINT_T0);
-    }
     const int32_t end = start[j + 1];
     for (int32_t e = start[j]; e < end; e++) {
-      float *p = acc + (int64_t)entry[e].row * STRIDE;
+      float *p = acc + (int64_t)entry[e].row * TILE;
       const __m512 v = _mm512_set1_ps(entry[e].val);
       _mm512_store_ps(p, _mm512_fmadd_ps(v, w0, _mm512_load_ps(p)));
       _mm512_store_ps(p + 16, _mm512_fmadd_ps(v, w1, _mm512_load_ps(p + 16)));
@@ -207,11 +199,11 @@ static void forward_tiles(void *ctx, int64_t t0, int64_t t1) {
   for (int64_t t = t0; t < t1; t++) {
     const int64_t c0 = t * TILE;
     const int width = job->units - c0 < TILE ? (int)(job->units - c0) : TILE;
-    float *acc = job->tiles + t * c->rows * STRIDE;
+    float *acc = job->tiles + t * c->rows * TILE;
     for (int64_t i = 0; i < c->rows; i++) {
-      float *p = acc + i * STRIDE;
+      float *p = acc + i * TILE;
       if (job->bias) memcpy(p, job->bias + c0, (size_t)width * 4);
-      memset(p + (job->bias ? width : 0), 0, (size_t)(STRIDE - (job->bias ? width : 0)) * 4);
+      memset(p + (job->bias ? width : 0), 0, (size_t)(TILE - (job->bias ? width : 0)) * 4);
     }
 #if TILES_AVX512
     if (job->avx512)
@@ -219,8 +211,8 @@ static void forward_tiles(void *ctx, int64_t t0, int64_t t1) {
     else
 #endif
       forward_tile_portable(c, job->w, job->units, c0, width, acc);
-    varia_activate(acc, c->rows * STRIDE, job->act, job->alpha);
-    for (int64_t i = 0; i < c->rows; i++) memcpy(job->out + i * job->units + c0, acc + i * STRIDE, (size_t)width * 4);
+    varia_activate(acc, c->rows * TILE, job->act, job->alpha);
+    for (int64_t i = 0; i < c->rows; i++) memcpy(job->out + i * job->units + c0, acc + i * TILE, (size_t)width * 4);
   }
 }
 
@@ -238,12 +230,12 @@ int varia_sparse_forward(const int32_t *indptr, const int32_t *indices, const fl
                          float alpha) {
   if (rows == 0 || units == 0) return 0;
   const int64_t tiles = (units + TILE - 1) / TILE;
-  const int avx512 = tiles_avx512();
+  const int avx512 = varia_sparse_avx512();
   for (int64_t r0 = 0; r0 < rows; r0 += FORWARD_BLOCK_ROWS) {
     const int64_t r1 = r0 + FORWARD_BLOCK_ROWS < rows ? r0 + FORWARD_BLOCK_ROWS : rows;
     csc_t csc;
     if (csc_of_csr(&csc, indptr, indices, values, r0, r1, in_dim) != 0) return -1;
-    float *acc = varia_tiles_scratch(S_TILES, (size_t)(tiles * (r1 - r0) * STRIDE) * 4);
+    float *acc = varia_sparse_scratch(S_TILES, (size_t)(tiles * (r1 - r0) * TILE) * 4);
     if (!acc) return -1;
     tiles_job_t job = {.csc = &csc, .w = w, .bias = bias, .out = y + r0 * units, .tiles = acc, .units = units,
                        .in_dim = in_dim, .act = act, .avx512 = avx512, .alpha = alpha};
@@ -268,7 +260,7 @@ TILES_CLONES static void dw_tile_portable(const csc_t *c, const float *restrict 
     const int32_t end = c->start[++j];
     for (; e + 2 <= end; e += 2) {
       const float v0 = c->entry[e].val, v1 = c->entry[e + 1].val;
-      const float *d0 = d + (int64_t)c->entry[e].row * STRIDE, *d1 = d + (int64_t)c->entry[e + 1].row * STRIDE;
+      const float *d0 = d + (int64_t)c->entry[e].row * TILE, *d1 = d + (int64_t)c->entry[e + 1].row * TILE;
       for (int l = 0; l < TILE; l++) {
         s0[l] += v0 * d0[l];
         s1[l] += v1 * d1[l];
@@ -276,7 +268,7 @@ TILES_CLONES static void dw_tile_portable(const csc_t *c, const float *restrict 
     }
     if (e < end) {
       const float v0 = c->entry[e].val;
-      const float *d0 = d + (int64_t)c->entry[e].row * STRIDE;
+      const float *d0 = d + (int64_t)c->entry[e].row * TILE;
       for (int l = 0; l < TILE; l++) s0[l] += v0 * d0[l];
     }
     for (int l = 0; l < width; l++) out[l] = s0[l] + s1[l];
@@ -301,7 +293,7 @@ __attribute__((target("avx512f"))) static void dw_tile_avx512(const csc_t *c, co
       /* two partial sums (even and odd entries), added at the end */
       for (; e + 2 <= end; e += 2) {
         const __m512 u = _mm512_set1_ps(entry[e].val), v = _mm512_set1_ps(entry[e + 1].val);
-        const float *r = d + (int64_t)entry[e].row * STRIDE, *q = d + (int64_t)entry[e + 1].row * STRIDE;
+        const float *r = d + (int64_t)entry[e].row * TILE, *q = d + (int64_t)entry[e + 1].row * TILE;
         a0 = _mm512_fmadd_ps(u, _mm512_load_ps(r), a0);
         a1 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 16), a1);
         a2 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 32), a2);
@@ -313,7 +305,7 @@ __attribute__((target("avx512f"))) static void dw_tile_avx512(const csc_t *c, co
       }
       if (e < end) {
         const __m512 u = _mm512_set1_ps(entry[e].val);
-        const float *r = d + (int64_t)entry[e].row * STRIDE;
+        const float *r = d + (int64_t)entry[e].row * TILE;
         a0 = _mm512_fmadd_ps(u, _mm512_load_ps(r), a0);
         a1 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 16), a1);
         a2 = _mm512_fmadd_ps(u, _mm512_load_ps(r + 32), a2);
@@ -334,10 +326,10 @@ static void dw_tiles(void *ctx, int64_t t0, int64_t t1) {
   for (int64_t t = t0; t < t1; t++) {
     const int64_t c0 = t * TILE;
     const int width = job->units - c0 < TILE ? (int)(job->units - c0) : TILE;
-    float *d = job->tiles + t * c->rows * STRIDE; /* δ[:, tile], tile-major, zero-padded */
+    float *d = job->tiles + t * c->rows * TILE; /* δ[:, tile], tile-major, zero-padded */
     for (int64_t i = 0; i < c->rows; i++) {
-      memcpy(d + i * STRIDE, job->delta + i * job->units + c0, (size_t)width * 4);
-      memset(d + i * STRIDE + width, 0, (size_t)(STRIDE - width) * 4);
+      memcpy(d + i * TILE, job->delta + i * job->units + c0, (size_t)width * 4);
+      memset(d + i * TILE + width, 0, (size_t)(TILE - width) * 4);
     }
 #if TILES_AVX512
     if (job->avx512)
@@ -348,103 +340,16 @@ static void dw_tiles(void *ctx, int64_t t0, int64_t t1) {
   }
 }
 
-static int sparse_dw(const csc_t *csc, const float *delta, float *dw, int64_t in_dim, int64_t units) {
+int varia_sparse_dw(const int32_t *indptr, const int32_t *indices, const float *values, int64_t rows, int64_t in_dim,
+                    const float *delta, float *dw, int64_t units) {
   if (units == 0) return 0;
   const int64_t tiles = (units + TILE - 1) / TILE;
-  float *d = varia_tiles_scratch(S_TILES, (size_t)(tiles * csc->rows * STRIDE) * 4);
-  if (!d) return -1;
-  tiles_job_t job = {.csc = csc, .delta = delta, .out = dw, .tiles = d, .units = units, .in_dim = in_dim,
-                     .avx512 = tiles_avx512()};
-  run_tiles(dw_tiles, &job, (int64_t)csc->start[csc->cols] * units);
-  return 0;
-}
-
-/* ---- dense → CSR ---- */
-
-#if TILES_AVX512
-__attribute__((target("avx512f"))) static void dense_to_csr_avx512(const float *x, int64_t n, int64_t in_dim,
-                                                                    int32_t *indptr, int32_t *idx, float *val) {
-  int64_t p = 0;
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512 zero = _mm512_setzero_ps();
-  indptr[0] = 0;
-  for (int64_t i = 0; i < n; i++) {
-    const float *xi = x + i * in_dim;
-    for (int64_t k = 0; k < in_dim; k += 16) {
-      const __mmask16 in = in_dim - k >= 16 ? 0xffff : (__mmask16)((1u << (in_dim - k)) - 1u);
-      const __m512 v = _mm512_maskz_loadu_ps(in, xi + k);
-      /* NEQ_UQ: NaN is non-zero; ±0 are zero */
-      const __mmask16 m = _mm512_mask_cmp_ps_mask(in, v, zero, _CMP_NEQ_UQ);
-      _mm512_storeu_ps(val + p, _mm512_maskz_compress_ps(m, v));
-      _mm512_storeu_si512(idx + p, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32((int)k))));
-      p += __builtin_popcount(m);
-    }
-    indptr[i + 1] = (int32_t)p;
-  }
-}
-#endif
-
-static void dense_to_csr_portable(const float *x, int64_t n, int64_t in_dim, int32_t *indptr, int32_t *idx,
-                                  float *val) {
-  int64_t p = 0;
-  indptr[0] = 0;
-  for (int64_t i = 0; i < n; i++) {
-    const float *xi = x + i * in_dim;
-    for (int64_t k = 0; k < in_dim; k++) { /* branch-free: a zero's slot is taken by the next entry */
-      const float v = xi[k];
-      idx[p] = (int32_t)k;
-      val[p] = v;
-      p += v != 0.f; /* NaN != 0 */
-    }
-    indptr[i + 1] = (int32_t)p;
-  }
-}
-
-static int csr_of_dense(const float *x, int64_t n, int64_t in_dim, const int32_t **indptr, const int32_t **idx,
-                       const float **val) {
-  const size_t slots = (size_t)(n * in_dim) + 16; /* a compressed store writes 16 lanes */
-  int32_t *p = (int32_t *)varia_tiles_scratch(S_CSR_IDX, slots * 4 + (size_t)(n + 1) * 4);
-  float *v = (float *)varia_tiles_scratch(S_CSR_VAL, slots * 4);
-  if (!p || !v) return -1;
-  int32_t *rows = p + slots; /* indptr after the column indices */
-#if TILES_AVX512
-  if (tiles_avx512())
-    dense_to_csr_avx512(x, n, in_dim, rows, p, v);
-  else
-#endif
-    dense_to_csr_portable(x, n, in_dim, rows, p, v);
-  *indptr = rows;
-  *idx = p;
-  *val = v;
-  return 0;
-}
-
-int varia_dense_sparse_forward(const float *x, int64_t n, int64_t in_dim, const float *w, const float *bias, float *y,
-                               int64_t units, int act, float alpha) {
-  if (n == 0 || units == 0) return 0;
-  const int32_t *indptr, *indices;
-  const float *values;
-  if (csr_of_dense(x, n, in_dim, &indptr, &indices, &values) != 0) return -1;
-  return varia_sparse_forward(indptr, indices, values, n, in_dim, w, bias, y, units, act, alpha);
-}
-
-int varia_dense_sparse_backward(const float *dy, const float *y, const float *x, int64_t n, int64_t in_dim,
-                                int64_t units, int act, float *dw, float *db) {
-  if (units == 0) return 0;
-  if (n == 0) {
-    memset(dw, 0, (size_t)(in_dim * units) * 4);
-    memset(db, 0, (size_t)units * 4);
-    return 0;
-  }
-  const int32_t *indptr, *indices;
-  const float *values;
   csc_t csc;
-  float *delta = varia_tiles_scratch(S_DELTA, (size_t)(n * units) * 4);
-  if (!delta || csr_of_dense(x, n, in_dim, &indptr, &indices, &values) != 0 ||
-      csc_of_csr(&csc, indptr, indices, values, 0, n, in_dim) != 0)
-    return -1;
-  /* δ and db exactly as denseBackward (matmul.c) computes them */
-  varia_activation_delta(dy, y, delta, n * units, act);
-  varia_sum(delta, db, 1, n, units);
-  return sparse_dw(&csc, delta, dw, in_dim, units);
+  if (csc_of_csr(&csc, indptr, indices, values, 0, rows, in_dim) != 0) return -1;
+  float *d = varia_sparse_scratch(S_TILES, (size_t)(tiles * rows * TILE) * 4);
+  if (!d) return -1;
+  tiles_job_t job = {.csc = &csc, .delta = delta, .out = dw, .tiles = d, .units = units, .in_dim = in_dim,
+                     .avx512 = varia_sparse_avx512()};
+  run_tiles(dw_tiles, &job, (int64_t)(indptr[rows] - indptr[0]) * units);
+  return 0;
 }

@@ -4,9 +4,20 @@
  * thread only. */
 #ifndef VARIA_SPARSE_TILES_H
 #define VARIA_SPARSE_TILES_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "math_kernels.h"
+
+/* Scratch slots the callers may use (sparse_tiles.c keeps its own after these). */
+enum { VARIA_SCRATCH_CSR_INDICES, VARIA_SCRATCH_CSR_VALUES, VARIA_SCRATCH_DELTA, VARIA_SCRATCH_SLOTS };
+
+/* Grow-only scratch buffer `slot`, at least `bytes` long and 64-byte aligned, valid until the next call for that slot;
+ * NULL when out of memory. */
+VARIA_HIDDEN void *varia_sparse_scratch(int slot, size_t bytes);
+
+/* Whether the AVX-512 paths run (the CPU has AVX-512F and VARIA_NATIVE_NO_AVX512 is not set). */
+VARIA_HIDDEN int varia_sparse_avx512(void);
 
 /* y = act(X·W + b) for a checked CSR X [rows, in_dim] (indptr from 0, non-decreasing; columns in 0 … in_dim − 1):
  * W [in_dim, units] row-major, b [units] or NULL, y [rows, units]; act as varia_activate. */
@@ -14,13 +25,8 @@ VARIA_HIDDEN int varia_sparse_forward(const int32_t *indptr, const int32_t *indi
                                       int64_t in_dim, const float *w, const float *bias, float *y, int64_t units,
                                       int act, float alpha);
 
-/* The same for a dense x [n, in_dim], reading its non-zero entries only (±0 skipped; NaN and ±∞ kept). */
-VARIA_HIDDEN int varia_dense_sparse_forward(const float *x, int64_t n, int64_t in_dim, const float *w,
-                                            const float *bias, float *y, int64_t units, int act, float alpha);
-
-/* δ = dy ⊙ f′(y) (varia_activation_delta's act), dW = xᵀ·δ [in_dim, units] from x's non-zero entries (rows of
- * all-zero columns are 0) and db = Σ_rows δ (varia_sum: the bits of denseBackward's db). */
-VARIA_HIDDEN int varia_dense_sparse_backward(const float *dy, const float *y, const float *x, int64_t n, int64_t in_dim,
-                                             int64_t units, int act, float *dw, float *db);
+/* dW = Xᵀ·δ [in_dim, units] for a checked CSR X [rows, in_dim] and δ [rows, units]; rows of empty columns are 0. */
+VARIA_HIDDEN int varia_sparse_dw(const int32_t *indptr, const int32_t *indices, const float *values, int64_t rows,
+                                 int64_t in_dim, const float *delta, float *dw, int64_t units);
 
 #endif
