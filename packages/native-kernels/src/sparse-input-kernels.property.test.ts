@@ -8,6 +8,7 @@ import {
 } from '@varia/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
 import {
   ACTIVATIONS,
@@ -112,6 +113,44 @@ describe.skipIf(skipNative)(`${SPARSE_INPUT_DENSE_KERNEL} and its backward kerne
     }
     tf.dispose([f, w, b, dy, ints, vec]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('the addon checks every region against the heap, refuses overlapping outputs and bad sizes or codes', () => {
+    const heap = new ArrayBuffer(1024);
+    const addon = loadAddon();
+    // x [2, 3] at 0, W [3, 4] at 64, bias [4] at 128, y [2, 4] at 256 (all inside 1024 bytes)
+    const forward =
+      (...d: number[]) =>
+      () =>
+        addon.sparseInputDense(
+          heap,
+          ...(d as [number, number, number, number, number, number, number, number, number]),
+        );
+    expect(forward(2, 3, 4, 0, 64, 128, 256, 1, 0)).not.toThrow();
+    expect(forward(2, 3, 4, 0, 64, 128, 1000, 1, 0)).toThrow(/outside the heap/);
+    expect(forward(2, 3, 4, 0, 1000, 128, 256, 1, 0)).toThrow(/outside the heap/);
+    expect(forward(2, 3, 4, 2, 64, 128, 256, 1, 0)).toThrow(/outside the heap/); // misaligned
+    expect(forward(2, 3, 4, 0, 64, 128, 16, 1, 0)).toThrow(/overlaps an input/); // y over x
+    expect(forward(2, 3, 4, 0, 64, 128, 96, 1, 0)).toThrow(/overlaps an input/); // y over W
+    expect(forward(2, 3, 4, 0, 64, 128, 256, 6, 0)).toThrow(/activation/);
+    expect(forward(-1, 3, 4, 0, 64, 128, 256, 1, 0)).toThrow(/32-bit integers/);
+    expect(forward(2.5, 3, 4, 0, 64, 128, 256, 1, 0)).toThrow(/32-bit integers/);
+    // dy, y [2, 4] at 0 and 64, x [2, 3] at 128, dW [3, 4] at 256, db [4] at 320
+    const backward =
+      (...d: number[]) =>
+      () =>
+        addon.sparseInputDenseBackward(
+          heap,
+          ...(d as [number, number, number, number, number, number, number, number, number]),
+        );
+    expect(backward(2, 3, 4, 0, 64, 128, 256, 320, 1)).not.toThrow();
+    expect(backward(2, 3, 4, 0, 64, 128, 1000, 320, 1)).toThrow(/outside the heap/);
+    expect(backward(2, 3, 4, 0, 64, 128, 256, 1020, 1)).toThrow(/outside the heap/);
+    expect(backward(2, 3, 4, 0, 64, 128, 0, 320, 1)).toThrow(/overlaps an input/); // dW over dy
+    expect(backward(2, 3, 4, 0, 64, 128, 256, 264, 1)).toThrow(/overlaps an input/); // db over dW
+    expect(backward(2, 3, 4, 0, 64, 128, 256, 136, 1)).toThrow(/overlaps an input/); // db over x
+    expect(backward(2, 3, 4, 0, 64, 128, 256, 320, 2)).toThrow(/activation/);
+    expect(() => (addon.sparseInputDense as (...a: unknown[]) => void)(heap, 1, 2)).toThrow(/10 arguments/);
   });
 
   it('a tensor the backend no longer holds is a VariaError, not an out-of-bounds access', () => {
