@@ -112,6 +112,34 @@ describe('encode of a SparseBatchSource: each batch as CSR (cpu: the dense path�
   });
 });
 
+describe('the checks of encode of a SparseBatchSource: the whole matrix once, each batch not again', () => {
+  const config: VAEConfig = { inputDim: 8, latentDim: 3, hiddenUnits: [6, 5], likelihood: 'poisson', seed: 2 };
+  const x = counts(1300, 8, 4);
+
+  it('a batch handed to encode is taken unchecked once only: given again, it is checked like any CSR input', async () => {
+    const vae = new VAE(config);
+    const spy = vi.spyOn(vae, 'encode');
+    await vae.encode(new SparseBatchSource(csrOf(x)));
+    const batch = spy.mock.calls[2]![0] as unknown as SparseMatrix;
+    spy.mockRestore();
+    batch.data[0] = 0.5;
+    expect(() => vae.encode(batch)).toThrow(/value 0.5 at row 0/);
+    vae.dispose();
+  });
+
+  it('a matrix changed after its source was made is checked again (structure and values) before any batch', async () => {
+    const vae = new VAE(config);
+    const m = csrOf(x);
+    const source = new SparseBatchSource(m);
+    m.indices[5] = 99; // a column past the 8
+    const spy = vi.spyOn(vae, 'encode');
+    await expect(vae.encode(source)).rejects.toThrow(/99/);
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+    vae.dispose();
+  });
+});
+
 describe('a CSR matrix that must be densified is, in blocks of at most 2²² cells', () => {
   it('an encoder of your own: every input it sees is one block; the bits of the dense matrix, also a seeded sample', () => {
     const [rows, cols] = [2500, 4096]; // 1024 rows per block: blocks of 1024, 1024, 452 rows

@@ -64,11 +64,24 @@ export function isSparseInput(x: unknown): x is SparseMatrix {
 }
 
 /**
+ * CSR batches that `encode` of a sparse source checked already, with the whole source, just before it hands them to
+ * `encode`: {@link readSparseData} takes each once without checking it again (one-shot: the mark is consumed).
+ */
+const checkedBatches = new WeakSet<SparseMatrix>();
+
+/** Marks a CSR batch as checked for the next {@link readSparseData} of it (see `checkedBatches`). */
+export function markChecked(x: SparseMatrix): SparseMatrix {
+  checkedBatches.add(x);
+  return x;
+}
+
+/**
  * Checks a CSR input like `readData` checks dense data: well-formed (`assertSparseMatrix`), at least one row,
- * `inputDim` columns, then its values ({@link checkSparseValues}).
+ * `inputDim` columns, then its values ({@link checkSparseValues}) — unless it is a batch {@link markChecked} just now.
  * @throws ShapeError / DataError naming `argument`, the row and the column.
  */
 export function readSparseData(x: SparseMatrix, inputDim: number, rules: DataRules, argument = 'x'): SparseMatrix {
+  if (checkedBatches.delete(x) && x.cols === inputDim) return x;
   assertSparseMatrix(x, argument);
   if (x.rows === 0) throw new DataError(`"${argument}" is empty: it has no examples`);
   if (x.cols !== inputDim) {

@@ -1,5 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, type Matrix, ShapeError, type SparseMatrix, type VariaError } from '@varia/core';
+import {
+  ArgumentError,
+  assertSparseMatrix,
+  type Matrix,
+  ShapeError,
+  type SparseMatrix,
+  type VariaError,
+} from '@varia/core';
 import type { ResolvedCovariate } from '../covariates.js';
 import { readCovariates } from '../covariates-rows.js';
 import { type DataInput, type DataRules, readData } from '../data.js';
@@ -7,7 +14,7 @@ import { FIT_OPTION_NAMES, type FitOptions, type History } from '../fit-options.
 import type { FittableModel } from '../fit.js';
 import { type EncodeOptions, type EvaluateOptions, iwaeBatchSize } from '../inference-options.js';
 import { MatrixBatchSource } from '../trainer/batch-source.js';
-import { checkSparseValues } from '../sparse-input.js';
+import { checkSparseValues, markChecked } from '../sparse-input.js';
 import { runTraining } from '../trainer/trainer.js';
 import { resolveTrainerOptions } from '../trainer/trainer-options.js';
 import type { Evaluation } from '../vae.js';
@@ -169,7 +176,10 @@ async function eachCsrBatch(
 ): Promise<number | undefined> {
   const batches = source instanceof SparseBatchSource ? source.csrBatches(ENCODE_BATCH) : undefined;
   if (!batches) return undefined;
-  checkSparseValues((source as SparseBatchSource).matrix, rulesOf(model), 'x');
+  // the whole matrix once (its structure too: it may have changed since the source was made), not each batch again
+  const matrix = (source as SparseBatchSource).matrix;
+  assertSparseMatrix(matrix, 'x');
+  checkSparseValues(matrix, rulesOf(model), 'x');
   const memory = covariates.memory;
   let first = 0;
   for (const x of batches) {
@@ -180,7 +190,7 @@ async function eachCsrBatch(
         cols: memory.cols,
       },
     };
-    await perBatch(x, first, c ?? {});
+    await perBatch(markChecked(x), first, c ?? {});
     first += x.rows;
   }
   return first;
