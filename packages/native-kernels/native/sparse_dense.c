@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sparse_input.h"
 #include "sparse_tiles.h"
 
 static napi_value throw_plain(napi_env env, const char *message) {
@@ -57,10 +58,6 @@ static int region_ok(double off, double count, size_t length) {
   return off >= 0 && count >= 0 && off == floor(off) && fmod(off, 4.0) == 0 && off + count * 4.0 <= (double)length;
 }
 
-/* Whether the 4-byte regions [a, a + m·4) and [b, b + n·4) share a byte (an empty region shares none). */
-static int overlaps(double a, double m, double b, double n) { return m > 0 && n > 0 && a < b + n * 4.0 && b < a + m * 4.0; }
-
-static int is_count(double v) { return v >= 0 && v <= 2147483647.0 && v == floor(v); }
 
 napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
   size_t argc = 13;
@@ -78,7 +75,7 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
     if (napi_get_value_double(env, argv[i + 1], &d[i]) != napi_ok)
       return throw_plain(env, "native-kernels: sparseDense arguments must be numbers");
   const double rows = d[0], in_dim = d[1], units = d[2], nnz = d[3], bias_off = d[8], act = d[10];
-  if (!is_count(rows) || !is_count(in_dim) || !is_count(units) || !is_count(nnz) || in_dim < 1 || units < 1)
+  if (!varia_is_count(rows) || !varia_is_count(in_dim) || !varia_is_count(units) || !varia_is_count(nnz) || in_dim < 1 || units < 1)
     return throw_plain(env, "native-kernels: sparseDense needs rows, nnz ≥ 0 and inDim, units ≥ 1 (32-bit integers)");
   if (!(act == 0 || act == 1 || act == 2 || act == 3 || act == 4 || act == 5))
     return throw_plain(env, "native-kernels: unknown activation code");
@@ -89,7 +86,7 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
     return throw_plain(env, "native-kernels: sparseDense operand outside the heap");
   /* the output may not overlap the structure: rows written early would change the pointers and columns that later
    * rows read after they were checked (an out-of-bounds read of W) */
-  if (overlaps(d[9], rows * units, d[4], rows + 1) || overlaps(d[9], rows * units, d[5], nnz))
+  if (varia_overlaps(d[9], rows * units, d[4], rows + 1) || varia_overlaps(d[9], rows * units, d[5], nnz))
     return throw_plain(env, "native-kernels: sparseDense output overlaps indptr or indices");
   char *base = (char *)data;
   const int64_t R = (int64_t)rows, K = (int64_t)in_dim, N = (int64_t)units, NNZ = (int64_t)nnz;

@@ -115,10 +115,9 @@ static int dense_sparse_backward(const float *dy, const float *y, const float *x
 
 /* ---- the entry points ---- */
 
-/* Whether the 4-byte regions [a, a + m·4) and [b, b + n·4) share a byte (an empty region shares none). */
-static int overlaps(double a, double m, double b, double n) { return m > 0 && n > 0 && a < b + n * 4.0 && b < a + m * 4.0; }
+int varia_overlaps(double a, double m, double b, double n) { return m > 0 && n > 0 && a < b + n * 4.0 && b < a + m * 4.0; }
 
-static int is_count(double v) { return v >= 0 && v <= 2147483647.0 && v == floor(v); }
+int varia_is_count(double v) { return v >= 0 && v <= 2147483647.0 && v == floor(v); }
 
 /* (heap, 9 numbers): the heap and the numbers, or 0 after throwing. */
 static int heap_and_nine(napi_env env, napi_callback_info info, const char *name, void **data, size_t *length,
@@ -144,7 +143,7 @@ static int heap_and_nine(napi_env env, napi_callback_info info, const char *name
       varia_throw_error(env, message);
       return 0;
     }
-  if (!is_count(d[0]) || !is_count(d[1]) || !is_count(d[2])) {
+  if (!varia_is_count(d[0]) || !varia_is_count(d[1]) || !varia_is_count(d[2])) {
     snprintf(message, sizeof message, "native-kernels: %s needs n, inDim, units ≥ 0 (32-bit integers)", name);
     varia_throw_error(env, message);
     return 0;
@@ -165,8 +164,8 @@ napi_value varia_napi_sparse_input_dense(napi_env env, napi_callback_info info) 
   if (!varia_in_bounds(x_off, n * in_dim, length) || !varia_in_bounds(w_off, in_dim * units, length) ||
       (has_bias && !varia_in_bounds(b_off, units, length)) || !varia_in_bounds(y_off, n * units, length))
     return varia_throw_error(env, "native-kernels: sparseInputDense operand outside the heap");
-  if (overlaps(y_off, n * units, x_off, n * in_dim) || overlaps(y_off, n * units, w_off, in_dim * units) ||
-      (has_bias && overlaps(y_off, n * units, b_off, units)))
+  if (varia_overlaps(y_off, n * units, x_off, n * in_dim) || varia_overlaps(y_off, n * units, w_off, in_dim * units) ||
+      (has_bias && varia_overlaps(y_off, n * units, b_off, units)))
     return varia_throw_error(env, "native-kernels: sparseInputDense output overlaps an input");
   char *base = (char *)data;
   if (dense_sparse_forward((const float *)(base + (int64_t)x_off), (int64_t)n, (int64_t)in_dim,
@@ -191,10 +190,10 @@ napi_value varia_napi_sparse_input_dense_backward(napi_env env, napi_callback_in
       !varia_in_bounds(db_off, units, length))
     return varia_throw_error(env, "native-kernels: sparseInputDenseBackward operand outside the heap");
   const double dw_n = in_dim * units;
-  if (overlaps(dw_off, dw_n, dy_off, n * units) || overlaps(dw_off, dw_n, y_off, n * units) ||
-      overlaps(dw_off, dw_n, x_off, n * in_dim) || overlaps(dw_off, dw_n, db_off, units) ||
-      overlaps(db_off, units, dy_off, n * units) || overlaps(db_off, units, y_off, n * units) ||
-      overlaps(db_off, units, x_off, n * in_dim))
+  if (varia_overlaps(dw_off, dw_n, dy_off, n * units) || varia_overlaps(dw_off, dw_n, y_off, n * units) ||
+      varia_overlaps(dw_off, dw_n, x_off, n * in_dim) || varia_overlaps(dw_off, dw_n, db_off, units) ||
+      varia_overlaps(db_off, units, dy_off, n * units) || varia_overlaps(db_off, units, y_off, n * units) ||
+      varia_overlaps(db_off, units, x_off, n * in_dim))
     return varia_throw_error(env, "native-kernels: sparseInputDenseBackward output overlaps an input");
   char *base = (char *)data;
   if (dense_sparse_backward((const float *)(base + (int64_t)dy_off), (const float *)(base + (int64_t)y_off),
