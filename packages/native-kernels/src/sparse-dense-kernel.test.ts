@@ -3,17 +3,8 @@ import { SPARSE_DENSE_KERNEL } from '@varia/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
 import { bv, inDim, randomCsr, reference, rows, run, units, wv, x } from './sparse-dense-test-support.js';
+import { ACTIVATIONS, FORWARD_ACTIVATIONS } from './sparse-input-test-support.js';
 import { randomArray, skipNative } from './test-support.js';
-
-/** f in float64. */
-const ACTIVATIONS: Record<string, (v: number) => number> = {
-  linear: (v) => v,
-  relu: (v) => Math.max(v, 0),
-  relu6: (v) => Math.min(Math.max(v, 0), 6),
-  leakyrelu: (v) => (v < 0 ? 0.2 * v : v),
-  elu: (v) => (v < 0 ? Math.expm1(v) : v),
-  sigmoid: (v) => 1 / (1 + Math.exp(-v)),
-};
 
 describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`, () => {
   beforeAll(() => {
@@ -39,7 +30,7 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`,
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  for (const activation of Object.keys(ACTIVATIONS)) {
+  for (const activation of FORWARD_ACTIVATIONS) {
     it(`activation ${activation}: f(b + X·W) against float64`, () => {
       const w = tf.tensor2d(wv, [inDim, units]);
       const b = tf.tensor1d(bv);

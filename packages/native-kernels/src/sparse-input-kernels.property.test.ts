@@ -12,6 +12,7 @@ import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
 import {
   ACTIVATIONS,
+  FORWARD_ACTIVATIONS,
   backward,
   firstMiss,
   forward,
@@ -41,7 +42,7 @@ describe.skipIf(skipNative)(`${SPARSE_INPUT_DENSE_KERNEL} and its backward kerne
           inDim: fc.integer({ min: 0, max: 12 }),
           units: fc.integer({ min: 0, max: 70 }),
           density: fc.constantFrom(0, 0.05, 0.19, 0.5, 1),
-          forwardActivation: fc.constantFrom('linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid'),
+          forwardActivation: fc.constantFrom(...FORWARD_ACTIVATIONS),
           backwardActivation: fc.constantFrom('linear', 'relu', 'sigmoid', 'tanh'),
           withBias: fc.boolean(),
           seed: fc.integer({ min: 1, max: 1e6 }),

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
 import {
   ACTIVATIONS,
+  FORWARD_ACTIVATIONS,
   backward,
   firstMiss,
   forward,
@@ -14,7 +15,6 @@ import {
 import { randomArray, skipNative } from './test-support.js';
 
 const bytes = (t: tf.Tensor) => Buffer.from(t.dataSync().buffer);
-const FORWARD_ACTIVATIONS = ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid'];
 const BACKWARD_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'];
 // [n, inDim, units]: empty, one, odd, more than one 256-row block, units not a multiple of 16 or 32
 const SHAPES: [number, number, number][] = [

@@ -12,6 +12,9 @@ export function sparseArray(rows: number, cols: number, density: number, seed: n
   return out;
 }
 
+/** The activations of the forward kernels (`SPARSE_DENSE_KERNEL`, `SPARSE_INPUT_DENSE_KERNEL`). */
+export const FORWARD_ACTIVATIONS = ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid'];
+
 /** f in float64 (the forward's activations; tanh for the backward tests). */
 export const ACTIVATIONS: Record<string, (v: number) => number> = {
   linear: (v) => v,
