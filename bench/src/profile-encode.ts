@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const bias = vae.namedVariables().get('encoder/0/bias')!;
   const x = tf.tensor2d(data.data, [data.rows, data.cols], 'float32');
   const varia: Record<string, Phase> = {};
-  let census: { name: string; calls: number; ms: number }[] = [];
+  const census: { name: string; calls: number; ms: number }[] = [];
   try {
     varia.encode = await bestPhase(repeats, async () => {
       const z = vae.encode(data);
@@ -78,11 +78,18 @@ async function main(): Promise<void> {
     varia['first layer alone (fused x·W + b, relu)'] = await bestPhase(repeats, () =>
       tf.fused.matMul({ a: x, b: kernel, bias, activation: 'relu' }).dispose(),
     );
-    const c = startKernelCensus(tf.getBackend());
-    try {
-      for (let r = 0; r < repeats; r++) vae.encode(data).dispose();
-    } finally {
-      census = c.stop().map((t) => ({ name: t.name, calls: t.calls / repeats, ms: t.ms / repeats }));
+    // a census per call, the best time of each kernel kept (the figures above are bests too)
+    for (let r = 0; r < repeats; r++) {
+      const c = startKernelCensus(tf.getBackend());
+      try {
+        vae.encode(data).dispose();
+      } finally {
+        for (const t of c.stop()) {
+          const seen = census.find((k) => k.name === t.name);
+          if (!seen) census.push({ name: t.name, calls: t.calls, ms: t.ms });
+          else seen.ms = Math.min(seen.ms, t.ms);
+        }
+      }
     }
   } finally {
     x.dispose();
