@@ -1,78 +1,130 @@
-/* See parallel.h. A mutex and two condition variables; helpers sleep between jobs (no spinning on a shared machine). */
-#define _POSIX_C_SOURCE 200809L
+/*
+ * See parallel.h. Helpers sleep between jobs (no spinning on a shared machine) on a futex (Linux; elsewhere a
+ * mutex and a condition variable stand in for it). A job is published in one 64-bit word — its number, its block
+ * count and the next unclaimed block — and a thread claims a block with one compare-and-swap, so the calling thread
+ * never takes a lock that a waking helper holds, and a helper that wakes late finds the job's word changed and claims
+ * nothing (it reads the job's fields only after a claim, which the caller waits for).
+ */
+#define _GNU_SOURCE
 #include "parallel.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define MAX_THREADS 8
+
+/* The claim word: job number (16 bits) | block count (24 bits) | next block (24 bits). */
+#define COUNT_BITS 24
+#define COUNT_MAX ((1 << COUNT_BITS) - 1)
+#define WORD(gen, count, next) (((uint64_t)(gen) << 48) | ((uint64_t)(count) << COUNT_BITS) | (uint64_t)(next))
 
 typedef struct {
   varia_range_fn f;
   void *ctx;
-  int64_t total, block, count;
-  atomic_llong next;
-  atomic_llong finished;
+  int64_t offset, total, block; /* block k of this job covers [offset + k·block, …) of the caller's range */
 } job_t;
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;  /* a new job, or stop */
-static pthread_cond_t quiet = PTHREAD_COND_INITIALIZER; /* a block finished, or a helper left the job */
-static job_t job;
-static job_t *current = NULL; /* &job while a job runs, under mu */
-static unsigned long generation = 0;
-static int busy = 0; /* helpers inside the current job, under mu */
-static int stopping = 0;
+static job_t job;                         /* written by the caller before it publishes the claim word */
+static _Atomic uint64_t claim = 0;        /* see WORD */
+static atomic_uint posted = 0;            /* jobs posted (and stops): the helpers sleep while it is unchanged */
+static atomic_uint done = 0;              /* blocks of the current job finished: the caller sleeps on it */
+static atomic_int stopping = 0;
 static int helpers = 0;
 static pthread_t threads[MAX_THREADS];
 static void (*helper_init)(void) = NULL;
 
-static void run_blocks(job_t *j) {
+/* How long the calling thread waits awake for the helpers' last blocks before it sleeps (µs): a thread asleep takes
+ * tens of µs to be woken on a virtual machine, more than many blocks take. */
+#ifndef JOIN_SPIN_US
+#define JOIN_SPIN_US 200.0
+#endif
+
+static double now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+#if defined(__linux__)
+/* Sleeps while *word == value (returns at once when it differs; spurious returns are fine). */
+static void wait_while(atomic_uint *word, unsigned value) {
+  syscall(SYS_futex, (unsigned *)word, FUTEX_WAIT_PRIVATE, value, NULL, NULL, 0);
+}
+static void wake_all(atomic_uint *word) { syscall(SYS_futex, (unsigned *)word, FUTEX_WAKE_PRIVATE, MAX_THREADS, NULL, NULL, 0); }
+#else
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static void wait_while(atomic_uint *word, unsigned value) {
+  pthread_mutex_lock(&mu);
+  while (atomic_load(word) == value) pthread_cond_wait(&changed, &mu);
+  pthread_mutex_unlock(&mu);
+}
+static void wake_all(atomic_uint *word) {
+  (void)word;
+  pthread_mutex_lock(&mu);
+  pthread_cond_broadcast(&changed);
+  pthread_mutex_unlock(&mu);
+}
+#endif
+
+/* Claims and runs blocks of job `gen` until none is left (or a newer job is up). */
+static void run_blocks(uint32_t gen) {
+  uint64_t word = atomic_load(&claim);
   for (;;) {
-    const long long i = atomic_fetch_add(&j->next, 1);
-    if (i >= j->count) return;
-    const int64_t start = (int64_t)i * j->block;
-    const int64_t end = start + j->block < j->total ? start + j->block : j->total;
-    j->f(j->ctx, start, end);
-    if (atomic_fetch_add(&j->finished, 1) + 1 == j->count) {
-      pthread_mutex_lock(&mu);
-      pthread_cond_broadcast(&quiet);
-      pthread_mutex_unlock(&mu);
-    }
+    const uint32_t g = (uint32_t)(word >> 48) & 0xffff, count = (uint32_t)(word >> COUNT_BITS) & COUNT_MAX;
+    const uint32_t next = (uint32_t)word & COUNT_MAX;
+    if (g != (gen & 0xffff) || next >= count) return;
+    if (!atomic_compare_exchange_weak(&claim, &word, word + 1)) continue; /* word is reloaded */
+    /* block `next` is ours: the caller waits for it, so the job's fields stay as they are until it is done */
+    const int64_t start = job.offset + (int64_t)next * job.block;
+    const int64_t limit = job.offset + job.total;
+    const int64_t end = start + job.block < limit ? start + job.block : limit;
+    job.f(job.ctx, start, end);
+    if (atomic_fetch_add(&done, 1) + 1 == count) wake_all(&done);
+    word = atomic_load(&claim);
   }
 }
 
 static void *helper_main(void *arg) {
   (void)arg;
   if (helper_init) helper_init();
-  unsigned long seen = 0;
-  pthread_mutex_lock(&mu);
-  seen = generation;
+  unsigned seen = atomic_load(&posted);
   for (;;) {
-    while (!stopping && generation == seen) pthread_cond_wait(&wake, &mu);
-    if (stopping) break;
-    seen = generation;
-    job_t *j = current;
-    if (!j) continue; /* woke after that job was over */
-    busy++;
-    pthread_mutex_unlock(&mu);
-    run_blocks(j);
-    pthread_mutex_lock(&mu);
-    busy--;
-    pthread_cond_broadcast(&quiet);
+    const unsigned now = atomic_load(&posted);
+    if (atomic_load(&stopping)) break;
+    if (now == seen) {
+      wait_while(&posted, seen);
+      continue;
+    }
+    seen = now;
+    run_blocks(now);
   }
-  pthread_mutex_unlock(&mu);
   return NULL;
 }
 
 static void stop_helpers(void) {
-  pthread_mutex_lock(&mu);
-  stopping = 1;
-  pthread_cond_broadcast(&wake);
-  pthread_mutex_unlock(&mu);
+  atomic_store(&stopping, 1);
+  atomic_fetch_add(&posted, 1);
+  wake_all(&posted);
   for (int i = 0; i < helpers; i++) pthread_join(threads[i], NULL);
   helpers = 0;
-  stopping = 0;
+  atomic_store(&stopping, 0);
 }
 
 int varia_set_parallel(int n, void (*init)(void)) {
@@ -90,6 +142,26 @@ int varia_set_parallel(int n, void (*init)(void)) {
 
 int varia_parallel(void) { return helpers + 1; }
 
+/* One job of `count` ≤ COUNT_MAX blocks starting at block `first` of the caller's range. */
+static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, int64_t first, int64_t count) {
+  job.f = f;
+  job.ctx = ctx;
+  job.offset = first * block;
+  job.total = total - job.offset < count * block ? total - job.offset : count * block;
+  job.block = block;
+  atomic_store(&done, 0);
+  /* The job's number is `posted` + 1 (this thread alone changes it): the claim word first, so that a helper that sees
+   * the new number also sees the job (the stores publish the fields above). */
+  const unsigned gen = atomic_load(&posted) + 1;
+  atomic_store(&claim, WORD(gen & 0xffff, count, 0));
+  atomic_store(&posted, gen);
+  wake_all(&posted);
+  run_blocks(gen);
+  const double limit = now_us() + JOIN_SPIN_US;
+  while (atomic_load(&done) < (unsigned)count && now_us() < limit) cpu_relax();
+  for (unsigned d; (d = atomic_load(&done)) < (unsigned)count;) wait_while(&done, d);
+}
+
 void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t block) {
   if (total <= 0) return;
   if (block < 1) block = 1;
@@ -98,24 +170,8 @@ void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t bloc
     f(ctx, 0, total);
     return;
   }
-  pthread_mutex_lock(&mu);
-  job.f = f;
-  job.ctx = ctx;
-  job.total = total;
-  job.block = block;
-  job.count = count;
-  atomic_store(&job.next, 0);
-  atomic_store(&job.finished, 0);
-  current = &job;
-  generation++;
-  pthread_cond_broadcast(&wake);
-  pthread_mutex_unlock(&mu);
-  run_blocks(&job);
-  pthread_mutex_lock(&mu);
-  /* every block done, and no helper still inside the job (job is reused by the next call) */
-  while (atomic_load(&job.finished) < count || busy > 0) pthread_cond_wait(&quiet, &mu);
-  current = NULL;
-  pthread_mutex_unlock(&mu);
+  for (int64_t first = 0; first < count; first += COUNT_MAX)
+    run_job(f, ctx, total, block, first, count - first < COUNT_MAX ? count - first : COUNT_MAX);
 }
 
 void varia_parallel_elements(varia_range_fn f, void *ctx, int64_t n, int64_t min_block) {
