@@ -74,8 +74,10 @@ class VAE(nn.Module):
 class SparseRows:
     """The data as CSR, built once (before the clock); batch(idx) gathers those rows as a coalesced COO tensor, the
     encoder's input transform (log1p for Poisson) applied to the stored values. Measured for one 128-row MNIST batch
-    on one thread: 0.31 ms, against 0.43 ms for x[idx].to_sparse() and 0.94 ms for .to_sparse_csr(); and COO with
-    torch.sparse.mm trains its layer in ~1.9 ms where CSR @ W takes ~3.1 ms (dense: ~1.5 ms)."""
+    on one thread (torch 1.13, OpenBLAS, load ~1.5): the gather takes 0.31 ms, against 0.43 ms for x[idx].to_sparse()
+    and 0.94 ms for .to_sparse_csr(); the first layer's forward + backward (W, b) with the batch's conversion takes
+    2.9 ms as COO with torch.sparse.mm, 4.1 ms as CSR @ W, 1.6 ms dense. Every form's backward works in 1.13
+    (sparse.mm, CSR @, torch.mm(csr, W)), with the dense product's gradients."""
 
     def __init__(self, x, log1p):
         csr = x.to_sparse_csr()
