@@ -8,6 +8,7 @@ import {
   SPARSE_INPUT_DENSE_KERNEL,
 } from '@varia/core';
 import type { Network } from '@varia/layers';
+import { mnist, mnistCounts } from '@varia/datasets';
 import { nativeKernelsProblem } from '@varia/native-kernels';
 import { describe, expect, it } from 'vitest';
 import type { VAEConfig } from './config.js';
@@ -175,6 +176,23 @@ describe.skipIf(problem !== undefined)("fit's sparseInput: the first encoder lay
     });
     expect(sparseCalls.get(SPARSE_INPUT_DENSE_BACKWARD_KERNEL)).toBe(4);
     expect(auto!.history.epochs.map((l) => l.sparseInputSteps)).toEqual([2, 2]);
+  });
+
+  it("'auto' on real MNIST digits (bernoulli) and their counts (poisson, log1p): every step sparse, losses close", async () => {
+    const rows = (m: Matrix): Matrix => ({ data: m.data.slice(0, 256 * 784), rows: 256, cols: 784 });
+    for (const [x, likelihood] of [
+      [rows(mnist({ split: 'train' }).x), 'bernoulli'],
+      [rows(mnistCounts({ split: 'train' }).x), 'poisson'],
+    ] as const) {
+      expect(density(x)).toBeLessThan(0.25);
+      const config: VAEConfig = { inputDim: 784, latentDim: 4, hiddenUnits: [32], likelihood, activation: 'relu' };
+      const options: FitOptions = { epochs: 1, batchSize: 128, seed: 5 };
+      const auto = await train(config, x, { ...options, sparseInput: 'auto' });
+      const dense = await train(config, x, options);
+      expect(auto.history.epochs[0]!.sparseInputSteps).toBe(2);
+      const [a, d] = [auto.history.epochs[0]!.loss, dense.history.epochs[0]!.loss];
+      expect(Math.abs(a - d)).toBeLessThan(1e-4 * Math.abs(d));
+    }
   });
 
   it('runs the dense path, bit for bit, and reports no sparse step where it does not apply', async () => {
