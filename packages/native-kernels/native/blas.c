@@ -116,7 +116,13 @@ napi_value varia_napi_set_parallel(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 8)
     return varia_throw_error(env, "native-kernels: setParallel(n) needs an integer from 1 to 8");
-  if (varia_set_parallel(n, one_blas_thread) != 0) return varia_throw_error(env, "native-kernels: could not start a thread");
+  /* helpers inherit this mask: they never take a signal (one arriving mid-product corrupts oneDNN, signal_guard.h;
+   * the process's handlers run on the JS thread instead) */
+  sigset_t old;
+  varia_signals_hold(&old);
+  const int started = varia_set_parallel(n, one_blas_thread);
+  varia_signals_restore(&old);
+  if (started != 0) return varia_throw_error(env, "native-kernels: could not start a thread");
   return NULL;
 }
 

@@ -7,7 +7,8 @@
  * in free() with a corrupted heap. Measured: Node's `--cpu-prof` (SIGPROF), a `process.on('SIGUSR2')` handler fed
  * signals, and a plain C program with an empty SIGALRM handler all crash within seconds; with the signals blocked
  * around dnnl_sgemm none does (20,000 products, ~30,000 signals). Signals that arrive meanwhile stay pending and are
- * delivered as soon as the product returns (rt_sigprocmask, twice per product: well under a microsecond).
+ * delivered as soon as the product returns (rt_sigprocmask, twice per product: well under a microsecond). Helper
+ * threads (setParallel) are started with every signal blocked, so a signal sent to the process goes to the JS thread.
  */
 #ifndef VARIA_SIGNAL_GUARD_H
 #define VARIA_SIGNAL_GUARD_H
