@@ -9,7 +9,7 @@ import {
 import { LGAMMA_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { NativeKernelsUnavailableError, kernelInputError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, heapBuffer, runOriginal } from './wasm-heap.js';
 
 interface KernelArgs {
   inputs: NamedTensorInfoMap;
@@ -37,7 +37,7 @@ export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelC
     if (x.dtype !== 'float32' && x.dtype !== 'int32')
       throw kernelInputError(original.kernelName, 'x', `"x" must be float32 or int32, got ${x.dtype}`);
     const backend = asWasmBackend(args.backend);
-    if (x.dtype !== 'float32' || !heapBuffer(backend)) return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    if (x.dtype !== 'float32' || !heapBuffer(backend)) return runOriginal(original, args as Parameters<KernelFunc>[0]);
     const out = backend.makeOutput([...x.shape], 'float32');
     const n = size(x.shape);
     if (n > 0) addon.unary(heapBuffer(backend)!, op, n, byteOffset(backend, x), byteOffset(backend, out));
@@ -91,7 +91,7 @@ export function nativeSum(addon: NativeAddon, original: KernelConfig): KernelCon
       unique.length > 0 &&
       unique.every((a, i) => Number.isInteger(a) && a >= 0 && a < rank && (i === 0 || a === unique[i - 1]! + 1));
     if (x?.dtype !== 'float32' || !contiguous || size(x.shape) === 0 || !heapBuffer(backend)) {
-      return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+      return runOriginal(original, args as Parameters<KernelFunc>[0]);
     }
     const first = unique[0]!;
     const last = unique[unique.length - 1]!;

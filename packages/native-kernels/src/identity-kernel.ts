@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { kernelInputError } from './errors.js';
-import { asWasmBackend } from './wasm-heap.js';
+import { asWasmBackend, runOriginal } from './wasm-heap.js';
 
 /** One more holder of x's data (an unknown, e.g. disposed, tensor is an ArgumentError, not tfjs's TypeError). */
 function shared(kernel: string, backend: unknown, x: TensorInfo): void {
@@ -21,7 +21,7 @@ export function sharingIdentity(original: KernelConfig): KernelConfig {
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown }): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x;
     if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
-    if (x.dtype === 'string') return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    if (x.dtype === 'string') return runOriginal(original, args as Parameters<KernelFunc>[0]);
     shared(original.kernelName, args.backend, x);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
@@ -42,7 +42,7 @@ export function sharingCast(original: KernelConfig): KernelConfig {
     const x = args.inputs.x;
     if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
     if (x.dtype === 'string' || args.attrs?.dtype !== x.dtype) {
-      return original.kernelFunc(args as Parameters<KernelFunc>[0]);
+      return runOriginal(original, args as Parameters<KernelFunc>[0]);
     }
     shared(original.kernelName, args.backend, x);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };

@@ -22,9 +22,9 @@ import { skipNative } from './test-support.js';
 
 // Misuse of every registered native kernel through tf.engine().runKernel: inputs missing, of a wrong dtype, rank or
 // shape, extra; attributes of a wrong type or value. A disposed input stops in tfjs's engine before any kernel, so
-// calls with one go to the kernel function itself, as a backend-level caller would. Each call either works or throws a VariaError — or,
-// for the replaced tfjs kernels (which hand what they do not cover to the wasm kernel), exactly the error that wasm
-// kernel throws for the same call. Nothing leaks either way. VARIA_MISUSE_RUNS=N runs N cases (default 200).
+// calls with one go to the kernel function itself, as a backend-level caller would. Each call either works or throws a
+// VariaError (the replaced tfjs kernels too, for what they hand to the wasm kernel), the wasm memory still works, and
+// nothing leaks. VARIA_MISUSE_RUNS=N runs N cases (default 200), VARIA_MISUSE_SEED another seed (default 17).
 
 /** Each kernel's inputs and attributes (a kernel missing here, e.g. a new one, is tried with all of the names). */
 const SIGNATURES: Record<string, { inputs: string[]; attrs: string[] }> = {
@@ -143,13 +143,8 @@ function thrown(call: () => unknown): unknown {
 }
 
 describe.skipIf(skipNative)('misuse of the native kernels through runKernel', () => {
-  const originals = new Map<string, tf.KernelConfig>();
   let kernels: string[] = [];
   beforeAll(() => {
-    for (const name of Object.keys(SIGNATURES)) {
-      const k = tf.getKernel(name, 'wasm');
-      if (k) originals.set(name, k);
-    }
     kernels = enableNativeKernels().kernels;
   });
   afterAll(() => {
@@ -160,7 +155,7 @@ describe.skipIf(skipNative)('misuse of the native kernels through runKernel', ()
     expect(nativeKernelsInfo()?.kernels.length).toBeGreaterThanOrEqual(Object.keys(SIGNATURES).length);
   });
 
-  it('random malformed inputs and attributes: a VariaError (or the wasm kernel’s own error), never a leak', () => {
+  it('random malformed inputs and attributes: a VariaError, never a raw error, a broken wasm memory or a leak', () => {
     const runs = Number(process.env.VARIA_MISUSE_RUNS ?? 200);
     const caseArb = fc
       .record({
@@ -190,19 +185,11 @@ describe.skipIf(skipNative)('misuse of the native kernels through runKernel', ()
           ? thrown(direct(tf.getKernel(kernel, 'wasm')!))
           : thrown(() => tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap));
 
-        if (error !== undefined && !(error instanceof VariaError)) {
-          // only a replaced tfjs kernel may throw something else: what its wasm kernel throws for the same call
-          const original = originals.get(kernel);
-          expect(original, `${kernel} threw ${String(error)}`).toBeDefined();
-          expect(String(error)).toBe(String(thrown(direct(original!))));
-        }
-        try {
-          tf.tensor([1, 2, 3, 4, 5, 6, 7, 8], [8]).dispose();
-          tf.zeros([1000]).dispose();
-        } catch (e) {
-          console.log('CORRUPT after', kernel, JSON.stringify(specs), JSON.stringify(attrs), String(error));
-          throw e;
-        }
+        expect(error === undefined || error instanceof VariaError, `${kernel} threw ${String(error)}`).toBe(true);
+        // the wasm memory still works (a kernel that read or wrote out of bounds breaks the next allocation)
+        const probe = tf.tensor1d([1, 2, 3]);
+        expect(Array.from(probe.dataSync())).toEqual([1, 2, 3]);
+        probe.dispose();
         if (error === undefined) worked++;
         else refused++;
         tf.dispose(Object.values(inputs));
@@ -210,7 +197,7 @@ describe.skipIf(skipNative)('misuse of the native kernels through runKernel', ()
         expect(after.numTensors).toBe(before.numTensors);
         expect(after.numDataBuffers).toBe(before.numDataBuffers);
       }),
-      { numRuns: runs, seed: 17 },
+      { numRuns: runs, seed: Number(process.env.VARIA_MISUSE_SEED ?? 17) },
     );
     // the generator reaches both outcomes (a property that only ever refuses would test little)
     if (process.env.VARIA_MISUSE_RUNS) console.log(`${worked} calls worked, ${refused} were refused`);

@@ -9,7 +9,7 @@ import {
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { kernelInputError, kernelShapeError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, heapBuffer, runOriginal, type WasmBackendInternals } from './wasm-heap.js';
 
 /**
  * Activation codes of the addon's gemm and sparseDense (varia_activate), by tfjs's fused-activation name (`prelu` is
@@ -173,7 +173,7 @@ export function nativeBatchMatMul(addon: NativeAddon, original: KernelConfig): K
     const backend = asWasmBackend(args.backend);
     const out =
       p && heapBuffer(backend) ? run(addon, backend, a, b, p, transposeA, transposeB, undefined, 0, 0) : undefined;
-    return out ?? original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    return out ?? runOriginal(original, args as Parameters<KernelFunc>[0]);
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc, [FAST_TRANSPOSED_MATMUL]: true } as KernelConfig;
 }
@@ -215,7 +215,7 @@ export function nativeFusedMatMul(addon: NativeAddon, original: KernelConfig): K
           alpha,
         )
       : undefined;
-    return out ?? original.kernelFunc(args as Parameters<KernelFunc>[0]);
+    return out ?? runOriginal(original, args as Parameters<KernelFunc>[0]);
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc, [FAST_TRANSPOSED_MATMUL]: true } as KernelConfig;
 }

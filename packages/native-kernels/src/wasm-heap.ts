@@ -1,4 +1,5 @@
-import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
+import type { DataId, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { ArgumentError } from '@varia/core';
 import { NativeKernelsUnavailableError, kernelInputError } from './errors.js';
 
 /**
@@ -61,4 +62,25 @@ export function heapBuffer(backend: WasmBackendInternals): ArrayBuffer | undefin
 /** Whether a tensor's data is held by that tensor alone (so a kernel may overwrite it in place). */
 export function soleOwner(backend: WasmBackendInternals, t: TensorInfo): boolean {
   return backend.dataIdMap.has(t.dataId) && backend.dataIdMap.get(t.dataId)?.refCount === 1;
+}
+
+/**
+ * The original wasm kernel, for a case a replacing kernel leaves to it, with its refusals as `VariaError`s: an input
+ * that is not on the backend (disposed) is an ArgumentError naming it (tfjs would throw a TypeError), and tfjs's own
+ * plain `Error` (an attribute out of range, an unsupported dtype) an ArgumentError whose `argument` is the kernel,
+ * with tfjs's message and the error as `cause`. A trap of the wasm code (`RuntimeError`) is not hidden.
+ */
+export function runOriginal(original: KernelConfig, args: Parameters<KernelFunc>[0]): TensorInfo | TensorInfo[] {
+  const backend = asWasmBackend(args.backend);
+  for (const [name, t] of Object.entries(args.inputs)) {
+    if (t && !backend.dataIdMap.has(t.dataId)) {
+      throw kernelInputError(original.kernelName, name, `"${name}" is not on the wasm backend (disposed?)`);
+    }
+  }
+  try {
+    return original.kernelFunc(args);
+  } catch (e) {
+    if (!(e instanceof Error) || e.constructor !== Error) throw e;
+    throw new ArgumentError(original.kernelName, `${original.kernelName}: ${e.message}`, { cause: e });
+  }
 }
