@@ -9,6 +9,7 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
@@ -37,6 +38,7 @@ static _Atomic uint64_t claim = 0;        /* see WORD */
 static atomic_uint posted = 0;            /* jobs posted (and stops): the helpers sleep while it is unchanged */
 static atomic_uint done = 0;              /* blocks of the current job finished: the caller sleeps on it */
 static atomic_int stopping = 0;
+static atomic_int sleepers = 0;           /* helpers asleep or about to be */
 static int helpers = 0;
 static pthread_t threads[MAX_THREADS];
 static void (*helper_init)(void) = NULL;
@@ -106,10 +108,12 @@ static void *helper_main(void *arg) {
   if (helper_init) helper_init();
   unsigned seen = atomic_load(&posted);
   for (;;) {
-    const unsigned now = atomic_load(&posted);
     if (atomic_load(&stopping)) break;
+    unsigned now = atomic_load(&posted);
     if (now == seen) {
+      atomic_fetch_add(&sleepers, 1);
       wait_while(&posted, seen);
+      atomic_fetch_sub(&sleepers, 1);
       continue;
     }
     seen = now;
@@ -155,10 +159,15 @@ static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, i
   const unsigned gen = atomic_load(&posted) + 1;
   atomic_store(&claim, WORD(gen & 0xffff, count, 0));
   atomic_store(&posted, gen);
-  wake_all(&posted);
+  /* a helper counts itself in `sleepers` before it checks `posted` a last time and sleeps: when none is counted
+   * here, every helper is still awake (busy with the last job's end) and will see the new job (no system call) */
+  if (atomic_load(&sleepers) > 0) wake_all(&posted);
   run_blocks(gen);
   const double limit = now_us() + JOIN_SPIN_US;
-  while (atomic_load(&done) < (unsigned)count && now_us() < limit) cpu_relax();
+  while (atomic_load(&done) < (unsigned)count && now_us() < limit) {
+    for (int i = 0; i < 64; i++) cpu_relax();
+    sched_yield(); /* a helper waiting for this core takes it */
+  }
   for (unsigned d; (d = atomic_load(&done)) < (unsigned)count;) wait_while(&done, d);
 }
 
