@@ -1,4 +1,5 @@
-/* Ranges of work shared by the JS thread and helper threads that take blocks from a queue (no spinning). */
+/* Ranges of work shared by the JS thread and helper threads that take blocks from a queue. Helpers sleep between jobs
+ * (no spinning); the JS thread waits awake, yielding its core, up to 200 µs for the helpers' last blocks of a job. */
 #ifndef VARIA_PARALLEL_H
 #define VARIA_PARALLEL_H
 #include <stdint.h>
@@ -19,7 +20,8 @@ VARIA_HIDDEN int varia_parallel(void);
 /*
  * Runs f over [0, total) in blocks of `block` (the last may be shorter): the calling thread and every helper take the
  * next block from a shared counter until none is left; returns when every block is done. A helper that the OS does
- * not schedule costs at most the block it holds: the others take the rest. With no helpers, or one block, it is
+ * not schedule costs at most the block it holds: the others take the rest; one that wakes after the last block was
+ * taken does nothing. With no helpers, or one block, it is
  * f(ctx, 0, total) on the calling thread. Not reentrant: one caller thread (the JS thread).
  */
 VARIA_HIDDEN void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t block);
