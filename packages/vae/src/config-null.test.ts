@@ -77,6 +77,32 @@ describe('null in a VAE config is not an absent field', () => {
   });
 });
 
+describe('a saved (resolved) config has no null but librarySizeMedian, so it loads under the convention', () => {
+  const configs: Record<string, unknown>[] = [
+    {},
+    { likelihood: 'poisson', librarySize: true },
+    { covariates: [{ name: 'batch', kind: 'categorical', levels: 2 }], encodeCovariates: true },
+    { deterministic: true },
+    { posterior: { flow: { steps: 3 } } },
+    { prior: { mixture: 3 } },
+  ];
+  /** The paths of every null in a JSON value. */
+  const nulls = (v: unknown, path: string): string[] =>
+    v === null
+      ? [path]
+      : typeof v === 'object'
+        ? Object.entries(v as object).flatMap(([k, x]) => nulls(x, `${path}.${k}`))
+        : [];
+
+  for (const change of configs) {
+    it(`${JSON.stringify(change)}: resolving its saved form gives it back`, () => {
+      const saved = JSON.parse(JSON.stringify(resolveConfig({ ...base, ...change } as unknown as VAEConfig)));
+      expect(nulls(saved, 'config')).toEqual(['config.librarySizeMedian']);
+      expect(resolveConfig(saved)).toEqual(saved);
+    });
+  }
+});
+
 describe('null library sizes are not absent ones', () => {
   it('decode and sample of a library-size model refuse librarySize: null (absent: the recorded median)', () => {
     const vae = new VAE({ ...base, likelihood: 'poisson', librarySize: true, librarySizeMedian: 100 });
