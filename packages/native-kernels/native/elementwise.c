@@ -19,7 +19,7 @@ napi_value varia_napi_unary(napi_env env, napi_callback_info info) {
   const float *x = (const float *)((char *)data + (int64_t)d[2]);
   float *y = (float *)((char *)data + (int64_t)d[3]);
   const varia_unary_fn fns[] = {varia_softplus, varia_exp, varia_log, varia_log1p, varia_lgamma};
-  varia_unary_shared(fns[(int)op], x, y, (int64_t)size, VARIA_UNARY_MIN_BLOCK);
+  varia_unary_shared(fns[(int)op], x, y, (int64_t)size, op == 1 ? VARIA_EXP_MIN_BLOCK : VARIA_UNARY_MIN_BLOCK);
   return NULL;
 }
 

@@ -6,14 +6,14 @@ import { randomArray, skipNative } from './test-support.js';
 
 /*
  * Every entry point that parallel.c's threads share (products together, elementwise passes, sums and Adam in blocks)
- * must give the one-thread bytes with 2 and 3 threads: sizes around the blocking thresholds (shared_passes.h: unary
- * blocks ≥ 16384 elements, so shared from 32768; two- and three-array passes from 65536; sums from 2·65536 added
- * elements; products from 2^21 multiply-adds), 0, 1 and odd sizes, and operands that coincide or overlap — an
- * overlap that makes a result depend on the loop's order keeps the one-thread order.
+ * must give the one-thread bytes with 2 and 3 threads: sizes around the blocking thresholds (shared_passes.h: softplus,
+ * log, log1p, log Γ shared from 65,536 elements, exp from 196,608, the two- and three-array passes from 262,144, sums
+ * from 524,288 added elements; products from 2^21 multiply-adds), 0, 1 and odd sizes, and operands that coincide or
+ * overlap — an overlap that makes a result depend on the loop's order keeps the one-thread order.
  */
 
-const UNARY_SIZES = [0, 1, 7, 32767, 32768, 32769, 100352];
-const STREAM_SIZES = [0, 1, 65535, 65536, 65537, 100352];
+const UNARY_SIZES = [0, 1, 7, 65_535, 65_536, 65_537, 196_607, 196_608, 196_609];
+const STREAM_SIZES = [0, 1, 262_143, 262_144, 262_145, 400_001];
 
 /** A heap of seeded values in [−4, 4) with a bump allocator of float regions (byte offsets, 64-byte aligned). */
 function makeHeap(floats: number, seed: number) {
@@ -75,7 +75,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
 
   it('unary passes (softplus, exp, log, log1p, lgamma), in place and shifted by one element', () => {
     const labels: string[] = [];
-    const runs = bytesPerThreadCount(1_000_000, (h) =>
+    const runs = bytesPerThreadCount(1_800_000, (h) =>
       UNARY_SIZES.flatMap((n) => {
         const x = h.alloc(n + 1);
         const y = h.alloc(n);
@@ -100,7 +100,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
 
   it('a·b − c and α·x + β·z, with the output apart, one of the operands, or overlapping one', () => {
     const labels: string[] = [];
-    const runs = bytesPerThreadCount(1_400_000, (h) =>
+    const runs = bytesPerThreadCount(5_000_000, (h) =>
       STREAM_SIZES.flatMap((n) => {
         const [a, b, c, y] = [h.alloc(n + 2), h.alloc(n), h.alloc(n), h.alloc(n)] as [number, number, number, number];
         const cases: [string, () => void][] = [
@@ -124,7 +124,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
   it('the table look-up, with the output apart, over x, or over the table; the misses it counts', () => {
     const labels: string[] = [];
     const misses: number[][] = [[], [], []];
-    const runs = bytesPerThreadCount(1_000_000, (h) =>
+    const runs = bytesPerThreadCount(2_600_000, (h) =>
       STREAM_SIZES.flatMap((n) => {
         const [x, table, y] = [h.alloc(n), h.alloc(300), h.alloc(n)] as [number, number, number];
         // counts 0 … 399 (those from 300 on miss the table), every 97th one fractional (a miss)
@@ -157,13 +157,15 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
       [167, 785, 1],
       [1, 128, 784],
       [1, 128, 1025],
-      [1, 3, 100_003],
-      [1, 131_073, 1],
+      [1, 3, 300_003],
+      [1, 524_289, 1],
+      [2, 262_144, 1],
+      [700, 784, 1],
       [5, 300, 77],
       [1, 1, 70_000],
     ];
     const labels: string[] = [];
-    const runs = bytesPerThreadCount(1_600_000, (h) =>
+    const runs = bytesPerThreadCount(4_200_000, (h) =>
       shapes.flatMap(([outer, reduce, inner]) => {
         const x = h.alloc(outer * reduce * inner);
         const y = h.alloc(outer * inner);
@@ -275,7 +277,7 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
         fc.integer({ min: 1, max: 160 }),
         fc.integer({ min: 1, max: 420 }),
         fc.integer({ min: 1, max: 420 }),
-        fc.integer({ min: 0, max: 120_000 }),
+        fc.integer({ min: 0, max: 300_000 }),
         fc.integer({ min: -3, max: 3 }),
         (batch, inDim, units, n, shift) => {
           const labels = ['denseBackward', 'softplus', 'mulSub', 'sum'];
