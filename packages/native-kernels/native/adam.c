@@ -145,7 +145,12 @@ napi_value varia_napi_adam_in_place(napi_env env, napi_callback_info info) {
   for (int64_t i = 0; i < vars; i++) first[i + 1] = first[i] + ((int64_t)sp[5 * i] + ADAM_BLOCK - 1) / ADAM_BLOCK;
   adam_job_t j = {.base = (char *)data, .specs = sp, .first = first, .count = vars, .lr = (float)h[0], .b1 = (float)h[1],
                   .b2 = (float)h[2], .eps = (float)h[3], .b1pow = (float)h[4], .b2pow = (float)h[5]};
-  if (!overlap) {
+  int64_t elements = 0;
+  for (int64_t i = 0; i < vars; i++) elements += (int64_t)sp[5 * i];
+  if (elements < 2 * ADAM_BLOCK) {
+    /* too little to wake a helper for (a small model's many small variables are many one-block variables) */
+    adam_blocks(&j, 0, first[vars]);
+  } else if (!overlap) {
     varia_parallel_for(adam_blocks, &j, first[vars], 1);
   } else {
     /* variables that share memory: one after the other in their order, each in blocks as before */

@@ -246,7 +246,14 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
 
   it('Adam over several variables as one job, also a variable listed twice and variables that overlap', () => {
     const sizes = [313_600, 400, 8000, 20, 0, 1, 32_767, 32_768, 32_769, 313_600, 784];
-    const labels = ['adam', 'adam with the first variable twice', 'adam of overlapping variables'];
+    const labels = [
+      'adam',
+      'adam with the first variable twice',
+      'adam of overlapping variables',
+      'adam of 8,420 elements (one thread)',
+      'adam of 65,535 elements (one thread)',
+      'adam of 65,537 elements (shared)',
+    ];
     const runs = bytesPerThreadCount(4_000_000, (h) => {
       const specs: number[] = [];
       for (const n of sizes) {
@@ -265,6 +272,10 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
         step([...specs, ...specs.slice(0, 5)]),
         // the second variable's w is the first's g shifted, its m the first's w shifted
         step([100_000, w0, g0, m0, v0, 100_000, g0 + 400, w0 + 800, m0 + 40_000, v0 + 4]),
+        // the variables of 400, 8000 and 20 elements; of 32,767 and 32,768; of 32,768 and 32,769 (sizes above)
+        step([...specs.slice(5, 15), ...specs.slice(15, 20)]),
+        step(specs.slice(30, 40)),
+        step(specs.slice(35, 45)),
       ];
     });
     expectSameBytes(runs, labels);
