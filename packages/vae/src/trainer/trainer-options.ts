@@ -72,7 +72,7 @@ export interface TrainerOptions<Log = TrainingLog, Validation = BatchSource, Inf
    * y = f(x·W + b), dW = xᵀ·δ and db = Σ δ read only the non-zeros (`SPARSE_INPUT_DENSE_KERNEL` and its backward
    * from `@varia/core`; `@varia/native-kernels` registers them for wasm) — in the fused step and the taped path alike,
    * with the same bits on both. `false`: the dense path, bit for bit. `true`: every step that can take it. `'auto'`:
-   * the steps whose batch has at most `SPARSE_INPUT_TRAINING_DENSITY` non-zero cells. A step takes it with the
+   * the steps whose batch has at most `SPARSE_INPUT_TRAINING_DENSITY` non-zeros (on 16 rows). A step takes it with the
    * built-in VAE's MLP encoder (a log1p input transform included: log(1 + 0) = 0) whose first layer is `linear`,
    * `relu` or `sigmoid`, on a backend with both kernels; anything else (another backend or encoder, an encoder that
    * reads covariates, a `fitModel` model that ignores `StepContext.sparseInput`) runs the dense path as with `false`.
