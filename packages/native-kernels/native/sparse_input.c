@@ -11,7 +11,9 @@
  *
  * ±0 entries of x are skipped; NaN and ±∞ are entries like any other, so they propagate as in the dense product —
  * except that a skipped zero times an infinite or NaN weight adds nothing here (the dense product gets NaN).
- * Every region is checked against the heap's length; outputs that overlap an input (or each other) are refused.
+ * Every region is checked against the heap's length; outputs that overlap an input (or each other) are refused;
+ * n·inDim must be below 2³¹ − 16 (x's non-zeros are indexed in 32 bits: a larger x, possible in a heap outside wasm,
+ * would overrun the CSR scratch).
  * Sizes 0 work (n = 0: an empty y; dW = 0 and db = 0).
  */
 #include "sparse_input.h"
@@ -145,6 +147,12 @@ static int heap_and_nine(napi_env env, napi_callback_info info, const char *name
     }
   if (!varia_is_count(d[0]) || !varia_is_count(d[1]) || !varia_is_count(d[2])) {
     snprintf(message, sizeof message, "native-kernels: %s needs n, inDim, units ≥ 0 (32-bit integers)", name);
+    varia_throw_error(env, message);
+    return 0;
+  }
+  /* x's non-zero entries are counted and indexed in 32 bits (CSR of int32, a compressed store's 16 spare slots) */
+  if (d[0] * d[1] > 2147483647.0 - 16) {
+    snprintf(message, sizeof message, "native-kernels: %s needs n·inDim < 2³¹ − 16 (x's cells)", name);
     varia_throw_error(env, message);
     return 0;
   }

@@ -159,3 +159,21 @@ describe.skipIf(skipNative)('zero-skipping entry points: nothing is written outs
     );
   });
 });
+
+describe.skipIf(skipNative)('zero-skipping entry points: counts that 32-bit CSR indices cannot hold', () => {
+  it('x of 2³¹ − 16 cells or more is refused before any region is looked at (its non-zeros are indexed in 32 bits)', () => {
+    // (a heap that holds such an x, 8 GiB and more, is possible outside wasm: the count is refused first)
+    const heap = new ArrayBuffer(64);
+    const addon = loadAddon();
+    for (const [n, inDim] of [
+      [2 ** 16, 2 ** 15],
+      [1, 2 ** 31 - 16],
+      [2 ** 31 - 16, 1],
+    ] as const) {
+      expect(() => addon.sparseInputDense(heap, n, inDim, 1, 0, 0, -1, 0, 0, 0)).toThrow(/n·inDim < 2³¹/);
+      expect(() => addon.sparseInputDenseBackward(heap, n, inDim, 1, 0, 0, 0, 0, 0, 0)).toThrow(/n·inDim < 2³¹/);
+    }
+    // one cell fewer is counted: then refused for the heap it does not fit in
+    expect(() => addon.sparseInputDense(heap, 1, 2 ** 31 - 17, 1, 0, 0, -1, 0, 0, 0)).toThrow(/outside the heap/);
+  });
+});
