@@ -8,12 +8,13 @@ import { ADDON_PATH, loadAddon } from './addon.js';
 import { loadBlas } from './blas-library.js';
 import { skipNative } from './test-support.js';
 
-/** The child: loads the addon and a BLAS, then multiplies 256×784 · 784×400 for `ms` milliseconds. */
+/** The child: loads the addon and a BLAS (on `threads` BLAS threads), then multiplies 256×784 · 784×400 for `ms` ms. */
 const CHILD = `
-const [addonPath, blasPath, parallel, ms] = process.argv.slice(1);
+const [addonPath, blasPath, parallel, ms, threads] = process.argv.slice(1);
 const addon = require(addonPath);
 addon.load(blasPath);
 addon.setParallel(Number(parallel));
+addon.setThreads(Number(threads));
 let received = 0;
 process.on('SIGUSR2', () => { received++; });
 const m = 256, n = 400, k = 784;
@@ -41,11 +42,15 @@ interface ChildEnd {
 }
 
 /** Runs the child, sending it SIGUSR2 in bursts from 'ready' until it exits. */
-function multiplyUnderSignals(blasPath: string, parallel: number, ms: number): Promise<ChildEnd> {
+function multiplyUnderSignals(blasPath: string, parallel: number, ms: number, threads = 1): Promise<ChildEnd> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CHILD, ADDON_PATH, blasPath, String(parallel), String(ms)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', CHILD, ADDON_PATH, blasPath, String(parallel), String(ms), String(threads)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     let sent = 0;
     let exited = false;
@@ -80,10 +85,16 @@ function multiplyUnderSignals(blasPath: string, parallel: number, ms: number): P
 describe.skipIf(skipNative)('signals during a native product', () => {
   const blas = loadBlas(loadAddon(), 'auto');
 
-  it.each([1, 2])(
-    'a process multiplying on %i thread(s) survives a stream of signal handlers running',
-    async (parallel) => {
-      const end = await multiplyUnderSignals(blas.path, parallel, 1500);
+  // [parallel, BLAS threads]: helper threads (started with every signal blocked), and oneDNN's own OpenMP threads
+  // (created inside a product, so they inherit its blocked mask)
+  it.each([
+    [1, 1],
+    [2, 1],
+    [1, 2],
+  ])(
+    'a process multiplying with parallel %i and %i BLAS thread(s) survives a stream of signal handlers running',
+    async (parallel, threads) => {
+      const end = await multiplyUnderSignals(blas.path, parallel, 1500, threads);
       expect(end.signal, end.output).toBeNull();
       expect(end.code, end.output).toBe(0);
       const [, products, received] = /done (\d+) (\d+)/.exec(end.output) ?? [];
