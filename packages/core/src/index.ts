@@ -32,4 +32,5 @@ export {
   SPARSE_INPUT_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
 } from './kernel-tags.js';
+export { type HostScans, hostScans, registerHostScans } from './host-scans.js';
 export { logGamma, samplePoisson, sampleGamma, sampleNegativeBinomial, sampleBernoulli } from './samplers.js';

@@ -50,9 +50,13 @@
  *   sparseInputDenseBackward(heap, n, inDim, units, dyOff, yOff, xOff, dwOff, dbOff, act)
  *       a dense layer's forward and parameter gradients for a dense x that is mostly zeros, from its non-zero
  *       entries only (sparse_input.c; the products of both sparse kernels are in sparse_tiles.c)
+ *   firstOutsideUnitInterval(x: Float32Array) -> the first i with ¬(0 ≤ x[i] ≤ 1) (−0 is fine, NaN is not), or −1
+ *   firstBadCount(x: Float32Array, max) -> the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ ⌊x[i]⌋ = x[i]), or −1
+ *       host-side domain checks of data (domain_scan.c), reading the array in place; not wasm-heap offsets
  * The loops themselves are in math_kernels.c. This file registers the exports; the entry points are in blas.c (load,
  * threads, parallel), matmul.c (gemm, denseBackward), adam.c, elementwise.c (unary, sum), fused_elementwise.c (lookup,
- * mulSub, scaledSum), normal_latent.c, normal_likelihood.c and sparse_dense.c; napi_util.c has the shared checks.
+ * mulSub, scaledSum), normal_latent.c, normal_likelihood.c, sparse_dense.c and
+ * domain_scan.c; napi_util.c has the shared checks.
  */
 #include "napi_util.h"
 
@@ -84,6 +88,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
       {"sparseInputDense", NULL, varia_napi_sparse_input_dense, NULL, NULL, NULL, napi_default, NULL},
       {"sparseInputDenseBackward", NULL, varia_napi_sparse_input_dense_backward, NULL, NULL, NULL, napi_default, NULL},
+      {"firstOutsideUnitInterval", NULL, varia_napi_first_outside_unit_interval, NULL, NULL, NULL, napi_default, NULL},
+      {"firstBadCount", NULL, varia_napi_first_bad_count, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

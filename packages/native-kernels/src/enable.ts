@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, assertOptions } from '@varia/core';
+import { ArgumentError, assertOptions, type HostScans, hostScans, registerHostScans } from '@varia/core';
 import { nativeAdamInPlace, nativeAdamUpdate } from './adam-kernel.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { type BlasRequest, loadBlas } from './blas-library.js';
 import { nativeDenseBackward } from './dense-backward-kernel.js';
+import { nativeHostScans } from './host-scans.js';
 import { sharingCast, sharingIdentity } from './identity-kernel.js';
 import { NativeKernelsUnavailableError } from './errors.js';
 import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
@@ -97,6 +98,8 @@ const originals = new Map<string, tf.KernelConfig>();
 /** The names of the kernels {@link ADDED} registered (what `disableNativeKernels` unregisters). */
 let addedNames: string[] = [];
 let active: NativeKernelsInfo | undefined;
+/** The host-side scans {@link enableNativeKernels} registered in `@varia/core` (what `disableNativeKernels` removes). */
+let scans: HostScans | undefined;
 
 function swapKernel(config: tf.KernelConfig): void {
   tf.unregisterKernel(config.kernelName, BACKEND);
@@ -114,6 +117,8 @@ function swapKernel(config: tf.KernelConfig): void {
  * (`SPARSE_INPUT_DENSE_KERNEL`, `SPARSE_INPUT_DENSE_BACKWARD_KERNEL`), a table look-up
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise
  * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL` and the Gaussian posterior's and likelihood's `NORMAL_*_KERNEL`s), in Node.
+ * It also registers native host-side scans (`registerHostScans` of `@varia/core`) for `@varia/vae`'s checks that data
+ * lies in [0, 1] or is counts (~10× faster than its JavaScript loops, the same answers).
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.
@@ -164,6 +169,8 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
     const added = ADDED.map((make) => make(addon));
     for (const config of added) tf.registerKernel(config);
     addedNames = added.map((config) => config.kernelName);
+    scans = nativeHostScans(addon);
+    registerHostScans(scans);
   }
   const name = blas.kind === 'onednn' ? `oneDNN ${blas.version}` : `OpenBLAS (${blas.version})`;
   const effectiveThreads = addon.threads();
@@ -186,6 +193,8 @@ export function disableNativeKernels(): void {
   originals.clear();
   for (const name of addedNames) tf.unregisterKernel(name, BACKEND);
   addedNames = [];
+  if (hostScans() === scans) registerHostScans(undefined); // unless another package has registered its own since
+  scans = undefined;
   loadAddon().setParallel(1); // stop the helper threads
   active = undefined;
 }
