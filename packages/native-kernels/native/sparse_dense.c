@@ -115,6 +115,8 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
         return throw_csr(env, message, i, e, indices[e]);
       }
   }
+  if (varia_sparse_scratch_attach(env) != 0)
+    return throw_plain(env, "native-kernels: sparseDense could not register its scratch memory's release");
   if (varia_sparse_forward(indptr, indices, (const float *)(base + (int64_t)d[6]), R, K,
                            (const float *)(base + (int64_t)d[7]), has_bias ? (const float *)(base + (int64_t)bias_off) : NULL,
                            (float *)(base + (int64_t)d[9]), N, (int)act, (float)d[11]) != 0)

@@ -175,6 +175,8 @@ napi_value varia_napi_sparse_input_dense(napi_env env, napi_callback_info info) 
   if (varia_overlaps(y_off, n * units, x_off, n * in_dim) || varia_overlaps(y_off, n * units, w_off, in_dim * units) ||
       (has_bias && varia_overlaps(y_off, n * units, b_off, units)))
     return varia_throw_error(env, "native-kernels: sparseInputDense output overlaps an input");
+  if (varia_sparse_scratch_attach(env) != 0)
+    return varia_throw_error(env, "native-kernels: sparseInputDense could not register its scratch memory's release");
   char *base = (char *)data;
   if (dense_sparse_forward((const float *)(base + (int64_t)x_off), (int64_t)n, (int64_t)in_dim,
                                  (const float *)(base + (int64_t)w_off),
@@ -203,6 +205,8 @@ napi_value varia_napi_sparse_input_dense_backward(napi_env env, napi_callback_in
       varia_overlaps(db_off, units, dy_off, n * units) || varia_overlaps(db_off, units, y_off, n * units) ||
       varia_overlaps(db_off, units, x_off, n * in_dim))
     return varia_throw_error(env, "native-kernels: sparseInputDenseBackward output overlaps an input");
+  if (varia_sparse_scratch_attach(env) != 0)
+    return varia_throw_error(env, "native-kernels: sparseInputDenseBackward could not register its scratch memory's release");
   char *base = (char *)data;
   if (dense_sparse_backward((const float *)(base + (int64_t)dy_off), (const float *)(base + (int64_t)y_off),
                                   (const float *)(base + (int64_t)x_off), (int64_t)n, (int64_t)in_dim,

@@ -64,21 +64,42 @@ typedef struct {
 /* Rows per forward block: a [128 × 64] float tile is 32 KiB, inside L1. */
 #define FORWARD_BLOCK_ROWS 128
 
-/* Grow-only scratch (the addon runs on the JS thread; helpers only read it while a job runs). */
+/* Grow-only scratch, one set per calling thread: the JS thread, and each worker_threads thread that loads the addon
+ * (one set for the process let one thread free a buffer while another filled it). Helpers only read the caller's
+ * set while a job runs. A thread's set is freed by its environment's cleanup hook (varia_sparse_scratch_attach) —
+ * not by a thread-exit destructor: Node unloads an addon a worker loaded before that thread exits. */
 enum { S_CURSOR = VARIA_SCRATCH_SLOTS, S_COL, S_START, S_ENTRY, S_TILES, S_COUNT };
-static void *scratch[S_COUNT];
-static size_t scratch_bytes[S_COUNT];
+typedef struct {
+  void *p[S_COUNT];
+  size_t bytes[S_COUNT];
+  int hooked; /* the cleanup hook of this thread's environment is registered */
+} scratch_t;
+static _Thread_local scratch_t scratch;
+
+static void scratch_release(void *arg) {
+  scratch_t *s = (scratch_t *)arg;
+  for (int k = 0; k < S_COUNT; k++) free(s->p[k]);
+  memset(s, 0, sizeof *s);
+}
+
+int varia_sparse_scratch_attach(napi_env env) {
+  if (scratch.hooked) return 0;
+  if (napi_add_env_cleanup_hook(env, scratch_release, &scratch) != napi_ok) return -1;
+  scratch.hooked = 1;
+  return 0;
+}
 
 void *varia_sparse_scratch(int which, size_t bytes) {
+  scratch_t *s = &scratch;
   if (bytes < 64) bytes = 64;
-  if (bytes <= scratch_bytes[which]) return scratch[which];
+  if (bytes <= s->bytes[which]) return s->p[which];
   bytes += bytes / 4; /* room to grow */
   void *p = NULL;
   if (posix_memalign(&p, 64, bytes) != 0) return NULL;
-  free(scratch[which]);
+  free(s->p[which]);
   if (which == S_CURSOR) memset(p, 0, bytes); /* kept all zero between calls */
-  scratch[which] = p;
-  scratch_bytes[which] = bytes;
+  s->p[which] = p;
+  s->bytes[which] = bytes;
   return p;
 }
 

@@ -1,19 +1,23 @@
 /* Products of a dense layer that skip an input's zeros (sparse_tiles.c): shared by sparse_dense.c and sparse_input.c.
  * Each returns 0, or −1 when its grow-only scratch memory could not be allocated. Outputs must not overlap inputs;
- * the bits do not depend on the number of helper threads (they take whole 64-column tiles). Not reentrant: the JS
- * thread only. */
+ * the bits do not depend on the number of helper threads (they take whole 64-column tiles). Each calling thread (the
+ * JS thread, a worker's) has its own scratch memory. */
 #ifndef VARIA_SPARSE_TILES_H
 #define VARIA_SPARSE_TILES_H
 #include <stddef.h>
 #include <stdint.h>
 
-#include "math_kernels.h"
+#include "napi_util.h"
 
 /* Scratch slots the callers may use (sparse_tiles.c keeps its own after these). */
 enum { VARIA_SCRATCH_CSR_INDICES, VARIA_SCRATCH_CSR_VALUES, VARIA_SCRATCH_DELTA, VARIA_SCRATCH_SLOTS };
 
-/* Grow-only scratch buffer `slot`, at least `bytes` long and 64-byte aligned, valid until the next call for that slot;
- * NULL when out of memory. */
+/* Registers the release of the calling thread's scratch memory with its environment's cleanup (once per thread):
+ * each entry point calls it first. Returns 0, or −1 when the hook could not be added. */
+VARIA_HIDDEN int varia_sparse_scratch_attach(napi_env env);
+
+/* The calling thread's grow-only scratch buffer `slot`, at least `bytes` long and 64-byte aligned, valid until its next
+ * call for that slot; NULL when out of memory. */
 VARIA_HIDDEN void *varia_sparse_scratch(int slot, size_t bytes);
 
 /* Whether the AVX-512 paths run (the CPU has AVX-512F and VARIA_NATIVE_NO_AVX512 is not set). */
