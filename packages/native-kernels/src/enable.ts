@@ -118,7 +118,7 @@ function swapKernel(config: tf.KernelConfig): void {
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise
  * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL` and the Gaussian posterior's and likelihood's `NORMAL_*_KERNEL`s), in Node.
  * It also registers native host-side scans (`registerHostScans` of `@varia/core`) for `@varia/vae`'s checks that data
- * lies in [0, 1] or is counts (~10× faster than its JavaScript loops, the same answers).
+ * lies in [0, 1] or is counts (4–7× faster than its JavaScript loops, the same answers).
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
  * is copied. Every other kernel, and every case the native path does not cover, runs as before. Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (whose import registers the kernels), before or after `tf.setBackend('wasm')`.
