@@ -42,7 +42,11 @@ const SPECIAL = [
 ];
 
 /** Lengths 0–17 (around the vector widths), 250–530 (around one and two 256-value blocks) and some longer. */
-const length = fc.oneof(fc.integer({ min: 0, max: 17 }), fc.integer({ min: 250, max: 530 }), fc.integer({ min: 531, max: 3000 }));
+const length = fc.oneof(
+  fc.integer({ min: 0, max: 17 }),
+  fc.integer({ min: 250, max: 530 }),
+  fc.integer({ min: 531, max: 3000 }),
+);
 
 /** An array of `good` values of that length with values of `bad` planted at random positions (the ends included). */
 function planted(good: fc.Arbitrary<number>, bad: fc.Arbitrary<number>): fc.Arbitrary<Float32Array> {
