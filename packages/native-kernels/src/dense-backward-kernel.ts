@@ -4,8 +4,10 @@ import type { NativeAddon } from './addon.js';
 import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
-/** Activation codes of the addon's `denseBackward`. */
-export const DELTA_CODES: Readonly<Record<string, number>> = { linear: 0, relu: 1, sigmoid: 5, tanh: 6 };
+/** Activation codes of the addon's `denseBackward` (no prototype, as `ACTIVATION_CODES`). */
+export const DELTA_CODES: Readonly<Record<string, number>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, number>, { linear: 0, relu: 1, sigmoid: 5, tanh: 6 }),
+);
 
 /**
  * {@link DENSE_BACKWARD_KERNEL} for the wasm backend: the backward pass of y = f(x·W + b) in one native call —

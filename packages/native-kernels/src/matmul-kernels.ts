@@ -13,16 +13,18 @@ import { asWasmBackend, byteOffset, heapBuffer, runOriginal, type WasmBackendInt
 
 /**
  * Activation codes of the addon's gemm and sparseDense (varia_activate), by tfjs's fused-activation name (`prelu` is
- * left to the wasm kernel).
+ * left to the wasm kernel). No prototype: a name such as `constructor` is unknown, not an inherited function.
  */
-export const ACTIVATION_CODES: Readonly<Record<string, number>> = {
-  linear: 0,
-  relu: 1,
-  relu6: 2,
-  leakyrelu: 3,
-  elu: 4,
-  sigmoid: 5,
-};
+export const ACTIVATION_CODES: Readonly<Record<string, number>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, number>, {
+    linear: 0,
+    relu: 1,
+    relu6: 2,
+    leakyrelu: 3,
+    elu: 4,
+    sigmoid: 5,
+  }),
+);
 
 const size = (shape: readonly number[]): number => util.sizeFromShape([...shape]);
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
