@@ -7,8 +7,8 @@
  *
  * - `firstOutsideUnitInterval(x)`: the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ 1) — negative values, values above 1 and NaN
  *   (of either sign) are bad; −0 and subnormals are in [0, 1];
- * - `firstBadCount(x, max)`: the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ ⌊x[i]⌋ = x[i]) — an integer count in
- *   [0, `max`] (−0 is the count 0); `max` ≥ 0.
+ * - `firstBadCount(x, max)`: the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ x[i] an integer) — a finite integer count
+ *   in [0, `max`] (−0 is the count 0; +∞ is not a count, even for `max` = +∞); `max` ≥ 0.
  */
 export interface HostScans {
   /** The first index whose value is outside [0, 1] (or NaN), or −1. */

@@ -9,7 +9,8 @@
  *
  *   - unit interval: bad ⇔ ¬(v ≥ 0 ∧ v ≤ 1): on the bits b (unsigned), b > bits(1.0) ∧ b ≠ bits(−0), so −0 is fine and
  *     NaN (either sign), negative values and values above 1 are bad;
- *   - counts: bad ⇔ ¬(v ≥ 0 ∧ v ≤ max ∧ ⌊v⌋ = v). v ≤ max (a double) is v ≤ m for m the largest float32 ≤ max; for
+ *   - counts: bad ⇔ ¬(v ≥ 0 ∧ v ≤ max ∧ v a (finite) integer). v ≤ max (a double) is v ≤ m for m the largest finite
+ *     float32 ≤ max, which also rules out +∞ when max is +∞; for
  *     0 ≤ v < 2²³, v is an integer ⇔ (v + 2²³) − 2²³ = v (round-to-nearest makes v + 2²³ an integer, exact only when v
  *     is one); every float32 ≥ 2²³ is an integer. No floorf, so the baseline (SSE2) clone vectorizes too.
  */
@@ -95,7 +96,8 @@ napi_value varia_napi_first_outside_unit_interval(napi_env env, napi_callback_in
   return out;
 }
 
-/* firstBadCount(x: Float32Array, max: number ≥ 0) -> the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ ⌊x[i]⌋ = x[i]), or −1. */
+/* firstBadCount(x: Float32Array, max: number ≥ 0) -> the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ x[i] a finite
+ * integer), or −1. */
 napi_value varia_napi_first_bad_count(napi_env env, napi_callback_info info) {
   napi_value argv[2], out;
   size_t argc = 2;
@@ -107,9 +109,10 @@ napi_value varia_napi_first_bad_count(napi_env env, napi_callback_info info) {
   if (!float32_arg(env, argv[0], "firstBadCount", &data, &n)) return NULL;
   if (!varia_arg_f64(env, argv, 1, &max) || !(max >= 0))
     return varia_throw_error(env, "native-kernels: firstBadCount: the maximum must be a number ≥ 0");
-  /* the largest float32 ≤ max (v ≤ max ⇔ v ≤ m for every float32 v; +∞ when max is) */
+  /* the largest finite float32 ≤ max: v ≤ max ⇔ v ≤ m for every finite float32 v, and +∞ is never a count (not an
+   * integer), also when max is +∞ */
   float m = (float)max;
-  if ((double)m > max) m = nextafterf(m, -INFINITY);
+  if ((double)m > max || isinf(m)) m = nextafterf(m, -INFINITY);
   const int64_t i = n == 0 ? -1 : first_bad_count((const float *)data, (int64_t)n, m);
   CHECK(napi_create_double(env, (double)i, &out));
   return out;

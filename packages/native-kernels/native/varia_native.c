@@ -51,7 +51,7 @@
  *       a dense layer's forward and parameter gradients for a dense x that is mostly zeros, from its non-zero
  *       entries only (sparse_input.c; the products of both sparse kernels are in sparse_tiles.c)
  *   firstOutsideUnitInterval(x: Float32Array) -> the first i with ¬(0 ≤ x[i] ≤ 1) (−0 is fine, NaN is not), or −1
- *   firstBadCount(x: Float32Array, max) -> the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ ⌊x[i]⌋ = x[i]), or −1
+ *   firstBadCount(x: Float32Array, max) -> the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ x[i] a finite integer), or −1
  *       host-side domain checks of data (domain_scan.c), reading the array in place; not wasm-heap offsets
  * The loops themselves are in math_kernels.c. This file registers the exports; the entry points are in blas.c (load,
  * threads, parallel), matmul.c (gemm, denseBackward), adam.c, elementwise.c (unary, sum), fused_elementwise.c (lookup,

@@ -154,7 +154,7 @@ export interface NativeAddon {
   ): void;
   /** The first i with ¬(0 ≤ x[i] ≤ 1) (−0 passes, NaN does not), or −1; reads `x` in place (native/domain_scan.c). */
   firstOutsideUnitInterval(x: Float32Array): number;
-  /** The first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ ⌊x[i]⌋ = x[i]), or −1, for a `max` ≥ 0 (native/domain_scan.c). */
+  /** The first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ x[i] a finite integer), or −1, for a `max` ≥ 0 (native/domain_scan.c). */
   firstBadCount(x: Float32Array, max: number): number;
 }
 

@@ -109,6 +109,8 @@ describe.skipIf(skipNative)('the native host scans (native/domain_scan.c)', () =
     counts[3] = 7;
     expect(scans.firstBadCount(counts.subarray(2), 6)).toBe(1);
     expect(scans.firstBadCount(counts.subarray(2), 7)).toBe(-1);
+    // +∞ is not an integer count, not even below max = +∞; the largest float32 is one
+    expect(scans.firstBadCount(Float32Array.from([3, 3.4028234663852886e38, Infinity]), Infinity)).toBe(2);
   });
 
   it('refuses what is not a Float32Array, and a max that is negative or NaN, with an ArgumentError', () => {
