@@ -1,7 +1,8 @@
 // mnist-vae-train-poisson's training loss over seeds, varia and PyTorch 1.13 side by side: the bench reports one seed's
 // loss per library, and this model's first steps are unstable in both (see bench/README.md, "The Poisson loss").
 //   node bench/scripts/poisson-seeds.mjs [--seeds 10] [--first 0] [--mode bench|curve] [--epochs N] [--lr 1e-3]
-//                                        [--backend wasm-native] [--no-torch]
+//                                        [--backend wasm-native] [--no-torch] [--varia-config JSON]
+// --varia-config: more VAE options for varia's side only (e.g. '{"encoderScaleTransform":"softplus"}'; use --no-torch).
 // mode bench (default, epochs 2): the bench's protocol — varia: VAE seed s, a warm-up fit on the first 4,096 rows
 //   (fit seed s + 1), then `epochs` epochs on all 8,000 (fit seed s); s = 0 is exactly the bench's run. PyTorch:
 //   torch.manual_seed(s), torch_vae.train's warm-up on 4,096 rows of a permutation, then `epochs` epochs.
@@ -29,6 +30,7 @@ const { values: flags } = parseArgs({
     lr: { type: 'string', default: '1e-3' },
     backend: { type: 'string', default: 'wasm-native' },
     'no-torch': { type: 'boolean', default: false },
+    'varia-config': { type: 'string', default: '{}' },
   },
 });
 const mode = flags.mode;
@@ -57,6 +59,7 @@ async function variaRuns() {
       likelihood: 'poisson',
       activation: 'relu',
       seed: s,
+      ...JSON.parse(flags['varia-config']),
     });
     try {
       const fit = { batchSize: BATCH, learningRate };
