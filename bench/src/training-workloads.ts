@@ -79,7 +79,7 @@ export async function runTrainingWorkloads(
       backend,
       'examples_per_sec',
       v,
-      `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : 'Poisson likelihood on MNIST counts (log1p input)'}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}${sparseInput ? `; fit's sparseInput: true (the encoder's first layer from the batch's non-zeros); PyTorch: the faster (CPU time on 1 thread) of its dense training and torch.sparse.mm(COO batch, Wᵀ) + b` : ''}`,
+      `VAE.fit, MLP ${MNIST_SHAPE.inputDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.latentDim}-${MNIST_SHAPE.hidden}-${MNIST_SHAPE.inputDim} ReLU, batch ${MNIST_TRAINING.batchSize}, Adam ${MNIST_TRAINING.learningRate}, ${likelihood === 'bernoulli' ? 'Bernoulli likelihood on MNIST intensities' : "Poisson likelihood on MNIST counts (log1p input; the loss is one seed's, and it varies widely over seeds in both libraries: bench/README.md, The Poisson loss against PyTorch's)"}, analytic KL; ${sizes.epochs} full epoch(s) of ${data.rows} images timed (wall time of fit) after a warm-up fit on ${sizes.warmupExamples}${sparseInput ? `; fit's sparseInput: true (the encoder's first layer from the batch's non-zeros); PyTorch: the faster (CPU time on 1 thread) of its dense training and torch.sparse.mm(COO batch, Wᵀ) + b` : ''}`,
       { loss: v.loss, memory: memoryAfterRun(v.tensorsPerEpoch), multithreaded },
     );
     if (sparseInput) {
