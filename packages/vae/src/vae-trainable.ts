@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { negativeElbo, type VariationalInputs } from '@varia/losses';
+import { isReplayable } from './fused-step/builtin-methods.js';
 import { denseKernelsDirect } from './fused-step/dense-chain.js';
 import { KernelRunner } from './fused-step/kernel-runner.js';
 import { mlpVaeLayout } from './fused-step/mlp-vae-layout.js';
@@ -49,6 +50,8 @@ function fusedStepOf(vae: VaeLike): TrainableModel['fusedGradients'] {
   // a runner per step: it looks the kernels up as registered now (native kernels may be enabled or disabled between
   // steps), which costs a map look-up per kernel name
   return (batch, ctx) => {
+    // the VAE's own forward pass: an override (subclass or instance) takes the taped path, which calls it
+    if (!isReplayable(vae.variationalInputs)) return undefined;
     if (!denseKernelsDirect() || !KernelRunner.hasKernels(FUSED_STEP_KERNELS)) return undefined;
     // the zero-skipping kernels are needed only for a step that runs them (sparseInputStep checks they are there)
     const sparse = sparseInputStep(vae.encoder, batch.x, ctx.sparseInput);

@@ -28,6 +28,7 @@ import { isRowSource, type RowBatchSource } from './sources/row-batch-source.js'
 import { encodeSource, evaluateSource, trainOnSource } from './sources/source-inference.js';
 import { assertBackendRegistered } from './backend-check.js';
 import { type Evaluation, evaluateMatrix } from './vae-evaluate.js';
+import { markReplayable } from './fused-step/builtin-methods.js';
 import { likelihoodOf, posteriorOf, variationalInputsOf } from './vae-forward.js';
 import { decodeLatents, encodeMatrix, generate, interpolateRows, reconstructRows } from './vae-inference.js';
 import { buildVaeParts, disposeParts, partStateVariables, partVariables } from './vae-parts.js';
@@ -331,3 +332,6 @@ export class VAE implements Module, LatentVariableModel {
     this.life.assertAlive();
   }
 }
+
+// the fused training step replays this forward pass; an override of it (subclass or instance) takes the taped path
+markReplayable(VAE.prototype.variationalInputs);

@@ -133,6 +133,50 @@ describe.skipIf(problem !== undefined)('the fused training step: where it applie
     }
   });
 
+  it('is not taken for a model whose forward pass is replaced (subclass or instance), which the taped path calls', async () => {
+    const { config, x } = cases[0]!;
+    const ctx: StepContext = { epoch: 1, step: 0, beta: 1, seed: 1, samples: 1, freeBits: 0, training: true };
+    const batch = tf.tensor2d(x.data.subarray(0, 4 * 12), [4, 12]);
+    class ShiftedVAE extends VAE {
+      override variationalInputs(...args: Parameters<VAE['variationalInputs']>) {
+        return super.variationalInputs(tf.mul(args[0], 0.5), args[1]);
+      }
+    }
+    const sub = new ShiftedVAE(config);
+    const patchedEncoder = new VAE(config);
+    const encoder = patchedEncoder.encoder as { apply: (...a: unknown[]) => unknown };
+    const apply = encoder.apply.bind(encoder);
+    encoder.apply = (...a: unknown[]) => apply(...a);
+    try {
+      expect(vaeTrainable(sub).fusedGradients?.({ x: batch }, ctx)).toBeUndefined();
+      expect(vaeTrainable(patchedEncoder).fusedGradients).toBeUndefined();
+    } finally {
+      batch.dispose();
+      sub.dispose();
+      patchedEncoder.dispose();
+    }
+    // an instance's own variationalInputs sees every training step, fused step on or off, and trains the same bits
+    const run = async (fusedStep: boolean) => {
+      const vae = new VAE({ ...config, seed: 5 });
+      const builtin = vae.variationalInputs.bind(vae);
+      let calls = 0;
+      vae.variationalInputs = (input, options) => {
+        calls++;
+        return builtin(input, options);
+      };
+      await vae.fit(x, { epochs: 1, batchSize: 8, seed: 2, fusedStep });
+      const weights = new Map([...vae.namedVariables()].map(([k, v]) => [k, v.dataSync().slice()]));
+      vae.dispose();
+      return { calls, weights };
+    };
+    const fused = await run(true);
+    const taped = await run(false);
+    expect(fused.calls).toBe(taped.calls);
+    expect(fused.calls).toBeGreaterThanOrEqual(Math.ceil(x.rows / 8));
+    expect([...fused.weights.keys()]).toEqual([...taped.weights.keys()]);
+    for (const [k, w] of fused.weights) expect(w, k).toEqual(taped.weights.get(k));
+  });
+
   it('leaves steps it does not cover to the generic path (several samples, free bits, evaluation)', () => {
     const vae = new VAE(cases[0]!.config);
     const x = tf.tensor2d(cases[0]!.x.data.subarray(0, 4 * 12), [4, 12]);

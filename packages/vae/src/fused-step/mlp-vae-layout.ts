@@ -1,5 +1,6 @@
+import { isBuiltinMlp } from './builtin-methods.js';
 import type * as tf from '@tensorflow/tfjs-core';
-import { type Activation, BernoulliHead, MLP, NormalHead, PoissonHead } from '@varia/layers';
+import { type Activation, BernoulliHead, type MLP, NormalHead, PoissonHead } from '@varia/layers';
 import { type DenseParams, FUSED_STEP_ACTIVATIONS } from './dense-chain.js';
 import type { FusedLikelihood } from './likelihood-terms.js';
 
@@ -81,7 +82,8 @@ export function mlpVaeLayout(vae: MlpVaeSource): MlpVaeLayout | undefined {
   if (c.deterministic || c.librarySize || (c.covariates?.length ?? 0) > 0) return undefined;
   if (c.inputTransform !== 'none' && c.inputTransform !== 'log1p') return undefined;
   const { encoder, decoder } = vae;
-  if (!(encoder instanceof MLP) || !(decoder instanceof MLP) || encoder.layers.length === 0) return undefined;
+  // exactly the built-in networks: a subclass or an instance with its own apply computes something else
+  if (!isBuiltinMlp(encoder) || !isBuiltinMlp(decoder) || encoder.layers.length === 0) return undefined;
   const variables = vae.namedVariables();
   const likelihood = fusedLikelihood(c.likelihood, vae.likelihoodHead, variables);
   if (!likelihood) return undefined;
