@@ -4,7 +4,8 @@ mean over rows of −log p(x | z = μ(x)) (log x! included) + KL(N(μ, σ²) ‖
 
 Usage: /usr/bin/python3 bench/python/poisson_parity_reference.py > bench/src/poisson-parity.reference.json
 The weights follow one formula on both sides: parameter k (in the order below), element i (row-major in varia's
-[in, out] kernel layout) is 0.4 · sin(1.3 · i + 0.7 · k + 0.1).
+[in, out] kernel layout) is 0.4 · sin(1.7 · i + 1.1 · k + 0.9): every hidden unit (encoder and decoder) is
+active on some rows and off on others.
 """
 import json
 import math
@@ -23,7 +24,7 @@ PARAMS = ["encoder/0", "encoder_head/loc", "encoder_head/scale", "decoder/0", "l
 
 
 def weight(k, n):
-    return torch.tensor([0.4 * math.sin(1.3 * i + 0.7 * k + 0.1) for i in range(n)], dtype=torch.float64)
+    return torch.tensor([0.4 * math.sin(1.7 * i + 1.1 * k + 0.9) for i in range(n)], dtype=torch.float64)
 
 
 def main():

@@ -19,9 +19,12 @@ const X = [
   [1, 1, 1, 1, 1, 1],
   [0, 0, 0, 0, 0, 5],
 ];
-/** Parameter k, element i (row-major, kernels [in, out]): 0.4 · sin(1.3 · i + 0.7 · k + 0.1). */
+/**
+ * Parameter k, element i (row-major, kernels [in, out]): 0.4 · sin(1.7 · i + 1.1 · k + 0.9); every ReLU unit is on
+ * for some rows and off for others.
+ */
 const weight = (k: number, n: number): Float32Array =>
-  Float32Array.from({ length: n }, (_, i) => 0.4 * Math.sin(1.3 * i + 0.7 * k + 0.1));
+  Float32Array.from({ length: n }, (_, i) => 0.4 * Math.sin(1.7 * i + 1.1 * k + 0.9));
 
 describe('the Poisson VAE is the model the bench runs in PyTorch (mnist-vae-train-poisson)', () => {
   it("has PyTorch's loss and gradients at the same weights (log x! included, log1p input, σ = exp(u/2))", () => {
