@@ -131,17 +131,29 @@ static void stop_helpers(void) {
   atomic_store(&stopping, 0);
 }
 
+/* The pool is the process's: one job at a time. A thread that finds it taken (another JS thread — a worker — posting
+ * its own job, or a job's function calling in again) runs its range alone, which gives the same bits (blocks are
+ * independent of the thread that runs them); setParallel waits for the job in flight. */
+static pthread_mutex_t pool = PTHREAD_MUTEX_INITIALIZER;
+
 int varia_set_parallel(int n, void (*init)(void)) {
   if (n < 1) n = 1;
   if (n > MAX_THREADS) n = MAX_THREADS;
-  if (n - 1 == helpers && init == helper_init) return 0;
-  stop_helpers();
-  helper_init = init;
-  for (int i = 0; i < n - 1; i++) {
-    if (pthread_create(&threads[i], NULL, helper_main, NULL) != 0) return -1;
-    helpers++;
+  pthread_mutex_lock(&pool);
+  int status = 0;
+  if (n - 1 != helpers || init != helper_init) {
+    stop_helpers();
+    helper_init = init;
+    for (int i = 0; i < n - 1; i++) {
+      if (pthread_create(&threads[i], NULL, helper_main, NULL) != 0) {
+        status = -1;
+        break;
+      }
+      helpers++;
+    }
   }
-  return 0;
+  pthread_mutex_unlock(&pool);
+  return status;
 }
 
 int varia_parallel(void) { return helpers + 1; }
@@ -175,12 +187,18 @@ void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t bloc
   if (total <= 0) return;
   if (block < 1) block = 1;
   const int64_t count = (total + block - 1) / block;
-  if (helpers == 0 || count == 1) {
+  if (helpers == 0 || count == 1 || pthread_mutex_trylock(&pool) != 0) {
+    f(ctx, 0, total);
+    return;
+  }
+  if (helpers == 0) { /* stopped between the look and the lock */
+    pthread_mutex_unlock(&pool);
     f(ctx, 0, total);
     return;
   }
   for (int64_t first = 0; first < count; first += COUNT_MAX)
     run_job(f, ctx, total, block, first, count - first < COUNT_MAX ? count - first : COUNT_MAX);
+  pthread_mutex_unlock(&pool);
 }
 
 void varia_parallel_elements(varia_range_fn f, void *ctx, int64_t n, int64_t min_block) {
