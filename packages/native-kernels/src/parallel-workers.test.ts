@@ -2,11 +2,10 @@
 // can post products to them. Two workers multiplying at once with parallel: 2 overwrote each other's job: about half
 // of their products came back wrong, silently. Now one job runs at a time and a thread that finds the pool taken
 // multiplies alone (the same bits); setParallel waits for the job in flight. A child process runs the workers.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ADDON_PATH, loadAddon } from './addon.js';
 import { loadBlas } from './blas-library.js';
-import { skipNative } from './test-support.js';
+import { type ChildEnd, runNodeChild, skipNative } from './test-support.js';
 
 /**
  * The child: two workers, each with parallel: 2 (the second switching between 1 and 2 threads as it goes), multiply
@@ -44,28 +43,8 @@ if (isMainThread) {
 }
 `;
 
-interface ChildEnd {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
 function runWorkers(blasPath: string, ms: number): Promise<ChildEnd> {
-  const program = `const WORKER_SOURCE = ${JSON.stringify(CHILD)};\n${CHILD}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', program, ADDON_PATH, blasPath, String(ms)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, output }));
-  });
+  return runNodeChild(`const WORKER_SOURCE = ${JSON.stringify(CHILD)};\n${CHILD}`, [ADDON_PATH, blasPath, String(ms)]);
 }
 
 describe.skipIf(skipNative)('parallel products from two JS threads at once', () => {

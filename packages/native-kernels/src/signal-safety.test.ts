@@ -2,11 +2,10 @@
 // the stack pointer, so a signal handler running mid-product (a profiler's SIGPROF, a process.on('SIGUSR2'), SIGCHLD
 // from a child, SIGWINCH) overwrote it and glibc aborted on a corrupted heap. A child process multiplies in a loop
 // while this process sends it signals as fast as it can; before the fix it died within a second (SIGABRT/SIGSEGV).
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ADDON_PATH, loadAddon } from './addon.js';
 import { loadBlas } from './blas-library.js';
-import { skipNative } from './test-support.js';
+import { type ChildEnd, runNodeChild, skipNative } from './test-support.js';
 
 /** The child: loads the addon and a BLAS (on `threads` BLAS threads), then multiplies 256×784 · 784×400 for `ms` ms. */
 const CHILD = `
@@ -34,52 +33,42 @@ setTimeout(() => {
 }, 20);
 `;
 
-interface ChildEnd {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-  sent: number;
-}
-
-/** Runs the child, sending it SIGUSR2 in bursts from 'ready' until it exits. */
-function multiplyUnderSignals(blasPath: string, parallel: number, ms: number, threads = 1): Promise<ChildEnd> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-e', CHILD, ADDON_PATH, blasPath, String(parallel), String(ms), String(threads)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    let sent = 0;
-    let exited = false;
-    const burst = () => {
-      if (exited || output.includes('done')) return;
-      for (let i = 0; i < 200; i++) {
-        try {
-          process.kill(child.pid!, 'SIGUSR2');
-          sent++;
-        } catch {
-          return;
-        }
+/** Runs the child, sending it SIGUSR2 in bursts from 'ready' until it says 'done' or exits. */
+async function multiplyUnderSignals(
+  blasPath: string,
+  parallel: number,
+  ms: number,
+  threads = 1,
+): Promise<ChildEnd & { sent: number }> {
+  let sent = 0;
+  let exited = false;
+  let bursting = false;
+  const burst = (pid: number, output: () => string) => {
+    if (exited || output().includes('done')) return;
+    for (let i = 0; i < 200; i++) {
+      try {
+        process.kill(pid, 'SIGUSR2');
+        sent++;
+      } catch {
+        return;
       }
-      setImmediate(burst);
-    };
-    child.stdout.on('data', (d: Buffer) => {
-      const before = output;
-      output += d.toString();
-      if (!before.includes('ready') && output.includes('ready')) burst();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      exited = true;
-      resolve({ code, signal, output, sent });
-    });
-  });
+    }
+    setImmediate(() => burst(pid, output));
+  };
+  let latest = '';
+  const end = await runNodeChild(
+    CHILD,
+    [ADDON_PATH, blasPath, String(parallel), String(ms), String(threads)],
+    (output, child) => {
+      latest = output;
+      if (!bursting && output.includes('ready')) {
+        bursting = true;
+        burst(child.pid!, () => latest);
+      }
+    },
+  );
+  exited = true;
+  return { ...end, sent };
 }
 
 describe.skipIf(skipNative)('signals during a native product', () => {

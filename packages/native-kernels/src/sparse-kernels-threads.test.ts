@@ -2,10 +2,9 @@
 // each thread's scratch memory is its own. With one process-wide grow-only scratch, one thread freed the buffer the
 // other was filling while it grew it, and the process died (SIGSEGV) within a second. A child process runs the
 // workers, so a crash is seen as its signal.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ADDON_PATH } from './addon.js';
-import { skipNative } from './test-support.js';
+import { type ChildEnd, runNodeChild, skipNative } from './test-support.js';
 
 /**
  * The child: two workers, each calling sparseInputDense, its backward and sparseDense for `ms` milliseconds on
@@ -58,29 +57,9 @@ if (isMainThread) {
 }
 `;
 
-interface ChildEnd {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
 function runWorkers(ms: number): Promise<ChildEnd> {
   // the workers evaluate the same source (WORKER_SOURCE: defined for the main thread only)
-  const program = `const WORKER_SOURCE = ${JSON.stringify(CHILD)};\n${CHILD}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', program, ADDON_PATH, String(ms)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, output }));
-  });
+  return runNodeChild(`const WORKER_SOURCE = ${JSON.stringify(CHILD)};\n${CHILD}`, [ADDON_PATH, String(ms)]);
 }
 
 describe.skipIf(skipNative)('zero-skipping entry points on two JS threads at once', () => {

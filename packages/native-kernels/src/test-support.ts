@@ -1,4 +1,5 @@
 // Shared by the tests (excluded from the build): whether the native path can run here, and plain-JS references.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { nativeKernelsProblem } from './enable.js';
 
 /** Why the native kernels cannot run on this machine (undefined when they can). */
@@ -57,4 +58,34 @@ export function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let d = 0;
   for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
   return d;
+}
+
+/** How a child process ended, and what it printed (stdout and stderr together). */
+export interface ChildEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/**
+ * Runs `node -e program …args` — the tests that need a process of their own (worker threads, signals, a crash to
+ * observe) — and resolves when it exits. `onOutput` is called with everything printed so far after each chunk.
+ */
+export function runNodeChild(
+  program: string,
+  args: readonly string[],
+  onOutput?: (output: string, child: ChildProcess) => void,
+): Promise<ChildEnd> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', program, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const take = (d: Buffer) => {
+      output += d.toString();
+      onOutput?.(output, child);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, output }));
+  });
 }
