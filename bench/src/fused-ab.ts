@@ -22,6 +22,7 @@ import { VAE } from '@varia/vae';
 import { firstRows } from './first-rows.js';
 import { median } from './rounds.js';
 import { MNIST_SHAPE, MNIST_TRAINING, TOY_TRAINING } from './workloads.js';
+import { flagValue } from './script-flags.js';
 
 const WORKLOADS = ['mnist-vae-train', 'mnist-vae-train-poisson', 'toy2d-seed'] as const;
 type Workload = (typeof WORKLOADS)[number];
@@ -165,16 +166,11 @@ const label = (c: Contender): string =>
   }`;
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const flag = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const parallel = Number(flag('--parallel') ?? 1);
-  const compare = flag('--compare') ?? 'fused';
+  const parallel = Number(flagValue('--parallel') ?? 1);
+  const compare = flagValue('--compare') ?? 'fused';
   if (compare !== 'fused' && compare !== 'parallel' && compare !== 'sparse')
     throw new Error(`--compare must be fused, parallel or sparse, got ${compare}`);
-  const sparseFlag = flag('--sparse-input') ?? 'true';
+  const sparseFlag = flagValue('--sparse-input') ?? 'true';
   if (sparseFlag !== 'true' && sparseFlag !== 'auto')
     throw new Error(`--sparse-input must be true or auto, got ${sparseFlag}`);
   const contenders: Record<string, [Contender, Contender]> = {
@@ -194,10 +190,10 @@ async function main(): Promise<void> {
   const [a, b] = contenders[compare]!;
   const selection = await selectBackend('wasm-native', { nativeParallel: a.parallel });
   activeParallel = a.parallel;
-  const names = (flag('--workloads')?.split(',') ?? [...WORKLOADS]) as Workload[];
+  const names = (flagValue('--workloads')?.split(',') ?? [...WORKLOADS]) as Workload[];
   for (const n of names) if (!WORKLOADS.includes(n)) throw new Error(`unknown workload ${n}; known: ${WORKLOADS}`);
-  const pairs = Number(flag('--pairs') ?? 5);
-  const rows = Number(flag('--rows') ?? 4096);
+  const pairs = Number(flagValue('--pairs') ?? 5);
+  const rows = Number(flagValue('--rows') ?? 4096);
   const results = [];
   const load0 = os.loadavg()[0]!;
   for (const w of names) {
@@ -211,7 +207,7 @@ async function main(): Promise<void> {
           .join(', ')}; load ${r.pairs.map((p) => p.load.toFixed(1)).join(', ')})\n`,
     );
   }
-  const out = flag('--json');
+  const out = flagValue('--json');
   const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
   if (out) writeFileSync(out, `${JSON.stringify({ backend, a, b, loadAtStart: load0, results }, null, 2)}\n`);
 }

@@ -16,6 +16,7 @@ import { ENCODE_WORKLOADS } from './encode-workloads.js';
 import { startKernelCensus } from './kernel-census.js';
 import { runTorch } from './torch.js';
 import { cpuNow } from './workloads.js';
+import { flagValue } from './script-flags.js';
 
 /** One phase: best wall and CPU milliseconds. */
 interface Phase {
@@ -40,14 +41,10 @@ async function bestPhase(repeats: number, run: () => unknown): Promise<Phase> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const flag = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const repeats = Number(flag('--repeats') ?? 7);
+  const repeats = Number(flagValue('--repeats') ?? 7);
   if (!Number.isInteger(repeats) || repeats < 1)
     throw new Error(`--repeats must be a positive integer, got ${repeats}`);
-  const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest);
+  const selection = await selectBackend((flagValue('--backend') ?? 'wasm-native') as BackendRequest);
   const spec = ENCODE_WORKLOADS['mnist-vae-encode'];
   const data = spec.data(false);
   const { inputDim, hidden, latentDim, likelihood } = spec.model;
@@ -132,7 +129,7 @@ async function main(): Promise<void> {
       ),
     );
   process.stdout.write(`${lines.join('\n')}\n`);
-  const out = flag('--json');
+  const out = flagValue('--json');
   if (out)
     writeFileSync(
       out,

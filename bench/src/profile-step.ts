@@ -19,6 +19,7 @@ import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 import { VAE } from '@varia/vae';
 import { BLAS_KERNELS, startKernelCensus } from './kernel-census.js';
 import { MNIST_SHAPE, MNIST_TRAINING, TOY_TRAINING } from './workloads.js';
+import { flagValue } from './script-flags.js';
 
 /** What {@link profileStep} measured. */
 export interface StepProfile {
@@ -96,29 +97,24 @@ export async function profileStep(
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const flag = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const parallel = Number(flag('--parallel') ?? 1);
+  const parallel = Number(flagValue('--parallel') ?? 1);
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8)
-    throw new Error(`--parallel must be an integer from 1 to 8, got ${flag('--parallel')}`);
-  const selection = await selectBackend((flag('--backend') ?? 'wasm-native') as BackendRequest, {
+    throw new Error(`--parallel must be an integer from 1 to 8, got ${flagValue('--parallel')}`);
+  const selection = await selectBackend((flagValue('--backend') ?? 'wasm-native') as BackendRequest, {
     nativeParallel: parallel,
   });
   const workloads = ['bernoulli', 'poisson', 'gaussian-toy'] as const;
-  const workload = (flag('--likelihood') ?? 'bernoulli') as (typeof workloads)[number];
+  const workload = (flagValue('--likelihood') ?? 'bernoulli') as (typeof workloads)[number];
   if (!workloads.includes(workload))
     throw new Error(`--likelihood must be one of ${workloads.join(', ')}, got ${workload}`);
-  const fusedFlag = flag('--fused') ?? 'on';
+  const fusedFlag = flagValue('--fused') ?? 'on';
   if (fusedFlag !== 'on' && fusedFlag !== 'off') throw new Error(`--fused must be on or off, got ${fusedFlag}`);
   const fused = fusedFlag === 'on';
-  const sparseFlag = flag('--sparse-input') ?? 'off';
+  const sparseFlag = flagValue('--sparse-input') ?? 'off';
   if (sparseFlag !== 'on' && sparseFlag !== 'auto' && sparseFlag !== 'off')
     throw new Error(`--sparse-input must be on, auto or off, got ${sparseFlag}`);
   const sparseInput = sparseFlag === 'auto' ? 'auto' : sparseFlag === 'on';
-  const p = await profileStep(workload, Number(flag('--rows') ?? 4096), tf.getBackend(), fused, sparseInput);
+  const p = await profileStep(workload, Number(flagValue('--rows') ?? 4096), tf.getBackend(), fused, sparseInput);
   const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
   const lines = [
     `${p.workload} on ${backend} (fused step ${fused ? 'on' : 'off'}${
@@ -132,7 +128,7 @@ async function main(): Promise<void> {
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  const out = flag('--json');
+  const out = flagValue('--json');
   if (out) writeFileSync(out, `${JSON.stringify({ backend, ...p }, null, 2)}\n`);
 }
 

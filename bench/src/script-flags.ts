@@ -1,10 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 
+/** The value after `option` (e.g. `--rows`) on the command line, or undefined when it is not there. */
+export function flagValue(option: string): string | undefined {
+  const i = process.argv.indexOf(option);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
 /** The value after `--name` on the command line, or `fallback`. */
 export function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+  return flagValue(`--${name}`) ?? fallback;
 }
 
 /** Selects the backend named by `--backend` (default `fallback`), waits for it, and logs it with `detail` to stderr. */
