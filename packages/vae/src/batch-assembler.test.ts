@@ -1,5 +1,7 @@
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Matrix } from '@varia/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchAssembler } from './batch-assembler.js';
 import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
 
@@ -54,5 +56,67 @@ describe('BatchAssembler', () => {
 
   it('refuses a batch larger than it was made for', () => {
     expect(() => new BatchAssembler(labelled(), 2).rowsOf([3, 1, 0])).toThrowError(RangeError);
+  });
+});
+
+describe('BatchAssembler on the wasm backend (rows written straight into the tensor memory)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('uploads shuffled, consecutive and single rows as the values of those rows', () => {
+    const assembler = new BatchAssembler(labelled(), 4);
+    for (const rows of [[5, 0, 3, 3], [2, 3, 4], [6], [0, 1, 2, 3]]) {
+      const t = assembler.upload(rows);
+      expect(tf.getBackend()).toBe('wasm');
+      expect(t.shape).toEqual([rows.length, 3]);
+      expect(t.dtype).toBe('float32');
+      expect(Array.from(t.dataSync())).toEqual(expectedRows(rows));
+      t.dispose();
+    }
+  });
+
+  it('gives each batch its own memory: an earlier batch kept alive keeps its values', () => {
+    const m = labelled();
+    const assembler = new BatchAssembler(m, 3);
+    const a = assembler.upload(Int32Array.from([4, 1, 6]));
+    const b = assembler.upload(Int32Array.from([0, 2, 5]));
+    expect(Array.from(a.dataSync())).toEqual(expectedRows([4, 1, 6]));
+    expect(Array.from(b.dataSync())).toEqual(expectedRows([0, 2, 5]));
+    // the source is read, never written
+    expect(Array.from(m.data)).toEqual(expectedRows([0, 1, 2, 3, 4, 5, 6]));
+    tf.dispose([a, b]);
+  });
+
+  it('writes into the grown memory when allocating the batch grows the WebAssembly memory', () => {
+    const cols = 1000;
+    const rows = 1024;
+    const data = new Float32Array(rows * cols);
+    for (let i = 0; i < data.length; i++) data[i] = i;
+    const assembler = new BatchAssembler({ data, rows, cols }, rows);
+    const heap = (): ArrayBufferLike =>
+      (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
+    const order = Int32Array.from({ length: rows }, (_, k) => (k * 37) % rows);
+    // keep 4 MB batches alive until one of them is allocated by growing the memory (a few at most)
+    const held: tf.Tensor[] = [];
+    let grew = false;
+    try {
+      for (let i = 0; i < 100 && !grew; i++) {
+        const before = heap();
+        held.push(assembler.upload(order));
+        grew = heap() !== before;
+      }
+      expect(grew).toBe(true);
+      const got = held[held.length - 1]!.dataSync();
+      let wrong = 0;
+      for (let k = 0; k < rows; k++)
+        for (let j = 0; j < cols; j++) if (got[k * cols + j] !== order[k]! * cols + j) wrong++;
+      expect(wrong).toBe(0);
+    } finally {
+      tf.dispose(held);
+    }
   });
 });
