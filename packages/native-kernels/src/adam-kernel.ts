@@ -29,13 +29,19 @@ function hyperParameters(kernel: string, attrs: NamedAttrMap | undefined): numbe
   });
 }
 
-/** The four inputs of one variable (`suffix` '' or its index), float32 and of one size. */
-function adamInputs(kernel: string, inputs: NamedTensorInfoMap, suffix: string): [TensorInfo[], number] {
-  const tensors = INPUTS.map((name) => {
-    const t = inputs[`${name}${suffix}`];
-    if (!t) throw kernelInputError(kernel, `${name}${suffix}`, `missing input "${name}${suffix}"`);
-    if (t.dtype !== 'float32')
-      throw kernelInputError(kernel, `${name}${suffix}`, `"${name}${suffix}" must be float32, got ${t.dtype}`);
+/** The input names of variable i of {@link ADAM_IN_PLACE_KERNEL} (`variable<i>`, …), made once per index. */
+const indexedNames: (readonly string[])[] = [];
+function namesOf(i: number): readonly string[] {
+  for (let k = indexedNames.length; k <= i; k++) indexedNames.push(INPUTS.map((name) => `${name}${k}`));
+  return indexedNames[i]!;
+}
+
+/** The four inputs of one variable, named `names` (`INPUTS`, or {@link namesOf} an index), float32 and of one size. */
+function adamInputs(kernel: string, inputs: NamedTensorInfoMap, names: readonly string[]): [TensorInfo[], number] {
+  const tensors = names.map((name) => {
+    const t = inputs[name];
+    if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
+    if (t.dtype !== 'float32') throw kernelInputError(kernel, name, `"${name}" must be float32, got ${t.dtype}`);
     return t;
   });
   const size = util.sizeFromShape(tensors[0]!.shape);
@@ -43,7 +49,7 @@ function adamInputs(kernel: string, inputs: NamedTensorInfoMap, suffix: string):
     if (util.sizeFromShape(t.shape) !== size) {
       throw kernelShapeError(
         kernel,
-        `${INPUTS[i]}${suffix}`,
+        names[i]!,
         `inputs must have one shape, got [${tensors[0]!.shape.join(', ')}] and [${t.shape.join(', ')}]`,
       );
     }
@@ -94,7 +100,7 @@ function adamOutOfPlace(
 export function nativeAdamUpdate(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const backend = asWasmBackend(args.backend);
-    const [tensors, size] = adamInputs(ADAM_UPDATE_KERNEL, args.inputs, '');
+    const [tensors, size] = adamInputs(ADAM_UPDATE_KERNEL, args.inputs, INPUTS);
     const hyper = hyperParameters(ADAM_UPDATE_KERNEL, args.attrs);
     sharedHeap(ADAM_UPDATE_KERNEL, backend);
     return adamOutOfPlace(addon, backend, ADAM_UPDATE_KERNEL, tensors, size, hyper);
@@ -120,7 +126,7 @@ export function nativeAdamInPlace(addon: NativeAddon): KernelConfig {
         'count',
         `attribute "count" must be an integer from 0 to inputs / 4, got ${count}`,
       );
-    const groups = Array.from({ length: count }, (_, i) => adamInputs(kernel, args.inputs, String(i)));
+    const groups = Array.from({ length: count }, (_, i) => adamInputs(kernel, args.inputs, namesOf(i)));
     const hyper = hyperParameters(kernel, args.attrs);
     const heap = sharedHeap(kernel, backend);
     const written = groups.flatMap(([[w, , m, v]]) => [w!, m!, v!]);
