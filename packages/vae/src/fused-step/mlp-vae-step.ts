@@ -5,6 +5,7 @@ import { chainBackward, chainForward, denseBackward, denseForward } from './dens
 import type { KernelRunner } from './kernel-runner.js';
 import { likelihoodPart } from './likelihood-terms.js';
 import { normalBackward, normalKlRows, normalSample } from './normal-latent.js';
+import { seededStandardNormal } from './seeded-normal.js';
 import type { MlpVaeLayout } from './mlp-vae-layout.js';
 
 /** The attributes of `tf.mean(x)` (every axis). */
@@ -75,10 +76,10 @@ export function fusedMlpVaeStep(
   const n = x.shape[0]!;
   const L = layout.latentDim;
   const r = runner;
-  // ε ~ N(0, 1): the draw Normal.rsample makes with the step's seed (a host-side tensor, no kernel)
-  const eps = tf.randomNormal([n, L], 0, 1, 'float32', ctx.seed);
-  const extra: tf.Tensor[] = [eps];
+  const extra: tf.Tensor[] = [];
   try {
+    // ε ~ N(0, 1): the values Normal.rsample's tf.randomNormal draws with the step's seed, written as a runner tensor
+    const eps = r.values(seededStandardNormal(n * L, ctx.seed), [n, L]);
     // forward: encoder, q(z|x), z = μ + σ·ε, decoder, log p(x|z), KL
     const xin = layout.log1p ? r.run('Log1p', { x }) : x;
     const hs = chainForward(r, xin, layout.encoder, sparseInput);
