@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RandomAccessSource, SparseBatchSource, VAE } from '@varia/vae';
 import { MemoryProbe, type MemoryReport } from './memory-probe.js';
 import { SPARSE_1M, SparseCounts } from './sparse-counts.js';
+import { sliceMedians } from './step-deciles.js';
 
 /** Options of {@link runSparseWorkload}. */
 export interface SparseWorkloadOptions {
@@ -41,6 +42,11 @@ export interface SparseRun {
   /** Examples per CPU-second of the process: robust to other load on a shared machine. */
   examples_per_cpu_sec: number;
   loss: number;
+  /**
+   * The median wall time of a step (ms) in each tenth of the run, callbacks included: flat unless the steps get
+   * slower part-way (a long epoch's Adam moments of dead units decaying into subnormals, after ~800 steps here).
+   */
+  ms_per_batch_by_tenth: number[];
   memory: MemoryReport;
 }
 
@@ -61,11 +67,16 @@ async function train(
   const vae = new VAE({ ...SPARSE_MODEL.config, hiddenUnits: [...SPARSE_MODEL.config.hiddenUnits], seed: 0 });
   try {
     const [t0, c0] = [now(), cpu()];
+    const stepMs: number[] = [];
+    let last = t0;
     const history = await vae.fit(data, {
       ...SPARSE_MODEL.training,
       epochs,
       onEpochEnd: () => probe.sample(true),
       onBatchEnd: (b) => {
+        const t = now();
+        stepMs.push((t - last) * 1000);
+        last = t;
         if (b.batch % 16 === 0) probe.sample(false);
         if (progressEvery > 0 && b.batch % progressEvery === 0) {
           const s = now() - t0;
@@ -84,6 +95,7 @@ async function train(
       cpu_seconds: cpuSeconds,
       examples_per_cpu_sec: (rows * epochs) / cpuSeconds,
       loss: history.epochs.at(-1)!.loss,
+      ms_per_batch_by_tenth: sliceMedians(stepMs).map((ms) => Number(ms.toFixed(3))),
     };
   } finally {
     vae.dispose();
@@ -177,11 +189,16 @@ export function formatSparse(r: Record<string, unknown> | { skipped: string }): 
   const run = (k: string) => r[k] as SparseRun;
   const [s, m] = [run('source'), run('in_memory_slice')];
   const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const tenths = (x: SparseRun): string => {
+    const t = x.ms_per_batch_by_tenth ?? [];
+    return t.length === 0 ? '–' : `${t[0]!.toFixed(1)} → ${t.at(-1)!.toFixed(1)}`;
+  };
   const perEpoch = r.per_epoch_memory as { flat: boolean };
   return (
     `sparse-1m (${s.rows.toLocaleString('en-US')} rows, ${r.storage}): ${s.examples_per_sec.toFixed(0)} ex/s vs ${m.examples_per_sec.toFixed(0)} in memory ` +
     `(${(r.speed_ratio as number).toFixed(2)}×; CPU time ${(r.speed_ratio_cpu as number).toFixed(2)}×), peak RSS ${mib(s.memory.peak_rss_bytes)}, ` +
-    `tf tensors after ${s.memory.tf_num_tensors}, per epoch ${perEpoch.flat ? 'flat' : 'NOT flat'}`
+    `tf tensors after ${s.memory.tf_num_tensors}, per epoch ${perEpoch.flat ? 'flat' : 'NOT flat'}; ms per batch, first → last tenth: ` +
+    `source ${tenths(s)}, in memory ${tenths(m)}`
   );
 }
 
