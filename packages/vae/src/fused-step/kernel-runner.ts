@@ -3,6 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 /** A kernel's inputs by name: tensors or bare tensor infos (what kernels take). */
 export type KernelInputs = Record<string, tf.TensorInfo>;
 
+/** The attributes of a kernel called without any: one object for every such call (kernels only read them). */
+const NO_ATTRS: tf.NamedAttrMap = Object.freeze({});
+
 /**
  * Calls the registered kernels of the active backend directly — `kernelFunc({ inputs, backend, attrs })`, the function
  * `engine.runKernel` would call — without the engine's bookkeeping, the gradient tape or tidy scopes. Every output it
@@ -39,17 +42,31 @@ export class KernelRunner {
     return f;
   }
 
+  /** Calls kernel `name` (its outputs not yet owned by anyone). */
+  private call(name: string, inputs: KernelInputs, attrs: tf.NamedAttrMap): tf.TensorInfo | tf.TensorInfo[] {
+    return this.kernel(name)({ inputs, backend: this.backend, attrs } as unknown as Parameters<tf.KernelFunc>[0]);
+  }
+
   /** Runs kernel `name` and returns its outputs (owned by the runner). */
-  runAll(name: string, inputs: KernelInputs, attrs: tf.NamedAttrMap = {}): tf.TensorInfo[] {
-    const out = this.kernel(name)({ inputs, backend: this.backend, attrs } as unknown as Parameters<tf.KernelFunc>[0]);
-    const outs = Array.isArray(out) ? out : [out];
-    this.owned.push(...outs);
-    return outs;
+  runAll(name: string, inputs: KernelInputs, attrs: tf.NamedAttrMap = NO_ATTRS): tf.TensorInfo[] {
+    const out = this.call(name, inputs, attrs);
+    if (!Array.isArray(out)) {
+      this.owned.push(out);
+      return [out];
+    }
+    for (const info of out) this.owned.push(info);
+    return out;
   }
 
   /** Runs a kernel with one output. */
-  run(name: string, inputs: KernelInputs, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
-    return this.runAll(name, inputs, attrs)[0]!;
+  run(name: string, inputs: KernelInputs, attrs: tf.NamedAttrMap = NO_ATTRS): tf.TensorInfo {
+    const out = this.call(name, inputs, attrs);
+    if (!Array.isArray(out)) {
+      this.owned.push(out);
+      return out;
+    }
+    for (const info of out) this.owned.push(info);
+    return out[0]!;
   }
 
   /** A float32 tensor of `shape` holding `values`, owned by the runner. */
@@ -61,7 +78,9 @@ export class KernelRunner {
 
   /** A float32 tensor of `shape` filled with `value` (rounded to float32), owned by the runner. */
   fill(value: number, shape: number[]): tf.TensorInfo {
-    return this.values(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape);
+    let size = 1;
+    for (const d of shape) size *= d;
+    return this.values(new Float32Array(size).fill(value), shape);
   }
 
   /** The values of an output (a synchronous read: cheap on backends that keep tensors in host memory). */

@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { checkTensorLeaksPerTest } from '../test-utils/helpers.js';
+import { KernelRunner } from './kernel-runner.js';
+
+checkTensorLeaksPerTest();
+
+/** The backend's live data buffers (what the runner's outputs hold until freed). */
+const buffers = (): number => tf.engine().backend.numDataIds();
+
+describe('KernelRunner (on the cpu backend)', () => {
+  it('runs single- and multi-output kernels, hands out what is kept and frees the rest', () => {
+    const before = buffers();
+    const r = new KernelRunner();
+    const a = r.values(Float32Array.from([1, -2, 3, -4]), [2, 2]);
+    const b = r.fill(0.5, [2, 2]);
+    const sum = r.run('Add', { a, b });
+    expect(Array.from(r.read(sum))).toEqual([1.5, -1.5, 3.5, -3.5]);
+    // Unpack has one output per row: every one is owned by the runner
+    const rows = r.runAll('Unpack', { value: sum }, { axis: 0, num: 2 });
+    expect(rows.map((t) => Array.from(r.read(t)))).toEqual([
+      [1.5, -1.5],
+      [3.5, -3.5],
+    ]);
+    // a kernel without attributes; the same call twice gives the same values
+    const n1 = r.run('Neg', { x: a });
+    const n2 = r.run('Neg', { x: a });
+    expect(Array.from(r.read(n1))).toEqual([-1, 2, -3, 4]);
+    expect(Array.from(r.read(n2))).toEqual([-1, 2, -3, 4]);
+    const kept = r.keep<tf.Tensor2D>(sum);
+    expect(buffers()).toBe(before + 7);
+    r.dispose();
+    // only the kept tensor's data is left
+    expect(buffers()).toBe(before + 1);
+    expect(Array.from(kept.dataSync())).toEqual([1.5, -1.5, 3.5, -3.5]);
+    expect(kept.shape).toEqual([2, 2]);
+    kept.dispose();
+    expect(buffers()).toBe(before);
+  });
+
+  it('keeps a scalar as a rank-0 tensor and refuses to keep what it does not own', () => {
+    const r = new KernelRunner();
+    try {
+      const s = r.scalar(0.1);
+      expect(Array.from(r.read(s))).toEqual([Math.fround(0.1)]);
+      const t = r.keep<tf.Scalar>(s);
+      expect(t.rank).toBe(0);
+      expect(() => r.keep(s)).toThrowError(/not an output of this runner/);
+      t.dispose();
+    } finally {
+      r.dispose();
+    }
+  });
+
+  it('names a kernel the backend does not have', () => {
+    const r = new KernelRunner();
+    expect(KernelRunner.hasKernels(['Add', 'NoSuchKernel'])).toBe(false);
+    expect(r.has('NoSuchKernel')).toBe(false);
+    expect(() => r.run('NoSuchKernel', {})).toThrowError(/no kernel NoSuchKernel on backend cpu/);
+    r.dispose();
+  });
+});
