@@ -125,6 +125,31 @@ describe.skipIf(skipNative)(`native ${ADAM_UPDATE_KERNEL} on the wasm backend`, 
     tf.dispose([...outs, clone, ...state.flat()]);
   });
 
+  it(`${ADAM_IN_PLACE_KERNEL}: where one tensor is written twice (m and v alike), writes nothing and returns new values`, () => {
+    const state = makeState();
+    const shared = state[1]![2]!;
+    const inputs = { ...inputsOf(state), secondMoment1: shared };
+    const old = state.flat().map((t) => Array.from(t.dataSync()));
+    const outs = tf.engine().runKernel(ADAM_IN_PLACE_KERNEL, inputs, { ...attrs, count: 2 }) as tf.Tensor[];
+    expect(outs.map((t) => t.shape)).toEqual([[300], [300], [300], [7], [7], [7]]);
+    expect(state.flat().map((t) => Array.from(t.dataSync()))).toEqual(old);
+    tf.dispose([...outs, ...state.flat()]);
+  });
+
+  it(`${ADAM_IN_PLACE_KERNEL}: a disposed input is refused before anything is allocated or written`, () => {
+    const state = makeState();
+    const gone = tf.tensor1d(randomArray(7, 99));
+    gone.dispose();
+    const old = state.flat().map((t) => Array.from(t.dataSync()));
+    const buffers = tf.engine().backend.numDataIds();
+    expect(() =>
+      tf.engine().runKernel(ADAM_IN_PLACE_KERNEL, { ...inputsOf(state), firstMoment1: gone }, { ...attrs, count: 2 }),
+    ).toThrow(/not on the wasm backend/);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    expect(state.flat().map((t) => Array.from(t.dataSync()))).toEqual(old);
+    tf.dispose(state.flat());
+  });
+
   it('the addon checks every region of an in-place Adam call before writing', () => {
     const addon = loadAddon();
     const heap = new ArrayBuffer(256);

@@ -3,6 +3,7 @@ import {
   type KernelFunc,
   type NamedAttrMap,
   type NamedTensorInfoMap,
+  type DataId,
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
@@ -126,21 +127,28 @@ export function nativeAdamInPlace(addon: NativeAddon): KernelConfig {
         'count',
         `attribute "count" must be an integer from 0 to inputs / 4, got ${count}`,
       );
-    const groups = Array.from({ length: count }, (_, i) => adamInputs(kernel, args.inputs, namesOf(i)));
+    const groups: [TensorInfo[], number][] = [];
+    for (let i = 0; i < count; i++) groups.push(adamInputs(kernel, args.inputs, namesOf(i)));
     const hyper = hyperParameters(kernel, args.attrs);
     const heap = sharedHeap(kernel, backend);
-    const written = groups.flatMap(([[w, , m, v]]) => [w!, m!, v!]);
-    const distinct = new Set(written.map((t) => t.dataId)).size === written.length;
-    if (!distinct || !written.every((t) => soleOwner(backend, t))) {
+    // one pass: every offset, and whether each w, m, v is its data's only holder (distinct data, reference count 1)
+    const specs = new Float64Array(5 * count);
+    const written = new Set<DataId>();
+    let inPlace = true;
+    for (let i = 0; i < count; i++) {
+      const [tensors, size] = groups[i]!;
+      specs[5 * i] = size;
+      for (let j = 0; j < 4; j++) {
+        const t = tensors[j]!;
+        specs[5 * i + 1 + j] = byteOffset(backend, t);
+        if (j === 1) continue; // the gradient is only read
+        if (!soleOwner(backend, t) || written.has(t.dataId)) inPlace = false;
+        written.add(t.dataId);
+      }
+    }
+    if (!inPlace) {
       return groups.flatMap(([tensors, size]) => adamOutOfPlace(addon, backend, kernel, tensors, size, hyper));
     }
-    const specs = new Float64Array(5 * count);
-    groups.forEach(([tensors, size], i) => {
-      specs[5 * i] = size;
-      tensors.forEach((t, j) => {
-        specs[5 * i + 1 + j] = byteOffset(backend, t);
-      });
-    });
     const [lr, b1, b2, eps, p1, p2] = hyper as [number, number, number, number, number, number];
     addon.adamInPlace(heap, specs, lr, b1, b2, eps, p1, p2);
     return [];
