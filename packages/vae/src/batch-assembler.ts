@@ -26,6 +26,27 @@ function wasmMemoryBackend(): WasmMemoryBackend | undefined {
 }
 
 /**
+ * A float32 tensor `[rows, cols]` whose values `write(out)` writes — every one of the `rows × cols` values of `out` —
+ * straight into the tensor's WebAssembly memory, on the wasm backend (one copy, no host buffer); undefined on any
+ * other backend or for no rows (build the values on the host and upload them then). A `write` that throws leaves no
+ * tensor behind.
+ */
+export function uploadWritten(rows: number, cols: number, write: (out: Float32Array) => void): tf.Tensor2D | undefined {
+  const wasm = rows > 0 ? wasmMemoryBackend() : undefined;
+  if (!wasm) return undefined;
+  const info = wasm.makeOutput([rows, cols], 'float32');
+  try {
+    const offset = wasm.dataIdMap.get(info.dataId)!.memoryOffset;
+    // the memory read after the allocation, which may have grown it (growing replaces the buffer)
+    write(new Float32Array(wasm.wasm.HEAPU8.buffer, offset, rows * cols));
+  } catch (e) {
+    wasm.disposeData(info.dataId);
+    throw e;
+  }
+  return tf.engine().makeTensorFromTensorInfo(info, wasm as unknown as tf.KernelBackend) as tf.Tensor2D;
+}
+
+/**
  * Builds each training batch on the host and uploads it: the batch's rows are copied, in the epoch's order, into one
  * reusable buffer that becomes the batch tensor. This costs O(batch) per step; the alternative, keeping the whole
  * matrix on the device and gathering the rows there, costs a `GatherV2` per step that is slow on tfjs-wasm (~3.4 ms
@@ -65,18 +86,10 @@ export class BatchAssembler {
   upload(rows: ArrayLike<number>): tf.Tensor2D {
     const count = rows.length;
     const cols = this.source.cols;
-    const wasm = count > 0 ? wasmMemoryBackend() : undefined;
-    if (!wasm) return tf.tensor2d(this.rowsOf(rows), [count, cols], 'float32');
-    const info = wasm.makeOutput([count, cols], 'float32');
-    try {
-      const offset = wasm.dataIdMap.get(info.dataId)!.memoryOffset;
-      // the memory read after the allocation, which may have grown it (growing replaces the buffer)
-      this.copyRows(rows, new Float32Array(wasm.wasm.HEAPU8.buffer, offset, count * cols));
-    } catch (e) {
-      wasm.disposeData(info.dataId);
-      throw e;
-    }
-    return tf.engine().makeTensorFromTensorInfo(info, wasm as unknown as tf.KernelBackend) as tf.Tensor2D;
+    return (
+      uploadWritten(count, cols, (out) => this.copyRows(rows, out)) ??
+      tf.tensor2d(this.rowsOf(rows), [count, cols], 'float32')
+    );
   }
 
   /** Writes rows `rows` of the source, in that order, into `out` (one copy for a run of consecutive rows). */

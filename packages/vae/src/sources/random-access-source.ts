@@ -139,10 +139,23 @@ export class RandomAccessSource extends RowBatchSource {
       const fields = withFields ? given.fields : undefined;
       const extra = { positions, ...(covariates && { covariates }), ...(fields && { fields }) };
       if (isSparse(block)) {
-        if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);
-        if (this.identity.length < block.rows) this.identity = Int32Array.from({ length: batchSize }, (_, i) => i);
-        const data = sparseRowsInto(block, this.identity.subarray(0, block.rows), this.buffer);
-        yield { data, rows: count, rowAt, sparse: block, ...extra };
+        // dense on the host only when read: on the wasm backend the batch is densified into the tensor's memory
+        let dense: Float32Array | undefined;
+        const densify = (): Float32Array => {
+          if (this.buffer.length < block.rows * width) this.buffer = new Float32Array(Math.min(batchSize, n) * width);
+          if (this.identity.length < block.rows) this.identity = Int32Array.from({ length: batchSize }, (_, i) => i);
+          dense ??= sparseRowsInto(block, this.identity.subarray(0, block.rows), this.buffer);
+          return dense;
+        };
+        yield {
+          get data() {
+            return densify();
+          },
+          rows: count,
+          rowAt,
+          sparse: block,
+          ...extra,
+        };
       } else yield { data: block.data, rows: count, rowAt, ...extra };
     }
   }

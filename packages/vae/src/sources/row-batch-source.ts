@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, type Matrix, ShapeError, type SparseMatrix } from '@varia/core';
+import { ArgumentError, ShapeError, type SparseMatrix, sparseRowsInto } from '@varia/core';
+import { uploadWritten } from '../batch-assembler.js';
 import { type DataRules, validateDomain } from '../data.js';
 import type { BatchSource, EpochArgs } from '../trainer/batch-source.js';
 import type { Batch } from '../trainer/trainable-model.js';
@@ -22,8 +23,10 @@ export interface HostBatch {
   /** The index of local row `k` in the whole data set (0-based), for error messages. */
   rowAt(k: number): number;
   /**
-   * The CSR rows `data` was densified from, when it was: the domain check then reads only their stored values (a
-   * zero fits every likelihood), ~20× fewer at 5 % density.
+   * The CSR rows `data` is, when the batch came as CSR — exactly its `rows` rows, in order, `width` columns: the domain
+   * check then reads only their stored values (a zero fits every likelihood, ~20× fewer values at 5 % density), and
+   * on the wasm backend the rows are densified straight into the batch tensor's memory (`data`, which a source may
+   * build only when it is read, then is not built at all unless a likelihood's extra check reads it).
    */
   readonly sparse?: SparseMatrix;
   /** The rows of this source (0-based positions) the batch holds, for sources with random access: in-memory covariates are gathered by them. */
@@ -159,7 +162,7 @@ export abstract class RowBatchSource implements BatchSource {
       (h): Batch => {
         if (check) this.check(h, check);
         const covariates = gather(h);
-        const x = tf.tensor2d(h.data, [h.rows, width], 'float32');
+        const x = (h.sparse && this.uploadSparse(h.sparse)) || tf.tensor2d(h.data, [h.rows, width], 'float32');
         if (covariates) return { x, covariates: tf.tensor2d(covariates, [h.rows, cols], 'float32') };
         const batch: Record<string, tf.Tensor2D> = { x };
         for (const [name, w] of fields) batch[name] = tf.tensor2d(h.fields![name]!, [h.rows, w], 'float32');
@@ -204,15 +207,29 @@ export abstract class RowBatchSource implements BatchSource {
     })();
   }
 
+  /**
+   * CSR rows as a batch tensor written straight into the wasm backend's memory (zeros, then the stored values: one
+   * pass, no host buffer); undefined on other backends.
+   */
+  private uploadSparse(rows: SparseMatrix): tf.Tensor2D | undefined {
+    if (this.inOrder.length < rows.rows) this.inOrder = Int32Array.from({ length: rows.rows }, (_, i) => i);
+    const identity = this.inOrder.subarray(0, rows.rows);
+    return uploadWritten(rows.rows, rows.cols, (out) => sparseRowsInto(rows, identity, out));
+  }
+
+  /** 0, 1, 2, …: the rows of a CSR batch in order. */
+  private inOrder = new Int32Array(0);
+
   private check(h: HostBatch, check: BatchCheck): void {
     const width = this.widths.x;
-    if (h.data.length !== h.rows * width) {
+    // a CSR batch's shape is its matrix's (checked when it was read); its dense values are not built for this
+    const shaped = h.sparse !== undefined && h.sparse.rows === h.rows && h.sparse.cols === width;
+    if (!shaped && h.data.length !== h.rows * width) {
       throw new ShapeError(
         'data',
         `${this.constructor.name}: a batch of ${h.rows} rows has ${h.data.length} values, expected ${h.rows} × ${width}`,
       );
     }
-    const m: Matrix = { data: h.data, rows: h.rows, cols: width };
     const { rules, argument } = check;
     if (!check.domainChecked && h.sparse) {
       const { data, indptr, indices } = h.sparse;
@@ -221,12 +238,12 @@ export abstract class RowBatchSource implements BatchSource {
         column: indices[e]!,
       }));
     } else if (!check.domainChecked) {
-      validateDomain(m, rules.domain, rules.likelihood, argument, (i) => ({
+      validateDomain({ data: h.data, rows: h.rows, cols: width }, rules.domain, rules.likelihood, argument, (i) => ({
         row: h.rowAt(Math.floor(i / width)),
         column: i % width,
       }));
     }
-    rules.validate?.(m);
+    rules.validate?.({ data: h.data, rows: h.rows, cols: width });
   }
 }
 
