@@ -3,6 +3,23 @@
 
 #include <math.h>
 #include <stdlib.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+/* Flush-to-zero and denormals-are-zero for the length of an Adam step. A unit that stops learning (a dead ReLU: its
+ * gradient is 0 from then on) has m ← β₁·m shrink by 0.9 a step until it is subnormal after ~800 steps, and every
+ * operation on a subnormal takes a microcode assist: an MNIST first layer's step went from 0.14 to 1.2–2.4 ms with 43 %
+ * of m subnormal, and a 1,000,000-row epoch ran 25 % slower from its 800th step on. Values below 2⁻¹²⁶ ≈ 1.2·10⁻³⁸
+ * become 0 instead; the update they would make, lr·m̂/(√v̂ + ε) ≈ 10⁻³³, rounds away against any weight of normal
+ * size, so the weights and losses are the same bits (tested) — only those moments read 0 where tfjs's Adam keeps
+ * a subnormal. */
+#define ADAM_FLUSH_BEGIN                       \
+  const unsigned adam_csr_saved = _mm_getcsr(); \
+  _mm_setcsr(adam_csr_saved | 0x8040)
+#define ADAM_FLUSH_END _mm_setcsr(adam_csr_saved)
+#else
+#define ADAM_FLUSH_BEGIN (void)0
+#define ADAM_FLUSH_END (void)0
+#endif
 
 #include "entry_points.h"
 #include "parallel.h"
@@ -29,8 +46,10 @@ napi_value varia_napi_adam(napi_env env, napi_callback_info info) {
   const float *w = (const float *)(base + (int64_t)d[1]), *g = (const float *)(base + (int64_t)d[2]);
   const float *m = (const float *)(base + (int64_t)d[3]), *v = (const float *)(base + (int64_t)d[4]);
   float *w2 = (float *)(base + (int64_t)d[5]), *m2 = (float *)(base + (int64_t)d[6]), *v2 = (float *)(base + (int64_t)d[7]);
+  ADAM_FLUSH_BEGIN;
   varia_adam(w, g, m, v, w2, m2, v2, (int64_t)size, (float)d[8], (float)d[9], (float)d[10], (float)d[11], (float)d[12],
              (float)d[13]);
+  ADAM_FLUSH_END;
   return NULL;
 }
 
@@ -50,6 +69,7 @@ typedef struct {
 static void adam_blocks(void *ctx, int64_t start, int64_t end) {
   const adam_job_t *j = (const adam_job_t *)ctx;
   int64_t i = 0;
+  ADAM_FLUSH_BEGIN;
   for (int64_t t = start + j->block0; t < end + j->block0; t++) {
     while (t >= j->first[i + 1]) i++;
     const double *sp = j->specs + 5 * i;
@@ -59,6 +79,7 @@ static void adam_blocks(void *ctx, int64_t start, int64_t end) {
                        (float *)(j->base + (int64_t)sp[3]) + lo, (float *)(j->base + (int64_t)sp[4]) + lo, n, j->lr, j->b1,
                        j->b2, j->eps, j->b1pow, j->b2pow);
   }
+  ADAM_FLUSH_END;
 }
 
 /* A region of the heap that a variable's step reads or writes. */

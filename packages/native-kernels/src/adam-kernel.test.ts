@@ -49,6 +49,39 @@ describe.skipIf(skipNative)(`native ${ADAM_UPDATE_KERNEL} on the wasm backend`, 
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("flushes moments that would be subnormal to 0 and keeps the weights; the thread's float mode is restored", () => {
+    // a dead unit: g = 0, so m ← 0.9·m and v ← 0.999·v shrink into the subnormal range (< 2⁻¹²⁶) after ~800 steps
+    const smallest = 2 ** -126;
+    const m = Float32Array.from([smallest, 1.2 * smallest, 0.5, smallest / 4]);
+    const v = Float32Array.from([smallest, 1.05 * smallest, 0.25, smallest / 8]);
+    const g = Float32Array.from([0, 0, 0.1, 0]);
+    const w = Float32Array.from([0.05, -0.3, 0.2, 1e-3]);
+    const attrs = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, beta1Power: 0.9, beta2Power: 0.999 };
+    const inputs = {
+      variable: tf.tensor1d(w),
+      gradient: tf.tensor1d(g),
+      firstMoment: tf.tensor1d(m),
+      secondMoment: tf.tensor1d(v),
+    };
+    const [w2, m2, v2] = tf.engine().runKernel(ADAM_UPDATE_KERNEL, inputs, attrs) as tf.Tensor[];
+    const [wv, mv, vv] = [w2!, m2!, v2!].map((t) => t.dataSync());
+    // 0.9·2⁻¹²⁶ is subnormal: 0; 0.9·1.2·2⁻¹²⁶ is normal: kept; a subnormal input reads as 0
+    expect(mv[0]).toBe(0);
+    expect(mv[1]).toBe(Math.fround(Math.fround(0.9) * m[1]!));
+    expect(mv[3]).toBe(0);
+    expect(vv[0]).toBe(0);
+    expect(vv[1]).toBe(Math.fround(Math.fround(0.999) * v[1]!));
+    expect(vv[3]).toBe(0);
+    // the updates those moments would make (~1e-33) round away: the weights are unchanged
+    expect([wv[0], wv[1], wv[3]]).toEqual([w[0], w[1], w[3]]);
+    expect(Math.abs(wv[2]! - w[2]!)).toBeGreaterThan(1e-4); // a live unit still learns
+    // the flags were the kernel's alone: this thread still computes subnormals (doubles and floats)
+    const four = Number(process.env.VARIA_TEST_FOUR ?? '4');
+    expect((Number.MIN_VALUE * four) / four).toBe(Number.MIN_VALUE);
+    expect(Math.fround(smallest / four) * four).toBe(smallest);
+    tf.dispose([...Object.values(inputs), w2!, m2!, v2!]);
+  });
+
   it('rejects inputs of different sizes and missing attributes with a message', () => {
     tf.tidy(() => {
       const x = tf.zeros([4]);
