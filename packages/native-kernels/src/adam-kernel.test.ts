@@ -64,7 +64,9 @@ describe.skipIf(skipNative)(`native ${ADAM_UPDATE_KERNEL} on the wasm backend`, 
       secondMoment: tf.tensor1d(v),
     };
     const [w2, m2, v2] = tf.engine().runKernel(ADAM_UPDATE_KERNEL, inputs, attrs) as tf.Tensor[];
-    const [wv, mv, vv] = [w2!, m2!, v2!].map((t) => t.dataSync());
+    const wv = w2!.dataSync();
+    const mv = m2!.dataSync();
+    const vv = v2!.dataSync();
     // 0.9·2⁻¹²⁶ is subnormal: 0; 0.9·1.2·2⁻¹²⁶ is normal: kept; a subnormal input reads as 0
     expect(mv[0]).toBe(0);
     expect(mv[1]).toBe(Math.fround(Math.fround(0.9) * m[1]!));
