@@ -71,6 +71,7 @@ export function gaussianPart(
   x: tf.TensorInfo,
   loc: tf.TensorInfo,
   lik: Extract<FusedLikelihood, { kind: 'gaussian' }>,
+  g: number,
 ): LikelihoodPart {
   const u = lik.rawScale;
   const sigma = r.run('Add', { a: r.run('Softplus', { x: u }), b: r.scalar(lik.minScale) });
@@ -78,7 +79,7 @@ export function gaussianPart(
   const rows = native ? nativeRows(r, x, loc, sigma) : composedRows(r, x, loc, sigma);
   return {
     rowSums: rows.rowSums,
-    backward: (g) => {
+    backward: () => {
       const { dLoc, dSigma } = rows.backward(g);
       const dU = r.run('Multiply', { a: dSigma, b: r.run('Sigmoid', { x: u }) });
       return { dOut: dLoc, grads: [[lik.rawScaleName, dU]] };

@@ -23,8 +23,8 @@ export interface LikelihoodGradients {
 export interface LikelihoodPart {
   /** Σⱼ log p(xⱼ|z) per example, [n]. */
   rowSums: tf.TensorInfo;
-  /** The gradients when every row's log-likelihood has the gradient `g` (−1/n: the loss is −mean). */
-  backward(g: number): LikelihoodGradients;
+  /** The gradients, every row's log-likelihood having the gradient `g` given to {@link likelihoodPart}. */
+  backward(): LikelihoodGradients;
   /** Tensors the part made outside the runner (freed with the step). */
   extra: tf.Tensor[];
 }
@@ -54,11 +54,11 @@ function scaledDifference(r: KernelRunner, g: number, x: tf.TensorInfo, z: tf.Te
  * The kernels of `Independent(Bernoulli(logits), 1).logProb(x)` in a training step — `bernoulliLogProbSum`'s forward
  * (x·ℓ − softplus(ℓ), summed over features) and its hand-written backward dy·x + (−dy)·σ(ℓ), dy [n, 1].
  */
-function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo): LikelihoodPart {
+function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo, g: number): LikelihoodPart {
   const d = mulSub(r, x, logits, r.run('Softplus', { x: logits }));
   return {
     rowSums: r.run('Sum', { x: d }, { axis: -1, keepDims: false }),
-    backward: (g) => ({ dOut: scaledDifference(r, g, x, r.run('Sigmoid', { x: logits })), grads: [] }),
+    backward: () => ({ dOut: scaledDifference(r, g, x, r.run('Sigmoid', { x: logits })), grads: [] }),
     extra: [],
   };
 }
@@ -69,7 +69,7 @@ function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo)
  * dy·x + (−dy)·λ (λ = exp(log λ) from the forward pass).
  * @returns undefined when x holds a value that is not a count (the generic path then evaluates it).
  */
-function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo): LikelihoodPart | undefined {
+function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, g: number): LikelihoodPart | undefined {
   const looked = lookedUpLogFactorial(r, x);
   const host = looked ? undefined : hostLogFactorial(x);
   const logFactorial = looked ?? host;
@@ -79,7 +79,7 @@ function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo): Lik
     const lp = r.run('Sub', { a: mulSub(r, x, logRate, rate), b: logFactorial });
     return {
       rowSums: r.run('Sum', { x: lp }, { axis: [1], keepDims: false }),
-      backward: (g) => ({ dOut: scaledDifference(r, g, x, rate), grads: [] }),
+      backward: () => ({ dOut: scaledDifference(r, g, x, rate), grads: [] }),
       extra: host ? [host] : [],
     };
   } catch (e) {
@@ -101,13 +101,18 @@ function lookedUpLogFactorial(r: KernelRunner, x: tf.Tensor): tf.TensorInfo | un
   return r.read(misses!)[0] === 0 ? values : undefined;
 }
 
-/** The likelihood part of a step for the head's output `out` [n, D] and the batch x [n, D]. */
+/**
+ * The likelihood part of a step for the head's output `out` [n, D] and the batch x [n, D], where every row's
+ * log-likelihood has the gradient `g` (a float32 value: −1/n in a step, as the loss is −mean) — known before the
+ * forward pass, so a backend may compute the forward sums and the backward pass in one.
+ */
 export function likelihoodPart(
   r: KernelRunner,
   likelihood: FusedLikelihood,
   x: tf.Tensor,
   out: tf.TensorInfo,
+  g: number,
 ): LikelihoodPart | undefined {
-  if (likelihood.kind === 'gaussian') return gaussianPart(r, x, out, likelihood);
-  return likelihood.kind === 'bernoulli' ? bernoulliPart(r, x, out) : poissonPart(r, x, out);
+  if (likelihood.kind === 'gaussian') return gaussianPart(r, x, out, likelihood, g);
+  return likelihood.kind === 'bernoulli' ? bernoulliPart(r, x, out, g) : poissonPart(r, x, out, g);
 }

@@ -89,7 +89,8 @@ export function fusedMlpVaeStep(
     const { scale, z } = normalSample(r, loc, s, eps);
     const ds = chainForward(r, z, layout.decoder);
     const out = denseForward(r, ds[ds.length - 1]!, layout.out);
-    const lik = likelihoodPart(r, layout.likelihood, x, out);
+    // ∂loss/∂log p(x_n|z) = −1/n (float32), known before the likelihood's forward pass
+    const lik = likelihoodPart(r, layout.likelihood, x, out, Math.fround(-1 / n));
     if (!lik) return undefined;
     extra.push(...lik.extra);
     const reconstruction = r.run('Mean', { x: lik.rowSums }, MEAN_ALL);
@@ -99,10 +100,10 @@ export function fusedMlpVaeStep(
     const penalty = ctx.beta === 1 ? kl : r.run('Multiply', { a: kl, b: r.scalar(ctx.beta) });
     const loss = r.run('Sub', { a: penalty, b: reconstruction });
 
-    // backward. ∂loss/∂KL_nj = β/n (float32: 1·β, then ÷ n), halved by the KL's ½; ∂loss/∂log p(x_n|z) = −1/n.
+    // backward. ∂loss/∂KL_nj = β/n (float32: 1·β, then ÷ n), halved by the KL's ½; the likelihood's from above.
     const half = Math.fround(Math.fround(Math.fround(ctx.beta) / n) * 0.5);
     const grads = new Map<string, tf.TensorInfo>();
-    const { dOut, grads: likelihoodGrads } = lik.backward(Math.fround(-1 / n));
+    const { dOut, grads: likelihoodGrads } = lik.backward();
     for (const [name, g] of likelihoodGrads) grads.set(name, g);
     const dHidden = denseBackward(r, dOut, out, ds[ds.length - 1]!, layout.out, true);
     grads.set(layout.out.kernelName, dHidden.dW);
