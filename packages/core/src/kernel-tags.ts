@@ -143,3 +143,23 @@ export const SPARSE_INPUT_DENSE_KERNEL = 'VariaSparseInputDense';
  * order, as {@link DENSE_BACKWARD_KERNEL}'s. `@varia/native-kernels` registers it for the wasm backend.
  */
 export const SPARSE_INPUT_DENSE_BACKWARD_KERNEL = 'VariaSparseInputDenseBackward';
+
+/**
+ * The names of optional TensorFlow.js kernels, one per likelihood family, that compute a fused training step's whole
+ * likelihood part in one pass: inputs `x` (the batch) and the head's output ℓ [n, D] (float32; named after the family's
+ * parameter, below), attribute `g` (∂loss/∂log p(xᵢ|·) of every row, a float32 number: −1/n in a step); outputs
+ *
+ * `rowSums` [n] = Σⱼ log p(xᵢⱼ | ℓᵢⱼ) and `dOut` [n, D] = ∂loss/∂ℓ = g·∂log p/∂ℓ,
+ *
+ * each the same bits as the kernels they stand for (listed per family), so a step is the same with or without them:
+ *
+ * - `bernoulli` (input `logits`): log p = x·ℓ − softplus(ℓ), the row sum in the `Sum` kernel's order, and
+ *   dOut = g·x + (−g)·σ(ℓ) with σ the wasm backend's own `Sigmoid` (XNNPACK's), as `MUL_SUB_KERNEL`, `Sum`, `Sigmoid`
+ *   and `SCALED_SUM_KERNEL` give them.
+ *
+ * `@varia/native-kernels` registers them for the wasm backend; `@varia/vae`'s fused training step uses them where the
+ * backend has them and runs the separate kernels elsewhere.
+ */
+export const LIKELIHOOD_STEP_KERNELS = {
+  bernoulli: 'VariaBernoulliStep',
+} as const;

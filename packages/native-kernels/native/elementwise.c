@@ -5,7 +5,7 @@
 #include "entry_points.h"
 #include "shared_passes.h"
 
-/* unary(heap, op, size, xOff, yOff): y = f(x) elementwise; op 0 softplus, 1 exp, 2 log, 3 log1p, 4 lgamma. x and y
+/* unary(heap, op, size, xOff, yOff): y = f(x) elementwise; op 0 softplus, 1 exp, 2 log, 3 log1p, 4 lgamma, 5 sigmoid. x and y
  * may coincide. */
 napi_value varia_napi_unary(napi_env env, napi_callback_info info) {
   void *data = NULL;
@@ -13,12 +13,12 @@ napi_value varia_napi_unary(napi_env env, napi_callback_info info) {
   double d[4];
   if (!varia_heap_and_numbers(env, info, 4, &data, &length, d)) return NULL;
   const double op = d[0], size = d[1];
-  if (!(op == 0 || op == 1 || op == 2 || op == 3 || op == 4)) return varia_throw_error(env, "native-kernels: unknown unary op");
+  if (!(op == 0 || op == 1 || op == 2 || op == 3 || op == 4 || op == 5)) return varia_throw_error(env, "native-kernels: unknown unary op");
   if (!varia_in_bounds(d[2], size, length) || !varia_in_bounds(d[3], size, length))
     return varia_throw_error(env, "native-kernels: unary operand outside the heap");
   const float *x = (const float *)((char *)data + (int64_t)d[2]);
   float *y = (float *)((char *)data + (int64_t)d[3]);
-  const varia_unary_fn fns[] = {varia_softplus, varia_exp, varia_log, varia_log1p, varia_lgamma};
+  const varia_unary_fn fns[] = {varia_softplus, varia_exp, varia_log, varia_log1p, varia_lgamma, varia_sigmoid};
   varia_unary_shared(fns[(int)op], x, y, (int64_t)size, op == 1 ? VARIA_EXP_MIN_BLOCK : VARIA_UNARY_MIN_BLOCK);
   return NULL;
 }

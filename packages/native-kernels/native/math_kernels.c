@@ -12,31 +12,9 @@
  */
 #include "math_kernels.h"
 
-#include <string.h>
-
-/* The helpers below are forced inline: a plain `static inline` helper stays out of line in the target clones (GCC
- * compiles it for the default target and calls it per element), which keeps the loops scalar. Inlined, each loop
- * vectorizes; the per-element operations are the same IEEE float32 operations in the same order (no FMA contraction
- * under -std=c11), so every result is the same bits as the scalar loop. */
-#define VARIA_INLINE static inline __attribute__((always_inline))
-
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define VARIA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VARIA_CLONES
-#endif
-
-VARIA_INLINE float bits_to_float(int32_t b) {
-  float f;
-  memcpy(&f, &b, sizeof f);
-  return f;
-}
-
-VARIA_INLINE int32_t float_to_bits(float f) {
-  int32_t b;
-  memcpy(&b, &f, sizeof b);
-  return b;
-}
+#include "row_sum.h"
+#include "vector_helpers.h"
+#include "xnn_sigmoid.h"
 
 /* 2^n for an integer-valued n in [−150, 128], as two normal factors so subnormal results come out right. */
 VARIA_INLINE float pow2_split(float n, float *second) {
@@ -81,6 +59,11 @@ VARIA_CLONES void varia_softplus(const float *x, float *y, int64_t n) {
     const float v = (a > 0.f ? a : 0.f) + log1p_unit(e);
     y[i] = a != a ? a : v;
   }
+}
+
+/* σ with the bits of tfjs-wasm's own Sigmoid (xnn_sigmoid.h) */
+VARIA_CLONES void varia_sigmoid(const float *x, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = varia_xnn_sigmoid(x[i]);
 }
 
 VARIA_CLONES void varia_exp(const float *x, float *y, int64_t n) {
@@ -156,14 +139,11 @@ VARIA_CLONES void varia_sum(const float *x, float *y, int64_t outer, int64_t red
     const float *xo = x + o * reduce * inner;
     float *yo = y + o * inner;
     if (inner == 1) {
-      /* a row sum: eight partial sums (vectorizable without reassociating one accumulator), then combined */
-      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t j = 0;
-      for (; j + 8 <= reduce; j += 8)
-        for (int l = 0; l < 8; l++) acc[l] += xo[j + l];
-      float total = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-      for (; j < reduce; j++) total += xo[j];
-      yo[0] = total;
+      /* a row sum, in row_sum.h's order */
+      varia_row_sum_t sum;
+      varia_row_sum_init(&sum);
+      const int64_t j = varia_row_sum_add(&sum, xo, reduce);
+      yo[0] = varia_row_sum_finish(&sum, xo + j, reduce - j);
     } else {
       varia_sum_columns(xo, yo, reduce, inner, inner);
     }

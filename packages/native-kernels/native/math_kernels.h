@@ -14,6 +14,8 @@ VARIA_HIDDEN void varia_exp(const float *x, float *y, int64_t n);
 VARIA_HIDDEN void varia_log(const float *x, float *y, int64_t n);
 VARIA_HIDDEN void varia_log1p(const float *x, float *y, int64_t n);
 VARIA_HIDDEN void varia_lgamma(const float *x, float *y, int64_t n);
+/* σ(x) with the bits of tfjs-backend-wasm 4.22's own (SIMD build) Sigmoid kernel: xnn_sigmoid.h. */
+VARIA_HIDDEN void varia_sigmoid(const float *x, float *y, int64_t n);
 /* y[o, i] = Σ_j x[o, j, i] for a [outer, reduce, inner] view of x; y has outer·inner elements. */
 VARIA_HIDDEN void varia_sum(const float *x, float *y, int64_t outer, int64_t reduce, int64_t inner);
 /* y[i] = Σ_j x[j·stride + i] for i < width, j < reduce (in order of j): columns of a [reduce, stride] matrix. */

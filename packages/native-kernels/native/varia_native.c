@@ -30,7 +30,8 @@
  *       overwriting w, m and v.
  *   denseBackward(heap, batch, inDim, units, dyOff, yOff, xOff, wOff, dxOff, dwOff, dbOff, act)
  *       the backward pass of a dense layer y = f(x·W + b): dx (unless dxOff < 0), dW and db in one call.
- *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma of x (op 0 … 4), elementwise
+ *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma | sigmoid of x (op 0 … 5),
+ *       elementwise (sigmoid: the bits of tfjs-wasm's own Sigmoid, xnn_sigmoid.h)
  *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
  *   lookup(heap, size, xOff, tableOff, tableSize, yOff) -> misses   y[i] = table[x[i]] for integer x[i] in
  *       [0, tableSize), NaN (a miss) otherwise
@@ -44,6 +45,9 @@
  *       Σ_j log N(x; μ, σ) per row, σ one value or one per feature, keeping scale, x − μ and (x − μ)/scale
  *   normalLogProbBackward(heap, [rows, cols, perFeature, g, scaleOff, tOff, dOff, dLocOff, dScaleOff, dSigmaOff])
  *       its gradients for ∂loss/∂log p = g: ∂/∂μ, ∂/∂scale and ∂/∂σ summed over the broadcast axes
+ *   likelihoodStep(heap, [family, rows, cols, g, xOff, paramOff, sumsOff, doutOff, tableOff, tableSize, auxOff]) -> misses
+ *       a fused step's likelihood part in one pass: Σ_j log p(x | ℓ) per row and dout = g·∂log p/∂ℓ, per family
+ *       (likelihood_step.c; Bernoulli in bernoulli_step.c, Poisson in poisson_step.c)
  *   sparseDense(heap, rows, inDim, units, nnz, indptrOff, indicesOff, valuesOff, wOff, biasOff, outOff, act, alpha)
  *       y = act(X·W + b) for a CSR X (sparse_dense.c)
  *   sparseInputDense(heap, n, inDim, units, xOff, wOff, biasOff, yOff, act, alpha)
@@ -88,6 +92,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
       {"sparseInputDense", NULL, varia_napi_sparse_input_dense, NULL, NULL, NULL, napi_default, NULL},
       {"sparseInputDenseBackward", NULL, varia_napi_sparse_input_dense_backward, NULL, NULL, NULL, napi_default, NULL},
+      {"likelihoodStep", NULL, varia_napi_likelihood_step, NULL, NULL, NULL, napi_default, NULL},
       {"firstOutsideUnitInterval", NULL, varia_napi_first_outside_unit_interval, NULL, NULL, NULL, napi_default, NULL},
       {"firstBadCount", NULL, varia_napi_first_bad_count, NULL, NULL, NULL, napi_default, NULL},
   };
