@@ -15,6 +15,7 @@ static const struct {
   int needs_table;
 } FAMILIES[] = {
     {varia_bernoulli_rows, 0},
+    {varia_poisson_rows, 1},
 };
 #define FAMILY_COUNT ((int)(sizeof FAMILIES / sizeof FAMILIES[0]))
 
