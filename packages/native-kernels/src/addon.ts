@@ -102,6 +102,12 @@ export interface NativeAddon {
   normalLogProb(heap: ArrayBuffer, args: Float64Array): void;
   /** Its gradients; `args` = [rows, cols, perFeature, g, scale, t, d, dLoc, dScale, dSigma]. */
   normalLogProbBackward(heap: ArrayBuffer, args: Float64Array): void;
+  /**
+   * A fused step's likelihood part in one pass (native/likelihood_step.c): `args` = [family, rows, cols, g, x, param,
+   * sums, dOut, table, tableSize, aux] (byte offsets; table and aux −1 when absent); returns the misses (values of x
+   * the family does not take).
+   */
+  likelihoodStep(heap: ArrayBuffer, args: Float64Array): number;
   /** y[i] = table[x[i]] for integer x[i] in [0, tableSize), NaN otherwise; returns how many were not (misses). */
   lookup(
     heap: ArrayBuffer,

@@ -11,6 +11,7 @@ import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeSparseDense } from './sparse-dense-kernel.js';
 import { nativeSparseInputDense, nativeSparseInputDenseBackward } from './sparse-input-kernels.js';
+import { nativeLikelihoodSteps } from './likelihood-step-kernels.js';
 import { nativeTableLookup } from './table-lookup-kernel.js';
 import { nativeMulSub, nativeScaledSum } from './fused-elementwise-kernels.js';
 import {
@@ -93,6 +94,7 @@ const ADDED = [
   nativeNormalBackward,
   nativeNormalLogProb,
   nativeNormalLogProbBackward,
+  nativeLikelihoodSteps,
 ] as const;
 const originals = new Map<string, tf.KernelConfig>();
 /** The names of the kernels {@link ADDED} registered (what `disableNativeKernels` unregisters). */
@@ -166,7 +168,7 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
       originals.set(name, wasmKernels[i]!);
       swapKernel(REPLACEMENTS[name]!(addon, wasmKernels[i]!));
     });
-    const added = ADDED.map((make) => make(addon));
+    const added = ADDED.flatMap((make) => make(addon));
     for (const config of added) tf.registerKernel(config);
     addedNames = added.map((config) => config.kernelName);
     scans = nativeHostScans(addon);

@@ -1,0 +1,195 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ArgumentError, LIKELIHOOD_STEP_KERNELS, MUL_SUB_KERNEL, SCALED_SUM_KERNEL, ShapeError } from '@varia/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
+import { disableNativeKernels, enableNativeKernels } from './enable.js';
+import { randomArray, skipNative } from './test-support.js';
+import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+
+const BERNOULLI = LIKELIHOOD_STEP_KERNELS.bernoulli;
+
+/** A seeded stream of uint32 words (an xorshift, independent of the tested code). */
+function words(size: number, seed: number): Uint32Array {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const out = new Uint32Array(size);
+  for (let i = 0; i < size; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = s;
+  }
+  return out;
+}
+
+/** Inputs of σ: the kernel's edges (±0, ±∞, NaNs, subnormals, ±88…±104 and its cutoff 87.34), random bit patterns, and
+ * random values in ±110. */
+function sigmoidInputs(size: number, seed: number): Float32Array {
+  const edges = [0, -0, Infinity, -Infinity, Number.NaN, 1e-45, -1e-45, 1.1754942e-38, -1.1754942e-38, 3.4e38, -3.4e38];
+  for (let v = 86; v <= 105; v += 0.125) edges.push(v, -v);
+  edges.push(87.33654, -87.33654, 87.336548, -87.336548, 87.33655, -87.33655);
+  const out = new Float32Array(size);
+  out.set(edges);
+  new Uint32Array(out.buffer, edges.length * 4, (size - edges.length) >> 1).set(
+    words((size - edges.length) >> 1, seed),
+  );
+  const u = randomArray(size, seed + 1);
+  for (let i = edges.length + ((size - edges.length) >> 1); i < size; i++) out[i] = u[i]! * 110;
+  return out;
+}
+
+/** The backend's own Sigmoid kernel and the addon's σ (unary op 5) on the same wasm tensor, as bit patterns. */
+function bothSigmoids(values: Float32Array): [Uint32Array, Uint32Array] {
+  const x = tf.tensor1d(values);
+  const theirs = tf.sigmoid(x);
+  const ours = tf.zerosLike(x);
+  const backend = asWasmBackend(tf.backend());
+  loadAddon().unary(heapBuffer(backend)!, 5, values.length, byteOffset(backend, x), byteOffset(backend, ours));
+  const result: [Uint32Array, Uint32Array] = [
+    new Uint32Array((theirs.dataSync() as Float32Array).slice().buffer),
+    new Uint32Array((ours.dataSync() as Float32Array).slice().buffer),
+  ];
+  tf.dispose([x, theirs, ours]);
+  return result;
+}
+
+/** Logits with edges (±∞, NaN, ±100, ±0, large) among random values of several scales. */
+function logits(size: number, seed: number): Float32Array {
+  const special = [Infinity, -Infinity, Number.NaN, 100, -100, 0, -0, 30, -30, 1e-30, 88.8, -104];
+  const u = randomArray(size, seed);
+  return u.map((v, i) => (i % 11 === 5 ? special[Math.floor(i / 11) % special.length]! : v * 10 ** ((i % 3) - 1) * 8));
+}
+
+/** Data: 0/1 values, with some fractional ones when `fractional`. */
+function data(size: number, seed: number, fractional: boolean): Float32Array {
+  const u = randomArray(size, seed);
+  return u.map((v, i) => (fractional && i % 3 === 0 ? Math.abs(v) : v > 0 ? 1 : 0));
+}
+
+/** The kernels the fused step ran before: Softplus, MulSub, Sum, Sigmoid, ScaledSum (outputs: row sums, dOut). */
+function separate(x: tf.Tensor2D, l: tf.Tensor2D, g: number): [tf.Tensor, tf.Tensor] {
+  const e = tf.engine();
+  const sp = e.runKernel(tf.Softplus, { x: l }) as tf.Tensor;
+  const d = e.runKernel(MUL_SUB_KERNEL, { a: x, b: l, c: sp }) as tf.Tensor;
+  const sums = e.runKernel(tf.Sum, { x: d }, { axis: -1, keepDims: false }) as tf.Tensor;
+  const sigma = e.runKernel(tf.Sigmoid, { x: l }) as tf.Tensor;
+  const dOut = e.runKernel(SCALED_SUM_KERNEL, { x, z: sigma }, { alpha: g, beta: -g }) as tf.Tensor;
+  tf.dispose([sp, d, sigma]);
+  return [sums, dOut];
+}
+
+function bits(t: tf.Tensor): Uint32Array {
+  return new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
+}
+
+/** Same bits, or both NaN (the payload of a NaN made from two NaNs depends on the operand order of the hardware op). */
+function expectSameBits(got: Uint32Array, want: Uint32Array, what: string): void {
+  expect(got.length).toBe(want.length);
+  const g = new Float32Array(got.buffer),
+    w = new Float32Array(want.buffer);
+  for (let i = 0; i < got.length; i++)
+    if (got[i] !== want[i] && !(Number.isNaN(g[i]) && Number.isNaN(w[i])))
+      expect(`${what}[${i}] = ${g[i]} (0x${got[i]!.toString(16)})`).toBe(`${w[i]} (0x${want[i]!.toString(16)})`);
+}
+
+describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm backend', () => {
+  beforeAll(() => {
+    enableNativeKernels();
+  });
+  afterAll(() => {
+    disableNativeKernels();
+  });
+
+  it("σ is the backend's own Sigmoid bit for bit on 10⁶ inputs: edges, random bit patterns, random values", () => {
+    const [theirs, ours] = bothSigmoids(sigmoidInputs(1 << 20, 7));
+    let differ = 0;
+    for (let i = 0; i < theirs.length; i++) if (theirs[i] !== ours[i]) differ++;
+    expect(differ).toBe(0);
+  });
+
+  it('gives the bits of Softplus, MulSub, Sum, Sigmoid and ScaledSum (n 1, 17, 128; D 1, 7, 8, 9, 784, 1030)', () => {
+    const before = tf.memory().numTensors;
+    let seed = 1;
+    for (const n of [1, 17, 128])
+      for (const cols of [1, 7, 8, 9, 784, 1030])
+        for (const fractional of [false, true]) {
+          seed++;
+          const x = tf.tensor2d(data(n * cols, seed, fractional), [n, cols]);
+          const l = tf.tensor2d(logits(n * cols, seed + 100), [n, cols]);
+          const g = Math.fround(-1 / n);
+          const [sums, dOut, misses] = tf.engine().runKernel(BERNOULLI, { x, logits: l }, { g }) as tf.Tensor[];
+          const [wantSums, wantDOut] = separate(x, l, g);
+          expect(sums!.shape).toEqual([n]);
+          expect(dOut!.shape).toEqual([n, cols]);
+          expect(misses!.dataSync()[0]).toBe(0);
+          expectSameBits(bits(sums!), bits(wantSums), `rowSums n=${n} D=${cols}`);
+          expectSameBits(bits(dOut!), bits(wantDOut), `dOut n=${n} D=${cols}`);
+          tf.dispose([x, l, sums!, dOut!, misses!, wantSums, wantDOut]);
+        }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('row sums match the float64 log-likelihood Σ x·ℓ − log(1 + e^ℓ) within float32 rounding', () => {
+    const n = 9,
+      cols = 784;
+    const xs = data(n * cols, 3, true);
+    const ls = randomArray(n * cols, 4).map((v) => v * 12);
+    const x = tf.tensor2d(xs, [n, cols]);
+    const l = tf.tensor2d(ls, [n, cols]);
+    const [sums, dOut, misses] = tf.engine().runKernel(BERNOULLI, { x, logits: l }, { g: -0.25 }) as tf.Tensor[];
+    const got = sums!.dataSync();
+    const grad = dOut!.dataSync();
+    for (let r = 0; r < n; r++) {
+      let want = 0,
+        scale = 0;
+      for (let c = 0; c < cols; c++) {
+        const v = ls[r * cols + c]!,
+          xv = xs[r * cols + c]!;
+        const term = xv * v - (Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))));
+        want += term;
+        scale += Math.abs(term) + Math.abs(xv * v);
+        // ∂/∂ℓ of g·log p = g·(x − σ(ℓ))
+        const dl = -0.25 * (xv - 1 / (1 + Math.exp(-v)));
+        expect(Math.abs(grad[r * cols + c]! - dl)).toBeLessThanOrEqual(1e-7 * (1 + Math.abs(xv)));
+      }
+      expect(Math.abs(got[r]! - want)).toBeLessThanOrEqual(2e-6 * scale);
+    }
+    tf.dispose([x, l, sums!, dOut!, misses!]);
+  });
+
+  it('gives the same bits with the rows shared between two threads', () => {
+    const n = 256,
+      cols = 784;
+    const x = tf.tensor2d(data(n * cols, 11, true), [n, cols]);
+    const l = tf.tensor2d(logits(n * cols, 12), [n, cols]);
+    const run = () => tf.engine().runKernel(BERNOULLI, { x, logits: l }, { g: -1 / 256 }) as tf.Tensor[];
+    const one = run();
+    enableNativeKernels({ parallel: 2 });
+    try {
+      const two = run();
+      expectSameBits(bits(two[0]!), bits(one[0]!), 'rowSums');
+      expectSameBits(bits(two[1]!), bits(one[1]!), 'dOut');
+      tf.dispose(two);
+    } finally {
+      enableNativeKernels({ parallel: 1 });
+    }
+    tf.dispose([x, l, ...one]);
+  });
+
+  it('refuses a wrong dtype, shape or attribute with a VariaError naming it, leaving nothing allocated', () => {
+    const [x, l, wide, ints] = [tf.zeros([3, 4]), tf.zeros([3, 4]), tf.zeros([3, 5]), tf.zeros([3, 4], 'int32')];
+    const before = tf.memory().numTensors;
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const data = backend.numDataIds();
+    const call = (inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) => () =>
+      tf.engine().runKernel(BERNOULLI, inputs, attrs as tf.NamedAttrMap);
+    expect(call({ x, logits: wide }, { g: 1 })).toThrow(ShapeError);
+    expect(call({ x }, { g: 1 })).toThrow(/"logits"/);
+    expect(call({ x: ints, logits: l }, { g: 1 })).toThrow(ArgumentError);
+    expect(call({ x, logits: l }, {})).toThrow(/"g"/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(backend.numDataIds()).toBe(data);
+    tf.dispose([x, l, wide, ints]);
+  });
+});

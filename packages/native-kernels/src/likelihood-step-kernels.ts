@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { LIKELIHOOD_STEP_KERNELS } from '@varia/core';
+import type { NativeAddon } from './addon.js';
+import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
+import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
+
+/** A likelihood family of {@link LIKELIHOOD_STEP_KERNELS} as the addon's `likelihoodStep` takes it. */
+interface FamilySpec {
+  /** Its code in native/likelihood_step.c's FAMILIES (the same order). */
+  code: number;
+  /** The name of the head-output input (the family's parameter). */
+  param: string;
+  /** Whether it takes a `table` input (a float32 vector). */
+  table: boolean;
+}
+
+/** Every family's kernel, declared once: its tag comes from `@varia/core`, the rest from here. */
+const FAMILIES: Readonly<Record<keyof typeof LIKELIHOOD_STEP_KERNELS, FamilySpec>> = {
+  bernoulli: { code: 0, param: 'logits', table: false },
+};
+
+interface KernelArgs {
+  inputs: NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}
+
+/** Inputs probing σ: every edge of the ported kernel (±0, ±∞, NaN, subnormals, its cutoff ±87.34) and a sweep of ±104. */
+function probeInputs(): Float32Array {
+  const edges = [0, -0, Infinity, -Infinity, Number.NaN, 1e-45, -1e-45, 1e-40, -1e-40, 87.336, -87.336, 87.34, -87.34];
+  const sweep = Array.from({ length: 4161 }, (_, i) => (i - 2080) * 0.05);
+  return Float32Array.from([...edges, ...sweep]);
+}
+
+/** Whether the addon's σ (unary op 5) is the backend's own `Sigmoid` bit for bit, probed once per backend. */
+const sigmoidAgrees = new WeakMap<object, boolean>();
+
+function probeSigmoid(addon: NativeAddon, backend: WasmBackendInternals): boolean {
+  const known = sigmoidAgrees.get(backend);
+  if (known !== undefined) return known;
+  const sigmoid = tf.getKernel(tf.Sigmoid, 'wasm');
+  const values = probeInputs();
+  const b = backend as unknown as tf.KernelBackend;
+  const x: TensorInfo = {
+    dataId: b.write(values, [values.length], 'float32'),
+    shape: [values.length],
+    dtype: 'float32',
+  };
+  const theirs = sigmoid?.kernelFunc({ inputs: { x }, backend: b, attrs: {} }) as TensorInfo | undefined;
+  const ours = backend.makeOutput([values.length], 'float32');
+  try {
+    const heap = heapBuffer(backend);
+    if (!theirs || !heap) return false;
+    addon.unary(heap, 5, values.length, byteOffset(backend, x), byteOffset(backend, ours));
+    const a = new Uint32Array(b.readSync(theirs.dataId) as Float32Array);
+    const c = new Uint32Array(b.readSync(ours.dataId) as Float32Array);
+    const agrees = a.every((v, i) => v === c[i]);
+    sigmoidAgrees.set(backend, agrees);
+    return agrees;
+  } finally {
+    for (const t of [x, ours, theirs]) if (t) b.disposeData(t.dataId);
+  }
+}
+
+/** The family's inputs, checked: x and the parameter float32 matrices of one shape, and its table. */
+function operands(kernel: string, spec: FamilySpec, inputs: NamedTensorInfoMap): TensorInfo[] {
+  const names = ['x', spec.param, ...(spec.table ? ['table'] : [])];
+  const [x, param, table] = names.map((name) => inputs[name]);
+  for (const [name, t] of [
+    ['x', x],
+    [spec.param, param],
+  ] as const) {
+    if (t?.dtype !== 'float32' || t.shape.length !== 2)
+      throw kernelInputError(kernel, name, `"${name}" must be a float32 matrix [n, D]`);
+  }
+  if (param!.shape[0] !== x!.shape[0] || param!.shape[1] !== x!.shape[1])
+    throw kernelShapeError(kernel, spec.param, `"${spec.param}" must have the shape of "x", [${x!.shape.join(', ')}]`);
+  if (spec.table && (table?.dtype !== 'float32' || table.shape.length !== 1 || table.shape[0] === 0))
+    throw kernelInputError(kernel, 'table', '"table" must be a non-empty float32 vector');
+  return [x!, param!, ...(spec.table ? [table!] : [])];
+}
+
+/**
+ * One family's kernel of {@link LIKELIHOOD_STEP_KERNELS} for the wasm backend: the row sums of log p(x | ℓ), dOut =
+ * g·∂log p/∂ℓ and the miss count, in one native pass over the batch (rows shared between `parallel` threads: the same
+ * bits for any count). The Bernoulli kernel's σ is the addon's port of the backend's own `Sigmoid`; where a probe finds
+ * the two differ (another build of the wasm backend), it takes σ from that kernel instead, so the bits still agree.
+ */
+function nativeLikelihoodStep(addon: NativeAddon, family: keyof typeof LIKELIHOOD_STEP_KERNELS): KernelConfig {
+  const kernel = LIKELIHOOD_STEP_KERNELS[family];
+  const spec = FAMILIES[family];
+  const kernelFunc = (args: KernelArgs): TensorInfo[] => {
+    const [x, param, table] = operands(kernel, spec, args.inputs);
+    const g = args.attrs?.g;
+    if (typeof g !== 'number') throw kernelInputError(kernel, 'g', 'attribute "g" must be a number');
+    const backend = asWasmBackend(args.backend);
+    if (!heapBuffer(backend))
+      throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
+    const offsets = [x!, param!, ...(table ? [table] : [])].map((t) => byteOffset(backend, t)); // each on the backend
+    const [rows, cols] = x!.shape as [number, number];
+    const b = args.backend as tf.KernelBackend;
+    const made: TensorInfo[] = [];
+    try {
+      const aux =
+        family === 'bernoulli' && !probeSigmoid(addon, backend)
+          ? (tf
+              .getKernel(tf.Sigmoid, 'wasm')!
+              .kernelFunc({ inputs: { x: param! }, backend: b, attrs: {} }) as TensorInfo)
+          : undefined;
+      if (aux) made.push(aux);
+      for (const shape of [[rows], [rows, cols], []]) made.push(backend.makeOutput(shape, 'float32'));
+      const [sums, dOut, misses] = made.slice(aux ? 1 : 0) as [TensorInfo, TensorInfo, TensorInfo];
+      const heap = heapBuffer(backend)!; // read after the allocations, which may have grown the memory
+      const count = addon.likelihoodStep(
+        heap,
+        Float64Array.of(
+          spec.code,
+          rows,
+          cols,
+          g,
+          offsets[0]!,
+          offsets[1]!,
+          byteOffset(backend, sums),
+          byteOffset(backend, dOut),
+          table ? offsets[2]! : -1,
+          table ? table.shape[0]! : 0,
+          aux ? byteOffset(backend, aux) : -1,
+        ),
+      );
+      new Float32Array(heap, byteOffset(backend, misses), 1)[0] = count;
+      if (aux) b.disposeData(aux.dataId);
+      return [sums, dOut, misses];
+    } catch (e) {
+      for (const t of made) b.disposeData(t.dataId);
+      throw e;
+    }
+  };
+  return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/** The kernels of {@link LIKELIHOOD_STEP_KERNELS}, one per family, for the wasm backend. */
+export function nativeLikelihoodSteps(addon: NativeAddon): KernelConfig[] {
+  return (Object.keys(FAMILIES) as (keyof typeof LIKELIHOOD_STEP_KERNELS)[]).map((family) =>
+    nativeLikelihoodStep(addon, family),
+  );
+}
