@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  LIKELIHOOD_STEP_KERNELS,
   MUL_SUB_KERNEL,
   NORMAL_BACKWARD_KERNEL,
   NORMAL_KL_KERNEL,
@@ -200,7 +201,7 @@ describe.skipIf(problem !== undefined)('the fused training step: where it applie
   });
 
   it.each([
-    ['Softplus', 'a Bernoulli model', cases[0]!.config, cases[0]!.x.data.subarray(0, 4 * 12)],
+    [LIKELIHOOD_STEP_KERNELS.bernoulli, 'a Bernoulli model', cases[0]!.config, cases[0]!.x.data.subarray(0, 4 * 12)],
     // counts past log x!'s table: log x! comes from the host (a tensor made outside the runner) before Exp throws
     [
       'Exp',

@@ -2,6 +2,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   DENSE_BACKWARD_KERNEL,
+  LIKELIHOOD_STEP_KERNELS,
   MUL_SUB_KERNEL,
   NORMAL_BACKWARD_KERNEL,
   NORMAL_KL_KERNEL,
@@ -47,12 +48,16 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       // a count likelihood looks log x! up where the data lives (once per training step), the taped path on the host
       const lookups = c.config.likelihood === 'poisson' ? 3 * Math.ceil(72 / 16) : 0;
       expect(fusedCalls.get(TABLE_LOOKUP_KERNEL) ?? 0).toBe(lookups);
-      // the likelihood's elementwise runs are one pass each (x·ℓ − softplus(ℓ); dy·x + (−dy)·σ(ℓ)), once per step
+      const steps = fusedCalls.get(DENSE_BACKWARD_KERNEL)! / (2 * (c.config.hiddenUnits as number[]).length + 3);
+      // a likelihood with a fused kernel runs it once per step; another's elementwise runs are one pass each
+      // (x·ℓ − softplus(ℓ); dy·x + (−dy)·σ(ℓ)), once per step
+      const family = c.config.likelihood as keyof typeof LIKELIHOOD_STEP_KERNELS;
+      const fusedKernel = LIKELIHOOD_STEP_KERNELS[family] as string | undefined;
+      if (fusedKernel) expect(fusedCalls.get(fusedKernel), fusedKernel).toBe(steps);
       const passes = fusedCalls.get(MUL_SUB_KERNEL) ?? 0;
-      expect(passes > 0).toBe(c.config.likelihood !== 'gaussian');
+      expect(passes > 0).toBe(c.config.likelihood !== 'gaussian' && !fusedKernel);
       expect(fusedCalls.get(SCALED_SUM_KERNEL) ?? 0).toBe(passes);
       // the Gaussian posterior's sample, KL and backward: one kernel each per step
-      const steps = fusedCalls.get(DENSE_BACKWARD_KERNEL)! / (2 * (c.config.hiddenUnits as number[]).length + 3);
       for (const name of [NORMAL_SAMPLE_KERNEL, NORMAL_KL_KERNEL, NORMAL_BACKWARD_KERNEL]) {
         expect(fusedCalls.get(name), name).toBe(steps);
       }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { MUL_SUB_KERNEL, SCALED_SUM_KERNEL, TABLE_LOOKUP_KERNEL } from '@varia/core';
+import { LIKELIHOOD_STEP_KERNELS, MUL_SUB_KERNEL, SCALED_SUM_KERNEL, TABLE_LOOKUP_KERNEL } from '@varia/core';
 import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
 import { gaussianPart } from './gaussian-likelihood.js';
 import type { KernelRunner } from './kernel-runner.js';
@@ -52,9 +52,15 @@ function scaledDifference(r: KernelRunner, g: number, x: tf.TensorInfo, z: tf.Te
 
 /**
  * The kernels of `Independent(Bernoulli(logits), 1).logProb(x)` in a training step — `bernoulliLogProbSum`'s forward
- * (x·ℓ − softplus(ℓ), summed over features) and its hand-written backward dy·x + (−dy)·σ(ℓ), dy [n, 1].
+ * (x·ℓ − softplus(ℓ), summed over features) and its hand-written backward dy·x + (−dy)·σ(ℓ), dy [n, 1] filled with g —
+ * in one pass where the backend has {@link LIKELIHOOD_STEP_KERNELS}' Bernoulli kernel (the same bits), else kernel by
+ * kernel.
  */
 function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo, g: number): LikelihoodPart {
+  if (r.has(LIKELIHOOD_STEP_KERNELS.bernoulli)) {
+    const [rowSums, dOut] = r.runAll(LIKELIHOOD_STEP_KERNELS.bernoulli, { x, logits }, { g });
+    return { rowSums: rowSums!, backward: () => ({ dOut: dOut!, grads: [] }), extra: [] };
+  }
   const d = mulSub(r, x, logits, r.run('Softplus', { x: logits }));
   return {
     rowSums: r.run('Sum', { x: d }, { axis: -1, keepDims: false }),
