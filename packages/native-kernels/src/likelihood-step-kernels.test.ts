@@ -130,6 +130,39 @@ describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm b
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("follows another Sigmoid kernel (another wasm build): σ is then that kernel's, and the bits still agree", () => {
+    const original = tf.getKernel(tf.Sigmoid, 'wasm')!;
+    const nudged: tf.KernelFunc = (args) => {
+      // the backend's σ, one ulp up where finite and positive: bits the addon's own σ does not give
+      const out = original.kernelFunc(args) as tf.TensorInfo;
+      const backend = asWasmBackend(args.backend);
+      const values = new Uint32Array(
+        heapBuffer(backend)!,
+        byteOffset(backend, out),
+        out.shape[0]! * (out.shape[1] ?? 1),
+      );
+      for (let i = 0; i < values.length; i++) if (values[i]! > 0 && values[i]! < 0x7f800000) values[i]! += 1;
+      return out;
+    };
+    tf.unregisterKernel(tf.Sigmoid, 'wasm');
+    tf.registerKernel({ ...original, kernelFunc: nudged });
+    try {
+      const x = tf.tensor2d(data(3 * 40, 5, true), [3, 40]);
+      const l = tf.tensor2d(logits(3 * 40, 6), [3, 40]);
+      const [sums, dOut, misses] = tf.engine().runKernel(BERNOULLI, { x, logits: l }, { g: -0.5 }) as tf.Tensor[];
+      const [wantSums, wantDOut] = separate(x, l, -0.5);
+      expectSameBits(bits(sums!), bits(wantSums), 'rowSums');
+      expectSameBits(bits(dOut!), bits(wantDOut), 'dOut');
+      const [, plain] = bothSigmoids(logits(40, 6));
+      const [nudgedSigma] = bothSigmoids(logits(40, 6));
+      expect(nudgedSigma).not.toEqual(plain); // the nudge took effect
+      tf.dispose([x, l, sums!, dOut!, misses!, wantSums, wantDOut]);
+    } finally {
+      tf.unregisterKernel(tf.Sigmoid, 'wasm');
+      tf.registerKernel(original);
+    }
+  });
+
   it('row sums match the float64 log-likelihood Σ x·ℓ − log(1 + e^ℓ) within float32 rounding', () => {
     const n = 9,
       cols = 784;

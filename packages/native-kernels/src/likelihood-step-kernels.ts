@@ -33,13 +33,14 @@ function probeInputs(): Float32Array {
   return Float32Array.from([...edges, ...sweep]);
 }
 
-/** Whether the addon's σ (unary op 5) is the backend's own `Sigmoid` bit for bit, probed once per backend. */
-const sigmoidAgrees = new WeakMap<object, boolean>();
+/** Whether the addon's σ (unary op 5) is the backend's own `Sigmoid` bit for bit: probed once per backend and kernel. */
+const sigmoidAgrees = new WeakMap<object, { kernel: KernelFunc | undefined; agrees: boolean }>();
 
 function probeSigmoid(addon: NativeAddon, backend: WasmBackendInternals): boolean {
-  const known = sigmoidAgrees.get(backend);
-  if (known !== undefined) return known;
   const sigmoid = tf.getKernel(tf.Sigmoid, 'wasm');
+  if (!sigmoid) return true; // nothing to agree with
+  const known = sigmoidAgrees.get(backend);
+  if (known && known.kernel === sigmoid.kernelFunc) return known.agrees;
   const values = probeInputs();
   const b = backend as unknown as tf.KernelBackend;
   const x: TensorInfo = {
@@ -47,7 +48,7 @@ function probeSigmoid(addon: NativeAddon, backend: WasmBackendInternals): boolea
     shape: [values.length],
     dtype: 'float32',
   };
-  const theirs = sigmoid?.kernelFunc({ inputs: { x }, backend: b, attrs: {} }) as TensorInfo | undefined;
+  const theirs = sigmoid.kernelFunc({ inputs: { x }, backend: b, attrs: {} }) as TensorInfo | undefined;
   const ours = backend.makeOutput([values.length], 'float32');
   try {
     const heap = heapBuffer(backend);
@@ -56,7 +57,7 @@ function probeSigmoid(addon: NativeAddon, backend: WasmBackendInternals): boolea
     const a = new Uint32Array(b.readSync(theirs.dataId) as Float32Array);
     const c = new Uint32Array(b.readSync(ours.dataId) as Float32Array);
     const agrees = a.every((v, i) => v === c[i]);
-    sigmoidAgrees.set(backend, agrees);
+    sigmoidAgrees.set(backend, { kernel: sigmoid.kernelFunc, agrees });
     return agrees;
   } finally {
     for (const t of [x, ours, theirs]) if (t) b.disposeData(t.dataId);
