@@ -156,10 +156,17 @@ export const SPARSE_INPUT_DENSE_BACKWARD_KERNEL = 'VariaSparseInputDenseBackward
  * - `bernoulli` (input `logits`): log p = x·ℓ − softplus(ℓ), the row sum in the `Sum` kernel's order, and
  *   dOut = g·x + (−g)·σ(ℓ) with σ the wasm backend's own `Sigmoid` (XNNPACK's), as `MUL_SUB_KERNEL`, `Sum`, `Sigmoid`
  *   and `SCALED_SUM_KERNEL` give them.
+ * - `poisson` (inputs `logRate` and `table`, log k! for k below its length — `@varia/distributions`'
+ *   `logFactorialTable32`): log p = (x·ℓ − e^ℓ) − log x!, the row sum in the `Sum` kernel's order, and
+ *   dOut = g·x + (−g)·e^ℓ, as `Exp`, `MUL_SUB_KERNEL`, `TABLE_LOOKUP_KERNEL`, `Sub`, `Sum` and `SCALED_SUM_KERNEL`
+ *   give them; a third output, a float32 scalar, counts the values of x that are not integer counts below the table's
+ *   length (nor below 2²³): when it is not 0 the other outputs are meaningless and the caller evaluates the step
+ *   another way.
  *
  * `@varia/native-kernels` registers them for the wasm backend; `@varia/vae`'s fused training step uses them where the
  * backend has them and runs the separate kernels elsewhere.
  */
 export const LIKELIHOOD_STEP_KERNELS = {
   bernoulli: 'VariaBernoulliStep',
+  poisson: 'VariaPoissonStep',
 } as const;

@@ -3,6 +3,7 @@
 #include "napi_util.h"
 
 #include "entry_points.h"
+#include "log1p_counts.h"
 #include "shared_passes.h"
 
 /* unary(heap, op, size, xOff, yOff): y = f(x) elementwise; op 0 softplus, 1 exp, 2 log, 3 log1p, 4 lgamma, 5 sigmoid. x and y
@@ -18,7 +19,8 @@ napi_value varia_napi_unary(napi_env env, napi_callback_info info) {
     return varia_throw_error(env, "native-kernels: unary operand outside the heap");
   const float *x = (const float *)((char *)data + (int64_t)d[2]);
   float *y = (float *)((char *)data + (int64_t)d[3]);
-  const varia_unary_fn fns[] = {varia_softplus, varia_exp, varia_log, varia_log1p, varia_lgamma, varia_sigmoid};
+  /* log1p: varia_log1p's bits, from a table where x holds counts (log1p_counts.h) */
+  const varia_unary_fn fns[] = {varia_softplus, varia_exp, varia_log, varia_log1p_counts, varia_lgamma, varia_sigmoid};
   varia_unary_shared(fns[(int)op], x, y, (int64_t)size, op == 1 ? VARIA_EXP_MIN_BLOCK : VARIA_UNARY_MIN_BLOCK);
   return NULL;
 }

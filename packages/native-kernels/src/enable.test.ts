@@ -6,6 +6,7 @@ import {
   DENSE_BACKWARD_KERNEL,
   FAST_TRANSPOSED_MATMUL,
   LGAMMA_KERNEL,
+  LIKELIHOOD_STEP_KERNELS,
   MUL_SUB_KERNEL,
   NORMAL_BACKWARD_KERNEL,
   NORMAL_KL_KERNEL,
@@ -90,6 +91,7 @@ describe('enableNativeKernels', () => {
       NORMAL_BACKWARD_KERNEL,
       NORMAL_LOG_PROB_KERNEL,
       NORMAL_LOG_PROB_BACKWARD_KERNEL,
+      ...Object.values(LIKELIHOOD_STEP_KERNELS),
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);

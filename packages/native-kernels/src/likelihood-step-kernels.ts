@@ -18,6 +18,7 @@ interface FamilySpec {
 /** Every family's kernel, declared once: its tag comes from `@varia/core`, the rest from here. */
 const FAMILIES: Readonly<Record<keyof typeof LIKELIHOOD_STEP_KERNELS, FamilySpec>> = {
   bernoulli: { code: 0, param: 'logits', table: false },
+  poisson: { code: 1, param: 'logRate', table: true },
 };
 
 interface KernelArgs {

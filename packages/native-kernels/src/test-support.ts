@@ -1,5 +1,6 @@
 // Shared by the tests (excluded from the build): whether the native path can run here, and plain-JS references.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { nativeKernelsProblem } from './enable.js';
 
 /** Why the native kernels cannot run on this machine (undefined when they can). */
@@ -88,4 +89,22 @@ export function runNodeChild(
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve({ code, signal, output }));
   });
+}
+
+/** The bit patterns of a float32 tensor's values. */
+export function float32Bits(t: { dataSync(): unknown }): Uint32Array {
+  return new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
+}
+
+/**
+ * Fails at the first element whose bits differ, naming it — unless both are NaN (the payload of a NaN made from two
+ * NaNs depends on the operand order of the hardware operation, which compilers choose).
+ */
+export function expectSameBits(got: Uint32Array, want: Uint32Array, what: string): void {
+  expect(got.length).toBe(want.length);
+  const g = new Float32Array(got.buffer),
+    w = new Float32Array(want.buffer);
+  for (let i = 0; i < got.length; i++)
+    if (got[i] !== want[i] && !(Number.isNaN(g[i]) && Number.isNaN(w[i])))
+      expect(`${what}[${i}] = ${g[i]} (0x${got[i]!.toString(16)})`).toBe(`${w[i]} (0x${want[i]!.toString(16)})`);
 }
