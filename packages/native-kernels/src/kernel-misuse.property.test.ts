@@ -44,6 +44,7 @@ const SIGNATURES: Record<string, { inputs: string[]; attrs: string[] }> = {
     attrs: ['activation', 'leakyreluAlpha'],
   },
   [TABLE_LOOKUP_KERNEL]: { inputs: ['x', 'table'], attrs: [] },
+  [LIKELIHOOD_STEP_KERNELS.bernoulli]: { inputs: ['x', 'logits'], attrs: ['g'] },
   [LIKELIHOOD_STEP_KERNELS.poisson]: { inputs: ['x', 'logRate', 'table'], attrs: ['g'] },
   [MUL_SUB_KERNEL]: { inputs: ['a', 'b', 'c'], attrs: [] },
   [SCALED_SUM_KERNEL]: { inputs: ['x', 'z'], attrs: ['alpha', 'beta'] },
