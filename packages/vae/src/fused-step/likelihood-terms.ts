@@ -72,11 +72,20 @@ function bernoulliPart(r: KernelRunner, x: tf.TensorInfo, logits: tf.TensorInfo,
 /**
  * The kernels of `Independent(Poisson({ logRate }, { logProbMethod: 'direct' }), 1).logProb(x)` for counts:
  * x·log λ − λ − log x! (log x! from `hostLogFactorial`'s table, a constant of the batch), summed over features; backward
- * dy·x + (−dy)·λ (λ = exp(log λ) from the forward pass).
+ * dy·x + (−dy)·λ (λ = exp(log λ) from the forward pass) — in one pass where the backend has
+ * {@link LIKELIHOOD_STEP_KERNELS}' Poisson kernel and x holds counts below the table's size (the same bits), else
+ * kernel by kernel with log x! looked up ({@link TABLE_LOOKUP_KERNEL}) or from `hostLogFactorial` (larger counts).
  * @returns undefined when x holds a value that is not a count (the generic path then evaluates it).
  */
 function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, g: number): LikelihoodPart | undefined {
-  const looked = lookedUpLogFactorial(r, x);
+  const fused = r.has(LIKELIHOOD_STEP_KERNELS.poisson);
+  if (fused) {
+    const inputs = { x, logRate, table: logFactorialTable(r) };
+    const [rowSums, dOut, misses] = r.runAll(LIKELIHOOD_STEP_KERNELS.poisson, inputs, { g });
+    if (r.read(misses!)[0] === 0) return { rowSums: rowSums!, backward: () => ({ dOut: dOut!, grads: [] }), extra: [] };
+  }
+  // the look-up would miss the same values as the fused kernel: straight to the host then
+  const looked = fused ? undefined : lookedUpLogFactorial(r, x);
   const host = looked ? undefined : hostLogFactorial(x);
   const logFactorial = looked ?? host;
   if (!logFactorial) return undefined;
@@ -94,6 +103,15 @@ function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, g: n
   }
 }
 
+/** `hostLogFactorial`'s float32 table of log k! (k < 1024), made once. */
+let logFactorials: Float32Array | undefined;
+
+/** That table as a runner tensor, for a look-up where the data lives. */
+function logFactorialTable(r: KernelRunner): tf.TensorInfo {
+  logFactorials ??= logFactorialTable32();
+  return r.values(logFactorials, [logFactorials.length]);
+}
+
 /**
  * log x! of a count batch by the backend's table look-up ({@link TABLE_LOOKUP_KERNEL}, one pass where the data lives)
  * with `hostLogFactorial`'s float32 table — the same values it gives, without reading the batch back and uploading
@@ -102,8 +120,7 @@ function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, g: n
  */
 function lookedUpLogFactorial(r: KernelRunner, x: tf.Tensor): tf.TensorInfo | undefined {
   if (!r.has(TABLE_LOOKUP_KERNEL)) return undefined;
-  const table = logFactorialTable32();
-  const [values, misses] = r.runAll(TABLE_LOOKUP_KERNEL, { x, table: r.values(table, [table.length]) });
+  const [values, misses] = r.runAll(TABLE_LOOKUP_KERNEL, { x, table: logFactorialTable(r) });
   return r.read(misses!)[0] === 0 ? values : undefined;
 }
 
