@@ -3,7 +3,7 @@ import { ArgumentError, LIKELIHOOD_STEP_KERNELS, MUL_SUB_KERNEL, SCALED_SUM_KERN
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
-import { randomArray, skipNative } from './test-support.js';
+import { expectSameBits, float32Bits as bits, randomArray, skipNative } from './test-support.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 const BERNOULLI = LIKELIHOOD_STEP_KERNELS.bernoulli;
@@ -77,20 +77,6 @@ function separate(x: tf.Tensor2D, l: tf.Tensor2D, g: number): [tf.Tensor, tf.Ten
   const dOut = e.runKernel(SCALED_SUM_KERNEL, { x, z: sigma }, { alpha: g, beta: -g }) as tf.Tensor;
   tf.dispose([sp, d, sigma]);
   return [sums, dOut];
-}
-
-function bits(t: tf.Tensor): Uint32Array {
-  return new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
-}
-
-/** Same bits, or both NaN (the payload of a NaN made from two NaNs depends on the operand order of the hardware op). */
-function expectSameBits(got: Uint32Array, want: Uint32Array, what: string): void {
-  expect(got.length).toBe(want.length);
-  const g = new Float32Array(got.buffer),
-    w = new Float32Array(want.buffer);
-  for (let i = 0; i < got.length; i++)
-    if (got[i] !== want[i] && !(Number.isNaN(g[i]) && Number.isNaN(w[i])))
-      expect(`${what}[${i}] = ${g[i]} (0x${got[i]!.toString(16)})`).toBe(`${w[i]} (0x${want[i]!.toString(16)})`);
 }
 
 describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm backend', () => {
