@@ -56,7 +56,8 @@ for (let chunk = from; chunk < to; chunk++) {
       examples.push(`x = 0x${(base + i).toString(16)}: tfjs 0x${a[i].toString(16)}, addon 0x${b[i].toString(16)}`);
   }
   theirs.dispose();
-  if ((chunk + 1) % 16 === 0) console.log(`chunks ${from}…${chunk}: ${differ} differ so far (${(Date.now() - start) / 1000} s)`);
+  if ((chunk + 1) % 16 === 0)
+    console.log(`chunks ${from}…${chunk}: ${differ} differ so far (${(Date.now() - start) / 1000} s)`);
 }
 tf.dispose([x, ours]);
 const total = (to - from) * CHUNK;
