@@ -237,6 +237,80 @@ describe('FusedAdamOptimizer', () => {
     tf.dispose([x, t, start]);
   });
 
+  it('calls the in-place kernel directly, not through engine.runKernel, except under tf.profile or a recording tape', async () => {
+    registerJsAdamKernel();
+    registerJsInPlaceKernel();
+    const engine = tf.engine();
+    const runKernel = engine.runKernel;
+    const throughEngine: string[] = [];
+    engine.runKernel = function (this: ReturnType<typeof tf.engine>, name: string, ...rest: unknown[]) {
+      throughEngine.push(name);
+      return (runKernel as (...args: unknown[]) => unknown).call(this, name, ...rest);
+    } as typeof engine.runKernel;
+    try {
+      const before = tf.memory().numTensors;
+      const optimizer = new FusedAdamOptimizer(0.05);
+      const direct = train(optimizer, 6);
+      expect(throughEngine.filter((n) => n === ADAM_IN_PLACE_KERNEL)).toEqual([]);
+      tf.dispose(direct.vars);
+      optimizer.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      // the same steps through the engine (tfjs's DEBUG mode, which checks every kernel's outputs): the same bits
+      tf.env().set('DEBUG', true);
+      const viaEngine = tf.tidy(() => {
+        const o = new FusedAdamOptimizer(0.05);
+        const r = train(o, 6);
+        o.dispose();
+        return r;
+      });
+      tf.env().set('DEBUG', false);
+      expect(throughEngine.filter((n) => n === ADAM_IN_PLACE_KERNEL)).toHaveLength(6);
+      expect([viaEngine.w, viaEngine.b]).toEqual([direct.w, direct.b]);
+      tf.dispose(viaEngine.vars);
+      // tf.profile sees the kernel, and a step inside a gradient computation goes through the engine too
+      const w = tf.variable(tf.tensor1d([1, -2, 3]), true, `adam-profile-${Math.random()}`);
+      const profiled = new FusedAdamOptimizer(0.05);
+      const grad = tf.tensor1d([0.5, -1, 2]);
+      const info = await tf.profile(() => profiled.applyGradients([{ name: w.name, tensor: grad }]));
+      expect(info.kernelNames).toContain(ADAM_IN_PLACE_KERNEL);
+      throughEngine.length = 0;
+      tf.tidy(() =>
+        tf.grad((x: tf.Tensor) => {
+          profiled.applyGradients([{ name: w.name, tensor: grad }]);
+          return tf.sum(x);
+        })(tf.ones([2])),
+      );
+      expect(throughEngine).toContain(ADAM_IN_PLACE_KERNEL);
+      expect(profiled.iterations).toBe(2);
+      tf.dispose([w, grad]);
+      profiled.dispose();
+    } finally {
+      engine.runKernel = runKernel;
+      tf.env().set('DEBUG', false);
+    }
+  });
+
+  it('refuses an unknown variable and a disposed gradient as before, changing nothing', () => {
+    registerJsAdamKernel();
+    registerJsInPlaceKernel();
+    const w = tf.variable(tf.tensor1d([1, -2, 3]), true, `adam-errors-${Math.random()}`);
+    const optimizer = new FusedAdamOptimizer(0.05);
+    const grad = tf.tensor1d([0.5, -1, 2]);
+    expect(() => optimizer.applyGradients([{ name: 'no-such-variable', tensor: grad }])).toThrow(
+      /no variable named "no-such-variable"/,
+    );
+    const gone = tf.tensor1d([1, 1, 1]);
+    gone.dispose();
+    // the cpu backend stands in for the native kernel here: what it throws for data it no longer holds
+    expect(() => optimizer.applyGradients([{ name: w.name, tensor: gone }])).toThrow();
+    expect(Array.from(w.dataSync())).toEqual([1, -2, 3]);
+    expect(optimizer.iterations).toBe(0);
+    optimizer.applyGradients([{ name: w.name, tensor: grad }]);
+    expect(optimizer.iterations).toBe(1);
+    tf.dispose([w, grad]);
+    optimizer.dispose();
+  });
+
   it('validates its hyper-parameters', () => {
     expect(() => new FusedAdamOptimizer(0)).toThrow(ArgumentError);
     expect(() => new FusedAdamOptimizer(0.1, 1)).toThrow(/"beta1" must be in \[0, 1\), got 1/);

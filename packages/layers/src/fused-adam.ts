@@ -101,7 +101,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    */
   override applyGradients(variableGradients: AdamGradients): void {
     const self = this as unknown as AdamState;
-    if (!this.fused) {
+    const backendName = tf.getBackend();
+    if (tf.getKernel(ADAM_UPDATE_KERNEL, backendName) === undefined) {
       if (this.accBetaStale) {
         tf.tidy(() => {
           self.accBeta1.assign(tf.scalar(this.powers[0]));
@@ -113,13 +114,10 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       this.advancePowers();
       return;
     }
-    const named = Array.isArray(variableGradients)
-      ? variableGradients
-      : Object.keys(variableGradients).map((name) => ({
-          name,
-          tensor: variableGradients[name] as tf.Tensor | undefined,
-        }));
-    // β^t for this step: tfjs keeps it in accBeta; the same value from the host mirror, without reading a tensor back.
+    const updates = this.updatesOf(variableGradients);
+    const inPlace = tf.getKernel(ADAM_IN_PLACE_KERNEL, backendName);
+    // β^t for this step: tfjs keeps it in accBeta; the same value from the host mirror, without reading a tensor back
+    // (`count` is read by the in-place kernel only)
     const attrs = {
       learningRate: self.learningRate,
       beta1: self.beta1,
@@ -127,46 +125,29 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       epsilon: self.epsilon,
       beta1Power: this.powers[0],
       beta2Power: this.powers[1],
+      count: updates.length,
     };
-    tf.tidy(() => {
-      const updates = named.flatMap(({ name, tensor: gradient }, i) => {
-        const value = tf.engine().registeredVariables[name];
-        if (!value) throw new ArgumentError('variableGradients', `FusedAdamOptimizer: no variable named "${name}"`);
-        self.accumulatedFirstMoment[i] ??= {
-          originalName: `${name}/m`,
-          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-        };
-        self.accumulatedSecondMoment[i] ??= {
-          originalName: `${name}/v`,
-          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-        };
-        if (gradient == null) return [];
-        const m = self.accumulatedFirstMoment[i]!.variable;
-        const v = self.accumulatedSecondMoment[i]!.variable;
-        return [{ value, gradient, m, v }];
-      });
-      const assign = (outs: tf.Tensor[], k: number, u: (typeof updates)[number]): void => {
-        u.value.assign(outs[k]!);
-        u.m.assign(outs[k + 1]!);
-        u.v.assign(outs[k + 2]!);
-      };
-      if (tf.getKernel(ADAM_IN_PLACE_KERNEL, tf.getBackend()) !== undefined) {
-        const inputs: tf.NamedTensorMap = {};
-        updates.forEach(({ value, gradient, m, v }, i) => {
-          const [kw, kg, km, kv] = inPlaceInputNames(i);
-          inputs[kw] = value;
-          inputs[kg] = gradient;
-          inputs[km] = m;
-          inputs[kv] = v;
-        });
-        const outs = tf
-          .engine()
-          .runKernel(ADAM_IN_PLACE_KERNEL, inputs, { ...attrs, count: updates.length }) as tf.Tensor[];
-        // no outputs: updated in place; else (data shared with a clone) the new values, to assign
-        updates.forEach((u, i) => {
-          if (outs.length > 0) assign(outs, 3 * i, u);
-        });
-      } else {
+    if (inPlace) {
+      const inputs: tf.NamedTensorMap = {};
+      for (let i = 0; i < updates.length; i++) {
+        const u = updates[i]!;
+        const names = inPlaceInputNames(i);
+        inputs[names[0]] = u.value;
+        inputs[names[1]] = u.gradient;
+        inputs[names[2]] = u.m;
+        inputs[names[3]] = u.v;
+      }
+      // no outputs: updated in place; else (data shared with a clone) the new values, to assign
+      const outs = runKernelOnce(inPlace, inputs, attrs);
+      if (outs.length > 0) {
+        try {
+          updates.forEach((u, i) => assignStep(outs, 3 * i, u));
+        } finally {
+          tf.dispose(outs);
+        }
+      }
+    } else {
+      tf.tidy(() => {
         for (const u of updates) {
           const outs = tf
             .engine()
@@ -175,13 +156,48 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
               { variable: u.value, gradient: u.gradient, firstMoment: u.m, secondMoment: u.v },
               attrs,
             ) as tf.Tensor[];
-          assign(outs, 0, u);
+          assignStep(outs, 0, u);
         }
-      }
-    });
+      });
+    }
     this.accBetaStale = true;
     this.incrementIterations();
     this.advancePowers();
+  }
+
+  /**
+   * The variable, gradient and moments of each variable of `variableGradients` with a gradient, in their order;
+   * the moments of a variable seen for the first time are created (zeros).
+   * @throws ArgumentError for a name that is no registered variable.
+   */
+  private updatesOf(variableGradients: AdamGradients): AdamUpdate[] {
+    const self = this as unknown as AdamState;
+    const named = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.keys(variableGradients).map((name) => ({
+          name,
+          tensor: variableGradients[name] as tf.Tensor | undefined,
+        }));
+    const registered = tf.engine().registeredVariables;
+    const updates: AdamUpdate[] = [];
+    for (let i = 0; i < named.length; i++) {
+      const { name, tensor: gradient } = named[i]!;
+      const value = registered[name];
+      if (!value) throw new ArgumentError('variableGradients', `FusedAdamOptimizer: no variable named "${name}"`);
+      self.accumulatedFirstMoment[i] ??= {
+        originalName: `${name}/m`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
+      self.accumulatedSecondMoment[i] ??= {
+        originalName: `${name}/v`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
+      if (gradient == null) continue;
+      const m = self.accumulatedFirstMoment[i]!.variable;
+      const v = self.accumulatedSecondMoment[i]!.variable;
+      updates.push({ value, gradient, m, v });
+    }
+    return updates;
   }
 
   private advancePowers(): void {
@@ -191,6 +207,40 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       Math.fround(this.powers[1] * Math.fround(self.beta2)),
     ];
   }
+}
+
+/** One variable's step: the variable, its gradient and its two moments. */
+interface AdamUpdate {
+  value: tf.Variable;
+  gradient: tf.Tensor;
+  m: tf.Variable;
+  v: tf.Variable;
+}
+
+/** Assigns w′, m′, v′ (`outs[k…k+2]`) to the variable and moments of `u`. */
+function assignStep(outs: tf.Tensor[], k: number, u: AdamUpdate): void {
+  u.value.assign(outs[k]!);
+  u.m.assign(outs[k + 1]!);
+  u.v.assign(outs[k + 2]!);
+}
+
+/**
+ * Runs a registered kernel once: its `kernelFunc` called directly on the active backend — what `engine.runKernel`
+ * calls, without the engine's bookkeeping around it (for a kernel with 40 inputs and no outputs that bookkeeping is
+ * most of the JavaScript of an Adam step). Where that bookkeeping does something — a gradient tape is recording,
+ * `tf.profile` is on, or tfjs's DEBUG checks — the call goes through `engine.runKernel` instead. Returns the outputs
+ * (usually none) as tensors the caller owns.
+ */
+function runKernelOnce(config: tf.KernelConfig, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor[] {
+  const engine = tf.engine();
+  const state = engine.state;
+  if (state.gradientDepth > 0 || state.kernelDepth > 0 || state.profiling || tf.env().getBool('DEBUG')) {
+    return engine.runKernel(config.kernelName, inputs, attrs) as tf.Tensor[];
+  }
+  const backend = engine.backend;
+  const out = config.kernelFunc({ inputs, attrs, backend } as unknown as Parameters<tf.KernelFunc>[0]);
+  const infos = Array.isArray(out) ? out : [out];
+  return infos.map((info) => engine.makeTensorFromTensorInfo(info, backend));
 }
 
 /** The input names of variable i in {@link ADAM_IN_PLACE_KERNEL}, made once (a step would otherwise build 4 per variable). */

@@ -149,6 +149,47 @@ describe.skipIf(skipNative)(`native ${ADAM_UPDATE_KERNEL} on the wasm backend`, 
     tf.dispose(state.flat());
   });
 
+  it(`${ADAM_IN_PLACE_KERNEL}: calls with fewer, more and no variables update exactly the variables they name`, () => {
+    // the kernel keeps its table of offsets from call to call: a shorter call must not run a longer one's stale rows
+    const state = makeState();
+    const stepOf = (w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor): number[][] =>
+      (
+        tf
+          .engine()
+          .runKernel(
+            ADAM_UPDATE_KERNEL,
+            { variable: w, gradient: g, firstMoment: m, secondMoment: v },
+            attrs,
+          ) as tf.Tensor[]
+      ).map((t) => {
+        const values = Array.from(t.dataSync());
+        t.dispose();
+        return values;
+      });
+    const valuesOf = (): number[][] => state.flat().map((t) => Array.from(t.dataSync()));
+    for (const count of [2, 1, 0, 2]) {
+      const before = valuesOf();
+      const expected = state.slice(0, count).map(([w, g, m, v]) => stepOf(w!, g!, m!, v!));
+      const outs = tf
+        .engine()
+        .runKernel(ADAM_IN_PLACE_KERNEL, inputsOf(state.slice(0, count)), { ...attrs, count }) as tf.Tensor[];
+      expect(outs).toEqual([]);
+      const after = valuesOf();
+      state.forEach(([w, , m, v], i) => {
+        const [wi, mi, vi] = [4 * i, 4 * i + 2, 4 * i + 3];
+        if (i < count) expect([after[wi], after[mi], after[vi]], `count ${count}, variable ${i}`).toEqual(expected[i]);
+        else
+          expect([after[wi], after[mi], after[vi]], `count ${count}, variable ${i}`).toEqual([
+            before[wi],
+            before[mi],
+            before[vi],
+          ]);
+        expect([w, m, v].every((t) => !t!.isDisposed)).toBe(true);
+      });
+    }
+    tf.dispose(state.flat());
+  });
+
   it(`${ADAM_IN_PLACE_KERNEL}: where a clone shares a variable's data, writes nothing and returns the new values`, () => {
     const state = makeState();
     const clone = tf.clone(state[1]![0]!);

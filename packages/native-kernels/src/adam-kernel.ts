@@ -1,16 +1,15 @@
-import {
-  type KernelConfig,
-  type KernelFunc,
-  type NamedAttrMap,
-  type NamedTensorInfoMap,
-  type DataId,
-  type TensorInfo,
-  util,
+import type {
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  DataId,
+  TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { ADAM_IN_PLACE_KERNEL, ADAM_UPDATE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer, soleOwner, type WasmBackendInternals } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, heapBuffer, heapEntry, type WasmBackendInternals } from './wasm-heap.js';
 
 const INPUTS = ['variable', 'gradient', 'firstMoment', 'secondMoment'] as const;
 const HYPER = ['learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'] as const;
@@ -21,13 +20,16 @@ interface KernelArgs {
   attrs?: NamedAttrMap;
 }
 
-/** The hyper-parameters, each checked to be finite. */
+/** The hyper-parameters, each checked to be finite (plain loops: this runs once per training step). */
 function hyperParameters(kernel: string, attrs: NamedAttrMap | undefined): number[] {
-  return HYPER.map((name) => {
+  const values = new Array<number>(HYPER.length);
+  for (let i = 0; i < HYPER.length; i++) {
+    const name = HYPER[i]!;
     const value = Number(attrs?.[name]);
     if (!Number.isFinite(value)) throw kernelInputError(kernel, name, `attribute "${name}" must be a finite number`);
-    return value;
-  });
+    values[i] = value;
+  }
+  return values;
 }
 
 /** The input names of variable i of {@link ADAM_IN_PLACE_KERNEL} (`variable<i>`, …), made once per index. */
@@ -37,25 +39,44 @@ function namesOf(i: number): readonly string[] {
   return indexedNames[i]!;
 }
 
-/** The four inputs of one variable, named `names` (`INPUTS`, or {@link namesOf} an index), float32 and of one size. */
-function adamInputs(kernel: string, inputs: NamedTensorInfoMap, names: readonly string[]): [TensorInfo[], number] {
-  const tensors = names.map((name) => {
+/** The number of elements of a shape (`util.sizeFromShape` as a loop). */
+function sizeOf(shape: readonly number[]): number {
+  let size = 1;
+  for (let i = 0; i < shape.length; i++) size *= shape[i]!;
+  return size;
+}
+
+/**
+ * Checks the four inputs of one variable, named `names` (`INPUTS`, or {@link namesOf} an index): present, float32 and
+ * of one size. Writes them to `into[at…at+3]` and returns the size.
+ */
+function checkAdamInputs(
+  kernel: string,
+  inputs: NamedTensorInfoMap,
+  names: readonly string[],
+  into: TensorInfo[],
+  at: number,
+): number {
+  for (let j = 0; j < 4; j++) {
+    const name = names[j]!;
     const t = inputs[name];
     if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
     if (t.dtype !== 'float32') throw kernelInputError(kernel, name, `"${name}" must be float32, got ${t.dtype}`);
-    return t;
-  });
-  const size = util.sizeFromShape(tensors[0]!.shape);
-  for (const [i, t] of tensors.entries()) {
-    if (util.sizeFromShape(t.shape) !== size) {
+    into[at + j] = t;
+  }
+  const first = into[at]!;
+  const size = sizeOf(first.shape);
+  for (let j = 1; j < 4; j++) {
+    const t = into[at + j]!;
+    if (sizeOf(t.shape) !== size) {
       throw kernelShapeError(
         kernel,
-        names[i]!,
-        `inputs must have one shape, got [${tensors[0]!.shape.join(', ')}] and [${t.shape.join(', ')}]`,
+        names[j]!,
+        `inputs must have one shape, got [${first.shape.join(', ')}] and [${t.shape.join(', ')}]`,
       );
     }
   }
-  return [tensors, size];
+  return size;
 }
 
 function sharedHeap(kernel: string, backend: WasmBackendInternals): ArrayBuffer {
@@ -101,7 +122,8 @@ function adamOutOfPlace(
 export function nativeAdamUpdate(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const backend = asWasmBackend(args.backend);
-    const [tensors, size] = adamInputs(ADAM_UPDATE_KERNEL, args.inputs, INPUTS);
+    const tensors = new Array<TensorInfo>(4);
+    const size = checkAdamInputs(ADAM_UPDATE_KERNEL, args.inputs, INPUTS, tensors, 0);
     const hyper = hyperParameters(ADAM_UPDATE_KERNEL, args.attrs);
     sharedHeap(ADAM_UPDATE_KERNEL, backend);
     return adamOutOfPlace(addon, backend, ADAM_UPDATE_KERNEL, tensors, size, hyper);
@@ -117,6 +139,10 @@ export function nativeAdamUpdate(addon: NativeAddon): KernelConfig {
  */
 export function nativeAdamInPlace(addon: NativeAddon): KernelConfig {
   const kernel = ADAM_IN_PLACE_KERNEL;
+  // kept from call to call (a training step makes one call with the same count each time): the table the addon reads
+  // (size and byte offsets of w, g, m, v per variable) and the set of data written; calls never overlap
+  let specs = new Float64Array(0);
+  const written = new Set<DataId>();
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const backend = asWasmBackend(args.backend);
     const count = Number(args.attrs?.count);
@@ -127,30 +153,36 @@ export function nativeAdamInPlace(addon: NativeAddon): KernelConfig {
         'count',
         `attribute "count" must be an integer from 0 to inputs / 4, got ${count}`,
       );
-    const groups: [TensorInfo[], number][] = [];
-    for (let i = 0; i < count; i++) groups.push(adamInputs(kernel, args.inputs, namesOf(i)));
+    const tensors = new Array<TensorInfo>(4 * count);
+    const sizes = new Array<number>(count);
+    for (let i = 0; i < count; i++) sizes[i] = checkAdamInputs(kernel, args.inputs, namesOf(i), tensors, 4 * i);
     const hyper = hyperParameters(kernel, args.attrs);
     const heap = sharedHeap(kernel, backend);
     // one pass: every offset, and whether each w, m, v is its data's only holder (distinct data, reference count 1)
-    const specs = new Float64Array(5 * count);
-    const written = new Set<DataId>();
+    if (specs.length !== 5 * count) specs = new Float64Array(5 * count);
     let inPlace = true;
-    for (let i = 0; i < count; i++) {
-      const [tensors, size] = groups[i]!;
-      specs[5 * i] = size;
-      for (let j = 0; j < 4; j++) {
-        const t = tensors[j]!;
-        specs[5 * i + 1 + j] = byteOffset(backend, t);
-        if (j === 1) continue; // the gradient is only read
-        if (!soleOwner(backend, t) || written.has(t.dataId)) inPlace = false;
-        written.add(t.dataId);
+    try {
+      for (let i = 0; i < count; i++) {
+        specs[5 * i] = sizes[i]!;
+        for (let j = 0; j < 4; j++) {
+          const t = tensors[4 * i + j]!;
+          const entry = heapEntry(backend, t);
+          specs[5 * i + 1 + j] = entry.memoryOffset;
+          if (j === 1) continue; // the gradient is only read
+          if (entry.refCount !== 1 || written.has(t.dataId)) inPlace = false;
+          written.add(t.dataId);
+        }
       }
+    } finally {
+      written.clear();
     }
     if (!inPlace) {
-      return groups.flatMap(([tensors, size]) => adamOutOfPlace(addon, backend, kernel, tensors, size, hyper));
+      const outs: TensorInfo[] = [];
+      for (let i = 0; i < count; i++)
+        outs.push(...adamOutOfPlace(addon, backend, kernel, tensors.slice(4 * i, 4 * i + 4), sizes[i]!, hyper));
+      return outs;
     }
-    const [lr, b1, b2, eps, p1, p2] = hyper as [number, number, number, number, number, number];
-    addon.adamInPlace(heap, specs, lr, b1, b2, eps, p1, p2);
+    addon.adamInPlace(heap, specs, hyper[0]!, hyper[1]!, hyper[2]!, hyper[3]!, hyper[4]!, hyper[5]!);
     return [];
   };
   return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };

@@ -37,8 +37,8 @@ export function asWasmBackend(backend: unknown): WasmBackendInternals {
   return b as WasmBackendInternals;
 }
 
-/** Byte offset of a tensor's data in the wasm memory. */
-export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number {
+/** A tensor's record in the wasm backend: its data's byte offset in the wasm memory and reference count. */
+export function heapEntry(backend: WasmBackendInternals, t: TensorInfo): { memoryOffset: number; refCount?: number } {
   // has() first: get() of an unknown (e.g. disposed) tensor's data throws a TypeError inside tfjs
   const entry = backend.dataIdMap.has(t.dataId) ? backend.dataIdMap.get(t.dataId) : undefined;
   if (!entry)
@@ -47,7 +47,12 @@ export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number
       'tensor',
       `a tensor (data ${String(t.dataId)}) is not on the wasm backend`,
     );
-  return entry.memoryOffset;
+  return entry;
+}
+
+/** Byte offset of a tensor's data in the wasm memory. */
+export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number {
+  return heapEntry(backend, t).memoryOffset;
 }
 
 /**
@@ -57,11 +62,6 @@ export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number
 export function heapBuffer(backend: WasmBackendInternals): ArrayBuffer | undefined {
   const buffer = backend.wasm.HEAPU8.buffer;
   return buffer instanceof ArrayBuffer ? buffer : undefined;
-}
-
-/** Whether a tensor's data is held by that tensor alone (so a kernel may overwrite it in place). */
-export function soleOwner(backend: WasmBackendInternals, t: TensorInfo): boolean {
-  return backend.dataIdMap.has(t.dataId) && backend.dataIdMap.get(t.dataId)?.refCount === 1;
 }
 
 /**
