@@ -202,7 +202,14 @@ describe.skipIf(problem !== undefined)('the fused training step: where it applie
 
   it.each([
     [LIKELIHOOD_STEP_KERNELS.bernoulli, 'a Bernoulli model', cases[0]!.config, cases[0]!.x.data.subarray(0, 4 * 12)],
-    // counts past log x!'s table: log x! comes from the host (a tensor made outside the runner) before Exp throws
+    [
+      LIKELIHOOD_STEP_KERNELS.poisson,
+      'a Poisson model',
+      { ...cases[0]!.config, likelihood: 'poisson' },
+      new Float32Array(4 * 12).map((_, i) => i % 3),
+    ],
+    // counts past log x!'s table: the Poisson kernel misses, log x! comes from the host (a tensor made outside the
+    // runner), then Exp throws
     [
       'Exp',
       'a Poisson model with counts past the log x! table',
