@@ -167,6 +167,8 @@ export const SPARSE_INPUT_DENSE_BACKWARD_KERNEL = 'VariaSparseInputDenseBackward
  * backend has them and runs the separate kernels elsewhere.
  */
 export const LIKELIHOOD_STEP_KERNELS = {
+  /** Bernoulli(logits): inputs `x`, `logits`. */
   bernoulli: 'VariaBernoulliStep',
+  /** Poisson(log-rate): inputs `x`, `logRate`, `table` (log k!). */
   poisson: 'VariaPoissonStep',
 } as const;
