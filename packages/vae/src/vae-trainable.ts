@@ -8,7 +8,7 @@ import { FUSED_STEP_KERNELS, fusedMlpVaeStep } from './fused-step/mlp-vae-step.j
 import type { LatentModule } from './latent.js';
 import { configFingerprint } from './resume-fingerprint.js';
 import { sparseInputStep } from './sparse-input-training.js';
-import type { TrainableModel } from './trainer/trainable-model.js';
+import type { Batch, StepContext, TrainableModel } from './trainer/trainable-model.js';
 
 /** What the adapter needs from a VAE (the `VAE` class has it). */
 export interface VaeLike {
@@ -40,22 +40,26 @@ export interface VaeLike {
 }
 
 /**
- * The tape-free training step of a built-in MLP VAE (see {@link mlpVaeLayout} for which ones), or undefined. It runs
- * where the active backend has the native dense kernels (`@varia/native-kernels`: wasm-native) and falls back to the
- * generic path, step by step, everywhere else.
+ * The tape-free training step of a built-in MLP VAE (see {@link mlpVaeLayout} for which ones) and its forward pass
+ * alone (the loss), or undefined. They run where the active backend has the native dense kernels
+ * (`@varia/native-kernels`: wasm-native) and fall back to the generic path, step by step, everywhere else.
  */
-function fusedStepOf(vae: VaeLike): TrainableModel['fusedGradients'] {
+function fusedStepOf(vae: VaeLike): Pick<TrainableModel, 'fusedGradients' | 'fusedLoss'> | undefined {
   const layout = mlpVaeLayout(vae);
   if (!layout) return undefined;
   // a runner per step: it looks the kernels up as registered now (native kernels may be enabled or disabled between
   // steps), which costs a map look-up per kernel name
-  return (batch, ctx) => {
+  const step = (batch: Batch, ctx: StepContext, lossOnly: boolean) => {
     // the VAE's own forward pass: an override (subclass or instance) takes the taped path, which calls it
     if (!isReplayable(vae.variationalInputs)) return undefined;
     if (!denseKernelsDirect() || !KernelRunner.hasKernels(FUSED_STEP_KERNELS)) return undefined;
     // the zero-skipping kernels are needed only for a step that runs them (sparseInputStep checks they are there)
     const sparse = sparseInputStep(vae.encoder, batch.x, ctx.sparseInput);
-    return fusedMlpVaeStep(layout, batch, ctx, new KernelRunner(), sparse);
+    return fusedMlpVaeStep(layout, batch, ctx, new KernelRunner(), sparse, lossOnly);
+  };
+  return {
+    fusedGradients: (batch, ctx) => step(batch, ctx, false),
+    fusedLoss: (batch, ctx) => step(batch, ctx, true)?.terms.loss,
   };
 }
 
@@ -63,7 +67,8 @@ function fusedStepOf(vae: VaeLike): TrainableModel['fusedGradients'] {
  * The VAE as a {@link TrainableModel}: the batch's `x` (and `covariates`, when the batch has them) go to
  * `variationalInputs`, and the loss is `negativeElbo` with the step's β, samples, free bits and seed — the loss,
  * reconstruction, KL and estimator the history records. Checkpoints are tied to the model's config. A built-in MLP VAE
- * also gets `fusedGradients`: the same steps, bit for bit, without the tape (off with `fit`'s `fusedStep: false`).
+ * also gets `fusedGradients` and `fusedLoss`: the same steps and losses, bit for bit, without the tape (off with
+ * `fit`'s `fusedStep: false`).
  * A training step whose context carries `sparseInput` (`fit`'s option) runs the encoder's first layer from the batch's
  * non-zeros where the encoder and backend can, on either path, and its terms say `sparseInput: true`.
  */
@@ -71,7 +76,7 @@ export function vaeTrainable(vae: VaeLike): TrainableModel {
   const state = vae.stateVariables?.() ?? vae.latent?.stateVariables();
   const fused = fusedStepOf(vae);
   return {
-    ...(fused ? { fusedGradients: fused } : {}),
+    ...fused,
     namedVariables: () => vae.namedVariables(),
     lossTerms: (batch, ctx) => {
       const x = batch.x!;

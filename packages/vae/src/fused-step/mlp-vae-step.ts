@@ -62,7 +62,8 @@ function stepFits(layout: MlpVaeLayout, batch: Batch, ctx: StepContext): boolean
  * to the same type) are skipped, and constants the generic path computes from scalars by exact float32 arithmetic
  * (β/n, −1/n, their halves and negations) are written directly. Returns undefined for a step it does not cover.
  * With `sparseInput` the encoder's first layer runs from the non-zeros of its input (the kernels the taped path's
- * `denseOfSparseInput` runs: the same bits as that path with the option), and the terms say so.
+ * `denseOfSparseInput` runs: the same bits as that path with the option), and the terms say so. With `lossOnly` it
+ * stops after the forward pass: the terms hold the loss alone and there are no gradients.
  */
 export function fusedMlpVaeStep(
   layout: MlpVaeLayout,
@@ -70,6 +71,7 @@ export function fusedMlpVaeStep(
   ctx: StepContext,
   runner: KernelRunner,
   sparseInput = false,
+  lossOnly = false,
 ): FusedGradients | undefined {
   if (!stepFits(layout, batch, ctx) || !alive(layout)) return undefined;
   const x = batch.x!;
@@ -99,6 +101,7 @@ export function fusedMlpVaeStep(
     const kl = r.run('Mean', { x: klRows }, MEAN_ALL);
     const penalty = ctx.beta === 1 ? kl : r.run('Multiply', { a: kl, b: r.scalar(ctx.beta) });
     const loss = r.run('Sub', { a: penalty, b: reconstruction });
+    if (lossOnly) return { terms: { loss: r.keep<tf.Scalar>(loss) }, grads: new Map() };
 
     // backward. ∂loss/∂KL_nj = β/n (float32: 1·β, then ÷ n), halved by the KL's ½; the likelihood's from above.
     const half = Math.fround(Math.fround(Math.fround(ctx.beta) / n) * 0.5);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DivergenceError } from '@varia/core';
 import type { Batch, StepContext, TrainableModel } from './trainable-model.js';
+import { checkFusedLoss } from './model-contract.js';
 import { disposeSnapshot, restoreSnapshot, snapshot } from './training-state.js';
 
 /**
@@ -63,16 +64,25 @@ export class DivergenceGuard {
 /**
  * Two scalars about the weights after an epoch's last step: the loss on that step's batch (same context: β, samples,
  * free bits, seed) and Σ|θ| over every weight. Both are finite for a sound state; a diverged last step makes either
- * non-finite. The caller owns the two tensors.
+ * non-finite. With `fused` (the run's `fusedStep` option) the model's tape-free `fusedLoss` computes the loss where it
+ * can, else `lossTerms`. The caller owns the two tensors.
+ * @throws ArgumentError naming `model` when `fusedLoss` returns something other than undefined or a scalar tensor.
  */
 export function finalStateCheck(
   model: TrainableModel,
   weights: readonly tf.Variable[],
   batch: Batch,
   ctx: StepContext,
+  fused = true,
 ): tf.Tensor[] {
-  return tf.tidy(() => {
-    const { loss } = model.lossTerms(batch, ctx);
-    return [loss, tf.addN(weights.map((v) => tf.sum(tf.abs(v))))];
-  });
+  const fusedLoss = fused ? checkFusedLoss(model.fusedLoss?.(batch, ctx)) : undefined;
+  try {
+    return tf.tidy(() => {
+      const loss = fusedLoss ?? model.lossTerms(batch, ctx).loss;
+      return [loss, tf.addN(weights.map((v) => tf.sum(tf.abs(v))))];
+    });
+  } catch (e) {
+    fusedLoss?.dispose();
+    throw e;
+  }
 }

@@ -205,7 +205,9 @@ export async function runEpoch(
       const lastBatch = held;
       const lastCtx = heldCtx;
       stats.push(
-        ...(await withStateKept(run.state, () => finalStateCheck(run.model, run.weights, lastBatch, lastCtx))),
+        ...(await withStateKept(run.state, () =>
+          finalStateCheck(run.model, run.weights, lastBatch, lastCtx, run.fusedStep !== false),
+        )),
       );
     }
     const values = await stats.read();

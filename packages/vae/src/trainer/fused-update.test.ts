@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError } from '@varia/core';
+import { ArgumentError, DivergenceError } from '@varia/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gaussianRows, MeanModel } from '../test-utils/trainer-models.js';
 import { MatrixBatchSource } from './batch-source.js';
@@ -119,6 +119,57 @@ describe('TrainableModel.fusedGradients in fitModel', () => {
       } finally {
         model.dispose();
       }
+    }
+  });
+
+  it("the check after each epoch's last step takes the loss from fusedLoss, else from lossTerms", async () => {
+    /** The loss alone, without the tape: `lossTerms`' formula, or what `answer` says. */
+    class WithFusedLoss extends FusedMeanModel {
+      fusedLossCalls: StepContext[] = [];
+      answer: 'loss' | 'undefined' | 'nan' | 'vector' = 'loss';
+      fusedLoss(batch: Batch, ctx: StepContext): tf.Scalar | undefined {
+        this.fusedLossCalls.push(ctx);
+        if (this.answer === 'undefined') return undefined;
+        const loss = tf.tidy(() => tf.mean(tf.sum(tf.square(tf.sub(batch.x!, this.w)), 1)) as tf.Scalar);
+        if (this.answer === 'loss') return loss;
+        const broken = this.answer === 'nan' ? tf.mul(loss, Number.NaN) : tf.reshape(loss, [1]);
+        loss.dispose();
+        return broken as tf.Scalar;
+      }
+    }
+    const model = new WithFusedLoss(3);
+    try {
+      await fitModel(model, source(), { epochs: 3, batchSize: 40, shuffle: false });
+      expect(model.fusedLossCalls.map((c) => [c.epoch, c.step, c.training])).toEqual([
+        [1, 2, true],
+        [2, 5, true],
+        [3, 8, true],
+      ]);
+      expect(model.seen).toEqual([]); // lossTerms: never
+      // fusedStep: false — neither fused method; undefined — lossTerms does the check
+      model.fusedLossCalls = [];
+      await fitModel(model, source(), { epochs: 1, batchSize: 40, fusedStep: false });
+      expect([model.fusedLossCalls.length, model.seen.length]).toEqual([0, 3 + 1]);
+      model.answer = 'undefined';
+      model.seen.length = 0;
+      await fitModel(model, source(), { epochs: 2, batchSize: 40 });
+      expect([model.fusedLossCalls.length, model.seen.length]).toEqual([2, 2]);
+      // a non-finite loss after the last step is divergence: the epoch's starting weights come back
+      model.answer = 'nan';
+      const start = Array.from(model.w.dataSync());
+      const diverged = await fitModel(model, source(), { epochs: 1, batchSize: 40 }).catch((e: unknown) => e);
+      expect(diverged).toBeInstanceOf(DivergenceError);
+      expect((diverged as Error).message).toMatch(/the loss after the last step became NaN/);
+      expect(Array.from(model.w.dataSync())).toEqual(start);
+      // anything but undefined or a scalar breaks the contract
+      model.answer = 'vector';
+      const broken = await fitModel(model, source(), { epochs: 1, batchSize: 40 }).catch((e: unknown) => e);
+      expect(broken).toBeInstanceOf(ArgumentError);
+      expect((broken as Error).message).toMatch(
+        /fusedLoss\(\) must return undefined or a scalar tensor, got a tensor of shape \[1\]/,
+      );
+    } finally {
+      model.dispose();
     }
   });
 

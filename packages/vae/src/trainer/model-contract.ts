@@ -91,6 +91,21 @@ export function checkLossTerms(terms: unknown): LossTerms {
 }
 
 /**
+ * Checks what `fusedLoss` returned: undefined or a scalar tensor. Anything else is disposed (when a tensor).
+ * @throws ArgumentError naming `model`.
+ */
+export function checkFusedLoss(loss: unknown): tf.Scalar | undefined {
+  if (loss === undefined || (loss instanceof tf.Tensor && loss.rank === 0 && !loss.isDisposed)) {
+    return loss as tf.Scalar | undefined;
+  }
+  if (loss instanceof tf.Tensor && !loss.isDisposed) loss.dispose();
+  throw new ArgumentError(
+    'model',
+    `fit: model.fusedLoss() must return undefined or a scalar tensor, got ${show(loss)}`,
+  );
+}
+
+/**
  * Checks what a source's `epoch()` returned: an iterable or async iterable of batches.
  * @throws ArgumentError naming `argument` (the source).
  */

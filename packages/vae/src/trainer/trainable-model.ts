@@ -108,6 +108,14 @@ export interface TrainableModel {
    * it does not look into a Map) — build the Map outside, or `tf.keep` each gradient.
    */
   fusedGradients?(batch: Batch, ctx: StepContext): FusedGradients | undefined;
+  /**
+   * Optional, beside {@link TrainableModel.fusedGradients}: the loss alone of `lossTerms(batch, ctx)` for a training
+   * context, computed without the tape and bit for bit the same — what the divergence guard's check after each epoch's
+   * last step needs, as a forward pass instead of the generic path's. Return `undefined` to have `lossTerms` compute
+   * it. Not called when `fit` is given `fusedStep: false`. The Trainer owns the returned scalar; everything else it
+   * makes must be freed, also when it throws.
+   */
+  fusedLoss?(batch: Batch, ctx: StepContext): tf.Scalar | undefined;
   /** Switches training/inference behaviour (dropout, batch normalization); called around training and evaluation. */
   setTraining?(training: boolean): void;
   /**
