@@ -48,14 +48,15 @@ function fusedStepOf(vae: VaeLike): Pick<TrainableModel, 'fusedGradients' | 'fus
   const layout = mlpVaeLayout(vae);
   if (!layout) return undefined;
   // a runner per step: it looks the kernels up as registered now (native kernels may be enabled or disabled between
-  // steps), which costs a map look-up per kernel name
+  // steps), once each, which costs a map look-up per kernel name
   const step = (batch: Batch, ctx: StepContext, lossOnly: boolean) => {
     // the VAE's own forward pass: an override (subclass or instance) takes the taped path, which calls it
     if (!isReplayable(vae.variationalInputs)) return undefined;
-    if (!denseKernelsDirect() || !KernelRunner.hasKernels(FUSED_STEP_KERNELS)) return undefined;
+    const runner = denseKernelsDirect() ? KernelRunner.forKernels(FUSED_STEP_KERNELS) : undefined;
+    if (!runner) return undefined;
     // the zero-skipping kernels are needed only for a step that runs them (sparseInputStep checks they are there)
     const sparse = sparseInputStep(vae.encoder, batch.x, ctx.sparseInput);
-    return fusedMlpVaeStep(layout, batch, ctx, new KernelRunner(), sparse, lossOnly);
+    return fusedMlpVaeStep(layout, batch, ctx, runner, sparse, lossOnly);
   };
   return {
     fusedGradients: (batch, ctx) => step(batch, ctx, false),

@@ -25,10 +25,14 @@ export class KernelRunner {
     this.backend = tf.engine().backend;
   }
 
-  /** Whether the active backend has every kernel in `names`. */
-  static hasKernels(names: readonly string[]): boolean {
-    const backend = tf.getBackend();
-    return names.every((name) => tf.getKernel(name, backend) !== undefined);
+  /**
+   * A runner for the active backend with every kernel in `names` looked up (each once: a step that checks its kernels
+   * and then runs them looks each up once), or undefined when the backend lacks one of them.
+   */
+  static forKernels(names: readonly string[]): KernelRunner | undefined {
+    const r = new KernelRunner();
+    for (let i = 0; i < names.length; i++) if (!r.has(names[i]!)) return undefined;
+    return r;
   }
 
   private kernel(name: string): tf.KernelFunc {
