@@ -73,6 +73,7 @@ describe('enableNativeKernels', () => {
       tf.Exp,
       tf.Log,
       tf.Log1p,
+      tf.Sigmoid,
       tf.Sum,
       tf.Identity,
       tf.Cast,

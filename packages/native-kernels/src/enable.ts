@@ -7,7 +7,7 @@ import { nativeDenseBackward } from './dense-backward-kernel.js';
 import { nativeHostScans } from './host-scans.js';
 import { sharingCast, sharingIdentity } from './identity-kernel.js';
 import { NativeKernelsUnavailableError } from './errors.js';
-import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
+import { nativeLgamma, nativeSigmoid, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeSparseDense } from './sparse-dense-kernel.js';
 import { nativeSparseInputDense, nativeSparseInputDenseBackward } from './sparse-input-kernels.js';
@@ -72,6 +72,7 @@ const REPLACEMENTS: Readonly<Record<string, (addon: NativeAddon, original: tf.Ke
   [tf.Exp]: nativeUnary,
   [tf.Log]: nativeUnary,
   [tf.Log1p]: nativeUnary,
+  [tf.Sigmoid]: nativeSigmoid,
   [tf.Sum]: nativeSum,
   [tf.Identity]: (_, original) => sharingIdentity(original),
   [tf.Cast]: (_, original) => sharingCast(original),
@@ -110,7 +111,7 @@ function swapKernel(config: tf.KernelConfig): void {
 
 /**
  * Routes the wasm backend's matrix products (`BatchMatMul`, `_FusedMatMul`) to a native BLAS, computes `Softplus`,
- * `Exp`, `Log`, `Log1p` and contiguous-axis `Sum` with native vectorized loops, and registers a fused native Adam step
+ * `Exp`, `Log`, `Log1p`, `Sigmoid` (the bits of the backend's own) and contiguous-axis `Sum` with native vectorized loops, and registers a fused native Adam step
  * (`ADAM_UPDATE_KERNEL` of `@varia/core`, and `ADAM_IN_PLACE_KERNEL` for all variables in one call, used by
  * `@varia/layers`' `FusedAdamOptimizer`), a dense layer's whole backward pass (`DENSE_BACKWARD_KERNEL`, used by
  * `@varia/layers`' `Dense`), log Γ (`LGAMMA_KERNEL`, used by `@varia/distributions`' `lgamma`) and a dense layer's

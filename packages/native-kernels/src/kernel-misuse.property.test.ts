@@ -62,6 +62,7 @@ const SIGNATURES: Record<string, { inputs: string[]; attrs: string[] }> = {
   [tf.Exp]: { inputs: ['x'], attrs: [] },
   [tf.Log]: { inputs: ['x'], attrs: [] },
   [tf.Log1p]: { inputs: ['x'], attrs: [] },
+  [tf.Sigmoid]: { inputs: ['x'], attrs: [] },
   [tf.Sum]: { inputs: ['x'], attrs: ['axis', 'keepDims'] },
   [tf.Identity]: { inputs: ['x'], attrs: [] },
   [tf.Cast]: { inputs: ['x'], attrs: ['dtype'] },

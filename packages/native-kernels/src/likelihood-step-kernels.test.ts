@@ -39,19 +39,54 @@ function sigmoidInputs(size: number, seed: number): Float32Array {
   return out;
 }
 
-/** The backend's own Sigmoid kernel and the addon's σ (unary op 5) on the same wasm tensor, as bit patterns. */
-function bothSigmoids(values: Float32Array): [Uint32Array, Uint32Array] {
+/** The addon's σ (unary op 5) on a wasm tensor of the values, as bit patterns. */
+function addonSigmoid(values: Float32Array): Uint32Array {
   const x = tf.tensor1d(values);
-  const theirs = tf.sigmoid(x);
   const ours = tf.zerosLike(x);
   const backend = asWasmBackend(tf.backend());
   loadAddon().unary(heapBuffer(backend)!, 5, values.length, byteOffset(backend, x), byteOffset(backend, ours));
-  const result: [Uint32Array, Uint32Array] = [
-    new Uint32Array((theirs.dataSync() as Float32Array).slice().buffer),
-    new Uint32Array((ours.dataSync() as Float32Array).slice().buffer),
-  ];
-  tf.dispose([x, theirs, ours]);
+  const result = bits(ours);
+  tf.dispose([x, ours]);
   return result;
+}
+
+/** `tf.sigmoid` of the values, as bit patterns. */
+function tfSigmoid(values: Float32Array): Uint32Array {
+  const x = tf.tensor1d(values);
+  const y = tf.sigmoid(x);
+  const result = bits(y);
+  tf.dispose([x, y]);
+  return result;
+}
+
+/** The backend's own Sigmoid kernel (native kernels off) and the addon's σ on the same values, as bit patterns. */
+function bothSigmoids(values: Float32Array): [Uint32Array, Uint32Array] {
+  disableNativeKernels();
+  try {
+    return [tfSigmoid(values), addonSigmoid(values)];
+  } finally {
+    enableNativeKernels();
+  }
+}
+
+/** How many elements of two arrays of bit patterns differ. */
+function differing(a: Uint32Array, b: Uint32Array): number {
+  let count = Math.abs(a.length - b.length);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) count++;
+  return count;
+}
+
+/** The wasm backend's `Sigmoid` kernel one ulp up where finite and positive: another build's bits, for the probes. */
+function nudgedSigmoid(original: tf.KernelConfig): tf.KernelConfig {
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const out = original.kernelFunc(args) as tf.TensorInfo;
+    const backend = asWasmBackend(args.backend);
+    const size = out.shape.reduce((a, b) => a * b, 1);
+    const values = new Uint32Array(heapBuffer(backend)!, byteOffset(backend, out), size);
+    for (let i = 0; i < size; i++) if (values[i]! > 0 && values[i]! < 0x7f800000) values[i]! += 1;
+    return out;
+  };
+  return { ...original, kernelFunc };
 }
 
 /** Logits with edges (±∞, NaN, ±100, ±0, large) among random values of several scales. */
@@ -89,9 +124,7 @@ describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm b
 
   it("σ is the backend's own Sigmoid bit for bit on 10⁶ inputs: edges, random bit patterns, random values", () => {
     const [theirs, ours] = bothSigmoids(sigmoidInputs(1 << 20, 7));
-    let differ = 0;
-    for (let i = 0; i < theirs.length; i++) if (theirs[i] !== ours[i]) differ++;
-    expect(differ).toBe(0);
+    expect(differing(theirs, ours)).toBe(0);
   });
 
   it('gives the bits of Softplus, MulSub, Sum, Sigmoid and ScaledSum (n 1, 17, 128; D 1, 7, 8, 9, 784, 1030)', () => {
@@ -117,21 +150,9 @@ describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm b
   });
 
   it("follows another Sigmoid kernel (another wasm build): σ is then that kernel's, and the bits still agree", () => {
-    const original = tf.getKernel(tf.Sigmoid, 'wasm')!;
-    const nudged: tf.KernelFunc = (args) => {
-      // the backend's σ, one ulp up where finite and positive: bits the addon's own σ does not give
-      const out = original.kernelFunc(args) as tf.TensorInfo;
-      const backend = asWasmBackend(args.backend);
-      const values = new Uint32Array(
-        heapBuffer(backend)!,
-        byteOffset(backend, out),
-        out.shape[0]! * (out.shape[1] ?? 1),
-      );
-      for (let i = 0; i < values.length; i++) if (values[i]! > 0 && values[i]! < 0x7f800000) values[i]! += 1;
-      return out;
-    };
+    const registered = tf.getKernel(tf.Sigmoid, 'wasm')!;
     tf.unregisterKernel(tf.Sigmoid, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: nudged });
+    tf.registerKernel(nudgedSigmoid(registered));
     try {
       const x = tf.tensor2d(data(3 * 40, 5, true), [3, 40]);
       const l = tf.tensor2d(logits(3 * 40, 6), [3, 40]);
@@ -139,13 +160,33 @@ describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm b
       const [wantSums, wantDOut] = separate(x, l, -0.5);
       expectSameBits(bits(sums!), bits(wantSums), 'rowSums');
       expectSameBits(bits(dOut!), bits(wantDOut), 'dOut');
-      const [, plain] = bothSigmoids(logits(40, 6));
-      const [nudgedSigma] = bothSigmoids(logits(40, 6));
-      expect(nudgedSigma).not.toEqual(plain); // the nudge took effect
+      expect(differing(tfSigmoid(logits(40, 6)), addonSigmoid(logits(40, 6)))).toBeGreaterThan(0); // the nudge took effect
       tf.dispose([x, l, sums!, dOut!, misses!, wantSums, wantDOut]);
     } finally {
       tf.unregisterKernel(tf.Sigmoid, 'wasm');
+      tf.registerKernel(registered);
+    }
+  });
+
+  it("replaces Sigmoid only where the backend's own gives the addon's bits, and keeps another build's", () => {
+    const values = sigmoidInputs(1 << 16, 9);
+    const [theirs, ours] = bothSigmoids(values);
+    expect(differing(theirs, ours)).toBe(0);
+    expect(differing(tfSigmoid(values), theirs)).toBe(0); // native kernels on: the same bits
+    disableNativeKernels();
+    const original = tf.getKernel(tf.Sigmoid, 'wasm')!;
+    tf.unregisterKernel(tf.Sigmoid, 'wasm');
+    tf.registerKernel(nudgedSigmoid(original));
+    try {
+      const nudged = tfSigmoid(values);
+      expect(differing(nudged, ours)).toBeGreaterThan(0);
+      enableNativeKernels(); // wraps the nudged kernel: the probe finds it differs, so it runs it
+      expect(differing(tfSigmoid(values), nudged)).toBe(0);
+    } finally {
+      disableNativeKernels();
+      tf.unregisterKernel(tf.Sigmoid, 'wasm');
       tf.registerKernel(original);
+      enableNativeKernels();
     }
   });
 

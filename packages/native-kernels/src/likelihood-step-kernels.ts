@@ -3,7 +3,8 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor
 import { LIKELIHOOD_STEP_KERNELS } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
+import { sigmoidAgrees } from './sigmoid-probe.js';
+import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 /** A likelihood family of {@link LIKELIHOOD_STEP_KERNELS} as the addon's `likelihoodStep` takes it. */
 interface FamilySpec {
@@ -25,44 +26,6 @@ interface KernelArgs {
   inputs: NamedTensorInfoMap;
   backend: unknown;
   attrs?: NamedAttrMap;
-}
-
-/** Inputs probing σ: every edge of the ported kernel (±0, ±∞, NaN, subnormals, its cutoff ±87.34) and a sweep of ±104. */
-function probeInputs(): Float32Array {
-  const edges = [0, -0, Infinity, -Infinity, Number.NaN, 1e-45, -1e-45, 1e-40, -1e-40, 87.336, -87.336, 87.34, -87.34];
-  const sweep = Array.from({ length: 4161 }, (_, i) => (i - 2080) * 0.05);
-  return Float32Array.from([...edges, ...sweep]);
-}
-
-/** Whether the addon's σ (unary op 5) is the backend's own `Sigmoid` bit for bit: probed once per backend and kernel. */
-const sigmoidAgrees = new WeakMap<object, { kernel: KernelFunc | undefined; agrees: boolean }>();
-
-function probeSigmoid(addon: NativeAddon, backend: WasmBackendInternals): boolean {
-  const sigmoid = tf.getKernel(tf.Sigmoid, 'wasm');
-  if (!sigmoid) return true; // nothing to agree with
-  const known = sigmoidAgrees.get(backend);
-  if (known && known.kernel === sigmoid.kernelFunc) return known.agrees;
-  const values = probeInputs();
-  const b = backend as unknown as tf.KernelBackend;
-  const x: TensorInfo = {
-    dataId: b.write(values, [values.length], 'float32'),
-    shape: [values.length],
-    dtype: 'float32',
-  };
-  const theirs = sigmoid.kernelFunc({ inputs: { x }, backend: b, attrs: {} }) as TensorInfo | undefined;
-  const ours = backend.makeOutput([values.length], 'float32');
-  try {
-    const heap = heapBuffer(backend);
-    if (!theirs || !heap) return false;
-    addon.unary(heap, 5, values.length, byteOffset(backend, x), byteOffset(backend, ours));
-    const a = new Uint32Array(b.readSync(theirs.dataId) as Float32Array);
-    const c = new Uint32Array(b.readSync(ours.dataId) as Float32Array);
-    const agrees = a.every((v, i) => v === c[i]);
-    sigmoidAgrees.set(backend, { kernel: sigmoid.kernelFunc, agrees });
-    return agrees;
-  } finally {
-    for (const t of [x, ours, theirs]) if (t) b.disposeData(t.dataId);
-  }
 }
 
 /** The family's inputs, checked: x and the parameter float32 matrices of one shape, and its table. */
@@ -105,7 +68,7 @@ function nativeLikelihoodStep(addon: NativeAddon, family: keyof typeof LIKELIHOO
     const made: TensorInfo[] = [];
     try {
       const aux =
-        family === 'bernoulli' && !probeSigmoid(addon, backend)
+        family === 'bernoulli' && !sigmoidAgrees(addon, backend, tf.getKernel(tf.Sigmoid, 'wasm'))
           ? (tf
               .getKernel(tf.Sigmoid, 'wasm')!
               .kernelFunc({ inputs: { x: param! }, backend: b, attrs: {} }) as TensorInfo)
