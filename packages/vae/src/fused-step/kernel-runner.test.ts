@@ -38,6 +38,25 @@ describe('KernelRunner (on the cpu backend)', () => {
     expect(buffers()).toBe(before);
   });
 
+  it('hands out several outputs in any order; each one once; the rest is freed', () => {
+    const before = buffers();
+    const r = new KernelRunner();
+    const outs = [1, 2, 3, 4, 5, 6].map((v) => r.fill(v, [2]));
+    const kept = [4, 0, 5, 2].map((i) => r.keep(outs[i]!));
+    expect(() => r.keep(outs[4]!)).toThrowError(/not an output of this runner/);
+    expect(buffers()).toBe(before + 6);
+    r.dispose();
+    expect(buffers()).toBe(before + 4);
+    expect(kept.map((t) => Array.from(t.dataSync()))).toEqual([
+      [5, 5],
+      [1, 1],
+      [6, 6],
+      [3, 3],
+    ]);
+    tf.dispose(kept);
+    expect(buffers()).toBe(before);
+  });
+
   it('keeps a scalar as a rank-0 tensor and refuses to keep what it does not own', () => {
     const r = new KernelRunner();
     try {

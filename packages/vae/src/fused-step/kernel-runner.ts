@@ -112,9 +112,12 @@ export class KernelRunner {
 
   /** Hands an output out as a tensor the caller owns (it no longer counts as the runner's). */
   keep<T extends tf.Tensor = tf.Tensor>(info: tf.TensorInfo): T {
-    const i = this.owned.lastIndexOf(info);
+    const owned = this.owned;
+    const i = owned.lastIndexOf(info);
     if (i < 0) throw new Error('KernelRunner.keep: not an output of this runner');
-    this.owned.splice(i, 1);
+    // the order of what is owned does not matter (dispose frees it all): the last one takes its place
+    const last = owned.pop()!;
+    if (i < owned.length) owned[i] = last;
     return tf.engine().makeTensorFromTensorInfo(info, this.backend) as T;
   }
 

@@ -54,7 +54,8 @@ export function applyFusedGradients(
     tf.dispose([terms.loss, terms.reconstruction, terms.kl].filter((t): t is tf.Scalar => t instanceof tf.Tensor));
     throw e;
   } finally {
-    tf.dispose([...grads.values()].filter((t): t is tf.Tensor => t instanceof tf.Tensor));
+    // one by one: tf.dispose would walk the array as a container first
+    for (const t of grads.values()) if (t instanceof tf.Tensor) t.dispose();
   }
   return terms;
 }
