@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "likelihood_step.h"
-#include "row_sum.h"
 #include "vector_helpers.h"
 
 /* lp = x·ℓ − sp (sp in lp on entry), dout = g·x + ng·dout (σ in dout on entry) */
@@ -20,26 +19,18 @@ __attribute__((optimize("fp-contract=off"))) VARIA_CLONES static void bernoulli_
   }
 }
 
-int64_t varia_bernoulli_rows(const varia_likelihood_job_t *j, int64_t start, int64_t end) {
-  const int64_t cols = j->cols;
-  const float g = j->g, ng = -j->g;
-  float lp[VARIA_LIKELIHOOD_CHUNK];
-  for (int64_t r = start; r < end; r++) {
-    const float *x = j->x + r * cols, *l = j->param + r * cols;
-    float *dout = j->dout + r * cols;
-    varia_row_sum_t sum;
-    varia_row_sum_init(&sum);
-    int64_t len = 0, added = 0;
-    for (int64_t c = 0; c < cols; c += VARIA_LIKELIHOOD_CHUNK) {
-      len = cols - c < VARIA_LIKELIHOOD_CHUNK ? cols - c : VARIA_LIKELIHOOD_CHUNK;
-      varia_softplus(l + c, lp, len);
-      if (j->aux) memcpy(dout + c, j->aux + r * cols + c, (size_t)len * sizeof(float));
-      else varia_sigmoid(l + c, dout + c, len);
-      bernoulli_terms(x + c, l + c, lp, dout + c, g, ng, len);
-      added = varia_row_sum_add(&sum, lp, len);
-    }
-    /* every chunk but the last is whole groups of eight: the last chunk's remainder is the row's tail */
-    j->sums[r] = varia_row_sum_finish(&sum, lp + added, len - added);
-  }
+/* A chunk: softplus(ℓ) into lp, σ(ℓ) (or the given one) into dout, then the terms over both. */
+static int64_t bernoulli_chunk(const varia_likelihood_job_t *j, const void *ctx, int64_t offset, int64_t len, float *lp) {
+  (void)ctx;
+  const float *l = j->param + offset;
+  float *dout = j->dout + offset;
+  varia_softplus(l, lp, len);
+  if (j->aux) memcpy(dout, j->aux + offset, (size_t)len * sizeof(float));
+  else varia_sigmoid(l, dout, len);
+  bernoulli_terms(j->x + offset, l, lp, dout, j->g, -j->g, len);
   return 0;
+}
+
+int64_t varia_bernoulli_rows(const varia_likelihood_job_t *j, int64_t start, int64_t end) {
+  return varia_likelihood_chunked_rows(j, start, end, bernoulli_chunk, NULL);
 }

@@ -7,6 +7,7 @@
 #include "entry_points.h"
 #include "napi_util.h"
 #include "parallel.h"
+#include "row_sum.h"
 #include "shared_passes.h"
 
 /* The families, by the code the JavaScript side passes (src/likelihood-step-kernels.ts has the same order). */
@@ -18,6 +19,26 @@ static const struct {
     {varia_poisson_rows, 1},
 };
 #define FAMILY_COUNT ((int)(sizeof FAMILIES / sizeof FAMILIES[0]))
+
+int64_t varia_likelihood_chunked_rows(const varia_likelihood_job_t *j, int64_t start, int64_t end,
+                                      varia_likelihood_chunk_fn chunk, const void *ctx) {
+  const int64_t cols = j->cols;
+  int64_t misses = 0;
+  float lp[VARIA_LIKELIHOOD_CHUNK];
+  for (int64_t r = start; r < end; r++) {
+    varia_row_sum_t sum;
+    varia_row_sum_init(&sum);
+    int64_t len = 0, added = 0;
+    for (int64_t c = 0; c < cols; c += VARIA_LIKELIHOOD_CHUNK) {
+      len = cols - c < VARIA_LIKELIHOOD_CHUNK ? cols - c : VARIA_LIKELIHOOD_CHUNK;
+      misses += chunk(j, ctx, r * cols + c, len, lp);
+      added = varia_row_sum_add(&sum, lp, len);
+    }
+    /* every chunk but the last is whole groups of eight: the last chunk's remainder is the row's tail */
+    j->sums[r] = varia_row_sum_finish(&sum, lp + added, len - added);
+  }
+  return misses;
+}
 
 typedef struct {
   varia_likelihood_job_t job;

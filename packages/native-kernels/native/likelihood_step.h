@@ -21,6 +21,16 @@ typedef struct {
  * of the rows between threads gives the same bits. */
 typedef int64_t (*varia_likelihood_rows_fn)(const varia_likelihood_job_t *job, int64_t start, int64_t end);
 
+/* One chunk of a row for a family: the `len` elements from `offset` (row·cols + column) of x, ℓ and dout — writes the
+ * log-likelihood terms to lp[0, len) and dout's elements; returns the misses. ctx: what the family's rows prepared. */
+typedef int64_t (*varia_likelihood_chunk_fn)(const varia_likelihood_job_t *job, const void *ctx, int64_t offset,
+                                             int64_t len, float *lp);
+
+/* Rows [start, end) a chunk of VARIA_LIKELIHOOD_CHUNK elements at a time, each row's terms summed in row_sum.h's order
+ * into sums (likelihood_step.c); returns the misses. */
+VARIA_HIDDEN int64_t varia_likelihood_chunked_rows(const varia_likelihood_job_t *job, int64_t start, int64_t end,
+                                                   varia_likelihood_chunk_fn chunk, const void *ctx);
+
 /* bernoulli_step.c: log p = x·ℓ − softplus(ℓ), dout = g·x + (−g)·σ(ℓ). */
 VARIA_HIDDEN int64_t varia_bernoulli_rows(const varia_likelihood_job_t *job, int64_t start, int64_t end);
 /* poisson_step.c: log p = (x·ℓ − e^ℓ) − log x! (the table), dout = g·x + (−g)·e^ℓ; a miss per x not a count in it. */

@@ -5,7 +5,6 @@
  * [0, min(table size, 2²³)) is a miss: counted, and the caller discards the outputs and evaluates the step another way. */
 #include "count_index.h"
 #include "likelihood_step.h"
-#include "row_sum.h"
 #include "sparse_tiles.h"
 #include "vector_helpers.h"
 
@@ -62,33 +61,29 @@ __attribute__((target("avx512f"))) static int64_t poisson_terms_avx512(const flo
 }
 #endif
 
+/* What a call's chunks share: the table's size, the largest count it covers, and whether to gather with AVX-512. */
+typedef struct {
+  int32_t table_size;
+  float limit;
+  int avx512;
+} poisson_ctx_t;
+
+/* A chunk: λ = e^ℓ into lp, then the terms. */
+static int64_t poisson_chunk(const varia_likelihood_job_t *j, const void *ctx, int64_t offset, int64_t len, float *lp) {
+  const poisson_ctx_t *p = (const poisson_ctx_t *)ctx;
+  const float *x = j->x + offset, *l = j->param + offset;
+  varia_exp(l, lp, len);
+#if VARIA_COUNT_GATHER
+  if (p->avx512) return poisson_terms_avx512(x, l, j->table, p->table_size, p->limit, j->g, lp, j->dout + offset, len);
+#endif
+  return poisson_terms(x, l, j->table, p->table_size, p->limit, j->g, lp, j->dout + offset, len);
+}
+
 int64_t varia_poisson_rows(const varia_likelihood_job_t *j, int64_t start, int64_t end) {
-  const int64_t cols = j->cols;
-  const int32_t table_size = (int32_t)j->table_size; /* 1 … 2^24, checked by the entry point */
-  const float limit = varia_count_limit(table_size);
-  int64_t misses = 0;
-  float lp[VARIA_LIKELIHOOD_CHUNK];
+  poisson_ctx_t ctx = {.table_size = (int32_t)j->table_size}; /* 1 … 2^24, checked by the entry point */
+  ctx.limit = varia_count_limit(ctx.table_size);
 #if VARIA_COUNT_GATHER
-  const int avx512 = varia_sparse_avx512();
+  ctx.avx512 = varia_sparse_avx512();
 #endif
-  for (int64_t r = start; r < end; r++) {
-    const float *x = j->x + r * cols, *l = j->param + r * cols;
-    float *dout = j->dout + r * cols;
-    varia_row_sum_t sum;
-    varia_row_sum_init(&sum);
-    int64_t len = 0, added = 0;
-    for (int64_t c = 0; c < cols; c += VARIA_LIKELIHOOD_CHUNK) {
-      len = cols - c < VARIA_LIKELIHOOD_CHUNK ? cols - c : VARIA_LIKELIHOOD_CHUNK;
-      varia_exp(l + c, lp, len);
-#if VARIA_COUNT_GATHER
-      if (avx512) misses += poisson_terms_avx512(x + c, l + c, j->table, table_size, limit, j->g, lp, dout + c, len);
-      else
-#endif
-        misses += poisson_terms(x + c, l + c, j->table, table_size, limit, j->g, lp, dout + c, len);
-      added = varia_row_sum_add(&sum, lp, len);
-    }
-    /* every chunk but the last is whole groups of eight: the last chunk's remainder is the row's tail */
-    j->sums[r] = varia_row_sum_finish(&sum, lp + added, len - added);
-  }
-  return misses;
+  return varia_likelihood_chunked_rows(j, start, end, poisson_chunk, &ctx);
 }

@@ -21,12 +21,15 @@ interface KernelArgs {
 const size = (shape: readonly number[]): number => util.sizeFromShape([...shape]);
 
 /** Op codes of the addon's `unary`. */
-const UNARY_OPS = { Softplus: 0, Exp: 1, Log: 2, Log1p: 3, [LGAMMA_KERNEL]: 4 } as const;
+const UNARY_OPS = { Softplus: 0, Exp: 1, Log: 2, Log1p: 3, [LGAMMA_KERNEL]: 4, Sigmoid: SIGMOID_OP } as const;
 
 /**
- * `Softplus`, `Exp`, `Log` or `Log1p` for float32 tensors on the wasm backend, computed by the addon's vectorized loops
- * (tfjs-wasm 4.22 runs them one scalar libm call per element: 0.8–2.2 ms for 100k elements, ~4–10× the native
- * loops). softplus(x) = max(x, 0) + log1p(e^{−|x|}). Other dtypes and the threaded build go to the original kernel.
+ * `Softplus`, `Exp`, `Log`, `Log1p` or `Sigmoid` for float32 tensors on the wasm backend, computed by the addon's
+ * vectorized loops (tfjs-wasm 4.22 runs the first four one scalar libm call per element: 0.8–2.2 ms for 100k elements,
+ * ~4–10× the native loops). softplus(x) = max(x, 0) + log1p(e^{−|x|}). σ is a port of the backend's own kernel
+ * (XNNPACK's wasm-SIMD micro-kernel: the same bits on all 2³² inputs, `scripts/sigmoid-exhaustive.mjs`, ~2.5× faster),
+ * used where a probe finds the original gives those bits (tfjs-wasm 4.22's SIMD build; not its non-SIMD one). Other
+ * dtypes and the threaded build go to the original kernel.
  */
 export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelConfig {
   const op = UNARY_OPS[original.kernelName as keyof typeof UNARY_OPS];
@@ -38,33 +41,13 @@ export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelC
     if (x.dtype !== 'float32' && x.dtype !== 'int32')
       throw kernelInputError(original.kernelName, 'x', `"x" must be float32 or int32, got ${x.dtype}`);
     const backend = asWasmBackend(args.backend);
-    if (x.dtype !== 'float32' || !heapBuffer(backend)) return runOriginal(original, args as Parameters<KernelFunc>[0]);
+    // σ: only where the original gives the bits of the addon's port (sigmoid-probe.ts)
+    const own =
+      x.dtype !== 'float32' || !heapBuffer(backend) || (op === SIGMOID_OP && !sigmoidAgrees(addon, backend, original));
+    if (own) return runOriginal(original, args as Parameters<KernelFunc>[0]);
     const out = backend.makeOutput([...x.shape], 'float32');
     const n = size(x.shape);
     if (n > 0) addon.unary(heapBuffer(backend)!, op, n, byteOffset(backend, x), byteOffset(backend, out));
-    return out;
-  };
-  return { ...original, kernelFunc: kernelFunc as KernelFunc };
-}
-
-/**
- * `Sigmoid` for float32 tensors on the wasm backend by the addon's port of the backend's own kernel (XNNPACK's
- * wasm-SIMD micro-kernel: the same bits on all 2³² inputs, `scripts/sigmoid-exhaustive.mjs`), ~2.5× faster, where a
- * probe finds that the registered original gives those bits (tfjs-wasm 4.22's SIMD build); the original elsewhere (its
- * non-SIMD build, other dtypes, the threaded build).
- */
-export function nativeSigmoid(addon: NativeAddon, original: KernelConfig): KernelConfig {
-  const kernelFunc = (args: KernelArgs): TensorInfo | TensorInfo[] => {
-    const x = args.inputs.x;
-    if (!x) throw kernelInputError(original.kernelName, 'x', 'missing input "x"');
-    if (x.dtype !== 'float32' && x.dtype !== 'int32')
-      throw kernelInputError(original.kernelName, 'x', `"x" must be float32 or int32, got ${x.dtype}`);
-    const backend = asWasmBackend(args.backend);
-    if (x.dtype !== 'float32' || !heapBuffer(backend) || !sigmoidAgrees(addon, backend, original))
-      return runOriginal(original, args as Parameters<KernelFunc>[0]);
-    const out = backend.makeOutput([...x.shape], 'float32');
-    const n = size(x.shape);
-    if (n > 0) addon.unary(heapBuffer(backend)!, SIGMOID_OP, n, byteOffset(backend, x), byteOffset(backend, out));
     return out;
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc };

@@ -7,7 +7,7 @@ import { nativeDenseBackward } from './dense-backward-kernel.js';
 import { nativeHostScans } from './host-scans.js';
 import { sharingCast, sharingIdentity } from './identity-kernel.js';
 import { NativeKernelsUnavailableError } from './errors.js';
-import { nativeLgamma, nativeSigmoid, nativeSum, nativeUnary } from './elementwise-kernels.js';
+import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeSparseDense } from './sparse-dense-kernel.js';
 import { nativeSparseInputDense, nativeSparseInputDenseBackward } from './sparse-input-kernels.js';
@@ -72,7 +72,7 @@ const REPLACEMENTS: Readonly<Record<string, (addon: NativeAddon, original: tf.Ke
   [tf.Exp]: nativeUnary,
   [tf.Log]: nativeUnary,
   [tf.Log1p]: nativeUnary,
-  [tf.Sigmoid]: nativeSigmoid,
+  [tf.Sigmoid]: nativeUnary,
   [tf.Sum]: nativeSum,
   [tf.Identity]: (_, original) => sharingIdentity(original),
   [tf.Cast]: (_, original) => sharingCast(original),
