@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `node bench/dist/fused-ab.js [--workloads a,b] [--pairs 5] [--rows N] [--parallel N]
- * [--compare fused|parallel|sparse] [--sparse-input true|auto]`:
+ * [--compare fused|parallel|sparse] [--sparse-input true|auto] [--busy-core]`:
  * the fused (tape-free) training step against the generic taped one (`fit`'s `fusedStep: false`) on wasm-native with
  * `parallel` N (default 1) — or, with `--compare parallel`, the fused step on one thread against N threads sharing
  * the products (`enableNativeKernels({ parallel: N })`), or, with `--compare sparse`, the fused step against the fused
@@ -9,9 +9,13 @@
  * interleaved pairs in one process (A, B, B, A, …): per
  * pair the speed-up of B over A in wall and process CPU time, the medians, and the load average. Each pair also checks
  * that both runs end with the same loss history (bit-identical; with `--compare sparse` within 1e-4 relative, the
- * float32 rounding of another summation order, and B's history must report sparse steps). `--json FILE` writes the
- * figures.
+ * float32 rounding of another summation order, and B's history must report sparse steps). It also times every step
+ * (from one `onBatchEnd` to the next) and reports B's speed-up at the 10th percentile and the median of all steps of
+ * each side: on a busy machine the fast steps are the ones no other process interrupted, and their ratio is far
+ * steadier than that of whole runs. `--busy-core` runs a busy loop in a child process during the pairs (another
+ * program using one core). `--json FILE` writes the figures.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -34,6 +38,8 @@ interface Run {
   losses: number[];
   /** Steps whose first encoder layer ran from the non-zeros (with the sparseInput option). */
   sparseInputSteps?: number;
+  /** Each step's wall time (ms), from one batch's end to the next (the first step has none). */
+  stepMs: number[];
 }
 
 function workloadSetup(workload: Workload, rows: number) {
@@ -89,6 +95,7 @@ async function timedFit(setup: ReturnType<typeof workloadSetup>, c: Contender): 
   }
   const vae = setup.model();
   try {
+    const ends: number[] = [];
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const h = await vae.fit(setup.x, {
@@ -97,6 +104,9 @@ async function timedFit(setup: ReturnType<typeof workloadSetup>, c: Contender): 
       seed: 0,
       fusedStep: c.fusedStep,
       sparseInput: c.sparseInput ?? false,
+      onBatchEnd: () => {
+        ends.push(performance.now());
+      },
     });
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
@@ -104,6 +114,7 @@ async function timedFit(setup: ReturnType<typeof workloadSetup>, c: Contender): 
       msPerStep: wall / setup.steps,
       cpuMsPerStep: (cpu.user + cpu.system) / 1000 / setup.steps,
       losses: h.epochs.map((e) => e.loss),
+      stepMs: ends.slice(1).map((t, i) => t - ends[i]!),
       ...(c.sparseInput ? { sparseInputSteps: h.epochs.reduce((s, e) => s + (e.sparseInputSteps ?? 0), 0) } : {}),
     };
   } finally {
@@ -157,7 +168,33 @@ async function abPairs(workload: Workload, pairs: number, rows: number, a: Conte
     medianSpeedupCpu: median(out.map((p) => p.speedupCpu)),
     medianMsA: median(out.map((p) => p.a.msPerStep)),
     medianMsB: median(out.map((p) => p.b.msPerStep)),
+    ...stepQuantileSpeedups(
+      out.flatMap((p) => p.a.stepMs),
+      out.flatMap((p) => p.b.stepMs),
+    ),
   };
+}
+
+/** The value below which a fraction `q` of the values lie (the sorted values' element at ⌊q·n⌋, clamped). */
+function quantile(values: readonly number[], q: number): number {
+  const xs = [...values].sort((u, v) => u - v);
+  return xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? Number.NaN;
+}
+
+/** B's speed-up over A at the 10th percentile and the median of all their steps' wall times. */
+function stepQuantileSpeedups(a: readonly number[], b: readonly number[]) {
+  return {
+    stepP10Speedup: quantile(a, 0.1) / quantile(b, 0.1),
+    stepMedianSpeedup: quantile(a, 0.5) / quantile(b, 0.5),
+  };
+}
+
+/** Starts a child process that keeps one core busy until it is killed: another program on a shared machine. */
+function startBusyCore(): () => void {
+  const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  const stop = () => child.kill('SIGKILL');
+  process.once('exit', stop);
+  return stop;
 }
 
 const label = (c: Contender): string =>
@@ -196,20 +233,24 @@ async function main(): Promise<void> {
   const rows = Number(flagValue('--rows') ?? 4096);
   const results = [];
   const load0 = os.loadavg()[0]!;
+  const busyCore = process.argv.includes('--busy-core');
+  const stopBusy = busyCore ? startBusyCore() : undefined;
   for (const w of names) {
     const r = await abPairs(w, pairs, rows, a, b);
     results.push(r);
     const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
     process.stdout.write(
       `${w}: ${r.steps} steps/run; ms/step ${label(a)} ${fmt(r.medianMsA)}, ${label(b)} ${fmt(r.medianMsB)}; ` +
-        `speed-up ${fmt(r.medianSpeedup)}× wall, ${fmt(r.medianSpeedupCpu)}× CPU (pairs: ${r.pairs
+        `speed-up ${fmt(r.medianSpeedup)}× wall, ${fmt(r.medianSpeedupCpu)}× CPU; per step ${fmt(r.stepP10Speedup)}× at ` +
+        `p10, ${fmt(r.stepMedianSpeedup)}× at the median${busyCore ? ', a busy loop on one core' : ''} (pairs: ${r.pairs
           .map((p) => `${p.speedup.toFixed(2)}/${p.speedupCpu.toFixed(2)}`)
           .join(', ')}; load ${r.pairs.map((p) => p.load.toFixed(1)).join(', ')})\n`,
     );
   }
+  stopBusy?.();
   const out = flagValue('--json');
   const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
-  if (out) writeFileSync(out, `${JSON.stringify({ backend, a, b, loadAtStart: load0, results }, null, 2)}\n`);
+  if (out) writeFileSync(out, `${JSON.stringify({ backend, a, b, busyCore, loadAtStart: load0, results }, null, 2)}\n`);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
