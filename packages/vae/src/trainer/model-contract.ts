@@ -43,27 +43,44 @@ export function checkModelVariables(
  * @throws ShapeError naming `argument` (the source) and the field.
  */
 export function checkBatch(batch: unknown, widths: Readonly<Record<string, number>>, argument: string): Batch {
-  const fail = (message: string): never => {
-    if (typeof batch === 'object' && batch !== null) {
-      tf.dispose(Object.values(batch).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
-    }
-    throw new ShapeError(argument, `fit: a batch of "${argument}" ${message}`);
-  };
-  if (typeof batch !== 'object' || batch === null) return fail(`must be an object of 2-D tensors, got ${show(batch)}`);
+  if (typeof batch !== 'object' || batch === null)
+    return refuseBatch(batch, argument, `must be an object of 2-D tensors, got ${show(batch)}`);
   let rows: number | undefined;
-  for (const [name, width] of Object.entries(widths)) {
+  for (const name of Object.keys(widths)) {
+    const width = widths[name]!;
     const t = (batch as Record<string, unknown>)[name];
     if (!(t instanceof tf.Tensor) || t.rank !== 2) {
-      return fail(`must hold field "${name}" as a 2-D tensor [rows, ${width}], got ${show(t)}`);
+      return refuseBatch(batch, argument, `must hold field "${name}" as a 2-D tensor [rows, ${width}], got ${show(t)}`);
     }
     if (t.shape[1] !== width)
-      return fail(`has field "${name}" of shape [${t.shape}]; the source declares width ${width}`);
+      return refuseBatch(
+        batch,
+        argument,
+        `has field "${name}" of shape [${t.shape}]; the source declares width ${width}`,
+      );
     if (t.shape[0] < 1 || (rows !== undefined && t.shape[0] !== rows)) {
-      return fail(`has field "${name}" with ${t.shape[0]} rows${rows === undefined ? '' : `, the others ${rows}`}`);
+      return refuseBatch(
+        batch,
+        argument,
+        `has field "${name}" with ${t.shape[0]} rows${rows === undefined ? '' : `, the others ${rows}`}`,
+      );
     }
     rows = t.shape[0];
   }
   return batch as Batch;
+}
+
+/** Disposes the tensors of a refused batch (the Trainer owns it) and throws. */
+function refuseBatch(batch: unknown, argument: string, message: string): never {
+  if (typeof batch === 'object' && batch !== null) {
+    tf.dispose(Object.values(batch).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+  }
+  throw new ShapeError(argument, `fit: a batch of "${argument}" ${message}`);
+}
+
+/** Whether `v` is a scalar tensor. */
+function isScalar(v: unknown): boolean {
+  return v instanceof tf.Tensor && v.rank === 0;
 }
 
 /**
@@ -73,8 +90,7 @@ export function checkBatch(batch: unknown, widths: Readonly<Record<string, numbe
  */
 export function checkLossTerms(terms: unknown): LossTerms {
   const t = terms as Partial<Record<keyof LossTerms, unknown>> | null;
-  const scalar = (v: unknown): boolean => v instanceof tf.Tensor && v.rank === 0;
-  if (typeof t !== 'object' || t === null || !scalar(t.loss)) {
+  if (typeof t !== 'object' || t === null || !isScalar(t.loss)) {
     throw new ArgumentError(
       'model',
       `fit: model.lossTerms() must return { loss: a scalar tensor, reconstruction?, kl? }, got ${
@@ -82,10 +98,17 @@ export function checkLossTerms(terms: unknown): LossTerms {
       }`,
     );
   }
-  for (const key of ['reconstruction', 'kl'] as const) {
-    if (t[key] !== undefined && !scalar(t[key])) {
-      throw new ArgumentError('model', `fit: model.lossTerms() gave "${key}" as ${show(t[key])}, not a scalar tensor`);
-    }
+  const badTerm =
+    t.reconstruction !== undefined && !isScalar(t.reconstruction)
+      ? 'reconstruction'
+      : t.kl !== undefined && !isScalar(t.kl)
+        ? 'kl'
+        : undefined;
+  if (badTerm) {
+    throw new ArgumentError(
+      'model',
+      `fit: model.lossTerms() gave "${badTerm}" as ${show(t[badTerm])}, not a scalar tensor`,
+    );
   }
   return t as LossTerms;
 }
