@@ -179,9 +179,11 @@ describe.skipIf(skipNative)('passes shared between threads give the one-thread b
     expectSameBytes(runs, labels);
   });
 
-  it('products in blocks of rows: every batch size from 1 to 40, 96 and 128, either layout of the kernel', () => {
-    // a block of 1 … 15 rows would round differently from the one call (oneDNN's small-M kernels)
-    const batches = [...Array.from({ length: 40 }, (_, i) => i + 1), 96, 128];
+  it('products in blocks of rows: every batch size from 1 to 40, others up to 128, either layout of the kernel', () => {
+    // a block of 1 … 15 rows would round differently from the one call (oneDNN's small-M kernels); with one block of
+    // whole 16-row units per thread, 47, 63 and 65 rows put 15, 15 and 1 rows past the whole units into the last
+    // block, and 100 and 127 rows split unevenly in three
+    const batches = [...Array.from({ length: 40 }, (_, i) => i + 1), 47, 48, 63, 64, 65, 96, 100, 127, 128];
     const labels: string[] = [];
     const runs = bytesPerThreadCount(1_000_000, (h) => {
       const [x, w, bias, y] = [128 * 784, 784 * 400, 400, 128 * 400].map((n) => h.alloc(n)) as [
