@@ -1,8 +1,8 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { DENSE_BACKWARD_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
-import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+import { kernelInputError, kernelShapeError } from './errors.js';
+import { asWasmBackend, byteOffset, withOutputs } from './wasm-heap.js';
 
 /** Activation codes of the addon's `denseBackward` (no prototype, as `ACTIVATION_CODES`). */
 export const DELTA_CODES: Readonly<Record<string, number>> = Object.freeze(
@@ -54,26 +54,25 @@ export function nativeDenseBackward(addon: NativeAddon): KernelConfig {
     if (activation === undefined)
       throw kernelInputError(kernel, 'activation', `unsupported activation "${String(args.attrs?.activation)}"`);
     const inputGradient = Boolean(args.attrs?.inputGradient);
-    if (!heapBuffer(backend))
-      throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
-    const dx = inputGradient ? backend.makeOutput([batch, inDim], 'float32') : undefined;
-    const dw = backend.makeOutput([inDim, units], 'float32');
-    const db = backend.makeOutput([units], 'float32');
-    addon.denseBackward(
-      heapBuffer(backend)!, // read after the allocations, which may have grown the memory
-      batch,
-      inDim,
-      units,
-      byteOffset(backend, dy!),
-      byteOffset(backend, y!),
-      byteOffset(backend, x!),
-      byteOffset(backend, w!),
-      dx ? byteOffset(backend, dx) : -1,
-      byteOffset(backend, dw),
-      byteOffset(backend, db),
-      activation,
-    );
-    return dx ? [dx, dw, db] : [dw, db];
+    const shapes = [...(inputGradient ? [[batch, inDim]] : []), [inDim, units], [units]];
+    return withOutputs(backend, kernel, shapes, (outs, heap) => {
+      const [dx, dw, db] = inputGradient ? outs : [undefined, ...outs];
+      addon.denseBackward(
+        heap,
+        batch,
+        inDim,
+        units,
+        byteOffset(backend, dy!),
+        byteOffset(backend, y!),
+        byteOffset(backend, x!),
+        byteOffset(backend, w!),
+        dx ? byteOffset(backend, dx) : -1,
+        byteOffset(backend, dw!),
+        byteOffset(backend, db!),
+        activation,
+      );
+      return outs;
+    });
   };
   return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }

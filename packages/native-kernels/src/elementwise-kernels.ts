@@ -8,9 +8,9 @@ import {
 } from '@tensorflow/tfjs-core';
 import { LGAMMA_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
-import { NativeKernelsUnavailableError, kernelInputError } from './errors.js';
+import { kernelInputError } from './errors.js';
 import { SIGMOID_OP, sigmoidAgrees } from './sigmoid-probe.js';
-import { asWasmBackend, byteOffset, heapBuffer, runOriginal } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, heapBuffer, runOriginal, withOutputs } from './wasm-heap.js';
 
 interface KernelArgs {
   inputs: NamedTensorInfoMap;
@@ -45,10 +45,11 @@ export function nativeUnary(addon: NativeAddon, original: KernelConfig): KernelC
     const own =
       x.dtype !== 'float32' || !heapBuffer(backend) || (op === SIGMOID_OP && !sigmoidAgrees(addon, backend, original));
     if (own) return runOriginal(original, args as Parameters<KernelFunc>[0]);
-    const out = backend.makeOutput([...x.shape], 'float32');
     const n = size(x.shape);
-    if (n > 0) addon.unary(heapBuffer(backend)!, op, n, byteOffset(backend, x), byteOffset(backend, out));
-    return out;
+    return withOutputs(backend, original.kernelName, [x.shape], ([out], heap) => {
+      if (n > 0) addon.unary(heap, op, n, byteOffset(backend, x), byteOffset(backend, out!));
+      return out!;
+    });
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc };
 }
@@ -62,15 +63,11 @@ export function nativeLgamma(addon: NativeAddon): KernelConfig {
     const x = args.inputs.x;
     if (x?.dtype !== 'float32') throw kernelInputError(LGAMMA_KERNEL, 'x', '"x" must be a float32 tensor');
     const backend = asWasmBackend(args.backend);
-    if (!heapBuffer(backend))
-      throw new NativeKernelsUnavailableError(
-        `${LGAMMA_KERNEL}: the threaded wasm build's shared memory is not supported`,
-      );
-    const out = backend.makeOutput([...x.shape], 'float32');
     const n = size(x.shape);
-    if (n > 0)
-      addon.unary(heapBuffer(backend)!, UNARY_OPS[LGAMMA_KERNEL], n, byteOffset(backend, x), byteOffset(backend, out));
-    return out;
+    return withOutputs(backend, LGAMMA_KERNEL, [x.shape], ([out], heap) => {
+      if (n > 0) addon.unary(heap, UNARY_OPS[LGAMMA_KERNEL], n, byteOffset(backend, x), byteOffset(backend, out!));
+      return out!;
+    });
   };
   return { kernelName: LGAMMA_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
@@ -109,9 +106,10 @@ export function nativeSum(addon: NativeAddon, original: KernelConfig): KernelCon
     const outShape = keepDims
       ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d))
       : x.shape.filter((_, i) => i < first || i > last);
-    const out = backend.makeOutput(outShape, 'float32');
-    addon.sum(heapBuffer(backend)!, byteOffset(backend, x), byteOffset(backend, out), outer, reduce, inner);
-    return out;
+    return withOutputs(backend, original.kernelName, [outShape], ([out], heap) => {
+      addon.sum(heap, byteOffset(backend, x), byteOffset(backend, out!), outer, reduce, inner);
+      return out!;
+    });
   };
   return { ...original, kernelFunc: kernelFunc as KernelFunc };
 }

@@ -174,6 +174,7 @@ describe.skipIf(skipNative)('misuse of the native kernels through runKernel', ()
       fc.property(caseArb, ({ kernel, inputs: specs, attrs: values, extra }) => {
         const { inputs: names, attrs: attrNames } = signature(kernel);
         const before = tf.memory();
+        const dataIds = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
         const inputs: Record<string, tf.Tensor> = {};
         [...names, ...(extra ? ['unexpected'] : [])].forEach((name, i) => {
           const t = makeInput(specs[i % specs.length]!);
@@ -200,6 +201,11 @@ describe.skipIf(skipNative)('misuse of the native kernels through runKernel', ()
         const after = tf.memory();
         expect(after.numTensors).toBe(before.numTensors);
         expect(after.numDataBuffers).toBe(before.numDataBuffers);
+        // the backend's own count too: data a kernel function allocated (makeOutput) and lost on an error has no tensor
+        expect(
+          (tf.backend() as unknown as { numDataIds(): number }).numDataIds(),
+          `${kernel} leaked backend data`,
+        ).toBe(dataIds);
       }),
       { numRuns: runs, seed: Number(process.env.VARIA_MISUSE_SEED ?? 17) },
     );

@@ -9,7 +9,14 @@ import {
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { kernelInputError, kernelShapeError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer, runOriginal, type WasmBackendInternals } from './wasm-heap.js';
+import {
+  asWasmBackend,
+  byteOffset,
+  heapBuffer,
+  runOriginal,
+  type WasmBackendInternals,
+  withOutputs,
+} from './wasm-heap.js';
 
 /**
  * Activation codes of the addon's gemm and sparseDense (varia_activate), by tfjs's fused-activation name (`prelu` is
@@ -129,29 +136,28 @@ function run(
   activation: number,
   alpha: number,
 ): TensorInfo {
-  const out = backend.makeOutput(p.outShape, 'float32');
-  if (p.m === 0 || p.n === 0 || p.batch === 0) return out; // an empty result
-  // Read after makeOutput (an allocation may have grown the memory); callers checked that it is not shared.
-  const heap = heapBuffer(backend)!;
-  addon.gemm(
-    heap,
-    transposeA,
-    transposeB,
-    p.m,
-    p.n,
-    p.k,
-    p.batch,
-    byteOffset(backend, a),
-    p.aStride,
-    byteOffset(backend, b),
-    p.bStride,
-    byteOffset(backend, out),
-    bias ? byteOffset(backend, bias.tensor) : -1,
-    bias ? bias.size : 0,
-    activation,
-    alpha,
-  );
-  return out;
+  return withOutputs(backend, 'MatMul', [p.outShape], ([out], heap) => {
+    if (p.m === 0 || p.n === 0 || p.batch === 0) return out!; // an empty result
+    addon.gemm(
+      heap,
+      transposeA,
+      transposeB,
+      p.m,
+      p.n,
+      p.k,
+      p.batch,
+      byteOffset(backend, a),
+      p.aStride,
+      byteOffset(backend, b),
+      p.bStride,
+      byteOffset(backend, out!),
+      bias ? byteOffset(backend, bias.tensor) : -1,
+      bias ? bias.size : 0,
+      activation,
+      alpha,
+    );
+    return out!;
+  });
 }
 
 interface KernelArgs {

@@ -7,8 +7,8 @@ import {
   NORMAL_SAMPLE_KERNEL,
 } from '@varia/core';
 import type { NativeAddon } from './addon.js';
-import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer, type WasmBackendInternals } from './wasm-heap.js';
+import { kernelInputError, kernelShapeError } from './errors.js';
+import { asWasmBackend, byteOffset, withOutputs } from './wasm-heap.js';
 
 interface KernelArgs {
   inputs: NamedTensorInfoMap;
@@ -28,14 +28,6 @@ function matrices(kernel: string, inputs: NamedTensorInfoMap, names: readonly st
   return ts as TensorInfo[];
 }
 
-/** Allocates the outputs, then reads the heap (an allocation may have grown the memory). */
-function outputs(kernel: string, backend: WasmBackendInternals, shapes: number[][]): [TensorInfo[], ArrayBuffer] {
-  if (!heapBuffer(backend))
-    throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
-  const outs = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
-  return [outs, heapBuffer(backend)!]; // read after the allocations, which may have grown the memory
-}
-
 /** {@link NORMAL_SAMPLE_KERNEL} for the wasm backend: σ = exp(s·½) and z = μ + σ·ε in one native call. */
 export function nativeNormalSample(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
@@ -45,11 +37,12 @@ export function nativeNormalSample(addon: NativeAddon): KernelConfig {
       TensorInfo,
     ];
     const b = asWasmBackend(args.backend);
-    const [outs, heap] = outputs(NORMAL_SAMPLE_KERNEL, b, [[...loc.shape], [...loc.shape]]);
-    const size = loc.shape[0]! * loc.shape[1]!;
-    const offsets = [loc, s, eps, ...outs].map((t) => byteOffset(b, t));
-    if (size > 0) addon.normalSample(heap, Float64Array.of(size, ...offsets));
-    return outs;
+    return withOutputs(b, NORMAL_SAMPLE_KERNEL, [loc.shape, loc.shape], (outs, heap) => {
+      const size = loc.shape[0]! * loc.shape[1]!;
+      const offsets = [loc, s, eps, ...outs].map((t) => byteOffset(b, t));
+      if (size > 0) addon.normalSample(heap, Float64Array.of(size, ...offsets));
+      return outs;
+    });
   };
   return { kernelName: NORMAL_SAMPLE_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
@@ -61,15 +54,13 @@ export function nativeNormalKl(addon: NativeAddon): KernelConfig {
     const [rows, cols] = loc.shape as [number, number];
     if (rows === 0 || cols === 0) throw kernelShapeError(NORMAL_KL_KERNEL, 'loc', '"loc" must not be empty');
     const b = asWasmBackend(args.backend);
-    const [outs, heap] = outputs(NORMAL_KL_KERNEL, b, [[rows, cols], [rows, cols], [rows]]);
-    const [variance, scratch, sums] = outs as [TensorInfo, TensorInfo, TensorInfo];
-    try {
+    return withOutputs(b, NORMAL_KL_KERNEL, [[rows, cols], [rows, cols], [rows]], (outs, heap) => {
+      const [variance, scratch, sums] = outs as [TensorInfo, TensorInfo, TensorInfo];
       const offsets = [loc, scale, variance, scratch, sums].map((t) => byteOffset(b, t));
       addon.normalKl(heap, Float64Array.of(rows, cols, ...offsets));
-    } finally {
-      (args.backend as { disposeData(id: unknown): void }).disposeData(scratch.dataId);
-    }
-    return [variance, sums];
+      b.disposeData(scratch.dataId);
+      return [variance, sums];
+    });
   };
   return { kernelName: NORMAL_KL_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
@@ -83,11 +74,12 @@ export function nativeNormalBackward(addon: NativeAddon): KernelConfig {
     if (typeof h !== 'number') throw kernelInputError(NORMAL_BACKWARD_KERNEL, 'h', 'attribute "h" must be a number');
     const b = asWasmBackend(args.backend);
     const shape = [...ts[0]!.shape];
-    const [outs, heap] = outputs(NORMAL_BACKWARD_KERNEL, b, [shape, shape]);
-    const size = shape[0]! * shape[1]!;
-    const [dLoc, dS] = outs.map((t) => byteOffset(b, t)) as [number, number];
-    if (size > 0) addon.normalBackward(heap, Float64Array.of(size, ...ts.map((t) => byteOffset(b, t)), h, dLoc, dS));
-    return outs;
+    return withOutputs(b, NORMAL_BACKWARD_KERNEL, [shape, shape], (outs, heap) => {
+      const size = shape[0]! * shape[1]!;
+      const [dLoc, dS] = outs.map((t) => byteOffset(b, t)) as [number, number];
+      if (size > 0) addon.normalBackward(heap, Float64Array.of(size, ...ts.map((t) => byteOffset(b, t)), h, dLoc, dS));
+      return outs;
+    });
   };
   return { kernelName: NORMAL_BACKWARD_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
@@ -113,15 +105,13 @@ export function nativeNormalLogProb(addon: NativeAddon): KernelConfig {
       throw kernelInputError(NORMAL_LOG_PROB_KERNEL, 'halfLog2pi', 'attribute "halfLog2pi" must be a number');
     const b = asWasmBackend(args.backend);
     const shape = [rows, cols];
-    const [outs, heap] = outputs(NORMAL_LOG_PROB_KERNEL, b, [shape, shape, shape, shape, [rows]]);
-    const [scale, d, t, lp, sums] = outs as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
-    try {
+    return withOutputs(b, NORMAL_LOG_PROB_KERNEL, [shape, shape, shape, shape, [rows]], (outs, heap) => {
+      const [scale, d, t, lp, sums] = outs as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
       const offsets = [x, loc, sigma!, scale, d, t, lp, sums].map((v) => byteOffset(b, v));
       addon.normalLogProb(heap, Float64Array.of(rows, cols, flag ? 1 : 0, half, ...offsets));
-    } finally {
-      (args.backend as { disposeData(id: unknown): void }).disposeData(lp.dataId);
-    }
-    return [scale, d, t, sums];
+      b.disposeData(lp.dataId);
+      return [scale, d, t, sums];
+    });
   };
   return { kernelName: NORMAL_LOG_PROB_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
@@ -144,15 +134,14 @@ export function nativeNormalLogProbBackward(addon: NativeAddon): KernelConfig {
       throw kernelInputError(NORMAL_LOG_PROB_BACKWARD_KERNEL, attribute, message);
     }
     const b = asWasmBackend(args.backend);
-    const [outs, heap] = outputs(NORMAL_LOG_PROB_BACKWARD_KERNEL, b, [[rows, cols], [rows, cols], flag ? [cols] : []]);
-    const [dLoc, dScale, dSigma] = outs as [TensorInfo, TensorInfo, TensorInfo];
-    try {
+    const shapes = [[rows, cols], [rows, cols], flag ? [cols] : []];
+    return withOutputs(b, NORMAL_LOG_PROB_BACKWARD_KERNEL, shapes, (outs, heap) => {
+      const [dLoc, dScale, dSigma] = outs as [TensorInfo, TensorInfo, TensorInfo];
       const offsets = [scale, t, d, dLoc, dScale, dSigma].map((v) => byteOffset(b, v));
       addon.normalLogProbBackward(heap, Float64Array.of(rows, cols, flag ? 1 : 0, g, ...offsets));
-    } finally {
-      (args.backend as { disposeData(id: unknown): void }).disposeData(dScale.dataId);
-    }
-    return [dLoc, dSigma];
+      b.disposeData(dScale.dataId);
+      return [dLoc, dSigma];
+    });
   };
   return { kernelName: NORMAL_LOG_PROB_BACKWARD_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }

@@ -1,8 +1,8 @@
 import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { TABLE_LOOKUP_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
-import { NativeKernelsUnavailableError, kernelInputError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+import { kernelInputError } from './errors.js';
+import { asWasmBackend, byteOffset, withOutputs } from './wasm-heap.js';
 
 /**
  * {@link TABLE_LOOKUP_KERNEL} for the wasm backend: y = table[x] for float32 x that are integers in [0, table size)
@@ -18,25 +18,20 @@ export function nativeTableLookup(addon: NativeAddon): KernelConfig {
       throw kernelInputError(TABLE_LOOKUP_KERNEL, input, '"x" must be float32 and "table" a float32 vector');
     }
     const backend = asWasmBackend(args.backend);
-    const out = backend.makeOutput([...x.shape], 'float32');
-    const count = backend.makeOutput([], 'float32');
-    const heap = heapBuffer(backend); // read after the allocations, which may have grown the memory
-    if (!heap)
-      throw new NativeKernelsUnavailableError(
-        `${TABLE_LOOKUP_KERNEL}: the threaded wasm build's shared memory is not supported`,
-      );
     const size = x.shape.reduce((a, b) => a * b, 1);
     const tableSize = table.shape[0]!;
-    const misses = addon.lookup(
-      heap,
-      size,
-      byteOffset(backend, x),
-      byteOffset(backend, table),
-      tableSize,
-      byteOffset(backend, out),
-    );
-    new Float32Array(heap, byteOffset(backend, count), 1)[0] = misses;
-    return [out, count];
+    return withOutputs(backend, TABLE_LOOKUP_KERNEL, [x.shape, []], ([out, count], heap) => {
+      const misses = addon.lookup(
+        heap,
+        size,
+        byteOffset(backend, x),
+        byteOffset(backend, table),
+        tableSize,
+        byteOffset(backend, out!),
+      );
+      new Float32Array(heap, byteOffset(backend, count!), 1)[0] = misses;
+      return [out!, count!];
+    });
   };
   return { kernelName: TABLE_LOOKUP_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }

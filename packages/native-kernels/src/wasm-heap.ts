@@ -13,6 +13,7 @@ export interface WasmBackendInternals {
     get(dataId: DataId): { memoryOffset: number; refCount?: number } | undefined;
   };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  disposeData(dataId: DataId): unknown;
   incRef(dataId: DataId): void;
   wasm: { HEAPU8: Uint8Array };
 }
@@ -25,6 +26,7 @@ export function asWasmBackend(backend: unknown): WasmBackendInternals {
   const b = backend as Partial<WasmBackendInternals> | undefined;
   if (
     typeof b?.makeOutput !== 'function' ||
+    typeof b.disposeData !== 'function' ||
     typeof b.incRef !== 'function' ||
     typeof b.dataIdMap?.get !== 'function' ||
     typeof b.dataIdMap.has !== 'function' ||
@@ -62,6 +64,31 @@ export function byteOffset(backend: WasmBackendInternals, t: TensorInfo): number
 export function heapBuffer(backend: WasmBackendInternals): ArrayBuffer | undefined {
   const buffer = backend.wasm.HEAPU8.buffer;
   return buffer instanceof ArrayBuffer ? buffer : undefined;
+}
+
+/**
+ * Allocates float32 outputs of the given shapes and calls `fill` with them and the wasm memory (read after the
+ * allocations, which may have grown it). When `fill` throws — an input that is not on the backend (disposed), the
+ * addon's refusal — the outputs are freed before the error goes on, so a refused call leaves the backend's data as it
+ * was (a kernel function's outputs have no tensor yet: nothing else would ever free them).
+ * @throws NativeKernelsUnavailableError for the threaded wasm build's shared memory (nothing allocated then).
+ */
+export function withOutputs<T>(
+  backend: WasmBackendInternals,
+  kernel: string,
+  shapes: readonly number[][],
+  fill: (outputs: TensorInfo[], heap: ArrayBuffer) => T,
+): T {
+  if (!heapBuffer(backend))
+    throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
+  const outputs: TensorInfo[] = [];
+  try {
+    for (const shape of shapes) outputs.push(backend.makeOutput([...shape], 'float32'));
+    return fill(outputs, heapBuffer(backend)!);
+  } catch (e) {
+    for (const t of outputs) backend.disposeData(t.dataId);
+    throw e;
+  }
 }
 
 /**
