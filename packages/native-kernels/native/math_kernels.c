@@ -28,8 +28,10 @@ VARIA_INLINE float pow2_split(float n, float *second) {
 VARIA_INLINE float exp_core(float x) {
   const float log2e = 1.44269504088896341f, ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
   const float shifter = 12582912.f; /* 1.5·2^23: adding and subtracting it rounds to the nearest integer */
-  float xc = x > 88.8f ? 88.8f : x;
-  xc = xc < -104.f ? -104.f : xc;
+  /* clamped with NaN going to 88.8 (x < 88.8 is false for it), so n below is a number: converting NaN to an integer
+   * is undefined in C (UBSan: scripts/likelihood-step-fuzz.c); the result for NaN is x, chosen at the end */
+  float xc = x < 88.8f ? x : 88.8f;
+  xc = xc > -104.f ? xc : -104.f;
   const float n = (xc * log2e + shifter) - shifter;
   const float r = xc - n * ln2_hi - n * ln2_lo;
   const float p =
