@@ -106,7 +106,7 @@ console.log('losses ok: ELBO', Array.from(await terms.elbo.data()).map((v) => v.
   'native-kernels': {
     tfjs: true,
     // the addon's sources and build script ship (npm runs the install script, which builds it with node-gyp)
-    files: /^package\/(native\/([a-z_]+\.[ch]|binding\.gyp)|scripts\/build-addon\.mjs)$/,
+    files: /^package\/(native\/([a-z0-9_]+\.[ch]|binding\.gyp)|scripts\/build-addon\.mjs)$/,
     extraDeps: { '@tensorflow/tfjs-backend-wasm': TFJS },
     smoke: `
 import * as tf from '@tensorflow/tfjs';
