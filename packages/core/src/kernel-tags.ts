@@ -149,7 +149,8 @@ export const SPARSE_INPUT_DENSE_BACKWARD_KERNEL = 'VariaSparseInputDenseBackward
  * likelihood part in one pass: inputs `x` (the batch) and the head's output ℓ [n, D] (float32; named after the family's
  * parameter, below), attribute `g` (∂loss/∂log p(xᵢ|·) of every row, a float32 number: −1/n in a step); outputs
  *
- * `rowSums` [n] = Σⱼ log p(xᵢⱼ | ℓᵢⱼ) and `dOut` [n, D] = ∂loss/∂ℓ = g·∂log p/∂ℓ,
+ * `rowSums` [n] = Σⱼ log p(xᵢⱼ | ℓᵢⱼ) and `dOut` [n, D] = ∂loss/∂ℓ = g·∂log p/∂ℓ, then a float32 scalar `misses`
+ * (the values of x the family does not take; always 0 for `bernoulli`),
  *
  * each the same bits as the kernels they stand for (listed per family), so a step is the same with or without them:
  *
@@ -159,9 +160,8 @@ export const SPARSE_INPUT_DENSE_BACKWARD_KERNEL = 'VariaSparseInputDenseBackward
  * - `poisson` (inputs `logRate` and `table`, log k! for k below its length — `@varia/distributions`'
  *   `logFactorialTable32`): log p = (x·ℓ − e^ℓ) − log x!, the row sum in the `Sum` kernel's order, and
  *   dOut = g·x + (−g)·e^ℓ, as `Exp`, `MUL_SUB_KERNEL`, `TABLE_LOOKUP_KERNEL`, `Sub`, `Sum` and `SCALED_SUM_KERNEL`
- *   give them; a third output, a float32 scalar, counts the values of x that are not integer counts below the table's
- *   length (nor below 2²³): when it is not 0 the other outputs are meaningless and the caller evaluates the step
- *   another way.
+ *   give them; `misses` counts the values of x that are not integer counts below the table's length (nor below
+ *   2²³): when it is not 0 the other outputs are meaningless and the caller evaluates the step another way.
  *
  * `@varia/native-kernels` registers them for the wasm backend; `@varia/vae`'s fused training step uses them where the
  * backend has them and runs the separate kernels elsewhere.
