@@ -8,6 +8,9 @@ import {
   NORMAL_LOG_PROB_BACKWARD_KERNEL,
   NORMAL_LOG_PROB_KERNEL,
   NORMAL_SAMPLE_KERNEL,
+  SPARSE_DENSE_KERNEL,
+  SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
+  SPARSE_INPUT_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
   VariaError,
 } from '@varia/core';
@@ -47,6 +50,18 @@ const CASES: [string, Record<string, () => tf.Tensor>, tf.NamedAttrMap][] = [
   [NORMAL_BACKWARD_KERNEL, { loc: matrix, scale: matrix, variance: matrix, eps: matrix, dz: matrix }, { h: 0.5 }],
   [NORMAL_LOG_PROB_KERNEL, { x: matrix, loc: matrix, sigma: () => tf.scalar(1) }, { halfLog2pi: 0.9 }],
   [NORMAL_LOG_PROB_BACKWARD_KERNEL, { scale: matrix, t: matrix, d: matrix }, { g: -0.5, perFeature: false }],
+  [
+    SPARSE_DENSE_KERNEL,
+    {
+      indptr: () => tf.tensor1d([0, 1, 2], 'int32'),
+      indices: () => tf.tensor1d([0, 2], 'int32'),
+      values: () => tf.tensor1d([1, 2]),
+      kernel: () => tf.fill([3, 3], 1),
+    },
+    {},
+  ],
+  [SPARSE_INPUT_DENSE_KERNEL, { x: matrix, kernel: () => tf.fill([3, 3], 1) }, {}],
+  [SPARSE_INPUT_DENSE_BACKWARD_KERNEL, { dy: matrix, y: matrix, x: matrix }, {}],
   [LIKELIHOOD_STEP_KERNELS.bernoulli, { x: matrix, logits: matrix }, { g: -0.5 }],
   [LIKELIHOOD_STEP_KERNELS.poisson, { x: matrix, logRate: matrix, table: () => tf.fill([4], 1) }, { g: -0.5 }],
 ];

@@ -1,9 +1,9 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { SPARSE_DENSE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
-import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError, nativeCallError } from './errors.js';
+import { kernelInputError, kernelShapeError, nativeCallError } from './errors.js';
 import { ACTIVATION_CODES } from './matmul-kernels.js';
-import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, withOutputs } from './wasm-heap.js';
 
 /** Checks one input's dtype and rank, naming it. */
 function checked(t: TensorInfo | undefined, name: string, dtype: 'int32' | 'float32', rank: number): TensorInfo {
@@ -59,32 +59,28 @@ export function nativeSparseDense(addon: NativeAddon): KernelConfig {
         `unsupported activation "${String(args.attrs?.activation)}"`,
       );
     const alpha = Number(args.attrs?.leakyreluAlpha ?? 0.2);
-    if (!heapBuffer(backend))
-      throw new NativeKernelsUnavailableError(
-        `${SPARSE_DENSE_KERNEL}: the threaded wasm build's shared memory is not supported`,
-      );
-    const out = backend.makeOutput([rows, units], 'float32');
-    try {
-      addon.sparseDense(
-        heapBuffer(backend)!, // read after the allocation, which may have grown the memory
-        rows,
-        inDim,
-        units,
-        nnz,
-        byteOffset(backend, indptr),
-        byteOffset(backend, indices),
-        byteOffset(backend, values),
-        byteOffset(backend, w),
-        bias ? byteOffset(backend, bias) : -1,
-        byteOffset(backend, out),
-        activation,
-        alpha,
-      );
-    } catch (e) {
-      (backend as unknown as { disposeData(id: unknown): void }).disposeData(out.dataId);
-      throw nativeCallError('sparseDense', e); // a malformed CSR: a DataError at its row (the addon maps it already)
-    }
-    return out;
+    return withOutputs(backend, SPARSE_DENSE_KERNEL, [[rows, units]], ([out], heap) => {
+      try {
+        addon.sparseDense(
+          heap,
+          rows,
+          inDim,
+          units,
+          nnz,
+          byteOffset(backend, indptr),
+          byteOffset(backend, indices),
+          byteOffset(backend, values),
+          byteOffset(backend, w),
+          bias ? byteOffset(backend, bias) : -1,
+          byteOffset(backend, out!),
+          activation,
+          alpha,
+        );
+      } catch (e) {
+        throw nativeCallError('sparseDense', e); // a malformed CSR: a DataError at its row (the addon maps it already)
+      }
+      return out!;
+    });
   };
   return { kernelName: SPARSE_DENSE_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }

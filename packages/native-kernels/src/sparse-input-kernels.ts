@@ -2,9 +2,9 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor
 import { SPARSE_INPUT_DENSE_BACKWARD_KERNEL, SPARSE_INPUT_DENSE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { DELTA_CODES } from './dense-backward-kernel.js';
-import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
+import { kernelInputError, kernelShapeError } from './errors.js';
 import { ACTIVATION_CODES } from './matmul-kernels.js';
-import { type WasmBackendInternals, asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, withOutputs } from './wasm-heap.js';
 
 interface KernelArgs {
   inputs: NamedTensorInfoMap;
@@ -38,24 +38,6 @@ function activationCode(kernel: string, attrs: NamedAttrMap | undefined, codes: 
   return code;
 }
 
-/** The heap as an ArrayBuffer, read after the outputs were allocated (which may grow it). */
-function heapOf(kernel: string, backend: WasmBackendInternals): ArrayBuffer {
-  const heap = heapBuffer(backend);
-  if (!heap)
-    throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
-  return heap;
-}
-
-/** Runs `call`; when it throws, frees the outputs first. */
-function freeingOnError(backend: WasmBackendInternals, outputs: TensorInfo[], call: () => void): void {
-  try {
-    call();
-  } catch (e) {
-    for (const t of outputs) (backend as unknown as { disposeData(id: unknown): void }).disposeData(t.dataId);
-    throw e;
-  }
-}
-
 /**
  * {@link SPARSE_INPUT_DENSE_KERNEL} for the wasm backend: y = f(x·W + b) for a dense x that is mostly zeros, one
  * native call that reads x's non-zero entries only (x copied by column into scratch memory, then scattered into
@@ -79,23 +61,21 @@ export function nativeSparseInputDense(addon: NativeAddon): KernelConfig {
       );
     const activation = activationCode(kernel, attrs, ACTIVATION_CODES);
     const alpha = Number(attrs?.leakyreluAlpha ?? 0.2);
-    heapOf(kernel, backend);
-    const y = backend.makeOutput([n, units], 'float32');
-    freeingOnError(backend, [y], () =>
+    return withOutputs(backend, kernel, [[n, units]], ([y], heap) => {
       addon.sparseInputDense(
-        heapOf(kernel, backend),
+        heap,
         n,
         inDim,
         units,
         byteOffset(backend, x),
         byteOffset(backend, w),
         bias ? byteOffset(backend, bias) : -1,
-        byteOffset(backend, y),
+        byteOffset(backend, y!),
         activation,
         alpha,
-      ),
-    );
-    return y;
+      );
+      return y!;
+    });
   };
   return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
@@ -122,24 +102,21 @@ export function nativeSparseInputDenseBackward(addon: NativeAddon): KernelConfig
         `shapes do not match: dy [${dy.shape.join(', ')}], y [${y.shape.join(', ')}], x [${x.shape.join(', ')}]`,
       );
     const activation = activationCode(kernel, attrs, DELTA_CODES);
-    heapOf(kernel, backend);
-    const dw = backend.makeOutput([inDim, units], 'float32');
-    const db = backend.makeOutput([units], 'float32');
-    freeingOnError(backend, [dw, db], () =>
+    return withOutputs(backend, kernel, [[inDim, units], [units]], (outs, heap) => {
       addon.sparseInputDenseBackward(
-        heapOf(kernel, backend),
+        heap,
         n,
         inDim,
         units,
         byteOffset(backend, dy),
         byteOffset(backend, y),
         byteOffset(backend, x),
-        byteOffset(backend, dw),
-        byteOffset(backend, db),
+        byteOffset(backend, outs[0]!),
+        byteOffset(backend, outs[1]!),
         activation,
-      ),
-    );
-    return [dw, db];
+      );
+      return outs;
+    });
   };
   return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
