@@ -9,7 +9,14 @@ import type {
 import { ADAM_IN_PLACE_KERNEL, ADAM_UPDATE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
-import { asWasmBackend, byteOffset, heapBuffer, heapEntry, type WasmBackendInternals } from './wasm-heap.js';
+import {
+  asWasmBackend,
+  byteOffset,
+  heapBuffer,
+  heapEntry,
+  type WasmBackendInternals,
+  withOutputs,
+} from './wasm-heap.js';
 
 const INPUTS = ['variable', 'gradient', 'firstMoment', 'secondMoment'] as const;
 const HYPER = ['learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'] as const;
@@ -95,23 +102,24 @@ function adamOutOfPlace(
   size: number,
   hyper: number[],
 ): TensorInfo[] {
-  const outs = [w!, m!, v!].map((t) => backend.makeOutput([...t.shape], 'float32'));
-  const [w2, m2, v2] = outs as [TensorInfo, TensorInfo, TensorInfo];
-  const heap = sharedHeap(kernel, backend); // read after the allocations, which may have grown the memory
-  const offsets = [w!, g!, m!, v!, w2, m2, v2].map((t) => byteOffset(backend, t));
-  const [lr, b1, b2, eps, p1, p2] = hyper as [number, number, number, number, number, number];
-  addon.adam(
-    heap,
-    size,
-    ...(offsets as [number, number, number, number, number, number, number]),
-    lr,
-    b1,
-    b2,
-    eps,
-    p1,
-    p2,
-  );
-  return outs;
+  // outputs freed again if an input turns out not to be on the backend (a disposed gradient or moment)
+  return withOutputs(backend, kernel, [w!.shape, m!.shape, v!.shape], (outs, heap) => {
+    const [w2, m2, v2] = outs as [TensorInfo, TensorInfo, TensorInfo];
+    const offsets = [w!, g!, m!, v!, w2, m2, v2].map((t) => byteOffset(backend, t));
+    const [lr, b1, b2, eps, p1, p2] = hyper as [number, number, number, number, number, number];
+    addon.adam(
+      heap,
+      size,
+      ...(offsets as [number, number, number, number, number, number, number]),
+      lr,
+      b1,
+      b2,
+      eps,
+      p1,
+      p2,
+    );
+    return outs;
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  ADAM_UPDATE_KERNEL,
   DENSE_BACKWARD_KERNEL,
   LGAMMA_KERNEL,
   LIKELIHOOD_STEP_KERNELS,
@@ -63,6 +64,11 @@ const CASES: [string, Record<string, () => tf.Tensor>, tf.NamedAttrMap][] = [
   [SPARSE_INPUT_DENSE_KERNEL, { x: matrix, kernel: () => tf.fill([3, 3], 1) }, {}],
   [SPARSE_INPUT_DENSE_BACKWARD_KERNEL, { dy: matrix, y: matrix, x: matrix }, {}],
   [LIKELIHOOD_STEP_KERNELS.bernoulli, { x: matrix, logits: matrix }, { g: -0.5 }],
+  [
+    ADAM_UPDATE_KERNEL,
+    { variable: matrix, gradient: matrix, firstMoment: matrix, secondMoment: matrix },
+    { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, beta1Power: 0.9, beta2Power: 0.999 },
+  ],
   [LIKELIHOOD_STEP_KERNELS.poisson, { x: matrix, logRate: matrix, table: () => tf.fill([4], 1) }, { g: -0.5 }],
 ];
 
