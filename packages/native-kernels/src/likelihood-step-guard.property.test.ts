@@ -5,30 +5,12 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
-import { randomArray, skipNative } from './test-support.js';
+import { noiseHeapLayout, randomArray, skipNative } from './test-support.js';
 
 const RUNS = Number(process.env.VARIA_LIKELIHOOD_GUARD_RUNS ?? 40);
 
-/** A heap of noise holding float regions of the given sizes one after another, each after a gap of `gaps[i]` floats. */
-function layout(sizes: number[], gaps: number[], seed: number) {
-  const offsets: number[] = [];
-  let at = 0;
-  sizes.forEach((size, i) => {
-    at += gaps[i]!;
-    offsets.push(at * 4);
-    at += size;
-  });
-  const heap = new ArrayBuffer((at + 13) * 4);
-  const noise = new Uint32Array(heap);
-  let s = seed >>> 0 || 1;
-  for (let k = 0; k < noise.length; k++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    noise[k] = s >>> 0;
-  }
-  return { heap, offsets, view: (i: number) => new Float32Array(heap, offsets[i]!, sizes[i]!) };
-}
+/** {@link noiseHeapLayout} with 13 floats of noise after the last region. */
+const layout = (sizes: number[], gaps: number[], seed: number) => noiseHeapLayout(sizes, gaps, seed, 13);
 
 const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));

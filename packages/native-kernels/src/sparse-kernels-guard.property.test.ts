@@ -6,31 +6,13 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { ACTIVATIONS, referenceBackward, referenceForward, sparseArray } from './sparse-input-test-support.js';
-import { randomArray, skipNative } from './test-support.js';
+import { noiseHeapLayout, randomArray, skipNative } from './test-support.js';
 
 // VARIA_SPARSE_GUARD_RUNS=N runs N random cases per entry point (default 40).
 const RUNS = Number(process.env.VARIA_SPARSE_GUARD_RUNS ?? 40);
 
-/** A heap of noise with the given float regions laid out one after another, each after a gap of `gaps[i]` floats. */
-function layout(sizes: number[], gaps: number[], seed: number) {
-  const offsets: number[] = [];
-  let at = 0;
-  sizes.forEach((size, i) => {
-    at += gaps[i]!;
-    offsets.push(at * 4);
-    at += size;
-  });
-  const heap = new ArrayBuffer((at + 37) * 4);
-  const noise = new Uint32Array(heap);
-  let s = seed >>> 0 || 1;
-  for (let k = 0; k < noise.length; k++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    noise[k] = s >>> 0;
-  }
-  return { heap, offsets, view: (i: number) => new Float32Array(heap, offsets[i]!, sizes[i]!) };
-}
+/** {@link noiseHeapLayout} with 37 floats of noise after the last region. */
+const layout = (sizes: number[], gaps: number[], seed: number) => noiseHeapLayout(sizes, gaps, seed, 37);
 
 /** The first byte that differs from `before` outside the [offset, offset + bytes) regions, or -1. */
 function firstStray(heap: ArrayBuffer, before: Uint8Array, outputs: [number, number][]): number {

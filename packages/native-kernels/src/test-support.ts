@@ -108,3 +108,28 @@ export function expectSameBits(got: Uint32Array, want: Uint32Array, what: string
     if (got[i] !== want[i] && !(Number.isNaN(g[i]) && Number.isNaN(w[i])))
       expect(`${what}[${i}] = ${g[i]} (0x${got[i]!.toString(16)})`).toBe(`${w[i]} (0x${want[i]!.toString(16)})`);
 }
+
+/**
+ * A heap of xorshift noise holding float32 regions of the given sizes one after another, region i after a gap of
+ * `gaps[i]` floats, and `tail` floats of noise after the last: for adversarial direct calls of the addon, which must
+ * leave every byte outside their outputs as it was.
+ */
+export function noiseHeapLayout(sizes: number[], gaps: number[], seed: number, tail: number) {
+  const offsets: number[] = [];
+  let at = 0;
+  sizes.forEach((size, i) => {
+    at += gaps[i]!;
+    offsets.push(at * 4);
+    at += size;
+  });
+  const heap = new ArrayBuffer((at + tail) * 4);
+  const noise = new Uint32Array(heap);
+  let s = seed >>> 0 || 1;
+  for (let k = 0; k < noise.length; k++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    noise[k] = s >>> 0;
+  }
+  return { heap, offsets, view: (i: number) => new Float32Array(heap, offsets[i]!, sizes[i]!) };
+}
