@@ -4,7 +4,7 @@ import { LIKELIHOOD_STEP_KERNELS } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { NativeKernelsUnavailableError, kernelInputError, kernelShapeError } from './errors.js';
 import { sigmoidAgrees } from './sigmoid-probe.js';
-import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, heapBuffer, withOutputs } from './wasm-heap.js';
 
 /** A likelihood family of {@link LIKELIHOOD_STEP_KERNELS} as the addon's `likelihoodStep` takes it. */
 interface FamilySpec {
@@ -65,40 +65,35 @@ function nativeLikelihoodStep(addon: NativeAddon, family: keyof typeof LIKELIHOO
     const offsets = [x!, param!, ...(table ? [table] : [])].map((t) => byteOffset(backend, t)); // each on the backend
     const [rows, cols] = x!.shape as [number, number];
     const b = args.backend as tf.KernelBackend;
-    const made: TensorInfo[] = [];
+    // σ from the backend's own Sigmoid where the addon's port does not give its bits (freed once the pass is done)
+    const aux =
+      family === 'bernoulli' && !sigmoidAgrees(addon, backend, tf.getKernel(tf.Sigmoid, 'wasm'))
+        ? (tf.getKernel(tf.Sigmoid, 'wasm')!.kernelFunc({ inputs: { x: param! }, backend: b, attrs: {} }) as TensorInfo)
+        : undefined;
     try {
-      const aux =
-        family === 'bernoulli' && !sigmoidAgrees(addon, backend, tf.getKernel(tf.Sigmoid, 'wasm'))
-          ? (tf
-              .getKernel(tf.Sigmoid, 'wasm')!
-              .kernelFunc({ inputs: { x: param! }, backend: b, attrs: {} }) as TensorInfo)
-          : undefined;
-      if (aux) made.push(aux);
-      for (const shape of [[rows], [rows, cols], []]) made.push(backend.makeOutput(shape, 'float32'));
-      const [sums, dOut, misses] = made.slice(aux ? 1 : 0) as [TensorInfo, TensorInfo, TensorInfo];
-      const heap = heapBuffer(backend)!; // read after the allocations, which may have grown the memory
-      const count = addon.likelihoodStep(
-        heap,
-        Float64Array.of(
-          spec.code,
-          rows,
-          cols,
-          g,
-          offsets[0]!,
-          offsets[1]!,
-          byteOffset(backend, sums),
-          byteOffset(backend, dOut),
-          table ? offsets[2]! : -1,
-          table ? table.shape[0]! : 0,
-          aux ? byteOffset(backend, aux) : -1,
-        ),
-      );
-      new Float32Array(heap, byteOffset(backend, misses), 1)[0] = count;
+      return withOutputs(backend, kernel, [[rows], [rows, cols], []], (outputs, heap) => {
+        const [sums, dOut, misses] = outputs as [TensorInfo, TensorInfo, TensorInfo];
+        const count = addon.likelihoodStep(
+          heap,
+          Float64Array.of(
+            spec.code,
+            rows,
+            cols,
+            g,
+            offsets[0]!,
+            offsets[1]!,
+            byteOffset(backend, sums),
+            byteOffset(backend, dOut),
+            table ? offsets[2]! : -1,
+            table ? table.shape[0]! : 0,
+            aux ? byteOffset(backend, aux) : -1,
+          ),
+        );
+        new Float32Array(heap, byteOffset(backend, misses), 1)[0] = count;
+        return [sums, dOut, misses];
+      });
+    } finally {
       if (aux) b.disposeData(aux.dataId);
-      return [sums, dOut, misses];
-    } catch (e) {
-      for (const t of made) b.disposeData(t.dataId);
-      throw e;
     }
   };
   return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
