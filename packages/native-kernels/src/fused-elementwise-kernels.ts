@@ -28,9 +28,12 @@ function prepare(
   const wasm = asWasmBackend(backend);
   if (!heapBuffer(wasm))
     throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
+  // the operands' offsets first (a disposed one is refused before anything is allocated); byte offsets stay valid
+  // when the allocation grows the memory, the buffer does not: it is read after
+  const offsets = operands.map((t) => byteOffset(wasm, t!));
   const out = wasm.makeOutput([...shape], 'float32');
-  const heap = heapBuffer(wasm)!; // read after the allocation, which may have grown the memory
-  const offsets = [...operands, out].map((t) => byteOffset(wasm, t!));
+  offsets.push(byteOffset(wasm, out));
+  const heap = heapBuffer(wasm)!;
   return { wasm, out, heap, size: shape.reduce((a, b) => a * b, 1), offsets };
 }
 
