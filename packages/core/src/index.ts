@@ -17,6 +17,7 @@ export { type SparseMatrix, sparseRowsToDense, sparseRowsInto, assertSparseMatri
 export {
   ADAM_IN_PLACE_KERNEL,
   ADAM_UPDATE_KERNEL,
+  DENSE_BACKWARD_ADAM_KERNEL,
   DENSE_BACKWARD_KERNEL,
   FAST_TRANSPOSED_MATMUL,
   LGAMMA_KERNEL,

@@ -101,6 +101,23 @@ export const ADAM_IN_PLACE_KERNEL = 'VariaAdamUpdateInPlace';
 export const DENSE_BACKWARD_KERNEL = 'VariaDenseBackward';
 
 /**
+ * The name of an optional TensorFlow.js kernel that runs a dense layer's backward pass and the Adam step of its
+ * kernel and bias in one call, in place: inputs `dy`, `y` [batch, units], `x` [batch, in], `kernel` W [in, units],
+ * `bias` b [units], `kernelM`, `kernelV` [in, units], `biasM`, `biasV` [units] (all float32); attributes `activation`
+ * and `inputGradient` as {@link DENSE_BACKWARD_KERNEL}'s and the Adam numbers as {@link ADAM_IN_PLACE_KERNEL}'s
+ * (`learningRate`, `beta1`, `beta2`, `epsilon`, `beta1Power`, `beta2Power`); outputs `[dx]` (dx = δ·Wᵀ with the W
+ * from before the update) when `inputGradient`, else `[]`. Effect: with dW = xᵀ·δ, db = Σ_rows δ (δ = dy ⊙ f′),
+ * W, b and their moments are overwritten with one Adam step,
+ *
+ * m′ = β₁m + (1−β₁)g, v′ = β₂v + (1−β₂)g², w′ = w − η·(m′/(1−β₁ᵗ)) / (√(v′/(1−β₂ᵗ)) + ε),
+ *
+ * the same bits as {@link DENSE_BACKWARD_KERNEL} followed by {@link ADAM_IN_PLACE_KERNEL} on [W, b]. The written
+ * tensors must each be their data's only holder; anything else is refused before anything is written.
+ * `@varia/native-kernels` registers it for the wasm backend.
+ */
+export const DENSE_BACKWARD_ADAM_KERNEL = 'VariaDenseBackwardAdam';
+
+/**
  * The name of an optional TensorFlow.js kernel computing a dense layer's forward pass for a sparse input in CSR form,
  * y = f(X·W + b): inputs `indptr` (int32 [rows + 1], from 0 to nnz, non-decreasing), `indices` (int32 [nnz], column
  * of each stored entry, in 0 … in − 1), `values` (float32 [nnz]), `kernel` W [in, units] and, optionally, `bias` b
