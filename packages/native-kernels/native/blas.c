@@ -245,3 +245,14 @@ int varia_sgemm_together(const varia_gemm_t *products, int count) {
   }
   return 0;
 }
+
+int varia_sgemm_single(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                       int64_t ldb, float beta, float *c, int64_t ldc) {
+  return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+}
+
+int varia_sgemm_row_blocks_exact(int64_t K) {
+  /* oneDNN 2.6 sums each element's K terms in one FMA chain from +0 when K ≤ 384 (its K block) and it runs on one
+   * OpenMP thread: a block of ≥ 16 of C's rows then gets the whole product's bits. OpenBLAS: not established. */
+  return kind == KIND_ONEDNN && K >= 1 && K <= 384 && get_threads && get_threads() == 1;
+}

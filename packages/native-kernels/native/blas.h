@@ -29,4 +29,12 @@ typedef struct {
  */
 VARIA_HIDDEN int varia_sgemm_together(const varia_gemm_t *products, int count);
 
+/* sgemm on the calling thread only, never split (for callers that share their own blocks). Returns 0 on success. */
+VARIA_HIDDEN int varia_sgemm_single(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
+                                    const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* 1 when every block of ≥ 16 of C's rows of a product with inner dimension K, computed on its own by
+ * varia_sgemm_single, has the bits of the whole product (the loaded BLAS and its thread count are known to sum each
+ * element in one chain); else 0. */
+VARIA_HIDDEN int varia_sgemm_row_blocks_exact(int64_t K);
+
 #endif

@@ -30,6 +30,8 @@
  *       overwriting w, m and v.
  *   denseBackward(heap, batch, inDim, units, dyOff, yOff, xOff, wOff, dxOff, dwOff, dbOff, act)
  *       the backward pass of a dense layer y = f(x·W + b): dx (unless dxOff < 0), dW and db in one call.
+ *   denseBackwardAdam(heap, numbers)   that backward pass, then one in-place Adam step of W, b and their moments
+ *       (dense_adam.c; numbers: a Float64Array, listed there)
  *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma | sigmoid of x (op 0 … 5),
  *       elementwise (sigmoid: the bits of tfjs-wasm's own Sigmoid, xnn_sigmoid.h)
  *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
@@ -79,6 +81,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"adam", NULL, varia_napi_adam, NULL, NULL, NULL, napi_default, NULL},
       {"adamInPlace", NULL, varia_napi_adam_in_place, NULL, NULL, NULL, napi_default, NULL},
       {"denseBackward", NULL, varia_napi_dense_backward, NULL, NULL, NULL, napi_default, NULL},
+      {"denseBackwardAdam", NULL, varia_napi_dense_backward_adam, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, varia_napi_unary, NULL, NULL, NULL, napi_default, NULL},
       {"sum", NULL, varia_napi_sum, NULL, NULL, NULL, napi_default, NULL},
       {"lookup", NULL, varia_napi_lookup, NULL, NULL, NULL, napi_default, NULL},

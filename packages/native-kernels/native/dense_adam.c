@@ -1,0 +1,173 @@
+/*
+ * A dense layer's backward pass and the Adam step of its kernel and bias in one call, in place: the weight gradient
+ * dW = xᵀ·δ is made in blocks of rows, and each block's Adam step runs right after its product, while the block is
+ * still in the core's cache (the gradient never goes to memory and back). Bit-identical to denseBackward (matmul.c)
+ * followed by adamInPlace (adam.c).
+ */
+#include "napi_util.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adam_flush.h"
+#include "blas.h"
+#include "entry_points.h"
+#include "parallel.h"
+#include "shared_passes.h"
+
+/* Rows of dW per block (a multiple of 16; a last block of fewer than 16 rows joins the one before). Measured in C
+ * (oneDNN 2.6, one thread, MNIST's 784×400 and 400×784 with K = 128): 64–128 rows were 1.06–1.09× dW-then-Adam. */
+#ifndef DENSE_ADAM_BLOCK_ROWS
+#define DENSE_ADAM_BLOCK_ROWS 128
+#endif
+/* The most threads varia_set_parallel starts (parallel.h): one gradient block slot each. */
+#define MAX_THREADS 8
+
+/* One scratch buffer for the call (the addon runs on the JS thread only; helpers use it only inside a call). */
+static float *scratch = NULL;
+static size_t scratch_floats = 0;
+
+static float *scratch_of(size_t floats) {
+  if (floats > scratch_floats) {
+    float *grown = (float *)realloc(scratch, floats * sizeof(float));
+    if (!grown) return NULL;
+    scratch = grown;
+    scratch_floats = floats;
+  }
+  return scratch;
+}
+
+/* Whole 16-float units (64 bytes) for n floats, so each part of the scratch starts on a cache line of its own. */
+static size_t lines(int64_t n) { return (size_t)((n + 15) / 16 * 16); }
+
+typedef struct {
+  int64_t in_dim, units, batch, rows, blocks, slot_floats;
+  const float *x, *delta;
+  float *w, *m, *v;
+  /* the whole gradient when it was made in one product (then blocks only run Adam), else NULL */
+  const float *whole;
+  /* the threads' gradient slots (`rows + 15` rows each, slot_floats apart) and which are taken */
+  float *slots;
+  atomic_int taken[MAX_THREADS];
+  atomic_int failed;
+  float lr, b1, b2, eps, b1pow, b2pow;
+} dense_adam_job_t;
+
+/* Blocks [first, last) of dW's rows: each block's product (unless the whole gradient is given), then its Adam step. */
+static void dense_adam_blocks(void *ctx, int64_t first, int64_t last) {
+  dense_adam_job_t *j = (dense_adam_job_t *)ctx;
+  int slot = -1;
+  if (!j->whole) {
+    /* at most MAX_THREADS callers at once, so some slot is free */
+    for (int s = 0; slot < 0; s = (s + 1) % MAX_THREADS) {
+      int expected = 0;
+      if (atomic_compare_exchange_strong(&j->taken[s], &expected, 1)) slot = s;
+    }
+  }
+  const int64_t U = j->units;
+  for (int64_t b = first; b < last; b++) {
+    const int64_t start = b * j->rows, end = b + 1 == j->blocks ? j->in_dim : start + j->rows;
+    const float *g = j->whole ? j->whole + start * U : j->slots + slot * j->slot_floats;
+    if (!j->whole) {
+      /* rows start … end of xᵀ·δ: columns start … end of x (outside Adam's flush mode, as the separate product) */
+      if (varia_sgemm_single(1, 0, end - start, U, j->batch, j->x + start, j->in_dim, j->delta, U, 0.f, (float *)g, U)) {
+        atomic_store(&j->failed, 1);
+        continue;
+      }
+    }
+    ADAM_FLUSH_BEGIN;
+    varia_adam_inplace(j->w + start * U, g, j->m + start * U, j->v + start * U, (end - start) * U, j->lr, j->b1, j->b2,
+                       j->eps, j->b1pow, j->b2pow);
+    ADAM_FLUSH_END;
+  }
+  if (slot >= 0) atomic_store(&j->taken[slot], 0);
+}
+
+/* Whether float regions [a, a + n) and [b, b + m) (byte offsets, element counts) share a byte. */
+static int meet(double a, double n, double b, double m) { return n > 0 && m > 0 && a < b + 4 * m && b < a + 4 * n; }
+
+enum { BATCH, IN_DIM, UNITS, DY, Y, X, W, BIAS, WM, WV, BM, BV, DX, ACT, LR, B1, B2, EPS, B1POW, B2POW, ARGS };
+
+/*
+ * denseBackwardAdam(heap, numbers): numbers is a Float64Array of batch, inDim, units, the byte offsets of dy, y, x,
+ * W, b, W's m and v, b's m and v and dx (−1: no dx), the activation code (as denseBackward's) and Adam's lr, β₁, β₂,
+ * ε, β₁ᵗ, β₂ᵗ. dx = δ·Wᵀ (W before the step), then W, b and their moments take one Adam step for dW = xᵀ·δ and
+ * db = Σ_rows δ. Every region is checked, and no written region may meet any other operand, before anything is
+ * written.
+ */
+napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  size_t length = 0;
+  const double *d = NULL;
+  if (!varia_heap_and_array(env, info, ARGS, &data, &length, &d)) return NULL;
+  if (!varia_blas_loaded()) return varia_throw_error(env, "native-kernels: denseBackwardAdam called before load()");
+  const double batch = d[BATCH], in_dim = d[IN_DIM], units = d[UNITS], act = d[ACT];
+  if (!varia_whole(batch) || !varia_whole(in_dim) || !varia_whole(units) || in_dim < 1 || units < 1 ||
+      batch > 2147483647.0 || in_dim > 2147483647.0 || units > 2147483647.0)
+    return varia_throw_error(env, "native-kernels: denseBackwardAdam needs batch ≥ 0, inDim ≥ 1 and units ≥ 1 (32-bit integers)");
+  if (!(act == 0 || act == 1 || act == 5 || act == 6)) return varia_throw_error(env, "native-kernels: unknown activation code");
+  for (int h = LR; h <= B2POW; h++)
+    if (!isfinite(d[h])) return varia_throw_error(env, "native-kernels: denseBackwardAdam's Adam numbers must be finite");
+  const int with_dx = d[DX] >= 0;
+  /* every operand: offset and element count; the written ones (W onwards) must meet no other */
+  const double regions[10][2] = {{d[DY], batch * units},  {d[Y], batch * units},  {d[X], batch * in_dim},
+                                 {d[W], in_dim * units},  {d[BIAS], units},        {d[WM], in_dim * units},
+                                 {d[WV], in_dim * units}, {d[BM], units},          {d[BV], units},
+                                 {d[DX], with_dx ? batch * in_dim : 0}};
+  for (int r = 0; r < 10; r++)
+    if ((r < 9 || with_dx) && !varia_in_bounds(regions[r][0], regions[r][1], length))
+      return varia_throw_error(env, "native-kernels: denseBackwardAdam operand outside the heap");
+  for (int r = 3; r < 10; r++)
+    for (int o = 0; o < 10; o++)
+      if (o != r && meet(regions[r][0], regions[r][1], regions[o][0], regions[o][1]))
+        return varia_throw_error(env, "native-kernels: denseBackwardAdam writes a region that another operand uses");
+  const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
+  /* row blocks of the product where they give the whole product's bits; else the whole product, then Adam in blocks */
+  const int blockwise = B > 0 && varia_sgemm_row_blocks_exact(B);
+  const int64_t rows = DENSE_ADAM_BLOCK_ROWS;
+  int64_t blocks = (I + rows - 1) / rows;
+  if (blocks > 1 && I - (blocks - 1) * rows < 16) blocks--;
+  const size_t delta_floats = act == 0 ? 0 : lines(B * U), db_floats = lines(U);
+  const size_t slot_floats = lines((rows + 15) * U);
+  const size_t g_floats = blockwise ? MAX_THREADS * slot_floats : lines(I * U);
+  float *buffer = scratch_of(delta_floats + db_floats + g_floats);
+  if (!buffer) return varia_throw_error(env, "native-kernels: denseBackwardAdam could not allocate its scratch buffer");
+  char *base = (char *)data;
+#define AT(k) ((float *)(base + (int64_t)d[k]))
+  const float *dy = AT(DY), *x = AT(X);
+  float *w = AT(W), *bias = AT(BIAS), *db = buffer + delta_floats, *g = db + db_floats;
+  /* δ = dy ⊙ f′(y); a linear layer's δ is dy (no written region meets it) */
+  const float *delta = dy;
+  if (act != 0) {
+    varia_activation_delta(dy, AT(Y), buffer, B * U, (int)act);
+    delta = buffer;
+  }
+  dense_adam_job_t j = {.in_dim = I, .units = U, .batch = B, .rows = rows, .blocks = blocks,
+                        .slot_floats = (int64_t)slot_floats, .x = x, .delta = delta,
+                        .w = w, .m = AT(WM), .v = AT(WV), .whole = blockwise ? NULL : g, .slots = g,
+                        .lr = (float)d[LR], .b1 = (float)d[B1], .b2 = (float)d[B2], .eps = (float)d[EPS],
+                        .b1pow = (float)d[B1POW], .b2pow = (float)d[B2POW]};
+  for (int s = 0; s < MAX_THREADS; s++) atomic_init(&j.taken[s], 0);
+  atomic_init(&j.failed, 0);
+  if (B == 0) {
+    /* no rows: dW and db are 0 (and dx is empty) */
+    memset(g, 0, (size_t)(I * U) * sizeof(float));
+    memset(db, 0, (size_t)U * sizeof(float));
+  } else {
+    /* dx = δ·Wᵀ first, whole: every row of W is read before any is written */
+    if (with_dx && varia_sgemm_shared(0, 1, B, I, U, delta, U, w, U, 0.f, AT(DX), I) != 0)
+      return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+    if (!blockwise && varia_sgemm_shared(1, 0, I, U, B, x, I, delta, U, 0.f, g, U) != 0)
+      return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+    varia_sum_shared(delta, db, 1, B, U);
+  }
+  varia_parallel_for(dense_adam_blocks, &j, blocks, 1);
+  if (atomic_load(&j.failed)) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+  ADAM_FLUSH_BEGIN;
+  varia_adam_inplace(bias, db, AT(BM), AT(BV), U, j.lr, j.b1, j.b2, j.eps, j.b1pow, j.b2pow);
+  ADAM_FLUSH_END;
+#undef AT
+  return NULL;
+}
