@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAM_IN_PLACE_KERNEL, ADAM_UPDATE_KERNEL, ArgumentError } from '@varia/core';
+import {
+  type AdamStepNumbers,
+  type AdamUpdate,
+  assignStep,
+  InPlaceInputs,
+  runInPlaceAdam,
+} from './adam-kernel-call.js';
+import { type AdamMoments, AdamStep, type InStepAdam, stepGradients } from './in-step-adam.js';
 
 /** The gradients `applyGradients` takes: a map from variable name, or a list of named tensors. */
 type AdamGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
@@ -94,21 +102,98 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    */
   private accBetaStale = false;
 
-  /** The in-place kernel's inputs of the last step, by variable count (see {@link FusedAdamOptimizer.applyGradients}). */
-  private inPlaceInputs: { length: number; map: tf.NamedTensorMap } | undefined;
+  /** The in-place kernel's inputs of the last calls, by variable count (see {@link FusedAdamOptimizer.applyGradients}). */
+  private readonly inPlaceInputs = new InPlaceInputs();
 
-  /** Frees the moments (tfjs's `dispose`) and lets go of the last step's inputs. */
+  /** The step begun by {@link FusedAdamOptimizer.beginStep} and not yet ended. */
+  private step: AdamStep | undefined;
+
+  /** Frees the moments (tfjs's `dispose`) and lets go of the last step's inputs; an open step ends, uncounted. */
   override dispose(): void {
-    this.inPlaceInputs = undefined;
+    this.inPlaceInputs.clear();
+    this.step?.finish(false);
     super.dispose();
+  }
+
+  /**
+   * Begins a step applied variable by variable during the training step ({@link InStepAdam}): the step's Adam numbers
+   * (η, β₁, β₂, ε and β₁ᵗ, β₂ᵗ for t = iterations + 1) and the moments of each of `variables` — the variables, in the
+   * order that `applyGradients` will be given them (the moments are kept by position, as in tfjs: created now as zeros
+   * where missing, as `applyGradients` creates them). The step ends with `applyGradients` (the gradients of the
+   * variables not updated in the step; t advances once) or `close()`. Returns undefined where the active backend has
+   * no in-place Adam kernel ({@link ADAM_IN_PLACE_KERNEL}): the step is then `applyGradients`' alone.
+   * @throws ArgumentError, changing nothing, while another step is open, or for a variable that is not a live
+   * registered `tf.Variable` or is given twice.
+   */
+  beginStep(variables: readonly tf.Variable[]): InStepAdam | undefined {
+    const backendName = tf.getBackend();
+    const kernel = tf.getKernel(ADAM_IN_PLACE_KERNEL, backendName);
+    if (!kernel || !tf.getKernel(ADAM_UPDATE_KERNEL, backendName)) return undefined;
+    if (this.step?.isOpen) {
+      throw new ArgumentError(
+        'variables',
+        'FusedAdamOptimizer.beginStep: the previous step has not ended (applyGradients or close ends it)',
+      );
+    }
+    const registered = tf.engine().registeredVariables;
+    const seen = new Set<tf.Variable>();
+    for (const v of variables) {
+      if (!(v instanceof tf.Variable) || v.isDisposed || registered[v.name] !== v || seen.has(v)) {
+        throw new ArgumentError(
+          'variables',
+          `FusedAdamOptimizer.beginStep: "${(v as tf.Variable | undefined)?.name}" is ${
+            seen.has(v) ? 'given twice' : 'not a live registered variable'
+          }`,
+        );
+      }
+      seen.add(v);
+    }
+    const self = this as unknown as AdamState;
+    const moments: AdamMoments[] = variables.map((v, i) => this.momentsAt(i, v));
+    const numbers: AdamStepNumbers = {
+      learningRate: self.learningRate,
+      beta1: self.beta1,
+      beta2: self.beta2,
+      epsilon: self.epsilon,
+      beta1Power: this.powers[0],
+      beta2Power: this.powers[1],
+    };
+    this.step = new AdamStep({
+      variables,
+      moments,
+      numbers,
+      kernel,
+      inputs: this.inPlaceInputs,
+      end: (step, counted) => {
+        if (this.step === step) this.step = undefined;
+        if (counted) this.countStep();
+      },
+    });
+    return this.step;
   }
 
   /**
    * One Adam step for every variable in `variableGradients` (by name): fused where the backend has the kernel — all
    * variables in one in-place call where it has {@link ADAM_IN_PLACE_KERNEL} — else tfjs's own update. Variables with
-   * a null gradient are skipped; moments are created on first use.
+   * a null gradient are skipped; moments are created on first use. While a step of
+   * {@link FusedAdamOptimizer.beginStep} is open, `variableGradients` holds the gradients of its variables that were
+   * not updated in it (by name, any order), and this ends it: the moments stay by the step's positions.
+   * @throws ArgumentError, changing nothing, for a gradient of a variable that is not the open step's or was updated
+   * in it.
    */
   override applyGradients(variableGradients: AdamGradients): void {
+    const step = this.step;
+    if (step?.isOpen) {
+      const full = stepGradients(step, variableGradients);
+      step.finish(false);
+      this.applyAll(full);
+      return;
+    }
+    this.applyAll(variableGradients);
+  }
+
+  /** {@link FusedAdamOptimizer.applyGradients} without an open step. */
+  private applyAll(variableGradients: AdamGradients): void {
     const self = this as unknown as AdamState;
     const backendName = tf.getBackend();
     if (tf.getKernel(ADAM_UPDATE_KERNEL, backendName) === undefined) {
@@ -126,38 +211,17 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     const updates = this.updatesOf(variableGradients);
     const inPlace = tf.getKernel(ADAM_IN_PLACE_KERNEL, backendName);
     // β^t for this step: tfjs keeps it in accBeta; the same value from the host mirror, without reading a tensor back
-    // (`count` is read by the in-place kernel only)
-    const attrs = {
+    const numbers: AdamStepNumbers = {
       learningRate: self.learningRate,
       beta1: self.beta1,
       beta2: self.beta2,
       epsilon: self.epsilon,
       beta1Power: this.powers[0],
       beta2Power: this.powers[1],
-      count: updates.length,
     };
     if (inPlace) {
-      // the same 4·count names every step: their values are replaced in one object kept between steps (filling a
-      // fresh object with 40 keys took twice as long)
-      let inputs = this.inPlaceInputs;
-      if (inputs?.length !== updates.length) inputs = this.inPlaceInputs = { length: updates.length, map: {} };
-      for (let i = 0; i < updates.length; i++) {
-        const u = updates[i]!;
-        const names = inPlaceInputNames(i);
-        inputs.map[names[0]] = u.value;
-        inputs.map[names[1]] = u.gradient;
-        inputs.map[names[2]] = u.m;
-        inputs.map[names[3]] = u.v;
-      }
-      // no outputs: updated in place; else (data shared with a clone) the new values, to assign
-      const outs = runKernelOnce(inPlace, inputs.map, attrs);
-      if (outs.length > 0) {
-        try {
-          updates.forEach((u, i) => assignStep(outs, 3 * i, u));
-        } finally {
-          tf.dispose(outs);
-        }
-      }
+      // no outputs: updated in place; else (data shared with a clone) the new values, assigned
+      runInPlaceAdam(inPlace, updates, numbers, this.inPlaceInputs);
     } else {
       tf.tidy(() => {
         for (const u of updates) {
@@ -165,16 +229,35 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
             .engine()
             .runKernel(
               ADAM_UPDATE_KERNEL,
-              { variable: u.value, gradient: u.gradient, firstMoment: u.m, secondMoment: u.v },
-              attrs,
+              { variable: u.value, gradient: u.gradient as tf.Tensor, firstMoment: u.m, secondMoment: u.v },
+              numbers as unknown as tf.NamedAttrMap,
             ) as tf.Tensor[];
           assignStep(outs, 0, u);
         }
       });
     }
+    this.countStep();
+  }
+
+  /** The end of a fused step: t and the host's β₁ᵗ, β₂ᵗ advance (tfjs's accBeta tensors are written when needed). */
+  private countStep(): void {
     this.accBetaStale = true;
     this.incrementIterations();
     this.advancePowers();
+  }
+
+  /** The moments at position `i`, created (zeros shaped like `value`) where missing, m before v as tfjs does. */
+  private momentsAt(i: number, value: tf.Variable): AdamMoments {
+    const self = this as unknown as AdamState;
+    self.accumulatedFirstMoment[i] ??= {
+      originalName: `${value.name}/m`,
+      variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+    };
+    self.accumulatedSecondMoment[i] ??= {
+      originalName: `${value.name}/v`,
+      variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+    };
+    return { m: self.accumulatedFirstMoment[i]!.variable, v: self.accumulatedSecondMoment[i]!.variable };
   }
 
   /**
@@ -183,7 +266,6 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    * @throws ArgumentError for a name that is no registered variable.
    */
   private updatesOf(variableGradients: AdamGradients): AdamUpdate[] {
-    const self = this as unknown as AdamState;
     const named = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({
@@ -196,17 +278,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       const { name, tensor: gradient } = named[i]!;
       const value = registered[name];
       if (!value) throw new ArgumentError('variableGradients', `FusedAdamOptimizer: no variable named "${name}"`);
-      self.accumulatedFirstMoment[i] ??= {
-        originalName: `${name}/m`,
-        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-      };
-      self.accumulatedSecondMoment[i] ??= {
-        originalName: `${name}/v`,
-        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-      };
+      const { m, v } = this.momentsAt(i, value);
       if (gradient == null) continue;
-      const m = self.accumulatedFirstMoment[i]!.variable;
-      const v = self.accumulatedSecondMoment[i]!.variable;
       updates.push({ value, gradient, m, v });
     }
     return updates;
@@ -219,49 +292,6 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       Math.fround(this.powers[1] * Math.fround(self.beta2)),
     ];
   }
-}
-
-/** One variable's step: the variable, its gradient and its two moments. */
-interface AdamUpdate {
-  value: tf.Variable;
-  gradient: tf.Tensor;
-  m: tf.Variable;
-  v: tf.Variable;
-}
-
-/** Assigns w′, m′, v′ (`outs[k…k+2]`) to the variable and moments of `u`. */
-function assignStep(outs: tf.Tensor[], k: number, u: AdamUpdate): void {
-  u.value.assign(outs[k]!);
-  u.m.assign(outs[k + 1]!);
-  u.v.assign(outs[k + 2]!);
-}
-
-/**
- * Runs a registered kernel once: its `kernelFunc` called directly on the active backend — what `engine.runKernel`
- * calls, without the engine's bookkeeping around it (for a kernel with 40 inputs and no outputs that bookkeeping is
- * most of the JavaScript of an Adam step). Where that bookkeeping does something — a gradient tape is recording,
- * `tf.profile` is on, or tfjs's DEBUG checks — the call goes through `engine.runKernel` instead. Returns the outputs
- * (usually none) as tensors the caller owns.
- */
-function runKernelOnce(config: tf.KernelConfig, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor[] {
-  const engine = tf.engine();
-  const state = engine.state;
-  if (state.gradientDepth > 0 || state.kernelDepth > 0 || state.profiling || tf.env().getBool('DEBUG')) {
-    return engine.runKernel(config.kernelName, inputs, attrs) as tf.Tensor[];
-  }
-  const backend = engine.backend;
-  const out = config.kernelFunc({ inputs, attrs, backend } as unknown as Parameters<tf.KernelFunc>[0]);
-  const infos = Array.isArray(out) ? out : [out];
-  return infos.map((info) => engine.makeTensorFromTensorInfo(info, backend));
-}
-
-/** The input names of variable i in {@link ADAM_IN_PLACE_KERNEL}, made once (a step would otherwise build 4 per variable). */
-const inPlaceNames: [string, string, string, string][] = [];
-function inPlaceInputNames(i: number): [string, string, string, string] {
-  for (let k = inPlaceNames.length; k <= i; k++) {
-    inPlaceNames.push([`variable${k}`, `gradient${k}`, `firstMoment${k}`, `secondMoment${k}`]);
-  }
-  return inPlaceNames[i]!;
 }
 
 /**

@@ -39,7 +39,9 @@ export {
   type LatentPrior,
   type GaussianMixturePriorOptions,
 } from './priors.js';
+export type { AdamStepNumbers } from './adam-kernel-call.js';
 export { FusedAdamOptimizer } from './fused-adam.js';
+export type { AdamMoments, InStepAdam } from './in-step-adam.js';
 export { MADE, checkFlowInputs, type MADEOptions } from './made.js';
 export { PermuteFlow, FlowSequence, type FlowStep, type FlowOutput } from './flow-step.js';
 export { InverseAutoregressiveFlow, type InverseAutoregressiveFlowOptions } from './iaf.js';
