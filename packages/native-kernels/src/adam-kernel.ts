@@ -27,8 +27,12 @@ interface KernelArgs {
   attrs?: NamedAttrMap;
 }
 
-/** The hyper-parameters, each checked to be finite (plain loops: this runs once per training step). */
-function hyperParameters(kernel: string, attrs: NamedAttrMap | undefined): number[] {
+/**
+ * Adam's attributes `learningRate`, `beta1`, `beta2`, `epsilon`, `beta1Power`, `beta2Power` in that order, each checked
+ * to be finite (plain loops: this runs once per training step).
+ * @throws ArgumentError naming the first attribute that is not a finite number.
+ */
+export function hyperParameters(kernel: string, attrs: NamedAttrMap | undefined): number[] {
   const values = new Array<number>(HYPER.length);
   for (let i = 0; i < HYPER.length; i++) {
     const name = HYPER[i]!;

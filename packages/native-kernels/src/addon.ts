@@ -78,6 +78,12 @@ export interface NativeAddon {
     dBiasOffset: number,
     activation: number,
   ): void;
+  /**
+   * The dense backward pass then the in-place Adam step of W, b and their moments (native/dense_adam.c): `numbers`
+   * holds batch, inDim, units, the byte offsets of dy, y, x, W, b, W's m and v, b's m and v, dx (−1: none), the
+   * activation code and Adam's lr, β₁, β₂, ε, β₁ᵗ, β₂ᵗ.
+   */
+  denseBackwardAdam(heap: ArrayBuffer, numbers: Float64Array): void;
   unary(heap: ArrayBuffer, op: number, size: number, xOffset: number, yOffset: number): void;
   sum(heap: ArrayBuffer, xOffset: number, yOffset: number, outer: number, reduce: number, inner: number): void;
   /** y = a·b − c elementwise. */

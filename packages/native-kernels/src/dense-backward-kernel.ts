@@ -9,6 +9,78 @@ export const DELTA_CODES: Readonly<Record<string, number>> = Object.freeze(
   Object.assign(Object.create(null) as Record<string, number>, { linear: 0, relu: 1, sigmoid: 5, tanh: 6 }),
 );
 
+/** The checked operands of a dense layer's backward pass (see {@link denseBackwardOperands}). */
+export interface DenseBackwardOperands {
+  dy: TensorInfo;
+  y: TensorInfo;
+  x: TensorInfo;
+  w: TensorInfo;
+  batch: number;
+  inDim: number;
+  units: number;
+  /** The addon's activation code ({@link DELTA_CODES}). */
+  activation: number;
+  inputGradient: boolean;
+}
+
+/**
+ * Checks the inputs `dy`, `y`, `x`, `kernel` and the attributes `activation`, `inputGradient` of
+ * {@link DENSE_BACKWARD_KERNEL} (and of the kernels that extend it): 2-D float32 tensors whose shapes fit together and
+ * a supported activation.
+ * @throws ArgumentError (missing input, dtype, rank, activation) or ShapeError (shapes that do not fit), naming it.
+ */
+export function denseBackwardOperands(
+  kernel: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap | undefined,
+): DenseBackwardOperands {
+  const { dy, y, x, kernel: w } = inputs as Record<string, TensorInfo | undefined>;
+  for (const [name, t] of [
+    ['dy', dy],
+    ['y', y],
+    ['x', x],
+    ['kernel', w],
+  ] as const) {
+    if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
+    if (t.dtype !== 'float32' || t.shape.length !== 2)
+      throw kernelInputError(
+        kernel,
+        name,
+        `"${name}" must be a 2-D float32 tensor, got ${t.dtype} [${t.shape.join(', ')}]`,
+      );
+  }
+  const [batch, inDim] = x!.shape as [number, number];
+  const units = w!.shape[1]!;
+  const misfit =
+    w!.shape[0] !== inDim
+      ? 'kernel'
+      : dy!.shape[0] !== batch || dy!.shape[1] !== units
+        ? 'dy'
+        : y!.shape.join() !== dy!.shape.join()
+          ? 'y'
+          : undefined;
+  if (misfit)
+    throw kernelShapeError(
+      kernel,
+      misfit,
+      `shapes do not match: x [${x!.shape.join(', ')}], kernel [${w!.shape.join(', ')}], dy [${dy!.shape.join(', ')}], y [${y!.shape.join(', ')}]`,
+    );
+  const activation = DELTA_CODES[String(attrs?.activation)];
+  if (activation === undefined)
+    throw kernelInputError(kernel, 'activation', `unsupported activation "${String(attrs?.activation)}"`);
+  return {
+    dy: dy!,
+    y: y!,
+    x: x!,
+    w: w!,
+    batch,
+    inDim,
+    units,
+    activation,
+    inputGradient: Boolean(attrs?.inputGradient),
+  };
+}
+
 /**
  * {@link DENSE_BACKWARD_KERNEL} for the wasm backend: the backward pass of y = f(x·W + b) in one native call —
  * δ = dy ⊙ f′(y) in a scratch buffer, dW = xᵀ·δ and dx = δ·Wᵀ on the BLAS, db = Σ_rows δ — instead of five kernels
@@ -19,41 +91,11 @@ export function nativeDenseBackward(addon: NativeAddon): KernelConfig {
   const kernel = DENSE_BACKWARD_KERNEL;
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo[] => {
     const backend = asWasmBackend(args.backend);
-    const { dy, y, x, kernel: w } = args.inputs as Record<string, TensorInfo | undefined>;
-    for (const [name, t] of [
-      ['dy', dy],
-      ['y', y],
-      ['x', x],
-      ['kernel', w],
-    ] as const) {
-      if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
-      if (t.dtype !== 'float32' || t.shape.length !== 2)
-        throw kernelInputError(
-          kernel,
-          name,
-          `"${name}" must be a 2-D float32 tensor, got ${t.dtype} [${t.shape.join(', ')}]`,
-        );
-    }
-    const [batch, inDim] = x!.shape as [number, number];
-    const units = w!.shape[1]!;
-    const misfit =
-      w!.shape[0] !== inDim
-        ? 'kernel'
-        : dy!.shape[0] !== batch || dy!.shape[1] !== units
-          ? 'dy'
-          : y!.shape.join() !== dy!.shape.join()
-            ? 'y'
-            : undefined;
-    if (misfit)
-      throw kernelShapeError(
-        kernel,
-        misfit,
-        `shapes do not match: x [${x!.shape.join(', ')}], kernel [${w!.shape.join(', ')}], dy [${dy!.shape.join(', ')}], y [${y!.shape.join(', ')}]`,
-      );
-    const activation = DELTA_CODES[String(args.attrs?.activation)];
-    if (activation === undefined)
-      throw kernelInputError(kernel, 'activation', `unsupported activation "${String(args.attrs?.activation)}"`);
-    const inputGradient = Boolean(args.attrs?.inputGradient);
+    const { dy, y, x, w, batch, inDim, units, activation, inputGradient } = denseBackwardOperands(
+      kernel,
+      args.inputs,
+      args.attrs,
+    );
     const shapes = [...(inputGradient ? [[batch, inDim]] : []), [inDim, units], [units]];
     return withOutputs(backend, kernel, shapes, (outs, heap) => {
       const [dx, dw, db] = inputGradient ? outs : [undefined, ...outs];
@@ -62,10 +104,10 @@ export function nativeDenseBackward(addon: NativeAddon): KernelConfig {
         batch,
         inDim,
         units,
-        byteOffset(backend, dy!),
-        byteOffset(backend, y!),
-        byteOffset(backend, x!),
-        byteOffset(backend, w!),
+        byteOffset(backend, dy),
+        byteOffset(backend, y),
+        byteOffset(backend, x),
+        byteOffset(backend, w),
         dx ? byteOffset(backend, dx) : -1,
         byteOffset(backend, dw!),
         byteOffset(backend, db!),

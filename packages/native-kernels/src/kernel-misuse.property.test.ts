@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   ADAM_IN_PLACE_KERNEL,
   ADAM_UPDATE_KERNEL,
+  DENSE_BACKWARD_ADAM_KERNEL,
   DENSE_BACKWARD_KERNEL,
   LGAMMA_KERNEL,
   LIKELIHOOD_STEP_KERNELS,
@@ -38,6 +39,10 @@ const SIGNATURES: Record<string, { inputs: string[]; attrs: string[] }> = {
     attrs: ['count', 'learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'],
   },
   [DENSE_BACKWARD_KERNEL]: { inputs: ['dy', 'y', 'x', 'kernel'], attrs: ['activation', 'inputGradient'] },
+  [DENSE_BACKWARD_ADAM_KERNEL]: {
+    inputs: ['dy', 'y', 'x', 'kernel', 'bias', 'kernelM', 'kernelV', 'biasM', 'biasV'],
+    attrs: ['activation', 'inputGradient', 'learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'],
+  },
   [LGAMMA_KERNEL]: { inputs: ['x'], attrs: [] },
   [SPARSE_DENSE_KERNEL]: {
     inputs: ['indptr', 'indices', 'values', 'kernel', 'bias'],

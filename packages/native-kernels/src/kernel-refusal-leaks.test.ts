@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   ADAM_UPDATE_KERNEL,
+  DENSE_BACKWARD_ADAM_KERNEL,
   DENSE_BACKWARD_KERNEL,
   LGAMMA_KERNEL,
   LIKELIHOOD_STEP_KERNELS,
@@ -49,6 +50,30 @@ const CASES: [string, Record<string, () => tf.Tensor>, tf.NamedAttrMap][] = [
     DENSE_BACKWARD_KERNEL,
     { dy: matrix, y: matrix, x: matrix, kernel: () => tf.fill([3, 3], 1) },
     { activation: 'linear', inputGradient: true },
+  ],
+  [
+    DENSE_BACKWARD_ADAM_KERNEL,
+    {
+      dy: matrix,
+      y: matrix,
+      x: matrix,
+      kernel: () => tf.fill([3, 3], 1),
+      bias: () => tf.fill([3], 1),
+      kernelM: () => tf.fill([3, 3], 0),
+      kernelV: () => tf.fill([3, 3], 0),
+      biasM: () => tf.fill([3], 0),
+      biasV: () => tf.fill([3], 0),
+    },
+    {
+      activation: 'relu',
+      inputGradient: true,
+      learningRate: 0.001,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      beta1Power: 0.9,
+      beta2Power: 0.999,
+    },
   ],
   [NORMAL_SAMPLE_KERNEL, { loc: matrix, s: matrix, eps: matrix }, {}],
   [NORMAL_KL_KERNEL, { loc: matrix, scale: matrix }, {}],
