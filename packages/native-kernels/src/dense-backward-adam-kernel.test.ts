@@ -42,8 +42,10 @@ interface Layer {
 function layer(batch: number, inDim: number, units: number, seed: number, edge: boolean): Layer {
   // moments: m of either sign, v ≥ 0, both with subnormal values among them (the flush-to-zero path)
   const sub = (a: Float32Array) => a.map((v, i) => (i % 5 === 0 ? v * 1e-39 : v));
+  // a dead unit (column 0 of dy is 0): its gradient is 0, so its subnormal moments take the flush-to-zero path
+  const dy = values(batch * units, seed, edge).map((v, i) => (i % units === 0 ? 0 : v));
   return {
-    dy: values(batch * units, seed, edge),
+    dy,
     x: values(batch * inDim, seed + 1, edge),
     pre: values(batch * units, seed + 2, edge, 3),
     w: values(inDim * units, seed + 3, edge),
