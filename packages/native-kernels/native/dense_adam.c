@@ -17,8 +17,10 @@
 #include "parallel.h"
 #include "shared_passes.h"
 
-/* Rows of dW per block (a multiple of 16; a last block of fewer than 16 rows joins the one before). Measured in C
- * (oneDNN 2.6, one thread, MNIST's 784×400 and 400×784 with K = 128): 64–128 rows were 1.06–1.09× dW-then-Adam. */
+/* About this many rows of dW per block. Blocks are whole 16-row units of dW, as equal as they go, the rows past the
+ * last whole unit joining the last block, and their number a multiple of the thread count (no thread idles at the end).
+ * Measured in C (oneDNN 2.6, one thread, MNIST's 784×400 and 400×784 with K = 128): 64–128 rows were 1.06–1.09×
+ * dW-then-Adam. */
 #ifndef DENSE_ADAM_BLOCK_ROWS
 #define DENSE_ADAM_BLOCK_ROWS 128
 #endif
@@ -43,12 +45,13 @@ static float *scratch_of(size_t floats) {
 static size_t lines(int64_t n) { return (size_t)((n + 15) / 16 * 16); }
 
 typedef struct {
-  int64_t in_dim, units, batch, rows, blocks, slot_floats;
+  /* block b is the 16-row units [b·whole/blocks, (b + 1)·whole/blocks) of dW's `whole` = inDim / 16 units */
+  int64_t in_dim, units, batch, whole_units, blocks, slot_floats;
   const float *x, *delta;
   float *w, *m, *v;
   /* the whole gradient when it was made in one product (then blocks only run Adam), else NULL */
   const float *whole;
-  /* the threads' gradient slots (`rows + 15` rows each, slot_floats apart) and which are taken */
+  /* the threads' gradient slots (a block's rows each, slot_floats apart) and which are taken */
   float *slots;
   atomic_int taken[MAX_THREADS];
   atomic_int failed;
@@ -68,7 +71,8 @@ static void dense_adam_blocks(void *ctx, int64_t first, int64_t last) {
   }
   const int64_t U = j->units;
   for (int64_t b = first; b < last; b++) {
-    const int64_t start = b * j->rows, end = b + 1 == j->blocks ? j->in_dim : start + j->rows;
+    const int64_t start = 16 * (b * j->whole_units / j->blocks);
+    const int64_t end = b + 1 == j->blocks ? j->in_dim : 16 * ((b + 1) * j->whole_units / j->blocks);
     const float *g = j->whole ? j->whole + start * U : j->slots + slot * j->slot_floats;
     if (!j->whole) {
       /* rows start … end of xᵀ·δ: columns start … end of x (outside Adam's flush mode, as the separate product) */
@@ -126,11 +130,15 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
   /* row blocks of the product where they give the whole product's bits; else the whole product, then Adam in blocks */
   const int blockwise = B > 0 && varia_sgemm_row_blocks_exact(B);
-  const int64_t rows = DENSE_ADAM_BLOCK_ROWS;
-  int64_t blocks = (I + rows - 1) / rows;
-  if (blocks > 1 && I - (blocks - 1) * rows < 16) blocks--;
+  const int64_t whole_units = I / 16, threads = varia_parallel();
+  int64_t blocks = (I + DENSE_ADAM_BLOCK_ROWS / 2) / DENSE_ADAM_BLOCK_ROWS;
+  blocks = (blocks + threads - 1) / threads * threads;
+  if (blocks > whole_units) blocks = whole_units;
+  if (blocks < 1) blocks = 1;
+  /* the largest block: ⌈whole / blocks⌉ units and the rows past the last whole unit */
+  const int64_t rows = 16 * ((whole_units + blocks - 1) / blocks) + I % 16;
   const size_t delta_floats = act == 0 ? 0 : lines(B * U), db_floats = lines(U);
-  const size_t slot_floats = lines((rows + 15) * U);
+  const size_t slot_floats = lines(rows * U);
   const size_t g_floats = blockwise ? MAX_THREADS * slot_floats : lines(I * U);
   float *buffer = scratch_of(delta_floats + db_floats + g_floats);
   if (!buffer) return varia_throw_error(env, "native-kernels: denseBackwardAdam could not allocate its scratch buffer");
@@ -144,7 +152,7 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
     varia_activation_delta(dy, AT(Y), buffer, B * U, (int)act);
     delta = buffer;
   }
-  dense_adam_job_t j = {.in_dim = I, .units = U, .batch = B, .rows = rows, .blocks = blocks,
+  dense_adam_job_t j = {.in_dim = I, .units = U, .batch = B, .whole_units = whole_units, .blocks = blocks,
                         .slot_floats = (int64_t)slot_floats, .x = x, .delta = delta,
                         .w = w, .m = AT(WM), .v = AT(WV), .whole = blockwise ? NULL : g, .slots = g,
                         .lr = (float)d[LR], .b1 = (float)d[B1], .b2 = (float)d[B2], .eps = (float)d[EPS],
