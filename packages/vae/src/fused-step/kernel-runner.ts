@@ -14,7 +14,8 @@ const NO_ATTRS: tf.NamedAttrMap = Object.freeze({});
  * same bits, so a computation written as a sequence of these calls reproduces the taped one exactly.
  */
 export class KernelRunner {
-  private readonly backendName: string;
+  /** The name of the backend whose kernels it calls (the active one when it was made). */
+  readonly backendName: string;
   private readonly backend: tf.KernelBackend;
   private readonly kernels = new Map<string, tf.KernelFunc>();
   /** Outputs not yet handed out or freed (each holds one reference of its data). */

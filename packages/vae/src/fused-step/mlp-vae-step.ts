@@ -6,10 +6,8 @@ import type { KernelRunner } from './kernel-runner.js';
 import { likelihoodPart } from './likelihood-terms.js';
 import { normalBackward, normalKlRows, normalSample } from './normal-latent.js';
 import { seededStandardNormal } from './seeded-normal.js';
+import { stepTerms } from './step-terms.js';
 import type { MlpVaeLayout } from './mlp-vae-layout.js';
-
-/** The attributes of `tf.mean(x)` (every axis). */
-const MEAN_ALL = { axis: null, keepDims: false } as unknown as tf.NamedAttrMap;
 
 /** Every kernel a fused step may call (it runs only where the backend has them all). */
 export const FUSED_STEP_KERNELS: readonly string[] = [
@@ -95,12 +93,9 @@ export function fusedMlpVaeStep(
     const lik = likelihoodPart(r, layout.likelihood, x, out, Math.fround(-1 / n));
     if (!lik) return undefined;
     extra.push(...lik.extra);
-    const reconstruction = r.run('Mean', { x: lik.rowSums }, MEAN_ALL);
-    // KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²) (klStandardNormal's kernels), mean of the row sums
+    // KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²) (klStandardNormal's kernels), row sums; then the means
     const { variance, klRows } = normalKlRows(r, loc, scale);
-    const kl = r.run('Mean', { x: klRows }, MEAN_ALL);
-    const penalty = ctx.beta === 1 ? kl : r.run('Multiply', { a: kl, b: r.scalar(ctx.beta) });
-    const loss = r.run('Sub', { a: penalty, b: reconstruction });
+    const { loss, reconstruction, kl } = stepTerms(r, lik.rowSums, klRows, ctx.beta);
     if (lossOnly) return { terms: { loss: r.keep<tf.Scalar>(loss) }, grads: new Map() };
 
     // backward. ∂loss/∂KL_nj = β/n (float32: 1·β, then ÷ n), halved by the KL's ½; the likelihood's from above.
