@@ -24,6 +24,13 @@
 #ifndef DENSE_ADAM_BLOCK_ROWS
 #define DENSE_ADAM_BLOCK_ROWS 128
 #endif
+/* Row blocks with their Adam steps are used up to this many threads. On two threads the plain order was faster:
+ * dx and dW whole, one on each thread (varia_sgemm_together), then Adam shared — the blocks' Adam steps on both cores
+ * draw on the one L3 at once and dx split in halves scales worse than dx beside dW (MNIST's 400×784 layer: 0.89–0.91×
+ * the separate kernels with blocks, raw addon calls, caches flushed, load 4). */
+#ifndef DENSE_ADAM_BLOCKWISE_MAX_THREADS
+#define DENSE_ADAM_BLOCKWISE_MAX_THREADS 1
+#endif
 /* The most threads varia_set_parallel starts (parallel.h): one gradient block slot each. */
 #define MAX_THREADS 8
 
@@ -128,9 +135,10 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
       if (o != r && meet(regions[r][0], regions[r][1], regions[o][0], regions[o][1]))
         return varia_throw_error(env, "native-kernels: denseBackwardAdam writes a region that another operand uses");
   const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
-  /* row blocks of the product where they give the whole product's bits; else the whole product, then Adam in blocks */
-  const int blockwise = B > 0 && varia_sgemm_row_blocks_exact(B);
+  /* row blocks of the product where they give the whole product's bits (and pay); else the whole product, then Adam in
+   * blocks */
   const int64_t whole_units = I / 16, threads = varia_parallel();
+  const int blockwise = B > 0 && threads <= DENSE_ADAM_BLOCKWISE_MAX_THREADS && varia_sgemm_row_blocks_exact(B);
   int64_t blocks = (I + DENSE_ADAM_BLOCK_ROWS / 2) / DENSE_ADAM_BLOCK_ROWS;
   blocks = (blocks + threads - 1) / threads * threads;
   if (blocks > whole_units) blocks = whole_units;
@@ -164,10 +172,13 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
     memset(g, 0, (size_t)(I * U) * sizeof(float));
     memset(db, 0, (size_t)U * sizeof(float));
   } else {
-    /* dx = δ·Wᵀ first, whole: every row of W is read before any is written */
-    if (with_dx && varia_sgemm_shared(0, 1, B, I, U, delta, U, w, U, 0.f, AT(DX), I) != 0)
-      return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
-    if (!blockwise && varia_sgemm_shared(1, 0, I, U, B, x, I, delta, U, 0.f, g, U) != 0)
+    /* dx = δ·Wᵀ before any row of W is written (row blocks: first, whole; else beside dW = xᵀ·δ, as denseBackward) */
+    const varia_gemm_t products[2] = {
+        {.ta = 0, .tb = 1, .M = B, .N = I, .K = U, .a = delta, .lda = U, .b = w, .ldb = U, .beta = 0.f, .c = with_dx ? AT(DX) : NULL, .ldc = I},
+        {.ta = 1, .tb = 0, .M = I, .N = U, .K = B, .a = x, .lda = I, .b = delta, .ldb = U, .beta = 0.f, .c = g, .ldc = U},
+    };
+    const varia_gemm_t *first = with_dx ? products : products + 1;
+    if (varia_sgemm_together(first, (with_dx ? 1 : 0) + (blockwise ? 0 : 1)) != 0)
       return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
     varia_sum_shared(delta, db, 1, B, U);
   }
