@@ -45,6 +45,8 @@ export interface InStepAdam {
   markUpdated(variables: readonly tf.Variable[]): void;
   /** Whether `variable` was updated in this step. */
   isUpdated(variable: tf.Variable): boolean;
+  /** How many variables were updated in this step. */
+  readonly updatedCount: number;
   /**
    * Ends the step without further gradients. When some variables were updated the step counts (t advances; the others
    * keep their values and moments, as for a null gradient in `applyGradients`); when none was, nothing changes.

@@ -1,12 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  DENSE_BACKWARD_ADAM_KERNEL,
   DENSE_BACKWARD_KERNEL,
   FAST_TRANSPOSED_MATMUL,
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,
 } from '@varia/core';
-import type { Activation } from '@varia/layers';
+import type { Activation, InStepAdam } from '@varia/layers';
 import type { KernelRunner } from './kernel-runner.js';
+
+/**
+ * Where a step's gradients go: into `grads` by variable name, or, for a layer whose variables `adam` (the step's
+ * {@link InStepAdam}, when the trainer offers one) holds, straight into their Adam step — their names then go to
+ * `updated`.
+ */
+export interface GradientSink {
+  grads: Map<string, tf.TensorInfo>;
+  updated: Set<string>;
+  adam?: InStepAdam;
+}
 
 /** Activations whose layer runs as one `_FusedMatMul` forward and one {@link DENSE_BACKWARD_KERNEL} backward. */
 export const FUSED_STEP_ACTIVATIONS: ReadonlySet<Activation> = new Set<Activation>(['linear', 'relu', 'sigmoid']);
@@ -57,6 +69,67 @@ export function denseBackward(
   return inputGradient ? { dx: out[0]!, dW: out[1]!, db: out[2]! } : { dW: out[0]!, db: out[1]! };
 }
 
+/** Whether the sink takes the layer's gradients into its Adam step. */
+function adamOf(sink: GradientSink, p: DenseParams): InStepAdam | undefined {
+  const adam = sink.adam;
+  return adam?.has(p.kernel) && adam.has(p.bias) ? adam : undefined;
+}
+
+/** Gives a layer's dW and db to the sink: into their Adam step now, or into `grads`. */
+function giveGradients(sink: GradientSink, p: DenseParams, dW: tf.TensorInfo, db: tf.TensorInfo): void {
+  const adam = adamOf(sink, p);
+  if (adam) {
+    adam.update([p.kernel, p.bias], [dW, db]);
+    sink.updated.add(p.kernelName).add(p.biasName);
+  } else {
+    sink.grads.set(p.kernelName, dW);
+    sink.grads.set(p.biasName, db);
+  }
+}
+
+/** Whether every tensor is its data's only holder (what an in-place kernel writes must be). */
+function soleHolders(tensors: readonly tf.TensorInfo[]): boolean {
+  const backend = tf.engine().backend;
+  for (const t of tensors) if (backend.refCount(t.dataId) !== 1) return false;
+  return true;
+}
+
+/**
+ * A layer's backward pass with its gradients given to `sink` (see {@link GradientSink}); returns dx (with
+ * `inputGradient`). Where the sink applies Adam to the layer and the backend has {@link DENSE_BACKWARD_ADAM_KERNEL},
+ * one call computes dx and updates W, b and their moments in place (each block of dW while it is in cache); else
+ * {@link denseBackward}, then Adam on dW and db right away. dx uses W from before the update either way.
+ */
+export function denseBackwardInto(
+  r: KernelRunner,
+  dy: tf.TensorInfo,
+  y: tf.TensorInfo,
+  x: tf.TensorInfo,
+  p: DenseParams,
+  inputGradient: boolean,
+  sink: GradientSink,
+): tf.TensorInfo | undefined {
+  const adam = adamOf(sink, p);
+  if (adam && r.has(DENSE_BACKWARD_ADAM_KERNEL)) {
+    const { m: kernelM, v: kernelV } = adam.moments(p.kernel);
+    const { m: biasM, v: biasV } = adam.moments(p.bias);
+    // the kernel refuses to write data another tensor shares (the weights right after an epoch's snapshot)
+    if (soleHolders([p.kernel, p.bias, kernelM, kernelV, biasM, biasV])) {
+      const out = r.runAll(
+        DENSE_BACKWARD_ADAM_KERNEL,
+        { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV },
+        { activation: p.activation, inputGradient, ...adam.numbers },
+      );
+      adam.markUpdated([p.kernel, p.bias]);
+      sink.updated.add(p.kernelName).add(p.biasName);
+      return inputGradient ? out[0] : undefined;
+    }
+  }
+  const g = denseBackward(r, dy, y, x, p, inputGradient);
+  giveGradients(sink, p, g.dW, g.db);
+  return g.dx;
+}
+
 /** y = f(xW + b) from x's non-zeros: the kernel `denseOfSparseInput` (@varia/layers) runs. */
 function sparseInputForward(r: KernelRunner, x: tf.TensorInfo, p: DenseParams): tf.TensorInfo {
   return r.run(
@@ -98,9 +171,9 @@ export function chainForward(
 
 /**
  * Backward through a stack (last layer first) given dy of its output and the activations of {@link chainForward};
- * writes dW, db to `grads` by name; returns dx of the stack's input (undefined when `inputGradient` is false: the
- * first layer then skips it, as `Dense` does for data). With `sparseFirst` (and no `inputGradient`) the first layer's dW
- * and db come from x's non-zeros, as {@link chainForward}'s.
+ * gives dW, db to `sink` layer by layer (see {@link denseBackwardInto}); returns dx of the stack's input (undefined
+ * when `inputGradient` is false: the first layer then skips it, as `Dense` does for data). With `sparseFirst` (and no
+ * `inputGradient`) the first layer's dW and db come from x's non-zeros, as {@link chainForward}'s.
  */
 export function chainBackward(
   r: KernelRunner,
@@ -108,19 +181,17 @@ export function chainBackward(
   hs: readonly tf.TensorInfo[],
   layers: readonly DenseParams[],
   inputGradient: boolean,
-  grads: Map<string, tf.TensorInfo>,
+  sink: GradientSink,
   sparseFirst = false,
 ): tf.TensorInfo | undefined {
   let d: tf.TensorInfo | undefined = dy;
   for (let i = layers.length - 1; i >= 0; i--) {
     const p = layers[i]!;
-    const g: { dx?: tf.TensorInfo; dW: tf.TensorInfo; db: tf.TensorInfo } =
-      i === 0 && sparseFirst && !inputGradient
-        ? sparseInputBackward(r, d!, hs[1]!, hs[0]!, p)
-        : denseBackward(r, d!, hs[i + 1]!, hs[i]!, p, i > 0 || inputGradient);
-    grads.set(p.kernelName, g.dW);
-    grads.set(p.biasName, g.db);
-    d = g.dx;
+    if (i === 0 && sparseFirst && !inputGradient) {
+      const g = sparseInputBackward(r, d!, hs[1]!, hs[0]!, p);
+      giveGradients(sink, p, g.dW, g.db);
+      d = undefined;
+    } else d = denseBackwardInto(r, d!, hs[i + 1]!, hs[i]!, p, i > 0 || inputGradient, sink);
   }
   return d;
 }

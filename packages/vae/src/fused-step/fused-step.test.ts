@@ -1,6 +1,8 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  ADAM_IN_PLACE_KERNEL,
+  DENSE_BACKWARD_ADAM_KERNEL,
   DENSE_BACKWARD_KERNEL,
   LIKELIHOOD_STEP_KERNELS,
   MUL_SUB_KERNEL,
@@ -44,10 +46,23 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       // the fused step ran: no tape copies (Identity), far fewer kernels; the same dense backward kernels
       expect(fusedCalls.get('Identity') ?? 0).toBeLessThan((genericCalls.get('Identity') ?? 0) / 4);
       expect(total(fusedCalls)).toBeLessThan(0.8 * total(genericCalls));
-      expect(fusedCalls.get(DENSE_BACKWARD_KERNEL)).toBe(genericCalls.get(DENSE_BACKWARD_KERNEL));
+      // every layer's backward pass: the dense backward kernel, or the one that also applies Adam to the layer in step
+      // (all but each epoch's first step, whose weights the divergence guard's snapshot shares: those run the dense
+      // backward kernel and then Adam on the layer's two variables)
+      const layers = 2 * (c.config.hiddenUnits as number[]).length + 3;
+      const inStep = fusedCalls.get(DENSE_BACKWARD_ADAM_KERNEL) ?? 0;
+      const plain = fusedCalls.get(DENSE_BACKWARD_KERNEL) ?? 0;
+      expect(inStep + plain).toBe(genericCalls.get(DENSE_BACKWARD_KERNEL));
+      expect(plain).toBe(layers * options.epochs!);
+
       // a count likelihood's fused kernel looks log x! up itself: no separate look-up
       expect(fusedCalls.get(TABLE_LOOKUP_KERNEL) ?? 0).toBe(0);
-      const steps = fusedCalls.get(DENSE_BACKWARD_KERNEL)! / (2 * (c.config.hiddenUnits as number[]).length + 3);
+      const steps = (inStep + plain) / layers;
+      expect(genericCalls.get(ADAM_IN_PLACE_KERNEL)).toBe(steps);
+      // in-place Adam on the fused path: per layer on the epochs' first steps, and at each step's end for the
+      // variables outside the dense layers (a Gaussian likelihood's σ)
+      const learnedScale = c.config.likelihood === 'gaussian';
+      expect(fusedCalls.get(ADAM_IN_PLACE_KERNEL)).toBe(layers * options.epochs! + (learnedScale ? steps : 0));
       // each epoch's check after its last step runs the step's forward pass alone (fusedLoss): the forward kernels
       // run once more per epoch
       const forwards = steps + options.epochs!;

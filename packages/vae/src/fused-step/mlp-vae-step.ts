@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DENSE_BACKWARD_KERNEL } from '@varia/core';
 import type { Batch, FusedGradients, StepContext } from '../trainer/trainable-model.js';
-import { chainBackward, chainForward, denseBackward, denseForward } from './dense-chain.js';
+import { chainBackward, chainForward, denseBackwardInto, denseForward, type GradientSink } from './dense-chain.js';
 import type { KernelRunner } from './kernel-runner.js';
 import { likelihoodPart } from './likelihood-terms.js';
 import { normalBackward, normalKlRows, normalSample } from './normal-latent.js';
@@ -100,22 +100,19 @@ export function fusedMlpVaeStep(
 
     // backward. ∂loss/∂KL_nj = β/n (float32: 1·β, then ÷ n), halved by the KL's ½; the likelihood's from above.
     const half = Math.fround(Math.fround(Math.fround(ctx.beta) / n) * 0.5);
-    const grads = new Map<string, tf.TensorInfo>();
+    // each layer's gradients go to the trainer, or (ctx.inStepAdam) into Adam as soon as they are known: a layer's
+    // weights are read again only by its own backward pass, so the update cannot change what follows
+    const sink: GradientSink = { grads: new Map(), updated: new Set(), adam: ctx.inStepAdam };
+    const grads = sink.grads;
     const { dOut, grads: likelihoodGrads } = lik.backward();
     for (const [name, g] of likelihoodGrads) grads.set(name, g);
-    const dHidden = denseBackward(r, dOut, out, ds[ds.length - 1]!, layout.out, true);
-    grads.set(layout.out.kernelName, dHidden.dW);
-    grads.set(layout.out.biasName, dHidden.db);
-    const dz = chainBackward(r, dHidden.dx!, ds, layout.decoder, true, grads)!;
+    const dHidden = denseBackwardInto(r, dOut, out, ds[ds.length - 1]!, layout.out, true, sink)!;
+    const dz = chainBackward(r, dHidden, ds, layout.decoder, true, sink)!;
     const { dLoc, dS } = normalBackward(r, { loc, scale, variance, eps, dz }, half);
-    const fromScale = denseBackward(r, dS, s, h, layout.scale, true);
-    const fromLoc = denseBackward(r, dLoc, loc, h, layout.loc, true);
-    grads.set(layout.scale.kernelName, fromScale.dW);
-    grads.set(layout.scale.biasName, fromScale.db);
-    grads.set(layout.loc.kernelName, fromLoc.dW);
-    grads.set(layout.loc.biasName, fromLoc.db);
-    const dh = r.run('Add', { a: fromScale.dx!, b: fromLoc.dx! });
-    chainBackward(r, dh, hs, layout.encoder, false, grads, sparseInput);
+    const fromScale = denseBackwardInto(r, dS, s, h, layout.scale, true, sink)!;
+    const fromLoc = denseBackwardInto(r, dLoc, loc, h, layout.loc, true, sink)!;
+    const dh = r.run('Add', { a: fromScale, b: fromLoc });
+    chainBackward(r, dh, hs, layout.encoder, false, sink, sparseInput);
 
     const kept = new Map<string, tf.Tensor>();
     for (const [name, info] of grads) kept.set(name, r.keep(info));
@@ -128,6 +125,7 @@ export function fusedMlpVaeStep(
         ...(sparseInput ? { sparseInput } : {}),
       },
       grads: kept,
+      ...(sink.updated.size > 0 ? { updated: sink.updated } : {}),
     };
   } finally {
     r.dispose();

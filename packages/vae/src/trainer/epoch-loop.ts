@@ -5,7 +5,7 @@ import { disposeTapeAfterError } from '../tape-cleanup.js';
 import type { BatchSource } from './batch-source.js';
 import type { BatchLogs, Callback } from './callback.js';
 import { finalStateCheck } from './divergence-guard.js';
-import { applyFusedGradients } from './fused-update.js';
+import { applyFusedGradients, beginInStepAdam } from './fused-update.js';
 import { checkBatch, checkEpochIterable, checkLossTerms } from './model-contract.js';
 import { withStateKept } from './evaluate-source.js';
 import type { Batch, StepContext, TrainableModel } from './trainable-model.js';
@@ -148,11 +148,23 @@ export async function runEpoch(
       };
       const kept: tf.Tensor[] = [];
       let loss: tf.Scalar | undefined;
+      // a fused step may apply Adam to each variable as soon as its gradient is known (ended by the update below)
+      const fusedGradients = run.fusedStep === false ? undefined : run.model.fusedGradients;
+      const inStep = fusedGradients ? beginInStepAdam(run.optimizer, run.trainable) : undefined;
       try {
-        const fused = run.fusedStep === false ? undefined : run.model.fusedGradients?.(batch, ctx);
+        const fused = fusedGradients?.call(run.model, batch, inStep ? { ...ctx, inStepAdam: inStep } : ctx);
+        if (!fused && inStep) {
+          if (inStep.updatedCount > 0) {
+            throw new ArgumentError(
+              'model',
+              'fit: model.fusedGradients() updated variables through ctx.inStepAdam, then returned undefined',
+            );
+          }
+          inStep.close(); // the generic path's step: nothing was updated, nothing changes
+        }
         let cost: tf.Scalar;
         if (fused) {
-          const t = applyFusedGradients(fused, run.optimizer, run.trainable, run.names);
+          const t = applyFusedGradients(fused, run.optimizer, run.trainable, run.names, inStep);
           cost = t.loss;
           if (t.reconstruction && t.kl) kept.push(t.reconstruction, t.kl);
           else tf.dispose([t.reconstruction, t.kl].filter((v): v is tf.Scalar => v !== undefined));
@@ -187,6 +199,7 @@ export async function runEpoch(
         });
       } finally {
         tf.dispose(kept); // the parts of a step that failed
+        inStep?.close(); // a step that failed after updating some variables in step counts; otherwise a no-op
       }
       const size = rowsOf(batch);
       sizes.push(size);

@@ -1,20 +1,37 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError } from '@varia/core';
+import { FusedAdamOptimizer, type InStepAdam } from '@varia/layers';
 import { showValue } from '../show-value.js';
 import { checkLossTerms } from './model-contract.js';
 import type { FusedGradients, LossTerms } from './trainable-model.js';
 
 /**
+ * The in-step update a training step's context offers ({@link StepContext.inStepAdam}): a step of `optimizer` begun
+ * over the trained variables, where it is a {@link FusedAdamOptimizer} on a backend with the in-place Adam kernel;
+ * else undefined. The caller ends it (`applyFusedGradients` does, or `close()` in a `finally`).
+ */
+export function beginInStepAdam(optimizer: tf.Optimizer, trainable: readonly tf.Variable[]): InStepAdam | undefined {
+  // not `instanceof`: tfjs gives Optimizer a Symbol.hasInstance that every optimizer satisfies
+  return Object.prototype.isPrototypeOf.call(FusedAdamOptimizer.prototype, optimizer)
+    ? (optimizer as FusedAdamOptimizer).beginStep(trainable)
+    : undefined;
+}
+
+/**
  * Applies a model's tape-free step ({@link FusedGradients}) as `optimizer.minimize` applies the tape's: the
- * gradients, in the order of the trained variables, go to `applyGradients`, then are freed. Returns the step's terms
- * (the caller owns them). Checks the contract first; on any error every tensor of `fused` is freed.
- * @throws ArgumentError naming the model when a gradient is missing or misshapen, or the terms are not scalars.
+ * gradients, in the order of the trained variables, go to `applyGradients` (which also ends `inStep`, the step's
+ * in-step update, when one was offered), then are freed. Returns the step's terms (the caller owns them). Checks the
+ * contract first: every trained variable has exactly one of a gradient and an in-step update; on any error every
+ * tensor of `fused` is freed.
+ * @throws ArgumentError naming the model when a gradient is missing or misshapen, a variable was updated in step and
+ * not named in `updated` (or the reverse) or has both, or the terms are not scalars.
  */
 export function applyFusedGradients(
   fused: FusedGradients,
   optimizer: tf.Optimizer,
   trainable: readonly tf.Variable[],
   names: readonly string[],
+  inStep?: InStepAdam,
 ): LossTerms {
   if (!isFusedGradients(fused)) {
     freeTensorsOf(fused);
@@ -26,9 +43,21 @@ export function applyFusedGradients(
   const { terms, grads } = fused;
   try {
     checkLossTerms(terms);
-    const named = trainable.map((v, i) => {
+    const updated = checkUpdated(fused.updated, trainable, names, inStep);
+    const named: { name: string; tensor: tf.Tensor }[] = [];
+    for (let i = 0; i < trainable.length; i++) {
+      const v = trainable[i]!;
       const name = names[i]!;
       const tensor = grads.get(name);
+      if (updated?.has(name)) {
+        if (tensor !== undefined) {
+          throw new ArgumentError(
+            'model',
+            `fit: model.fusedGradients() gave "${name}" both a gradient and an in-step update (it takes one of them)`,
+          );
+        }
+        continue;
+      }
       if (tensor instanceof tf.Tensor && tensor.isDisposed) {
         throw new ArgumentError(
           'model',
@@ -47,8 +76,8 @@ export function applyFusedGradients(
           }`,
         );
       }
-      return { name: v.name, tensor };
-    });
+      named.push({ name: v.name, tensor });
+    }
     optimizer.applyGradients(named);
   } catch (e) {
     tf.dispose([terms.loss, terms.reconstruction, terms.kl].filter((t): t is tf.Scalar => t instanceof tf.Tensor));
@@ -58,6 +87,52 @@ export function applyFusedGradients(
     for (const t of grads.values()) if (t instanceof tf.Tensor) t.dispose();
   }
   return terms;
+}
+
+/**
+ * Checks `updated` of a model's {@link FusedGradients} against what the step's in-step update recorded: each name a
+ * trained variable that was updated in step, and every variable updated in step named. Returns it (undefined for none).
+ * @throws ArgumentError naming the model otherwise.
+ */
+function checkUpdated(
+  updated: unknown,
+  trainable: readonly tf.Variable[],
+  names: readonly string[],
+  inStep: InStepAdam | undefined,
+): ReadonlySet<string> | undefined {
+  if (updated !== undefined && !(updated instanceof Set)) {
+    throw new ArgumentError(
+      'model',
+      `fit: model.fusedGradients() must give "updated" as a Set of variable names, got ${showValue(updated)}`,
+    );
+  }
+  const claimed = updated as ReadonlySet<string> | undefined;
+  const done = inStep?.updatedCount ?? 0;
+  if (done === 0 && (claimed === undefined || claimed.size === 0)) return undefined;
+  let matched = 0;
+  for (let i = 0; i < trainable.length; i++) {
+    const name = names[i]!;
+    const said = claimed?.has(name) === true;
+    if (said !== (inStep?.isUpdated(trainable[i]!) === true)) {
+      throw new ArgumentError(
+        'model',
+        said
+          ? `fit: model.fusedGradients() names "${name}" as updated in step, but ${
+              inStep ? 'did not update it through ctx.inStepAdam' : 'this step offered no ctx.inStepAdam'
+            }`
+          : `fit: model.fusedGradients() updated "${name}" through ctx.inStepAdam but does not name it in "updated"`,
+      );
+    }
+    if (said) matched++;
+  }
+  if (claimed && matched !== claimed.size) {
+    const stray = [...claimed].find((name) => !names.includes(name));
+    throw new ArgumentError(
+      'model',
+      `fit: model.fusedGradients() names ${showValue(stray)} as updated in step, which is no trained variable`,
+    );
+  }
+  return claimed;
 }
 
 /** Whether a model's return value has the shape of {@link FusedGradients} (its contents are checked afterwards). */

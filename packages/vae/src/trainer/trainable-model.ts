@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { InStepAdam } from '@varia/layers';
 
 /**
  * One training batch: aligned row blocks by field name, e.g. `{ x: [b, D], covariates: [b, C], labels: [b, K] }`.
@@ -28,6 +29,14 @@ export interface StepContext {
    * enough. A model that does so reports it in {@link LossTerms.sparseInput}; others may ignore it.
    */
   sparseInput?: true | 'auto';
+  /**
+   * Offered to {@link TrainableModel.fusedGradients} only (absent elsewhere, and where the optimizer or backend cannot
+   * do it): this step's Adam update, to apply to a variable as soon as its gradient is known — `update([w], [g])`, or
+   * a kernel of the model's own that updates w and its `moments(w)` in place with `numbers`, then `markUpdated([w])`.
+   * Adam is elementwise, so the result is the same bits as the Trainer's update after the step, provided nothing the
+   * step computes afterwards reads w. A model that uses it names those variables in {@link FusedGradients.updated}.
+   */
+  inStepAdam?: InStepAdam;
 }
 
 /**
@@ -56,14 +65,24 @@ export interface LossTerms {
 }
 
 /**
- * What {@link TrainableModel.fusedGradients} returns for a training step: the step's terms and the gradient of
- * `terms.loss` for every trained variable. The Trainer owns every tensor in it and frees them after the update.
+ * What {@link TrainableModel.fusedGradients} returns for a training step: the step's terms and, for every trained
+ * variable, either the gradient of `terms.loss` or its name in `updated` (updated during the step through
+ * {@link StepContext.inStepAdam}) — exactly one of the two. The Trainer owns every tensor in it and frees them after
+ * the update.
  */
 export interface FusedGradients {
   /** The step's loss terms, exactly as {@link TrainableModel.lossTerms} would return them for the same batch and ctx. */
   terms: LossTerms;
-  /** ∂ terms.loss / ∂θ by the names of {@link TrainableModel.namedVariables}: one for every variable, of its shape. */
+  /**
+   * ∂ terms.loss / ∂θ by the names of {@link TrainableModel.namedVariables}: one for every variable not in `updated`,
+   * of its shape.
+   */
   grads: ReadonlyMap<string, tf.Tensor>;
+  /**
+   * The names of the variables the step updated itself through {@link StepContext.inStepAdam} (they take no gradient).
+   * Absent or empty when it updated none.
+   */
+  updated?: ReadonlySet<string>;
 }
 
 /**
@@ -105,7 +124,9 @@ export interface TrainableModel {
    * would, and records the terms as usual. Not called when `fit` is given `fusedStep: false`. Must free everything
    * it makes besides what it returns, also when it throws. The returned tensors must be alive: a Map of gradients
    * built inside `tf.tidy` loses them when the tidy ends (tidy keeps only tensors it can see in its return value, and
-   * it does not look into a Map) — build the Map outside, or `tf.keep` each gradient.
+   * it does not look into a Map) — build the Map outside, or `tf.keep` each gradient. Where `ctx.inStepAdam` is offered
+   * the step may update variables itself as their gradients become known (see {@link StepContext.inStepAdam}); it must
+   * then not return `undefined`, and a step that throws after such updates leaves them applied (the fit fails).
    */
   fusedGradients?(batch: Batch, ctx: StepContext): FusedGradients | undefined;
   /**
