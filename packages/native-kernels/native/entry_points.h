@@ -28,6 +28,8 @@ VARIA_HIDDEN napi_value varia_napi_scaled_sum(napi_env env, napi_callback_info i
 VARIA_HIDDEN napi_value varia_napi_normal_sample(napi_env env, napi_callback_info info);
 VARIA_HIDDEN napi_value varia_napi_normal_kl(napi_env env, napi_callback_info info);
 VARIA_HIDDEN napi_value varia_napi_normal_backward(napi_env env, napi_callback_info info);
+/* standard_normal.c */
+VARIA_HIDDEN napi_value varia_napi_standard_normal(napi_env env, napi_callback_info info);
 /* normal_likelihood.c */
 VARIA_HIDDEN napi_value varia_napi_normal_log_prob(napi_env env, napi_callback_info info);
 VARIA_HIDDEN napi_value varia_napi_normal_log_prob_backward(napi_env env, napi_callback_info info);

@@ -41,6 +41,8 @@
  *   scaledSum(heap, size, xOff, zOff, alpha, beta, yOff)  y = α·x + β·z, elementwise (every operation rounded alone)
  *   normalSample(heap, [size, locOff, sOff, epsOff, scaleOff, zOff])         σ = exp(s·½), z = μ + σ·ε
  *   normalKl(heap, [rows, cols, locOff, scaleOff, varOff, scratchOff, sumOff]) σ², Σ_j ½(σ² + μ² − 1 − log σ²)
+ *   standardNormal(heap, [count, k0, k1, k2, outOff])   count N(0, 1) draws as float32 from the Alea state (k0, k1, k2):
+ *       the values of tf.randomNormal([count], 0, 1, 'float32', seed) (standard_normal.c)
  *   normalBackward(heap, [size, locOff, scaleOff, varOff, epsOff, dzOff, h, dLocOff, dsOff])
  *       the gradients of that KL (∂/∂KL = h) and of z (∂/∂z = dz) with respect to μ and s
  *   normalLogProb(heap, [rows, cols, perFeature, halfLog2pi, xOff, locOff, sigmaOff, scaleOff, dOff, tOff, lpOff, sumOff])
@@ -90,6 +92,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"normalSample", NULL, varia_napi_normal_sample, NULL, NULL, NULL, napi_default, NULL},
       {"normalKl", NULL, varia_napi_normal_kl, NULL, NULL, NULL, napi_default, NULL},
       {"normalBackward", NULL, varia_napi_normal_backward, NULL, NULL, NULL, napi_default, NULL},
+      {"standardNormal", NULL, varia_napi_standard_normal, NULL, NULL, NULL, napi_default, NULL},
       {"normalLogProb", NULL, varia_napi_normal_log_prob, NULL, NULL, NULL, napi_default, NULL},
       {"normalLogProbBackward", NULL, varia_napi_normal_log_prob_backward, NULL, NULL, NULL, napi_default, NULL},
       {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
