@@ -32,7 +32,9 @@ export {
   SPARSE_DENSE_KERNEL,
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,
+  STANDARD_NORMAL_KERNEL,
   TABLE_LOOKUP_KERNEL,
 } from './kernel-tags.js';
+export { tfjsAleaState } from './tfjs-alea.js';
 export { type HostScans, hostScans, registerHostScans } from './host-scans.js';
 export { logGamma, samplePoisson, sampleGamma, sampleNegativeBinomial, sampleBernoulli } from './samplers.js';

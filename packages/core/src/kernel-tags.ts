@@ -69,6 +69,14 @@ export const NORMAL_KL_KERNEL = 'VariaNormalKl';
 export const NORMAL_BACKWARD_KERNEL = 'VariaNormalBackward';
 
 /**
+ * The name of an optional TensorFlow.js kernel with no inputs and the attributes `shape` (number[]) and `seed` (a
+ * number; 0 draws a random seed, as tfjs does): a float32 tensor of `shape` holding the very values
+ * `tf.randomNormal(shape, 0, 1, 'float32', seed)` draws (from the state `tfjsAleaState(seed)`), without tfjs's
+ * generator objects — used by `@varia/vae`'s fused training step for its ε.
+ */
+export const STANDARD_NORMAL_KERNEL = 'VariaStandardNormal';
+
+/**
  * The names of two optional TensorFlow.js kernels for a Gaussian likelihood N(x; μ, σ) whose σ is one value (shape [])
  * or one per feature ([D]) broadcast over the rows, each the same bits as the kernels it stands for, in one call —
  * used by `@varia/vae`'s fused training step:
