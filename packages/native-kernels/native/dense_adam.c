@@ -24,10 +24,11 @@
 #ifndef DENSE_ADAM_BLOCK_ROWS
 #define DENSE_ADAM_BLOCK_ROWS 128
 #endif
-/* Row blocks with their Adam steps are used up to this many threads. On two threads the plain order was faster:
- * dx and dW whole, one on each thread (varia_sgemm_together), then Adam shared — the blocks' Adam steps on both cores
- * draw on the one L3 at once and dx split in halves scales worse than dx beside dW (MNIST's 400×784 layer: 0.89–0.91×
- * the separate kernels with blocks, raw addon calls, caches flushed, load 4). */
+/* With dx, row blocks with their Adam steps are used up to this many threads. On two threads the plain order was
+ * faster there: dx and dW whole, one on each thread (varia_sgemm_together), then Adam shared — dx split in halves
+ * first scales worse than dx beside dW (MNIST's 400×784 layer: 0.89–0.95× the separate kernels with blocks, raw addon
+ * calls, caches flushed, load 3–4). Without dx the blocks are shared on any number of threads: on two, MNIST's two
+ * layers ran 1.10–1.12× the separate kernels (41 interleaved rounds), where dW whole then Adam ran 0.99–1.00×. */
 #ifndef DENSE_ADAM_BLOCKWISE_MAX_THREADS
 #define DENSE_ADAM_BLOCKWISE_MAX_THREADS 1
 #endif
@@ -138,7 +139,8 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   /* row blocks of the product where they give the whole product's bits (and pay); else the whole product, then Adam in
    * blocks */
   const int64_t whole_units = I / 16, threads = varia_parallel();
-  const int blockwise = B > 0 && threads <= DENSE_ADAM_BLOCKWISE_MAX_THREADS && varia_sgemm_row_blocks_exact(B);
+  const int blockwise =
+      B > 0 && (!with_dx || threads <= DENSE_ADAM_BLOCKWISE_MAX_THREADS) && varia_sgemm_row_blocks_exact(B);
   int64_t blocks = (I + DENSE_ADAM_BLOCK_ROWS / 2) / DENSE_ADAM_BLOCK_ROWS;
   blocks = (blocks + threads - 1) / threads * threads;
   if (blocks > whole_units) blocks = whole_units;
