@@ -14,11 +14,17 @@ export interface AdamUpdate {
  * ε and the bias corrections' powers β₁ᵗ, β₂ᵗ (float32 running products).
  */
 export interface AdamStepNumbers {
+  /** η, the learning rate. */
   readonly learningRate: number;
+  /** β₁, the first moment's decay. */
   readonly beta1: number;
+  /** β₂, the second moment's decay. */
   readonly beta2: number;
+  /** ε, added to √v̂. */
   readonly epsilon: number;
+  /** β₁ᵗ of this step t (the float32 running product). */
   readonly beta1Power: number;
+  /** β₂ᵗ of this step t (the float32 running product). */
   readonly beta2Power: number;
 }
 

@@ -4,7 +4,9 @@ import { type AdamStepNumbers, type AdamUpdate, type InPlaceInputs, runInPlaceAd
 
 /** A variable's Adam moments: m (first) and v (second), the optimizer's slots `<variable>/m` and `<variable>/v`. */
 export interface AdamMoments {
+  /** m, the running mean of the gradient. */
   readonly m: tf.Variable;
+  /** v, the running mean of the squared gradient. */
   readonly v: tf.Variable;
 }
 
