@@ -104,6 +104,8 @@ export interface NativeAddon {
   normalKl(heap: ArrayBuffer, args: Float64Array): void;
   /** ∂/∂μ and ∂/∂s of the KL and the sample; `args` = [size, locOff, scaleOff, varOff, epsOff, dzOff, h, dLocOff, dsOff]. */
   normalBackward(heap: ArrayBuffer, args: Float64Array): void;
+  /** `count` draws of N(0, 1) as float32 from an Alea state (tf.randomNormal's values); `args` = [count, k0, k1, k2, outOff]. */
+  standardNormal(heap: ArrayBuffer, args: Float64Array): void;
   /** Σ_j log N(x; μ, σ) per row; `args` = [rows, cols, perFeature, halfLog2pi, x, loc, sigma, scale, d, t, lp, sum]. */
   normalLogProb(heap: ArrayBuffer, args: Float64Array): void;
   /** Its gradients; `args` = [rows, cols, perFeature, g, scale, t, d, dLoc, dScale, dSigma]. */

@@ -19,6 +19,7 @@ import {
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,
   TABLE_LOOKUP_KERNEL,
+  STANDARD_NORMAL_KERNEL,
 } from '@varia/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
@@ -95,6 +96,7 @@ describe('enableNativeKernels', () => {
       NORMAL_LOG_PROB_KERNEL,
       NORMAL_LOG_PROB_BACKWARD_KERNEL,
       ...Object.values(LIKELIHOOD_STEP_KERNELS),
+      STANDARD_NORMAL_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);

@@ -13,6 +13,7 @@ import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeSparseDense } from './sparse-dense-kernel.js';
 import { nativeSparseInputDense, nativeSparseInputDenseBackward } from './sparse-input-kernels.js';
 import { nativeLikelihoodSteps } from './likelihood-step-kernels.js';
+import { nativeStandardNormal } from './standard-normal-kernel.js';
 import { nativeTableLookup } from './table-lookup-kernel.js';
 import { nativeMulSub, nativeScaledSum } from './fused-elementwise-kernels.js';
 import {
@@ -98,6 +99,7 @@ const ADDED = [
   nativeNormalLogProb,
   nativeNormalLogProbBackward,
   nativeLikelihoodSteps,
+  nativeStandardNormal,
 ] as const;
 const originals = new Map<string, tf.KernelConfig>();
 /** The names of the kernels {@link ADDED} registered (what `disableNativeKernels` unregisters). */

@@ -5,7 +5,7 @@ import { chainBackward, chainForward, denseBackwardInto, denseForward, type Grad
 import type { KernelRunner } from './kernel-runner.js';
 import { likelihoodPart } from './likelihood-terms.js';
 import { normalBackward, normalKlRows, normalSample } from './normal-latent.js';
-import { seededStandardNormal } from './seeded-normal.js';
+import { seededStandardNormalInfo } from './seeded-normal.js';
 import { stepTerms } from './step-terms.js';
 import type { MlpVaeLayout } from './mlp-vae-layout.js';
 
@@ -78,8 +78,8 @@ export function fusedMlpVaeStep(
   const r = runner;
   const extra: tf.Tensor[] = [];
   try {
-    // ε ~ N(0, 1): the values Normal.rsample's tf.randomNormal draws with the step's seed, written as a runner tensor
-    const eps = r.values(seededStandardNormal(n * L, ctx.seed), [n, L]);
+    // ε ~ N(0, 1): the values Normal.rsample's tf.randomNormal draws with the step's seed, as a runner tensor
+    const eps = seededStandardNormalInfo(r, [n, L], ctx.seed);
     // forward: encoder, q(z|x), z = μ + σ·ε, decoder, log p(x|z), KL
     const xin = layout.log1p ? r.run('Log1p', { x }) : x;
     const hs = chainForward(r, xin, layout.encoder, sparseInput);

@@ -1,8 +1,12 @@
+import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { STANDARD_NORMAL_KERNEL } from '@varia/core';
+import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkTensorLeaksPerTest } from '../test-utils/helpers.js';
-import { seededStandardNormal } from './seeded-normal.js';
+import { KernelRunner } from './kernel-runner.js';
+import { seededStandardNormal, seededStandardNormalInfo } from './seeded-normal.js';
 
 checkTensorLeaksPerTest();
 
@@ -48,6 +52,34 @@ describe('seededStandardNormal', () => {
       // 4000 draws: the sample mean's sd is 1/√4000 ≈ 0.016, the sample variance's ≈ √(2/4000) ≈ 0.022 (6 sd bounds)
       expect(Math.abs(mean)).toBeLessThan(0.1);
       expect(Math.abs(variance - 1)).toBeLessThan(0.14);
+    }
+  });
+});
+
+describe('seededStandardNormalInfo', () => {
+  it("gives ε as a runner output with tfjs's values: by the backend's kernel where registered, else drawn here", async () => {
+    const check = () => {
+      const r = new KernelRunner();
+      try {
+        const info = seededStandardNormalInfo(r, [13, 7], 4242);
+        expect(info.shape).toEqual([13, 7]);
+        expect(bits(r.read(info))).toEqual(bits(tfjsDraw(91, 4242)));
+      } finally {
+        r.dispose();
+      }
+    };
+    // cpu: no STANDARD_NORMAL_KERNEL, the JavaScript draw
+    expect(tf.getKernel(STANDARD_NORMAL_KERNEL, tf.getBackend())).toBeUndefined();
+    check();
+    if (nativeKernelsProblem() !== undefined) return;
+    await tf.setBackend('wasm');
+    enableNativeKernels();
+    try {
+      expect(tf.getKernel(STANDARD_NORMAL_KERNEL, 'wasm')).toBeDefined();
+      check();
+    } finally {
+      disableNativeKernels();
+      await tf.setBackend('cpu');
     }
   });
 });

@@ -1,3 +1,7 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { STANDARD_NORMAL_KERNEL, tfjsAleaState } from '@varia/core';
+import type { KernelRunner } from './kernel-runner.js';
+
 /** 2⁻³². */
 const TWO_TO_MINUS_32 = 2.3283064365386963e-10;
 
@@ -5,38 +9,17 @@ const TWO_TO_MINUS_32 = 2.3283064365386963e-10;
  * Draws `count` values of N(0, 1) as float32 — the very values `tf.randomNormal([count], 0, 1, 'float32', seed)`
  * draws, without making a tensor or its generator objects (the fused step needs only the numbers: ~2.5× faster for
  * an MNIST step's 128 × 20 ε). It is tfjs 4.x's generator written out: seedrandom's Alea (a multiply-with-carry
- * generator, s′ = 2091639·s₀ + c·2⁻³², seeded through Mash from `String(seed)`; a seed of 0 or none seeds it from
- * `Math.random()`, as tfjs does), and Marsaglia's polar method — u, v uniform on (−1, 1) until s = u² + v² ∈ (0, 1),
- * then x = u·√(−2 ln s / s) and y = v·√(−2 ln s / s), used in that order (the second of the last pair dropped when
- * `count` is odd). Every operation is the one tfjs performs, in its order, so the doubles — and their float32
- * roundings — are the same bits.
+ * generator, s′ = 2091639·s₀ + c·2⁻³², seeded through Mash from `String(seed)`: `tfjsAleaState`; a seed of 0 or none
+ * seeds it from `Math.random()`, as tfjs does), and Marsaglia's polar method — u, v uniform on (−1, 1) until
+ * s = u² + v² ∈ (0, 1), then x = u·√(−2 ln s / s) and y = v·√(−2 ln s / s), used in that order (the second of the last
+ * pair dropped when `count` is odd). Every operation is the one tfjs performs, in its order, so the doubles — and their
+ * float32 roundings — are the same bits.
  */
 export function seededStandardNormal(count: number, seed: number | undefined): Float32Array {
-  const key = String(seed ? seed : Math.random());
-  // Mash: one state n for all six calls
-  let n = 0xefc8249d;
-  const mash = (data: string): number => {
-    for (let i = 0; i < data.length; i++) {
-      n += data.charCodeAt(i);
-      let h = 0.02519603282416938 * n;
-      n = h >>> 0;
-      h -= n;
-      h *= n;
-      n = h >>> 0;
-      h -= n;
-      n += h * 0x100000000;
-    }
-    return (n >>> 0) * TWO_TO_MINUS_32;
-  };
-  let s0 = mash(' ');
-  let s1 = mash(' ');
-  let s2 = mash(' ');
-  s0 -= mash(key);
-  if (s0 < 0) s0 += 1;
-  s1 -= mash(key);
-  if (s1 < 0) s1 += 1;
-  s2 -= mash(key);
-  if (s2 < 0) s2 += 1;
+  const [k0, k1, k2] = tfjsAleaState(seed);
+  let s0 = k0 * TWO_TO_MINUS_32;
+  let s1 = k1 * TWO_TO_MINUS_32;
+  let s2 = k2 * TWO_TO_MINUS_32;
   let c = 1;
   const out = new Float32Array(count);
   const mean = 0;
@@ -65,4 +48,16 @@ export function seededStandardNormal(count: number, seed: number | undefined): F
     if (i < count) out[i++] = mean + stdDev * v2 * mul;
   }
   return out;
+}
+
+/**
+ * ε ~ N(0, 1) of `shape` as a runner output: the values {@link seededStandardNormal} draws for `seed` — from the
+ * backend's `STANDARD_NORMAL_KERNEL` where it has one (written where the tensor lives, the same bits), else drawn here
+ * and written.
+ */
+export function seededStandardNormalInfo(r: KernelRunner, shape: number[], seed: number | undefined): tf.TensorInfo {
+  if (r.has(STANDARD_NORMAL_KERNEL)) return r.run(STANDARD_NORMAL_KERNEL, {}, { shape, seed: seed ?? 0 });
+  let count = 1;
+  for (const d of shape) count *= d;
+  return r.values(seededStandardNormal(count, seed), shape);
 }
