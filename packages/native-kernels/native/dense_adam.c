@@ -24,13 +24,15 @@
 #ifndef DENSE_ADAM_BLOCK_ROWS
 #define DENSE_ADAM_BLOCK_ROWS 128
 #endif
-/* With dx, row blocks with their Adam steps are used up to this many threads. On two threads the plain order was
- * faster there: dx and dW whole, one on each thread (varia_sgemm_together), then Adam shared — dx split in halves
- * first scales worse than dx beside dW (MNIST's 400×784 layer: 0.89–0.95× the separate kernels with blocks, raw addon
- * calls, caches flushed, load 3–4). Without dx the blocks are shared on any number of threads: on two, MNIST's two
- * layers ran 1.10–1.12× the separate kernels (41 interleaved rounds), where dW whole then Adam ran 0.99–1.00×. */
-#ifndef DENSE_ADAM_BLOCKWISE_MAX_THREADS
-#define DENSE_ADAM_BLOCKWISE_MAX_THREADS 1
+/* On more than one thread dx is a task of the blocks' job (1), or made first, whole, before the blocks (0). As a task,
+ * one thread makes dx while the others make blocks; a block done before dx holds its new W rows aside (dx still reads
+ * W) and they are copied into W at the end. Made first, dx is split in halves and scales worse than beside dW: with dx
+ * first, MNIST's 400×784 layer ran 0.89–0.95× the separate kernels on two threads (raw addon calls, caches flushed,
+ * load 3–4); as a task 1.19× (median of 41 interleaved rounds, load 3.6, varia's process at nice −15), where dx and
+ * dW whole, one per thread, then Adam, ran 1.05×. Without dx, blocks on two threads ran 1.10–1.12× (dW whole then
+ * Adam: 0.99–1.00×). */
+#ifndef DENSE_ADAM_DX_TASK
+#define DENSE_ADAM_DX_TASK 1
 #endif
 /* The most threads varia_set_parallel starts (parallel.h): one gradient block slot each. */
 #define MAX_THREADS 8
@@ -64,6 +66,12 @@ typedef struct {
   atomic_int taken[MAX_THREADS];
   atomic_int failed;
   float lr, b1, b2, eps, b1pow, b2pow;
+  /* with row blocks and dx: task 0 makes dx = δ·Wᵀ (into dx), tasks 1… are the blocks; dx_done is set once it is made.
+   * A block done before that writes its new W rows to `held` (and marks itself in `deferred`): dx still reads W. */
+  float *dx;
+  atomic_int dx_done;
+  float *held;
+  unsigned char *deferred;
 } dense_adam_job_t;
 
 /* Blocks [first, last) of dW's rows: each block's product (unless the whole gradient is given), then its Adam step. */
@@ -89,12 +97,33 @@ static void dense_adam_blocks(void *ctx, int64_t first, int64_t last) {
         continue;
       }
     }
+    float *w = j->w + start * U;
+    if (j->dx && !atomic_load_explicit(&j->dx_done, memory_order_acquire)) {
+      w = (float *)memcpy(j->held + start * U, w, (size_t)((end - start) * U) * sizeof(float));
+      j->deferred[b] = 1;
+    }
     ADAM_FLUSH_BEGIN;
-    varia_adam_inplace(j->w + start * U, g, j->m + start * U, j->v + start * U, (end - start) * U, j->lr, j->b1, j->b2,
+    varia_adam_inplace(w, g, j->m + start * U, j->v + start * U, (end - start) * U, j->lr, j->b1, j->b2,
                        j->eps, j->b1pow, j->b2pow);
     ADAM_FLUSH_END;
   }
   if (slot >= 0) atomic_store(&j->taken[slot], 0);
+}
+
+/* Tasks [first, last): task 0 makes dx when the job has it, the rest are blocks (dense_adam_blocks). */
+static void dense_adam_tasks(void *ctx, int64_t first, int64_t last) {
+  dense_adam_job_t *j = (dense_adam_job_t *)ctx;
+  if (!j->dx) {
+    dense_adam_blocks(ctx, first, last);
+    return;
+  }
+  if (first == 0) {
+    if (varia_sgemm_single(0, 1, j->batch, j->in_dim, j->units, j->delta, j->units, j->w, j->units, 0.f, j->dx, j->in_dim))
+      atomic_store(&j->failed, 1);
+    atomic_store_explicit(&j->dx_done, 1, memory_order_release);
+    first = 1;
+  }
+  if (first < last) dense_adam_blocks(ctx, first - 1, last - 1);
 }
 
 /* Whether float regions [a, a + n) and [b, b + m) (byte offsets, element counts) share a byte. */
@@ -139,8 +168,9 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   /* row blocks of the product where they give the whole product's bits (and pay); else the whole product, then Adam in
    * blocks */
   const int64_t whole_units = I / 16, threads = varia_parallel();
-  const int blockwise =
-      B > 0 && (!with_dx || threads <= DENSE_ADAM_BLOCKWISE_MAX_THREADS) && varia_sgemm_row_blocks_exact(B);
+  const int blockwise = B > 0 && varia_sgemm_row_blocks_exact(B);
+  /* dx beside the blocks (a task of the same job) on more than one thread; else first */
+  const int dx_task = blockwise && with_dx && threads > 1 && DENSE_ADAM_DX_TASK;
   int64_t blocks = (I + DENSE_ADAM_BLOCK_ROWS / 2) / DENSE_ADAM_BLOCK_ROWS;
   blocks = (blocks + threads - 1) / threads * threads;
   if (blocks > whole_units) blocks = whole_units;
@@ -150,7 +180,8 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   const size_t delta_floats = act == 0 ? 0 : lines(B * U), db_floats = lines(U);
   const size_t slot_floats = lines(rows * U);
   const size_t g_floats = blockwise ? MAX_THREADS * slot_floats : lines(I * U);
-  float *buffer = scratch_of(delta_floats + db_floats + g_floats);
+  const size_t held_floats = dx_task ? lines(I * U) + lines(blocks / 4 + 1) : 0;
+  float *buffer = scratch_of(delta_floats + db_floats + g_floats + held_floats);
   if (!buffer) return varia_throw_error(env, "native-kernels: denseBackwardAdam could not allocate its scratch buffer");
   char *base = (char *)data;
 #define AT(k) ((float *)(base + (int64_t)d[k]))
@@ -169,6 +200,13 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
                         .b1pow = (float)d[B1POW], .b2pow = (float)d[B2POW]};
   for (int s = 0; s < MAX_THREADS; s++) atomic_init(&j.taken[s], 0);
   atomic_init(&j.failed, 0);
+  atomic_init(&j.dx_done, 0);
+  if (dx_task) {
+    j.dx = AT(DX);
+    j.held = g + g_floats;
+    j.deferred = (unsigned char *)(j.held + lines(I * U));
+    memset(j.deferred, 0, (size_t)blocks);
+  }
   if (B == 0) {
     /* no rows: dW and db are 0 (and dx is empty) */
     memset(g, 0, (size_t)(I * U) * sizeof(float));
@@ -179,12 +217,18 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
         {.ta = 0, .tb = 1, .M = B, .N = I, .K = U, .a = delta, .lda = U, .b = w, .ldb = U, .beta = 0.f, .c = with_dx ? AT(DX) : NULL, .ldc = I},
         {.ta = 1, .tb = 0, .M = I, .N = U, .K = B, .a = x, .lda = I, .b = delta, .ldb = U, .beta = 0.f, .c = g, .ldc = U},
     };
-    const varia_gemm_t *first = with_dx ? products : products + 1;
-    if (varia_sgemm_together(first, (with_dx ? 1 : 0) + (blockwise ? 0 : 1)) != 0)
+    const varia_gemm_t *first = with_dx && !dx_task ? products : products + 1;
+    if (varia_sgemm_together(first, (with_dx && !dx_task ? 1 : 0) + (blockwise ? 0 : 1)) != 0)
       return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
     varia_sum_shared(delta, db, 1, B, U);
   }
-  varia_parallel_for(dense_adam_blocks, &j, blocks, 1);
+  varia_parallel_for(dense_adam_tasks, &j, blocks + (dx_task ? 1 : 0), 1);
+  for (int64_t b = 0; dx_task && b < blocks; b++) {
+    if (!j.deferred[b]) continue;
+    const int64_t start = 16 * (b * whole_units / blocks);
+    const int64_t end = b + 1 == blocks ? I : 16 * ((b + 1) * whole_units / blocks);
+    memcpy(w + start * U, j.held + start * U, (size_t)((end - start) * U) * sizeof(float));
+  }
   if (atomic_load(&j.failed)) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
   ADAM_FLUSH_BEGIN;
   varia_adam_inplace(bias, db, AT(BM), AT(BV), U, j.lr, j.b1, j.b2, j.eps, j.b1pow, j.b2pow);
