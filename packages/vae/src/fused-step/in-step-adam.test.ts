@@ -1,0 +1,156 @@
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { ADAM_IN_PLACE_KERNEL, DENSE_BACKWARD_ADAM_KERNEL, DENSE_BACKWARD_KERNEL, DivergenceError } from '@varia/core';
+import { FusedAdamOptimizer } from '@varia/layers';
+import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
+import { describe, expect, it } from 'vitest';
+import type { VAEConfig } from '../config.js';
+import type { FitOptions } from '../fit.js';
+import { kernelCalls, onNativeWasm } from '../test-utils/fused-step-cases.js';
+import { binary, removeTempDirs, tempDir, weightValues } from '../test-utils/helpers.js';
+import { VAE } from '../vae.js';
+
+// The fused step applies Adam to each dense layer during its backward pass (ctx.inStepAdam): with the kernel that
+// does both (VariaDenseBackwardAdam), with its fallback (VariaDenseBackward, then in-place Adam on the layer), or not at
+// all (the gradients to the trainer) — the same weights and history, bit for bit, as the taped path.
+const problem = nativeKernelsProblem();
+if (problem) console.warn(`in-step Adam tests skipped: ${problem}`);
+
+/** MNIST's shape (784-400-20, relu, Bernoulli), on 160 random binary rows: two batches of 64 and one of 32. */
+const mnistLike: VAEConfig = {
+  inputDim: 784,
+  hiddenUnits: [400],
+  latentDim: 20,
+  likelihood: 'bernoulli',
+  activation: 'relu',
+  seed: 4,
+};
+const mnistRows = binary(160, 784, 9);
+/** Two hidden layers and a learned Gaussian σ (a variable outside the dense layers: it takes its gradient at the end). */
+const small: VAEConfig = { inputDim: 6, hiddenUnits: [5, 4], latentDim: 2, likelihood: 'gaussian', seed: 2 };
+const smallRows = binary(40, 6, 3);
+const base: FitOptions = { batchSize: 64, seed: 5, learningRate: 1e-3 };
+
+type Variant = 'taped' | 'no in-step' | 'fallback' | 'kernel';
+
+/**
+ * Asserts two weight maps are bit-identical: the first differing element of each variable, or none (a loop: vitest's
+ * deep equality takes seconds on MNIST's 314k-element kernels).
+ */
+function expectSameWeights(actual: Map<string, Float32Array>, expected: Map<string, Float32Array>): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  for (const [name, e] of expected) {
+    const a = new Uint32Array(actual.get(name)!.buffer);
+    const b = new Uint32Array(e.buffer);
+    let first = a.length === b.length ? -1 : 0;
+    for (let i = 0; i < b.length && first < 0; i++) if (a[i] !== b[i]) first = i;
+    expect(first, `${name}: first element whose bits differ`).toBe(-1);
+  }
+}
+
+/** Runs `f` with the fused step's in-step Adam off, on its fallback or on the kernel (restored afterwards). */
+async function withVariant<T>(variant: Variant, f: () => Promise<T>): Promise<T> {
+  const begin = Object.getOwnPropertyDescriptor(FusedAdamOptimizer.prototype, 'beginStep')!;
+  const kernel = tf.getKernel(DENSE_BACKWARD_ADAM_KERNEL, 'wasm');
+  if (variant === 'no in-step')
+    Object.defineProperty(FusedAdamOptimizer.prototype, 'beginStep', { value: () => undefined });
+  if (variant === 'fallback' && kernel) tf.unregisterKernel(DENSE_BACKWARD_ADAM_KERNEL, 'wasm');
+  try {
+    return await f();
+  } finally {
+    Object.defineProperty(FusedAdamOptimizer.prototype, 'beginStep', begin);
+    if (kernel && !tf.getKernel(DENSE_BACKWARD_ADAM_KERNEL, 'wasm')) tf.registerKernel(kernel);
+  }
+}
+
+/** Weights, losses and kernel calls of a fit in `variant`; no tensor left behind. */
+async function fitIn(variant: Variant, config: VAEConfig, x: typeof mnistRows, options: FitOptions) {
+  const before = tf.memory().numTensors;
+  const model = new VAE(config);
+  try {
+    let losses: number[][] = [];
+    const calls = await kernelCalls(() =>
+      withVariant(variant, async () => {
+        const h = await model.fit(x, { ...options, ...(variant === 'taped' ? { fusedStep: false } : {}) });
+        losses = h.epochs.map((e) => [e.loss, e.reconstruction!, e.kl!]);
+      }),
+    );
+    return { weights: weightValues(model), losses, calls };
+  } finally {
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }
+}
+
+describe.skipIf(problem !== undefined)('Adam applied layer by layer inside the fused step', () => {
+  onNativeWasm(removeTempDirs);
+
+  for (const [name, config, x, parallel] of [
+    ['MNIST-shaped', mnistLike, mnistRows, 1],
+    ['MNIST-shaped, parallel: 2', mnistLike, mnistRows, 2],
+    ['two hidden layers, learned σ', small, smallRows, 1],
+  ] as const) {
+    it(`${name}: the kernel, its fallback and no in-step update give the taped bits`, async () => {
+      if (parallel !== 1) {
+        disableNativeKernels();
+        enableNativeKernels({ parallel });
+      }
+      try {
+        const options = { ...base, epochs: 2 };
+        const taped = await fitIn('taped', config, x, options);
+        const layers = 2 * (config.hiddenUnits as number[]).length + 3;
+        const steps = 2 * Math.ceil(x.rows / 64);
+        for (const variant of ['no in-step', 'fallback', 'kernel'] as const) {
+          const run = await fitIn(variant, config, x, options);
+          expectSameWeights(run.weights, taped.weights);
+          expect(run.losses, variant).toEqual(taped.losses);
+          const inStep = run.calls.get(DENSE_BACKWARD_ADAM_KERNEL) ?? 0;
+          const plain = run.calls.get(DENSE_BACKWARD_KERNEL) ?? 0;
+          expect(inStep + plain, variant).toBe(layers * steps);
+          // the kernel runs except on each epoch's first step (its weights shared with the guard's snapshot)
+          expect(inStep, variant).toBe(variant === 'kernel' ? layers * (steps - 2) : 0);
+          const adamCalls = run.calls.get(ADAM_IN_PLACE_KERNEL) ?? 0;
+          const atEnd = config.likelihood === 'gaussian' ? steps : 0; // σ's gradient, after the step
+          expect(adamCalls, variant).toBe(
+            variant === 'no in-step' ? steps : variant === 'fallback' ? layers * steps + atEnd : 2 * layers + atEnd,
+          );
+        }
+      } finally {
+        if (parallel !== 1) {
+          disableNativeKernels();
+          enableNativeKernels();
+        }
+      }
+    });
+  }
+
+  it('a run resumed from a checkpoint continues bit-identically on the in-step path', async () => {
+    const full = await fitIn('kernel', mnistLike, mnistRows, { ...base, epochs: 3 });
+    const dir = await tempDir();
+    await fitIn('kernel', mnistLike, mnistRows, { ...base, epochs: 1, checkpointEvery: 1, checkpointDir: dir });
+    for (const variant of ['kernel', 'no in-step'] as const) {
+      const resumed = await fitIn(variant, mnistLike, mnistRows, { ...base, epochs: 3, resumeFrom: dir });
+      expect(resumed.losses.slice(1), variant).toEqual(full.losses.slice(1));
+      expectSameWeights(resumed.weights, full.weights);
+    }
+  });
+
+  it('a diverging run is rolled back to the epoch start as on the taped path', async () => {
+    const options = { ...base, epochs: 1, learningRate: 1e30 };
+    const outcome = async (variant: Variant) => {
+      const model = new VAE(mnistLike);
+      const start = weightValues(model);
+      try {
+        const error = await withVariant(variant, () => model.fit(mnistRows, options)).catch((e: unknown) => e);
+        return { error, start, end: weightValues(model) };
+      } finally {
+        model.dispose();
+      }
+    };
+    for (const variant of ['taped', 'kernel'] as const) {
+      const { error, start, end } = await outcome(variant);
+      expect(error, variant).toBeInstanceOf(DivergenceError);
+      expectSameWeights(end, start);
+    }
+  });
+});
