@@ -16,16 +16,25 @@ interface KernelArgs {
   attrs?: NamedAttrMap;
 }
 
-/** The named inputs as float32 matrices [n, d] of one shape. */
+/** What {@link matrices} says of input `i`. */
+const matrixMessage = (names: readonly string[], i: number): string =>
+  `"${names[i]}" must be a float32 matrix of the shape of "${names[0]}"`;
+
+/** The named inputs as float32 matrices [n, d] of one shape (a message is made only for a refusal). */
 function matrices(kernel: string, inputs: NamedTensorInfoMap, names: readonly string[]): TensorInfo[] {
-  const ts = names.map((name) => inputs[name]);
-  const shape = ts[0]?.shape;
-  for (const [i, t] of ts.entries()) {
-    const message = `"${names[i]}" must be a float32 matrix of the shape of "${names[0]}"`;
-    if (t?.dtype !== 'float32' || t.shape.length !== 2) throw kernelInputError(kernel, names[i]!, message);
-    if (t.shape[0] !== shape![0] || t.shape[1] !== shape![1]) throw kernelShapeError(kernel, names[i]!, message);
+  const ts: TensorInfo[] = [];
+  let rows = 0;
+  let cols = 0;
+  for (let i = 0; i < names.length; i++) {
+    const t = inputs[names[i]!];
+    if (t?.dtype !== 'float32' || t.shape.length !== 2)
+      throw kernelInputError(kernel, names[i]!, matrixMessage(names, i));
+    if (i === 0) [rows, cols] = t.shape as [number, number];
+    else if (t.shape[0] !== rows || t.shape[1] !== cols)
+      throw kernelShapeError(kernel, names[i]!, matrixMessage(names, i));
+    ts.push(t);
   }
-  return ts as TensorInfo[];
+  return ts;
 }
 
 /** {@link NORMAL_SAMPLE_KERNEL} for the wasm backend: σ = exp(s·½) and z = μ + σ·ε in one native call. */
@@ -39,8 +48,9 @@ export function nativeNormalSample(addon: NativeAddon): KernelConfig {
     const b = asWasmBackend(args.backend);
     return withOutputs(b, NORMAL_SAMPLE_KERNEL, [loc.shape, loc.shape], (outs, heap) => {
       const size = loc.shape[0]! * loc.shape[1]!;
-      const offsets = [loc, s, eps, ...outs].map((t) => byteOffset(b, t));
-      if (size > 0) addon.normalSample(heap, Float64Array.of(size, ...offsets));
+      const [scale, z] = outs as [TensorInfo, TensorInfo];
+      const o = (t: TensorInfo) => byteOffset(b, t);
+      if (size > 0) addon.normalSample(heap, Float64Array.of(size, o(loc), o(s), o(eps), o(scale), o(z)));
       return outs;
     });
   };
@@ -56,8 +66,8 @@ export function nativeNormalKl(addon: NativeAddon): KernelConfig {
     const b = asWasmBackend(args.backend);
     return withOutputs(b, NORMAL_KL_KERNEL, [[rows, cols], [rows, cols], [rows]], (outs, heap) => {
       const [variance, scratch, sums] = outs as [TensorInfo, TensorInfo, TensorInfo];
-      const offsets = [loc, scale, variance, scratch, sums].map((t) => byteOffset(b, t));
-      addon.normalKl(heap, Float64Array.of(rows, cols, ...offsets));
+      const o = (t: TensorInfo) => byteOffset(b, t);
+      addon.normalKl(heap, Float64Array.of(rows, cols, o(loc), o(scale), o(variance), o(scratch), o(sums)));
       b.disposeData(scratch.dataId);
       return [variance, sums];
     });
@@ -76,8 +86,14 @@ export function nativeNormalBackward(addon: NativeAddon): KernelConfig {
     const shape = [...ts[0]!.shape];
     return withOutputs(b, NORMAL_BACKWARD_KERNEL, [shape, shape], (outs, heap) => {
       const size = shape[0]! * shape[1]!;
-      const [dLoc, dS] = outs.map((t) => byteOffset(b, t)) as [number, number];
-      if (size > 0) addon.normalBackward(heap, Float64Array.of(size, ...ts.map((t) => byteOffset(b, t)), h, dLoc, dS));
+      const o = (t: TensorInfo) => byteOffset(b, t);
+      const [loc, scale, variance, eps, dz] = ts as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+      const [dLoc, dS] = outs as [TensorInfo, TensorInfo];
+      if (size > 0)
+        addon.normalBackward(
+          heap,
+          Float64Array.of(size, o(loc), o(scale), o(variance), o(eps), o(dz), h, o(dLoc), o(dS)),
+        );
       return outs;
     });
   };
