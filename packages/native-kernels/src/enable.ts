@@ -123,7 +123,8 @@ function swapKernel(config: tf.KernelConfig): void {
  * parameter gradients on a dense input that is mostly zeros, reading its non-zero entries only
  * (`SPARSE_INPUT_DENSE_KERNEL`, `SPARSE_INPUT_DENSE_BACKWARD_KERNEL`), a table look-up
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise
- * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL` and the Gaussian posterior's and likelihood's `NORMAL_*_KERNEL`s), in Node.
+ * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL`, the Gaussian posterior's and likelihood's `NORMAL_*_KERNEL`s and the
+ * draw of ε, `STANDARD_NORMAL_KERNEL`), in Node.
  * It also registers native host-side scans (`registerHostScans` of `@varia/core`) for `@varia/vae`'s checks that data
  * lies in [0, 1] or is counts (4–7× faster than its JavaScript loops, the same answers).
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing
