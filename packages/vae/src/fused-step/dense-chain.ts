@@ -11,8 +11,8 @@ import type { KernelRunner } from './kernel-runner.js';
 
 /**
  * Where a step's gradients go: into `grads` by variable name, or, for a layer whose variables `adam` (the step's
- * {@link InStepAdam}, when the trainer offers one) holds, straight into their Adam step — their names then go to
- * `updated`.
+ * {@link InStepAdam}, when the trainer offers one) holds, straight into their Adam step by
+ * {@link DENSE_BACKWARD_ADAM_KERNEL} — their names then go to `updated`.
  */
 export interface GradientSink {
   grads: Map<string, tf.TensorInfo>;
@@ -75,16 +75,10 @@ function adamOf(sink: GradientSink, p: DenseParams): InStepAdam | undefined {
   return adam?.has(p.kernel) && adam.has(p.bias) ? adam : undefined;
 }
 
-/** Gives a layer's dW and db to the sink: into their Adam step now, or into `grads`. */
+/** Gives a layer's dW and db to the sink's `grads` (the trainer applies them after the step). */
 function giveGradients(sink: GradientSink, p: DenseParams, dW: tf.TensorInfo, db: tf.TensorInfo): void {
-  const adam = adamOf(sink, p);
-  if (adam) {
-    adam.update([p.kernel, p.bias], [dW, db]);
-    sink.updated.add(p.kernelName).add(p.biasName);
-  } else {
-    sink.grads.set(p.kernelName, dW);
-    sink.grads.set(p.biasName, db);
-  }
+  sink.grads.set(p.kernelName, dW);
+  sink.grads.set(p.biasName, db);
 }
 
 /** Whether every tensor is its data's only holder (what an in-place kernel writes must be). */
@@ -97,8 +91,10 @@ function soleHolders(tensors: readonly tf.TensorInfo[]): boolean {
 /**
  * A layer's backward pass with its gradients given to `sink` (see {@link GradientSink}); returns dx (with
  * `inputGradient`). Where the sink applies Adam to the layer and the backend has {@link DENSE_BACKWARD_ADAM_KERNEL},
- * one call computes dx and updates W, b and their moments in place (each block of dW while it is in cache); else
- * {@link denseBackward}, then Adam on dW and db right away. dx uses W from before the update either way.
+ * one call computes dx (from W before the update) and updates W, b and their moments in place, each block of dW while
+ * it is in cache; else {@link denseBackward}, and dW, db go to the trainer. (Not {@link denseBackward} followed by
+ * `adam.update` on the layer: the same bits, but five Adam calls between the products instead of one after them were
+ * 0.94–0.95× the step's speed on MNIST, in process CPU time.)
  */
 export function denseBackwardInto(
   r: KernelRunner,
