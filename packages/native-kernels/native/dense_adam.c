@@ -63,6 +63,7 @@ typedef struct {
   const float *whole;
   /* the threads' gradient slots (a block's rows each, slot_floats apart) and which are taken */
   float *slots;
+  int threads; /* the threads that may run blocks at once (varia_parallel): one slot each */
   atomic_int taken[MAX_THREADS];
   atomic_int failed;
   float lr, b1, b2, eps, b1pow, b2pow;
@@ -79,8 +80,8 @@ static void dense_adam_blocks(void *ctx, int64_t first, int64_t last) {
   dense_adam_job_t *j = (dense_adam_job_t *)ctx;
   int slot = -1;
   if (!j->whole) {
-    /* at most MAX_THREADS callers at once, so some slot is free */
-    for (int s = 0; slot < 0; s = (s + 1) % MAX_THREADS) {
+    /* at most `threads` callers at once, so some slot is free */
+    for (int s = 0; slot < 0; s = (s + 1) % j->threads) {
       int expected = 0;
       if (atomic_compare_exchange_strong(&j->taken[s], &expected, 1)) slot = s;
     }
@@ -179,7 +180,7 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   const int64_t rows = 16 * ((whole_units + blocks - 1) / blocks) + I % 16;
   const size_t delta_floats = act == 0 ? 0 : lines(B * U), db_floats = lines(U);
   const size_t slot_floats = lines(rows * U);
-  const size_t g_floats = blockwise ? MAX_THREADS * slot_floats : lines(I * U);
+  const size_t g_floats = blockwise ? (size_t)threads * slot_floats : lines(I * U);
   const size_t held_floats = dx_task ? lines(I * U) + lines(blocks / 4 + 1) : 0;
   float *buffer = scratch_of(delta_floats + db_floats + g_floats + held_floats);
   if (!buffer) return varia_throw_error(env, "native-kernels: denseBackwardAdam could not allocate its scratch buffer");
@@ -198,6 +199,7 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
                         .w = w, .m = AT(WM), .v = AT(WV), .whole = blockwise ? NULL : g, .slots = g,
                         .lr = (float)d[LR], .b1 = (float)d[B1], .b2 = (float)d[B2], .eps = (float)d[EPS],
                         .b1pow = (float)d[B1POW], .b2pow = (float)d[B2POW]};
+  j.threads = (int)threads;
   for (int s = 0; s < MAX_THREADS; s++) atomic_init(&j.taken[s], 0);
   atomic_init(&j.failed, 0);
   atomic_init(&j.dx_done, 0);
