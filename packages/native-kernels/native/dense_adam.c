@@ -25,12 +25,12 @@
 #define DENSE_ADAM_BLOCK_ROWS 128
 #endif
 /* On more than one thread dx is a task of the blocks' job (1), or made first, whole, before the blocks (0). As a task,
- * one thread makes dx while the others make blocks; a block done before dx holds its new W rows aside (dx still reads
- * W) and they are copied into W at the end. Made first, dx is split in halves and scales worse than beside dW: with dx
- * first, MNIST's 400×784 layer ran 0.89–0.95× the separate kernels on two threads (raw addon calls, caches flushed,
- * load 3–4); as a task 1.19× (median of 41 interleaved rounds, load 3.6, varia's process at nice −15), where dx and
- * dW whole, one per thread, then Adam, ran 1.05×. Without dx, blocks on two threads ran 1.10–1.12× (dW whole then
- * Adam: 0.99–1.00×). */
+ * one thread makes dx while the others make blocks; a block whose product ends before dx is made keeps its gradient
+ * aside and takes its Adam step after the job (dx still reads W). Made first, dx is split in halves and scales worse
+ * than beside dW: MNIST's 400×784 layer ran 0.89–0.95× the separate kernels on two threads (raw addon calls, caches
+ * flushed, load 3–4). As a task (with new W rows held aside, an earlier form) it ran 1.19× in one run (median of 41
+ * interleaved rounds, nice −15, load 3.6) and 0.97–1.08× in later ones: on this shared 2-core machine the two-thread
+ * figures did not settle. Without dx, blocks on two threads ran 1.10–1.12× (dW whole then Adam: 0.99–1.00×). */
 #ifndef DENSE_ADAM_DX_TASK
 #define DENSE_ADAM_DX_TASK 1
 #endif
@@ -68,7 +68,8 @@ typedef struct {
   atomic_int failed;
   float lr, b1, b2, eps, b1pow, b2pow;
   /* with row blocks and dx: task 0 makes dx = δ·Wᵀ (into dx), tasks 1… are the blocks; dx_done is set once it is made.
-   * A block done before that writes its new W rows to `held` (and marks itself in `deferred`): dx still reads W. */
+   * A block whose product ends before that keeps its gradient in `held` (and marks itself in `deferred`): its Adam step
+   * runs after the job (dx still reads W). */
   float *dx;
   atomic_int dx_done;
   float *held;
@@ -91,6 +92,10 @@ static void dense_adam_blocks(void *ctx, int64_t first, int64_t last) {
     const int64_t start = 16 * (b * j->whole_units / j->blocks);
     const int64_t end = b + 1 == j->blocks ? j->in_dim : 16 * ((b + 1) * j->whole_units / j->blocks);
     const float *g = j->whole ? j->whole + start * U : j->slots + slot * j->slot_floats;
+    /* dx still reads W: unless it is made by the end of the product, this block's Adam step waits (after the job),
+     * its gradient in `held` */
+    const int early = j->dx && !atomic_load_explicit(&j->dx_done, memory_order_acquire);
+    if (early) g = j->held + start * U;
     if (!j->whole) {
       /* rows start … end of xᵀ·δ: columns start … end of x (outside Adam's flush mode, as the separate product) */
       if (varia_sgemm_single(1, 0, end - start, U, j->batch, j->x + start, j->in_dim, j->delta, U, 0.f, (float *)g, U)) {
@@ -98,17 +103,31 @@ static void dense_adam_blocks(void *ctx, int64_t first, int64_t last) {
         continue;
       }
     }
-    float *w = j->w + start * U;
-    if (j->dx && !atomic_load_explicit(&j->dx_done, memory_order_acquire)) {
-      w = (float *)memcpy(j->held + start * U, w, (size_t)((end - start) * U) * sizeof(float));
+    if (early && !atomic_load_explicit(&j->dx_done, memory_order_acquire)) {
       j->deferred[b] = 1;
+      continue;
     }
     ADAM_FLUSH_BEGIN;
-    varia_adam_inplace(w, g, j->m + start * U, j->v + start * U, (end - start) * U, j->lr, j->b1, j->b2,
+    varia_adam_inplace(j->w + start * U, g, j->m + start * U, j->v + start * U, (end - start) * U, j->lr, j->b1, j->b2,
                        j->eps, j->b1pow, j->b2pow);
     ADAM_FLUSH_END;
   }
   if (slot >= 0) atomic_store(&j->taken[slot], 0);
+}
+
+/* The Adam steps of the deferred blocks among [first, last), from their gradients in `held`. */
+static void dense_adam_deferred(void *ctx, int64_t first, int64_t last) {
+  dense_adam_job_t *j = (dense_adam_job_t *)ctx;
+  const int64_t U = j->units;
+  for (int64_t b = first; b < last; b++) {
+    if (!j->deferred[b]) continue;
+    const int64_t start = 16 * (b * j->whole_units / j->blocks);
+    const int64_t end = b + 1 == j->blocks ? j->in_dim : 16 * ((b + 1) * j->whole_units / j->blocks);
+    ADAM_FLUSH_BEGIN;
+    varia_adam_inplace(j->w + start * U, j->held + start * U, j->m + start * U, j->v + start * U, (end - start) * U,
+                       j->lr, j->b1, j->b2, j->eps, j->b1pow, j->b2pow);
+    ADAM_FLUSH_END;
+  }
 }
 
 /* Tasks [first, last): task 0 makes dx when the job has it, the rest are blocks (dense_adam_blocks). */
@@ -225,12 +244,7 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
     varia_sum_shared(delta, db, 1, B, U);
   }
   varia_parallel_for(dense_adam_tasks, &j, blocks + (dx_task ? 1 : 0), 1);
-  for (int64_t b = 0; dx_task && b < blocks; b++) {
-    if (!j.deferred[b]) continue;
-    const int64_t start = 16 * (b * whole_units / blocks);
-    const int64_t end = b + 1 == blocks ? I : 16 * ((b + 1) * whole_units / blocks);
-    memcpy(w + start * U, j.held + start * U, (size_t)((end - start) * U) * sizeof(float));
-  }
+  if (dx_task) varia_parallel_for(dense_adam_deferred, &j, blocks, 1);
   if (atomic_load(&j.failed)) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
   ADAM_FLUSH_BEGIN;
   varia_adam_inplace(bias, db, AT(BM), AT(BV), U, j.lr, j.b1, j.b2, j.eps, j.b1pow, j.b2pow);
