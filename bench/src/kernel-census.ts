@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
-import { DENSE_BACKWARD_KERNEL } from '@varia/core';
+import { DENSE_BACKWARD_ADAM_KERNEL, DENSE_BACKWARD_KERNEL } from '@varia/core';
 
 /** One kernel's tally. */
 export interface KernelTally {
@@ -14,8 +14,16 @@ export interface KernelTally {
   ms: number;
 }
 
-/** The matrix-product kernels (the BLAS part of a step; the fused dense backward is two products, a sum and δ). */
-export const BLAS_KERNELS: ReadonlySet<string> = new Set([tf.BatchMatMul, tf._FusedMatMul, DENSE_BACKWARD_KERNEL]);
+/**
+ * The matrix-product kernels (the BLAS part of a step; the fused dense backward is two products, a sum and δ, and with
+ * Adam also the Adam step of its kernel and bias).
+ */
+export const BLAS_KERNELS: ReadonlySet<string> = new Set([
+  tf.BatchMatMul,
+  tf._FusedMatMul,
+  DENSE_BACKWARD_KERNEL,
+  DENSE_BACKWARD_ADAM_KERNEL,
+]);
 
 /** Wraps every kernel of `backendName`; `stop()` puts the originals back and returns the tallies, slowest first. */
 export function startKernelCensus(backendName: string): { stop: () => KernelTally[]; reset: () => void } {
