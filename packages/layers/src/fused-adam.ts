@@ -148,20 +148,11 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       }
       seen.add(v);
     }
-    const self = this as unknown as AdamState;
     const moments: AdamMoments[] = variables.map((v, i) => this.momentsAt(i, v));
-    const numbers: AdamStepNumbers = {
-      learningRate: self.learningRate,
-      beta1: self.beta1,
-      beta2: self.beta2,
-      epsilon: self.epsilon,
-      beta1Power: this.powers[0],
-      beta2Power: this.powers[1],
-    };
     this.step = new AdamStep({
       variables,
       moments,
-      numbers,
+      numbers: this.stepNumbers(),
       kernel,
       inputs: this.inPlaceInputs,
       end: (step, counted) => {
@@ -210,15 +201,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     }
     const updates = this.updatesOf(variableGradients);
     const inPlace = tf.getKernel(ADAM_IN_PLACE_KERNEL, backendName);
-    // β^t for this step: tfjs keeps it in accBeta; the same value from the host mirror, without reading a tensor back
-    const numbers: AdamStepNumbers = {
-      learningRate: self.learningRate,
-      beta1: self.beta1,
-      beta2: self.beta2,
-      epsilon: self.epsilon,
-      beta1Power: this.powers[0],
-      beta2Power: this.powers[1],
-    };
+    const numbers = this.stepNumbers();
     if (inPlace) {
       // no outputs: updated in place; else (data shared with a clone) the new values, assigned
       runInPlaceAdam(inPlace, updates, numbers, this.inPlaceInputs);
@@ -237,6 +220,22 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       });
     }
     this.countStep();
+  }
+
+  /**
+   * The next step's η, β₁, β₂, ε, β₁ᵗ, β₂ᵗ. β^t: tfjs keeps it in accBeta; the same value from the host mirror, without
+   * reading a tensor back.
+   */
+  private stepNumbers(): AdamStepNumbers {
+    const self = this as unknown as AdamState;
+    return {
+      learningRate: self.learningRate,
+      beta1: self.beta1,
+      beta2: self.beta2,
+      epsilon: self.epsilon,
+      beta1Power: this.powers[0],
+      beta2Power: this.powers[1],
+    };
   }
 
   /** The end of a fused step: t and the host's β₁ᵗ, β₂ᵗ advance (tfjs's accBeta tensors are written when needed). */
