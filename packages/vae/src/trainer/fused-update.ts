@@ -7,14 +7,15 @@ import type { FusedGradients, LossTerms } from './trainable-model.js';
 
 /**
  * The in-step update a training step's context offers ({@link StepContext.inStepAdam}): a step of `optimizer` begun
- * over the trained variables, where it is a {@link FusedAdamOptimizer} on a backend with the in-place Adam kernel;
- * else undefined. The caller ends it (`applyFusedGradients` does, or `close()` in a `finally`).
+ * over the trained variables, where it is a {@link FusedAdamOptimizer} on a backend with the in-place Adam kernel and
+ * every variable is alive (a disposed one fails the step as it does without this); else undefined. The caller ends it
+ * (`applyFusedGradients` does, or `close()` in a `finally`).
  */
 export function beginInStepAdam(optimizer: tf.Optimizer, trainable: readonly tf.Variable[]): InStepAdam | undefined {
   // not `instanceof`: tfjs gives Optimizer a Symbol.hasInstance that every optimizer satisfies
-  return Object.prototype.isPrototypeOf.call(FusedAdamOptimizer.prototype, optimizer)
-    ? (optimizer as FusedAdamOptimizer).beginStep(trainable)
-    : undefined;
+  if (!Object.prototype.isPrototypeOf.call(FusedAdamOptimizer.prototype, optimizer)) return undefined;
+  for (let i = 0; i < trainable.length; i++) if (trainable[i]!.isDisposed) return undefined;
+  return (optimizer as FusedAdamOptimizer).beginStep(trainable);
 }
 
 /**
