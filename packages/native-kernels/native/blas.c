@@ -7,9 +7,11 @@
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "blas.h"
 #include "entry_points.h"
+#include "gemm_split.h"
 #include "parallel.h"
 #include "signal_guard.h"
 
@@ -33,6 +35,8 @@ static dnnl_sgemm_fn dnnl_sgemm = NULL;
 static cblas_sgemm_fn cblas_sgemm = NULL;
 static set_threads_fn set_threads = NULL;
 static get_threads_fn get_threads = NULL;
+static int onednn_major = 0; /* the loaded oneDNN's major version (0: unknown) */
+static int avx512 = 0;       /* the CPU has oneDNN's avx512_core (AVX-512 F, BW, VL, DQ) */
 
 static napi_value make_string(napi_env env, const char *s) {
   napi_value v;
@@ -54,7 +58,7 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
   char version[256] = "";
   dnnl_sgemm_fn dg = (dnnl_sgemm_fn)dlsym(lib, "dnnl_sgemm");
   cblas_sgemm_fn cg = (cblas_sgemm_fn)dlsym(lib, "cblas_sgemm");
-  int k = KIND_NONE;
+  int k = KIND_NONE, major = 0;
   set_threads_fn st = NULL;
   get_threads_fn gt = NULL;
   if (dg) {
@@ -63,6 +67,7 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
     if (vf) {
       const dnnl_version_t *v = vf();
       snprintf(version, sizeof version, "%d.%d.%d", v->major, v->minor, v->patch);
+      major = v->major;
     }
     /* oneDNN's CPU runtime is OpenMP (Debian builds it with libgomp); its thread count is OpenMP's. */
     void *omp = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
@@ -81,6 +86,11 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
     return varia_throw_error(env, "native-kernels: the library exports neither dnnl_sgemm nor cblas_sgemm");
   }
   kind = k;
+  onednn_major = major;
+#if defined(__x86_64__) && defined(__GNUC__)
+  avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#endif
   dnnl_sgemm = dg;
   cblas_sgemm = cg;
   set_threads = st;
@@ -159,58 +169,98 @@ static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a
   return 0;
 }
 
-/* One product split into blocks of C's rows for varia_parallel_for: block b is the 16-row units
- * [b·units/blocks, (b + 1)·units/blocks) of the M / 16 whole units, the last block also the M mod 16 rows after them. */
+/* Blocks of rows (axis 0) or columns (axis 1) of C for varia_parallel_for: block b is [bound[b], bound[b + 1]). */
+#define MAX_BLOCKS 8
 typedef struct {
-  int ta, tb;
-  int64_t M, N, K, lda, ldb, ldc, units, blocks;
+  int ta, tb, axis;
+  int64_t M, N, K, lda, ldb, ldc;
+  int64_t bound[MAX_BLOCKS + 1];
+  double us[MAX_BLOCKS]; /* each block's time */
   const float *a, *b;
   float *c;
   float beta;
   atomic_int failed;
 } gemm_job_t;
 
+static double wall_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
 static void gemm_block(void *ctx, int64_t first, int64_t last) {
   gemm_job_t *j = (gemm_job_t *)ctx;
   for (int64_t b = first; b < last; b++) {
-    const int64_t start = 16 * (b * j->units / j->blocks);
-    const int64_t end = b + 1 == j->blocks ? j->M : 16 * ((b + 1) * j->units / j->blocks);
-    if (sgemm(j->ta, j->tb, end - start, j->N, j->K, j->ta ? j->a + start : j->a + start * j->lda, j->lda, j->b, j->ldb,
-              j->beta, j->c + start * j->ldc, j->ldc) != 0)
-      atomic_store(&j->failed, 1);
+    const int64_t start = j->bound[b], size = j->bound[b + 1] - start;
+    const double t0 = wall_us();
+    const int failed =
+        j->axis ? sgemm(j->ta, j->tb, j->M, size, j->K, j->a, j->lda, j->tb ? j->b + start * j->ldb : j->b + start,
+                        j->ldb, j->beta, j->c + start, j->ldc)
+                : sgemm(j->ta, j->tb, size, j->N, j->K, j->ta ? j->a + start : j->a + start * j->lda, j->lda, j->b,
+                        j->ldb, j->beta, j->c + start * j->ldc, j->ldc);
+    j->us[b] = wall_us() - t0;
+    if (failed != 0) atomic_store(&j->failed, 1);
   }
 }
 
 /* Products of at least this many multiply-adds are shared between threads when there are helpers. */
 #define PARALLEL_MIN_MACS (1 << 21)
-/* Blocks of rows per thread. Each block packs op(B) again, and op(B) of the MNIST layers (1.25 MB) comes from the L3
- * that both cores share: a streaming pass measured 85 GB/s on one core and 82 GB/s in all on two. One block per
- * thread made the MNIST step's forward products 1.39× faster on two threads than on one, against 1.31× with two blocks
- * per thread (p10 of the per-step time in the products, 4 interleaved runs, load 4–5), and 1.37–1.42× against
- * 1.25–1.27× with a busy loop on one core. A helper that has not started when the caller's block is done costs no
- * more than before: the caller takes the other block. */
+/* Blocks of rows per thread where no split plan applies (gemm_split.h). Each block packs op(B) again, and op(B) of the
+ * MNIST layers (1.25 MB) comes from the L3 that both cores share: a streaming pass measured 85 GB/s on one core and
+ * 82 GB/s in all on two. One block per thread made the MNIST step's forward products 1.39× faster on two threads than
+ * on one, against 1.31× with two blocks per thread (p10 of the per-step time in the products, 4 interleaved runs, load
+ * 4–5), and 1.37–1.42× against 1.25–1.27× with a busy loop on one core. A helper that has not started when the
+ * caller's block is done costs no more than before: the caller takes the other block. */
 #ifndef GEMM_BLOCKS_PER_THREAD
 #define GEMM_BLOCKS_PER_THREAD 1
 #endif
 
-/* sgemm, split into blocks of C's rows when helper threads exist and the product is large. */
+/* One thread's sgemm speed in multiply-adds per µs (an average over shared products' blocks; 0 until measured). */
+static _Atomic double macs_per_us = 0;
+
+/* Whether gemm_split.h's rule holds for the loaded BLAS: oneDNN 2.x on an AVX-512 CPU (the kernels whose order it
+ * describes), on one OpenMP thread in the caller (the helpers always are). */
+static int split_rule_holds(void) {
+  return kind == KIND_ONEDNN && onednn_major == 2 && avx512 && get_threads && get_threads() == 1;
+}
+
+/* sgemm, split into blocks of C's rows or columns when helper threads exist and the product is large. */
 int varia_sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
                        int64_t ldb, float beta, float *c, int64_t ldc) {
   const int threads = varia_parallel();
-  /* Blocks of rows: oneDNN's blocking of the inner dimension depends on the column count, so column blocks change the
-   * rounding (measured: 128×784 · (400×784)ᵀ). Row blocks give the one-call result bit for bit when every block has at
-   * least 16 rows (measured, oneDNN 2.6: with op(B) = Bᵀ any block of 1 … 15 rows rounds differently, and a one-row
-   * block always can — a vector-matrix kernel), so blocks are whole 16-row units and the rows past them join the
-   * last. */
-  const int64_t units = M / 16;
-  int64_t blocks = GEMM_BLOCKS_PER_THREAD * threads;
-  if (blocks > units) blocks = units;
-  if (threads == 1 || blocks < 2 || M * N * K < PARALLEL_MIN_MACS)
-    return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
-  gemm_job_t j = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc, .units = units,
-                  .blocks = blocks, .a = a, .b = b, .c = c, .beta = beta};
+  if (threads == 1 || M * N * K < PARALLEL_MIN_MACS) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+  gemm_job_t j = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc, .a = a, .b = b,
+                  .c = c, .beta = beta};
+  int blocks = 0;
+  if (threads == 2 && split_rule_holds()) {
+    /* two threads: gemm_split.h's plan, the caller's first block larger by the work it does before the helper starts */
+    const varia_gemm_shape_t shape = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
+    varia_gemm_split_t plan;
+    blocks = varia_gemm_plan_two(&shape, varia_parallel_start_delay() * atomic_load(&macs_per_us), &plan);
+    if (blocks == 0) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+    j.axis = plan.axis;
+    for (int k = 0; k <= blocks; k++) j.bound[k] = plan.bound[k];
+  } else {
+    /* Blocks of rows, whole 16-row units, the rows past them joining the last: with oneDNN 2.6, any block of 1 … 15
+     * rows with op(B) = Bᵀ rounds differently (measured), and a one-row block always can (a vector-matrix kernel). */
+    const int64_t units = M / 16;
+    int64_t count = GEMM_BLOCKS_PER_THREAD * threads;
+    if (count > units) count = units;
+    if (count > MAX_BLOCKS) count = MAX_BLOCKS;
+    if (count < 2) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+    blocks = (int)count;
+    for (int64_t k = 0; k < count; k++) j.bound[k] = 16 * (k * units / count);
+    j.bound[count] = M;
+  }
   atomic_init(&j.failed, 0);
   varia_parallel_for(gemm_block, &j, blocks, 1);
+  double us = 0;
+  for (int k = 0; k < blocks; k++) us += j.us[k];
+  if (us > 0) {
+    const double rate = (double)(M * N * K) / us;
+    const double before = atomic_load(&macs_per_us);
+    atomic_store(&macs_per_us, before == 0 ? rate : before + (rate - before) / 4);
+  }
   return atomic_load(&j.failed);
 }
 

@@ -56,6 +56,30 @@ static atomic_int sleepers = 0;           /* helpers asleep or about to be */
 static int helpers = 0;
 static pthread_t threads[MAX_THREADS];
 static void (*helper_init)(void) = NULL;
+static _Thread_local int on_helper = 0;   /* 1 on a helper thread */
+static _Atomic int64_t first_claim = 0;   /* when a helper first claimed a block of the current job (ns), 0: none yet */
+
+/* The last few start delays (µs): from a job's post to a helper's first claim (run_job, under the pool's lock), and
+ * their median (read by any thread). */
+#define DELAY_SAMPLES 8
+static double delays[DELAY_SAMPLES];
+static int delay_count = 0, delay_next = 0;
+static _Atomic double delay_median = 0;
+
+/* Records a start delay; `at_least`: the helpers had not started when the job ran out (the delay is no shorter). */
+static void record_delay(double us, int at_least) {
+  if (at_least && us <= atomic_load(&delay_median)) return; /* says nothing new */
+  delays[delay_next] = us;
+  delay_next = (delay_next + 1) % DELAY_SAMPLES;
+  if (delay_count < DELAY_SAMPLES) delay_count++;
+  double sorted[DELAY_SAMPLES];
+  for (int i = 0; i < delay_count; i++) {
+    int j = i;
+    for (; j > 0 && sorted[j - 1] > delays[i]; j--) sorted[j] = sorted[j - 1];
+    sorted[j] = delays[i];
+  }
+  atomic_store(&delay_median, sorted[delay_count / 2]);
+}
 
 /* How long the calling thread waits awake for the helpers' last blocks before it sleeps (µs): a thread asleep takes
  * tens of µs to be woken on a virtual machine, more than many blocks take. */
@@ -63,11 +87,13 @@ static void (*helper_init)(void) = NULL;
 #define JOIN_SPIN_US 200.0
 #endif
 
-static double now_us(void) {
+static int64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
+
+static double now_us(void) { return (double)now_ns() / 1e3; }
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -107,6 +133,10 @@ static void run_blocks(uint32_t gen) {
     const uint32_t next = (uint32_t)word & COUNT_MAX;
     if (g != (gen & 0xffff) || next >= count) return;
     if (!atomic_compare_exchange_weak(&claim, &word, word + 1)) continue; /* word is reloaded */
+    if (on_helper && atomic_load_explicit(&first_claim, memory_order_relaxed) == 0) {
+      int64_t none = 0;
+      atomic_compare_exchange_strong(&first_claim, &none, now_ns());
+    }
     /* block `next` is ours: the caller waits for it, so the job's fields stay as they are until it is done */
     const int64_t start = job.offset + (int64_t)next * job.block;
     const int64_t limit = job.offset + job.total;
@@ -119,6 +149,7 @@ static void run_blocks(uint32_t gen) {
 
 static void *helper_main(void *arg) {
   (void)arg;
+  on_helper = 1;
   if (helper_init) helper_init();
   unsigned seen = atomic_load(&posted);
   for (;;) {
@@ -172,6 +203,8 @@ int varia_set_parallel(int n, void (*init)(void)) {
 
 int varia_parallel(void) { return helpers + 1; }
 
+double varia_parallel_start_delay(void) { return atomic_load(&delay_median); }
+
 /* One job of `count` ≤ COUNT_MAX blocks starting at block `first` of the caller's range. */
 static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, int64_t first, int64_t count) {
   job.f = f;
@@ -180,6 +213,7 @@ static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, i
   job.total = total - job.offset < count * block ? total - job.offset : count * block;
   job.block = block;
   atomic_store(&done, 0);
+  atomic_store(&first_claim, 0);
   /* The job's number is `posted` + 1 (this thread alone changes it): the claim word first, so that a helper that sees
    * the new number also sees the job (the stores publish the fields above). */
   const unsigned gen = atomic_load(&posted) + 1;
@@ -188,13 +222,20 @@ static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, i
   /* a helper counts itself in `sleepers` before it checks `posted` a last time and sleeps: when none is counted
    * here, every helper is still awake (busy with the last job's end) and will see the new job (no system call) */
   if (atomic_load(&sleepers) > 0) wake_all(&posted);
+  /* the delay counts from here: waking a sleeping helper takes the caller itself ~15 µs on a virtual machine */
+  const int64_t caller_start = now_ns();
   run_blocks(gen);
+  const int64_t caller_done = now_ns();
   const double limit = now_us() + JOIN_SPIN_US;
   while (atomic_load(&done) < (unsigned)count && now_us() < limit) {
     for (int i = 0; i < 64; i++) cpu_relax();
     sched_yield(); /* a helper waiting for this core takes it */
   }
   for (unsigned d; (d = atomic_load(&done)) < (unsigned)count;) wait_while(&done, d);
+  /* no helper claimed a block before the caller had claimed them all: the delay was at least that long */
+  const int64_t claimed = atomic_load(&first_claim);
+  const int64_t started = claimed > 0 ? claimed : caller_done;
+  record_delay(started > caller_start ? (double)(started - caller_start) / 1e3 : 0, claimed == 0);
 }
 
 void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t block) {

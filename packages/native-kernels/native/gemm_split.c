@@ -1,0 +1,87 @@
+/*
+ * See gemm_split.h. Measured (C, oneDNN 2.6.3 on one thread per core, this project's 2-vCPU machine, the MNIST step's
+ * products of 40 M multiply-adds, ~480 µs whole): a helper asleep between products starts 40–70 µs after the caller
+ * posts the job (a halted virtual CPU is woken through the host), so two equal halves end at T/2 + 50 µs; a first
+ * block that is larger by half of that work ends both threads together. Column blocks where op(B) is the larger
+ * operand (each thread packs half of it instead of all of it): the NT product δ·Wᵀ of the output layer took 532 µs of
+ * CPU in all on two threads in two column blocks against 589 µs in two row blocks (one thread whole: 539 µs).
+ */
+#include "gemm_split.h"
+
+/*
+ * oneDNN 2.6.3's nocopy_checker_avx512 (src/cpu/x64/gemm/gemm_driver.cpp) with one thread, on its column-major
+ * arguments: 1 picks the no-copy driver, 0 the copy driver.
+ */
+static int onednn_nocopy(int transa, int transb, int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb,
+                         int64_t ldc) {
+  const int nn = !transa && !transb, nt = !transa && transb, tn = transa && !transb;
+  const int lda_bad = lda % 256 == 0, ldb_bad = ldb % 256 == 0, ldc_bad = ldc % 256 == 0;
+  const int lda_very_bad = lda % 1024 == 0;
+  if (tn && m > 100 && ((m < 1200 && n < 200 && k < 1200) || (lda_bad && ldb_bad))) return 0;
+  if (nn && lda_very_bad && k > 500 && n > 100) return 0;
+  if (1.0 / (double)m + 1.0 / (double)n >= 0.00196 && !(lda_very_bad && nt)) return 1;
+  if ((lda_bad || ldb_bad || ldc_bad) && m >= 32 && (n > 16 || (n == 16 && (k >= 6400 || transa || m == 4096))))
+    return 0;
+  if (m <= 378 && n <= 378 && k >= 378) return 0;
+  if (m >= 378 && k >= 378) return 0;
+  if (!transb) return m <= 28 || n <= 28 || k <= 1;
+  return (m <= 28 && m >= n) || n <= 28 || k <= 1;
+}
+
+/* The driver oneDNN takes for a row-major M × N block of s (its column-major m, n are N, M). */
+static int nocopy_of(const varia_gemm_shape_t *s, int64_t M, int64_t N) {
+  return onednn_nocopy(s->tb, s->ta, N, M, s->K, s->ldb, s->lda, s->ldc);
+}
+
+/* Whether a row-major M × N product of s's kind is one FMA chain per K block (not a vector or small-n kernel). */
+static int chained(const varia_gemm_shape_t *s, int64_t M, int64_t N) {
+  return M >= 2 && N >= 2 && !(s->tb && !s->ta && M < 16);
+}
+
+int varia_onednn_block_exact(const varia_gemm_shape_t *s, int axis, int64_t size) {
+  const int64_t M = axis == 0 ? size : s->M, N = axis == 0 ? s->N : size;
+  if (size < 1 || !chained(s, s->M, s->N) || !chained(s, M, N)) return 0;
+  /* K ≤ 768: both drivers block K alike (≤ 384: one block; < 768: two halves; 768: 384 + 384) */
+  return s->K <= 768 || nocopy_of(s, M, N) == nocopy_of(s, s->M, s->N);
+}
+
+/* Splits `total` (rows or columns) in 16s: the caller's first block about (total + extra) / 2, the rest in two. */
+static int plan_axis(const varia_gemm_shape_t *s, int axis, int64_t total, double extra, varia_gemm_split_t *p) {
+  const int64_t units = total / 16;
+  if (units < 2) return 0;
+  int64_t lead = (int64_t)((double)total / 2 + extra / 2 + 8) / 16;
+  if (lead < (units + 1) / 2) lead = (units + 1) / 2;
+  if (lead > units - 1) lead = units - 1;
+  /* the helper's block, and a last block of about a fifth of the rest when the rest has 5 units or more (when the
+   * blocks keep the bits; else the rest in one block) */
+  const int64_t rest = units - lead;
+  for (int64_t last = rest >= 5 ? rest / 5 : 0;; last = 0) {
+    int64_t cuts[VARIA_SPLIT_MAX + 1];
+    int count = 0, exact = 1;
+    cuts[count++] = 0;
+    cuts[count++] = 16 * lead;
+    if (last > 0) cuts[count++] = 16 * (units - last);
+    cuts[count] = total; /* the total mod 16 rows or columns join the last block */
+    for (int b = 0; b < count; b++) exact = exact && varia_onednn_block_exact(s, axis, cuts[b + 1] - cuts[b]);
+    if (exact) {
+      p->axis = axis;
+      p->count = count;
+      for (int b = 0; b <= count; b++) p->bound[b] = cuts[b];
+      return count;
+    }
+    if (last == 0) return 0;
+  }
+}
+
+int varia_gemm_plan_two(const varia_gemm_shape_t *s, double head_start, varia_gemm_split_t *plan) {
+  /* the head start in rows or columns: the multiply-adds per row are N·K, per column M·K */
+  const double macs_per_row = (double)s->N * (double)s->K, macs_per_column = (double)s->M * (double)s->K;
+  const int columns_first = s->N > s->M;
+  for (int pass = 0; pass < 2; pass++) {
+    const int axis = (pass == 0) == columns_first ? 1 : 0;
+    const int64_t total = axis ? s->N : s->M;
+    const double extra = head_start / (axis ? macs_per_column : macs_per_row);
+    if (plan_axis(s, axis, total, extra, plan) > 0) return plan->count;
+  }
+  return 0;
+}
