@@ -6,7 +6,7 @@ const MEAN_ALL = { axis: null, keepDims: false } as unknown as tf.NamedAttrMap;
 
 /**
  * The mean of float32 values exactly as tfjs-backend-wasm 4.x's `Mean` kernel computes it (`Mean.cc`): a float32 sum
- * from +0 in index order, s ← fl(s + xᵢ), then fl(s / n). Each float32 operation is done in double on float32
+ * from +0 in index order, s ← fl(s + xᵢ), then fl(s / fl(n)). Each float32 operation is done in double on float32
  * operands and rounded with `Math.fround`: a double holds more than 2·24 + 2 bits, so fl₆₄ then fl₃₂ of a + b, a − b,
  * a·b or a / b is the float32 result of that operation (no double-rounding error) — NaN, ±∞, −0 and subnormals
  * included. `values` must not be empty.
@@ -14,7 +14,8 @@ const MEAN_ALL = { axis: null, keepDims: false } as unknown as tf.NamedAttrMap;
 export function wasmMean(values: Float32Array): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum = Math.fround(sum + values[i]!);
-  return Math.fround(sum / values.length);
+  // Mean.cc divides by the count converted to float (exact below 2²⁴)
+  return Math.fround(sum / Math.fround(values.length));
 }
 
 /** A step's loss terms as runner outputs: the loss, the mean reconstruction term and the mean KL (float32 scalars). */
