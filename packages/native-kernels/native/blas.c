@@ -301,8 +301,10 @@ int varia_sgemm_single(int ta, int tb, int64_t M, int64_t N, int64_t K, const fl
   return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
 }
 
-int varia_sgemm_row_blocks_exact(int64_t K) {
-  /* oneDNN 2.6 sums each element's K terms in one FMA chain from +0 when K ≤ 384 (its K block) and it runs on one
-   * OpenMP thread: a block of ≥ 16 of C's rows then gets the whole product's bits. OpenBLAS: not established. */
-  return kind == KIND_ONEDNN && K >= 1 && K <= 384 && get_threads && get_threads() == 1;
+int varia_sgemm_row_blocks_exact(const varia_gemm_shape_t *s, const int64_t *rows, int64_t count) {
+  /* the rule of gemm_split.h, for oneDNN 2.x (OpenBLAS: not established) */
+  if (!split_rule_holds()) return 0;
+  for (int64_t b = 0; b < count; b++)
+    if (!varia_onednn_block_exact(s, 0, rows[b])) return 0;
+  return 1;
 }

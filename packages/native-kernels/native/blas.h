@@ -3,6 +3,7 @@
 #define VARIA_BLAS_H
 #include <stdint.h>
 
+#include "gemm_split.h"
 #include "math_kernels.h"
 
 /* 1 once load() has found a BLAS, else 0. */
@@ -32,9 +33,9 @@ VARIA_HIDDEN int varia_sgemm_together(const varia_gemm_t *products, int count);
 /* sgemm on the calling thread only, never split (for callers that share their own blocks). Returns 0 on success. */
 VARIA_HIDDEN int varia_sgemm_single(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
                                     const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
-/* 1 when every block of ≥ 16 of C's rows of a product with inner dimension K, computed on its own by
- * varia_sgemm_single, has the bits of the whole product (the loaded BLAS and its thread count are known to sum each
- * element in one chain); else 0. */
-VARIA_HIDDEN int varia_sgemm_row_blocks_exact(int64_t K);
+/* 1 when each block of rows[0 … count) of C's rows of the product s, computed on its own by varia_sgemm_single with s's
+ * leading dimensions, has the bits of the whole product (gemm_split.h's rule holds for the loaded BLAS and its thread
+ * count, and for each block); else 0. */
+VARIA_HIDDEN int varia_sgemm_row_blocks_exact(const varia_gemm_shape_t *s, const int64_t *rows, int64_t count);
 
 #endif

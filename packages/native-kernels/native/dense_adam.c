@@ -185,18 +185,23 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
       if (o != r && meet(regions[r][0], regions[r][1], regions[o][0], regions[o][1]))
         return varia_throw_error(env, "native-kernels: denseBackwardAdam writes a region that another operand uses");
   const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
-  /* row blocks of the product where they give the whole product's bits (and pay); else the whole product, then Adam in
-   * blocks */
+  /* row blocks of the product where they give the whole product's bits; else the whole product, then Adam in blocks */
   const int64_t whole_units = I / 16, threads = varia_parallel();
-  const int blockwise = B > 0 && varia_sgemm_row_blocks_exact(B);
-  /* dx beside the blocks (a task of the same job) on more than one thread; else first */
-  const int dx_task = blockwise && with_dx && threads > 1 && DENSE_ADAM_DX_TASK;
   int64_t blocks = (I + DENSE_ADAM_BLOCK_ROWS / 2) / DENSE_ADAM_BLOCK_ROWS;
   blocks = (blocks + threads - 1) / threads * threads;
   if (blocks > whole_units) blocks = whole_units;
   if (blocks < 1) blocks = 1;
   /* the largest block: ⌈whole / blocks⌉ units and the rows past the last whole unit */
   const int64_t rows = 16 * ((whole_units + blocks - 1) / blocks) + I % 16;
+  /* the block sizes: ⌊whole / blocks⌋ (and ⌈whole / blocks⌉) units, and the last block's rows */
+  int64_t sizes[3], sized = 0;
+  if (blocks > 1) sizes[sized++] = 16 * (whole_units / blocks);
+  if (blocks > 1 && whole_units % blocks) sizes[sized++] = 16 * (whole_units / blocks + 1);
+  sizes[sized++] = I - 16 * ((blocks - 1) * whole_units / blocks);
+  const varia_gemm_shape_t dw_shape = {.ta = 1, .tb = 0, .M = I, .N = U, .K = B, .lda = I, .ldb = U, .ldc = U};
+  const int blockwise = B > 0 && varia_sgemm_row_blocks_exact(&dw_shape, sizes, sized);
+  /* dx beside the blocks (a task of the same job) on more than one thread; else first */
+  const int dx_task = blockwise && with_dx && threads > 1 && DENSE_ADAM_DX_TASK;
   const size_t delta_floats = act == 0 ? 0 : lines(B * U), db_floats = lines(U);
   const size_t slot_floats = lines(rows * U);
   const size_t g_floats = blockwise ? (size_t)threads * slot_floats : lines(I * U);

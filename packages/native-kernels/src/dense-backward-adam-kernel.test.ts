@@ -129,7 +129,8 @@ function expectSameBits(
 }
 
 /** (batch, inDim, units): MNIST's two big layers, row blocks with remainders (≥ 16 rows, < 16 rows joining the
- * one before), one row, an empty batch, and batches above 384 (the whole-product path). */
+ * one before), one row, an empty batch, one unit (a vector product: dW whole), batches above 384 (two blocks of K)
+ * and above 768 (the driver's blocking of K). */
 const SHAPES: [number, number, number][] = [
   [128, 784, 400],
   [128, 400, 784],
@@ -140,6 +141,8 @@ const SHAPES: [number, number, number][] = [
   [0, 19, 6],
   [500, 40, 24],
   [400, 300, 20],
+  [800, 300, 20],
+  [64, 300, 1],
 ];
 
 for (const parallel of [1, 2]) {
