@@ -101,20 +101,23 @@ export const ADAM_IN_PLACE_KERNEL = 'VariaAdamUpdateInPlace';
 
 /**
  * The name of an optional TensorFlow.js kernel computing the backward pass of a dense layer y = f(x·W + b) in one
- * call: inputs `dy`, `y` (the layer's output), `x` [batch, in], `kernel` W [in, units]; attributes `activation`
- * (`linear`, `relu`, `sigmoid` or `tanh`) and `inputGradient` (boolean); outputs dx = δ·Wᵀ (when `inputGradient`),
- * dW = xᵀ·δ and db = Σ_rows δ, where δ = dy ⊙ f′ with f′ from the output (relu: 1[y > 0]; sigmoid: y(1 − y); tanh:
- * 1 − y²). `@varia/native-kernels` registers it; `@varia/layers`' `Dense` uses it where the backend has it.
+ * call: inputs `dy`, `y` (the layer's output), `x` [batch, in], `kernel` W [in, units] and, optionally with
+ * `inputGradient`, `dxAdd` [batch, in]; attributes `activation` (`linear`, `relu`, `sigmoid` or `tanh`) and
+ * `inputGradient` (boolean); outputs dx = δ·Wᵀ (when `inputGradient`; dx = dxAdd + δ·Wᵀ with `dxAdd`, the bits of an
+ * `Add` after the kernel: another path's gradient to x joined in the same call), dW = xᵀ·δ and db = Σ_rows δ,
+ * where δ = dy ⊙ f′ with f′ from the output (relu: 1[y > 0]; sigmoid: y(1 − y); tanh: 1 − y²).
+ * `@varia/native-kernels` registers it; `@varia/layers`' `Dense` uses it where the backend has it.
  */
 export const DENSE_BACKWARD_KERNEL = 'VariaDenseBackward';
 
 /**
  * The name of an optional TensorFlow.js kernel that runs a dense layer's backward pass and the Adam step of its
  * kernel and bias in one call, in place: inputs `dy`, `y` [batch, units], `x` [batch, in], `kernel` W [in, units],
- * `bias` b [units], `kernelM`, `kernelV` [in, units], `biasM`, `biasV` [units] (all float32); attributes `activation`
- * and `inputGradient` as {@link DENSE_BACKWARD_KERNEL}'s and the Adam numbers as {@link ADAM_IN_PLACE_KERNEL}'s
- * (`learningRate`, `beta1`, `beta2`, `epsilon`, `beta1Power`, `beta2Power`); outputs `[dx]` (dx = δ·Wᵀ with the W
- * from before the update) when `inputGradient`, else `[]`. Effect: with dW = xᵀ·δ, db = Σ_rows δ (δ = dy ⊙ f′),
+ * `bias` b [units], `kernelM`, `kernelV` [in, units], `biasM`, `biasV` [units] (all float32), the optional `dxAdd`
+ * [batch, in] as {@link DENSE_BACKWARD_KERNEL}'s; attributes `activation` and `inputGradient` as
+ * {@link DENSE_BACKWARD_KERNEL}'s and the Adam numbers as {@link ADAM_IN_PLACE_KERNEL}'s (`learningRate`, `beta1`,
+ * `beta2`, `epsilon`, `beta1Power`, `beta2Power`); outputs `[dx]` (dx = δ·Wᵀ with the W from before the update, plus
+ * dxAdd when given) when `inputGradient`, else `[]`. Effect: with dW = xᵀ·δ, db = Σ_rows δ (δ = dy ⊙ f′),
  * W, b and their moments are overwritten with one Adam step,
  *
  * m′ = β₁m + (1−β₁)g, v′ = β₂v + (1−β₂)g², w′ = w − η·(m′/(1−β₁ᵗ)) / (√(v′/(1−β₂ᵗ)) + ε),
