@@ -33,6 +33,8 @@ static int nocopy_of(const varia_gemm_shape_t *s, int64_t M, int64_t N) {
   return onednn_nocopy(s->tb, s->ta, N, M, s->K, s->ldb, s->lda, s->ldc);
 }
 
+int varia_onednn_nocopy(const varia_gemm_shape_t *s) { return nocopy_of(s, s->M, s->N); }
+
 /* Whether a row-major M × N product of s's kind is one FMA chain per K block (not a vector or small-n kernel). */
 static int chained(const varia_gemm_shape_t *s, int64_t M, int64_t N) {
   return M >= 2 && N >= 2 && !(s->tb && !s->ta && M < 16);

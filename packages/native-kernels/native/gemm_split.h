@@ -30,6 +30,10 @@ typedef struct {
  */
 VARIA_HIDDEN int varia_onednn_block_exact(const varia_gemm_shape_t *s, int axis, int64_t size);
 
+/* 1 when oneDNN 2.x on one thread runs the product s with its no-copy driver (K > 768 then in blocks of 384 while 768
+ * or more remain, the rest in two halves), 0 with its copy driver (K in plain blocks of 384); K ≤ 768 blocks alike. */
+VARIA_HIDDEN int varia_onednn_nocopy(const varia_gemm_shape_t *s);
+
 /*
  * Plans a product for the calling thread and one helper (oneDNN 2.x on one thread each): the axis whose blocks keep
  * the bits (columns when op(B) is the larger operand, so that each thread reads half of it), cut in 16-row or

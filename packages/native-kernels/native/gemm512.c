@@ -1,0 +1,181 @@
+/*
+ * A one-thread sgemm for AVX-512 with the bits of oneDNN 2.6.3's dnnl_sgemm on one OpenMP thread: NN and TN,
+ * row-major, alpha 1, beta 0 or 1. oneDNN's order (src/cpu/x64/gemm, checked against the library on 5,258 random
+ * shapes): each element of C is one FMA chain from +0 per block of K, c = fma(a_k, b_k, c) in k's order, and the
+ * blocks combine left to right: C = blk₁ (beta 0) or C + blk₁ (beta 1), then C + blk₂, C + blk₃ … Its blocks of K:
+ * up to 384 steps one block; below 768 two halves ((K + 1) / 2 first); 768 and above, the copy driver takes plain
+ * blocks of 384 (the last one shorter), the no-copy driver 384 while at least 768 remain and then the rest in two
+ * halves — the driver is gemm_split.c's port of nocopy_checker_avx512. Products with op(B) = Bᵀ are not done here
+ * (with 2–15 rows oneDNN runs a kernel vectorised over K; with more, B's columns would need a transposed pack).
+ *
+ * The kernel: an 8 × 48 register tile (24 zmm accumulators, the tile of oneDNN's own kernel), K blocks cut into
+ * sub-blocks of at most 128 steps so that a packed 128 × 48 panel of B stays in L1, the chain carried from one
+ * sub-block to the next through a per-thread scratch copy of the accumulators (a store and a load: exact), and B
+ * packed by the first row block's tiles as they read it (a separate packing pass cost 28 µs of 540 on the MNIST
+ * output layer). Measured on the MNIST step's NN and TN shapes (one thread, thread CPU time, 41 interleaved rounds):
+ * 1.04–1.06× dnnl_sgemm in all. Tried and slower: 12×32, 14×32, 6×64 and 4×64 tiles, no packing (0.92–0.96×), a
+ * packed A (0.99×), software prefetch of A (0.99×), embedded-broadcast FMAs.
+ */
+#include "gemm512.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+#define MR_MAX 8          /* rows of the register tile */
+#define NV_MAX 3          /* 16-float vectors across it */
+#define NR (16 * NV_MAX)  /* its columns */
+#define KC 128            /* the longest sub-block of K */
+
+/* The length of the K block that starts with `left` steps to go (the header comment's rule). */
+static int64_t k_block(int64_t left, int plain) {
+  if (left <= 384) return left;
+  if (plain || left >= 768) return 384;
+  return (left + 1) / 2;
+}
+
+/*
+ * One MR × 16·NV tile of C over kb steps of K: the accumulators start at +0 (acc_in NULL) or at acc_in (a chain carried
+ * from the previous sub-block, leading dimension ldi); then out = acc (add 0) or out = out + acc (add 1). The last
+ * vector's lanes past `mask` are neither read from C nor written. PACKS: B is read from the operand and stored into
+ * `pack` (leading dimension NR, aligned) for the other row blocks; else B is that pack.
+ */
+#define TILE(MR, NV, PACKS, SUFFIX)                                                                                    \
+  AVX512 static void tile_##MR##_##NV##SUFFIX(const float *a, int64_t ars, int64_t aks, const float *b, int64_t ldb,  \
+                                              float *pack, int64_t kb, const float *acc_in, int64_t ldi, float *out, \
+                                              int64_t ldo, __mmask16 mask, int add) {                                 \
+    __m512 acc[MR][NV];                                                                                               \
+    _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++)         \
+        acc[r][v] = acc_in ? _mm512_maskz_loadu_ps(v == NV - 1 ? mask : 0xffff, acc_in + r * ldi + 16 * v)           \
+                           : _mm512_setzero_ps();                                                                     \
+    _Pragma("GCC unroll 4") for (int64_t k = 0; k < kb; k++) {                                                        \
+      __m512 bv[NV];                                                                                                  \
+      _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++) {                                                          \
+        if (PACKS) {                                                                                                  \
+          bv[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(mask, b + k * ldb + 16 * v) : _mm512_loadu_ps(b + k * ldb + 16 * v); \
+          _mm512_store_ps(pack + k * NR + 16 * v, bv[v]);                                                             \
+        } else {                                                                                                      \
+          bv[v] = _mm512_load_ps(b + k * ldb + 16 * v);                                                               \
+        }                                                                                                             \
+      }                                                                                                               \
+      _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {                                                          \
+        const __m512 av = _mm512_set1_ps(a[r * ars + k * aks]);                                                       \
+        _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);       \
+      }                                                                                                               \
+    }                                                                                                                 \
+    _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++) {       \
+      const __mmask16 lanes = v == NV - 1 ? mask : 0xffff;                                                            \
+      float *cp = out + r * ldo + 16 * v;                                                                             \
+      __m512 x = acc[r][v];                                                                                           \
+      if (add) x = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, cp), x);                                                \
+      _mm512_mask_storeu_ps(cp, lanes, x);                                                                            \
+    }                                                                                                                 \
+  }
+#define TILES(MR, NV) TILE(MR, NV, 0, ) TILE(MR, NV, 1, _packing)
+#define ROWS(NV) TILES(1, NV) TILES(2, NV) TILES(3, NV) TILES(4, NV) TILES(5, NV) TILES(6, NV) TILES(7, NV) TILES(8, NV)
+ROWS(1)
+ROWS(2)
+ROWS(3)
+
+typedef void (*tile_fn)(const float *, int64_t, int64_t, const float *, int64_t, float *, int64_t, const float *,
+                        int64_t, float *, int64_t, __mmask16, int);
+#define TABLE(NV, S) {tile_1_##NV##S, tile_2_##NV##S, tile_3_##NV##S, tile_4_##NV##S, tile_5_##NV##S, tile_6_##NV##S, \
+                      tile_7_##NV##S, tile_8_##NV##S}
+static const tile_fn tiles[NV_MAX][MR_MAX] = {TABLE(1, ), TABLE(2, ), TABLE(3, )};
+static const tile_fn packing_tiles[NV_MAX][MR_MAX] = {TABLE(1, _packing), TABLE(2, _packing), TABLE(3, _packing)};
+
+/* Each thread's scratch for the accumulators between sub-blocks (M·N floats, grown as needed, freed at thread exit). */
+typedef struct {
+  float *data;
+  int64_t floats;
+} scratch_t;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_made = 0;
+
+static void scratch_free(void *p) {
+  scratch_t *s = (scratch_t *)p;
+  free(s->data);
+  free(s);
+}
+
+static void scratch_make_key(void) { scratch_key_made = pthread_key_create(&scratch_key, scratch_free) == 0; }
+
+/* The calling thread's scratch of at least `floats` floats, 64-byte aligned; NULL when out of memory. */
+static float *scratch_of(int64_t floats) {
+  pthread_once(&scratch_once, scratch_make_key);
+  if (!scratch_key_made) return NULL;
+  scratch_t *s = (scratch_t *)pthread_getspecific(scratch_key);
+  if (!s) {
+    s = (scratch_t *)calloc(1, sizeof *s);
+    if (!s) return NULL;
+    if (pthread_setspecific(scratch_key, s) != 0) {
+      free(s);
+      return NULL;
+    }
+  }
+  if (s->floats < floats) {
+    free(s->data);
+    s->data = (float *)aligned_alloc(64, (size_t)((floats * 4 + 63) / 64 * 64));
+    s->floats = s->data ? floats : 0;
+  }
+  return s->data;
+}
+
+AVX512 static void gemm(const varia_gemm_shape_t *s, const float *a, const float *b, int beta_one, float *c, int plain,
+                        float *scratch) {
+  float pack[KC * NR] __attribute__((aligned(64)));
+  const int64_t M = s->M, N = s->N, K = s->K, ldb = s->ldb, ldc = s->ldc;
+  const int64_t ars = s->ta ? 1 : s->lda, aks = s->ta ? s->lda : 1; /* op(A)[i][k] = a[i·ars + k·aks] */
+  const int64_t vectors = (N + 15) / 16;
+  for (int64_t k0 = 0; k0 < K;) {
+    const int64_t kb = k_block(K - k0, plain), k1 = k0 + kb;
+    const int add = k0 > 0 || beta_one;
+    /* sub-blocks of equal length (the last shorter by less than one step per sub-block) */
+    const int64_t subs = (kb + KC - 1) / KC, step = (kb + subs - 1) / subs;
+    for (int64_t p0 = k0; p0 < k1; p0 += step) {
+      const int64_t kc = k1 - p0 < step ? k1 - p0 : step;
+      const int begin = p0 == k0, end = p0 + kc == k1;
+      for (int64_t v0 = 0; v0 < vectors; v0 += NV_MAX) {
+        const int nv = (int)(vectors - v0 < NV_MAX ? vectors - v0 : NV_MAX);
+        const int64_t j = 16 * v0, cols = N - j < 16 * nv ? N - j : 16 * nv;
+        const __mmask16 mask = (__mmask16)((1u << (cols - 16 * (nv - 1))) - 1);
+        const float *bp = b + p0 * ldb + j;
+        for (int64_t i = 0; i < M; i += MR_MAX) {
+          const int mr = (int)(M - i < MR_MAX ? M - i : MR_MAX);
+          const float *ai = a + i * ars + p0 * aks, *in = begin ? NULL : scratch + i * N + j;
+          /* the block's last sub-block ends the chain in C; the others keep it in scratch */
+          float *out = end ? c + i * ldc + j : scratch + i * N + j;
+          const int64_t ldo = end ? ldc : N;
+          const int add_out = end && add;
+          if (i == 0)
+            packing_tiles[nv - 1][mr - 1](ai, ars, aks, bp, ldb, pack, kc, in, N, out, ldo, mask, add_out);
+          else
+            tiles[nv - 1][mr - 1](ai, ars, aks, pack, NR, NULL, kc, in, N, out, ldo, mask, add_out);
+        }
+      }
+    }
+    k0 = k1;
+  }
+}
+
+int varia_gemm512(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c) {
+  if (s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 1;
+  const int plain = s->K > 768 && !varia_onednn_nocopy(s);
+  float *scratch = NULL;
+  if (k_block(s->K, plain) > KC && !(scratch = scratch_of(s->M * s->N))) return 2;
+  gemm(s, a, b, beta == 1.f, c, plain, scratch);
+  return 0;
+}
+
+#else
+
+int varia_gemm512(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c) {
+  (void)s, (void)a, (void)b, (void)beta, (void)c;
+  return 1;
+}
+
+#endif
