@@ -16,6 +16,7 @@
 #include "entry_points.h"
 #include "parallel.h"
 #include "shared_passes.h"
+#include "sparse_tiles.h"
 
 /* About this many rows of dW per block. Blocks are whole 16-row units of dW, as equal as they go, the rows past the
  * last whole unit joining the last block, and their number a multiple of the thread count (no thread idles at the end).
@@ -36,20 +37,6 @@
 #endif
 /* The most threads varia_set_parallel starts (parallel.h): one gradient block slot each. */
 #define MAX_THREADS 8
-
-/* One scratch buffer for the call (the addon runs on the JS thread only; helpers use it only inside a call). */
-static float *scratch = NULL;
-static size_t scratch_floats = 0;
-
-static float *scratch_of(size_t floats) {
-  if (floats > scratch_floats) {
-    float *grown = (float *)realloc(scratch, floats * sizeof(float));
-    if (!grown) return NULL;
-    scratch = grown;
-    scratch_floats = floats;
-  }
-  return scratch;
-}
 
 /* Whole 16-float units (64 bytes) for n floats, so each part of the scratch starts on a cache line of its own. */
 static size_t lines(int64_t n) { return (size_t)((n + 15) / 16 * 16); }
@@ -206,7 +193,12 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   const size_t slot_floats = lines(rows * U);
   const size_t g_floats = blockwise ? (size_t)threads * slot_floats : lines(I * U);
   const size_t held_floats = dx_task ? lines(I * U) + lines(blocks / 4 + 1) : 0;
-  float *buffer = scratch_of(delta_floats + db_floats + g_floats + held_floats);
+  /* the calling thread's scratch: each JS thread (a worker's too) has its own (one buffer for the process let two
+   * threads' calls overwrite, or free, each other's δ and dW); helpers use it only inside the call */
+  if (varia_sparse_scratch_attach(env) != 0)
+    return varia_throw_error(env, "native-kernels: denseBackwardAdam could not register its scratch memory's release");
+  float *buffer = (float *)varia_sparse_scratch(VARIA_SCRATCH_DELTA,
+                                                (delta_floats + db_floats + g_floats + held_floats) * sizeof(float));
   if (!buffer) return varia_throw_error(env, "native-kernels: denseBackwardAdam could not allocate its scratch buffer");
   char *base = (char *)data;
 #define AT(k) ((float *)(base + (int64_t)d[k]))

@@ -8,6 +8,7 @@
 #include "blas.h"
 #include "entry_points.h"
 #include "shared_passes.h"
+#include "sparse_tiles.h"
 
 napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   size_t argc = 16;
@@ -76,20 +77,6 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
 /* Whether the float regions [a, a + n) and [b, b + m) (byte offsets, element counts) share a byte. */
 static int overlaps(double a, double n, double b, double m) { return n > 0 && m > 0 && a < b + 4 * m && b < a + 4 * n; }
 
-/* A scratch buffer for δ, grown as needed (the addon runs on the JS thread only). */
-static float *scratch = NULL;
-static size_t scratch_floats = 0;
-
-static float *scratch_of(size_t floats) {
-  if (floats > scratch_floats) {
-    float *grown = (float *)realloc(scratch, floats * sizeof(float));
-    if (!grown) return NULL;
-    scratch = grown;
-    scratch_floats = floats;
-  }
-  return scratch;
-}
-
 /*
  * denseBackward(heap, batch, inDim, units, dyOff, yOff, xOff, wOff, dxOff, dwOff, dbOff, act): the backward pass of
  * y = f(x·W + b) for x [batch, inDim], W [inDim, units]: δ = dy ⊙ f′(y) (act as in varia_activation_delta),
@@ -144,7 +131,10 @@ napi_value varia_napi_dense_backward(napi_env env, napi_callback_info info) {
   }
   const float *delta = dy;
   if (!(disjoint && act == 0)) {
-    float *buffer = scratch_of((size_t)(B * U));
+    /* the calling thread's scratch for δ (each JS thread has its own: sparse_tiles.h) */
+    if (varia_sparse_scratch_attach(env) != 0)
+      return varia_throw_error(env, "native-kernels: denseBackward could not register its scratch memory's release");
+    float *buffer = (float *)varia_sparse_scratch(VARIA_SCRATCH_DELTA, (size_t)(B * U) * sizeof(float));
     if (!buffer) return varia_throw_error(env, "native-kernels: denseBackward could not allocate its scratch buffer");
     varia_activation_delta(dy, y, buffer, B * U, (int)act);
     delta = buffer;
