@@ -58,6 +58,7 @@ typedef struct {
    * A block whose product ends before that keeps its gradient in `held` (and marks itself in `deferred`): its Adam step
    * runs after the job (dx still reads W). */
   float *dx;
+  const float *dx_add; /* with dx: the addend joined to it (dx = addend + δ·Wᵀ), or NULL */
   atomic_int dx_done;
   float *held;
   unsigned char *deferred;
@@ -128,6 +129,7 @@ static void dense_adam_tasks(void *ctx, int64_t first, int64_t last) {
     if (varia_sgemm_single(0, 1, j->batch, j->in_dim, j->units, j->delta, j->units, j->w, j->units, 0.f, j->dx, j->in_dim))
       atomic_store(&j->failed, 1);
     atomic_store_explicit(&j->dx_done, 1, memory_order_release);
+    if (j->dx_add) varia_add_into(j->dx_add, j->dx, j->batch * j->in_dim);
     first = 1;
   }
   if (first < last) dense_adam_blocks(ctx, first - 1, last - 1);
@@ -136,14 +138,15 @@ static void dense_adam_tasks(void *ctx, int64_t first, int64_t last) {
 /* Whether float regions [a, a + n) and [b, b + m) (byte offsets, element counts) share a byte. */
 static int meet(double a, double n, double b, double m) { return n > 0 && m > 0 && a < b + 4 * m && b < a + 4 * n; }
 
-enum { BATCH, IN_DIM, UNITS, DY, Y, X, W, BIAS, WM, WV, BM, BV, DX, ACT, LR, B1, B2, EPS, B1POW, B2POW, ARGS };
+enum { BATCH, IN_DIM, UNITS, DY, Y, X, W, BIAS, WM, WV, BM, BV, DX, ACT, LR, B1, B2, EPS, B1POW, B2POW, DX_ADD, ARGS };
 
 /*
  * denseBackwardAdam(heap, numbers): numbers is a Float64Array of batch, inDim, units, the byte offsets of dy, y, x,
  * W, b, W's m and v, b's m and v and dx (−1: no dx), the activation code (as denseBackward's) and Adam's lr, β₁, β₂,
- * ε, β₁ᵗ, β₂ᵗ. dx = δ·Wᵀ (W before the step), then W, b and their moments take one Adam step for dW = xᵀ·δ and
- * db = Σ_rows δ. Every region is checked, and no written region may meet any other operand, before anything is
- * written.
+ * ε, β₁ᵗ, β₂ᵗ, and the byte offset of an addend to dx (−1: none). dx = δ·Wᵀ (W before the step), plus the
+ * [batch, inDim] addend elementwise when given (as denseBackward's: an Add kernel's bits), then W, b and their moments
+ * take one Adam step for dW = xᵀ·δ and db = Σ_rows δ. Every region is checked, and no written region may meet any other
+ * operand, before anything is written.
  */
 napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info) {
   void *data = NULL;
@@ -158,17 +161,19 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   if (!(act == 0 || act == 1 || act == 5 || act == 6)) return varia_throw_error(env, "native-kernels: unknown activation code");
   for (int h = LR; h <= B2POW; h++)
     if (!isfinite(d[h])) return varia_throw_error(env, "native-kernels: denseBackwardAdam's Adam numbers must be finite");
-  const int with_dx = d[DX] >= 0;
-  /* every operand: offset and element count; the written ones (W onwards) must meet no other */
-  const double regions[10][2] = {{d[DY], batch * units},  {d[Y], batch * units},  {d[X], batch * in_dim},
+  const int with_dx = d[DX] >= 0, with_add = d[DX_ADD] >= 0;
+  if (with_add && !with_dx) return varia_throw_error(env, "native-kernels: denseBackwardAdam adds to dx only when it makes dx");
+  /* every operand: offset and element count; the written ones (W to dx) must meet no other */
+  const double regions[11][2] = {{d[DY], batch * units},  {d[Y], batch * units},  {d[X], batch * in_dim},
                                  {d[W], in_dim * units},  {d[BIAS], units},        {d[WM], in_dim * units},
                                  {d[WV], in_dim * units}, {d[BM], units},          {d[BV], units},
-                                 {d[DX], with_dx ? batch * in_dim : 0}};
-  for (int r = 0; r < 10; r++)
-    if ((r < 9 || with_dx) && !varia_in_bounds(regions[r][0], regions[r][1], length))
+                                 {d[DX], with_dx ? batch * in_dim : 0},
+                                 {d[DX_ADD], with_add ? batch * in_dim : 0}};
+  for (int r = 0; r < 11; r++)
+    if ((r < 9 || (r == 9 && with_dx) || (r == 10 && with_add)) && !varia_in_bounds(regions[r][0], regions[r][1], length))
       return varia_throw_error(env, "native-kernels: denseBackwardAdam operand outside the heap");
   for (int r = 3; r < 10; r++)
-    for (int o = 0; o < 10; o++)
+    for (int o = 0; o < 11; o++)
       if (o != r && meet(regions[r][0], regions[r][1], regions[o][0], regions[o][1]))
         return varia_throw_error(env, "native-kernels: denseBackwardAdam writes a region that another operand uses");
   const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
@@ -221,6 +226,7 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   atomic_init(&j.dx_done, 0);
   if (dx_task) {
     j.dx = AT(DX);
+    j.dx_add = with_add ? AT(DX_ADD) : NULL;
     j.held = g + g_floats;
     j.deferred = (unsigned char *)(j.held + lines(I * U));
     memset(j.deferred, 0, (size_t)blocks);
@@ -238,6 +244,7 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
     const varia_gemm_t *first = with_dx && !dx_task ? products : products + 1;
     if (varia_sgemm_together(first, (with_dx && !dx_task ? 1 : 0) + (blockwise ? 0 : 1)) != 0)
       return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+    if (with_add && !dx_task) varia_add_into(AT(DX_ADD), AT(DX), B * I);
     varia_sum_shared(delta, db, 1, B, U);
   }
   varia_parallel_for(dense_adam_tasks, &j, blocks + (dx_task ? 1 : 0), 1);

@@ -207,6 +207,10 @@ VARIA_CLONES void varia_activation_delta(const float *dy, const float *y, float 
   }
 }
 
+VARIA_CLONES void varia_add_into(const float *restrict a, float *restrict c, int64_t n) {
+  for (int64_t i = 0; i < n; i++) c[i] = a[i] + c[i];
+}
+
 VARIA_CLONES void varia_activate(float *c, int64_t n, int act, float alpha) {
   switch (act) {
     case 1:

@@ -26,6 +26,8 @@ VARIA_HIDDEN void varia_adam(const float *w, const float *g, const float *m, con
 VARIA_HIDDEN void varia_adam_inplace(float *w, const float *g, float *m, float *v, int64_t n, float lr, float b1, float b2,
                                      float eps, float b1pow, float b2pow);
 VARIA_HIDDEN void varia_activate(float *c, int64_t n, int act, float alpha);
+/* c[i] = a[i] + c[i] in float32 (one rounding each: tfjs's Add of two same-shape tensors); a and c do not overlap. */
+VARIA_HIDDEN void varia_add_into(const float *a, float *c, int64_t n);
 /* δ = dy ⊙ f′(y) from a layer's output y; act 0 linear, 1 relu (1[y > 0], NaN kept), 5 sigmoid y(1 − y), 6 tanh 1 − y². */
 VARIA_HIDDEN void varia_activation_delta(const float *dy, const float *y, float *delta, int64_t n, int act);
 

@@ -77,11 +77,13 @@ export interface NativeAddon {
     dKernelOffset: number,
     dBiasOffset: number,
     activation: number,
+    /** An addend to dx ([batch, inDim]; −1 or absent: none): dx = addend + δ·Wᵀ, an Add kernel's bits. */
+    dxAddOffset?: number,
   ): void;
   /**
    * The dense backward pass then the in-place Adam step of W, b and their moments (native/dense_adam.c): `numbers`
    * holds batch, inDim, units, the byte offsets of dy, y, x, W, b, W's m and v, b's m and v, dx (−1: none), the
-   * activation code and Adam's lr, β₁, β₂, ε, β₁ᵗ, β₂ᵗ.
+   * activation code, Adam's lr, β₁, β₂, ε, β₁ᵗ, β₂ᵗ and the byte offset of an addend to dx (−1: none).
    */
   denseBackwardAdam(heap: ArrayBuffer, numbers: Float64Array): void;
   unary(heap: ArrayBuffer, op: number, size: number, xOffset: number, yOffset: number): void;

@@ -313,7 +313,24 @@ describe.skipIf(skipNative)(`native ${DENSE_BACKWARD_ADAM_KERNEL}: values and re
     const addon = loadAddon();
     // batch 2, inDim 3, units 4: dy, y at 0, 64; x 128; W 256; b 320; W's m, v 384, 448; b's m, v 512, 544; dx 576
     const numbers = (changes: Record<number, number>) => {
-      const n = Float64Array.from([2, 3, 4, 0, 64, 128, 256, 320, 384, 448, 512, 544, 576, 1, ...Object.values(ADAM)]);
+      const n = Float64Array.from([
+        2,
+        3,
+        4,
+        0,
+        64,
+        128,
+        256,
+        320,
+        384,
+        448,
+        512,
+        544,
+        576,
+        1,
+        ...Object.values(ADAM),
+        -1,
+      ]);
       for (const [i, v] of Object.entries(changes)) n[Number(i)] = v;
       return n;
     };

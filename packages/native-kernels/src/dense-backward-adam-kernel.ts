@@ -25,7 +25,8 @@ const WRITTEN = [
 
 /**
  * {@link DENSE_BACKWARD_ADAM_KERNEL} for the wasm backend: a dense layer's backward pass and the Adam step of its
- * kernel W and bias b in one native call, in place. dx = δ·Wᵀ is made first (from W before the step); then
+ * kernel W and bias b in one native call, in place. dx = δ·Wᵀ (plus the optional input `dxAdd` [batch, inDim]
+ * elementwise, as {@link DENSE_BACKWARD_KERNEL}'s) is made first (from W before the step); then
  * dW = xᵀ·δ in blocks of rows, each block's Adam step right after its product while the block is still in cache
  * (where the loaded BLAS gives a block of rows the whole product's bits; else dW whole, then Adam), and db = Σ_rows δ
  * with the bias's step. The bits are those of {@link DENSE_BACKWARD_KERNEL} followed by `VariaAdamUpdateInPlace`.
@@ -38,7 +39,7 @@ const WRITTEN = [
 export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
   const kernel = DENSE_BACKWARD_ADAM_KERNEL;
   // kept between calls (a training step makes a few with the same layout): the numbers the addon reads
-  const numbers = new Float64Array(20);
+  const numbers = new Float64Array(21);
   const seen = new Set<DataId>();
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo[] => {
     const backend = asWasmBackend(args.backend);
@@ -61,7 +62,8 @@ export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
     const hyper = hyperParameters(kernel, args.attrs);
     // each written tensor's data: on the backend, held by it alone, and used by no other operand
     try {
-      for (const t of [ops.dy, ops.y, ops.x]) {
+      for (const t of [ops.dy, ops.y, ops.x, ops.dxAdd]) {
+        if (!t) continue;
         heapEntry(backend, t);
         seen.add(t.dataId);
       }
@@ -88,6 +90,7 @@ export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
       numbers[12] = outs.length > 0 ? byteOffset(backend, outs[0]!) : -1;
       numbers[13] = ops.activation;
       for (let i = 0; i < hyper.length; i++) numbers[14 + i] = hyper[i]!;
+      numbers[20] = ops.dxAdd ? byteOffset(backend, ops.dxAdd) : -1;
       addon.denseBackwardAdam(heap, numbers);
       return outs;
     });

@@ -21,13 +21,16 @@ export interface DenseBackwardOperands {
   /** The addon's activation code ({@link DELTA_CODES}). */
   activation: number;
   inputGradient: boolean;
+  /** The optional addend to dx ([batch, inDim]): dx = dxAdd + δ·Wᵀ. */
+  dxAdd: TensorInfo | undefined;
 }
 
 /**
- * Checks the inputs `dy`, `y`, `x`, `kernel` and the attributes `activation`, `inputGradient` of
- * {@link DENSE_BACKWARD_KERNEL} (and of the kernels that extend it): 2-D float32 tensors whose shapes fit together and
- * a supported activation.
- * @throws ArgumentError (missing input, dtype, rank, activation) or ShapeError (shapes that do not fit), naming it.
+ * Checks the inputs `dy`, `y`, `x`, `kernel`, the optional `dxAdd` and the attributes `activation`, `inputGradient` of
+ * {@link DENSE_BACKWARD_KERNEL} (and of the kernels that extend it): 2-D float32 tensors whose shapes fit together (dxAdd
+ * shaped like x, given only with `inputGradient`) and a supported activation.
+ * @throws ArgumentError (missing input, dtype, rank, activation, dxAdd without inputGradient) or ShapeError (shapes that
+ * do not fit), naming it.
  */
 export function denseBackwardOperands(
   kernel: string,
@@ -68,6 +71,19 @@ export function denseBackwardOperands(
   const activation = DELTA_CODES[String(attrs?.activation)];
   if (activation === undefined)
     throw kernelInputError(kernel, 'activation', `unsupported activation "${String(attrs?.activation)}"`);
+  const inputGradient = Boolean(attrs?.inputGradient);
+  const dxAdd = (inputs as Record<string, TensorInfo | undefined>).dxAdd;
+  if (dxAdd) {
+    if (!inputGradient) throw kernelInputError(kernel, 'dxAdd', '"dxAdd" is added to dx: it needs inputGradient');
+    if (dxAdd.dtype !== 'float32')
+      throw kernelInputError(kernel, 'dxAdd', `"dxAdd" must be float32, got ${dxAdd.dtype}`);
+    if (dxAdd.shape.length !== 2 || dxAdd.shape[0] !== batch || dxAdd.shape[1] !== inDim)
+      throw kernelShapeError(
+        kernel,
+        'dxAdd',
+        `"dxAdd" must have x's shape [${batch}, ${inDim}], got [${dxAdd.shape.join(', ')}]`,
+      );
+  }
   return {
     dy: dy!,
     y: y!,
@@ -77,26 +93,30 @@ export function denseBackwardOperands(
     inDim,
     units,
     activation,
-    inputGradient: Boolean(attrs?.inputGradient),
+    inputGradient,
+    dxAdd,
   };
 }
 
 /**
  * {@link DENSE_BACKWARD_KERNEL} for the wasm backend: the backward pass of y = f(x·W + b) in one native call —
- * δ = dy ⊙ f′(y) in a scratch buffer, dW = xᵀ·δ and dx = δ·Wᵀ on the BLAS, db = Σ_rows δ — instead of five kernels
- * (step, multiply, two matMuls, sum) and a δ tensor. The products and the sum are the calls those kernels make
- * natively, so the gradients are bit-identical to them.
+ * δ = dy ⊙ f′(y) in a scratch buffer, dW = xᵀ·δ and dx = δ·Wᵀ on the BLAS (plus `dxAdd` elementwise, in float32, when
+ * given), db = Σ_rows δ — instead of five kernels (step, multiply, two matMuls, sum; and an Add) and a δ tensor. The
+ * products, the sum and the addition are the calls those kernels make natively, so the gradients are bit-identical to
+ * them.
  */
 export function nativeDenseBackward(addon: NativeAddon): KernelConfig {
   const kernel = DENSE_BACKWARD_KERNEL;
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo[] => {
     const backend = asWasmBackend(args.backend);
-    const { dy, y, x, w, batch, inDim, units, activation, inputGradient } = denseBackwardOperands(
+    const { dy, y, x, w, batch, inDim, units, activation, inputGradient, dxAdd } = denseBackwardOperands(
       kernel,
       args.inputs,
       args.attrs,
     );
     const shapes = [...(inputGradient ? [[batch, inDim]] : []), [inDim, units], [units]];
+    // read before the outputs exist: a disposed addend is refused with nothing allocated
+    const dxAddOffset = dxAdd ? byteOffset(backend, dxAdd) : -1;
     return withOutputs(backend, kernel, shapes, (outs, heap) => {
       const [dx, dw, db] = inputGradient ? outs : [undefined, ...outs];
       addon.denseBackward(
@@ -112,6 +132,7 @@ export function nativeDenseBackward(addon: NativeAddon): KernelConfig {
         byteOffset(backend, dw!),
         byteOffset(backend, db!),
         activation,
+        dxAddOffset,
       );
       return outs;
     });

@@ -39,9 +39,9 @@ const SIGNATURES: Record<string, { inputs: string[]; attrs: string[] }> = {
     inputs: ['variable0', 'gradient0', 'firstMoment0', 'secondMoment0', 'variable1', 'gradient1'],
     attrs: ['count', 'learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'],
   },
-  [DENSE_BACKWARD_KERNEL]: { inputs: ['dy', 'y', 'x', 'kernel'], attrs: ['activation', 'inputGradient'] },
+  [DENSE_BACKWARD_KERNEL]: { inputs: ['dy', 'y', 'x', 'kernel', 'dxAdd'], attrs: ['activation', 'inputGradient'] },
   [DENSE_BACKWARD_ADAM_KERNEL]: {
-    inputs: ['dy', 'y', 'x', 'kernel', 'bias', 'kernelM', 'kernelV', 'biasM', 'biasV'],
+    inputs: ['dy', 'y', 'x', 'kernel', 'bias', 'kernelM', 'kernelV', 'biasM', 'biasV', 'dxAdd'],
     attrs: ['activation', 'inputGradient', 'learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'],
   },
   [LGAMMA_KERNEL]: { inputs: ['x'], attrs: [] },

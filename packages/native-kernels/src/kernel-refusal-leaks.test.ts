@@ -48,7 +48,7 @@ const CASES: [string, Record<string, () => tf.Tensor>, tf.NamedAttrMap][] = [
   [SCALED_SUM_KERNEL, { x: matrix, z: matrix }, { alpha: 0.5, beta: -0.5 }],
   [
     DENSE_BACKWARD_KERNEL,
-    { dy: matrix, y: matrix, x: matrix, kernel: () => tf.fill([3, 3], 1) },
+    { dy: matrix, y: matrix, x: matrix, kernel: () => tf.fill([3, 3], 1), dxAdd: matrix },
     { activation: 'linear', inputGradient: true },
   ],
   [
@@ -63,6 +63,7 @@ const CASES: [string, Record<string, () => tf.Tensor>, tf.NamedAttrMap][] = [
       kernelV: () => tf.fill([3, 3], 0),
       biasM: () => tf.fill([3], 0),
       biasV: () => tf.fill([3], 0),
+      dxAdd: matrix,
     },
     {
       activation: 'relu',
