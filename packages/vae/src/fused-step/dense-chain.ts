@@ -52,7 +52,10 @@ export function denseForward(r: KernelRunner, x: tf.TensorInfo, p: DenseParams):
   );
 }
 
-/** The layer's gradients: dW, db and (with `inputGradient`) dx, from the fused backward kernel `Dense`'s tape runs. */
+/**
+ * The layer's gradients: dW, db and (with `inputGradient`) dx, from the fused backward kernel `Dense`'s tape runs;
+ * with `dxAdd` ([batch, in], another path's gradient to x) dx is dxAdd + δ·Wᵀ in the same call, the bits of an `Add`.
+ */
 export function denseBackward(
   r: KernelRunner,
   dy: tf.TensorInfo,
@@ -60,10 +63,11 @@ export function denseBackward(
   x: tf.TensorInfo,
   p: DenseParams,
   inputGradient: boolean,
+  dxAdd?: tf.TensorInfo,
 ): { dx?: tf.TensorInfo; dW: tf.TensorInfo; db: tf.TensorInfo } {
   const out = r.runAll(
     DENSE_BACKWARD_KERNEL,
-    { dy, y, x, kernel: p.kernel },
+    dxAdd ? { dy, y, x, kernel: p.kernel, dxAdd } : { dy, y, x, kernel: p.kernel },
     { activation: p.activation, inputGradient },
   );
   return inputGradient ? { dx: out[0]!, dW: out[1]!, db: out[2]! } : { dW: out[0]!, db: out[1]! };
@@ -90,7 +94,7 @@ function soleHolders(tensors: readonly tf.TensorInfo[]): boolean {
 
 /**
  * A layer's backward pass with its gradients given to `sink` (see {@link GradientSink}); returns dx (with
- * `inputGradient`). Where the sink applies Adam to the layer and the backend has {@link DENSE_BACKWARD_ADAM_KERNEL},
+ * `inputGradient`; with `dxAdd`, dxAdd + dx, joined by the kernel as {@link denseBackward}'s). Where the sink applies Adam to the layer and the backend has {@link DENSE_BACKWARD_ADAM_KERNEL},
  * one call computes dx (from W before the update) and updates W, b and their moments in place, each block of dW while
  * it is in cache; else {@link denseBackward}, and dW, db go to the trainer. (Not {@link denseBackward} followed by
  * `adam.update` on the layer: the same bits, but five Adam calls between the products instead of one after them were
@@ -104,6 +108,7 @@ export function denseBackwardInto(
   p: DenseParams,
   inputGradient: boolean,
   sink: GradientSink,
+  dxAdd?: tf.TensorInfo,
 ): tf.TensorInfo | undefined {
   const adam = adamOf(sink, p);
   if (adam && r.has(DENSE_BACKWARD_ADAM_KERNEL)) {
@@ -113,7 +118,9 @@ export function denseBackwardInto(
     if (soleHolders([p.kernel, p.bias, kernelM, kernelV, biasM, biasV])) {
       const out = r.runAll(
         DENSE_BACKWARD_ADAM_KERNEL,
-        { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV },
+        dxAdd
+          ? { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV, dxAdd }
+          : { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV },
         { activation: p.activation, inputGradient, ...adam.numbers },
       );
       adam.markUpdated([p.kernel, p.bias]);
@@ -121,7 +128,7 @@ export function denseBackwardInto(
       return inputGradient ? out[0] : undefined;
     }
   }
-  const g = denseBackward(r, dy, y, x, p, inputGradient);
+  const g = denseBackward(r, dy, y, x, p, inputGradient, dxAdd);
   giveGradients(sink, p, g.dW, g.db);
   return g.dx;
 }

@@ -80,6 +80,10 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
       const gaussian = c.config.likelihood === 'gaussian';
       expect(fusedCalls.get(NORMAL_LOG_PROB_KERNEL) ?? 0).toBe(gaussian ? forwards : 0);
       expect(fusedCalls.get(NORMAL_LOG_PROB_BACKWARD_KERNEL) ?? 0).toBe(gaussian ? steps : 0);
+      // the encoder's dh = dx of the scale head + dx of the loc head: the loc head's backward kernel adds the scale
+      // head's dx (its input dxAdd), no Add kernel in a step: the Adds left are the epochs' own, 3 each, outside the
+      // steps (the validation pass sums its terms); a Gaussian likelihood's terms run Adds of their own
+      if (!gaussian) expect(fusedCalls.get('Add') ?? 0, 'Add').toBe(3 * options.epochs!);
     });
   }
 

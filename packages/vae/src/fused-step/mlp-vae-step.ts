@@ -109,9 +109,9 @@ export function fusedMlpVaeStep(
     const dHidden = denseBackwardInto(r, dOut, out, ds[ds.length - 1]!, layout.out, true, sink)!;
     const dz = chainBackward(r, dHidden, ds, layout.decoder, true, sink)!;
     const { dLoc, dS } = normalBackward(r, { loc, scale, variance, eps, dz }, half);
+    // dh = dx of the scale head + dx of the loc head: the second head's kernel adds the first's (an Add's bits)
     const fromScale = denseBackwardInto(r, dS, s, h, layout.scale, true, sink)!;
-    const fromLoc = denseBackwardInto(r, dLoc, loc, h, layout.loc, true, sink)!;
-    const dh = r.run('Add', { a: fromScale, b: fromLoc });
+    const dh = denseBackwardInto(r, dLoc, loc, h, layout.loc, true, sink, fromScale)!;
     chainBackward(r, dh, hs, layout.encoder, false, sink, sparseInput);
 
     const kept = new Map<string, tf.Tensor>();
