@@ -97,12 +97,13 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 #endif
   /* gemm512.c has the bits of oneDNN 2.x's avx512_core kernels: only where oneDNN runs them (DNNL_MAX_CPU_ISA may cap
-   * it lower: dnnl_cpu_isa_avx512_core is 0x27, and each ISA above it includes its bits); VARIA_GEMM512=0 keeps
-   * dnnl_sgemm for every product (A/B timing, tests) */
+   * it lower: dnnl_cpu_isa_avx512_core is 0x27, and each ISA above it includes its bits). Opt-in with VARIA_GEMM512=1
+   * (read at each load): 1.03–1.08× dnnl_sgemm on the MNIST step's NN/TN products alone, but no faster in the step
+   * itself (interleaved A/B in one process, 2026-12-02, load 4: p10 of step times 1.00× on one thread, 0.87× on two) */
   dnnl_isa_fn isa = dg ? (dnnl_isa_fn)dlsym(lib, "dnnl_get_effective_cpu_isa") : NULL;
   const char *g512 = getenv("VARIA_GEMM512");
   gemm512_on =
-      k == KIND_ONEDNN && major == 2 && avx512 && isa && (isa() & 0x27) == 0x27 && !(g512 && !strcmp(g512, "0"));
+      k == KIND_ONEDNN && major == 2 && avx512 && isa && (isa() & 0x27) == 0x27 && g512 && !strcmp(g512, "1");
   dnnl_sgemm = dg;
   cblas_sgemm = cg;
   set_threads = st;
@@ -111,6 +112,9 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
   CHECK(napi_create_object(env, &result));
   CHECK(napi_set_named_property(env, result, "kind", make_string(env, k == KIND_ONEDNN ? "onednn" : "openblas")));
   CHECK(napi_set_named_property(env, result, "version", make_string(env, version)));
+  napi_value on;
+  CHECK(napi_get_boolean(env, gemm512_on, &on));
+  CHECK(napi_set_named_property(env, result, "gemm512", on));
   return result;
 }
 
@@ -169,7 +173,7 @@ int varia_blas_loaded(void) { return kind != KIND_NONE; }
 static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc) {
   if (kind == KIND_ONEDNN) {
-    /* gemm512.c where it covers the product (op(B) = B) on one OpenMP thread: the same bits, 1.04–1.06× faster */
+    /* gemm512.c where it covers the product (op(B) = B) on one OpenMP thread: the same bits */
     if (gemm512_on && !tb && get_threads && get_threads() == 1) {
       const varia_gemm_shape_t s = {.ta = ta, .tb = 0, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
       if (varia_gemm512(&s, a, b, beta, c) == 0) return 0;

@@ -12,9 +12,12 @@
  * sub-blocks of at most 128 steps so that a packed 128 × 48 panel of B stays in L1, the chain carried from one
  * sub-block to the next through a per-thread scratch copy of the accumulators (a store and a load: exact), and B
  * packed by the first row block's tiles as they read it (a separate packing pass cost 28 µs of 540 on the MNIST
- * output layer). Measured on the MNIST step's NN and TN shapes (one thread, thread CPU time, 41 interleaved rounds):
- * 1.04–1.06× dnnl_sgemm in all. Tried and slower: 12×32, 14×32, 6×64 and 4×64 tiles, no packing (0.92–0.96×), a
- * packed A (0.99×), software prefetch of A (0.99×), embedded-broadcast FMAs.
+ * output layer). Measured on the MNIST step's NN and TN shapes alone (one thread, thread CPU time, 41 interleaved
+ * rounds): 1.03–1.08× dnnl_sgemm each, 1.05× in all — but oneDNN's own speed moves by ±6 % with the operands' offsets
+ * (B 4 or 48 bytes past a 64-byte line: 0.96× for NN), and in the fused MNIST step itself gemm512 was no faster
+ * (interleaved A/B in one process, load ~4: p10 of step times 1.00× on one thread, 0.87× on two). So blas.c runs it
+ * only when VARIA_GEMM512=1. Tried and slower: 12×32, 14×32, 6×64 and 4×64 tiles, no packing (0.92–0.96×), a packed
+ * A (0.99×), software prefetch of A (0.99×), embedded-broadcast FMAs.
  */
 #include "gemm512.h"
 
@@ -162,8 +165,12 @@ AVX512 static void gemm(const varia_gemm_shape_t *s, const float *a, const float
   }
 }
 
+/* Below this K the tile's prologue and epilogue dominate: 0.97–1.01× dnnl_sgemm for K = 8–20 (128 × 400, one thread,
+ * 41 interleaved rounds), 1.05× from K = 32. */
+#define K_MIN 24
+
 int varia_gemm512(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c) {
-  if (s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 1;
+  if (s->tb || s->M < 2 || s->N < 2 || s->K < K_MIN || (beta != 0.f && beta != 1.f)) return 1;
   const int plain = s->K > 768 && !varia_onednn_nocopy(s);
   float *scratch = NULL;
   if (k_block(s->K, plain) > KC && !(scratch = scratch_of(s->M * s->N))) return 2;
