@@ -72,6 +72,7 @@ export function heapBuffer(backend: WasmBackendInternals): ArrayBuffer | undefin
  * addon's refusal — the outputs are freed before the error goes on, so a refused call leaves the backend's data as it
  * was (a kernel function's outputs have no tensor yet: nothing else would ever free them).
  * @throws NativeKernelsUnavailableError for the threaded wasm build's shared memory (nothing allocated then).
+ * @throws ArgumentError naming the kernel when an output could not be allocated (the wasm memory cannot grow).
  */
 export function withOutputs<T>(
   backend: WasmBackendInternals,
@@ -83,7 +84,18 @@ export function withOutputs<T>(
     throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
   const outputs: TensorInfo[] = [];
   try {
-    for (const shape of shapes) outputs.push(backend.makeOutput([...shape], 'float32'));
+    for (const shape of shapes) {
+      const out = backend.makeOutput([...shape], 'float32');
+      outputs.push(out);
+      // tfjs-backend-wasm does not check its malloc: 0 is its failure (the memory cannot grow), never an allocation —
+      // an output there would overwrite the start of the wasm memory, which no bounds check can tell from a region
+      if (heapEntry(backend, out).memoryOffset === 0 && shape.every((d) => d > 0)) {
+        throw new ArgumentError(
+          kernel,
+          `${kernel}: the wasm memory has no room for an output of shape [${shape.join(', ')}] (tfjs-backend-wasm's allocation failed)`,
+        );
+      }
+    }
     return fill(outputs, heapBuffer(backend)!);
   } catch (e) {
     for (const t of outputs) backend.disposeData(t.dataId);
