@@ -98,8 +98,9 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
 #endif
   /* gemm512.c has the bits of oneDNN 2.x's avx512_core kernels: only where oneDNN runs them (DNNL_MAX_CPU_ISA may cap
    * it lower: dnnl_cpu_isa_avx512_core is 0x27, and each ISA above it includes its bits). Opt-in with VARIA_GEMM512=1
-   * (read at each load): 1.03–1.08× dnnl_sgemm on the MNIST step's NN/TN products alone, but no faster in the step
-   * itself (interleaved A/B in one process, 2026-12-02, load 4: p10 of step times 1.00× on one thread, 0.87× on two) */
+   * (read at each load): 1.05× dnnl_sgemm on the MNIST step's NN/TN products alone (cold caches; 1.09× warm), but not
+   * measurably faster in the step itself (interleaved A/B in one process, 2026-12-02, load 4–6: p10 of step times
+   * 0.995× on one thread, 0.98× on two) */
   dnnl_isa_fn isa = dg ? (dnnl_isa_fn)dlsym(lib, "dnnl_get_effective_cpu_isa") : NULL;
   const char *g512 = getenv("VARIA_GEMM512");
   gemm512_on =

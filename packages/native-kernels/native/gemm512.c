@@ -12,16 +12,19 @@
  * sub-blocks of at most 128 steps so that a packed 128 × 48 panel of B stays in L1, the chain carried from one
  * sub-block to the next through a per-thread scratch copy of the accumulators (a store and a load: exact), and B
  * packed by the first row block's tiles as they read it (a separate packing pass cost 28 µs of 540 on the MNIST
- * output layer). Measured on the MNIST step's NN and TN shapes alone (one thread, thread CPU time, 41 interleaved
- * rounds): 1.03–1.08× dnnl_sgemm each, 1.05× in all — but oneDNN's own speed moves by ±6 % with the operands' offsets
- * (B 4 or 48 bytes past a 64-byte line: 0.96× for NN), and in the fused MNIST step itself gemm512 was no faster
- * (interleaved A/B in one process, load ~4: p10 of step times 1.00× on one thread, 0.87× on two). So blas.c runs it
- * only when VARIA_GEMM512=1. Tried and slower: 12×32, 14×32, 6×64 and 4×64 tiles, no packing (0.92–0.96×), a packed
- * A (0.99×), software prefetch of A (0.99×), embedded-broadcast FMAs.
+ * output layer), which prefetch B's rows 16 ahead, and every tile prefetching its lines of C for writing. Measured on
+ * the MNIST step's NN and TN shapes alone (one thread, thread CPU time, 11–41 interleaved rounds, operands at the
+ * step's offsets, load 5): 1.05–1.11× dnnl_sgemm each with warm caches, 1.09× in all; with the caches flushed before
+ * each call 0.95–1.11×, 1.05× in all. Without the two prefetches the cold products were 0.75–0.90×: in the step, where
+ * operands come from L3 or memory, gemm512 was then no faster. In the fused MNIST step (interleaved A/B in one
+ * process, load 4–6) it is still within the noise of parity: p10 of step times 0.995× on one thread, 0.98× on two.
+ * So blas.c runs it only when VARIA_GEMM512=1. Tried and slower: 12×32, 14×32, 6×64 and 4×64 tiles, no packing
+ * (0.92–0.96×), a packed A (0.99×), prefetching the next row block's A (cold: no gain), embedded-broadcast FMAs.
  */
 #include "gemm512.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -32,6 +35,7 @@
 #define NV_MAX 3          /* 16-float vectors across it */
 #define NR (16 * NV_MAX)  /* its columns */
 #define KC 128            /* the longest sub-block of K */
+#define PREFETCH_B 16     /* how many rows of B ahead the packing tiles prefetch */
 
 /* The length of the K block that starts with `left` steps to go (the header comment's rule). */
 static int64_t k_block(int64_t left, int plain) {
@@ -54,10 +58,16 @@ static int64_t k_block(int64_t left, int plain) {
     _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++)         \
         acc[r][v] = acc_in ? _mm512_maskz_loadu_ps(v == NV - 1 ? mask : 0xffff, acc_in + r * ldi + 16 * v)           \
                            : _mm512_setzero_ps();                                                                     \
+    /* C's lines (or scratch's) are fetched for writing while the products run: in the step C is cold, and its misses \
+     * in the epilogue cost 5–12 % of a product with 784 columns */                                                   \
+    _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++)         \
+        __builtin_prefetch(out + r * ldo + 16 * v, 1, 3);                                                             \
     _Pragma("GCC unroll 4") for (int64_t k = 0; k < kb; k++) {                                                        \
       __m512 bv[NV];                                                                                                  \
       _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++) {                                                          \
         if (PACKS) {                                                                                                  \
+          /* B's row PREFETCH_B steps ahead (strided rows from memory; prefetching never faults, even past the end) */  \
+          _mm_prefetch((const char *)((uintptr_t)(b + 16 * v) + (uintptr_t)((k + PREFETCH_B) * ldb * 4)), _MM_HINT_T0); \
           bv[v] = v == NV - 1 ? _mm512_maskz_loadu_ps(mask, b + k * ldb + 16 * v) : _mm512_loadu_ps(b + k * ldb + 16 * v); \
           _mm512_store_ps(pack + k * NR + 16 * v, bv[v]);                                                             \
         } else {                                                                                                      \
