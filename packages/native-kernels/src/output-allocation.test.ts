@@ -50,8 +50,9 @@ describe.skipIf(skipNative)('a kernel whose output the wasm memory cannot hold',
     disableNativeKernels();
   });
 
-  it('the standard-normal draw is refused with a VariaError, writing nothing and leaving no tensor', () => {
+  it('the standard-normal draw is refused with a VariaError, writing nothing and leaving no tensor or data', () => {
     const tensors = tf.memory().numTensors;
+    const data = tf.engine().backend.numDataIds();
     const { error, touched } = underFailingMalloc(4096, () => {
       tf.engine().runKernel(STANDARD_NORMAL_KERNEL, {}, { shape: [40, 50], seed: 3 } as unknown as tf.NamedAttrMap);
     });
@@ -59,6 +60,7 @@ describe.skipIf(skipNative)('a kernel whose output the wasm memory cannot hold',
     expect(error).toBeInstanceOf(VariaError);
     expect((error as Error).message).toMatch(/VariaStandardNormal.*\[40, 50\]/);
     expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(data);
     // and the kernel works again once memory is there
     const e = tf
       .engine()
@@ -67,11 +69,12 @@ describe.skipIf(skipNative)('a kernel whose output the wasm memory cannot hold',
     (e as tf.Tensor).dispose();
   });
 
-  it('the dense backward pass is refused the same way when one of its outputs (dx, dW, db) cannot be allocated', () => {
-    const [dy, y, x, kernel] = [tf.ones([32, 16]), tf.ones([32, 16]), tf.ones([32, 64]), tf.ones([64, 16])];
+  it('the dense backward pass is refused the same way, freeing the outputs it had allocated (dx, then dW fails)', () => {
+    const [dy, y, x, kernel] = [tf.ones([8, 16]), tf.ones([8, 16]), tf.ones([8, 64]), tf.ones([64, 16])];
     const tensors = tf.memory().numTensors;
-    // dx [32, 64] and dW [64, 16] need 8192 and 4096 bytes, db 64: the first fails, then the second
-    for (const from of [8192, 4096]) {
+    const data = tf.engine().backend.numDataIds();
+    // dx [8, 64] takes 2048 bytes, dW [64, 16] 4096, db 64: from 2048 dx fails; from 4096 dx is made, then dW fails
+    for (const from of [2048, 4096]) {
       const { error, touched } = underFailingMalloc(from, () => {
         tf.engine().runKernel(DENSE_BACKWARD_KERNEL, { dy, y, x, kernel }, {
           activation: 'relu',
@@ -80,7 +83,9 @@ describe.skipIf(skipNative)('a kernel whose output the wasm memory cannot hold',
       });
       expect(touched, `malloc failing from ${from} bytes`).toBe(false);
       expect(error).toBeInstanceOf(VariaError);
+      expect((error as Error).message).toMatch(from === 2048 ? /\[8, 64\]/ : /\[64, 16\]/);
       expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.engine().backend.numDataIds()).toBe(data);
     }
     tf.dispose([dy, y, x, kernel]);
   });
