@@ -9,8 +9,9 @@
  * (with 2–15 rows oneDNN runs a kernel vectorised over K; with more, B's columns would need a transposed pack).
  *
  * The kernel: an 8 × 48 register tile (24 zmm accumulators, the tile of oneDNN's own kernel), K blocks cut into
- * sub-blocks of at most 128 steps so that a packed 128 × 48 panel of B stays in L1, the chain carried from one
- * sub-block to the next through a per-thread scratch copy of the accumulators (a store and a load: exact), and B
+ * sub-blocks of at most 200 steps so that a packed panel of B (≤ 38 KB) stays in L1 and a block of 200 (oneDNN's
+ * halves of K = 400) is one sub-block, the chain carried from one sub-block to the next through a per-thread scratch
+ * copy of the accumulators (a store and a load: exact; 256 rows at a time), and B
  * packed by the first row block's tiles as they read it (a separate packing pass cost 28 µs of 540 on the MNIST
  * output layer), which prefetch B's rows 16 ahead, and every tile prefetching its lines of C for writing. Measured on
  * the MNIST step's NN and TN shapes alone (one thread, thread CPU time, 11–41 interleaved rounds, operands at the
@@ -34,7 +35,7 @@
 #define MR_MAX 8          /* rows of the register tile */
 #define NV_MAX 3          /* 16-float vectors across it */
 #define NR (16 * NV_MAX)  /* its columns */
-#define KC 128            /* the longest sub-block of K */
+#define KC 200            /* the longest sub-block of K (128: the MNIST output layer's K = 400 went through scratch) */
 #define PREFETCH_B 16     /* how many rows of B ahead the packing tiles prefetch */
 
 /* The length of the K block that starts with `left` steps to go (the header comment's rule). */
@@ -175,16 +176,25 @@ AVX512 static void gemm(const varia_gemm_shape_t *s, const float *a, const float
   }
 }
 
-/* Below this K the tile's prologue and epilogue dominate: 0.97–1.01× dnnl_sgemm for K = 8–20 (128 × 400, one thread,
- * 41 interleaved rounds), 1.05× from K = 32. */
-#define K_MIN 24
+/* Rows per block where the accumulators are carried through scratch: 256 × 784 floats (784 KB) stay in L2; a whole
+ * M = 6,400 (the fit's end-of-epoch check) streamed 10 MB of scratch through memory per sub-block of K. */
+#define CHUNK_ROWS 256
 
 int varia_gemm512(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c) {
-  if (s->tb || s->M < 2 || s->N < 2 || s->K < K_MIN || (beta != 0.f && beta != 1.f)) return 1;
+  if (s->tb || s->M < 2 || s->N < 2 || (beta != 0.f && beta != 1.f)) return 1;
+  /* the whole product's driver sets the blocking of K for every row */
   const int plain = s->K > 768 && !varia_onednn_nocopy(s);
+  /* where the chain is carried between sub-blocks, blocks of CHUNK_ROWS rows at a time keep the scratch in L2 (each
+   * row's sums are the same: the order along K does not depend on the rows around it) */
+  const int carried = k_block(s->K, plain) > KC;
+  const int64_t rows = carried ? CHUNK_ROWS : s->M;
   float *scratch = NULL;
-  if (k_block(s->K, plain) > KC && !(scratch = scratch_of(s->M * s->N))) return 2;
-  gemm(s, a, b, beta == 1.f, c, plain, scratch);
+  if (carried && !(scratch = scratch_of((s->M < rows ? s->M : rows) * s->N))) return 2;
+  for (int64_t i0 = 0; i0 < s->M; i0 += rows) {
+    varia_gemm_shape_t block = *s;
+    block.M = s->M - i0 < rows ? s->M - i0 : rows;
+    gemm(&block, a + (s->ta ? i0 : i0 * s->lda), b, beta == 1.f, c + i0 * s->ldc, plain, scratch);
+  }
   return 0;
 }
 

@@ -8,8 +8,7 @@
 
 /*
  * C = op(A)·B + beta·C (row-major, B not transposed, beta 0 or 1) with the bits of oneDNN 2.x's dnnl_sgemm on one
- * OpenMP thread of an avx512_core CPU, when gemm512.c's rule covers s (NN or TN, at least 2 rows and 2 columns) and
- * it is the faster (K ≥ 24).
+ * OpenMP thread of an avx512_core CPU, when gemm512.c's rule covers s (NN or TN, at least 2 rows and 2 columns).
  * Returns 0 when done, 1 when not covered (nothing written: the caller runs its BLAS), 2 when out of memory (the same).
  * Runs AVX-512F instructions: only for a CPU that has them, and only where the BLAS it stands in for is oneDNN 2.x on
  * one OpenMP thread of an avx512_core CPU (blas.c checks both).

@@ -30,7 +30,7 @@ const BOUNDARIES: Product[] = [383, 384, 385, 767, 768, 769, 1151, 1152, 1153].f
   [true, 130 - i, 257 - 8 * i, k],
 ]);
 
-/** Sizes around the 8 × 48 tile's edges (rows 2–9, columns 2–50, 95–97) and K just above gemm512's minimum of 24. */
+/** Sizes around the 8 × 48 tile's edges (rows 2–9, columns 2–50, 95–97), small K, rows past a 256-row block. */
 const EDGES: Product[] = [
   [false, 2, 2, 24],
   [true, 9, 50, 25],
@@ -38,6 +38,10 @@ const EDGES: Product[] = [
   [true, 8, 95, 257],
   [false, 3, 48, 129],
   [true, 7, 16, 31],
+  [false, 128, 400, 1],
+  [true, 33, 70, 20],
+  [false, 300, 130, 400], // two blocks of 256 rows and more, the chain carried
+  [true, 520, 60, 777],
 ];
 
 describe.skipIf(skipNative)("gemm512 gives dnnl_sgemm's bits", () => {
