@@ -7,8 +7,20 @@
 
 #include "entry_points.h"
 
-/* The attributes of every function here: each operation rounded on its own (no FMA contraction), as V8 computes. */
+/* The attributes of every function here: each operation rounded on its own (no FMA contraction), as V8 computes.
+ * clang has no `optimize` attribute: its pragma turns contraction off for the file (FMA is baseline on arm64). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#define EXACT
+#else
 #define EXACT __attribute__((optimize("fp-contract=off")))
+#endif
+/* The AVX2 lanes exist on x86-64 only (elsewhere the portable loop, vectorized as the target allows). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define POLAR_AVX2 1
+#else
+#define POLAR_AVX2 0
+#endif
 
 /* fdlibm's __ieee754_log (FreeBSD msun e_log.c), the function V8's Math.log calls (base::ieee754::log), for a positive
  * normal x: the same operations in the same order, so the same double (glibc's log differs in the last bit for ~3 % of
@@ -53,10 +65,12 @@ EXACT static inline __attribute__((always_inline)) double fdlibm_log(double x) {
 #define POLAR_SCALES                                                                                                    \
   for (int64_t j = 0; j < n; j++) m[j] = sqrt((-2.0 * fdlibm_log(s[j])) / s[j]);
 
+#if POLAR_AVX2
 EXACT __attribute__((target("avx2"))) static void polar_scales_avx2(const double *restrict s, double *restrict m,
                                                                     int64_t n) {
   POLAR_SCALES
 }
+#endif
 
 EXACT static void polar_scales_portable(const double *restrict s, double *restrict m, int64_t n) { POLAR_SCALES }
 
@@ -71,8 +85,10 @@ EXACT static void polar_scales_portable(const double *restrict s, double *restri
  * scales (AVX2 where the CPU has it, else SSE2) are the scalar operations lane by lane: the same bits either way
  * (both checked against the JavaScript draw on 20,000 seeds and counts). */
 EXACT static void standard_normal(uint32_t k0, uint32_t k1, uint32_t k2, float *out, int64_t count) {
+#if POLAR_AVX2
   static int avx2 = -1;
   if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2");
+#endif
   double u[BLOCK + 1], v[BLOCK + 1], s[BLOCK + 1], m[BLOCK];
   uint64_t c = 1;
   int64_t i = 0;
@@ -99,9 +115,11 @@ EXACT static void standard_normal(uint32_t k0, uint32_t k1, uint32_t k2, float *
       s[j] = q;
       j += (q < 1) & (q != 0);
     }
+#if POLAR_AVX2
     if (avx2)
       polar_scales_avx2(s, m, want);
     else
+#endif
       polar_scales_portable(s, m, want);
     for (j = 0; j < want; j++) {
       out[i++] = (float)(0.0 + 1.0 * u[j] * m[j]);
