@@ -1,10 +1,16 @@
 /*
- * See gemm_split.h. Measured (C, oneDNN 2.6.3 on one thread per core, this project's 2-vCPU machine, the MNIST step's
- * products of 40 M multiply-adds, ~480 µs whole): a helper asleep between products starts 40–70 µs after the caller
- * posts the job (a halted virtual CPU is woken through the host), so two equal halves end at T/2 + 50 µs; a first
- * block that is larger by half of that work ends both threads together. Column blocks where op(B) is the larger
- * operand (each thread packs half of it instead of all of it): the NT product δ·Wᵀ of the output layer took 532 µs of
- * CPU in all on two threads in two column blocks against 589 µs in two row blocks (one thread whole: 539 µs).
+ * See gemm_split.h. Measured on this project's 2-vCPU virtual machine (oneDNN 2.6.3, one thread per core, the MNIST
+ * step's products of 40 M multiply-adds, ~480 µs whole on one thread):
+ * - A helper asleep between products: the caller's wake-up call itself takes 15–45 µs (a halted virtual CPU is woken
+ *   through the host), and the helper claims its first block 20–30 µs after the caller has started. Two equal halves
+ *   therefore end about that much after the caller's; a first block larger by half of that work ends both together.
+ * - In C (2 threads, products 150 µs apart, 3 runs of 15 rounds, quiet): a 208 | 192 column cut of 128×784·784×400
+ *   288–300 µs against 302–316 in row halves; of δ·Wᵀ (NT, 128×400 from 784) 313–325 against 345–368 (row halves
+ *   cost 9 % more CPU in all: each packs all of W); of xᵀ·δ (784×400 from 128 rows) 304–320 against 318–321.
+ * - In the fused MNIST step with parallel: 2 (profile-step, 6 interleaved runs each, load ~2): the forward products
+ *   1.00–1.20 ms per step (median 1.07) against 1.11–1.21 (1.19) with row halves; VariaDenseBackwardAdam (its δ·Wᵀ)
+ *   1.66–2.03 (1.77) against 1.73–1.90 (1.84); the step 3.61–4.38 ms (3.89) against 3.84–4.20 (4.11). With a busy
+ *   loop on the other core (fused-ab --busy-core, 7 runs each): two threads 0.94–1.13× one (old cuts 0.93–1.05×).
  */
 #include "gemm_split.h"
 
