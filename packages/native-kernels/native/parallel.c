@@ -222,7 +222,7 @@ static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, i
   /* a helper counts itself in `sleepers` before it checks `posted` a last time and sleeps: when none is counted
    * here, every helper is still awake (busy with the last job's end) and will see the new job (no system call) */
   if (atomic_load(&sleepers) > 0) wake_all(&posted);
-  /* the delay counts from here: waking a sleeping helper takes the caller itself ~15 µs on a virtual machine */
+  /* the delay counts from here: waking a sleeping helper takes the caller itself 15–45 µs on a virtual machine */
   const int64_t caller_start = now_ns();
   run_blocks(gen);
   const int64_t caller_done = now_ns();

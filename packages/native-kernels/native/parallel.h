@@ -21,8 +21,8 @@ VARIA_HIDDEN int varia_parallel(void);
  * How long after the calling thread starts on a job a helper starts on it (µs): the median of the last 8 jobs' (a job
  * whose blocks the calling thread claimed all counts as long as that took, when that is longer than the median); 0
  * before any job. Measured on this project's quiet 2-vCPU virtual machine, a helper asleep since its last job: the
- * caller's wake-up call takes it ~15 µs, and the helper claims its first block 30–40 µs after that (the host wakes
- * its halted CPU). When another program keeps the helper's core busy, a few µs (it preempts that program) or not
+ * caller's wake-up call takes it 15–45 µs, and the helper claims its first block 20–30 µs after that (the host wakes
+ * its halted CPU; traced in the fused MNIST step and in C). When another program keeps the helper's core busy, a few µs (it preempts that program) or not
  * before the job is done (it cannot).
  */
 VARIA_HIDDEN double varia_parallel_start_delay(void);
