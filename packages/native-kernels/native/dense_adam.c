@@ -35,6 +35,12 @@
 #ifndef DENSE_ADAM_DX_TASK
 #define DENSE_ADAM_DX_TASK 1
 #endif
+/* A layer with fewer weights than this is one block on the calling thread, with dx made first (a helper's wake-up,
+ * 35–75 µs on this VM, costs more than the work: MNIST's 400×20 heads and 20×400 decoder layer). The same size below
+ * which adamInPlace does not wake a helper (adam.c: 2 blocks of 32,768). */
+#ifndef DENSE_ADAM_MIN_SPLIT
+#define DENSE_ADAM_MIN_SPLIT 65536
+#endif
 /* The most threads varia_set_parallel starts (parallel.h): one gradient block slot each. */
 #define MAX_THREADS 8
 
@@ -178,8 +184,9 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
         return varia_throw_error(env, "native-kernels: denseBackwardAdam writes a region that another operand uses");
   const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
   /* row blocks of the product where they give the whole product's bits; else the whole product, then Adam in blocks */
-  const int64_t whole_units = I / 16, threads = varia_parallel();
-  int64_t blocks = (I + DENSE_ADAM_BLOCK_ROWS / 2) / DENSE_ADAM_BLOCK_ROWS;
+  const int small = I * U < DENSE_ADAM_MIN_SPLIT;
+  const int64_t whole_units = I / 16, threads = small ? 1 : varia_parallel();
+  int64_t blocks = small ? 1 : (I + DENSE_ADAM_BLOCK_ROWS / 2) / DENSE_ADAM_BLOCK_ROWS;
   blocks = (blocks + threads - 1) / threads * threads;
   if (blocks > whole_units) blocks = whole_units;
   if (blocks < 1) blocks = 1;
