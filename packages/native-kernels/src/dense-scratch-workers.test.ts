@@ -3,10 +3,10 @@
 // buffer for the process, two workers training at once wrote their δ into the same memory (and a call that grew it
 // freed the buffer the other was using): 9–20 % of denseBackwardAdam's results came back wrong, silently. A child
 // process runs the workers.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { ADDON_PATH, loadAddon } from './addon.js';
 import { loadBlas } from './blas-library.js';
-import { type ChildEnd, runNodeChild, skipNative } from './test-support.js';
+import { type ChildEnd, expectWorkersExact, runWorkerChild, skipNative } from './test-support.js';
 
 /**
  * The child: the main thread computes each kernel's results alone on 12 random layers (ReLU, so δ goes through the
@@ -72,20 +72,12 @@ if (isMainThread) {
 `;
 
 function runWorkers(blasPath: string, ms: number): Promise<ChildEnd> {
-  return runNodeChild(`const WORKER_SOURCE = ${JSON.stringify(CHILD)};\n${CHILD}`, [ADDON_PATH, blasPath, String(ms)]);
+  return runWorkerChild(CHILD, [ADDON_PATH, blasPath, String(ms)]);
 }
 
 describe.skipIf(skipNative)('dense backward kernels from two JS threads at once', () => {
   it('each thread has its own scratch: workers get the results each call gives alone', async () => {
     const end = await runWorkers(loadBlas(loadAddon(), 'auto').path, 1500);
-    expect(end.signal, end.output).toBeNull();
-    expect(end.code, end.output).toBe(0);
-    const lines = end.output.trim().split('\n');
-    expect(lines, end.output).toHaveLength(2);
-    for (const line of lines) {
-      const [calls, wrong] = line.split(' ').map(Number);
-      expect(calls).toBeGreaterThan(0);
-      expect(wrong, end.output).toBe(0);
-    }
+    expectWorkersExact(end);
   }, 30_000);
 });

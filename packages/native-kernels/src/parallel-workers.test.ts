@@ -2,10 +2,10 @@
 // can post products to them. Two workers multiplying at once with parallel: 2 overwrote each other's job: about half
 // of their products came back wrong, silently. Now one job runs at a time and a thread that finds the pool taken
 // multiplies alone (the same bits); setParallel waits for the job in flight. A child process runs the workers.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { ADDON_PATH, loadAddon } from './addon.js';
 import { loadBlas } from './blas-library.js';
-import { type ChildEnd, runNodeChild, skipNative } from './test-support.js';
+import { type ChildEnd, expectWorkersExact, runWorkerChild, skipNative } from './test-support.js';
 
 /**
  * The child: two workers, each with parallel: 2 (the second switching between 1 and 2 threads as it goes), multiply
@@ -44,20 +44,12 @@ if (isMainThread) {
 `;
 
 function runWorkers(blasPath: string, ms: number): Promise<ChildEnd> {
-  return runNodeChild(`const WORKER_SOURCE = ${JSON.stringify(CHILD)};\n${CHILD}`, [ADDON_PATH, blasPath, String(ms)]);
+  return runWorkerChild(CHILD, [ADDON_PATH, blasPath, String(ms)]);
 }
 
 describe.skipIf(skipNative)('parallel products from two JS threads at once', () => {
   it('workers sharing the helper threads get exact products, also while one changes the thread count', async () => {
     const end = await runWorkers(loadBlas(loadAddon(), 'auto').path, 1500);
-    expect(end.signal, end.output).toBeNull();
-    expect(end.code, end.output).toBe(0);
-    const lines = end.output.trim().split('\n');
-    expect(lines, end.output).toHaveLength(2);
-    for (const line of lines) {
-      const [products, wrong] = line.split(' ').map(Number);
-      expect(products).toBeGreaterThan(0);
-      expect(wrong, end.output).toBe(0);
-    }
+    expectWorkersExact(end);
   }, 30_000);
 });

@@ -2,9 +2,9 @@
 // each thread's scratch memory is its own. With one process-wide grow-only scratch, one thread freed the buffer the
 // other was filling while it grew it, and the process died (SIGSEGV) within a second. A child process runs the
 // workers, so a crash is seen as its signal.
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { ADDON_PATH } from './addon.js';
-import { type ChildEnd, runNodeChild, skipNative } from './test-support.js';
+import { type ChildEnd, expectWorkersExact, runWorkerChild, skipNative } from './test-support.js';
 
 /**
  * The child: two workers, each calling sparseInputDense, its backward and sparseDense for `ms` milliseconds on
@@ -59,20 +59,12 @@ if (isMainThread) {
 
 function runWorkers(ms: number): Promise<ChildEnd> {
   // the workers evaluate the same source (WORKER_SOURCE: defined for the main thread only)
-  return runNodeChild(`const WORKER_SOURCE = ${JSON.stringify(CHILD)};\n${CHILD}`, [ADDON_PATH, String(ms)]);
+  return runWorkerChild(CHILD, [ADDON_PATH, String(ms)]);
 }
 
 describe.skipIf(skipNative)('zero-skipping entry points on two JS threads at once', () => {
   it('workers calling them concurrently get exact results and the process survives', async () => {
     const end = await runWorkers(1500);
-    expect(end.signal, end.output).toBeNull();
-    expect(end.code, end.output).toBe(0);
-    const lines = end.output.trim().split('\n');
-    expect(lines, end.output).toHaveLength(2);
-    for (const line of lines) {
-      const [calls, wrong] = line.split(' ').map(Number);
-      expect(calls).toBeGreaterThan(0);
-      expect(wrong, end.output).toBe(0);
-    }
+    expectWorkersExact(end);
   }, 30_000);
 });

@@ -91,6 +91,27 @@ export function runNodeChild(
   });
 }
 
+/**
+ * Runs `child` as a program whose main thread starts worker threads on the same source (given to it as
+ * `WORKER_SOURCE`), with `args`; the program prints one line `calls wrong` per worker.
+ */
+export function runWorkerChild(child: string, args: readonly string[]): Promise<ChildEnd> {
+  return runNodeChild(`const WORKER_SOURCE = ${JSON.stringify(child)};\n${child}`, args);
+}
+
+/** Expects a {@link runWorkerChild} run to exit cleanly with two workers that each made calls and got none wrong. */
+export function expectWorkersExact(end: ChildEnd): void {
+  expect(end.signal, end.output).toBeNull();
+  expect(end.code, end.output).toBe(0);
+  const lines = end.output.trim().split('\n');
+  expect(lines, end.output).toHaveLength(2);
+  for (const line of lines) {
+    const [calls, wrong] = line.split(' ').map(Number);
+    expect(calls).toBeGreaterThan(0);
+    expect(wrong, end.output).toBe(0);
+  }
+}
+
 /** The bit patterns of a float32 tensor's values. */
 export function float32Bits(t: { dataSync(): unknown }): Uint32Array {
   return new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
