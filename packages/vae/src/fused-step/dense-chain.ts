@@ -67,7 +67,7 @@ export function denseBackward(
 ): { dx?: tf.TensorInfo; dW: tf.TensorInfo; db: tf.TensorInfo } {
   const out = r.runAll(
     DENSE_BACKWARD_KERNEL,
-    dxAdd ? { dy, y, x, kernel: p.kernel, dxAdd } : { dy, y, x, kernel: p.kernel },
+    { dy, y, x, kernel: p.kernel, ...(dxAdd ? { dxAdd } : {}) },
     { activation: p.activation, inputGradient },
   );
   return inputGradient ? { dx: out[0]!, dW: out[1]!, db: out[2]! } : { dW: out[0]!, db: out[1]! };
@@ -94,9 +94,9 @@ function soleHolders(tensors: readonly tf.TensorInfo[]): boolean {
 
 /**
  * A layer's backward pass with its gradients given to `sink` (see {@link GradientSink}); returns dx (with
- * `inputGradient`; with `dxAdd`, dxAdd + dx, joined by the kernel as {@link denseBackward}'s). Where the sink applies Adam to the layer and the backend has {@link DENSE_BACKWARD_ADAM_KERNEL},
- * one call computes dx (from W before the update) and updates W, b and their moments in place, each block of dW while
- * it is in cache; else {@link denseBackward}, and dW, db go to the trainer. (Not {@link denseBackward} followed by
+ * `inputGradient`; with `dxAdd`, dxAdd + dx, joined by the kernel as {@link denseBackward}'s). Where the sink
+ * applies Adam to the layer and the backend has {@link DENSE_BACKWARD_ADAM_KERNEL}, one call computes dx (from W
+ * before the update) and updates W, b and their moments in place, each block of dW while it is in cache; else {@link denseBackward}, and dW, db go to the trainer. (Not {@link denseBackward} followed by
  * `adam.update` on the layer: the same bits, but five Adam calls between the products instead of one after them were
  * 0.94–0.95× the step's speed on MNIST, in process CPU time.)
  */
@@ -118,9 +118,7 @@ export function denseBackwardInto(
     if (soleHolders([p.kernel, p.bias, kernelM, kernelV, biasM, biasV])) {
       const out = r.runAll(
         DENSE_BACKWARD_ADAM_KERNEL,
-        dxAdd
-          ? { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV, dxAdd }
-          : { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV },
+        { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV, ...(dxAdd ? { dxAdd } : {}) },
         { activation: p.activation, inputGradient, ...adam.numbers },
       );
       adam.markUpdated([p.kernel, p.bias]);
