@@ -1,29 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Matrix } from '@varia/core';
-
-/**
- * The members of tfjs-backend-wasm's `BackendWasm` a batch is written through: allocating a tensor in the WebAssembly
- * memory, where its bytes lie, and the memory. They are public members of the class (its own kernels and
- * `@varia/native-kernels` use them the same way) and are checked at run time.
- */
-interface WasmMemoryBackend {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
-  disposeData(dataId: tf.DataId): boolean;
-  wasm: { HEAPU8: Uint8Array };
-}
-
-/** The active backend when it is tfjs-backend-wasm with the members a direct write needs, else undefined. */
-function wasmMemoryBackend(): WasmMemoryBackend | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const b = tf.backend() as unknown as Partial<WasmMemoryBackend>;
-  return typeof b.makeOutput === 'function' &&
-    typeof b.disposeData === 'function' &&
-    typeof b.dataIdMap?.get === 'function' &&
-    b.wasm?.HEAPU8 instanceof Uint8Array
-    ? (b as WasmMemoryBackend)
-    : undefined;
-}
+import { wasmMemoryBackend } from './wasm-memory.js';
 
 /**
  * A float32 tensor `[rows, cols]` whose values `write(out)` writes — every one of the `rows × cols` values of `out` —

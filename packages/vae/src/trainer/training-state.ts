@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunFingerprint } from '../resume-fingerprint.js';
+import { ownCopy } from '../wasm-memory.js';
 import type { TrainingLog } from './callback.js';
 
 /** Mutable training state, saved in checkpoints. */
@@ -21,9 +22,13 @@ export interface TrainingState {
   fingerprint: RunFingerprint;
 }
 
-/** A copy of every variable's value (the caller frees it with {@link disposeSnapshot}). */
+/**
+ * A copy of every variable's value (the caller frees it with {@link disposeSnapshot}), in memory of its own where the
+ * backend lets it copy directly (`ownCopy`): a variable then stays the only holder of its data, and the next training
+ * step updates it in place (a clone's shared data made the first step of every epoch take the copying path).
+ */
 export function snapshot(variables: ReadonlyMap<string, tf.Variable>): Map<string, tf.Tensor> {
-  return new Map([...variables].map(([k, v]) => [k, tf.clone(v)]));
+  return new Map([...variables].map(([k, v]) => [k, ownCopy(v)]));
 }
 
 /** Assigns a snapshot back to the variables. */
