@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "likelihood_step.h"
+#include "sparse_tiles.h"
 #include "vector_helpers.h"
 
 /* lp = x·ℓ − sp (sp in lp on entry), dout = g·x + ng·dout (σ in dout on entry) */
@@ -31,6 +32,35 @@ static int64_t bernoulli_chunk(const varia_likelihood_job_t *j, const void *ctx,
   return 0;
 }
 
+#if VARIA_AVX512_MATH
+/* bernoulli_chunk's operations on u vectors of 16 (avx512_math.h): softplus(ℓ), σ(ℓ) or the given one, the terms. */
+VARIA_AVX512_INLINE void bernoulli_vec(const varia_likelihood_job_t *j, const void *ctx, int64_t offset, __m512 *lp,
+                                       int u, int64_t *misses) {
+  (void)ctx, (void)misses;
+  const __m512 g = _mm512_set1_ps(j->g), ng = _mm512_set1_ps(-j->g);
+  __m512 l[4], x[4], sigma[4];
+  VARIA_LANES(l[k] = _mm512_loadu_ps(j->param + offset + 16 * k))
+  varia_softplus16(l, lp, u);
+  if (j->aux) {
+    VARIA_LANES(sigma[k] = _mm512_loadu_ps(j->aux + offset + 16 * k))
+  } else {
+    varia_sigmoid16(l, sigma, u);
+  }
+  VARIA_LANES(x[k] = _mm512_loadu_ps(j->x + offset + 16 * k))
+  VARIA_LANES(lp[k] = _mm512_sub_ps(varia_mul16(x[k], l[k]), lp[k]))
+  VARIA_LANES(_mm512_storeu_ps(j->dout + offset + 16 * k,
+                               varia_add16(_mm512_mul_ps(g, x[k]), _mm512_mul_ps(ng, sigma[k]))))
+}
+
+__attribute__((target("avx512f"))) static int64_t bernoulli_rows_avx512(const varia_likelihood_job_t *j, int64_t start,
+                                                                        int64_t end) {
+  return varia_likelihood_rows16(j, start, end, bernoulli_vec, bernoulli_chunk, NULL);
+}
+#endif
+
 int64_t varia_bernoulli_rows(const varia_likelihood_job_t *j, int64_t start, int64_t end) {
+#if VARIA_AVX512_MATH
+  if (varia_sparse_avx512()) return bernoulli_rows_avx512(j, start, end);
+#endif
   return varia_likelihood_chunked_rows(j, start, end, bernoulli_chunk, NULL);
 }

@@ -79,11 +79,41 @@ static int64_t poisson_chunk(const varia_likelihood_job_t *j, const void *ctx, i
   return poisson_terms(x, l, j->table, p->table_size, p->limit, j->g, lp, j->dout + offset, len);
 }
 
+#if VARIA_AVX512_MATH && VARIA_COUNT_GATHER
+/* poisson_chunk's operations on u vectors of 16 (avx512_math.h): λ = e^ℓ, then poisson_terms_avx512's terms. */
+VARIA_AVX512_INLINE void poisson_vec(const varia_likelihood_job_t *j, const void *ctx, int64_t offset, __m512 *lp, int u,
+                                     int64_t *misses) {
+  const poisson_ctx_t *c = (const poisson_ctx_t *)ctx;
+  const __m512 g = _mm512_set1_ps(j->g), ng = _mm512_set1_ps(-j->g);
+  __m512 l[4], rate[4], v[4], log_factorial[4];
+  VARIA_LANES(l[k] = _mm512_loadu_ps(j->param + offset + 16 * k))
+  varia_exp16(l, rate, u);
+  VARIA_LANES(v[k] = _mm512_loadu_ps(j->x + offset + 16 * k))
+  for (int k = 0; k < u; k++) {
+    __mmask16 hit;
+    log_factorial[k] = varia_count_gather16(v[k], j->table, c->table_size, c->limit, &hit);
+    *misses += 16 - __builtin_popcount(hit);
+  }
+  VARIA_LANES(_mm512_storeu_ps(j->dout + offset + 16 * k,
+                               varia_add16(_mm512_mul_ps(g, v[k]), _mm512_mul_ps(ng, rate[k]))))
+  VARIA_LANES(lp[k] = _mm512_sub_ps(_mm512_sub_ps(varia_mul16(v[k], l[k]), rate[k]), log_factorial[k]))
+}
+
+__attribute__((target("avx512f"))) static int64_t poisson_rows_avx512(const varia_likelihood_job_t *j,
+                                                                      const poisson_ctx_t *ctx, int64_t start,
+                                                                      int64_t end) {
+  return varia_likelihood_rows16(j, start, end, poisson_vec, poisson_chunk, ctx);
+}
+#endif
+
 int64_t varia_poisson_rows(const varia_likelihood_job_t *j, int64_t start, int64_t end) {
   poisson_ctx_t ctx = {.table_size = (int32_t)j->table_size}; /* 1 … 2^24, checked by the entry point */
   ctx.limit = varia_count_limit(ctx.table_size);
 #if VARIA_COUNT_GATHER
   ctx.avx512 = varia_sparse_avx512();
+#endif
+#if VARIA_AVX512_MATH && VARIA_COUNT_GATHER
+  if (ctx.avx512) return poisson_rows_avx512(j, &ctx, start, end);
 #endif
   return varia_likelihood_chunked_rows(j, start, end, poisson_chunk, &ctx);
 }
