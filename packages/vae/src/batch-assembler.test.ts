@@ -1,6 +1,6 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Matrix } from '@varia/core';
+import { BackendError, type Matrix } from '@varia/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchAssembler } from './batch-assembler.js';
 import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
@@ -89,6 +89,29 @@ describe('BatchAssembler on the wasm backend (rows written straight into the ten
     // the source is read, never written
     expect(Array.from(m.data)).toEqual(expectedRows([0, 1, 2, 3, 4, 5, 6]));
     tf.dispose([a, b]);
+  });
+
+  it('refuses a batch the wasm memory has no room for, writing nothing and leaving no tensor or data', () => {
+    // tfjs-backend-wasm's malloc gives 0 when the memory cannot grow (here: on demand, for the test's length)
+    const backend = tf.backend() as unknown as { wasm: { _malloc(bytes: number): number; HEAPU8: Uint8Array } };
+    const wasm = backend.wasm;
+    const malloc = wasm._malloc;
+    const head = wasm.HEAPU8.slice(0, 4096);
+    const data = tf.engine().backend.numDataIds();
+    const assembler = new BatchAssembler(labelled(), 4);
+    wasm._malloc = (bytes: number) => (bytes >= 32 ? 0 : malloc.call(wasm, bytes));
+    let error: unknown;
+    try {
+      assembler.upload([5, 0, 3]);
+    } catch (e) {
+      error = e;
+    } finally {
+      wasm._malloc = malloc;
+    }
+    expect(error).toBeInstanceOf(BackendError);
+    expect((error as Error).message).toMatch(/no room for a batch of shape \[3, 3\]/);
+    expect(wasm.HEAPU8.subarray(0, 4096)).toEqual(head);
+    expect(tf.engine().backend.numDataIds()).toBe(data);
   });
 
   it('writes into the grown memory when allocating the batch grows the WebAssembly memory', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Matrix } from '@varia/core';
+import { BackendError, type Matrix } from '@varia/core';
 import { wasmMemoryBackend } from './wasm-memory.js';
 
 /**
@@ -7,6 +7,7 @@ import { wasmMemoryBackend } from './wasm-memory.js';
  * straight into the tensor's WebAssembly memory, on the wasm backend (one copy, no host buffer); undefined on any
  * other backend or for no rows (build the values on the host and upload them then). A `write` that throws leaves no
  * tensor behind.
+ * @throws BackendError, writing nothing, when the wasm memory has no room for the tensor.
  */
 export function uploadWritten(rows: number, cols: number, write: (out: Float32Array) => void): tf.Tensor2D | undefined {
   const wasm = rows > 0 ? wasmMemoryBackend() : undefined;
@@ -14,6 +15,13 @@ export function uploadWritten(rows: number, cols: number, write: (out: Float32Ar
   const info = wasm.makeOutput([rows, cols], 'float32');
   try {
     const offset = wasm.dataIdMap.get(info.dataId)!.memoryOffset;
+    // tfjs-backend-wasm does not check its malloc: 0 is its failure (the memory cannot grow), never an allocation — a
+    // batch written there would overwrite the start of the wasm memory (the module's own data)
+    if (offset === 0) {
+      throw new BackendError(
+        `the wasm memory has no room for a batch of shape [${rows}, ${cols}] (tfjs-backend-wasm's allocation failed)`,
+      );
+    }
     // the memory read after the allocation, which may have grown it (growing replaces the buffer)
     write(new Float32Array(wasm.wasm.HEAPU8.buffer, offset, rows * cols));
   } catch (e) {
