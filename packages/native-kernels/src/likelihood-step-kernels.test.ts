@@ -89,17 +89,29 @@ function nudgedSigmoid(original: tf.KernelConfig): tf.KernelConfig {
   return { ...original, kernelFunc };
 }
 
-/** Logits with edges (±∞, NaN, ±100, ±0, large) among random values of several scales. */
+/** Logits with edges (±∞, NaN, ±100, ±0, subnormals, large: e^ℓ's limits 88.72 and −103.97, σ's cutoff 87.34) among
+ * random values of several scales. */
 function logits(size: number, seed: number): Float32Array {
-  const special = [Infinity, -Infinity, Number.NaN, 100, -100, 0, -0, 30, -30, 1e-30, 88.8, -104];
+  const special = [Infinity, -Infinity, Number.NaN, 100, -100, 0, -0, 30, -30, 1e-30, 88.8, -104, 1e-45, -1e-45];
+  special.push(-1e-39, 88.72284, -103.973, 103.98, -88.73, 87.34, -87.34, 89, -89, 3.4e38, -3.4e38);
   const u = randomArray(size, seed);
   return u.map((v, i) => (i % 11 === 5 ? special[Math.floor(i / 11) % special.length]! : v * 10 ** ((i % 3) - 1) * 8));
 }
 
-/** Data: 0/1 values, with some fractional ones when `fractional`. */
-function data(size: number, seed: number, fractional: boolean): Float32Array {
+/** Data: 0/1 values, with some fractional ones when `fractional`, and with `edges` some values outside [0, 1] and
+ * edges of float32 (NaN, ±∞, −0, a subnormal, −1, 2, large). */
+function data(size: number, seed: number, fractional: boolean, edges = false): Float32Array {
+  const special = [Number.NaN, Infinity, -Infinity, -0, 1e-45, -1, 2, 1e30, -3.5];
   const u = randomArray(size, seed);
-  return u.map((v, i) => (fractional && i % 3 === 0 ? Math.abs(v) : v > 0 ? 1 : 0));
+  return u.map((v, i) =>
+    edges && i % 7 === 3
+      ? special[Math.floor(i / 7) % special.length]!
+      : fractional && i % 3 === 0
+        ? Math.abs(v)
+        : v > 0
+          ? 1
+          : 0,
+  );
 }
 
 /** The kernels the fused step ran before: Softplus, MulSub, Sum, Sigmoid, ScaledSum (outputs: row sums, dOut). */
@@ -127,25 +139,38 @@ describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm b
     expect(differing(theirs, ours)).toBe(0);
   });
 
-  it('gives the bits of Softplus, MulSub, Sum, Sigmoid and ScaledSum (n 1, 17, 128; D 1, 7, 8, 9, 784, 1030)', () => {
+  // D: rows of whole vectors of 16 taken 4 at a time, singly, and tails under 8 and of 8 … 15 (the AVX-512 pass)
+  it.each([
+    ['AVX-512 (where the CPU has it)', false],
+    ['portable (VARIA_NATIVE_NO_AVX512=1)', true],
+  ])('gives the bits of Softplus, MulSub, Sum, Sigmoid and ScaledSum (n 1, 17, 128; D 1 … 1030): %s', (_, portable) => {
     const before = tf.memory().numTensors;
     let seed = 1;
-    for (const n of [1, 17, 128])
-      for (const cols of [1, 7, 8, 9, 784, 1030])
-        for (const fractional of [false, true]) {
-          seed++;
-          const x = tf.tensor2d(data(n * cols, seed, fractional), [n, cols]);
-          const l = tf.tensor2d(logits(n * cols, seed + 100), [n, cols]);
-          const g = Math.fround(-1 / n);
-          const [sums, dOut, misses] = tf.engine().runKernel(BERNOULLI, { x, logits: l }, { g }) as tf.Tensor[];
-          const [wantSums, wantDOut] = separate(x, l, g);
-          expect(sums!.shape).toEqual([n]);
-          expect(dOut!.shape).toEqual([n, cols]);
-          expect(misses!.dataSync()[0]).toBe(0);
-          expectSameBits(bits(sums!), bits(wantSums), `rowSums n=${n} D=${cols}`);
-          expectSameBits(bits(dOut!), bits(wantDOut), `dOut n=${n} D=${cols}`);
-          tf.dispose([x, l, sums!, dOut!, misses!, wantSums, wantDOut]);
-        }
+    if (portable) process.env.VARIA_NATIVE_NO_AVX512 = '1';
+    try {
+      for (const n of [1, 17, 128])
+        for (const cols of [1, 7, 8, 9, 24, 40, 63, 64, 65, 95, 784, 1030])
+          for (const [fractional, edges] of [
+            [false, false],
+            [true, false],
+            [true, true],
+          ] as const) {
+            seed++;
+            const x = tf.tensor2d(data(n * cols, seed, fractional, edges), [n, cols]);
+            const l = tf.tensor2d(logits(n * cols, seed + 100), [n, cols]);
+            const g = Math.fround(-1 / n);
+            const [sums, dOut, misses] = tf.engine().runKernel(BERNOULLI, { x, logits: l }, { g }) as tf.Tensor[];
+            const [wantSums, wantDOut] = separate(x, l, g);
+            expect(sums!.shape).toEqual([n]);
+            expect(dOut!.shape).toEqual([n, cols]);
+            expect(misses!.dataSync()[0]).toBe(0);
+            expectSameBits(bits(sums!), bits(wantSums), `rowSums n=${n} D=${cols}`);
+            expectSameBits(bits(dOut!), bits(wantDOut), `dOut n=${n} D=${cols}`);
+            tf.dispose([x, l, sums!, dOut!, misses!, wantSums, wantDOut]);
+          }
+    } finally {
+      delete process.env.VARIA_NATIVE_NO_AVX512;
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 
