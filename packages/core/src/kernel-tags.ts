@@ -123,10 +123,21 @@ export const DENSE_BACKWARD_KERNEL = 'VariaDenseBackward';
  * m′ = β₁m + (1−β₁)g, v′ = β₂v + (1−β₂)g², w′ = w − η·(m′/(1−β₁ᵗ)) / (√(v′/(1−β₂ᵗ)) + ε),
  *
  * the same bits as {@link DENSE_BACKWARD_KERNEL} followed by {@link ADAM_IN_PLACE_KERNEL} on [W, b]. The written
- * tensors must each be their data's only holder; anything else is refused before anything is written.
+ * tensors must each be their data's only holder; anything else is refused before anything is written. The optional
+ * attribute `deferUpdate` (boolean, default false) lets W's update finish later: see {@link JOIN_DEFERRED_KERNEL}.
  * `@varia/native-kernels` registers it for the wasm backend.
  */
 export const DENSE_BACKWARD_ADAM_KERNEL = 'VariaDenseBackwardAdam';
+
+/**
+ * The name of an optional TensorFlow.js kernel with no inputs and no outputs that waits for the update a
+ * {@link DENSE_BACKWARD_ADAM_KERNEL} call with the attribute `deferUpdate: true` left running. With that attribute
+ * (default false) the kernel may return once dx and the bias's step are done, while helper threads still make dW and
+ * apply W's step: until this kernel runs, W, its moments, x and (for a linear layer) dy must stay alive and must not be
+ * read or written by anything but the native kernels (which wait for the update themselves where they touch them).
+ * A failure of the deferred work is thrown here. `@varia/native-kernels` registers both for the wasm backend.
+ */
+export const JOIN_DEFERRED_KERNEL = 'VariaJoinDeferred';
 
 /**
  * The name of an optional TensorFlow.js kernel computing a dense layer's forward pass for a sparse input in CSR form,

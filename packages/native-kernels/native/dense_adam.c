@@ -8,6 +8,8 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,15 +146,67 @@ static void dense_adam_tasks(void *ctx, int64_t first, int64_t last) {
 /* Whether float regions [a, a + n) and [b, b + m) (byte offsets, element counts) share a byte. */
 static int meet(double a, double n, double b, double m) { return n > 0 && m > 0 && a < b + 4 * m && b < a + 4 * n; }
 
-enum { BATCH, IN_DIM, UNITS, DY, Y, X, W, BIAS, WM, WV, BM, BV, DX, ACT, LR, B1, B2, EPS, B1POW, B2POW, DX_ADD, ARGS };
+enum { BATCH, IN_DIM, UNITS, DY, Y, X, W, BIAS, WM, WV, BM, BV, DX, ACT, LR, B1, B2, EPS, B1POW, B2POW, DX_ADD, DEFER, ARGS };
+
+/* The calling thread's last deferred job (in its VARIA_SCRATCH_DEFERRED scratch) and whether an earlier one failed:
+ * what joinDeferred reports. */
+static _Thread_local dense_adam_job_t *deferred_job = NULL;
+static _Thread_local int deferred_failed = 0;
+/*
+ * Whether a wasm memory at [base, base + length) grows in place: its pages up to 4 GiB (wasm32's most) from base are
+ * mapped or reserved, one mapping after another (Linux, /proc/self/maps), so the engine has no reason to move it. V8
+ * on x86-64 with its trap handler (Node's default) reserves 8 GiB and grows in place, and a deferred job's pointers
+ * stay valid however much the kernels' outputs grow the memory meanwhile; where it reserves less, growth may copy the
+ * memory elsewhere and free the old pages, so nothing is deferred. Checked once per base address (a reservation does
+ * not shrink).
+ */
+static int heap_fixed(const void *base) {
+  static _Thread_local const void *fixed = NULL;
+  if (base == fixed) return 1;
+#if defined(__linux__)
+  FILE *maps = fopen("/proc/self/maps", "r");
+  if (!maps) return 0;
+  const uintptr_t start = (uintptr_t)base, want = start + ((uintptr_t)1 << 32);
+  uintptr_t covered = 0; /* the end of the mappings from base on, one after another; 0 before base's */
+  char line[512];
+  unsigned long a, b;
+  while (covered < want && fgets(line, sizeof line, maps) && sscanf(line, "%lx-%lx", &a, &b) == 2) {
+    if (covered == 0 && a <= start && start < b) covered = b;
+    else if (covered != 0 && a == covered) covered = b;
+    else if (covered != 0) break;
+  }
+  fclose(maps);
+  if (covered < want) return 0;
+  fixed = base;
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+/* VARIA_DEFER=0 in the environment (read at each call) turns deferring off: for A/B measurements. */
+static int defer_switched_off(void) {
+  const char *e = getenv("VARIA_DEFER");
+  return e && e[0] == '0';
+}
+
+/* The job's fields at the start of its scratch, rounded up to whole cache lines. */
+#define JOB_FLOATS ((sizeof(dense_adam_job_t) + 63) / 64 * 16)
 
 /*
  * denseBackwardAdam(heap, numbers): numbers is a Float64Array of batch, inDim, units, the byte offsets of dy, y, x,
  * W, b, W's m and v, b's m and v and dx (−1: no dx), the activation code (as denseBackward's) and Adam's lr, β₁, β₂,
- * ε, β₁ᵗ, β₂ᵗ, and the byte offset of an addend to dx (−1: none). dx = δ·Wᵀ (W before the step), plus the
- * [batch, inDim] addend elementwise when given (as denseBackward's: an Add kernel's bits), then W, b and their moments
- * take one Adam step for dW = xᵀ·δ and db = Σ_rows δ. Every region is checked, and no written region may meet any other
- * operand, before anything is written.
+ * ε, β₁ᵗ, β₂ᵗ, the byte offset of an addend to dx (−1: none) and `defer` (1; 0 or −1: not). dx = δ·Wᵀ (W before the step),
+ * plus the [batch, inDim] addend elementwise when given (as denseBackward's: an Add kernel's bits), then W, b and their
+ * moments take one Adam step for dW = xᵀ·δ and db = Σ_rows δ. Every region is checked, and no written region may meet
+ * any other operand, before anything is written.
+ *
+ * With defer = 1, on more than one thread and where dW goes in row blocks, the call returns once dx, db and b's step
+ * are done, and dW's blocks with W's step run as a deferred job (parallel.h: the helpers start on it, the calling
+ * thread joins it later). It reads x (and dy for a linear layer: δ = dy) and writes W and its moments until the join:
+ * the caller keeps those tensors alive and untouched until then (the fused step joins before it frees anything).
+ * Every other entry point joins first (varia_native.c), except this one and normalBackward, which join only when
+ * their operands meet the job's. Otherwise defer changes nothing. Same bits either way.
  */
 napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info) {
   void *data = NULL;
@@ -169,6 +223,8 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
     if (!isfinite(d[h])) return varia_throw_error(env, "native-kernels: denseBackwardAdam's Adam numbers must be finite");
   const int with_dx = d[DX] >= 0, with_add = d[DX_ADD] >= 0;
   if (with_add && !with_dx) return varia_throw_error(env, "native-kernels: denseBackwardAdam adds to dx only when it makes dx");
+  if (d[DEFER] != -1 && d[DEFER] != 0 && d[DEFER] != 1)
+    return varia_throw_error(env, "native-kernels: denseBackwardAdam's defer must be 1 (defer) or 0 or -1 (not)");
   /* every operand: offset and element count; the written ones (W to dx) must meet no other */
   const double regions[11][2] = {{d[DY], batch * units},  {d[Y], batch * units},  {d[X], batch * in_dim},
                                  {d[W], in_dim * units},  {d[BIAS], units},        {d[WM], in_dim * units},
@@ -182,6 +238,15 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
     for (int o = 0; o < 11; o++)
       if (o != r && meet(regions[r][0], regions[r][1], regions[o][0], regions[o][1]))
         return varia_throw_error(env, "native-kernels: denseBackwardAdam writes a region that another operand uses");
+  char *base = (char *)data;
+  {
+    /* this thread's deferred job, if it is pending, is joined first when it touches any operand */
+    varia_region_t touched[11];
+    for (int r = 0; r < 11; r++)
+      touched[r] = (varia_region_t){.start = base + (int64_t)regions[r][0], .bytes = (size_t)(4 * regions[r][1]),
+                                    .written = r >= 3 && r < 10};
+    varia_parallel_join_conflicts(touched, 11);
+  }
   const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
   /* row blocks of the product where they give the whole product's bits; else the whole product, then Adam in blocks */
   const int small = I * U < DENSE_ADAM_MIN_SPLIT;
@@ -199,8 +264,11 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   sizes[sized++] = I - 16 * ((blocks - 1) * whole_units / blocks);
   const varia_gemm_shape_t dw_shape = {.ta = 1, .tb = 0, .M = I, .N = U, .K = B, .lda = I, .ldb = U, .ldc = U};
   const int blockwise = B > 0 && varia_sgemm_row_blocks_exact(&dw_shape, sizes, sized);
+  /* deferred (see above): dx first, then the blocks as a deferred job */
+  const int defer = d[DEFER] == 1 && blockwise && threads > 1 && !defer_switched_off() && heap_fixed(data) &&
+                    varia_parallel_defer_advised();
   /* dx beside the blocks (a task of the same job) on more than one thread; else first */
-  const int dx_task = blockwise && with_dx && threads > 1 && DENSE_ADAM_DX_TASK;
+  const int dx_task = !defer && blockwise && with_dx && threads > 1 && DENSE_ADAM_DX_TASK;
   const size_t delta_floats = act == 0 ? 0 : lines(B * U), db_floats = lines(U);
   const size_t slot_floats = lines(rows * U);
   const size_t g_floats = blockwise ? (size_t)threads * slot_floats : lines(I * U);
@@ -209,34 +277,48 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
    * threads' calls overwrite, or free, each other's δ and dW); helpers use it only inside the call */
   if (varia_sparse_scratch_attach(env) != 0)
     return varia_throw_error(env, "native-kernels: denseBackwardAdam could not register its scratch memory's release");
-  float *buffer = (float *)varia_sparse_scratch(VARIA_SCRATCH_DELTA,
-                                                (delta_floats + db_floats + g_floats + held_floats) * sizeof(float));
-  if (!buffer) return varia_throw_error(env, "native-kernels: denseBackwardAdam could not allocate its scratch buffer");
-  char *base = (char *)data;
+  /* a deferred job has a scratch of its own for its fields, δ and its gradient slots (this thread's next call reuses
+   * the other); its previous job, which may still use that scratch, is joined first */
+  if (defer) {
+    varia_parallel_join();
+    if (deferred_job && atomic_load(&deferred_job->failed)) deferred_failed = 1;
+    deferred_job = NULL;
+  }
+  float *own = defer ? (float *)varia_sparse_scratch(VARIA_SCRATCH_DEFERRED,
+                                                     (JOB_FLOATS + delta_floats + g_floats) * sizeof(float))
+                     : NULL;
+  float *buffer = (float *)varia_sparse_scratch(
+      VARIA_SCRATCH_DELTA, (defer ? db_floats : delta_floats + db_floats + g_floats + held_floats) * sizeof(float));
+  if (!buffer || (defer && !own))
+    return varia_throw_error(env, "native-kernels: denseBackwardAdam could not allocate its scratch buffer");
 #define AT(k) ((float *)(base + (int64_t)d[k]))
   const float *dy = AT(DY), *x = AT(X);
-  float *w = AT(W), *bias = AT(BIAS), *db = buffer + delta_floats, *g = db + db_floats;
+  float *delta_buffer = defer ? own + JOB_FLOATS : buffer;
+  float *w = AT(W), *bias = AT(BIAS), *db = defer ? buffer : buffer + delta_floats;
+  float *g = defer ? delta_buffer + delta_floats : db + db_floats;
   /* δ = dy ⊙ f′(y); a linear layer's δ is dy (no written region meets it) */
   const float *delta = dy;
   if (act != 0) {
-    varia_activation_delta(dy, AT(Y), buffer, B * U, (int)act);
-    delta = buffer;
+    varia_activation_delta(dy, AT(Y), delta_buffer, B * U, (int)act);
+    delta = delta_buffer;
   }
-  dense_adam_job_t j = {.in_dim = I, .units = U, .batch = B, .whole_units = whole_units, .blocks = blocks,
+  dense_adam_job_t local = {.in_dim = I, .units = U, .batch = B, .whole_units = whole_units, .blocks = blocks,
                         .slot_floats = (int64_t)slot_floats, .x = x, .delta = delta,
                         .w = w, .m = AT(WM), .v = AT(WV), .whole = blockwise ? NULL : g, .slots = g,
                         .lr = (float)d[LR], .b1 = (float)d[B1], .b2 = (float)d[B2], .eps = (float)d[EPS],
                         .b1pow = (float)d[B1POW], .b2pow = (float)d[B2POW]};
-  j.threads = (int)threads;
-  for (int s = 0; s < MAX_THREADS; s++) atomic_init(&j.taken[s], 0);
-  atomic_init(&j.failed, 0);
-  atomic_init(&j.dx_done, 0);
+  local.threads = (int)threads;
+  for (int s = 0; s < MAX_THREADS; s++) atomic_init(&local.taken[s], 0);
+  atomic_init(&local.failed, 0);
+  atomic_init(&local.dx_done, 0);
+  dense_adam_job_t *j = &local;
+  if (defer) j = memcpy(own, &local, sizeof local);
   if (dx_task) {
-    j.dx = AT(DX);
-    j.dx_add = with_add ? AT(DX_ADD) : NULL;
-    j.held = g + g_floats;
-    j.deferred = (unsigned char *)(j.held + lines(I * U));
-    memset(j.deferred, 0, (size_t)blocks);
+    j->dx = AT(DX);
+    j->dx_add = with_add ? AT(DX_ADD) : NULL;
+    j->held = g + g_floats;
+    j->deferred = (unsigned char *)(j->held + lines(I * U));
+    memset(j->deferred, 0, (size_t)blocks);
   }
   if (B == 0) {
     /* no rows: dW and db are 0 (and dx is empty) */
@@ -254,12 +336,49 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
     if (with_add && !dx_task) varia_add_into(AT(DX_ADD), AT(DX), B * I);
     varia_sum_shared(delta, db, 1, B, U);
   }
-  varia_parallel_for(dense_adam_tasks, &j, blocks + (dx_task ? 1 : 0), 1);
-  if (dx_task) varia_parallel_for(dense_adam_deferred, &j, blocks, 1);
-  if (atomic_load(&j.failed)) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+  if (defer) {
+    /* b's step now (it is no region of the job), then the blocks as a deferred job naming all it reads and writes */
+    ADAM_FLUSH_BEGIN;
+    varia_adam_inplace(bias, db, AT(BM), AT(BV), U, j->lr, j->b1, j->b2, j->eps, j->b1pow, j->b2pow);
+    ADAM_FLUSH_END;
+    const size_t kernel_bytes = (size_t)(I * U) * sizeof(float);
+    const varia_region_t job_regions[5] = {{.start = x, .bytes = (size_t)(B * I) * sizeof(float)},
+                                           {.start = delta == dy ? dy : NULL, .bytes = delta == dy ? (size_t)(B * U) * sizeof(float) : 0},
+                                           {.start = w, .bytes = kernel_bytes, .written = 1},
+                                           {.start = j->m, .bytes = kernel_bytes, .written = 1},
+                                           {.start = j->v, .bytes = kernel_bytes, .written = 1}};
+    deferred_job = j;
+    varia_parallel_post(dense_adam_tasks, j, blocks, 1, job_regions, 5);
+    return NULL;
+  }
+  varia_parallel_for(dense_adam_tasks, j, blocks + (dx_task ? 1 : 0), 1);
+  if (dx_task) varia_parallel_for(dense_adam_deferred, j, blocks, 1);
+  if (atomic_load(&j->failed)) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
   ADAM_FLUSH_BEGIN;
-  varia_adam_inplace(bias, db, AT(BM), AT(BV), U, j.lr, j.b1, j.b2, j.eps, j.b1pow, j.b2pow);
+  varia_adam_inplace(bias, db, AT(BM), AT(BV), U, j->lr, j->b1, j->b2, j->eps, j->b1pow, j->b2pow);
   ADAM_FLUSH_END;
 #undef AT
+  return NULL;
+}
+
+/*
+ * joinDeferred(): joins the calling thread's deferred denseBackwardAdam job (see above), if one is pending, and throws
+ * when a deferred job's product failed since the last joinDeferred (W's step is then incomplete).
+ */
+/* deferredPending() -> whether the calling thread has a deferred job it has not joined (its work may be done or not). */
+napi_value varia_napi_deferred_pending(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  if (napi_get_boolean(env, varia_parallel_pending(), &result) != napi_ok) return NULL;
+  return result;
+}
+
+napi_value varia_napi_join_deferred(napi_env env, napi_callback_info info) {
+  (void)info;
+  varia_parallel_join();
+  const int failed = deferred_failed || (deferred_job && atomic_load(&deferred_job->failed));
+  deferred_failed = 0;
+  deferred_job = NULL;
+  if (failed) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed in a deferred denseBackwardAdam");
   return NULL;
 }

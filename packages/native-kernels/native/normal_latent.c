@@ -2,6 +2,7 @@
 #include "napi_util.h"
 
 #include "entry_points.h"
+#include "parallel.h"
 
 /* The Gaussian posterior's elementwise passes, each operation rounded to float32 on its own (baseline ISA, contraction
  * off), with exp, log and the row sum from the same functions as the Exp, Log and Sum kernels. */
@@ -109,6 +110,11 @@ napi_value varia_napi_normal_backward(napi_env env, napi_callback_info info) {
     if (!varia_in_bounds(a[operands[i]], a[0], length))
       return varia_throw_error(env, "native-kernels: normalBackward operand outside the heap");
   char *base = (char *)data;
+  /* it may run beside this thread's deferred job (varia_native.c): joins it first only where their operands meet */
+  varia_region_t touched[7];
+  for (int i = 0; i < 7; i++)
+    touched[i] = (varia_region_t){.start = base + (int64_t)a[operands[i]], .bytes = (size_t)(4 * a[0]), .written = i >= 5};
+  varia_parallel_join_conflicts(touched, 7);
   normal_backward((const float *)(base + (int64_t)a[1]), (const float *)(base + (int64_t)a[2]),
                   (const float *)(base + (int64_t)a[3]), (const float *)(base + (int64_t)a[4]),
                   (const float *)(base + (int64_t)a[5]), (float)a[6], (float *)(base + (int64_t)a[7]),

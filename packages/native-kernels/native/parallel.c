@@ -184,6 +184,7 @@ static pthread_mutex_t pool = PTHREAD_MUTEX_INITIALIZER;
 int varia_set_parallel(int n, void (*init)(void)) {
   if (n < 1) n = 1;
   if (n > MAX_THREADS) n = MAX_THREADS;
+  varia_parallel_join(); /* this thread's deferred job holds the pool (another thread's: the lock waits for its join) */
   pthread_mutex_lock(&pool);
   int status = 0;
   if (n - 1 != helpers || init != helper_init) {
@@ -205,8 +206,9 @@ int varia_parallel(void) { return helpers + 1; }
 
 double varia_parallel_start_delay(void) { return atomic_load(&delay_median); }
 
-/* One job of `count` ≤ COUNT_MAX blocks starting at block `first` of the caller's range. */
-static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, int64_t first, int64_t count) {
+/* Publishes a job of `count` ≤ COUNT_MAX blocks starting at block `first` of the caller's range and wakes the helpers
+ * (the caller holds the pool); returns its number. */
+static unsigned publish(varia_range_fn f, void *ctx, int64_t total, int64_t block, int64_t first, int64_t count) {
   job.f = f;
   job.ctx = ctx;
   job.offset = first * block;
@@ -222,6 +224,12 @@ static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, i
   /* a helper counts itself in `sleepers` before it checks `posted` a last time and sleeps: when none is counted
    * here, every helper is still awake (busy with the last job's end) and will see the new job (no system call) */
   if (atomic_load(&sleepers) > 0) wake_all(&posted);
+  return gen;
+}
+
+/* One job of `count` ≤ COUNT_MAX blocks starting at block `first` of the caller's range. */
+static void run_job(varia_range_fn f, void *ctx, int64_t total, int64_t block, int64_t first, int64_t count) {
+  const unsigned gen = publish(f, ctx, total, block, first, count);
   /* the delay counts from here: waking a sleeping helper takes the caller itself 15–45 µs on a virtual machine */
   const int64_t caller_start = now_ns();
   run_blocks(gen);
@@ -242,6 +250,7 @@ void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total, int64_t bloc
   if (total <= 0) return;
   if (block < 1) block = 1;
   const int64_t count = (total + block - 1) / block;
+  if (helpers > 0 && count > 1) varia_parallel_join(); /* one job at a time: this thread's deferred one first */
   if (helpers == 0 || count == 1 || pthread_mutex_trylock(&pool) != 0) {
     f(ctx, 0, total);
     return;
@@ -266,4 +275,79 @@ void varia_parallel_elements(varia_range_fn f, void *ctx, int64_t n, int64_t min
   if (block < min_block) block = min_block;
   block = ((block + 15) / 16) * 16;
   varia_parallel_for(f, ctx, n, block);
+}
+
+/* Deferred jobs (varia_parallel_post). The poster keeps the pool locked until it joins, so no other thread posts a job
+ * meanwhile (theirs find the pool taken and run alone); everything below is read and written by the posting thread
+ * alone, `deferred` says whether this thread has a job pending. */
+static _Thread_local int deferred = 0;
+static unsigned deferred_gen = 0, deferred_count = 0;
+static varia_region_t deferred_regions[VARIA_DEFERRED_REGIONS];
+static int deferred_region_count = 0;
+
+int varia_parallel_post(varia_range_fn f, void *ctx, int64_t total, int64_t block, const varia_region_t *regions,
+                        int region_count) {
+  varia_parallel_join();
+  if (total <= 0) return 0;
+  if (block < 1) block = 1;
+  const int64_t count = (total + block - 1) / block;
+  if (helpers == 0 || count == 1 || count > COUNT_MAX || region_count > VARIA_DEFERRED_REGIONS || on_helper ||
+      pthread_mutex_trylock(&pool) != 0) {
+    f(ctx, 0, total);
+    return 0;
+  }
+  if (helpers == 0) { /* stopped between the look and the lock */
+    pthread_mutex_unlock(&pool);
+    f(ctx, 0, total);
+    return 0;
+  }
+  for (int r = 0; r < region_count; r++) deferred_regions[r] = regions[r];
+  deferred_region_count = region_count;
+  deferred_count = (unsigned)count;
+  deferred_gen = publish(f, ctx, total, block, 0, count);
+  deferred = 1;
+  return 1;
+}
+
+int varia_parallel_pending(void) { return deferred; }
+
+#ifndef VARIA_DEFER_BACKOFF
+#define VARIA_DEFER_BACKOFF 16
+#endif
+static _Thread_local int defer_backoff = 0;
+
+int varia_parallel_defer_advised(void) {
+  if (defer_backoff == 0) return 1;
+  defer_backoff--;
+  return 0;
+}
+
+void varia_parallel_join(void) {
+  if (!deferred) return;
+  deferred = 0;
+  if (atomic_load(&first_claim) == 0) defer_backoff = VARIA_DEFER_BACKOFF; /* no helper has started on it */
+  run_blocks(deferred_gen); /* the blocks no helper has claimed yet */
+  const double limit = now_us() + JOIN_SPIN_US;
+  while (atomic_load(&done) < deferred_count && now_us() < limit) {
+    for (int i = 0; i < 64; i++) cpu_relax();
+    sched_yield();
+  }
+  for (unsigned d; (d = atomic_load(&done)) < deferred_count;) wait_while(&done, d);
+  deferred_region_count = 0;
+  pthread_mutex_unlock(&pool);
+}
+
+static int regions_meet(const varia_region_t *a, const varia_region_t *b) {
+  const uintptr_t a0 = (uintptr_t)a->start, b0 = (uintptr_t)b->start;
+  return a->bytes > 0 && b->bytes > 0 && (a->written || b->written) && a0 < b0 + b->bytes && b0 < a0 + a->bytes;
+}
+
+void varia_parallel_join_conflicts(const varia_region_t *regions, int count) {
+  if (!deferred) return;
+  for (int r = 0; r < count; r++)
+    for (int k = 0; k < deferred_region_count; k++)
+      if (regions_meet(&regions[r], &deferred_regions[k])) {
+        varia_parallel_join();
+        return;
+      }
 }

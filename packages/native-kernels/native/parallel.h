@@ -2,6 +2,7 @@
  * (no spinning); the JS thread waits awake, yielding its core, up to 200 µs for the helpers' last blocks of a job. */
 #ifndef VARIA_PARALLEL_H
 #define VARIA_PARALLEL_H
+#include <stddef.h>
 #include <stdint.h>
 
 #include "math_kernels.h"
@@ -41,5 +42,47 @@ VARIA_HIDDEN void varia_parallel_for(varia_range_fn f, void *ctx, int64_t total,
  * helper costs microseconds: min_block is the count whose pass takes well over that.
  */
 VARIA_HIDDEN void varia_parallel_elements(varia_range_fn f, void *ctx, int64_t n, int64_t min_block);
+
+/* A region of memory a deferred job reads (written = 0) or writes (1). */
+typedef struct {
+  const void *start;
+  size_t bytes;
+  int written;
+} varia_region_t;
+/* The most regions a deferred job names. */
+#define VARIA_DEFERRED_REGIONS 8
+
+/*
+ * Posts f over [0, total) in blocks of `block` as a deferred job and returns at once, while the helpers claim its
+ * blocks: the calling thread joins it (claims what is left, then waits for the rest) at its next varia_parallel_join,
+ * at its next varia_parallel_for that uses the pool (the pool runs one job at a time), or in
+ * varia_parallel_join_conflicts when its regions meet the job's. `regions` (at most VARIA_DEFERRED_REGIONS) are all the
+ * memory f may read or write that outlives this call: until the join the caller must leave every region alone that
+ * the job writes, and must not write one that it reads. Returns 1 when the job is pending, 0 when it already ran: with
+ * no helpers, one block, more blocks than one job holds, or the pool taken by another thread (a JS worker, or a job
+ * posted from a helper) it runs at once on the calling thread, as varia_parallel_for. Blocks are independent of the
+ * thread that runs them, so a deferred job gives the same bits. At most one deferred job per thread (a post joins the
+ * calling thread's pending one first). A thread joins only its own job: another thread meanwhile finds the pool taken
+ * and runs its ranges alone.
+ */
+VARIA_HIDDEN int varia_parallel_post(varia_range_fn f, void *ctx, int64_t total, int64_t block,
+                                     const varia_region_t *regions, int region_count);
+/*
+ * Whether deferring a job is likely to pay now: 0 for the next VARIA_DEFER_BACKOFF calls after a deferred job of the
+ * calling thread whose helpers had not started on it when it was joined (the OS had queued them behind the calling
+ * thread, as it does when every other core is busy: the blocks then wait for the join and the post only adds a
+ * helper's wake-up), else 1.
+ */
+VARIA_HIDDEN int varia_parallel_defer_advised(void);
+/* Joins the calling thread's deferred job, if it has one: returns when every block is done. */
+VARIA_HIDDEN void varia_parallel_join(void);
+/* Whether the calling thread has a deferred job that is not joined yet (done or not). */
+VARIA_HIDDEN int varia_parallel_pending(void);
+/*
+ * Joins the calling thread's deferred job when any of `regions` meets one of the job's regions that is written, or
+ * when a written one of `regions` meets any of the job's: what an entry point that may run beside the job calls
+ * before it touches memory. Regions meet when they share a byte.
+ */
+VARIA_HIDDEN void varia_parallel_join_conflicts(const varia_region_t *regions, int count);
 
 #endif

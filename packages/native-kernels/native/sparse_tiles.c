@@ -78,6 +78,7 @@ static _Thread_local scratch_t scratch;
 
 static void scratch_release(void *arg) {
   scratch_t *s = (scratch_t *)arg;
+  varia_parallel_join(); /* a deferred job of this thread may use its scratch (dense_adam.c) */
   for (int k = 0; k < S_COUNT; k++) free(s->p[k]);
   memset(s, 0, sizeof *s);
 }

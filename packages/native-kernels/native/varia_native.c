@@ -31,7 +31,10 @@
  *   denseBackward(heap, batch, inDim, units, dyOff, yOff, xOff, wOff, dxOff, dwOff, dbOff, act)
  *       the backward pass of a dense layer y = f(x·W + b): dx (unless dxOff < 0), dW and db in one call.
  *   denseBackwardAdam(heap, numbers)   that backward pass, then one in-place Adam step of W, b and their moments
- *       (dense_adam.c; numbers: a Float64Array, listed there)
+ *       (dense_adam.c; numbers: a Float64Array, listed there); with `defer`, dW's blocks and W's step may still run
+ *       after it returns, until the calling thread's next joinDeferred() (or any export that joins: see below)
+ *   joinDeferred()             waits for that deferred work; throws if it failed
+ *   deferredPending()          -> whether the calling thread has deferred work it has not joined
  *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma | sigmoid of x (op 0 … 5),
  *       elementwise (sigmoid: the bits of tfjs-wasm's own Sigmoid, xnn_sigmoid.h)
  *   sum(heap, xOff, yOff, outer, reduce, inner)   y[o, i] = Σ_j x[o, j, i]
@@ -69,8 +72,27 @@
 #include "napi_util.h"
 
 #include "entry_points.h"
+#include "parallel.h"
 #include "sparse_dense.h"
 #include "sparse_input.h"
+
+/*
+ * A deferred job (denseBackwardAdam with defer: parallel.h) writes and reads parts of the heap after its call returns.
+ * Every export joins the calling thread's pending job before it runs (joined() below), except those that check their
+ * operands against the job's regions themselves and join only where they meet (varia_parallel_join_conflicts):
+ * denseBackwardAdam, normalBackward — the calls a fused step makes while the job runs — and joinDeferred and
+ * deferredPending themselves.
+ */
+#define MAX_EXPORTS 64
+static napi_callback guarded[MAX_EXPORTS];
+
+static napi_value joined(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, NULL, NULL, NULL, &data) != napi_ok || !data)
+    return varia_throw_error(env, "native-kernels: N-API call failed: napi_get_cb_info");
+  varia_parallel_join();
+  return (*(napi_callback *)data)(env, info);
+}
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -84,6 +106,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"adamInPlace", NULL, varia_napi_adam_in_place, NULL, NULL, NULL, napi_default, NULL},
       {"denseBackward", NULL, varia_napi_dense_backward, NULL, NULL, NULL, napi_default, NULL},
       {"denseBackwardAdam", NULL, varia_napi_dense_backward_adam, NULL, NULL, NULL, napi_default, NULL},
+      {"joinDeferred", NULL, varia_napi_join_deferred, NULL, NULL, NULL, napi_default, NULL},
+      {"deferredPending", NULL, varia_napi_deferred_pending, NULL, NULL, NULL, napi_default, NULL},
       {"unary", NULL, varia_napi_unary, NULL, NULL, NULL, napi_default, NULL},
       {"sum", NULL, varia_napi_sum, NULL, NULL, NULL, napi_default, NULL},
       {"lookup", NULL, varia_napi_lookup, NULL, NULL, NULL, napi_default, NULL},
@@ -102,7 +126,18 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"firstOutsideUnitInterval", NULL, varia_napi_first_outside_unit_interval, NULL, NULL, NULL, napi_default, NULL},
       {"firstBadCount", NULL, varia_napi_first_bad_count, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  const size_t count = sizeof props / sizeof props[0];
+  _Static_assert(sizeof props / sizeof props[0] <= MAX_EXPORTS, "MAX_EXPORTS");
+  for (size_t i = 0; i < count; i++) {
+    const napi_callback f = props[i].method;
+    if (f == varia_napi_dense_backward_adam || f == varia_napi_normal_backward || f == varia_napi_join_deferred ||
+        f == varia_napi_deferred_pending)
+      continue;
+    guarded[i] = f;
+    props[i].method = joined;
+    props[i].data = &guarded[i];
+  }
+  if (napi_define_properties(env, exports, count, props) != napi_ok) return NULL;
   return exports;
 }
 

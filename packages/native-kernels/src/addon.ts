@@ -83,9 +83,14 @@ export interface NativeAddon {
   /**
    * The dense backward pass then the in-place Adam step of W, b and their moments (native/dense_adam.c): `numbers`
    * holds batch, inDim, units, the byte offsets of dy, y, x, W, b, W's m and v, b's m and v, dx (−1: none), the
-   * activation code, Adam's lr, β₁, β₂, ε, β₁ᵗ, β₂ᵗ and the byte offset of an addend to dx (−1: none).
+   * activation code, Adam's lr, β₁, β₂, ε, β₁ᵗ, β₂ᵗ, the byte offset of an addend to dx (−1: none) and `defer` (1:
+   * dW's blocks and W's step may run on after the call, until {@link NativeAddon.joinDeferred}).
    */
   denseBackwardAdam(heap: ArrayBuffer, numbers: Float64Array): void;
+  /** Waits for the calling thread's deferred `denseBackwardAdam` work; throws when it failed. */
+  joinDeferred(): void;
+  /** Whether the calling thread has deferred `denseBackwardAdam` work it has not joined (done or not). */
+  deferredPending(): boolean;
   unary(heap: ArrayBuffer, op: number, size: number, xOffset: number, yOffset: number): void;
   sum(heap: ArrayBuffer, xOffset: number, yOffset: number, outer: number, reduce: number, inner: number): void;
   /** y = a·b − c elementwise. */

@@ -330,6 +330,7 @@ describe.skipIf(skipNative)(`native ${DENSE_BACKWARD_ADAM_KERNEL}: values and re
         1,
         ...Object.values(ADAM),
         -1,
+        0,
       ]);
       for (const [i, v] of Object.entries(changes)) n[Number(i)] = v;
       return n;

@@ -228,7 +228,7 @@ describe.skipIf(skipNative)('dense backward kernels: dxAdd refusals', () => {
     // the Adam kernel's numbers: batch 2, inDim 3, units 4; dy, y 0, 64; x 128; W 256; b 320; W's m, v 384, 448;
     // b's m, v 512, 544; dx 576; the addend last
     const numbers = (dx: number, addend: number) =>
-      Float64Array.from([2, 3, 4, 0, 64, 128, 256, 320, 384, 448, 512, 544, dx, 1, ...Object.values(ADAM), addend]);
+      Float64Array.from([2, 3, 4, 0, 64, 128, 256, 320, 384, 448, 512, 544, dx, 1, ...Object.values(ADAM), addend, 0]);
     expect(() => addon.denseBackwardAdam(heap, numbers(576, 640))).not.toThrow();
     expect(() => addon.denseBackwardAdam(heap, numbers(576, 1008))).toThrow(/outside the heap/);
     expect(() => addon.denseBackwardAdam(heap, numbers(576, 580))).toThrow(/another operand/);

@@ -3,7 +3,7 @@ import { ArgumentError, assertOptions, type HostScans, hostScans, registerHostSc
 import { nativeAdamInPlace, nativeAdamUpdate } from './adam-kernel.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { type BlasRequest, loadBlas } from './blas-library.js';
-import { nativeDenseBackwardAdam } from './dense-backward-adam-kernel.js';
+import { nativeDenseBackwardAdam, nativeJoinDeferred } from './dense-backward-adam-kernel.js';
 import { nativeDenseBackward } from './dense-backward-kernel.js';
 import { nativeHostScans } from './host-scans.js';
 import { sharingCast, sharingIdentity } from './identity-kernel.js';
@@ -86,6 +86,7 @@ const ADDED = [
   nativeAdamInPlace,
   nativeDenseBackward,
   nativeDenseBackwardAdam,
+  nativeJoinDeferred,
   nativeLgamma,
   nativeSparseDense,
   nativeSparseInputDense,
