@@ -3,6 +3,7 @@ import {
   DENSE_BACKWARD_ADAM_KERNEL,
   DENSE_BACKWARD_KERNEL,
   FAST_TRANSPOSED_MATMUL,
+  JOIN_DEFERRED_KERNEL,
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,
 } from '@varia/core';
@@ -98,7 +99,9 @@ function soleHolders(tensors: readonly tf.TensorInfo[]): boolean {
  * applies Adam to the layer and the backend has {@link DENSE_BACKWARD_ADAM_KERNEL}, one call computes dx (from W
  * before the update) and updates W, b and their moments in place, each block of dW while it is in cache; else {@link denseBackward}, and dW, db go to the trainer. (Not {@link denseBackward} followed by
  * `adam.update` on the layer: the same bits, but five Adam calls between the products instead of one after them were
- * 0.94–0.95× the step's speed on MNIST, in process CPU time.)
+ * 0.94–0.95× the step's speed on MNIST, in process CPU time.) With `deferUpdate` that kernel may leave W's update
+ * running on helper threads (its attribute of that name): the caller must then run {@link JOIN_DEFERRED_KERNEL}
+ * before it frees or reads x, dy or the layer's variables outside the native kernels.
  */
 export function denseBackwardInto(
   r: KernelRunner,
@@ -109,6 +112,7 @@ export function denseBackwardInto(
   inputGradient: boolean,
   sink: GradientSink,
   dxAdd?: tf.TensorInfo,
+  deferUpdate = false,
 ): tf.TensorInfo | undefined {
   const adam = adamOf(sink, p);
   if (adam && r.has(DENSE_BACKWARD_ADAM_KERNEL)) {
@@ -119,7 +123,7 @@ export function denseBackwardInto(
       const out = r.runAll(
         DENSE_BACKWARD_ADAM_KERNEL,
         { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV, ...(dxAdd ? { dxAdd } : {}) },
-        { activation: p.activation, inputGradient, ...adam.numbers },
+        { activation: p.activation, inputGradient, ...adam.numbers, ...(deferUpdate ? { deferUpdate } : {}) },
       );
       adam.markUpdated([p.kernel, p.bias]);
       sink.updated.add(p.kernelName).add(p.biasName);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_BACKWARD_KERNEL } from '@varia/core';
+import { DENSE_BACKWARD_KERNEL, JOIN_DEFERRED_KERNEL } from '@varia/core';
 import type { Batch, FusedGradients, StepContext } from '../trainer/trainable-model.js';
 import { chainBackward, chainForward, denseBackwardInto, denseForward, type GradientSink } from './dense-chain.js';
 import type { KernelRunner } from './kernel-runner.js';
@@ -77,6 +77,10 @@ export function fusedMlpVaeStep(
   const L = layout.latentDim;
   const r = runner;
   const extra: tf.Tensor[] = [];
+  // the output layer's W update may run on in helper threads beside the small layers' backward passes (the kernel
+  // defers it only on more than one thread where dW goes in row blocks); joined before the runner frees anything
+  const defer = r.has(JOIN_DEFERRED_KERNEL);
+  let deferred = false;
   try {
     // ε ~ N(0, 1): the values Normal.rsample's tf.randomNormal draws with the step's seed, as a runner tensor
     const eps = seededStandardNormalInfo(r, [n, L], ctx.seed);
@@ -106,7 +110,8 @@ export function fusedMlpVaeStep(
     const grads = sink.grads;
     const { dOut, grads: likelihoodGrads } = lik.backward();
     for (const [name, g] of likelihoodGrads) grads.set(name, g);
-    const dHidden = denseBackwardInto(r, dOut, out, ds[ds.length - 1]!, layout.out, true, sink)!;
+    const dHidden = denseBackwardInto(r, dOut, out, ds[ds.length - 1]!, layout.out, true, sink, undefined, defer)!;
+    deferred = defer && sink.updated.has(layout.out.kernelName);
     const dz = chainBackward(r, dHidden, ds, layout.decoder, true, sink)!;
     const { dLoc, dS } = normalBackward(r, { loc, scale, variance, eps, dz }, half);
     // dh = dx of the scale head + dx of the loc head: the second head's kernel adds the first's (an Add's bits)
@@ -128,7 +133,11 @@ export function fusedMlpVaeStep(
       ...(sink.updated.size > 0 ? { updated: sink.updated } : {}),
     };
   } finally {
-    r.dispose();
-    tf.dispose(extra);
+    try {
+      if (deferred) r.runAll(JOIN_DEFERRED_KERNEL, {});
+    } finally {
+      r.dispose();
+      tf.dispose(extra);
+    }
   }
 }
