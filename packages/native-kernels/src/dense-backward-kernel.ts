@@ -25,6 +25,9 @@ export interface DenseBackwardOperands {
   dxAdd: TensorInfo | undefined;
 }
 
+/** The 2-D float32 inputs of {@link DENSE_BACKWARD_KERNEL}, in the order they are checked. */
+const OPERAND_NAMES = ['dy', 'y', 'x', 'kernel'] as const;
+
 /**
  * Checks the inputs `dy`, `y`, `x`, `kernel`, the optional `dxAdd` and the attributes `activation`, `inputGradient` of
  * {@link DENSE_BACKWARD_KERNEL} (and of the kernels that extend it): 2-D float32 tensors whose shapes fit together (dxAdd
@@ -38,12 +41,10 @@ export function denseBackwardOperands(
   attrs: NamedAttrMap | undefined,
 ): DenseBackwardOperands {
   const { dy, y, x, kernel: w } = inputs as Record<string, TensorInfo | undefined>;
-  for (const [name, t] of [
-    ['dy', dy],
-    ['y', y],
-    ['x', x],
-    ['kernel', w],
-  ] as const) {
+  // (no arrays or strings made per call: every layer of a training step calls this; a message only for a refusal)
+  for (let i = 0; i < OPERAND_NAMES.length; i++) {
+    const name = OPERAND_NAMES[i]!;
+    const t = inputs[name];
     if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
     if (t.dtype !== 'float32' || t.shape.length !== 2)
       throw kernelInputError(
@@ -59,7 +60,7 @@ export function denseBackwardOperands(
       ? 'kernel'
       : dy!.shape[0] !== batch || dy!.shape[1] !== units
         ? 'dy'
-        : y!.shape.join() !== dy!.shape.join()
+        : y!.shape[0] !== batch || y!.shape[1] !== units
           ? 'y'
           : undefined;
   if (misfit)
