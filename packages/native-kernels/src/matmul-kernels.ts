@@ -1,11 +1,4 @@
-import {
-  type KernelConfig,
-  type KernelFunc,
-  type NamedAttrMap,
-  type NamedTensorInfoMap,
-  type TensorInfo,
-  util,
-} from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { kernelInputError, kernelShapeError } from './errors.js';
@@ -33,9 +26,17 @@ export const ACTIVATION_CODES: Readonly<Record<string, number>> = Object.freeze(
   }),
 );
 
-const size = (shape: readonly number[]): number => util.sizeFromShape([...shape]);
+/** The number of elements of a shape (tfjs's `util.sizeFromShape`, without copying the shape). */
+function size(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
+}
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** The operands' input names. */
+const OPERANDS = ['a', 'b'] as const;
 
 /**
  * The two operands, each of rank ≥ 2 and with the inner dimensions equal (what tf.matMul checks before it runs the
@@ -43,7 +44,7 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
  * the wasm memory, unequal inner dimensions a "remainder by zero" trap.
  */
 function operands(kernel: string, args: KernelArgs): { a: TensorInfo; b: TensorInfo } {
-  for (const name of ['a', 'b'] as const) {
+  for (const name of OPERANDS) {
     const t = args.inputs[name];
     if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
     if (t.shape.length < 2)
@@ -76,13 +77,17 @@ function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boo
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
   const ra = a.shape.length;
   const rb = b.shape.length;
-  const [a0, a1] = [a.shape[ra - 2]!, a.shape[ra - 1]!];
-  const [b0, b1] = [b.shape[rb - 2]!, b.shape[rb - 1]!];
+  const a0 = a.shape[ra - 2]!;
+  const a1 = a.shape[ra - 1]!;
+  const b0 = b.shape[rb - 2]!;
+  const b1 = b.shape[rb - 1]!;
   const m = transposeA ? a1 : a0;
   const k = transposeA ? a0 : a1;
   const kb = transposeB ? b1 : b0;
   const n = transposeB ? b0 : b1;
   if (k !== kb) return undefined; // not reached: operands() refuses it
+  // two matrices (a dense layer's product): no batch dimensions, nothing to broadcast
+  if (ra === 2 && rb === 2) return { m, n, k, batch: 1, aStride: 0, bStride: 0, outShape: [m, n] };
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
   const batchA = size(outerA);
@@ -107,6 +112,7 @@ function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boo
 /** How the bias broadcasts onto the output, as the addon's bias size; undefined when it is another pattern. */
 function biasSize(bias: TensorInfo, p: Plan): number | undefined {
   if (bias.dtype !== 'float32') return undefined;
+  if (bias.shape.length === 1 && bias.shape[0] === p.n) return p.n; // one per column (a dense layer's bias)
   const s = size(bias.shape);
   const last = bias.shape[bias.shape.length - 1];
   const leadingOnes = (count: number) => bias.shape.slice(0, bias.shape.length - count).every((d) => d === 1);
