@@ -12,7 +12,10 @@
  */
 #include "math_kernels.h"
 
+#include "avx512_math.h"
 #include "row_sum.h"
+#include "shared_passes.h"
+#include "sparse_tiles.h"
 #include "vector_helpers.h"
 #include "xnn_sigmoid.h"
 
@@ -53,7 +56,7 @@ VARIA_INLINE float log1p_unit(float e) {
   return 2.f * s * series;
 }
 
-VARIA_CLONES void varia_softplus(const float *x, float *y, int64_t n) {
+VARIA_CLONES static void softplus_loop(const float *x, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) {
     const float a = x[i];
     /* softplus(a) = max(a, 0) + log1p(e^{−|a|}) */
@@ -64,12 +67,66 @@ VARIA_CLONES void varia_softplus(const float *x, float *y, int64_t n) {
 }
 
 /* σ with the bits of tfjs-wasm's own Sigmoid (xnn_sigmoid.h) */
-VARIA_CLONES void varia_sigmoid(const float *x, float *y, int64_t n) {
+VARIA_CLONES static void sigmoid_loop(const float *x, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = varia_xnn_sigmoid(x[i]);
 }
 
-VARIA_CLONES void varia_exp(const float *x, float *y, int64_t n) {
+VARIA_CLONES static void exp_loop(const float *x, float *y, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = exp_core(x[i]);
+}
+
+/*
+ * softplus, σ and e^x: the whole vectors of 16 with avx512_math.h's lanes where the AVX-512 paths run (1.5–1.6× the
+ * clones' loops, the same bits), the rest by the loops above. Only when y is x or apart from it: a partly overlapping
+ * call's result depends on the order of the loop, and stays the loop's.
+ */
+#if VARIA_AVX512_MATH
+typedef void (*lanes_fn)(const __m512 *x, __m512 *y, int u);
+
+/* f over the whole vectors of 16 in x[0, n), four at a time, then one; returns how many elements that was. */
+VARIA_AVX512_INLINE int64_t lanes_avx512(lanes_fn f, const float *x, float *y, int64_t n) {
+  int64_t i = 0;
+  __m512 a[4], b[4];
+  for (; i + 64 <= n; i += 64) {
+    for (int k = 0; k < 4; k++) a[k] = _mm512_loadu_ps(x + i + 16 * k);
+    f(a, b, 4);
+    for (int k = 0; k < 4; k++) _mm512_storeu_ps(y + i + 16 * k, b[k]);
+  }
+  for (; i + 16 <= n; i += 16) {
+    a[0] = _mm512_loadu_ps(x + i);
+    f(a, b, 1);
+    _mm512_storeu_ps(y + i, b[0]);
+  }
+  return i;
+}
+__attribute__((target("avx512f"))) static int64_t softplus_avx512(const float *x, float *y, int64_t n) {
+  return lanes_avx512(varia_softplus16, x, y, n);
+}
+__attribute__((target("avx512f"))) static int64_t sigmoid_avx512(const float *x, float *y, int64_t n) {
+  return lanes_avx512(varia_sigmoid16, x, y, n);
+}
+__attribute__((target("avx512f"))) static int64_t exp_avx512(const float *x, float *y, int64_t n) {
+  return lanes_avx512(varia_exp16, x, y, n);
+}
+#define VARIA_UNARY_AVX512(name) \
+  (n >= 16 && varia_blockwise_safe(x, y, n) && varia_sparse_avx512() ? name(x, y, n) : 0)
+#else
+#define VARIA_UNARY_AVX512(name) 0
+#endif
+
+void varia_softplus(const float *x, float *y, int64_t n) {
+  const int64_t i = VARIA_UNARY_AVX512(softplus_avx512);
+  softplus_loop(x + i, y + i, n - i);
+}
+
+void varia_sigmoid(const float *x, float *y, int64_t n) {
+  const int64_t i = VARIA_UNARY_AVX512(sigmoid_avx512);
+  sigmoid_loop(x + i, y + i, n - i);
+}
+
+void varia_exp(const float *x, float *y, int64_t n) {
+  const int64_t i = VARIA_UNARY_AVX512(exp_avx512);
+  exp_loop(x + i, y + i, n - i);
 }
 
 /* log(a): a = m·2^e with m in [√½, √2), log(m) = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.172, series to s^11. */
