@@ -111,6 +111,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   /** Frees the moments (tfjs's `dispose`) and lets go of the last step's inputs; an open step ends, uncounted. */
   override dispose(): void {
     this.inPlaceInputs.clear();
+    this.lastStep = undefined;
     this.step?.finish(false);
     super.dispose();
   }
@@ -136,21 +137,26 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       );
     }
     const registered = tf.engine().registeredVariables;
-    const seen = new Set<tf.Variable>();
+    // the last step's list again (a training run's every step): known to have no variable twice
+    const last = this.lastStep;
+    const same = last?.variables.length === variables.length && last.variables.every((v, i) => v === variables[i]);
+    const seen = same ? undefined : new Set<tf.Variable>();
     for (const v of variables) {
-      if (!(v instanceof tf.Variable) || v.isDisposed || registered[v.name] !== v || seen.has(v)) {
+      if (!(v instanceof tf.Variable) || v.isDisposed || registered[v.name] !== v || seen?.has(v)) {
         throw new ArgumentError(
           'variables',
           `FusedAdamOptimizer.beginStep: "${(v as tf.Variable | undefined)?.name}" is ${
-            seen.has(v) ? 'given twice' : 'not a live registered variable'
+            seen?.has(v) ? 'given twice' : 'not a live registered variable'
           }`,
         );
       }
-      seen.add(v);
+      seen?.add(v);
     }
+    const index = same ? last!.index : this.positions(variables);
     const moments: AdamMoments[] = variables.map((v, i) => this.momentsAt(i, v));
     this.step = new AdamStep({
       variables,
+      index,
       moments,
       numbers: this.stepNumbers(),
       kernel,
@@ -161,6 +167,20 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       },
     });
     return this.step;
+  }
+
+  /**
+   * The variables of the last step begun (a copy: a caller may change its array) and their positions: a training run
+   * begins every step with the same list, whose map the next step then shares.
+   */
+  private lastStep: { variables: tf.Variable[]; index: Map<tf.Variable, number> } | undefined;
+
+  /** The positions of `variables` (each given once), kept with a copy of the list for the next step's. */
+  private positions(variables: readonly tf.Variable[]): Map<tf.Variable, number> {
+    const index = new Map<tf.Variable, number>();
+    for (let i = 0; i < variables.length; i++) index.set(variables[i]!, i);
+    this.lastStep = { variables: [...variables], index };
+    return index;
   }
 
   /**
@@ -200,6 +220,11 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       return;
     }
     const updates = this.updatesOf(variableGradients);
+    // no gradient at all (every variable of an open step updated in it): the step only counts
+    if (updates.length === 0) {
+      this.countStep();
+      return;
+    }
     const inPlace = tf.getKernel(ADAM_IN_PLACE_KERNEL, backendName);
     const numbers = this.stepNumbers();
     if (inPlace) {

@@ -210,4 +210,28 @@ describe('FusedAdamOptimizer.beginStep (Adam applied during the step)', () => {
     tf.dispose([...grads, ...vars, other]);
     o.dispose();
   });
+
+  it("a step over the last step's array changed in place checks it again: a variable twice, a new order", () => {
+    registerJsAdamKernel();
+    registerJsInPlaceKernel();
+    const vars = variables('again');
+    const o = new FusedAdamOptimizer(0.05);
+    const list = [...vars];
+    const first = o.beginStep(list)!;
+    const moments = vars.map((v) => first.moments(v));
+    first.close();
+    // the same array, one entry replaced by another of its variables: refused, nothing begun
+    list[2] = vars[0]!;
+    expect(() => o.beginStep(list)).toThrow(/"[^"]+" is given twice/);
+    // the same variables in another order: the moments follow the positions (as applyGradients keeps them)
+    list[0] = vars[2]!;
+    list[2] = vars[0]!;
+    const reordered = o.beginStep(list)!;
+    expect(reordered.moments(vars[2]!).m).toBe(moments[0]!.m);
+    expect(reordered.moments(vars[0]!).v).toBe(moments[2]!.v);
+    expect(reordered.moments(vars[1]!).m).toBe(moments[1]!.m);
+    reordered.close();
+    tf.dispose(vars);
+    o.dispose();
+  });
 });

@@ -60,6 +60,8 @@ export interface InStepAdam {
 /** What the optimizer gives a step: its variables with their moments, the kernel and how to end the step. */
 export interface AdamStepParts {
   variables: readonly tf.Variable[];
+  /** Each variable's position in `variables` (the optimizer may give the same map to every step over the same list). */
+  index: ReadonlyMap<tf.Variable, number>;
   moments: readonly AdamMoments[];
   numbers: AdamStepNumbers;
   kernel: tf.KernelConfig;
@@ -72,7 +74,7 @@ export interface AdamStepParts {
 export class AdamStep implements InStepAdam {
   readonly numbers: AdamStepNumbers;
   private readonly parts: AdamStepParts;
-  private readonly index = new Map<tf.Variable, number>();
+  private readonly index: ReadonlyMap<tf.Variable, number>;
   /** Per variable of the step: updated in it. */
   readonly updated: boolean[];
   private updates = 0;
@@ -81,7 +83,7 @@ export class AdamStep implements InStepAdam {
   constructor(parts: AdamStepParts) {
     this.parts = parts;
     this.numbers = parts.numbers;
-    parts.variables.forEach((v, i) => this.index.set(v, i));
+    this.index = parts.index;
     this.updated = new Array<boolean>(parts.variables.length).fill(false);
   }
 
@@ -155,15 +157,17 @@ export class AdamStep implements InStepAdam {
   /** The indices of `variables`, each of the step, not yet updated, and not repeated. */
   private toUpdate(variables: readonly tf.Variable[], method: string): number[] {
     if (!this.open) throw new ArgumentError('step', `InStepAdam.${method}: the step has ended`);
-    const at = variables.map((v) => this.indexOf(v, 'variables'));
-    at.forEach((i, k) => {
+    const at = new Array<number>(variables.length);
+    for (let k = 0; k < variables.length; k++) at[k] = this.indexOf(variables[k]!, 'variables');
+    for (let k = 0; k < at.length; k++) {
+      const i = at[k]!;
       if (this.updated[i] || at.indexOf(i) !== k) {
         throw new ArgumentError(
           'variables',
           `InStepAdam.${method}: "${variables[k]!.name}" was already updated in this step`,
         );
       }
-    });
+    }
     return at;
   }
 
