@@ -72,6 +72,8 @@
 #include "napi_util.h"
 
 #include "entry_points.h"
+#include <pthread.h>
+
 #include "parallel.h"
 #include "sparse_dense.h"
 #include "sparse_input.h"
@@ -84,7 +86,11 @@
  * deferredPending themselves.
  */
 #define MAX_EXPORTS 64
+/* The entry points behind joined(), set by the first Init (each worker that loads the addon runs Init again: it
+ * finds them set, and writes nothing another thread may be reading). */
 static napi_callback guarded[MAX_EXPORTS];
+static int guarded_set = 0;
+static pthread_mutex_t guarded_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static napi_value joined(napi_env env, napi_callback_info info) {
   void *data = NULL;
@@ -128,15 +134,18 @@ static napi_value Init(napi_env env, napi_value exports) {
   };
   const size_t count = sizeof props / sizeof props[0];
   _Static_assert(sizeof props / sizeof props[0] <= MAX_EXPORTS, "MAX_EXPORTS");
+  pthread_mutex_lock(&guarded_lock);
   for (size_t i = 0; i < count; i++) {
     const napi_callback f = props[i].method;
     if (f == varia_napi_dense_backward_adam || f == varia_napi_normal_backward || f == varia_napi_join_deferred ||
         f == varia_napi_deferred_pending)
       continue;
-    guarded[i] = f;
+    if (!guarded_set) guarded[i] = f;
     props[i].method = joined;
     props[i].data = &guarded[i];
   }
+  guarded_set = 1;
+  pthread_mutex_unlock(&guarded_lock);
   if (napi_define_properties(env, exports, count, props) != napi_ok) return NULL;
   return exports;
 }
