@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * a tensor in the WebAssembly memory, where its bytes lie, and the memory. They are public members of the class (its
  * own kernels and `@varia/native-kernels` use them the same way) and are checked at run time.
  */
-export interface WasmMemoryBackend {
+interface WasmMemoryBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
   disposeData(dataId: tf.DataId): boolean;
