@@ -271,10 +271,13 @@ static void stop_helpers(void) {
  * independent of the thread that runs them); setParallel waits for the job in flight. */
 static pthread_mutex_t pool = PTHREAD_MUTEX_INITIALIZER;
 
+static void defer_reset(void);
+
 int varia_set_parallel(int n, void (*init)(void)) {
   if (n < 1) n = 1;
   if (n > MAX_THREADS) n = MAX_THREADS;
   varia_parallel_join(); /* this thread's deferred job holds the pool (another thread's: the lock waits for its join) */
+  defer_reset();
   pthread_mutex_lock(&pool);
   int status = 0;
   if (n - 1 != helpers || init != helper_init) {
@@ -404,7 +407,15 @@ int varia_parallel_pending(void) { return deferred; }
 #ifndef VARIA_DEFER_BACKOFF
 #define VARIA_DEFER_BACKOFF 16
 #endif
-static _Thread_local int defer_backoff = 0;
+#define VARIA_DEFER_BACKOFF_MAX 512
+/* calls left to run at once, and how many the next failed job sets (doubled by each failure in a row) */
+static _Thread_local int defer_backoff = 0, defer_backoff_next = VARIA_DEFER_BACKOFF;
+
+/* A new setting starts without a backoff. */
+static void defer_reset(void) {
+  defer_backoff = 0;
+  defer_backoff_next = VARIA_DEFER_BACKOFF;
+}
 
 int varia_parallel_defer_advised(void) {
   if (defer_backoff == 0) return 1;
@@ -415,7 +426,11 @@ int varia_parallel_defer_advised(void) {
 void varia_parallel_join(void) {
   if (!deferred) return;
   deferred = 0;
-  if (atomic_load(&first_claim) == 0) defer_backoff = VARIA_DEFER_BACKOFF; /* no helper has started on it */
+  if (atomic_load(&first_claim) == 0) { /* no helper has started on it */
+    defer_backoff = defer_backoff_next;
+    if (defer_backoff_next < VARIA_DEFER_BACKOFF_MAX) defer_backoff_next *= 2;
+  } else
+    defer_backoff_next = VARIA_DEFER_BACKOFF;
   run_blocks(deferred_gen); /* the blocks no helper has claimed yet */
   const double limit = now_us() + JOIN_SPIN_US;
   while (atomic_load(&done) < deferred_count && now_us() < limit) {
