@@ -68,11 +68,11 @@ typedef struct {
 VARIA_HIDDEN int varia_parallel_post(varia_range_fn f, void *ctx, int64_t total, int64_t block,
                                      const varia_region_t *regions, int region_count);
 /*
- * Whether deferring a job is likely to pay now: 0 for the next VARIA_DEFER_BACKOFF (16) calls after a deferred job of
- * the calling thread whose helpers had not started on it when it was joined (the OS had queued them behind the calling
- * thread, as it does when every other core is busy: the blocks then wait for the join and the post only adds a
- * helper's wake-up), twice as many after each such job in a row (up to 512), else 1. varia_set_parallel starts the
- * calling thread afresh.
+ * Whether deferring a job is likely to pay now: 0 for the next VARIA_DEFER_BACKOFF (16) calls after two deferred jobs
+ * in a row of the calling thread whose helpers had not started on them when they were joined (the OS had queued them
+ * behind the calling thread, as it does when every other core is busy: the blocks then wait for the join and the post
+ * only adds a helper's wake-up), twice as many after each further such job (up to 512), else 1. varia_set_parallel
+ * starts the calling thread afresh.
  */
 VARIA_HIDDEN int varia_parallel_defer_advised(void);
 /* Joins the calling thread's deferred job, if it has one: returns when every block is done. */
