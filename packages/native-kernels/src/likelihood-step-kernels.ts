@@ -55,6 +55,8 @@ function operands(kernel: string, spec: FamilySpec, inputs: NamedTensorInfoMap):
 function nativeLikelihoodStep(addon: NativeAddon, family: keyof typeof LIKELIHOOD_STEP_KERNELS): KernelConfig {
   const kernel = LIKELIHOOD_STEP_KERNELS[family];
   const spec = FAMILIES[family];
+  // the numbers the addon reads, kept between calls (a typed array made per call costs an allocation each time)
+  const numbers = new Float64Array(11);
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const [x, param, table] = operands(kernel, spec, args.inputs);
     const g = args.attrs?.g;
@@ -73,22 +75,18 @@ function nativeLikelihoodStep(addon: NativeAddon, family: keyof typeof LIKELIHOO
     try {
       return withOutputs(backend, kernel, [[rows], [rows, cols], []], (outputs, heap) => {
         const [sums, dOut, misses] = outputs as [TensorInfo, TensorInfo, TensorInfo];
-        const count = addon.likelihoodStep(
-          heap,
-          Float64Array.of(
-            spec.code,
-            rows,
-            cols,
-            g,
-            offsets[0]!,
-            offsets[1]!,
-            byteOffset(backend, sums),
-            byteOffset(backend, dOut),
-            table ? offsets[2]! : -1,
-            table ? table.shape[0]! : 0,
-            aux ? byteOffset(backend, aux) : -1,
-          ),
-        );
+        numbers[0] = spec.code;
+        numbers[1] = rows;
+        numbers[2] = cols;
+        numbers[3] = g;
+        numbers[4] = offsets[0]!;
+        numbers[5] = offsets[1]!;
+        numbers[6] = byteOffset(backend, sums);
+        numbers[7] = byteOffset(backend, dOut);
+        numbers[8] = table ? offsets[2]! : -1;
+        numbers[9] = table ? table.shape[0]! : 0;
+        numbers[10] = aux ? byteOffset(backend, aux) : -1;
+        const count = addon.likelihoodStep(heap, numbers);
         new Float32Array(heap, byteOffset(backend, misses), 1)[0] = count;
         return [sums, dOut, misses];
       });

@@ -37,8 +37,19 @@ function matrices(kernel: string, inputs: NamedTensorInfoMap, names: readonly st
   return ts;
 }
 
+/**
+ * Writes `values` into `numbers` (exactly as many) and returns it: the addon's numbers for one call, in an array kept
+ * between calls (the addon reads them during the call only).
+ */
+function set(numbers: Float64Array, ...values: number[]): Float64Array {
+  for (let i = 0; i < values.length; i++) numbers[i] = values[i]!;
+  return numbers;
+}
+
 /** {@link NORMAL_SAMPLE_KERNEL} for the wasm backend: σ = exp(s·½) and z = μ + σ·ε in one native call. */
 export function nativeNormalSample(addon: NativeAddon): KernelConfig {
+  // the numbers the addon reads, kept between calls (a typed array made per call costs an allocation each time)
+  const numbers = new Float64Array(6);
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const [loc, s, eps] = matrices(NORMAL_SAMPLE_KERNEL, args.inputs, ['loc', 's', 'eps']) as [
       TensorInfo,
@@ -50,7 +61,7 @@ export function nativeNormalSample(addon: NativeAddon): KernelConfig {
       const size = loc.shape[0]! * loc.shape[1]!;
       const [scale, z] = outs as [TensorInfo, TensorInfo];
       const o = (t: TensorInfo) => byteOffset(b, t);
-      if (size > 0) addon.normalSample(heap, Float64Array.of(size, o(loc), o(s), o(eps), o(scale), o(z)));
+      if (size > 0) addon.normalSample(heap, set(numbers, size, o(loc), o(s), o(eps), o(scale), o(z)));
       return outs;
     });
   };
@@ -59,6 +70,7 @@ export function nativeNormalSample(addon: NativeAddon): KernelConfig {
 
 /** {@link NORMAL_KL_KERNEL} for the wasm backend: σ² and the KL's row sums in one native call. */
 export function nativeNormalKl(addon: NativeAddon): KernelConfig {
+  const numbers = new Float64Array(7); // kept between calls, as nativeNormalSample's
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const [loc, scale] = matrices(NORMAL_KL_KERNEL, args.inputs, ['loc', 'scale']) as [TensorInfo, TensorInfo];
     const [rows, cols] = loc.shape as [number, number];
@@ -67,7 +79,7 @@ export function nativeNormalKl(addon: NativeAddon): KernelConfig {
     return withOutputs(b, NORMAL_KL_KERNEL, [[rows, cols], [rows, cols], [rows]], (outs, heap) => {
       const [variance, scratch, sums] = outs as [TensorInfo, TensorInfo, TensorInfo];
       const o = (t: TensorInfo) => byteOffset(b, t);
-      addon.normalKl(heap, Float64Array.of(rows, cols, o(loc), o(scale), o(variance), o(scratch), o(sums)));
+      addon.normalKl(heap, set(numbers, rows, cols, o(loc), o(scale), o(variance), o(scratch), o(sums)));
       b.disposeData(scratch.dataId);
       return [variance, sums];
     });
@@ -77,6 +89,7 @@ export function nativeNormalKl(addon: NativeAddon): KernelConfig {
 
 /** {@link NORMAL_BACKWARD_KERNEL} for the wasm backend: ∂/∂μ and ∂/∂s in one native call. */
 export function nativeNormalBackward(addon: NativeAddon): KernelConfig {
+  const numbers = new Float64Array(9); // kept between calls, as nativeNormalSample's
   const kernelFunc = (args: KernelArgs): TensorInfo[] => {
     const names = ['loc', 'scale', 'variance', 'eps', 'dz'] as const;
     const ts = matrices(NORMAL_BACKWARD_KERNEL, args.inputs, names);
@@ -90,10 +103,7 @@ export function nativeNormalBackward(addon: NativeAddon): KernelConfig {
       const [loc, scale, variance, eps, dz] = ts as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
       const [dLoc, dS] = outs as [TensorInfo, TensorInfo];
       if (size > 0)
-        addon.normalBackward(
-          heap,
-          Float64Array.of(size, o(loc), o(scale), o(variance), o(eps), o(dz), h, o(dLoc), o(dS)),
-        );
+        addon.normalBackward(heap, set(numbers, size, o(loc), o(scale), o(variance), o(eps), o(dz), h, o(dLoc), o(dS)));
       return outs;
     });
   };

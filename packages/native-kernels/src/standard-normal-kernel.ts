@@ -35,6 +35,8 @@ function shapeOf(attrs: NamedAttrMap | undefined): { shape: number[]; count: num
  */
 export function nativeStandardNormal(addon: NativeAddon): KernelConfig {
   const kernel = STANDARD_NORMAL_KERNEL;
+  // the numbers the addon reads, kept between calls (a typed array made per call costs an allocation each time)
+  const numbers = new Float64Array(5);
   const kernelFunc = (args: { backend: unknown; attrs?: NamedAttrMap }): TensorInfo => {
     const { shape, count } = shapeOf(args.attrs);
     const seed = args.attrs?.seed;
@@ -43,7 +45,14 @@ export function nativeStandardNormal(addon: NativeAddon): KernelConfig {
     const backend = asWasmBackend(args.backend);
     const [k0, k1, k2] = tfjsAleaState(seed);
     return withOutputs(backend, kernel, [shape], ([out], heap) => {
-      if (count > 0) addon.standardNormal(heap, Float64Array.of(count, k0, k1, k2, byteOffset(backend, out!)));
+      if (count > 0) {
+        numbers[0] = count;
+        numbers[1] = k0;
+        numbers[2] = k1;
+        numbers[3] = k2;
+        numbers[4] = byteOffset(backend, out!);
+        addon.standardNormal(heap, numbers);
+      }
       return out!;
     });
   };
