@@ -6,7 +6,7 @@ import type {
   NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { DENSE_BACKWARD_ADAM_KERNEL } from '@varia/core';
+import { DENSE_BACKWARD_ADAM_KERNEL, JOIN_DEFERRED_KERNEL } from '@varia/core';
 import { hyperParameters } from './adam-kernel.js';
 import type { NativeAddon } from './addon.js';
 import { denseBackwardOperands } from './dense-backward-kernel.js';
@@ -23,6 +23,13 @@ const WRITTEN = [
   ['biasV', 'bias'],
 ] as const;
 
+/** The attribute `deferUpdate`: absent or a boolean. */
+function deferUpdate(kernel: string, attrs: NamedAttrMap | undefined): boolean {
+  const value = attrs?.deferUpdate;
+  if (value === undefined || typeof value === 'boolean') return value === true;
+  throw kernelInputError(kernel, 'deferUpdate', `attribute "deferUpdate" must be a boolean, got ${String(value)}`);
+}
+
 /**
  * {@link DENSE_BACKWARD_ADAM_KERNEL} for the wasm backend: a dense layer's backward pass and the Adam step of its
  * kernel W and bias b in one native call, in place. dx = δ·Wᵀ (plus the optional input `dxAdd` [batch, inDim]
@@ -30,6 +37,9 @@ const WRITTEN = [
  * dW = xᵀ·δ in blocks of rows, each block's Adam step right after its product while the block is still in cache
  * (where the loaded BLAS gives a block of rows the whole product's bits; else dW whole, then Adam), and db = Σ_rows δ
  * with the bias's step. The bits are those of {@link DENSE_BACKWARD_KERNEL} followed by `VariaAdamUpdateInPlace`.
+ * With `deferUpdate: true`, on more than one thread where dW goes in row blocks, it returns after dx and the bias's
+ * step while the helpers go on with dW and W's step, until {@link nativeJoinDeferred}'s kernel (or a native kernel
+ * touching those tensors) waits for them; the same bits.
  *
  * Refused, before anything is written or allocated, with an `ArgumentError` or `ShapeError` naming the input: a
  * missing, non-float32 or misshaped operand, an unsupported activation, an Adam attribute that is not finite, a
@@ -39,7 +49,7 @@ const WRITTEN = [
 export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
   const kernel = DENSE_BACKWARD_ADAM_KERNEL;
   // kept between calls (a training step makes a few with the same layout): the numbers the addon reads
-  const numbers = new Float64Array(21);
+  const numbers = new Float64Array(22);
   // per call: the read operands' data (no written tensor's data may be one of them) and every operand's byte offset
   const ids: DataId[] = [];
   const offsets = new Float64Array(10);
@@ -65,6 +75,7 @@ export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
         );
     }
     const hyper = hyperParameters(kernel, args.attrs);
+    const defer = deferUpdate(kernel, args.attrs);
     // each operand's data on the backend (its offset read once: allocating the output moves no data); each written
     // tensor's data held by it alone and used by no other operand
     try {
@@ -97,9 +108,22 @@ export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
       numbers[13] = ops.activation;
       for (let i = 0; i < hyper.length; i++) numbers[14 + i] = hyper[i]!;
       numbers[20] = offsets[9]!;
+      numbers[21] = defer ? 1 : 0;
       addon.denseBackwardAdam(heap, numbers);
       return outs;
     });
   };
   return { kernelName: kernel, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/**
+ * {@link JOIN_DEFERRED_KERNEL} for the wasm backend: waits for the update a `deferUpdate` call of
+ * {@link DENSE_BACKWARD_ADAM_KERNEL} on this thread left running (nothing when none is). No inputs, no outputs.
+ */
+export function nativeJoinDeferred(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (): TensorInfo[] => {
+    addon.joinDeferred();
+    return [];
+  };
+  return { kernelName: JOIN_DEFERRED_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
