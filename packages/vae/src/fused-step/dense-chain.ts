@@ -8,7 +8,7 @@ import {
   SPARSE_INPUT_DENSE_KERNEL,
 } from '@varia/core';
 import type { Activation, InStepAdam } from '@varia/layers';
-import type { KernelRunner } from './kernel-runner.js';
+import type { KernelInputs, KernelRunner } from './kernel-runner.js';
 
 /**
  * Where a step's gradients go: into `grads` by variable name, or, for a layer whose variables `adam` (the step's
@@ -44,13 +44,17 @@ export function denseKernelsDirect(): boolean {
   return fused?.[FAST_TRANSPOSED_MATMUL] === true && tf.getKernel(DENSE_BACKWARD_KERNEL, backend) !== undefined;
 }
 
+/** The attributes of `Dense.apply`'s `_FusedMatMul` by activation, made once each (kernels only read them). */
+const FORWARD_ATTRS = new Map<Activation, tf.NamedAttrMap>();
+
 /** y = f(xW + b): the kernel `Dense.apply` runs (`tf._FusedMatMul` with the activation). */
 export function denseForward(r: KernelRunner, x: tf.TensorInfo, p: DenseParams): tf.TensorInfo {
-  return r.run(
-    tf._FusedMatMul,
-    { a: x, b: p.kernel, bias: p.bias },
-    { transposeA: false, transposeB: false, activation: p.activation, leakyreluAlpha: 0.2 },
-  );
+  let attrs = FORWARD_ATTRS.get(p.activation);
+  if (!attrs) {
+    attrs = Object.freeze({ transposeA: false, transposeB: false, activation: p.activation, leakyreluAlpha: 0.2 });
+    FORWARD_ATTRS.set(p.activation, attrs);
+  }
+  return r.run(tf._FusedMatMul, { a: x, b: p.kernel, bias: p.bias }, attrs);
 }
 
 /**
@@ -118,13 +122,24 @@ export function denseBackwardInto(
   if (adam && r.has(DENSE_BACKWARD_ADAM_KERNEL)) {
     const { m: kernelM, v: kernelV } = adam.moments(p.kernel);
     const { m: biasM, v: biasV } = adam.moments(p.bias);
-    // the kernel refuses to write data another tensor shares (the weights right after an epoch's snapshot)
+    // the kernel refuses to write data another tensor shares (e.g. a clone of a weight that the caller keeps)
     if (soleHolders([p.kernel, p.bias, kernelM, kernelV, biasM, biasV])) {
-      const out = r.runAll(
-        DENSE_BACKWARD_ADAM_KERNEL,
-        { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV, ...(dxAdd ? { dxAdd } : {}) },
-        { activation: p.activation, inputGradient, ...adam.numbers, ...(deferUpdate ? { deferUpdate } : {}) },
-      );
+      // written out, without spreads (every layer of every step makes these two objects)
+      const inputs: KernelInputs = { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV };
+      if (dxAdd) inputs.dxAdd = dxAdd;
+      const n = adam.numbers;
+      const attrs: tf.NamedAttrMap = {
+        activation: p.activation,
+        inputGradient,
+        learningRate: n.learningRate,
+        beta1: n.beta1,
+        beta2: n.beta2,
+        epsilon: n.epsilon,
+        beta1Power: n.beta1Power,
+        beta2Power: n.beta2Power,
+      };
+      if (deferUpdate) attrs.deferUpdate = true;
+      const out = r.runAll(DENSE_BACKWARD_ADAM_KERNEL, inputs, attrs);
       adam.markUpdated([p.kernel, p.bias]);
       sink.updated.add(p.kernelName).add(p.biasName);
       return inputGradient ? out[0] : undefined;
