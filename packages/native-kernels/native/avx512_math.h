@@ -9,8 +9,9 @@
  *    is exact and both forms round the exact p·2ⁿ once (to a subnormal, a normal number or ∞);
  *  - s²/17 as q = s²·fl(1/17) corrected by one fused multiply-add, r = s² − 17q and q + r·fl(1/17): the correctly
  *    rounded quotient on every s² that softplus reaches (the exhaustive check is of softplus as a whole);
- *  - in softplus, e^x for x = −|a| ≤ 0 only: the clamp at 88.8 and the ∞ above 88.72 never apply, and a NaN lane's
- *    result is replaced by a at the end.
+ *  - in softplus, e^x for x = −|a| ≤ 0 only: the clamp at 88.8 and the ∞ above 88.72 never apply, a NaN lane's
+ *    result is replaced by a at the end, and below −103.973 (clamped at −104) n = −150 and p ≤ 1, so p·2ⁿ rounds to
+ *    +0 without exp_core's select.
  * GCC's own vectorization of those loops (the target clones) spends ~95 instructions per 16 softplus lanes on ports 0
  * and 5 (AVX-512 has no third port): this spends ~60. */
 #ifndef VARIA_AVX512_MATH_H
@@ -65,8 +66,7 @@ VARIA_AVX512_INLINE void varia_softplus16(const __m512 *a, __m512 *y, int u) {
   /* −|a| (−0 for ±0: e^−0 = 1 either way); a NaN lane is replaced at the end */
   VARIA_LANES(x[k] = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a[k]), _mm512_set1_epi32((int)0x80000000u))))
   VARIA_LANES(e[k] = _mm512_max_ps(x[k], _mm512_set1_ps(-104.f)))
-  varia_exp_clamped16(e, e, u);
-  VARIA_LANES(e[k] = _mm512_mask_mov_ps(e[k], _mm512_cmp_ps_mask(x[k], _mm512_set1_ps(-103.973f), _CMP_LT_OQ), zero))
+  varia_exp_clamped16(e, e, u); /* +0 below −103.973 without exp_core's select: there n = −150 and p ≤ 1 */
   /* log1p_unit: s = e/(2 + e), 2·atanh(s) as an odd series */
   VARIA_LANES(s[k] = _mm512_div_ps(e[k], _mm512_add_ps(_mm512_set1_ps(2.f), e[k])))
   VARIA_LANES(s2[k] = _mm512_mul_ps(s[k], s[k]))
