@@ -30,20 +30,20 @@ interface KernelArgs {
 
 /** The family's inputs, checked: x and the parameter float32 matrices of one shape, and its table. */
 function operands(kernel: string, spec: FamilySpec, inputs: NamedTensorInfoMap): TensorInfo[] {
-  const names = ['x', spec.param, ...(spec.table ? ['table'] : [])];
-  const [x, param, table] = names.map((name) => inputs[name]);
-  for (const [name, t] of [
-    ['x', x],
-    [spec.param, param],
-  ] as const) {
-    if (t?.dtype !== 'float32' || t.shape.length !== 2)
-      throw kernelInputError(kernel, name, `"${name}" must be a float32 matrix [n, D]`);
-  }
-  if (param!.shape[0] !== x!.shape[0] || param!.shape[1] !== x!.shape[1])
-    throw kernelShapeError(kernel, spec.param, `"${spec.param}" must have the shape of "x", [${x!.shape.join(', ')}]`);
-  if (spec.table && (table?.dtype !== 'float32' || table.shape.length !== 1 || table.shape[0] === 0))
+  // (no arrays or closures made per call but the result: a training step calls this; a message only for a refusal)
+  const x = inputs.x;
+  const param = inputs[spec.param];
+  if (x?.dtype !== 'float32' || x.shape.length !== 2)
+    throw kernelInputError(kernel, 'x', '"x" must be a float32 matrix [n, D]');
+  if (param?.dtype !== 'float32' || param.shape.length !== 2)
+    throw kernelInputError(kernel, spec.param, `"${spec.param}" must be a float32 matrix [n, D]`);
+  if (param.shape[0] !== x.shape[0] || param.shape[1] !== x.shape[1])
+    throw kernelShapeError(kernel, spec.param, `"${spec.param}" must have the shape of "x", [${x.shape.join(', ')}]`);
+  if (!spec.table) return [x, param];
+  const table = inputs.table;
+  if (table?.dtype !== 'float32' || table.shape.length !== 1 || table.shape[0] === 0)
     throw kernelInputError(kernel, 'table', '"table" must be a non-empty float32 vector');
-  return [x!, param!, ...(spec.table ? [table!] : [])];
+  return [x, param, table];
 }
 
 /**
@@ -64,7 +64,10 @@ function nativeLikelihoodStep(addon: NativeAddon, family: keyof typeof LIKELIHOO
     const backend = asWasmBackend(args.backend);
     if (!heapBuffer(backend))
       throw new NativeKernelsUnavailableError(`${kernel}: the threaded wasm build's shared memory is not supported`);
-    const offsets = [x!, param!, ...(table ? [table] : [])].map((t) => byteOffset(backend, t)); // each on the backend
+    // each on the backend (in this order: the first that is not is the one named)
+    const xOffset = byteOffset(backend, x!);
+    const paramOffset = byteOffset(backend, param!);
+    const tableOffset = table ? byteOffset(backend, table) : -1;
     const [rows, cols] = x!.shape as [number, number];
     const b = args.backend as tf.KernelBackend;
     // σ from the backend's own Sigmoid where the addon's port does not give its bits (freed once the pass is done)
@@ -79,11 +82,11 @@ function nativeLikelihoodStep(addon: NativeAddon, family: keyof typeof LIKELIHOO
         numbers[1] = rows;
         numbers[2] = cols;
         numbers[3] = g;
-        numbers[4] = offsets[0]!;
-        numbers[5] = offsets[1]!;
+        numbers[4] = xOffset;
+        numbers[5] = paramOffset;
         numbers[6] = byteOffset(backend, sums);
         numbers[7] = byteOffset(backend, dOut);
-        numbers[8] = table ? offsets[2]! : -1;
+        numbers[8] = tableOffset;
         numbers[9] = table ? table.shape[0]! : 0;
         numbers[10] = aux ? byteOffset(backend, aux) : -1;
         const count = addon.likelihoodStep(heap, numbers);
