@@ -115,26 +115,17 @@ VARIA_AVX512_INLINE void varia_sigmoid16(const __m512 *x, __m512 *y, int u) {
  * order, so that even NaN payloads (the default NaN 0xffc00000 of ∞ − ∞ against a quiet NaN given as input) come
  * out as the separate kernels give them.
  */
-VARIA_AVX512_INLINE __m512 varia_add16(__m512 a, __m512 b) {
-  __m512 r;
-  __asm__("vaddps %2, %1, %0" : "=v"(r) : "v"(a), "v"(b));
-  return r;
-}
-VARIA_AVX512_INLINE __m512 varia_mul16(__m512 a, __m512 b) {
-  __m512 r;
-  __asm__("vmulps %2, %1, %0" : "=v"(r) : "v"(a), "v"(b));
-  return r;
-}
-VARIA_AVX512_INLINE __m256 varia_add8(__m256 a, __m256 b) {
-  __m256 r;
-  __asm__("vaddps %2, %1, %0" : "=x"(r) : "x"(a), "x"(b));
-  return r;
-}
-VARIA_AVX512_INLINE float varia_add1(float a, float b) {
-  float r;
-  __asm__("vaddss %2, %1, %0" : "=x"(r) : "x"(a), "x"(b));
-  return r;
-}
+#define VARIA_ORDERED_OP(name, type, insn, reg)                   \
+  VARIA_AVX512_INLINE type name(type a, type b) {                 \
+    type r;                                                       \
+    __asm__(insn " %2, %1, %0" : "=" reg(r) : reg(a), reg(b));    \
+    return r;                                                     \
+  }
+VARIA_ORDERED_OP(varia_add16, __m512, "vaddps", "v")
+VARIA_ORDERED_OP(varia_mul16, __m512, "vmulps", "v")
+VARIA_ORDERED_OP(varia_add8, __m256, "vaddps", "x")
+VARIA_ORDERED_OP(varia_add4, __m128, "vaddps", "x")
+VARIA_ORDERED_OP(varia_add1, float, "vaddss", "x")
 
 /* row_sum.h's partial sums over 16 terms (acc + v, in that order): the lanes 0–7 are one group of eight, 8–15 the
  * next. */
@@ -146,8 +137,8 @@ VARIA_AVX512_INLINE __m256 varia_row_sum_add16(__m256 acc, __m512 v) {
 /* varia_row_sum_finish (row_sum.h) of the partial sums in acc: ((a₀ + a₄) + (a₁ + a₅)) + ((a₂ + a₆) + (a₃ + a₇)),
  * then the n < 8 terms of tail in order, each sum in that operand order. */
 VARIA_AVX512_INLINE float varia_row_sum_finish8(__m256 acc, const float *tail, int64_t n) {
-  __m128 t; /* (a₀ + a₄, a₁ + a₅, a₂ + a₆, a₃ + a₇) */
-  __asm__("vaddps %2, %1, %0" : "=x"(t) : "x"(_mm256_castps256_ps128(acc)), "x"(_mm256_extractf128_ps(acc, 1)));
+  /* (a₀ + a₄, a₁ + a₅, a₂ + a₆, a₃ + a₇) */
+  const __m128 t = varia_add4(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
   float total = varia_add1(varia_add1(t[0], t[1]), varia_add1(t[2], t[3]));
   for (int64_t j = 0; j < n; j++) total = varia_add1(total, tail[j]);
   return total;

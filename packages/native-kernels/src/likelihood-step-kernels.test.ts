@@ -3,25 +3,10 @@ import { ArgumentError, LIKELIHOOD_STEP_KERNELS, MUL_SUB_KERNEL, SCALED_SUM_KERN
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
-import { expectSameBits, float32Bits as bits, randomArray, skipNative } from './test-support.js';
+import { expectSameBits, float32Bits as bits, randomArray, randomWords, skipNative } from './test-support.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 const BERNOULLI = LIKELIHOOD_STEP_KERNELS.bernoulli;
-
-/** A seeded stream of uint32 words (an xorshift, independent of the tested code). */
-function words(size: number, seed: number): Uint32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Uint32Array(size);
-  for (let i = 0; i < size; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s;
-  }
-  return out;
-}
 
 /** Inputs of σ: the kernel's edges (±0, ±∞, NaNs, subnormals, ±88…±104 and its cutoff 87.34), random bit patterns, and
  * random values in ±110. */
@@ -32,7 +17,7 @@ function sigmoidInputs(size: number, seed: number): Float32Array {
   const out = new Float32Array(size);
   out.set(edges);
   new Uint32Array(out.buffer, edges.length * 4, (size - edges.length) >> 1).set(
-    words((size - edges.length) >> 1, seed),
+    randomWords((size - edges.length) >> 1, seed),
   );
   const u = randomArray(size, seed + 1);
   for (let i = edges.length + ((size - edges.length) >> 1); i < size; i++) out[i] = u[i]! * 110;

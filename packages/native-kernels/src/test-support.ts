@@ -28,6 +28,21 @@ export function randomArray(size: number, seed: number): Float32Array {
   return out;
 }
 
+/** A seeded stream of uint32 words (xorshift32, independent of the tested code): random float32 bit patterns. */
+export function randomWords(size: number, seed: number): Uint32Array {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const out = new Uint32Array(size);
+  for (let i = 0; i < size; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = s;
+  }
+  return out;
+}
+
 /** op(A)·op(B) for row-major A, B of one matrix each, in float64. */
 export function referenceMatMul(
   a: Float32Array,

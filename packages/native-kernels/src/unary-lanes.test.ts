@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { enableNativeKernels, disableNativeKernels } from './enable.js';
-import { float32Bits, randomArray, skipNative } from './test-support.js';
+import { float32Bits, randomArray, randomWords, skipNative } from './test-support.js';
 import { asWasmBackend, byteOffset, heapBuffer } from './wasm-heap.js';
 
 /** The addon's unary op codes (elementwise.c) whose AVX-512 lanes (avx512_math.h) replace the loops. */
@@ -17,16 +17,9 @@ function inputs(size: number, seed: number): Float32Array {
   out.set(edges);
   new Uint32Array(out.buffer)[edges.length] = 0xffc00000; // a NaN with its sign bit set
   const half = edges.length + 1 + ((size - edges.length - 1) >> 1);
-  const words = new Uint32Array(out.buffer);
-  let s = (seed * 2654435761) >>> 0 || 1; // xorshift32, independent of the tested code
-  for (let i = edges.length + 1; i < half; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    words[i] = s;
-  }
+  new Uint32Array(out.buffer, (edges.length + 1) * 4, half - edges.length - 1).set(
+    randomWords(half - edges.length - 1, seed),
+  );
   const u = randomArray(size, seed);
   for (let i = half; i < size; i++) out[i] = u[i]! * 120;
   return out;
