@@ -170,7 +170,12 @@ static int heap_fixed(const void *base) {
   uintptr_t covered = 0; /* the end of the mappings from base on, one after another; 0 before base's */
   char line[512];
   unsigned long a, b;
-  while (covered < want && fgets(line, sizeof line, maps) && sscanf(line, "%lx-%lx", &a, &b) == 2) {
+  /* a line longer than the buffer comes in pieces: only a line's first piece holds its range (the rest of a long
+   * path could read as one, e.g. ".../0-ffffffffffff.node") */
+  for (int first = 1, next = 1; covered < want && fgets(line, sizeof line, maps); first = next) {
+    next = strchr(line, '\n') != NULL;
+    if (!first) continue;
+    if (sscanf(line, "%lx-%lx", &a, &b) != 2) break;
     if (covered == 0 && a <= start && start < b) covered = b;
     else if (covered != 0 && a == covered) covered = b;
     else if (covered != 0) break;
