@@ -184,21 +184,15 @@ static void wait_while_for(atomic_uint *word, unsigned value, double us) {
 }
 
 #include <fcntl.h>
-/* /proc/loadavg (kept open) and the CPU count, set once for every helper (pthread_once: helpers that finish a job
- * together look at the same time — a plain "first caller opens it" raced, opening it twice or reading a count of 0) */
-static int loadavg_fd = -1;
-static long loadavg_cpus = 0;
-static pthread_once_t loadavg_once = PTHREAD_ONCE_INIT;
-static void loadavg_open(void) {
-  loadavg_fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-  loadavg_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-}
 /* Whether more threads are ready to run on the whole machine than it has CPUs (the running count of /proc/loadavg,
  * which counts this thread too): someone waits for a core. -1 when it cannot be read. */
 static int machine_oversubscribed(void) {
-  pthread_once(&loadavg_once, loadavg_open);
-  const int fd = loadavg_fd;
-  const long cpus = loadavg_cpus;
+  static int fd = -2;
+  static long cpus = 0;
+  if (fd == -2) {
+    fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  }
   if (fd < 0 || cpus < 1) return -1;
   char text[128];
   const ssize_t n = pread(fd, text, sizeof text - 1, 0);
