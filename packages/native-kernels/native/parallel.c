@@ -1,11 +1,6 @@
 /*
  * See parallel.h. Helpers sleep between jobs (no spinning on a shared machine) on a futex (Linux; elsewhere a
- * mutex and a condition variable stand in for it). On Linux, for 2 ms after a job, a helper sleeps 50 µs at a time
- * and looks for the next job itself, so that the caller does not pay the wake-up call (15–45 µs on a virtual
- * machine; a step has ~6 jobs) — but only while no program waits for a core: it reads the machine's count of running
- * threads (/proc/loadavg) every 32 looks, and stops looking for a second when that count exceeds the CPUs or when a
- * timed sleep ends 300 µs late (without the count, at load ~4, a polling helper made the two-thread step 0.73× as
- * fast as a sleeping one). A job is published in one 64-bit word — its number, its block
+ * mutex and a condition variable stand in for it). A job is published in one 64-bit word — its number, its block
  * count and the next unclaimed block — and a thread claims a block with one compare-and-swap, so the calling thread
  * never takes a lock that a waking helper holds, and a helper that wakes late finds the job's word changed and claims
  * nothing (it reads the job's fields only after a claim, which the caller waits for).
@@ -31,8 +26,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #if defined(__linux__)
@@ -154,97 +147,15 @@ static void run_blocks(uint32_t gen) {
   }
 }
 
-/* Between jobs that come close together a helper does not sleep until woken: it sleeps POLL_US at a time (a timer
- * wakes it; the caller makes no system call) and looks for a job, for POLL_WINDOW_US after its last job, then sleeps
- * until woken as before. A timed sleep that ends POLL_LATE_US or more after it should have means this core is busy
- * with another program: the helpers then sleep until woken for POLL_OFF_MS (see the top of the file). */
-#ifndef POLL_US
-#define POLL_US 50.0
-#endif
-#ifndef POLL_WINDOW_US
-#define POLL_WINDOW_US 2000.0
-#endif
-#ifndef POLL_LATE_US
-#define POLL_LATE_US 300.0
-#endif
-#ifndef POLL_OFF_MS
-#define POLL_OFF_MS 1000.0
-#endif
-#ifndef POLL_LOOK_EVERY
-#define POLL_LOOK_EVERY 32
-#endif
-static _Atomic int64_t poll_off_until = 0; /* no polling before this time (ns) */
-
-#if defined(__linux__)
-#include <sys/prctl.h>
-/* Sleeps while *word == value, for at most `us` (returns at once when it differs; spurious returns are fine). */
-static void wait_while_for(atomic_uint *word, unsigned value, double us) {
-  struct timespec t = {.tv_sec = 0, .tv_nsec = (long)(us * 1e3)};
-  syscall(SYS_futex, (unsigned *)word, FUTEX_WAIT_PRIVATE, value, &t, NULL, 0);
-}
-
-#include <fcntl.h>
-/* Whether more threads are ready to run on the whole machine than it has CPUs (the running count of /proc/loadavg,
- * which counts this thread too): someone waits for a core. -1 when it cannot be read. */
-static int machine_oversubscribed(void) {
-  static int fd = -2;
-  static long cpus = 0;
-  if (fd == -2) {
-    fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-    cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  }
-  if (fd < 0 || cpus < 1) return -1;
-  char text[128];
-  const ssize_t n = pread(fd, text, sizeof text - 1, 0);
-  if (n <= 0) return -1;
-  text[n] = 0;
-  /* "0.52 0.58 0.59 2/345 12345": the fourth field is running/total */
-  const char *p = text;
-  for (int field = 0; field < 3 && p; field++) {
-    p = strchr(p, ' ');
-    if (p) p++;
-  }
-  if (!p) return -1;
-  return atol(p) > cpus;
-}
-
-/* One timed sleep of a helper whose last job ended at `last` (ns), when it is within the window and polling is on;
- * returns 0 (no sleep) otherwise. */
-static int poll_once(unsigned seen, int64_t last) {
-  static _Thread_local unsigned calls = 0;
-  const int64_t t0 = now_ns();
-  if ((double)(t0 - last) >= POLL_WINDOW_US * 1e3 || t0 < atomic_load(&poll_off_until)) return 0;
-  if (calls++ % POLL_LOOK_EVERY == 0 && machine_oversubscribed() != 0) {
-    atomic_store(&poll_off_until, t0 + (int64_t)(POLL_OFF_MS * 1e6));
-    return 0;
-  }
-  wait_while_for(&posted, seen, POLL_US);
-  const int64_t t1 = now_ns();
-  if ((double)(t1 - t0) >= (POLL_US + POLL_LATE_US) * 1e3) atomic_store(&poll_off_until, t1 + (int64_t)(POLL_OFF_MS * 1e6));
-  return 1;
-}
-#else
-static int poll_once(unsigned seen, int64_t last) {
-  (void)seen;
-  (void)last;
-  return 0;
-}
-#endif
-
 static void *helper_main(void *arg) {
   (void)arg;
   on_helper = 1;
   if (helper_init) helper_init();
-#if defined(__linux__)
-  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* the timed sleeps end when asked, not up to 50 µs later (the default) */
-#endif
   unsigned seen = atomic_load(&posted);
-  int64_t last = now_ns();
   for (;;) {
     if (atomic_load(&stopping)) break;
     unsigned now = atomic_load(&posted);
     if (now == seen) {
-      if (poll_once(seen, last)) continue;
       atomic_fetch_add(&sleepers, 1);
       wait_while(&posted, seen);
       atomic_fetch_sub(&sleepers, 1);
@@ -252,7 +163,6 @@ static void *helper_main(void *arg) {
     }
     seen = now;
     run_blocks(now);
-    last = now_ns();
   }
   return NULL;
 }
