@@ -13,6 +13,13 @@
  *   (0.85–0.91× against 1.01–1.11× without it): the spinning helper pushes the other program onto the caller's core.
  *   Spinning only while neither thread had been preempted (involuntary context switches) gained nothing at load 4–5
  *   and still lost with the busy loop (0.97–1.05× against 1.09–1.11× without spinning).
+ * - (2026-12-02) A helper that, for 2 ms after a job, sleeps 50 µs at a time on a timed futex wait and looks for the
+ *   next job itself, so that the caller makes no wake-up call (a timed sleep ends 60–100 µs later on this VM; ~6 jobs
+ *   per MNIST step, 199 of 1,870 jobs then needed a wake-up instead of 1,867): before the deferred update it gained
+ *   1.03–1.07× (6 pairs, load 0.5–0.9), after it 1.015× and 0.993× (medians of 8 and 10 quiet pairs, ranges
+ *   0.92–1.10): nothing. Without a guard it made the step 0.73× as fast at load ~4 (a helper that keeps waking on a
+ *   busy machine loses its core's turn); a guard that stopped it when /proc/loadavg's running count exceeded the
+ *   CPUs or a timed sleep ended 300 µs late avoided that loss.
  * - The caller claiming blocks from the front and the helpers from the back, so that each thread keeps touching the
  *   same part of each array: no measurable change (Adam's in-step time, the products, the step).
  * What bounds two threads here instead: the L3 that both cores share delivers about what one core draws (a streaming
