@@ -136,6 +136,11 @@ describe('enableNativeKernels', () => {
 });
 
 describe.skipIf(skipNative)('the addon guards the wasm memory', () => {
+  // test files share one module state (isolate: false): leave the kernels off for the next file
+  afterEach(() => {
+    disableNativeKernels();
+  });
+
   it('refuses operands outside the buffer, misaligned offsets, empty dimensions and bad biases', () => {
     const addon = loadAddon();
     enableNativeKernels();
