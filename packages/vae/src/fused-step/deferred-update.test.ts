@@ -30,11 +30,13 @@ const steps = 2 * 3;
 async function logged<T>(
   f: () => Promise<T>,
   failNormalBackwardAt = -1,
+  failJoinAt = -1,
 ): Promise<{ value?: T; error?: unknown; log: string[] }> {
   const log: string[] = [];
   const names = [DENSE_BACKWARD_ADAM_KERNEL, JOIN_DEFERRED_KERNEL, NORMAL_BACKWARD_KERNEL];
   const originals = names.map((name) => tf.getKernel(name, 'wasm')!);
   let normal = 0;
+  let joins = 0;
   for (const config of originals) {
     tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel({
@@ -42,8 +44,13 @@ async function logged<T>(
       kernelFunc: ((args: Parameters<tf.KernelFunc>[0]) => {
         const name = config.kernelName;
         if (name === NORMAL_BACKWARD_KERNEL && normal++ === failNormalBackwardAt) throw new Error('injected failure');
-        if (name === JOIN_DEFERRED_KERNEL) log.push('join');
-        else if (name === DENSE_BACKWARD_ADAM_KERNEL && args.attrs?.deferUpdate === true) log.push('defer');
+        if (name === JOIN_DEFERRED_KERNEL) {
+          log.push('join');
+          if (joins++ === failJoinAt) {
+            config.kernelFunc(args); // it still waits for the helpers, then reports a failure of the deferred job
+            throw new Error('injected join failure');
+          }
+        } else if (name === DENSE_BACKWARD_ADAM_KERNEL && args.attrs?.deferUpdate === true) log.push('defer');
         return config.kernelFunc(args);
       }) as tf.KernelFunc,
     });
@@ -88,6 +95,18 @@ describe.skipIf(problem !== undefined)('the fused step with the output layer def
     expect((failed.error as Error).message).toMatch(/injected failure/);
     // steps 1 and 2 as usual; step 3 fails in the latent's backward pass (after the deferred output layer) and joins
     expect(failed.log).toEqual(['defer', 'join', 'defer', 'join', 'defer', 'join']);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("reports the step's own error when the join fails too, and the join's when it alone fails", async () => {
+    enableNativeKernels({ parallel: 2 });
+    const before = tf.memory().numTensors;
+    const both = await logged(() => train(config, rows, options), 2, 2);
+    expect((both.error as Error).message).toMatch(/^injected failure/);
+    expect(both.log).toEqual(['defer', 'join', 'defer', 'join', 'defer', 'join']);
+    const joinOnly = await logged(() => train(config, rows, options), -1, 1);
+    expect((joinOnly.error as Error).message).toMatch(/injected join failure/);
+    expect(joinOnly.log).toEqual(['defer', 'join', 'defer', 'join']);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

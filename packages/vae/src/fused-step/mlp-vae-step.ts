@@ -81,6 +81,7 @@ export function fusedMlpVaeStep(
   // defers it only on more than one thread where dW goes in row blocks); joined before the runner frees anything
   const defer = r.has(JOIN_DEFERRED_KERNEL);
   let deferred = false;
+  let failed = false;
   try {
     // ε ~ N(0, 1): the values Normal.rsample's tf.randomNormal draws with the step's seed, as a runner tensor
     const eps = seededStandardNormalInfo(r, [n, L], ctx.seed);
@@ -119,6 +120,11 @@ export function fusedMlpVaeStep(
     const dh = denseBackwardInto(r, dLoc, loc, h, layout.loc, true, sink, fromScale)!;
     chainBackward(r, dh, hs, layout.encoder, false, sink, sparseInput);
 
+    // joined before anything is handed out (a failure of the deferred job then leaves no kept tensor behind)
+    if (deferred) {
+      deferred = false;
+      r.runAll(JOIN_DEFERRED_KERNEL, {});
+    }
     const kept = new Map<string, tf.Tensor>();
     for (const [name, info] of grads) kept.set(name, r.keep(info));
     return {
@@ -132,9 +138,15 @@ export function fusedMlpVaeStep(
       grads: kept,
       ...(sink.updated.size > 0 ? { updated: sink.updated } : {}),
     };
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
     try {
       if (deferred) r.runAll(JOIN_DEFERRED_KERNEL, {});
+    } catch (joinError) {
+      // the step's own error, when there is one, is the one to report (the join still waited for the helpers)
+      if (!failed) throw joinError;
     } finally {
       r.dispose();
       tf.dispose(extra);
