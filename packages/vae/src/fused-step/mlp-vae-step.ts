@@ -142,14 +142,22 @@ export function fusedMlpVaeStep(
     failed = true;
     throw e;
   } finally {
-    try {
-      if (deferred) r.runAll(JOIN_DEFERRED_KERNEL, {});
-    } catch (joinError) {
-      // the step's own error, when there is one, is the one to report (the join still waited for the helpers)
-      if (!failed) throw joinError;
-    } finally {
-      r.dispose();
-      tf.dispose(extra);
-    }
+    finishStep(r, extra, deferred, failed);
+  }
+}
+
+/**
+ * Joins a deferred update still running (`join`), then frees the runner's outputs and `extra`. A failed join is
+ * thrown unless the step is already failing (`failing`): its own error is the one to report (the join still waited
+ * for the helpers).
+ */
+function finishStep(r: KernelRunner, extra: tf.Tensor[], join: boolean, failing: boolean): void {
+  try {
+    if (join) r.runAll(JOIN_DEFERRED_KERNEL, {});
+  } catch (joinError) {
+    if (!failing) throw joinError;
+  } finally {
+    r.dispose();
+    tf.dispose(extra);
   }
 }
