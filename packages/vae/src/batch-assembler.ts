@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, type Matrix } from '@varia/core';
-import { wasmMemoryBackend } from './wasm-memory.js';
+import { allocateFloat32, wasmMemoryBackend } from './wasm-memory.js';
 
 /**
  * A float32 tensor `[rows, cols]` whose values `write(out)` writes — every one of the `rows × cols` values of `out` —
@@ -12,16 +12,14 @@ import { wasmMemoryBackend } from './wasm-memory.js';
 export function uploadWritten(rows: number, cols: number, write: (out: Float32Array) => void): tf.Tensor2D | undefined {
   const wasm = rows > 0 ? wasmMemoryBackend() : undefined;
   if (!wasm) return undefined;
-  const info = wasm.makeOutput([rows, cols], 'float32');
+  const out = allocateFloat32(wasm, [rows, cols]);
+  if (!out) {
+    throw new BackendError(
+      `the wasm memory has no room for a batch of shape [${rows}, ${cols}] (tfjs-backend-wasm's allocation failed)`,
+    );
+  }
+  const { info, offset } = out;
   try {
-    const offset = wasm.dataIdMap.get(info.dataId)!.memoryOffset;
-    // tfjs-backend-wasm does not check its malloc: 0 is its failure (the memory cannot grow), never an allocation — a
-    // batch written there would overwrite the start of the wasm memory (the module's own data)
-    if (offset === 0) {
-      throw new BackendError(
-        `the wasm memory has no room for a batch of shape [${rows}, ${cols}] (tfjs-backend-wasm's allocation failed)`,
-      );
-    }
     // the memory read after the allocation, which may have grown it (growing replaces the buffer)
     write(new Float32Array(wasm.wasm.HEAPU8.buffer, offset, rows * cols));
   } catch (e) {

@@ -25,6 +25,22 @@ export function wasmMemoryBackend(): WasmMemoryBackend | undefined {
 }
 
 /**
+ * A new float32 tensor's data of `shape` in the WebAssembly memory and its byte offset there, or undefined (nothing
+ * left allocated) when the memory has no room: tfjs-backend-wasm does not check its malloc, and 0 is its failure
+ * (the memory cannot grow), never an allocation — bytes written there would overwrite the module's own data.
+ */
+export function allocateFloat32(
+  wasm: WasmMemoryBackend,
+  shape: number[],
+): { info: tf.TensorInfo; offset: number } | undefined {
+  const info = wasm.makeOutput(shape, 'float32');
+  const offset = wasm.dataIdMap.get(info.dataId)?.memoryOffset ?? 0;
+  if (offset !== 0) return { info, offset };
+  wasm.disposeData(info.dataId);
+  return undefined;
+}
+
+/**
  * A copy of `t`'s values in memory of its own — on the wasm backend, one copy of the bytes within the WebAssembly
  * memory — or `tf.clone(t)` elsewhere (and for a non-float32 or empty tensor, or when the memory has no room): a clone
  * shares its data with `t` until one of them is written. The caller owns the result.
@@ -36,14 +52,9 @@ export function ownCopy<T extends tf.Tensor>(t: T): T {
   const wasm = t.dtype === 'float32' && t.size > 0 ? wasmMemoryBackend() : undefined;
   const from = wasm?.dataIdMap.get(t.dataId);
   if (!wasm || !from) return tf.clone(t);
-  const info = wasm.makeOutput([...t.shape], 'float32');
-  const to = wasm.dataIdMap.get(info.dataId)?.memoryOffset ?? 0;
-  // tfjs-backend-wasm's malloc gives 0 when the memory cannot grow: no tensor is ever there
-  if (to === 0) {
-    wasm.disposeData(info.dataId);
-    return tf.clone(t);
-  }
+  const to = allocateFloat32(wasm, [...t.shape]);
+  if (!to) return tf.clone(t);
   // the memory read after the allocation, which may have grown it (growing replaces the buffer)
-  wasm.wasm.HEAPU8.copyWithin(to, from.memoryOffset, from.memoryOffset + 4 * t.size);
-  return tf.engine().makeTensorFromTensorInfo(info, wasm as unknown as tf.KernelBackend) as T;
+  wasm.wasm.HEAPU8.copyWithin(to.offset, from.memoryOffset, from.memoryOffset + 4 * t.size);
+  return tf.engine().makeTensorFromTensorInfo(to.info, wasm as unknown as tf.KernelBackend) as T;
 }
