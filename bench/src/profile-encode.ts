@@ -1,22 +1,28 @@
 #!/usr/bin/env node
 /**
- * `node bench/dist/profile-encode.js [--backend wasm-native] [--repeats N] [--no-torch] [--json FILE]`: where the
- * time of the `mnist-vae-encode` workload goes — `VAE.encode` of MNIST's 10,000 images (784-400-20 Bernoulli) —
- * split into the data check, the upload, each kernel (a census of one call), the JavaScript around them and the
- * read-back, beside the first layer's product alone; and the same split for PyTorch (`torch_vae.py`'s
- * `encode_profile`: the whole encode and its parts alone). Each figure is the best of `--repeats` after a warm-up.
+ * `node bench/dist/profile-encode.js [--workload mnist|counts] [--input dense|csr|dense-sparse] [--parallel N]
+ * [--backend wasm-native] [--repeats N] [--no-torch] [--json FILE]`: where the time of an encode workload goes —
+ * `VAE.encode` of MNIST's 10,000 images (784-400-20 Bernoulli; `mnist`) or of 10,000 synthetic count rows
+ * (2000-128-10 Poisson, log1p input; `counts`) — given as dense rows (`dense`: the dense product), as a CSR
+ * `SparseMatrix` (`csr`: the `*-encode-sparse` workloads) or as dense rows with `{ sparseInput: true }`
+ * (`dense-sparse`: converted to CSR inside encode). It splits one encode into the checks of the input, the uploads,
+ * each kernel (a census of one call), the JavaScript around them and the read-back; for dense input beside the first
+ * layer's product alone and (MNIST) the same split for PyTorch (`torch_vae.py`'s `encode_profile`). `--parallel N`
+ * (wasm-native): N threads share the large products (`enableNativeKernels({ parallel: N })`, the bench's both cores).
+ * Each figure is the best of `--repeats` after a warm-up.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
+import { assertSparseMatrix, type Matrix, type SparseMatrix } from '@varia/core';
 import { type BackendRequest, selectBackend } from '@varia/playground/backend';
-import { VAE, validateDomain } from '@varia/vae';
-import { ENCODE_WORKLOADS } from './encode-workloads.js';
+import { type EncodeOptions, VAE, validateDomain } from '@varia/vae';
+import { ENCODE_WORKLOADS, type EncodeSpec } from './encode-workloads.js';
 import { startKernelCensus } from './kernel-census.js';
-import { runTorch } from './torch.js';
-import { cpuNow } from './workloads.js';
 import { flagValue } from './script-flags.js';
+import { runTorch } from './torch.js';
+import { cpuNow, csrOfDense } from './workloads.js';
 
 /** One phase: best wall and CPU milliseconds. */
 interface Phase {
@@ -39,47 +45,112 @@ async function bestPhase(repeats: number, run: () => unknown): Promise<Phase> {
   return { ms, cpuMs };
 }
 
+const INPUTS = ['dense', 'csr', 'dense-sparse'] as const;
+type InputKind = (typeof INPUTS)[number];
+const WORKLOADS = { mnist: 'mnist-vae-encode', counts: 'counts-vae-encode-sparse' } as const;
+
+/** A command-line choice among `allowed`. */
+function choice<T extends string>(option: string, allowed: readonly T[], fallback: T): T {
+  const v = (flagValue(option) ?? fallback) as T;
+  if (!allowed.includes(v)) throw new Error(`${option} must be one of ${allowed.join(', ')}, got ${v}`);
+  return v;
+}
+
+/**
+ * The parts of encode that run outside kernels and can be timed alone, for this input: the checks encode makes of it
+ * (the CSR structure, the stored values in the likelihood's domain, or every dense value) and its uploads.
+ */
+function hostParts(
+  input: InputKind,
+  dense: Matrix,
+  csr: SparseMatrix,
+  spec: EncodeSpec,
+): Record<string, () => unknown> {
+  const domain = spec.model.likelihood === 'poisson' ? 'counts' : 'unit-interval';
+  const { likelihood } = spec.model;
+  const storedValues = () =>
+    validateDomain({ data: csr.data, rows: csr.data.length, cols: 1 }, domain, likelihood, 'x');
+  const csrUploads = () =>
+    tf.dispose([tf.tensor1d(csr.indptr, 'int32'), tf.tensor1d(csr.indices, 'int32'), tf.tensor1d(csr.data)]);
+  // dense rows with sparseInput are checked and uploaded as dense rows are (the kernel finds their non-zeros itself)
+  if (input !== 'csr')
+    return {
+      [`data check (${domain}, every cell)`]: () => validateDomain(dense, domain, likelihood, 'x'),
+      'upload (tf.tensor2d of the rows)': () => tf.tensor2d(dense.data, [dense.rows, dense.cols]).dispose(),
+    };
+  return {
+    'CSR structure check (assertSparseMatrix)': () => assertSparseMatrix(csr, 'x'),
+    [`stored values check (${domain})`]: storedValues,
+    'uploads (indptr, indices, values)': csrUploads,
+  };
+}
+
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
   const repeats = Number(flagValue('--repeats') ?? 7);
   if (!Number.isInteger(repeats) || repeats < 1)
     throw new Error(`--repeats must be a positive integer, got ${repeats}`);
-  const selection = await selectBackend((flagValue('--backend') ?? 'wasm-native') as BackendRequest);
-  const spec = ENCODE_WORKLOADS['mnist-vae-encode'];
-  const data = spec.data(false);
+  const parallel = Number(flagValue('--parallel') ?? 1);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8)
+    throw new Error(`--parallel must be an integer from 1 to 8, got ${flagValue('--parallel')}`);
+  const workload = choice('--workload', ['mnist', 'counts'] as const, 'mnist');
+  const input = choice('--input', INPUTS, workload === 'mnist' ? 'dense' : 'csr');
+  const selection = await selectBackend((flagValue('--backend') ?? 'wasm-native') as BackendRequest, {
+    nativeParallel: parallel,
+  });
+  const spec = ENCODE_WORKLOADS[WORKLOADS[workload]];
+  const dense = spec.data(false);
+  const csr = csrOfDense(dense);
+  const data: Matrix | SparseMatrix = input === 'csr' ? csr : dense;
+  const options: EncodeOptions = input === 'dense-sparse' ? { sparseInput: true } : {};
   const { inputDim, hidden, latentDim, likelihood } = spec.model;
   const vae = new VAE({ inputDim, latentDim, hiddenUnits: [hidden], likelihood, seed: 0 });
-  const kernel = vae.namedVariables().get('encoder/0/kernel')!;
-  const bias = vae.namedVariables().get('encoder/0/bias')!;
-  const x = tf.tensor2d(data.data, [data.rows, data.cols], 'float32');
   const varia: Record<string, Phase> = {};
   const census: { name: string; calls: number; ms: number }[] = [];
   try {
     varia.encode = await bestPhase(repeats, async () => {
-      const z = vae.encode(data);
+      const z = vae.encode(data, options);
       await z.data();
       z.dispose();
     });
-    varia['encode call (until it returns)'] = await bestPhase(repeats, () => vae.encode(data).dispose());
-    // the read-back: the whole minus the call (kernels run synchronously on wasm and cpu: the call computes z)
-    varia['read-back of z (z.data())'] = {
-      ms: Math.max(0, varia.encode.ms - varia['encode call (until it returns)'].ms),
-      cpuMs: Math.max(0, varia.encode.cpuMs - varia['encode call (until it returns)'].cpuMs),
+    // the call (kernels run synchronously on wasm and cpu: the call computes z) and the read-back, each timed alone
+    const call = { ms: Infinity, cpuMs: Infinity };
+    const readBack = { ms: Infinity, cpuMs: Infinity };
+    const keepBest = (into: Phase, t0: number, c0: number) => {
+      into.ms = Math.min(into.ms, performance.now() - t0);
+      into.cpuMs = Math.min(into.cpuMs, (cpuNow() - c0) * 1e3);
     };
-    varia['data check ([0, 1], finite)'] = await bestPhase(repeats, () =>
-      validateDomain(data, 'unit-interval', likelihood, 'x'),
-    );
-    varia['upload (tf.tensor2d of the rows)'] = await bestPhase(repeats, () =>
-      tf.tensor2d(data.data, [data.rows, data.cols], 'float32').dispose(),
-    );
-    varia['first layer alone (fused x·W + b, relu)'] = await bestPhase(repeats, () =>
-      tf.fused.matMul({ a: x, b: kernel, bias, activation: 'relu' }).dispose(),
-    );
+    for (let r = 0; r <= repeats; r++) {
+      const t0 = performance.now();
+      const c0 = cpuNow();
+      const z = vae.encode(data, options);
+      if (r > 0) keepBest(call, t0, c0);
+      const t1 = performance.now();
+      const c1 = cpuNow();
+      await z.data();
+      if (r > 0) keepBest(readBack, t1, c1);
+      z.dispose();
+    }
+    varia['encode call (until it returns)'] = call;
+    varia['read-back of z (z.data())'] = readBack;
+    for (const [name, run] of Object.entries(hostParts(input, dense, csr, spec)))
+      varia[name] = await bestPhase(repeats, run);
+    if (input === 'dense') {
+      const kernel = vae.namedVariables().get('encoder/0/kernel')!;
+      const bias = vae.namedVariables().get('encoder/0/bias')!;
+      const x = tf.tensor2d(dense.data, [dense.rows, dense.cols], 'float32');
+      try {
+        varia['first layer alone (fused x·W + b, relu)'] = await bestPhase(repeats, () =>
+          tf.fused.matMul({ a: x, b: kernel, bias, activation: 'relu' }).dispose(),
+        );
+      } finally {
+        x.dispose();
+      }
+    }
     // a census per call, the best time of each kernel kept (the figures above are bests too)
     for (let r = 0; r < repeats; r++) {
       const c = startKernelCensus(tf.getBackend());
       try {
-        vae.encode(data).dispose();
+        vae.encode(data, options).dispose();
       } finally {
         for (const t of c.stop()) {
           const seen = census.find((k) => k.name === t.name);
@@ -89,12 +160,11 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    x.dispose();
     vae.dispose();
   }
   const torch =
-    argv.includes('--no-torch') === false
-      ? runTorch(data, {
+    input === 'dense' && workload === 'mnist' && !process.argv.includes('--no-torch')
+      ? runTorch(dense, {
           workload: 'encode_profile',
           likelihood,
           hidden,
@@ -105,12 +175,15 @@ async function main(): Promise<void> {
       : undefined;
   const f = (v: number): string => v.toFixed(1).padStart(8);
   const inKernels = census.reduce((s, t) => s + t.ms, 0);
-  const call = varia['encode call (until it returns)'];
-  const outside =
-    call.ms - inKernels - varia['data check ([0, 1], finite)'].ms - varia['upload (tf.tensor2d of the rows)'].ms;
+  const call = varia['encode call (until it returns)']!;
+  const host = Object.keys(hostParts(input, dense, csr, spec)).reduce((s, k) => s + varia[k]!.ms, 0);
+  const outside = call.ms - inKernels - host;
   const backend = `${selection.candidate}${selection.native ? ` (${selection.native.description})` : ''}`;
+  const stored = `${((100 * csr.data.length) / (dense.rows * dense.cols)).toFixed(1)} % non-zero`;
   const lines = [
-    `VAE.encode of ${data.rows} MNIST images (${inputDim}-${hidden}-${latentDim} ${likelihood}) on ${backend}; best of ${repeats}; load ${os.loadavg()[0]!.toFixed(2)}`,
+    `VAE.encode of ${dense.rows} ${spec.what} (${inputDim}-${hidden}-${latentDim} ${likelihood}; ${stored}) given as ${
+      input === 'csr' ? 'CSR' : input === 'dense' ? 'dense rows' : 'dense rows with sparseInput: true'
+    } on ${backend}${parallel > 1 ? `, parallel ${parallel}` : ''}; best of ${repeats}; load ${os.loadavg()[0]!.toFixed(2)}`,
     '',
     'varia                                           wall ms   CPU ms',
     ...Object.entries(varia).map(([k, p]) => `${k.padEnd(44)} ${f(p.ms)} ${f(p.cpuMs)}`),
@@ -118,7 +191,7 @@ async function main(): Promise<void> {
     'kernels of one encode call (census)       calls   ms',
     ...census.map((t) => `${t.name.padEnd(40)} ${t.calls.toFixed(0).padStart(5)} ${f(t.ms)}`),
     `${'all kernels'.padEnd(46)} ${f(inKernels)}`,
-    `${'JS around them (call − kernels − check − upload)'.padEnd(46)} ${f(outside)}`,
+    `${'JS around them (call − kernels − parts above)'.padEnd(46)} ${f(outside)}`,
   ];
   if (torch?.phases)
     lines.push(
@@ -133,7 +206,7 @@ async function main(): Promise<void> {
   if (out)
     writeFileSync(
       out,
-      `${JSON.stringify({ backend, rows: data.rows, repeats, load: os.loadavg(), varia, census, torch }, null, 2)}\n`,
+      `${JSON.stringify({ backend, workload, input, parallel, rows: dense.rows, repeats, load: os.loadavg(), varia, census, outside, torch }, null, 2)}\n`,
     );
 }
 

@@ -2,7 +2,7 @@
 // layer on its stored entries alone (`denseOfSparse` of @varia/layers), then the rest of the encoder as for dense x.
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSparseMatrix, DataError, type Matrix, ShapeError, type SparseMatrix, sparseRowsInto } from '@varia/core';
-import { denseOfSparse, MLP, sparseDenseIsNative } from '@varia/layers';
+import { denseOfSparse, denseOfSparseInput, MLP, sparseDenseIsNative } from '@varia/layers';
 import { type DataRules, validateDomain } from './data.js';
 import type { EncodeOptions } from './inference-options.js';
 import { rowOfEntry } from './sources/block-rows.js';
@@ -168,14 +168,23 @@ export function sparseEncoderLayers(parts: VaeParts): MLP | undefined {
 }
 
 /**
- * q(z|x)'s point summary (or a sample with `{ sample: true }`) for a checked CSR x through an MLP encoder: the first
- * layer on the stored entries (log1p of them for a log1p input transform), the other layers and the head as for dense
- * x. Lives in the caller's tidy scope.
+ * q(z|x)'s point summary (or a sample with `{ sample: true }`) for a checked x through an MLP encoder: the first layer
+ * on x's stored entries (a CSR matrix: `denseOfSparse`) or on the non-zero cells of dense rows that the backend's kernel
+ * finds itself (a tensor: `denseOfSparseInput`, where `sparseInputDenseApplies`), log1p of them for a log1p input
+ * transform; the other layers and the head as for dense x. Lives in the caller's tidy scope.
  */
-export function encodeSparse(parts: VaeParts, encoder: MLP, x: SparseMatrix, options: EncodeOptions): tf.Tensor2D {
+export function encodeSparse(
+  parts: VaeParts,
+  encoder: MLP,
+  x: SparseMatrix | tf.Tensor2D,
+  options: EncodeOptions,
+): tf.Tensor2D {
   const [first, ...rest] = encoder.layers;
   const log1p = parts.config.inputTransform === 'log1p';
-  let h = denseOfSparse(first!, x, { checked: true, ...(log1p && { transformValues: (v) => tf.log1p(v) }) });
+  let h =
+    x instanceof tf.Tensor
+      ? denseOfSparseInput(first!, log1p ? tf.log1p(x) : x)
+      : denseOfSparse(first!, x, { checked: true, ...(log1p && { transformValues: (v) => tf.log1p(v) }) });
   for (const layer of rest) h = layer.apply(h);
   if (!options.sample) return parts.latent.posteriorMean(h);
   return parts.latent.posterior(h).sample([], { seed: options.seed }) as tf.Tensor2D;
