@@ -99,6 +99,7 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
              (long long)NNZ, indptr[0], indptr[R]);
     return throw_csr(env, message, -1, -1, -1);
   }
+  int sorted = 1; /* every row's columns non-decreasing: sparse_tiles.c may take its row kernel */
   for (int64_t i = 0; i < R; i++) {
     const int32_t from = indptr[i], to = indptr[i + 1];
     if (to < from || to > NNZ) {
@@ -113,13 +114,15 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
         snprintf(message, sizeof message, "sparse input: row %lld: column index %d is outside 0…%lld", (long long)i,
                  indices[e], (long long)(K - 1));
         return throw_csr(env, message, i, e, indices[e]);
+      } else if (e > from && indices[e] < indices[e - 1]) {
+        sorted = 0;
       }
   }
   if (varia_sparse_scratch_attach(env) != 0)
     return throw_plain(env, "native-kernels: sparseDense could not register its scratch memory's release");
   if (varia_sparse_forward(indptr, indices, (const float *)(base + (int64_t)d[6]), R, K,
                            (const float *)(base + (int64_t)d[7]), has_bias ? (const float *)(base + (int64_t)bias_off) : NULL,
-                           (float *)(base + (int64_t)d[9]), N, (int)act, (float)d[11]) != 0)
+                           (float *)(base + (int64_t)d[9]), N, (int)act, (float)d[11], sorted) != 0)
     return throw_plain(env, "native-kernels: sparseDense could not allocate its scratch memory");
   return NULL;
 }

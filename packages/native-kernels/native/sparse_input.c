@@ -94,7 +94,7 @@ static int dense_sparse_forward(const float *x, int64_t n, int64_t in_dim, const
   const int32_t *indptr, *indices;
   const float *values;
   if (csr_of_dense(x, n, in_dim, &indptr, &indices, &values) != 0) return -1;
-  return varia_sparse_forward(indptr, indices, values, n, in_dim, w, bias, y, units, act, alpha);
+  return varia_sparse_forward(indptr, indices, values, n, in_dim, w, bias, y, units, act, alpha, 1);
 }
 
 static int dense_sparse_backward(const float *dy, const float *y, const float *x, int64_t n, int64_t in_dim,

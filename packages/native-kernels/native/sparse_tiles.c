@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "parallel.h"
+#include "sparse_rows.h"
 
 /* One stored entry of a column: its row in the block and its value, side by side (one store when copied by column). */
 typedef struct {
@@ -249,10 +250,14 @@ static void run_tiles(varia_range_fn f, tiles_job_t *job, int64_t macs) {
 
 int varia_sparse_forward(const int32_t *indptr, const int32_t *indices, const float *values, int64_t rows,
                          int64_t in_dim, const float *w, const float *bias, float *y, int64_t units, int act,
-                         float alpha) {
+                         float alpha, int sorted) {
   if (rows == 0 || units == 0) return 0;
   const int64_t tiles = (units + TILE - 1) / TILE;
   const int avx512 = varia_sparse_avx512();
+  if (sorted && avx512 && varia_sparse_rows_available() && !getenv("VARIA_NATIVE_SPARSE_TILES")) {
+    varia_sparse_rows_forward(indptr, indices, values, rows, in_dim, w, bias, y, units, act, alpha);
+    return 0;
+  }
   for (int64_t r0 = 0; r0 < rows; r0 += FORWARD_BLOCK_ROWS) {
     const int64_t r1 = r0 + FORWARD_BLOCK_ROWS < rows ? r0 + FORWARD_BLOCK_ROWS : rows;
     csc_t csc;

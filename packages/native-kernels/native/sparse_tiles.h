@@ -24,10 +24,11 @@ VARIA_HIDDEN void *varia_sparse_scratch(int slot, size_t bytes);
 VARIA_HIDDEN int varia_sparse_avx512(void);
 
 /* y = act(X·W + b) for a checked CSR X [rows, in_dim] (indptr from 0, non-decreasing; columns in 0 … in_dim − 1):
- * W [in_dim, units] row-major, b [units] or NULL, y [rows, units]; act as varia_activate. */
+ * W [in_dim, units] row-major, b [units] or NULL, y [rows, units]; act as varia_activate. sorted: every row lists its
+ * columns in non-decreasing order (then, with AVX-512F, sparse_rows.c's row kernel runs: the same bits). */
 VARIA_HIDDEN int varia_sparse_forward(const int32_t *indptr, const int32_t *indices, const float *values, int64_t rows,
                                       int64_t in_dim, const float *w, const float *bias, float *y, int64_t units,
-                                      int act, float alpha);
+                                      int act, float alpha, int sorted);
 
 /* dW = Xᵀ·δ [in_dim, units] for a checked CSR X [rows, in_dim] and δ [rows, units]; rows of empty columns are 0. */
 VARIA_HIDDEN int varia_sparse_dw(const int32_t *indptr, const int32_t *indices, const float *values, int64_t rows,
