@@ -3,14 +3,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { checkTensorLeaksPerTest, counts, weightValues } from './test-utils/helpers.js';
-import { VAE } from './index.js';
+import { VAE, type VAEConfig } from './index.js';
 
 checkTensorLeaksPerTest();
 
 describe('a float32 tensor as data (cpu: its stored values are read in place)', () => {
   it('keeps its values and stays usable through fit, evaluate, encode and reconstruct; the same weights as a Matrix', async () => {
     const x = counts(64, 6, 4);
-    const config = { inputDim: 6, latentDim: 2, hiddenUnits: [5], likelihood: 'poisson', seed: 1 } as const;
+    const config: VAEConfig = { inputDim: 6, latentDim: 2, hiddenUnits: [5], likelihood: 'poisson', seed: 1 };
     const tensor = tf.tensor2d(x.data, [x.rows, x.cols]);
     const before = Float32Array.from(tensor.dataSync());
     const [a, b] = [new VAE(config), new VAE(config)];
