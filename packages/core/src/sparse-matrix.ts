@@ -120,16 +120,27 @@ export function assertSparseMatrix(m: SparseMatrix, argument = 'matrix'): void {
       );
     }
     if (from === to) continue;
-    // one comparison per entry: a row whose columns increase strictly, from a first ≥ 0 to a last < cols, is in range
-    // (1.8 → 1.3 ms on MNIST's 1.5M entries); any other row is looked at again entry by entry for the error
+    // without a branch per entry: the row is in range iff its columns increase strictly from a first ≥ 0 to a last <
+    // cols, i.e. iff no column and no (column − previous − 1) is negative — the sign bits ORed into `bad` (for columns
+    // ≥ 0 the difference fits in 32 bits, so `|` cannot wrap it; a negative column sets the sign itself): 1.8 → 1.2 ms
+    // on MNIST's 1.5M entries. A row found bad is looked at again, entry by entry, for its first bad column.
     let last = indices[from]!;
+    let bad = last;
     let e = from + 1;
+    for (; e + 4 <= to; e += 4) {
+      const a = indices[e]!;
+      const b = indices[e + 1]!;
+      const c = indices[e + 2]!;
+      const d = indices[e + 3]!;
+      bad |= (a - last - 1) | (b - a - 1) | (c - b - 1) | (d - c - 1) | a | b | c | d;
+      last = d;
+    }
     for (; e < to; e++) {
       const j = indices[e]!;
-      if (j <= last) break;
+      bad |= (j - last - 1) | j;
       last = j;
     }
-    if (e < to || indices[from]! < 0 || last >= cols) {
+    if (bad < 0 || last >= cols) {
       // the first bad entry: j ≤ prev (prev starts at −1) catches a negative index and an unsorted or repeated one
       let prev = -1;
       for (let k = from; k < to; k++) {

@@ -1,4 +1,4 @@
-// assertSparseMatrix's column check (one comparison per entry, a second look only at a bad row) against the rule as
+// assertSparseMatrix's column check (sign bits ORed per row, a second look only at a bad row) against the rule as
 // written: each row's columns in 0…cols − 1 and strictly increasing — the same verdict and the same first error.
 import { DataError } from '@varia/core';
 import fc from 'fast-check';
@@ -24,9 +24,15 @@ const matrices = fc
   .record({
     cols: fc.integer({ min: 1, max: 40 }),
     rows: fc.array(
-      fc.array(fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 45 }) }, fc.integer({ min: -3, max: -1 })), {
-        maxLength: 12,
-      }),
+      fc.array(
+        fc.oneof(
+          { weight: 12, arbitrary: fc.integer({ min: 0, max: 45 }) },
+          { weight: 2, arbitrary: fc.integer({ min: -3, max: -1 }) },
+          // int32's ends: a difference of two columns no longer fits in 32 bits
+          { weight: 1, arbitrary: fc.constantFrom(-(2 ** 31), 2 ** 31 - 1, -(2 ** 31) + 1) },
+        ),
+        { maxLength: 14 },
+      ),
       { minLength: 1, maxLength: 10 },
     ),
     sortRows: fc.boolean(),
@@ -61,6 +67,10 @@ describe('assertSparseMatrix: columns', () => {
       indices: Int32Array.from(indices),
       data: new Float32Array(indices.length),
     });
+    // differences that do not fit in 32 bits and would wrap to a positive sign: -2³¹ ending a row of 5 (the last of a
+    // block of four after the first entry), and -2³¹ followed by 0
+    expect(() => assertSparseMatrix(row([0, 10, 20, 30, -(2 ** 31)]), 'x')).toThrow(/index -2147483648 is outside/);
+    expect(() => assertSparseMatrix(row([3, 5, -(2 ** 31), 0, 9]), 'x')).toThrow(/index -2147483648 is outside/);
     const long = Array.from({ length: 500 }, (_, k) => 2 * k);
     expect(() => assertSparseMatrix(row(long), 'x')).not.toThrow();
     for (const [at, value, message] of [
@@ -69,6 +79,10 @@ describe('assertSparseMatrix: columns', () => {
       [499, 1000, /row 0: column index 1000 is outside 0…999/],
       [0, -(2 ** 31), /column index -2147483648 is outside/],
       [300, 2 ** 31 - 1, /column index 2147483647 is outside/],
+      // after large columns, each place in a block of four and the row's end
+      ...([297, 298, 299, 300, 499] as const).map(
+        (k) => [k, -(2 ** 31), /column index -2147483648 is outside/] as const,
+      ),
     ] as const) {
       const indices = [...long];
       indices[at] = value;
