@@ -87,6 +87,25 @@ describe.skipIf(nativeProblem !== undefined)('VAE.encode of dense rows with spar
     });
   }
 
+  it('two threads (parallel: 2) give the bits of one, dense rows and CSR alike', async () => {
+    const x = edgeRows(mnist({ split: 'test' }).x, 1000, false);
+    const vae = new VAE({ inputDim: 784, latentDim: 8, hiddenUnits: [200], likelihood: 'bernoulli', seed: 4 });
+    const one = [await encodedWith(vae, x, { sparseInput: true }), await encodedWith(vae, csrOf(x))];
+    disableNativeKernels();
+    enableNativeKernels({ parallel: 2 });
+    try {
+      const two = [await encodedWith(vae, x, { sparseInput: true }), await encodedWith(vae, csrOf(x))];
+      expect(two[0]!.kernels).toContain(SPARSE_INPUT_DENSE_KERNEL);
+      expect(two[0]!.bits).toEqual(one[0]!.bits);
+      expect(two[1]!.bits).toEqual(one[1]!.bits);
+      expect(one[0]!.bits).toEqual(one[1]!.bits);
+    } finally {
+      disableNativeKernels();
+      enableNativeKernels();
+      vae.dispose();
+    }
+  });
+
   it('an activation the scanning kernel does not take (elu) keeps the CSR route, with its bits', async () => {
     const x = edgeRows(mnist({ split: 'test' }).x, 64, false);
     const vae = new VAE({ inputDim: 784, latentDim: 3, hiddenUnits: [16], likelihood: 'bernoulli', activation: 'elu' });
