@@ -1,5 +1,6 @@
 // `VAE.encode` of sparse data: a CSR SparseMatrix (or dense rows with `sparseInput`) through the encoder's first
-// layer on its stored entries alone (`denseOfSparse` of @varia/layers), then the rest of the encoder as for dense x.
+// layer on its stored entries alone (`denseOfSparse` of @varia/layers; dense rows the native kernel scans for their
+// non-zeros: `denseOfSparseInput`), then the rest of the encoder as for dense x.
 import * as tf from '@tensorflow/tfjs-core';
 import { assertSparseMatrix, DataError, type Matrix, ShapeError, type SparseMatrix, sparseRowsInto } from '@varia/core';
 import { denseOfSparse, denseOfSparseInput, MLP, sparseDenseIsNative } from '@varia/layers';
