@@ -17,6 +17,7 @@
 #include "gemm_split.h"
 #include "parallel.h"
 #include "signal_guard.h"
+#include "zero_skip.h"
 
 typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
                              int64_t, float, float *, int64_t);
@@ -42,6 +43,15 @@ static get_threads_fn get_threads = NULL;
 static int onednn_major = 0; /* the loaded oneDNN's major version (0: unknown) */
 static int avx512 = 0;       /* the CPU has oneDNN's avx512_core (AVX-512 F, BW, VL, DQ) */
 static int gemm512_on = 0;   /* gemm512.c stands in for dnnl_sgemm where it covers a one-thread product (load()) */
+static int zero_skip_on = 0; /* zero_skip.c stands in for dnnl_sgemm where op(A) is mostly zeros (load()) */
+static atomic_long zero_skipped = 0; /* products zero_skip.c has done */
+
+/*
+ * zero_skip.c takes a product when a sample of op(A)'s rows has at most this fraction of non-zeros. Measured against
+ * dnnl_sgemm on one thread (scripts/zero-skip-check.c, 2026-12-02, load 2–3, median of interleaved rounds): relu-like
+ * 128 × 400 → 784 with 10 / 20 / 30 / 40 % non-zeros 1.9× / 1.3× / 1.0–1.1× / 0.85×; MNIST rows (19 %) 1.5–2×.
+ */
+#define ZERO_SKIP_MAX_DENSITY 0.25
 
 static napi_value make_string(napi_env env, const char *s) {
   napi_value v;
@@ -103,8 +113,11 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
    * 0.995× on one thread, 0.98× on two) */
   dnnl_isa_fn isa = dg ? (dnnl_isa_fn)dlsym(lib, "dnnl_get_effective_cpu_isa") : NULL;
   const char *g512 = getenv("VARIA_GEMM512");
-  gemm512_on =
-      k == KIND_ONEDNN && major == 2 && avx512 && isa && (isa() & 0x27) == 0x27 && g512 && !strcmp(g512, "1");
+  const int onednn_avx512 = k == KIND_ONEDNN && major == 2 && avx512 && isa && (isa() & 0x27) == 0x27;
+  gemm512_on = onednn_avx512 && g512 && !strcmp(g512, "1");
+  /* zero_skip.c gives the same bits on the same condition; on unless VARIA_ZERO_SKIP=0 (read at each load) */
+  const char *zs = getenv("VARIA_ZERO_SKIP");
+  zero_skip_on = onednn_avx512 && !(zs && !strcmp(zs, "0"));
   dnnl_sgemm = dg;
   cblas_sgemm = cg;
   set_threads = st;
@@ -116,6 +129,9 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
   napi_value on;
   CHECK(napi_get_boolean(env, gemm512_on, &on));
   CHECK(napi_set_named_property(env, result, "gemm512", on));
+  napi_value skip;
+  CHECK(napi_get_boolean(env, zero_skip_on, &skip));
+  CHECK(napi_set_named_property(env, result, "zeroSkip", skip));
   return result;
 }
 
@@ -168,17 +184,30 @@ napi_value varia_napi_threads(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* zeroSkipped(): how many products zero_skip.c has done in this process (all threads). */
+napi_value varia_napi_zero_skipped(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_double(env, (double)atomic_load(&zero_skipped), &v);
+  return v;
+}
+
 int varia_blas_loaded(void) { return kind != KIND_NONE; }
 
 /* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. */
 static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc) {
-  if (kind == KIND_ONEDNN) {
-    /* gemm512.c where it covers the product (op(B) = B) on one OpenMP thread: the same bits */
-    if (gemm512_on && !tb && get_threads && get_threads() == 1) {
-      const varia_gemm_shape_t s = {.ta = ta, .tb = 0, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
-      if (varia_gemm512(&s, a, b, beta, c) == 0) return 0;
+  if (kind == KIND_ONEDNN && !tb && (zero_skip_on || gemm512_on) && get_threads && get_threads() == 1) {
+    const varia_gemm_shape_t s = {.ta = ta, .tb = 0, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
+    /* zero_skip.c where op(A) is mostly zeros, else gemm512.c where it covers the product (op(B) = B), on one OpenMP
+     * thread: the same bits */
+    if (zero_skip_on && varia_zero_skip_gemm(&s, a, b, beta, c, ZERO_SKIP_MAX_DENSITY) == 0) {
+      atomic_fetch_add(&zero_skipped, 1);
+      return 0;
     }
+    if (gemm512_on && varia_gemm512(&s, a, b, beta, c) == 0) return 0;
+  }
+  if (kind == KIND_ONEDNN) {
     /* with signals held back: a handler running mid-product corrupts oneDNN's stack data (signal_guard.h) */
     sigset_t old;
     varia_signals_hold(&old);

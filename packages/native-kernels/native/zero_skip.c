@@ -1,0 +1,264 @@
+/*
+ * C = op(A)·B + beta·C with oneDNN 2.x's bits, skipping the zeros of op(A) (zero_skip.h).
+ *
+ * WHY THE BITS STAY. oneDNN 2.6.3's dnnl_sgemm on one OpenMP thread of an avx512_core CPU (M ≥ 2) sums each element
+ * of C as one FMA chain from +0 per block of K, k ascending, and adds the blocks left to right onto C (gemm512.c's
+ * header, scripts/sgemm-order-check.c). In such a chain fma(±0, w, s) == s bit for bit when w is finite and s is not
+ * −0 (s ≠ 0: exact; s = +0: +0 + ±0 = +0). A chain from +0 becomes −0 only through a non-zero exact result that
+ * rounds to zero, which needs products below 2⁻¹⁴⁹: every product is a multiple of ulp(a)·ulp(w), so when
+ * min |a ≠ 0| · min |w ≠ 0| ≥ 2⁻¹⁰⁰ every partial sum is a multiple of 2⁻¹⁴⁹ at least and never rounds to zero.
+ * So this kernel visits, in each row, the k where op(A) ≠ 0 (NaN and ±∞ included), plus every k whose row of B has a
+ * non-finite entry (0·∞ = NaN in oneDNN), plus every k of a row whose smallest |a ≠ 0| times B's smallest |w ≠ 0| is
+ * below 2⁻¹⁰⁰ (that row is summed densely, exactly oneDNN's chain); and it adds every block's sum onto C, also a block
+ * with nothing visited (−0 + +0 = +0, as oneDNN). The blocks of K are oneDNN's (gemm512.c's k_block rule, the driver
+ * from gemm_split.c's port of its no-copy checker for the shape as given).
+ *
+ * THE KERNEL. CHUNK rows of op(A) at a time are compressed, GROUP rows together, into one list of the k where any of
+ * them is non-zero (or k is forced) with each row's a beside it (AVX-512 compress; whole-vector stores, so the lists
+ * keep 16 entries of slack). A row of the group with a = 0 at such a k adds fma(0, w, s) = s: exact, as above. Then
+ * for each strip of at most NV_MAX × 16 columns of C and each sub-range of at most KC steps of a K block, each group
+ * runs its chains in zmm registers over its entries in the sub-range: one load of W's row per 16 columns, shared by
+ * the group's rows (broadcast a, FMA). The chain is carried between sub-ranges through a scratch store and load
+ * (exact); at a block's end it is added onto C (or is C, for the first block with beta 0).
+ */
+#include "zero_skip.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "sparse_tiles.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512dq")))
+#define NV_MAX 8       /* 16-float vectors in a strip of C */
+#define ACC (16 * NV_MAX)
+#define GROUP 2        /* rows of op(A) that share one list of k (the union of their non-zeros) */
+#define CHUNK 16       /* rows of op(A) compressed at a time */
+#define KC 200         /* the longest sub-range of a K block (the chain is carried between sub-ranges) */
+#define SAMPLE_ROWS 8  /* rows of op(A) whose zeros are counted before anything is decided */
+#define TINY 0x1p-100  /* the least product of smallest magnitudes for which skipping is exact */
+
+enum { OUT_SCRATCH, OUT_SET, OUT_ADD };
+
+/* The length of the K block that starts with `left` steps to go: oneDNN's rule (gemm512.c's k_block). */
+static int64_t block_length(int64_t left, int plain) {
+  if (left <= 384) return left;
+  if (plain || left >= 768) return 384;
+  return (left + 1) / 2;
+}
+
+/* Where a chunk's lists live: group g (GROUP rows of op(A)) has its k at idx + g·cap, row r's a at
+ * val + (g·GROUP + r)·cap, n[g] entries, a cursor, and its rows' accumulators at acc + (g·GROUP + r)·ACC. */
+typedef struct {
+  const int32_t *idx;
+  const float *val;
+  const int64_t *n;
+  int64_t *cursor;
+  float *acc;
+  int64_t cap;
+} lists_t;
+
+/*
+ * One strip of NV vectors of C for `groups` groups of MR rows, over each group's entries with k < k1 from its cursor
+ * (advanced past them): the chains start at +0 (from 0) or at the scratch accumulators (from 1); then they are stored
+ * to scratch (OUT_SCRATCH), or C = chain (OUT_SET), or C = C + chain (OUT_ADD). An entry where a row's a is 0 adds
+ * fma(0, w, s) = s (w finite: the entry's k is in the group's union, not forced). PARTIAL: the last vector's lanes
+ * past `mask` are neither read from W or C nor written.
+ */
+#define TILE(MR, NV, PARTIAL)                                                                                          \
+  AVX512 static void tile_##MR##_##NV##_##PARTIAL(const lists_t *l, int64_t g0, int64_t groups, int64_t k1,          \
+                                                  const float *b, int64_t ldb, int from, int out, float *c,            \
+                                                  int64_t ldc, __mmask16 mask) {                                       \
+    for (int64_t g = g0; g < g0 + groups; g++) {                                                                      \
+      __m512 s[MR][NV];                                                                                               \
+      float *ag = l->acc + g * (GROUP * ACC);                                                                             \
+      const int32_t *idx = l->idx + g * l->cap;                                                                       \
+      const float *val = l->val + g * GROUP * l->cap;                                                                     \
+      _Pragma("GCC unroll 4") for (int r = 0; r < MR; r++) _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)       \
+          s[r][v] = from ? _mm512_load_ps(ag + r * ACC + 16 * v) : _mm512_setzero_ps();                               \
+      int64_t p = l->cursor[g];                                                                                       \
+      const int64_t e = l->n[g];                                                                                      \
+      for (; p < e && idx[p] < k1; p++) {                                                                             \
+        const float *w = b + (int64_t)idx[p] * ldb;                                                                   \
+        __m512 wv[NV];                                                                                                \
+        _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) wv[v] =                                                  \
+            PARTIAL && v == NV - 1 ? _mm512_maskz_loadu_ps(mask, w + 16 * v) : _mm512_loadu_ps(w + 16 * v);           \
+        _Pragma("GCC unroll 4") for (int r = 0; r < MR; r++) {                                                        \
+          const __m512 x = _mm512_set1_ps(val[r * l->cap + p]);                                                       \
+          _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) s[r][v] = _mm512_fmadd_ps(x, wv[v], s[r][v]);          \
+        }                                                                                                             \
+      }                                                                                                               \
+      l->cursor[g] = p;                                                                                               \
+      _Pragma("GCC unroll 4") for (int r = 0; r < MR; r++) {                                                          \
+        if (out == OUT_SCRATCH) {                                                                                     \
+          _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) _mm512_store_ps(ag + r * ACC + 16 * v, s[r][v]);       \
+        } else {                                                                                                      \
+          float *cr = c + (g * GROUP + r) * ldc;                                                                          \
+          _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {                                                      \
+            const __mmask16 lanes = PARTIAL && v == NV - 1 ? mask : 0xffff;                                           \
+            __m512 y = s[r][v];                                                                                       \
+            if (out == OUT_ADD) y = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, cr + 16 * v), y);                      \
+            _mm512_mask_storeu_ps(cr + 16 * v, lanes, y);                                                             \
+          }                                                                                                           \
+        }                                                                                                             \
+      }                                                                                                               \
+    }                                                                                                                 \
+  }
+#define TILES(MR, NV) TILE(MR, NV, 0) TILE(MR, NV, 1)
+#define ROW_TILES(MR) TILES(MR, 1) TILES(MR, 2) TILES(MR, 3) TILES(MR, 4) TILES(MR, 5) TILES(MR, 6) TILES(MR, 7) TILES(MR, 8)
+ROW_TILES(1)
+ROW_TILES(2)
+ROW_TILES(3)
+ROW_TILES(4)
+
+typedef void (*tile_fn)(const lists_t *, int64_t, int64_t, int64_t, const float *, int64_t, int, int, float *, int64_t,
+                        __mmask16);
+#define NVS(MR, P) tile_##MR##_1_##P, tile_##MR##_2_##P, tile_##MR##_3_##P, tile_##MR##_4_##P, tile_##MR##_5_##P, \
+                   tile_##MR##_6_##P, tile_##MR##_7_##P, tile_##MR##_8_##P
+static const tile_fn tiles[4][2][NV_MAX] = {{{NVS(1, 0)}, {NVS(1, 1)}}, {{NVS(2, 0)}, {NVS(2, 1)}},
+                                            {{NVS(3, 0)}, {NVS(3, 1)}}, {{NVS(4, 0)}, {NVS(4, 1)}}};
+
+static __mmask16 lanes_of(int64_t left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
+
+/* The non-zeros (NaN included, ±0 not) among the sampled rows' K entries. */
+AVX512 static int64_t sample_nonzeros(const varia_gemm_shape_t *s, const float *a) {
+  const int64_t rows = s->M < SAMPLE_ROWS ? s->M : SAMPLE_ROWS;
+  int64_t count = 0;
+  for (int64_t q = 0; q < rows; q++) {
+    const float *ar = a + (q * s->M / rows) * s->lda;
+    for (int64_t k = 0; k < s->K; k += 16) {
+      const __mmask16 in = lanes_of(s->K - k);
+      count += __builtin_popcount(
+          _mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, ar + k), _mm512_setzero_ps(), _CMP_NEQ_UQ));
+    }
+  }
+  return count;
+}
+
+/* B's rows [0, K) × columns [0, N): forced[k / 16] bit k % 16 set when row k has a NaN or ±∞; returns the smallest
+ * |w| over its finite non-zeros (+∞ when none). */
+AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask16 *forced) {
+  const __m512 inf = _mm512_set1_ps(__builtin_inff());
+  __m512 least = inf;
+  memset(forced, 0, (size_t)((s->K + 15) / 16) * sizeof *forced);
+  for (int64_t k = 0; k < s->K; k++) {
+    const float *br = b + k * s->ldb;
+    __mmask16 bad = 0;
+    for (int64_t j = 0; j < s->N; j += 16) {
+      const __mmask16 in = lanes_of(s->N - j);
+      const __m512 m = _mm512_abs_ps(_mm512_maskz_loadu_ps(in, br + j));
+      /* 0x99: QNaN, SNaN, +∞, −∞ (|w| is never −∞) */
+      bad |= _mm512_mask_fpclass_ps_mask(in, m, 0x99);
+      least = _mm512_mask_min_ps(least, _mm512_mask_cmp_ps_mask(in, m, _mm512_setzero_ps(), _CMP_NEQ_OQ), least, m);
+    }
+    if (bad) forced[k / 16] |= (__mmask16)(1u << (k % 16));
+  }
+  return _mm512_reduce_min_ps(least);
+}
+
+/* Rows [0, mr) of A (NN: row r at a + r·lda) as one list of the k where any row has a ≠ 0 (NaN included) or k is
+ * forced, with each row's a at val + r·cap; every k when a row's smallest |a ≠ 0| · least_b < TINY. Returns the
+ * entries. The stores are whole vectors: the lists need 16 entries of slack. */
+AVX512 static int64_t compress_group(const float *a, int64_t lda, int mr, int64_t K, const __mmask16 *forced,
+                                     double least_b, int32_t *idx, float *val, int64_t cap) {
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 zero = _mm512_setzero_ps();
+  int64_t p = 0;
+  for (int dense = 0; dense < 2; dense++) {
+    __m512 least[4];
+    for (int r = 0; r < mr; r++) least[r] = _mm512_set1_ps(__builtin_inff());
+    p = 0;
+    for (int64_t k = 0; k < K; k += 16) {
+      const __mmask16 in = lanes_of(K - k);
+      __m512 v[4];
+      __mmask16 keep = forced[k / 16] & in;
+      for (int r = 0; r < mr; r++) {
+        v[r] = _mm512_maskz_loadu_ps(in, a + r * lda + k);
+        keep |= _mm512_mask_cmp_ps_mask(in, v[r], zero, _CMP_NEQ_UQ);
+        least[r] = _mm512_mask_min_ps(least[r], _mm512_mask_cmp_ps_mask(in, v[r], zero, _CMP_NEQ_OQ), least[r],
+                                      _mm512_abs_ps(v[r]));
+      }
+      if (dense) keep = in;
+      _mm512_storeu_si512(idx + p, _mm512_maskz_compress_epi32(keep, _mm512_add_epi32(lanes, _mm512_set1_epi32((int)k))));
+      for (int r = 0; r < mr; r++) _mm512_storeu_ps(val + r * cap + p, _mm512_maskz_compress_ps(keep, v[r]));
+      p += __builtin_popcount(keep);
+    }
+    int exact = 1;
+    for (int r = 0; r < mr; r++) exact = exact && (double)_mm512_reduce_min_ps(least[r]) * least_b >= TINY;
+    if (exact) break; /* else a product may underflow: the group takes every k, oneDNN's own chain */
+  }
+  return p;
+}
+
+/* Rows [0, rows) of C from the chunk's lists (groups of MR rows, the last one shorter), strip by strip, block of K by
+ * block, sub-range by sub-range. */
+static void multiply_rows(const varia_gemm_shape_t *s, const lists_t *l, int64_t rows, const float *b, int beta_one,
+                          float *c, int plain) {
+  const int64_t vectors = (s->N + 15) / 16, count = (vectors + NV_MAX - 1) / NV_MAX;
+  const int64_t full = rows / GROUP, tail = rows % GROUP;
+  for (int64_t q = 0, v0 = 0; q < count; q++) {
+    const int nv = (int)(vectors / count + (q < vectors % count));
+    const int64_t j = 16 * v0, cols = s->N - j < 16 * nv ? s->N - j : 16 * nv;
+    const int partial = cols < 16 * nv;
+    const __mmask16 mask = lanes_of(cols - 16 * (nv - 1));
+    const tile_fn run = tiles[GROUP - 1][partial][nv - 1], last = tail ? tiles[tail - 1][partial][nv - 1] : NULL;
+    memset(l->cursor, 0, (size_t)(full + (tail > 0)) * sizeof *l->cursor);
+    for (int64_t k0 = 0; k0 < s->K;) {
+      const int64_t kb = block_length(s->K - k0, plain), k1 = k0 + kb;
+      const int64_t subs = (kb + KC - 1) / KC, step = (kb + subs - 1) / subs;
+      for (int64_t p0 = k0; p0 < k1; p0 += step) {
+        const int64_t p1 = k1 - p0 < step ? k1 : p0 + step;
+        const int out = p1 < k1 ? OUT_SCRATCH : k0 > 0 || beta_one ? OUT_ADD : OUT_SET;
+        run(l, 0, full, p1, b + j, s->ldb, p0 > k0, out, c + j, s->ldc, mask);
+        if (last) last(l, full, 1, p1, b + j, s->ldb, p0 > k0, out, c + j, s->ldc, mask);
+      }
+      k0 = k1;
+    }
+    v0 += nv;
+  }
+}
+
+int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
+                         double max_density) {
+  if (s->ta || s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 1;
+  const int64_t sampled = s->M < SAMPLE_ROWS ? s->M : SAMPLE_ROWS;
+  if ((double)sample_nonzeros(s, a) > max_density * (double)(sampled * s->K)) return 1;
+  const int64_t rows = s->M < CHUNK ? s->M : CHUNK, groups = (rows + GROUP - 1) / GROUP, cap = s->K + 16;
+  const int64_t words = (s->K + 15) / 16;
+  /* the k lists, then n[] and cursor[] (a group each), then B's forced rows; the values (GROUP rows per group), then
+   * the accumulators */
+  const size_t index_bytes = ((size_t)(groups * cap) * 4 + 63) / 64 * 64;
+  const size_t value_bytes = ((size_t)(groups * GROUP * cap) * 4 + 63) / 64 * 64;
+  char *ints = varia_sparse_scratch(VARIA_SCRATCH_CSR_INDICES,
+                                    index_bytes + 2 * (size_t)groups * sizeof(int64_t) + (size_t)words * 2);
+  char *floats = varia_sparse_scratch(VARIA_SCRATCH_CSR_VALUES, value_bytes + (size_t)(groups * GROUP * ACC) * 4);
+  if (!ints || !floats) return 2;
+  int64_t *n = (int64_t *)(ints + index_bytes);
+  const lists_t lists = {.idx = (const int32_t *)ints, .val = (const float *)floats, .n = n, .cursor = n + groups,
+                         .acc = (float *)(floats + value_bytes), .cap = cap};
+  __mmask16 *forced = (__mmask16 *)(n + 2 * groups);
+  const double least_b = scan_b(s, b, forced);
+  const int plain = s->K > 768 && !varia_onednn_nocopy(s);
+  for (int64_t i0 = 0; i0 < s->M; i0 += rows) {
+    const int64_t m = s->M - i0 < rows ? s->M - i0 : rows;
+    for (int64_t g = 0; g * GROUP < m; g++) {
+      const int mr = (int)(m - g * GROUP < GROUP ? m - g * GROUP : GROUP);
+      n[g] = compress_group(a + (i0 + g * GROUP) * s->lda, s->lda, mr, s->K, forced, least_b,
+                            (int32_t *)ints + g * cap, (float *)floats + g * GROUP * cap, cap);
+    }
+    multiply_rows(s, &lists, m, b, beta == 1.f, c + i0 * s->ldc, plain);
+  }
+  return 0;
+}
+
+#else
+
+int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
+                         double max_density) {
+  (void)s, (void)a, (void)b, (void)beta, (void)c, (void)max_density;
+  return 1;
+}
+
+#endif

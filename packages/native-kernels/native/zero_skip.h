@@ -1,0 +1,21 @@
+/* Products whose op(A) is mostly zeros, with oneDNN 2.x's bits and its zeros skipped (zero_skip.c), for blas.c. */
+#ifndef VARIA_ZERO_SKIP_H
+#define VARIA_ZERO_SKIP_H
+#include <stdint.h>
+
+#include "gemm_split.h"
+#include "math_kernels.h"
+
+/*
+ * C = op(A)·B + beta·C (row-major, B not transposed, beta 0 or 1, at least 2 rows and 2 columns) with the bits of
+ * oneDNN 2.x's dnnl_sgemm on one OpenMP thread of an avx512_core CPU, visiting only the k where op(A)[i][k] ≠ 0
+ * (zero_skip.c's header says why the bits stay). Returns 0 when done; 1 when not taken (a shape it does not cover, or
+ * a sample of op(A)'s rows with more non-zeros than `max_density`, a fraction of its elements); 2 when out of memory.
+ * On 1 and 2 nothing was written: the caller runs its BLAS. Runs AVX-512F/DQ instructions: only for a CPU that has
+ * them, and only where the BLAS it stands in for is oneDNN 2.x on one OpenMP thread of an avx512_core CPU (blas.c
+ * checks both).
+ */
+VARIA_HIDDEN int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
+                                      double max_density);
+
+#endif
