@@ -19,6 +19,8 @@ export interface NativeAddon {
   threads(): number;
   setParallel(threads: number): void;
   parallel(): number;
+  /** How many products native/zero_skip.c has done in this process (op(A) mostly zeros, oneDNN's bits). */
+  zeroSkipped(): number;
   gemm(
     heap: ArrayBuffer,
     transposeA: boolean,
