@@ -18,6 +18,7 @@ import {
   librarySizes,
   type ReconstructOptions,
 } from './inference-options.js';
+import { csrRowsTwice, meanOfOneRow, rowsTwice } from './one-row.js';
 import { showValue } from './show-value.js';
 import {
   checkSparseValues,
@@ -70,15 +71,27 @@ export function encodeMatrix(
       needed || options.covariates !== undefined
         ? covariateRows(parts, options.covariates, rows, 'VAE.encode')
         : undefined;
-    if (input.sparse) return encodeSparse(parts, input.encoder!, input.sparse, options);
-    if (input.scanned) return encodeSparse(parts, input.scanned, xt!, options);
+    // a posterior mean of one row is computed on the row twice (one-row.ts): the bits it has among other rows
+    const sparseEncoder = input.encoder ?? input.scanned;
+    if (sparseEncoder) {
+      const first = input.sparse ?? (xt as tf.Tensor2D);
+      const run = (v: SparseMatrix | tf.Tensor2D) => encodeSparse(parts, sparseEncoder, v, options);
+      if (rows > 1 || options.sample) return run(first);
+      return meanOfOneRow(first, (v) => (v instanceof tf.Tensor ? rowsTwice(v) : csrRowsTwice(v)), run);
+    }
     const features = needed ? covariateBlock(parts, cov, rows, 'VAE.encode') : undefined;
     const encodeDense = (xb: tf.Tensor2D, fb: typeof features, seed: number | undefined): tf.Tensor2D => {
-      if (!options.sample) {
-        const transformed = parts.config.inputTransform === 'log1p' ? tf.log1p(xb) : xb;
-        return parts.latent.posteriorMean(applyHidden(parts.encoder, transformed, fb));
-      }
-      return posteriorFrom(parts, xb, fb).sample([], { seed }) as tf.Tensor2D;
+      if (options.sample) return posteriorFrom(parts, xb, fb).sample([], { seed }) as tf.Tensor2D;
+      const mean = ([xr, fr]: [tf.Tensor2D, typeof features]) =>
+        parts.latent.posteriorMean(
+          applyHidden(parts.encoder, parts.config.inputTransform === 'log1p' ? tf.log1p(xr) : xr, fr),
+        );
+      if (xb.shape[0] > 1) return mean([xb, fb]);
+      const twice = ([xr, fr]: [tf.Tensor2D, typeof features]): [tf.Tensor2D, typeof features] => [
+        rowsTwice(xr),
+        fr && { ...fr, block: rowsTwice(fr.block) },
+      ];
+      return meanOfOneRow([xb, fb], twice, mean);
     };
     if (!input.blocks) return encodeDense(xt!, features, options.seed);
     return encodeInDenseBlocks(input.blocks, (xb, start) =>
