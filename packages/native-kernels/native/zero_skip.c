@@ -24,6 +24,7 @@
 #include "zero_skip.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "sparse_tiles.h"
@@ -32,13 +33,26 @@
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512dq")))
-#define NV_MAX 8       /* 16-float vectors in a strip of C */
+#define SAMPLE_ROWS 8 /* rows of op(A) whose zeros are counted before anything is decided */
+#define TINY 0x1p-100 /* the least product of smallest magnitudes for which skipping is exact */
+/* scripts/zero-skip-check.c may set these with -D to try others. Measured (MNIST encode's 10,000 × 784 → 400, one
+ * thread, W aligned, CPU time, load 2–3): 16.4–18.8 ms with these; GROUP 1: 17.4–18.9, 4: 17.9–23.6; KC 64: 20.5–23.2,
+ * 384: 20.7; CHUNK 128: 22.3; strips of up to 13 vectors (accumulators in 26 zmm): GROUP 1 17.4–17.6, GROUP 2 23.9–25.1
+ * (W's vectors no longer stay in registers); software prefetch of W's rows 4 or 8 entries ahead: no gain. */
+#ifndef GROUP
+#define GROUP 2 /* rows of op(A) that share one list of k (the union of their non-zeros) */
+#endif
+#ifndef CHUNK
+#define CHUNK 16 /* rows of op(A) compressed at a time */
+#endif
+#ifndef KC
+#define KC 200 /* the longest sub-range of a K block (the chains are carried between sub-ranges) */
+#endif
+#ifndef PACK_ROWS
+#define PACK_ROWS 64 /* rows of op(A) from which a misaligned B is copied to aligned memory first */
+#endif
+#define NV_MAX 8 /* 16-float vectors in a strip of C (the accumulators: GROUP × NV_MAX zmm) */
 #define ACC (16 * NV_MAX)
-#define GROUP 2        /* rows of op(A) that share one list of k (the union of their non-zeros) */
-#define CHUNK 16       /* rows of op(A) compressed at a time */
-#define KC 200         /* the longest sub-range of a K block (the chain is carried between sub-ranges) */
-#define SAMPLE_ROWS 8  /* rows of op(A) whose zeros are counted before anything is decided */
-#define TINY 0x1p-100  /* the least product of smallest magnitudes for which skipping is exact */
 
 enum { OUT_SCRATCH, OUT_SET, OUT_ADD };
 
@@ -138,8 +152,9 @@ AVX512 static int64_t sample_nonzeros(const varia_gemm_shape_t *s, const float *
 }
 
 /* B's rows [0, K) × columns [0, N): forced[k / 16] bit k % 16 set when row k has a NaN or ±∞; returns the smallest
- * |w| over its finite non-zeros (+∞ when none). */
-AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask16 *forced) {
+ * |w| over its finite non-zeros (+∞ when none). With `packed` (64-byte aligned), B is copied there too, rows of ldp
+ * floats (a multiple of 16; the columns past N zero). */
+AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask16 *forced, float *packed, int64_t ldp) {
   const __m512 inf = _mm512_set1_ps(__builtin_inff());
   __m512 least = inf;
   memset(forced, 0, (size_t)((s->K + 15) / 16) * sizeof *forced);
@@ -148,7 +163,8 @@ AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask
     __mmask16 bad = 0;
     for (int64_t j = 0; j < s->N; j += 16) {
       const __mmask16 in = lanes_of(s->N - j);
-      const __m512 m = _mm512_abs_ps(_mm512_maskz_loadu_ps(in, br + j));
+      const __m512 w = _mm512_maskz_loadu_ps(in, br + j), m = _mm512_abs_ps(w);
+      if (packed) _mm512_store_ps(packed + k * ldp + j, w);
       /* 0x99: QNaN, SNaN, +∞, −∞ (|w| is never −∞) */
       bad |= _mm512_mask_fpclass_ps_mask(in, m, 0x99);
       least = _mm512_mask_min_ps(least, _mm512_mask_cmp_ps_mask(in, m, _mm512_setzero_ps(), _CMP_NEQ_OQ), least, m);
@@ -233,14 +249,24 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
   const size_t value_bytes = ((size_t)(groups * GROUP * cap) * 4 + 63) / 64 * 64;
   char *ints = varia_sparse_scratch(VARIA_SCRATCH_CSR_INDICES,
                                     index_bytes + 2 * (size_t)groups * sizeof(int64_t) + (size_t)words * 2);
-  char *floats = varia_sparse_scratch(VARIA_SCRATCH_CSR_VALUES, value_bytes + (size_t)(groups * GROUP * ACC) * 4);
+  /* B misaligned (its rows not all on 64 bytes): W's loads split cache lines, 1.4–1.5× the time of aligned ones
+   * (MNIST encode); a packed copy costs about one pass over B, paid back from PACK_ROWS rows */
+  const int pack = s->M >= PACK_ROWS && ((uintptr_t)b % 64 != 0 || s->ldb % 16 != 0);
+  const int64_t ldp = (s->N + 15) / 16 * 16;
+  const size_t acc_bytes = (size_t)(groups * GROUP * ACC) * 4;
+  char *floats = varia_sparse_scratch(VARIA_SCRATCH_CSR_VALUES,
+                                      value_bytes + acc_bytes + (pack ? (size_t)(s->K * ldp) * 4 : 0));
   if (!ints || !floats) return 2;
+  float *packed = pack ? (float *)(floats + value_bytes + acc_bytes) : NULL;
   int64_t *n = (int64_t *)(ints + index_bytes);
   const lists_t lists = {.idx = (const int32_t *)ints, .val = (const float *)floats, .n = n, .cursor = n + groups,
                          .acc = (float *)(floats + value_bytes), .cap = cap};
   __mmask16 *forced = (__mmask16 *)(n + 2 * groups);
-  const double least_b = scan_b(s, b, forced);
+  const double least_b = scan_b(s, b, forced, packed, ldp);
+  /* the driver of the product as called (its leading dimensions), before B is swapped for its copy */
   const int plain = s->K > 768 && !varia_onednn_nocopy(s);
+  varia_gemm_shape_t shape = *s;
+  if (pack) b = packed, shape.ldb = ldp;
   for (int64_t i0 = 0; i0 < s->M; i0 += rows) {
     const int64_t m = s->M - i0 < rows ? s->M - i0 : rows;
     for (int64_t g = 0; g * GROUP < m; g++) {
@@ -248,7 +274,7 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
       n[g] = compress_group(a + (i0 + g * GROUP) * s->lda, s->lda, mr, s->K, forced, least_b,
                             (int32_t *)ints + g * cap, (float *)floats + g * GROUP * cap, cap);
     }
-    multiply_rows(s, &lists, m, b, beta == 1.f, c + i0 * s->ldc, plain);
+    multiply_rows(&shape, &lists, m, b, beta == 1.f, c + i0 * s->ldc, plain);
   }
   return 0;
 }
