@@ -136,16 +136,26 @@ static const tile_fn tiles[4][2][NV_MAX] = {{{NVS(1, 0)}, {NVS(1, 1)}}, {{NVS(2,
 
 static __mmask16 lanes_of(int64_t left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
 
+/* op(A)[r][k … k + 16) (lanes `in`; the others 0) where op(A)[r][k] = a[r·ars + k·aks]: a load when aks = 1 (NN), a
+ * gather down a column of A otherwise (TN; offsets below 2³¹ floats: the wasm heap has at most 2³⁰). */
+AVX512 static __m512 load_row(const float *a, int64_t aks, int64_t k, __mmask16 in) {
+  if (aks == 1) return _mm512_maskz_loadu_ps(in, a + k);
+  const __m512i at = _mm512_mullo_epi32(
+      _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)k)),
+      _mm512_set1_epi32((int)aks));
+  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, at, a, 4);
+}
+
 /* The non-zeros (NaN included, ±0 not) among the sampled rows' K entries. */
 AVX512 static int64_t sample_nonzeros(const varia_gemm_shape_t *s, const float *a) {
   const int64_t rows = s->M < SAMPLE_ROWS ? s->M : SAMPLE_ROWS;
   int64_t count = 0;
   for (int64_t q = 0; q < rows; q++) {
-    const float *ar = a + (q * s->M / rows) * s->lda;
+    const float *ar = a + (q * s->M / rows) * (s->ta ? 1 : s->lda);
     for (int64_t k = 0; k < s->K; k += 16) {
       const __mmask16 in = lanes_of(s->K - k);
       count += __builtin_popcount(
-          _mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, ar + k), _mm512_setzero_ps(), _CMP_NEQ_UQ));
+          _mm512_mask_cmp_ps_mask(in, load_row(ar, s->ta ? s->lda : 1, k, in), _mm512_setzero_ps(), _CMP_NEQ_UQ));
     }
   }
   return count;
@@ -174,10 +184,10 @@ AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask
   return _mm512_reduce_min_ps(least);
 }
 
-/* Rows [0, mr) of A (NN: row r at a + r·lda) as one list of the k where any row has a ≠ 0 (NaN included) or k is
+/* Rows [0, mr) of op(A) (op(A)[r][k] = a[r·ars + k·aks]) as one list of the k where any row has a ≠ 0 (NaN included) or k is
  * forced, with each row's a at val + r·cap; every k when a row's smallest |a ≠ 0| · least_b < TINY. Returns the
  * entries. The stores are whole vectors: the lists need 16 entries of slack. */
-AVX512 static int64_t compress_group(const float *a, int64_t lda, int mr, int64_t K, const __mmask16 *forced,
+AVX512 static int64_t compress_group(const float *a, int64_t ars, int64_t aks, int mr, int64_t K, const __mmask16 *forced,
                                      double least_b, int32_t *idx, float *val, int64_t cap) {
   const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512 zero = _mm512_setzero_ps();
@@ -191,7 +201,7 @@ AVX512 static int64_t compress_group(const float *a, int64_t lda, int mr, int64_
       __m512 v[4];
       __mmask16 keep = forced[k / 16] & in;
       for (int r = 0; r < mr; r++) {
-        v[r] = _mm512_maskz_loadu_ps(in, a + r * lda + k);
+        v[r] = load_row(a + r * ars, aks, k, in);
         keep |= _mm512_mask_cmp_ps_mask(in, v[r], zero, _CMP_NEQ_UQ);
         least[r] = _mm512_mask_min_ps(least[r], _mm512_mask_cmp_ps_mask(in, v[r], zero, _CMP_NEQ_OQ), least[r],
                                       _mm512_abs_ps(v[r]));
@@ -238,7 +248,7 @@ static void multiply_rows(const varia_gemm_shape_t *s, const lists_t *l, int64_t
 
 int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
                          double max_density) {
-  if (s->ta || s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 1;
+  if (s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 1;
   const int64_t sampled = s->M < SAMPLE_ROWS ? s->M : SAMPLE_ROWS;
   if ((double)sample_nonzeros(s, a) > max_density * (double)(sampled * s->K)) return 1;
   const int64_t rows = s->M < CHUNK ? s->M : CHUNK, groups = (rows + GROUP - 1) / GROUP, cap = s->K + 16;
@@ -263,6 +273,7 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
                          .acc = (float *)(floats + value_bytes), .cap = cap};
   __mmask16 *forced = (__mmask16 *)(n + 2 * groups);
   const double least_b = scan_b(s, b, forced, packed, ldp);
+  const int64_t ars = s->ta ? 1 : s->lda, aks = s->ta ? s->lda : 1; /* op(A)[i][k] = a[i·ars + k·aks] */
   /* the driver of the product as called (its leading dimensions), before B is swapped for its copy */
   const int plain = s->K > 768 && !varia_onednn_nocopy(s);
   varia_gemm_shape_t shape = *s;
@@ -271,7 +282,7 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
     const int64_t m = s->M - i0 < rows ? s->M - i0 : rows;
     for (int64_t g = 0; g * GROUP < m; g++) {
       const int mr = (int)(m - g * GROUP < GROUP ? m - g * GROUP : GROUP);
-      n[g] = compress_group(a + (i0 + g * GROUP) * s->lda, s->lda, mr, s->K, forced, least_b,
+      n[g] = compress_group(a + (i0 + g * GROUP) * ars, ars, aks, mr, s->K, forced, least_b,
                             (int32_t *)ints + g * cap, (float *)floats + g * GROUP * cap, cap);
     }
     multiply_rows(&shape, &lists, m, b, beta == 1.f, c + i0 * s->ldc, plain);

@@ -57,22 +57,27 @@ static double now_ms(void) {
 static int failures = 0;
 
 /* One product both ways (C pre-filled with `fill` when beta = 1); counts differing elements. */
-static long compare(const char *label, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
-                    int64_t ldb, float beta, const float *fill, int64_t ldc, int expect_taken) {
+static long compare_op(int ta, const char *label, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, float beta, const float *fill, int64_t ldc, int expect_taken) {
   float *want = malloc((size_t)(M * ldc) * 4), *got = malloc((size_t)(M * ldc) * 4);
   for (int64_t i = 0; i < M * ldc; i++) want[i] = got[i] = fill ? fill[i % ldc] : NAN;
-  sgemm('N', 'N', M, N, K, 1.f, a, lda, b, ldb, beta, want, ldc);
-  const varia_gemm_shape_t s = {.M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
+  sgemm(ta ? 'T' : 'N', 'N', M, N, K, 1.f, a, lda, b, ldb, beta, want, ldc);
+  const varia_gemm_shape_t s = {.ta = ta, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
   const int taken = varia_zero_skip_gemm(&s, a, b, beta, got, 1.0);
   long differ = 0;
   if (taken == 0)
     for (int64_t i = 0; i < M * ldc; i++) differ += memcmp(&want[i], &got[i], 4) != 0;
-  printf("  %-44s M %5ld N %4ld K %5ld beta %g: %s, %ld differ\n", label, (long)M, (long)N, (long)K, beta,
+  printf("  %s %-41s M %5ld N %4ld K %5ld beta %g: %s, %ld differ\n", ta ? "TN" : "NN", label, (long)M, (long)N, (long)K, beta,
          taken == 0 ? "taken" : "declined", differ);
   if (differ || (taken == 0) != expect_taken) failures++;
   free(want);
   free(got);
   return differ;
+}
+
+static long compare(const char *label, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                    int64_t ldb, float beta, const float *fill, int64_t ldc, int expect_taken) {
+  return compare_op(0, label, M, N, K, a, lda, b, ldb, beta, fill, ldc, expect_taken);
 }
 
 /* random op(A) [M, K] with a fraction `density` non-zero, a third of its zeros −0, some all-zero rows */
@@ -89,17 +94,18 @@ static float *random_b(int64_t K, int64_t N) {
 }
 
 /* medians of interleaved rounds, dnnl then zero-skip, on the same operands (wall time) */
-static void timing(const char *label, int64_t M, int64_t N, int64_t K, const float *a, const float *b, const float *bias,
-                   int rounds) {
+static void timing_op(int ta, const char *label, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
+                      const float *b, const float *bias, int rounds) {
   float *c = malloc((size_t)(M * N) * 4);
   double t_old[64], t_new[64];
-  const varia_gemm_shape_t s = {.M = M, .N = N, .K = K, .lda = K, .ldb = N, .ldc = N};
+  const varia_gemm_shape_t s = {.ta = ta, .M = M, .N = N, .K = K, .lda = lda, .ldb = N, .ldc = N};
   long nnz = 0;
-  for (int64_t i = 0; i < M * K; i++) nnz += a[i] != 0;
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t k = 0; k < K; k++) nnz += a[ta ? k * lda + i : i * lda + k] != 0;
   for (int r = 0; r < rounds; r++) {
     for (int64_t i = 0; i < M; i++) memcpy(c + i * N, bias, (size_t)N * 4);
     double t0 = now_ms();
-    sgemm('N', 'N', M, N, K, 1.f, a, K, b, N, 1.f, c, N);
+    sgemm(ta ? 'T' : 'N', 'N', M, N, K, 1.f, a, lda, b, N, 1.f, c, N);
     t_old[r] = now_ms() - t0;
     for (int64_t i = 0; i < M; i++) memcpy(c + i * N, bias, (size_t)N * 4);
     t0 = now_ms();
@@ -118,6 +124,10 @@ static void timing(const char *label, int64_t M, int64_t N, int64_t K, const flo
          label, (long)M, (long)N, (long)K, 100.0 * (double)nnz / (double)(M * K), o, useful / o,
          2.0 * (double)(M * N * K) / 1e6 / o, n, useful / n, o / n);
   free(c);
+}
+static void timing(const char *label, int64_t M, int64_t N, int64_t K, const float *a, const float *b, const float *bias,
+                   int rounds) {
+  timing_op(0, label, M, N, K, a, K, b, bias, rounds);
 }
 
 int main(int argc, char **argv) {
@@ -199,11 +209,33 @@ int main(int argc, char **argv) {
     free(a);
     free(b);
   }
+  {
+    /* TN: A [K, M] (op(A) = Aᵀ), the step's dW = xᵀ·δ on MNIST rows and its row blocks, then random shapes */
+    float *d = random_b(128, 400);
+    compare_op(1, "MNIST dW = xT·delta", 784, 400, 128, x, 784, d, 400, 0.f, NULL, 400, 1);
+    compare_op(1, "MNIST dW row block", 64, 400, 128, x + 320, 784, d, 400, 0.f, NULL, 400, 1);
+    compare_op(1, "MNIST dW rows 700-783", 84, 400, 128, x + 700, 784, d, 400, 1.f, bias, 400, 1);
+    free(d);
+    static const int64_t tk[] = {1, 7, 128, 383, 384, 385, 767, 768, 800, 1200};
+    for (size_t q = 0; q < sizeof tk / sizeof *tk; q++) {
+      const int64_t K = tk[q], M = 2 + (int64_t)(q * 37 % 200), N = 17 + (int64_t)(q * 29 % 300);
+      float *a = sparse_a(K, M + 3, q % 2 ? 0.1 : 0.3), *b = random_b(K, N);
+      compare_op(1, q % 2 ? "random, beta 1, lda M + 3" : "random, beta 0, lda M + 3", M, N, K, a, M + 3, b, N,
+                 q % 2 ? 1.f : 0.f, q % 2 ? bias : NULL, N, 1);
+      free(a);
+      free(b);
+    }
+  }
 
   }
   printf("time (median of %d interleaved rounds, one thread):\n", rounds);
   timing("MNIST encode", rows, 400, 784, x, w400, bias, rounds);
   timing("MNIST step first layer", 128, 400, 784, x, w400, bias, rounds * 5);
+  {
+    float *d = random_b(128, 400);
+    timing_op(1, "MNIST step dW = xT·delta (TN)", 784, 400, 128, x, 784, d, bias, rounds * 5);
+    free(d);
+  }
   {
     float *a = malloc(10000 * 2000 * 4), *b = random_b(2000, 128);
     for (int64_t i = 0; i < 10000 * 2000; i++) a[i] = uniform() < 0.05 ? (float)log1p((double)(next() % 20 + 1)) : 0.f;
