@@ -22,9 +22,9 @@ export interface EncodeOptions {
    *   `@varia/layers`: with `@varia/native-kernels` only the non-zeros are uploaded and multiplied); dense x is
    *   multiplied densely, as always (the same bits as before this option existed);
    * - `true`: dense x too takes the sparse path: with `@varia/native-kernels` (first-layer activation linear, relu or
-   *   sigmoid; no log1p input transform) x is checked and uploaded as on the dense path and the layer's kernel finds
-   *   the non-zero cells itself (`denseOfSparseInput`), elsewhere x is converted to CSR (one pass on the host) — the
-   *   same bits as its CSR either way;
+   *   sigmoid; with a log1p input transform only a tensor x) x is checked and uploaded as on the dense path and the
+   *   layer's kernel finds the non-zero cells itself (`denseOfSparseInput`), elsewhere x is converted to CSR (one pass
+   *   on the host) — the same bits as its CSR either way;
    * - `false`: a CSR x is densified and takes the dense path;
    * - `'auto'`: the sparse path where the backend has the sparse kernel and few enough cells are non-zero — at most 25 %
    *   of a CSR input, 10 % of dense rows (which must be converted first; see {@link SPARSE_AUTO_DENSITY}) —, else the

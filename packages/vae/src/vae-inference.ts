@@ -129,12 +129,11 @@ function encoderInput(
   if (!encoder || !(option === true || (option === 'auto' && sparseDenseIsNative()))) return {};
   // `true` where the backend scans dense rows natively (SPARSE_INPUT_DENSE_KERNEL): the kernel makes the CSR of the
   // non-zero cells itself — the entries csrOfDense would store, in the same order, so the same bits — instead of a
-  // pass of JavaScript over every cell (~2 ns each); x is checked and uploaded as for the dense path. Not with a log1p
-  // input: log1p of every cell (0.85 ns each) and the dense upload cost what the scan saves (10,000 × 2,000 counts:
-  // 1.04×, pairs 0.87–1.13), and the heap would hold x twice where the CSR holds its non-zeros
-  if (option === true && parts.config.inputTransform === 'none' && sparseInputDenseApplies(encoder.layers[0]!)) {
-    return { scanned: encoder };
-  }
+  // pass of JavaScript over every cell (~2 ns each); x is checked and uploaded as for the dense path. With a log1p
+  // input only for a tensor (already uploaded): for host rows log1p of every cell (0.85 ns each) and the dense upload
+  // cost what the scan saves (10,000 × 2,000 counts: 1.04×, pairs 0.87–1.13), and the heap would hold x twice
+  const scans = parts.config.inputTransform === 'none' || x instanceof tf.Tensor;
+  if (option === true && scans && sparseInputDenseApplies(encoder.layers[0]!)) return { scanned: encoder };
   // rows of numbers are checked while they are read (before float32 rounds them); a Matrix or tensor is checked once,
   // on the stored values of its CSR form (a zero fits every domain: the same first error as the dense check)
   const rows = !(x instanceof tf.Tensor) && !isMatrixInput(x);
