@@ -16,6 +16,9 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc != 16) return varia_throw_error(env, "native-kernels: gemm needs 16 arguments");
   if (!varia_blas_loaded()) return varia_throw_error(env, "native-kernels: gemm called before load()");
+  /* the products may take the calling thread's scratch memory (blas.c's zero-skipping kernel): released with it */
+  if (varia_sparse_scratch_attach(env) != 0)
+    return varia_throw_error(env, "native-kernels: gemm could not register its scratch memory's release");
   void *data = NULL;
   size_t length = 0;
   bool is_ab = false;
@@ -91,6 +94,9 @@ napi_value varia_napi_dense_backward(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc != 12 && argc != 13) return varia_throw_error(env, "native-kernels: denseBackward needs 12 or 13 arguments");
   if (!varia_blas_loaded()) return varia_throw_error(env, "native-kernels: denseBackward called before load()");
+  /* δ's buffer and the products (blas.c's zero-skipping kernel) may take the calling thread's scratch memory */
+  if (varia_sparse_scratch_attach(env) != 0)
+    return varia_throw_error(env, "native-kernels: denseBackward could not register its scratch memory's release");
   void *data = NULL;
   size_t length = 0;
   bool is_ab = false;
@@ -140,8 +146,6 @@ napi_value varia_napi_dense_backward(napi_env env, napi_callback_info info) {
   const float *delta = dy;
   if (!(disjoint && act == 0)) {
     /* the calling thread's scratch for δ (each JS thread has its own: sparse_tiles.h) */
-    if (varia_sparse_scratch_attach(env) != 0)
-      return varia_throw_error(env, "native-kernels: denseBackward could not register its scratch memory's release");
     float *buffer = (float *)varia_sparse_scratch(VARIA_SCRATCH_DELTA, (size_t)(B * U) * sizeof(float));
     if (!buffer) return varia_throw_error(env, "native-kernels: denseBackward could not allocate its scratch buffer");
     varia_activation_delta(dy, y, buffer, B * U, (int)act);

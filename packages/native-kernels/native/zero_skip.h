@@ -13,7 +13,8 @@
  * a sample of op(A)'s rows with more non-zeros than `max_density`, a fraction of its elements); 2 when out of memory.
  * On 1 and 2 nothing was written: the caller runs its BLAS. Runs AVX-512F/DQ instructions: only for a CPU that has
  * them, and only where the BLAS it stands in for is oneDNN 2.x on one OpenMP thread of an avx512_core CPU (blas.c
- * checks both).
+ * checks both). It uses the calling thread's scratch slots VARIA_SCRATCH_CSR_INDICES and VARIA_SCRATCH_CSR_VALUES
+ * (sparse_tiles.h), which may move: no caller of blas.c's products may hold data there across a product.
  */
 VARIA_HIDDEN int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
                                       double max_density);
