@@ -38,7 +38,8 @@
 /* scripts/zero-skip-check.c may set these with -D to try others. Measured (MNIST encode's 10,000 × 784 → 400, one
  * thread, W aligned, CPU time, load 2–3): 16.4–18.8 ms with these; GROUP 1: 17.4–18.9, 4: 17.9–23.6; KC 64: 20.5–23.2,
  * 384: 20.7; CHUNK 128: 22.3; strips of up to 13 vectors (accumulators in 26 zmm): GROUP 1 17.4–17.6, GROUP 2 23.9–25.1
- * (W's vectors no longer stay in registers); software prefetch of W's rows 4 or 8 entries ahead: no gain. */
+ * (W's vectors no longer stay in registers); NV_MAX 9, 10, 12 (N = 400 in 3 strips): no gain; software prefetch of W's
+ * rows 4 or 8 entries ahead: no gain; pairing a chunk's rows by overlap would cut the union from 29 % to 27 % of K. */
 #ifndef GROUP
 #define GROUP 2 /* rows of op(A) that share one list of k (the union of their non-zeros) */
 #endif
