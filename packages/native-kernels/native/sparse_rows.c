@@ -55,31 +55,44 @@ typedef struct {
   float alpha;
 } rows_job_t;
 
-/* Register s of a strip of S at p = a row of W, y or the bias + c0: [p + dfirst, … + 16) for the first, [p + dlast,
- * … + 16) for the last, else [p + 16·s, … + 16) (one base register and constant displacements). */
-#define AT(p, s) ((s) == 0 ? (p) + dfirst : (s) == S - 1 ? (p) + dlast : (p) + 16 * (s))
+/* Register s of a strip of S at p = a row of W, y or the bias + c0. Unmasked strips (M = 0): [p + dfirst, … + 16)
+ * for the first, [p + dlast, … + 16) for the last, else [p + 16·s, … + 16) (one base register and constant
+ * displacements). Masked strips (M = 1): [p + 16·s, … + 16) for every s, the first register's lanes `head` and the
+ * last's `tail` (S = 1: head = tail, both). */
+#define AT(p, s) (M ? (p) + 16 * (s) : (s) == 0 ? (p) + dfirst : (s) == S - 1 ? (p) + dlast : (p) + 16 * (s))
+#define MASK(s) ((s) == 0 ? head : tail)
+#define EDGE(s) (M && ((s) == 0 || (s) == S - 1))
+#define LOAD(p, s) (EDGE(s) ? _mm512_maskz_loadu_ps(MASK(s), AT(p, s)) : _mm512_loadu_ps(AT(p, s)))
+#define STORE(p, s, v)                                \
+  do {                                                \
+    if (EDGE(s))                                      \
+      _mm512_mask_storeu_ps(AT(p, s), MASK(s), (v));  \
+    else                                              \
+      _mm512_storeu_ps(AT(p, s), (v));                \
+  } while (0)
 
-/* p + n floats for an n that may be negative (a strip's base c0 is −shift for the first strip: its first register
- * starts at column 0, so nothing before the array is read or written). */
+/* p + n floats for an n that may be negative (a strip's base c0 is −shift for the first strip). */
 static inline const float *shifted(const float *p, int64_t n) {
   return (const float *)((uintptr_t)p + (uintptr_t)n * sizeof(float));
 }
 
-/* One strip of S registers of 16 columns (units ≥ 16), over the k-range [k0, k1) of the rows [r0, r1): register s
- * holds the columns AT(c0, s) … + 15 — neighbours may overlap (the first starts at 0 and the last ends at units when
- * W's rows are shifted or units is not a multiple of 16): an overlapped column is computed twice by the same chain, so
- * both stores write the same bits. pos[i − r0] is row i's next entry (advanced past the range). */
-__attribute__((always_inline, target("avx512f"))) static inline void strip_range(const rows_job_t *job, const int S,
-                                                                                 int64_t c0, int64_t dfirst,
-                                                                                 int64_t dlast, int64_t r0, int64_t r1,
-                                                                                 int32_t k0, int32_t k1,
-                                                                                 int32_t *restrict pos) {
+/* One strip of S registers of 16 columns, over the k-range [k0, k1) of the rows [r0, r1); pos[i − r0] is row i's next
+ * entry (advanced past the range). Unmasked (M = 0, units ≥ 16), register s holds the columns AT(c0, s) … + 15 and
+ * neighbours may overlap (the last ends at units when that is not a multiple of 16): an overlapped column is computed
+ * twice by the same chain, so both stores write the same bits. Masked (M = 1: W's rows start `shift` floats past a
+ * 64-byte boundary), register s holds c0 + 16·s … + 15, so that every load of W is aligned: the lanes outside
+ * [0, units) are not written, nor read from y and the bias; from W they are read from the rows before and after row k
+ * (computed, never stored), except in W's first and last rows, where they are not read either. */
+__attribute__((always_inline, target("avx512f"))) static inline void strip_range(
+    const rows_job_t *job, const int S, const int M, int64_t c0, int64_t dfirst, int64_t dlast, __mmask16 head,
+    __mmask16 tail, int64_t r0, int64_t r1, int32_t k0, int32_t k1, int32_t *restrict pos) {
   const int32_t *restrict indices = job->indices;
   const int32_t *restrict indptr = job->indptr;
   const float *restrict values = job->values;
   const int64_t units = job->units;
   const float *w = shifted(job->w, c0), *bias = job->bias ? shifted(job->bias, c0) : NULL;
   float *y = (float *)shifted(job->y, c0);
+  const int32_t klast = (int32_t)(job->in_dim - 1);
   for (int64_t i = r0; i < r1; i++) {
     int32_t e = pos[i - r0];
     const int32_t end = indptr[i + 1];
@@ -87,26 +100,40 @@ __attribute__((always_inline, target("avx512f"))) static inline void strip_range
     float *yi = y + i * units;
     __m512 a[STRIP_MAX];
     if (k0 > 0) {
-      _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) a[s] = _mm512_loadu_ps(AT(yi, s));
+      _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) a[s] = LOAD(yi, s);
     } else if (bias) {
-      _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) a[s] = _mm512_loadu_ps(AT(bias, s));
+      _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) a[s] = LOAD(bias, s);
     } else {
       _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) a[s] = _mm512_setzero_ps();
     }
     for (; e < end && indices[e] < k1; e++) {
       const __m512 v = _mm512_set1_ps(values[e]);
-      const float *wk = w + (int64_t)indices[e] * units;
-      _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) a[s] = _mm512_fmadd_ps(v, _mm512_loadu_ps(AT(wk, s)), a[s]);
+      const int32_t k = indices[e];
+      const float *wk = w + (int64_t)k * units;
+      if (M && (k == 0 || k == klast)) { /* the lanes outside the row would be outside W */
+        _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) a[s] = _mm512_fmadd_ps(v, LOAD(wk, s), a[s]);
+      } else { /* outside the row, the edge registers read the rows before and after it, and those lanes are dropped */
+        _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) a[s] = _mm512_fmadd_ps(v, _mm512_loadu_ps(AT(wk, s)), a[s]);
+      }
     }
     pos[i - r0] = e;
-    _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) _mm512_storeu_ps(AT(yi, s), a[s]);
+    _Pragma("GCC unroll 16") for (int s = 0; s < S; s++) STORE(yi, s, a[s]);
   }
 }
 
-#define STRIP_CASE(n)                                                  \
-  case n:                                                              \
-    strip_range(job, n, c0, first - c0, last - c0, r0, r1, k0, k1, pos); \
+#define STRIP_CASE(n)                                                                                  \
+  case n:                                                                                              \
+    if (masked)                                                                                        \
+      strip_range(job, n, 1, c0, 0, 0, head, tail, r0, r1, k0, k1, pos);                              \
+    else                                                                                               \
+      strip_range(job, n, 0, c0, first - c0, last - c0, 0xffff, 0xffff, r0, r1, k0, k1, pos);         \
     break;
+
+/* The lanes l of a register whose first column is c with 0 ≤ c + l < units. */
+static inline __mmask16 lanes(int64_t c, int64_t units) {
+  const int64_t from = c < 0 ? -c : 0, to = units - c < 16 ? units - c : 16;
+  return to <= from ? 0 : (__mmask16)(((1u << to) - 1u) & ~((1u << from) - 1u));
+}
 
 /* Fewer than 16 units: one masked register per row, all of k at once. */
 __attribute__((target("avx512f"))) static void narrow_rows(const rows_job_t *job, int64_t r0, int64_t r1) {
@@ -124,9 +151,9 @@ __attribute__((target("avx512f"))) static void narrow_rows(const rows_job_t *job
 __attribute__((target("avx512f"))) static void rows_blocks(void *ctx, int64_t b0, int64_t b1) {
   const rows_job_t *job = (const rows_job_t *)ctx;
   const int64_t units = job->units;
-  /* W's rows all start `shift` floats past a 64-byte boundary when units is a multiple of 16: register j then holds
-   * the columns [16j − shift, 16j − shift + 16) (the first [0, 16)), so that every other load of W is aligned (a
-   * load across two cache lines takes two of the core's load slots) */
+  /* W's rows all start `shift` floats past a 64-byte boundary when units is a multiple of 16 (the wasm heap aligns
+   * tensors to 8 bytes): register j then holds the columns [16j − shift, 16j − shift + 16), masked at the edges, so
+   * that every load of W is aligned (a load across two cache lines takes two of the core's load slots) */
   const int64_t shift = units % 16 == 0 ? (int64_t)(((uintptr_t)job->w / 4) % 16) : 0;
   const int64_t regs = (units + shift + 15) / 16;
   const int64_t strips = (regs + STRIP_MAX - 1) / STRIP_MAX;
@@ -138,7 +165,10 @@ __attribute__((target("avx512f"))) static void rows_blocks(void *ctx, int64_t b0
     for (int64_t t = 0; t < strips && units >= 16; t++) {
       /* registers split evenly between the strips */
       const int64_t reg1 = regs * (t + 1) / strips, S = reg1 - reg0, c0 = reg0 * 16 - shift;
-      const int64_t first = c0 > 0 ? c0 : 0, last = c0 + 16 * (S - 1) < units - 16 ? c0 + 16 * (S - 1) : units - 16;
+      const int64_t first = c0, last = c0 + 16 * (S - 1) < units - 16 ? c0 + 16 * (S - 1) : units - 16;
+      __mmask16 head = lanes(c0, units), tail = lanes(c0 + 16 * (S - 1), units);
+      if (S == 1) head = tail = head & tail;
+      const int masked = head != 0xffff || (shift > 0 && tail != 0xffff);
       const int64_t krange = KRANGE_BYTES / (S * 64) > job->krange_min ? KRANGE_BYTES / (S * 64) : job->krange_min;
       for (int64_t i = r0; i < r1; i++) pos[i - r0] = job->indptr[i];
       for (int64_t k = 0; k < job->in_dim || k == 0; k += krange) {

@@ -7,6 +7,9 @@
  *     $N/shared_passes.c -lm -lpthread -o /tmp/sparse-forward && /tmp/sparse-forward check
  *   /tmp/sparse-forward bench [rounds=15] [mnist.f32]
  *
+ * With -fsanitize=address,undefined the bytes just before and after W (inside its allocation) are poisoned, so that a
+ * whole-register load of the row kernel outside W is reported (its masked loads are not instrumented).
+ *
  * check: random CSR (duplicate columns, empty rows, ±0, subnormals, ±∞, NaN among values, weights and biases; widths
  * 1 … 70 and up to 530 units; every activation; bias or none), every output compared bit for bit between the row
  * kernel (one and two threads) and the tiles; two NaNs count as equal (IEEE 754 does not fix the payload of a NaN
@@ -24,6 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "parallel.h"
 #include "sparse_tiles.h"
@@ -82,10 +89,19 @@ static float *weights(int64_t n, float scale, int often, int shift) {
   if (posix_memalign((void **)&w, 64, (size_t)(n + shift) * 4 + 64) != 0) exit(3);
   w += shift;
   for (int64_t i = 0; i < n; i++) w[i] = often ? special(often) : scale * value();
+#ifdef __SANITIZE_ADDRESS__ /* a read of the bytes around w (inside the allocation) is an error */
+  ASAN_POISON_MEMORY_REGION(w - shift, (size_t)shift * 4);
+  ASAN_POISON_MEMORY_REGION(w + n, 64);
+#endif
   return w;
 }
-static void unshifted(float *w, int shift) {
-  if (w) free(w - shift);
+static void unshifted(float *w, int64_t n, int shift) {
+  if (!w) return;
+#ifdef __SANITIZE_ADDRESS__
+  ASAN_UNPOISON_MEMORY_REGION(w - shift, (size_t)(n + shift) * 4 + 64);
+#endif
+  (void)n;
+  free(w - shift);
 }
 
 static int forward(const csr_t *x, const float *w, const float *b, float *y, int64_t units, int act, int sorted,
@@ -192,7 +208,7 @@ static int check(void) {
       compare(y0, y1, rows * units, "rows of a stably sorted copy", shape);
       csr_free(&s);
     }
-    csr_free(&x), unshifted(w, shift), free(b), free(y0), free(y1);
+    csr_free(&x), unshifted(w, cols * units, shift), unshifted(b, units, 0), free(y0), free(y1);
   }
   printf("%lld differences, %lld NaN pairs of other payloads\n", (long long)diffs, (long long)nan_pairs);
   return diffs != 0;
@@ -246,7 +262,7 @@ static void ab(const char *name, const csr_t *x, int64_t block, int64_t units, i
          4 * shift, threads,
          1e3 * a, flop / a * 1e-9, 1e3 * c, flop / c * 1e-9, q);
   varia_set_parallel(1, NULL);
-  unshifted(w, shift), free(b), free(y0), free(y1);
+  unshifted(w, x->cols * units, shift), unshifted(b, units, 0), free(y0), free(y1);
 }
 
 static int bench(int rounds, const char *mnist_path) {
