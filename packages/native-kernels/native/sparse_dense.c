@@ -8,11 +8,11 @@
  *
  *   y_i = f(b + Σ_{e = indptr[i]}^{indptr[i+1] − 1} values[e] · W[indices[e], :])
  *
- * — the work is nnz·units multiply-adds instead of rows·inDim·units. The product is sparse_tiles.c's: blocks of
- * 128 rows are copied by column into scratch memory and scattered into 64-column output tiles held in L1 (W read
- * once per block), with AVX-512 intrinsics where the CPU has them and cloned portable loops elsewhere. The float32
- * sums run in a different order than a dense GEMM's (b first, then the entries by column), so the results differ
- * from the dense product by rounding only.
+ * — the work is nnz·units multiply-adds instead of rows·inDim·units. The product is varia_sparse_forward's
+ * (sparse_tiles.c): with AVX-512F and rows whose columns are sorted (noted by the structure check below) sparse_rows.c's
+ * row kernel, else blocks of 128 rows copied by column into scratch memory and scattered into 64-column output tiles
+ * held in L1 — the same bits. The float32 sums run in a different order than a dense GEMM's (b first, then the
+ * entries by column), so the results differ from the dense product by rounding only.
  *
  * Safety: every region is checked against the heap's length, and the whole CSR structure before anything is written
  * — indptr[0] = 0, indptr[rows] = nnz, indptr non-decreasing, every column index in 0 … inDim − 1 — so a malformed

@@ -16,6 +16,10 @@
  *   dW       dW[k, tile] = Σ_{rows i of column k} x_ik · δ[i, tile], accumulated in registers (two partial sums, even
  *            and odd entries, added at the end) over a tile-major copy of δ; rows k of an all-zero column are 0.
  *
+ * The forward product of rows whose columns are sorted goes to sparse_rows.c's row kernel instead when the CPU has
+ * AVX-512F (the same bits: per output, b and then the entries by increasing column, entries of one column in CSR
+ * order — the order in which the tiles take them); VARIA_NATIVE_SPARSE_TILES=1 keeps it on the tiles.
+ *
  * On x86-64 CPUs with AVX-512F the tiles are intrinsics (chosen at run time; VARIA_NATIVE_NO_AVX512=1 forces the
  * portable loops, which are cloned for AVX-512 / AVX2+FMA / the baseline like math_kernels.c). The float32 sums run
  * in another order than a dense GEMM's, so results differ from it by rounding only.

@@ -1,6 +1,6 @@
 /* Products of a dense layer that skip an input's zeros (sparse_tiles.c): shared by sparse_dense.c and sparse_input.c.
  * Each returns 0, or −1 when its grow-only scratch memory could not be allocated. Outputs must not overlap inputs;
- * the bits do not depend on the number of helper threads (they take whole 64-column tiles). Each calling thread (the
+ * the bits do not depend on the number of helper threads (they take whole 64-column tiles, or blocks of rows). Each calling thread (the
  * JS thread, a worker's) has its own scratch memory. */
 #ifndef VARIA_SPARSE_TILES_H
 #define VARIA_SPARSE_TILES_H

@@ -19,8 +19,9 @@ function checked(t: TensorInfo | undefined, name: string, dtype: 'int32' | 'floa
 
 /**
  * {@link SPARSE_DENSE_KERNEL} for the wasm backend: y = f(X·W + b) for a CSR X, one native call that reads only the
- * stored entries (blocks of 128 rows copied by column, scattered into 64-column output tiles held in L1; tiles shared
- * between threads with `parallel`, the same bits for any count). The addon checks the whole CSR structure before it
+ * stored entries (with AVX-512F and sorted rows, row by row with register accumulators over ranges of W held in
+ * cache; else blocks of 128 rows copied by column, scattered into 64-column output tiles held in L1: the same bits;
+ * the work shared between threads with `parallel`, the same bits for any count). The addon checks the whole CSR structure before it
  * writes anything; a malformed one is a {@link DataError} naming the row (and column), and the output is freed.
  */
 export function nativeSparseDense(addon: NativeAddon): KernelConfig {
