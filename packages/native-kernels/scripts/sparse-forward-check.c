@@ -296,9 +296,12 @@ static int bench(int rounds, const char *mnist_path) {
   free(counts);
   printf("counts: %lld × %lld, %.1f %% non-zero\n", (long long)n, (long long)genes,
          100.0 * (double)cells.nnz / (double)(n * genes));
-  const char *only = getenv("ONLY"); /* ONLY=mnist|counts: that 10,000-row shape only, one thread, for a profiler */
+  /* ONLY=mnist|counts [SHIFT=floats]: that 10,000-row shape only, one thread (for a profiler or a sweep of -D
+   * KRANGE_BYTES, RANGE_ENTRIES, ROW_BLOCK) */
+  const char *only = getenv("ONLY");
   if (only) {
-    ab(only, strcmp(only, "mnist") == 0 ? &mnist : &cells, n, strcmp(only, "mnist") == 0 ? 400 : 128, 1, rounds, 0);
+    const int shift = getenv("SHIFT") ? atoi(getenv("SHIFT")) : 0; /* W's offset from a 64-byte boundary, floats */
+    ab(only, strcmp(only, "mnist") == 0 ? &mnist : &cells, n, strcmp(only, "mnist") == 0 ? 400 : 128, 1, rounds, shift);
     rounds = 0;
   }
   for (int threads = 1; threads <= 2 && rounds > 0; threads++)
