@@ -312,7 +312,17 @@ static int bench(int rounds, const char *mnist_path) {
       ab("counts batches of 128 × 2,000 → 128", &cells, 128, 128, threads, rounds, shift);
       ab("counts batches of 1,000 × 2,000 → 128", &cells, 1000, 128, threads, rounds, shift);
     }
-  csr_free(&mnist), csr_free(&cells);
+  /* other shapes the kernel serves: wide and very sparse (30,000 genes at 0.5 %) → 64, and fewer than 16 units */
+  float *sparse_genes = calloc((size_t)2000 * 30000, 4);
+  for (int64_t i = 0; i < (int64_t)2000 * 30000; i++) sparse_genes[i] = unit() < 0.005 ? 1.f + (float)below(5) : 0.f;
+  csr_t wide = csr_of(sparse_genes, 2000, 30000);
+  free(sparse_genes);
+  for (int threads = 1; threads <= 2 && rounds > 0; threads++) {
+    ab("wide 2,000 × 30,000 at 0.5 % → 64", &wide, 2000, 64, threads, rounds, 2);
+    ab("MNIST 10,000 × 784 → 10 (narrow)", &mnist, n, 10, threads, rounds, 0);
+    ab("MNIST 1-row calls × 784 → 400", &mnist, 1, 400, threads, rounds < 3 ? rounds : 3, 2);
+  }
+  csr_free(&mnist), csr_free(&cells), csr_free(&wide);
   return diffs != 0;
 }
 
