@@ -108,15 +108,22 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
                (long long)i, from, to, (long long)NNZ);
       return throw_csr(env, message, i, -1, -1);
     }
-    for (int32_t e = from; e < to; e++)
-      if (indices[e] < 0 || indices[e] >= K) {
-        char message[160];
-        snprintf(message, sizeof message, "sparse input: row %lld: column index %d is outside 0…%lld", (long long)i,
-                 indices[e], (long long)(K - 1));
-        return throw_csr(env, message, i, e, indices[e]);
-      } else if (e > from && indices[e] < indices[e - 1]) {
-        sorted = 0;
-      }
+    /* branch-free (vectorized): any column outside 0 … K − 1, any column below its predecessor */
+    uint32_t outside = from < to && (uint32_t)indices[from] >= (uint32_t)K;
+    int32_t descents = 0;
+    for (int32_t e = from + 1; e < to; e++) {
+      outside |= (uint32_t)indices[e] >= (uint32_t)K;
+      descents |= indices[e] < indices[e - 1];
+    }
+    sorted &= !descents;
+    if (outside)
+      for (int32_t e = from; e < to; e++)
+        if (indices[e] < 0 || indices[e] >= K) {
+          char message[160];
+          snprintf(message, sizeof message, "sparse input: row %lld: column index %d is outside 0…%lld", (long long)i,
+                   indices[e], (long long)(K - 1));
+          return throw_csr(env, message, i, e, indices[e]);
+        }
   }
   if (varia_sparse_scratch_attach(env) != 0)
     return throw_plain(env, "native-kernels: sparseDense could not register its scratch memory's release");
