@@ -6,5 +6,7 @@
 #include "math_kernels.h"
 
 VARIA_HIDDEN napi_value varia_sparse_dense(napi_env env, napi_callback_info info);
+/* The same with indptr/indices (and values) read in place from typed arrays, checked strictly: sparseDenseHost. */
+VARIA_HIDDEN napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info);
 
 #endif

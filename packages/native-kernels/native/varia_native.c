@@ -59,6 +59,8 @@
  *       (likelihood_step.c; Bernoulli in bernoulli_step.c, Poisson in poisson_step.c)
  *   sparseDense(heap, rows, inDim, units, nnz, indptrOff, indicesOff, valuesOff, wOff, biasOff, outOff, act, alpha)
  *       y = act(X·W + b) for a CSR X (sparse_dense.c)
+ *   sparseDenseHost(heap, indptr: Int32Array, indices: Int32Array, values: Float32Array | valuesOff, rows, inDim, units,
+ *                   wOff, biasOff, outOff, act, alpha)   the same, X read in place from the arrays, checked strictly
  *   sparseInputDense(heap, n, inDim, units, xOff, wOff, biasOff, yOff, act, alpha)
  *   sparseInputDenseBackward(heap, n, inDim, units, dyOff, yOff, xOff, dwOff, dbOff, act)
  *       a dense layer's forward and parameter gradients for a dense x that is mostly zeros, from its non-zero
@@ -129,6 +131,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"normalLogProb", NULL, varia_napi_normal_log_prob, NULL, NULL, NULL, napi_default, NULL},
       {"normalLogProbBackward", NULL, varia_napi_normal_log_prob_backward, NULL, NULL, NULL, napi_default, NULL},
       {"sparseDense", NULL, varia_sparse_dense, NULL, NULL, NULL, napi_default, NULL},
+      {"sparseDenseHost", NULL, varia_sparse_dense_host, NULL, NULL, NULL, napi_default, NULL},
       {"sparseInputDense", NULL, varia_napi_sparse_input_dense, NULL, NULL, NULL, napi_default, NULL},
       {"sparseInputDenseBackward", NULL, varia_napi_sparse_input_dense_backward, NULL, NULL, NULL, napi_default, NULL},
       {"likelihoodStep", NULL, varia_napi_likelihood_step, NULL, NULL, NULL, napi_default, NULL},
