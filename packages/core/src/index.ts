@@ -13,7 +13,13 @@ export {
 export { mulberry32, standardNormal, shuffleInPlace, permutation, nextSeed, type Rng } from './random.js';
 export { assertOptions, closestName } from './known-keys.js';
 export { matrixFromRows, assertMatrix, takeRows, type Matrix } from './matrix.js';
-export { type SparseMatrix, sparseRowsToDense, sparseRowsInto, assertSparseMatrix } from './sparse-matrix.js';
+export {
+  type SparseMatrix,
+  sparseRowsToDense,
+  sparseRowsInto,
+  assertSparseMatrix,
+  assertSparseShape,
+} from './sparse-matrix.js';
 export {
   ADAM_IN_PLACE_KERNEL,
   ADAM_UPDATE_KERNEL,
@@ -30,6 +36,7 @@ export {
   NORMAL_LOG_PROB_KERNEL,
   NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
+  SPARSE_DENSE_HOST_KERNEL,
   SPARSE_DENSE_KERNEL,
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,

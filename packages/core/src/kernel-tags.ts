@@ -153,6 +153,18 @@ export const JOIN_DEFERRED_KERNEL = 'VariaJoinDeferred';
 export const SPARSE_DENSE_KERNEL = 'VariaSparseDense';
 
 /**
+ * The name of an optional TensorFlow.js kernel computing {@link SPARSE_DENSE_KERNEL}'s y = f(X·W + b) with X's CSR
+ * arrays read in place on the host (nothing uploaded): attributes `indptr` (Int32Array [rows + 1]) and `indices`
+ * (Int32Array [nnz]) over plain ArrayBuffers, and either attribute `values` (Float32Array [nnz]) or input `values`
+ * (float32 [nnz] already on the backend, e.g. transformed there); inputs `kernel` W [in, units] and, optionally,
+ * `bias`; attributes `activation` and `leakyreluAlpha` as {@link SPARSE_DENSE_KERNEL}. It checks the structure with
+ * `assertSparseMatrix`'s rules — indptr from 0 to nnz and non-decreasing, each row's columns in 0 … in − 1 and
+ * strictly increasing — in its own pass (code `VARIA_CSR`, with `row`), so a caller may skip the JavaScript check's
+ * row pass. The same bits as {@link SPARSE_DENSE_KERNEL} on the same matrix.
+ */
+export const SPARSE_DENSE_HOST_KERNEL = 'VariaSparseDenseHost';
+
+/**
  * The name of an optional TensorFlow.js kernel computing a dense layer's forward pass y = f(x·W + b) for a dense
  * float32 input that is mostly zeros (data such as MNIST pixels or counts), reading only x's non-zero entries:
  * inputs `x` [n, in] (float32), `kernel` W [in, units] (float32) and, optionally, `bias` b [units]; attributes

@@ -75,35 +75,14 @@ export function sparseRowsInto(m: SparseMatrix, rows: ArrayLike<number>, out: Fl
 /**
  * Checks that `m` is a well-formed {@link SparseMatrix}: integer shape, typed arrays of the right lengths, `indptr`
  * from 0 to the entry count and non-decreasing, and each row's columns in range and strictly increasing. One pass
- * over the entries (O(nnz)).
+ * over the entries (O(nnz)) after {@link assertSparseShape}.
  * @throws ShapeError naming `argument` for a wrong shape or array; DataError naming the row for a bad `indptr` or
  *   column index.
  */
 export function assertSparseMatrix(m: SparseMatrix, argument = 'matrix'): void {
+  assertSparseShape(m, argument);
   const where = `"${argument}"`;
-  if (m === null || typeof m !== 'object') throw new ShapeError(argument, `${where} must be a SparseMatrix`);
-  const { rows, cols, indptr, indices, data } = m;
-  if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(cols) || cols < 0) {
-    throw new ShapeError(argument, `${where} must have non-negative integer rows and cols, got ${rows}×${cols}`);
-  }
-  if (!(indptr instanceof Int32Array) || indptr.length !== rows + 1) {
-    throw new ShapeError(
-      argument,
-      `${where}.indptr must be an Int32Array of length rows + 1 = ${rows + 1}, got ${describeArray(indptr)}`,
-    );
-  }
-  if (!(indices instanceof Int32Array)) {
-    throw new ShapeError(argument, `${where}.indices must be an Int32Array, got ${describeArray(indices)}`);
-  }
-  if (!(data instanceof Float32Array)) {
-    throw new ShapeError(argument, `${where}.data must be a Float32Array, got ${describeArray(data)}`);
-  }
-  if (indices.length !== data.length) {
-    throw new ShapeError(
-      argument,
-      `${where}.indices (Int32Array) and .data (Float32Array) must have the same length, got ${describeArray(indices)} and ${describeArray(data)}`,
-    );
-  }
+  const { rows, indptr, indices, cols } = m;
   if (indptr[0] !== 0 || indptr[rows] !== indices.length) {
     throw new DataError(
       `${where}.indptr must run from 0 to the ${indices.length} stored entries, got ${indptr[0]} … ${indptr[rows]}`,
@@ -154,6 +133,40 @@ export function assertSparseMatrix(m: SparseMatrix, argument = 'matrix'): void {
         prev = j;
       }
     }
+  }
+}
+
+/**
+ * The O(1) part of {@link assertSparseMatrix}: integer shape and typed arrays of the right lengths (indptr `rows + 1`,
+ * indices and data of one length) — not the entries. For a caller whose next step checks the entries itself (e.g. a
+ * native kernel that checks them in its own pass over the rows and, for a malformed matrix, lets
+ * {@link assertSparseMatrix} name the fault).
+ * @throws ShapeError naming `argument`, as {@link assertSparseMatrix}.
+ */
+export function assertSparseShape(m: SparseMatrix, argument = 'matrix'): void {
+  const where = `"${argument}"`;
+  if (m === null || typeof m !== 'object') throw new ShapeError(argument, `${where} must be a SparseMatrix`);
+  const { rows, cols, indptr, indices, data } = m;
+  if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(cols) || cols < 0) {
+    throw new ShapeError(argument, `${where} must have non-negative integer rows and cols, got ${rows}×${cols}`);
+  }
+  if (!(indptr instanceof Int32Array) || indptr.length !== rows + 1) {
+    throw new ShapeError(
+      argument,
+      `${where}.indptr must be an Int32Array of length rows + 1 = ${rows + 1}, got ${describeArray(indptr)}`,
+    );
+  }
+  if (!(indices instanceof Int32Array)) {
+    throw new ShapeError(argument, `${where}.indices must be an Int32Array, got ${describeArray(indices)}`);
+  }
+  if (!(data instanceof Float32Array)) {
+    throw new ShapeError(argument, `${where}.data must be a Float32Array, got ${describeArray(data)}`);
+  }
+  if (indices.length !== data.length) {
+    throw new ShapeError(
+      argument,
+      `${where}.indices (Int32Array) and .data (Float32Array) must have the same length, got ${describeArray(indices)} and ${describeArray(data)}`,
+    );
   }
 }
 
