@@ -1,6 +1,11 @@
 export { Dense, transposedMatMulIsFast, type DenseOptions, type ApplyOptions } from './dense.js';
 export { MLP, type MLPOptions } from './mlp.js';
-export { denseOfSparse, sparseDenseIsNative, type SparseDenseOptions } from './sparse-dense.js';
+export {
+  denseOfSparse,
+  sparseDenseIsNative,
+  sparseDenseReadsInPlace,
+  type SparseDenseOptions,
+} from './sparse-dense.js';
 export { denseOfSparseInput, sparseInputDenseApplies } from './sparse-input-dense.js';
 export { type Activation, applyActivation, assertActivation } from './activation.js';
 export { type Initializer, initialDenseValues } from './initializers.js';

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   assertSparseMatrix,
+  assertSparseShape,
+  DataError,
   DisposedError,
   ShapeError,
+  SPARSE_DENSE_HOST_KERNEL,
   SPARSE_DENSE_KERNEL,
   type SparseMatrix,
   sparseRowsInto,
@@ -18,8 +21,9 @@ export interface SparseDenseOptions {
    */
   transformValues?: (values: tf.Tensor1D) => tf.Tensor1D;
   /**
-   * The caller has already checked `x` with `assertSparseMatrix` (default false: it is checked here, one pass over
-   * the stored entries).
+   * The caller has already checked `x` with `assertSparseMatrix` (default false: it is checked here — by the kernel
+   * in its own pass where it reads the arrays in place ({@link sparseDenseReadsInPlace}), else one pass of
+   * JavaScript over the stored entries; the same errors either way).
    */
   checked?: boolean;
 }
@@ -33,6 +37,18 @@ const DENSIFY_BLOCK_VALUES = 1 << 22;
  */
 export function sparseDenseIsNative(): boolean {
   return tf.getKernel(SPARSE_DENSE_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Whether {@link denseOfSparse} of a well-shaped `x` on the active backend reads x's CSR arrays in place (the backend
+ * has {@link SPARSE_DENSE_HOST_KERNEL}, and the arrays are over plain ArrayBuffers, not shared ones): nothing is
+ * copied into the backend's memory, and the kernel checks the structure with `assertSparseMatrix`'s rules itself.
+ */
+export function sparseDenseReadsInPlace(x: SparseMatrix): boolean {
+  return (
+    tf.getKernel(SPARSE_DENSE_HOST_KERNEL, tf.getBackend()) !== undefined &&
+    [x.indptr, x.indices, x.data].every((a) => a.buffer instanceof ArrayBuffer)
+  );
 }
 
 /**
@@ -52,11 +68,23 @@ export function sparseDenseIsNative(): boolean {
  */
 export function denseOfSparse(layer: Dense, x: SparseMatrix, options: SparseDenseOptions = {}): tf.Tensor2D {
   if (layer.kernel.isDisposed) throw new DisposedError('Dense');
-  if (!options.checked) assertSparseMatrix(x, 'x');
+  if (!options.checked) assertSparseShape(x, 'x');
+  const inPlace = sparseDenseReadsInPlace(x);
+  // the entries: by the kernel's pass where it reads the arrays in place (a malformed matrix: assertSparseMatrix then
+  // names the fault, the error it would have thrown here), else here — and here also before any other error
+  if (!options.checked && (!inPlace || x.cols !== layer.inputDim)) assertSparseMatrix(x, 'x');
   if (x.cols !== layer.inputDim) {
     throw new ShapeError('x', `Dense: input must have ${layer.inputDim} columns, got ${x.cols}`);
   }
   const { transformValues } = options;
+  if (inPlace) {
+    try {
+      return inPlaceProduct(layer, x, transformValues);
+    } catch (e) {
+      if (!options.checked && e instanceof DataError) assertSparseMatrix(x, 'x');
+      throw e;
+    }
+  }
   return tf.tidy(() => {
     if (!sparseDenseIsNative()) {
       // blocks of rows of at most DENSIFY_BLOCK_VALUES cells: a large sparse matrix never exists densely (each output
@@ -87,6 +115,31 @@ export function denseOfSparse(layer: Dense, x: SparseMatrix, options: SparseDens
         bias: layer.bias,
       },
       { activation: fused ? layer.activation : 'linear' },
+    ) as tf.Tensor2D;
+    return fused ? y : (applyActivation(layer.activation, y) as tf.Tensor2D);
+  });
+}
+
+/**
+ * {@link denseOfSparse} through {@link SPARSE_DENSE_HOST_KERNEL}: indptr, indices and (untransformed) values read in
+ * place; transformed values are computed on the backend and read there.
+ */
+function inPlaceProduct(layer: Dense, x: SparseMatrix, transformValues: SparseDenseOptions['transformValues']) {
+  return tf.tidy(() => {
+    const fused = isFusedActivation(layer.activation);
+    const y = tf.engine().runKernel(
+      SPARSE_DENSE_HOST_KERNEL,
+      {
+        kernel: layer.kernel,
+        bias: layer.bias,
+        ...(transformValues && { values: transformValues(tf.tensor1d(x.data, 'float32')) }),
+      },
+      {
+        indptr: x.indptr,
+        indices: x.indices,
+        ...(!transformValues && { values: x.data }),
+        activation: fused ? layer.activation : 'linear',
+      } as unknown as tf.NamedAttrMap,
     ) as tf.Tensor2D;
     return fused ? y : (applyActivation(layer.activation, y) as tf.Tensor2D);
   });

@@ -149,6 +149,24 @@ export interface NativeAddon {
     activation: number,
     alpha: number,
   ): void;
+  /**
+   * sparseDense with X's CSR arrays read in place (no copy into the heap), checked with assertSparseMatrix's strict
+   * rules; values a Float32Array or the heap offset of values already there (native/sparse_dense.c).
+   */
+  sparseDenseHost(
+    heap: ArrayBuffer,
+    indptr: Int32Array,
+    indices: Int32Array,
+    values: Float32Array | number,
+    rows: number,
+    inDim: number,
+    units: number,
+    kernelOffset: number,
+    biasOffset: number,
+    outOffset: number,
+    activation: number,
+    alpha: number,
+  ): void;
   /** y = act(x·W + b) for a dense x, from its non-zero entries (native/sparse_input.c). */
   sparseInputDense(
     heap: ArrayBuffer,

@@ -16,6 +16,7 @@ import {
   NORMAL_LOG_PROB_KERNEL,
   NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
+  SPARSE_DENSE_HOST_KERNEL,
   SPARSE_DENSE_KERNEL,
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,
@@ -87,6 +88,7 @@ describe('enableNativeKernels', () => {
       JOIN_DEFERRED_KERNEL,
       LGAMMA_KERNEL,
       SPARSE_DENSE_KERNEL,
+      SPARSE_DENSE_HOST_KERNEL,
       SPARSE_INPUT_DENSE_KERNEL,
       SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
       TABLE_LOOKUP_KERNEL,
@@ -113,6 +115,7 @@ describe('enableNativeKernels', () => {
     expect(tf.getKernel(ADAM_IN_PLACE_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(DENSE_BACKWARD_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(SPARSE_DENSE_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(SPARSE_DENSE_HOST_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(TABLE_LOOKUP_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(MUL_SUB_KERNEL, 'wasm')).toBeUndefined();
     expect(nativeKernelsInfo()).toBeUndefined();

@@ -10,7 +10,7 @@ import { sharingCast, sharingIdentity } from './identity-kernel.js';
 import { NativeKernelsUnavailableError } from './errors.js';
 import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
-import { nativeSparseDense } from './sparse-dense-kernel.js';
+import { nativeSparseDense, nativeSparseDenseHost } from './sparse-dense-kernel.js';
 import { nativeSparseInputDense, nativeSparseInputDenseBackward } from './sparse-input-kernels.js';
 import { nativeLikelihoodSteps } from './likelihood-step-kernels.js';
 import { nativeStandardNormal } from './standard-normal-kernel.js';
@@ -89,6 +89,7 @@ const ADDED = [
   nativeJoinDeferred,
   nativeLgamma,
   nativeSparseDense,
+  nativeSparseDenseHost,
   nativeSparseInputDense,
   nativeSparseInputDenseBackward,
   nativeTableLookup,
@@ -120,7 +121,8 @@ function swapKernel(config: tf.KernelConfig): void {
  * (`ADAM_UPDATE_KERNEL` of `@varia/core`, and `ADAM_IN_PLACE_KERNEL` for all variables in one call, used by
  * `@varia/layers`' `FusedAdamOptimizer`), a dense layer's whole backward pass (`DENSE_BACKWARD_KERNEL`, used by
  * `@varia/layers`' `Dense`), log Γ (`LGAMMA_KERNEL`, used by `@varia/distributions`' `lgamma`) and a dense layer's
- * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, used by `@varia/layers`' `denseOfSparse`), its forward pass and
+ * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, and `SPARSE_DENSE_HOST_KERNEL` reading the CSR arrays in place,
+ * used by `@varia/layers`' `denseOfSparse`), its forward pass and
  * parameter gradients on a dense input that is mostly zeros, reading its non-zero entries only
  * (`SPARSE_INPUT_DENSE_KERNEL`, `SPARSE_INPUT_DENSE_BACKWARD_KERNEL`), a table look-up
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise

@@ -1,5 +1,5 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { SPARSE_DENSE_KERNEL } from '@varia/core';
+import { SPARSE_DENSE_HOST_KERNEL, SPARSE_DENSE_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { kernelInputError, kernelShapeError, nativeCallError } from './errors.js';
 import { ACTIVATION_CODES } from './matmul-kernels.js';
@@ -15,6 +15,14 @@ function checked(t: TensorInfo | undefined, name: string, dtype: 'int32' | 'floa
       `"${name}" must be a ${rank}-D ${dtype} tensor, got ${t.dtype} [${t.shape.join(', ')}]`,
     );
   return t;
+}
+
+/** The activation's code for the addon and leaky ReLU's slope, from the attributes `activation` and `leakyreluAlpha`. */
+function activationOf(kernel: string, attrs: NamedAttrMap | undefined): [number, number] {
+  const activation = ACTIVATION_CODES[String(attrs?.activation ?? 'linear')];
+  if (activation === undefined)
+    throw kernelInputError(kernel, 'activation', `unsupported activation "${String(attrs?.activation)}"`);
+  return [activation, Number(attrs?.leakyreluAlpha ?? 0.2)];
 }
 
 /**
@@ -52,14 +60,7 @@ export function nativeSparseDense(addon: NativeAddon): KernelConfig {
         misfit,
         `shapes do not match: indptr [${indptr.shape}], indices [${indices.shape}], values [${values.shape}], kernel [${w.shape}]${bias ? `, bias [${bias.shape}]` : ''}`,
       );
-    const activation = ACTIVATION_CODES[String(args.attrs?.activation ?? 'linear')];
-    if (activation === undefined)
-      throw kernelInputError(
-        SPARSE_DENSE_KERNEL,
-        'activation',
-        `unsupported activation "${String(args.attrs?.activation)}"`,
-      );
-    const alpha = Number(args.attrs?.leakyreluAlpha ?? 0.2);
+    const [activation, alpha] = activationOf(SPARSE_DENSE_KERNEL, args.attrs);
     return withOutputs(backend, SPARSE_DENSE_KERNEL, [[rows, units]], ([out], heap) => {
       try {
         addon.sparseDense(
@@ -84,4 +85,82 @@ export function nativeSparseDense(addon: NativeAddon): KernelConfig {
     });
   };
   return { kernelName: SPARSE_DENSE_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/** An attribute that must be a typed array of `type` over a plain ArrayBuffer (read in place by the addon). */
+function hostArray<T extends Int32Array | Float32Array>(
+  attrs: NamedAttrMap | undefined,
+  name: string,
+  type: new (length: number) => T,
+): T {
+  const a = (attrs as Record<string, unknown> | undefined)?.[name];
+  if (!(a instanceof type) || !(a.buffer instanceof ArrayBuffer))
+    throw kernelInputError(
+      SPARSE_DENSE_HOST_KERNEL,
+      name,
+      `attribute "${name}" must be a ${type.name} over an ArrayBuffer (not shared)`,
+    );
+  return a;
+}
+
+/**
+ * {@link SPARSE_DENSE_HOST_KERNEL} for the wasm backend: {@link nativeSparseDense}'s product (the same bits) with X's
+ * `indptr`, `indices` and — unless given as the input `values` (on the heap, e.g. transformed there) — `values` read
+ * in place from the attributes' typed arrays, so nothing is copied into the heap, and the structure checked in the
+ * addon's pass with `assertSparseMatrix`'s rules (columns strictly increasing): a malformed one is a
+ * {@link DataError} naming the row (and column), and the output is freed.
+ */
+export function nativeSparseDenseHost(addon: NativeAddon): KernelConfig {
+  const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo => {
+    const backend = asWasmBackend(args.backend);
+    const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+    const indptr = hostArray(args.attrs, 'indptr', Int32Array);
+    const indices = hostArray(args.attrs, 'indices', Int32Array);
+    const onHeap = inputs.values && checked(inputs.values, 'values', 'float32', 1);
+    const values = onHeap ? undefined : hostArray(args.attrs, 'values', Float32Array);
+    const w = checked(inputs.kernel, 'kernel', 'float32', 2);
+    const bias = inputs.bias && checked(inputs.bias, 'bias', 'float32', 1);
+    const rows = indptr.length - 1;
+    const [inDim, units] = w.shape as [number, number];
+    const stored = onHeap ? onHeap.shape[0]! : values!.length;
+    const misfit =
+      rows < 0
+        ? 'indptr'
+        : stored !== indices.length
+          ? 'values'
+          : bias && bias.shape[0] !== units
+            ? 'bias'
+            : inDim < 1 || units < 1
+              ? 'kernel'
+              : undefined;
+    if (misfit)
+      throw kernelShapeError(
+        SPARSE_DENSE_HOST_KERNEL,
+        misfit,
+        `shapes do not match: indptr (${indptr.length}), indices (${indices.length}), values (${stored}), kernel [${w.shape}]${bias ? `, bias [${bias.shape}]` : ''}`,
+      );
+    const [activation, alpha] = activationOf(SPARSE_DENSE_HOST_KERNEL, args.attrs);
+    return withOutputs(backend, SPARSE_DENSE_HOST_KERNEL, [[rows, units]], ([out], heap) => {
+      try {
+        addon.sparseDenseHost(
+          heap,
+          indptr,
+          indices,
+          onHeap ? byteOffset(backend, onHeap) : values!,
+          rows,
+          inDim,
+          units,
+          byteOffset(backend, w),
+          bias ? byteOffset(backend, bias) : -1,
+          byteOffset(backend, out!),
+          activation,
+          alpha,
+        );
+      } catch (e) {
+        throw nativeCallError('sparseDenseHost', e);
+      }
+      return out!;
+    });
+  };
+  return { kernelName: SPARSE_DENSE_HOST_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }

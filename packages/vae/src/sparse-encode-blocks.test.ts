@@ -4,7 +4,7 @@
 // path's bits; on wasm-native the sparse kernel runs once per batch.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Matrix, SPARSE_DENSE_KERNEL, type SparseMatrix } from '@varia/core';
+import { type Matrix, SPARSE_DENSE_HOST_KERNEL, type SparseMatrix } from '@varia/core';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { describe, expect, it, vi } from 'vitest';
 import { SparseBatchSource, VAE, type VAEConfig } from './index.js';
@@ -212,7 +212,7 @@ describe.skipIf(nativeProblem !== undefined)('encode of a SparseBatchSource on w
       const engine = tf.engine();
       const runKernel = vi.spyOn(engine, 'runKernel');
       const z = await vae.encode(new SparseBatchSource(csrOf(x)));
-      const sparseCalls = runKernel.mock.calls.filter(([name]) => name === SPARSE_DENSE_KERNEL).length;
+      const sparseCalls = runKernel.mock.calls.filter(([name]) => name === SPARSE_DENSE_HOST_KERNEL).length;
       runKernel.mockRestore();
       expect(sparseCalls).toBe(3); // 512 + 512 + 76 rows
       let worst = 0;

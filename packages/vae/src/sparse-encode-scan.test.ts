@@ -1,9 +1,9 @@
 // VAE.encode of dense rows with `sparseInput: true` on wasm-native: the first layer's kernel finds the non-zero cells
 // itself (VariaSparseInputDense) instead of a JavaScript pass that builds their CSR — the same entries in the same order
-// as the CSR input, so the same bits as `encode` of that CSR (VariaSparseDense), for every form of dense rows.
+// as the CSR input, so the same bits as `encode` of that CSR (VariaSparseDenseHost), for every form of dense rows.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Matrix, SPARSE_DENSE_KERNEL, SPARSE_INPUT_DENSE_KERNEL, type SparseMatrix } from '@varia/core';
+import { type Matrix, SPARSE_DENSE_HOST_KERNEL, SPARSE_INPUT_DENSE_KERNEL, type SparseMatrix } from '@varia/core';
 import { mnist, mnistCounts } from '@varia/datasets';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,12 +71,12 @@ describe.skipIf(nativeProblem !== undefined)('VAE.encode of dense rows with spar
       try {
         for (const options of [{}, { sample: true, seed: 5 }] as EncodeOptions[]) {
           const viaCsr = await encodedWith(vae, csrOf(x), options);
-          expect(viaCsr.kernels).toContain(SPARSE_DENSE_KERNEL);
+          expect(viaCsr.kernels).toContain(SPARSE_DENSE_HOST_KERNEL);
           for (const dense of [x, tensor, rows]) {
             const scan = hostScan || dense === tensor;
             const got = await encodedWith(vae, dense, { ...options, sparseInput: true });
-            expect(got.kernels).toContain(scan ? SPARSE_INPUT_DENSE_KERNEL : SPARSE_DENSE_KERNEL);
-            expect(got.kernels).not.toContain(scan ? SPARSE_DENSE_KERNEL : SPARSE_INPUT_DENSE_KERNEL);
+            expect(got.kernels).toContain(scan ? SPARSE_INPUT_DENSE_KERNEL : SPARSE_DENSE_HOST_KERNEL);
+            expect(got.kernels).not.toContain(scan ? SPARSE_DENSE_HOST_KERNEL : SPARSE_INPUT_DENSE_KERNEL);
             expect(got.bits).toEqual(viaCsr.bits);
           }
         }
@@ -112,7 +112,7 @@ describe.skipIf(nativeProblem !== undefined)('VAE.encode of dense rows with spar
     const vae = new VAE({ inputDim: 784, latentDim: 3, hiddenUnits: [16], likelihood: 'bernoulli', activation: 'elu' });
     const viaCsr = await encodedWith(vae, csrOf(x));
     const dense = await encodedWith(vae, x, { sparseInput: true });
-    expect(dense.kernels).toContain(SPARSE_DENSE_KERNEL);
+    expect(dense.kernels).toContain(SPARSE_DENSE_HOST_KERNEL);
     expect(dense.kernels).not.toContain(SPARSE_INPUT_DENSE_KERNEL);
     expect(dense.bits).toEqual(viaCsr.bits);
     vae.dispose();

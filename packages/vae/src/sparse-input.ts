@@ -2,8 +2,16 @@
 // layer on its stored entries alone (`denseOfSparse` of @varia/layers; dense rows the native kernel scans for their
 // non-zeros: `denseOfSparseInput`), then the rest of the encoder as for dense x.
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSparseMatrix, DataError, type Matrix, ShapeError, type SparseMatrix, sparseRowsInto } from '@varia/core';
-import { denseOfSparse, denseOfSparseInput, MLP, sparseDenseIsNative } from '@varia/layers';
+import {
+  assertSparseMatrix,
+  assertSparseShape,
+  DataError,
+  type Matrix,
+  ShapeError,
+  type SparseMatrix,
+  sparseRowsInto,
+} from '@varia/core';
+import { denseOfSparse, denseOfSparseInput, MLP, sparseDenseIsNative, sparseDenseReadsInPlace } from '@varia/layers';
 import { type DataRules, validateDomain } from './data.js';
 import type { EncodeOptions } from './inference-options.js';
 import { rowOfEntry } from './sources/block-rows.js';
@@ -79,11 +87,20 @@ export function markChecked(x: SparseMatrix): SparseMatrix {
 /**
  * Checks a CSR input like `readData` checks dense data: well-formed (`assertSparseMatrix`), at least one row,
  * `inputDim` columns, then its values ({@link checkSparseValues}) — unless it is a batch {@link markChecked} just now.
+ * With `kernelChecks` (see {@link kernelChecksStructure}) only its shape (`assertSparseShape`): the kernel checks
+ * the entries in its own pass, and the caller runs the rest under {@link structureErrorsFirst}.
  * @throws ShapeError / DataError naming `argument`, the row and the column.
  */
-export function readSparseData(x: SparseMatrix, inputDim: number, rules: DataRules, argument = 'x'): SparseMatrix {
+export function readSparseData(
+  x: SparseMatrix,
+  inputDim: number,
+  rules: DataRules,
+  argument = 'x',
+  kernelChecks = false,
+): SparseMatrix {
   if (checkedBatches.delete(x) && x.cols === inputDim) return x;
-  assertSparseMatrix(x, argument);
+  if (kernelChecks) assertSparseShape(x, argument);
+  else assertSparseMatrix(x, argument);
   if (x.rows === 0) throw new DataError(`"${argument}" is empty: it has no examples`);
   if (x.cols !== inputDim) {
     throw new ShapeError(
@@ -156,8 +173,56 @@ export function csrOfDense(m: Matrix, maxStored = m.data.length): SparseMatrix |
   return { rows, cols, indptr, indices: indices.subarray(0, e), data: stored };
 }
 
+/**
+ * Whether `encode` of a shape-checked CSR x takes the sparse path: the model has an MLP encoder (`encoder`), the
+ * option allows it, and for `'auto'` x is sparse enough ({@link SPARSE_AUTO_DENSITY}).
+ */
+export function takesSparsePath(
+  encoder: MLP | undefined,
+  option: EncodeOptions['sparseInput'],
+  x: SparseMatrix,
+): encoder is MLP {
+  const density = x.data.length / (x.rows * x.cols);
+  return encoder !== undefined && option !== false && (option === undefined || wantsSparse(option, density));
+}
+
+/**
+ * Whether `encode` leaves the check of a CSR x's entries (indptr and columns: `assertSparseMatrix`'s row pass, ~1.2 ms
+ * for MNIST's 10,000 rows) to the kernel that reads x's arrays in place (`sparseDenseReadsInPlace` of
+ * `@varia/layers`), which checks the same rules in its own pass: x takes the sparse path, has more than one row (one
+ * row is encoded as a copy of itself: one-row.ts), and no likelihood `validate` reads the rows before the kernel. The
+ * caller then runs encode under {@link structureErrorsFirst}, so the errors stay those of the JavaScript check.
+ * @throws ShapeError from `assertSparseShape` for a malformed x (the first error `encode` throws for it anyway).
+ */
+export function kernelChecksStructure(
+  encoder: MLP | undefined,
+  x: SparseMatrix,
+  option: EncodeOptions['sparseInput'],
+  rules: DataRules,
+): boolean {
+  if (checkedBatches.has(x)) return false;
+  assertSparseShape(x, 'x');
+  return x.rows > 1 && !rules.validate && takesSparsePath(encoder, option, x) && sparseDenseReadsInPlace(x);
+}
+
+/**
+ * `run()` for a CSR x whose entries a kernel checks (`x` given; see {@link kernelChecksStructure}): when anything
+ * fails — a check that ran before the kernel's (rows, columns, values, covariates) or the kernel's own —
+ * `assertSparseMatrix(x, 'x')` runs first, so a malformed x throws the same error as when the JavaScript check ran
+ * before everything else, and a well-formed one lets the original error through.
+ */
+export function structureErrorsFirst<T>(x: SparseMatrix | undefined, run: () => T): T {
+  if (!x) return run();
+  try {
+    return run();
+  } catch (e) {
+    assertSparseMatrix(x, 'x');
+    throw e;
+  }
+}
+
 /** Whether encode's `sparseInput` option picks the sparse path for data of this density. */
-export function wantsSparse(option: EncodeOptions['sparseInput'], density: number): boolean {
+function wantsSparse(option: EncodeOptions['sparseInput'], density: number): boolean {
   if (option === 'auto') return sparseDenseIsNative() && density <= SPARSE_AUTO_DENSITY.csr;
   return option === true;
 }

@@ -26,10 +26,12 @@ import {
   encodeInDenseBlocks,
   encodeSparse,
   isSparseInput,
+  kernelChecksStructure,
   readSparseData,
   SPARSE_AUTO_DENSITY,
   sparseEncoderLayers,
-  wantsSparse,
+  structureErrorsFirst,
+  takesSparsePath,
 } from './sparse-input.js';
 import {
   covariateBlock,
@@ -59,7 +61,22 @@ export function encodeMatrix(
   x: DataInput | tf.Tensor | SparseMatrix,
   options: EncodeOptions,
 ): tf.Tensor2D {
-  const input = encoderInput(parts, x, options.sparseInput);
+  // a CSR x's entries checked by the kernel that reads them in place, the errors as the JavaScript check's
+  const deferred =
+    isSparseInput(x) && kernelChecksStructure(sparseEncoderLayers(parts), x, options.sparseInput, dataRules(parts));
+  return structureErrorsFirst(deferred ? (x as SparseMatrix) : undefined, () =>
+    encodeInput(parts, x, options, deferred),
+  );
+}
+
+/** {@link encodeMatrix} after its choice of who checks a CSR x's entries (`kernelChecks`: the kernel). */
+function encodeInput(
+  parts: VaeParts,
+  x: DataInput | tf.Tensor | SparseMatrix,
+  options: EncodeOptions,
+  kernelChecks: boolean,
+): tf.Tensor2D {
+  const input = encoderInput(parts, x, options.sparseInput, kernelChecks);
   return tf.tidy(() => {
     const dense = input.dense && tf.tensor2d(input.dense.data, [input.dense.rows, input.dense.cols], 'float32');
     const csr = input.sparse ?? input.blocks;
@@ -115,16 +132,13 @@ function encoderInput(
   parts: VaeParts,
   x: DataInput | tf.Tensor | SparseMatrix,
   option: EncodeOptions['sparseInput'],
+  kernelChecks = false,
 ): { sparse?: SparseMatrix; encoder?: MLP; blocks?: SparseMatrix; dense?: Matrix; scanned?: MLP } {
   const encoder = sparseEncoderLayers(parts);
   const rules = dataRules(parts);
   if (isSparseInput(x)) {
-    const csr = readSparseData(x, parts.config.inputDim, rules, 'x');
-    const density = csr.data.length / (csr.rows * csr.cols);
-    if (encoder && option !== false && (option === undefined || wantsSparse(option, density))) {
-      return { sparse: csr, encoder };
-    }
-    return { blocks: csr };
+    const csr = readSparseData(x, parts.config.inputDim, rules, 'x', kernelChecks);
+    return takesSparsePath(encoder, option, csr) ? { sparse: csr, encoder } : { blocks: csr };
   }
   if (!encoder || !(option === true || (option === 'auto' && sparseDenseIsNative()))) return {};
   // `true` where the backend scans dense rows natively (SPARSE_INPUT_DENSE_KERNEL): the kernel makes the CSR of the
