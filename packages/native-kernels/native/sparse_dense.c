@@ -47,7 +47,10 @@ static napi_value throw_plain(napi_env env, const char *message) {
   return NULL;
 }
 
-/* A malformed CSR: an Error with code VARIA_CSR and the row (and entry and column, when ≥ 0) as properties. */
+/* No row, entry or column for throw_csr (a column index may be any int32, −1 included). */
+#define CSR_NONE INT64_MIN
+
+/* A malformed CSR: an Error with code VARIA_CSR and the row (and entry and column, unless CSR_NONE) as properties. */
 static napi_value throw_csr(napi_env env, const char *message, int64_t row, int64_t entry, int64_t column) {
   napi_value msg, code, error, v;
   if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
@@ -57,7 +60,7 @@ static napi_value throw_csr(napi_env env, const char *message, int64_t row, int6
   const char *names[] = {"row", "entry", "column"};
   const int64_t values[] = {row, entry, column};
   for (int k = 0; k < 3; k++)
-    if (values[k] >= 0 && napi_create_int64(env, values[k], &v) == napi_ok) napi_set_named_property(env, error, names[k], v);
+    if (values[k] != CSR_NONE && napi_create_int64(env, values[k], &v) == napi_ok) napi_set_named_property(env, error, names[k], v);
   napi_throw(env, error);
   return NULL;
 }
@@ -80,7 +83,7 @@ static int check_structure(napi_env env, const int32_t *indptr, const int32_t *i
   if (indptr[0] != 0 || indptr[R] != NNZ) {
     snprintf(message, sizeof message, "sparse input: indptr must run from 0 to the %lld stored entries, got %d … %d",
              (long long)NNZ, indptr[0], indptr[R]);
-    throw_csr(env, message, -1, -1, -1);
+    throw_csr(env, message, CSR_NONE, CSR_NONE, CSR_NONE);
     return 1;
   }
   int all_sorted = 1;
@@ -89,7 +92,7 @@ static int check_structure(napi_env env, const int32_t *indptr, const int32_t *i
     if (to < from || to > NNZ) {
       snprintf(message, sizeof message, "sparse input: indptr at row %lld goes from %d to %d (non-decreasing, at most %lld)",
                (long long)i, from, to, (long long)NNZ);
-      throw_csr(env, message, i, -1, -1);
+      throw_csr(env, message, i, CSR_NONE, CSR_NONE);
       return 1;
     }
     /* any column outside 0 … K − 1, any column below its predecessor, any repeated one */
