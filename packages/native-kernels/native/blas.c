@@ -15,6 +15,7 @@
 #include "entry_points.h"
 #include "gemm512.h"
 #include "gemm_split.h"
+#include "narrow.h"
 #include "parallel.h"
 #include "signal_guard.h"
 #include "zero_skip.h"
@@ -45,6 +46,8 @@ static int avx512 = 0;       /* the CPU has oneDNN's avx512_core (AVX-512 F, BW,
 static int gemm512_on = 0;   /* gemm512.c stands in for dnnl_sgemm where it covers a one-thread product (load()) */
 static int zero_skip_on = 0; /* zero_skip.c stands in for dnnl_sgemm where op(A) is mostly zeros (load()) */
 static atomic_long zero_skipped = 0; /* products zero_skip.c has done */
+static int narrow_on = 0;            /* narrow.c stands in for dnnl_sgemm where C is narrow and tall (load()) */
+static atomic_long narrowed = 0;     /* products narrow.c has done */
 
 /*
  * zero_skip.c takes a product when a sample of op(A)'s rows has at most this fraction of non-zeros. Measured against
@@ -52,6 +55,17 @@ static atomic_long zero_skipped = 0; /* products zero_skip.c has done */
  * 128 × 400 → 784 with 10 / 20 / 30 / 40 % non-zeros 1.9× / 1.3× / 1.0–1.1× / 0.85×; MNIST rows (19 %) 1.5–2×.
  */
 #define ZERO_SKIP_MAX_DENSITY 0.25
+
+/*
+ * narrow.c takes a product with at least NARROW_MIN_ROWS rows and 2 … 12 or 17 … 24 columns (oneDNN's kernels leave
+ * lanes idle there; at 13 … 16 they fill one vector and run as fast, and above 24 narrow.c reads op(A) twice).
+ * Measured against dnnl_sgemm on one thread (scripts/narrow-check.c sweep, 2026-12-02, load ~1.5, medians of 11
+ * interleaved pairs), K 400 / 128: M 10,000 N 2 2.1× / 2.0×, N 8 1.7× / 1.7×, N 12 1.4× / 1.35×, N 16 1.13× / 1.05×,
+ * N 20 1.4× / 1.3×, N 24 1.3× / 1.2×, N 28 0.94× / 0.88×, N 32 0.79×; M 512 alike (N 16 0.9×). The training step's
+ * products (128 rows) are left to oneDNN.
+ */
+#define NARROW_MIN_ROWS 512
+static int narrow_takes(int64_t M, int64_t N) { return M >= NARROW_MIN_ROWS && N >= 2 && (N <= 12 || (N >= 17 && N <= 24)); }
 
 static napi_value make_string(napi_env env, const char *s) {
   napi_value v;
@@ -118,6 +132,9 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
   /* zero_skip.c gives the same bits on the same condition; on unless VARIA_ZERO_SKIP=0 (read at each load) */
   const char *zs = getenv("VARIA_ZERO_SKIP");
   zero_skip_on = onednn_avx512 && !(zs && !strcmp(zs, "0"));
+  /* narrow.c likewise; on unless VARIA_NARROW=0 (read at each load) */
+  const char *nw = getenv("VARIA_NARROW");
+  narrow_on = onednn_avx512 && !(nw && !strcmp(nw, "0"));
   dnnl_sgemm = dg;
   cblas_sgemm = cg;
   set_threads = st;
@@ -132,6 +149,9 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
   napi_value skip;
   CHECK(napi_get_boolean(env, zero_skip_on, &skip));
   CHECK(napi_set_named_property(env, result, "zeroSkip", skip));
+  napi_value narrow;
+  CHECK(napi_get_boolean(env, narrow_on, &narrow));
+  CHECK(napi_set_named_property(env, result, "narrow", narrow));
   return result;
 }
 
@@ -192,17 +212,29 @@ napi_value varia_napi_zero_skipped(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* narrowed(): how many products narrow.c has done in this process (all threads). */
+napi_value varia_napi_narrowed(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_double(env, (double)atomic_load(&narrowed), &v);
+  return v;
+}
+
 int varia_blas_loaded(void) { return kind != KIND_NONE; }
 
 /* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. */
 static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc) {
-  if (kind == KIND_ONEDNN && !tb && (zero_skip_on || gemm512_on) && get_threads && get_threads() == 1) {
+  if (kind == KIND_ONEDNN && !tb && (zero_skip_on || gemm512_on || narrow_on) && get_threads && get_threads() == 1) {
     const varia_gemm_shape_t s = {.ta = ta, .tb = 0, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
-    /* zero_skip.c where op(A) is mostly zeros, else gemm512.c where it covers the product (op(B) = B), on one OpenMP
-     * thread: the same bits */
+    /* zero_skip.c where op(A) is mostly zeros, else narrow.c for a narrow, tall C, else gemm512.c where it covers the
+     * product (op(B) = B), on one OpenMP thread: the same bits */
     if (zero_skip_on && varia_zero_skip_gemm(&s, a, b, beta, c, ZERO_SKIP_MAX_DENSITY) == 0) {
       atomic_fetch_add(&zero_skipped, 1);
+      return 0;
+    }
+    if (narrow_on && narrow_takes(M, N) && varia_narrow_gemm(&s, a, b, beta, c) == 0) {
+      atomic_fetch_add(&narrowed, 1);
       return 0;
     }
     if (gemm512_on && varia_gemm512(&s, a, b, beta, c) == 0) return 0;

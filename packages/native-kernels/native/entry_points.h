@@ -10,6 +10,7 @@ VARIA_HIDDEN napi_value varia_napi_threads(napi_env env, napi_callback_info info
 VARIA_HIDDEN napi_value varia_napi_set_parallel(napi_env env, napi_callback_info info);
 VARIA_HIDDEN napi_value varia_napi_parallel(napi_env env, napi_callback_info info);
 VARIA_HIDDEN napi_value varia_napi_zero_skipped(napi_env env, napi_callback_info info);
+VARIA_HIDDEN napi_value varia_napi_narrowed(napi_env env, napi_callback_info info);
 /* matmul.c */
 VARIA_HIDDEN napi_value varia_napi_gemm(napi_env env, napi_callback_info info);
 VARIA_HIDDEN napi_value varia_napi_dense_backward(napi_env env, napi_callback_info info);

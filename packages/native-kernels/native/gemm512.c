@@ -38,12 +38,6 @@
 #define KC 200            /* the longest sub-block of K (128: the MNIST output layer's K = 400 went through scratch) */
 #define PREFETCH_B 16     /* how many rows of B ahead the packing tiles prefetch */
 
-/* The length of the K block that starts with `left` steps to go (the header comment's rule). */
-static int64_t k_block(int64_t left, int plain) {
-  if (left <= 384) return left;
-  if (plain || left >= 768) return 384;
-  return (left + 1) / 2;
-}
 
 /*
  * One MR × 16·NV tile of C over kb steps of K: the accumulators start at +0 (acc_in NULL) or at acc_in (a chain carried
@@ -118,8 +112,7 @@ static void scratch_free(void *p) {
 
 static void scratch_make_key(void) { scratch_key_made = pthread_key_create(&scratch_key, scratch_free) == 0; }
 
-/* The calling thread's scratch of at least `floats` floats, 64-byte aligned; NULL when out of memory. */
-static float *scratch_of(int64_t floats) {
+float *varia_gemm512_scratch(int64_t floats) {
   pthread_once(&scratch_once, scratch_make_key);
   if (!scratch_key_made) return NULL;
   scratch_t *s = (scratch_t *)pthread_getspecific(scratch_key);
@@ -146,7 +139,7 @@ AVX512 static void gemm(const varia_gemm_shape_t *s, const float *a, const float
   const int64_t ars = s->ta ? 1 : s->lda, aks = s->ta ? s->lda : 1; /* op(A)[i][k] = a[i·ars + k·aks] */
   const int64_t vectors = (N + 15) / 16;
   for (int64_t k0 = 0; k0 < K;) {
-    const int64_t kb = k_block(K - k0, plain), k1 = k0 + kb;
+    const int64_t kb = varia_onednn_k_block(K - k0, plain), k1 = k0 + kb;
     const int add = k0 > 0 || beta_one;
     /* sub-blocks of equal length (the last shorter by less than one step per sub-block) */
     const int64_t subs = (kb + KC - 1) / KC, step = (kb + subs - 1) / subs;
@@ -186,10 +179,10 @@ int varia_gemm512(const varia_gemm_shape_t *s, const float *a, const float *b, f
   const int plain = s->K > 768 && !varia_onednn_nocopy(s);
   /* where the chain is carried between sub-blocks, blocks of CHUNK_ROWS rows at a time keep the scratch in L2 (each
    * row's sums are the same: the order along K does not depend on the rows around it) */
-  const int carried = k_block(s->K, plain) > KC;
+  const int carried = varia_onednn_k_block(s->K, plain) > KC;
   const int64_t rows = carried ? CHUNK_ROWS : s->M;
   float *scratch = NULL;
-  if (carried && !(scratch = scratch_of((s->M < rows ? s->M : rows) * s->N))) return 2;
+  if (carried && !(scratch = varia_gemm512_scratch((s->M < rows ? s->M : rows) * s->N))) return 2;
   for (int64_t i0 = 0; i0 < s->M; i0 += rows) {
     varia_gemm_shape_t block = *s;
     block.M = s->M - i0 < rows ? s->M - i0 : rows;

@@ -13,13 +13,14 @@
  * headers, and a missing BLAS is a catchable error at load time, not a failed install.
  *
  * Exports (all synchronous; every offset is in bytes and must be 4-byte aligned):
- *   load(path)                 -> { kind: "onednn" | "openblas", version: string, gemm512, zeroSkip: boolean }
+ *   load(path)                 -> { kind: "onednn" | "openblas", version: string, gemm512, zeroSkip, narrow: boolean }
  *                                 (throws when unusable)
  *   setThreads(n), threads()   -> the BLAS thread count (OpenMP for oneDNN, openblas_set_num_threads for OpenBLAS);
  *                                 threads() is 0 when the library offers no way to ask
  *   setParallel(n), parallel() -> threads sharing large products and Adam in blocks (parallel.c): the JS thread and
  *                                 n − 1 helpers, each helper's BLAS on one thread
  *   zeroSkipped()              -> how many products zero_skip.c has done (op(A) mostly zeros, oneDNN's bits; blas.c)
+ *   narrowed()                 -> how many products narrow.c has done (2 … 24 columns, ≥ 512 rows, oneDNN's bits; blas.c)
  *   gemm(heap, ta, tb, m, n, k, batch, aOff, aStride, bOff, bStride, cOff, biasOff, biasSize, act, alpha)
  *       C_i = act(op(A_i) · op(B_i) + bias) for i < batch, row-major; op(X) = Xᵀ when the flag is set; k may be 0;
  *       strides are in elements (0 broadcasts one matrix over the batch); biasOff < 0 means no bias; a bias of
@@ -112,6 +113,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"setParallel", NULL, varia_napi_set_parallel, NULL, NULL, NULL, napi_default, NULL},
       {"parallel", NULL, varia_napi_parallel, NULL, NULL, NULL, napi_default, NULL},
       {"zeroSkipped", NULL, varia_napi_zero_skipped, NULL, NULL, NULL, napi_default, NULL},
+      {"narrowed", NULL, varia_napi_narrowed, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, varia_napi_gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, varia_napi_adam, NULL, NULL, NULL, napi_default, NULL},
       {"adamInPlace", NULL, varia_napi_adam_in_place, NULL, NULL, NULL, napi_default, NULL},

@@ -21,6 +21,8 @@ export interface NativeAddon {
   parallel(): number;
   /** How many products native/zero_skip.c has done in this process (op(A) mostly zeros, oneDNN's bits). */
   zeroSkipped(): number;
+  /** How many products native/narrow.c has done in this process (a narrow, tall C, oneDNN's bits). */
+  narrowed(): number;
   gemm(
     heap: ArrayBuffer,
     transposeA: boolean,
