@@ -3,12 +3,13 @@
 // JavaScript one. For every generated matrix — well-formed, or with a hostile row pointer, column, value, column count
 // or covariate — encode gives what it gave with the JavaScript check before everything else (the kernel unregistered:
 // the old route): the same bits, or an error of the same class with the same message and location; no leaked
-// tensor. A kernel check looser than assertSparseMatrix's (a repeated or unsorted column let through) or an error
-// thrown in the kernel's own words fails it.
+// tensor; and layers' denseOfSparse, unchecked, throws assertSparseMatrix's errors. A kernel check looser than
+// assertSparseMatrix's (a repeated or unsorted column let through) or an error in the kernel's own words fails it.
 // VARIA_PROPERTY_RUNS=2000 pnpm --filter @varia/vae test -- sparse-encode-in-place   runs a longer hunt.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { DataError, SPARSE_DENSE_HOST_KERNEL, type SparseMatrix } from '@varia/core';
+import { assertSparseMatrix, DataError, SPARSE_DENSE_HOST_KERNEL, type SparseMatrix } from '@varia/core';
+import { Dense, denseOfSparse, sparseDenseReadsInPlace } from '@varia/layers';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -117,5 +118,49 @@ describe.skipIf(nativeKernelsProblem() !== undefined)('VAE.encode of a CSR read 
       '"x" row 1: column index 5 is not after the previous one (columns must be strictly increasing within a row)',
     );
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("layers' denseOfSparse, unchecked: assertSparseMatrix's error for a malformed x, the same bits over shared arrays", () => {
+    const layer = new Dense({ inputDim: COLS, units: 33, activation: 'relu', seed: 2 });
+    const before = tf.memory().numTensors;
+    const errorOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return [(e as Error).constructor.name, (e as Error).message];
+      }
+      return undefined;
+    };
+    fc.assert(
+      fc.property(inputs, ({ x }) => {
+        const want =
+          errorOf(() => assertSparseMatrix(x, 'x')) ??
+          (x.cols === COLS ? undefined : ['ShapeError', `Dense: input must have ${COLS} columns, got ${x.cols}`]);
+        const got = errorOf(() => tf.dispose(denseOfSparse(layer, x)));
+        if (want) expect(got).toEqual(want);
+        else expect(got).toBeUndefined();
+      }),
+      { numRuns: runs(150), seed: 29 },
+    );
+    // arrays over a SharedArrayBuffer are uploaded (VariaSparseDense): the same bits as read in place
+    const x: SparseMatrix = {
+      rows: 3,
+      cols: COLS,
+      indptr: Int32Array.of(0, 2, 2, 5),
+      indices: Int32Array.of(1, 7, 0, 4, 8),
+      data: Float32Array.of(0.25, 1, 0.5, 0.75, 1),
+    };
+    const shared = <T extends Int32Array | Float32Array>(a: T): T => {
+      const copy = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+      copy.set(a);
+      return copy;
+    };
+    const xs = { ...x, indptr: shared(x.indptr), indices: shared(x.indices), data: shared(x.data) };
+    expect([sparseDenseReadsInPlace(x), sparseDenseReadsInPlace(xs)]).toEqual([true, false]);
+    const [a, b] = [denseOfSparse(layer, x), denseOfSparse(layer, xs)];
+    expect(new Uint32Array(a.dataSync().buffer)).toEqual(new Uint32Array(b.dataSync().buffer));
+    tf.dispose([a, b]);
+    expect(tf.memory().numTensors).toBe(before);
+    layer.dispose();
   });
 });
