@@ -154,6 +154,9 @@ static void run_blocks(uint32_t gen) {
   }
 }
 
+/* sparse_tiles.c's release of a thread's scratch; weak: a harness may link parallel.c without sparse_tiles.c */
+VARIA_HIDDEN void varia_sparse_scratch_free_thread(void) __attribute__((weak));
+
 static void *helper_main(void *arg) {
   (void)arg;
   on_helper = 1;
@@ -171,6 +174,9 @@ static void *helper_main(void *arg) {
     seen = now;
     run_blocks(now);
   }
+  /* the scratch of the products this helper ran (blas.c's zero-skipping kernel: ~1.3 MB for MNIST's layer) goes with
+   * it: each setParallel that replaced the helpers leaked it */
+  if (varia_sparse_scratch_free_thread) varia_sparse_scratch_free_thread();
   return NULL;
 }
 

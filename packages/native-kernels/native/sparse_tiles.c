@@ -92,6 +92,12 @@ static void scratch_release(void *arg) {
   memset(s, 0, sizeof *s);
 }
 
+void varia_sparse_scratch_free_thread(void) {
+  for (int k = 0; k < S_COUNT; k++) free(scratch.p[k]);
+  memset(scratch.p, 0, sizeof scratch.p);
+  memset(scratch.bytes, 0, sizeof scratch.bytes);
+}
+
 int varia_sparse_scratch_attach(napi_env env) {
   if (scratch.hooked) return 0;
   if (napi_add_env_cleanup_hook(env, scratch_release, &scratch) != napi_ok) return -1;

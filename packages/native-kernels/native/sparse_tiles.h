@@ -20,6 +20,10 @@ VARIA_HIDDEN int varia_sparse_scratch_attach(napi_env env);
  * call for that slot; NULL when out of memory. */
 VARIA_HIDDEN void *varia_sparse_scratch(int slot, size_t bytes);
 
+/* Frees the calling thread's scratch memory now (parallel.c's helpers, as they end: a helper that ran products took
+ * zero_skip.c's slots, and a helper thread has no environment whose cleanup would free them). */
+VARIA_HIDDEN void varia_sparse_scratch_free_thread(void);
+
 /* Whether the AVX-512 paths run (the CPU has AVX-512F and VARIA_NATIVE_NO_AVX512 is not set). */
 VARIA_HIDDEN int varia_sparse_avx512(void);
 
