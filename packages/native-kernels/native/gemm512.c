@@ -24,7 +24,6 @@
  */
 #include "gemm512.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -95,35 +94,25 @@ typedef void (*tile_fn)(const float *, int64_t, int64_t, const float *, int64_t,
 static const tile_fn tiles[NV_MAX][MR_MAX] = {TABLE(1, ), TABLE(2, ), TABLE(3, )};
 static const tile_fn packing_tiles[NV_MAX][MR_MAX] = {TABLE(1, _packing), TABLE(2, _packing), TABLE(3, _packing)};
 
-/* Each thread's scratch for the accumulators between sub-blocks (M·N floats, grown as needed, freed at thread exit). */
+/* Each thread's scratch for the accumulators between sub-blocks (M·N floats, grown as needed). Freed by
+ * varia_gemm512_scratch_free: a JS thread's at its environment's cleanup (sparse_tiles.c's hook, which every entry
+ * point with a product registers), a helper's as it ends (parallel.c) — not by a thread-exit destructor: Node unloads
+ * an addon that only a worker loaded before that thread ends, and the destructor's code goes with it (a worker that
+ * ran one narrow product crashed the process with SIGSEGV as it ended). */
 typedef struct {
   float *data;
   int64_t floats;
 } scratch_t;
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static int scratch_key_made = 0;
+static _Thread_local scratch_t scratch;
 
-static void scratch_free(void *p) {
-  scratch_t *s = (scratch_t *)p;
-  free(s->data);
-  free(s);
+void varia_gemm512_scratch_free(void) {
+  free(scratch.data);
+  scratch.data = NULL;
+  scratch.floats = 0;
 }
 
-static void scratch_make_key(void) { scratch_key_made = pthread_key_create(&scratch_key, scratch_free) == 0; }
-
 float *varia_gemm512_scratch(int64_t floats) {
-  pthread_once(&scratch_once, scratch_make_key);
-  if (!scratch_key_made) return NULL;
-  scratch_t *s = (scratch_t *)pthread_getspecific(scratch_key);
-  if (!s) {
-    s = (scratch_t *)calloc(1, sizeof *s);
-    if (!s) return NULL;
-    if (pthread_setspecific(scratch_key, s) != 0) {
-      free(s);
-      return NULL;
-    }
-  }
+  scratch_t *s = &scratch;
   if (s->floats < floats) {
     free(s->data);
     s->data = (float *)aligned_alloc(64, (size_t)((floats * 4 + 63) / 64 * 64));

@@ -25,10 +25,13 @@ static inline int64_t varia_onednn_k_block(int64_t left, int plain) {
  * one OpenMP thread of an avx512_core CPU (blas.c checks both).
  */
 /*
- * The calling thread's scratch of at least `floats` floats, 64-byte aligned (grown as needed, freed at thread exit);
- * NULL when out of memory. For gemm512.c's and narrow.c's products: its contents do not outlive one product.
+ * The calling thread's scratch of at least `floats` floats, 64-byte aligned (grown as needed; freed with the thread's
+ * other scratch, sparse_tiles.c); NULL when out of memory. For gemm512.c's and narrow.c's products: its contents do
+ * not outlive one product.
  */
 VARIA_HIDDEN float *varia_gemm512_scratch(int64_t floats);
+/* Frees the calling thread's varia_gemm512_scratch. */
+VARIA_HIDDEN void varia_gemm512_scratch_free(void);
 
 VARIA_HIDDEN int varia_gemm512(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c);
 

@@ -85,17 +85,22 @@ typedef struct {
 } scratch_t;
 static _Thread_local scratch_t scratch;
 
+/* gemm512.c's scratch of the calling thread, freed with this one (weak: a harness may link sparse_tiles.c alone) */
+VARIA_HIDDEN void varia_gemm512_scratch_free(void) __attribute__((weak));
+
 static void scratch_release(void *arg) {
   scratch_t *s = (scratch_t *)arg;
   varia_parallel_join(); /* a deferred job of this thread may use its scratch (dense_adam.c) */
   for (int k = 0; k < S_COUNT; k++) free(s->p[k]);
   memset(s, 0, sizeof *s);
+  if (varia_gemm512_scratch_free) varia_gemm512_scratch_free();
 }
 
 void varia_sparse_scratch_free_thread(void) {
   for (int k = 0; k < S_COUNT; k++) free(scratch.p[k]);
   memset(scratch.p, 0, sizeof scratch.p);
   memset(scratch.bytes, 0, sizeof scratch.bytes);
+  if (varia_gemm512_scratch_free) varia_gemm512_scratch_free();
 }
 
 int varia_sparse_scratch_attach(napi_env env) {
