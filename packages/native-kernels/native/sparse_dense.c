@@ -21,7 +21,7 @@
  * refused. act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid (varia_activate).
  * With helper threads (setParallel), large products are shared in tiles of columns (the same bits for any count).
  *
- *   sparseDenseHost(heap, indptr, indices, values, rows, inDim, units, kernelOff, biasOff, outOff, act, alpha)
+ *   sparseDenseHost(heap, indptr, indices, values, rows, inDim, units, kernelOff, biasOff, outOff, act, alpha, transform)
  *
  * The same product with X read in place from the caller's arrays — indptr and indices Int32Arrays, values a
  * Float32Array or a heap offset (values already on the heap, e.g. transformed there) — so nothing is copied into the
@@ -29,6 +29,8 @@
  * SharedArrayBuffer, which another thread could change between the check and the product), and the structure against
  * assertSparseMatrix's strict rules of @varia/core (each row's columns strictly increasing, not only in range) in the
  * same pass. The heap regions are checked as above; no GC runs during the synchronous call, so the arrays stay put.
+ * transform 1 (values in a Float32Array only): the product of log1p(values) — varia_log1p_counts's bits, those of the
+ * Log1p kernel — computed into scratch memory first (a counts model's log1p input without a tensor of the values).
  */
 #define NAPI_VERSION 8
 #include "sparse_dense.h"
@@ -39,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log1p_counts.h"
 #include "sparse_input.h"
 #include "sparse_tiles.h"
 
@@ -202,10 +205,10 @@ static int bytes_meet(const void *a, size_t m, const void *b, size_t n) {
 }
 
 napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 12)
-    return throw_plain(env, "native-kernels: sparseDenseHost needs 12 arguments");
+  size_t argc = 13;
+  napi_value argv[13];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 13)
+    return throw_plain(env, "native-kernels: sparseDenseHost needs 13 arguments");
   void *data = NULL;
   size_t length = 0;
   bool is_ab = false;
@@ -222,8 +225,8 @@ napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info) {
   const int values_on_heap = values_type == napi_number;
   if (!values_on_heap && !host_array(env, argv[3], napi_float32_array, &values_count, &host_values))
     return throw_plain(env, "native-kernels: sparseDenseHost needs values as a Float32Array (not shared) or a heap offset");
-  double d[8];
-  for (size_t i = 0; i < 8; i++)
+  double d[9];
+  for (size_t i = 0; i < 9; i++)
     if (napi_get_value_double(env, argv[i + 4], &d[i]) != napi_ok)
       return throw_plain(env, "native-kernels: sparseDenseHost arguments must be numbers");
   double values_off = -1;
@@ -237,6 +240,9 @@ napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info) {
     return throw_plain(env, "native-kernels: sparseDenseHost needs rows + 1 row pointers and one value per column index");
   if (!(act == 0 || act == 1 || act == 2 || act == 3 || act == 4 || act == 5))
     return throw_plain(env, "native-kernels: unknown activation code");
+  const double transform = d[8];
+  if (!(transform == 0 || (transform == 1 && !values_on_heap)))
+    return throw_plain(env, "native-kernels: sparseDenseHost's transform is 0, or 1 (log1p) for values in a Float32Array");
   const int has_bias = bias_off >= 0;
   if ((values_on_heap && !region_ok(values_off, (double)nnz, length)) || !region_ok(kernel_off, in_dim * units, length) ||
       (has_bias && !region_ok(bias_off, units, length)) || !region_ok(out_off, rows * units, length))
@@ -248,7 +254,18 @@ napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info) {
   if (bytes_meet(y, y_bytes, indptr, indptr_count * 4) || bytes_meet(y, y_bytes, indices, nnz * 4))
     return throw_plain(env, "native-kernels: sparseDenseHost output overlaps indptr or indices");
   const float *values = values_on_heap ? (const float *)(base + (int64_t)values_off) : (const float *)host_values;
-  return checked_forward(env, (const int32_t *)indptr, (const int32_t *)indices, values, (int64_t)rows, (int64_t)in_dim,
-                         (int64_t)units, (int64_t)nnz, (const float *)(base + (int64_t)kernel_off),
-                         has_bias ? (const float *)(base + (int64_t)bias_off) : NULL, y, (int)act, (float)d[7], 1);
+  /* transform 1: log1p of the values first, varia_log1p's bits (those of the Log1p kernel: tf.log1p on the backend) */
+  float *transformed = NULL;
+  if (transform == 1) {
+    transformed = (float *)malloc(nnz > 0 ? nnz * sizeof(float) : sizeof(float));
+    if (!transformed) return throw_plain(env, "native-kernels: sparseDenseHost could not allocate its log1p values");
+    varia_log1p_counts(values, transformed, (int64_t)nnz);
+    values = transformed;
+  }
+  napi_value result = checked_forward(env, (const int32_t *)indptr, (const int32_t *)indices, values, (int64_t)rows,
+                                      (int64_t)in_dim, (int64_t)units, (int64_t)nnz,
+                                      (const float *)(base + (int64_t)kernel_off),
+                                      has_bias ? (const float *)(base + (int64_t)bias_off) : NULL, y, (int)act, (float)d[7], 1);
+  free(transformed);
+  return result;
 }

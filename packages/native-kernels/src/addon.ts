@@ -153,7 +153,8 @@ export interface NativeAddon {
   ): void;
   /**
    * sparseDense with X's CSR arrays read in place (no copy into the heap), checked with assertSparseMatrix's strict
-   * rules; values a Float32Array or the heap offset of values already there (native/sparse_dense.c).
+   * rules; values a Float32Array or the heap offset of values already there; transform 1: log1p of values in a
+   * Float32Array first, the Log1p kernel's bits (native/sparse_dense.c).
    */
   sparseDenseHost(
     heap: ArrayBuffer,
@@ -168,6 +169,7 @@ export interface NativeAddon {
     outOffset: number,
     activation: number,
     alpha: number,
+    transform: number,
   ): void;
   /** y = act(x·W + b) for a dense x, from its non-zero entries (native/sparse_input.c). */
   sparseInputDense(

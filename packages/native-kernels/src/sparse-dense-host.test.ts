@@ -15,7 +15,7 @@ function runHost(
   x: Pick<Csr, 'indptr' | 'indices' | 'values'>,
   w: tf.Tensor2D,
   bias: tf.Tensor1D | undefined,
-  options: { activation?: string; valuesOnHeap?: boolean } = {},
+  options: { activation?: string; valuesOnHeap?: boolean; log1p?: boolean } = {},
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const inputs: Record<string, tf.Tensor> = { kernel: w };
@@ -26,6 +26,7 @@ function runHost(
       indices: x.indices,
       ...(!options.valuesOnHeap && { values: x.values }),
       activation: options.activation ?? 'linear',
+      ...(options.log1p && { valuesTransform: 'log1p' }),
     };
     return tf.engine().runKernel(SPARSE_DENSE_HOST_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
   });
@@ -89,6 +90,32 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_HOST_KERNEL} on the wasm back
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([w, b]);
     }
+  });
+
+  it("valuesTransform 'log1p': the bits of the product of tf.log1p(values) on the heap (counts, and values off the table)", () => {
+    const x = randomCsr(200, 300, 0.1, 6);
+    const w = tf.tensor2d(randomArray(300 * 37, 7), [300, 37]);
+    const b = tf.tensor1d(randomArray(37, 8));
+    const before = tf.memory().numTensors;
+    const u = randomArray(x.values.length, 9);
+    // counts 0 … 40 (the table), then a block with a fraction, a large count and −0 (varia_log1p for the rest)
+    for (const values of [
+      Float32Array.from(u, (v) => Math.floor((v + 1) * 20)),
+      Float32Array.from(u, (v, e) => (e === 700 ? 2.5 : e === 701 ? 5000 : e === 702 ? -0 : Math.floor((v + 1) * 20))),
+    ]) {
+      const counts = { ...x, values };
+      const want = tf.tidy(() => {
+        const logged = tf.log1p(tf.tensor1d(values)).dataSync() as Float32Array;
+        return runHost({ ...counts, values: Float32Array.from(logged) }, w, b, { activation: 'relu' });
+      });
+      const got = runHost(counts, w, b, { activation: 'relu', log1p: true });
+      expect(new Uint32Array(got.dataSync().buffer)).toEqual(new Uint32Array(want.dataSync().buffer));
+      tf.dispose([got, want]);
+    }
+    const onHeap = thrown(() => runHost(x, w, b, { valuesOnHeap: true, log1p: true }));
+    expect(onHeap).toBeInstanceOf(ArgumentError);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([w, b]);
   });
 
   it("checks the structure with assertSparseMatrix's rules: the same verdict, row and column on generated CSRs, no leak", () => {
@@ -175,7 +202,7 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_HOST_KERNEL} on the wasm back
     const values = Float32Array.of(1, 2);
     // W [3, 2] at 256, y [2, 2] at 512
     const call = (over: Partial<Record<string, unknown>> = {}) => {
-      const a = { indptr, indices, values, rows: 2, wOff: 256, outOff: 512, ...over };
+      const a = { indptr, indices, values, rows: 2, wOff: 256, outOff: 512, transform: 0, ...over };
       return () =>
         (addon.sparseDenseHost as (...args: unknown[]) => void)(
           heap,
@@ -190,6 +217,7 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_HOST_KERNEL} on the wasm back
           a.outOff,
           0,
           0,
+          a.transform,
         );
     };
     new Float32Array(heap, 256, 6).set([1, 2, 3, 4, 5, 6]);
@@ -200,6 +228,8 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_HOST_KERNEL} on the wasm back
     expect(call({ indptr: Array.from(indptr) })).toThrow(/Int32Arrays/);
     expect(call({ values: new Float32Array(new SharedArrayBuffer(8)) })).toThrow(/Float32Array/);
     expect(call({ values: 1020 })).toThrow(/outside the heap/);
+    expect(call({ transform: 2 })).toThrow(/transform/);
+    expect(call({ values: 128, transform: 1 })).toThrow(/transform/);
     expect(call({ wOff: 1004 })).toThrow(/outside the heap/);
     expect(call({ outOff: 1012 })).toThrow(/outside the heap/);
     // indptr and indices that view the heap under the output

@@ -108,7 +108,8 @@ function hostArray<T extends Int32Array | Float32Array>(
  * `indptr`, `indices` and — unless given as the input `values` (on the heap, e.g. transformed there) — `values` read
  * in place from the attributes' typed arrays, so nothing is copied into the heap, and the structure checked in the
  * addon's pass with `assertSparseMatrix`'s rules (columns strictly increasing): a malformed one is a
- * {@link DataError} naming the row (and column), and the output is freed.
+ * {@link DataError} naming the row (and column), and the output is freed. Attribute `valuesTransform: 'log1p'` (values
+ * given as the attribute): the product of log1p(values), with the Log1p kernel's bits, without a tensor of them.
  */
 export function nativeSparseDenseHost(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo => {
@@ -140,6 +141,13 @@ export function nativeSparseDenseHost(addon: NativeAddon): KernelConfig {
         `shapes do not match: indptr (${indptr.length}), indices (${indices.length}), values (${stored}), kernel [${w.shape}]${bias ? `, bias [${bias.shape}]` : ''}`,
       );
     const [activation, alpha] = activationOf(SPARSE_DENSE_HOST_KERNEL, args.attrs);
+    const transform = args.attrs?.valuesTransform;
+    if (transform !== undefined && (transform !== 'log1p' || onHeap))
+      throw kernelInputError(
+        SPARSE_DENSE_HOST_KERNEL,
+        'valuesTransform',
+        `attribute "valuesTransform" must be 'log1p' with the attribute "values", got ${String(transform)}${onHeap ? ' with the input "values"' : ''}`,
+      );
     return withOutputs(backend, SPARSE_DENSE_HOST_KERNEL, [[rows, units]], ([out], heap) => {
       try {
         addon.sparseDenseHost(
@@ -155,6 +163,7 @@ export function nativeSparseDenseHost(addon: NativeAddon): KernelConfig {
           byteOffset(backend, out!),
           activation,
           alpha,
+          transform === 'log1p' ? 1 : 0,
         );
       } catch (e) {
         throw nativeCallError('sparseDenseHost', e);
