@@ -138,7 +138,7 @@ static const tile_fn tiles[4][2][NV_MAX] = {{{NVS(1, 0)}, {NVS(1, 1)}}, {{NVS(2,
 static __mmask16 lanes_of(int64_t left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
 
 /* op(A)[r][k … k + 16) (lanes `in`; the others 0) where op(A)[r][k] = a[r·ars + k·aks]: a load when aks = 1 (NN), a
- * gather down a column of A otherwise (TN; offsets below 2³¹ floats: the wasm heap has at most 2³⁰). */
+ * gather down a column of A otherwise (TN; offsets k·aks below 2³¹ floats: varia_zero_skip_gemm declines others). */
 AVX512 static __m512 load_row(const float *a, int64_t aks, int64_t k, __mmask16 in) {
   if (aks == 1) return _mm512_maskz_loadu_ps(in, a + k);
   const __m512i at = _mm512_mullo_epi32(
@@ -250,6 +250,9 @@ static void multiply_rows(const varia_gemm_shape_t *s, const lists_t *l, int64_t
 int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
                          double max_density) {
   if (s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 1;
+  /* op(A) = Aᵀ is gathered with 32-bit offsets k·lda (load_row): a heap of 2³¹ floats or more (8 GiB: not wasm's,
+   * but the addon takes any ArrayBuffer) would wrap them, a read outside A */
+  if ((s->ta && (s->K - 1) * s->lda > INT32_MAX) || s->K > INT32_MAX - 16) return 1; /* k itself: 32 bits */
   const int64_t sampled = s->M < SAMPLE_ROWS ? s->M : SAMPLE_ROWS;
   if ((double)sample_nonzeros(s, a) > max_density * (double)(sampled * s->K)) return 1;
   const int64_t rows = s->M < CHUNK ? s->M : CHUNK, groups = (rows + GROUP - 1) / GROUP, cap = s->K + 16;

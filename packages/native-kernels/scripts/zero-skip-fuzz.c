@@ -11,7 +11,8 @@
  *       -o /tmp/zero-skip-fuzz
  *   OMP_NUM_THREADS=1 /tmp/zero-skip-fuzz [products = 20000] [seed = 1]
  *
- * Prints how many products were taken (and how many of those visited a group densely) and differing elements; exit
+ * A fixed case first: TN with k·lda past 2³¹ floats (declined: 32-bit gather offsets; the old code read before A).
+ * Prints how many products were taken (and how many of those had tiny, subnormal or huge values) and differing elements; exit
  * status 1 when any bit differs (or a not-taken product wrote C), 2 without libdnnl.so.2.
  */
 #include <dlfcn.h>
@@ -101,6 +102,26 @@ int main(int argc, char **argv) {
   if (!lib) return 2;
   const sgemm_fn sgemm = (sgemm_fn)dlsym(lib, "dnnl_sgemm");
   long taken = 0, declined = 0, differ = 0, failed = 0, tiny_chains = 0;
+  {
+    /* TN with k·lda past 2³¹ floats (an 8 GiB ArrayBuffer, reserved, 3 rows of A touched): load_row's 32-bit gather
+     * offsets would wrap to a read before A, so it must be declined or give dnnl's bits */
+    const int64_t M = 16, N = 16, K = 3, lda = ((int64_t)1 << 30) + 16;
+    const size_t bytes = (size_t)((K - 1) * lda + M) * 4;
+    float *a = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    float b[3 * 16], c[16 * 16], want[16 * 16];
+    if (a == MAP_FAILED) return 3;
+    for (int64_t k = 0; k < K; k++) a[k * lda + 5] = 0.5f + (float)k;
+    for (int i = 0; i < K * N; i++) b[i] = value(0);
+    for (int i = 0; i < M * N; i++) c[i] = want[i] = value(0);
+    const varia_gemm_shape_t s = {.ta = 1, .M = M, .N = N, .K = K, .lda = lda, .ldb = N, .ldc = N};
+    const int status = varia_zero_skip_gemm(&s, a, b, 1.f, c, 0.25);
+    sgemm('T', 'N', M, N, K, 1.f, a, lda, b, N, 1.f, want, N);
+    if (status == 0 && memcmp(c, want, sizeof c)) {
+      printf("TN with lda 2^30 + 16, K 3: differs from dnnl_sgemm\n");
+      failed++;
+    }
+    munmap(a, bytes);
+  }
   for (long t = 0; t < products; t++) {
     const int ta = (int)below(3) == 0;
     const int64_t M = below(8) == 0 ? 64 + below(140) : 2 + below(40);
