@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "parallel.h"
 #include "sparse_tiles.h"
 
@@ -33,40 +34,6 @@ napi_status napi_add_env_cleanup_hook(napi_env env, void (*fun)(void *), void *a
   return napi_generic_failure;
 }
 
-static size_t page;
-typedef struct {
-  void *map;
-  size_t len;
-} mapping_t;
-
-/* `bytes` at a guard page: after = 1, its end `slack` bytes before the guard that follows; after = 0, its start
- * `slack` bytes past the guard before it. */
-static void *guarded(mapping_t *m, size_t bytes, int after, size_t slack) {
-  const size_t pages = (bytes + slack + page - 1) / page + 1;
-  m->len = (pages + 1) * page;
-  char *p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    perror("mmap");
-    abort();
-  }
-  m->map = p;
-  if (after) {
-    mprotect(p + pages * page, page, PROT_NONE);
-    return p + pages * page - slack - bytes;
-  }
-  mprotect(p, page, PROT_NONE);
-  return p + page + slack;
-}
-
-static uint64_t state = 88172645463325252ull;
-static uint64_t next(void) {
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
-static double uniform(void) { return (double)(next() >> 11) / 9007199254740992.0; }
-static int64_t below(int64_t n) { return (int64_t)(next() % (uint64_t)n); }
 static float value(void) {
   const int64_t u = below(200);
   if (u == 0) return NAN;
@@ -82,8 +49,7 @@ static const int64_t UNITS[] = {16, 32, 48, 64, 80, 96, 112, 128, 208, 224, 400,
 
 int main(int argc, char **argv) {
   const long products = argc > 1 ? atol(argv[1]) : 20000;
-  if (argc > 2) state ^= (uint64_t)atoll(argv[2]) * 0x9E3779B97F4A7C15ull;
-  page = (size_t)sysconf(_SC_PAGESIZE);
+  if (argc > 2) reseed((uint64_t)atoll(argv[2]));
   long failed = 0, outputs = 0;
   for (long t = 0; t < products; t++) {
     if (t == products / 2 && varia_set_parallel(2, NULL) != 0) return 3;
@@ -112,19 +78,19 @@ int main(int argc, char **argv) {
       }
       indptr0[i + 1] = (int32_t)nnz;
     }
-    mapping_t mp, mi, mv, mw, mb, my;
-    int32_t *indptr = guarded(&mp, (size_t)(rows + 1) * 4, 1, 0);
-    int32_t *indices = guarded(&mi, (size_t)nnz * 4, 1, 0);
-    float *values = guarded(&mv, (size_t)nnz * 4, 1, 0);
+    guard_t mp, mi, mv, mw, mb, my;
+    int32_t *indptr = guarded(&mp, (size_t)(rows + 1) * 4, 1, 0, 4);
+    int32_t *indices = guarded(&mi, (size_t)nnz * 4, 1, 0, 4);
+    float *values = guarded(&mv, (size_t)nnz * 4, 1, 0, 4);
     const int w_after = (int)below(2);
     const size_t wbytes = (size_t)(in_dim * units) * 4;
     /* W's start 4·s bytes past a 64-byte boundary */
     const size_t s = (size_t)below(16) * 4, tail = (64 - (wbytes + s) % 64) % 64;
-    float *w = guarded(&mw, wbytes, w_after, w_after ? tail : s);
+    float *w = guarded(&mw, wbytes, w_after, w_after ? tail : s, 4);
     const int has_bias = below(4) != 0;
-    float *bias = has_bias ? guarded(&mb, (size_t)units * 4, (int)below(2), 0) : NULL;
+    float *bias = has_bias ? guarded(&mb, (size_t)units * 4, (int)below(2), 0, 4) : NULL;
     /* y with 64 spare bytes on each side, checked untouched */
-    float *ypad = guarded(&my, (size_t)(rows * units) * 4 + 128, 1, 0), *y = ypad + 16;
+    float *ypad = guarded(&my, (size_t)(rows * units) * 4 + 128, 1, 0, 4), *y = ypad + 16;
     memcpy(indptr, indptr0, (size_t)(rows + 1) * 4);
     memcpy(indices, indices0, (size_t)nnz * 4);
     for (int64_t e = 0; e < nnz; e++) values[e] = value();
@@ -148,9 +114,8 @@ int main(int argc, char **argv) {
              varia_parallel(), bad);
       failed++;
     }
-    munmap(mp.map, mp.len), munmap(mi.map, mi.len), munmap(mv.map, mv.len), munmap(mw.map, mw.len);
-    if (has_bias) munmap(mb.map, mb.len);
-    munmap(my.map, my.len);
+    guard_unmap(&mp), guard_unmap(&mi), guard_unmap(&mv), guard_unmap(&mw), guard_unmap(&my);
+    if (has_bias) guard_unmap(&mb);
     free(indptr0), free(indices0);
   }
   printf("%ld products (%ld outputs), half on two threads: %ld failed\n", products, outputs, failed);

@@ -24,38 +24,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "zero_skip.h"
-
-static size_t page;
-
-/* `bytes` ending exactly at a PROT_NONE page (start aligned to `align`, so the end may be up to align − 1 short). */
-typedef struct {
-  void *map;
-  size_t len;
-} mapping_t;
-static void *at_page_end(mapping_t *m, size_t bytes, size_t align) {
-  const size_t pages = (bytes + page - 1) / page + 1;
-  m->len = (pages + 1) * page;
-  char *p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) abort();
-  mprotect(p + pages * page, page, PROT_NONE);
-  m->map = p;
-  uintptr_t start = (uintptr_t)(p + pages * page) - bytes;
-  start -= start % align;
-  return (void *)start;
-}
-static void unmap(mapping_t *m) {
-  if (m->map) munmap(m->map, m->len);
-  m->map = NULL;
-}
 
 /* zero_skip.c's scratch: each call a fresh region of exactly `bytes` (rounded up to the promised 64-byte alignment),
  * against a guard page */
-static mapping_t scratch_map[8];
+static guard_t scratch_map[8];
 void *varia_sparse_scratch(int slot, size_t bytes);
 void *varia_sparse_scratch(int slot, size_t bytes) {
-  unmap(&scratch_map[slot]);
-  void *p = at_page_end(&scratch_map[slot], bytes, 64);
+  guard_unmap(&scratch_map[slot]);
+  void *p = guarded(&scratch_map[slot], bytes, 1, 0, 64);
   memset(p, 0xA5, bytes); /* garbage: nothing may be read before it is written */
   return p;
 }
@@ -63,15 +41,6 @@ void *varia_sparse_scratch(int slot, size_t bytes) {
 typedef int (*sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *, int64_t,
                         float, float *, int64_t);
 
-static uint64_t state = 88172645463325252ull;
-static uint64_t next(void) {
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
-static double uniform(void) { return (double)(next() >> 11) / 9007199254740992.0; }
-static int64_t below(int64_t n) { return (int64_t)(next() % (uint64_t)n); }
 static float sign(float v) { return next() & 1 ? -v : v; }
 
 /* a non-zero of one of the kinds a product may meet */
@@ -96,8 +65,7 @@ static const int64_t K_EDGES[] = {1, 2, 15, 16, 17, 200, 383, 384, 385, 400, 767
 
 int main(int argc, char **argv) {
   const long products = argc > 1 ? atol(argv[1]) : 20000;
-  if (argc > 2) state ^= (uint64_t)atoll(argv[2]) * 0x9E3779B97F4A7C15ull;
-  page = (size_t)sysconf(_SC_PAGESIZE);
+  if (argc > 2) reseed((uint64_t)atoll(argv[2]));
   void *lib = dlopen("libdnnl.so.2", RTLD_NOW);
   if (!lib) return 2;
   const sgemm_fn sgemm = (sgemm_fn)dlsym(lib, "dnnl_sgemm");
@@ -135,11 +103,11 @@ int main(int argc, char **argv) {
     const int a_kind = below(3) == 0 ? (int)below(5) : 0, b_kind = below(3) == 0 ? (int)below(5) : 0;
     const int64_t a_len = ta ? (K - 1) * lda + M : (M - 1) * lda + K, b_len = (K - 1) * ldb + N,
                   c_len = (M - 1) * ldc + N;
-    mapping_t ma, mb, mc;
+    guard_t ma, mb, mc;
     /* 4-byte alignment at the page end; sometimes 64 (B: the aligned path without a copy) */
-    float *a = at_page_end(&ma, (size_t)a_len * 4, 4);
-    float *b = at_page_end(&mb, (size_t)b_len * 4, below(4) == 0 ? 64 : 4);
-    float *c = at_page_end(&mc, (size_t)c_len * 4, 4);
+    float *a = guarded(&ma, (size_t)a_len * 4, 1, 0, 4);
+    float *b = guarded(&mb, (size_t)b_len * 4, 1, 0, below(4) == 0 ? 64 : 4);
+    float *c = guarded(&mc, (size_t)c_len * 4, 1, 0, 4);
     float *a2 = malloc((size_t)a_len * 4), *b2 = malloc((size_t)b_len * 4), *want = malloc((size_t)c_len * 4);
     for (int64_t i = 0; i < a_len; i++) {
       const double u = uniform();
@@ -186,7 +154,7 @@ int main(int argc, char **argv) {
       }
     }
     free(a2), free(b2), free(want);
-    unmap(&ma), unmap(&mb), unmap(&mc);
+    guard_unmap(&ma), guard_unmap(&mb), guard_unmap(&mc);
   }
   printf("%ld products: %ld taken (%ld with tiny / subnormal / huge values), %ld declined; %ld elements differ, %ld "
          "products failed\n",
