@@ -16,10 +16,12 @@ import type { Dense } from './dense.js';
 /** Options of {@link denseOfSparse}. */
 export interface SparseDenseOptions {
   /**
-   * A function applied to the stored values before the product (e.g. `tf.log1p` for a log1p input transform). It must
-   * map 0 to 0, so that applying it to the stored values equals applying it to the whole dense matrix.
+   * A function applied to the stored values before the product (e.g. `tf.log1p` for a log1p input transform), or
+   * `'log1p'` (`tf.log1p`'s bits; where the arrays are read in place the kernel applies it as it reads them, without
+   * a tensor of the values). It must map 0 to 0, so that applying it to the stored values equals applying it to the
+   * whole dense matrix.
    */
-  transformValues?: (values: tf.Tensor1D) => tf.Tensor1D;
+  transformValues?: ((values: tf.Tensor1D) => tf.Tensor1D) | 'log1p';
   /**
    * The caller has already checked `x` with `assertSparseMatrix` (default false: it is checked here — by the kernel
    * in its own pass where it reads the arrays in place ({@link sparseDenseReadsInPlace}), else one pass of
@@ -61,7 +63,7 @@ export function sparseDenseReadsInPlace(x: SparseMatrix): boolean {
  *
  * @example
  * ```ts
- * const h = denseOfSparse(encoder.layers[0], counts, { transformValues: tf.log1p }); // [rows, units]
+ * const h = denseOfSparse(encoder.layers[0], counts, { transformValues: 'log1p' }); // [rows, units]
  * ```
  * @throws ShapeError when `x` does not have `inputDim` columns; ShapeError / DataError for a malformed CSR (see
  *   `assertSparseMatrix`); DisposedError after the layer was disposed.
@@ -76,15 +78,16 @@ export function denseOfSparse(layer: Dense, x: SparseMatrix, options: SparseDens
   if (x.cols !== layer.inputDim) {
     throw new ShapeError('x', `Dense: input must have ${layer.inputDim} columns, got ${x.cols}`);
   }
-  const { transformValues } = options;
+  const { transformValues: given } = options;
   if (inPlace) {
     try {
-      return inPlaceProduct(layer, x, transformValues);
+      return inPlaceProduct(layer, x, given);
     } catch (e) {
       if (!options.checked && e instanceof DataError) assertSparseMatrix(x, 'x');
       throw e;
     }
   }
+  const transformValues = given === 'log1p' ? (v: tf.Tensor1D) => tf.log1p(v) : given;
   return tf.tidy(() => {
     if (!sparseDenseIsNative()) {
       // blocks of rows of at most DENSIFY_BLOCK_VALUES cells: a large sparse matrix never exists densely (each output
@@ -121,8 +124,9 @@ export function denseOfSparse(layer: Dense, x: SparseMatrix, options: SparseDens
 }
 
 /**
- * {@link denseOfSparse} through {@link SPARSE_DENSE_HOST_KERNEL}: indptr, indices and (untransformed) values read in
- * place; transformed values are computed on the backend and read there.
+ * {@link denseOfSparse} through {@link SPARSE_DENSE_HOST_KERNEL}: indptr, indices and values (untransformed, or for
+ * `'log1p'` transformed by the kernel) read in place; values transformed by a function are computed on the backend
+ * and read there.
  */
 function inPlaceProduct(layer: Dense, x: SparseMatrix, transformValues: SparseDenseOptions['transformValues']) {
   return tf.tidy(() => {
@@ -132,12 +136,13 @@ function inPlaceProduct(layer: Dense, x: SparseMatrix, transformValues: SparseDe
       {
         kernel: layer.kernel,
         bias: layer.bias,
-        ...(transformValues && { values: transformValues(tf.tensor1d(x.data, 'float32')) }),
+        ...(typeof transformValues === 'function' && { values: transformValues(tf.tensor1d(x.data, 'float32')) }),
       },
       {
         indptr: x.indptr,
         indices: x.indices,
-        ...(!transformValues && { values: x.data }),
+        ...(typeof transformValues !== 'function' && { values: x.data }),
+        ...(transformValues === 'log1p' && { valuesTransform: 'log1p' }),
         activation: fused ? layer.activation : 'linear',
       } as unknown as tf.NamedAttrMap,
     ) as tf.Tensor2D;

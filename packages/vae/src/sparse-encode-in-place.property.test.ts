@@ -163,4 +163,45 @@ describe.skipIf(nativeKernelsProblem() !== undefined)('VAE.encode of a CSR read 
     expect(tf.memory().numTensors).toBe(before);
     layer.dispose();
   });
+
+  it("a log1p model's counts: log1p of the values in the kernel (no Log1p kernel, no tensor of them), the same bits", () => {
+    const counts = new VAE({ inputDim: 40, latentDim: 3, hiddenUnits: [33], likelihood: 'poisson', seed: 6 });
+    expect(counts.config.inputTransform).toBe('log1p');
+    const cells = Array.from({ length: 30 }, (_, i) =>
+      Array.from({ length: 40 }, (_, j) => ((i * 7 + j * 3) % 11) - 6),
+    );
+    const indptr = Int32Array.from([
+      0,
+      ...cells.map(
+        (_, i) =>
+          cells
+            .slice(0, i + 1)
+            .flat()
+            .filter((v) => v > 0).length,
+      ),
+    ]);
+    const kept = cells.flatMap((r) => r.flatMap((v, j) => (v > 0 ? [[j, v]] : [])));
+    const x: SparseMatrix = {
+      rows: 30,
+      cols: 40,
+      indptr,
+      indices: Int32Array.from(kept, ([j]) => j!),
+      data: Float32Array.from(kept, ([, v]) => v! ** 5), // counts 1 … 1,024: on and off the table (0 … 1,023)
+    };
+    const before = tf.memory().numTensors;
+    const runKernel = vi.spyOn(tf.engine(), 'runKernel');
+    const now = outcome(counts, x, {});
+    const names = runKernel.mock.calls.map(([name]) => name);
+    runKernel.mockRestore();
+    expect(names).toContain(SPARSE_DENSE_HOST_KERNEL);
+    expect(names).not.toContain('Log1p');
+    tf.unregisterKernel(SPARSE_DENSE_HOST_KERNEL, 'wasm');
+    try {
+      expect(now).toEqual(outcome(counts, x, {}));
+    } finally {
+      tf.registerKernel(host);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    counts.dispose();
+  });
 });

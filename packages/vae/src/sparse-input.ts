@@ -250,7 +250,7 @@ export function encodeSparse(
   let h =
     x instanceof tf.Tensor
       ? denseOfSparseInput(first!, log1p ? tf.log1p(x) : x)
-      : denseOfSparse(first!, x, { checked: true, ...(log1p && { transformValues: (v) => tf.log1p(v) }) });
+      : denseOfSparse(first!, x, { checked: true, ...(log1p && { transformValues: 'log1p' }) });
   for (const layer of rest) h = layer.apply(h);
   if (!options.sample) return parts.latent.posteriorMean(h);
   return parts.latent.posterior(h).sample([], { seed: options.seed }) as tf.Tensor2D;
