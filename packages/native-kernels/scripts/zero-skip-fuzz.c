@@ -11,6 +11,9 @@
  *       -o /tmp/zero-skip-fuzz
  *   OMP_NUM_THREADS=1 /tmp/zero-skip-fuzz [products = 20000] [seed = 1]
  *
+ * With -DNARROW (and native/narrow.c native/gemm512.c in place of native/zero_skip.c) it fuzzes narrow.c the same
+ * way: C of 2 … 32 columns, up to 1,200 rows.
+ *
  * A fixed case first: TN with k·lda past 2³¹ floats (declined: 32-bit gather offsets; the old code read before A).
  * Prints how many products were taken (and how many of those had tiny, subnormal or huge values) and differing elements; exit
  * status 1 when any bit differs (or a not-taken product wrote C), 2 without libdnnl.so.2.
@@ -25,7 +28,17 @@
 #include <unistd.h>
 
 #include "harness.h"
+#ifdef NARROW
+#include "narrow.h"
+#define KERNEL(s, a, b, beta, c) varia_narrow_gemm(s, a, b, beta, c)
+#define N_OF_PRODUCT() (2 + below(31))
+#define M_OF_PRODUCT() (below(4) == 0 ? 500 + below(700) : 2 + below(70))
+#else
 #include "zero_skip.h"
+#define KERNEL(s, a, b, beta, c) varia_zero_skip_gemm(s, a, b, beta, c, 0.25)
+#define N_OF_PRODUCT() (below(6) == 0 ? 2 + below(15) : 2 + below(300))
+#define M_OF_PRODUCT() (below(8) == 0 ? 64 + below(140) : 2 + below(40))
+#endif
 
 /* zero_skip.c's scratch: each call a fresh region of exactly `bytes` (rounded up to the promised 64-byte alignment),
  * against a guard page */
@@ -82,7 +95,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < K * N; i++) b[i] = value(0);
     for (int i = 0; i < M * N; i++) c[i] = want[i] = value(0);
     const varia_gemm_shape_t s = {.ta = 1, .M = M, .N = N, .K = K, .lda = lda, .ldb = N, .ldc = N};
-    const int status = varia_zero_skip_gemm(&s, a, b, 1.f, c, 0.25);
+    const int status = KERNEL(&s, a, b, 1.f, c);
     sgemm('T', 'N', M, N, K, 1.f, a, lda, b, N, 1.f, want, N);
     if (status == 0 && memcmp(c, want, sizeof c)) {
       printf("TN with lda 2^30 + 16, K 3: differs from dnnl_sgemm\n");
@@ -92,8 +105,8 @@ int main(int argc, char **argv) {
   }
   for (long t = 0; t < products; t++) {
     const int ta = (int)below(3) == 0;
-    const int64_t M = below(8) == 0 ? 64 + below(140) : 2 + below(40);
-    const int64_t N = below(6) == 0 ? 2 + below(15) : 2 + below(300);
+    const int64_t M = M_OF_PRODUCT();
+    const int64_t N = N_OF_PRODUCT();
     const int64_t K = below(3) == 0 ? K_EDGES[below(sizeof K_EDGES / sizeof *K_EDGES)] + below(2) : 1 + below(900);
     const int64_t lda = (ta ? M : K) + (below(2) ? below(20) : 0), ldb = N + (below(2) ? below(20) : 0),
                   ldc = N + (below(3) == 0 ? below(6) : 0);
@@ -128,7 +141,7 @@ int main(int argc, char **argv) {
     memcpy(b2, b, (size_t)b_len * 4);
     memcpy(want, c, (size_t)c_len * 4);
     const varia_gemm_shape_t s = {.ta = ta, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
-    const int status = varia_zero_skip_gemm(&s, a, b, beta, c, 0.25);
+    const int status = KERNEL(&s, a, b, beta, c);
     if (memcmp(a, a2, (size_t)a_len * 4) || memcmp(b, b2, (size_t)b_len * 4)) {
       printf("product %ld: an input was written\n", t);
       failed++;
