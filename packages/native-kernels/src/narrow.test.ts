@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
+import { type GemmOperands, gemmBits } from './gemm-bits-support.js';
 import { expectSameBits, randomArray, skipNative } from './test-support.js';
 
 /*
@@ -72,34 +73,19 @@ describe.skipIf(skipNative)("narrow products give dnnl_sgemm's bits", () => {
     return { a, b, bias };
   }
 
-  /** op(A) [m, k] as A = op(A)ᵀ [k, m] (for products with transposeA). */
-  function transposed(a: Float32Array, m: number, k: number): Float32Array {
-    const t = new Float32Array(m * k);
-    for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) t[q * m + i] = a[i * k + q]!;
-    return t;
-  }
-
   /** C = op(A)·B (+ bias) through the addon's gemm with the kernel off ('0') or on ('1'): C's bits and how many
    * products took it. transposeA: A is given as op(A)ᵀ. */
   function product(
-    [m, n, k]: Shape,
-    data: { a: Float32Array; b: Float32Array; bias: Float32Array },
+    shape: Shape,
+    data: GemmOperands,
     withBias: boolean,
     flag: '0' | '1',
     transposeA = false,
   ): { bits: Uint32Array; taken: number } {
     expect(load(flag), `narrow ${flag === '1' ? 'on' : 'off'}`).toBe(flag === '1');
-    const heap = new ArrayBuffer(4 * (m * k + k * n + n + m * n));
-    const values = new Float32Array(heap);
-    values.set(transposeA ? transposed(data.a, m, k) : data.a, 0);
-    values.set(data.b, m * k);
-    values.set(data.bias, m * k + k * n);
-    const c = m * k + k * n + n;
-    values.fill(Number.NaN, c);
     const before = addon.narrowed();
-    const bias = withBias ? 4 * (m * k + k * n) : -1;
-    addon.gemm(heap, transposeA, false, m, n, k, 1, 0, 0, 4 * m * k, 0, 4 * c, bias, n, 0, 0);
-    return { bits: new Uint32Array(heap.slice(4 * c)), taken: addon.narrowed() - before };
+    const bits = gemmBits(addon, shape, data, withBias, transposeA);
+    return { bits, taken: addon.narrowed() - before };
   }
 
   /** Runs the product both ways: the same bits, taken (or not) as `taken` says. */
