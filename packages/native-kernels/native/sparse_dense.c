@@ -17,8 +17,8 @@
  * Safety: every region is checked against the heap's length, and the whole CSR structure before anything is written
  * — indptr[0] = 0, indptr[rows] = nnz, indptr non-decreasing, every column index in 0 … inDim − 1 — so a malformed
  * matrix is an exception (code "VARIA_CSR", with `row` and, for a bad column, `entry` and `column`), never an
- * out-of-bounds read; an output region that overlaps indptr or indices (it would rewrite them after the check) is
- * refused. act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid (varia_activate).
+ * out-of-bounds read; an output region that overlaps indptr or indices (it would rewrite them after the check), the
+ * values, W or the bias (later rows would read what earlier rows wrote) is refused. act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 elu, 5 sigmoid (varia_activate).
  * With helper threads (setParallel), large products are shared in tiles of columns (the same bits for any count).
  *
  *   sparseDenseHost(heap, indptr, indices, values, rows, inDim, units, kernelOff, biasOff, outOff, act, alpha, transform)
@@ -174,6 +174,10 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
    * rows read after they were checked (an out-of-bounds read of W) */
   if (varia_overlaps(d[9], rows * units, d[4], rows + 1) || varia_overlaps(d[9], rows * units, d[5], nnz))
     return throw_plain(env, "native-kernels: sparseDense output overlaps indptr or indices");
+  /* nor the values, W or the bias: rows written early would change what later rows read (wrong sums, no fault) */
+  if (varia_overlaps(d[9], rows * units, d[6], nnz) || varia_overlaps(d[9], rows * units, d[7], in_dim * units) ||
+      (has_bias && varia_overlaps(d[9], rows * units, bias_off, units)))
+    return throw_plain(env, "native-kernels: sparseDense output overlaps the values, the kernel or the bias");
   char *base = (char *)data;
   return checked_forward(env, (const int32_t *)(base + (int64_t)d[4]), (const int32_t *)(base + (int64_t)d[5]),
                          (const float *)(base + (int64_t)d[6]), (int64_t)rows, (int64_t)in_dim, (int64_t)units,
@@ -254,6 +258,11 @@ napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info) {
   if (bytes_meet(y, y_bytes, indptr, indptr_count * 4) || bytes_meet(y, y_bytes, indices, nnz * 4))
     return throw_plain(env, "native-kernels: sparseDenseHost output overlaps indptr or indices");
   const float *values = values_on_heap ? (const float *)(base + (int64_t)values_off) : (const float *)host_values;
+  /* nor the values, W or the bias (see varia_sparse_dense) */
+  if (bytes_meet(y, y_bytes, values, nnz * 4) ||
+      bytes_meet(y, y_bytes, base + (int64_t)kernel_off, (size_t)(in_dim * units) * 4) ||
+      (has_bias && bytes_meet(y, y_bytes, base + (int64_t)bias_off, (size_t)units * 4)))
+    return throw_plain(env, "native-kernels: sparseDenseHost output overlaps the values, the kernel or the bias");
   /* transform 1: log1p of the values first, varia_log1p's bits (those of the Log1p kernel: tf.log1p on the backend) */
   float *transformed = NULL;
   if (transform == 1) {

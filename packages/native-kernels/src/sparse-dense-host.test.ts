@@ -236,6 +236,12 @@ describe.skipIf(skipNative)(`native ${SPARSE_DENSE_HOST_KERNEL} on the wasm back
     const onHeap = new Int32Array(heap, 512, 3);
     onHeap.set(indptr);
     expect(call({ indptr: onHeap })).toThrow(/output overlaps indptr or indices/);
+    // nor W, values on the heap, or values in a typed array over the heap
+    expect(call({ outOff: 264 })).toThrow(/output overlaps the values, the kernel or the bias/);
+    expect(call({ values: 512 })).toThrow(/output overlaps the values, the kernel or the bias/);
+    expect(call({ values: new Float32Array(heap, 520, 2) })).toThrow(
+      /output overlaps the values, the kernel or the bias/,
+    );
     expect(call({ indptr: Int32Array.of(0, 2, 2), indices: Int32Array.of(1, 1) })).toThrow(
       /not after the previous one/,
     );

@@ -119,7 +119,7 @@ describe.skipIf(skipNative)(
       expect(invalid).toBeGreaterThan(50);
     });
 
-    it('the addon refuses an output over indptr or indices (it would rewrite them after the check), and checks regions', () => {
+    it('the addon refuses an output over indptr, indices, values, W or the bias, and checks regions', () => {
       // 4 rows × 2 units out of a 3-column CSR: indptr at 0 (5 ints), indices at 64, values at 128 (8 entries each),
       // W at 256 (3 × 2), out at 512 (8 floats); every entry in column 2, so a write of out over them would send the
       // next row's reads far past W
@@ -138,6 +138,14 @@ describe.skipIf(skipNative)(
         expect(() => call(0, 64, outOff), String(outOff)).toThrow(/output overlaps indptr or indices/);
       }
       expect(() => call(0, 64, 96)).not.toThrow(); // just after indices: no overlap
+      // nor over the values (128…160), W (256…280) or the bias: later rows would read what earlier rows wrote
+      for (const outOff of [112, 128, 156, 240, 256, 276]) {
+        expect(() => call(0, 64, outOff), String(outOff)).toThrow(/output overlaps the values, the kernel or the bias/);
+      }
+      expect(() => addon.sparseDense(heap, 4, 3, 2, 8, 0, 64, 128, 256, 520, 512, 0, 0)).toThrow(
+        /output overlaps the values, the kernel or the bias/,
+      );
+      expect(() => call(0, 64, 160)).not.toThrow(); // just after the values, ends before W
       expect(() => call(0, 64, 1000)).toThrow(/outside the heap/);
       expect(() => call(2, 64, 512)).toThrow(/outside the heap/); // misaligned
     });
