@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
-import { type GemmOperands, gemmBits } from './gemm-bits-support.js';
+import { switchedProducts } from './gemm-bits-support.js';
 import { expectSameBits, randomArray, skipNative } from './test-support.js';
 
 /*
@@ -74,36 +74,7 @@ describe.skipIf(skipNative)("zero-skipping products give dnnl_sgemm's bits", () 
     return { a, b, bias };
   }
 
-  /** C = op(A)·B (+ bias) through the addon's gemm with the kernel off ('0') or on ('1'): C's bits and whether it was
-   * taken. transposeA: A is given as op(A)ᵀ. */
-  function product(
-    shape: Shape,
-    data: GemmOperands,
-    withBias: boolean,
-    flag: '0' | '1',
-    transposeA = false,
-  ): { bits: Uint32Array; taken: number } {
-    expect(load(flag), `zeroSkip ${flag === '1' ? 'on' : 'off'}`).toBe(flag === '1');
-    const before = addon.zeroSkipped();
-    const bits = gemmBits(addon, shape, data, withBias, transposeA);
-    return { bits, taken: addon.zeroSkipped() - before };
-  }
-
-  /** Runs the product both ways: the same bits, taken (or not) as `taken` says. */
-  function same(
-    shape: Shape,
-    data: ReturnType<typeof operands>,
-    withBias: boolean,
-    taken: boolean,
-    what: string,
-    transposeA = false,
-  ) {
-    const off = product(shape, data, withBias, '0', transposeA);
-    const on = product(shape, data, withBias, '1', transposeA);
-    expect(off.taken, `${what}: off`).toBe(0);
-    expect(on.taken, `${what}: taken`).toBe(taken ? 1 : 0);
-    expectSameBits(on.bits, off.bits, what);
-  }
+  const { product, same } = switchedProducts(() => addon, { name: 'zeroSkip', load, taken: () => addon.zeroSkipped() });
 
   it('on random sparse op(A) with ±0, all-zero rows and K blocks, K across oneDNN block ends, beta 0 and 1', (context) => {
     if (!available()) context.skip('zero-skipping needs oneDNN 2.x on an AVX-512 (avx512_core) CPU');
