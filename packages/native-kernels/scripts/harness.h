@@ -1,7 +1,8 @@
 /*
  * Pieces the hand-run C harnesses share (scripts/): a seeded xorshift64 generator and regions that end (or start)
  * at a PROT_NONE page, so that a read or write past a region faults. Static functions: include it in one harness.
- * (zero-skip-fuzz.c and sparse-rows-fuzz.c use it; the older harnesses still carry their own copy of the generator.)
+ * (zero-skip-fuzz.c, sparse-rows-fuzz.c, zero-skip-check.c and sgemm-order-check.c use it; the older harnesses still
+ * carry their own copy of the generator.)
  */
 #ifndef VARIA_HARNESS_H
 #define VARIA_HARNESS_H

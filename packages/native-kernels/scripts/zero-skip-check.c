@@ -36,14 +36,7 @@ typedef int (*sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const floa
                         float, float *, int64_t);
 static sgemm_fn sgemm;
 
-static uint64_t state = 88172645463325252ull;
-static uint64_t next(void) {
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
-static double uniform(void) { return (double)(next() >> 11) / 9007199254740992.0; }
+#include "harness.h" /* next(), uniform(): the seeded xorshift64 generator */
 static float wide(void) {
   const float v = (float)ldexp(1 + uniform(), (int)(next() % 13) - 10);
   return next() & 1 ? -v : v;
