@@ -165,6 +165,15 @@ export const SPARSE_DENSE_KERNEL = 'VariaSparseDense';
 export const SPARSE_DENSE_HOST_KERNEL = 'VariaSparseDenseHost';
 
 /**
+ * The name of an optional TensorFlow.js kernel computing a dense layer's forward pass y = f(x·W + b) with the dense
+ * input x read in place on the host (nothing uploaded): attribute `x` (Float32Array [rows·in], rows in row-major
+ * order, over a plain ArrayBuffer) and attribute `rows`; inputs `kernel` W [in, units] and, optionally, `bias` b
+ * [units]; attributes `activation` and `leakyreluAlpha` as `tf.fused.matMul`'s. The same bits as the backend's fused
+ * matMul of the uploaded x (`_FusedMatMul` with that bias and activation).
+ */
+export const DENSE_HOST_KERNEL = 'VariaDenseHost';
+
+/**
  * The name of an optional TensorFlow.js kernel computing a dense layer's forward pass y = f(x·W + b) for a dense
  * float32 input that is mostly zeros (data such as MNIST pixels or counts), reading only x's non-zero entries:
  * inputs `x` [n, in] (float32), `kernel` W [in, units] (float32) and, optionally, `bias` b [units]; attributes

@@ -1,5 +1,6 @@
 export { Dense, transposedMatMulIsFast, type DenseOptions, type ApplyOptions } from './dense.js';
 export { MLP, type MLPOptions } from './mlp.js';
+export { denseOfHost, denseReadsInPlace } from './dense-host.js';
 export {
   denseOfSparse,
   sparseDenseIsNative,

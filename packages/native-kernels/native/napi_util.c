@@ -2,6 +2,7 @@
 #include "napi_util.h"
 
 #include <math.h>
+#include <stdint.h>
 
 napi_value varia_throw_error(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
@@ -69,3 +70,25 @@ int varia_heap_and_array(napi_env env, napi_callback_info info, size_t count, vo
 }
 
 int varia_whole(double v) { return v >= 0 && v == floor(v) && v <= 4294967296.0; }
+
+/* A typed array of `type` over a plain (not shared) ArrayBuffer, read in place: its element count and first element
+ * (a static zero for an empty one). 0 when `value` is not one. */
+int varia_host_array(napi_env env, napi_value value, napi_typedarray_type type, size_t *count, void **first) {
+  static int32_t empty[1];
+  bool is_typed = false, plain = false;
+  napi_typedarray_type actual;
+  napi_value buffer;
+  size_t offset = 0;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &actual, count, first, &buffer, &offset) != napi_ok || actual != type ||
+      napi_is_arraybuffer(env, buffer, &plain) != napi_ok || !plain)
+    return 0;
+  if (*count == 0 || *first == NULL) *first = empty;
+  return 1;
+}
+
+/* Whether the bytes [a, a + m) and [b, b + n) meet. */
+int varia_bytes_meet(const void *a, size_t m, const void *b, size_t n) {
+  const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+  return m > 0 && n > 0 && x < y + n && y < x + m;
+}

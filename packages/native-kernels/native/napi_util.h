@@ -30,4 +30,10 @@ VARIA_HIDDEN int varia_heap_and_array(napi_env env, napi_callback_info info, siz
 /* A whole number in [0, 2^32]. */
 VARIA_HIDDEN int varia_whole(double v);
 
+/* A typed array of `type` over a plain (not shared) ArrayBuffer, read in place: its element count and first element
+ * (a static zero for an empty one). 0 when `value` is not one. */
+VARIA_HIDDEN int varia_host_array(napi_env env, napi_value value, napi_typedarray_type type, size_t *count, void **first);
+/* Whether the bytes [a, a + m) and [b, b + n) meet. */
+VARIA_HIDDEN int varia_bytes_meet(const void *a, size_t m, const void *b, size_t n);
+
 #endif

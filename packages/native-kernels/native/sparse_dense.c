@@ -186,28 +186,6 @@ napi_value varia_sparse_dense(napi_env env, napi_callback_info info) {
                          (int)act, (float)d[11], 0);
 }
 
-/* A typed array of `type` over a plain (not shared) ArrayBuffer, read in place: its element count and first element
- * (a static zero for an empty one). 0 when `value` is not one. */
-static int host_array(napi_env env, napi_value value, napi_typedarray_type type, size_t *count, void **first) {
-  static int32_t empty[1];
-  bool is_typed = false, plain = false;
-  napi_typedarray_type actual;
-  napi_value buffer;
-  size_t offset = 0;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &actual, count, first, &buffer, &offset) != napi_ok || actual != type ||
-      napi_is_arraybuffer(env, buffer, &plain) != napi_ok || !plain)
-    return 0;
-  if (*count == 0 || *first == NULL) *first = empty;
-  return 1;
-}
-
-/* Whether the bytes [a, a + m) and [b, b + n) meet. */
-static int bytes_meet(const void *a, size_t m, const void *b, size_t n) {
-  const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
-  return m > 0 && n > 0 && x < y + n && y < x + m;
-}
-
 napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info) {
   size_t argc = 13;
   napi_value argv[13];
@@ -221,13 +199,13 @@ napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info) {
     return throw_plain(env, "native-kernels: sparseDenseHost needs the wasm heap's ArrayBuffer");
   size_t indptr_count = 0, nnz = 0, values_count = 0;
   void *indptr = NULL, *indices = NULL, *host_values = NULL;
-  if (!host_array(env, argv[1], napi_int32_array, &indptr_count, &indptr) ||
-      !host_array(env, argv[2], napi_int32_array, &nnz, &indices))
+  if (!varia_host_array(env, argv[1], napi_int32_array, &indptr_count, &indptr) ||
+      !varia_host_array(env, argv[2], napi_int32_array, &nnz, &indices))
     return throw_plain(env, "native-kernels: sparseDenseHost needs indptr and indices as Int32Arrays (not shared)");
   napi_valuetype values_type;
   if (napi_typeof(env, argv[3], &values_type) != napi_ok) return throw_plain(env, "native-kernels: N-API call failed");
   const int values_on_heap = values_type == napi_number;
-  if (!values_on_heap && !host_array(env, argv[3], napi_float32_array, &values_count, &host_values))
+  if (!values_on_heap && !varia_host_array(env, argv[3], napi_float32_array, &values_count, &host_values))
     return throw_plain(env, "native-kernels: sparseDenseHost needs values as a Float32Array (not shared) or a heap offset");
   double d[9];
   for (size_t i = 0; i < 9; i++)
@@ -255,13 +233,13 @@ napi_value varia_sparse_dense_host(napi_env env, napi_callback_info info) {
   float *y = (float *)(base + (int64_t)out_off);
   const size_t y_bytes = (size_t)rows * (size_t)units * 4;
   /* a typed array may view the heap itself: the output may not overlap the structure (see varia_sparse_dense) */
-  if (bytes_meet(y, y_bytes, indptr, indptr_count * 4) || bytes_meet(y, y_bytes, indices, nnz * 4))
+  if (varia_bytes_meet(y, y_bytes, indptr, indptr_count * 4) || varia_bytes_meet(y, y_bytes, indices, nnz * 4))
     return throw_plain(env, "native-kernels: sparseDenseHost output overlaps indptr or indices");
   const float *values = values_on_heap ? (const float *)(base + (int64_t)values_off) : (const float *)host_values;
   /* nor the values, W or the bias (see varia_sparse_dense) */
-  if (bytes_meet(y, y_bytes, values, nnz * 4) ||
-      bytes_meet(y, y_bytes, base + (int64_t)kernel_off, (size_t)(in_dim * units) * 4) ||
-      (has_bias && bytes_meet(y, y_bytes, base + (int64_t)bias_off, (size_t)units * 4)))
+  if (varia_bytes_meet(y, y_bytes, values, nnz * 4) ||
+      varia_bytes_meet(y, y_bytes, base + (int64_t)kernel_off, (size_t)(in_dim * units) * 4) ||
+      (has_bias && varia_bytes_meet(y, y_bytes, base + (int64_t)bias_off, (size_t)units * 4)))
     return throw_plain(env, "native-kernels: sparseDenseHost output overlaps the values, the kernel or the bias");
   /* transform 1: log1p of the values first, varia_log1p's bits (those of the Log1p kernel: tf.log1p on the backend) */
   float *transformed = NULL;

@@ -62,6 +62,8 @@
  *       y = act(X·W + b) for a CSR X (sparse_dense.c)
  *   sparseDenseHost(heap, indptr: Int32Array, indices: Int32Array, values: Float32Array | valuesOff, rows, inDim, units,
  *                   wOff, biasOff, outOff, act, alpha)   the same, X read in place from the arrays, checked strictly
+ *   gemmHost(heap, x: Float32Array, rows, inDim, units, wOff, biasOff, outOff, act, alpha)
+ *       gemm's y = act(x·W + b) (its bits) with x [rows, inDim] read in place from the array (dense_host.c)
  *   sparseInputDense(heap, n, inDim, units, xOff, wOff, biasOff, yOff, act, alpha)
  *   sparseInputDenseBackward(heap, n, inDim, units, dyOff, yOff, xOff, dwOff, dbOff, act)
  *       a dense layer's forward and parameter gradients for a dense x that is mostly zeros, from its non-zero
@@ -70,7 +72,7 @@
  *   firstBadCount(x: Float32Array, max) -> the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ x[i] a finite integer), or −1
  *       host-side domain checks of data (domain_scan.c), reading the array in place; not wasm-heap offsets
  * The loops themselves are in math_kernels.c. This file registers the exports; the entry points are in blas.c (load,
- * threads, parallel), matmul.c (gemm, denseBackward), adam.c, elementwise.c (unary, sum), fused_elementwise.c (lookup,
+ * threads, parallel), matmul.c (gemm, denseBackward), dense_host.c (gemmHost), adam.c, elementwise.c (unary, sum), fused_elementwise.c (lookup,
  * mulSub, scaledSum), normal_latent.c, normal_likelihood.c, sparse_dense.c and
  * domain_scan.c; napi_util.c has the shared checks.
  */
@@ -117,6 +119,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"gemm", NULL, varia_napi_gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, varia_napi_adam, NULL, NULL, NULL, napi_default, NULL},
       {"adamInPlace", NULL, varia_napi_adam_in_place, NULL, NULL, NULL, napi_default, NULL},
+      {"gemmHost", NULL, varia_napi_gemm_host, NULL, NULL, NULL, napi_default, NULL},
       {"denseBackward", NULL, varia_napi_dense_backward, NULL, NULL, NULL, napi_default, NULL},
       {"denseBackwardAdam", NULL, varia_napi_dense_backward_adam, NULL, NULL, NULL, napi_default, NULL},
       {"joinDeferred", NULL, varia_napi_join_deferred, NULL, NULL, NULL, napi_default, NULL},

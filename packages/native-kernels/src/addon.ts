@@ -152,6 +152,22 @@ export interface NativeAddon {
     alpha: number,
   ): void;
   /**
+   * gemm's y = act(x·W + b) for a two-matrix product with a per-column bias (its bits), x [rows, inDim] read in place
+   * from the Float32Array (native/dense_host.c).
+   */
+  gemmHost(
+    heap: ArrayBuffer,
+    x: Float32Array,
+    rows: number,
+    inDim: number,
+    units: number,
+    kernelOffset: number,
+    biasOffset: number,
+    outOffset: number,
+    activation: number,
+    alpha: number,
+  ): void;
+  /**
    * sparseDense with X's CSR arrays read in place (no copy into the heap), checked with assertSparseMatrix's strict
    * rules; values a Float32Array or the heap offset of values already there; transform 1: log1p of values in a
    * Float32Array first, the Log1p kernel's bits (native/sparse_dense.c).

@@ -17,6 +17,7 @@ import {
   NORMAL_SAMPLE_KERNEL,
   SCALED_SUM_KERNEL,
   SPARSE_DENSE_HOST_KERNEL,
+  DENSE_HOST_KERNEL,
   SPARSE_DENSE_KERNEL,
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,
@@ -89,6 +90,7 @@ describe('enableNativeKernels', () => {
       LGAMMA_KERNEL,
       SPARSE_DENSE_KERNEL,
       SPARSE_DENSE_HOST_KERNEL,
+      DENSE_HOST_KERNEL,
       SPARSE_INPUT_DENSE_KERNEL,
       SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
       TABLE_LOOKUP_KERNEL,
@@ -116,6 +118,7 @@ describe('enableNativeKernels', () => {
     expect(tf.getKernel(DENSE_BACKWARD_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(SPARSE_DENSE_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(SPARSE_DENSE_HOST_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(DENSE_HOST_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(TABLE_LOOKUP_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(MUL_SUB_KERNEL, 'wasm')).toBeUndefined();
     expect(nativeKernelsInfo()).toBeUndefined();

@@ -10,6 +10,7 @@ import { sharingCast, sharingIdentity } from './identity-kernel.js';
 import { NativeKernelsUnavailableError } from './errors.js';
 import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
+import { nativeDenseHost } from './dense-host-kernel.js';
 import { nativeSparseDense, nativeSparseDenseHost } from './sparse-dense-kernel.js';
 import { nativeSparseInputDense, nativeSparseInputDenseBackward } from './sparse-input-kernels.js';
 import { nativeLikelihoodSteps } from './likelihood-step-kernels.js';
@@ -90,6 +91,7 @@ const ADDED = [
   nativeLgamma,
   nativeSparseDense,
   nativeSparseDenseHost,
+  nativeDenseHost,
   nativeSparseInputDense,
   nativeSparseInputDenseBackward,
   nativeTableLookup,
@@ -122,7 +124,8 @@ function swapKernel(config: tf.KernelConfig): void {
  * `@varia/layers`' `FusedAdamOptimizer`), a dense layer's whole backward pass (`DENSE_BACKWARD_KERNEL`, used by
  * `@varia/layers`' `Dense`), log Γ (`LGAMMA_KERNEL`, used by `@varia/distributions`' `lgamma`) and a dense layer's
  * forward pass on a CSR input (`SPARSE_DENSE_KERNEL`, and `SPARSE_DENSE_HOST_KERNEL` reading the CSR arrays in place,
- * used by `@varia/layers`' `denseOfSparse`), its forward pass and
+ * used by `@varia/layers`' `denseOfSparse`), the forward pass of a dense input read in place (`DENSE_HOST_KERNEL`, used by
+ * `@varia/layers`' `denseOfHost`), its forward pass and
  * parameter gradients on a dense input that is mostly zeros, reading its non-zero entries only
  * (`SPARSE_INPUT_DENSE_KERNEL`, `SPARSE_INPUT_DENSE_BACKWARD_KERNEL`), a table look-up
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise

@@ -5,12 +5,18 @@ import { kernelInputError, kernelShapeError, nativeCallError } from './errors.js
 import { ACTIVATION_CODES } from './matmul-kernels.js';
 import { asWasmBackend, byteOffset, withOutputs } from './wasm-heap.js';
 
-/** Checks one input's dtype and rank, naming it. */
-function checked(t: TensorInfo | undefined, name: string, dtype: 'int32' | 'float32', rank: number): TensorInfo {
-  if (!t) throw kernelInputError(SPARSE_DENSE_KERNEL, name, `missing input "${name}"`);
+/** Checks one input's dtype and rank, naming it (and the kernel, {@link SPARSE_DENSE_KERNEL} unless given). */
+export function checked(
+  t: TensorInfo | undefined,
+  name: string,
+  dtype: 'int32' | 'float32',
+  rank: number,
+  kernel: string = SPARSE_DENSE_KERNEL,
+): TensorInfo {
+  if (!t) throw kernelInputError(kernel, name, `missing input "${name}"`);
   if (t.dtype !== dtype || t.shape.length !== rank)
     throw kernelInputError(
-      SPARSE_DENSE_KERNEL,
+      kernel,
       name,
       `"${name}" must be a ${rank}-D ${dtype} tensor, got ${t.dtype} [${t.shape.join(', ')}]`,
     );
@@ -18,7 +24,7 @@ function checked(t: TensorInfo | undefined, name: string, dtype: 'int32' | 'floa
 }
 
 /** The activation's code for the addon and leaky ReLU's slope, from the attributes `activation` and `leakyreluAlpha`. */
-function activationOf(kernel: string, attrs: NamedAttrMap | undefined): [number, number] {
+export function activationOf(kernel: string, attrs: NamedAttrMap | undefined): [number, number] {
   const activation = ACTIVATION_CODES[String(attrs?.activation ?? 'linear')];
   if (activation === undefined)
     throw kernelInputError(kernel, 'activation', `unsupported activation "${String(attrs?.activation)}"`);
@@ -87,19 +93,19 @@ export function nativeSparseDense(addon: NativeAddon): KernelConfig {
   return { kernelName: SPARSE_DENSE_KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
 }
 
-/** An attribute that must be a typed array of `type` over a plain ArrayBuffer (read in place by the addon). */
-function hostArray<T extends Int32Array | Float32Array>(
+/**
+ * An attribute that must be a typed array of `type` over a plain ArrayBuffer (read in place by the addon); errors name
+ * the kernel ({@link SPARSE_DENSE_HOST_KERNEL} unless given).
+ */
+export function hostArray<T extends Int32Array | Float32Array>(
   attrs: NamedAttrMap | undefined,
   name: string,
   type: new (length: number) => T,
+  kernel: string = SPARSE_DENSE_HOST_KERNEL,
 ): T {
   const a = (attrs as Record<string, unknown> | undefined)?.[name];
   if (!(a instanceof type) || !(a.buffer instanceof ArrayBuffer))
-    throw kernelInputError(
-      SPARSE_DENSE_HOST_KERNEL,
-      name,
-      `attribute "${name}" must be a ${type.name} over an ArrayBuffer (not shared)`,
-    );
+    throw kernelInputError(kernel, name, `attribute "${name}" must be a ${type.name} over an ArrayBuffer (not shared)`);
   return a;
 }
 

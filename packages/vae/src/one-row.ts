@@ -3,7 +3,7 @@
 // other last bits than the same row encoded with others — `encode` of a source whose last batch is one row differed
 // from `encode` of the whole matrix in that row. From two rows on, a row's result does not depend on its neighbours.
 import * as tf from '@tensorflow/tfjs-core';
-import type { SparseMatrix } from '@varia/core';
+import type { Matrix, SparseMatrix } from '@varia/core';
 
 /**
  * `mean(x)` for a one-row x, computed on x's row twice (`twice`) and row 0 kept: the bits that row gets in any larger
@@ -38,4 +38,13 @@ export function csrRowsTwice(x: SparseMatrix): SparseMatrix {
     indices: twice(x.indices, new Int32Array(2 * stored)),
     data: twice(x.data, new Float32Array(2 * stored)),
   };
+}
+
+/** A host matrix's rows twice over: [2·rows, cols]. */
+export function matrixRowsTwice(x: Matrix): Matrix {
+  const cells = x.rows * x.cols;
+  const data = new Float32Array(2 * cells);
+  data.set(x.data.subarray(0, cells));
+  data.set(x.data.subarray(0, cells), cells);
+  return { rows: 2 * x.rows, cols: x.cols, data };
 }

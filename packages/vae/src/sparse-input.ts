@@ -11,7 +11,14 @@ import {
   type SparseMatrix,
   sparseRowsInto,
 } from '@varia/core';
-import { denseOfSparse, denseOfSparseInput, MLP, sparseDenseIsNative, sparseDenseReadsInPlace } from '@varia/layers';
+import {
+  denseOfHost,
+  denseOfSparse,
+  denseOfSparseInput,
+  MLP,
+  sparseDenseIsNative,
+  sparseDenseReadsInPlace,
+} from '@varia/layers';
 import { type DataRules, validateDomain } from './data.js';
 import type { EncodeOptions } from './inference-options.js';
 import { rowOfEntry } from './sources/block-rows.js';
@@ -251,6 +258,19 @@ export function encodeSparse(
     x instanceof tf.Tensor
       ? denseOfSparseInput(first!, log1p ? tf.log1p(x) : x)
       : denseOfSparse(first!, x, { checked: true, ...(log1p && { transformValues: 'log1p' }) });
+  for (const layer of rest) h = layer.apply(h);
+  if (!options.sample) return parts.latent.posteriorMean(h);
+  return parts.latent.posterior(h).sample([], { seed: options.seed }) as tf.Tensor2D;
+}
+
+/**
+ * {@link encodeSparse} for checked dense host rows m whose first layer reads them in place (`denseOfHost`: not
+ * uploaded, the bits of the layer on the uploaded rows); the other layers and the head as for dense x. Lives in the
+ * caller's tidy scope.
+ */
+export function encodeHostRows(parts: VaeParts, encoder: MLP, m: Matrix, options: EncodeOptions): tf.Tensor2D {
+  const [first, ...rest] = encoder.layers;
+  let h = denseOfHost(first!, m);
   for (const layer of rest) h = layer.apply(h);
   if (!options.sample) return parts.latent.posteriorMean(h);
   return parts.latent.posterior(h).sample([], { seed: options.seed }) as tf.Tensor2D;

@@ -1,9 +1,16 @@
 // Inference with a trained VAE on in-memory data: encode, decode, reconstruct, sample and interpolate. The VAE class
 // checks that it is alive (and routes sources elsewhere) before it calls these.
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, type Matrix, ShapeError, type SparseMatrix, sparseRowsInto } from '@varia/core';
+import {
+  ArgumentError,
+  DENSE_HOST_KERNEL,
+  type Matrix,
+  ShapeError,
+  type SparseMatrix,
+  sparseRowsInto,
+} from '@varia/core';
 import { buildOwned, type Distribution } from '@varia/distributions';
-import { type MLP, sparseDenseIsNative, sparseInputDenseApplies } from '@varia/layers';
+import { denseReadsInPlace, type MLP, sparseDenseIsNative, sparseInputDenseApplies } from '@varia/layers';
 import { readCovariates } from './covariates-rows.js';
 import { applyHidden } from './covariates-network.js';
 import { type DataInput, type DataRules, readData, toMatrix } from './data.js';
@@ -18,11 +25,12 @@ import {
   librarySizes,
   type ReconstructOptions,
 } from './inference-options.js';
-import { csrRowsTwice, meanOfOneRow, rowsTwice } from './one-row.js';
+import { csrRowsTwice, matrixRowsTwice, meanOfOneRow, rowsTwice } from './one-row.js';
 import { showValue } from './show-value.js';
 import {
   checkSparseValues,
   csrOfDense,
+  encodeHostRows,
   encodeInDenseBlocks,
   encodeSparse,
   isSparseInput,
@@ -80,8 +88,8 @@ function encodeInput(
   return tf.tidy(() => {
     const dense = input.dense && tf.tensor2d(input.dense.data, [input.dense.rows, input.dense.cols], 'float32');
     const csr = input.sparse ?? input.blocks;
-    const xt = csr ? undefined : (dense ?? inputTensor(parts, x as DataInput | tf.Tensor));
-    const rows = csr ? csr.rows : xt!.shape[0];
+    const xt = csr || input.host ? undefined : (dense ?? inputTensor(parts, x as DataInput | tf.Tensor));
+    const rows = csr ? csr.rows : input.host ? input.host.rows.rows : xt!.shape[0];
     // required only where the encoder reads them (encodeCovariates), checked whenever given
     const needed = parts.config.encodeCovariates;
     const cov =
@@ -89,6 +97,11 @@ function encodeInput(
         ? covariateRows(parts, options.covariates, rows, 'VAE.encode')
         : undefined;
     // a posterior mean of one row is computed on the row twice (one-row.ts): the bits it has among other rows
+    if (input.host) {
+      const { rows: m, encoder } = input.host;
+      const run = (v: Matrix) => encodeHostRows(parts, encoder, v, options);
+      return rows > 1 || options.sample ? run(m) : meanOfOneRow(m, matrixRowsTwice, run);
+    }
     const sparseEncoder = input.encoder ?? input.scanned;
     if (sparseEncoder) {
       const first = input.sparse ?? (xt as tf.Tensor2D);
@@ -125,22 +138,31 @@ function encodeInput(
  * How encode reads x: checked CSR rows for the sparse path (with the MLP that takes them), checked CSR rows to densify
  * block by block (`blocks`: the sparse path does not apply), checked dense rows (dense x that `'auto'` found too
  * dense), dense x whose first layer the native kernel computes from the non-zeros it finds itself (`scanned`: the MLP;
- * x is read by `inputTensor`, as on the dense path), or none of these (dense x read by `inputTensor` as before: today's
- * bits). Nothing is a tensor yet: encode makes them in its tidy scope.
+ * x is read by `inputTensor`, as on the dense path), checked dense host rows that the first layer's kernel reads in
+ * place (`host`: not uploaded; the dense path's bits), or none of these (dense x read by `inputTensor` as before:
+ * today's bits). Nothing is a tensor yet: encode makes them in its tidy scope.
  */
 function encoderInput(
   parts: VaeParts,
   x: DataInput | tf.Tensor | SparseMatrix,
   option: EncodeOptions['sparseInput'],
   kernelChecks = false,
-): { sparse?: SparseMatrix; encoder?: MLP; blocks?: SparseMatrix; dense?: Matrix; scanned?: MLP } {
+): {
+  sparse?: SparseMatrix;
+  encoder?: MLP;
+  blocks?: SparseMatrix;
+  dense?: Matrix;
+  scanned?: MLP;
+  host?: { rows: Matrix; encoder: MLP };
+} {
   const encoder = sparseEncoderLayers(parts);
   const rules = dataRules(parts);
   if (isSparseInput(x)) {
     const csr = readSparseData(x, parts.config.inputDim, rules, 'x', kernelChecks);
     return takesSparsePath(encoder, option, csr) ? { sparse: csr, encoder } : { blocks: csr };
   }
-  if (!encoder || !(option === true || (option === 'auto' && sparseDenseIsNative()))) return {};
+  if (!encoder || !(option === true || (option === 'auto' && sparseDenseIsNative())))
+    return hostRows(parts, x, encoder);
   // `true` where the backend scans dense rows natively (SPARSE_INPUT_DENSE_KERNEL): the kernel makes the CSR of the
   // non-zero cells itself — the entries csrOfDense would store, in the same order, so the same bits — instead of a
   // pass of JavaScript over every cell (~2 ns each); x is checked and uploaded as for the dense path. With a log1p
@@ -158,10 +180,43 @@ function encoderInput(
   const csr = csrOfDense(m, limit);
   if (!csr) {
     if (!rows) readData(m, parts.config.inputDim, rules, 'x');
-    return { dense: m };
+    return inPlace(parts, m, encoder) ?? { dense: m };
   }
   if (!rows) checkSparseValues(csr, rules, 'x');
   return { sparse: csr, encoder };
+}
+
+/**
+ * Dense host x for the dense path: checked (`readData`, as `inputTensor` checks it) and read in place by the first
+ * layer's kernel where {@link inPlace} allows, else {} (`inputTensor` reads x: a tensor, or no such kernel).
+ */
+function hostRows(
+  parts: VaeParts,
+  x: DataInput | tf.Tensor,
+  encoder: MLP | undefined,
+): { host?: { rows: Matrix; encoder: MLP } } {
+  if (!encoder || x instanceof tf.Tensor || parts.config.inputTransform !== 'none' || !denseHostAvailable()) return {};
+  return inPlace(parts, readData(x as DataInput, parts.config.inputDim, dataRules(parts), 'x'), encoder) ?? {};
+}
+
+/** Whether the backend has the kernel that reads dense host rows in place (`denseOfHost`). */
+function denseHostAvailable(): boolean {
+  return tf.getKernel(DENSE_HOST_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/**
+ * `{ host }` for checked dense rows m that the encoder's first layer reads in place (`denseReadsInPlace`: the kernel,
+ * and m's values over a plain ArrayBuffer), with no input transform (log1p would need a transformed copy); else
+ * undefined.
+ */
+function inPlace(
+  parts: VaeParts,
+  m: Matrix,
+  encoder: MLP | undefined,
+): { host: { rows: Matrix; encoder: MLP } } | undefined {
+  return encoder && parts.config.inputTransform === 'none' && m.rows > 0 && denseReadsInPlace(m)
+    ? { host: { rows: m, encoder } }
+    : undefined;
 }
 
 /** A Matrix `{ data, rows, cols }` (not rows of numbers). */
