@@ -1,6 +1,7 @@
 """The benchmarked VAE in PyTorch (CPU), the ratio to beat.
 
 Usage: torch_vae.py CONFIG.json  -> prints one JSON object on stdout.
+       torch_vae.py --probe      -> {"torch_version", "blas", "blas_core"} (no measurement; see openblas_core)
 CONFIG: {"workload": "train"|"encode"|"encode_profile"|"toy2d", "threads": int, "data": path to float32 [rows, cols],
          "rows", "cols", "likelihood", "hidden", "latent", "batch_size", "lr", "epochs", "warmup_examples",
          "encode_repeats", "sparse": bool}
@@ -12,6 +13,7 @@ sparse (train): PyTorch's faster of its dense training and the encoder's first l
 Same model as the tfjs versions: D-H-(d, d)-H-D, ReLU, nn.Linear default init, Adam(eps=1e-8), one
 reparameterized sample, analytic KL; log1p input for Poisson; learned scalar σ = softplus(u) + 1e-4 for Gaussian.
 """
+import ctypes
 import json
 import math
 import os
@@ -119,6 +121,22 @@ def train(model, x, norm, batch_size, lr, epochs, max_examples=None, sparse_rows
     return examples, total
 
 
+def openblas_core():
+    """The core type whose kernels the OpenBLAS loaded by torch runs (openblas_get_corename: "Haswell", "SkylakeX"…;
+    a DYNAMIC_ARCH build picks it from CPUID at load time, or takes OPENBLAS_CORETYPE), or None when torch's BLAS is
+    not OpenBLAS. ctypes.CDLL of a path already mapped returns the loaded library, not a second copy."""
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]})
+    for path in paths:
+        try:
+            corename = ctypes.CDLL(path).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        corename.restype = ctypes.c_char_p
+        return corename().decode()
+    return None
+
+
 def faster(timings, threads):
     """The faster variant of {name: (wall seconds, CPU seconds, ...)}: by CPU time on one thread (robust to other load
     on a shared machine, where one descheduled variant's wall time would decide), by wall time with more threads
@@ -127,6 +145,10 @@ def faster(timings, threads):
 
 
 def main():
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    if sys.argv[1] == "--probe":
+        print(json.dumps({"torch_version": torch.__version__, "blas": blas, "blas_core": openblas_core()}))
+        return
     cfg = json.load(open(sys.argv[1]))
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
@@ -137,8 +159,8 @@ def main():
         norm = torch.lgamma(x + 1).sum(1)
     rng = torch.get_rng_state()  # the state every training variant starts from (initial weights, batches, noise)
     model = VAE(cols, cfg["hidden"], cfg["latent"], cfg["likelihood"])
-    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
     result = {"torch_version": torch.__version__, "threads": torch.get_num_threads(), "blas": blas}
+    result["blas_core"] = openblas_core()
     if cfg["workload"] == "train":
         contenders = [("dense", None)]
         if cfg.get("sparse", False):

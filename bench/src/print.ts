@@ -4,6 +4,7 @@ import { formatBrowser } from './browser.js';
 import type { ChildRun } from './child.js';
 import { type ComposedResult, formatComposed } from './composed.js';
 import type { StepProfile } from './profile-step.js';
+import { type BlasSummary, formatBlasFooter } from './openblas-core.js';
 import { formatRounds, formatTable, mib, type WorkloadResult } from './report.js';
 import { formatSparseInput } from './sparse-train.js';
 import { formatSparse } from './sparse-workload.js';
@@ -97,6 +98,10 @@ export function formatReport(r: ReportInputs): string[] {
     `GPU: ${doc.gpu}`,
     `PyTorch: ${'version' in torchProbe ? `${torchProbe.version} via ${doc.torch && (doc.torch as { python?: string }).python}` : `skipped (${torchProbe.skipped})`}`,
   );
+  if ('version' in torchProbe)
+    lines.push(
+      formatBlasFooter((doc.torch as { openblas?: BlasSummary }).openblas, [...workloads, ...(twoCoreRows ?? [])]),
+    );
   lines.push(`total ${doc.total_seconds.toFixed(0)} s; results written to ${r.out}`);
   return lines;
 }

@@ -29,6 +29,7 @@ import { runChild } from './child.js';
 import { runComposed } from './composed.js';
 import { firstRows } from './first-rows.js';
 import { log } from './log.js';
+import { blasSummary } from './openblas-core.js';
 import { formatReport } from './print.js';
 import { profileStep, type StepProfile } from './profile-step.js';
 import type { WorkloadResult } from './report.js';
@@ -246,6 +247,7 @@ async function main(): Promise<void> {
             version: torchProbe.version,
             python: process.env.VARIA_BENCH_PYTHON ?? '/usr/bin/python3',
             all_threads: allThreads,
+            openblas: blasSummary(torchProbe.blas),
           }
         : torchProbe,
     quick: q,

@@ -1,5 +1,6 @@
 import type { Matrix } from '@varia/core';
 import { log } from './log.js';
+import { type BlasProbe, blasCandidates, combineBlasRuns, type TorchBaselineResult } from './openblas-core.js';
 import type { Figures, WorkloadResult } from './report.js';
 import { pickFigures } from './results.js';
 import { interleavedRounds } from './rounds.js';
@@ -10,7 +11,7 @@ import type { Timing } from './workloads.js';
 /** What the PyTorch contenders need from the run: the baselines wanted, the probe, the thread count and `--rounds`. */
 export interface TorchContext {
   want: (key: string) => boolean;
-  torchProbe: { version: string } | { skipped: string };
+  torchProbe: { version: string; blas?: BlasProbe } | { skipped: string };
   torchOk: boolean;
   allThreads: number;
   rounds: number;
@@ -18,9 +19,12 @@ export interface TorchContext {
 
 /**
  * The PyTorch baselines of a workload (1 thread and all threads) and the interleaved varia/PyTorch-1-thread rounds
- * after them (`--rounds`).
+ * after them (`--rounds`). Where OpenBLAS does not pick an AVX-512 core on an AVX-512 CPU, each baseline runs with its
+ * choice and with `OPENBLAS_CORETYPE=SkylakeX`, the faster is the baseline, and the rounds use its core
+ * (openblas-core.ts).
  */
 export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds }: TorchContext) {
+  const candidates = blasCandidates('blas' in torchProbe ? torchProbe.blas : undefined);
   const figures = (t: Timing): Figures => ({
     examples_per_sec: t.examplesPerSec,
     seconds: t.seconds,
@@ -34,15 +38,17 @@ export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds 
     config: Record<string, unknown>,
     runVaria: () => Promise<Timing>,
   ): Promise<void> => {
-    const first = w.baselines.torch_1_thread;
+    const first: TorchBaselineResult | undefined = w.baselines.torch_1_thread;
     if (!first || first.skipped) return;
+    // the core the baseline chose, probed there (its figures are the rounds' first pair)
+    const env: Record<string, string> = first.openblas_coretype ? { OPENBLAS_CORETYPE: first.openblas_coretype } : {};
     const r = await interleavedRounds(
       w.metric,
       rounds,
       { varia: pickFigures(w), torch: pickFigures(first) },
       async () => figures(await runVaria()),
       () => {
-        const t = runTorch(data, { ...config, threads: 1 });
+        const t = runTorch(data, { ...config, threads: 1 }, undefined, env);
         return {
           examples_per_sec: t.examples_per_sec,
           seconds: t.seconds,
@@ -65,20 +71,27 @@ export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds 
         w.baselines[key] = { skipped: 'skipped' in torchProbe ? torchProbe.skipped : 'not requested' };
         continue;
       }
-      log(`  torch, ${threads} thread(s)`);
       try {
-        const r = runTorch(data, { ...config, threads });
-        const { note, ...variants } = torchVariants(r);
-        w.baselines[key] = {
+        const runs = candidates.map((candidate) => {
+          log(`  torch, ${threads} thread(s)${candidate.coretype ? `, OPENBLAS_CORETYPE=${candidate.coretype}` : ''}`);
+          return { candidate, result: runTorch(data, { ...config, threads }, undefined, candidate.env) };
+        });
+        const { result: r, chosen, lossGroups } = combineBlasRuns(runs);
+        const { note, ...variants } = torchVariants(r, lossGroups);
+        const core = r.blas_core ? `, OpenBLAS ${r.blas_core}` : '';
+        const baseline: TorchBaselineResult = {
           examples_per_sec: r.examples_per_sec ?? r.examples / r.seconds,
           seconds: r.seconds,
           cpu_seconds: r.cpu_seconds,
           examples: r.examples,
           loss: r.loss,
           multithreaded: threads > 1,
-          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}${note}`,
+          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}${core}${chosen.candidate.coretype ? ` (OPENBLAS_CORETYPE=${chosen.candidate.coretype})` : ''}${note}`,
           ...variants,
+          ...(r.blas_core ? { openblas_core: r.blas_core } : {}),
+          ...(chosen.candidate.coretype ? { openblas_coretype: chosen.candidate.coretype } : {}),
         };
+        w.baselines[key] = baseline;
       } catch (e) {
         w.baselines[key] = { skipped: (e as Error).message };
       }

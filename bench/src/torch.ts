@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Matrix } from '@varia/core';
+import { type BlasProbe, hostHasAvx512 } from './openblas-core.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'python', 'torch_vae.py');
 
@@ -19,6 +20,8 @@ export interface TorchResult {
   torch_version: string;
   /** The BLAS library behind Debian's libblas.so.3 alternative. */
   blas: string;
+  /** The core OpenBLAS ran in this process (`openblas_get_corename`); null when PyTorch's BLAS is not OpenBLAS. */
+  blas_core?: string | null;
   threads: number;
   examples: number;
   seconds: number;
@@ -35,24 +38,38 @@ export interface TorchResult {
   phases?: Record<string, { seconds: number; cpu_seconds: number }>;
 }
 
-/** The torch version, or why PyTorch cannot be used. */
-export function probeTorch(): { version: string } | { skipped: string } {
+/** The torch version and its BLAS (OpenBLAS's core, the CPU's AVX-512), or why PyTorch cannot be used. */
+export function probeTorch(): { version: string; blas: BlasProbe } | { skipped: string } {
   if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(PYTHON, [SCRIPT, '--probe'], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || '').trim().split('\n').pop();
     return {
       skipped: `PyTorch is not importable by ${PYTHON} (${why}); install it with "apt-get install -y python3-torch"`,
     };
   }
-  return { version: r.stdout.trim() };
+  const p = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch_version: string; blas_core: string | null };
+  const coretypeEnv = process.env.OPENBLAS_CORETYPE;
+  return {
+    version: p.torch_version,
+    blas: {
+      ...(p.blas_core ? { core: p.blas_core } : {}),
+      ...(coretypeEnv ? { coretypeEnv } : {}),
+      avx512: hostHasAvx512(),
+    },
+  };
 }
 
-/** Runs one PyTorch measurement on `data` (written to a temporary float32 file). */
-export function runTorch(data: Matrix, config: Record<string, unknown>, timeoutMs = 300_000): TorchResult {
+/**
+ * Runs one PyTorch measurement on `data` (written to a temporary float32 file); `env` adds to the process's
+ * environment (e.g. `OPENBLAS_CORETYPE`, read by OpenBLAS when it loads).
+ */
+export function runTorch(
+  data: Matrix,
+  config: Record<string, unknown>,
+  timeoutMs = 300_000,
+  env: Record<string, string> = {},
+): TorchResult {
   const dir = mkdtempSync(join(tmpdir(), 'varia-bench-torch-'));
   try {
     const dataFile = join(dir, 'x.f32');
@@ -68,6 +85,7 @@ export function runTorch(data: Matrix, config: Record<string, unknown>, timeoutM
         OMP_NUM_THREADS: String(config.threads),
         MKL_NUM_THREADS: String(config.threads),
         OPENBLAS_NUM_THREADS: String(config.threads),
+        ...env,
       },
     });
     if (r.status !== 0)
