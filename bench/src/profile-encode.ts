@@ -27,7 +27,8 @@ import { type EncodeOptions, VAE, validateDomain } from '@varia/vae';
 import { ENCODE_WORKLOADS, type EncodeSpec } from './encode-workloads.js';
 import { startKernelCensus } from './kernel-census.js';
 import { flagValue } from './script-flags.js';
-import { runTorch } from './torch.js';
+import { blasCandidates } from './openblas-core.js';
+import { probeTorch, runTorch } from './torch.js';
 import { cpuNow, csrOfDense } from './workloads.js';
 
 /** One phase: best wall and CPU milliseconds. */
@@ -182,14 +183,19 @@ async function main(): Promise<void> {
   }
   const torch =
     input === 'dense' && workload === 'mnist' && !process.argv.includes('--no-torch')
-      ? runTorch(dense, {
-          workload: 'encode_profile',
-          likelihood,
-          hidden,
-          latent: latentDim,
-          encode_repeats: repeats,
-          threads: 1,
-        })
+      ? runTorch(
+          dense,
+          {
+            workload: 'encode_profile',
+            likelihood,
+            hidden,
+            latent: latentDim,
+            encode_repeats: repeats,
+            threads: 1,
+          },
+          undefined,
+          strongestBlas(),
+        )
       : undefined;
   const f = (v: number): string => v.toFixed(1).padStart(8);
   const inKernels = census.reduce((s, t) => s + t.ms, 0);
@@ -240,4 +246,14 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
       process.exit(1);
     },
   );
+}
+
+/**
+ * The environment of PyTorch's strongest OpenBLAS core here: `OPENBLAS_CORETYPE=SkylakeX` where the bench would try it
+ * (an AVX-512 CPU whose OpenBLAS runs another core, see openblas-core.ts), else the environment as it stands.
+ */
+function strongestBlas(): Record<string, string> {
+  const probe = probeTorch();
+  const candidates = blasCandidates('blas' in probe ? probe.blas : undefined);
+  return candidates[candidates.length - 1]!.env;
 }
