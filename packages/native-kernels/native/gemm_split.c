@@ -11,6 +11,10 @@
  *   1.00–1.20 ms per step (median 1.07) against 1.11–1.21 (1.19) with row halves; VariaDenseBackwardAdam (its δ·Wᵀ)
  *   1.66–2.03 (1.77) against 1.73–1.90 (1.84); the step 3.61–4.38 ms (3.89) against 3.84–4.20 (4.11). With a busy
  *   loop on the other core (fused-ab --busy-core, 7 runs each): two threads 0.94–1.13× one (old cuts 0.93–1.05×).
+ * - AMD EPYC Zen 5 2-vCPU machine (2026-12-02, scripts/split-timing.c, the plan with head start 0: 208 | 160 | 32
+ *   columns of 128×784·784×400): 1.30–1.58× (p50 365–434 µs whole, 275–282 split; same bits) with the other CPU free,
+ *   none with it busy. oneDNN runs the whole product at about the FMA peak there (~110 G multiply-adds/s against
+ *   ~100 G/s of a register-only FMA loop), although W (1.25 MiB) does not fit its 1 MiB L2: no block size to retune.
  */
 #include "gemm_split.h"
 

@@ -25,6 +25,14 @@
  * What bounds two threads here instead: the L3 that both cores share delivers about what one core draws (a streaming
  * pass: 85 GB/s on one core, 82 GB/s in all on two), so passes over arrays larger than a core's 2 MB L2 (Adam's 10 MB
  * of weights and moments) gain nothing from the second core inside a step, and the products gain 1.4–1.5×.
+ *
+ * On the AMD EPYC Zen 5 2-vCPU machine (2026-12-02, a PVM guest): scripts/vm-costs.c measured the wake-up call at
+ * 29–37 µs in the caller and the helper running p50 78–87 µs after it began (p90 105–116), a cache line's round trip
+ * between the CPUs 490–519 ns, a minor page fault 14–20 µs; scripts/split-timing.c the MNIST 128×784·784×400 product
+ * 1.30–1.58× on two threads (p50 365–434 → 275–282 µs) while the other CPU was free, and no faster while another
+ * program kept it busy. The fused MNIST step (bench step-ab.js, interleaved pairs in one process): under `chrt -f 50`
+ * 1.18× on two threads (6 pairs 1.03–1.34, p10 of the steps 2.89 → 2.42 ms); at load 2–4 without it 0.68–1.5×, the
+ * helper preempted ~4 times a step. Nothing here was changed for that CPU: the same waits and the same plan.
  */
 #define _GNU_SOURCE
 #include "parallel.h"
