@@ -131,6 +131,30 @@ describe.skipIf(skipNative)(`native ${DENSE_HOST_KERNEL} on the wasm backend`, (
     disableNativeKernels();
   });
 
+  it("reads x that views the wasm heap itself (a freed region the output may take) with the upload's bits", () => {
+    enableNativeKernels();
+    const backend = tf.backend() as unknown as {
+      dataIdMap: { get(id: unknown): { memoryOffset: number } };
+      wasm: { HEAPU8: Uint8Array };
+    };
+    const [rows, n] = [50, 64];
+    const w = tf.tensor2d(randomArray(n * n, 3), [n, n]);
+    const b = tf.tensor1d(randomArray(n, 4));
+    // x's bytes in a tensor's place, then the tensor freed: the output [rows, n] has x's size, and malloc may give it
+    // that very region (it did: the addon refused an output over x)
+    const t = tf.tensor2d(rowsOf(rows, n, 0.5, 5), [rows, n]);
+    const view = new Float32Array(backend.wasm.HEAPU8.buffer, backend.dataIdMap.get(t.dataId).memoryOffset, rows * n);
+    t.dispose();
+    const values = view.slice(); // as they are now (the allocator may have written into the freed region)
+    const before = tf.memory().numTensors;
+    const got = runHost(view, rows, w, b);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const want = runUploaded(values, rows, w, b);
+    expectSameBits(float32Bits(got), float32Bits(want), 'x on the heap');
+    tf.dispose([w, b, got, want]);
+    disableNativeKernels();
+  });
+
   it('the addon checks its arguments itself (types, lengths, heap bounds, an output over x, W or the bias)', () => {
     const addon = loadAddon();
     enableNativeKernels(); // loads the BLAS

@@ -3,13 +3,14 @@ import { DENSE_HOST_KERNEL } from '@varia/core';
 import type { NativeAddon } from './addon.js';
 import { kernelInputError, kernelShapeError, nativeCallError } from './errors.js';
 import { activationOf, checked, hostArray } from './sparse-dense-kernel.js';
-import { asWasmBackend, byteOffset, withOutputs } from './wasm-heap.js';
+import { asWasmBackend, byteOffset, heapBuffer, withOutputs } from './wasm-heap.js';
 
 /**
  * {@link DENSE_HOST_KERNEL} for the wasm backend: y = f(x·W + b) with x [rows, in] read in place from the attribute
  * `x` (a Float32Array over a plain ArrayBuffer, row-major) instead of being copied into the heap. The addon's
  * `gemmHost` makes the calls the `_FusedMatMul` kernel makes for an uploaded x (y filled with b, the loaded BLAS's
- * product with beta 1, then f), so y has its bits.
+ * product with beta 1, then f), so y has its bits. An x that views the wasm memory itself is copied off it first (the
+ * output could take its bytes).
  */
 export function nativeDenseHost(addon: NativeAddon): KernelConfig {
   const kernelFunc = (args: { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap }): TensorInfo => {
@@ -41,11 +42,15 @@ export function nativeDenseHost(addon: NativeAddon): KernelConfig {
         `shapes do not match: x (${x.length} values for ${rows} rows), kernel [${w.shape}]${bias ? `, bias [${bias.shape}]` : ''}`,
       );
     const [activation, alpha] = activationOf(DENSE_HOST_KERNEL, args.attrs);
+    // x over the wasm memory itself (a view of a region no tensor may own any more): copied off it first, as the upload
+    // copies it, so that the output allocation can neither take x's bytes nor grow the memory under x (which would
+    // detach x's buffer)
+    const source = x.buffer === heapBuffer(backend) ? x.slice() : x;
     return withOutputs(backend, DENSE_HOST_KERNEL, [[rows, units]], ([out], heap) => {
       try {
         addon.gemmHost(
           heap,
-          x,
+          source,
           rows,
           inDim,
           units,
