@@ -124,9 +124,13 @@ def train(model, x, norm, batch_size, lr, epochs, max_examples=None, sparse_rows
 def openblas_core():
     """The core type whose kernels the OpenBLAS loaded by torch runs (openblas_get_corename: "Haswell", "SkylakeX"…;
     a DYNAMIC_ARCH build picks it from CPUID at load time, or takes OPENBLAS_CORETYPE), or None when torch's BLAS is
-    not OpenBLAS. ctypes.CDLL of a path already mapped returns the loaded library, not a second copy."""
-    with open("/proc/self/maps") as maps:
-        paths = sorted({line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]})
+    not OpenBLAS or the loaded libraries cannot be listed (no /proc/self/maps: not Linux; the figures still count).
+    ctypes.CDLL of a path already mapped returns the loaded library, not a second copy."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]})
+    except OSError:
+        return None
     for path in paths:
         try:
             corename = ctypes.CDLL(path).openblas_get_corename

@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type BlasRun,
   blasCandidates,
@@ -8,7 +13,7 @@ import {
   formatBlasFooter,
   hostHasAvx512,
 } from './openblas-core.js';
-import { probeTorch, runTorch, type TorchResult } from './torch.js';
+import { PYTHON, probeTorch, runTorch, type TorchResult } from './torch.js';
 import { torchVariants } from './torch-variants.js';
 
 const ZEN5_FLAGS =
@@ -228,5 +233,47 @@ describe.skipIf('skipped' in torch)('torch_vae.py reports its OpenBLAS core (nee
   it.skipIf(!hostHasAvx512())('runs the core that OPENBLAS_CORETYPE names', () => {
     if (!('blas' in torch) || torch.blas.core === undefined) return;
     expect(runTorch(data, config, undefined, { OPENBLAS_CORETYPE: 'SkylakeX' }).blas_core).toBe('SkylakeX');
+  });
+});
+
+describe('probeTorch', () => {
+  it('is skipped, not a crash, when the interpreter prints no JSON line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'varia-probe-'));
+    const fake = join(dir, 'python3');
+    writeFileSync(fake, '#!/bin/sh\necho "torch 1.13 is here"\n');
+    chmodSync(fake, 0o755);
+    vi.stubEnv('VARIA_BENCH_PYTHON', fake);
+    vi.resetModules();
+    try {
+      const fresh = await import('./torch.js');
+      expect(fresh.PYTHON).toBe(fake);
+      const probe = fresh.probeTorch();
+      expect(probe).toHaveProperty('skipped');
+      expect((probe as { skipped: string }).skipped).toMatch(/did not print its JSON line .*torch 1\.13 is here/);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe.skipIf('skipped' in torch)('torch_vae.py openblas_core() (needs python3-torch)', () => {
+  it('is None, not an error, where /proc/self/maps cannot be read (not Linux): the measurement still counts', () => {
+    const python = join(dirname(fileURLToPath(import.meta.url)), '..', 'python');
+    const code = [
+      'import builtins, sys',
+      `sys.path.insert(0, ${JSON.stringify(python)})`,
+      'import torch_vae',
+      'real = builtins.open',
+      'def fake(path, *a, **k):',
+      '    if path == "/proc/self/maps": raise FileNotFoundError(path)',
+      '    return real(path, *a, **k)',
+      'builtins.open = fake',
+      'print(torch_vae.openblas_core())',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/Traceback/);
+    expect(r.stdout.trim()).toBe('None');
   });
 });

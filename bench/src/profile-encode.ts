@@ -224,7 +224,7 @@ async function main(): Promise<void> {
   if (torch?.phases)
     lines.push(
       '',
-      `PyTorch ${torch.torch_version}, 1 thread                     wall ms   CPU ms`,
+      `${`PyTorch ${torch.torch_version}, 1 thread${torch.blas_core ? `, OpenBLAS ${torch.blas_core}` : ''}`.padEnd(44)}  wall ms   CPU ms`,
       ...Object.entries(torch.phases).map(
         ([k, p]) => `${k.padEnd(44)} ${f(p.seconds * 1e3)} ${f(p.cpu_seconds * 1e3)}`,
       ),

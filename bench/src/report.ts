@@ -28,11 +28,17 @@ export interface BaselineResult extends Figures {
   skipped?: string;
   /** What was timed, threads, versions. */
   note?: string;
-  /** PyTorch with `sparse`: the variant these figures are (the faster of its dense and torch.sparse ones). */
+  /**
+   * PyTorch with `sparse` or with two OpenBLAS cores (openblas-core.ts): the variant these figures are (the faster of
+   * its dense and torch.sparse ones, of its runs with each core: `OpenBLAS <core>[: <variant>]`).
+   */
   variant?: string;
-  /** PyTorch with `sparse`: every variant's figures, timed in the same run. */
+  /** PyTorch with `sparse` or two OpenBLAS cores: every variant's figures (a core's variants timed in one run). */
   variants?: Record<string, { seconds: number; cpu_seconds: number; loss?: number }>;
-  /** PyTorch training with `sparse`: the variants' largest relative loss difference (the same job: rounding). */
+  /**
+   * PyTorch training with `sparse`: the variants' largest relative loss difference (the same job: rounding), within
+   * one OpenBLAS core's run (two cores' kernels round differently).
+   */
   variant_loss_spread?: number;
 }
 

@@ -1,6 +1,12 @@
 import type { Matrix } from '@varia/core';
 import { log } from './log.js';
-import { type BlasProbe, blasCandidates, combineBlasRuns, type TorchBaselineResult } from './openblas-core.js';
+import {
+  type BlasProbe,
+  type BlasRun,
+  blasCandidates,
+  combineBlasRuns,
+  type TorchBaselineResult,
+} from './openblas-core.js';
 import type { Figures, WorkloadResult } from './report.js';
 import { pickFigures } from './results.js';
 import { interleavedRounds } from './rounds.js';
@@ -72,10 +78,21 @@ export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds 
         continue;
       }
       try {
-        const runs = candidates.map((candidate) => {
-          log(`  torch, ${threads} thread(s)${candidate.coretype ? `, OPENBLAS_CORETYPE=${candidate.coretype}` : ''}`);
-          return { candidate, result: runTorch(data, { ...config, threads }, undefined, candidate.env) };
-        });
+        // a candidate that fails (a forced core this PyTorch cannot run, a timeout) leaves the others as the baseline,
+        // named in the note; only when every run fails is the baseline skipped
+        const runs: BlasRun[] = [];
+        const failed: { name: string; message: string }[] = [];
+        for (const candidate of candidates) {
+          const name = candidate.coretype ? `OPENBLAS_CORETYPE=${candidate.coretype}` : "the environment's core";
+          log(`  torch, ${threads} thread(s)${candidate.coretype ? `, ${name}` : ''}`);
+          try {
+            runs.push({ candidate, result: runTorch(data, { ...config, threads }, undefined, candidate.env) });
+          } catch (e) {
+            failed.push({ name, message: (e as Error).message });
+          }
+        }
+        const told = failed.map((f) => `${f.name}: ${f.message}`).join('; ');
+        if (runs.length === 0) throw new Error(failed.length === 1 ? failed[0]!.message : told);
         const { result: r, chosen, lossGroups } = combineBlasRuns(runs);
         const { note, ...variants } = torchVariants(r, lossGroups);
         const core = r.blas_core ? `, OpenBLAS ${r.blas_core}` : '';
@@ -86,7 +103,7 @@ export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds 
           examples: r.examples,
           loss: r.loss,
           multithreaded: threads > 1,
-          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}${core}${chosen.candidate.coretype ? ` (OPENBLAS_CORETYPE=${chosen.candidate.coretype})` : ''}${note}`,
+          note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}${core}${chosen.candidate.coretype ? ` (OPENBLAS_CORETYPE=${chosen.candidate.coretype})` : ''}${note}${failed.length > 0 ? `; not measured (failed): ${told}` : ''}`,
           ...variants,
           ...(r.blas_core ? { openblas_core: r.blas_core } : {}),
           ...(chosen.candidate.coretype ? { openblas_coretype: chosen.candidate.coretype } : {}),

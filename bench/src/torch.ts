@@ -48,12 +48,24 @@ export function probeTorch(): { version: string; blas: BlasProbe } | { skipped: 
       skipped: `PyTorch is not importable by ${PYTHON} (${why}); install it with "apt-get install -y python3-torch"`,
     };
   }
-  const p = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch_version: string; blas_core: string | null };
+  // the probe's last line: {"torch_version", "blas", "blas_core"}; anything else (a script of another version, a
+  // wrapper printing more) is a PyTorch the bench cannot use, not a crash of the run
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  let p: { torch_version?: unknown; blas_core?: unknown } | undefined;
+  try {
+    p = JSON.parse(last) as typeof p;
+  } catch {
+    p = undefined;
+  }
+  if (typeof p !== 'object' || p === null || typeof p.torch_version !== 'string')
+    return {
+      skipped: `${PYTHON} ${SCRIPT} --probe did not print its JSON line (got ${JSON.stringify(last.slice(0, 80))})`,
+    };
   const coretypeEnv = process.env.OPENBLAS_CORETYPE;
   return {
     version: p.torch_version,
     blas: {
-      ...(p.blas_core ? { core: p.blas_core } : {}),
+      ...(typeof p.blas_core === 'string' && p.blas_core ? { core: p.blas_core } : {}),
       ...(coretypeEnv ? { coretypeEnv } : {}),
       avx512: hostHasAvx512(),
     },
