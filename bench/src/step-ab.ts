@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * `node bench/dist/step-ab.js [--likelihood bernoulli|poisson] [--rows N] [--epochs E] [--pairs P] [--parallel N]
- * [--json FILE]`:
+ * [--env NAME=VALUE] [--json FILE]`:
  * the fused MNIST training step (batch 128, 784-400-20) on wasm-native with one thread against `--parallel` N
  * (default 2) threads, as interleaved pairs in one process (1, N, N, 1, …). Per side it reports the median ms/step of
  * the runs, the 10th percentile and median of every step's time (from one `onBatchEnd` to the next), the process CPU
  * time per step, and — what a virtual machine charges for — minor page faults, voluntary and involuntary context
  * switches per step (`process.resourceUsage`), and each kernel's ms per step (medians over the runs). Every pair
- * checks that both sides end with the same loss history, bit for bit. Each switch of thread count starts fresh helper
+ * checks that both sides end with the same loss history, bit for bit. With `--env NAME=VALUE` both sides run on
+ * `--parallel` N threads and the second has NAME=VALUE in its environment (a switch the native kernels read at each call,
+ * e.g. `VARIA_DEFER=0`), set and removed around its runs in the same process. Each switch of thread count starts fresh helper
  * threads (`enableNativeKernels`), which fault in their scratch memory during their first steps. On a machine shared
  * with other work, run it under `chrt -f 50` (root) so that the helper has the other core: else it measures the load.
  */
@@ -156,20 +158,36 @@ async function main(): Promise<void> {
     ['--parallel', parallel, 2],
   ] as const)
     if (!Number.isInteger(v) || v < lo) throw new Error(`${name} must be an integer ≥ ${lo}, got ${v}`);
+  const env = flagValue('--env');
+  const [envName, envValue] =
+    env === undefined ? [] : [env.slice(0, env.indexOf('=')), env.slice(env.indexOf('=') + 1)];
+  if (env !== undefined && !/^[A-Z_][A-Z0-9_]*$/.test(envName ?? ''))
+    throw new Error(`--env must be NAME=VALUE, got ${env}`);
+  const sideA = env === undefined ? 1 : parallel;
+  const labelA = `${sideA} thread${sideA > 1 ? 's' : ''}`;
+  const labelB = `${parallel} threads${env === undefined ? '' : ` with ${env}`}`;
+  const runSide = async (side: 'a' | 'b', fitRows: typeof x, fitEpochs: number): Promise<Run> => {
+    if (side === 'b' && envName) process.env[envName] = envValue;
+    try {
+      return await timedFit(fitRows, likelihood, fitEpochs, side === 'a' ? sideA : parallel);
+    } finally {
+      if (side === 'b' && envName) delete process.env[envName];
+    }
+  };
   const data = likelihood === 'bernoulli' ? mnist({ split: 'train' }).x : mnistCounts({ split: 'train' }).x;
   const x = firstRows(data, rows);
   const load0 = os.loadavg()[0]!;
-  await timedFit(firstRows(data, 1024), likelihood, 1, 1); // warm-up: compile, allocate
-  await timedFit(firstRows(data, 1024), likelihood, 1, parallel);
+  await runSide('a', firstRows(data, 1024), 1); // warm-up: compile, allocate
+  await runSide('b', firstRows(data, 1024), 1);
   const one: Run[] = [];
   const many: Run[] = [];
   const ratios: number[] = [];
   for (let p = 0; p < pairs; p++) {
-    const order = p % 2 === 0 ? [1, parallel] : [parallel, 1];
-    const got: Record<number, Run> = {};
-    for (const threads of order) got[threads] = await timedFit(x, likelihood, epochs, threads);
-    const a = got[1]!;
-    const b = got[parallel]!;
+    const order = p % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const);
+    const got: Partial<Record<'a' | 'b', Run>> = {};
+    for (const side of order) got[side] = await runSide(side, x, epochs);
+    const a = got.a!;
+    const b = got.b!;
     if (a.losses.some((l, i) => !Object.is(l, b.losses[i])))
       throw new Error(`pair ${p}: the loss histories differ (${a.losses} against ${b.losses})`);
     one.push(a);
@@ -178,9 +196,9 @@ async function main(): Promise<void> {
   }
   const lines = [
     `${likelihood} MNIST ${x.rows} rows × ${epochs} epochs, ${pairs} interleaved pairs; load ${load0.toFixed(2)} → ${os.loadavg()[0]!.toFixed(2)}`,
-    ...summary('1 thread', one),
-    ...summary(`${parallel} threads`, many),
-    `speed-up of ${parallel} threads: median ${median(ratios)!.toFixed(3)}× (pairs ${ratios.map((r) => r.toFixed(2)).join(', ')}); ` +
+    ...summary(labelA, one),
+    ...summary(labelB, many),
+    `speed-up of ${labelB}: median ${median(ratios)!.toFixed(3)}× (pairs ${ratios.map((r) => r.toFixed(2)).join(', ')}); ` +
       `steps p10 ${(
         quantile(
           one.flatMap((r) => r.stepMs),
@@ -197,7 +215,7 @@ async function main(): Promise<void> {
   if (out)
     writeFileSync(
       out,
-      `${JSON.stringify({ likelihood, rows: x.rows, epochs, pairs, parallel, load0, ratios, one, many }, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2)}\n`,
+      `${JSON.stringify({ likelihood, rows: x.rows, epochs, pairs, parallel, env, load0, ratios, one, many }, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v), 2)}\n`,
     );
 }
 

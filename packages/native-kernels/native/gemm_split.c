@@ -15,6 +15,9 @@
  *   columns of 128×784·784×400): 1.30–1.58× (p50 365–434 µs whole, 275–282 split; same bits) with the other CPU free,
  *   none with it busy. oneDNN runs the whole product at about the FMA peak there (~110 G multiply-adds/s against
  *   ~100 G/s of a register-only FMA loop), although W (1.25 MiB) does not fit its 1 MiB L2: no block size to retune.
+ *   Tried there and not kept: rows instead of columns for products that zero_skip.c takes (MNIST's first layer,
+ *   scripts/zero-skip-split.c): 0.91–1.24× the column plan in 9 runs (median ~1.0×), neither split dependably faster
+ *   than the whole product on one thread.
  */
 #include "gemm_split.h"
 
