@@ -1,15 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_HOST_KERNEL, DisposedError, type Matrix, ShapeError } from '@varia/core';
+import { ArgumentError, DENSE_HOST_KERNEL, DisposedError, type Matrix, ShapeError } from '@varia/core';
 import { applyActivation, isFusedActivation } from './activation.js';
 import type { Dense } from './dense.js';
 
 /**
  * Whether {@link denseOfHost} of `x` on the active backend reads x's values in place: the backend has
- * {@link DENSE_HOST_KERNEL} (the wasm backend with `@varia/native-kernels`) and `x.data` is over a plain ArrayBuffer
- * (not a shared one, which another thread could change while the kernel reads it).
+ * {@link DENSE_HOST_KERNEL} (the wasm backend with `@varia/native-kernels`) and `x.data` is a Float32Array over a plain
+ * ArrayBuffer (not a shared one, which another thread could change while the kernel reads it).
  */
 export function denseReadsInPlace(x: Matrix): boolean {
-  return tf.getKernel(DENSE_HOST_KERNEL, tf.getBackend()) !== undefined && x.data.buffer instanceof ArrayBuffer;
+  return (
+    tf.getKernel(DENSE_HOST_KERNEL, tf.getBackend()) !== undefined &&
+    x.data instanceof Float32Array &&
+    x.data.buffer instanceof ArrayBuffer
+  );
 }
 
 /**
@@ -22,12 +26,17 @@ export function denseReadsInPlace(x: Matrix): boolean {
  * ```ts
  * const h = denseOfHost(encoder.layers[0], { data, rows: 10_000, cols: 784 }); // [10000, units]
  * ```
- * @throws ShapeError when x does not have `inputDim` columns, no rows, or `data` of another length than rows · cols;
+ * @throws ShapeError when x does not have `inputDim` columns, no rows (or a number of rows that is not an integer), or
+ *   `data` of another length than rows · cols; ArgumentError when `data` is not a Float32Array;
  *   DisposedError after the layer was disposed.
  */
 export function denseOfHost(layer: Dense, x: Matrix): tf.Tensor2D {
   if (layer.kernel.isDisposed) throw new DisposedError('Dense');
-  if (x.cols !== layer.inputDim || !(x.rows >= 1) || x.data.length !== x.rows * x.cols) {
+  if (!(x.data instanceof Float32Array)) {
+    const got = Object.prototype.toString.call(x.data).slice(8, -1);
+    throw new ArgumentError('x', `Dense: "x.data" must be a Float32Array, got ${got}`);
+  }
+  if (x.cols !== layer.inputDim || !Number.isInteger(x.rows) || x.rows < 1 || x.data.length !== x.rows * x.cols) {
     throw new ShapeError(
       'x',
       `Dense: input must be rows ≥ 1 × ${layer.inputDim} with rows · cols values, got ${x.rows} × ${x.cols} with ${x.data.length}`,
