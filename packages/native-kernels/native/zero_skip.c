@@ -13,7 +13,7 @@
  * with nothing visited (−0 + +0 = +0, as oneDNN). The blocks of K are oneDNN's (gemm512.c's k_block rule, the driver
  * from gemm_split.c's port of its no-copy checker for the shape as given).
  *
- * THE KERNEL. CHUNK rows of op(A) at a time are compressed, GROUP rows together, into one list of the k where any of
+ * THE KERNEL. CHUNK rows of op(A) at a time (more when B does not fit the L2) are compressed, GROUP rows together, into one list of the k where any of
  * them is non-zero (or k is forced) with each row's a beside it (AVX-512 compress; whole-vector stores, so the lists
  * keep 16 entries of slack). A row of the group with a = 0 at such a k adds fma(0, w, s) = s: exact, as above. Then
  * for each strip of at most NV_MAX × 16 columns of C and each sub-range of at most KC steps of a K block, each group
@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sparse_tiles.h"
 
@@ -46,6 +47,14 @@
 #ifndef CHUNK
 #define CHUNK 16 /* rows of op(A) compressed at a time */
 #endif
+/* Rows of op(A) compressed at a time when B (K × N floats) does not fit the core's L2: every chunk reads all of B,
+ * from L3 when it does not fit. Measured on an AMD EPYC Zen 5 (L2 1 MiB; MNIST's 784 × 400 B is 1.25 MB), one thread,
+ * 2026-12-02, load 2–4, interleaved pairs against CHUNK rows: the encode's 10,000 × 784 → 400 1.07× (15 pairs,
+ * 0.99–1.24; 19.0 against 20.7 ms), batches of 128 rows 1.04× (9 pairs, 0.96–1.09); 64 rows: 1.06× and 1.05×; 256
+ * rows with KC 128: 0.99×. Sapphire Rapids (L2 2 MiB) holds that B and keeps CHUNK (CHUNK 128 there: 22.3 ms). */
+#ifndef CHUNK_BEYOND_L2
+#define CHUNK_BEYOND_L2 128
+#endif
 #ifndef KC
 #define KC 200 /* the longest sub-range of a K block (the chains are carried between sub-ranges) */
 #endif
@@ -56,6 +65,26 @@
 #define ACC (16 * NV_MAX)
 
 enum { OUT_SCRATCH, OUT_SET, OUT_ADD };
+
+/* The core's L2 in bytes (sysconf; 0 when unknown), asked once. */
+static int64_t l2_bytes(void) {
+  static long cached = -1; /* relaxed atomics: threads that race both store the same value */
+  long v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (v < 0) {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    v = sysconf(_SC_LEVEL2_CACHE_SIZE); /* glibc: from cpuid */
+#endif
+    if (v < 0) v = 0;
+    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+
+/* Rows of op(A) per chunk: CHUNK, or CHUNK_BEYOND_L2 when B is known not to fit the L2. */
+static int64_t chunk_rows(const varia_gemm_shape_t *s) {
+  const int64_t l2 = l2_bytes();
+  return l2 > 0 && (double)s->K * (double)s->N * 4.0 > (double)l2 ? CHUNK_BEYOND_L2 : CHUNK;
+}
 
 /* The length of the K block that starts with `left` steps to go: oneDNN's rule (gemm512.c's k_block). */
 static int64_t block_length(int64_t left, int plain) {
@@ -255,7 +284,7 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
   if ((s->ta && (s->K - 1) * s->lda > INT32_MAX) || s->K > INT32_MAX - 16) return 1; /* k itself: 32 bits */
   const int64_t sampled = s->M < SAMPLE_ROWS ? s->M : SAMPLE_ROWS;
   if ((double)sample_nonzeros(s, a) > max_density * (double)(sampled * s->K)) return 1;
-  const int64_t rows = s->M < CHUNK ? s->M : CHUNK, groups = (rows + GROUP - 1) / GROUP, cap = s->K + 16;
+  const int64_t chunk = chunk_rows(s), rows = s->M < chunk ? s->M : chunk, groups = (rows + GROUP - 1) / GROUP, cap = s->K + 16;
   const int64_t words = (s->K + 15) / 16;
   /* the k lists, then n[] and cursor[] (a group each), then B's forced rows; the values (GROUP rows per group), then
    * the accumulators */

@@ -2,11 +2,13 @@
  * A hand-run check and A/B timing of sparse_rows.c's row kernel against sparse_tiles.c's CSC tiles (both reached
  * through varia_sparse_forward; VARIA_NATIVE_SPARSE_TILES=1 forces the tiles), on a CPU with AVX-512F:
  *
- *   N=native; gcc -O2 -std=c11 -fno-math-errno -fno-trapping-math -I$N -I/usr/include/node \
+ *   N=native; gcc -O3 -std=c11 -fno-math-errno -fno-trapping-math -I$N -I/usr/include/node \
  *     scripts/sparse-forward-check.c $N/sparse_tiles.c $N/sparse_rows.c $N/parallel.c $N/math_kernels.c \
  *     $N/shared_passes.c -lm -lpthread -o /tmp/sparse-forward && /tmp/sparse-forward check
  *   /tmp/sparse-forward bench [rounds=15] [mnist.f32]
  *
+ * -O3 as the addon (binding.gyp): at -O2 GCC 12 leaves varia_activate's ReLU scalar and branchy, which took ~19 ms of
+ * the 10,000-row MNIST shape on a Zen 5 (mispredicted signs) and hid the kernels' own times (2026-12-02).
  * With -fsanitize=address,undefined the bytes just before and after W (inside its allocation) are poisoned, so that a
  * whole-register load of the row kernel outside W is reported (its masked loads are not instrumented).
  *
