@@ -18,6 +18,7 @@
 #include "narrow.h"
 #include "parallel.h"
 #include "signal_guard.h"
+#include "sparse_tiles.h"
 #include "zero_skip.h"
 
 typedef int (*dnnl_sgemm_fn)(char, char, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
@@ -48,6 +49,7 @@ static int zero_skip_on = 0; /* zero_skip.c stands in for dnnl_sgemm where op(A)
 static atomic_long zero_skipped = 0; /* products zero_skip.c has done */
 static int narrow_on = 0;            /* narrow.c stands in for dnnl_sgemm where C is narrow and tall (load()) */
 static atomic_long narrowed = 0;     /* products narrow.c has done */
+static int one_row_on = 0;           /* one-row products run as rows among others (sgemm_one_row; load()) */
 
 /*
  * zero_skip.c takes a product when a sample of op(A)'s rows has at most this fraction of non-zeros. Measured against
@@ -138,6 +140,10 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
   /* narrow.c likewise; on unless VARIA_NARROW=0 (read at each load) */
   const char *nw = getenv("VARIA_NARROW");
   narrow_on = onednn_avx512 && !(nw && !strcmp(nw, "0"));
+  /* one-row products as rows among others: with oneDNN (any version, any ISA: its gemv is another order than its gemm
+   * wherever measured); on unless VARIA_ONE_ROW=0 (read at each load; the tests compare both ways) */
+  const char *orow = getenv("VARIA_ONE_ROW");
+  one_row_on = k == KIND_ONEDNN && !(orow && !strcmp(orow, "0"));
   dnnl_sgemm = dg;
   cblas_sgemm = cg;
   set_threads = st;
@@ -155,6 +161,9 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
   napi_value narrow;
   CHECK(napi_get_boolean(env, narrow_on, &narrow));
   CHECK(napi_set_named_property(env, result, "narrow", narrow));
+  napi_value one_row;
+  CHECK(napi_get_boolean(env, one_row_on, &one_row));
+  CHECK(napi_set_named_property(env, result, "oneRow", one_row));
   return result;
 }
 
@@ -225,9 +234,51 @@ napi_value varia_napi_narrowed(napi_env env, napi_callback_info info) {
 
 int varia_blas_loaded(void) { return kind != KIND_NONE; }
 
+/*
+ * A one-row product (op(A) has M = 1 row, N ≥ 2) on oneDNN is its gemv: one FMA chain from C over all K, not the
+ * blocked chains of its gemm, whose order does not depend on M (scripts/sgemm-order-check.c). So a row alone got other
+ * last bits than the same row among others (2026-12-02, scripts/one-row-check.c, oneDNN 2.6.3 on one thread, AMD EPYC
+ * Zen 5: K × N 784 × 400, 400 × 784, 2,000 × 128, 400 × 20: 80–98 % of the row's elements differ, every ta/tb, beta 0
+ * and 1; K ≤ 64 with beta 0 none for NN and TN). one_row_copies(ta, tb) copies of the row run as one product instead
+ * and row 0 is kept: 2 rows, except with op(A) = A and op(B) = Bᵀ, where
+ * oneDNN runs 2 … 15 rows with another kernel again (their rows differ from those of 16 or more rows; 16 and up agree):
+ * 16 there, the bits of a row in a batch of 16 or more. OpenBLAS 0.3.21 is not changed: its Haswell core gives M = 1
+ * the bits of M = 2 and 3 (every ta/tb, 0 differ) and its rows change at M = 16 for any M, so that no copy count
+ * gives a row the bits of every batch; its SkylakeX core gives M = 1 the bits of M = 2 and 3 except NT 400 → 784.
+ * N = 1 (a column vector) is oneDNN's gemv as well (its column differs from column 0 of N ≥ 2): left as it is.
+ */
+static int one_row_copies(int ta, int tb) { return tb && !ta ? 16 : 2; }
+
+static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float beta, float *c, int64_t ldc);
+
+/* The one-row product C = op(a)·op(B) + beta·C (1 × N) as row 0 of one_row_copies(ta, tb) copies of the row, in the
+ * calling thread's VARIA_SCRATCH_ONE_ROW scratch. Returns 0 on success, −1 when the scratch could not be allocated. */
+static int sgemm_one_row(int ta, int tb, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
+                         float beta, float *c) {
+  const int64_t copies = one_row_copies(ta, tb), row_floats = (copies * K + 15) / 16 * 16;
+  float *rows = (float *)varia_sparse_scratch(VARIA_SCRATCH_ONE_ROW, (size_t)(row_floats + copies * N) * sizeof(float));
+  if (!rows) return -1;
+  float *out = rows + row_floats;
+  if (ta) {
+    /* op(A) = Aᵀ: the row is A's column 0 (a[k·lda]); the copies are a K × copies matrix */
+    for (int64_t k = 0; k < K; k++)
+      for (int64_t r = 0; r < copies; r++) rows[k * copies + r] = a[k * lda];
+  } else {
+    for (int64_t r = 0; r < copies; r++) memcpy(rows + r * K, a, (size_t)K * sizeof(float));
+  }
+  /* beta = 0: the BLAS reads no C */
+  if (beta != 0.f)
+    for (int64_t r = 0; r < copies; r++) memcpy(out + r * N, c, (size_t)N * sizeof(float));
+  const int status = sgemm(ta, tb, copies, N, K, rows, ta ? copies : K, b, ldb, beta, out, N);
+  if (status == 0) memcpy(c, out, (size_t)N * sizeof(float));
+  return status;
+}
+
 /* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. */
 static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc) {
+  if (one_row_on && M == 1 && N >= 2) return sgemm_one_row(ta, tb, N, K, a, lda, b, ldb, beta, c);
   if (kind == KIND_ONEDNN && !tb && (zero_skip_on || gemm512_on || narrow_on) && get_threads && get_threads() == 1) {
     const varia_gemm_shape_t s = {.ta = ta, .tb = 0, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
     /* zero_skip.c where op(A) is mostly zeros, else narrow.c for a narrow, tall C, else gemm512.c where it covers the

@@ -9,7 +9,8 @@
 /* 1 once load() has found a BLAS, else 0. */
 VARIA_HIDDEN int varia_blas_loaded(void);
 /* C = op(A)·op(B) + beta·C, row-major, K ≥ 1, split into blocks of C's rows when helper threads exist and the product is
- * large. Returns 0 on success. Every product here may take the calling thread's CSR scratch slots (zero_skip.h). */
+ * large. Returns 0 on success. Every product here may take the calling thread's CSR scratch slots (zero_skip.h), and a
+ * one-row product (M = 1, N ≥ 2) on oneDNN its VARIA_SCRATCH_ONE_ROW slot: it runs as copies of the row (blas.c). */
 VARIA_HIDDEN int varia_sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
                                     const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 

@@ -10,7 +10,15 @@
 #include "napi_util.h"
 
 /* Scratch slots the callers may use (sparse_tiles.c keeps its own after these). */
-enum { VARIA_SCRATCH_CSR_INDICES, VARIA_SCRATCH_CSR_VALUES, VARIA_SCRATCH_DELTA, VARIA_SCRATCH_DEFERRED, VARIA_SCRATCH_SLOTS };
+/* (VARIA_SCRATCH_ONE_ROW: blas.c's one-row products, op(A)'s row copied and their rows of C.) */
+enum {
+  VARIA_SCRATCH_CSR_INDICES,
+  VARIA_SCRATCH_CSR_VALUES,
+  VARIA_SCRATCH_DELTA,
+  VARIA_SCRATCH_DEFERRED,
+  VARIA_SCRATCH_ONE_ROW,
+  VARIA_SCRATCH_SLOTS
+};
 
 /* Registers the release of the calling thread's scratch memory with its environment's cleanup (once per thread):
  * each entry point calls it first. Returns 0, or −1 when the hook could not be added. */
