@@ -253,12 +253,14 @@ static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a
                  float beta, float *c, int64_t ldc);
 
 /* The one-row product C = op(a)·op(B) + beta·C (1 × N) as row 0 of one_row_copies(ta, tb) copies of the row, in the
- * calling thread's VARIA_SCRATCH_ONE_ROW scratch. Returns 0 on success, −1 when the scratch could not be allocated. */
+ * calling thread's VARIA_SCRATCH_ONE_ROW scratch. Returns the product's status, or ONE_ROW_NO_SCRATCH when the scratch
+ * could not be allocated (nothing done). */
+#define ONE_ROW_NO_SCRATCH (-2)
 static int sgemm_one_row(int ta, int tb, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
                          float beta, float *c) {
   const int64_t copies = one_row_copies(ta, tb), row_floats = (copies * K + 15) / 16 * 16;
   float *rows = (float *)varia_sparse_scratch(VARIA_SCRATCH_ONE_ROW, (size_t)(row_floats + copies * N) * sizeof(float));
-  if (!rows) return -1;
+  if (!rows) return ONE_ROW_NO_SCRATCH;
   float *out = rows + row_floats;
   if (ta) {
     /* op(A) = Aᵀ: the row is A's column 0 (a[k·lda]); the copies are a K × copies matrix */
@@ -278,7 +280,11 @@ static int sgemm_one_row(int ta, int tb, int64_t N, int64_t K, const float *a, i
 /* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. */
 static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc) {
-  if (one_row_on && M == 1 && N >= 2) return sgemm_one_row(ta, tb, N, K, a, lda, b, ldb, beta, c);
+  if (one_row_on && M == 1 && N >= 2) {
+    const int status = sgemm_one_row(ta, tb, N, K, a, lda, b, ldb, beta, c);
+    /* no scratch for the copies (a huge K): the product as called, in the BLAS's one-row order, rather than none */
+    if (status != ONE_ROW_NO_SCRATCH) return status;
+  }
   if (kind == KIND_ONEDNN && !tb && (zero_skip_on || gemm512_on || narrow_on) && get_threads && get_threads() == 1) {
     const varia_gemm_shape_t s = {.ta = ta, .tb = 0, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
     /* zero_skip.c where op(A) is mostly zeros, else narrow.c for a narrow, tall C, else gemm512.c where it covers the
