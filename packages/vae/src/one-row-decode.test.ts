@@ -4,16 +4,14 @@
 // one-row product as a row among others (native-kernels' blas.c). Also on plain wasm and cpu.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Matrix } from '@varia/core';
 import { mnist, mnistCounts } from '@varia/datasets';
-import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { describe, expect, it } from 'vitest';
 import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
+import { backendSwitch, firstRows, nativeProblem, ONE_ROW_BACKENDS, oneRow } from './test-utils/one-row.js';
 import { VAE, type VAEConfig } from './index.js';
 
 checkTensorLeaksPerTest();
 
-const nativeProblem = nativeKernelsProblem();
 if (nativeProblem) console.warn(`one-row decode on wasm-native skipped: ${nativeProblem}`);
 
 const bitsOf = (t: tf.Tensor): Uint32Array => {
@@ -21,12 +19,6 @@ const bitsOf = (t: tf.Tensor): Uint32Array => {
   t.dispose();
   return out;
 };
-const oneRow = (m: Matrix, i: number): Matrix => ({
-  data: m.data.slice(i * m.cols, (i + 1) * m.cols),
-  rows: 1,
-  cols: m.cols,
-});
-const firstRows = (m: Matrix, n: number): Matrix => ({ data: m.data.slice(0, n * m.cols), rows: n, cols: m.cols });
 const decodedMean = (vae: VAE, z: tf.Tensor2D): Uint32Array => {
   const p = vae.decode(z);
   const out = bitsOf(p.mean() as tf.Tensor);
@@ -34,22 +26,9 @@ const decodedMean = (vae: VAE, z: tf.Tensor2D): Uint32Array => {
   return out;
 };
 
-const backends = [
-  ['wasm-native', nativeProblem === undefined],
-  ['wasm', true],
-  ['cpu', true],
-] as const;
-
-for (const [backend, available] of backends) {
+for (const [backend, available] of ONE_ROW_BACKENDS) {
   describe.skipIf(!available)(`one-row decoding on ${backend}`, () => {
-    const enter = async () => {
-      await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
-      if (backend === 'wasm-native') enableNativeKernels();
-    };
-    const leave = async () => {
-      if (backend === 'wasm-native') disableNativeKernels();
-      await tf.setBackend('cpu');
-    };
+    const { enter, leave } = backendSwitch(backend);
 
     for (const [likelihood, source] of [
       ['bernoulli', () => mnist({ split: 'test' }).x],

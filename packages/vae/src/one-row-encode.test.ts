@@ -2,18 +2,16 @@
 // kernel with its own order of the sums): encode of a single row, and of a source whose last batch of 512 is one row,
 // equal the same rows of encode of the whole matrix — on wasm-native (where they differed), plain wasm and cpu.
 import '@tensorflow/tfjs-backend-wasm';
-import * as tf from '@tensorflow/tfjs-core';
 import { type Matrix, type SparseMatrix, takeRows } from '@varia/core';
 import { mnist, mnistCounts } from '@varia/datasets';
-import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { describe, expect, it } from 'vitest';
 import { csrOf } from './test-utils/csr.js';
 import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
+import { backendSwitch, firstRows, nativeProblem, ONE_ROW_BACKENDS, oneRow } from './test-utils/one-row.js';
 import { type EncodeOptions, RandomAccessSource, SparseBatchSource, VAE, type VAEConfig } from './index.js';
 
 checkTensorLeaksPerTest();
 
-const nativeProblem = nativeKernelsProblem();
 if (nativeProblem) console.warn(`one-row encode on wasm-native skipped: ${nativeProblem}`);
 
 const bits = (values: ArrayLike<number>) => new Uint32Array(Float32Array.from(values).buffer);
@@ -23,29 +21,10 @@ const encodedBits = (vae: VAE, x: Matrix | SparseMatrix, options: EncodeOptions 
   z.dispose();
   return out;
 };
-const oneRow = (m: Matrix, i: number): Matrix => ({
-  data: m.data.slice(i * m.cols, (i + 1) * m.cols),
-  rows: 1,
-  cols: m.cols,
-});
-const firstRows = (m: Matrix, n: number): Matrix => ({ data: m.data.slice(0, n * m.cols), rows: n, cols: m.cols });
 
-const backends = [
-  ['wasm-native', nativeProblem === undefined],
-  ['wasm', true],
-  ['cpu', true],
-] as const;
-
-for (const [backend, available] of backends) {
+for (const [backend, available] of ONE_ROW_BACKENDS) {
   describe.skipIf(!available)(`encode of one row on ${backend}`, () => {
-    const enter = async () => {
-      await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
-      if (backend === 'wasm-native') enableNativeKernels();
-    };
-    const leave = async () => {
-      if (backend === 'wasm-native') disableNativeKernels();
-      await tf.setBackend('cpu');
-    };
+    const { enter, leave } = backendSwitch(backend);
 
     for (const [likelihood, source] of [
       ['bernoulli', () => mnist({ split: 'test' }).x],
@@ -103,10 +82,8 @@ for (const [backend, available] of backends) {
 describe('encode of one row: a model that encodes covariates', () => {
   it('a single row with its covariates has its bits among others (cpu; wasm-native where available)', async () => {
     for (const native of nativeProblem === undefined ? [false, true] : [false]) {
-      if (native) {
-        await tf.setBackend('wasm');
-        enableNativeKernels();
-      }
+      const { enter, leave } = backendSwitch(native ? 'wasm-native' : 'cpu');
+      await enter();
       try {
         const x = firstRows(mnistCounts({ split: 'test' }).x, 12);
         const vae = new VAE({
@@ -126,10 +103,7 @@ describe('encode of one row: a model that encodes covariates', () => {
         }
         vae.dispose();
       } finally {
-        if (native) {
-          disableNativeKernels();
-          await tf.setBackend('cpu');
-        }
+        await leave();
       }
     }
   });
