@@ -236,15 +236,18 @@ int varia_blas_loaded(void) { return kind != KIND_NONE; }
 
 /*
  * A one-row product (op(A) has M = 1 row, N ≥ 2) on oneDNN is its gemv: one FMA chain from C over all K, not the
- * blocked chains of its gemm, whose order does not depend on M (scripts/sgemm-order-check.c). So a row alone got other
- * last bits than the same row among others (2026-12-02, scripts/one-row-check.c, oneDNN 2.6.3 on one thread, AMD EPYC
- * Zen 5: K × N 784 × 400, 400 × 784, 2,000 × 128, 400 × 20: 80–98 % of the row's elements differ, every ta/tb, beta 0
- * and 1; K ≤ 64 with beta 0 none for NN and TN). one_row_copies(ta, tb) copies of the row run as one product instead
- * and row 0 is kept: 2 rows, except with op(A) = A and op(B) = Bᵀ, where
- * oneDNN runs 2 … 15 rows with another kernel again (their rows differ from those of 16 or more rows; 16 and up agree):
+ * blocked chains of its gemm, whose order does not depend on M for K ≤ 768 (scripts/sgemm-order-check.c). So a row
+ * alone got other last bits than the same row among others (2026-12-02, scripts/one-row-check.c, oneDNN 2.6.3 on one
+ * thread, AMD EPYC Zen 5: K × N 784 × 400, 400 × 784, 2,000 × 128, 400 × 20: 80–98 % of the row's elements differ,
+ * every ta/tb, beta 0 and 1; K ≤ 64 with beta 0 none for NN and TN). one_row_copies(ta, tb) copies of the row run as
+ * one product instead and row 0 is kept: 2 rows, except with op(A) = A and op(B) = Bᵀ, where oneDNN runs 2 … 15 rows
+ * with another kernel again (their rows differ from those of 16 or more rows; 16 and up agree up to a driver change):
  * 16 there, the bits of a row in a batch of 16 or more. OpenBLAS 0.3.21 is not changed: its Haswell core gives M = 1
- * the bits of M = 2 and 3 (every ta/tb, 0 differ) and its rows change at M = 16 for any M, so that no copy count
- * gives a row the bits of every batch; its SkylakeX core gives M = 1 the bits of M = 2 and 3 except NT 400 → 784.
+ * the bits of M = 2 and 3 (every ta/tb, 0 differ) and its rows change at M = 16 for any M, so that no copy count gives
+ * a row the bits of every batch; its SkylakeX core gives M = 1 the bits of M = 2 and 3 except NT 400 → 784.
+ * With K > 768 oneDNN's copy and no-copy drivers block K differently and it picks one by M among the rest
+ * (gemm_split.c's port of its checker): rows of a large batch can differ from those of a small one, and the copies get
+ * the small one's (NT 784 → 400: 16 … 128 rows agree with the copies, 256 and more differ; README, "One-row products").
  * N = 1 (a column vector) is oneDNN's gemv as well (its column differs from column 0 of N ≥ 2): left as it is.
  */
 static int one_row_copies(int ta, int tb) { return tb && !ta ? 16 : 2; }
@@ -253,13 +256,23 @@ static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a
                  float beta, float *c, int64_t ldc);
 
 /* The one-row product C = op(a)·op(B) + beta·C (1 × N) as row 0 of one_row_copies(ta, tb) copies of the row, in the
- * calling thread's VARIA_SCRATCH_ONE_ROW scratch. Returns the product's status, or ONE_ROW_NO_SCRATCH when the scratch
- * could not be allocated (nothing done). */
+ * calling thread's VARIA_SCRATCH_ONE_ROW scratch (above ONE_ROW_SLOT_MAX_BYTES, memory freed on return). Returns the
+ * product's status, or ONE_ROW_NO_SCRATCH when the scratch could not be allocated (nothing done). */
 #define ONE_ROW_NO_SCRATCH (-2)
+/* The largest copies (and their rows of C) kept in the thread's grow-only scratch slot between calls. */
+#ifndef ONE_ROW_SLOT_MAX_BYTES
+#define ONE_ROW_SLOT_MAX_BYTES ((size_t)16 << 20)
+#endif
 static int sgemm_one_row(int ta, int tb, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
                          float beta, float *c) {
   const int64_t copies = one_row_copies(ta, tb), row_floats = (copies * K + 15) / 16 * 16;
-  float *rows = (float *)varia_sparse_scratch(VARIA_SCRATCH_ONE_ROW, (size_t)(row_floats + copies * N) * sizeof(float));
+  const size_t bytes = (size_t)(row_floats + copies * N) * sizeof(float);
+  /* the thread's grow-only slot up to ONE_ROW_SLOT_MAX_BYTES; a larger product's copies (16 × a huge NT row) in memory
+   * of its own, freed on return, not kept by the thread until its environment ends */
+  void *own = NULL;
+  if (bytes > ONE_ROW_SLOT_MAX_BYTES && posix_memalign(&own, 64, bytes) != 0) own = NULL;
+  float *rows =
+      bytes > ONE_ROW_SLOT_MAX_BYTES ? (float *)own : (float *)varia_sparse_scratch(VARIA_SCRATCH_ONE_ROW, bytes);
   if (!rows) return ONE_ROW_NO_SCRATCH;
   float *out = rows + row_floats;
   if (ta) {
@@ -274,6 +287,7 @@ static int sgemm_one_row(int ta, int tb, int64_t N, int64_t K, const float *a, i
     for (int64_t r = 0; r < copies; r++) memcpy(out + r * N, c, (size_t)N * sizeof(float));
   const int status = sgemm(ta, tb, copies, N, K, rows, ta ? copies : K, b, ldb, beta, out, N);
   if (status == 0) memcpy(c, out, (size_t)N * sizeof(float));
+  free(own);
   return status;
 }
 

@@ -97,6 +97,15 @@ for (const parallel of [1, 2]) {
           expect(tf.memory().numTensors).toBe(before);
         });
 
+    // 16 copies of 300,000 floats (19 MB) pass blas.c's ONE_ROW_SLOT_MAX_BYTES (16 MiB): memory of their own, freed
+    // after the product, instead of the thread's grow-only slot
+    it('a row whose copies do not fit the scratch slot (NT, K = 300,000), and TN beside it', () => {
+      const before = tf.memory().numTensors;
+      compare([300_000, 2], false, false, true, oneDnn);
+      compare([300_000, 2], true, true, false, oneDnn);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
     it.runIf(parallel === 1)('differs with the fix off (VARIA_ONE_ROW=0): the checks can fail', () => {
       if (!oneDnn) return;
       const addon = loadAddon();
