@@ -18,7 +18,8 @@ import { expectSameBits, randomArray, skipNative } from './test-support.js';
 type Shape = [number, number, number, number];
 
 /** K around oneDNN's block ends (384, halves below 768, 768 and more: 384 while ≥ 768 remain), N not a multiple of
- * 16, M = 2, 3, 128 and the MNIST / counts layers. */
+ * 16, M = 2, 3, 128 and the MNIST / counts layers; 300 rows with a B of 5 MB, beyond any core's L2 (zero_skip.c's
+ * chunks of CHUNK_BEYOND_L2 rows, two and a shorter one). */
 const SHAPES: Shape[] = [
   [40, 17, 1, 0],
   [3, 130, 383, 0.2],
@@ -30,6 +31,7 @@ const SHAPES: Shape[] = [
   [37, 128, 2000, 0.05],
   [5, 2, 784, 0.2],
   [300, 49, 100, 0.15],
+  [300, 600, 2100, 0.05],
 ];
 
 describe.skipIf(skipNative)("zero-skipping products give dnnl_sgemm's bits", () => {
