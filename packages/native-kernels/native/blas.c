@@ -269,8 +269,7 @@ static int sgemm_one_row(int ta, int tb, int64_t N, int64_t K, const float *a, i
   const size_t bytes = (size_t)(row_floats + copies * N) * sizeof(float);
   /* the thread's grow-only slot up to ONE_ROW_SLOT_MAX_BYTES; a larger product's copies (16 × a huge NT row) in memory
    * of its own, freed on return, not kept by the thread until its environment ends */
-  void *own = NULL;
-  if (bytes > ONE_ROW_SLOT_MAX_BYTES && posix_memalign(&own, 64, bytes) != 0) own = NULL;
+  void *own = bytes > ONE_ROW_SLOT_MAX_BYTES ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
   float *rows =
       bytes > ONE_ROW_SLOT_MAX_BYTES ? (float *)own : (float *)varia_sparse_scratch(VARIA_SCRATCH_ONE_ROW, bytes);
   if (!rows) return ONE_ROW_NO_SCRATCH;
