@@ -80,10 +80,19 @@ static int64_t l2_bytes(void) {
   return v;
 }
 
-/* Rows of op(A) per chunk: CHUNK, or CHUNK_BEYOND_L2 when B is known not to fit the L2. */
+/* The most bytes of value lists (a row's at full length, K + 16 floats) CHUNK_BEYOND_L2 rows may take: the scratch is
+ * grow-only, kept by the thread between calls, so a huge K (a chunk of 128 rows of 10⁶ floats: 512 MB, against 64 MB
+ * for CHUNK rows) stays at CHUNK rows; MNIST's K = 784 takes 0.4 MB. Not a measured speed limit. */
+#ifndef CHUNK_BEYOND_L2_MAX_BYTES
+#define CHUNK_BEYOND_L2_MAX_BYTES ((double)(8 << 20))
+#endif
+
+/* Rows of op(A) per chunk: CHUNK, or CHUNK_BEYOND_L2 when B is known not to fit the L2 (and their lists are not huge). */
 static int64_t chunk_rows(const varia_gemm_shape_t *s) {
   const int64_t l2 = l2_bytes();
-  return l2 > 0 && (double)s->K * (double)s->N * 4.0 > (double)l2 ? CHUNK_BEYOND_L2 : CHUNK;
+  const int beyond = l2 > 0 && (double)s->K * (double)s->N * 4.0 > (double)l2;
+  return beyond && (double)CHUNK_BEYOND_L2 * ((double)s->K + 16) * 4.0 <= CHUNK_BEYOND_L2_MAX_BYTES ? CHUNK_BEYOND_L2
+                                                                                                    : CHUNK;
 }
 
 /* The length of the K block that starts with `left` steps to go: oneDNN's rule (gemm512.c's k_block). */
