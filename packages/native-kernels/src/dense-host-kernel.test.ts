@@ -6,7 +6,7 @@ import { ArgumentError, DENSE_HOST_KERNEL, ShapeError } from '@varia/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 import { disableNativeKernels, enableNativeKernels } from './enable.js';
-import { expectSameBits, float32Bits, randomArray, skipNative } from './test-support.js';
+import { expectSameBits, float32Bits, maxAbsDiff, randomArray, referenceMatMul, skipNative } from './test-support.js';
 
 /** The host kernel on x (attributes as given). */
 function runHost(x: unknown, rows: unknown, w: tf.Tensor2D, bias: tf.Tensor1D | undefined, activation = 'relu') {
@@ -95,6 +95,23 @@ describe.skipIf(skipNative)(`native ${DENSE_HOST_KERNEL} on the wasm backend`, (
       disableNativeKernels();
     });
   }
+
+  it('is relu(x·W + b) within float32 rounding of a float64 reference (sparse rows: the zero-skipping product)', () => {
+    enableNativeKernels();
+    const [rows, inDim, units] = [300, 784, 40];
+    const x = rowsOf(rows, inDim, 0.19, 7);
+    const wValues = randomArray(inDim * units, 8);
+    const bValues = randomArray(units, 9);
+    const w = tf.tensor2d(wValues, [inDim, units]);
+    const b = tf.tensor1d(bValues);
+    const got = runHost(x, rows, w, b, 'relu');
+    const product = referenceMatMul(x, wValues, rows, units, inDim, false, false);
+    const want = product.map((v, i) => Math.max(0, v + bValues[i % units]!));
+    // |x|, |w| ≤ 1 and ~150 non-zeros a row: float32 sums stay within ~150 · 2⁻²⁴ · 150 of the exact value
+    expect(maxAbsDiff(got.dataSync(), want)).toBeLessThan(2e-3);
+    tf.dispose([got, w, b]);
+    disableNativeKernels();
+  });
 
   it('refuses what it cannot read in place as a VariaError naming the argument, with nothing leaked', () => {
     enableNativeKernels();
