@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * `node dist/sparse-1m.js [--rows N] [--slice N] [--storage generated|csr] [--backend B] [--out FILE] [--progress N]`:
+ * `node dist/sparse-1m.js [--rows N] [--slice N] [--storage generated|csr] [--backend B] [--out FILE] [--progress N]
+ * [--pairs N]`:
  * the sparse-1m workload on its own (its own process, so the peak RSS is this workload's), printing its result as
- * JSON. `pnpm bench --only sparse-1m` runs it in a child process at a size that suits the run (`--sparse-rows`).
+ * JSON. `--pairs N` (default 3; 0: none): interleaved pairs of one epoch of the source path and one of the in-memory
+ * slice, over the slice's rows, after the full run (their median ratio beside the full run's). `pnpm bench --only sparse-1m` runs it in a child process at a size that suits the run (`--sparse-rows`).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,7 +31,11 @@ async function main(): Promise<void> {
     if (flag === '--rows') o.rows = count();
     else if (flag === '--slice') o.sliceRows = count();
     else if (flag === '--progress') o.progressEvery = count();
-    else if (flag === '--storage') {
+    else if (flag === '--pairs') {
+      const v = Number(value());
+      if (!Number.isSafeInteger(v) || v < 0) throw new Error('--pairs must be a non-negative integer');
+      o.pairs = v;
+    } else if (flag === '--storage') {
       const s = value();
       if (s !== 'generated' && s !== 'csr') throw new Error('--storage must be generated or csr');
       o.storage = s;

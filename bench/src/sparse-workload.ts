@@ -25,6 +25,20 @@ export interface SparseWorkloadOptions {
   storage: 'generated' | 'csr';
   /** Progress lines to stderr every this many batches (0: none). */
   progressEvery?: number;
+  /**
+   * Interleaved pairs after the full run (default 3): one epoch of the same source path over the slice's rows and one
+   * of the in-memory slice, alternately first, so that the speed ratio does not rest on two runs minutes apart.
+   */
+  pairs?: number;
+}
+
+/** The interleaved pairs' figures: per pair the source path's examples/s ÷ the in-memory slice's (wall, CPU time). */
+export interface SparsePairs {
+  rows: number;
+  ratios: number[];
+  ratios_cpu: number[];
+  median: number;
+  median_cpu: number;
 }
 
 /** The model and training of the workload. */
@@ -137,6 +151,7 @@ export async function runSparseWorkload(o: SparseWorkloadOptions): Promise<Recor
     ...(await train(slice, slice.rows, sliceProbe, progress, 'in-memory')),
     memory: sliceProbe.report(),
   };
+  const pairs = await interleavedPairs(o, counts, slice, o.pairs ?? 3);
   return {
     name: 'sparse-1m',
     description: `VAE.fit, one epoch, Poisson VAE ${shape.cols}-${SPARSE_MODEL.config.hiddenUnits[0]}-${SPARSE_MODEL.config.latentDim}, batch ${SPARSE_MODEL.training.batchSize}, Adam ${SPARSE_MODEL.training.learningRate}, on a synthetic ${o.rows.toLocaleString('en-US')} × ${shape.cols} count matrix (≈ 5 % non-zeros) ${o.storage === 'csr' ? 'held as CSR in memory (SparseBatchSource)' : 'generated per batch from the seed (RandomAccessSource, nothing stored)'}; reference: the same model on a dense in-memory slice of ${slice.rows.toLocaleString('en-US')} rows`,
@@ -155,8 +170,48 @@ export async function runSparseWorkload(o: SparseWorkloadOptions): Promise<Recor
     },
     speed_ratio: streamed.examples_per_sec / inMemory.examples_per_sec,
     speed_ratio_cpu: streamed.examples_per_cpu_sec / inMemory.examples_per_cpu_sec,
+    ...(pairs && { interleaved: pairs }),
     targets: { speed_ratio_at_least: 0.8, peak_rss_below_bytes: 2 * 2 ** 30 },
   };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * `pairs` pairs of one epoch over the slice's rows from the source path (`storage`) and one of the dense slice in
+ * memory, the order alternating (source first in even pairs): the ratio of each pair, and their medians.
+ */
+async function interleavedPairs(
+  o: SparseWorkloadOptions,
+  counts: SparseCounts,
+  slice: ReturnType<SparseCounts['dense']>,
+  pairs: number,
+): Promise<SparsePairs | undefined> {
+  if (pairs < 1) return undefined;
+  const rows = slice.rows;
+  const cols = slice.cols;
+  const sourceOf = (): RandomAccessSource | SparseBatchSource =>
+    o.storage === 'csr'
+      ? new SparseBatchSource(counts.csr(rows))
+      : new RandomAccessSource({ length: rows, width: cols, rows: (indices) => counts.rows(indices) });
+  const ratios: number[] = [];
+  const ratiosCpu: number[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const runs: Record<'source' | 'memory', Omit<SparseRun, 'memory'> | undefined> = {
+      source: undefined,
+      memory: undefined,
+    };
+    for (const side of p % 2 === 0 ? (['source', 'memory'] as const) : (['memory', 'source'] as const)) {
+      const data = side === 'source' ? sourceOf() : slice;
+      runs[side] = await train(data, rows, new MemoryProbe(), 0, `pair ${p + 1} ${side}`);
+    }
+    ratios.push(runs.source!.examples_per_sec / runs.memory!.examples_per_sec);
+    ratiosCpu.push(runs.source!.examples_per_cpu_sec / runs.memory!.examples_per_cpu_sec);
+  }
+  return { rows, ratios, ratios_cpu: ratiosCpu, median: median(ratios), median_cpu: median(ratiosCpu) };
 }
 
 /**
@@ -194,11 +249,16 @@ export function formatSparse(r: Record<string, unknown> | { skipped: string }): 
     return t.length === 0 ? '–' : `${t[0]!.toFixed(1)} → ${t.at(-1)!.toFixed(1)}`;
   };
   const perEpoch = r.per_epoch_memory as { flat: boolean };
+  const pairs = r.interleaved as SparsePairs | undefined;
+  const interleaved = pairs
+    ? `; ${pairs.ratios.length} interleaved pairs on ${pairs.rows.toLocaleString('en-US')} rows: ${pairs.median.toFixed(2)}× ` +
+      `(${Math.min(...pairs.ratios).toFixed(2)}–${Math.max(...pairs.ratios).toFixed(2)}; CPU time ${pairs.median_cpu.toFixed(2)}×)`
+    : '';
   return (
     `sparse-1m (${s.rows.toLocaleString('en-US')} rows, ${r.storage}): ${s.examples_per_sec.toFixed(0)} ex/s vs ${m.examples_per_sec.toFixed(0)} in memory ` +
     `(${(r.speed_ratio as number).toFixed(2)}×; CPU time ${(r.speed_ratio_cpu as number).toFixed(2)}×), peak RSS ${mib(s.memory.peak_rss_bytes)}, ` +
     `tf tensors after ${s.memory.tf_num_tensors}, per epoch ${perEpoch.flat ? 'flat' : 'NOT flat'}; ms per batch, first → last tenth: ` +
-    `source ${tenths(s)}, in memory ${tenths(m)}`
+    `source ${tenths(s)}, in memory ${tenths(m)}${interleaved}`
   );
 }
 
