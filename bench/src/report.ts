@@ -79,7 +79,8 @@ export interface WorkloadMemory {
 
 /**
  * One line per workload with interleaved rounds: each pair's speed-up over PyTorch on one thread and the median, in
- * wall-clock and CPU time, with the load average at each pair's end.
+ * wall-clock and CPU time, varia's median speed against PyTorch's fastest round (wall), with the load average at each
+ * pair's end.
  */
 export function formatRounds(workloads: readonly WorkloadResult[]): string[] {
   const x = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(2)}×`);
@@ -87,7 +88,7 @@ export function formatRounds(workloads: readonly WorkloadResult[]): string[] {
     .filter((w) => (w.torch_rounds?.length ?? 0) > 0)
     .map((w) => {
       const rounds = w.torch_rounds!;
-      return `${w.name.padEnd(24)} wall ${rounds.map((r) => x(r.speedup)).join(' ')} → median ${x(w.ratios.vs_torch_1_thread_median)}; CPU ${rounds.map((r) => x(r.speedup_cpu)).join(' ')} → median ${x(w.ratios.vs_torch_1_thread_cpu_median)} (load ${rounds.map((r) => r.load_average.toFixed(1)).join(', ')})`;
+      return `${w.name.padEnd(24)} wall ${rounds.map((r) => x(r.speedup)).join(' ')} → median ${x(w.ratios.vs_torch_1_thread_median)}; CPU ${rounds.map((r) => x(r.speedup_cpu)).join(' ')} → median ${x(w.ratios.vs_torch_1_thread_cpu_median)}; varia's median ÷ PyTorch's fastest round ${x(w.ratios.vs_torch_1_thread_fastest)} (load ${rounds.map((r) => r.load_average.toFixed(1)).join(', ')})`;
     });
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { memoryAfterRun } from './memory-probe.js';
 import { type BaselineResult, type Figures, speedup, speedupCpu, type WorkloadResult } from './report.js';
-import { median } from './rounds.js';
+import { againstFastest, median } from './rounds.js';
 import type { Timing } from './workloads.js';
 
 export function timingBaseline(t: Timing, note?: string): BaselineResult {
@@ -74,6 +74,7 @@ export function finish(w: WorkloadResult): WorkloadResult {
     vs_torch_all_threads: s('torch_all_threads'),
     vs_torch_1_thread_median: median(w.torch_rounds?.map((r) => r.speedup) ?? []),
     vs_torch_1_thread_cpu_median: median(w.torch_rounds?.map((r) => r.speedup_cpu) ?? []),
+    vs_torch_1_thread_fastest: w.torch_rounds ? againstFastest(w.metric, w.torch_rounds) : undefined,
     vs_torch_best_threads: minDefined(s('torch_1_thread'), s('torch_all_threads')),
   };
   return w;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interleavedRounds, median } from './rounds.js';
+import { againstFastest, interleavedRounds, median, pairRound } from './rounds.js';
 
 describe('median', () => {
   it('takes the middle value, the mean of the middle two, and skips missing values', () => {
@@ -47,5 +47,25 @@ describe('interleavedRounds', () => {
       () => ({}),
     );
     expect(result.median).toBe(1.5);
+  });
+});
+
+describe('againstFastest', () => {
+  it("divides varia's median speed by PyTorch's fastest round, for rates and for seconds", () => {
+    const rates = [
+      [400, 100],
+      [420, 260],
+      [380, 105],
+    ].map(([v, t], i) => pairRound('examples_per_sec', i, { examples_per_sec: v }, { examples_per_sec: t }));
+    // the median of the per-pair ratios (4.0) rests on PyTorch's slow rounds; against its fastest: 400 / 260
+    expect(againstFastest('examples_per_sec', rates)).toBeCloseTo(400 / 260, 12);
+    const seconds = [
+      [2, 6],
+      [3, 5],
+      [2.5, 9],
+    ].map(([v, t], i) => pairRound('seconds', i, { seconds: v }, { seconds: t }));
+    expect(againstFastest('seconds', seconds)).toBeCloseTo(5 / 2.5, 12);
+    expect(againstFastest('examples_per_sec', [])).toBeUndefined();
+    expect(againstFastest('seconds', [pairRound('seconds', 0, { seconds: 1 }, {})])).toBeUndefined();
   });
 });

@@ -27,6 +27,22 @@ export function median(values: readonly (number | undefined)[]): number | undefi
   return xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1]! + xs[mid]!) / 2;
 }
 
+/**
+ * varia's median speed over the rounds ÷ PyTorch's fastest round (wall clock): the conservative reading where
+ * PyTorch's own time varies between processes (its dense MNIST encode was bimodal on the Zen 5 machine: 38.7 ms in
+ * one run, 98.7 ms in the next, same input). Undefined without rounds or speeds.
+ */
+export function againstFastest(metric: WorkloadResult['metric'], rounds: readonly PairedRound[]): number | undefined {
+  if (metric === 'seconds') {
+    const varia = median(rounds.map((r) => r.varia.seconds));
+    const torch = Math.min(...rounds.map((r) => r.torch.seconds ?? Number.POSITIVE_INFINITY));
+    return varia && Number.isFinite(torch) ? torch / varia : undefined;
+  }
+  const varia = median(rounds.map((r) => r.varia.examples_per_sec));
+  const torch = Math.max(...rounds.map((r) => r.torch.examples_per_sec ?? 0));
+  return varia && torch > 0 ? varia / torch : undefined;
+}
+
 /** A pair's ratios. */
 export function pairRound(
   metric: WorkloadResult['metric'],
