@@ -195,6 +195,12 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: AdamGradients): void {
     const step = this.step;
     if (step?.isOpen) {
+      // every variable updated in the step and no gradient left (a fused training step's usual end): the step only
+      // counts, as the path below ends it (no update to apply), without its lists (~15 µs of an MNIST step's host time)
+      if (step.updatedCount === step.variables.length && noGradients(variableGradients) && allAlive(step.variables)) {
+        step.finish(true);
+        return;
+      }
       const full = stepGradients(step, variableGradients);
       step.finish(false);
       this.applyAll(full);
@@ -316,6 +322,19 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       Math.fround(this.powers[1] * Math.fround(self.beta2)),
     ];
   }
+}
+
+/** Whether `applyGradients` was given no gradient at all (an empty list or map). */
+function noGradients(variableGradients: AdamGradients): boolean {
+  if (Array.isArray(variableGradients)) return variableGradients.length === 0;
+  for (const _ in variableGradients) return false;
+  return true;
+}
+
+/** Whether no variable is disposed (else the full path reports it, as for any step). */
+function allAlive(variables: readonly tf.Variable[]): boolean {
+  for (let i = 0; i < variables.length; i++) if (variables[i]!.isDisposed) return false;
+  return true;
 }
 
 /**
