@@ -13,7 +13,8 @@
  * with nothing visited (−0 + +0 = +0, as oneDNN). The blocks of K are oneDNN's (gemm512.c's k_block rule, the driver
  * from gemm_split.c's port of its no-copy checker for the shape as given).
  *
- * THE KERNEL. CHUNK rows of op(A) at a time (more when B does not fit the L2) are compressed, GROUP rows together, into one list of the k where any of
+ * THE KERNEL. CHUNK rows of op(A) at a time (more when B does not fit the L2; for TN first transposed into contiguous
+ * rows) are compressed, GROUP rows together, into one list of the k where any of
  * them is non-zero (or k is forced) with each row's a beside it (AVX-512 compress; whole-vector stores, so the lists
  * keep 16 entries of slack). A row of the group with a = 0 at such a k adds fma(0, w, s) = s: exact, as above. Then
  * for each strip of at most NV_MAX × 16 columns of C and each sub-range of at most KC steps of a K block, each group
@@ -176,7 +177,8 @@ static const tile_fn tiles[4][2][NV_MAX] = {{{NVS(1, 0)}, {NVS(1, 1)}}, {{NVS(2,
 static __mmask16 lanes_of(int64_t left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
 
 /* op(A)[r][k … k + 16) (lanes `in`; the others 0) where op(A)[r][k] = a[r·ars + k·aks]: a load when aks = 1 (NN), a
- * gather down a column of A otherwise (TN; offsets k·aks below 2³¹ floats: varia_zero_skip_gemm declines others). */
+ * gather down a column of A otherwise (TN, the sampled rows only; offsets k·aks below 2³¹ floats: varia_zero_skip_gemm
+ * declines others). */
 AVX512 static __m512 load_row(const float *a, int64_t aks, int64_t k, __mmask16 in) {
   if (aks == 1) return _mm512_maskz_loadu_ps(in, a + k);
   const __m512i at = _mm512_mullo_epi32(
@@ -202,31 +204,69 @@ AVX512 static int64_t sample_nonzeros(const varia_gemm_shape_t *s, const float *
 
 /* B's rows [0, K) × columns [0, N): forced[k / 16] bit k % 16 set when row k has a NaN or ±∞; returns the smallest
  * |w| over its finite non-zeros (+∞ when none). With `packed` (64-byte aligned), B is copied there too, rows of ldp
- * floats (a multiple of 16; the columns past N zero). */
+ * floats (a multiple of 16; the columns past N zero). On the bits of |w| (sign cleared), as unsigned integers, whose
+ * order is that of the magnitudes (subnormals, ∞ = 0x7f800000 and NaN above it included): a row is forced when its
+ * largest |w| is ∞ or NaN; the least non-zero |w| is min(|w| − 1) + 1 (a zero wraps to the largest), capped at ∞'s
+ * bits so that NaN counts as none. Integer max/min chains of one cycle, no mask registers per vector. */
 AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask16 *forced, float *packed, int64_t ldp) {
-  const __m512 inf = _mm512_set1_ps(__builtin_inff());
-  __m512 least = inf;
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), one = _mm512_set1_epi32(1);
+  const __m512i infinity = _mm512_set1_epi32(0x7f800000);
+  __m512i least = _mm512_set1_epi32(-1);
   memset(forced, 0, (size_t)((s->K + 15) / 16) * sizeof *forced);
   for (int64_t k = 0; k < s->K; k++) {
     const float *br = b + k * s->ldb;
-    __mmask16 bad = 0;
+    __m512i top = _mm512_setzero_si512();
     for (int64_t j = 0; j < s->N; j += 16) {
       const __mmask16 in = lanes_of(s->N - j);
-      const __m512 w = _mm512_maskz_loadu_ps(in, br + j), m = _mm512_abs_ps(w);
-      if (packed) _mm512_store_ps(packed + k * ldp + j, w);
-      /* 0x99: QNaN, SNaN, +∞, −∞ (|w| is never −∞) */
-      bad |= _mm512_mask_fpclass_ps_mask(in, m, 0x99);
-      least = _mm512_mask_min_ps(least, _mm512_mask_cmp_ps_mask(in, m, _mm512_setzero_ps(), _CMP_NEQ_OQ), least, m);
+      const __m512i w = _mm512_maskz_loadu_epi32(in, br + j), m = _mm512_and_si512(w, magnitude);
+      if (packed) _mm512_store_si512(packed + k * ldp + j, w);
+      top = _mm512_max_epu32(top, m);
+      least = _mm512_min_epu32(least, _mm512_sub_epi32(m, one)); /* the lanes past N are 0: they wrap */
     }
-    if (bad) forced[k / 16] |= (__mmask16)(1u << (k % 16));
+    if (_mm512_cmpge_epu32_mask(top, infinity)) forced[k / 16] |= (__mmask16)(1u << (k % 16));
   }
-  return _mm512_reduce_min_ps(least);
+  const uint32_t bits = _mm512_reduce_min_epu32(least) + 1u; /* 0 when every |w| is 0 */
+  const uint32_t capped = bits == 0u || bits > 0x7f800000u ? 0x7f800000u : bits;
+  float least_b;
+  memcpy(&least_b, &capped, sizeof least_b);
+  return least_b;
 }
 
-/* Rows [0, mr) of op(A) (op(A)[r][k] = a[r·ars + k·aks]) as one list of the k where any row has a ≠ 0 (NaN included) or k is
- * forced, with each row's a at val + r·cap; every k when a row's smallest |a ≠ 0| · least_b < TINY. Returns the
- * entries. The stores are whole vectors: the lists need 16 entries of slack. */
-AVX512 static int64_t compress_group(const float *a, int64_t ars, int64_t aks, int mr, int64_t K, const __mmask16 *forced,
+/* T[r][k] = a[r + k·lda] for r < m (≤ the chunk) and k < K, rows of T ldt floats (a multiple of 16, ≥ K): the chunk's
+ * rows of op(A) = Aᵀ made contiguous, by 16 × 16 tiles (masked loads inside A; whole-vector stores, so T's rows are
+ * written up to ldt), where gathering them down A's columns took ~0.45 of the step's dW = xᵀ·δ (784 × 400 from 128
+ * rows, Zen 5). */
+AVX512 static void transpose_chunk(const float *a, int64_t lda, int64_t m, int64_t K, float *t, int64_t ldt) {
+  for (int64_t r0 = 0; r0 < m; r0 += 16) {
+    const __mmask16 cols = lanes_of(m - r0);
+    const int64_t width = m - r0 < 16 ? m - r0 : 16;
+    for (int64_t k0 = 0; k0 < K; k0 += 16) {
+      __m512 x[16], u[16], v[8], w[8];
+      for (int q = 0; q < 16; q++)
+        x[q] = k0 + q < K ? _mm512_maskz_loadu_ps(cols, a + (k0 + q) * lda + r0) : _mm512_setzero_ps();
+      for (int q = 0; q < 16; q += 4) { /* u[q + j], lane L: column 4L + j of rows q … q + 3 */
+        const __m512 t0 = _mm512_unpacklo_ps(x[q], x[q + 1]), t1 = _mm512_unpackhi_ps(x[q], x[q + 1]);
+        const __m512 t2 = _mm512_unpacklo_ps(x[q + 2], x[q + 3]), t3 = _mm512_unpackhi_ps(x[q + 2], x[q + 3]);
+        u[q] = _mm512_shuffle_ps(t0, t2, 0x44), u[q + 1] = _mm512_shuffle_ps(t0, t2, 0xEE);
+        u[q + 2] = _mm512_shuffle_ps(t1, t3, 0x44), u[q + 3] = _mm512_shuffle_ps(t1, t3, 0xEE);
+      }
+      for (int j = 0; j < 4; j++) {
+        v[j] = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), v[4 + j] = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);
+        w[j] = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), w[4 + j] = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
+      }
+      for (int j = 0; j < 4; j++) { /* column 4L + j: lanes L of the four groups of rows */
+        x[j] = _mm512_shuffle_f32x4(v[j], w[j], 0x88), x[4 + j] = _mm512_shuffle_f32x4(v[4 + j], w[4 + j], 0x88);
+        x[8 + j] = _mm512_shuffle_f32x4(v[j], w[j], 0xDD), x[12 + j] = _mm512_shuffle_f32x4(v[4 + j], w[4 + j], 0xDD);
+      }
+      for (int64_t c = 0; c < width; c++) _mm512_store_ps(t + (r0 + c) * ldt + k0, x[c]);
+    }
+  }
+}
+
+/* Rows [0, mr) of op(A) (op(A)[r][k] = a[r·ars + k], contiguous) as one list of the k where any row has a ≠ 0 (NaN
+ * included) or k is forced, with each row's a at val + r·cap; every k when a row's smallest |a ≠ 0| · least_b < TINY.
+ * Returns the entries. The stores are whole vectors: the lists need 16 entries of slack. */
+AVX512 static int64_t compress_group(const float *a, int64_t ars, int mr, int64_t K, const __mmask16 *forced,
                                      double least_b, int32_t *idx, float *val, int64_t cap) {
   const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512 zero = _mm512_setzero_ps();
@@ -240,7 +280,7 @@ AVX512 static int64_t compress_group(const float *a, int64_t ars, int64_t aks, i
       __m512 v[4];
       __mmask16 keep = forced[k / 16] & in;
       for (int r = 0; r < mr; r++) {
-        v[r] = load_row(a + r * ars, aks, k, in);
+        v[r] = _mm512_maskz_loadu_ps(in, a + r * ars + k);
         keep |= _mm512_mask_cmp_ps_mask(in, v[r], zero, _CMP_NEQ_UQ);
         least[r] = _mm512_mask_min_ps(least[r], _mm512_mask_cmp_ps_mask(in, v[r], zero, _CMP_NEQ_OQ), least[r],
                                       _mm512_abs_ps(v[r]));
@@ -306,25 +346,31 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
   const int pack = s->M >= PACK_ROWS && ((uintptr_t)b % 64 != 0 || s->ldb % 16 != 0);
   const int64_t ldp = (s->N + 15) / 16 * 16;
   const size_t acc_bytes = (size_t)(groups * GROUP * ACC) * 4;
-  char *floats = varia_sparse_scratch(VARIA_SCRATCH_CSR_VALUES,
-                                      value_bytes + acc_bytes + (pack ? (size_t)(s->K * ldp) * 4 : 0));
+  /* TN: the chunk's rows of op(A), transposed (transpose_chunk) */
+  const int64_t ldt = (s->K + 15) / 16 * 16;
+  const size_t packed_bytes = pack ? (size_t)(s->K * ldp) * 4 : 0, t_bytes = s->ta ? (size_t)(rows * ldt) * 4 : 0;
+  char *floats = varia_sparse_scratch(VARIA_SCRATCH_CSR_VALUES, value_bytes + acc_bytes + packed_bytes + t_bytes);
   if (!ints || !floats) return 2;
   float *packed = pack ? (float *)(floats + value_bytes + acc_bytes) : NULL;
+  float *t = s->ta ? (float *)(floats + value_bytes + acc_bytes + packed_bytes) : NULL;
   int64_t *n = (int64_t *)(ints + index_bytes);
   const lists_t lists = {.idx = (const int32_t *)ints, .val = (const float *)floats, .n = n, .cursor = n + groups,
                          .acc = (float *)(floats + value_bytes), .cap = cap};
   __mmask16 *forced = (__mmask16 *)(n + 2 * groups);
   const double least_b = scan_b(s, b, forced, packed, ldp);
-  const int64_t ars = s->ta ? 1 : s->lda, aks = s->ta ? s->lda : 1; /* op(A)[i][k] = a[i·ars + k·aks] */
+  /* op(A)[i][k] = a[i·ars + k]: NN the rows of A; TN the chunk's rows of T (op(A)[i0 + i][k] = t[i·ldt + k]) */
+  const int64_t ars = s->ta ? ldt : s->lda;
   /* the driver of the product as called (its leading dimensions), before B is swapped for its copy */
   const int plain = s->K > 768 && !varia_onednn_nocopy(s);
   varia_gemm_shape_t shape = *s;
   if (pack) b = packed, shape.ldb = ldp;
   for (int64_t i0 = 0; i0 < s->M; i0 += rows) {
     const int64_t m = s->M - i0 < rows ? s->M - i0 : rows;
+    if (t) transpose_chunk(a + i0, s->lda, m, s->K, t, ldt);
+    const float *rows_a = t ? t : a + i0 * ars;
     for (int64_t g = 0; g * GROUP < m; g++) {
       const int mr = (int)(m - g * GROUP < GROUP ? m - g * GROUP : GROUP);
-      n[g] = compress_group(a + (i0 + g * GROUP) * ars, ars, aks, mr, s->K, forced, least_b,
+      n[g] = compress_group(rows_a + g * GROUP * ars, ars, mr, s->K, forced, least_b,
                             (int32_t *)ints + g * cap, (float *)floats + g * GROUP * cap, cap);
     }
     multiply_rows(&shape, &lists, m, b, beta == 1.f, c + i0 * s->ldc, plain);
