@@ -1,5 +1,6 @@
+import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTensorLeaksPerTest } from '../test-utils/helpers.js';
 import { KernelRunner } from './kernel-runner.js';
 
@@ -81,5 +82,41 @@ describe('KernelRunner (on the cpu backend)', () => {
     expect(r.has('NoSuchKernel')).toBe(false);
     expect(() => r.run('NoSuchKernel', {})).toThrowError(/no kernel NoSuchKernel on backend cpu/);
     r.dispose();
+  });
+});
+
+describe('KernelRunner (on the wasm backend: fill writes and peek reads the WebAssembly memory in place)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('fills with the float32 values a filled Float32Array holds (NaN, ±0, ±∞, rounding) and peeks at them', () => {
+    const before = buffers();
+    const r = new KernelRunner();
+    const values = [0.1, -0, 0, Number.NaN, Infinity, -Infinity, 3.5e38, 1e-46, -2 / 3];
+    const filled = values.map((v) => r.fill(v, [3]));
+    const scalars = values.map((v) => r.scalar(v));
+    expect(scalars[0]!.shape).toEqual([]);
+    const bits = (a: Float32Array): number[] => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+    values.forEach((v, i) => {
+      const expected = bits(new Float32Array(3).fill(v));
+      expect(bits(r.peek(filled[i]!))).toEqual(expected);
+      expect(bits(r.read(filled[i]!))).toEqual(expected);
+      expect(bits(r.peek(scalars[i]!))).toEqual(expected.slice(0, 1));
+    });
+    // a kernel reads what fill wrote
+    const sum = r.run('Add', { a: r.fill(1.5, [2, 2]), b: r.values(Float32Array.from([1, 2, 3, 4]), [2, 2]) });
+    expect(Array.from(r.peek(sum))).toEqual([2.5, 3.5, 4.5, 5.5]);
+    // in place: a view of the WebAssembly memory, not a copy
+    const memory = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
+    expect(r.peek(sum).buffer).toBe(memory);
+    expect(r.read(sum).buffer).not.toBe(memory);
+    // an empty fill makes an empty tensor
+    expect(r.read(r.fill(7, [0, 3]))).toHaveLength(0);
+    r.dispose();
+    expect(buffers()).toBe(before);
   });
 });

@@ -39,8 +39,8 @@ export function stepTerms(r: KernelRunner, rowSums: tf.TensorInfo, klRows: tf.Te
     const penalty = beta === 1 ? kl : r.run('Multiply', { a: kl, b: r.scalar(beta) });
     return { loss: r.run('Sub', { a: penalty, b: reconstruction }), reconstruction, kl };
   }
-  const reconstruction = wasmMean(r.read(rowSums));
-  const kl = wasmMean(r.read(klRows));
+  const reconstruction = wasmMean(r.peek(rowSums));
+  const kl = wasmMean(r.peek(klRows));
   const penalty = beta === 1 ? kl : Math.fround(kl * Math.fround(beta));
   const loss = Math.fround(penalty - reconstruction);
   return { loss: r.scalar(loss), reconstruction: r.scalar(reconstruction), kl: r.scalar(kl) };
