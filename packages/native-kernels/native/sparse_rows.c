@@ -38,6 +38,15 @@
  * sparse rows take wider ranges (2,000 counts at 5 %: all of k at once, W from L2). */
 #define RANGE_ENTRIES 16
 #endif
+/* Where the time goes (AMD EPYC Zen 5, 10,000 MNIST rows 784 → 400, one thread, interleaved pairs against this kernel,
+ * 2026-12-02, 5–9 pairs each, load 1.3–21): with W's reads folded onto its first 24 rows (in L1; the same entries,
+ * branches and k-ranges) it takes 0.84–0.89 of the time; folded and with one k-range 0.57–0.62; W in L1 with
+ * one k-range per row against 10 per row: 1.29× on rows of 15 entries per range, 1.41–1.47× on MNIST and random rows.
+ * So the per (row, k-range) cost weighs more than W's reads from L2; its accumulator reloads and stores are not it
+ * (dropping them: 1.0×), nor the mispredicted loop exit alone (a fixed trip count, roughly: 1.07×). Tried without
+ * gain: W packed strip-major per call (1.02×, 0.998–1.037), prefetch of W's rows two entries ahead (0.78×), strips
+ * outermost over groups of 4–64 blocks (0.96–1.01×), strips of 25–28 registers (0.71–0.83×), two rows' chains in one
+ * loop (0.96–0.99×), counted entry loops (0.89–0.93×), k-ranges of equal entries per row (16–32: 0.95–0.96×). */
 #ifndef ROW_BLOCK
 /* Rows per block: the unit of work of a thread. */
 #define ROW_BLOCK 16

@@ -42,6 +42,10 @@
  * 384: 20.7; CHUNK 128: 22.3; strips of up to 13 vectors (accumulators in 26 zmm): GROUP 1 17.4–17.6, GROUP 2 23.9–25.1
  * (W's vectors no longer stay in registers); NV_MAX 9, 10, 12 (N = 400 in 3 strips): no gain; software prefetch of W's
  * rows 4 or 8 entries ahead: no gain; pairing a chunk's rows by overlap would cut the union from 29 % to 27 % of K. */
+/* With W's reads folded onto its first 24 rows (in L1; the same lists and loops), Zen 5, 7 pairs: the encode 1.12×,
+ * the step's forward 1.13×, its dW 1.06× — W's reads from L2 are a small part; before the changes of 2026-12-02
+ * (scan_b on integer bits, TN transposed, A prefetched) the compression and B's scan took ~0.3 of the encode, ~0.25
+ * of the step's forward and ~0.35 of its dW (products without the multiply, 7–9 pairs). */
 #ifndef GROUP
 #define GROUP 2 /* rows of op(A) that share one list of k (the union of their non-zeros) */
 #endif
