@@ -10,7 +10,10 @@
  * So this kernel visits, in each row, the k where op(A) ≠ 0 (NaN and ±∞ included), plus every k whose row of B has a
  * non-finite entry (0·∞ = NaN in oneDNN), plus every k of a row whose smallest |a ≠ 0| times B's smallest |w ≠ 0| is
  * below 2⁻¹⁰⁰ (that row is summed densely, exactly oneDNN's chain); and it adds every block's sum onto C, also a block
- * with nothing visited (−0 + +0 = +0, as oneDNN). The blocks of K are oneDNN's (gemm512.c's k_block rule, the driver
+ * with nothing visited (−0 + +0 = +0, as oneDNN). NaNs keep oneDNN's bits too: where a block's sum and C are both NaN
+ * the sum's is kept (an add keeps its first operand's, and the compiler may order the operands either way); a product
+ * whose A and B both hold a NaN is declined (oneDNN's FMA keeps A's NaN, this kernel's tiles the one the compiler
+ * puts first). The blocks of K are oneDNN's (gemm512.c's k_block rule, the driver
  * from gemm_split.c's port of its no-copy checker for the shape as given).
  *
  * THE KERNEL. CHUNK rows of op(A) at a time (more when B does not fit the L2; for TN first transposed into contiguous
@@ -163,7 +166,9 @@ typedef struct {
           _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {                                                      \
             const __mmask16 lanes = PARTIAL && v == NV - 1 ? mask : 0xffff;                                           \
             __m512 y = s[r][v];                                                                                       \
-            if (out == OUT_ADD) y = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, cr + 16 * v), y);                      \
+            if (out == OUT_ADD) /* oneDNN's NaN: the chain's when both are NaN (whatever order GCC gives the add) */   \
+              y = _mm512_mask_mov_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(lanes, cr + 16 * v), y),                     \
+                                     _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), y);                                       \
             _mm512_mask_storeu_ps(cr + 16 * v, lanes, y);                                                             \
           }                                                                                                           \
         }                                                                                                             \
@@ -218,7 +223,9 @@ AVX512 static int64_t sample_nonzeros(const varia_gemm_shape_t *s, const float *
  * order is that of the magnitudes (subnormals, ∞ = 0x7f800000 and NaN above it included): a row is forced when its
  * largest |w| is ∞ or NaN; the least non-zero |w| is min(|w| − 1) + 1 (a zero wraps to the largest), capped at ∞'s
  * bits so that NaN counts as none. Integer max/min chains of one cycle, no mask registers per vector. */
-AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask16 *forced, float *packed, int64_t ldp) {
+AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask16 *forced, float *packed, int64_t ldp,
+                            int *b_nan) {
+  __m512i peak = _mm512_setzero_si512();
   const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), one = _mm512_set1_epi32(1);
   const __m512i infinity = _mm512_set1_epi32(0x7f800000);
   __m512i least = _mm512_set1_epi32(-1);
@@ -234,7 +241,9 @@ AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask
       least = _mm512_min_epu32(least, _mm512_sub_epi32(m, one)); /* the lanes past N are 0: they wrap */
     }
     if (_mm512_cmpge_epu32_mask(top, infinity)) forced[k / 16] |= (__mmask16)(1u << (k % 16));
+    peak = _mm512_max_epu32(peak, top);
   }
+  *b_nan = _mm512_reduce_max_epu32(peak) > 0x7f800000u;
   const uint32_t bits = _mm512_reduce_min_epu32(least) + 1u; /* 0 when every |w| is 0 */
   const uint32_t capped = bits == 0u || bits > 0x7f800000u ? 0x7f800000u : bits;
   float least_b;
@@ -271,6 +280,18 @@ AVX512 static void transpose_chunk(const float *a, int64_t lda, int64_t m, int64
       for (int64_t c = 0; c < width; c++) _mm512_store_ps(t + (r0 + c) * ldt + k0, x[c]);
     }
   }
+}
+
+/* Whether A's M × K region (rows of lda floats: NN M rows of K, TN K rows of M) holds a NaN. */
+AVX512 static int a_has_nan(const varia_gemm_shape_t *s, const float *a) {
+  const int64_t rows = s->ta ? s->K : s->M, len = s->ta ? s->M : s->K;
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t k = 0; k < len; k += 16) {
+      const __mmask16 in = lanes_of(len - k);
+      const __m512 v = _mm512_maskz_loadu_ps(in, a + r * s->lda + k);
+      if (_mm512_mask_cmp_ps_mask(in, v, v, _CMP_UNORD_Q)) return 1;
+    }
+  return 0;
 }
 
 /* Rows [0, mr) of op(A) (op(A)[r][k] = a[r·ars + k], contiguous) as one list of the k where any row has a ≠ 0 (NaN
@@ -370,7 +391,10 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
   const lists_t lists = {.idx = (const int32_t *)ints, .val = (const float *)floats, .n = n, .cursor = n + groups,
                          .acc = (float *)(floats + value_bytes), .cap = cap};
   __mmask16 *forced = (__mmask16 *)(n + 2 * groups);
-  const double least_b = scan_b(s, b, forced, packed, ldp);
+  int b_nan;
+  const double least_b = scan_b(s, b, forced, packed, ldp, &b_nan);
+  /* a NaN of A meeting a NaN of B in one FMA: oneDNN keeps A's, this kernel the one GCC puts first (B's for N <= 16) */
+  if (b_nan && a_has_nan(s, a)) return 1;
   /* op(A)[i][k] = a[i·ars + k]: NN the rows of A; TN the chunk's rows of T (op(A)[i0 + i][k] = t[i·ldt + k]) */
   const int64_t ars = s->ta ? ldt : s->lda;
   /* the driver of the product as called (its leading dimensions), before B is swapped for its copy */

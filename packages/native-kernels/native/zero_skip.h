@@ -10,7 +10,8 @@
  * C = op(A)·B + beta·C (row-major, B not transposed, beta 0 or 1, at least 2 rows and 2 columns) with the bits of
  * oneDNN 2.x's dnnl_sgemm on one OpenMP thread of an avx512_core CPU, visiting only the k where op(A)[i][k] ≠ 0
  * (zero_skip.c's header says why the bits stay). Returns 0 when done; 1 when not taken (a shape it does not cover, or
- * a sample of op(A)'s rows with more non-zeros than `max_density`, a fraction of its elements); 2 when out of memory.
+ * a sample of op(A)'s rows with more non-zeros than `max_density`, a fraction of its elements, or a NaN in both A and B:
+ * which of two NaNs an FMA keeps is its operands' order); 2 when out of memory.
  * On 1 and 2 nothing was written: the caller runs its BLAS. Runs AVX-512F/DQ instructions: only for a CPU that has
  * them, and only where the BLAS it stands in for is oneDNN 2.x on one OpenMP thread of an avx512_core CPU (blas.c
  * checks both). It uses the calling thread's scratch slots VARIA_SCRATCH_CSR_INDICES and VARIA_SCRATCH_CSR_VALUES

@@ -1,8 +1,9 @@
 /*
  * Hand-run fuzz of native/zero_skip.c against oneDNN's dnnl_sgemm, bit for bit, built with the sanitizers: random
  * shapes (K across oneDNN's block ends 384 / 768, M across the packing threshold), NN and TN, padded lda / ldb / ldc,
- * beta 0 and 1, sparsities from 0 to above the threshold, and data that tests the exactness claims (±0, NaN and ±∞ in
- * A and in rows of B, subnormal and tiny values whose products underflow, huge ones that overflow, C with −0 / NaN).
+ * beta 0 and 1, sparsities from 0 to above the threshold, and data that tests the exactness claims (±0, NaN of any
+ * payload and ±∞ in A and in rows of B, subnormal and tiny values whose products underflow, huge ones that overflow, C
+ * with −0 / NaN / ±∞ for either beta).
  * Each of A, B and C lies at the end of its own mapping, its last byte against a PROT_NONE page, and the kernel's
  * scratch is exactly as long as it asks for (also against a guard page): a read or write past any region faults.
  *
@@ -10,6 +11,9 @@
  *       -I/usr/include/node scripts/zero-skip-fuzz.c native/zero_skip.c native/gemm_split.c -ldl -lm \
  *       -o /tmp/zero-skip-fuzz
  *   OMP_NUM_THREADS=1 /tmp/zero-skip-fuzz [products = 20000] [seed = 1]
+ *
+ * Build it also with binding.gyp's flags (-O3 -fno-math-errno -fno-trapping-math, no sanitizers): which NaN an add or
+ * FMA keeps depends on the operand order the compiler picks, and -O1 picked oneDNN's where -O3 did not.
  *
  * With -DNARROW (and native/narrow.c native/gemm512.c in place of native/zero_skip.c) it fuzzes narrow.c the same
  * way: C of 2 … 32 columns, up to 1,200 rows.
@@ -68,7 +72,14 @@ static float value(int kind) {
 }
 static float special(void) {
   switch (below(3)) {
-  case 0: return NAN;
+  case 0: {
+    /* a NaN with a random payload and sign, quiet or signalling: which NaN survives an add or an FMA of two NaNs
+     * depends on the operands' order, and oneDNN's must be kept */
+    const uint32_t u = 0x7f800000u | (uint32_t)(1 + below(0x7fffff)) | (uint32_t)(next() & 1) << 31;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+  }
   case 1: return INFINITY;
   default: return -INFINITY;
   }
@@ -135,7 +146,7 @@ int main(int argc, char **argv) {
       for (int r = 0; r < 3; r++) b[below(K) * ldb + below(N)] = special();
     for (int64_t i = 0; i < c_len; i++) {
       const int64_t u = below(20);
-      c[i] = u == 0 ? -0.f : u == 1 ? 0.f : u == 2 && beta == 0 ? NAN : value(0);
+      c[i] = u == 0 ? -0.f : u == 1 ? 0.f : u == 2 ? special() : value(0); /* a NaN in C also with beta 1 */
     }
     memcpy(a2, a, (size_t)a_len * 4);
     memcpy(b2, b, (size_t)b_len * 4);

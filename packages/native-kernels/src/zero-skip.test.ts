@@ -107,10 +107,35 @@ describe.skipIf(skipNative)("zero-skipping products give dnnl_sgemm's bits", () 
     ] as const)
       data.b[row * n + col] = v;
     for (let r = 0; r < m; r++) for (const col of [3, 500, 600]) data.a[r * k + col] = r % 6 === 1 ? 0.5 : 0;
-    data.a[2 * k + 10] = Number.NaN;
     data.a[4 * k + 11] = Number.POSITIVE_INFINITY;
     data.a[6 * k + 12] = Number.NEGATIVE_INFINITY;
     same(shape, data, true, true, 'non-finite');
+    // a NaN in op(A) too: oneDNN's FMA keeps A's NaN where it meets B's, the tiles the one the compiler puts first,
+    // so a product whose A and B both hold a NaN is declined (oneDNN runs it), and a NaN of A alone is taken
+    data.a[2 * k + 10] = Number.NaN;
+    same(shape, data, true, false, 'NaN in A and in B');
+    data.b[500 * n + 129] = 1;
+    same(shape, data, true, true, 'NaN in A, ±∞ in B');
+  });
+
+  it("keeps oneDNN's NaN where two K blocks' sums are NaN (N not a multiple of 16: the last vector's add)", (context) => {
+    if (!available()) context.skip('zero-skipping needs oneDNN 2.x on an AVX-512 (avx512_core) CPU');
+    // K = 400: two blocks of 200; row 0 of op(A) has a NaN of one payload in each block, B finite: every column of
+    // row 0 is NaN, and oneDNN keeps the second block's (an add of two NaNs keeps its first operand's)
+    for (const n of [17, 40]) {
+      const shape: Shape = [4, n, 400, 0.2];
+      const data = operands(shape, 9);
+      const bits = new Uint32Array(data.a.buffer, data.a.byteOffset, data.a.length);
+      bits[10] = 0x7fc01111;
+      bits[300] = 0xffc02222;
+      const off = product(shape, data, true, '0');
+      const on = product(shape, data, true, '1');
+      expect(on.taken, `N ${n}: taken`).toBe(1);
+      // bit for bit, NaN payloads and signs included (expectSameBits takes any two NaNs as equal)
+      const differ = on.bits.filter((b, i) => b !== off.bits[i]).length;
+      expect(differ, `N ${n}: elements whose bits differ`).toBe(0);
+      expect(off.bits[0]!.toString(16), `N ${n}: oneDNN's C[0][0]`).toBe('ffc02222');
+    }
   });
 
   it('with products below 2⁻¹⁰⁰, where a chain can round to −0 (those rows are summed densely)', (context) => {
