@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RandomAccessSource, SparseBatchSource, VAE } from '@varia/vae';
 import { MemoryProbe, type MemoryReport } from './memory-probe.js';
 import { SPARSE_1M, SparseCounts } from './sparse-counts.js';
+import { median } from './rounds.js';
 import { sliceMedians } from './step-deciles.js';
 
 /** Options of {@link runSparseWorkload}. */
@@ -175,11 +176,6 @@ export async function runSparseWorkload(o: SparseWorkloadOptions): Promise<Recor
   };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 /**
  * `pairs` pairs of one epoch over the slice's rows from the source path (`storage`) and one of the dense slice in
  * memory, the order alternating (source first in even pairs): the ratio of each pair, and their medians.
@@ -211,7 +207,7 @@ async function interleavedPairs(
     ratios.push(runs.source!.examples_per_sec / runs.memory!.examples_per_sec);
     ratiosCpu.push(runs.source!.examples_per_cpu_sec / runs.memory!.examples_per_cpu_sec);
   }
-  return { rows, ratios, ratios_cpu: ratiosCpu, median: median(ratios), median_cpu: median(ratiosCpu) };
+  return { rows, ratios, ratios_cpu: ratiosCpu, median: median(ratios)!, median_cpu: median(ratiosCpu)! };
 }
 
 /**
