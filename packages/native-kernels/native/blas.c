@@ -193,7 +193,7 @@ napi_value varia_napi_set_parallel(napi_env env, napi_callback_info info) {
     return varia_throw_error(env, "native-kernels: setParallel(n) needs an integer from 1 to 8");
   /* helpers inherit this mask: they never take a signal (one arriving mid-product corrupts oneDNN, signal_guard.h;
    * the process's handlers run on the JS thread instead) */
-  sigset_t old;
+  varia_signal_hold_t old;
   varia_signals_hold(&old);
   const int started = varia_set_parallel(n, one_blas_thread);
   varia_signals_restore(&old);
@@ -314,7 +314,7 @@ static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a
   }
   if (kind == KIND_ONEDNN) {
     /* with signals held back: a handler running mid-product corrupts oneDNN's stack data (signal_guard.h) */
-    sigset_t old;
+    varia_signal_hold_t old;
     varia_signals_hold(&old);
     const int status = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, a, lda, b, ldb, beta, c, ldc);
     varia_signals_restore(&old);

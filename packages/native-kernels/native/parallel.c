@@ -165,9 +165,14 @@ static void run_blocks(uint32_t gen) {
 /* sparse_tiles.c's release of a thread's scratch; weak: a harness may link parallel.c without sparse_tiles.c */
 VARIA_HIDDEN void varia_sparse_scratch_free_thread(void) __attribute__((weak));
 
+/* signal_guard.c's; weak: a harness may link parallel.c without it */
+VARIA_HIDDEN void varia_signals_block_for_good(void) __attribute__((weak));
+
 static void *helper_main(void *arg) {
   (void)arg;
   on_helper = 1;
+  /* started blocked already (blas.c's setParallel); this makes the products' holds free */
+  if (varia_signals_block_for_good) varia_signals_block_for_good();
   if (helper_init) helper_init();
   unsigned seen = atomic_load(&posted);
   for (;;) {

@@ -84,13 +84,15 @@
 #include "parallel.h"
 #include "sparse_dense.h"
 #include "sparse_input.h"
+#include "signal_guard.h"
 
 /*
  * A deferred job (denseBackwardAdam with defer: parallel.h) writes and reads parts of the heap after its call returns.
  * Every export joins the calling thread's pending job before it runs (joined() below), except those that check their
  * operands against the job's regions themselves and join only where they meet (varia_parallel_join_conflicts):
  * denseBackwardAdam, normalBackward — the calls a fused step makes while the job runs — and joinDeferred and
- * deferredPending themselves.
+ * deferredPending themselves. Every export's call is also a signal scope (signal_guard.h): signals blocked for a
+ * product stay blocked until the call returns.
  */
 #define MAX_EXPORTS 64
 /* The entry points behind joined(), set by the first Init (each worker that loads the addon runs Init again: it
@@ -104,7 +106,21 @@ static napi_value joined(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, NULL, NULL, NULL, &data) != napi_ok || !data)
     return varia_throw_error(env, "native-kernels: N-API call failed: napi_get_cb_info");
   varia_parallel_join();
-  return (*(napi_callback *)data)(env, info);
+  varia_signals_scope_begin();
+  const napi_value result = (*(napi_callback *)data)(env, info);
+  varia_signals_scope_end();
+  return result;
+}
+
+/* The exports that join for themselves: their call is a signal scope too (signal_guard.h). */
+static napi_value scoped(napi_env env, napi_callback_info info) {
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, NULL, NULL, NULL, &data) != napi_ok || !data)
+    return varia_throw_error(env, "native-kernels: N-API call failed: napi_get_cb_info");
+  varia_signals_scope_begin();
+  const napi_value result = (*(napi_callback *)data)(env, info);
+  varia_signals_scope_end();
+  return result;
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -148,11 +164,10 @@ static napi_value Init(napi_env env, napi_value exports) {
   pthread_mutex_lock(&guarded_lock);
   for (size_t i = 0; i < count; i++) {
     const napi_callback f = props[i].method;
-    if (f == varia_napi_dense_backward_adam || f == varia_napi_normal_backward || f == varia_napi_join_deferred ||
-        f == varia_napi_deferred_pending)
-      continue;
+    const int joins_itself = f == varia_napi_dense_backward_adam || f == varia_napi_normal_backward ||
+                             f == varia_napi_join_deferred || f == varia_napi_deferred_pending;
     if (!guarded_set) guarded[i] = f;
-    props[i].method = joined;
+    props[i].method = joins_itself ? scoped : joined;
     props[i].data = &guarded[i];
   }
   guarded_set = 1;

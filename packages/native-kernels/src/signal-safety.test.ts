@@ -2,6 +2,7 @@
 // the stack pointer, so a signal handler running mid-product (a profiler's SIGPROF, a process.on('SIGUSR2'), SIGCHLD
 // from a child, SIGWINCH) overwrote it and glibc aborted on a corrupted heap. A child process multiplies in a loop
 // while this process sends it signals as fast as it can; before the fix it died within a second (SIGABRT/SIGSEGV).
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ADDON_PATH, loadAddon } from './addon.js';
 import { loadBlas } from './blas-library.js';
@@ -93,4 +94,22 @@ describe.skipIf(skipNative)('signals during a native product', () => {
     },
     30_000,
   );
+
+  // Inside an export's call the first product blocks the signals and they stay blocked until the call returns
+  // (signal_guard.h): the thread's mask must be back as it was after every call, or signals would stay pending for good.
+  it.skipIf(!existsSync('/proc/self/status'))("leaves the calling thread's signal mask as it found it", () => {
+    const addon = loadAddon();
+    const blocked = (): string => /^SigBlk:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '?';
+    const before = blocked();
+    const m = 64,
+      n = 48,
+      k = 32;
+    const heap = new ArrayBuffer(4 * (m * k + k * n + m * n));
+    new Float32Array(heap).fill(0.25);
+    // op(B) = Bᵀ: the product goes to oneDNN's sgemm (the kernels that need no guard take op(B) = B only)
+    for (let i = 0; i < 3; i++)
+      addon.gemm(heap, false, true, m, n, k, 1, 0, 0, 4 * m * k, 0, 4 * (m * k + k * n), -1, 0, 0, 0);
+    expect(blocked()).toBe(before);
+    expect(new Float32Array(heap, 4 * (m * k + k * n), 1)[0]).toBeCloseTo(k * 0.0625, 5);
+  });
 });
