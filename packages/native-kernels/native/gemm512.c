@@ -21,6 +21,15 @@
  * process, load 4–6) it is still within the noise of parity: p10 of step times 0.995× on one thread, 0.98× on two.
  * So blas.c runs it only when VARIA_GEMM512=1. Tried and slower: 12×32, 14×32, 6×64 and 4×64 tiles, no packing
  * (0.92–0.96×), a packed A (0.99×), prefetching the next row block's A (cold: no gain), embedded-broadcast FMAs.
+ *
+ * NaNs keep oneDNN's payload and sign. Where two operands are NaN, x86's FMA keeps its first multiplicand's, then the
+ * second's, then the addend's (its mnemonic's order: 231 is op2·op3 + op1; measured on AMD Zen 5), and an add keeps
+ * its first source's; so
+ * oneDNN's chains keep op(A)'s NaN where it meets B's in one product, a later product's over the chain's, and its adds
+ * a block's sum's over C's. Both are written out here (fma_a_first, add_keep_first): with the intrinsics GCC may order
+ * the operands either way, and at -O3 it did so per tile (the tiles of one vector kept B's NaN and C's; found by
+ * scripts/nan-payload-fuzz.c, 2026-12-02: 866,075 elements of 3,000 products differed). Same speed (the MNIST step's
+ * 128 × 400 × 784, 128 × 784 × 400, TN 784 × 400 × 128: 0.99–1.02× the intrinsics' code, 21 interleaved pairs each).
  */
 #include "gemm512.h"
 
@@ -37,6 +46,14 @@
 #define KC 200            /* the longest sub-block of K (128: the MNIST output layer's K = 400 went through scratch) */
 #define PREFETCH_B 16     /* how many rows of B ahead the packing tiles prefetch */
 
+/* acc + a·b keeping a's NaN over b's and both over acc's (vfmadd231ps: op2·op3 + op1, NaNs kept in that order) */
+#define fma_a_first(acc, a, b) __asm__("vfmadd231ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
+/* x + y keeping x's NaN where both are NaN (vaddps keeps its first source's) */
+AVX512 static inline __m512 add_keep_first(__m512 x, __m512 y) {
+  __m512 sum;
+  __asm__("vaddps %2, %1, %0" : "=v"(sum) : "v"(x), "v"(y));
+  return sum;
+}
 
 /*
  * One MR × 16·NV tile of C over kb steps of K: the accumulators start at +0 (acc_in NULL) or at acc_in (a chain carried
@@ -70,14 +87,14 @@
       }                                                                                                               \
       _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) {                                                          \
         const __m512 av = _mm512_set1_ps(a[r * ars + k * aks]);                                                       \
-        _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);       \
+        _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++) fma_a_first(acc[r][v], av, bv[v]);                         \
       }                                                                                                               \
     }                                                                                                                 \
     _Pragma("GCC unroll 8") for (int r = 0; r < MR; r++) _Pragma("GCC unroll 3") for (int v = 0; v < NV; v++) {       \
       const __mmask16 lanes = v == NV - 1 ? mask : 0xffff;                                                            \
       float *cp = out + r * ldo + 16 * v;                                                                             \
       __m512 x = acc[r][v];                                                                                           \
-      if (add) x = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, cp), x);                                                \
+      if (add) x = add_keep_first(x, _mm512_maskz_loadu_ps(lanes, cp)); /* the block's NaN over C's */                \
       _mm512_mask_storeu_ps(cp, lanes, x);                                                                            \
     }                                                                                                                 \
   }

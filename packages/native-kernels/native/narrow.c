@@ -20,6 +20,14 @@
  * 10,000 × 400 → 20 1.45–1.54× (1.10–1.25 ms, ~135 GFLOP/s; about 59 cycles per 4 k of 16 rows, where the FMA and
  * shuffle ports allow 50); tried: a 16 × 16 transpose into a panel before each block's chains (0.92–1.0×: the panel's
  * fill did not overlap the FMAs), with a prefetch of the next block (1.0×), prefetch hints T1, T2 (no gain), NTA (0.7×).
+ *
+ * NaNs keep oneDNN's payload and sign (gemm512.c's header): the FMAs keep op(A)'s NaN over B's and a later product's
+ * over the chain's, and a block's sum is the first operand of its add onto C, each written out (fma_a_first,
+ * add_keep_first), since with the intrinsics GCC may order the operands either way: at -O3 the groups of 2 and 3
+ * columns kept B's NaN where op(A)'s and B's met (scripts/nan-payload-fuzz.c, 2026-12-02: 158 elements of 3,000 products
+ * differed). The hot loop has the same instructions, scheduled a little differently: 10,000 × 400 → 20 0.97–0.98× the
+ * intrinsics' code (3 × 151 interleaved pairs; the same harness old against old 1.00×), 10,000 × 128 → 10 0.95–0.97×
+ * (21–41 pairs, 3 runs); asm volatile (program order) was slower (0.96×).
  */
 #include "narrow.h"
 
@@ -39,6 +47,15 @@
 #ifndef PREFETCH_HINT
 #define PREFETCH_HINT _MM_HINT_T0
 #endif
+
+/* acc + a·(*b broadcast) keeping a's NaN over b's and both over acc's (vfmadd231ps: op2·op3 + op1, NaNs in that order) */
+#define fma_a_first(acc, a, b) __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*(b)))
+/* x + y keeping x's NaN where both are NaN (vaddps keeps its first source's) */
+AVX512 static inline __m512 add_keep_first(__m512 x, __m512 y) {
+  __m512 sum;
+  __asm__("vaddps %2, %1, %0" : "=v"(sum) : "v"(x), "v"(y));
+  return sum;
+}
 
 /* r[q] (16 lanes) ← column q of the 16 × 16 matrix whose rows were r[0 … 15]. */
 AVX512 static inline void transpose16(__m512 r[16]) {
@@ -79,10 +96,10 @@ AVX512 static inline void transpose16(__m512 r[16]) {
         const __m512 av = _mm512_load_ps(panel + k * ROWS);                                                             \
         const float *bk = b + k * ldb;                                                                                  \
         if (next) _mm_prefetch((const char *)(next + (k & 15) * s1 + (k >> 4) * s2), PREFETCH_HINT);                   \
-        _Pragma("GCC unroll 24") for (int j = 0; j < NC; j++) acc[j] = _mm512_fmadd_ps(av, _mm512_set1_ps(bk[j]), acc[j]); \
+        _Pragma("GCC unroll 24") for (int j = 0; j < NC; j++) fma_a_first(acc[j], av, bk + j);                         \
       }                                                                                                                 \
       const int set = k0 == 0 && !beta_one;                                                                             \
-      _Pragma("GCC unroll 24") for (int j = 0; j < NC; j++) ct[j] = set ? acc[j] : _mm512_add_ps(ct[j], acc[j]);        \
+      _Pragma("GCC unroll 24") for (int j = 0; j < NC; j++) ct[j] = set ? acc[j] : add_keep_first(acc[j], ct[j]);        \
       k0 = k1;                                                                                                          \
     }                                                                                                                   \
   }
@@ -120,7 +137,7 @@ AVX512 static inline void load4(const float *a, int64_t lda, __mmask8 lanes, __m
 #define FMA4(NC, STEPS)                                                                                                 \
   _Pragma("GCC unroll 4") for (int q = 0; q < STEPS; q++) {                                                             \
     const float *bk = b + (k + q) * ldb;                                                                                \
-    _Pragma("GCC unroll 24") for (int j = 0; j < NC; j++) acc[j] = _mm512_fmadd_ps(p[q], _mm512_set1_ps(bk[j]), acc[j]); \
+    _Pragma("GCC unroll 24") for (int j = 0; j < NC; j++) fma_a_first(acc[j], p[q], bk + j);                           \
   }
 #define GROUP_T(NC)                                                                                                     \
   AVX512 static void group_t_##NC(const float *a, int64_t lda, const float *b, int64_t ldb, int64_t K, int plain,      \
@@ -150,7 +167,7 @@ AVX512 static inline void load4(const float *a, int64_t lda, __mmask8 lanes, __m
         FMA4(NC, steps)                                                                                                 \
       }                                                                                                                 \
       const int set = k0 == 0 && !beta_one;                                                                             \
-      _Pragma("GCC unroll 24") for (int j = 0; j < NC; j++) ct[j] = set ? acc[j] : _mm512_add_ps(ct[j], acc[j]);        \
+      _Pragma("GCC unroll 24") for (int j = 0; j < NC; j++) ct[j] = set ? acc[j] : add_keep_first(acc[j], ct[j]);        \
       k0 = k1;                                                                                                          \
     }                                                                                                                   \
   }

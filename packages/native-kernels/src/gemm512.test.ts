@@ -14,6 +14,13 @@ import { expectSameBits, randomArray, skipNative } from './test-support.js';
 /** [transposeA, m, n, k] (op(B) = B: the products gemm512 takes) */
 type Product = [boolean, number, number, number];
 
+/** NaNs' bits placed in a product's operands: at op(A)[i][k], at B[k][j], at bias[j]. */
+interface NanPlacement {
+  a: [number, number, number][];
+  b: [number, number, number][];
+  bias: [number, number][];
+}
+
 const STEP: Product[] = [
   [false, 128, 400, 784], // x·W₁ (oneDNN's no-copy driver: K in 384 + 200 + 200)
   [false, 128, 40, 400], // h·W (the Gaussian head)
@@ -47,7 +54,10 @@ const EDGES: Product[] = [
 describe.skipIf(skipNative)("gemm512 gives dnnl_sgemm's bits", () => {
   let addon: NativeAddon;
   let path: string;
+  // zero-skipping and narrow products (blas.c's first choices) off: the products compared are gemm512's and oneDNN's
   const load = (flag: '0' | '1'): boolean => {
+    process.env.VARIA_ZERO_SKIP = '0';
+    process.env.VARIA_NARROW = '0';
     process.env.VARIA_GEMM512 = flag;
     return (addon.load(path) as { gemm512?: boolean }).gemm512 === true;
   };
@@ -57,6 +67,8 @@ describe.skipIf(skipNative)("gemm512 gives dnnl_sgemm's bits", () => {
   });
   afterAll(() => {
     delete process.env.VARIA_GEMM512;
+    delete process.env.VARIA_ZERO_SKIP;
+    delete process.env.VARIA_NARROW;
     addon.load(path);
     disableNativeKernels();
   });
@@ -104,6 +116,62 @@ describe.skipIf(skipNative)("gemm512 gives dnnl_sgemm's bits", () => {
   it('with ±0, subnormals, ±inf, NaN and ±3e38 among the operands', (context) => {
     if (!available()) context.skip('gemm512 needs oneDNN 2.x on an AVX-512 (avx512_core) CPU');
     run([...STEP.slice(0, 3), ...BOUNDARIES, ...EDGES], true);
+  });
+
+  /**
+   * C = op(A)·B + bias (beta 1) through the addon's gemm with gemm512 off or on, on finite operands with NaNs of the
+   * given bits at op(A)[i][k], B[k][j] and bias[j]: C's bits.
+   */
+  function nanProduct(flag: '0' | '1', [ta, m, n, k]: Product, nans: NanPlacement): Uint32Array {
+    expect(load(flag), `gemm512 ${flag === '1' ? 'on' : 'off'}`).toBe(flag === '1');
+    const heap = new ArrayBuffer(4 * (m * k + k * n + n + m * n));
+    const values = new Float32Array(heap);
+    values.set(randomArray(m * k + k * n + n, 11));
+    const bits = new Uint32Array(heap);
+    for (const [i, q, v] of nans.a) bits[ta ? q * m + i : i * k + q] = v;
+    for (const [q, j, v] of nans.b) bits[m * k + q * n + j] = v;
+    for (const [j, v] of nans.bias) bits[m * k + k * n + j] = v;
+    const c = m * k + k * n + n;
+    addon.gemm(heap, ta, false, m, n, k, 1, 0, 0, 4 * m * k, 0, 4 * c, 4 * (m * k + k * n), n, 0, 0);
+    return new Uint32Array(heap.slice(4 * c));
+  }
+
+  it("keeps oneDNN's NaN payloads and signs, bit for bit", (context) => {
+    if (!available()) context.skip('gemm512 needs oneDNN 2.x on an AVX-512 (avx512_core) CPU');
+    // oneDNN's FMAs keep op(A)'s NaN where it meets B's in one product and a later product's over the chain's; its
+    // adds keep a block's sum's over C's (here the bias, beta 1). The kernel before 2026-12-02 kept B's, the first
+    // block's and C's in its tiles of one vector (N ≤ 16) at -O3 (scripts/nan-payload-fuzz.c).
+    for (const product of [
+      [false, 9, 2, 400],
+      [true, 9, 2, 400],
+      [false, 9, 17, 1000],
+      [true, 10, 40, 400],
+      [false, 9, 100, 1000],
+    ] as Product[]) {
+      const [, , n, k] = product;
+      const nans: NanPlacement = {
+        a: [
+          [0, 1, 0x7fc01111], // meets B's NaN at k = 1
+          [1, 2, 0x7fc03333], // two NaNs in one row, in two blocks of K: the later one's
+          [1, k - 1, 0xffc04444],
+          [2, 3, 0xffc06666], // the row's block sum NaN onto the bias's NaN (column 1)
+          [4, 5, 0xff800007], // signalling: kept quieted
+        ],
+        b: [[1, 0, 0xffc02222]],
+        bias: [[1, 0x7fc05555]],
+      };
+      const off = nanProduct('0', product, nans);
+      const on = nanProduct('1', product, nans);
+      const label = `${product[0] ? 'T' : 'N'}N ${product.slice(1).join('×')}`;
+      const hex = (c: Uint32Array, i: number, j: number): string => c[i * n + j]!.toString(16);
+      expect(
+        [hex(off, 0, 0), hex(off, 0, 1), hex(off, 1, 1), hex(off, 2, 1), hex(off, 3, 1), hex(off, 4, 1)],
+        label,
+      ).toEqual(['7fc01111', '7fc01111', 'ffc04444', 'ffc06666', '7fc05555', 'ffc00007']);
+      // every bit (expectSameBits takes any two NaNs as equal)
+      const differ = on.filter((b, i) => b !== off[i]).length;
+      expect(differ, `${label}: elements whose bits differ`).toBe(0);
+    }
   });
 
   it('is off unless VARIA_GEMM512=1', () => {

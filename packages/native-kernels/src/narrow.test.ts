@@ -106,6 +106,51 @@ describe.skipIf(skipNative)("narrow products give dnnl_sgemm's bits", () => {
     for (const withBias of [false, true]) same(shape, data, withBias, true, `non-finite, bias ${withBias}`);
   });
 
+  it("keeps oneDNN's NaN payloads and signs, bit for bit", (context) => {
+    if (!available()) context.skip('the narrow kernel needs oneDNN 2.x on an AVX-512 (avx512_core) CPU');
+    // oneDNN's FMAs keep op(A)'s NaN where it meets B's in one product and a later product's over the chain's; its
+    // adds keep a block's sum's over C's (the bias, beta 1). The kernel before 2026-12-02 kept B's for N = 2 and 3 at
+    // -O3 (scripts/nan-payload-fuzz.c). Rows from 0 (16 rows transposed as the chains run), 16 and m − 5 (the last
+    // block, from the panel).
+    for (const shape of [
+      [520, 2, 400],
+      [521, 3, 1000],
+      [530, 20, 400],
+      [600, 24, 784],
+    ] as Shape[]) {
+      const [m, n, k] = shape;
+      const data = operands(shape, 40);
+      const a = new Uint32Array(data.a.buffer, data.a.byteOffset, data.a.length);
+      const b = new Uint32Array(data.b.buffer, data.b.byteOffset, data.b.length);
+      const bias = new Uint32Array(data.bias.buffer, data.bias.byteOffset, data.bias.length);
+      b[1 * n] = 0xffc02222; // B[1][0]: meets op(A)'s NaN at k = 1 in row 0
+      bias[1] = 0x7fc05555;
+      for (const row of [0, 16, m - 5]) {
+        a[row * k + 1] = 0x7fc01111;
+        a[(row + 1) * k + 2] = 0x7fc03333; // two NaNs in one row, in two blocks of K: the later one's
+        a[(row + 1) * k + k - 1] = 0xffc04444;
+        a[(row + 2) * k + 3] = 0xffc06666; // the row's block sum NaN onto the bias's NaN (column 1)
+        a[(row + 4) * k + 5] = 0xff800007; // signalling: kept quieted
+      }
+      const off = product(shape, data, true, '0');
+      const on = product(shape, data, true, '1');
+      expect(on.taken, `${shape.join('×')}: taken`).toBe(1);
+      const hex = (i: number, j: number): string => off.bits[i * n + j]!.toString(16);
+      for (const row of [0, 16, m - 5])
+        expect([hex(row, 0), hex(row, 1), hex(row + 1, 1), hex(row + 2, 1), hex(row + 3, 1), hex(row + 4, 1)]).toEqual([
+          '7fc01111',
+          '7fc01111',
+          'ffc04444',
+          'ffc06666',
+          '7fc05555',
+          'ffc00007',
+        ]);
+      // every bit (expectSameBits takes any two NaNs as equal)
+      const differ = on.bits.filter((v, i) => v !== off.bits[i]).length;
+      expect(differ, `${shape.join('×')}: elements whose bits differ`).toBe(0);
+    }
+  });
+
   it('is not taken below 512 rows, at 13 … 16 or over 24 columns, or with VARIA_NARROW=0', (context) => {
     if (!available()) context.skip('the narrow kernel needs oneDNN 2.x on an AVX-512 (avx512_core) CPU');
     for (const shape of [
