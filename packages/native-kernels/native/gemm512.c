@@ -24,12 +24,14 @@
  *
  * NaNs keep oneDNN's payload and sign. Where two operands are NaN, x86's FMA keeps its first multiplicand's, then the
  * second's, then the addend's (its mnemonic's order: 231 is op2·op3 + op1; measured on AMD Zen 5), and an add keeps
- * its first source's; so
- * oneDNN's chains keep op(A)'s NaN where it meets B's in one product, a later product's over the chain's, and its adds
- * a block's sum's over C's. Both are written out here (fma_a_first, add_keep_first): with the intrinsics GCC may order
- * the operands either way, and at -O3 it did so per tile (the tiles of one vector kept B's NaN and C's; found by
- * scripts/nan-payload-fuzz.c, 2026-12-02: 866,075 elements of 3,000 products differed). Same speed (the MNIST step's
- * 128 × 400 × 784, 128 × 784 × 400, TN 784 × 400 × 128: 0.99–1.02× the intrinsics' code, 21 interleaved pairs each).
+ * its first source's; so oneDNN's chains keep op(A)'s NaN where it meets B's in one product, a later product's over
+ * the chain's, and its adds a block's sum's over C's. Both are written out here (fma_a_first, add_keep_first) with
+ * oneDNN's operand positions (src/cpu/x64/gemm/f32/jit_avx512_common_gemm_f32.cpp: vbroadcastss of op(A),
+ * vfmadd231ps(acc, that, B's vector), vaddps(C, acc, C)), so that the bits agree on a CPU whose NaN rule differs too.
+ * With the intrinsics GCC may order the operands either way, and at -O3 it did so per tile (the tiles of one vector
+ * kept B's NaN and C's; found by scripts/nan-payload-fuzz.c, 2026-12-02: 866,075 elements of 3,000 products
+ * differed). Same speed (the MNIST step's 128 × 400 × 784, 128 × 784 × 400, TN 784 × 400 × 128: 0.99–1.02× the
+ * intrinsics' code, 21 interleaved pairs each).
  */
 #include "gemm512.h"
 

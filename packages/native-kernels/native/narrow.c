@@ -22,12 +22,13 @@
  * fill did not overlap the FMAs), with a prefetch of the next block (1.0×), prefetch hints T1, T2 (no gain), NTA (0.7×).
  *
  * NaNs keep oneDNN's payload and sign (gemm512.c's header): the FMAs keep op(A)'s NaN over B's and a later product's
- * over the chain's, and a block's sum is the first operand of its add onto C, each written out (fma_a_first,
- * add_keep_first), since with the intrinsics GCC may order the operands either way: at -O3 the groups of 2 and 3
- * columns kept B's NaN where op(A)'s and B's met (scripts/nan-payload-fuzz.c, 2026-12-02: 158 elements of 3,000 products
- * differed). The hot loop has the same instructions, scheduled a little differently: 10,000 × 400 → 20 0.97–0.98× the
- * intrinsics' code (3 × 151 interleaved pairs; the same harness old against old 1.00×), 10,000 × 128 → 10 0.95–0.97×
- * (21–41 pairs, 3 runs); asm volatile (program order) was slower (0.96×).
+ * over the chain's (op(A) in op2, B in op3, as oneDNN's kernel has them), and a block's sum is the first operand of
+ * its add onto C, each written out (fma_a_first, add_keep_first), since with the intrinsics GCC may order the operands
+ * either way: at -O3 the groups of 2 and 3 columns kept B's NaN where op(A)'s and B's met (scripts/nan-payload-fuzz.c,
+ * 2026-12-02: 158 elements of 3,000 products differed). The hot loop has the same instructions, scheduled a little
+ * differently: 10,000 × 400 → 20 0.97–0.98× the intrinsics' code (3 × 151 interleaved pairs; the same harness old
+ * against old 1.00×), 10,000 × 128 → 10 0.95–0.97× (21–41 pairs, 3 runs); asm volatile (program order) was slower
+ * (0.96×).
  */
 #include "narrow.h"
 
