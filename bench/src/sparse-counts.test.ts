@@ -47,6 +47,13 @@ describe('SparseCounts (the sparse-1m data)', () => {
       expect(Array.from(b[k]!.cols)).toEqual(Array.from(a[i]!.cols));
       expect(Array.from(b[k]!.vals)).toEqual(Array.from(a[i]!.vals));
     });
+    // what rows returns is its own: a later call (into the kept buffers, or fresh ones past 2^18 entries) leaves it
+    const someIndices = some.indices.slice();
+    const big = counts.rows(Int32Array.from({ length: 2000 }, (_, i) => i));
+    counts.rows([7, 8]);
+    expect(sameArrays(some.indices, someIndices)).toBe(true);
+    expect(sameArrays(big.indices, all.indices.subarray(0, all.indptr[2000]))).toBe(true);
+    expect(sameArrays(big.data, all.data.subarray(0, all.indptr[2000]))).toBe(true);
     const dense = counts.dense(20);
     for (let i = 0; i < 20; i++)
       for (let e = all.indptr[i]!; e < all.indptr[i + 1]!; e++)

@@ -45,13 +45,13 @@ export const SPARSE_1M: SparseCountsShape = {
 /** The geometric part G of a marker's count: P(G ≥ k) = GEOMETRIC_RATIO^k. */
 export const GEOMETRIC_RATIO = Math.exp(-0.4);
 
+/** The most entries of `rows`' buffers kept between calls (a batch of 256 rows needs 43,520). */
+const KEPT_ENTRIES = 1 << 18;
+
 /** G is drawn in steps of at most TAIL: a 16-bit draw in the top bucket (P(G ≥ TAIL)) adds TAIL and draws again. */
 const TAIL = 16;
 
-/**
- * MurmurHash3's 32-bit finalizer: a bijection of the 32-bit integers that mixes every bit into every other (as a
- * signed int32; `>>> 0` for the unsigned value).
- */
+/** MurmurHash3's 32-bit finalizer: a bijection of the int32s that mixes every bit into every other (`>>> 0`: unsigned). */
 function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -100,27 +100,22 @@ export class SparseCounts {
   /** The row being generated, all zero between rows: its count per column, and a bit per column it touched. */
   private readonly counts: Int32Array;
   private readonly touched: Int32Array;
-  /** `rows`' buffers, kept for the next call (what it returns is copied out of them). */
+  /** `rows`' buffers, kept for the next call up to KEPT_ENTRIES (what it returns is copied out of them). */
   private batchCols = new Int32Array(0);
   private batchVals = new Float32Array(0);
   private readonly cdf: Int32Array;
   private readonly top: Int8Array;
   /** 16-bit halves at or above this are skipped, so that a noise column is exactly uniform (2.3 % for 2,000). */
   private readonly noiseLimit: number;
-  /** 16-bit values per column below `noiseLimit`. */
-  private readonly noisePer: number;
-  /** The seed, mixed. */
-  private readonly seedKey: number;
+  private readonly noisePer: number; // 16-bit values per column below `noiseLimit`
+  private readonly seedKey: number; // the seed, mixed
 
   constructor(shape: SparseCountsShape) {
     const { cols, types, markers, noise } = shape;
     if (!Number.isInteger(cols) || cols < 1 || cols > 65536)
       throw new ArgumentError('cols', `SparseCounts: "cols" must be an integer in [1, 65536], got ${cols}`);
     if (!Number.isInteger(markers) || markers < 0 || markers > cols)
-      throw new ArgumentError(
-        'markers',
-        `SparseCounts: "markers" must be an integer in [0, cols = ${cols}], got ${markers}`,
-      );
+      throw new ArgumentError('markers', `SparseCounts: "markers" must be an integer in [0, ${cols}], got ${markers}`);
     if (!Number.isInteger(types) || types < 1)
       throw new ArgumentError('types', `SparseCounts: "types" must be a positive integer, got ${types}`);
     if (!Number.isInteger(noise) || noise < 0)
@@ -231,12 +226,18 @@ export class SparseCounts {
   /** Rows `indices` as CSR. */
   rows(indices: ArrayLike<number>): SparseMatrix {
     const most = this.shape.markers + this.shape.noise;
-    const indptr = new Int32Array(indices.length + 1);
-    if (this.batchCols.length < indices.length * most) {
-      this.batchCols = new Int32Array(indices.length * most);
-      this.batchVals = new Float32Array(indices.length * most);
+    const room = indices.length * most;
+    if (room > KEPT_ENTRIES) return this.rowsInto(indices, new Int32Array(room), new Float32Array(room));
+    if (this.batchCols.length < room) {
+      this.batchCols = new Int32Array(room);
+      this.batchVals = new Float32Array(room);
     }
-    const { batchCols: cols, batchVals: vals } = this;
+    return this.rowsInto(indices, this.batchCols, this.batchVals);
+  }
+
+  /** Rows `indices` as CSR, generated into `cols`/`vals` (room for every entry) and copied out. */
+  private rowsInto(indices: ArrayLike<number>, cols: Int32Array, vals: Float32Array): SparseMatrix {
+    const indptr = new Int32Array(indices.length + 1);
     let end = 0;
     for (let k = 0; k < indices.length; k++) {
       end = this.row(indices[k]!, cols, vals, end);
