@@ -2,11 +2,100 @@
 #include "napi_util.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "adam_flush.h"
 #include "entry_points.h"
 #include "parallel.h"
+#include "vector_helpers.h"
+#include "weight_facts.h"
+
+VARIA_CLONES void varia_adam_inplace_facts(float *w, const float *g, float *m, float *v, int64_t n, float lr, float b1,
+                                           float b2, float eps, float b1pow, float b2pow, uint32_t *least_m1,
+                                           uint32_t *peak) {
+  /* varia_adam_inplace's expressions in its order (math_kernels.c; -std=c11: no FMA contraction): the same bits */
+  const float step = lr / (1.f - b1pow), vscale = 1.f / (1.f - b2pow);
+  uint32_t least = *least_m1, top = *peak;
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + (1.f - b1) * gi;
+    const float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const float wi = w[i] - step * mi / (__builtin_sqrtf(vi * vscale) + eps);
+    w[i] = wi;
+    uint32_t bits;
+    memcpy(&bits, &wi, sizeof bits);
+    bits &= 0x7fffffffu;
+    const uint32_t below = bits - 1u; /* a zero wraps to the largest */
+    least = below < least ? below : least;
+    top = bits > top ? bits : top;
+  }
+  *least_m1 = least;
+  *peak = top;
+}
+
+/* The calling thread's entries (a JS thread's: each worker has its own), reused in turn, and the process's last ticket.
+ * A step of the MNIST VAE opens 5 (one per layer): 16 hold three such models' last steps. */
+#define FACTS_ENTRIES 16
+static _Thread_local varia_weight_facts_t facts_table[FACTS_ENTRIES];
+static _Thread_local int facts_next = 0;
+static atomic_llong facts_tickets = 0;
+
+int varia_weight_facts_on(void) {
+  const char *e = getenv("VARIA_B_FACTS");
+  return !(e && e[0] == '0');
+}
+
+varia_weight_facts_t *varia_weight_facts_open(const float *w, int64_t n, const varia_weight_facts_t *busy) {
+  varia_weight_facts_t *f = &facts_table[facts_next];
+  if (f == busy) f = &facts_table[facts_next = (facts_next + 1) % FACTS_ENTRIES];
+  facts_next = (facts_next + 1) % FACTS_ENTRIES;
+  f->ticket = (double)(atomic_fetch_add(&facts_tickets, 1) + 1);
+  f->w = w;
+  f->n = n;
+  atomic_store(&f->least_m1, 0xffffffffu);
+  atomic_store(&f->peak, 0u);
+  atomic_store(&f->covered, 0);
+  return f;
+}
+
+void varia_weight_facts_add(varia_weight_facts_t *f, uint32_t least_m1, uint32_t peak, int64_t count) {
+  unsigned old = atomic_load(&f->least_m1);
+  while (least_m1 < old && !atomic_compare_exchange_weak(&f->least_m1, &old, least_m1)) {
+  }
+  old = atomic_load(&f->peak);
+  while (peak > old && !atomic_compare_exchange_weak(&f->peak, &old, peak)) {
+  }
+  atomic_fetch_add(&f->covered, count); /* after the facts (sequentially consistent): covered counts only what is in */
+}
+
+int varia_weight_facts_find(double ticket, const float *b, int64_t n, varia_b_facts_t *out) {
+  if (!(ticket > 0)) return 0;
+  for (int e = 0; e < FACTS_ENTRIES; e++) {
+    const varia_weight_facts_t *f = &facts_table[e];
+    if (f->ticket != ticket) continue;
+    if (f->w != b || f->n != n || atomic_load(&f->covered) != n) return 0;
+    const uint32_t peak = atomic_load(&f->peak);
+    if (peak >= 0x7f800000u) return 0; /* a NaN or ±∞: scan (forced rows, NaN rules) */
+    /* the least non-zero |w| as scan_b finds it: min(|w| − 1) + 1, 0 (every |w| 0) meaning none: +∞ */
+    const uint32_t bits = atomic_load(&f->least_m1) + 1u, least = bits == 0u ? 0x7f800000u : bits;
+    memcpy(&out->least, &least, sizeof least);
+    return 1;
+  }
+  return 0;
+}
+
+void varia_weight_facts_forget(const void *start, size_t bytes) {
+  const char *lo = (const char *)start, *hi = lo + bytes;
+  for (int e = 0; e < FACTS_ENTRIES; e++) {
+    varia_weight_facts_t *f = &facts_table[e];
+    const char *w = (const char *)f->w;
+    if (f->ticket > 0 && bytes > 0 && f->n > 0 && lo < w + 4 * f->n && w < hi) f->ticket = 0;
+  }
+}
 
 napi_value varia_napi_adam(napi_env env, napi_callback_info info) {
   size_t argc = 15;
@@ -142,6 +231,9 @@ napi_value varia_napi_adam_in_place(napi_env env, napi_callback_info info) {
       if (!varia_in_bounds(sp[i + j], size, length)) return varia_throw_error(env, "native-kernels: adam operand outside the heap");
   }
   const int64_t vars = (int64_t)(count / 5);
+  /* w, m and v are written in place: what the in-step Adam knew of them is no longer true */
+  for (size_t i = 0; i < count; i += 5)
+    for (int j = 1; j <= 4; j++) varia_weight_facts_forget((char *)data + (int64_t)sp[i + j], (size_t)(4 * sp[i]));
   const int overlap = variables_overlap(sp, vars);
   if (overlap < 0) return varia_throw_error(env, "native-kernels: adamInPlace could not allocate its block table");
   int64_t *first = (int64_t *)malloc((size_t)(vars + 1) * sizeof(int64_t));

@@ -290,9 +290,10 @@ static int sgemm_one_row(int ta, int tb, int64_t N, int64_t K, const float *a, i
   return status;
 }
 
-/* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. */
-static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
-                 float beta, float *c, int64_t ldc) {
+/* C = op(A)·op(B) + beta·C, row-major, on the loaded BLAS; K ≥ 1. Returns 0 on success. `facts`: what is known of
+ * B's K × N region (zero_skip.h; NULL: nothing). */
+static int sgemm_known(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
+                       int64_t ldb, float beta, float *c, int64_t ldc, const varia_b_facts_t *facts) {
   if (one_row_on && M == 1 && N >= 2) {
     const int status = sgemm_one_row(ta, tb, N, K, a, lda, b, ldb, beta, c);
     /* no scratch for the copies (a huge K): the product as called, in the BLAS's one-row order, rather than none */
@@ -302,7 +303,7 @@ static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a
     const varia_gemm_shape_t s = {.ta = ta, .tb = 0, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
     /* zero_skip.c where op(A) is mostly zeros, else narrow.c for a narrow, tall C, else gemm512.c where it covers the
      * product (op(B) = B), on one OpenMP thread: the same bits */
-    if (zero_skip_on && varia_zero_skip_gemm(&s, a, b, beta, c, ZERO_SKIP_MAX_DENSITY) == 0) {
+    if (zero_skip_on && varia_zero_skip_gemm_known(&s, a, b, beta, c, ZERO_SKIP_MAX_DENSITY, facts) == 0) {
       atomic_fetch_add(&zero_skipped, 1);
       return 0;
     }
@@ -325,6 +326,11 @@ static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a
   return 0;
 }
 
+static int sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b, int64_t ldb,
+                 float beta, float *c, int64_t ldc) {
+  return sgemm_known(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc, NULL);
+}
+
 /* Blocks of rows (axis 0) or columns (axis 1) of C for varia_parallel_for: block b is [bound[b], bound[b + 1]). */
 #define MAX_BLOCKS 8
 typedef struct {
@@ -335,6 +341,7 @@ typedef struct {
   const float *a, *b;
   float *c;
   float beta;
+  const varia_b_facts_t *facts; /* of the whole B: true of each block's rows or columns of it */
   atomic_int failed;
 } gemm_job_t;
 
@@ -350,10 +357,11 @@ static void gemm_block(void *ctx, int64_t first, int64_t last) {
     const int64_t start = j->bound[b], size = j->bound[b + 1] - start;
     const double t0 = wall_us();
     const int failed =
-        j->axis ? sgemm(j->ta, j->tb, j->M, size, j->K, j->a, j->lda, j->tb ? j->b + start * j->ldb : j->b + start,
-                        j->ldb, j->beta, j->c + start, j->ldc)
-                : sgemm(j->ta, j->tb, size, j->N, j->K, j->ta ? j->a + start : j->a + start * j->lda, j->lda, j->b,
-                        j->ldb, j->beta, j->c + start * j->ldc, j->ldc);
+        j->axis ? sgemm_known(j->ta, j->tb, j->M, size, j->K, j->a, j->lda,
+                              j->tb ? j->b + start * j->ldb : j->b + start, j->ldb, j->beta, j->c + start, j->ldc,
+                              j->facts)
+                : sgemm_known(j->ta, j->tb, size, j->N, j->K, j->ta ? j->a + start : j->a + start * j->lda, j->lda,
+                              j->b, j->ldb, j->beta, j->c + start * j->ldc, j->ldc, j->facts);
     j->us[b] = wall_us() - t0;
     if (failed != 0) atomic_store(&j->failed, 1);
   }
@@ -383,17 +391,24 @@ static int split_rule_holds(void) {
 /* sgemm, split into blocks of C's rows or columns when helper threads exist and the product is large. */
 int varia_sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda, const float *b,
                        int64_t ldb, float beta, float *c, int64_t ldc) {
+  return varia_sgemm_shared_known(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc, NULL);
+}
+
+int varia_sgemm_shared_known(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
+                             const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                             const varia_b_facts_t *facts) {
   const int threads = varia_parallel();
-  if (threads == 1 || M * N * K < PARALLEL_MIN_MACS) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+  if (threads == 1 || M * N * K < PARALLEL_MIN_MACS)
+    return sgemm_known(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc, facts);
   gemm_job_t j = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc, .a = a, .b = b,
-                  .c = c, .beta = beta};
+                  .c = c, .beta = beta, .facts = facts};
   int blocks = 0;
   if (threads == 2 && split_rule_holds()) {
     /* two threads: gemm_split.h's plan, the caller's first block larger by the work it does before the helper starts */
     const varia_gemm_shape_t shape = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
     varia_gemm_split_t plan;
     blocks = varia_gemm_plan_two(&shape, varia_parallel_start_delay() * atomic_load(&macs_per_us), &plan);
-    if (blocks == 0) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+    if (blocks == 0) return sgemm_known(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc, facts);
     j.axis = plan.axis;
     for (int k = 0; k <= blocks; k++) j.bound[k] = plan.bound[k];
   } else {
@@ -403,7 +418,7 @@ int varia_sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const fl
     int64_t count = GEMM_BLOCKS_PER_THREAD * threads;
     if (count > units) count = units;
     if (count > MAX_BLOCKS) count = MAX_BLOCKS;
-    if (count < 2) return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
+    if (count < 2) return sgemm_known(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc, facts);
     blocks = (int)count;
     for (int64_t k = 0; k < count; k++) j.bound[k] = 16 * (k * units / count);
     j.bound[count] = M;

@@ -5,6 +5,7 @@
 
 #include "gemm_split.h"
 #include "math_kernels.h"
+#include "zero_skip.h"
 
 /* 1 once load() has found a BLAS, else 0. */
 VARIA_HIDDEN int varia_blas_loaded(void);
@@ -13,6 +14,11 @@ VARIA_HIDDEN int varia_blas_loaded(void);
  * one-row product (M = 1, N ≥ 2) on oneDNN its VARIA_SCRATCH_ONE_ROW slot: it runs as copies of the row (blas.c). */
 VARIA_HIDDEN int varia_sgemm_shared(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
                                     const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* varia_sgemm_shared with what is known of B's K × N region (zero_skip.h's varia_b_facts_t; NULL: nothing): a
+ * zero-skipping product, or a block of one, then skips B's scan. The same bits. */
+VARIA_HIDDEN int varia_sgemm_shared_known(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
+                                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                                          const varia_b_facts_t *facts);
 
 /* One product C = op(A)·op(B) + beta·C (row-major, K ≥ 1) of a set that varia_sgemm_together runs. */
 typedef struct {

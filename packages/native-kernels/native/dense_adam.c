@@ -19,6 +19,7 @@
 #include "parallel.h"
 #include "shared_passes.h"
 #include "sparse_tiles.h"
+#include "weight_facts.h"
 
 /* About this many rows of dW per block. Blocks are whole 16-row units of dW, as equal as they go, the rows past the
  * last whole unit joining the last block, and their number a multiple of the thread count (no thread idles at the end).
@@ -72,7 +73,26 @@ typedef struct {
   atomic_int dx_done;
   float *held;
   unsigned char *deferred;
+  /* where W's new facts go (weight_facts.h), or NULL */
+  varia_weight_facts_t *facts;
 } dense_adam_job_t;
+
+/* Rows [start, end) of W and its moments take their Adam step for the gradient rows g, folding the new rows' facts
+ * into the job's entry when it keeps one (the same bits either way). */
+static void block_step(const dense_adam_job_t *j, int64_t start, int64_t end, const float *g) {
+  const int64_t U = j->units, n = (end - start) * U;
+  ADAM_FLUSH_BEGIN;
+  if (j->facts) {
+    uint32_t least_m1 = 0xffffffffu, peak = 0;
+    varia_adam_inplace_facts(j->w + start * U, g, j->m + start * U, j->v + start * U, n, j->lr, j->b1, j->b2, j->eps,
+                             j->b1pow, j->b2pow, &least_m1, &peak);
+    varia_weight_facts_add(j->facts, least_m1, peak, n);
+  } else {
+    varia_adam_inplace(j->w + start * U, g, j->m + start * U, j->v + start * U, n, j->lr, j->b1, j->b2, j->eps,
+                       j->b1pow, j->b2pow);
+  }
+  ADAM_FLUSH_END;
+}
 
 /* Blocks [first, last) of dW's rows: each block's product (unless the whole gradient is given), then its Adam step. */
 static void dense_adam_blocks(void *ctx, int64_t first, int64_t last) {
@@ -105,10 +125,7 @@ static void dense_adam_blocks(void *ctx, int64_t first, int64_t last) {
       j->deferred[b] = 1;
       continue;
     }
-    ADAM_FLUSH_BEGIN;
-    varia_adam_inplace(j->w + start * U, g, j->m + start * U, j->v + start * U, (end - start) * U, j->lr, j->b1, j->b2,
-                       j->eps, j->b1pow, j->b2pow);
-    ADAM_FLUSH_END;
+    block_step(j, start, end, g);
   }
   if (slot >= 0) atomic_store(&j->taken[slot], 0);
 }
@@ -121,10 +138,7 @@ static void dense_adam_deferred(void *ctx, int64_t first, int64_t last) {
     if (!j->deferred[b]) continue;
     const int64_t start = 16 * (b * j->whole_units / j->blocks);
     const int64_t end = b + 1 == j->blocks ? j->in_dim : 16 * ((b + 1) * j->whole_units / j->blocks);
-    ADAM_FLUSH_BEGIN;
-    varia_adam_inplace(j->w + start * U, j->held + start * U, j->m + start * U, j->v + start * U, (end - start) * U,
-                       j->lr, j->b1, j->b2, j->eps, j->b1pow, j->b2pow);
-    ADAM_FLUSH_END;
+    block_step(j, start, end, j->held + start * U);
   }
 }
 
@@ -148,11 +162,44 @@ static void dense_adam_tasks(void *ctx, int64_t first, int64_t last) {
 /* Whether float regions [a, a + n) and [b, b + m) (byte offsets, element counts) share a byte. */
 static int meet(double a, double n, double b, double m) { return n > 0 && m > 0 && a < b + 4 * m && b < a + 4 * n; }
 
-enum { BATCH, IN_DIM, UNITS, DY, Y, X, W, BIAS, WM, WV, BM, BV, DX, ACT, LR, B1, B2, EPS, B1POW, B2POW, DX_ADD, DEFER, ARGS };
+enum {
+  BATCH, IN_DIM, UNITS, DY, Y, X, W, BIAS, WM, WV, BM, BV, DX, ACT, LR, B1, B2, EPS, B1POW, B2POW, DX_ADD, DEFER, FACTS,
+  ARGS
+};
+
+/* The heap and the numbers: ARGS of them, or ARGS − 1 (without FACTS, which then reads 0). 0 after throwing. */
+static int heap_and_numbers(napi_env env, napi_callback_info info, void **data, size_t *length, double *d) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool is_ab = false, is_ta = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) {
+    varia_throw_error(env, "native-kernels: wrong number of arguments");
+    return 0;
+  }
+  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, argv[0], data, length) != napi_ok) {
+    varia_throw_error(env, "native-kernels: the first argument must be the wasm heap's ArrayBuffer");
+    return 0;
+  }
+  napi_typedarray_type type;
+  size_t n = 0;
+  void *values = NULL;
+  if (napi_is_typedarray(env, argv[1], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[1], &type, &n, &values, NULL, NULL) != napi_ok || type != napi_float64_array ||
+      (n != ARGS && n != ARGS - 1)) {
+    varia_throw_error(env, "native-kernels: the second argument must be a Float64Array of the kernel's numbers");
+    return 0;
+  }
+  memcpy(d, values, n * sizeof(double));
+  if (n == ARGS - 1) d[FACTS] = 0;
+  return 1;
+}
 
 /* The calling thread's last deferred job (in its VARIA_SCRATCH_DEFERRED scratch) and whether an earlier one failed:
  * what joinDeferred reports. */
 static _Thread_local dense_adam_job_t *deferred_job = NULL;
+/* The facts entry of the calling thread's last deferred job (what a pending job may still be writing), or NULL. */
+static _Thread_local const varia_weight_facts_t *deferred_facts = NULL;
 static _Thread_local int deferred_failed = 0;
 /*
  * Whether a wasm memory at [base, base + length) grows in place: its pages up to 4 GiB (wasm32's most) from base are
@@ -203,9 +250,10 @@ static int defer_switched_off(void) {
 /*
  * denseBackwardAdam(heap, numbers): numbers is a Float64Array of batch, inDim, units, the byte offsets of dy, y, x,
  * W, b, W's m and v, b's m and v and dx (−1: no dx), the activation code (as denseBackward's) and Adam's lr, β₁, β₂,
- * ε, β₁ᵗ, β₂ᵗ, the byte offset of an addend to dx (−1: none) and `defer` (1; 0 or −1: not). dx = δ·Wᵀ (W before the step),
- * plus the [batch, inDim] addend elementwise when given (as denseBackward's: an Add kernel's bits), then W, b and their
- * moments take one Adam step for dW = xᵀ·δ and db = Σ_rows δ. Every region is checked, and no written region may meet
+ * ε, β₁ᵗ, β₂ᵗ, the byte offset of an addend to dx (−1: none), `defer` (1; 0 or −1: not) and, optionally, `facts` (1:
+ * keep W's new facts, weight_facts.h, and return their ticket, a number > 0; 0 or absent: not, returning nothing).
+ * dx = δ·Wᵀ (W before the step), plus the [batch, inDim] addend elementwise when given (as denseBackward's: an Add
+ * kernel's bits), then W, b and their moments take one Adam step for dW = xᵀ·δ and db = Σ_rows δ. Every region is checked, and no written region may meet
  * any other operand, before anything is written.
  *
  * With defer = 1, on more than one thread and where dW goes in row blocks, the call returns once dx, db and b's step
@@ -218,8 +266,8 @@ static int defer_switched_off(void) {
 napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info) {
   void *data = NULL;
   size_t length = 0;
-  const double *d = NULL;
-  if (!varia_heap_and_array(env, info, ARGS, &data, &length, &d)) return NULL;
+  double d[ARGS];
+  if (!heap_and_numbers(env, info, &data, &length, d)) return NULL;
   if (!varia_blas_loaded()) return varia_throw_error(env, "native-kernels: denseBackwardAdam called before load()");
   const double batch = d[BATCH], in_dim = d[IN_DIM], units = d[UNITS], act = d[ACT];
   if (!varia_whole(batch) || !varia_whole(in_dim) || !varia_whole(units) || in_dim < 1 || units < 1 ||
@@ -232,6 +280,8 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   if (with_add && !with_dx) return varia_throw_error(env, "native-kernels: denseBackwardAdam adds to dx only when it makes dx");
   if (d[DEFER] != -1 && d[DEFER] != 0 && d[DEFER] != 1)
     return varia_throw_error(env, "native-kernels: denseBackwardAdam's defer must be 1 (defer) or 0 or -1 (not)");
+  if (d[FACTS] != 0 && d[FACTS] != 1)
+    return varia_throw_error(env, "native-kernels: denseBackwardAdam's facts must be 1 (keep W's facts) or 0 (not)");
   /* every operand: offset and element count; the written ones (W to dx) must meet no other */
   const double regions[11][2] = {{d[DY], batch * units},  {d[Y], batch * units},  {d[X], batch * in_dim},
                                  {d[W], in_dim * units},  {d[BIAS], units},        {d[WM], in_dim * units},
@@ -253,6 +303,8 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
       touched[r] = (varia_region_t){.start = base + (int64_t)regions[r][0], .bytes = (size_t)(4 * regions[r][1]),
                                     .written = r >= 3 && r < 10};
     varia_parallel_join_conflicts(touched, 11);
+    /* what the in-step Adam knew of the data written here is no longer true (W's new facts come below) */
+    for (int r = 3; r < 10; r++) varia_weight_facts_forget(touched[r].start, touched[r].bytes);
   }
   const int64_t B = (int64_t)batch, I = (int64_t)in_dim, U = (int64_t)units;
   /* row blocks of the product where they give the whole product's bits; else the whole product, then Adam in blocks */
@@ -318,6 +370,12 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   for (int s = 0; s < MAX_THREADS; s++) atomic_init(&local.taken[s], 0);
   atomic_init(&local.failed, 0);
   atomic_init(&local.dx_done, 0);
+  /* W's facts as its blocks are written: an entry that a pending deferred job of this thread (its regions met none of
+   * these) may still be writing is left to it */
+  if (d[FACTS] == 1 && varia_weight_facts_on())
+    local.facts = varia_weight_facts_open(w, I * U, varia_parallel_pending() ? deferred_facts : NULL);
+  napi_value ticket = NULL;
+  if (local.facts && napi_create_double(env, local.facts->ticket, &ticket) != napi_ok) ticket = NULL;
   dense_adam_job_t *j = &local;
   if (defer) j = memcpy(own, &local, sizeof local);
   if (dx_task) {
@@ -355,8 +413,9 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
                                            {.start = j->m, .bytes = kernel_bytes, .written = 1},
                                            {.start = j->v, .bytes = kernel_bytes, .written = 1}};
     deferred_job = j;
+    deferred_facts = j->facts;
     varia_parallel_post(dense_adam_tasks, j, blocks, 1, job_regions, 5);
-    return NULL;
+    return ticket;
   }
   varia_parallel_for(dense_adam_tasks, j, blocks + (dx_task ? 1 : 0), 1);
   if (dx_task) varia_parallel_for(dense_adam_deferred, j, blocks, 1);
@@ -365,7 +424,7 @@ napi_value varia_napi_dense_backward_adam(napi_env env, napi_callback_info info)
   varia_adam_inplace(bias, db, AT(BM), AT(BV), U, j->lr, j->b1, j->b2, j->eps, j->b1pow, j->b2pow);
   ADAM_FLUSH_END;
 #undef AT
-  return NULL;
+  return ticket;
 }
 
 /*

@@ -9,12 +9,19 @@
 #include "entry_points.h"
 #include "shared_passes.h"
 #include "sparse_tiles.h"
+#include "weight_facts.h"
 
+/*
+ * gemm(heap, ta, tb, m, n, k, batch, aOff, aStride, bOff, bStride, cOff, biasOff, biasSize, act, alpha[, bFacts]):
+ * C = act(op(A)·op(B) + bias) per batch. bFacts (optional, 0: none) is the ticket under which denseBackwardAdam kept
+ * the facts of the data that is B (weight_facts.h): for one product with op(B) = B whose B is exactly that entry's
+ * region, B's scan is skipped (the same bits). Returns true when the facts were taken, else false.
+ */
 napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 16;
-  napi_value argv[16];
+  size_t argc = 17;
+  napi_value argv[17];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 16) return varia_throw_error(env, "native-kernels: gemm needs 16 arguments");
+  if (argc != 16 && argc != 17) return varia_throw_error(env, "native-kernels: gemm needs 16 or 17 arguments");
   if (!varia_blas_loaded()) return varia_throw_error(env, "native-kernels: gemm called before load()");
   /* the products may take the calling thread's scratch memory (blas.c's zero-skipping kernel): released with it */
   if (varia_sparse_scratch_attach(env) != 0)
@@ -28,8 +35,8 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   bool ta = false, tb = false;
   CHECK(napi_get_value_bool(env, argv[1], &ta));
   CHECK(napi_get_value_bool(env, argv[2], &tb));
-  double d[13];
-  for (size_t i = 0; i < 13; i++)
+  double d[14] = {[13] = 0};
+  for (size_t i = 0; i < argc - 3; i++)
     if (!varia_arg_f64(env, argv, i + 3, &d[i])) return varia_throw_error(env, "native-kernels: gemm arguments must be numbers");
   const double m = d[0], n = d[1], k = d[2], batch = d[3], a_off = d[4], a_stride = d[5], b_off = d[6],
                b_stride = d[7], c_off = d[8], bias_off = d[9], bias_size = d[10], act = d[11], alpha = d[12];
@@ -46,6 +53,8 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
     if (!varia_in_bounds(bias_off, bias_size, length)) return varia_throw_error(env, "native-kernels: gemm bias outside the heap");
   }
   if (act < 0 || act > 5) return varia_throw_error(env, "native-kernels: unknown activation code");
+  const double ticket = d[13];
+  if (!(ticket >= 0)) return varia_throw_error(env, "native-kernels: gemm's bFacts must be a ticket ≥ 0");
   char *base = (char *)data;
   const int64_t M = (int64_t)m, N = (int64_t)n, K = (int64_t)k, B = (int64_t)batch;
   const int64_t sa = (int64_t)a_stride, sb = (int64_t)b_stride, mn = M * N;
@@ -54,6 +63,10 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   float *c = (float *)(base + (int64_t)c_off);
   const float *bias = has_bias ? (const float *)(base + (int64_t)bias_off) : NULL;
   const int64_t bsz = (int64_t)bias_size;
+  /* B's facts: one product, op(B) = B, exactly the entry's K × N floats at b (else the scan, as without a ticket) */
+  varia_b_facts_t facts;
+  const int known =
+      ticket > 0 && B == 1 && !tb && K > 0 && varia_weight_facts_on() && varia_weight_facts_find(ticket, b, K * N, &facts);
   for (int64_t i = 0; i < B; i++) {
     float *ci = c + i * mn;
     float beta = 0.f;
@@ -69,12 +82,14 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
     if (K == 0) {
       /* An empty inner dimension: the product is zero (BLAS libraries disagree on whether they touch C). */
       if (!bias) memset(ci, 0, (size_t)mn * sizeof(float));
-    } else if (varia_sgemm_shared(ta, tb, M, N, K, ai, lda, bi, ldb, beta, ci, N) != 0) {
+    } else if (varia_sgemm_shared_known(ta, tb, M, N, K, ai, lda, bi, ldb, beta, ci, N, known ? &facts : NULL) != 0) {
       return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
     }
     varia_activate(ci, mn, (int)act, (float)alpha);
   }
-  return NULL;
+  napi_value taken;
+  CHECK(napi_get_boolean(env, known, &taken));
+  return taken;
 }
 
 /* Whether the float regions [a, a + n) and [b, b + m) (byte offsets, element counts) share a byte. */

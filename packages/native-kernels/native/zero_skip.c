@@ -251,6 +251,16 @@ AVX512 static double scan_b(const varia_gemm_shape_t *s, const float *b, __mmask
   return least_b;
 }
 
+/* B's rows [0, K) × columns [0, N) copied to `packed` (64-byte aligned, rows of ldp floats, the columns past N
+ * zero): the copy scan_b makes, without the scan, for a B whose facts are known. */
+AVX512 static void pack_b(const varia_gemm_shape_t *s, const float *b, float *packed, int64_t ldp) {
+  for (int64_t k = 0; k < s->K; k++) {
+    const float *br = b + k * s->ldb;
+    for (int64_t j = 0; j < s->N; j += 16)
+      _mm512_store_si512(packed + k * ldp + j, _mm512_maskz_loadu_epi32(lanes_of(s->N - j), br + j));
+  }
+}
+
 /* T[r][k] = a[r + k·lda] for r < m (≤ the chunk) and k < K, rows of T ldt floats (a multiple of 16, ≥ K): the chunk's
  * rows of op(A) = Aᵀ made contiguous, by 16 × 16 tiles (masked loads inside A; whole-vector stores, so T's rows are
  * written up to ldt), where gathering them down A's columns took ~0.45 of the step's dW = xᵀ·δ (784 × 400 from 128
@@ -361,6 +371,11 @@ static void multiply_rows(const varia_gemm_shape_t *s, const lists_t *l, int64_t
 
 int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
                          double max_density) {
+  return varia_zero_skip_gemm_known(s, a, b, beta, c, max_density, NULL);
+}
+
+int varia_zero_skip_gemm_known(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
+                               double max_density, const varia_b_facts_t *facts) {
   if (s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 1;
   /* op(A) = Aᵀ is gathered with 32-bit offsets k·lda (load_row): a heap of 2³¹ floats or more (8 GiB: not wasm's,
    * but the addon takes any ArrayBuffer) would wrap them, a read outside A */
@@ -391,8 +406,16 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
   const lists_t lists = {.idx = (const int32_t *)ints, .val = (const float *)floats, .n = n, .cursor = n + groups,
                          .acc = (float *)(floats + value_bytes), .cap = cap};
   __mmask16 *forced = (__mmask16 *)(n + 2 * groups);
-  int b_nan;
-  const double least_b = scan_b(s, b, forced, packed, ldp, &b_nan);
+  int b_nan = 0;
+  double least_b;
+  if (facts) {
+    /* every entry finite: no row is forced, no NaN; only the copy to aligned memory remains */
+    memset(forced, 0, (size_t)words * sizeof *forced);
+    if (packed) pack_b(s, b, packed, ldp);
+    least_b = facts->least;
+  } else {
+    least_b = scan_b(s, b, forced, packed, ldp, &b_nan);
+  }
   /* a NaN of A meeting a NaN of B in one FMA: oneDNN keeps A's, this kernel the one GCC puts first (B's for N <= 16) */
   if (b_nan && a_has_nan(s, a)) return 1;
   /* op(A)[i][k] = a[i·ars + k]: NN the rows of A; TN the chunk's rows of T (op(A)[i0 + i][k] = t[i·ldt + k]) */
@@ -424,6 +447,12 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
                          double max_density) {
   (void)s, (void)a, (void)b, (void)beta, (void)c, (void)max_density;
   return 1;
+}
+
+int varia_zero_skip_gemm_known(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
+                               double max_density, const varia_b_facts_t *facts) {
+  (void)facts;
+  return varia_zero_skip_gemm(s, a, b, beta, c, max_density);
 }
 
 #endif

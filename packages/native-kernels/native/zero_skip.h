@@ -20,4 +20,19 @@
 VARIA_HIDDEN int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
                                       double max_density);
 
+/*
+ * What a caller knows of the K × N region of B that a product reads (rows ldb floats apart), from the writer of those
+ * bytes (weight_facts.h: the in-step Adam step): every entry is finite (no NaN, no ±∞), and `least` is at most the
+ * smallest non-zero |w| (+∞ when every entry is ±0). A smaller `least` than the true one is sound (rows of op(A) are
+ * then summed densely more often: oneDNN's own chain); a non-finite entry is not.
+ */
+typedef struct {
+  float least;
+} varia_b_facts_t;
+
+/* varia_zero_skip_gemm, with B's scan (its non-finite rows, its least |w|) replaced by `facts` when given (NULL: the
+ * scan, as varia_zero_skip_gemm). The same bits either way when the facts are true of B. */
+VARIA_HIDDEN int varia_zero_skip_gemm_known(const varia_gemm_shape_t *s, const float *a, const float *b, float beta,
+                                            float *c, double max_density, const varia_b_facts_t *facts);
+
 #endif

@@ -17,6 +17,7 @@ import {
   type WasmBackendInternals,
   withOutputs,
 } from './wasm-heap.js';
+import { forgetWeightFacts } from './weight-facts.js';
 
 const INPUTS = ['variable', 'gradient', 'firstMoment', 'secondMoment'] as const;
 const HYPER = ['learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'] as const;
@@ -194,6 +195,8 @@ export function nativeAdamInPlace(addon: NativeAddon): KernelConfig {
         outs.push(...adamOutOfPlace(addon, backend, kernel, tensors.slice(4 * i, 4 * i + 4), sizes[i]!, hyper));
       return outs;
     }
+    // w, m and v are overwritten: what the in-step Adam knew of their values goes
+    for (let i = 0; i < tensors.length; i++) if (i % 4 !== 1) forgetWeightFacts(tensors[i]!.dataId);
     addon.adamInPlace(heap, specs, hyper[0]!, hyper[1]!, hyper[2]!, hyper[3]!, hyper[4]!, hyper[5]!);
     return [];
   };

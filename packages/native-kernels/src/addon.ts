@@ -40,7 +40,12 @@ export interface NativeAddon {
     biasSize: number,
     activation: number,
     alpha: number,
-  ): void;
+    /**
+     * The ticket `denseBackwardAdam` returned for the data that is B (0 or absent: none; native/weight_facts.h): for
+     * one product with op(B) = B whose B is exactly the bytes it describes, B's scan is skipped (the same bits).
+     */
+    bFacts?: number,
+  ): boolean;
   adam(
     heap: ArrayBuffer,
     size: number,
@@ -87,10 +92,11 @@ export interface NativeAddon {
   /**
    * The dense backward pass then the in-place Adam step of W, b and their moments (native/dense_adam.c): `numbers`
    * holds batch, inDim, units, the byte offsets of dy, y, x, W, b, W's m and v, b's m and v, dx (−1: none), the
-   * activation code, Adam's lr, β₁, β₂, ε, β₁ᵗ, β₂ᵗ, the byte offset of an addend to dx (−1: none) and `defer` (1:
-   * dW's blocks and W's step may run on after the call, until {@link NativeAddon.joinDeferred}).
+   * activation code, Adam's lr, β₁, β₂, ε, β₁ᵗ, β₂ᵗ, the byte offset of an addend to dx (−1: none), `defer` (1:
+   * dW's blocks and W's step may run on after the call, until {@link NativeAddon.joinDeferred}) and, optionally,
+   * `facts` (1: keep W's new facts for the next gemm that reads it; returns their ticket, native/weight_facts.h).
    */
-  denseBackwardAdam(heap: ArrayBuffer, numbers: Float64Array): void;
+  denseBackwardAdam(heap: ArrayBuffer, numbers: Float64Array): number | undefined;
   /** Waits for the calling thread's deferred `denseBackwardAdam` work; throws when it failed. */
   joinDeferred(): void;
   /** Whether the calling thread has deferred `denseBackwardAdam` work it has not joined (done or not). */

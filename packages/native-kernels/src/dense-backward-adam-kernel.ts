@@ -12,6 +12,7 @@ import type { NativeAddon } from './addon.js';
 import { denseBackwardOperands } from './dense-backward-kernel.js';
 import { kernelInputError, kernelShapeError } from './errors.js';
 import { asWasmBackend, byteOffset, heapEntry, withOutputs } from './wasm-heap.js';
+import { forgetWeightFacts, keepWeightFacts } from './weight-facts.js';
 
 /** The inputs that the step overwrites, in the addon's order, and whether each is shaped like the kernel or the bias. */
 const WRITTEN = [
@@ -49,7 +50,7 @@ function deferUpdate(kernel: string, attrs: NamedAttrMap | undefined): boolean {
 export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
   const kernel = DENSE_BACKWARD_ADAM_KERNEL;
   // kept between calls (a training step makes a few with the same layout): the numbers the addon reads
-  const numbers = new Float64Array(22);
+  const numbers = new Float64Array(23);
   // per call: the read operands' data (no written tensor's data may be one of them) and every operand's byte offset
   const ids: DataId[] = [];
   const offsets = new Float64Array(10);
@@ -99,6 +100,8 @@ export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
     } finally {
       ids.length = 0;
     }
+    // written in place below: what was known of their old values goes (W's new facts come with the call's ticket)
+    for (let i = 0; i < WRITTEN.length; i++) forgetWeightFacts(inputs[WRITTEN[i]![0]]!.dataId);
     return withOutputs(backend, kernel, ops.inputGradient ? [[batch, inDim]] : [], (outs, heap) => {
       numbers[0] = batch;
       numbers[1] = inDim;
@@ -109,7 +112,8 @@ export function nativeDenseBackwardAdam(addon: NativeAddon): KernelConfig {
       for (let i = 0; i < hyper.length; i++) numbers[14 + i] = hyper[i]!;
       numbers[20] = offsets[9]!;
       numbers[21] = defer ? 1 : 0;
-      addon.denseBackwardAdam(heap, numbers);
+      numbers[22] = 1; // keep W's new facts: the next forward product of W skips its scan
+      keepWeightFacts(inputs.kernel!.dataId, addon.denseBackwardAdam(heap, numbers));
       return outs;
     });
   };

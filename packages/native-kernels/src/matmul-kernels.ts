@@ -10,6 +10,7 @@ import {
   type WasmBackendInternals,
   withOutputs,
 } from './wasm-heap.js';
+import { weightFactsTicket } from './weight-facts.js';
 
 /**
  * Activation codes of the addon's gemm and sparseDense (varia_activate), by tfjs's fused-activation name (`prelu` is
@@ -161,6 +162,8 @@ function run(
       bias ? bias.size : 0,
       activation,
       alpha,
+      // one product with op(B) = B: what the in-step Adam knew of B's values when it wrote them, if it still holds
+      p.batch === 1 && !transposeB ? weightFactsTicket(b.dataId) : 0,
     );
     return out!;
   });
