@@ -205,6 +205,17 @@ export const SPARSE_INPUT_DENSE_KERNEL = 'VariaSparseInputDense';
 export const SPARSE_INPUT_DENSE_BACKWARD_KERNEL = 'VariaSparseInputDenseBackward';
 
 /**
+ * The name of an optional TensorFlow.js kernel that gathers rows of a host matrix into a new tensor, with no inputs:
+ * attributes `source` (a Float32Array over a plain ArrayBuffer holding whole rows of `cols` values, row-major),
+ * `cols` (a positive integer) and `rows` (an Int32Array of row numbers, in any order, repeats allowed); output the
+ * float32 tensor [rows.length, cols] whose row k is row rows[k] of the source, its bytes as they are (what
+ * `TypedArray.prototype.set` copies). A row number outside the source is an error (`ArgumentError` naming `rows`),
+ * and nothing is allocated then. `@varia/native-kernels` registers it for the wasm backend (one copy straight into
+ * the tensor's memory, prefetching rows ahead); `@varia/vae` builds its in-memory training batches with it there.
+ */
+export const GATHER_ROWS_KERNEL = 'VariaGatherRows';
+
+/**
  * The names of optional TensorFlow.js kernels, one per likelihood family, that compute a fused training step's whole
  * likelihood part in one pass: inputs `x` (the batch) and the head's output ℓ [n, D] (float32; named after the family's
  * parameter, below), attribute `g` (∂loss/∂log p(xᵢ|·) of every row, a float32 number: −1/n in a step); outputs

@@ -41,6 +41,8 @@ VARIA_HIDDEN napi_value varia_napi_normal_log_prob(napi_env env, napi_callback_i
 VARIA_HIDDEN napi_value varia_napi_normal_log_prob_backward(napi_env env, napi_callback_info info);
 /* likelihood_step.c */
 VARIA_HIDDEN napi_value varia_napi_likelihood_step(napi_env env, napi_callback_info info);
+/* gather_rows.c */
+VARIA_HIDDEN napi_value varia_napi_gather_rows(napi_env env, napi_callback_info info);
 /* domain_scan.c */
 VARIA_HIDDEN napi_value varia_napi_first_outside_unit_interval(napi_env env, napi_callback_info info);
 VARIA_HIDDEN napi_value varia_napi_first_bad_count(napi_env env, napi_callback_info info);

@@ -71,6 +71,8 @@
  *   firstOutsideUnitInterval(x: Float32Array) -> the first i with ¬(0 ≤ x[i] ≤ 1) (−0 is fine, NaN is not), or −1
  *   firstBadCount(x: Float32Array, max) -> the first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ x[i] a finite integer), or −1
  *       host-side domain checks of data (domain_scan.c), reading the array in place; not wasm-heap offsets
+ *   gatherRows(heap, source: Float32Array, cols, rows: Int32Array, outOff) -> −1, or the first k with rows[k] not a row
+ *       of the source (nothing written): out[k, :] = source[rows[k], :], the source read in place (gather_rows.c)
  * The loops themselves are in math_kernels.c. This file registers the exports; the entry points are in blas.c (load,
  * threads, parallel), matmul.c (gemm, denseBackward), dense_host.c (gemmHost), adam.c, elementwise.c (unary, sum), fused_elementwise.c (lookup,
  * mulSub, scaledSum), normal_latent.c, normal_likelihood.c, sparse_dense.c and
@@ -158,6 +160,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"likelihoodStep", NULL, varia_napi_likelihood_step, NULL, NULL, NULL, napi_default, NULL},
       {"firstOutsideUnitInterval", NULL, varia_napi_first_outside_unit_interval, NULL, NULL, NULL, napi_default, NULL},
       {"firstBadCount", NULL, varia_napi_first_bad_count, NULL, NULL, NULL, napi_default, NULL},
+      {"gatherRows", NULL, varia_napi_gather_rows, NULL, NULL, NULL, napi_default, NULL},
   };
   const size_t count = sizeof props / sizeof props[0];
   _Static_assert(sizeof props / sizeof props[0] <= MAX_EXPORTS, "MAX_EXPORTS");

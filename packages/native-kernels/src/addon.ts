@@ -223,6 +223,12 @@ export interface NativeAddon {
   firstOutsideUnitInterval(x: Float32Array): number;
   /** The first i with ¬(x[i] ≥ 0 ∧ x[i] ≤ max ∧ x[i] a finite integer), or −1, for a `max` ≥ 0 (native/domain_scan.c). */
   firstBadCount(x: Float32Array, max: number): number;
+  /**
+   * out[k, :] = source[rows[k], :] for the `rows.length` rows of `cols` values at byte offset `outputOffset` of the
+   * heap, the source read in place (its length a multiple of `cols`); returns −1, or the first k whose rows[k] is not
+   * a row of the source, having written nothing (native/gather_rows.c).
+   */
+  gatherRows(heap: ArrayBuffer, source: Float32Array, cols: number, rows: Int32Array, outputOffset: number): number;
 }
 
 /** Where the build script puts the addon: `<package>/native/build/Release/varia_native.node`. */

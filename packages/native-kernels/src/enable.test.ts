@@ -18,6 +18,7 @@ import {
   SCALED_SUM_KERNEL,
   SPARSE_DENSE_HOST_KERNEL,
   DENSE_HOST_KERNEL,
+  GATHER_ROWS_KERNEL,
   SPARSE_DENSE_KERNEL,
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,
@@ -103,6 +104,7 @@ describe('enableNativeKernels', () => {
       NORMAL_LOG_PROB_BACKWARD_KERNEL,
       ...Object.values(LIKELIHOOD_STEP_KERNELS),
       STANDARD_NORMAL_KERNEL,
+      GATHER_ROWS_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);
@@ -121,6 +123,7 @@ describe('enableNativeKernels', () => {
     expect(tf.getKernel(DENSE_HOST_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(TABLE_LOOKUP_KERNEL, 'wasm')).toBeUndefined();
     expect(tf.getKernel(MUL_SUB_KERNEL, 'wasm')).toBeUndefined();
+    expect(tf.getKernel(GATHER_ROWS_KERNEL, 'wasm')).toBeUndefined();
     expect(nativeKernelsInfo()).toBeUndefined();
   });
 

@@ -11,6 +11,7 @@ import { NativeKernelsUnavailableError } from './errors.js';
 import { nativeLgamma, nativeSum, nativeUnary } from './elementwise-kernels.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './matmul-kernels.js';
 import { nativeDenseHost } from './dense-host-kernel.js';
+import { nativeGatherRows } from './gather-rows-kernel.js';
 import { nativeSparseDense, nativeSparseDenseHost } from './sparse-dense-kernel.js';
 import { nativeSparseInputDense, nativeSparseInputDenseBackward } from './sparse-input-kernels.js';
 import { nativeLikelihoodSteps } from './likelihood-step-kernels.js';
@@ -104,6 +105,7 @@ const ADDED = [
   nativeNormalLogProbBackward,
   nativeLikelihoodSteps,
   nativeStandardNormal,
+  nativeGatherRows,
 ] as const;
 const originals = new Map<string, tf.KernelConfig>();
 /** The names of the kernels {@link ADDED} registered (what `disableNativeKernels` unregisters). */
@@ -130,7 +132,8 @@ function swapKernel(config: tf.KernelConfig): void {
  * (`SPARSE_INPUT_DENSE_KERNEL`, `SPARSE_INPUT_DENSE_BACKWARD_KERNEL`), a table look-up
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise
  * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL`, the Gaussian posterior's and likelihood's `NORMAL_*_KERNEL`s and the
- * draw of ε, `STANDARD_NORMAL_KERNEL`), in Node.
+ * draw of ε, `STANDARD_NORMAL_KERNEL`) and a gather of host rows into a new tensor (`GATHER_ROWS_KERNEL`, used by
+ * `@varia/vae` for its in-memory training batches), in Node.
  * It also registers native host-side scans (`registerHostScans` of `@varia/core`) for `@varia/vae`'s checks that data
  * lies in [0, 1] or is counts (4–7× faster than its JavaScript loops, the same answers).
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing

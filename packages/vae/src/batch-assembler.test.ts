@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendError, type Matrix } from '@varia/core';
+import { BackendError, GATHER_ROWS_KERNEL, type Matrix, VariaError } from '@varia/core';
+import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchAssembler } from './batch-assembler.js';
 import { checkTensorLeaksPerTest } from './test-utils/helpers.js';
@@ -141,5 +142,102 @@ describe('BatchAssembler on the wasm backend (rows written straight into the ten
     } finally {
       tf.dispose(held);
     }
+  });
+});
+
+const problem = nativeKernelsProblem();
+if (problem) console.warn(`BatchAssembler native gather tests skipped: ${problem}`);
+
+/** A seeded shuffle of 0 … n − 1 (Fisher–Yates on an LCG), as an epoch's order. */
+function shuffled(n: number, seed: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+describe.skipIf(problem !== undefined)('BatchAssembler with the native gather (GATHER_ROWS_KERNEL)', () => {
+  let calls = 0;
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    enableNativeKernels();
+    // the registered kernel, counting its calls (disableNativeKernels unregisters it by name)
+    const native = tf.getKernel(GATHER_ROWS_KERNEL, 'wasm')!;
+    tf.unregisterKernel(GATHER_ROWS_KERNEL, 'wasm');
+    tf.registerKernel({
+      ...native,
+      kernelFunc: (args) => {
+        calls++;
+        return native.kernelFunc(args);
+      },
+    });
+  });
+  afterAll(async () => {
+    disableNativeKernels();
+    await tf.setBackend('cpu');
+  });
+
+  it("uploads each batch of an epoch with the bytes of the JavaScript path's rows (random bits, short last batch)", () => {
+    const [rows, cols] = [300, 37];
+    const data = new Float32Array(rows * cols);
+    const bits = new Uint32Array(data.buffer);
+    let s = 12345;
+    for (let i = 0; i < bits.length; i++) bits[i] = s = (Math.imul(s, 1103515245) + 12345) >>> 0; // NaNs, −0, …
+    const m: Matrix = { data, rows, cols };
+    const assembler = new BatchAssembler(m, 128);
+    const order = shuffled(rows, 3);
+    const before = tf.memory().numTensors;
+    const callsBefore = calls;
+    const batches = [0, 128, 256].map((start) => order.subarray(start, Math.min(rows, start + 128)));
+    batches.push(Int32Array.of(7), Int32Array.of(5, 5, 0, 299, 5), Int32Array.of(10, 11, 12));
+    for (const idx of batches) {
+      const t = assembler.upload(idx);
+      expect(t.shape).toEqual([idx.length, cols]);
+      // the JavaScript path's rows: a copy of each row with TypedArray.set
+      const want = new Uint32Array(new Float32Array(assembler.rowsOf(idx)).buffer);
+      expect(new Uint32Array(t.dataSync().buffer)).toEqual(want);
+      t.dispose();
+    }
+    expect(calls - callsBefore).toBe(batches.length);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('takes the JavaScript path for row numbers that are not an Int32Array (same values)', () => {
+    const assembler = new BatchAssembler(labelled(), 4);
+    const callsBefore = calls;
+    const t = assembler.upload([6, 1, 1]);
+    expect(Array.from(t.dataSync())).toEqual(expectedRows([6, 1, 1]));
+    t.dispose();
+    expect(calls).toBe(callsBefore);
+  });
+
+  it('refuses a row outside the data as a VariaError, leaving no tensor or data', () => {
+    const assembler = new BatchAssembler(labelled(), 4);
+    const before = tf.memory().numTensors;
+    const data = tf.engine().backend.numDataIds();
+    expect(() => assembler.upload(Int32Array.of(0, 7))).toThrowError(VariaError);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.engine().backend.numDataIds()).toBe(data);
+  });
+
+  it('refuses a batch the wasm memory has no room for, writing nothing and leaving no tensor or data', () => {
+    const backend = tf.backend() as unknown as { wasm: { _malloc(bytes: number): number; HEAPU8: Uint8Array } };
+    const wasm = backend.wasm;
+    const malloc = wasm._malloc;
+    const head = wasm.HEAPU8.slice(0, 4096);
+    const data = tf.engine().backend.numDataIds();
+    const assembler = new BatchAssembler(labelled(), 4);
+    wasm._malloc = (bytes: number) => (bytes >= 32 ? 0 : malloc.call(wasm, bytes));
+    try {
+      expect(() => assembler.upload(Int32Array.of(5, 0, 3))).toThrowError(/no room for an output of shape \[3, 3\]/);
+    } finally {
+      wasm._malloc = malloc;
+    }
+    expect(wasm.HEAPU8.subarray(0, 4096)).toEqual(head);
+    expect(tf.engine().backend.numDataIds()).toBe(data);
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendError, type Matrix } from '@varia/core';
+import { BackendError, GATHER_ROWS_KERNEL, type Matrix } from '@varia/core';
 import { allocateFloat32, wasmMemoryBackend } from './wasm-memory.js';
 
 /**
@@ -35,7 +35,8 @@ export function uploadWritten(rows: number, cols: number, write: (out: Float32Ar
  * matrix on the device and gathering the rows there, costs a `GatherV2` per step that is slow on tfjs-wasm (~3.4 ms
  * for 128 MNIST rows, ~8 % of a step). A run of consecutive rows (unshuffled data) is uploaded straight from the
  * matrix without a copy. On the wasm backend the rows are written straight into the new tensor's WebAssembly memory
- * (one copy instead of two: 128 MNIST rows in ~36 µs instead of ~64 µs).
+ * (one copy instead of two: 128 MNIST rows in ~36 µs instead of ~64 µs), by the backend's {@link GATHER_ROWS_KERNEL}
+ * where it has one (`@varia/native-kernels`: one native call that prefetches the rows ahead, the same bytes).
  *
  * Some backends (cpu) keep a reference to the values a tensor was made from: dispose each batch tensor before asking
  * for the next one, which overwrites the buffer.
@@ -70,9 +71,28 @@ export class BatchAssembler {
     const count = rows.length;
     const cols = this.source.cols;
     return (
+      this.gathered(rows) ??
       uploadWritten(count, cols, (out) => this.copyRows(rows, out)) ??
       tf.tensor2d(this.rowsOf(rows), [count, cols], 'float32')
     );
+  }
+
+  /**
+   * Rows `rows` as a tensor made by the active backend's {@link GATHER_ROWS_KERNEL} (called directly, as the engine
+   * would: no inputs, so nothing to record), or undefined where it has none, for row numbers that are not an
+   * Int32Array over an ArrayBuffer, for data over a SharedArrayBuffer (the kernel reads neither), or for no rows or
+   * columns.
+   */
+  private gathered(rows: ArrayLike<number>): tf.Tensor2D | undefined {
+    const { data, cols } = this.source;
+    if (!(rows instanceof Int32Array) || rows.length === 0 || cols === 0) return undefined;
+    if (!(rows.buffer instanceof ArrayBuffer) || !(data.buffer instanceof ArrayBuffer)) return undefined;
+    const kernel = tf.getKernel(GATHER_ROWS_KERNEL, tf.getBackend());
+    if (!kernel) return undefined;
+    const backend = tf.backend();
+    const attrs = { source: data, cols, rows } as unknown as tf.NamedAttrMap;
+    const info = kernel.kernelFunc({ inputs: {}, backend, attrs }) as tf.TensorInfo;
+    return tf.engine().makeTensorFromTensorInfo(info, backend) as tf.Tensor2D;
   }
 
   /** Writes rows `rows` of the source, in that order, into `out` (one copy for a run of consecutive rows). */
