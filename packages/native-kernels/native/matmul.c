@@ -36,6 +36,12 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_bool(env, argv[1], &ta));
   CHECK(napi_get_value_bool(env, argv[2], &tb));
   double d[14] = {[13] = 0};
+  /* an explicit undefined 17th argument is no ticket, as its typing (bFacts?: number) says */
+  if (argc == 17) {
+    napi_valuetype last;
+    CHECK(napi_typeof(env, argv[16], &last));
+    if (last == napi_undefined) argc = 16;
+  }
   for (size_t i = 0; i < argc - 3; i++)
     if (!varia_arg_f64(env, argv, i + 3, &d[i])) return varia_throw_error(env, "native-kernels: gemm arguments must be numbers");
   const double m = d[0], n = d[1], k = d[2], batch = d[3], a_off = d[4], a_stride = d[5], b_off = d[6],

@@ -21,7 +21,9 @@
  *                                 n − 1 helpers, each helper's BLAS on one thread
  *   zeroSkipped()              -> how many products zero_skip.c has done (op(A) mostly zeros, oneDNN's bits; blas.c)
  *   narrowed()                 -> how many products narrow.c has done (2 … 24 columns, ≥ 512 rows, oneDNN's bits; blas.c)
- *   gemm(heap, ta, tb, m, n, k, batch, aOff, aStride, bOff, bStride, cOff, biasOff, biasSize, act, alpha)
+ *   gemm(heap, ta, tb, m, n, k, batch, aOff, aStride, bOff, bStride, cOff, biasOff, biasSize, act, alpha[, bFacts])
+ *       -> whether W's facts were taken: bFacts, a ticket denseBackwardAdam returned (weight_facts.h), lets one
+ *       product with op(B) = B skip the zero-skipping kernel's scan of B where the ticket is for exactly those floats
  *       C_i = act(op(A_i) · op(B_i) + bias) for i < batch, row-major; op(X) = Xᵀ when the flag is set; k may be 0;
  *       strides are in elements (0 broadcasts one matrix over the batch); biasOff < 0 means no bias; a bias of
  *       biasSize n is added to every row, one of size m·n to every matrix, one of size batch·m·n element-wise.
@@ -35,7 +37,8 @@
  *       the backward pass of a dense layer y = f(x·W + b): dx (unless dxOff < 0), dW and db in one call.
  *   denseBackwardAdam(heap, numbers)   that backward pass, then one in-place Adam step of W, b and their moments
  *       (dense_adam.c; numbers: a Float64Array, listed there); with `defer`, dW's blocks and W's step may still run
- *       after it returns, until the calling thread's next joinDeferred() (or any export that joins: see below)
+ *       after it returns, until the calling thread's next joinDeferred() (or any export that joins: see below);
+ *       with `facts` it returns a ticket for the new W's facts (finite, least |w|) that gemm may take
  *   joinDeferred()             waits for that deferred work; throws if it failed
  *   deferredPending()          -> whether the calling thread has deferred work it has not joined
  *   unary(heap, op, size, xOff, yOff)  y = softplus | exp | log | log1p | lgamma | sigmoid of x (op 0 … 5),
@@ -107,8 +110,9 @@ static napi_value joined(napi_env env, napi_callback_info info) {
   void *data = NULL;
   if (napi_get_cb_info(env, info, NULL, NULL, NULL, &data) != napi_ok || !data)
     return varia_throw_error(env, "native-kernels: N-API call failed: napi_get_cb_info");
-  varia_parallel_join();
+  /* the scope first: blocks of a deferred job that the join runs on this thread hold signals once too */
   varia_signals_scope_begin();
+  varia_parallel_join();
   const napi_value result = (*(napi_callback *)data)(env, info);
   varia_signals_scope_end();
   return result;

@@ -168,6 +168,18 @@ describe.skipIf(skipNative)('the in-step Adam step’s facts of W, used by the n
     });
   }
 
+  it('an explicit undefined bFacts is no ticket (the argument is optional)', () => {
+    const m = 8,
+      n = 16,
+      k = 4;
+    const heap = new ArrayBuffer(4 * (m * k + k * n + m * n));
+    new Float32Array(heap).fill(0.5);
+    const args = [heap, false, false, m, n, k, 1, 0, 0, 4 * m * k, 0, 4 * (m * k + k * n), -1, 0, 0, 0] as const;
+    expect(addon.gemm(...args, undefined)).toBe(false);
+    expect(new Float32Array(heap, 4 * (m * k + k * n), m * n).every((c) => c === k * 0.25)).toBe(true);
+    expect(() => addon.gemm(...args, -1)).toThrow(/ticket/);
+  });
+
   it('a step whose Adam writes a NaN into W (a gradient of ∞): its facts are not taken', () => {
     const l = layerOf(weights(5), Number.POSITIVE_INFINITY);
     const a = tf.tensor2d(sparseA(13), [M, K]);
