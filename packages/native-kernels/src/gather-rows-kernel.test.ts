@@ -157,12 +157,15 @@ describe.skipIf(skipNative)(`native ${GATHER_ROWS_KERNEL} on the wasm backend`, 
     const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
     const view = new Float32Array(heap, backend.dataIdMap.get(t.dataId).memoryOffset, n * cols);
     const order = new Int32Array(heap, backend.dataIdMap.get(r.dataId).memoryOffset, n);
-    tf.dispose([t, r]);
-    // as they are now (the allocator may have written into the freed regions)
+    // the source's region is freed (the output may take it); the row numbers' tensor stays alive, so they stay row
+    // numbers (freed, its bytes could be anything the allocator wrote there: a CI run read 25744 from them)
+    t.dispose();
+    // as they are now (the allocator may have written into the freed region)
     const [values, rows] = [view.slice(), order.slice()];
     const got = gather(view, cols, order);
     expectSameBits(float32Bits(got), referenceRows(values, cols, rows), 'source on the heap');
     got.dispose();
+    r.dispose();
   });
 
   it('the addon checks its arguments itself (types, whole rows, bounds, overlaps) and writes nothing for a bad row', () => {
