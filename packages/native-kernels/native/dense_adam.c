@@ -169,27 +169,9 @@ enum {
 
 /* The heap and the numbers: ARGS of them, or ARGS − 1 (without FACTS, which then reads 0). 0 after throwing. */
 static int heap_and_numbers(napi_env env, napi_callback_info info, void **data, size_t *length, double *d) {
-  size_t argc = 2;
-  napi_value argv[2];
-  bool is_ab = false, is_ta = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) {
-    varia_throw_error(env, "native-kernels: wrong number of arguments");
-    return 0;
-  }
-  if (napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
-      napi_get_arraybuffer_info(env, argv[0], data, length) != napi_ok) {
-    varia_throw_error(env, "native-kernels: the first argument must be the wasm heap's ArrayBuffer");
-    return 0;
-  }
-  napi_typedarray_type type;
+  const double *values = NULL;
   size_t n = 0;
-  void *values = NULL;
-  if (napi_is_typedarray(env, argv[1], &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, argv[1], &type, &n, &values, NULL, NULL) != napi_ok || type != napi_float64_array ||
-      (n != ARGS && n != ARGS - 1)) {
-    varia_throw_error(env, "native-kernels: the second argument must be a Float64Array of the kernel's numbers");
-    return 0;
-  }
+  if (!varia_heap_and_array_range(env, info, ARGS - 1, ARGS, data, length, &values, &n)) return 0;
   memcpy(d, values, n * sizeof(double));
   if (n == ARGS - 1) d[FACTS] = 0;
   return 1;

@@ -41,9 +41,9 @@ int varia_heap_and_numbers(napi_env env, napi_callback_info info, size_t count, 
   return 1;
 }
 
-/* (heap, Float64Array of exactly `count` numbers): the heap and the numbers, or 0 after throwing. */
-int varia_heap_and_array(napi_env env, napi_callback_info info, size_t count, void **data, size_t *length,
-                          const double **out) {
+/* (heap, Float64Array of `least` … `most` numbers): the heap, the numbers and their count (*n), or 0 after throwing. */
+int varia_heap_and_array_range(napi_env env, napi_callback_info info, size_t least, size_t most, void **data,
+                               size_t *length, const double **out, size_t *count) {
   size_t argc = 2;
   napi_value argv[2];
   bool is_ab = false, is_ta = false;
@@ -61,12 +61,20 @@ int varia_heap_and_array(napi_env env, napi_callback_info info, size_t count, vo
   void *values = NULL;
   if (napi_is_typedarray(env, argv[1], &is_ta) != napi_ok || !is_ta ||
       napi_get_typedarray_info(env, argv[1], &type, &n, &values, NULL, NULL) != napi_ok || type != napi_float64_array ||
-      n != count) {
+      n < least || n > most) {
     varia_throw_error(env, "native-kernels: the second argument must be a Float64Array of the kernel's numbers");
     return 0;
   }
   *out = (const double *)values;
+  *count = n;
   return 1;
+}
+
+/* (heap, Float64Array of exactly `count` numbers): the heap and the numbers, or 0 after throwing. */
+int varia_heap_and_array(napi_env env, napi_callback_info info, size_t count, void **data, size_t *length,
+                         const double **out) {
+  size_t n = 0;
+  return varia_heap_and_array_range(env, info, count, count, data, length, out, &n);
 }
 
 int varia_whole(double v) { return v >= 0 && v == floor(v) && v <= 4294967296.0; }

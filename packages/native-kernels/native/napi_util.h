@@ -24,6 +24,9 @@ VARIA_HIDDEN int varia_in_bounds(double off, double count, size_t length);
 /* Reads the heap and `count` (at most 7) numbers after it; 0 on failure (an exception is pending). */
 VARIA_HIDDEN int varia_heap_and_numbers(napi_env env, napi_callback_info info, size_t count, void **data, size_t *length,
                                         double *out);
+/* (heap, Float64Array of `least` … `most` numbers): the heap, the numbers read in place and their count. */
+VARIA_HIDDEN int varia_heap_and_array_range(napi_env env, napi_callback_info info, size_t least, size_t most, void **data,
+                                            size_t *length, const double **out, size_t *count);
 /* (heap, Float64Array of exactly `count` numbers): the heap and the numbers, or 0 after throwing. */
 VARIA_HIDDEN int varia_heap_and_array(napi_env env, napi_callback_info info, size_t count, void **data, size_t *length,
                                       const double **out);
