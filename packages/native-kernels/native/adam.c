@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adam_expr.h"
 #include "adam_flush.h"
 #include "entry_points.h"
 #include "parallel.h"
@@ -16,15 +17,15 @@ VARIA_CLONES void varia_adam_inplace_facts(float *w, const float *g, float *m, f
                                            float b2, float eps, float b1pow, float b2pow, uint32_t *least_m1,
                                            uint32_t *peak) {
   /* varia_adam_inplace's expressions in its order (math_kernels.c; -std=c11: no FMA contraction): the same bits */
-  const float step = lr / (1.f - b1pow), vscale = 1.f / (1.f - b2pow);
+  const float step = VARIA_ADAM_STEP(lr, b1pow), vscale = VARIA_ADAM_VSCALE(b2pow);
   uint32_t least = *least_m1, top = *peak;
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
-    const float mi = b1 * m[i] + (1.f - b1) * gi;
-    const float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    const float mi = VARIA_ADAM_M(b1, m[i], gi);
+    const float vi = VARIA_ADAM_V(b2, v[i], gi);
     m[i] = mi;
     v[i] = vi;
-    const float wi = w[i] - step * mi / (__builtin_sqrtf(vi * vscale) + eps);
+    const float wi = VARIA_ADAM_W(w[i], step, mi, vi, vscale, eps);
     w[i] = wi;
     uint32_t bits;
     memcpy(&bits, &wi, sizeof bits);

@@ -16,6 +16,7 @@
 #include "row_sum.h"
 #include "shared_passes.h"
 #include "sparse_tiles.h"
+#include "adam_expr.h"
 #include "vector_helpers.h"
 #include "xnn_sigmoid.h"
 
@@ -220,14 +221,14 @@ VARIA_CLONES void varia_sum_columns(const float *x, float *y, int64_t reduce, in
 VARIA_CLONES void varia_adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2,
                              float *v2, int64_t n, float lr, float b1, float b2, float eps, float b1pow, float b2pow) {
   /* Bias-corrected step, as tf.train.adam computes it: lr·(m′/(1−β₁ᵗ)) / (√(v′/(1−β₂ᵗ)) + ε). */
-  const float step = lr / (1.f - b1pow), vscale = 1.f / (1.f - b2pow);
+  const float step = VARIA_ADAM_STEP(lr, b1pow), vscale = VARIA_ADAM_VSCALE(b2pow);
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
-    const float mi = b1 * m[i] + (1.f - b1) * gi;
-    const float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    const float mi = VARIA_ADAM_M(b1, m[i], gi);
+    const float vi = VARIA_ADAM_V(b2, v[i], gi);
     m2[i] = mi;
     v2[i] = vi;
-    w2[i] = w[i] - step * mi / (__builtin_sqrtf(vi * vscale) + eps);
+    w2[i] = VARIA_ADAM_W(w[i], step, mi, vi, vscale, eps);
   }
 }
 
@@ -235,14 +236,14 @@ VARIA_CLONES void varia_adam_inplace(float *w, const float *g, float *m, float *
                                      float b2, float eps, float b1pow, float b2pow) {
   /* the expressions of varia_adam, in the same order (the build uses -std=c11: no FMA contraction), so the result is
    * bit-identical; separate from it because an aliased w2 == w would keep GCC's runtime alias check off the vector loop */
-  const float step = lr / (1.f - b1pow), vscale = 1.f / (1.f - b2pow);
+  const float step = VARIA_ADAM_STEP(lr, b1pow), vscale = VARIA_ADAM_VSCALE(b2pow);
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
-    const float mi = b1 * m[i] + (1.f - b1) * gi;
-    const float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    const float mi = VARIA_ADAM_M(b1, m[i], gi);
+    const float vi = VARIA_ADAM_V(b2, v[i], gi);
     m[i] = mi;
     v[i] = vi;
-    w[i] = w[i] - step * mi / (__builtin_sqrtf(vi * vscale) + eps);
+    w[i] = VARIA_ADAM_W(w[i], step, mi, vi, vscale, eps);
   }
 }
 
