@@ -230,6 +230,12 @@ describe.skipIf('skipped' in torch)('torch_vae.py reports its OpenBLAS core (nee
     expect(runTorch(data, config).blas_core).toBe(torch.blas.core);
   });
 
+  it('reports the page faults of its fastest encode call, a count', () => {
+    const r = runTorch(data, { ...config, encode_repeats: 3 });
+    expect(Number.isInteger(r.minor_faults)).toBe(true);
+    expect(r.minor_faults).toBeGreaterThanOrEqual(0);
+  });
+
   it.skipIf(!hostHasAvx512())('runs the core that OPENBLAS_CORETYPE names', () => {
     if (!('blas' in torch) || torch.blas.core === undefined) return;
     expect(runTorch(data, config, undefined, { OPENBLAS_CORETYPE: 'SkylakeX' }).blas_core).toBe('SkylakeX');

@@ -143,7 +143,12 @@ export function combineBlasRuns(runs: readonly BlasRun[]): {
     const group: string[] = [];
     lossGroups.push(group);
     const own = r.variants ?? {
-      '': { seconds: r.seconds, cpu_seconds: r.cpu_seconds, ...(r.loss !== undefined ? { loss: r.loss } : {}) },
+      '': {
+        seconds: r.seconds,
+        cpu_seconds: r.cpu_seconds,
+        ...(r.loss !== undefined ? { loss: r.loss } : {}),
+        ...(r.minor_faults !== undefined ? { minor_faults: r.minor_faults } : {}),
+      },
     };
     for (const [k, v] of Object.entries(own)) {
       const name = k === '' ? names[i]! : `${names[i]}: ${k}`;

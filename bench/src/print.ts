@@ -11,7 +11,14 @@ import { formatSparse } from './sparse-workload.js';
 
 /** What the printed report shows: the results document's parts. */
 export interface ReportInputs {
-  doc: { date: string; machine: { cpu: string; cores: number }; gpu: string; torch: unknown; total_seconds: number };
+  doc: {
+    date: string;
+    machine: { cpu: string; cores: number };
+    gpu: string;
+    torch: unknown;
+    malloc?: string | Record<string, string>;
+    total_seconds: number;
+  };
   out: string;
   backend: string;
   q: boolean;
@@ -102,6 +109,15 @@ export function formatReport(r: ReportInputs): string[] {
     lines.push(
       formatBlasFooter((doc.torch as { openblas?: BlasSummary }).openblas, [...workloads, ...(twoCoreRows ?? [])]),
     );
+  lines.push(
+    `malloc (every process of the run, PyTorch's too): ${
+      typeof doc.malloc === 'string'
+        ? doc.malloc
+        : Object.entries(doc.malloc ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ') || 'glibc defaults'
+    }`,
+  );
   lines.push(`total ${doc.total_seconds.toFixed(0)} s; results written to ${r.out}`);
   return lines;
 }

@@ -26,6 +26,7 @@ import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 import { type EncodeOptions, VAE, validateDomain } from '@varia/vae';
 import { ENCODE_WORKLOADS, type EncodeSpec } from './encode-workloads.js';
 import { startKernelCensus } from './kernel-census.js';
+import { rerunWithMallocEnv } from './malloc-env.js';
 import { flagValue } from './script-flags.js';
 import { blasCandidates } from './openblas-core.js';
 import { probeTorch, runTorch } from './torch.js';
@@ -100,6 +101,9 @@ function hostParts(
 }
 
 async function main(): Promise<void> {
+  // with glibc's malloc keeping freed buffers, as the bench runs (malloc-env.ts): this script is run again with it
+  const rerun = rerunWithMallocEnv();
+  if (rerun !== undefined) process.exit(rerun);
   const repeats = Number(flagValue('--repeats') ?? 7);
   if (!Number.isInteger(repeats) || repeats < 1)
     throw new Error(`--repeats must be a positive integer, got ${repeats}`);

@@ -24,6 +24,8 @@ export interface BaselineResult extends Figures {
   multithreaded?: boolean;
   /** Final training loss, a sanity check that it trains the same model. */
   loss?: number;
+  /** PyTorch's encode: the minor page faults of its fastest call. */
+  minor_faults?: number;
   /** Why it was not measured. */
   skipped?: string;
   /** What was timed, threads, versions. */
@@ -34,7 +36,7 @@ export interface BaselineResult extends Figures {
    */
   variant?: string;
   /** PyTorch with `sparse` or two OpenBLAS cores: every variant's figures (a core's variants timed in one run). */
-  variants?: Record<string, { seconds: number; cpu_seconds: number; loss?: number }>;
+  variants?: Record<string, { seconds: number; cpu_seconds: number; loss?: number; minor_faults?: number }>;
   /**
    * PyTorch training with `sparse`: the variants' largest relative loss difference (the same job: rounding), within
    * one OpenBLAS core's run (two cores' kernels round differently).

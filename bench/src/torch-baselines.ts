@@ -102,6 +102,7 @@ export function torchContenders({ want, torchProbe, torchOk, allThreads, rounds 
           cpu_seconds: r.cpu_seconds,
           examples: r.examples,
           loss: r.loss,
+          ...(r.minor_faults !== undefined ? { minor_faults: r.minor_faults } : {}),
           multithreaded: threads > 1,
           note: `torch ${r.torch_version}, ${r.threads} thread(s), BLAS ${r.blas}${core}${chosen.candidate.coretype ? ` (OPENBLAS_CORETYPE=${chosen.candidate.coretype})` : ''}${note}${failed.length > 0 ? `; not measured (failed): ${told}` : ''}`,
           ...variants,

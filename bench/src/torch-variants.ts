@@ -53,7 +53,7 @@ export function torchVariants(
   const ms = (s: number): string => `${(s * 1e3).toFixed(1)} ms`;
   const shown = entries.map(
     ([k, v]) =>
-      `${k} ${ms(v.seconds)} (CPU ${ms(v.cpu_seconds)}${v.loss === undefined ? '' : `, loss ${v.loss.toFixed(4)}`})`,
+      `${k} ${ms(v.seconds)} (CPU ${ms(v.cpu_seconds)}${v.loss === undefined ? '' : `, loss ${v.loss.toFixed(4)}`}${v.minor_faults === undefined ? '' : `, ${v.minor_faults} page faults`})`,
   );
   return {
     variant: r.variant,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Matrix } from '@varia/core';
+import { withMallocEnv } from './malloc-env.js';
 import { type BlasProbe, hostHasAvx512 } from './openblas-core.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'python', 'torch_vae.py');
@@ -28,12 +29,14 @@ export interface TorchResult {
   cpu_seconds: number;
   examples_per_sec?: number;
   loss?: number;
+  /** encode: the minor page faults of the fastest call (the OS mapping pages of its outputs afresh). */
+  minor_faults?: number;
   /**
    * With `sparse` (encode and train): which of PyTorch's variants, dense or torch.sparse, was faster (the figures are
    * its: CPU time decides on one thread, wall time with more), and every variant's timings (and training loss).
    */
   variant?: string;
-  variants?: Record<string, { seconds: number; cpu_seconds: number; loss?: number }>;
+  variants?: Record<string, { seconds: number; cpu_seconds: number; loss?: number; minor_faults?: number }>;
   /** `encode_profile`: the whole encode and its parts alone (best of `encode_repeats`). */
   phases?: Record<string, { seconds: number; cpu_seconds: number }>;
 }
@@ -92,8 +95,9 @@ export function runTorch(
       encoding: 'utf8',
       timeout: timeoutMs,
       // torch.set_num_threads decides; keep OpenMP from spinning up extra threads beyond it.
+      // glibc's malloc keeping freed buffers, as in the bench's own processes (malloc-env.ts)
       env: {
-        ...process.env,
+        ...withMallocEnv(),
         OMP_NUM_THREADS: String(config.threads),
         MKL_NUM_THREADS: String(config.threads),
         OPENBLAS_NUM_THREADS: String(config.threads),

@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+
+/**
+ * glibc's malloc settings every process of the bench runs with — its own (re-run with them by
+ * {@link rerunWithMallocEnv}), its child runs and PyTorch's (`runTorch`): freed blocks up to 32 MiB stay in the
+ * process for the next allocation instead of going back to the OS (`MALLOC_MMAP_THRESHOLD_`), and the heap is not
+ * trimmed below 256 MiB of free space (`MALLOC_TRIM_THRESHOLD_`).
+ *
+ * Why: without them, glibc maps each large buffer afresh (and unmaps it when freed) until its adaptive threshold has
+ * caught up, so the pages of a call's outputs fault in again on the next call. On the AMD EPYC Zen 5 PVM guest a minor
+ * page fault costs about 14 µs, so PyTorch's MNIST encode (10,000 × 784 → 400: two 16 MiB buffers a call) took
+ * 3,906–7,813 faults and 75–135 ms a call instead of 20.5–21.3 ms (OpenBLAS SkylakeX), depending on where glibc's
+ * threshold stood — the "slow mode" of earlier sessions; varia's read-back of the same encode took 156 faults
+ * (15.2 → 16.9 ms for 8,000 rows). Training is not affected: PyTorch's MNIST epochs took 0 faults after the first
+ * either way (2026-12-02, `ru_minflt` and `process.resourceUsage()`, load ~1). Nothing in varia reads these; a user
+ * who sees the same faults can set them too.
+ */
+export const MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+  MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024),
+};
+
+/** Whether `env` already has every setting of {@link MALLOC_ENV} (any value: the user's own choice is kept). */
+export function hasMallocEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Object.keys(MALLOC_ENV).every((k) => env[k] !== undefined);
+}
+
+/** `env` with {@link MALLOC_ENV}'s settings where it has none. */
+export function withMallocEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const [k, v] of Object.entries(MALLOC_ENV)) if (out[k] === undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * On Linux (glibc reads the settings when the process starts), when this process lacks them: runs this same script
+ * again with them (same Node flags and arguments, same standard streams) and returns its exit status; the caller
+ * exits with it. Returns undefined where nothing was re-run (they are set, or not Linux).
+ */
+export function rerunWithMallocEnv(): number | undefined {
+  if (process.platform !== 'linux' || hasMallocEnv()) return undefined;
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: withMallocEnv(),
+  });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+/** The settings this process runs with, for the results (undefined where one is missing). */
+export function mallocSettings(): Record<string, string> | undefined {
+  if (!hasMallocEnv()) return undefined;
+  return Object.fromEntries(Object.keys(MALLOC_ENV).map((k) => [k, process.env[k]!]));
+}
