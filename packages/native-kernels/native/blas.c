@@ -46,6 +46,7 @@ static int onednn_major = 0; /* the loaded oneDNN's major version (0: unknown) *
 static int avx512 = 0;       /* the CPU has oneDNN's avx512_core (AVX-512 F, BW, VL, DQ) */
 static int gemm512_on = 0;   /* gemm512.c stands in for dnnl_sgemm where it covers a one-thread product (load()) */
 static int zero_skip_on = 0; /* zero_skip.c stands in for dnnl_sgemm where op(A) is mostly zeros (load()) */
+static int whole_zero_skip = 1; /* products zero_skip.c takes run whole on two threads (VARIA_SPLIT_ZERO_SKIP=1: split) */
 static atomic_long zero_skipped = 0; /* products zero_skip.c has done */
 static int narrow_on = 0;            /* narrow.c stands in for dnnl_sgemm where C is narrow and tall (load()) */
 static atomic_long narrowed = 0;     /* products narrow.c has done */
@@ -137,6 +138,9 @@ napi_value varia_napi_load(napi_env env, napi_callback_info info) {
   /* zero_skip.c gives the same bits on the same condition; on unless VARIA_ZERO_SKIP=0 (read at each load) */
   const char *zs = getenv("VARIA_ZERO_SKIP");
   zero_skip_on = onednn_avx512 && !(zs && !strcmp(zs, "0"));
+  /* VARIA_SPLIT_ZERO_SKIP=1 (read at each load) splits them as any other product, for A/B measurements */
+  const char *split_zs = getenv("VARIA_SPLIT_ZERO_SKIP");
+  whole_zero_skip = !(split_zs && !strcmp(split_zs, "1"));
   /* narrow.c likewise; on unless VARIA_NARROW=0 (read at each load) */
   const char *nw = getenv("VARIA_NARROW");
   narrow_on = onednn_avx512 && !(nw && !strcmp(nw, "0"));
@@ -406,6 +410,10 @@ int varia_sgemm_shared_known(int ta, int tb, int64_t M, int64_t N, int64_t K, co
   if (threads == 2 && split_rule_holds()) {
     /* two threads: gemm_split.h's plan, the caller's first block larger by the work it does before the helper starts */
     const varia_gemm_shape_t shape = {.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
+    /* a product zero_skip.c takes runs whole: split, each block scans A's zeros (and B's facts) again and the helper
+     * starts late, so in the MNIST step the encoder's first product took 300 µs in blocks against 225 µs whole */
+    if (zero_skip_on && whole_zero_skip && varia_zero_skip_takes(&shape, a, beta, ZERO_SKIP_MAX_DENSITY))
+      return sgemm_known(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc, facts);
     varia_gemm_split_t plan;
     blocks = varia_gemm_plan_two(&shape, varia_parallel_start_delay() * atomic_load(&macs_per_us), &plan);
     if (blocks == 0) return sgemm_known(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc, facts);

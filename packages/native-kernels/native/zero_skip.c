@@ -374,14 +374,24 @@ int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const floa
   return varia_zero_skip_gemm_known(s, a, b, beta, c, max_density, NULL);
 }
 
-int varia_zero_skip_gemm_known(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
-                               double max_density, const varia_b_facts_t *facts) {
-  if (s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 1;
+/* Whether the shape is one varia_zero_skip_gemm covers and a sample of op(A)'s rows is sparse enough (its first
+ * checks, which read nothing but the sampled rows of A). */
+AVX512 static int takes(const varia_gemm_shape_t *s, const float *a, float beta, double max_density) {
+  if (s->tb || s->M < 2 || s->N < 2 || s->K < 1 || (beta != 0.f && beta != 1.f)) return 0;
   /* op(A) = Aᵀ is gathered with 32-bit offsets k·lda (load_row): a heap of 2³¹ floats or more (8 GiB: not wasm's,
    * but the addon takes any ArrayBuffer) would wrap them, a read outside A */
-  if ((s->ta && (s->K - 1) * s->lda > INT32_MAX) || s->K > INT32_MAX - 16) return 1; /* k itself: 32 bits */
+  if ((s->ta && (s->K - 1) * s->lda > INT32_MAX) || s->K > INT32_MAX - 16) return 0; /* k itself: 32 bits */
   const int64_t sampled = s->M < SAMPLE_ROWS ? s->M : SAMPLE_ROWS;
-  if ((double)sample_nonzeros(s, a) > max_density * (double)(sampled * s->K)) return 1;
+  return (double)sample_nonzeros(s, a) <= max_density * (double)(sampled * s->K);
+}
+
+int varia_zero_skip_takes(const varia_gemm_shape_t *s, const float *a, float beta, double max_density) {
+  return takes(s, a, beta, max_density);
+}
+
+int varia_zero_skip_gemm_known(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
+                               double max_density, const varia_b_facts_t *facts) {
+  if (!takes(s, a, beta, max_density)) return 1;
   const int64_t chunk = chunk_rows(s), rows = s->M < chunk ? s->M : chunk, groups = (rows + GROUP - 1) / GROUP, cap = s->K + 16;
   const int64_t words = (s->K + 15) / 16;
   /* the k lists, then n[] and cursor[] (a group each), then B's forced rows; the values (GROUP rows per group), then
@@ -442,6 +452,11 @@ int varia_zero_skip_gemm_known(const varia_gemm_shape_t *s, const float *a, cons
 }
 
 #else
+
+int varia_zero_skip_takes(const varia_gemm_shape_t *s, const float *a, float beta, double max_density) {
+  (void)s, (void)a, (void)beta, (void)max_density;
+  return 0;
+}
 
 int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
                          double max_density) {

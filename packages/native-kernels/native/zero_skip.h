@@ -20,6 +20,10 @@
 VARIA_HIDDEN int varia_zero_skip_gemm(const varia_gemm_shape_t *s, const float *a, const float *b, float beta, float *c,
                                       double max_density);
 
+/* Whether varia_zero_skip_gemm would take the product, short of a NaN in both A and B or memory: the shape is one it
+ * covers and a sample of op(A)'s rows has at most `max_density` non-zeros (only those rows of A are read). */
+VARIA_HIDDEN int varia_zero_skip_takes(const varia_gemm_shape_t *s, const float *a, float beta, double max_density);
+
 /*
  * What a caller knows of the K × N region of B that a product reads (rows ldb floats apart), from the writer of those
  * bytes (weight_facts.h: the in-step Adam step): every entry is finite (no NaN, no ±∞), and `least` is at most the

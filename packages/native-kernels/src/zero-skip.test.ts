@@ -183,23 +183,29 @@ describe.skipIf(skipNative)("zero-skipping products give dnnl_sgemm's bits", () 
     if (loaded) expect(loaded.zeroSkip).toBe(false);
   });
 
-  it('on two threads (blocks of rows or columns, each skipping), the same bits as one', (context) => {
+  it('on two threads: whole on the calling thread (the default), or split (VARIA_SPLIT_ZERO_SKIP=1, blocks of rows or columns, each skipping), the same bits as one', (context) => {
     if (!available()) context.skip('zero-skipping needs oneDNN 2.x on an AVX-512 (avx512_core) CPU');
     addon.setParallel(2);
     try {
-      for (const [i, shape] of (
-        [
-          [128, 400, 784, 0.19],
-          [512, 128, 2000, 0.05],
-        ] as Shape[]
-      ).entries()) {
-        const data = operands(shape, 20 + i);
-        const off = product(shape, data, true, '0');
-        const on = product(shape, data, true, '1');
-        expect(on.taken, 'each thread takes a block').toBeGreaterThanOrEqual(1);
-        expectSameBits(on.bits, off.bits, `${shape.join('×')} on two threads`);
+      for (const split of [false, true]) {
+        if (split) process.env.VARIA_SPLIT_ZERO_SKIP = '1';
+        else delete process.env.VARIA_SPLIT_ZERO_SKIP;
+        for (const [i, shape] of (
+          [
+            [128, 400, 784, 0.19],
+            [512, 128, 2000, 0.05],
+          ] as Shape[]
+        ).entries()) {
+          const data = operands(shape, 20 + i);
+          const off = product(shape, data, true, '0');
+          const on = product(shape, data, true, '1'); // loads the addon again: it reads VARIA_SPLIT_ZERO_SKIP
+          if (split) expect(on.taken, 'each block is a zero-skipping product').toBeGreaterThanOrEqual(2);
+          else expect(on.taken, 'one zero-skipping product, whole').toBe(1);
+          expectSameBits(on.bits, off.bits, `${shape.join('×')} on two threads${split ? ', split' : ''}`);
+        }
       }
     } finally {
+      delete process.env.VARIA_SPLIT_ZERO_SKIP;
       addon.setParallel(1);
     }
   });
