@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,35 +25,84 @@ describe('withMallocEnv', () => {
 });
 
 describe.runIf(process.platform === 'linux')('rerunWithMallocEnv', () => {
-  // a script that calls it first, as run.ts does, then prints what it runs with and exits 3 (the built module: the
-  // child is plain Node; tests run after the build)
+  // a script that calls it first, as run.ts does, then prints what it runs with and exits 3, or (`wait FILE`) writes
+  // its pid to FILE and waits 30 s (the built module: the child is plain Node; tests run after the build)
   const module = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'malloc-env.js')).href;
   const script = [
+    "import { writeFileSync } from 'node:fs';",
     `import { rerunWithMallocEnv, mallocSettings } from ${JSON.stringify(module)};`,
-    'const rerun = rerunWithMallocEnv();',
+    'const rerun = await rerunWithMallocEnv();',
     'if (rerun !== undefined) process.exit(rerun);',
-    'console.log(JSON.stringify({ settings: mallocSettings(), args: process.argv.slice(2) }));',
-    'process.exit(3);',
+    "if (process.argv[2] === 'wait') {",
+    '  writeFileSync(process.argv[3], String(process.pid));',
+    '  setTimeout(() => process.exit(0), 30_000);',
+    '} else {',
+    '  const gc = typeof globalThis.gc;',
+    '  console.log(JSON.stringify({ settings: mallocSettings(), args: process.argv.slice(2), gc }));',
+    '  process.exit(3);',
+    '}',
   ].join('\n');
 
-  function runScript(env: NodeJS.ProcessEnv) {
+  const withoutSettings = (): NodeJS.ProcessEnv => {
+    const env = { ...process.env };
+    for (const k of KEYS) delete env[k];
+    return env;
+  };
+
+  function inDir<T>(run: (file: string) => T): T {
     const dir = mkdtempSync(join(os.tmpdir(), 'varia-malloc-env-'));
     try {
       const file = join(dir, 'script.mjs');
       writeFileSync(file, script);
-      return spawnSync(process.execPath, [file, 'a', 'b'], { encoding: 'utf8', env });
+      return run(file);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  it('runs the script again with the settings, the same arguments, and passes its exit status on', () => {
-    const env = { ...process.env };
-    for (const k of KEYS) delete env[k];
-    const r = runScript(env);
+  const runScript = (env: NodeJS.ProcessEnv, args = ['a', 'b']) =>
+    inDir((file) => spawnSync(process.execPath, ['--expose-gc', file, ...args], { encoding: 'utf8', env }));
+
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /** Starts the script (`wait`), sends `signal` to the re-run (`child`) or to the first process, and waits for it. */
+  async function stopWhileRunning(signal: NodeJS.Signals, to: 'parent' | 'child') {
+    const dir = mkdtempSync(join(os.tmpdir(), 'varia-malloc-env-'));
+    let pid = 0;
+    try {
+      const file = join(dir, 'script.mjs');
+      const pidFile = join(dir, 'pid');
+      writeFileSync(file, script);
+      const parent = spawn(process.execPath, [file, 'wait', pidFile], { env: withoutSettings(), stdio: 'ignore' });
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        parent.once('exit', (code, s) => resolve({ code, signal: s })),
+      );
+      for (let i = 0; i < 400 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+      pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(pid).not.toBe(parent.pid);
+      if (to === 'parent') parent.kill(signal);
+      else process.kill(pid, signal);
+      const end = await ended;
+      return { ...end, childAlive: alive(pid) };
+    } finally {
+      if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('runs the script again with the settings, the same Node flags and arguments, and passes its exit status on', () => {
+    const r = runScript(withoutSettings(), ['a b', '--out', '/tmp/x y.json']);
     expect(r.status).toBe(3);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(out.args).toEqual(['a', 'b']);
+    expect(out.args).toEqual(['a b', '--out', '/tmp/x y.json']);
+    expect(out.gc, '--expose-gc passed on').toBe('function');
     expect(out.settings).toEqual(MALLOC_ENV);
   });
 
@@ -63,6 +112,17 @@ describe.runIf(process.platform === 'linux')('rerunWithMallocEnv', () => {
     expect(r.status).toBe(3);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out.settings).toEqual(Object.fromEntries(KEYS.map((k) => [k, '4096'])));
+  });
+
+  it('SIGTERM to the first process (the pid its starter knows) ends the re-run too; the status says so', async () => {
+    const end = await stopWhileRunning('SIGTERM', 'parent');
+    expect(end.childAlive, 'the re-run is left running').toBe(false);
+    expect(end.code ?? 128 + os.constants.signals[end.signal!]).toBe(128 + os.constants.signals.SIGTERM);
+  });
+
+  it("a re-run ended by a signal gives 128 + the signal's number, as a shell reports it", async () => {
+    const end = await stopWhileRunning('SIGKILL', 'child');
+    expect(end.code).toBe(128 + os.constants.signals.SIGKILL);
   });
 });
 

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
 
 /**
  * glibc's malloc settings every process of the bench runs with — its own (re-run with them by
@@ -32,19 +33,37 @@ export function withMallocEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
   return out;
 }
 
+/** Signals the parent passes on to its re-run while it waits (Ctrl-C reaches both; `kill <pid>` only the parent). */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
  * On Linux (glibc reads the settings when the process starts), when this process lacks them: runs this same script
- * again with them (same Node flags and arguments, same standard streams) and returns its exit status; the caller
- * exits with it. Returns undefined where nothing was re-run (they are set, or not Linux).
+ * again with them (same Node flags and arguments, same standard streams) and resolves to the status the caller exits
+ * with: the re-run's exit code, or 128 + the signal's number where a signal ended it (as a shell reports it). While it
+ * waits, SIGINT, SIGTERM and SIGHUP sent to this process are passed on to the re-run, so that stopping this process
+ * (its pid is the one its starter knows) stops the run. Resolves to undefined where nothing was re-run (they are set,
+ * or not Linux).
  */
-export function rerunWithMallocEnv(): number | undefined {
+export async function rerunWithMallocEnv(): Promise<number | undefined> {
   if (process.platform !== 'linux' || hasMallocEnv()) return undefined;
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: withMallocEnv(),
   });
-  if (r.error) throw r.error;
-  return r.status ?? 1;
+  const forward = (signal: NodeJS.Signals): void => {
+    child.kill(signal);
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (c, s) => resolve([c, s]));
+    });
+    if (signal !== null) return 128 + (os.constants.signals[signal] ?? 0);
+    return code ?? 1;
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
 }
 
 /** The settings this process runs with, for the results (undefined where one is missing). */

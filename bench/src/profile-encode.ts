@@ -102,7 +102,7 @@ function hostParts(
 
 async function main(): Promise<void> {
   // with glibc's malloc keeping freed buffers, as the bench runs (malloc-env.ts): this script is run again with it
-  const rerun = rerunWithMallocEnv();
+  const rerun = await rerunWithMallocEnv();
   if (rerun !== undefined) process.exit(rerun);
   const repeats = Number(flagValue('--repeats') ?? 7);
   if (!Number.isInteger(repeats) || repeats < 1)

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     return;
   }
   // every process of the run with glibc's malloc keeping freed buffers (malloc-env.ts): this one is run again with it
-  const rerun = rerunWithMallocEnv();
+  const rerun = await rerunWithMallocEnv();
   if (rerun !== undefined) process.exit(rerun);
   const started = Date.now();
   const loadStart = os.loadavg();
