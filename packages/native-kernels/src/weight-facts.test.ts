@@ -95,6 +95,7 @@ describe.skipIf(skipNative)('the in-step Adam step’s facts of W, used by the n
   });
   afterEach(() => {
     delete process.env.VARIA_B_FACTS;
+    delete process.env.VARIA_SPLIT_ZERO_SKIP;
     load('1');
     addon.setParallel(1);
   });
@@ -233,32 +234,44 @@ describe.skipIf(skipNative)('the in-step Adam step’s facts of W, used by the n
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('the deferred update on two threads: its facts are in once it is joined (gemm joins first)', () => {
-    addon.setParallel(2);
-    // a layer large enough to be split in row blocks (native/dense_adam.c: 65,536 weights)
-    const big = { k: 400, n: 784 };
-    const w = randomArray(big.k * big.n, 31);
-    const l = {
-      dy: tf.tensor2d(randomArray(128 * big.n, 32), [128, big.n]),
-      y: tf.zeros([128, big.n]),
-      x: tf.tensor2d(randomArray(128 * big.k, 33), [128, big.k]),
-      kernel: variableOf(tf.tensor2d(w, [big.k, big.n])),
-      bias: tf.zeros([big.n]),
-      kernelM: tf.zeros([big.k, big.n]),
-      kernelV: tf.zeros([big.k, big.n]),
-      biasM: tf.zeros([big.n]),
-      biasV: tf.zeros([big.n]),
-    };
-    const h = randomArray(128 * big.k, 34).map((v) => (v > 0.6 ? v : 0)); // relu-like, 20 % non-zero
-    const a = tf.tensor2d(h, [128, big.k]);
-    step(l as unknown as Layer, MOVING, true);
-    const ticket = weightFactsTicket(l.kernel.dataId);
-    expect(ticket).toBeGreaterThan(0);
-    const known = tf.tidy(() => bits(tf.matMul(a, l.kernel)));
-    tf.engine().runKernel(JOIN_DEFERRED_KERNEL, {}, {});
-    process.env.VARIA_B_FACTS = '0';
-    const scanned = tf.tidy(() => bits(tf.matMul(a, l.kernel)));
-    expect(known).toEqual(scanned);
-    tf.dispose([a, ...Object.values(l)]);
-  });
+  it.each([
+    ['whole on the calling thread', false],
+    ['split between the threads (VARIA_SPLIT_ZERO_SKIP=1), each block with the facts', true],
+  ] as const)(
+    'the deferred update on two threads: its facts are in once it is joined (gemm joins first); the product %s',
+    (_, split) => {
+      if (split) process.env.VARIA_SPLIT_ZERO_SKIP = '1';
+      load('1'); // the addon reads VARIA_SPLIT_ZERO_SKIP when it loads
+      addon.setParallel(2);
+      const skipped = addon.zeroSkipped();
+      // a layer large enough to be split in row blocks (native/dense_adam.c: 65,536 weights)
+      const big = { k: 400, n: 784 };
+      const w = randomArray(big.k * big.n, 31);
+      const l = {
+        dy: tf.tensor2d(randomArray(128 * big.n, 32), [128, big.n]),
+        y: tf.zeros([128, big.n]),
+        x: tf.tensor2d(randomArray(128 * big.k, 33), [128, big.k]),
+        kernel: variableOf(tf.tensor2d(w, [big.k, big.n])),
+        bias: tf.zeros([big.n]),
+        kernelM: tf.zeros([big.k, big.n]),
+        kernelV: tf.zeros([big.k, big.n]),
+        biasM: tf.zeros([big.n]),
+        biasV: tf.zeros([big.n]),
+      };
+      const h = randomArray(128 * big.k, 34).map((v) => (v > 0.6 ? v : 0)); // relu-like, 20 % non-zero
+      const a = tf.tensor2d(h, [128, big.k]);
+      step(l as unknown as Layer, MOVING, true);
+      const ticket = weightFactsTicket(l.kernel.dataId);
+      expect(ticket).toBeGreaterThan(0);
+      const known = tf.tidy(() => bits(tf.matMul(a, l.kernel)));
+      tf.engine().runKernel(JOIN_DEFERRED_KERNEL, {}, {});
+      const taken = addon.zeroSkipped() - skipped;
+      if (split) expect(taken, 'zero-skipping blocks').toBeGreaterThanOrEqual(2);
+      else expect(taken, 'one zero-skipping product').toBe(1);
+      process.env.VARIA_B_FACTS = '0';
+      const scanned = tf.tidy(() => bits(tf.matMul(a, l.kernel)));
+      expect(known).toEqual(scanned);
+      tf.dispose([a, ...Object.values(l)]);
+    },
+  );
 });
