@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { hasMallocEnv, MALLOC_ENV, mallocSettings, withMallocEnv } from './malloc-env.js';
+import { hasMallocEnv, MALLOC_ENV, mallocDescription, mallocSettings, withMallocEnv } from './malloc-env.js';
 
 const KEYS = Object.keys(MALLOC_ENV);
 
@@ -140,5 +140,23 @@ describe('mallocSettings', () => {
         else process.env[k] = saved[i];
       });
     }
+  });
+});
+
+describe('mallocDescription', () => {
+  const all = Object.fromEntries(KEYS.map((k) => [k, '8']));
+  it('gives the values on Linux, glibc defaults where one is missing, and says where they do not apply', () => {
+    expect(mallocDescription('linux', all)).toEqual(all);
+    expect(mallocDescription('linux', {})).toBe('glibc defaults');
+    expect(mallocDescription('darwin', all)).toMatch(/not glibc \(darwin\)/);
+  });
+
+  it('names GLIBC_TUNABLES when it sets a malloc threshold (glibc prefers it)', () => {
+    const tunables = 'glibc.malloc.trim_threshold=1';
+    expect(mallocDescription('linux', { ...all, GLIBC_TUNABLES: tunables })).toEqual({
+      ...all,
+      GLIBC_TUNABLES: `${tunables} (glibc takes its thresholds over the MALLOC_* values)`,
+    });
+    expect(mallocDescription('linux', { ...all, GLIBC_TUNABLES: 'glibc.cpu.x86_shstk=0' })).toEqual(all);
   });
 });

@@ -66,6 +66,24 @@ export async function rerunWithMallocEnv(): Promise<number | undefined> {
   }
 }
 
+/**
+ * What the results say of this process's allocator: the settings' values, or why they are not in effect — another
+ * platform than Linux (not glibc's malloc), a missing setting (glibc's defaults), or `GLIBC_TUNABLES` naming a malloc
+ * threshold, which glibc reads in preference to the `MALLOC_*` variables.
+ */
+export function mallocDescription(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string | Record<string, string> {
+  if (platform !== 'linux') return `not glibc (${platform}): the settings do not apply`;
+  if (!hasMallocEnv(env)) return 'glibc defaults';
+  const settings = Object.fromEntries(Object.keys(MALLOC_ENV).map((k) => [k, env[k]!]));
+  const tunables = env.GLIBC_TUNABLES;
+  if (tunables && /malloc\.(mmap|trim)_threshold/.test(tunables))
+    return { ...settings, GLIBC_TUNABLES: `${tunables} (glibc takes its thresholds over the MALLOC_* values)` };
+  return settings;
+}
+
 /** The settings this process runs with, for the results (undefined where one is missing). */
 export function mallocSettings(): Record<string, string> | undefined {
   if (!hasMallocEnv()) return undefined;

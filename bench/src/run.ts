@@ -29,7 +29,7 @@ import { runChild } from './child.js';
 import { runComposed } from './composed.js';
 import { firstRows } from './first-rows.js';
 import { log } from './log.js';
-import { mallocSettings, rerunWithMallocEnv } from './malloc-env.js';
+import { mallocDescription, rerunWithMallocEnv } from './malloc-env.js';
 import { blasSummary } from './openblas-core.js';
 import { formatReport } from './print.js';
 import { profileStep, type StepProfile } from './profile-step.js';
@@ -239,7 +239,7 @@ async function main(): Promise<void> {
     },
     node_version: process.version,
     tfjs_version: tf.version.tfjs,
-    malloc: mallocSettings() ?? 'glibc defaults',
+    malloc: mallocDescription(),
     backend,
     backend_candidate: selection.candidate,
     backends_skipped: skipped,
