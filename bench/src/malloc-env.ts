@@ -10,7 +10,7 @@ import os from 'node:os';
  * Why: without them, glibc maps each large buffer afresh (and unmaps it when freed) until its adaptive threshold has
  * caught up, so the pages of a call's outputs fault in again on the next call. On the AMD EPYC Zen 5 PVM guest a minor
  * page fault costs about 14 µs, so PyTorch's MNIST encode (10,000 × 784 → 400: two 16 MiB buffers a call) took
- * 3,906–7,813 faults and 75–135 ms a call instead of 20.5–21.3 ms (OpenBLAS SkylakeX), depending on where glibc's
+ * 3,906–7,813 faults and 75–162 ms a call instead of 35.5–37.6 ms (one thread), depending on where glibc's
  * threshold stood — the "slow mode" of earlier sessions; varia's read-back of the same encode took 156 faults
  * (15.2 → 16.9 ms for 8,000 rows). Training is not affected: PyTorch's MNIST epochs took 0 faults after the first
  * either way (2026-12-02, `ru_minflt` and `process.resourceUsage()`, load ~1). Nothing in varia reads these; a user
@@ -76,8 +76,8 @@ export function mallocDescription(
   env: NodeJS.ProcessEnv = process.env,
 ): string | Record<string, string> {
   if (platform !== 'linux') return `not glibc (${platform}): the settings do not apply`;
-  if (!hasMallocEnv(env)) return 'glibc defaults';
-  const settings = Object.fromEntries(Object.keys(MALLOC_ENV).map((k) => [k, env[k]!]));
+  const settings = mallocSettings(env);
+  if (!settings) return 'glibc defaults';
   const tunables = env.GLIBC_TUNABLES;
   if (tunables && /malloc\.(mmap|trim)_threshold/.test(tunables))
     return { ...settings, GLIBC_TUNABLES: `${tunables} (glibc takes its thresholds over the MALLOC_* values)` };
@@ -85,7 +85,7 @@ export function mallocDescription(
 }
 
 /** The settings this process runs with, for the results (undefined where one is missing). */
-export function mallocSettings(): Record<string, string> | undefined {
-  if (!hasMallocEnv()) return undefined;
-  return Object.fromEntries(Object.keys(MALLOC_ENV).map((k) => [k, process.env[k]!]));
+export function mallocSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> | undefined {
+  if (!hasMallocEnv(env)) return undefined;
+  return Object.fromEntries(Object.keys(MALLOC_ENV).map((k) => [k, env[k]!]));
 }
