@@ -334,10 +334,9 @@ static void middle_forward(model_t *m) {
   varia_activate(m->h3, NB * H, 1, 0.f);
 }
 
-/* the calling thread's part between own_out and own_first: dh3, dz, [dμ | ds], δ1 */
-static void middle_backward(model_t *m) {
+/* from dh3 (whole, before the ReLU's gradient is applied to it by the caller): dz, [dμ | ds], δ1 */
+static void latent_backward(model_t *m) {
   const float inv_n = 1.f / NB;
-  for (int64_t q = 0; q < NB * H; q++) m->dh3[q] = m->h3[q] > 0 ? m->dh3[q] + m->dh3b[q] : 0.f;
   gemm(0, 1, NB, L, H, m->dh3, H, m->l3.w, H, 0.f, m->dz, L);
   for (int64_t q = 0; q < NB * L; q++) {
     const int64_t i = q / L, j = q % L;
@@ -347,6 +346,12 @@ static void middle_backward(model_t *m) {
   }
   gemm(0, 1, NB, H, L2, m->dhh, L2, m->lh.w, L2, 0.f, m->d1, H);
   for (int64_t q = 0; q < NB * H; q++) m->d1[q] = m->h1[q] > 0 ? m->d1[q] : 0.f;
+}
+
+/* the calling thread's part between own_out and own_first: dh3 from its two parts, then latent_backward */
+static void middle_backward(model_t *m) {
+  for (int64_t q = 0; q < NB * H; q++) m->dh3[q] = m->h3[q] > 0 ? m->dh3[q] + m->dh3b[q] : 0.f;
+  latent_backward(m);
 }
 
 static void owner_step(step_t *s, int threads) {
@@ -422,7 +427,7 @@ static void kown_out_back(void *ctx, int64_t first, int64_t last) {
     int64_t k0, k1;
     k_part(H, t, &k0, &k1);
     /* part 0 into dh3's columns, part 1 into dh3b as a contiguous [NB, k1 − k0] (the caller copies it over): two
-     * threads writing interleaved parts of the same rows ran the pass 15x slower (scripts/… bw3: lines bouncing) */
+     * threads writing interleaved parts of the same rows ran a pass 15x slower (bench/README.md, session 15) */
     float *dx = t == 0 ? m->dh3 : m->dh3b;
     const int64_t ldx = t == 0 ? H : k1 - k0, off = t == 0 ? k0 : 0;
     gemm(0, 1, NB, k1 - k0, D, m->d4, D, l->w + k0 * D, D, 0.f, dx + off, ldx);
@@ -459,16 +464,7 @@ static void kown_step(step_t *s, int threads) {
   RUN(kown_h1, PARTS, 1);
   for (int64_t q = 0; q < NB * H; q++) m->h1[q] = (m->h1[q] + m->s1b[q]) + m->s1c[q];
   varia_activate(m->h1, NB * H, 1, 0.f);
-  for (int64_t i = 0; i < NB; i++) memcpy(m->hh + i * L2, m->lh.b, L2 * 4);
-  gemm(0, 0, NB, L2, H, m->h1, H, m->lh.w, L2, 1.f, m->hh, L2);
-  for (int64_t q = 0; q < NB * L; q++) {
-    const int64_t i = q / L, j = q % L;
-    m->sigma[q] = expf(0.5f * m->hh[i * L2 + L + j]);
-    m->z[q] = m->hh[i * L2 + j] + m->sigma[q] * m->eps[q];
-  }
-  for (int64_t i = 0; i < NB; i++) memcpy(m->h3 + i * H, m->l3.b, H * 4);
-  gemm(0, 0, NB, H, L, m->z, L, m->l3.w, H, 1.f, m->h3, H);
-  varia_activate(m->h3, NB * H, 1, 0.f);
+  middle_forward(m);
   RUN(kown_lo, PARTS, 1);
   RUN(kown_delta4, NB, NB / 2);
   RUN(kown_out_back, PARTS, 1);
@@ -477,17 +473,7 @@ static void kown_step(step_t *s, int threads) {
     k_part(H, 1, &k0, &k1);
     for (int64_t i = 0; i < NB; i++) memcpy(m->dh3 + i * H + k0, m->dh3b + i * (k1 - k0), (size_t)(k1 - k0) * 4);
   }
-  /* dz, [dμ | ds], δ1 (middle_backward without the dh3 sum: dh3 is whole here) */
-  const float inv_n = 1.f / NB;
-  gemm(0, 1, NB, L, H, m->dh3, H, m->l3.w, H, 0.f, m->dz, L);
-  for (int64_t q = 0; q < NB * L; q++) {
-    const int64_t i = q / L, j = q % L;
-    const float mu = m->hh[i * L2 + j], sg = m->sigma[q];
-    m->dhh[i * L2 + j] = m->dz[q] + mu * inv_n;
-    m->dhh[i * L2 + L + j] = m->dz[q] * m->eps[q] * sg * 0.5f + (sg * sg - 1.f) * 0.5f * inv_n;
-  }
-  gemm(0, 1, NB, H, L2, m->dhh, L2, m->lh.w, L2, 0.f, m->d1, H);
-  for (int64_t q = 0; q < NB * H; q++) m->d1[q] = m->h1[q] > 0 ? m->d1[q] : 0.f;
+  latent_backward(m);
   small_phase(m);
   RUN(kown_first_back, PARTS, 1);
 }
