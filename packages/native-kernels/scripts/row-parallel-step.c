@@ -27,7 +27,7 @@
  *
  * Measured 2026-12-03, AMD EPYC Zen 5 2-vCPU machine (a PVM guest), quiet, 5 rounds of 63 steps, two threads ÷ one
  * (one thread 2.1–2.6 ms/step; rounds after the first):
- * - rows 1.02–1.23×, owner 1.08–1.16×, k-owner 1.26–1.55×. With glibc's malloc keeping freed memory
+ * - rows 1.02–1.23×, owner 1.08–1.16×, k-owner 1.26–1.49×. With glibc's malloc keeping freed memory
  *   (MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456, as the bench runs; oneDNN allocates its packing
  *   buffers per call, and the helper's dx product took 341 → 246 µs with them) k-owner 1.58–1.74× in one set of
  *   runs (two threads 1.32–1.41 ms/step) and 1.29–1.43× in a later one (1.63–1.77 ms/step; one thread unchanged at
@@ -37,9 +37,10 @@
  *   contiguous scratch instead of its columns of dh3 (below) is kept: interleaved writes are the 15× case.
  * - Why rows and owner lose: on this machine two threads writing parts of the same rows of an array (interleaved
  *   64-byte-aligned column blocks) ran a read-modify-write pass 15× slower than one (30 → 454 µs for 4 × 1.25 MB;
- *   contiguous halves 28 → 32–35 µs): the cores' prefetchers take the other's lines. And an array that both threads
- *   read (W in `rows`) costs its writer a round trip to the other core per line: Adam on a half of W4 took 176–190 µs
- *   against 26 µs alone. In k-owner each W and its moments stay in one core's caches (Adam 30–35 µs on either).
+ *   contiguous halves 28 → 32–35 µs; presumably the prefetchers fetching the other's lines). And an array that both
+ *   threads read (W in `rows`) costs its writer a round trip to the other core per line: Adam on a half of W4 took
+ *   176–190 µs against 26 µs alone. In k-owner each W and its moments stay in one core's caches (Adam 30–35 µs on
+ *   either).
  * - A helper that spins between the jobs of a step (parallel.c patched: VARIA_HELPER_SPIN_US) added ~0.05–0.1× to
  *   k-owner; the addon's own step gained nothing from it (the same session, 5 pairs).
  * - k-owner in the addon itself (2026-12-03, not kept): blas.c split the forward products of both large layers in K
@@ -141,7 +142,9 @@ typedef struct {
 static void model_init(model_t *m) {
   layer_init(&m->l1, D, H), layer_init(&m->lh, H, L2), layer_init(&m->l3, L, H), layer_init(&m->l4, H, D);
   m->h1 = zeros(NB * H), m->hh = zeros(NB * L2), m->sigma = zeros(NB * L), m->eps = zeros(NB * L), m->z = zeros(NB * L);
-  m->h3 = zeros(NB * H), m->lo = zeros(NB * D), m->d4 = zeros(NB * D), m->dh3 = zeros(NB * H), m->dh3b = zeros(NB * H), m->s1b = zeros(NB * H), m->s1c = zeros(NB * H), m->s4b = zeros(NB * D), m->dz = zeros(NB * L);
+  m->h3 = zeros(NB * H), m->lo = zeros(NB * D), m->d4 = zeros(NB * D), m->dh3 = zeros(NB * H);
+  m->dh3b = zeros(NB * H), m->s1b = zeros(NB * H), m->s1c = zeros(NB * H), m->s4b = zeros(NB * D);
+  m->dz = zeros(NB * L);
   m->dhh = zeros(NB * L2), m->d1 = zeros(NB * H);
   m->step = 0;
 }
@@ -212,8 +215,8 @@ static void adam_rows(layer_t *l, int64_t k0, int64_t k1, int bias) {
 
 /* blocks of W's rows: 0 … PARTS − 1 of W4 (400 rows), then of W1 (784 rows); each thread takes the same ones every
  * step (the calling thread the first of each layer) and keeps its rows of W and of the moments in its own cache. Rows,
- * not columns: with column blocks each thread's part of a row sat between the other's, the cores' prefetchers fetched
- * the other's lines, and the two Adam passes ran 6x slower than one (lines bouncing between the caches) */
+ * not columns: with column blocks each thread's part of a row sat between the other's, and the two Adam passes ran 6x
+ * slower than one (scripts/vm-costs.c measures the pattern) */
 #define PARTS 2
 static void weights_phase(void *ctx, int64_t first, int64_t last) {
   const step_t *s = ctx;
@@ -222,7 +225,8 @@ static void weights_phase(void *ctx, int64_t first, int64_t last) {
     layer_t *l = t < PARTS ? &m->l4 : &m->l1;
     const int64_t part = t % PARTS, rows = l->in;
     /* 16-row units split evenly */
-    const int64_t k0 = 16 * (part * (rows / 16) / PARTS), k1 = part + 1 == PARTS ? rows : 16 * ((part + 1) * (rows / 16) / PARTS);
+    const int64_t k0 = 16 * (part * (rows / 16) / PARTS);
+    const int64_t k1 = part + 1 == PARTS ? rows : 16 * ((part + 1) * (rows / 16) / PARTS);
     const int64_t U = l->out;
     float *gw = l->gw + k0 * U;
     if (l == &m->l4) {
@@ -376,7 +380,8 @@ static void owner_step(step_t *s, int threads) {
 static void k_part(int64_t rows, int64_t t, int64_t *k0, int64_t *k1) { part_of(rows, t, k0, k1); }
 
 /* S1 over part t of K = 784, at oneDNN's own blocks of that K (384, 200, 200: gemm512.h's varia_onednn_k_block):
- * part 0 is the first block, into h1 from the bias; part 1 the other two, each its own chain from +0, into s1b and s1c */
+ * part 0 is the first block, into h1 from the bias; part 1 the other two, each its own chain from +0, into s1b and
+ * s1c */
 static void kown_h1(void *ctx, int64_t first, int64_t last) {
   const step_t *s = ctx;
   model_t *m = s->m;
@@ -432,7 +437,10 @@ static void kown_out_back(void *ctx, int64_t first, int64_t last) {
     const int64_t ldx = t == 0 ? H : k1 - k0, off = t == 0 ? k0 : 0;
     gemm(0, 1, NB, k1 - k0, D, m->d4, D, l->w + k0 * D, D, 0.f, dx + off, ldx);
     for (int64_t i = 0; i < NB; i++)
-      for (int64_t k = k0; k < k1; k++) dx[i * ldx + off + k - k0] = m->h3[i * H + k] > 0 ? dx[i * ldx + off + k - k0] : 0.f;
+      for (int64_t k = k0; k < k1; k++) {
+        float *e = dx + i * ldx + off + k - k0;
+        *e = m->h3[i * H + k] > 0 ? *e : 0.f;
+      }
     gemm(1, 0, k1 - k0, D, NB, m->h3 + k0, H, m->d4, D, 0.f, l->gw + k0 * D, D);
     if (t == 0) varia_sum_columns(m->d4, l->gb, NB, D, D);
     adam_rows(l, k0, k1, t == 0);
@@ -530,7 +538,8 @@ static void check_splits(void) {
       c2[q] += s2[q];
       if (K - k1 == 400) c2[q] += s3[q];
     }
-    printf("K = %lld split at oneDNN's blocks: %s\n", (long long)K, memcmp(c1, c2, (size_t)(NB * N) * 4) ? "DIFFERENT bits" : "the same bits");
+    const int same_bits = !memcmp(c1, c2, (size_t)(NB * N) * 4);
+    printf("K = %lld split at oneDNN's blocks: %s\n", (long long)K, same_bits ? "the same bits" : "DIFFERENT bits");
   }
   free(a), free(b), free(bias), free(c1), free(c2), free(s2), free(s3);
 }
@@ -563,7 +572,8 @@ int main(int argc, char **argv) {
   model_init(&one);
   rng = 12345;
   model_init(&two);
-  layer_copy(&two.l1, &one.l1), layer_copy(&two.lh, &one.lh), layer_copy(&two.l3, &one.l3), layer_copy(&two.l4, &one.l4);
+  layer_copy(&two.l1, &one.l1), layer_copy(&two.lh, &one.lh);
+  layer_copy(&two.l3, &one.l3), layer_copy(&two.l4, &one.l4);
   printf("steps/round %lld; ms/step: one thread, two threads, ratio, same bits\n", (long long)steps);
   for (int r = 0; r < rounds; r++) {
     const uint64_t seed = rng;

@@ -1,14 +1,24 @@
 /*
  * What the machine charges for the things parallel.c and the kernels do around their arithmetic: a cache line's round
  * trip between the two CPUs (spinning threads), a futex wake-up of a sleeping thread (the caller's system call, and how
- * long until the woken thread runs), a minor page fault, munmap of 4 MiB, and a plain system call.
+ * long until the woken thread runs), a minor page fault, munmap of 4 MiB, and a plain system call; and what sharing
+ * data between the CPUs costs: reading 1.25 MB the other CPU wrote, writing 1.25 MB the other CPU has read, and two
+ * threads updating parts of the same rows of four 400 × 784 arrays (columns 0–383 and 384–783) against halves of their
+ * rows, each against the same pass with nothing shared.
  *
- *   gcc -O2 -std=gnu11 scripts/vm-costs.c -lpthread -o /tmp/vm-costs && /tmp/vm-costs
+ *   gcc -O3 -mavx512f -mprefer-vector-width=512 -std=gnu11 scripts/vm-costs.c -lpthread -o /tmp/vm-costs
+ *   /tmp/vm-costs
+ * (the vector width matters for the sharing figures: built for 128-bit vectors, -march=native with GCC 12 on this
+ * Zen 5, the interleaved updates ran 38 against 31 µs and the reads of the other CPU's data 11–13 against 9 µs)
  *
  * Measured 2026-12-02 on the AMD EPYC Zen 5 2-vCPU machine (a PVM guest, kernel 6.18; 2 runs, load 1–2 from other
  * work): round trip 490–519 ns (~250 ns one way); the wake-up call 29–37 µs in the caller, the woken thread running
  * p10 60–65, p50 78–87, p90 105–116 µs after the call began; a minor page fault 14–20 µs; munmap of 4 MiB 300–900 µs;
  * getppid 1.1–1.4 µs.
+ * 2026-12-03, the same machine, quiet (load ~0.1, 2 runs): reading 1.25 MB the other CPU wrote 37 µs against 9–12 µs
+ * once read; writing 1.25 MB the other CPU has read 168–173 µs against 11–14 µs; two threads updating their columns of
+ * the same rows 345–422 µs a pass against 31–47 µs for one thread alone, their halves of the rows 30–33 µs
+ * (bench/README.md, session 15).
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -67,7 +77,119 @@ static void *sleeper(void *arg) {
   return NULL;
 }
 
+/* Sharing data: SHARED_BYTES written or read by CPU 1 (`other`, one job per round), then timed on CPU 0; and ROWS ×
+ * COLS arrays whose rows two threads update in parts. */
+#define SHARED_BYTES (1250000 / 64 * 64)
+#define ROWS 400
+#define COLS 784
+#define SPLIT 384 /* a 64-byte boundary in every row (rows of 3,136 bytes) */
+#define ROUNDS 40
+static float *shared, *arrays[4];
+static _Alignas(64) atomic_int job_round, job_done;
+static int job_kind; /* 0: CPU 1 writes `shared`; 1: it reads it */
+static volatile float sink;
+
+/* one float of each 64-byte line of `shared`, four chains: what it takes to bring the lines in */
+static float read_lines(void) {
+  float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (size_t i = 0; i < SHARED_BYTES / 4; i += 64)
+    a0 += shared[i], a1 += shared[i + 16], a2 += shared[i + 32], a3 += shared[i + 48];
+  return a0 + a1 + a2 + a3;
+}
+
+static void *other(void *arg) {
+  (void)arg;
+  pin(1);
+  for (int r = 1; r <= ROUNDS * 2; r++) {
+    while (atomic_load(&job_round) != r) {
+    }
+    if (job_kind == 0)
+      for (size_t i = 0; i < SHARED_BYTES / 4; i++) shared[i] = (float)r;
+    else
+      sink = read_lines();
+    atomic_store(&job_done, r);
+  }
+  return NULL;
+}
+
+/* columns [c0, c1) of rows [r0, r1) of the four arrays, multiplied in place, `passes` times */
+typedef struct {
+  int r0, r1, c0, c1, passes, cpu;
+  double us;
+} update_t;
+static void *update(void *arg) {
+  update_t *u = arg;
+  pin(u->cpu);
+  const double a = now_ns();
+  for (int p = 0; p < u->passes; p++)
+    for (int k = 0; k < 4; k++)
+      for (int r = u->r0; r < u->r1; r++)
+        for (int c = u->c0; c < u->c1; c++) arrays[k][r * COLS + c] *= 1.0000001f;
+  u->us = (now_ns() - a) / 1e3 / u->passes;
+  return NULL;
+}
+
+static void sharing(void) {
+  shared = aligned_alloc(64, SHARED_BYTES);
+  for (size_t i = 0; i < SHARED_BYTES / 4; i++) shared[i] = 0;
+  pthread_t t;
+  pthread_create(&t, NULL, other, NULL);
+  double read_other[ROUNDS], read_own[ROUNDS], write_read[ROUNDS], write_own[ROUNDS];
+  for (int r = 0; r < ROUNDS; r++) {
+    /* CPU 1 writes; CPU 0 reads (its copy comes from CPU 1), then reads again (its own copy) */
+    job_kind = 0;
+    atomic_store(&job_round, 2 * r + 1);
+    while (atomic_load(&job_done) != 2 * r + 1) {
+    }
+    double a = now_ns();
+    float acc = read_lines();
+    double b = now_ns();
+    acc += read_lines();
+    double c = now_ns();
+    read_other[r] = (b - a) / 1e3, read_own[r] = (c - b) / 1e3;
+    /* CPU 1 reads what CPU 0 holds; CPU 0 writes it (every line first taken back from CPU 1), then writes again */
+    job_kind = 1;
+    atomic_store(&job_round, 2 * r + 2);
+    while (atomic_load(&job_done) != 2 * r + 2) {
+    }
+    a = now_ns();
+    for (size_t i = 0; i < SHARED_BYTES / 4; i++) shared[i] = 0.5f;
+    b = now_ns();
+    for (size_t i = 0; i < SHARED_BYTES / 4; i++) shared[i] = 0.25f;
+    c = now_ns();
+    write_read[r] = (b - a) / 1e3, write_own[r] = (c - b) / 1e3;
+    sink = acc;
+  }
+  pthread_join(t, NULL);
+  qsort(read_other, ROUNDS, sizeof(double), by_value), qsort(read_own, ROUNDS, sizeof(double), by_value);
+  qsort(write_read, ROUNDS, sizeof(double), by_value), qsort(write_own, ROUNDS, sizeof(double), by_value);
+  printf("1.25 MB (p50): reading what the other CPU wrote %.0f µs, again %.0f µs; writing what the other CPU read %.0f "
+         "µs, again %.0f µs\n",
+         read_other[ROUNDS / 2], read_own[ROUNDS / 2], write_read[ROUNDS / 2], write_own[ROUNDS / 2]);
+
+  for (int k = 0; k < 4; k++) {
+    arrays[k] = aligned_alloc(64, (size_t)ROWS * COLS * sizeof(float));
+    for (int i = 0; i < ROWS * COLS; i++) arrays[k][i] = 1.f;
+  }
+  const int passes = 200;
+  update_t alone = {0, ROWS, 0, SPLIT, passes, 0, 0};
+  update(&alone);
+  update_t cols[2] = {{0, ROWS, 0, SPLIT, passes, 0, 0}, {0, ROWS, SPLIT, COLS, passes, 1, 0}};
+  update_t rows[2] = {{0, ROWS / 2, 0, COLS, passes, 0, 0}, {ROWS / 2, ROWS, 0, COLS, passes, 1, 0}};
+  for (int v = 0; v < 2; v++) {
+    update_t *u = v == 0 ? cols : rows;
+    pthread_t a, b;
+    pthread_create(&a, NULL, update, &u[0]);
+    pthread_create(&b, NULL, update, &u[1]);
+    pthread_join(a, NULL), pthread_join(b, NULL);
+  }
+  printf("four 400 × 784 arrays, a pass: one thread, columns 0–383 alone %.0f µs; two threads on columns 0–383 | "
+         "384–783 %.0f | %.0f µs; on rows 0–199 | 200–399 %.0f | %.0f µs\n",
+         alone.us, cols[0].us, cols[1].us, rows[0].us, rows[1].us);
+}
+
 int main(void) {
+  sharing();
   pin(0);
   pthread_t t;
   pthread_create(&t, NULL, pong, NULL);
