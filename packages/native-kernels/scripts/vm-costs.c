@@ -6,10 +6,7 @@
  * threads updating parts of the same rows of four 400 × 784 arrays (columns 0–383 and 384–783) against halves of their
  * rows, each against the same pass with nothing shared.
  *
- *   gcc -O3 -mavx512f -mprefer-vector-width=512 -std=gnu11 scripts/vm-costs.c -lpthread -o /tmp/vm-costs
- *   /tmp/vm-costs
- * (the vector width matters for the sharing figures: built for 128-bit vectors, -march=native with GCC 12 on this
- * Zen 5, the interleaved updates ran 38 against 31 µs and the reads of the other CPU's data 11–13 against 9 µs)
+ *   gcc -O3 -mavx512f -std=gnu11 scripts/vm-costs.c -lpthread -o /tmp/vm-costs && /tmp/vm-costs
  *
  * Measured 2026-12-02 on the AMD EPYC Zen 5 2-vCPU machine (a PVM guest, kernel 6.18; 2 runs, load 1–2 from other
  * work): round trip 490–519 ns (~250 ns one way); the wake-up call 29–37 µs in the caller, the woken thread running
@@ -18,7 +15,8 @@
  * 2026-12-03, the same machine, quiet (load ~0.1, 2 runs): reading 1.25 MB the other CPU wrote 37 µs against 9–12 µs
  * once read; writing 1.25 MB the other CPU has read 168–173 µs against 11–14 µs; two threads updating their columns of
  * the same rows 345–422 µs a pass against 31–47 µs for one thread alone, their halves of the rows 30–33 µs
- * (bench/README.md, session 15).
+ * (bench/README.md, session 15). One run at 04:15 measured far less (reads 11–13 against 9 µs, the interleaved
+ * updates 38 against 31 µs), runs before and after it the figures above: presumably where the host placed the vCPUs.
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
