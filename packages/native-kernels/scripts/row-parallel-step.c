@@ -27,7 +27,7 @@
  *
  * Measured 2026-12-03, AMD EPYC Zen 5 2-vCPU machine (a PVM guest), quiet, 5 rounds of 63 steps, two threads ÷ one
  * (one thread 2.1–2.6 ms/step; rounds after the first):
- * - rows 1.02–1.23×, owner 1.08–1.16×, k-owner 1.26–1.49×. With glibc's malloc keeping freed memory
+ * - rows 0.91–1.23×, owner 1.08–1.16×, k-owner 1.26–1.49×. With glibc's malloc keeping freed memory
  *   (MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456, as the bench runs; oneDNN allocates its packing
  *   buffers per call, and the helper's dx product took 341 → 246 µs with them) k-owner 1.58–1.74× in one set of
  *   runs (two threads 1.32–1.41 ms/step) and 1.29–1.43× in a later one (1.63–1.77 ms/step; one thread unchanged at
@@ -135,7 +135,6 @@ static float *values;
 typedef struct {
   layer_t l1, lh, l3, l4;
   float *h1, *hh, *sigma, *eps, *z, *h3, *lo, *d4, *dh3, *dh3b, *dz, *dhh, *d1, *s1b, *s1c, *s4b;
-  int32_t ip[NB + 1];
   int64_t step;
 } model_t;
 
@@ -218,15 +217,20 @@ static void adam_rows(layer_t *l, int64_t k0, int64_t k1, int bias) {
  * not columns: with column blocks each thread's part of a row sat between the other's, and the two Adam passes ran 6x
  * slower than one (scripts/vm-costs.c measures the pattern) */
 #define PARTS 2
+/* part t of PARTS of `units` rows or columns (16-unit blocks split evenly) */
+static void part_of(int64_t units, int64_t t, int64_t *c0, int64_t *c1) {
+  *c0 = 16 * (t * (units / 16) / PARTS);
+  *c1 = t + 1 == PARTS ? units : 16 * ((t + 1) * (units / 16) / PARTS);
+}
+
 static void weights_phase(void *ctx, int64_t first, int64_t last) {
   const step_t *s = ctx;
   model_t *m = s->m;
   for (int64_t t = first; t < last; t++) {
     layer_t *l = t < PARTS ? &m->l4 : &m->l1;
-    const int64_t part = t % PARTS, rows = l->in;
-    /* 16-row units split evenly */
-    const int64_t k0 = 16 * (part * (rows / 16) / PARTS);
-    const int64_t k1 = part + 1 == PARTS ? rows : 16 * ((part + 1) * (rows / 16) / PARTS);
+    const int64_t part = t % PARTS;
+    int64_t k0, k1;
+    part_of(l->in, part, &k0, &k1);
     const int64_t U = l->out;
     float *gw = l->gw + k0 * U;
     if (l == &m->l4) {
@@ -253,12 +257,6 @@ static void small_phase(model_t *m) {
 
 
 /* ---- the owner design: each thread owns columns of W1 and W4 (the same every step) and alone reads and writes them */
-
-/* column part t of `units` columns (16-column units split evenly) */
-static void part_of(int64_t units, int64_t t, int64_t *c0, int64_t *c1) {
-  *c0 = 16 * (t * (units / 16) / PARTS);
-  *c1 = t + 1 == PARTS ? units : 16 * ((t + 1) * (units / 16) / PARTS);
-}
 
 /* Adam on columns [c0, c1) of every row of a layer's W and of its bias */
 static void adam_columns(layer_t *l, int64_t c0, int64_t c1) {
@@ -376,8 +374,6 @@ static void owner_step(step_t *s, int threads) {
  * chain from +0 and adds the blocks onto C in order, so (bias + S_A) + S_B is its bits where the halves are its
  * blocks); dx = δ·Wᵀ splits in its columns (W's rows); dW and Adam in W's rows. */
 
-/* rows [k0, k1) of part t of a K of `rows` (16-row units split evenly) */
-static void k_part(int64_t rows, int64_t t, int64_t *k0, int64_t *k1) { part_of(rows, t, k0, k1); }
 
 /* S1 over part t of K = 784, at oneDNN's own blocks of that K (384, 200, 200: gemm512.h's varia_onednn_k_block):
  * part 0 is the first block, into h1 from the bias; part 1 the other two, each its own chain from +0, into s1b and
@@ -403,7 +399,7 @@ static void kown_lo(void *ctx, int64_t first, int64_t last) {
   model_t *m = s->m;
   for (int64_t t = first; t < last; t++) {
     int64_t k0, k1;
-    k_part(H, t, &k0, &k1);
+    part_of(H, t, &k0, &k1);
     float *out = t == 0 ? m->lo : m->s4b;
     if (t == 0) for (int64_t i = 0; i < NB; i++) memcpy(out + i * D, m->l4.b, D * 4);
     gemm(0, 0, NB, D, k1 - k0, m->h3 + k0, H, m->l4.w + k0 * D, D, t == 0 ? 1.f : 0.f, out, D);
@@ -430,7 +426,7 @@ static void kown_out_back(void *ctx, int64_t first, int64_t last) {
   layer_t *l = &m->l4;
   for (int64_t t = first; t < last; t++) {
     int64_t k0, k1;
-    k_part(H, t, &k0, &k1);
+    part_of(H, t, &k0, &k1);
     /* part 0 into dh3's columns, part 1 into dh3b as a contiguous [NB, k1 − k0] (the caller copies it over): two
      * threads writing interleaved parts of the same rows ran a pass 15x slower (bench/README.md, session 15) */
     float *dx = t == 0 ? m->dh3 : m->dh3b;
@@ -454,7 +450,7 @@ static void kown_first_back(void *ctx, int64_t first, int64_t last) {
   layer_t *l = &m->l1;
   for (int64_t t = first; t < last; t++) {
     int64_t k0, k1;
-    k_part(D, t, &k0, &k1);
+    part_of(D, t, &k0, &k1);
     gemm(1, 0, k1 - k0, H, NB, xd + s->row0 * D + k0, D, m->d1, H, 0.f, l->gw + k0 * H, H);
     if (t == 0) varia_sum_columns(m->d1, l->gb, NB, H, H);
     adam_rows(l, k0, k1, t == 0);
@@ -478,7 +474,7 @@ static void kown_step(step_t *s, int threads) {
   RUN(kown_out_back, PARTS, 1);
   {
     int64_t k0, k1;
-    k_part(H, 1, &k0, &k1);
+    part_of(H, 1, &k0, &k1);
     for (int64_t i = 0; i < NB; i++) memcpy(m->dh3 + i * H + k0, m->dh3b + i * (k1 - k0), (size_t)(k1 - k0) * 4);
   }
   latent_backward(m);
