@@ -140,6 +140,27 @@ export const DENSE_BACKWARD_ADAM_KERNEL = 'VariaDenseBackwardAdam';
 export const JOIN_DEFERRED_KERNEL = 'VariaJoinDeferred';
 
 /**
+ * The name of an optional TensorFlow.js kernel running a whole training step of the built-in MLP VAE (Gaussian
+ * posterior σ = exp(s/2), standard-normal prior, one reparameterized sample) with every layer's Adam step in place:
+ * the kernels of that step — {@link STANDARD_NORMAL_KERNEL}'s ε, each layer's `_FusedMatMul`,
+ * {@link NORMAL_SAMPLE_KERNEL}, the family's {@link LIKELIHOOD_STEP_KERNELS} kernel, {@link NORMAL_KL_KERNEL},
+ * each layer's {@link DENSE_BACKWARD_ADAM_KERNEL} from the output layer back (the output layer's deferred), and
+ * {@link NORMAL_BACKWARD_KERNEL} between decoder and heads — in that order, on the same inputs, in one kernel call,
+ * so the same bits. Layers are numbered in the order encoder layers, loc head, scale head, decoder layers, output
+ * layer; layer i has inputs `kernel<i>` W [in, units], `bias<i>`, and their Adam moments `kernelM<i>`, `kernelV<i>`,
+ * `biasM<i>`, `biasV<i>` (each its data's only holder: overwritten); the batch is `x` [n, D] (and `table`, log k!,
+ * for `poisson`). Attributes: `encoderLayers` and `layers` (counts), `activations` (one name per layer: `linear`,
+ * `relu`, `sigmoid`), `family` (`bernoulli` or `poisson`), `log1p` (the encoder reads log(1 + x)), `seed` (ε's, as
+ * {@link STANDARD_NORMAL_KERNEL}'s), `g` (∂loss/∂log p(xₙ|z), as the likelihood kernel's), `h` (∂loss/∂KLₙⱼ·½, as
+ * {@link NORMAL_BACKWARD_KERNEL}'s) and Adam's `learningRate`, `beta1`, `beta2`, `epsilon`, `beta1Power`,
+ * `beta2Power`. Outputs: the row sums of log p(x|z) [n], of the KL [n], and `misses` (a float32 scalar): when it is
+ * not 0 the likelihood did not take the batch (as its kernel's `misses`) or the kernel declined the step, nothing
+ * was written and the caller runs the step another way. Bad inputs are refused before anything is written.
+ * `@varia/native-kernels` registers it for the wasm backend; `@varia/vae`'s fused step uses it where it applies.
+ */
+export const MLP_VAE_STEP_KERNEL = 'VariaMlpVaeStep';
+
+/**
  * The name of an optional TensorFlow.js kernel computing a dense layer's forward pass for a sparse input in CSR form,
  * y = f(X·W + b): inputs `indptr` (int32 [rows + 1], from 0 to nnz, non-decreasing), `indices` (int32 [nnz], column
  * of each stored entry, in 0 … in − 1), `values` (float32 [nnz]), `kernel` W [in, units] and, optionally, `bias` b

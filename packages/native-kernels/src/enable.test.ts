@@ -19,6 +19,7 @@ import {
   SPARSE_DENSE_HOST_KERNEL,
   DENSE_HOST_KERNEL,
   GATHER_ROWS_KERNEL,
+  MLP_VAE_STEP_KERNEL,
   SPARSE_DENSE_KERNEL,
   SPARSE_INPUT_DENSE_BACKWARD_KERNEL,
   SPARSE_INPUT_DENSE_KERNEL,
@@ -105,6 +106,7 @@ describe('enableNativeKernels', () => {
       ...Object.values(LIKELIHOOD_STEP_KERNELS),
       STANDARD_NORMAL_KERNEL,
       GATHER_ROWS_KERNEL,
+      MLP_VAE_STEP_KERNEL,
     ]);
     expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
     expect(nativeKernelsInfo()).toEqual(info);

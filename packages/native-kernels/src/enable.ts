@@ -4,6 +4,7 @@ import { nativeAdamInPlace, nativeAdamUpdate } from './adam-kernel.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { type BlasRequest, loadBlas } from './blas-library.js';
 import { nativeDenseBackwardAdam, nativeJoinDeferred } from './dense-backward-adam-kernel.js';
+import { nativeMlpVaeStep } from './mlp-vae-step-kernel.js';
 import { nativeDenseBackward } from './dense-backward-kernel.js';
 import { nativeHostScans } from './host-scans.js';
 import { sharingCast, sharingIdentity } from './identity-kernel.js';
@@ -106,6 +107,7 @@ const ADDED = [
   nativeLikelihoodSteps,
   nativeStandardNormal,
   nativeGatherRows,
+  nativeMlpVaeStep,
 ] as const;
 const originals = new Map<string, tf.KernelConfig>();
 /** The names of the kernels {@link ADDED} registered (what `disableNativeKernels` unregisters). */
@@ -132,8 +134,9 @@ function swapKernel(config: tf.KernelConfig): void {
  * (`SPARSE_INPUT_DENSE_KERNEL`, `SPARSE_INPUT_DENSE_BACKWARD_KERNEL`), a table look-up
  * (`TABLE_LOOKUP_KERNEL`, used by `@varia/vae`'s fused training step for log x! of counts, as are the fused elementwise
  * passes `MUL_SUB_KERNEL`, `SCALED_SUM_KERNEL`, the Gaussian posterior's and likelihood's `NORMAL_*_KERNEL`s and the
- * draw of ε, `STANDARD_NORMAL_KERNEL`) and a gather of host rows into a new tensor (`GATHER_ROWS_KERNEL`, used by
- * `@varia/vae` for its in-memory training batches), in Node.
+ * draw of ε, `STANDARD_NORMAL_KERNEL`), a gather of host rows into a new tensor (`GATHER_ROWS_KERNEL`, used by
+ * `@varia/vae` for its in-memory training batches) and the built-in MLP VAE's whole training step with Adam applied in
+ * it (`MLP_VAE_STEP_KERNEL`: those kernels' native calls in one kernel, used by `@varia/vae`'s fused step), in Node.
  * It also registers native host-side scans (`registerHostScans` of `@varia/core`) for `@varia/vae`'s checks that data
  * lies in [0, 1] or is counts (4–7× faster than its JavaScript loops, the same answers).
  * Tensors stay where the wasm backend keeps them; the native code reads and writes that memory directly, so nothing

@@ -6,6 +6,7 @@ import {
   DENSE_BACKWARD_KERNEL,
   LGAMMA_KERNEL,
   LIKELIHOOD_STEP_KERNELS,
+  MLP_VAE_STEP_KERNEL,
   MUL_SUB_KERNEL,
   NORMAL_BACKWARD_KERNEL,
   NORMAL_KL_KERNEL,
@@ -50,6 +51,10 @@ const SIGNATURES: Record<string, { inputs: string[]; attrs: string[] }> = {
     attrs: ['activation', 'leakyreluAlpha'],
   },
   [TABLE_LOOKUP_KERNEL]: { inputs: ['x', 'table'], attrs: [] },
+  [MLP_VAE_STEP_KERNEL]: {
+    inputs: ['x', 'table', 'kernel0', 'bias0', 'kernelM0', 'kernelV0', 'biasM0', 'biasV0', 'kernel1', 'bias1'],
+    attrs: ['layers', 'encoderLayers', 'activations', 'family', 'log1p', 'seed', 'g', 'h', 'learningRate', 'beta1'],
+  },
   [LIKELIHOOD_STEP_KERNELS.bernoulli]: { inputs: ['x', 'logits'], attrs: ['g'] },
   [LIKELIHOOD_STEP_KERNELS.poisson]: { inputs: ['x', 'logRate', 'table'], attrs: ['g'] },
   [MUL_SUB_KERNEL]: { inputs: ['a', 'b', 'c'], attrs: [] },

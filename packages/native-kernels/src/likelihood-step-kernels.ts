@@ -7,7 +7,7 @@ import { sigmoidAgrees } from './sigmoid-probe.js';
 import { asWasmBackend, byteOffset, heapBuffer, withOutputs } from './wasm-heap.js';
 
 /** A likelihood family of {@link LIKELIHOOD_STEP_KERNELS} as the addon's `likelihoodStep` takes it. */
-interface FamilySpec {
+export interface FamilySpec {
   /** Its code in native/likelihood_step.c's FAMILIES (the same order). */
   code: number;
   /** The name of the head-output input (the family's parameter). */
@@ -17,7 +17,7 @@ interface FamilySpec {
 }
 
 /** Every family's kernel, declared once: its tag comes from `@varia/core`, the rest from here. */
-const FAMILIES: Readonly<Record<keyof typeof LIKELIHOOD_STEP_KERNELS, FamilySpec>> = {
+export const FAMILIES: Readonly<Record<keyof typeof LIKELIHOOD_STEP_KERNELS, FamilySpec>> = {
   bernoulli: { code: 0, param: 'logits', table: false },
   poisson: { code: 1, param: 'logRate', table: true },
 };

@@ -5,7 +5,7 @@ import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
-import { train } from '../test-utils/fused-step-cases.js';
+import { kernelByKernel, train } from '../test-utils/fused-step-cases.js';
 import { binary, expectSameWeights } from '../test-utils/helpers.js';
 
 // On two threads the fused step lets the output layer's W update run on in a helper (`deferUpdate`) while the
@@ -81,7 +81,7 @@ describe.skipIf(problem !== undefined)('the fused step with the output layer def
     const one = await train(config, rows, options);
     disableNativeKernels();
     enableNativeKernels({ parallel: 2 });
-    const two = await logged(() => train(config, rows, options));
+    const two = await logged(() => kernelByKernel(() => train(config, rows, options)));
     // every training step defers once and joins once (loss-only passes neither)
     expect(two.log).toEqual(Array.from({ length: steps }, () => ['defer', 'join']).flat());
     expectSameWeights(two.value!.weights, one.weights);
@@ -91,7 +91,7 @@ describe.skipIf(problem !== undefined)('the fused step with the output layer def
   it('joins when the step fails after the deferred call, leaving no tensor behind', async () => {
     enableNativeKernels({ parallel: 2 });
     const before = tf.memory().numTensors;
-    const failed = await logged(() => train(config, rows, options), 2);
+    const failed = await logged(() => kernelByKernel(() => train(config, rows, options)), 2);
     expect((failed.error as Error).message).toMatch(/injected failure/);
     // steps 1 and 2 as usual; step 3 fails in the latent's backward pass (after the deferred output layer) and joins
     expect(failed.log).toEqual(['defer', 'join', 'defer', 'join', 'defer', 'join']);
@@ -101,10 +101,10 @@ describe.skipIf(problem !== undefined)('the fused step with the output layer def
   it("reports the step's own error when the join fails too, and the join's when it alone fails", async () => {
     enableNativeKernels({ parallel: 2 });
     const before = tf.memory().numTensors;
-    const both = await logged(() => train(config, rows, options), 2, 2);
+    const both = await logged(() => kernelByKernel(() => train(config, rows, options)), 2, 2);
     expect((both.error as Error).message).toMatch(/^injected failure/);
     expect(both.log).toEqual(['defer', 'join', 'defer', 'join', 'defer', 'join']);
-    const joinOnly = await logged(() => train(config, rows, options), -1, 1);
+    const joinOnly = await logged(() => kernelByKernel(() => train(config, rows, options)), -1, 1);
     expect((joinOnly.error as Error).message).toMatch(/injected join failure/);
     expect(joinOnly.log).toEqual(['defer', 'join', 'defer', 'join']);
     expect(tf.memory().numTensors).toBe(before);

@@ -91,7 +91,7 @@ function giveGradients(sink: GradientSink, p: DenseParams, dW: tf.TensorInfo, db
 }
 
 /** Whether every tensor is its data's only holder (what an in-place kernel writes must be). */
-function soleHolders(tensors: readonly tf.TensorInfo[]): boolean {
+export function soleHolders(tensors: readonly tf.TensorInfo[]): boolean {
   const backend = tf.engine().backend;
   for (const t of tensors) if (backend.refCount(t.dataId) !== 1) return false;
   return true;

@@ -18,7 +18,15 @@ import { hostLogFactorial, logFactorialTable32 } from '@varia/distributions';
 import { nativeKernelsProblem } from '@varia/native-kernels';
 import { describe, expect, it } from 'vitest';
 import type { FitOptions } from '../fit.js';
-import { cases, kernelCalls, onNativeWasm, options, total, train } from '../test-utils/fused-step-cases.js';
+import {
+  cases,
+  kernelByKernel,
+  kernelCalls,
+  onNativeWasm,
+  options,
+  total,
+  train,
+} from '../test-utils/fused-step-cases.js';
 import { expectSameWeights, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
 
@@ -38,7 +46,7 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
         generic = await train(c.config, c.x, { ...options, fusedStep: false });
       });
       const fusedCalls = await kernelCalls(async () => {
-        fused = await train(c.config, c.x, options);
+        fused = await kernelByKernel(() => train(c.config, c.x, options));
       });
       expectSameWeights(fused!.weights, generic!.weights);
       expect(fused!.history).toEqual(generic!.history);
@@ -106,7 +114,7 @@ describe.skipIf(problem !== undefined)('the fused training step', () => {
     const o: FitOptions = { epochs: 1, batchSize: 32, seed: 3 };
     let fused: Awaited<ReturnType<typeof train>> | undefined;
     const calls = await kernelCalls(async () => {
-      fused = await train(c.config, x, o);
+      fused = await kernelByKernel(() => train(c.config, x, o));
     });
     const generic = await train(c.config, x, { ...o, fusedStep: false });
     expectSameWeights(fused!.weights, generic.weights);

@@ -6,8 +6,8 @@ import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from 
 import { describe, expect, it } from 'vitest';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
-import { kernelCalls, onNativeWasm } from '../test-utils/fused-step-cases.js';
-import { binary, removeTempDirs, tempDir, weightValues } from '../test-utils/helpers.js';
+import { kernelByKernel, kernelCalls, onNativeWasm } from '../test-utils/fused-step-cases.js';
+import { binary, expectSameWeights, removeTempDirs, tempDir, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
 
 // The fused step applies Adam to each dense layer during its backward pass (ctx.inStepAdam) with the kernel that does
@@ -33,21 +33,6 @@ const base: FitOptions = { batchSize: 64, seed: 5, learningRate: 1e-3 };
 
 type Variant = 'taped' | 'no in-step' | 'no kernel' | 'kernel';
 
-/**
- * Asserts two weight maps are bit-identical: the first differing element of each variable, or none (a loop: vitest's
- * deep equality takes seconds on MNIST's 314k-element kernels).
- */
-function expectSameWeights(actual: Map<string, Float32Array>, expected: Map<string, Float32Array>): void {
-  expect([...actual.keys()]).toEqual([...expected.keys()]);
-  for (const [name, e] of expected) {
-    const a = new Uint32Array(actual.get(name)!.buffer);
-    const b = new Uint32Array(e.buffer);
-    let first = a.length === b.length ? -1 : 0;
-    for (let i = 0; i < b.length && first < 0; i++) if (a[i] !== b[i]) first = i;
-    expect(first, `${name}: first element whose bits differ`).toBe(-1);
-  }
-}
-
 /** Runs `f` with the fused step's in-step Adam off, without its kernel, or as it is (restored afterwards). */
 async function withVariant<T>(variant: Variant, f: () => Promise<T>): Promise<T> {
   const begin = Object.getOwnPropertyDescriptor(FusedAdamOptimizer.prototype, 'beginStep')!;
@@ -56,7 +41,8 @@ async function withVariant<T>(variant: Variant, f: () => Promise<T>): Promise<T>
     Object.defineProperty(FusedAdamOptimizer.prototype, 'beginStep', { value: () => undefined });
   if (variant === 'no kernel' && kernel) tf.unregisterKernel(DENSE_BACKWARD_ADAM_KERNEL, 'wasm');
   try {
-    return await f();
+    // the fused step kernel by kernel (the whole-step kernel, which applies Adam in it too, has tests of its own)
+    return await kernelByKernel(f);
   } finally {
     Object.defineProperty(FusedAdamOptimizer.prototype, 'beginStep', begin);
     if (kernel && !tf.getKernel(DENSE_BACKWARD_ADAM_KERNEL, 'wasm')) tf.registerKernel(kernel);

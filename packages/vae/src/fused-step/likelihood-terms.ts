@@ -107,7 +107,7 @@ function poissonPart(r: KernelRunner, x: tf.Tensor, logRate: tf.TensorInfo, g: n
 let logFactorials: Float32Array | undefined;
 
 /** That table as a runner tensor, for a look-up where the data lives. */
-function logFactorialTable(r: KernelRunner): tf.TensorInfo {
+export function logFactorialTable(r: KernelRunner): tf.TensorInfo {
   logFactorials ??= logFactorialTable32();
   return r.values(logFactorials, [logFactorials.length]);
 }

@@ -7,6 +7,7 @@ import { likelihoodPart } from './likelihood-terms.js';
 import { normalBackward, normalKlRows, normalSample } from './normal-latent.js';
 import { seededStandardNormalInfo } from './seeded-normal.js';
 import { stepTerms } from './step-terms.js';
+import { stepGradients, wholeMlpVaeStep } from './whole-step.js';
 import type { MlpVaeLayout } from './mlp-vae-layout.js';
 
 /** Every kernel a fused step may call (it runs only where the backend has them all). */
@@ -83,6 +84,9 @@ export function fusedMlpVaeStep(
   let deferred = false;
   let failed = false;
   try {
+    // the whole step in one kernel where the backend has it (the same kernels, in this order)
+    const whole = sparseInput || lossOnly ? undefined : wholeMlpVaeStep(layout, x, ctx, r);
+    if (whole) return whole;
     // ε ~ N(0, 1): the values Normal.rsample's tf.randomNormal draws with the step's seed, as a runner tensor
     const eps = seededStandardNormalInfo(r, [n, L], ctx.seed);
     // forward: encoder, q(z|x), z = μ + σ·ε, decoder, log p(x|z), KL
@@ -94,8 +98,9 @@ export function fusedMlpVaeStep(
     const { scale, z } = normalSample(r, loc, s, eps);
     const ds = chainForward(r, z, layout.decoder);
     const out = denseForward(r, ds[ds.length - 1]!, layout.out);
-    // ∂loss/∂log p(x_n|z) = −1/n (float32), known before the likelihood's forward pass
-    const lik = likelihoodPart(r, layout.likelihood, x, out, Math.fround(-1 / n));
+    // ∂loss/∂log p(x_n|z) = g (stepGradients), known before the likelihood's forward pass
+    const { g, half } = stepGradients(n, ctx.beta);
+    const lik = likelihoodPart(r, layout.likelihood, x, out, g);
     if (!lik) return undefined;
     extra.push(...lik.extra);
     // KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²) (klStandardNormal's kernels), row sums; then the means
@@ -103,8 +108,7 @@ export function fusedMlpVaeStep(
     const { loss, reconstruction, kl } = stepTerms(r, lik.rowSums, klRows, ctx.beta);
     if (lossOnly) return { terms: { loss: r.keep<tf.Scalar>(loss) }, grads: new Map() };
 
-    // backward. ∂loss/∂KL_nj = β/n (float32: 1·β, then ÷ n), halved by the KL's ½; the likelihood's from above.
-    const half = Math.fround(Math.fround(Math.fround(ctx.beta) / n) * 0.5);
+    // backward (∂loss/∂KL_nj·½ = half, from stepGradients; the likelihood's from above)
     // each layer's gradients go to the trainer, or (ctx.inStepAdam) into Adam as soon as they are known: a layer's
     // weights are read again only by its own backward pass, so the update cannot change what follows
     const sink: GradientSink = { grads: new Map(), updated: new Set(), adam: ctx.inStepAdam };

@@ -1,5 +1,6 @@
 // The fused-step tests' models, data and instruments (not part of the build: tsconfig.build.json excludes src/test-utils).
 import * as tf from '@tensorflow/tfjs-core';
+import { MLP_VAE_STEP_KERNEL } from '@varia/core';
 import { disableNativeKernels, enableNativeKernels } from '@varia/native-kernels';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { VAEConfig } from '../config.js';
@@ -32,6 +33,21 @@ export async function kernelCalls(f: () => Promise<unknown>): Promise<Map<string
     }
   }
   return calls;
+}
+
+/**
+ * Runs `f` with the whole-step kernel ({@link MLP_VAE_STEP_KERNEL}) unregistered, then registers it again: the fused
+ * step then runs kernel by kernel (what tests of that path's kernels count).
+ */
+export async function kernelByKernel<T>(f: () => Promise<T>): Promise<T> {
+  const backend = tf.getBackend();
+  const config = tf.getKernel(MLP_VAE_STEP_KERNEL, backend);
+  if (config) tf.unregisterKernel(MLP_VAE_STEP_KERNEL, backend);
+  try {
+    return await f();
+  } finally {
+    if (config && !tf.getKernel(MLP_VAE_STEP_KERNEL, backend)) tf.registerKernel(config);
+  }
 }
 
 export const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);

@@ -1,0 +1,104 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { MLP_VAE_STEP_KERNEL } from '@varia/core';
+import type { InStepAdam } from '@varia/layers';
+import type { FusedGradients, StepContext } from '../trainer/trainable-model.js';
+import { type DenseParams, soleHolders } from './dense-chain.js';
+import type { KernelInputs, KernelRunner } from './kernel-runner.js';
+import { logFactorialTable } from './likelihood-terms.js';
+import type { MlpVaeLayout } from './mlp-vae-layout.js';
+import { stepTerms } from './step-terms.js';
+
+/**
+ * The constant gradients of a step over n examples: ∂loss/∂log p(xₙ|z) = −1/n (float32) and ∂loss/∂KLₙⱼ = β/n
+ * (float32: 1·β, then ÷ n) halved by the KL's ½ — the values the taped path's scalar arithmetic gives.
+ */
+export function stepGradients(n: number, beta: number): { g: number; half: number } {
+  return { g: Math.fround(-1 / n), half: Math.fround(Math.fround(Math.fround(beta) / n) * 0.5) };
+}
+
+/** The layers in the order {@link MLP_VAE_STEP_KERNEL} numbers them. */
+function ordered(layout: MlpVaeLayout): DenseParams[] {
+  return [...layout.encoder, layout.loc, layout.scale, ...layout.decoder, layout.out];
+}
+
+/** Every layer's W, b and moments as the kernel's inputs (`kernel<i>`, …), or undefined where Adam holds one not. */
+function layerInputs(
+  layers: readonly DenseParams[],
+  adam: InStepAdam,
+  inputs: KernelInputs,
+): tf.Variable[] | undefined {
+  const written: tf.Variable[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const p = layers[i]!;
+    if (!adam.has(p.kernel) || !adam.has(p.bias)) return undefined;
+    const w = adam.moments(p.kernel);
+    const b = adam.moments(p.bias);
+    inputs[`kernel${i}`] = p.kernel;
+    inputs[`bias${i}`] = p.bias;
+    inputs[`kernelM${i}`] = w.m;
+    inputs[`kernelV${i}`] = w.v;
+    inputs[`biasM${i}`] = b.m;
+    inputs[`biasV${i}`] = b.v;
+    written.push(p.kernel, p.bias, w.m, w.v, b.m, b.v);
+  }
+  return written;
+}
+
+/**
+ * The whole training step as one {@link MLP_VAE_STEP_KERNEL} call, where the backend has that kernel and the step
+ * applies Adam in place to every layer: the kernels the fused step runs, in its order, in one call (the same bits).
+ * Returns undefined, having changed nothing, where it does not apply: no such kernel, a Gaussian likelihood, a layer
+ * Adam does not hold in this step, a written tensor shared with another, or a batch the likelihood's kernel does not
+ * take (the kernel's `misses`).
+ */
+export function wholeMlpVaeStep(
+  layout: MlpVaeLayout,
+  x: tf.Tensor,
+  ctx: StepContext,
+  r: KernelRunner,
+): FusedGradients | undefined {
+  const adam = ctx.inStepAdam;
+  const family = layout.likelihood.kind;
+  if (!adam || family === 'gaussian' || !r.has(MLP_VAE_STEP_KERNEL)) return undefined;
+  const layers = ordered(layout);
+  const inputs: KernelInputs = { x };
+  const written = layerInputs(layers, adam, inputs);
+  if (!written || !soleHolders(written)) return undefined;
+  if (family === 'poisson') inputs.table = logFactorialTable(r);
+  const { g, half } = stepGradients(x.shape[0]!, ctx.beta);
+  const n = adam.numbers;
+  const attrs: tf.NamedAttrMap = {
+    layers: layers.length,
+    encoderLayers: layout.encoder.length,
+    activations: layers.map((p) => p.activation),
+    family,
+    log1p: layout.log1p,
+    seed: ctx.seed ?? 0,
+    g,
+    h: half,
+    learningRate: n.learningRate,
+    beta1: n.beta1,
+    beta2: n.beta2,
+    epsilon: n.epsilon,
+    beta1Power: n.beta1Power,
+    beta2Power: n.beta2Power,
+  };
+  const [rowSums, klRows, misses] = r.runAll(MLP_VAE_STEP_KERNEL, inputs, attrs);
+  if (r.read(misses!)[0] !== 0) return undefined;
+  const updated = new Set<string>();
+  for (const p of layers) {
+    adam.markUpdated([p.kernel, p.bias]);
+    updated.add(p.kernelName).add(p.biasName);
+  }
+  const { loss, reconstruction, kl } = stepTerms(r, rowSums!, klRows!, ctx.beta);
+  return {
+    terms: {
+      loss: r.keep<tf.Scalar>(loss),
+      reconstruction: r.keep<tf.Scalar>(reconstruction),
+      kl: r.keep<tf.Scalar>(kl),
+      estimator: 'reparam',
+    },
+    grads: new Map(),
+    updated,
+  };
+}
