@@ -78,7 +78,7 @@ export function formatReport(r: ReportInputs): string[] {
         .map((k) => `${k.name} ${k.perStep.toFixed(0)}× ${k.msPerStep.toFixed(2)} ms`)
         .join(', ');
       lines.push(
-        `  ${c.workload.padEnd(24)} ${c.kernelsPerStep.toFixed(0)} kernels, ${c.msPerStep.toFixed(2)} ms/step, ${(100 * c.shareOutsideBlas).toFixed(0)} % outside BLAS (${(100 * (1 - c.shareInKernels)).toFixed(0)} % outside any kernel); ${top}`,
+        `  ${c.workload.padEnd(24)} ${c.kernelsPerStep.toFixed(0)} kernels${c.partsPerStep === undefined ? '' : ` (the step one kernel; ${c.partsPerStep.toFixed(0)} kernel by kernel)`}, ${c.msPerStep.toFixed(2)} ms/step, ${(100 * c.shareOutsideBlas).toFixed(0)} % outside BLAS${c.partsPerStep === undefined ? '' : ' (kernel by kernel)'} (${(100 * (1 - c.shareInKernels)).toFixed(0)} % outside any kernel); ${top}`,
       );
     }
   }

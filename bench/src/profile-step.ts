@@ -13,7 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
-import type { Matrix } from '@varia/core';
+import { MLP_VAE_STEP_KERNEL, type Matrix } from '@varia/core';
 import { mnist, mnistCounts, toyGaussian2d } from '@varia/datasets';
 import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 import { VAE } from '@varia/vae';
@@ -28,11 +28,31 @@ export interface StepProfile {
   steps: number;
   msPerStep: number;
   kernelsPerStep: number;
-  /** Share of the step's wall time not inside BatchMatMul/_FusedMatMul kernels. */
+  /**
+   * Share of the step's wall time not inside the matrix-product kernels ({@link BLAS_KERNELS}). Where the step is one
+   * `MLP_VAE_STEP_KERNEL` call (its products inside), the share measured on the same step run kernel by kernel.
+   */
   shareOutsideBlas: number;
+  /** Where the step is one `MLP_VAE_STEP_KERNEL` call: the kernels per step of the same step run kernel by kernel. */
+  partsPerStep?: number;
   /** Share of the wall time inside any kernel (the rest is JavaScript: tape, engine bookkeeping, fit's loop). */
   shareInKernels: number;
   kernels: { name: string; perStep: number; msPerStep: number }[];
+}
+
+/** A fit under the kernel census: the tallies, its wall time (ms) and its history. */
+async function censusOf(train: () => ReturnType<VAE['fit']>, backendName: string) {
+  const census = startKernelCensus(backendName);
+  const t0 = performance.now();
+  let history: Awaited<ReturnType<VAE['fit']>>;
+  try {
+    history = await train();
+  } catch (e) {
+    census.stop();
+    throw e;
+  }
+  const wall = performance.now() - t0;
+  return { tallies: census.stop(), wall, history };
 }
 
 function firstRows(m: Matrix, n: number): Matrix {
@@ -72,21 +92,33 @@ export async function profileStep(
       fusedStep,
       sparseInput,
     });
-    const census = startKernelCensus(backendName);
-    const t0 = performance.now();
-    const h = await vae.fit(data, { epochs: 1, batchSize, learningRate, seed: 0, fusedStep, sparseInput });
-    const wall = performance.now() - t0;
-    const tallies = census.stop();
+    const train = () => vae.fit(data, { epochs: 1, batchSize, learningRate, seed: 0, fusedStep, sparseInput });
     const steps = Math.ceil(data.rows / batchSize);
+    const whole = await censusOf(train, backendName);
+    // the whole step in one kernel hides its products: their share from the same step kernel by kernel
+    const step = tf.getKernel(MLP_VAE_STEP_KERNEL, backendName);
+    const wholeRan = whole.tallies.some((t) => t.name === MLP_VAE_STEP_KERNEL);
+    let parts: Awaited<ReturnType<typeof censusOf>> | undefined;
+    if (wholeRan && step) {
+      tf.unregisterKernel(MLP_VAE_STEP_KERNEL, backendName);
+      try {
+        parts = await censusOf(train, backendName);
+      } finally {
+        tf.registerKernel(step);
+      }
+    }
+    const { tallies, wall, history: h } = whole;
     const calls = tallies.reduce((s, t) => s + t.calls, 0);
     const inKernels = tallies.reduce((s, t) => s + t.ms, 0);
-    const blas = tallies.filter((t) => BLAS_KERNELS.has(t.name)).reduce((s, t) => s + t.ms, 0);
+    const blasShare = (c: typeof whole) =>
+      c.tallies.filter((t) => BLAS_KERNELS.has(t.name)).reduce((s, t) => s + t.ms, 0) / c.wall;
     return {
       workload: toy ? 'toy2d-seed' : workload === 'bernoulli' ? 'mnist-vae-train' : 'mnist-vae-train-poisson',
       steps,
       msPerStep: wall / steps,
       kernelsPerStep: calls / steps,
-      shareOutsideBlas: 1 - blas / wall,
+      shareOutsideBlas: 1 - blasShare(parts ?? whole),
+      ...(parts && { partsPerStep: parts.tallies.reduce((s, t) => s + t.calls, 0) / steps }),
       shareInKernels: inKernels / wall,
       kernels: tallies.map((t) => ({ name: t.name, perStep: t.calls / steps, msPerStep: t.ms / steps })),
       ...(h.epochs[0]?.sparseInputSteps !== undefined && { sparseInputSteps: h.epochs[0].sparseInputSteps }),
@@ -119,8 +151,12 @@ async function main(): Promise<void> {
   const lines = [
     `${p.workload} on ${backend} (fused step ${fused ? 'on' : 'off'}${
       p.sparseInputSteps === undefined ? '' : `, sparse input ${sparseFlag}: ${p.sparseInputSteps} steps took it`
-    }): ${p.steps} steps, ${p.msPerStep.toFixed(2)} ms/step, ${p.kernelsPerStep.toFixed(1)} kernels/step`,
-    `share of the step outside BLAS: ${(100 * p.shareOutsideBlas).toFixed(1)} %; inside kernels: ${(100 * p.shareInKernels).toFixed(1)} %`,
+    }): ${p.steps} steps, ${p.msPerStep.toFixed(2)} ms/step, ${p.kernelsPerStep.toFixed(1)} kernels/step${
+      p.partsPerStep === undefined
+        ? ''
+        : ` (the step one ${MLP_VAE_STEP_KERNEL}; ${p.partsPerStep.toFixed(1)} kernel by kernel)`
+    }`,
+    `share of the step outside BLAS${p.partsPerStep === undefined ? '' : ' (kernel by kernel)'}: ${(100 * p.shareOutsideBlas).toFixed(1)} %; inside kernels: ${(100 * p.shareInKernels).toFixed(1)} %`,
     '',
     'kernel                       per step   ms/step',
     ...p.kernels.map(

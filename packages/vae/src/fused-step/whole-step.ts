@@ -16,29 +16,52 @@ export function stepGradients(n: number, beta: number): { g: number; half: numbe
   return { g: Math.fround(-1 / n), half: Math.fround(Math.fround(Math.fround(beta) / n) * 0.5) };
 }
 
-/** The layers in the order {@link MLP_VAE_STEP_KERNEL} numbers them. */
-function ordered(layout: MlpVaeLayout): DenseParams[] {
-  return [...layout.encoder, layout.loc, layout.scale, ...layout.decoder, layout.out];
+/** A layout's layers in the order {@link MLP_VAE_STEP_KERNEL} numbers them, and their inputs' names. */
+interface Order {
+  layers: DenseParams[];
+  /** Layer i's input names: `kernel<i>`, `bias<i>`, `kernelM<i>`, `kernelV<i>`, `biasM<i>`, `biasV<i>`. */
+  names: string[][];
+  activations: string[];
 }
 
-/** Every layer's W, b and moments as the kernel's inputs (`kernel<i>`, …), or undefined where Adam holds one not. */
-function layerInputs(
-  layers: readonly DenseParams[],
-  adam: InStepAdam,
-  inputs: KernelInputs,
-): tf.Variable[] | undefined {
+/** Each layout's {@link Order}, made once (a fit's every step asks for it). */
+const orders = new WeakMap<MlpVaeLayout, Order>();
+
+function orderOf(layout: MlpVaeLayout): Order {
+  let order = orders.get(layout);
+  if (!order) {
+    const layers = [...layout.encoder, layout.loc, layout.scale, ...layout.decoder, layout.out];
+    const names = layers.map((_, i) =>
+      ['kernel', 'bias', 'kernelM', 'kernelV', 'biasM', 'biasV'].map((part) => `${part}${i}`),
+    );
+    order = { layers, names, activations: layers.map((p) => p.activation) };
+    orders.set(layout, order);
+  }
+  return order;
+}
+
+/** Every layer's W, b and moments as the kernel's inputs, or undefined where Adam does not hold one of them. */
+function layerInputs(order: Order, adam: InStepAdam, inputs: KernelInputs): tf.Variable[] | undefined {
   const written: tf.Variable[] = [];
-  for (let i = 0; i < layers.length; i++) {
-    const p = layers[i]!;
+  for (let i = 0; i < order.layers.length; i++) {
+    const p = order.layers[i]!;
     if (!adam.has(p.kernel) || !adam.has(p.bias)) return undefined;
     const w = adam.moments(p.kernel);
     const b = adam.moments(p.bias);
-    inputs[`kernel${i}`] = p.kernel;
-    inputs[`bias${i}`] = p.bias;
-    inputs[`kernelM${i}`] = w.m;
-    inputs[`kernelV${i}`] = w.v;
-    inputs[`biasM${i}`] = b.m;
-    inputs[`biasV${i}`] = b.v;
+    const [kernel, bias, kernelM, kernelV, biasM, biasV] = order.names[i]! as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    inputs[kernel] = p.kernel;
+    inputs[bias] = p.bias;
+    inputs[kernelM] = w.m;
+    inputs[kernelV] = w.v;
+    inputs[biasM] = b.m;
+    inputs[biasV] = b.v;
     written.push(p.kernel, p.bias, w.m, w.v, b.m, b.v);
   }
   return written;
@@ -60,9 +83,10 @@ export function wholeMlpVaeStep(
   const adam = ctx.inStepAdam;
   const family = layout.likelihood.kind;
   if (!adam || family === 'gaussian' || !r.has(MLP_VAE_STEP_KERNEL)) return undefined;
-  const layers = ordered(layout);
+  const order = orderOf(layout);
+  const layers = order.layers;
   const inputs: KernelInputs = { x };
-  const written = layerInputs(layers, adam, inputs);
+  const written = layerInputs(order, adam, inputs);
   if (!written || !soleHolders(written)) return undefined;
   if (family === 'poisson') inputs.table = logFactorialTable(r);
   const { g, half } = stepGradients(x.shape[0]!, ctx.beta);
@@ -70,7 +94,7 @@ export function wholeMlpVaeStep(
   const attrs: tf.NamedAttrMap = {
     layers: layers.length,
     encoderLayers: layout.encoder.length,
-    activations: layers.map((p) => p.activation),
+    activations: order.activations,
     family,
     log1p: layout.log1p,
     seed: ctx.seed ?? 0,
