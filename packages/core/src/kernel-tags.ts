@@ -142,7 +142,8 @@ export const JOIN_DEFERRED_KERNEL = 'VariaJoinDeferred';
 /**
  * The name of an optional TensorFlow.js kernel running a whole training step of the built-in MLP VAE (Gaussian
  * posterior σ = exp(s/2), standard-normal prior, one reparameterized sample) with every layer's Adam step in place:
- * the kernels of that step — {@link STANDARD_NORMAL_KERNEL}'s ε, each layer's `_FusedMatMul`,
+ * the kernels of that step — {@link STANDARD_NORMAL_KERNEL}'s ε, `Log1p` of x where asked (made first: the two are
+ * independent), each layer's `_FusedMatMul`,
  * {@link NORMAL_SAMPLE_KERNEL}, the family's {@link LIKELIHOOD_STEP_KERNELS} kernel, {@link NORMAL_KL_KERNEL},
  * each layer's {@link DENSE_BACKWARD_ADAM_KERNEL} from the output layer back (the output layer's deferred), and
  * {@link NORMAL_BACKWARD_KERNEL} between decoder and heads — in that order, on the same inputs, in one kernel call,
@@ -155,7 +156,9 @@ export const JOIN_DEFERRED_KERNEL = 'VariaJoinDeferred';
  * {@link NORMAL_BACKWARD_KERNEL}'s) and Adam's `learningRate`, `beta1`, `beta2`, `epsilon`, `beta1Power`,
  * `beta2Power`. Outputs: the row sums of log p(x|z) [n], of the KL [n], and `misses` (a float32 scalar): when it is
  * not 0 the likelihood did not take the batch (as its kernel's `misses`) or the kernel declined the step, nothing
- * was written and the caller runs the step another way. Bad inputs are refused before anything is written.
+ * was written and the caller runs the step another way. Bad inputs are refused before anything is written. An error
+ * thrown after layers were updated carries `layersWritten`: how many, counted from the output layer back (they stay
+ * updated, as with the separate kernels).
  * `@varia/native-kernels` registers it for the wasm backend; `@varia/vae`'s fused step uses it where it applies.
  */
 export const MLP_VAE_STEP_KERNEL = 'VariaMlpVaeStep';

@@ -20,7 +20,7 @@ import {
 import { forgetWeightFacts } from './weight-facts.js';
 
 const INPUTS = ['variable', 'gradient', 'firstMoment', 'secondMoment'] as const;
-const HYPER = ['learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'] as const;
+export const HYPER = ['learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2Power'] as const;
 
 interface KernelArgs {
   inputs: NamedTensorInfoMap;

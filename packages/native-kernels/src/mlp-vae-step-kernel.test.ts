@@ -144,61 +144,97 @@ describe.skipIf(skipNative)('VariaMlpVaeStep', () => {
     inputs.x!.dispose();
     inputs.x = tf.tensor2d(x, [SHAPE.rows, SHAPE.dim]);
     const before = snapshot(inputs);
+    const buffers = tf.engine().backend.numDataIds();
     const outs = run(inputs, attrs);
     expect(outs[2]!.dataSync()[0]).toBe(1);
     expect(changed(before, snapshot(inputs))).toEqual([]);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers + outs.length);
     tf.dispose([...outs, ...Object.values(inputs)]);
   });
 
   type Call = ReturnType<typeof stepCall>;
-  /** What a refusal changes: inputs replaced (undefined: removed), attributes replaced, or a function of the call. */
+  /**
+   * What a refusal changes: inputs replaced (undefined: removed), attributes replaced; `shape` another call's shape;
+   * `direct`: the kernel function called itself (tfjs's engine stops a disposed input before any kernel).
+   */
   interface Spoil {
     inputs?: (c: Call) => Record<string, tf.Tensor | undefined>;
     attrs?: Record<string, unknown>;
+    shape?: Shape;
+    direct?: boolean;
   }
+  /** Layer i's six tensors with `units` units and input width `inDim`. */
+  const layerOfWidth = (i: number, inDim: number, units: number) => ({
+    [`kernel${i}`]: tf.zeros([inDim, units]),
+    [`bias${i}`]: tf.zeros([units]),
+    [`kernelM${i}`]: tf.zeros([inDim, units]),
+    [`kernelV${i}`]: tf.zeros([inDim, units]),
+    [`biasM${i}`]: tf.zeros([units]),
+    [`biasV${i}`]: tf.zeros([units]),
+  });
+  const disposed = (shape: number[]) => {
+    const t = tf.zeros(shape);
+    t.dispose();
+    return t;
+  };
   const refusals: [string, Spoil, string, typeof ArgumentError | typeof ShapeError][] = [
     ['a missing layer tensor', { inputs: () => ({ biasV3: undefined }) }, 'biasV3', ArgumentError],
-    ['a scale head of another width', { inputs: () => ({ kernel2: tf.zeros([256, 5]) }) }, 'bias2', ShapeError],
-    [
-      'an output layer not back to D',
-      {
-        inputs: () => ({
-          kernel4: tf.zeros([256, 255]),
-          bias4: tf.zeros([255]),
-          kernelM4: tf.zeros([256, 255]),
-          kernelV4: tf.zeros([256, 255]),
-          biasM4: tf.zeros([255]),
-          biasV4: tf.zeros([255]),
-        }),
-      },
-      'kernel4',
-      ShapeError,
-    ],
+    ['a missing layer kernel', { inputs: () => ({ kernel3: undefined }) }, 'kernel3', ArgumentError],
+    ['a disposed weight', { inputs: () => ({ kernel3: disposed([4, 256]) }), direct: true }, 'kernel3', ArgumentError],
+    ['a disposed x', { inputs: () => ({ x: disposed([32, 256]) }), direct: true }, 'x', ArgumentError],
+    ['a scale head of another width', { inputs: () => layerOfWidth(2, 256, 5) }, 'kernel2', ShapeError],
+    ['an output layer not back to D', { inputs: () => layerOfWidth(4, 256, 255) }, 'kernel4', ShapeError],
     ['a family without a kernel', { attrs: { family: 'gaussian' } }, 'family', ArgumentError],
+    ['Poisson without its table', { attrs: { family: 'poisson' } }, 'table', ArgumentError],
+    [
+      'an empty table',
+      { attrs: { family: 'poisson' }, inputs: () => ({ table: tf.zeros([0]) }) },
+      'table',
+      ArgumentError,
+    ],
     [
       'an activation it does not run',
       { attrs: { activations: ['tanh', 'linear', 'linear', 'relu', 'linear'] } },
       'activations',
       ArgumentError,
     ],
+    [
+      'an activation that is not a string',
+      { attrs: { activations: [['relu'], 'linear', 'linear', 'relu', 'linear'] } },
+      'activations',
+      ArgumentError,
+    ],
+    ['activations of another count', { attrs: { activations: ['relu'] } }, 'activations', ArgumentError],
     ['too few layers', { attrs: { layers: 3 } }, 'layers', ArgumentError],
+    ['a fractional layer count', { attrs: { layers: 4.5 } }, 'layers', ArgumentError],
     ['no encoder layer', { attrs: { encoderLayers: 0 } }, 'encoderLayers', ArgumentError],
+    ['no room for the heads', { attrs: { encoderLayers: 3 } }, 'encoderLayers', ArgumentError],
     ['a non-finite g', { attrs: { g: Number.NaN } }, 'g', ArgumentError],
+    ['a non-finite h', { attrs: { h: Number.NaN } }, 'h', ArgumentError],
+    ['a non-finite seed', { attrs: { seed: Number.POSITIVE_INFINITY } }, 'seed', ArgumentError],
     [
       'a non-finite learning rate',
       { attrs: { learningRate: Number.POSITIVE_INFINITY } },
       'learningRate',
       ArgumentError,
     ],
+    ['a learning rate of null', { attrs: { learningRate: null } }, 'learningRate', ArgumentError],
+    ['β₁ as a string', { attrs: { beta1: '0.9' } }, 'beta1', ArgumentError],
     ['log1p not a boolean', { attrs: { log1p: 1 } }, 'log1p', ArgumentError],
     ['a shared weight', { inputs: (c) => ({ [SHARED]: c.inputs.kernel1!.clone() }) }, 'kernel1', ArgumentError],
     ['one moment given twice', { inputs: (c) => ({ kernelV0: c.inputs.kernelM0 }) }, 'kernelV0', ArgumentError],
-    ['x as a weight', { inputs: (c) => ({ bias0: c.inputs.x }) }, 'bias0', ShapeError],
+    // x [256, 256] has the first layer's shape: it may not also be a tensor the step writes
+    [
+      'x as a weight',
+      { shape: { ...SHAPE, rows: 256 }, inputs: (c) => ({ kernel0: c.inputs.x }) },
+      'kernel0',
+      ArgumentError,
+    ],
     ['int32 x', { inputs: () => ({ x: tf.zeros([32, 256], 'int32') }) }, 'x', ArgumentError],
   ];
   for (const [what, spoil, argument, type] of refusals) {
     it(`refuses ${what}, naming "${argument}", before writing anything`, () => {
-      const c = stepCall(SHAPE);
+      const c = stepCall(spoil.shape ?? SHAPE);
       const made = Object.values(c.inputs);
       for (const [name, t] of Object.entries(spoil.inputs?.(c) ?? {})) {
         if (t && !made.includes(t)) made.push(t);
@@ -208,44 +244,98 @@ describe.skipIf(skipNative)('VariaMlpVaeStep', () => {
         else delete c.inputs[name];
       }
       Object.assign(c.attrs, spoil.attrs);
-      const before = snapshot(c.inputs);
+      const live = Object.fromEntries(Object.entries(c.inputs).filter(([, t]) => !t.isDisposed));
+      const before = snapshot(live);
       const tensors = tf.memory().numTensors;
+      const buffers = tf.engine().backend.numDataIds();
       let error: unknown;
       try {
-        tf.dispose(run(c.inputs, c.attrs));
+        if (spoil.direct) {
+          const { kernelFunc } = tf.getKernel(MLP_VAE_STEP_KERNEL, 'wasm')!;
+          const attrs = c.attrs as tf.NamedAttrMap;
+          kernelFunc({ inputs: c.inputs, backend: tf.engine().backend, attrs });
+        } else tf.dispose(run(c.inputs, c.attrs));
       } catch (e) {
         error = e;
       }
       expect(error).toBeInstanceOf(type);
       expect((error as ArgumentError).argument).toBe(argument);
-      expect(changed(before, snapshot(c.inputs))).toEqual([]);
+      expect(changed(before, snapshot(live))).toEqual([]);
       expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.engine().backend.numDataIds()).toBe(buffers);
       tf.dispose(made);
     });
   }
 
-  it('a native failure after the deferred update joins it and leaves nothing behind (two threads)', () => {
+  /** Runs a step on two threads with addon entry `entry` replaced by `replacement(original)`; restores both. */
+  function onTwoThreadsWith(
+    entry: string,
+    replacement: (original: (...args: unknown[]) => unknown) => unknown,
+    f: () => void,
+  ) {
     disableNativeKernels();
     enableNativeKernels({ parallel: 2 });
     const addon = loadAddon() as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const original = addon.normalBackward!;
-    const { inputs, attrs } = stepCall(SHAPE);
-    const tensors = tf.memory().numTensors;
-    const buffers = tf.engine().backend.numDataIds();
-    addon.normalBackward = () => {
-      throw new VariaError('injected failure');
-    };
+    const original = addon[entry]!;
+    addon[entry] = replacement(original) as (...args: unknown[]) => unknown;
     try {
-      expect(() => run(inputs, attrs)).toThrow(/injected failure/);
-      expect(loadAddon().deferredPending()).toBe(false);
-      expect(tf.memory().numTensors).toBe(tensors);
-      expect(tf.engine().backend.numDataIds()).toBe(buffers);
+      f();
     } finally {
-      addon.normalBackward = original;
-      tf.dispose(Object.values(inputs));
+      addon[entry] = original;
       disableNativeKernels();
       enableNativeKernels();
     }
+  }
+
+  /** The step's error, after checking that nothing was left behind and the deferred update was joined. */
+  function failedStep(): unknown {
+    const { inputs, attrs } = stepCall(SHAPE);
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.engine().backend.numDataIds();
+    let error: unknown;
+    try {
+      run(inputs, attrs);
+    } catch (e) {
+      error = e;
+    }
+    expect(loadAddon().deferredPending()).toBe(false);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    tf.dispose(Object.values(inputs));
+    return error;
+  }
+
+  it('a native failure after the deferred update joins it, says how many layers it updated, leaves nothing', () => {
+    let pending: boolean | undefined;
+    onTwoThreadsWith(
+      'normalBackward',
+      () => () => {
+        pending = loadAddon().deferredPending();
+        throw new VariaError('injected failure');
+      },
+      () => {
+        const error = failedStep();
+        expect((error as Error).message).toMatch(/injected failure/);
+        // the output layer (its update deferred: pending when the failure came) and the decoder's layer
+        expect(pending).toBe(true);
+        expect((error as { layersWritten?: number }).layersWritten).toBe(2);
+      },
+    );
+  });
+
+  it('a failing join is reported with every layer counted as updated, and leaves nothing', () => {
+    onTwoThreadsWith(
+      'joinDeferred',
+      (join) => () => {
+        join();
+        throw new VariaError('injected join failure');
+      },
+      () => {
+        const error = failedStep();
+        expect((error as Error).message).toMatch(/injected join failure/);
+        expect((error as { layersWritten?: number }).layersWritten).toBe(5);
+      },
+    );
   });
 
   it('any small MLP VAE runs, finite, with nothing left behind (property)', () => {
@@ -263,6 +353,7 @@ describe.skipIf(skipNative)('VariaMlpVaeStep', () => {
         fc.constantFrom('bernoulli' as const, 'poisson' as const),
         (shape, family) => {
           const tensors = tf.memory().numTensors;
+          const buffers = tf.engine().backend.numDataIds();
           const { inputs, attrs } = stepCall(shape, family);
           const outs = run(inputs, attrs);
           expect(outs[2]!.dataSync()[0]).toBe(0);
@@ -270,6 +361,7 @@ describe.skipIf(skipNative)('VariaMlpVaeStep', () => {
           for (const v of outs[1]!.dataSync()) expect(Number.isFinite(v)).toBe(true);
           tf.dispose([...outs, ...Object.values(inputs)]);
           expect(tf.memory().numTensors).toBe(tensors);
+          expect(tf.engine().backend.numDataIds()).toBe(buffers);
         },
       ),
       { numRuns: 60, seed: 11 },

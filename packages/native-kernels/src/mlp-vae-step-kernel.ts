@@ -173,9 +173,14 @@ export function nativeMlpVaeStep(addon: NativeAddon): KernelConfig {
         };
         const inputOf = (i: number) =>
           i === 0 ? (xin ? off(xin) : xOff) : i === E + 2 ? at(p.z) : at(p.y[i === E + 1 ? E - 1 : i - 1]!);
+        let written = 0; // layers updated so far, from the output layer back
         try {
           backward(last, at(p.dOut), inputOf(last), at(p.dx[last]!), -1, true);
-          for (let i = last - 1; i >= E + 2; i--) backward(i, at(p.dx[i + 1]!), inputOf(i), at(p.dx[i]!));
+          written++;
+          for (let i = last - 1; i >= E + 2; i--) {
+            backward(i, at(p.dx[i + 1]!), inputOf(i), at(p.dx[i]!));
+            written++;
+          }
           back.set([
             n * latent,
             at(p.y[E]!),
@@ -189,18 +194,25 @@ export function nativeMlpVaeStep(addon: NativeAddon): KernelConfig {
           ]);
           addon.normalBackward(heap, back);
           backward(E + 1, at(p.dS), inputOf(E + 1), at(p.dx[E + 1]!));
+          written++;
           backward(E, at(p.dLoc), inputOf(E), at(p.dx[E]!), at(p.dx[E + 1]!));
+          written++;
           let dy = at(p.dx[E]!);
           for (let i = E - 1; i >= 0; i--) {
             backward(i, dy, inputOf(i), i === 0 ? -1 : at(p.dx[i]!));
+            written++;
             dy = i === 0 ? -1 : at(p.dx[i]!);
           }
         } catch (e) {
           // the deferred update reads the block: joined before the block goes (its own failure is not this error)
           joinQuietly(addon);
-          throw e;
+          throw withLayersWritten(e, written);
         }
-        addon.joinDeferred();
+        try {
+          addon.joinDeferred();
+        } catch (e) {
+          throw withLayersWritten(e, layers.length);
+        }
         new Float32Array(heap, byteOffset(backend, misses), 1)[0] = 0;
         b.disposeData(block.dataId);
         return [sums, klRows, misses];
@@ -210,6 +222,16 @@ export function nativeMlpVaeStep(addon: NativeAddon): KernelConfig {
     }
   };
   return { kernelName: KERNEL, backendName: 'wasm', kernelFunc: kernelFunc as KernelFunc };
+}
+
+/**
+ * The error of a step that failed after updating `count` layers (from the output layer back): it carries that count
+ * as `layersWritten` (MLP_VAE_STEP_KERNEL's contract), so the caller can count the updates that stay applied.
+ */
+function withLayersWritten(e: unknown, count: number): unknown {
+  if (count > 0 && typeof e === 'object' && e !== null)
+    Object.defineProperty(e, 'layersWritten', { value: count, configurable: true, writable: true });
+  return e;
 }
 
 /** Joins the deferred update while another error is on its way. */

@@ -1,6 +1,6 @@
 import type { DataId, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { LIKELIHOOD_STEP_KERNELS, MLP_VAE_STEP_KERNEL } from '@varia/core';
-import { hyperParameters } from './adam-kernel.js';
+import { HYPER } from './adam-kernel.js';
 import { DELTA_CODES } from './dense-backward-kernel.js';
 import { kernelInputError, kernelShapeError } from './errors.js';
 import { FAMILIES, type FamilySpec } from './likelihood-step-kernels.js';
@@ -8,6 +8,9 @@ import { ACTIVATION_CODES } from './matmul-kernels.js';
 import { heapEntry, type WasmBackendInternals } from './wasm-heap.js';
 
 const KERNEL = MLP_VAE_STEP_KERNEL;
+
+/** The largest log k! table the addon's likelihood step takes (its counts are read through float32 indices). */
+const MAX_TABLE = 2 ** 24;
 
 /** A layer's tensors, each overwritten by the step, in the order `denseBackwardAdam` takes them. */
 export const LAYER_PARTS = ['kernel', 'bias', 'kernelM', 'kernelV', 'biasM', 'biasV'] as const;
@@ -66,10 +69,23 @@ function finite(attrs: NamedAttrMap | undefined, name: string): number {
   return v;
 }
 
-/** A float32 input of exactly `shape`, or a refusal naming it. */
-function shaped(inputs: NamedTensorInfoMap, name: string, shape: readonly number[]): TensorInfo {
+/** Input `name`, present and on the backend (not disposed), or a refusal naming it. */
+function present(backend: WasmBackendInternals, inputs: NamedTensorInfoMap, name: string): TensorInfo {
   const t = inputs[name];
   if (!t) throw kernelInputError(KERNEL, name, `missing input "${name}"`);
+  if (!backend.dataIdMap.has(t.dataId))
+    throw kernelInputError(KERNEL, name, `"${name}" is not on the wasm backend (disposed?)`);
+  return t;
+}
+
+/** A float32 input of exactly `shape`, on the backend, or a refusal naming it. */
+function shaped(
+  backend: WasmBackendInternals,
+  inputs: NamedTensorInfoMap,
+  name: string,
+  shape: readonly number[],
+): TensorInfo {
+  const t = present(backend, inputs, name);
   if (t.dtype !== 'float32') throw kernelInputError(KERNEL, name, `"${name}" must be float32, got ${t.dtype}`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
     throw kernelShapeError(
@@ -81,24 +97,34 @@ function shaped(inputs: NamedTensorInfoMap, name: string, shape: readonly number
 }
 
 /** Layer i's tensors, W's input width `inDim` given (its units read from W), and its activation. */
-function layerOf(inputs: NamedTensorInfoMap, i: number, inDim: number, activation: unknown): StepLayer {
+function layerOf(
+  backend: WasmBackendInternals,
+  inputs: NamedTensorInfoMap,
+  i: number,
+  inDim: number,
+  activation: unknown,
+): StepLayer {
   const [w, b, wm, wv, bm, bv] = namesOf(i) as [string, string, string, string, string, string];
-  const kernel = inputs[w];
-  const units = kernel?.shape.length === 2 ? kernel.shape[1]! : 0;
+  const kernel = present(backend, inputs, w);
+  const units = kernel.shape.length === 2 ? kernel.shape[1]! : 0;
   if (units < 1) throw kernelShapeError(KERNEL, w, `"${w}" must be a matrix [${inDim}, units ≥ 1]`);
   const parts = [
-    shaped(inputs, w, [inDim, units]),
-    shaped(inputs, b, [units]),
-    shaped(inputs, wm, [inDim, units]),
-    shaped(inputs, wv, [inDim, units]),
-    shaped(inputs, bm, [units]),
-    shaped(inputs, bv, [units]),
+    shaped(backend, inputs, w, [inDim, units]),
+    shaped(backend, inputs, b, [units]),
+    shaped(backend, inputs, wm, [inDim, units]),
+    shaped(backend, inputs, wv, [inDim, units]),
+    shaped(backend, inputs, bm, [units]),
+    shaped(backend, inputs, bv, [units]),
   ];
-  const name = String(activation);
+  const name = typeof activation === 'string' ? activation : '';
   const forward = ACTIVATION_CODES[name];
   const backward = DELTA_CODES[name];
   if (forward === undefined || backward === undefined)
-    throw kernelInputError(KERNEL, 'activations', `layer ${i}'s activation "${name}" is not linear, relu or sigmoid`);
+    throw kernelInputError(
+      KERNEL,
+      'activations',
+      `layer ${i}'s activation ${JSON.stringify(activation)} is not "linear", "relu" or "sigmoid"`,
+    );
   return { parts, inDim, units, forward, backward };
 }
 
@@ -134,8 +160,8 @@ export function stepOperands(
   inputs: NamedTensorInfoMap,
   attrs: NamedAttrMap | undefined,
 ): StepOperands {
-  const x = inputs.x;
-  if (x?.dtype !== 'float32' || x.shape.length !== 2 || x.shape[0]! < 1 || x.shape[1]! < 1)
+  const x = present(backend, inputs, 'x');
+  if (x.dtype !== 'float32' || x.shape.length !== 2 || x.shape[0]! < 1 || x.shape[1]! < 1)
     throw kernelInputError(KERNEL, 'x', '"x" must be a float32 matrix [n ≥ 1, D ≥ 1]');
   const [rows, cols] = x.shape as [number, number];
   const total = count(attrs, 'layers', 4, 1024);
@@ -150,11 +176,11 @@ export function stepOperands(
   const layers: StepLayer[] = [];
   let width = cols;
   for (let i = 0; i < encoderLayers; i++) {
-    layers.push(layerOf(inputs, i, width, activations[i]));
+    layers.push(layerOf(backend, inputs, i, width, activations[i]));
     width = layers[i]!.units;
   }
-  const loc = layerOf(inputs, encoderLayers, width, activations[encoderLayers]);
-  const scale = layerOf(inputs, encoderLayers + 1, width, activations[encoderLayers + 1]);
+  const loc = layerOf(backend, inputs, encoderLayers, width, activations[encoderLayers]);
+  const scale = layerOf(backend, inputs, encoderLayers + 1, width, activations[encoderLayers + 1]);
   if (scale.units !== loc.units) {
     const name = namesOf(encoderLayers + 1)[0]!;
     throw kernelShapeError(KERNEL, name, `"${name}" must have the loc head's ${loc.units} units`);
@@ -162,16 +188,19 @@ export function stepOperands(
   layers.push(loc, scale);
   width = loc.units;
   for (let i = encoderLayers + 2; i < total; i++) {
-    layers.push(layerOf(inputs, i, width, activations[i]));
+    layers.push(layerOf(backend, inputs, i, width, activations[i]));
     width = layers[i]!.units;
   }
   if (width !== cols) {
     const name = namesOf(total - 1)[0]!;
     throw kernelShapeError(KERNEL, name, `"${name}" must have x's ${cols} columns as its units`);
   }
-  const table = family.table ? inputs.table : undefined;
-  if (family.table && (table?.dtype !== 'float32' || table.shape.length !== 1 || table.shape[0] === 0))
-    throw kernelInputError(KERNEL, 'table', '"table" must be a non-empty float32 vector');
+  const table = family.table ? present(backend, inputs, 'table') : undefined;
+  if (
+    table &&
+    (table.dtype !== 'float32' || table.shape.length !== 1 || !(table.shape[0]! >= 1 && table.shape[0]! <= MAX_TABLE))
+  )
+    throw kernelInputError(KERNEL, 'table', `"table" must be a float32 vector of 1 to 2^24 values`);
   const log1p = attrs?.log1p;
   if (typeof log1p !== 'boolean') throw kernelInputError(KERNEL, 'log1p', 'attribute "log1p" must be a boolean');
   const ops: StepOperands = {
@@ -188,7 +217,7 @@ export function stepOperands(
     seed: finite(attrs, 'seed'),
     g: finite(attrs, 'g'),
     h: finite(attrs, 'h'),
-    adam: hyperParameters(KERNEL, attrs),
+    adam: HYPER.map((name) => finite(attrs, name)),
   };
   checkWritten(backend, ops);
   return ops;

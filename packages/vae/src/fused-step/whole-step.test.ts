@@ -152,9 +152,14 @@ describe.skipIf(problem !== undefined)('the whole training step in one kernel', 
       }
     };
     for (const fused of [false, true]) {
-      const { error, start, end } = await outcome(fused);
-      expect(error).toBeInstanceOf(DivergenceError);
-      expectSameWeights(end, start);
+      let result: Awaited<ReturnType<typeof outcome>> | undefined;
+      const calls = await kernelCalls(async () => {
+        result = await outcome(fused);
+      });
+      expect(result!.error).toBeInstanceOf(DivergenceError);
+      expectSameWeights(result!.end, result!.start);
+      // the fused run's steps were the one kernel until it diverged
+      expect((calls.get(MLP_VAE_STEP_KERNEL) ?? 0) > 0).toBe(fused);
     }
   });
 });

@@ -76,6 +76,16 @@ function layerInputs(order: Order, adam: InStepAdam): tf.Variable[] | undefined 
   return written;
 }
 
+/** Records the layers' kernels and biases as updated in the step; returns their names. */
+function markUpdated(layers: readonly DenseParams[], adam: InStepAdam): Set<string> {
+  const updated = new Set<string>();
+  for (const p of layers) {
+    adam.markUpdated([p.kernel, p.bias]);
+    updated.add(p.kernelName).add(p.biasName);
+  }
+  return updated;
+}
+
 /**
  * The whole training step as one {@link MLP_VAE_STEP_KERNEL} call, where the backend has that kernel and the step
  * applies Adam in place to every layer: the kernels the fused step runs, in its order, in one call (the same bits).
@@ -117,13 +127,18 @@ export function wholeMlpVaeStep(
     beta1Power: n.beta1Power,
     beta2Power: n.beta2Power,
   };
-  const [rowSums, klRows, misses] = r.runAll(MLP_VAE_STEP_KERNEL, inputs, attrs);
-  if (r.read(misses!)[0] !== 0) return undefined;
-  const updated = new Set<string>();
-  for (const p of layers) {
-    adam.markUpdated([p.kernel, p.bias]);
-    updated.add(p.kernelName).add(p.biasName);
+  let outputs: tf.TensorInfo[];
+  try {
+    outputs = r.runAll(MLP_VAE_STEP_KERNEL, inputs, attrs);
+  } catch (e) {
+    // the layers it updated before it failed stay updated, and count, as on the kernel-by-kernel path
+    const count = (e as { layersWritten?: unknown } | null)?.layersWritten;
+    if (typeof count === 'number') markUpdated(layers.slice(layers.length - Math.min(count, layers.length)), adam);
+    throw e;
   }
+  const [rowSums, klRows, misses] = outputs;
+  if (r.read(misses!)[0] !== 0) return undefined;
+  const updated = markUpdated(layers, adam);
   const { loss, reconstruction, kl } = stepTerms(r, rowSums!, klRows!, ctx.beta);
   return {
     terms: {
