@@ -78,6 +78,21 @@ export function denseBackward(
   return inputGradient ? { dx: out[0]!, dW: out[1]!, db: out[2]! } : { dW: out[0]!, db: out[1]! };
 }
 
+/**
+ * Adds the step's Adam numbers (η, β₁, β₂, ε, β₁ᵗ, β₂ᵗ: the attributes of the kernels that apply Adam in place) to
+ * `attrs` and returns it (written out, without a spread: every layer of every step makes such an object).
+ */
+export function withAdamNumbers(attrs: tf.NamedAttrMap, adam: InStepAdam): tf.NamedAttrMap {
+  const n = adam.numbers;
+  attrs.learningRate = n.learningRate;
+  attrs.beta1 = n.beta1;
+  attrs.beta2 = n.beta2;
+  attrs.epsilon = n.epsilon;
+  attrs.beta1Power = n.beta1Power;
+  attrs.beta2Power = n.beta2Power;
+  return attrs;
+}
+
 /** Whether the sink takes the layer's gradients into its Adam step. */
 function adamOf(sink: GradientSink, p: DenseParams): InStepAdam | undefined {
   const adam = sink.adam;
@@ -127,17 +142,7 @@ export function denseBackwardInto(
       // written out, without spreads (every layer of every step makes these two objects)
       const inputs: KernelInputs = { dy, y, x, kernel: p.kernel, bias: p.bias, kernelM, kernelV, biasM, biasV };
       if (dxAdd) inputs.dxAdd = dxAdd;
-      const n = adam.numbers;
-      const attrs: tf.NamedAttrMap = {
-        activation: p.activation,
-        inputGradient,
-        learningRate: n.learningRate,
-        beta1: n.beta1,
-        beta2: n.beta2,
-        epsilon: n.epsilon,
-        beta1Power: n.beta1Power,
-        beta2Power: n.beta2Power,
-      };
+      const attrs = withAdamNumbers({ activation: p.activation, inputGradient }, adam);
       if (deferUpdate) attrs.deferUpdate = true;
       const out = r.runAll(DENSE_BACKWARD_ADAM_KERNEL, inputs, attrs);
       adam.markUpdated([p.kernel, p.bias]);

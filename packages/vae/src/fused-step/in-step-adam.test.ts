@@ -6,7 +6,7 @@ import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from 
 import { describe, expect, it } from 'vitest';
 import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
-import { kernelByKernel, kernelCalls, onNativeWasm } from '../test-utils/fused-step-cases.js';
+import { kernelByKernel, kernelCalls, mnistLike, mnistRows, onNativeWasm } from '../test-utils/fused-step-cases.js';
 import { binary, expectSameWeights, removeTempDirs, tempDir, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
 
@@ -16,16 +16,6 @@ import { VAE } from '../vae.js';
 const problem = nativeKernelsProblem();
 if (problem) console.warn(`in-step Adam tests skipped: ${problem}`);
 
-/** MNIST's shape (784-400-20, relu, Bernoulli), on 160 random binary rows: two batches of 64 and one of 32. */
-const mnistLike: VAEConfig = {
-  inputDim: 784,
-  hiddenUnits: [400],
-  latentDim: 20,
-  likelihood: 'bernoulli',
-  activation: 'relu',
-  seed: 4,
-};
-const mnistRows = binary(160, 784, 9);
 /** Two hidden layers and a learned Gaussian σ (a variable outside the dense layers: it takes its gradient at the end). */
 const small: VAEConfig = { inputDim: 6, hiddenUnits: [5, 4], latentDim: 2, likelihood: 'gaussian', seed: 2 };
 const smallRows = binary(40, 6, 3);

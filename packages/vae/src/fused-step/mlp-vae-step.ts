@@ -6,7 +6,7 @@ import type { KernelRunner } from './kernel-runner.js';
 import { likelihoodPart } from './likelihood-terms.js';
 import { normalBackward, normalKlRows, normalSample } from './normal-latent.js';
 import { seededStandardNormalInfo } from './seeded-normal.js';
-import { stepTerms } from './step-terms.js';
+import { keptTerms, stepTerms } from './step-terms.js';
 import { stepGradients, wholeMlpVaeStep } from './whole-step.js';
 import type { MlpVaeLayout } from './mlp-vae-layout.js';
 
@@ -133,10 +133,7 @@ export function fusedMlpVaeStep(
     for (const [name, info] of grads) kept.set(name, r.keep(info));
     return {
       terms: {
-        loss: r.keep<tf.Scalar>(loss),
-        reconstruction: r.keep<tf.Scalar>(reconstruction),
-        kl: r.keep<tf.Scalar>(kl),
-        estimator: 'reparam',
+        ...keptTerms(r, { loss, reconstruction, kl }),
         ...(sparseInput ? { sparseInput } : {}),
       },
       grads: kept,

@@ -45,3 +45,16 @@ export function stepTerms(r: KernelRunner, rowSums: tf.TensorInfo, klRows: tf.Te
   const loss = Math.fround(penalty - reconstruction);
   return { loss: r.scalar(loss), reconstruction: r.scalar(reconstruction), kl: r.scalar(kl) };
 }
+
+/** A step's terms handed out by the runner as the trainer's loss terms (reparameterized: one Gaussian sample). */
+export function keptTerms(
+  r: KernelRunner,
+  t: StepTerms,
+): { loss: tf.Scalar; reconstruction: tf.Scalar; kl: tf.Scalar; estimator: 'reparam' } {
+  return {
+    loss: r.keep<tf.Scalar>(t.loss),
+    reconstruction: r.keep<tf.Scalar>(t.reconstruction),
+    kl: r.keep<tf.Scalar>(t.kl),
+    estimator: 'reparam',
+  };
+}

@@ -3,10 +3,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DENSE_BACKWARD_ADAM_KERNEL, DivergenceError, LIKELIHOOD_STEP_KERNELS, MLP_VAE_STEP_KERNEL } from '@varia/core';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { describe, expect, it } from 'vitest';
-import type { VAEConfig } from '../config.js';
 import type { FitOptions } from '../fit.js';
-import { cases, kernelByKernel, kernelCalls, onNativeWasm, options, train } from '../test-utils/fused-step-cases.js';
-import { binary, expectSameWeights, weightValues } from '../test-utils/helpers.js';
+import {
+  cases,
+  kernelByKernel,
+  kernelCalls,
+  mnistLike,
+  mnistRows,
+  onNativeWasm,
+  options,
+  train,
+} from '../test-utils/fused-step-cases.js';
+import { expectSameWeights, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
 
 // Where the backend has MLP_VAE_STEP_KERNEL, a step with Adam applied in it is that one kernel call: the same native
@@ -14,17 +22,6 @@ import { VAE } from '../vae.js';
 // taped path, bit for bit, on one thread and two.
 const problem = nativeKernelsProblem();
 if (problem) console.warn(`whole-step tests skipped: ${problem}`);
-
-/** MNIST's shape (784-400-20, relu, Bernoulli) on 160 random binary rows: batches of 64, 64 and 32. */
-const mnistLike: VAEConfig = {
-  inputDim: 784,
-  hiddenUnits: [400],
-  latentDim: 20,
-  likelihood: 'bernoulli',
-  activation: 'relu',
-  seed: 4,
-};
-const mnistRows = binary(160, 784, 9);
 
 /** The training steps of a fit: batches per epoch (validation rows held out) times epochs. */
 function stepsOf(rows: number, o: FitOptions): number {

@@ -2,11 +2,11 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { MLP_VAE_STEP_KERNEL } from '@varia/core';
 import type { InStepAdam } from '@varia/layers';
 import type { FusedGradients, StepContext } from '../trainer/trainable-model.js';
-import { type DenseParams, soleHolders } from './dense-chain.js';
+import { type DenseParams, soleHolders, withAdamNumbers } from './dense-chain.js';
 import type { KernelInputs, KernelRunner } from './kernel-runner.js';
 import { logFactorialTable } from './likelihood-terms.js';
 import type { MlpVaeLayout } from './mlp-vae-layout.js';
-import { stepTerms } from './step-terms.js';
+import { keptTerms, stepTerms } from './step-terms.js';
 
 /**
  * The constant gradients of a step over n examples: ∂loss/∂log p(xₙ|z) = −1/n (float32) and ∂loss/∂KLₙⱼ = β/n
@@ -110,23 +110,19 @@ export function wholeMlpVaeStep(
   inputs.x = x;
   if (family === 'poisson') inputs.table = logFactorialTable(r);
   const { g, half } = stepGradients(x.shape[0]!, ctx.beta);
-  const n = adam.numbers;
-  const attrs: tf.NamedAttrMap = {
-    layers: layers.length,
-    encoderLayers: layout.encoder.length,
-    activations: order.activations,
-    family,
-    log1p: layout.log1p,
-    seed: ctx.seed ?? 0,
-    g,
-    h: half,
-    learningRate: n.learningRate,
-    beta1: n.beta1,
-    beta2: n.beta2,
-    epsilon: n.epsilon,
-    beta1Power: n.beta1Power,
-    beta2Power: n.beta2Power,
-  };
+  const attrs = withAdamNumbers(
+    {
+      layers: layers.length,
+      encoderLayers: layout.encoder.length,
+      activations: order.activations,
+      family,
+      log1p: layout.log1p,
+      seed: ctx.seed ?? 0,
+      g,
+      h: half,
+    },
+    adam,
+  );
   let outputs: tf.TensorInfo[];
   try {
     outputs = r.runAll(MLP_VAE_STEP_KERNEL, inputs, attrs);
@@ -139,14 +135,8 @@ export function wholeMlpVaeStep(
   const [rowSums, klRows, misses] = outputs;
   if (r.read(misses!)[0] !== 0) return undefined;
   const updated = markUpdated(layers, adam);
-  const { loss, reconstruction, kl } = stepTerms(r, rowSums!, klRows!, ctx.beta);
   return {
-    terms: {
-      loss: r.keep<tf.Scalar>(loss),
-      reconstruction: r.keep<tf.Scalar>(reconstruction),
-      kl: r.keep<tf.Scalar>(kl),
-      estimator: 'reparam',
-    },
+    terms: keptTerms(r, stepTerms(r, rowSums!, klRows!, ctx.beta)),
     grads: new Map(),
     updated,
   };

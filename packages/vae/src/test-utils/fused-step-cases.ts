@@ -119,6 +119,17 @@ export const cases: { name: string; config: VAEConfig; x: ReturnType<typeof f32>
   },
 ];
 
+/** MNIST's shape (784-400-20, relu, Bernoulli), on 160 random binary rows: two batches of 64 and one of 32. */
+export const mnistLike: VAEConfig = {
+  inputDim: 784,
+  hiddenUnits: [400],
+  latentDim: 20,
+  likelihood: 'bernoulli',
+  activation: 'relu',
+  seed: 4,
+};
+export const mnistRows = binary(160, 784, 9);
+
 // 90 rows, 20 % held out: 72 training rows in batches of 16 (the last one of 8); KL warm-up keeps β < 1
 export const options: FitOptions = { epochs: 3, batchSize: 16, seed: 7, klWarmupEpochs: 3, validationSplit: 0.2 };
 
