@@ -1,6 +1,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { DENSE_BACKWARD_ADAM_KERNEL, DivergenceError, LIKELIHOOD_STEP_KERNELS, MLP_VAE_STEP_KERNEL } from '@varia/core';
+import { FusedAdamOptimizer } from '@varia/layers';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import { describe, expect, it } from 'vitest';
 import type { FitOptions } from '../fit.js';
@@ -16,6 +17,9 @@ import {
 } from '../test-utils/fused-step-cases.js';
 import { expectSameWeights, weightValues } from '../test-utils/helpers.js';
 import { VAE } from '../vae.js';
+import { KernelRunner } from './kernel-runner.js';
+import { mlpVaeLayout } from './mlp-vae-layout.js';
+import { wholeMlpVaeStep } from './whole-step.js';
 
 // Where the backend has MLP_VAE_STEP_KERNEL, a step with Adam applied in it is that one kernel call: the same native
 // calls as the fused step's kernels, in their order — so the same weights and history as kernel by kernel and as the
@@ -157,6 +161,47 @@ describe.skipIf(problem !== undefined)('the whole training step in one kernel', 
       expectSameWeights(result!.end, result!.start);
       // the fused run's steps were the one kernel until it diverged
       expect((calls.get(MLP_VAE_STEP_KERNEL) ?? 0) > 0).toBe(fused);
+    }
+  });
+
+  it('a kernel failure after some layers were updated marks those layers updated in the step (it counts)', () => {
+    const vae = new VAE(cases[0]!.config);
+    const layout = mlpVaeLayout(vae)!;
+    const layers = [...layout.encoder, layout.loc, layout.scale, ...layout.decoder, layout.out];
+    const variables = layers.flatMap((p) => [p.kernel, p.bias]);
+    const optimizer = new FusedAdamOptimizer(1e-3);
+    const real = tf.getKernel(MLP_VAE_STEP_KERNEL, 'wasm')!;
+    // the real step, then a failure that says the output layer and the decoder's layer were updated
+    tf.unregisterKernel(MLP_VAE_STEP_KERNEL, 'wasm');
+    tf.registerKernel({
+      ...real,
+      kernelFunc: ((args: Parameters<tf.KernelFunc>[0]) => {
+        const outs = real.kernelFunc(args) as tf.TensorInfo[];
+        for (const t of outs) tf.engine().backend.disposeData(t.dataId);
+        throw Object.assign(new Error('injected failure'), { layersWritten: 2 });
+      }) as tf.KernelFunc,
+    });
+    const x = tf.tensor2d(cases[0]!.x.data.subarray(0, 16 * 12), [16, 12]);
+    const runner = new KernelRunner();
+    const adam = optimizer.beginStep(variables)!;
+    try {
+      const ctx = { epoch: 0, step: 0, beta: 1, seed: 3, samples: 1, freeBits: 0, training: true, inStepAdam: adam };
+      expect(() => wholeMlpVaeStep(layout, x, ctx, runner)).toThrow(/injected failure/);
+      const last = layers.length - 1;
+      for (let i = 0; i < layers.length; i++) {
+        const updated = i >= last - 1;
+        expect(adam.isUpdated(layers[i]!.kernel), `layer ${i}`).toBe(updated);
+        expect(adam.isUpdated(layers[i]!.bias), `layer ${i}`).toBe(updated);
+      }
+      expect(adam.updatedCount).toBe(4);
+    } finally {
+      adam.close();
+      runner.dispose();
+      tf.unregisterKernel(MLP_VAE_STEP_KERNEL, 'wasm');
+      tf.registerKernel(real);
+      x.dispose();
+      optimizer.dispose();
+      vae.dispose();
     }
   });
 });
