@@ -164,6 +164,12 @@ export const JOIN_DEFERRED_KERNEL = 'VariaJoinDeferred';
 export const MLP_VAE_STEP_KERNEL = 'VariaMlpVaeStep';
 
 /**
+ * The per-layer inputs of {@link MLP_VAE_STEP_KERNEL}, in the order the kernel writes them: layer i's are these names
+ * followed by i (`kernel0`, `bias0`, `kernelM0`, …) — W, b, W's Adam moments m and v, b's m and v.
+ */
+export const MLP_VAE_STEP_LAYER_INPUTS = ['kernel', 'bias', 'kernelM', 'kernelV', 'biasM', 'biasV'] as const;
+
+/**
  * The name of an optional TensorFlow.js kernel computing a dense layer's forward pass for a sparse input in CSR form,
  * y = f(X·W + b): inputs `indptr` (int32 [rows + 1], from 0 to nnz, non-decreasing), `indices` (int32 [nnz], column
  * of each stored entry, in 0 … in − 1), `values` (float32 [nnz]), `kernel` W [in, units] and, optionally, `bias` b

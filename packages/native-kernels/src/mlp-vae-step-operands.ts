@@ -1,5 +1,5 @@
 import type { DataId, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { LIKELIHOOD_STEP_KERNELS, MLP_VAE_STEP_KERNEL } from '@varia/core';
+import { LIKELIHOOD_STEP_KERNELS, MLP_VAE_STEP_KERNEL, MLP_VAE_STEP_LAYER_INPUTS } from '@varia/core';
 import { HYPER } from './adam-kernel.js';
 import { DELTA_CODES } from './dense-backward-kernel.js';
 import { kernelInputError, kernelShapeError } from './errors.js';
@@ -12,19 +12,16 @@ const KERNEL = MLP_VAE_STEP_KERNEL;
 /** The largest log k! table the addon's likelihood step takes (its counts are read through float32 indices). */
 const MAX_TABLE = 2 ** 24;
 
-/** A layer's tensors, each overwritten by the step, in the order `denseBackwardAdam` takes them. */
-export const LAYER_PARTS = ['kernel', 'bias', 'kernelM', 'kernelV', 'biasM', 'biasV'] as const;
-
 /** The input names of layer i (`kernel<i>`, …), made once per index. */
 const names: (readonly string[])[] = [];
 function namesOf(i: number): readonly string[] {
-  for (let k = names.length; k <= i; k++) names.push(LAYER_PARTS.map((part) => `${part}${k}`));
+  for (let k = names.length; k <= i; k++) names.push(MLP_VAE_STEP_LAYER_INPUTS.map((part) => `${part}${k}`));
   return names[i]!;
 }
 
 /** One dense layer of the step: W [inDim, units], b and their moments, and its activation's codes. */
 export interface StepLayer {
-  /** W, b, W's m and v, b's m and v (the order of {@link LAYER_PARTS}). */
+  /** W, b, W's m and v, b's m and v (the order of `MLP_VAE_STEP_LAYER_INPUTS`, which `denseBackwardAdam` takes). */
   parts: TensorInfo[];
   inDim: number;
   units: number;

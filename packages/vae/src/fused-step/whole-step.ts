@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { MLP_VAE_STEP_KERNEL } from '@varia/core';
+import { MLP_VAE_STEP_KERNEL, MLP_VAE_STEP_LAYER_INPUTS } from '@varia/core';
 import type { InStepAdam } from '@varia/layers';
 import type { FusedGradients, StepContext } from '../trainer/trainable-model.js';
 import { type DenseParams, soleHolders, withAdamNumbers } from './dense-chain.js';
@@ -39,9 +39,7 @@ function orderOf(layout: MlpVaeLayout): Order {
   let order = orders.get(layout);
   if (!order) {
     const layers = [...layout.encoder, layout.loc, layout.scale, ...layout.decoder, layout.out];
-    const names = layers.map((_, i) =>
-      ['kernel', 'bias', 'kernelM', 'kernelV', 'biasM', 'biasV'].map((part) => `${part}${i}`),
-    );
+    const names = layers.map((_, i) => MLP_VAE_STEP_LAYER_INPUTS.map((part) => `${part}${i}`));
     order = { layers, names, activations: layers.map((p) => p.activation), inputs: {}, written: [] };
     orders.set(layout, order);
   }
