@@ -480,6 +480,12 @@ int varia_sgemm_single(int ta, int tb, int64_t M, int64_t N, int64_t K, const fl
   return sgemm(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc);
 }
 
+int varia_sgemm_single_known(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
+                             const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                             const varia_b_facts_t *facts) {
+  return sgemm_known(ta, tb, M, N, K, a, lda, b, ldb, beta, c, ldc, facts);
+}
+
 int varia_sgemm_row_blocks_exact(const varia_gemm_shape_t *s, const int64_t *rows, int64_t count) {
   /* the rule of gemm_split.h, for oneDNN 2.x (OpenBLAS: not established) */
   if (!split_rule_holds()) return 0;

@@ -40,6 +40,10 @@ VARIA_HIDDEN int varia_sgemm_together(const varia_gemm_t *products, int count);
 /* sgemm on the calling thread only, never split (for callers that share their own blocks). Returns 0 on success. */
 VARIA_HIDDEN int varia_sgemm_single(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
                                     const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* varia_sgemm_single with what is known of B's K × N region (NULL: nothing), as varia_sgemm_shared_known. */
+VARIA_HIDDEN int varia_sgemm_single_known(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *a, int64_t lda,
+                                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                                          const varia_b_facts_t *facts);
 /* 1 when each block of rows[0 … count) of C's rows of the product s, computed on its own by varia_sgemm_single with s's
  * leading dimensions, has the bits of the whole product (gemm_split.h's rule holds for the loaded BLAS and its thread
  * count, and for each block); else 0. */

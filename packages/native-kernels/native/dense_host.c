@@ -4,11 +4,13 @@
  * [inDim, units], b [units] (biasOff < 0: none) and y [rows, units] on the wasm heap. The calls are gemm's (matmul.c)
  * for a two-matrix product with a per-column bias — y filled with b, then the loaded BLAS's product with beta = 1
  * (blas.c's dispatch: row blocks, zero skipping, …), then act — so y has the bits of `_FusedMatMul` on an uploaded x.
+ * Many rows run in blocks of rows shared by the threads (dense_rows.h): the same expressions per element.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "blas.h"
+#include "dense_rows.h"
 #include "entry_points.h"
 #include "napi_util.h"
 #include "sparse_input.h"
@@ -55,6 +57,10 @@ napi_value varia_napi_gemm_host(napi_env env, napi_callback_info info) {
   /* the products may take the calling thread's scratch memory (blas.c's zero-skipping kernel): released with it */
   if (varia_sparse_scratch_attach(env) != 0)
     return varia_throw_error(env, "native-kernels: gemmHost could not register its scratch memory's release");
+  /* many rows: in blocks of rows shared by the threads (dense_rows.h), else the whole product */
+  const int in_rows = varia_dense_forward_rows(x, K, w, bias, y, M, N, K, (int)act, (float)d[7]);
+  if (in_rows < 0) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+  if (in_rows == 0) return NULL;
   float beta = 0.f;
   if (bias) {
     for (int64_t r = 0; r < M; r++) memcpy(y + r * N, bias, (size_t)N * sizeof(float));

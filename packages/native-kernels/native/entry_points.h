@@ -14,6 +14,8 @@ VARIA_HIDDEN napi_value varia_napi_narrowed(napi_env env, napi_callback_info inf
 /* matmul.c */
 VARIA_HIDDEN napi_value varia_napi_gemm(napi_env env, napi_callback_info info);
 VARIA_HIDDEN napi_value varia_napi_dense_backward(napi_env env, napi_callback_info info);
+/* dense_rows.c */
+VARIA_HIDDEN napi_value varia_napi_row_blocked(napi_env env, napi_callback_info info);
 /* dense_host.c */
 VARIA_HIDDEN napi_value varia_napi_gemm_host(napi_env env, napi_callback_info info);
 /* dense_adam.c */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "dense_rows.h"
 #include "entry_points.h"
 #include "shared_passes.h"
 #include "sparse_tiles.h"
@@ -73,6 +74,17 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   varia_b_facts_t facts;
   const int known =
       ticket > 0 && B == 1 && !tb && K > 0 && varia_weight_facts_on() && varia_weight_facts_find(ticket, b, K * N, &facts);
+  /* one product of many rows, op(A) = A, op(B) = B, a bias per column or none: in blocks of rows shared by the threads
+   * (dense_rows.h; the same bits), unless B's facts came from a ticket (a training step's: few rows) */
+  if (B == 1 && !ta && !tb && K > 0 && !known && (!bias || bsz == N)) {
+    const int in_rows = varia_dense_forward_rows(a, K, b, bias, c, M, N, K, (int)act, (float)alpha);
+    if (in_rows < 0) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+    if (in_rows == 0) {
+      napi_value taken;
+      CHECK(napi_get_boolean(env, false, &taken));
+      return taken;
+    }
+  }
   for (int64_t i = 0; i < B; i++) {
     float *ci = c + i * mn;
     float beta = 0.f;

@@ -53,6 +53,14 @@
 #endif
 /* Products with at least this many multiply-adds are shared between threads when there are helpers. */
 #define ROWS_PARALLEL_MIN_MACS (1 << 21)
+/* Blocks a thread claims at a time: about an eighth of a thread's share, at most ROWS_CLAIM_MAX. Blocks of 16 rows
+ * claimed one by one alternate between the threads, and the two threads then ran the 10,000 MNIST rows 784 → 400 in
+ * 10.8–11.2 ms against 14.4 on one; claiming 16 at a time (256 rows), 7.9–8.1 ms (AMD EPYC Zen 5 2-vCPU machine,
+ * 2026-12-03, 3 interleaved rounds, bench/dist/profile-encode.js --input csr --parallel 2; 4 at a time: 8.3–8.7). A
+ * training batch of 128 rows (8 blocks) still shares them one by one. */
+#ifndef ROWS_CLAIM_MAX
+#define ROWS_CLAIM_MAX 16
+#endif
 /* Each block prefetches the next block's entries (indices and values, from memory: 12 MB for 10,000 MNIST rows) over
  * the k-ranges of its first strip. AMD EPYC Zen 5, against none, 2026-12-02, load 1.2–1.4: 10,000 MNIST rows 784 →
  * 400 1.11× (21 interleaved pairs, 1.01–1.17; 20.7 → 18.7 ms, thread CPU time), 128-row calls (W 24 bytes off) 1.08×
@@ -234,10 +242,12 @@ void varia_sparse_rows_forward(const int32_t *indptr, const int32_t *indices, co
   /* in doubles: rows · in_dim may pass 2⁶³ / RANGE_ENTRIES */
   const double span = nnz > 0 ? (double)RANGE_ENTRIES * (double)rows * (double)in_dim / (double)nnz : (double)in_dim;
   job.krange_min = span < (double)in_dim ? (int64_t)span + 1 : in_dim + 1;
-  if (varia_parallel() > 1 && blocks > 1 && macs >= ROWS_PARALLEL_MIN_MACS)
-    varia_parallel_for(rows_blocks, &job, blocks, 1);
-  else
+  if (varia_parallel() > 1 && blocks > 1 && macs >= ROWS_PARALLEL_MIN_MACS) {
+    const int64_t share = blocks / (8 * (int64_t)varia_parallel());
+    varia_parallel_for(rows_blocks, &job, blocks, share < 1 ? 1 : share > ROWS_CLAIM_MAX ? ROWS_CLAIM_MAX : share);
+  } else {
     rows_blocks(&job, 0, blocks);
+  }
 }
 
 int varia_sparse_rows_available(void) { return 1; }

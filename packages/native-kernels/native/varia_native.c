@@ -21,6 +21,7 @@
  *                                 n − 1 helpers, each helper's BLAS on one thread
  *   zeroSkipped()              -> how many products zero_skip.c has done (op(A) mostly zeros, oneDNN's bits; blas.c)
  *   narrowed()                 -> how many products narrow.c has done (2 … 24 columns, ≥ 512 rows, oneDNN's bits; blas.c)
+ *   rowBlocked()               -> how many forward products ran in blocks of rows shared by the threads (dense_rows.c)
  *   gemm(heap, ta, tb, m, n, k, batch, aOff, aStride, bOff, bStride, cOff, biasOff, biasSize, act, alpha[, bFacts])
  *       -> whether W's facts were taken: bFacts, a ticket denseBackwardAdam returned (weight_facts.h), lets one
  *       product with op(B) = B skip the zero-skipping kernel's scan of B where the ticket is for exactly those floats
@@ -138,6 +139,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"parallel", NULL, varia_napi_parallel, NULL, NULL, NULL, napi_default, NULL},
       {"zeroSkipped", NULL, varia_napi_zero_skipped, NULL, NULL, NULL, napi_default, NULL},
       {"narrowed", NULL, varia_napi_narrowed, NULL, NULL, NULL, napi_default, NULL},
+      {"rowBlocked", NULL, varia_napi_row_blocked, NULL, NULL, NULL, napi_default, NULL},
       {"gemm", NULL, varia_napi_gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, varia_napi_adam, NULL, NULL, NULL, napi_default, NULL},
       {"adamInPlace", NULL, varia_napi_adam_in_place, NULL, NULL, NULL, napi_default, NULL},

@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -451,7 +452,26 @@ int varia_zero_skip_gemm_known(const varia_gemm_shape_t *s, const float *a, cons
   return 0;
 }
 
+int varia_zero_skip_scan_facts(const varia_gemm_shape_t *s, const float *b, varia_b_facts_t *out) {
+  if (s->K < 1 || s->N < 1 || !varia_sparse_avx512()) return 0;
+  const int64_t words = (s->K + 15) / 16;
+  __mmask16 *forced = (__mmask16 *)malloc((size_t)words * sizeof *forced);
+  if (!forced) return 0;
+  int b_nan = 0;
+  const double least = scan_b(s, b, forced, NULL, 0, &b_nan);
+  int finite = !b_nan;
+  for (int64_t q = 0; q < words && finite; q++) finite = forced[q] == 0;
+  free(forced);
+  if (finite) out->least = (float)least;
+  return finite;
+}
+
 #else
+
+int varia_zero_skip_scan_facts(const varia_gemm_shape_t *s, const float *b, varia_b_facts_t *out) {
+  (void)s, (void)b, (void)out;
+  return 0;
+}
 
 int varia_zero_skip_takes(const varia_gemm_shape_t *s, const float *a, float beta, double max_density) {
   (void)s, (void)a, (void)beta, (void)max_density;

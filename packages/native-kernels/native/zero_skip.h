@@ -39,4 +39,8 @@ typedef struct {
 VARIA_HIDDEN int varia_zero_skip_gemm_known(const varia_gemm_shape_t *s, const float *a, const float *b, float beta,
                                             float *c, double max_density, const varia_b_facts_t *facts);
 
+/* B's facts from a scan of its K × N region (rows ldb floats apart), once for many products that read it: 1 and the
+ * facts in `out` when every entry is finite, else 0 (no facts: each product scans B itself). Also 0 without AVX-512. */
+VARIA_HIDDEN int varia_zero_skip_scan_facts(const varia_gemm_shape_t *s, const float *b, varia_b_facts_t *out);
+
 #endif

@@ -23,6 +23,11 @@ export interface NativeAddon {
   zeroSkipped(): number;
   /** How many products native/narrow.c has done in this process (a narrow, tall C, oneDNN's bits). */
   narrowed(): number;
+  /**
+   * How many forward products native/dense_rows.c has run in blocks of rows shared by the threads (`parallel` ≥ 2,
+   * many rows; the same bits).
+   */
+  rowBlocked(): number;
   gemm(
     heap: ArrayBuffer,
     transposeA: boolean,

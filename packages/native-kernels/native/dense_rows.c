@@ -1,0 +1,106 @@
+/*
+ * See dense_rows.h.
+ *
+ * WHY BLOCKS OF ROWS. blas.c runs a product that zero_skip.c takes whole on the calling thread: split in two, each half
+ * rescans A and B and the helper starts late, which was slower for the training step's 128 rows. With many rows (the
+ * MNIST encode's 10,000) the threads here take blocks of DENSE_ROWS_BLOCK rows from a shared counter, each block
+ * reading only its own rows of x, W's scan done once for all of them; and each block's bias, product and activation
+ * meet its rows of y in the core's cache (800 KB there, where the whole y is 16 MB). On one thread that gained
+ * nothing measurable, so one thread runs the whole product as before.
+ *
+ * WHY THE BITS STAY. Each element of y is b, then the product's chain added onto it, then act: the same expressions
+ * per element as the whole product, provided that each block's product has the whole product's bits for its rows.
+ * varia_sgemm_row_blocks_exact says so for the loaded BLAS (gemm_split.h's rule: oneDNN 2.x on one OpenMP thread of
+ * an AVX-512 CPU; the blocks are multiples of 16 rows); where it does not hold, nothing is taken. zero_skip.c's
+ * products have oneDNN's bits row by row, with W's facts from one scan (the same facts each block's scan would find)
+ * and W in an aligned copy (the same values; zero_skip.c makes the same copy itself for a misaligned W).
+ */
+#include "dense_rows.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "entry_points.h"
+#include "parallel.h"
+#include "zero_skip.h"
+
+/*
+ * Rows per block: a multiple of 16 and of zero_skip.c's chunks of 128 rows, and at least narrow.c's 512 (a narrow C
+ * in blocks of fewer rows would lose that kernel). The MNIST encode's first layer (10,000 × 784 → 400, two threads,
+ * AMD EPYC Zen 5 2-vCPU machine, 2026-12-03, 3 interleaved rounds, bench/dist/profile-encode.js): 8.5–8.9 ms in
+ * blocks of 512 rows, 8.4–8.8 of 256, 9.0–9.1 of 128, against 15.4–16.7 whole.
+ */
+#ifndef DENSE_ROWS_BLOCK
+#define DENSE_ROWS_BLOCK 512
+#endif
+
+static atomic_long row_blocked = 0; /* products done in blocks of rows */
+
+/* rowBlocked(): how many products varia_dense_forward_rows has done in this process. */
+napi_value varia_napi_row_blocked(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_double(env, (double)atomic_load(&row_blocked), &v);
+  return v;
+}
+
+typedef struct {
+  const float *x, *w, *bias;
+  float *y;
+  int64_t lda, M, N, K, blocks;
+  int act;
+  float alpha;
+  const varia_b_facts_t *facts;
+  atomic_int failed;
+} rows_job_t;
+
+static void rows_block(void *ctx, int64_t first, int64_t last) {
+  rows_job_t *j = (rows_job_t *)ctx;
+  for (int64_t b = first; b < last; b++) {
+    /* the rows past the last whole block join it */
+    const int64_t r0 = b * DENSE_ROWS_BLOCK, r1 = b == j->blocks - 1 ? j->M : r0 + DENSE_ROWS_BLOCK;
+    float *y = j->y + r0 * j->N;
+    const int64_t n = (r1 - r0) * j->N;
+    if (j->bias)
+      for (int64_t r = r0; r < r1; r++) memcpy(j->y + r * j->N, j->bias, (size_t)j->N * sizeof(float));
+    if (varia_sgemm_single_known(0, 0, r1 - r0, j->N, j->K, j->x + r0 * j->lda, j->lda, j->w, j->N, j->bias ? 1.f : 0.f,
+                                 y, j->N, j->facts) != 0) {
+      atomic_store(&j->failed, 1);
+      continue;
+    }
+    varia_activate(y, n, j->act, j->alpha);
+  }
+}
+
+int varia_dense_forward_rows(const float *x, int64_t lda, const float *w, const float *bias, float *y, int64_t M,
+                             int64_t N, int64_t K, int act, float alpha) {
+  const int64_t blocks = M / DENSE_ROWS_BLOCK;
+  /* on one thread the blocks ran no faster than the whole product (MNIST encode, 8 interleaved rounds): not taken */
+  if (blocks < 2 || K < 1 || varia_parallel() < 2) return 1;
+  /* VARIA_DENSE_ROWS=0: the whole product, as before these blocks */
+  const char *off = getenv("VARIA_DENSE_ROWS");
+  if (off && !strcmp(off, "0")) return 1;
+  const varia_gemm_shape_t s = {.ta = 0, .tb = 0, .M = M, .N = N, .K = K, .lda = lda, .ldb = N, .ldc = N};
+  const int64_t sizes[2] = {DENSE_ROWS_BLOCK, DENSE_ROWS_BLOCK + M % DENSE_ROWS_BLOCK};
+  if (!varia_sgemm_row_blocks_exact(&s, sizes, 2)) return 1;
+  /* W's facts once (each block's zero-skipping product would scan it again), and W aligned once when it is not (each
+   * block would copy it): only where the copy has W's own leading dimension, N, so the product's shape is unchanged */
+  varia_b_facts_t facts;
+  const int known = varia_zero_skip_scan_facts(&s, w, &facts);
+  float *copy = NULL;
+  if ((uintptr_t)w % 64 != 0 && N % 16 == 0) {
+    copy = (float *)aligned_alloc(64, (size_t)(K * N) * sizeof(float));
+    if (copy) memcpy(copy, w, (size_t)(K * N) * sizeof(float));
+  }
+  rows_job_t j = {.x = x, .w = copy ? copy : w, .bias = bias, .y = y, .lda = lda, .M = M, .N = N, .K = K,
+                  .blocks = blocks, .act = act, .alpha = alpha, .facts = known ? &facts : NULL};
+  atomic_init(&j.failed, 0);
+  varia_parallel_for(rows_block, &j, blocks, 1);
+  free(copy);
+  if (atomic_load(&j.failed)) return -1;
+  atomic_fetch_add(&row_blocked, 1);
+  return 0;
+}
