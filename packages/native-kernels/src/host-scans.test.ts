@@ -113,6 +113,38 @@ describe.skipIf(skipNative)('the native host scans (native/domain_scan.c)', () =
     expect(scans.firstBadCount(Float32Array.from([3, 3.4028234663852886e38, Infinity]), Infinity)).toBe(2);
   });
 
+  it('on two threads (chunks of 2²⁰ values shared), the least bad index of a long run, wherever the bad values lie', () => {
+    const addon = loadAddon();
+    const n = 5 * 2 ** 20 + 77; // five whole chunks and a short one
+    // bad values planted: none; one in each chunk; only in the last chunk; at a chunk's first and last value; at 0
+    const plantings: number[][] = [
+      [],
+      [4 * 2 ** 20 + 5, 2 ** 20 + 3, 3 * 2 ** 20 + 9],
+      [5 * 2 ** 20 + 76],
+      [2 * 2 ** 20, 2 * 2 ** 20 - 1],
+      [0, n - 1],
+    ];
+    try {
+      for (const plants of plantings) {
+        const unit = new Float32Array(n).fill(0.5);
+        const counts = new Float32Array(n).fill(3);
+        for (const [k, i] of plants.entries()) {
+          unit[i] = [Number.NaN, 1.0000001, -1][k % 3]!;
+          counts[i] = [2.5, Number.POSITIVE_INFINITY, 9][k % 3]!;
+        }
+        addon.setParallel(1);
+        const one = [scans.firstOutsideUnitInterval(unit), scans.firstBadCount(counts, 8)];
+        addon.setParallel(2);
+        const two = [scans.firstOutsideUnitInterval(unit), scans.firstBadCount(counts, 8)];
+        const least = plants.length === 0 ? -1 : Math.min(...plants);
+        expect(one).toEqual([least, least]);
+        expect(two).toEqual(one);
+      }
+    } finally {
+      addon.setParallel(1);
+    }
+  });
+
   it('refuses what is not a Float32Array, and a max that is negative or NaN, with an ArgumentError', () => {
     const bad = [new Float64Array(3), new Uint32Array(3), [0.5], null] as unknown as Float32Array[];
     for (const x of bad) {
