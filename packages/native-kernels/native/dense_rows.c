@@ -47,6 +47,10 @@ napi_value varia_napi_row_blocked(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* The largest W copied to aligned memory once (larger: each block's product copies it, as zero_skip.c does): 1.25 MB
+ * for MNIST's first layer; the bound keeps the copy's memory within the products' own. */
+#define DENSE_ROWS_COPY_MAX_BYTES ((size_t)64 << 20)
+
 typedef struct {
   const float *x, *w, *bias;
   float *y;
@@ -91,9 +95,10 @@ int varia_dense_forward_rows(const float *x, int64_t lda, const float *w, const 
   varia_b_facts_t facts;
   const int known = varia_zero_skip_scan_facts(&s, w, &facts);
   float *copy = NULL;
-  if ((uintptr_t)w % 64 != 0 && N % 16 == 0) {
-    copy = (float *)aligned_alloc(64, (size_t)(K * N) * sizeof(float));
-    if (copy) memcpy(copy, w, (size_t)(K * N) * sizeof(float));
+  const size_t w_bytes = (size_t)(K * N) * sizeof(float);
+  if ((uintptr_t)w % 64 != 0 && N % 16 == 0 && w_bytes <= DENSE_ROWS_COPY_MAX_BYTES) {
+    copy = (float *)aligned_alloc(64, (w_bytes + 63) / 64 * 64); /* C11: a multiple of the alignment */
+    if (copy) memcpy(copy, w, w_bytes);                         /* else each block copies W itself (same bits) */
   }
   rows_job_t j = {.x = x, .w = copy ? copy : w, .bias = bias, .y = y, .lda = lda, .M = M, .N = N, .K = K,
                   .blocks = blocks, .act = act, .alpha = alpha, .facts = known ? &facts : NULL};
