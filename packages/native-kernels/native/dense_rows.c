@@ -11,9 +11,11 @@
  * WHY THE BITS STAY. Each element of y is b, then the product's chain added onto it, then act: the same expressions
  * per element as the whole product, provided that each block's product has the whole product's bits for its rows.
  * varia_sgemm_row_blocks_exact says so for the loaded BLAS (gemm_split.h's rule: oneDNN 2.x on one OpenMP thread of
- * an AVX-512 CPU; the blocks are multiples of 16 rows); where it does not hold, nothing is taken. zero_skip.c's
- * products have oneDNN's bits row by row, with W's facts from one scan (the same facts each block's scan would find)
- * and W in an aligned copy (the same values; zero_skip.c makes the same copy itself for a misaligned W).
+ * an AVX-512 CPU; it checks each block's size, the last one's too, which may not be a multiple of 16); where it does
+ * not hold, nothing is taken. zero_skip.c's products have oneDNN's bits row by row, with W's facts from one scan (the
+ * same facts each block's scan would find) and W in an aligned copy (the same values; zero_skip.c makes the same copy
+ * itself for a misaligned W, and oneDNN's, narrow.c's and gemm512.c's bits do not depend on where W lies:
+ * src/helper-scratch.test.ts compares a W 8 bytes off a 64-byte boundary, read from the copy, with one thread).
  */
 #include "dense_rows.h"
 
@@ -46,6 +48,10 @@ napi_value varia_napi_row_blocked(napi_env env, napi_callback_info info) {
   napi_create_double(env, (double)atomic_load(&row_blocked), &v);
   return v;
 }
+
+/* Products with fewer multiply-adds stay whole (waking the helpers, scanning and copying W would cost more than the
+ * blocks give): blas.c's PARALLEL_MIN_MACS. */
+#define DENSE_ROWS_MIN_MACS (double)(1 << 21)
 
 /* The largest W copied to aligned memory once (larger: each block's product copies it, as zero_skip.c does): 1.25 MB
  * for MNIST's first layer; the bound keeps the copy's memory within the products' own. */
@@ -83,7 +89,7 @@ int varia_dense_forward_rows(const float *x, int64_t lda, const float *w, const 
                              int64_t N, int64_t K, int act, float alpha) {
   const int64_t blocks = M / DENSE_ROWS_BLOCK;
   /* on one thread the blocks ran no faster than the whole product (MNIST encode, 8 interleaved rounds): not taken */
-  if (blocks < 2 || K < 1 || varia_parallel() < 2) return 1;
+  if (blocks < 2 || K < 1 || varia_parallel() < 2 || (double)M * (double)N * (double)K < DENSE_ROWS_MIN_MACS) return 1;
   /* VARIA_DENSE_ROWS=0: the whole product, as before these blocks */
   const char *off = getenv("VARIA_DENSE_ROWS");
   if (off && !strcmp(off, "0")) return 1;

@@ -81,13 +81,13 @@ describe.skipIf(skipNative)('forward products of many rows on two threads', () =
   });
 
   for (const nonFinite of [false, true]) {
-    it(`give the one-thread bits: bias, relu / linear / sigmoid${nonFinite ? ', a NaN and −∞ in W' : ''}`, () => {
+    it(`give the one-thread bits: bias, relu / linear / sigmoid / leaky relu${nonFinite ? ', a NaN and −∞ in W' : ''}`, () => {
       for (const [rows, inDim, units, density, seed] of CASES) {
         const x = rowsOf(rows, inDim, density, seed);
         const w = tf.tensor2d(weightsOf(inDim, units, seed, nonFinite), [inDim, units]);
         const bias = tf.tensor1d(randomArray(units, seed + 20));
         const before = tf.memory().numTensors;
-        for (const activation of ['relu', 'linear', 'sigmoid']) {
+        for (const activation of ['relu', 'linear', 'sigmoid', 'leakyrelu']) {
           addon.setParallel(1);
           const taken = addon.rowBlocked();
           const one = products(x, rows, w, bias, activation);

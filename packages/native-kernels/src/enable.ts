@@ -43,7 +43,8 @@ export interface NativeKernelsOptions {
    * between calls instead of spinning, and a helper the OS does not schedule delays the step by one block at most,
    * so a busy machine degrades to one thread's speed instead of collapsing as OpenMP does. A dense layer's forward
    * pass over 1,024 rows or more (`VAE.encode` of a large matrix) goes in blocks of 512 rows that the threads take
-   * in turn: the MNIST encode of 10,000 images ran 1.6–1.7× faster on two threads than on one (the same bits).
+   * in turn, where that keeps the bits (oneDNN 2.x on an AVX-512 CPU): the MNIST encode of 10,000 images ran 1.6–1.7×
+   * faster on two threads than on one.
    * Default 1; at most 8. Use it with `threads: 1`.
    */
   parallel?: number;
