@@ -2,10 +2,11 @@
 // (DENSE_HOST_KERNEL) instead of uploading them. For every generated input — well-formed, or with a value outside the
 // likelihood's domain, a wrong column count, covariates, one row, a sample, any `sparseInput` — encode gives what it
 // gave with the kernel unregistered (the upload): the same bits, or an error of the same class and message; no
-// leaked tensor. A larger MNIST-like case checks the route through the zero-skipping product on one and two threads.
+// leaked tensor. A larger MNIST-like case checks the route through the zero-skipping product on one and two threads,
+// and 1,500 rows (blocks of rows on two threads: @varia/native-kernels' dense_rows.c) give one thread's bits.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_HOST_KERNEL, type Matrix } from '@varia/core';
+import { DENSE_HOST_KERNEL, type Matrix, type SparseMatrix } from '@varia/core';
 import { disableNativeKernels, enableNativeKernels, nativeKernelsProblem } from '@varia/native-kernels';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -54,7 +55,7 @@ const inputs = fc
   });
 
 /** encode's bits, or its error as class and message. */
-function outcome(vae: VAE, x: Matrix | number[][], options: EncodeOptions): unknown {
+function outcome(vae: VAE, x: Matrix | SparseMatrix | number[][], options: EncodeOptions): unknown {
   try {
     const z = vae.encode(x, options);
     const bits = Array.from(new Uint32Array(Float32Array.from(z.dataSync()).buffer));
@@ -154,6 +155,38 @@ describe.skipIf(nativeKernelsProblem() !== undefined)(
         expect(ran).toBe(0);
         vae.dispose();
       }
+    });
+
+    it("MNIST-like rows (1,500 × 784 → 400 → 20), dense and CSR: two threads (blocks of rows) give one thread's bits", () => {
+      const vae = new VAE({ inputDim: 784, latentDim: 20, hiddenUnits: [400], likelihood: 'bernoulli', seed: 5 });
+      const rows = 1500;
+      const data = Float32Array.from({ length: rows * 784 }, (_, i) => {
+        const h = Math.imul(i ^ 0x7f4a7c15, 0x85ebca6b) >>> 0;
+        return h % 100 < 19 ? (h % 255) / 254 : 0;
+      });
+      const indptr = new Int32Array(rows + 1);
+      const indices: number[] = [];
+      const values: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < 784; c++)
+          if (data[r * 784 + c] !== 0) {
+            indices.push(c);
+            values.push(data[r * 784 + c]!);
+          }
+        indptr[r + 1] = indices.length;
+      }
+      const dense = { data, rows, cols: 784 };
+      const csr = { rows, cols: 784, indptr, indices: Int32Array.from(indices), data: Float32Array.from(values) };
+      const before = tf.memory().numTensors;
+      enableNativeKernels({ parallel: 1 });
+      const one = [outcome(vae, dense, {}), outcome(vae, csr, {})];
+      enableNativeKernels({ parallel: 2 });
+      const two = [outcome(vae, dense, {}), outcome(vae, csr, {})];
+      enableNativeKernels();
+      expect('bits' in (one[0] as object) && 'bits' in (one[1] as object)).toBe(true);
+      expect(two).toEqual(one);
+      expect(tf.memory().numTensors).toBe(before);
+      vae.dispose();
     });
 
     for (const parallel of [1, 2]) {
