@@ -7,7 +7,6 @@
  * Many rows run in blocks of rows shared by the threads (dense_rows.h): the same expressions per element.
  */
 #include <stdint.h>
-#include <string.h>
 
 #include "blas.h"
 #include "dense_rows.h"
@@ -57,17 +56,8 @@ napi_value varia_napi_gemm_host(napi_env env, napi_callback_info info) {
   /* the products may take the calling thread's scratch memory (blas.c's zero-skipping kernel): released with it */
   if (varia_sparse_scratch_attach(env) != 0)
     return varia_throw_error(env, "native-kernels: gemmHost could not register its scratch memory's release");
-  /* many rows: in blocks of rows shared by the threads (dense_rows.h), else the whole product */
-  const int in_rows = varia_dense_forward_rows(x, K, w, bias, y, M, N, K, (int)act, (float)d[7]);
-  if (in_rows < 0) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
-  if (in_rows == 0) return NULL;
-  float beta = 0.f;
-  if (bias) {
-    for (int64_t r = 0; r < M; r++) memcpy(y + r * N, bias, (size_t)N * sizeof(float));
-    beta = 1.f;
-  }
-  if (varia_sgemm_shared(0, 0, M, N, K, x, K, w, N, beta, y, N) != 0)
+  /* many rows: in blocks of rows shared by the threads, else the whole product (dense_rows.h) */
+  if (varia_dense_forward(x, K, w, bias, y, M, N, K, (int)act, (float)d[7]) != 0)
     return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
-  varia_activate(y, M * N, (int)act, (float)d[7]);
   return NULL;
 }

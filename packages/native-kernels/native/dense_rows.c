@@ -115,3 +115,14 @@ int varia_dense_forward_rows(const float *x, int64_t lda, const float *w, const 
   atomic_fetch_add(&row_blocked, 1);
   return 0;
 }
+
+int varia_dense_forward(const float *x, int64_t lda, const float *w, const float *bias, float *y, int64_t M, int64_t N,
+                        int64_t K, int act, float alpha) {
+  const int in_rows = varia_dense_forward_rows(x, lda, w, bias, y, M, N, K, act, alpha);
+  if (in_rows != 1) return in_rows;
+  if (bias)
+    for (int64_t r = 0; r < M; r++) memcpy(y + r * N, bias, (size_t)N * sizeof(float));
+  if (varia_sgemm_shared(0, 0, M, N, K, x, lda, w, N, bias ? 1.f : 0.f, y, N) != 0) return -1;
+  varia_activate(y, M * N, act, alpha);
+  return 0;
+}

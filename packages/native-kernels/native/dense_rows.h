@@ -19,4 +19,9 @@
 VARIA_HIDDEN int varia_dense_forward_rows(const float *x, int64_t lda, const float *w, const float *bias, float *y,
                                           int64_t M, int64_t N, int64_t K, int act, float alpha);
 
+/* The same y: in blocks of rows where varia_dense_forward_rows takes the product, else the whole product as blas.c
+ * runs it (y filled with b, varia_sgemm_shared with beta 1, then act). K ≥ 1. Returns 0, or −1 when a product failed. */
+VARIA_HIDDEN int varia_dense_forward(const float *x, int64_t lda, const float *w, const float *bias, float *y, int64_t M,
+                                     int64_t N, int64_t K, int act, float alpha);
+
 #endif

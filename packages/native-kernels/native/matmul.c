@@ -74,36 +74,33 @@ napi_value varia_napi_gemm(napi_env env, napi_callback_info info) {
   varia_b_facts_t facts;
   const int known =
       ticket > 0 && B == 1 && !tb && K > 0 && varia_weight_facts_on() && varia_weight_facts_find(ticket, b, K * N, &facts);
-  /* one product of many rows, op(A) = A, op(B) = B, a bias per column or none: in blocks of rows shared by the threads
-   * (dense_rows.h; the same bits), unless B's facts came from a ticket (a training step's: few rows) */
+  /* one product, op(A) = A, op(B) = B, a bias per column or none: a dense layer's forward pass (dense_rows.h: many rows
+   * in blocks of rows shared by the threads, the same bits), unless B's facts came from a ticket (a training step's) */
   if (B == 1 && !ta && !tb && K > 0 && !known && (!bias || bsz == N)) {
-    const int in_rows = varia_dense_forward_rows(a, K, b, bias, c, M, N, K, (int)act, (float)alpha);
-    if (in_rows < 0) return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
-    if (in_rows == 0) {
-      napi_value taken;
-      CHECK(napi_get_boolean(env, false, &taken));
-      return taken;
-    }
-  }
-  for (int64_t i = 0; i < B; i++) {
-    float *ci = c + i * mn;
-    float beta = 0.f;
-    if (bias) {
-      if (bsz == N)
-        for (int64_t r = 0; r < M; r++) memcpy(ci + r * N, bias, (size_t)N * sizeof(float));
-      else
-        memcpy(ci, bias + (bsz == mn ? 0 : i * mn), (size_t)mn * sizeof(float));
-      beta = 1.f;
-    }
-    const float *ai = a + i * sa, *bi = b + i * sb;
-    const int64_t lda = ta ? M : K, ldb = tb ? K : N;
-    if (K == 0) {
-      /* An empty inner dimension: the product is zero (BLAS libraries disagree on whether they touch C). */
-      if (!bias) memset(ci, 0, (size_t)mn * sizeof(float));
-    } else if (varia_sgemm_shared_known(ta, tb, M, N, K, ai, lda, bi, ldb, beta, ci, N, known ? &facts : NULL) != 0) {
+    if (varia_dense_forward(a, K, b, bias, c, M, N, K, (int)act, (float)alpha) != 0)
       return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+  } else {
+    for (int64_t i = 0; i < B; i++) {
+      float *ci = c + i * mn;
+      float beta = 0.f;
+      if (bias) {
+        if (bsz == N)
+          for (int64_t r = 0; r < M; r++) memcpy(ci + r * N, bias, (size_t)N * sizeof(float));
+        else
+          memcpy(ci, bias + (bsz == mn ? 0 : i * mn), (size_t)mn * sizeof(float));
+        beta = 1.f;
+      }
+      const float *ai = a + i * sa, *bi = b + i * sb;
+      const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+      if (K == 0) {
+        /* An empty inner dimension: the product is zero (BLAS libraries disagree on whether they touch C). */
+        if (!bias) memset(ci, 0, (size_t)mn * sizeof(float));
+      } else if (varia_sgemm_shared_known(ta, tb, M, N, K, ai, lda, bi, ldb, beta, ci, N, known ? &facts : NULL) !=
+                 0) {
+        return varia_throw_error(env, "native-kernels: dnnl_sgemm failed");
+      }
+      varia_activate(ci, mn, (int)act, (float)alpha);
     }
-    varia_activate(ci, mn, (int)act, (float)alpha);
   }
   napi_value taken;
   CHECK(napi_get_boolean(env, known, &taken));
