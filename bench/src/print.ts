@@ -3,6 +3,7 @@ import type { BrowserResult } from './browser.js';
 import { formatBrowser } from './browser.js';
 import type { ChildRun } from './child.js';
 import { type ComposedResult, formatComposed } from './composed.js';
+import { type CpuIdentity, describeCpu } from './cpu-identity.js';
 import type { StepProfile } from './profile-step.js';
 import { type BlasSummary, formatBlasFooter } from './openblas-core.js';
 import { formatRounds, formatTable, mib, type WorkloadResult } from './report.js';
@@ -13,7 +14,7 @@ import { formatSparse } from './sparse-workload.js';
 export interface ReportInputs {
   doc: {
     date: string;
-    machine: { cpu: string; cores: number };
+    machine: { cpu: string; cpu_identity?: CpuIdentity; cores: number };
     gpu: string;
     torch: unknown;
     malloc?: string | Record<string, string>;
@@ -42,7 +43,7 @@ export function formatReport(r: ReportInputs): string[] {
   const { doc, backend, q, rounds, cores, torchProbe, workloads, plainWasm, wasmThreaded, twoCore } = r;
   const { browser, census, memory, mnistPeak, sparse, composed } = r;
   const lines = [
-    `varia bench — ${doc.date.slice(0, 10)}, ${doc.machine.cpu}, ${doc.machine.cores} cores, node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}`,
+    `varia bench — ${doc.date.slice(0, 10)}, ${describeCpu(doc.machine.cpu, doc.machine.cpu_identity)}, ${doc.machine.cores} cores, node ${process.version}, tfjs ${tf.version.tfjs}, backend ${backend}`,
   ];
   if (workloads.length > 0)
     lines.push(

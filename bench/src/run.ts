@@ -32,6 +32,7 @@ import { log } from './log.js';
 import { mallocDescription, rerunWithMallocEnv } from './malloc-env.js';
 import { blasSummary } from './openblas-core.js';
 import { formatReport } from './print.js';
+import { hostCpuIdentity } from './cpu-identity.js';
 import { profileStep, type StepProfile } from './profile-step.js';
 import type { WorkloadResult } from './report.js';
 import { sparseWorkloadInChild } from './sparse-workload.js';
@@ -231,6 +232,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: {
       cpu: os.cpus()[0]?.model ?? 'unknown',
+      cpu_identity: hostCpuIdentity(),
       cores: os.availableParallelism(),
       total_memory_bytes: os.totalmem(),
       platform: `${os.platform()} ${os.release()}`,
