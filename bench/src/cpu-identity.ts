@@ -5,6 +5,7 @@
  * parsers, and one function that reads this machine's files; absent fields where a file cannot be read (not Linux).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 
 /** The core's data caches, in bytes. */
@@ -39,7 +40,7 @@ export function parseCpuinfo(text: string): Omit<CpuIdentity, 'caches'> {
     if (colon < 0) continue;
     const key = line.slice(0, colon).trim() as keyof typeof CPUINFO_FIELDS;
     const field = Object.hasOwn(CPUINFO_FIELDS, key) ? CPUINFO_FIELDS[key] : undefined;
-    if (field === undefined || field in out) continue;
+    if (field === undefined) continue;
     const value = line.slice(colon + 1).trim();
     if (field === 'vendor') out.vendor = value;
     else if (/^\d+$/.test(value)) out[field] = Number(value);
@@ -123,4 +124,9 @@ export function describeCpu(name: string, id: CpuIdentity | undefined): string {
   ].filter((s) => s !== undefined);
   if (caches.length > 0) parts.push(caches.join(', '));
   return parts.length > 0 ? `${name} (${parts.join('; ')})` : name;
+}
+
+/** What every results file says of the CPU: its model name, its identity and the cores Node may use. */
+export function hostCpu(): { cpu: string; cpu_identity: CpuIdentity; cores: number } {
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cpu_identity: hostCpuIdentity(), cores: os.availableParallelism() };
 }

@@ -32,7 +32,7 @@ import { log } from './log.js';
 import { mallocDescription, rerunWithMallocEnv } from './malloc-env.js';
 import { blasSummary } from './openblas-core.js';
 import { formatReport } from './print.js';
-import { hostCpuIdentity } from './cpu-identity.js';
+import { hostCpu } from './cpu-identity.js';
 import { profileStep, type StepProfile } from './profile-step.js';
 import type { WorkloadResult } from './report.js';
 import { sparseWorkloadInChild } from './sparse-workload.js';
@@ -231,9 +231,7 @@ async function main(): Promise<void> {
     schema: 1,
     date: new Date().toISOString(),
     machine: {
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-      cpu_identity: hostCpuIdentity(),
-      cores: os.availableParallelism(),
+      ...hostCpu(),
       total_memory_bytes: os.totalmem(),
       platform: `${os.platform()} ${os.release()}`,
       load_average_start: loadStart,

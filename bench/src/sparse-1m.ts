@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { type BackendRequest, selectBackend } from '@varia/playground/backend';
-import { hostCpuIdentity } from './cpu-identity.js';
+import { hostCpu } from './cpu-identity.js';
 import { runSparseWorkload, type SparseWorkloadOptions } from './sparse-workload.js';
 
 async function main(): Promise<void> {
@@ -51,9 +51,7 @@ async function main(): Promise<void> {
   const doc = {
     date: started,
     machine: {
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-      cpu_identity: hostCpuIdentity(),
-      cores: os.availableParallelism(),
+      ...hostCpu(),
       load_average_start: load,
       load_average_end: os.loadavg(),
     },
