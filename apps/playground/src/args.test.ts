@@ -48,6 +48,10 @@ describe('parseTrainArgs', () => {
       ['--blas-threads', '4096'],
       new RegExp(`--blas-threads must be at most ${availableParallelism()} \\(the cores of this machine`),
     ],
+    [['--parallel', 'two'], /--parallel must be "auto" or an integer from 1 to \d \(.*\), got "two"/],
+    [['--parallel', '0'], /--parallel must be "auto" or an integer from 1 to \d/],
+    [['--parallel', '9'], /--parallel must be "auto" or an integer from 1 to \d \(8, or the cores of this machine/],
+    [['--parallel', '1.5'], /--parallel must be "auto"/],
     [['--hidden', '300000000'], /--hidden must be at most 65536, got "300000000"/],
     [['--hidden', '60000,60000'], /has about 7\.\de\+9 weights, more than the CLI's limit of 5e\+7/],
     [['--out', ''], /--out needs a path/],
@@ -74,6 +78,10 @@ describe('parseTrainArgs', () => {
       lr: 0.01,
     });
     expect(usage(['--epochs=-0'])).toMatch(/--epochs must be an integer >= 1/);
+    // the threads sharing products: auto unless a count is given
+    expect(mnist.parallel).toBe('auto');
+    expect((parseTrainArgs(['--parallel', 'auto']) as TrainArgs).parallel).toBe('auto');
+    expect((parseTrainArgs(['--parallel', '1']) as TrainArgs).parallel).toBe(1);
   });
 
   it('counts weights like the dense layers of a VAE (784-400-20: 2·(785·400) + 401·40 + 21·400 + 401·1568)', () => {
@@ -94,6 +102,7 @@ describe('parseTrainArgs', () => {
       'seed',
       'backend',
       'blas-threads',
+      'parallel',
       'out',
       'force',
       'json',
@@ -173,6 +182,8 @@ describe('parseTrainArgs', () => {
         }
         expect(parsed.lr > 0 && Number.isFinite(parsed.lr)).toBe(true);
         expect(parsed.blasThreads).toBeLessThanOrEqual(availableParallelism());
+        if (parsed.parallel !== 'auto')
+          expect(parsed.parallel >= 1 && parsed.parallel <= Math.min(8, availableParallelism())).toBe(true);
         expect(
           parameterCount(DATASET_DEFAULTS[parsed.dataset].inputDim, parsed.hidden, parsed.latentDim),
         ).toBeLessThanOrEqual(MAX_PARAMETERS);

@@ -83,6 +83,8 @@ export interface TrainArgs {
   backend: BackendRequest;
   /** BLAS threads of the wasm-native backend. */
   blasThreads: number;
+  /** Threads of the wasm-native backend that share large products (`parallel` of `enableNativeKernels`). */
+  parallel: number | 'auto';
   out: string;
   /** Overwrite a non-empty `out` directory. */
   force: boolean;
@@ -128,6 +130,8 @@ Options (the defaults depend on the dataset; any flag overrides):
                           (default auto: node-gpu, node, wasm-native, wasm, cpu; wasm-native is the wasm
                           backend with matMul on oneDNN/OpenBLAS via @varia/native-kernels)
   --blas-threads N        BLAS threads of wasm-native (default 1, at most the machine's cores)
+  --parallel N|auto       threads of wasm-native sharing each large product (default auto: both cores where the
+                          machine has two or more; 1 to 8, at most the machine's cores; the same results for each)
   --out DIR               where the model is saved (default ./varia-model; must be empty unless --force)
   --force                 overwrite a non-empty --out directory
   --json                  print one JSON object per epoch and a summary, nothing else on stdout
@@ -155,6 +159,7 @@ const TRAIN_OPTIONS = {
   seed: { type: 'string' },
   backend: { type: 'string' },
   'blas-threads': { type: 'string' },
+  parallel: { type: 'string' },
   out: { type: 'string' },
   force: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -270,6 +275,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs | 'help' {
     backend: oneOf('backend', v.backend, BACKEND_REQUESTS, 'auto'),
     blasThreads:
       int('blas-threads', v['blas-threads'], 1, cores, ` (the cores of this machine, os.availableParallelism())`) ?? 1,
+    parallel: parallelArg(v.parallel, cores),
     out: nonEmpty('out', v.out) ?? 'varia-model',
     force: v.force ?? false,
     json: v.json ?? false,
@@ -283,6 +289,18 @@ export function parseTrainArgs(argv: readonly string[]): TrainArgs | 'help' {
     resume: nonEmpty('resume', v.resume),
     plots: nonEmpty('plots', v.plots),
   };
+}
+
+/** `--parallel`: "auto" (also when absent) or an integer from 1 to min(8, cores). */
+function parallelArg(v: string | undefined, cores: number): number | 'auto' {
+  if (v === undefined || v.trim() === 'auto') return 'auto';
+  const max = Math.min(8, cores);
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max)
+    throw new UsageError(
+      `--parallel must be "auto" or an integer from 1 to ${max} (8, or the cores of this machine if fewer), got "${v}"`,
+    );
+  return n;
 }
 
 function nonEmpty(name: string, v: string | undefined): string | undefined {

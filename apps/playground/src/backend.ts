@@ -80,8 +80,11 @@ export interface BackendOptions {
   wasmThreads?: number;
   /** BLAS threads of `wasm-native` (default 1). */
   nativeThreads?: number;
-  /** Threads of `wasm-native` that share large products in blocks (`parallel` of `enableNativeKernels`; default 1). */
-  nativeParallel?: number;
+  /**
+   * Threads of `wasm-native` that share large products in blocks (`parallel` of `enableNativeKernels`; default
+   * `'auto'`: both cores where the machine has two or more).
+   */
+  nativeParallel?: number | 'auto';
 }
 
 const require = createRequire(import.meta.url);
@@ -159,7 +162,7 @@ async function tryWasm(threads?: number): Promise<string | undefined> {
 
 let nativeInfo: NativeKernelsInfo | undefined;
 
-async function tryWasmNative(threads: number, parallel: number): Promise<string | undefined> {
+async function tryWasmNative(threads: number, parallel: number | 'auto'): Promise<string | undefined> {
   let native: typeof import('@varia/native-kernels');
   try {
     native = await import('@varia/native-kernels');
@@ -224,7 +227,7 @@ export async function selectBackend(
   const resolved: Required<BackendOptions> = {
     wasmThreads: options.wasmThreads ?? availableParallelism(),
     nativeThreads: options.nativeThreads ?? 1,
-    nativeParallel: options.nativeParallel ?? 1,
+    nativeParallel: options.nativeParallel ?? 'auto',
   };
   const order: readonly Exclude<BackendRequest, 'auto'>[] = request === 'auto' ? AUTO_ORDER : [request];
   const attempts: BackendAttempt[] = [];

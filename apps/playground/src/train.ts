@@ -105,7 +105,10 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
   });
   if (args.plots !== undefined)
     await checkDestination({ flag: 'plots', path: userPath(args.plots), mustBeEmpty: false });
-  const selection: BackendSelection = await selectBackend(args.backend, { nativeThreads: args.blasThreads });
+  const selection: BackendSelection = await selectBackend(args.backend, {
+    nativeThreads: args.blasThreads,
+    nativeParallel: args.parallel,
+  });
   const text = (line: string): void => {
     if (!args.json) io.out(line);
   };

@@ -28,7 +28,13 @@ import {
 } from '@varia/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
-import { disableNativeKernels, enableNativeKernels, nativeKernelsInfo, nativeKernelsProblem } from './enable.js';
+import {
+  autoParallel,
+  disableNativeKernels,
+  enableNativeKernels,
+  nativeKernelsInfo,
+  nativeKernelsProblem,
+} from './enable.js';
 import { NativeKernelsUnavailableError } from './errors.js';
 import { skipNative } from './test-support.js';
 
@@ -108,7 +114,13 @@ describe('enableNativeKernels', () => {
       GATHER_ROWS_KERNEL,
       MLP_VAE_STEP_KERNEL,
     ]);
-    expect(info.description).toMatch(/^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/);
+    // parallel 'auto' (the default): both cores where there are two or more
+    expect(info.parallel).toBe(autoParallel());
+    expect(info.description).toMatch(
+      info.parallel === 1
+        ? /^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread\)$/
+        : /^wasm \+ (oneDNN|OpenBLAS) .*matMul \(1 thread, 2 threads sharing blocks\)$/,
+    );
     expect(nativeKernelsInfo()).toEqual(info);
     expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeDefined();
     // again: idempotent, and the thread count can change

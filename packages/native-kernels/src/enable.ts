@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, assertOptions, type HostScans, hostScans, registerHostScans } from '@varia/core';
 import { nativeAdamInPlace, nativeAdamUpdate } from './adam-kernel.js';
@@ -43,11 +44,25 @@ export interface NativeKernelsOptions {
    * between calls instead of spinning, and a helper the OS does not schedule delays the step by one block at most,
    * so a busy machine degrades to one thread's speed instead of collapsing as OpenMP does. A dense layer's forward
    * pass over 1,024 rows or more (`VAE.encode` of a large matrix) goes in blocks of 512 rows that the threads take
-   * in turn, where that keeps the bits (oneDNN 2.x on an AVX-512 CPU): the MNIST encode of 10,000 images ran 1.6–1.7×
-   * faster on two threads than on one.
-   * Default 1; at most 8. Use it with `threads: 1`.
+   * in turn, where that keeps the bits (oneDNN 2.x on an AVX-512 CPU). Smaller products run on the calling thread
+   * whatever the count, so small models (a 2-2-2 VAE) keep the one-thread path. The results are the same bits for
+   * every count.
+   *
+   * A number from 1 to 8, or `'auto'` (the default): {@link autoParallel}, both cores where the machine has two or
+   * more, one thread where it has one. On two-core machines two threads trained MNIST 1.06–1.52× and encoded its
+   * 10,000 images 1.5–2.2× faster than one, and stayed at least as fast as one with the other core busy (bench
+   * README). Use it with `threads: 1`.
    */
-  parallel?: number;
+  parallel?: number | 'auto';
+}
+
+/**
+ * The `parallel` of `'auto'`: min(2, the cores this process may use, `os.availableParallelism()`). Two, not every core:
+ * the sharing was measured on two-core machines only, and a training batch of 128 rows is 8 blocks of 16; raise
+ * `parallel` on a dedicated many-core machine after measuring there.
+ */
+export function autoParallel(): number {
+  return Math.min(2, Math.max(1, availableParallelism()));
 }
 
 /** Every option {@link enableNativeKernels} knows (another key is an ArgumentError with a "did you mean" hint). */
@@ -63,7 +78,7 @@ export interface NativeKernelsInfo {
   path: string;
   /** The BLAS thread count (0: the library offers no way to set or read it). */
   threads: number;
-  /** Threads sharing products in blocks (the `parallel` option). */
+  /** Threads sharing products in blocks (the `parallel` option; `'auto'` resolved by {@link autoParallel}). */
   parallel: number;
   /** The wasm kernels now computed natively. */
   kernels: string[];
@@ -158,11 +173,12 @@ export function enableNativeKernels(options: NativeKernelsOptions = {}): NativeK
   if (!Number.isInteger(threads) || threads < 1) {
     throw new ArgumentError('threads', `enableNativeKernels: "threads" must be a positive integer, got ${threads}`);
   }
-  const parallel = options.parallel ?? 1;
+  const requested = options.parallel ?? 'auto';
+  const parallel = requested === 'auto' ? autoParallel() : requested;
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8) {
     throw new ArgumentError(
       'parallel',
-      `enableNativeKernels: "parallel" must be an integer from 1 to 8, got ${parallel}`,
+      `enableNativeKernels: "parallel" must be 'auto' or an integer from 1 to 8, got ${typeof requested === 'string' ? JSON.stringify(requested) : requested}`,
     );
   }
   const wasmKernels = REPLACED.map((name) => originals.get(name) ?? tf.getKernel(name, BACKEND));

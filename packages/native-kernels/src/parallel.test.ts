@@ -1,7 +1,8 @@
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAM_IN_PLACE_KERNEL, ArgumentError, DENSE_BACKWARD_KERNEL } from '@varia/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disableNativeKernels, enableNativeKernels } from './enable.js';
+import { autoParallel, disableNativeKernels, enableNativeKernels } from './enable.js';
 import { randomArray, skipNative } from './test-support.js';
 
 /** The products and gradients of an MNIST-sized dense layer, and an Adam step, as plain arrays. */
@@ -61,9 +62,28 @@ describe.skipIf(skipNative)('threads sharing products in blocks (parallel)', () 
     expect(enableNativeKernels({ parallel: 1 }).parallel).toBe(1);
   });
 
+  it("defaults to 'auto': both cores where there are two or more, one thread where there is one", () => {
+    const cores = availableParallelism();
+    expect(autoParallel()).toBe(cores >= 2 ? 2 : 1);
+    expect(enableNativeKernels({ parallel: 1 }).parallel).toBe(1);
+    // no option, and 'auto' given, both resolve to autoParallel() (also after another count was set)
+    expect(enableNativeKernels().parallel).toBe(autoParallel());
+    expect(enableNativeKernels({ parallel: 1 }).parallel).toBe(1);
+    const info = enableNativeKernels({ parallel: 'auto' });
+    expect(info.parallel).toBe(autoParallel());
+    if (info.parallel > 1) expect(info.description).toContain(`${info.parallel} threads sharing blocks`);
+    enableNativeKernels({ parallel: 1 });
+  });
+
   it('rejects a bad count before changing anything', () => {
+    enableNativeKernels({ parallel: 1 });
     expect(() => enableNativeKernels({ parallel: 0 })).toThrow(ArgumentError);
-    expect(() => enableNativeKernels({ parallel: 9 })).toThrow(/from 1 to 8/);
+    expect(() => enableNativeKernels({ parallel: 9 })).toThrow(/'auto' or an integer from 1 to 8, got 9/);
     expect(() => enableNativeKernels({ parallel: 1.5 })).toThrow(ArgumentError);
+    expect(() => enableNativeKernels({ parallel: 'two' as never })).toThrow(
+      /'auto' or an integer from 1 to 8, got "two"/,
+    );
+    expect(() => enableNativeKernels({ parallel: Number.NaN })).toThrow(ArgumentError);
+    expect(enableNativeKernels({ parallel: 1 }).parallel).toBe(1);
   });
 });
