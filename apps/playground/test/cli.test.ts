@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silenceCpuBanner } from '../src/backend.js';
@@ -232,29 +232,40 @@ describe('varia-playground train (subprocess)', () => {
     }
   });
 
-  it('--backend wasm-native says what computes the products, or fails with the reason (exit 1)', async () => {
-    const run = await runCli([
-      'train',
-      '--dataset',
-      'toy2d',
-      '--backend',
-      'wasm-native',
-      '--blas-threads',
-      '1',
-      '--epochs',
-      '1',
-      '--out',
-      join(work, 'native-model'),
-    ]);
-    if (run.code === 0) {
-      expect(run.stdout).toMatch(
-        /^backend: wasm \(wasm-native: (oneDNN|OpenBLAS) .*matMul \(1 thread\) \+ fused Adam, tfjs 4\.\d+\.\d+\)$/m,
-      );
-    } else {
-      expect(nativeRequired).toBe(false);
-      expect(run.stderr).toMatch(/wasm-native: /);
-    }
-  });
+  // --parallel auto (the default): both cores where the machine has two or more; --parallel 1: one thread
+  it.each([
+    [[], availableParallelism() >= 2 ? ', 2 threads sharing blocks' : ''],
+    [['--parallel', '1'], ''],
+  ])(
+    '--backend wasm-native %j says what computes the products, or fails with the reason (exit 1)',
+    async (flags, sharing) => {
+      const run = await runCli([
+        'train',
+        '--dataset',
+        'toy2d',
+        '--backend',
+        'wasm-native',
+        '--blas-threads',
+        '1',
+        ...flags,
+        '--epochs',
+        '1',
+        '--out',
+        join(work, `native-model${flags.join('')}`),
+      ]);
+      if (run.code === 0) {
+        expect(run.stdout).toMatch(
+          new RegExp(
+            `^backend: wasm \\(wasm-native: (oneDNN|OpenBLAS) .*matMul \\(1 thread${sharing}\\) \\+ fused Adam, tfjs 4\\.\\d+\\.\\d+\\)$`,
+            'm',
+          ),
+        );
+      } else {
+        expect(nativeRequired).toBe(false);
+        expect(run.stderr).toMatch(/wasm-native: /);
+      }
+    },
+  );
 
   it.each([
     [['train', '--epochs', '0'], /--epochs must be an integer >= 1, got "0"/],
