@@ -21,7 +21,10 @@ export interface TrainSummary {
   backend: string;
   /** The candidate that runs, e.g. `wasm-native`. */
   backendCandidate: string;
-  /** For wasm-native: what computes the matrix products, e.g. "oneDNN 2.6.3 (1 thread)". */
+  /**
+   * For wasm-native: what computes the matrix products, e.g. "oneDNN 2.6.3 (1 thread)", or "oneDNN 2.6.3 (1 thread, 2
+   * threads sharing blocks)" with `--parallel` 2 (the default `auto` on a machine with two or more cores).
+   */
   nativeKernels?: string;
   tfjsVersion: string;
   /** All completed epochs, including those of the checkpoint a `--resume` run continued. */
@@ -191,7 +194,7 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
       backendCandidate: selection.candidate,
       ...(selection.native
         ? {
-            nativeKernels: `${selection.native.library === 'onednn' ? 'oneDNN' : 'OpenBLAS'} ${selection.native.version} (${selection.native.threads} thread${selection.native.threads === 1 ? '' : 's'})`,
+            nativeKernels: `${selection.native.library === 'onednn' ? 'oneDNN' : 'OpenBLAS'} ${selection.native.version} (${selection.native.threads} thread${selection.native.threads === 1 ? '' : 's'}${selection.native.parallel > 1 ? `, ${selection.native.parallel} threads sharing blocks` : ''})`,
           }
         : {}),
       tfjsVersion: selection.tfjsVersion,
