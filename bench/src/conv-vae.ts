@@ -6,7 +6,7 @@
  * the same conv VAE with `likelihoodHead: 'direct'`: the last Conv2DTranspose's 784 outputs are the Bernoulli logits
  * (no 784×784 dense head).
  *
- * Run: pnpm --filter @varia/bench build && node bench/dist/conv-vae.js [--epochs 10] [--backend wasm-native]
+ * Run: pnpm --filter @varia/bench build && node bench/dist/conv-vae.js [--epochs 10] [--backend wasm-native] [--parallel 1]
  *      [--only conv,mlp,conv-direct] [--seed 0] [--iwae 100] [--train-rows 8000] [--test-rows 2000]
  * Writes one JSON line per model to stdout (progress to stderr).
  */

@@ -4,7 +4,7 @@
  * (784-400-20-400-784 ReLU, Bernoulli likelihood on [0,1] intensities, Adam lr 1e-3, batch 128, 8,000 train / 2,000
  * test): test −ELBO (one posterior sample) and the IWAE-100 bound, in nats per image.
  *
- * Run: pnpm --filter @varia/bench build && node bench/dist/posteriors.js [--epochs 10] [--backend wasm]
+ * Run: pnpm --filter @varia/bench build && node bench/dist/posteriors.js [--epochs 10] [--backend wasm] [--parallel 1]
  *      [--flow iaf|realnvp] [--steps 4] [--hidden 64] [--iwae 100] [--only gaussian,flow]
  *      [--train-rows 8000] [--test-rows 2000]
  * Writes a JSON line per model to stdout.

@@ -12,9 +12,16 @@ export function flag(name: string, fallback: string): string {
   return flagValue(`--${name}`) ?? fallback;
 }
 
-/** Selects the backend named by `--backend` (default `fallback`), waits for it, and logs it with `detail` to stderr. */
+/**
+ * Selects the backend named by `--backend` (default `fallback`), with `--parallel N` threads sharing products on
+ * wasm-native (default 1, as the bench's one-thread figures: the library's own default is both cores), waits for it,
+ * and logs it with `detail` to stderr.
+ */
 export async function useBackendFlag(fallback: BackendRequest, detail: string): Promise<void> {
-  const selection = await selectBackend(flag('backend', fallback) as BackendRequest);
+  const parallel = Number(flag('parallel', '1'));
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8)
+    throw new Error(`--parallel must be an integer from 1 to 8, got ${flag('parallel', '1')}`);
+  const selection = await selectBackend(flag('backend', fallback) as BackendRequest, { nativeParallel: parallel });
   await tf.ready();
   console.error(`backend ${tf.getBackend()} (${selection.candidate}); ${detail}`);
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * `node dist/sparse-1m.js [--rows N] [--slice N] [--storage generated|csr] [--backend B] [--out FILE] [--progress N]
- * [--pairs N]`:
+ * `node dist/sparse-1m.js [--rows N] [--slice N] [--storage generated|csr] [--backend B] [--parallel N] [--out FILE]
+ * [--progress N] [--pairs N]`:
  * the sparse-1m workload on its own (its own process, so the peak RSS is this workload's), printing its result as
- * JSON. `--pairs N` (default 3; 0: none): interleaved pairs of one epoch of the source path and one of the in-memory
+ * JSON. `--parallel N` (default 1): threads sharing products on wasm-native. `--pairs N` (default 3; 0: none): interleaved pairs of one epoch of the source path and one of the in-memory
  * slice, over the slice's rows, after the full run (their median ratio beside the full run's). `pnpm bench --only sparse-1m` runs it in a child process at a size that suits the run (`--sparse-rows`).
  */
 import { writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const o: SparseWorkloadOptions = { rows: 1_000_000, sliceRows: 50_000, storage: 'generated', progressEvery: 0 };
   let backend: BackendRequest = 'auto';
+  let parallel = 1;
   let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -41,10 +42,15 @@ async function main(): Promise<void> {
       if (s !== 'generated' && s !== 'csr') throw new Error('--storage must be generated or csr');
       o.storage = s;
     } else if (flag === '--backend') backend = value() as BackendRequest;
-    else if (flag === '--out') out = value();
+    else if (flag === '--parallel') {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < 1 || v > 8) throw new Error('--parallel must be an integer from 1 to 8');
+      parallel = v;
+    } else if (flag === '--out') out = value();
     else throw new Error(`unknown flag ${flag}`);
   }
-  const selection = await selectBackend(backend);
+  // one thread unless --parallel says otherwise (the library's own default is both cores), as the bench's other rows
+  const selection = await selectBackend(backend, { nativeParallel: parallel });
   const started = new Date().toISOString();
   const load = os.loadavg();
   const result = await runSparseWorkload(o);
