@@ -221,7 +221,7 @@ async function main(): Promise<void> {
   if (args.only.has('sparse-1m') && args.memory) {
     const rows = args.sparseRows ?? (q ? 10_000 : 100_000);
     log(`sparse-1m: a Poisson VAE on a synthetic ${rows}-row × 2000 count matrix from a source (child process)`);
-    sparse = sparseWorkloadInChild(rows, args.backend, 3_600_000);
+    sparse = sparseWorkloadInChild(rows, args.backend, 3_600_000, args.parallel);
   }
 
   // the guide's composed models, each in its own process at its documented size (or the CI size with --quick)

@@ -219,11 +219,13 @@ export function sparseWorkloadInChild(
   rows: number,
   backend: string,
   timeoutMs: number,
+  parallel = 1,
 ): Record<string, unknown> | { skipped: string } {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'sparse-1m.js');
+  const slice = String(Math.min(50_000, rows));
   const r = spawnSync(
     process.execPath,
-    [script, '--rows', String(rows), '--slice', String(Math.min(50_000, rows)), '--backend', backend],
+    [script, '--rows', String(rows), '--slice', slice, '--backend', backend, '--parallel', String(parallel)],
     { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 24 },
   );
   if (r.status !== 0) {

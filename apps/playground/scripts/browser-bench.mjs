@@ -126,7 +126,8 @@ async function nodeRunHere(candidate) {
   const { selectBackend } = await import('../dist/backend.js');
   const { mnist } = await import('@varia/datasets');
   const { VAE } = await import('@varia/vae');
-  const selection = await selectBackend(candidate);
+  // one thread for wasm-native (the library's default is both cores): the page runs on one unless isolated
+  const selection = await selectBackend(candidate, { nativeParallel: 1 });
   const x = mnist({ split: 'train' }).x;
   const vae = new VAE({
     inputDim: 784,

@@ -51,11 +51,11 @@
  * (scan_b on integer bits, TN transposed, A prefetched) the compression and B's scan took ~0.3 of the encode, ~0.25
  * of the step's forward and ~0.35 of its dW (products without the multiply, 7–9 pairs). */
 /* Zen 4 (AMD EPYC family 25; L1d 32 KiB, L2 1 MiB), one thread, 2026-12-03, two builds in one process alternating
- * call by call (thread CPU time, 21–31 pairs, load 0.4–0.7; a build against itself: 1.00–1.03×). A tile that ends a K
+ * call by call (thread CPU time, 21–31 pairs, load 0.3–0.7; a build against itself: 0.99–1.03×). A tile that ends a K
  * block prefetches its rows of C before its chains, for the add onto C, which had waited on C's lines (the encode's
- * 16 MB C comes from memory: ~15 % of the tiles' samples): the MNIST encode 1.087× (quartiles 1.07–1.11), the counts
- * encode 1.03×, the step's 128-row products 1.00×. Not kept: groups of 8 pairs running each K block in sub-ranges of
- * 32–64 k (W's rows in L1 for 16 rows at a time) 0.84–0.97×; pairing each chunk's rows by their non-zeros (each with
+ * 16 MB C comes from memory: ~15 % of the tiles' samples): the MNIST encode 1.07–1.09× (quartiles 1.00–1.11), the counts
+ * encode 1.03×, the step's 128-row products 1.00×. Not kept: groups of 4–16 pairs running each K block in sub-ranges
+ * of 32–64 k (W's rows in L1 for 8–32 rows at a time) 0.84–0.97×; pairing each chunk's rows by their non-zeros (each with
  * the one of the next 32 whose 784-bit mask differs least: 29.2 → 25.2 % of k, the products 13 % shorter, but the
  * masks' pass and the pairing cost as much) 1.00×, and the dW (TN) and counts products 0.96–0.97×; prefetching the
  * next chunk's rows of A during the products (they then crowd W out of L2) 0.97×. Measured in L1, the loop below runs
@@ -156,7 +156,7 @@ typedef struct {
       const float *val = l->val + g * GROUP * l->cap;                                                                     \
       _Pragma("GCC unroll 4") for (int r = 0; r < MR; r++) _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)       \
           s[r][v] = from ? _mm512_load_ps(ag + r * ACC + 16 * v) : _mm512_setzero_ps();                               \
-      if (out != OUT_SCRATCH) /* the add onto C: its lines arrive during the chains */                               \
+      if (out != OUT_SCRATCH) /* C's writes (and the add onto C): its lines arrive during the chains */              \
         _Pragma("GCC unroll 4") for (int r = 0; r < MR; r++) _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)     \
           _mm_prefetch((const char *)(c + (g * GROUP + r) * ldc + 16 * v), _MM_HINT_T0);                             \
       int64_t p = l->cursor[g];                                                                                       \

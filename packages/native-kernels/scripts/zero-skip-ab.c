@@ -9,8 +9,10 @@
  *   gcc -O3 -march=native -I$N -I/usr/include/node scripts/zero-skip-ab.c -ldl -lm -o /tmp/zero-skip-ab
  *   /tmp/zero-skip-ab /tmp/zero-skip-a.so /tmp/zero-skip-b.so [rounds = 21] [mnist.f32 = /tmp/s10/mnist.f32]
  *
- * Each shape prints the medians of A's and B's thread CPU time and the median of the per-pair ratios A/B (above 1: B
- * is faster) with its quartiles; a build against a copy of itself gives 1.00–1.03 (Zen 4, load 0.4–0.7). The shapes:
+ * (The builds by path: dlopen searches the library path for a bare file name, so give ./a.so, not a.so.) Each pair
+ * runs A then B, B then A on odd pairs, so that an order effect does not land on one side. Each shape prints the
+ * medians of A's and B's thread CPU time and the median of the per-pair ratios A/B (above 1: B is faster) with its
+ * quartiles; a build against a copy of itself gives 0.99–1.00 (Zen 4, load 0.3–0.7). The shapes:
  * the MNIST encode's 10,000 × 784 → 400 (mnist.f32: 10,000 × 784 float32 pixels, raw, row-major; without it, rows
  * of the same density), the training step's 128-row first layer and its dW = xᵀ·δ (TN), and the counts encode's
  * 10,000 × 2,000 → 128 at 5 % non-zeros.
@@ -67,24 +69,43 @@ static int by_value(const void *x, const void *y) {
 
 #define MAX_ROUNDS 1000
 
-/* C = bias (every row) + op(A)·B by A and by B, alternating, `rounds` pairs; returns 1 when the first pair's C differ. */
+/* Allocates or exits (status 2). */
+static void *allocate(size_t bytes) {
+  void *p = malloc(bytes);
+  if (!p) {
+    fprintf(stderr, "out of memory (%zu bytes)\n", bytes);
+    exit(2);
+  }
+  return p;
+}
+
+/* C = bias (every row) + op(A)·B by `f`, timed (thread CPU ms); sets *declined when it declined the product. */
+static double timed(gemm_fn f, const varia_gemm_shape_t *s, const float *a, const float *b, const float *bias, float *c,
+                    int *declined) {
+  for (int64_t i = 0; i < s->M; i++) memcpy(c + i * s->N, bias, (size_t)s->N * 4);
+  const double t0 = cpu_ms();
+  *declined |= f(s, a, b, 1.f, c, 1.0) != 0;
+  return cpu_ms() - t0;
+}
+
+/* C by A and by B, `rounds` pairs (A first on even pairs, B first on odd ones); returns 1 when the first pair's C
+ * differ. */
 static int compare(const char *label, gemm_fn fa, gemm_fn fb, const varia_gemm_shape_t *s, const float *a,
                    const float *b, const float *bias, int rounds) {
   static double ta[MAX_ROUNDS], tb[MAX_ROUNDS], ratio[MAX_ROUNDS];
   const size_t cells = (size_t)(s->M * s->N);
-  float *c = malloc(cells * 4), *first = malloc(cells * 4);
+  float *c = allocate(cells * 4), *first = allocate(cells * 4);
   int differ = 0, declined = 0;
   for (int r = 0; r < rounds; r++) {
-    for (int64_t i = 0; i < s->M; i++) memcpy(c + i * s->N, bias, (size_t)s->N * 4);
-    double t0 = cpu_ms();
-    declined |= fa(s, a, b, 1.f, c, 1.0) != 0;
-    ta[r] = cpu_ms() - t0;
-    if (r == 0) memcpy(first, c, cells * 4);
-    for (int64_t i = 0; i < s->M; i++) memcpy(c + i * s->N, bias, (size_t)s->N * 4);
-    t0 = cpu_ms();
-    declined |= fb(s, a, b, 1.f, c, 1.0) != 0;
-    tb[r] = cpu_ms() - t0;
-    if (r == 0) differ = memcmp(first, c, cells * 4) != 0;
+    if (r % 2 == 0) {
+      ta[r] = timed(fa, s, a, b, bias, c, &declined);
+      if (r == 0) memcpy(first, c, cells * 4);
+      tb[r] = timed(fb, s, a, b, bias, c, &declined);
+      if (r == 0) differ = memcmp(first, c, cells * 4) != 0;
+    } else {
+      tb[r] = timed(fb, s, a, b, bias, c, &declined);
+      ta[r] = timed(fa, s, a, b, bias, c, &declined);
+    }
     ratio[r] = ta[r] / tb[r];
   }
   qsort(ta, (size_t)rounds, sizeof *ta, by_value);
@@ -112,13 +133,13 @@ int main(int argc, char **argv) {
     }
   }
   const int rounds = argc > 3 ? atoi(argv[3]) : 21;
-  if (rounds < 1 || rounds * 5 > MAX_ROUNDS) {
+  if (rounds < 1 || rounds > MAX_ROUNDS / 5) {
     fprintf(stderr, "rounds: 1 … %d\n", MAX_ROUNDS / 5);
     return 2;
   }
   const char *path = argc > 4 ? argv[4] : "/tmp/s10/mnist.f32";
   const int64_t rows = 10000;
-  float *x = malloc((size_t)(rows * 784) * 4), *w = malloc(784 * 400 * 4), *bias = malloc(2000 * 4);
+  float *x = allocate((size_t)(rows * 784) * 4), *w = allocate(784 * 400 * 4), *bias = allocate(2000 * 4);
   FILE *file = fopen(path, "rb");
   if (!file || fread(x, 4, (size_t)(rows * 784), file) != (size_t)(rows * 784)) {
     printf("(no %s: random rows of MNIST's density)\n", path);
@@ -134,11 +155,11 @@ int main(int argc, char **argv) {
   differ |= compare("MNIST encode 10000 x 784 -> 400", f[0], f[1], &encode, x, w, bias, rounds);
   const varia_gemm_shape_t step = {.M = 128, .N = 400, .K = 784, .lda = 784, .ldb = 400, .ldc = 400};
   differ |= compare("step first layer, 128 rows", f[0], f[1], &step, x + 784 * 512, w, bias, rounds * 5);
-  float *delta = malloc(128 * 400 * 4);
+  float *delta = allocate(128 * 400 * 4);
   for (int i = 0; i < 128 * 400; i++) delta[i] = uniform() - 0.5f;
   const varia_gemm_shape_t dw = {.ta = 1, .M = 784, .N = 400, .K = 128, .lda = 784, .ldb = 400, .ldc = 400};
   differ |= compare("step dW = xT.delta (TN)", f[0], f[1], &dw, x, delta, bias, rounds * 5);
-  float *counts = malloc((size_t)(rows * 2000) * 4), *wc = malloc(2000 * 128 * 4);
+  float *counts = allocate((size_t)(rows * 2000) * 4), *wc = allocate(2000 * 128 * 4);
   for (int64_t i = 0; i < rows * 2000; i++)
     counts[i] = uniform() < 0.05f ? log1pf((float)(1 + (int)(uniform() * 20))) : 0.f;
   for (int i = 0; i < 2000 * 128; i++) wc[i] = (uniform() * 2 - 1) * 0.05f;

@@ -7,7 +7,7 @@ import { maxAbsDiff, randomArray, skipNative } from './test-support.js';
 
 describe.skipIf(skipNative)(`native ${ADAM_UPDATE_KERNEL} on the wasm backend`, () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

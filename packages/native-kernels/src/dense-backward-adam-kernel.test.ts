@@ -198,7 +198,7 @@ describe.skipIf(openblas !== undefined)(`native ${DENSE_BACKWARD_ADAM_KERNEL} on
 
 describe.skipIf(skipNative)(`native ${DENSE_BACKWARD_ADAM_KERNEL}: values and refusals`, () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -136,7 +136,7 @@ describe.skipIf(openblas !== undefined)('dense backward kernels with dxAdd on Op
 
 describe.skipIf(skipNative)('dense backward kernels: dxAdd refusals', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -15,7 +15,7 @@ const DERIVATIVE: Record<string, (y: number) => number> = {
 
 describe.skipIf(skipNative)(`native ${DENSE_BACKWARD_KERNEL} on the wasm backend`, () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

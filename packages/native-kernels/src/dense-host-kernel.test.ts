@@ -97,7 +97,7 @@ describe.skipIf(skipNative)(`native ${DENSE_HOST_KERNEL} on the wasm backend`, (
   }
 
   it('is relu(x·W + b) within float32 rounding of a float64 reference (sparse rows: the zero-skipping product)', () => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     const [rows, inDim, units] = [300, 784, 40];
     const x = rowsOf(rows, inDim, 0.19, 7);
     const wValues = randomArray(inDim * units, 8);
@@ -114,7 +114,7 @@ describe.skipIf(skipNative)(`native ${DENSE_HOST_KERNEL} on the wasm backend`, (
   });
 
   it('refuses what it cannot read in place as a VariaError naming the argument, with nothing leaked', () => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     const x = rowsOf(6, 10, 0.5, 9);
     const w = tf.tensor2d(randomArray(40, 1), [10, 4]);
     const b = tf.tensor1d(randomArray(4, 2));
@@ -149,7 +149,7 @@ describe.skipIf(skipNative)(`native ${DENSE_HOST_KERNEL} on the wasm backend`, (
   });
 
   it("reads x that views the wasm heap itself (a freed region the output may take) with the upload's bits", () => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     const backend = tf.backend() as unknown as {
       dataIdMap: { get(id: unknown): { memoryOffset: number } };
       wasm: { HEAPU8: Uint8Array };
@@ -174,7 +174,7 @@ describe.skipIf(skipNative)(`native ${DENSE_HOST_KERNEL} on the wasm backend`, (
 
   it('the addon checks its arguments itself (types, lengths, heap bounds, an output over x, W or the bias)', () => {
     const addon = loadAddon();
-    enableNativeKernels(); // loads the BLAS
+    enableNativeKernels({ parallel: 1 }); // loads the BLAS
     const heap = new ArrayBuffer(1024);
     const x = Float32Array.of(1, 0, 2, 0, 3, 4); // [2, 3]
     // W [3, 2] at 256, y [2, 2] at 512

@@ -32,7 +32,7 @@ function lgamma64(x: number): number {
 
 describe.skipIf(skipNative)('native Softplus, Exp, Log, Log1p and Sum on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

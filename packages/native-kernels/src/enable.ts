@@ -50,8 +50,8 @@ export interface NativeKernelsOptions {
    *
    * A number from 1 to 8, or `'auto'` (the default): {@link autoParallel}, both cores where the machine has two or
    * more, one thread where it has one. On two-core machines two threads trained MNIST 1.06–1.52× and encoded its
-   * 10,000 images 1.5–2.2× faster than one, and stayed at least as fast as one with the other core busy (bench
-   * README). Use it with `threads: 1`.
+   * 10,000 images 1.5–2.2× faster than one; with the other core busy, the training step's medians stayed at
+   * 1.01–1.15× one thread's speed (single pairs down to 0.89; bench README). Use it with `threads: 1`.
    */
   parallel?: number | 'auto';
 }
@@ -82,7 +82,10 @@ export interface NativeKernelsInfo {
   parallel: number;
   /** The wasm kernels now computed natively. */
   kernels: string[];
-  /** A one-line description, e.g. `wasm + oneDNN 2.6.3 matMul (1 thread)`. */
+  /**
+   * A one-line description, e.g. `wasm + oneDNN 2.6.3 matMul (1 thread, 2 threads sharing blocks)` (the default on a
+   * machine with two or more cores), or `wasm + oneDNN 2.6.3 matMul (1 thread)` with `parallel: 1`.
+   */
   description: string;
 }
 

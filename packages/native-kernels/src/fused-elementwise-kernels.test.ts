@@ -23,7 +23,7 @@ function expectSameValues(got: Float32Array, want: Float32Array): void {
 
 describe.skipIf(skipNative)('the fused elementwise kernels on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -46,7 +46,7 @@ function shuffled(n: number, seed: number): Int32Array {
 describe.skipIf(skipNative)(`native ${GATHER_ROWS_KERNEL} on the wasm backend`, () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

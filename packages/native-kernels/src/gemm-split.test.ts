@@ -40,7 +40,7 @@ const DRIVER: Product[] = [
 describe.skipIf(skipNative)('a product cut for two threads gives the one-thread bytes', () => {
   let addon: NativeAddon;
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     addon = loadAddon();
   });
   afterAll(() => {

@@ -161,13 +161,13 @@ describe.skipIf(skipNative)('the native host scans (native/domain_scan.c)', () =
     it('enableNativeKernels registers them in @varia/core, disableNativeKernels removes them; no tensor is made', () => {
       const before = tf.memory().numTensors;
       expect(hostScans()).toBeUndefined();
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
       const registered = hostScans();
       expect(registered).toBeDefined();
       const x = Float32Array.from([0, 0.5, -0, 1, Number.NaN]);
       expect(registered!.firstOutsideUnitInterval(x)).toBe(4);
       expect(registered!.firstBadCount(x, 1)).toBe(1);
-      enableNativeKernels(); // again: still registered
+      enableNativeKernels({ parallel: 1 }); // again: still registered
       expect(hostScans()).toBe(registered);
       disableNativeKernels();
       expect(hostScans()).toBeUndefined();

@@ -5,7 +5,7 @@ import { skipNative } from './test-support.js';
 
 describe.skipIf(skipNative)('copy-free Identity on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -25,7 +25,7 @@ describe('activation code tables', () => {
 
 describe.skipIf(skipNative)('an inherited name as activation', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -161,7 +161,7 @@ function thrown(call: () => unknown): unknown {
 describe.skipIf(skipNative)('misuse of the native kernels through runKernel', () => {
   let kernels: string[] = [];
   beforeAll(() => {
-    kernels = enableNativeKernels().kernels;
+    kernels = enableNativeKernels({ parallel: 1 }).kernels;
   });
   afterAll(() => {
     disableNativeKernels();

@@ -104,7 +104,7 @@ const CASES: [string, Record<string, () => tf.Tensor>, tf.NamedAttrMap][] = [
 
 describe.skipIf(skipNative)('a refused native kernel call frees the outputs it allocated', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -50,7 +50,7 @@ function bothSigmoids(values: Float32Array): [Uint32Array, Uint32Array] {
   try {
     return [tfSigmoid(values), addonSigmoid(values)];
   } finally {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   }
 }
 
@@ -113,7 +113,7 @@ function separate(x: tf.Tensor2D, l: tf.Tensor2D, g: number): [tf.Tensor, tf.Ten
 
 describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();
@@ -190,13 +190,13 @@ describe.skipIf(skipNative)('the fused Bernoulli likelihood kernel on the wasm b
     try {
       const nudged = tfSigmoid(values);
       expect(differing(nudged, ours)).toBeGreaterThan(0);
-      enableNativeKernels(); // wraps the nudged kernel: the probe finds it differs, so it runs it
+      enableNativeKernels({ parallel: 1 }); // wraps the nudged kernel: the probe finds it differs, so it runs it
       expect(differing(tfSigmoid(values), nudged)).toBe(0);
     } finally {
       disableNativeKernels();
       tf.unregisterKernel(tf.Sigmoid, 'wasm');
       tf.registerKernel(original);
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
     }
   });
 

@@ -48,7 +48,7 @@ function withPath(portable: boolean, body: () => void): void {
 
 describe.skipIf(skipNative)('the native Log1p on counts (a table of its own values) on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -42,7 +42,7 @@ function reference(
 
 describe.skipIf(skipNative)('native BatchMatMul and _FusedMatMul on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

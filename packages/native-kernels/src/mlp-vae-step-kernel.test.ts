@@ -111,7 +111,7 @@ function run(inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>):
 describe.skipIf(skipNative)('VariaMlpVaeStep', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(async () => {
     disableNativeKernels();
@@ -283,7 +283,7 @@ describe.skipIf(skipNative)('VariaMlpVaeStep', () => {
     } finally {
       addon[entry] = original;
       disableNativeKernels();
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
     }
   }
 

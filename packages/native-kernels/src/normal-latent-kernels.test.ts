@@ -31,7 +31,7 @@ function expectSame(got: tf.Tensor, want: tf.Tensor, what: string): void {
 
 describe.skipIf(skipNative)('the Gaussian posterior kernels on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

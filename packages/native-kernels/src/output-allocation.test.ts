@@ -44,7 +44,7 @@ function underFailingMalloc(from: number, call: () => void): { error: unknown; t
 
 describe.skipIf(skipNative)('a kernel whose output the wasm memory cannot hold', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -66,7 +66,7 @@ function expectSameBytes(runs: Map<number, Buffer[]>, labels: string[]): void {
 describe.skipIf(skipNative)('passes shared between threads give the one-thread bytes', () => {
   let addon: NativeAddon;
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     addon = loadAddon();
   });
   afterAll(() => {

@@ -63,7 +63,7 @@ function bitDifferences(a: Uint32Array, b: Uint32Array): number {
 
 describe.skipIf(skipNative)('the fused Poisson likelihood kernel on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -53,7 +53,7 @@ function viewOf<T extends Int32Array | Float32Array>(a: T, shift: number): T {
 describe.skipIf(skipNative)(`native ${SPARSE_DENSE_HOST_KERNEL} on the wasm backend`, () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

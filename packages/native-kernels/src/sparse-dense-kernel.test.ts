@@ -8,7 +8,7 @@ import { randomArray, skipNative } from './test-support.js';
 
 describe.skipIf(skipNative)(`native ${SPARSE_DENSE_KERNEL} on the wasm backend`, () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

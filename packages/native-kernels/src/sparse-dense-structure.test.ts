@@ -10,7 +10,7 @@ describe.skipIf(skipNative)(
   `native ${SPARSE_DENSE_KERNEL} on the wasm backend: the checks of its CSR structure and heap regions`,
   () => {
     beforeAll(() => {
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
     });
     afterAll(() => {
       disableNativeKernels();

@@ -27,7 +27,7 @@ const RUNS = Number(process.env.VARIA_SPARSE_INPUT_RUNS ?? 100);
 
 describe.skipIf(skipNative)(`${SPARSE_INPUT_DENSE_KERNEL} and its backward kernel: properties and misuse`, () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -29,7 +29,7 @@ const DENSITIES = [0, 0.05, 0.19, 1];
 
 describe.skipIf(skipNative)(`native ${SPARSE_INPUT_DENSE_KERNEL} and its backward kernel on the wasm backend`, () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -26,7 +26,7 @@ function expectTfjsDraw(shape: number[], seed: number): void {
 
 describe.skipIf(skipNative)('the standard-normal kernel on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -7,7 +7,7 @@ import { skipNative } from './test-support.js';
 
 describe.skipIf(skipNative)('the native table look-up on the wasm backend', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -44,7 +44,7 @@ function unaryBits(op: number, values: Float32Array, inPlace: boolean, portable:
 
 describe.skipIf(skipNative)('softplus, e^x and σ sixteen lanes at a time (avx512_math.h)', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => {
     disableNativeKernels();

@@ -164,7 +164,7 @@ describe.skipIf(problem !== undefined)('BatchAssembler with the native gather (G
   let calls = 0;
   beforeAll(async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     // the registered kernel, counting its calls (disableNativeKernels unregisters it by name)
     const native = tf.getKernel(GATHER_ROWS_KERNEL, 'wasm')!;
     tf.unregisterKernel(GATHER_ROWS_KERNEL, 'wasm');

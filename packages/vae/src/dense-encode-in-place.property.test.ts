@@ -73,7 +73,7 @@ describe.skipIf(nativeKernelsProblem() !== undefined)(
     let host: tf.KernelConfig;
     beforeAll(async () => {
       await tf.setBackend('wasm');
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
       host = tf.getKernel(DENSE_HOST_KERNEL, 'wasm')!;
     });
     afterAll(() => {
@@ -182,7 +182,7 @@ describe.skipIf(nativeKernelsProblem() !== undefined)(
       const one = [outcome(vae, dense, {}), outcome(vae, csr, {})];
       enableNativeKernels({ parallel: 2 });
       const two = [outcome(vae, dense, {}), outcome(vae, csr, {})];
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
       expect('bits' in (one[0] as object) && 'bits' in (one[1] as object)).toBe(true);
       expect(two).toEqual(one);
       expect(tf.memory().numTensors).toBe(before);
@@ -206,7 +206,7 @@ describe.skipIf(nativeKernelsProblem() !== undefined)(
           expect(ran).toBe(1);
         }
         vae.dispose();
-        enableNativeKernels();
+        enableNativeKernels({ parallel: 1 });
       });
     }
   },

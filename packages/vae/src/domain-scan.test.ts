@@ -65,7 +65,7 @@ const data = (good: fc.Arbitrary<number>, bad: fc.Arbitrary<number>) =>
 
 describe.skipIf(nativeProblem !== undefined)('the domain scans with the native host scans registered', () => {
   beforeAll(() => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(() => disableNativeKernels());
 

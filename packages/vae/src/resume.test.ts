@@ -35,7 +35,7 @@ const backends: { name: string; skip?: string; enter(): Promise<void>; leave(): 
     skip: nativeProblem,
     enter: async () => {
       await tf.setBackend('wasm');
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
     },
     leave: disableNativeKernels,
   },

@@ -204,7 +204,7 @@ if (nativeProblem) console.warn(`sparse-source encode on wasm-native skipped: ${
 describe.skipIf(nativeProblem !== undefined)('encode of a SparseBatchSource on wasm-native', () => {
   it('runs the native sparse kernel once per batch, within float32 rounding of the dense path', async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     try {
       const x = sparseCounts(1100, 784, 0.19, 9);
       const vae = new VAE({ inputDim: 784, latentDim: 4, hiddenUnits: 32, likelihood: 'poisson', seed: 5 });

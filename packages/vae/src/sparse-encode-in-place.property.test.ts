@@ -69,7 +69,7 @@ describe.skipIf(nativeKernelsProblem() !== undefined)('VAE.encode of a CSR read 
   let host: tf.KernelConfig;
   beforeAll(async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     host = tf.getKernel(SPARSE_DENSE_HOST_KERNEL, 'wasm')!;
     vae = new VAE({ inputDim: COLS, latentDim: 2, hiddenUnits: [17], likelihood: 'bernoulli', seed: 4 });
   });

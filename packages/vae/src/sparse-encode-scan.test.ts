@@ -42,7 +42,7 @@ function edgeRows(m: Matrix, n: number, counts: boolean): Matrix {
 describe.skipIf(nativeProblem !== undefined)('VAE.encode of dense rows with sparseInput: true on wasm-native', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(async () => {
     disableNativeKernels();
@@ -102,7 +102,7 @@ describe.skipIf(nativeProblem !== undefined)('VAE.encode of dense rows with spar
       expect(one[0]!.bits).toEqual(one[1]!.bits);
     } finally {
       disableNativeKernels();
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
       vae.dispose();
     }
   });

@@ -238,7 +238,7 @@ describe('hostile CSR through VAE.encode', () => {
     'wasm-native (the native sparse kernel): the dense path within rounding or a VariaError; no leak',
     async () => {
       await tf.setBackend('wasm');
-      enableNativeKernels();
+      enableNativeKernels({ parallel: 1 });
       try {
         fc.assert(property(true), { numRuns: runs(150), seed: 17 });
       } finally {

@@ -172,7 +172,7 @@ const worstRatio = (got: Float32Array, reference: { value: Float64Array; bound: 
 describe.skipIf(nativeProblem !== undefined)('VAE.encode of a CSR matrix on wasm-native (the sparse kernel)', () => {
   const enter = async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   };
   const leave = async () => {
     disableNativeKernels();

@@ -77,7 +77,7 @@ describe.skipIf(problem !== undefined)('the fused step with the output layer def
   });
 
   it('defers the output layer once per step and joins it, with the bits of one thread', async () => {
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     const one = await train(config, rows, options);
     disableNativeKernels();
     enableNativeKernels({ parallel: 2 });

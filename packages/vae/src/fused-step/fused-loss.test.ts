@@ -62,7 +62,7 @@ describe.skipIf(problem !== undefined)('fusedLoss of the built-in MLP VAE', () =
       try {
         expect(model.fusedLoss!({ x }, ctx)).toBeUndefined();
       } finally {
-        enableNativeKernels();
+        enableNativeKernels({ parallel: 1 });
       }
       expect(tf.memory().numTensors).toBe(before);
     } finally {

@@ -123,7 +123,7 @@ describe.skipIf(problem !== undefined)('the fused step on random models (propert
         native();
         const fused = await outcome(config, x, withToggle(options)).finally(native);
         const generic = await outcome(config, x, withToggle({ ...options, fusedStep: false })).finally(() =>
-          enableNativeKernels(),
+          enableNativeKernels({ parallel: 1 }),
         );
         expectSameWeights(fused.weights, generic.weights);
         expect(fused.history).toEqual(generic.history);

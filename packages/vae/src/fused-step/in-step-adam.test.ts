@@ -93,7 +93,7 @@ describe.skipIf(problem !== undefined)('Adam applied layer by layer inside the f
       } finally {
         if (parallel !== 1) {
           disableNativeKernels();
-          enableNativeKernels();
+          enableNativeKernels({ parallel: 1 });
         }
       }
     });

@@ -73,7 +73,7 @@ describe('seededStandardNormalInfo', () => {
     check();
     if (nativeKernelsProblem() !== undefined) return;
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
     try {
       expect(tf.getKernel(STANDARD_NORMAL_KERNEL, 'wasm')).toBeDefined();
       check();

@@ -42,7 +42,7 @@ async function onThreads<T>(parallel: number, f: () => Promise<T>): Promise<T> {
     return await f();
   } finally {
     disableNativeKernels();
-    enableNativeKernels();
+    enableNativeKernels({ parallel: 1 });
   }
 }
 

@@ -140,7 +140,8 @@ export const options: FitOptions = { epochs: 3, batchSize: 16, seed: 7, klWarmup
 export function onNativeWasm(after?: () => Promise<void>): void {
   beforeAll(async () => {
     await tf.setBackend('wasm');
-    enableNativeKernels();
+    // one thread, as these tests' baselines assume (the library's default, 'auto', takes both cores)
+    enableNativeKernels({ parallel: 1 });
   });
   afterAll(async () => {
     disableNativeKernels();

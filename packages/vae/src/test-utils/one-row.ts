@@ -19,7 +19,7 @@ export function backendSwitch(backend: (typeof ONE_ROW_BACKENDS)[number][0]) {
   return {
     enter: async () => {
       await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
-      if (backend === 'wasm-native') enableNativeKernels();
+      if (backend === 'wasm-native') enableNativeKernels({ parallel: 1 });
     },
     leave: async () => {
       if (backend === 'wasm-native') disableNativeKernels();
