@@ -27,7 +27,7 @@ import { type EncodeOptions, VAE, validateDomain } from '@varia/vae';
 import { ENCODE_WORKLOADS, type EncodeSpec } from './encode-workloads.js';
 import { startKernelCensus } from './kernel-census.js';
 import { rerunWithMallocEnv } from './malloc-env.js';
-import { flagValue } from './script-flags.js';
+import { flagValue, parallelFlag } from './script-flags.js';
 import { blasCandidates } from './openblas-core.js';
 import { probeTorch, runTorch } from './torch.js';
 import { cpuNow, csrOfDense } from './workloads.js';
@@ -107,9 +107,7 @@ async function main(): Promise<void> {
   const repeats = Number(flagValue('--repeats') ?? 7);
   if (!Number.isInteger(repeats) || repeats < 1)
     throw new Error(`--repeats must be a positive integer, got ${repeats}`);
-  const parallel = Number(flagValue('--parallel') ?? 1);
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8)
-    throw new Error(`--parallel must be an integer from 1 to 8, got ${flagValue('--parallel')}`);
+  const parallel = parallelFlag(flagValue('--parallel'));
   const workload = choice('--workload', ['mnist', 'counts'] as const, 'mnist');
   const input = choice('--input', INPUTS, workload === 'mnist' ? 'dense' : 'csr');
   const selection = await selectBackend((flagValue('--backend') ?? 'wasm-native') as BackendRequest, {

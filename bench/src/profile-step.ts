@@ -19,7 +19,7 @@ import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 import { VAE } from '@varia/vae';
 import { BLAS_KERNELS, startKernelCensus } from './kernel-census.js';
 import { MNIST_SHAPE, MNIST_TRAINING, TOY_TRAINING } from './workloads.js';
-import { flagValue } from './script-flags.js';
+import { flagValue, parallelFlag } from './script-flags.js';
 
 /** What {@link profileStep} measured. */
 export interface StepProfile {
@@ -129,9 +129,7 @@ export async function profileStep(
 }
 
 async function main(): Promise<void> {
-  const parallel = Number(flagValue('--parallel') ?? 1);
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8)
-    throw new Error(`--parallel must be an integer from 1 to 8, got ${flagValue('--parallel')}`);
+  const parallel = parallelFlag(flagValue('--parallel'));
   const selection = await selectBackend((flagValue('--backend') ?? 'wasm-native') as BackendRequest, {
     nativeParallel: parallel,
   });

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { type BackendRequest, selectBackend } from '@varia/playground/backend';
 import { hostCpu } from './cpu-identity.js';
+import { parallelFlag } from './script-flags.js';
 import { runSparseWorkload, type SparseWorkloadOptions } from './sparse-workload.js';
 
 async function main(): Promise<void> {
@@ -42,11 +43,8 @@ async function main(): Promise<void> {
       if (s !== 'generated' && s !== 'csr') throw new Error('--storage must be generated or csr');
       o.storage = s;
     } else if (flag === '--backend') backend = value() as BackendRequest;
-    else if (flag === '--parallel') {
-      const v = Number(value());
-      if (!Number.isInteger(v) || v < 1 || v > 8) throw new Error('--parallel must be an integer from 1 to 8');
-      parallel = v;
-    } else if (flag === '--out') out = value();
+    else if (flag === '--parallel') parallel = parallelFlag(value());
+    else if (flag === '--out') out = value();
     else throw new Error(`unknown flag ${flag}`);
   }
   // one thread unless --parallel says otherwise (the library's own default is both cores), as the bench's other rows
