@@ -5,16 +5,21 @@
 #   native    oneDNN (libdnnl2) and OpenBLAS (libopenblas0-pthread), the BLAS libraries @varia/native-kernels loads
 #             for the wasm-native backend. Optional: without apt-get this part only warns (the CLI then runs on
 #             plain wasm and says why).
-# Usage: setup-system.sh chromium native
+#   wasm      clang and lld, which compile @varia/wasm-kernels' module (wasm/matmul.c; its build is committed, so only
+#             its test that the committed module is the build of the source needs them). Optional: without them that
+#             test is skipped and says why.
+# Usage: setup-system.sh chromium native wasm
 set -euo pipefail
 
 want_chromium=false
 want_native=false
+want_wasm=false
 for part in "$@"; do
   case "$part" in
     chromium) want_chromium=true ;;
     native) want_native=true ;;
-    *) echo "setup-system: unknown part \"$part\" (chromium | native)" >&2; exit 2 ;;
+    wasm) want_wasm=true ;;
+    *) echo "setup-system: unknown part \"$part\" (chromium | native | wasm)" >&2; exit 2 ;;
   esac
 done
 
@@ -30,6 +35,10 @@ if $want_native; then
   have 'libdnnl.so.2' || packages+=(libdnnl2)
   have 'libopenblas.so.0' || packages+=(libopenblas0-pthread)
 fi
+if $want_wasm; then
+  command -v clang >/dev/null 2>&1 || packages+=(clang)
+  command -v wasm-ld >/dev/null 2>&1 || packages+=(lld)
+fi
 [ "${#packages[@]}" -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -37,7 +46,7 @@ if ! command -v apt-get >/dev/null 2>&1; then
     echo "setup-system: no chromium and no apt-get; install Chromium and set CHROMIUM_PATH" >&2
     exit 1
   fi
-  echo "setup-system: no apt-get; install oneDNN or OpenBLAS yourself for the wasm-native backend (optional)" >&2
+  echo "setup-system: no apt-get; install oneDNN or OpenBLAS yourself for the wasm-native backend, clang and lld for @varia/wasm-kernels' module check (both optional)" >&2
   exit 0
 fi
 SUDO=""
@@ -48,5 +57,5 @@ if ! { $SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $SUDO apt-get inst
     echo "setup-system: apt-get failed; the browser test needs Chromium" >&2
     exit 1
   fi
-  echo "setup-system: apt-get failed; the CLI will run on plain wasm and say why (the BLAS libraries are optional)" >&2
+  echo "setup-system: apt-get failed; the CLI will run on plain wasm and say why (the BLAS libraries are optional; without clang and lld the wasm module check is skipped)" >&2
 fi

@@ -1,7 +1,8 @@
 /**
  * Picks the TensorFlow.js backend for the playground (Node): `@tensorflow/tfjs-node-gpu` if it loads, else
  * `@tensorflow/tfjs-node`, else wasm with `@varia/native-kernels` (matMul on oneDNN/OpenBLAS, fused Adam), else plain
- * wasm, else cpu — and says honestly which one ran and why the others were skipped.
+ * wasm (its matrix products by `@varia/wasm-kernels`: the same results), else cpu — and says honestly which one ran and
+ * why the others were skipped.
  *
  * The native packages are optional dependencies whose install script downloads libtensorflow; where that is blocked
  * (no internet, or pnpm's build-script approval) the addon is absent, which is detected from the file system before
@@ -12,6 +13,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { NativeKernelsInfo } from '@varia/native-kernels';
+import { enableWasmKernels, type WasmKernelsInfo, WasmKernelsUnavailableError } from '@varia/wasm-kernels';
 
 /** `@tensorflow/tfjs`, loaded on first use: parsing flags (and failing on bad ones) should not wait for it. */
 let tfjs: typeof import('@tensorflow/tfjs') | undefined;
@@ -72,6 +74,11 @@ export interface BackendSelection {
   threads?: number;
   /** For `wasm-native`: the native kernels installed (library, version, BLAS threads). */
   native?: NativeKernelsInfo;
+  /**
+   * For `wasm`: `@varia/wasm-kernels`' matrix products (the same results, faster), or why they are not in use (absent
+   * for other backends).
+   */
+  wasmKernels?: WasmKernelsInfo | { unavailable: string };
 }
 
 /** Options of {@link selectBackend}. */
@@ -161,6 +168,17 @@ async function tryWasm(threads?: number): Promise<string | undefined> {
 }
 
 let nativeInfo: NativeKernelsInfo | undefined;
+let wasmKernelsState: WasmKernelsInfo | { unavailable: string } | undefined;
+
+/** `@varia/wasm-kernels` on the plain wasm backend: its products, or why not (the backend runs its own then). */
+async function startWasmKernels(): Promise<void> {
+  try {
+    wasmKernelsState = await enableWasmKernels();
+  } catch (e) {
+    if (!(e instanceof WasmKernelsUnavailableError)) throw e;
+    wasmKernelsState = { unavailable: e.reason };
+  }
+}
 
 async function tryWasmNative(threads: number, parallel: number | 'auto'): Promise<string | undefined> {
   let native: typeof import('@varia/native-kernels');
@@ -182,6 +200,13 @@ async function tryWasmNative(threads: number, parallel: number | 'auto'): Promis
   }
 }
 
+/** Plain wasm, with `@varia/wasm-kernels`' products where they can run (they do not decide whether wasm is usable). */
+async function tryPlainWasm(): Promise<string | undefined> {
+  const problem = await tryWasm();
+  if (problem === undefined) await startWasmKernels();
+  return problem;
+}
+
 async function tryCpu(): Promise<string | undefined> {
   const tf = await loadTf();
   return (await tf.setBackend('cpu')) ? undefined : 'the cpu backend did not initialize';
@@ -198,7 +223,7 @@ function tryCandidate(
     case 'wasm-native':
       return tryWasmNative(options.nativeThreads, options.nativeParallel);
     case 'wasm':
-      return tryWasm();
+      return tryPlainWasm();
     case 'wasm-threaded':
       return tryWasm(options.wasmThreads);
     case 'cpu':
@@ -242,6 +267,7 @@ export async function selectBackend(
           ? wasmThreadsInUse
           : undefined;
       const native = candidate === 'wasm-native' ? nativeInfo : undefined;
+      const wasmKernels = candidate === 'wasm' ? wasmKernelsState : undefined;
       return {
         backend: tf.getBackend(),
         candidate,
@@ -249,6 +275,7 @@ export async function selectBackend(
         tfjsVersion: tf.version.tfjs,
         threads,
         ...(native ? { native } : {}),
+        ...(wasmKernels ? { wasmKernels } : {}),
       };
     }
     attempts.push({ candidate, ok: false, reason });
@@ -263,5 +290,15 @@ export function describeSelection(s: BackendSelection, verbose = false): string 
   const skipped = verbose ? s.attempts.filter((a) => !a.ok).map((a) => `  skipped ${a.candidate}: ${a.reason}`) : [];
   const threads = s.threads && s.threads > 1 ? `, ${s.threads} threads` : '';
   const native = s.native ? `: ${s.native.description.replace(/^wasm \+ /, '')} + fused Adam` : '';
-  return [`backend: ${s.backend} (${s.candidate}${native}${threads}, tfjs ${s.tfjsVersion})`, ...skipped].join('\n');
+  const kernels =
+    s.wasmKernels && 'kernels' in s.wasmKernels ? `: ${s.wasmKernels.description.replace(/^wasm \+ /, '')}` : '';
+  const unused =
+    verbose && s.wasmKernels && 'unavailable' in s.wasmKernels
+      ? [`  wasm kernels not in use: ${s.wasmKernels.unavailable}`]
+      : [];
+  return [
+    `backend: ${s.backend} (${s.candidate}${native}${kernels}${threads}, tfjs ${s.tfjsVersion})`,
+    ...skipped,
+    ...unused,
+  ].join('\n');
 }

@@ -26,6 +26,11 @@ export interface TrainSummary {
    * threads sharing blocks)" with `--parallel` 2 (the default `auto` on a machine with two or more cores).
    */
   nativeKernels?: string;
+  /**
+   * For plain wasm: what computes the matrix products, "@varia/wasm-kernels (SIMD128)" (the backend's results, faster),
+   * or "tfjs-backend-wasm (…why…)" where those cannot run.
+   */
+  wasmKernels?: string;
   tfjsVersion: string;
   /** All completed epochs, including those of the checkpoint a `--resume` run continued. */
   epochsRun: number;
@@ -195,6 +200,14 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
       ...(selection.native
         ? {
             nativeKernels: `${selection.native.library === 'onednn' ? 'oneDNN' : 'OpenBLAS'} ${selection.native.version} (${selection.native.threads} thread${selection.native.threads === 1 ? '' : 's'}${selection.native.parallel > 1 ? `, ${selection.native.parallel} threads sharing blocks` : ''})`,
+          }
+        : {}),
+      ...(selection.wasmKernels
+        ? {
+            wasmKernels:
+              'kernels' in selection.wasmKernels
+                ? '@varia/wasm-kernels (SIMD128)'
+                : `tfjs-backend-wasm (${selection.wasmKernels.unavailable})`,
           }
         : {}),
       tfjsVersion: selection.tfjsVersion,

@@ -220,8 +220,13 @@ describe('varia-playground train (subprocess)', () => {
       join(work, 'plain-model'),
     ]);
     const plainSummary = expectTrainedRun(plain.stdout, 2);
-    expect(plainSummary).toMatchObject({ backend: 'wasm', backendCandidate: 'wasm' });
+    expect(plainSummary).toMatchObject({
+      backend: 'wasm',
+      backendCandidate: 'wasm',
+      wasmKernels: '@varia/wasm-kernels (SIMD128)',
+    });
     expect(plainSummary.nativeKernels).toBeUndefined();
+    expect(summary.wasmKernels).toBeUndefined();
     if (summary.backendCandidate === 'wasm-native') {
       expect(summary.nativeKernels).toMatch(/^(oneDNN|OpenBLAS) .* \(1 thread(, 2 threads sharing blocks)?\)$/);
       // different summation order in the BLAS: equal to float rounding, not bit for bit

@@ -363,7 +363,7 @@ describe('playground page in headless Chromium', () => {
 });
 
 describe('playground page without cross-origin isolation', () => {
-  it('trains (a RealNVP flow posterior) on single-threaded wasm and says why it is not threaded', async () => {
+  it('trains (a RealNVP flow posterior) on single-threaded wasm with @varia/wasm-kernels’ products, and says why it is not threaded', async () => {
     const plain = await serveStatic(WEB_ROOT, 0, { isolated: false });
     const context = await browser.newContext({ viewport: { width: 1300, height: 1000 } });
     try {
@@ -382,7 +382,9 @@ describe('playground page without cross-origin isolation', () => {
       expect(await other.getAttribute('body', 'data-state')).toBe('done');
       expect(await other.getAttribute('#runs tr[data-run="1"]', 'data-posterior')).toBe('flow (RealNVP, 2 steps × 16)');
       if ((await other.textContent('#backend')) === 'wasm') {
-        expect(await other.textContent('#backend-note')).toMatch(/single-threaded: not cross-origin isolated/);
+        const note = (await other.textContent('#backend-note')) ?? '';
+        expect(note).toMatch(/single-threaded: not cross-origin isolated/);
+        expect(note).toMatch(/matMul by @varia\/wasm-kernels \(SIMD128\)/);
       }
       expect(errors).toEqual([]);
     } finally {

@@ -17,6 +17,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { enableWasmKernels, WasmKernelsUnavailableError } from '@varia/wasm-kernels';
 import { defaultWasmThreads, type WasmThreads } from './protocol.js';
 
 setWasmPaths({
@@ -37,9 +38,24 @@ function poolSize(): number {
   return requested === 'auto' ? defaultWasmThreads(navigator.hardwareConcurrency || 1) : requested;
 }
 
-/** Starts tfjs-wasm: threaded with {@link poolSize} threads when cross-origin isolated, else single-threaded. */
+/** `@varia/wasm-kernels`' description when its products run, else why not (the backend's own run then). */
+let kernels: { description: string } | { unavailable: string } | undefined;
+
+/**
+ * Starts tfjs-wasm: threaded with {@link poolSize} threads when cross-origin isolated, else single-threaded with
+ * `@varia/wasm-kernels`' matrix products (the backend's results, faster; the threaded build shares its own).
+ */
 export async function startWasm(): Promise<boolean> {
-  if (!self.crossOriginIsolated) return tf.setBackend('wasm');
+  if (!self.crossOriginIsolated) {
+    if (!(await tf.setBackend('wasm'))) return false;
+    try {
+      kernels = await enableWasmKernels();
+    } catch (e) {
+      if (!(e instanceof WasmKernelsUnavailableError)) throw e;
+      kernels = { unavailable: e.reason };
+    }
+    return true;
+  }
   const threads = poolSize();
   setThreadsCount(threads);
   const nav = navigator as Navigator & { hardwareConcurrency: number };
@@ -56,8 +72,9 @@ export async function startWasm(): Promise<boolean> {
 export async function wasmNote(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threaded = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  const products = kernels && 'description' in kernels ? ', matMul by @varia/wasm-kernels (SIMD128)' : '';
   if (!(threaded && simd))
-    return `${simd ? 'SIMD' : 'no SIMD'}, single-threaded: not cross-origin isolated (serve with COOP/COEP headers, as pnpm playground serve does, for threads)`;
+    return `${simd ? 'SIMD' : 'no SIMD'}${products}, single-threaded: not cross-origin isolated (serve with COOP/COEP headers, as pnpm playground serve does, for threads)`;
   const n = getThreadsCount();
   const cores = navigator.hardwareConcurrency || 1;
   const how =

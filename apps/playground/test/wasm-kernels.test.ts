@@ -1,0 +1,59 @@
+/**
+ * `@varia/wasm-kernels` on the plain wasm backend (what the page and `--backend wasm` run): a VAE trains to the same
+ * bits with them as with tfjs-backend-wasm's own products — every epoch's loss and every weight.
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { mnist } from '@varia/datasets';
+import { VAE } from '@varia/vae';
+import { disableWasmKernels, enableWasmKernels, wasmKernelProducts } from '@varia/wasm-kernels';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+});
+afterAll(() => {
+  disableWasmKernels();
+});
+
+/** Trains a small MNIST VAE (the page's 784-400-20 network, a ReLU encoder and decoder); its losses and weights' bits. */
+async function train(): Promise<{ losses: number[]; weights: Uint32Array[] }> {
+  const all = mnist({ split: 'train' }).x;
+  const rows = 384;
+  const x = { data: all.data.subarray(0, rows * 784), rows, cols: 784 };
+  const vae = new VAE({
+    inputDim: 784,
+    latentDim: 20,
+    hiddenUnits: [400],
+    likelihood: 'bernoulli',
+    activation: 'relu',
+    seed: 3,
+  });
+  try {
+    const history = await vae.fit(x, { epochs: 2, batchSize: 128, learningRate: 1e-3, seed: 5 });
+    const weights = [...vae.namedVariables().values()].map(
+      (w) => new Uint32Array(new Float32Array(w.dataSync()).buffer),
+    );
+    return { losses: history.epochs.map((e) => e.loss), weights };
+  } finally {
+    vae.dispose();
+  }
+}
+
+describe('@varia/wasm-kernels on the plain wasm backend', () => {
+  it('trains a VAE to the same losses and weights, bit for bit, as the backend’s own products', async () => {
+    disableWasmKernels();
+    const before = tf.memory().numTensors;
+    const own = await train();
+    await enableWasmKernels();
+    const taken = wasmKernelProducts();
+    const ours = await train();
+    // every step's large products: the forward ones (XNNPACK's order) and the backward ones
+    expect(wasmKernelProducts() - taken).toBeGreaterThanOrEqual(6 * 10);
+    expect(ours.losses).toEqual(own.losses);
+    expect(ours.weights.length).toBe(own.weights.length);
+    ours.weights.forEach((w, i) => expect(w, `weight ${i}`).toEqual(own.weights[i]));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

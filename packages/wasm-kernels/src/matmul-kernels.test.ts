@@ -1,0 +1,186 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { disableWasmKernels, enableWasmKernels, wasmKernelProducts, wasmKernelsInfo } from './enable.js';
+
+afterAll(() => {
+  disableWasmKernels();
+});
+
+/** Values with every sign of zero, small and large magnitudes, and (when `special`) NaN and ±∞. */
+const value = (special: boolean) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(0, -0) },
+    { weight: 6, arbitrary: fc.float({ min: -1e4, max: 1e4, noNaN: true, noDefaultInfinity: true }) },
+    { weight: 2, arbitrary: fc.float({ min: Math.fround(-1e-30), max: Math.fround(1e-30), noNaN: true }) },
+    { weight: special ? 1 : 0, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -Infinity) },
+  );
+
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  ta: boolean;
+  tb: boolean;
+  fused: boolean;
+  activation: 'linear' | 'relu' | 'relu6' | 'leakyrelu';
+  bias: boolean;
+  seed: number;
+  special: boolean;
+}
+
+const cases = fc.record<Case>({
+  m: fc.integer({ min: 1, max: 37 }),
+  n: fc.integer({ min: 1, max: 41 }),
+  k: fc.integer({ min: 1, max: 130 }), // K = 0: XNNPACK refuses the product and tfjs leaves the output unwritten
+  ta: fc.boolean(),
+  tb: fc.boolean(),
+  fused: fc.boolean(),
+  activation: fc.constantFrom('linear', 'relu', 'relu6', 'leakyrelu'),
+  bias: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  special: fc.boolean(),
+});
+
+/** The case's operands, from its seed: the same values for both runs. */
+function operands(c: Case): { a: tf.Tensor; b: tf.Tensor; bias?: tf.Tensor } {
+  const values = (count: number, salt: number) =>
+    fc.sample(fc.array(value(c.special), { minLength: count, maxLength: count }), {
+      seed: c.seed + salt,
+      numRuns: 1,
+    })[0]!;
+  const a = tf.tensor(values(c.m * c.k, 1), c.ta ? [c.k, c.m] : [c.m, c.k]);
+  const b = tf.tensor(values(c.k * c.n, 2), c.tb ? [c.n, c.k] : [c.k, c.n]);
+  return { a, b, ...(c.fused && c.bias ? { bias: tf.tensor(values(c.n, 3), [c.n]) } : {}) };
+}
+
+/** C's bits for the case, by whatever kernels are registered now. */
+function bits(c: Case): Uint32Array {
+  const { a, b, bias } = operands(c);
+  try {
+    const out = c.fused
+      ? tf.fused.matMul({ a, b, transposeA: c.ta, transposeB: c.tb, bias, activation: c.activation })
+      : tf.matMul(a, b, c.ta, c.tb);
+    const values = new Float32Array(out.dataSync());
+    out.dispose();
+    return new Uint32Array(values.buffer);
+  } finally {
+    tf.dispose([a, b, ...(bias ? [bias] : [])]);
+  }
+}
+
+const isNaNBits = (u: number) => (u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0;
+
+describe('the wasm kernels', () => {
+  it('give the bits of tfjs-backend-wasm’s own products (XNNPACK’s and slow_batch_matmul’s), a NaN where it has one', async () => {
+    await fc.assert(
+      fc.asyncProperty(cases, async (c) => {
+        disableWasmKernels();
+        const before = bits(c);
+        await enableWasmKernels();
+        const tensors = tf.memory().numTensors;
+        const bytes = tf.memory().numBytes;
+        const after = bits(c);
+        expect(tf.memory().numTensors).toBe(tensors);
+        expect(tf.memory().numBytes).toBe(bytes);
+        expect(after.length).toBe(before.length);
+        for (let i = 0; i < before.length; i++) {
+          if (isNaNBits(before[i]!)) expect(isNaNBits(after[i]!), `element ${i}`).toBe(true);
+          else expect(after[i], `element ${i} of ${JSON.stringify(c)}`).toBe(before[i]);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('take MNIST-sized products (A transposed, B transposed, and neither) with the same bits', async () => {
+    const shapes: Case[] = [
+      {
+        m: 784,
+        n: 400,
+        k: 128,
+        ta: true,
+        tb: false,
+        fused: false,
+        activation: 'linear',
+        bias: false,
+        seed: 1,
+        special: false,
+      },
+      {
+        m: 128,
+        n: 400,
+        k: 784,
+        ta: false,
+        tb: true,
+        fused: false,
+        activation: 'linear',
+        bias: false,
+        seed: 2,
+        special: false,
+      },
+      {
+        m: 128,
+        n: 784,
+        k: 400,
+        ta: false,
+        tb: false,
+        fused: true,
+        activation: 'relu',
+        bias: true,
+        seed: 3,
+        special: false,
+      },
+    ];
+    for (const c of shapes) {
+      disableWasmKernels();
+      const taken = wasmKernelProducts();
+      const before = bits(c);
+      expect(wasmKernelProducts()).toBe(taken);
+      await enableWasmKernels();
+      expect(bits(c)).toEqual(before);
+      expect(wasmKernelProducts()).toBe(taken + 1);
+    }
+  });
+
+  it('run the backend’s own kernel for what they do not take: batches, int32, PReLU weights', async () => {
+    await enableWasmKernels();
+    const taken = wasmKernelProducts();
+    const a = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
+    const b = tf.tensor3d([1, 0, 0, 1, 2, 0, 0, 2], [2, 2, 2]);
+    expect(Array.from(tf.matMul(a, b).dataSync())).toEqual([1, 2, 3, 4, 10, 12, 14, 16]);
+    const i = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    expect(() => tf.matMul(i, i)).toThrow(); // the backend's own refusal, as before
+    const w = tf.tensor1d([0.5, 0.5]);
+    const p = tf.fused.matMul({
+      a: tf.tensor2d([-1, 2, 3, -4], [2, 2]),
+      b: tf.tensor2d([1, 0, 0, 1], [2, 2]),
+      activation: 'prelu',
+      preluActivationWeights: w,
+    });
+    expect(Array.from(p.dataSync())).toEqual([-0.5, 2, 3, -2]);
+    expect(wasmKernelProducts()).toBe(taken);
+    tf.dispose([a, b, i, w, p]);
+  });
+
+  it('install once, keep the layers’ explicit transposes, and put the backend’s kernels back', async () => {
+    disableWasmKernels();
+    const batch = tf.getKernel(tf.BatchMatMul, 'wasm');
+    const fused = tf.getKernel(tf._FusedMatMul, 'wasm');
+    const info = await enableWasmKernels();
+    expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul]);
+    expect(info.description).toBe('wasm + SIMD128 matMul (BatchMatMul, _FusedMatMul)');
+    expect(await enableWasmKernels()).toBe(info);
+    expect(wasmKernelsInfo()).toBe(info);
+    const ours = tf.getKernel(tf.BatchMatMul, 'wasm')!;
+    expect(ours).not.toBe(batch);
+    expect(ours.setupFunc).toBe(batch!.setupFunc);
+    expect((ours as unknown as Record<string, unknown>)[FAST_TRANSPOSED_MATMUL]).toBeUndefined();
+    disableWasmKernels();
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(batch);
+    expect(tf.getKernel(tf._FusedMatMul, 'wasm')).toBe(fused);
+    expect(wasmKernelsInfo()).toBeUndefined();
+    disableWasmKernels(); // again: nothing to do
+  });
+});

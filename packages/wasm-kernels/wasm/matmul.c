@@ -1,0 +1,122 @@
+/*
+ * Matrix products for TensorFlow.js's wasm backend (tfjs-backend-wasm 4.22), computed in the backend's own memory with
+ * the order of operations its kernels use, so that every result that is not a NaN has the same bits (a NaN stays a NaN;
+ * WebAssembly leaves which NaN unspecified, and the compiled code of either side may differ in it):
+ *
+ * - seq_gemm: XNNPACK's f32 GEMM, what tfjs-backend-wasm runs for BatchMatMul and _FusedMatMul when neither operand is
+ *   transposed and the batch is 1. Each element is one chain from its bias (+0 without one) over k in order, a product
+ *   (rounded) then a sum (rounded) per k; then the activation's clamp, as XNNPACK's x86 WebAssembly kernels write it:
+ *   relu max(0, c) as `0 < c ? c : 0` (so −0 and NaN become +0), relu6 then `c < 6 ? c : 6`.
+ * - block_gemm: tfjs-backend-wasm's slow_batch_matmul, what it runs for a transposed operand: per element, a chain from
+ *   +0 per block of 48 k (products and sums in k's order), each block's sum added to the element, then +0 added
+ *   ((c + s) + 0, the bias term of a product without bias). No activation (BatchMatMul).
+ *
+ * Vectorised over 4 columns at a time (SIMD128 lanes compute exactly the scalar sequence), 2 rows × 16 columns per
+ * tile. No global, no stack, no data segment: the module imports the backend's memory and touches only the regions
+ * its caller names. Built by scripts/build-wasm.mjs (clang --target=wasm32 -msimd128) into src/kernels-wasm.ts.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+typedef int32_t i32;
+typedef float f32;
+
+#define BLOCK 48 /* slow_batch_matmul's kBlockSize */
+
+enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2 };
+
+/* XNNPACK's clamp: pmax(lo, c) = lo < c ? c : lo, then pmin(hi, c) = c < hi ? c : hi (WebAssembly's pmin/pmax). */
+static inline v128_t act4(v128_t c, i32 act) {
+  if (act == ACT_LINEAR) return c;
+  c = wasm_f32x4_pmax(wasm_f32x4_splat(0.f), c);
+  return act == ACT_RELU6 ? wasm_f32x4_pmin(wasm_f32x4_splat(6.f), c) : c;
+}
+static inline f32 act1(f32 c, i32 act) {
+  if (act == ACT_LINEAR) return c;
+  c = 0.f < c ? c : 0.f;
+  return act == ACT_RELU6 ? (c < 6.f ? c : 6.f) : c;
+}
+
+/* rows (1 or 2) of C, 16 columns from j: per block of k [k0, k1), s += a·b; at each block's end the tile's rule. */
+#define TILE16(NROWS, INIT, AFTER_BLOCK, BLOCKLEN)                                                                      \
+  {                                                                                                                    \
+    v128_t o[2][4];                                                                                                    \
+    for (i32 r = 0; r < NROWS; r++)                                                                                    \
+      for (i32 v = 0; v < 4; v++) o[r][v] = INIT(j + 4 * v);                                                           \
+    for (i32 k0 = 0; k0 < K || k0 == 0; k0 += BLOCKLEN) {                                                              \
+      const i32 k1 = K - k0 < BLOCKLEN ? K : k0 + BLOCKLEN;                                                            \
+      v128_t s[2][4];                                                                                                  \
+      for (i32 r = 0; r < NROWS; r++)                                                                                  \
+        for (i32 v = 0; v < 4; v++) s[r][v] = AFTER_BLOCK ? zero : o[r][v];                                            \
+      for (i32 k = k0; k < k1; k++) {                                                                                  \
+        const f32 *bk = b + (intptr_t)k * ldb + j;                                                                     \
+        const v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4), b2 = wasm_v128_load(bk + 8),               \
+                     b3 = wasm_v128_load(bk + 12);                                                                     \
+        for (i32 r = 0; r < NROWS; r++) {                                                                              \
+          const v128_t x = wasm_f32x4_splat((r ? a1 : a0)[(intptr_t)k * aks]);                                                 \
+          s[r][0] = wasm_f32x4_add(s[r][0], wasm_f32x4_mul(x, b0));                                                    \
+          s[r][1] = wasm_f32x4_add(s[r][1], wasm_f32x4_mul(x, b1));                                                    \
+          s[r][2] = wasm_f32x4_add(s[r][2], wasm_f32x4_mul(x, b2));                                                    \
+          s[r][3] = wasm_f32x4_add(s[r][3], wasm_f32x4_mul(x, b3));                                                    \
+        }                                                                                                              \
+      }                                                                                                                \
+      for (i32 r = 0; r < NROWS; r++)                                                                                  \
+        for (i32 v = 0; v < 4; v++)                                                                                    \
+          o[r][v] = AFTER_BLOCK ? wasm_f32x4_add(wasm_f32x4_add(o[r][v], s[r][v]), zero) : s[r][v];                    \
+      if (k1 >= K) break;                                                                                              \
+    }                                                                                                                  \
+    for (i32 r = 0; r < NROWS; r++)                                                                                    \
+      for (i32 v = 0; v < 4; v++) wasm_v128_store(out + (intptr_t)r * N + j + 4 * v, act4(o[r][v], act));             \
+  }
+
+/* One or two rows of C (their op(A) values a0[k·aks], a1[k·aks]); the columns past the last 16 one by one. */
+static void rows_of(f32 *out, const f32 *a0, const f32 *a1, i32 nrows, i32 aks, const f32 *b, i32 ldb, const f32 *bias, i32 N,
+                    i32 K, i32 blocked, i32 act) {
+  const v128_t zero = wasm_f32x4_splat(0.f);
+#define BIAS4(col) (bias ? wasm_v128_load(bias + (col)) : zero)
+#define ZERO4(col) zero
+  i32 j = 0;
+  if (blocked) {
+    for (; j + 16 <= N; j += 16) {
+      if (nrows == 2) TILE16(2, ZERO4, 1, BLOCK) else TILE16(1, ZERO4, 1, BLOCK)
+    }
+  } else {
+    for (; j + 16 <= N; j += 16) {
+      if (nrows == 2) TILE16(2, BIAS4, 0, K + 1) else TILE16(1, BIAS4, 0, K + 1)
+    }
+  }
+  for (; j < N; j++) {
+    for (i32 r = 0; r < nrows; r++) {
+      f32 o = blocked || !bias ? 0.f : bias[j];
+      const i32 len = blocked ? BLOCK : K + 1;
+      for (i32 k0 = 0; k0 < K; k0 += len) {
+        const i32 k1 = K - k0 < len ? K : k0 + len;
+        f32 s = blocked ? 0.f : o;
+        for (i32 k = k0; k < k1; k++) s = s + (r ? a1 : a0)[(intptr_t)k * aks] * b[(intptr_t)k * ldb + j];
+        o = blocked ? (o + s) + 0.f : s;
+      }
+      out[(intptr_t)r * N + j] = act1(o, act);
+    }
+  }
+}
+
+/*
+ * C (M × N, rows N apart) from op(A)(i, k) = a[i·ais + k·aks] and B (K × N, rows ldb apart): seq_gemm's order with
+ * `bias` (N floats; 0: none) and `act` (ACT_*), or block_gemm's (`blocked` ≠ 0: no bias, linear).
+ */
+__attribute__((export_name("gemm"))) void gemm(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i32 ldb,
+                                                const f32 *bias, i32 M, i32 N, i32 K, i32 blocked, i32 act) {
+  i32 i = 0;
+  for (; i + 2 <= M; i += 2)
+    rows_of(out + (intptr_t)i * N, a + (intptr_t)i * ais, a + (intptr_t)(i + 1) * ais, 2, aks, b, ldb, bias, N, K,
+            blocked, act);
+  if (i < M) rows_of(out + (intptr_t)i * N, a + (intptr_t)i * ais, a, 1, aks, b, ldb, bias, N, K, blocked, act);
+}
+
+/* dst (cols × rows, rows `rows` apart) = srcᵀ for src rows × cols (rows `cols` apart): a copy, no arithmetic. */
+__attribute__((export_name("transpose"))) void transpose(f32 *dst, const f32 *src, i32 rows, i32 cols) {
+  for (i32 r0 = 0; r0 < rows; r0 += 16)
+    for (i32 c0 = 0; c0 < cols; c0 += 16)
+      for (i32 r = r0; r < r0 + 16 && r < rows; r++)
+        for (i32 c = c0; c < c0 + 16 && c < cols; c++) dst[(intptr_t)c * rows + r] = src[(intptr_t)r * cols + c];
+}
