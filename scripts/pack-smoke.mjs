@@ -118,6 +118,22 @@ const c = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8],
 if (JSON.stringify(c) !== '[[17,23],[39,53]]') throw new Error('matMul ' + JSON.stringify(c));
 console.log('native-kernels ok:', info.description);`,
   },
+  'wasm-kernels': {
+    tfjs: true,
+    // the module's C source and its build script ship (the build itself, base64, is in dist/)
+    files: /^package\/(wasm\/[a-z0-9_]+\.c|scripts\/build-wasm\.mjs)$/,
+    extraDeps: { '@tensorflow/tfjs-backend-wasm': TFJS },
+    smoke: `
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { enableWasmKernels, wasmKernelProducts } from '@varia/wasm-kernels';
+await tf.setBackend('wasm');
+const info = await enableWasmKernels();
+const c = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).arraySync();
+if (JSON.stringify(c) !== '[[17,23],[39,53]]') throw new Error('matMul ' + JSON.stringify(c));
+if (wasmKernelProducts() !== 1) throw new Error('products taken: ' + wasmKernelProducts());
+console.log('wasm-kernels ok:', info.description);`,
+  },
   vae: {
     tfjs: true,
     smoke: `

@@ -175,8 +175,8 @@ async function startWasmKernels(): Promise<void> {
   try {
     wasmKernelsState = await enableWasmKernels();
   } catch (e) {
-    if (!(e instanceof WasmKernelsUnavailableError)) throw e;
-    wasmKernelsState = { unavailable: e.reason };
+    // whatever the reason, the backend's own kernels run: the products are its either way
+    wasmKernelsState = { unavailable: e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message };
   }
 }
 

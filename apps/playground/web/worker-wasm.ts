@@ -51,8 +51,8 @@ export async function startWasm(): Promise<boolean> {
     try {
       kernels = await enableWasmKernels();
     } catch (e) {
-      if (!(e instanceof WasmKernelsUnavailableError)) throw e;
-      kernels = { unavailable: e.reason };
+      // whatever the reason, the backend's own kernels run: the products are its either way
+      kernels = { unavailable: e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message };
     }
     return true;
   }
