@@ -7,6 +7,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { disableWasmKernels, enableWasmKernels, WasmKernelsUnavailableError } from '@varia/wasm-kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend, stopWasmThreads } from './backend.js';
 
@@ -24,6 +25,14 @@ describe('wasm-threaded in Node', () => {
     expect(getThreadsCount()).toBe(2);
     expect(selection.threads).toBe(2);
     expect(os.cpus).toBe(cpus);
+  });
+
+  it('keeps its own products on 2 threads: @varia/wasm-kernels refuses them and changes nothing', async () => {
+    const kernel = tf.getKernel(tf.BatchMatMul, 'wasm');
+    await expect(enableWasmKernels()).rejects.toThrow(WasmKernelsUnavailableError);
+    await expect(enableWasmKernels()).rejects.toThrow(/products run on 2 threads \(its threaded build\)/);
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(kernel);
+    disableWasmKernels();
   });
 
   it('multiplies as the cpu backend does, and stopWasmThreads removes the backend', async () => {

@@ -428,6 +428,9 @@ describe('playground page: wasm thread count and the WebGPU choice', () => {
         expect(note).toContain(
           `SIMD, ${threads} thread${threads === 1 ? '' : 's'}: cross-origin isolated, ?threads= in the URL`,
         );
+        // @varia/wasm-kernels' products where the pool has one thread; XNNPACK's shared ones with more
+        if (threads === 1) expect(note).toMatch(/; matMul by @varia\/wasm-kernels \(SIMD128\)\)$/);
+        else expect(note).not.toMatch(/wasm-kernels/);
       });
     }
     await withPage('?threads=0', async (p) => {

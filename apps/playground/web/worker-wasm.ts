@@ -42,30 +42,39 @@ function poolSize(): number {
 let kernels: { description: string } | { unavailable: string } | undefined;
 
 /**
- * Starts tfjs-wasm: threaded with {@link poolSize} threads when cross-origin isolated, else single-threaded with
- * `@varia/wasm-kernels`' matrix products (the backend's results, faster; the threaded build shares its own).
+ * `@varia/wasm-kernels`' matrix products (the backend's results, faster) where the backend runs its products on one
+ * thread: the single-threaded build, or the threaded one with a pool of one (a cross-origin isolated page on a 2-core
+ * machine, by default). With more threads its XNNPACK shares each product between them, and it keeps them.
  */
+async function startWasmKernels(): Promise<void> {
+  try {
+    kernels = await enableWasmKernels();
+  } catch (e) {
+    // whatever the reason, the backend's own kernels run: the products are its either way
+    kernels = { unavailable: e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message };
+  }
+}
+
+/** Starts tfjs-wasm: threaded with {@link poolSize} threads when cross-origin isolated, else single-threaded. */
 export async function startWasm(): Promise<boolean> {
   if (!self.crossOriginIsolated) {
     if (!(await tf.setBackend('wasm'))) return false;
-    try {
-      kernels = await enableWasmKernels();
-    } catch (e) {
-      // whatever the reason, the backend's own kernels run: the products are its either way
-      kernels = { unavailable: e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message };
-    }
+    await startWasmKernels();
     return true;
   }
   const threads = poolSize();
   setThreadsCount(threads);
   const nav = navigator as Navigator & { hardwareConcurrency: number };
   Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => 2 * threads });
+  let started: boolean;
   try {
-    return await tf.setBackend('wasm');
+    started = await tf.setBackend('wasm');
   } finally {
     // the own property shadowed WorkerNavigator.prototype's getter; removing it restores the real value
     delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
   }
+  if (started) await startWasmKernels();
+  return started;
 }
 
 /** The backend line's note for wasm: SIMD or not, and the pool's real size (`getThreadsCount`). */
@@ -81,5 +90,6 @@ export async function wasmNote(): Promise<string> {
     requested === 'auto'
       ? `default for ${cores} logical cores; ?threads=N in the URL to change`
       : '?threads= in the URL';
-  return `SIMD, ${n} thread${n === 1 ? '' : 's'}: cross-origin isolated, ${how}`;
+  const shared = products ? '; matMul by @varia/wasm-kernels (SIMD128)' : '';
+  return `SIMD, ${n} thread${n === 1 ? '' : 's'}: cross-origin isolated, ${how}${shared}`;
 }

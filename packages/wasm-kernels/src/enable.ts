@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { WasmKernelsUnavailableError } from './errors.js';
-import { KERNELS_WASM } from './kernels-wasm.js';
+import { KERNELS_WASM, KERNELS_WASM_SHARED } from './kernels-wasm.js';
 import { type KernelsModule, batchMatMulKernel, fusedMatMulKernel, productsTaken } from './matmul-kernels.js';
-import { type WasmBackendParts, asWasmBackend } from './wasm-backend.js';
+import { type WasmBackendParts, asWasmBackend, memoryOf } from './wasm-backend.js';
 
 const BACKEND = 'wasm';
 
@@ -29,9 +29,9 @@ const REPLACEMENTS: Readonly<
 const originals = new Map<string, KernelConfig>();
 let active: WasmKernelsInfo | undefined;
 
-/** The module's bytes (src/kernels-wasm.ts holds them as base64). */
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const text = atob(KERNELS_WASM);
+/** The module's bytes for a shared memory or not (src/kernels-wasm.ts holds them as base64). */
+function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  const text = atob(shared ? KERNELS_WASM_SHARED : KERNELS_WASM);
   const bytes = new Uint8Array(new ArrayBuffer(text.length));
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
@@ -58,12 +58,13 @@ function swapKernel(config: KernelConfig): void {
  *   backend's own kernel, as does a product when the memory has no room for the module's output or scratch.
  *
  * Call it after `await tf.setBackend('wasm')` (the backend's memory must exist). Calling it again does nothing.
- * Products of the threaded build (`setThreadsCount`, cross-origin isolated pages) already use several threads: it
- * refuses that build. With `@varia/native-kernels` in Node, enable those instead (they replace the same kernels).
+ * The threaded build (cross-origin isolated pages) is taken when its pool has one thread (on a 2-core machine tfjs's
+ * default); with more, XNNPACK shares each product between them and this refuses. With `@varia/native-kernels` in
+ * Node, enable those instead (they replace the same kernels).
  *
  * @returns what was installed.
  * @throws WasmKernelsUnavailableError when the wasm backend is not registered, not initialized, not tfjs-backend-wasm
- *   4.x, or runs the threaded build; nothing is changed then.
+ *   4.x, or runs its products on more than one thread; nothing is changed then.
  */
 export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
   if (active) return active;
@@ -79,22 +80,24 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
     );
   }
   const { backend, memory } = asWasmBackend(found);
-  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const threads = backend.wasm._get_threads_count?.() ?? 1;
+  if (threads > 1) {
     throw new WasmKernelsUnavailableError(
-      'the wasm backend runs its threaded build, whose products already share the work between threads',
+      `the wasm backend's products run on ${threads} threads (its threaded build), and the module's on one`,
     );
   }
   const wanted = Object.keys(REPLACEMENTS).map((name) => tf.getKernel(name, BACKEND));
   if (wanted.some((k) => k === undefined)) {
     throw new WasmKernelsUnavailableError('the wasm backend registers no BatchMatMul or _FusedMatMul kernel');
   }
-  const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes()), { env: { memory } });
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(shared)), { env: { memory } });
   if (active) return active; // enabled by another call while this one waited
   const module = instance.exports as unknown as KernelsModule;
   // the module works on this backend's memory only: a backend made anew (removeBackend, then registered again) runs
   // its own kernels
   const current = (b: unknown): WasmBackendParts | undefined =>
-    b === found && backend.wasm.asm?.memory === memory ? backend : undefined;
+    b === found && memoryOf(backend) === memory ? backend : undefined;
   Object.keys(REPLACEMENTS).forEach((name, i) => {
     originals.set(name, wanted[i]!);
     swapKernel(REPLACEMENTS[name]!(module, current, wanted[i]!));

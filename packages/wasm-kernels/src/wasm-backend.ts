@@ -10,7 +10,22 @@ export interface WasmBackendParts {
   dataIdMap: { get(dataId: DataId): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   disposeData(dataId: DataId): unknown;
-  wasm: { _malloc(bytes: number): number; _free(offset: number): void; asm?: { memory?: unknown } };
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(offset: number): void;
+    /** The single-threaded builds export their memory from the module. */
+    asm?: { memory?: unknown };
+    /** The threaded build makes its memory in JavaScript (shared) and imports it. */
+    wasmMemory?: unknown;
+    /** XNNPACK's thread pool (1 for the single-threaded builds). */
+    _get_threads_count?: () => number;
+  };
+}
+
+/** The backend's WebAssembly memory, whichever build it runs (undefined: none found). */
+export function memoryOf(backend: WasmBackendParts): WebAssembly.Memory | undefined {
+  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
 }
 
 /**
@@ -19,17 +34,17 @@ export interface WasmBackendParts {
  */
 export function asWasmBackend(backend: unknown): { backend: WasmBackendParts; memory: WebAssembly.Memory } {
   const b = backend as Partial<WasmBackendParts> | undefined;
-  const memory = b?.wasm?.asm?.memory;
+  const memory = b?.wasm ? memoryOf(b as WasmBackendParts) : undefined;
   if (
     typeof b?.makeOutput !== 'function' ||
     typeof b.disposeData !== 'function' ||
     typeof b.dataIdMap?.get !== 'function' ||
     typeof b.wasm?._malloc !== 'function' ||
     typeof b.wasm._free !== 'function' ||
-    !(memory instanceof WebAssembly.Memory)
+    memory === undefined
   ) {
     throw new WasmKernelsUnavailableError(
-      'the backend is not tfjs-backend-wasm 4.x (no dataIdMap / makeOutput / disposeData / wasm._malloc / wasm.asm.memory)',
+      'the backend is not tfjs-backend-wasm 4.x (no dataIdMap / makeOutput / disposeData / wasm._malloc / its memory)',
     );
   }
   return { backend: b as WasmBackendParts, memory };
