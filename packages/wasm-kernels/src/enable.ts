@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { WasmKernelsUnavailableError } from './errors.js';
 import { KERNELS_WASM, KERNELS_WASM_SHARED } from './kernels-wasm.js';
-import { type KernelsModule, batchMatMulKernel, fusedMatMulKernel, productsTaken } from './matmul-kernels.js';
+import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import {
+  type KernelsModule,
+  activationsTaken,
+  batchMatMulKernel,
+  fusedMatMulKernel,
+  productsTaken,
+} from './matmul-kernels.js';
 import { type WasmBackendParts, asWasmBackend, memoryOf } from './wasm-backend.js';
 
 const BACKEND = 'wasm';
@@ -11,6 +18,11 @@ const BACKEND = 'wasm';
 export interface WasmKernelsInfo {
   /** The wasm backend's kernels now computed by the package's module (each falls back to the backend's own). */
   kernels: string[];
+  /**
+   * The fused products' activations the module computes: linear, relu and relu6 where the host's default NaN is
+   * negative (x86: XNNPACK then clamps as the module does), else linear (the backend's own kernel runs the others).
+   */
+  activations: string[];
   /** A one-line description, e.g. `wasm + SIMD128 matMul (BatchMatMul, _FusedMatMul)`. */
   description: string;
 }
@@ -19,15 +31,24 @@ export interface WasmKernelsInfo {
 const REPLACEMENTS: Readonly<
   Record<
     string,
-    (m: KernelsModule, current: (b: unknown) => WasmBackendParts | undefined, original: KernelConfig) => KernelConfig
+    (
+      m: KernelsModule,
+      current: (b: unknown) => WasmBackendParts | undefined,
+      original: KernelConfig,
+      clampsAsX86: boolean,
+    ) => KernelConfig
   >
 > = {
   [tf.BatchMatMul]: batchMatMulKernel,
   [tf._FusedMatMul]: fusedMatMulKernel,
 };
 
+/** The backend's kernels the replacements took the place of, and the replacements registered. */
 const originals = new Map<string, KernelConfig>();
+const installed = new Set<KernelConfig>();
 let active: WasmKernelsInfo | undefined;
+/** Counts calls of disableWasmKernels: an enable that waited on the module's compilation meanwhile installs nothing. */
+let disables = 0;
 
 /** The module's bytes for a shared memory or not (src/kernels-wasm.ts holds them as base64). */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
@@ -35,6 +56,23 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(new ArrayBuffer(text.length));
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
+}
+
+/**
+ * Whether the host's default NaN (0·∞, made by the module at run time in the backend's memory) is negative: x86's.
+ * XNNPACK's WebAssembly build picks its x86 kernels by the same sign, and those clamp as the module does. False when
+ * the memory has no room for the three floats.
+ */
+function defaultNaNIsNegative(module: KernelsModule, backend: WasmBackendParts, memory: WebAssembly.Memory): boolean {
+  const at = backend.wasm._malloc(12);
+  if (at === 0) return false;
+  try {
+    new Float32Array(memory.buffer, at, 2).set([0, Number.POSITIVE_INFINITY]);
+    module.gemm(at + 8, at, 1, 1, at + 4, 1, 0, 1, 1, 1, 0, 0); // +0 + 0·∞
+    return (new Uint32Array(memory.buffer, at + 8, 1)[0]! & 0x80000000) !== 0;
+  } finally {
+    backend.wasm._free(at);
+  }
 }
 
 function swapKernel(config: KernelConfig): void {
@@ -50,7 +88,9 @@ function swapKernel(config: KernelConfig): void {
  * - Without a transposed operand the backend runs XNNPACK, whose sums are one chain per element from its bias:
  *   C[i][j] = (…((b_j + a_i0·w_0j) + a_i1·w_1j) + …), each product and sum rounded, then the activation's clamp. The
  *   module sums in the same order without XNNPACK's per-call packing of the weights (a new tensor each training step):
- *   about 1.3× the speed of a plain-wasm MNIST VAE's training step (measured in Node, 2026-12-03).
+ *   1.25× the speed of a plain-wasm MNIST VAE's training step (measured in Node, 2026-12-03). ReLU and ReLU6 are
+ *   taken where the host's default NaN is negative (x86), whose XNNPACK kernels clamp as the module does (a NaN to
+ *   0); elsewhere those run on the backend's own kernel.
  * - With a transposed operand the backend runs a scalar loop (`slow_batch_matmul`): per element, a chain from +0 per
  *   block of 48 k, each block's sum added to the element; the module does the same per SIMD lane (up to ~60× faster
  *   on a 784 × 400 × 128 product with A transposed).
@@ -91,26 +131,50 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
   if (wanted.some((k) => k === undefined)) {
     throw new WasmKernelsUnavailableError('the wasm backend registers no BatchMatMul or _FusedMatMul kernel');
   }
+  // @varia/native-kernels' products (a native BLAS, with other bits) are faster still: they stay
+  if (wanted.some((k) => (k as unknown as Record<string, unknown>)[FAST_TRANSPOSED_MATMUL] === true)) {
+    throw new WasmKernelsUnavailableError(
+      "another package's matrix products are installed (@varia/native-kernels'): disable them first",
+    );
+  }
+  const started = disables;
   const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(shared)), { env: { memory } });
   if (active) return active; // enabled by another call while this one waited
+  if (disables !== started) throw new WasmKernelsUnavailableError('disableWasmKernels() was called while it started');
   const module = instance.exports as unknown as KernelsModule;
+  const clampsAsX86 = defaultNaNIsNegative(module, backend, memory);
   // the module works on this backend's memory only: a backend made anew (removeBackend, then registered again) runs
   // its own kernels
   const current = (b: unknown): WasmBackendParts | undefined =>
     b === found && memoryOf(backend) === memory ? backend : undefined;
   Object.keys(REPLACEMENTS).forEach((name, i) => {
     originals.set(name, wanted[i]!);
-    swapKernel(REPLACEMENTS[name]!(module, current, wanted[i]!));
+    const config = REPLACEMENTS[name]!(module, current, wanted[i]!, clampsAsX86);
+    installed.add(config);
+    swapKernel(config);
   });
   const kernels = Object.keys(REPLACEMENTS);
-  active = { kernels, description: `wasm + SIMD128 matMul (${kernels.join(', ')})` };
+  active = {
+    kernels,
+    activations: activationsTaken(clampsAsX86),
+    description: `wasm + SIMD128 matMul (${kernels.join(', ')})`,
+  };
   return active;
 }
 
-/** Puts the wasm backend's own kernels back. Does nothing when the wasm kernels are not installed. */
+/**
+ * Puts the wasm backend's own kernels back. Does nothing when the wasm kernels are not installed. A kernel another
+ * package has replaced since (it keeps this package's to put back when it is disabled) is left to it: the module's
+ * products are the backend's results either way.
+ */
 export function disableWasmKernels(): void {
-  for (const config of originals.values()) swapKernel(config);
+  disables++;
+  for (const [name, config] of originals) {
+    const now = tf.getKernel(name, BACKEND);
+    if (now && installed.has(now)) swapKernel(config);
+  }
   originals.clear();
+  installed.clear();
   active = undefined;
 }
 

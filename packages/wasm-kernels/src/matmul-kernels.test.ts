@@ -72,6 +72,17 @@ function bits(c: Case): Uint32Array {
 
 const isNaNBits = (u: number) => (u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0;
 
+/** Whether the module takes the case (else the backend's own kernel runs): on this x86 host every activation but leaky ReLU. */
+const takes = (c: Case) => !c.fused || (!c.ta && !c.tb && c.activation !== 'leakyrelu');
+
+/**
+ * Frees a NaN-filled block of the output's size, so that a product that left elements unwritten (in memory the run
+ * before freed, which would hold the backend's result) shows NaNs there.
+ */
+function poison(c: Case): void {
+  tf.fill([c.m, c.n], Number.NaN).dispose();
+}
+
 describe('the wasm kernels', () => {
   it('give the bits of tfjs-backend-wasm’s own products (XNNPACK’s and slow_batch_matmul’s), a NaN where it has one', async () => {
     await fc.assert(
@@ -79,9 +90,12 @@ describe('the wasm kernels', () => {
         disableWasmKernels();
         const before = bits(c);
         await enableWasmKernels();
+        poison(c);
         const tensors = tf.memory().numTensors;
         const bytes = tf.memory().numBytes;
+        const taken = wasmKernelProducts();
         const after = bits(c);
+        expect(wasmKernelProducts() - taken, 'products the module took').toBe(takes(c) ? 1 : 0);
         expect(tf.memory().numTensors).toBe(tensors);
         expect(tf.memory().numBytes).toBe(bytes);
         expect(after.length).toBe(before.length);
@@ -94,8 +108,33 @@ describe('the wasm kernels', () => {
     );
   });
 
-  it('take MNIST-sized products (A transposed, B transposed, and neither) with the same bits', async () => {
+  it('take MNIST-sized products (A transposed, B transposed, and neither) and the tiles’ edges with the same bits', async () => {
+    const edge = (m: number, n: number, k: number, ta: boolean, tb: boolean, seed: number): Case => ({
+      m,
+      n,
+      k,
+      ta,
+      tb,
+      fused: !ta && !tb,
+      activation: 'relu',
+      bias: true,
+      seed,
+      special: false,
+    });
     const shapes: Case[] = [
+      // 16 and 32 columns (whole tiles), 17 (one more), K at and around the slow loop's blocks of 48, one and odd rows
+      ...[
+        [3, 16, 48],
+        [5, 32, 96],
+        [2, 17, 49],
+        [1, 1, 1],
+        [7, 33, 47],
+        [4, 48, 144],
+      ].flatMap(([m, n, k], i) => [
+        edge(m!, n!, k!, false, false, 10 + i),
+        edge(m!, n!, k!, true, false, 20 + i),
+        edge(m!, n!, k!, false, true, 30 + i),
+      ]),
       {
         m: 784,
         n: 400,
@@ -139,7 +178,8 @@ describe('the wasm kernels', () => {
       const before = bits(c);
       expect(wasmKernelProducts()).toBe(taken);
       await enableWasmKernels();
-      expect(bits(c)).toEqual(before);
+      poison(c);
+      expect(bits(c), JSON.stringify(c)).toEqual(before);
       expect(wasmKernelProducts()).toBe(taken + 1);
     }
   });
@@ -171,6 +211,8 @@ describe('the wasm kernels', () => {
     const info = await enableWasmKernels();
     expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul]);
     expect(info.description).toBe('wasm + SIMD128 matMul (BatchMatMul, _FusedMatMul)');
+    // this machine is x86 (its default NaN is negative): XNNPACK clamps ReLU as the module does
+    expect(info.activations).toEqual(['linear', 'relu', 'relu6']);
     expect(await enableWasmKernels()).toBe(info);
     expect(wasmKernelsInfo()).toBe(info);
     const ours = tf.getKernel(tf.BatchMatMul, 'wasm')!;
@@ -182,5 +224,43 @@ describe('the wasm kernels', () => {
     expect(tf.getKernel(tf._FusedMatMul, 'wasm')).toBe(fused);
     expect(wasmKernelsInfo()).toBeUndefined();
     disableWasmKernels(); // again: nothing to do
+  });
+
+  it('leave another package’s products alone: refuse over them, and put back only their own kernels', async () => {
+    disableWasmKernels();
+    const batch = tf.getKernel(tf.BatchMatMul, 'wasm')!;
+    const fused = tf.getKernel(tf._FusedMatMul, 'wasm')!;
+    const swap = (config: tf.KernelConfig) => {
+      tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+    };
+    // @varia/native-kernels' products carry FAST_TRANSPOSED_MATMUL
+    const native = { ...batch, [FAST_TRANSPOSED_MATMUL]: true } as tf.KernelConfig;
+    swap(native);
+    try {
+      await expect(enableWasmKernels()).rejects.toThrow(/another package's matrix products are installed/);
+      expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(native);
+      expect(wasmKernelsInfo()).toBeUndefined();
+    } finally {
+      swap(batch);
+    }
+    // enabled first, then replaced by another package: disabling leaves that one in place
+    await enableWasmKernels();
+    const later = { ...tf.getKernel(tf.BatchMatMul, 'wasm')! };
+    swap(later);
+    disableWasmKernels();
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(later);
+    expect(tf.getKernel(tf._FusedMatMul, 'wasm')).toBe(fused);
+    swap(batch);
+  });
+
+  it('install nothing when disabled while starting', async () => {
+    disableWasmKernels();
+    const batch = tf.getKernel(tf.BatchMatMul, 'wasm');
+    const starting = enableWasmKernels();
+    disableWasmKernels();
+    await expect(starting).rejects.toThrow(/disableWasmKernels\(\) was called while it started/);
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(batch);
+    expect(wasmKernelsInfo()).toBeUndefined();
   });
 });

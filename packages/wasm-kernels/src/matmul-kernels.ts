@@ -21,8 +21,10 @@ export interface KernelsModule {
   transpose(dst: number, src: number, rows: number, cols: number): void;
 }
 
-/** The activations the module applies as XNNPACK does (its clamps), by the code wasm/matmul.c gives them. */
+/** The activations the module applies as XNNPACK's x86 kernels do (their clamps), by wasm/matmul.c's codes. */
 const ACTIVATIONS: Readonly<Record<string, number>> = { linear: 0, relu: 1, relu6: 2 };
+/** The activations without a clamp, which XNNPACK computes alike on every host. */
+const UNCLAMPED: Readonly<Record<string, number>> = { linear: 0 };
 
 /** op(A)·op(B) for the module: sizes and the output's shape (batch dimensions of 1, as tfjs-backend-wasm makes it). */
 interface Product {
@@ -76,13 +78,16 @@ function product(
     if (scratch !== 0) backend.wasm._free(scratch);
     return undefined;
   }
-  taken++;
   try {
     if (tb) module.transpose(scratch, offsetOf(backend, b), p.n, p.k);
     const bOff = tb ? scratch : offsetOf(backend, b);
     const blocked = ta || tb ? 1 : 0;
     const biasOff = bias ? offsetOf(backend, bias) : 0;
     module.gemm(c, offsetOf(backend, a), ta ? 1 : p.k, ta ? p.m : 1, bOff, p.n, biasOff, p.m, p.n, p.k, blocked, act);
+    taken++;
+  } catch (e) {
+    backend.disposeData(out.dataId); // a trap in the module: the output is not handed out
+    throw e;
   } finally {
     if (scratch !== 0) backend.wasm._free(scratch);
   }
@@ -98,53 +103,71 @@ export function productsTaken(): number {
   return taken;
 }
 
+/** What a replacement computes for a call on the module's backend, or undefined to run the backend's own kernel. */
+type Take = (args: Args, backend: WasmBackendParts) => TensorInfo | undefined;
+
 /**
- * BatchMatMul for the wasm backend: the module's product where it takes it ({@link productOf}) — XNNPACK's order
- * without a transposed operand, slow_batch_matmul's with one — else `original`. `current` is the backend and memory
- * the module was instantiated for, or undefined when the backend has changed since (then always `original`).
+ * A replacement of `original`: `take` where the call is on the backend and memory the module was instantiated for
+ * (`current` gives it, or undefined when the backend has changed since) and `take` computes it, else `original`.
  */
-export function batchMatMulKernel(
-  module: KernelsModule,
+function replacement(
   current: (backend: unknown) => WasmBackendParts | undefined,
   original: KernelConfig,
+  take: Take,
 ): KernelConfig {
   const kernelFunc = (args: Args): TensorInfo | TensorInfo[] => {
     const backend = current(args.backend);
-    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    const ta = args.attrs?.transposeA === true;
-    const tb = args.attrs?.transposeB === true;
-    const p = backend && a && b ? productOf(a, b, ta, tb) : undefined;
-    const out = p && backend ? product(module, backend, p, a, b, ta, tb, undefined, 0) : undefined;
+    const out = backend ? take(args, backend) : undefined;
     return out ?? (original.kernelFunc as (args: Args) => TensorInfo | TensorInfo[])(args);
   };
   return replacing(original, kernelFunc);
 }
 
 /**
+ * BatchMatMul for the wasm backend: the module's product where it takes it ({@link productOf}) — XNNPACK's order
+ * without a transposed operand, slow_batch_matmul's with one — else `original` ({@link replacement}).
+ */
+export function batchMatMulKernel(
+  module: KernelsModule,
+  current: (backend: unknown) => WasmBackendParts | undefined,
+  original: KernelConfig,
+): KernelConfig {
+  return replacement(current, original, (args, backend) => {
+    const { a, b } = args.inputs as Record<string, TensorInfo | undefined>;
+    const ta = args.attrs?.transposeA === true;
+    const tb = args.attrs?.transposeB === true;
+    const p = a && b ? productOf(a, b, ta, tb) : undefined;
+    return p && product(module, backend, p, a!, b!, ta, tb, undefined, 0);
+  });
+}
+
+/** The activations {@link fusedMatMulKernel} takes, with `clampsAsX86` as it is given. */
+export function activationsTaken(clampsAsX86: boolean): string[] {
+  return Object.keys(clampsAsX86 ? ACTIVATIONS : UNCLAMPED);
+}
+
+/**
  * _FusedMatMul for the wasm backend: the module's product (XNNPACK's order: from the bias, then the clamp of linear,
- * relu or relu6) where neither operand is transposed, the bias is absent or one value per column, there are no PReLU
+ * relu or relu6 — relu and relu6 only with `clampsAsX86`: XNNPACK's kernels for other hosts clamp with max/min, which
+ * keep a NaN where the x86 ones give 0) where neither operand is transposed, the bias is absent or one value per column, there are no PReLU
  * weights and {@link productOf} takes it; else `original` (transposed operands add the bias per block of 48 k there).
  */
 export function fusedMatMulKernel(
   module: KernelsModule,
   current: (backend: unknown) => WasmBackendParts | undefined,
   original: KernelConfig,
+  clampsAsX86: boolean,
 ): KernelConfig {
-  const kernelFunc = (args: Args): TensorInfo | TensorInfo[] => {
-    const backend = current(args.backend);
+  const activations = clampsAsX86 ? ACTIVATIONS : UNCLAMPED;
+  return replacement(current, original, (args, backend) => {
     const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
-    const ta = args.attrs?.transposeA === true;
-    const tb = args.attrs?.transposeB === true;
-    const act = ACTIVATIONS[(args.attrs?.activation as string | undefined) ?? 'linear'];
-    const p = backend && a && b && !ta && !tb && act !== undefined ? productOf(a, b, false, false) : undefined;
+    const transposed = args.attrs?.transposeA === true || args.attrs?.transposeB === true;
+    const act = activations[(args.attrs?.activation as string | undefined) ?? 'linear'];
+    if (!a || !b || transposed || act === undefined || preluActivationWeights) return undefined;
+    const p = productOf(a, b, false, false);
     const biasFits = !bias || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === p?.n);
-    const out =
-      p && backend && biasFits && !preluActivationWeights
-        ? product(module, backend, p, a!, b!, false, false, bias, act!)
-        : undefined;
-    return out ?? (original.kernelFunc as (args: Args) => TensorInfo | TensorInfo[])(args);
-  };
-  return replacing(original, kernelFunc);
+    return p && biasFits ? product(module, backend, p, a, b, false, false, bias, act) : undefined;
+  });
 }
 
 /**

@@ -37,9 +37,13 @@ describe('the embedded modules', () => {
     );
   });
 
-  it.skipIf(!toolchain)('is the build of wasm/matmul.c (scripts/build-wasm.mjs --check; needs clang and lld)', () => {
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-  });
+  it.skipIf(!toolchain)(
+    'is the build of wasm/matmul.c (scripts/build-wasm.mjs --check; needs clang and lld)',
+    (ctx) => {
+      const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], { encoding: 'utf8' });
+      if (r.status === 3) ctx.skip(r.stdout.trim()); // another clang version than the one that built it
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    },
+  );
 });
