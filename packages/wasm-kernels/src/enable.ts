@@ -88,7 +88,7 @@ function swapKernel(config: KernelConfig): void {
  * - Without a transposed operand the backend runs XNNPACK, whose sums are one chain per element from its bias:
  *   C[i][j] = (…((b_j + a_i0·w_0j) + a_i1·w_1j) + …), each product and sum rounded, then the activation's clamp. The
  *   module sums in the same order without XNNPACK's per-call packing of the weights (a new tensor each training step):
- *   1.25× the speed of a plain-wasm MNIST VAE's training step (measured in Node, 2026-12-03). ReLU and ReLU6 are
+ *   1.34× the speed of a plain-wasm MNIST VAE's training step (measured in Node, 2026-12-03). ReLU and ReLU6 are
  *   taken where the host's default NaN is negative (x86), whose XNNPACK kernels clamp as the module does (a NaN to
  *   0); elsewhere those run on the backend's own kernel.
  * - With a transposed operand the backend runs a scalar loop (`slow_batch_matmul`): per element, a chain from +0 per

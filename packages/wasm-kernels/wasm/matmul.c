@@ -12,7 +12,7 @@
  *   ((c + s) + 0, the bias term of a product without bias). No activation (BatchMatMul).
  *
  * Vectorised over 4 columns at a time (SIMD128 lanes compute exactly the scalar sequence), 2 rows × 16 columns per
- * tile. No global, no stack, no data segment: the module imports the backend's memory and touches only the regions
+ * tile, strips of 16 columns outside and rows inside. No global, no stack, no data segment: the module imports the backend's memory and touches only the regions
  * its caller names. Built by scripts/build-wasm.mjs (clang --target=wasm32 -msimd128) into src/kernels-wasm.ts.
  */
 #include <stdint.h>
@@ -69,48 +69,52 @@ static inline f32 act1(f32 c, i32 act) {
       for (i32 v = 0; v < 4; v++) wasm_v128_store(out + (intptr_t)r * N + j + 4 * v, act4(o[r][v], act));             \
   }
 
-/* One or two rows of C (their op(A) values a0[k·aks], a1[k·aks]); the columns past the last 16 one by one. */
-static void rows_of(f32 *out, const f32 *a0, const f32 *a1, i32 nrows, i32 aks, const f32 *b, i32 ldb, const f32 *bias, i32 N,
-                    i32 K, i32 blocked, i32 act) {
+/* The 16 columns of C from j of one or two rows (their op(A) values a0[k·aks], a1[k·aks]). */
+static void tile_of(f32 *out, const f32 *a0, const f32 *a1, i32 nrows, i32 aks, const f32 *b, i32 ldb, const f32 *bias,
+                    i32 N, i32 K, i32 blocked, i32 act, i32 j) {
   const v128_t zero = wasm_f32x4_splat(0.f);
 #define BIAS4(col) (bias ? wasm_v128_load(bias + (col)) : zero)
 #define ZERO4(col) zero
-  i32 j = 0;
   if (blocked) {
-    for (; j + 16 <= N; j += 16) {
-      if (nrows == 2) TILE16(2, ZERO4, 1, BLOCK) else TILE16(1, ZERO4, 1, BLOCK)
-    }
+    if (nrows == 2) TILE16(2, ZERO4, 1, BLOCK) else TILE16(1, ZERO4, 1, BLOCK)
   } else {
-    for (; j + 16 <= N; j += 16) {
-      if (nrows == 2) TILE16(2, BIAS4, 0, K + 1) else TILE16(1, BIAS4, 0, K + 1)
-    }
+    if (nrows == 2) TILE16(2, BIAS4, 0, K + 1) else TILE16(1, BIAS4, 0, K + 1)
   }
-  for (; j < N; j++) {
-    for (i32 r = 0; r < nrows; r++) {
-      f32 o = blocked || !bias ? 0.f : bias[j];
-      const i32 len = blocked ? BLOCK : K + 1;
-      for (i32 k0 = 0; k0 < K; k0 += len) {
-        const i32 k1 = K - k0 < len ? K : k0 + len;
-        f32 s = blocked ? 0.f : o;
-        for (i32 k = k0; k < k1; k++) s = s + (r ? a1 : a0)[(intptr_t)k * aks] * b[(intptr_t)k * ldb + j];
-        o = blocked ? (o + s) + 0.f : s;
-      }
-      out[(intptr_t)r * N + j] = act1(o, act);
+}
+
+/* Column j of C, every row, one element at a time (the columns past the last 16). */
+static void column_of(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i32 ldb, const f32 *bias, i32 M, i32 N,
+                      i32 K, i32 blocked, i32 act, i32 j) {
+  for (i32 i = 0; i < M; i++) {
+    const f32 *ar = a + (intptr_t)i * ais;
+    f32 o = blocked || !bias ? 0.f : bias[j];
+    const i32 len = blocked ? BLOCK : K + 1;
+    for (i32 k0 = 0; k0 < K; k0 += len) {
+      const i32 k1 = K - k0 < len ? K : k0 + len;
+      f32 s = blocked ? 0.f : o;
+      for (i32 k = k0; k < k1; k++) s = s + ar[(intptr_t)k * aks] * b[(intptr_t)k * ldb + j];
+      o = blocked ? (o + s) + 0.f : s;
     }
+    out[(intptr_t)i * N + j] = act1(o, act);
   }
 }
 
 /*
  * C (M × N, rows N apart) from op(A)(i, k) = a[i·ais + k·aks] and B (K × N, rows ldb apart): seq_gemm's order with
- * `bias` (N floats; 0: none) and `act` (ACT_*), or block_gemm's (`blocked` ≠ 0: no bias, linear).
+ * `bias` (N floats; 0: none) and `act` (ACT_*), or block_gemm's (`blocked` ≠ 0: no bias, linear). Strips of 16
+ * columns outside, pairs of rows inside: a strip of B (K × 64 bytes) stays in the L1 cache for every row.
  */
 __attribute__((export_name("gemm"))) void gemm(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i32 ldb,
                                                 const f32 *bias, i32 M, i32 N, i32 K, i32 blocked, i32 act) {
-  i32 i = 0;
-  for (; i + 2 <= M; i += 2)
-    rows_of(out + (intptr_t)i * N, a + (intptr_t)i * ais, a + (intptr_t)(i + 1) * ais, 2, aks, b, ldb, bias, N, K,
-            blocked, act);
-  if (i < M) rows_of(out + (intptr_t)i * N, a + (intptr_t)i * ais, a, 1, aks, b, ldb, bias, N, K, blocked, act);
+  i32 j = 0;
+  for (; j + 16 <= N; j += 16) {
+    i32 i = 0;
+    for (; i + 2 <= M; i += 2)
+      tile_of(out + (intptr_t)i * N, a + (intptr_t)i * ais, a + (intptr_t)(i + 1) * ais, 2, aks, b, ldb, bias, N, K,
+              blocked, act, j);
+    if (i < M) tile_of(out + (intptr_t)i * N, a + (intptr_t)i * ais, a, 1, aks, b, ldb, bias, N, K, blocked, act, j);
+  }
+  for (; j < N; j++) column_of(out, a, ais, aks, b, ldb, bias, M, N, K, blocked, act, j);
 }
 
 /* dst (cols × rows, rows `rows` apart) = srcᵀ for src rows × cols (rows `cols` apart): a copy, no arithmetic. */
