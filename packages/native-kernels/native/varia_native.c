@@ -82,9 +82,11 @@
  * mulSub, scaledSum), normal_latent.c, normal_likelihood.c, sparse_dense.c and
  * domain_scan.c; napi_util.c has the shared checks.
  */
+#define _GNU_SOURCE /* dladdr */
 #include "napi_util.h"
 
 #include "entry_points.h"
+#include <dlfcn.h>
 #include <pthread.h>
 
 #include "parallel.h"
@@ -130,6 +132,18 @@ static napi_value scoped(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * Keeps this library mapped until the process ends. Node unloads an addon (dlclose) when the last environment that
+ * loaded it ends — a worker_thread that loads it while the main thread does not — but the helper threads
+ * (parallel.c) are the process's and outlive it: a helper still returning from its last block, or waking later, ran
+ * code that was no longer mapped (SIGSEGV at exit in 1 of ~60 runs of parallel-workers.test.ts under load, 2026-12-03).
+ * Reopening itself with RTLD_NODELETE marks the loaded object as never to be unloaded (glibc and macOS's dyld).
+ */
+static void stay_mapped(void) {
+  Dl_info self;
+  if (dladdr((void *)&stay_mapped, &self) && self.dli_fname) (void)dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"load", NULL, varia_napi_load, NULL, NULL, NULL, napi_default, NULL},
@@ -171,6 +185,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   const size_t count = sizeof props / sizeof props[0];
   _Static_assert(sizeof props / sizeof props[0] <= MAX_EXPORTS, "MAX_EXPORTS");
   pthread_mutex_lock(&guarded_lock);
+  if (!guarded_set) stay_mapped();
   for (size_t i = 0; i < count; i++) {
     const napi_callback f = props[i].method;
     const int joins_itself = f == varia_napi_dense_backward_adam || f == varia_napi_normal_backward ||
