@@ -126,12 +126,12 @@ console.log('native-kernels ok:', info.description);`,
     smoke: `
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { enableWasmKernels, wasmKernelProducts } from '@varia/wasm-kernels';
+import { enableWasmKernels, wasmKernelCalls } from '@varia/wasm-kernels';
 await tf.setBackend('wasm');
 const info = await enableWasmKernels();
 const c = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]), false, true).arraySync();
 if (JSON.stringify(c) !== '[[17,23],[39,53]]') throw new Error('matMul ' + JSON.stringify(c));
-if (wasmKernelProducts() !== 1) throw new Error('products taken: ' + wasmKernelProducts());
+if (wasmKernelCalls().products !== 1) throw new Error('products taken: ' + wasmKernelCalls().products);
 console.log('wasm-kernels ok:', info.description);`,
   },
   vae: {

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { NativeKernelsInfo } from '@varia/native-kernels';
-import { enableWasmKernels, type WasmKernelsInfo, WasmKernelsUnavailableError } from '@varia/wasm-kernels';
+import { tryEnableWasmKernels, type WasmKernelsInfo, type WasmKernelsUnavailable } from '@varia/wasm-kernels';
 
 /** `@tensorflow/tfjs`, loaded on first use: parsing flags (and failing on bad ones) should not wait for it. */
 let tfjs: typeof import('@tensorflow/tfjs') | undefined;
@@ -78,7 +78,7 @@ export interface BackendSelection {
    * For `wasm`: `@varia/wasm-kernels`' matrix products (the same results, faster), or why they are not in use (absent
    * for other backends).
    */
-  wasmKernels?: WasmKernelsInfo | { unavailable: string };
+  wasmKernels?: WasmKernelsInfo | WasmKernelsUnavailable;
 }
 
 /** Options of {@link selectBackend}. */
@@ -168,16 +168,11 @@ async function tryWasm(threads?: number): Promise<string | undefined> {
 }
 
 let nativeInfo: NativeKernelsInfo | undefined;
-let wasmKernelsState: WasmKernelsInfo | { unavailable: string } | undefined;
+let wasmKernelsState: WasmKernelsInfo | WasmKernelsUnavailable | undefined;
 
-/** `@varia/wasm-kernels` on the plain wasm backend: its products, or why not (the backend runs its own then). */
+/** `@varia/wasm-kernels` on the plain wasm backend: its kernels, or why not (the backend runs its own then). */
 async function startWasmKernels(): Promise<void> {
-  try {
-    wasmKernelsState = await enableWasmKernels();
-  } catch (e) {
-    // whatever the reason, the backend's own kernels run: the products are its either way
-    wasmKernelsState = { unavailable: e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message };
-  }
+  wasmKernelsState = await tryEnableWasmKernels();
 }
 
 async function tryWasmNative(threads: number, parallel: number | 'auto'): Promise<string | undefined> {

@@ -1,10 +1,11 @@
 /**
  * tfjs-wasm's threaded build with a pool of one thread (what a cross-origin isolated page gets on a 2-core machine by
- * default): `@varia/wasm-kernels` takes its products with the module built for a shared memory, with the backend's
- * bits.
+ * default): `@varia/wasm-kernels` takes its products and Adam's steps with the module built for a shared memory, with
+ * the backend's bits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { disableWasmKernels, enableWasmKernels, wasmKernelProducts } from '@varia/wasm-kernels';
+import { ADAM_UPDATE_KERNEL } from '@varia/core';
+import { disableWasmKernels, enableWasmKernels, wasmKernelCalls } from '@varia/wasm-kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend, stopWasmThreads } from './backend.js';
 
@@ -37,10 +38,40 @@ describe('wasm-threaded with one thread', () => {
       });
     const own = products();
     await enableWasmKernels();
-    const taken = wasmKernelProducts();
+    const taken = wasmKernelCalls().products;
     const ours = products();
-    expect(wasmKernelProducts() - taken).toBe(3);
+    expect(wasmKernelCalls().products - taken).toBe(3);
     ours.forEach((bits, i) => expect(bits, `product ${i}`).toEqual(own[i]));
     tf.dispose([a, b, bias]);
+  });
+
+  it('takes Adam’s step on its shared memory, with the bits of tfjs’s own Adam', async () => {
+    const bitsOf = (t: tf.Tensor) => new Uint32Array(new Float32Array(t.dataSync()).buffer);
+    const start = Array.from({ length: 4099 }, (_, i) => Math.sin(i) * 3);
+    const g = tf.tensor1d(Array.from({ length: 4099 }, (_, i) => Math.cos(i * 1.7) * (i % 5 === 0 ? 0 : 1)));
+    const w = tf.variable(tf.tensor1d(start), true, 'threads-one-adam');
+    disableWasmKernels();
+    const adam = tf.train.adam(0.01);
+    adam.applyGradients([{ name: w.name, tensor: g }]);
+    const own = bitsOf(w);
+    await enableWasmKernels();
+    const steps = wasmKernelCalls().adamSteps;
+    const [w0, zeros] = [tf.tensor1d(start), tf.zeros([4099])];
+    const outs = tf.engine().runKernel(
+      ADAM_UPDATE_KERNEL,
+      { variable: w0, gradient: g, firstMoment: zeros, secondMoment: zeros },
+      {
+        learningRate: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: tf.backend().epsilon(),
+        beta1Power: 0.9,
+        beta2Power: 0.999,
+      },
+    ) as tf.Tensor[];
+    expect(wasmKernelCalls().adamSteps - steps).toBe(1);
+    expect(bitsOf(outs[0]!)).toEqual(own);
+    tf.dispose([...outs, w0, zeros, g, w]);
+    adam.dispose();
   });
 });

@@ -384,7 +384,7 @@ describe('playground page without cross-origin isolation', () => {
       if ((await other.textContent('#backend')) === 'wasm') {
         const note = (await other.textContent('#backend-note')) ?? '';
         expect(note).toMatch(/single-threaded: not cross-origin isolated/);
-        expect(note).toMatch(/matMul by @varia\/wasm-kernels \(SIMD128\)/);
+        expect(note).toMatch(/matMul, dense backward and Adam by @varia\/wasm-kernels \(SIMD128\)/);
       }
       expect(errors).toEqual([]);
     } finally {
@@ -429,7 +429,8 @@ describe('playground page: wasm thread count and the WebGPU choice', () => {
           `SIMD, ${threads} thread${threads === 1 ? '' : 's'}: cross-origin isolated, ?threads= in the URL`,
         );
         // @varia/wasm-kernels' products where the pool has one thread; XNNPACK's shared ones with more
-        if (threads === 1) expect(note).toMatch(/; matMul by @varia\/wasm-kernels \(SIMD128\)\)$/);
+        if (threads === 1)
+          expect(note).toMatch(/; matMul, dense backward and Adam by @varia\/wasm-kernels \(SIMD128\)\)$/);
         else expect(note).not.toMatch(/wasm-kernels/);
       });
     }

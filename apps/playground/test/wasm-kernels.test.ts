@@ -1,12 +1,13 @@
 /**
  * `@varia/wasm-kernels` on the plain wasm backend (what the page and `--backend wasm` run): a VAE trains to the same
- * bits with them as with tfjs-backend-wasm's own products — every epoch's loss and every weight.
+ * bits with them as with tfjs-backend-wasm's own kernels (products, the dense layers' backward passes) and tfjs's own
+ * Adam — every epoch's loss and every weight.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { mnist } from '@varia/datasets';
 import { VAE } from '@varia/vae';
-import { disableWasmKernels, enableWasmKernels, wasmKernelProducts } from '@varia/wasm-kernels';
+import { disableWasmKernels, enableWasmKernels, wasmKernelCalls } from '@varia/wasm-kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 beforeAll(async () => {
@@ -42,15 +43,20 @@ async function train(): Promise<{ losses: number[]; weights: Uint32Array[] }> {
 }
 
 describe('@varia/wasm-kernels on the plain wasm backend', () => {
-  it('trains a VAE to the same losses and weights, bit for bit, as the backend’s own products', async () => {
+  it('trains a VAE to the same losses and weights, bit for bit, as the backend’s own kernels and tfjs’s Adam', async () => {
     disableWasmKernels();
     const before = tf.memory().numTensors;
     const own = await train();
     await enableWasmKernels();
-    const taken = wasmKernelProducts();
+    const before2 = wasmKernelCalls();
     const ours = await train();
-    // every step's large products: the forward ones (XNNPACK's order) and the backward ones
-    expect(wasmKernelProducts() - taken).toBeGreaterThanOrEqual(6 * 10);
+    const after = wasmKernelCalls();
+    // every step's forward products (XNNPACK's order); the backward ones are in VariaDenseBackward
+    expect(after.products - before2.products).toBeGreaterThanOrEqual(6 * 2);
+    // Adam: the VAE's 10 variables in each of the 6 steps, by the module's VariaAdamUpdate
+    expect(after.adamSteps - before2.adamSteps).toBe(10 * 6);
+    // the backward pass of each of its 5 dense layers in each step, by VariaDenseBackward
+    expect(after.denseBackwards - before2.denseBackwards).toBe(5 * 6);
     expect(ours.losses).toEqual(own.losses);
     expect(ours.weights.length).toBe(own.weights.length);
     ours.weights.forEach((w, i) => expect(w, `weight ${i}`).toEqual(own.weights[i]));

@@ -17,7 +17,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { enableWasmKernels, WasmKernelsUnavailableError } from '@varia/wasm-kernels';
+import { tryEnableWasmKernels, type WasmKernelsInfo, type WasmKernelsUnavailable } from '@varia/wasm-kernels';
 import { defaultWasmThreads, type WasmThreads } from './protocol.js';
 
 setWasmPaths({
@@ -38,8 +38,8 @@ function poolSize(): number {
   return requested === 'auto' ? defaultWasmThreads(navigator.hardwareConcurrency || 1) : requested;
 }
 
-/** `@varia/wasm-kernels`' description when its products run, else why not (the backend's own run then). */
-let kernels: { description: string } | { unavailable: string } | undefined;
+/** `@varia/wasm-kernels`' kernels when they run, else why not (the backend's own run then). */
+let kernels: WasmKernelsInfo | WasmKernelsUnavailable | undefined;
 
 /**
  * `@varia/wasm-kernels`' matrix products (the backend's results, faster) where the backend runs its products on one
@@ -47,12 +47,27 @@ let kernels: { description: string } | { unavailable: string } | undefined;
  * machine, by default). With more threads its XNNPACK shares each product between them, and it keeps them.
  */
 async function startWasmKernels(): Promise<void> {
-  try {
-    kernels = await enableWasmKernels();
-  } catch (e) {
-    // whatever the reason, the backend's own kernels run: the products are its either way
-    kernels = { unavailable: e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message };
-  }
+  kernels = await tryEnableWasmKernels();
+}
+
+/** The note's name of each kernel `@varia/wasm-kernels` may add. */
+const ADDED: Readonly<Record<string, string>> = { VariaDenseBackward: 'dense backward', VariaAdamUpdate: 'Adam' };
+
+/**
+ * What `@varia/wasm-kernels` computes, for the note: "matMul, dense backward and Adam by @varia/wasm-kernels
+ * (SIMD128)", or '' where it does not run.
+ */
+function byWasmKernels(): string {
+  if (!kernels || !('kernels' in kernels)) return '';
+  const installed = kernels.kernels;
+  const names = [
+    'matMul',
+    ...Object.keys(ADDED)
+      .filter((k) => installed.includes(k))
+      .map((k) => ADDED[k]!),
+  ];
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0]!;
+  return `${list} by @varia/wasm-kernels (SIMD128)`;
 }
 
 /** Starts tfjs-wasm: threaded with {@link poolSize} threads when cross-origin isolated, else single-threaded. */
@@ -81,7 +96,8 @@ export async function startWasm(): Promise<boolean> {
 export async function wasmNote(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threaded = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  const products = kernels && 'description' in kernels ? ', matMul by @varia/wasm-kernels (SIMD128)' : '';
+  const by = byWasmKernels();
+  const products = by ? `, ${by}` : '';
   if (!(threaded && simd))
     return `${simd ? 'SIMD' : 'no SIMD'}${products}, single-threaded: not cross-origin isolated (serve with COOP/COEP headers, as pnpm playground serve does, for threads)`;
   const n = getThreadsCount();
@@ -90,6 +106,6 @@ export async function wasmNote(): Promise<string> {
     requested === 'auto'
       ? `default for ${cores} logical cores; ?threads=N in the URL to change`
       : '?threads= in the URL';
-  const shared = products ? '; matMul by @varia/wasm-kernels (SIMD128)' : '';
+  const shared = by ? `; ${by}` : '';
   return `SIMD, ${n} thread${n === 1 ? '' : 's'}: cross-origin isolated, ${how}${shared}`;
 }

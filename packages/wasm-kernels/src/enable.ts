@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { WasmKernelsUnavailableError } from './errors.js';
 import { KERNELS_WASM, KERNELS_WASM_SHARED } from './kernels-wasm.js';
-import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import { ADAM_UPDATE_KERNEL, DENSE_BACKWARD_KERNEL, FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import { type AdamModule, adamStepsTaken, adamUpdateKernel } from './adam-kernel.js';
+import { type DenseModule, denseBackwardKernel, denseBackwardsTaken } from './dense-backward-kernel.js';
 import {
   type KernelsModule,
   activationsTaken,
@@ -14,16 +16,22 @@ import { type WasmBackendParts, asWasmBackend, memoryOf } from './wasm-backend.j
 
 const BACKEND = 'wasm';
 
+/** The module's exports (wasm/*.c). */
+type Module = KernelsModule & AdamModule & DenseModule;
+
 /** What {@link enableWasmKernels} installed. */
 export interface WasmKernelsInfo {
-  /** The wasm backend's kernels now computed by the package's module (each falls back to the backend's own). */
+  /**
+   * The kernels now computed by the package's module: the wasm backend's products (each falls back to the backend's
+   * own) and `VariaAdamUpdate` (`@varia/core`'s `ADAM_UPDATE_KERNEL`, added where no other package registered one).
+   */
   kernels: string[];
   /**
    * The fused products' activations the module computes: linear, relu and relu6 where the host's default NaN is
    * negative (x86: XNNPACK then clamps as the module does), else linear (the backend's own kernel runs the others).
    */
   activations: string[];
-  /** A one-line description, e.g. `wasm + SIMD128 matMul (BatchMatMul, _FusedMatMul)`. */
+  /** A one-line description, e.g. `wasm + SIMD128 (BatchMatMul, _FusedMatMul, VariaAdamUpdate)`. */
   description: string;
 }
 
@@ -43,9 +51,21 @@ const REPLACEMENTS: Readonly<
   [tf._FusedMatMul]: fusedMatMulKernel,
 };
 
-/** The backend's kernels the replacements took the place of, and the replacements registered. */
+/**
+ * The kernels the package adds, which the backend does not have: each registered where no other package has
+ * registered one of that name, and removed again by {@link disableWasmKernels}.
+ */
+const ADDITIONS: Readonly<
+  Record<string, (m: Module, current: (b: unknown) => WasmBackendParts | undefined) => KernelConfig>
+> = {
+  [ADAM_UPDATE_KERNEL]: adamUpdateKernel,
+  [DENSE_BACKWARD_KERNEL]: denseBackwardKernel,
+};
+
+/** The backend's kernels the replacements took the place of, the replacements registered, and the additions. */
 const originals = new Map<string, KernelConfig>();
 const installed = new Set<KernelConfig>();
+const added = new Set<KernelConfig>();
 let active: WasmKernelsInfo | undefined;
 /** Counts calls of disableWasmKernels: an enable that waited on the module's compilation meanwhile installs nothing. */
 let disables = 0;
@@ -96,6 +116,10 @@ function swapKernel(config: KernelConfig): void {
  *   on a 784 × 400 × 128 product with A transposed).
  * - Everything else (batched products, other activations, a transposed operand with a bias, other dtypes) runs the
  *   backend's own kernel, as does a product when the memory has no room for the module's output or scratch.
+ * - It adds `VariaAdamUpdate` (`@varia/core`'s `ADAM_UPDATE_KERNEL`), which `@varia/layers`' `FusedAdamOptimizer` (the
+ *   VAE's) then runs: one pass per variable with the bits of tfjs's own Adam, kernel by kernel (η, β₁, β₂, ε as
+ *   `tf.train.adam` rounds them: m′ = m·β₁ + g·(1−β₁), v′ = v·β₂ + g²·(1−β₂), w′ = ((m′/(1−β₁ᵗ)) / (√(v′/(1−β₂ᵗ)) +
+ *   ε))·(−η) + w, each operation rounded to float32), instead of ~12 kernels per variable.
  *
  * Call it after `await tf.setBackend('wasm')` (the backend's memory must exist). Calling it again does nothing.
  * The threaded build (cross-origin isolated pages) is taken when its pool has one thread (on a 2-core machine tfjs's
@@ -141,7 +165,7 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
   const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(shared)), { env: { memory } });
   if (active) return active; // enabled by another call while this one waited
   if (disables !== started) throw new WasmKernelsUnavailableError('disableWasmKernels() was called while it started');
-  const module = instance.exports as unknown as KernelsModule;
+  const module = instance.exports as unknown as Module;
   const clampsAsX86 = defaultNaNIsNegative(module, backend, memory);
   // the module works on this backend's memory only: a backend made anew (removeBackend, then registered again) runs
   // its own kernels
@@ -154,12 +178,37 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
     swapKernel(config);
   });
   const kernels = Object.keys(REPLACEMENTS);
+  for (const [name, make] of Object.entries(ADDITIONS)) {
+    if (tf.getKernel(name, BACKEND)) continue; // another package's: it stays
+    const config = make(module, current);
+    added.add(config);
+    tf.registerKernel(config);
+    kernels.push(name);
+  }
   active = {
     kernels,
     activations: activationsTaken(clampsAsX86),
-    description: `wasm + SIMD128 matMul (${kernels.join(', ')})`,
+    description: `wasm + SIMD128 (${kernels.join(', ')})`,
   };
   return active;
+}
+
+/** Why {@link tryEnableWasmKernels} installed nothing (the backend's own kernels run). */
+export interface WasmKernelsUnavailable {
+  /** The reason, in words a user can act on ({@link WasmKernelsUnavailableError}'s `reason`). */
+  unavailable: string;
+}
+
+/**
+ * {@link enableWasmKernels} where it can run, else why not, without throwing: for an application that takes the
+ * module where it runs and the backend's own kernels elsewhere (the results are the backend's either way).
+ */
+export async function tryEnableWasmKernels(): Promise<WasmKernelsInfo | WasmKernelsUnavailable> {
+  try {
+    return await enableWasmKernels();
+  } catch (e) {
+    return { unavailable: e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message };
+  }
 }
 
 /**
@@ -173,17 +222,28 @@ export function disableWasmKernels(): void {
     const now = tf.getKernel(name, BACKEND);
     if (now && installed.has(now)) swapKernel(config);
   }
+  for (const config of added) {
+    if (tf.getKernel(config.kernelName, BACKEND) === config) tf.unregisterKernel(config.kernelName, BACKEND);
+  }
   originals.clear();
   installed.clear();
+  added.clear();
   active = undefined;
 }
 
-/**
- * How many matrix products the module has computed since the page or process started (the rest ran on the backend's
- * own kernels): to see that the kernels take a model's products.
- */
-export function wasmKernelProducts(): number {
-  return productsTaken();
+/** How many calls each of the module's kernels has computed since the page or process started. */
+export interface WasmKernelCalls {
+  /** Matrix products (`BatchMatMul`, `_FusedMatMul`; the rest ran on the backend's own kernels). */
+  products: number;
+  /** Adam steps, one per variable and training step (`VariaAdamUpdate`). */
+  adamSteps: number;
+  /** Dense layers' backward passes (`VariaDenseBackward`). */
+  denseBackwards: number;
+}
+
+/** The calls the module has computed so far: to see that a model's products, Adam and backward passes go there. */
+export function wasmKernelCalls(): WasmKernelCalls {
+  return { products: productsTaken(), adamSteps: adamStepsTaken(), denseBackwards: denseBackwardsTaken() };
 }
 
 /** What is installed, or undefined when the wasm kernels are off. */

@@ -1,13 +1,16 @@
 /**
- * Faster matrix products for TensorFlow.js's wasm backend, in the browser and in Node, with the backend's own results:
- * {@link enableWasmKernels}.
+ * Faster matrix products and Adam steps for TensorFlow.js's wasm backend, in the browser and in Node, with the
+ * backend's own results: {@link enableWasmKernels}.
  * @packageDocumentation
  */
 export {
   disableWasmKernels,
   enableWasmKernels,
-  wasmKernelProducts,
+  tryEnableWasmKernels,
+  wasmKernelCalls,
   wasmKernelsInfo,
+  type WasmKernelCalls,
   type WasmKernelsInfo,
+  type WasmKernelsUnavailable,
 } from './enable.js';
 export { WasmKernelsUnavailableError } from './errors.js';
