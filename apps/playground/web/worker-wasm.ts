@@ -17,6 +17,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { ADAM_UPDATE_KERNEL, DENSE_BACKWARD_KERNEL } from '@varia/core';
 import { tryEnableWasmKernels, type WasmKernelsInfo, type WasmKernelsUnavailable } from '@varia/wasm-kernels';
 import { defaultWasmThreads, type WasmThreads } from './protocol.js';
 
@@ -42,8 +43,8 @@ function poolSize(): number {
 let kernels: WasmKernelsInfo | WasmKernelsUnavailable | undefined;
 
 /**
- * `@varia/wasm-kernels`' matrix products (the backend's results, faster) where the backend runs its products on one
- * thread: the single-threaded build, or the threaded one with a pool of one (a cross-origin isolated page on a 2-core
+ * `@varia/wasm-kernels`' matrix products, Adam steps and dense backward passes (the backend's results, faster) where
+ * the backend runs its products on one thread: the single-threaded build, or the threaded one with a pool of one (a cross-origin isolated page on a 2-core
  * machine, by default). With more threads its XNNPACK shares each product between them, and it keeps them.
  */
 async function startWasmKernels(): Promise<void> {
@@ -51,7 +52,10 @@ async function startWasmKernels(): Promise<void> {
 }
 
 /** The note's name of each kernel `@varia/wasm-kernels` may add. */
-const ADDED: Readonly<Record<string, string>> = { VariaDenseBackward: 'dense backward', VariaAdamUpdate: 'Adam' };
+const ADDED: Readonly<Record<string, string>> = {
+  [DENSE_BACKWARD_KERNEL]: 'dense backward',
+  [ADAM_UPDATE_KERNEL]: 'Adam',
+};
 
 /**
  * What `@varia/wasm-kernels` computes, for the note: "matMul, dense backward and Adam by @varia/wasm-kernels

@@ -13,7 +13,8 @@ export const FAST_TRANSPOSED_MATMUL = 'variaFastTransposedOperands';
  *
  * m′ = β₁m + (1−β₁)g, v′ = β₂v + (1−β₂)g², w′ = w − η·(m′/(1−β₁ᵗ)) / (√(v′/(1−β₂ᵗ)) + ε).
  *
- * `@varia/native-kernels` registers it for the wasm backend; `@varia/layers`' `FusedAdamOptimizer` runs it where
+ * `@varia/native-kernels` registers it for the wasm backend (its own order of operations), `@varia/wasm-kernels` too
+ * (tfjs's Adam's operations, the same bits as `tf.train.adam`); `@varia/layers`' `FusedAdamOptimizer` runs it where
  * the active backend has it and falls back to tfjs's Adam (the same math as separate kernels) elsewhere.
  */
 export const ADAM_UPDATE_KERNEL = 'VariaAdamUpdate';
@@ -106,7 +107,8 @@ export const ADAM_IN_PLACE_KERNEL = 'VariaAdamUpdateInPlace';
  * `inputGradient` (boolean); outputs dx = δ·Wᵀ (when `inputGradient`; dx = dxAdd + δ·Wᵀ with `dxAdd`, the bits of an
  * `Add` after the kernel: another path's gradient to x joined in the same call), dW = xᵀ·δ and db = Σ_rows δ,
  * where δ = dy ⊙ f′ with f′ from the output (relu: 1[y > 0]; sigmoid: y(1 − y); tanh: 1 − y²).
- * `@varia/native-kernels` registers it; `@varia/layers`' `Dense` uses it where the backend has it.
+ * `@varia/native-kernels` registers it (its BLAS's order), `@varia/wasm-kernels` too (the order of the wasm
+ * backend's own kernels); `@varia/layers`' `Dense` uses it where the backend has it.
  */
 export const DENSE_BACKWARD_KERNEL = 'VariaDenseBackward';
 

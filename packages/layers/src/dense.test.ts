@@ -94,6 +94,38 @@ describe('Dense', () => {
     layer.dispose();
   });
 
+  it('composes the backward pass of an int32 input instead of calling the fused kernel (it takes float32)', () => {
+    let calls = 0;
+    tf.registerKernel({
+      kernelName: DENSE_BACKWARD_KERNEL,
+      backendName: 'cpu',
+      kernelFunc: () => {
+        calls++;
+        throw new ArgumentError('x', 'the stand-in takes float32 only');
+      },
+    });
+    const layer = new Dense({ inputDim: 3, units: 4, activation: 'relu', seed: 1 });
+    try {
+      const x = tf.tensor2d([1, 0, 2, -3, 4, 1], [2, 3], 'int32');
+      const gradients = () =>
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(
+            () => tf.sum(tf.square(layer.apply(x))) as tf.Scalar,
+            [layer.kernel, layer.bias],
+          );
+          return [grads[layer.kernel.name]!, grads[layer.bias.name]!].map((t) => Array.from(t.dataSync()));
+        });
+      const withKernel = gradients();
+      expect(calls).toBe(0);
+      tf.unregisterKernel(DENSE_BACKWARD_KERNEL, 'cpu');
+      expect(withKernel).toEqual(gradients());
+      x.dispose();
+    } finally {
+      if (tf.getKernel(DENSE_BACKWARD_KERNEL, 'cpu')) tf.unregisterKernel(DENSE_BACKWARD_KERNEL, 'cpu');
+      layer.dispose();
+    }
+  });
+
   it('uses transpose flags instead of Transpose kernels where the backend marks its matMul fast, with the same gradients', async () => {
     const layer = new Dense({ inputDim: 6, units: 4, activation: 'relu', seed: 3 });
     const x = tf.randomNormal([5, 6], 0, 1, 'float32', 6);

@@ -95,7 +95,8 @@ const FUSED_BACKWARD = new Set<Activation>(['linear', 'relu', 'sigmoid', 'tanh']
 
 /**
  * The whole backward pass — [dx,] dW, db — as one {@link DENSE_BACKWARD_KERNEL} call where the backend has that
- * kernel (`@varia/native-kernels`) and it takes the activation; undefined otherwise (the caller composes it).
+ * kernel (`@varia/native-kernels`, `@varia/wasm-kernels`), it takes the activation and every operand is float32;
+ * undefined otherwise (the caller composes it).
  */
 function fusedBackward(
   activation: Activation,
@@ -106,6 +107,10 @@ function fusedBackward(
   inputGradient: boolean,
 ): tf.Tensor[] | undefined {
   if (!FUSED_BACKWARD.has(activation) || tf.getKernel(DENSE_BACKWARD_KERNEL, tf.getBackend()) === undefined) {
+    return undefined;
+  }
+  // the kernel takes float32 operands: an int32 x (which the forward pass cast) is composed as before
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || y.dtype !== 'float32' || kernel.dtype !== 'float32') {
     return undefined;
   }
   return tf

@@ -26,7 +26,8 @@ interface AdamState {
 
 /**
  * Adam (Kingma & Ba, 2015) — `tf.train.adam` with one difference: where the active backend has the fused kernel
- * {@link ADAM_UPDATE_KERNEL} (the wasm backend after `enableNativeKernels()` of `@varia/native-kernels`), each
+ * {@link ADAM_UPDATE_KERNEL} (the wasm backend after `enableNativeKernels()` of `@varia/native-kernels` or
+ * `enableWasmKernels()` of `@varia/wasm-kernels`), each
  * variable is updated by that single kernel instead of ~12 elementwise ones. Elsewhere it *is* tfjs's Adam.
  *
  * m_t = β₁m + (1−β₁)g, v_t = β₂v + (1−β₂)g², θ_t = θ − η·(m_t/(1−β₁ᵗ)) / (√(v_t/(1−β₂ᵗ)) + ε).

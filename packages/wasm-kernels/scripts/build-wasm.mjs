@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** The module's C sources: the products, and Adam's step. */
+/** The module's C sources: the products, Adam's step, and the elementwise parts of a dense layer's backward pass. */
 const SOURCES = ['matmul.c', 'adam.c', 'dense.c'];
 const sources = SOURCES.map((f) => join(root, 'wasm', f));
 const EXPORTS = 'adam:function,add:function,colsum:function,delta:function,gemm:function,transpose:function';

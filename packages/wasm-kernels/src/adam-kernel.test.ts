@@ -163,7 +163,12 @@ describe('VariaAdamUpdate on the wasm backend', () => {
     const info = await enableWasmKernels();
     expect(info.kernels).toEqual([tf.BatchMatMul, tf._FusedMatMul, ADAM_UPDATE_KERNEL, 'VariaDenseBackward']);
     expect(info.description).toBe('wasm + SIMD128 (BatchMatMul, _FusedMatMul, VariaAdamUpdate, VariaDenseBackward)');
-    expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeDefined();
+    const ours = tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm');
+    expect(ours).toBeDefined();
+    // another package took the name over and then removed it: enabling again puts it back
+    tf.unregisterKernel(ADAM_UPDATE_KERNEL, 'wasm');
+    expect(await enableWasmKernels()).toBe(info);
+    expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBe(ours);
     disableWasmKernels();
     expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeUndefined();
     const other: tf.KernelConfig = { kernelName: ADAM_UPDATE_KERNEL, backendName: 'wasm', kernelFunc: () => [] };
@@ -184,6 +189,7 @@ describe('VariaAdamUpdate on the wasm backend', () => {
     const f = tf.ones([5]);
     const i = tf.ones([5], 'int32');
     const short = tf.ones([4]);
+    const row = tf.ones([1, 5]); // the same size, another shape
     const attrs = { learningRate: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, beta1Power: 0.9, beta2Power: 0.999 };
     const run =
       (inputs: Record<string, tf.Tensor>, a: Record<string, unknown> = attrs) =>
@@ -195,6 +201,7 @@ describe('VariaAdamUpdate on the wasm backend', () => {
       [run({ variable: f, gradient: f, firstMoment: f }), ArgumentError, 'secondMoment'],
       [run({ ...all, gradient: i }), ArgumentError, 'gradient'],
       [run({ ...all, firstMoment: short }), ShapeError, 'firstMoment'],
+      [run({ ...all, secondMoment: row }), ShapeError, 'secondMoment'],
       [run(all, { ...attrs, beta2Power: Number.NaN }), ArgumentError, 'beta2Power'],
       [run(all, { ...attrs, learningRate: '0.1' }), ArgumentError, 'learningRate'],
     ];
@@ -209,7 +216,7 @@ describe('VariaAdamUpdate on the wasm backend', () => {
       expect((error as { argument?: string }).argument ?? (error as Error).message).toContain(name);
       expect(tf.memory().numTensors).toBe(tensors);
     }
-    tf.dispose([f, i, short]);
+    tf.dispose([f, i, short, row]);
   });
 
   it('computes the same bits on the host for a backend the module was not made for', async () => {

@@ -29,7 +29,7 @@ const ATTRS = ['learningRate', 'beta1', 'beta2', 'epsilon', 'beta1Power', 'beta2
 
 type Args = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
 
-/** The four inputs, checked: present, float32, one size. */
+/** The four inputs, checked: present, float32, one shape. */
 function checkedInputs(inputs: NamedTensorInfoMap): { tensors: TensorInfo[]; size: number } {
   const tensors = INPUTS.map((name) => {
     const t = inputs[name];
@@ -39,17 +39,17 @@ function checkedInputs(inputs: NamedTensorInfoMap): { tensors: TensorInfo[]; siz
     }
     return t;
   });
-  const sizeOf = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
-  const size = sizeOf(tensors[0]!);
+  const shape = tensors[0]!.shape;
   for (let j = 1; j < 4; j++) {
-    if (sizeOf(tensors[j]!) !== size) {
+    const other = tensors[j]!.shape;
+    if (other.length !== shape.length || other.some((d, i) => d !== shape[i])) {
       throw new ShapeError(
         INPUTS[j]!,
-        `${ADAM_UPDATE_KERNEL}: inputs must have one size, got [${tensors[0]!.shape.join(', ')}] and [${tensors[j]!.shape.join(', ')}]`,
+        `${ADAM_UPDATE_KERNEL}: inputs must have one shape, got [${shape.join(', ')}] and [${other.join(', ')}]`,
       );
     }
   }
-  return { tensors, size };
+  return { tensors, size: shape.reduce((a, b) => a * b, 1) };
 }
 
 /** The attributes in {@link ATTRS}' order, each a finite number. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError, BackendError, DENSE_BACKWARD_KERNEL, ShapeError } from '@varia/core';
+import { ArgumentError, DENSE_BACKWARD_KERNEL, ShapeError } from '@varia/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { denseBackwardKernel, denseBackwardsTaken } from './dense-backward-kernel.js';
@@ -188,6 +188,11 @@ describe('VariaDenseBackward on the wasm backend', () => {
       [run({ ...good, y: m([4, 3], 'int32') }), ArgumentError, 'y'],
       [run({ ...good, x: m([4, 2, 1]) }), ArgumentError, 'x'],
       [run({ ...good, y: m([4, 4]) }), ShapeError, 'y'],
+      [run({ ...good, dy: m([4, 4]) }), ShapeError, 'dy'],
+      [run({ ...good, dxAdd: m([4, 2]) }, { activation: 'relu' }), ArgumentError, 'dxAdd'],
+      [run(good, {}), ArgumentError, 'activation'],
+      [run(good, { activation: 'toString' }), ArgumentError, 'activation'],
+      [run(good, { activation: '__proto__' }), ArgumentError, 'activation'],
       [run({ ...good, kernel: m([3, 3]) }), ShapeError, 'kernel'],
       [run({ ...good, dxAdd: m([4, 3]) }, { activation: 'relu', inputGradient: true }), ShapeError, 'dxAdd'],
       [run(good, { activation: 'elu' }), ArgumentError, 'activation'],
@@ -208,19 +213,45 @@ describe('VariaDenseBackward on the wasm backend', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
-  it('refuses, typed, on a backend the module was not made for', () => {
-    const kernel = denseBackwardKernel(
-      {} as KernelsModule & Parameters<typeof denseBackwardKernel>[0],
-      () => undefined,
-    );
-    const t = { dy: tf.zeros([1, 1]), y: tf.zeros([1, 1]), x: tf.zeros([1, 1]), kernel: tf.zeros([1, 1]) };
-    expect(() =>
-      kernel.kernelFunc({
+  it('computes the same bits on the host for a backend the module was not made for', async () => {
+    await enableWasmKernels();
+    const refuses = new Proxy({} as KernelsModule & Parameters<typeof denseBackwardKernel>[0], {
+      get: () => () => {
+        throw new Error('the module must not run for another backend');
+      },
+    });
+    const host = denseBackwardKernel(refuses, () => undefined);
+    for (const c of [
+      { batch: 5, inDim: 7, units: 9, activation: 'relu', inputGradient: true, dxAdd: true, seed: 1, special: true },
+      {
+        batch: 3,
+        inDim: 4,
+        units: 6,
+        activation: 'sigmoid',
+        inputGradient: false,
+        dxAdd: false,
+        seed: 2,
+        special: true,
+      },
+      { batch: 6, inDim: 2, units: 3, activation: 'tanh', inputGradient: true, dxAdd: false, seed: 3, special: false },
+      { batch: 4, inDim: 3, units: 5, activation: 'linear', inputGradient: true, dxAdd: false, seed: 4, special: true },
+    ] as Case[]) {
+      const t = operands(c);
+      const attrs = { activation: c.activation, inputGradient: c.inputGradient };
+      const want = tf.engine().runKernel(DENSE_BACKWARD_KERNEL, t, attrs) as tf.Tensor[];
+      const got = host.kernelFunc({
         inputs: t,
-        attrs: { activation: 'linear' },
+        attrs,
         backend: tf.engine().backend,
-      } as unknown as Parameters<tf.KernelFunc>[0]),
-    ).toThrow(BackendError);
-    tf.dispose(Object.values(t));
+      } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo[];
+      expect(got.length).toBe(want.length);
+      got.forEach((g, i) => {
+        expect(g.shape).toEqual(want[i]!.shape);
+        const bits = new Uint32Array(new Float32Array(tf.engine().backend.readSync(g.dataId) as Float32Array).buffer);
+        expectSameBits(bits, bitsOf(want[i]!), `host output ${i} of ${JSON.stringify(c)}`);
+        tf.engine().backend.disposeData(g.dataId);
+      });
+      tf.dispose([...want, ...Object.values(t)]);
+    }
   });
 });

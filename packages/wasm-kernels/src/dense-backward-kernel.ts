@@ -11,7 +11,12 @@ export interface DenseModule {
 }
 
 /** f′ from the output by wasm/dense.c's codes; linear has none (δ = dy). */
-const ACTIVATIONS: Readonly<Record<string, number>> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+const ACTIVATIONS: ReadonlyMap<string, number> = new Map([
+  ['linear', 0],
+  ['relu', 1],
+  ['sigmoid', 2],
+  ['tanh', 3],
+]);
 
 type Args = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
 
@@ -44,52 +49,80 @@ export function denseBackwardsTaken(): number {
   return taken;
 }
 
+/** A call's checked inputs and sizes. */
+interface Call {
+  dy: TensorInfo;
+  y: TensorInfo;
+  x: TensorInfo;
+  w: TensorInfo;
+  dxAdd: TensorInfo | undefined;
+  batch: number;
+  inDim: number;
+  units: number;
+  act: number;
+  inputGradient: boolean;
+}
+
+/** The inputs and attributes, checked: x [batch, in] and W [in, units] set the sizes the others must have. */
+function checkedCall(inputs: NamedTensorInfoMap, attrs: NamedAttrMap | undefined): Call {
+  const x = matrix(inputs, 'x');
+  const w = matrix(inputs, 'kernel');
+  const [batch, inDim] = x.shape as [number, number];
+  const units = w.shape[1]!;
+  expectShape(w, 'kernel', inDim, units);
+  const dy = matrix(inputs, 'dy');
+  expectShape(dy, 'dy', batch, units);
+  const y = matrix(inputs, 'y');
+  expectShape(y, 'y', batch, units);
+  const activation = attrs?.activation;
+  const act = typeof activation === 'string' ? ACTIVATIONS.get(activation) : undefined;
+  if (act === undefined) {
+    throw new ArgumentError(
+      'activation',
+      `${DENSE_BACKWARD_KERNEL}: "activation" must be linear, relu, sigmoid or tanh, got ${JSON.stringify(activation)}`,
+    );
+  }
+  const inputGradient = Boolean(attrs?.inputGradient);
+  let dxAdd: TensorInfo | undefined;
+  if (inputs.dxAdd) {
+    if (!inputGradient) {
+      throw new ArgumentError('dxAdd', `${DENSE_BACKWARD_KERNEL}: "dxAdd" is given without "inputGradient"`);
+    }
+    dxAdd = matrix(inputs, 'dxAdd');
+    expectShape(dxAdd, 'dxAdd', batch, inDim);
+  }
+  return { dy, y, x, w, dxAdd, batch, inDim, units, act, inputGradient };
+}
+
+/** The outputs' shapes: [dx,] dW, db. */
+function outputShapes(c: Call): number[][] {
+  return [...(c.inputGradient ? [[c.batch, c.inDim]] : []), [c.inDim, c.units], [c.units]];
+}
+
 /**
  * {@link DENSE_BACKWARD_KERNEL} for the wasm backend, the bits of what `@varia/layers`' `Dense` composes there from the
  * backend's own kernels (explicit transposes, then plain products): δ = dy ⊙ f′(y) (Step, or y·(1 − y), or 1 − y²,
  * then Multiply), dx = δ·transpose(W) and dW = transpose(x)·δ in XNNPACK's order (a chain from +0 over k), db = Σ_rows δ
  * (the Sum kernel's chain from +0 down the rows), dx = dxAdd + dx (Add) with `dxAdd` — in one call, without the
- * transposes' tensors. `Dense` runs it where it is registered (one kernel instead of ~7 a layer).
- * On a backend the module was not made for (`current` gives undefined: the backend was made anew) it throws a
- * BackendError: `disableWasmKernels()` then `enableWasmKernels()` again.
- * @throws ArgumentError for a missing input, one that is not a 2-D float32 tensor, or an activation other than linear,
- *   relu, sigmoid, tanh; ShapeError for shapes that do not fit; BackendError when the backend's memory cannot grow to
- *   hold the outputs and scratch. Nothing is left allocated then.
+ * transposes' tensors. `Dense` runs it where it is registered (one kernel instead of ~7 a layer). With no rows or no
+ * units every sum is empty: +0 (the composed kernels leave such outputs unwritten). On a backend the module was not
+ * made for (`current` gives undefined: the backend was made anew) it computes the same operations on the host, each
+ * rounded to float32 (`Math.fround`), in the same order.
+ * @throws ArgumentError for a missing input, one that is not a 2-D float32 tensor, `dxAdd` without `inputGradient`, or
+ *   an activation other than linear, relu, sigmoid, tanh; ShapeError for shapes that do not fit x [batch, in] and
+ *   kernel [in, units]; BackendError when the backend's memory cannot grow to hold the outputs and scratch. Nothing is
+ *   left allocated then.
  */
 export function denseBackwardKernel(
   module: KernelsModule & DenseModule,
   current: (backend: unknown) => WasmBackendParts | undefined,
 ): KernelConfig {
   const kernelFunc = (args: Args): TensorInfo[] => {
-    const { inputs, attrs } = args;
-    const dy = matrix(inputs, 'dy');
-    const y = matrix(inputs, 'y');
-    const x = matrix(inputs, 'x');
-    const w = matrix(inputs, 'kernel');
-    const [batch, units] = dy.shape as [number, number];
-    const inDim = x.shape[1]!;
-    expectShape(y, 'y', batch, units);
-    expectShape(x, 'x', batch, inDim);
-    expectShape(w, 'kernel', inDim, units);
-    const activation = String(attrs?.activation ?? 'linear');
-    const act = ACTIVATIONS[activation];
-    if (act === undefined) {
-      throw new ArgumentError(
-        'activation',
-        `${DENSE_BACKWARD_KERNEL}: "activation" must be linear, relu, sigmoid or tanh, got ${JSON.stringify(activation)}`,
-      );
-    }
-    const inputGradient = attrs?.inputGradient === true;
-    const dxAdd = inputGradient && inputs.dxAdd ? matrix(inputs, 'dxAdd') : undefined;
-    if (dxAdd) expectShape(dxAdd, 'dxAdd', batch, inDim);
+    const c = checkedCall(args.inputs, args.attrs);
     const backend = current(args.backend);
-    if (!backend) {
-      throw new BackendError(
-        `${DENSE_BACKWARD_KERNEL}: the wasm backend was made anew since enableWasmKernels(); disable and enable them again`,
-      );
-    }
-    const shapes = [...(inputGradient ? [[batch, inDim]] : []), [inDim, units], [units]];
-    const outs = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
+    if (!backend) return hostBackward(args.backend as HostBackend, c);
+    const { dy, y, x, w, dxAdd, batch, inDim, units, act, inputGradient } = c;
+    const outs = outputShapes(c).map((shape) => backend.makeOutput(shape, 'float32'));
     const scratch: number[] = [];
     const alloc = (floats: number): number => {
       const at = backend.wasm._malloc(4 * floats);
@@ -99,11 +132,15 @@ export function denseBackwardKernel(
     try {
       const at = (t: TensorInfo) => offsetOf(backend, t);
       const [dxOut, dwOut, dbOut] = inputGradient ? outs : [undefined, ...outs];
-      const deltaOff = act === 0 ? at(dy) : alloc(batch * units);
-      const wt = inputGradient ? alloc(units * inDim) : 1;
-      // tfjs-backend-wasm does not check its malloc: 0 is its failure (the memory cannot grow)
-      const empty = batch * units * inDim === 0;
-      if (!empty && (deltaOff === 0 || wt === 0 || outs.some((o) => at(o) === 0))) {
+      const deltaOff = act === 0 || batch * units === 0 ? at(dy) : alloc(batch * units);
+      const wt = inputGradient && units * inDim > 0 ? alloc(units * inDim) : 1;
+      // tfjs-backend-wasm does not check its malloc: 0 is its failure (the memory cannot grow); an empty region may
+      // have no memory at all
+      const failed =
+        (batch * units > 0 && deltaOff === 0) ||
+        wt === 0 ||
+        outs.some((o) => o.shape.reduce((p, d) => p * d, 1) > 0 && at(o) === 0);
+      if (failed) {
         throw new BackendError(`${DENSE_BACKWARD_KERNEL}: the wasm backend's memory cannot grow to hold the outputs`);
       }
       if (batch * units > 0) {
@@ -121,7 +158,7 @@ export function denseBackwardKernel(
         // no rows or no units: every sum is empty, +0 (then dxAdd + 0 for dx)
         const memory = memoryOf(backend)!;
         for (const o of outs) {
-          const size = o.shape.reduce((a, b) => a * b, 1);
+          const size = o.shape.reduce((p, d) => p * d, 1);
           if (size > 0) new Float32Array(memory.buffer, at(o), size).fill(0);
         }
         if (dxOut && dxAdd && batch * inDim > 0) module.add(at(dxOut), at(dxAdd), at(dxOut), batch * inDim);
@@ -140,4 +177,63 @@ export function denseBackwardKernel(
     backendName: 'wasm',
     kernelFunc: kernelFunc as KernelConfig['kernelFunc'],
   };
+}
+
+/** What the host path uses of any backend (tfjs's `KernelBackend`). */
+interface HostBackend {
+  readSync(dataId: unknown): unknown;
+  write(values: Float32Array, shape: number[], dtype: 'float32'): unknown;
+}
+
+/** f′(y) of wasm/dense.c, each operation rounded to float32. */
+function hostFPrime(y: number, act: number): number {
+  const f = Math.fround;
+  if (act === 1) return Number.isNaN(y) ? y : y > 0 ? 1 : 0;
+  if (act === 2) return f(y * f(1 - y));
+  return f(1 - f(y * y));
+}
+
+/** The module's operations on the host, each rounded to float32, in its order (the same bits). */
+function hostBackward(backend: HostBackend, c: Call): TensorInfo[] {
+  const f = Math.fround;
+  const read = (t: TensorInfo) => backend.readSync(t.dataId) as Float32Array;
+  const { batch, inDim, units, act } = c;
+  const dy = read(c.dy);
+  const delta = act === 0 ? dy : new Float32Array(batch * units);
+  if (act !== 0) {
+    const y = read(c.y);
+    for (let i = 0; i < delta.length; i++) delta[i] = f(dy[i]! * hostFPrime(y[i]!, act));
+  }
+  const outs: Float32Array[] = [];
+  if (c.inputGradient) {
+    const w = read(c.w);
+    const add = c.dxAdd ? read(c.dxAdd) : undefined;
+    const dx = new Float32Array(batch * inDim);
+    for (let r = 0; r < batch; r++)
+      for (let i = 0; i < inDim; i++) {
+        let s = 0;
+        for (let u = 0; u < units; u++) s = f(s + f(delta[r * units + u]! * w[i * units + u]!));
+        dx[r * inDim + i] = add ? f(add[r * inDim + i]! + s) : s;
+      }
+    outs.push(dx);
+  }
+  const x = read(c.x);
+  const dW = new Float32Array(inDim * units);
+  for (let i = 0; i < inDim; i++)
+    for (let u = 0; u < units; u++) {
+      let s = 0;
+      for (let r = 0; r < batch; r++) s = f(s + f(x[r * inDim + i]! * delta[r * units + u]!));
+      dW[i * units + u] = s;
+    }
+  const db = new Float32Array(units);
+  for (let u = 0; u < units; u++) {
+    let s = 0;
+    for (let r = 0; r < batch; r++) s = f(s + delta[r * units + u]!);
+    db[u] = s;
+  }
+  outs.push(dW, db);
+  return outs.map((values, k) => {
+    const shape = outputShapes(c)[k]!;
+    return { dataId: backend.write(values, shape, 'float32') as TensorInfo['dataId'], shape, dtype: 'float32' };
+  });
 }

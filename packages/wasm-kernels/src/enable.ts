@@ -23,7 +23,8 @@ type Module = KernelsModule & AdamModule & DenseModule;
 export interface WasmKernelsInfo {
   /**
    * The kernels now computed by the package's module: the wasm backend's products (each falls back to the backend's
-   * own) and `VariaAdamUpdate` (`@varia/core`'s `ADAM_UPDATE_KERNEL`, added where no other package registered one).
+   * own), `VariaAdamUpdate` and `VariaDenseBackward` (`@varia/core`'s `ADAM_UPDATE_KERNEL` and
+   * `DENSE_BACKWARD_KERNEL`, each added where no other package registered one).
    */
   kernels: string[];
   /**
@@ -31,7 +32,7 @@ export interface WasmKernelsInfo {
    * negative (x86: XNNPACK then clamps as the module does), else linear (the backend's own kernel runs the others).
    */
   activations: string[];
-  /** A one-line description, e.g. `wasm + SIMD128 (BatchMatMul, _FusedMatMul, VariaAdamUpdate)`. */
+  /** A one-line description, e.g. `wasm + SIMD128 (BatchMatMul, _FusedMatMul, VariaAdamUpdate, VariaDenseBackward)`. */
   description: string;
 }
 
@@ -119,9 +120,13 @@ function swapKernel(config: KernelConfig): void {
  * - It adds `VariaAdamUpdate` (`@varia/core`'s `ADAM_UPDATE_KERNEL`), which `@varia/layers`' `FusedAdamOptimizer` (the
  *   VAE's) then runs: one pass per variable with the bits of tfjs's own Adam, kernel by kernel (η, β₁, β₂, ε as
  *   `tf.train.adam` rounds them: m′ = m·β₁ + g·(1−β₁), v′ = v·β₂ + g²·(1−β₂), w′ = ((m′/(1−β₁ᵗ)) / (√(v′/(1−β₂ᵗ)) +
- *   ε))·(−η) + w, each operation rounded to float32), instead of ~12 kernels per variable.
+ *   ε))·(−η) + w, each operation rounded to float32), instead of ~12 kernels per variable; and `VariaDenseBackward`
+ *   (`DENSE_BACKWARD_KERNEL`), which `@varia/layers`' `Dense` runs for its backward pass: δ = dy ⊙ f′(y), dx = δ·Wᵀ and
+ *   dW = xᵀ·δ in XNNPACK's order, db = Σ_rows δ in the Sum kernel's — the bits of the kernels `Dense` composes there,
+ *   instead of ~7 kernels and two transposes. On a backend made anew both compute on the host (the same bits).
  *
- * Call it after `await tf.setBackend('wasm')` (the backend's memory must exist). Calling it again does nothing.
+ * Call it after `await tf.setBackend('wasm')` (the backend's memory must exist). Calling it again changes nothing, except that it registers again an added kernel that
+ * another package has unregistered since.
  * The threaded build (cross-origin isolated pages) is taken when its pool has one thread (on a 2-core machine tfjs's
  * default); with more, XNNPACK shares each product between them and this refuses. With `@varia/native-kernels` in
  * Node, enable those instead (they replace the same kernels).
@@ -131,7 +136,11 @@ function swapKernel(config: KernelConfig): void {
  *   4.x, or runs its products on more than one thread; nothing is changed then.
  */
 export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
-  if (active) return active;
+  if (active) {
+    // another package may have replaced and then unregistered an addition since: it comes back
+    for (const config of added) if (!tf.getKernel(config.kernelName, BACKEND)) tf.registerKernel(config);
+    return active;
+  }
   if (!tf.findBackendFactory(BACKEND)) {
     throw new WasmKernelsUnavailableError(
       'the wasm backend is not registered (import "@tensorflow/tfjs-backend-wasm" first)',
@@ -167,8 +176,8 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
   if (disables !== started) throw new WasmKernelsUnavailableError('disableWasmKernels() was called while it started');
   const module = instance.exports as unknown as Module;
   const clampsAsX86 = defaultNaNIsNegative(module, backend, memory);
-  // the module works on this backend's memory only: a backend made anew (removeBackend, then registered again) runs
-  // its own kernels
+  // the module works on this backend's memory only: on a backend made anew (removeBackend, then registered again) the
+  // products run its own kernels, and the additions compute on the host
   const current = (b: unknown): WasmBackendParts | undefined =>
     b === found && memoryOf(backend) === memory ? backend : undefined;
   Object.keys(REPLACEMENTS).forEach((name, i) => {

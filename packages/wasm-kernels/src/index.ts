@@ -1,6 +1,6 @@
 /**
- * Faster matrix products and Adam steps for TensorFlow.js's wasm backend, in the browser and in Node, with the
- * backend's own results: {@link enableWasmKernels}.
+ * Faster training on TensorFlow.js's wasm backend, in the browser and in Node, with the backend's own results: its
+ * matrix products, Adam steps and dense layers' backward passes by a SIMD128 module ({@link enableWasmKernels}).
  * @packageDocumentation
  */
 export {
