@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ADAM_UPDATE_KERNEL, ArgumentError, ShapeError } from '@varia/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectSameBits } from './test-support.js';
 import { type AdamModule, adamStepsTaken, adamUpdateKernel } from './adam-kernel.js';
 import { disableWasmKernels, enableWasmKernels } from './enable.js';
 
@@ -44,18 +45,9 @@ const cases = fc.record<Case>({
   special: fc.boolean(),
 });
 
+/** The bits of a tensor's or a kernel output's values. */
 const bitsOf = (t: tf.TensorInfo | tf.Tensor) =>
   new Uint32Array(new Float32Array(tf.engine().backend.readSync(t.dataId) as Float32Array).buffer);
-const isNaNBits = (u: number) => (u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0;
-
-/** Fails at the first element whose bits differ (both NaN counts as the same), naming it. */
-function expectSameBits(got: Uint32Array, want: Uint32Array, what: string): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    if (got[i] === want[i] || (isNaNBits(got[i]!) && isNaNBits(want[i]!))) continue;
-    expect(`${what}[${i}] = 0x${got[i]!.toString(16)}`).toBe(`${what}[${i}] = 0x${want[i]!.toString(16)}`);
-  }
-}
 
 /** The case's values from its seed by fast-check's arbitraries (small sizes). */
 function sampled(c: Case, salt: number): number[] {

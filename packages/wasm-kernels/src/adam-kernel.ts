@@ -67,9 +67,12 @@ function checkedNumbers(attrs: NamedAttrMap | undefined): number[] {
  * The module's arguments after the pointers and the count, as tfjs's Adam makes its scalars: β₁, 1 − β₁ (in double,
  * then float32), β₂, 1 − β₂, β₁ᵗ, β₂ᵗ, ε, −η (each rounded to float32 on the way into the module).
  */
-function moduleNumbers([lr, b1, b2, eps, p1, p2]: number[]): number[] {
+function moduleNumbers([lr, b1, b2, eps, p1, p2]: number[]): StepNumbers {
   return [b1!, 1 - b1!, b2!, 1 - b2!, p1!, p2!, eps!, -lr!];
 }
+
+/** β₁, 1 − β₁, β₂, 1 − β₂, β₁ᵗ, β₂ᵗ, ε, −η: the module's arguments after the pointers and the count. */
+type StepNumbers = [number, number, number, number, number, number, number, number];
 
 let taken = 0;
 
@@ -107,18 +110,8 @@ export function adamUpdateKernel(
         if (w2 === 0 || m2 === 0 || v2 === 0) {
           throw new BackendError(`${ADAM_UPDATE_KERNEL}: the wasm backend's memory cannot grow to hold the outputs`);
         }
-        const [b1, c1, b2, c2, p1, p2, eps, negLr] = numbers as [
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-        ];
         const at = (t: TensorInfo) => offsetOf(backend, t);
-        module.adam(w2, m2, v2, at(w), at(g), at(m), at(v), size, b1, c1, b2, c2, p1, p2, eps, negLr);
+        module.adam(w2, m2, v2, at(w), at(g), at(m), at(v), size, ...numbers);
       }
       taken++;
       return outs;
@@ -137,7 +130,7 @@ interface HostBackend {
 }
 
 /** wasm/adam.c's operations on the host, each rounded to float32 (the same bits). */
-function hostStep(backend: HostBackend, tensors: TensorInfo[], size: number, numbers: number[]): TensorInfo[] {
+function hostStep(backend: HostBackend, tensors: TensorInfo[], size: number, numbers: StepNumbers): TensorInfo[] {
   const [w, g, m, v] = tensors.map((t) => backend.readSync(t.dataId) as Float32Array) as [
     Float32Array,
     Float32Array,
@@ -145,16 +138,7 @@ function hostStep(backend: HostBackend, tensors: TensorInfo[], size: number, num
     Float32Array,
   ];
   const f = Math.fround;
-  const [b1, c1, b2, c2, p1, p2, eps, negLr] = numbers.map(f) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [b1, c1, b2, c2, p1, p2, eps, negLr] = numbers.map(f) as StepNumbers;
   const d1 = f(1 - p1);
   const d2 = f(1 - p2);
   const w2 = new Float32Array(size);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DENSE_BACKWARD_KERNEL, ShapeError } from '@varia/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bitsOf, expectSameBits } from './test-support.js';
 import { denseBackwardKernel, denseBackwardsTaken } from './dense-backward-kernel.js';
 import { disableWasmKernels, enableWasmKernels } from './enable.js';
 import type { KernelsModule } from './matmul-kernels.js';
@@ -84,17 +85,6 @@ function composed(c: Case, t: Record<string, tf.Tensor2D>): tf.Tensor[] {
     const product = tf.matMul(delta, tf.transpose(kernel!));
     return [dxAdd ? tf.add(dxAdd, product) : product, dW, db];
   });
-}
-
-const isNaNBits = (u: number) => (u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0;
-const bitsOf = (t: tf.Tensor) => new Uint32Array(new Float32Array(t.dataSync()).buffer);
-
-function expectSameBits(got: Uint32Array, want: Uint32Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    if (got[i] === want[i] || (isNaNBits(got[i]!) && isNaNBits(want[i]!))) continue;
-    expect(`${what}[${i}] = 0x${got[i]!.toString(16)}`).toBe(`${what}[${i}] = 0x${want[i]!.toString(16)}`);
-  }
 }
 
 async function checkCase(c: Case): Promise<void> {

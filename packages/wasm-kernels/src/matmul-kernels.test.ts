@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isNaNBits } from './test-support.js';
 import { disableWasmKernels, enableWasmKernels, wasmKernelCalls, wasmKernelsInfo } from './enable.js';
 
 afterAll(() => {
@@ -69,8 +70,6 @@ function bits(c: Case): Uint32Array {
     tf.dispose([a, b, ...(bias ? [bias] : [])]);
   }
 }
-
-const isNaNBits = (u: number) => (u & 0x7f800000) === 0x7f800000 && (u & 0x7fffff) !== 0;
 
 /** Whether the module takes the case (else the backend's own kernel runs): on this x86 host every activation but leaky ReLU. */
 const takes = (c: Case) => !c.fused || (!c.ta && !c.tb && c.activation !== 'leakyrelu');
