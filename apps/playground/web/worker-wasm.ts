@@ -51,25 +51,24 @@ async function startWasmKernels(): Promise<void> {
   kernels = await tryEnableWasmKernels();
 }
 
-/** The note's name of each kernel `@varia/wasm-kernels` may add. */
-const ADDED: Readonly<Record<string, string>> = {
+/** The note's name of each kernel `@varia/wasm-kernels` may install, in the note's order. */
+const NAMES: Readonly<Record<string, string>> = {
+  BatchMatMul: 'matMul',
   [DENSE_BACKWARD_KERNEL]: 'dense backward',
   [ADAM_UPDATE_KERNEL]: 'Adam',
 };
 
 /**
  * What `@varia/wasm-kernels` computes, for the note: "matMul, dense backward and Adam by @varia/wasm-kernels
- * (SIMD128)", or '' where it does not run.
+ * (SIMD128)" (on more than one thread "Adam by …": the products stay the backend's), or '' where it does not run.
  */
 function byWasmKernels(): string {
   if (!kernels || !('kernels' in kernels)) return '';
   const installed = kernels.kernels;
-  const names = [
-    'matMul',
-    ...Object.keys(ADDED)
-      .filter((k) => installed.includes(k))
-      .map((k) => ADDED[k]!),
-  ];
+  const names = Object.keys(NAMES)
+    .filter((k) => installed.includes(k))
+    .map((k) => NAMES[k]!);
+  if (names.length === 0) return '';
   const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0]!;
   return `${list} by @varia/wasm-kernels (SIMD128)`;
 }

@@ -29,7 +29,8 @@ export interface WasmKernelsInfo {
   kernels: string[];
   /**
    * The fused products' activations the module computes: linear, relu and relu6 where the host's default NaN is
-   * negative (x86: XNNPACK then clamps as the module does), else linear (the backend's own kernel runs the others).
+   * negative (x86: XNNPACK then clamps as the module does), else linear (the backend's own kernel runs the others);
+   * none where the products stay the backend's (its threaded build with more than one thread).
    */
   activations: string[];
   /** A one-line description, e.g. `wasm + SIMD128 (BatchMatMul, _FusedMatMul, VariaAdamUpdate, VariaDenseBackward)`. */
@@ -54,13 +55,17 @@ const REPLACEMENTS: Readonly<
 
 /**
  * The kernels the package adds, which the backend does not have: each registered where no other package has
- * registered one of that name, and removed again by {@link disableWasmKernels}.
+ * registered one of that name, and removed again by {@link disableWasmKernels}. `products`: it multiplies matrices on
+ * one thread, so it is left out where the backend shares its products between threads.
  */
 const ADDITIONS: Readonly<
-  Record<string, (m: Module, current: (b: unknown) => WasmBackendParts | undefined) => KernelConfig>
+  Record<
+    string,
+    { make: (m: Module, current: (b: unknown) => WasmBackendParts | undefined) => KernelConfig; products: boolean }
+  >
 > = {
-  [ADAM_UPDATE_KERNEL]: adamUpdateKernel,
-  [DENSE_BACKWARD_KERNEL]: denseBackwardKernel,
+  [ADAM_UPDATE_KERNEL]: { make: adamUpdateKernel, products: false },
+  [DENSE_BACKWARD_KERNEL]: { make: denseBackwardKernel, products: true },
 };
 
 /** The backend's kernels the replacements took the place of, the replacements registered, and the additions. */
@@ -127,13 +132,15 @@ function swapKernel(config: KernelConfig): void {
  *
  * Call it after `await tf.setBackend('wasm')` (the backend's memory must exist). Calling it again changes nothing, except that it registers again an added kernel that
  * another package has unregistered since.
- * The threaded build (cross-origin isolated pages) is taken when its pool has one thread (on a 2-core machine tfjs's
- * default); with more, XNNPACK shares each product between them and this refuses. With `@varia/native-kernels` in
- * Node, enable those instead (they replace the same kernels).
+ * The threaded build (cross-origin isolated pages) is taken whole when its pool has one thread (on a 2-core machine
+ * tfjs's default); with more, XNNPACK shares each product between them: the products (and `VariaDenseBackward`, whose
+ * products would run on one thread) stay the backend's, and only `VariaAdamUpdate` is added (an elementwise pass: the
+ * same bits on any number of threads). With `@varia/native-kernels` in Node, enable those instead (they replace the
+ * same kernels).
  *
  * @returns what was installed.
  * @throws WasmKernelsUnavailableError when the wasm backend is not registered, not initialized, not tfjs-backend-wasm
- *   4.x, or runs its products on more than one thread; nothing is changed then.
+ *   4.x, or has another package's products installed; nothing is changed then.
  */
 export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
   if (active) {
@@ -154,12 +161,10 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
   }
   const { backend, memory } = asWasmBackend(found);
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  // with more than one thread XNNPACK shares each product between them: the products stay the backend's, and only
+  // the additions without products come (an elementwise pass has the same bits on any number of threads)
   const threads = backend.wasm._get_threads_count?.() ?? 1;
-  if (threads > 1) {
-    throw new WasmKernelsUnavailableError(
-      `the wasm backend's products run on ${threads} threads (its threaded build), and the module's on one`,
-    );
-  }
+  const products = threads === 1;
   const wanted = Object.keys(REPLACEMENTS).map((name) => tf.getKernel(name, BACKEND));
   if (wanted.some((k) => k === undefined)) {
     throw new WasmKernelsUnavailableError('the wasm backend registers no BatchMatMul or _FusedMatMul kernel');
@@ -180,24 +185,27 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
   // products run its own kernels, and the additions compute on the host
   const current = (b: unknown): WasmBackendParts | undefined =>
     b === found && memoryOf(backend) === memory ? backend : undefined;
-  Object.keys(REPLACEMENTS).forEach((name, i) => {
-    originals.set(name, wanted[i]!);
-    const config = REPLACEMENTS[name]!(module, current, wanted[i]!, clampsAsX86);
-    installed.add(config);
-    swapKernel(config);
-  });
-  const kernels = Object.keys(REPLACEMENTS);
-  for (const [name, make] of Object.entries(ADDITIONS)) {
-    if (tf.getKernel(name, BACKEND)) continue; // another package's: it stays
-    const config = make(module, current);
+  const kernels: string[] = [];
+  if (products) {
+    Object.keys(REPLACEMENTS).forEach((name, i) => {
+      originals.set(name, wanted[i]!);
+      const config = REPLACEMENTS[name]!(module, current, wanted[i]!, clampsAsX86);
+      installed.add(config);
+      swapKernel(config);
+      kernels.push(name);
+    });
+  }
+  for (const [name, addition] of Object.entries(ADDITIONS)) {
+    if (tf.getKernel(name, BACKEND) || (addition.products && !products)) continue; // another package's: it stays
+    const config = addition.make(module, current);
     added.add(config);
     tf.registerKernel(config);
     kernels.push(name);
   }
   active = {
     kernels,
-    activations: activationsTaken(clampsAsX86),
-    description: `wasm + SIMD128 (${kernels.join(', ')})`,
+    activations: products ? activationsTaken(clampsAsX86) : [],
+    description: `wasm + SIMD128 (${kernels.join(', ')}${products ? '' : `; the products stay on the backend's ${threads} threads`})`,
   };
   return active;
 }
