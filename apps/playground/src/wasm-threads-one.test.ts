@@ -4,10 +4,10 @@
  * the backend's bits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_UPDATE_KERNEL } from '@varia/core';
 import { disableWasmKernels, enableWasmKernels, wasmKernelCalls } from '@varia/wasm-kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend, stopWasmThreads } from './backend.js';
+import { adamStepBits } from './test-utils/adam-step.js';
 
 afterAll(async () => {
   disableWasmKernels();
@@ -46,32 +46,9 @@ describe('wasm-threaded with one thread', () => {
   });
 
   it('takes Adam’s step on its shared memory, with the bits of tfjs’s own Adam', async () => {
-    const bitsOf = (t: tf.Tensor) => new Uint32Array(new Float32Array(t.dataSync()).buffer);
-    const start = Array.from({ length: 4099 }, (_, i) => Math.sin(i) * 3);
-    const g = tf.tensor1d(Array.from({ length: 4099 }, (_, i) => Math.cos(i * 1.7) * (i % 5 === 0 ? 0 : 1)));
-    const w = tf.variable(tf.tensor1d(start), true, 'threads-one-adam');
-    disableWasmKernels();
-    const adam = tf.train.adam(0.01);
-    adam.applyGradients([{ name: w.name, tensor: g }]);
-    const own = bitsOf(w);
-    await enableWasmKernels();
-    const steps = wasmKernelCalls().adamSteps;
-    const [w0, zeros] = [tf.tensor1d(start), tf.zeros([4099])];
-    const outs = tf.engine().runKernel(
-      ADAM_UPDATE_KERNEL,
-      { variable: w0, gradient: g, firstMoment: zeros, secondMoment: zeros },
-      {
-        learningRate: 0.01,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: tf.backend().epsilon(),
-        beta1Power: 0.9,
-        beta2Power: 0.999,
-      },
-    ) as tf.Tensor[];
-    expect(wasmKernelCalls().adamSteps - steps).toBe(1);
-    expect(bitsOf(outs[0]!)).toEqual(own);
-    tf.dispose([...outs, w0, zeros, g, w]);
-    adam.dispose();
+    const gradient = Array.from({ length: 4099 }, (_, i) => Math.cos(i * 1.7) * (i % 5 === 0 ? 0 : 1));
+    const { own, ours, steps } = await adamStepBits('threads-one-adam', gradient);
+    expect(steps).toBe(1);
+    expect(ours).toEqual(own);
   });
 });

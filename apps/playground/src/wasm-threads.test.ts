@@ -8,9 +8,10 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { ADAM_UPDATE_KERNEL, DENSE_BACKWARD_KERNEL } from '@varia/core';
-import { disableWasmKernels, enableWasmKernels, wasmKernelCalls } from '@varia/wasm-kernels';
+import { disableWasmKernels, enableWasmKernels } from '@varia/wasm-kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend, stopWasmThreads } from './backend.js';
+import { adamStepBits } from './test-utils/adam-step.js';
 
 afterAll(async () => {
   await stopWasmThreads();
@@ -37,32 +38,10 @@ describe('wasm-threaded in Node', () => {
     expect([tf.BatchMatMul, tf._FusedMatMul].map((name) => tf.getKernel(name, 'wasm'))).toEqual(kernels);
     expect(tf.getKernel(DENSE_BACKWARD_KERNEL, 'wasm')).toBeUndefined();
     // one Adam step of a variable: tfjs's own (kernel by kernel, on the 2 threads) against the module's
-    const start = Array.from({ length: 4099 }, (_, i) => Math.sin(i) * 3);
-    const g = tf.tensor1d(Array.from({ length: 4099 }, (_, i) => Math.cos(i * 1.7)));
-    const w = tf.variable(tf.tensor1d(start), true, 'threads-two-adam');
-    disableWasmKernels();
-    const adam = tf.train.adam(0.01);
-    adam.applyGradients([{ name: w.name, tensor: g }]);
-    const own = new Uint32Array(new Float32Array(w.dataSync()).buffer);
-    await enableWasmKernels();
-    const steps = wasmKernelCalls().adamSteps;
-    const [w0, zeros] = [tf.tensor1d(start), tf.zeros([4099])];
-    const outs = tf.engine().runKernel(
-      ADAM_UPDATE_KERNEL,
-      { variable: w0, gradient: g, firstMoment: zeros, secondMoment: zeros },
-      {
-        learningRate: 0.01,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: tf.backend().epsilon(),
-        beta1Power: 0.9,
-        beta2Power: 0.999,
-      },
-    ) as tf.Tensor[];
-    expect(wasmKernelCalls().adamSteps - steps).toBe(1);
-    expect(new Uint32Array(new Float32Array(outs[0]!.dataSync()).buffer)).toEqual(own);
-    tf.dispose([...outs, w0, zeros, g, w]);
-    adam.dispose();
+    const gradient = Array.from({ length: 4099 }, (_, i) => Math.cos(i * 1.7));
+    const { own, ours, steps } = await adamStepBits('threads-two-adam', gradient);
+    expect(steps).toBe(1);
+    expect(ours).toEqual(own);
     disableWasmKernels();
     expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeUndefined();
   });
