@@ -12,7 +12,7 @@
  *   ((c + s) + 0, the bias term of a product without bias). No activation (BatchMatMul).
  *
  * Vectorised over 4 columns at a time (SIMD128 lanes compute exactly the scalar sequence): seq_gemm in tiles of 4 rows ×
- * 8 columns, block_gemm in tiles of 2 rows × 16 columns, strips of columns outside and rows inside. No global, no stack, no data segment: the module imports the backend's memory and touches only the regions
+ * 8 columns (4 × 4 for a strip of 4 columns left over), block_gemm in tiles of 2 rows × 16 columns, strips of columns outside and rows inside. No global, no stack, no data segment: the module imports the backend's memory and touches only the regions
  * its caller names. Built by scripts/build-wasm.mjs (clang --target=wasm32 -msimd128) into src/kernels-wasm.ts.
  */
 #include <stdint.h>
@@ -120,6 +120,26 @@ static void seq_tile8(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, con
   }
 }
 
+/* seq_tile8's rows for 4 columns from j (the strip of 4 past the last whole 8: MNIST's 20-wide heads). */
+static void seq_tile4(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, i32 R, i32 aks,
+                      const f32 *b, i32 ldb, const f32 *bias, i32 N, i32 K, i32 act, i32 j) {
+  const v128_t c0 = bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.f);
+  v128_t s0 = c0, s1 = c0, s2 = c0, s3 = c0;
+  for (i32 k = 0; k < K; k++) {
+    const v128_t b0 = wasm_v128_load(b + (intptr_t)k * ldb + j);
+    const intptr_t ka = (intptr_t)k * aks;
+    s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_f32x4_splat(a0[ka]), b0));
+    s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_f32x4_splat(a1[ka]), b0));
+    s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_f32x4_splat(a2[ka]), b0));
+    s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_f32x4_splat(a3[ka]), b0));
+  }
+  /* rows past R computed row 0 again: not stored */
+  wasm_v128_store(out + j, act4(s0, act));
+  if (R > 1) wasm_v128_store(out + N + j, act4(s1, act));
+  if (R > 2) wasm_v128_store(out + 2 * (intptr_t)N + j, act4(s2, act));
+  if (R > 3) wasm_v128_store(out + 3 * (intptr_t)N + j, act4(s3, act));
+}
+
 /* Column j of C, every row, one element at a time (the columns past the last whole tile). */
 static void column_of(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i32 ldb, const f32 *bias, i32 M, i32 N,
                       i32 K, i32 blocked, i32 act, i32 j) {
@@ -146,13 +166,18 @@ __attribute__((export_name("gemm"))) void gemm(f32 *out, const f32 *a, i32 ais, 
                                                 const f32 *bias, i32 M, i32 N, i32 K, i32 blocked, i32 act) {
   i32 j = 0;
   if (!blocked) {
-    /* seq_gemm: strips of 8 columns, 4 rows a tile (a strip of B, K × 32 bytes, stays in L1 for every row) */
-    for (; j + 8 <= N; j += 8)
+    /* seq_gemm: strips of 8 columns (then one of 4 where 4 to 7 are left), 4 rows a tile (a strip of B, K × 32 bytes,
+     * stays in L1 for every row) */
+    for (; j + 4 <= N; j += j + 8 <= N ? 8 : 4)
       for (i32 i = 0; i < M; i += 4) {
         const i32 R = M - i < 4 ? M - i : 4;
         const f32 *a0 = a + (intptr_t)i * ais;
-        seq_tile8(out + (intptr_t)i * N, a0, R > 1 ? a0 + ais : a0, R > 2 ? a0 + 2 * (intptr_t)ais : a0,
-                  R > 3 ? a0 + 3 * (intptr_t)ais : a0, R, aks, b, ldb, bias, N, K, act, j);
+        const f32 *a1 = R > 1 ? a0 + ais : a0, *a2 = R > 2 ? a0 + 2 * (intptr_t)ais : a0;
+        const f32 *a3 = R > 3 ? a0 + 3 * (intptr_t)ais : a0;
+        if (j + 8 <= N)
+          seq_tile8(out + (intptr_t)i * N, a0, a1, a2, a3, R, aks, b, ldb, bias, N, K, act, j);
+        else
+          seq_tile4(out + (intptr_t)i * N, a0, a1, a2, a3, R, aks, b, ldb, bias, N, K, act, j);
       }
   } else {
     /* block_gemm: strips of 16 columns, 2 rows a tile */
