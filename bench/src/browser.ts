@@ -20,6 +20,21 @@ interface BrowserContender {
   threads?: number;
   notes?: string[];
   browser?: string;
+  /**
+   * tf.memory() at each epoch end of the last round (`tensors_flat`: the same count at every epoch end, in every round)
+   * and peak resident sets, the largest of any round: Node's process (`peak_rss_bytes`), or the page's Chromium
+   * renderer (`renderer_peak_rss_bytes`, the page and its training worker) beside the sum over the browser's
+   * processes (`tree_peak_rss_bytes_sum`, an upper bound).
+   */
+  memory?: {
+    peak_rss_bytes?: number;
+    renderer_peak_rss_bytes?: number;
+    tree_peak_rss_bytes_sum?: number;
+    processes?: number;
+    tf_tensors_per_epoch: (number | undefined)[];
+    tf_bytes_per_epoch: (number | undefined)[];
+    tensors_flat: boolean;
+  };
 }
 
 /** What `apps/playground/scripts/browser-bench.mjs` writes. */
@@ -106,5 +121,29 @@ export function formatBrowser(b: BrowserResult | { skipped: string }): string[] 
     webgpu,
     `  node: plain wasm ${n(b.node_wasm.examples_per_sec)} ex/s, threaded wasm ${n(b.node_wasm_threaded.examples_per_sec)} ex/s (${b.node_wasm_threaded.threads ?? '?'} threads, ${x('node_threaded_vs_plain')} plain), ${b.node_wasm_native.backend} ${n(b.node_wasm_native.examples_per_sec)} ex/s`,
     `  threads: isolated page every core ÷ ?threads=1 ${x('isolated_threads_vs_1_thread')}; isolated page ÷ node threaded wasm ${x('browser_isolated_vs_node_wasm_threaded')}`,
+    ...formatMemory(b),
   ];
+}
+
+/** The contenders' memory in one line: peak RSS (the page's renderer; Node's process) and whether tensors stay flat. */
+function formatMemory(b: BrowserResult): string[] {
+  const contenders: [string, BrowserContender | undefined][] = [
+    ['page plain', b.browser_plain],
+    ['page isolated ?threads=1', b.browser_isolated_1],
+    ['page isolated every core', b.browser_isolated],
+    ['page WebGPU', b.browser_webgpu],
+    ['node plain wasm', b.node_wasm],
+    ['node threaded wasm', b.node_wasm_threaded],
+    ['node default', b.node_wasm_native],
+  ];
+  const parts = contenders.flatMap(([label, c]) => {
+    const m = c?.memory;
+    const peak = m?.renderer_peak_rss_bytes ?? m?.peak_rss_bytes;
+    if (!m || peak === undefined) return [];
+    const tensors = m.tf_tensors_per_epoch.join('/');
+    return [`${label} ${(peak / 2 ** 20).toFixed(0)} MiB, tensors ${tensors}${m.tensors_flat ? '' : ' NOT flat'}`];
+  });
+  return parts.length
+    ? [`  memory (peak RSS: the page's renderer, Node's process; tf tensors at each epoch end): ${parts.join('; ')}`]
+    : [];
 }

@@ -8,6 +8,10 @@
 // the 8,000 training digits, no validation split. Speed = examples ÷ the epochs' own `seconds` (fit's step time,
 // without the page's per-epoch snapshots), over the epochs after the first (the warm-up: JIT, kernel compilation).
 //
+// Memory, per contender: tf.memory() at each epoch end (the page's training worker sends it with each epoch; flat:
+// the same tensor count at every one) and the peak resident set (Linux VmHWM): Node's process, or the largest
+// Chromium renderer's (the page and its worker run in one) beside the sum over the browser's processes.
+//
 // Contenders, each a fresh browser or Node process, run in interleaved rounds (A B C … A B C …; the machine may be
 // shared, so every ratio is taken within a round and the median over rounds is reported):
 // - the page on plain wasm SIMD (served without cross-origin isolation: single-threaded);
@@ -24,7 +28,7 @@
 // browser_webgpu, node_wasm, node_wasm_native); the ratios need the ones they divide.
 // CHROMIUM_PATH overrides /usr/bin/chromium. bench/src/browser.ts runs this for `pnpm bench`.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -56,6 +60,69 @@ function speed(epochs, rows) {
   return { examples_per_sec: (rows * timed.length) / seconds, seconds, epochs: timed.length, rows };
 }
 
+/** kB fields of /proc/PID/status (`VmHWM`: the peak resident set), in bytes; undefined where unreadable. */
+function statusBytes(pid, field) {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Peak resident sets (Linux `VmHWM`) of the browser's processes (this process's descendants: Playwright starts
+ * Chromium as a child, and the bench runs one browser at a time), read before it closes: the largest renderer's (the
+ * page and its training worker run in one), and the sum over every process (an upper bound on the browser's peak: the
+ * processes' peaks need not coincide). Undefined without /proc.
+ */
+function browserPeakRss() {
+  let parents;
+  try {
+    parents = new Map(
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .map((d) => {
+          try {
+            // the field after the parenthesised command (which may hold spaces) is the state, then the parent's pid
+            const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+            return [Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])];
+          } catch {
+            return [Number(d), -1];
+          }
+        }),
+    );
+  } catch {
+    return undefined;
+  }
+  const tree = [process.pid];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  tree.shift();
+  let renderer = 0;
+  let total = 0;
+  for (const pid of tree) {
+    const peak = statusBytes(pid, 'VmHWM') ?? 0;
+    total += peak;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {}
+    if (cmd.includes('--type=renderer')) renderer = Math.max(renderer, peak);
+  }
+  return { renderer_peak_rss_bytes: renderer, tree_peak_rss_bytes_sum: total, processes: tree.length };
+}
+
+/** A run's memory figures from tf.memory() at each epoch end (`perEpoch`) and its peak resident set(s). */
+function memoryOf(perEpoch, peaks) {
+  const tensors = perEpoch.map((m) => m?.numTensors);
+  return {
+    ...peaks,
+    tf_tensors_per_epoch: tensors,
+    tf_bytes_per_epoch: perEpoch.map((m) => m?.numBytes),
+    tensors_flat: tensors.length > 0 && tensors.every((t) => t !== undefined && t === tensors[0]),
+  };
+}
+
 /** One training run of the page: `isolated` serves it with COOP/COEP, `query` is appended to its URL. */
 async function browserRun({ isolated, query = '', backend = 'wasm', args = ['--disable-gpu'] }) {
   const server = await serveStatic(WEB_ROOT, 0, { isolated });
@@ -66,11 +133,15 @@ async function browserRun({ isolated, query = '', backend = 'wasm', args = ['--d
     await page.addInitScript(() => {
       const Native = window.Worker;
       window.__variaEpochs = [];
+      window.__variaMemory = [];
       window.Worker = class extends Native {
         constructor(...a) {
           super(...a);
           this.addEventListener('message', (e) => {
-            if (e.data?.type === 'epoch') window.__variaEpochs.push(e.data.log);
+            if (e.data?.type === 'epoch') {
+              window.__variaEpochs.push(e.data.log);
+              window.__variaMemory.push(e.data.memory);
+            }
             if (e.data?.type === 'backend') window.__variaBackend = e.data;
           });
         }
@@ -98,6 +169,7 @@ async function browserRun({ isolated, query = '', backend = 'wasm', args = ['--d
     if ((await page.getAttribute('body', 'data-state')) === 'error') throw new Error(await page.textContent('#status'));
     const info = await page.evaluate(() => ({
       epochs: window.__variaEpochs,
+      memory: window.__variaMemory,
       backend: window.__variaBackend,
       isolatedPage: window.crossOriginIsolated,
       cores: navigator.hardwareConcurrency,
@@ -113,6 +185,7 @@ async function browserRun({ isolated, query = '', backend = 'wasm', args = ['--d
       hardware_concurrency: info.cores,
       browser: `Chromium ${browser.version()}`,
       loss: info.epochs.at(-1)?.loss,
+      memory: memoryOf(info.memory, browserPeakRss()),
     };
   } finally {
     await browser.close();
@@ -138,7 +211,17 @@ async function nodeRunHere(candidate) {
   });
   try {
     const cpu0 = process.cpuUsage();
-    const history = await vae.fit(x, { epochs: EPOCHS, batchSize: CONFIG.batch, learningRate: CONFIG.lr, seed: 0 });
+    const perEpoch = [];
+    const history = await vae.fit(x, {
+      epochs: EPOCHS,
+      batchSize: CONFIG.batch,
+      learningRate: CONFIG.lr,
+      seed: 0,
+      onEpochEnd: () => {
+        const { numTensors, numBytes } = tf.memory();
+        perEpoch.push({ numTensors, numBytes });
+      },
+    });
     const cpu = process.cpuUsage(cpu0);
     return {
       ...speed(history.epochs, x.rows),
@@ -146,6 +229,7 @@ async function nodeRunHere(candidate) {
       threads: selection.threads,
       cpu_seconds: (cpu.user + cpu.system) / 1e6,
       loss: history.epochs.at(-1).loss,
+      memory: memoryOf(perEpoch, { peak_rss_bytes: process.resourceUsage().maxRSS * 1024 }),
     };
   } finally {
     vae.dispose();
@@ -256,6 +340,18 @@ if (webgpu.skipped && webgpuProbe.adapter && argv.includes('--webgpu-software'))
   }
 }
 
+/** The rounds' memory: each peak the largest of any round, tensors flat in every round, the last round's per epoch. */
+const memorySummary = (ms) => {
+  const present = ms.filter(Boolean);
+  const most = (k) =>
+    present.some((m) => m[k] !== undefined) ? Math.max(...present.map((m) => m[k] ?? 0)) : undefined;
+  const peaks = Object.fromEntries(
+    ['peak_rss_bytes', 'renderer_peak_rss_bytes', 'tree_peak_rss_bytes_sum']
+      .map((k) => [k, most(k)])
+      .filter(([, v]) => v !== undefined),
+  );
+  return { ...present.at(-1), ...peaks, tensors_flat: present.every((m) => m.tensors_flat) };
+};
 /** A contender's median speed, its per-round speeds and loads, and its last run's details. */
 const summary = (key) => {
   const rs = runs[key].filter((r) => !r.error);
@@ -265,6 +361,7 @@ const summary = (key) => {
     examples_per_sec: rs.length ? median(rs.map((r) => r.examples_per_sec)) : Number.NaN,
     rounds: rs.map((r) => Math.round(r.examples_per_sec)),
     loads: rs.map((r) => r.load),
+    ...(rs.some((r) => r.memory) ? { memory: memorySummary(rs.map((r) => r.memory)) } : {}),
     ...(errors.length ? { errors } : {}),
   };
 };
@@ -297,7 +394,13 @@ const n = (v) => Math.round(v).toLocaleString('en-US');
 const line = (c) => {
   const s = result[c.key];
   const threads = s.threads ? `, ${s.threads} thread${s.threads === 1 ? '' : 's'}` : '';
-  return `${c.label.padEnd(38)} ${n(s.examples_per_sec).padStart(7)} ex/s  (rounds ${s.rounds.map(n).join(', ')}; ${s.backend ?? ''}${threads})`;
+  const m = s.memory;
+  const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const peak = m?.renderer_peak_rss_bytes ?? m?.peak_rss_bytes;
+  const memory = m
+    ? `; peak RSS ${peak === undefined ? '?' : mib(peak)}${m.renderer_peak_rss_bytes === undefined ? '' : ' (renderer)'}, tensors at epoch ends ${m.tf_tensors_per_epoch.join('/')}${m.tensors_flat ? ' (flat)' : ' (NOT flat)'}`
+    : '';
+  return `${c.label.padEnd(38)} ${n(s.examples_per_sec).padStart(7)} ex/s  (rounds ${s.rounds.map(n).join(', ')}; ${s.backend ?? ''}${threads}${memory})`;
 };
 console.log(
   [

@@ -54,6 +54,20 @@ beforeAll(async () => {
     ],
   });
   const context = await browser.newContext({ viewport: { width: 1300, height: 1000 }, acceptDownloads: true });
+  // the training worker's epoch messages carry tf.memory() at each epoch end: kept by run, without touching the page
+  await context.addInitScript(() => {
+    const Native = window.Worker;
+    const seen: { runId: number; numTensors: number }[] = [];
+    (window as unknown as { __variaEpochTensors: typeof seen }).__variaEpochTensors = seen;
+    window.Worker = class extends Native {
+      constructor(...args: ConstructorParameters<typeof Worker>) {
+        super(...args);
+        this.addEventListener('message', (e: MessageEvent) => {
+          if (e.data?.type === 'epoch') seen.push({ runId: e.data.runId, numTensors: e.data.memory?.numTensors });
+        });
+      }
+    };
+  });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
@@ -162,6 +176,15 @@ describe('playground page in headless Chromium', () => {
     const run = await losses(1);
     expect(run.epochs).toBe(12);
     expect(run.last).toBeLessThan(run.first);
+    // the worker's live tensors at each epoch end (tf.memory(), sent with the epoch): the same at every one
+    const tensors = await page.evaluate(() =>
+      (window as unknown as { __variaEpochTensors: { runId: number; numTensors: number }[] }).__variaEpochTensors
+        .filter((e) => e.runId === 1)
+        .map((e) => e.numTensors),
+    );
+    expect(tensors).toHaveLength(12);
+    expect(tensors[0]).toBeGreaterThan(0);
+    expect(new Set(tensors).size, `tensors at the epoch ends: ${tensors.join(', ')}`).toBe(1);
     await expectChartDrawn('#loss-chart');
     await expectChartDrawn('#latent-chart');
     await expectChartDrawn('#recon-chart');

@@ -166,7 +166,7 @@ export type FromWorker =
       shape: number[];
       trainRows: number;
     }
-  | { type: 'epoch'; runId: number; log: EpochMetrics; snapshot?: Snapshot }
+  | { type: 'epoch'; runId: number; log: EpochMetrics; snapshot?: Snapshot; memory: TfMemory }
   | {
       type: 'done';
       runId: number;
@@ -191,6 +191,15 @@ export type FromWorker =
   /** The tfjs artifacts `VAE.save` hands to an IOHandler; the page saves them with the `downloads://` handler. */
   | { type: 'exported'; artifacts: import('@tensorflow/tfjs').io.ModelArtifacts }
   | { type: 'error'; runId: number; message: string };
+
+/**
+ * `tf.memory()` in the training worker at an epoch's end (after the epoch's snapshot is read): what stays allocated
+ * between epochs, the same count at every epoch end when nothing leaks (the browser bench reports it).
+ */
+export interface TfMemory {
+  numTensors: number;
+  numBytes: number;
+}
 
 /** The plotted subset of `EpochLog`: the loss chart's per-epoch metrics, the epoch count and the epoch's seconds. */
 export type EpochMetrics = RunCurve['epochs'][number] & { epochs: number; seconds: number };

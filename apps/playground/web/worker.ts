@@ -91,7 +91,11 @@ async function train(runId: number, config: RunConfig): Promise<void> {
         valKl: log.valKl,
         seconds: log.seconds,
       };
-      post({ type: 'epoch', runId, log: metrics, snapshot: snap }, snap ? snapshotTransfer(snap) : []);
+      const { numTensors, numBytes } = tf.memory();
+      post(
+        { type: 'epoch', runId, log: metrics, snapshot: snap, memory: { numTensors, numBytes } },
+        snap ? snapshotTransfer(snap) : [],
+      );
       // yield so a Stop message can be handled between epochs even on a busy backend
       await new Promise((r) => setTimeout(r, 0));
     },
