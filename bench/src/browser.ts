@@ -43,6 +43,8 @@ export interface BrowserResult {
   config: { epochs: number; rounds: number };
   browser_plain: BrowserContender;
   browser_isolated_1: BrowserContender;
+  /** The isolated page's default (absent in results from before it was measured). */
+  browser_isolated_default?: BrowserContender;
   browser_isolated: BrowserContender;
   /** Present when headless Chromium offered a hardware WebGPU adapter. */
   browser_webgpu?: BrowserContender;
@@ -59,7 +61,8 @@ export interface BrowserResult {
   };
   /**
    * Medians of per-round ratios: `<browser contender>_vs_node_wasm`, `<browser contender>_vs_node_default`,
-   * `browser_isolated_vs_node_wasm_threaded`, `isolated_threads_vs_1_thread`, `node_threaded_vs_plain`.
+   * `browser_isolated_vs_node_wasm_threaded`, `isolated_threads_vs_1_thread`, `isolated_default_vs_1_thread`,
+   * `node_threaded_vs_plain`.
    */
   ratios: Record<string, number>;
 }
@@ -117,10 +120,13 @@ export function formatBrowser(b: BrowserResult | { skipped: string }): string[] 
     `browser (the playground page, MNIST 784-400-20, batch 128, ${b.browser_plain.browser}; median of ${b.config.rounds} interleaved rounds, load ${loads}):`,
     row('plain wasm SIMD', 'browser_plain', b.browser_plain),
     row('cross-origin isolated, ?threads=1', 'browser_isolated_1', b.browser_isolated_1),
+    ...(b.browser_isolated_default
+      ? [row('cross-origin isolated, default', 'browser_isolated_default', b.browser_isolated_default)]
+      : []),
     row('cross-origin isolated, every core', 'browser_isolated', b.browser_isolated),
     webgpu,
     `  node: plain wasm ${n(b.node_wasm.examples_per_sec)} ex/s, threaded wasm ${n(b.node_wasm_threaded.examples_per_sec)} ex/s (${b.node_wasm_threaded.threads ?? '?'} threads, ${x('node_threaded_vs_plain')} plain), ${b.node_wasm_native.backend} ${n(b.node_wasm_native.examples_per_sec)} ex/s`,
-    `  threads: isolated page every core ÷ ?threads=1 ${x('isolated_threads_vs_1_thread')}; isolated page ÷ node threaded wasm ${x('browser_isolated_vs_node_wasm_threaded')}`,
+    `  threads: isolated page every core ÷ ?threads=1 ${x('isolated_threads_vs_1_thread')}${b.ratios.isolated_default_vs_1_thread === undefined ? '' : `, its default ÷ ?threads=1 ${x('isolated_default_vs_1_thread')}`}; isolated page ÷ node threaded wasm ${x('browser_isolated_vs_node_wasm_threaded')}`,
     ...formatMemory(b),
   ];
 }
@@ -130,6 +136,7 @@ function formatMemory(b: BrowserResult): string[] {
   const contenders: [string, BrowserContender | undefined][] = [
     ['page plain', b.browser_plain],
     ['page isolated ?threads=1', b.browser_isolated_1],
+    ['page isolated default', b.browser_isolated_default],
     ['page isolated every core', b.browser_isolated],
     ['page WebGPU', b.browser_webgpu],
     ['node plain wasm', b.node_wasm],

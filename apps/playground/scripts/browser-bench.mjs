@@ -15,8 +15,9 @@
 // Contenders, each a fresh browser or Node process, run in interleaved rounds (A B C … A B C …; the machine may be
 // shared, so every ratio is taken within a round and the median over rounds is reported):
 // - the page on plain wasm SIMD (served without cross-origin isolation: single-threaded);
-// - the page cross-origin isolated (COOP/COEP: tfjs-wasm's threaded SIMD build) with `?threads=1`, and with
-//   `?threads=N` for every logical core (at most 8; the page's default is half of them);
+// - the page cross-origin isolated (COOP/COEP: tfjs-wasm's threaded SIMD build) with `?threads=1`, with its default
+//   (half the logical cores; where that is one thread, @varia/wasm-kernels' products shared with a helper worker),
+//   and with `?threads=N` for every logical core (at most 8);
 // - the page on WebGPU, when headless Chromium offers a hardware adapter (probed with --enable-unsafe-webgpu); a
 //   software adapter (SwiftShader: the shaders run on the CPU) is recorded as the reason for no WebGPU row, and timed
 //   once only with --webgpu-software (it trains ~30× slower than wasm, and failed in its second epoch here);
@@ -25,7 +26,7 @@
 //   child process.
 // A run that fails (e.g. a package rebuilt under it) is recorded with its error and left out of that round's ratios.
 // --only keeps some contenders (keys as in the JSON: browser_plain, browser_isolated_1, browser_isolated,
-// browser_webgpu, node_wasm, node_wasm_native); the ratios need the ones they divide.
+// browser_isolated_default, browser_webgpu, node_wasm, node_wasm_native); the ratios need the ones they divide.
 // CHROMIUM_PATH overrides /usr/bin/chromium. bench/src/browser.ts runs this for `pnpm bench`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -286,6 +287,9 @@ if (flag('--node-run')) {
 const CONTENDERS = [
   { key: 'browser_plain', label: 'browser, plain wasm SIMD (1 thread)', isolated: false },
   { key: 'browser_isolated_1', label: 'browser, isolated, ?threads=1', isolated: true, query: '?threads=1' },
+  // the page's default: tfjs's pool of half the logical cores; at one thread (2–3 cores) @varia/wasm-kernels computes
+  // the products and shares them with a helper worker
+  { key: 'browser_isolated_default', label: 'browser, isolated, default', isolated: true },
   {
     key: 'browser_isolated',
     label: 'browser, isolated, every core',
@@ -386,6 +390,7 @@ for (const c of CONTENDERS.filter((c) => !c.node)) {
 }
 result.ratios.browser_isolated_vs_node_wasm_threaded = ratio('browser_isolated', 'node_wasm_threaded');
 result.ratios.isolated_threads_vs_1_thread = ratio('browser_isolated', 'browser_isolated_1');
+result.ratios.isolated_default_vs_1_thread = ratio('browser_isolated_default', 'browser_isolated_1');
 result.ratios.node_threaded_vs_plain = ratio('node_wasm_threaded', 'node_wasm');
 
 const out = flag('--json');

@@ -18,7 +18,13 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { ADAM_UPDATE_KERNEL, DENSE_BACKWARD_KERNEL } from '@varia/core';
-import { tryEnableWasmKernels, type WasmKernelsInfo, type WasmKernelsUnavailable } from '@varia/wasm-kernels';
+import {
+  attachWasmKernelsHelper,
+  tryEnableWasmKernels,
+  type WasmKernelsInfo,
+  type WasmKernelsUnavailable,
+  WasmKernelsUnavailableError,
+} from '@varia/wasm-kernels';
 import { defaultWasmThreads, type WasmThreads } from './protocol.js';
 
 setWasmPaths({
@@ -49,6 +55,25 @@ let kernels: WasmKernelsInfo | WasmKernelsUnavailable | undefined;
  */
 async function startWasmKernels(): Promise<void> {
   kernels = await tryEnableWasmKernels();
+}
+
+/** The helper worker's part of the note ('' where none was asked for), or why it did not start. */
+let helperNote = '';
+
+/**
+ * A second thread for the module's products: where the page is isolated, the backend's pool runs one thread by
+ * default (`?threads=` absent) on a machine with two or more logical cores, and the module computes the products, a
+ * helper worker takes blocks of their columns (the same bits). An explicit `?threads=1` keeps one thread.
+ */
+function startKernelsHelper(): void {
+  if (requested !== 'auto' || getThreadsCount() !== 1 || (navigator.hardwareConcurrency || 1) < 2) return;
+  if (!kernels || !('kernels' in kernels) || !kernels.kernels.includes('BatchMatMul')) return;
+  try {
+    attachWasmKernelsHelper(new Worker(new URL('./kernels-helper.ts', import.meta.url), { type: 'module' }));
+    helperNote = ', their products shared with a helper worker (2 threads)';
+  } catch (e) {
+    helperNote = `, no helper worker (${e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message})`;
+  }
 }
 
 /** The note's name of each kernel `@varia/wasm-kernels` may install, in the note's order. */
@@ -91,7 +116,10 @@ export async function startWasm(): Promise<boolean> {
     // the own property shadowed WorkerNavigator.prototype's getter; removing it restores the real value
     delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
   }
-  if (started) await startWasmKernels();
+  if (started) {
+    await startWasmKernels();
+    startKernelsHelper();
+  }
   return started;
 }
 
@@ -109,6 +137,6 @@ export async function wasmNote(): Promise<string> {
     requested === 'auto'
       ? `default for ${cores} logical cores; ?threads=N in the URL to change`
       : '?threads= in the URL';
-  const shared = by ? `; ${by}` : '';
+  const shared = by ? `; ${by}${helperNote}` : '';
   return `SIMD, ${n} thread${n === 1 ? '' : 's'}: cross-origin isolated, ${how}${shared}`;
 }

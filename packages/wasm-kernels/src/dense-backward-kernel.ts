@@ -1,5 +1,6 @@
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { ArgumentError, BackendError, DENSE_BACKWARD_KERNEL, ShapeError } from '@varia/core';
+import { gemm } from './helper.js';
 import type { KernelsModule } from './matmul-kernels.js';
 import { type WasmBackendParts, memoryOf, offsetOf } from './wasm-backend.js';
 
@@ -148,11 +149,11 @@ export function denseBackwardKernel(
         if (dxOut && inDim > 0) {
           // dx = δ · transpose(W): W transposed into scratch (a copy), then the product in XNNPACK's order
           module.transpose(wt, at(w), inDim, units);
-          module.gemm(at(dxOut), deltaOff, units, 1, wt, inDim, 0, batch, inDim, units, 0, 0);
+          gemm(module, at(dxOut), deltaOff, units, 1, wt, inDim, 0, batch, inDim, units, 0, 0);
           if (dxAdd) module.add(at(dxOut), at(dxAdd), at(dxOut), batch * inDim);
         }
         // dW = transpose(x) · δ: transpose(x)(i, k) = x[k][i], read in place
-        if (inDim > 0) module.gemm(at(dwOut!), at(x), 1, inDim, deltaOff, units, 0, inDim, units, batch, 0, 0);
+        if (inDim > 0) gemm(module, at(dwOut!), at(x), 1, inDim, deltaOff, units, 0, inDim, units, batch, 0, 0);
         module.colsum(at(dbOut!), deltaOff, batch, units);
       } else {
         // no rows or no units: every sum is empty, +0 (then dxAdd + 0 for dx)

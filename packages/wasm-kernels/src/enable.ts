@@ -12,6 +12,8 @@ import {
   fusedMatMulKernel,
   productsTaken,
 } from './matmul-kernels.js';
+import { attachHelper, sharedProducts } from './helper.js';
+import { CONTROL_WORDS } from './helper-worker.js';
 import { type WasmBackendParts, asWasmBackend, memoryOf } from './wasm-backend.js';
 
 const BACKEND = 'wasm';
@@ -75,6 +77,11 @@ const added = new Set<KernelConfig>();
 let active: WasmKernelsInfo | undefined;
 /** Counts calls of disableWasmKernels: an enable that waited on the module's compilation meanwhile installs nothing. */
 let disables = 0;
+/** What a helper worker needs (set where the module computes the products on a shared memory), and the attached one. */
+let sharing:
+  | { module: Module; compiled: WebAssembly.Module; memory: WebAssembly.Memory; backend: WasmBackendParts }
+  | undefined;
+let helper: { detach: () => void; control: number; backend: WasmBackendParts } | undefined;
 
 /** The module's bytes for a shared memory or not (src/kernels-wasm.ts holds them as base64). */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
@@ -94,7 +101,7 @@ function defaultNaNIsNegative(module: KernelsModule, backend: WasmBackendParts, 
   if (at === 0) return false;
   try {
     new Float32Array(memory.buffer, at, 2).set([0, Number.POSITIVE_INFINITY]);
-    module.gemm(at + 8, at, 1, 1, at + 4, 1, 0, 1, 1, 1, 0, 0); // +0 + 0·∞
+    module.gemm(at + 8, at, 1, 1, at + 4, 1, 0, 1, 1, 1, 0, 0, 1); // +0 + 0·∞
     return (new Uint32Array(memory.buffer, at + 8, 1)[0]! & 0x80000000) !== 0;
   } finally {
     backend.wasm._free(at);
@@ -176,7 +183,8 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
     );
   }
   const started = disables;
-  const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(shared)), { env: { memory } });
+  const compiled = await WebAssembly.compile(moduleBytes(shared));
+  const instance = await WebAssembly.instantiate(compiled, { env: { memory } });
   if (active) return active; // enabled by another call while this one waited
   if (disables !== started) throw new WasmKernelsUnavailableError('disableWasmKernels() was called while it started');
   const module = instance.exports as unknown as Module;
@@ -202,6 +210,7 @@ export async function enableWasmKernels(): Promise<WasmKernelsInfo> {
     tf.registerKernel(config);
     kernels.push(name);
   }
+  if (products && shared) sharing = { module, compiled, memory, backend };
   active = {
     kernels,
     activations: products ? activationsTaken(clampsAsX86) : [],
@@ -235,6 +244,8 @@ export async function tryEnableWasmKernels(): Promise<WasmKernelsInfo | WasmKern
  */
 export function disableWasmKernels(): void {
   disables++;
+  detachWasmKernelsHelper();
+  sharing = undefined;
   for (const [name, config] of originals) {
     const now = tf.getKernel(name, BACKEND);
     if (now && installed.has(now)) swapKernel(config);
@@ -256,14 +267,83 @@ export interface WasmKernelCalls {
   adamSteps: number;
   /** Dense layers' backward passes (`VariaDenseBackward`). */
   denseBackwards: number;
+  /** Products (of both kinds above) whose columns a helper worker shared ({@link attachWasmKernelsHelper}). */
+  sharedWithHelper: number;
 }
 
 /** The calls the module has computed so far: to see that a model's products, Adam and backward passes go there. */
 export function wasmKernelCalls(): WasmKernelCalls {
-  return { products: productsTaken(), adamSteps: adamStepsTaken(), denseBackwards: denseBackwardsTaken() };
+  return {
+    products: productsTaken(),
+    adamSteps: adamStepsTaken(),
+    denseBackwards: denseBackwardsTaken(),
+    sharedWithHelper: sharedProducts(),
+  };
 }
 
 /** What is installed, or undefined when the wasm kernels are off. */
 export function wasmKernelsInfo(): WasmKernelsInfo | undefined {
   return active;
+}
+
+/** Whether this thread may block in `Atomics.wait` (a browser's main thread may not). */
+function mayBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What {@link attachWasmKernelsHelper} started. */
+export interface WasmKernelsHelperInfo {
+  /** In words: which products the helper shares. */
+  description: string;
+}
+
+/**
+ * Shares the module's large products (and those of its dense backward pass) with a second thread: `worker` is a
+ * dedicated worker (a browser `Worker`, or Node's `worker_threads.Worker`) whose script calls `serveWasmKernels` from
+ * `@varia/wasm-kernels/helper` with the first message it receives. The two threads take blocks of each product's
+ * columns in turn; every element is computed as on one thread, so the results have the same bits.
+ *
+ * Only where the module computes the products on tfjs-backend-wasm's threaded build (a cross-origin isolated page,
+ * with the backend's own pool at one thread: `setThreadsCount(1)`, or its default on a 2-core machine), from a thread
+ * that may block (a worker, or Node's main thread). Replaces a helper attached before.
+ * @throws WasmKernelsUnavailableError naming what is missing.
+ */
+export function attachWasmKernelsHelper(worker: { postMessage(message: unknown): void }): WasmKernelsHelperInfo {
+  if (typeof worker?.postMessage !== 'function') {
+    throw new WasmKernelsUnavailableError('attachWasmKernelsHelper needs a worker (an object with postMessage)');
+  }
+  if (!sharing) {
+    throw new WasmKernelsUnavailableError(
+      active
+        ? "the module does not compute the products on a shared memory (tfjs-backend-wasm's threaded build with one thread of its own)"
+        : 'enableWasmKernels() has not run',
+    );
+  }
+  if (!mayBlock()) {
+    throw new WasmKernelsUnavailableError(
+      "this thread may not block in Atomics.wait (a browser's main thread): attach the helper from a worker",
+    );
+  }
+  const { module, compiled, memory, backend } = sharing;
+  detachWasmKernelsHelper();
+  const control = backend.wasm._malloc(4 * CONTROL_WORDS);
+  if (control === 0) throw new WasmKernelsUnavailableError("the wasm backend's memory has no room for the helper");
+  helper = { detach: attachHelper(module, compiled, memory, control, worker), control, backend };
+  return { description: 'a helper worker shares the large products' };
+}
+
+/**
+ * Stops the helper {@link attachWasmKernelsHelper} started, if any (its worker returns from `serveWasmKernels`;
+ * ending it is the caller's). The products run on the calling thread alone again.
+ */
+export function detachWasmKernelsHelper(): void {
+  if (!helper) return;
+  helper.detach();
+  // the helper may still read the block until it wakes: the 18 words stay allocated (72 bytes, once per attach)
+  helper = undefined;
 }

@@ -4,12 +4,15 @@
  * @packageDocumentation
  */
 export {
+  attachWasmKernelsHelper,
+  detachWasmKernelsHelper,
   disableWasmKernels,
   enableWasmKernels,
   tryEnableWasmKernels,
   wasmKernelCalls,
   wasmKernelsInfo,
   type WasmKernelCalls,
+  type WasmKernelsHelperInfo,
   type WasmKernelsInfo,
   type WasmKernelsUnavailable,
 } from './enable.js';

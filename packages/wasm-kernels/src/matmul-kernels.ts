@@ -1,5 +1,6 @@
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
+import { gemm } from './helper.js';
 import { type WasmBackendParts, offsetOf } from './wasm-backend.js';
 
 /** The exports of the package's module (wasm/matmul.c). */
@@ -17,6 +18,8 @@ export interface KernelsModule {
     k: number,
     blocked: number,
     act: number,
+    /** C's row stride (floats): n for a whole C, more for a block of its columns. */
+    ldc: number,
   ): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
 }
@@ -83,7 +86,7 @@ function product(
     const bOff = tb ? scratch : offsetOf(backend, b);
     const blocked = ta || tb ? 1 : 0;
     const biasOff = bias ? offsetOf(backend, bias) : 0;
-    module.gemm(c, offsetOf(backend, a), ta ? 1 : p.k, ta ? p.m : 1, bOff, p.n, biasOff, p.m, p.n, p.k, blocked, act);
+    gemm(module, c, offsetOf(backend, a), ta ? 1 : p.k, ta ? p.m : 1, bOff, p.n, biasOff, p.m, p.n, p.k, blocked, act);
     taken++;
   } catch (e) {
     backend.disposeData(out.dataId); // a trap in the module: the output is not handed out

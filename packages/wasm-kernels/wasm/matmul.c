@@ -66,11 +66,11 @@ static inline f32 act1(f32 c, i32 act) {
       if (k1 >= K) break;                                                                                              \
     }                                                                                                                  \
     for (i32 r = 0; r < NROWS; r++)                                                                                    \
-      for (i32 v = 0; v < 4; v++) wasm_v128_store(out + (intptr_t)r * N + j + 4 * v, act4(o[r][v], act));             \
+      for (i32 v = 0; v < 4; v++) wasm_v128_store(out + (intptr_t)r * ldc + j + 4 * v, act4(o[r][v], act));             \
   }
 
 /* block_gemm's 16 columns of C from j of one or two rows (their op(A) values a0[k·aks], a1[k·aks]). */
-static void tile_of(f32 *out, const f32 *a0, const f32 *a1, i32 nrows, i32 aks, const f32 *b, i32 ldb, i32 N, i32 K,
+static void tile_of(f32 *out, const f32 *a0, const f32 *a1, i32 nrows, i32 aks, const f32 *b, i32 ldb, i32 ldc, i32 K,
                     i32 act, i32 j) {
   const v128_t zero = wasm_f32x4_splat(0.f);
 #define ZERO4(col) zero
@@ -82,7 +82,7 @@ static void tile_of(f32 *out, const f32 *a0, const f32 *a1, i32 nrows, i32 aks, 
  * seq_gemm's order: one chain per element from its bias over every k, then the clamp. 8 accumulators and 2 loads of B a
  * k: on MNIST's products 1.0–1.14× the speed of 2 rows × 16 columns (Node 20, AMD EPYC Zen 4, 2026-12-03). */
 static void seq_tile8(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, i32 R, i32 aks,
-                      const f32 *b, i32 ldb, const f32 *bias, i32 N, i32 K, i32 act, i32 j) {
+                      const f32 *b, i32 ldb, const f32 *bias, i32 ldc, i32 K, i32 act, i32 j) {
   const v128_t zero = wasm_f32x4_splat(0.f);
   const v128_t c0 = bias ? wasm_v128_load(bias + j) : zero, c1 = bias ? wasm_v128_load(bias + j + 4) : zero;
   v128_t s00 = c0, s01 = c1, s10 = c0, s11 = c1, s20 = c0, s21 = c1, s30 = c0, s31 = c1;
@@ -107,22 +107,22 @@ static void seq_tile8(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, con
   wasm_v128_store(out + j, act4(s00, act));
   wasm_v128_store(out + j + 4, act4(s01, act));
   if (R > 1) {
-    wasm_v128_store(out + N + j, act4(s10, act));
-    wasm_v128_store(out + N + j + 4, act4(s11, act));
+    wasm_v128_store(out + ldc + j, act4(s10, act));
+    wasm_v128_store(out + ldc + j + 4, act4(s11, act));
   }
   if (R > 2) {
-    wasm_v128_store(out + 2 * (intptr_t)N + j, act4(s20, act));
-    wasm_v128_store(out + 2 * (intptr_t)N + j + 4, act4(s21, act));
+    wasm_v128_store(out + 2 * (intptr_t)ldc + j, act4(s20, act));
+    wasm_v128_store(out + 2 * (intptr_t)ldc + j + 4, act4(s21, act));
   }
   if (R > 3) {
-    wasm_v128_store(out + 3 * (intptr_t)N + j, act4(s30, act));
-    wasm_v128_store(out + 3 * (intptr_t)N + j + 4, act4(s31, act));
+    wasm_v128_store(out + 3 * (intptr_t)ldc + j, act4(s30, act));
+    wasm_v128_store(out + 3 * (intptr_t)ldc + j + 4, act4(s31, act));
   }
 }
 
 /* seq_tile8's rows for 4 columns from j (the strip of 4 past the last whole 8: MNIST's 20-wide heads). */
 static void seq_tile4(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, i32 R, i32 aks,
-                      const f32 *b, i32 ldb, const f32 *bias, i32 N, i32 K, i32 act, i32 j) {
+                      const f32 *b, i32 ldb, const f32 *bias, i32 ldc, i32 K, i32 act, i32 j) {
   const v128_t c0 = bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.f);
   v128_t s0 = c0, s1 = c0, s2 = c0, s3 = c0;
   for (i32 k = 0; k < K; k++) {
@@ -135,13 +135,13 @@ static void seq_tile4(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, con
   }
   /* rows past R computed row 0 again: not stored */
   wasm_v128_store(out + j, act4(s0, act));
-  if (R > 1) wasm_v128_store(out + N + j, act4(s1, act));
-  if (R > 2) wasm_v128_store(out + 2 * (intptr_t)N + j, act4(s2, act));
-  if (R > 3) wasm_v128_store(out + 3 * (intptr_t)N + j, act4(s3, act));
+  if (R > 1) wasm_v128_store(out + ldc + j, act4(s1, act));
+  if (R > 2) wasm_v128_store(out + 2 * (intptr_t)ldc + j, act4(s2, act));
+  if (R > 3) wasm_v128_store(out + 3 * (intptr_t)ldc + j, act4(s3, act));
 }
 
 /* Column j of C, every row, one element at a time (the columns past the last whole tile). */
-static void column_of(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i32 ldb, const f32 *bias, i32 M, i32 N,
+static void column_of(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i32 ldb, const f32 *bias, i32 M, i32 ldc,
                       i32 K, i32 blocked, i32 act, i32 j) {
   for (i32 i = 0; i < M; i++) {
     const f32 *ar = a + (intptr_t)i * ais;
@@ -153,17 +153,17 @@ static void column_of(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i3
       for (i32 k = k0; k < k1; k++) s = s + ar[(intptr_t)k * aks] * b[(intptr_t)k * ldb + j];
       o = blocked ? (o + s) + 0.f : s;
     }
-    out[(intptr_t)i * N + j] = act1(o, act);
+    out[(intptr_t)i * ldc + j] = act1(o, act);
   }
 }
 
 /*
- * C (M × N, rows N apart) from op(A)(i, k) = a[i·ais + k·aks] and B (K × N, rows ldb apart): seq_gemm's order with
+ * C (M × N, rows ldc ≥ N apart) from op(A)(i, k) = a[i·ais + k·aks] and B (K × N, rows ldb apart): seq_gemm's order with
  * `bias` (N floats; 0: none) and `act` (ACT_*), or block_gemm's (`blocked` ≠ 0: no bias, linear). Strips of columns
  * outside (8 for seq_gemm, 16 for block_gemm), rows inside: a strip of B stays in the L1 cache for every row.
  */
 __attribute__((export_name("gemm"))) void gemm(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i32 ldb,
-                                                const f32 *bias, i32 M, i32 N, i32 K, i32 blocked, i32 act) {
+                                                const f32 *bias, i32 M, i32 N, i32 K, i32 blocked, i32 act, i32 ldc) {
   i32 j = 0;
   if (!blocked) {
     /* seq_gemm: strips of 8 columns (then one of 4 where 4 to 7 are left), 4 rows a tile (a strip of B, K × 32 bytes,
@@ -175,21 +175,21 @@ __attribute__((export_name("gemm"))) void gemm(f32 *out, const f32 *a, i32 ais, 
         const f32 *a1 = R > 1 ? a0 + ais : a0, *a2 = R > 2 ? a0 + 2 * (intptr_t)ais : a0;
         const f32 *a3 = R > 3 ? a0 + 3 * (intptr_t)ais : a0;
         if (j + 8 <= N)
-          seq_tile8(out + (intptr_t)i * N, a0, a1, a2, a3, R, aks, b, ldb, bias, N, K, act, j);
+          seq_tile8(out + (intptr_t)i * ldc, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, K, act, j);
         else
-          seq_tile4(out + (intptr_t)i * N, a0, a1, a2, a3, R, aks, b, ldb, bias, N, K, act, j);
+          seq_tile4(out + (intptr_t)i * ldc, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, K, act, j);
       }
   } else {
     /* block_gemm: strips of 16 columns, 2 rows a tile */
     for (; j + 16 <= N; j += 16) {
       i32 i = 0;
       for (; i + 2 <= M; i += 2)
-        tile_of(out + (intptr_t)i * N, a + (intptr_t)i * ais, a + (intptr_t)(i + 1) * ais, 2, aks, b, ldb, N, K, act,
+        tile_of(out + (intptr_t)i * ldc, a + (intptr_t)i * ais, a + (intptr_t)(i + 1) * ais, 2, aks, b, ldb, ldc, K, act,
                 j);
-      if (i < M) tile_of(out + (intptr_t)i * N, a + (intptr_t)i * ais, a, 1, aks, b, ldb, N, K, act, j);
+      if (i < M) tile_of(out + (intptr_t)i * ldc, a + (intptr_t)i * ais, a, 1, aks, b, ldb, ldc, K, act, j);
     }
   }
-  for (; j < N; j++) column_of(out, a, ais, aks, b, ldb, bias, M, N, K, blocked, act, j);
+  for (; j < N; j++) column_of(out, a, ais, aks, b, ldb, bias, M, ldc, K, blocked, act, j);
 }
 
 /* dst (cols × rows, rows `rows` apart) = srcᵀ for src rows × cols (rows `cols` apart): a copy, no arithmetic. */

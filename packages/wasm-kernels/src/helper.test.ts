@@ -1,0 +1,169 @@
+import { Worker } from 'node:worker_threads';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attachWasmKernelsHelper, disableWasmKernels } from './enable.js';
+import { WasmKernelsUnavailableError } from './errors.js';
+import { attachHelper, gemm, sharedProducts } from './helper.js';
+import { CONTROL_WORDS, type GemmModule } from './helper-worker.js';
+import { KERNELS_WASM_SHARED } from './kernels-wasm.js';
+
+/** A worker that serves the helper's loop from the built file (as an application's worker script would). */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+parentPort.once('message', async (init) => {
+  const { serveWasmKernels } = await import(workerData.url);
+  serveWasmKernels(init);
+});
+`;
+
+const bytes = Uint8Array.from(atob(KERNELS_WASM_SHARED), (c) => c.charCodeAt(0));
+const compiled = new WebAssembly.Module(bytes);
+const memory = new WebAssembly.Memory({ initial: 256, maximum: 4096, shared: true });
+const module = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as GemmModule;
+const CONTROL = 64;
+// the operands' and outputs' regions, far apart (byte offsets)
+const A = 4096;
+const B = 4 * 2 ** 20;
+const BIAS = 8 * 2 ** 20;
+const C1 = 9 * 2 ** 20;
+const C2 = 12 * 2 ** 20;
+
+let worker: Worker;
+let detach: () => void;
+
+beforeAll(() => {
+  worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { url: new URL('../dist/helper-worker.js', import.meta.url).href },
+  });
+  detach = attachHelper(module, compiled, memory, CONTROL, worker);
+});
+
+afterAll(async () => {
+  detach();
+  await worker.terminate();
+});
+
+interface Product {
+  m: number;
+  n: number;
+  k: number;
+  blocked: boolean;
+  act: number;
+  bias: boolean;
+  transposedA: boolean;
+  seed: number;
+}
+
+/** Fills A, B and the bias from the seed (values with ±0, NaN and ±∞ among them) and poisons both outputs. */
+function fill(p: Product): void {
+  const f = new Float32Array(memory.buffer);
+  let s = p.seed >>> 0;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = s / 2 ** 32;
+    return u < 0.02 ? [0, -0, Number.NaN, Number.POSITIVE_INFINITY][s & 3]! : (u - 0.5) * 8;
+  };
+  for (let i = 0; i < p.m * p.k; i++) f[A / 4 + i] = next();
+  for (let i = 0; i < p.k * p.n; i++) f[B / 4 + i] = next();
+  for (let i = 0; i < p.n; i++) f[BIAS / 4 + i] = next();
+  f.fill(Number.NaN, C1 / 4, C1 / 4 + p.m * p.n);
+  f.fill(1234, C2 / 4, C2 / 4 + p.m * p.n);
+}
+
+/** C on the calling thread alone (C1) and through `gemm`, shared with the helper when large enough (C2). */
+function both(p: Product): [Uint32Array, Uint32Array] {
+  fill(p);
+  const [ais, aks] = p.transposedA ? [1, p.m] : [p.k, 1];
+  const bias = p.bias && !p.blocked ? BIAS : 0;
+  const act = p.blocked ? 0 : p.act;
+  module.gemm(C1, A, ais, aks, B, p.n, bias, p.m, p.n, p.k, p.blocked ? 1 : 0, act, p.n);
+  gemm(module, C2, A, ais, aks, B, p.n, bias, p.m, p.n, p.k, p.blocked ? 1 : 0, act);
+  const u = new Uint32Array(memory.buffer);
+  return [u.slice(C1 / 4, C1 / 4 + p.m * p.n), u.slice(C2 / 4, C2 / 4 + p.m * p.n)];
+}
+
+const isNaNBits = (b: number) => (b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0;
+
+describe('a helper worker sharing the module’s products', () => {
+  it('gives the bits of the calling thread alone, and shares the large products', () => {
+    const before = sharedProducts();
+    let large = 0;
+    fc.assert(
+      fc.property(
+        fc.record<Product>({
+          m: fc.integer({ min: 1, max: 160 }),
+          n: fc.integer({ min: 1, max: 300 }),
+          k: fc.integer({ min: 1, max: 400 }),
+          blocked: fc.boolean(),
+          act: fc.constantFrom(0, 1, 2),
+          bias: fc.boolean(),
+          transposedA: fc.boolean(),
+          seed: fc.integer(),
+        }),
+        (p) => {
+          if (p.m * p.n * p.k >= 2 ** 21 && p.n >= 16) large++;
+          const [alone, shared] = both(p);
+          for (let i = 0; i < alone.length; i++) {
+            // a NaN's payload is the engine's (WebAssembly leaves it open); every other element bit for bit
+            if (isNaNBits(alone[i]!)) expect(isNaNBits(shared[i]!), `element ${i}`).toBe(true);
+            else expect(shared[i], `element ${i} of ${JSON.stringify(p)}`).toBe(alone[i]);
+          }
+        },
+      ),
+      { numRuns: 50, seed: 17 },
+    );
+    expect(large).toBeGreaterThan(0);
+    expect(sharedProducts() - before).toBeGreaterThan(0);
+  });
+
+  it('computes the MNIST VAE’s products with the helper (784 × 400 weights from 128 rows)', () => {
+    for (const [m, n, k, transposedA] of [
+      [128, 400, 784, false],
+      [128, 784, 400, false],
+      [400, 784, 128, true],
+    ] as const) {
+      const before = sharedProducts();
+      const [alone, shared] = both({ m, n, k, blocked: false, act: 1, bias: true, transposedA, seed: m + n + k });
+      expect(shared).toEqual(alone);
+      expect(sharedProducts() - before).toBe(1);
+    }
+  });
+
+  it('finishes a product alone when no helper ever starts (its blocks are all the caller’s)', () => {
+    const lonely = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as GemmModule;
+    const stop = attachHelper(lonely, compiled, memory, CONTROL + 4 * CONTROL_WORDS + 64, { postMessage() {} });
+    try {
+      const p: Product = { m: 128, n: 400, k: 784, blocked: false, act: 0, bias: false, transposedA: false, seed: 3 };
+      fill(p);
+      module.gemm(C1, A, 784, 1, B, 400, 0, 128, 400, 784, 0, 0, 400);
+      const before = sharedProducts();
+      gemm(lonely, C2, A, 784, 1, B, 400, 0, 128, 400, 784, 0, 0);
+      expect(sharedProducts() - before).toBe(1);
+      const u = new Uint32Array(memory.buffer);
+      expect(u.slice(C2 / 4, C2 / 4 + 128 * 400)).toEqual(u.slice(C1 / 4, C1 / 4 + 128 * 400));
+    } finally {
+      stop();
+    }
+  });
+
+  it('ends the worker’s loop when detached', async () => {
+    const other = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { url: new URL('../dist/helper-worker.js', import.meta.url).href },
+    });
+    const done = new Promise<number>((resolve) => other.once('exit', resolve));
+    const extra = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as GemmModule;
+    const stop = attachHelper(extra, compiled, memory, CONTROL + 8 * CONTROL_WORDS + 128, other);
+    // the loop returns, the worker has nothing left to do and exits by itself
+    stop();
+    expect(await done).toBe(0);
+  });
+
+  it('is refused without the module on a shared memory, with the reason', () => {
+    disableWasmKernels();
+    expect(() => attachWasmKernelsHelper({ postMessage() {} })).toThrow(WasmKernelsUnavailableError);
+    expect(() => attachWasmKernelsHelper({ postMessage() {} })).toThrow(/enableWasmKernels\(\) has not run/);
+    expect(() => attachWasmKernelsHelper(undefined as never)).toThrow(/needs a worker/);
+  });
+});
