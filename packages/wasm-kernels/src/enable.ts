@@ -81,7 +81,7 @@ let disables = 0;
 let sharing:
   | { module: Module; compiled: WebAssembly.Module; memory: WebAssembly.Memory; backend: WasmBackendParts }
   | undefined;
-let helper: { detach: () => void; control: number; backend: WasmBackendParts } | undefined;
+let helper: { detach: () => void } | undefined;
 
 /** The module's bytes for a shared memory or not (src/kernels-wasm.ts holds them as base64). */
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
@@ -304,13 +304,15 @@ export interface WasmKernelsHelperInfo {
 
 /**
  * Shares the module's large products (and those of its dense backward pass) with a second thread: `worker` is a
- * dedicated worker (a browser `Worker`, or Node's `worker_threads.Worker`) whose script calls `serveWasmKernels` from
- * `@varia/wasm-kernels/helper` with the first message it receives. The two threads take blocks of each product's
+ * fresh dedicated worker whose script calls `serveWasmKernels` from `@varia/wasm-kernels/helper` with the first message
+ * it receives (a worker serves one helper). The two threads take blocks of each product's
  * columns in turn; every element is computed as on one thread, so the results have the same bits.
  *
- * Only where the module computes the products on tfjs-backend-wasm's threaded build (a cross-origin isolated page,
- * with the backend's own pool at one thread: `setThreadsCount(1)`, or its default on a 2-core machine), from a thread
- * that may block (a worker, or Node's main thread). Replaces a helper attached before.
+ * Only where the module computes the products on tfjs-backend-wasm's threaded build — a cross-origin isolated page,
+ * with the backend's own pool at one thread (`setThreadsCount(1)`, or its default on a 2- or 3-core machine); Node's
+ * tfjs-backend-wasm never shares its memory — and from a worker (a browser's main thread may not block in
+ * `Atomics.wait`). Replaces a helper attached before. A helper worker terminated while it computes a block leaves
+ * that product waiting for it: detach it first.
  * @throws WasmKernelsUnavailableError naming what is missing.
  */
 export function attachWasmKernelsHelper(worker: { postMessage(message: unknown): void }): WasmKernelsHelperInfo {
@@ -330,10 +332,19 @@ export function attachWasmKernelsHelper(worker: { postMessage(message: unknown):
     );
   }
   const { module, compiled, memory, backend } = sharing;
-  detachWasmKernelsHelper();
   const control = backend.wasm._malloc(4 * CONTROL_WORDS);
   if (control === 0) throw new WasmKernelsUnavailableError("the wasm backend's memory has no room for the helper");
-  helper = { detach: attachHelper(module, compiled, memory, control, worker), control, backend };
+  let detach: () => void;
+  try {
+    // the new helper takes over from one attached before (whose loop ends) once it has its message
+    detach = attachHelper(module, compiled, memory, control, worker);
+  } catch (e) {
+    backend.wasm._free(control); // no worker has it
+    throw new WasmKernelsUnavailableError(`the worker did not take the helper's message (${(e as Error).message})`, {
+      cause: e,
+    });
+  }
+  helper = { detach };
   return { description: 'a helper worker shares the large products' };
 }
 
@@ -344,6 +355,6 @@ export function attachWasmKernelsHelper(worker: { postMessage(message: unknown):
 export function detachWasmKernelsHelper(): void {
   if (!helper) return;
   helper.detach();
-  // the helper may still read the block until it wakes: the 18 words stay allocated (72 bytes, once per attach)
+  // the helper may still read its control block until it wakes: those 19 words stay allocated (76 bytes an attach)
   helper = undefined;
 }

@@ -7,11 +7,12 @@
  * thread. The calling thread claims blocks too and then waits (`Atomics.wait`) only for blocks the helper has
  * claimed: a helper that never starts (a busy machine, a worker that failed to load) costs nothing but its wake-up.
  *
- * This file imports nothing: the helper worker loads it alone (`@varia/wasm-kernels/helper`). The calling thread's
- * side is helper.ts.
+ * This file imports nothing but `@varia/core`'s errors (no TensorFlow.js): the helper worker loads it alone
+ * (`@varia/wasm-kernels/helper`). The calling thread's side is helper.ts.
  */
+import { ArgumentError } from '@varia/core';
 
-/** The module's product, as wasm/matmul.c exports it (byte offsets into the memory; C's rows `ldc` floats apart). */
+/** @internal The module's product, as wasm/matmul.c exports it (byte offsets into the memory; C's rows `ldc` floats apart). */
 export type GemmFunction = (
   out: number,
   a: number,
@@ -28,7 +29,7 @@ export type GemmFunction = (
   ldc: number,
 ) => void;
 
-/** The module's exports that the helper uses. */
+/** @internal The module's exports that the helper uses. */
 export interface GemmModule {
   gemm: GemmFunction;
 }
@@ -42,66 +43,107 @@ export interface HelperInit {
   control: number;
 }
 
-// The control block's words. SEQ: the job's number (the helper waits on it); CLAIM: the job's number (15 bits) << 16
-// | the next block to claim, so that a claim made for an earlier job fails; DONE: blocks finished; COUNT: blocks;
-// WIDTH: columns per block; STOP: 1 ends the helper; ARGS…: the product's arguments.
+// The control block's words. SEQ: the job's number (the helper waits on it); CLAIM: the job's number (INDEX_BITS
+// less) << INDEX_BITS | the next block to claim, so that a claim made for an earlier job fails; DONE: blocks finished
+// (or failed); COUNT: blocks; WIDTH: columns per block; STOP: 1 ends the helper; FAILED: blocks whose product threw
+// (a trap: an offset outside the memory); ARGS…: the product's arguments.
+/** @internal */
 export const SEQ = 0;
+/** @internal */
 export const CLAIM = 1;
+/** @internal */
 export const DONE = 2;
+/** @internal */
 export const COUNT = 3;
+/** @internal */
 export const WIDTH = 4;
+/** @internal */
 export const STOP = 5;
-export const ARGS = 6;
+/** @internal */
+export const FAILED = 6;
+/** @internal */
+export const ARGS = 7;
 const ARG_COUNT = 12;
-/** 32-bit words of the control block. */
+/** @internal Bits of CLAIM that hold the next block's index (at most 255 blocks a job). */
+export const INDEX_BITS = 8;
+const INDEX = (1 << INDEX_BITS) - 1;
+/** @internal 32-bit words of the control block. */
 export const CONTROL_WORDS = ARGS + ARG_COUNT;
 
+/** @internal CLAIM's job part for job `seq`. */
+export function claimTag(seq: number): number {
+  return (seq << INDEX_BITS) & ~INDEX;
+}
+
+/** @internal CLAIM's value that closes job `seq`: no block of it can be claimed any more. */
+export function closedClaim(seq: number): number {
+  return claimTag(seq) | INDEX;
+}
+
 /**
- * Runs blocks of the current job (tagged `seq`) until none is left for this thread to claim. A claim is a
- * compare-exchange on CLAIM, which the caller closes (its block count to 0xffff) before it writes the next job: a
- * claim that succeeds was made before that, so the count read before it and the arguments read after it are the job's
- * (the caller writes the next job only once every claimed block is done).
+ * @internal
+ * Runs blocks of the current job (tagged `seq`) until none is left for this thread to claim, and returns how many it
+ * ran. A claim is a compare-exchange on CLAIM, which the caller closes (closedClaim) before it writes the next job; the
+ * count is read again after the claim (a claim that succeeds after the job number wrapped round takes a block of the
+ * current job, whose count that is), and the arguments after it (the caller writes the next job only once every
+ * claimed block is done). A block whose product throws counts as done and in FAILED; with `rethrow` (the calling
+ * thread) the error is thrown once the block is counted.
  */
-export function runBlocks(gemm: GemmFunction, ctl: Int32Array, seq: number): void {
-  const tag = (seq & 0x7fff) << 16;
+export function runBlocks(gemm: GemmFunction, ctl: Int32Array, seq: number, rethrow = false): number {
+  const tag = claimTag(seq);
+  let ran = 0;
   for (;;) {
     const claim = Atomics.load(ctl, CLAIM);
-    const count = Atomics.load(ctl, COUNT);
-    if ((claim & ~0xffff) !== tag || (claim & 0xffff) >= count) return;
+    if ((claim & ~INDEX) !== tag || (claim & INDEX) >= Atomics.load(ctl, COUNT)) return ran;
     if (Atomics.compareExchange(ctl, CLAIM, claim, claim + 1) !== claim) continue;
-    const q = claim & 0xffff;
+    const q = claim & INDEX;
+    const count = Atomics.load(ctl, COUNT);
+    if (q >= count) return ran;
     const [out, a, ais, aks, b, ldb, bias, m, n, k, blocked, act] = ctl.subarray(ARGS, ARGS + ARG_COUNT);
     const width = Atomics.load(ctl, WIDTH);
     const j0 = q * width;
     const cols = q === count - 1 ? n! - j0 : width;
-    gemm(
-      out! + 4 * j0,
-      a!,
-      ais!,
-      aks!,
-      b! + 4 * j0,
-      ldb!,
-      bias! === 0 ? 0 : bias! + 4 * j0,
-      m!,
-      cols,
-      k!,
-      blocked!,
-      act!,
-      n!,
-    );
-    Atomics.add(ctl, DONE, 1);
-    Atomics.notify(ctl, DONE);
+    try {
+      gemm(
+        out! + 4 * j0,
+        a!,
+        ais!,
+        aks!,
+        b! + 4 * j0,
+        ldb!,
+        bias! === 0 ? 0 : bias! + 4 * j0,
+        m!,
+        cols,
+        k!,
+        blocked!,
+        act!,
+        n!,
+      );
+    } catch (e) {
+      Atomics.add(ctl, FAILED, 1);
+      if (rethrow) throw e;
+    } finally {
+      ran++;
+      Atomics.add(ctl, DONE, 1);
+      Atomics.notify(ctl, DONE);
+    }
   }
 }
 
 /**
  * The helper worker's loop (it does not return until the caller detaches it): instantiates the module on the shared
- * memory and runs the blocks of each product posted. Call it with the first message the worker receives.
- * @throws TypeError when `init` is not a helper's init message.
+ * memory and runs the blocks of each product posted. Call it with the first message the worker receives (one worker
+ * per attach: a worker serves one helper).
+ * @throws ArgumentError (argument `init`) when it is not a helper's init message.
  */
 export function serveWasmKernels(init: HelperInit): void {
-  if (init?.type !== 'varia-wasm-kernels-helper' || !(init.memory instanceof WebAssembly.Memory)) {
-    throw new TypeError('serveWasmKernels: not a @varia/wasm-kernels helper init message');
+  if (
+    init?.type !== 'varia-wasm-kernels-helper' ||
+    !(init.memory instanceof WebAssembly.Memory) ||
+    !(init.module instanceof WebAssembly.Module) ||
+    !Number.isInteger(init.control)
+  ) {
+    throw new ArgumentError('init', 'serveWasmKernels: not a @varia/wasm-kernels helper init message');
   }
   const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
   const gemm = (instance.exports as unknown as GemmModule).gemm;

@@ -7,10 +7,14 @@ import {
   CLAIM,
   CONTROL_WORDS,
   COUNT,
+  claimTag,
+  closedClaim,
   DONE,
+  FAILED,
   type GemmFunction,
   type GemmModule,
   type HelperInit,
+  INDEX_BITS,
   runBlocks,
   SEQ,
   STOP,
@@ -21,22 +25,23 @@ import {
 const SPLIT_MIN_MACS = 2 ** 21;
 /** Blocks per product (two a thread: a helper that starts late takes fewer). */
 const BLOCKS = 4;
-/** How long the calling thread waits for the helper's last block before it gives up (ms). */
-const WAIT_LIMIT_MS = 60_000;
 
 /** The calling thread's side of an attached helper. */
 interface Attached {
   gemm: GemmFunction;
   ctl: Int32Array;
   seq: number;
+  stop?: () => void;
 }
 
 const attachedByModule = new WeakMap<GemmModule, Attached>();
 
 /**
- * Starts sharing `module`'s products with a helper worker (see {@link serveWasmKernels}): posts it the memory, the
- * compiled module and the control block at `control` (CONTROL_WORDS words, zeroed here). The calling thread must be
- * one that may block (`Atomics.wait`: a worker, or Node's main thread). Returns a function that stops the helper.
+ * Starts sharing `module`'s products with a helper worker (see serveWasmKernels): posts it the memory, the compiled
+ * module and the control block at `control` (CONTROL_WORDS words, zeroed here), then takes over from a helper attached
+ * before to `module` (its loop ends). The calling thread must be one that may block (`Atomics.wait`: a worker, or
+ * Node's main thread). Returns a function that stops the helper. Throws what `worker.postMessage` throws (nothing is
+ * attached then).
  */
 export function attachHelper(
   module: GemmModule,
@@ -49,19 +54,27 @@ export function attachHelper(
   ctl.fill(0);
   const init: HelperInit = { type: 'varia-wasm-kernels-helper', memory, module: compiled, control };
   worker.postMessage(init);
-  const attached: Attached = { gemm: module.gemm, ctl, seq: 0 };
+  const attached: Attached = {
+    gemm: module.gemm,
+    ctl,
+    seq: 0,
+    stop: () => {
+      Atomics.store(ctl, STOP, 1);
+      Atomics.add(ctl, SEQ, 1);
+      Atomics.notify(ctl, SEQ);
+    },
+  };
+  attachedByModule.get(module)?.stop?.();
   attachedByModule.set(module, attached);
   return () => {
     if (attachedByModule.get(module) === attached) attachedByModule.delete(module);
-    Atomics.store(ctl, STOP, 1);
-    Atomics.add(ctl, SEQ, 1);
-    Atomics.notify(ctl, SEQ);
+    attached.stop?.();
   };
 }
 
 let shared = 0;
 
-/** How many products (and backward passes' products) a helper worker has shared, in this JavaScript realm. */
+/** How many products (and backward passes' products) a helper worker computed blocks of, in this JavaScript realm. */
 export function sharedProducts(): number {
   return shared;
 }
@@ -95,27 +108,36 @@ export function gemm(
     return;
   }
   const { ctl } = h;
-  // the last job's claims closed first (runBlocks): a helper still looking at it claims nothing of this one
-  Atomics.store(ctl, CLAIM, ((h.seq & 0x7fff) << 16) | 0xffff);
   const seq = (h.seq + 1) & 0x7fffffff;
   h.seq = seq;
   ctl.set([out, a, ais, aks, b, ldb, bias, m, n, k, blocked, act], ARGS);
   Atomics.store(ctl, WIDTH, width);
   Atomics.store(ctl, COUNT, count);
   Atomics.store(ctl, DONE, 0);
-  Atomics.store(ctl, CLAIM, (seq & 0x7fff) << 16);
+  Atomics.store(ctl, FAILED, 0);
+  Atomics.store(ctl, CLAIM, claimTag(seq));
   Atomics.store(ctl, SEQ, seq);
   Atomics.notify(ctl, SEQ);
-  runBlocks(h.gemm, ctl, seq);
-  // the helper's blocks: it claimed them, so it is running them
-  const start = Date.now();
-  for (let done = Atomics.load(ctl, DONE); done < count; done = Atomics.load(ctl, DONE)) {
-    Atomics.wait(ctl, DONE, done, 1000);
-    if (Date.now() - start > WAIT_LIMIT_MS) {
-      throw new BackendError(
-        `@varia/wasm-kernels: ${`the helper worker did not finish its block in ${WAIT_LIMIT_MS / 1000} s`}`,
-      );
-    }
+  let mine = 0;
+  let failure: unknown;
+  try {
+    mine = runBlocks(h.gemm, ctl, seq, true);
+  } catch (e) {
+    failure = e;
   }
-  shared++;
+  // closed: no block of this job starts any more; every one claimed is counted in DONE when it ends (the helper
+  // counts a block whose product threw too), so the wait ends once each claimed block is done — and only then may
+  // the caller free what the product reads or writes
+  const claimed = Math.min(Atomics.exchange(ctl, CLAIM, closedClaim(seq)) & ((1 << INDEX_BITS) - 1), count);
+  for (let done = Atomics.load(ctl, DONE); done < claimed; done = Atomics.load(ctl, DONE)) {
+    Atomics.wait(ctl, DONE, done);
+  }
+  if (failure !== undefined) throw failure;
+  const failed = Atomics.load(ctl, FAILED);
+  if (failed > 0) {
+    throw new BackendError(
+      `@varia/wasm-kernels: ${failed} of the product's ${count} blocks failed in the helper worker`,
+    );
+  }
+  if (mine < count) shared++;
 }
