@@ -12,8 +12,12 @@
  */
 import { ArgumentError } from '@varia/core';
 
-/** @internal The module's product, as wasm/matmul.c exports it (byte offsets into the memory; C's rows `ldc` floats apart). */
-export type GemmFunction = (
+/**
+ * @internal A product's arguments for the module (byte offsets into the memory): C (`out`), op(A)(i, k) =
+ * a[i·ais + k·aks], B (K × N, rows `ldb` floats apart), the bias (0: none), the sizes, `blocked` (1: the transposed
+ * operand's order) and the activation's code.
+ */
+export type GemmArgs = [
   out: number,
   a: number,
   ais: number,
@@ -26,8 +30,10 @@ export type GemmFunction = (
   k: number,
   blocked: number,
   act: number,
-  ldc: number,
-) => void;
+];
+
+/** @internal The module's product, as wasm/matmul.c exports it: C's rows `ldc` floats apart (n for a whole C). */
+export type GemmFunction = (...args: [...GemmArgs, ldc: number]) => void;
 
 /** @internal The module's exports that the helper uses. */
 export interface GemmModule {

@@ -11,6 +11,7 @@ import {
   closedClaim,
   DONE,
   FAILED,
+  type GemmArgs,
   type GemmFunction,
   type GemmModule,
   type HelperInit,
@@ -83,34 +84,21 @@ export function sharedProducts(): number {
  * C = op(A)·B (+ bias, activation) by the module, C's rows n floats apart: on the calling thread, or in blocks of
  * columns shared with the module's helper when one is attached and the product is large enough. The same bits.
  */
-export function gemm(
-  module: GemmModule,
-  out: number,
-  a: number,
-  ais: number,
-  aks: number,
-  b: number,
-  ldb: number,
-  bias: number,
-  m: number,
-  n: number,
-  k: number,
-  blocked: number,
-  act: number,
-): void {
+export function gemm(module: GemmModule, ...args: GemmArgs): void {
+  const [, , , , , , , m, n, k, blocked] = args;
   const h = attachedByModule.get(module);
   // whole strips a block: 16 columns for the blocked order's tiles, 8 for XNNPACK's
   const strip = blocked ? 16 : 8;
   const width = Math.ceil(Math.ceil(n / BLOCKS) / strip) * strip;
   const count = width > 0 ? Math.ceil(n / width) : 0;
   if (!h || m * n * k < SPLIT_MIN_MACS || count < 2) {
-    module.gemm(out, a, ais, aks, b, ldb, bias, m, n, k, blocked, act, n);
+    module.gemm(...args, n);
     return;
   }
   const { ctl } = h;
   const seq = (h.seq + 1) & 0x7fffffff;
   h.seq = seq;
-  ctl.set([out, a, ais, aks, b, ldb, bias, m, n, k, blocked, act], ARGS);
+  ctl.set(args, ARGS);
   Atomics.store(ctl, WIDTH, width);
   Atomics.store(ctl, COUNT, count);
   Atomics.store(ctl, DONE, 0);

@@ -1,26 +1,12 @@
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import { gemm } from './helper.js';
+import type { GemmFunction } from './helper-worker.js';
 import { type WasmBackendParts, offsetOf } from './wasm-backend.js';
 
 /** The exports of the package's module (wasm/matmul.c). */
 export interface KernelsModule {
-  gemm(
-    out: number,
-    a: number,
-    ais: number,
-    aks: number,
-    b: number,
-    ldb: number,
-    bias: number,
-    m: number,
-    n: number,
-    k: number,
-    blocked: number,
-    act: number,
-    /** C's row stride (floats): n for a whole C, more for a block of its columns. */
-    ldc: number,
-  ): void;
+  gemm: GemmFunction;
   transpose(dst: number, src: number, rows: number, cols: number): void;
 }
 
