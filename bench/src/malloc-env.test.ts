@@ -84,8 +84,12 @@ describe.runIf(process.platform === 'linux')('rerunWithMallocEnv', () => {
       const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
         parent.once('exit', (code, s) => resolve({ code, signal: s })),
       );
-      for (let i = 0; i < 400 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-      pid = Number(readFileSync(pidFile, 'utf8'));
+      // the file exists before its pid is written (open, then write): an empty read is 0, and process.kill(0, 0)
+      // signals this test's own process group (a CI failure read that as "the re-run is left running")
+      const pidIn = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0);
+      for (let i = 0; i < 400 && !(pidIn() > 0); i++) await new Promise((r) => setTimeout(r, 50));
+      pid = pidIn();
+      expect(pid).toBeGreaterThan(0);
       expect(pid).not.toBe(parent.pid);
       if (to === 'parent') parent.kill(signal);
       else process.kill(pid, signal);
