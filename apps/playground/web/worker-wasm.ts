@@ -68,10 +68,12 @@ let helperNote = '';
 function startKernelsHelper(): void {
   if (requested !== 'auto' || getThreadsCount() !== 1 || (navigator.hardwareConcurrency || 1) < 2) return;
   if (!kernels || !('kernels' in kernels) || !kernels.kernels.includes('BatchMatMul')) return;
+  const worker = new Worker(new URL('./kernels-helper.ts', import.meta.url), { type: 'module' });
   try {
-    attachWasmKernelsHelper(new Worker(new URL('./kernels-helper.ts', import.meta.url), { type: 'module' }));
+    attachWasmKernelsHelper(worker);
     helperNote = ', their products shared with a helper worker (2 threads)';
   } catch (e) {
+    worker.terminate(); // refused: nothing will use it
     helperNote = `, no helper worker (${e instanceof WasmKernelsUnavailableError ? e.reason : (e as Error).message})`;
   }
 }

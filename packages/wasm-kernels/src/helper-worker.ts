@@ -72,7 +72,8 @@ export const ARGS = 7;
 const ARG_COUNT = 12;
 /** @internal Bits of CLAIM that hold the next block's index (at most 255 blocks a job). */
 export const INDEX_BITS = 8;
-const INDEX = (1 << INDEX_BITS) - 1;
+/** @internal CLAIM's index part (the mask). */
+export const INDEX = (1 << INDEX_BITS) - 1;
 /** @internal 32-bit words of the control block. */
 export const CONTROL_WORDS = ARGS + ARG_COUNT;
 

@@ -15,7 +15,7 @@ import {
   type GemmFunction,
   type GemmModule,
   type HelperInit,
-  INDEX_BITS,
+  INDEX,
   runBlocks,
   SEQ,
   STOP,
@@ -32,7 +32,8 @@ interface Attached {
   gemm: GemmFunction;
   ctl: Int32Array;
   seq: number;
-  stop?: () => void;
+  /** Ends the helper's loop (STOP, then a new job number to wake it). */
+  stop: () => void;
 }
 
 const attachedByModule = new WeakMap<GemmModule, Attached>();
@@ -65,11 +66,11 @@ export function attachHelper(
       Atomics.notify(ctl, SEQ);
     },
   };
-  attachedByModule.get(module)?.stop?.();
+  attachedByModule.get(module)?.stop();
   attachedByModule.set(module, attached);
   return () => {
     if (attachedByModule.get(module) === attached) attachedByModule.delete(module);
-    attached.stop?.();
+    attached.stop();
   };
 }
 
@@ -116,7 +117,7 @@ export function gemm(module: GemmModule, ...args: GemmArgs): void {
   // closed: no block of this job starts any more; every one claimed is counted in DONE when it ends (the helper
   // counts a block whose product threw too), so the wait ends once each claimed block is done — and only then may
   // the caller free what the product reads or writes
-  const claimed = Math.min(Atomics.exchange(ctl, CLAIM, closedClaim(seq)) & ((1 << INDEX_BITS) - 1), count);
+  const claimed = Math.min(Atomics.exchange(ctl, CLAIM, closedClaim(seq)) & INDEX, count);
   for (let done = Atomics.load(ctl, DONE); done < claimed; done = Atomics.load(ctl, DONE)) {
     Atomics.wait(ctl, DONE, done);
   }
