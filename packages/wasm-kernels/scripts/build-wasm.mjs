@@ -18,7 +18,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The module's C sources: the products, Adam's step, and the elementwise parts of a dense layer's backward pass. */
 const SOURCES = ['matmul.c', 'adam.c', 'dense.c'];
 const sources = SOURCES.map((f) => join(root, 'wasm', f));
-const EXPORTS = 'adam:function,add:function,colsum:function,delta:function,gemm:function,transpose:function';
+const EXPORTS =
+  'adam:function,add:function,colsum:function,delta:function,gemm:function,skippable:function,transpose:function,unions:function';
 const target = join(root, 'src', 'kernels-wasm.ts');
 const check = process.argv.includes('--check');
 

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DENSE_BACKWARD_KERNEL, ShapeError } from '@varia/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bitsOf, expectSameBits } from './test-support.js';
+import { bitsOf, expectSameBits, sparseValues } from './test-support.js';
 import { denseBackwardKernel, denseBackwardsTaken } from './dense-backward-kernel.js';
-import { disableWasmKernels, enableWasmKernels } from './enable.js';
+import { disableWasmKernels, enableWasmKernels, wasmKernelCalls } from './enable.js';
 import type { KernelsModule } from './matmul-kernels.js';
 
 afterAll(() => {
@@ -34,7 +34,7 @@ interface Case {
   special: boolean;
 }
 
-const cases = fc.record<Case>({
+const caseFields = {
   batch: fc.integer({ min: 1, max: 37 }),
   inDim: fc.integer({ min: 1, max: 41 }),
   units: fc.integer({ min: 1, max: 41 }),
@@ -43,9 +43,11 @@ const cases = fc.record<Case>({
   dxAdd: fc.boolean(),
   seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   special: fc.boolean(),
-});
+};
+const cases = fc.record<Case>(caseFields);
 
-function operands(c: Case): Record<string, tf.Tensor2D> {
+/** The case's x with `xDensity` non-zeros (an encoder's input), else the general values. */
+function operands(c: Case, xDensity?: number): Record<string, tf.Tensor2D> {
   const values = (rows: number, cols: number, salt: number) =>
     tf.tensor2d(
       fc.sample(fc.array(value(c.special), { minLength: rows * cols, maxLength: rows * cols }), {
@@ -57,7 +59,10 @@ function operands(c: Case): Record<string, tf.Tensor2D> {
   return {
     dy: values(c.batch, c.units, 1),
     y: values(c.batch, c.units, 2),
-    x: values(c.batch, c.inDim, 3),
+    x:
+      xDensity === undefined
+        ? values(c.batch, c.inDim, 3)
+        : tf.tensor2d(sparseValues(c.batch * c.inDim, xDensity, c.special, c.seed + 3), [c.batch, c.inDim]),
     kernel: values(c.inDim, c.units, 4),
     ...(c.inputGradient && c.dxAdd ? { dxAdd: values(c.batch, c.inDim, 5) } : {}),
   };
@@ -87,8 +92,8 @@ function composed(c: Case, t: Record<string, tf.Tensor2D>): tf.Tensor[] {
   });
 }
 
-async function checkCase(c: Case): Promise<void> {
-  const t = operands(c);
+async function checkCase(c: Case, xDensity?: number): Promise<void> {
+  const t = operands(c, xDensity);
   try {
     disableWasmKernels();
     const want = composed(c, t);
@@ -126,6 +131,32 @@ describe('VariaDenseBackward on the wasm backend', () => {
     await layer(400, 20, 'linear', true, 2);
     await layer(20, 400, 'relu', true, 3);
     await layer(400, 784, 'linear', true, 4);
+  });
+
+  it('computes dW over the non-zeros of a mostly-zero x (an encoder’s input) with the same bits', async () => {
+    const skipped = wasmKernelCalls().zeroSkipped;
+    // MNIST's first layer on pixel-like rows (19 % non-zeros), with NaN and ±∞ among them; a δ with ±∞ (special) is
+    // computed over every k: 0·∞ is NaN
+    for (const [seed, special] of [
+      [1, false],
+      [2, true],
+    ] as const) {
+      const c = { batch: 128, inDim: 784, units: 400, activation: 'relu' as const, inputGradient: false, dxAdd: false };
+      await checkCase({ ...c, seed, special }, 0.19);
+    }
+    expect(wasmKernelCalls().zeroSkipped - skipped, 'dW products over the non-zeros').toBeGreaterThan(0);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record<Case>({
+          ...caseFields,
+          batch: fc.integer({ min: 60, max: 200 }),
+          inDim: fc.integer({ min: 20, max: 90 }),
+        }),
+        fc.constantFrom(0, 0.05, 0.2),
+        async (c, density) => checkCase(c, density),
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('gives +0 sums for no rows (and dxAdd + 0 for no units)', async () => {

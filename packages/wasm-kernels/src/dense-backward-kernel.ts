@@ -3,6 +3,7 @@ import { ArgumentError, BackendError, DENSE_BACKWARD_KERNEL, ShapeError } from '
 import { gemm } from './helper.js';
 import type { KernelsModule } from './matmul-kernels.js';
 import { type WasmBackendParts, memoryOf, offsetOf } from './wasm-backend.js';
+import { zeroSkipLists } from './zero-skip.js';
 
 /** The module's elementwise parts of the backward pass (wasm/dense.c). */
 export interface DenseModule {
@@ -149,11 +150,16 @@ export function denseBackwardKernel(
         if (dxOut && inDim > 0) {
           // dx = δ · transpose(W): W transposed into scratch (a copy), then the product in XNNPACK's order
           module.transpose(wt, at(w), inDim, units);
-          gemm(module, at(dxOut), deltaOff, units, 1, wt, inDim, 0, batch, inDim, units, 0, 0);
+          gemm(module, at(dxOut), deltaOff, units, 1, wt, inDim, 0, batch, inDim, units, 0, 0, 0);
           if (dxAdd) module.add(at(dxOut), at(dxAdd), at(dxOut), batch * inDim);
         }
-        // dW = transpose(x) · δ: transpose(x)(i, k) = x[k][i], read in place
-        if (inDim > 0) gemm(module, at(dwOut!), at(x), 1, inDim, deltaOff, units, 0, inDim, units, batch, 0, 0);
+        // dW = transpose(x) · δ: transpose(x)(i, k) = x[k][i], read in place; over the non-zeros of x's columns
+        // where they are few (an encoder's input: pixels, counts)
+        if (inDim > 0) {
+          const lists = zeroSkipLists(module, backend, at(x), 1, inDim, deltaOff, units, 0, inDim, units, batch);
+          if (lists !== 0) scratch.push(lists);
+          gemm(module, at(dwOut!), at(x), 1, inDim, deltaOff, units, 0, inDim, units, batch, 0, 0, lists);
+        }
         module.colsum(at(dbOut!), deltaOff, batch, units);
       } else {
         // no rows or no units: every sum is empty, +0 (then dxAdd + 0 for dx)

@@ -15,6 +15,7 @@ import {
 import { attachHelper, sharedProducts } from './helper.js';
 import { CONTROL_WORDS } from './helper-worker.js';
 import { type WasmBackendParts, asWasmBackend, memoryOf } from './wasm-backend.js';
+import { zeroSkippedProducts } from './zero-skip.js';
 
 const BACKEND = 'wasm';
 
@@ -101,7 +102,7 @@ function defaultNaNIsNegative(module: KernelsModule, backend: WasmBackendParts, 
   if (at === 0) return false;
   try {
     new Float32Array(memory.buffer, at, 2).set([0, Number.POSITIVE_INFINITY]);
-    module.gemm(at + 8, at, 1, 1, at + 4, 1, 0, 1, 1, 1, 0, 0, 1); // +0 + 0·∞
+    module.gemm(at + 8, at, 1, 1, at + 4, 1, 0, 1, 1, 1, 0, 0, 0, 1); // +0 + 0·∞
     return (new Uint32Array(memory.buffer, at + 8, 1)[0]! & 0x80000000) !== 0;
   } finally {
     backend.wasm._free(at);
@@ -269,6 +270,11 @@ export interface WasmKernelCalls {
   denseBackwards: number;
   /** Products (of both kinds above) whose columns a helper worker shared ({@link attachWasmKernelsHelper}). */
   sharedWithHelper: number;
+  /**
+   * Products (of both kinds above; a backward pass's dW) computed over the non-zeros of their op(A)'s groups of 4 rows
+   * only: op(A) mostly zeros (an encoder's input: pixels, counts), the same bits as every k.
+   */
+  zeroSkipped: number;
 }
 
 /** The calls the module has computed so far: to see that a model's products, Adam and backward passes go there. */
@@ -278,6 +284,7 @@ export function wasmKernelCalls(): WasmKernelCalls {
     adamSteps: adamStepsTaken(),
     denseBackwards: denseBackwardsTaken(),
     sharedWithHelper: sharedProducts(),
+    zeroSkipped: zeroSkippedProducts(),
   };
 }
 

@@ -15,7 +15,7 @@ import { ArgumentError } from '@varia/core';
 /**
  * @internal A product's arguments for the module (byte offsets into the memory): C (`out`), op(A)(i, k) =
  * a[i·ais + k·aks], B (K × N, rows `ldb` floats apart), the bias (0: none), the sizes, `blocked` (1: the transposed
- * operand's order) and the activation's code.
+ * operand's order), the activation's code, and `lists` (0: none), the k-lists of op(A)'s row groups (zero-skip.ts).
  */
 export type GemmArgs = [
   out: number,
@@ -30,6 +30,7 @@ export type GemmArgs = [
   k: number,
   blocked: number,
   act: number,
+  lists: number,
 ];
 
 /** @internal The module's product, as wasm/matmul.c exports it: C's rows `ldc` floats apart (n for a whole C). */
@@ -69,7 +70,7 @@ export const STOP = 5;
 export const FAILED = 6;
 /** @internal */
 export const ARGS = 7;
-const ARG_COUNT = 12;
+const ARG_COUNT = 13;
 /** @internal Bits of CLAIM that hold the next block's index (at most 255 blocks a job). */
 export const INDEX_BITS = 8;
 /** @internal CLAIM's index part (the mask). */
@@ -106,7 +107,7 @@ export function runBlocks(gemm: GemmFunction, ctl: Int32Array, seq: number, reth
     const q = claim & INDEX;
     const count = Atomics.load(ctl, COUNT);
     if (q >= count) return ran;
-    const [out, a, ais, aks, b, ldb, bias, m, n, k, blocked, act] = ctl.subarray(ARGS, ARGS + ARG_COUNT);
+    const [out, a, ais, aks, b, ldb, bias, m, n, k, blocked, act, lists] = ctl.subarray(ARGS, ARGS + ARG_COUNT);
     const width = Atomics.load(ctl, WIDTH);
     const j0 = q * width;
     const cols = q === count - 1 ? n! - j0 : width;
@@ -124,6 +125,7 @@ export function runBlocks(gemm: GemmFunction, ctl: Int32Array, seq: number, reth
         k!,
         blocked!,
         act!,
+        lists!,
         n!,
       );
     } catch (e) {

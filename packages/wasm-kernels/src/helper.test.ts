@@ -6,6 +6,7 @@ import { WasmKernelsUnavailableError } from './errors.js';
 import { attachHelper, gemm, sharedProducts } from './helper.js';
 import { CONTROL_WORDS, type GemmModule } from './helper-worker.js';
 import { KERNELS_WASM_SHARED } from './kernels-wasm.js';
+import type { ZeroSkipModule } from './zero-skip.js';
 
 /** A worker that serves the helper's loop from the built file (as an application's worker script would). */
 const WORKER_SOURCE = `
@@ -19,7 +20,8 @@ parentPort.once('message', async (init) => {
 const bytes = Uint8Array.from(atob(KERNELS_WASM_SHARED), (c) => c.charCodeAt(0));
 const compiled = new WebAssembly.Module(bytes);
 const memory = new WebAssembly.Memory({ initial: 256, maximum: 4096, shared: true });
-const module = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as GemmModule;
+const module = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as GemmModule &
+  ZeroSkipModule;
 const CONTROL = 64;
 // the operands' and outputs' regions, far apart (byte offsets)
 const A = 4096;
@@ -27,6 +29,7 @@ const B = 4 * 2 ** 20;
 const BIAS = 8 * 2 ** 20;
 const C1 = 9 * 2 ** 20;
 const C2 = 12 * 2 ** 20;
+const LISTS = 15 * 2 ** 20;
 
 let worker: Worker;
 let detach: () => void;
@@ -77,8 +80,8 @@ function both(p: Product): [Uint32Array, Uint32Array] {
   const [ais, aks] = p.transposedA ? [1, p.m] : [p.k, 1];
   const bias = p.bias && !p.blocked ? BIAS : 0;
   const act = p.blocked ? 0 : p.act;
-  module.gemm(C1, A, ais, aks, B, p.n, bias, p.m, p.n, p.k, p.blocked ? 1 : 0, act, p.n);
-  gemm(module, C2, A, ais, aks, B, p.n, bias, p.m, p.n, p.k, p.blocked ? 1 : 0, act);
+  module.gemm(C1, A, ais, aks, B, p.n, bias, p.m, p.n, p.k, p.blocked ? 1 : 0, act, 0, p.n);
+  gemm(module, C2, A, ais, aks, B, p.n, bias, p.m, p.n, p.k, p.blocked ? 1 : 0, act, 0);
   const u = new Uint32Array(memory.buffer);
   return [u.slice(C1 / 4, C1 / 4 + p.m * p.n), u.slice(C2 / 4, C2 / 4 + p.m * p.n)];
 }
@@ -126,6 +129,31 @@ describe('a helper worker sharing the module’s products', () => {
     expect(sharedProducts() - before).toBeGreaterThan(0);
   });
 
+  it('passes the row groups’ k-lists to the helper’s blocks: the bits of every k on one thread', () => {
+    const before = sharedProducts();
+    for (const [m, n, k, transposedA] of [
+      [128, 400, 784, false],
+      [784, 400, 128, true],
+    ] as const) {
+      const p: Product = { m, n, k, blocked: false, act: 1, bias: true, transposedA, seed: m + k };
+      const [alone] = both(p);
+      // A mostly zeros: 4 elements in 5 set to ±0 (B and the bias finite, no −0: skipping is exact)
+      const f = new Float32Array(memory.buffer);
+      for (let i = 0; i < m * k; i++) if (i % 5 !== 0) f[A / 4 + i] = i % 2 ? 0 : -0;
+      for (let i = 0; i < k * n; i++) if (!Number.isFinite(f[B / 4 + i]!)) f[B / 4 + i] = 1;
+      for (let i = 0; i < n; i++) if (f[BIAS / 4 + i] === 0) f[BIAS / 4 + i] = 0.5;
+      const [ais, aks] = transposedA ? [1, m] : [k, 1];
+      module.gemm(C1, A, ais, aks, B, n, BIAS, m, n, k, 0, 1, 0, n);
+      expect(module.skippable(B, n, k, n, BIAS)).toBe(1);
+      expect(module.unions(LISTS, A, ais, aks, m, k)).toBeLessThan(Math.ceil(m / 4) * k);
+      gemm(module, C2, A, ais, aks, B, n, BIAS, m, n, k, 0, 1, LISTS);
+      const u = new Uint32Array(memory.buffer);
+      expect(u.slice(C2 / 4, C2 / 4 + m * n)).toEqual(u.slice(C1 / 4, C1 / 4 + m * n));
+      expect(alone.length).toBe(m * n);
+    }
+    expect(sharedProducts() - before).toBeGreaterThan(0);
+  });
+
   it('computes the MNIST VAE’s products with the helper (784 × 400 weights from 128 rows)', () => {
     const before = sharedProducts();
     for (let round = 0; round < 3; round++) {
@@ -147,7 +175,7 @@ describe('a helper worker sharing the module’s products', () => {
     const end = memory.buffer.byteLength;
     const p: Product = { m: 128, n: 400, k: 784, blocked: false, act: 0, bias: false, transposedA: false, seed: 5 };
     fill(p);
-    expect(() => gemm(module, end - 4 * 400 * 64, A, 784, 1, B, 400, 0, 128, 400, 784, 0, 0)).toThrow();
+    expect(() => gemm(module, end - 4 * 400 * 64, A, 784, 1, B, 400, 0, 128, 400, 784, 0, 0, 0)).toThrow();
     const [alone, shared] = both(p);
     expect(shared).toEqual(alone);
   });
@@ -158,9 +186,9 @@ describe('a helper worker sharing the module’s products', () => {
     try {
       const p: Product = { m: 128, n: 400, k: 784, blocked: false, act: 0, bias: false, transposedA: false, seed: 3 };
       fill(p);
-      module.gemm(C1, A, 784, 1, B, 400, 0, 128, 400, 784, 0, 0, 400);
+      module.gemm(C1, A, 784, 1, B, 400, 0, 128, 400, 784, 0, 0, 0, 400);
       const before = sharedProducts();
-      gemm(lonely, C2, A, 784, 1, B, 400, 0, 128, 400, 784, 0, 0);
+      gemm(lonely, C2, A, 784, 1, B, 400, 0, 128, 400, 784, 0, 0, 0);
       expect(sharedProducts() - before, 'products a helper computed blocks of').toBe(0);
       const u = new Uint32Array(memory.buffer);
       expect(u.slice(C2 / 4, C2 / 4 + 128 * 400)).toEqual(u.slice(C1 / 4, C1 / 4 + 128 * 400));

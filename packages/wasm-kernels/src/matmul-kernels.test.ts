@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isNaNBits } from './test-support.js';
+import { bitsOf, expectSameBits, isNaNBits, sparseValues, uniform } from './test-support.js';
 import { disableWasmKernels, enableWasmKernels, wasmKernelCalls, wasmKernelsInfo } from './enable.js';
 
 afterAll(() => {
@@ -181,6 +181,57 @@ describe('the wasm kernels', () => {
       expect(bits(c), JSON.stringify(c)).toEqual(before);
       expect(wasmKernelCalls().products).toBe(taken + 1);
     }
+  });
+
+  it('skip the zeros of a mostly-zero A with the same bits, and not where a bias −0 or a B not finite forbids it', async () => {
+    const sparse = fc.record({
+      m: fc.integer({ min: 1, max: 70 }),
+      n: fc.integer({ min: 1, max: 70 }),
+      k: fc.integer({ min: 40, max: 900 }),
+      density: fc.constantFrom(0, 0.02, 0.1, 0.3, 0.9),
+      special: fc.boolean(),
+      bias: fc.constantFrom('none', 'plain', 'negative zero'),
+      badB: fc.constantFrom('none', 'infinity', 'NaN'),
+      activation: fc.constantFrom('linear', 'relu', 'relu6'),
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    });
+    let skippedCases = 0;
+    await fc.assert(
+      fc.asyncProperty(sparse, async (c) => {
+        const r = uniform(c.seed);
+        const av = sparseValues(c.m * c.k, c.density, c.special, c.seed + 1);
+        // a row of zeros under the bias's −0 column: its dense chain is −0 + (±0) + … (+0 once a product is +0)
+        av.fill(r() < 0.5 ? 0 : -0, 0, c.k);
+        const bv = Float32Array.from({ length: c.k * c.n }, () => (r() - 0.5) * 2);
+        if (c.badB !== 'none') bv[Math.floor(r() * bv.length)] = c.badB === 'NaN' ? Number.NaN : -Infinity;
+        const biasValues = Float32Array.from({ length: c.n }, () => r() - 0.5);
+        if (c.bias === 'negative zero') biasValues[Math.floor(r() * c.n)] = -0;
+        const a = tf.tensor2d(av, [c.m, c.k]);
+        const b = tf.tensor2d(bv, [c.k, c.n]);
+        const bias = c.bias === 'none' ? undefined : tf.tensor1d(biasValues);
+        const run = () => tf.fused.matMul({ a, b, bias, activation: c.activation });
+        try {
+          disableWasmKernels();
+          const want = run();
+          await enableWasmKernels();
+          const before = wasmKernelCalls();
+          const got = run();
+          const after = wasmKernelCalls();
+          expect(after.products - before.products).toBe(1);
+          const skipped = after.zeroSkipped - before.zeroSkipped;
+          if (c.bias === 'negative zero' || c.badB !== 'none') expect(skipped, 'skipped where it is not exact').toBe(0);
+          // groups of 4 rows at 10 % non-zeros: about a third of k; large enough to be worth the lists
+          else if (c.density <= 0.1 && c.m * c.n * c.k >= 2 ** 18) expect(skipped, 'skipped').toBe(1);
+          skippedCases += skipped;
+          expectSameBits(bitsOf(got), bitsOf(want), JSON.stringify(c));
+          tf.dispose([want, got]);
+        } finally {
+          tf.dispose([a, b, ...(bias ? [bias] : [])]);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect(skippedCases, 'cases computed over the non-zeros').toBeGreaterThan(0);
   });
 
   it('run the backend’s own kernel for what they do not take: batches, int32, PReLU weights', async () => {

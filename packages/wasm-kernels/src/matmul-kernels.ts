@@ -3,9 +3,10 @@ import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import { gemm } from './helper.js';
 import type { GemmFunction } from './helper-worker.js';
 import { type WasmBackendParts, offsetOf } from './wasm-backend.js';
+import { type ZeroSkipModule, zeroSkipLists } from './zero-skip.js';
 
 /** The exports of the package's module (wasm/matmul.c). */
-export interface KernelsModule {
+export interface KernelsModule extends ZeroSkipModule {
   gemm: GemmFunction;
   transpose(dst: number, src: number, rows: number, cols: number): void;
 }
@@ -67,18 +68,23 @@ function product(
     if (scratch !== 0) backend.wasm._free(scratch);
     return undefined;
   }
+  let lists = 0;
   try {
     if (tb) module.transpose(scratch, offsetOf(backend, b), p.n, p.k);
     const bOff = tb ? scratch : offsetOf(backend, b);
     const blocked = ta || tb ? 1 : 0;
     const biasOff = bias ? offsetOf(backend, bias) : 0;
-    gemm(module, c, offsetOf(backend, a), ta ? 1 : p.k, ta ? p.m : 1, bOff, p.n, biasOff, p.m, p.n, p.k, blocked, act);
+    const aOff = offsetOf(backend, a);
+    // XNNPACK's order over the row groups' non-zeros only, where op(A) is mostly zeros (the same bits)
+    if (!blocked) lists = zeroSkipLists(module, backend, aOff, p.k, 1, bOff, p.n, biasOff, p.m, p.n, p.k);
+    gemm(module, c, aOff, ta ? 1 : p.k, ta ? p.m : 1, bOff, p.n, biasOff, p.m, p.n, p.k, blocked, act, lists);
     taken++;
   } catch (e) {
     backend.disposeData(out.dataId); // a trap in the module: the output is not handed out
     throw e;
   } finally {
     if (scratch !== 0) backend.wasm._free(scratch);
+    if (lists !== 0) backend.wasm._free(lists);
   }
   return out;
 }

@@ -81,12 +81,15 @@ static void tile_of(f32 *out, const f32 *a0, const f32 *a1, i32 nrows, i32 aks, 
 /* Up to 4 rows (R, their op(A) values a0…a3[k·aks]; rows past R repeat row 0, not stored) of C, 8 columns from j,
  * seq_gemm's order: one chain per element from its bias over every k, then the clamp. 8 accumulators and 2 loads of B a
  * k: on MNIST's products 1.0–1.14× the speed of 2 rows × 16 columns (Node 20, AMD EPYC Zen 4, 2026-12-03). */
-static void seq_tile8(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, i32 R, i32 aks,
-                      const f32 *b, i32 ldb, const f32 *bias, i32 ldc, i32 K, i32 act, i32 j) {
+static inline __attribute__((always_inline)) void seq_tile8_over(f32 *out, const f32 *a0, const f32 *a1,
+                                                                 const f32 *a2, const f32 *a3, i32 R, i32 aks,
+                                                                 const f32 *b, i32 ldb, const f32 *bias, i32 ldc,
+                                                                 const i32 *ks, i32 K, i32 act, i32 j) {
   const v128_t zero = wasm_f32x4_splat(0.f);
   const v128_t c0 = bias ? wasm_v128_load(bias + j) : zero, c1 = bias ? wasm_v128_load(bias + j + 4) : zero;
   v128_t s00 = c0, s01 = c1, s10 = c0, s11 = c1, s20 = c0, s21 = c1, s30 = c0, s31 = c1;
-  for (i32 k = 0; k < K; k++) {
+  for (i32 t = 0; t < K; t++) {
+    const i32 k = ks ? ks[t] : t;
     const f32 *bk = b + (intptr_t)k * ldb + j;
     const v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
     const intptr_t ka = (intptr_t)k * aks;
@@ -121,11 +124,14 @@ static void seq_tile8(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, con
 }
 
 /* seq_tile8's rows for 4 columns from j (the strip of 4 past the last whole 8: MNIST's 20-wide heads). */
-static void seq_tile4(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, i32 R, i32 aks,
-                      const f32 *b, i32 ldb, const f32 *bias, i32 ldc, i32 K, i32 act, i32 j) {
+static inline __attribute__((always_inline)) void seq_tile4_over(f32 *out, const f32 *a0, const f32 *a1,
+                                                                 const f32 *a2, const f32 *a3, i32 R, i32 aks,
+                                                                 const f32 *b, i32 ldb, const f32 *bias, i32 ldc,
+                                                                 const i32 *ks, i32 K, i32 act, i32 j) {
   const v128_t c0 = bias ? wasm_v128_load(bias + j) : wasm_f32x4_splat(0.f);
   v128_t s0 = c0, s1 = c0, s2 = c0, s3 = c0;
-  for (i32 k = 0; k < K; k++) {
+  for (i32 t = 0; t < K; t++) {
+    const i32 k = ks ? ks[t] : t;
     const v128_t b0 = wasm_v128_load(b + (intptr_t)k * ldb + j);
     const intptr_t ka = (intptr_t)k * aks;
     s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_f32x4_splat(a0[ka]), b0));
@@ -138,6 +144,20 @@ static void seq_tile4(f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, con
   if (R > 1) wasm_v128_store(out + ldc + j, act4(s1, act));
   if (R > 2) wasm_v128_store(out + 2 * (intptr_t)ldc + j, act4(s2, act));
   if (R > 3) wasm_v128_store(out + 3 * (intptr_t)ldc + j, act4(s3, act));
+}
+
+/* The tiles over every k (ks 0, K the inner size), or over the K entries of a row group's list ks (see gemm): each
+ * inlined into its own function, so that the loop over every k has no list to read. */
+#define TILE_ARGS                                                                                                      \
+  f32 *out, const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, i32 R, i32 aks, const f32 *b, i32 ldb,         \
+      const f32 *bias, i32 ldc, i32 K, i32 act, i32 j
+static void seq_tile8(TILE_ARGS) { seq_tile8_over(out, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, 0, K, act, j); }
+static void seq_tile4(TILE_ARGS) { seq_tile4_over(out, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, 0, K, act, j); }
+static void seq_tile8_list(TILE_ARGS, const i32 *ks) {
+  seq_tile8_over(out, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, ks, K, act, j);
+}
+static void seq_tile4_list(TILE_ARGS, const i32 *ks) {
+  seq_tile4_over(out, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, ks, K, act, j);
 }
 
 /* Column j of C, every row, one element at a time (the columns past the last whole tile). */
@@ -161,9 +181,16 @@ static void column_of(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i3
  * C (M × N, rows ldc ≥ N apart) from op(A)(i, k) = a[i·ais + k·aks] and B (K × N, rows ldb apart): seq_gemm's order with
  * `bias` (N floats; 0: none) and `act` (ACT_*), or block_gemm's (`blocked` ≠ 0: no bias, linear). Strips of columns
  * outside (8 for seq_gemm, 16 for block_gemm), rows inside: a strip of B stays in the L1 cache for every row.
+ *
+ * `lists` (seq_gemm only; 0: none) is what `unions` wrote for these M rows and K: each group of 4 rows then visits only
+ * the k where one of its rows has a non-zero. A skipped k adds a product a·b with a = ±0, which is ±0 when b is finite,
+ * and c + (±0) is c unless c is −0; a chain is −0 only while it has been −0 from its start (x + y is −0 only for
+ * −0 + −0), so where the bias has no −0 and every entry of B is finite (`skippable`) the skipped sums change nothing:
+ * the same bits. The caller checks both before it passes lists.
  */
 __attribute__((export_name("gemm"))) void gemm(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i32 ldb,
-                                                const f32 *bias, i32 M, i32 N, i32 K, i32 blocked, i32 act, i32 ldc) {
+                                                const f32 *bias, i32 M, i32 N, i32 K, i32 blocked, i32 act,
+                                                const i32 *lists, i32 ldc) {
   i32 j = 0;
   if (!blocked) {
     /* seq_gemm: strips of 8 columns (then one of 4 where 4 to 7 are left), 4 rows a tile (a strip of B, K × 32 bytes,
@@ -174,10 +201,18 @@ __attribute__((export_name("gemm"))) void gemm(f32 *out, const f32 *a, i32 ais, 
         const f32 *a0 = a + (intptr_t)i * ais;
         const f32 *a1 = R > 1 ? a0 + ais : a0, *a2 = R > 2 ? a0 + 2 * (intptr_t)ais : a0;
         const f32 *a3 = R > 3 ? a0 + 3 * (intptr_t)ais : a0;
-        if (j + 8 <= N)
-          seq_tile8(out + (intptr_t)i * ldc, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, K, act, j);
+        f32 *o = out + (intptr_t)i * ldc;
+        if (lists) {
+          /* the k where some row of the group has a non-zero (unions), the rest skipped: the same bits (see gemm) */
+          const i32 *l = lists + (intptr_t)(i / 4) * (K + 1);
+          if (j + 8 <= N)
+            seq_tile8_list(o, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, l[0], act, j, l + 1);
+          else
+            seq_tile4_list(o, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, l[0], act, j, l + 1);
+        } else if (j + 8 <= N)
+          seq_tile8(o, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, K, act, j);
         else
-          seq_tile4(out + (intptr_t)i * ldc, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, K, act, j);
+          seq_tile4(o, a0, a1, a2, a3, R, aks, b, ldb, bias, ldc, K, act, j);
       }
   } else {
     /* block_gemm: strips of 16 columns, 2 rows a tile */
@@ -198,4 +233,52 @@ __attribute__((export_name("transpose"))) void transpose(f32 *dst, const f32 *sr
     for (i32 c0 = 0; c0 < cols; c0 += 16)
       for (i32 r = r0; r < r0 + 16 && r < rows; r++)
         for (i32 c = c0; c < c0 + 16 && c < cols; c++) dst[(intptr_t)c * rows + r] = src[(intptr_t)r * cols + c];
+}
+
+/*
+ * For seq_gemm's row groups (rows 4g … 4g + 3 of op(A), fewer in the last), the k where one of the group's rows has a
+ * non-zero (a NaN counts; ±0 does not), ascending: at lists + g·(K + 1) their count, then the k. Returns the count over
+ * every group (M = 0: 0). lists holds ceil(M / 4)·(K + 1) ints.
+ */
+__attribute__((export_name("unions"))) i32 unions(i32 *lists, const f32 *a, i32 ais, i32 aks, i32 M, i32 K) {
+  i32 total = 0;
+  for (i32 i = 0; i < M; i += 4) {
+    const i32 R = M - i < 4 ? M - i : 4;
+    const f32 *a0 = a + (intptr_t)i * ais;
+    const f32 *a1 = R > 1 ? a0 + ais : a0, *a2 = R > 2 ? a0 + 2 * (intptr_t)ais : a0;
+    const f32 *a3 = R > 3 ? a0 + 3 * (intptr_t)ais : a0;
+    i32 *l = lists + (intptr_t)(i / 4) * (K + 1);
+    i32 n = 0;
+    for (i32 k = 0; k < K; k++) {
+      const intptr_t ka = (intptr_t)k * aks;
+      l[1 + n] = k; /* kept when one of the rows has a non-zero at k: a branch-free append */
+      n += (a0[ka] != 0.f) | (a1[ka] != 0.f) | (a2[ka] != 0.f) | (a3[ka] != 0.f);
+    }
+    l[0] = n;
+    total += n;
+  }
+  return total;
+}
+
+/* 1 when skipping k is exact for seq_gemm (see gemm): no bias element is −0 (bias 0: none) and every entry of B's
+ * K × N region (rows ldb apart) is finite; else 0. */
+__attribute__((export_name("skippable"))) i32 skippable(const f32 *b, i32 ldb, i32 K, i32 N, const f32 *bias) {
+  if (bias)
+    for (i32 j = 0; j < N; j++)
+      if (bias[j] == 0.f && __builtin_signbit(bias[j])) return 0;
+  const v128_t zero = wasm_f32x4_splat(0.f);
+  for (i32 k = 0; k < K; k++) {
+    const f32 *bk = b + (intptr_t)k * ldb;
+    v128_t ok = wasm_i32x4_splat(-1);
+    i32 j = 0;
+    /* x − x is +0 for a finite x, NaN for ±∞ and NaN */
+    for (; j + 4 <= N; j += 4) {
+      const v128_t x = wasm_v128_load(bk + j);
+      ok = wasm_v128_and(ok, wasm_f32x4_eq(wasm_f32x4_sub(x, x), zero));
+    }
+    if (!wasm_i32x4_all_true(ok)) return 0;
+    for (; j < N; j++)
+      if (!(bk[j] - bk[j] == 0.f)) return 0;
+  }
+  return 1;
 }
