@@ -2,8 +2,11 @@ import type { WasmBackendParts } from './wasm-backend.js';
 
 /** The module's exports that skip op(A)'s zeros in XNNPACK's order (wasm/matmul.c: `unions`, `skippable`). */
 export interface ZeroSkipModule {
-  /** Each group of 4 rows' k where one of its rows has a non-zero, into `lists`; returns their count over the groups. */
-  unions(lists: number, a: number, ais: number, aks: number, m: number, k: number): number;
+  /**
+   * Each group of 4 rows' k where one of its rows has a non-zero, into `lists`; returns their count over the groups, or
+   * −1 where the rows listed (past the first 16) hold more than their share of `most` (the rest then not listed).
+   */
+  unions(lists: number, a: number, ais: number, aks: number, m: number, k: number, most: number): number;
   /** 1 when no bias element is −0 (bias 0: none) and B's K × N region (rows ldb apart) is finite; else 0. */
   skippable(b: number, ldb: number, k: number, n: number, bias: number): number;
 }
@@ -50,10 +53,9 @@ export function zeroSkipLists(
   // tfjs-backend-wasm does not check its malloc: 0 is its failure
   const lists = backend.wasm._malloc(bytes);
   if (lists === 0) return 0;
-  if (
-    module.unions(lists, a, ais, aks, m, k) > MAX_UNION_FRACTION * groups * k ||
-    !module.skippable(b, ldb, k, n, bias)
-  ) {
+  const most = Math.floor(MAX_UNION_FRACTION * groups * k);
+  const listed = module.unions(lists, a, ais, aks, m, k, most);
+  if (listed < 0 || listed > most || !module.skippable(b, ldb, k, n, bias)) {
     backend.wasm._free(lists);
     return 0;
   }

@@ -227,22 +227,43 @@ __attribute__((export_name("gemm"))) void gemm(f32 *out, const f32 *a, i32 ais, 
   for (; j < N; j++) column_of(out, a, ais, aks, b, ldb, bias, M, ldc, K, blocked, act, j);
 }
 
-/* dst (cols × rows, rows `rows` apart) = srcᵀ for src rows × cols (rows `cols` apart): a copy, no arithmetic. */
+/* dst (cols × rows, rows `rows` apart) = srcᵀ for src rows × cols (rows `cols` apart): a copy, no arithmetic. Blocks of
+ * 16 × 16, each in 4 × 4 squares moved through registers (4 loads, 8 shuffles, 4 stores: ~3× the speed of one element
+ * at a time on MNIST's 784 × 400 weights); the rows and columns past the last whole square one element at a time. */
 __attribute__((export_name("transpose"))) void transpose(f32 *dst, const f32 *src, i32 rows, i32 cols) {
-  for (i32 r0 = 0; r0 < rows; r0 += 16)
-    for (i32 c0 = 0; c0 < cols; c0 += 16)
-      for (i32 r = r0; r < r0 + 16 && r < rows; r++)
-        for (i32 c = c0; c < c0 + 16 && c < cols; c++) dst[(intptr_t)c * rows + r] = src[(intptr_t)r * cols + c];
+  const i32 rows4 = rows & ~3, cols4 = cols & ~3;
+  for (i32 r0 = 0; r0 < rows4; r0 += 16)
+    for (i32 c0 = 0; c0 < cols4; c0 += 16)
+      for (i32 r = r0; r < r0 + 16 && r < rows4; r += 4)
+        for (i32 c = c0; c < c0 + 16 && c < cols4; c += 4) {
+          const f32 *s = src + (intptr_t)r * cols + c;
+          const v128_t x0 = wasm_v128_load(s), x1 = wasm_v128_load(s + cols), x2 = wasm_v128_load(s + 2 * (intptr_t)cols),
+                       x3 = wasm_v128_load(s + 3 * (intptr_t)cols);
+          const v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7),
+                       t2 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
+          f32 *d = dst + (intptr_t)c * rows + r;
+          wasm_v128_store(d, wasm_i64x2_shuffle(t0, t2, 0, 2));
+          wasm_v128_store(d + rows, wasm_i64x2_shuffle(t0, t2, 1, 3));
+          wasm_v128_store(d + 2 * (intptr_t)rows, wasm_i64x2_shuffle(t1, t3, 0, 2));
+          wasm_v128_store(d + 3 * (intptr_t)rows, wasm_i64x2_shuffle(t1, t3, 1, 3));
+        }
+  for (i32 r = 0; r < rows; r++)
+    for (i32 c = r < rows4 ? cols4 : 0; c < cols; c++) dst[(intptr_t)c * rows + r] = src[(intptr_t)r * cols + c];
 }
 
 /*
  * For seq_gemm's row groups (rows 4g … 4g + 3 of op(A), fewer in the last), the k where one of the group's rows has a
  * non-zero (a NaN counts; ±0 does not), ascending: at lists + g·(K + 1) their count, then the k. Returns the count over
- * every group (M = 0: 0). lists holds ceil(M / 4)·(K + 1) ints.
+ * every group (M = 0: 0), or −1 once the first i ≥ 16 rows' groups hold more than i / M of `most` (the lists are then
+ * incomplete: a dense op(A) costs 16 rows' scan, not the whole). lists holds ceil(M / 4)·(K + 1) ints.
  */
-__attribute__((export_name("unions"))) i32 unions(i32 *lists, const f32 *a, i32 ais, i32 aks, i32 M, i32 K) {
+__attribute__((export_name("unions"))) i32 unions(i32 *lists, const f32 *a, i32 ais, i32 aks, i32 M, i32 K,
+                                                   i32 most) {
   i32 total = 0;
   for (i32 i = 0; i < M; i += 4) {
+    /* past the first 16 rows, rows listed so far holding more than their share of `most`: the caller would not take
+     * the lists (the rest are not listed) */
+    if (i >= 16 && (int64_t)total * M > (int64_t)most * i) return -1;
     const i32 R = M - i < 4 ? M - i : 4;
     const f32 *a0 = a + (intptr_t)i * ais;
     const f32 *a1 = R > 1 ? a0 + ais : a0, *a2 = R > 2 ? a0 + 2 * (intptr_t)ais : a0;
