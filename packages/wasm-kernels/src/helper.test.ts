@@ -151,6 +151,29 @@ describe('a helper worker sharing the module’s products', () => {
     expect(sharedProducts() - before).toBeGreaterThan(0);
   });
 
+  it('visits only the listed k (a list that leaves out a non-zero changes the result)', () => {
+    const [m, n, k] = [8, 16, 64];
+    fill({ m, n, k, blocked: false, act: 0, bias: true, transposedA: false, seed: 9 });
+    const f = new Float32Array(memory.buffer);
+    f.fill(1, A / 4, A / 4 + m * k);
+    f.fill(0.5, B / 4, B / 4 + k * n);
+    f.fill(0.25, BIAS / 4, BIAS / 4 + n);
+    const l = new Int32Array(memory.buffer, LISTS, 2 * (k + 1));
+    // group 0: only k = 3 (its rows hold non-zeros at every k); group 1: every k
+    l.set([1, 3], 0);
+    for (let q = 0; q <= k; q++) l[k + 1 + q] = q === 0 ? k : q - 1;
+    module.gemm(C1, A, k, 1, B, n, BIAS, m, n, k, 0, 0, LISTS, n);
+    const c = f.subarray(C1 / 4, C1 / 4 + m * n);
+    expect(
+      [...c.subarray(0, 4 * n)].every((v) => v === 0.25 + 0.5),
+      'rows of group 0: the bias and one product',
+    ).toBe(true);
+    expect(
+      [...c.subarray(4 * n)].every((v) => v === 0.25 + 0.5 * k),
+      'rows of group 1: every k',
+    ).toBe(true);
+  });
+
   it('computes the MNIST VAE’s products with the helper (784 × 400 weights from 128 rows)', () => {
     const before = sharedProducts();
     for (let round = 0; round < 3; round++) {

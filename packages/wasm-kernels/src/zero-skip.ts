@@ -31,8 +31,9 @@ export function zeroSkippedProducts(): number {
 /**
  * The `lists` argument of the module's `gemm` for C = op(A)·B (+ bias) in XNNPACK's order, op(A)(i, k) =
  * a[i·ais + k·aks] (byte offsets): scratch the caller frees (`backend.wasm._free`) after the product, or 0 — every k
- * then — where the product is small, op(A)'s row groups are not mostly zeros, skipping would not be exact (a bias
- * element −0, or an entry of B that is not finite: 0·∞ is NaN) or the memory has no room. The same bits either way.
+ * then — where the product is small, the lists would take more than 16 MiB, op(A)'s row groups are not mostly zeros
+ * (judged from the first 16 rows where those already are not), skipping would not be exact (a bias element −0, or an
+ * entry of B that is not finite: 0·∞ is NaN) or the memory has no room. The same bits either way.
  */
 export function zeroSkipLists(
   module: ZeroSkipModule,
@@ -53,12 +54,17 @@ export function zeroSkipLists(
   // tfjs-backend-wasm does not check its malloc: 0 is its failure
   const lists = backend.wasm._malloc(bytes);
   if (lists === 0) return 0;
-  const most = Math.floor(MAX_UNION_FRACTION * groups * k);
-  const listed = module.unions(lists, a, ais, aks, m, k, most);
-  if (listed < 0 || listed > most || !module.skippable(b, ldb, k, n, bias)) {
-    backend.wasm._free(lists);
-    return 0;
+  let taken = false;
+  try {
+    // the lists first: a dense op(A) (most products) stops them after 16 rows, where B's scan would read all of B;
+    // −1 means incomplete lists, never passed on
+    const most = Math.floor(MAX_UNION_FRACTION * groups * k);
+    const listed = module.unions(lists, a, ais, aks, m, k, most);
+    taken = listed >= 0 && listed <= most && module.skippable(b, ldb, k, n, bias) === 1;
+  } finally {
+    if (!taken) backend.wasm._free(lists);
   }
+  if (!taken) return 0;
   skipped++;
   return lists;
 }

@@ -255,14 +255,15 @@ __attribute__((export_name("transpose"))) void transpose(f32 *dst, const f32 *sr
  * For seq_gemm's row groups (rows 4g … 4g + 3 of op(A), fewer in the last), the k where one of the group's rows has a
  * non-zero (a NaN counts; ±0 does not), ascending: at lists + g·(K + 1) their count, then the k. Returns the count over
  * every group (M = 0: 0), or −1 once the first i ≥ 16 rows' groups hold more than i / M of `most` (the lists are then
- * incomplete: a dense op(A) costs 16 rows' scan, not the whole). lists holds ceil(M / 4)·(K + 1) ints.
+ * incomplete and must not be passed to gemm; a dense op(A) costs 16 rows' scan, not the whole). lists holds
+ * ceil(M / 4)·(K + 1) ints.
  */
 __attribute__((export_name("unions"))) i32 unions(i32 *lists, const f32 *a, i32 ais, i32 aks, i32 M, i32 K,
                                                    i32 most) {
   i32 total = 0;
   for (i32 i = 0; i < M; i += 4) {
-    /* past the first 16 rows, rows listed so far holding more than their share of `most`: the caller would not take
-     * the lists (the rest are not listed) */
+    /* past the first 16 rows, rows listed so far holding more than their share of `most`: a guess that the whole would
+     * hold more than `most` too (a wrong guess costs speed only: the product then runs over every k) */
     if (i >= 16 && (int64_t)total * M > (int64_t)most * i) return -1;
     const i32 R = M - i < 4 ? M - i : 4;
     const f32 *a0 = a + (intptr_t)i * ais;
