@@ -1,6 +1,7 @@
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { ArgumentError, BackendError, DENSE_BACKWARD_KERNEL, ShapeError } from '@varia/core';
 import { gemm } from './helper.js';
+import type { GemmArgs } from './helper-worker.js';
 import type { KernelsModule } from './matmul-kernels.js';
 import { type WasmBackendParts, memoryOf, offsetOf } from './wasm-backend.js';
 import { zeroSkipLists } from './zero-skip.js';
@@ -156,9 +157,10 @@ export function denseBackwardKernel(
         // dW = transpose(x) · δ: transpose(x)(i, k) = x[k][i], read in place; over the non-zeros of x's columns
         // where they are few (an encoder's input: pixels, counts)
         if (inDim > 0) {
-          const lists = zeroSkipLists(module, backend, at(x), 1, inDim, deltaOff, units, 0, inDim, units, batch);
-          if (lists !== 0) scratch.push(lists);
-          gemm(module, at(dwOut!), at(x), 1, inDim, deltaOff, units, 0, inDim, units, batch, 0, 0, lists);
+          const args: GemmArgs = [at(dwOut!), at(x), 1, inDim, deltaOff, units, 0, inDim, units, batch, 0, 0, 0];
+          args[12] = zeroSkipLists(module, backend, args);
+          if (args[12] !== 0) scratch.push(args[12]);
+          gemm(module, ...args);
         }
         module.colsum(at(dbOut!), deltaOff, batch, units);
       } else {

@@ -1,7 +1,7 @@
 import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { FAST_TRANSPOSED_MATMUL } from '@varia/core';
 import { gemm } from './helper.js';
-import type { GemmFunction } from './helper-worker.js';
+import type { GemmArgs, GemmFunction } from './helper-worker.js';
 import { type WasmBackendParts, offsetOf } from './wasm-backend.js';
 import { type ZeroSkipModule, zeroSkipLists } from './zero-skip.js';
 
@@ -75,9 +75,11 @@ function product(
     const blocked = ta || tb ? 1 : 0;
     const biasOff = bias ? offsetOf(backend, bias) : 0;
     const aOff = offsetOf(backend, a);
+    const [ais, aks] = ta ? [1, p.m] : [p.k, 1];
+    const args: GemmArgs = [c, aOff, ais, aks, bOff, p.n, biasOff, p.m, p.n, p.k, blocked, act, 0];
     // XNNPACK's order over the row groups' non-zeros only, where op(A) is mostly zeros (the same bits)
-    if (!blocked) lists = zeroSkipLists(module, backend, aOff, p.k, 1, bOff, p.n, biasOff, p.m, p.n, p.k);
-    gemm(module, c, aOff, ta ? 1 : p.k, ta ? p.m : 1, bOff, p.n, biasOff, p.m, p.n, p.k, blocked, act, lists);
+    lists = args[12] = zeroSkipLists(module, backend, args);
+    gemm(module, ...args);
     taken++;
   } catch (e) {
     backend.disposeData(out.dataId); // a trap in the module: the output is not handed out

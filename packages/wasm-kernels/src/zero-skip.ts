@@ -1,3 +1,4 @@
+import type { GemmArgs } from './helper-worker.js';
 import type { WasmBackendParts } from './wasm-backend.js';
 
 /** The module's exports that skip op(A)'s zeros in XNNPACK's order (wasm/matmul.c: `unions`, `skippable`). */
@@ -29,25 +30,16 @@ export function zeroSkippedProducts(): number {
 }
 
 /**
- * The `lists` argument of the module's `gemm` for C = op(A)·B (+ bias) in XNNPACK's order, op(A)(i, k) =
- * a[i·ais + k·aks] (byte offsets): scratch the caller frees (`backend.wasm._free`) after the product, or 0 — every k
- * then — where the product is small, the lists would take more than 16 MiB, op(A)'s row groups are not mostly zeros
- * (judged from the first 16 rows where those already are not), skipping would not be exact (a bias element −0, or an
- * entry of B that is not finite: 0·∞ is NaN) or the memory has no room. The same bits either way.
+ * The `lists` argument (the last) of the module's `gemm` for the product `args` (its `lists` unused), C = op(A)·B
+ * (+ bias) with op(A)(i, k) = a[i·ais + k·aks] (byte offsets): scratch the caller frees (`backend.wasm._free`) after the
+ * product, or 0 — every k then — for the blocked order, where the product is small, the lists would take more than
+ * 16 MiB, op(A)'s row groups are not mostly zeros (judged from the first 16 rows where those already are not),
+ * skipping would not be exact (a bias element −0, or an entry of B that is not finite: 0·∞ is NaN) or the memory has no
+ * room. The same bits either way.
  */
-export function zeroSkipLists(
-  module: ZeroSkipModule,
-  backend: WasmBackendParts,
-  a: number,
-  ais: number,
-  aks: number,
-  b: number,
-  ldb: number,
-  bias: number,
-  m: number,
-  n: number,
-  k: number,
-): number {
+export function zeroSkipLists(module: ZeroSkipModule, backend: WasmBackendParts, args: GemmArgs): number {
+  const [, a, ais, aks, b, ldb, bias, m, n, k, blocked] = args;
+  if (blocked) return 0;
   const groups = Math.ceil(m / 4);
   const bytes = 4 * groups * (k + 1);
   if (m * n * k < MIN_MACS || bytes > MAX_LIST_BYTES) return 0;
