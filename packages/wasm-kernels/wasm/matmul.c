@@ -180,7 +180,8 @@ static void column_of(f32 *out, const f32 *a, i32 ais, i32 aks, const f32 *b, i3
 /*
  * C (M × N, rows ldc ≥ N apart) from op(A)(i, k) = a[i·ais + k·aks] and B (K × N, rows ldb apart): seq_gemm's order with
  * `bias` (N floats; 0: none) and `act` (ACT_*), or block_gemm's (`blocked` ≠ 0: no bias, linear). Strips of columns
- * outside (8 for seq_gemm, 16 for block_gemm), rows inside: a strip of B stays in the L1 cache for every row.
+ * (8 for seq_gemm, 16 for block_gemm), rows inside: a strip of B stays in the L1 cache for every row (seq_gemm's rows
+ * in blocks, outside the strips: see below).
  *
  * `lists` (seq_gemm only; 0: none) is what `unions` wrote for these M rows and K: each group of 4 rows then visits only
  * the k where one of its rows has a non-zero. A skipped k adds a product a·b with a = ±0, which is ±0 when b is finite,
