@@ -227,8 +227,12 @@ describe('the wasm kernels', () => {
           const want = run();
           await enableWasmKernels();
           const before = wasmKernelCalls();
+          const tensors = tf.memory().numTensors;
+          const bytes = tf.memory().numBytes;
           const got = run();
           const after = wasmKernelCalls();
+          expect(tf.memory().numTensors, 'tensors: the output alone').toBe(tensors + 1);
+          expect(tf.memory().numBytes).toBe(bytes + 4 * c.m * c.n);
           expect(after.products - before.products).toBe(1);
           const skipped = after.zeroSkipped - before.zeroSkipped;
           if (c.bias === 'negative zero' || c.badB !== 'none') expect(skipped, 'skipped where it is not exact').toBe(0);
