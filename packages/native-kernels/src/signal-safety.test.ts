@@ -21,17 +21,23 @@ const m = 256, n = 400, k = 784;
 const heap = new ArrayBuffer(4 * (m * k + k * n + m * n));
 new Float32Array(heap).fill(0.5);
 process.stdout.write('ready\\n');
-const until = Date.now() + Number(ms);
-let products = 0;
-while (Date.now() < until) {
-  addon.gemm(heap, false, false, m, n, k, 1, 0, 0, 4 * m * k, 0, 4 * (m * k + k * n), -1, 0, 0, 0);
-  products++;
-}
-// a last handler may still be queued; 'done' tells the parent to stop, then the child lingers before it exits
-setTimeout(() => {
-  process.stdout.write('done ' + products + ' ' + received + '\\n');
-  setTimeout(() => {}, 300);
-}, 20);
+// the products start once the parent's stream has begun (a first handler has run): on a loaded machine the parent may
+// start sending late, and a loop that ended before would have received nothing
+const multiply = () => {
+  const until = Date.now() + Number(ms);
+  let products = 0;
+  while (Date.now() < until) {
+    addon.gemm(heap, false, false, m, n, k, 1, 0, 0, 4 * m * k, 0, 4 * (m * k + k * n), -1, 0, 0, 0);
+    products++;
+  }
+  // a last handler may still be queued; 'done' tells the parent to stop, then the child lingers before it exits
+  setTimeout(() => {
+    process.stdout.write('done ' + products + ' ' + received + '\\n');
+    setTimeout(() => {}, 300);
+  }, 20);
+};
+const waitForSignals = () => (received > 0 ? multiply() : setTimeout(waitForSignals, 1));
+waitForSignals();
 `;
 
 /** Runs the child, sending it SIGUSR2 in bursts from 'ready' until it says 'done' or exits. */
