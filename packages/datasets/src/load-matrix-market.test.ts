@@ -34,6 +34,25 @@ function expectValidCsr(m: SparseMatrix): void {
   }
 }
 
+/**
+ * Runs `load` with every `new Int32Array(n)` of more than `limit` elements refused before it allocates (a RangeError),
+ * so that a test of memory that must follow the entries fails at once instead of taking gigabytes.
+ */
+async function withInt32ArraysUnder<T>(limit: number, load: () => Promise<T>): Promise<T> {
+  const original = globalThis.Int32Array;
+  globalThis.Int32Array = new Proxy(original, {
+    construct(target, args, newTarget) {
+      if (typeof args[0] === 'number' && args[0] > limit) throw new RangeError(`an Int32Array of ${args[0]} elements`);
+      return Reflect.construct(target, args, newTarget) as object;
+    },
+  });
+  try {
+    return await load();
+  } finally {
+    globalThis.Int32Array = original;
+  }
+}
+
 async function dataError(text: string, options: LoadMatrixMarketOptions = { dtype: 'counts' }): Promise<DataError> {
   try {
     await loadMatrixMarket({ text }, options);
@@ -162,6 +181,71 @@ describe('loadMatrixMarket', () => {
     }
     await expect(loadMatrixMarket(join(dir, 'missing.mtx'), { dtype: 'counts' })).rejects.toThrow(
       /cannot read .*missing\.mtx: ENOENT/,
+    );
+  });
+
+  it('sorts the entries of a file with far more declared columns than entries in memory that follows the entries', async () => {
+    // 85 bytes that declare 2³¹ − 1 columns, entries out of order: the sort by column once took a table of one int32
+    // per declared column (8 GiB)
+    const hostile = '%%MatrixMarket matrix coordinate integer general\n2 2147483647 2\n2 5 1\n1 2147483647 1\n';
+    const m = await withInt32ArraysUnder(1 << 21, () => loadMatrixMarket({ text: hostile }, { dtype: 'counts' }));
+    expect([m.rows, m.cols, [...m.indptr], [...m.indices], [...m.data]]).toEqual([
+      2,
+      2147483647,
+      [0, 1, 2],
+      [2147483646, 4],
+      [1, 1],
+    ]);
+    // transposed: the declared rows become the columns
+    const t = await withInt32ArraysUnder(1 << 21, () =>
+      loadMatrixMarket(
+        { text: '%%MatrixMarket matrix coordinate integer general\n2147483647 2 3\n9 2 4\n7 1 5\n3 2 6\n' },
+        { dtype: 'counts', transpose: true },
+      ),
+    );
+    expect([[...t.indptr], [...t.indices], [...t.data]]).toEqual([
+      [0, 1, 3],
+      [6, 2, 8],
+      [5, 6, 4],
+    ]);
+    // a cell stored twice is still found, naming both lines
+    expect(
+      (
+        await dataError(
+          '%%MatrixMarket matrix coordinate integer general\n2 3000000 3\n1 2999999 1\n2 1 1\n1 2999999 2\n',
+        )
+      ).message,
+    ).toMatch(/the cell \(1 2999999\) is stored twice, at line 3 and line 5/);
+  });
+
+  it('loads files with more declared columns than the column table allows exactly, in any entry order (property)', async () => {
+    const wide = 3_000_000; // over the 2²⁰ floor and the entries: each row's entries sorted by column
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: wide - 1 })), {
+          minLength: 1,
+          maxLength: 40,
+          selector: ([i, j]) => `${i},${j}`,
+        }),
+        async (rows, raw) => {
+          const cells = raw.map(([i, j], k) => [i % rows, j, k + 1] as const);
+          const unique = new Map(cells.map((c) => [`${c[0]},${c[1]}`, c]));
+          const list = [...unique.values()];
+          const text =
+            `%%MatrixMarket matrix coordinate integer general\n${rows} ${wide} ${list.length}\n` +
+            list.map(([i, j, v]) => `${i + 1} ${j + 1} ${v}\n`).join('');
+          const m = await loadMatrixMarket({ text }, { dtype: 'counts' });
+          expectValidCsr(m);
+          expect(await loadMatrixMarket({ text }, { dtype: 'counts', passes: 2 })).toEqual(m);
+          const expected = [...list].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+          const got: (readonly [number, number, number])[] = [];
+          for (let i = 0; i < m.rows; i++)
+            for (let k = m.indptr[i]!; k < m.indptr[i + 1]!; k++) got.push([i, m.indices[k]!, m.data[k]!]);
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: propertyRuns(100), seed: 2402 },
     );
   });
 

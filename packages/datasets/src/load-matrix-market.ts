@@ -50,11 +50,15 @@ class EntryCollector implements EntrySink {
   /** The entries in (row, column) order as CSR; a DataError for a cell stored twice. */
   toCsr(parser: MatrixMarketParser): SparseMatrix {
     const n = this.count;
-    // (row, column) order: a stable counting sort by column, then by row (skipped when the file is already sorted)
+    // (row, column) order, skipped when the file is already sorted: a stable counting sort by column, then by row;
+    // where the declared columns far outnumber the entries (a hostile size line: 2³¹ − 1 columns would take an 8 GiB
+    // table), by row, then each row's entries by column, so that memory follows the entries, not the declared size
     let order: Int32Array | undefined;
     if (!this.sorted) {
-      const byCol = countingSort(this.colOf, this.cols, identity(n));
-      order = countingSort(this.rowOf, this.rows, byCol);
+      order =
+        this.cols <= Math.max(n, COLUMN_TABLE_FLOOR)
+          ? countingSort(this.rowOf, this.rows, countingSort(this.colOf, this.cols, identity(n)))
+          : sortRowsByColumn(this.colOf, this.rowOf, countingSort(this.rowOf, this.rows, identity(n)));
     }
     const at = (k: number): number => (order === undefined ? k : order[k]!);
     const indptr = new Int32Array(this.rows + 1);
@@ -88,6 +92,25 @@ function identity(n: number): Int32Array {
   const out = new Int32Array(n);
   for (let k = 0; k < n; k++) out[k] = k;
   return out;
+}
+
+/** Columns up to which the sort by column may take a table of one int32 per column whatever the entries (4 MiB). */
+const COLUMN_TABLE_FLOOR = 1 << 20;
+
+/**
+ * `order` (already by row) with each row's run of entries sorted by column (ties by position: stable), in place; the
+ * memory is that of `order`, whatever the declared columns.
+ */
+function sortRowsByColumn(colOf: Int32Array, rowOf: Int32Array, order: Int32Array): Int32Array {
+  const byColumn = (a: number, b: number): number => colOf[a]! - colOf[b]! || a - b;
+  for (let s = 0; s < order.length; ) {
+    const row = rowOf[order[s]!]!;
+    let e = s + 1;
+    while (e < order.length && rowOf[order[e]!] === row) e++;
+    if (e - s > 1) order.subarray(s, e).sort(byColumn);
+    s = e;
+  }
+  return order;
 }
 
 /** `order` stably re-sorted by `key[order[k]]` ∈ [0, range). */
