@@ -171,6 +171,63 @@ describe('VAE.fit / encode / evaluate on a source', () => {
     }
   });
 
+  it('a batch refused mid-epoch undoes the epoch: the model keeps the weights of the last epoch that ended', async () => {
+    const bad = { ...x, data: x.data.slice() };
+    bad.data[70 * 6 + 1] = Number.NaN; // row 70: the fifth batch of 16, after four steps of the epoch
+    let epoch = 0;
+    const source = new StreamSource({
+      width: 6,
+      blocks: (a) => {
+        epoch = a.epoch;
+        return [a.epoch === 1 ? x : bad];
+      },
+    });
+    const vae = model();
+    try {
+      const before = weightValues(vae);
+      // in the first epoch: the initial weights
+      const first = new StreamSource({ width: 6, blocks: () => [bad] });
+      await expect(vae.fit(first, { ...OPTIONS, shuffle: false })).rejects.toThrow(/value NaN at row 70, column 1/);
+      expectSameWeights(weightValues(vae), before);
+      // in the second: the end of the first, as a one-epoch fit gives
+      await expect(vae.fit(source, { ...OPTIONS, shuffle: false })).rejects.toThrow(DataError);
+      expect(epoch).toBe(2);
+      const oneEpoch = await fitted(x, { shuffle: false, epochs: 1 });
+      expectSameWeights(weightValues(vae), oneEpoch.weights);
+      // a stream past its length stops at the block that passes it, with nothing of that epoch kept
+      let read = 0;
+      const endless = new StreamSource({
+        width: 6,
+        length: 20,
+        blocks: function* () {
+          for (;;) {
+            read++;
+            yield takeRows(
+              x,
+              Int32Array.from({ length: 5 }, (_, k) => k),
+            );
+          }
+        },
+      });
+      const fresh = model();
+      try {
+        const start = weightValues(fresh);
+        await expect(fresh.fit(endless, { ...OPTIONS, batchSize: 8 })).rejects.toThrow(
+          /block 4 \(from row 20\) gives 5 rows, which take the stream past its "length" of 20/,
+        );
+        expect(read).toBe(5);
+        expectSameWeights(weightValues(fresh), start);
+        read = 0;
+        await expect(fresh.encode(endless)).rejects.toThrow(/past its "length" of 20/);
+        expect(read).toBe(5);
+      } finally {
+        fresh.dispose();
+      }
+    } finally {
+      vae.dispose();
+    }
+  });
+
   it('library-size models record the median row total of a sparse source, as of the matrix', async () => {
     const make = () =>
       new VAE({ inputDim: 6, latentDim: 2, hiddenUnits: 8, likelihood: 'poisson', librarySize: true, seed: 3 });

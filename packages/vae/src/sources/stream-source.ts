@@ -1,6 +1,6 @@
 import { ArgumentError, DataError, type Matrix, type SparseMatrix, sparseRowsInto } from '@varia/core';
 import type { EpochArgs } from '../trainer/batch-source.js';
-import { isSparse, type RowArrays, type RowsWithCovariates } from './block-rows.js';
+import { isSparse, type RowArrays, type RowsWithCovariates, type RowsWithFields } from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
 import { readGiven } from './read-given.js';
 import { checkFields } from './source-fields.js';
@@ -12,7 +12,7 @@ import { type HostBatch, RowBatchSource } from './row-batch-source.js';
  * a conditional model, the block's covariate rows as `covariates`. Tensors in an item are the source's once yielded:
  * it reads them and frees them, also when it refuses them.
  */
-export type StreamItem = Matrix | SparseMatrix | RowArrays | RowsWithCovariates;
+export type StreamItem = Matrix | SparseMatrix | RowArrays | RowsWithCovariates | RowsWithFields;
 
 /** Options of {@link StreamSource}. */
 export interface StreamSourceOptions {
@@ -20,7 +20,8 @@ export interface StreamSourceOptions {
   width: number;
   /**
    * The number of examples, when known (e.g. a Matrix Market file's header): each epoch must then yield exactly that
-   * many rows (a DataError otherwise), and the Trainer reports steps per epoch.
+   * many rows, and the Trainer reports steps per epoch. A DataError otherwise: at the end of a shorter pass, or at
+   * the block that passes the length, before any of its rows is used (so an endless stream stops there).
    */
   length?: number;
   /**
@@ -124,6 +125,14 @@ export class StreamSource extends RowBatchSource {
         fields: fields.map((f) => [f.name, f.cols] as const),
       });
       const { block, covariates: rows } = given;
+      // a stream longer than its length is refused at the block that passes it, before any of its rows is trained on
+      // or kept (an endless stream would otherwise be read for ever)
+      if (this.length !== undefined && blockStart + block.rows > this.length) {
+        throw new DataError(
+          `${what} gives ${block.rows} rows, which take the stream past its "length" of ${this.length}`,
+          { row: this.length },
+        );
+      }
       const carried = fields.map((f) => given.fields[f.name]!);
       if (index > 1 && (rows !== undefined) !== (covariates !== undefined)) {
         throw new ArgumentError(

@@ -54,6 +54,16 @@ export class DivergenceGuard {
     }
   }
 
+  /**
+   * Restores the epoch's starting weights after an error inside the epoch (a source's DataError on a streamed batch,
+   * a callback that throws): the model keeps the last state that passed, as after a divergence. Nothing when no
+   * epoch has begun or a weight was disposed (a `dispose()` during `fit`).
+   */
+  rollBack(): void {
+    if (!this.start || [...this.weights.values()].some((v) => v.isDisposed)) return;
+    restoreSnapshot(this.weights, this.start);
+  }
+
   /** Frees the epoch's snapshot. */
   endEpoch(): void {
     disposeSnapshot(this.start);

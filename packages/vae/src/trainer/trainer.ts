@@ -1,7 +1,7 @@
 import { ArgumentError, DataError, mulberry32, permutation, ShapeError, type VariaError } from '@varia/core';
 import { FusedAdamOptimizer } from '@varia/layers';
 import { linearWarmup } from '@varia/losses';
-import { assertGradientsRegistered } from '../backend-check.js';
+import { assertGradientsRegistered } from '@varia/distributions';
 import { restoreCheckpoint } from '../checkpoint.js';
 import type { BatchSource } from './batch-source.js';
 import type { Callback, TrainerContext, TrainingLog } from './callback.js';
@@ -205,7 +205,12 @@ export async function runTraining<Log extends TrainingLog, Info>(
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       guard.beginEpoch();
       const t0 = Date.now();
-      const steps = await runEpoch(run, epoch, state.step, epochRng(seed, epoch));
+      const steps = await runEpoch(run, epoch, state.step, epochRng(seed, epoch)).catch((e: unknown) => {
+        // a batch refused mid-epoch (a stream's bad value, a stream past its length) or a callback's error: the
+        // steps before it are undone, so a rejected fit leaves the weights of the last epoch that ended
+        guard.rollBack();
+        throw e;
+      });
       if (steps.sizes.length === 0 && !steps.aborted)
         throw new DataError(`fit: the training data gave no batch in epoch ${epoch} (it has no examples)`);
       state.step += steps.sizes.length;
