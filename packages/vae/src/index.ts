@@ -95,7 +95,7 @@ export { RowBatchSource, type HostBatch, type BatchCheck } from './sources/row-b
 export { SparseBatchSource } from './sources/sparse-batch-source.js';
 export { RandomAccessSource, type RandomAccessSourceOptions } from './sources/random-access-source.js';
 export { StreamSource, type StreamSourceOptions, type StreamItem } from './sources/stream-source.js';
-export type { RowArrays, RowBlock, RowsWithCovariates } from './sources/block-rows.js';
+export type { RowArrays, RowBlock, RowsWithCovariates, RowsWithFields } from './sources/block-rows.js';
 export type { CovariateReader, SourceCovariates } from './sources/source-covariates.js';
 export type { RunFingerprint } from './resume-fingerprint.js';
 export {

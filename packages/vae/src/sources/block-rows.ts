@@ -36,10 +36,16 @@ export interface RowsWithCovariates {
   readonly matrix: RowBlock | RowArrays;
   /** Their covariate rows, validated against the model's declarations when a batch is read. */
   readonly covariates?: CovariateInput;
-  /**
-   * The rows of each field the source declares (its `fields` option, e.g. `labels`), for your own model trained with
-   * `fitModel`: a Matrix `[rows, width]` or rows as an array, one row per example, every value finite.
-   */
+}
+
+/**
+ * {@link RowsWithCovariates} with the rows of each field the source declares (its `fields` option, e.g. `labels`), for
+ * your own model trained with `fitModel`: a Matrix `[rows, width]` or rows as an array, one row per example, every
+ * value finite. A separate type so that an interface with a `matrix` and no index signature (a `SparseRowBlock` of
+ * `openMatrixMarket(…).blocks()`, or your own) is a {@link RowsWithCovariates} for the type checker.
+ */
+export interface RowsWithFields extends RowsWithCovariates {
+  /** A declared field's rows. */
   readonly [field: string]: unknown;
 }
 

@@ -4,7 +4,7 @@ import type { EpochArgs } from '../trainer/batch-source.js';
 import { SHUFFLE_CHUNK, shuffledOrder } from './epoch-order.js';
 import { readGiven } from './read-given.js';
 import { checkFields } from './source-fields.js';
-import { isSparse, type RowArrays, type RowBlock, type RowsWithCovariates } from './block-rows.js';
+import { isSparse, type RowArrays, type RowBlock, type RowsWithCovariates, type RowsWithFields } from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
 
@@ -26,7 +26,12 @@ export interface RandomAccessSourceOptions {
    */
   rows(
     indices: Int32Array,
-  ): RowBlock | RowArrays | RowsWithCovariates | Promise<RowBlock | RowArrays | RowsWithCovariates>;
+  ):
+    | RowBlock
+    | RowArrays
+    | RowsWithCovariates
+    | RowsWithFields
+    | Promise<RowBlock | RowArrays | RowsWithCovariates | RowsWithFields>;
   /** Identifies the data for resume (checkpoints are tied to it); without it a resumed run cannot check the data. */
   fingerprint?: string;
   /**

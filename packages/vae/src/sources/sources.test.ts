@@ -127,6 +127,23 @@ describe('batch sources', () => {
     );
   });
 
+  it('StreamSource takes blocks typed by an interface without an index signature (as SparseRowBlock)', async () => {
+    // an interface (not a type literal) has no implicit index signature: before RowsWithCovariates and RowsWithFields
+    // were two types, `blocks: () => file.blocks()` of openMatrixMarket did not type-check (vae's typecheck checks this)
+    interface StartedBlock {
+      readonly start: number;
+      readonly matrix: SparseMatrix;
+    }
+    const m = counts(6, 4);
+    async function* blocks(): AsyncGenerator<StartedBlock> {
+      yield { start: 0, matrix: csrOf({ data: m.data.slice(0, 12), rows: 3, cols: 4 }) };
+      yield { start: 3, matrix: csrOf({ data: m.data.slice(12), rows: 3, cols: 4 }) };
+    }
+    const source = new StreamSource({ width: 4, length: 6, blocks: () => blocks() });
+    const expected = await epochRows(new MatrixBatchSource({ x: m }), args(1, false, 4));
+    expect(await epochRows(source.checkedBy(COUNTS), args(1, false, 4))).toEqual(expected);
+  });
+
   it('name the row in the whole data set when a value does not fit the likelihood', async () => {
     const m = counts(30, 5);
     m.data[17 * 5 + 3] = 2.5; // row 17, column 3
@@ -162,7 +179,11 @@ describe('batch sources', () => {
     const notMatrix = new RandomAccessSource({ length: 4, width: 3, rows: () => 'rows' as never });
     await expect(epochRows(notMatrix, args(1, false, 4))).rejects.toThrow(ArgumentError);
     const tooLong = new StreamSource({ width: 2, length: 3, blocks: () => [counts(2, 2), counts(2, 2)] });
-    await expect(epochRows(tooLong, args(1, false, 2))).rejects.toThrow(/yielded 4 rows, but its "length" is 3/);
+    await expect(epochRows(tooLong, args(1, false, 2))).rejects.toThrow(
+      /block 1 \(from row 2\) gives 2 rows, which take the stream past its "length" of 3/,
+    );
+    const tooShort = new StreamSource({ width: 2, length: 5, blocks: () => [counts(2, 2), counts(2, 2)] });
+    await expect(epochRows(tooShort, args(1, false, 2))).rejects.toThrow(/yielded 4 rows, but its "length" is 5/);
     const empty = new StreamSource({ width: 2, blocks: () => [] });
     await expect(epochRows(empty, args(1, false))).rejects.toThrow(/yielded no examples/);
     const wide = new StreamSource({ width: 2, blocks: () => [counts(2, 2), counts(1, 3)] });
