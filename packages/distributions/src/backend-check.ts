@@ -11,7 +11,7 @@ const SETUP_HINT =
   '"@tensorflow/tfjs-backend-cpu" (and, to train, "@tensorflow/tfjs-core/dist/register_all_gradients")';
 
 /**
- * Throws a {@link BackendError} that says what to import when no TensorFlow.js backend is registered — instead of
+ * Throws a {@link @varia/core!BackendError} that says what to import when no TensorFlow.js backend is registered — instead of
  * tfjs's own `No backend found in registry.` at the first tensor. A registered backend that is not yet initialized
  * (webgl, wasm) passes: tfjs initializes it on first use.
  */
@@ -22,7 +22,7 @@ export function assertBackendRegistered(): void {
 }
 
 /**
- * Throws a {@link BackendError} that says what to import when no backend is registered or the gradients are missing
+ * Throws a {@link @varia/core!BackendError} that says what to import when no backend is registered or the gradients are missing
  * (training needs `tf.variableGrads`; `@tensorflow/tfjs-core` alone registers none).
  */
 export function assertGradientsRegistered(): void {

@@ -131,3 +131,4 @@ export { betainc, betaincInv, studentTCdfStandard, studentTIcdfStandard } from '
 export { ndtri } from './normal-quantile.js';
 export { logGammaRsample } from './implicit-reparam.js';
 export { studentTLogNormalizer, studentTEntropyStandard } from './student-t-series.js';
+export { assertBackendRegistered, assertGradientsRegistered } from './backend-check.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
 import type { Constraint } from './constraints.js';
+import { assertBackendRegistered } from './backend-check.js';
 import { toTensorChecked } from './tensor-input.js';
 import { broadcastShapes, shapesEqual, type TensorLike, uniformValue } from './tensor-like.js';
 import { validateValue } from './validate.js';
@@ -192,6 +193,8 @@ export function prepareParameters<K extends string>(
   params: Partial<Record<K, TensorLike>>,
   validate: boolean,
 ): PreparedParams<K> {
+  // a BackendError that says what to import, before tfjs's own "No backend found in registry." at the first tensor
+  assertBackendRegistered();
   const given = chooseParameterization(owner, decl, params);
   const owned: tf.Tensor[] = [];
   try {

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { assertBackendRegistered, assertGradientsRegistered } from './backend-check.js';
+import { assertBackendRegistered, assertGradientsRegistered } from '@varia/distributions';
 import { removeTempDirs, tempDir } from './test-utils/helpers.js';
 import { VAE } from './vae.js';
 

@@ -1,5 +1,5 @@
 import type { Matrix, VariaError } from '@varia/core';
-import { assertGradientsRegistered } from './backend-check.js';
+import { assertGradientsRegistered } from '@varia/distributions';
 import type { FitCovariates } from './covariates-fit.js';
 import { type DataDomain, type DataInput, type DataRules, readData } from './data.js';
 import type { FitOptions, History } from './fit-options.js';

@@ -26,7 +26,7 @@ import type { NetworkMode, SuppliedNetwork } from './networks.js';
 import type { ModelArtifacts } from './serialization.js';
 import { isRowSource, type RowBatchSource } from './sources/row-batch-source.js';
 import { encodeSource, evaluateSource, trainOnSource } from './sources/source-inference.js';
-import { assertBackendRegistered } from './backend-check.js';
+import { assertBackendRegistered } from '@varia/distributions';
 import { type Evaluation, evaluateMatrix } from './vae-evaluate.js';
 import { markReplayable } from './fused-step/builtin-methods.js';
 import { likelihoodOf, posteriorOf, variationalInputsOf } from './vae-forward.js';
