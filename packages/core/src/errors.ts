@@ -40,7 +40,10 @@ export interface DataLocation {
   file?: string;
   /** 1-based line number. */
   line?: number;
-  /** 1-based column (field) number. */
+  /**
+   * 1-based column (field) number. For in-memory data, whose messages name 0-based indices ("row 3, column 1
+   * (counting from 0)"), this is the column index + 1.
+   */
   column?: number;
   /** 0-based row index of the example. */
   row?: number;

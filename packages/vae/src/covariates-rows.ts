@@ -75,7 +75,7 @@ export function readCovariates(
       const problem = valueProblem(c, at.get(i, j));
       if (problem) {
         throw new DataError(
-          `${where}: covariate ${JSON.stringify(c.name)} (column ${j}) at row ${rowAt(i)} ${problem}`,
+          `${where}: covariate ${JSON.stringify(c.name)} (column ${j}) at row ${rowAt(i)} ${problem} (rows and columns count from 0)`,
           {
             row: rowAt(i),
             column: j + 1,

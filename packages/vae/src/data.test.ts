@@ -109,8 +109,10 @@ describe('validateDomain', () => {
       expect(e).toBeInstanceOf(DataError);
       expect(e.message).toMatch(message);
       expect(e.message).toMatch(/^"data"/);
-      // DataLocation: 0-based row, 1-based column
+      // DataLocation: 0-based row, 1-based column; the message names both indices from 0, and says so
       expect(e.location).toEqual(location);
+      expect(e.message).toContain(`at row ${location.row}, column ${location.column - 1} `);
+      expect(e.message).toMatch(/\(rows and columns count from 0\)$/);
     });
   }
 });

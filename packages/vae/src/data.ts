@@ -71,7 +71,7 @@ function domainError(
 ): DataError {
   const { domain, likelihood, subject } = rules;
   return new DataError(
-    `"${argument}" value ${v} at row ${row}, column ${column} ${problem}; ${subject ?? `the ${likelihood} likelihood`} needs ${DATA_DOMAINS[domain]}`,
+    `"${argument}" value ${v} at row ${row}, column ${column} ${problem}; ${subject ?? `the ${likelihood} likelihood`} needs ${DATA_DOMAINS[domain]} (rows and columns count from 0)`,
     { row, column: column + 1 },
   );
 }
@@ -108,7 +108,7 @@ function rowsToMatrix(rows: ArrayLike<unknown>, argument: string, rules?: DataRu
       const v = row[j];
       if (typeof v !== 'number') {
         throw new DataError(
-          `"${argument}" value at row ${i}, column ${j} is ${describe(v)}, not a number (nothing is converted)`,
+          `"${argument}" value at row ${i}, column ${j} is ${describe(v)}, not a number (nothing is converted; rows and columns count from 0)`,
           { row: i, column: j + 1 },
         );
       }
