@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentError } from '@varia/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkDestination } from './destinations.js';
+import { checkDestination, freeOutDir } from './destinations.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'varia-dest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,5 +54,20 @@ describe('checkDestination', () => {
     chmodSync(locked, 0o500);
     expect(await refusal({ flag: 'out', path: join(locked, 'model'), mustBeEmpty: true })).toMatch(/^--out: .*locked/);
     chmodSync(locked, 0o700);
+  });
+});
+
+describe('freeOutDir', () => {
+  it('takes the base when missing or empty, else the first missing or empty numbered sibling', async () => {
+    const base = join(dir, 'varia-model');
+    expect(await freeOutDir(base)).toBe(base);
+    mkdirSync(base);
+    expect(await freeOutDir(base)).toBe(base);
+    writeFileSync(join(base, 'model.json'), '{}');
+    expect(await freeOutDir(base)).toBe(`${base}-2`);
+    mkdirSync(`${base}-2`);
+    writeFileSync(join(`${base}-2`, 'model.json'), '{}');
+    writeFileSync(`${base}-3`, 'a file, not a directory');
+    expect(await freeOutDir(base)).toBe(`${base}-4`);
   });
 });

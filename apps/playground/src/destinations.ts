@@ -53,3 +53,24 @@ export async function checkDestination(dest: Destination): Promise<void> {
     );
   }
 }
+
+/** The most numbered siblings {@link freeOutDir} tries. */
+const MAX_NUMBERED = 999;
+
+/**
+ * The directory `train` saves to when `--out` is not given: `base` (./varia-model) when it is missing or empty, else
+ * the first of `base-2`, `base-3`, … that is, so that running the same command again keeps the earlier models
+ * (`--out DIR` chooses the directory, `--force` overwrites). `base` itself when 999 names are taken: the usual refusal
+ * then says what to do.
+ */
+export async function freeOutDir(base: string): Promise<string> {
+  for (let n = 1; n <= MAX_NUMBERED; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    const free = await readdir(candidate).then(
+      (entries) => entries.length === 0,
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+    );
+    if (free) return candidate;
+  }
+  return base;
+}

@@ -4,7 +4,7 @@ import { type Callback, type EpochLog, VAE } from '@varia/vae';
 import type { TrainArgs } from './args.js';
 import { type BackendSelection, describeSelection, selectBackend } from './backend.js';
 import { loadDataset } from './data.js';
-import { checkDestination } from './destinations.js';
+import { checkDestination, freeOutDir } from './destinations.js';
 import { type BaselineLikelihood, baselineNll, labelShare } from './learned.js';
 import { writePlots } from './plots.js';
 import { asciiImages, epochLine, type EpochReport, epochReport, fmt, reconstructionTable } from './report.js';
@@ -102,7 +102,9 @@ function collapseNote(args: TrainArgs): string[] {
 
 /** Runs `train`: checks destinations, selects the backend, loads data, trains, saves, evaluates, prints. */
 export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummary> {
-  const outDir = userPath(args.out);
+  // without --out, a directory an earlier run filled is kept: this run takes the next free ./varia-model-N
+  const named = userPath(args.out);
+  const outDir = args.outGiven || args.force || args.resume !== undefined ? named : await freeOutDir(named);
   // before the backend, the data and the training: a bad destination fails in a second, not after the run
   await checkDestination({
     flag: 'out',
@@ -121,6 +123,8 @@ export async function runTrain(args: TrainArgs, io: Output): Promise<TrainSummar
     if (!args.json) io.out(line);
   };
   text(describeSelection(selection, args.verbose));
+  if (outDir !== named)
+    text(`${args.out} holds an earlier model: this run saves to ${outDir} (--out DIR chooses, --force overwrites)`);
   const data = loadDataset(args.dataset, args.seed);
   const x = data.train.x;
   const evalSet = data.test ?? data.train;

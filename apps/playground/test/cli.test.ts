@@ -317,6 +317,34 @@ describe('varia-playground train (subprocess)', () => {
     expect(forced.code).toBe(0);
   });
 
+  it('run again without --out, keeps the earlier model and saves to ./varia-model-2, saying so', async () => {
+    const home = join(work, 'rerun');
+    await mkdir(home);
+    const args = ['train', '--dataset', 'toy2d', '--epochs', '1'];
+    const first = await runCli(args, { cwd: home });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`model: ${join(home, 'varia-model')} `);
+    expect(first.stdout).not.toMatch(/holds an earlier model/);
+    const saved = await readdir(join(home, 'varia-model'));
+    const second = await runCli(args, { cwd: home });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(
+      `varia-model holds an earlier model: this run saves to ${join(home, 'varia-model-2')} (--out DIR chooses, --force overwrites)`,
+    );
+    expect(second.stdout).toContain(`model: ${join(home, 'varia-model-2')} `);
+    expect(await readdir(join(home, 'varia-model'))).toEqual(saved);
+    await expectLoadableModel(join(home, 'varia-model-2'), 2);
+    // --json prints JSON lines only; an empty ./varia-model-3 is taken as it is
+    await mkdir(join(home, 'varia-model-3'));
+    const third = await runCli(['train', '--dataset', 'toy2d', '--epochs', '2', '--json'], { cwd: home });
+    expect(third.code).toBe(0);
+    expect(expectTrainedRun(third.stdout, 2).modelDir).toBe(join(home, 'varia-model-3'));
+    // an explicit --out keeps the strict rule
+    const named = await runCli([...args, '--out', 'varia-model'], { cwd: home });
+    expect(named.code).toBe(2);
+    expect(named.stderr).toMatch(/--out .*varia-model: is not empty/);
+  });
+
   it('exits 2 when the data does not fit the likelihood (Poisson on real-valued points)', async () => {
     const run = await runCli([
       'train',

@@ -13,12 +13,15 @@ export interface Completed {
   stderr: string;
 }
 
-/** Runs `node dist/cli.js ...args` in the package root and collects its output. */
-export function runCli(args: string[], options: { timeoutMs?: number } = {}): Promise<Completed> {
+/**
+ * Runs `node dist/cli.js ...args` in the package root and collects its output; relative paths resolve against
+ * `options.cwd` (the user's directory, as `pnpm playground` passes it in INIT_CWD; default the package root).
+ */
+export function runCli(args: string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<Completed> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['dist/cli.js', ...args], {
       cwd: PACKAGE_ROOT,
-      env: { ...process.env, NO_COLOR: '1', INIT_CWD: PACKAGE_ROOT },
+      env: { ...process.env, NO_COLOR: '1', INIT_CWD: options.cwd ?? PACKAGE_ROOT },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
