@@ -2,6 +2,7 @@ import { ArgumentError, sparseRowsInto } from '@varia/core';
 import { matrixHash } from '../resume-fingerprint.js';
 import type { EpochArgs } from '../trainer/batch-source.js';
 import { SHUFFLE_CHUNK, shuffledOrder } from './epoch-order.js';
+import { showValue } from '../show-value.js';
 import { readGiven } from './read-given.js';
 import { checkFields } from './source-fields.js';
 import { isSparse, type RowArrays, type RowBlock, type RowsWithCovariates, type RowsWithFields } from './block-rows.js';
@@ -86,7 +87,7 @@ export class RandomAccessSource extends RowBatchSource {
       ['width', width],
     ] as const) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
-        throw new ArgumentError(name, `${where}: "${name}" must be a positive integer, got ${String(v)}`);
+        throw new ArgumentError(name, `${where}: "${name}" must be a positive integer, got ${showValue(v)}`);
     }
     // row indices are Int32Array (the shuffle, subsets, the indices handed to rows())
     if (length > MAX_ROWS)

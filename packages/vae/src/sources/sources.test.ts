@@ -172,6 +172,13 @@ describe('batch sources', () => {
     );
     expect(() => new RandomAccessSource({ length: 2, width: 2 } as never)).toThrow(/"rows" must be a function/);
     expect(() => new StreamSource({ width: 1.5, blocks: () => [] })).toThrow(ArgumentError);
+    // a numeric string is named as a string, not shown as the number it reads as
+    expect(() => new RandomAccessSource({ length: '20' as never, width: 2, rows: () => counts(1, 2) })).toThrow(
+      /"length" must be a positive integer, got "20"/,
+    );
+    expect(() => new StreamSource({ width: '3' as never, blocks: () => [] })).toThrow(
+      /"width" must be a positive integer, got "3"/,
+    );
     const wrongShape = new RandomAccessSource({ length: 4, width: 3, rows: () => counts(2, 3) });
     await expect(epochRows(wrongShape, args(1, false, 4))).rejects.toThrow(/gave a 2 × 3 block, expected 4 × 3/);
     const tooFew = new RandomAccessSource({ length: 4, width: 3, rows: () => [[1, 2, 3]] });

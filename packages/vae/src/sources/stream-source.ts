@@ -2,6 +2,7 @@ import { ArgumentError, DataError, type Matrix, type SparseMatrix, sparseRowsInt
 import type { EpochArgs } from '../trainer/batch-source.js';
 import { isSparse, type RowArrays, type RowsWithCovariates, type RowsWithFields } from './block-rows.js';
 import type { CovariateReader } from './source-covariates.js';
+import { showValue } from '../show-value.js';
 import { readGiven } from './read-given.js';
 import { checkFields } from './source-fields.js';
 import { type HostBatch, RowBatchSource } from './row-batch-source.js';
@@ -68,7 +69,7 @@ export class StreamSource extends RowBatchSource {
       ['length', length ?? 1],
     ] as const) {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
-        throw new ArgumentError(name, `${where}: "${name}" must be a positive integer, got ${String(v)}`);
+        throw new ArgumentError(name, `${where}: "${name}" must be a positive integer, got ${showValue(v)}`);
     }
     if (typeof blocks !== 'function')
       throw new ArgumentError(
