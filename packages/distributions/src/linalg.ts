@@ -7,6 +7,15 @@ import { broadcastShapes } from './tensor-like.js';
  * multivariate distributions (D up to a few hundred), not for large linear algebra.
  */
 
+/**
+ * `tf.unstack(x, axis)`, differentiable where the axis has size 1 too: tfjs 4.22's gradient of Unpack gives `stack` a
+ * lone tensor there and throws "Argument tensors passed to stack must be a `Tensor[]`" (every gradient through a
+ * 1 × 1 matrix failed, leaking the tape's tensors), so a size-1 axis is squeezed instead.
+ */
+function unstackAxis(x: tf.Tensor, axis: number): tf.Tensor[] {
+  return x.shape[axis] === 1 ? [tf.squeeze(x, [axis])] : tf.unstack(x, axis);
+}
+
 /** Broadcasts the batch dims (all but the last `coreA` / `coreB` dims) of two tensors to one shape. */
 export function broadcastBatch(a: tf.Tensor, b: tf.Tensor, coreA: number, coreB: number): [tf.Tensor, tf.Tensor] {
   const batch = broadcastShapes([a.shape.slice(0, a.rank - coreA), b.shape.slice(0, b.rank - coreB)]);
@@ -23,10 +32,14 @@ export function broadcastBatch(a: tf.Tensor, b: tf.Tensor, coreA: number, coreB:
  * broadcast): xᵢ = (bᵢ − Σ_{j<i} Lᵢⱼ xⱼ) / Lᵢᵢ.
  */
 export function triangularSolve(l: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => solveLower(l, b));
+}
+
+function solveLower(l: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const [L, B] = broadcastBatch(l, b, 2, 2);
   const d = L.shape[L.rank - 1]!;
-  const rowsL = tf.unstack(L, L.rank - 2); // each [..., D]
-  const rowsB = tf.unstack(B, B.rank - 2); // each [..., M]
+  const rowsL = unstackAxis(L, L.rank - 2); // each [..., D]
+  const rowsB = unstackAxis(B, B.rank - 2); // each [..., M]
   const xs: tf.Tensor[] = [];
   for (let i = 0; i < d; i++) {
     const li = rowsL[i]!;
@@ -59,8 +72,12 @@ export function matVec(l: tf.Tensor, x: tf.Tensor): tf.Tensor {
  * triangle of A is read. Differentiable; NaN diagonal where A is not positive definite.
  */
 export function cholesky(a: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => choleskyCrout(a));
+}
+
+function choleskyCrout(a: tf.Tensor): tf.Tensor {
   const d = a.shape[a.rank - 1]!;
-  const colsA = tf.unstack(a, a.rank - 1); // column j: [..., D]
+  const colsA = unstackAxis(a, a.rank - 1); // column j: [..., D]
   const cols: tf.Tensor[] = [];
   for (let j = 0; j < d; j++) {
     let v = colsA[j]!;
