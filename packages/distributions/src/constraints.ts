@@ -15,43 +15,64 @@ export interface Constraint {
   check(value: tf.Tensor): tf.Tensor;
   /** How many trailing dimensions one event of this constraint spans (0 for element-wise constraints). */
   readonly eventDims: number;
+  /**
+   * A value inside the support (element-wise constraints), which `logProb` without validation puts in place of the
+   * values outside it before a family's formula: their −∞ then comes from the mask alone, and no NaN of the formula
+   * at such a value reaches the gradients of the values inside (0 · NaN is NaN through the mask's `where`).
+   */
+  readonly inside?: number;
 }
 
-function elementwise(name: string, description: string, check: (x: tf.Tensor) => tf.Tensor, finite = true): Constraint {
-  return { name, description, finite, check, eventDims: 0 };
+function elementwise(
+  name: string,
+  description: string,
+  check: (x: tf.Tensor) => tf.Tensor,
+  inside: number,
+  finite = true,
+): Constraint {
+  return { name, description, finite, check, eventDims: 0, inside };
 }
 
 const isInteger = (x: tf.Tensor): tf.Tensor => tf.equal(x, tf.round(x));
 
 /** Any real number. */
-export const real = elementwise('real', 'a finite real number', (x) => tf.cast(tf.onesLike(x), 'bool'));
+export const real = elementwise('real', 'a finite real number', (x) => tf.cast(tf.onesLike(x), 'bool'), 0);
 /** x > 0. */
-export const positive = elementwise('positive', '> 0', (x) => tf.greater(x, 0));
+export const positive = elementwise('positive', '> 0', (x) => tf.greater(x, 0), 1);
 /** x ≥ 0. */
-export const nonNegative = elementwise('nonNegative', '>= 0', (x) => tf.greaterEqual(x, 0));
+export const nonNegative = elementwise('nonNegative', '>= 0', (x) => tf.greaterEqual(x, 0), 1);
 /** x ∈ {0, 1, 2, …}. */
-export const nonNegativeInteger = elementwise('nonNegativeInteger', 'a non-negative integer', (x) =>
-  tf.logicalAnd(tf.greaterEqual(x, 0), isInteger(x)),
+export const nonNegativeInteger = elementwise(
+  'nonNegativeInteger',
+  'a non-negative integer',
+  (x) => tf.logicalAnd(tf.greaterEqual(x, 0), isInteger(x)),
+  0,
 );
 /** x ∈ {0, 1}. */
-export const boolean = elementwise('boolean', '0 or 1', (x) => tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)));
+export const boolean = elementwise('boolean', '0 or 1', (x) => tf.logicalOr(tf.equal(x, 0), tf.equal(x, 1)), 0);
 /** 0 ≤ x ≤ 1. */
-export const unitInterval = elementwise('unitInterval', 'in [0, 1]', (x) =>
-  tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)),
+export const unitInterval = elementwise(
+  'unitInterval',
+  'in [0, 1]',
+  (x) => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)),
+  0.5,
 );
 /** 0 < x < 1. */
-export const openUnitInterval = elementwise('openUnitInterval', 'in (0, 1)', (x) =>
-  tf.logicalAnd(tf.greater(x, 0), tf.less(x, 1)),
+export const openUnitInterval = elementwise(
+  'openUnitInterval',
+  'in (0, 1)',
+  (x) => tf.logicalAnd(tf.greater(x, 0), tf.less(x, 1)),
+  0.5,
 );
 
 /** x > lower. */
 export function greaterThan(lower: number): Constraint {
-  return elementwise(`greaterThan(${lower})`, `> ${lower}`, (x) => tf.greater(x, lower));
+  return elementwise(`greaterThan(${lower})`, `> ${lower}`, (x) => tf.greater(x, lower), lower + Math.max(1, Math.abs(lower)));
 }
 
 /** x < upper. */
 export function lessThan(upper: number): Constraint {
-  return elementwise(`lessThan(${upper})`, `< ${upper}`, (x) => tf.less(x, upper));
+  return elementwise(`lessThan(${upper})`, `< ${upper}`, (x) => tf.less(x, upper), upper - Math.max(1, Math.abs(upper)));
 }
 
 /** Vectors on the probability simplex along the last axis: entries ≥ 0 that sum to 1 (within 1e-5). */
@@ -94,8 +115,11 @@ export function independent(base: Constraint, eventDims: number): Constraint {
 
 /** Integers in [lower, upper] (e.g. category indices 0…K−1). */
 export function integerInterval(lower: number, upper: number): Constraint {
-  return elementwise(`integerInterval(${lower}, ${upper})`, `an integer in [${lower}, ${upper}]`, (x) =>
-    tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(x, lower), tf.lessEqual(x, upper)), isInteger(x)),
+  return elementwise(
+    `integerInterval(${lower}, ${upper})`,
+    `an integer in [${lower}, ${upper}]`,
+    (x) => tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(x, lower), tf.lessEqual(x, upper)), isInteger(x)),
+    lower,
   );
 }
 

@@ -23,7 +23,18 @@ export function isTrivialSupport(c: Constraint): boolean {
   return c.name === 'real' || /^independent\(real, \d+\)$/.test(c.name);
 }
 
-/** `lp` with −∞ where `x` is outside `support` (NaN values stay NaN), in the caller's tidy. */
+/**
+ * x with the values outside an element-wise support (NaN included: {@link maskOutsideSupport} gives them −∞ too)
+ * replaced by its `inside` point, no gradient through the choice; x itself where the support has no such point. In
+ * the caller's tidy.
+ */
+export function insideSupport(x: tf.Tensor, support: Constraint): tf.Tensor {
+  if (support.inside === undefined || support.eventDims !== 0) return x;
+  const keep = gradFreeMask([x], (v) => support.check(v));
+  return tf.where(keep, x, tf.fill(x.shape, support.inside, x.dtype));
+}
+
+/** `lp` with −∞ where `x` is outside `support` (a NaN value too: no check holds for it), in the caller's tidy. */
 export function maskOutsideSupport(x: tf.Tensor, lp: tf.Tensor, support: Constraint): tf.Tensor {
   let ok = gradFreeMask([x], (v) => support.check(v));
   if (!shapesEqual(ok.shape, lp.shape)) ok = tf.broadcastTo(ok, lp.shape);

@@ -8,7 +8,7 @@ import {
   normalizeInit,
   type SampleOptions,
 } from './distribution-options.js';
-import { isTrivialSupport, maskOutsideSupport, offTape, withCdfLimits } from './distribution-ops.js';
+import { insideSupport, isTrivialSupport, maskOutsideSupport, offTape, withCdfLimits } from './distribution-ops.js';
 import { broadcastParams, buildAdopting } from './distribution-ownership.js';
 import { declareParameters, type ParameterDeclaration, type PreparedParams, prepareParameters } from './parameters.js';
 import { toTensorChecked } from './tensor-input.js';
@@ -179,11 +179,11 @@ export abstract class Distribution {
         validateValue(this.displayName, 'value', x, this.support);
         return this._logProb(x);
       }
-      const lp = this._logProb(x);
       const support = this.support;
-      if (!this.maskOutOfSupport || isTrivialSupport(support)) return lp;
-      // Without validation, values outside the support get −∞ (NaN values stay NaN).
-      return maskOutsideSupport(x, lp, support);
+      if (!this.maskOutOfSupport || isTrivialSupport(support)) return this._logProb(x);
+      // Without validation, values outside the support (and NaN) get −∞. The formula sees a point inside instead of them, so
+      // that its NaN there (log of a negative, ∞ − ∞) cannot reach the gradients of the values inside through the mask.
+      return maskOutsideSupport(x, this._logProb(insideSupport(x, support)), support);
     });
   }
 
