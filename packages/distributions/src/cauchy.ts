@@ -3,6 +3,7 @@ import { type Constraint, real } from './constraints.js';
 import type { DistributionOptions } from './distribution.js';
 import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
 import { quantile } from './quantile.js';
+import { gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Cauchy}. */
@@ -24,7 +25,7 @@ export class Cauchy extends LocScaleDistribution {
   }
   /** F⁻¹(q) = μ + σ·tan(π(q − ½)). */
   icdf(q: TensorLike): tf.Tensor {
-    return quantile(this, q, (p) => tf.add(this.loc, tf.mul(this.scale, tf.tan(tf.mul(Math.PI, tf.sub(p, 0.5))))));
+    return quantile(this, q, (p) => tf.add(this.loc, tf.mul(this.scale, cauchyQuantile(p))));
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const z = tf.div(tf.sub(x, this.loc), this.scale);
@@ -54,4 +55,22 @@ export class Cauchy extends LocScaleDistribution {
   protected override _cdf(x: tf.Tensor): tf.Tensor {
     return tf.add(0.5, tf.div(tf.atan(tf.div(tf.sub(x, this.loc), this.scale)), Math.PI));
   }
+}
+
+/**
+ * The standard Cauchy quantile tan(π(p − ½)) in float32 without its cancellations: tan(π(p − ½)) for p ∈ [¼, ¾]
+ * (p − ½ exact), −1/tan(πp) below and 1/tan(π(1 − p)) above (1 − p exact for p ≥ ½), so the tails keep p's relative
+ * precision (p = 10⁻⁷ gives −3,183,099, not −5,135,917) and p = 0 and 1 give −∞ and +∞ (tan of float32 π/2 is
+ * finite and negative: the direct form gave +22,877,332 at p = 0). The branches not taken see p = ½ and ¼.
+ */
+export function cauchyQuantile(p: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const low = gradFreeMask([p], (v) => tf.less(v, 0.25));
+    const high = gradFreeMask([p], (v) => tf.greater(v, 0.75));
+    const tails = gradFreeMask([p], (v) => tf.logicalOr(tf.less(v, 0.25), tf.greater(v, 0.75)));
+    const central = tf.tan(tf.mul(Math.PI, tf.sub(tf.where(tails, tf.fill(p.shape, 0.5), p), 0.5)));
+    const below = tf.neg(tf.reciprocal(tf.tan(tf.mul(Math.PI, tf.where(low, p, tf.fill(p.shape, 0.25))))));
+    const above = tf.reciprocal(tf.tan(tf.mul(Math.PI, tf.sub(1, tf.where(high, p, tf.fill(p.shape, 0.75))))));
+    return tf.where(low, below, tf.where(high, above, central));
+  });
 }

@@ -3,6 +3,7 @@ import { type Constraint, nonNegative, positive } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { erfinv, quantile } from './quantile.js';
+import { gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
 
@@ -92,7 +93,16 @@ export class HalfCauchy extends HalfScaleDistribution {
   }
   /** F⁻¹(q) = σ·tan(πq/2). */
   icdf(q: TensorLike): tf.Tensor {
-    return quantile(this, q, (p) => tf.mul(this.scale, tf.tan(tf.mul(Math.PI / 2, p))));
+    // tan(πp/2), as 1/tan(π(1 − p)/2) above ½ (1 − p exact): +∞ at p = 1, where tan of float32 π/2 is finite and
+    // negative (the direct form gave −22,877,332)
+    return quantile(this, q, (p) =>
+      tf.tidy(() => {
+        const high = gradFreeMask([p], (v) => tf.greater(v, 0.5));
+        const low = tf.tan(tf.mul(Math.PI / 2, tf.where(high, tf.fill(p.shape, 0.5), p)));
+        const up = tf.reciprocal(tf.tan(tf.mul(Math.PI / 2, tf.sub(1, tf.where(high, p, tf.fill(p.shape, 0.5))))));
+        return tf.mul(this.scale, tf.where(high, up, low));
+      }),
+    );
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     return tf.sub(tf.sub(Math.log(2 / Math.PI), tf.log(this.scale)), tf.log1p(tf.square(tf.div(x, this.scale))));

@@ -56,6 +56,8 @@ export function erfinv(x: tf.Tensor): tf.Tensor {
       ],
       wt,
     );
-    return tf.mul(tf.where(central, pc, pt), x);
+    // at ±1 (w = ∞) the tail polynomial's leading term takes it to −∞ · x: the limit is x · ∞
+    const ends = gradFreeMask([x], (v) => tf.equal(tf.abs(v), 1));
+    return tf.where(ends, tf.mul(x, Infinity), tf.mul(tf.where(central, pc, pt), x));
   });
 }

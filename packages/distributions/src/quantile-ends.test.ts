@@ -1,0 +1,82 @@
+// icdf at and near the ends of [0, 1], against the closed forms in float64: the Cauchy quantile tan(π(q − ½)) is
+// −1/tan(πq) (exact tails), HalfCauchy's tan(πq/2), HalfNormal's σ√2·erf⁻¹(q) (+∞ at q = 1). Before, float32's π/2
+// made tan finite and negative at the ends: Cauchy.icdf([0, 1]) was [+2.3e7, −2.3e7] and HalfNormal.icdf(1) −∞.
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { Cauchy } from './cauchy.js';
+import { HalfCauchy, HalfNormal } from './half-normal.js';
+import { erfinv } from './quantile.js';
+
+const values = (t: tf.Tensor): number[] => {
+  const v = [...t.dataSync()];
+  t.dispose();
+  return v;
+};
+
+/** |a − e| ≤ 2e-6·|e| (float32 rounding of a few operations), exact at ±∞ and 0. */
+function expectNear(actual: number[], expected: number[]): void {
+  expect(actual).toHaveLength(expected.length);
+  actual.forEach((a, i) => {
+    const e = expected[i]!;
+    if (!Number.isFinite(e) || e === 0) expect(a, `at ${i}`).toBe(e);
+    else expect(Math.abs(a - e), `at ${i}: ${a} against ${e}`).toBeLessThanOrEqual(2e-6 * Math.abs(e));
+  });
+}
+
+describe('icdf at the ends', () => {
+  it('Cauchy: −∞ and +∞ at 0 and 1, the tails to float32 precision, 0 at ½', () => {
+    const q = [0, 1e-30, 1e-7, 0.01, 0.2, 0.3, 0.5, 0.7, 0.9, 1 - 1e-7, 1];
+    const f32 = q.map((v) => Math.fround(v));
+    const exact = f32.map((p) =>
+      p === 0
+        ? -Infinity
+        : p === 1
+          ? Infinity
+          : p === 0.5
+            ? 0
+            : p < 0.5
+              ? -1 / Math.tan(Math.PI * p)
+              : 1 / Math.tan(Math.PI * (1 - p)),
+    );
+    const before = tf.memory().numTensors;
+    const c = new Cauchy({ loc: 0, scale: 1 });
+    expectNear(values(c.icdf(q)), exact);
+    const shifted = new Cauchy({ loc: 2, scale: 3 });
+    expectNear(values(shifted.icdf([1e-7, 0.25, 1])), [
+      2 + 3 * exact[2]!,
+      2 + 3 * Math.tan(Math.PI * (0.25 - 0.5)),
+      Infinity,
+    ]);
+    c.dispose();
+    shifted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Cauchy: dx/dq = π(1 + x²) through every branch', () => {
+    const q = [1e-3, 0.3, 0.5, 0.8, 0.999];
+    const g = tf.tidy(() => [
+      ...tf
+        .grad((p: tf.Tensor) => new Cauchy({ loc: 0, scale: 1 }).icdf(p))(tf.tensor1d(q))
+        .dataSync(),
+    ]);
+    q.forEach((p, i) => {
+      const x = Math.tan(Math.PI * (p - 0.5));
+      expect(g[i]! / (Math.PI * (1 + x * x))).toBeCloseTo(1, 3);
+    });
+  });
+
+  it('HalfCauchy: +∞ at 1, tan(πq/2) elsewhere; HalfNormal and erfinv: +∞ at 1', () => {
+    const q = [0, 1e-7, 0.3, 0.5, 0.9, 1 - 1e-6, 1];
+    const exact = q
+      .map((v) => Math.fround(v))
+      .map((p) => (p === 1 ? Infinity : p > 0.5 ? 1 / Math.tan((Math.PI / 2) * (1 - p)) : Math.tan((Math.PI / 2) * p)));
+    const h = new HalfCauchy({ scale: 1 });
+    expectNear(values(h.icdf(q)), exact);
+    h.dispose();
+    const n = new HalfNormal({ scale: 2 });
+    const ends = values(n.icdf([0, 1]));
+    n.dispose();
+    expect(ends).toEqual([0, Infinity]);
+    expect(values(tf.tidy(() => erfinv(tf.tensor1d([-1, 1, 0]))))).toEqual([-Infinity, Infinity, 0]);
+  });
+});
