@@ -48,6 +48,43 @@ describe('NegativeBinomial beyond the float32 range of its mean', () => {
     });
   });
 
+  it('logProb where the mean is below e^-80 (tiny totalCount, very negative logits) matches the exact form', () => {
+    // log p(x) = log r − log x + Σ_{k<x} log1p(r/k) − r·softplus(ℓ) + x·(ℓ − softplus(ℓ)) for integer x ≥ 1, in
+    // float64; ∂/∂ℓ = x − (x + r)σ(ℓ). A 1/μ capped at e^80 gave −81.0 for (1e-30, −30, 1) and −81 for (1e-30, −1e4, 1).
+    const softplus = (l: number) => (l > 0 ? l + Math.log1p(Math.exp(-l)) : Math.log1p(Math.exp(l)));
+    const exact = (r: number, l: number, x: number) => {
+      let s = Math.log(r) - Math.log(x);
+      for (let k = 1; k < x; k++) s += Math.log1p(r / k);
+      return s - r * softplus(l) + x * (l - softplus(l));
+    };
+    const cases: [number, number, number[]][] = [
+      [1e-30, -1e4, [1, 10]],
+      [1e-30, -30, [1, 5]],
+      [1e-10, -80, [3]],
+      [0.5, -100, [2, 7]],
+    ];
+    for (const [r, l, xs] of cases) {
+      const [lp, g] = tf.tidy(() => {
+        const x = tf.tensor1d(xs);
+        const f = (logits: tf.Tensor) => new NegativeBinomial({ totalCount: r, logits }).logProb(x);
+        const lp = [...f(tf.scalar(l)).dataSync()];
+        const g = tf
+          .grad((logits: tf.Tensor) => tf.sum(f(logits)))(tf.scalar(l))
+          .dataSync()[0]!;
+        return [lp, g] as const;
+      });
+      xs.forEach((x, i) => {
+        const e = exact(r, l, x);
+        expect(Math.abs(lp[i]! - e), `(${r}, ${l}, ${x}): ${lp[i]} against ${e}`).toBeLessThanOrEqual(
+          1e-5 * Math.abs(e),
+        );
+      });
+      const sigma = 1 / (1 + Math.exp(-l));
+      const dl = xs.reduce((s, x) => s + x - (x + r) * sigma, 0);
+      expect(g, `∂/∂ℓ at (${r}, ${l})`).toBeCloseTo(dl, 3);
+    }
+  });
+
   it('moments inside the float32 range are finite and accurate (no overflow of μ² or e^ℓ on the way)', () => {
     tf.tidy(() => {
       // μ ≈ 1e20, r = 1e10: Var = μ + μ²/r ≈ 1e30 (μ² = 1e40 alone overflows float32). The reference is the closed

@@ -164,7 +164,13 @@ export function negativeBinomialLogPmf(
       tf.exp(logM2),
       tf.mul(n, tf.sigmoid(logits)),
     );
-    const d2 = tf.div(tf.mul(r, tf.sub(tf.mul(xs, invMu), 1)), n);
+    // d₂ = r(x/μ − 1)/n: with 1/μ where log μ ≥ −80, else from logarithms, xe^{−ℓ}/n − r/n (r/μ = e^{−ℓ}): a 1/μ
+    // capped at e⁸⁰ once made d₂ moderate for r = 1e-30, ℓ = −30 (log μ = −99), and bd0 took the wrong branch
+    // (log p(1) −81.0 against −99.08)
+    const muAbove = gradFreeMask([logMu], (v) => tf.greaterEqual(v, -80));
+    const d2Direct = tf.div(tf.mul(r, tf.sub(tf.mul(xs, invMu), 1)), n);
+    const d2Logs = tf.sub(tf.exp(tf.minimum(tf.sub(tf.sub(tf.log(xs), logits), logN), 80)), tf.div(r, n));
+    const d2 = tf.where(muAbove, d2Direct, d2Logs);
     const stirling = tf.sub(tf.sub(stirlerr(n), stirlerr(r)), stirlerr(xs));
     const deviance = tf.add(bd0(r, m1, { d: d1, logM: logM1 }), bd0(xs, m2, { d: d2, logM: logM2 }));
     const norm = tf.mul(0.5, tf.sub(tf.sub(logN, tf.add(logR, tf.log(xs))), 2 * HALF_LOG_2PI));
