@@ -3,7 +3,7 @@ import { type Constraint, real } from './constraints.js';
 import type { DistributionOptions } from './distribution.js';
 import { LocScaleDistribution, type LocScaleParams } from './loc-scale.js';
 import { quantile } from './quantile.js';
-import { gradFreeMask } from './special.js';
+import { gradFreeMask, log1pSquare } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 
 /** Parameters of {@link Cauchy}. */
@@ -29,7 +29,7 @@ export class Cauchy extends LocScaleDistribution {
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
     const z = tf.div(tf.sub(x, this.loc), this.scale);
-    return tf.neg(tf.add(tf.add(tf.log(this.scale), Math.log(Math.PI)), tf.log1p(tf.square(z))));
+    return tf.neg(tf.add(tf.add(tf.log(this.scale), Math.log(Math.PI)), log1pSquare(z)));
   }
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     const u = tf.randomUniform(shape, 0, 1, 'float32', seed);

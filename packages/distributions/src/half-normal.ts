@@ -3,7 +3,7 @@ import { type Constraint, nonNegative, positive } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { erfinv, quantile } from './quantile.js';
-import { gradFreeMask } from './special.js';
+import { gradFreeMask, log1pSquare } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
 
@@ -105,7 +105,7 @@ export class HalfCauchy extends HalfScaleDistribution {
     );
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    return tf.sub(tf.sub(Math.log(2 / Math.PI), tf.log(this.scale)), tf.log1p(tf.square(tf.div(x, this.scale))));
+    return tf.sub(tf.sub(Math.log(2 / Math.PI), tf.log(this.scale)), log1pSquare(tf.div(x, this.scale)));
   }
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     return tf.mul(this.scale, tf.tan(tf.mul(Math.PI / 2, tf.randomUniform(shape, 0, 1, 'float32', seed))));

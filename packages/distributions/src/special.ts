@@ -184,6 +184,28 @@ export function xlogy(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
   );
 }
 
+/** |z| from which {@link log1pSquare} takes logarithms: z² overflows float32 from 1.8e19. */
+const LOG1P_SQUARE_FAR = 1e18;
+
+/**
+ * log(1 + z²/ν) (ν = 1 when omitted) without the overflow of z²: the heavy tails of Cauchy, HalfCauchy and Student's
+ * t gave −∞ from |z| ≈ 1.8e19 (x = 1e30, or a scale of 1e-30), where the log-density is finite. log1p(z²/ν) as before
+ * for |z| < 1e18, else 2·log|z| − log ν + log1p(ν/z²). The branch not taken sees z = 1, so its gradient stays finite.
+ */
+export function log1pSquare(z: tf.Tensor, nu?: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const far = gradFreeMask([z], (v) => tf.greaterEqual(tf.abs(v), LOG1P_SQUARE_FAR));
+    const near = tf.where(far, tf.onesLike(z), z);
+    const out = tf.where(far, z, tf.onesLike(z));
+    const sq = tf.square(near);
+    const inside = tf.log1p(nu ? tf.div(sq, nu) : sq);
+    const logZ2 = tf.mul(2, tf.log(tf.abs(out)));
+    const inv = tf.reciprocal(tf.square(out));
+    const tail = nu ? tf.add(tf.sub(logZ2, tf.log(nu)), tf.log1p(tf.mul(nu, inv))) : tf.add(logZ2, tf.log1p(inv));
+    return tf.where(far, tail, inside);
+  });
+}
+
 /** log Σ exp(x) along `axis` (stable: subtracts the max). Re-exported from tfjs for one import site. */
 export function logSumExp(x: tf.Tensor, axis: number | number[] = -1, keepDims = false): tf.Tensor {
   return tf.logSumExp(x, axis, keepDims);

@@ -6,7 +6,7 @@ import { logGammaRsample } from './implicit-reparam.js';
 import { studentTCdfStandard, studentTIcdfStandard } from './incomplete-beta.js';
 import { quantile } from './quantile.js';
 import { subSeed } from './sampling.js';
-import { gradFreeMask } from './special.js';
+import { gradFreeMask, log1pSquare } from './special.js';
 import { studentTEntropyStandard, studentTLogNormalizer } from './student-t-series.js';
 import type { TensorLike } from './tensor-like.js';
 import { resolveValidateArgs } from './validate.js';
@@ -62,7 +62,7 @@ export class StudentT extends Distribution {
     const nu = this.df;
     const z = tf.div(tf.sub(x, this.loc), this.scale);
     const norm = tf.sub(studentTLogNormalizer(nu), tf.log(this.scale));
-    return tf.sub(norm, tf.mul(tf.mul(0.5, tf.add(nu, 1)), tf.log1p(tf.div(tf.square(z), nu))));
+    return tf.sub(norm, tf.mul(tf.mul(0.5, tf.add(nu, 1)), log1pSquare(z, nu)));
   }
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     const eps = tf.randomNormal(shape, 0, 1, 'float32', subSeed(seed, 0));

@@ -1,10 +1,11 @@
-// icdf at and near the ends of [0, 1], against the closed forms in float64: the Cauchy quantile tan(π(q − ½)) is
+// icdf at and near the ends of [0, 1], and log-densities in heavy tails, against the closed forms in float64: the Cauchy quantile tan(π(q − ½)) is
 // −1/tan(πq) (exact tails), HalfCauchy's tan(πq/2), HalfNormal's σ√2·erf⁻¹(q) (+∞ at q = 1). Before, float32's π/2
 // made tan finite and negative at the ends: Cauchy.icdf([0, 1]) was [+2.3e7, −2.3e7] and HalfNormal.icdf(1) −∞.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Cauchy } from './cauchy.js';
 import { HalfCauchy, HalfNormal } from './half-normal.js';
+import { StudentT } from './student-t.js';
 import { erfinv } from './quantile.js';
 
 const values = (t: tf.Tensor): number[] => {
@@ -78,5 +79,30 @@ describe('icdf at the ends', () => {
     n.dispose();
     expect(ends).toEqual([0, Infinity]);
     expect(values(tf.tidy(() => erfinv(tf.tensor1d([-1, 1, 0]))))).toEqual([-Infinity, Infinity, 0]);
+  });
+});
+
+describe('heavy tails far out', () => {
+  it('Cauchy, HalfCauchy and StudentT log-densities stay finite where z² overflows float32 (float64 references)', () => {
+    const lp = (d: { logProb(x: number[]): tf.Tensor; dispose(): void }, x: number[]) => {
+      const v = values(d.logProb(x));
+      d.dispose();
+      return v;
+    };
+    // Cauchy: −log π − log σ − log(1 + z²), z = x/σ in float64 (z² fine in float64)
+    const cauchy = (x: number, s: number) => -Math.log(Math.PI) - Math.log(s) - Math.log1p((x / s) ** 2);
+    expectNear(
+      lp(new Cauchy({ loc: 0, scale: 1 }), [1e20, 1e30, -3e38, 2]),
+      [1e20, 1e30, -3e38, 2].map((x) => cauchy(Math.fround(x), 1)),
+    );
+    const tiny = Math.fround(1e-30);
+    expectNear(lp(new HalfCauchy({ scale: tiny }), [1]), [
+      Math.log(2 / Math.PI) - Math.log(tiny) - Math.log1p((1 / tiny) ** 2),
+    ]);
+    // StudentT(ν = 3): log Γ(2) − log Γ(1.5) − ½ log(3π) − log σ − 2·log(1 + z²/3)
+    const t3 = (x: number, s: number) =>
+      -Math.log(Math.sqrt(Math.PI) / 2) - 0.5 * Math.log(3 * Math.PI) - Math.log(s) - 2 * Math.log1p((x / s) ** 2 / 3);
+    expectNear(lp(new StudentT({ df: 3, loc: 0, scale: 1 }), [1e20, 5]), [t3(1e20, 1), t3(5, 1)]);
+    expectNear(lp(new StudentT({ df: 3, loc: 0, scale: Math.fround(1e-30) }), [1]), [t3(1, Math.fround(1e-30))]);
   });
 });
