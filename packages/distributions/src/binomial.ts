@@ -2,14 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, type Rng, sampleGamma } from '@varia/core';
 import { type Constraint, nonNegativeInteger, real, unitInterval } from './constraints.js';
 import { Distribution, type DistributionOptions } from './distribution.js';
+import { binomialLogPmf } from './binomial-log-pmf.js';
 import { betainc } from './incomplete-beta.js';
 import { declareParameters, prepareParameters } from './parameters.js';
 import { cpuRng } from './sampling.js';
-import { gradFreeMask, lgamma } from './special.js';
+import { gradFreeMask } from './special.js';
 import type { TensorLike } from './tensor-like.js';
 import { binaryLogits, type LogitsOrProbsParams } from './logits-or-probs.js';
 import { resolveValidateArgs } from './validate.js';
-import { mulZeroSafe } from './zero-safe.js';
 
 /** Parameters of {@link Binomial}: `totalCount` n and exactly one of `probs` p or `logits` ℓ. */
 export type BinomialParams = {
@@ -64,7 +64,8 @@ export function sampleBinomial(rng: Rng, n: number, p: number): number {
  *
  * log p(k) = log C(n, k) + k log p + (n − k) log(1 − p), on {0, …, n},
  *
- * with log p = −softplus(−ℓ), log(1 − p) = −softplus(ℓ), and 0·log 0 = 0 so p ∈ {0, 1} are exact. `n` may vary
+ * with log p = −softplus(−ℓ), log(1 − p) = −softplus(ℓ), and 0·log 0 = 0 so p ∈ {0, 1} are exact, evaluated by
+ * Loader's saddle-point form ({@link binomialLogPmf}: accurate in float32 also for large n). `n` may vary
  * over the batch (non-negative integers); `enumerateSupport` and `entropy` need one n for the whole batch (torch),
  * at most 10⁶ (the support is summed over).
  */
@@ -133,11 +134,7 @@ export class Binomial extends Distribution {
     return n;
   }
   protected override _logProb(x: tf.Tensor): tf.Tensor {
-    const n = this.totalCount;
-    const logChoose = tf.sub(tf.sub(lgamma(tf.add(n, 1)), lgamma(tf.add(x, 1))), lgamma(tf.add(tf.sub(n, x), 1)));
-    const logP = tf.neg(tf.softplus(tf.neg(this.logits)));
-    const log1mP = tf.neg(tf.softplus(this.logits));
-    return tf.add(logChoose, tf.add(mulZeroSafe(x, logP), mulZeroSafe(tf.sub(n, x), log1mP)));
+    return binomialLogPmf(x, this.totalCount, this.logits);
   }
   protected override _sample(shape: number[], seed?: number): tf.Tensor {
     const [n, p] = tf.tidy(() => [
