@@ -65,7 +65,7 @@ export function sampleBinomial(rng: Rng, n: number, p: number): number {
  * log p(k) = log C(n, k) + k log p + (n − k) log(1 − p), on {0, …, n},
  *
  * with log p = −softplus(−ℓ), log(1 − p) = −softplus(ℓ), and 0·log 0 = 0 so p ∈ {0, 1} are exact, evaluated by
- * Loader's saddle-point form ({@link binomialLogPmf}: accurate in float32 also for large n). `n` may vary
+ * Loader's saddle-point form (R's `dbinom_raw`: accurate in float32 also for large n). `n` may vary
  * over the batch (non-negative integers); `enumerateSupport` and `entropy` need one n for the whole batch (torch),
  * at most 10⁶ (the support is summed over).
  */

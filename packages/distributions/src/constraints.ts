@@ -67,12 +67,22 @@ export const openUnitInterval = elementwise(
 
 /** x > lower. */
 export function greaterThan(lower: number): Constraint {
-  return elementwise(`greaterThan(${lower})`, `> ${lower}`, (x) => tf.greater(x, lower), lower + Math.max(1, Math.abs(lower)));
+  return elementwise(
+    `greaterThan(${lower})`,
+    `> ${lower}`,
+    (x) => tf.greater(x, lower),
+    lower + Math.max(1, Math.abs(lower)),
+  );
 }
 
 /** x < upper. */
 export function lessThan(upper: number): Constraint {
-  return elementwise(`lessThan(${upper})`, `< ${upper}`, (x) => tf.less(x, upper), upper - Math.max(1, Math.abs(upper)));
+  return elementwise(
+    `lessThan(${upper})`,
+    `< ${upper}`,
+    (x) => tf.less(x, upper),
+    upper - Math.max(1, Math.abs(upper)),
+  );
 }
 
 /** Vectors on the probability simplex along the last axis: entries ≥ 0 that sum to 1 (within 1e-5). */

@@ -82,7 +82,9 @@ function maskedGrads(c: Case, values: number[], keep: boolean[]): { grads: numbe
       const lp = c.make(p).logProb(x);
       return tf.sum(tf.where(mask, lp, tf.zerosLike(lp)));
     };
-    const grads = tf.grads(f)(params).map((g) => g.dataSync()[0]!);
+    const grads = tf
+      .grads(f)(params)
+      .map((g) => g.dataSync()[0]!);
     return { grads, lp: [...c.make(params).logProb(x).dataSync()] };
   });
 }
