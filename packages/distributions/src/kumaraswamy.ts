@@ -64,7 +64,7 @@ export class Kumaraswamy extends Distribution {
     const b = this.concentration0;
     const logX = tf.log(x);
     const log1mXa = tf.log1p(tf.neg(tf.exp(tf.mul(a, logX))));
-    return tf.add(tf.add(tf.log(tf.mul(a, b)), tf.mul(tf.sub(a, 1), logX)), tf.mul(tf.sub(b, 1), log1mXa));
+    return tf.add(tf.add(tf.add(tf.log(a), tf.log(b)), tf.mul(tf.sub(a, 1), logX)), tf.mul(tf.sub(b, 1), log1mXa));
   }
   protected override _rsample(shape: number[], seed?: number): tf.Tensor {
     return this.fromLog1mU(tf.log1p(tf.neg(tf.randomUniform(shape, 0, 1, 'float32', seed))));
@@ -101,7 +101,10 @@ export class Kumaraswamy extends Distribution {
     const a = this.concentration1;
     const b = this.concentration0;
     const h = tf.add(digamma(tf.add(b, 1)), EULER_GAMMA);
-    return tf.sub(tf.add(tf.sub(1, tf.reciprocal(b)), tf.mul(tf.sub(1, tf.reciprocal(a)), h)), tf.log(tf.mul(a, b)));
+    return tf.sub(
+      tf.add(tf.sub(1, tf.reciprocal(b)), tf.mul(tf.sub(1, tf.reciprocal(a)), h)),
+      tf.add(tf.log(a), tf.log(b)),
+    );
   }
   /** F(x) = 1 − (1 − xᵃ)ᵇ. */
   protected override _cdf(x: tf.Tensor): tf.Tensor {

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Cauchy } from './cauchy.js';
 import { HalfCauchy, HalfNormal } from './half-normal.js';
+import { Kumaraswamy } from './kumaraswamy.js';
 import { StudentT } from './student-t.js';
 import { erfinv } from './quantile.js';
 
@@ -104,5 +105,17 @@ describe('heavy tails far out', () => {
       -Math.log(Math.sqrt(Math.PI) / 2) - 0.5 * Math.log(3 * Math.PI) - Math.log(s) - 2 * Math.log1p((x / s) ** 2 / 3);
     expectNear(lp(new StudentT({ df: 3, loc: 0, scale: 1 }), [1e20, 5]), [t3(1e20, 1), t3(5, 1)]);
     expectNear(lp(new StudentT({ df: 3, loc: 0, scale: Math.fround(1e-30) }), [1]), [t3(1, Math.fround(1e-30))]);
+  });
+});
+
+describe('huge concentrations', () => {
+  it('Kumaraswamy(1e30, 1e30): entropy −67.50034 (mpmath) and logProb(0.5) ≈ −6.93e29, not −∞ and +∞ (a·b overflowed)', () => {
+    const d = new Kumaraswamy({ concentration1: 1e30, concentration0: 1e30 });
+    const [h] = values(d.entropy());
+    const [lp] = values(d.logProb([0.5]));
+    d.dispose();
+    expect(h).toBeCloseTo(-67.50034, 3);
+    // log a + log b + (a − 1)·log ½ + (b − 1)·log1p(−½^a), ½^a = 0
+    expect(lp! / (Math.log(1e30) * 2 + (1e30 - 1) * Math.log(0.5))).toBeCloseTo(1, 5);
   });
 });
