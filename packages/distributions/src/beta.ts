@@ -96,7 +96,8 @@ export class Beta extends Distribution {
     const a = this.concentration1;
     const b = this.concentration0;
     const s = tf.add(a, b);
-    return tf.div(tf.mul(a, b), tf.mul(tf.square(s), tf.add(s, 1)));
+    // (a/s)(b/s)/(s + 1): a·b and s² overflow float32 from concentrations of ~1e19 (NaN at 1e20 for 1.25e-21)
+    return tf.div(tf.mul(tf.div(a, s), tf.div(b, s)), tf.add(s, 1));
   }
   /** H = log B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b). */
   protected override _entropy(): tf.Tensor {

@@ -70,7 +70,9 @@ export class Dirichlet extends Distribution {
   /** Var[Xᵢ] = αᵢ(α₀ − αᵢ) / (α₀²(α₀ + 1)). */
   protected override _variance(): tf.Tensor {
     const a0 = tf.sum(this.concentration, -1, true);
-    return tf.div(tf.mul(this.concentration, tf.sub(a0, this.concentration)), tf.mul(tf.square(a0), tf.add(a0, 1)));
+    // (αᵢ/α₀)((α₀ − αᵢ)/α₀)/(α₀ + 1): the products overflow float32 from concentrations of ~1e19
+    const share = tf.div(this.concentration, a0);
+    return tf.div(tf.mul(share, tf.div(tf.sub(a0, this.concentration), a0)), tf.add(a0, 1));
   }
   /** H = log B(α) + (α₀ − K)ψ(α₀) − Σᵢ (αᵢ − 1)ψ(αᵢ). */
   protected override _entropy(): tf.Tensor {

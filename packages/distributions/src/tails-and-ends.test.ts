@@ -3,7 +3,9 @@
 // made tan finite and negative at the ends: Cauchy.icdf([0, 1]) was [+2.3e7, −2.3e7] and HalfNormal.icdf(1) −∞.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { Beta } from './beta.js';
 import { Cauchy } from './cauchy.js';
+import { Dirichlet } from './dirichlet.js';
 import { HalfCauchy, HalfNormal } from './half-normal.js';
 import { Kumaraswamy } from './kumaraswamy.js';
 import { StudentT } from './student-t.js';
@@ -109,6 +111,21 @@ describe('heavy tails far out', () => {
 });
 
 describe('huge concentrations', () => {
+  it('Beta and Dirichlet variances at concentrations of 1e20 are 1.25e-21 and 2/(9·(3e20 + 1)), not NaN', () => {
+    const beta = new Beta({ concentration1: 1e20, concentration0: 1e20 });
+    const dirichlet = new Dirichlet({ concentration: [1e20, 1e20, 1e20] });
+    const [vb] = values(beta.variance());
+    const vd = values(dirichlet.variance());
+    const small = new Beta({ concentration1: 1e-30, concentration0: 1e-30 });
+    const tiny = values(small.variance());
+    small.dispose();
+    beta.dispose();
+    dirichlet.dispose();
+    expect(vb! / 1.25e-21).toBeCloseTo(1, 5);
+    for (const v of vd) expect(v / (2 / 9 / 3e20)).toBeCloseTo(1, 5);
+    expect(tiny[0]).toBeCloseTo(0.25, 6);
+  });
+
   it('Kumaraswamy(1e30, 1e30): entropy −67.50034 (mpmath) and logProb(0.5) ≈ −6.93e29, not −∞ and +∞ (a·b overflowed)', () => {
     const d = new Kumaraswamy({ concentration1: 1e30, concentration0: 1e30 });
     const [h] = values(d.entropy());
