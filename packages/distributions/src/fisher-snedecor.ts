@@ -96,10 +96,12 @@ export class FisherSnedecor extends Distribution {
     return where(
       this.df2,
       4,
+      // 2(d₂/(d₂ − 2))²·(d₁ + d₂ − 2)/(d₁(d₂ − 4)): the products d₂² and d₁(d₂ − 2)²(d₂ − 4) overflow float32 from
+      // d₂ ≈ 1e13 (NaN at d₂ = 1e30, where the variance is 2/d₁)
       (d2) =>
-        tf.div(
-          tf.mul(tf.mul(2, tf.square(d2)), tf.sub(tf.add(d1, d2), 2)),
-          tf.mul(tf.mul(d1, tf.square(tf.sub(d2, 2))), tf.sub(d2, 4)),
+        tf.mul(
+          tf.mul(2, tf.square(tf.div(d2, tf.sub(d2, 2)))),
+          tf.div(tf.sub(tf.add(d1, d2), 2), tf.mul(d1, tf.sub(d2, 4))),
         ),
       undefinedOrInf,
     );

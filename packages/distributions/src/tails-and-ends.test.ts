@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Beta } from './beta.js';
 import { Cauchy } from './cauchy.js';
 import { Dirichlet } from './dirichlet.js';
+import { FisherSnedecor } from './fisher-snedecor.js';
 import { HalfCauchy, HalfNormal } from './half-normal.js';
 import { Kumaraswamy } from './kumaraswamy.js';
 import { StudentT } from './student-t.js';
@@ -111,6 +112,16 @@ describe('heavy tails far out', () => {
 });
 
 describe('huge concentrations', () => {
+  it('FisherSnedecor variance at df2 = 1e30 is 2/df1 (NaN before), and at df2 = 10 the closed form', () => {
+    const d = new FisherSnedecor({ df1: [1, 4, 4], df2: [1e30, 1e30, 10] });
+    const v = values(d.variance());
+    d.dispose();
+    const closed = (d1: number, d2: number) => (2 * d2 * d2 * (d1 + d2 - 2)) / (d1 * (d2 - 2) ** 2 * (d2 - 4));
+    expect(v[0]).toBeCloseTo(2, 5);
+    expect(v[1]).toBeCloseTo(0.5, 5);
+    expect(v[2]! / closed(4, 10)).toBeCloseTo(1, 5);
+  });
+
   it('Beta and Dirichlet variances at concentrations of 1e20 are 1.25e-21 and 2/(9·(3e20 + 1)), not NaN', () => {
     const beta = new Beta({ concentration1: 1e20, concentration0: 1e20 });
     const dirichlet = new Dirichlet({ concentration: [1e20, 1e20, 1e20] });
