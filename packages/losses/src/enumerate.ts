@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError, VariaError } from '@varia/core';
 import { Bernoulli, Categorical, type Distribution, Independent, OneHotCategorical } from '@varia/distributions';
+import { logLikelihoodOf } from './log-likelihood.js';
 import type { VariationalInputs } from './variational.js';
 
 /** The largest joint support {@link latentSupportSize} allows `'auto'` to enumerate (2⁶ Bernoulli bits, 64 categories). */
@@ -103,7 +104,7 @@ export function decodeSupport(inputs: VariationalInputs, caller: string): { z: t
     const [s, d] = support.shape;
     const z = tf.tile(tf.reshape(support, [s, 1, d]), [1, n, 1]);
     const xs = tf.tile(x, [s, ...new Array<number>(x.rank - 1).fill(1)]);
-    const logLikelihood = tf.reshape(decode(tf.reshape(z, [s * n, d])).logProb(xs), [s, n]);
+    const logLikelihood = tf.reshape(logLikelihoodOf(decode(tf.reshape(z, [s * n, d])), xs, s * n), [s, n]);
     return { z, logLikelihood };
   });
 }

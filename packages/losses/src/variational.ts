@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '@varia/core';
 import type { Distribution } from '@varia/distributions';
+import { logLikelihoodOf } from './log-likelihood.js';
 
 /**
  * The pieces of a latent-variable model p(x, z) = p(z) p(x|z) with an amortized posterior q(z|x), evaluated on one
@@ -56,7 +57,7 @@ export function sampleAndReconstructRows(
   const zRows = z.rank === 2 && z.shape[0] === k * n ? z : tf.reshape(z, [k * n, d]);
   const likelihood = decode(zRows);
   const xs = k === 1 ? x : tf.tile(x, [k, ...new Array<number>(x.rank - 1).fill(1)]);
-  return { zRows, logLikelihood: likelihood.logProb(xs) };
+  return { zRows, logLikelihood: logLikelihoodOf(likelihood, xs, k * n) };
 }
 
 /**

@@ -36,6 +36,19 @@ export function createLikelihoodHead(
       { cause: e },
     );
   }
+  if (typeof head !== 'object' || head === null || typeof (head as Partial<DistributionHead>).apply !== 'function') {
+    throw new ArgumentError(
+      'likelihood',
+      `VAE: the "${likelihood.name}" likelihood's createHead must return a head (with apply and dispose), got ${head === null ? 'null' : typeof head}`,
+    );
+  }
+  if (typeof head.units === 'number' && head.units !== c.inputDim) {
+    head.dispose();
+    throw new ShapeError(
+      'likelihood',
+      `VAE: the "${likelihood.name}" likelihood's head has ${head.units} units; the model's inputDim is ${c.inputDim} (createHead gets it as options.units)`,
+    );
+  }
   const built = head.parameters ?? 'dense';
   if (built !== parameters) {
     head.dispose();

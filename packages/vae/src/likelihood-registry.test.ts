@@ -211,3 +211,63 @@ describe('likelihood registry', () => {
     vae.dispose();
   });
 });
+
+describe("a likelihood head's output is checked", () => {
+  /** LaplaceHead whose apply gives `out(h, head)` instead of its distribution. */
+  class BrokenHead extends LaplaceHead {
+    constructor(
+      o: LikelihoodHeadOptions,
+      private readonly out: (h: tf.Tensor, self: LaplaceHead) => unknown,
+    ) {
+      super(o);
+    }
+    override apply(h: tf.Tensor): Distribution {
+      return this.out(h, this) as Distribution;
+    }
+  }
+  const rows = [
+    [0.1, 0.2, 0.3, 0.4],
+    [0.5, 0.6, 0.7, 0.8],
+  ];
+  const cases: [string, (h: tf.Tensor, self: LaplaceHead) => unknown, RegExp][] = [
+    [
+      'a tensor',
+      (h) => tf.tile(tf.slice(h, [0, 0], [-1, 1]), [1, 4]),
+      /must give a Distribution p\(x\|z\), got a tensor of shape \[\d, 4\]/,
+    ],
+    [
+      'independent features without Independent',
+      (h, self) => (LaplaceHead.prototype.apply.call(self, h) as Independent).base,
+      /batch shape \[(\d), 4\] and event shape \[\]; p\(x\|z\) needs batch \[\1\] and 4 values per event \(independent features: wrap it in Independent/,
+    ],
+  ];
+  for (const [what, out, message] of cases) {
+    it(`a head that gives ${what}: a typed error naming "likelihood" from sample, decode, reconstruct and fit`, async () => {
+      register('broken-head', { ...laplace, createHead: (o) => new BrokenHead(o, out) });
+      const vae = new VAE({ inputDim: 4, latentDim: 2, hiddenUnits: 4, likelihood: 'broken-head', seed: 1 });
+      try {
+        const before = tf.memory().numTensors;
+        expect(() => vae.sample(2)).toThrow(message);
+        expect(() => vae.decode([[0, 0]])).toThrow(message);
+        expect(() => vae.reconstruct(rows)).toThrow(message);
+        await expect(vae.fit(rows, { epochs: 1, batchSize: 2 })).rejects.toThrow(message);
+        expect(tf.memory().numTensors).toBe(before);
+      } finally {
+        vae.dispose();
+      }
+    });
+  }
+
+  it('createHead that returns no head, or a head of the wrong width: refused when the VAE is built', () => {
+    register('null-head', { ...laplace, createHead: () => null as never });
+    expect(() => new VAE({ inputDim: 4, latentDim: 2, hiddenUnits: 4, likelihood: 'null-head' })).toThrow(
+      /createHead must return a head \(with apply and dispose\), got null/,
+    );
+    register('wide-head', { ...laplace, createHead: (o) => new LaplaceHead({ ...o, units: o.units + 1 }) });
+    const before = tf.memory().numTensors;
+    expect(() => new VAE({ inputDim: 4, latentDim: 2, hiddenUnits: 4, likelihood: 'wide-head' })).toThrow(
+      /head has 5 units; the model's inputDim is 4/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -161,6 +161,16 @@ describe('VAE with tf.LayersModel encoder and decoder', () => {
     decoder.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('refuses one model as both encoder and decoder (its weights would be stepped twice a step)', () => {
+    const before = tf.memory().numTensors;
+    const shared = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 4 })] });
+    expect(() => new VAE({ inputDim: 2, latentDim: 2, encoder: shared, decoder: shared })).toThrow(
+      /"encoder" and "decoder" are the same network/,
+    );
+    shared.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('VAE with a user-written Network', () => {

@@ -139,6 +139,12 @@ export function resolveNetworkConfig(
   limits: TopologyLimits,
 ): { resolved: ResolvedNetworkConfig; encoderUnits?: unknown; decoderUnits?: unknown; parameters: number } {
   const inputShape = resolveInputShape(config, inputDim, 8);
+  // one object as both would share its weights: each step would update them twice, and dispose() free them twice
+  if (config.encoder !== undefined && !Array.isArray(config.encoder) && config.encoder === config.decoder)
+    throw new ArgumentError(
+      'decoder',
+      'VAE: "encoder" and "decoder" are the same network; give each its own (their weights would be one set, updated twice a step)',
+    );
   const resolved: ResolvedNetworkConfig = inputShape.length > 1 ? { inputShape } : {};
   const units: { encoder?: unknown; decoder?: unknown } = {};
   let parameters = 0;

@@ -2,7 +2,7 @@
 // inputs of the objectives. The VAE class checks that it is alive and delegates here.
 import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError } from '@varia/core';
-import type { Distribution } from '@varia/distributions';
+import { Distribution } from '@varia/distributions';
 import type { VariationalInputs } from '@varia/losses';
 import type { CovariateInput } from './covariates.js';
 import { readCovariates } from './covariates-rows.js';
@@ -70,7 +70,35 @@ function likelihoodFrom(
   logLibrarySize: tf.Tensor | undefined,
   features: CovariateBlock,
 ): Distribution {
-  return parts.likelihoodHead.apply(applyHidden(parts.decoder, z, features), { logLibrarySize });
+  const d: unknown = parts.likelihoodHead.apply(applyHidden(parts.decoder, z, features), { logLibrarySize });
+  return checkedLikelihood(parts, d, z.shape[0]!);
+}
+
+/**
+ * A likelihood head's output, checked: a Distribution with batch shape [rows] and inputDim values per event. A user's
+ * head that gave a tensor, a distribution of the wrong width, or independent features without `Independent` once
+ * went on into sample, decode or reconstruct (a raw TypeError, or a result of the wrong shape).
+ * @throws ArgumentError or ShapeError naming `likelihood`.
+ */
+function checkedLikelihood(parts: VaeParts, d: unknown, rows: number): Distribution {
+  const name = parts.likelihood.name;
+  if (!(d instanceof Distribution)) {
+    if (d instanceof tf.Tensor) d.dispose();
+    throw new ArgumentError(
+      'likelihood',
+      `the "${name}" likelihood's head must give a Distribution p(x|z), got ${d instanceof tf.Tensor ? `a tensor of shape [${d.shape.join(', ')}]` : typeof d}`,
+    );
+  }
+  const width = d.eventShape.reduce((a, b) => a * b, 1);
+  if (d.batchShape.length !== 1 || d.batchShape[0] !== rows || width !== parts.config.inputDim) {
+    const shapes = `batch shape [${d.batchShape.join(', ')}] and event shape [${d.eventShape.join(', ')}]`;
+    d.dispose();
+    throw new ShapeError(
+      'likelihood',
+      `the "${name}" likelihood's head gave a distribution of ${shapes}; p(x|z) needs batch [${rows}] and ${parts.config.inputDim} values per event${d.eventShape.length === 0 ? ' (independent features: wrap it in Independent(…, 1))' : ''}`,
+    );
+  }
+  return d;
 }
 
 /**

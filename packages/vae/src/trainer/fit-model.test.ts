@@ -173,6 +173,18 @@ describe('fitModel with a model written by the user', () => {
     await expect(fitModel(model, data, { callbacks: [{ onEpochEnd: 3 }] as never })).rejects.toThrow(
       /"callbacks"\[0\].*"onEpochEnd" is not a function/,
     );
+    // one variable under two names would be stepped twice a step; an optional method that is not one
+    const twice = {
+      namedVariables: () =>
+        new Map([
+          ['a', model.w],
+          ['b', model.w],
+        ]),
+      lossTerms: model.lossTerms.bind(model),
+    };
+    await expect(fitModel(twice as never, data)).rejects.toThrow(/one variable under two names, "a" and "b"/);
+    const notMethod = Object.assign(Object.create(model) as MeanModel, { setTraining: 5 });
+    await expect(fitModel(notMethod, data)).rejects.toThrow(/optional "setTraining" must be a method, got number/);
     const stream = { widths: { x: 2 }, epoch: () => [] };
     await expect(fitModel(model, stream, { validationSplit: 0.5 })).rejects.toThrow(/needs a source of known length/);
     expect(Array.from(model.w.dataSync())).toEqual([0, 0]);

@@ -33,6 +33,18 @@ export function checkModelVariables(
     }
     if (v.isDisposed) throw new ArgumentError('model', `fit: the variable "${String(name)}" of the model is disposed`);
   }
+  // one variable under two names would be stepped twice a step (Adam's moments and update applied to it twice)
+  const seen = new Map<tf.Variable, string>();
+  for (const [name, v] of vars as Map<string, tf.Variable>) {
+    const first = seen.get(v);
+    if (first !== undefined) {
+      throw new ArgumentError(
+        'model',
+        `fit: model.${method}() gives one variable under two names, "${first}" and "${name}" (it would be updated twice a step; a network shared by two parts of a model must be listed once)`,
+      );
+    }
+    seen.set(v, name);
+  }
   return vars as Map<string, tf.Variable>;
 }
 

@@ -135,8 +135,9 @@ export async function runTraining<Log extends TrainingLog, Info>(
   const stateVariables = checkModelVariables(model.stateVariables?.() ?? new Map(), 'stateVariables');
   if (![...variables.values()].some((v) => v.trainable))
     throw new ArgumentError('model', 'fit: model.namedVariables() holds no trainable variable: nothing to train');
-  for (const name of stateVariables.keys()) {
-    if (variables.has(name))
+  const trained = new Set(variables.values());
+  for (const [name, v] of stateVariables) {
+    if (variables.has(name) || trained.has(v))
       throw new ArgumentError('model', `fit: "${name}" is both a trained variable and a state variable of the model`);
   }
   const weights = new Map([...variables, ...stateVariables]);
@@ -317,6 +318,11 @@ export async function fitModel(
   const o = resolveTrainerOptions(options);
   if (typeof model?.namedVariables !== 'function' || typeof model.lossTerms !== 'function')
     throw new ArgumentError('model', 'fitModel: "model" must implement namedVariables() and lossTerms(batch, ctx)');
+  for (const method of ['setTraining', 'stateVariables', 'fingerprint'] as const) {
+    const f = (model as unknown as Record<string, unknown>)[method];
+    if (f !== undefined && typeof f !== 'function')
+      throw new ArgumentError('model', `fitModel: the model's optional "${method}" must be a method, got ${typeof f}`);
+  }
   const isSource = (s: unknown): boolean =>
     typeof (s as BatchSource | null)?.epoch === 'function' && typeof (s as BatchSource).widths === 'object';
   if (!isSource(data)) throw new ArgumentError('data', 'fitModel: "data" must be a BatchSource (epoch(), widths)');
