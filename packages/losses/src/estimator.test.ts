@@ -207,3 +207,29 @@ describe('resolveEstimator reads declared capabilities, never probes', () => {
     poisson.dispose();
   });
 });
+
+describe('an explicit "enumerate" is bounded', () => {
+  it('refuses a support that would lay out more than 2^24 latent values, before allocating (it was a raw RangeError)', () => {
+    const cases: [string, number[], (l: tf.Tensor) => Distribution][] = [
+      ['one-hot K = 1e5', [4, 100_000], (logits) => new OneHotCategorical({ logits })],
+      ['40 Bernoulli coordinates', [4, 40], (logits) => new Independent(new Bernoulli({ logits }), 1)],
+    ];
+    for (const [name, shape, make] of cases) {
+      const logits = tf.zeros(shape);
+      const q = make(logits);
+      const before = tf.memory().numTensors;
+      expect(() => resolveEstimator(q, 'enumerate'), name).toThrow(
+        /"enumerate" would decode every one of the \d+ support values for each of the 4 examples .*choose "score-function"/,
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      q.dispose();
+      logits.dispose();
+    }
+    // within the bound it stays "enumerate"
+    const logits = tf.zeros([4, 10]);
+    const small = new Independent(new Bernoulli({ logits }), 1);
+    expect(resolveEstimator(small, 'enumerate')).toBe('enumerate');
+    small.dispose();
+    logits.dispose();
+  });
+});

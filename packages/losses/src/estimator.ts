@@ -19,6 +19,9 @@ export type ResolvedEstimator = Exclude<GradientEstimator, 'auto'>;
 
 const ESTIMATORS: readonly GradientEstimator[] = ['reparam', 'score-function', 'enumerate', 'auto'];
 
+/** The most latent values (support size × examples × event size) an explicit `'enumerate'` lays out: 2²⁴ (64 MiB). */
+const MAX_ENUMERATE_ELEMENTS = 2 ** 24;
+
 /** Checks `maxEnumerate` (a positive integer) and returns it, defaulting to {@link DEFAULT_MAX_ENUMERATE}. */
 export function checkMaxEnumerate(maxEnumerate: number | undefined): number {
   const m = maxEnumerate ?? DEFAULT_MAX_ENUMERATE;
@@ -76,6 +79,18 @@ export function resolveEstimator(
           'estimator',
           `"estimator": "enumerate" needs a Bernoulli, Categorical or OneHotCategorical latent, or one whose family has enumerateSupport (batch [n], event [d]); got ${family} with event shape [${posterior.eventShape.join(', ')}]; choose ${posterior.hasRsample ? '"reparam" or ' : ''}"score-function"`,
         );
+      }
+      {
+        // z [S, n, d] and the decoder's S·n rows: an explicit "enumerate" has no maxEnumerate, so its size is bounded
+        // here, before anything is allocated (K = 1e5 one-hot latents once asked for 1e10 floats: a raw RangeError)
+        const n = posterior.batchShape[0] ?? 1;
+        const d = posterior.eventShape[0] ?? 1;
+        if (size * n * d > MAX_ENUMERATE_ELEMENTS) {
+          throw new ArgumentError(
+            'estimator',
+            `"estimator": "enumerate" would decode every one of the ${size} support values for each of the ${n} examples (${size * n * d} latent values, more than ${MAX_ENUMERATE_ELEMENTS}); choose "score-function"${posterior.hasRsample ? ' or "reparam"' : ''}, or a smaller latent`,
+          );
+        }
       }
       return 'enumerate';
     case 'score-function':
