@@ -219,4 +219,27 @@ describe('VAE with a user-written Network', () => {
     expect(tf.memory().numTensors).toBe(before);
     vae.dispose();
   });
+
+  it('a network that returns no tensor, or variables not as a Map: typed errors naming the encoder (raw TypeErrors before)', async () => {
+    const numberOut: Network = {
+      outputDim: 5,
+      apply: () => 3 as never,
+      namedVariables: () => new Map(),
+      dispose: () => {},
+    };
+    const vae = new VAE({ inputDim: 64, latentDim: 2, encoder: numberOut, decoder: [8] });
+    expect(() => vae.encode(data)).toThrow(/the encoder must return a tensor \[96, 5\] \(its outputDim\), got number/);
+    vae.dispose();
+    const arrayVars: Network = {
+      outputDim: 4,
+      apply: (x) => tf.tidy(() => tf.zeros([x.shape[0]!, 4]) as tf.Tensor2D),
+      namedVariables: () => [] as never,
+      dispose: () => {},
+    };
+    const other = new VAE({ inputDim: 64, latentDim: 2, encoder: arrayVars, decoder: [8] });
+    await expect(other.fit(data, { epochs: 1 })).rejects.toThrow(
+      /the encoder's namedVariables\(\) must return a Map.*got an array/,
+    );
+    other.dispose();
+  });
 });

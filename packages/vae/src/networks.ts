@@ -222,7 +222,13 @@ export class SuppliedNetwork implements Network {
         throw new Error(`unreachable: the ${this.role} reads covariates but none were given`);
       }
       const given = this.covariateWidth > 0 ? { covariates } : {};
-      const h = this.inner.apply(shaped, { ...rest, ...given, training: this.mode.training });
+      const h: unknown = this.inner.apply(shaped, { ...rest, ...given, training: this.mode.training });
+      if (!(h instanceof tf.Tensor)) {
+        throw new ShapeError(
+          this.role,
+          `VAE: the ${this.role} must return a tensor [${n}, ${this.outputDim}] (its outputDim), got ${h === null ? 'null' : typeof h}`,
+        );
+      }
       if (h.rank !== 2 || h.shape[0] !== n || h.shape[1] !== this.outputDim) {
         throw new ShapeError(
           this.role,
@@ -234,11 +240,21 @@ export class SuppliedNetwork implements Network {
   }
 
   namedVariables(prefix?: string): Map<string, tf.Variable> {
-    return this.inner.namedVariables(prefix);
+    return this.checkedMap(this.inner.namedVariables(prefix), 'namedVariables');
   }
 
   stateVariables(prefix?: string): Map<string, tf.Variable> {
-    return this.inner.stateVariables?.(prefix) ?? new Map();
+    return this.checkedMap(this.inner.stateVariables?.(prefix) ?? new Map(), 'stateVariables');
+  }
+
+  /** What the network's namedVariables or stateVariables gave, if it is a Map (else an ArgumentError naming the role). */
+  private checkedMap(vars: unknown, method: string): Map<string, tf.Variable> {
+    if (!(vars instanceof Map))
+      throw new ArgumentError(
+        this.role,
+        `VAE: the ${this.role}'s ${method}() must return a Map<string, tf.Variable>, got ${Array.isArray(vars) ? 'an array' : typeof vars}`,
+      );
+    return vars as Map<string, tf.Variable>;
   }
 
   dispose(): void {
