@@ -207,6 +207,7 @@ export class LayersModelNetwork implements Network {
         `LayersModelNetwork: input must be [n, ${this.inputShape.join(', ')}] or [n, ${this.inputDim}], got [${x.shape.join(', ')}]`,
       );
     }
+    this.assertAlive();
     const c = options.covariates;
     if ((c === undefined) !== (this.covariateWidth === 0)) {
       throw new ArgumentError(
@@ -239,12 +240,32 @@ export class LayersModelNetwork implements Network {
   }
 
   private variables(prefix: string | undefined, trainable: boolean): Map<string, tf.Variable> {
+    this.assertAlive();
     return new Map(
       this.weights.filter((w) => w.trainable === trainable).map((w) => [scopedName(prefix, w.name), w.variable]),
     );
   }
 
+  /**
+   * Frees the model's weights. Nothing more when the model was already disposed (by its owner, directly): its weights
+   * are gone, and tfjs would throw "Container … is already disposed".
+   */
   dispose(): void {
+    if (this.modelDisposed()) return;
     this.model.dispose();
+  }
+
+  /** Whether the model's weights were freed (the model disposed by this network or directly by its owner). */
+  private modelDisposed(): boolean {
+    return this.weights.some((w) => w.variable.isDisposed);
+  }
+
+  /** A DisposedError when the model was disposed since: tfjs's own errors then name a layer or a tensor. */
+  private assertAlive(): void {
+    if (this.modelDisposed())
+      throw new DisposedError(
+        'LayersModelNetwork',
+        'LayersModelNetwork: the tf.LayersModel was disposed: it cannot be used',
+      );
   }
 }

@@ -162,6 +162,19 @@ describe('VAE with tf.LayersModel encoder and decoder', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a model its owner disposed after building the VAE: DisposedError from encode and save; dispose() frees the rest', async () => {
+    const before = tf.memory().numTensors;
+    const { encoder, decoder } = convNetworks(3);
+    const vae = new VAE({ inputDim: 64, latentDim: 3, encoder, decoder });
+    encoder.dispose();
+    expect(() => vae.encode(data)).toThrow(/the tf.LayersModel was disposed: it cannot be used/);
+    const dir = await mkdtemp(join(tmpdir(), 'varia-disposed-'));
+    await expect(vae.save(dir)).rejects.toThrow(/the tf.LayersModel was disposed/);
+    await rm(dir, { recursive: true, force: true });
+    expect(() => vae.dispose()).not.toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('refuses one model as both encoder and decoder (its weights would be stepped twice a step)', () => {
     const before = tf.memory().numTensors;
     const shared = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 4 })] });
