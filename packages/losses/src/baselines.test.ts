@@ -110,6 +110,28 @@ describe('LearnedBaseline (NVIL)', () => {
     });
   });
 
+  it('a user baseline whose compute gives no tensor value, a value of another shape or a bad loss: typed errors', () => {
+    const cases: [unknown, typeof ArgumentError | typeof ShapeError, RegExp][] = [
+      [{ value: 3 }, ArgumentError, /compute\(\) must return \{ value: tensor, loss\?: tensor \}, got value number/],
+      [null, ArgumentError, /got null/],
+      [
+        { value: tf.zeros([7, 7]) },
+        ShapeError,
+        /value has shape \[7, 7\], which does not broadcast to the signal's \[1, 4\]/,
+      ],
+      [{ value: tf.scalar(0), loss: tf.zeros([3]) }, ShapeError, /loss must be a tensor of shape \[4\]/],
+    ];
+    for (const [given, type, message] of cases) {
+      tf.tidy(() => {
+        const baseline = { name: 'user', compute: () => given as never };
+        const call = () => negativeElbo(model(), { estimator: 'score-function', baseline, seed: 1 });
+        expect(call).toThrowError(type);
+        expect(call).toThrowError(message);
+      });
+    }
+    tf.dispose(cases.flatMap(([g]) => Object.values((g ?? {}) as object).filter((v) => v instanceof tf.Tensor)));
+  });
+
   it('rejects a predict of the wrong shape with a ShapeError, and a missing predict with an ArgumentError', () => {
     tf.tidy(() => {
       const baseline = new LearnedBaseline({ predict: (x) => tf.zeros([x.shape[0]! + 1]) });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ArgumentError } from '@varia/core';
+import { ArgumentError, ShapeError } from '@varia/core';
 import { stopGradient } from '@varia/distributions';
 import type { Baseline, BaselineOutput } from './baselines.js';
 
@@ -62,12 +62,44 @@ export function scoreSurrogate(
   const f = stopGradient(signal);
   let out: BaselineOutput | undefined;
   if (baseline === 'leave-one-out') out = { value: leaveOneOut(f) };
-  else if (baseline !== 'none') out = baseline.compute({ x, signal: f });
+  else if (baseline !== 'none') out = checkedBaselineOutput(baseline.compute({ x, signal: f }), f.shape);
   const centred = out ? tf.sub(f, stopGradient(out.value)) : f;
   const perSample = tf.mul(tf.sub(magicBox(logQ), 1), centred);
   let s = reduce === 'mean' ? tf.mean(perSample, 0) : tf.sum(perSample, 0);
   if (out?.loss) s = tf.sub(s, tf.sub(out.loss, stopGradient(out.loss)));
   return s;
+}
+
+/**
+ * What a baseline's `compute` gave, checked: `value` a tensor that broadcasts to the signal's [K, n], and `loss`, when
+ * given, a tensor of shape [n] (a user's baseline that gave a number, or a [7, 7] value, reached tfjs's customGrad or
+ * a broadcast and failed there with a raw error).
+ * @throws ArgumentError or ShapeError naming `baseline`.
+ */
+function checkedBaselineOutput(out: unknown, signalShape: readonly number[]): BaselineOutput {
+  const o = out as Partial<BaselineOutput> | null;
+  if (typeof o !== 'object' || o === null || !(o.value instanceof tf.Tensor)) {
+    throw new ArgumentError(
+      'baseline',
+      `the baseline's compute() must return { value: tensor, loss?: tensor }, got ${o === null ? 'null' : typeof o === 'object' ? `value ${typeof o.value}` : typeof o}`,
+    );
+  }
+  try {
+    tf.broadcast_util.assertAndGetBroadcastShape(o.value.shape, [...signalShape]);
+  } catch {
+    throw new ShapeError(
+      'baseline',
+      `the baseline's value has shape [${o.value.shape.join(', ')}], which does not broadcast to the signal's [${signalShape.join(', ')}] ([K, n])`,
+    );
+  }
+  const n = signalShape[signalShape.length - 1]!;
+  if (o.loss !== undefined && (!(o.loss instanceof tf.Tensor) || o.loss.rank !== 1 || o.loss.shape[0] !== n)) {
+    throw new ShapeError(
+      'baseline',
+      `the baseline's loss must be a tensor of shape [${n}] (one per example), got ${o.loss instanceof tf.Tensor ? `[${o.loss.shape.join(', ')}]` : typeof o.loss}`,
+    );
+  }
+  return o as BaselineOutput;
 }
 
 /** RLOO: for sample k the mean of the other K − 1 signals, (Σ_j f_j − f_k)/(K − 1), [K, n]. */
