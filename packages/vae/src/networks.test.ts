@@ -175,6 +175,18 @@ describe('VAE with tf.LayersModel encoder and decoder', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('refuses at construction a model that save would refuse (a layer class varia cannot size: Conv1D)', () => {
+    const before = tf.memory().numTensors;
+    const rnn = tfl.sequential({
+      layers: [tfl.layers.conv1d({ inputShape: [4, 2], filters: 2, kernelSize: 2 }), tfl.layers.flatten()],
+    });
+    expect(() => new VAE({ inputDim: 8, latentDim: 2, encoder: rnn, decoder: [4] })).toThrow(
+      /the encoder model cannot be saved and loaded: .*layer class "Conv1D" is not supported/,
+    );
+    rnn.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('refuses one model as both encoder and decoder (its weights would be stepped twice a step)', () => {
     const before = tf.memory().numTensors;
     const shared = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 4 })] });

@@ -159,7 +159,19 @@ export function resolveNetworkConfig(
       units[role] = option;
     } else if (option !== undefined) {
       suppliedNetwork(role, option, shape, { training: false }); // checks it (allocates nothing)
-      resolved[`${role}Network`] = networkSpec(option as Network | LayersModel);
+      const spec = networkSpec(option as Network | LayersModel);
+      if (spec.type === 'layers-model') {
+        // the checks save and load apply (layer classes varia can size, the limits), now: a model that only save
+        // would refuse (a SimpleRNN, a custom class) was accepted and trained first
+        try {
+          checkNetworkSpec(spec, role, limits, product(shape));
+        } catch (e) {
+          throw new ArgumentError(role, `VAE: the ${role} model cannot be saved and loaded: ${(e as Error).message}`, {
+            cause: e,
+          });
+        }
+      }
+      resolved[`${role}Network`] = spec;
     } else if (saved !== undefined) {
       try {
         parameters += checkNetworkSpec(saved, role, limits, product(shape));
