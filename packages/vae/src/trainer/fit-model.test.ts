@@ -183,6 +183,13 @@ describe('fitModel with a model written by the user', () => {
       lossTerms: model.lossTerms.bind(model),
     };
     await expect(fitModel(twice as never, data)).rejects.toThrow(/one variable under two names, "a" and "b"/);
+    const asyncLoss = {
+      namedVariables: () => new Map([['w', model.w]]),
+      lossTerms: async () => ({ loss: tf.scalar(0) }),
+    };
+    await expect(fitModel(asyncLoss as never, data)).rejects.toThrow(
+      /lossTerms\(\) returned a Promise; it must compute the loss synchronously/,
+    );
     const notMethod = Object.assign(Object.create(model) as MeanModel, { setTraining: 5 });
     await expect(fitModel(notMethod, data)).rejects.toThrow(/optional "setTraining" must be a method, got number/);
     const stream = { widths: { x: 2 }, epoch: () => [] };

@@ -102,6 +102,13 @@ function isScalar(v: unknown): boolean {
  */
 export function checkLossTerms(terms: unknown): LossTerms {
   const t = terms as Partial<Record<keyof LossTerms, unknown>> | null;
+  if (typeof (t as { then?: unknown } | null)?.then === 'function') {
+    // an async lossTerms: the gradient tape records only what runs before the first await
+    throw new ArgumentError(
+      'model',
+      'fit: model.lossTerms() returned a Promise; it must compute the loss synchronously (the gradient tape records only what runs before an await)',
+    );
+  }
   if (typeof t !== 'object' || t === null || !isScalar(t.loss)) {
     throw new ArgumentError(
       'model',
